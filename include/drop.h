@@ -1,0 +1,40 @@
+/* drop.h - every reason the switch drops a frame, with its name.
+ *
+ * One X-macro list generates the enum and the string table, so a new
+ * reason cannot be added without a name (the kernel's DEFINE_DROP_REASON).
+ * Each port counts drops by reason; `vsctl stats` prints them.
+ */
+#ifndef VS_DROP_H
+#define VS_DROP_H
+
+#define DROP_REASONS(X) \
+	X(RUNT, "runt")                       /* shorter than an Ethernet header */ \
+	X(BAD_L3, "bad_l3")                   /* IP/ARP header truncated or invalid */ \
+	X(BAD_L4, "bad_l4")                   /* TCP/UDP/ICMP header truncated */ \
+	X(SRC_MAC_SPOOF, "src_mac_spoof")     /* port security: foreign source MAC */ \
+	X(SRC_IP_SPOOF, "src_ip_spoof")       /* port security: foreign source IP */ \
+	X(ARP_SPOOF, "arp_spoof")             /* port security: foreign ARP sender */ \
+	X(BAD_SRC_MAC, "bad_src_mac")         /* multicast or zero source MAC */ \
+	X(FDB_CAP, "fdb_cap")                 /* port reached its learned-MAC cap */ \
+	X(NO_ICC, "no_icc")                   /* --no-icc network, container to container */ \
+	X(NO_ROUTE, "no_route")               /* routed packet, no route (ICMP sent) */ \
+	X(TTL_EXCEEDED, "ttl_exceeded")       /* TTL hit zero (ICMP sent) */ \
+	X(NOT_FOR_US, "not_for_us")           /* to the gateway MAC, not routable */ \
+	X(UNSUPPORTED, "unsupported")         /* protocol the switch does not handle */ \
+	X(CT_FULL, "ct_full")                 /* conntrack table at its limit */ \
+	X(CT_INVALID, "ct_invalid")           /* conntrack refused the packet */ \
+	X(NAT_NO_PORT, "nat_no_port")         /* SNAT range exhausted */ \
+	X(ARP_PENDING_FULL, "arp_pending_full") /* next-hop queue overflow */ \
+	X(DNS_BAD, "dns_bad")                 /* malformed or flooding DNS query */ \
+	X(TX_ERROR, "tx_error")               /* the port's write failed */ \
+	X(TX_FULL, "tx_full")                 /* the port's queue was full */ \
+	X(LOOP, "loop")                       /* frame back to its own port */ \
+	X(MTU, "mtu")                         /* larger than the egress MTU */
+
+#define DROP_ENUM(name, str) DROP_##name,
+enum drop_reason { DROP_NONE = 0, DROP_REASONS(DROP_ENUM) DROP_MAX };
+#undef DROP_ENUM
+
+extern const char *const drop_reason_names[DROP_MAX];
+
+#endif

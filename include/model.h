@@ -1,0 +1,121 @@
+/* model.h - networks, containers, endpoints and published ports.
+ *
+ * This is what the control plane creates, the state file stores and the
+ * datapath consults.  A network is one L2 domain with its own subnet,
+ * gateway and learning table; a container is a network namespace with a
+ * name; an endpoint joins one container to one network through one port.
+ *
+ * Lookups the datapath makes per packet go through hash tables (uthash):
+ * networks by name, containers by name, endpoints by IPv4 address within
+ * a network.  Lists are only walked by control commands.
+ *
+ * Addresses are IPv4 in network byte order for now; struct vs_addr keeps
+ * the family so that dual-stack networks can come without a rewrite.
+ */
+#ifndef VS_MODEL_H
+#define VS_MODEL_H
+
+#include <netinet/in.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/queue.h>
+#include <time.h>
+#include <uthash.h>
+
+#define VS_NAME_MAX 64
+#define VS_MAX_AUX 16
+#define VS_MAX_ALIASES 8
+#define VS_IFNAME_MAX 16
+
+struct port;
+struct fdb;
+struct network;
+struct capture_point;
+
+struct vs_cidr {
+	uint32_t addr;           /* network order, host bits zero */
+	uint8_t len;             /* prefix length */
+};
+
+struct aux_addr {
+	char name[VS_NAME_MAX];
+	uint32_t addr;
+};
+
+enum attach_type { ATTACH_TAP, ATTACH_VETH };
+
+struct published {
+	uint8_t proto;           /* IPPROTO_TCP or IPPROTO_UDP */
+	uint32_t host_ip;        /* 0 = 0.0.0.0 */
+	uint16_t host_port;      /* first host port */
+	uint16_t cport;          /* first container port */
+	uint16_t count;          /* ports in the range (1 for a single port) */
+	LIST_ENTRY(published) link;
+};
+
+struct endpoint {
+	struct network *net;
+	struct container *ctr;
+	uint32_t ip;
+	uint8_t mac[6];
+	char ifname[VS_IFNAME_MAX];    /* inside the container: eth0... */
+	char host_if[VS_IFNAME_MAX];   /* veth: the switch's end, in our netns */
+	enum attach_type attach;
+	bool port_security;
+	int n_aliases;
+	char aliases[VS_MAX_ALIASES][VS_NAME_MAX];
+	unsigned int conn_order; /* order of connection within the container */
+	struct port *port;       /* NULL until the datapath wired it */
+	UT_hash_handle hh_ip;    /* network's endpoints_by_ip */
+	LIST_ENTRY(endpoint) net_link;
+	LIST_ENTRY(endpoint) ctr_link;
+};
+
+struct container {
+	char name[VS_NAME_MAX];
+	char netns_ref[256];     /* as given: netns name, path or pid:N */
+	int netns_fd;            /* held open while the container lives, or -1 */
+	unsigned int next_order; /* next connection index, for eth0, eth1... */
+	LIST_HEAD(, endpoint) endpoints;
+	LIST_HEAD(, published) published;
+	UT_hash_handle hh;
+};
+
+struct network {
+	char name[VS_NAME_MAX];
+	char id[65];             /* 64 hex digits, like Docker's */
+	time_t created;
+	struct vs_cidr subnet;
+	uint32_t gateway;
+	struct vs_cidr ip_range; /* len == 0 and addr == 0: whole subnet */
+	int n_aux;
+	struct aux_addr aux[VS_MAX_AUX];
+	bool internal, icc, dns, dns_intercept, is_default;
+	int mtu;
+	uint8_t gw_mac[6];
+	LIST_HEAD(, endpoint) endpoints;
+	struct endpoint *by_ip;  /* uthash on endpoint.ip (hh_ip) */
+	struct fdb *fdb;         /* datapath: MAC learning table */
+	struct capture_point *cap; /* capture.c: every frame its L2 sees */
+	uint32_t n_ports;
+	UT_hash_handle hh;
+};
+
+struct model {
+	struct network *networks;    /* by name */
+	struct container *containers;/* by name */
+};
+
+extern struct model g_model;
+
+/* model.c */
+struct network *model_network(const char *name);
+struct container *model_container(const char *name);
+struct endpoint *model_endpoint(const struct network *n, const struct container *c);
+struct endpoint *model_endpoint_by_ip(const struct network *n, uint32_t ip);
+bool model_ip_in_use(const struct network *n, uint32_t ip);
+void model_mac_from_ip(uint32_t ip, uint8_t mac[6]);
+void model_gw_mac(const struct network *n, uint8_t mac[6]);
+void model_clear(void);
+
+#endif

@@ -1,0 +1,63 @@
+/* pipeline.h - the stages a frame passes, in order, and how they hand off.
+ *
+ *   port rx ─► ingress ─► l2 (fdb) ─► egress ─► port tx
+ *                          │  ▲
+ *          gateway MAC ──► l3 gateway ── dns
+ *                          │  ▲
+ *                       conntrack/NAT ── uplink
+ *
+ * port.c reads a burst and calls ingress_run() with it.  Each later stage
+ * takes one parsed frame and either passes it on, queues it on an output
+ * port (egress_output -> port_tx_queue) or drops it with a reason counted
+ * on the input port.  After the burst, port.c flushes every port that has
+ * frames queued: one write batch per port per burst.
+ *
+ * Under `vsctl trace` the same functions run on a synthetic frame flagged
+ * PKT_F_DRYRUN: each stage records its decision in p->trace (trace_note)
+ * and egress records the output port instead of queueing.
+ */
+#ifndef VS_PIPELINE_H
+#define VS_PIPELINE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include "drop.h"
+#include "pkt.h"
+
+struct port;
+struct network;
+struct endpoint;
+struct ev_loop;
+
+/* ingress.c: sanity checks and port security for a burst from a port. */
+void ingress_run(struct port *in, struct pkt_batch *b);
+
+/* l2_forward.c: learn the source, then unicast, flood or hand to gateway. */
+void l2_forward(struct network *n, struct pkt *p);
+
+/* gateway.c */
+void gateway_input(struct network *n, struct pkt *p);
+/* A routed IPv4 packet arriving for network N (from the uplink/NAT or the
+ * DNS module): rewrite L2 and send to the endpoint that owns the address. */
+void gateway_deliver(struct network *n, struct pkt *p);
+/* Send a gratuitous ARP for the gateway (network start). */
+void gateway_announce(struct network *n);
+/* Build and queue an ICMP error about P back to its sender. */
+void gateway_icmp_error(struct network *n, struct pkt *p, uint8_t type, uint8_t code);
+
+/* egress.c: the last decision before a port: ICC, MTU, dry run. */
+void egress_output(struct port *out, struct pkt *p);
+
+/* uplink.c (NAT issue): route P from network N to the outside.  Returns
+ * DROP_NONE when it took the packet, else the reason it could not. */
+enum drop_reason uplink_route_out(struct network *n, struct pkt *p);
+bool uplink_present(void);
+
+/* dns.c: true if P (to port 53) was consumed by the resolver. */
+bool dns_input(struct network *n, struct endpoint *src, struct pkt *p);
+
+/* trace.c: record a stage's decision (no-op unless p->trace). */
+void trace_note(struct pkt *p, const char *stage, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+#endif

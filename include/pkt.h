@@ -1,0 +1,77 @@
+/* pkt.h - a frame in flight, and the batch that the pipeline works on.
+ *
+ * Every stage takes a batch of up to PKT_BURST frames, not one frame, so
+ * that the cost of a syscall, a hash lookup set-up or a tx flush is shared
+ * across the burst (OVS dp_packet_batch, passt's packet pools).  Frames live
+ * in buffers owned by the batch and reused for every burst: nothing is
+ * allocated per packet.
+ *
+ * A frame is parsed once (parse.c) and the offsets are kept here; later
+ * stages read headers only through those offsets, which parse.c has
+ * checked against the frame length.  PKT_OFS_NONE marks a header that is
+ * absent.
+ */
+#ifndef VS_PKT_H
+#define VS_PKT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <linux/virtio_net.h>
+
+#define PKT_BURST 32
+/* Room for a 64 KB GSO frame plus its Ethernet header and some slack. */
+#define PKT_BUF_SIZE (65536 + 256)
+/* Space kept before the frame so a stage can prepend without copying. */
+#define PKT_HEADROOM 64
+#define PKT_OFS_NONE UINT16_MAX
+
+struct port;
+
+enum pkt_flags {
+	PKT_F_GSO = 1 << 0,      /* vnet.gso_type says how to segment it */
+	PKT_F_CSUM_PARTIAL = 1 << 1, /* L4 checksum left for the last hop */
+	PKT_F_DRYRUN = 1 << 2,   /* vsctl trace: decide, record, send nothing */
+	PKT_F_LOCAL = 1 << 3,    /* made by the switch itself (ARP reply...) */
+};
+
+struct pkt {
+	uint8_t *data;           /* Ethernet header */
+	uint32_t len;            /* bytes from data */
+	uint32_t flags;          /* enum pkt_flags */
+	uint16_t l3_ofs;         /* IPv4/IPv6/ARP header, or PKT_OFS_NONE */
+	uint16_t l4_ofs;         /* TCP/UDP/ICMP header, or PKT_OFS_NONE */
+	uint16_t eth_type;       /* host order, after any VLAN tag */
+	uint8_t ip_proto;        /* IPPROTO_*, 0 if not IP */
+	uint8_t is_frag;         /* IPv4 fragment (MF set or offset != 0) */
+	struct port *in_port;
+	struct virtio_net_hdr vnet; /* offload metadata when PKT_F_GSO/CSUM */
+	struct trace_ctx *trace; /* non-NULL only under vsctl trace */
+	uint8_t *buf;            /* start of the owned buffer (headroom) */
+};
+
+struct pkt_batch {
+	unsigned int count;
+	struct pkt pkts[PKT_BURST];
+};
+
+#define PKT_BATCH_FOR_EACH(i, p, b) \
+	for ((i) = 0; (i) < (b)->count && (((p) = &(b)->pkts[i]), 1); (i)++)
+
+/* parse.c */
+int pkt_parse(struct pkt *p);
+void pkt_batch_init(struct pkt_batch *b, uint8_t *bufs, size_t buf_size);
+
+/* pkt_header() - checked view of LEN bytes at offset OFS, or NULL if the
+ * frame is too short (the caller drops and counts). */
+static inline void *pkt_header(const struct pkt *p, uint32_t ofs, uint32_t len)
+{
+	if (ofs == PKT_OFS_NONE || ofs > p->len || len > p->len - ofs)
+		return NULL;
+	return p->data + ofs;
+}
+
+static inline void *pkt_l3(const struct pkt *p) { return p->data + p->l3_ofs; }
+static inline void *pkt_l4(const struct pkt *p) { return p->data + p->l4_ofs; }
+
+#endif

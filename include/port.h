@@ -1,0 +1,100 @@
+/* port.h - the one small interface behind which every frame port sits.
+ *
+ * A port moves bursts of Ethernet frames between the switch and something
+ * else: a container's TAP device, the switch's end of a veth pair read
+ * through AF_PACKET, or the uplink.  Stages never know which: they see
+ * struct port and its ops (OVS struct netdev_class, in miniature).  Each
+ * type fills a struct port_ops in a file of its own (port_tap.c,
+ * port_afpacket.c); a later VXLAN tunnel is one more such file.
+ *
+ * Transmit is queued: stages call port_tx_queue() for each frame they
+ * forward, and the main loop flushes every dirty port once per burst
+ * (port_tx_flush_all) so that a burst costs one write batch per port.
+ */
+#ifndef VS_PORT_H
+#define VS_PORT_H
+
+#include <ev.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/queue.h>
+#include "drop.h"
+#include "pkt.h"
+
+struct port;
+struct network;
+struct endpoint;
+struct capture_point;
+struct recorder;
+
+struct port_stats {
+	uint64_t rx_packets, rx_bytes;
+	uint64_t tx_packets, tx_bytes;
+	uint64_t drops[DROP_MAX];
+};
+
+struct port_ops {
+	const char *type;
+	/* Fill B with up to PKT_BURST received frames; return how many, 0 when
+	 * nothing is pending, -1 on a fatal error of the device. */
+	int (*rx_burst)(struct port *, struct pkt_batch *b);
+	/* Send N frames; return how many left (the rest are counted dropped). */
+	int (*tx_burst)(struct port *, struct pkt *const *pkts, unsigned int n);
+	/* Release the device; DESTROY also removes it (disconnect), otherwise
+	 * it is left in place for the next vswitchd to adopt (restart). */
+	void (*close)(struct port *, bool destroy);
+};
+
+enum port_role { PORT_ROLE_ENDPOINT, PORT_ROLE_UPLINK };
+
+/* Frames queued for transmit live in a per-port copy area, because the rx
+ * batch that produced them is reused by the next burst. */
+#define PORT_TXQ_BYTES (PKT_BURST * 2048)
+
+struct port {
+	const struct port_ops *ops;
+	enum port_role role;
+	char name[32];           /* "c1:eth0", "uplink" */
+	int fd;
+	bool vnet_hdr;           /* fd carries struct virtio_net_hdr */
+	ev_io io;
+	struct network *net;     /* NULL for the uplink */
+	struct endpoint *ep;     /* NULL for the uplink */
+	struct port_stats stats;
+	uint32_t n_learned;      /* fdb entries owned, for the per-port cap */
+	uint32_t id;             /* unique, stable within one run */
+
+	/* tx queue (see port_tx_queue) */
+	unsigned int txq_count;
+	struct pkt txq[PKT_BURST];
+	uint8_t *txq_buf;        /* PKT_BURST * PKT_BUF_SIZE, lazily touched */
+	TAILQ_ENTRY(port) dirty_link;
+	bool dirty;
+
+	/* capture.c: non-NULL only while a capture or trace watches this port,
+	 * so an idle capture point costs one predictable branch. */
+	struct capture_point *cap_rx, *cap_tx;
+	struct recorder *recorder;
+
+	void *priv;              /* port type's own state */
+	TAILQ_ENTRY(port) all_link;
+};
+
+/* port.c */
+struct port *port_alloc(const struct port_ops *ops, const char *name, int fd);
+void port_start(struct port *port, struct ev_loop *loop);
+void port_destroy(struct port *port, bool remove_device);
+void port_tx_queue(struct port *port, const struct pkt *p);
+void port_tx_flush_all(void);
+void port_drop(struct port *port, enum drop_reason why);
+struct port *port_by_id(uint32_t id);
+
+/* port_tap.c */
+extern const struct port_ops port_tap_ops;
+struct port *port_tap_open(int netns_fd, const char *ifname, const char *name);
+
+/* port_afpacket.c */
+extern const struct port_ops port_afpacket_ops;
+struct port *port_afpacket_open(const char *ifname, const char *name);
+
+#endif

@@ -1,0 +1,1 @@
+# mk/capture.mk - see Makefile.am

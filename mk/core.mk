@@ -1,0 +1,16 @@
+# mk/core.mk - daemon core: log, model, IPAM, state, control, pipeline stages.
+src_libvswitch_a_SOURCES += \
+	src/log.c src/drop.c src/model.c src/ipam.c src/state.c src/control.c \
+	src/parse.c src/port.c
+noinst_HEADERS += include/pkt.h include/drop.h include/log.h include/port.h \
+	include/model.h include/control.h include/csum.h include/netns.h \
+	include/ipam.h include/state.h
+
+check_PROGRAMS += tests/unit/test_ipam tests/unit/test_state
+TESTS += tests/unit/test_ipam tests/unit/test_state
+tests_unit_test_ipam_SOURCES = tests/unit/test_ipam.c
+tests_unit_test_ipam_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_ipam_LDADD = $(UNIT_LDADD)
+tests_unit_test_state_SOURCES = tests/unit/test_state.c
+tests_unit_test_state_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_state_LDADD = $(UNIT_LDADD)

@@ -1,0 +1,1 @@
+# mk/ct.mk - see Makefile.am

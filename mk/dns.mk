@@ -1,0 +1,1 @@
+# mk/dns.mk - see Makefile.am

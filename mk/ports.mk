@@ -1,0 +1,1 @@
+# mk/ports.mk - see Makefile.am

@@ -1,0 +1,1 @@
+# mk/system.mk - see Makefile.am

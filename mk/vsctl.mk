@@ -1,0 +1,1 @@
+# mk/vsctl.mk - see Makefile.am
