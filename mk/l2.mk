@@ -1,0 +1,1 @@
+# mk/l2.mk - see Makefile.am
