@@ -61,6 +61,9 @@ struct port {
 	struct network *net;     /* NULL for the uplink */
 	struct endpoint *ep;     /* NULL for the uplink */
 	struct port_stats stats;
+	/* Where a received burst goes: NULL means ingress_run (a container
+	 * port); the uplink sets its own (uplink.c). */
+	void (*rx_handler)(struct port *, struct pkt_batch *);
 	uint32_t n_learned;      /* fdb entries owned, for the per-port cap */
 	uint32_t id;             /* unique, stable within one run */
 
