@@ -5,6 +5,9 @@
  * and to configure the interface through libnl-route-3: name, MAC, MTU,
  * address, up, default route.  Namespaces are held by fd so that a name
  * that is reused later cannot point us at the wrong container.
+ *
+ * Every function that takes an NSFD also accepts NETNS_SELF (-1) for
+ * vswitchd's own namespace, where the veth host ends and the uplink live.
  */
 #ifndef VS_NETNS_H
 #define VS_NETNS_H
@@ -16,10 +19,19 @@
 struct ev_loop;
 struct container;
 
+#define NETNS_SELF (-1)
+
+/* Remember vswitchd's own namespace, so netns_run() can always come back.
+ * Call once at start-up, before any other netns_* function. */
+int netns_init(char *err, size_t errlen);
+
 /* Open REF ("name", "/path", "pid:N") as a namespace fd; -1 with ERR. */
 int netns_open(const char *ref, char *err, size_t errlen);
 /* True if REF is an `ip netns` name (no slash, not pid:). */
 bool netns_ref_is_name(const char *ref);
+/* The path REF resolves to ("/run/netns/NAME", "/proc/N/ns/net", or REF);
+ * -1 if REF is malformed. */
+int netns_ref_path(const char *ref, char *buf, size_t len);
 /* Run FN(ARG) inside namespace NSFD and come back; returns FN's result,
  * or -1 if the namespace could not be entered. */
 int netns_run(int nsfd, int (*fn)(void *), void *arg);
@@ -31,6 +43,7 @@ struct netns_ifcfg {
 	uint32_t addr;           /* network order */
 	uint8_t prefix;
 	uint32_t gateway;        /* default route via; 0 = leave routes alone */
+	bool keep_existing;      /* adoption: add what is missing, replace nothing */
 };
 
 /* Configure IFNAME inside NSFD as CFG says (libnl-route-3). */
@@ -39,8 +52,30 @@ int netns_if_configure(int nsfd, const struct netns_ifcfg *cfg, char *err, size_
 int netns_if_delete(int nsfd, const char *ifname);
 /* True if IFNAME exists in NSFD (restart adoption). */
 bool netns_if_exists(int nsfd, const char *ifname);
-/* True once the namespace behind NSFD has no process and no bind mount
- * left holding it (it is dead for the container's purposes). */
+/* True once REF no longer names the namespace behind NSFD: the bind mount
+ * or the process is gone, or the name now points at another namespace.
+ * (Our own fds pin the namespace, so "no users left" never happens.) */
 bool netns_is_dead(int nsfd, const char *ref);
+
+/* Make a veth pair: HOST_IF in vswitchd's namespace (up, MTU), PEER_IF
+ * created directly inside NSFD with that name, MTU and checksum/TSO
+ * offloads off (AF_PACKET would see half-done checksums otherwise). */
+int netns_veth_create(int nsfd, const char *host_if, const char *peer_if,
+		      int mtu, char *err, size_t errlen);
+/* The name of the switch's veth end for container CTR on network NET:
+ * "vs" + 8 hex digits of a stable hash of both names (+ one hex digit of
+ * SALT if non-zero, on a collision); at most 11 characters. */
+void netns_veth_name(const char *ctr, const char *net, unsigned int salt, char out[16]);
+/* Turn off tx checksum offload (and with it TSO) on IFNAME inside NSFD. */
+int netns_if_offloads_off(int nsfd, const char *ifname);
+
+/* netns_watch.c: notice dead namespaces without polling. */
+int netns_watch_init(struct ev_loop *loop);
+void netns_watch_add(struct container *c);
+void netns_watch_remove(struct container *c);
+void netns_watch_fini(void);
+
+/* Implemented by the control plane: C's namespace is gone. */
+void model_container_died(struct container *c);
 
 #endif

@@ -1,1 +1,11 @@
-# mk/ports.mk - see Makefile.am
+# mk/ports.mk - port types (TAP, AF_PACKET), namespaces, endpoint wiring.
+src_libvswitch_a_SOURCES += \
+	src/port_tap.c src/port_afpacket.c src/netns.c src/netns_watch.c \
+	src/endpoint.c
+noinst_HEADERS += include/endpoint.h include/ports.h
+
+check_PROGRAMS += tests/unit/test_netns
+TESTS += tests/unit/test_netns
+tests_unit_test_netns_SOURCES = tests/unit/test_netns.c
+tests_unit_test_netns_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_netns_LDADD = $(UNIT_LDADD)

@@ -1,0 +1,31 @@
+/* endpoint.h - wiring an endpoint of the model to a port of the datapath.
+ *
+ * The control plane decides (network connect, state restore) and calls
+ * these; they do everything that touches the kernel: open the container's
+ * namespace, make or adopt the TAP or veth, configure the interface inside
+ * the namespace, make the port and start it in the event loop.
+ */
+#ifndef VS_ENDPOINT_H
+#define VS_ENDPOINT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct endpoint;
+struct ev_loop;
+struct port;
+
+/* The loop ports are started in; call once at start-up. */
+void endpoint_init(struct ev_loop *loop);
+
+/* Make (ADOPT false) or re-attach to (ADOPT true, after a restart) EP's
+ * interface and port.  On failure everything done is undone and ERR says
+ * why in one line.  Return: 0 or -1. */
+int endpoint_attach(struct endpoint *ep, bool adopt, char *err, size_t errlen);
+
+/* Stop and close EP's port.  DESTROY (disconnect, namespace death) also
+ * removes the interface from the container; otherwise it stays for the
+ * next vswitchd (shutdown). */
+void endpoint_detach(struct endpoint *ep, bool destroy);
+
+#endif

@@ -1,0 +1,264 @@
+/* endpoint.c - the glue between an endpoint in the model and its port.
+ *
+ * Theory of Operation
+ *
+ * endpoint_attach() is a short transaction: open the namespace, make the
+ * device and its port, configure the interface, wire the port into the
+ * model and the network, start it.  Each step that succeeds is undone in
+ * reverse if a later one fails, so a failed `network connect` leaves the
+ * container and the switch as they were (DESIGN: nothing half-applied).
+ *
+ * Adoption (after a restart, ADOPT true): the device must already be
+ * there -- a persistent TAP named ep->ifname in the container, or the veth
+ * host end ep->host_if in our namespace with its peer in the container.
+ * If it is not, the container is not the one we knew (its namespace died
+ * and maybe a new one took the name or the pid), so we fail rather than
+ * build a fresh interface in a stranger's namespace.  Configuration is
+ * then only completed (keep_existing): an address or default route that
+ * is there is left alone.
+ *
+ * The default route goes only on the container's first endpoint (lowest
+ * conn_order), like Docker: connecting a second network adds an interface,
+ * not a new way out.
+ */
+#include <errno.h>
+#include <net/if.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "capture.h"
+#include "endpoint.h"
+#include "log.h"
+#include "model.h"
+#include "netns.h"
+#include "port.h"
+#include "ports.h"
+
+static struct ev_loop *endpoint_loop;
+
+void endpoint_init(struct ev_loop *loop)
+{
+	endpoint_loop = loop;
+}
+
+static bool endpoint_is_first(const struct endpoint *ep)
+{
+	const struct endpoint *o;
+
+	LIST_FOREACH(o, &ep->ctr->endpoints, ctr_link)
+		if (o != ep && o->conn_order < ep->conn_order)
+			return false;
+	return true;
+}
+
+static struct port *endpoint_tap_open(struct endpoint *ep, bool adopt, const char *pname,
+				      char *err, size_t errlen)
+{
+	int nsfd = ep->ctr->netns_fd;
+	bool exists = netns_if_exists(nsfd, ep->ifname);
+	struct port *port;
+
+	if (adopt && !exists) {
+		snprintf(err, errlen, "interface %s is gone from container %s",
+			 ep->ifname, ep->ctr->name);
+		return NULL;
+	}
+	if (!adopt && exists) {
+		snprintf(err, errlen, "container %s already has an interface %s",
+			 ep->ctr->name, ep->ifname);
+		return NULL;
+	}
+	port = port_tap_open(nsfd, ep->ifname, pname);
+	if (!port) {
+		if (errno == EINVAL)
+			snprintf(err, errlen, "%s in container %s is not a TAP vswitch made",
+				 ep->ifname, ep->ctr->name);
+		else if (errno == EBUSY)
+			snprintf(err, errlen, "TAP %s in container %s is held by another process",
+				 ep->ifname, ep->ctr->name);
+		else
+			snprintf(err, errlen, "cannot open TAP %s in container %s: %s",
+				 ep->ifname, ep->ctr->name, strerror(errno));
+	}
+	return port;
+}
+
+/* A free host-side name: the hash, or the hash with a salt on collision. */
+static int endpoint_pick_host_if(struct endpoint *ep, char *err, size_t errlen)
+{
+	unsigned int salt;
+
+	for (salt = 0; salt < 16; salt++) {
+		netns_veth_name(ep->ctr->name, ep->net->name, salt, ep->host_if);
+		if (!if_nametoindex(ep->host_if))
+			return 0;
+	}
+	snprintf(err, errlen, "no free veth name for %s on %s", ep->ctr->name, ep->net->name);
+	ep->host_if[0] = '\0';
+	return -1;
+}
+
+static struct port *endpoint_veth_make(struct endpoint *ep, const char *pname,
+				       char *err, size_t errlen)
+{
+	int nsfd = ep->ctr->netns_fd;
+	struct port *port;
+
+	if (endpoint_pick_host_if(ep, err, errlen) < 0)
+		return NULL;
+	if (netns_veth_create(nsfd, ep->host_if, ep->ifname, ep->net->mtu, err, errlen) < 0) {
+		ep->host_if[0] = '\0';
+		return NULL;
+	}
+	port = port_afpacket_open(ep->host_if, pname);
+	if (!port) {
+		snprintf(err, errlen, "cannot open AF_PACKET on %s: %s", ep->host_if, strerror(errno));
+		netns_if_delete(NETNS_SELF, ep->host_if);
+		ep->host_if[0] = '\0';
+		return NULL;
+	}
+	port_afpacket_set_owned(port, true);
+	return port;
+}
+
+static struct port *endpoint_veth_adopt(struct endpoint *ep, const char *pname,
+					char *err, size_t errlen)
+{
+	struct port *port;
+
+	if (!ep->host_if[0] || !if_nametoindex(ep->host_if)) {
+		snprintf(err, errlen, "veth %s of container %s is gone",
+			 ep->host_if[0] ? ep->host_if : "(unnamed)", ep->ctr->name);
+		return NULL;
+	}
+	if (!netns_if_exists(ep->ctr->netns_fd, ep->ifname)) {
+		snprintf(err, errlen, "interface %s is gone from container %s",
+			 ep->ifname, ep->ctr->name);
+		return NULL;
+	}
+	port = port_afpacket_open(ep->host_if, pname);
+	if (!port) {
+		snprintf(err, errlen, "cannot open AF_PACKET on %s: %s", ep->host_if, strerror(errno));
+		return NULL;
+	}
+	port_afpacket_set_owned(port, true);
+	return port;
+}
+
+static int endpoint_configure(struct endpoint *ep, bool adopt, char *err, size_t errlen)
+{
+	struct netns_ifcfg cfg = {
+		.ifname = ep->ifname,
+		.mtu = ep->net->mtu,
+		.addr = ep->ip,
+		.prefix = ep->net->subnet.len,
+		.gateway = endpoint_is_first(ep) ? ep->net->gateway : 0,
+		.keep_existing = adopt,
+	};
+
+	memcpy(cfg.mac, ep->mac, sizeof(cfg.mac));
+	return netns_if_configure(ep->ctr->netns_fd, &cfg, err, errlen);
+}
+
+/* Hooks for the L2 area's per-network port list (flooding).  TODO(l2):
+ * call fdb's port registration here once include/fdb.h provides it. */
+static void endpoint_port_added(struct port *port)
+{
+	port->net->n_ports++;
+}
+
+static void endpoint_port_removed(struct port *port)
+{
+	if (port->net && port->net->n_ports)
+		port->net->n_ports--;
+}
+
+static void endpoint_wire(struct endpoint *ep, struct port *port)
+{
+	port->role = PORT_ROLE_ENDPOINT;
+	port->net = ep->net;
+	port->ep = ep;
+	ep->port = port;
+	port->recorder = recorder_new();
+	endpoint_port_added(port);
+	port_start(port, endpoint_loop);
+}
+
+/**
+ * endpoint_attach() - Give an endpoint its interface and a running port
+ * @ep:		the endpoint (net, ctr, ip, mac, ifname, attach filled in)
+ * @adopt:	re-attach to what a previous vswitchd left (restart)
+ * @err:	one-line error text on failure
+ * @errlen:	size of @err
+ *
+ * Return: 0, or -1 with nothing changed.
+ */
+int endpoint_attach(struct endpoint *ep, bool adopt, char *err, size_t errlen)
+{
+	struct container *c = ep->ctr;
+	bool opened_ns = false;
+	struct port *port;
+	char pname[32];
+
+	if (ep->port) {
+		snprintf(err, errlen, "endpoint %s on %s is already attached", c->name, ep->net->name);
+		return -1;
+	}
+	if (c->netns_fd < 0) {
+		c->netns_fd = netns_open(c->netns_ref, err, errlen);
+		if (c->netns_fd < 0)
+			return -1;
+		opened_ns = true;
+	}
+	/* port.name is 32 bytes: a long container name is cut, the ifname kept. */
+	snprintf(pname, sizeof(pname), "%.15s:%.15s", c->name, ep->ifname);
+	if (ep->attach == ATTACH_VETH)
+		port = adopt ? endpoint_veth_adopt(ep, pname, err, errlen)
+			     : endpoint_veth_make(ep, pname, err, errlen);
+	else
+		port = endpoint_tap_open(ep, adopt, pname, err, errlen);
+	if (!port)
+		goto undo_ns;
+	if (endpoint_configure(ep, adopt, err, errlen) < 0)
+		goto undo_port;
+	endpoint_wire(ep, port);
+	netns_watch_add(c);
+	log_info("%s %s: %s on network %s (%s%s%s)", adopt ? "adopted" : "attached",
+		 c->name, ep->ifname, ep->net->name, port->ops->type,
+		 ep->attach == ATTACH_VETH ? " via " : "",
+		 ep->attach == ATTACH_VETH ? ep->host_if : "");
+	return 0;
+
+undo_port:
+	/* Leftovers of a failed adoption go too: the endpoint is about to be
+	 * dropped and its address freed, so the old interface must not stay. */
+	port_destroy(port, true);
+	if (ep->attach == ATTACH_VETH && !adopt)
+		ep->host_if[0] = '\0';
+undo_ns:
+	if (opened_ns) {
+		close(c->netns_fd);
+		c->netns_fd = -1;
+	}
+	return -1;
+}
+
+/**
+ * endpoint_detach() - Stop an endpoint's port and, if asked, its interface
+ * @ep:		the endpoint
+ * @destroy:	remove the interface (disconnect, namespace death)
+ */
+void endpoint_detach(struct endpoint *ep, bool destroy)
+{
+	struct port *port = ep->port;
+
+	if (!port)
+		return;
+	endpoint_port_removed(port);
+	ep->port = NULL;
+	port->ep = NULL;
+	port_destroy(port, destroy);
+	log_info("%s %s: %s on network %s", destroy ? "removed" : "released",
+		 ep->ctr->name, ep->ifname, ep->net->name);
+}

@@ -1,0 +1,275 @@
+/* port_afpacket.c - a port that is an AF_PACKET socket on an interface.
+ *
+ * Theory of Operation
+ *
+ * Used for the switch's end of a veth pair (the other end is the
+ * container's eth0) and by the NAT area for `--uplink afpacket:IFACE`, so
+ * it knows nothing of containers: it binds a raw packet socket to one
+ * interface in vswitchd's namespace and moves whole Ethernet frames.
+ *
+ * - A burst is one syscall each way: recvmmsg() fills up to PKT_BURST
+ *   batch buffers, sendmmsg() writes the tx queue.  The mmsghdr/iovec
+ *   arrays live in the port's private state, made once at open: nothing
+ *   is allocated per packet.
+ * - PACKET_IGNORE_OUTGOING: an AF_PACKET socket sees the frames its own
+ *   interface transmits, including the ones we send; without this option
+ *   every frame we forward would come back as input.
+ * - PACKET_QDISC_BYPASS: our frames go straight to the driver; the switch
+ *   does its own queueing, a qdisc would only add a lock and a copy.
+ * - The socket is made with protocol 0 and bound with ETH_P_ALL, so it
+ *   receives nothing from other interfaces in the window before bind().
+ *
+ * Limits: no vnet header, so a sender that leaves checksums partial or
+ * sends TSO frames must have those offloads off (netns_veth_create() does
+ * that for container ends; an uplink peer needs `ethtool -K tx off`).
+ * TPACKET_V3 rings are a later performance step; they replace the
+ * rx_burst/tx_burst pair below and nothing else.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <linux/if_ether.h>
+#include <linux/if_packet.h>
+#include <net/if.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "netns.h"
+#include "port.h"
+#include "ports.h"
+
+#ifndef PACKET_IGNORE_OUTGOING
+#define PACKET_IGNORE_OUTGOING 23
+#endif
+
+struct port_afpacket {
+	char ifname[IF_NAMESIZE];
+	int ifindex;
+	bool owned;              /* we made the interface: destroy deletes it */
+	struct mmsghdr rx_msgs[PKT_BURST];
+	struct iovec rx_iov[PKT_BURST];
+	struct mmsghdr tx_msgs[PKT_BURST];
+	struct iovec tx_iov[PKT_BURST];
+};
+
+static int port_afpacket_sockopts(int fd)
+{
+	int one = 1, rcvbuf = 4 << 20;
+
+	if (setsockopt(fd, SOL_PACKET, PACKET_IGNORE_OUTGOING, &one, sizeof(one)) < 0)
+		return -1;
+	/* Bypass is an optimisation; old kernels without it still work. */
+	if (setsockopt(fd, SOL_PACKET, PACKET_QDISC_BYPASS, &one, sizeof(one)) < 0)
+		log_debug("PACKET_QDISC_BYPASS: %s", strerror(errno));
+	/* Room for bursts that arrive while the loop is busy elsewhere. */
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf, sizeof(rcvbuf)) < 0)
+		(void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
+	return 0;
+}
+
+static int port_afpacket_socket(int ifindex)
+{
+	struct sockaddr_ll sll;
+	int fd, saved;
+
+	fd = socket(AF_PACKET, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -1;
+	if (port_afpacket_sockopts(fd) < 0)
+		goto fail;
+	memset(&sll, 0, sizeof(sll));
+	sll.sll_family = AF_PACKET;
+	sll.sll_protocol = htons(ETH_P_ALL);
+	sll.sll_ifindex = ifindex;
+	if (bind(fd, (struct sockaddr *)&sll, sizeof(sll)) < 0)
+		goto fail;
+	return fd;
+fail:
+	saved = errno;
+	close(fd);
+	errno = saved;
+	return -1;
+}
+
+static void port_afpacket_init_msgs(struct port_afpacket *a)
+{
+	unsigned int i;
+
+	for (i = 0; i < PKT_BURST; i++) {
+		a->rx_msgs[i].msg_hdr.msg_iov = &a->rx_iov[i];
+		a->rx_msgs[i].msg_hdr.msg_iovlen = 1;
+		a->tx_msgs[i].msg_hdr.msg_iov = &a->tx_iov[i];
+		a->tx_msgs[i].msg_hdr.msg_iovlen = 1;
+	}
+}
+
+/**
+ * port_afpacket_open() - Open a raw packet port on an interface
+ * @ifname:	interface in vswitchd's namespace
+ * @name:	the port's name
+ *
+ * Return: the port, or NULL with errno set (ENODEV: no such interface).
+ */
+struct port *port_afpacket_open(const char *ifname, const char *name)
+{
+	struct port_afpacket *a;
+	struct port *port;
+	int ifindex, fd;
+
+	ifindex = (int)if_nametoindex(ifname);
+	if (!ifindex) {
+		errno = ENODEV;
+		return NULL;
+	}
+	a = calloc(1, sizeof(*a));
+	if (!a)
+		return NULL;
+	snprintf(a->ifname, sizeof(a->ifname), "%s", ifname);
+	a->ifindex = ifindex;
+	port_afpacket_init_msgs(a);
+	fd = port_afpacket_socket(ifindex);
+	if (fd < 0) {
+		free(a);
+		return NULL;
+	}
+	port = port_alloc(&port_afpacket_ops, name, fd);
+	if (!port) {
+		close(fd);
+		free(a);
+		errno = ENOMEM;
+		return NULL;
+	}
+	port->priv = a;
+	return port;
+}
+
+void port_afpacket_set_owned(struct port *port, bool owned)
+{
+	struct port_afpacket *a = port->priv;
+
+	if (port->ops == &port_afpacket_ops && a)
+		a->owned = owned;
+}
+
+int port_afpacket_set_promisc(struct port *port)
+{
+	struct port_afpacket *a = port->priv;
+	struct packet_mreq mr;
+
+	if (port->ops != &port_afpacket_ops || !a) {
+		errno = EINVAL;
+		return -1;
+	}
+	memset(&mr, 0, sizeof(mr));
+	mr.mr_ifindex = a->ifindex;
+	mr.mr_type = PACKET_MR_PROMISC;
+	/* The membership ends with the socket: a crash leaves no promisc. */
+	return setsockopt(port->fd, SOL_PACKET, PACKET_ADD_MEMBERSHIP, &mr, sizeof(mr));
+}
+
+/**
+ * port_afpacket_rx_burst() - Receive up to PKT_BURST frames in one recvmmsg
+ * @port:	the port
+ * @b:		batch whose buffers receive the frames
+ *
+ * Return: frames received (0 if none pending), -1 if the interface is gone.
+ */
+static int port_afpacket_rx_burst(struct port *port, struct pkt_batch *b)
+{
+	struct port_afpacket *a = port->priv;
+	unsigned int i;
+	int n;
+
+	for (i = 0; i < PKT_BURST; i++) {
+		struct pkt *p = &b->pkts[i];
+
+		p->data = p->buf + PKT_HEADROOM;
+		a->rx_iov[i].iov_base = p->data;
+		a->rx_iov[i].iov_len = PKT_BUF_SIZE - PKT_HEADROOM;
+	}
+	do
+		n = recvmmsg(port->fd, a->rx_msgs, PKT_BURST, MSG_DONTWAIT, NULL);
+	while (n < 0 && errno == EINTR);
+	if (n < 0) {
+		b->count = 0;
+		/* ENETDOWN is transient (the peer went down); ENXIO/ENODEV
+		 * mean the interface was deleted under us. */
+		return (errno == EAGAIN || errno == ENETDOWN) ? 0 : -1;
+	}
+	for (i = 0; i < (unsigned int)n; i++) {
+		struct pkt *p = &b->pkts[i];
+
+		p->len = a->rx_msgs[i].msg_len;
+		p->flags = 0;
+		p->in_port = port;
+	}
+	b->count = (unsigned int)n;
+	return n;
+}
+
+/**
+ * port_afpacket_tx_burst() - Send frames with as few sendmmsg calls as may be
+ * @port:	the port
+ * @pkts:	frames to send
+ * @n:		how many (at most PKT_BURST)
+ *
+ * sendmmsg stops at the first frame that fails; a full socket buffer
+ * (EAGAIN) ends the burst, any other error skips that one frame.
+ *
+ * Return: frames sent; the caller counts the others as dropped.
+ */
+static int port_afpacket_tx_burst(struct port *port, struct pkt *const *pkts, unsigned int n)
+{
+	struct port_afpacket *a = port->priv;
+	unsigned int i = 0;
+	int sent = 0;
+
+	if (n > PKT_BURST)
+		n = PKT_BURST;
+	for (i = 0; i < n; i++) {
+		a->tx_iov[i].iov_base = pkts[i]->data;
+		a->tx_iov[i].iov_len = pkts[i]->len;
+	}
+	i = 0;
+	while (i < n) {
+		int r = sendmmsg(port->fd, &a->tx_msgs[i], n - i, MSG_DONTWAIT);
+
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno == EAGAIN)
+				break;
+			i++;    /* this frame was refused; try the rest */
+			continue;
+		}
+		i += (unsigned int)r;
+		sent += r;
+	}
+	return sent;
+}
+
+static void port_afpacket_close(struct port *port, bool destroy)
+{
+	struct port_afpacket *a = port->priv;
+
+	if (port->fd >= 0)
+		close(port->fd);
+	port->fd = -1;
+	if (!a)
+		return;
+	/* Deleting a veth end deletes its peer in the container too. */
+	if (destroy && a->owned && netns_if_delete(NETNS_SELF, a->ifname) < 0)
+		log_warn("%s: cannot delete interface %s", port->name, a->ifname);
+	free(a);
+	port->priv = NULL;
+}
+
+const struct port_ops port_afpacket_ops = {
+	.type = "afpacket",
+	.rx_burst = port_afpacket_rx_burst,
+	.tx_burst = port_afpacket_tx_burst,
+	.close = port_afpacket_close,
+};
