@@ -1,0 +1,81 @@
+/* egress.c - the last decision before a frame is queued on a port.
+ *
+ * DOC: Theory of Operation
+ *
+ * Every frame the switch sends passes here, whether switched (l2_forward),
+ * routed (gateway_deliver) or made by the switch (ARP and ICMP replies),
+ * so the per-network output rules live in one place:
+ *  - --no-icc: a frame from one container port to another container port
+ *    of the same network is dropped (DROP_NO_ICC, counted on the input
+ *    port).  Frames made by the switch (PKT_F_LOCAL, or no input port)
+ *    and frames from the uplink pass, so the gateway, ARP with the gateway
+ *    and egress traffic keep working, as Docker's icc=false does with its
+ *    FORWARD rule between bridge ports.
+ *  - MTU: a frame longer than the network's MTU plus the Ethernet header
+ *    is dropped (DROP_MTU) unless it is a GSO frame that the port will
+ *    segment.  Routed packets get ICMP "fragmentation needed" from the
+ *    gateway before they get here; switched ones are the sender's fault.
+ *  - dry run (vsctl trace): record the output port, queue nothing.
+ * Then port_tx_queue() copies the frame into the port's tx area; port.c
+ * flushes every dirty port once per burst.
+ */
+#include <net/ethernet.h>
+#include "model.h"
+#include "pipeline.h"
+#include "port.h"
+
+#define EGRESS_DEFAULT_MTU 1500
+/* Ethernet header and one VLAN tag. */
+#define EGRESS_L2_OVERHEAD (14 + 4)
+
+static void egress_drop(struct pkt *p, struct port *out, enum drop_reason why)
+{
+	trace_note(p, "egress", "drop at port %s: %s", out->name,
+		   drop_reason_names[why]);
+	port_drop(p->in_port ? p->in_port : out, why);
+}
+
+/* --no-icc: container port to container port on one network. */
+static bool egress_icc_denied(const struct port *out, const struct pkt *p)
+{
+	const struct port *in = p->in_port;
+
+	if (!out->net || out->net->icc || !in || (p->flags & PKT_F_LOCAL))
+		return false;
+	return in->role == PORT_ROLE_ENDPOINT && out->role == PORT_ROLE_ENDPOINT &&
+	       in->net == out->net;
+}
+
+static bool egress_too_big(const struct port *out, const struct pkt *p)
+{
+	int mtu;
+
+	if (!out->net || (p->flags & PKT_F_GSO))
+		return false;
+	mtu = out->net->mtu > 0 ? out->net->mtu : EGRESS_DEFAULT_MTU;
+	return p->len > (uint32_t)mtu + EGRESS_L2_OVERHEAD;
+}
+
+/**
+ * egress_output() - Queue P on port OUT, or drop it for a reason
+ * @out:	output port
+ * @p:		frame (copied by port_tx_queue; not changed here)
+ */
+void egress_output(struct port *out, struct pkt *p)
+{
+	if (!out)
+		return;
+	if (egress_icc_denied(out, p)) {
+		egress_drop(p, out, DROP_NO_ICC);
+		return;
+	}
+	if (egress_too_big(out, p)) {
+		egress_drop(p, out, DROP_MTU);
+		return;
+	}
+	if (p->flags & PKT_F_DRYRUN) {
+		trace_note(p, "egress", "output to port %s", out->name);
+		return;
+	}
+	port_tx_queue(out, p);
+}

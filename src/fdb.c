@@ -1,0 +1,307 @@
+/* fdb.c - MAC learning with aging, station moves and a per-port cap.
+ *
+ * DOC: Theory of Operation
+ *
+ * Each network has its own table (struct fdb): a MAC learned on one
+ * network means nothing on another, as each network is its own L2 domain.
+ * An entry says "frames to this MAC go out of this port".  It is made or
+ * refreshed from the source MAC of every frame a container port sends
+ * (fdb_learn), and read for the destination MAC (fdb_lookup).
+ *
+ * Lookup: a uthash keyed on the 6-byte MAC.  The MACs come from the
+ * network, so an attacker picks the keys; the hash is keyed with a random
+ * secret drawn at start-up (as the kernel's nf_conntrack_hash_rnd), so
+ * nobody can aim many MACs at one bucket.
+ *
+ * Aging: every entry is on one LRU list, oldest first; a frame from a MAC
+ * moves its entry to the young end.  Expiry therefore only ever looks at
+ * the old end (OVS mac_learning_run()).  One libev timer per table is
+ * armed for the moment the oldest entry expires and re-armed from its
+ * callback for the next one (br_fdb_cleanup()); an empty table has no
+ * timer running, so an idle switch does not wake up.  Refreshing an entry
+ * does not touch the timer: when it fires early it just re-arms.
+ *
+ * Station moves: a MAC seen on another port moves to it at once (a
+ * container re-connected, or a MAC handed from one to another).
+ *
+ * Limits: a port may own at most fdb_max_learned entries (1024 by
+ * default; br_fdb.c fdb_max_learned).  A port at its cap learns nothing
+ * new, and each such frame counts DROP_FDB_CAP on the port, but the frame
+ * is still forwarded (the Linux bridge does the same): the cap protects
+ * the table, not the traffic, and unknown destinations simply flood.
+ * Entries are recycled through a free list, so a steady state allocates
+ * nothing; only growth allocates, and growth is bounded by the cap.
+ */
+/* uthash reports a failed insert here (HASH_NONFATAL_OOM) instead of
+ * calling exit(); fdb_learn() checks it. */
+static int fdb_oom;
+#define uthash_nonfatal_oom(obj) (fdb_oom = 1)
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include "fdb.h"
+#include "model.h"
+#include "port.h"
+
+/* A keyed hash for attacker-chosen MACs: mix the 48-bit key with a random
+ * secret, multiply and fold.  Not a MAC in the crypto sense, but without
+ * the secret the bucket of a MAC cannot be predicted. */
+static uint64_t fdb_secret[2] = { 0x9e3779b97f4a7c15ULL, 0xc2b2ae3d27d4eb4fULL };
+
+static uint32_t fdb_hash(const void *key, size_t len)
+{
+	const uint8_t *k = key;
+	uint64_t h = fdb_secret[0];
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		h = (h ^ k[i]) * 0x100000001b3ULL;
+	h ^= fdb_secret[1];
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdULL;
+	h ^= h >> 29;
+	return (uint32_t)h;
+}
+
+#undef HASH_FUNCTION
+#define HASH_FUNCTION(keyptr, keylen, hashv) \
+	((hashv) = fdb_hash((keyptr), (keylen)))
+
+static struct ev_loop *fdb_loop;
+static unsigned int fdb_aging = FDB_AGING_DEFAULT;
+static unsigned int fdb_max_learned = FDB_MAX_LEARNED_DEFAULT;
+static struct fdb_lru fdb_free_list = TAILQ_HEAD_INITIALIZER(fdb_free_list);
+unsigned int fdb_generation;
+
+static void fdb_timer_cb(struct ev_loop *loop, ev_timer *w, int revents);
+
+/**
+ * fdb_init() - Remember the event loop and draw the hash secret
+ * @loop:	the daemon's libev loop (timers for aging run on it)
+ */
+void fdb_init(struct ev_loop *loop)
+{
+	uint64_t s[2];
+
+	fdb_loop = loop;
+	if (getrandom(s, sizeof(s), GRND_NONBLOCK) == (ssize_t)sizeof(s)) {
+		fdb_secret[0] ^= s[0];
+		fdb_secret[1] ^= s[1];
+	}
+}
+
+void fdb_set_aging(unsigned int sec)
+{
+	fdb_aging = sec ? sec : 1;
+}
+
+unsigned int fdb_get_aging(void)
+{
+	return fdb_aging;
+}
+
+void fdb_set_max_learned(unsigned int n)
+{
+	fdb_max_learned = n;
+}
+
+ev_tstamp fdb_now(void)
+{
+	return fdb_loop ? ev_now(fdb_loop) : 0.0;
+}
+
+struct fdb *fdb_new(struct network *n)
+{
+	struct fdb *f = calloc(1, sizeof(*f));
+
+	if (!f)
+		return NULL;
+	f->net = n;
+	TAILQ_INIT(&f->lru);
+	ev_timer_init(&f->timer, fdb_timer_cb, 0., 0.);
+	f->timer.data = f;
+	fdb_generation++;
+	return f;
+}
+
+/* Unlink E from F and put it on the free list. */
+static void fdb_entry_del(struct fdb *f, struct fdb_entry *e)
+{
+	HASH_DEL(f->table, e);
+	TAILQ_REMOVE(&f->lru, e, lru);
+	if (e->port && e->port->n_learned)
+		e->port->n_learned--;
+	f->count--;
+	TAILQ_INSERT_HEAD(&fdb_free_list, e, lru);
+}
+
+unsigned int fdb_flush(struct fdb *f)
+{
+	unsigned int n = 0;
+
+	while (!TAILQ_EMPTY(&f->lru)) {
+		fdb_entry_del(f, TAILQ_FIRST(&f->lru));
+		n++;
+	}
+	if (fdb_loop)
+		ev_timer_stop(fdb_loop, &f->timer);
+	return n;
+}
+
+void fdb_free(struct fdb *f)
+{
+	if (!f)
+		return;
+	fdb_flush(f);
+	HASH_CLEAR(hh, f->table);
+	free(f);
+	fdb_generation++;
+}
+
+/* Arm F's timer for its oldest entry, unless it is running already (an
+ * early wake-up re-arms itself from fdb_timer_cb). */
+static void fdb_timer_arm(struct fdb *f)
+{
+	struct fdb_entry *old = TAILQ_FIRST(&f->lru);
+	ev_tstamp in;
+
+	if (!fdb_loop || !old || ev_is_active(&f->timer))
+		return;
+	in = old->last_seen + fdb_aging - ev_now(fdb_loop);
+	ev_timer_set(&f->timer, in > 0 ? in : 0., 0.);
+	ev_timer_start(fdb_loop, &f->timer);
+}
+
+static void fdb_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct fdb *f = w->data;
+
+	(void)revents;
+	fdb_expire(f, ev_now(loop));
+	fdb_timer_arm(f);
+}
+
+/**
+ * fdb_expire() - Remove entries idle for the aging time, oldest first
+ * @f:		table
+ * @now:	current time (ev_now)
+ *
+ * Return: number of entries removed
+ */
+unsigned int fdb_expire(struct fdb *f, ev_tstamp now)
+{
+	struct fdb_entry *e;
+	unsigned int n = 0;
+
+	while ((e = TAILQ_FIRST(&f->lru)) && e->last_seen + fdb_aging <= now) {
+		fdb_entry_del(f, e);
+		n++;
+	}
+	return n;
+}
+
+static struct fdb_entry *fdb_entry_get(void)
+{
+	struct fdb_entry *e = TAILQ_FIRST(&fdb_free_list);
+
+	if (e) {
+		TAILQ_REMOVE(&fdb_free_list, e, lru);
+		memset(e, 0, sizeof(*e));
+		return e;
+	}
+	return calloc(1, sizeof(*e));
+}
+
+/* Refresh E for a frame from PORT; move it there if it came from another. */
+static enum drop_reason fdb_entry_refresh(struct fdb *f, struct fdb_entry *e,
+					  struct port *port, ev_tstamp now)
+{
+	if (e->port != port) {
+		/* Station move.  The cap applies here too, or a port at its
+		 * cap could still collect entries by stealing MACs. */
+		if (port->n_learned >= fdb_max_learned) {
+			fdb_entry_del(f, e);
+			return DROP_FDB_CAP;
+		}
+		if (e->port->n_learned)
+			e->port->n_learned--;
+		e->port = port;
+		port->n_learned++;
+	}
+	e->last_seen = now;
+	TAILQ_REMOVE(&f->lru, e, lru);
+	TAILQ_INSERT_TAIL(&f->lru, e, lru);
+	return DROP_NONE;
+}
+
+/**
+ * fdb_learn() - Note that MAC sends from PORT
+ * @f:		network's table
+ * @mac:	source MAC of a frame (unicast, checked by ingress)
+ * @port:	port it came in on
+ *
+ * Return: DROP_NONE, or DROP_FDB_CAP when PORT is at its cap and nothing
+ * was learned (the caller counts it and forwards the frame anyway), or
+ * DROP_UNSUPPORTED if memory ran out.
+ */
+enum drop_reason fdb_learn(struct fdb *f, const uint8_t mac[6], struct port *port)
+{
+	ev_tstamp now = fdb_now();
+	struct fdb_entry *e;
+
+	HASH_FIND(hh, f->table, mac, 6, e);
+	if (e)
+		return fdb_entry_refresh(f, e, port, now);
+	if (port->n_learned >= fdb_max_learned)
+		return DROP_FDB_CAP;
+	e = fdb_entry_get();
+	if (!e)
+		return DROP_UNSUPPORTED;
+	memcpy(e->mac, mac, 6);
+	e->port = port;
+	e->last_seen = now;
+	fdb_oom = 0;
+	HASH_ADD(hh, f->table, mac, 6, e);
+	if (fdb_oom) {
+		TAILQ_INSERT_HEAD(&fdb_free_list, e, lru);
+		return DROP_UNSUPPORTED;
+	}
+	TAILQ_INSERT_TAIL(&f->lru, e, lru);
+	port->n_learned++;
+	f->count++;
+	fdb_timer_arm(f);
+	return DROP_NONE;
+}
+
+struct port *fdb_lookup(struct fdb *f, const uint8_t mac[6])
+{
+	struct fdb_entry *e;
+
+	HASH_FIND(hh, f->table, mac, 6, e);
+	return e ? e->port : NULL;
+}
+
+/**
+ * fdb_port_gone() - Forget every MAC learned on PORT (it is going away)
+ * @f:		network's table
+ * @port:	port being destroyed
+ *
+ * Walks the whole table: a control-path operation, not per packet.
+ */
+void fdb_port_gone(struct fdb *f, struct port *port)
+{
+	struct fdb_entry *e, *tmp;
+
+	if (!f)
+		return;
+	for (e = TAILQ_FIRST(&f->lru); e; e = tmp) {
+		tmp = TAILQ_NEXT(e, lru);
+		if (e->port == port)
+			fdb_entry_del(f, e);
+	}
+	port->n_learned = 0;
+	if (TAILQ_EMPTY(&f->lru) && fdb_loop)
+		ev_timer_stop(fdb_loop, &f->timer);
+}

@@ -1,0 +1,120 @@
+/* ingress.c - the first stage for frames from a container port.
+ *
+ * DOC: Theory of Operation
+ *
+ * port.c hands over a burst that parse.c has already parsed (offsets
+ * checked against the length).  Ingress decides, per frame, whether the
+ * switch accepts it at all, before anything learns from it: "insert into
+ * forwarding database after filtering to avoid spoofing" (br_input.c).
+ *
+ * Checks, in order:
+ *  1. Sanity: at least an Ethernet header; a source MAC that is unicast
+ *     and not zero (a multicast source would poison the fdb).
+ *  2. Port security (endpoint's port_security, on by default, as Docker's
+ *     bridge with its fixed MACs): the source MAC is the endpoint's; an
+ *     IPv4 source is the endpoint's address; an ARP sender is the
+ *     endpoint's MAC and address.  ARP probes (RFC 5227: sender IP
+ *     0.0.0.0) are let through, as they claim nothing and poison no cache.
+ *     Other ethertypes (IPv6 link-local chatter) pass with the MAC check:
+ *     IPv6 is not routed yet, only switched.
+ * Every refusal is counted on the port by reason; nothing is logged per
+ * packet.  Accepted frames go to l2_forward() for the port's network.
+ * Uplink ports never come here (their rx_handler is uplink.c's).
+ */
+#include <net/ethernet.h>
+#include <netinet/if_ether.h>
+#include <netinet/ip.h>
+#include <string.h>
+#include "model.h"
+#include "pipeline.h"
+#include "port.h"
+
+static bool ingress_mac_ok(const uint8_t *mac)
+{
+	static const uint8_t zero[6];
+
+	return !(mac[0] & 1) && memcmp(mac, zero, 6) != 0;
+}
+
+/* IPv4 source must be the endpoint's address. */
+static enum drop_reason ingress_check_ip(const struct endpoint *ep, const struct pkt *p)
+{
+	const struct iphdr *ip = pkt_header(p, p->l3_ofs, sizeof(*ip));
+	uint32_t saddr;
+
+	if (!ip)
+		return DROP_BAD_L3;
+	memcpy(&saddr, &ip->saddr, 4);
+	return saddr == ep->ip ? DROP_NONE : DROP_SRC_IP_SPOOF;
+}
+
+/* ARP sender hardware and protocol address must be the endpoint's. */
+static enum drop_reason ingress_check_arp(const struct endpoint *ep, const struct pkt *p)
+{
+	const struct ether_arp *a = pkt_header(p, p->l3_ofs, sizeof(*a));
+	uint32_t spa;
+
+	if (!a)
+		return DROP_BAD_L3;
+	memcpy(&spa, a->arp_spa, 4);
+	if (memcmp(a->arp_sha, ep->mac, 6) != 0)
+		return DROP_ARP_SPOOF;
+	if (spa != ep->ip && spa != 0)
+		return DROP_ARP_SPOOF;
+	return DROP_NONE;
+}
+
+/**
+ * ingress_check() - Decide whether frame P from port IN is accepted
+ * @in:		input port
+ * @p:		parsed frame
+ *
+ * Return: DROP_NONE to accept, else the reason to drop it
+ */
+static enum drop_reason ingress_check(const struct port *in, const struct pkt *p)
+{
+	const struct ether_header *eth = pkt_header(p, 0, sizeof(*eth));
+	const struct endpoint *ep = in->ep;
+
+	if (!eth)
+		return DROP_RUNT;
+	if (!ingress_mac_ok(eth->ether_shost))
+		return DROP_BAD_SRC_MAC;
+	if (!ep || !ep->port_security)
+		return DROP_NONE;
+	if (memcmp(eth->ether_shost, ep->mac, 6) != 0)
+		return DROP_SRC_MAC_SPOOF;
+	if (p->eth_type == ETHERTYPE_IP)
+		return ingress_check_ip(ep, p);
+	if (p->eth_type == ETHERTYPE_ARP)
+		return ingress_check_arp(ep, p);
+	return DROP_NONE;
+}
+
+/**
+ * ingress_run() - Check a burst from a container port and switch it
+ * @in:		port the burst came from
+ * @b:		parsed frames
+ */
+void ingress_run(struct port *in, struct pkt_batch *b)
+{
+	enum drop_reason why;
+	struct pkt *p;
+	unsigned int i;
+
+	PKT_BATCH_FOR_EACH(i, p, b) {
+		p->in_port = in;
+		if (!in->net) {
+			port_drop(in, DROP_UNSUPPORTED);
+			continue;
+		}
+		why = ingress_check(in, p);
+		if (why != DROP_NONE) {
+			trace_note(p, "ingress", "drop: %s", drop_reason_names[why]);
+			port_drop(in, why);
+			continue;
+		}
+		trace_note(p, "ingress", "accepted on port %s", in->name);
+		l2_forward(in->net, p);
+	}
+}

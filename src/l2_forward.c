@@ -1,0 +1,128 @@
+/* l2_forward.c - learn, then deliver: unicast, flood or the gateway.
+ *
+ * DOC: Theory of Operation
+ *
+ * One network is one L2 domain.  For each accepted frame:
+ *  1. capture: the network's capture point sees every frame its L2 sees.
+ *  2. learn: the source MAC is bound to the input port (fdb.c).  A port at
+ *     its learning cap is counted (DROP_FDB_CAP) but its frame still goes
+ *     on: the cap protects the table, and unknown destinations flood.
+ *     A dry run (vsctl trace) learns nothing: tracing must not change the
+ *     switch.
+ *  3. deliver:
+ *     - to the gateway MAC: the network's L3 gateway (gateway.c);
+ *     - broadcast/multicast: flood to the network's other ports; a
+ *       broadcast ARP asking for the gateway IP also goes to the gateway,
+ *       which answers it (the others see it too, as on any LAN);
+ *     - known unicast: the learned port, unless that is the input port
+ *       (DROP_LOOP: a MAC learned here that is also sent to here);
+ *     - unknown unicast: flood.
+ *
+ * Flooding walks the network's own endpoint list (n->endpoints), never all
+ * ports of the switch: frames never cross networks at L2.  Each copy goes
+ * through egress_output(), which applies --no-icc and the MTU, and copies
+ * the frame into the port's tx queue, so one frame can be queued on many
+ * ports without being changed.
+ */
+#include <net/ethernet.h>
+#include <netinet/if_ether.h>
+#include <string.h>
+#include "capture.h"
+#include "fdb.h"
+#include "model.h"
+#include "pipeline.h"
+#include "port.h"
+
+static void l2_forward_count(struct pkt *p, enum drop_reason why)
+{
+	if (p->in_port)
+		port_drop(p->in_port, why);
+}
+
+/**
+ * l2_forward_flood() - Send P to every port of network N but its own
+ * @n:		network
+ * @p:		frame (not changed)
+ */
+void l2_forward_flood(struct network *n, struct pkt *p)
+{
+	struct endpoint *ep;
+
+	trace_note(p, "l2", "flood to the ports of network %s", n->name);
+	LIST_FOREACH(ep, &n->endpoints, net_link)
+		if (ep->port && ep->port != p->in_port)
+			egress_output(ep->port, p);
+}
+
+/* Broadcast ARP request whose target is the gateway's address. */
+static bool l2_forward_arp_for_gw(const struct network *n, const struct pkt *p)
+{
+	const struct ether_arp *a;
+	uint32_t tpa;
+
+	if (p->eth_type != ETHERTYPE_ARP)
+		return false;
+	a = pkt_header(p, p->l3_ofs, sizeof(*a));
+	if (!a)
+		return false;
+	memcpy(&tpa, a->arp_tpa, 4);
+	return tpa == n->gateway;
+}
+
+/* Step 2: bind the source MAC to the input port. */
+static void l2_forward_learn(struct network *n, struct pkt *p,
+			     const struct ether_header *eth)
+{
+	enum drop_reason why;
+
+	if (!p->in_port || (p->flags & (PKT_F_DRYRUN | PKT_F_LOCAL)))
+		return;
+	if (!n->fdb && !(n->fdb = fdb_new(n)))
+		return;
+	why = fdb_learn(n->fdb, eth->ether_shost, p->in_port);
+	if (why != DROP_NONE)
+		port_drop(p->in_port, why);
+}
+
+/**
+ * l2_forward() - Switch one frame within network N
+ * @n:		the frame's network
+ * @p:		accepted frame, p->in_port set (NULL if made by the switch)
+ */
+void l2_forward(struct network *n, struct pkt *p)
+{
+	const struct ether_header *eth = pkt_header(p, 0, sizeof(*eth));
+	struct port *out;
+
+	capture_net(n, p);
+	if (!eth) {
+		l2_forward_count(p, DROP_RUNT);
+		return;
+	}
+	l2_forward_learn(n, p, eth);
+
+	if (memcmp(eth->ether_dhost, n->gw_mac, 6) == 0) {
+		trace_note(p, "l2", "to the gateway MAC");
+		gateway_input(n, p);
+		return;
+	}
+	if (eth->ether_dhost[0] & 1) {
+		l2_forward_flood(n, p);
+		if (l2_forward_arp_for_gw(n, p))
+			gateway_input(n, p);
+		return;
+	}
+	out = n->fdb ? fdb_lookup(n->fdb, eth->ether_dhost) : NULL;
+	if (!out) {
+		trace_note(p, "l2", "unknown unicast");
+		l2_forward_flood(n, p);
+		return;
+	}
+	if (out == p->in_port) {
+		trace_note(p, "l2", "drop: destination is on the input port");
+		l2_forward_count(p, DROP_LOOP);
+		return;
+	}
+	trace_note(p, "l2", "fdb: known unicast on port %s", out->name);
+	egress_output(out, p);
+}
