@@ -1,1 +1,14 @@
-# mk/ct.mk - see Makefile.am
+# mk/ct.mk - connection tracking, NAT, the uplink, port publishing, proxy.
+src_libvswitch_a_SOURCES += \
+	src/ct.c src/ct_tcp.c src/ct_udp.c src/ct_icmp.c \
+	src/nat.c src/nat_icmp.c src/frag.c
+noinst_HEADERS += include/ct.h include/nat.h
+
+check_PROGRAMS += tests/unit/test_ct tests/unit/test_csum
+TESTS += tests/unit/test_ct tests/unit/test_csum
+tests_unit_test_ct_SOURCES = tests/unit/test_ct.c
+tests_unit_test_ct_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_ct_LDADD = $(UNIT_LDADD)
+tests_unit_test_csum_SOURCES = tests/unit/test_csum.c
+tests_unit_test_csum_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_csum_LDADD = $(UNIT_LDADD)

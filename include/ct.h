@@ -1,0 +1,149 @@
+/* ct.h - connection tracking: tuples, entries, the table, expiry.
+ *
+ * One entry describes one connection and carries both of its tuples: the
+ * original direction (as the first packet looked) and the reply direction
+ * (as the answer will look, after NAT).  Each tuple sits in its own hash
+ * node inside the entry, so a packet in either direction is found with one
+ * O(1) lookup (netfilter's tuplehash[IP_CT_DIR_MAX], OVS conn_key_node).
+ *
+ * A key holds the zone (the network the packet is seen in; 0 = the
+ * outside, i.e. the uplink), the address family and 16-byte addresses so
+ * that IPv6 fits without a new key layout.  Keys are padding-free and
+ * hashed with a key chosen at random at start-up, since the table is fed
+ * by whoever can send us packets.
+ *
+ * Protocol state machines sit behind struct ct_l4_proto (ct_tcp.c,
+ * ct_udp.c, ct_icmp.c), as OVS conntrack-tcp.c/-other.c do.
+ */
+#ifndef VS_CT_H
+#define VS_CT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/queue.h>
+#include "drop.h"
+
+struct ev_loop;
+
+enum ct_dir { CT_DIR_ORIG = 0, CT_DIR_REPLY = 1 };
+
+#define CT_ZONE_OUTSIDE 0
+
+/* A tuple.  Ports in network order; for ICMP echo sport = dport = id. */
+struct ct_key {
+	uint8_t src[16];         /* IPv4: first 4 bytes, rest zero */
+	uint8_t dst[16];
+	uint16_t sport;
+	uint16_t dport;
+	uint32_t zone;
+	uint8_t family;          /* AF_INET (AF_INET6 later) */
+	uint8_t proto;           /* IPPROTO_TCP/UDP/ICMP */
+	uint16_t pad;            /* always zero: the key is hashed as bytes */
+};
+_Static_assert(sizeof(struct ct_key) == 44, "ct_key must be padding-free");
+
+struct ct_node {
+	struct ct_key key;
+	uint8_t dir;             /* enum ct_dir: which n[] this is */
+	struct ct_node *next;    /* bucket chain */
+};
+
+/* Timeout classes: every entry in one class has the same timeout, so an
+ * expiry list per class ordered by last use is also ordered by deadline. */
+enum ct_tclass {
+	CT_TC_TCP_SYN_SENT, CT_TC_TCP_SYN_RECV, CT_TC_TCP_ESTABLISHED,
+	CT_TC_TCP_FIN_WAIT, CT_TC_TCP_CLOSE_WAIT, CT_TC_TCP_LAST_ACK,
+	CT_TC_TCP_TIME_WAIT, CT_TC_TCP_CLOSE,
+	CT_TC_UDP_UNREPLIED, CT_TC_UDP_ASSURED,
+	CT_TC_ICMP,
+	CT_TC_MAX
+};
+
+enum ct_flags {
+	CT_F_SEEN_REPLY = 1 << 0,
+	CT_F_ASSURED = 1 << 1,
+	CT_F_SNAT = 1 << 2,      /* reply tuple's dst is the uplink IP */
+	CT_F_DNAT = 1 << 3,      /* original dst was a published port */
+};
+
+struct nat_mapping;
+
+struct ct_entry {
+	struct ct_node n[2];     /* [CT_DIR_ORIG], [CT_DIR_REPLY] */
+	TAILQ_ENTRY(ct_entry) exp_link; /* in ct's per-class expiry list */
+	uint64_t last_ms;        /* last use; deadline = last_ms + timeout */
+	struct nat_mapping *map; /* SNAT port mapping held, or NULL */
+	uint32_t zone;           /* the network's zone, for listings */
+	uint8_t proto;
+	uint8_t state;           /* protocol state (ct_tcp.c's enum) */
+	uint8_t tclass;          /* enum ct_tclass */
+	uint8_t flags;           /* enum ct_flags */
+};
+
+/* One protocol's state machine (OVS struct ct_l4_proto). */
+struct ct_l4_proto {
+	uint8_t proto;
+	/* May a packet with this L4 header open a connection? */
+	bool (*valid_new)(const void *l4, uint32_t len);
+	/* Initialise state for a new entry from its first packet. */
+	void (*new_conn)(struct ct_entry *e, const void *l4, uint32_t len);
+	/* Advance the state for a packet in DIR; DROP_NONE or a reason. */
+	enum drop_reason (*conn_update)(struct ct_entry *e, enum ct_dir dir,
+					const void *l4, uint32_t len);
+	const char *(*state_name)(const struct ct_entry *e);
+};
+
+extern const struct ct_l4_proto ct_l4_tcp, ct_l4_udp, ct_l4_icmp;
+
+/* TCP states, after netfilter's enum tcp_conntrack. */
+enum ct_tcp_state {
+	CT_TCP_NONE, CT_TCP_SYN_SENT, CT_TCP_SYN_RECV, CT_TCP_ESTABLISHED,
+	CT_TCP_FIN_WAIT, CT_TCP_CLOSE_WAIT, CT_TCP_LAST_ACK, CT_TCP_TIME_WAIT,
+	CT_TCP_CLOSE, CT_TCP_SYN_SENT2, CT_TCP_MAX
+};
+
+struct ct_stats {
+	uint64_t entries, limit, inserted, expired, evicted, full_drops;
+	uint64_t invalid, lookups, found;
+};
+
+/* ct.c */
+#define CT_DEFAULT_LIMIT 262144
+int ct_init(struct ev_loop *loop, uint32_t limit);
+void ct_fini(void);
+int ct_set_limit(uint32_t limit);
+int ct_set_timeout(enum ct_tclass tc, uint32_t seconds);
+uint32_t ct_get_timeout(enum ct_tclass tc);
+const struct ct_l4_proto *ct_l4(uint8_t proto);
+void ct_key_invert(const struct ct_key *in, struct ct_key *out);
+uint32_t ct_key_hash(const struct ct_key *k);
+struct ct_entry *ct_lookup(const struct ct_key *k, enum ct_dir *dir);
+struct ct_entry *ct_insert(const struct ct_key *orig, const struct ct_key *reply,
+			   uint32_t zone, const void *l4, uint32_t l4len,
+			   enum drop_reason *why);
+enum drop_reason ct_update(struct ct_entry *e, enum ct_dir dir,
+			   const void *l4, uint32_t l4len);
+void ct_set_class(struct ct_entry *e, enum ct_tclass tc);
+void ct_remove(struct ct_entry *e);
+unsigned int ct_flush(bool (*match)(const struct ct_entry *, void *), void *arg);
+void ct_foreach(void (*fn)(struct ct_entry *, void *), void *arg);
+unsigned int ct_expire_run(void);
+uint64_t ct_now_ms(void);
+void ct_set_test_clock(uint64_t ms);   /* unit tests: fixed clock */
+uint64_t ct_remaining_s(const struct ct_entry *e);
+const struct ct_stats *ct_get_stats(void);
+/* Called before an entry is freed (nat.c releases its port mapping). */
+extern void (*ct_free_hook)(struct ct_entry *e);
+
+/* The entry a node belongs to (each node knows its direction). */
+static inline struct ct_entry *ct_node_entry(struct ct_node *n)
+{
+	return (struct ct_entry *)((char *)(n - n->dir) -
+				   offsetof(struct ct_entry, n));
+}
+
+/* ct_ctl.c */
+void ct_ctl_init(void);
+
+#endif

@@ -1,0 +1,93 @@
+/* nat.h - SNAT, DNAT (published ports), hairpin, ICMP errors, fragments.
+ *
+ * nat_process() is the whole NAT datapath for one IPv4 packet: it finds or
+ * creates the packet's conntrack entry, rewrites addresses and ports (with
+ * incremental checksums), and says in which zone the packet must leave:
+ * CT_ZONE_OUTSIDE (the uplink) or a network's zone.  uplink.c calls it for
+ * packets from the uplink and from the networks' gateways.
+ *
+ * Zones: each network gets a small number, stable for the life of the
+ * process and bound to its name, which keys its conntrack tuples; zone 0
+ * is the outside.
+ */
+#ifndef VS_NAT_H
+#define VS_NAT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include "ct.h"
+#include "drop.h"
+#include "model.h"
+#include "pkt.h"
+
+#define NAT_MAX_ZONES 4096
+#define NAT_PORT_MIN 1024
+#define NAT_PORT_MAX 65535
+#define NAT_EPHEMERAL_MIN 32768     /* omitted host ports, as Docker */
+#define NAT_EPHEMERAL_MAX 60999
+
+/* A port mapping (endpoint-independent, RFC 4787 REQ-1): one internal
+ * (zone, ip, port, proto) to one external port, shared by every
+ * connection from that source whatever its destination. */
+struct nat_mapping {
+	uint32_t zone;
+	uint32_t ip;             /* internal address, network order */
+	uint16_t port;           /* internal port (or ICMP id), network order */
+	uint8_t proto;
+	uint8_t bysource;        /* listed in the bysource table */
+	uint32_t refs;           /* conntrack entries using it */
+	struct nat_mapping *hnext;
+};
+
+/* A published range: host ports [host_port, host_port+count) of PROTO go
+ * to the container's first non-internal endpoint, ports [cport, ...). */
+struct nat_rule {
+	uint8_t proto;
+	uint32_t host_ip;        /* 0 = any; 127.0.0.1 = proxy only */
+	uint16_t host_port, cport, count;   /* host order */
+	char ctr[VS_NAME_MAX];   /* target container; "" = fixed target */
+	uint32_t fixed_zone, fixed_ip;      /* unit tests, ctr == "" */
+};
+
+struct nat_stats {
+	uint64_t snat_new, dnat_new, hairpin_new, no_port, icmp_err_xlated;
+	uint64_t frag_xlated, frag_unknown;
+};
+
+/* nat.c */
+int nat_init(void);
+void nat_fini(void);
+void nat_set_uplink_ip(uint32_t ip);
+uint32_t nat_uplink_ip(void);
+uint32_t nat_zone_of(const struct network *n);
+const char *nat_zone_name(uint32_t zone);
+struct network *nat_zone_network(uint32_t zone);
+enum drop_reason nat_process(struct pkt *p, uint32_t zone, uint32_t *out_zone);
+int nat_rule_add(const struct nat_rule *r, char *err, size_t errlen);
+int nat_rule_del(uint8_t proto, uint16_t host_port);
+const struct nat_rule *nat_rule_find(uint8_t proto, uint16_t host_port);
+bool nat_port_published(uint8_t proto, uint16_t port);
+bool nat_port_in_snat_use(uint8_t proto, uint16_t port);
+unsigned int nat_flush_port(uint8_t proto, uint16_t port);
+void nat_endpoint_gone(struct endpoint *ep);
+const struct nat_stats *nat_get_stats(void);
+void nat_key_from_ip4(struct ct_key *k, uint32_t zone, uint8_t proto,
+		      uint32_t src, uint32_t dst, uint16_t sport, uint16_t dport);
+uint32_t nat_key_ip4(const uint8_t a[16]);
+void nat_rewrite(struct pkt *p, const struct ct_key *t);
+struct nat_mapping *nat_mapping_get(uint32_t zone, uint8_t proto, uint32_t ip,
+				    uint16_t port, bool bysource,
+				    uint16_t *ext_port);
+void nat_mapping_put(struct nat_mapping *m);
+
+/* nat_icmp.c */
+enum drop_reason nat_icmp_error(struct pkt *p, uint32_t zone, uint32_t *out_zone);
+
+/* frag.c */
+void frag_init(void);
+void frag_record(uint32_t zone, uint8_t proto, uint32_t old_src,
+		 uint32_t old_dst, uint16_t ip_id, uint32_t new_src,
+		 uint32_t new_dst, uint32_t out_zone);
+enum drop_reason frag_translate(struct pkt *p, uint32_t zone, uint32_t *out_zone);
+
+#endif

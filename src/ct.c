@@ -1,0 +1,584 @@
+/* ct.c - the connection tracking table: lookup, insert, expiry, limits.
+ *
+ * DOC: Theory of Operation
+ *
+ * Every connection is one struct ct_entry holding two hash nodes, one per
+ * direction (see ct.h).  The table is a power-of-two array of bucket
+ * chains, sized once from the entry limit (one bucket per allowed entry
+ * and direction / 2), so chains stay short and nothing rehashes while
+ * packets flow.  The hash is keyed with a random word taken at start-up,
+ * as the kernel's nf_conntrack_hash_rnd: an outsider who can pick our
+ * tuples cannot pick our buckets.
+ *
+ * Memory: entries come from a pool grown in chunks of CT_CHUNK and never
+ * returned (bounded by the limit), so a packet never calls malloc.  An
+ * entry is 152 bytes; with its two bucket pointers about 170 bytes, so a
+ * million entries fit in ~180 MB.
+ *
+ * Aging and timeout: each entry belongs to one timeout class (ct.h) and
+ * sits in that class's expiry list, ordered by last use.  Every entry of a
+ * class has the same timeout, so appending at the tail on each use keeps
+ * the list ordered by deadline as well.  One libev timer is armed for the
+ * earliest head among the classes; when it fires, heads are popped while
+ * expired -- the work is O(expired), never O(table) -- and the timer is
+ * re-armed, or left stopped when the table is empty (no idle wake-ups).
+ * A used entry moves to its tail, so the timer may fire early and find
+ * nothing: that costs one look at each head (ev.pod, "Be smart about
+ * timeouts", method 3).
+ *
+ * Limits: when the table is full, the oldest entry that never saw a reply
+ * (SYN_SENT, UDP unreplied, ICMP) is evicted to make room; if there is
+ * none, the new connection is refused and counted (DROP_CT_FULL), so that
+ * a flood of half-open connections cannot push out established ones.
+ */
+#include <errno.h>
+#include <ev.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include "ct.h"
+
+#define CT_CHUNK 4096
+#define CT_MIN_BUCKETS 1024
+
+TAILQ_HEAD(ct_list, ct_entry);
+
+static struct {
+	struct ev_loop *loop;
+	ev_timer timer;
+	uint32_t seed;
+	struct ct_node **buckets;
+	uint32_t mask;
+	uint32_t limit;
+	struct ct_entry *free;       /* freelist through n[0].next */
+	struct ct_entry **chunks;
+	uint32_t n_chunks, max_chunks;
+	struct ct_list exp[CT_TC_MAX];
+	uint32_t timeout_s[CT_TC_MAX];
+	struct ct_stats stats;
+	uint64_t test_clock;
+	bool use_test_clock;
+} ct;
+
+void (*ct_free_hook)(struct ct_entry *e);
+
+/* RFC 5382 (TCP: established >= 2 h 4 min, transitory >= 4 min) and
+ * RFC 4787 (UDP >= 2 min, 5 min recommended); ICMP as RFC 5508 REQ-1. */
+static const uint32_t ct_default_timeout_s[CT_TC_MAX] = {
+	[CT_TC_TCP_SYN_SENT] = 240,
+	[CT_TC_TCP_SYN_RECV] = 240,
+	[CT_TC_TCP_ESTABLISHED] = 432000,
+	[CT_TC_TCP_FIN_WAIT] = 240,
+	[CT_TC_TCP_CLOSE_WAIT] = 240,
+	[CT_TC_TCP_LAST_ACK] = 240,
+	[CT_TC_TCP_TIME_WAIT] = 240,
+	[CT_TC_TCP_CLOSE] = 10,
+	[CT_TC_UDP_UNREPLIED] = 120,
+	[CT_TC_UDP_ASSURED] = 300,
+	[CT_TC_ICMP] = 30,
+};
+
+/* Classes whose entries never saw a reply: evicted first when full. */
+static const enum ct_tclass ct_unassured_classes[] = {
+	CT_TC_TCP_SYN_SENT, CT_TC_UDP_UNREPLIED, CT_TC_ICMP, CT_TC_TCP_CLOSE,
+	CT_TC_TCP_SYN_RECV,
+};
+
+static void ct_timer_cb(struct ev_loop *loop, ev_timer *w, int revents);
+
+uint64_t ct_now_ms(void)
+{
+	if (ct.use_test_clock || !ct.loop)
+		return ct.test_clock;
+	return (uint64_t)(ev_now(ct.loop) * 1000.0);
+}
+
+void ct_set_test_clock(uint64_t ms)
+{
+	ct.use_test_clock = true;
+	ct.test_clock = ms;
+}
+
+static uint32_t ct_rotl(uint32_t x, int r)
+{
+	return (x << r) | (x >> (32 - r));
+}
+
+/**
+ * ct_key_hash() - Keyed hash of a tuple (murmur3 rounds over its words)
+ * @k:	tuple, padding-free
+ *
+ * Return: 32-bit hash, dependent on the start-up random seed
+ */
+uint32_t ct_key_hash(const struct ct_key *k)
+{
+	uint32_t w[sizeof(*k) / 4], h = ct.seed;
+	size_t i;
+
+	memcpy(w, k, sizeof(w));
+	for (i = 0; i < sizeof(w) / 4; i++) {
+		uint32_t x = w[i] * 0xcc9e2d51u;
+
+		h ^= ct_rotl(x, 15) * 0x1b873593u;
+		h = ct_rotl(h, 13) * 5 + 0xe6546b64u;
+	}
+	h ^= sizeof(*k);
+	h ^= h >> 16;
+	h *= 0x85ebca6bu;
+	h ^= h >> 13;
+	h *= 0xc2b2ae35u;
+	return h ^ (h >> 16);
+}
+
+/* ct_key_invert() - The tuple of the other direction (IN may be OUT). */
+void ct_key_invert(const struct ct_key *in, struct ct_key *out)
+{
+	struct ct_key t = *in;
+
+	memcpy(t.src, in->dst, sizeof(t.src));
+	memcpy(t.dst, in->src, sizeof(t.dst));
+	t.sport = in->dport;
+	t.dport = in->sport;
+	*out = t;
+}
+
+const struct ct_l4_proto *ct_l4(uint8_t proto)
+{
+	switch (proto) {
+	case IPPROTO_TCP: return &ct_l4_tcp;
+	case IPPROTO_UDP: return &ct_l4_udp;
+	case IPPROTO_ICMP: return &ct_l4_icmp;
+	default: return NULL;
+	}
+}
+
+static uint32_t ct_buckets_for(uint32_t limit)
+{
+	uint32_t n = CT_MIN_BUCKETS;
+
+	while (n < limit && n < (1u << 30))
+		n <<= 1;
+	return n;
+}
+
+/**
+ * ct_set_limit() - Set the maximum number of entries, resizing buckets
+ * @limit:	new limit, at least 1
+ *
+ * Existing entries are rehashed into the new bucket array (control path
+ * only).  Lowering the limit below the current count refuses new entries
+ * until enough expire.
+ *
+ * Return: 0, or -1 if memory ran out (the old table stays)
+ */
+int ct_set_limit(uint32_t limit)
+{
+	uint32_t nb = ct_buckets_for(limit), max_chunks, i;
+	struct ct_node **b;
+	struct ct_entry **chunks;
+
+	if (limit == 0)
+		return -1;
+	max_chunks = limit / CT_CHUNK + 1;
+	if (max_chunks < ct.n_chunks)
+		max_chunks = ct.n_chunks;
+	chunks = realloc(ct.chunks, max_chunks * sizeof(*chunks));
+	if (!chunks)
+		return -1;
+	ct.chunks = chunks;
+	ct.max_chunks = max_chunks;
+	b = calloc(nb, sizeof(*b));
+	if (!b)
+		return -1;
+	for (i = 0; ct.buckets && i <= ct.mask; i++) {
+		struct ct_node *n = ct.buckets[i], *next;
+
+		for (; n; n = next) {
+			uint32_t h = ct_key_hash(&n->key) & (nb - 1);
+
+			next = n->next;
+			n->next = b[h];
+			b[h] = n;
+		}
+	}
+	free(ct.buckets);
+	ct.buckets = b;
+	ct.mask = nb - 1;
+	ct.limit = limit;
+	ct.stats.limit = limit;
+	return 0;
+}
+
+int ct_set_timeout(enum ct_tclass tc, uint32_t seconds)
+{
+	if ((unsigned int)tc >= CT_TC_MAX || seconds == 0)
+		return -1;
+	/* Lists are ordered by last use, so a new timeout keeps them ordered;
+	 * only the timer must learn about a possibly earlier deadline. */
+	ct.timeout_s[tc] = seconds;
+	if (ct.loop)
+		ev_feed_event(ct.loop, &ct.timer, EV_TIMER);
+	return 0;
+}
+
+uint32_t ct_get_timeout(enum ct_tclass tc)
+{
+	return (unsigned int)tc < CT_TC_MAX ? ct.timeout_s[tc] : 0;
+}
+
+int ct_init(struct ev_loop *loop, uint32_t limit)
+{
+	int i;
+
+	memset(&ct, 0, sizeof(ct));
+	ct.loop = loop;
+	if (getrandom(&ct.seed, sizeof(ct.seed), 0) != sizeof(ct.seed))
+		ct.seed = (uint32_t)(uintptr_t)&ct ^ 0x9e3779b9u;
+	for (i = 0; i < CT_TC_MAX; i++) {
+		TAILQ_INIT(&ct.exp[i]);
+		ct.timeout_s[i] = ct_default_timeout_s[i];
+	}
+	if (loop)
+		ev_timer_init(&ct.timer, ct_timer_cb, 0., 0.);
+	return ct_set_limit(limit ? limit : CT_DEFAULT_LIMIT);
+}
+
+void ct_fini(void)
+{
+	uint32_t i;
+
+	if (ct.loop)
+		ev_timer_stop(ct.loop, &ct.timer);
+	for (i = 0; i < ct.n_chunks; i++)
+		free(ct.chunks[i]);
+	free(ct.chunks);
+	free(ct.buckets);
+	memset(&ct, 0, sizeof(ct));
+}
+
+/* ct_pool_get() - An entry from the freelist, growing by one chunk. */
+static struct ct_entry *ct_pool_get(void)
+{
+	struct ct_entry *e, *chunk;
+	int i;
+
+	if (!ct.free) {
+		if (ct.n_chunks >= ct.max_chunks)
+			return NULL;
+		chunk = calloc(CT_CHUNK, sizeof(*chunk));
+		if (!chunk)
+			return NULL;
+		ct.chunks[ct.n_chunks++] = chunk;
+		for (i = CT_CHUNK - 1; i >= 0; i--) {
+			chunk[i].n[0].next = (struct ct_node *)ct.free;
+			ct.free = &chunk[i];
+		}
+	}
+	e = ct.free;
+	ct.free = (struct ct_entry *)e->n[0].next;
+	memset(e, 0, sizeof(*e));
+	return e;
+}
+
+static void ct_bucket_add(struct ct_node *n)
+{
+	uint32_t h = ct_key_hash(&n->key) & ct.mask;
+
+	n->next = ct.buckets[h];
+	ct.buckets[h] = n;
+}
+
+static void ct_bucket_del(struct ct_node *n)
+{
+	struct ct_node **pp = &ct.buckets[ct_key_hash(&n->key) & ct.mask];
+
+	for (; *pp; pp = &(*pp)->next)
+		if (*pp == n) {
+			*pp = n->next;
+			return;
+		}
+}
+
+/**
+ * ct_lookup() - Find the entry a tuple belongs to
+ * @k:		tuple of the packet, pad zeroed
+ * @dir:	set to the direction the tuple matched
+ *
+ * Return: entry, or NULL
+ */
+struct ct_entry *ct_lookup(const struct ct_key *k, enum ct_dir *dir)
+{
+	struct ct_node *n = ct.buckets[ct_key_hash(k) & ct.mask];
+
+	ct.stats.lookups++;
+	for (; n; n = n->next)
+		if (!memcmp(&n->key, k, sizeof(*k))) {
+			ct.stats.found++;
+			if (dir)
+				*dir = n->dir;
+			return ct_node_entry(n);
+		}
+	return NULL;
+}
+
+static uint64_t ct_deadline(const struct ct_entry *e)
+{
+	return e->last_ms + (uint64_t)ct.timeout_s[e->tclass] * 1000;
+}
+
+uint64_t ct_remaining_s(const struct ct_entry *e)
+{
+	uint64_t d = ct_deadline(e), now = ct_now_ms();
+
+	return d > now ? (d - now) / 1000 : 0;
+}
+
+/* ct_timer_arm() - Arm the one timer for the earliest deadline, if any. */
+static void ct_timer_arm(void)
+{
+	uint64_t best = UINT64_MAX, now = ct_now_ms();
+	int i;
+
+	if (!ct.loop)
+		return;
+	for (i = 0; i < CT_TC_MAX; i++) {
+		struct ct_entry *h = TAILQ_FIRST(&ct.exp[i]);
+
+		if (h && ct_deadline(h) < best)
+			best = ct_deadline(h);
+	}
+	ev_timer_stop(ct.loop, &ct.timer);
+	if (best == UINT64_MAX)
+		return;
+	ev_timer_set(&ct.timer, best > now ? (double)(best - now) / 1000.0 + 0.01 : 0.,
+		     0.);
+	ev_timer_start(ct.loop, &ct.timer);
+}
+
+/* ct_timer_maybe_arm() - After an insert: arm only if this deadline is
+ * earlier than the one the timer waits for (usually it is not). */
+static void ct_timer_maybe_arm(const struct ct_entry *e)
+{
+	double after;
+
+	if (!ct.loop)
+		return;
+	if (!ev_is_active(&ct.timer)) {
+		ct_timer_arm();
+		return;
+	}
+	after = (double)(ct_deadline(e) - ct_now_ms()) / 1000.0;
+	if (after < ev_timer_remaining(ct.loop, &ct.timer))
+		ct_timer_arm();
+}
+
+void ct_set_class(struct ct_entry *e, enum ct_tclass tc)
+{
+	TAILQ_REMOVE(&ct.exp[e->tclass], e, exp_link);
+	e->tclass = (uint8_t)tc;
+	e->last_ms = ct_now_ms();
+	TAILQ_INSERT_TAIL(&ct.exp[tc], e, exp_link);
+}
+
+void ct_remove(struct ct_entry *e)
+{
+	if (ct_free_hook)
+		ct_free_hook(e);
+	ct_bucket_del(&e->n[0]);
+	ct_bucket_del(&e->n[1]);
+	TAILQ_REMOVE(&ct.exp[e->tclass], e, exp_link);
+	e->n[0].next = (struct ct_node *)ct.free;
+	ct.free = e;
+	ct.stats.entries--;
+}
+
+/* ct_evict_one() - Free the oldest entry that never saw a reply. */
+static bool ct_evict_one(void)
+{
+	struct ct_entry *best = NULL;
+	size_t i;
+
+	for (i = 0; i < sizeof(ct_unassured_classes) / sizeof(ct_unassured_classes[0]); i++) {
+		struct ct_entry *h = TAILQ_FIRST(&ct.exp[ct_unassured_classes[i]]);
+
+		if (h && !(h->flags & CT_F_ASSURED) &&
+		    (!best || ct_deadline(h) < ct_deadline(best)))
+			best = h;
+	}
+	if (!best)
+		return false;
+	ct_remove(best);
+	ct.stats.evicted++;
+	return true;
+}
+
+/**
+ * ct_insert() - Create an entry for a new connection
+ * @orig:	tuple of the first packet
+ * @reply:	tuple replies will carry (after NAT), must be unused
+ * @zone:	the network's zone, for listings
+ * @l4:		the first packet's L4 header, for the protocol state
+ * @l4len:	bytes available at @l4
+ * @why:	set to the drop reason on failure
+ *
+ * Return: the entry, or NULL (table full, invalid first packet, clash)
+ */
+struct ct_entry *ct_insert(const struct ct_key *orig, const struct ct_key *reply,
+			   uint32_t zone, const void *l4, uint32_t l4len,
+			   enum drop_reason *why)
+{
+	const struct ct_l4_proto *l4p = ct_l4(orig->proto);
+	struct ct_entry *e;
+
+	*why = DROP_CT_INVALID;
+	if (!l4p || !l4p->valid_new(l4, l4len)) {
+		ct.stats.invalid++;
+		return NULL;
+	}
+	if (ct_lookup(orig, NULL) || ct_lookup(reply, NULL))
+		return NULL;
+	if (ct.stats.entries >= ct.limit && !ct_evict_one()) {
+		ct.stats.full_drops++;
+		*why = DROP_CT_FULL;
+		return NULL;
+	}
+	e = ct_pool_get();
+	if (!e) {
+		ct.stats.full_drops++;
+		*why = DROP_CT_FULL;
+		return NULL;
+	}
+	e->n[0].key = *orig;
+	e->n[0].dir = CT_DIR_ORIG;
+	e->n[1].key = *reply;
+	e->n[1].dir = CT_DIR_REPLY;
+	e->zone = zone;
+	e->proto = orig->proto;
+	e->last_ms = ct_now_ms();
+	l4p->new_conn(e, l4, l4len);   /* sets e->tclass */
+	ct_bucket_add(&e->n[0]);
+	ct_bucket_add(&e->n[1]);
+	TAILQ_INSERT_TAIL(&ct.exp[e->tclass], e, exp_link);
+	ct.stats.entries++;
+	ct.stats.inserted++;
+	ct_timer_maybe_arm(e);
+	*why = DROP_NONE;
+	return e;
+}
+
+/**
+ * ct_update() - Run a packet of an existing connection through its state
+ * @e:		entry
+ * @dir:	direction the packet matched
+ * @l4:		L4 header
+ * @l4len:	bytes available
+ *
+ * Refreshes the entry (moves it to its class's tail).
+ *
+ * Return: DROP_NONE, or DROP_CT_INVALID if the state machine refuses it
+ */
+enum drop_reason ct_update(struct ct_entry *e, enum ct_dir dir,
+			   const void *l4, uint32_t l4len)
+{
+	const struct ct_l4_proto *l4p = ct_l4(e->proto);
+	uint8_t old_class = e->tclass;
+	enum drop_reason r;
+
+	if (dir == CT_DIR_REPLY)
+		e->flags |= CT_F_SEEN_REPLY;
+	e->tclass = CT_TC_MAX;     /* conn_update sets the new class */
+	r = l4p->conn_update(e, dir, l4, l4len);
+	if (e->tclass == CT_TC_MAX)
+		e->tclass = old_class;
+	if (r != DROP_NONE) {
+		ct.stats.invalid++;
+		e->tclass = old_class;
+		return r;
+	}
+	TAILQ_REMOVE(&ct.exp[old_class], e, exp_link);
+	e->last_ms = ct_now_ms();
+	TAILQ_INSERT_TAIL(&ct.exp[e->tclass], e, exp_link);
+	if (e->tclass != old_class)
+		ct_timer_maybe_arm(e);
+	return DROP_NONE;
+}
+
+/**
+ * ct_expire_run() - Free every expired entry, from the list heads
+ *
+ * Return: number of entries freed
+ */
+unsigned int ct_expire_run(void)
+{
+	uint64_t now = ct_now_ms();
+	unsigned int n = 0;
+	int i;
+
+	for (i = 0; i < CT_TC_MAX; i++) {
+		struct ct_entry *h;
+
+		while ((h = TAILQ_FIRST(&ct.exp[i])) && ct_deadline(h) <= now) {
+			ct_remove(h);
+			n++;
+		}
+	}
+	ct.stats.expired += n;
+	return n;
+}
+
+static void ct_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	(void)loop;
+	(void)w;
+	(void)revents;
+	ct_expire_run();
+	ct_timer_arm();
+}
+
+/**
+ * ct_flush() - Remove entries (control path; walks the expiry lists)
+ * @match:	predicate, or NULL for all
+ * @arg:	passed to @match
+ *
+ * Return: number removed
+ */
+unsigned int ct_flush(bool (*match)(const struct ct_entry *, void *), void *arg)
+{
+	unsigned int n = 0;
+	int i;
+
+	for (i = 0; i < CT_TC_MAX; i++) {
+		struct ct_entry *e, *next;
+
+		for (e = TAILQ_FIRST(&ct.exp[i]); e; e = next) {
+			next = TAILQ_NEXT(e, exp_link);
+			if (!match || match(e, arg)) {
+				ct_remove(e);
+				n++;
+			}
+		}
+	}
+	if (ct.loop)
+		ct_timer_arm();
+	return n;
+}
+
+void ct_foreach(void (*fn)(struct ct_entry *, void *), void *arg)
+{
+	int i;
+
+	for (i = 0; i < CT_TC_MAX; i++) {
+		struct ct_entry *e, *next;
+
+		for (e = TAILQ_FIRST(&ct.exp[i]); e; e = next) {
+			next = TAILQ_NEXT(e, exp_link);
+			fn(e, arg);
+		}
+	}
+}
+
+const struct ct_stats *ct_get_stats(void)
+{
+	return &ct.stats;
+}

@@ -1,0 +1,706 @@
+/* nat.c - SNAT to the uplink IP, DNAT of published ports, hairpin.
+ *
+ * DOC: Theory of Operation
+ *
+ * Every NAT'd connection is one conntrack entry whose two tuples already
+ * say how to translate: a packet matching one tuple leaves looking like
+ * the inverse of the other one (netfilter's nf_nat_packet does the same
+ * with its manipulated reply tuple).  So the datapath is: build the key,
+ * look it up, rewrite, deliver in the other tuple's zone.  Only the first
+ * packet of a connection decides anything:
+ *
+ * 1) from the outside to uplink-ip:P, with P published: DNAT.  The reply
+ *    tuple is (container:cport -> client:sport): the container sees the
+ *    client's real address.
+ * 2) from a network to uplink-ip:P, with P published: hairpin.  DNAT as
+ *    above, plus SNAT to the uplink IP so that the replies come back
+ *    through the switch instead of going straight to the peer.
+ * 3) from a network to anywhere else: SNAT to the uplink IP.
+ *
+ * Choosing the external port, as nf_nat_core.c get_unique_tuple():
+ * 1) reuse the source's existing mapping from the bysource table, so that
+ *    one internal (ip, port) has one external port whatever the
+ *    destination (endpoint-independent mapping, RFC 4787 REQ-1, RFC 5382
+ *    REQ-1); 2) else keep the source port if it is free and not published
+ *    (port preservation); 3) else search 1024-65535 from a hashed start.
+ * Mappings live in a static array indexed by (protocol, external port), so
+ * "is this port free" is one load and nothing is allocated per packet.
+ *
+ * Checksums are updated incrementally (RFC 1624, csum.h); a UDP checksum
+ * of zero (none) stays zero; a partial checksum (offload) covers only the
+ * pseudo-header, so only the address words are folded into it.
+ *
+ * Limits: IPv4 only for now (keys are ready for IPv6); no port parity or
+ * contiguity (RFC 4787 REQ-4/5 are MAY/SHOULD).
+ */
+#include <arpa/inet.h>
+#include <netinet/ip.h>
+#include <netinet/ip_icmp.h>
+#include <netinet/tcp.h>
+#include <netinet/udp.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/random.h>
+#include "csum.h"
+#include "log.h"
+#include "nat.h"
+
+#define NAT_N_PROTO 3
+#define NAT_BYSRC_BUCKETS 65536
+
+struct nat_zone {
+	char name[VS_NAME_MAX];
+	UT_hash_handle hh;
+};
+
+static struct {
+	uint32_t uplink_ip;
+	uint32_t seed;
+	struct nat_mapping maps[NAT_N_PROTO][65536];     /* by external port */
+	struct nat_mapping *bysrc[NAT_BYSRC_BUCKETS];
+	const struct nat_rule *rules[2][65536];          /* tcp, udp; host port */
+	struct nat_zone zones[NAT_MAX_ZONES];
+	struct nat_zone *zone_by_name;
+	uint32_t n_zones;
+	struct nat_stats stats;
+} nat;
+
+static void nat_ct_free(struct ct_entry *e);
+
+static int nat_proto_idx(uint8_t proto)
+{
+	switch (proto) {
+	case IPPROTO_TCP: return 0;
+	case IPPROTO_UDP: return 1;
+	case IPPROTO_ICMP: return 2;
+	default: return -1;
+	}
+}
+
+int nat_init(void)
+{
+	HASH_CLEAR(hh, nat.zone_by_name);
+	memset(&nat, 0, sizeof(nat));
+	if (getrandom(&nat.seed, sizeof(nat.seed), 0) != sizeof(nat.seed))
+		nat.seed = 0x5bd1e995u ^ (uint32_t)(uintptr_t)&nat;
+	nat.n_zones = 1;   /* zone 0: the outside */
+	snprintf(nat.zones[0].name, sizeof(nat.zones[0].name), "uplink");
+	ct_free_hook = nat_ct_free;
+	frag_init();
+	return 0;
+}
+
+void nat_fini(void)
+{
+	HASH_CLEAR(hh, nat.zone_by_name);
+	ct_free_hook = NULL;
+}
+
+void nat_set_uplink_ip(uint32_t ip)
+{
+	nat.uplink_ip = ip;
+}
+
+uint32_t nat_uplink_ip(void)
+{
+	return nat.uplink_ip;
+}
+
+const struct nat_stats *nat_get_stats(void)
+{
+	return &nat.stats;
+}
+
+/**
+ * nat_zone_of() - The zone of a network, assigned on first sight
+ * @n:	network
+ *
+ * Bound to the name, so a network removed and created again under the
+ * same name keeps its zone (its old entries are flushed on removal by
+ * nat_endpoint_gone() of each endpoint anyway).
+ *
+ * Return: zone, or CT_ZONE_OUTSIDE if the zone table is full
+ */
+uint32_t nat_zone_of(const struct network *n)
+{
+	struct nat_zone *z;
+
+	HASH_FIND_STR(nat.zone_by_name, n->name, z);
+	if (z)
+		return (uint32_t)(z - nat.zones);
+	if (nat.n_zones >= NAT_MAX_ZONES)
+		return CT_ZONE_OUTSIDE;
+	z = &nat.zones[nat.n_zones++];
+	snprintf(z->name, sizeof(z->name), "%s", n->name);
+	HASH_ADD_STR(nat.zone_by_name, name, z);
+	if (!z->hh.tbl) {       /* HASH_NONFATAL_OOM: not added */
+		nat.n_zones--;
+		return CT_ZONE_OUTSIDE;
+	}
+	return (uint32_t)(z - nat.zones);
+}
+
+const char *nat_zone_name(uint32_t zone)
+{
+	return zone < nat.n_zones ? nat.zones[zone].name : "?";
+}
+
+struct network *nat_zone_network(uint32_t zone)
+{
+	if (zone == CT_ZONE_OUTSIDE || zone >= nat.n_zones)
+		return NULL;
+	return model_network(nat.zones[zone].name);
+}
+
+void nat_key_from_ip4(struct ct_key *k, uint32_t zone, uint8_t proto,
+		      uint32_t src, uint32_t dst, uint16_t sport, uint16_t dport)
+{
+	memset(k, 0, sizeof(*k));
+	memcpy(k->src, &src, 4);
+	memcpy(k->dst, &dst, 4);
+	k->sport = sport;
+	k->dport = dport;
+	k->zone = zone;
+	k->family = AF_INET;
+	k->proto = proto;
+}
+
+uint32_t nat_key_ip4(const uint8_t a[16])
+{
+	uint32_t ip;
+
+	memcpy(&ip, a, 4);
+	return ip;
+}
+
+/* --- port mappings ---------------------------------------------------- */
+
+static uint32_t nat_bysrc_hash(uint32_t zone, uint8_t proto, uint32_t ip,
+			       uint16_t port)
+{
+	uint32_t h = nat.seed ^ zone * 0x9e3779b1u;
+
+	h ^= ip * 0x85ebca6bu;
+	h = (h << 13 | h >> 19) * 5 + 0xe6546b64u;
+	h ^= ((uint32_t)port << 8 | proto) * 0xc2b2ae35u;
+	h ^= h >> 16;
+	return h & (NAT_BYSRC_BUCKETS - 1);
+}
+
+bool nat_port_published(uint8_t proto, uint16_t port)
+{
+	int i = nat_proto_idx(proto);
+
+	return i >= 0 && i < 2 && nat.rules[i][port] != NULL;
+}
+
+bool nat_port_in_snat_use(uint8_t proto, uint16_t port)
+{
+	int i = nat_proto_idx(proto);
+
+	return i >= 0 && nat.maps[i][port].refs > 0;
+}
+
+/* nat_port_free() - May external PORT (host order) take a new mapping? */
+static bool nat_port_free(uint8_t proto, int pi, uint32_t port)
+{
+	if (nat.maps[pi][port].refs)
+		return false;
+	if (proto != IPPROTO_ICMP && nat.rules[pi][port])
+		return false;
+	return true;
+}
+
+/**
+ * nat_mapping_get() - Find or make the external port for an internal source
+ * @zone:	the source's zone
+ * @proto:	IPPROTO_TCP/UDP/ICMP
+ * @ip:		internal address (network order)
+ * @port:	internal port or ICMP id (network order)
+ * @bysource:	reuse/register in the bysource table (false: a private
+ *		mapping, used when the shared one would clash)
+ * @ext_port:	set to the external port (network order)
+ *
+ * The caller holds a reference afterwards (nat_mapping_put() drops it).
+ *
+ * Return: the mapping, or NULL if the range is exhausted
+ */
+struct nat_mapping *nat_mapping_get(uint32_t zone, uint8_t proto, uint32_t ip,
+				    uint16_t port, bool bysource,
+				    uint16_t *ext_port)
+{
+	int pi = nat_proto_idx(proto);
+	uint32_t b = nat_bysrc_hash(zone, proto, ip, port), p, start, i;
+	uint32_t lo = proto == IPPROTO_ICMP ? 0 : NAT_PORT_MIN, span;
+	struct nat_mapping *m;
+
+	if (pi < 0)
+		return NULL;
+	/* 1) endpoint-independent: the source's existing mapping */
+	for (m = bysource ? nat.bysrc[b] : NULL; m; m = m->hnext)
+		if (m->zone == zone && m->ip == ip && m->port == port &&
+		    m->proto == proto)
+			goto found;
+	/* 2) port preservation */
+	p = ntohs(port);
+	if (p >= lo && nat_port_free(proto, pi, p))
+		goto take;
+	/* 3) search the range from a start that depends on the source */
+	span = NAT_PORT_MAX - lo + 1;
+	start = (b ^ (nat.seed >> 7)) % span;
+	for (i = 0; i < span; i++) {
+		p = lo + (start + i) % span;
+		if (nat_port_free(proto, pi, p))
+			goto take;
+	}
+	nat.stats.no_port++;
+	return NULL;
+take:
+	m = &nat.maps[pi][p];
+	m->zone = zone;
+	m->ip = ip;
+	m->port = port;
+	m->proto = proto;
+	m->refs = 0;
+	m->bysource = bysource;
+	if (bysource) {
+		m->hnext = nat.bysrc[b];
+		nat.bysrc[b] = m;
+	}
+found:
+	m->refs++;
+	*ext_port = htons((uint16_t)(m - nat.maps[pi]));
+	return m;
+}
+
+void nat_mapping_put(struct nat_mapping *m)
+{
+	struct nat_mapping **pp;
+
+	if (!m || --m->refs)
+		return;
+	if (!m->bysource)
+		return;
+	pp = &nat.bysrc[nat_bysrc_hash(m->zone, m->proto, m->ip, m->port)];
+	for (; *pp; pp = &(*pp)->hnext)
+		if (*pp == m) {
+			*pp = m->hnext;
+			break;
+		}
+	m->bysource = 0;
+}
+
+static void nat_ct_free(struct ct_entry *e)
+{
+	nat_mapping_put(e->map);
+	e->map = NULL;
+}
+
+/* --- published ports (DNAT rules) -------------------------------------- */
+
+/**
+ * nat_rule_add() - Install a published range
+ * @r:		rule; must stay valid until nat_rule_del() of each port
+ * @err:	one-line reason on failure
+ * @errlen:	size of @err
+ *
+ * Return: 0, or -1 if a port of the range is published already
+ */
+int nat_rule_add(const struct nat_rule *r, char *err, size_t errlen)
+{
+	int pi = nat_proto_idx(r->proto);
+	uint32_t i;
+
+	if (pi < 0 || pi > 1 || r->count == 0 ||
+	    (uint32_t)r->host_port + r->count - 1 > 65535) {
+		snprintf(err, errlen, "invalid port range");
+		return -1;
+	}
+	for (i = 0; i < r->count; i++)
+		if (nat.rules[pi][r->host_port + i]) {
+			snprintf(err, errlen, "host port %u/%s is already published",
+				 r->host_port + i, r->proto == IPPROTO_TCP ? "tcp" : "udp");
+			return -1;
+		}
+	for (i = 0; i < r->count; i++)
+		nat.rules[pi][r->host_port + i] = r;
+	return 0;
+}
+
+/* Remove the rule covering HOST_PORT (all its ports); 0 or -1. */
+int nat_rule_del(uint8_t proto, uint16_t host_port)
+{
+	int pi = nat_proto_idx(proto);
+	const struct nat_rule *r;
+	uint32_t i;
+
+	if (pi < 0 || pi > 1 || !(r = nat.rules[pi][host_port]))
+		return -1;
+	for (i = 0; i < r->count; i++)
+		nat.rules[pi][r->host_port + i] = NULL;
+	return 0;
+}
+
+const struct nat_rule *nat_rule_find(uint8_t proto, uint16_t host_port)
+{
+	int pi = nat_proto_idx(proto);
+
+	return pi >= 0 && pi < 2 ? nat.rules[pi][host_port] : NULL;
+}
+
+/* nat_rule_target() - Where a published port leads now: the container's
+ * first endpoint on a non-internal network (resolved per new connection,
+ * so reconnecting the container to another address needs no re-publish). */
+static bool nat_rule_target(const struct nat_rule *r, uint16_t host_port,
+			    uint32_t *zone, uint32_t *ip, uint16_t *cport)
+{
+	struct container *c;
+	struct endpoint *ep;
+
+	*cport = htons((uint16_t)(r->cport + (host_port - r->host_port)));
+	if (!r->ctr[0]) {
+		*zone = r->fixed_zone;
+		*ip = r->fixed_ip;
+		return true;
+	}
+	c = model_container(r->ctr);
+	if (!c)
+		return false;
+	LIST_FOREACH(ep, &c->endpoints, ctr_link)
+		if (!ep->net->internal) {
+			*zone = nat_zone_of(ep->net);
+			*ip = ep->ip;
+			return *zone != CT_ZONE_OUTSIDE;
+		}
+	return false;
+}
+
+struct nat_match_port {
+	uint8_t proto;
+	uint16_t port;       /* network order */
+	uint32_t ip;
+};
+
+static bool nat_shadows_port(const struct ct_entry *e, void *arg)
+{
+	const struct nat_match_port *m = arg;
+	const struct ct_key *r = &e->n[CT_DIR_REPLY].key;
+	const struct ct_key *o = &e->n[CT_DIR_ORIG].key;
+
+	if (e->proto != m->proto)
+		return false;
+	return (r->zone == CT_ZONE_OUTSIDE && r->dport == m->port &&
+		nat_key_ip4(r->dst) == m->ip) ||
+	       (o->zone == CT_ZONE_OUTSIDE && o->dport == m->port &&
+		nat_key_ip4(o->dst) == m->ip);
+}
+
+/**
+ * nat_flush_port() - Drop entries that would shadow a newly published port
+ * @proto:	protocol
+ * @port:	host port (host order)
+ *
+ * A UDP "connection" to uplink-ip:port made before the port was published
+ * (or an SNAT mapping using it as external port) would otherwise keep
+ * catching the packets (Docker flushes conntrack for the same reason).
+ *
+ * Return: entries removed
+ */
+unsigned int nat_flush_port(uint8_t proto, uint16_t port)
+{
+	struct nat_match_port m = { proto, htons(port), nat.uplink_ip };
+
+	return ct_flush(nat_shadows_port, &m);
+}
+
+struct nat_match_ep {
+	uint32_t zone, ip;
+};
+
+static bool nat_uses_ep(const struct ct_entry *e, void *arg)
+{
+	const struct nat_match_ep *m = arg;
+	int d;
+
+	for (d = 0; d < 2; d++) {
+		const struct ct_key *k = &e->n[d].key;
+
+		if (k->zone == m->zone && nat_key_ip4(k->src) == m->ip)
+			return true;
+	}
+	return false;
+}
+
+void nat_endpoint_gone(struct endpoint *ep)
+{
+	struct nat_match_ep m;
+	struct nat_zone *z;
+
+	HASH_FIND_STR(nat.zone_by_name, ep->net->name, z);
+	if (!z)
+		return;
+	m.zone = (uint32_t)(z - nat.zones);
+	m.ip = ep->ip;
+	ct_flush(nat_uses_ep, &m);
+}
+
+/* --- rewriting --------------------------------------------------------- */
+
+/* nat_l4_csum_addr() - Fold an address change into the L4 checksum at CS:
+ * full checksums take RFC 1624's update; a partial one (offload pending)
+ * holds the uncomplemented pseudo-header sum, so it moves the other way. */
+static void nat_l4_csum_addr(uint16_t *cs, uint32_t old, uint32_t new_,
+			     bool partial)
+{
+	if (partial) {
+		uint16_t c = (uint16_t)~*cs;
+
+		csum_update32(&c, old, new_);
+		*cs = (uint16_t)~c;
+	} else {
+		csum_update32(cs, old, new_);
+	}
+}
+
+/**
+ * nat_rewrite() - Make P's IPv4 addresses and ports those of tuple T
+ * @p:	parsed IPv4 packet; L4 may be absent (non-first fragment)
+ * @t:	target tuple (src, dst, sport, dport as the packet must leave)
+ */
+void nat_rewrite(struct pkt *p, const struct ct_key *t)
+{
+	struct iphdr *ip = pkt_l3(p);
+	uint32_t nsrc = nat_key_ip4(t->src), ndst = nat_key_ip4(t->dst);
+	bool partial = p->flags & PKT_F_CSUM_PARTIAL;
+	uint16_t *l4cs = NULL, *sp = NULL, *dp = NULL;
+	bool udp_nocs = false, pseudo = true;
+
+	if (p->l4_ofs != PKT_OFS_NONE) {
+		if (ip->protocol == IPPROTO_TCP &&
+		    pkt_header(p, p->l4_ofs, sizeof(struct tcphdr))) {
+			struct tcphdr *th = pkt_l4(p);
+
+			l4cs = &th->check, sp = &th->source, dp = &th->dest;
+		} else if (ip->protocol == IPPROTO_UDP &&
+			   pkt_header(p, p->l4_ofs, sizeof(struct udphdr))) {
+			struct udphdr *uh = pkt_l4(p);
+
+			l4cs = &uh->check, sp = &uh->source, dp = &uh->dest;
+			udp_nocs = uh->check == 0 && !partial;
+		} else if (ip->protocol == IPPROTO_ICMP &&
+			   pkt_header(p, p->l4_ofs, sizeof(struct icmphdr))) {
+			struct icmphdr *ih = pkt_l4(p);
+
+			/* echo: the id is both "ports"; no pseudo-header */
+			l4cs = &ih->checksum, sp = &ih->un.echo.id;
+			pseudo = false;
+		}
+	}
+	if (l4cs && !udp_nocs) {
+		if (pseudo) {
+			nat_l4_csum_addr(l4cs, ip->saddr, nsrc, partial);
+			nat_l4_csum_addr(l4cs, ip->daddr, ndst, partial);
+		}
+		if (!partial || !pseudo) {
+			csum_update16(l4cs, *sp, t->sport);
+			if (dp)
+				csum_update16(l4cs, *dp, t->dport);
+		}
+		if (ip->protocol == IPPROTO_UDP && *l4cs == 0 && !partial)
+			*l4cs = 0xffff;
+	}
+	if (sp)
+		*sp = t->sport;
+	if (dp)
+		*dp = t->dport;
+	csum_update32(&ip->check, ip->saddr, nsrc);
+	csum_update32(&ip->check, ip->daddr, ndst);
+	ip->saddr = nsrc;
+	ip->daddr = ndst;
+}
+
+/* --- the datapath -------------------------------------------------------- */
+
+/**
+ * nat_pkt_key() - Build the tuple of P as seen in ZONE
+ * @p:		parsed IPv4 packet with its L4 header
+ * @zone:	zone it was seen in
+ * @k:		filled
+ * @is_error:	set when P is an ICMP error (handled by nat_icmp.c)
+ *
+ * Return: DROP_NONE, or why P cannot be tracked
+ */
+static enum drop_reason nat_pkt_key(const struct pkt *p, uint32_t zone,
+				    struct ct_key *k, bool *is_error)
+{
+	const struct iphdr *ip = pkt_l3(p);
+	uint16_t sport, dport;
+
+	*is_error = false;
+	if (ip->protocol == IPPROTO_TCP || ip->protocol == IPPROTO_UDP) {
+		/* the ports sit at the same offsets in both headers */
+		const uint16_t *ports = pkt_header(p, p->l4_ofs, 4);
+
+		if (!ports)
+			return DROP_BAD_L4;
+		sport = ports[0];
+		dport = ports[1];
+	} else if (ip->protocol == IPPROTO_ICMP) {
+		const struct icmphdr *ih = pkt_header(p, p->l4_ofs, sizeof(*ih));
+
+		if (!ih)
+			return DROP_BAD_L4;
+		if (ih->type == ICMP_DEST_UNREACH || ih->type == ICMP_TIME_EXCEEDED ||
+		    ih->type == ICMP_PARAMETERPROB) {
+			*is_error = true;
+			return DROP_NONE;
+		}
+		if (ih->type != ICMP_ECHO && ih->type != ICMP_ECHOREPLY)
+			return DROP_UNSUPPORTED;
+		sport = dport = ih->un.echo.id;
+	} else {
+		return DROP_UNSUPPORTED;
+	}
+	nat_key_from_ip4(k, zone, ip->protocol, ip->saddr, ip->daddr, sport, dport);
+	return DROP_NONE;
+}
+
+/**
+ * nat_new_conn() - Decide and create the entry for a first packet
+ * @p:		the packet
+ * @k:		its tuple
+ * @why:	drop reason on failure
+ *
+ * Return: the new entry, or NULL
+ */
+static struct ct_entry *nat_new_conn(struct pkt *p, const struct ct_key *k,
+				     enum drop_reason *why)
+{
+	uint32_t dst = nat_key_ip4(k->dst), src = nat_key_ip4(k->src);
+	const struct nat_rule *r = NULL;
+	struct nat_mapping *m = NULL;
+	struct ct_key reply;
+	struct ct_entry *e;
+	uint32_t tzone, tip, zone = k->zone;
+	uint16_t tport, ext = k->sport;
+	uint8_t flags = 0;
+
+	if (nat.uplink_ip && dst == nat.uplink_ip && k->proto != IPPROTO_ICMP) {
+		r = nat_rule_find(k->proto, ntohs(k->dport));
+		if (r && r->host_ip && r->host_ip != nat.uplink_ip)
+			r = NULL;   /* bound to another host IP (e.g. 127.0.0.1) */
+		if (!r || !nat_rule_target(r, ntohs(k->dport), &tzone, &tip, &tport)) {
+			*why = DROP_NOT_FOR_US;
+			return NULL;
+		}
+		flags |= CT_F_DNAT;
+	}
+	if (zone == CT_ZONE_OUTSIDE && !r) {
+		*why = DROP_NOT_FOR_US;   /* outside to outside: not ours */
+		return NULL;
+	}
+	if (zone != CT_ZONE_OUTSIDE) {
+		/* SNAT (plain egress, or the hairpin's second half) */
+		m = nat_mapping_get(zone, k->proto, src, k->sport, true, &ext);
+		if (!m) {
+			*why = DROP_NAT_NO_PORT;
+			return NULL;
+		}
+		flags |= CT_F_SNAT;
+	}
+	if (r)
+		nat_key_from_ip4(&reply, tzone, k->proto, tip, flags & CT_F_SNAT ?
+				 nat.uplink_ip : src, tport, ext);
+	else
+		nat_key_from_ip4(&reply, CT_ZONE_OUTSIDE, k->proto, dst,
+				 nat.uplink_ip, k->dport, ext);
+	if (k->proto == IPPROTO_ICMP)
+		reply.sport = reply.dport = ext;
+	if (m && ct_lookup(&reply, NULL)) {
+		/* The shared mapping clashes with another connection's reply
+		 * tuple (two published ports to one container port): give
+		 * this connection a private external port. */
+		nat_mapping_put(m);
+		m = nat_mapping_get(zone, k->proto, src, k->sport, false, &ext);
+		if (!m) {
+			*why = DROP_NAT_NO_PORT;
+			return NULL;
+		}
+		reply.dport = ext;
+		if (k->proto == IPPROTO_ICMP)
+			reply.sport = ext;
+	}
+	e = ct_insert(k, &reply, r && zone == CT_ZONE_OUTSIDE ? tzone : zone,
+		      pkt_l4(p), p->len - p->l4_ofs, why);
+	if (!e) {
+		nat_mapping_put(m);
+		return NULL;
+	}
+	e->map = m;
+	e->flags |= flags;
+	if (r && m)
+		nat.stats.hairpin_new++;
+	else if (r)
+		nat.stats.dnat_new++;
+	else
+		nat.stats.snat_new++;
+	return e;
+}
+
+/**
+ * nat_process() - Conntrack and NAT for one IPv4 packet
+ * @p:		parsed packet (l3_ofs at an IPv4 header checked by parse.c)
+ * @zone:	where it was seen: CT_ZONE_OUTSIDE or the network's zone
+ * @out_zone:	set to where it must leave
+ *
+ * Return: DROP_NONE when P was translated and must be delivered in
+ * *out_zone, else the reason to drop it
+ */
+enum drop_reason nat_process(struct pkt *p, uint32_t zone, uint32_t *out_zone)
+{
+	struct iphdr *ip = pkt_header(p, p->l3_ofs, sizeof(*ip));
+	uint32_t old_src, old_dst;
+	struct ct_key k, t;
+	struct ct_entry *e;
+	enum drop_reason r;
+	enum ct_dir dir;
+	bool is_error, first_frag;
+
+	if (!ip || ip->version != 4 || ip->ihl < 5)
+		return DROP_BAD_L3;
+	if (ip->frag_off & htons(IP_OFFMASK))
+		return frag_translate(p, zone, out_zone);
+	first_frag = ip->frag_off & htons(IP_MF);
+	r = nat_pkt_key(p, zone, &k, &is_error);
+	if (r != DROP_NONE)
+		return r;
+	if (is_error)
+		return nat_icmp_error(p, zone, out_zone);
+	e = ct_lookup(&k, &dir);
+	if (e) {
+		r = ct_update(e, dir, pkt_l4(p), p->len - p->l4_ofs);
+		if (r != DROP_NONE && k.proto == IPPROTO_TCP && dir == CT_DIR_ORIG &&
+		    ((const struct tcphdr *)pkt_l4(p))->syn) {
+			/* a SYN the old entry refuses: start over */
+			ct_remove(e);
+			e = NULL;
+		} else if (r != DROP_NONE) {
+			return r;
+		}
+	}
+	if (!e) {
+		e = nat_new_conn(p, &k, &r);
+		if (!e)
+			return r;
+		dir = CT_DIR_ORIG;
+	}
+	ct_key_invert(&e->n[!dir].key, &t);
+	old_src = ip->saddr;
+	old_dst = ip->daddr;
+	nat_rewrite(p, &t);
+	*out_zone = t.zone;
+	if (first_frag)
+		frag_record(zone, ip->protocol, old_src, old_dst, ip->id,
+			    ip->saddr, ip->daddr, t.zone);
+	return DROP_NONE;
+}

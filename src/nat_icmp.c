@@ -1,0 +1,144 @@
+/* nat_icmp.c - ICMP errors about NAT'd connections (RFC 5508).
+ *
+ * DOC: Theory of Operation
+ *
+ * An ICMP error (destination unreachable, including fragmentation needed;
+ * time exceeded; parameter problem) quotes the IP header and the first
+ * 8 bytes of the packet that caused it.  That packet left the switch
+ * translated, so the quote shows the translated tuple E.  Inverted, E is
+ * the tuple a reply would carry in the zone where the error arrived: one
+ * conntrack lookup finds the connection and its direction d.  Then, as
+ * netfilter's nf_nat_icmp_reply_translation():
+ *
+ * - the quoted header becomes the original tuple, key[!d] (what the
+ *   sender really sent), with the quoted IP and UDP/ICMP checksums fixed;
+ * - the outer destination becomes the sender (key[!d].src); the outer
+ *   source becomes key[!d].dst only when the error came from the peer
+ *   itself (the quoted destination), so that a router's address on the
+ *   path stays visible to traceroute (RFC 5508 REQ-4);
+ * - the ICMP checksum is recomputed over the message (at most 576 bytes
+ *   by RFC 1812, so a full sum is cheap and needs no bookkeeping);
+ * - the error leaves in key[!d]'s zone.
+ *
+ * An error that quotes nothing we know, or is too short to quote a tuple,
+ * is dropped and counted (REQ-9: errors must not open mappings).
+ */
+#include <arpa/inet.h>
+#include <netinet/ip.h>
+#include <netinet/ip_icmp.h>
+#include <netinet/tcp.h>
+#include <netinet/udp.h>
+#include <string.h>
+#include "csum.h"
+#include "nat.h"
+
+/**
+ * nat_icmp_quote_key() - The tuple the quoted packet carries
+ * @in:		quoted IP header, checked to hold ihl*4 + 8 bytes
+ * @zone:	zone of the error
+ * @k:		filled
+ *
+ * Return: DROP_NONE or DROP_UNSUPPORTED
+ */
+static enum drop_reason nat_icmp_quote_key(const struct iphdr *in, uint32_t zone,
+					   struct ct_key *k)
+{
+	const uint8_t *l4 = (const uint8_t *)in + in->ihl * 4;
+	uint16_t sport, dport;
+
+	if (in->protocol == IPPROTO_TCP || in->protocol == IPPROTO_UDP) {
+		memcpy(&sport, l4, 2);
+		memcpy(&dport, l4 + 2, 2);
+	} else if (in->protocol == IPPROTO_ICMP) {
+		const struct icmphdr *ih = (const void *)l4;
+
+		if (ih->type != ICMP_ECHO && ih->type != ICMP_ECHOREPLY)
+			return DROP_UNSUPPORTED;
+		sport = dport = ih->un.echo.id;
+	} else {
+		return DROP_UNSUPPORTED;
+	}
+	nat_key_from_ip4(k, zone, in->protocol, in->saddr, in->daddr, sport, dport);
+	return DROP_NONE;
+}
+
+/* nat_icmp_fix_quote() - Rewrite the quoted header to tuple T. */
+static void nat_icmp_fix_quote(struct iphdr *in, const struct ct_key *t)
+{
+	uint8_t *l4 = (uint8_t *)in + in->ihl * 4;
+	uint32_t nsrc = nat_key_ip4(t->src), ndst = nat_key_ip4(t->dst);
+
+	if (in->protocol == IPPROTO_UDP) {
+		struct udphdr *uh = (void *)l4;
+
+		if (uh->check) {
+			csum_update32(&uh->check, in->saddr, nsrc);
+			csum_update32(&uh->check, in->daddr, ndst);
+			csum_update16(&uh->check, uh->source, t->sport);
+			csum_update16(&uh->check, uh->dest, t->dport);
+			if (!uh->check)
+				uh->check = 0xffff;
+		}
+	}
+	if (in->protocol == IPPROTO_ICMP) {
+		struct icmphdr *ih = (void *)l4;
+
+		csum_update16(&ih->checksum, ih->un.echo.id, t->sport);
+		ih->un.echo.id = t->sport;
+	} else {
+		/* TCP's checksum is beyond the 8 quoted bytes: ports only */
+		memcpy(l4, &t->sport, 2);
+		memcpy(l4 + 2, &t->dport, 2);
+	}
+	csum_update32(&in->check, in->saddr, nsrc);
+	csum_update32(&in->check, in->daddr, ndst);
+	in->saddr = nsrc;
+	in->daddr = ndst;
+}
+
+/**
+ * nat_icmp_error() - Translate an ICMP error about a tracked connection
+ * @p:		the error (outer IPv4 + ICMP header parsed)
+ * @zone:	zone it arrived in
+ * @out_zone:	set to where it must leave
+ *
+ * Return: DROP_NONE, or the reason to drop it
+ */
+enum drop_reason nat_icmp_error(struct pkt *p, uint32_t zone, uint32_t *out_zone)
+{
+	struct iphdr *ip = pkt_l3(p), *in;
+	struct icmphdr *ih = pkt_l4(p);
+	uint32_t qofs = p->l4_ofs + sizeof(*ih), icmp_len, nsrc, ndst;
+	struct ct_key q, inv, orig;
+	struct ct_entry *e;
+	enum ct_dir dir;
+
+	in = pkt_header(p, qofs, sizeof(*in));
+	if (!in || in->version != 4 || in->ihl < 5 ||
+	    !pkt_header(p, qofs, in->ihl * 4u + 8))
+		return DROP_BAD_L4;
+	if (nat_icmp_quote_key(in, zone, &q) != DROP_NONE)
+		return DROP_UNSUPPORTED;
+	ct_key_invert(&q, &inv);
+	e = ct_lookup(&inv, &dir);
+	if (!e)
+		return DROP_CT_INVALID;
+	orig = e->n[!dir].key;
+	nat_icmp_fix_quote(in, &orig);
+
+	ndst = nat_key_ip4(orig.src);
+	nsrc = ip->saddr == nat_key_ip4(q.dst) ? nat_key_ip4(orig.dst) : ip->saddr;
+	csum_update32(&ip->check, ip->saddr, nsrc);
+	csum_update32(&ip->check, ip->daddr, ndst);
+	ip->saddr = nsrc;
+	ip->daddr = ndst;
+
+	icmp_len = p->len - p->l4_ofs;
+	if (ntohs(ip->tot_len) >= ip->ihl * 4u &&
+	    ntohs(ip->tot_len) - ip->ihl * 4u < icmp_len)
+		icmp_len = ntohs(ip->tot_len) - ip->ihl * 4u;   /* minus L2 padding */
+	ih->checksum = 0;
+	ih->checksum = csum(ih, icmp_len);
+	*out_zone = orig.zone;
+	return DROP_NONE;
+}

@@ -1,0 +1,312 @@
+/* test_ct.c - conntrack: tuple hashing, the TCP state machine, UDP/ICMP,
+ * timeouts, expiry order and the table limit.  No event loop: the table
+ * runs on a test clock and ct_expire_run() is called by hand. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <string.h>
+#include <arpa/inet.h>
+#include <netinet/ip_icmp.h>
+#include <netinet/tcp.h>
+#include <netinet/udp.h>
+#include <cmocka.h>
+#include "ct.h"
+
+static void key(struct ct_key *k, uint8_t proto, uint32_t zone, uint32_t s,
+		uint32_t d, uint16_t sp, uint16_t dp)
+{
+	memset(k, 0, sizeof(*k));
+	s = htonl(s);
+	d = htonl(d);
+	memcpy(k->src, &s, 4);
+	memcpy(k->dst, &d, 4);
+	k->sport = htons(sp);
+	k->dport = htons(dp);
+	k->zone = zone;
+	k->family = AF_INET;
+	k->proto = proto;
+}
+
+static int setup(void **state)
+{
+	(void)state;
+	ct_set_test_clock(1000000);
+	return ct_init(NULL, 1000);
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	ct_fini();
+	return 0;
+}
+
+static struct tcphdr tcp(int syn, int ack, int fin, int rst)
+{
+	struct tcphdr t;
+
+	memset(&t, 0, sizeof(t));
+	t.syn = syn & 1;
+	t.ack = ack & 1;
+	t.fin = fin & 1;
+	t.rst = rst & 1;
+	t.doff = 5;
+	return t;
+}
+
+static void test_ct_hash(void **state)
+{
+	struct ct_key a, b;
+
+	(void)state;
+	key(&a, IPPROTO_TCP, 1, 0xac120002, 0xc6336410, 40000, 80);
+	b = a;
+	assert_int_equal(ct_key_hash(&a), ct_key_hash(&b));
+	b.zone = 2;
+	assert_int_not_equal(ct_key_hash(&a), ct_key_hash(&b));
+	b = a;
+	b.sport = htons(40001);
+	assert_int_not_equal(ct_key_hash(&a), ct_key_hash(&b));
+	ct_key_invert(&a, &b);
+	assert_int_equal(b.sport, a.dport);
+	assert_memory_equal(b.src, a.dst, 16);
+	ct_key_invert(&b, &b);
+	assert_memory_equal(&a, &b, sizeof(a));
+}
+
+static void test_ct_both_directions(void **state)
+{
+	struct ct_key o, r;
+	struct tcphdr th = tcp(1, 0, 0, 0);
+	struct ct_entry *e;
+	enum drop_reason why;
+	enum ct_dir dir;
+
+	(void)state;
+	key(&o, IPPROTO_TCP, 1, 0xac120002, 0xc6336410, 40000, 80);
+	key(&r, IPPROTO_TCP, 0, 0xc6336410, 0xc6336401, 80, 40000);
+	e = ct_insert(&o, &r, 1, &th, sizeof(th), &why);
+	assert_non_null(e);
+	assert_ptr_equal(ct_lookup(&o, &dir), e);
+	assert_int_equal(dir, CT_DIR_ORIG);
+	assert_ptr_equal(ct_lookup(&r, &dir), e);
+	assert_int_equal(dir, CT_DIR_REPLY);
+	/* a clash on either tuple is refused */
+	assert_null(ct_insert(&o, &r, 1, &th, sizeof(th), &why));
+	ct_remove(e);
+	assert_null(ct_lookup(&o, NULL));
+	assert_null(ct_lookup(&r, NULL));
+}
+
+static struct ct_entry *tcp_conn(void)
+{
+	struct ct_key o, r;
+	struct tcphdr th = tcp(1, 0, 0, 0);
+	enum drop_reason why;
+
+	key(&o, IPPROTO_TCP, 1, 0xac120002, 0xc6336410, 40000, 80);
+	ct_key_invert(&o, &r);
+	r.zone = 0;
+	return ct_insert(&o, &r, 1, &th, sizeof(th), &why);
+}
+
+static void step(struct ct_entry *e, enum ct_dir d, struct tcphdr th,
+		 enum ct_tcp_state want)
+{
+	assert_int_equal(ct_update(e, d, &th, sizeof(th)), DROP_NONE);
+	assert_string_equal(ct_l4_tcp.state_name(e),
+			    ct_l4_tcp.state_name(&(struct ct_entry){ .state = (uint8_t)want }));
+}
+
+static void test_ct_tcp_lifecycle(void **state)
+{
+	struct ct_entry *e = tcp_conn();
+	struct tcphdr bad;
+
+	(void)state;
+	assert_non_null(e);
+	assert_int_equal(e->state, CT_TCP_SYN_SENT);
+	step(e, CT_DIR_REPLY, tcp(1, 1, 0, 0), CT_TCP_SYN_RECV);
+	assert_false(e->flags & CT_F_ASSURED);
+	step(e, CT_DIR_ORIG, tcp(0, 1, 0, 0), CT_TCP_ESTABLISHED);
+	assert_true(e->flags & CT_F_ASSURED);
+	assert_int_equal(e->tclass, CT_TC_TCP_ESTABLISHED);
+	assert_true(ct_remaining_s(e) >= 7440);
+	step(e, CT_DIR_ORIG, tcp(0, 1, 1, 0), CT_TCP_FIN_WAIT);
+	step(e, CT_DIR_REPLY, tcp(0, 1, 0, 0), CT_TCP_CLOSE_WAIT);
+	step(e, CT_DIR_REPLY, tcp(0, 1, 1, 0), CT_TCP_LAST_ACK);
+	step(e, CT_DIR_ORIG, tcp(0, 1, 0, 0), CT_TCP_TIME_WAIT);
+	assert_true(ct_remaining_s(e) >= 240);
+	/* a new SYN on a TIME_WAIT tuple reopens it */
+	step(e, CT_DIR_ORIG, tcp(1, 0, 0, 0), CT_TCP_SYN_SENT);
+	assert_false(e->flags & CT_F_ASSURED);
+	/* SYN+ACK from the originator is invalid in SYN_SENT */
+	bad = tcp(1, 1, 0, 0);
+	assert_int_equal(ct_update(e, CT_DIR_ORIG, &bad, sizeof(bad)), DROP_CT_INVALID);
+	assert_int_equal(e->state, CT_TCP_SYN_SENT);
+	/* truncated header */
+	assert_int_equal(ct_update(e, CT_DIR_ORIG, &bad, 10), DROP_BAD_L4);
+	ct_remove(e);
+}
+
+static void test_ct_tcp_rst(void **state)
+{
+	struct ct_entry *e = tcp_conn();
+
+	(void)state;
+	step(e, CT_DIR_REPLY, tcp(1, 1, 0, 0), CT_TCP_SYN_RECV);
+	step(e, CT_DIR_ORIG, tcp(0, 1, 0, 0), CT_TCP_ESTABLISHED);
+	step(e, CT_DIR_REPLY, tcp(0, 0, 0, 1), CT_TCP_CLOSE);
+	assert_int_equal(e->tclass, CT_TC_TCP_CLOSE);
+	ct_remove(e);
+}
+
+static void test_ct_tcp_only_syn_opens(void **state)
+{
+	struct ct_key o, r;
+	struct tcphdr th = tcp(0, 1, 0, 0);
+	enum drop_reason why;
+
+	(void)state;
+	key(&o, IPPROTO_TCP, 1, 1, 2, 3, 4);
+	ct_key_invert(&o, &r);
+	assert_null(ct_insert(&o, &r, 1, &th, sizeof(th), &why));
+	assert_int_equal(why, DROP_CT_INVALID);
+}
+
+static void test_ct_udp_icmp(void **state)
+{
+	struct ct_key o, r;
+	struct udphdr uh = { 0 };
+	struct icmphdr req = { .type = ICMP_ECHO }, rep = { .type = ICMP_ECHOREPLY };
+	struct ct_entry *e;
+	enum drop_reason why;
+
+	(void)state;
+	key(&o, IPPROTO_UDP, 1, 1, 2, 3, 4);
+	ct_key_invert(&o, &r);
+	e = ct_insert(&o, &r, 1, &uh, sizeof(uh), &why);
+	assert_non_null(e);
+	assert_int_equal(e->tclass, CT_TC_UDP_UNREPLIED);
+	assert_true(ct_remaining_s(e) >= 120);
+	assert_int_equal(ct_update(e, CT_DIR_REPLY, &uh, sizeof(uh)), DROP_NONE);
+	assert_true(e->flags & CT_F_ASSURED);
+	assert_int_equal(e->tclass, CT_TC_UDP_ASSURED);
+
+	key(&o, IPPROTO_ICMP, 1, 1, 2, 7, 7);
+	ct_key_invert(&o, &r);
+	assert_null(ct_insert(&o, &r, 1, &rep, sizeof(rep), &why));   /* reply can't open */
+	e = ct_insert(&o, &r, 1, &req, sizeof(req), &why);
+	assert_non_null(e);
+	assert_int_equal(ct_update(e, CT_DIR_ORIG, &rep, sizeof(rep)), DROP_CT_INVALID);
+	assert_int_equal(ct_update(e, CT_DIR_REPLY, &rep, sizeof(rep)), DROP_NONE);
+	assert_true(e->flags & CT_F_ASSURED);
+}
+
+static void test_ct_timeouts_rfc(void **state)
+{
+	(void)state;
+	assert_true(ct_get_timeout(CT_TC_TCP_ESTABLISHED) >= 7440);
+	assert_true(ct_get_timeout(CT_TC_UDP_UNREPLIED) >= 120);
+	assert_true(ct_get_timeout(CT_TC_UDP_ASSURED) >= 120);
+	assert_true(ct_get_timeout(CT_TC_TCP_SYN_SENT) >= 240);
+	assert_true(ct_get_timeout(CT_TC_TCP_TIME_WAIT) >= 240);
+	assert_int_equal(ct_set_timeout(CT_TC_UDP_UNREPLIED, 50), 0);
+	assert_int_equal(ct_get_timeout(CT_TC_UDP_UNREPLIED), 50);
+	assert_int_equal(ct_set_timeout(CT_TC_MAX, 50), -1);
+}
+
+static void test_ct_expiry_order(void **state)
+{
+	struct ct_key o, r;
+	struct udphdr uh = { 0 };
+	struct ct_entry *e[5];
+	enum drop_reason why;
+	uint64_t t0 = 1000000;
+	int i;
+
+	(void)state;
+	for (i = 0; i < 5; i++) {
+		ct_set_test_clock(t0 + (uint64_t)i * 1000);
+		key(&o, IPPROTO_UDP, 1, 1, 2, (uint16_t)(100 + i), 53);
+		ct_key_invert(&o, &r);
+		e[i] = ct_insert(&o, &r, 1, &uh, sizeof(uh), &why);
+		assert_non_null(e[i]);
+	}
+	/* refresh entry 0: it moves behind the others */
+	ct_set_test_clock(t0 + 10000);
+	assert_int_equal(ct_update(e[0], CT_DIR_ORIG, &uh, sizeof(uh)), DROP_NONE);
+	/* just before 1 expires: nothing */
+	ct_set_test_clock(t0 + 1000 + 120000 - 1);
+	assert_int_equal(ct_expire_run(), 0);
+	/* 1 and 2 expire, in order; 0 was refreshed */
+	ct_set_test_clock(t0 + 2000 + 120000);
+	assert_int_equal(ct_expire_run(), 2);
+	assert_int_equal(ct_get_stats()->entries, 3);
+	key(&o, IPPROTO_UDP, 1, 1, 2, 100, 53);
+	assert_non_null(ct_lookup(&o, NULL));
+	key(&o, IPPROTO_UDP, 1, 1, 2, 101, 53);
+	assert_null(ct_lookup(&o, NULL));
+	ct_set_test_clock(t0 + 10000 + 120000);
+	assert_int_equal(ct_expire_run(), 3);
+	assert_int_equal(ct_get_stats()->entries, 0);
+}
+
+static void test_ct_limit_evicts_unassured(void **state)
+{
+	struct ct_key o, r;
+	struct tcphdr syn = tcp(1, 0, 0, 0);
+	struct udphdr uh = { 0 };
+	enum drop_reason why;
+	struct ct_entry *e;
+	int i;
+
+	(void)state;
+	ct_fini();
+	ct_set_test_clock(5000);
+	assert_int_equal(ct_init(NULL, 3), 0);
+	/* two established TCP connections, one unreplied UDP */
+	for (i = 0; i < 2; i++) {
+		key(&o, IPPROTO_TCP, 1, 1, 2, (uint16_t)(1000 + i), 80);
+		ct_key_invert(&o, &r);
+		e = ct_insert(&o, &r, 1, &syn, sizeof(syn), &why);
+		step(e, CT_DIR_REPLY, tcp(1, 1, 0, 0), CT_TCP_SYN_RECV);
+		step(e, CT_DIR_ORIG, tcp(0, 1, 0, 0), CT_TCP_ESTABLISHED);
+	}
+	key(&o, IPPROTO_UDP, 1, 1, 2, 5, 53);
+	ct_key_invert(&o, &r);
+	assert_non_null(ct_insert(&o, &r, 1, &uh, sizeof(uh), &why));
+	/* full: the unreplied UDP entry makes room */
+	key(&o, IPPROTO_UDP, 1, 1, 2, 6, 53);
+	ct_key_invert(&o, &r);
+	e = ct_insert(&o, &r, 1, &uh, sizeof(uh), &why);
+	assert_non_null(e);
+	assert_int_equal(ct_get_stats()->evicted, 1);
+	key(&o, IPPROTO_UDP, 1, 1, 2, 5, 53);
+	assert_null(ct_lookup(&o, NULL));
+	/* make the new one assured: now nothing can go, the next is refused */
+	assert_int_equal(ct_update(e, CT_DIR_REPLY, &uh, sizeof(uh)), DROP_NONE);
+	key(&o, IPPROTO_UDP, 1, 1, 2, 7, 53);
+	ct_key_invert(&o, &r);
+	assert_null(ct_insert(&o, &r, 1, &uh, sizeof(uh), &why));
+	assert_int_equal(why, DROP_CT_FULL);
+	assert_int_equal(ct_get_stats()->full_drops, 1);
+	assert_int_equal(ct_flush(NULL, NULL), 3);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_ct_hash, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_ct_both_directions, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_ct_tcp_lifecycle, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_ct_tcp_rst, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_ct_tcp_only_syn_opens, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_ct_udp_icmp, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_ct_timeouts_rfc, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_ct_expiry_order, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_ct_limit_evicts_unassured, setup, teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
