@@ -1,1 +1,11 @@
-# mk/capture.mk - see Makefile.am
+# mk/capture.mk - capture points, flight recorder, the capture command and client.
+src_libvswitch_a_SOURCES += src/capture.c src/recorder.c src/capture_ctl.c \
+	src/vsctl_capture.c
+noinst_HEADERS += include/capture.h include/capture_internal.h \
+	include/vsctl_capture.h
+
+check_PROGRAMS += tests/unit/test_capture
+TESTS += tests/unit/test_capture
+tests_unit_test_capture_SOURCES = tests/unit/test_capture.c
+tests_unit_test_capture_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_capture_LDADD = $(UNIT_LDADD)

@@ -1,0 +1,239 @@
+/* recorder.c - the flight recorder: the last frames each port saw.
+ *
+ * DOC: Theory of Operation
+ *
+ * Every port keeps, always, the last frames it received and sent, so that
+ * after something went wrong `vsctl capture --container C --recorder`
+ * shows what led up to it without having had a capture running.
+ *
+ * Whole frames, not a snap length: people read these with tcpdump and
+ * want the payload.  Memory is bounded twice per port:
+ * - at most DEPTH frames (recorder_set_depth, default 256);
+ * - at most BUDGET bytes of frame data (recorder_set_budget, default
+ *   1 MiB), so that a burst of 64 KB GSO frames cannot make the recorder
+ *   of one port hold 16 MB.  A single frame larger than BUDGET/4 is kept
+ *   truncated to BUDGET/4 bytes (its pcap record says so: caplen < len).
+ * Whichever bound is hit first evicts the oldest frames.  Both buffers are
+ * allocated once when the port is made (recorder_new), and depth and
+ * budget changes apply to ports made afterwards.
+ *
+ * Layout: frame bytes sit in one byte ring written front to back; a frame
+ * that does not fit before the end starts again at offset 0 (the tail is
+ * wasted, at most one frame's worth).  A circular array of DEPTH entries
+ * says where each frame is.  Live bytes therefore run, in ring order, from
+ * the oldest entry to the write position, so making room means evicting
+ * from the oldest end only: O(1) per frame, no scan.
+ *
+ * Per frame the cost is one memcpy; the timestamp is taken once per burst.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include "capture.h"
+#include "capture_internal.h"
+
+struct recorder_ent {
+	uint32_t off, caplen, len;
+	struct timeval ts;
+};
+
+struct recorder {
+	unsigned int depth;
+	size_t budget;
+	struct recorder_ent *ents;
+	unsigned int first, count;   /* oldest entry, number of entries */
+	uint8_t *buf;
+	size_t wpos;
+};
+
+static unsigned int recorder_depth = RECORDER_DEPTH_DEFAULT;
+static size_t recorder_budget = RECORDER_BUDGET_DEFAULT;
+
+/* recorder_set_depth() - Frames kept per port made from now on (0: none). */
+void recorder_set_depth(unsigned int n)
+{
+	recorder_depth = n;
+}
+
+/* recorder_set_budget() - Bytes of frames kept per port made from now on. */
+void recorder_set_budget(size_t bytes)
+{
+	recorder_budget = bytes < 4096 ? 4096 : bytes;
+}
+
+/**
+ * recorder_new() - A recorder for a new port, with the current bounds
+ *
+ * Return: the recorder, or NULL when disabled (depth 0) or out of memory;
+ * a port with no recorder simply records nothing.
+ */
+struct recorder *recorder_new(void)
+{
+	struct recorder *r;
+
+	if (!recorder_depth)
+		return NULL;
+	r = calloc(1, sizeof(*r));
+	if (!r)
+		return NULL;
+	r->depth = recorder_depth;
+	r->budget = recorder_budget;
+	r->ents = calloc(r->depth, sizeof(*r->ents));
+	r->buf = malloc(r->budget);
+	if (!r->ents || !r->buf) {
+		recorder_free(r);
+		return NULL;
+	}
+	return r;
+}
+
+void recorder_free(struct recorder *r)
+{
+	if (!r)
+		return;
+	free(r->ents);
+	free(r->buf);
+	free(r);
+}
+
+static void recorder_evict_oldest(struct recorder *r)
+{
+	r->first = (r->first + 1) % r->depth;
+	r->count--;
+}
+
+static bool recorder_overlaps(const struct recorder_ent *e, size_t off, size_t len)
+{
+	return e->off < off + len && off < (size_t)e->off + e->caplen;
+}
+
+/**
+ * recorder_add() - Keep one frame, evicting the oldest as needed
+ * @r:    recorder
+ * @data: frame
+ * @len:  its length
+ * @ts:   burst timestamp
+ */
+static void recorder_add(struct recorder *r, const uint8_t *data, uint32_t len,
+			 const struct timeval *ts)
+{
+	uint32_t caplen = len < r->budget / 4 ? len : (uint32_t)(r->budget / 4);
+	struct recorder_ent *e;
+
+	if (r->wpos + caplen > r->budget)
+		r->wpos = 0;
+	while (r->count &&
+	       (r->count == r->depth ||
+		recorder_overlaps(&r->ents[r->first], r->wpos, caplen)))
+		recorder_evict_oldest(r);
+	if (!r->count)
+		r->first = 0;
+	e = &r->ents[(r->first + r->count) % r->depth];
+	e->off = (uint32_t)r->wpos;
+	e->caplen = caplen;
+	e->len = len;
+	e->ts = *ts;
+	memcpy(r->buf + r->wpos, data, caplen);
+	r->wpos += caplen;
+	r->count++;
+}
+
+static void recorder_now(struct timeval *tv)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	tv->tv_sec = ts.tv_sec;
+	tv->tv_usec = ts.tv_nsec / 1000;
+}
+
+void recorder_batch(struct recorder *r, const struct pkt_batch *b)
+{
+	struct timeval tv;
+	unsigned int i;
+
+	if (!b->count)
+		return;
+	recorder_now(&tv);
+	for (i = 0; i < b->count; i++)
+		recorder_add(r, b->pkts[i].data, b->pkts[i].len, &tv);
+}
+
+void recorder_frames(struct recorder *r, struct pkt *const *pkts, unsigned int n)
+{
+	struct timeval tv;
+	unsigned int i;
+
+	if (!n)
+		return;
+	recorder_now(&tv);
+	for (i = 0; i < n; i++)
+		recorder_add(r, pkts[i]->data, pkts[i]->len, &tv);
+}
+
+unsigned int recorder_count(const struct recorder *r)
+{
+	return r ? r->count : 0;
+}
+
+/* Bytes of frame data held now (what a dump will copy). */
+size_t recorder_bytes(const struct recorder *r)
+{
+	size_t sum = 0;
+	unsigned int i;
+
+	if (!r)
+		return 0;
+	for (i = 0; i < r->count; i++)
+		sum += r->ents[(r->first + i) % r->depth].caplen;
+	return sum;
+}
+
+static bool recorder_before(const struct timeval *a, const struct timeval *b)
+{
+	return a->tv_sec < b->tv_sec ||
+	       (a->tv_sec == b->tv_sec && a->tv_usec < b->tv_usec);
+}
+
+/**
+ * recorder_walk() - Visit the frames of NR recorders, oldest first
+ * @rs:  recorders (NULL entries are skipped)
+ * @nr:  how many, at most 64
+ * @fn:  called for each frame
+ * @arg: passed to FN
+ *
+ * A k-way merge by timestamp, so a container with several interfaces
+ * gives one timeline.  Runs on the control path, never per packet.
+ */
+void recorder_walk(struct recorder *const *rs, unsigned int nr,
+		   recorder_visit_fn *fn, void *arg)
+{
+	unsigned int pos[64] = { 0 };
+	unsigned int i;
+
+	if (nr > 64)
+		nr = 64;
+	for (;;) {
+		const struct recorder_ent *best = NULL;
+		const struct recorder *br = NULL;
+		unsigned int bi = 0;
+
+		for (i = 0; i < nr; i++) {
+			const struct recorder *r = rs[i];
+			const struct recorder_ent *e;
+
+			if (!r || pos[i] >= r->count)
+				continue;
+			e = &r->ents[(r->first + pos[i]) % r->depth];
+			if (!best || recorder_before(&e->ts, &best->ts)) {
+				best = e;
+				br = r;
+				bi = i;
+			}
+		}
+		if (!best)
+			return;
+		pos[bi]++;
+		fn(arg, br->buf + best->off, best->caplen, best->len, &best->ts);
+	}
+}
