@@ -29,6 +29,7 @@
 
 #include "capture.h"
 #include "endpoint.h"
+#include "fdb.h"
 #include "log.h"
 #include "model.h"
 #include "netns.h"
@@ -161,8 +162,10 @@ static int endpoint_configure(struct endpoint *ep, bool adopt, char *err, size_t
 	return netns_if_configure(ep->ctr->netns_fd, &cfg, err, errlen);
 }
 
-/* Hooks for the L2 area's per-network port list (flooding).  TODO(l2):
- * call fdb's port registration here once include/fdb.h provides it. */
+/* L2 floods by walking n->endpoints and their ->port, so a port joins its
+ * network's flooding by being wired (ep->port); n_ports is for `show`.
+ * On removal the fdb must forget the MACs learned on the port before the
+ * port is freed, or a lookup would hand out a dangling pointer. */
 static void endpoint_port_added(struct port *port)
 {
 	port->net->n_ports++;
@@ -170,7 +173,11 @@ static void endpoint_port_added(struct port *port)
 
 static void endpoint_port_removed(struct port *port)
 {
-	if (port->net && port->net->n_ports)
+	if (!port->net)
+		return;
+	if (port->net->fdb)
+		fdb_port_gone(port->net->fdb, port);
+	if (port->net->n_ports)
 		port->net->n_ports--;
 }
 
