@@ -1,0 +1,421 @@
+/* test_nat.c - NAT on crafted frames: SNAT with port preservation and
+ * endpoint-independent mapping, port allocation under collisions, DNAT of
+ * published ports, hairpin, ICMP error translation (RFC 5508), fragments,
+ * and every rewritten checksum against a full recomputation. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <string.h>
+#include <arpa/inet.h>
+#include <netinet/ip.h>
+#include <netinet/ip_icmp.h>
+#include <netinet/tcp.h>
+#include <netinet/udp.h>
+#include <cmocka.h>
+#include "csum.h"
+#include "nat.h"
+
+#define UPLINK "198.51.100.1"
+#define C1 "172.18.0.2"
+#define C2 "172.18.0.3"
+#define WEB "203.0.113.10"
+
+/* IP header 4-aligned, as NET_IP_ALIGN gives real frames */
+static uint8_t frame_store[2048 + 2] __attribute__((aligned(8)));
+#define frame (frame_store + 2)
+static struct pkt pk;
+static struct network net1, net2;
+static uint32_t z1, z2;
+
+static uint32_t ip4(const char *s)
+{
+	struct in_addr a;
+
+	inet_pton(AF_INET, s, &a);
+	return a.s_addr;
+}
+
+/* build() - Ethernet + IPv4 + L4 with correct checksums; PAYLOAD bytes. */
+static struct pkt *build(uint8_t proto, const char *src, const char *dst,
+			 uint16_t sport, uint16_t dport, int tcpflags, size_t payload)
+{
+	struct iphdr *ip = (void *)(frame + 14);
+	uint8_t *l4 = frame + 34;
+	size_t l4len;
+	size_t i;
+
+	memset(frame, 0, 2048);
+	frame[12] = 0x08;
+	l4len = (proto == IPPROTO_TCP ? 20 : 8) + payload;
+	for (i = 0; i < payload; i++)
+		l4[l4len - payload + i] = (uint8_t)(i * 7 + 1);
+	ip->version = 4;
+	ip->ihl = 5;
+	ip->ttl = 63;
+	ip->protocol = proto;
+	ip->tot_len = htons((uint16_t)(20 + l4len));
+	ip->id = htons(0x1234);
+	ip->saddr = ip4(src);
+	ip->daddr = ip4(dst);
+	ip->check = csum(ip, 20);
+	if (proto == IPPROTO_TCP) {
+		struct tcphdr *th = (void *)l4;
+
+		th->source = htons(sport);
+		th->dest = htons(dport);
+		th->doff = 5;
+		th->syn = !!(tcpflags & 1);
+		th->ack = !!(tcpflags & 2);
+		th->check = csum_fold(csum_partial(l4, l4len,
+			csum_pseudo4(ip->saddr, ip->daddr, proto, (uint16_t)l4len)));
+	} else if (proto == IPPROTO_UDP) {
+		struct udphdr *uh = (void *)l4;
+
+		uh->source = htons(sport);
+		uh->dest = htons(dport);
+		uh->len = htons((uint16_t)l4len);
+		uh->check = csum_fold(csum_partial(l4, l4len,
+			csum_pseudo4(ip->saddr, ip->daddr, proto, (uint16_t)l4len)));
+	} else {
+		struct icmphdr *ih = (void *)l4;
+
+		ih->type = (uint8_t)tcpflags;
+		ih->un.echo.id = htons(sport);
+		ih->un.echo.sequence = htons(1);
+		ih->checksum = csum(l4, l4len);
+	}
+	memset(&pk, 0, sizeof(pk));
+	pk.data = frame;
+	pk.len = (uint32_t)(34 + l4len);
+	pk.l3_ofs = 14;
+	pk.l4_ofs = 34;
+	pk.eth_type = 0x0800;
+	pk.ip_proto = proto;
+	return &pk;
+}
+
+/* Every checksum in the frame verifies (sums to zero). */
+static void assert_csums_ok(const struct pkt *p)
+{
+	struct iphdr *ip = pkt_l3(p);
+	uint16_t l4len = (uint16_t)(ntohs(ip->tot_len) - ip->ihl * 4);
+	uint16_t v;
+
+	assert_int_equal(csum(ip, ip->ihl * 4), 0);
+	if (ip->protocol == IPPROTO_ICMP)
+		v = csum(pkt_l4(p), l4len);
+	else
+		v = csum_fold(csum_partial(pkt_l4(p), l4len,
+			csum_pseudo4(ip->saddr, ip->daddr, ip->protocol, l4len)));
+	assert_int_equal(v, 0);
+}
+
+static struct iphdr *iph(void) { return (void *)(frame + 14); }
+static uint16_t *ports(void) { return (void *)(frame + 34); }
+
+static int setup(void **state)
+{
+	(void)state;
+	ct_set_test_clock(1000000);
+	assert_int_equal(ct_init(NULL, 1000), 0);
+	nat_init();
+	nat_set_uplink_ip(ip4(UPLINK));
+	strcpy(net1.name, "n1");
+	strcpy(net2.name, "n2");
+	z1 = nat_zone_of(&net1);
+	z2 = nat_zone_of(&net2);
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	ct_fini();
+	nat_fini();
+	return 0;
+}
+
+static void test_nat_zones(void **state)
+{
+	(void)state;
+	assert_int_not_equal(z1, CT_ZONE_OUTSIDE);
+	assert_int_not_equal(z1, z2);
+	assert_int_equal(nat_zone_of(&net1), z1);
+	assert_string_equal(nat_zone_name(z2), "n2");
+}
+
+static void test_nat_snat_tcp_roundtrip(void **state)
+{
+	uint32_t out;
+
+	(void)state;
+	build(IPPROTO_TCP, C1, WEB, 40000, 80, 1, 11);
+	assert_int_equal(nat_process(&pk, z1, &out), DROP_NONE);
+	assert_int_equal(out, CT_ZONE_OUTSIDE);
+	assert_int_equal(iph()->saddr, ip4(UPLINK));
+	assert_int_equal(iph()->daddr, ip4(WEB));
+	assert_int_equal(ntohs(ports()[0]), 40000);       /* preserved */
+	assert_csums_ok(&pk);
+
+	build(IPPROTO_TCP, WEB, UPLINK, 80, 40000, 3, 5);   /* SYN+ACK */
+	assert_int_equal(nat_process(&pk, CT_ZONE_OUTSIDE, &out), DROP_NONE);
+	assert_int_equal(out, z1);
+	assert_int_equal(iph()->daddr, ip4(C1));
+	assert_int_equal(ntohs(ports()[1]), 40000);
+	assert_csums_ok(&pk);
+}
+
+static void test_nat_udp_zero_csum_stays(void **state)
+{
+	uint32_t out;
+
+	(void)state;
+	build(IPPROTO_UDP, C1, WEB, 5000, 53, 0, 3);
+	((struct udphdr *)(frame + 34))->check = 0;
+	assert_int_equal(nat_process(&pk, z1, &out), DROP_NONE);
+	assert_int_equal(((struct udphdr *)(frame + 34))->check, 0);
+	assert_int_equal(csum(iph(), 20), 0);
+}
+
+static void test_nat_port_collision_and_eim(void **state)
+{
+	uint32_t out;
+	uint16_t p2, p3;
+
+	(void)state;
+	build(IPPROTO_UDP, C1, WEB, 5000, 53, 0, 4);
+	assert_int_equal(nat_process(&pk, z1, &out), DROP_NONE);
+	assert_int_equal(ntohs(ports()[0]), 5000);
+	/* another container, same source port: must get another port */
+	build(IPPROTO_UDP, C2, WEB, 5000, 53, 0, 4);
+	assert_int_equal(nat_process(&pk, z1, &out), DROP_NONE);
+	p2 = ntohs(ports()[0]);
+	assert_int_not_equal(p2, 5000);
+	assert_true(p2 >= 1024);
+	assert_csums_ok(&pk);
+	/* same container in another network, same IP and port: also distinct */
+	build(IPPROTO_UDP, C2, WEB, 5000, 53, 0, 4);
+	assert_int_equal(nat_process(&pk, z2, &out), DROP_NONE);
+	p3 = ntohs(ports()[0]);
+	assert_int_not_equal(p3, 5000);
+	assert_int_not_equal(p3, p2);
+	/* endpoint-independent: C2:5000 to another host keeps its port */
+	build(IPPROTO_UDP, C2, "203.0.113.99", 5000, 123, 0, 4);
+	assert_int_equal(nat_process(&pk, z1, &out), DROP_NONE);
+	assert_int_equal(ntohs(ports()[0]), p2);
+}
+
+static void test_nat_avoids_published_ports(void **state)
+{
+	static struct nat_rule r = { .proto = IPPROTO_TCP, .host_port = 8080,
+				     .cport = 80, .count = 1 };
+	char err[128];
+	uint32_t out;
+
+	(void)state;
+	r.fixed_zone = z2;
+	r.fixed_ip = ip4(C2);
+	assert_int_equal(nat_rule_add(&r, err, sizeof(err)), 0);
+	assert_int_equal(nat_rule_add(&r, err, sizeof(err)), -1);
+	build(IPPROTO_TCP, C1, WEB, 8080, 80, 1, 0);
+	assert_int_equal(nat_process(&pk, z1, &out), DROP_NONE);
+	assert_int_not_equal(ntohs(ports()[0]), 8080);
+	assert_int_equal(nat_rule_del(IPPROTO_TCP, 8080), 0);
+}
+
+static void test_nat_allocation_exhausted(void **state)
+{
+	uint16_t ext;
+	uint32_t i;
+
+	(void)state;
+	/* take every ICMP id but one; the next two sources get it, then none */
+	for (i = 0; i < 65535; i++)
+		assert_non_null(nat_mapping_get(z1, IPPROTO_ICMP, i + 1, htons((uint16_t)i),
+						true, &ext));
+	assert_non_null(nat_mapping_get(z1, IPPROTO_ICMP, 9, htons(1), true, &ext));
+	assert_int_equal(ntohs(ext), 65535);
+	assert_null(nat_mapping_get(z1, IPPROTO_ICMP, 10, htons(1), true, &ext));
+	assert_int_equal(nat_get_stats()->no_port, 1);
+}
+
+static void test_nat_dnat_and_hairpin(void **state)
+{
+	static struct nat_rule r = { .proto = IPPROTO_TCP, .host_port = 8000,
+				     .cport = 80, .count = 11 };
+	char err[128];
+	uint32_t out;
+
+	(void)state;
+	r.fixed_zone = z2;
+	r.fixed_ip = ip4(C2);
+	assert_int_equal(nat_rule_add(&r, err, sizeof(err)), 0);
+	/* outside -> uplink:8005 -> C2:85, client address kept */
+	build(IPPROTO_TCP, WEB, UPLINK, 33000, 8005, 1, 0);
+	assert_int_equal(nat_process(&pk, CT_ZONE_OUTSIDE, &out), DROP_NONE);
+	assert_int_equal(out, z2);
+	assert_int_equal(iph()->saddr, ip4(WEB));
+	assert_int_equal(iph()->daddr, ip4(C2));
+	assert_int_equal(ntohs(ports()[1]), 85);
+	assert_csums_ok(&pk);
+	build(IPPROTO_TCP, C2, WEB, 85, 33000, 3, 0);
+	assert_int_equal(nat_process(&pk, z2, &out), DROP_NONE);
+	assert_int_equal(out, CT_ZONE_OUTSIDE);
+	assert_int_equal(iph()->saddr, ip4(UPLINK));
+	assert_int_equal(ntohs(ports()[0]), 8005);
+	assert_csums_ok(&pk);
+
+	/* hairpin: C1 (n1) -> uplink:8000 reaches C2:80 from the uplink IP */
+	build(IPPROTO_TCP, C1, UPLINK, 41000, 8000, 1, 0);
+	assert_int_equal(nat_process(&pk, z1, &out), DROP_NONE);
+	assert_int_equal(out, z2);
+	assert_int_equal(iph()->saddr, ip4(UPLINK));
+	assert_int_equal(iph()->daddr, ip4(C2));
+	assert_int_equal(ntohs(ports()[1]), 80);
+	uint16_t ext = ntohs(ports()[0]);
+	assert_csums_ok(&pk);
+	build(IPPROTO_TCP, C2, UPLINK, 80, ext, 3, 0);
+	assert_int_equal(nat_process(&pk, z2, &out), DROP_NONE);
+	assert_int_equal(out, z1);
+	assert_int_equal(iph()->saddr, ip4(UPLINK));
+	assert_int_equal(iph()->daddr, ip4(C1));
+	assert_int_equal(ntohs(ports()[0]), 8000);
+	assert_int_equal(ntohs(ports()[1]), 41000);
+	assert_csums_ok(&pk);
+
+	/* unpublished port on the uplink IP: not ours */
+	build(IPPROTO_TCP, WEB, UPLINK, 33000, 9999, 1, 0);
+	assert_int_equal(nat_process(&pk, CT_ZONE_OUTSIDE, &out), DROP_NOT_FOR_US);
+	nat_rule_del(IPPROTO_TCP, 8000);
+}
+
+static void test_nat_icmp_echo(void **state)
+{
+	uint32_t out;
+
+	(void)state;
+	build(IPPROTO_ICMP, C1, WEB, 77, 77, ICMP_ECHO, 8);
+	assert_int_equal(nat_process(&pk, z1, &out), DROP_NONE);
+	assert_int_equal(iph()->saddr, ip4(UPLINK));
+	assert_csums_ok(&pk);
+	uint16_t id = ntohs(ports()[2]);
+	build(IPPROTO_ICMP, WEB, UPLINK, id, id, ICMP_ECHOREPLY, 8);
+	assert_int_equal(nat_process(&pk, CT_ZONE_OUTSIDE, &out), DROP_NONE);
+	assert_int_equal(out, z1);
+	assert_int_equal(iph()->daddr, ip4(C1));
+	assert_int_equal(ntohs(ports()[2]), 77);
+	assert_csums_ok(&pk);
+}
+
+/* An ICMP error from ROUTER quoting the current frame (as sent). */
+static void build_icmp_error(const char *router, uint8_t type, uint8_t code)
+{
+	uint8_t quote[28];
+	struct iphdr *ip = iph();
+	struct icmphdr *ih;
+
+	memcpy(quote, frame + 14, 28);
+	memset(frame + 34, 0, 8 + 28);
+	memcpy(frame + 42, quote, 28);
+	ih = (void *)(frame + 34);
+	ih->type = type;
+	ih->code = code;
+	ih->checksum = csum(ih, 36);
+	ip->protocol = IPPROTO_ICMP;
+	ip->saddr = ip4(router);
+	ip->daddr = ((struct iphdr *)quote)->saddr;
+	ip->tot_len = htons(20 + 36);
+	ip->check = 0;
+	ip->check = csum(ip, 20);
+	pk.len = 14 + 20 + 36;
+}
+
+static void test_nat_icmp_error_translated(void **state)
+{
+	struct iphdr *in = (void *)(frame + 42);
+	struct udphdr *uh = (void *)(frame + 62);
+	uint32_t out;
+
+	(void)state;
+	/* make C1:5000 appear as another port outside */
+	build(IPPROTO_UDP, C2, WEB, 5000, 9, 0, 0);
+	assert_int_equal(nat_process(&pk, z1, &out), DROP_NONE);
+	build(IPPROTO_UDP, C1, WEB, 5000, 9, 0, 0);
+	assert_int_equal(nat_process(&pk, z1, &out), DROP_NONE);
+	uint16_t ext = ntohs(ports()[0]);
+	assert_int_not_equal(ext, 5000);
+	/* the web host answers port unreachable */
+	build_icmp_error(WEB, ICMP_DEST_UNREACH, ICMP_PORT_UNREACH);
+	assert_int_equal(nat_process(&pk, CT_ZONE_OUTSIDE, &out), DROP_NONE);
+	assert_int_equal(out, z1);
+	assert_int_equal(iph()->saddr, ip4(WEB));
+	assert_int_equal(iph()->daddr, ip4(C1));
+	assert_int_equal(in->saddr, ip4(C1));
+	assert_int_equal(in->daddr, ip4(WEB));
+	assert_int_equal(ntohs(uh->source), 5000);
+	assert_int_equal(csum(iph(), 20), 0);
+	assert_int_equal(csum(in, 20), 0);
+	assert_int_equal(csum(frame + 34, 36), 0);
+
+	/* a router on the path keeps its own address (time exceeded) */
+	build(IPPROTO_UDP, C1, WEB, 5000, 9, 0, 0);
+	assert_int_equal(nat_process(&pk, z1, &out), DROP_NONE);
+	build_icmp_error("192.0.2.254", ICMP_TIME_EXCEEDED, 0);
+	assert_int_equal(nat_process(&pk, CT_ZONE_OUTSIDE, &out), DROP_NONE);
+	assert_int_equal(iph()->saddr, ip4("192.0.2.254"));
+	assert_int_equal(iph()->daddr, ip4(C1));
+
+	/* an error quoting an unknown flow is dropped */
+	build(IPPROTO_UDP, UPLINK, WEB, 6000, 9, 0, 0);
+	build_icmp_error(WEB, ICMP_DEST_UNREACH, ICMP_PORT_UNREACH);
+	assert_int_equal(nat_process(&pk, CT_ZONE_OUTSIDE, &out), DROP_CT_INVALID);
+	/* and one too short to quote a tuple */
+	build(IPPROTO_UDP, C1, WEB, 5000, 9, 0, 0);
+	build_icmp_error(WEB, ICMP_DEST_UNREACH, ICMP_PORT_UNREACH);
+	pk.len = 14 + 20 + 8 + 20 + 2;
+	assert_int_equal(nat_process(&pk, CT_ZONE_OUTSIDE, &out), DROP_BAD_L4);
+}
+
+static void test_nat_fragments(void **state)
+{
+	uint32_t out;
+
+	(void)state;
+	build(IPPROTO_UDP, C1, WEB, 7000, 9, 0, 100);
+	iph()->frag_off = htons(IP_MF);
+	iph()->check = 0;
+	iph()->check = csum(iph(), 20);
+	assert_int_equal(nat_process(&pk, z1, &out), DROP_NONE);
+	/* second fragment: no ports, same id */
+	build(IPPROTO_UDP, C1, WEB, 0, 0, 0, 100);
+	iph()->frag_off = htons(14);      /* offset 112 bytes */
+	iph()->check = 0;
+	iph()->check = csum(iph(), 20);
+	pk.l4_ofs = PKT_OFS_NONE;
+	assert_int_equal(nat_process(&pk, z1, &out), DROP_NONE);
+	assert_int_equal(out, CT_ZONE_OUTSIDE);
+	assert_int_equal(iph()->saddr, ip4(UPLINK));
+	assert_int_equal(csum(iph(), 20), 0);
+	/* a fragment of an unknown datagram */
+	iph()->id = htons(0x4321);
+	iph()->saddr = ip4(C1);
+	assert_int_equal(nat_process(&pk, z1, &out), DROP_CT_INVALID);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_nat_zones, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_nat_snat_tcp_roundtrip, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_nat_udp_zero_csum_stays, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_nat_port_collision_and_eim, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_nat_avoids_published_ports, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_nat_allocation_exhausted, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_nat_dnat_and_hairpin, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_nat_icmp_echo, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_nat_icmp_error_translated, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_nat_fragments, setup, teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
