@@ -1,8 +1,7 @@
 # mk/capture.mk - capture points, flight recorder, the capture command and client.
 src_libvswitch_a_SOURCES += src/capture.c src/recorder.c src/capture_ctl.c \
 	src/vsctl_capture.c
-noinst_HEADERS += include/capture.h include/capture_internal.h \
-	include/vsctl_capture.h
+noinst_HEADERS += include/capture.h include/capture_internal.h
 
 check_PROGRAMS += tests/unit/test_capture
 TESTS += tests/unit/test_capture

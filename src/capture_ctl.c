@@ -30,7 +30,7 @@ struct port *uplink_port(void) __attribute__((weak));
 static struct ev_loop *capture_ctl_loop;
 
 struct capture_req {
-	const char *network, *container, *stage, *filter;
+	const char *network, *container, *ifname, *stage, *filter;
 	bool uplink, recorder;
 	long long count;
 	double duration;
@@ -63,6 +63,7 @@ static int capture_ctl_parse(struct json_object *args, struct capture_req *q,
 
 	q->network = ctl_arg_str(args, "network");
 	q->container = ctl_arg_str(args, "container");
+	q->ifname = ctl_arg_str(args, "ifname");   /* vsctl splits C:IF */
 	q->uplink = ctl_arg_bool(args, "uplink", 0);
 	q->stage = ctl_arg_str(args, "stage");
 	q->filter = ctl_arg_str(args, "filter");
@@ -92,13 +93,12 @@ static int capture_ctl_parse(struct json_object *args, struct capture_req *q,
 	return 0;
 }
 
-/* Resolve "C[:IF]" to its port(s): IF's endpoint, else the first one, or
- * every endpoint when ALL (recorder dumps). */
-static int capture_ctl_container(const char *spec, bool all, struct capture_target *t,
-				 char *err, size_t errlen)
+/* Resolve "C[:IF]" (or C plus IFNAME) to its port(s): IF's endpoint, else
+ * the first one, or every endpoint when ALL (recorder dumps). */
+static int capture_ctl_container(const char *spec, const char *ifname, bool all,
+				 struct capture_target *t, char *err, size_t errlen)
 {
 	char name[VS_NAME_MAX + VS_IFNAME_MAX + 2];
-	const char *ifname = NULL;
 	struct container *c;
 	struct endpoint *ep;
 	char *colon;
@@ -109,6 +109,8 @@ static int capture_ctl_container(const char *spec, bool all, struct capture_targ
 		*colon = '\0';
 		ifname = colon + 1;
 	}
+	if (ifname && !*ifname)
+		ifname = NULL;
 	c = model_container(name);
 	if (!c) {
 		snprintf(err, errlen, "no such container: %.64s", name);
@@ -137,7 +139,8 @@ static int capture_ctl_target(const struct capture_req *q, struct capture_target
 
 	memset(t, 0, sizeof(*t));
 	if (q->container && *q->container)
-		return capture_ctl_container(q->container, q->recorder, t, err, errlen);
+		return capture_ctl_container(q->container, q->ifname, q->recorder,
+					     t, err, errlen);
 	if (q->uplink) {
 		t->ports[0] = uplink_port ? uplink_port() : NULL;
 		if (!t->ports[0]) {

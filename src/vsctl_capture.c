@@ -27,7 +27,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 #include "capture_internal.h"
-#include "vsctl_capture.h"
+#include "capture_client.h"
 
 #define VCAP_LINE_MAX 65536
 #define VCAP_MSG_MAX (CAPTURE_SNAPLEN + 64)
