@@ -9,3 +9,9 @@ TESTS += tests/unit/test_netns
 tests_unit_test_netns_SOURCES = tests/unit/test_netns.c
 tests_unit_test_netns_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_netns_LDADD = $(UNIT_LDADD)
+
+check_PROGRAMS += tests/unit/test_netns_watch
+TESTS += tests/unit/test_netns_watch
+tests_unit_test_netns_watch_SOURCES = tests/unit/test_netns_watch.c
+tests_unit_test_netns_watch_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_netns_watch_LDADD = $(UNIT_LDADD)
