@@ -119,6 +119,11 @@ struct fdb *fdb_new(struct network *n)
 	if (!f)
 		return NULL;
 	f->net = n;
+	/* The gateway MAC is what l2_forward() matches; make sure it is set
+	 * even if the caller forgot (a zero MAC would catch stray frames). */
+	if (!(n->gw_mac[0] | n->gw_mac[1] | n->gw_mac[2] | n->gw_mac[3] |
+	      n->gw_mac[4] | n->gw_mac[5]))
+		model_gw_mac(n, n->gw_mac);
 	TAILQ_INIT(&f->lru);
 	ev_timer_init(&f->timer, fdb_timer_cb, 0., 0.);
 	f->timer.data = f;

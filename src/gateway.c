@@ -462,7 +462,14 @@ static bool gateway_dns(struct network *n, struct pkt *p, const struct iphdr *ip
 /* IPv4 addressed to the gateway IP itself. */
 static void gateway_local(struct network *n, struct pkt *p, const struct iphdr *ip)
 {
-	if (ip->protocol == IPPROTO_ICMP && !p->is_frag) {
+	if (p->is_frag) {
+		/* The gateway does not reassemble: a fragmented ping to it
+		 * (ping -s 2000) is refused quietly, not answered with a
+		 * misleading "protocol unreachable". */
+		gateway_count(p, DROP_UNSUPPORTED);
+		return;
+	}
+	if (ip->protocol == IPPROTO_ICMP) {
 		gateway_echo(n, p, ip);
 		return;
 	}
