@@ -1,1 +1,17 @@
-# mk/vsctl.mk - see Makefile.am
+# mk/vsctl.mk - vsctl, the command line (see Makefile.am).
+# vsctl is its own program: its files stay out of libvswitch.a.  The
+# capture client (src/vsctl_capture.c, capture area) is linked when present;
+# vsctl_cmds.c refers to it weakly so vsctl builds either way.
+src_vsctl_SOURCES = src/vsctl.c src/vsctl_cmds.c src/vsctl_format.c
+src_vsctl_LDADD = $(VS_LIBS)
+noinst_HEADERS += include/vsctl.h include/capture_client.h
+
+# doc/vsctl.8's SYNOPSIS must be what `vsctl --man-synopsis` prints.
+TESTS += tests/unit/check-man-synopsis.sh
+EXTRA_DIST += tests/unit/check-man-synopsis.sh
+tests/unit/check-man-synopsis.log: src/vsctl$(EXEEXT)
+
+# Regenerate the SYNOPSIS in the source tree after changing the table.
+vsctl-man-synopsis: src/vsctl$(EXEEXT)
+	$(AM_V_GEN)$(SHELL) $(srcdir)/tests/unit/check-man-synopsis.sh --update
+.PHONY: vsctl-man-synopsis
