@@ -19,11 +19,22 @@ void capture_one(struct capture_point *cp, const struct pkt *p);
 void capture_port_gone(struct port *port);     /* end captures on a port */
 void capture_network_gone(struct network *n);
 
+/* capture_ctl.c: register the "capture" command; LOOP drives the streams.
+ * vswitchd calls it at start-up, after control_init. */
+struct ev_loop;
+void capture_ctl_init(struct ev_loop *loop);
+/* capture.c: end every capture at shutdown (before control_fini). */
+void capture_fini(void);
+
 /* recorder.c */
 void recorder_batch(struct recorder *r, const struct pkt_batch *b);
 void recorder_frames(struct recorder *r, struct pkt *const *pkts, unsigned int n);
 struct recorder *recorder_new(void);
 void recorder_free(struct recorder *r);
+/* Bounds for recorders made from now on: frames (default 256, 0 = off)
+ * and bytes of frame data per port (default 1 MiB). */
+void recorder_set_depth(unsigned int n);
+void recorder_set_budget(size_t bytes);
 
 static inline void capture_rx(struct port *port, const struct pkt_batch *b)
 {

@@ -68,13 +68,10 @@ uint64_t capture_session_dropped(const struct capture_session *s);
  * bytes still queued, or -1 once the client is gone. */
 long capture_session_flush(struct capture_session *s);
 unsigned int capture_session_count(void);
-void capture_fini(void);
 
 /* recorder.c */
 #define RECORDER_DEPTH_DEFAULT 256
 #define RECORDER_BUDGET_DEFAULT (1u << 20)  /* bytes of frames per port */
-void recorder_set_depth(unsigned int n);
-void recorder_set_budget(size_t bytes);
 unsigned int recorder_count(const struct recorder *r);
 /* Visit the recorded frames of several recorders merged oldest first. */
 typedef void recorder_visit_fn(void *arg, const uint8_t *data, uint32_t caplen,
@@ -82,8 +79,5 @@ typedef void recorder_visit_fn(void *arg, const uint8_t *data, uint32_t caplen,
 void recorder_walk(struct recorder *const *rs, unsigned int nr,
 		   recorder_visit_fn *fn, void *arg);
 size_t recorder_bytes(const struct recorder *r);
-
-/* capture_ctl.c */
-void capture_ctl_init(struct ev_loop *loop);
 
 #endif

@@ -504,9 +504,16 @@ void capture_one(struct capture_point *cp, const struct pkt *p)
 
 static void capture_point_gone(struct capture_point **slot, const char *why)
 {
-	/* finish() detaches, which shrinks and finally frees the point. */
-	while (*slot)
-		capture_session_finish((*slot)->s[0], why);
+	/* finish() detaches, which shrinks and finally frees the point; a
+	 * session already ending is detached already, but never loop on it. */
+	while (*slot) {
+		struct capture_session *s = (*slot)->s[0];
+
+		if (s->finishing)
+			capture_point_remove(slot, s);
+		else
+			capture_session_finish(s, why);
+	}
 }
 
 void capture_port_gone(struct port *port)
