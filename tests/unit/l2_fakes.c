@@ -23,6 +23,7 @@ void port_tx_queue(struct port *port, const struct pkt *p)
 {
 	struct l2f_tx *t;
 
+	port->stats.tx_packets++;
 	if (l2f_n_tx >= L2F_MAX_TX || p->len > sizeof(t->data))
 		return;
 	t = &l2f_tx[l2f_n_tx++];
@@ -30,7 +31,6 @@ void port_tx_queue(struct port *port, const struct pkt *p)
 	t->len = p->len;
 	t->flags = p->flags;
 	memcpy(t->data, p->data, p->len);
-	port->stats.tx_packets++;
 }
 
 void port_drop(struct port *port, enum drop_reason why)

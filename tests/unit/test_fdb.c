@@ -295,6 +295,22 @@ static void test_mtu(void **state)
 	assert_int_equal(c1->port->stats.drops[DROP_MTU], 2);
 }
 
+static void test_dry_run_sends_and_learns_nothing(void **state)
+{
+	struct pkt_batch b;
+	uint8_t f[128];
+	uint32_t len;
+
+	(void)state;
+	len = udp_frame(f, c1, c2->mac, "172.18.0.2", "172.18.0.3");
+	b.count = 1;
+	l2f_frame(&b.pkts[0], 0, f, len);
+	b.pkts[0].flags |= PKT_F_DRYRUN;
+	ingress_run(c1->port, &b);
+	assert_int_equal(l2f_n_tx, 0);
+	assert_int_equal(net->fdb->count, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -309,6 +325,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_port_security, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_no_icc, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_mtu, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_dry_run_sends_and_learns_nothing, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

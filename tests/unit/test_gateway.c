@@ -361,6 +361,37 @@ static void test_truncated_ip(void **state)
 	assert_int_equal(c1->port->stats.drops[DROP_BAD_L3], 1);
 }
 
+static void test_fragment_to_gateway(void **state)
+{
+	uint8_t f[256], l4[128];
+	uint32_t len;
+
+	(void)state;
+	len = l2f_eth_ip(f, net->gw_mac, c1->mac, "172.18.0.2", "172.18.0.1", 1, 64,
+			 l4, echo_req(l4, 56));
+	f[20] = 0x20;	/* MF: first fragment of a larger ping */
+	send_from(c1, f, len);
+	assert_int_equal(l2f_n_tx, 0);
+	assert_int_equal(c1->port->stats.drops[DROP_UNSUPPORTED], 1);
+}
+
+static void test_icmp_error_rate_limit(void **state)
+{
+	uint8_t f[128];
+	uint32_t len;
+	int i;
+
+	(void)state;
+	len = udp_to(f, c1, net->gw_mac, "8.8.8.8", 9, 1);
+	for (i = 0; i < 2000; i++)
+		send_from(c1, f, len);
+	assert_int_equal(c1->port->stats.drops[DROP_TTL_EXCEEDED], 2000);
+	assert_true(l2f_n_tx > 0);
+	assert_true(l2f_n_tx <= L2F_MAX_TX);
+	/* the fake records at most L2F_MAX_TX; count what egress queued */
+	assert_true(c1->port->stats.tx_packets < 1000);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -375,6 +406,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_onlink_deliver, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_announce, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_truncated_ip, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_fragment_to_gateway, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_icmp_error_rate_limit, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
