@@ -157,6 +157,12 @@ static bool gateway_in_subnet(const struct network *n, uint32_t ip)
 	return (ip & m) == (n->subnet.addr & m);
 }
 
+/* The subnet's directed broadcast: never routed (RFC 2644). */
+static bool gateway_is_subnet_bcast(const struct network *n, uint32_t ip)
+{
+	return ip == htonl(ntohl(n->subnet.addr) | ~gateway_mask(n->subnet.len));
+}
+
 /* ---- small helpers ---- */
 
 static void gateway_count(struct pkt *p, enum drop_reason why)
@@ -518,8 +524,7 @@ static void gateway_route(struct network *n, struct pkt *p, struct iphdr *ip)
 {
 	struct network *dn;
 
-	if (gateway_ip_special(ip->daddr) || ip->daddr == htonl(ntohl(n->subnet.addr) |
-		~gateway_mask(n->subnet.len))) {
+	if (gateway_ip_special(ip->daddr) || gateway_is_subnet_bcast(n, ip->daddr)) {
 		gateway_count(p, DROP_NOT_FOR_US);
 		return;
 	}
