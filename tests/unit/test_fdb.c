@@ -311,6 +311,36 @@ static void test_dry_run_sends_and_learns_nothing(void **state)
 	assert_int_equal(net->fdb->count, 0);
 }
 
+/* Random frames (random length, type, header bytes) to the gateway MAC,
+ * broadcast and a container: nothing may crash or read out of bounds
+ * (run under ASan with --enable-sanitizers). */
+static void test_random_frames(void **state)
+{
+	uint8_t f[256];
+	uint32_t len, i, j, x = 12345;
+
+	(void)state;
+	c1->port_security = false;
+	for (i = 0; i < 20000; i++) {
+		for (j = 0; j < sizeof(f); j++) {
+			x = x * 1103515245u + 12345u;
+			f[j] = (uint8_t)(x >> 16);
+		}
+		len = (x >> 8) % 120;
+		memcpy(f, (i & 3) == 0 ? net->gw_mac : (i & 3) == 1 ? bcast : c2->mac, 6);
+		memcpy(f + 6, c1->mac, 6);
+		f[12] = 0x08;
+		f[13] = (i & 4) ? 0x06 : 0x00;
+		if (i & 8) {
+			f[14] = 0x45;
+			f[23] = (uint8_t)((i >> 4) % 3 == 0 ? 1 : (i >> 4) % 3 == 1 ? 6 : 17);
+		}
+		l2f_n_tx = 0;
+		send_from(c1, f, len);
+	}
+	assert_true(net->fdb->count >= 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -326,6 +356,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_no_icc, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_mtu, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_dry_run_sends_and_learns_nothing, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_random_frames, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
