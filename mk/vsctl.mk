@@ -15,3 +15,11 @@ tests/unit/check-man-synopsis.log: src/vsctl$(EXEEXT)
 vsctl-man-synopsis: src/vsctl$(EXEEXT)
 	$(AM_V_GEN)$(SHELL) $(srcdir)/tests/unit/check-man-synopsis.sh --update
 .PHONY: vsctl-man-synopsis
+
+# Parser, checks and output against a fake transport (no daemon).
+check_PROGRAMS += tests/unit/test_vsctl
+TESTS += tests/unit/test_vsctl
+tests_unit_test_vsctl_SOURCES = tests/unit/test_vsctl.c src/vsctl_cmds.c \
+	src/vsctl_format.c
+tests_unit_test_vsctl_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_vsctl_LDADD = $(UNIT_LDADD)

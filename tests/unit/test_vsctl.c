@@ -1,0 +1,338 @@
+/* test_vsctl.c - vsctl's parser, checks and output, without a daemon.
+ *
+ * The transport (vsctl_transact, vsctl_connect) is replaced here by a fake
+ * that records the request and returns a canned reply, so each test can
+ * check both halves of the contract: what vsctl would send for a command
+ * line (and that a usage error sends nothing), and how it prints a reply.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+#include "vsctl.h"
+#include "capture_client.h"
+
+/* The fake transport. */
+static int fake_calls;
+static char fake_cmd[64];
+static struct json_object *fake_args;    /* copy of the last args sent */
+static const char *fake_reply;           /* result JSON, or NULL */
+static const char *fake_error;           /* daemon error, or NULL */
+
+int vsctl_transact(struct vsctl_ctx *ctx, const char *cmd,
+		   struct json_object *args, struct json_object **result)
+{
+	fake_calls++;
+	snprintf(fake_cmd, sizeof(fake_cmd), "%s", cmd);
+	json_object_put(fake_args);
+	fake_args = NULL;
+	json_object_deep_copy(args, &fake_args, NULL);
+	if (fake_error) {
+		vsctl_error(ctx, "%s", fake_error);
+		return VSCTL_EXIT_ERROR;
+	}
+	*result = json_tokener_parse(fake_reply ? fake_reply : "{}");
+	return 0;
+}
+
+int vsctl_connect(struct vsctl_ctx *ctx)
+{
+	fake_calls++;
+	return -1;
+}
+
+int vsctl_capture_run(int fd, struct json_object *args, const char *out_path)
+{
+	return 0;
+}
+
+/* One invocation with captured output. */
+struct run {
+	struct vsctl_ctx ctx;
+	char *out, *err;
+	size_t outlen, errlen;
+	int rc;
+	enum vsctl_action action;
+};
+
+static void run_argv(struct run *r, int argc, char **argv)
+{
+	memset(r, 0, sizeof(*r));
+	fake_calls = 0;
+	vsctl_ctx_init(&r->ctx);
+	r->ctx.out = open_memstream(&r->out, &r->outlen);
+	r->ctx.err = open_memstream(&r->err, &r->errlen);
+	r->action = vsctl_parse(&r->ctx, argc, argv);
+	if (r->action == VSCTL_RUN)
+		r->rc = r->ctx.cmd->handler(&r->ctx, r->ctx.cmd, r->ctx.args);
+	else
+		r->rc = r->action == VSCTL_USAGE ? VSCTL_EXIT_USAGE : 0;
+	fclose(r->ctx.out);
+	fclose(r->ctx.err);
+}
+
+#define RUN(r, ...) do { \
+	char *argv_[] = { "vsctl", __VA_ARGS__, NULL }; \
+	run_argv(r, sizeof(argv_) / sizeof(argv_[0]) - 1, argv_); \
+} while (0)
+
+static void run_free(struct run *r)
+{
+	vsctl_ctx_fini(&r->ctx);
+	free(r->out);
+	free(r->err);
+}
+
+static void assert_args(const char *json)
+{
+	struct json_object *want = json_tokener_parse(json);
+
+	assert_non_null(want);
+	if (!json_object_equal(want, fake_args))
+		fail_msg("args %s, want %s", json_object_to_json_string(fake_args), json);
+	json_object_put(want);
+}
+
+static void test_create_args(void **state)
+{
+	struct run r;
+
+	fake_reply = "{\"Id\":\"abcdef0123456789\",\"Name\":\"n2\"}";
+	fake_error = NULL;
+	RUN(&r, "network", "create", "--subnet", "10.10.0.0/24", "--ip-range=10.10.0.128/25",
+	    "--aux-address", "r=10.10.0.128", "--aux-address", "s=10.10.0.3",
+	    "--no-icc", "--mtu", "9000", "--internal", "--no-dns", "--dns-intercept",
+	    "--gateway", "10.10.0.254", "n2");
+	assert_int_equal(r.rc, 0);
+	assert_string_equal(fake_cmd, "network.create");
+	assert_args("{\"subnet\":\"10.10.0.0/24\",\"ip_range\":\"10.10.0.128/25\","
+		    "\"aux\":{\"r\":\"10.10.0.128\",\"s\":\"10.10.0.3\"},\"icc\":false,"
+		    "\"mtu\":9000,\"internal\":true,\"dns\":false,\"dns_intercept\":true,"
+		    "\"gateway\":\"10.10.0.254\",\"name\":\"n2\"}");
+	assert_string_equal(r.out, "abcdef0123456789\n");
+	run_free(&r);
+}
+
+static void test_connect_args(void **state)
+{
+	struct run r;
+
+	fake_reply = "{}";
+	fake_error = NULL;
+	RUN(&r, "network", "connect", "--netns", "pid:42", "--alias", "web", "--alias",
+	    "www", "--attach", "veth", "--no-port-security", "n1", "c1");
+	assert_int_equal(r.rc, 0);
+	assert_args("{\"netns\":\"pid:42\",\"aliases\":[\"web\",\"www\"],"
+		    "\"attach\":\"veth\",\"port_security\":false,"
+		    "\"network\":\"n1\",\"container\":\"c1\"}");
+	assert_int_equal(r.outlen, 0);
+	run_free(&r);
+
+	RUN(&r, "network", "rm", "a", "b", "c");
+	assert_args("{\"names\":[\"a\",\"b\",\"c\"]}");
+	run_free(&r);
+	RUN(&r, "port", "publish", "c1", "80", "127.0.0.1::53/udp", "8080:80");
+	assert_args("{\"container\":\"c1\",\"specs\":[\"80\",\"127.0.0.1::53/udp\",\"8080:80\"]}");
+	run_free(&r);
+	RUN(&r, "trace", "--from", "c1", "--to", "10.0.0.1:80", "--proto", "tcp");
+	assert_args("{\"from\":\"c1\",\"to\":\"10.0.0.1\",\"port\":80,\"proto\":\"tcp\"}");
+	run_free(&r);
+}
+
+/* Every one of these is a usage error: exit 2, nothing sent. */
+static void test_usage_errors(void **state)
+{
+	static const char *const lines[][8] = {
+		{ "bogus" },
+		{ "network", "bogus" },
+		{ "network", "create" },
+		{ "network", "create", "a", "b" },
+		{ "network", "create", "--mtu", "x", "a" },
+		{ "network", "create", "--mtu", "9999999", "a" },
+		{ "network", "create", "--mtu" },
+		{ "network", "create", "--bogus", "a" },
+		{ "network", "create", "--aux-address", "noequals", "a" },
+		{ "network", "create", "--subnet", "1.0.0.0/8", "--subnet", "2.0.0.0/8", "a" },
+		{ "network", "connect", "--attach", "foo", "n", "c" },
+		{ "network", "connect", "n" },
+		{ "network", "ls", "extra" },
+		{ "--format", "x", "network", "ls" },
+		{ "--timeout", "-1", "network", "ls" },
+		{ "--bogus", "show" },
+		{ "capture", "-w", "f" },
+		{ "capture", "--uplink", "--network", "n", "-w", "f" },
+		{ "capture", "--uplink" },
+		{ "capture", "--uplink", "--stage", "up", "-w", "f" },
+		{ "capture", "--uplink", "-c", "0", "-w", "f" },
+		{ "trace", "--from", "c" },
+		{ "trace", "--from", "c", "--to", "1.2.3.4:80" },
+		{ "trace", "--from", "c", "--to", "1.2.3.4:x", "--proto", "tcp" },
+		{ "port", "publish", "c" },
+		{ "port", "publish", "c", "http" },
+		{ "port", "publish", "c", "80/sctp" },
+		{ "network", "ls", "-q=1" },
+		{ NULL },
+	};
+	size_t i;
+
+	for (i = 0; lines[i][0]; i++) {
+		char *argv[10] = { "vsctl" };
+		struct run r;
+		int n = 1;
+
+		while (n < 9 && lines[i][n - 1])
+			argv[n] = (char *)lines[i][n - 1], n++;
+		run_argv(&r, n, argv);
+		if (r.rc != VSCTL_EXIT_USAGE || fake_calls)
+			fail_msg("line %zu (%s %s): rc %d, %d calls", i, argv[1],
+				 argv[2] ? argv[2] : "", r.rc, fake_calls);
+		assert_non_null(strstr(r.err, "vsctl: usage: "));
+		assert_int_equal(r.outlen, 0);
+		run_free(&r);
+	}
+}
+
+static void test_help(void **state)
+{
+	struct run r;
+	size_t i;
+
+	RUN(&r, "--help");
+	assert_int_equal(r.action, VSCTL_DONE);
+	for (i = 0; i < vsctl_n_commands; i++)
+		assert_non_null(strstr(r.out, vsctl_commands[i].words));
+	run_free(&r);
+
+	RUN(&r, "network", "create", "--help");
+	assert_int_equal(r.action, VSCTL_DONE);
+	assert_non_null(strstr(r.out, "usage: vsctl network create"));
+	assert_non_null(strstr(r.out, "--aux-address NAME=IP"));
+	assert_int_equal(fake_calls, 0);
+	run_free(&r);
+
+	RUN(&r, "help", "network", "create");
+	assert_int_equal(r.rc, 0);
+	assert_non_null(strstr(r.out, "usage: vsctl network create"));
+	run_free(&r);
+
+	RUN(&r, "--man-synopsis");
+	for (i = 0; i < vsctl_n_commands; i++) {
+		const char *w = vsctl_commands[i].words, *sp = strchr(w, ' ');
+		char roff[64];
+
+		if (sp)
+			snprintf(roff, sizeof(roff), "\\fB%.*s\\fR \\fB%s\\fR",
+				 (int)(sp - w), w, sp + 1);
+		else
+			snprintf(roff, sizeof(roff), "\\fB%s\\fR", w);
+		assert_non_null(strstr(r.out, roff));
+	}
+	run_free(&r);
+}
+
+static void test_output_tables(void **state)
+{
+	struct run r;
+
+	fake_error = NULL;
+	fake_reply = "[{\"id\":\"0123456789abcdef0123\",\"name\":\"bridge\",\"driver\":\"bridge\","
+		     "\"scope\":\"local\"},{\"id\":\"fedcba9876543210\",\"name\":\"n1\","
+		     "\"driver\":\"bridge\",\"scope\":\"local\"}]";
+	RUN(&r, "network", "ls");
+	assert_string_equal(r.out,
+		"NETWORK ID     NAME     DRIVER   SCOPE\n"
+		"0123456789ab   bridge   bridge   local\n"
+		"fedcba987654   n1       bridge   local\n");
+	run_free(&r);
+	RUN(&r, "network", "ls", "-q");
+	assert_string_equal(r.out, "0123456789ab\nfedcba987654\n");
+	run_free(&r);
+
+	fake_reply = "[{\"Name\":\"n1\",\"IPAM\":{\"Config\":[{\"Subnet\":\"172.18.0.0/16\"}]},"
+		     "\"Containers\":{}}]";
+	RUN(&r, "network", "inspect", "n1");
+	assert_string_equal(r.out,
+		"[\n    {\n        \"Name\": \"n1\",\n        \"IPAM\": {\n"
+		"            \"Config\": [\n                {\n"
+		"                    \"Subnet\": \"172.18.0.0/16\"\n"
+		"                }\n            ]\n        },\n"
+		"        \"Containers\": {}\n    }\n]\n");
+	run_free(&r);
+
+	fake_reply = "{\"removed\":[\"a\",\"b\"]}";
+	RUN(&r, "network", "prune", "-f");
+	assert_string_equal(r.out, "a\nb\n");
+	run_free(&r);
+
+	fake_reply = "[{\"name\":\"c1\",\"netns\":\"t1\",\"endpoints\":[{\"network\":\"n1\","
+		     "\"ip\":\"172.18.0.2\"},{\"network\":\"n2\",\"ip\":\"10.0.0.2\"}]}]";
+	RUN(&r, "container", "ls");
+	assert_string_equal(r.out, "NAME   NETNS   NETWORKS\n"
+			    "c1     t1      n1=172.18.0.2,n2=10.0.0.2\n");
+	run_free(&r);
+
+	fake_reply = "{\"stages\":[{\"stage\":\"ingress\",\"decision\":\"ok\"}],"
+		     "\"verdict\":\"output c2:eth0\"}";
+	RUN(&r, "trace", "--from", "c1", "--to", "172.18.0.3");
+	assert_string_equal(r.out, "ingress: ok\nverdict: output c2:eth0\n");
+	assert_args("{\"from\":\"c1\",\"to\":\"172.18.0.3\",\"proto\":\"icmp\"}");
+	run_free(&r);
+
+	fake_reply = "[{\"text\":\"80/tcp -> 0.0.0.0:8080\"}]";
+	RUN(&r, "--format", "json", "port", "ls", "c1");
+	assert_string_equal(r.out, "[\n    {\n        \"text\": \"80/tcp -> 0.0.0.0:8080\"\n"
+			    "    }\n]\n");
+	run_free(&r);
+	RUN(&r, "port", "ls", "c1", "--format=table");
+	assert_string_equal(r.out, "80/tcp -> 0.0.0.0:8080\n");
+	run_free(&r);
+}
+
+static void test_daemon_error(void **state)
+{
+	struct run r;
+
+	fake_error = "network n1 already exists";
+	RUN(&r, "network", "create", "n1");
+	assert_int_equal(r.rc, VSCTL_EXIT_ERROR);
+	assert_string_equal(r.err, "vsctl: error: network n1 already exists\n");
+	assert_int_equal(r.outlen, 0);
+	run_free(&r);
+	fake_error = NULL;
+}
+
+/* Without -f and with nothing on standard input, prune removes nothing. */
+static void test_prune_needs_yes(void **state)
+{
+	struct run r;
+	FILE *saved = stdin;
+
+	stdin = fopen("/dev/null", "r");
+	RUN(&r, "network", "prune");
+	fclose(stdin);
+	stdin = saved;
+	assert_int_equal(r.rc, 0);
+	assert_int_equal(fake_calls, 0);
+	assert_non_null(strstr(r.err, "Are you sure you want to continue? [y/N]"));
+	run_free(&r);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_create_args),
+		cmocka_unit_test(test_connect_args),
+		cmocka_unit_test(test_usage_errors),
+		cmocka_unit_test(test_help),
+		cmocka_unit_test(test_output_tables),
+		cmocka_unit_test(test_daemon_error),
+		cmocka_unit_test(test_prune_needs_yes),
+	};
+	int rc = cmocka_run_group_tests(tests, NULL, NULL);
+
+	json_object_put(fake_args);
+	return rc;
+}
