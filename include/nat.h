@@ -58,6 +58,7 @@ struct nat_stats {
 int nat_init(void);
 void nat_fini(void);
 void nat_set_uplink_ip(uint32_t ip);
+void nat_set_host_ip(uint32_t ip);
 uint32_t nat_uplink_ip(void);
 uint32_t nat_zone_of(const struct network *n);
 const char *nat_zone_name(uint32_t zone);

@@ -1,19 +1,26 @@
 # mk/ct.mk - connection tracking, NAT, the uplink, port publishing, proxy.
 src_libvswitch_a_SOURCES += \
-	src/ct.c src/ct_tcp.c src/ct_udp.c src/ct_icmp.c \
-	src/nat.c src/nat_icmp.c src/frag.c
-noinst_HEADERS += include/ct.h include/nat.h
+	src/ct.c src/ct_tcp.c src/ct_udp.c src/ct_icmp.c src/ct_ctl.c \
+	src/nat.c src/nat_icmp.c src/frag.c \
+	src/uplink.c src/publish.c src/proxy.c
+noinst_HEADERS += include/ct.h include/nat.h include/uplink.h
 
-check_PROGRAMS += tests/unit/test_ct tests/unit/test_csum
-TESTS += tests/unit/test_ct tests/unit/test_csum
+check_PROGRAMS += tests/unit/test_ct tests/unit/test_csum tests/unit/test_nat
+TESTS += tests/unit/test_ct tests/unit/test_csum tests/unit/test_nat
 tests_unit_test_ct_SOURCES = tests/unit/test_ct.c
 tests_unit_test_ct_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_ct_LDADD = $(UNIT_LDADD)
 tests_unit_test_csum_SOURCES = tests/unit/test_csum.c
 tests_unit_test_csum_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_csum_LDADD = $(UNIT_LDADD)
-check_PROGRAMS += tests/unit/test_nat
-TESTS += tests/unit/test_nat
 tests_unit_test_nat_SOURCES = tests/unit/test_nat.c
 tests_unit_test_nat_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_nat_LDADD = $(UNIT_LDADD)
+
+# Micro-benchmark (not a test): lookup cost at 1K vs 1M entries, memory.
+noinst_PROGRAMS += tools/bench/ct_bench
+tools_bench_ct_bench_SOURCES = tools/bench/ct_bench.c
+tools_bench_ct_bench_LDADD = $(VS_LIBS)
+bench-ct: tools/bench/ct_bench
+	./tools/bench/ct_bench
+.PHONY: bench-ct

@@ -55,6 +55,7 @@ struct nat_zone {
 
 static struct {
 	uint32_t uplink_ip;
+	uint32_t host_ip;        /* the proxy's way in (uplink.c host leg) */
 	uint32_t seed;
 	struct nat_mapping maps[NAT_N_PROTO][65536];     /* by external port */
 	struct nat_mapping *bysrc[NAT_BYSRC_BUCKETS];
@@ -99,6 +100,11 @@ void nat_fini(void)
 void nat_set_uplink_ip(uint32_t ip)
 {
 	nat.uplink_ip = ip;
+}
+
+void nat_set_host_ip(uint32_t ip)
+{
+	nat.host_ip = ip;
 }
 
 uint32_t nat_uplink_ip(void)
@@ -585,10 +591,15 @@ static struct ct_entry *nat_new_conn(struct pkt *p, const struct ct_key *k,
 	uint16_t tport, ext = k->sport;
 	uint8_t flags = 0;
 
-	if (nat.uplink_ip && dst == nat.uplink_ip && k->proto != IPPROTO_ICMP) {
+	bool via_host = nat.host_ip && dst == nat.host_ip && zone == CT_ZONE_OUTSIDE;
+
+	if (((nat.uplink_ip && dst == nat.uplink_ip) || via_host) &&
+	    k->proto != IPPROTO_ICMP) {
 		r = nat_rule_find(k->proto, ntohs(k->dport));
-		if (r && r->host_ip && r->host_ip != nat.uplink_ip)
-			r = NULL;   /* bound to another host IP (e.g. 127.0.0.1) */
+		/* a rule bound to another host IP (127.0.0.1) is reached only
+		 * through the proxy, i.e. the host leg */
+		if (r && r->host_ip && r->host_ip != nat.uplink_ip && !via_host)
+			r = NULL;
 		if (!r || !nat_rule_target(r, ntohs(k->dport), &tzone, &tip, &tport)) {
 			*why = DROP_NOT_FOR_US;
 			return NULL;
@@ -674,8 +685,12 @@ enum drop_reason nat_process(struct pkt *p, uint32_t zone, uint32_t *out_zone)
 	r = nat_pkt_key(p, zone, &k, &is_error);
 	if (r != DROP_NONE)
 		return r;
-	if (is_error)
-		return nat_icmp_error(p, zone, out_zone);
+	if (is_error) {
+		r = nat_icmp_error(p, zone, out_zone);
+		if (r == DROP_NONE)
+			nat.stats.icmp_err_xlated++;
+		return r;
+	}
 	e = ct_lookup(&k, &dir);
 	if (e) {
 		r = ct_update(e, dir, pkt_l4(p), p->len - p->l4_ofs);

@@ -1,0 +1,178 @@
+/* ct_ctl.c - the conntrack.* control commands: ls, flush, stats.
+ *
+ * `conntrack ls` prints each connection as `conntrack -L` does, so that
+ * people who know the kernel's tool read ours without a manual: protocol
+ * name padded to 8, protocol number, seconds left, state (TCP), the
+ * original tuple, [UNREPLIED] if no reply was seen, the reply tuple (as
+ * translated), [ASSURED], and zone=NETWORK.  These walk the table and are
+ * for the control path only.
+ */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <string.h>
+#include "control.h"
+#include "ct.h"
+#include "nat.h"
+
+static const char *ct_ctl_proto_name(uint8_t proto)
+{
+	switch (proto) {
+	case IPPROTO_TCP: return "tcp";
+	case IPPROTO_UDP: return "udp";
+	case IPPROTO_ICMP: return "icmp";
+	default: return "unknown";
+	}
+}
+
+/* ct_ctl_tuple() - "src=.. dst=.. sport=.. dport=.." (or ICMP's form). */
+static int ct_ctl_tuple(char *buf, size_t len, const struct ct_key *k, bool reply)
+{
+	char s[INET_ADDRSTRLEN], d[INET_ADDRSTRLEN];
+
+	inet_ntop(AF_INET, k->src, s, sizeof(s));
+	inet_ntop(AF_INET, k->dst, d, sizeof(d));
+	if (k->proto == IPPROTO_ICMP)
+		return snprintf(buf, len, "src=%s dst=%s type=%d code=0 id=%u", s, d,
+				reply ? 0 : 8, ntohs(k->sport));
+	return snprintf(buf, len, "src=%s dst=%s sport=%u dport=%u", s, d,
+			ntohs(k->sport), ntohs(k->dport));
+}
+
+/**
+ * ct_ctl_line() - One connection in `conntrack -L` form
+ * @e:		entry
+ * @buf:	output
+ * @len:	size of @buf
+ */
+static void ct_ctl_line(const struct ct_entry *e, char *buf, size_t len)
+{
+	const struct ct_l4_proto *l4 = ct_l4(e->proto);
+	const char *st = l4 ? l4->state_name(e) : "";
+	char o[160], r[160];
+
+	ct_ctl_tuple(o, sizeof(o), &e->n[CT_DIR_ORIG].key, false);
+	ct_ctl_tuple(r, sizeof(r), &e->n[CT_DIR_REPLY].key, true);
+	snprintf(buf, len, "%-8s %u %llu %s%s%s %s%s %s%szone=%s",
+		 ct_ctl_proto_name(e->proto), e->proto,
+		 (unsigned long long)ct_remaining_s(e), st, *st ? " " : "", o,
+		 e->flags & CT_F_SEEN_REPLY ? "" : "[UNREPLIED] ", r,
+		 e->flags & CT_F_ASSURED ? "[ASSURED]" : "",
+		 e->flags & CT_F_ASSURED ? " " : "", nat_zone_name(e->zone));
+}
+
+struct ct_ctl_ls {
+	struct json_object *arr;
+	const char *network;
+};
+
+static void ct_ctl_key_json(struct json_object *o, const char *prefix,
+			    const struct ct_key *k)
+{
+	char a[INET_ADDRSTRLEN], name[32];
+
+	inet_ntop(AF_INET, k->src, a, sizeof(a));
+	snprintf(name, sizeof(name), "%s_src", prefix);
+	json_object_object_add(o, name, json_object_new_string(a));
+	inet_ntop(AF_INET, k->dst, a, sizeof(a));
+	snprintf(name, sizeof(name), "%s_dst", prefix);
+	json_object_object_add(o, name, json_object_new_string(a));
+	snprintf(name, sizeof(name), "%s_sport", prefix);
+	json_object_object_add(o, name, json_object_new_int(ntohs(k->sport)));
+	snprintf(name, sizeof(name), "%s_dport", prefix);
+	json_object_object_add(o, name, json_object_new_int(ntohs(k->dport)));
+}
+
+static void ct_ctl_ls_one(struct ct_entry *e, void *arg)
+{
+	struct ct_ctl_ls *ls = arg;
+	const struct ct_l4_proto *l4 = ct_l4(e->proto);
+	struct json_object *o;
+	char line[512];
+
+	if (ls->network && strcmp(ls->network, nat_zone_name(e->zone)))
+		return;
+	ct_ctl_line(e, line, sizeof(line));
+	o = json_object_new_object();
+	json_object_object_add(o, "text", json_object_new_string(line));
+	json_object_object_add(o, "proto", json_object_new_string(ct_ctl_proto_name(e->proto)));
+	json_object_object_add(o, "state", json_object_new_string(l4 ? l4->state_name(e) : ""));
+	json_object_object_add(o, "timeout", json_object_new_int64((int64_t)ct_remaining_s(e)));
+	ct_ctl_key_json(o, "orig", &e->n[CT_DIR_ORIG].key);
+	ct_ctl_key_json(o, "reply", &e->n[CT_DIR_REPLY].key);
+	json_object_object_add(o, "assured", json_object_new_boolean(e->flags & CT_F_ASSURED));
+	json_object_object_add(o, "zone", json_object_new_string(nat_zone_name(e->zone)));
+	json_object_array_add(ls->arr, o);
+}
+
+static int ct_ctl_ls_cmd(struct ctl_conn *c, struct json_object *args,
+			 struct json_object **result, char *err, size_t errlen)
+{
+	struct ct_ctl_ls ls = { json_object_new_array(), ctl_arg_str(args, "network") };
+
+	(void)c;
+	if (ls.network && !*ls.network)
+		ls.network = NULL;
+	if (ls.network && !model_network(ls.network)) {
+		json_object_put(ls.arr);
+		snprintf(err, errlen, "no such network: %s", ls.network);
+		return -1;
+	}
+	ct_foreach(ct_ctl_ls_one, &ls);
+	*result = ls.arr;
+	return 0;
+}
+
+static int ct_ctl_flush_cmd(struct ctl_conn *c, struct json_object *args,
+			    struct json_object **result, char *err, size_t errlen)
+{
+	(void)c;
+	(void)args;
+	(void)err;
+	(void)errlen;
+	*result = json_object_new_object();
+	json_object_object_add(*result, "flushed",
+			       json_object_new_int64((int64_t)ct_flush(NULL, NULL)));
+	return 0;
+}
+
+static void ct_ctl_add(struct json_object *o, const char *k, uint64_t v)
+{
+	json_object_object_add(o, k, json_object_new_int64((int64_t)v));
+}
+
+static int ct_ctl_stats_cmd(struct ctl_conn *c, struct json_object *args,
+			    struct json_object **result, char *err, size_t errlen)
+{
+	const struct ct_stats *s = ct_get_stats();
+	const struct nat_stats *n = nat_get_stats();
+	struct json_object *o = json_object_new_object();
+
+	(void)c;
+	(void)args;
+	(void)err;
+	(void)errlen;
+	ct_ctl_add(o, "entries", s->entries);
+	ct_ctl_add(o, "limit", s->limit);
+	ct_ctl_add(o, "inserted", s->inserted);
+	ct_ctl_add(o, "expired", s->expired);
+	ct_ctl_add(o, "evicted", s->evicted);
+	ct_ctl_add(o, "full_drops", s->full_drops);
+	ct_ctl_add(o, "invalid", s->invalid);
+	ct_ctl_add(o, "lookups", s->lookups);
+	ct_ctl_add(o, "found", s->found);
+	ct_ctl_add(o, "snat_new", n->snat_new);
+	ct_ctl_add(o, "dnat_new", n->dnat_new);
+	ct_ctl_add(o, "hairpin_new", n->hairpin_new);
+	ct_ctl_add(o, "nat_no_port", n->no_port);
+	ct_ctl_add(o, "icmp_errors_translated", n->icmp_err_xlated);
+	*result = o;
+	return 0;
+}
+
+void ct_ctl_init(void)
+{
+	control_register("conntrack.ls", ct_ctl_ls_cmd);
+	control_register("conntrack.flush", ct_ctl_flush_cmd);
+	control_register("conntrack.stats", ct_ctl_stats_cmd);
+}

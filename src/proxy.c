@@ -1,0 +1,444 @@
+/* proxy.c - the userspace proxy for published ports, in our own namespace.
+ *
+ * DOC: Theory of Operation
+ *
+ * Published ports on host IP 0.0.0.0 or 127.0.0.1 also listen in
+ * vswitchd's own namespace, as docker-proxy does, so that
+ * `curl 127.0.0.1:8080` works on the host.  That kernel has no route to
+ * the containers (they exist only inside the switch), so the proxy's
+ * outbound side connects to 169.254.169.2:HOSTPORT: the switch's side of
+ * the host leg, a TAP that uplink.c keeps in our namespace (kernel side
+ * 169.254.169.1/30, on-link, no route needed).  The switch treats that
+ * address like the uplink IP, so the same DNAT rule carries the
+ * connection to the container.  This works for both uplink types: with
+ * afpacket:IFACE the kernel could not reach the switch's uplink IP at all.
+ * The container sees 169.254.169.1 as the client (docker-proxy shows the
+ * bridge gateway likewise); clients through the uplink keep their address.
+ *
+ * Everything runs on the main libev loop: nonblocking sockets, one
+ * listener per host port, each TCP connection a pair of fds pumped
+ * through two fixed buffers (read only when the buffer toward the other
+ * side is empty: back-pressure without unbounded queues).  UDP: one
+ * connected socket per client address, idle flows closed after
+ * PROXY_UDP_IDLE seconds by one sweep timer.
+ *
+ * Limits: PROXY_MAX_CONNS connections at once (further accepts are closed
+ * at once); IPv4 only.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <ev.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#include <uthash.h>
+#include "log.h"
+#include "uplink.h"
+
+#define PROXY_BUF 16384
+#define PROXY_MAX_CONNS 4096
+#define PROXY_UDP_IDLE 120.0
+
+struct proxy_listener;
+
+struct proxy_conn {
+	struct proxy_listener *l;
+	int fd[2];               /* [0] client, [1] upstream */
+	ev_io rio[2], wio[2];
+	size_t len[2], off[2];   /* buf[i]: read from fd[i], for fd[!i] */
+	bool eof[2];
+	bool connecting;
+	char buf[2][PROXY_BUF];
+};
+
+struct proxy_udp_flow {
+	struct sockaddr_in client;   /* hash key */
+	struct proxy_listener *l;
+	int fd;                      /* connected to the upstream */
+	ev_io io;
+	ev_tstamp last;
+	UT_hash_handle hh;
+};
+
+struct proxy_key {
+	uint32_t host_ip;
+	uint16_t port;
+	uint8_t proto;
+	uint8_t pad;
+};
+
+struct proxy_listener {
+	struct proxy_key key;
+	int fd;
+	ev_io io;
+	struct proxy_udp_flow *flows;
+	UT_hash_handle hh;
+};
+
+static struct {
+	struct ev_loop *loop;
+	struct proxy_listener *listeners;
+	unsigned int n_conns;
+	ev_timer sweep;
+	char udp_buf[65536];
+} px;
+
+static int proxy_upstream(uint16_t port, struct sockaddr_in *sa)
+{
+	uint32_t ip = uplink_host_ip();
+
+	if (!ip)
+		return -1;
+	memset(sa, 0, sizeof(*sa));
+	sa->sin_family = AF_INET;
+	sa->sin_addr.s_addr = ip;
+	sa->sin_port = htons(port);
+	return 0;
+}
+
+/* --- TCP ---------------------------------------------------------------- */
+
+static void proxy_conn_close(struct proxy_conn *c)
+{
+	int i;
+
+	for (i = 0; i < 2; i++) {
+		ev_io_stop(px.loop, &c->rio[i]);
+		ev_io_stop(px.loop, &c->wio[i]);
+		if (c->fd[i] >= 0)
+			close(c->fd[i]);
+	}
+	px.n_conns--;
+	free(c);
+}
+
+/* proxy_conn_pump() - Move what can be moved; false if C was closed. */
+static bool proxy_conn_pump(struct proxy_conn *c, int i)
+{
+	int j = !i;
+	ssize_t n;
+
+	/* write pending buf[i] to fd[j] */
+	while (c->len[i] > c->off[i]) {
+		n = write(c->fd[j], c->buf[i] + c->off[i], c->len[i] - c->off[i]);
+		if (n < 0) {
+			if (errno == EAGAIN || errno == EWOULDBLOCK) {
+				ev_io_start(px.loop, &c->wio[j]);
+				ev_io_stop(px.loop, &c->rio[i]);
+				return true;
+			}
+			proxy_conn_close(c);
+			return false;
+		}
+		c->off[i] += (size_t)n;
+	}
+	c->len[i] = c->off[i] = 0;
+	ev_io_stop(px.loop, &c->wio[j]);
+	if (c->eof[i]) {
+		shutdown(c->fd[j], SHUT_WR);
+		if (c->eof[j]) {
+			proxy_conn_close(c);
+			return false;
+		}
+		return true;
+	}
+	ev_io_start(px.loop, &c->rio[i]);
+	return true;
+}
+
+static void proxy_conn_read_cb(struct ev_loop *loop, ev_io *w, int revents)
+{
+	struct proxy_conn *c = w->data;
+	int i = w == &c->rio[1];
+	ssize_t n;
+
+	(void)loop;
+	(void)revents;
+	n = read(c->fd[i], c->buf[i], PROXY_BUF);
+	if (n < 0) {
+		if (errno != EAGAIN && errno != EWOULDBLOCK)
+			proxy_conn_close(c);
+		return;
+	}
+	if (n == 0) {
+		c->eof[i] = true;
+		ev_io_stop(px.loop, &c->rio[i]);
+	}
+	c->len[i] = (size_t)n;
+	c->off[i] = 0;
+	proxy_conn_pump(c, i);
+}
+
+static void proxy_conn_write_cb(struct ev_loop *loop, ev_io *w, int revents)
+{
+	struct proxy_conn *c = w->data;
+	int j = w == &c->wio[1], err = 0;
+	socklen_t el = sizeof(err);
+
+	(void)loop;
+	(void)revents;
+	if (c->connecting && j == 1) {
+		getsockopt(c->fd[1], SOL_SOCKET, SO_ERROR, &err, &el);
+		if (err) {
+			proxy_conn_close(c);
+			return;
+		}
+		c->connecting = false;
+		ev_io_stop(px.loop, &c->wio[1]);
+		ev_io_start(px.loop, &c->rio[0]);
+		ev_io_start(px.loop, &c->rio[1]);
+		return;
+	}
+	proxy_conn_pump(c, !j);
+}
+
+static void proxy_tcp_accept_cb(struct ev_loop *loop, ev_io *w, int revents)
+{
+	struct proxy_listener *l = w->data;
+	struct sockaddr_in up;
+	struct proxy_conn *c;
+	int fd, i;
+
+	(void)loop;
+	(void)revents;
+	fd = accept4(l->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+	if (fd < 0)
+		return;
+	if (px.n_conns >= PROXY_MAX_CONNS || proxy_upstream(l->key.port, &up) < 0 ||
+	    !(c = calloc(1, sizeof(*c)))) {
+		close(fd);
+		return;
+	}
+	px.n_conns++;
+	c->l = l;
+	c->fd[0] = fd;
+	c->fd[1] = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	for (i = 0; i < 2; i++) {
+		ev_io_init(&c->rio[i], proxy_conn_read_cb, c->fd[i] < 0 ? 0 : c->fd[i], EV_READ);
+		ev_io_init(&c->wio[i], proxy_conn_write_cb, c->fd[i] < 0 ? 0 : c->fd[i], EV_WRITE);
+		c->rio[i].data = c->wio[i].data = c;
+	}
+	if (c->fd[1] < 0 || (connect(c->fd[1], (struct sockaddr *)&up, sizeof(up)) < 0 &&
+			     errno != EINPROGRESS)) {
+		proxy_conn_close(c);
+		return;
+	}
+	c->connecting = true;
+	ev_io_start(px.loop, &c->wio[1]);
+}
+
+/* --- UDP ---------------------------------------------------------------- */
+
+static void proxy_udp_flow_close(struct proxy_udp_flow *f)
+{
+	ev_io_stop(px.loop, &f->io);
+	close(f->fd);
+	HASH_DEL(f->l->flows, f);
+	free(f);
+}
+
+/* Replies from the upstream go back to the client, from the listener. */
+static void proxy_udp_reply_cb(struct ev_loop *loop, ev_io *w, int revents)
+{
+	struct proxy_udp_flow *f = w->data;
+	ssize_t n;
+
+	(void)loop;
+	(void)revents;
+	while ((n = recv(f->fd, px.udp_buf, sizeof(px.udp_buf), 0)) >= 0) {
+		f->last = ev_now(px.loop);
+		sendto(f->l->fd, px.udp_buf, (size_t)n, 0,
+		       (struct sockaddr *)&f->client, sizeof(f->client));
+	}
+	if (errno != EAGAIN && errno != EWOULDBLOCK && errno != ECONNREFUSED)
+		proxy_udp_flow_close(f);
+}
+
+static struct proxy_udp_flow *proxy_udp_flow_new(struct proxy_listener *l,
+						 const struct sockaddr_in *client)
+{
+	struct proxy_udp_flow *f;
+	struct sockaddr_in up;
+
+	if (HASH_COUNT(l->flows) >= PROXY_MAX_CONNS || proxy_upstream(l->key.port, &up) < 0)
+		return NULL;
+	f = calloc(1, sizeof(*f));
+	if (!f)
+		return NULL;
+	f->client = *client;
+	f->l = l;
+	f->fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (f->fd < 0 || connect(f->fd, (struct sockaddr *)&up, sizeof(up)) < 0) {
+		if (f->fd >= 0)
+			close(f->fd);
+		free(f);
+		return NULL;
+	}
+	ev_io_init(&f->io, proxy_udp_reply_cb, f->fd, EV_READ);
+	f->io.data = f;
+	ev_io_start(px.loop, &f->io);
+	HASH_ADD(hh, l->flows, client, sizeof(f->client), f);
+	if (!f->hh.tbl) {
+		ev_io_stop(px.loop, &f->io);
+		close(f->fd);
+		free(f);
+		return NULL;
+	}
+	return f;
+}
+
+static void proxy_udp_rx_cb(struct ev_loop *loop, ev_io *w, int revents)
+{
+	struct proxy_listener *l = w->data;
+	struct proxy_udp_flow *f;
+	struct sockaddr_in from;
+	socklen_t fl = sizeof(from);
+	ssize_t n;
+	int burst;
+
+	(void)loop;
+	(void)revents;
+	for (burst = 0; burst < 32; burst++) {
+		memset(&from, 0, sizeof(from));
+		fl = sizeof(from);
+		n = recvfrom(l->fd, px.udp_buf, sizeof(px.udp_buf), 0,
+			     (struct sockaddr *)&from, &fl);
+		if (n < 0)
+			return;
+		from.sin_zero[0] = 0;
+		HASH_FIND(hh, l->flows, &from, sizeof(from), f);
+		if (!f)
+			f = proxy_udp_flow_new(l, &from);
+		if (!f)
+			continue;
+		f->last = ev_now(px.loop);
+		send(f->fd, px.udp_buf, (size_t)n, 0);
+	}
+}
+
+static void proxy_sweep_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct proxy_listener *l, *lt;
+	struct proxy_udp_flow *f, *ft;
+	ev_tstamp now = ev_now(loop);
+
+	(void)w;
+	(void)revents;
+	HASH_ITER(hh, px.listeners, l, lt)
+		HASH_ITER(hh, l->flows, f, ft)
+			if (now - f->last > PROXY_UDP_IDLE)
+				proxy_udp_flow_close(f);
+}
+
+/* --- listeners ------------------------------------------------------------ */
+
+int proxy_init(struct ev_loop *loop)
+{
+	px.loop = loop;
+	ev_timer_init(&px.sweep, proxy_sweep_cb, PROXY_UDP_IDLE / 2, PROXY_UDP_IDLE / 2);
+	ev_timer_start(loop, &px.sweep);
+	ev_unref(loop);   /* the sweep alone must not keep the loop alive */
+	return 0;
+}
+
+static int proxy_listen_one(uint8_t proto, uint32_t host_ip, uint16_t port,
+			    char *err, size_t errlen)
+{
+	struct proxy_listener *l;
+	struct sockaddr_in sa;
+	int one = 1, fd;
+
+	fd = socket(AF_INET, (proto == IPPROTO_UDP ? SOCK_DGRAM : SOCK_STREAM) |
+		    SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		goto fail;
+	/* TCP: rebind over TIME_WAIT after a restart.  Not for UDP, where
+	 * SO_REUSEADDR would let two sockets share the port silently. */
+	if (proto == IPPROTO_TCP)
+		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	memset(&sa, 0, sizeof(sa));
+	sa.sin_family = AF_INET;
+	sa.sin_addr.s_addr = host_ip;
+	sa.sin_port = htons(port);
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
+	    (proto == IPPROTO_TCP && listen(fd, 128) < 0))
+		goto fail;
+	l = calloc(1, sizeof(*l));
+	if (!l) {
+		errno = ENOMEM;
+		goto fail;
+	}
+	l->key.host_ip = host_ip;
+	l->key.port = port;
+	l->key.proto = proto;
+	l->fd = fd;
+	ev_io_init(&l->io, proto == IPPROTO_UDP ? proxy_udp_rx_cb : proxy_tcp_accept_cb,
+		   fd, EV_READ);
+	l->io.data = l;
+	HASH_ADD(hh, px.listeners, key, sizeof(l->key), l);
+	if (px.loop)
+		ev_io_start(px.loop, &l->io);
+	return 0;
+fail:
+	snprintf(err, errlen, "host port %u/%s is already in use on the host: %s", port,
+		 proto == IPPROTO_UDP ? "udp" : "tcp", strerror(errno));
+	if (fd >= 0)
+		close(fd);
+	return -1;
+}
+
+static void proxy_close_one(uint8_t proto, uint32_t host_ip, uint16_t port)
+{
+	struct proxy_key k = { host_ip, port, proto, 0 };
+	struct proxy_listener *l;
+	struct proxy_udp_flow *f, *ft;
+
+	HASH_FIND(hh, px.listeners, &k, sizeof(k), l);
+	if (!l)
+		return;
+	HASH_ITER(hh, l->flows, f, ft)
+		proxy_udp_flow_close(f);
+	if (px.loop)
+		ev_io_stop(px.loop, &l->io);
+	close(l->fd);
+	HASH_DEL(px.listeners, l);
+	free(l);
+	/* TCP connections already accepted keep running until they end */
+}
+
+/**
+ * proxy_add() - Listen on HOST_IP:[HOST_PORT, +COUNT) for PROTO
+ * @proto:	IPPROTO_TCP or IPPROTO_UDP
+ * @host_ip:	0.0.0.0 or 127.0.0.1 (network order)
+ * @host_port:	first port
+ * @count:	ports in the range
+ * @err:	one-line reason
+ * @errlen:	size of @err
+ *
+ * Return: 0, or -1 with nothing left listening (a port in use refuses)
+ */
+int proxy_add(uint8_t proto, uint32_t host_ip, uint16_t host_port,
+	      uint16_t count, char *err, size_t errlen)
+{
+	uint32_t i;
+
+	for (i = 0; i < count; i++)
+		if (proxy_listen_one(proto, host_ip, (uint16_t)(host_port + i), err, errlen) < 0) {
+			while (i-- > 0)
+				proxy_close_one(proto, host_ip, (uint16_t)(host_port + i));
+			return -1;
+		}
+	return 0;
+}
+
+void proxy_del(uint8_t proto, uint32_t host_ip, uint16_t host_port, uint16_t count)
+{
+	uint32_t i;
+
+	for (i = 0; i < count; i++)
+		proxy_close_one(proto, host_ip, (uint16_t)(host_port + i));
+}

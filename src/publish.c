@@ -1,0 +1,447 @@
+/* publish.c - port publish/unpublish/ls: SPEC parsing, DNAT rules, proxy.
+ *
+ * DOC: Theory of Operation
+ *
+ * A SPEC follows `docker run -p`: [HOSTIP:][HOSTPORT:]CPORT[/tcp|udp],
+ * where HOSTPORT and CPORT may be ranges of equal length
+ * (8000-8010:8000-8010).  A published mapping is stored in the model
+ * (struct published on the container; state.c persists it), installed as
+ * one DNAT rule covering the whole range (nat.c: one table slot per host
+ * port, no socket per port), and, for host IPs 0.0.0.0 and 127.0.0.1,
+ * listened on by the userspace proxy in vswitchd's own namespace
+ * (proxy.c), as docker-proxy does.
+ *
+ * Every command applies all of its SPECs or none: each step that can fail
+ * (parse, port taken, proxy bind, state save) is undone in reverse order.
+ * An omitted host port gets the first free range in 32768-60999.
+ * A UDP publish flushes conntrack entries that would shadow the port.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "control.h"
+#include "log.h"
+#include "model.h"
+#include "nat.h"
+#include "state.h"
+#include "uplink.h"
+
+#define PUBLISH_MAX_SPECS 64
+
+/* publish_parse_range() - "N" or "N-M" into first port and count. */
+static int publish_parse_range(const char *s, uint16_t *first, uint16_t *count)
+{
+	unsigned long a, b;
+	char *end;
+
+	if (!*s || *s == '-' || *s == '+')
+		return -1;
+	a = strtoul(s, &end, 10);
+	b = a;
+	if (*end == '-') {
+		const char *t = end + 1;
+
+		if (!*t || *t == '-' || *t == '+')
+			return -1;
+		b = strtoul(t, &end, 10);
+	}
+	if (*end || a < 1 || a > 65535 || b < a || b > 65535)
+		return -1;
+	*first = (uint16_t)a;
+	*count = (uint16_t)(b - a + 1);
+	return 0;
+}
+
+/**
+ * publish_parse_spec() - Parse a `-p` SPEC
+ * @spec:	e.g. "127.0.0.1:8080:80/udp"
+ * @out:	filled; host_port 0 when omitted
+ * @err:	one-line reason
+ * @errlen:	size of @err
+ *
+ * Return: 0 or -1
+ */
+static int publish_parse_spec(const char *spec, struct published *out,
+			      char *err, size_t errlen)
+{
+	char buf[96], *parts[3], *slash, *p;
+	int n = 0;
+	uint16_t hcount = 0;
+
+	memset(out, 0, sizeof(*out));
+	out->proto = IPPROTO_TCP;
+	if (strlen(spec) >= sizeof(buf))
+		goto bad;
+	strcpy(buf, spec);
+	slash = strchr(buf, '/');
+	if (slash) {
+		*slash = '\0';
+		if (!strcmp(slash + 1, "udp"))
+			out->proto = IPPROTO_UDP;
+		else if (strcmp(slash + 1, "tcp"))
+			goto bad;
+	}
+	for (p = buf; n < 3; n++) {
+		char *c = strchr(p, ':');
+
+		parts[n] = p;
+		if (!c) {
+			n++;
+			break;
+		}
+		*c = '\0';
+		p = c + 1;
+		if (n == 2)
+			goto bad;   /* more than two colons */
+	}
+	if (publish_parse_range(parts[n - 1], &out->cport, &out->count) < 0)
+		goto bad;
+	if (n == 3) {
+		struct in_addr a;
+
+		if (inet_pton(AF_INET, parts[0], &a) != 1)
+			goto bad;
+		out->host_ip = a.s_addr;
+	}
+	if (n >= 2 && *parts[n - 2]) {
+		if (publish_parse_range(parts[n - 2], &out->host_port, &hcount) < 0 ||
+		    hcount != out->count)
+			goto bad;
+	}
+	return 0;
+bad:
+	snprintf(err, errlen, "invalid port spec %s: want [HOSTIP:][HOSTPORT:]CPORT[/tcp|udp]",
+		 spec);
+	return -1;
+}
+
+static const char *publish_proto_name(uint8_t proto)
+{
+	return proto == IPPROTO_UDP ? "udp" : "tcp";
+}
+
+/* publish_text() - The `docker port` line: "80/tcp -> 0.0.0.0:8080". */
+static void publish_text(const struct published *pp, char *buf, size_t len)
+{
+	char ip[INET_ADDRSTRLEN];
+
+	inet_ntop(AF_INET, &pp->host_ip, ip, sizeof(ip));
+	if (pp->count > 1)
+		snprintf(buf, len, "%u-%u/%s -> %s:%u-%u", pp->cport,
+			 pp->cport + pp->count - 1, publish_proto_name(pp->proto), ip,
+			 pp->host_port, pp->host_port + pp->count - 1);
+	else
+		snprintf(buf, len, "%u/%s -> %s:%u", pp->cport,
+			 publish_proto_name(pp->proto), ip, pp->host_port);
+}
+
+static struct json_object *publish_json(const struct published *pp)
+{
+	struct json_object *o = json_object_new_object();
+	char ip[INET_ADDRSTRLEN], text[128];
+
+	inet_ntop(AF_INET, &pp->host_ip, ip, sizeof(ip));
+	publish_text(pp, text, sizeof(text));
+	json_object_object_add(o, "proto", json_object_new_string(publish_proto_name(pp->proto)));
+	json_object_object_add(o, "cport", json_object_new_int(pp->cport));
+	json_object_object_add(o, "host_ip", json_object_new_string(ip));
+	json_object_object_add(o, "host_port", json_object_new_int(pp->host_port));
+	json_object_object_add(o, "count", json_object_new_int(pp->count));
+	json_object_object_add(o, "text", json_object_new_string(text));
+	return o;
+}
+
+static bool publish_range_free(uint8_t proto, uint32_t first, uint32_t count)
+{
+	uint32_t i;
+
+	for (i = 0; i < count; i++)
+		if (first + i > 65535 || nat_port_published(proto, (uint16_t)(first + i)))
+			return false;
+	return true;
+}
+
+/* publish_pick_port() - First free range of COUNT in 32768-60999; 0 if none. */
+static uint16_t publish_pick_port(uint8_t proto, uint16_t count)
+{
+	uint32_t p;
+
+	for (p = NAT_EPHEMERAL_MIN; p + count - 1 <= NAT_EPHEMERAL_MAX; p++)
+		if (publish_range_free(proto, p, count))
+			return (uint16_t)p;
+	return 0;
+}
+
+/* publish_has_egress() - Does C have an endpoint on a non-internal network? */
+static bool publish_has_egress(const struct container *c)
+{
+	struct endpoint *ep;
+
+	LIST_FOREACH(ep, &c->endpoints, ctr_link)
+		if (!ep->net->internal)
+			return true;
+	return false;
+}
+
+/* publish_wants_proxy() - 0.0.0.0 and 127.0.0.1 also listen on the host. */
+static bool publish_wants_proxy(const struct published *pp)
+{
+	return pp->host_ip == 0 || pp->host_ip == htonl(INADDR_LOOPBACK);
+}
+
+/**
+ * publish_install() - DNAT rule (and proxy listeners) for one mapping
+ * @c:		container
+ * @pp:		mapping with its host port chosen
+ * @err:	one-line reason
+ * @errlen:	size of @err
+ *
+ * Return: 0 or -1 (nothing installed)
+ */
+static int publish_install(const struct container *c, const struct published *pp,
+			   char *err, size_t errlen)
+{
+	struct nat_rule *r = calloc(1, sizeof(*r));
+	uint32_t i;
+
+	if (!r) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	r->proto = pp->proto;
+	r->host_ip = pp->host_ip;
+	r->host_port = pp->host_port;
+	r->cport = pp->cport;
+	r->count = pp->count;
+	snprintf(r->ctr, sizeof(r->ctr), "%s", c->name);
+	if (nat_rule_add(r, err, errlen) < 0) {
+		free(r);
+		return -1;
+	}
+	if (publish_wants_proxy(pp) &&
+	    proxy_add(pp->proto, pp->host_ip, pp->host_port, pp->count, err, errlen) < 0) {
+		nat_rule_del(pp->proto, pp->host_port);
+		free(r);
+		return -1;
+	}
+	if (pp->proto == IPPROTO_UDP)
+		for (i = 0; i < pp->count; i++)
+			nat_flush_port(IPPROTO_UDP, (uint16_t)(pp->host_port + i));
+	return 0;
+}
+
+static void publish_uninstall(const struct published *pp)
+{
+	const struct nat_rule *r = nat_rule_find(pp->proto, pp->host_port);
+
+	if (publish_wants_proxy(pp))
+		proxy_del(pp->proto, pp->host_ip, pp->host_port, pp->count);
+	if (r && nat_rule_del(pp->proto, pp->host_port) == 0)
+		free((void *)r);
+}
+
+/* publish_one() - Parse, choose the host port, install, link to C. */
+static struct published *publish_one(struct container *c, const char *spec,
+				     char *err, size_t errlen)
+{
+	struct published tmp, *pp;
+
+	if (publish_parse_spec(spec, &tmp, err, errlen) < 0)
+		return NULL;
+	if (!tmp.host_port) {
+		tmp.host_port = publish_pick_port(tmp.proto, tmp.count);
+		if (!tmp.host_port) {
+			snprintf(err, errlen, "no free host port in %u-%u",
+				 NAT_EPHEMERAL_MIN, NAT_EPHEMERAL_MAX);
+			return NULL;
+		}
+	} else if (!publish_range_free(tmp.proto, tmp.host_port, tmp.count)) {
+		snprintf(err, errlen, "host port %u/%s is already published",
+			 tmp.host_port, publish_proto_name(tmp.proto));
+		return NULL;
+	}
+	pp = calloc(1, sizeof(*pp));
+	if (!pp) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	*pp = tmp;
+	if (publish_install(c, pp, err, errlen) < 0) {
+		free(pp);
+		return NULL;
+	}
+	LIST_INSERT_HEAD(&c->published, pp, link);
+	return pp;
+}
+
+static void publish_drop(struct published *pp)
+{
+	publish_uninstall(pp);
+	LIST_REMOVE(pp, link);
+	free(pp);
+}
+
+static struct container *publish_container(struct json_object *args, char *err,
+					   size_t errlen)
+{
+	const char *name = ctl_arg_str(args, "container");
+	struct container *c = name ? model_container(name) : NULL;
+
+	if (!c)
+		snprintf(err, errlen, "no such container: %s", name ? name : "(none)");
+	return c;
+}
+
+static int publish_cmd(struct ctl_conn *conn, struct json_object *args,
+		       struct json_object **result, char *err, size_t errlen)
+{
+	struct json_object *specs = json_object_object_get(args, "specs");
+	struct published *done[PUBLISH_MAX_SPECS];
+	struct container *c;
+	size_t i, n;
+
+	(void)conn;
+	c = publish_container(args, err, errlen);
+	if (!c)
+		return -1;
+	if (!specs || !json_object_is_type(specs, json_type_array) ||
+	    !(n = json_object_array_length(specs)) || n > PUBLISH_MAX_SPECS) {
+		snprintf(err, errlen, "port publish needs 1 to %d SPECs", PUBLISH_MAX_SPECS);
+		return -1;
+	}
+	if (!publish_has_egress(c)) {
+		snprintf(err, errlen, "container %s is only on internal networks (or none): "
+			 "cannot publish ports", c->name);
+		return -1;
+	}
+	for (i = 0; i < n; i++) {
+		const char *s = json_object_get_string(json_object_array_get_idx(specs, i));
+
+		done[i] = s ? publish_one(c, s, err, errlen) : NULL;
+		if (!done[i]) {
+			if (!s)
+				snprintf(err, errlen, "SPEC must be a string");
+			goto undo;
+		}
+	}
+	if (state_save(err, errlen) < 0)
+		goto undo;
+	*result = json_object_new_array();
+	for (i = 0; i < n; i++)
+		json_object_array_add(*result, publish_json(done[i]));
+	return 0;
+undo:
+	while (i-- > 0)
+		publish_drop(done[i]);
+	return -1;
+}
+
+/* publish_matches() - Does mapping PP match the unpublish SPEC Q?  Parts
+ * the SPEC omits (host IP, host port) match anything. */
+static bool publish_matches(const struct published *pp, const struct published *q,
+			    bool ip_given)
+{
+	return pp->proto == q->proto && pp->cport == q->cport &&
+	       pp->count == q->count &&
+	       (!q->host_port || pp->host_port == q->host_port) &&
+	       (!ip_given || pp->host_ip == q->host_ip);
+}
+
+static int unpublish_cmd(struct ctl_conn *conn, struct json_object *args,
+			 struct json_object **result, char *err, size_t errlen)
+{
+	struct json_object *specs = json_object_object_get(args, "specs");
+	struct published q[PUBLISH_MAX_SPECS], *pp, *next;
+	bool ipg[PUBLISH_MAX_SPECS];
+	struct container *c;
+	size_t i, n;
+
+	(void)conn;
+	c = publish_container(args, err, errlen);
+	if (!c)
+		return -1;
+	if (!specs || !json_object_is_type(specs, json_type_array) ||
+	    !(n = json_object_array_length(specs)) || n > PUBLISH_MAX_SPECS) {
+		snprintf(err, errlen, "port unpublish needs 1 to %d SPECs", PUBLISH_MAX_SPECS);
+		return -1;
+	}
+	/* check everything before changing anything */
+	for (i = 0; i < n; i++) {
+		const char *s = json_object_get_string(json_object_array_get_idx(specs, i));
+		bool found = false;
+
+		if (!s || publish_parse_spec(s, &q[i], err, errlen) < 0) {
+			if (!s)
+				snprintf(err, errlen, "SPEC must be a string");
+			return -1;
+		}
+		ipg[i] = strchr(s, ':') && strchr(s, ':') != strrchr(s, ':');
+		LIST_FOREACH(pp, &c->published, link)
+			found |= publish_matches(pp, &q[i], ipg[i]);
+		if (!found) {
+			snprintf(err, errlen, "container %s has no published port %s", c->name, s);
+			return -1;
+		}
+	}
+	for (i = 0; i < n; i++)
+		for (pp = LIST_FIRST(&c->published); pp; pp = next) {
+			next = LIST_NEXT(pp, link);
+			if (publish_matches(pp, &q[i], ipg[i]))
+				publish_drop(pp);
+		}
+	if (state_save(err, errlen) < 0)
+		return -1;   /* applied in memory; the file keeps the old list */
+	*result = json_object_new_object();
+	return 0;
+}
+
+static int port_ls_cmd(struct ctl_conn *conn, struct json_object *args,
+		       struct json_object **result, char *err, size_t errlen)
+{
+	struct container *c;
+	struct published *pp;
+
+	(void)conn;
+	c = publish_container(args, err, errlen);
+	if (!c)
+		return -1;
+	*result = json_object_new_array();
+	LIST_FOREACH(pp, &c->published, link)
+		json_object_array_add(*result, publish_json(pp));
+	return 0;
+}
+
+/**
+ * publish_restore_all() - Install every published port from the model
+ *
+ * Called once after the state is loaded.  A mapping that cannot be
+ * installed (its port taken on the host) is logged and kept in the model.
+ *
+ * Return: number of mappings that failed
+ */
+int publish_restore_all(void)
+{
+	struct container *c, *tmp;
+	struct published *pp;
+	char err[256];
+	int failed = 0;
+
+	HASH_ITER(hh, g_model.containers, c, tmp)
+		LIST_FOREACH(pp, &c->published, link)
+			if (publish_install(c, pp, err, sizeof(err)) < 0) {
+				log_warn("publish: %s: cannot restore %u/%s: %s", c->name,
+					 pp->cport, publish_proto_name(pp->proto), err);
+				failed++;
+			}
+	return failed;
+}
+
+void publish_init(void)
+{
+	control_register("port.publish", publish_cmd);
+	control_register("port.unpublish", unpublish_cmd);
+	control_register("port.ls", port_ls_cmd);
+}

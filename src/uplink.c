@@ -1,0 +1,625 @@
+/* uplink.c - the uplink port: ARP, ICMP echo, next hop, NAT in and out.
+ *
+ * DOC: Theory of Operation
+ *
+ * The uplink is a frame port on which the switch owns one IPv4 address
+ * (--uplink-ip) and a MAC: the interface's own MAC for afpacket:IFACE
+ * (the kernel there holds no address, so it ignores our traffic), a
+ * locally administered one derived from the IP for tap:NAME (the TAP's
+ * MAC belongs to the kernel side).  On it the switch:
+ *
+ * - answers ARP requests and ICMP echo for the uplink IP;
+ * - learns senders' MACs from ARP (a small direct-mapped cache, keyed by
+ *   a hash of the IP: one probe per packet, no scan), and resolves its
+ *   next hop (the gateway, or the destination if on-link) by ARP, holding
+ *   up to UPLINK_PENDING frames while it waits, re-asking at most once a
+ *   second; overflow is dropped and counted (DROP_ARP_PENDING_FULL);
+ * - passes every other IPv4 packet to the uplink IP through nat_process()
+ *   (reverse SNAT, DNAT of published ports) and delivers it to its network
+ *   with gateway_deliver(), TTL decremented as a router does;
+ * - sends what nat_process() routes outside: source MAC ours, destination
+ *   the next hop's.
+ *
+ * The host leg: a second TAP, UPLINK_HOST_IF, in vswitchd's own namespace
+ * with the kernel side at 169.254.169.1/30 and the switch at .2.  The
+ * userspace proxy (proxy.c) connects to 169.254.169.2:HOSTPORT; the
+ * switch handles that exactly like a connection to uplink-ip:HOSTPORT
+ * (zone 0, DNAT), and replies to 169.254.169.1 leave on the host leg.
+ * So the kernel needs no route to container subnets, whatever the uplink
+ * type (see doc/nat.md).
+ *
+ * Limits: IPv4 only; one next hop (no routing table beyond on-link and
+ * the default gateway); pending frames larger than UPLINK_PENDING_MAX
+ * bytes (GSO) are dropped while the next hop is unresolved.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <ev.h>
+#include <net/ethernet.h>
+#include <net/if.h>
+#include <netinet/if_ether.h>
+#include <netinet/ip.h>
+#include <netinet/ip_icmp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+#include "csum.h"
+#include "log.h"
+#include "nat.h"
+#include "netns.h"
+#include "pipeline.h"
+#include "port.h"
+#include "uplink.h"
+
+#define UPLINK_ARP_SLOTS 256
+#define UPLINK_ARP_TTL_MS 300000
+#define UPLINK_PENDING 16
+#define UPLINK_PENDING_MAX 2048
+#define UPLINK_HOST_IF "vsw-host"
+#define UPLINK_HOST_KERNEL_IP "169.254.169.1"
+#define UPLINK_HOST_SWITCH_IP "169.254.169.2"
+
+struct uplink_arp {
+	uint32_t ip;
+	uint8_t mac[6];
+	uint64_t seen_ms;
+	uint64_t asked_ms;
+};
+
+struct uplink_pending {
+	uint32_t next_hop;
+	uint32_t len;
+	uint8_t buf[UPLINK_PENDING_MAX];
+};
+
+/* One leg: a port where the switch owns an address. */
+struct uplink_leg {
+	struct port *port;
+	uint32_t ip, mask;
+	uint8_t mac[6];
+};
+
+static struct {
+	struct ev_loop *loop;
+	char spec[64];
+	char cidr[32];
+	struct uplink_leg out, host;
+	uint32_t gw;
+	uint32_t host_kernel_ip;
+	struct uplink_arp arp[UPLINK_ARP_SLOTS];
+	unsigned int n_pending;
+	struct uplink_pending pending[UPLINK_PENDING];
+	uint8_t scratch[PKT_HEADROOM + 2 + 128];
+	bool up;
+} ul;
+
+bool uplink_present(void)
+{
+	return ul.up;
+}
+
+uint32_t uplink_ip(void)
+{
+	return ul.out.ip;
+}
+
+uint32_t uplink_host_ip(void)
+{
+	return ul.up && ul.host.port ? ul.host.ip : 0;
+}
+
+static struct uplink_arp *uplink_arp_slot(uint32_t ip)
+{
+	uint32_t h = ntohl(ip) * 0x9e3779b1u;
+
+	return &ul.arp[h >> 24];
+}
+
+static uint64_t uplink_now_ms(void)
+{
+	return ul.loop ? (uint64_t)(ev_now(ul.loop) * 1000.0) : 0;
+}
+
+/* uplink_leg_of() - Which leg a next hop is on: the host leg for the
+ * kernel side of the host TAP, else the uplink. */
+static struct uplink_leg *uplink_leg_of(uint32_t next_hop)
+{
+	if (ul.host.port && next_hop == ul.host_kernel_ip)
+		return &ul.host;
+	return &ul.out;
+}
+
+/* uplink_arp_request() - Ask who has IP, at most once a second. */
+static void uplink_arp_request(struct uplink_leg *leg, uint32_t ip)
+{
+	struct uplink_arp *a = uplink_arp_slot(ip);
+	uint8_t *d = ul.scratch + PKT_HEADROOM + 2;
+	struct ether_header *eth = (void *)d;
+	struct ether_arp *arp = (void *)(d + sizeof(*eth));
+	uint64_t now = uplink_now_ms();
+	struct pkt r;
+
+	if (a->ip == ip && a->asked_ms && now - a->asked_ms < 1000)
+		return;
+	if (a->ip != ip) {
+		memset(a, 0, sizeof(*a));
+		a->ip = ip;
+	}
+	a->asked_ms = now ? now : 1;
+	memset(d, 0, sizeof(*eth) + sizeof(*arp));
+	memset(eth->ether_dhost, 0xff, 6);
+	memcpy(eth->ether_shost, leg->mac, 6);
+	eth->ether_type = htons(ETHERTYPE_ARP);
+	arp->arp_hrd = htons(ARPHRD_ETHER);
+	arp->arp_pro = htons(ETHERTYPE_IP);
+	arp->arp_hln = 6;
+	arp->arp_pln = 4;
+	arp->arp_op = htons(ARPOP_REQUEST);
+	memcpy(arp->arp_sha, leg->mac, 6);
+	memcpy(arp->arp_spa, &leg->ip, 4);
+	memcpy(arp->arp_tpa, &ip, 4);
+	memset(&r, 0, sizeof(r));
+	r.data = d;
+	r.len = 60;    /* minimum Ethernet frame, padded */
+	r.flags = PKT_F_LOCAL;
+	r.l3_ofs = sizeof(*eth);
+	r.l4_ofs = PKT_OFS_NONE;
+	port_tx_queue(leg->port, &r);
+}
+
+/* uplink_flush_pending() - Send the frames that waited for IP's MAC. */
+static void uplink_flush_pending(uint32_t ip, const uint8_t mac[6])
+{
+	unsigned int i, kept = 0;
+
+	for (i = 0; i < ul.n_pending; i++) {
+		struct uplink_pending *q = &ul.pending[i];
+		struct uplink_leg *leg = uplink_leg_of(q->next_hop);
+		struct pkt p;
+
+		if (q->next_hop != ip) {
+			if (kept != i)
+				ul.pending[kept] = *q;
+			kept++;
+			continue;
+		}
+		memcpy(q->buf, mac, 6);
+		memcpy(q->buf + 6, leg->mac, 6);
+		memset(&p, 0, sizeof(p));
+		p.data = q->buf;
+		p.len = q->len;
+		p.l3_ofs = 14;
+		p.l4_ofs = PKT_OFS_NONE;
+		port_tx_queue(leg->port, &p);
+	}
+	ul.n_pending = kept;
+}
+
+/**
+ * uplink_send() - Send an IPv4 packet (already NAT'd) to the outside
+ * @p:		packet, L2 header to be rewritten
+ *
+ * Return: DROP_NONE, or why it was dropped
+ */
+static enum drop_reason uplink_send(struct pkt *p)
+{
+	struct iphdr *ip = pkt_l3(p);
+	struct ether_header *eth = (void *)p->data;
+	uint32_t nh = ip->daddr;
+	struct uplink_leg *leg = uplink_leg_of(nh);
+	struct uplink_arp *a;
+
+	if (leg == &ul.out && (nh & ul.out.mask) != (ul.out.ip & ul.out.mask))
+		nh = ul.gw;
+	a = uplink_arp_slot(nh);
+	if (a->ip == nh && a->seen_ms) {
+		memcpy(eth->ether_dhost, a->mac, 6);
+		memcpy(eth->ether_shost, leg->mac, 6);
+		if (uplink_now_ms() - a->seen_ms > UPLINK_ARP_TTL_MS)
+			uplink_arp_request(leg, nh);   /* refresh, keep using */
+		port_tx_queue(leg->port, p);
+		return DROP_NONE;
+	}
+	if (ul.n_pending >= UPLINK_PENDING || p->len > UPLINK_PENDING_MAX) {
+		port_drop(leg->port, DROP_ARP_PENDING_FULL);
+		uplink_arp_request(leg, nh);
+		return DROP_NONE;   /* counted here; not the gateway's to report */
+	}
+	ul.pending[ul.n_pending].next_hop = nh;
+	ul.pending[ul.n_pending].len = p->len;
+	memcpy(ul.pending[ul.n_pending].buf, p->data, p->len);
+	ul.n_pending++;
+	uplink_arp_request(leg, nh);
+	return DROP_NONE;
+}
+
+/* uplink_ttl_dec() - Routers decrement TTL; false if it ran out. */
+static bool uplink_ttl_dec(struct iphdr *ip)
+{
+	uint16_t old, new_;
+
+	if (ip->ttl <= 1)
+		return false;
+	memcpy(&old, (uint8_t *)ip + 8, 2);
+	ip->ttl--;
+	memcpy(&new_, (uint8_t *)ip + 8, 2);
+	csum_update16(&ip->check, old, new_);
+	return true;
+}
+
+/**
+ * uplink_deliver() - Send a translated packet where nat_process() said
+ * @p:		packet
+ * @zone:	CT_ZONE_OUTSIDE or a network's zone
+ *
+ * Return: DROP_NONE or a reason
+ */
+static enum drop_reason uplink_deliver(struct pkt *p, uint32_t zone)
+{
+	struct network *n;
+
+	if (zone == CT_ZONE_OUTSIDE)
+		return uplink_send(p);
+	n = nat_zone_network(zone);
+	if (!n)
+		return DROP_NO_ROUTE;
+	gateway_deliver(n, p);
+	return DROP_NONE;
+}
+
+enum drop_reason uplink_route_out(struct network *n, struct pkt *p)
+{
+	uint32_t zone, out;
+	enum drop_reason r;
+
+	if (!ul.up || n->internal)
+		return DROP_NO_ROUTE;
+	zone = nat_zone_of(n);
+	if (zone == CT_ZONE_OUTSIDE)
+		return DROP_NO_ROUTE;
+	if (p->flags & PKT_F_DRYRUN) {
+		trace_note(p, "nat", "SNAT to %s, out of %s", ul.cidr,
+			   ul.out.port->name);
+		return DROP_NONE;
+	}
+	r = nat_process(p, zone, &out);
+	if (r != DROP_NONE)
+		return r;
+	return uplink_deliver(p, out);
+}
+
+/* uplink_arp_input() - Learn the sender; answer requests for our IP. */
+static void uplink_arp_input(struct uplink_leg *leg, struct pkt *p)
+{
+	struct ether_header *eth = pkt_header(p, 0, sizeof(*eth));
+	struct ether_arp *arp = pkt_header(p, p->l3_ofs, sizeof(*arp));
+	struct uplink_arp *a;
+	uint32_t spa, tpa;
+
+	if (!eth || !arp || arp->arp_hln != 6 || arp->arp_pln != 4 ||
+	    ntohs(arp->arp_pro) != ETHERTYPE_IP) {
+		port_drop(leg->port, DROP_BAD_L3);
+		return;
+	}
+	memcpy(&spa, arp->arp_spa, 4);
+	memcpy(&tpa, arp->arp_tpa, 4);
+	if (spa && (spa & leg->mask) == (leg->ip & leg->mask) && spa != leg->ip &&
+	    !(arp->arp_sha[0] & 1)) {
+		a = uplink_arp_slot(spa);
+		if (a->ip != spa)
+			memset(a, 0, sizeof(*a));
+		a->ip = spa;
+		memcpy(a->mac, arp->arp_sha, 6);
+		a->seen_ms = uplink_now_ms() | 1;
+		uplink_flush_pending(spa, a->mac);
+	}
+	if (ntohs(arp->arp_op) != ARPOP_REQUEST || tpa != leg->ip)
+		return;
+	/* reply in place */
+	arp->arp_op = htons(ARPOP_REPLY);
+	memcpy(arp->arp_tha, arp->arp_sha, 6);
+	memcpy(arp->arp_tpa, arp->arp_spa, 4);
+	memcpy(arp->arp_sha, leg->mac, 6);
+	memcpy(arp->arp_spa, &leg->ip, 4);
+	memcpy(eth->ether_dhost, arp->arp_tha, 6);
+	memcpy(eth->ether_shost, leg->mac, 6);
+	port_tx_queue(leg->port, p);
+}
+
+/* uplink_echo() - Answer a ping to our address, in place. */
+static void uplink_echo(struct uplink_leg *leg, struct pkt *p, struct iphdr *ip)
+{
+	struct icmphdr *ih = pkt_header(p, p->l4_ofs, sizeof(*ih));
+	struct ether_header *eth = (void *)p->data;
+	uint32_t t;
+
+	if (!ih || ih->type != ICMP_ECHO || ih->code != 0)
+		return;
+	csum_update16(&ih->checksum, htons(ICMP_ECHO << 8), htons(ICMP_ECHOREPLY << 8));
+	ih->type = ICMP_ECHOREPLY;
+	t = ip->saddr;
+	ip->saddr = ip->daddr;
+	ip->daddr = t;
+	memcpy(eth->ether_dhost, eth->ether_shost, 6);
+	memcpy(eth->ether_shost, leg->mac, 6);
+	port_tx_queue(leg->port, p);
+}
+
+/* uplink_ip_input() - An IPv4 packet from the outside (or the host leg). */
+static void uplink_ip_input(struct uplink_leg *leg, struct pkt *p)
+{
+	struct iphdr *ip = pkt_header(p, p->l3_ofs, sizeof(*ip));
+	enum drop_reason r;
+	uint32_t out;
+
+	if (!ip || ip->version != 4 || ip->ihl < 5 ||
+	    ntohs(ip->tot_len) > p->len - p->l3_ofs) {
+		port_drop(leg->port, DROP_BAD_L3);
+		return;
+	}
+	if (ip->daddr != leg->ip) {
+		port_drop(leg->port, DROP_NOT_FOR_US);
+		return;
+	}
+	if (ip->protocol == IPPROTO_ICMP && p->l4_ofs != PKT_OFS_NONE) {
+		const struct icmphdr *ih = pkt_header(p, p->l4_ofs, sizeof(*ih));
+
+		if (ih && ih->type == ICMP_ECHO &&
+		    !(ip->frag_off & htons(IP_MF | IP_OFFMASK))) {
+			uplink_echo(leg, p, ip);
+			return;
+		}
+	}
+	/* The host leg's address is an alias of the uplink IP for published
+	 * ports (nat_set_host_ip): the proxy's connections get DNAT too. */
+	r = nat_process(p, CT_ZONE_OUTSIDE, &out);
+	if (r == DROP_NONE && out != CT_ZONE_OUTSIDE && !uplink_ttl_dec(ip))
+		r = DROP_TTL_EXCEEDED;
+	if (r == DROP_NONE)
+		r = uplink_deliver(p, out);
+	if (r != DROP_NONE)
+		port_drop(leg->port, r);
+}
+
+/**
+ * uplink_rx() - A burst from the uplink (or host leg) port
+ * @port:	the port
+ * @b:		frames, parsed by the port layer
+ */
+void uplink_rx(struct port *port, struct pkt_batch *b)
+{
+	struct uplink_leg *leg = port == ul.host.port ? &ul.host : &ul.out;
+	struct ether_header *eth;
+	struct pkt *p;
+	unsigned int i;
+
+	PKT_BATCH_FOR_EACH(i, p, b) {
+		eth = pkt_header(p, 0, sizeof(*eth));
+		if (!eth || p->l3_ofs == PKT_OFS_NONE) {
+			port_drop(port, DROP_RUNT);
+			continue;
+		}
+		if (memcmp(eth->ether_dhost, leg->mac, 6) &&
+		    !(eth->ether_dhost[0] & 1))
+			continue;   /* someone else's unicast on the segment */
+		if (p->eth_type == ETHERTYPE_ARP)
+			uplink_arp_input(leg, p);
+		else if (p->eth_type == ETHERTYPE_IP && !(eth->ether_dhost[0] & 1))
+			uplink_ip_input(leg, p);
+	}
+}
+
+/* uplink_parse_cidr() - "a.b.c.d/len" into address and mask. */
+static int uplink_parse_cidr(const char *s, uint32_t *ip, uint32_t *mask)
+{
+	char buf[32], *slash;
+	struct in_addr a;
+	long len = 32;
+
+	snprintf(buf, sizeof(buf), "%s", s);
+	slash = strchr(buf, '/');
+	if (slash) {
+		char *end;
+
+		*slash = '\0';
+		len = strtol(slash + 1, &end, 10);
+		if (*end || len < 1 || len > 32)
+			return -1;
+	}
+	if (inet_pton(AF_INET, buf, &a) != 1)
+		return -1;
+	*ip = a.s_addr;
+	*mask = htonl(len == 32 ? 0xffffffffu : ~(0xffffffffu >> len));
+	return 0;
+}
+
+/* uplink_if_mac() - IFNAME's MAC in our namespace; -1 if unknown. */
+static int uplink_if_mac(const char *ifname, uint8_t mac[6])
+{
+	struct ifreq ifr;
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0), r;
+
+	if (fd < 0)
+		return -1;
+	memset(&ifr, 0, sizeof(ifr));
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifname);
+	r = ioctl(fd, SIOCGIFHWADDR, &ifr);
+	close(fd);
+	if (r < 0)
+		return -1;
+	memcpy(mac, ifr.ifr_hwaddr.sa_data, 6);
+	return 0;
+}
+
+/* uplink_if_up() - Set IFNAME up in our namespace (its kernel side is
+ * the user's to address: the switch's IP lives in the switch only). */
+static int uplink_if_up(const char *ifname)
+{
+	struct ifreq ifr;
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0), r;
+
+	if (fd < 0)
+		return -1;
+	memset(&ifr, 0, sizeof(ifr));
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifname);
+	r = ioctl(fd, SIOCGIFFLAGS, &ifr);
+	if (r == 0) {
+		ifr.ifr_flags |= IFF_UP;
+		r = ioctl(fd, SIOCSIFFLAGS, &ifr);
+	}
+	close(fd);
+	return r;
+}
+
+/* uplink_mac_from_ip() - A locally administered MAC for a TAP leg. */
+static void uplink_mac_from_ip(uint32_t ip, uint8_t tag, uint8_t mac[6])
+{
+	mac[0] = 0x02;
+	mac[1] = tag;
+	memcpy(mac + 2, &ip, 4);
+}
+
+/* uplink_host_leg() - The TAP the userspace proxy reaches the switch by. */
+static int uplink_host_leg(char *err, size_t errlen)
+{
+	struct netns_ifcfg cfg;
+	struct in_addr a;
+
+	ul.host.port = port_tap_open(NETNS_SELF, UPLINK_HOST_IF, "uplink-host");
+	if (!ul.host.port) {
+		snprintf(err, errlen, "cannot create %s: %s", UPLINK_HOST_IF,
+			 strerror(errno));
+		return -1;
+	}
+	inet_pton(AF_INET, UPLINK_HOST_SWITCH_IP, &a);
+	ul.host.ip = a.s_addr;
+	ul.host.mask = htonl(0xfffffffcu);
+	inet_pton(AF_INET, UPLINK_HOST_KERNEL_IP, &a);
+	ul.host_kernel_ip = a.s_addr;
+	uplink_mac_from_ip(ul.host.ip, 0x43, ul.host.mac);
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.ifname = UPLINK_HOST_IF;
+	uplink_mac_from_ip(ul.host_kernel_ip, 0x44, cfg.mac);
+	cfg.mtu = 1500;
+	cfg.addr = ul.host_kernel_ip;
+	cfg.prefix = 30;
+	cfg.keep_existing = true;
+	if (netns_if_configure(NETNS_SELF, &cfg, err, errlen) < 0)
+		return -1;
+	ul.host.port->role = PORT_ROLE_UPLINK;
+	ul.host.port->rx_handler = uplink_rx;
+	port_start(ul.host.port, ul.loop);
+	nat_set_host_ip(ul.host.ip);
+	return 0;
+}
+
+/**
+ * uplink_init() - Open the uplink and start conntrack/NAT
+ * @loop:	event loop
+ * @spec:	"afpacket:IFACE" or "tap:NAME"
+ * @ip_cidr:	the switch's address on the uplink, "a.b.c.d/len"
+ * @gw:		next hop for off-link destinations
+ * @err:	one-line reason on failure
+ * @errlen:	size of @err
+ *
+ * Return: 0, or -1
+ */
+int uplink_init(struct ev_loop *loop, const char *spec, const char *ip_cidr,
+		const char *gw, char *err, size_t errlen)
+{
+	struct in_addr g;
+	const char *ifname;
+	bool tap;
+
+	memset(&ul, 0, sizeof(ul));
+	ul.loop = loop;
+	if (!spec || !ip_cidr || !gw) {
+		snprintf(err, errlen, "--uplink needs --uplink-ip and --uplink-gateway");
+		return -1;
+	}
+	tap = !strncmp(spec, "tap:", 4);
+	if (!tap && strncmp(spec, "afpacket:", 9)) {
+		snprintf(err, errlen, "bad --uplink %s: want afpacket:IFACE or tap:NAME", spec);
+		return -1;
+	}
+	ifname = spec + (tap ? 4 : 9);
+	if (!*ifname || strlen(ifname) >= IFNAMSIZ) {
+		snprintf(err, errlen, "bad --uplink interface name in %s", spec);
+		return -1;
+	}
+	if (uplink_parse_cidr(ip_cidr, &ul.out.ip, &ul.out.mask) < 0) {
+		snprintf(err, errlen, "bad --uplink-ip %s: want a.b.c.d/len", ip_cidr);
+		return -1;
+	}
+	if (inet_pton(AF_INET, gw, &g) != 1) {
+		snprintf(err, errlen, "bad --uplink-gateway %s", gw);
+		return -1;
+	}
+	ul.gw = g.s_addr;
+	snprintf(ul.spec, sizeof(ul.spec), "%s", spec);
+	snprintf(ul.cidr, sizeof(ul.cidr), "%s", ip_cidr);
+	if (ct_init(loop, CT_DEFAULT_LIMIT) < 0 || nat_init() < 0) {
+		snprintf(err, errlen, "conntrack: out of memory");
+		return -1;
+	}
+	nat_set_uplink_ip(ul.out.ip);
+	ul.out.port = tap ? port_tap_open(NETNS_SELF, ifname, "uplink")
+			  : port_afpacket_open(ifname, "uplink");
+	if (!ul.out.port) {
+		snprintf(err, errlen, "cannot open uplink %s: %s", spec, strerror(errno));
+		return -1;
+	}
+	if (tap || uplink_if_mac(ifname, ul.out.mac) < 0)
+		uplink_mac_from_ip(ul.out.ip, 0x42, ul.out.mac);
+	if (tap && uplink_if_up(ifname) < 0) {
+		snprintf(err, errlen, "cannot bring %s up: %s", ifname, strerror(errno));
+		return -1;
+	}
+	ul.out.port->role = PORT_ROLE_UPLINK;
+	ul.out.port->rx_handler = uplink_rx;
+	port_start(ul.out.port, loop);
+	if (uplink_host_leg(err, errlen) < 0)
+		log_warn("uplink: no host leg, the proxy for published ports is off: %s",
+			 err);
+	ul.up = true;
+	log_info("uplink %s up, %s via %s", spec, ip_cidr, gw);
+	return 0;
+}
+
+void uplink_fini(void)
+{
+	if (ul.host.port)
+		port_destroy(ul.host.port, false);
+	if (ul.out.port)
+		port_destroy(ul.out.port, false);
+	ul.up = false;
+	ul.host.port = ul.out.port = NULL;
+}
+
+struct json_object *uplink_show_json(void)
+{
+	struct json_object *o;
+	struct uplink_arp *a;
+	char buf[32];
+
+	if (!ul.up)
+		return NULL;
+	o = json_object_new_object();
+	json_object_object_add(o, "spec", json_object_new_string(ul.spec));
+	json_object_object_add(o, "ip", json_object_new_string(ul.cidr));
+	inet_ntop(AF_INET, &ul.gw, buf, sizeof(buf));
+	json_object_object_add(o, "gateway", json_object_new_string(buf));
+	snprintf(buf, sizeof(buf), "%02x:%02x:%02x:%02x:%02x:%02x", ul.out.mac[0],
+		 ul.out.mac[1], ul.out.mac[2], ul.out.mac[3], ul.out.mac[4], ul.out.mac[5]);
+	json_object_object_add(o, "mac", json_object_new_string(buf));
+	json_object_object_add(o, "port", json_object_new_string(ul.out.port->name));
+	a = uplink_arp_slot(ul.gw);
+	if (a->ip == ul.gw && a->seen_ms) {
+		snprintf(buf, sizeof(buf), "%02x:%02x:%02x:%02x:%02x:%02x", a->mac[0],
+			 a->mac[1], a->mac[2], a->mac[3], a->mac[4], a->mac[5]);
+		json_object_object_add(o, "gateway_mac", json_object_new_string(buf));
+	}
+	return o;
+}
