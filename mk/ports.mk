@@ -1,7 +1,7 @@
 # mk/ports.mk - port types (TAP, AF_PACKET), namespaces, endpoint wiring.
 src_libvswitch_a_SOURCES += \
 	src/port_tap.c src/port_afpacket.c src/netns.c src/netns_watch.c \
-	src/endpoint.c
+	src/endpoint.c src/port_offload.c
 noinst_HEADERS += include/endpoint.h include/ports.h
 
 check_PROGRAMS += tests/unit/test_netns
@@ -15,3 +15,9 @@ TESTS += tests/unit/test_netns_watch
 tests_unit_test_netns_watch_SOURCES = tests/unit/test_netns_watch.c
 tests_unit_test_netns_watch_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_netns_watch_LDADD = $(UNIT_LDADD)
+
+check_PROGRAMS += tests/unit/test_port_offload
+TESTS += tests/unit/test_port_offload
+tests_unit_test_port_offload_SOURCES = tests/unit/test_port_offload.c
+tests_unit_test_port_offload_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_port_offload_LDADD = $(UNIT_LDADD)

@@ -120,6 +120,7 @@ static struct port *endpoint_veth_make(struct endpoint *ep, const char *pname,
 		return NULL;
 	}
 	port_afpacket_set_owned(port, true);
+	port_afpacket_set_loop(port, endpoint_loop);
 	return port;
 }
 
@@ -144,6 +145,7 @@ static struct port *endpoint_veth_adopt(struct endpoint *ep, const char *pname,
 		return NULL;
 	}
 	port_afpacket_set_owned(port, true);
+	port_afpacket_set_loop(port, endpoint_loop);
 	return port;
 }
 
@@ -251,6 +253,16 @@ undo_ns:
 	return -1;
 }
 
+static bool endpoint_ctr_wired(const struct container *c)
+{
+	const struct endpoint *o;
+
+	LIST_FOREACH(o, &c->endpoints, ctr_link)
+		if (o->port)
+			return true;
+	return false;
+}
+
 /**
  * endpoint_detach() - Stop an endpoint's port and, if asked, its interface
  * @ep:		the endpoint
@@ -268,4 +280,9 @@ void endpoint_detach(struct endpoint *ep, bool destroy)
 	port_destroy(port, destroy);
 	log_info("%s %s: %s on network %s", destroy ? "removed" : "released",
 		 ep->ctr->name, ep->ifname, ep->net->name);
+	/* A container with no wired endpoint left has nothing for a death to
+	 * free; unwatching here also keeps the watch from outliving a
+	 * container the control plane frees. */
+	if (!endpoint_ctr_wired(ep->ctr))
+		netns_watch_remove(ep->ctr);
 }

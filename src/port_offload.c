@@ -1,0 +1,127 @@
+/* port_offload.c - finish in software what a sender left to a NIC.
+ *
+ * Theory of Operation
+ *
+ * A kernel that sends through a veth (or any device with offloads) may
+ * leave the L4 checksum partial (only the pseudo-header sum in place) and
+ * may hand over TCP segments of up to 64 KB (TSO), trusting a NIC to
+ * finish them.  An AF_PACKET reader with PACKET_VNET_HDR is told so in a
+ * struct virtio_net_hdr; since no NIC comes after the switch, we finish
+ * the job here, as the kernel's skb_checksum_help() and tcp_gso_segment()
+ * would:
+ *
+ * - port_offload_csum(): sum from csum_start to the end (the field holds
+ *   the pseudo-header sum already), fold, store at csum_start+csum_offset.
+ * - port_offload_tso4(): cut the payload into gso_size pieces, each with a
+ *   copy of the Ethernet/IPv4/TCP headers; IP total length, ID (+1 per
+ *   segment) and checksum are redone, the TCP sequence advances, FIN and
+ *   PSH stay on the last segment only, CWR on the first, and the TCP
+ *   checksum is computed in full.
+ *
+ * Limits: IPv4 TCP only (IPv6 and UDP GSO are refused and counted by the
+ * caller); no VLAN tag in a GSO frame; every header is bounds-checked, a
+ * frame that lies about its offsets is refused, never read past.
+ */
+#include <arpa/inet.h>
+#include <linux/if_ether.h>
+#include <netinet/in.h>
+#include <stddef.h>
+#include <string.h>
+
+#include "csum.h"
+#include "ports.h"
+
+bool port_offload_csum(uint8_t *frame, uint32_t len, const struct virtio_net_hdr *vh)
+{
+	uint32_t start = vh->csum_start, field = start + vh->csum_offset;
+	uint16_t v;
+
+	if (start >= len || field + 2 > len || field < start)
+		return false;
+	v = csum(frame + start, len - start);
+	/* UDP sends 0 as "no checksum"; a computed 0 is sent as 0xffff. */
+	if (v == 0 && vh->csum_offset == offsetof(struct udphdr_min, check))
+		v = 0xffff;
+	memcpy(frame + field, &v, sizeof(v));
+	return true;
+}
+
+struct port_offload_hdrs {
+	uint32_t l3, l4, payload;    /* offsets */
+};
+
+/* Headers sit at any alignment (14-byte Ethernet header), so fields are
+ * read and written through memcpy, never through struct pointers. */
+static uint16_t po_get16(const uint8_t *b) { uint16_t v; memcpy(&v, b, 2); return ntohs(v); }
+static uint32_t po_get32(const uint8_t *b) { uint32_t v; memcpy(&v, b, 4); return ntohl(v); }
+static void po_put16(uint8_t *b, uint16_t v) { v = htons(v); memcpy(b, &v, 2); }
+static void po_put32(uint8_t *b, uint32_t v) { v = htonl(v); memcpy(b, &v, 4); }
+
+static bool port_offload_parse4(const uint8_t *f, uint32_t len, struct port_offload_hdrs *h)
+{
+	const uint8_t *ip;
+
+	if (len < ETH_HLEN + 20 || po_get16(f + 12) != ETH_P_IP)
+		return false;
+	h->l3 = ETH_HLEN;
+	ip = f + h->l3;
+	if ((ip[0] >> 4) != 4 || (ip[0] & 0xf) < 5 || ip[9] != IPPROTO_TCP)
+		return false;
+	h->l4 = h->l3 + (ip[0] & 0xfu) * 4u;
+	if (h->l4 + 20 > len || (f[h->l4 + 12] >> 4) < 5)
+		return false;
+	h->payload = h->l4 + (f[h->l4 + 12] >> 4) * 4u;
+	return h->payload <= len;
+}
+
+/* Fix up one segment's IPv4 and TCP headers in place. */
+static void port_offload_seg4(uint8_t *s, const struct port_offload_hdrs *h, uint32_t plen,
+			      uint16_t idx, uint32_t off, bool first, bool last)
+{
+	uint8_t *ip = s + h->l3, *th = s + h->l4;
+	uint32_t tcplen = h->payload - h->l4 + plen, saddr, daddr;
+	uint16_t v;
+
+	po_put16(ip + 2, (uint16_t)(h->payload - h->l3 + plen));
+	po_put16(ip + 4, (uint16_t)(po_get16(ip + 4) + idx));
+	memset(ip + 10, 0, 2);
+	v = csum(ip, h->l4 - h->l3);
+	memcpy(ip + 10, &v, 2);
+	po_put32(th + 4, po_get32(th + 4) + off);
+	if (!last)              /* flags: CWR ECE URG ACK PSH RST SYN FIN */
+		th[13] &= (uint8_t)~(0x01 | 0x08);
+	if (!first)
+		th[13] &= (uint8_t)~0x80;
+	memset(th + 16, 0, 2);
+	memcpy(&saddr, ip + 12, 4);
+	memcpy(&daddr, ip + 16, 4);
+	v = csum_fold(csum_partial(th, tcplen,
+				   csum_pseudo4(saddr, daddr, IPPROTO_TCP, (uint16_t)tcplen)));
+	memcpy(th + 16, &v, 2);
+}
+
+int port_offload_tso4(const uint8_t *frame, uint32_t len, uint16_t mss,
+		      uint8_t *out, uint32_t slot, unsigned int max, uint32_t *lens)
+{
+	struct port_offload_hdrs h;
+	uint32_t off, plen, total;
+	unsigned int n = 0;
+
+	if (!mss || !port_offload_parse4(frame, len, &h))
+		return -1;
+	total = len - h.payload;
+	if (h.payload + mss > slot || (total + mss - 1) / mss > max)
+		return -1;
+	for (off = 0; off < total || (total == 0 && n == 0); off += plen) {
+		uint8_t *s = out + (size_t)n * slot;
+
+		plen = total - off < mss ? total - off : mss;
+		memcpy(s, frame, h.payload);
+		memcpy(s + h.payload, frame + h.payload + off, plen);
+		port_offload_seg4(s, &h, plen, (uint16_t)n, off, n == 0, off + plen >= total);
+		lens[n++] = h.payload + plen;
+		if (total == 0)
+			break;
+	}
+	return (int)n;
+}
