@@ -1,0 +1,833 @@
+/* dns.c - the resolver behind every DNS-enabled network's gateway.
+ *
+ * Theory of Operation
+ *
+ * gateway.c hands us port-53 traffic (dns_input).  A query is answered
+ * from the name index at the moment it arrives; what the index does not
+ * own goes to dns_forward.c and comes back asynchronously.  No socket or
+ * process lives in any container's namespace: replies are whole Ethernet
+ * frames made here and queued on the container's port.
+ *
+ * The name index.  One hash table maps "NETWORK\0name" to the addresses
+ * that answer for it on that network: the container's name, each of its
+ * aliases, and both again as NAME.NETWORK, lowercased (RFC 4343).  It is
+ * kept by dns_endpoint_added()/dns_endpoint_removed(), which the control
+ * plane calls on connect, disconnect, namespace death and restart restore,
+ * so a query costs one hash lookup, never a walk over endpoints.  Entries
+ * hold addresses, not endpoint pointers: nothing dangles when an endpoint
+ * goes.  Several containers sharing an alias share one entry; a counter in
+ * it rotates the order per query.  PTR looks the address up in the
+ * network's own by-IP table (model_endpoint_by_ip).
+ *
+ * Keys are hashed with SipHash-2-4 under a key drawn at start-up (our own
+ * HASH_FUNCTION for this file's tables): names are chosen by whoever runs
+ * containers, and lookups by whoever sends queries.
+ *
+ * Flood limits.  Each client (network, address) has a token bucket
+ * (DNS_RATE_QPS, DNS_RATE_BURST) and a cap on queries it has in flight
+ * upstream (DNS_MAX_INFLIGHT), so one container's flood is dropped and
+ * counted (DROP_DNS_BAD) while its neighbours keep resolving.
+ *
+ * Why answers are found again by name: a forwarded query can outlive the
+ * endpoint that sent it.  struct dns_client_ref carries the network and
+ * container names and addresses by value; dns_deliver() finds the
+ * endpoint again and drops the answer if it is gone.
+ *
+ * Limits: IPv4 A/PTR records only (AAAA records come with dual stack:
+ * the index then stores struct vs_addr).  At most 64 addresses answer
+ * for one name.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <ev.h>
+#include <netinet/ip.h>
+#include <netinet/udp.h>
+#include <net/ethernet.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/random.h>
+
+#include "csum.h"
+#include "dns.h"
+#include "log.h"
+#include "model.h"
+#include "netns.h"
+#include "pipeline.h"
+#include "pkt.h"
+#include "port.h"
+
+/* This file's tables are keyed by attacker-influenced strings. */
+#undef HASH_FUNCTION
+#define HASH_FUNCTION(keyptr, keylen, hashv) ((hashv) = dns_hash((keyptr), (keylen)))
+
+#define DNS_RATE_QPS 200
+#define DNS_RATE_BURST 400
+#define DNS_MAX_INFLIGHT 64
+#define DNS_MAX_CLIENTS 65536
+#define DNS_MAX_ADDRS 64
+#define DNS_KEY_MAX (VS_NAME_MAX + 1 + DNS_NAME_WIRE_MAX + 1)
+#define DNS_OUR_UDP_SIZE 1232       /* DNS flag day 2020 */
+
+struct dns_name {
+	UT_hash_handle hh;
+	unsigned int keylen;
+	char key[DNS_KEY_MAX];
+	uint32_t rr;               /* rotation counter */
+	unsigned int n_addrs;
+	uint32_t addrs[DNS_MAX_ADDRS];
+};
+
+struct dns_client_key {
+	char net[VS_NAME_MAX];     /* zero-padded: hashed as bytes */
+	uint32_t ip;
+};
+
+struct dns_client {
+	UT_hash_handle hh;
+	struct dns_client_key key;
+	uint64_t tokens;           /* in 1/1000 of a query */
+	uint64_t last_ms;
+	unsigned int inflight;
+	unsigned int tcp_conns;    /* dns_tcp.c's per-endpoint cap */
+};
+
+static struct dns_name *dns_names;
+static struct dns_client *dns_clients;
+static unsigned int dns_n_clients;
+static struct dns_stats dns_stats;
+static struct ev_loop *dns_loop;
+static uint64_t dns_test_ms;
+static uint64_t dns_sip_key[2];
+/* The frame starts 2 bytes in, so that its IP header is 4-byte aligned. */
+static uint8_t dns_frame_buf[2 + 14 + 20 + 8 + 65536] __attribute__((aligned(8)));
+#define dns_frame (dns_frame_buf + 2)
+static uint16_t dns_ip_id;
+
+/* ---- helpers: hash, clock, randomness ---- */
+
+#define DNS_ROTL(x, b) (uint64_t)(((x) << (b)) | ((x) >> (64 - (b))))
+#define DNS_SIPROUND(v0, v1, v2, v3) do { \
+	v0 += v1; v1 = DNS_ROTL(v1, 13); v1 ^= v0; v0 = DNS_ROTL(v0, 32); \
+	v2 += v3; v3 = DNS_ROTL(v3, 16); v3 ^= v2; \
+	v0 += v3; v3 = DNS_ROTL(v3, 21); v3 ^= v0; \
+	v2 += v1; v1 = DNS_ROTL(v1, 17); v1 ^= v2; v2 = DNS_ROTL(v2, 32); \
+} while (0)
+
+/**
+ * dns_hash() - SipHash-2-4 of KEY under the start-up key, folded to 32 bits
+ * @key:	bytes to hash
+ * @len:	their count
+ *
+ * Return: the hash.
+ */
+uint32_t dns_hash(const void *key, size_t len)
+{
+	const uint8_t *p = key;
+	uint64_t v0 = 0x736f6d6570736575ULL ^ dns_sip_key[0];
+	uint64_t v1 = 0x646f72616e646f6dULL ^ dns_sip_key[1];
+	uint64_t v2 = 0x6c7967656e657261ULL ^ dns_sip_key[0];
+	uint64_t v3 = 0x7465646279746573ULL ^ dns_sip_key[1];
+	uint64_t m, b = (uint64_t)len << 56;
+	size_t i, tail = len & 7;
+
+	for (i = 0; i + 8 <= len; i += 8) {
+		memcpy(&m, p + i, 8);
+		v3 ^= m;
+		DNS_SIPROUND(v0, v1, v2, v3);
+		DNS_SIPROUND(v0, v1, v2, v3);
+		v0 ^= m;
+	}
+	for (i = 0; i < tail; i++)
+		b |= (uint64_t)p[len - tail + i] << (8 * i);
+	v3 ^= b;
+	DNS_SIPROUND(v0, v1, v2, v3);
+	DNS_SIPROUND(v0, v1, v2, v3);
+	v0 ^= b;
+	v2 ^= 0xff;
+	for (i = 0; i < 4; i++)
+		DNS_SIPROUND(v0, v1, v2, v3);
+	m = v0 ^ v1 ^ v2 ^ v3;
+	return (uint32_t)(m ^ (m >> 32));
+}
+
+uint64_t dns_now_ms(void)
+{
+	if (dns_test_ms || !dns_loop)
+		return dns_test_ms;
+	return (uint64_t)(ev_now(dns_loop) * 1000.0);
+}
+
+void dns_set_test_clock(uint64_t ms) { dns_test_ms = ms; }
+struct dns_stats *dns_stats_mut(void) { return &dns_stats; }
+const struct dns_stats *dns_get_stats(void) { return &dns_stats; }
+
+/* Random bytes from a pool refilled 512 bytes at a time: query IDs and
+ * TCP sequence numbers need them per query, getrandom() need not run so. */
+void dns_rng(void *buf, size_t len)
+{
+	static uint8_t pool[512];
+	static size_t left;
+	uint8_t *out = buf;
+
+	while (len) {
+		size_t n;
+
+		if (!left) {
+			if (getrandom(pool, sizeof(pool), 0) != (ssize_t)sizeof(pool)) {
+				/* Never fails for 512 bytes after boot; be safe. */
+				uint64_t t = dns_now_ms() ^ (uint64_t)(uintptr_t)buf;
+				memcpy(pool, &t, sizeof(t));
+			}
+			left = sizeof(pool);
+		}
+		n = len < left ? len : left;
+		memcpy(out, pool + sizeof(pool) - left, n);
+		left -= n;
+		out += n;
+		len -= n;
+	}
+}
+
+/* ---- the name index ---- */
+
+/* "NET\0name" lowercased into KEY; its length, or 0 if it does not fit. */
+static unsigned int dns_key(char *key, const char *net, const char *name,
+			    const char *suffix)
+{
+	int l = snprintf(key, DNS_KEY_MAX, "%s%c%s%s%s", net, 0, name,
+			 suffix ? "." : "", suffix ? suffix : "");
+	unsigned int i, nl = (unsigned int)strlen(net) + 1;
+
+	if (l < 0 || l >= DNS_KEY_MAX || (unsigned int)l - nl > DNS_NAME_WIRE_MAX - 2)
+		return 0;
+	for (i = nl; i < (unsigned int)l; i++)
+		if (key[i] >= 'A' && key[i] <= 'Z')
+			key[i] = (char)(key[i] - 'A' + 'a');
+	return (unsigned int)l;
+}
+
+static struct dns_name *dns_name_find(const char *key, unsigned int keylen)
+{
+	struct dns_name *e;
+
+	HASH_FIND(hh, dns_names, key, keylen, e);
+	return e;
+}
+
+static void dns_name_add(const char *net, const char *name, const char *suffix,
+			 uint32_t ip)
+{
+	char key[DNS_KEY_MAX];
+	unsigned int kl = dns_key(key, net, name, suffix), i;
+	struct dns_name *e;
+
+	if (!kl || !name[0])
+		return;
+	e = dns_name_find(key, kl);
+	if (!e) {
+		e = calloc(1, sizeof(*e));
+		if (!e)
+			return;
+		memcpy(e->key, key, kl);
+		e->keylen = kl;
+		HASH_ADD_KEYPTR(hh, dns_names, e->key, e->keylen, e);
+		if (!dns_name_find(key, kl)) {       /* uthash out of memory */
+			free(e);
+			return;
+		}
+	}
+	for (i = 0; i < e->n_addrs; i++)
+		if (e->addrs[i] == ip)
+			return;
+	if (e->n_addrs < DNS_MAX_ADDRS)
+		e->addrs[e->n_addrs++] = ip;
+}
+
+static void dns_name_del(const char *net, const char *name, const char *suffix,
+			 uint32_t ip)
+{
+	char key[DNS_KEY_MAX];
+	unsigned int kl = dns_key(key, net, name, suffix), i;
+	struct dns_name *e;
+
+	if (!kl || !(e = dns_name_find(key, kl)))
+		return;
+	for (i = 0; i < e->n_addrs; i++) {
+		if (e->addrs[i] != ip)
+			continue;
+		e->addrs[i] = e->addrs[--e->n_addrs];
+		break;
+	}
+	if (!e->n_addrs) {
+		HASH_DEL(dns_names, e);
+		free(e);
+	}
+}
+
+/* Apply FN to every name EP answers for. */
+static void dns_endpoint_names(struct endpoint *ep,
+			       void (*fn)(const char *, const char *, const char *, uint32_t))
+{
+	const char *net = ep->net->name;
+	int i;
+
+	fn(net, ep->ctr->name, NULL, ep->ip);
+	fn(net, ep->ctr->name, net, ep->ip);
+	for (i = 0; i < ep->n_aliases && i < VS_MAX_ALIASES; i++) {
+		fn(net, ep->aliases[i], NULL, ep->ip);
+		fn(net, ep->aliases[i], net, ep->ip);
+	}
+}
+
+static struct dns_client *dns_client_find(const char *net, uint32_t ip)
+{
+	struct dns_client_key k;
+	struct dns_client *c;
+
+	memset(&k, 0, sizeof(k));
+	snprintf(k.net, sizeof(k.net), "%s", net);
+	k.ip = ip;
+	HASH_FIND(hh, dns_clients, &k, sizeof(k), c);
+	return c;
+}
+
+/* Find or make the client's bucket; NULL at the table's cap. */
+static struct dns_client *dns_client_get(const char *net, uint32_t ip)
+{
+	struct dns_client *c = dns_client_find(net, ip);
+
+	if (c || dns_n_clients >= DNS_MAX_CLIENTS)
+		return c;
+	c = calloc(1, sizeof(*c));
+	if (!c)
+		return NULL;
+	snprintf(c->key.net, sizeof(c->key.net), "%s", net);
+	c->key.ip = ip;
+	c->tokens = DNS_RATE_BURST * 1000ULL;
+	c->last_ms = dns_now_ms();
+	HASH_ADD(hh, dns_clients, key, sizeof(c->key), c);
+	if (!dns_client_find(net, ip)) {
+		free(c);
+		return NULL;
+	}
+	dns_n_clients++;
+	return c;
+}
+
+static void dns_client_forget(const char *net, uint32_t ip)
+{
+	struct dns_client *c = dns_client_find(net, ip);
+
+	if (!c)
+		return;
+	HASH_DEL(dns_clients, c);
+	free(c);
+	dns_n_clients--;
+}
+
+/**
+ * dns_endpoint_added() - Index EP's names and write its resolv.conf
+ * @ep:		an endpoint just linked into the model (connect, restore)
+ */
+void dns_endpoint_added(struct endpoint *ep)
+{
+	if (!ep || !ep->net || !ep->ctr)
+		return;
+	if (ep->net->dns || ep->net->dns_intercept)
+		dns_endpoint_names(ep, dns_name_add);
+	dns_client_get(ep->net->name, ep->ip);
+	dns_resolvconf_update(ep->ctr, NULL, ep);
+}
+
+/**
+ * dns_endpoint_removed() - Forget EP's names (before EP is freed)
+ * @ep:		an endpoint about to go (disconnect, namespace death)
+ *
+ * Queries EP has in flight upstream are not cancelled: their answers find
+ * no endpoint and are dropped.
+ */
+void dns_endpoint_removed(struct endpoint *ep)
+{
+	if (!ep || !ep->net || !ep->ctr)
+		return;
+	dns_endpoint_names(ep, dns_name_del);
+	dns_client_forget(ep->net->name, ep->ip);
+	dns_resolvconf_update(ep->ctr, ep, NULL);
+}
+
+/* ---- local answers ---- */
+
+/* Parse "D.C.B.A.in-addr.arpa" into A.B.C.D (network order). */
+static int dns_ptr_addr(const char *name, uint32_t *ip)
+{
+	unsigned int b[4];
+	char tail[32];
+	int used = 0;
+
+	if (sscanf(name, "%3u.%3u.%3u.%3u.%20s%n", &b[3], &b[2], &b[1], &b[0],
+		   tail, &used) != 5 || strcmp(tail, "in-addr.arpa") ||
+	    name[used] || b[0] > 255 || b[1] > 255 || b[2] > 255 || b[3] > 255)
+		return -1;
+	*ip = htonl((b[0] << 24) | (b[1] << 16) | (b[2] << 8) | b[3]);
+	return 0;
+}
+
+static const uint8_t dns_qname_ptr[2] = { 0xc0, DNS_HDR_LEN };
+
+/* Answer a PTR query for an address on N; 0 if not one of ours. */
+static int dns_local_ptr(struct network *n, const struct dns_query *q,
+			 struct dns_msg *m)
+{
+	uint8_t wire[DNS_NAME_WIRE_MAX];
+	char text[2 * VS_NAME_MAX + 2];
+	struct endpoint *ep;
+	uint32_t ip;
+	int wl;
+
+	if (dns_ptr_addr(q->name, &ip) < 0 || !(ep = model_endpoint_by_ip(n, ip)))
+		return 0;
+	if (q->qtype != DNS_T_PTR && q->qtype != DNS_T_ANY)
+		return 1;          /* known name, other type: NOERROR, empty */
+	snprintf(text, sizeof(text), "%s.%s", ep->ctr->name, n->name);
+	wl = dns_wire_name_from_text(text, wire, sizeof(wire));
+	if (wl > 0)
+		dns_wire_add_rr(m, dns_qname_ptr, 2, DNS_T_PTR, DNS_TTL, wire, (size_t)wl);
+	return 1;
+}
+
+/* Answer from the index for a name on N; 0 if unknown. */
+static int dns_local_name(struct network *n, const struct dns_query *q,
+			  struct dns_msg *m)
+{
+	char key[DNS_KEY_MAX];
+	unsigned int kl = dns_key(key, n->name, q->name, NULL), i;
+	struct dns_name *e;
+	uint32_t start;
+
+	if (!kl || !q->name[0] || !(e = dns_name_find(key, kl)))
+		return 0;
+	if (q->qtype != DNS_T_A && q->qtype != DNS_T_ANY)
+		return 1;
+	start = e->rr++;
+	for (i = 0; i < e->n_addrs; i++) {
+		uint32_t ip = e->addrs[(start + i) % e->n_addrs];
+
+		dns_wire_add_rr(m, dns_qname_ptr, 2, DNS_T_A, DNS_TTL, &ip, 4);
+	}
+	return 1;
+}
+
+/**
+ * dns_resolve_local() - Answer Q from the index if N owns its name
+ * @n:		the querying container's network
+ * @msg:	the query
+ * @len:	its length
+ * @q:		the parsed query
+ * @out:	reply buffer
+ * @cap:	largest reply the client accepts (512, its EDNS size, or TCP's)
+ * @out_len:	out: reply length
+ *
+ * Return: 1 with a reply in OUT, 0 if the name is not ours.
+ */
+int dns_resolve_local(struct network *n, const uint8_t *msg, size_t len,
+		      const struct dns_query *q, uint8_t *out, size_t cap,
+		      size_t *out_len)
+{
+	struct dns_msg m = { .buf = out, .cap = cap };
+	size_t opt = q->edns ? 11 : 0;
+	int found;
+
+	(void)len;
+	if (!q->name_plain || (q->qclass != DNS_CLASS_IN && q->qclass != DNS_CLASS_ANY))
+		return 0;
+	if (cap < opt + DNS_HDR_LEN || !dns_wire_reply_start(&m, msg, q, 0, true))
+		return 0;
+	m.cap -= opt;              /* keep room for our OPT */
+	found = dns_local_name(n, q, &m);
+	if (!found)
+		found = dns_local_ptr(n, q, &m);
+	if (!found)
+		return 0;
+	m.cap += opt;
+	if (q->edns)
+		dns_wire_add_opt(&m, DNS_OUR_UDP_SIZE, 0);
+	dns_wire_finish(&m, DNS_RC_NOERROR);
+	*out_len = m.len;
+	return 1;
+}
+
+/* An error reply (FORMERR, NOTIMP, SERVFAIL, REFUSED, BADVERS) to Q. */
+static size_t dns_error_reply(const uint8_t *msg, const struct dns_query *q,
+			      int rcode, uint8_t *out, size_t cap)
+{
+	struct dns_msg m = { .buf = out, .cap = cap };
+
+	if (!dns_wire_reply_start(&m, msg, q, rcode & 0xf, false))
+		return 0;
+	if (rcode == DNS_RC_BADVERS)
+		dns_wire_add_opt(&m, DNS_OUR_UDP_SIZE, (uint8_t)(rcode >> 4));
+	dns_wire_finish(&m, rcode & 0xf);
+	return m.len;
+}
+
+static void dns_count_rcode(int rc)
+{
+	if (rc == DNS_RC_FORMERR)
+		dns_stats.formerr++;
+	else if (rc == DNS_RC_NOTIMP)
+		dns_stats.notimp++;
+	else if (rc == DNS_RC_REFUSED)
+		dns_stats.refused++;
+}
+
+/**
+ * dns_answer_message() - Decide what to do with one query message
+ * @n:		the network it arrived on
+ * @who:	the client, by value
+ * @msg:	the query (UDP payload or TCP message)
+ * @len:	its length
+ * @limit:	largest reply the path can carry (UDP: MTU - 28; TCP: 65535)
+ * @out:	reply buffer, at least @limit bytes
+ * @out_len:	out: reply length when 1 is returned
+ *
+ * Return: 1 with a reply to send now, 0 if forwarded upstream (the answer
+ * comes through dns_deliver), -1 to drop without reply (counted).
+ */
+int dns_answer_message(struct network *n, const struct dns_client_ref *who,
+		       const uint8_t *msg, size_t len, size_t limit,
+		       uint8_t *out, size_t *out_len)
+{
+	struct dns_client *c;
+	struct dns_query q;
+	size_t cap;
+	int rc;
+
+	rc = dns_wire_parse_query(msg, len, &q);
+	if (rc == DNS_PARSE_DROP) {
+		dns_stats.dropped_bad++;
+		return -1;
+	}
+	if (rc == DNS_PARSE_OK && q.edns && q.edns_version > 0)
+		rc = DNS_RC_BADVERS;          /* RFC 6891 6.1.3 */
+	if (rc != DNS_PARSE_OK) {
+		dns_count_rcode(rc);
+		*out_len = dns_error_reply(msg, &q, rc, out, limit);
+		return *out_len ? 1 : -1;
+	}
+	cap = who->tcp ? limit : (q.edns ? q.edns_size : 512);
+	if (cap > limit)
+		cap = limit;
+	if (dns_resolve_local(n, msg, len, &q, out, cap, out_len)) {
+		dns_stats.local_answers++;
+		return 1;
+	}
+	c = dns_client_get(who->net, who->cip);
+	if (c && c->inflight >= DNS_MAX_INFLIGHT) {
+		dns_stats.dropped_flood++;
+		return -1;
+	}
+	rc = dns_forward_query(who, msg, len);
+	if (rc == 0) {
+		if (c)
+			c->inflight++;
+		dns_stats.forwarded++;
+		return 0;
+	}
+	dns_count_rcode(rc);
+	*out_len = dns_error_reply(msg, &q, rc, out, limit);
+	return *out_len ? 1 : -1;
+}
+
+/* A forwarded query of WHO's finished (answered, failed, or abandoned). */
+void dns_client_done(const struct dns_client_ref *who)
+{
+	struct dns_client *c = dns_client_find(who->net, who->cip);
+
+	if (c && c->inflight)
+		c->inflight--;
+}
+
+/* Token bucket: may the client at (NET, IP) ask one more query now? */
+bool dns_client_allow(const char *net, uint32_t ip)
+{
+	struct dns_client *c = dns_client_get(net, ip);
+	uint64_t now = dns_now_ms(), add;
+
+	if (!c)
+		return true;        /* table full: the inflight cap still holds */
+	add = (now - c->last_ms) * DNS_RATE_QPS;
+	c->last_ms = now;
+	c->tokens += add;
+	if (c->tokens > DNS_RATE_BURST * 1000ULL)
+		c->tokens = DNS_RATE_BURST * 1000ULL;
+	if (c->tokens < 1000)
+		return false;
+	c->tokens -= 1000;
+	return true;
+}
+
+/* The client's count of TCP connections, or NULL at the table's cap. */
+unsigned int *dns_client_tcp_count(const char *net, uint32_t ip, bool create)
+{
+	struct dns_client *c = create ? dns_client_get(net, ip) : dns_client_find(net, ip);
+
+	return c ? &c->tcp_conns : NULL;
+}
+
+/* ---- reply frames ---- */
+
+/* Queue FRAME (a finished Ethernet frame) on PORT, as the switch's own. */
+void dns_send_frame(struct port *port, const uint8_t *frame, size_t len,
+		    uint8_t proto)
+{
+	struct pkt reply;
+
+	memset(&reply, 0, sizeof(reply));
+	reply.data = (uint8_t *)frame;
+	reply.buf = (uint8_t *)frame;
+	reply.len = (uint32_t)len;
+	reply.flags = PKT_F_LOCAL;
+	reply.l3_ofs = sizeof(struct ether_header);
+	reply.l4_ofs = sizeof(struct ether_header) + sizeof(struct iphdr);
+	reply.eth_type = ETHERTYPE_IP;
+	reply.ip_proto = proto;
+	egress_output(port, &reply);
+}
+
+/* Build Ethernet + IPv4 + UDP around MSG for WHO on N into dns_frame. */
+static size_t dns_udp_frame(const struct network *n, const struct dns_client_ref *who,
+			    const uint8_t *msg, size_t len)
+{
+	struct ether_header *eth = (struct ether_header *)dns_frame;
+	struct iphdr *ip = (struct iphdr *)(eth + 1);
+	struct udphdr *udp = (struct udphdr *)(ip + 1);
+	uint16_t ulen = (uint16_t)(sizeof(*udp) + len);
+
+	memcpy(eth->ether_dhost, who->cmac, 6);
+	memcpy(eth->ether_shost, n->gw_mac, 6);
+	eth->ether_type = htons(ETHERTYPE_IP);
+	memset(ip, 0, sizeof(*ip));
+	ip->version = 4;
+	ip->ihl = 5;
+	ip->tot_len = htons((uint16_t)(sizeof(*ip) + ulen));
+	ip->id = htons(dns_ip_id++);
+	ip->ttl = 64;
+	ip->protocol = IPPROTO_UDP;
+	ip->saddr = who->sip;
+	ip->daddr = who->cip;
+	ip->check = csum(ip, sizeof(*ip));
+	udp->source = who->sport;
+	udp->dest = who->cport;
+	udp->len = htons(ulen);
+	udp->check = 0;
+	memmove(udp + 1, msg, len);
+	udp->check = csum_fold(csum_partial(udp, ulen, csum_pseudo4(ip->saddr,
+				ip->daddr, IPPROTO_UDP, ulen)));
+	if (!udp->check)
+		udp->check = 0xffff;
+	return sizeof(*eth) + sizeof(*ip) + ulen;
+}
+
+static size_t dns_udp_limit(const struct network *n)
+{
+	int mtu = n->mtu > 68 ? n->mtu : 1500;
+
+	return (size_t)mtu - sizeof(struct iphdr) - sizeof(struct udphdr);
+}
+
+/**
+ * dns_deliver() - Send an upstream's answer (or our SERVFAIL) to WHO
+ * @who:	the client, as it was when the query arrived
+ * @msg:	the answer, its ID already the client's (modified if cut)
+ * @len:	its length
+ *
+ * The endpoint is found again by network and address and must still be the
+ * same container; otherwise the answer has nobody to go to.  The caller
+ * flushes ports (port_tx_flush_all) after its batch.
+ */
+void dns_deliver(const struct dns_client_ref *who, uint8_t *msg, size_t len)
+{
+	struct network *n;
+	struct endpoint *ep;
+	size_t limit;
+
+	dns_client_done(who);
+	if (who->tcp) {
+		dns_tcp_answer(who->tcp_slot, who->tcp_gen, msg, len);
+		return;
+	}
+	n = model_network(who->net);
+	ep = n ? model_endpoint_by_ip(n, who->cip) : NULL;
+	if (!ep || !ep->port || strcmp(ep->ctr->name, who->ctr))
+		return;
+	limit = dns_udp_limit(n);
+	if (len > limit)
+		len = dns_wire_truncate(msg, len);
+	dns_send_frame(ep->port, dns_frame, dns_udp_frame(n, who, msg, len),
+		       IPPROTO_UDP);
+}
+
+/* Fill WHO from a parsed UDP/TCP query frame P from SRC on N. */
+static void dns_client_ref_fill(struct dns_client_ref *who, struct network *n,
+				struct endpoint *src, const struct pkt *p,
+				const struct iphdr *ip, uint16_t sport, uint16_t dport)
+{
+	const struct ether_header *eth = (const struct ether_header *)p->data;
+
+	memset(who, 0, sizeof(*who));
+	snprintf(who->net, sizeof(who->net), "%s", n->name);
+	if (src && src->ctr)
+		snprintf(who->ctr, sizeof(who->ctr), "%s", src->ctr->name);
+	who->cip = ip->saddr;
+	who->sip = ip->daddr;
+	who->cport = sport;
+	who->sport = dport;
+	memcpy(who->cmac, eth->ether_shost, 6);
+}
+
+/* Count a dropped query on the port it came from. */
+static void dns_drop(struct pkt *p)
+{
+	if (p->in_port)
+		port_drop(p->in_port, DROP_DNS_BAD);
+}
+
+/* Where a reply to a frame from SRC goes: its endpoint's port. */
+static struct port *dns_reply_port(struct endpoint *src, const struct pkt *p)
+{
+	return src && src->port ? src->port : p->in_port;
+}
+
+static bool dns_udp_input(struct network *n, struct endpoint *src, struct pkt *p)
+{
+	static uint8_t out[65536];
+	const uint8_t *iph = pkt_header(p, p->l3_ofs, sizeof(struct iphdr));
+	const uint8_t *udph = pkt_header(p, p->l4_ofs, sizeof(struct udphdr));
+	struct dns_client_ref who;
+	struct iphdr ip;
+	struct udphdr udp;
+	uint16_t ulen;
+	size_t out_len = 0;
+	int r;
+
+	if (!iph || !udph)
+		return false;
+	/* Copies: headers sit 2 bytes off alignment behind Ethernet. */
+	memcpy(&ip, iph, sizeof(ip));
+	memcpy(&udp, udph, sizeof(udp));
+	if (udp.dest != htons(53))
+		return false;
+	dns_stats.queries++;
+	ulen = ntohs(udp.len);
+	if (p->is_frag || ulen < sizeof(udp) || !pkt_header(p, p->l4_ofs, ulen)) {
+		dns_stats.dropped_bad++;
+		dns_drop(p);
+		return true;
+	}
+	if (!dns_client_allow(n->name, ip.saddr)) {
+		dns_stats.dropped_flood++;
+		dns_drop(p);
+		return true;
+	}
+	dns_client_ref_fill(&who, n, src, p, &ip, udp.source, udp.dest);
+	if (p->flags & PKT_F_DRYRUN) {
+		trace_note(p, "dns", "query to %s resolver: answered locally or forwarded",
+			   n->dns_intercept ? "intercepting" : "gateway");
+		return true;
+	}
+	r = dns_answer_message(n, &who, udph + sizeof(udp), ulen - sizeof(udp),
+			       dns_udp_limit(n), out, &out_len);
+	if (r < 0)
+		dns_drop(p);
+	else if (r > 0 && dns_reply_port(src, p))
+		dns_send_frame(dns_reply_port(src, p), dns_frame,
+			       dns_udp_frame(n, &who, out, out_len), IPPROTO_UDP);
+	return true;
+}
+
+/**
+ * dns_input() - The resolver's entry from gateway.c
+ * @n:		network the frame arrived on
+ * @src:	the sending endpoint (NULL if unknown)
+ * @p:		parsed frame, UDP or TCP to port 53
+ *
+ * Return: true if consumed (answered, forwarded, or dropped and counted).
+ */
+bool dns_input(struct network *n, struct endpoint *src, struct pkt *p)
+{
+	if (!n || (!n->dns && !n->dns_intercept) || p->eth_type != ETHERTYPE_IP)
+		return false;
+	if (p->ip_proto == IPPROTO_UDP)
+		return dns_udp_input(n, src, p);
+	if (p->ip_proto == IPPROTO_TCP)
+		return dns_tcp_input(n, src, p);
+	return false;
+}
+
+/* Read the nameservers of vswitchd's own resolv.conf into LIST. */
+static int dns_host_upstreams(char list[][64], int max)
+{
+	FILE *f = fopen("/etc/resolv.conf", "r");
+	char line[256], addr[64];
+	int n = 0;
+
+	if (!f)
+		return 0;
+	while (n < max && fgets(line, sizeof(line), f))
+		if (sscanf(line, " nameserver %63s", addr) == 1)
+			snprintf(list[n++], 64, "%s", addr);
+	fclose(f);
+	return n;
+}
+
+/**
+ * dns_init() - Start the resolver
+ * @loop:	the daemon's event loop
+ * @upstreams:	--dns-upstream values (IP[:PORT]); none: /etc/resolv.conf's
+ * @n_upstreams: their count
+ * @err:	one-line error on failure
+ * @errlen:	its size
+ *
+ * Return: 0, or -1 with ERR (a malformed upstream, no sockets).
+ */
+int dns_init(struct ev_loop *loop, const char *const *upstreams, int n_upstreams,
+	     char *err, size_t errlen)
+{
+	char host[DNS_FWD_MAX_UPSTREAMS][64];
+	const char *ptrs[DNS_FWD_MAX_UPSTREAMS];
+	int i;
+
+	dns_loop = loop;
+	if (getrandom(dns_sip_key, sizeof(dns_sip_key), 0) != (ssize_t)sizeof(dns_sip_key))
+		dns_sip_key[0] = (uint64_t)(uintptr_t)&loop ^ (uint64_t)time(NULL);
+	if (n_upstreams <= 0) {
+		n_upstreams = dns_host_upstreams(host, DNS_FWD_MAX_UPSTREAMS);
+		for (i = 0; i < n_upstreams; i++)
+			ptrs[i] = host[i];
+		upstreams = ptrs;
+	}
+	dns_resolvconf_init("/etc/resolv.conf");
+	if (dns_forward_init(loop, upstreams, n_upstreams, err, errlen) < 0)
+		return -1;
+	return dns_tcp_init(loop);
+}
+
+void dns_fini(void)
+{
+	struct dns_name *e, *etmp;
+	struct dns_client *c, *ctmp;
+
+	dns_tcp_fini();
+	dns_forward_fini();
+	HASH_ITER(hh, dns_names, e, etmp) {
+		HASH_DEL(dns_names, e);
+		free(e);
+	}
+	HASH_ITER(hh, dns_clients, c, ctmp) {
+		HASH_DEL(dns_clients, c);
+		free(c);
+	}
+	dns_n_clients = 0;
+}

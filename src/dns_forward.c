@@ -1,0 +1,685 @@
+/* dns_forward.c - queries the switch does not own go to upstream resolvers.
+ *
+ * Theory of Operation
+ *
+ * Forwarding runs in vswitchd's own namespace with ordinary sockets: one
+ * connected UDP socket per upstream (a connected socket accepts datagrams
+ * from that upstream only, and reports ICMP port unreachable as
+ * ECONNREFUSED, which is how a dead local upstream is noticed at once),
+ * and a TCP connection per query for clients that asked over TCP.
+ *
+ * Each forwarded query takes one slot of a fixed pool (no allocation per
+ * query) and a fresh random 16-bit ID, checked against the slots in use
+ * through a 65536-entry table indexed by ID: the reply's ID finds its slot
+ * in O(1).  An answer is accepted only from an upstream we sent that
+ * query to, with QR set and the same question (RFC 5452); it is relayed
+ * unchanged but for the ID (EDNS0 and TC included: a client that sees
+ * TC=1 retries over TCP, and our TCP path forwards over TCP).
+ *
+ * Timeout and retry: every attempt waits DNS_FWD_TRY_MS.  Since every
+ * attempt has the same timeout, a FIFO list of slots is also ordered by
+ * deadline and one ev_timer for its head serves all (ev.pod, "Be smart
+ * about timeouts").  An upstream whose attempt timed out or was refused
+ * is marked down and skipped for new queries; every DNS_FWD_PROBE_MS a
+ * new query is also copied to a down upstream as a probe, and its first
+ * answer marks it up again.  When every upstream is down, queries go to
+ * all of them.  After DNS_FWD_TOTAL_MS without an answer the client gets
+ * SERVFAIL.
+ *
+ * Limits: DNS_FWD_MAX_PENDING queries in flight (beyond: SERVFAIL at
+ * once); queries larger than DNS_FWD_QMAX get REFUSED; UDP answers larger
+ * than DNS_FWD_RMAX are cut to TC=1 so the client asks over TCP.  One UDP
+ * socket per upstream means one source port; the 16-bit random ID and the
+ * question check are the spoofing defence (upstreams are normally local).
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <ev.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/queue.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "dns.h"
+#include "log.h"
+#include "port.h"
+
+#define DNS_FWD_MAX_PENDING 1024
+#define DNS_FWD_QMAX 1500
+#define DNS_FWD_RMAX 4096
+#define DNS_FWD_BURST 16
+#define DNS_FWD_PROBE_MS 2000
+
+struct dns_upstream {
+	struct sockaddr_storage sa;
+	socklen_t salen;
+	int fd;
+	ev_io io;
+	bool down;
+	uint64_t next_probe_ms;
+	char name[64];
+};
+
+struct dns_pending {
+	TAILQ_ENTRY(dns_pending) link;   /* timeout list, or free list */
+	bool used;
+	uint16_t up_id, client_id;
+	uint64_t start_ms, deadline_ms;
+	int cur;                         /* upstream of the current attempt */
+	uint32_t sent_mask, tried_mask;
+	struct dns_client_ref who;
+	size_t qlen;
+	uint8_t q[DNS_FWD_QMAX];
+	/* TCP to upstream (who.tcp) */
+	int tfd;
+	ev_io tio;
+	uint8_t *tbuf;
+	size_t tlen, toff;
+	bool tsent;
+};
+
+TAILQ_HEAD(dns_pending_list, dns_pending);
+
+static struct dns_upstream dns_ups[DNS_FWD_MAX_UPSTREAMS];
+static int dns_n_ups;
+static struct dns_pending dns_pool[DNS_FWD_MAX_PENDING];
+static struct dns_pending *dns_by_id[65536];
+static struct dns_pending_list dns_free, dns_waiting;
+static unsigned int dns_n_pending;
+static ev_timer dns_timer;
+static struct ev_loop *dns_fwd_loop;
+static bool dns_fwd_ready;
+
+static void dns_forward_attempt(struct dns_pending *p);
+
+/**
+ * dns_forward_parse_upstream() - Parse "IP", "IP:PORT", "[IPv6]:PORT"
+ * @s:		the text
+ * @sa:		out: a struct sockaddr_storage
+ * @salen:	out: its used length
+ * @err:	one-line error
+ * @errlen:	its size
+ *
+ * Return: 0, or -1 with ERR.
+ */
+int dns_forward_parse_upstream(const char *s, void *sa, unsigned int *salen,
+			       char *err, size_t errlen)
+{
+	struct sockaddr_in *s4 = sa;
+	struct sockaddr_in6 *s6 = sa;
+	char host[64];
+	const char *colon = strrchr(s, ':');
+	unsigned long port = 53;
+	char *end;
+
+	memset(sa, 0, sizeof(struct sockaddr_storage));
+	if (s[0] == '[') {
+		const char *rb = strchr(s, ']');
+
+		if (!rb || (size_t)(rb - s - 1) >= sizeof(host))
+			goto bad;
+		snprintf(host, sizeof(host), "%.*s", (int)(rb - s - 1), s + 1);
+		colon = rb[1] == ':' ? rb + 1 : NULL;
+		if (rb[1] && !colon)
+			goto bad;
+	} else if (colon && strchr(s, ':') == colon) {
+		if ((size_t)(colon - s) >= sizeof(host))
+			goto bad;
+		snprintf(host, sizeof(host), "%.*s", (int)(colon - s), s);
+	} else {
+		colon = NULL;          /* bare IPv6 address, or bare IPv4 */
+		if (strlen(s) >= sizeof(host))
+			goto bad;
+		snprintf(host, sizeof(host), "%s", s);
+	}
+	if (colon) {
+		errno = 0;
+		port = strtoul(colon + 1, &end, 10);
+		if (errno || *end || !colon[1] || port == 0 || port > 65535)
+			goto bad;
+	}
+	if (inet_pton(AF_INET, host, &s4->sin_addr) == 1) {
+		s4->sin_family = AF_INET;
+		s4->sin_port = htons((uint16_t)port);
+		*salen = sizeof(*s4);
+		return 0;
+	}
+	if (inet_pton(AF_INET6, host, &s6->sin6_addr) == 1) {
+		s6->sin6_family = AF_INET6;
+		s6->sin6_port = htons((uint16_t)port);
+		*salen = sizeof(*s6);
+		return 0;
+	}
+bad:
+	snprintf(err, errlen, "bad DNS upstream '%s': expected IP[:PORT]", s);
+	return -1;
+}
+
+static void dns_put_id(uint8_t *msg, uint16_t id)
+{
+	msg[0] = (uint8_t)(id >> 8);
+	msg[1] = (uint8_t)id;
+}
+
+static void dns_upstream_set_down(int i, bool down)
+{
+	struct dns_upstream *u = &dns_ups[i];
+
+	if (down && !u->down) {
+		log_warn("dns: upstream %s not answering, skipping it", u->name);
+		u->next_probe_ms = dns_now_ms() + DNS_FWD_PROBE_MS;
+	} else if (!down && u->down) {
+		log_info("dns: upstream %s answers again", u->name);
+	}
+	u->down = down;
+}
+
+/* Put P back in the pool; the client's inflight count drops with it. */
+static void dns_pending_free(struct dns_pending *p)
+{
+	if (!p->used)
+		return;
+	TAILQ_REMOVE(&dns_waiting, p, link);
+	if (dns_by_id[p->up_id] == p)
+		dns_by_id[p->up_id] = NULL;
+	if (p->tfd >= 0) {
+		ev_io_stop(dns_fwd_loop, &p->tio);
+		close(p->tfd);
+		p->tfd = -1;
+	}
+	free(p->tbuf);
+	p->tbuf = NULL;
+	p->used = false;
+	TAILQ_INSERT_HEAD(&dns_free, p, link);
+	dns_n_pending--;
+}
+
+/* Hand MSG (ID already the client's) to the client and end P. */
+static void dns_pending_answer(struct dns_pending *p, uint8_t *msg, size_t len)
+{
+	struct dns_client_ref who = p->who;
+
+	dns_pending_free(p);
+	dns_deliver(&who, msg, len);
+}
+
+/* No upstream answered in time: SERVFAIL to the client. */
+static void dns_pending_servfail(struct dns_pending *p)
+{
+	uint8_t out[DNS_FWD_QMAX];
+	struct dns_msg m = { .buf = out, .cap = sizeof(out) };
+	struct dns_query q;
+
+	dns_stats_mut()->servfail_timeouts++;
+	dns_put_id(p->q, p->client_id);
+	dns_wire_parse_query(p->q, p->qlen, &q);
+	if (!dns_wire_reply_start(&m, p->q, &q, DNS_RC_SERVFAIL, false)) {
+		dns_client_done(&p->who);
+		dns_pending_free(p);
+		return;
+	}
+	dns_wire_finish(&m, DNS_RC_SERVFAIL);
+	dns_pending_answer(p, out, m.len);
+}
+
+static void dns_timer_arm(void)
+{
+	struct dns_pending *head = TAILQ_FIRST(&dns_waiting);
+	uint64_t now = dns_now_ms();
+
+	if (!dns_fwd_loop)
+		return;
+	ev_timer_stop(dns_fwd_loop, &dns_timer);
+	if (!head)
+		return;
+	ev_timer_set(&dns_timer, head->deadline_ms > now ?
+		     (double)(head->deadline_ms - now) / 1000.0 : 0.0, 0.0);
+	ev_timer_start(dns_fwd_loop, &dns_timer);
+}
+
+/* Move P to the tail of the waiting list with a fresh attempt deadline. */
+static void dns_pending_rearm(struct dns_pending *p)
+{
+	TAILQ_REMOVE(&dns_waiting, p, link);
+	p->deadline_ms = dns_now_ms() + DNS_FWD_TRY_MS;
+	TAILQ_INSERT_TAIL(&dns_waiting, p, link);
+}
+
+/* The first upstream that is up and (if UNTRIED) not yet tried by P. */
+static int dns_pick(const struct dns_pending *p, bool untried)
+{
+	int i;
+
+	for (i = 0; i < dns_n_ups; i++) {
+		if (dns_ups[i].down || dns_ups[i].fd < 0)
+			continue;
+		if (untried && (p->tried_mask & (1u << i)))
+			continue;
+		return i;
+	}
+	return -1;
+}
+
+static void dns_udp_send(struct dns_pending *p, int i)
+{
+	if (dns_ups[i].fd < 0)
+		return;
+	p->sent_mask |= 1u << i;
+	p->tried_mask |= 1u << i;
+	if (send(dns_ups[i].fd, p->q, p->qlen, MSG_DONTWAIT) < 0 &&
+	    errno == ECONNREFUSED)
+		dns_upstream_set_down(i, true);
+}
+
+/* ---- TCP to an upstream, for clients that asked over TCP ---- */
+
+static void dns_tcp_up_fail(struct dns_pending *p)
+{
+	if (p->tfd >= 0) {
+		ev_io_stop(dns_fwd_loop, &p->tio);
+		close(p->tfd);
+		p->tfd = -1;
+	}
+	free(p->tbuf);
+	p->tbuf = NULL;
+	dns_upstream_set_down(p->cur, true);
+	/* Every upstream tried: wait for the attempt timer, do not spin. */
+	if (dns_pick(p, true) >= 0)
+		dns_forward_attempt(p);
+}
+
+/* Read the 2-byte length, then the answer; deliver when complete. */
+static void dns_tcp_up_read(struct dns_pending *p)
+{
+	uint8_t hdr[2];
+	ssize_t r;
+
+	if (!p->tbuf) {
+		r = recv(p->tfd, hdr, 2, MSG_PEEK);
+		if (r < 2) {
+			if (r == 0 || (r < 0 && errno != EAGAIN))
+				dns_tcp_up_fail(p);
+			return;
+		}
+		p->tlen = (size_t)(hdr[0] << 8 | hdr[1]);
+		if (p->tlen < DNS_HDR_LEN || !(p->tbuf = malloc(p->tlen + 2))) {
+			dns_tcp_up_fail(p);
+			return;
+		}
+		p->toff = 0;
+	}
+	r = recv(p->tfd, p->tbuf + p->toff, p->tlen + 2 - p->toff, 0);
+	if (r <= 0) {
+		if (r == 0 || errno != EAGAIN)
+			dns_tcp_up_fail(p);
+		return;
+	}
+	p->toff += (size_t)r;
+	if (p->toff < p->tlen + 2)
+		return;
+	if (p->tbuf[2] != (uint8_t)(p->up_id >> 8) || p->tbuf[3] != (uint8_t)p->up_id ||
+	    !dns_wire_same_question(p->q, p->qlen, p->tbuf + 2, p->tlen)) {
+		dns_tcp_up_fail(p);
+		return;
+	}
+	dns_upstream_set_down(p->cur, false);
+	dns_stats_mut()->upstream_answers++;
+	dns_put_id(p->tbuf + 2, p->client_id);
+	{
+		uint8_t *buf = p->tbuf;
+
+		p->tbuf = NULL;      /* dns_pending_free would free it */
+		dns_pending_answer(p, buf + 2, p->tlen);
+		free(buf);
+	}
+	port_tx_flush_all();
+}
+
+static void dns_tcp_up_cb(struct ev_loop *loop, ev_io *w, int revents)
+{
+	struct dns_pending *p = w->data;
+	uint8_t out[DNS_FWD_QMAX + 2];
+	int soerr = 0;
+	socklen_t sl = sizeof(soerr);
+
+	(void)loop;
+	if (!p->tsent && (revents & EV_WRITE)) {
+		if (getsockopt(p->tfd, SOL_SOCKET, SO_ERROR, &soerr, &sl) < 0 || soerr) {
+			dns_tcp_up_fail(p);
+			return;
+		}
+		out[0] = (uint8_t)(p->qlen >> 8);
+		out[1] = (uint8_t)p->qlen;
+		memcpy(out + 2, p->q, p->qlen);
+		if (send(p->tfd, out, p->qlen + 2, MSG_NOSIGNAL) != (ssize_t)(p->qlen + 2)) {
+			dns_tcp_up_fail(p);
+			return;
+		}
+		p->tsent = true;
+		ev_io_stop(dns_fwd_loop, &p->tio);
+		ev_io_set(&p->tio, p->tfd, EV_READ);
+		ev_io_start(dns_fwd_loop, &p->tio);
+		return;
+	}
+	if (revents & EV_READ)
+		dns_tcp_up_read(p);
+}
+
+static void dns_tcp_up_start(struct dns_pending *p, int i)
+{
+	struct dns_upstream *u = &dns_ups[i];
+	int fd = socket(u->sa.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+
+	p->tried_mask |= 1u << i;
+	p->sent_mask |= 1u << i;
+	if (fd < 0)
+		return;
+	if (connect(fd, (struct sockaddr *)&u->sa, u->salen) < 0 &&
+	    errno != EINPROGRESS) {
+		close(fd);
+		dns_upstream_set_down(i, true);
+		return;
+	}
+	p->tfd = fd;
+	p->tsent = false;
+	ev_io_init(&p->tio, dns_tcp_up_cb, fd, EV_WRITE);
+	p->tio.data = p;
+	ev_io_start(dns_fwd_loop, &p->tio);
+}
+
+/**
+ * dns_forward_attempt() - Send P's next attempt, or give up with SERVFAIL
+ * @p:		a pending query
+ *
+ * The next attempt goes to the first upstream that is up and untried for
+ * P; failing that any that is up; failing that all of them (when all are
+ * down, each send is a probe).  After DNS_FWD_TOTAL_MS: SERVFAIL.
+ */
+static void dns_forward_attempt(struct dns_pending *p)
+{
+	uint64_t now = dns_now_ms();
+	int i;
+
+	if (now - p->start_ms >= DNS_FWD_TOTAL_MS) {
+		dns_pending_servfail(p);
+		return;
+	}
+	i = dns_pick(p, true);
+	if (i < 0)
+		i = dns_pick(p, false);
+	dns_pending_rearm(p);
+	if (p->who.tcp) {
+		if (i < 0)
+			i = (p->cur + 1) % dns_n_ups;
+		p->cur = i;
+		dns_tcp_up_start(p, i);
+		return;
+	}
+	if (i >= 0) {
+		p->cur = i;
+		dns_udp_send(p, i);
+		return;
+	}
+	for (i = 0; i < dns_n_ups; i++)
+		dns_udp_send(p, i);
+}
+
+/* Copy a new query to down upstreams whose probe time has come. */
+static void dns_forward_probe(struct dns_pending *p)
+{
+	uint64_t now = dns_now_ms();
+	int i;
+
+	for (i = 0; i < dns_n_ups; i++) {
+		struct dns_upstream *u = &dns_ups[i];
+
+		if (!u->down || now < u->next_probe_ms || (p->sent_mask & (1u << i)))
+			continue;
+		u->next_probe_ms = now + DNS_FWD_PROBE_MS;
+		dns_udp_send(p, i);
+	}
+}
+
+/**
+ * dns_forward_query() - Send a query the index does not own upstream
+ * @who:	the client, by value
+ * @msg:	the query as received
+ * @len:	its length
+ *
+ * Return: 0 if under way (the answer comes through dns_deliver), else an
+ * rcode to answer with now: SERVFAIL (no upstreams, pool full), REFUSED
+ * (too large).
+ */
+int dns_forward_query(const struct dns_client_ref *who, const uint8_t *msg,
+		      size_t len)
+{
+	struct dns_pending *p;
+	uint16_t id;
+	int tries;
+
+	if (!dns_fwd_ready || !dns_n_ups || len < DNS_HDR_LEN)
+		return DNS_RC_SERVFAIL;
+	if (len > DNS_FWD_QMAX)
+		return DNS_RC_REFUSED;
+	p = TAILQ_FIRST(&dns_free);
+	if (!p)
+		return DNS_RC_SERVFAIL;
+	/* Random and unused; the pool is far smaller than the ID space. */
+	for (tries = 0; tries < 64; tries++) {
+		dns_rng(&id, sizeof(id));
+		if (!dns_by_id[id])
+			break;
+	}
+	if (dns_by_id[id])
+		return DNS_RC_SERVFAIL;
+	TAILQ_REMOVE(&dns_free, p, link);
+	TAILQ_INSERT_TAIL(&dns_waiting, p, link);
+	dns_n_pending++;
+	p->used = true;
+	p->up_id = id;
+	p->client_id = (uint16_t)(msg[0] << 8 | msg[1]);
+	p->start_ms = dns_now_ms();
+	p->cur = -1;
+	p->sent_mask = p->tried_mask = 0;
+	p->who = *who;
+	p->qlen = len;
+	memcpy(p->q, msg, len);
+	dns_put_id(p->q, id);
+	p->tfd = -1;
+	p->tbuf = NULL;
+	dns_by_id[id] = p;
+	dns_forward_attempt(p);
+	if (p->used && !p->who.tcp)
+		dns_forward_probe(p);
+	dns_timer_arm();
+	return 0;
+}
+
+/* An attempt's time is up: mark its upstream down and try the next. */
+static void dns_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	uint64_t now = dns_now_ms();
+	struct dns_pending *p;
+	unsigned int budget = DNS_FWD_MAX_PENDING;
+
+	(void)loop; (void)w; (void)revents;
+	while ((p = TAILQ_FIRST(&dns_waiting)) && p->deadline_ms <= now && budget--) {
+		dns_stats_mut()->upstream_timeouts++;
+		if (p->cur >= 0)
+			dns_upstream_set_down(p->cur, true);
+		if (p->tfd >= 0) {
+			ev_io_stop(dns_fwd_loop, &p->tio);
+			close(p->tfd);
+			p->tfd = -1;
+			free(p->tbuf);
+			p->tbuf = NULL;
+		}
+		dns_forward_attempt(p);
+	}
+	port_tx_flush_all();
+	dns_timer_arm();
+}
+
+/* Upstream I refused (ICMP port unreachable): fail its queries over now. */
+static void dns_upstream_refused(int i)
+{
+	unsigned int k;
+
+	dns_upstream_set_down(i, true);
+	/* O(pool) walk, on an ICMP error from an upstream, not per packet. */
+	for (k = 0; k < DNS_FWD_MAX_PENDING; k++) {
+		struct dns_pending *p = &dns_pool[k];
+
+		/* Only to an untried upstream; else the timer retries. */
+		if (p->used && !p->who.tcp && p->cur == i && dns_pick(p, true) >= 0)
+			dns_forward_attempt(p);
+	}
+	dns_timer_arm();
+}
+
+/* One datagram from upstream I: match it to its query and relay it. */
+static void dns_upstream_datagram(int i, uint8_t *msg, size_t len, bool cut)
+{
+	struct dns_pending *p;
+	uint16_t id;
+
+	if (len < DNS_HDR_LEN || !(msg[2] & 0x80))
+		return;
+	id = (uint16_t)(msg[0] << 8 | msg[1]);
+	p = dns_by_id[id];
+	if (!p || !p->used || p->who.tcp || !(p->sent_mask & (1u << i)) ||
+	    !dns_wire_same_question(p->q, p->qlen, msg, len))
+		return;
+	dns_upstream_set_down(i, false);
+	dns_stats_mut()->upstream_answers++;
+	if (cut)
+		len = dns_wire_truncate(msg, len);
+	dns_put_id(msg, p->client_id);
+	dns_pending_answer(p, msg, len);
+}
+
+static void dns_upstream_cb(struct ev_loop *loop, ev_io *w, int revents)
+{
+	static uint8_t bufs[DNS_FWD_BURST][DNS_FWD_RMAX];
+	struct mmsghdr mm[DNS_FWD_BURST];
+	struct iovec iov[DNS_FWD_BURST];
+	int up, n, k;
+
+	(void)loop; (void)revents;
+	up = (int)((struct dns_upstream *)w->data - dns_ups);
+	memset(mm, 0, sizeof(mm));
+	for (k = 0; k < DNS_FWD_BURST; k++) {
+		iov[k].iov_base = bufs[k];
+		iov[k].iov_len = sizeof(bufs[k]);
+		mm[k].msg_hdr.msg_iov = &iov[k];
+		mm[k].msg_hdr.msg_iovlen = 1;
+	}
+	n = recvmmsg(dns_ups[up].fd, mm, DNS_FWD_BURST, MSG_DONTWAIT, NULL);
+	if (n < 0) {
+		if (errno == ECONNREFUSED)
+			dns_upstream_refused(up);
+		port_tx_flush_all();
+		return;
+	}
+	for (k = 0; k < n; k++)
+		dns_upstream_datagram(up, bufs[k], mm[k].msg_len,
+				      (mm[k].msg_hdr.msg_flags & MSG_TRUNC) != 0);
+	port_tx_flush_all();
+	dns_timer_arm();
+}
+
+static int dns_upstream_open(int i)
+{
+	struct dns_upstream *u = &dns_ups[i];
+
+	u->fd = socket(u->sa.ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (u->fd < 0)
+		return -1;
+	if (connect(u->fd, (struct sockaddr *)&u->sa, u->salen) < 0) {
+		log_warn("dns: upstream %s unreachable: %s", u->name, strerror(errno));
+		close(u->fd);
+		u->fd = -1;
+		return 0;
+	}
+	ev_io_init(&u->io, dns_upstream_cb, u->fd, EV_READ);
+	u->io.data = u;
+	if (dns_fwd_loop)
+		ev_io_start(dns_fwd_loop, &u->io);
+	return 0;
+}
+
+/**
+ * dns_forward_init() - Parse upstreams, open their sockets, fill the pool
+ * @loop:	event loop (NULL in unit tests: nothing is watched)
+ * @upstreams:	"IP[:PORT]" strings
+ * @n_upstreams: their count (0: every non-local query gets SERVFAIL)
+ * @err:	one-line error
+ * @errlen:	its size
+ *
+ * Return: 0, or -1 with ERR.
+ */
+int dns_forward_init(struct ev_loop *loop, const char *const *upstreams,
+		     int n_upstreams, char *err, size_t errlen)
+{
+	unsigned int k;
+	int i;
+
+	dns_fwd_loop = loop;
+	TAILQ_INIT(&dns_free);
+	TAILQ_INIT(&dns_waiting);
+	for (k = 0; k < DNS_FWD_MAX_PENDING; k++) {
+		dns_pool[k].tfd = -1;
+		TAILQ_INSERT_TAIL(&dns_free, &dns_pool[k], link);
+	}
+	if (n_upstreams > DNS_FWD_MAX_UPSTREAMS)
+		n_upstreams = DNS_FWD_MAX_UPSTREAMS;
+	dns_n_ups = 0;
+	for (i = 0; i < n_upstreams; i++) {
+		struct dns_upstream *u = &dns_ups[dns_n_ups];
+		unsigned int salen;
+
+		memset(u, 0, sizeof(*u));
+		if (dns_forward_parse_upstream(upstreams[i], &u->sa, &salen, err, errlen) < 0)
+			return -1;
+		u->salen = salen;
+		snprintf(u->name, sizeof(u->name), "%s", upstreams[i]);
+		if (dns_upstream_open(dns_n_ups) < 0) {
+			snprintf(err, errlen, "dns: cannot open a socket for %s: %s",
+				 u->name, strerror(errno));
+			return -1;
+		}
+		dns_n_ups++;
+	}
+	if (loop)
+		ev_init(&dns_timer, dns_timer_cb);
+	dns_fwd_ready = true;
+	log_info("dns: %d upstream resolver(s)", dns_n_ups);
+	return 0;
+}
+
+unsigned int dns_forward_pending(void) { return dns_n_pending; }
+
+void dns_forward_fini(void)
+{
+	struct dns_pending *p;
+	int i;
+
+	while ((p = TAILQ_FIRST(&dns_waiting)))
+		dns_pending_free(p);
+	for (i = 0; i < dns_n_ups; i++) {
+		if (dns_ups[i].fd < 0)
+			continue;
+		if (dns_fwd_loop)
+			ev_io_stop(dns_fwd_loop, &dns_ups[i].io);
+		close(dns_ups[i].fd);
+		dns_ups[i].fd = -1;
+	}
+	if (dns_fwd_loop)
+		ev_timer_stop(dns_fwd_loop, &dns_timer);
+	dns_n_ups = 0;
+	dns_fwd_ready = false;
+}

@@ -1,0 +1,591 @@
+/* dns_tcp.c - a minimal TCP server for DNS at the gateway, inside the datapath.
+ *
+ * Theory of Operation
+ *
+ * Containers ask over TCP when a UDP answer came back truncated, or when
+ * told to (dig +tcp).  There is no socket for gatewayIP:53 anywhere: like
+ * passt's tcp.c, this file speaks TCP itself on the frames that reach the
+ * gateway.  A connection is a slot in a fixed pool, found by (network,
+ * client IP and port, server IP) through a keyed hash.
+ *
+ * What it does: SYN -> SYN-ACK (with our MSS); in-order data is collected
+ * and cut into DNS messages by their 2-byte length prefix (RFC 1035 4.2.2;
+ * several per connection, RFC 7766 6.2.1); each message is answered from
+ * the index or forwarded upstream (dns_forward.c forwards TCP over TCP),
+ * and answers are appended to the connection's send buffer in the order
+ * they come (RFC 7766 allows any order, the ID tells them apart).  We send
+ * within the client's window, in segments of min(its MSS, MTU - 40).  A
+ * FIN from the client is answered with our FIN once every answer it asked
+ * for has been sent; the connection ends when the FIN is acknowledged.
+ *
+ * What it does not: out-of-order segments are not queued (we ACK what we
+ * have and the client retransmits); no window scaling, SACK, timestamps or
+ * congestion control - a DNS exchange is a few segments on a virtual link.
+ *
+ * Aging and timeout: one sweep timer (DNS_TCP_SWEEP_S) walks the pool of
+ * DNS_TCP_MAX_CONNS slots: unacknowledged data older than DNS_TCP_RTO_MS
+ * is sent again from the last acknowledged byte (go-back-N), and a
+ * connection idle for DNS_TCP_IDLE_MS is reset and freed.
+ *
+ * Limits: DNS_TCP_MAX_CONNS connections in all and DNS_TCP_MAX_PER_EP per
+ * client (further SYNs get RST, counted), a query message of at most
+ * DNS_TCP_RXMAX bytes (longer: RST), DNS_TCP_TXMAX bytes of answers queued.
+ * Answers to a connection that went away are dropped: pending forwards
+ * name the connection by (slot, generation), never by pointer.
+ */
+#include <arpa/inet.h>
+#include <ev.h>
+#include <netinet/ip.h>
+#include <netinet/tcp.h>
+#include <net/ethernet.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "csum.h"
+#include "dns.h"
+#include "log.h"
+#include "model.h"
+#include "pipeline.h"
+#include "pkt.h"
+#include "port.h"
+
+#undef HASH_FUNCTION
+#define HASH_FUNCTION(keyptr, keylen, hashv) ((hashv) = dns_hash((keyptr), (keylen)))
+
+#define DNS_TCP_RXMAX 4096
+#define DNS_TCP_TXMAX (2 * 65538)
+#define DNS_TCP_RTO_MS 400
+#define DNS_TCP_IDLE_MS 10000
+#define DNS_TCP_SWEEP_S 0.2
+#define DNS_TCP_OUR_MSS 1460
+
+struct dns_tcp_key {
+	char net[VS_NAME_MAX];
+	uint32_t cip, sip;
+	uint16_t cport, sport;
+};
+_Static_assert(sizeof(struct dns_tcp_key) == VS_NAME_MAX + 12, "padding-free key");
+
+enum dns_tcp_state { DNS_TCP_FREE, DNS_TCP_SYN_RCVD, DNS_TCP_OPEN };
+
+struct dns_tcp_conn {
+	UT_hash_handle hh;
+	struct dns_tcp_key key;
+	enum dns_tcp_state state;
+	uint32_t gen, slot;
+	char ctr[VS_NAME_MAX];
+	uint8_t cmac[6];
+	uint32_t iss, snd_base, rcv_nxt;
+	uint16_t mss, wnd;
+	size_t tx_sent;            /* bytes of tx[] sent, from snd_base */
+	bool fin_rcvd, fin_sent, fin_acked;
+	unsigned int outstanding;  /* forwarded queries not yet answered */
+	uint64_t last_rx_ms, last_tx_ms;
+	size_t rxlen, txlen;
+	uint8_t rx[DNS_TCP_RXMAX];
+	uint8_t *tx;               /* DNS_TCP_TXMAX, allocated with the slot */
+};
+
+static struct dns_tcp_conn *dns_tcp_pool;
+static struct dns_tcp_conn *dns_tcp_table;
+static unsigned int dns_tcp_n;
+static ev_timer dns_tcp_timer;
+static struct ev_loop *dns_tcp_loop;
+/* 2 bytes in, so that the IP and TCP headers are 4-byte aligned. */
+static uint8_t dns_tcp_frame_buf[2 + 14 + 60 + 60 + 65536] __attribute__((aligned(8)));
+#define dns_tcp_frame (dns_tcp_frame_buf + 2)
+static uint16_t dns_tcp_ip_id;
+
+static int32_t dns_tcp_diff(uint32_t a, uint32_t b) { return (int32_t)(a - b); }
+
+/* The port a connection's segments go out on, found again each time. */
+static struct port *dns_tcp_port(const struct dns_tcp_conn *c, struct network **np)
+{
+	struct network *n = model_network(c->key.net);
+	struct endpoint *ep = n ? model_endpoint_by_ip(n, c->key.cip) : NULL;
+
+	*np = n;
+	if (!ep || !ep->port || strcmp(ep->ctr->name, c->ctr))
+		return NULL;
+	return ep->port;
+}
+
+/**
+ * dns_tcp_segment() - Build and queue one segment from the server side
+ * @c:		connection
+ * @seq:	sequence number
+ * @flags:	TH_* flags
+ * @data:	payload or NULL
+ * @len:	payload length
+ */
+static void dns_tcp_segment(struct dns_tcp_conn *c, uint32_t seq, uint8_t flags,
+			    const uint8_t *data, size_t len)
+{
+	struct ether_header *eth = (struct ether_header *)dns_tcp_frame;
+	struct iphdr *ip = (struct iphdr *)(eth + 1);
+	struct tcphdr *th = (struct tcphdr *)(ip + 1);
+	size_t optlen = (flags & TH_SYN) ? 4 : 0;
+	uint16_t tlen = (uint16_t)(sizeof(*th) + optlen + len);
+	struct network *n;
+	struct port *port = dns_tcp_port(c, &n);
+	uint8_t *opt = (uint8_t *)(th + 1);
+
+	if (!port)
+		return;
+	memcpy(eth->ether_dhost, c->cmac, 6);
+	memcpy(eth->ether_shost, n->gw_mac, 6);
+	eth->ether_type = htons(ETHERTYPE_IP);
+	memset(ip, 0, sizeof(*ip));
+	ip->version = 4;
+	ip->ihl = 5;
+	ip->tot_len = htons((uint16_t)(sizeof(*ip) + tlen));
+	ip->id = htons(dns_tcp_ip_id++);
+	ip->frag_off = htons(IP_DF);
+	ip->ttl = 64;
+	ip->protocol = IPPROTO_TCP;
+	ip->saddr = c->key.sip;
+	ip->daddr = c->key.cip;
+	ip->check = csum(ip, sizeof(*ip));
+	memset(th, 0, sizeof(*th));
+	th->source = c->key.sport;
+	th->dest = c->key.cport;
+	th->seq = htonl(seq);
+	th->ack_seq = htonl(c->rcv_nxt);
+	th->doff = (uint16_t)((sizeof(*th) + optlen) / 4);
+	((uint8_t *)th)[13] = flags;
+	th->window = htons((uint16_t)(DNS_TCP_RXMAX - c->rxlen));
+	if (optlen) {
+		opt[0] = TCPOPT_MAXSEG;
+		opt[1] = 4;
+		opt[2] = (uint8_t)(DNS_TCP_OUR_MSS >> 8);
+		opt[3] = (uint8_t)DNS_TCP_OUR_MSS;
+	}
+	if (len)
+		memcpy(opt + optlen, data, len);
+	th->check = csum_fold(csum_partial(th, tlen, csum_pseudo4(ip->saddr, ip->daddr,
+					   IPPROTO_TCP, tlen)));
+	c->last_tx_ms = dns_now_ms();
+	dns_send_frame(port, dns_tcp_frame, sizeof(*eth) + sizeof(*ip) + tlen,
+		       IPPROTO_TCP);
+}
+
+/* Reply RST to a segment that has no connection (RFC 9293 3.10.7.1). */
+static void dns_tcp_reset_for(struct network *n, struct endpoint *src,
+			      const struct pkt *p, const struct iphdr *ip,
+			      const struct tcphdr *th, uint32_t plen)
+{
+	struct dns_tcp_conn tmp;
+	const struct ether_header *eth = (const struct ether_header *)p->data;
+
+	if (th->rst || !src || !src->ctr)
+		return;
+	memset(&tmp, 0, sizeof(tmp));
+	snprintf(tmp.key.net, sizeof(tmp.key.net), "%s", n->name);
+	snprintf(tmp.ctr, sizeof(tmp.ctr), "%s", src->ctr->name);
+	tmp.key.cip = ip->saddr;
+	tmp.key.sip = ip->daddr;
+	tmp.key.cport = th->source;
+	tmp.key.sport = th->dest;
+	memcpy(tmp.cmac, eth->ether_shost, 6);
+	tmp.rxlen = DNS_TCP_RXMAX;
+	if (th->ack) {
+		tmp.rcv_nxt = 0;
+		dns_tcp_segment(&tmp, ntohl(th->ack_seq), TH_RST, NULL, 0);
+	} else {
+		tmp.rcv_nxt = ntohl(th->seq) + plen + (th->syn ? 1 : 0) + (th->fin ? 1 : 0);
+		dns_tcp_segment(&tmp, 0, TH_RST | TH_ACK, NULL, 0);
+	}
+}
+
+static void dns_tcp_free(struct dns_tcp_conn *c)
+{
+	unsigned int *cnt;
+
+	if (c->state == DNS_TCP_FREE)
+		return;
+	cnt = dns_client_tcp_count(c->key.net, c->key.cip, false);
+	if (cnt && *cnt)
+		(*cnt)--;
+	HASH_DEL(dns_tcp_table, c);
+	c->state = DNS_TCP_FREE;
+	c->gen++;
+	dns_tcp_n--;
+}
+
+static void dns_tcp_abort(struct dns_tcp_conn *c)
+{
+	dns_tcp_segment(c, c->snd_base + (uint32_t)c->tx_sent, TH_RST | TH_ACK, NULL, 0);
+	dns_tcp_free(c);
+}
+
+/* Send what the window allows, then our FIN once everything is answered.
+ * ACK_NEEDED: the peer sent something that must be acknowledged. */
+static void dns_tcp_output(struct dns_tcp_conn *c, bool ack_needed)
+{
+	struct network *n;
+	size_t seg = c->mss;
+	bool sent = false;
+
+	if (c->state != DNS_TCP_OPEN)
+		return;
+	if (dns_tcp_port(c, &n) && n && n->mtu > 68 && (size_t)n->mtu - 40 < seg)
+		seg = (size_t)n->mtu - 40;
+	while (c->tx_sent < c->txlen && c->tx_sent < c->wnd) {
+		size_t len = c->txlen - c->tx_sent;
+
+		if (len > seg)
+			len = seg;
+		if (len > (size_t)c->wnd - c->tx_sent)
+			len = (size_t)c->wnd - c->tx_sent;
+		dns_tcp_segment(c, c->snd_base + (uint32_t)c->tx_sent,
+				TH_ACK | TH_PUSH, c->tx + c->tx_sent, len);
+		c->tx_sent += len;
+		sent = true;
+	}
+	if (c->fin_rcvd && !c->outstanding && !c->fin_sent && c->tx_sent == c->txlen) {
+		dns_tcp_segment(c, c->snd_base + (uint32_t)c->txlen, TH_FIN | TH_ACK, NULL, 0);
+		c->fin_sent = true;
+		sent = true;
+	}
+	if (ack_needed && !sent)
+		dns_tcp_segment(c, c->snd_base + (uint32_t)c->tx_sent, TH_ACK, NULL, 0);
+}
+
+/* Append one DNS answer with its length prefix; false if no room. */
+static bool dns_tcp_queue(struct dns_tcp_conn *c, const uint8_t *msg, size_t len)
+{
+	if (len > 0xffff || c->txlen + 2 + len > DNS_TCP_TXMAX)
+		return false;
+	c->tx[c->txlen] = (uint8_t)(len >> 8);
+	c->tx[c->txlen + 1] = (uint8_t)len;
+	memcpy(c->tx + c->txlen + 2, msg, len);
+	c->txlen += 2 + len;
+	return true;
+}
+
+/* Cut complete messages out of the receive buffer and answer each. */
+static void dns_tcp_messages(struct dns_tcp_conn *c, struct network *n)
+{
+	static uint8_t out[65536];
+	struct dns_client_ref who;
+	size_t off = 0;
+
+	memset(&who, 0, sizeof(who));
+	snprintf(who.net, sizeof(who.net), "%s", c->key.net);
+	snprintf(who.ctr, sizeof(who.ctr), "%s", c->ctr);
+	who.cip = c->key.cip;
+	who.sip = c->key.sip;
+	who.cport = c->key.cport;
+	who.sport = c->key.sport;
+	memcpy(who.cmac, c->cmac, 6);
+	who.tcp = true;
+	who.tcp_slot = c->slot;
+	who.tcp_gen = c->gen;
+	while (c->rxlen - off >= 2) {
+		size_t mlen = (size_t)(c->rx[off] << 8 | c->rx[off + 1]), out_len = 0;
+		int r;
+
+		if (c->rxlen - off - 2 < mlen)
+			break;
+		dns_stats_mut()->queries++;
+		r = dns_answer_message(n, &who, c->rx + off + 2, mlen, sizeof(out) - 2,
+				       out, &out_len);
+		if (r > 0)
+			dns_tcp_queue(c, out, out_len);
+		else if (r == 0)
+			c->outstanding++;
+		off += 2 + mlen;
+	}
+	memmove(c->rx, c->rx + off, c->rxlen - off);
+	c->rxlen -= off;
+}
+
+/* A new connection from a SYN, or RST when over a cap. */
+static void dns_tcp_accept(struct network *n, struct endpoint *src, const struct pkt *p,
+			   const struct dns_tcp_key *k, const struct tcphdr *th,
+			   const uint8_t *opt)
+{
+	const struct ether_header *eth = (const struct ether_header *)p->data;
+	size_t optlen = (size_t)th->doff * 4 - sizeof(*th), i;
+	unsigned int *cnt = dns_client_tcp_count(k->net, k->cip, true);
+	struct dns_tcp_conn *c = NULL;
+	unsigned int s;
+
+	if (dns_tcp_n < DNS_TCP_MAX_CONNS && (!cnt || *cnt < DNS_TCP_MAX_PER_EP))
+		for (s = 0; s < DNS_TCP_MAX_CONNS && !c; s++)
+			if (dns_tcp_pool[s].state == DNS_TCP_FREE)
+				c = &dns_tcp_pool[s];   /* O(pool) per SYN only */
+	if (!c || !src || !src->ctr) {
+		dns_stats_mut()->tcp_refused++;
+		return;
+	}
+	c->key = *k;
+	snprintf(c->ctr, sizeof(c->ctr), "%s", src->ctr->name);
+	memcpy(c->cmac, eth->ether_shost, 6);
+	dns_rng(&c->iss, sizeof(c->iss));
+	c->snd_base = c->iss + 1;
+	c->rcv_nxt = ntohl(th->seq) + 1;
+	c->mss = 536;                    /* RFC 9293 default */
+	for (i = 0; i + 1 < optlen;) {   /* options: find MSS */
+		if (opt[i] == TCPOPT_EOL)
+			break;
+		if (opt[i] == TCPOPT_NOP) {
+			i++;
+			continue;
+		}
+		if (opt[i + 1] < 2 || i + opt[i + 1] > optlen)
+			break;
+		if (opt[i] == TCPOPT_MAXSEG && opt[i + 1] == 4)
+			c->mss = (uint16_t)(opt[i + 2] << 8 | opt[i + 3]);
+		i += opt[i + 1];
+	}
+	if (c->mss < 64)
+		c->mss = 64;
+	c->wnd = ntohs(th->window);
+	c->tx_sent = c->rxlen = c->txlen = 0;
+	c->fin_rcvd = c->fin_sent = c->fin_acked = false;
+	c->outstanding = 0;
+	c->last_rx_ms = dns_now_ms();
+	c->state = DNS_TCP_SYN_RCVD;
+	HASH_ADD(hh, dns_tcp_table, key, sizeof(c->key), c);
+	dns_tcp_n++;
+	if (cnt)
+		(*cnt)++;
+	dns_stats_mut()->tcp_conns++;
+	dns_tcp_segment(c, c->iss, TH_SYN | TH_ACK, NULL, 0);
+}
+
+/* The peer acknowledged up to ACK: release sent bytes, note our FIN. */
+static void dns_tcp_acked(struct dns_tcp_conn *c, uint32_t ack)
+{
+	int32_t adv;
+
+	if (c->state == DNS_TCP_SYN_RCVD) {
+		if (ack != c->iss + 1)
+			return;
+		c->state = DNS_TCP_OPEN;
+		return;
+	}
+	adv = dns_tcp_diff(ack, c->snd_base);
+	if (adv <= 0 || (size_t)adv > c->tx_sent + (c->fin_sent ? 1 : 0))
+		return;
+	if ((size_t)adv > c->tx_sent) {  /* data and our FIN */
+		c->fin_acked = true;
+		adv = (int32_t)c->tx_sent;
+	}
+	memmove(c->tx, c->tx + adv, c->txlen - (size_t)adv);
+	c->txlen -= (size_t)adv;
+	c->tx_sent -= (size_t)adv;
+	c->snd_base += (uint32_t)adv;
+}
+
+/* In-order payload and FIN of a segment; true if it must be ACKed. */
+static bool dns_tcp_receive(struct dns_tcp_conn *c, struct network *n,
+			    const struct tcphdr *th, const uint8_t *data, uint32_t len)
+{
+	uint32_t seq = ntohl(th->seq);
+
+	if (!len && !th->fin)
+		return false;
+	if (seq != c->rcv_nxt || c->fin_rcvd)
+		return true;                     /* duplicate ACK tells the peer */
+	if (len) {
+		if (c->rxlen + len > DNS_TCP_RXMAX) {
+			dns_stats_mut()->dropped_bad++;
+			dns_tcp_abort(c);
+			return false;
+		}
+		memcpy(c->rx + c->rxlen, data, len);
+		c->rxlen += len;
+		c->rcv_nxt += len;
+		dns_tcp_messages(c, n);
+	}
+	if (th->fin) {
+		c->rcv_nxt++;
+		c->fin_rcvd = true;
+	}
+	return true;
+}
+
+/**
+ * dns_tcp_input() - A TCP segment to port 53 of the resolver
+ * @n:		network it arrived on
+ * @src:	sending endpoint (NULL if unknown: such segments are dropped)
+ * @p:		parsed frame
+ *
+ * Return: true (consumed), false if it is not TCP to port 53.
+ */
+bool dns_tcp_input(struct network *n, struct endpoint *src, struct pkt *p)
+{
+	const uint8_t *iph = pkt_header(p, p->l3_ofs, sizeof(struct iphdr));
+	const uint8_t *tcph = pkt_header(p, p->l4_ofs, sizeof(struct tcphdr));
+	struct iphdr ipc;
+	struct tcphdr thc;
+	const struct iphdr *ip = &ipc;
+	const struct tcphdr *th = &thc;
+	struct dns_tcp_key k;
+	struct dns_tcp_conn *c;
+	uint32_t l4len, hlen, plen;
+	bool ack_needed;
+
+	if (!iph || !tcph)
+		return false;
+	/* Copies: headers sit 2 bytes off alignment behind Ethernet. */
+	memcpy(&ipc, iph, sizeof(ipc));
+	memcpy(&thc, tcph, sizeof(thc));
+	if (th->dest != htons(53))
+		return false;
+	l4len = (uint32_t)ntohs(ip->tot_len) - (uint32_t)ip->ihl * 4;
+	hlen = (uint32_t)th->doff * 4;
+	if (p->is_frag || hlen < sizeof(*th) || ntohs(ip->tot_len) < ip->ihl * 4 ||
+	    l4len < hlen || !pkt_header(p, p->l4_ofs, l4len) || !dns_tcp_pool) {
+		dns_stats_mut()->dropped_bad++;
+		if (p->in_port)
+			port_drop(p->in_port, DROP_DNS_BAD);
+		return true;
+	}
+	if (p->flags & PKT_F_DRYRUN) {
+		trace_note(p, "dns", "TCP to the resolver: answered in the datapath");
+		return true;
+	}
+	plen = l4len - hlen;
+	memset(&k, 0, sizeof(k));
+	snprintf(k.net, sizeof(k.net), "%s", n->name);
+	k.cip = ip->saddr;
+	k.sip = ip->daddr;
+	k.cport = th->source;
+	k.sport = th->dest;
+	HASH_FIND(hh, dns_tcp_table, &k, sizeof(k), c);
+	if (!c) {
+		if (th->syn && !th->ack && !th->rst && dns_client_allow(k.net, k.cip))
+			dns_tcp_accept(n, src, p, &k, th, tcph + sizeof(*th));
+		else
+			dns_tcp_reset_for(n, src, p, ip, th, plen);
+		return true;
+	}
+	if (th->rst) {
+		dns_tcp_free(c);
+		return true;
+	}
+	c->last_rx_ms = dns_now_ms();
+	if (th->syn) {                    /* SYN again: our SYN-ACK was lost */
+		if (c->state == DNS_TCP_SYN_RCVD)
+			dns_tcp_segment(c, c->iss, TH_SYN | TH_ACK, NULL, 0);
+		return true;
+	}
+	if (!th->ack)
+		return true;
+	dns_tcp_acked(c, ntohl(th->ack_seq));
+	c->wnd = ntohs(th->window);
+	if (c->state != DNS_TCP_OPEN)
+		return true;
+	ack_needed = dns_tcp_receive(c, n, th, tcph + hlen, plen);
+	if (c->state == DNS_TCP_FREE)
+		return true;
+	if (c->fin_sent && c->fin_acked) {
+		dns_tcp_free(c);
+		return true;
+	}
+	dns_tcp_output(c, ack_needed);
+	return true;
+}
+
+/**
+ * dns_tcp_answer() - An upstream answer for a connection's query
+ * @slot:	connection slot
+ * @gen:	its generation when the query was sent
+ * @msg:	the answer
+ * @len:	its length
+ */
+void dns_tcp_answer(uint32_t slot, uint32_t gen, const uint8_t *msg, size_t len)
+{
+	struct dns_tcp_conn *c;
+
+	if (!dns_tcp_pool || slot >= DNS_TCP_MAX_CONNS)
+		return;
+	c = &dns_tcp_pool[slot];
+	if (c->state != DNS_TCP_OPEN || c->gen != gen)
+		return;
+	if (c->outstanding)
+		c->outstanding--;
+	dns_tcp_queue(c, msg, len);
+	dns_tcp_output(c, false);
+}
+
+/* Retransmit what is overdue, reset what is idle. */
+static void dns_tcp_sweep(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	uint64_t now = dns_now_ms();
+	unsigned int s;
+
+	(void)loop; (void)w; (void)revents;
+	for (s = 0; s < DNS_TCP_MAX_CONNS && dns_tcp_n; s++) {
+		struct dns_tcp_conn *c = &dns_tcp_pool[s];
+		bool unacked = c->tx_sent || (c->fin_sent && !c->fin_acked);
+
+		if (c->state == DNS_TCP_FREE)
+			continue;
+		if (now - c->last_rx_ms > DNS_TCP_IDLE_MS) {
+			dns_tcp_abort(c);
+			continue;
+		}
+		if (now - c->last_tx_ms < DNS_TCP_RTO_MS)
+			continue;
+		if (c->state == DNS_TCP_SYN_RCVD) {
+			dns_tcp_segment(c, c->iss, TH_SYN | TH_ACK, NULL, 0);
+		} else if (unacked) {
+			c->tx_sent = 0;          /* go back to the last ACKed byte */
+			c->fin_sent = false;
+			dns_tcp_output(c, false);
+		}
+	}
+	port_tx_flush_all();
+}
+
+unsigned int dns_tcp_conns(void) { return dns_tcp_n; }
+
+/**
+ * dns_tcp_init() - Allocate the connection pool, start the sweep
+ * @loop:	event loop (NULL in unit tests: no sweep)
+ *
+ * Return: 0, or -1 if memory is short.
+ */
+int dns_tcp_init(struct ev_loop *loop)
+{
+	unsigned int s;
+
+	dns_tcp_loop = loop;
+	dns_tcp_pool = calloc(DNS_TCP_MAX_CONNS, sizeof(*dns_tcp_pool));
+	if (!dns_tcp_pool)
+		return -1;
+	for (s = 0; s < DNS_TCP_MAX_CONNS; s++) {
+		dns_tcp_pool[s].slot = s;
+		dns_tcp_pool[s].tx = malloc(DNS_TCP_TXMAX);
+		if (!dns_tcp_pool[s].tx)
+			return -1;
+	}
+	if (loop) {
+		ev_timer_init(&dns_tcp_timer, dns_tcp_sweep, DNS_TCP_SWEEP_S, DNS_TCP_SWEEP_S);
+		ev_timer_start(loop, &dns_tcp_timer);
+	}
+	return 0;
+}
+
+void dns_tcp_fini(void)
+{
+	unsigned int s;
+
+	if (!dns_tcp_pool)
+		return;
+	if (dns_tcp_loop)
+		ev_timer_stop(dns_tcp_loop, &dns_tcp_timer);
+	for (s = 0; s < DNS_TCP_MAX_CONNS; s++) {
+		dns_tcp_free(&dns_tcp_pool[s]);
+		free(dns_tcp_pool[s].tx);
+	}
+	free(dns_tcp_pool);
+	dns_tcp_pool = NULL;
+	dns_tcp_table = NULL;
+	dns_tcp_n = 0;
+}

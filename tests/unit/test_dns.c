@@ -1,0 +1,802 @@
+/* test_dns.c - cmocka tests for the DNS parser, the responder, the TCP
+ * responder, forwarding and resolv.conf, fed crafted frames.
+ *
+ * egress_output, port_drop, port_tx_flush_all and trace_note are recorders
+ * here (the real ones live in the L2 area), so each test sees every reply
+ * frame the resolver made and every drop it counted.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <ev.h>
+#include <net/ethernet.h>
+#include <netinet/ip.h>
+#include <netinet/tcp.h>
+#include <netinet/udp.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "csum.h"
+#include "dns.h"
+#include "model.h"
+#include "netns.h"
+#include "pipeline.h"
+#include "port.h"
+
+/* ---- recorders for the functions of other areas ---- */
+
+#define MAX_TX 2048
+/* data sits 2 bytes past an 8-byte boundary so the IP header is aligned */
+struct tx { struct port *port; size_t len; uint8_t pad[6]; uint8_t data[2048]; };
+static struct tx txs[MAX_TX];
+static unsigned int n_tx;
+
+void egress_output(struct port *out, struct pkt *p)
+{
+	if (n_tx < MAX_TX && p->len <= sizeof(txs[0].data)) {
+		txs[n_tx].port = out;
+		txs[n_tx].len = p->len;
+		memcpy(txs[n_tx].data, p->data, p->len);
+		n_tx++;
+	}
+}
+
+void port_drop(struct port *port, enum drop_reason why) { port->stats.drops[why]++; }
+void port_tx_flush_all(void) {}
+void trace_note(struct pkt *p, const char *stage, const char *fmt, ...)
+{
+	(void)p; (void)stage; (void)fmt;
+}
+
+bool netns_ref_is_name(const char *ref)
+{
+	return ref && ref[0] && !strchr(ref, '/') && strncmp(ref, "pid:", 4) != 0;
+}
+
+/* ---- a small model: network n1 (DNS), c1..c3, alias "web" on c2, c3 ---- */
+
+static struct network *n1, *nb, *ni;
+static struct container *c1, *c2, *c3;
+static struct endpoint *e1, *e2, *e3, *ei;
+static struct port p1, p2, p3, pi;
+static char rc_root[64];
+
+static struct network *mk_net(const char *name, const char *gw, bool dns, bool icpt)
+{
+	struct network *n = calloc(1, sizeof(*n));
+
+	snprintf(n->name, sizeof(n->name), "%s", name);
+	inet_pton(AF_INET, gw, &n->gateway);
+	n->dns = dns;
+	n->dns_intercept = icpt;
+	n->mtu = 1500;
+	memcpy(n->gw_mac, "\x06\x01\x02\x03\x04\x05", 6);
+	LIST_INIT(&n->endpoints);
+	HASH_ADD_STR(g_model.networks, name, n);
+	return n;
+}
+
+static struct endpoint *mk_ep(struct network *n, struct container *c, const char *ip,
+			      struct port *port, const char *alias)
+{
+	struct endpoint *ep = calloc(1, sizeof(*ep));
+
+	ep->net = n;
+	ep->ctr = c;
+	inet_pton(AF_INET, ip, &ep->ip);
+	model_mac_from_ip(ep->ip, ep->mac);
+	ep->port = port;
+	ep->conn_order = c->next_order++;
+	port->ep = ep;
+	port->net = n;
+	if (alias) {
+		snprintf(ep->aliases[0], VS_NAME_MAX, "%s", alias);
+		ep->n_aliases = 1;
+	}
+	model_endpoint_link(ep);
+	dns_endpoint_added(ep);
+	return ep;
+}
+
+static int setup(void **state)
+{
+	char err[128];
+
+	(void)state;
+	snprintf(rc_root, sizeof(rc_root), "/tmp/test_dns_rc.%d", (int)getpid());
+	mkdir(rc_root, 0755);
+	dns_resolvconf_root = rc_root;
+	dns_set_test_clock(1000000);
+	assert_int_equal(dns_forward_init(NULL, NULL, 0, err, sizeof(err)), 0);
+	assert_int_equal(dns_tcp_init(NULL), 0);
+	n1 = mk_net("n1", "172.18.0.1", true, false);
+	nb = mk_net("bridge", "172.17.0.1", false, false);
+	ni = mk_net("ni", "172.19.0.1", true, true);
+	c1 = model_container_add("c1", "tdnsc1");
+	c2 = model_container_add("C2", "/proc/1/ns/net");
+	c3 = model_container_add("c3", "tdnsc3");
+	e1 = mk_ep(n1, c1, "172.18.0.2", &p1, NULL);
+	e2 = mk_ep(n1, c2, "172.18.0.3", &p2, "web");
+	e3 = mk_ep(n1, c3, "172.18.0.4", &p3, "web");
+	ei = mk_ep(ni, c3, "172.19.0.2", &pi, NULL);
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	dns_fini();
+	model_clear();
+	memset(&g_model, 0, sizeof(g_model));
+	rmdir(rc_root);
+	return 0;
+}
+
+/* ---- frame and message builders ---- */
+
+static size_t mk_query(uint8_t *b, uint16_t id, const char *name, uint16_t qtype,
+		       bool edns)
+{
+	uint8_t wire[256];
+	int wl = dns_wire_name_from_text(name, wire, sizeof(wire));
+	size_t o = 12;
+
+	memset(b, 0, 12);
+	b[0] = (uint8_t)(id >> 8);
+	b[1] = (uint8_t)id;
+	b[2] = 0x01;                    /* RD */
+	b[5] = 1;
+	memcpy(b + o, wire, (size_t)wl);
+	o += (size_t)wl;
+	b[o++] = (uint8_t)(qtype >> 8);
+	b[o++] = (uint8_t)qtype;
+	b[o++] = 0;
+	b[o++] = 1;
+	if (edns) {
+		static const uint8_t opt[] = { 0, 0, 41, 0x04, 0xd0, 0, 0, 0, 0, 0, 0 };
+
+		b[11] = 1;
+		memcpy(b + o, opt, sizeof(opt));
+		o += sizeof(opt);
+	}
+	return o;
+}
+
+static uint8_t fbuf_raw[4096 + 2] __attribute__((aligned(8)));
+#define fbuf (fbuf_raw + 2)
+
+/* A UDP frame from endpoint EP to DST:53 carrying MSG, parsed as parse.c would. */
+static struct pkt mk_udp(struct endpoint *ep, const char *dst, const uint8_t *msg,
+			 size_t len)
+{
+	struct ether_header *eth = (struct ether_header *)fbuf;
+	struct iphdr *ip = (struct iphdr *)(eth + 1);
+	struct udphdr *udp = (struct udphdr *)(ip + 1);
+	struct pkt p;
+
+	memset(fbuf, 0, 64);
+	memcpy(eth->ether_shost, ep->mac, 6);
+	memcpy(eth->ether_dhost, ep->net->gw_mac, 6);
+	eth->ether_type = htons(ETHERTYPE_IP);
+	ip->version = 4;
+	ip->ihl = 5;
+	ip->ttl = 64;
+	ip->protocol = IPPROTO_UDP;
+	ip->tot_len = htons((uint16_t)(28 + len));
+	ip->saddr = ep->ip;
+	inet_pton(AF_INET, dst, &ip->daddr);
+	udp->source = htons(40000);
+	udp->dest = htons(53);
+	udp->len = htons((uint16_t)(8 + len));
+	memcpy(udp + 1, msg, len);
+	memset(&p, 0, sizeof(p));
+	p.data = fbuf;
+	p.buf = fbuf;
+	p.len = (uint32_t)(42 + len);
+	p.l3_ofs = 14;
+	p.l4_ofs = 34;
+	p.eth_type = ETHERTYPE_IP;
+	p.ip_proto = IPPROTO_UDP;
+	p.in_port = ep->port;
+	return p;
+}
+
+/* Send a query from EP and return the DNS payload of the reply (or NULL). */
+static const uint8_t *ask(struct endpoint *ep, const char *dst, const uint8_t *msg,
+			  size_t len, size_t *rlen)
+{
+	struct pkt p = mk_udp(ep, dst, msg, len);
+	unsigned int before = n_tx;
+
+	assert_true(dns_input(ep->net, ep, &p));
+	if (n_tx == before)
+		return NULL;
+	assert_int_equal(n_tx, before + 1);
+	*rlen = txs[before].len - 42;
+	return txs[before].data + 42;
+}
+
+static uint16_t g16(const uint8_t *p) { return (uint16_t)(p[0] << 8 | p[1]); }
+
+/* Offset of the first answer RR in reply R (one question). */
+static size_t first_rr(const uint8_t *r, size_t len)
+{
+	uint8_t wire[256];
+	size_t wl, next;
+
+	assert_int_equal(dns_wire_name(r, len, 12, wire, &wl, &next), 0);
+	return next + 4;
+}
+
+/* ---- parser ---- */
+
+static void test_parse_ok(void **state)
+{
+	uint8_t m[512];
+	struct dns_query q;
+	size_t len = mk_query(m, 0x1234, "C2.N1", DNS_T_A, true);
+
+	(void)state;
+	assert_int_equal(dns_wire_parse_query(m, len, &q), DNS_PARSE_OK);
+	assert_string_equal(q.name, "c2.n1");
+	assert_true(q.name_plain);
+	assert_int_equal(q.qtype, DNS_T_A);
+	assert_int_equal(q.id, 0x1234);
+	assert_true(q.edns);
+	assert_int_equal(q.edns_size, 1232);
+}
+
+static void test_parse_hostile(void **state)
+{
+	uint8_t m[600];
+	struct dns_query q;
+	size_t len = mk_query(m, 1, "c2", DNS_T_A, false), i;
+
+	(void)state;
+	/* Too short for a header: no reply. */
+	assert_int_equal(dns_wire_parse_query(m, 11, &q), DNS_PARSE_DROP);
+	/* Truncated question. */
+	assert_int_equal(dns_wire_parse_query(m, len - 1, &q), DNS_RC_FORMERR);
+	/* Trailing garbage: the counts lie. */
+	m[len] = 0xaa;
+	assert_int_equal(dns_wire_parse_query(m, len + 1, &q), DNS_RC_FORMERR);
+	/* A response is never answered. */
+	m[2] |= 0x80;
+	assert_int_equal(dns_wire_parse_query(m, len, &q), DNS_PARSE_DROP);
+	m[2] &= 0x7f;
+	/* Opcode STATUS: NOTIMP. */
+	m[2] |= 2 << 3;
+	assert_int_equal(dns_wire_parse_query(m, len, &q), DNS_RC_NOTIMP);
+	m[2] &= (uint8_t)~(0xf << 3);
+	/* Two questions announced, one present; zero questions. */
+	m[5] = 2;
+	assert_int_equal(dns_wire_parse_query(m, len, &q), DNS_RC_FORMERR);
+	m[5] = 0;
+	assert_int_equal(dns_wire_parse_query(m, len, &q), DNS_RC_FORMERR);
+	m[5] = 1;
+	/* arcount that lies. */
+	m[11] = 3;
+	assert_int_equal(dns_wire_parse_query(m, len, &q), DNS_RC_FORMERR);
+	m[11] = 0;
+	/* Compression loop: a pointer to itself at offset 12. */
+	m[12] = 0xc0;
+	m[13] = 12;
+	assert_int_equal(dns_wire_parse_query(m, len, &q), DNS_RC_FORMERR);
+	/* Pointer into the header. */
+	m[13] = 2;
+	assert_int_equal(dns_wire_parse_query(m, len, &q), DNS_RC_FORMERR);
+	/* Extended label type 0x40. */
+	m[12] = 0x41;
+	assert_int_equal(dns_wire_parse_query(m, len, &q), DNS_RC_FORMERR);
+	/* Label of 64 bytes. */
+	memset(m + 12, 'a', 80);
+	m[12] = 64;
+	m[77] = 0;
+	m[78] = 0; m[79] = 1; m[80] = 0; m[81] = 1;
+	assert_int_equal(dns_wire_parse_query(m, 82, &q), DNS_RC_FORMERR);
+	/* Name over 255 bytes: five labels of 63. */
+	for (i = 0; i < 5; i++) {
+		m[12 + i * 64] = 63;
+		memset(m + 13 + i * 64, 'b', 63);
+	}
+	m[12 + 320] = 0;
+	memset(m + 333, 0, 4);
+	m[334] = 1; m[336] = 1;
+	assert_int_equal(dns_wire_parse_query(m, 337, &q), DNS_RC_FORMERR);
+	/* Two OPT records. */
+	len = mk_query(m, 1, "c2", DNS_T_A, true);
+	memcpy(m + len, m + len - 11, 11);
+	m[11] = 2;
+	assert_int_equal(dns_wire_parse_query(m, len + 11, &q), DNS_RC_FORMERR);
+}
+
+static void test_name_compression(void **state)
+{
+	/* "a.b" at 12, then a pointer to "b" at 14 followed by ... */
+	uint8_t m[] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+			1, 'a', 1, 'b', 0,        /* 12: a.b */
+			1, 'x', 0xc0, 14 };       /* 17: x + ptr -> b */
+	uint8_t wire[256];
+	char text[256];
+	size_t wl, next;
+	bool plain;
+
+	(void)state;
+	assert_int_equal(dns_wire_name(m, sizeof(m), 17, wire, &wl, &next), 0);
+	assert_int_equal(next, sizeof(m));
+	assert_true(dns_wire_name_text(wire, wl, text, sizeof(text), &plain) > 0);
+	assert_string_equal(text, "x.b");
+	/* A pointer forwards (to itself) is refused. */
+	m[20] = 19;
+	assert_int_equal(dns_wire_name(m, sizeof(m), 17, wire, &wl, &next), -1);
+	/* A label with a dot in it is not plain. */
+	m[13] = '.';
+	assert_int_equal(dns_wire_name(m, sizeof(m), 12, wire, &wl, &next), 0);
+	dns_wire_name_text(wire, wl, text, sizeof(text), &plain);
+	assert_false(plain);
+}
+
+/* ---- responder ---- */
+
+static void test_answer_a(void **state)
+{
+	uint8_t m[512];
+	const uint8_t *r;
+	size_t len = mk_query(m, 0xbeef, "c2", DNS_T_A, false), rlen, o;
+	const struct iphdr *ip;
+	const struct udphdr *udp;
+	uint32_t ip2;
+
+	(void)state;
+	n_tx = 0;
+	r = ask(e1, "172.18.0.1", m, len, &rlen);
+	assert_non_null(r);
+	assert_ptr_equal(txs[0].port, &p1);
+	assert_memory_equal(txs[0].data, e1->mac, 6);        /* to c1 */
+	assert_memory_equal(txs[0].data + 6, n1->gw_mac, 6); /* from the gateway */
+	ip = (const struct iphdr *)(txs[0].data + 14);
+	udp = (const struct udphdr *)(ip + 1);
+	assert_int_equal(ip->saddr, n1->gateway);
+	assert_int_equal(ip->daddr, e1->ip);
+	assert_int_equal(ntohs(udp->source), 53);
+	assert_int_equal(ntohs(udp->dest), 40000);
+	assert_int_equal(csum(ip, 20), 0);
+	assert_int_equal(g16(r), 0xbeef);
+	assert_int_equal(g16(r + 2) & 0x8000, 0x8000);       /* QR */
+	assert_int_equal(g16(r + 2) & 0xf, 0);                /* NOERROR */
+	assert_int_equal(g16(r + 6), 1);
+	o = first_rr(r, rlen);
+	assert_int_equal(g16(r + o + 2), DNS_T_A);
+	assert_int_equal(g16(r + o + 8), DNS_TTL);
+	assert_int_equal(g16(r + o + 10), 4);
+	memcpy(&ip2, r + o + 12, 4);
+	assert_int_equal(ip2, e2->ip);
+
+	/* NAME.NETWORK, any case. */
+	len = mk_query(m, 2, "C2.n1", DNS_T_A, true);
+	r = ask(e1, "172.18.0.1", m, len, &rlen);
+	assert_non_null(r);
+	assert_int_equal(g16(r + 6), 1);
+	assert_int_equal(g16(r + 10), 1);                     /* our OPT */
+}
+
+static void test_alias_rotation(void **state)
+{
+	uint8_t m[512];
+	const uint8_t *r;
+	size_t len = mk_query(m, 3, "web", DNS_T_A, false), rlen, o;
+	uint32_t first[2];
+	int i;
+
+	(void)state;
+	for (i = 0; i < 2; i++) {
+		r = ask(e1, "172.18.0.1", m, len, &rlen);
+		assert_non_null(r);
+		assert_int_equal(g16(r + 6), 2);
+		o = first_rr(r, rlen);
+		memcpy(&first[i], r + o + 12, 4);
+	}
+	assert_true(first[0] != first[1]);
+	assert_true(first[0] == e2->ip || first[0] == e3->ip);
+	assert_true(first[1] == e2->ip || first[1] == e3->ip);
+}
+
+static void test_ptr_aaaa(void **state)
+{
+	uint8_t m[512], wire[64];
+	const uint8_t *r;
+	size_t len = mk_query(m, 4, "3.0.18.172.in-addr.arpa", DNS_T_PTR, false), rlen, o;
+	int wl = dns_wire_name_from_text("C2.n1", wire, sizeof(wire));
+
+	(void)state;
+	r = ask(e1, "172.18.0.1", m, len, &rlen);
+	assert_non_null(r);
+	assert_int_equal(g16(r + 6), 1);
+	o = first_rr(r, rlen);
+	assert_int_equal(g16(r + o + 2), DNS_T_PTR);
+	assert_int_equal(g16(r + o + 10), wl);
+	assert_memory_equal(r + o + 12, wire, (size_t)wl);
+
+	/* A known name asked for AAAA: NOERROR, no answer. */
+	len = mk_query(m, 5, "c2", DNS_T_AAAA, false);
+	r = ask(e1, "172.18.0.1", m, len, &rlen);
+	assert_non_null(r);
+	assert_int_equal(g16(r + 2) & 0xf, 0);
+	assert_int_equal(g16(r + 6), 0);
+}
+
+static void test_unknown_no_upstream(void **state)
+{
+	uint8_t m[512];
+	const uint8_t *r;
+	size_t len = mk_query(m, 6, "example.test", DNS_T_A, false), rlen;
+
+	(void)state;
+	r = ask(e1, "172.18.0.1", m, len, &rlen);
+	assert_non_null(r);
+	assert_int_equal(g16(r + 2) & 0xf, DNS_RC_SERVFAIL);
+	/* Another network's container is not a name here. */
+	len = mk_query(m, 7, "c1", DNS_T_A, false);
+	r = ask(ei, "172.19.0.1", m, len, &rlen);
+	assert_int_equal(g16(r + 2) & 0xf, DNS_RC_SERVFAIL);
+}
+
+static void test_errors_and_drops(void **state)
+{
+	uint8_t m[512];
+	const uint8_t *r;
+	size_t len = mk_query(m, 8, "c2", DNS_T_A, false), rlen;
+	uint64_t drops = p1.stats.drops[DROP_DNS_BAD];
+	struct pkt p;
+
+	(void)state;
+	/* Too short: dropped and counted. */
+	assert_null(ask(e1, "172.18.0.1", m, 5, &rlen));
+	assert_int_equal(p1.stats.drops[DROP_DNS_BAD], drops + 1);
+	/* NOTIMP with the question echoed. */
+	m[2] |= 4 << 3;
+	r = ask(e1, "172.18.0.1", m, len, &rlen);
+	assert_int_equal(g16(r + 2) & 0xf, DNS_RC_NOTIMP);
+	m[2] &= (uint8_t)~(0xf << 3);
+	/* A loop in the question: FORMERR, header only. */
+	m[12] = 0xc0;
+	m[13] = 12;
+	r = ask(e1, "172.18.0.1", m, len, &rlen);
+	assert_int_equal(g16(r + 2) & 0xf, DNS_RC_FORMERR);
+	assert_int_equal(rlen, 12);
+	/* UDP length that lies. */
+	len = mk_query(m, 9, "c2", DNS_T_A, false);
+	p = mk_udp(e1, "172.18.0.1", m, len);
+	((struct udphdr *)(fbuf + 34))->len = htons(1000);
+	assert_true(dns_input(n1, e1, &p));
+	assert_int_equal(p1.stats.drops[DROP_DNS_BAD], drops + 2);
+	/* EDNS version 1: BADVERS. */
+	len = mk_query(m, 10, "c2", DNS_T_A, true);
+	m[len - 5] = 1;
+	r = ask(e1, "172.18.0.1", m, len, &rlen);
+	assert_int_equal(g16(r + 10), 1);
+	assert_int_equal(r[rlen - 6], 1);                    /* extended rcode */
+	/* A network without DNS does not take the packet. */
+	p = mk_udp(e1, "172.17.0.1", m, len);
+	assert_false(dns_input(nb, NULL, &p));
+}
+
+static void test_flood(void **state)
+{
+	uint8_t m[512];
+	size_t len = mk_query(m, 11, "c1", DNS_T_A, false), rlen;
+	unsigned int answered = 0, i;
+
+	(void)state;
+	dns_set_test_clock(2000000);
+	for (i = 0; i < 2000; i++)
+		if (ask(e2, "172.18.0.1", m, len, &rlen))
+			answered++;
+	assert_true(answered >= 300 && answered <= 500);
+	assert_true(p2.stats.drops[DROP_DNS_BAD] >= 1500);
+	/* The neighbour is not starved. */
+	assert_non_null(ask(e3, "172.18.0.1", m, len, &rlen));
+	/* Tokens come back with time. */
+	dns_set_test_clock(2001000);
+	assert_non_null(ask(e2, "172.18.0.1", m, len, &rlen));
+}
+
+static void test_intercept(void **state)
+{
+	uint8_t m[512];
+	const uint8_t *r;
+	size_t len = mk_query(m, 12, "c3", DNS_T_A, false), rlen;
+	const struct iphdr *ip;
+
+	(void)state;
+	n_tx = 0;
+	r = ask(ei, "8.8.8.8", m, len, &rlen);
+	assert_non_null(r);
+	assert_int_equal(g16(r + 6), 1);
+	ip = (const struct iphdr *)(txs[0].data + 14);
+	assert_int_equal(ip->saddr, inet_addr("8.8.8.8"));
+}
+
+static void test_remove(void **state)
+{
+	uint8_t m[512];
+	const uint8_t *r;
+	size_t len = mk_query(m, 13, "web", DNS_T_A, false), rlen;
+
+	(void)state;
+	dns_set_test_clock(3000000);
+	dns_endpoint_removed(e3);
+	r = ask(e1, "172.18.0.1", m, len, &rlen);
+	assert_int_equal(g16(r + 6), 1);
+	dns_endpoint_removed(e2);
+	r = ask(e1, "172.18.0.1", m, len, &rlen);
+	assert_int_equal(g16(r + 2) & 0xf, DNS_RC_SERVFAIL);   /* forwarded: none */
+	dns_endpoint_added(e2);
+	dns_endpoint_added(e3);
+}
+
+/* ---- TCP ---- */
+
+static uint32_t cseq;
+
+static struct pkt mk_tcp(struct endpoint *ep, uint8_t flags, uint32_t seq, uint32_t ack,
+			 const uint8_t *data, size_t len)
+{
+	struct ether_header *eth = (struct ether_header *)fbuf;
+	struct iphdr *ip = (struct iphdr *)(eth + 1);
+	struct tcphdr *th = (struct tcphdr *)(ip + 1);
+	struct pkt p;
+
+	memset(fbuf, 0, 64);
+	memcpy(eth->ether_shost, ep->mac, 6);
+	eth->ether_type = htons(ETHERTYPE_IP);
+	ip->version = 4;
+	ip->ihl = 5;
+	ip->protocol = IPPROTO_TCP;
+	ip->tot_len = htons((uint16_t)(40 + len));
+	ip->saddr = ep->ip;
+	ip->daddr = ep->net->gateway;
+	th->source = htons(41000);
+	th->dest = htons(53);
+	th->seq = htonl(seq);
+	th->ack_seq = htonl(ack);
+	th->doff = 5;
+	((uint8_t *)th)[13] = flags;
+	th->window = htons(65535);
+	if (len)
+		memcpy(th + 1, data, len);
+	memset(&p, 0, sizeof(p));
+	p.data = fbuf;
+	p.len = (uint32_t)(54 + len);
+	p.l3_ofs = 14;
+	p.l4_ofs = 34;
+	p.eth_type = ETHERTYPE_IP;
+	p.ip_proto = IPPROTO_TCP;
+	p.in_port = ep->port;
+	return p;
+}
+
+static const struct tcphdr *tx_tcp(unsigned int i) {
+	return (const struct tcphdr *)(txs[i].data + 34);
+}
+
+static void test_tcp(void **state)
+{
+	uint8_t m[520];
+	size_t len = mk_query(m + 2, 0x7777, "c2.n1", DNS_T_A, false);
+	struct pkt p;
+	uint32_t srv;
+	const struct tcphdr *th;
+	const uint8_t *d;
+
+	(void)state;
+	n_tx = 0;
+	cseq = 1000;
+	p = mk_tcp(e1, TH_SYN, cseq, 0, NULL, 0);
+	assert_true(dns_input(n1, e1, &p));
+	assert_int_equal(n_tx, 1);
+	th = tx_tcp(0);
+	assert_int_equal(th->syn, 1);
+	assert_int_equal(th->ack, 1);
+	assert_int_equal(ntohl(th->ack_seq), cseq + 1);
+	srv = ntohl(th->seq) + 1;
+	assert_int_equal(dns_tcp_conns(), 1);
+	cseq++;
+	p = mk_tcp(e1, TH_ACK, cseq, srv, NULL, 0);
+	assert_true(dns_input(n1, e1, &p));
+	assert_int_equal(n_tx, 1);
+	/* The query, in two pieces: length prefix first. */
+	m[0] = (uint8_t)(len >> 8);
+	m[1] = (uint8_t)len;
+	p = mk_tcp(e1, TH_ACK | TH_PUSH, cseq, srv, m, 1);
+	assert_true(dns_input(n1, e1, &p));
+	cseq += 1;
+	p = mk_tcp(e1, TH_ACK | TH_PUSH, cseq, srv, m + 1, len + 1);
+	assert_true(dns_input(n1, e1, &p));
+	cseq += (uint32_t)len + 1;
+	th = tx_tcp(n_tx - 1);
+	assert_int_equal(ntohl(th->ack_seq), cseq);
+	assert_int_equal(ntohl(th->seq), srv);
+	d = (const uint8_t *)th + th->doff * 4;
+	assert_int_equal(g16(d) + 2, txs[n_tx - 1].len - 54);
+	assert_int_equal(g16(d + 2), 0x7777);
+	assert_int_equal(g16(d + 8), 1);                      /* one answer */
+	srv += g16(d) + 2;
+	/* FIN after the answer is acked: our FIN, then the last ACK frees. */
+	p = mk_tcp(e1, TH_ACK | TH_FIN, cseq, srv, NULL, 0);
+	assert_true(dns_input(n1, e1, &p));
+	th = tx_tcp(n_tx - 1);
+	assert_int_equal(th->fin, 1);
+	assert_int_equal(ntohl(th->ack_seq), cseq + 1);
+	p = mk_tcp(e1, TH_ACK, cseq + 1, srv + 1, NULL, 0);
+	assert_true(dns_input(n1, e1, &p));
+	assert_int_equal(dns_tcp_conns(), 0);
+	/* A stray segment gets RST. */
+	p = mk_tcp(e1, TH_ACK, 5, 5, NULL, 0);
+	assert_true(dns_input(n1, e1, &p));
+	assert_int_equal(tx_tcp(n_tx - 1)->rst, 1);
+}
+
+static void test_tcp_cap(void **state)
+{
+	struct pkt p;
+	unsigned int i, before;
+
+	(void)state;
+	dns_set_test_clock(4000000);
+	for (i = 0; i < DNS_TCP_MAX_PER_EP + 2; i++) {
+		p = mk_tcp(e1, TH_SYN, 1, 0, NULL, 0);
+		((struct tcphdr *)(fbuf + 34))->source = htons((uint16_t)(42000 + i));
+		before = n_tx;
+		assert_true(dns_input(n1, e1, &p));
+		(void)before;
+	}
+	assert_int_equal(dns_tcp_conns(), DNS_TCP_MAX_PER_EP);
+	/* Reset them all. */
+	for (i = 0; i < DNS_TCP_MAX_PER_EP; i++) {
+		p = mk_tcp(e1, TH_RST, 2, 0, NULL, 0);
+		((struct tcphdr *)(fbuf + 34))->source = htons((uint16_t)(42000 + i));
+		assert_true(dns_input(n1, e1, &p));
+	}
+	assert_int_equal(dns_tcp_conns(), 0);
+}
+
+/* ---- resolv.conf ---- */
+
+static void test_resolvconf(void **state)
+{
+	char path[128], buf[256];
+	FILE *f;
+	size_t n;
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/tdnsc1/resolv.conf", rc_root);
+	f = fopen(path, "r");
+	assert_non_null(f);
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = 0;
+	assert_non_null(strstr(buf, "nameserver 172.18.0.1\n"));
+	assert_non_null(strstr(buf, "options ndots:0"));
+	/* c2's REF is a path: no file. */
+	snprintf(path, sizeof(path), "%s/C2", rc_root);
+	assert_int_not_equal(access(path, F_OK), 0);
+	/* Leaving its only DNS network removes it. */
+	dns_endpoint_removed(e1);
+	snprintf(path, sizeof(path), "%s/tdnsc1/resolv.conf", rc_root);
+	assert_int_not_equal(access(path, F_OK), 0);
+	dns_endpoint_added(e1);
+	assert_int_equal(access(path, F_OK), 0);
+	/* A file we did not write is left alone. */
+	f = fopen(path, "w");
+	fputs("nameserver 9.9.9.9\n", f);
+	fclose(f);
+	assert_int_equal(dns_resolvconf_remove("tdnsc1"), -1);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/tdnsc1", rc_root);
+	rmdir(path);
+	snprintf(path, sizeof(path), "%s/tdnsc3/resolv.conf", rc_root);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/tdnsc3", rc_root);
+	rmdir(path);
+}
+
+/* ---- forwarding through a fake upstream on loopback ---- */
+
+static void test_forward(void **state)
+{
+	struct ev_loop *loop = ev_loop_new(EVFLAG_AUTO);
+	struct sockaddr_in sa = { .sin_family = AF_INET };
+	socklen_t sl = sizeof(sa);
+	int up = socket(AF_INET, SOCK_DGRAM, 0), i;
+	uint8_t m[512], in[512];
+	char spec[64], err[128];
+	const char *ups[1] = { spec };
+	size_t len = mk_query(m, 0x4242, "example.test", DNS_T_A, true), rlen;
+	struct sockaddr_in from;
+	socklen_t fl = sizeof(from);
+	ssize_t got;
+	const uint8_t *r;
+
+	(void)state;
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_int_equal(bind(up, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	getsockname(up, (struct sockaddr *)&sa, &sl);
+	snprintf(spec, sizeof(spec), "127.0.0.1:%u", ntohs(sa.sin_port));
+	dns_forward_fini();
+	dns_set_test_clock(0);
+	assert_int_equal(dns_forward_init(loop, ups, 1, err, sizeof(err)), 0);
+	n_tx = 0;
+	assert_null(ask(e1, "172.18.0.1", m, len, &rlen));   /* forwarded */
+	assert_int_equal(dns_forward_pending(), 1);
+	got = recvfrom(up, in, sizeof(in), 0, (struct sockaddr *)&from, &fl);
+	assert_int_equal(got, (ssize_t)len);
+	assert_memory_equal(in + 2, m + 2, len - 2);          /* only the ID differs */
+	/* A stray answer with another ID is ignored; then the real one. */
+	in[2] |= 0x80;
+	in[1] ^= 1;
+	sendto(up, in, (size_t)got, 0, (struct sockaddr *)&from, fl);
+	in[1] ^= 1;
+	sendto(up, in, (size_t)got, 0, (struct sockaddr *)&from, fl);
+	for (i = 0; i < 50 && !n_tx; i++) {
+		ev_run(loop, EVRUN_NOWAIT);
+		usleep(2000);
+	}
+	assert_int_equal(n_tx, 1);
+	r = txs[0].data + 42;
+	assert_int_equal(g16(r), 0x4242);
+	assert_int_equal(dns_forward_pending(), 0);
+	dns_forward_fini();
+	ev_loop_destroy(loop);
+	close(up);
+	assert_int_equal(dns_forward_init(NULL, NULL, 0, err, sizeof(err)), 0);
+}
+
+static void test_upstream_parse(void **state)
+{
+	struct sockaddr_storage ss;
+	unsigned int sl;
+	char err[128];
+
+	(void)state;
+	assert_int_equal(dns_forward_parse_upstream("10.0.0.1", &ss, &sl, err, sizeof(err)), 0);
+	assert_int_equal(ntohs(((struct sockaddr_in *)&ss)->sin_port), 53);
+	assert_int_equal(dns_forward_parse_upstream("127.0.0.1:5353", &ss, &sl, err, sizeof(err)), 0);
+	assert_int_equal(ntohs(((struct sockaddr_in *)&ss)->sin_port), 5353);
+	assert_int_equal(dns_forward_parse_upstream("::1", &ss, &sl, err, sizeof(err)), 0);
+	assert_int_equal(dns_forward_parse_upstream("[::1]:54", &ss, &sl, err, sizeof(err)), 0);
+	assert_int_equal(dns_forward_parse_upstream("1.2.3.4:0", &ss, &sl, err, sizeof(err)), -1);
+	assert_int_equal(dns_forward_parse_upstream("bogus", &ss, &sl, err, sizeof(err)), -1);
+	assert_int_equal(dns_forward_parse_upstream("1.2.3.4:99999", &ss, &sl, err, sizeof(err)), -1);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_parse_ok),
+		cmocka_unit_test(test_parse_hostile),
+		cmocka_unit_test(test_name_compression),
+		cmocka_unit_test(test_upstream_parse),
+		cmocka_unit_test(test_answer_a),
+		cmocka_unit_test(test_alias_rotation),
+		cmocka_unit_test(test_ptr_aaaa),
+		cmocka_unit_test(test_unknown_no_upstream),
+		cmocka_unit_test(test_errors_and_drops),
+		cmocka_unit_test(test_intercept),
+		cmocka_unit_test(test_flood),
+		cmocka_unit_test(test_remove),
+		cmocka_unit_test(test_tcp),
+		cmocka_unit_test(test_tcp_cap),
+		cmocka_unit_test(test_resolvconf),
+		cmocka_unit_test(test_forward),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
