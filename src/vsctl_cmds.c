@@ -667,6 +667,30 @@ static int vsctl_cmds_check(struct vsctl_ctx *ctx, const struct vsctl_cmd *cmd, 
 	return cmd->validate ? cmd->validate(ctx, cmd) : 0;
 }
 
+/* An unknown command; if its first word names a group ("network"), list
+ * that group's subcommands, the likely typo. */
+static void vsctl_cmds_unknown(struct vsctl_ctx *ctx, int argc, char **argv, int i)
+{
+	const char *next = i + 1 < argc && argv[i + 1][0] != '-' ? argv[i + 1] : NULL;
+	size_t k, len = strlen(argv[i]), off = 0;
+	char subs[256] = "";
+
+	for (k = 0; k < vsctl_n_commands; k++) {
+		const char *w = vsctl_commands[k].words;
+
+		if (!strncmp(w, argv[i], len) && w[len] == ' ' && off < sizeof(subs))
+			off += snprintf(subs + off, sizeof(subs) - off, "%s%s",
+					off ? ", " : "", w + len + 1);
+	}
+	if (*subs && next)
+		vsctl_usage(ctx, NULL, "unknown command '%s %s' (%s takes: %s)", argv[i],
+			    next, argv[i], subs);
+	else if (*subs)
+		vsctl_usage(ctx, NULL, "'%s' needs a subcommand: %s", argv[i], subs);
+	else
+		vsctl_usage(ctx, NULL, "unknown command '%s'", argv[i]);
+}
+
 /**
  * vsctl_cmds_parse_cmd() - Parse a command's words, options and arguments
  * @ctx:	invocation
@@ -684,10 +708,17 @@ static enum vsctl_action vsctl_cmds_parse_cmd(struct vsctl_ctx *ctx, int argc,
 	bool dashdash = false;
 
 	cmd = vsctl_cmds_lookup(argc, argv, i, &nwords);
+	if (!cmd && i + 1 < argc &&
+	    (!strcmp(argv[i + 1], "--help") || !strcmp(argv[i + 1], "-h"))) {
+		/* "vsctl network --help" is "vsctl help network". */
+		struct json_object *w = json_object_new_array();
+
+		json_object_array_add(w, json_object_new_string(argv[i]));
+		json_object_object_add(ctx->args, "words", w);
+		return vsctl_cmds_help(ctx, NULL, ctx->args) ? VSCTL_USAGE : VSCTL_DONE;
+	}
 	if (!cmd) {
-		vsctl_usage(ctx, NULL, "unknown command '%s%s%s'", argv[i],
-			    i + 1 < argc && argv[i + 1][0] != '-' ? " " : "",
-			    i + 1 < argc && argv[i + 1][0] != '-' ? argv[i + 1] : "");
+		vsctl_cmds_unknown(ctx, argc, argv, i);
 		return VSCTL_USAGE;
 	}
 	for (i += nwords; i < argc; i++) {
