@@ -366,8 +366,11 @@ static int port_afpacket_rx_burst(struct port *port, struct pkt_batch *b)
 	}
 	out = port_afpacket_drain(port, b, out);
 	b->count = out;
-	if (a->pend_count && a->loop)
-		ev_feed_event(a->loop, &port->io, EV_READ);
+	/* Segments wait and the socket may be empty: ask to be called again.
+	 * Without port_afpacket_set_loop() assume the default loop, which is
+	 * where a single-loop daemon runs its ports. */
+	if (a->pend_count && ev_is_active(&port->io))
+		ev_feed_event(a->loop ? a->loop : ev_default_loop(0), &port->io, EV_READ);
 	return (int)out;
 }
 
