@@ -241,9 +241,14 @@ static int netns_cfg_link(struct nl_sock *sk, struct netns_cfg_ctx *x, int *ifin
 		rc = -NLE_NOMEM;
 		goto out;
 	}
-	rtnl_link_set_addr(chg, ll);
-	if (cfg->mtu > 0)
-		rtnl_link_set_mtu(chg, (unsigned int)cfg->mtu);
+	/* Adoption: MAC and MTU are whatever the container has now (a
+	 * restart must not undo a change made inside it); only down is
+	 * "missing" and gets fixed. */
+	if (!cfg->keep_existing) {
+		rtnl_link_set_addr(chg, ll);
+		if (cfg->mtu > 0)
+			rtnl_link_set_mtu(chg, (unsigned int)cfg->mtu);
+	}
 	rtnl_link_set_flags(chg, IFF_UP);
 	rc = rtnl_link_change(sk, orig, chg, 0);
 	if (rc < 0)
