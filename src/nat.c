@@ -134,6 +134,8 @@ uint32_t nat_zone_of(const struct network *n)
 	HASH_FIND_STR(nat.zone_by_name, n->name, z);
 	if (z)
 		return (uint32_t)(z - nat.zones);
+	if (!nat.n_zones)
+		nat.n_zones = 1;   /* before nat_init (no uplink): keep 0 outside */
 	if (nat.n_zones >= NAT_MAX_ZONES)
 		return CT_ZONE_OUTSIDE;
 	z = &nat.zones[nat.n_zones++];

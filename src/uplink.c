@@ -396,7 +396,9 @@ void uplink_rx(struct port *port, struct pkt_batch *b)
 	unsigned int i;
 
 	PKT_BATCH_FOR_EACH(i, p, b) {
-		eth = pkt_header(p, 0, sizeof(*eth));
+		/* parse.c is idempotent: parsing here keeps the uplink correct
+		 * whether or not the port layer parsed the burst already */
+		eth = pkt_parse(p) < 0 ? NULL : pkt_header(p, 0, sizeof(*eth));
 		if (!eth || p->l3_ofs == PKT_OFS_NONE) {
 			port_drop(port, DROP_RUNT);
 			continue;
