@@ -43,6 +43,21 @@ void endpoint_init(struct ev_loop *loop)
 	endpoint_loop = loop;
 }
 
+/* The kernel's dev_valid_name(), plus no '%': "eth%d" would make the
+ * kernel pick a number and the interface would not have the name asked. */
+static bool endpoint_ifname_valid(const char *name)
+{
+	size_t len = strlen(name), i;
+
+	if (len == 0 || len >= IFNAMSIZ || !strcmp(name, ".") || !strcmp(name, ".."))
+		return false;
+	for (i = 0; i < len; i++)
+		if (name[i] == '/' || name[i] == ':' || name[i] == '%' ||
+		    name[i] <= ' ' || name[i] == 0x7f)
+			return false;
+	return true;
+}
+
 static bool endpoint_is_first(const struct endpoint *ep)
 {
 	const struct endpoint *o;
@@ -212,6 +227,10 @@ int endpoint_attach(struct endpoint *ep, bool adopt, char *err, size_t errlen)
 
 	if (ep->port) {
 		snprintf(err, errlen, "endpoint %s on %s is already attached", c->name, ep->net->name);
+		return -1;
+	}
+	if (!endpoint_ifname_valid(ep->ifname)) {
+		snprintf(err, errlen, "invalid interface name '%.*s'", IFNAMSIZ, ep->ifname);
 		return -1;
 	}
 	if (c->netns_fd < 0) {
