@@ -28,6 +28,7 @@ enum vsctl_opt_type {
 	VSCTL_OPT_FLAG,          /* no value: sets key to flag_value */
 	VSCTL_OPT_STR,           /* any string */
 	VSCTL_OPT_INT,           /* integer in [min, max] */
+	VSCTL_OPT_REAL,          /* number in [min, max], fractions allowed */
 	VSCTL_OPT_ENUM,          /* one of choices ("a|b|c") */
 	VSCTL_OPT_KV,            /* NAME=VALUE, into an object under key */
 };

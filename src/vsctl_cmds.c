@@ -160,8 +160,9 @@ const struct vsctl_cmd vsctl_commands[] = {
 		STR("--filter", "EXPR", "filter", "tcpdump filter expression"),
 		INT("--count", "-c", "COUNT", "count", 1, 1LL << 40,
 		    "stop after COUNT frames"),
-		INT("--duration", NULL, "SEC", "duration", 1, 1 << 30,
-		    "stop after SEC seconds"),
+		{ .name = "--duration", .type = VSCTL_OPT_REAL, .metavar = "SEC",
+		  .key = "duration", .min = 0, .max = 1 << 30,
+		  .help = "stop after SEC seconds (fractions allowed)" },
 		FLAG("--recorder", NULL, "recorder", true,
 		     "dump the flight recorder's last frames at once"),
 		{ .name = "--write", .alias = "-w", .type = VSCTL_OPT_STR,
@@ -465,6 +466,23 @@ static int vsctl_cmds_store(struct vsctl_ctx *ctx, const struct vsctl_cmd *cmd,
 		}
 		json_object_object_add(dst, o->key, json_object_new_int64(v));
 		return 0;
+	case VSCTL_OPT_REAL: {
+		double d;
+
+		errno = 0;
+		d = strtod(val, &end);
+		if (errno || end == val || *end || !(d >= o->min && d <= o->max)) {
+			vsctl_usage(ctx, cmd, "%s: '%s' is not a number from %lld to %lld",
+				    o->name, val, o->min, o->max);
+			return -1;
+		}
+		/* Whole numbers stay integers on the wire. */
+		if (d == (double)(long long)d)
+			json_object_object_add(dst, o->key, json_object_new_int64((long long)d));
+		else
+			json_object_object_add(dst, o->key, json_object_new_double(d));
+		return 0;
+	}
 	case VSCTL_OPT_ENUM:
 		if (!vsctl_cmds_enum_ok(o->metavar, val)) {
 			vsctl_usage(ctx, cmd, "%s: '%s' is not one of %s", o->name, val,
