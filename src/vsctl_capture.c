@@ -35,6 +35,7 @@
 struct vcap {
 	int fd, out;
 	bool out_dead;
+	int out_errno;           /* why writing the output failed */
 	uint8_t *buf;            /* received, not yet consumed bytes */
 	size_t have, off;
 	uint64_t frames;         /* records written, for an abrupt end */
@@ -133,14 +134,18 @@ static int vcap_send_request(int fd, struct json_object *args)
 {
 	struct json_object *req = json_object_new_object();
 	const char *s;
-	int rc;
+	char *line;
+	int rc = -1;
 
 	json_object_object_add(req, "cmd", json_object_new_string("capture"));
 	json_object_object_add(req, "args", json_object_get(args));
 	s = json_object_to_json_string_ext(req, JSON_C_TO_STRING_PLAIN);
-	rc = vcap_write_all(fd, s, strlen(s));
-	if (!rc)
-		rc = vcap_write_all(fd, "\n", 1);
+	/* One write for the whole line: the daemon may answer and stream as
+	 * soon as it has the line. */
+	if (asprintf(&line, "%s\n", s) >= 0) {
+		rc = vcap_write_all(fd, line, strlen(line));
+		free(line);
+	}
 	json_object_put(req);
 	return rc;
 }
@@ -173,7 +178,9 @@ static void vcap_data(struct vcap *v, const uint8_t *p, uint32_t len)
 	if (v->out_dead)
 		return;
 	if (vcap_write_all(v->out, p, len) < 0) {
-		/* The reader is gone (tcpdump quit): end the capture politely. */
+		/* The reader is gone (tcpdump quit) or the disk is full: end
+		 * the capture politely either way, but only EPIPE is success. */
+		v->out_errno = errno;
 		v->out_dead = true;
 		if (!vcap_signals)
 			vcap_signals = 1;
@@ -286,8 +293,10 @@ int vsctl_capture_run(int fd, struct json_object *args, const char *out_path)
 	if (!rc)
 		rc = vcap_stream(&v, &wait);
 
+	if (!rc && v.out_errno && v.out_errno != EPIPE)
+		rc = vcap_err("cannot write %s: %s", out_path, strerror(v.out_errno));
 	if (v.out != STDOUT_FILENO && close(v.out) < 0 && !rc)
-		rc = vcap_err("cannot write %s", out_path);
+		rc = vcap_err("cannot write %s: %s", out_path, strerror(errno));
 	sigaction(SIGINT, &old_int, NULL);
 	sigaction(SIGTERM, &old_term, NULL);
 	sigaction(SIGPIPE, &old_pipe, NULL);
