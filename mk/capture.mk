@@ -8,3 +8,7 @@ TESTS += tests/unit/test_capture
 tests_unit_test_capture_SOURCES = tests/unit/test_capture.c
 tests_unit_test_capture_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_capture_LDADD = $(UNIT_LDADD)
+
+# vsctl refers to vsctl_capture_run weakly (vsctl_cmds.c), and a weak
+# reference never pulls a member out of libvswitch.a: ask the linker for it.
+src_vsctl_LDFLAGS = $(AM_LDFLAGS) -Wl,--undefined=vsctl_capture_run
