@@ -48,6 +48,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/random.h>
+#include <time.h>
 
 #include "csum.h"
 #include "dns.h"
@@ -152,11 +153,15 @@ uint32_t dns_hash(const void *key, size_t len)
 	return (uint32_t)(m ^ (m >> 32));
 }
 
+/* Milliseconds of CLOCK_MONOTONIC (vDSO: no syscall), or the test clock. */
 uint64_t dns_now_ms(void)
 {
-	if (dns_test_ms || !dns_loop)
+	struct timespec ts;
+
+	if (dns_test_ms)
 		return dns_test_ms;
-	return (uint64_t)(ev_now(dns_loop) * 1000.0);
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
 void dns_set_test_clock(uint64_t ms) { dns_test_ms = ms; }

@@ -86,6 +86,7 @@ TAILQ_HEAD(dns_pending_list, dns_pending);
 
 static struct dns_upstream dns_ups[DNS_FWD_MAX_UPSTREAMS];
 static int dns_n_ups;
+static int dns_n_open;               /* upstreams with a socket */
 static struct dns_pending dns_pool[DNS_FWD_MAX_PENDING];
 static struct dns_pending *dns_by_id[65536];
 static struct dns_pending_list dns_free, dns_waiting;
@@ -461,8 +462,8 @@ int dns_forward_query(const struct dns_client_ref *who, const uint8_t *msg,
 	uint16_t id;
 	int tries;
 
-	if (!dns_fwd_ready || !dns_n_ups || len < DNS_HDR_LEN)
-		return DNS_RC_SERVFAIL;
+	if (!dns_fwd_ready || !dns_n_open || len < DNS_HDR_LEN)
+		return DNS_RC_SERVFAIL;      /* nobody to ask: say so at once */
 	if (len > DNS_FWD_QMAX)
 		return DNS_RC_REFUSED;
 	p = TAILQ_FIRST(&dns_free);
@@ -605,6 +606,7 @@ static int dns_upstream_open(int i)
 		u->fd = -1;
 		return 0;
 	}
+	dns_n_open++;
 	ev_io_init(&u->io, dns_upstream_cb, u->fd, EV_READ);
 	u->io.data = u;
 	if (dns_fwd_loop)
@@ -638,6 +640,7 @@ int dns_forward_init(struct ev_loop *loop, const char *const *upstreams,
 	if (n_upstreams > DNS_FWD_MAX_UPSTREAMS)
 		n_upstreams = DNS_FWD_MAX_UPSTREAMS;
 	dns_n_ups = 0;
+	dns_n_open = 0;
 	for (i = 0; i < n_upstreams; i++) {
 		struct dns_upstream *u = &dns_ups[dns_n_ups];
 		unsigned int salen;
@@ -681,5 +684,6 @@ void dns_forward_fini(void)
 	if (dns_fwd_loop)
 		ev_timer_stop(dns_fwd_loop, &dns_timer);
 	dns_n_ups = 0;
+	dns_n_open = 0;
 	dns_fwd_ready = false;
 }

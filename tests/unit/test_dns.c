@@ -759,6 +759,64 @@ static void test_forward(void **state)
 	assert_int_equal(dns_forward_init(NULL, NULL, 0, err, sizeof(err)), 0);
 }
 
+/* First upstream silent: after one attempt timeout the second answers, and
+ * the next query goes straight to the second. */
+static void test_failover(void **state)
+{
+	struct ev_loop *loop = ev_loop_new(EVFLAG_AUTO);
+	int dead = socket(AF_INET, SOCK_DGRAM, 0), live = socket(AF_INET, SOCK_DGRAM, 0), i;
+	struct sockaddr_in sa = { .sin_family = AF_INET }, from;
+	socklen_t sl = sizeof(sa), fl = sizeof(from);
+	char s1[64], s2[64], err[128];
+	const char *ups[2] = { s1, s2 };
+	uint8_t m[512], in[512];
+	size_t len = mk_query(m, 0x5151, "example.test", DNS_T_A, false), rlen;
+	ssize_t got;
+
+	(void)state;
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	bind(dead, (struct sockaddr *)&sa, sizeof(sa));
+	getsockname(dead, (struct sockaddr *)&sa, &sl);
+	snprintf(s1, sizeof(s1), "127.0.0.1:%u", ntohs(sa.sin_port));
+	sa.sin_port = 0;
+	bind(live, (struct sockaddr *)&sa, sizeof(sa));
+	getsockname(live, (struct sockaddr *)&sa, &sl);
+	snprintf(s2, sizeof(s2), "127.0.0.1:%u", ntohs(sa.sin_port));
+	dns_forward_fini();
+	dns_set_test_clock(0);
+	assert_int_equal(dns_forward_init(loop, ups, 2, err, sizeof(err)), 0);
+	n_tx = 0;
+	assert_null(ask(e1, "172.18.0.1", m, len, &rlen));
+	got = recv(dead, in, sizeof(in), MSG_DONTWAIT);
+	assert_int_equal(got, (ssize_t)len);
+	/* Nothing at the live one yet; wait for the attempt timeout. */
+	assert_true(recv(live, in, sizeof(in), MSG_DONTWAIT) < 0);
+	for (i = 0; i < 300; i++) {
+		ev_run(loop, EVRUN_NOWAIT);
+		got = recvfrom(live, in, sizeof(in), MSG_DONTWAIT, (struct sockaddr *)&from, &fl);
+		if (got > 0)
+			break;
+		usleep(10000);
+	}
+	assert_int_equal(got, (ssize_t)len);
+	in[2] |= 0x80;
+	sendto(live, in, (size_t)got, 0, (struct sockaddr *)&from, fl);
+	for (i = 0; i < 100 && !n_tx; i++) {
+		ev_run(loop, EVRUN_NOWAIT);
+		usleep(2000);
+	}
+	assert_int_equal(n_tx, 1);
+	assert_int_equal(g16(txs[0].data + 42), 0x5151);
+	/* Next query: straight to the live upstream. */
+	assert_null(ask(e1, "172.18.0.1", m, len, &rlen));
+	assert_int_equal(recv(live, in, sizeof(in), MSG_DONTWAIT), (ssize_t)len);
+	dns_forward_fini();
+	ev_loop_destroy(loop);
+	close(dead);
+	close(live);
+	assert_int_equal(dns_forward_init(NULL, NULL, 0, err, sizeof(err)), 0);
+}
+
 static void test_upstream_parse(void **state)
 {
 	struct sockaddr_storage ss;
@@ -796,6 +854,7 @@ int main(void)
 		cmocka_unit_test(test_tcp_cap),
 		cmocka_unit_test(test_resolvconf),
 		cmocka_unit_test(test_forward),
+		cmocka_unit_test(test_failover),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
