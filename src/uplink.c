@@ -51,6 +51,7 @@
 #include "netns.h"
 #include "pipeline.h"
 #include "port.h"
+#include "ports.h"
 #include "uplink.h"
 
 #define UPLINK_ARP_SLOTS 256
@@ -285,9 +286,17 @@ enum drop_reason uplink_route_out(struct network *n, struct pkt *p)
 		return DROP_NONE;
 	}
 	r = nat_process(p, zone, &out);
-	if (r != DROP_NONE)
+	if (r == DROP_NONE)
+		r = uplink_deliver(p, out);
+	if (r == DROP_NONE || r == DROP_NO_ROUTE)
 		return r;
-	return uplink_deliver(p, out);
+	/* Refused by conntrack/NAT (invalid segment, table full, no port):
+	 * count it here and return "taken", so that the gateway does not
+	 * answer an out-of-state TCP segment with an ICMP unreachable that
+	 * could tear the real connection down. */
+	if (p->in_port)
+		port_drop(p->in_port, r);
+	return DROP_NONE;
 }
 
 /* uplink_arp_input() - Learn the sender; answer requests for our IP. */
@@ -573,6 +582,8 @@ int uplink_init(struct ev_loop *loop, const char *spec, const char *ip_cidr,
 		snprintf(err, errlen, "cannot open uplink %s: %s", spec, strerror(errno));
 		return -1;
 	}
+	if (!tap)
+		port_afpacket_set_loop(ul.out.port, loop);  /* borrowed: not owned */
 	if (tap || uplink_if_mac(ifname, ul.out.mac) < 0)
 		uplink_mac_from_ip(ul.out.ip, 0x42, ul.out.mac);
 	if (tap && uplink_if_up(ifname) < 0) {
