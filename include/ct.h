@@ -145,5 +145,7 @@ static inline struct ct_entry *ct_node_entry(struct ct_node *n)
 
 /* ct_ctl.c */
 void ct_ctl_init(void);
+/* E as one `conntrack -L` line (the `text` of conntrack.ls). */
+void ct_ctl_line(const struct ct_entry *e, char *buf, size_t len);
 
 #endif

@@ -229,9 +229,13 @@ uint32_t ct_get_timeout(enum ct_tclass tc)
 
 int ct_init(struct ev_loop *loop, uint32_t limit)
 {
+	bool test_clock = ct.use_test_clock;
+	uint64_t now = ct.test_clock;
 	int i;
 
 	memset(&ct, 0, sizeof(ct));
+	ct.use_test_clock = test_clock;   /* a unit test's clock survives init */
+	ct.test_clock = now;
 	ct.loop = loop;
 	if (getrandom(&ct.seed, sizeof(ct.seed), 0) != sizeof(ct.seed))
 		ct.seed = (uint32_t)(uintptr_t)&ct ^ 0x9e3779b9u;

@@ -45,7 +45,7 @@ static int ct_ctl_tuple(char *buf, size_t len, const struct ct_key *k, bool repl
  * @buf:	output
  * @len:	size of @buf
  */
-static void ct_ctl_line(const struct ct_entry *e, char *buf, size_t len)
+void ct_ctl_line(const struct ct_entry *e, char *buf, size_t len)
 {
 	const struct ct_l4_proto *l4 = ct_l4(e->proto);
 	const char *st = l4 ? l4->state_name(e) : "";

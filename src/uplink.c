@@ -270,6 +270,29 @@ static enum drop_reason uplink_deliver(struct pkt *p, uint32_t zone)
 	return DROP_NONE;
 }
 
+/* uplink_echo_local() - A container pinging the uplink IP: the switch
+ * owns it, so answer here rather than NAT a packet to ourselves. */
+static bool uplink_echo_local(struct network *n, struct pkt *p)
+{
+	struct iphdr *ip = pkt_l3(p);
+	struct icmphdr *ih;
+	uint32_t t;
+
+	if (ip->daddr != ul.out.ip || ip->protocol != IPPROTO_ICMP ||
+	    (ip->frag_off & htons(IP_MF | IP_OFFMASK)))
+		return false;
+	ih = pkt_header(p, p->l4_ofs, sizeof(*ih));
+	if (!ih || ih->type != ICMP_ECHO)
+		return false;
+	csum_update16(&ih->checksum, htons(ICMP_ECHO << 8), htons(ICMP_ECHOREPLY << 8));
+	ih->type = ICMP_ECHOREPLY;
+	t = ip->saddr;
+	ip->saddr = ip->daddr;
+	ip->daddr = t;
+	gateway_deliver(n, p);
+	return true;
+}
+
 enum drop_reason uplink_route_out(struct network *n, struct pkt *p)
 {
 	uint32_t zone, out;
@@ -285,6 +308,8 @@ enum drop_reason uplink_route_out(struct network *n, struct pkt *p)
 			   ul.out.port->name);
 		return DROP_NONE;
 	}
+	if (uplink_echo_local(n, p))
+		return DROP_NONE;
 	r = nat_process(p, zone, &out);
 	if (r == DROP_NONE)
 		r = uplink_deliver(p, out);

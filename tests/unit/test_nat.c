@@ -403,6 +403,39 @@ static void test_nat_fragments(void **state)
 	assert_int_equal(nat_process(&pk, z1, &out), DROP_CT_INVALID);
 }
 
+static void test_nat_conntrack_line(void **state)
+{
+	char line[512];
+	struct ct_key k;
+	struct ct_entry *e;
+	uint32_t out;
+
+	(void)state;
+	build(IPPROTO_TCP, C1, "198.51.100.10", 40000, 80, 1, 0);
+	assert_int_equal(nat_process(&pk, z1, &out), DROP_NONE);
+	build(IPPROTO_TCP, "198.51.100.10", UPLINK, 80, 40000, 3, 0);
+	assert_int_equal(nat_process(&pk, CT_ZONE_OUTSIDE, &out), DROP_NONE);
+	build(IPPROTO_TCP, C1, "198.51.100.10", 40000, 80, 2, 0);
+	assert_int_equal(nat_process(&pk, z1, &out), DROP_NONE);
+	ct_set_test_clock(1000000 + 500);
+	nat_key_from_ip4(&k, z1, IPPROTO_TCP, ip4(C1), ip4("198.51.100.10"),
+			 htons(40000), htons(80));
+	e = ct_lookup(&k, NULL);
+	assert_non_null(e);
+	ct_ctl_line(e, line, sizeof(line));
+	assert_string_equal(line, "tcp      6 431999 ESTABLISHED src=172.18.0.2 "
+		"dst=198.51.100.10 sport=40000 dport=80 src=198.51.100.10 "
+		"dst=198.51.100.1 sport=80 dport=40000 [ASSURED] zone=n1");
+	/* an unreplied UDP flow */
+	build(IPPROTO_UDP, C1, WEB, 5000, 53, 0, 0);
+	assert_int_equal(nat_process(&pk, z1, &out), DROP_NONE);
+	nat_key_from_ip4(&k, z1, IPPROTO_UDP, ip4(C1), ip4(WEB), htons(5000), htons(53));
+	ct_ctl_line(ct_lookup(&k, NULL), line, sizeof(line));
+	assert_string_equal(line, "udp      17 120 src=172.18.0.2 dst=203.0.113.10 "
+		"sport=5000 dport=53 [UNREPLIED] src=203.0.113.10 dst=198.51.100.1 "
+		"sport=53 dport=5000 zone=n1");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -416,6 +449,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_nat_icmp_echo, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_nat_icmp_error_translated, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_nat_fragments, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_nat_conntrack_line, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
