@@ -101,6 +101,7 @@ static struct dns_stats dns_stats;
 static struct ev_loop *dns_loop;
 static uint64_t dns_test_ms;
 static uint64_t dns_sip_key[2];
+static bool dns_keyed;
 /* The frame starts 2 bytes in, so that its IP header is 4-byte aligned. */
 static uint8_t dns_frame_buf[2 + 14 + 20 + 8 + 65536] __attribute__((aligned(8)));
 #define dns_frame (dns_frame_buf + 2)
@@ -116,6 +117,17 @@ static uint16_t dns_ip_id;
 	v2 += v1; v1 = DNS_ROTL(v1, 17); v1 ^= v2; v2 = DNS_ROTL(v2, 32); \
 } while (0)
 
+/* Keyed on first use: the control plane may index endpoints (restart
+ * restore) before dns_init(), and every hash must use the same key. */
+static void dns_hash_key(void)
+{
+	if (__builtin_expect(dns_keyed, 1))
+		return;
+	if (getrandom(dns_sip_key, sizeof(dns_sip_key), 0) != (ssize_t)sizeof(dns_sip_key))
+		dns_sip_key[0] = (uint64_t)time(NULL) ^ (uint64_t)(uintptr_t)&dns_keyed;
+	dns_keyed = true;
+}
+
 /**
  * dns_hash() - SipHash-2-4 of KEY under the start-up key, folded to 32 bits
  * @key:	bytes to hash
@@ -125,6 +137,8 @@ static uint16_t dns_ip_id;
  */
 uint32_t dns_hash(const void *key, size_t len)
 {
+	dns_hash_key();
+
 	const uint8_t *p = key;
 	uint64_t v0 = 0x736f6d6570736575ULL ^ dns_sip_key[0];
 	uint64_t v1 = 0x646f72616e646f6dULL ^ dns_sip_key[1];
@@ -805,8 +819,6 @@ int dns_init(struct ev_loop *loop, const char *const *upstreams, int n_upstreams
 	int i;
 
 	dns_loop = loop;
-	if (getrandom(dns_sip_key, sizeof(dns_sip_key), 0) != (ssize_t)sizeof(dns_sip_key))
-		dns_sip_key[0] = (uint64_t)(uintptr_t)&loop ^ (uint64_t)time(NULL);
 	if (n_upstreams <= 0) {
 		n_upstreams = dns_host_upstreams(host, DNS_FWD_MAX_UPSTREAMS);
 		for (i = 0; i < n_upstreams; i++)

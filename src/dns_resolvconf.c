@@ -28,6 +28,7 @@
 
 const char *dns_resolvconf_root = "/etc/netns";
 static char dns_rc_search[512];
+static bool dns_rc_ready;        /* dns_resolvconf_init() has run */
 
 /**
  * dns_resolvconf_init() - Remember the host's search domains
@@ -41,6 +42,7 @@ int dns_resolvconf_init(const char *host_resolv)
 	char line[512];
 
 	dns_rc_search[0] = 0;
+	dns_rc_ready = true;
 	if (!f)
 		return 0;
 	while (fgets(line, sizeof(line), f)) {
@@ -80,6 +82,8 @@ int dns_resolvconf_write(const char *ns, uint32_t nameserver)
 	    dns_rc_path(path, sizeof(path), ns, "resolv.conf") < 0 ||
 	    dns_rc_path(tmp, sizeof(tmp), ns, ".resolv.conf.vswitchd") < 0)
 		return -1;
+	if (!dns_rc_ready)               /* endpoints restored before dns_init */
+		dns_resolvconf_init("/etc/resolv.conf");
 	mkdir(dns_resolvconf_root, 0755);
 	if (mkdir(dir, 0755) < 0 && errno != EEXIST) {
 		log_warn("dns: cannot create %s: %s", dir, strerror(errno));

@@ -253,7 +253,7 @@ def test_flood_does_not_starve_neighbour(vswitchd, topo, dnsnet):
     net, ns, gw, ips, C = dnsnet
     script = (
         "from scapy.all import IP, UDP, DNS, DNSQR, send\n"
-        f"send([IP(dst='{gw}')/UDP(sport=33000+i%1000, dport=53)/DNS(id=i, qd=DNSQR(qname='x'))"
+        f"send([IP(dst='{gw}')/UDP(sport=33000+i%1000, dport=53)/DNS(id=i, qd=DNSQR(qname='{C['c1']}'))"
         " for i in range(3000)], verbose=0)\n")
     flood = Bg(ns["c3"], "/usr/bin/python3", "-c", script)
     try:
