@@ -59,12 +59,16 @@ static struct {
 	uint32_t seed;
 	struct nat_mapping maps[NAT_N_PROTO][65536];     /* by external port */
 	struct nat_mapping *bysrc[NAT_BYSRC_BUCKETS];
-	const struct nat_rule *rules[2][65536];          /* tcp, udp; host port */
 	struct nat_zone zones[NAT_MAX_ZONES];
 	struct nat_zone *zone_by_name;
 	uint32_t n_zones;
 	struct nat_stats stats;
 } nat;
+
+/* Published ports (tcp, udp; by host port) live apart from the state that
+ * nat_init() resets, so that rules restored before the uplink starts (or
+ * with no uplink at all) survive it. */
+static const struct nat_rule *nat_rules[2][65536];
 
 static void nat_ct_free(struct ct_entry *e);
 
@@ -199,7 +203,7 @@ bool nat_port_published(uint8_t proto, uint16_t port)
 {
 	int i = nat_proto_idx(proto);
 
-	return i >= 0 && i < 2 && nat.rules[i][port] != NULL;
+	return i >= 0 && i < 2 && nat_rules[i][port] != NULL;
 }
 
 bool nat_port_in_snat_use(uint8_t proto, uint16_t port)
@@ -214,7 +218,7 @@ static bool nat_port_free(uint8_t proto, int pi, uint32_t port)
 {
 	if (nat.maps[pi][port].refs)
 		return false;
-	if (proto != IPPROTO_ICMP && nat.rules[pi][port])
+	if (proto != IPPROTO_ICMP && nat_rules[pi][port])
 		return false;
 	return true;
 }
@@ -325,13 +329,13 @@ int nat_rule_add(const struct nat_rule *r, char *err, size_t errlen)
 		return -1;
 	}
 	for (i = 0; i < r->count; i++)
-		if (nat.rules[pi][r->host_port + i]) {
+		if (nat_rules[pi][r->host_port + i]) {
 			snprintf(err, errlen, "host port %u/%s is already published",
 				 r->host_port + i, r->proto == IPPROTO_TCP ? "tcp" : "udp");
 			return -1;
 		}
 	for (i = 0; i < r->count; i++)
-		nat.rules[pi][r->host_port + i] = r;
+		nat_rules[pi][r->host_port + i] = r;
 	return 0;
 }
 
@@ -342,10 +346,10 @@ int nat_rule_del(uint8_t proto, uint16_t host_port)
 	const struct nat_rule *r;
 	uint32_t i;
 
-	if (pi < 0 || pi > 1 || !(r = nat.rules[pi][host_port]))
+	if (pi < 0 || pi > 1 || !(r = nat_rules[pi][host_port]))
 		return -1;
 	for (i = 0; i < r->count; i++)
-		nat.rules[pi][r->host_port + i] = NULL;
+		nat_rules[pi][r->host_port + i] = NULL;
 	return 0;
 }
 
@@ -353,7 +357,7 @@ const struct nat_rule *nat_rule_find(uint8_t proto, uint16_t host_port)
 {
 	int pi = nat_proto_idx(proto);
 
-	return pi >= 0 && pi < 2 ? nat.rules[pi][host_port] : NULL;
+	return pi >= 0 && pi < 2 ? nat_rules[pi][host_port] : NULL;
 }
 
 /* nat_rule_target() - Where a published port leads now: the container's

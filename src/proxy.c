@@ -336,12 +336,27 @@ static void proxy_sweep_cb(struct ev_loop *loop, ev_timer *w, int revents)
 
 /* --- listeners ------------------------------------------------------------ */
 
+/**
+ * proxy_init() - Start the proxy on LOOP (uplink_init calls it)
+ * @loop:	event loop
+ *
+ * Listeners added before (publish_restore_all ahead of the uplink) start
+ * now.  Calling it again is harmless.
+ *
+ * Return: 0
+ */
 int proxy_init(struct ev_loop *loop)
 {
+	struct proxy_listener *l, *tmp;
+
+	if (px.loop)
+		return 0;
 	px.loop = loop;
 	ev_timer_init(&px.sweep, proxy_sweep_cb, PROXY_UDP_IDLE / 2, PROXY_UDP_IDLE / 2);
 	ev_timer_start(loop, &px.sweep);
 	ev_unref(loop);   /* the sweep alone must not keep the loop alive */
+	HASH_ITER(hh, px.listeners, l, tmp)
+		ev_io_start(loop, &l->io);
 	return 0;
 }
 

@@ -622,6 +622,7 @@ int uplink_init(struct ev_loop *loop, const char *spec, const char *ip_cidr,
 		log_warn("uplink: no host leg, the proxy for published ports is off: %s",
 			 err);
 	ul.up = true;
+	proxy_init(loop);
 	log_info("uplink %s up, %s via %s", spec, ip_cidr, gw);
 	return 0;
 }
