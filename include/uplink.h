@@ -35,7 +35,11 @@ uint32_t uplink_host_ip(void);
 void nat_endpoint_gone(struct endpoint *ep);
 
 /* publish.c */
+struct published;
 void publish_init(void);
+/* Parse a `-p` SPEC (host_port 0 when omitted); 0, or -1 with ERR. */
+int publish_parse_spec(const char *spec, struct published *out,
+		       char *err, size_t errlen);
 int publish_restore_all(void);
 
 /* proxy.c: userspace listeners in vswitchd's namespace */

@@ -64,8 +64,8 @@ static int publish_parse_range(const char *s, uint16_t *first, uint16_t *count)
  *
  * Return: 0 or -1
  */
-static int publish_parse_spec(const char *spec, struct published *out,
-			      char *err, size_t errlen)
+int publish_parse_spec(const char *spec, struct published *out,
+		       char *err, size_t errlen)
 {
 	char buf[96], *parts[3], *slash, *p;
 	int n = 0;
@@ -251,6 +251,13 @@ static struct published *publish_one(struct container *c, const char *spec,
 
 	if (publish_parse_spec(spec, &tmp, err, errlen) < 0)
 		return NULL;
+	if (!publish_wants_proxy(&tmp) && tmp.host_ip != uplink_ip()) {
+		/* nothing would listen there: refuse rather than accept a
+		 * mapping that can never be reached */
+		snprintf(err, errlen, "host IP in %s must be 0.0.0.0, 127.0.0.1 or the uplink IP",
+			 spec);
+		return NULL;
+	}
 	if (!tmp.host_port) {
 		tmp.host_port = publish_pick_port(tmp.proto, tmp.count);
 		if (!tmp.host_port) {

@@ -15,6 +15,7 @@
 #include <cmocka.h>
 #include "csum.h"
 #include "nat.h"
+#include "uplink.h"
 
 #define UPLINK "198.51.100.1"
 #define C1 "172.18.0.2"
@@ -436,6 +437,57 @@ static void test_nat_conntrack_line(void **state)
 		"sport=53 dport=5000 zone=n1");
 }
 
+static void test_publish_parse_spec(void **state)
+{
+	static const struct {
+		const char *spec;
+		int ok;
+		uint8_t proto;
+		const char *ip;
+		uint16_t host_port, cport, count;
+	} v[] = {
+		{ "80", 0, IPPROTO_TCP, "0.0.0.0", 0, 80, 1 },
+		{ "8080:80", 0, IPPROTO_TCP, "0.0.0.0", 8080, 80, 1 },
+		{ "127.0.0.1::80", 0, IPPROTO_TCP, "127.0.0.1", 0, 80, 1 },
+		{ "127.0.0.1:8080:80", 0, IPPROTO_TCP, "127.0.0.1", 8080, 80, 1 },
+		{ "53/udp", 0, IPPROTO_UDP, "0.0.0.0", 0, 53, 1 },
+		{ "5353:53/tcp", 0, IPPROTO_TCP, "0.0.0.0", 5353, 53, 1 },
+		{ "8000-8010:8000-8010", 0, IPPROTO_TCP, "0.0.0.0", 8000, 8000, 11 },
+		{ "9000-9002:80-82/udp", 0, IPPROTO_UDP, "0.0.0.0", 9000, 80, 3 },
+		{ "", -1, 0, NULL, 0, 0, 0 },
+		{ "0", -1, 0, NULL, 0, 0, 0 },
+		{ "65536", -1, 0, NULL, 0, 0, 0 },
+		{ "80/sctp", -1, 0, NULL, 0, 0, 0 },
+		{ "8000-8010:80", -1, 0, NULL, 0, 0, 0 },
+		{ "8010-8000:80-90", -1, 0, NULL, 0, 0, 0 },
+		{ "1.2.3.4:1:2:3", -1, 0, NULL, 0, 0, 0 },
+		{ "300.1.1.1:80:80", -1, 0, NULL, 0, 0, 0 },
+		{ "-80", -1, 0, NULL, 0, 0, 0 },
+		{ "80x", -1, 0, NULL, 0, 0, 0 },
+		{ ":80", 0, IPPROTO_TCP, "0.0.0.0", 0, 80, 1 },
+	};
+	struct published pp;
+	char err[256];
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+		int r = publish_parse_spec(v[i].spec, &pp, err, sizeof(err));
+
+		if (r != v[i].ok)
+			fail_msg("spec '%s': got %d", v[i].spec, r);
+		if (r < 0) {
+			assert_non_null(strstr(err, "invalid port spec"));
+			continue;
+		}
+		assert_int_equal(pp.proto, v[i].proto);
+		assert_int_equal(pp.host_ip, ip4(v[i].ip));
+		assert_int_equal(pp.host_port, v[i].host_port);
+		assert_int_equal(pp.cport, v[i].cport);
+		assert_int_equal(pp.count, v[i].count);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -450,6 +502,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_nat_icmp_error_translated, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_nat_fragments, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_nat_conntrack_line, setup, teardown),
+		cmocka_unit_test(test_publish_parse_spec),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
