@@ -64,6 +64,8 @@ uint32_t nat_zone_of(const struct network *n);
 const char *nat_zone_name(uint32_t zone);
 struct network *nat_zone_network(uint32_t zone);
 enum drop_reason nat_process(struct pkt *p, uint32_t zone, uint32_t *out_zone);
+/* vsctl trace: describe what nat_process() would do, changing nothing. */
+void nat_explain(const struct pkt *p, uint32_t zone, char *buf, size_t len);
 int nat_rule_add(const struct nat_rule *r, char *err, size_t errlen);
 int nat_rule_del(uint8_t proto, uint16_t host_port);
 const struct nat_rule *nat_rule_find(uint8_t proto, uint16_t host_port);

@@ -725,3 +725,48 @@ enum drop_reason nat_process(struct pkt *p, uint32_t zone, uint32_t *out_zone)
 			    ip->saddr, ip->daddr, t.zone);
 	return DROP_NONE;
 }
+
+/**
+ * nat_explain() - What nat_process() would do with P, without doing it
+ * @p:		packet (vsctl trace's synthetic frame)
+ * @zone:	zone it is seen in
+ * @buf:	one-line description
+ * @len:	size of @buf
+ */
+void nat_explain(const struct pkt *p, uint32_t zone, char *buf, size_t len)
+{
+	const struct iphdr *ip = pkt_header(p, p->l3_ofs, sizeof(*ip));
+	char a[INET_ADDRSTRLEN];
+	struct ct_key k, t;
+	struct ct_entry *e;
+	enum ct_dir dir;
+	bool is_error;
+	int pi;
+
+	if (!ip || nat_pkt_key(p, zone, &k, &is_error) != DROP_NONE || is_error) {
+		snprintf(buf, len, "not translatable (protocol or header)");
+		return;
+	}
+	e = ct_lookup(&k, &dir);
+	if (e) {
+		ct_key_invert(&e->n[!dir].key, &t);
+		inet_ntop(AF_INET, t.src, a, sizeof(a));
+		snprintf(buf, len, "existing connection: leaves as src=%s sport=%u (zone %s)",
+			 a, ntohs(t.sport), nat_zone_name(t.zone));
+		return;
+	}
+	if (ip->daddr == nat.uplink_ip && k.proto != IPPROTO_ICMP &&
+	    nat_rule_find(k.proto, ntohs(k.dport))) {
+		snprintf(buf, len, "new connection to published port %u: DNAT%s",
+			 ntohs(k.dport), zone ? " + SNAT (hairpin)" : "");
+		return;
+	}
+	inet_ntop(AF_INET, &nat.uplink_ip, a, sizeof(a));
+	pi = nat_proto_idx(k.proto);
+	if (pi >= 0 && nat_port_free(k.proto, pi, ntohs(k.sport)))
+		snprintf(buf, len, "new connection: SNAT to %s, port %u preserved", a,
+			 ntohs(k.sport));
+	else
+		snprintf(buf, len, "new connection: SNAT to %s, port from the range "
+			 "(or the source's existing mapping)", a);
+}

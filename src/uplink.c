@@ -304,8 +304,10 @@ enum drop_reason uplink_route_out(struct network *n, struct pkt *p)
 	if (zone == CT_ZONE_OUTSIDE)
 		return DROP_NO_ROUTE;
 	if (p->flags & PKT_F_DRYRUN) {
-		trace_note(p, "nat", "SNAT to %s, out of %s", ul.cidr,
-			   ul.out.port->name);
+		char what[192];
+
+		nat_explain(p, zone, what, sizeof(what));
+		trace_note(p, "nat", "%s; out of %s", what, ul.out.port->name);
 		return DROP_NONE;
 	}
 	if (uplink_echo_local(n, p))

@@ -437,6 +437,25 @@ static void test_nat_conntrack_line(void **state)
 		"sport=53 dport=5000 zone=n1");
 }
 
+static void test_nat_explain_changes_nothing(void **state)
+{
+	char what[192];
+	uint8_t before[128];
+	uint32_t out;
+
+	(void)state;
+	build(IPPROTO_TCP, C1, WEB, 40000, 80, 1, 0);
+	memcpy(before, frame, sizeof(before));
+	nat_explain(&pk, z1, what, sizeof(what));
+	assert_non_null(strstr(what, "port 40000 preserved"));
+	assert_memory_equal(before, frame, sizeof(before));
+	assert_int_equal(ct_get_stats()->entries, 0);
+	assert_int_equal(nat_process(&pk, z1, &out), DROP_NONE);
+	build(IPPROTO_TCP, C1, WEB, 40000, 80, 2, 0);
+	nat_explain(&pk, z1, what, sizeof(what));
+	assert_non_null(strstr(what, "existing connection: leaves as src=198.51.100.1 sport=40000"));
+}
+
 static void test_publish_parse_spec(void **state)
 {
 	static const struct {
@@ -503,6 +522,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_nat_fragments, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_nat_conntrack_line, setup, teardown),
 		cmocka_unit_test(test_publish_parse_spec),
+		cmocka_unit_test_setup_teardown(test_nat_explain_changes_nothing, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
