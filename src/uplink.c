@@ -624,6 +624,8 @@ int uplink_init(struct ev_loop *loop, const char *spec, const char *ip_cidr,
 		log_warn("uplink: no host leg, the proxy for published ports is off: %s",
 			 err);
 	ul.up = true;
+	/* Resolve the gateway now, so the first packet out does not wait. */
+	uplink_arp_request(&ul.out, ul.gw);
 	proxy_init(loop);
 	log_info("uplink %s up, %s via %s", spec, ip_cidr, gw);
 	return 0;
