@@ -78,7 +78,8 @@ struct dns_pending {
 	int tfd;
 	ev_io tio;
 	uint8_t *tbuf;
-	size_t tlen, toff;
+	uint8_t thdr[2];                 /* the answer's length prefix */
+	size_t thdr_len, tlen, toff;
 	bool tsent;
 };
 
@@ -296,22 +297,26 @@ static void dns_tcp_up_fail(struct dns_pending *p)
 /* Read the 2-byte length, then the answer; deliver when complete. */
 static void dns_tcp_up_read(struct dns_pending *p)
 {
-	uint8_t hdr[2];
 	ssize_t r;
 
 	if (!p->tbuf) {
-		r = recv(p->tfd, hdr, 2, MSG_PEEK);
-		if (r < 2) {
-			if (r == 0 || (r < 0 && errno != EAGAIN))
+		r = recv(p->tfd, p->thdr + p->thdr_len, 2 - p->thdr_len, 0);
+		if (r <= 0) {
+			if (r == 0 || errno != EAGAIN)
 				dns_tcp_up_fail(p);
 			return;
 		}
-		p->tlen = (size_t)(hdr[0] << 8 | hdr[1]);
+		p->thdr_len += (size_t)r;
+		if (p->thdr_len < 2)
+			return;
+		p->tlen = (size_t)(p->thdr[0] << 8 | p->thdr[1]);
+		/* One allocation per TCP answer, sized by its prefix. */
 		if (p->tlen < DNS_HDR_LEN || !(p->tbuf = malloc(p->tlen + 2))) {
 			dns_tcp_up_fail(p);
 			return;
 		}
-		p->toff = 0;
+		memcpy(p->tbuf, p->thdr, 2);
+		p->toff = 2;
 	}
 	r = recv(p->tfd, p->tbuf + p->toff, p->tlen + 2 - p->toff, 0);
 	if (r <= 0) {
@@ -387,6 +392,7 @@ static void dns_tcp_up_start(struct dns_pending *p, int i)
 	}
 	p->tfd = fd;
 	p->tsent = false;
+	p->thdr_len = 0;
 	ev_io_init(&p->tio, dns_tcp_up_cb, fd, EV_WRITE);
 	p->tio.data = p;
 	ev_io_start(dns_fwd_loop, &p->tio);

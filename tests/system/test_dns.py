@@ -121,6 +121,8 @@ def dnsmasq(ns, port, tmpdir):
     pid = os.path.join(tmpdir, f"dnsmasq{port}.pid")
     d = Bg(ns, "dnsmasq", "-k", "-p", str(port), "--no-resolv", "--no-hosts",
            "--address=/example.test/192.0.2.7", "-i", "lo", "--bind-interfaces",
+           # 200 addresses: too large for UDP, so TC=1 and a retry over TCP
+           *[f"--host-record=big.test,10.1.0.{i}" for i in range(1, 201)],
            f"--pid-file={pid}", "--user=root", "--group=root")
     ok = wait_for(lambda: d.p.poll() is not None or
                   nsx(ns, "dig", "+time=1", "+tries=1", "-p", str(port),
@@ -282,6 +284,11 @@ def test_upstream(vswitchd, topo, tmp_path):
         gw = gateway_of(vswitchd, net)
         assert dig_short(a, gw, "example.test") == ["192.0.2.7"]
         assert dig_short(a, gw, "example.test", "+tcp") == ["192.0.2.7"]
+        # Too large for UDP: TC=1 relayed (or set by us), dig retries over
+        # TCP, and the TCP path forwards over TCP.
+        for extra in ([], ["+bufsize=4096"]):
+            r = dig(a, gw, "big.test", *extra)
+            assert "ANSWER: 200" in r.stdout, r.stdout
         # EDNS0 kept end to end: dig sees an OPT record in the answer.
         r = dig(a, gw, "example.test", "+edns=0")
         assert "OPT PSEUDOSECTION" in r.stdout
