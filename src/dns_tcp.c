@@ -89,6 +89,8 @@ struct dns_tcp_conn {
 
 static struct dns_tcp_conn *dns_tcp_pool;
 static struct dns_tcp_conn *dns_tcp_table;
+static uint32_t dns_tcp_free_slots[DNS_TCP_MAX_CONNS];   /* a stack */
+static unsigned int dns_tcp_n_free;
 static unsigned int dns_tcp_n;
 static ev_timer dns_tcp_timer;
 static struct ev_loop *dns_tcp_loop;
@@ -211,6 +213,7 @@ static void dns_tcp_free(struct dns_tcp_conn *c)
 	c->state = DNS_TCP_FREE;
 	c->gen++;
 	dns_tcp_n--;
+	dns_tcp_free_slots[dns_tcp_n_free++] = c->slot;
 }
 
 static void dns_tcp_abort(struct dns_tcp_conn *c)
@@ -310,13 +313,10 @@ static void dns_tcp_accept(struct network *n, struct endpoint *src, const struct
 	size_t optlen = (size_t)th->doff * 4 - sizeof(*th), i;
 	unsigned int *cnt = dns_client_tcp_count(k->net, k->cip, true);
 	struct dns_tcp_conn *c = NULL;
-	unsigned int s;
 
-	if (dns_tcp_n < DNS_TCP_MAX_CONNS && (!cnt || *cnt < DNS_TCP_MAX_PER_EP))
-		for (s = 0; s < DNS_TCP_MAX_CONNS && !c; s++)
-			if (dns_tcp_pool[s].state == DNS_TCP_FREE)
-				c = &dns_tcp_pool[s];   /* O(pool) per SYN only */
-	if (!c || !src || !src->ctr) {
+	if (dns_tcp_n_free && (!cnt || *cnt < DNS_TCP_MAX_PER_EP) && src && src->ctr)
+		c = &dns_tcp_pool[dns_tcp_free_slots[--dns_tcp_n_free]];
+	if (!c) {
 		dns_stats_mut()->tcp_refused++;
 		return;
 	}
@@ -559,7 +559,9 @@ int dns_tcp_init(struct ev_loop *loop)
 	dns_tcp_pool = calloc(DNS_TCP_MAX_CONNS, sizeof(*dns_tcp_pool));
 	if (!dns_tcp_pool)
 		return -1;
-	for (s = 0; s < DNS_TCP_MAX_CONNS; s++) {
+	dns_tcp_n_free = 0;
+	for (s = DNS_TCP_MAX_CONNS; s-- > 0;) {
+		dns_tcp_free_slots[dns_tcp_n_free++] = s;
 		dns_tcp_pool[s].slot = s;
 		dns_tcp_pool[s].tx = malloc(DNS_TCP_TXMAX);
 		if (!dns_tcp_pool[s].tx)
@@ -586,6 +588,7 @@ void dns_tcp_fini(void)
 	}
 	free(dns_tcp_pool);
 	dns_tcp_pool = NULL;
+	dns_tcp_n_free = 0;
 	dns_tcp_table = NULL;
 	dns_tcp_n = 0;
 }
