@@ -42,6 +42,11 @@ struct dns_stats {
 	uint64_t dropped_flood, tcp_conns, tcp_refused, upstream_timeouts;
 };
 const struct dns_stats *dns_get_stats(void);
+/* dns_ctl.c: the counters as JSON ("dns" member of `stats`), and the
+ * "dns.stats" control command. */
+struct json_object;
+struct json_object *dns_stats_json(void);
+void dns_ctl_init(void);
 
 /* ---- dns_wire.c ---- */
 

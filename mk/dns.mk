@@ -3,7 +3,7 @@
 # See Makefile.am and doc/dns.md.
 DNS_SOURCES = src/dns_wire.c src/dns.c src/dns_forward.c src/dns_tcp.c \
 	src/dns_resolvconf.c
-src_libvswitch_a_SOURCES += $(DNS_SOURCES)
+src_libvswitch_a_SOURCES += $(DNS_SOURCES) src/dns_ctl.c
 noinst_HEADERS += include/dns.h
 
 # The unit test links the DNS files with model.c, drop.c and log.c; port,
