@@ -257,6 +257,10 @@ enum drop_reason fdb_learn(struct fdb *f, const uint8_t mac[6], struct port *por
 	struct fdb_entry *e;
 
 	HASH_FIND(hh, f->table, mac, 6, e);
+	/* Same port, same loop iteration: already the youngest, nothing to do
+	 * (saves the list moves for the rest of a burst). */
+	if (e && e->port == port && e->last_seen == now)
+		return DROP_NONE;
 	if (e)
 		return fdb_entry_refresh(f, e, port, now);
 	if (port->n_learned >= fdb_max_learned)
