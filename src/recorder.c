@@ -19,10 +19,11 @@
  *
  * Layout: frame bytes sit in one byte ring written front to back; a frame
  * that does not fit before the end starts again at offset 0 (the tail is
- * wasted, at most one frame's worth).  A circular array of DEPTH entries
- * says where each frame is.  Live bytes therefore run, in ring order, from
- * the oldest entry to the write position, so making room means evicting
- * from the oldest end only: O(1) per frame, no scan.
+ * wasted, at most one frame's worth; frames still in it are the oldest and
+ * are evicted at the wrap).  A circular array of DEPTH entries says where
+ * each frame is.  Live bytes therefore run, in ring order, from the oldest
+ * entry to the write position, so making room means evicting from the
+ * oldest end only: amortised O(1) per frame, no scan.
  *
  * Per frame the cost is one memcpy; the timestamp is taken once per burst.
  */
@@ -120,8 +121,14 @@ static void recorder_add(struct recorder *r, const uint8_t *data, uint32_t len,
 	uint32_t caplen = len < r->budget / 4 ? len : (uint32_t)(r->budget / 4);
 	struct recorder_ent *e;
 
-	if (r->wpos + caplen > r->budget)
+	if (r->wpos + caplen > r->budget) {
+		/* Wrap.  The frames between here and the end are the oldest;
+		 * the ring's order now skips them, so they go first, before
+		 * writing at 0 overwrites anything newer. */
+		while (r->count && r->ents[r->first].off >= r->wpos)
+			recorder_evict_oldest(r);
 		r->wpos = 0;
+	}
 	while (r->count &&
 	       (r->count == r->depth ||
 		recorder_overlaps(&r->ents[r->first], r->wpos, caplen)))
