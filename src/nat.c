@@ -616,6 +616,13 @@ static struct ct_entry *nat_new_conn(struct pkt *p, const struct ct_key *k,
 		*why = DROP_NOT_FOR_US;   /* outside to outside: not ours */
 		return NULL;
 	}
+	/* Refuse what cannot open a connection before spending a port on it
+	 * (a flood of stray ACKs must not cost a port search each). */
+	if (!ct_l4(k->proto) ||
+	    !ct_l4(k->proto)->valid_new(pkt_l4(p), p->len - p->l4_ofs)) {
+		*why = DROP_CT_INVALID;
+		return NULL;
+	}
 	if (zone != CT_ZONE_OUTSIDE) {
 		/* SNAT (plain egress, or the hairpin's second half) */
 		m = nat_mapping_get(zone, k->proto, src, k->sport, true, &ext);
@@ -688,6 +695,8 @@ enum drop_reason nat_process(struct pkt *p, uint32_t zone, uint32_t *out_zone)
 	if (ip->frag_off & htons(IP_OFFMASK))
 		return frag_translate(p, zone, out_zone);
 	first_frag = ip->frag_off & htons(IP_MF);
+	if (p->l4_ofs == PKT_OFS_NONE)   /* a parser may leave fragments bare */
+		p->l4_ofs = (uint16_t)(p->l3_ofs + ip->ihl * 4u);
 	r = nat_pkt_key(p, zone, &k, &is_error);
 	if (r != DROP_NONE)
 		return r;
