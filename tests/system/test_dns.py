@@ -118,6 +118,7 @@ class Bg:
 
 
 def dnsmasq(ns, port, tmpdir):
+    sh("ip", "-n", ns, "link", "set", "lo", "up")
     pid = os.path.join(tmpdir, f"dnsmasq{port}.pid")
     d = Bg(ns, "dnsmasq", "-k", "-p", str(port), "--no-resolv", "--no-hosts",
            "--address=/example.test/192.0.2.7", "-i", "lo", "--bind-interfaces",
@@ -134,6 +135,7 @@ def dnsmasq(ns, port, tmpdir):
 
 def blackhole(ns, port):
     """A UDP socket that receives and never answers: a dead upstream."""
+    sh("ip", "-n", ns, "link", "set", "lo", "up")
     return Bg(ns, "/usr/bin/python3", "-c",
               "import socket,time;s=socket.socket(2,2);"
               f"s.bind(('127.0.0.1',{port}));time.sleep(3600)")
