@@ -736,6 +736,7 @@ static void test_forward(void **state)
 	n_tx = 0;
 	assert_null(ask(e1, "172.18.0.1", m, len, &rlen));   /* forwarded */
 	assert_int_equal(dns_forward_pending(), 1);
+	ev_run(loop, EVRUN_NOWAIT);                           /* sendmmsg */
 	got = recvfrom(up, in, sizeof(in), 0, (struct sockaddr *)&from, &fl);
 	assert_int_equal(got, (ssize_t)len);
 	assert_memory_equal(in + 2, m + 2, len - 2);          /* only the ID differs */
@@ -787,6 +788,7 @@ static void test_failover(void **state)
 	assert_int_equal(dns_forward_init(loop, ups, 2, err, sizeof(err)), 0);
 	n_tx = 0;
 	assert_null(ask(e1, "172.18.0.1", m, len, &rlen));
+	ev_run(loop, EVRUN_NOWAIT);
 	got = recv(dead, in, sizeof(in), MSG_DONTWAIT);
 	assert_int_equal(got, (ssize_t)len);
 	/* Nothing at the live one yet; wait for the attempt timeout. */
@@ -809,6 +811,7 @@ static void test_failover(void **state)
 	assert_int_equal(g16(txs[0].data + 42), 0x5151);
 	/* Next query: straight to the live upstream. */
 	assert_null(ask(e1, "172.18.0.1", m, len, &rlen));
+	ev_run(loop, EVRUN_NOWAIT);
 	assert_int_equal(recv(live, in, sizeof(in), MSG_DONTWAIT), (ssize_t)len);
 	dns_forward_fini();
 	ev_loop_destroy(loop);
