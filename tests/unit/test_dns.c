@@ -644,6 +644,42 @@ static void test_tcp(void **state)
 	assert_int_equal(tx_tcp(n_tx - 1)->rst, 1);
 }
 
+/* Two queries in one segment (RFC 7766 pipelining): both answered. */
+static void test_tcp_pipelined(void **state)
+{
+	uint8_t m[600];
+	size_t l1 = mk_query(m + 2, 0x0101, "c2", DNS_T_A, false), l2;
+	struct pkt p;
+	uint32_t srv;
+	const struct tcphdr *th;
+	const uint8_t *d;
+
+	(void)state;
+	dns_set_test_clock(5000000);
+	m[0] = 0;
+	m[1] = (uint8_t)l1;
+	l2 = mk_query(m + 4 + l1, 0x0202, "web", DNS_T_A, false);
+	m[2 + l1] = 0;
+	m[3 + l1] = (uint8_t)l2;
+	n_tx = 0;
+	p = mk_tcp(e1, TH_SYN, 100, 0, NULL, 0);
+	assert_true(dns_input(n1, e1, &p));
+	srv = ntohl(tx_tcp(0)->seq) + 1;
+	p = mk_tcp(e1, TH_ACK | TH_PUSH, 101, srv, m, 4 + l1 + l2);
+	assert_true(dns_input(n1, e1, &p));
+	assert_int_equal(n_tx, 2);
+	th = tx_tcp(1);
+	assert_int_equal(ntohl(th->ack_seq), 101 + 4 + l1 + l2);
+	d = (const uint8_t *)th + th->doff * 4;
+	assert_int_equal(g16(d + 2), 0x0101);
+	d += 2 + g16(d);
+	assert_int_equal(g16(d + 2), 0x0202);
+	assert_int_equal(g16(d + 8), 2);                     /* both web addresses */
+	p = mk_tcp(e1, TH_RST, 101 + 4 + (uint32_t)(l1 + l2), 0, NULL, 0);
+	assert_true(dns_input(n1, e1, &p));
+	assert_int_equal(dns_tcp_conns(), 0);
+}
+
 static void test_tcp_cap(void **state)
 {
 	struct pkt p;
@@ -854,6 +890,7 @@ int main(void)
 		cmocka_unit_test(test_flood),
 		cmocka_unit_test(test_remove),
 		cmocka_unit_test(test_tcp),
+		cmocka_unit_test(test_tcp_pipelined),
 		cmocka_unit_test(test_tcp_cap),
 		cmocka_unit_test(test_resolvconf),
 		cmocka_unit_test(test_forward),
