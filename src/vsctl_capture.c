@@ -29,10 +29,10 @@
 #include "capture_internal.h"
 #include "capture_client.h"
 
-#define VCAP_LINE_MAX 65536
-#define VCAP_MSG_MAX (CAPTURE_SNAPLEN + 64)
+#define VSCTL_CAPTURE_LINE_MAX 65536
+#define VSCTL_CAPTURE_MSG_MAX (CAPTURE_SNAPLEN + 64)
 
-struct vcap {
+struct vsctl_capture {
 	int fd, out;
 	bool out_dead;
 	int out_errno;           /* why writing the output failed */
@@ -41,16 +41,16 @@ struct vcap {
 	uint64_t frames;         /* records written, for an abrupt end */
 };
 
-static volatile sig_atomic_t vcap_signals;
+static volatile sig_atomic_t vsctl_capture_signals;
 
-static void vcap_on_signal(int sig)
+static void vsctl_capture_on_signal(int sig)
 {
-	vcap_signals++;
+	vsctl_capture_signals++;
 }
 
-static int vcap_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static int vsctl_capture_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
-static int vcap_err(const char *fmt, ...)
+static int vsctl_capture_err(const char *fmt, ...)
 {
 	va_list ap;
 
@@ -62,7 +62,7 @@ static int vcap_err(const char *fmt, ...)
 	return 1;
 }
 
-static int vcap_write_all(int fd, const void *p, size_t len)
+static int vsctl_capture_write_all(int fd, const void *p, size_t len)
 {
 	const uint8_t *b = p;
 
@@ -80,13 +80,13 @@ static int vcap_write_all(int fd, const void *p, size_t len)
 }
 
 /**
- * vcap_fill() - Wait for and read more bytes from vswitchd
+ * vsctl_capture_fill() - Wait for and read more bytes from vswitchd
  * @v:    client state
  * @mask: signal mask to wait under (SIGINT unblocked)
  *
  * Return: >0 bytes read, 0 on EOF, -1 on error; -2 once twice interrupted
  */
-static int vcap_fill(struct vcap *v, const sigset_t *mask)
+static int vsctl_capture_fill(struct vsctl_capture *v, const sigset_t *mask)
 {
 	struct pollfd pfd = { .fd = v->fd, .events = POLLIN };
 	static bool shut;
@@ -98,9 +98,9 @@ static int vcap_fill(struct vcap *v, const sigset_t *mask)
 		v->off = 0;
 	}
 	for (;;) {
-		if (vcap_signals >= 2)
+		if (vsctl_capture_signals >= 2)
 			return -2;
-		if (vcap_signals && !shut) {
+		if (vsctl_capture_signals && !shut) {
 			shutdown(v->fd, SHUT_WR);
 			shut = true;
 		}
@@ -109,7 +109,7 @@ static int vcap_fill(struct vcap *v, const sigset_t *mask)
 				continue;
 			return -1;
 		}
-		r = read(v->fd, v->buf + v->have, VCAP_MSG_MAX + CAPTURE_MSG_HDR - v->have);
+		r = read(v->fd, v->buf + v->have, VSCTL_CAPTURE_MSG_MAX + CAPTURE_MSG_HDR - v->have);
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r > 0)
@@ -118,11 +118,11 @@ static int vcap_fill(struct vcap *v, const sigset_t *mask)
 	}
 }
 
-/* Make N bytes available at v->buf + v->off; 0, or vcap_fill's failure. */
-static int vcap_need(struct vcap *v, size_t n, const sigset_t *mask)
+/* Make N bytes available at v->buf + v->off; 0, or vsctl_capture_fill's failure. */
+static int vsctl_capture_need(struct vsctl_capture *v, size_t n, const sigset_t *mask)
 {
 	while (v->have - v->off < n) {
-		int r = vcap_fill(v, mask);
+		int r = vsctl_capture_fill(v, mask);
 
 		if (r <= 0)
 			return r == 0 ? -1 : r;
@@ -130,7 +130,7 @@ static int vcap_need(struct vcap *v, size_t n, const sigset_t *mask)
 	return 0;
 }
 
-static int vcap_send_request(int fd, struct json_object *args)
+static int vsctl_capture_send_request(int fd, struct json_object *args)
 {
 	struct json_object *req = json_object_new_object();
 	const char *s;
@@ -143,7 +143,7 @@ static int vcap_send_request(int fd, struct json_object *args)
 	/* One write for the whole line: the daemon may answer and stream as
 	 * soon as it has the line. */
 	if (asprintf(&line, "%s\n", s) >= 0) {
-		rc = vcap_write_all(fd, line, strlen(line));
+		rc = vsctl_capture_write_all(fd, line, strlen(line));
 		free(line);
 	}
 	json_object_put(req);
@@ -151,44 +151,44 @@ static int vcap_send_request(int fd, struct json_object *args)
 }
 
 /* Read the one-line reply; 0 if ok, else 1 after printing the error. */
-static int vcap_reply(struct vcap *v, const sigset_t *mask)
+static int vsctl_capture_reply(struct vsctl_capture *v, const sigset_t *mask)
 {
 	struct json_object *rep, *ok, *e;
 	uint8_t *nl;
 	int rc = 0;
 
 	while (!(nl = memchr(v->buf + v->off, '\n', v->have - v->off))) {
-		if (v->have >= VCAP_LINE_MAX || vcap_fill(v, mask) <= 0)
-			return vcap_err("%s", "no reply from vswitchd to the capture request");
+		if (v->have >= VSCTL_CAPTURE_LINE_MAX || vsctl_capture_fill(v, mask) <= 0)
+			return vsctl_capture_err("%s", "no reply from vswitchd to the capture request");
 	}
 	*nl = '\0';
 	rep = json_tokener_parse((char *)v->buf + v->off);
 	v->off = (size_t)(nl + 1 - v->buf);
 	if (!rep || !json_object_object_get_ex(rep, "ok", &ok))
-		rc = vcap_err("%s", "vswitchd sent a reply that is not JSON");
+		rc = vsctl_capture_err("%s", "vswitchd sent a reply that is not JSON");
 	else if (!json_object_get_boolean(ok))
-		rc = vcap_err("%s", json_object_object_get_ex(rep, "error", &e)
+		rc = vsctl_capture_err("%s", json_object_object_get_ex(rep, "error", &e)
 				     ? json_object_get_string(e) : "capture refused");
 	json_object_put(rep);
 	return rc;
 }
 
-static void vcap_data(struct vcap *v, const uint8_t *p, uint32_t len)
+static void vsctl_capture_data(struct vsctl_capture *v, const uint8_t *p, uint32_t len)
 {
 	if (v->out_dead)
 		return;
-	if (vcap_write_all(v->out, p, len) < 0) {
+	if (vsctl_capture_write_all(v->out, p, len) < 0) {
 		/* The reader is gone (tcpdump quit) or the disk is full: end
 		 * the capture politely either way, but only EPIPE is success. */
 		v->out_errno = errno;
 		v->out_dead = true;
-		if (!vcap_signals)
-			vcap_signals = 1;
+		if (!vsctl_capture_signals)
+			vsctl_capture_signals = 1;
 		return;
 	}
 }
 
-static void vcap_trailer(const uint8_t *p, uint32_t len)
+static void vsctl_capture_trailer(const uint8_t *p, uint32_t len)
 {
 	char js[512];
 	struct json_object *t, *c, *d;
@@ -204,47 +204,47 @@ static void vcap_trailer(const uint8_t *p, uint32_t len)
 }
 
 /**
- * vcap_stream() - Copy DATA messages to the output until END
+ * vsctl_capture_stream() - Copy DATA messages to the output until END
  *
  * Return: exit status
  */
-static int vcap_stream(struct vcap *v, const sigset_t *mask)
+static int vsctl_capture_stream(struct vsctl_capture *v, const sigset_t *mask)
 {
 	bool first = true;
 
 	for (;;) {
 		const uint8_t *h;
 		uint32_t len;
-		int r = vcap_need(v, CAPTURE_MSG_HDR, mask);
+		int r = vsctl_capture_need(v, CAPTURE_MSG_HDR, mask);
 
 		if (r < 0)
 			break;
 		h = v->buf + v->off;
 		len = (uint32_t)h[4] << 24 | (uint32_t)h[5] << 16 |
 		      (uint32_t)h[6] << 8 | h[7];
-		if (len > VCAP_MSG_MAX || (h[0] != CAPTURE_MSG_DATA && h[0] != CAPTURE_MSG_END))
-			return vcap_err("%s", "malformed capture stream from vswitchd");
-		if (vcap_need(v, CAPTURE_MSG_HDR + len, mask) < 0)
+		if (len > VSCTL_CAPTURE_MSG_MAX || (h[0] != CAPTURE_MSG_DATA && h[0] != CAPTURE_MSG_END))
+			return vsctl_capture_err("%s", "malformed capture stream from vswitchd");
+		if (vsctl_capture_need(v, CAPTURE_MSG_HDR + len, mask) < 0)
 			break;
 		h = v->buf + v->off;
 		v->off += CAPTURE_MSG_HDR + len;
 		if (h[0] == CAPTURE_MSG_END) {
-			vcap_trailer(h + CAPTURE_MSG_HDR, len);
+			vsctl_capture_trailer(h + CAPTURE_MSG_HDR, len);
 			return 0;
 		}
-		vcap_data(v, h + CAPTURE_MSG_HDR, len);
+		vsctl_capture_data(v, h + CAPTURE_MSG_HDR, len);
 		if (!first)              /* the first DATA is the file header */
 			v->frames++;
 		first = false;
 	}
 	/* Ended without a trailer: twice interrupted, or vswitchd went away. */
 	fprintf(stderr, "%llu captured, ? dropped\n", (unsigned long long)v->frames);
-	if (vcap_signals)
+	if (vsctl_capture_signals)
 		return 0;
-	return vcap_err("%s", "vswitchd closed the capture before its end");
+	return vsctl_capture_err("%s", "vswitchd closed the capture before its end");
 }
 
-static int vcap_open_out(const char *path)
+static int vsctl_capture_open_out(const char *path)
 {
 	if (!strcmp(path, "-"))
 		return STDOUT_FILENO;
@@ -262,18 +262,18 @@ static int vcap_open_out(const char *path)
  */
 int vsctl_capture_run(int fd, struct json_object *args, const char *out_path)
 {
-	struct vcap v = { .fd = fd };
-	struct sigaction sa = { .sa_handler = vcap_on_signal };
+	struct vsctl_capture v = { .fd = fd };
+	struct sigaction sa = { .sa_handler = vsctl_capture_on_signal };
 	struct sigaction old_int, old_term, old_pipe;
 	sigset_t block, orig, wait;
 	int rc;
 
-	v.out = vcap_open_out(out_path);
+	v.out = vsctl_capture_open_out(out_path);
 	if (v.out < 0)
-		return vcap_err("cannot open %s for writing", out_path);
-	v.buf = malloc(VCAP_MSG_MAX + CAPTURE_MSG_HDR);
+		return vsctl_capture_err("cannot open %s for writing", out_path);
+	v.buf = malloc(VSCTL_CAPTURE_MSG_MAX + CAPTURE_MSG_HDR);
 	if (!v.buf)
-		return vcap_err("%s", "out of memory");
+		return vsctl_capture_err("%s", "out of memory");
 	sigemptyset(&block);
 	sigaddset(&block, SIGINT);
 	sigaddset(&block, SIGTERM);
@@ -286,17 +286,17 @@ int vsctl_capture_run(int fd, struct json_object *args, const char *out_path)
 	sa.sa_handler = SIG_IGN;
 	sigaction(SIGPIPE, &sa, &old_pipe);
 
-	if (vcap_send_request(fd, args) < 0)
-		rc = vcap_err("%s", "cannot send the capture request to vswitchd");
+	if (vsctl_capture_send_request(fd, args) < 0)
+		rc = vsctl_capture_err("%s", "cannot send the capture request to vswitchd");
 	else
-		rc = vcap_reply(&v, &wait);
+		rc = vsctl_capture_reply(&v, &wait);
 	if (!rc)
-		rc = vcap_stream(&v, &wait);
+		rc = vsctl_capture_stream(&v, &wait);
 
 	if (!rc && v.out_errno && v.out_errno != EPIPE)
-		rc = vcap_err("cannot write %s: %s", out_path, strerror(v.out_errno));
+		rc = vsctl_capture_err("cannot write %s: %s", out_path, strerror(v.out_errno));
 	if (v.out != STDOUT_FILENO && close(v.out) < 0 && !rc)
-		rc = vcap_err("cannot write %s: %s", out_path, strerror(errno));
+		rc = vsctl_capture_err("cannot write %s: %s", out_path, strerror(errno));
 	sigaction(SIGINT, &old_int, NULL);
 	sigaction(SIGTERM, &old_term, NULL);
 	sigaction(SIGPIPE, &old_pipe, NULL);
