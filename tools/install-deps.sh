@@ -1,0 +1,43 @@
+#!/bin/sh
+# install-deps.sh - install from Debian's archive every package needed to
+# build vswitch and run its whole test suite (Debian 12, as root).
+#
+# Shaped to be cheap when run again: dpkg is asked first, and apt-get
+# (update + install) runs only when something is missing, so tools/test.sh
+# and tools/demo.sh can call it on every run without touching the network.
+set -eu
+
+PKGS="autoconf automake libtool pkg-config gcc make clang
+      libev-dev libpcap-dev libnl-3-dev libnl-route-3-dev libjson-c-dev
+      uthash-dev libcmocka-dev
+      python3 python3-pytest python3-scapy
+      iperf3 dnsutils tcpdump tshark dnsmasq-base iproute2 iputils-ping
+      curl netcat-openbsd ethtool procps"
+
+missing=""
+for p in $PKGS; do
+	st=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
+	case "$st" in
+	*"install ok installed"*) ;;
+	*) missing="$missing $p" ;;
+	esac
+done
+
+if [ -z "$missing" ]; then
+	echo "install-deps: all packages present"
+	exit 0
+fi
+
+if [ "$(id -u)" -ne 0 ]; then
+	echo "install-deps: missing:$missing (run as root to install them)" >&2
+	exit 1
+fi
+
+echo "install-deps: installing:$missing"
+export DEBIAN_FRONTEND=noninteractive
+# tshark asks whether non-root users may capture; answer for it.
+echo "wireshark-common wireshark-common/install-setuid boolean false" |
+	debconf-set-selections 2>/dev/null || true
+apt-get update -q
+# shellcheck disable=SC2086  # word splitting of the list is intended
+apt-get install -y -q --no-install-recommends $missing
