@@ -1,0 +1,462 @@
+/* test_ipam.c - CIDR parsing and set tests, Docker's automatic subnet order,
+ * in-order address allocation (with --ip-range, aux addresses and used
+ * addresses), exhaustion, fixed-IP checks and MAC text.
+ *
+ * Networks are built directly in g_model, as the control plane would leave
+ * them, so that ipam.c is tested without the daemon; model_clear() resets
+ * between tests.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+#include <arpa/inet.h>
+#include "ipam.h"
+#include "model.h"
+
+static uint32_t ip(const char *s)
+{
+	uint32_t a = 0;
+
+	assert_int_equal(ipam_parse_ip(s, &a), 0);
+	return a;
+}
+
+static struct vs_cidr cidr(const char *s)
+{
+	struct vs_cidr c;
+	char err[128];
+
+	assert_int_equal(ipam_parse_cidr(s, &c, true, err, sizeof(err)), 0);
+	return c;
+}
+
+/* A network as `network create` leaves it: gateway is the first address. */
+static struct network *test_ipam_net(const char *name, const char *subnet, const char *gw)
+{
+	struct network *n = calloc(1, sizeof(*n));
+
+	assert_non_null(n);
+	snprintf(n->name, sizeof(n->name), "%s", name);
+	memset(n->id, 'a', 64);
+	n->subnet = cidr(subnet);
+	n->gateway = ip(gw);
+	n->mtu = 1500;
+	LIST_INIT(&n->endpoints);
+	HASH_ADD_STR(g_model.networks, name, n);
+	return n;
+}
+
+static struct endpoint *test_ipam_ep(struct network *n, const char *ctr, const char *addr)
+{
+	struct container *c = model_container(ctr);
+	struct endpoint *ep = calloc(1, sizeof(*ep));
+
+	assert_non_null(ep);
+	if (!c)
+		c = model_container_add(ctr, "");
+	assert_non_null(c);
+	ep->net = n;
+	ep->ctr = c;
+	ep->ip = ip(addr);
+	model_mac_from_ip(ep->ip, ep->mac);
+	snprintf(ep->ifname, sizeof(ep->ifname), "eth0");
+	model_endpoint_link(ep);
+	return ep;
+}
+
+static int test_ipam_teardown(void **state)
+{
+	(void)state;
+	model_clear();
+	return 0;
+}
+
+static void test_ipam_alloc_is(const struct network *n, const char *want)
+{
+	char err[160], got[16];
+	uint32_t a = 0;
+
+	assert_int_equal(ipam_alloc(n, &a, err, sizeof(err)), 0);
+	assert_string_equal(ipam_ntoa(a, got), want);
+}
+
+/* ---- CIDR text ---- */
+
+static void test_cidr_good(void **state)
+{
+	struct vs_cidr c;
+	char err[128], buf[20];
+
+	(void)state;
+	assert_int_equal(ipam_parse_cidr("10.0.0.0/8", &c, true, err, sizeof(err)), 0);
+	assert_int_equal(c.len, 8);
+	assert_int_equal(c.addr, ip("10.0.0.0"));
+	assert_string_equal(ipam_cidr_str(&c, buf), "10.0.0.0/8");
+	assert_int_equal(ipam_parse_cidr("0.0.0.0/0", &c, true, err, sizeof(err)), 0);
+	assert_int_equal(c.len, 0);
+	assert_int_equal(ipam_parse_cidr("192.168.1.7/32", &c, true, err, sizeof(err)), 0);
+	assert_string_equal(ipam_cidr_str(&c, buf), "192.168.1.7/32");
+	/* not strict: host bits are cleared rather than refused */
+	assert_int_equal(ipam_parse_cidr("10.0.0.1/24", &c, false, err, sizeof(err)), 0);
+	assert_string_equal(ipam_cidr_str(&c, buf), "10.0.0.0/24");
+}
+
+static void test_cidr_bad_one(const char *s, bool strict)
+{
+	struct vs_cidr c = { .addr = 0x12345678, .len = 7 };
+	char err[128] = "";
+
+	assert_int_equal(ipam_parse_cidr(s, &c, strict, err, sizeof(err)), -1);
+	assert_true(err[0] != '\0');
+	assert_null(strchr(err, '\n'));
+	/* a refused parse leaves the result alone */
+	assert_int_equal(c.addr, 0x12345678);
+	assert_int_equal(c.len, 7);
+}
+
+static void test_cidr_bad(void **state)
+{
+	static const char *const bad[] = {
+		"10.0.0.0", "10.0.0.0/33", "10.0.0.0/-1", "10.0.0.0/", "/24",
+		"", "garbage", "garbage/8", "10.0.0/8", "10.0.0.256/24",
+		"10.0.0.0/24x", "10.0.0.0/24/8", "1.2.3.4.5/8",
+		"10.0.0.0/99999999999999999999",
+		"10.000000000000000000000000000000.0.0/8",
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		test_cidr_bad_one(bad[i], true);
+		test_cidr_bad_one(bad[i], false);
+	}
+	test_cidr_bad_one(NULL, true);
+}
+
+static void test_cidr_strict_host_bits(void **state)
+{
+	struct vs_cidr c;
+	char err[160] = "";
+
+	(void)state;
+	assert_int_equal(ipam_parse_cidr("10.0.0.1/24", &c, true, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "10.0.0.1/24"));
+	assert_non_null(strstr(err, "10.0.0.0/24"));	/* the suggestion */
+	assert_int_equal(ipam_parse_cidr("172.18.5.0/16", &c, true, err, sizeof(err)), -1);
+}
+
+static void test_cidr_sets(void **state)
+{
+	struct vs_cidr a = cidr("10.0.0.0/8"), b = cidr("10.1.0.0/16");
+	struct vs_cidr d = cidr("11.0.0.0/8"), e = cidr("10.1.255.0/24");
+	struct vs_cidr all = cidr("0.0.0.0/0"), h = cidr("10.1.2.3/32");
+
+	(void)state;
+	assert_true(ipam_cidr_contains(&a, ip("10.255.255.255")));
+	assert_true(ipam_cidr_contains(&a, ip("10.0.0.0")));
+	assert_false(ipam_cidr_contains(&a, ip("11.0.0.0")));
+	assert_false(ipam_cidr_contains(&a, ip("9.255.255.255")));
+	assert_true(ipam_cidr_contains(&all, ip("1.2.3.4")));
+	assert_true(ipam_cidr_contains(&h, ip("10.1.2.3")));
+	assert_false(ipam_cidr_contains(&h, ip("10.1.2.4")));
+
+	assert_true(ipam_cidr_overlap(&a, &b));
+	assert_true(ipam_cidr_overlap(&b, &a));
+	assert_false(ipam_cidr_overlap(&a, &d));
+	assert_true(ipam_cidr_overlap(&e, &b));
+	assert_true(ipam_cidr_overlap(&all, &d));
+	assert_true(ipam_cidr_overlap(&h, &h));
+
+	assert_true(ipam_cidr_within(&b, &a));
+	assert_false(ipam_cidr_within(&a, &b));
+	assert_true(ipam_cidr_within(&e, &b));
+	assert_true(ipam_cidr_within(&a, &a));
+	assert_false(ipam_cidr_within(&d, &a));
+	assert_true(ipam_cidr_within(&h, &all));
+	assert_false(ipam_cidr_within(&all, &h));
+}
+
+static void test_mask(void **state)
+{
+	(void)state;
+	assert_int_equal(ipam_mask(0), 0);
+	assert_int_equal(ntohl(ipam_mask(8)), 0xff000000u);
+	assert_int_equal(ntohl(ipam_mask(20)), 0xfffff000u);
+	assert_int_equal(ntohl(ipam_mask(32)), 0xffffffffu);
+}
+
+/* ---- automatic subnets ---- */
+
+static void test_auto_subnet_is(const char *want)
+{
+	struct vs_cidr c;
+	char buf[20];
+
+	assert_int_equal(ipam_auto_subnet(&c), 0);
+	assert_string_equal(ipam_cidr_str(&c, buf), want);
+}
+
+static void test_auto_subnet_order(void **state)
+{
+	char name[16], sub[20], gw[16];
+	struct vs_cidr c;
+	unsigned int i;
+
+	(void)state;
+	/* the default bridge network holds 172.17 and is never offered */
+	test_ipam_net("bridge", "172.17.0.0/16", "172.17.0.1");
+	test_auto_subnet_is("172.18.0.0/16");
+	test_ipam_net("n18", "172.18.0.0/16", "172.18.0.1");
+	test_auto_subnet_is("172.19.0.0/16");
+	/* a user subnet inside 172.19 makes the whole /16 unavailable */
+	test_ipam_net("u19", "172.19.7.0/24", "172.19.7.1");
+	test_auto_subnet_is("172.20.0.0/16");
+	for (i = 20; i <= 31; i++) {
+		snprintf(name, sizeof(name), "n%u", i);
+		snprintf(sub, sizeof(sub), "172.%u.0.0/16", i);
+		snprintf(gw, sizeof(gw), "172.%u.0.1", i);
+		test_ipam_net(name, sub, gw);
+	}
+	test_auto_subnet_is("192.168.0.0/20");
+	test_ipam_net("p0", "192.168.0.0/20", "192.168.0.1");
+	test_auto_subnet_is("192.168.16.0/20");
+	/* a user /24 at 192.168.20 blocks the second /20 as well */
+	test_ipam_net("u20", "192.168.20.0/24", "192.168.20.1");
+	test_auto_subnet_is("192.168.32.0/20");
+	/* a user supernet covering all of 192.168: nothing left */
+	test_ipam_net("big", "192.168.0.0/16", "192.168.0.1");
+	assert_int_equal(ipam_auto_subnet(&c), -1);
+}
+
+static void test_auto_subnet_freed(void **state)
+{
+	struct network *n18;
+
+	(void)state;
+	n18 = test_ipam_net("n18", "172.18.0.0/16", "172.18.0.1");
+	test_ipam_net("n19", "172.19.0.0/16", "172.19.0.1");
+	test_auto_subnet_is("172.20.0.0/16");
+	/* removing a network makes its subnet the first choice again */
+	HASH_DEL(g_model.networks, n18);
+	free(n18);
+	test_auto_subnet_is("172.18.0.0/16");
+}
+
+static void test_subnet_free(void **state)
+{
+	struct network *n;
+	struct vs_cidr c = cidr("10.0.0.0/24"), d = cidr("10.0.0.128/25");
+
+	(void)state;
+	assert_true(ipam_subnet_free(&c, NULL));
+	n = test_ipam_net("a", "10.0.0.0/24", "10.0.0.1");
+	assert_false(ipam_subnet_free(&c, NULL));
+	assert_false(ipam_subnet_free(&d, NULL));
+	assert_true(ipam_subnet_free(&d, n));	/* except itself */
+}
+
+/* ---- allocation ---- */
+
+static void test_alloc_order(void **state)
+{
+	struct network *n;
+
+	(void)state;
+	n = test_ipam_net("a", "172.18.0.0/16", "172.18.0.1");
+	/* .0 is the network address, .1 the gateway */
+	test_ipam_alloc_is(n, "172.18.0.2");
+	test_ipam_ep(n, "c1", "172.18.0.2");
+	test_ipam_alloc_is(n, "172.18.0.3");
+	test_ipam_ep(n, "c3", "172.18.0.4");
+	test_ipam_alloc_is(n, "172.18.0.3");	/* the hole first */
+	test_ipam_ep(n, "c2", "172.18.0.3");
+	test_ipam_alloc_is(n, "172.18.0.5");
+	n->aux[0].addr = ip("172.18.0.5");
+	snprintf(n->aux[0].name, VS_NAME_MAX, "router");
+	n->aux[1].addr = ip("172.18.0.6");
+	snprintf(n->aux[1].name, VS_NAME_MAX, "printer");
+	n->n_aux = 2;
+	test_ipam_alloc_is(n, "172.18.0.7");
+}
+
+static void test_alloc_gateway_not_first(void **state)
+{
+	struct network *n;
+
+	(void)state;
+	n = test_ipam_net("a", "10.20.0.0/24", "10.20.0.254");
+	test_ipam_alloc_is(n, "10.20.0.1");
+}
+
+static void test_alloc_ip_range(void **state)
+{
+	struct network *n;
+	uint8_t mac[6];
+	char err[160], buf[18];
+	uint32_t a = 0;
+
+	(void)state;
+	n = test_ipam_net("r", "10.10.0.0/24", "10.10.0.1");
+	n->ip_range = cidr("10.10.0.128/25");
+	n->aux[0].addr = ip("10.10.0.128");
+	snprintf(n->aux[0].name, VS_NAME_MAX, "host1");
+	n->n_aux = 1;
+	assert_int_equal(ipam_alloc(n, &a, err, sizeof(err)), 0);
+	assert_string_equal(ipam_ntoa(a, buf), "10.10.0.129");
+	model_mac_from_ip(a, mac);
+	assert_string_equal(ipam_mac_str(mac, buf), "02:42:0a:0a:00:81");
+	test_ipam_ep(n, "c1", "10.10.0.129");
+	test_ipam_alloc_is(n, "10.10.0.130");
+}
+
+/* The broadcast address at the top of the range is never handed out. */
+static void test_alloc_exhaustion(void **state)
+{
+	struct network *n;
+	char err[160] = "";
+	uint32_t a = 0;
+
+	(void)state;
+	n = test_ipam_net("tiny", "10.9.0.0/29", "10.9.0.1");
+	test_ipam_ep(n, "c2", "10.9.0.2");
+	test_ipam_ep(n, "c3", "10.9.0.3");
+	test_ipam_ep(n, "c4", "10.9.0.4");
+	test_ipam_ep(n, "c5", "10.9.0.5");
+	test_ipam_alloc_is(n, "10.9.0.6");
+	test_ipam_ep(n, "c6", "10.9.0.6");
+	assert_int_equal(ipam_alloc(n, &a, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "tiny"));
+	assert_null(strchr(err, '\n'));
+}
+
+static void test_alloc_range_exhaustion(void **state)
+{
+	struct network *n;
+	char err[160] = "";
+	uint32_t a = 0;
+
+	(void)state;
+	n = test_ipam_net("r", "10.10.0.0/24", "10.10.0.1");
+	n->ip_range = cidr("10.10.0.252/30");
+	test_ipam_ep(n, "c1", "10.10.0.252");
+	test_ipam_alloc_is(n, "10.10.0.253");
+	test_ipam_ep(n, "c2", "10.10.0.253");
+	test_ipam_alloc_is(n, "10.10.0.254");
+	test_ipam_ep(n, "c3", "10.10.0.254");
+	/* .255 is the subnet's broadcast address, though inside the range */
+	assert_int_equal(ipam_alloc(n, &a, err, sizeof(err)), -1);
+	/* lower addresses of the subnet, outside the range, are not used */
+	assert_false(model_ip_in_use(n, ip("10.10.0.2")));
+}
+
+/* ---- fixed addresses ---- */
+
+static void test_fixed(void **state)
+{
+	struct network *n;
+	char err[200];
+
+	(void)state;
+	n = test_ipam_net("f", "10.30.0.0/16", "10.30.0.1");
+	n->aux[0].addr = ip("10.30.0.9");
+	snprintf(n->aux[0].name, VS_NAME_MAX, "dev");
+	n->n_aux = 1;
+	test_ipam_ep(n, "web", "10.30.0.5");
+
+	assert_int_equal(ipam_check_fixed(n, ip("10.30.200.7"), err, sizeof(err)), 0);
+	/* inside an --ip-range is not required of a fixed address */
+	n->ip_range = cidr("10.30.1.0/24");
+	assert_int_equal(ipam_check_fixed(n, ip("10.30.0.77"), err, sizeof(err)), 0);
+
+	err[0] = '\0';
+	assert_int_equal(ipam_check_fixed(n, ip("10.31.0.5"), err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "outside"));
+	assert_non_null(strstr(err, "10.30.0.0/16"));
+
+	err[0] = '\0';
+	assert_int_equal(ipam_check_fixed(n, ip("10.30.0.5"), err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "in use"));
+	assert_non_null(strstr(err, "web"));
+
+	static const char *const reserved[] = {
+		"10.30.0.0", "10.30.255.255", "10.30.0.1", "10.30.0.9",
+	};
+	for (size_t i = 0; i < sizeof(reserved) / sizeof(reserved[0]); i++) {
+		err[0] = '\0';
+		assert_int_equal(ipam_check_fixed(n, ip(reserved[i]), err, sizeof(err)), -1);
+		assert_non_null(strstr(err, "reserved"));
+		assert_true(ipam_reserved(n, ip(reserved[i])));
+	}
+	assert_false(ipam_reserved(n, ip("10.30.0.2")));
+}
+
+/* /31 and /32 have no network or broadcast address to keep back. */
+static void test_reserved_small(void **state)
+{
+	struct network *n;
+
+	(void)state;
+	n = test_ipam_net("p2p", "10.40.0.0/31", "10.40.0.0");
+	assert_true(ipam_reserved(n, ip("10.40.0.0")));	/* gateway */
+	assert_false(ipam_reserved(n, ip("10.40.0.1")));
+	test_ipam_alloc_is(n, "10.40.0.1");
+}
+
+/* ---- MAC text ---- */
+
+static void test_mac(void **state)
+{
+	uint8_t mac[6], keep[6] = { 1, 2, 3, 4, 5, 6 };
+	char buf[18];
+	static const char *const bad[] = {
+		"", "02:42:ac:11:00", "02:42:ac:11:00:02:03", "02:42:ac:11:00:0g",
+		"02-42-ac-11-00-02", "0242.ac11.0002", "02:42:ac:11:00:02x",
+		"2:42:ac:11:00:002", "01:00:5e:00:00:01", "ff:ff:ff:ff:ff:ff",
+		"garbage", "02:42:ac:11:00:2",
+	};
+	size_t i;
+
+	(void)state;
+	assert_int_equal(ipam_parse_mac("02:42:AC:11:00:02", mac), 0);
+	assert_string_equal(ipam_mac_str(mac, buf), "02:42:ac:11:00:02");
+	assert_int_equal(ipam_parse_mac("00:00:00:00:00:00", mac), 0);
+	assert_int_equal(ipam_parse_mac("fe:ff:ff:ff:ff:ff", mac), 0);
+	assert_string_equal(ipam_mac_str(mac, buf), "fe:ff:ff:ff:ff:ff");
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		memcpy(mac, keep, 6);
+		if (ipam_parse_mac(bad[i], mac) == 0)
+			fail_msg("MAC \"%s\" accepted", bad[i]);
+	}
+	assert_int_equal(ipam_parse_mac(NULL, mac), -1);
+
+	model_mac_from_ip(ip("172.17.0.2"), mac);
+	assert_string_equal(ipam_mac_str(mac, buf), "02:42:ac:11:00:02");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_cidr_good),
+		cmocka_unit_test(test_cidr_bad),
+		cmocka_unit_test(test_cidr_strict_host_bits),
+		cmocka_unit_test(test_cidr_sets),
+		cmocka_unit_test(test_mask),
+		cmocka_unit_test_teardown(test_auto_subnet_order, test_ipam_teardown),
+		cmocka_unit_test_teardown(test_auto_subnet_freed, test_ipam_teardown),
+		cmocka_unit_test_teardown(test_subnet_free, test_ipam_teardown),
+		cmocka_unit_test_teardown(test_alloc_order, test_ipam_teardown),
+		cmocka_unit_test_teardown(test_alloc_gateway_not_first, test_ipam_teardown),
+		cmocka_unit_test_teardown(test_alloc_ip_range, test_ipam_teardown),
+		cmocka_unit_test_teardown(test_alloc_exhaustion, test_ipam_teardown),
+		cmocka_unit_test_teardown(test_alloc_range_exhaustion, test_ipam_teardown),
+		cmocka_unit_test_teardown(test_fixed, test_ipam_teardown),
+		cmocka_unit_test_teardown(test_reserved_small, test_ipam_teardown),
+		cmocka_unit_test(test_mac),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
