@@ -294,6 +294,7 @@ def _uplink(vswitchd):
         return None
 
 
+@pytest.mark.uplink  # conftest: vswitchd gets an uplink, topo.outside a host
 def test_nat_view_container_and_uplink(vswitchd, topo, pcapdir):
     """A curl to the outside, captured on the container and on the uplink:
     the container's address before NAT, the uplink's after."""

@@ -1,0 +1,141 @@
+"""conftest.py - pytest fixtures for vswitch's system tests.
+
+Theory of operation.  Every test that asks for `topo` gets a prefix of its
+own (`vt` + 4 random hex digits) for every namespace, interface and
+/etc/netns directory it makes; `vswitchd` starts the daemon in namespace
+`<prefix>sw` with a private state dir, socket and log, and waits until
+`vsctl network ls` answers.  Teardown runs also when the test failed: the
+daemon and every process the test started through `topo` are ended by PID,
+every namespace with the prefix is deleted.  The daemon's log is attached
+to the report of a failing test, and a daemon that died during the test or
+did not exit cleanly on SIGTERM makes the teardown fail: a crash must not
+hide behind a passing assertion.
+
+Fixture API (the machinery is in topo.py):
+
+  vswitchd.vsctl(*args, check=False, timeout=30) -> CompletedProcess (text)
+  vswitchd.vsctl_argv        [vsctl, "--socket", sock] for Popen
+  vswitchd.ns / .sock / .state_dir / .pid / .log() / .stop(kill9=False)
+  vswitchd.restart(kill9=True, extra_args=None)   same state dir
+  topo.container(name) -> netns "<prefix><name>" (lo up)
+  topo.ns_exec(ns, *cmd, check=True) -> CompletedProcess
+  topo.spawn(ns, *cmd, **popen_kw) -> Popen, ended at teardown
+  topo.prefix; topo.outside = (netns, ip) when the test has an uplink
+
+Markers:
+  @pytest.mark.vswitchd_args("--fdb-aging", "2")   extra daemon options
+  @pytest.mark.uplink   an outside host behind `--uplink afpacket:up0`
+                        (switch 198.51.100.1/24, outside 198.51.100.254)
+
+Binaries: $VSWITCHD and $VSCTL, else $VS_BUILD_DIR/src, else <repo>/src,
+else the newest <repo>/build*/src.  Tests skip, saying why, when not root
+or when the binaries are missing.
+"""
+import os
+import shutil
+
+import pytest
+
+import topo as topo_mod
+
+
+def pytest_configure(config):
+    config.addinivalue_line(
+        "markers", "vswitchd_args(*args): extra command-line options for vswitchd")
+    config.addinivalue_line(
+        "markers", "uplink: start vswitchd with an uplink to an outside namespace "
+        "(topo.outside)")
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """Attach the daemon's log to the report of a failing test.  (Failures
+    of the fixture itself carry the log in their message: by the time their
+    report is made, the temporary directory is gone.)"""
+    outcome = yield
+    rep = outcome.get_result()
+    vs = getattr(item, "_vswitchd", None)
+    if vs is not None and rep.failed and rep.when == "call":
+        rep.sections.append((f"vswitchd log ({rep.when})", vs.log()))
+
+
+def _need_root_and_tools():
+    if os.geteuid() != 0:
+        pytest.skip("system tests need root (network namespaces)")
+    for tool in ("ip",):
+        if not shutil.which(tool):
+            pytest.skip(f"system tests need `{tool}`")
+
+
+@pytest.fixture
+def topo():
+    """Namespaces ("containers") with a test-unique prefix, all removed at
+    the end, also on failure."""
+    _need_root_and_tools()
+    t = topo_mod.Topo(topo_mod.new_prefix())
+    try:
+        yield t
+    finally:
+        t.teardown()
+
+
+@pytest.fixture
+def vswitchd(request, topo):
+    """vswitchd in its own namespace, answering on a private socket."""
+    bins = {n: topo_mod.find_binary(n) for n in ("vswitchd", "vsctl")}
+    missing = [n for n, p in bins.items() if not p]
+    if missing:
+        pytest.skip(f"{' and '.join(missing)} not built (build it, or set "
+                    "VSWITCHD/VSCTL or VS_BUILD_DIR)")
+    args = []
+    for m in reversed(list(request.node.iter_markers("vswitchd_args"))):
+        args += [str(a) for a in m.args]
+    uplink = request.node.get_closest_marker("uplink") is not None
+    vs = topo_mod.Vswitchd(topo, bins["vswitchd"], bins["vsctl"], args, uplink)
+    request.node._vswitchd = vs
+    try:
+        failed = None
+        try:
+            vs.start()
+        except topo_mod.VswitchdError as e:
+            failed = str(e)
+        if failed:
+            pytest.fail(failed, pytrace=False)
+        yield vs
+        problems = _stop_and_judge(vs)
+        if problems:
+            pytest.fail("; ".join(problems) + "\n" + vs.log(), pytrace=False)
+    finally:
+        if vs.proc is not None:
+            vs.stop(kill9=True)
+        if not os.environ.get("VS_KEEP_TMP"):
+            vs.cleanup()
+
+
+def _stop_and_judge(vs):
+    """Stop the daemon with SIGTERM; what went wrong with it during the test
+    (an unasked-for exit, an unclean shutdown)."""
+    if vs.proc is not None:
+        vs.stop(kill9=False)
+    problems = []
+    for how, rc in vs.exits:
+        if how == "died":
+            problems.append(f"vswitchd exited by itself during the test (status {rc})")
+        elif how == "SIGTERM" and rc != 0:
+            problems.append(f"vswitchd exited with status {rc} on SIGTERM")
+    return problems
+
+
+@pytest.fixture
+def run_and_expect():
+    return topo_mod.run_and_expect
+
+
+@pytest.fixture
+def wait_until():
+    return topo_mod.wait_until
+
+
+@pytest.fixture
+def json_cmp():
+    return topo_mod.json_cmp

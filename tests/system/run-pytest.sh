@@ -1,0 +1,32 @@
+#!/bin/sh
+# run-pytest.sh - `make check`'s entry to the system tests (tests/system).
+#
+# Runs Debian's pytest with /usr/bin/python3 (not whatever `python3` is first
+# on PATH) from the source tree, against the binaries of the build tree:
+# VSWITCHD and VSCTL come from mk/system.mk's AM_TESTS_ENVIRONMENT, else
+# from the current directory (make check runs tests from the top build dir).
+# Exit status is pytest's, except 77 (automake's SKIP) when the tests cannot
+# run here at all: not root, or no pytest.  Extra arguments go to pytest,
+# e.g. `tests/system/run-pytest.sh -k dns -x`.
+
+srcdir=${srcdir:-$(dirname "$0")/../..}
+builddir=${abs_top_builddir:-$(pwd)}
+PYTHON=/usr/bin/python3
+
+if [ "$(id -u)" != 0 ]; then
+	echo "SKIP: system tests need root (network namespaces)"
+	exit 77
+fi
+if ! "$PYTHON" -c 'import pytest' 2>/dev/null; then
+	echo "SKIP: $PYTHON has no pytest (apt-get install python3-pytest)"
+	exit 77
+fi
+
+VSWITCHD=${VSWITCHD:-$builddir/src/vswitchd}
+VSCTL=${VSCTL:-$builddir/src/vsctl}
+# The source tree may be read-only (distcheck): no bytecode, no cache.
+PYTHONDONTWRITEBYTECODE=1
+export VSWITCHD VSCTL PYTHONDONTWRITEBYTECODE
+
+cd "$srcdir" || exit 99
+exec "$PYTHON" -m pytest -v -p no:cacheprovider tests/system "$@"
