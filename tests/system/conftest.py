@@ -38,6 +38,10 @@ import pytest
 
 import topo as topo_mod
 
+# Lines of the daemon's log shown with a failure (all of it stays in the
+# log file while the test runs; VS_KEEP_TMP=1 keeps it afterwards).
+LOG_TAIL = int(os.environ.get("VS_LOG_TAIL", "300"))
+
 
 def pytest_configure(config):
     config.addinivalue_line(
@@ -56,7 +60,7 @@ def pytest_runtest_makereport(item, call):
     rep = outcome.get_result()
     vs = getattr(item, "_vswitchd", None)
     if vs is not None and rep.failed and rep.when == "call":
-        rep.sections.append((f"vswitchd log ({rep.when})", vs.log()))
+        rep.sections.append(("vswitchd log", vs.log(tail=LOG_TAIL)))
 
 
 def _need_root_and_tools():
@@ -104,7 +108,7 @@ def vswitchd(request, topo):
         yield vs
         problems = _stop_and_judge(vs)
         if problems:
-            pytest.fail("; ".join(problems) + "\n" + vs.log(), pytrace=False)
+            pytest.fail("; ".join(problems) + "\n" + vs.log(tail=LOG_TAIL), pytrace=False)
     finally:
         if vs.proc is not None:
             vs.stop(kill9=True)

@@ -310,7 +310,7 @@ class Vswitchd:
         if state != "up":
             why = (f"exited with status {self.proc.returncode}" if state == "died"
                    else f"did not answer `vsctl network ls` within {START_TIMEOUT} s")
-            raise VswitchdError(f"vswitchd {why}\n{self.log()}")
+            raise VswitchdError(f"vswitchd {why}\n{self.log(tail=300)}")
 
     def vsctl(self, *args, check=False, timeout=30, input=None):
         """Run vsctl --socket SOCK ARGS; the CompletedProcess (text).
@@ -343,15 +343,20 @@ class Vswitchd:
     def running(self):
         return self.proc is not None and self.proc.poll() is None
 
-    def log(self):
-        """The log file and standard output/error of every run, as text."""
+    def log(self, tail=None):
+        """The log file and standard output/error of every run, as text;
+        with TAIL, only the last TAIL lines of each (debug logs are long)."""
         parts = []
         for title, path in (("log file", self.log_file), ("stdout/stderr", self.out_file)):
             try:
                 with open(path, errors="replace") as f:
-                    parts.append(f"=== vswitchd {title} ({path})\n{f.read()}")
+                    text = f.read()
             except OSError:
-                pass
+                continue
+            lines = text.splitlines(keepends=True)
+            if tail and len(lines) > tail:
+                text = f"[... {len(lines) - tail} lines before]\n" + "".join(lines[-tail:])
+            parts.append(f"=== vswitchd {title} ({path})\n{text}")
         return "\n".join(parts)
 
     def cleanup(self):
