@@ -167,6 +167,9 @@ class Lab:
                     p.wait(5)
         for ns in self.ns.values():
             sh("ip", "netns", "del", ns, check=False)
+        # resolv.conf files vswitchd wrote for the containers (DNS network)
+        for d in glob.glob(f"/etc/netns/{self.p}*"):
+            sh("rm", "-rf", d, check=False)
         sh("rm", "-rf", self.tmp, check=False)
 
 
