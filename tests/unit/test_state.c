@@ -1,0 +1,771 @@
+/* test_state.c - the state file: JSON round trip of the whole model, save
+ * and reload through a real directory, atomic replacement, refusal of
+ * damaged or ill-shaped files (naming the file), and the state-dir lock.
+ *
+ * One fixture model exercises every field state.c stores; the checks
+ * compare the reloaded model with it field by field rather than comparing
+ * JSON text, since lists may come back in another order.  Each test that
+ * touches the disk gets its own mkdtemp() directory, removed afterwards.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+#include <fcntl.h>
+#include <unistd.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include "ipam.h"
+#include "model.h"
+#include "state.h"
+
+static char tdir[64];
+
+static uint32_t ip(const char *s)
+{
+	uint32_t a = 0;
+
+	assert_int_equal(ipam_parse_ip(s, &a), 0);
+	return a;
+}
+
+/* ---- the fixture model ---- */
+
+static struct network *test_state_net(const char *name, const char *subnet, const char *gw,
+				      char idc)
+{
+	struct network *n = calloc(1, sizeof(*n));
+	char err[128];
+
+	assert_non_null(n);
+	snprintf(n->name, sizeof(n->name), "%s", name);
+	memset(n->id, idc, 64);
+	n->created = 1700000000;
+	assert_int_equal(ipam_parse_cidr(subnet, &n->subnet, true, err, sizeof(err)), 0);
+	n->gateway = ip(gw);
+	n->icc = true;
+	n->dns = true;
+	n->mtu = 1500;
+	model_gw_mac(n, n->gw_mac);
+	LIST_INIT(&n->endpoints);
+	HASH_ADD_STR(g_model.networks, name, n);
+	return n;
+}
+
+static struct endpoint *test_state_ep(struct network *n, struct container *c, const char *addr,
+				      const char *ifname)
+{
+	struct endpoint *ep = calloc(1, sizeof(*ep));
+
+	assert_non_null(ep);
+	ep->net = n;
+	ep->ctr = c;
+	ep->ip = ip(addr);
+	model_mac_from_ip(ep->ip, ep->mac);
+	snprintf(ep->ifname, sizeof(ep->ifname), "%s", ifname);
+	ep->attach = ATTACH_TAP;
+	ep->port_security = true;
+	ep->conn_order = c->next_order++;
+	model_endpoint_link(ep);
+	return ep;
+}
+
+static void test_state_pub(struct container *c, uint8_t proto, const char *hip,
+			   uint16_t hp, uint16_t cp, uint16_t count)
+{
+	struct published *pp = calloc(1, sizeof(*pp));
+
+	assert_non_null(pp);
+	pp->proto = proto;
+	pp->host_ip = ip(hip);
+	pp->host_port = hp;
+	pp->cport = cp;
+	pp->count = count;
+	LIST_INSERT_HEAD(&c->published, pp, link);
+}
+
+/*
+ * bridge (default) and two user networks, one internal with an ip-range,
+ * aux addresses, dns off and another MTU; "web" on two networks with
+ * aliases and three published ranges, "db" on one by veth, "idle" on none.
+ */
+static void test_state_build(void)
+{
+	struct network *br, *front, *back;
+	struct container *web, *db;
+	struct endpoint *ep;
+	char err[128];
+
+	br = test_state_net("bridge", "172.17.0.0/16", "172.17.0.1", 'b');
+	br->is_default = true;
+	front = test_state_net("front", "172.18.0.0/16", "172.18.0.1", '1');
+	back = test_state_net("back", "10.10.0.0/24", "10.10.0.254", '2');
+	back->internal = true;
+	back->icc = false;
+	back->dns = false;
+	back->dns_intercept = true;
+	back->mtu = 9000;
+	assert_int_equal(ipam_parse_cidr("10.10.0.128/25", &back->ip_range, true, err,
+					 sizeof(err)), 0);
+	back->n_aux = 2;
+	snprintf(back->aux[0].name, VS_NAME_MAX, "host1");
+	back->aux[0].addr = ip("10.10.0.128");
+	snprintf(back->aux[1].name, VS_NAME_MAX, "router");
+	back->aux[1].addr = ip("10.10.0.2");
+
+	web = model_container_add("web", "tns-web");
+	db = model_container_add("db", "/proc/4242/ns/net");
+	model_container_add("idle", "pid:77");
+	assert_non_null(web);
+	assert_non_null(db);
+
+	ep = test_state_ep(front, web, "172.18.0.2", "eth0");
+	ep->n_aliases = 2;
+	snprintf(ep->aliases[0], VS_NAME_MAX, "www");
+	snprintf(ep->aliases[1], VS_NAME_MAX, "frontend.local");
+	ep = test_state_ep(back, web, "10.10.0.129", "eth1");
+	ep->port_security = false;
+	ep = test_state_ep(back, db, "10.10.0.130", "eth0");
+	ep->attach = ATTACH_VETH;
+	snprintf(ep->host_if, sizeof(ep->host_if), "vsdb0");
+	ep->mac[5] = 0x99;	/* a user --mac, not derived from the address */
+	(void)br;
+
+	test_state_pub(web, IPPROTO_TCP, "0.0.0.0", 8080, 80, 1);
+	test_state_pub(web, IPPROTO_UDP, "127.0.0.1", 5353, 53, 1);
+	test_state_pub(web, IPPROTO_TCP, "0.0.0.0", 9000, 9000, 10);
+}
+
+static struct published *test_state_find_pub(const struct container *c, uint8_t proto,
+					     uint16_t hp)
+{
+	struct published *pp;
+
+	LIST_FOREACH(pp, &c->published, link)
+		if (pp->proto == proto && pp->host_port == hp)
+			return pp;
+	return NULL;
+}
+
+static int test_state_count_eps(const struct container *c)
+{
+	struct endpoint *ep;
+	int n = 0;
+
+	LIST_FOREACH(ep, &c->endpoints, ctr_link)
+		n++;
+	return n;
+}
+
+static int test_state_count_pubs(const struct container *c)
+{
+	struct published *pp;
+	int n = 0;
+
+	LIST_FOREACH(pp, &c->published, link)
+		n++;
+	return n;
+}
+
+static void test_state_check_nets(void)
+{
+	struct network *br = model_network("bridge"), *front = model_network("front");
+	struct network *back = model_network("back");
+	char buf[20], id[65];
+
+	assert_int_equal(HASH_COUNT(g_model.networks), 3);
+	assert_non_null(br);
+	assert_non_null(front);
+	assert_non_null(back);
+	assert_true(br->is_default);
+	assert_false(front->is_default);
+	memset(id, '2', 64);
+	id[64] = '\0';
+	assert_string_equal(back->id, id);
+	assert_int_equal(back->created, 1700000000);
+	assert_string_equal(ipam_cidr_str(&back->subnet, buf), "10.10.0.0/24");
+	assert_string_equal(ipam_ntoa(back->gateway, buf), "10.10.0.254");
+	assert_string_equal(ipam_cidr_str(&back->ip_range, buf), "10.10.0.128/25");
+	assert_int_equal(front->ip_range.len, 0);
+	assert_int_equal(front->ip_range.addr, 0);
+	assert_true(back->internal && !back->icc && !back->dns && back->dns_intercept);
+	assert_true(!front->internal && front->icc && front->dns && !front->dns_intercept);
+	assert_int_equal(back->mtu, 9000);
+	assert_int_equal(front->mtu, 1500);
+	assert_int_equal(back->n_aux, 2);
+	for (int i = 0; i < 2; i++) {
+		const char *want = !strcmp(back->aux[i].name, "host1") ? "10.10.0.128" :
+				   !strcmp(back->aux[i].name, "router") ? "10.10.0.2" : "?";
+		assert_string_equal(ipam_ntoa(back->aux[i].addr, buf), want);
+	}
+	assert_int_equal(front->n_aux, 0);
+	assert_memory_not_equal(front->gw_mac, back->gw_mac, 6);
+}
+
+static void test_state_check_web(void)
+{
+	struct container *web = model_container("web");
+	struct network *front = model_network("front"), *back = model_network("back");
+	struct endpoint *ep;
+	struct published *pp;
+	char buf[18];
+
+	assert_non_null(web);
+	assert_string_equal(web->netns_ref, "tns-web");
+	assert_int_equal(web->next_order, 2);
+	assert_int_equal(test_state_count_eps(web), 2);
+	ep = model_endpoint(front, web);
+	assert_non_null(ep);
+	assert_ptr_equal(model_endpoint_by_ip(front, ip("172.18.0.2")), ep);
+	assert_string_equal(ipam_mac_str(ep->mac, buf), "02:42:ac:12:00:02");
+	assert_string_equal(ep->ifname, "eth0");
+	assert_int_equal(ep->conn_order, 0);
+	assert_true(ep->port_security);
+	assert_int_equal(ep->attach, ATTACH_TAP);
+	assert_int_equal(ep->n_aliases, 2);
+	assert_string_equal(ep->aliases[0], "www");
+	assert_string_equal(ep->aliases[1], "frontend.local");
+	assert_ptr_equal(model_first_endpoint(web), ep);
+	ep = model_endpoint(back, web);
+	assert_non_null(ep);
+	assert_int_equal(ep->conn_order, 1);
+	assert_false(ep->port_security);
+	assert_int_equal(ep->n_aliases, 0);
+	assert_string_equal(ep->ifname, "eth1");
+
+	assert_int_equal(test_state_count_pubs(web), 3);
+	pp = test_state_find_pub(web, IPPROTO_TCP, 8080);
+	assert_non_null(pp);
+	assert_int_equal(pp->cport, 80);
+	assert_int_equal(pp->count, 1);
+	assert_int_equal(pp->host_ip, 0);
+	pp = test_state_find_pub(web, IPPROTO_UDP, 5353);
+	assert_non_null(pp);
+	assert_int_equal(pp->cport, 53);
+	assert_int_equal(pp->host_ip, ip("127.0.0.1"));
+	pp = test_state_find_pub(web, IPPROTO_TCP, 9000);
+	assert_non_null(pp);
+	assert_int_equal(pp->count, 10);
+	assert_null(test_state_find_pub(web, IPPROTO_UDP, 8080));
+}
+
+static void test_state_check_db(void)
+{
+	struct container *db = model_container("db"), *idle = model_container("idle");
+	struct network *back = model_network("back");
+	struct endpoint *ep;
+	char buf[18];
+
+	assert_non_null(db);
+	assert_string_equal(db->netns_ref, "/proc/4242/ns/net");
+	assert_int_equal(db->netns_fd, -1);
+	ep = model_endpoint_by_ip(back, ip("10.10.0.130"));
+	assert_non_null(ep);
+	assert_ptr_equal(ep->ctr, db);
+	assert_ptr_equal(ep->net, back);
+	assert_int_equal(ep->attach, ATTACH_VETH);
+	assert_string_equal(ep->host_if, "vsdb0");
+	assert_string_equal(ipam_mac_str(ep->mac, buf), "02:42:0a:0a:00:99");
+	assert_null(ep->port);
+	assert_int_equal(test_state_count_pubs(db), 0);
+	assert_null(model_endpoint(model_network("front"), db));
+
+	assert_non_null(idle);
+	assert_string_equal(idle->netns_ref, "pid:77");
+	assert_null(LIST_FIRST(&idle->endpoints));
+	assert_null(LIST_FIRST(&idle->published));
+}
+
+/* The model equals the one test_state_build() made. */
+static void test_state_check(void)
+{
+	struct endpoint *ep;
+	int n = 0;
+
+	test_state_check_nets();
+	test_state_check_web();
+	test_state_check_db();
+	assert_int_equal(HASH_COUNT(g_model.containers), 3);
+	/* the network's own list and address hash agree with the containers' */
+	LIST_FOREACH(ep, &model_network("back")->endpoints, net_link)
+		n++;
+	assert_int_equal(n, 2);
+	assert_int_equal(HASH_CNT(hh_ip, model_network("back")->by_ip), 2);
+	assert_int_equal(HASH_CNT(hh_ip, model_network("bridge")->by_ip), 0);
+}
+
+/* ---- the state directory ---- */
+
+static void test_state_path(char *buf, size_t len, const char *file)
+{
+	snprintf(buf, len, "%s/%s", tdir, file);
+}
+
+static bool test_state_exists(const char *file)
+{
+	char p[128];
+
+	test_state_path(p, sizeof(p), file);
+	return access(p, F_OK) == 0;
+}
+
+static void test_state_write(const char *file, const char *text, size_t len)
+{
+	char p[128];
+	int fd;
+
+	test_state_path(p, sizeof(p), file);
+	fd = open(p, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, text, len), (ssize_t)len);
+	close(fd);
+}
+
+static int test_state_setup(void **state)
+{
+	(void)state;
+	snprintf(tdir, sizeof(tdir), "/tmp/test_state.XXXXXX");
+	assert_non_null(mkdtemp(tdir));
+	return 0;
+}
+
+static int test_state_teardown(void **state)
+{
+	static const char *const files[] = { "state.json", "state.json.tmp", "lock" };
+	char p[128];
+	size_t i;
+
+	(void)state;
+	state_fini();
+	model_clear();
+	for (i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		test_state_path(p, sizeof(p), files[i]);
+		unlink(p);
+	}
+	rmdir(tdir);
+	return 0;
+}
+
+/* ---- tests ---- */
+
+static void test_round_trip(void **state)
+{
+	struct json_object *j1, *j2;
+	char err[256] = "";
+
+	(void)state;
+	test_state_build();
+	test_state_check();
+	j1 = state_to_json();
+	assert_int_equal(state_from_json(j1, err, sizeof(err)), 0);
+	test_state_check();
+	/* and once more from what the reloaded model says */
+	j2 = state_to_json();
+	assert_int_equal(state_from_json(j2, err, sizeof(err)), 0);
+	test_state_check();
+	json_object_put(j1);
+	json_object_put(j2);
+}
+
+static void test_empty_model(void **state)
+{
+	struct json_object *j;
+	char err[256];
+
+	(void)state;
+	j = state_to_json();
+	assert_int_equal(state_from_json(j, err, sizeof(err)), 0);
+	assert_null(g_model.networks);
+	assert_null(g_model.containers);
+	json_object_put(j);
+}
+
+static void test_save_and_reload(void **state)
+{
+	char err[512] = "";
+
+	(void)state;
+	/* a fresh dir: no file yet, an empty model, and a lock */
+	assert_int_equal(state_init(tdir, err, sizeof(err)), 0);
+	assert_string_equal(state_dir(), tdir);
+	assert_null(g_model.networks);
+	assert_true(test_state_exists("lock"));
+	assert_false(test_state_exists("state.json"));
+
+	test_state_build();
+	assert_int_equal(state_save(err, sizeof(err)), 0);
+	assert_true(test_state_exists("state.json"));
+	assert_false(test_state_exists("state.json.tmp"));
+	/* saving again replaces the file, still without leftovers */
+	assert_int_equal(state_save(err, sizeof(err)), 0);
+	assert_false(test_state_exists("state.json.tmp"));
+
+	state_fini();
+	model_clear();
+	assert_null(g_model.networks);
+	assert_int_equal(state_init(tdir, err, sizeof(err)), 0);
+	test_state_check();
+}
+
+/* A crash before the rename leaves a temp file; the real one still rules. */
+static void test_stale_tmp_ignored(void **state)
+{
+	static const char junk[] = "{\"version\": 1, \"netw";
+	char err[512] = "";
+
+	(void)state;
+	assert_int_equal(state_init(tdir, err, sizeof(err)), 0);
+	test_state_build();
+	assert_int_equal(state_save(err, sizeof(err)), 0);
+	state_fini();
+	model_clear();
+	test_state_write("state.json.tmp", junk, sizeof(junk) - 1);
+	assert_int_equal(state_init(tdir, err, sizeof(err)), 0);
+	test_state_check();
+	/* the next save replaces the stale temp file too */
+	assert_int_equal(state_save(err, sizeof(err)), 0);
+	assert_false(test_state_exists("state.json.tmp"));
+}
+
+static void test_state_dir_nested(void **state)
+{
+	char sub[128], err[512] = "";
+
+	(void)state;
+	snprintf(sub, sizeof(sub), "%s/a/b", tdir);
+	assert_int_equal(state_init(sub, err, sizeof(err)), 0);
+	assert_int_equal(state_save(err, sizeof(err)), 0);
+	state_fini();
+	snprintf(sub, sizeof(sub), "%s/a/b/state.json", tdir);
+	unlink(sub);
+	snprintf(sub, sizeof(sub), "%s/a/b/lock", tdir);
+	unlink(sub);
+	snprintf(sub, sizeof(sub), "%s/a/b", tdir);
+	rmdir(sub);
+	snprintf(sub, sizeof(sub), "%s/a", tdir);
+	rmdir(sub);
+}
+
+/* Save fails cleanly, with a reason, when the directory has gone away. */
+static void test_save_fails(void **state)
+{
+	char p[128], err[512] = "";
+
+	(void)state;
+	assert_int_equal(state_init(tdir, err, sizeof(err)), 0);
+	test_state_path(p, sizeof(p), "lock");
+	unlink(p);
+	rmdir(tdir);
+	err[0] = '\0';
+	assert_int_equal(state_save(err, sizeof(err)), -1);
+	assert_non_null(strstr(err, tdir));
+	assert_null(strchr(err, '\n'));
+}
+
+/* state_init() on TEXT must fail, name the file, and leave no model. */
+static void test_state_refused(const char *text, size_t len, const char *also)
+{
+	char path[128], err[512] = "";
+
+	test_state_write("state.json", text, len);
+	test_state_path(path, sizeof(path), "state.json");
+	assert_int_equal(state_init(tdir, err, sizeof(err)), -1);
+	if (!strstr(err, path))
+		fail_msg("error does not name %s: %s", path, err);
+	if (also && !strstr(err, also))
+		fail_msg("error does not say \"%s\": %s", also, err);
+	assert_null(strchr(err, '\n'));
+	assert_null(g_model.networks);
+	assert_null(g_model.containers);
+	state_fini();
+}
+
+static void test_corrupt_truncated(void **state)
+{
+	char err[512] = "", path[128], *text;
+	struct stat st;
+	FILE *fp;
+
+	(void)state;
+	assert_int_equal(state_init(tdir, err, sizeof(err)), 0);
+	test_state_build();
+	assert_int_equal(state_save(err, sizeof(err)), 0);
+	state_fini();
+	model_clear();
+
+	test_state_path(path, sizeof(path), "state.json");
+	assert_int_equal(stat(path, &st), 0);
+	text = malloc((size_t)st.st_size);
+	assert_non_null(text);
+	fp = fopen(path, "r");
+	assert_non_null(fp);
+	assert_int_equal(fread(text, 1, (size_t)st.st_size, fp), (size_t)st.st_size);
+	fclose(fp);
+	/* cut anywhere: half way, one byte short of the closing brace */
+	test_state_refused(text, (size_t)st.st_size / 2, "corrupt");
+	test_state_refused(text, (size_t)st.st_size - 3, "corrupt");
+	test_state_refused(text, 1, NULL);
+	test_state_refused("", 0, NULL);
+	free(text);
+}
+
+static void test_corrupt_garbage(void **state)
+{
+	static const char bin[] = { 0x00, (char)0xff, 0x7b, 0x22, 0x00, 0x01 };
+	static const char *const bad[] = {
+		"garbage", "}{", "{\"version\": 1, \"networks\": [], \"containers\": []} x",
+		"{\"version\": 1, \"networks\": [], \"containers\": []}{}",
+		"{\"version\": 1, \"networks\": [,], \"containers\": []}",
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		test_state_refused(bad[i], strlen(bad[i]), NULL);
+	test_state_refused(bin, sizeof(bin), NULL);
+}
+
+static void test_wrong_shape(void **state)
+{
+	static const char *const bad[] = {
+		"[]", "42", "\"state\"", "null", "{}",
+		"{\"version\": 2, \"networks\": [], \"containers\": []}",
+		"{\"version\": \"1\", \"networks\": [], \"containers\": []}",
+		"{\"version\": 1, \"networks\": {}, \"containers\": []}",
+		"{\"version\": 1, \"networks\": []}",
+		"{\"version\": 1, \"networks\": [42], \"containers\": []}",
+		"{\"version\": 1, \"networks\": [], \"containers\": [\"web\"]}",
+		"{\"version\": 1, \"networks\": [{\"name\": \"a\"}], \"containers\": []}",
+		"{\"version\": 1, \"networks\": [], \"containers\": [{\"name\": \"\"}]}",
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		test_state_refused(bad[i], strlen(bad[i]), NULL);
+}
+
+/* Build a state file from the fixture, then damage one field in JSON. */
+static void test_state_refused_json(struct json_object *root, const char *also)
+{
+	const char *text = json_object_to_json_string(root);
+
+	test_state_refused(text, strlen(text), also);
+	json_object_put(root);
+}
+
+static struct json_object *test_state_fixture_json(void)
+{
+	struct json_object *root;
+
+	test_state_build();
+	root = state_to_json();
+	model_clear();
+	return root;
+}
+
+static struct json_object *test_state_nth(struct json_object *root, const char *arr, size_t i)
+{
+	struct json_object *a;
+
+	assert_true(json_object_object_get_ex(root, arr, &a));
+	return json_object_array_get_idx(a, i);
+}
+
+static struct json_object *test_state_ctr(struct json_object *root, const char *name)
+{
+	struct json_object *a, *c, *v;
+	size_t i;
+
+	assert_true(json_object_object_get_ex(root, "containers", &a));
+	for (i = 0; i < json_object_array_length(a); i++) {
+		c = json_object_array_get_idx(a, i);
+		if (json_object_object_get_ex(c, "name", &v) &&
+		    !strcmp(json_object_get_string(v), name))
+			return c;
+	}
+	fail_msg("no container %s", name);
+	return NULL;
+}
+
+static void test_unknown_network(void **state)
+{
+	struct json_object *root = test_state_fixture_json(), *ep;
+
+	(void)state;
+	ep = test_state_nth(test_state_ctr(root, "db"), "endpoints", 0);
+	json_object_object_add(ep, "network", json_object_new_string("nosuchnet"));
+	test_state_refused_json(root, "nosuchnet");
+}
+
+static void test_bad_fields(void **state)
+{
+	struct json_object *root, *o;
+
+	(void)state;
+	/* a duplicate address on one network */
+	root = test_state_fixture_json();
+	o = test_state_nth(test_state_ctr(root, "db"), "endpoints", 0);
+	json_object_object_add(o, "ip", json_object_new_string("10.10.0.129"));
+	test_state_refused_json(root, "duplicate");
+
+	/* a bad MAC */
+	root = test_state_fixture_json();
+	o = test_state_nth(test_state_ctr(root, "db"), "endpoints", 0);
+	json_object_object_add(o, "mac", json_object_new_string("01:00:5e:00:00:01"));
+	test_state_refused_json(root, NULL);
+
+	/* a subnet with host bits */
+	root = test_state_fixture_json();
+	o = test_state_nth(root, "networks", 0);
+	json_object_object_add(o, "subnet", json_object_new_string("172.17.0.1/16"));
+	test_state_refused_json(root, NULL);
+
+	/* a short network id */
+	root = test_state_fixture_json();
+	o = test_state_nth(root, "networks", 1);
+	json_object_object_add(o, "id", json_object_new_string("abc"));
+	test_state_refused_json(root, NULL);
+
+	/* two networks with one name */
+	root = test_state_fixture_json();
+	o = test_state_nth(root, "networks", 1);
+	json_object_object_add(o, "name", json_object_new_string("bridge"));
+	test_state_refused_json(root, "twice");
+
+	/* a published port range running past 65535 */
+	root = test_state_fixture_json();
+	o = test_state_nth(test_state_ctr(root, "web"), "published", 0);
+	json_object_object_add(o, "host_port", json_object_new_int(65530));
+	json_object_object_add(o, "count", json_object_new_int(10));
+	test_state_refused_json(root, "published");
+
+	/* an unknown protocol */
+	root = test_state_fixture_json();
+	o = test_state_nth(test_state_ctr(root, "web"), "published", 1);
+	json_object_object_add(o, "proto", json_object_new_string("sctp"));
+	test_state_refused_json(root, "published");
+
+	/* an aux address that is not an address */
+	root = test_state_fixture_json();
+	o = json_object_new_object();
+	json_object_object_add(o, "h", json_object_new_string("10.10.0.300"));
+	json_object_object_add(test_state_nth(root, "networks", 2), "aux", o);
+	test_state_refused_json(root, "aux");
+
+	/* an MTU out of range */
+	root = test_state_fixture_json();
+	json_object_object_add(test_state_nth(root, "networks", 0), "mtu",
+			       json_object_new_int(10));
+	test_state_refused_json(root, "mtu");
+
+	/* more aliases than an endpoint holds */
+	root = test_state_fixture_json();
+	o = json_object_new_array();
+	for (int i = 0; i <= VS_MAX_ALIASES; i++)
+		json_object_array_add(o, json_object_new_string("a"));
+	json_object_object_add(test_state_nth(test_state_ctr(root, "web"), "endpoints", 0),
+			       "aliases", o);
+	test_state_refused_json(root, NULL);
+}
+
+/* A valid file written by hand (whitespace, defaults omitted) loads. */
+static void test_minimal_file(void **state)
+{
+	static const char text[] =
+		"\n{ \"version\": 1,\n"
+		"  \"networks\": [ { \"name\": \"n\", \"id\": \"%s\",\n"
+		"     \"subnet\": \"10.1.0.0/16\", \"gateway\": \"10.1.0.1\" } ],\n"
+		"  \"containers\": [ { \"name\": \"c\", \"endpoints\": [\n"
+		"     { \"network\": \"n\", \"ip\": \"10.1.0.2\", \"mac\": \"02:42:0a:01:00:02\",\n"
+		"       \"ifname\": \"eth0\" } ] } ] }\n\n";
+	char buf[1024], id[65], err[512] = "";
+	struct network *n;
+	struct endpoint *ep;
+
+	(void)state;
+	memset(id, 'f', 64);
+	id[64] = '\0';
+	snprintf(buf, sizeof(buf), text, id);
+	test_state_write("state.json", buf, strlen(buf));
+	if (state_init(tdir, err, sizeof(err)))
+		fail_msg("%s", err);
+	n = model_network("n");
+	assert_non_null(n);
+	assert_true(n->icc && n->dns && !n->internal && !n->is_default);
+	assert_int_equal(n->mtu, 1500);
+	assert_int_equal(n->ip_range.len, 0);
+	ep = model_endpoint_by_ip(n, ip("10.1.0.2"));
+	assert_non_null(ep);
+	assert_true(ep->port_security);
+	assert_int_equal(ep->attach, ATTACH_TAP);
+	assert_string_equal(ep->ctr->name, "c");
+}
+
+/* A second vswitchd (a child process) on a locked dir is refused. */
+static void test_lock(void **state)
+{
+	char err[512] = "", want[64];
+	int status;
+	pid_t pid;
+
+	(void)state;
+	assert_int_equal(state_init(tdir, err, sizeof(err)), 0);
+	snprintf(want, sizeof(want), "(pid %d)", (int)getpid());
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		char cerr[512] = "";
+		int rc = state_init(tdir, cerr, sizeof(cerr));
+
+		if (rc != -1)
+			_exit(2);
+		if (!strstr(cerr, "in use by another vswitchd") || !strstr(cerr, tdir))
+			_exit(3);
+		if (!strstr(cerr, want))
+			_exit(4);
+		_exit(0);
+	}
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+
+	/* released: the next one gets it */
+	state_fini();
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		char cerr[512] = "";
+
+		_exit(state_init(tdir, cerr, sizeof(cerr)) == 0 ? 0 : 1);
+	}
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+}
+
+#define T(f) cmocka_unit_test_setup_teardown(f, test_state_setup, test_state_teardown)
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		T(test_round_trip),
+		T(test_empty_model),
+		T(test_save_and_reload),
+		T(test_stale_tmp_ignored),
+		T(test_state_dir_nested),
+		T(test_save_fails),
+		T(test_corrupt_truncated),
+		T(test_corrupt_garbage),
+		T(test_wrong_shape),
+		T(test_unknown_network),
+		T(test_bad_fields),
+		T(test_minimal_file),
+		T(test_lock),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
