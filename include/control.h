@@ -28,6 +28,7 @@ typedef int ctl_handler_fn(struct ctl_conn *c, struct json_object *args,
 			   struct json_object **result, char *err, size_t errlen);
 
 void control_register(const char *cmd, ctl_handler_fn *fn);
+ctl_handler_fn *control_lookup(const char *cmd);
 int control_init(struct ev_loop *loop, const char *path);
 void control_fini(void);
 /* Take the connection's fd (the caller now owns it; control.c forgets the

@@ -117,5 +117,9 @@ bool model_ip_in_use(const struct network *n, uint32_t ip);
 void model_mac_from_ip(uint32_t ip, uint8_t mac[6]);
 void model_gw_mac(const struct network *n, uint8_t mac[6]);
 void model_clear(void);
+void model_endpoint_link(struct endpoint *ep);
+void model_endpoint_unlink(struct endpoint *ep);
+struct container *model_container_add(const char *name, const char *netns_ref);
+struct endpoint *model_first_endpoint(const struct container *c);
 
 #endif

@@ -22,8 +22,11 @@
 #define PKT_BURST 32
 /* Room for a 64 KB GSO frame plus its Ethernet header and some slack. */
 #define PKT_BUF_SIZE (65536 + 256)
-/* Space kept before the frame so a stage can prepend without copying. */
-#define PKT_HEADROOM 64
+/* Space kept before the frame so a stage can prepend without copying.
+ * 64 + 2 puts the IP header, after 14 bytes of Ethernet, on a 4-byte
+ * boundary (the kernel's NET_IP_ALIGN), so stages may read struct iphdr
+ * in place. */
+#define PKT_HEADROOM (64 + 2)
 #define PKT_OFS_NONE UINT16_MAX
 
 struct port;

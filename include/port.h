@@ -91,6 +91,8 @@ void port_tx_queue(struct port *port, const struct pkt *p);
 void port_tx_flush_all(void);
 void port_drop(struct port *port, enum drop_reason why);
 struct port *port_by_id(uint32_t id);
+struct port *port_next(struct port *prev);
+const struct port_stats *port_orphan_drops(void);
 
 /* port_tap.c */
 extern const struct port_ops port_tap_ops;

@@ -593,7 +593,7 @@ static struct ct_entry *nat_new_conn(struct pkt *p, const struct ct_key *k,
 	struct nat_mapping *m = NULL;
 	struct ct_key reply;
 	struct ct_entry *e;
-	uint32_t tzone, tip, zone = k->zone;
+	uint32_t tzone = 0, tip = 0, zone = k->zone;
 	uint16_t tport, ext = k->sport;
 	uint8_t flags = 0;
 

@@ -1,0 +1,28 @@
+/* cmd.h - the control commands the core owns (networks, containers, show). */
+#ifndef VS_CMD_H
+#define VS_CMD_H
+
+#include <json-c/json.h>
+#include <stddef.h>
+
+struct network;
+struct endpoint;
+
+/* cmd_network.c */
+void cmd_network_init(void);
+void cmd_network_start(struct network *n);
+int cmd_network_ensure_default(char *err, size_t errlen);
+struct json_object *cmd_network_inspect_json(const struct network *n);
+
+/* cmd_container.c */
+void cmd_container_init(void);
+void cmd_container_restore(void);
+void cmd_container_shutdown(void);
+
+/* cmd_show.c */
+void cmd_show_init(void);
+
+/* trace.c */
+void trace_init(void);
+
+#endif

@@ -1,0 +1,476 @@
+/* cmd_network.c - control commands for networks: create, ls, inspect, rm, prune.
+ *
+ * Every handler validates the whole request before it changes anything,
+ * then changes the model, then saves the state; if the save fails the
+ * change is undone, so a failed command leaves the switch as it was
+ * (DESIGN.md: "nothing is half-applied").
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <arpa/inet.h>
+#include "capture.h"
+#include "cmd.h"
+#include "control.h"
+#include "fdb.h"
+#include "ipam.h"
+#include "log.h"
+#include "model.h"
+#include "pipeline.h"
+#include "state.h"
+
+static void cmd_network_new_id(char id[65])
+{
+	uint8_t r[32];
+	int i;
+
+	if (getrandom(r, sizeof(r), 0) != sizeof(r))
+		for (i = 0; i < 32; i++)
+			r[i] = (uint8_t)rand();
+	for (i = 0; i < 32; i++)
+		sprintf(id + 2 * i, "%02x", r[i]);
+}
+
+static bool cmd_name_ok(const char *s)
+{
+	size_t i, len = s ? strlen(s) : 0;
+
+	if (!len || len >= VS_NAME_MAX)
+		return false;
+	for (i = 0; i < len; i++)
+		if (!(s[i] == '-' || s[i] == '_' || s[i] == '.' ||
+		      (s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'z') ||
+		      (s[i] >= 'A' && s[i] <= 'Z')))
+			return false;
+	return true;
+}
+
+/* Subnet, gateway and range: given or automatic, and consistent. */
+static int cmd_network_addrs(struct network *n, struct json_object *args, char *err, size_t errlen)
+{
+	const char *sub = ctl_arg_str(args, "subnet"), *gw = ctl_arg_str(args, "gateway");
+	const char *rng = ctl_arg_str(args, "ip_range");
+	char a[20], b[20];
+	struct network *o, *tmp;
+
+	if (sub) {
+		if (ipam_parse_cidr(sub, &n->subnet, true, err, errlen))
+			return -1;
+		if (n->subnet.len > 30) {
+			snprintf(err, errlen, "subnet %s is too small (at most /30)", sub);
+			return -1;
+		}
+		HASH_ITER(hh, g_model.networks, o, tmp)
+			if (ipam_cidr_overlap(&o->subnet, &n->subnet)) {
+				snprintf(err, errlen, "subnet %s overlaps network %s (%s)", sub, o->name,
+					 ipam_cidr_str(&o->subnet, a));
+				return -1;
+			}
+	} else if (gw || rng) {
+		snprintf(err, errlen, "--gateway and --ip-range need --subnet");
+		return -1;
+	} else if (ipam_auto_subnet(&n->subnet)) {
+		snprintf(err, errlen, "no free subnet left in the automatic pools");
+		return -1;
+	}
+	if (rng) {
+		if (ipam_parse_cidr(rng, &n->ip_range, true, err, errlen))
+			return -1;
+		if (!ipam_cidr_within(&n->ip_range, &n->subnet)) {
+			snprintf(err, errlen, "ip range %s is outside subnet %s", rng,
+				 ipam_cidr_str(&n->subnet, a));
+			return -1;
+		}
+	}
+	n->gateway = n->subnet.addr | htonl(1);
+	if (gw && ipam_parse_ip(gw, &n->gateway)) {
+		snprintf(err, errlen, "invalid gateway address \"%s\"", gw);
+		return -1;
+	}
+	if (!ipam_cidr_contains(&n->subnet, n->gateway) || n->gateway == n->subnet.addr ||
+	    n->gateway == (n->subnet.addr | ~ipam_mask(n->subnet.len))) {
+		snprintf(err, errlen, "gateway %s is not a host address of subnet %s",
+			 ipam_ntoa(n->gateway, b), ipam_cidr_str(&n->subnet, a));
+		return -1;
+	}
+	return 0;
+}
+
+static int cmd_network_aux(struct network *n, struct json_object *args, char *err, size_t errlen)
+{
+	struct json_object *aux;
+	char a[20];
+
+	if (!args || !json_object_object_get_ex(args, "aux", &aux))
+		return 0;
+	if (!json_object_is_type(aux, json_type_object)) {
+		snprintf(err, errlen, "aux addresses must be NAME=IP");
+		return -1;
+	}
+	json_object_object_foreach(aux, key, val) {
+		const char *ip = json_object_get_string(val);
+
+		if (n->n_aux >= VS_MAX_AUX || !cmd_name_ok(key)) {
+			snprintf(err, errlen, "too many aux addresses or a bad name \"%s\"", key);
+			return -1;
+		}
+		if (ipam_parse_ip(ip, &n->aux[n->n_aux].addr) ||
+		    !ipam_cidr_contains(&n->subnet, n->aux[n->n_aux].addr)) {
+			snprintf(err, errlen, "aux address %s=%s is not an address of subnet %s",
+				 key, ip ? ip : "", ipam_cidr_str(&n->subnet, a));
+			return -1;
+		}
+		snprintf(n->aux[n->n_aux].name, VS_NAME_MAX, "%s", key);
+		n->n_aux++;
+	}
+	return 0;
+}
+
+/**
+ * cmd_network_start() - Bring a network into the datapath (create or load)
+ */
+void cmd_network_start(struct network *n)
+{
+	model_gw_mac(n, n->gw_mac);
+	LIST_INIT(&n->endpoints);
+	n->fdb = fdb_new(n);
+	gateway_announce(n);
+}
+
+static void cmd_network_free(struct network *n)
+{
+	HASH_DEL(g_model.networks, n);
+	capture_network_gone(n);
+	if (n->fdb)
+		fdb_free(n->fdb);
+	free(n);
+}
+
+static int cmd_network_fill(struct network *n, struct json_object *args, char *err, size_t errlen)
+{
+	long long mtu = ctl_arg_int(args, "mtu", 1500);
+
+	if (cmd_network_addrs(n, args, err, errlen) || cmd_network_aux(n, args, err, errlen))
+		return -1;
+	if (mtu < 68 || mtu > 65535) {
+		snprintf(err, errlen, "mtu %lld out of range (68-65535)", mtu);
+		return -1;
+	}
+	n->mtu = (int)mtu;
+	n->internal = ctl_arg_bool(args, "internal", 0);
+	n->icc = ctl_arg_bool(args, "icc", 1);
+	n->dns = ctl_arg_bool(args, "dns", 1);
+	n->dns_intercept = ctl_arg_bool(args, "dns_intercept", 0);
+	if (n->dns_intercept && !n->dns) {
+		snprintf(err, errlen, "--dns-intercept needs DNS on the network (drop --no-dns)");
+		return -1;
+	}
+	cmd_network_new_id(n->id);
+	n->created = time(NULL);
+	return 0;
+}
+
+/* The default network, as Docker's docker0: no name DNS, cannot be removed. */
+int cmd_network_ensure_default(char *err, size_t errlen)
+{
+	struct network *n;
+
+	if (model_network("bridge"))
+		return 0;
+	n = calloc(1, sizeof(*n));
+	if (!n)
+		return -1;
+	snprintf(n->name, sizeof(n->name), "bridge");
+	ipam_parse_cidr("172.17.0.0/16", &n->subnet, true, err, errlen);
+	ipam_parse_ip("172.17.0.1", &n->gateway);
+	n->mtu = 1500;
+	n->icc = true;
+	n->is_default = true;
+	cmd_network_new_id(n->id);
+	n->created = time(NULL);
+	HASH_ADD_STR(g_model.networks, name, n);
+	cmd_network_start(n);
+	return state_save(err, errlen);
+}
+
+static int cmd_network_create(struct ctl_conn *c, struct json_object *args,
+			      struct json_object **result, char *err, size_t errlen)
+{
+	const char *name = ctl_arg_str(args, "name");
+	struct network *n;
+
+	if (!cmd_name_ok(name)) {
+		snprintf(err, errlen, "invalid network name \"%s\" (letters, digits, . _ -)", name ? name : "");
+		return -1;
+	}
+	if (model_network(name)) {
+		snprintf(err, errlen, "network with name %s already exists", name);
+		return -1;
+	}
+	n = calloc(1, sizeof(*n));
+	if (!n)
+		return -1;
+	snprintf(n->name, sizeof(n->name), "%s", name);
+	if (cmd_network_fill(n, args, err, errlen)) {
+		free(n);
+		return -1;
+	}
+	HASH_ADD_STR(g_model.networks, name, n);
+	if (state_save(err, errlen)) {
+		HASH_DEL(g_model.networks, n);
+		free(n);
+		return -1;
+	}
+	cmd_network_start(n);
+	log_info("network %s created", n->name);
+	*result = cmd_network_inspect_json(n);
+	return 0;
+}
+
+static struct json_object *cmd_jstr(const char *s) { return json_object_new_string(s); }
+
+static struct json_object *cmd_ipam_json(const struct network *n)
+{
+	struct json_object *cfg = json_object_new_object(), *arr = json_object_new_array();
+	struct json_object *aux = json_object_new_object();
+	char a[20];
+	int i;
+
+	json_object_object_add(cfg, "Subnet", cmd_jstr(ipam_cidr_str(&n->subnet, a)));
+	json_object_object_add(cfg, "Gateway", cmd_jstr(ipam_ntoa(n->gateway, a)));
+	if (n->ip_range.len)
+		json_object_object_add(cfg, "IPRange", cmd_jstr(ipam_cidr_str(&n->ip_range, a)));
+	for (i = 0; i < n->n_aux; i++)
+		json_object_object_add(aux, n->aux[i].name, cmd_jstr(ipam_ntoa(n->aux[i].addr, a)));
+	json_object_object_add(cfg, "AuxiliaryAddresses", aux);
+	json_object_array_add(arr, cfg);
+	cfg = json_object_new_object();
+	json_object_object_add(cfg, "Driver", cmd_jstr("default"));
+	json_object_object_add(cfg, "Config", arr);
+	return cfg;
+}
+
+static struct json_object *cmd_containers_json(const struct network *n)
+{
+	struct json_object *o = json_object_new_object();
+	const struct endpoint *ep;
+	char a[16], m[18], buf[40];
+
+	LIST_FOREACH(ep, &n->endpoints, net_link) {
+		struct json_object *e = json_object_new_object();
+
+		snprintf(buf, sizeof(buf), "%s/%u", ipam_ntoa(ep->ip, a), n->subnet.len);
+		json_object_object_add(e, "Name", cmd_jstr(ep->ctr->name));
+		json_object_object_add(e, "MacAddress", cmd_jstr(ipam_mac_str(ep->mac, m)));
+		json_object_object_add(e, "IPv4Address", cmd_jstr(buf));
+		json_object_object_add(e, "IPv6Address", cmd_jstr(""));
+		json_object_object_add(e, "Interface", cmd_jstr(ep->ifname));
+		json_object_object_add(o, ep->ctr->name, e);
+	}
+	return o;
+}
+
+static struct json_object *cmd_options_json(const struct network *n)
+{
+	struct json_object *o = json_object_new_object();
+	char buf[16];
+
+	snprintf(buf, sizeof(buf), "%d", n->mtu);
+	json_object_object_add(o, "com.docker.network.driver.mtu", cmd_jstr(buf));
+	json_object_object_add(o, "com.docker.network.bridge.enable_icc",
+			       cmd_jstr(n->icc ? "true" : "false"));
+	json_object_object_add(o, "vswitch.dns", cmd_jstr(n->dns && !n->is_default ? "true" : "false"));
+	json_object_object_add(o, "vswitch.dns_intercept", cmd_jstr(n->dns_intercept ? "true" : "false"));
+	return o;
+}
+
+/* One element of `network inspect`, shaped like Docker's. */
+struct json_object *cmd_network_inspect_json(const struct network *n)
+{
+	struct json_object *o = json_object_new_object();
+	char created[40], gm[18];
+	struct tm tm;
+
+	gmtime_r(&n->created, &tm);
+	strftime(created, sizeof(created), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	json_object_object_add(o, "Name", cmd_jstr(n->name));
+	json_object_object_add(o, "Id", cmd_jstr(n->id));
+	json_object_object_add(o, "Created", cmd_jstr(created));
+	json_object_object_add(o, "Scope", cmd_jstr("local"));
+	json_object_object_add(o, "Driver", cmd_jstr("vswitch"));
+	json_object_object_add(o, "EnableIPv6", json_object_new_boolean(0));
+	json_object_object_add(o, "IPAM", cmd_ipam_json(n));
+	json_object_object_add(o, "Internal", json_object_new_boolean(n->internal));
+	json_object_object_add(o, "Containers", cmd_containers_json(n));
+	json_object_object_add(o, "Options", cmd_options_json(n));
+	json_object_object_add(o, "GatewayMacAddress", cmd_jstr(ipam_mac_str(n->gw_mac, gm)));
+	return o;
+}
+
+static unsigned int cmd_network_n_endpoints(const struct network *n)
+{
+	const struct endpoint *ep;
+	unsigned int k = 0;
+
+	LIST_FOREACH(ep, &n->endpoints, net_link)
+		k++;
+	return k;
+}
+
+static int cmd_network_ls(struct ctl_conn *c, struct json_object *args,
+			  struct json_object **result, char *err, size_t errlen)
+{
+	struct network *n, *tmp;
+	char a[20];
+
+	*result = json_object_new_array();
+	HASH_ITER(hh, g_model.networks, n, tmp) {
+		struct json_object *o = json_object_new_object();
+		char id[13];
+
+		snprintf(id, sizeof(id), "%.12s", n->id);
+		json_object_object_add(o, "id", cmd_jstr(id));
+		json_object_object_add(o, "name", cmd_jstr(n->name));
+		json_object_object_add(o, "driver", cmd_jstr("vswitch"));
+		json_object_object_add(o, "scope", cmd_jstr("local"));
+		json_object_object_add(o, "subnet", cmd_jstr(ipam_cidr_str(&n->subnet, a)));
+		json_object_object_add(o, "gateway", cmd_jstr(ipam_ntoa(n->gateway, a)));
+		json_object_object_add(o, "internal", json_object_new_boolean(n->internal));
+		json_object_object_add(o, "icc", json_object_new_boolean(n->icc));
+		json_object_object_add(o, "dns", json_object_new_boolean(n->dns && !n->is_default));
+		json_object_object_add(o, "dns_intercept", json_object_new_boolean(n->dns_intercept));
+		json_object_object_add(o, "mtu", json_object_new_int(n->mtu));
+		json_object_object_add(o, "containers", json_object_new_int((int)cmd_network_n_endpoints(n)));
+		json_object_array_add(*result, o);
+	}
+	return 0;
+}
+
+/* Names from args "names"; each must be an existing network. */
+static int cmd_network_names(struct json_object *args, struct network **out, int max,
+			     char *err, size_t errlen)
+{
+	struct json_object *names;
+	int i, k = 0;
+
+	if (!args || !json_object_object_get_ex(args, "names", &names) ||
+	    !json_object_is_type(names, json_type_array) || !json_object_array_length(names)) {
+		snprintf(err, errlen, "no network named");
+		return -1;
+	}
+	for (i = 0; i < (int)json_object_array_length(names) && k < max; i++) {
+		const char *nm = json_object_get_string(json_object_array_get_idx(names, i));
+
+		out[k] = nm ? model_network(nm) : NULL;
+		if (!out[k]) {
+			snprintf(err, errlen, "network %s not found", nm ? nm : "");
+			return -1;
+		}
+		k++;
+	}
+	return k;
+}
+
+static int cmd_network_inspect(struct ctl_conn *c, struct json_object *args,
+			       struct json_object **result, char *err, size_t errlen)
+{
+	struct network *nets[64];
+	int i, k = cmd_network_names(args, nets, 64, err, errlen);
+
+	if (k < 0)
+		return -1;
+	*result = json_object_new_array();
+	for (i = 0; i < k; i++)
+		json_object_array_add(*result, cmd_network_inspect_json(nets[i]));
+	return 0;
+}
+
+/* Why N cannot go: the default network, or the containers still on it. */
+static int cmd_network_rm_check(const struct network *n, char *err, size_t errlen)
+{
+	const struct endpoint *ep;
+	size_t off;
+
+	if (n->is_default) {
+		snprintf(err, errlen, "bridge is a pre-defined network and cannot be removed");
+		return -1;
+	}
+	if (LIST_EMPTY(&n->endpoints))
+		return 0;
+	off = (size_t)snprintf(err, errlen, "network %s has active endpoints:", n->name);
+	LIST_FOREACH(ep, &n->endpoints, net_link)
+		if (off < errlen)
+			off += (size_t)snprintf(err + off, errlen - off, " %s", ep->ctr->name);
+	return -1;
+}
+
+/* Remove NETS (already checked), save, reply with their names. */
+static int cmd_network_remove(struct network **nets, int k, struct json_object **result,
+			      char *err, size_t errlen)
+{
+	struct json_object *saved = state_to_json(), *names = json_object_new_array();
+	int i;
+
+	for (i = 0; i < k; i++) {
+		json_object_array_add(names, cmd_jstr(nets[i]->name));
+		HASH_DEL(g_model.networks, nets[i]);
+	}
+	if (state_save(err, errlen)) {
+		for (i = 0; i < k; i++)
+			HASH_ADD_STR(g_model.networks, name, nets[i]);
+		json_object_put(names);
+		json_object_put(saved);
+		return -1;
+	}
+	json_object_put(saved);
+	for (i = 0; i < k; i++) {
+		log_info("network %s removed", nets[i]->name);
+		HASH_ADD_STR(g_model.networks, name, nets[i]);
+		cmd_network_free(nets[i]);
+	}
+	*result = json_object_new_object();
+	json_object_object_add(*result, "removed", names);
+	return 0;
+}
+
+static int cmd_network_rm(struct ctl_conn *c, struct json_object *args,
+			  struct json_object **result, char *err, size_t errlen)
+{
+	struct network *nets[64];
+	int i, j, k = cmd_network_names(args, nets, 64, err, errlen);
+
+	if (k < 0)
+		return -1;
+	for (i = 0; i < k; i++) {
+		if (cmd_network_rm_check(nets[i], err, errlen))
+			return -1;
+		for (j = 0; j < i; j++)
+			if (nets[j] == nets[i]) {
+				snprintf(err, errlen, "network %s named twice", nets[i]->name);
+				return -1;
+			}
+	}
+	return cmd_network_remove(nets, k, result, err, errlen);
+}
+
+static int cmd_network_prune(struct ctl_conn *c, struct json_object *args,
+			     struct json_object **result, char *err, size_t errlen)
+{
+	struct network *nets[256], *n, *tmp;
+	int k = 0;
+
+	HASH_ITER(hh, g_model.networks, n, tmp)
+		if (!n->is_default && LIST_EMPTY(&n->endpoints) && k < 256)
+			nets[k++] = n;
+	return cmd_network_remove(nets, k, result, err, errlen);
+}
+
+void cmd_network_init(void)
+{
+	control_register("network.create", cmd_network_create);
+	control_register("network.ls", cmd_network_ls);
+	control_register("network.inspect", cmd_network_inspect);
+	control_register("network.rm", cmd_network_rm);
+	control_register("network.prune", cmd_network_prune);
+}

@@ -1,0 +1,88 @@
+/* cmd_show.c - `show` and `stats`: the switch at a glance, and its counters.
+ *
+ * Both are built from the same per-port record, so the counters that `show`
+ * prints under an endpoint are exactly those `stats` lists.
+ */
+#include <stdio.h>
+#include "cmd.h"
+#include "control.h"
+#include "dns.h"
+#include "ipam.h"
+#include "model.h"
+#include "port.h"
+#include "uplink.h"
+
+static struct json_object *cmd_show_port(const struct port *port)
+{
+	struct json_object *o = json_object_new_object(), *d = json_object_new_object();
+	int i;
+
+	json_object_object_add(o, "name", json_object_new_string(port->name));
+	json_object_object_add(o, "type", json_object_new_string(port->ops->type));
+	json_object_object_add(o, "network", json_object_new_string(port->net ? port->net->name : ""));
+	json_object_object_add(o, "container",
+			       json_object_new_string(port->ep ? port->ep->ctr->name : ""));
+	json_object_object_add(o, "rx_packets", json_object_new_int64((int64_t)port->stats.rx_packets));
+	json_object_object_add(o, "rx_bytes", json_object_new_int64((int64_t)port->stats.rx_bytes));
+	json_object_object_add(o, "tx_packets", json_object_new_int64((int64_t)port->stats.tx_packets));
+	json_object_object_add(o, "tx_bytes", json_object_new_int64((int64_t)port->stats.tx_bytes));
+	for (i = 1; i < DROP_MAX; i++)
+		if (port->stats.drops[i])
+			json_object_object_add(d, drop_reason_names[i],
+					       json_object_new_int64((int64_t)port->stats.drops[i]));
+	json_object_object_add(o, "drops", d);
+	return o;
+}
+
+static struct json_object *cmd_show_ports(void)
+{
+	struct json_object *arr = json_object_new_array();
+	struct port *port = NULL;
+
+	while ((port = port_next(port)))
+		json_object_array_add(arr, cmd_show_port(port));
+	return arr;
+}
+
+static int cmd_stats(struct ctl_conn *c, struct json_object *args,
+		     struct json_object **result, char *err, size_t errlen)
+{
+	*result = json_object_new_object();
+	json_object_object_add(*result, "ports", cmd_show_ports());
+	json_object_object_add(*result, "dns", dns_stats_json());
+	return 0;
+}
+
+/* Run a registered listing handler and return its result. */
+static struct json_object *cmd_show_call(ctl_handler_fn *fn, struct ctl_conn *c)
+{
+	struct json_object *r = NULL;
+	char err[64];
+
+	if (fn(c, NULL, &r, err, sizeof(err)))
+		return json_object_new_array();
+	return r;
+}
+
+static ctl_handler_fn *cmd_show_network_ls, *cmd_show_container_ls;
+
+static int cmd_show(struct ctl_conn *c, struct json_object *args,
+		    struct json_object **result, char *err, size_t errlen)
+{
+	struct json_object *up = uplink_show_json();
+
+	*result = json_object_new_object();
+	json_object_object_add(*result, "networks", cmd_show_call(cmd_show_network_ls, c));
+	json_object_object_add(*result, "containers", cmd_show_call(cmd_show_container_ls, c));
+	json_object_object_add(*result, "ports", cmd_show_ports());
+	json_object_object_add(*result, "uplink", up);
+	return 0;
+}
+
+void cmd_show_init(void)
+{
+	cmd_show_network_ls = control_lookup("network.ls");
+	cmd_show_container_ls = control_lookup("container.ls");
+	control_register("show", cmd_show);
+	control_register("stats", cmd_stats);
+}

@@ -1,0 +1,149 @@
+/* model.c - lookups over networks, containers and endpoints.
+ *
+ * The control plane owns the objects; this file only finds them.  Per-packet
+ * callers (gateway, NAT, DNS) use the hashed lookups: model_endpoint_by_ip()
+ * is O(1) through each network's by_ip table.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "model.h"
+
+struct model g_model;
+
+struct network *model_network(const char *name)
+{
+	struct network *n;
+
+	HASH_FIND_STR(g_model.networks, name, n);
+	return n;
+}
+
+struct container *model_container(const char *name)
+{
+	struct container *c;
+
+	HASH_FIND_STR(g_model.containers, name, c);
+	return c;
+}
+
+struct endpoint *model_endpoint(const struct network *n, const struct container *c)
+{
+	struct endpoint *ep;
+
+	/* A container has a handful of endpoints: a short list walk. */
+	LIST_FOREACH(ep, &c->endpoints, ctr_link)
+		if (ep->net == n)
+			return ep;
+	return NULL;
+}
+
+struct endpoint *model_endpoint_by_ip(const struct network *n, uint32_t ip)
+{
+	struct endpoint *ep;
+
+	HASH_FIND(hh_ip, n->by_ip, &ip, sizeof(ip), ep);
+	return ep;
+}
+
+bool model_ip_in_use(const struct network *n, uint32_t ip)
+{
+	return model_endpoint_by_ip(n, ip) != NULL;
+}
+
+/* Docker's rule: 02:42 followed by the four bytes of the IPv4 address. */
+void model_mac_from_ip(uint32_t ip, uint8_t mac[6])
+{
+	const uint8_t *b = (const uint8_t *)&ip;
+
+	mac[0] = 0x02;
+	mac[1] = 0x42;
+	memcpy(mac + 2, b, 4);
+}
+
+/*
+ * The gateway's MAC comes from the network id, so it is stable across
+ * restarts (containers' ARP caches stay valid) and differs per network.
+ * The first octet 0x06 is locally administered unicast and never collides
+ * with the containers' 02:42 prefix.
+ */
+void model_gw_mac(const struct network *n, uint8_t mac[6])
+{
+	unsigned int i, v;
+
+	mac[0] = 0x06;
+	for (i = 1; i < 6; i++) {
+		if (sscanf(n->id + 2 * (i - 1), "%2x", &v) != 1)
+			v = i;
+		mac[i] = (uint8_t)v;
+	}
+}
+
+void model_clear(void)
+{
+	struct network *n, *ntmp;
+	struct container *c, *ctmp;
+	struct endpoint *ep;
+	struct published *pp;
+
+	HASH_ITER(hh, g_model.containers, c, ctmp) {
+		while ((ep = LIST_FIRST(&c->endpoints))) {
+			LIST_REMOVE(ep, ctr_link);
+			LIST_REMOVE(ep, net_link);
+			HASH_DELETE(hh_ip, ep->net->by_ip, ep);
+			free(ep);
+		}
+		while ((pp = LIST_FIRST(&c->published))) {
+			LIST_REMOVE(pp, link);
+			free(pp);
+		}
+		HASH_DEL(g_model.containers, c);
+		free(c);
+	}
+	HASH_ITER(hh, g_model.networks, n, ntmp) {
+		HASH_DEL(g_model.networks, n);
+		free(n);
+	}
+}
+
+/* Put EP on its network's and container's lists and in the address hash. */
+void model_endpoint_link(struct endpoint *ep)
+{
+	LIST_INSERT_HEAD(&ep->net->endpoints, ep, net_link);
+	LIST_INSERT_HEAD(&ep->ctr->endpoints, ep, ctr_link);
+	HASH_ADD(hh_ip, ep->net->by_ip, ip, sizeof(ep->ip), ep);
+}
+
+void model_endpoint_unlink(struct endpoint *ep)
+{
+	LIST_REMOVE(ep, net_link);
+	LIST_REMOVE(ep, ctr_link);
+	HASH_DELETE(hh_ip, ep->net->by_ip, ep);
+}
+
+struct container *model_container_add(const char *name, const char *netns_ref)
+{
+	struct container *c = calloc(1, sizeof(*c));
+
+	if (!c)
+		return NULL;
+	snprintf(c->name, sizeof(c->name), "%s", name);
+	snprintf(c->netns_ref, sizeof(c->netns_ref), "%s", netns_ref ? netns_ref : "");
+	c->netns_fd = -1;
+	LIST_INIT(&c->endpoints);
+	LIST_INIT(&c->published);
+	HASH_ADD_STR(g_model.containers, name, c);
+	return c;
+}
+
+/* The first endpoint of a container by connection order: the one whose
+ * network gives the default route (and the resolver). */
+struct endpoint *model_first_endpoint(const struct container *c)
+{
+	struct endpoint *ep, *best = NULL;
+
+	LIST_FOREACH(ep, &c->endpoints, ctr_link)
+		if (!best || ep->conn_order < best->conn_order)
+			best = ep;
+	return best;
+}

@@ -1,0 +1,254 @@
+/* port.c - what all port types share: rx bursts into the pipeline, tx queues,
+ * counters.
+ *
+ * Theory of operation.  A port's fd is watched by one libev io watcher.
+ * When it is readable, port_rx_cb() asks the port type for a burst of up to
+ * PKT_BURST frames into one static batch (no allocation per packet), parses
+ * each frame once, feeds the capture hooks and hands the batch to the
+ * port's rx handler (ingress_run for container ports, uplink_rx for the
+ * uplink).  At most PORT_RX_BUDGET bursts are taken per wake-up so that one
+ * busy port cannot starve the others.
+ *
+ * Stages do not write to devices: port_tx_queue() copies the frame into the
+ * output port's queue (the rx batch is reused by the next burst) and marks
+ * the port dirty.  port_tx_flush_all() then sends each dirty port's queue
+ * in one tx_burst call, after every rx burst and, through an ev_prepare
+ * watcher, before the loop sleeps, so that frames made by timers (ARP,
+ * DNS answers) leave too (the "beforesleep" of Redis, passt's
+ * post_handler).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "capture.h"
+#include "log.h"
+#include "pipeline.h"
+#include "port.h"
+
+#define PORT_RX_BUDGET 8
+
+static TAILQ_HEAD(, port) port_all = TAILQ_HEAD_INITIALIZER(port_all);
+static TAILQ_HEAD(, port) port_dirty = TAILQ_HEAD_INITIALIZER(port_dirty);
+static uint32_t port_next_id = 1;
+static struct pkt_batch port_rx_batch;
+static uint8_t *port_rx_bufs;
+static ev_prepare port_prepare;
+static struct port_stats port_orphan_stats; /* drops with no port to blame */
+
+/* trace.c: a dry run is in progress; drops are recorded, not counted. */
+void trace_drop(enum drop_reason why);
+extern bool trace_active;
+
+struct port *port_alloc(const struct port_ops *ops, const char *name, int fd)
+{
+	struct port *port = calloc(1, sizeof(*port));
+
+	if (!port)
+		return NULL;
+	port->ops = ops;
+	port->fd = fd;
+	port->id = port_next_id++;
+	snprintf(port->name, sizeof(port->name), "%s", name);
+	TAILQ_INSERT_TAIL(&port_all, port, all_link);
+	return port;
+}
+
+void port_drop(struct port *port, enum drop_reason why)
+{
+	if (trace_active) {
+		trace_drop(why);
+		return;
+	}
+	(port ? &port->stats : &port_orphan_stats)->drops[why]++;
+}
+
+/* Keep frames that parsed, drop and count the rest, in place. */
+static void port_rx_parse(struct port *port, struct pkt_batch *b)
+{
+	unsigned int i, kept = 0;
+	int rc;
+
+	for (i = 0; i < b->count; i++) {
+		struct pkt *p = &b->pkts[i];
+
+		port->stats.rx_packets++;
+		port->stats.rx_bytes += p->len;
+		p->in_port = port;
+		p->trace = NULL;
+		rc = pkt_parse(p);
+		if (rc < 0) {
+			port_drop(port, (enum drop_reason)-rc);
+			continue;
+		}
+		if (kept != i) {
+			struct pkt tmp = b->pkts[kept];
+
+			b->pkts[kept] = *p;
+			*p = tmp;	/* keep every slot's own buffer */
+		}
+		kept++;
+	}
+	b->count = kept;
+}
+
+static void port_rx_cb(struct ev_loop *loop, ev_io *w, int revents)
+{
+	struct port *port = w->data;
+	struct pkt_batch *b = &port_rx_batch;
+	int n, budget;
+
+	for (budget = 0; budget < PORT_RX_BUDGET; budget++) {
+		pkt_batch_init(b, port_rx_bufs, PKT_BUF_SIZE);
+		n = port->ops->rx_burst(port, b);
+		if (n < 0) {
+			log_warn("port %s: device gone or failing; no longer reading it", port->name);
+			ev_io_stop(loop, w);
+			break;
+		}
+		if (n == 0)
+			break;
+		b->count = (unsigned int)n;
+		capture_rx(port, b);
+		port_rx_parse(port, b);
+		if (!b->count)
+			continue;
+		if (port->rx_handler)
+			port->rx_handler(port, b);
+		else
+			ingress_run(port, b);
+		port_tx_flush_all();
+	}
+	port_tx_flush_all();
+}
+
+static void port_prepare_cb(struct ev_loop *loop, ev_prepare *w, int revents)
+{
+	port_tx_flush_all();
+}
+
+void port_start(struct port *port, struct ev_loop *loop)
+{
+	if (!port_rx_bufs) {
+		port_rx_bufs = aligned_alloc(64, (size_t)PKT_BURST * PKT_BUF_SIZE);
+		if (!port_rx_bufs)
+			die("out of memory for the rx batch");
+		ev_prepare_init(&port_prepare, port_prepare_cb);
+		ev_prepare_start(loop, &port_prepare);
+		ev_unref(loop);	/* the prepare watcher alone keeps nothing alive */
+	}
+	ev_io_init(&port->io, port_rx_cb, port->fd, EV_READ);
+	port->io.data = port;
+	ev_io_start(loop, &port->io);
+}
+
+/**
+ * port_tx_queue() - Queue a copy of P for transmit on PORT
+ *
+ * The copy is needed because P's buffer belongs to the rx batch (or to a
+ * stage's scratch buffer) and is reused before the flush.  When the queue
+ * is full it is flushed first, so a burst never loses frames to the queue.
+ */
+void port_tx_queue(struct port *port, const struct pkt *p)
+{
+	struct pkt *q;
+
+	if (!port || p->len > PKT_BUF_SIZE - PKT_HEADROOM) {
+		port_drop(port, DROP_TX_FULL);
+		return;
+	}
+	if (!port->txq_buf) {
+		port->txq_buf = aligned_alloc(64, (size_t)PKT_BURST * PKT_BUF_SIZE);
+		if (!port->txq_buf) {
+			port_drop(port, DROP_TX_FULL);
+			return;
+		}
+	}
+	if (port->txq_count == PKT_BURST)
+		port_tx_flush_all();
+	q = &port->txq[port->txq_count];
+	*q = *p;
+	q->buf = port->txq_buf + (size_t)port->txq_count * PKT_BUF_SIZE;
+	q->data = q->buf + PKT_HEADROOM;
+	memcpy(q->data, p->data, p->len);
+	port->txq_count++;
+	if (!port->dirty) {
+		port->dirty = true;
+		TAILQ_INSERT_TAIL(&port_dirty, port, dirty_link);
+	}
+}
+
+static void port_tx_flush(struct port *port)
+{
+	struct pkt *ptrs[PKT_BURST];
+	unsigned int i, n = port->txq_count;
+	int sent;
+
+	for (i = 0; i < n; i++)
+		ptrs[i] = &port->txq[i];
+	capture_tx(port, ptrs, n);
+	sent = port->ops->tx_burst(port, ptrs, n);
+	if (sent < 0)
+		sent = 0;
+	for (i = 0; i < (unsigned int)sent; i++) {
+		port->stats.tx_packets++;
+		port->stats.tx_bytes += ptrs[i]->len;
+	}
+	port->stats.drops[DROP_TX_ERROR] += n - (unsigned int)sent;
+	port->txq_count = 0;
+}
+
+void port_tx_flush_all(void)
+{
+	struct port *port;
+
+	while ((port = TAILQ_FIRST(&port_dirty))) {
+		TAILQ_REMOVE(&port_dirty, port, dirty_link);
+		port->dirty = false;
+		if (port->txq_count)
+			port_tx_flush(port);
+	}
+}
+
+/**
+ * port_destroy() - Stop, close and free PORT
+ * @remove_device: also delete the device (disconnect), else leave it for
+ *                 the next vswitchd to adopt (shutdown)
+ */
+void port_destroy(struct port *port, bool remove_device)
+{
+	if (port->dirty) {
+		TAILQ_REMOVE(&port_dirty, port, dirty_link);
+		port->dirty = false;
+	}
+	if (ev_is_active(&port->io))
+		ev_io_stop(EV_DEFAULT, &port->io);
+	TAILQ_REMOVE(&port_all, port, all_link);
+	capture_port_gone(port);
+	if (port->recorder)
+		recorder_free(port->recorder);
+	port->ops->close(port, remove_device);
+	free(port->txq_buf);
+	free(port);
+}
+
+struct port *port_by_id(uint32_t id)
+{
+	struct port *port;
+
+	TAILQ_FOREACH(port, &port_all, all_link)	/* control path only */
+		if (port->id == id)
+			return port;
+	return NULL;
+}
+
+/* Walk every port (control path: stats, show). */
+struct port *port_next(struct port *prev)
+{
+	return prev ? TAILQ_NEXT(prev, all_link) : TAILQ_FIRST(&port_all);
+}
+
+const struct port_stats *port_orphan_drops(void)
+{
+	return &port_orphan_stats;
+}

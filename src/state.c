@@ -1,0 +1,554 @@
+/* state.c - the durable state: lock, load, atomic save of state.json.
+ *
+ * Theory of operation.  The whole model is small (networks, containers,
+ * endpoints, published ports), so each change rewrites one JSON file
+ * rather than keeping a journal: write state.json.tmp, fsync it, rename it
+ * over state.json, fsync the directory.  rename() is atomic, so after a
+ * crash (kill -9, power loss after the fsyncs) the file is either the old
+ * or the new state.  The reply to vsctl goes out only after this returns.
+ *
+ * The state dir is locked with flock() on DIR/lock, held for the daemon's
+ * life: a second vswitchd on the same dir is refused with the holder's pid.
+ * A state file that does not parse or does not validate stops vswitchd
+ * with its path; starting empty would silently lose every network.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <netinet/in.h>
+#include "ipam.h"
+#include "log.h"
+#include "model.h"
+#include "state.h"
+
+#define STATE_FILE "state.json"
+#define STATE_VERSION 1
+
+static char state_dirpath[4096];
+static int state_lock_fd = -1;
+
+const char *state_dir(void) { return state_dirpath; }
+
+static int state_mkdirs(const char *dir)
+{
+	char buf[4096], *p;
+
+	snprintf(buf, sizeof(buf), "%s", dir);
+	for (p = buf + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(buf, 0755) && errno != EEXIST)
+			return -1;
+		*p = '/';
+	}
+	return (mkdir(buf, 0755) && errno != EEXIST) ? -1 : 0;
+}
+
+/* Take DIR/lock; on failure say who holds it. */
+static int state_lock(char *err, size_t errlen)
+{
+	char path[4200], pid[32];
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/lock", state_dirpath);
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	if (fd < 0) {
+		snprintf(err, errlen, "cannot open %s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (flock(fd, LOCK_EX | LOCK_NB)) {
+		n = pread(fd, pid, sizeof(pid) - 1, 0);
+		pid[n > 0 ? n : 0] = '\0';
+		pid[strcspn(pid, "\n")] = '\0';
+		snprintf(err, errlen, "state dir %s is in use by another vswitchd (pid %s)",
+			 state_dirpath, *pid ? pid : "unknown");
+		close(fd);
+		return -1;
+	}
+	n = snprintf(pid, sizeof(pid), "%d\n", (int)getpid());
+	if (ftruncate(fd, 0) || pwrite(fd, pid, (size_t)n, 0) != n)
+		log_warn("cannot write pid to %s", path);
+	state_lock_fd = fd;
+	return 0;
+}
+
+/* ---- model -> JSON ---- */
+
+static struct json_object *state_str(const char *s) { return json_object_new_string(s); }
+
+static struct json_object *state_ip(uint32_t a)
+{
+	char buf[16];
+
+	return state_str(ipam_ntoa(a, buf));
+}
+
+static struct json_object *state_network_json(const struct network *n)
+{
+	struct json_object *o = json_object_new_object(), *aux = json_object_new_object();
+	char buf[20];
+	int i;
+
+	json_object_object_add(o, "name", state_str(n->name));
+	json_object_object_add(o, "id", state_str(n->id));
+	json_object_object_add(o, "created", json_object_new_int64(n->created));
+	json_object_object_add(o, "subnet", state_str(ipam_cidr_str(&n->subnet, buf)));
+	json_object_object_add(o, "gateway", state_ip(n->gateway));
+	if (n->ip_range.len)
+		json_object_object_add(o, "ip_range", state_str(ipam_cidr_str(&n->ip_range, buf)));
+	for (i = 0; i < n->n_aux; i++)
+		json_object_object_add(aux, n->aux[i].name, state_ip(n->aux[i].addr));
+	json_object_object_add(o, "aux", aux);
+	json_object_object_add(o, "internal", json_object_new_boolean(n->internal));
+	json_object_object_add(o, "icc", json_object_new_boolean(n->icc));
+	json_object_object_add(o, "dns", json_object_new_boolean(n->dns));
+	json_object_object_add(o, "dns_intercept", json_object_new_boolean(n->dns_intercept));
+	json_object_object_add(o, "default", json_object_new_boolean(n->is_default));
+	json_object_object_add(o, "mtu", json_object_new_int(n->mtu));
+	return o;
+}
+
+static struct json_object *state_endpoint_json(const struct endpoint *ep)
+{
+	struct json_object *o = json_object_new_object(), *al = json_object_new_array();
+	char mac[18];
+	int i;
+
+	json_object_object_add(o, "network", state_str(ep->net->name));
+	json_object_object_add(o, "ip", state_ip(ep->ip));
+	json_object_object_add(o, "mac", state_str(ipam_mac_str(ep->mac, mac)));
+	json_object_object_add(o, "ifname", state_str(ep->ifname));
+	json_object_object_add(o, "host_if", state_str(ep->host_if));
+	json_object_object_add(o, "attach", state_str(ep->attach == ATTACH_VETH ? "veth" : "tap"));
+	json_object_object_add(o, "port_security", json_object_new_boolean(ep->port_security));
+	json_object_object_add(o, "order", json_object_new_int((int)ep->conn_order));
+	for (i = 0; i < ep->n_aliases; i++)
+		json_object_array_add(al, state_str(ep->aliases[i]));
+	json_object_object_add(o, "aliases", al);
+	return o;
+}
+
+static struct json_object *state_published_json(const struct published *pp)
+{
+	struct json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "proto", state_str(pp->proto == IPPROTO_UDP ? "udp" : "tcp"));
+	json_object_object_add(o, "host_ip", state_ip(pp->host_ip));
+	json_object_object_add(o, "host_port", json_object_new_int(pp->host_port));
+	json_object_object_add(o, "cport", json_object_new_int(pp->cport));
+	json_object_object_add(o, "count", json_object_new_int(pp->count));
+	return o;
+}
+
+static struct json_object *state_container_json(const struct container *c)
+{
+	struct json_object *o = json_object_new_object();
+	struct json_object *eps = json_object_new_array(), *pub = json_object_new_array();
+	struct endpoint *ep;
+	struct published *pp;
+
+	json_object_object_add(o, "name", state_str(c->name));
+	json_object_object_add(o, "netns", state_str(c->netns_ref));
+	json_object_object_add(o, "next_order", json_object_new_int((int)c->next_order));
+	LIST_FOREACH(ep, &c->endpoints, ctr_link)
+		json_object_array_add(eps, state_endpoint_json(ep));
+	LIST_FOREACH(pp, &c->published, link)
+		json_object_array_add(pub, state_published_json(pp));
+	json_object_object_add(o, "endpoints", eps);
+	json_object_object_add(o, "published", pub);
+	return o;
+}
+
+struct json_object *state_to_json(void)
+{
+	struct json_object *root = json_object_new_object();
+	struct json_object *nets = json_object_new_array(), *ctrs = json_object_new_array();
+	struct network *n, *ntmp;
+	struct container *c, *ctmp;
+
+	json_object_object_add(root, "version", json_object_new_int(STATE_VERSION));
+	HASH_ITER(hh, g_model.networks, n, ntmp)
+		json_object_array_add(nets, state_network_json(n));
+	HASH_ITER(hh, g_model.containers, c, ctmp)
+		json_object_array_add(ctrs, state_container_json(c));
+	json_object_object_add(root, "networks", nets);
+	json_object_object_add(root, "containers", ctrs);
+	return root;
+}
+
+/* ---- JSON -> model, validating every field ---- */
+
+/* Fetch a member of the given type; NULL if absent or of another type. */
+static struct json_object *state_get(struct json_object *o, const char *key, enum json_type t)
+{
+	struct json_object *v;
+
+	if (!json_object_object_get_ex(o, key, &v) || !json_object_is_type(v, t))
+		return NULL;
+	return v;
+}
+
+static const char *state_get_str(struct json_object *o, const char *key)
+{
+	struct json_object *v = state_get(o, key, json_type_string);
+
+	return v ? json_object_get_string(v) : NULL;
+}
+
+static bool state_get_bool(struct json_object *o, const char *key, bool dflt)
+{
+	struct json_object *v = state_get(o, key, json_type_boolean);
+
+	return v ? json_object_get_boolean(v) : dflt;
+}
+
+static int state_get_int(struct json_object *o, const char *key, int dflt)
+{
+	struct json_object *v = state_get(o, key, json_type_int);
+
+	return v ? json_object_get_int(v) : dflt;
+}
+
+#define STATE_BAD(...) do { snprintf(err, errlen, __VA_ARGS__); goto fail; } while (0)
+
+static int state_load_aux(struct network *n, struct json_object *aux, char *err, size_t errlen)
+{
+	if (!aux)
+		return 0;
+	json_object_object_foreach(aux, key, val) {
+		if (n->n_aux >= VS_MAX_AUX || !json_object_is_type(val, json_type_string) ||
+		    ipam_parse_ip(json_object_get_string(val), &n->aux[n->n_aux].addr)) {
+			snprintf(err, errlen, "network %s: bad aux address %s", n->name, key);
+			return -1;
+		}
+		snprintf(n->aux[n->n_aux].name, VS_NAME_MAX, "%s", key);
+		n->n_aux++;
+	}
+	return 0;
+}
+
+static int state_load_network(struct json_object *o, char *err, size_t errlen)
+{
+	struct network *n = calloc(1, sizeof(*n));
+	const char *name = state_get_str(o, "name"), *id = state_get_str(o, "id");
+	const char *rng = state_get_str(o, "ip_range");
+	char e2[200];
+
+	if (!n)
+		STATE_BAD("out of memory");
+	if (!name || !*name || strlen(name) >= VS_NAME_MAX || !id || strlen(id) != 64)
+		STATE_BAD("a network without a valid name or id");
+	if (model_network(name))
+		STATE_BAD("network %s appears twice", name);
+	snprintf(n->name, sizeof(n->name), "%s", name);
+	memcpy(n->id, id, 65);
+	n->created = (time_t)state_get_int(o, "created", 0);
+	if (ipam_parse_cidr(state_get_str(o, "subnet"), &n->subnet, true, e2, sizeof(e2)) ||
+	    ipam_parse_ip(state_get_str(o, "gateway"), &n->gateway) ||
+	    (rng && ipam_parse_cidr(rng, &n->ip_range, true, e2, sizeof(e2))))
+		STATE_BAD("network %s: bad subnet, gateway or ip_range", name);
+	if (state_load_aux(n, state_get(o, "aux", json_type_object), err, errlen))
+		goto fail;
+	n->internal = state_get_bool(o, "internal", false);
+	n->icc = state_get_bool(o, "icc", true);
+	n->dns = state_get_bool(o, "dns", true);
+	n->dns_intercept = state_get_bool(o, "dns_intercept", false);
+	n->is_default = state_get_bool(o, "default", false);
+	n->mtu = state_get_int(o, "mtu", 1500);
+	if (n->mtu < 68 || n->mtu > 65535)
+		STATE_BAD("network %s: bad mtu", name);
+	model_gw_mac(n, n->gw_mac);
+	LIST_INIT(&n->endpoints);
+	HASH_ADD_STR(g_model.networks, name, n);
+	return 0;
+fail:
+	free(n);
+	return -1;
+}
+
+static int state_load_aliases(struct endpoint *ep, struct json_object *al)
+{
+	size_t i;
+
+	for (i = 0; al && i < json_object_array_length(al); i++) {
+		struct json_object *a = json_object_array_get_idx(al, i);
+
+		if (ep->n_aliases >= VS_MAX_ALIASES || !json_object_is_type(a, json_type_string))
+			return -1;
+		snprintf(ep->aliases[ep->n_aliases++], VS_NAME_MAX, "%s", json_object_get_string(a));
+	}
+	return 0;
+}
+
+static int state_load_endpoint(struct container *c, struct json_object *o, char *err, size_t errlen)
+{
+	struct endpoint *ep = calloc(1, sizeof(*ep));
+	const char *net = state_get_str(o, "network"), *ifn = state_get_str(o, "ifname");
+	const char *hif = state_get_str(o, "host_if"), *att = state_get_str(o, "attach");
+
+	if (!ep)
+		STATE_BAD("out of memory");
+	ep->net = net ? model_network(net) : NULL;
+	ep->ctr = c;
+	if (!ep->net)
+		STATE_BAD("container %s: endpoint on unknown network %s", c->name, net ? net : "?");
+	if (ipam_parse_ip(state_get_str(o, "ip"), &ep->ip) ||
+	    ipam_parse_mac(state_get_str(o, "mac"), ep->mac) ||
+	    !ifn || strlen(ifn) >= VS_IFNAME_MAX || (hif && strlen(hif) >= VS_IFNAME_MAX) ||
+	    state_load_aliases(ep, state_get(o, "aliases", json_type_array)))
+		STATE_BAD("container %s: bad endpoint on network %s", c->name, net);
+	if (model_ip_in_use(ep->net, ep->ip) || model_endpoint(ep->net, c))
+		STATE_BAD("container %s: duplicate endpoint or address on network %s", c->name, net);
+	snprintf(ep->ifname, sizeof(ep->ifname), "%s", ifn);
+	snprintf(ep->host_if, sizeof(ep->host_if), "%s", hif ? hif : "");
+	ep->attach = att && !strcmp(att, "veth") ? ATTACH_VETH : ATTACH_TAP;
+	ep->port_security = state_get_bool(o, "port_security", true);
+	ep->conn_order = (unsigned int)state_get_int(o, "order", 0);
+	model_endpoint_link(ep);
+	return 0;
+fail:
+	free(ep);
+	return -1;
+}
+
+static int state_load_published(struct container *c, struct json_object *o, char *err, size_t errlen)
+{
+	struct published *pp = calloc(1, sizeof(*pp));
+	const char *proto = state_get_str(o, "proto");
+	int hp = state_get_int(o, "host_port", -1), cp = state_get_int(o, "cport", -1);
+	int cnt = state_get_int(o, "count", 1);
+
+	if (!pp || !proto || (strcmp(proto, "tcp") && strcmp(proto, "udp")) ||
+	    ipam_parse_ip(state_get_str(o, "host_ip"), &pp->host_ip) ||
+	    hp < 1 || cp < 1 || cnt < 1 || hp + cnt - 1 > 65535 || cp + cnt - 1 > 65535) {
+		free(pp);
+		snprintf(err, errlen, "container %s: bad published port", c->name);
+		return -1;
+	}
+	pp->proto = strcmp(proto, "udp") ? IPPROTO_TCP : IPPROTO_UDP;
+	pp->host_port = (uint16_t)hp;
+	pp->cport = (uint16_t)cp;
+	pp->count = (uint16_t)cnt;
+	LIST_INSERT_HEAD(&c->published, pp, link);
+	return 0;
+}
+
+static int state_load_container(struct json_object *o, char *err, size_t errlen)
+{
+	const char *name = state_get_str(o, "name");
+	struct json_object *eps = state_get(o, "endpoints", json_type_array);
+	struct json_object *pub = state_get(o, "published", json_type_array);
+	struct container *c;
+	size_t i;
+
+	if (!name || !*name || strlen(name) >= VS_NAME_MAX || model_container(name)) {
+		snprintf(err, errlen, "a container without a valid, unique name");
+		return -1;
+	}
+	c = model_container_add(name, state_get_str(o, "netns"));
+	if (!c) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	c->next_order = (unsigned int)state_get_int(o, "next_order", 0);
+	for (i = 0; eps && i < json_object_array_length(eps); i++)
+		if (state_load_endpoint(c, json_object_array_get_idx(eps, i), err, errlen))
+			return -1;
+	for (i = 0; pub && i < json_object_array_length(pub); i++)
+		if (state_load_published(c, json_object_array_get_idx(pub, i), err, errlen))
+			return -1;
+	return 0;
+}
+
+/**
+ * state_from_json() - Replace the model with the one ROOT describes
+ * Return: 0, or -1 with a reason in @err (the model is then cleared)
+ */
+int state_from_json(struct json_object *root, char *err, size_t errlen)
+{
+	struct json_object *nets, *ctrs;
+	size_t i;
+
+	model_clear();
+	if (!json_object_is_type(root, json_type_object) ||
+	    state_get_int(root, "version", -1) != STATE_VERSION ||
+	    !(nets = state_get(root, "networks", json_type_array)) ||
+	    !(ctrs = state_get(root, "containers", json_type_array)))
+		STATE_BAD("not a vswitch state file (version %d expected)", STATE_VERSION);
+	for (i = 0; i < json_object_array_length(nets); i++)
+		if (state_load_network(json_object_array_get_idx(nets, i), err, errlen))
+			goto fail;
+	for (i = 0; i < json_object_array_length(ctrs); i++)
+		if (state_load_container(json_object_array_get_idx(ctrs, i), err, errlen))
+			goto fail;
+	return 0;
+fail:
+	model_clear();
+	return -1;
+}
+
+/* ---- files ---- */
+
+static int state_write_all(int fd, const char *buf, size_t len)
+{
+	ssize_t n;
+
+	while (len) {
+		n = write(fd, buf, len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -1;
+		buf += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+static int state_fsync_dir(void)
+{
+	int fd = open(state_dirpath, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int rc;
+
+	if (fd < 0)
+		return -1;
+	rc = fsync(fd);
+	close(fd);
+	return rc;
+}
+
+/**
+ * state_save() - Write the model to DIR/state.json atomically and durably
+ * Return: 0, or -1 with @err set; on failure the old file is untouched
+ */
+int state_save(char *err, size_t errlen)
+{
+	char tmp[4200], path[4200];
+	struct json_object *root = state_to_json();
+	const char *text = json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY);
+	int fd;
+
+	snprintf(tmp, sizeof(tmp), "%s/%s.tmp", state_dirpath, STATE_FILE);
+	snprintf(path, sizeof(path), "%s/%s", state_dirpath, STATE_FILE);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0)
+		goto fail;
+	if (state_write_all(fd, text, strlen(text)) || state_write_all(fd, "\n", 1) ||
+	    fsync(fd)) {
+		close(fd);
+		unlink(tmp);
+		goto fail;
+	}
+	close(fd);
+	if (rename(tmp, path) || state_fsync_dir())
+		goto fail;
+	json_object_put(root);
+	return 0;
+fail:
+	snprintf(err, errlen, "cannot save state to %s: %s", path, strerror(errno));
+	json_object_put(root);
+	return -1;
+}
+
+/* Read the whole file; NULL with errno on failure. */
+static char *state_read_file(const char *path, size_t *len)
+{
+	FILE *fp = fopen(path, "r");
+	char *buf = NULL;
+	long sz;
+
+	if (!fp)
+		return NULL;
+	if (fseek(fp, 0, SEEK_END) || (sz = ftell(fp)) < 0 || fseek(fp, 0, SEEK_SET))
+		goto out;
+	buf = malloc((size_t)sz + 1);
+	if (buf && fread(buf, 1, (size_t)sz, fp) != (size_t)sz) {
+		free(buf);
+		buf = NULL;
+		goto out;
+	}
+	if (buf) {
+		buf[sz] = '\0';
+		*len = (size_t)sz;
+	}
+out:
+	fclose(fp);
+	return buf;
+}
+
+static int state_load(char *err, size_t errlen)
+{
+	char path[4200], why[256];
+	struct json_tokener *tok;
+	struct json_object *root;
+	size_t len = 0;
+	char *text;
+	int rc;
+
+	snprintf(path, sizeof(path), "%s/%s", state_dirpath, STATE_FILE);
+	text = state_read_file(path, &len);
+	if (!text) {
+		if (errno == ENOENT)
+			return 0;	/* first start */
+		snprintf(err, errlen, "cannot read state file %s: %s", path, strerror(errno));
+		return -1;
+	}
+	tok = json_tokener_new();
+	root = json_tokener_parse_ex(tok, text, (int)len);
+	if (!root || json_tokener_get_error(tok) != json_tokener_success ||
+	    tok->char_offset != (int)len) {
+		/* trailing whitespace is fine; anything else is damage */
+		size_t off = root ? (size_t)tok->char_offset : 0;
+
+		while (root && off < len && strchr(" \t\r\n", text[off]))
+			off++;
+		if (!root || off != len) {
+			snprintf(err, errlen, "state file %s is corrupt or truncated (%s); "
+				 "refusing to start with empty state: fix or move it away",
+				 path, root ? "trailing garbage" :
+				 json_tokener_error_desc(json_tokener_get_error(tok)));
+			json_object_put(root);
+			json_tokener_free(tok);
+			free(text);
+			return -1;
+		}
+	}
+	json_tokener_free(tok);
+	free(text);
+	rc = state_from_json(root, why, sizeof(why));
+	json_object_put(root);
+	if (rc)
+		snprintf(err, errlen, "state file %s is invalid: %s; refusing to start "
+			 "with empty state: fix or move it away", path, why);
+	return rc;
+}
+
+/**
+ * state_init() - Create and lock the state dir, then load the model from it
+ * Return: 0, or -1 with @err naming the dir or file at fault
+ */
+int state_init(const char *dir, char *err, size_t errlen)
+{
+	snprintf(state_dirpath, sizeof(state_dirpath), "%s", dir);
+	if (state_mkdirs(dir)) {
+		snprintf(err, errlen, "cannot create state dir %s: %s", dir, strerror(errno));
+		return -1;
+	}
+	if (state_lock(err, errlen))
+		return -1;
+	return state_load(err, errlen);
+}
+
+void state_fini(void)
+{
+	if (state_lock_fd >= 0)
+		close(state_lock_fd);
+	state_lock_fd = -1;
+}

@@ -1,0 +1,326 @@
+/* vswitchd.c - the daemon: options, start-up order, the one libev loop.
+ *
+ * Start-up order matters and is written out in vswitchd_start(): the state
+ * is locked and loaded first (a corrupt file stops us before anything
+ * changes), then the modules come up, then every recorded endpoint is
+ * re-adopted, and only then does the loop run.  With --detach the parent
+ * waits on a pipe until the child says it is ready, so errors still reach
+ * the terminal and the exit status tells whether the daemon runs.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <ev.h>
+#include "capture.h"
+#include "cmd.h"
+#include "control.h"
+#include "ct.h"
+#include "dns.h"
+#include "endpoint.h"
+#include "fdb.h"
+#include "log.h"
+#include "model.h"
+#include "netns.h"
+#include "state.h"
+#include "uplink.h"
+
+#define MAX_UPSTREAMS 8
+
+struct vswitchd_opts {
+	char state_dir[4096], socket[108];
+	const char *uplink, *uplink_ip, *uplink_gw, *pidfile, *log_file;
+	const char *upstreams[MAX_UPSTREAMS];
+	int n_upstreams;
+	bool detach;
+	long fdb_aging, fdb_max, ct_max, rec_depth;
+};
+
+static const char vswitchd_usage[] =
+"usage: vswitchd [--state-dir DIR] [--socket PATH] [--uplink afpacket:IFACE|tap:NAME]\n"
+"                [--uplink-ip CIDR] [--uplink-gateway IP] [--dns-upstream IP[:PORT]]...\n"
+"                [--detach] [--pidfile FILE] [--log-file FILE] [--log-level LEVEL]\n"
+"                [--fdb-aging SEC] [--fdb-max-learned N] [--ct-max N] [--recorder-depth N]\n"
+"                [--version] [--help]\n";
+
+static void vswitchd_default_paths(struct vswitchd_opts *o)
+{
+	const char *xdg_run = getenv("XDG_RUNTIME_DIR"), *xdg_state = getenv("XDG_STATE_HOME");
+	const char *home = getenv("HOME"), *env = getenv("VSWITCH_SOCKET");
+
+	if (env)
+		snprintf(o->socket, sizeof(o->socket), "%s", env);
+	else if (geteuid() == 0 || !xdg_run)
+		snprintf(o->socket, sizeof(o->socket), "/run/vswitch/vswitchd.sock");
+	else
+		snprintf(o->socket, sizeof(o->socket), "%s/vswitch/vswitchd.sock", xdg_run);
+	if (geteuid() == 0)
+		snprintf(o->state_dir, sizeof(o->state_dir), "/var/lib/vswitch");
+	else if (xdg_state)
+		snprintf(o->state_dir, sizeof(o->state_dir), "%s/vswitch", xdg_state);
+	else
+		snprintf(o->state_dir, sizeof(o->state_dir), "%s/.local/state/vswitch", home ? home : ".");
+}
+
+static long vswitchd_num(const char *opt, const char *s, long lo, long hi)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno || *end || end == s || v < lo || v > hi)
+		die("%s: \"%s\" is not a number from %ld to %ld", opt, s, lo, hi);
+	return v;
+}
+
+enum { OPT_STATE = 256, OPT_SOCKET, OPT_UPLINK, OPT_UPLINK_IP, OPT_UPLINK_GW, OPT_DNS,
+       OPT_DETACH, OPT_PIDFILE, OPT_LOGFILE, OPT_LOGLEVEL, OPT_FDB_AGING, OPT_FDB_MAX,
+       OPT_CT_MAX, OPT_REC_DEPTH, OPT_VERSION, OPT_HELP };
+
+static const struct option vswitchd_options[] = {
+	{ "state-dir", required_argument, NULL, OPT_STATE },
+	{ "socket", required_argument, NULL, OPT_SOCKET },
+	{ "uplink", required_argument, NULL, OPT_UPLINK },
+	{ "uplink-ip", required_argument, NULL, OPT_UPLINK_IP },
+	{ "uplink-gateway", required_argument, NULL, OPT_UPLINK_GW },
+	{ "dns-upstream", required_argument, NULL, OPT_DNS },
+	{ "detach", no_argument, NULL, OPT_DETACH },
+	{ "pidfile", required_argument, NULL, OPT_PIDFILE },
+	{ "log-file", required_argument, NULL, OPT_LOGFILE },
+	{ "log-level", required_argument, NULL, OPT_LOGLEVEL },
+	{ "fdb-aging", required_argument, NULL, OPT_FDB_AGING },
+	{ "fdb-max-learned", required_argument, NULL, OPT_FDB_MAX },
+	{ "ct-max", required_argument, NULL, OPT_CT_MAX },
+	{ "recorder-depth", required_argument, NULL, OPT_REC_DEPTH },
+	{ "version", no_argument, NULL, OPT_VERSION },
+	{ "help", no_argument, NULL, OPT_HELP },
+	{ NULL, 0, NULL, 0 }
+};
+
+static void vswitchd_opt(struct vswitchd_opts *o, int c, const char *arg)
+{
+	enum log_level lvl;
+
+	switch (c) {
+	case OPT_STATE: snprintf(o->state_dir, sizeof(o->state_dir), "%s", arg); break;
+	case OPT_SOCKET:
+		if (strlen(arg) >= sizeof(o->socket))
+			die("--socket: path too long (at most %zu bytes)", sizeof(o->socket) - 1);
+		snprintf(o->socket, sizeof(o->socket), "%s", arg);
+		break;
+	case OPT_UPLINK: o->uplink = arg; break;
+	case OPT_UPLINK_IP: o->uplink_ip = arg; break;
+	case OPT_UPLINK_GW: o->uplink_gw = arg; break;
+	case OPT_DNS:
+		if (o->n_upstreams == MAX_UPSTREAMS)
+			die("--dns-upstream: at most %d upstreams", MAX_UPSTREAMS);
+		o->upstreams[o->n_upstreams++] = arg;
+		break;
+	case OPT_DETACH: o->detach = true; break;
+	case OPT_PIDFILE: o->pidfile = arg; break;
+	case OPT_LOGFILE: o->log_file = arg; break;
+	case OPT_LOGLEVEL:
+		if (log_parse_level(arg, &lvl))
+			die("--log-level: \"%s\" is not one of err, warn, info, debug", arg);
+		log_set_level(lvl);
+		break;
+	case OPT_FDB_AGING: o->fdb_aging = vswitchd_num("--fdb-aging", arg, 1, 1000000); break;
+	case OPT_FDB_MAX: o->fdb_max = vswitchd_num("--fdb-max-learned", arg, 1, 1 << 20); break;
+	case OPT_CT_MAX: o->ct_max = vswitchd_num("--ct-max", arg, 16, 1 << 24); break;
+	case OPT_REC_DEPTH: o->rec_depth = vswitchd_num("--recorder-depth", arg, 0, 65536); break;
+	case OPT_VERSION: printf("vswitchd %s\n", PACKAGE_VERSION); exit(0);
+	case OPT_HELP: fputs(vswitchd_usage, stdout); exit(0);
+	default: fputs(vswitchd_usage, stderr); exit(2);
+	}
+}
+
+static void vswitchd_parse(struct vswitchd_opts *o, int argc, char **argv)
+{
+	int c;
+
+	vswitchd_default_paths(o);
+	while ((c = getopt_long(argc, argv, "", vswitchd_options, NULL)) != -1)
+		vswitchd_opt(o, c, optarg);
+	if (optind != argc) {
+		fprintf(stderr, "vswitchd: unexpected argument \"%s\"\n%s", argv[optind], vswitchd_usage);
+		exit(2);
+	}
+	if (!o->uplink != !o->uplink_ip)
+		die("--uplink and --uplink-ip go together");
+	if (o->uplink_gw && !o->uplink)
+		die("--uplink-gateway needs --uplink");
+}
+
+static int vswitchd_ready_fd = -1;
+static const char *vswitchd_pidfile;
+
+/* Fork; the parent waits until the child reports ready (or dies). */
+static void vswitchd_detach(void)
+{
+	int p[2];
+	char buf[4];
+	pid_t pid;
+
+	if (pipe(p))
+		die("pipe: %s", strerror(errno));
+	pid = fork();
+	if (pid < 0)
+		die("fork: %s", strerror(errno));
+	if (pid > 0) {
+		close(p[1]);
+		exit(read(p[0], buf, 2) == 2 && !memcmp(buf, "ok", 2) ? 0 : 1);
+	}
+	close(p[0]);
+	setsid();
+	vswitchd_ready_fd = p[1];
+}
+
+static void vswitchd_ready(void)
+{
+	int fd;
+
+	if (vswitchd_ready_fd < 0)
+		return;
+	fd = open("/dev/null", O_RDWR);
+	if (fd >= 0) {
+		dup2(fd, 0);
+		dup2(fd, 1);
+		dup2(fd, 2);
+		if (fd > 2)
+			close(fd);
+	}
+	if (write(vswitchd_ready_fd, "ok", 2) != 2)
+		log_warn("cannot tell the parent we are ready");
+	close(vswitchd_ready_fd);
+	vswitchd_ready_fd = -1;
+}
+
+static void vswitchd_write_pidfile(const char *path)
+{
+	FILE *fp = fopen(path, "w");
+
+	if (!fp)
+		die("cannot write pidfile %s: %s", path, strerror(errno));
+	fprintf(fp, "%d\n", (int)getpid());
+	fclose(fp);
+	vswitchd_pidfile = path;
+}
+
+static void vswitchd_signal_cb(struct ev_loop *loop, ev_signal *w, int revents)
+{
+	if (w->signum == SIGHUP) {
+		if (log_reopen())
+			log_err("cannot reopen the log file: %s", strerror(errno));
+		else
+			log_info("log file reopened");
+		return;
+	}
+	log_info("signal %d: stopping", w->signum);
+	ev_break(loop, EVBREAK_ALL);
+}
+
+static void vswitchd_modules(struct ev_loop *loop, const struct vswitchd_opts *o)
+{
+	char err[512];
+
+	fdb_init(loop);
+	if (o->fdb_aging)
+		fdb_set_aging((unsigned int)o->fdb_aging);
+	if (o->fdb_max)
+		fdb_set_max_learned((unsigned int)o->fdb_max);
+	if (o->rec_depth)
+		recorder_set_depth((unsigned int)o->rec_depth);
+	endpoint_init(loop);
+	if (netns_watch_init(loop))
+		die("cannot watch container namespaces");
+	if (dns_init(loop, o->upstreams, o->n_upstreams, err, sizeof(err)))
+		die("%s", err);
+	if (o->uplink && uplink_init(loop, o->uplink, o->uplink_ip, o->uplink_gw, err, sizeof(err)))
+		die("uplink: %s", err);
+	if (o->ct_max && ct_set_limit((uint32_t)o->ct_max) < 0)
+		die("--ct-max: cannot set the conntrack limit");
+}
+
+static void vswitchd_commands(struct ev_loop *loop)
+{
+	cmd_network_init();
+	cmd_container_init();
+	cmd_show_init();
+	fdb_ctl_init();
+	ct_ctl_init();
+	publish_init();
+	capture_ctl_init(loop);
+	dns_ctl_init();
+	trace_init();
+}
+
+static void vswitchd_start(struct ev_loop *loop, const struct vswitchd_opts *o)
+{
+	struct network *n, *tmp;
+	char err[1024];
+
+	if (netns_init(err, sizeof(err)))
+		die("%s", err);
+	if (state_init(o->state_dir, err, sizeof(err)))
+		die("%s", err);
+	if (control_init(loop, o->socket))
+		die("cannot listen on %s (see the log)", o->socket);
+	vswitchd_commands(loop);
+	vswitchd_modules(loop, o);
+	HASH_ITER(hh, g_model.networks, n, tmp)
+		cmd_network_start(n);
+	if (cmd_network_ensure_default(err, sizeof(err)))
+		die("%s", err);
+	cmd_container_restore();
+	if (publish_restore_all() < 0)
+		log_warn("some published ports could not be restored (see above)");
+}
+
+static void vswitchd_stop(void)
+{
+	cmd_container_shutdown();
+	uplink_fini();
+	dns_fini();
+	capture_fini();
+	control_fini();
+	state_fini();
+	if (vswitchd_pidfile)
+		unlink(vswitchd_pidfile);
+}
+
+int main(int argc, char **argv)
+{
+	static struct vswitchd_opts o;
+	static ev_signal sig_term, sig_int, sig_hup;
+	struct ev_loop *loop;
+
+	vswitchd_parse(&o, argc, argv);
+	if (o.log_file && log_open_file(o.log_file))
+		die("cannot open log file %s: %s", o.log_file, strerror(errno));
+	signal(SIGPIPE, SIG_IGN);
+	umask(0007);	/* the control socket is 0660: root and its group */
+	if (o.detach)
+		vswitchd_detach();
+	loop = ev_default_loop(EVFLAG_AUTO);
+	vswitchd_start(loop, &o);
+	if (o.pidfile)
+		vswitchd_write_pidfile(o.pidfile);
+	ev_signal_init(&sig_term, vswitchd_signal_cb, SIGTERM);
+	ev_signal_init(&sig_int, vswitchd_signal_cb, SIGINT);
+	ev_signal_init(&sig_hup, vswitchd_signal_cb, SIGHUP);
+	ev_signal_start(loop, &sig_term);
+	ev_signal_start(loop, &sig_int);
+	ev_signal_start(loop, &sig_hup);
+	log_info("vswitchd %s ready: socket %s, state %s", PACKAGE_VERSION, o.socket, o.state_dir);
+	vswitchd_ready();
+	ev_run(loop, 0);
+	vswitchd_stop();
+	log_info("vswitchd stopped");
+	return 0;
+}
