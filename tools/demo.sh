@@ -229,13 +229,30 @@ inns "$NS_C1" ping -c 2 -i 0.3 -W 2 "$C2" >/dev/null
 wait_for 5 sh -c "! kill -0 $cap" || kill "$cap" 2>/dev/null
 wait "$cap" 2>/dev/null
 show tcpdump -nr "$TMP/ping.pcap"
+say "one HTTP request, at c1's port (before NAT) and at the uplink (after):"
+"$VSCTL" --socket "$SOCK" capture --container c1 --filter 'tcp port 80' -c 1 -w "$TMP/in.pcap" &
+cap1=$!
+"$VSCTL" --socket "$SOCK" capture --uplink --filter 'tcp port 80' -c 1 -w "$TMP/out.pcap" &
+cap2=$!
+sleep 0.5
+ip netns exec "$NS_C1" curl -s -o /dev/null --max-time 5 "http://$WEB/"
+wait_for 5 sh -c "! kill -0 $cap1 && ! kill -0 $cap2" || kill "$cap1" "$cap2" 2>/dev/null
+wait "$cap1" "$cap2" 2>/dev/null
+echo "  c1's port: $(tcpdump -nr "$TMP/in.pcap" 2>/dev/null | cut -d' ' -f2-5)"
+echo "  uplink:    $(tcpdump -nr "$TMP/out.pcap" 2>/dev/null | cut -d' ' -f2-5)"
+expect_ok "the uplink capture shows the request from $UPLINK_IP (after SNAT)" \
+	sh -c "tcpdump -nr '$TMP/out.pcap' 2>/dev/null | grep -q 'IP $UPLINK_IP\.'"
 say "the last frames on c1's port, from its flight recorder:"
 vsctl capture --container c1 --recorder -w "$TMP/recent.pcap"
 tcpdump -nr "$TMP/recent.pcap" 2>/dev/null | tail -n 4
 
 bold "9. Trace: what the switch would do with a packet, without sending it"
+say "c1 -> c2, same network: switched at L2"
 vsctl trace --from c1 --to "$C2"
+say "c1 -> the web host: routed by the gateway, SNAT to the uplink address"
 vsctl trace --from c1 --to "$WEB:80" --proto tcp
+say "c1 -> c3's address on n2: another network, so no route (isolation)"
+vsctl trace --from c1 --to "$C3"
 
 bold "10. kill -9 vswitchd, start it again: nothing is lost"
 show kill -9 "$VSWITCHD_PID"
