@@ -20,10 +20,8 @@
 #include "control.h"
 #include "log.h"
 #include "model.h"
+#include "uplink.h"
 
-/* Provided by the NAT area (uplink.c); weak so that a build without it
- * still links, and `capture --uplink` then says there is no uplink. */
-struct port *uplink_port(void) __attribute__((weak));
 
 #define CAPTURE_CTL_MAX_PORTS 16
 
@@ -142,7 +140,7 @@ static int capture_ctl_target(const struct capture_req *q, struct capture_target
 		return capture_ctl_container(q->container, q->ifname, q->recorder,
 					     t, err, errlen);
 	if (q->uplink) {
-		t->ports[0] = uplink_port ? uplink_port() : NULL;
+		t->ports[0] = uplink_port();
 		if (!t->ports[0]) {
 			snprintf(err, errlen, "no uplink: vswitchd runs without --uplink");
 			return -1;

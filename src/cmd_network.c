@@ -132,15 +132,16 @@ static int cmd_network_aux(struct network *n, struct json_object *args, char *er
  */
 void cmd_network_start(struct network *n)
 {
+	/* Endpoints loaded from the state are already on n->endpoints: this
+	 * only adds the datapath side. */
 	model_gw_mac(n, n->gw_mac);
-	LIST_INIT(&n->endpoints);
 	n->fdb = fdb_new(n);
 	gateway_announce(n);
 }
 
+/* Free N, already out of g_model.networks. */
 static void cmd_network_free(struct network *n)
 {
-	HASH_DEL(g_model.networks, n);
 	capture_network_gone(n);
 	if (n->fdb)
 		fdb_free(n->fdb);
@@ -182,6 +183,7 @@ int cmd_network_ensure_default(char *err, size_t errlen)
 	if (!n)
 		return -1;
 	snprintf(n->name, sizeof(n->name), "bridge");
+	LIST_INIT(&n->endpoints);
 	ipam_parse_cidr("172.17.0.0/16", &n->subnet, true, err, errlen);
 	ipam_parse_ip("172.17.0.1", &n->gateway);
 	n->mtu = 1500;
@@ -212,6 +214,7 @@ static int cmd_network_create(struct ctl_conn *c, struct json_object *args,
 	if (!n)
 		return -1;
 	snprintf(n->name, sizeof(n->name), "%s", name);
+	LIST_INIT(&n->endpoints);
 	if (cmd_network_fill(n, args, err, errlen)) {
 		free(n);
 		return -1;
@@ -409,7 +412,7 @@ static int cmd_network_rm_check(const struct network *n, char *err, size_t errle
 static int cmd_network_remove(struct network **nets, int k, struct json_object **result,
 			      char *err, size_t errlen)
 {
-	struct json_object *saved = state_to_json(), *names = json_object_new_array();
+	struct json_object *names = json_object_new_array();
 	int i;
 
 	for (i = 0; i < k; i++) {
@@ -420,13 +423,10 @@ static int cmd_network_remove(struct network **nets, int k, struct json_object *
 		for (i = 0; i < k; i++)
 			HASH_ADD_STR(g_model.networks, name, nets[i]);
 		json_object_put(names);
-		json_object_put(saved);
 		return -1;
 	}
-	json_object_put(saved);
 	for (i = 0; i < k; i++) {
 		log_info("network %s removed", nets[i]->name);
-		HASH_ADD_STR(g_model.networks, name, nets[i]);
 		cmd_network_free(nets[i]);
 	}
 	*result = json_object_new_object();

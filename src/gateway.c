@@ -67,10 +67,9 @@
 #define GATEWAY_RL_RATE 1000.0   /* ICMP errors per second, sustained */
 #define GATEWAY_RL_BURST 100.0
 
-/* Replies start 2 bytes into the headroom so that their IP header is
- * 4-byte aligned (the kernel's NET_IP_ALIGN). */
-#define GATEWAY_ALIGN 2
-static uint8_t gateway_buf[PKT_HEADROOM + GATEWAY_ALIGN + PKT_BUF_SIZE]
+/* Replies start after PKT_HEADROOM, which puts their IP header on a
+ * 4-byte boundary (pkt.h). */
+static uint8_t gateway_buf[PKT_HEADROOM + PKT_BUF_SIZE]
 	__attribute__((aligned(8)));
 
 /* ---- route table: every network's subnet, sorted by address ---- */
@@ -196,7 +195,7 @@ static void gateway_reply_init(struct pkt *r, uint32_t len)
 {
 	memset(r, 0, sizeof(*r));
 	r->buf = gateway_buf;
-	r->data = gateway_buf + PKT_HEADROOM + GATEWAY_ALIGN;
+	r->data = gateway_buf + PKT_HEADROOM;
 	r->len = len;
 	r->flags = PKT_F_LOCAL;
 	r->l4_ofs = PKT_OFS_NONE;

@@ -216,6 +216,13 @@ static int state_get_int(struct json_object *o, const char *key, int dflt)
 	return v ? json_object_get_int(v) : dflt;
 }
 
+static int64_t state_get_int64(struct json_object *o, const char *key, int64_t dflt)
+{
+	struct json_object *v = state_get(o, key, json_type_int);
+
+	return v ? json_object_get_int64(v) : dflt;
+}
+
 #define STATE_BAD(...) do { snprintf(err, errlen, __VA_ARGS__); goto fail; } while (0)
 
 static int state_load_aux(struct network *n, struct json_object *aux, char *err, size_t errlen)
@@ -249,7 +256,7 @@ static int state_load_network(struct json_object *o, char *err, size_t errlen)
 		STATE_BAD("network %s appears twice", name);
 	snprintf(n->name, sizeof(n->name), "%s", name);
 	memcpy(n->id, id, 65);
-	n->created = (time_t)state_get_int(o, "created", 0);
+	n->created = (time_t)state_get_int64(o, "created", 0);
 	if (ipam_parse_cidr(state_get_str(o, "subnet"), &n->subnet, true, e2, sizeof(e2)) ||
 	    ipam_parse_ip(state_get_str(o, "gateway"), &n->gateway) ||
 	    (rng && ipam_parse_cidr(rng, &n->ip_range, true, e2, sizeof(e2))))
@@ -358,11 +365,12 @@ static int state_load_container(struct json_object *o, char *err, size_t errlen)
 		return -1;
 	}
 	c->next_order = (unsigned int)state_get_int(o, "next_order", 0);
-	for (i = 0; eps && i < json_object_array_length(eps); i++)
-		if (state_load_endpoint(c, json_object_array_get_idx(eps, i), err, errlen))
+	/* Lists insert at the head: load backwards to keep the saved order. */
+	for (i = eps ? json_object_array_length(eps) : 0; i > 0; i--)
+		if (state_load_endpoint(c, json_object_array_get_idx(eps, i - 1), err, errlen))
 			return -1;
-	for (i = 0; pub && i < json_object_array_length(pub); i++)
-		if (state_load_published(c, json_object_array_get_idx(pub, i), err, errlen))
+	for (i = pub ? json_object_array_length(pub) : 0; i > 0; i--)
+		if (state_load_published(c, json_object_array_get_idx(pub, i - 1), err, errlen))
 			return -1;
 	return 0;
 }

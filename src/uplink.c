@@ -92,7 +92,7 @@ static struct {
 	struct uplink_arp arp[UPLINK_ARP_SLOTS];
 	unsigned int n_pending;
 	struct uplink_pending pending[UPLINK_PENDING];
-	uint8_t scratch[PKT_HEADROOM + 2 + 128];
+	uint8_t scratch[PKT_HEADROOM + 128] __attribute__((aligned(16)));
 	bool up;
 } ul;
 
@@ -136,7 +136,7 @@ static struct uplink_leg *uplink_leg_of(uint32_t next_hop)
 static void uplink_arp_request(struct uplink_leg *leg, uint32_t ip)
 {
 	struct uplink_arp *a = uplink_arp_slot(ip);
-	uint8_t *d = ul.scratch + PKT_HEADROOM + 2;
+	uint8_t *d = ul.scratch + PKT_HEADROOM;
 	struct ether_header *eth = (void *)d;
 	struct ether_arp *arp = (void *)(d + sizeof(*eth));
 	uint64_t now = uplink_now_ms();
@@ -665,4 +665,10 @@ struct json_object *uplink_show_json(void)
 		json_object_object_add(o, "gateway_mac", json_object_new_string(buf));
 	}
 	return o;
+}
+
+/* The uplink's frame port, for capture (NULL without --uplink). */
+struct port *uplink_port(void)
+{
+	return ul.up ? ul.out.port : NULL;
 }

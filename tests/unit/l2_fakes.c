@@ -132,7 +132,7 @@ void l2f_frame(struct pkt *p, unsigned int slot, const uint8_t *frame, uint32_t 
 
 	memset(p, 0, sizeof(*p));
 	p->buf = l2f_bufs[slot];
-	p->data = p->buf + PKT_HEADROOM + 2;	/* IP header 4-aligned */
+	p->data = p->buf + PKT_HEADROOM;	/* IP header 4-aligned (pkt.h) */
 	memcpy(p->data, frame, len);
 	p->len = len;
 	p->l3_ofs = p->l4_ofs = PKT_OFS_NONE;
