@@ -7,6 +7,7 @@
  * only on `network connect`, never per packet.
  */
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +26,17 @@ int ipam_parse_ip(const char *s, uint32_t *addr)
 		return -1;
 	*addr = a.s_addr;
 	return 0;
+}
+
+/* True if S is 1 to MAX decimal digits and nothing else. */
+static bool ipam_all_digits(const char *s, size_t max)
+{
+	size_t i;
+
+	for (i = 0; s[i]; i++)
+		if (s[i] < '0' || s[i] > '9')
+			return false;
+	return i > 0 && i <= max;
 }
 
 /**
@@ -50,8 +62,10 @@ int ipam_parse_cidr(const char *s, struct vs_cidr *c, bool strict, char *err, si
 	if (!slash)
 		goto bad;
 	*slash = '\0';
+	if (!ipam_all_digits(slash + 1, 2))
+		goto bad;	/* strtol alone would take " 8" and "+8" */
 	len = strtol(slash + 1, &end, 10);
-	if (slash[1] == '\0' || *end || len < 0 || len > 32 || ipam_parse_ip(buf, &addr))
+	if (*end || len > 32 || ipam_parse_ip(buf, &addr))
 		goto bad;
 	if (strict && (addr & ~ipam_mask((uint8_t)len))) {
 		snprintf(err, errlen, "invalid CIDR %s: host bits set (did you mean %s/%ld?)",
@@ -197,6 +211,11 @@ int ipam_parse_mac(const char *s, uint8_t mac[6])
 	char extra;
 	int i;
 
+	/* Exactly xx:xx:xx:xx:xx:xx, hex digits only: sscanf's %x would also
+	 * take spaces and signs. */
+	for (i = 0; s && i < 17; i++)
+		if (i % 3 == 2 ? s[i] != ':' : !isxdigit((unsigned char)s[i]))
+			return -1;
 	if (!s || sscanf(s, "%2x:%2x:%2x:%2x:%2x:%2x%c", &b[0], &b[1], &b[2],
 			 &b[3], &b[4], &b[5], &extra) != 6 || strlen(s) != 17)
 		return -1;

@@ -231,7 +231,8 @@ static int state_load_aux(struct network *n, struct json_object *aux, char *err,
 		return 0;
 	json_object_object_foreach(aux, key, val) {
 		if (n->n_aux >= VS_MAX_AUX || !json_object_is_type(val, json_type_string) ||
-		    ipam_parse_ip(json_object_get_string(val), &n->aux[n->n_aux].addr)) {
+		    ipam_parse_ip(json_object_get_string(val), &n->aux[n->n_aux].addr) ||
+		    !ipam_cidr_contains(&n->subnet, n->aux[n->n_aux].addr)) {
 			snprintf(err, errlen, "network %s: bad aux address %s", n->name, key);
 			return -1;
 		}
@@ -261,6 +262,9 @@ static int state_load_network(struct json_object *o, char *err, size_t errlen)
 	    ipam_parse_ip(state_get_str(o, "gateway"), &n->gateway) ||
 	    (rng && ipam_parse_cidr(rng, &n->ip_range, true, e2, sizeof(e2))))
 		STATE_BAD("network %s: bad subnet, gateway or ip_range", name);
+	if (!ipam_cidr_contains(&n->subnet, n->gateway) ||
+	    (n->ip_range.len && !ipam_cidr_within(&n->ip_range, &n->subnet)))
+		STATE_BAD("network %s: gateway or ip_range outside the subnet", name);
 	if (state_load_aux(n, state_get(o, "aux", json_type_object), err, errlen))
 		goto fail;
 	n->internal = state_get_bool(o, "internal", false);
@@ -311,6 +315,8 @@ static int state_load_endpoint(struct container *c, struct json_object *o, char 
 	    !ifn || strlen(ifn) >= VS_IFNAME_MAX || (hif && strlen(hif) >= VS_IFNAME_MAX) ||
 	    state_load_aliases(ep, state_get(o, "aliases", json_type_array)))
 		STATE_BAD("container %s: bad endpoint on network %s", c->name, net);
+	if (!ipam_cidr_contains(&ep->net->subnet, ep->ip) || state_get_int(o, "order", 0) < 0)
+		STATE_BAD("container %s: endpoint address outside network %s or bad order", c->name, net);
 	if (model_ip_in_use(ep->net, ep->ip) || model_endpoint(ep->net, c))
 		STATE_BAD("container %s: duplicate endpoint or address on network %s", c->name, net);
 	snprintf(ep->ifname, sizeof(ep->ifname), "%s", ifn);

@@ -408,6 +408,27 @@ static void test_reserved_small(void **state)
 
 /* ---- MAC text ---- */
 
+/* strtol and sscanf("%x") accept spaces and signs; the parsers must not. */
+static void test_lax_forms_refused(void **state)
+{
+	static const char *const cidrs[] = { "10.0.0.0/ 8", "10.0.0.0/+8", "10.0.0.0/08x",
+					     "10.0.0.0/008", "10.0.0.0/-0" };
+	static const char *const macs[] = { " 2:42:ac:11:00:02", "+2:42:ac:11:00:02",
+					    "02:42:ac:11:00:+2", "02:42:ac:11:00: 2" };
+	struct vs_cidr c;
+	uint8_t mac[6];
+	char err[128];
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cidrs) / sizeof(cidrs[0]); i++)
+		assert_int_equal(ipam_parse_cidr(cidrs[i], &c, true, err, sizeof(err)), -1);
+	for (i = 0; i < sizeof(macs) / sizeof(macs[0]); i++)
+		assert_int_equal(ipam_parse_mac(macs[i], mac), -1);
+	assert_int_equal(ipam_parse_cidr("10.0.0.0/8", &c, true, err, sizeof(err)), 0);
+	assert_int_equal(c.len, 8);
+}
+
 static void test_mac(void **state)
 {
 	uint8_t mac[6], keep[6] = { 1, 2, 3, 4, 5, 6 };
@@ -456,6 +477,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_fixed, test_ipam_teardown),
 		cmocka_unit_test_teardown(test_reserved_small, test_ipam_teardown),
 		cmocka_unit_test(test_mac),
+		cmocka_unit_test(test_lax_forms_refused),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
