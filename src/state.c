@@ -461,7 +461,11 @@ int state_save(char *err, size_t errlen)
 		goto fail;
 	}
 	close(fd);
-	if (rename(tmp, path) || state_fsync_dir())
+	if (rename(tmp, path)) {
+		unlink(tmp);
+		goto fail;
+	}
+	if (state_fsync_dir())
 		goto fail;
 	json_object_put(root);
 	return 0;
