@@ -9,7 +9,6 @@ noinst_HEADERS += include/vsctl.h include/capture_client.h
 # doc/vsctl.8's SYNOPSIS must be what `vsctl --man-synopsis` prints.
 TESTS += tests/unit/check-man-synopsis.sh
 EXTRA_DIST += tests/unit/check-man-synopsis.sh
-tests/unit/check-man-synopsis.sh.log: src/vsctl$(EXEEXT)
 
 # Regenerate the SYNOPSIS in the source tree after changing the table.
 vsctl-man-synopsis: src/vsctl$(EXEEXT)
