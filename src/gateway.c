@@ -504,7 +504,7 @@ static void gateway_uplink(struct network *n, struct pkt *p, struct iphdr *ip)
 {
 	enum drop_reason why;
 
-	trace_note(p, "gateway", "route to the uplink");
+	trace_note(p, "gateway", "route to the uplink (TTL %u -> %u)", ip->ttl + 1u, ip->ttl);
 	why = uplink_route_out(n, p);
 	if (why == DROP_NONE)
 		return;
@@ -534,7 +534,8 @@ static void gateway_route(struct network *n, struct pkt *p, struct iphdr *ip)
 	}
 	if (gateway_in_subnet(n, ip->daddr)) {
 		gateway_ttl_add(ip, -1);
-		trace_note(p, "gateway", "on-link destination, back onto %s", n->name);
+		trace_note(p, "gateway", "on-link destination, back onto %s (TTL %u -> %u)",
+			   n->name, ip->ttl + 1u, ip->ttl);
 		gateway_deliver(n, p);
 		return;
 	}

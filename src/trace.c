@@ -31,7 +31,7 @@ struct trace_ctx {
 	struct json_object *stages;
 	char verdict[160];
 	char output[40];
-	bool dropped, nat, local;
+	bool dropped, nat, local, hairpin;
 };
 
 bool trace_active;
@@ -55,10 +55,12 @@ static void trace_classify(const char *stage, const char *text)
 
 	if (!strncmp(text, "drop", 4) && !t->dropped) {
 		t->dropped = true;
-		snprintf(t->verdict, sizeof(t->verdict), "drop (%s: %s)", stage, text);
+		snprintf(t->verdict, sizeof(t->verdict), "drop (%s: %.120s)", stage, text);
 	}
 	if (!strcmp(stage, "nat"))
 		t->nat = true;
+	if (!strcmp(stage, "nat") && strstr(text, "hairpin"))
+		t->hairpin = true;
 	if (!strcmp(stage, "dns") || !strncmp(text, "reply", 5))
 		t->local = true;
 	if (out && !t->output[0])
@@ -79,15 +81,20 @@ void trace_note(struct pkt *p, const char *stage, const char *fmt, ...)
 	trace_classify(stage, text);
 }
 
+/* port_drop() under a dry run: record the reason, count nothing. */
 void trace_drop(enum drop_reason why)
 {
-	char text[64];
+	char text[80];
 
 	if (!trace_cur)
 		return;
-	snprintf(text, sizeof(text), "drop: %s", drop_reason_names[why]);
-	trace_add("counter", text);
-	trace_classify("counter", text);
+	snprintf(text, sizeof(text), "reason %s (dry run: not counted)", drop_reason_names[why]);
+	trace_add("drop", text);
+	if (!trace_cur->dropped) {
+		trace_cur->dropped = true;
+		snprintf(trace_cur->verdict, sizeof(trace_cur->verdict), "drop (%s)",
+			 drop_reason_names[why]);
+	}
 }
 
 /* Pick the endpoint the container would send from: the one on-link with
@@ -235,6 +242,9 @@ static void trace_verdict(struct trace_ctx *t, const struct endpoint *ep, uint32
 	if (t->local)
 		snprintf(t->verdict, sizeof(t->verdict), "local (answered by the switch on %s)",
 			 ep->net->name);
+	else if (t->hairpin)
+		snprintf(t->verdict, sizeof(t->verdict),
+			 "forward (hairpin: DNAT to a published container, SNAT to the uplink address)");
 	else if (t->nat)
 		snprintf(t->verdict, sizeof(t->verdict), "forward (to the outside through NAT, out of %s)",
 			 t->output[0] ? t->output : "the uplink");

@@ -82,3 +82,12 @@ def test_trace_to_outside_shows_snat(vswitchd, topo):
     assert verdict.startswith("forward"), verdict
     # Nothing was created: conntrack stays empty.
     assert vs_ok(vswitchd, "conntrack", "ls").strip() == ""
+
+
+@pytest.mark.uplink
+def test_trace_hairpin_to_published_port(vswitchd, topo):
+    two_networks(vswitchd, topo)
+    vs_ok(vswitchd, "port", "publish", "c2", "8080:80")
+    stages, verdict = trace(vswitchd, "--from", "c1", "--to", "198.51.100.1:8080", "--proto", "tcp")
+    assert any(s == "gateway" and "TTL 64 -> 63" in d for s, d in stages), stages
+    assert verdict.startswith("forward (hairpin"), (stages, verdict)
