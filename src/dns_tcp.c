@@ -350,6 +350,10 @@ static void dns_tcp_accept(struct network *n, struct endpoint *src, const struct
 	c->state = DNS_TCP_SYN_RCVD;
 	HASH_ADD(hh, dns_tcp_table, key, sizeof(c->key), c);
 	dns_tcp_n++;
+	/* The sweep runs only while a connection exists: an idle switch has
+	 * no timer to wake it. */
+	if (dns_tcp_loop && !ev_is_active(&dns_tcp_timer))
+		ev_timer_again(dns_tcp_loop, &dns_tcp_timer);
 	if (cnt)
 		(*cnt)++;
 	dns_stats_mut()->tcp_conns++;
@@ -541,12 +545,14 @@ static void dns_tcp_sweep(struct ev_loop *loop, ev_timer *w, int revents)
 		}
 	}
 	port_tx_flush_all();
+	if (!dns_tcp_n)
+		ev_timer_stop(loop, w);
 }
 
 unsigned int dns_tcp_conns(void) { return dns_tcp_n; }
 
 /**
- * dns_tcp_init() - Allocate the connection pool, start the sweep
+ * dns_tcp_init() - Allocate the connection pool, set up the sweep
  * @loop:	event loop (NULL in unit tests: no sweep)
  *
  * Return: 0, or -1 if memory is short.
@@ -569,7 +575,6 @@ int dns_tcp_init(struct ev_loop *loop)
 	}
 	if (loop) {
 		ev_timer_init(&dns_tcp_timer, dns_tcp_sweep, DNS_TCP_SWEEP_S, DNS_TCP_SWEEP_S);
-		ev_timer_start(loop, &dns_tcp_timer);
 	}
 	return 0;
 }
