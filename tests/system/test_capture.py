@@ -9,45 +9,16 @@ against a deadline (a functional bound, not a benchmark).
 """
 import json
 import os
-import random
 import re
 import shutil
 import signal
 import subprocess
 import threading
-import time
 
 import pytest
+from vsutil import sh, nsx, vsctl_ok, uniq, wait_for
 
 COUNTS = re.compile(r"^(\d+) captured, (\d+) dropped$", re.M)
-
-
-def sh(*cmd, check=True, timeout=30, **kw):
-    return subprocess.run(list(cmd), capture_output=True, text=True,
-                          check=check, timeout=timeout, **kw)
-
-
-def nsx(ns, *cmd, check=True, timeout=30):
-    return sh("ip", "netns", "exec", ns, *cmd, check=check, timeout=timeout)
-
-
-def uniq(prefix):
-    return f"{prefix}{random.randrange(16**4):04x}"
-
-
-def wait_for(pred, timeout, interval=0.05):
-    deadline = time.monotonic() + timeout
-    while True:
-        v = pred()
-        if v or time.monotonic() >= deadline:
-            return v
-        time.sleep(interval)
-
-
-def vsctl_ok(vswitchd, *args):
-    r = vswitchd.vsctl(*args)
-    assert r.returncode == 0, f"vsctl {' '.join(args)}: {r.stderr.strip()}"
-    return r
 
 
 def vsctl_argv(vswitchd):

@@ -9,13 +9,13 @@ nothing.
 """
 import json
 import os
-import random
 import re
 import shutil
 import socket
 import subprocess
 
 import pytest
+from vsutil import uniq
 
 # Every command of the contract (DESIGN.md), independently of vsctl's table.
 COMMANDS = [
@@ -25,10 +25,6 @@ COMMANDS = [
     "conntrack ls", "conntrack flush", "conntrack stats", "capture", "trace",
     "stats",
 ]
-
-
-def uniq(prefix):
-    return f"{prefix}{random.randrange(16**4):04x}"
 
 
 def vsctl_exe():

@@ -20,12 +20,11 @@ import json
 import os
 import random
 import signal
-import socket
 import subprocess
 import tempfile
-import time
 
 import pytest
+from vsutil import sh, nsx, wait_for
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 UPLINK_IP = "198.51.100.1"
@@ -52,24 +51,6 @@ def binary(name):
         if os.access(p, os.X_OK):
             return p
     pytest.skip(f"{name} not built")
-
-
-def sh(*cmd, check=True, timeout=30, **kw):
-    return subprocess.run(list(cmd), capture_output=True, text=True,
-                          check=check, timeout=timeout, **kw)
-
-
-def nsx(ns, *cmd, check=True, timeout=30):
-    return sh("ip", "netns", "exec", ns, *cmd, check=check, timeout=timeout)
-
-
-def wait_for(pred, timeout, interval=0.05):
-    deadline = time.monotonic() + timeout
-    while True:
-        v = pred()
-        if v or time.monotonic() >= deadline:
-            return v
-        time.sleep(interval)
 
 
 class Lab:

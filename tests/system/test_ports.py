@@ -6,44 +6,11 @@ namespace of its own, containers are namespaces made by `topo`.  Every
 wait polls against a deadline (a functional bound, not a benchmark).
 """
 import json
-import random
 import subprocess
 import time
 
 import pytest
-
-
-def sh(*cmd, check=True, timeout=30):
-    return subprocess.run(list(cmd), capture_output=True, text=True,
-                          check=check, timeout=timeout)
-
-
-def nsx(ns, *cmd, check=True, timeout=30):
-    return sh("ip", "netns", "exec", ns, *cmd, check=check, timeout=timeout)
-
-
-def vsctl_ok(vswitchd, *args):
-    r = vswitchd.vsctl(*args)
-    assert r.returncode == 0, f"vsctl {' '.join(args)}: {r.stderr.strip()}"
-    return r
-
-
-def vsjson(vswitchd, *args):
-    return json.loads(vsctl_ok(vswitchd, "--format", "json", *args).stdout)
-
-
-def uniq(prefix):
-    return f"{prefix}{random.randrange(16**4):04x}"
-
-
-def wait_for(pred, timeout, interval=0.05):
-    """Poll PRED until it is true or TIMEOUT seconds pass; return its value."""
-    deadline = time.monotonic() + timeout
-    while True:
-        v = pred()
-        if v or time.monotonic() >= deadline:
-            return v
-        time.sleep(interval)
+from vsutil import sh, nsx, vsctl_ok, vsjson, uniq, wait_for
 
 
 def ip_json(ns, *args):

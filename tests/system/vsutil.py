@@ -1,0 +1,47 @@
+"""vsutil.py - small helpers the system tests share.
+
+Running commands in a namespace, calling vsctl and insisting it succeeds,
+unique names, and polling instead of sleeping (FRR's run_and_expect).
+"""
+import json
+import random
+import subprocess
+import time
+
+
+def sh(*cmd, check=True, timeout=30, **kw):
+    """Run CMD; the CompletedProcess (text)."""
+    return subprocess.run(list(cmd), capture_output=True, text=True,
+                          check=check, timeout=timeout, **kw)
+
+
+def nsx(ns, *cmd, check=True, timeout=30):
+    """Run CMD inside network namespace NS."""
+    return sh("ip", "netns", "exec", ns, *cmd, check=check, timeout=timeout)
+
+
+def vsctl_ok(vswitchd, *args):
+    """vsctl ARGS, which must succeed."""
+    r = vswitchd.vsctl(*args)
+    assert r.returncode == 0, f"vsctl {' '.join(args)}: {r.stderr.strip()}"
+    return r
+
+
+def vsjson(vswitchd, *args):
+    """vsctl --format json ARGS, parsed."""
+    return json.loads(vsctl_ok(vswitchd, "--format", "json", *args).stdout)
+
+
+def uniq(prefix):
+    """PREFIX plus 4 random hex digits: a name no other test uses."""
+    return f"{prefix}{random.randrange(16**4):04x}"
+
+
+def wait_for(pred, timeout, interval=0.05):
+    """Poll PRED until it is true or TIMEOUT seconds pass; return its value."""
+    deadline = time.monotonic() + timeout
+    while True:
+        v = pred()
+        if v or time.monotonic() >= deadline:
+            return v
+        time.sleep(interval)
