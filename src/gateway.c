@@ -56,6 +56,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include "arp.h"
 #include "csum.h"
 #include "fdb.h"
 #include "model.h"
@@ -241,17 +242,7 @@ static void gateway_arp_build(const struct network *n, struct ether_header *eth,
 			      struct ether_arp *a, uint16_t op,
 			      const uint8_t *tha, uint32_t tpa)
 {
-	memcpy(eth->ether_shost, n->gw_mac, 6);
-	eth->ether_type = htons(ETHERTYPE_ARP);
-	a->arp_hrd = htons(ARPHRD_ETHER);
-	a->arp_pro = htons(ETHERTYPE_IP);
-	a->arp_hln = 6;
-	a->arp_pln = 4;
-	a->arp_op = htons(op);
-	memcpy(a->arp_sha, n->gw_mac, 6);
-	memcpy(a->arp_spa, &n->gateway, 4);
-	memcpy(a->arp_tha, tha, 6);
-	memcpy(a->arp_tpa, &tpa, 4);
+	arp_fill(eth, a, op, n->gw_mac, n->gateway, tha, tpa);
 }
 
 /**

@@ -45,6 +45,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
+#include "arp.h"
 #include "csum.h"
 #include "log.h"
 #include "nat.h"
@@ -149,18 +150,11 @@ static void uplink_arp_request(struct uplink_leg *leg, uint32_t ip)
 		a->ip = ip;
 	}
 	a->asked_ms = now ? now : 1;
-	memset(d, 0, sizeof(*eth) + sizeof(*arp));
+	static const uint8_t unknown[6];
+
+	memset(d, 0, 60);	/* padding of the minimum frame too */
 	memset(eth->ether_dhost, 0xff, 6);
-	memcpy(eth->ether_shost, leg->mac, 6);
-	eth->ether_type = htons(ETHERTYPE_ARP);
-	arp->arp_hrd = htons(ARPHRD_ETHER);
-	arp->arp_pro = htons(ETHERTYPE_IP);
-	arp->arp_hln = 6;
-	arp->arp_pln = 4;
-	arp->arp_op = htons(ARPOP_REQUEST);
-	memcpy(arp->arp_sha, leg->mac, 6);
-	memcpy(arp->arp_spa, &leg->ip, 4);
-	memcpy(arp->arp_tpa, &ip, 4);
+	arp_fill(eth, arp, ARPOP_REQUEST, leg->mac, leg->ip, unknown, ip);
 	memset(&r, 0, sizeof(r));
 	r.data = d;
 	r.len = 60;    /* minimum Ethernet frame, padded */
@@ -353,14 +347,9 @@ static void uplink_arp_input(struct uplink_leg *leg, struct pkt *p)
 	}
 	if (ntohs(arp->arp_op) != ARPOP_REQUEST || tpa != leg->ip)
 		return;
-	/* reply in place */
-	arp->arp_op = htons(ARPOP_REPLY);
-	memcpy(arp->arp_tha, arp->arp_sha, 6);
-	memcpy(arp->arp_tpa, arp->arp_spa, 4);
-	memcpy(arp->arp_sha, leg->mac, 6);
-	memcpy(arp->arp_spa, &leg->ip, 4);
-	memcpy(eth->ether_dhost, arp->arp_tha, 6);
-	memcpy(eth->ether_shost, leg->mac, 6);
+	/* reply in place, to the asker */
+	memcpy(eth->ether_dhost, arp->arp_sha, 6);
+	arp_fill(eth, arp, ARPOP_REPLY, leg->mac, leg->ip, eth->ether_dhost, spa);
 	port_tx_queue(leg->port, p);
 }
 
