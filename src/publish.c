@@ -302,6 +302,21 @@ static struct container *publish_container(struct json_object *args, char *err,
 	return c;
 }
 
+/* How many SPECs the request carries (1 to PUBLISH_MAX_SPECS), or 0 with
+ * the reason in ERR. */
+static size_t publish_n_specs(struct json_object *specs, const char *verb,
+			      char *err, size_t errlen)
+{
+	size_t n;
+
+	if (!specs || !json_object_is_type(specs, json_type_array) ||
+	    !(n = json_object_array_length(specs)) || n > PUBLISH_MAX_SPECS) {
+		snprintf(err, errlen, "port %s needs 1 to %d SPECs", verb, PUBLISH_MAX_SPECS);
+		return 0;
+	}
+	return n;
+}
+
 static int publish_cmd(struct ctl_conn *conn, struct json_object *args,
 		       struct json_object **result, char *err, size_t errlen)
 {
@@ -314,11 +329,9 @@ static int publish_cmd(struct ctl_conn *conn, struct json_object *args,
 	c = publish_container(args, err, errlen);
 	if (!c)
 		return -1;
-	if (!specs || !json_object_is_type(specs, json_type_array) ||
-	    !(n = json_object_array_length(specs)) || n > PUBLISH_MAX_SPECS) {
-		snprintf(err, errlen, "port publish needs 1 to %d SPECs", PUBLISH_MAX_SPECS);
+	n = publish_n_specs(specs, "publish", err, errlen);
+	if (!n)
 		return -1;
-	}
 	if (!publish_has_egress(c)) {
 		snprintf(err, errlen, "container %s is only on internal networks (or none): "
 			 "cannot publish ports", c->name);
@@ -370,11 +383,9 @@ static int unpublish_cmd(struct ctl_conn *conn, struct json_object *args,
 	c = publish_container(args, err, errlen);
 	if (!c)
 		return -1;
-	if (!specs || !json_object_is_type(specs, json_type_array) ||
-	    !(n = json_object_array_length(specs)) || n > PUBLISH_MAX_SPECS) {
-		snprintf(err, errlen, "port unpublish needs 1 to %d SPECs", PUBLISH_MAX_SPECS);
+	n = publish_n_specs(specs, "unpublish", err, errlen);
+	if (!n)
 		return -1;
-	}
 	/* check everything before changing anything */
 	for (i = 0; i < n; i++) {
 		const char *s = json_object_get_string(json_object_array_get_idx(specs, i));
