@@ -19,15 +19,9 @@ import subprocess
 import time
 
 import pytest
-from vsutil import sh, nsx, vsctl_ok, vsjson, uniq, wait_for
+from vsutil import sh, nsx, vsctl_ok, vsjson, uniq, wait_for, make_net
 
 DIG = ["dig", "+time=2", "+tries=2"]
-
-
-def make_net(vswitchd, *opts):
-    name = uniq("tn")
-    vsctl_ok(vswitchd, "network", "create", *opts, name)
-    return name
 
 
 def connect(vswitchd, topo, net, ctr, *opts):

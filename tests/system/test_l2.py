@@ -9,7 +9,7 @@ deadline (a functional bound, not a benchmark).
 import subprocess
 
 import pytest
-from vsutil import nsx, vsctl_ok, vsjson, uniq, wait_for
+from vsutil import nsx, vsctl_ok, vsjson, uniq, wait_for, make_net, connect
 
 
 def ping(ns, ip, count=1, wait=1, ttl=None):
@@ -21,19 +21,6 @@ def ping(ns, ip, count=1, wait=1, ttl=None):
 
 def pings(ns, ip, **kw):
     return ping(ns, ip, **kw).returncode == 0
-
-
-def make_net(vswitchd, *opts):
-    name = uniq("tn")
-    vsctl_ok(vswitchd, "network", "create", *opts, name)
-    return name
-
-
-def connect(vswitchd, topo, net, ctr, attach="tap", *opts):
-    ns = topo.container(ctr)
-    vsctl_ok(vswitchd, "network", "connect", "--netns", ns, "--attach", attach,
-             *opts, net, ctr)
-    return ns
 
 
 def ip_of(vswitchd, net, ctr):

@@ -10,7 +10,7 @@ import subprocess
 import time
 
 import pytest
-from vsutil import sh, nsx, vsctl_ok, vsjson, uniq, wait_for
+from vsutil import sh, nsx, vsctl_ok, vsjson, uniq, wait_for, make_net, connect
 
 
 def ip_json(ns, *args):
@@ -74,19 +74,6 @@ class HttpServer:
         except subprocess.TimeoutExpired:
             self.proc.kill()
             self.proc.wait()
-
-
-def make_net(vswitchd, *opts):
-    name = uniq("tn")
-    vsctl_ok(vswitchd, "network", "create", *opts, name)
-    return name
-
-
-def connect(vswitchd, topo, net, ctr, attach="tap", *opts):
-    ns = topo.container(ctr)
-    vsctl_ok(vswitchd, "network", "connect", "--netns", ns, "--attach", attach,
-             *opts, net, ctr)
-    return ns
 
 
 def test_interface_config_inside_namespace(vswitchd, topo):

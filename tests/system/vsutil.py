@@ -45,3 +45,18 @@ def wait_for(pred, timeout, interval=0.05):
         if v or time.monotonic() >= deadline:
             return v
         time.sleep(interval)
+
+
+def make_net(vswitchd, *opts):
+    """Create a network with a unique name; its name."""
+    name = uniq("tn")
+    vsctl_ok(vswitchd, "network", "create", *opts, name)
+    return name
+
+
+def connect(vswitchd, topo, net, ctr, attach="tap", *opts):
+    """Make container CTR (a namespace) and connect it to NET; its netns."""
+    ns = topo.container(ctr)
+    vsctl_ok(vswitchd, "network", "connect", "--netns", ns, "--attach", attach,
+             *opts, net, ctr)
+    return ns
