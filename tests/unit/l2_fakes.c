@@ -11,6 +11,7 @@
 #include "csum.h"
 #include "fdb.h"
 #include "l2_fakes.h"
+#include "pipeline.h"
 
 struct l2f_tx l2f_tx[L2F_MAX_TX];
 unsigned int l2f_n_tx;
@@ -194,4 +195,27 @@ uint32_t l2f_arp(uint8_t *buf, uint16_t op, const uint8_t *dmac, const uint8_t *
 	memcpy(a->arp_tpa, &t, 4);
 	memcpy(buf + 14, a, sizeof(*a));
 	return 42;
+}
+
+void l2f_send(struct endpoint *ep, const uint8_t *frame, uint32_t len)
+{
+	struct pkt_batch b;
+
+	b.count = 1;
+	l2f_frame(&b.pkts[0], 0, frame, len);
+	ingress_run(ep->port, &b);
+}
+
+void l2f_teardown(void)
+{
+	struct network *n, *tmp;
+	struct endpoint *ep;
+
+	HASH_ITER(hh, g_model.networks, n, tmp) {
+		fdb_free(n->fdb);
+		n->fdb = NULL;
+		LIST_FOREACH(ep, &n->endpoints, net_link)
+			free(ep->port);
+	}
+	model_clear();
 }

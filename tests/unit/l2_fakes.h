@@ -34,6 +34,10 @@ struct network *l2f_network(const char *name, const char *subnet, int len,
 struct endpoint *l2f_endpoint(struct network *n, const char *ctr, const char *ip);
 /* Build a frame in P (static buffer per slot) and parse offsets by hand. */
 void l2f_frame(struct pkt *p, unsigned int slot, const uint8_t *frame, uint32_t len);
+/* Send one frame from EP's port through ingress. */
+void l2f_send(struct endpoint *ep, const uint8_t *frame, uint32_t len);
+/* Free the fake ports, the learning tables and the model. */
+void l2f_teardown(void);
 uint32_t l2f_eth_ip(uint8_t *buf, const uint8_t *dmac, const uint8_t *smac,
 		    const char *src, const char *dst, uint8_t proto, uint8_t ttl,
 		    const void *l4, uint32_t l4len);

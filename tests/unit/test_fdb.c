@@ -32,28 +32,9 @@ static int setup(void **state)
 
 static int teardown(void **state)
 {
-	struct network *n, *tmp;
-	struct endpoint *ep;
-
 	(void)state;
-	fdb_free(net->fdb);
-	fdb_free(net2->fdb);
-	net->fdb = net2->fdb = NULL;
-	HASH_ITER(hh, g_model.networks, n, tmp)
-		LIST_FOREACH(ep, &n->endpoints, net_link)
-			free(ep->port);
-	model_clear();
+	l2f_teardown();
 	return 0;
-}
-
-/* Send one frame from EP's port through ingress. */
-static void send_from(struct endpoint *ep, const uint8_t *frame, uint32_t len)
-{
-	struct pkt_batch b;
-
-	b.count = 1;
-	l2f_frame(&b.pkts[0], 0, frame, len);
-	ingress_run(ep->port, &b);
 }
 
 static uint32_t udp_frame(uint8_t *buf, const struct endpoint *from,
@@ -81,7 +62,7 @@ static void test_flood_then_unicast(void **state)
 	(void)state;
 	/* c1 -> c2, unknown: flood to c2 and c3, not back to c1 nor to d1. */
 	len = udp_frame(f, c1, c2->mac, "172.18.0.2", "172.18.0.3");
-	send_from(c1, f, len);
+	l2f_send(c1, f, len);
 	assert_int_equal(l2f_n_tx, 2);
 	assert_int_equal(tx_count_to(c2->port), 1);
 	assert_int_equal(tx_count_to(c3->port), 1);
@@ -92,7 +73,7 @@ static void test_flood_then_unicast(void **state)
 	/* c2 answers: c1 is known, unicast only to c1; c2 learned. */
 	l2f_n_tx = 0;
 	len = udp_frame(f, c2, c1->mac, "172.18.0.3", "172.18.0.2");
-	send_from(c2, f, len);
+	l2f_send(c2, f, len);
 	assert_int_equal(l2f_n_tx, 1);
 	assert_ptr_equal(l2f_tx[0].port, c1->port);
 	assert_memory_equal(l2f_tx[0].data, f, len);
@@ -100,7 +81,7 @@ static void test_flood_then_unicast(void **state)
 	/* c1 -> c2 now unicast too. */
 	l2f_n_tx = 0;
 	len = udp_frame(f, c1, c2->mac, "172.18.0.2", "172.18.0.3");
-	send_from(c1, f, len);
+	l2f_send(c1, f, len);
 	assert_int_equal(l2f_n_tx, 1);
 	assert_ptr_equal(l2f_tx[0].port, c2->port);
 	assert_null(fdb_lookup(net2->fdb, c1->mac));
@@ -113,7 +94,7 @@ static void test_broadcast_stays_in_network(void **state)
 
 	(void)state;
 	len = l2f_arp(f, 1, bcast, c1->mac, "172.18.0.2", "172.18.0.4");
-	send_from(c1, f, len);
+	l2f_send(c1, f, len);
 	assert_int_equal(l2f_n_tx, 2);
 	assert_int_equal(tx_count_to(d1->port), 0);
 }
@@ -125,7 +106,7 @@ static void test_arp_for_gateway_floods_and_answers(void **state)
 
 	(void)state;
 	len = l2f_arp(f, 1, bcast, c1->mac, "172.18.0.2", "172.18.0.1");
-	send_from(c1, f, len);
+	l2f_send(c1, f, len);
 	/* flooded to c2, c3, and one ARP reply back to c1 */
 	assert_int_equal(l2f_n_tx, 3);
 	assert_int_equal(tx_count_to(c1->port), 1);
@@ -140,7 +121,7 @@ static void test_aging(void **state)
 	(void)state;
 	fdb_set_aging(5);
 	len = udp_frame(f, c1, c2->mac, "172.18.0.2", "172.18.0.3");
-	send_from(c1, f, len);
+	l2f_send(c1, f, len);
 	assert_int_equal(net->fdb->count, 1);
 	assert_int_equal(fdb_expire(net->fdb, now + 4), 0);
 	assert_int_equal(fdb_expire(net->fdb, now + 5.5), 1);
@@ -157,7 +138,7 @@ static void test_aging_timer_fires(void **state)
 	(void)state;
 	fdb_set_aging(1);
 	len = udp_frame(f, c1, c2->mac, "172.18.0.2", "172.18.0.3");
-	send_from(c1, f, len);
+	l2f_send(c1, f, len);
 	assert_true(ev_is_active(&net->fdb->timer));
 	while (net->fdb->count)
 		ev_run(EV_DEFAULT, EVRUN_ONCE);
@@ -172,10 +153,10 @@ static void test_station_move(void **state)
 	(void)state;
 	c1->port_security = c2->port_security = false;
 	len = udp_frame(f, c1, c3->mac, "172.18.0.2", "172.18.0.4");
-	send_from(c1, f, len);
+	l2f_send(c1, f, len);
 	assert_ptr_equal(fdb_lookup(net->fdb, c1->mac), c1->port);
 	/* the same source MAC now from c2's port */
-	send_from(c2, f, len);
+	l2f_send(c2, f, len);
 	assert_ptr_equal(fdb_lookup(net->fdb, c1->mac), c2->port);
 	assert_int_equal(c1->port->n_learned, 0);
 	assert_int_equal(c2->port->n_learned, 1);
@@ -196,7 +177,7 @@ static void test_cap(void **state)
 		len = udp_frame(f, c1, c2->mac, "172.18.0.2", "172.18.0.3");
 		memcpy(f + 6, mac, 6);
 		l2f_n_tx = 0;
-		send_from(c1, f, len);
+		l2f_send(c1, f, len);
 		/* forwarded even when not learned */
 		assert_int_not_equal(l2f_n_tx, 0);
 	}
@@ -219,10 +200,10 @@ static void test_loop(void **state)
 	/* learn c3's MAC on c1's port, then send to it from c1 */
 	len = udp_frame(f, c1, c2->mac, "172.18.0.2", "172.18.0.3");
 	memcpy(f + 6, c3->mac, 6);
-	send_from(c1, f, len);
+	l2f_send(c1, f, len);
 	l2f_n_tx = 0;
 	len = udp_frame(f, c1, c3->mac, "172.18.0.2", "172.18.0.4");
-	send_from(c1, f, len);
+	l2f_send(c1, f, len);
 	assert_int_equal(l2f_n_tx, 0);
 	assert_int_equal(c1->port->stats.drops[DROP_LOOP], 1);
 }
@@ -235,32 +216,32 @@ static void test_port_security(void **state)
 
 	(void)state;
 	len = udp_frame(f, c1, c2->mac, "172.18.0.9", "172.18.0.3");
-	send_from(c1, f, len);
+	l2f_send(c1, f, len);
 	assert_int_equal(c1->port->stats.drops[DROP_SRC_IP_SPOOF], 1);
 
 	len = udp_frame(f, c1, c2->mac, "172.18.0.2", "172.18.0.3");
 	memcpy(f + 6, c3->mac, 6);
-	send_from(c1, f, len);
+	l2f_send(c1, f, len);
 	assert_int_equal(c1->port->stats.drops[DROP_SRC_MAC_SPOOF], 1);
 
 	len = l2f_arp(f, 1, bcast, c1->mac, "172.18.0.4", "172.18.0.1");
-	send_from(c1, f, len);
+	l2f_send(c1, f, len);
 	assert_int_equal(c1->port->stats.drops[DROP_ARP_SPOOF], 1);
 
 	memcpy(f + 6, zero, 6);
-	send_from(c1, f, len);
+	l2f_send(c1, f, len);
 	memcpy(f + 6, mcast, 6);
-	send_from(c1, f, len);
+	l2f_send(c1, f, len);
 	assert_int_equal(c1->port->stats.drops[DROP_BAD_SRC_MAC], 2);
 
-	send_from(c1, f, 10);
+	l2f_send(c1, f, 10);
 	assert_int_equal(c1->port->stats.drops[DROP_RUNT], 1);
 	assert_int_equal(l2f_n_tx, 0);
 	assert_int_equal(net->fdb->count, 0);
 
 	/* an ARP probe (sender IP 0.0.0.0) is allowed */
 	len = l2f_arp(f, 1, bcast, c1->mac, "0.0.0.0", "172.18.0.2");
-	send_from(c1, f, len);
+	l2f_send(c1, f, len);
 	assert_int_equal(l2f_n_tx, 2);
 }
 
@@ -272,12 +253,12 @@ static void test_no_icc(void **state)
 	(void)state;
 	net->icc = false;
 	len = udp_frame(f, c1, c2->mac, "172.18.0.2", "172.18.0.3");
-	send_from(c1, f, len);
+	l2f_send(c1, f, len);
 	assert_int_equal(l2f_n_tx, 0);
 	assert_int_equal(c1->port->stats.drops[DROP_NO_ICC], 2);
 	/* the gateway still answers ARP */
 	len = l2f_arp(f, 1, bcast, c1->mac, "172.18.0.2", "172.18.0.1");
-	send_from(c1, f, len);
+	l2f_send(c1, f, len);
 	assert_int_equal(l2f_n_tx, 1);
 	assert_ptr_equal(l2f_tx[0].port, c1->port);
 }
@@ -290,7 +271,7 @@ static void test_mtu(void **state)
 	(void)state;
 	len = l2f_eth_ip(f, c2->mac, c1->mac, "172.18.0.2", "172.18.0.3", 17, 64,
 			 payload, 1500);
-	send_from(c1, f, len);
+	l2f_send(c1, f, len);
 	assert_int_equal(l2f_n_tx, 0);
 	assert_int_equal(c1->port->stats.drops[DROP_MTU], 2);
 }
@@ -336,7 +317,7 @@ static void test_random_frames(void **state)
 			f[23] = (uint8_t)((i >> 4) % 3 == 0 ? 1 : (i >> 4) % 3 == 1 ? 6 : 17);
 		}
 		l2f_n_tx = 0;
-		send_from(c1, f, len);
+		l2f_send(c1, f, len);
 	}
 	assert_true(net->fdb->count >= 1);
 }

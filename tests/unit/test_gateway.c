@@ -36,27 +36,9 @@ static int setup(void **state)
 
 static int teardown(void **state)
 {
-	struct network *n, *tmp;
-	struct endpoint *ep;
-
 	(void)state;
-	fdb_free(net->fdb);
-	fdb_free(net2->fdb);
-	net->fdb = net2->fdb = NULL;
-	HASH_ITER(hh, g_model.networks, n, tmp)
-		LIST_FOREACH(ep, &n->endpoints, net_link)
-			free(ep->port);
-	model_clear();
+	l2f_teardown();
 	return 0;
-}
-
-static void send_from(struct endpoint *ep, const uint8_t *frame, uint32_t len)
-{
-	struct pkt_batch b;
-
-	b.count = 1;
-	l2f_frame(&b.pkts[0], 0, frame, len);
-	ingress_run(ep->port, &b);
 }
 
 /* An ICMP echo request of 8 + PAYLOAD bytes with a valid checksum. */
@@ -120,7 +102,7 @@ static void test_arp_reply(void **state)
 	(void)state;
 	/* unicast ARP to the gw MAC, and broadcast: both answered */
 	len = l2f_arp(f, ARPOP_REQUEST, net->gw_mac, c1->mac, "172.18.0.2", "172.18.0.1");
-	send_from(c1, f, len);
+	l2f_send(c1, f, len);
 	assert_int_equal(l2f_n_tx, 1);
 	assert_ptr_equal(l2f_tx[0].port, c1->port);
 	assert_int_equal(l2f_tx[0].len, 42);
@@ -141,7 +123,7 @@ static void test_arp_reply(void **state)
 	/* ARP for a container address is not answered by the gateway */
 	l2f_n_tx = 0;
 	len = l2f_arp(f, ARPOP_REQUEST, bcast, c1->mac, "172.18.0.2", "172.18.0.3");
-	send_from(c1, f, len);
+	l2f_send(c1, f, len);
 	assert_int_equal(l2f_n_tx, 1);
 	assert_ptr_equal(l2f_tx[0].port, c2->port);
 }
@@ -156,7 +138,7 @@ static void test_echo_reply(void **state)
 	(void)state;
 	l4len = echo_req(l4, 56);
 	len = l2f_eth_ip(f, net->gw_mac, c1->mac, "172.18.0.2", "172.18.0.1", 1, 64, l4, l4len);
-	send_from(c1, f, len);
+	l2f_send(c1, f, len);
 	assert_int_equal(l2f_n_tx, 1);
 	assert_int_equal(l2f_tx[0].len, len);
 	r = check_icmp_reply(&l2f_tx[0], c1, net, &ic);
@@ -170,7 +152,7 @@ static void test_echo_reply(void **state)
 	l2f_n_tx = 0;
 	l4[2] ^= 0xff;
 	len = l2f_eth_ip(f, net->gw_mac, c1->mac, "172.18.0.2", "172.18.0.1", 1, 64, l4, l4len);
-	send_from(c1, f, len);
+	l2f_send(c1, f, len);
 	assert_int_equal(l2f_n_tx, 0);
 	assert_int_equal(c1->port->stats.drops[DROP_BAD_L4], 1);
 }
@@ -186,7 +168,7 @@ static void test_ttl_expiry(void **state)
 	(void)state;
 	l2f_uplink_present = true;
 	len = udp_to(f, c1, net->gw_mac, "8.8.8.8", 33434, 1);
-	send_from(c1, f, len);
+	l2f_send(c1, f, len);
 	assert_int_equal(l2f_uplink_calls, 0);
 	assert_int_equal(l2f_n_tx, 1);
 	r = check_icmp_reply(&l2f_tx[0], c1, net, &ic);
@@ -208,13 +190,13 @@ static void test_route_to_uplink(void **state)
 	(void)state;
 	l2f_uplink_present = true;
 	len = udp_to(f, c1, net->gw_mac, "8.8.8.8", 53, 64);
-	send_from(c1, f, len);
+	l2f_send(c1, f, len);
 	assert_int_equal(l2f_uplink_calls, 1);
 	assert_int_equal(l2f_n_tx, 0);
 
 	/* the uplink refuses: its reason counted, ICMP unreachable back */
 	l2f_uplink_verdict = DROP_NAT_NO_PORT;
-	send_from(c1, f, len);
+	l2f_send(c1, f, len);
 	assert_int_equal(c1->port->stats.drops[DROP_NAT_NO_PORT], 1);
 	assert_int_equal(l2f_n_tx, 1);
 	assert_int_equal(l2f_tx[0].data[34], ICMP_DEST_UNREACH);
@@ -241,7 +223,7 @@ static void test_unreach_other_network(void **state)
 	(void)state;
 	l2f_uplink_present = true;
 	len = udp_to(f, c1, net->gw_mac, "172.19.0.2", 9, 64);
-	send_from(c1, f, len);
+	l2f_send(c1, f, len);
 	unreach_check(ICMP_NET_UNREACH);
 	assert_int_equal(l2f_uplink_calls, 0);
 	assert_ptr_equal(l2f_tx[0].port, c1->port);
@@ -255,14 +237,14 @@ static void test_unreach_no_uplink(void **state)
 
 	(void)state;
 	len = udp_to(f, c1, net->gw_mac, "8.8.8.8", 9, 64);
-	send_from(c1, f, len);
+	l2f_send(c1, f, len);
 	unreach_check(ICMP_NET_UNREACH);
 
 	/* internal network: unreachable even with an uplink */
 	l2f_n_tx = 0;
 	l2f_uplink_present = true;
 	net->internal = true;
-	send_from(c1, f, len);
+	l2f_send(c1, f, len);
 	unreach_check(ICMP_NET_UNREACH);
 	assert_int_equal(l2f_uplink_calls, 0);
 }
@@ -274,23 +256,23 @@ static void test_port_unreach_and_dns(void **state)
 
 	(void)state;
 	len = udp_to(f, c1, net->gw_mac, "172.18.0.1", 9, 64);
-	send_from(c1, f, len);
+	l2f_send(c1, f, len);
 	unreach_check(ICMP_PORT_UNREACH);
 
 	/* port 53 on a network without DNS: port unreachable too */
 	l2f_n_tx = 0;
 	len = udp_to(f, c1, net->gw_mac, "172.18.0.1", 53, 64);
-	send_from(c1, f, len);
+	l2f_send(c1, f, len);
 	assert_int_equal(l2f_dns_calls, 0);
 	net->dns = true;
 	l2f_n_tx = 0;
-	send_from(c1, f, len);
+	l2f_send(c1, f, len);
 	assert_int_equal(l2f_dns_calls, 1);
 	assert_int_equal(l2f_n_tx, 0);
 	/* --dns-intercept: port 53 to any address */
 	net->dns_intercept = true;
 	len = udp_to(f, c1, net->gw_mac, "9.9.9.9", 53, 64);
-	send_from(c1, f, len);
+	l2f_send(c1, f, len);
 	assert_int_equal(l2f_dns_calls, 2);
 }
 
@@ -304,7 +286,7 @@ static void test_no_error_about_error(void **state)
 	memset(l4, 0, sizeof(l4));
 	memcpy(l4, &ic, sizeof(ic));
 	len = l2f_eth_ip(f, net->gw_mac, c1->mac, "172.18.0.2", "8.8.8.8", 1, 1, l4, 36);
-	send_from(c1, f, len);
+	l2f_send(c1, f, len);
 	assert_int_equal(l2f_n_tx, 0);
 	assert_int_equal(c1->port->stats.drops[DROP_TTL_EXCEEDED], 1);
 }
@@ -317,7 +299,7 @@ static void test_onlink_deliver(void **state)
 
 	(void)state;
 	len = udp_to(f, c1, net->gw_mac, "172.18.0.3", 9, 64);
-	send_from(c1, f, len);
+	l2f_send(c1, f, len);
 	assert_int_equal(l2f_n_tx, 1);
 	assert_ptr_equal(l2f_tx[0].port, c2->port);
 	assert_memory_equal(l2f_tx[0].data, c2->mac, 6);
@@ -329,7 +311,7 @@ static void test_onlink_deliver(void **state)
 	/* unknown address in the subnet: host unreachable */
 	l2f_n_tx = 0;
 	len = udp_to(f, c1, net->gw_mac, "172.18.0.77", 9, 64);
-	send_from(c1, f, len);
+	l2f_send(c1, f, len);
 	unreach_check(ICMP_HOST_UNREACH);
 }
 
@@ -356,7 +338,7 @@ static void test_truncated_ip(void **state)
 	(void)state;
 	len = udp_to(f, c1, net->gw_mac, "8.8.8.8", 9, 64);
 	f[16] = 0x05;	/* tot_len larger than the frame */
-	send_from(c1, f, len);
+	l2f_send(c1, f, len);
 	assert_int_equal(l2f_n_tx, 0);
 	assert_int_equal(c1->port->stats.drops[DROP_BAD_L3], 1);
 }
@@ -370,7 +352,7 @@ static void test_fragment_to_gateway(void **state)
 	len = l2f_eth_ip(f, net->gw_mac, c1->mac, "172.18.0.2", "172.18.0.1", 1, 64,
 			 l4, echo_req(l4, 56));
 	f[20] = 0x20;	/* MF: first fragment of a larger ping */
-	send_from(c1, f, len);
+	l2f_send(c1, f, len);
 	assert_int_equal(l2f_n_tx, 0);
 	assert_int_equal(c1->port->stats.drops[DROP_UNSUPPORTED], 1);
 }
@@ -384,7 +366,7 @@ static void test_icmp_error_rate_limit(void **state)
 	(void)state;
 	len = udp_to(f, c1, net->gw_mac, "8.8.8.8", 9, 1);
 	for (i = 0; i < 2000; i++)
-		send_from(c1, f, len);
+		l2f_send(c1, f, len);
 	assert_int_equal(c1->port->stats.drops[DROP_TTL_EXCEEDED], 2000);
 	assert_true(l2f_n_tx > 0);
 	assert_true(l2f_n_tx <= L2F_MAX_TX);
