@@ -302,15 +302,20 @@ static struct container *publish_container(struct json_object *args, char *err,
 	return c;
 }
 
-/* How many SPECs the request carries (1 to PUBLISH_MAX_SPECS), or 0 with
- * the reason in ERR. */
-static size_t publish_n_specs(struct json_object *specs, const char *verb,
+/* The container and the SPEC array of a (un)publish request: how many
+ * SPECs (1 to PUBLISH_MAX_SPECS), or 0 with the reason in ERR. */
+static size_t publish_request(struct json_object *args, const char *verb,
+			      struct container **c, struct json_object **specs,
 			      char *err, size_t errlen)
 {
 	size_t n;
 
-	if (!specs || !json_object_is_type(specs, json_type_array) ||
-	    !(n = json_object_array_length(specs)) || n > PUBLISH_MAX_SPECS) {
+	*c = publish_container(args, err, errlen);
+	if (!*c)
+		return 0;
+	*specs = json_object_object_get(args, "specs");
+	if (!*specs || !json_object_is_type(*specs, json_type_array) ||
+	    !(n = json_object_array_length(*specs)) || n > PUBLISH_MAX_SPECS) {
 		snprintf(err, errlen, "port %s needs 1 to %d SPECs", verb, PUBLISH_MAX_SPECS);
 		return 0;
 	}
@@ -320,16 +325,13 @@ static size_t publish_n_specs(struct json_object *specs, const char *verb,
 static int publish_cmd(struct ctl_conn *conn, struct json_object *args,
 		       struct json_object **result, char *err, size_t errlen)
 {
-	struct json_object *specs = json_object_object_get(args, "specs");
+	struct json_object *specs;
 	struct published *done[PUBLISH_MAX_SPECS];
 	struct container *c;
 	size_t i, n;
 
 	(void)conn;
-	c = publish_container(args, err, errlen);
-	if (!c)
-		return -1;
-	n = publish_n_specs(specs, "publish", err, errlen);
+	n = publish_request(args, "publish", &c, &specs, err, errlen);
 	if (!n)
 		return -1;
 	if (!publish_has_egress(c)) {
@@ -373,17 +375,14 @@ static bool publish_matches(const struct published *pp, const struct published *
 static int unpublish_cmd(struct ctl_conn *conn, struct json_object *args,
 			 struct json_object **result, char *err, size_t errlen)
 {
-	struct json_object *specs = json_object_object_get(args, "specs");
+	struct json_object *specs;
 	struct published q[PUBLISH_MAX_SPECS], *pp, *next;
 	bool ipg[PUBLISH_MAX_SPECS];
 	struct container *c;
 	size_t i, n;
 
 	(void)conn;
-	c = publish_container(args, err, errlen);
-	if (!c)
-		return -1;
-	n = publish_n_specs(specs, "unpublish", err, errlen);
+	n = publish_request(args, "unpublish", &c, &specs, err, errlen);
 	if (!n)
 		return -1;
 	/* check everything before changing anything */
