@@ -30,7 +30,7 @@
 	X(TX_FULL, "tx_full")                 /* the port's queue was full */ \
 	X(LOOP, "loop")                       /* frame back to its own port */ \
 	X(MTU, "mtu")                         /* larger than the egress MTU */ \
-	X(GSO_BACKLOG, "gso_backlog")         /* ports: TSO segments overflowed the rx pending area */
+	X(GSO_SEGMENT, "gso_segment")         /* GSO frame for a port without offloads, not cut */
 
 #define DROP_ENUM(name, str) DROP_##name,
 enum drop_reason { DROP_NONE = 0, DROP_REASONS(DROP_ENUM) DROP_MAX };

@@ -62,6 +62,7 @@ struct endpoint {
 	char host_if[VS_IFNAME_MAX];   /* veth: the switch's end, in our netns */
 	enum attach_type attach;
 	bool port_security;
+	bool offload;            /* port takes GSO frames and partial checksums */
 	int n_aliases;
 	char aliases[VS_MAX_ALIASES][VS_NAME_MAX];
 	unsigned int conn_order; /* order of connection within the container */

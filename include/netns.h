@@ -58,10 +58,11 @@ bool netns_if_exists(int nsfd, const char *ifname);
 bool netns_is_dead(int nsfd, const char *ref);
 
 /* Make a veth pair: HOST_IF in vswitchd's namespace (up, MTU), PEER_IF
- * created directly inside NSFD with that name, MTU and checksum/TSO
- * offloads off (AF_PACKET would see half-done checksums otherwise). */
+ * created directly inside NSFD with that name and MTU; without OFFLOAD
+ * its checksum/TSO offloads go off, so the container sends only complete
+ * frames of at most the MTU. */
 int netns_veth_create(int nsfd, const char *host_if, const char *peer_if,
-		      int mtu, char *err, size_t errlen);
+		      int mtu, bool offload, char *err, size_t errlen);
 /* The name of the switch's veth end for container CTR on network NET:
  * "vs" + 8 hex digits of a stable hash of both names (+ one hex digit of
  * SALT if non-zero, on a collision); at most 11 characters. */

@@ -30,6 +30,11 @@ struct recorder;
 struct port_stats {
 	uint64_t rx_packets, rx_bytes;
 	uint64_t tx_packets, tx_bytes;
+	/* Offloads (port_offload.c): GSO frames that crossed whole, and the
+	 * work done in software for a port without offloads. */
+	uint64_t rx_gso, tx_gso;
+	uint64_t sw_segments;    /* segments cut from GSO frames for this port */
+	uint64_t sw_csum;        /* partial checksums finished for this port */
 	uint64_t drops[DROP_MAX];
 };
 
@@ -57,6 +62,9 @@ struct port {
 	char name[32];           /* "c1:eth0", "uplink" */
 	int fd;
 	bool vnet_hdr;           /* fd carries struct virtio_net_hdr */
+	/* The port takes GSO frames and partial checksums on tx; without it
+	 * port_tx_queue() segments and finishes them (port_offload.c). */
+	bool tx_offload;
 	ev_io io;
 	struct network *net;     /* NULL for the uplink */
 	struct endpoint *ep;     /* NULL for the uplink */
@@ -96,7 +104,8 @@ const struct port_stats *port_orphan_drops(void);
 
 /* port_tap.c */
 extern const struct port_ops port_tap_ops;
-struct port *port_tap_open(int netns_fd, const char *ifname, const char *name);
+struct port *port_tap_open(int netns_fd, const char *ifname, const char *name,
+			   bool offload);
 
 /* port_afpacket.c */
 extern const struct port_ops port_afpacket_ops;

@@ -18,9 +18,6 @@ struct ev_loop;
 /* port_afpacket.c */
 /* OWNED: close(port, destroy=true) also deletes the interface. */
 void port_afpacket_set_owned(struct port *port, bool owned);
-/* The loop the port runs in: while TSO segments wait, the port feeds its
- * own watcher an event so they are not left until the next frame. */
-void port_afpacket_set_loop(struct port *port, struct ev_loop *loop);
 /* Receive frames for every MAC (an uplink on a NIC shared with the host). */
 int port_afpacket_set_promisc(struct port *port);
 
@@ -35,5 +32,14 @@ bool port_offload_csum(uint8_t *frame, uint32_t len, const struct virtio_net_hdr
  * Return: the number of segments, or -1 if the frame cannot be split. */
 int port_offload_tso4(const uint8_t *frame, uint32_t len, uint16_t mss,
 		      uint8_t *out, uint32_t slot, unsigned int max, uint32_t *lens);
+
+struct pkt;
+/* A 64 KB frame at the smallest MSS Linux sends (48 bytes). */
+#define PORT_OFFLOAD_SEG_MAX 1400
+/* Flags from a received frame's vnet header, checked; 0 or -drop reason. */
+int port_offload_rx(struct pkt *p);
+/* Cut a GSO frame into segments at OUT (SIZE bytes), *SLOT bytes apart. */
+int port_offload_segment(const struct pkt *p, uint8_t *out, size_t size,
+			 uint32_t *slot, uint32_t *lens);
 
 #endif

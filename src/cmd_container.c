@@ -124,6 +124,7 @@ static int cmd_connect_fill(struct endpoint *ep, struct json_object *args, char 
 	}
 	ep->attach = att && !strcmp(att, "veth") ? ATTACH_VETH : ATTACH_TAP;
 	ep->port_security = ctl_arg_bool(args, "port_security", 1);
+	ep->offload = ctl_arg_bool(args, "offload", 1);
 	return cmd_connect_aliases(ep, args, err, errlen);
 }
 
@@ -193,6 +194,8 @@ static struct json_object *cmd_endpoint_json(const struct endpoint *ep)
 	json_object_object_add(o, "ifname", json_object_new_string(ep->ifname));
 	json_object_object_add(o, "attach", json_object_new_string(ep->attach == ATTACH_VETH ? "veth" : "tap"));
 	json_object_object_add(o, "port", json_object_new_string(ep->port ? ep->port->name : ""));
+	json_object_object_add(o, "port_security", json_object_new_boolean(ep->port_security));
+	json_object_object_add(o, "offload", json_object_new_boolean(ep->offload));
 	for (i = 0; i < ep->n_aliases; i++)
 		json_object_array_add(al, json_object_new_string(ep->aliases[i]));
 	json_object_object_add(o, "aliases", al);

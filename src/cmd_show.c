@@ -26,6 +26,12 @@ static struct json_object *cmd_show_port(const struct port *port)
 	json_object_object_add(o, "rx_bytes", json_object_new_int64((int64_t)port->stats.rx_bytes));
 	json_object_object_add(o, "tx_packets", json_object_new_int64((int64_t)port->stats.tx_packets));
 	json_object_object_add(o, "tx_bytes", json_object_new_int64((int64_t)port->stats.tx_bytes));
+	json_object_object_add(o, "offload", json_object_new_boolean(port->tx_offload));
+	json_object_object_add(o, "rx_gso", json_object_new_int64((int64_t)port->stats.rx_gso));
+	json_object_object_add(o, "tx_gso", json_object_new_int64((int64_t)port->stats.tx_gso));
+	json_object_object_add(o, "sw_segments",
+			       json_object_new_int64((int64_t)port->stats.sw_segments));
+	json_object_object_add(o, "sw_csum", json_object_new_int64((int64_t)port->stats.sw_csum));
 	for (i = 1; i < DROP_MAX; i++)
 		if (port->stats.drops[i])
 			json_object_object_add(d, drop_reason_names[i],

@@ -85,7 +85,7 @@ static struct port *endpoint_tap_open(struct endpoint *ep, bool adopt, const cha
 			 ep->ctr->name, ep->ifname);
 		return NULL;
 	}
-	port = port_tap_open(nsfd, ep->ifname, pname);
+	port = port_tap_open(nsfd, ep->ifname, pname, ep->offload);
 	if (!port) {
 		if (errno == EINVAL)
 			snprintf(err, errlen, "%s in container %s is not a TAP vswitch made",
@@ -123,7 +123,8 @@ static struct port *endpoint_veth_make(struct endpoint *ep, const char *pname,
 
 	if (endpoint_pick_host_if(ep, err, errlen) < 0)
 		return NULL;
-	if (netns_veth_create(nsfd, ep->host_if, ep->ifname, ep->net->mtu, err, errlen) < 0) {
+	if (netns_veth_create(nsfd, ep->host_if, ep->ifname, ep->net->mtu, ep->offload,
+			      err, errlen) < 0) {
 		ep->host_if[0] = '\0';
 		return NULL;
 	}
@@ -135,7 +136,7 @@ static struct port *endpoint_veth_make(struct endpoint *ep, const char *pname,
 		return NULL;
 	}
 	port_afpacket_set_owned(port, true);
-	port_afpacket_set_loop(port, endpoint_loop);
+	port->tx_offload = ep->offload;
 	return port;
 }
 
@@ -160,7 +161,7 @@ static struct port *endpoint_veth_adopt(struct endpoint *ep, const char *pname,
 		return NULL;
 	}
 	port_afpacket_set_owned(port, true);
-	port_afpacket_set_loop(port, endpoint_loop);
+	port->tx_offload = ep->offload;
 	return port;
 }
 

@@ -17,14 +17,13 @@
  * (keep_existing) nothing that is there is replaced: an address or default
  * route that exists is left alone, only missing pieces are added.
  *
- * Why offloads go off on the container's veth end: a veth passes frames
- * between namespaces with their checksum still "partial" (left for a NIC
- * that never comes) and TCP segments up to 64 KB (TSO).  AF_PACKET hands
- * those to us as they are, and once we forward them elsewhere no NIC will
- * finish them.  With tx checksum offload off, the container's own stack
- * computes checksums and segments to the MTU, which is what a switch
- * port needs to see.  A TAP needs nothing: without TUNSETOFFLOAD the
- * kernel never hands it partial checksums.
+ * Offloads on the container's veth end: a veth passes frames between
+ * namespaces with their checksum still "partial" (left for a NIC that
+ * never comes) and TCP segments up to 64 KB (TSO).  AF_PACKET hands those
+ * to us with a vnet header saying so, and the switch carries them whole
+ * (port_offload.c), so by default they stay on.  With `--no-offload` they
+ * go off: the container's own stack computes checksums and segments to
+ * the MTU, and the switch segments what it forwards to that port.
  *
  * Limits: IPv4 only (struct netns_ifcfg grows an IPv6 address later).
  */
@@ -513,6 +512,7 @@ static int netns_veth_add(struct nl_sock *sk, int nsfd, const char *host_if,
  * @host_if:	name of our end, in vswitchd's namespace
  * @peer_if:	name of the container's end (eth0...)
  * @mtu:	MTU of both ends, 0 for the default
+ * @offload:	leave the container end's checksum/TSO offloads on
  * @err:	one-line error text on failure
  * @errlen:	size of @err
  *
@@ -521,7 +521,7 @@ static int netns_veth_add(struct nl_sock *sk, int nsfd, const char *host_if,
  * Return: 0 or -1.
  */
 int netns_veth_create(int nsfd, const char *host_if, const char *peer_if,
-		      int mtu, char *err, size_t errlen)
+		      int mtu, bool offload, char *err, size_t errlen)
 {
 	struct nl_sock *sk;
 	int rc;
@@ -549,7 +549,7 @@ int netns_veth_create(int nsfd, const char *host_if, const char *peer_if,
 	rc = netns_host_up(sk, host_if);
 	if (rc < 0)
 		snprintf(err, errlen, "cannot bring %s up: %s", host_if, nl_geterror(rc));
-	else if (netns_if_offloads_off(nsfd, peer_if) < 0) {
+	else if (!offload && netns_if_offloads_off(nsfd, peer_if) < 0) {
 		snprintf(err, errlen, "cannot turn off checksum offload on %s: %s",
 			 peer_if, strerror(errno));
 		rc = -1;

@@ -16,6 +16,13 @@
  * watcher, before the loop sleeps, so that frames made by timers (ARP,
  * DNS answers) leave too (the "beforesleep" of Redis, passt's
  * post_handler).
+ *
+ * Offloads: a frame may come in as a GSO super-frame or with its L4
+ * checksum partial (port_offload_rx turns the port's vnet header into
+ * PKT_F_GSO / PKT_F_CSUM_PARTIAL).  It goes through the pipeline as it is;
+ * port_tx_queue() hands it on whole to a port with tx_offload, and
+ * segments it or finishes its checksum for a port without, so the cost of
+ * offloads missing falls on that port's traffic only.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,8 +32,11 @@
 #include "log.h"
 #include "pipeline.h"
 #include "port.h"
+#include "ports.h"
 
 #define PORT_RX_BUDGET 8
+/* Scratch for segments cut from one GSO frame: a 64 KB frame at any MSS. */
+#define PORT_SEG_BYTES (4u << 20)
 
 static TAILQ_HEAD(, port) port_all = TAILQ_HEAD_INITIALIZER(port_all);
 static TAILQ_HEAD(, port) port_dirty = TAILQ_HEAD_INITIALIZER(port_dirty);
@@ -77,6 +87,8 @@ static void port_rx_parse(struct port *port, struct pkt_batch *b)
 		p->in_port = port;
 		p->trace = NULL;
 		rc = pkt_parse(p);
+		if (rc == 0)
+			rc = port_offload_rx(p);
 		if (rc < 0) {
 			port_drop(port, (enum drop_reason)-rc);
 			continue;
@@ -87,6 +99,7 @@ static void port_rx_parse(struct port *port, struct pkt_batch *b)
 			b->pkts[kept] = *p;
 			*p = tmp;	/* keep every slot's own buffer */
 		}
+		port->stats.rx_gso += !!(b->pkts[kept].flags & PKT_F_GSO);
 		kept++;
 	}
 	b->count = kept;
@@ -142,26 +155,20 @@ void port_start(struct port *port, struct ev_loop *loop)
 	ev_io_start(loop, &port->io);
 }
 
-/**
- * port_tx_queue() - Queue a copy of P for transmit on PORT
- *
- * The copy is needed because P's buffer belongs to the rx batch (or to a
- * stage's scratch buffer) and is reused before the flush.  When the queue
- * is full it is flushed first, so a burst never loses frames to the queue.
- */
-void port_tx_queue(struct port *port, const struct pkt *p)
+/* Copy P into PORT's tx queue; the queued copy, or NULL if dropped. */
+static struct pkt *port_txq_add(struct port *port, const struct pkt *p)
 {
 	struct pkt *q;
 
-	if (!port || p->len > PKT_BUF_SIZE - PKT_HEADROOM) {
+	if (p->len > PKT_BUF_SIZE - PKT_HEADROOM) {
 		port_drop(port, DROP_TX_FULL);
-		return;
+		return NULL;
 	}
 	if (!port->txq_buf) {
 		port->txq_buf = aligned_alloc(64, (size_t)PKT_BURST * PKT_BUF_SIZE);
 		if (!port->txq_buf) {
 			port_drop(port, DROP_TX_FULL);
-			return;
+			return NULL;
 		}
 	}
 	if (port->txq_count == PKT_BURST)
@@ -176,6 +183,72 @@ void port_tx_queue(struct port *port, const struct pkt *p)
 		port->dirty = true;
 		TAILQ_INSERT_TAIL(&port_dirty, port, dirty_link);
 	}
+	return q;
+}
+
+/* A GSO frame for a port without offloads: queue its segments, each
+ * complete.  The scratch area is made on first use, so a switch whose
+ * ports all take offloads never pays for it. */
+static void port_tx_queue_segments(struct port *port, const struct pkt *p)
+{
+	static uint8_t *seg_buf;
+	static uint32_t lens[PORT_OFFLOAD_SEG_MAX];
+	struct pkt seg = *p;
+	uint32_t slot;
+	int i, n = -1;
+
+	if (!seg_buf)
+		seg_buf = malloc(PORT_SEG_BYTES);
+	if (seg_buf)
+		n = port_offload_segment(p, seg_buf, PORT_SEG_BYTES, &slot, lens);
+	if (n < 0) {
+		port_drop(port, DROP_GSO_SEGMENT);
+		return;
+	}
+	seg.flags &= ~(uint32_t)(PKT_F_GSO | PKT_F_CSUM_PARTIAL);
+	memset(&seg.vnet, 0, sizeof(seg.vnet));
+	for (i = 0; i < n; i++) {
+		seg.data = seg_buf + (size_t)i * slot;
+		seg.len = lens[i];
+		port_txq_add(port, &seg);
+	}
+	port->stats.sw_segments += (uint64_t)n;
+}
+
+/* A partial checksum for a port without offloads: finish it in the copy. */
+static void port_tx_queue_csum(struct port *port, const struct pkt *p)
+{
+	struct pkt *q = port_txq_add(port, p);
+
+	if (!q)
+		return;
+	port_offload_csum(q->data, q->len, &q->vnet);	/* offsets checked on rx */
+	q->flags &= ~(uint32_t)PKT_F_CSUM_PARTIAL;
+	memset(&q->vnet, 0, sizeof(q->vnet));
+	port->stats.sw_csum++;
+}
+
+/**
+ * port_tx_queue() - Queue a copy of P for transmit on PORT
+ *
+ * The copy is needed because P's buffer belongs to the rx batch (or to a
+ * stage's scratch buffer) and is reused before the flush.  When the queue
+ * is full it is flushed first, so a burst never loses frames to the queue.
+ * A port without tx_offload gets GSO frames as segments and partial
+ * checksums finished.
+ */
+void port_tx_queue(struct port *port, const struct pkt *p)
+{
+	if (!port) {
+		port_drop(NULL, DROP_TX_FULL);
+		return;
+	}
+	if (port->tx_offload || !(p->flags & (PKT_F_GSO | PKT_F_CSUM_PARTIAL)))
+		port_txq_add(port, p);
+	else if (p->flags & PKT_F_GSO)
+		port_tx_queue_segments(port, p);
+	else
+		port_tx_queue_csum(port, p);
 }
 
 static void port_tx_flush(struct port *port)
@@ -193,6 +266,7 @@ static void port_tx_flush(struct port *port)
 	for (i = 0; i < (unsigned int)sent; i++) {
 		port->stats.tx_packets++;
 		port->stats.tx_bytes += ptrs[i]->len;
+		port->stats.tx_gso += !!(ptrs[i]->flags & PKT_F_GSO);
 	}
 	port->stats.drops[DROP_TX_ERROR] += n - (unsigned int)sent;
 	port->txq_count = 0;

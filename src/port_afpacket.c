@@ -19,23 +19,17 @@
  * - The socket is made with protocol 0 and bound with ETH_P_ALL, so it
  *   receives nothing from other interfaces in the window before bind().
  *
- * - PACKET_VNET_HDR: each frame comes with a struct virtio_net_hdr that
- *   says whether the sender left its checksum partial or handed us a TSO
- *   super-frame (a peer whose offloads we cannot turn off, e.g. the
- *   outside end of an uplink veth).  Nothing after the switch would finish
- *   them, so rx does (port_offload.c): checksums in place, TSO frames cut
- *   into MSS-sized segments in a per-port pending area (allocated on first
- *   use, so ports that never see GSO never pay).  Once one frame of a
- *   burst went to the pending area, the frames after it follow it there,
- *   so a flow's order is kept; the pending area is drained into the next
- *   bursts first (no new frames are received until it is empty), and the
- *   port's watcher is fed an event while frames wait.
- *   On tx every frame gets an all-zero header: complete, not GSO.
+ * - PACKET_VNET_HDR: each frame comes with a struct virtio_net_hdr, both
+ *   ways.  On rx it says whether the sender left its checksum partial or
+ *   handed over a TSO super-frame (a container veth with offloads on, or
+ *   the outside end of an uplink veth); port.c turns that into packet
+ *   flags and the frame crosses the switch whole (port_offload.c).  On tx
+ *   a frame that still carries such work gets its header back, so the
+ *   kernel finishes it (a veth passes it on as a GSO skb, a NIC driver or
+ *   the stack segments it); every other frame gets an all-zero header.
  *
- * Limits: TSO is split for IPv4 only; IPv6 and UDP GSO frames are dropped
- * and counted (container veth ends have offloads off, so they come only
- * from an uplink peer).  TPACKET_V3 rings are a later performance step;
- * they replace the rx_burst/tx_burst pair below and nothing else.
+ * Limits: TPACKET_V3 rings are a later performance step; they replace the
+ * rx_burst/tx_burst pair below and nothing else.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -58,25 +52,16 @@
 #endif
 
 #define AFP_VNET_LEN sizeof(struct virtio_net_hdr)
-/* A full burst of 64 KB TSO frames at MSS 1448 (45 segments each) fits;
- * 3 MB, allocated only by a port that receives TSO frames at all. */
-#define AFP_PEND_MAX (PKT_BURST * 48)
-#define AFP_PEND_SLOT 2048
 
 struct port_afpacket {
 	char ifname[IF_NAMESIZE];
 	int ifindex;
 	bool owned;              /* we made the interface: destroy deletes it */
-	struct ev_loop *loop;    /* to re-feed our watcher while frames wait */
 	struct mmsghdr rx_msgs[PKT_BURST];
 	struct iovec rx_iov[PKT_BURST][2];
 	struct mmsghdr tx_msgs[PKT_BURST];
 	struct iovec tx_iov[PKT_BURST][2];
 	struct virtio_net_hdr tx_vnet;   /* all zero: complete, not GSO */
-	/* Pending segments (FIFO), see the Theory of Operation. */
-	uint8_t *pend_buf;       /* AFP_PEND_MAX * AFP_PEND_SLOT, lazily */
-	uint32_t pend_len[AFP_PEND_MAX];
-	unsigned int pend_head, pend_count;
 };
 
 static int port_afpacket_sockopts(int fd)
@@ -171,15 +156,9 @@ struct port *port_afpacket_open(const char *ifname, const char *name)
 		return NULL;
 	}
 	port->priv = a;
+	port->vnet_hdr = true;
+	port->tx_offload = true;
 	return port;
-}
-
-void port_afpacket_set_loop(struct port *port, struct ev_loop *loop)
-{
-	struct port_afpacket *a = port->priv;
-
-	if (port->ops == &port_afpacket_ops && a)
-		a->loop = loop;
 }
 
 void port_afpacket_set_owned(struct port *port, bool owned)
@@ -204,102 +183,6 @@ int port_afpacket_set_promisc(struct port *port)
 	mr.mr_type = PACKET_MR_PROMISC;
 	/* The membership ends with the socket: a crash leaves no promisc. */
 	return setsockopt(port->fd, SOL_PACKET, PACKET_ADD_MEMBERSHIP, &mr, sizeof(mr));
-}
-
-/* Move waiting segments into batch slots FROM.. ; return the next free slot. */
-static unsigned int port_afpacket_drain(struct port *port, struct pkt_batch *b, unsigned int from)
-{
-	struct port_afpacket *a = port->priv;
-
-	while (a->pend_count && from < PKT_BURST) {
-		struct pkt *p = &b->pkts[from++];
-		unsigned int k = a->pend_head;
-
-		p->data = p->buf + PKT_HEADROOM;
-		memcpy(p->data, a->pend_buf + (size_t)k * AFP_PEND_SLOT, a->pend_len[k]);
-		p->len = a->pend_len[k];
-		p->flags = 0;
-		p->in_port = port;
-		a->pend_head = (k + 1) % AFP_PEND_MAX;
-		a->pend_count--;
-	}
-	if (!a->pend_count)
-		a->pend_head = 0;   /* an empty ring gives TSO its whole length */
-	return from;
-}
-
-static bool port_afpacket_pend_alloc(struct port_afpacket *a)
-{
-	if (!a->pend_buf)
-		a->pend_buf = malloc((size_t)AFP_PEND_MAX * AFP_PEND_SLOT);
-	return a->pend_buf != NULL;
-}
-
-/* Queue frame P (already complete) behind the waiting segments. */
-static void port_afpacket_pend_one(struct port *port, const struct pkt *p)
-{
-	struct port_afpacket *a = port->priv;
-	unsigned int k;
-
-	if (p->len > AFP_PEND_SLOT || a->pend_count == AFP_PEND_MAX || !port_afpacket_pend_alloc(a)) {
-		port_drop(port, DROP_GSO_BACKLOG);
-		return;
-	}
-	k = (a->pend_head + a->pend_count) % AFP_PEND_MAX;
-	memcpy(a->pend_buf + (size_t)k * AFP_PEND_SLOT, p->data, p->len);
-	a->pend_len[k] = p->len;
-	a->pend_count++;
-}
-
-/* Cut a TSO frame into segments in the pending area.  The area is used as
- * a ring, so segments go to a scratch run first when they would wrap. */
-static void port_afpacket_pend_tso(struct port *port, const struct pkt *p)
-{
-	struct port_afpacket *a = port->priv;
-	unsigned int free_slots = AFP_PEND_MAX - a->pend_count, k, i;
-	uint32_t lens[AFP_PEND_MAX];
-	int n;
-
-	if ((p->vnet.gso_type & ~VIRTIO_NET_HDR_GSO_ECN) != VIRTIO_NET_HDR_GSO_TCPV4 ||
-	    !port_afpacket_pend_alloc(a)) {
-		port_drop(port, DROP_UNSUPPORTED);
-		return;
-	}
-	k = (a->pend_head + a->pend_count) % AFP_PEND_MAX;
-	/* Contiguous room from K to the end of the ring (or to the head). */
-	if (k + free_slots > AFP_PEND_MAX)
-		free_slots = AFP_PEND_MAX - k;
-	n = port_offload_tso4(p->data, p->len, p->vnet.gso_size,
-			      a->pend_buf + (size_t)k * AFP_PEND_SLOT, AFP_PEND_SLOT,
-			      free_slots, lens);
-	if (n < 0) {
-		port_drop(port, DROP_UNSUPPORTED);
-		return;
-	}
-	for (i = 0; i < (unsigned int)n; i++)
-		a->pend_len[(k + i) % AFP_PEND_MAX] = lens[i];
-	a->pend_count += (unsigned int)n;
-}
-
-/* Finish one received frame; false if it was consumed (queued or dropped)
- * rather than left in the batch.  PENDING: frames are already waiting, so
- * this one must wait behind them to keep order. */
-static bool port_afpacket_finish(struct port *port, struct pkt *p, bool pending)
-{
-	if (p->vnet.gso_type != VIRTIO_NET_HDR_GSO_NONE) {
-		port_afpacket_pend_tso(port, p);
-		return false;
-	}
-	if ((p->vnet.flags & VIRTIO_NET_HDR_F_NEEDS_CSUM) &&
-	    !port_offload_csum(p->data, p->len, &p->vnet)) {
-		port_drop(port, DROP_BAD_L4);
-		return false;
-	}
-	if (pending) {
-		port_afpacket_pend_one(port, p);
-		return false;
-	}
-	return true;
 }
 
 static int port_afpacket_recv(struct port *port, struct pkt_batch *b, unsigned int from)
@@ -327,51 +210,33 @@ static int port_afpacket_recv(struct port *port, struct pkt_batch *b, unsigned i
  * @port:	the port
  * @b:		batch whose buffers receive the frames
  *
- * Segments waiting from an earlier TSO frame come first.
+ * Each frame's vnet header lands in its struct pkt (port_offload_rx reads
+ * it after parsing).
  *
  * Return: frames delivered (0 if none), -1 if the interface is gone.
  */
 static int port_afpacket_rx_burst(struct port *port, struct pkt_batch *b)
 {
 	struct port_afpacket *a = port->priv;
-	unsigned int i, out, first;
-	int n;
+	unsigned int i;
+	int n = port_afpacket_recv(port, b, 0);
 
-	out = first = port_afpacket_drain(port, b, 0);
-	/* Receive only into an empty pending area, so that a whole burst of
-	 * TSO frames has room to be cut up. */
-	n = (out < PKT_BURST && !a->pend_count) ? port_afpacket_recv(port, b, out) : 0;
-	if (n < 0 && out == 0) {
+	if (n < 0) {
 		b->count = 0;
 		/* ENETDOWN is transient (the peer went down); ENXIO/ENODEV
 		 * mean the interface was deleted under us. */
 		return (errno == EAGAIN || errno == ENETDOWN) ? 0 : -1;
 	}
-	for (i = first; n > 0 && i < first + (unsigned int)n; i++) {
+	for (i = 0; i < (unsigned int)n; i++) {
 		struct pkt *p = &b->pkts[i];
 		uint32_t got = a->rx_msgs[i].msg_len;
 
 		p->len = got > AFP_VNET_LEN ? got - (uint32_t)AFP_VNET_LEN : 0;
 		p->flags = 0;
 		p->in_port = port;
-		if (!port_afpacket_finish(port, p, a->pend_count > 0))
-			continue;
-		if (i != out) {     /* close the gap; buffers swap, none is lost */
-			struct pkt tmp = b->pkts[out];
-
-			b->pkts[out] = *p;
-			*p = tmp;
-		}
-		out++;
 	}
-	out = port_afpacket_drain(port, b, out);
-	b->count = out;
-	/* Segments wait and the socket may be empty: ask to be called again.
-	 * Without port_afpacket_set_loop() assume the default loop, which is
-	 * where a single-loop daemon runs its ports. */
-	if (a->pend_count && ev_is_active(&port->io))
-		ev_feed_event(a->loop ? a->loop : ev_default_loop(0), &port->io, EV_READ);
-	return (int)out;
+	b->count = (unsigned int)n;
+	return n;
 }
 
 /**
@@ -394,6 +259,9 @@ static int port_afpacket_tx_burst(struct port *port, struct pkt *const *pkts, un
 	if (n > PKT_BURST)
 		n = PKT_BURST;
 	for (i = 0; i < n; i++) {
+		bool work = pkts[i]->flags & (PKT_F_GSO | PKT_F_CSUM_PARTIAL);
+
+		a->tx_iov[i][0].iov_base = work ? &pkts[i]->vnet : &a->tx_vnet;
 		a->tx_iov[i][1].iov_base = pkts[i]->data;
 		a->tx_iov[i][1].iov_len = pkts[i]->len;
 	}
@@ -427,7 +295,6 @@ static void port_afpacket_close(struct port *port, bool destroy)
 	/* Deleting a veth end deletes its peer in the container too. */
 	if (destroy && a->owned && netns_if_delete(NETNS_SELF, a->ifname) < 0)
 		log_warn("%s: cannot delete interface %s", port->name, a->ifname);
-	free(a->pend_buf);
 	free(a);
 	port->priv = NULL;
 }

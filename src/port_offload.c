@@ -1,15 +1,23 @@
-/* port_offload.c - finish in software what a sender left to a NIC.
+/* port_offload.c - GSO frames and partial checksums: taken in, and finished
+ * in software where a port cannot take them.
  *
  * Theory of Operation
  *
- * A kernel that sends through a veth (or any device with offloads) may
- * leave the L4 checksum partial (only the pseudo-header sum in place) and
- * may hand over TCP segments of up to 64 KB (TSO), trusting a NIC to
- * finish them.  An AF_PACKET reader with PACKET_VNET_HDR is told so in a
- * struct virtio_net_hdr; since no NIC comes after the switch, we finish
- * the job here, as the kernel's skb_checksum_help() and tcp_gso_segment()
- * would:
+ * A kernel that sends through a TAP with offloads or a veth may leave the
+ * L4 checksum partial (only the pseudo-header sum in place) and may hand
+ * over TCP segments of up to 64 KB (TSO), trusting a NIC to finish them.
+ * The port tells us so in a struct virtio_net_hdr (TAP IFF_VNET_HDR,
+ * AF_PACKET PACKET_VNET_HDR).  The switch does not finish them on the way
+ * in: a 64 KB frame crosses the pipeline once instead of 45 times, and a
+ * port that takes offloads (a TAP with a vnet header, a veth through
+ * AF_PACKET) is handed the frame and the header back, as the kernel's
+ * bridge hands a GSO skb from one port to the next.  Only where a frame
+ * leaves through a port without offloads (`--no-offload`) does port.c
+ * call into this file to do what the kernel's skb_checksum_help() and
+ * tcp_gso_segment() would:
  *
+ * - port_offload_rx(): on the way in, turn the header into PKT_F_GSO and
+ *   PKT_F_CSUM_PARTIAL after checking its offsets against the frame.
  * - port_offload_csum(): sum from csum_start to the end (the field holds
  *   the pseudo-header sum already), fold, store at csum_start+csum_offset.
  * - port_offload_tso4(): cut the payload into gso_size pieces, each with a
@@ -18,9 +26,10 @@
  *   PSH stay on the last segment only, CWR on the first, and the TCP
  *   checksum is computed in full.
  *
- * Limits: IPv4 TCP only (IPv6 and UDP GSO are refused and counted by the
- * caller); no VLAN tag in a GSO frame; every header is bounds-checked, a
- * frame that lies about its offsets is refused, never read past.
+ * Limits: segmentation is IPv4 TCP only (IPv6 and UDP GSO are refused and
+ * counted by the caller; TAPs do not offer them to containers); no VLAN
+ * tag in a GSO frame; every header is bounds-checked, a frame that lies
+ * about its offsets is refused, never read past.
  */
 #include <arpa/inet.h>
 #include <linux/if_ether.h>
@@ -29,6 +38,8 @@
 #include <string.h>
 
 #include "csum.h"
+#include "drop.h"
+#include "pkt.h"
 #include "ports.h"
 
 bool port_offload_csum(uint8_t *frame, uint32_t len, const struct virtio_net_hdr *vh)
@@ -124,4 +135,69 @@ int port_offload_tso4(const uint8_t *frame, uint32_t len, uint16_t mss,
 			break;
 	}
 	return (int)n;
+}
+
+/**
+ * port_offload_rx() - Take in the offload metadata of a received frame
+ * @p:	frame parsed by pkt_parse(), with p->vnet as the port read it (all
+ *	zero from a port without a vnet header)
+ *
+ * Sets PKT_F_GSO and PKT_F_CSUM_PARTIAL from the header after checking
+ * that its offsets lie inside the frame: every later user (nat.c's
+ * checksum update, port_offload_csum, a TAP or veth that is handed the
+ * header back) trusts them.  A partial checksum that is not the IPv4 L4
+ * header's own is finished here, so that nat.c may assume that it is.
+ *
+ * Return: 0, or minus the drop reason.
+ */
+int port_offload_rx(struct pkt *p)
+{
+	const struct virtio_net_hdr *vh = &p->vnet;
+	bool ip4 = p->eth_type == ETH_P_IP && p->l4_ofs != PKT_OFS_NONE;
+
+	if (vh->flags & VIRTIO_NET_HDR_F_NEEDS_CSUM) {
+		if (vh->csum_start >= p->len || vh->csum_start + vh->csum_offset + 2u > p->len)
+			return -DROP_BAD_L4;
+		p->flags |= PKT_F_CSUM_PARTIAL;
+		if (ip4 && vh->csum_start != p->l4_ofs) {
+			port_offload_csum(p->data, p->len, vh);
+			p->flags &= ~(uint32_t)PKT_F_CSUM_PARTIAL;
+		}
+	}
+	if (vh->gso_type == VIRTIO_NET_HDR_GSO_NONE)
+		return 0;
+	/* A GSO frame is a run of TCP segments whose checksums are left to
+	 * the last hop: without NEEDS_CSUM or a size it is not one. */
+	if (!(p->flags & PKT_F_CSUM_PARTIAL) || !vh->gso_size)
+		return -DROP_BAD_L4;
+	p->flags |= PKT_F_GSO;
+	return 0;
+}
+
+/**
+ * port_offload_segment() - Cut GSO frame P into complete segments
+ * @p:		a PKT_F_GSO frame (TCPv4; others are refused)
+ * @out:	where the segments go, one per slot
+ * @size:	bytes at OUT
+ * @slot:	set to the distance between segments
+ * @lens:	length of each segment; room for PORT_OFFLOAD_SEG_MAX
+ *
+ * Return: the number of segments, or -1 if P cannot be cut here.
+ */
+int port_offload_segment(const struct pkt *p, uint8_t *out, size_t size,
+			 uint32_t *slot, uint32_t *lens)
+{
+	const uint8_t *th = pkt_header(p, p->l4_ofs, 20);
+	size_t max;
+
+	if ((p->vnet.gso_type & ~VIRTIO_NET_HDR_GSO_ECN) != VIRTIO_NET_HDR_GSO_TCPV4 ||
+	    p->ip_proto != IPPROTO_TCP || !th)
+		return -1;
+	/* Headers plus one MSS of payload, cache-line aligned. */
+	*slot = ((uint32_t)p->l4_ofs + (th[12] >> 4) * 4u + p->vnet.gso_size + 63u) & ~63u;
+	max = size / *slot;
+	if (max > PORT_OFFLOAD_SEG_MAX)
+		max = PORT_OFFLOAD_SEG_MAX;
+	return port_offload_tso4(p->data, p->len, p->vnet.gso_size, out, *slot,
+				 (unsigned int)max, lens);
 }

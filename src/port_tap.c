@@ -16,10 +16,23 @@
  * with matching flags).  Only a real disconnect clears persistence before
  * closing, which removes the device.
  *
+ * Offloads: with OFFLOAD (the default; `network connect --no-offload`
+ * turns it off) the TAP is opened with IFF_VNET_HDR and TUNSETOFFLOAD
+ * tells the container's kernel that we take partial checksums and TCPv4
+ * segments of up to 64 KB (TSO, with ECN).  The container's stack then
+ * hands over one 64 KB frame where it would have sent 45, and a struct
+ * virtio_net_hdr in front of each frame says what is left to do; the
+ * frame crosses the switch whole and is segmented only if it leaves
+ * through a port that cannot take it (port.c, port_offload.c).  The
+ * header is read into and written from the batch buffer's headroom, so a
+ * frame still costs one read() or write(), never a readv/writev.
+ * TUN_F_TSO6 and UDP segmentation are not offered: the switch cannot cut
+ * those in software for a port without offloads, so the container's
+ * kernel does it.  Without OFFLOAD the TAP is plain IFF_NO_PI: exactly an
+ * Ethernet frame, complete, at most the MTU.
+ *
  * Bursts: a TAP has no batch read or write, so a burst is up to PKT_BURST
- * read() calls until EAGAIN, and tx is a write() per frame.  IFF_NO_PI and
- * no IFF_VNET_HDR: a frame is exactly an Ethernet frame.  Offloads (vnet_hdr,
- * TUNSETOFFLOAD) are a later performance step that changes this file only.
+ * read() calls until EAGAIN, and tx is a write() per frame.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -34,10 +47,28 @@
 #include "netns.h"
 #include "port.h"
 
+#define TAP_VNET_LEN ((int)sizeof(struct virtio_net_hdr))
+/* What we take from the container's kernel with offloads on. */
+#define TAP_OFFLOADS (TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO_ECN)
+
 struct port_tap_open_ctx {
 	const char *ifname;
+	bool offload;
 	int fd;
 };
+
+/* Offload set-up on an attached fd; also clears what an earlier run with
+ * another setting left on a persistent device. */
+static int port_tap_offloads(int fd, bool offload)
+{
+	int len = TAP_VNET_LEN;
+
+	if (!offload)
+		return ioctl(fd, TUNSETOFFLOAD, 0);
+	if (ioctl(fd, TUNSETVNETHDRSZ, &len) < 0)
+		return -1;
+	return ioctl(fd, TUNSETOFFLOAD, TAP_OFFLOADS);
+}
 
 /* Inside the container: open the clone device and bind it to IFNAME. */
 static int port_tap_open_in(void *arg)
@@ -50,9 +81,10 @@ static int port_tap_open_in(void *arg)
 	if (fd < 0)
 		return -1;
 	memset(&ifr, 0, sizeof(ifr));
-	ifr.ifr_flags = IFF_TAP | IFF_NO_PI;
+	ifr.ifr_flags = IFF_TAP | IFF_NO_PI | (x->offload ? IFF_VNET_HDR : 0);
 	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", x->ifname);
-	if (ioctl(fd, TUNSETIFF, &ifr) < 0 || ioctl(fd, TUNSETPERSIST, 1) < 0)
+	if (ioctl(fd, TUNSETIFF, &ifr) < 0 || ioctl(fd, TUNSETPERSIST, 1) < 0 ||
+	    port_tap_offloads(fd, x->offload) < 0)
 		goto fail;
 	x->fd = fd;
 	return 0;
@@ -68,6 +100,7 @@ fail:
  * @netns_fd:	the container's namespace (NETNS_SELF for our own)
  * @ifname:	the device name inside it (eth0...)
  * @name:	the port's name ("c1:eth0")
+ * @offload:	take and give GSO frames and partial checksums (vnet header)
  *
  * An existing persistent TAP of that name is adopted (restart); a device
  * of that name that is not a TAP fails with EINVAL, one held by another
@@ -75,9 +108,10 @@ fail:
  *
  * Return: the port, or NULL with errno set.
  */
-struct port *port_tap_open(int netns_fd, const char *ifname, const char *name)
+struct port *port_tap_open(int netns_fd, const char *ifname, const char *name,
+			   bool offload)
 {
-	struct port_tap_open_ctx x = { ifname, -1 };
+	struct port_tap_open_ctx x = { ifname, offload, -1 };
 	struct port *port;
 
 	if (!ifname || !ifname[0] || strlen(ifname) >= IFNAMSIZ) {
@@ -92,7 +126,27 @@ struct port *port_tap_open(int netns_fd, const char *ifname, const char *name)
 		errno = ENOMEM;
 		return NULL;
 	}
+	port->vnet_hdr = port->tx_offload = offload;
 	return port;
+}
+
+/* Read one frame into P; with a vnet header, the header lands in the
+ * headroom just before the frame and is copied out.  Return as read(). */
+static ssize_t port_tap_read(struct port *port, struct pkt *p)
+{
+	int hl = port->vnet_hdr ? TAP_VNET_LEN : 0;
+	ssize_t r;
+
+	p->data = p->buf + PKT_HEADROOM;
+	do
+		r = read(port->fd, p->data - hl, PKT_BUF_SIZE - PKT_HEADROOM + (size_t)hl);
+	while (r < 0 && errno == EINTR);
+	if (r <= 0 || !hl)
+		return r;
+	if (r < hl)
+		return 0;	/* cannot happen with a sane kernel: an empty frame */
+	memcpy(&p->vnet, p->data - hl, sizeof(p->vnet));
+	return r - hl;
 }
 
 /**
@@ -109,13 +163,9 @@ static int port_tap_rx_burst(struct port *port, struct pkt_batch *b)
 
 	while (n < PKT_BURST) {
 		struct pkt *p = &b->pkts[n];
-		ssize_t r;
+		ssize_t r = port_tap_read(port, p);
 
-		p->data = p->buf + PKT_HEADROOM;
-		r = read(port->fd, p->data, PKT_BUF_SIZE - PKT_HEADROOM);
 		if (r < 0) {
-			if (errno == EINTR)
-				continue;
 			if (errno == EAGAIN || n > 0)
 				break;
 			return -1;
@@ -129,6 +179,20 @@ static int port_tap_rx_burst(struct port *port, struct pkt_batch *b)
 	}
 	b->count = n;
 	return (int)n;
+}
+
+/* The vnet header for P, in the headroom before its data (port.c's tx
+ * queue keeps PKT_HEADROOM there): P's own when it carries offload work,
+ * else all zero (complete, not GSO). */
+static uint8_t *port_tap_vnet_put(struct pkt *p)
+{
+	uint8_t *h = p->data - TAP_VNET_LEN;
+
+	if (p->flags & (PKT_F_GSO | PKT_F_CSUM_PARTIAL))
+		memcpy(h, &p->vnet, TAP_VNET_LEN);
+	else
+		memset(h, 0, TAP_VNET_LEN);
+	return h;
 }
 
 /**
@@ -148,10 +212,16 @@ static int port_tap_tx_burst(struct port *port, struct pkt *const *pkts, unsigne
 	int sent = 0;
 
 	for (i = 0; i < n; i++) {
+		uint8_t *from = pkts[i]->data;
+		size_t len = pkts[i]->len;
 		ssize_t r;
 
+		if (port->vnet_hdr) {
+			from = port_tap_vnet_put(pkts[i]);
+			len += TAP_VNET_LEN;
+		}
 		do
-			r = write(port->fd, pkts[i]->data, pkts[i]->len);
+			r = write(port->fd, from, len);
 		while (r < 0 && errno == EINTR);
 		if (r < 0 && errno == EAGAIN)
 			break;

@@ -128,6 +128,7 @@ static struct json_object *state_endpoint_json(const struct endpoint *ep)
 	json_object_object_add(o, "host_if", state_str(ep->host_if));
 	json_object_object_add(o, "attach", state_str(ep->attach == ATTACH_VETH ? "veth" : "tap"));
 	json_object_object_add(o, "port_security", json_object_new_boolean(ep->port_security));
+	json_object_object_add(o, "offload", json_object_new_boolean(ep->offload));
 	json_object_object_add(o, "order", json_object_new_int((int)ep->conn_order));
 	for (i = 0; i < ep->n_aliases; i++)
 		json_object_array_add(al, state_str(ep->aliases[i]));
@@ -323,6 +324,7 @@ static int state_load_endpoint(struct container *c, struct json_object *o, char 
 	snprintf(ep->host_if, sizeof(ep->host_if), "%s", hif ? hif : "");
 	ep->attach = att && !strcmp(att, "veth") ? ATTACH_VETH : ATTACH_TAP;
 	ep->port_security = state_get_bool(o, "port_security", true);
+	ep->offload = state_get_bool(o, "offload", true);
 	ep->conn_order = (unsigned int)state_get_int(o, "order", 0);
 	model_endpoint_link(ep);
 	return 0;

@@ -73,6 +73,8 @@ struct uplink_arp {
 struct uplink_pending {
 	uint32_t next_hop;
 	uint32_t len;
+	uint32_t flags;                  /* offload work left (PKT_F_CSUM_PARTIAL) */
+	struct virtio_net_hdr vnet;
 	uint8_t buf[UPLINK_PENDING_MAX];
 };
 
@@ -185,6 +187,8 @@ static void uplink_flush_pending(uint32_t ip, const uint8_t mac[6])
 		memset(&p, 0, sizeof(p));
 		p.data = q->buf;
 		p.len = q->len;
+		p.flags = q->flags;
+		p.vnet = q->vnet;
 		p.l3_ofs = 14;
 		p.l4_ofs = PKT_OFS_NONE;
 		port_tx_queue(leg->port, &p);
@@ -224,6 +228,8 @@ static enum drop_reason uplink_send(struct pkt *p)
 	}
 	ul.pending[ul.n_pending].next_hop = nh;
 	ul.pending[ul.n_pending].len = p->len;
+	ul.pending[ul.n_pending].flags = p->flags & (PKT_F_GSO | PKT_F_CSUM_PARTIAL);
+	ul.pending[ul.n_pending].vnet = p->vnet;
 	memcpy(ul.pending[ul.n_pending].buf, p->data, p->len);
 	ul.n_pending++;
 	uplink_arp_request(leg, nh);
@@ -514,7 +520,7 @@ static int uplink_host_leg(char *err, size_t errlen)
 	struct netns_ifcfg cfg;
 	struct in_addr a;
 
-	ul.host.port = port_tap_open(NETNS_SELF, UPLINK_HOST_IF, "uplink-host");
+	ul.host.port = port_tap_open(NETNS_SELF, UPLINK_HOST_IF, "uplink-host", true);
 	if (!ul.host.port) {
 		snprintf(err, errlen, "cannot create %s: %s", UPLINK_HOST_IF,
 			 strerror(errno));
@@ -592,14 +598,12 @@ int uplink_init(struct ev_loop *loop, const char *spec, const char *ip_cidr,
 		return -1;
 	}
 	nat_set_uplink_ip(ul.out.ip);
-	ul.out.port = tap ? port_tap_open(NETNS_SELF, ifname, "uplink")
+	ul.out.port = tap ? port_tap_open(NETNS_SELF, ifname, "uplink", true)
 			  : port_afpacket_open(ifname, "uplink");
 	if (!ul.out.port) {
 		snprintf(err, errlen, "cannot open uplink %s: %s", spec, strerror(errno));
 		return -1;
 	}
-	if (!tap)
-		port_afpacket_set_loop(ul.out.port, loop);  /* borrowed: not owned */
 	if (tap || uplink_if_mac(ifname, ul.out.mac) < 0)
 		uplink_mac_from_ip(ul.out.ip, 0x42, ul.out.mac);
 	if (tap && uplink_if_up(ifname) < 0) {

@@ -115,6 +115,8 @@ const struct vsctl_cmd vsctl_commands[] = {
 		     "TAP device in the container (default), or veth + AF_PACKET"),
 		FLAG("--no-port-security", NULL, "port_security", false,
 		     "let the container send from any MAC and IP address"),
+		FLAG("--no-offload", NULL, "offload", false,
+		     "no TSO or partial checksums on this port (the switch segments)"),
 	  } },
 	{ CMD("network disconnect", 2, 2, "NETWORK CONTAINER", "network", "container",
 	      "network.disconnect", vsctl_cmds_quiet,
@@ -1322,9 +1324,10 @@ static void vsctl_cmds_show_net(struct vsctl_ctx *ctx, struct json_object *n,
 
 			if (strcmp(vsctl_jstr(e, "network", ""), name))
 				continue;
-			fprintf(ctx->out, "    Endpoint %s %s %s %s (%s)\n", cname,
+			fprintf(ctx->out, "    Endpoint %s %s %s %s (%s%s)\n", cname,
 				vsctl_jstr(e, "ifname", "-"), vsctl_jstr(e, "ip", "-"),
-				vsctl_jstr(e, "mac", "-"), vsctl_jstr(e, "attach", "tap"));
+				vsctl_jstr(e, "mac", "-"), vsctl_jstr(e, "attach", "tap"),
+				vsctl_jint(e, "offload", 1) ? "" : ", no offload");
 			p = vsctl_cmds_find_port(ports, name, cname);
 			if (p)
 				fprintf(ctx->out, "        port %s: rx %lld pkts %lld bytes, "

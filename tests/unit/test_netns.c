@@ -194,12 +194,12 @@ static void test_veth_configure(void **state)
 	ch.nsfd = netns_open(err, err, sizeof(err));
 	assert_true(ch.nsfd >= 0);
 
-	assert_int_equal(netns_veth_create(ch.nsfd, "vstest0", "eth0", 1400, err, sizeof(err)), 0);
+	assert_int_equal(netns_veth_create(ch.nsfd, "vstest0", "eth0", 1400, false, err, sizeof(err)), 0);
 	assert_true(if_nametoindex("vstest0") != 0);
 	assert_true(netns_if_exists(ch.nsfd, "eth0"));
 	assert_false(netns_if_exists(NETNS_SELF, "eth0"));
 	/* A second one with the same names is refused, clearly. */
-	assert_int_equal(netns_veth_create(ch.nsfd, "vstest1", "eth0", 1400, err, sizeof(err)), -1);
+	assert_int_equal(netns_veth_create(ch.nsfd, "vstest1", "eth0", 1400, false, err, sizeof(err)), -1);
 	assert_non_null(strstr(err, "already exists in the container"));
 	assert_int_equal(if_nametoindex("vstest1"), 0);
 

@@ -212,7 +212,7 @@ static void test_veth_deleted(void **state)
 	snprintf(ep.host_if, sizeof(ep.host_if), "vswtest4");
 	LIST_INSERT_HEAD(&c.endpoints, &ep, ctr_link);
 	HASH_ADD_STR(g_model.containers, name, &c);
-	assert_int_equal(netns_veth_create(c.netns_fd, ep.host_if, "eth0", 0, err, sizeof(err)), 0);
+	assert_int_equal(netns_veth_create(c.netns_fd, ep.host_if, "eth0", 0, true, err, sizeof(err)), 0);
 
 	died_count = 0;
 	netns_watch_add(&c);

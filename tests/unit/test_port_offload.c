@@ -1,5 +1,7 @@
 /* test_port_offload.c - checksum completion and TSO splitting on crafted
- * frames, as an AF_PACKET port with PACKET_VNET_HDR receives them. */
+ * frames, as a port with a vnet header (TAP IFF_VNET_HDR, AF_PACKET
+ * PACKET_VNET_HDR) receives them, and the checks port_offload_rx() makes
+ * before the pipeline trusts a header's offsets. */
 #include <arpa/inet.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -9,6 +11,8 @@
 #include <cmocka.h>
 
 #include "csum.h"
+#include "drop.h"
+#include "pkt.h"
 #include "ports.h"
 
 static const uint8_t SRC[4] = { 10, 0, 0, 2 }, DST[4] = { 10, 0, 0, 3 };
@@ -124,12 +128,110 @@ static void test_tso4_refuses(void **state)
 	assert_int_equal(port_offload_tso4(f, len, 1000, out, 2048, 4, lens), -1);
 }
 
+/* A parsed TCP frame of PAYLOAD bytes in F, its vnet header a TSO one. */
+static void tso_pkt(struct pkt *p, uint8_t *f, uint32_t payload)
+{
+	memset(p, 0, sizeof(*p));
+	p->data = f;
+	p->len = build(f, 6, 20, payload);
+	f[34 + 12] = 0x50;
+	assert_int_equal(pkt_parse(p), 0);
+	p->vnet.flags = VIRTIO_NET_HDR_F_NEEDS_CSUM;
+	p->vnet.csum_start = 34;
+	p->vnet.csum_offset = 16;
+	p->vnet.gso_type = VIRTIO_NET_HDR_GSO_TCPV4;
+	p->vnet.gso_size = 1000;
+	p->vnet.hdr_len = 54;
+}
+
+static void test_rx_takes_flags(void **state)
+{
+	static uint8_t f[4096];
+	struct pkt p;
+
+	tso_pkt(&p, f, 2500);
+	assert_int_equal(port_offload_rx(&p), 0);
+	assert_int_equal(p.flags, PKT_F_GSO | PKT_F_CSUM_PARTIAL);
+
+	tso_pkt(&p, f, 100);
+	p.vnet.gso_type = VIRTIO_NET_HDR_GSO_NONE;
+	assert_int_equal(port_offload_rx(&p), 0);
+	assert_int_equal(p.flags, PKT_F_CSUM_PARTIAL);
+
+	tso_pkt(&p, f, 100);
+	memset(&p.vnet, 0, sizeof(p.vnet));
+	assert_int_equal(port_offload_rx(&p), 0);
+	assert_int_equal(p.flags, 0);
+}
+
+static void test_rx_refuses_lies(void **state)
+{
+	static uint8_t f[4096];
+	struct pkt p;
+
+	tso_pkt(&p, f, 2500);
+	p.vnet.flags = 0;                  /* GSO without a partial checksum */
+	assert_int_equal(port_offload_rx(&p), -DROP_BAD_L4);
+	tso_pkt(&p, f, 2500);
+	p.vnet.gso_size = 0;
+	assert_int_equal(port_offload_rx(&p), -DROP_BAD_L4);
+	tso_pkt(&p, f, 100);
+	p.vnet.csum_start = (uint16_t)p.len;
+	assert_int_equal(port_offload_rx(&p), -DROP_BAD_L4);
+	tso_pkt(&p, f, 100);
+	p.vnet.csum_offset = (uint16_t)(p.len - 34 - 1);   /* field past the end */
+	assert_int_equal(port_offload_rx(&p), -DROP_BAD_L4);
+}
+
+/* A partial checksum that is not the L4 header's is finished at once, so
+ * that NAT's update of the L4 checksum never meets it. */
+static void test_rx_finishes_foreign_partial(void **state)
+{
+	static uint8_t f[4096];
+	struct pkt p;
+
+	tso_pkt(&p, f, 100);
+	p.vnet.gso_type = VIRTIO_NET_HDR_GSO_NONE;
+	p.vnet.csum_start = 54;            /* payload, not the TCP header */
+	p.vnet.csum_offset = 0;
+	f[54] = f[55] = 0;                 /* the sum's seed: none */
+	assert_int_equal(port_offload_rx(&p), 0);
+	assert_int_equal(p.flags, 0);
+	assert_int_equal(csum(f + 54, p.len - 54), 0);
+}
+
+static void test_segment_by_gso_size(void **state)
+{
+	static uint8_t f[4096], out[16 * 2048];
+	uint32_t lens[PORT_OFFLOAD_SEG_MAX], slot, i;
+	struct pkt p;
+	int n;
+
+	tso_pkt(&p, f, 2500);
+	assert_int_equal(port_offload_rx(&p), 0);
+	n = port_offload_segment(&p, out, sizeof(out), &slot, lens);
+	assert_int_equal(n, 3);
+	assert_int_equal(slot % 64, 0);
+	assert_true(slot >= 54 + 1000);
+	for (i = 0; i < 3; i++)
+		assert_int_equal(l4_verify(out + i * slot, lens[i], 6), 0);
+	assert_int_equal(port_offload_segment(&p, out, 2 * slot, &slot, lens), -1);
+	p.vnet.gso_type = VIRTIO_NET_HDR_GSO_TCPV6;
+	assert_int_equal(port_offload_segment(&p, out, sizeof(out), &slot, lens), -1);
+	p.vnet.gso_type = VIRTIO_NET_HDR_GSO_UDP;
+	assert_int_equal(port_offload_segment(&p, out, sizeof(out), &slot, lens), -1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_csum_udp),
 		cmocka_unit_test(test_tso4_split),
 		cmocka_unit_test(test_tso4_refuses),
+		cmocka_unit_test(test_rx_takes_flags),
+		cmocka_unit_test(test_rx_refuses_lies),
+		cmocka_unit_test(test_rx_finishes_foreign_partial),
+		cmocka_unit_test(test_segment_by_gso_size),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
