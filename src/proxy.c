@@ -20,7 +20,8 @@
  * through two fixed buffers (read only when the buffer toward the other
  * side is empty: back-pressure without unbounded queues).  UDP: one
  * connected socket per client address, idle flows closed after
- * PROXY_UDP_IDLE seconds by one sweep timer.
+ * PROXY_UDP_IDLE seconds by one sweep timer, which runs only while UDP
+ * flows exist: an idle switch gets no wake-ups from the proxy.
  *
  * Limits: PROXY_MAX_CONNS connections at once (further accepts are closed
  * at once); IPv4 only.
@@ -83,6 +84,7 @@ static struct {
 	struct ev_loop *loop;
 	struct proxy_listener *listeners;
 	unsigned int n_conns;
+	unsigned int n_udp_flows;        /* the sweep runs while this is > 0 */
 	ev_timer sweep;
 	char udp_buf[65536];
 } px;
@@ -239,6 +241,8 @@ static void proxy_udp_flow_close(struct proxy_udp_flow *f)
 	close(f->fd);
 	HASH_DEL(f->l->flows, f);
 	free(f);
+	if (--px.n_udp_flows == 0)
+		ev_timer_stop(px.loop, &px.sweep);
 }
 
 /* Replies from the upstream go back to the client, from the listener. */
@@ -288,6 +292,8 @@ static struct proxy_udp_flow *proxy_udp_flow_new(struct proxy_listener *l,
 		free(f);
 		return NULL;
 	}
+	if (px.n_udp_flows++ == 0)
+		ev_timer_again(px.loop, &px.sweep);
 	return f;
 }
 
@@ -352,9 +358,8 @@ int proxy_init(struct ev_loop *loop)
 	if (px.loop)
 		return 0;
 	px.loop = loop;
+	/* Started by the first UDP flow, stopped with the last. */
 	ev_timer_init(&px.sweep, proxy_sweep_cb, PROXY_UDP_IDLE / 2, PROXY_UDP_IDLE / 2);
-	ev_timer_start(loop, &px.sweep);
-	ev_unref(loop);   /* the sweep alone must not keep the loop alive */
 	HASH_ITER(hh, px.listeners, l, tmp)
 		ev_io_start(loop, &l->io);
 	return 0;
