@@ -10,10 +10,17 @@
  * as the kernel's nf_conntrack_hash_rnd: an outsider who can pick our
  * tuples cannot pick our buckets.
  *
- * Memory: entries come from a pool grown in chunks of CT_CHUNK and never
- * returned (bounded by the limit), so a packet never calls malloc.  An
- * entry is 152 bytes; with its two bucket pointers about 170 bytes, so a
- * million entries fit in ~180 MB.
+ * Memory: entries come from a pool grown in chunks of CT_CHUNK_BYTES and
+ * never returned (bounded by the limit), so a packet never calls malloc.
+ * An entry is 152 bytes; with its share of the bucket array about 170
+ * bytes, so a million entries fit in ~180 MB.  There are twice as many
+ * buckets as entries allowed (so a chain holds about one node), and the
+ * bucket array and the chunks are 2 MB-aligned anonymous mappings marked
+ * MADV_HUGEPAGE: at a million entries a lookup is a walk through 170 MB,
+ * and with 4 KB pages every step would be a TLB miss as well as a cache
+ * miss (a two-level page walk under a hypervisor).  The mappings are
+ * zero pages until touched, so a switch without connections pays no RSS
+ * for its table.
  *
  * Aging and timeout: each entry belongs to one timeout class (ct.h) and
  * sits in that class's expiry list, ordered by last use.  Every entry of a
@@ -36,10 +43,13 @@
 #include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/random.h>
 #include "ct.h"
 
-#define CT_CHUNK 4096
+#define CT_HUGE (2u << 20)
+#define CT_CHUNK_BYTES CT_HUGE
+#define CT_CHUNK ((uint32_t)(CT_CHUNK_BYTES / sizeof(struct ct_entry)))
 #define CT_MIN_BUCKETS 1024
 
 TAILQ_HEAD(ct_list, ct_entry);
@@ -153,11 +163,41 @@ const struct ct_l4_proto *ct_l4(uint8_t proto)
 	}
 }
 
+/* SIZE bytes of zero pages at a huge-page boundary, or NULL. */
+static void *ct_huge_alloc(size_t size)
+{
+	size_t len = size + CT_HUGE;
+	uint8_t *m = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	uintptr_t a;
+
+	if (m == MAP_FAILED)
+		return NULL;
+	a = ((uintptr_t)m + CT_HUGE - 1) & ~(uintptr_t)(CT_HUGE - 1);
+	if (a > (uintptr_t)m)
+		munmap(m, a - (uintptr_t)m);
+	if ((uint8_t *)a + size < m + len)
+		munmap((uint8_t *)a + size, (size_t)(m + len - ((uint8_t *)a + size)));
+	madvise((void *)a, size, MADV_HUGEPAGE);	/* a hint; fine if refused */
+	return (void *)a;
+}
+
+static void ct_huge_free(void *p, size_t size)
+{
+	if (p)
+		munmap(p, size);
+}
+
+static size_t ct_buckets_bytes(uint32_t nb)
+{
+	return ((size_t)nb * sizeof(struct ct_node *) + CT_HUGE - 1) & ~(size_t)(CT_HUGE - 1);
+}
+
+/* Two buckets per allowed entry: each entry has two nodes. */
 static uint32_t ct_buckets_for(uint32_t limit)
 {
 	uint32_t n = CT_MIN_BUCKETS;
 
-	while (n < limit && n < (1u << 30))
+	while (n < 2 * (uint64_t)limit && n < (1u << 30))
 		n <<= 1;
 	return n;
 }
@@ -188,7 +228,7 @@ int ct_set_limit(uint32_t limit)
 		return -1;
 	ct.chunks = chunks;
 	ct.max_chunks = max_chunks;
-	b = calloc(nb, sizeof(*b));
+	b = ct_huge_alloc(ct_buckets_bytes(nb));
 	if (!b)
 		return -1;
 	for (i = 0; ct.buckets && i <= ct.mask; i++) {
@@ -202,7 +242,8 @@ int ct_set_limit(uint32_t limit)
 			b[h] = n;
 		}
 	}
-	free(ct.buckets);
+	if (ct.buckets)
+		ct_huge_free(ct.buckets, ct_buckets_bytes(ct.mask + 1));
 	ct.buckets = b;
 	ct.mask = nb - 1;
 	ct.limit = limit;
@@ -255,9 +296,10 @@ void ct_fini(void)
 	if (ct.loop)
 		ev_timer_stop(ct.loop, &ct.timer);
 	for (i = 0; i < ct.n_chunks; i++)
-		free(ct.chunks[i]);
+		ct_huge_free(ct.chunks[i], CT_CHUNK_BYTES);
 	free(ct.chunks);
-	free(ct.buckets);
+	if (ct.buckets)
+		ct_huge_free(ct.buckets, ct_buckets_bytes(ct.mask + 1));
 	memset(&ct, 0, sizeof(ct));
 }
 
@@ -270,11 +312,11 @@ static struct ct_entry *ct_pool_get(void)
 	if (!ct.free) {
 		if (ct.n_chunks >= ct.max_chunks)
 			return NULL;
-		chunk = calloc(CT_CHUNK, sizeof(*chunk));
+		chunk = ct_huge_alloc(CT_CHUNK_BYTES);
 		if (!chunk)
 			return NULL;
 		ct.chunks[ct.n_chunks++] = chunk;
-		for (i = CT_CHUNK - 1; i >= 0; i--) {
+		for (i = (int)CT_CHUNK - 1; i >= 0; i--) {
 			chunk[i].n[0].next = (struct ct_node *)ct.free;
 			ct.free = &chunk[i];
 		}
