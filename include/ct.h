@@ -119,6 +119,10 @@ const struct ct_l4_proto *ct_l4(uint8_t proto);
 void ct_key_invert(const struct ct_key *in, struct ct_key *out);
 uint32_t ct_key_hash(const struct ct_key *k);
 struct ct_entry *ct_lookup(const struct ct_key *k, enum ct_dir *dir);
+/* Before a burst's lookups: bring their buckets and first nodes into the
+ * cache, N at a time, so that the misses overlap instead of queueing. */
+#define CT_PREFETCH_MAX 32
+void ct_prefetch(const struct ct_key *keys, unsigned int n);
 struct ct_entry *ct_insert(const struct ct_key *orig, const struct ct_key *reply,
 			   uint32_t zone, const void *l4, uint32_t l4len,
 			   enum drop_reason *why);

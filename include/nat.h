@@ -64,6 +64,8 @@ uint32_t nat_zone_of(const struct network *n);
 const char *nat_zone_name(uint32_t zone);
 struct network *nat_zone_network(uint32_t zone);
 enum drop_reason nat_process(struct pkt *p, uint32_t zone, uint32_t *out_zone);
+/* Before nat_process() on a burst: warm conntrack for its packets. */
+void nat_prefetch(struct pkt *const *pkts, unsigned int n, uint32_t zone);
 /* vsctl trace: describe what nat_process() would do, changing nothing. */
 void nat_explain(const struct pkt *p, uint32_t zone, char *buf, size_t len);
 int nat_rule_add(const struct nat_rule *r, char *err, size_t errlen);

@@ -51,6 +51,8 @@ void egress_output(struct port *out, struct pkt *p);
 /* uplink.c (NAT issue): route P from network N to the outside.  Returns
  * DROP_NONE when it took the packet, else the reason it could not. */
 enum drop_reason uplink_route_out(struct network *n, struct pkt *p);
+/* Before a container burst: warm conntrack for its routed packets. */
+void uplink_prefetch(const struct network *n, struct pkt_batch *b);
 bool uplink_present(void);
 
 /* dns.c: true if P (to port 53) was consumed by the resolver. */

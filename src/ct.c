@@ -50,6 +50,8 @@
 #define CT_HUGE (2u << 20)
 #define CT_CHUNK_BYTES CT_HUGE
 #define CT_CHUNK ((uint32_t)(CT_CHUNK_BYTES / sizeof(struct ct_entry)))
+/* About 2.5 MB of entries: more than a 2-core machine's L2 holds. */
+#define CT_PREFETCH_MIN 16384
 #define CT_MIN_BUCKETS 1024
 
 TAILQ_HEAD(ct_list, ct_entry);
@@ -366,6 +368,45 @@ struct ct_entry *ct_lookup(const struct ct_key *k, enum ct_dir *dir)
 			return ct_node_entry(n);
 		}
 	return NULL;
+}
+
+/**
+ * ct_prefetch() - Warm the cache for the lookups of a burst
+ * @keys:	tuples the burst will look up
+ * @n:		how many (at most CT_PREFETCH_MAX are used)
+ *
+ * At a million entries a lookup is two or three cache misses (bucket, then
+ * node) of ~100 ns each, and one lookup's misses cannot start before the
+ * previous one's end.  Two passes over the burst -- prefetch every bucket,
+ * then every first node -- let the memory system work on all of them at
+ * once (OVS's dpcls and EMC do the same per batch), so the per-packet
+ * ct_lookup() that follows mostly hits the cache.  A small table is in
+ * the cache already and the extra hashing would only cost, so below
+ * CT_PREFETCH_MIN entries this returns at once.  A hint only: nothing
+ * changes if it is not called.
+ */
+void ct_prefetch(const struct ct_key *keys, unsigned int n)
+{
+	struct ct_node **slot[CT_PREFETCH_MAX];
+	unsigned int i;
+
+	if (!ct.buckets || ct.stats.entries < CT_PREFETCH_MIN)
+		return;
+	if (n > CT_PREFETCH_MAX)
+		n = CT_PREFETCH_MAX;
+	for (i = 0; i < n; i++) {
+		slot[i] = &ct.buckets[ct_key_hash(&keys[i]) & ct.mask];
+		__builtin_prefetch(slot[i]);
+	}
+	for (i = 0; i < n; i++) {
+		const struct ct_node *node = *slot[i];
+
+		if (!node)
+			continue;
+		/* A node may straddle two cache lines: fetch both. */
+		__builtin_prefetch(node);
+		__builtin_prefetch((const uint8_t *)(node + 1) - 1);
+	}
 }
 
 static uint64_t ct_deadline(const struct ct_entry *e)

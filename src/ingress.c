@@ -102,6 +102,8 @@ void ingress_run(struct port *in, struct pkt_batch *b)
 	struct pkt *p;
 	unsigned int i;
 
+	if (in->net)
+		uplink_prefetch(in->net, b);
 	PKT_BATCH_FOR_EACH(i, p, b) {
 		p->in_port = in;
 		if (!in->net) {

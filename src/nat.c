@@ -34,6 +34,7 @@
  * contiguity (RFC 4787 REQ-4/5 are MAY/SHOULD).
  */
 #include <arpa/inet.h>
+#include <linux/if_ether.h>
 #include <netinet/ip.h>
 #include <netinet/ip_icmp.h>
 #include <netinet/tcp.h>
@@ -733,6 +734,34 @@ enum drop_reason nat_process(struct pkt *p, uint32_t zone, uint32_t *out_zone)
 		frag_record(zone, ip->protocol, old_src, old_dst, ip->id,
 			    ip->saddr, ip->daddr, t.zone);
 	return DROP_NONE;
+}
+
+/**
+ * nat_prefetch() - Warm conntrack for the packets of a burst
+ * @pkts:	packets that are about to go through nat_process()
+ * @n:		how many
+ * @zone:	the zone they are seen in
+ *
+ * Builds each packet's tuple as nat_process() will and hands them to
+ * ct_prefetch(), so that the lookups of a burst overlap their cache
+ * misses.  Packets that cannot be tracked are skipped; nothing changes.
+ */
+void nat_prefetch(struct pkt *const *pkts, unsigned int n, uint32_t zone)
+{
+	struct ct_key keys[CT_PREFETCH_MAX];
+	unsigned int i, k = 0;
+	bool is_error;
+
+	for (i = 0; i < n && k < CT_PREFETCH_MAX; i++) {
+		const struct pkt *p = pkts[i];
+
+		if (p->eth_type != ETH_P_IP || p->l4_ofs == PKT_OFS_NONE ||
+		    p->l3_ofs == PKT_OFS_NONE)
+			continue;
+		if (nat_pkt_key(p, zone, &keys[k], &is_error) == DROP_NONE && !is_error)
+			k++;
+	}
+	ct_prefetch(keys, k);
 }
 
 /**

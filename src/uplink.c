@@ -419,13 +419,39 @@ static void uplink_ip_input(struct uplink_leg *leg, struct pkt *p)
  * @port:	the port
  * @b:		frames, parsed by the port layer
  */
+/**
+ * uplink_prefetch() - Warm conntrack for a container burst's routed packets
+ * @n:	the network the burst came in on
+ * @b:	the burst, parsed
+ *
+ * Packets to the gateway's MAC are the ones that may leave through NAT.
+ */
+void uplink_prefetch(const struct network *n, struct pkt_batch *b)
+{
+	struct pkt *routed[PKT_BURST];
+	unsigned int i, k = 0;
+	struct pkt *p;
+
+	if (!ul.up || n->internal)
+		return;
+	PKT_BATCH_FOR_EACH(i, p, b)
+		if (p->len >= ETH_HLEN && !memcmp(p->data, n->gw_mac, 6))
+			routed[k++] = p;
+	if (k)
+		nat_prefetch(routed, k, nat_zone_of(n));
+}
+
 void uplink_rx(struct port *port, struct pkt_batch *b)
 {
 	struct uplink_leg *leg = port == ul.host.port ? &ul.host : &ul.out;
+	struct pkt *all[PKT_BURST];
 	struct ether_header *eth;
 	struct pkt *p;
 	unsigned int i;
 
+	PKT_BATCH_FOR_EACH(i, p, b)
+		all[i] = p;
+	nat_prefetch(all, b->count, CT_ZONE_OUTSIDE);
 	PKT_BATCH_FOR_EACH(i, p, b) {
 		/* parse.c is idempotent: parsing here keeps the uplink correct
 		 * whether or not the port layer parsed the burst already */

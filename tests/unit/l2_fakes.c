@@ -46,6 +46,13 @@ enum drop_reason uplink_route_out(struct network *n, struct pkt *p)
 	return l2f_uplink_verdict;
 }
 
+/* Only a cache hint in the real switch: nothing to fake. */
+void uplink_prefetch(const struct network *n, struct pkt_batch *b)
+{
+	(void)n;
+	(void)b;
+}
+
 bool uplink_present(void)
 {
 	return l2f_uplink_present;

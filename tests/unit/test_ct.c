@@ -295,6 +295,50 @@ static void test_ct_limit_evicts_unassured(void **state)
 	assert_int_equal(ct_flush(NULL, NULL), 3);
 }
 
+/* A table past the prefetch threshold, across several 2 MB chunks: every
+ * entry is found in both directions with or without ct_prefetch(), which
+ * is only a hint (also for more keys than it takes, and for misses). */
+static void test_ct_big_table_and_prefetch(void **state)
+{
+	static struct ct_key keys[CT_PREFETCH_MAX + 8];
+	struct udphdr uh = { 0 };
+	struct ct_key o, r;
+	enum drop_reason why;
+	enum ct_dir dir;
+	uint32_t i, n = 40000;
+
+	(void)state;
+	ct_fini();
+	assert_int_equal(ct_init(NULL, n), 0);
+	for (i = 0; i < n; i++) {
+		key(&o, IPPROTO_UDP, 1, 0x0a000000u | i, 0x0b000001u, 1000, 53);
+		ct_key_invert(&o, &r);
+		assert_non_null(ct_insert(&o, &r, 1, &uh, sizeof(uh), &why));
+	}
+	for (i = 0; i + CT_PREFETCH_MAX + 8 <= n; i += CT_PREFETCH_MAX + 8) {
+		uint32_t j;
+
+		for (j = 0; j < CT_PREFETCH_MAX + 8; j++)
+			key(&keys[j], IPPROTO_UDP, 1, 0x0a000000u | (i + j), 0x0b000001u, 1000,
+			    (j & 7) ? 53 : 54);       /* every 8th misses */
+		ct_prefetch(keys, CT_PREFETCH_MAX + 8);
+		for (j = 0; j < CT_PREFETCH_MAX + 8; j++) {
+			struct ct_entry *e = ct_lookup(&keys[j], &dir);
+
+			if (j & 7) {
+				assert_non_null(e);
+				assert_int_equal(dir, CT_DIR_ORIG);
+			} else {
+				assert_null(e);
+			}
+		}
+	}
+	key(&o, IPPROTO_UDP, 1, 0x0a000000u | 12345, 0x0b000001u, 1000, 53);
+	ct_key_invert(&o, &r);
+	assert_non_null(ct_lookup(&r, &dir));
+	assert_int_equal(dir, CT_DIR_REPLY);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -307,6 +351,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_ct_timeouts_rfc, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ct_expiry_order, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ct_limit_evicts_unassured, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_ct_big_table_and_prefetch, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
