@@ -36,6 +36,10 @@ enum pkt_flags {
 	PKT_F_CSUM_PARTIAL = 1 << 1, /* L4 checksum left for the last hop */
 	PKT_F_DRYRUN = 1 << 2,   /* vsctl trace: decide, record, send nothing */
 	PKT_F_LOCAL = 1 << 3,    /* made by the switch itself (ARP reply...) */
+	/* data lives in the rx batch of the burst being processed, which
+	 * port.c flushes every tx queue before it reuses: port_tx_queue()
+	 * may queue it by reference instead of copying it */
+	PKT_F_RXBUF = 1 << 4,
 };
 
 struct pkt {

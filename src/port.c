@@ -9,13 +9,20 @@
  * uplink).  At most PORT_RX_BUDGET bursts are taken per wake-up so that one
  * busy port cannot starve the others.
  *
- * Stages do not write to devices: port_tx_queue() copies the frame into the
- * output port's queue (the rx batch is reused by the next burst) and marks
- * the port dirty.  port_tx_flush_all() then sends each dirty port's queue
- * in one tx_burst call, after every rx burst and, through an ev_prepare
- * watcher, before the loop sleeps, so that frames made by timers (ARP,
- * DNS answers) leave too (the "beforesleep" of Redis, passt's
- * post_handler).
+ * Stages do not write to devices: port_tx_queue() puts the frame in the
+ * output port's queue and marks the port dirty.  port_tx_flush_all() then
+ * sends each dirty port's queue in one tx_burst call, after every rx burst
+ * and, through an ev_prepare watcher, before the loop sleeps, so that
+ * frames made by timers (ARP, DNS answers) leave too (the "beforesleep" of
+ * Redis, passt's post_handler).
+ *
+ * Zero copy for forwarded frames: a frame still in the rx batch
+ * (PKT_F_RXBUF, set here on receive) is queued by reference, because
+ * every queue is flushed after the burst, before the batch is reused: a
+ * 64 KB TSO frame is then copied only by the kernel, in and out.  Frames
+ * that stages build in their own scratch buffers (replies, segments,
+ * frames that waited for ARP) have no such guarantee and are copied into
+ * the port's tx area.
  *
  * Offloads: a frame may come in as a GSO super-frame or with its L4
  * checksum partial (port_offload_rx turns the port's vnet header into
@@ -100,6 +107,7 @@ static void port_rx_parse(struct port *port, struct pkt_batch *b)
 			*p = tmp;	/* keep every slot's own buffer */
 		}
 		port->stats.rx_gso += !!(b->pkts[kept].flags & PKT_F_GSO);
+		b->pkts[kept].flags |= PKT_F_RXBUF;
 		kept++;
 	}
 	b->count = kept;
@@ -155,7 +163,16 @@ void port_start(struct port *port, struct ev_loop *loop)
 	ev_io_start(loop, &port->io);
 }
 
-/* Copy P into PORT's tx queue; the queued copy, or NULL if dropped. */
+static void port_mark_dirty(struct port *port)
+{
+	if (!port->dirty) {
+		port->dirty = true;
+		TAILQ_INSERT_TAIL(&port_dirty, port, dirty_link);
+	}
+}
+
+/* Put P in PORT's tx queue (a copy unless it is in the rx batch); the
+ * queued entry, or NULL if dropped. */
 static struct pkt *port_txq_add(struct port *port, const struct pkt *p)
 {
 	struct pkt *q;
@@ -164,6 +181,14 @@ static struct pkt *port_txq_add(struct port *port, const struct pkt *p)
 		port_drop(port, DROP_TX_FULL);
 		return NULL;
 	}
+	if (port->txq_count == PKT_BURST)
+		port_tx_flush_all();
+	if (p->flags & PKT_F_RXBUF) {
+		q = &port->txq[port->txq_count++];
+		*q = *p;
+		port_mark_dirty(port);
+		return q;
+	}
 	if (!port->txq_buf) {
 		port->txq_buf = aligned_alloc(64, (size_t)PKT_BURST * PKT_BUF_SIZE);
 		if (!port->txq_buf) {
@@ -171,18 +196,13 @@ static struct pkt *port_txq_add(struct port *port, const struct pkt *p)
 			return NULL;
 		}
 	}
-	if (port->txq_count == PKT_BURST)
-		port_tx_flush_all();
 	q = &port->txq[port->txq_count];
 	*q = *p;
 	q->buf = port->txq_buf + (size_t)port->txq_count * PKT_BUF_SIZE;
 	q->data = q->buf + PKT_HEADROOM;
 	memcpy(q->data, p->data, p->len);
 	port->txq_count++;
-	if (!port->dirty) {
-		port->dirty = true;
-		TAILQ_INSERT_TAIL(&port_dirty, port, dirty_link);
-	}
+	port_mark_dirty(port);
 	return q;
 }
 
@@ -205,7 +225,7 @@ static void port_tx_queue_segments(struct port *port, const struct pkt *p)
 		port_drop(port, DROP_GSO_SEGMENT);
 		return;
 	}
-	seg.flags &= ~(uint32_t)(PKT_F_GSO | PKT_F_CSUM_PARTIAL);
+	seg.flags &= ~(uint32_t)(PKT_F_GSO | PKT_F_CSUM_PARTIAL | PKT_F_RXBUF);
 	memset(&seg.vnet, 0, sizeof(seg.vnet));
 	for (i = 0; i < n; i++) {
 		seg.data = seg_buf + (size_t)i * slot;
@@ -215,11 +235,14 @@ static void port_tx_queue_segments(struct port *port, const struct pkt *p)
 	port->stats.sw_segments += (uint64_t)n;
 }
 
-/* A partial checksum for a port without offloads: finish it in the copy. */
+/* A partial checksum for a port without offloads: finish it in a copy
+ * (never in the rx batch, which other ports may have queued as it is). */
 static void port_tx_queue_csum(struct port *port, const struct pkt *p)
 {
-	struct pkt *q = port_txq_add(port, p);
+	struct pkt c = *p, *q;
 
+	c.flags &= ~(uint32_t)PKT_F_RXBUF;
+	q = port_txq_add(port, &c);
 	if (!q)
 		return;
 	port_offload_csum(q->data, q->len, &q->vnet);	/* offsets checked on rx */
