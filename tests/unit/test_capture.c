@@ -361,6 +361,33 @@ static void test_recorder_budget(void **state)
 	recorder_set_budget(RECORDER_BUDGET_DEFAULT);
 }
 
+/* A GSO super-frame is kept as its first 2 KiB, on rx (only the vnet
+ * header says so yet) and on tx (PKT_F_GSO); a plain frame whole. */
+static void test_recorder_gso_truncated(void **state)
+{
+	static uint8_t buf[65000];
+	struct pkt_batch b;
+	struct pkt *pp;
+	struct recorder *r = recorder_new();
+	struct walk w = { 0 };
+
+	batch_of(&b, buf, sizeof(buf), 1);
+	b.pkts[0].vnet.gso_type = VIRTIO_NET_HDR_GSO_TCPV4;
+	recorder_batch(r, &b);
+	batch_of(&b, buf, sizeof(buf), 1);
+	b.pkts[0].flags = PKT_F_GSO;
+	pp = &b.pkts[0];
+	recorder_frames(r, &pp, 1);
+	record(r, 3, 9000);
+	recorder_walk(&r, 1, walk_cb, &w);
+	assert_int_equal(w.n, 3);
+	assert_int_equal(w.caplen[0], 2048);
+	assert_int_equal(w.len[0], 65000);
+	assert_int_equal(w.caplen[1], 2048);
+	assert_int_equal(w.caplen[2], 9000);
+	recorder_free(r);
+}
+
 /* The tx hook records too, and two recorders merge by time. */
 static void test_recorder_tx_and_merge(void **state)
 {
@@ -460,6 +487,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_client_eof_ends, setup, teardown),
 		cmocka_unit_test(test_recorder_depth),
 		cmocka_unit_test(test_recorder_budget),
+		cmocka_unit_test(test_recorder_gso_truncated),
 		cmocka_unit_test(test_recorder_random),
 		cmocka_unit_test_setup_teardown(test_recorder_tx_and_merge, setup, teardown),
 	};
