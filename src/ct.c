@@ -14,13 +14,18 @@
  * never returned (bounded by the limit), so a packet never calls malloc.
  * An entry is 152 bytes; with its share of the bucket array about 170
  * bytes, so a million entries fit in ~180 MB.  There are twice as many
- * buckets as entries allowed (so a chain holds about one node), and the
- * bucket array and the chunks are 2 MB-aligned anonymous mappings marked
- * MADV_HUGEPAGE: at a million entries a lookup is a walk through 170 MB,
- * and with 4 KB pages every step would be a TLB miss as well as a cache
- * miss (a two-level page walk under a hypervisor).  The mappings are
- * zero pages until touched, so a switch without connections pays no RSS
- * for its table.
+ * buckets as entries allowed (so a chain holds about one node).
+ *
+ * Pages: at a million entries a lookup is a walk through 170 MB, and with
+ * 4 KB pages every step would be a TLB miss as well as a cache miss (a
+ * two-level page walk under a hypervisor), so a big table lives on 2 MB
+ * pages.  A small one must not: the kernel would back each bucket touched
+ * with a whole 2 MB page, and a switch with three connections would carry
+ * megabytes of RSS.  So the bucket array and the chunks are 2 MB-aligned
+ * anonymous mappings (zero pages until touched) marked MADV_NOHUGEPAGE,
+ * chunks of CT_CHUNK_SMALL_BYTES, until the table first holds CT_HUGE_AT
+ * entries; then the bucket array is made again on 2 MB pages and later
+ * chunks are 2 MB huge pages.
  *
  * Aging and timeout: each entry belongs to one timeout class (ct.h) and
  * sits in that class's expiry list, ordered by last use.  Every entry of a
@@ -48,10 +53,11 @@
 #include "ct.h"
 
 #define CT_HUGE (2u << 20)
-#define CT_CHUNK_BYTES CT_HUGE
-#define CT_CHUNK ((uint32_t)(CT_CHUNK_BYTES / sizeof(struct ct_entry)))
-/* About 2.5 MB of entries: more than a 2-core machine's L2 holds. */
-#define CT_PREFETCH_MIN 16384
+#define CT_CHUNK_SMALL_BYTES (256u << 10)
+#define CT_CHUNK_SMALL ((uint32_t)(CT_CHUNK_SMALL_BYTES / sizeof(struct ct_entry)))
+/* About 2.5 MB of entries: past what caches and a 4 KB TLB reach cover. */
+#define CT_HUGE_AT 16384
+#define CT_PREFETCH_MIN CT_HUGE_AT
 #define CT_MIN_BUCKETS 1024
 
 TAILQ_HEAD(ct_list, ct_entry);
@@ -64,8 +70,9 @@ static struct {
 	uint32_t mask;
 	uint32_t limit;
 	struct ct_entry *free;       /* freelist through n[0].next */
-	struct ct_entry **chunks;
+	struct ct_chunk { struct ct_entry *e; size_t bytes; } *chunks;
 	uint32_t n_chunks, max_chunks;
+	bool huge;                   /* CT_HUGE_AT reached: 2 MB pages */
 	struct ct_list exp[CT_TC_MAX];
 	uint32_t timeout_s[CT_TC_MAX];
 	struct ct_stats stats;
@@ -165,8 +172,9 @@ const struct ct_l4_proto *ct_l4(uint8_t proto)
 	}
 }
 
-/* SIZE bytes of zero pages at a huge-page boundary, or NULL. */
-static void *ct_huge_alloc(size_t size)
+/* SIZE bytes of zero pages at a huge-page boundary, on 2 MB pages if
+ * HUGE, never on them otherwise; or NULL. */
+static void *ct_huge_alloc(size_t size, bool huge)
 {
 	size_t len = size + CT_HUGE;
 	uint8_t *m = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -179,7 +187,8 @@ static void *ct_huge_alloc(size_t size)
 		munmap(m, a - (uintptr_t)m);
 	if ((uint8_t *)a + size < m + len)
 		munmap((uint8_t *)a + size, (size_t)(m + len - ((uint8_t *)a + size)));
-	madvise((void *)a, size, MADV_HUGEPAGE);	/* a hint; fine if refused */
+	/* A hint; fine if refused (THP off, old kernel). */
+	madvise((void *)a, size, huge ? MADV_HUGEPAGE : MADV_NOHUGEPAGE);
 	return (void *)a;
 }
 
@@ -204,6 +213,17 @@ static uint32_t ct_buckets_for(uint32_t limit)
 	return n;
 }
 
+/* The table has grown big: 2 MB pages from now on (see the top).  The
+ * bucket array is made again on them and rehashed, once, which costs
+ * about a millisecond at CT_HUGE_AT entries; its old 4 KB pages were
+ * mostly touched already, and marking them would leave the collapse to
+ * khugepaged's leisure.  If memory runs out the old array stays. */
+static void ct_go_huge(void)
+{
+	ct.huge = true;
+	ct_set_limit(ct.limit);
+}
+
 /**
  * ct_set_limit() - Set the maximum number of entries, resizing buckets
  * @limit:	new limit, at least 1
@@ -218,11 +238,11 @@ int ct_set_limit(uint32_t limit)
 {
 	uint32_t nb = ct_buckets_for(limit), max_chunks, i;
 	struct ct_node **b;
-	struct ct_entry **chunks;
+	struct ct_chunk *chunks;
 
 	if (limit == 0)
 		return -1;
-	max_chunks = limit / CT_CHUNK + 1;
+	max_chunks = limit / CT_CHUNK_SMALL + 1;	/* chunks are at least that big */
 	if (max_chunks < ct.n_chunks)
 		max_chunks = ct.n_chunks;
 	chunks = realloc(ct.chunks, max_chunks * sizeof(*chunks));
@@ -230,7 +250,7 @@ int ct_set_limit(uint32_t limit)
 		return -1;
 	ct.chunks = chunks;
 	ct.max_chunks = max_chunks;
-	b = ct_huge_alloc(ct_buckets_bytes(nb));
+	b = ct_huge_alloc(ct_buckets_bytes(nb), ct.huge);
 	if (!b)
 		return -1;
 	for (i = 0; ct.buckets && i <= ct.mask; i++) {
@@ -298,7 +318,7 @@ void ct_fini(void)
 	if (ct.loop)
 		ev_timer_stop(ct.loop, &ct.timer);
 	for (i = 0; i < ct.n_chunks; i++)
-		ct_huge_free(ct.chunks[i], CT_CHUNK_BYTES);
+		ct_huge_free(ct.chunks[i].e, ct.chunks[i].bytes);
 	free(ct.chunks);
 	if (ct.buckets)
 		ct_huge_free(ct.buckets, ct_buckets_bytes(ct.mask + 1));
@@ -308,17 +328,19 @@ void ct_fini(void)
 /* ct_pool_get() - An entry from the freelist, growing by one chunk. */
 static struct ct_entry *ct_pool_get(void)
 {
+	size_t bytes = ct.huge ? CT_HUGE : CT_CHUNK_SMALL_BYTES;
 	struct ct_entry *e, *chunk;
 	int i;
 
 	if (!ct.free) {
 		if (ct.n_chunks >= ct.max_chunks)
 			return NULL;
-		chunk = ct_huge_alloc(CT_CHUNK_BYTES);
+		chunk = ct_huge_alloc(bytes, ct.huge);
 		if (!chunk)
 			return NULL;
-		ct.chunks[ct.n_chunks++] = chunk;
-		for (i = (int)CT_CHUNK - 1; i >= 0; i--) {
+		ct.chunks[ct.n_chunks].e = chunk;
+		ct.chunks[ct.n_chunks++].bytes = bytes;
+		for (i = (int)(bytes / sizeof(*chunk)) - 1; i >= 0; i--) {
 			chunk[i].n[0].next = (struct ct_node *)ct.free;
 			ct.free = &chunk[i];
 		}
@@ -549,6 +571,8 @@ struct ct_entry *ct_insert(const struct ct_key *orig, const struct ct_key *reply
 	TAILQ_INSERT_TAIL(&ct.exp[e->tclass], e, exp_link);
 	ct.stats.entries++;
 	ct.stats.inserted++;
+	if (!ct.huge && ct.stats.entries >= CT_HUGE_AT)
+		ct_go_huge();
 	ct_timer_maybe_arm(e);
 	*why = DROP_NONE;
 	return e;

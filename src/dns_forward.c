@@ -97,6 +97,9 @@ static struct dns_upstream dns_ups[DNS_FWD_MAX_UPSTREAMS];
 static int dns_n_ups;
 static int dns_n_open;               /* upstreams with a socket */
 static struct dns_pending dns_pool[DNS_FWD_MAX_PENDING];
+/* Entries below this were handed out at least once; the rest are still
+ * untouched zero pages, so an idle resolver costs no RSS for its pool. */
+static unsigned int dns_pool_next;
 static struct dns_pending *dns_by_id[65536];
 static struct dns_pending_list dns_free, dns_waiting;
 static unsigned int dns_n_pending;
@@ -525,6 +528,12 @@ int dns_forward_query(const struct dns_client_ref *who, const uint8_t *msg,
 	if (len > DNS_FWD_QMAX)
 		return DNS_RC_REFUSED;
 	p = TAILQ_FIRST(&dns_free);
+	if (!p && dns_pool_next < DNS_FWD_MAX_PENDING) {
+		p = &dns_pool[dns_pool_next++];
+		memset(p, 0, sizeof(*p));
+		p->tfd = -1;
+		TAILQ_INSERT_HEAD(&dns_free, p, link);
+	}
 	if (!p)
 		return DNS_RC_SERVFAIL;
 	/* Random and unused; the pool is far smaller than the ID space. */
@@ -590,7 +599,7 @@ static void dns_upstream_refused(int i)
 
 	dns_upstream_set_down(i, true);
 	/* O(pool) walk, on an ICMP error from an upstream, not per packet. */
-	for (k = 0; k < DNS_FWD_MAX_PENDING; k++) {
+	for (k = 0; k < dns_pool_next; k++) {
 		struct dns_pending *p = &dns_pool[k];
 
 		/* Only to an untried upstream; else the timer retries. */
@@ -685,16 +694,12 @@ static int dns_upstream_open(int i)
 int dns_forward_init(struct ev_loop *loop, const char *const *upstreams,
 		     int n_upstreams, char *err, size_t errlen)
 {
-	unsigned int k;
 	int i;
 
 	dns_fwd_loop = loop;
 	TAILQ_INIT(&dns_free);
 	TAILQ_INIT(&dns_waiting);
-	for (k = 0; k < DNS_FWD_MAX_PENDING; k++) {
-		dns_pool[k].tfd = -1;
-		TAILQ_INSERT_TAIL(&dns_free, &dns_pool[k], link);
-	}
+	dns_pool_next = 0;	/* entries are made ready as they are first needed */
 	if (n_upstreams > DNS_FWD_MAX_UPSTREAMS)
 		n_upstreams = DNS_FWD_MAX_UPSTREAMS;
 	dns_n_ups = 0;

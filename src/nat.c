@@ -85,8 +85,15 @@ static int nat_proto_idx(uint8_t proto)
 
 int nat_init(void)
 {
+	/* Zero at start (.bss); clear it only for a second init (tests).  The
+	 * mapping tables are megabytes that stay untouched zero pages until
+	 * mappings use them: an idle switch pays no RSS for them. */
+	static bool used;
+
 	HASH_CLEAR(hh, nat.zone_by_name);
-	memset(&nat, 0, sizeof(nat));
+	if (used)
+		memset(&nat, 0, sizeof(nat));
+	used = true;
 	if (getrandom(&nat.seed, sizeof(nat.seed), 0) != sizeof(nat.seed))
 		nat.seed = 0x5bd1e995u ^ (uint32_t)(uintptr_t)&nat;
 	nat.n_zones = 1;   /* zone 0: the outside */
