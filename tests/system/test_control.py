@@ -446,7 +446,10 @@ def test_socket_dir_made_reachable(vswitchd, tmp_path):
                          stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                          stderr=subprocess.DEVNULL)
     try:
-        assert wait_for(lambda: sock.exists(), 10)
+        # answering means listening, which comes after the chmod
+        assert wait_for(lambda: subprocess.run(
+            [vswitchd.vsctl_bin, "--socket", str(sock), "network", "ls"],
+            capture_output=True, timeout=10).returncode == 0, 15)
         assert stat.S_IMODE(os.stat(d).st_mode) == 0o755
         assert stat.S_IMODE(os.stat(sock).st_mode) == 0o660
     finally:
