@@ -238,23 +238,44 @@ bool control_auth_allowed(uid_t uid, gid_t gid, const gid_t *groups, size_t n_gr
  *
  * Return: 0 if allowed, -1 if not (or its credentials cannot be read).
  */
+/* The peer's supplementary groups into *GROUPS (BUF, or a malloc'd array
+ * the caller frees when it is not BUF); how many.  None on kernels before
+ * 4.13: only the primary group counts there. */
+static size_t ctl_peer_groups(int fd, gid_t *buf, size_t max, gid_t **groups)
+{
+	socklen_t len = (socklen_t)(max * sizeof(gid_t));
+
+	*groups = buf;
+	if (!getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, buf, &len))
+		return len / sizeof(gid_t);
+	/* ERANGE: more than MAX groups; LEN now says how many bytes */
+	if (errno != ERANGE)
+		return 0;
+	*groups = malloc(len);
+	if (*groups && !getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, *groups, &len))
+		return len / sizeof(gid_t);
+	free(*groups);
+	*groups = buf;
+	return 0;
+}
+
 int control_auth_peer(int fd, char *why, size_t whylen)
 {
-	static gid_t groups[CTL_PEER_GROUPS];
+	gid_t buf[CTL_PEER_GROUPS], *groups;
 	socklen_t len = sizeof(struct ucred);
 	struct ucred uc;
-	size_t n = 0;
+	bool ok;
+	size_t n;
 
 	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &uc, &len) || len != sizeof(uc)) {
 		snprintf(why, whylen, "permission denied: cannot read the peer's credentials");
 		return -1;
 	}
-	len = sizeof(groups);
-	/* Fails with ERANGE for a peer in more than CTL_PEER_GROUPS groups,
-	 * and on kernels before 4.13: only the primary group counts then. */
-	if (!getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, groups, &len))
-		n = len / sizeof(gid_t);
-	if (control_auth_allowed(uc.uid, uc.gid, groups, n, geteuid(), ctl_gid))
+	n = ctl_peer_groups(fd, buf, CTL_PEER_GROUPS, &groups);
+	ok = control_auth_allowed(uc.uid, uc.gid, groups, n, geteuid(), ctl_gid);
+	if (groups != buf)
+		free(groups);
+	if (ok)
 		return 0;
 	snprintf(why, whylen, "permission denied: uid %u is not root or in group %s",
 		 (unsigned)uc.uid, ctl_group);

@@ -217,6 +217,11 @@ def test_group_member_accepted(reachable):
                 groups=[gid])
     assert r.returncode == 0, r.stderr
     assert "member" in vs.vsctl("network", "ls").stdout
+    # one of many groups (more than the daemon's first SO_PEERGROUPS buffer)
+    r = as_user(vs, NOGROUP, "network", "ls", groups=list(range(50000, 50300)) + [gid])
+    assert r.returncode == 0, r.stderr
+    r = as_user(vs, NOGROUP, "network", "ls", groups=list(range(50000, 50300)))
+    assert r.returncode == 1 and "permission denied: uid 65534" in r.stderr
 
 
 # ------------------------------------------------------------------ what
