@@ -7,6 +7,7 @@
 
 struct network;
 struct endpoint;
+struct container;
 
 /* cmd_network.c */
 void cmd_network_init(void);
@@ -18,6 +19,7 @@ struct json_object *cmd_network_inspect_json(const struct network *n);
 void cmd_container_init(void);
 void cmd_container_restore(void);
 void cmd_container_shutdown(void);
+void cmd_container_gc(struct container *c);
 
 /* cmd_show.c */
 void cmd_show_init(void);

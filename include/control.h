@@ -14,12 +14,24 @@
  *
  * A streaming command (capture) calls control_conn_detach() to take the
  * connection's fd for itself after its first reply.
+ *
+ * Before a handler runs, control_check.c has checked the request: its
+ * "args" hold only the keys the command's row of the argument table
+ * names, each of the type the row says, and the required ones.  So the
+ * ctl_arg_*() accessors below never meet a value of the wrong type; a
+ * handler still judges what the values mean before it changes anything.
+ *
+ * Who may connect (control_auth.c): root, vswitchd's own user, and
+ * members of the socket's group (--ctl-group, default "vswitch"), checked
+ * with SO_PEERCRED on every connection as well as by the file mode.
  */
 #ifndef VS_CONTROL_H
 #define VS_CONTROL_H
 
 #include <json-c/json.h>
+#include <stdbool.h>
 #include <stddef.h>
+#include <sys/types.h>
 
 struct ctl_conn;
 struct ev_loop;
@@ -29,7 +41,7 @@ typedef int ctl_handler_fn(struct ctl_conn *c, struct json_object *args,
 
 void control_register(const char *cmd, ctl_handler_fn *fn);
 ctl_handler_fn *control_lookup(const char *cmd);
-int control_init(struct ev_loop *loop, const char *path);
+int control_init(struct ev_loop *loop, const char *path, const char *group);
 void control_fini(void);
 /* Take the connection's fd (the caller now owns it; control.c forgets the
  * connection once the current reply has been written). */
@@ -41,5 +53,38 @@ int control_conn_reply(struct ctl_conn *c, struct json_object *reply);
 const char *ctl_arg_str(struct json_object *args, const char *key);
 int ctl_arg_bool(struct json_object *args, const char *key, int dflt);
 long long ctl_arg_int(struct json_object *args, const char *key, long long dflt);
+
+/* control_check.c: the request envelope and the per-command argument table. */
+#define CTL_MAX_ARGS 12
+
+enum ctl_arg_type { CTL_T_STR, CTL_T_BOOL, CTL_T_INT, CTL_T_NUM, CTL_T_STRS, CTL_T_MAP };
+
+struct ctl_arg {
+	const char *key;
+	enum ctl_arg_type type;
+	bool required;
+};
+
+struct ctl_cmd_args {
+	const char *cmd;
+	struct ctl_arg args[CTL_MAX_ARGS];   /* ends at the first NULL key */
+};
+
+const struct ctl_cmd_args *ctl_args_find(const char *cmd);
+const char *ctl_arg_type_name(enum ctl_arg_type t);
+int ctl_check_request(const char *line, size_t len, struct json_object **req,
+		      const char **cmd, struct json_object **args, char *err, size_t errlen);
+int ctl_check_args(const char *cmd, const struct ctl_cmd_args *a, struct json_object *args,
+		   char *err, size_t errlen);
+struct json_object *ctl_args_json(const struct ctl_cmd_args *a);
+
+/* control_auth.c: the socket's group and the peer check. */
+bool control_group_name_ok(const char *name);
+int control_auth_init(const char *group, char *err, size_t errlen);
+int control_auth_socket(const char *path, char *err, size_t errlen);
+const char *control_auth_group(void);
+bool control_auth_allowed(uid_t uid, gid_t gid, const gid_t *groups, size_t n_groups,
+			  uid_t self, gid_t sock_gid);
+int control_auth_peer(int fd, char *why, size_t whylen);
 
 #endif

@@ -18,6 +18,14 @@ struct port;
 /* The loop ports are started in; call once at start-up. */
 void endpoint_init(struct ev_loop *loop);
 
+/* Before a connect saves its intent: check EP's interface name is free in
+ * the container and pick a veth's host-side name.  Return: 0 or -1. */
+int endpoint_prepare(struct endpoint *ep, char *err, size_t errlen);
+
+/* At start-up, for an endpoint whose connect or disconnect was cut short:
+ * remove whatever interface it may have left (no port is open). */
+void endpoint_remove_leftovers(struct endpoint *ep);
+
 /* Make (ADOPT false) or re-attach to (ADOPT true, after a restart) EP's
  * interface and port.  On failure everything done is undone and ERR says
  * why in one line.  Return: 0 or -1. */

@@ -44,6 +44,12 @@ struct aux_addr {
 
 enum attach_type { ATTACH_TAP, ATTACH_VETH };
 
+/* A connect or disconnect that is on disk as an intent but not finished:
+ * the kernel may be half-changed.  Saved only while its command runs; a
+ * start that finds one undoes the connect or finishes the disconnect
+ * (cmd_container.c, doc/crash-safety.md). */
+enum ep_pending { EP_PENDING_NONE, EP_PENDING_CONNECT, EP_PENDING_DISCONNECT };
+
 struct published {
 	uint8_t proto;           /* IPPROTO_TCP or IPPROTO_UDP */
 	uint32_t host_ip;        /* 0 = 0.0.0.0 */
@@ -66,6 +72,7 @@ struct endpoint {
 	int n_aliases;
 	char aliases[VS_MAX_ALIASES][VS_NAME_MAX];
 	unsigned int conn_order; /* order of connection within the container */
+	enum ep_pending pending;
 	struct port *port;       /* NULL until the datapath wired it */
 	UT_hash_handle hh_ip;    /* network's endpoints_by_ip */
 	LIST_ENTRY(endpoint) net_link;

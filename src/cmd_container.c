@@ -1,11 +1,26 @@
 /* cmd_container.c - connecting containers to networks, and their lifecycle.
  *
  * A container is named the first time it is connected (with --netns REF)
- * and lives while it has endpoints.  Connect allocates the address (IPAM),
- * records the endpoint, wires its port (endpoint.c) and saves the state;
- * any failure undoes the earlier steps.  On restart every recorded
- * endpoint is re-adopted; one whose namespace is gone is dropped and
- * logged, as is one whose namespace dies while we run (netns_watch.c).
+ * and lives while it has endpoints or published ports.  Connect checks
+ * everything first (address, MAC, interface name free in the namespace),
+ * then changes the kernel; any failure undoes the earlier steps.  On
+ * restart every recorded endpoint is re-adopted; one whose namespace is
+ * gone is dropped and logged, as is one whose namespace dies while we run
+ * (netns_watch.c).
+ *
+ * Order against kill -9.  The kernel (the interface in the container) and
+ * the state file cannot change in one step, so each command writes its
+ * intent first:
+ *
+ *   connect:    save with the endpoint "pending: connect"; make and
+ *               configure the interface; save without the mark (commit).
+ *   disconnect: save with the endpoint "pending: disconnect" (commit);
+ *               remove the interface; save without the endpoint.
+ *
+ * A start that finds a pending connect removes what it may have made and
+ * drops the endpoint (the command never answered, so it did not happen);
+ * one that finds a pending disconnect finishes it.  Either way the state
+ * and the kernel agree again before the first packet (doc/crash-safety.md).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -61,6 +76,7 @@ static int cmd_connect_aliases(struct endpoint *ep, struct json_object *args,
 	struct json_object *al;
 	size_t i;
 
+	/* control_check.c made sure "aliases" is an array of strings. */
 	if (!args || !json_object_object_get_ex(args, "aliases", &al))
 		return 0;
 	for (i = 0; i < json_object_array_length(al); i++) {
@@ -151,6 +167,11 @@ static struct container *cmd_connect_container(const char *name, const char *ref
 		snprintf(err, errlen, "container %s is not known yet: --netns REF is needed the first time", name);
 		return NULL;
 	}
+	if (strlen(ref) >= sizeof(c->netns_ref)) {
+		snprintf(err, errlen, "netns reference too long (at most %zu bytes)",
+			 sizeof(c->netns_ref) - 1);
+		return NULL;
+	}
 	fd = netns_open(ref, err, errlen);
 	if (fd < 0)
 		return NULL;
@@ -178,6 +199,16 @@ static void cmd_container_free(struct container *c)
 	}
 	HASH_DEL(g_model.containers, c);
 	free(c);
+}
+
+/**
+ * cmd_container_gc() - Forget C if it has no endpoint and no published port
+ * @c:	the container (an unpublish may have left it empty)
+ */
+void cmd_container_gc(struct container *c)
+{
+	if (LIST_EMPTY(&c->endpoints) && LIST_EMPTY(&c->published))
+		cmd_container_free(c);
 }
 
 static struct json_object *cmd_endpoint_json(const struct endpoint *ep)
@@ -215,55 +246,92 @@ static void cmd_connect_undo(struct endpoint *ep, bool fresh, bool attached)
 		cmd_container_free(c);
 }
 
-static int cmd_connect(struct ctl_conn *conn, struct json_object *args,
-		       struct json_object **result, char *err, size_t errlen)
+/* Save the state after a connect was undone; if that fails too, the file
+ * still holds the pending record, which the next start rolls back. */
+static void cmd_connect_resave(void)
+{
+	char err[256];
+
+	if (state_save(err, sizeof(err)))
+		log_warn("%s; the next start rolls the failed connect back", err);
+}
+
+/* Container, endpoint and every value checked; nothing saved or made yet.
+ * Return: the endpoint (linked into the model), or NULL with ERR. */
+static struct endpoint *cmd_connect_check(struct json_object *args, bool *fresh,
+					  char *err, size_t errlen)
 {
 	const char *net = ctl_arg_str(args, "network"), *name = ctl_arg_str(args, "container");
 	struct network *n = net ? model_network(net) : NULL;
 	struct endpoint *ep;
 	struct container *c;
-	bool fresh;
 
 	if (!n) {
 		snprintf(err, errlen, "network %s not found", net ? net : "");
-		return -1;
+		return NULL;
 	}
-	c = cmd_connect_container(name, ctl_arg_str(args, "netns"), &fresh, err, errlen);
+	c = cmd_connect_container(name, ctl_arg_str(args, "netns"), fresh, err, errlen);
 	if (!c)
-		return -1;
+		return NULL;
 	if (model_endpoint(n, c)) {
 		snprintf(err, errlen, "container %s is already connected to network %s", c->name, n->name);
-		return -1;
+		goto undo_ctr;
 	}
 	ep = calloc(1, sizeof(*ep));
-	if (!ep)
+	if (!ep) {
+		snprintf(err, errlen, "out of memory");
 		goto undo_ctr;
+	}
 	ep->net = n;
 	ep->ctr = c;
 	ep->conn_order = c->next_order;
-	if (cmd_connect_fill(ep, args, err, errlen)) {
+	if (cmd_connect_fill(ep, args, err, errlen) || endpoint_prepare(ep, err, errlen)) {
 		free(ep);
 		goto undo_ctr;
 	}
 	model_endpoint_link(ep);
-	if (endpoint_attach(ep, false, err, errlen)) {
+	return ep;
+undo_ctr:
+	if (*fresh)
+		cmd_container_free(c);
+	return NULL;
+}
+
+static int cmd_connect(struct ctl_conn *conn, struct json_object *args,
+		       struct json_object **result, char *err, size_t errlen)
+{
+	struct endpoint *ep;
+	struct container *c;
+	bool fresh;
+
+	ep = cmd_connect_check(args, &fresh, err, errlen);
+	if (!ep)
+		return -1;
+	c = ep->ctr;
+	/* 1: the intent, before the kernel changes */
+	ep->pending = EP_PENDING_CONNECT;
+	if (state_save(err, errlen)) {
 		cmd_connect_undo(ep, fresh, false);
 		return -1;
 	}
+	if (endpoint_attach(ep, false, err, errlen)) {
+		cmd_connect_undo(ep, fresh, false);
+		cmd_connect_resave();
+		return -1;
+	}
+	/* 2: the commit */
+	ep->pending = EP_PENDING_NONE;
 	c->next_order++;
 	if (state_save(err, errlen)) {
 		c->next_order--;
 		cmd_connect_undo(ep, fresh, true);
+		cmd_connect_resave();
 		return -1;
 	}
 	dns_endpoint_added(ep);
-	log_info("container %s connected to %s as %s", c->name, n->name, ep->ifname);
+	log_info("container %s connected to %s as %s", c->name, ep->net->name, ep->ifname);
 	*result = cmd_endpoint_json(ep);
 	return 0;
-undo_ctr:
-	if (fresh)
-		cmd_container_free(c);
-	return -1;
 }
 
 /* Take EP out of the datapath and the model (state saved by the caller). */
@@ -276,8 +344,7 @@ static void cmd_endpoint_remove(struct endpoint *ep, bool destroy)
 	endpoint_detach(ep, destroy);
 	model_endpoint_unlink(ep);
 	free(ep);
-	if (LIST_EMPTY(&c->endpoints) && LIST_EMPTY(&c->published))
-		cmd_container_free(c);
+	cmd_container_gc(c);
 }
 
 static int cmd_disconnect(struct ctl_conn *conn, struct json_object *args,
@@ -297,14 +364,17 @@ static int cmd_disconnect(struct ctl_conn *conn, struct json_object *args,
 			 "container %s is not connected to network %s", name ? name : "", n->name);
 		return -1;
 	}
-	model_endpoint_unlink(ep);
+	/* The commit: from here on the disconnect happens, now or at the
+	 * next start. */
+	ep->pending = EP_PENDING_DISCONNECT;
 	if (state_save(err, errlen)) {
-		model_endpoint_link(ep);
+		ep->pending = EP_PENDING_NONE;
 		return -1;
 	}
-	model_endpoint_link(ep);
 	log_info("container %s disconnected from %s", c->name, n->name);
 	cmd_endpoint_remove(ep, true);
+	if (state_save(err, errlen))
+		log_warn("%s; the next start finishes the disconnect", err);
 	return 0;
 }
 
@@ -356,34 +426,71 @@ static int cmd_container_ls(struct ctl_conn *conn, struct json_object *args,
 	return 0;
 }
 
+/* Restart: drop EP, whose interface is gone or must go, from the model. */
+static void cmd_restore_drop(struct endpoint *ep)
+{
+	dns_resolvconf_update(ep->ctr, ep, NULL);
+	model_endpoint_unlink(ep);
+	free(ep);
+}
+
+/* Restart: settle an endpoint whose connect or disconnect was cut short:
+ * the connect is undone, the disconnect finished; both remove whatever
+ * interface is left. */
+static void cmd_restore_pending(struct endpoint *ep)
+{
+	log_info("container %s on %s: a %s was interrupted; %s", ep->ctr->name, ep->net->name,
+		 ep->pending == EP_PENDING_CONNECT ? "connect" : "disconnect",
+		 ep->pending == EP_PENDING_CONNECT ? "undoing it" : "finishing it");
+	endpoint_remove_leftovers(ep);
+	cmd_restore_drop(ep);
+}
+
+/* Restart: adopt C's endpoints; true if any was dropped. */
+static bool cmd_restore_container(struct container *c)
+{
+	struct endpoint *ep, *next;
+	bool changed = false;
+	char err[256];
+
+	for (ep = LIST_FIRST(&c->endpoints); ep; ep = next) {
+		next = LIST_NEXT(ep, ctr_link);
+		changed |= ep->pending != EP_PENDING_NONE;
+		if (ep->pending)
+			cmd_restore_pending(ep);
+	}
+	for (ep = LIST_FIRST(&c->endpoints); ep; ep = next) {
+		next = LIST_NEXT(ep, ctr_link);
+		if (!endpoint_attach(ep, true, err, sizeof(err))) {
+			dns_endpoint_added(ep);
+			continue;
+		}
+		log_warn("container %s on %s: cannot re-attach (%s); endpoint removed",
+			 c->name, ep->net->name, err);
+		cmd_restore_drop(ep);
+		changed = true;
+	}
+	return changed;
+}
+
 /**
  * cmd_container_restore() - Re-adopt every endpoint after a restart
  *
- * An endpoint whose namespace or interface is gone is dropped and logged;
- * the rest are wired again before the loop starts, so traffic resumes
- * as soon as the ports are read.
+ * Endpoints with a pending connect or disconnect are settled first (see
+ * the top of this file).  An endpoint whose namespace or interface is
+ * gone is dropped and logged; the rest are wired again before the loop
+ * starts, so traffic resumes as soon as the ports are read.  A container
+ * left with no endpoint and no published port goes.
  */
 void cmd_container_restore(void)
 {
 	struct container *c, *tmp;
-	struct endpoint *ep, *next;
-	char err[256];
 	bool changed = false;
+	char err[256];
 
 	HASH_ITER(hh, g_model.containers, c, tmp) {
-		for (ep = LIST_FIRST(&c->endpoints); ep; ep = next) {
-			next = LIST_NEXT(ep, ctr_link);
-			if (!endpoint_attach(ep, true, err, sizeof(err))) {
-				dns_endpoint_added(ep);
-				continue;
-			}
-			log_warn("container %s on %s: cannot re-attach (%s); endpoint removed",
-				 c->name, ep->net->name, err);
-			model_endpoint_unlink(ep);
-			free(ep);
-			changed = true;
-		}
-		if (LIST_EMPTY(&c->endpoints)) {
+		changed |= cmd_restore_container(c);
+		if (LIST_EMPTY(&c->endpoints) && LIST_EMPTY(&c->published)) {
 			cmd_container_free(c);
 			changed = true;
 		}

@@ -362,7 +362,11 @@ static int cmd_network_names(struct json_object *args, struct network **out, int
 		snprintf(err, errlen, "no network named");
 		return -1;
 	}
-	for (i = 0; i < (int)json_object_array_length(names) && k < max; i++) {
+	if ((int)json_object_array_length(names) > max) {
+		snprintf(err, errlen, "at most %d networks at once", max);
+		return -1;
+	}
+	for (i = 0; i < (int)json_object_array_length(names); i++) {
 		const char *nm = json_object_get_string(json_object_array_get_idx(names, i));
 
 		out[k] = nm ? model_network(nm) : NULL;
@@ -457,13 +461,21 @@ static int cmd_network_rm(struct ctl_conn *c, struct json_object *args,
 static int cmd_network_prune(struct ctl_conn *c, struct json_object *args,
 			     struct json_object **result, char *err, size_t errlen)
 {
-	struct network *nets[256], *n, *tmp;
-	int k = 0;
+	struct network **nets, *n, *tmp;
+	int k = 0, rc;
 
+	/* Every unused network, however many: one array the size of all. */
+	nets = calloc(HASH_COUNT(g_model.networks) + 1, sizeof(*nets));
+	if (!nets) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
 	HASH_ITER(hh, g_model.networks, n, tmp)
-		if (!n->is_default && LIST_EMPTY(&n->endpoints) && k < 256)
+		if (!n->is_default && LIST_EMPTY(&n->endpoints))
 			nets[k++] = n;
-	return cmd_network_remove(nets, k, result, err, errlen);
+	rc = cmd_network_remove(nets, k, result, err, errlen);
+	free(nets);
+	return rc;
 }
 
 void cmd_network_init(void)

@@ -1,16 +1,27 @@
 /* control.c - the unix-socket server that vsctl talks to.
  *
- * Theory of operation.  One listening unix stream socket (mode 0660) on the
- * libev loop.  Each connection reads newline-terminated JSON requests into
- * a bounded buffer, looks the command up in a hash of handlers that the
- * modules registered, and queues the one-line JSON reply; replies are
- * written when the socket is writable, so a client that stops reading
- * never blocks the datapath.  Requests on one connection are answered in
- * order.  The protocol is described in doc/control-protocol.md.
+ * Theory of operation.  One listening unix stream socket (owner root,
+ * group --ctl-group, mode 0660; control_auth.c) on the libev loop.  Each
+ * accepted connection is first checked with SO_PEERCRED; then it reads
+ * newline-terminated JSON requests into a bounded buffer, checks each
+ * (control_check.c: the envelope, then the command's argument table),
+ * looks the command up in a hash of handlers that the modules registered,
+ * and queues the one-line JSON reply; replies are written when the socket
+ * is writable, so a client that stops reading never blocks the datapath.
+ * Requests on one connection are answered in order.  The protocol is
+ * described in doc/control-protocol.md.
  *
- * Limits: a request is at most CTL_MAX_REQ bytes; a larger one, or one
- * that is not a JSON object with a string "cmd", is answered with an error
- * and the connection closed.
+ * Bad clients.  Whatever a client sends, the daemon answers with an error
+ * line where one can be sent and closes that connection, and only that
+ * one.  A protocol error (a line that is not a JSON object with a string
+ * "cmd", a NUL byte, text after the object, an argument of the wrong
+ * type or unknown to the command, a line longer than CTL_MAX_REQ, a last
+ * line without its newline) closes the connection after its error; a
+ * command that fails (unknown name, network not found...) does not.  A
+ * connection over CTL_MAX_CONNS, or from a peer that may not use the
+ * switch, gets its error line at once and is closed.  A client that lets
+ * more than CTL_MAX_OUT bytes of replies pile up unread is cut off (it
+ * cannot read an error either): its replies are not kept forever.
  */
 #include <errno.h>
 #include <ev.h>
@@ -28,10 +39,13 @@
 
 #define CTL_MAX_REQ (64 * 1024)
 #define CTL_MAX_CONNS 64
+#define CTL_MAX_OUT (1024 * 1024)
+#define CTL_ACCEPT_BURST 16
 
 struct ctl_cmd {
 	char name[48];
 	ctl_handler_fn *fn;
+	const struct ctl_cmd_args *args;
 	UT_hash_handle hh;
 };
 
@@ -50,6 +64,7 @@ static struct ctl_cmd *ctl_cmds;
 static struct ev_loop *ctl_loop;
 static ev_io ctl_accept_io;
 static int ctl_listen_fd = -1;
+static int ctl_spare_fd = -1;   /* given up to accept-and-close on EMFILE */
 static char ctl_path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 static unsigned int ctl_n_conns;
 
@@ -61,6 +76,10 @@ void control_register(const char *cmd, ctl_handler_fn *fn)
 		die("out of memory");
 	snprintf(c->name, sizeof(c->name), "%s", cmd);
 	c->fn = fn;
+	c->args = ctl_args_find(cmd);
+	if (!c->args)
+		log_warn("control: command %s has no row in control_check.c's argument "
+			 "table: any argument to it is refused", cmd);
 	HASH_ADD_STR(ctl_cmds, name, c);
 }
 
@@ -174,39 +193,27 @@ static struct json_object *ctl_error(const char *msg)
 	return r;
 }
 
-/* Run one request line; returns the reply (NULL if the handler detached). */
-static struct json_object *ctl_dispatch(struct ctl_conn *c, const char *line)
+/* Queue an error reply and close the connection once it is written. */
+static void ctl_fail(struct ctl_conn *c, const char *msg)
 {
-	struct json_object *req = json_tokener_parse(line), *cmdv, *args = NULL;
+	struct json_object *r = ctl_error(msg);
+
+	ctl_queue(c, r);
+	json_object_put(r);
+	c->closing = true;
+}
+
+/* Run a checked request; returns the reply (NULL if the handler detached). */
+static struct json_object *ctl_run(struct ctl_conn *c, const struct ctl_cmd *cmd,
+				   struct json_object *args)
+{
 	struct json_object *result = NULL, *reply;
-	struct ctl_cmd *cmd = NULL;
 	char err[512] = "";
 
-	if (!req || !json_object_is_type(req, json_type_object) ||
-	    !json_object_object_get_ex(req, "cmd", &cmdv) ||
-	    !json_object_is_type(cmdv, json_type_string)) {
-		json_object_put(req);
-		c->closing = true;
-		return ctl_error("malformed request: expected a JSON object with a string \"cmd\"");
-	}
-	json_object_object_get_ex(req, "args", &args);
-	if (args && !json_object_is_type(args, json_type_object)) {
-		json_object_put(req);
-		return ctl_error("malformed request: \"args\" must be an object");
-	}
-	HASH_FIND_STR(ctl_cmds, json_object_get_string(cmdv), cmd);
-	if (!cmd) {
-		snprintf(err, sizeof(err), "unknown command \"%s\"", json_object_get_string(cmdv));
-		json_object_put(req);
-		return ctl_error(err);
-	}
-	log_debug("control: %s", line);
 	if (cmd->fn(c, args, &result, err, sizeof(err))) {
-		json_object_put(req);
 		json_object_put(result);
 		return ctl_error(*err ? err : "command failed");
 	}
-	json_object_put(req);
 	if (c->detached) {
 		json_object_put(result);
 		return NULL;
@@ -217,26 +224,86 @@ static struct json_object *ctl_dispatch(struct ctl_conn *c, const char *line)
 	return reply;
 }
 
-/* Handle every complete line in the input buffer. */
-static void ctl_process(struct ctl_conn *c)
+/* One request line (LEN bytes, NUL-terminated in place): check, run, and
+ * return the reply (NULL if the handler detached).  A protocol error also
+ * marks the connection closing. */
+static struct json_object *ctl_dispatch(struct ctl_conn *c, const char *line, size_t len)
+{
+	struct json_object *req, *args, *reply;
+	struct ctl_cmd *cmd = NULL;
+	const char *name;
+	char err[512];
+
+	if (ctl_check_request(line, len, &req, &name, &args, err, sizeof(err))) {
+		VLOG_RL(LOG_LVL_WARN, "control: %s; closing the connection", err);
+		c->closing = true;
+		return ctl_error(err);
+	}
+	HASH_FIND_STR(ctl_cmds, name, cmd);
+	if (!cmd) {
+		snprintf(err, sizeof(err), "unknown command \"%.64s\"", name);
+		json_object_put(req);
+		return ctl_error(err);
+	}
+	if (ctl_check_args(cmd->name, cmd->args, args, err, sizeof(err))) {
+		VLOG_RL(LOG_LVL_WARN, "control: %s; closing the connection", err);
+		json_object_put(req);
+		c->closing = true;
+		return ctl_error(err);
+	}
+	log_debug("control: %s", line);
+	reply = ctl_run(c, cmd, args);
+	json_object_put(req);
+	return reply;
+}
+
+/* Handle every complete line in the input buffer, until the connection
+ * closes or is handed over.  Return: -1 to drop the connection at once (a
+ * client that does not read its replies), else 0. */
+static int ctl_process(struct ctl_conn *c)
 {
 	char *nl;
 
-	while (!c->detached && (nl = memchr(c->in, '\n', c->in_len))) {
+	while (!c->detached && !c->closing && (nl = memchr(c->in, '\n', c->in_len))) {
 		struct json_object *reply;
 		size_t used = (size_t)(nl - c->in) + 1;
 
+		if (c->out_len - c->out_off > CTL_MAX_OUT) {
+			VLOG_RL(LOG_LVL_WARN, "control: dropping a client that leaves %zu bytes "
+				"of replies unread", c->out_len - c->out_off);
+			return -1;
+		}
 		*nl = '\0';
-		reply = ctl_dispatch(c, c->in);
+		reply = ctl_dispatch(c, c->in, used - 1);
 		if (reply) {
 			ctl_queue(c, reply);
 			json_object_put(reply);
 		}
 		if (c->detached)
-			return;
+			return 0;
 		memmove(c->in, c->in + used, c->in_len - used);
 		c->in_len -= used;
 	}
+	return 0;
+}
+
+/* A closing connection reads no more, and goes once its output is out. */
+static void ctl_settle(struct ctl_conn *c)
+{
+	if (!c->closing)
+		return;
+	ev_io_stop(ctl_loop, &c->rio);
+	if (ctl_flush(c) != 0)
+		ctl_conn_free(c);
+}
+
+/* The client closed its side: answer a half-sent line, then finish. */
+static void ctl_eof(struct ctl_conn *c)
+{
+	if (c->in_len && !c->closing)
+		ctl_fail(c, "malformed request: end of input before the newline");
+	c->closing = true;
+	ctl_settle(c);
 }
 
 static void ctl_read_cb(struct ev_loop *loop, ev_io *w, int revents)
@@ -247,27 +314,24 @@ static void ctl_read_cb(struct ev_loop *loop, ev_io *w, int revents)
 	n = read(c->fd, c->in + c->in_len, CTL_MAX_REQ - c->in_len);
 	if (n < 0 && (errno == EAGAIN || errno == EINTR))
 		return;
-	if (n <= 0) {
+	if (n < 0) {
 		ctl_conn_free(c);
+		return;
+	}
+	if (n == 0) {
+		ctl_eof(c);
 		return;
 	}
 	c->in_len += (size_t)n;
-	ctl_process(c);
-	if (c->detached) {
+	if (ctl_process(c) < 0 || c->detached) {
 		ctl_conn_free(c);
 		return;
 	}
-	if (c->in_len == CTL_MAX_REQ) {
-		struct json_object *r = ctl_error("request too large (limit 64 KiB)");
-
-		ctl_queue(c, r);
-		json_object_put(r);
-		c->closing = true;
+	if (!c->closing && c->in_len == CTL_MAX_REQ) {
+		VLOG_RL(LOG_LVL_WARN, "control: a request over 64 KiB; closing the connection");
+		ctl_fail(c, "request too large (limit 64 KiB)");
 	}
-	if (c->closing)
-		ev_io_stop(loop, &c->rio);
-	if (c->closing && ctl_flush(c) != 0)
-		ctl_conn_free(c);
+	ctl_settle(c);
 }
 
 static void ctl_write_cb(struct ev_loop *loop, ev_io *w, int revents)
@@ -279,29 +343,114 @@ static void ctl_write_cb(struct ev_loop *loop, ev_io *w, int revents)
 		ctl_conn_free(c);
 }
 
-static void ctl_accept_cb(struct ev_loop *loop, ev_io *w, int revents)
+/* Say why to a connection we will not serve, and close it.  The socket is
+ * new and empty, so one short line never blocks. */
+static void ctl_refuse(int fd, const char *why)
 {
-	struct ctl_conn *c = NULL;
-	int fd = accept4(ctl_listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+	struct json_object *r = ctl_error(why);
+	const char *s = json_object_to_json_string_ext(r, JSON_C_TO_STRING_PLAIN);
+	char line[600];
+	int n = snprintf(line, sizeof(line), "%s\n", s);
 
-	if (fd < 0)
+	if (n > 0 && send(fd, line, (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1,
+			  MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
+		log_debug("control: cannot send the refusal: %s", strerror(errno));
+	json_object_put(r);
+	close(fd);
+}
+
+/* Out of fds: accept with the spare one's slot and close at once, or the
+ * level-triggered accept watcher would spin on a connection it cannot take. */
+static void ctl_accept_emfile(void)
+{
+	int fd;
+
+	VLOG_RL(LOG_LVL_WARN, "control: out of file descriptors; refusing a connection");
+	if (ctl_spare_fd < 0)
 		return;
-	if (ctl_n_conns >= CTL_MAX_CONNS || !(c = calloc(1, sizeof(*c))) ||
-	    !(c->in = malloc(CTL_MAX_REQ))) {
-		VLOG_RL(LOG_LVL_WARN, "control: refusing a connection (limit or memory)");
-		if (c)
-			free(c);
+	close(ctl_spare_fd);
+	fd = accept(ctl_listen_fd, NULL, NULL);
+	if (fd >= 0)
 		close(fd);
-		return;
+	ctl_spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+}
+
+static struct ctl_conn *ctl_conn_new(int fd)
+{
+	struct ctl_conn *c = calloc(1, sizeof(*c));
+
+	if (!c || !(c->in = malloc(CTL_MAX_REQ))) {
+		free(c);
+		return NULL;
 	}
 	ctl_n_conns++;
 	c->fd = fd;
 	ev_io_init(&c->rio, ctl_read_cb, fd, EV_READ);
 	ev_io_init(&c->wio, ctl_write_cb, fd, EV_WRITE);
 	c->rio.data = c->wio.data = c;
-	ev_io_start(loop, &c->rio);
+	ev_io_start(ctl_loop, &c->rio);
+	return c;
 }
 
+/* Take one new connection: check who it is and that there is room. */
+static void ctl_accept_one(int fd)
+{
+	char why[160];
+
+	if (control_auth_peer(fd, why, sizeof(why))) {
+		VLOG_RL(LOG_LVL_WARN, "control: refused a connection: %s", why);
+		ctl_refuse(fd, why);
+		return;
+	}
+	if (ctl_n_conns >= CTL_MAX_CONNS) {
+		VLOG_RL(LOG_LVL_WARN, "control: refused a connection: %d already open",
+			CTL_MAX_CONNS);
+		snprintf(why, sizeof(why), "too many control connections (limit %d); try again",
+			 CTL_MAX_CONNS);
+		ctl_refuse(fd, why);
+		return;
+	}
+	if (!ctl_conn_new(fd)) {
+		VLOG_RL(LOG_LVL_WARN, "control: refused a connection: out of memory");
+		ctl_refuse(fd, "out of memory");
+	}
+}
+
+static void ctl_accept_cb(struct ev_loop *loop, ev_io *w, int revents)
+{
+	int i, fd;
+
+	for (i = 0; i < CTL_ACCEPT_BURST; i++) {
+		fd = accept4(ctl_listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd < 0) {
+			if (errno == EMFILE || errno == ENFILE)
+				ctl_accept_emfile();
+			return;
+		}
+		ctl_accept_one(fd);
+	}
+}
+
+/* "commands": every registered command and the arguments it takes. */
+static int ctl_commands_cmd(struct ctl_conn *c, struct json_object *args,
+			    struct json_object **result, char *err, size_t errlen)
+{
+	struct ctl_cmd *cmd, *tmp;
+
+	*result = json_object_new_array();
+	HASH_ITER(hh, ctl_cmds, cmd, tmp) {
+		struct json_object *o = json_object_new_object();
+
+		json_object_object_add(o, "cmd", json_object_new_string(cmd->name));
+		/* null: a command with no argument row (any argument refused) */
+		json_object_object_add(o, "args", cmd->args ? ctl_args_json(cmd->args) : NULL);
+		json_object_array_add(*result, o);
+	}
+	return 0;
+}
+
+/* Make the socket's directory if it is missing: 0755, so that members of
+ * the socket's group can reach the socket (whose own mode guards it). */
 static int ctl_mkparent(const char *path)
 {
 	char dir[sizeof(ctl_path)], *slash;
@@ -311,22 +460,54 @@ static int ctl_mkparent(const char *path)
 	if (!slash || slash == dir)
 		return 0;
 	*slash = '\0';
-	if (mkdir(dir, 0755) && errno != EEXIST)
+	if (mkdir(dir, 0755) == 0)
+		return chmod(dir, 0755);   /* not the umask's 0750 */
+	return errno == EEXIST ? 0 : -1;
+}
+
+/* Bind PATH, give it its owner, group and mode, then listen. */
+static int ctl_listen(int fd, const struct sockaddr_un *sa, const char *path)
+{
+	char err[512];
+
+	unlink(path);	/* stale: nobody answered */
+	if (ctl_mkparent(path) || bind(fd, (const struct sockaddr *)sa, sizeof(*sa))) {
+		log_err("cannot listen on %s: %s", path, strerror(errno));
 		return -1;
+	}
+	if (control_auth_socket(path, err, sizeof(err))) {
+		log_err("%s", err);
+		unlink(path);
+		return -1;
+	}
+	if (listen(fd, 64) || fcntl(fd, F_SETFL, O_NONBLOCK)) {
+		log_err("cannot listen on %s: %s", path, strerror(errno));
+		unlink(path);
+		return -1;
+	}
 	return 0;
 }
 
 /**
  * control_init() - Listen on PATH, refusing if another daemon answers there
+ * @loop:	the event loop
+ * @path:	the socket's path
+ * @group:	the socket's group (created if missing, when root)
+ *
  * Return: 0, or -1 after logging why
  */
-int control_init(struct ev_loop *loop, const char *path)
+int control_init(struct ev_loop *loop, const char *path, const char *group)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	char err[512];
 	int fd;
 
 	if (strlen(path) >= sizeof(sa.sun_path)) {
 		log_err("socket path %s is too long", path);
+		return -1;
+	}
+	if (control_auth_init(group, err, sizeof(err))) {
+		log_err("%s", err);
 		return -1;
 	}
 	strcpy(sa.sun_path, path);
@@ -338,19 +519,17 @@ int control_init(struct ev_loop *loop, const char *path)
 		close(fd);
 		return -1;
 	}
-	unlink(path);	/* stale: nobody answered */
-	if (ctl_mkparent(path) || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) ||
-	    chmod(path, 0660) || listen(fd, 16) ||
-	    fcntl(fd, F_SETFL, O_NONBLOCK)) {
-		log_err("cannot listen on %s: %s", path, strerror(errno));
+	if (ctl_listen(fd, &sa, path)) {
 		close(fd);
 		return -1;
 	}
 	snprintf(ctl_path, sizeof(ctl_path), "%s", path);
 	ctl_listen_fd = fd;
+	ctl_spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	ctl_loop = loop;
 	ev_io_init(&ctl_accept_io, ctl_accept_cb, fd, EV_READ);
 	ev_io_start(loop, &ctl_accept_io);
+	control_register("commands", ctl_commands_cmd);
 	return 0;
 }
 
@@ -360,8 +539,10 @@ void control_fini(void)
 		return;
 	ev_io_stop(ctl_loop, &ctl_accept_io);
 	close(ctl_listen_fd);
+	if (ctl_spare_fd >= 0)
+		close(ctl_spare_fd);
 	unlink(ctl_path);
-	ctl_listen_fd = -1;
+	ctl_listen_fd = ctl_spare_fd = -1;
 }
 
 ctl_handler_fn *control_lookup(const char *cmd)

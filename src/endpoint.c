@@ -20,6 +20,13 @@
  * The default route goes only on the container's first endpoint (lowest
  * conn_order), like Docker: connecting a second network adds an interface,
  * not a new way out.
+ *
+ * Crashes: a kill -9 in the middle of endpoint_attach() leaves a device
+ * with no port.  endpoint_prepare() therefore names everything the attach
+ * may make (the container's interface, which must not exist yet, and the
+ * veth's host end) before the connect writes its intent to the state
+ * file, and endpoint_remove_leftovers() removes exactly those at the next
+ * start (doc/crash-safety.md).
  */
 #include <errno.h>
 #include <net/if.h>
@@ -121,7 +128,9 @@ static struct port *endpoint_veth_make(struct endpoint *ep, const char *pname,
 	int nsfd = ep->ctr->netns_fd;
 	struct port *port;
 
-	if (endpoint_pick_host_if(ep, err, errlen) < 0)
+	/* endpoint_prepare() picked the name (and it is in the state file's
+	 * intent record); pick one only for callers that skipped it. */
+	if (!ep->host_if[0] && endpoint_pick_host_if(ep, err, errlen) < 0)
 		return NULL;
 	if (netns_veth_create(nsfd, ep->host_if, ep->ifname, ep->net->mtu, ep->offload,
 			      err, errlen) < 0) {
@@ -271,6 +280,68 @@ undo_ns:
 		c->netns_fd = -1;
 	}
 	return -1;
+}
+
+/* Open the container's namespace if it is not held yet; it stays open
+ * while the container lives.  Return: 0, or -1 with ERR. */
+static int endpoint_open_ns(struct container *c, char *err, size_t errlen)
+{
+	if (c->netns_fd >= 0)
+		return 0;
+	c->netns_fd = netns_open(c->netns_ref, err, errlen);
+	return c->netns_fd < 0 ? -1 : 0;
+}
+
+/**
+ * endpoint_prepare() - Check and name what endpoint_attach() will make
+ * @ep:		a new endpoint (net, ctr, ifname, attach filled in)
+ * @err:	one-line error text on failure
+ * @errlen:	size of @err
+ *
+ * Runs before a connect writes its intent to the state file, so that the
+ * record names everything the attach may leave in the kernel: the
+ * interface in the container must not exist yet (whatever is there after
+ * a crash is then ours to remove) and a veth gets its host-side name now.
+ *
+ * Return: 0, or -1 with nothing changed but the namespace fd held.
+ */
+int endpoint_prepare(struct endpoint *ep, char *err, size_t errlen)
+{
+	struct container *c = ep->ctr;
+
+	if (!endpoint_ifname_valid(ep->ifname)) {
+		snprintf(err, errlen, "invalid interface name '%.*s'", IFNAMSIZ, ep->ifname);
+		return -1;
+	}
+	if (endpoint_open_ns(c, err, errlen))
+		return -1;
+	if (netns_if_exists(c->netns_fd, ep->ifname)) {
+		snprintf(err, errlen, "container %s already has an interface %s",
+			 c->name, ep->ifname);
+		return -1;
+	}
+	if (ep->attach == ATTACH_VETH)
+		return endpoint_pick_host_if(ep, err, errlen);
+	return 0;
+}
+
+/**
+ * endpoint_remove_leftovers() - Remove what a crashed connect or disconnect left
+ * @ep:		an endpoint with no port, read from the state file
+ *
+ * The veth's host end (which takes its peer with it) and the interface
+ * in the container, if they are there.  A namespace that is gone took
+ * its interfaces with it.
+ */
+void endpoint_remove_leftovers(struct endpoint *ep)
+{
+	char err[256];
+
+	if (ep->attach == ATTACH_VETH && ep->host_if[0] && if_nametoindex(ep->host_if))
+		netns_if_delete(NETNS_SELF, ep->host_if);
+	if (endpoint_open_ns(ep->ctr, err, sizeof(err)) == 0 &&
+	    netns_if_exists(ep->ctr->netns_fd, ep->ifname))
+		netns_if_delete(ep->ctr->netns_fd, ep->ifname);
 }
 
 static bool endpoint_ctr_wired(const struct container *c)

@@ -11,8 +11,13 @@
  * listened on by the userspace proxy in vswitchd's own namespace
  * (proxy.c), as docker-proxy does.
  *
- * Every command applies all of its SPECs or none: each step that can fail
- * (parse, port taken, proxy bind, state save) is undone in reverse order.
+ * Every command applies all of its SPECs or none: each step of a publish
+ * that can fail (parse, port taken, proxy bind, state save) is undone in
+ * reverse order, and what cannot be undone (flushing conntrack) waits for
+ * the save.  An unpublish checks every SPEC, takes the mappings out of the
+ * model, saves, and only then removes rules and proxies.  Rules and
+ * proxies live in this process only, so a kill -9 at any point leaves the
+ * state file to say what the next start installs.
  * An omitted host port gets the first free range in 32768-60999.
  * A UDP publish flushes conntrack entries that would shadow the port.
  */
@@ -22,6 +27,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "cmd.h"
 #include "control.h"
 #include "log.h"
 #include "model.h"
@@ -205,7 +211,6 @@ static int publish_install(const struct container *c, const struct published *pp
 			   char *err, size_t errlen)
 {
 	struct nat_rule *r = calloc(1, sizeof(*r));
-	uint32_t i;
 
 	if (!r) {
 		snprintf(err, errlen, "out of memory");
@@ -227,10 +232,19 @@ static int publish_install(const struct container *c, const struct published *pp
 		free(r);
 		return -1;
 	}
+	return 0;
+}
+
+/* A new UDP mapping must not be shadowed by conntrack entries of flows
+ * that used its host ports before; done once the mapping is committed,
+ * since a flush cannot be undone. */
+static void publish_flush_udp(const struct published *pp)
+{
+	uint32_t i;
+
 	if (pp->proto == IPPROTO_UDP)
 		for (i = 0; i < pp->count; i++)
 			nat_flush_port(IPPROTO_UDP, (uint16_t)(pp->host_port + i));
-	return 0;
 }
 
 static void publish_uninstall(const struct published *pp)
@@ -243,21 +257,30 @@ static void publish_uninstall(const struct published *pp)
 		free((void *)r);
 }
 
-/* publish_one() - Parse, choose the host port, install, link to C. */
-static struct published *publish_one(struct container *c, const char *spec,
-				     char *err, size_t errlen)
+/* publish_check() - Parse SPEC into OUT and check it could be reached;
+ * changes nothing. */
+static int publish_check(const char *spec, struct published *out, char *err, size_t errlen)
 {
-	struct published tmp, *pp;
-
-	if (publish_parse_spec(spec, &tmp, err, errlen) < 0)
-		return NULL;
-	if (!publish_wants_proxy(&tmp) && tmp.host_ip != uplink_ip()) {
+	if (publish_parse_spec(spec, out, err, errlen) < 0)
+		return -1;
+	if (!publish_wants_proxy(out) && out->host_ip != uplink_ip()) {
 		/* nothing would listen there: refuse rather than accept a
 		 * mapping that can never be reached */
 		snprintf(err, errlen, "host IP in %s must be 0.0.0.0, 127.0.0.1 or the uplink IP",
 			 spec);
-		return NULL;
+		return -1;
 	}
+	return 0;
+}
+
+/* publish_one() - Choose the host port of a checked mapping, install it,
+ * link it to C.  Ports taken by the request's earlier SPECs count as
+ * taken: those are installed already. */
+static struct published *publish_one(struct container *c, const struct published *q,
+				     char *err, size_t errlen)
+{
+	struct published tmp = *q, *pp;
+
 	if (!tmp.host_port) {
 		tmp.host_port = publish_pick_port(tmp.proto, tmp.count);
 		if (!tmp.host_port) {
@@ -325,8 +348,8 @@ static size_t publish_request(struct json_object *args, const char *verb,
 static int publish_cmd(struct ctl_conn *conn, struct json_object *args,
 		       struct json_object **result, char *err, size_t errlen)
 {
+	struct published q[PUBLISH_MAX_SPECS], *done[PUBLISH_MAX_SPECS];
 	struct json_object *specs;
-	struct published *done[PUBLISH_MAX_SPECS];
 	struct container *c;
 	size_t i, n;
 
@@ -339,21 +362,23 @@ static int publish_cmd(struct ctl_conn *conn, struct json_object *args,
 			 "cannot publish ports", c->name);
 		return -1;
 	}
+	/* every SPEC's syntax before anything is installed */
+	for (i = 0; i < n; i++)
+		if (publish_check(json_object_get_string(json_object_array_get_idx(specs, i)),
+				  &q[i], err, errlen) < 0)
+			return -1;
 	for (i = 0; i < n; i++) {
-		const char *s = json_object_get_string(json_object_array_get_idx(specs, i));
-
-		done[i] = s ? publish_one(c, s, err, errlen) : NULL;
-		if (!done[i]) {
-			if (!s)
-				snprintf(err, errlen, "SPEC must be a string");
+		done[i] = publish_one(c, &q[i], err, errlen);
+		if (!done[i])
 			goto undo;
-		}
 	}
 	if (state_save(err, errlen) < 0)
 		goto undo;
 	*result = json_object_new_array();
-	for (i = 0; i < n; i++)
+	for (i = 0; i < n; i++) {
+		publish_flush_udp(done[i]);
 		json_object_array_add(*result, publish_json(done[i]));
+	}
 	return 0;
 undo:
 	while (i-- > 0)
@@ -372,29 +397,20 @@ static bool publish_matches(const struct published *pp, const struct published *
 	       (!ip_given || pp->host_ip == q->host_ip);
 }
 
-static int unpublish_cmd(struct ctl_conn *conn, struct json_object *args,
-			 struct json_object **result, char *err, size_t errlen)
+/* Check every SPEC of an unpublish against C's mappings, changing nothing.
+ * Return: 0, or -1 with ERR. */
+static int unpublish_check(struct container *c, struct json_object *specs, size_t n,
+			   struct published *q, bool *ipg, char *err, size_t errlen)
 {
-	struct json_object *specs;
-	struct published q[PUBLISH_MAX_SPECS], *pp, *next;
-	bool ipg[PUBLISH_MAX_SPECS];
-	struct container *c;
-	size_t i, n;
+	struct published *pp;
+	size_t i;
 
-	(void)conn;
-	n = publish_request(args, "unpublish", &c, &specs, err, errlen);
-	if (!n)
-		return -1;
-	/* check everything before changing anything */
 	for (i = 0; i < n; i++) {
 		const char *s = json_object_get_string(json_object_array_get_idx(specs, i));
 		bool found = false;
 
-		if (!s || publish_parse_spec(s, &q[i], err, errlen) < 0) {
-			if (!s)
-				snprintf(err, errlen, "SPEC must be a string");
+		if (publish_parse_spec(s, &q[i], err, errlen) < 0)
 			return -1;
-		}
 		ipg[i] = strchr(s, ':') && strchr(s, ':') != strrchr(s, ':');
 		LIST_FOREACH(pp, &c->published, link)
 			found |= publish_matches(pp, &q[i], ipg[i]);
@@ -403,14 +419,59 @@ static int unpublish_cmd(struct ctl_conn *conn, struct json_object *args,
 			return -1;
 		}
 	}
-	for (i = 0; i < n; i++)
-		for (pp = LIST_FIRST(&c->published); pp; pp = next) {
-			next = LIST_NEXT(pp, link);
-			if (publish_matches(pp, &q[i], ipg[i]))
-				publish_drop(pp);
+	return 0;
+}
+
+LIST_HEAD(publish_list, published);
+
+/* Move C's mappings that match any of the N SPECs from C's list to GONE. */
+static void unpublish_take(struct container *c, const struct published *q, const bool *ipg,
+			   size_t n, struct publish_list *gone)
+{
+	struct published *pp, *next;
+	size_t i;
+
+	for (pp = LIST_FIRST(&c->published); pp; pp = next) {
+		next = LIST_NEXT(pp, link);
+		for (i = 0; i < n; i++)
+			if (publish_matches(pp, &q[i], ipg[i])) {
+				LIST_REMOVE(pp, link);
+				LIST_INSERT_HEAD(gone, pp, link);
+				break;
+			}
+	}
+}
+
+static int unpublish_cmd(struct ctl_conn *conn, struct json_object *args,
+			 struct json_object **result, char *err, size_t errlen)
+{
+	struct publish_list gone = LIST_HEAD_INITIALIZER(gone);
+	struct published q[PUBLISH_MAX_SPECS], *pp;
+	bool ipg[PUBLISH_MAX_SPECS];
+	struct json_object *specs;
+	struct container *c;
+	size_t n;
+
+	(void)conn;
+	n = publish_request(args, "unpublish", &c, &specs, err, errlen);
+	if (!n || unpublish_check(c, specs, n, q, ipg, err, errlen) < 0)
+		return -1;
+	/* The model first, then the file; the rules and proxies go only once
+	 * the file says so, so a failed save changes nothing. */
+	unpublish_take(c, q, ipg, n, &gone);
+	if (state_save(err, errlen) < 0) {
+		while ((pp = LIST_FIRST(&gone))) {
+			LIST_REMOVE(pp, link);
+			LIST_INSERT_HEAD(&c->published, pp, link);
 		}
-	if (state_save(err, errlen) < 0)
-		return -1;   /* applied in memory; the file keeps the old list */
+		return -1;
+	}
+	while ((pp = LIST_FIRST(&gone))) {
+		LIST_REMOVE(pp, link);
+		publish_uninstall(pp);
+		free(pp);
+	}
+	cmd_container_gc(c);
 	*result = json_object_new_object();
 	return 0;
 }
@@ -452,6 +513,8 @@ int publish_restore_all(void)
 				log_warn("publish: %s: cannot restore %u/%s: %s", c->name,
 					 pp->cport, publish_proto_name(pp->proto), err);
 				failed++;
+			} else {
+				publish_flush_udp(pp);
 			}
 	return failed;
 }

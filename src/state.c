@@ -11,6 +11,10 @@
  * life: a second vswitchd on the same dir is refused with the holder's pid.
  * A state file that does not parse or does not validate stops vswitchd
  * with its path; starting empty would silently lose every network.
+ *
+ * An endpoint may carry "pending": "connect" or "disconnect", the intent
+ * its command wrote before touching the kernel; cmd_container_restore()
+ * settles it at the next start (doc/crash-safety.md).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -130,6 +134,9 @@ static struct json_object *state_endpoint_json(const struct endpoint *ep)
 	json_object_object_add(o, "port_security", json_object_new_boolean(ep->port_security));
 	json_object_object_add(o, "offload", json_object_new_boolean(ep->offload));
 	json_object_object_add(o, "order", json_object_new_int((int)ep->conn_order));
+	if (ep->pending)
+		json_object_object_add(o, "pending", state_str(ep->pending == EP_PENDING_CONNECT ?
+							      "connect" : "disconnect"));
 	for (i = 0; i < ep->n_aliases; i++)
 		json_object_array_add(al, state_str(ep->aliases[i]));
 	json_object_object_add(o, "aliases", al);
@@ -177,8 +184,11 @@ struct json_object *state_to_json(void)
 	json_object_object_add(root, "version", json_object_new_int(STATE_VERSION));
 	HASH_ITER(hh, g_model.networks, n, ntmp)
 		json_object_array_add(nets, state_network_json(n));
+	/* A container lives while it has endpoints or published ports; one
+	 * with neither is on its way out and is not state. */
 	HASH_ITER(hh, g_model.containers, c, ctmp)
-		json_object_array_add(ctrs, state_container_json(c));
+		if (!LIST_EMPTY(&c->endpoints) || !LIST_EMPTY(&c->published))
+			json_object_array_add(ctrs, state_container_json(c));
 	json_object_object_add(root, "networks", nets);
 	json_object_object_add(root, "containers", ctrs);
 	return root;
@@ -299,6 +309,25 @@ static int state_load_aliases(struct endpoint *ep, struct json_object *al)
 	return 0;
 }
 
+/* "pending": absent, "connect" or "disconnect"; -1 for anything else. */
+static int state_load_pending(struct json_object *o, enum ep_pending *p)
+{
+	struct json_object *v;
+	const char *s;
+
+	*p = EP_PENDING_NONE;
+	if (!json_object_object_get_ex(o, "pending", &v))
+		return 0;
+	s = json_object_is_type(v, json_type_string) ? json_object_get_string(v) : "";
+	if (!strcmp(s, "connect"))
+		*p = EP_PENDING_CONNECT;
+	else if (!strcmp(s, "disconnect"))
+		*p = EP_PENDING_DISCONNECT;
+	else
+		return -1;
+	return 0;
+}
+
 static int state_load_endpoint(struct container *c, struct json_object *o, char *err, size_t errlen)
 {
 	struct endpoint *ep = calloc(1, sizeof(*ep));
@@ -314,7 +343,8 @@ static int state_load_endpoint(struct container *c, struct json_object *o, char 
 	if (ipam_parse_ip(state_get_str(o, "ip"), &ep->ip) ||
 	    ipam_parse_mac(state_get_str(o, "mac"), ep->mac) ||
 	    !ifn || strlen(ifn) >= VS_IFNAME_MAX || (hif && strlen(hif) >= VS_IFNAME_MAX) ||
-	    state_load_aliases(ep, state_get(o, "aliases", json_type_array)))
+	    state_load_aliases(ep, state_get(o, "aliases", json_type_array)) ||
+	    state_load_pending(o, &ep->pending))
 		STATE_BAD("container %s: bad endpoint on network %s", c->name, net);
 	if (!ipam_cidr_contains(&ep->net->subnet, ep->ip) || state_get_int(o, "order", 0) < 0)
 		STATE_BAD("container %s: endpoint address outside network %s or bad order", c->name, net);

@@ -61,8 +61,12 @@ int vsctl_connect(struct vsctl_ctx *ctx)
 	}
 	/* A unix connect completes or fails at once; no need to poll it. */
 	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-		vsctl_error(ctx, "cannot connect to vswitchd at %s: %s (is vswitchd running?)",
-			    ctx->socket_path, strerror(errno));
+		int e = errno;
+
+		vsctl_error(ctx, "cannot connect to vswitchd at %s: %s (%s)",
+			    ctx->socket_path, strerror(e),
+			    e == EACCES || e == EPERM ? "only root and members of the socket's "
+			    "group may use it" : "is vswitchd running?");
 		close(fd);
 		return -1;
 	}
@@ -147,6 +151,34 @@ fail:
 }
 
 /**
+ * vsctl_read_pending() - Read a line already waiting on a closed socket
+ * @fd:		socket whose peer has gone
+ * @out:	the line, NUL-terminated, malloc'd (caller frees)
+ *
+ * Return: 0, or -1 if no whole line is there (nothing printed).
+ */
+static int vsctl_read_pending(int fd, char **out)
+{
+	char *buf = malloc(4096), *nl;
+	ssize_t n;
+
+	if (!buf)
+		abort();
+	n = recv(fd, buf, 4095, MSG_DONTWAIT);
+	if (n > 0) {
+		buf[n] = '\0';
+		nl = memchr(buf, '\n', (size_t)n);
+		if (nl) {
+			*nl = '\0';
+			*out = buf;
+			return 0;
+		}
+	}
+	free(buf);
+	return -1;
+}
+
+/**
  * vsctl_reply_parse() - Check a reply line and take its result
  * @ctx:	for errors
  * @line:	the reply
@@ -196,11 +228,19 @@ int vsctl_transact(struct vsctl_ctx *ctx, const char *cmd,
 	json_object_object_add(req, "args", json_object_get(args));
 	s = json_object_to_json_string_ext(req, JSON_C_TO_STRING_PLAIN |
 					   JSON_C_TO_STRING_NOSLASHESCAPE);
-	if (vsctl_send_all(fd, s, strlen(s)) < 0 || vsctl_send_all(fd, "\n", 1) < 0)
-		vsctl_error(ctx, "cannot send to vswitchd at %s: %s",
-			    ctx->socket_path, strerror(errno));
-	else if (vsctl_read_line(ctx, fd, &t0, &line) == 0)
+	if (vsctl_send_all(fd, s, strlen(s)) < 0 || vsctl_send_all(fd, "\n", 1) < 0) {
+		/* A daemon that refused the connection (permission, too many
+		 * connections) wrote why before closing: show that if it is there. */
+		int e = errno;
+
+		if ((e == EPIPE || e == ECONNRESET) && vsctl_read_pending(fd, &line) == 0)
+			rc = vsctl_reply_parse(ctx, line, result);
+		else
+			vsctl_error(ctx, "cannot send to vswitchd at %s: %s",
+				    ctx->socket_path, strerror(e));
+	} else if (vsctl_read_line(ctx, fd, &t0, &line) == 0) {
 		rc = vsctl_reply_parse(ctx, line, result);
+	}
 	free(line);
 	close(fd);
 	json_object_put(req);

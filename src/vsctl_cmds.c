@@ -385,19 +385,24 @@ void vsctl_print_man_synopsis(FILE *f)
 /* ------------------------------------------------------------------ */
 /* Parsing                                                             */
 
+/* A user's own vswitchd listens in their runtime dir; without one there, a
+ * member of group vswitch talks to the system's (root's) daemon. */
 const char *vsctl_default_socket(char *buf, size_t len)
 {
+	static const char sys[] = "/run/vswitch/vswitchd.sock";
 	const char *env = getenv("VSWITCH_SOCKET"), *xdg;
 
 	if (env && *env)
 		return env;
 	if (geteuid() == 0)
-		return "/run/vswitch/vswitchd.sock";
+		return sys;
 	xdg = getenv("XDG_RUNTIME_DIR");
 	if (xdg && *xdg)
 		snprintf(buf, len, "%s/vswitch/vswitchd.sock", xdg);
 	else
 		snprintf(buf, len, "/run/user/%u/vswitch/vswitchd.sock", (unsigned)geteuid());
+	if (access(buf, F_OK) && !access(sys, F_OK))
+		return sys;
 	return buf;
 }
 

@@ -34,7 +34,7 @@
 
 struct vswitchd_opts {
 	char state_dir[4096], socket[108];
-	const char *uplink, *uplink_ip, *uplink_gw, *pidfile, *log_file;
+	const char *uplink, *uplink_ip, *uplink_gw, *pidfile, *log_file, *ctl_group;
 	const char *upstreams[MAX_UPSTREAMS];
 	int n_upstreams;
 	bool detach;
@@ -42,7 +42,8 @@ struct vswitchd_opts {
 };
 
 static const char vswitchd_usage[] =
-"usage: vswitchd [--state-dir DIR] [--socket PATH] [--uplink afpacket:IFACE|tap:NAME]\n"
+"usage: vswitchd [--state-dir DIR] [--socket PATH] [--ctl-group GROUP]\n"
+"                [--uplink afpacket:IFACE|tap:NAME]\n"
 "                [--uplink-ip CIDR] [--uplink-gateway IP] [--dns-upstream IP[:PORT]]...\n"
 "                [--detach] [--pidfile FILE] [--log-file FILE] [--log-level LEVEL]\n"
 "                [--fdb-aging SEC] [--fdb-max-learned N] [--ct-max N] [--recorder-depth N]\n"
@@ -81,11 +82,12 @@ static long vswitchd_num(const char *opt, const char *s, long lo, long hi)
 
 enum { OPT_STATE = 256, OPT_SOCKET, OPT_UPLINK, OPT_UPLINK_IP, OPT_UPLINK_GW, OPT_DNS,
        OPT_DETACH, OPT_PIDFILE, OPT_LOGFILE, OPT_LOGLEVEL, OPT_FDB_AGING, OPT_FDB_MAX,
-       OPT_CT_MAX, OPT_REC_DEPTH, OPT_VERSION, OPT_HELP };
+       OPT_CT_MAX, OPT_REC_DEPTH, OPT_CTL_GROUP, OPT_VERSION, OPT_HELP };
 
 static const struct option vswitchd_options[] = {
 	{ "state-dir", required_argument, NULL, OPT_STATE },
 	{ "socket", required_argument, NULL, OPT_SOCKET },
+	{ "ctl-group", required_argument, NULL, OPT_CTL_GROUP },
 	{ "uplink", required_argument, NULL, OPT_UPLINK },
 	{ "uplink-ip", required_argument, NULL, OPT_UPLINK_IP },
 	{ "uplink-gateway", required_argument, NULL, OPT_UPLINK_GW },
@@ -113,6 +115,12 @@ static void vswitchd_opt(struct vswitchd_opts *o, int c, const char *arg)
 		if (strlen(arg) >= sizeof(o->socket))
 			die("--socket: path too long (at most %zu bytes)", sizeof(o->socket) - 1);
 		snprintf(o->socket, sizeof(o->socket), "%s", arg);
+		break;
+	case OPT_CTL_GROUP:
+		if (!control_group_name_ok(arg))
+			die("--ctl-group: \"%s\" is not a group name (a letter or _, then "
+			    "letters, digits, _ - ., at most 32)", arg);
+		o->ctl_group = arg;
 		break;
 	case OPT_UPLINK: o->uplink = arg; break;
 	case OPT_UPLINK_IP: o->uplink_ip = arg; break;
@@ -145,6 +153,7 @@ static void vswitchd_parse(struct vswitchd_opts *o, int argc, char **argv)
 	int c;
 
 	vswitchd_default_paths(o);
+	o->ctl_group = "vswitch";
 	while ((c = getopt_long(argc, argv, "", vswitchd_options, NULL)) != -1)
 		vswitchd_opt(o, c, optarg);
 	if (optind != argc) {
@@ -269,7 +278,7 @@ static void vswitchd_start(struct ev_loop *loop, const struct vswitchd_opts *o)
 		die("%s", err);
 	if (state_init(o->state_dir, err, sizeof(err)))
 		die("%s", err);
-	if (control_init(loop, o->socket))
+	if (control_init(loop, o->socket, o->ctl_group))
 		die("cannot listen on %s (see the log)", o->socket);
 	vswitchd_commands(loop);
 	vswitchd_modules(loop, o);
@@ -304,7 +313,7 @@ int main(int argc, char **argv)
 	if (o.log_file && log_open_file(o.log_file))
 		die("cannot open log file %s: %s", o.log_file, strerror(errno));
 	signal(SIGPIPE, SIG_IGN);
-	umask(0007);	/* the control socket is 0660: root and its group */
+	umask(0007);	/* no file of ours is for others; the socket is made 0660 */
 	if (o.detach)
 		vswitchd_detach();
 	loop = ev_default_loop(EVFLAG_AUTO);
