@@ -18,3 +18,7 @@ tests_unit_test_state_LDADD = $(UNIT_LDADD)
 tests_unit_test_parse_SOURCES = tests/unit/test_parse.c
 tests_unit_test_parse_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_parse_LDADD = $(UNIT_LDADD)
+
+# doc/vsctl.8 describes exactly the drop reasons of include/drop.h.
+TESTS += tests/unit/check-man-drops.sh
+EXTRA_DIST += tests/unit/check-man-drops.sh
