@@ -233,7 +233,7 @@ def verdict(f, ctr):
 
 
 def malformed_frames(src, dst_ip):
-    """About 3500 frames from SRC: (category, frame).  Each category but
+    """About 3300 frames from SRC: (category, frame).  Each category but
     `fuzz` and `legit` breaks one rule; `legit` ones are odd but valid
     (padding, a UDP length shorter than the payload, later and first
     fragments, frames of exactly the MTU with and without a VLAN tag) and
