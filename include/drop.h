@@ -9,8 +9,15 @@
 
 #define DROP_REASONS(X) \
 	X(RUNT, "runt")                       /* shorter than an Ethernet header */ \
-	X(BAD_L3, "bad_l3")                   /* IP/ARP header truncated or invalid */ \
+	X(BAD_L3, "bad_l3")                   /* IPv4 or ARP header truncated */ \
+	X(BAD_IP_VERSION, "bad_ip_version")   /* IPv4 ethertype, version not 4 */ \
+	X(BAD_IHL, "bad_ihl")                 /* IHL < 5, or longer than the packet */ \
+	X(BAD_IP_LEN, "bad_ip_len")           /* total length < 20 or beyond the frame */ \
 	X(BAD_L4, "bad_l4")                   /* TCP/UDP/ICMP header truncated */ \
+	X(BAD_TCP_OFF, "bad_tcp_off")         /* TCP data offset < 5 or past the packet */ \
+	X(BAD_UDP_LEN, "bad_udp_len")         /* UDP length < 8 or beyond the IP payload */ \
+	X(BAD_FRAG, "bad_frag")               /* empty, endless or tiny first fragment */ \
+	X(FRAG_OVERLAP, "frag_overlap")       /* fragment over the L4 header (RFC 1858) */ \
 	X(SRC_MAC_SPOOF, "src_mac_spoof")     /* port security: foreign source MAC */ \
 	X(SRC_IP_SPOOF, "src_ip_spoof")       /* port security: foreign source IP */ \
 	X(ARP_SPOOF, "arp_spoof")             /* port security: foreign ARP sender */ \

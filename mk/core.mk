@@ -8,8 +8,10 @@ noinst_HEADERS += include/arp.h include/pkt.h include/drop.h include/log.h inclu
 	include/model.h include/control.h include/csum.h include/netns.h \
 	include/ipam.h include/state.h include/cmd.h include/pipeline.h
 
-check_PROGRAMS += tests/unit/test_ipam tests/unit/test_state tests/unit/test_control
-TESTS += tests/unit/test_ipam tests/unit/test_state tests/unit/test_control
+check_PROGRAMS += tests/unit/test_ipam tests/unit/test_state tests/unit/test_control \
+	tests/unit/test_parse
+TESTS += tests/unit/test_ipam tests/unit/test_state tests/unit/test_control \
+	tests/unit/test_parse
 tests_unit_test_ipam_SOURCES = tests/unit/test_ipam.c
 tests_unit_test_ipam_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_ipam_LDADD = $(UNIT_LDADD)
@@ -19,3 +21,10 @@ tests_unit_test_state_LDADD = $(UNIT_LDADD)
 tests_unit_test_control_SOURCES = tests/unit/test_control.c
 tests_unit_test_control_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_control_LDADD = $(UNIT_LDADD)
+tests_unit_test_parse_SOURCES = tests/unit/test_parse.c
+tests_unit_test_parse_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_parse_LDADD = $(UNIT_LDADD)
+
+# doc/vsctl.8 describes exactly the drop reasons of include/drop.h.
+TESTS += tests/unit/check-man-drops.sh
+EXTRA_DIST += tests/unit/check-man-drops.sh

@@ -9,7 +9,14 @@
  *
  * Checks, in order:
  *  1. Sanity: at least an Ethernet header; a source MAC that is unicast
- *     and not zero (a multicast source would poison the fdb).
+ *     and not zero (a multicast source would poison the fdb); no longer
+ *     than the network's MTU plus the Ethernet header (and 4 bytes for a
+ *     VLAN tag).  A container that raises its own interface's MTU must not
+ *     get giant frames past the switch: they are the sender's fault, so
+ *     they are refused here, on the port that sent them, rather than at
+ *     every output port of a flood.  GSO frames (PKT_F_GSO, from ports that
+ *     negotiated offloads) are up to 64 KB by design and are exempt; the
+ *     port segments them.
  *  2. Port security (endpoint's port_security, on by default, as Docker's
  *     bridge with its fixed MACs): the source MAC is the endpoint's; an
  *     IPv4 source is the endpoint's address; an ARP sender is the
@@ -21,6 +28,7 @@
  * packet.  Accepted frames go to l2_forward() for the port's network.
  * Uplink ports never come here (their rx_handler is uplink.c's).
  */
+#include <arpa/inet.h>
 #include <net/ethernet.h>
 #include <netinet/if_ether.h>
 #include <netinet/ip.h>
@@ -29,11 +37,28 @@
 #include "pipeline.h"
 #include "port.h"
 
+#define INGRESS_DEFAULT_MTU 1500
+#define INGRESS_VLAN_LEN 4
+
 static bool ingress_mac_ok(const uint8_t *mac)
 {
 	static const uint8_t zero[6];
 
 	return !(mac[0] & 1) && memcmp(mac, zero, 6) != 0;
+}
+
+/* Longer than network N's MTU allows on the wire; p->len has no Ethernet
+ * padding left (parse.c trimmed it), so a minimum-size frame never fails. */
+static bool ingress_too_big(const struct network *n, const struct pkt *p,
+			    const struct ether_header *eth)
+{
+	uint32_t max = (uint32_t)(n->mtu > 0 ? n->mtu : INGRESS_DEFAULT_MTU) + ETHER_HDR_LEN;
+
+	if (p->flags & PKT_F_GSO)
+		return false;
+	if (ntohs(eth->ether_type) == ETHERTYPE_VLAN)
+		max += INGRESS_VLAN_LEN;
+	return p->len > max;
 }
 
 /* IPv4 source must be the endpoint's address. */
@@ -80,6 +105,8 @@ static enum drop_reason ingress_check(const struct port *in, const struct pkt *p
 		return DROP_RUNT;
 	if (!ingress_mac_ok(eth->ether_shost))
 		return DROP_BAD_SRC_MAC;
+	if (ingress_too_big(in->net, p, eth))
+		return DROP_MTU;
 	if (!ep || !ep->port_security)
 		return DROP_NONE;
 	if (memcmp(eth->ether_shost, ep->mac, 6) != 0)

@@ -2,10 +2,17 @@
  *
  * Every later stage reads headers through p->l3_ofs/l4_ofs, trusting what
  * this file checked: the L3 header is complete and self-consistent, the L4
- * header of a first (or unfragmented) IPv4 packet is complete.  A frame
- * that fails is dropped by the caller with the reason returned, so bad
- * input from a container never reaches a stage that would misread it.
- * Ethernet padding after an IPv4 packet is trimmed here (len = tot_len).
+ * header of a first (or unfragmented) IPv4 packet is complete, and the
+ * lengths written in the headers (IHL, total length, TCP data offset, UDP
+ * length) stay inside the frame.  A frame that fails is dropped by the
+ * caller with the reason returned, one reason per kind of lie (drop.h), so
+ * `vsctl stats` says what was wrong; bad input from a container never
+ * reaches a stage that would misread it.  Ethernet padding after an IPv4
+ * packet is trimmed here (len = tot_len).
+ *
+ * Fragments are not reassembled (frag.c), so the checks that a reassembler
+ * would make are made here, per fragment and without state: see
+ * parse_frag() and doc/hardening.md for what is and is not caught.
  */
 #include <arpa/inet.h>
 #include <linux/if_ether.h>
@@ -30,7 +37,7 @@ void pkt_batch_init(struct pkt_batch *b, uint8_t *bufs, size_t buf_size)
 	}
 }
 
-/* Minimum L4 header length for a first fragment, 0 if we don't look. */
+/* Fixed L4 header length, 0 for protocols whose header we don't read. */
 static uint32_t parse_l4_min(uint8_t proto)
 {
 	switch (proto) {
@@ -41,34 +48,114 @@ static uint32_t parse_l4_min(uint8_t proto)
 	}
 }
 
+/**
+ * parse_frag() - Refuse fragments no honest sender makes
+ * @proto:	IP protocol
+ * @frag:	frag_off field, host order
+ * @plen:	IP payload bytes in this fragment
+ *
+ * A fragment with no payload adds nothing (Linux drops it too).  One whose
+ * payload would end beyond what a 20-byte header leaves of 65535 bytes is
+ * "endless": reassembled, it would overflow the total length (ping of
+ * death).  A later fragment that starts inside the fixed L4 header could
+ * rewrite the ports or TCP flags that conntrack saw in the first one
+ * (RFC 1858 overlapping fragment attack: offset 1 for TCP).  Overlaps
+ * among later fragments carry only payload; the receiver's reassembly
+ * judges those.
+ * Return: 0, or minus the drop reason
+ */
+static int parse_frag(uint8_t proto, uint16_t frag, uint32_t plen)
+{
+	uint32_t off = (frag & IP_OFFMASK) * 8u;
+
+	if (plen == 0 || off + plen > 65535 - 20)
+		return -DROP_BAD_FRAG;
+	if (off && off < parse_l4_min(proto))
+		return -DROP_FRAG_OVERLAP;
+	return 0;
+}
+
+/**
+ * parse_l4() - Check the L4 header that starts at p->l4_ofs
+ * @p:		frame, l4_ofs set
+ * @proto:	IP protocol
+ * @plen:	IP payload bytes (the frame holds all of them)
+ * @first_frag:	P is the first fragment of a longer datagram
+ *
+ * A first fragment must hold its whole L4 header, options included, or
+ * the rest of it would come in a fragment nobody checks (RFC 1858 tiny
+ * fragment attack): too short is bad_frag rather than a truncation.
+ * A UDP length shorter than the payload leaves trailing bytes, which the
+ * receiver ignores (as Linux does); longer is a lie.  In a first fragment
+ * the UDP length covers fragments still to come, so only its floor is
+ * checked.
+ * Return: 0, or minus the drop reason
+ */
+static int parse_l4(const struct pkt *p, uint8_t proto, uint32_t plen, bool first_frag)
+{
+	const uint8_t *l4 = pkt_l4(p);
+	uint32_t doff, ulen;
+
+	if (plen < parse_l4_min(proto))
+		return first_frag ? -DROP_BAD_FRAG : -DROP_BAD_L4;
+	switch (proto) {
+	case IPPROTO_TCP:
+		doff = (l4[12] >> 4) * 4u;
+		if (doff < 20)
+			return -DROP_BAD_TCP_OFF;
+		if (doff > plen)
+			return first_frag ? -DROP_BAD_FRAG : -DROP_BAD_TCP_OFF;
+		return 0;
+	case IPPROTO_UDP:
+		ulen = (uint32_t)(l4[4] << 8 | l4[5]);
+		if (ulen < 8 || (!first_frag && ulen > plen))
+			return -DROP_BAD_UDP_LEN;
+		return 0;
+	default:
+		return 0;
+	}
+}
+
+/**
+ * parse_ipv4() - Check an IPv4 header and what it says about the frame
+ * @p:		frame
+ * @ofs:	offset of the IPv4 header
+ *
+ * The order of the checks decides which reason a frame that breaks
+ * several rules is counted under: header present, version, IHL, total
+ * length against the frame, IHL against the total length, fragment, L4.
+ * Return: 0, or minus the drop reason
+ */
 static int parse_ipv4(struct pkt *p, uint32_t ofs)
 {
 	const struct iphdr *ip = pkt_header(p, ofs, sizeof(*ip));
-	uint32_t hl, tot, need;
+	uint32_t hl, tot;
+	uint16_t frag;
+	int rc;
 
-	if (!ip || ip->version != 4 || ip->ihl < 5)
+	if (!ip)
 		return -DROP_BAD_L3;
+	if (ip->version != 4)
+		return -DROP_BAD_IP_VERSION;
+	if (ip->ihl < 5)
+		return -DROP_BAD_IHL;
 	hl = ip->ihl * 4u;
 	tot = ntohs(ip->tot_len);
-	if (tot < hl || tot > p->len - ofs)
-		return -DROP_BAD_L3;
+	if (tot < sizeof(*ip) || tot > p->len - ofs)
+		return -DROP_BAD_IP_LEN;
+	if (hl > tot)
+		return -DROP_BAD_IHL;
 	p->len = ofs + tot;	/* drop Ethernet padding */
 	p->ip_proto = ip->protocol;
-	p->is_frag = (ntohs(ip->frag_off) & (IP_MF | IP_OFFMASK)) != 0;
-	if (ntohs(ip->frag_off) & IP_OFFMASK)
-		return 0;	/* later fragment: no L4 header here */
-	need = parse_l4_min(ip->protocol);
-	if (need && tot - hl < need)
-		return -DROP_BAD_L4;
-	p->l4_ofs = (uint16_t)(ofs + hl);
-	if (ip->protocol == IPPROTO_TCP) {
-		const uint8_t *th = pkt_l4(p);
-		uint32_t doff = (th[12] >> 4) * 4u;
-
-		if (doff < 20 || doff > tot - hl)
-			return -DROP_BAD_L4;
+	frag = ntohs(ip->frag_off);
+	p->is_frag = (frag & (IP_MF | IP_OFFMASK)) != 0;
+	if (p->is_frag) {
+		rc = parse_frag(ip->protocol, frag, tot - hl);
+		if (rc < 0 || (frag & IP_OFFMASK))
+			return rc;	/* a later fragment has no L4 header */
 	}
-	return 0;
+	p->l4_ofs = (uint16_t)(ofs + hl);
+	return parse_l4(p, ip->protocol, tot - hl, p->is_frag);
 }
 
 /**
