@@ -1059,11 +1059,12 @@ static int vsctl_cmds_ctr_ls(struct vsctl_ctx *ctx, const struct vsctl_cmd *cmd,
 			     struct json_object *args)
 {
 	static const char *const hdr[] = { "NAME", "NETNS", "NETWORKS" };
-	struct vsctl_table *t = vsctl_table_new(3, hdr);
+	struct vsctl_table *t;
 	struct json_object *res;
 	size_t i, j;
 
-	VSCTL_CALL(ctx, cmd, res);
+	VSCTL_CALL(ctx, cmd, res);     /* may return: no table yet */
+	t = vsctl_table_new(3, hdr);
 	for (i = 0; i < vsctl_cmds_len(res); i++) {
 		struct json_object *c = vsctl_cmds_at(res, i), *eps = NULL;
 		char nets[1024] = "";
@@ -1107,11 +1108,12 @@ static int vsctl_cmds_fdb_show(struct vsctl_ctx *ctx, const struct vsctl_cmd *cm
 			       struct json_object *args)
 {
 	static const char *const hdr[] = { "NETWORK", "MAC", "PORT", "AGE", "KIND" };
-	struct vsctl_table *t = vsctl_table_new(5, hdr);
+	struct vsctl_table *t;
 	struct json_object *res;
 	size_t i;
 
-	VSCTL_CALL(ctx, cmd, res);
+	VSCTL_CALL(ctx, cmd, res);     /* may return: no table yet */
+	t = vsctl_table_new(5, hdr);
 	for (i = 0; i < vsctl_cmds_len(res); i++) {
 		struct json_object *e = vsctl_cmds_at(res, i);
 		long long age = vsctl_jint(e, "age", -1);
@@ -1169,10 +1171,11 @@ static int vsctl_cmds_counters(struct vsctl_ctx *ctx, const struct vsctl_cmd *cm
 			       struct json_object *args)
 {
 	static const char *const hdr[] = { "COUNTER", "VALUE" };
-	struct vsctl_table *t = vsctl_table_new(2, hdr);
+	struct vsctl_table *t;
 	struct json_object *res;
 
-	VSCTL_CALL(ctx, cmd, res);
+	VSCTL_CALL(ctx, cmd, res);     /* may return: no table yet */
+	t = vsctl_table_new(2, hdr);
 	if (json_object_is_type(res, json_type_object))
 		vsctl_cmds_flatten(t, "", res);
 	vsctl_table_print(ctx->out, t);
