@@ -31,7 +31,8 @@
  * long-lived flow's deadline stays roughly current.  An idle table arms
  * nothing (no wake-ups), and expiry arms nothing: an expired entry is
  * skipped on load anyway.  So a kill -9 loses at most about a second of
- * new connections.
+ * new connections.  A failed write is logged, counted and retried after
+ * CT_SNAP_REFRESH_DELAY, doubling up to CT_SNAP_RETRY_MAX.
  *
  * Cost: the loop encodes the table into one reusable buffer, no
  * allocation per entry, CT_SNAP_STEP pool slots per loop iteration
@@ -88,6 +89,7 @@
 #define CT_SNAP_MAX_ENTRIES (1u << 24)   /* --ct-max's ceiling */
 #define CT_SNAP_DELAY 1.0            /* s: after a structural change */
 #define CT_SNAP_REFRESH_DELAY 10.0   /* s: after refreshes only */
+#define CT_SNAP_RETRY_MAX 300.0      /* s: longest wait before retrying a failure */
 #define CT_SNAP_STEP 8192            /* pool slots encoded per loop iteration */
 #define CT_SNAP_ZNONE UINT32_MAX     /* zone not in the file's table */
 #define CT_SNAP_ZGONE (UINT32_MAX - 1) /* its network no longer exists */
@@ -106,6 +108,7 @@ static struct {
 	pthread_t writer;
 	bool enabled, encoding, writing, urgent, lazy, writing_urgent, failed;
 	int write_err;           /* the writer's errno (0: ok), read after join */
+	double retry;            /* s before retrying a failed write, doubling */
 	char dir[4096];
 	struct ct_snap_buf buf;
 	uint64_t buf_entries;
@@ -418,22 +421,29 @@ static int ct_snap_write_file(const char *dir, const uint8_t *buf, size_t len)
 	return ct_snap_fsync_dir(dir) ? errno : 0;
 }
 
-/* ct_snap_account() - Count a finished write; a failed one is retried
- * after CT_SNAP_REFRESH_DELAY, not at once (a full disk stays full). */
-static void ct_snap_account(int err)
+/* ct_snap_account() - Count a finished write.  A failed one is retried,
+ * not at once (a full disk stays full for a while) but after
+ * CT_SNAP_REFRESH_DELAY, doubling up to CT_SNAP_RETRY_MAX: the changes it
+ * carried are not on disk, and a kill -9 must not lose them for good. */
+static void ct_snap_account(int err, bool quiet)
 {
 	if (!err) {
 		snap.stats.writes++;
 		snap.stats.last_entries = snap.buf_entries;
 		snap.stats.last_bytes = snap.buf.len;
 		snap.failed = false;
+		snap.retry = 0;
 		return;
 	}
 	snap.stats.write_errors++;
 	snap.failed = true;
 	snap.lazy = true;
-	VLOG_RL(LOG_LVL_WARN, "cannot write the conntrack snapshot to %s/%s: %s",
-		snap.dir, CT_SNAP_FILE, strerror(err));
+	snap.retry = snap.retry ? snap.retry * 2 : CT_SNAP_REFRESH_DELAY;
+	if (snap.retry > CT_SNAP_RETRY_MAX)
+		snap.retry = CT_SNAP_RETRY_MAX;
+	if (!quiet)
+		VLOG_RL(LOG_LVL_WARN, "cannot write the conntrack snapshot to %s/%s: %s",
+			snap.dir, CT_SNAP_FILE, strerror(err));
 }
 
 /**
@@ -453,7 +463,7 @@ int ct_snapshot_save(const char *dir, char *err, size_t errlen)
 		return -1;
 	}
 	e = ct_snap_write_file(dir, snap.buf.p, snap.buf.len);
-	ct_snap_account(e);
+	ct_snap_account(e, true);    /* the caller reports @err */
 	if (e)
 		snprintf(err, errlen, "cannot write the conntrack snapshot to %s/%s: %s",
 			 dir, CT_SNAP_FILE, strerror(e));
@@ -462,7 +472,8 @@ int ct_snapshot_save(const char *dir, char *err, size_t errlen)
 
 static void ct_snap_schedule(void)
 {
-	double delay = snap.urgent ? CT_SNAP_DELAY : CT_SNAP_REFRESH_DELAY;
+	double delay = snap.urgent ? CT_SNAP_DELAY :
+		       snap.failed ? snap.retry : CT_SNAP_REFRESH_DELAY;
 
 	if (snap.encoding || snap.writing || (!snap.urgent && !snap.lazy))
 		return;     /* the writer's end schedules */
@@ -515,14 +526,15 @@ static void ct_snap_encoded(void)
 {
 	snap.encoding = false;
 	if (!ct_snap_encode_end()) {
-		ct_snap_account(ENOMEM);
+		ct_snap_account(ENOMEM, false);
 		ct_snap_schedule();
 		return;
 	}
 	snap.writing = true;
 	if (ct_snap_spawn()) {      /* no thread: write from the loop, once */
 		snap.writing = false;
-		ct_snap_account(ct_snap_write_file(snap.dir, snap.buf.p, snap.buf.len));
+		ct_snap_account(ct_snap_write_file(snap.dir, snap.buf.p, snap.buf.len),
+				false);
 		ct_snap_schedule();
 	}
 }
@@ -556,7 +568,7 @@ static void ct_snap_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 		ct_snap_encoded();
 	} else {
 		snap.encoding = false;
-		ct_snap_account(ENOMEM);
+		ct_snap_account(ENOMEM, false);
 		ct_snap_schedule();
 	}
 }
@@ -568,7 +580,7 @@ static void ct_snap_join(void)
 		return;
 	pthread_join(snap.writer, NULL);
 	snap.writing = false;
-	ct_snap_account(snap.write_err);
+	ct_snap_account(snap.write_err, false);
 }
 
 static void ct_snap_done_cb(struct ev_loop *loop, ev_async *w, int revents)
@@ -971,6 +983,7 @@ int ct_snapshot_init(struct ev_loop *loop, const char *dir)
 	snprintf(snap.dir, sizeof(snap.dir), "%s", dir);
 	ct_snap_log_load(dir, loop);
 	snap.urgent = snap.lazy = snap.failed = snap.writing = snap.encoding = false;
+	snap.retry = 0;
 	ev_timer_init(&snap.timer, ct_snap_timer_cb, 0., 0.);
 	ev_async_init(&snap.done, ct_snap_done_cb);
 	ev_async_start(loop, &snap.done);

@@ -2,7 +2,8 @@
  * (SNAT, DNAT, hairpin, UDP, ICMP; zones renumbered by the restart),
  * traffic of a restored connection, NAT ports reserved after load,
  * expiry and clock steps on load, stale entries, the limit, unusable files
- * of every kind, and the lazy timer on a real event loop.
+ * of every kind, and the lazy timer on a real event loop (and its retry
+ * when the write fails).
  *
  * A "restart" is ct_fini()/nat_fini() then ct_init()/nat_init() in the
  * same process, with the model kept (as state.json would bring it back).
@@ -634,6 +635,35 @@ static void test_snap_lazy_writer(void **state)
 	assert_int_equal(r.restored, 2);
 }
 
+static void test_snap_write_failure_retried(void **state)
+{
+	struct ev_loop *loop = ev_loop_new(EVFLAG_AUTO);
+	time_t end = time(NULL) + 20;
+	char gone[128];
+
+	(void)state;
+	nat_down();
+	assert_int_equal(ct_init(loop, 1000), 0);
+	nat_init();
+	nat_set_uplink_ip(ip4(UPLINK));
+	snprintf(gone, sizeof(gone), "%s/no-such-dir", tdir);
+	assert_int_equal(ct_snapshot_init(loop, gone), 0);
+	xmit(IPPROTO_TCP, C1, WEB, 40000, 80, SYN, nat_zone_of(n1));
+	while (!ct_snapshot_stats()->write_errors && time(NULL) < end)
+		ev_run(loop, EVRUN_ONCE);
+	/* counted, still pending, and a retry is due (not a busy loop) */
+	assert_int_equal(ct_snapshot_stats()->write_errors, 1);
+	assert_int_equal(ct_snapshot_stats()->writes, 0);
+	assert_true(ct_snapshot_stats()->pending);
+	assert_true(ct_snapshot_stats()->scheduled);
+	ct_snapshot_fini();      /* the final save fails too, and says so */
+	assert_int_equal(ct_snapshot_stats()->write_errors, 2);
+	ct_fini();
+	nat_fini();
+	ev_loop_destroy(loop);
+	nat_up(n1, n2, 1000);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -648,6 +678,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_snap_missing_file, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_snap_unusable_files, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_snap_lazy_writer, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_snap_write_failure_retried, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
