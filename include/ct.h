@@ -106,6 +106,7 @@ enum ct_tcp_state {
 struct ct_stats {
 	uint64_t entries, limit, inserted, expired, evicted, full_drops;
 	uint64_t invalid, lookups, found;
+	uint64_t restored;           /* entries taken from the snapshot */
 };
 
 /* ct.c */
@@ -126,19 +127,28 @@ void ct_prefetch(const struct ct_key *keys, unsigned int n);
 struct ct_entry *ct_insert(const struct ct_key *orig, const struct ct_key *reply,
 			   uint32_t zone, const void *l4, uint32_t l4len,
 			   enum drop_reason *why);
+struct ct_entry *ct_restore(const struct ct_entry *tmpl, uint64_t remaining_ms);
+int ct_restore_finish(void);
 enum drop_reason ct_update(struct ct_entry *e, enum ct_dir dir,
 			   const void *l4, uint32_t l4len);
 void ct_set_class(struct ct_entry *e, enum ct_tclass tc);
 void ct_remove(struct ct_entry *e);
 unsigned int ct_flush(bool (*match)(const struct ct_entry *, void *), void *arg);
 void ct_foreach(void (*fn)(struct ct_entry *, void *), void *arg);
+bool ct_walk(uint64_t *cursor, uint32_t budget,
+	     void (*fn)(struct ct_entry *, void *), void *arg);
 unsigned int ct_expire_run(void);
 uint64_t ct_now_ms(void);
 void ct_set_test_clock(uint64_t ms);   /* unit tests: fixed clock */
 uint64_t ct_remaining_s(const struct ct_entry *e);
+uint64_t ct_remaining_ms(const struct ct_entry *e);
 const struct ct_stats *ct_get_stats(void);
 /* Called before an entry is freed (nat.c releases its port mapping). */
 extern void (*ct_free_hook)(struct ct_entry *e);
+/* Called when the table changes (ct_snapshot.c schedules a write):
+ * STRUCTURAL for an entry added, removed, or with a new state or flags;
+ * false when a packet only refreshed an entry. */
+extern void (*ct_change_hook)(bool structural);
 
 /* The entry a node belongs to (each node knows its direction). */
 static inline struct ct_entry *ct_node_entry(struct ct_node *n)

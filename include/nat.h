@@ -83,6 +83,8 @@ void nat_rewrite(struct pkt *p, const struct ct_key *t);
 struct nat_mapping *nat_mapping_get(uint32_t zone, uint8_t proto, uint32_t ip,
 				    uint16_t port, bool bysource,
 				    uint16_t *ext_port);
+struct nat_mapping *nat_mapping_reserve(uint32_t zone, uint8_t proto, uint32_t ip,
+					uint16_t port, uint16_t ext_port, bool bysource);
 void nat_mapping_put(struct nat_mapping *m);
 
 /* nat_icmp.c */

@@ -1,12 +1,15 @@
 # mk/ct.mk - connection tracking, NAT, the uplink, port publishing, proxy.
 src_libvswitch_a_SOURCES += \
 	src/ct.c src/ct_tcp.c src/ct_udp.c src/ct_icmp.c src/ct_ctl.c \
+	src/ct_snapshot.c \
 	src/nat.c src/nat_icmp.c src/frag.c \
 	src/uplink.c src/publish.c src/proxy.c
-noinst_HEADERS += include/ct.h include/nat.h include/uplink.h
+noinst_HEADERS += include/ct.h include/ct_snapshot.h include/nat.h include/uplink.h
 
-check_PROGRAMS += tests/unit/test_ct tests/unit/test_csum tests/unit/test_nat
-TESTS += tests/unit/test_ct tests/unit/test_csum tests/unit/test_nat
+check_PROGRAMS += tests/unit/test_ct tests/unit/test_csum tests/unit/test_nat \
+	tests/unit/test_ct_snapshot
+TESTS += tests/unit/test_ct tests/unit/test_csum tests/unit/test_nat \
+	tests/unit/test_ct_snapshot
 tests_unit_test_ct_SOURCES = tests/unit/test_ct.c
 tests_unit_test_ct_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_ct_LDADD = $(UNIT_LDADD)
@@ -16,8 +19,12 @@ tests_unit_test_csum_LDADD = $(UNIT_LDADD)
 tests_unit_test_nat_SOURCES = tests/unit/test_nat.c
 tests_unit_test_nat_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_nat_LDADD = $(UNIT_LDADD)
+tests_unit_test_ct_snapshot_SOURCES = tests/unit/test_ct_snapshot.c
+tests_unit_test_ct_snapshot_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_ct_snapshot_LDADD = $(UNIT_LDADD)
 
-# Micro-benchmark (not a test): lookup cost at 1K vs 1M entries, memory.
+# Micro-benchmark (not a test): lookup cost at 1K vs 1M entries, memory,
+# and the conntrack snapshot's cost at 100K entries.
 noinst_PROGRAMS += tools/bench/ct_bench
 tools_bench_ct_bench_SOURCES = tools/bench/ct_bench.c
 tools_bench_ct_bench_LDADD = $(VS_LIBS)

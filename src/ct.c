@@ -10,7 +10,7 @@
  * as the kernel's nf_conntrack_hash_rnd: an outsider who can pick our
  * tuples cannot pick our buckets.
  *
- * Memory: entries come from a pool grown in chunks of CT_CHUNK_BYTES and
+ * Memory: entries come from a pool grown in chunks (see Pages below) and
  * never returned (bounded by the limit), so a packet never calls malloc.
  * An entry is 152 bytes; with its share of the bucket array about 170
  * bytes, so a million entries fit in ~180 MB.  There are twice as many
@@ -81,6 +81,16 @@ static struct {
 } ct;
 
 void (*ct_free_hook)(struct ct_entry *e);
+void (*ct_change_hook)(bool structural);
+
+/* ct_changed() - Tell the snapshot (ct_snapshot.c) that the table moved on:
+ * STRUCTURAL for what a restart must not lose (new, removed, new state),
+ * else a refresh, which only moves a deadline. */
+static inline void ct_changed(bool structural)
+{
+	if (ct_change_hook)
+		ct_change_hook(structural);
+}
 
 /* RFC 5382 (TCP: established >= 2 h 4 min, transitory >= 4 min) and
  * RFC 4787 (UDP >= 2 min, 5 min recommended); ICMP as RFC 5508 REQ-1. */
@@ -436,11 +446,16 @@ static uint64_t ct_deadline(const struct ct_entry *e)
 	return e->last_ms + (uint64_t)ct.timeout_s[e->tclass] * 1000;
 }
 
-uint64_t ct_remaining_s(const struct ct_entry *e)
+uint64_t ct_remaining_ms(const struct ct_entry *e)
 {
 	uint64_t d = ct_deadline(e), now = ct_now_ms();
 
-	return d > now ? (d - now) / 1000 : 0;
+	return d > now ? d - now : 0;
+}
+
+uint64_t ct_remaining_s(const struct ct_entry *e)
+{
+	return ct_remaining_ms(e) / 1000;
 }
 
 /* ct_timer_arm() - Arm the one timer for the earliest deadline, if any. */
@@ -488,18 +503,29 @@ void ct_set_class(struct ct_entry *e, enum ct_tclass tc)
 	e->tclass = (uint8_t)tc;
 	e->last_ms = ct_now_ms();
 	TAILQ_INSERT_TAIL(&ct.exp[tc], e, exp_link);
+	ct_changed(true);
 }
 
-void ct_remove(struct ct_entry *e)
+/* ct_unlink() - Free E without telling the snapshot: an expired entry is
+ * skipped on load anyway (its deadline has passed), so expiry alone never
+ * costs a snapshot write. */
+static void ct_unlink(struct ct_entry *e)
 {
 	if (ct_free_hook)
 		ct_free_hook(e);
 	ct_bucket_del(&e->n[0]);
 	ct_bucket_del(&e->n[1]);
 	TAILQ_REMOVE(&ct.exp[e->tclass], e, exp_link);
+	e->proto = 0;            /* a free slot, for ct_walk() */
 	e->n[0].next = (struct ct_node *)ct.free;
 	ct.free = e;
 	ct.stats.entries--;
+}
+
+void ct_remove(struct ct_entry *e)
+{
+	ct_unlink(e);
+	ct_changed(true);
 }
 
 /* ct_evict_one() - Free the oldest entry that never saw a reply. */
@@ -574,8 +600,104 @@ struct ct_entry *ct_insert(const struct ct_key *orig, const struct ct_key *reply
 	if (!ct.huge && ct.stats.entries >= CT_HUGE_AT)
 		ct_go_huge();
 	ct_timer_maybe_arm(e);
+	ct_changed(true);
 	*why = DROP_NONE;
 	return e;
+}
+
+/* ct_restore_last() - The last use that leaves an entry of TCLASS
+ * REMAINING_MS to live. */
+static uint64_t ct_restore_last(uint8_t tclass, uint64_t remaining_ms)
+{
+	uint64_t tmo = (uint64_t)ct.timeout_s[tclass] * 1000, now = ct_now_ms();
+
+	if (remaining_ms > tmo)
+		remaining_ms = tmo;   /* a clock stepped back, or a shorter timeout */
+	return now + remaining_ms > tmo ? now + remaining_ms - tmo : 0;
+}
+
+/**
+ * ct_restore() - Re-create an entry from a snapshot (ct_snapshot.c)
+ * @tmpl:		tuples in n[].key, zone, proto, state, tclass, flags
+ * @remaining_ms:	lifetime left
+ *
+ * No packet vouches for the entry, so the caller has checked it against
+ * the model.  Unlike ct_insert(), nothing is evicted for it: when the
+ * table is full the rest of a snapshot is lost, not live connections.
+ * The snapshot is not told: what was just read needs no writing.  The
+ * entry goes to its class's tail whatever its deadline: call
+ * ct_restore_finish() after the last one.
+ *
+ * Return: the entry (map NULL), or NULL on a tuple clash, a full table or
+ * a class the protocol does not have
+ */
+struct ct_entry *ct_restore(const struct ct_entry *tmpl, uint64_t remaining_ms)
+{
+	const struct ct_key *o = &tmpl->n[CT_DIR_ORIG].key, *r = &tmpl->n[CT_DIR_REPLY].key;
+	struct ct_entry *e;
+
+	if (!ct_l4(tmpl->proto) || tmpl->tclass >= CT_TC_MAX ||
+	    o->proto != tmpl->proto || r->proto != tmpl->proto)
+		return NULL;
+	if (ct_lookup(o, NULL) || ct_lookup(r, NULL) || ct.stats.entries >= ct.limit)
+		return NULL;
+	e = ct_pool_get();
+	if (!e)
+		return NULL;
+	e->n[0].key = *o;
+	e->n[0].dir = CT_DIR_ORIG;
+	e->n[1].key = *r;
+	e->n[1].dir = CT_DIR_REPLY;
+	e->zone = tmpl->zone;
+	e->proto = tmpl->proto;
+	e->state = tmpl->state;
+	e->tclass = tmpl->tclass;
+	e->flags = tmpl->flags;
+	e->last_ms = ct_restore_last(e->tclass, remaining_ms);
+	ct_bucket_add(&e->n[0]);
+	ct_bucket_add(&e->n[1]);
+	TAILQ_INSERT_TAIL(&ct.exp[e->tclass], e, exp_link);
+	ct.stats.entries++;
+	ct.stats.restored++;
+	return e;
+}
+
+static int ct_last_cmp(const void *a, const void *b)
+{
+	const struct ct_entry *x = *(struct ct_entry *const *)a;
+	const struct ct_entry *y = *(struct ct_entry *const *)b;
+
+	return x->last_ms < y->last_ms ? -1 : x->last_ms > y->last_ms;
+}
+
+/**
+ * ct_restore_finish() - Order the expiry lists after ct_restore(), arm expiry
+ *
+ * A snapshot comes in pool order, and expiry stays O(expired) only while
+ * each list is in last-use order: sort each once, at start-up.  Without
+ * memory for that the lists stay as they are, and entries may expire
+ * late (behind a later head), never early.
+ *
+ * Return: 0, or -1 if memory ran out
+ */
+int ct_restore_finish(void)
+{
+	struct ct_entry **v = malloc((ct.stats.entries + 1) * sizeof(*v)), *e;
+	size_t n, j;
+	int i;
+
+	for (i = 0; v && i < CT_TC_MAX; i++) {
+		n = 0;
+		TAILQ_FOREACH(e, &ct.exp[i], exp_link)
+			v[n++] = e;
+		qsort(v, n, sizeof(*v), ct_last_cmp);
+		TAILQ_INIT(&ct.exp[i]);
+		for (j = 0; j < n; j++)
+			TAILQ_INSERT_TAIL(&ct.exp[i], v[j], exp_link);
+	}
+	ct_timer_arm();
+	free(v);
+	return v ? 0 : -1;
 }
 
 /**
@@ -593,7 +715,7 @@ enum drop_reason ct_update(struct ct_entry *e, enum ct_dir dir,
 			   const void *l4, uint32_t l4len)
 {
 	const struct ct_l4_proto *l4p = ct_l4(e->proto);
-	uint8_t old_class = e->tclass;
+	uint8_t old_class = e->tclass, old_state = e->state, old_flags = e->flags;
 	enum drop_reason r;
 
 	if (dir == CT_DIR_REPLY)
@@ -612,6 +734,8 @@ enum drop_reason ct_update(struct ct_entry *e, enum ct_dir dir,
 	TAILQ_INSERT_TAIL(&ct.exp[e->tclass], e, exp_link);
 	if (e->tclass != old_class)
 		ct_timer_maybe_arm(e);
+	ct_changed(e->tclass != old_class || e->state != old_state ||
+		   e->flags != old_flags);
 	return DROP_NONE;
 }
 
@@ -630,7 +754,7 @@ unsigned int ct_expire_run(void)
 		struct ct_entry *h;
 
 		while ((h = TAILQ_FIRST(&ct.exp[i])) && ct_deadline(h) <= now) {
-			ct_remove(h);
+			ct_unlink(h);
 			n++;
 		}
 	}
@@ -686,6 +810,44 @@ void ct_foreach(void (*fn)(struct ct_entry *, void *), void *arg)
 			next = TAILQ_NEXT(e, exp_link);
 			fn(e, arg);
 		}
+	}
+}
+
+/**
+ * ct_walk() - Visit live entries in pool order, a bounded number at a time
+ * @cursor:	slot to start at (0 at first): chunk << 32 | slot in it; advanced
+ * @budget:	slots to look at in this call
+ * @fn:		called for each live entry
+ * @arg:	passed to @fn
+ *
+ * Unlike ct_foreach(), one walk may be spread over many loop iterations
+ * while the table changes (the snapshot's encoding does so to bound its
+ * pause): slots never move, since the pool is never returned; a freed
+ * slot reads as protocol 0 and is skipped; an entry is visited at most
+ * once, in its slot; one made behind the cursor is missed.
+ *
+ * Return: true when every slot has been visited
+ */
+bool ct_walk(uint64_t *cursor, uint32_t budget,
+	     void (*fn)(struct ct_entry *, void *), void *arg)
+{
+	for (;;) {
+		uint32_t ci = (uint32_t)(*cursor >> 32), slot = (uint32_t)*cursor;
+		struct ct_entry *e;
+
+		if (ci >= ct.n_chunks)
+			return true;
+		if (slot >= ct.chunks[ci].bytes / sizeof(*e)) {	/* chunks differ in size */
+			*cursor = (uint64_t)(ci + 1) << 32;
+			continue;
+		}
+		if (!budget)
+			return false;
+		budget--;
+		e = &ct.chunks[ci].e[slot];
+		(*cursor)++;
+		if (e->proto)
+			fn(e, arg);
 	}
 }
 

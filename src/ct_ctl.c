@@ -13,6 +13,7 @@
 #include <string.h>
 #include "control.h"
 #include "ct.h"
+#include "ct_snapshot.h"
 #include "nat.h"
 
 static const char *ct_ctl_proto_name(uint8_t proto)
@@ -141,6 +142,20 @@ static void ct_ctl_add(struct json_object *o, const char *k, uint64_t v)
 	json_object_object_add(o, k, json_object_new_int64((int64_t)v));
 }
 
+/* ct_ctl_snapshot() - The snapshot's counters; "snapshot_pending" false
+ * means every new connection so far is on disk (tests wait on it). */
+static void ct_ctl_snapshot(struct json_object *o)
+{
+	const struct ct_snap_stats *s = ct_snapshot_stats();
+
+	ct_ctl_add(o, "snapshot_writes", s->writes);
+	ct_ctl_add(o, "snapshot_write_errors", s->write_errors);
+	ct_ctl_add(o, "snapshot_entries", s->last_entries);
+	ct_ctl_add(o, "snapshot_bytes", s->last_bytes);
+	ct_ctl_add(o, "snapshot_max_step_us", s->max_step_us);
+	json_object_object_add(o, "snapshot_pending", json_object_new_boolean(s->pending));
+}
+
 static int ct_ctl_stats_cmd(struct ctl_conn *c, struct json_object *args,
 			    struct json_object **result, char *err, size_t errlen)
 {
@@ -161,11 +176,13 @@ static int ct_ctl_stats_cmd(struct ctl_conn *c, struct json_object *args,
 	ct_ctl_add(o, "invalid", s->invalid);
 	ct_ctl_add(o, "lookups", s->lookups);
 	ct_ctl_add(o, "found", s->found);
+	ct_ctl_add(o, "restored", s->restored);
 	ct_ctl_add(o, "snat_new", n->snat_new);
 	ct_ctl_add(o, "dnat_new", n->dnat_new);
 	ct_ctl_add(o, "hairpin_new", n->hairpin_new);
 	ct_ctl_add(o, "nat_no_port", n->no_port);
 	ct_ctl_add(o, "icmp_errors_translated", n->icmp_err_xlated);
+	ct_ctl_snapshot(o);
 	*result = o;
 	return 0;
 }

@@ -293,6 +293,57 @@ found:
 	return m;
 }
 
+/**
+ * nat_mapping_reserve() - Take a given external port for a restored entry
+ * @zone:	the source's zone
+ * @proto:	IPPROTO_TCP/UDP/ICMP
+ * @ip:		internal address (network order)
+ * @port:	internal port or ICMP id (network order)
+ * @ext_port:	the external port the connection had (network order)
+ * @bysource:	the mapping was the source's shared one (else private)
+ *
+ * The connection's peer knows it by @ext_port, so no other port will do:
+ * the port is shared only with the same source's same kind of mapping,
+ * and never taken when it is published now.  Reserved ports are then
+ * busy for nat_mapping_get() as any other (no collision with new flows).
+ *
+ * Return: the mapping with a reference held, or NULL if the port is out
+ * of the range, published, or held by another source
+ */
+struct nat_mapping *nat_mapping_reserve(uint32_t zone, uint8_t proto, uint32_t ip,
+					uint16_t port, uint16_t ext_port, bool bysource)
+{
+	int pi = nat_proto_idx(proto);
+	uint32_t p = ntohs(ext_port), b = nat_bysrc_hash(zone, proto, ip, port);
+	struct nat_mapping *m;
+
+	if (pi < 0 || (proto != IPPROTO_ICMP && p < NAT_PORT_MIN))
+		return NULL;
+	m = &nat.maps[pi][p];
+	if (m->refs) {
+		/* private mappings belong to one connection each */
+		if (!bysource || !m->bysource || m->zone != zone || m->ip != ip ||
+		    m->port != port || m->proto != proto)
+			return NULL;
+		m->refs++;
+		return m;
+	}
+	if (!nat_port_free(proto, pi, p))
+		return NULL;
+	/* one shared mapping per source: a second one would split EIM */
+	for (m = bysource ? nat.bysrc[b] : NULL; m; m = m->hnext)
+		if (m->zone == zone && m->ip == ip && m->port == port && m->proto == proto)
+			return NULL;
+	m = &nat.maps[pi][p];
+	*m = (struct nat_mapping){ .zone = zone, .ip = ip, .port = port,
+				   .proto = proto, .bysource = bysource, .refs = 1 };
+	if (bysource) {
+		m->hnext = nat.bysrc[b];
+		nat.bysrc[b] = m;
+	}
+	return m;
+}
+
 void nat_mapping_put(struct nat_mapping *m)
 {
 	struct nat_mapping **pp;

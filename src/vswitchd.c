@@ -3,9 +3,11 @@
  * Start-up order matters and is written out in vswitchd_start(): the state
  * is locked and loaded first (a corrupt file stops us before anything
  * changes), then the modules come up, then every recorded endpoint is
- * re-adopted, and only then does the loop run.  With --detach the parent
- * waits on a pipe until the child says it is ready, so errors still reach
- * the terminal and the exit status tells whether the daemon runs.
+ * re-adopted, then the conntrack snapshot is loaded (checked against what
+ * was just restored), and only then does the loop run.  A graceful stop
+ * writes the snapshot before anything is torn down.  With --detach the
+ * parent waits on a pipe until the child says it is ready, so errors still
+ * reach the terminal and the exit status tells whether the daemon runs.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -21,6 +23,7 @@
 #include "cmd.h"
 #include "control.h"
 #include "ct.h"
+#include "ct_snapshot.h"
 #include "dns.h"
 #include "endpoint.h"
 #include "fdb.h"
@@ -289,10 +292,15 @@ static void vswitchd_start(struct ev_loop *loop, const struct vswitchd_opts *o)
 	cmd_container_restore();
 	if (publish_restore_all() < 0)
 		log_warn("some published ports could not be restored (see above)");
+	/* Connections last: they are checked against the endpoints and ports
+	 * just restored, and the loop (so traffic) has not started yet. */
+	if (o->uplink)
+		ct_snapshot_init(loop, state_dir());
 }
 
 static void vswitchd_stop(void)
 {
+	ct_snapshot_fini();     /* first: while every entry is still there */
 	cmd_container_shutdown();
 	uplink_fini();
 	dns_fini();
