@@ -7,6 +7,11 @@
 # tables and one more: each target of issue 8 as a ratio of vswitchd's median
 # to the peer's median from that same run (never to remembered numbers, which
 # were taken on a different load). It measures; it asserts nothing.
+# Then it runs the two targets that need no peer: the conntrack
+# micro-benchmark (build-bench/tools/bench/ct_bench: memory and lookup cost
+# at 1M entries against 1K) and vswitchd at rest (tools/bench/idle.sh: RSS
+# and wake-ups with an uplink and containers, after traffic), and prints
+# them in the same table.
 #
 # Usage (root): tools/bench/run.sh [--quick] [--no-install] [--no-build] [PEER...]
 #   default peers: vswitchd kbridge kbridge-nooff ovs-tap-tso ovs-tap veth-direct
@@ -70,9 +75,19 @@ main() {
 	local summary
 	summary=$(ls "$RESULTS_DIR"/peers-*.summary.tsv 2>/dev/null | sort | tail -1 || true)
 	[ -n "$summary" ] && [ "$summary" != "$before" ] || run_die "no new summary in $RESULTS_DIR"
-	/usr/bin/python3 - "$summary" <<'PY'
-# Ratios of vswitchd to its peers for each target of issue 8 (same run).
-import sys
+	local ctb="$RESULTS_DIR/${summary##*/}" idle
+	ctb="${ctb%.summary.tsv}.ct.txt"
+	echo "conntrack micro-benchmark (ct_bench) ..." >&2
+	"$REPO/build-bench/tools/bench/ct_bench" > "$ctb" 2>/dev/null || true
+	cat "$ctb" >&2
+	echo "vswitchd at rest (idle.sh, about a minute) ..." >&2
+	idle=$(bash "$REPO/tools/bench/idle.sh" "$REPO/build-bench/src/vswitchd" \
+		"$REPO/build-bench/src/vsctl" || true)
+	echo "$idle" >&2
+	/usr/bin/python3 - "$summary" "$ctb" "$idle" <<'PY'
+# Ratios of vswitchd to its peers for each target of issue 8 (same run),
+# then the conntrack and idle targets, which need no peer.
+import re, sys
 med = {}
 with open(sys.argv[1]) as f:
     next(f)
@@ -109,7 +124,30 @@ for what, m, peer, tgt, up in T:
     by = "" if ok else f" by {abs(r - tgt) / tgt * 100:.0f}%"
     print(fmt.format(what, peer, f"{a:.4g}", f"{b:.4g}", f"{r:.2f}", f"{op}{tgt}",
                      ("met" if ok else "MISSED") + by))
-print("(conntrack 1M-entry memory/lookup: make -C build-bench bench-ct; idle RSS/wake-ups: doc/performance.md)")
+
+def line(what, value, target, ok):
+    print(fmt.format(what, "-", value, "", "", target,
+                     "not measured" if ok is None else ("met" if ok else "MISSED")))
+
+ct = open(sys.argv[2]).read() if len(sys.argv) > 2 else ""
+runs = re.findall(r"entries (\d+): ([\d.]+) bytes/entry.*?one at a time: ([\d.]+) ns/lookup;"
+                  r" bursts of \d+ with prefetch: ([\d.]+) ns/lookup", ct, re.S)
+ct = {int(n): (float(b), float(one), float(burst)) for n, b, one, burst in runs}
+if 1000000 in ct and 1000 in ct:
+    mb = ct[1000000][0] * 1e6 / 2**20
+    line("ct 1M entries, MB", f"{mb:.0f}", "<=256", mb <= 256)
+    for i, how in ((2, "bursts"), (1, "single")):
+        r = ct[1000000][i] / ct[1000][i]
+        line(f"ct lookup 1M/1K {how}", f"{r:.1f}x", "<=2x", r <= 2)
+else:
+    line("conntrack 1M", "NA", "", None)
+m = re.search(r"rss_kb=(\d+) wakeups=(\d+) window_s=(\d+)", sys.argv[3] if len(sys.argv) > 3 else "")
+if m:
+    rss, wk, win = (int(x) for x in m.groups())
+    line("idle RSS, MB", f"{rss / 1024:.1f}", "<10", rss < 10 * 1024)
+    line(f"idle wake-ups in {win}s", str(wk), "0", wk == 0)
+else:
+    line("idle", "NA", "", None)
 PY
 }
 
