@@ -128,6 +128,15 @@ static void test_tso4_refuses(void **state)
 	assert_int_equal(port_offload_tso4(f, len, 1000, out, 2048, 4, lens), -1);
 }
 
+/* A frame buffer placed as the datapath places frames: the IP header
+ * after 14 bytes of Ethernet on a 4-byte boundary (pkt.h's headroom). */
+static uint8_t *frame_buf(void)
+{
+	static uint8_t buf[4096 + 2] __attribute__((aligned(8)));
+
+	return buf + 2;
+}
+
 /* A parsed TCP frame of PAYLOAD bytes in F, its vnet header a TSO one. */
 static void tso_pkt(struct pkt *p, uint8_t *f, uint32_t payload)
 {
@@ -146,7 +155,7 @@ static void tso_pkt(struct pkt *p, uint8_t *f, uint32_t payload)
 
 static void test_rx_takes_flags(void **state)
 {
-	static uint8_t f[4096];
+	uint8_t *f = frame_buf();
 	struct pkt p;
 
 	tso_pkt(&p, f, 2500);
@@ -166,7 +175,7 @@ static void test_rx_takes_flags(void **state)
 
 static void test_rx_refuses_lies(void **state)
 {
-	static uint8_t f[4096];
+	uint8_t *f = frame_buf();
 	struct pkt p;
 
 	tso_pkt(&p, f, 2500);
@@ -187,7 +196,7 @@ static void test_rx_refuses_lies(void **state)
  * that NAT's update of the L4 checksum never meets it. */
 static void test_rx_finishes_foreign_partial(void **state)
 {
-	static uint8_t f[4096];
+	uint8_t *f = frame_buf();
 	struct pkt p;
 
 	tso_pkt(&p, f, 100);
@@ -202,7 +211,8 @@ static void test_rx_finishes_foreign_partial(void **state)
 
 static void test_segment_by_gso_size(void **state)
 {
-	static uint8_t f[4096], out[16 * 2048];
+	static uint8_t out[16 * 2048];
+	uint8_t *f = frame_buf();
 	uint32_t lens[PORT_OFFLOAD_SEG_MAX], slot, i;
 	struct pkt p;
 	int n;
