@@ -656,6 +656,25 @@ struct json_object *uplink_show_json(void)
 	return o;
 }
 
+/**
+ * uplink_neigh_flush() - Forget every learned next hop, drop what waits
+ *
+ * For harnesses that reuse one uplink for many independent runs (the
+ * fuzz targets): each run then starts with an empty ARP cache, as after
+ * uplink_init().  The frames still waiting for an answer are counted as
+ * ARP_PENDING_FULL drops: they will never leave.
+ */
+void uplink_neigh_flush(void)
+{
+	unsigned int i;
+
+	for (i = 0; i < ul.n_pending; i++)
+		port_drop(uplink_leg_of(ul.pending[i].next_hop)->port,
+			  DROP_ARP_PENDING_FULL);
+	ul.n_pending = 0;
+	memset(ul.arp, 0, sizeof(ul.arp));
+}
+
 /* The uplink's frame port, for capture (NULL without --uplink). */
 struct port *uplink_port(void)
 {
