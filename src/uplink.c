@@ -212,7 +212,10 @@ static enum drop_reason uplink_send(struct pkt *p)
 	if (a->ip == nh && a->seen_ms) {
 		memcpy(eth->ether_dhost, a->mac, 6);
 		memcpy(eth->ether_shost, leg->mac, 6);
-		if (uplink_now_ms() - a->seen_ms > UPLINK_ARP_TTL_MS)
+		/* seen_ms is now|1 (0 means "never"), so it can be 1 ms ahead:
+		 * compare without subtracting, or that millisecond would look
+		 * like an entry 2^64 ms old and ask again at once. */
+		if (uplink_now_ms() > a->seen_ms + UPLINK_ARP_TTL_MS)
 			uplink_arp_request(leg, nh);   /* refresh, keep using */
 		port_tx_queue(leg->port, p);
 		return DROP_NONE;
