@@ -247,6 +247,13 @@ static void ctl_read_cb(struct ev_loop *loop, ev_io *w, int revents)
 	n = read(c->fd, c->in + c->in_len, CTL_MAX_REQ - c->in_len);
 	if (n < 0 && (errno == EAGAIN || errno == EINTR))
 		return;
+	if (n == 0 && c->out_len > c->out_off) {
+		/* The client shut its side after its requests (socat does):
+		 * answer them, then close (ctl_write_cb). */
+		c->closing = true;
+		ev_io_stop(loop, &c->rio);
+		return;
+	}
 	if (n <= 0) {
 		ctl_conn_free(c);
 		return;
