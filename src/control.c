@@ -222,7 +222,9 @@ static void ctl_process(struct ctl_conn *c)
 {
 	char *nl;
 
-	while (!c->detached && (nl = memchr(c->in, '\n', c->in_len))) {
+	/* A malformed request closes the connection: what follows it in the
+	 * buffer is not run (doc/control-protocol.md). */
+	while (!c->detached && !c->closing && (nl = memchr(c->in, '\n', c->in_len))) {
 		struct json_object *reply;
 		size_t used = (size_t)(nl - c->in) + 1;
 

@@ -343,3 +343,22 @@ def test_half_closed_client_gets_every_reply(vswitchd):
         replies = [json.loads(line) for line in data.decode().splitlines()]
         assert [r["ok"] for r in replies] == [True, False], data
         assert any(n["name"] == "bridge" for n in replies[0]["result"])
+
+
+def test_malformed_request_closes_before_the_rest(vswitchd):
+    """A malformed line closes the connection, and what the client sent
+    after it is not run, even when it arrived in the same read (found by
+    the control fuzz target)."""
+    name = uniq("tn")
+    with socket.socket(socket.AF_UNIX) as s:
+        s.settimeout(10)
+        s.connect(vswitchd.sock)
+        s.sendall(b'not json\n' + json.dumps(
+            {"cmd": "network.create", "args": {"name": name}}).encode() + b"\n")
+        data = b""
+        while chunk := s.recv(65536):
+            data += chunk
+    replies = [json.loads(line) for line in data.decode().splitlines()]
+    assert len(replies) == 1 and not replies[0]["ok"], data
+    assert "malformed" in replies[0]["error"]
+    assert name not in ok(vswitchd, "network", "ls").stdout
