@@ -542,9 +542,17 @@ static int state_load(char *err, size_t errlen)
 	free(text);
 	rc = state_from_json(root, why, sizeof(why));
 	json_object_put(root);
-	if (rc)
+	if (rc) {
+		char *c;
+
+		/* WHY quotes names from the file, which may hold a newline or
+		 * an escape sequence: the error stays one harmless line. */
+		for (c = why; *c; c++)
+			if ((unsigned char)*c < 0x20 || *c == 0x7f)
+				*c = '?';
 		snprintf(err, errlen, "state file %s is invalid: %s; refusing to start "
 			 "with empty state: fix or move it away", path, why);
+	}
 	return rc;
 }
 
