@@ -284,6 +284,8 @@ static int cmd_disconnect(struct ctl_conn *conn, struct json_object *args,
 	struct network *n = net ? model_network(net) : NULL;
 	struct container *c = name ? model_container(name) : NULL;
 	struct endpoint *ep = n && c ? model_endpoint(n, c) : NULL;
+	bool gone;
+	int rc;
 
 	if (!n) {
 		snprintf(err, errlen, "network %s not found", net ? net : "");
@@ -294,12 +296,18 @@ static int cmd_disconnect(struct ctl_conn *conn, struct json_object *args,
 			 "container %s is not connected to network %s", name ? name : "", n->name);
 		return -1;
 	}
+	/* Save the model as it will be: without EP, and without C if EP was
+	 * all it had (cmd_endpoint_remove frees it then). */
 	model_endpoint_unlink(ep);
-	if (state_save(err, errlen)) {
-		model_endpoint_link(ep);
-		return -1;
-	}
+	gone = LIST_EMPTY(&c->endpoints) && LIST_EMPTY(&c->published);
+	if (gone)
+		HASH_DEL(g_model.containers, c);
+	rc = state_save(err, errlen);
+	if (gone)
+		HASH_ADD_STR(g_model.containers, name, c);
 	model_endpoint_link(ep);
+	if (rc)
+		return -1;
 	log_info("container %s disconnected from %s", c->name, n->name);
 	cmd_endpoint_remove(ep, true);
 	return 0;
