@@ -131,7 +131,7 @@ static int cmd_connect_fill(struct endpoint *ep, struct json_object *args, char 
 static struct container *cmd_connect_container(const char *name, const char *ref, bool *fresh,
 					       char *err, size_t errlen)
 {
-	struct container *c = model_container(name);
+	struct container *c = name ? model_container(name) : NULL;
 	int fd;
 
 	*fresh = false;
