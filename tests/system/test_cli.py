@@ -362,3 +362,23 @@ def test_malformed_request_closes_before_the_rest(vswitchd):
     assert len(replies) == 1 and not replies[0]["ok"], data
     assert "malformed" in replies[0]["error"]
     assert name not in ok(vswitchd, "network", "ls").stdout
+
+
+def test_requests_without_arguments_are_refused(vswitchd):
+    """Every command, sent raw with no arguments or an empty "args", gets a
+    reply and leaves the daemon running (`network.connect` without a
+    container once crashed it: found by the control fuzz target)."""
+    cmds = ["network.create", "network.inspect", "network.rm", "network.connect",
+            "network.disconnect", "port.publish", "port.unpublish", "port.ls",
+            "fdb.show", "fdb.flush", "conntrack.ls", "trace", "capture"]
+    for cmd in cmds:
+        for req in ({"cmd": cmd}, {"cmd": cmd, "args": {}}):
+            with socket.socket(socket.AF_UNIX) as s:
+                s.settimeout(10)
+                s.connect(vswitchd.sock)
+                s.sendall(json.dumps(req).encode() + b"\n")
+                line = s.makefile().readline()
+            assert line, f"no reply to {req}"
+            assert "ok" in json.loads(line), line
+    assert vswitchd.running()
+    ok(vswitchd, "network", "ls")
