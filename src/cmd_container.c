@@ -61,8 +61,13 @@ static int cmd_connect_aliases(struct endpoint *ep, struct json_object *args,
 	struct json_object *al;
 	size_t i;
 
-	if (!args || !json_object_object_get_ex(args, "aliases", &al))
+	if (!args || !json_object_object_get_ex(args, "aliases", &al) || !al)
 		return 0;
+	/* json-c asserts on an array call with anything else: check first */
+	if (!json_object_is_type(al, json_type_array)) {
+		snprintf(err, errlen, "aliases must be an array of names");
+		return -1;
+	}
 	for (i = 0; i < json_object_array_length(al); i++) {
 		const char *a = json_object_get_string(json_object_array_get_idx(al, i));
 
