@@ -364,21 +364,32 @@ def test_malformed_request_closes_before_the_rest(vswitchd):
     assert name not in ok(vswitchd, "network", "ls").stdout
 
 
-def test_requests_without_arguments_are_refused(vswitchd):
-    """Every command, sent raw with no arguments or an empty "args", gets a
-    reply and leaves the daemon running (`network.connect` without a
-    container once crashed it: found by the control fuzz target)."""
+def test_requests_without_arguments_are_refused(vswitchd, topo):
+    """Every command, sent raw with no arguments, an empty "args" or an
+    array argument of another type, gets a reply and leaves the daemon
+    running (`network.connect` without a container, or with "aliases" not
+    an array, once crashed it: found by the control fuzz target)."""
     cmds = ["network.create", "network.inspect", "network.rm", "network.connect",
             "network.disconnect", "port.publish", "port.unpublish", "port.ls",
             "fdb.show", "fdb.flush", "conntrack.ls", "trace", "capture"]
-    for cmd in cmds:
-        for req in ({"cmd": cmd}, {"cmd": cmd, "args": {}}):
-            with socket.socket(socket.AF_UNIX) as s:
-                s.settimeout(10)
-                s.connect(vswitchd.sock)
-                s.sendall(json.dumps(req).encode() + b"\n")
-                line = s.makefile().readline()
-            assert line, f"no reply to {req}"
-            assert "ok" in json.loads(line), line
+    reqs = [r for cmd in cmds for r in ({"cmd": cmd}, {"cmd": cmd, "args": {}})]
+    # and arrays that are not (`aliases` once aborted it in json-c)
+    ns = topo.container("c1")
+    for bad in ("x", 5, {"a": 1}, None):
+        reqs += [{"cmd": "network.connect", "args": {"network": "bridge", "container": "c1",
+                                                     "netns": ns, "aliases": bad}},
+                 {"cmd": "network.create", "args": {"name": uniq("tn"), "aux": bad}},
+                 {"cmd": "network.inspect", "args": {"names": bad}},
+                 {"cmd": "port.publish", "args": {"container": "c", "specs": bad}}]
+    for req in reqs:
+        with socket.socket(socket.AF_UNIX) as s:
+            s.settimeout(10)
+            s.connect(vswitchd.sock)
+            s.sendall(json.dumps(req).encode() + b"\n")
+            line = s.makefile().readline()
+        assert line, f"no reply to {req}"
+        assert "ok" in json.loads(line), line
     assert vswitchd.running()
     ok(vswitchd, "network", "ls")
+    # a null alias list is no alias; the rest were refused, nothing half-made
+    assert [c["name"] for c in js(vswitchd, "container", "ls")] == ["c1"]
