@@ -168,9 +168,16 @@ int control_conn_detach(struct ctl_conn *c)
 static struct json_object *ctl_error(const char *msg)
 {
 	struct json_object *r = json_object_new_object();
+	char line[1024], *c;
 
+	/* Errors quote what the client sent (names, commands): the error is
+	 * one line for vsctl to print, without the client's control bytes. */
+	snprintf(line, sizeof(line), "%s", msg);
+	for (c = line; *c; c++)
+		if ((unsigned char)*c < 0x20 || *c == 0x7f)
+			*c = '?';
 	json_object_object_add(r, "ok", json_object_new_boolean(0));
-	json_object_object_add(r, "error", json_object_new_string(msg));
+	json_object_object_add(r, "error", json_object_new_string(line));
 	return r;
 }
 
