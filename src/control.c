@@ -20,6 +20,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <sys/un.h>
 #include <unistd.h>
 #include <uthash.h>
@@ -28,6 +29,7 @@
 
 #define CTL_MAX_REQ (64 * 1024)
 #define CTL_MAX_CONNS 64
+#define CTL_REPLY_TIMEOUT_S 1    /* control_conn_reply's blocking write */
 
 struct ctl_cmd {
 	char name[48];
@@ -145,12 +147,20 @@ static int ctl_flush(struct ctl_conn *c)
 
 int control_conn_reply(struct ctl_conn *c, struct json_object *reply)
 {
+	struct timeval tv = { .tv_sec = CTL_REPLY_TIMEOUT_S };
 	int fl = fcntl(c->fd, F_GETFL), rc;
 
+	/* Replies to earlier requests that the client has not read yet:
+	 * waiting for it would stop the whole daemon (one loop), so the
+	 * streaming command is refused instead. */
+	if (ctl_flush(c) != 1)
+		return -1;
 	if (ctl_queue(c, reply))
 		return -1;
 	/* A streaming command needs its first line out before it takes the fd:
-	 * write it in blocking mode (one short line). */
+	 * write it in blocking mode (one short line), bounded in time for a
+	 * client whose socket buffer is full. */
+	setsockopt(c->fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
 	fcntl(c->fd, F_SETFL, fl & ~O_NONBLOCK);
 	rc = ctl_flush(c);
 	fcntl(c->fd, F_SETFL, fl);
