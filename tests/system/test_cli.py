@@ -393,3 +393,27 @@ def test_requests_without_arguments_are_refused(vswitchd, topo):
     ok(vswitchd, "network", "ls")
     # a null alias list is no alias; the rest were refused, nothing half-made
     assert [c["name"] for c in js(vswitchd, "container", "ls")] == ["c1"]
+
+
+def test_capture_after_unread_replies_does_not_stall_the_daemon(vswitchd):
+    """A client that pipelines requests, reads none of the replies, then
+    asks for a capture: the daemon used to block writing the capture's
+    first line, and with it every port and client (one loop).  Now the
+    capture is refused and the daemon keeps answering (found by the
+    control fuzz target)."""
+    inspect = json.dumps({"cmd": "network.inspect", "args": {"names": ["bridge"] * 8}})
+    capture = json.dumps({"cmd": "capture", "args": {"network": "bridge", "count": 1}})
+    with socket.socket(socket.AF_UNIX) as s:
+        s.connect(vswitchd.sock)
+        s.sendall(((inspect + "\n") * 150 + capture + "\n").encode())
+        # meanwhile another client is answered
+        with socket.socket(socket.AF_UNIX) as t:
+            t.settimeout(10)
+            t.connect(vswitchd.sock)
+            t.sendall(b'{"cmd": "network.ls"}\n')
+            assert json.loads(t.makefile().readline())["ok"]
+        s.settimeout(10)
+        f = s.makefile()
+        replies = [json.loads(f.readline()) for _ in range(151)]
+    assert len(replies) == 151 and all(r["ok"] for r in replies[:150])
+    assert not replies[150]["ok"] and "capture" in replies[150]["error"]

@@ -11,9 +11,12 @@
  * a fuzzing run that happens to find it again.
  *
  * FUZZ_TARGET and FUZZ_DIR (the source tree's tests/fuzz) come from the
- * build; a target with no input at all is a failure, not a pass.
+ * build; a target with no input at all is a failure, not a pass.  An input
+ * that hangs (the daemon's code blocking, as under libFuzzer's -timeout)
+ * fails after REPLAY_TIMEOUT_S instead of stopping `make check`.
  */
 #include <dirent.h>
+#include <signal.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -21,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #ifndef FUZZ_TARGET
@@ -31,8 +35,22 @@
 #endif
 
 #define REPLAY_MAX 512
+#define REPLAY_TIMEOUT_S 120     /* generous: valgrind, sanitizers */
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static const char *replay_current;
+
+static void replay_hang(int sig)
+{
+	static const char msg[] = "test_fuzz_replay: input hangs: ";
+
+	(void)sig;
+	if (write(2, msg, sizeof(msg) - 1) < 0 ||
+	    write(2, replay_current, strlen(replay_current)) < 0 || write(2, "\n", 1) < 0)
+		_exit(1);
+	_exit(1);
+}
 
 static void replay_one(void **state)
 {
@@ -50,7 +68,11 @@ static void replay_one(void **state)
 	assert_non_null(buf);
 	assert_int_equal(fread(buf, 1, (size_t)len, fp), (size_t)len);
 	fclose(fp);
+	replay_current = path;
+	signal(SIGALRM, replay_hang);
+	alarm(REPLAY_TIMEOUT_S);
 	assert_int_equal(LLVMFuzzerTestOneInput(buf, (size_t)len), 0);
+	alarm(0);
 	free(buf);
 }
 
