@@ -340,7 +340,8 @@ static int state_load_published(struct container *c, struct json_object *o, char
 
 	if (!pp || !proto || (strcmp(proto, "tcp") && strcmp(proto, "udp")) ||
 	    ipam_parse_ip(state_get_str(o, "host_ip"), &pp->host_ip) ||
-	    hp < 1 || cp < 1 || cnt < 1 || hp + cnt - 1 > 65535 || cp + cnt - 1 > 65535) {
+	    hp < 1 || cp < 1 || cnt < 1 || hp > 65535 || cp > 65535 || cnt > 65535 ||
+	    hp + cnt - 1 > 65535 || cp + cnt - 1 > 65535) {   /* no int overflow */
 		free(pp);
 		snprintf(err, errlen, "container %s: bad published port", c->name);
 		return -1;
