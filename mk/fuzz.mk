@@ -33,6 +33,7 @@ FUZZ_TARGETS ?= dns dns_input pipeline control state
 # -Wformat-nonliteral (in -Wformat=2) also flags log.c's va_list helper,
 # which gcc accepts.
 FUZZ_CFLAGS = -g -O1 -fno-omit-frame-pointer -fsanitize=address,undefined \
+	-fno-sanitize-recover=undefined \
 	$(WARN_CFLAGS) -Wno-format-nonliteral \
 	-I$(top_srcdir)/include -I$(top_srcdir)/tests/fuzz \
 	-D_GNU_SOURCE '-DHASH_FUNCTION=HASH_SFH' -DHASH_NONFATAL_OOM=1 -DDNS_FUZZ \
