@@ -31,6 +31,11 @@ max_len() {
 	esac
 }
 
+# A UBSan report is a failure like a crash (the build keeps the checks
+# recoverable: more edges for the fuzzer to tell inputs apart).
+UBSAN_OPTIONS=${UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1}
+export UBSAN_OPTIONS
+
 failed=""
 for t in "$@"; do
 	bin=$builddir/tests/fuzz/fuzz_$t
