@@ -46,7 +46,9 @@ void control_fini(void);
 /* Take the connection's fd (the caller now owns it; control.c forgets the
  * connection once the current reply has been written). */
 int control_conn_detach(struct ctl_conn *c);
-/* Send a reply now, before the handler returns (streaming commands). */
+/* Send a reply now, before the handler returns (streaming commands).
+ * Fails, never blocks the loop, if the client has not read the replies
+ * to its earlier requests; waits at most a second for a full socket. */
 int control_conn_reply(struct ctl_conn *c, struct json_object *reply);
 
 /* Typed access to request arguments; absent keys give the default. */

@@ -177,6 +177,7 @@ void dns_tcp_fini(void);
 bool dns_tcp_input(struct network *n, struct endpoint *src, struct pkt *p);
 void dns_tcp_answer(uint32_t slot, uint32_t gen, const uint8_t *msg, size_t len);
 unsigned int dns_tcp_conns(void);
+void dns_tcp_tick(void);      /* the sweep timer's work, for test clocks */
 
 /* ---- dns_resolvconf.c ---- */
 

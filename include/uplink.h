@@ -31,6 +31,8 @@ struct json_object *uplink_show_json(void);
 uint32_t uplink_ip(void);
 /* The switch's side of the host leg (proxy.c connects there); 0 if none. */
 uint32_t uplink_host_ip(void);
+/* Forget learned next hops and drop waiting frames (harnesses' reset). */
+void uplink_neigh_flush(void);
 
 /* nat.c: drop the conntrack entries of an endpoint that went away. */
 void nat_endpoint_gone(struct endpoint *ep);

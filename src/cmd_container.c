@@ -76,9 +76,15 @@ static int cmd_connect_aliases(struct endpoint *ep, struct json_object *args,
 	struct json_object *al;
 	size_t i;
 
-	/* control_check.c made sure "aliases" is an array of strings. */
-	if (!args || !json_object_object_get_ex(args, "aliases", &al))
+	/* control_check.c made sure "aliases" is an array of strings; a
+	 * caller that bypasses it (fuzz_control) must not crash json-c. */
+	if (!args || !json_object_object_get_ex(args, "aliases", &al) || !al)
 		return 0;
+	/* json-c asserts on an array call with anything else: check first */
+	if (!json_object_is_type(al, json_type_array)) {
+		snprintf(err, errlen, "aliases must be an array of names");
+		return -1;
+	}
 	for (i = 0; i < json_object_array_length(al); i++) {
 		const char *a = json_object_get_string(json_object_array_get_idx(al, i));
 
@@ -148,7 +154,7 @@ static int cmd_connect_fill(struct endpoint *ep, struct json_object *args, char 
 static struct container *cmd_connect_container(const char *name, const char *ref, bool *fresh,
 					       char *err, size_t errlen)
 {
-	struct container *c = model_container(name);
+	struct container *c = name ? model_container(name) : NULL;
 	int fd;
 
 	*fresh = false;

@@ -31,6 +31,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <sys/un.h>
 #include <unistd.h>
 #include <uthash.h>
@@ -41,6 +42,7 @@
 #define CTL_MAX_CONNS 64
 #define CTL_MAX_OUT (1024 * 1024)
 #define CTL_ACCEPT_BURST 16
+#define CTL_REPLY_TIMEOUT_S 1    /* control_conn_reply's blocking write */
 
 struct ctl_cmd {
 	char name[48];
@@ -164,12 +166,20 @@ static int ctl_flush(struct ctl_conn *c)
 
 int control_conn_reply(struct ctl_conn *c, struct json_object *reply)
 {
+	struct timeval tv = { .tv_sec = CTL_REPLY_TIMEOUT_S };
 	int fl = fcntl(c->fd, F_GETFL), rc;
 
+	/* Replies to earlier requests that the client has not read yet:
+	 * waiting for it would stop the whole daemon (one loop), so the
+	 * streaming command is refused instead. */
+	if (ctl_flush(c) != 1)
+		return -1;
 	if (ctl_queue(c, reply))
 		return -1;
 	/* A streaming command needs its first line out before it takes the fd:
-	 * write it in blocking mode (one short line). */
+	 * write it in blocking mode (one short line), bounded in time for a
+	 * client whose socket buffer is full. */
+	setsockopt(c->fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
 	fcntl(c->fd, F_SETFL, fl & ~O_NONBLOCK);
 	rc = ctl_flush(c);
 	fcntl(c->fd, F_SETFL, fl);
@@ -187,9 +197,16 @@ int control_conn_detach(struct ctl_conn *c)
 static struct json_object *ctl_error(const char *msg)
 {
 	struct json_object *r = json_object_new_object();
+	char line[1024], *c;
 
+	/* Errors quote what the client sent (names, commands): the error is
+	 * one line for vsctl to print, without the client's control bytes. */
+	snprintf(line, sizeof(line), "%s", msg);
+	for (c = line; *c; c++)
+		if ((unsigned char)*c < 0x20 || *c == 0x7f)
+			*c = '?';
 	json_object_object_add(r, "ok", json_object_new_boolean(0));
-	json_object_object_add(r, "error", json_object_new_string(msg));
+	json_object_object_add(r, "error", json_object_new_string(line));
 	return r;
 }
 
@@ -264,6 +281,8 @@ static int ctl_process(struct ctl_conn *c)
 {
 	char *nl;
 
+	/* A malformed request closes the connection: what follows it in the
+	 * buffer is not run (doc/control-protocol.md). */
 	while (!c->detached && !c->closing && (nl = memchr(c->in, '\n', c->in_len))) {
 		struct json_object *reply;
 		size_t used = (size_t)(nl - c->in) + 1;

@@ -517,13 +517,17 @@ void dns_tcp_answer(uint32_t slot, uint32_t gen, const uint8_t *msg, size_t len)
 	dns_tcp_output(c, false);
 }
 
-/* Retransmit what is overdue, reset what is idle. */
-static void dns_tcp_sweep(struct ev_loop *loop, ev_timer *w, int revents)
+/**
+ * dns_tcp_tick() - Retransmit what is overdue, reset what is idle
+ *
+ * The sweep timer's work, callable on its own so that a harness driving a
+ * test clock (dns_set_test_clock) can run it without a running loop.
+ */
+void dns_tcp_tick(void)
 {
 	uint64_t now = dns_now_ms();
 	unsigned int s;
 
-	(void)loop; (void)w; (void)revents;
 	for (s = 0; s < DNS_TCP_MAX_CONNS && dns_tcp_n; s++) {
 		struct dns_tcp_conn *c = &dns_tcp_pool[s];
 		bool unacked = c->tx_sent || (c->fin_sent && !c->fin_acked);
@@ -545,6 +549,12 @@ static void dns_tcp_sweep(struct ev_loop *loop, ev_timer *w, int revents)
 		}
 	}
 	port_tx_flush_all();
+}
+
+static void dns_tcp_sweep(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	(void)revents;
+	dns_tcp_tick();
 	if (!dns_tcp_n)
 		ev_timer_stop(loop, w);
 }

@@ -372,7 +372,8 @@ static int state_load_published(struct container *c, struct json_object *o, char
 
 	if (!pp || !proto || (strcmp(proto, "tcp") && strcmp(proto, "udp")) ||
 	    ipam_parse_ip(state_get_str(o, "host_ip"), &pp->host_ip) ||
-	    hp < 1 || cp < 1 || cnt < 1 || hp + cnt - 1 > 65535 || cp + cnt - 1 > 65535) {
+	    hp < 1 || cp < 1 || cnt < 1 || hp > 65535 || cp > 65535 || cnt > 65535 ||
+	    hp + cnt - 1 > 65535 || cp + cnt - 1 > 65535) {   /* no int overflow */
 		free(pp);
 		snprintf(err, errlen, "container %s: bad published port", c->name);
 		return -1;
@@ -574,9 +575,17 @@ static int state_load(char *err, size_t errlen)
 	free(text);
 	rc = state_from_json(root, why, sizeof(why));
 	json_object_put(root);
-	if (rc)
+	if (rc) {
+		char *c;
+
+		/* WHY quotes names from the file, which may hold a newline or
+		 * an escape sequence: the error stays one harmless line. */
+		for (c = why; *c; c++)
+			if ((unsigned char)*c < 0x20 || *c == 0x7f)
+				*c = '?';
 		snprintf(err, errlen, "state file %s is invalid: %s; refusing to start "
 			 "with empty state: fix or move it away", path, why);
+	}
 	return rc;
 }
 

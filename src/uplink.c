@@ -216,7 +216,10 @@ static enum drop_reason uplink_send(struct pkt *p)
 	if (a->ip == nh && a->seen_ms) {
 		memcpy(eth->ether_dhost, a->mac, 6);
 		memcpy(eth->ether_shost, leg->mac, 6);
-		if (uplink_now_ms() - a->seen_ms > UPLINK_ARP_TTL_MS)
+		/* seen_ms is now|1 (0 means "never"), so it can be 1 ms ahead:
+		 * compare without subtracting, or that millisecond would look
+		 * like an entry 2^64 ms old and ask again at once. */
+		if (uplink_now_ms() > a->seen_ms + UPLINK_ARP_TTL_MS)
 			uplink_arp_request(leg, nh);   /* refresh, keep using */
 		port_tx_queue(leg->port, p);
 		return DROP_NONE;
@@ -684,6 +687,25 @@ struct json_object *uplink_show_json(void)
 		json_object_object_add(o, "gateway_mac", json_object_new_string(buf));
 	}
 	return o;
+}
+
+/**
+ * uplink_neigh_flush() - Forget every learned next hop, drop what waits
+ *
+ * For harnesses that reuse one uplink for many independent runs (the
+ * fuzz targets): each run then starts with an empty ARP cache, as after
+ * uplink_init().  The frames still waiting for an answer are counted as
+ * ARP_PENDING_FULL drops: they will never leave.
+ */
+void uplink_neigh_flush(void)
+{
+	unsigned int i;
+
+	for (i = 0; i < ul.n_pending; i++)
+		port_drop(uplink_leg_of(ul.pending[i].next_hop)->port,
+			  DROP_ARP_PENDING_FULL);
+	ul.n_pending = 0;
+	memset(ul.arp, 0, sizeof(ul.arp));
 }
 
 /* The uplink's frame port, for capture (NULL without --uplink). */

@@ -6,6 +6,11 @@
 #
 #   tools/test.sh                 build in build/
 #   tools/test.sh --sanitizers    build in build-san/ with ASan + UBSan
+#   tools/test.sh --valgrind      build in build-valgrind/; every vswitchd
+#                                 of the system tests runs under valgrind
+#                                 memcheck (slow: bounds scaled x10), and
+#                                 an invalid access or a definite leak
+#                                 fails the test (doc/fuzzing.md)
 #
 # Why counting is done here rather than trusting make's exit status alone:
 # automake sees the pytest run as one test, but it holds dozens; the line
@@ -20,7 +25,8 @@ conf=""
 case "${1:-}" in
 "") ;;
 --sanitizers) bdir=build-san; conf=--enable-sanitizers ;;
--h|--help) sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+--valgrind) bdir=build-valgrind; export VSW_VALGRIND=1 ;;
+-h|--help) sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 *) echo "test.sh: unknown option '$1' (try --help)" >&2; exit 2 ;;
 esac
 

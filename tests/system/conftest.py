@@ -22,6 +22,13 @@ Fixture API (the machinery is in topo.py):
   topo.spawn(ns, *cmd, **popen_kw) -> Popen, ended at teardown
   topo.prefix; topo.outside = (netns, ip) when the test has an uplink
 
+Valgrind: with VSW_VALGRIND=1 in the environment vswitchd runs under
+valgrind's memcheck (topo.valgrind_argv: full leak check, definite leaks
+are errors, a log and an XML report per process in the daemon's temporary
+directory), and a test fails if memcheck reported anything, the report
+attached; bounds on waiting are multiplied by VSW_TIMEOUT_FACTOR (default
+10, vsutil.py).  `tools/test.sh --valgrind` runs the suite so.
+
 Markers:
   @pytest.mark.vswitchd_args("--fdb-aging", "2")   extra daemon options
   @pytest.mark.uplink   an outside host behind `--uplink afpacket:up0`
@@ -118,15 +125,21 @@ def vswitchd(request, topo):
 
 def _stop_and_judge(vs):
     """Stop the daemon with SIGTERM; what went wrong with it during the test
-    (an unasked-for exit, an unclean shutdown)."""
+    (an unasked-for exit, an unclean shutdown, and under VSW_VALGRIND=1
+    any invalid access or definite leak memcheck saw)."""
     if vs.proc is not None:
         vs.stop(kill9=False)
     problems = []
     for how, rc in vs.exits:
         if how == "died":
             problems.append(f"vswitchd exited by itself during the test (status {rc})")
+        elif how == "SIGTERM" and rc == topo_mod.VALGRIND_EXIT and topo_mod.VALGRIND:
+            pass    # memcheck's verdict, detailed below
         elif how == "SIGTERM" and rc != 0:
             problems.append(f"vswitchd exited with status {rc} on SIGTERM")
+    found = vs.valgrind_problems()
+    if found:
+        problems.append("valgrind memcheck reported in vswitchd: " + ", ".join(found))
     return problems
 
 

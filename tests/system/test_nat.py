@@ -13,7 +13,9 @@ vswitchd runs with --uplink afpacket:up0 (its end of the veth).
 The module starts vswitchd itself because it must exist with its uplink
 interface already in place; binaries come from $VSWITCHD/$VSCTL or the
 first build*/src/ directory that has them.  Every wait polls against a
-deadline (functional bound, not a benchmark).
+deadline (functional bound, not a benchmark).  Under VSW_VALGRIND=1 the
+daemon runs under memcheck as the conftest fixture's does, and the module
+fails at teardown if memcheck reported anything (topo.valgrind_argv).
 """
 import glob
 import json
@@ -24,7 +26,8 @@ import subprocess
 import tempfile
 
 import pytest
-from vsutil import sh, nsx, wait_for
+import topo
+from vsutil import VALGRIND, scaled, sh, nsx, wait_for
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 UPLINK_IP = "198.51.100.1"
@@ -113,8 +116,9 @@ class Lab:
             return ""
 
     def start_daemon(self):
+        vg = topo.valgrind_argv(self.tmp) if VALGRIND else []
         self.daemon = self.spawn(
-            self.ns["v"], binary("vswitchd"), "--state-dir", self.state,
+            self.ns["v"], *vg, binary("vswitchd"), "--state-dir", self.state,
             "--socket", self.sock, "--uplink", "afpacket:up0",
             "--uplink-ip", f"{UPLINK_IP}/24", "--uplink-gateway", ROUTER_UP,
             "--log-level", "info", log="vswitchd.log")
@@ -140,12 +144,24 @@ class Lab:
     def js(self, *args):
         return json.loads(self.ok("--format", "json", *args))
 
+    def stop_daemon(self):
+        """SIGTERM the daemon; what went wrong with it (memcheck included)."""
+        rc = topo.stop_process(self.daemon)
+        self.procs.remove(self.daemon)
+        problems = [] if rc == 0 or (VALGRIND and rc == topo.VALGRIND_EXIT) else \
+            [f"vswitchd exited with status {rc} on SIGTERM"]
+        found = topo.judge_valgrind(self.tmp) if VALGRIND else []
+        if found:
+            problems.append("valgrind memcheck reported in vswitchd: " + ", ".join(found) +
+                            "\n" + "\n".join(t for _, t in topo.valgrind_errors(self.tmp)))
+        return problems
+
     def teardown(self):
         for p in reversed(self.procs):
             if p.poll() is None:
                 p.terminate()
                 try:
-                    p.wait(5)
+                    p.wait(scaled(5))
                 except subprocess.TimeoutExpired:
                     p.kill()
                     p.wait(5)
@@ -181,6 +197,10 @@ def lab():
         lab.spawn(lab.ns["c3"], "iperf3", "-s", log="c3_iperf.log")
         assert wait_for(lambda: nsx(lab.ns["c1"], "ss", "-ltn").stdout.count(":80 ") > 0, 10)
         yield lab
+        problems = lab.stop_daemon()
+        if problems:
+            pytest.fail("; ".join(problems) + "\n" + lab.log("vswitchd.log")[-20000:],
+                        pytrace=False)
     finally:
         lab.teardown()
 

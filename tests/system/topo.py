@@ -28,6 +28,8 @@ import subprocess
 import tempfile
 import time
 
+from vsutil import VALGRIND, scaled
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.normpath(os.path.join(HERE, "..", ".."))
 
@@ -36,7 +38,61 @@ UPLINK_IP = "198.51.100.1"
 OUTSIDE_IP = "198.51.100.254"
 UPLINK_PREFIXLEN = 24
 
-START_TIMEOUT = float(os.environ.get("VS_START_TIMEOUT", "15"))
+START_TIMEOUT = scaled(float(os.environ.get("VS_START_TIMEOUT", "15")))
+
+# VSW_VALGRIND=1: vswitchd runs under memcheck.  Definite leaks count as
+# errors; every error makes the exit status 99 and is listed in an XML file
+# per process (the text log is for people), which judge_valgrind() reads.
+# A daemon killed with SIGKILL still leaves what it found before it died.
+VALGRIND_SUPP = os.path.join(HERE, "valgrind.supp")
+VALGRIND_EXIT = 99
+
+
+def valgrind_argv(tmp):
+    """The memcheck command line that wraps vswitchd, logging into TMP."""
+    argv = ["valgrind", "--tool=memcheck", "--leak-check=full",
+            "--errors-for-leak-kinds=definite", "--show-leak-kinds=definite",
+            f"--error-exitcode={VALGRIND_EXIT}", "--track-origins=yes",
+            "--num-callers=30", f"--log-file={tmp}/valgrind.%p.log",
+            "--xml=yes", f"--xml-file={tmp}/valgrind.%p.xml"]
+    if os.path.exists(VALGRIND_SUPP):
+        argv.append(f"--suppressions={VALGRIND_SUPP}")
+    return argv
+
+
+def _xml_field(block, tag):
+    start, end = block.find(f"<{tag}>"), block.find(f"</{tag}>")
+    return block[start + len(tag) + 2:end] if 0 <= start < end else ""
+
+
+def valgrind_errors(tmp):
+    """Every error memcheck reported about the vswitchd processes that ran
+    with TMP as their directory: (kind, text) pairs, the text with the
+    top of the stack.  Read block by block, not with an XML parser: a
+    daemon killed with SIGKILL leaves a truncated file."""
+    errors = []
+    for xml in sorted(glob.glob(os.path.join(tmp, "valgrind.*.xml"))):
+        with open(xml, errors="replace") as f:
+            blocks = f.read().split("<error>")[1:]
+        for b in blocks:
+            kind = _xml_field(b, "kind") or "unknown"
+            what = _xml_field(b, "what") or _xml_field(_xml_field(b, "xwhat"), "text")
+            lines = [f"{kind}: {what}"]
+            for fr in b.split("<frame>")[1:9]:
+                fn, fl, ln = _xml_field(fr, "fn"), _xml_field(fr, "file"), _xml_field(fr, "line")
+                lines.append(f"    {fn or _xml_field(fr, 'obj')} {fl}:{ln}" if fl else
+                             f"    {fn or _xml_field(fr, 'obj')}")
+            errors.append((kind, "\n".join(lines)))
+    return errors
+
+
+def judge_valgrind(tmp):
+    """memcheck's verdict on the daemons of TMP: "KIND (N)" strings, empty
+    if clean."""
+    kinds = {}
+    for kind, _ in valgrind_errors(tmp):
+        kinds[kind] = kinds.get(kind, 0) + 1
+    return [f"{k} ({n})" for k, n in sorted(kinds.items())]
 
 
 # ------------------------------------------------------------------ helpers
@@ -44,16 +100,17 @@ START_TIMEOUT = float(os.environ.get("VS_START_TIMEOUT", "15"))
 def sh(*cmd, check=True, timeout=30, **kw):
     """Run CMD, capture its output as text; raise on failure if CHECK."""
     return subprocess.run([str(c) for c in cmd], capture_output=True, text=True,
-                          check=check, timeout=timeout, **kw)
+                          check=check, timeout=scaled(timeout), **kw)
 
 
 def wait_until(pred, timeout=5.0, interval=0.05):
-    """Poll PRED until it returns a true value or TIMEOUT seconds pass.
+    """Poll PRED until it returns a true value or TIMEOUT seconds (scaled,
+    vsutil.scaled) pass.
 
     Returns PRED's last value, so `assert wait_until(...)` reads naturally
     and a caller can also use what PRED found.
     """
-    deadline = time.monotonic() + timeout
+    deadline = time.monotonic() + scaled(timeout)
     while True:
         v = pred()
         if v or time.monotonic() >= deadline:
@@ -111,11 +168,11 @@ def run_and_expect(func, what, count=20, wait=0.25):
     """
     ok = what if callable(what) else (lambda r: r == what)
     res = None
-    for i in range(count):
+    for i in range(int(scaled(count))):
         res = func()
         if ok(res):
             return True, res
-        if i + 1 < count:
+        if i + 1 < int(scaled(count)):
             time.sleep(wait)
     return False, res
 
@@ -140,17 +197,18 @@ def netns_list():
 
 def stop_process(p, kill9=False, timeout=5.0):
     """End P by its PID: SIGKILL at once if KILL9, else SIGTERM and SIGKILL
-    after TIMEOUT.  Returns its exit status (negative: killed by signal)."""
+    after TIMEOUT (scaled: valgrind's leak check runs at exit).  Returns
+    its exit status (negative: killed by signal)."""
     if p.poll() is None:
         try:
             p.send_signal(signal.SIGKILL if kill9 else signal.SIGTERM)
         except ProcessLookupError:
             pass
         try:
-            p.wait(timeout)
+            p.wait(scaled(timeout))
         except subprocess.TimeoutExpired:
             p.kill()
-            p.wait(timeout)
+            p.wait(scaled(timeout))
     return p.returncode
 
 
@@ -287,9 +345,14 @@ class Vswitchd:
         return self.proc.pid if self.proc else None
 
     def argv(self):
-        return [self.bin, "--state-dir", self.state_dir, "--socket", self.sock,
-                "--log-file", self.log_file, "--log-level", "debug",
-                *self.args, *self.extra_args]
+        cmd = [self.bin, "--state-dir", self.state_dir, "--socket", self.sock,
+               "--log-file", self.log_file, "--log-level", "debug",
+               *self.args, *self.extra_args]
+        return valgrind_argv(self.tmp) + cmd if VALGRIND else cmd
+
+    def valgrind_problems(self):
+        """What memcheck found in every run of this daemon (VSW_VALGRIND)."""
+        return judge_valgrind(self.tmp) if VALGRIND else []
 
     def start(self):
         """Start vswitchd and wait until `vsctl network ls` answers."""
@@ -317,7 +380,7 @@ class Vswitchd:
         With CHECK, a non-zero exit raises CalledProcessError."""
         return subprocess.run(self.vsctl_argv + [str(a) for a in args],
                               capture_output=True, text=True, check=check,
-                              timeout=timeout, input=input,
+                              timeout=scaled(timeout), input=input,
                               stdin=None if input is not None else subprocess.DEVNULL)
 
     def stop(self, kill9=False):
@@ -347,7 +410,12 @@ class Vswitchd:
         """The log file and standard output/error of every run, as text;
         with TAIL, only the last TAIL lines of each (debug logs are long)."""
         parts = []
-        for title, path in (("log file", self.log_file), ("stdout/stderr", self.out_file)):
+        logs = [("log file", self.log_file), ("stdout/stderr", self.out_file)]
+        logs += [("valgrind", p) for p in sorted(glob.glob(os.path.join(self.tmp, "valgrind.*.log")))]
+        errors = valgrind_errors(self.tmp) if VALGRIND else []
+        if errors:
+            parts.append("=== valgrind memcheck errors\n" + "\n".join(t for _, t in errors))
+        for title, path in logs:
             try:
                 with open(path, errors="replace") as f:
                     text = f.read()

@@ -2,17 +2,32 @@
 
 Running commands in a namespace, calling vsctl and insisting it succeeds,
 unique names, and polling instead of sleeping (FRR's run_and_expect).
+
+Under valgrind (VSW_VALGRIND=1, see conftest.py) vswitchd runs some twenty
+times slower, so every bound on waiting is multiplied by TIMEOUT_FACTOR
+(VSW_TIMEOUT_FACTOR, default 10 under valgrind, else 1): the helpers here
+and in topo.py apply it, tests pass their own bounds through scaled().
+These are bounds, not measurements: nothing asserts how long a thing took.
 """
 import json
+import os
 import random
 import subprocess
 import time
+
+VALGRIND = os.environ.get("VSW_VALGRIND", "") not in ("", "0")
+TIMEOUT_FACTOR = float(os.environ.get("VSW_TIMEOUT_FACTOR", "10" if VALGRIND else "1"))
+
+
+def scaled(seconds):
+    """A bound on waiting, stretched for a slow daemon (valgrind)."""
+    return seconds * TIMEOUT_FACTOR
 
 
 def sh(*cmd, check=True, timeout=30, **kw):
     """Run CMD; the CompletedProcess (text)."""
     return subprocess.run(list(cmd), capture_output=True, text=True,
-                          check=check, timeout=timeout, **kw)
+                          check=check, timeout=scaled(timeout), **kw)
 
 
 def nsx(ns, *cmd, check=True, timeout=30):
@@ -38,8 +53,9 @@ def uniq(prefix):
 
 
 def wait_for(pred, timeout, interval=0.05):
-    """Poll PRED until it is true or TIMEOUT seconds pass; return its value."""
-    deadline = time.monotonic() + timeout
+    """Poll PRED until it is true or TIMEOUT seconds (scaled) pass; return
+    its value."""
+    deadline = time.monotonic() + scaled(timeout)
     while True:
         v = pred()
         if v or time.monotonic() >= deadline:

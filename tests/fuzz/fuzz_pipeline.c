@@ -1,0 +1,223 @@
+/* fuzz_pipeline.c - libFuzzer target for the whole frame pipeline.
+ *
+ * Any frame in, whatever out: the input is cut into frames that enter
+ * the real pipeline (port rx, parse, ingress, l2, gateway, conntrack/NAT,
+ * DNS, egress, port tx) of the world in fuzz_world.c, on its container
+ * ports and its uplink, with the fake clock moved between bursts so that
+ * conntrack, the fdb and the DNS limits expire things.
+ *
+ * Input: records of [sel][len_hi][len_lo][len bytes of frame] (a short
+ * last record takes what is left).  sel's bits:
+ *   0-2  the port: 0-4 the endpoints (c1@fz1 c2@fz1 c4@fz1 c3@fz2
+ *        c1@fz2), 5 and 7 the uplink, 6 c1@fz1 again
+ *   3    start a new burst (frames of one port otherwise share a burst)
+ *   4-7  advance the clock first, by fuzz_steps_ms[bits] (0: not at all)
+ * A one-byte length prefix would cap frames at 255 bytes and hide the
+ * MTU, GSO-size and truncation paths; two bytes reach all of them.
+ *
+ * After each burst and clock step, cheap invariants are checked and any
+ * breach aborts (a crash to the fuzzer):
+ *  - every frame sent fits the port's buffer and holds an Ethernet header;
+ *  - a container port never gets a frame longer than its network's MTU
+ *    (unless GSO), nor a frame from another network: its source MAC is
+ *    its gateway's, or the burst came from a port of the same network;
+ *  - the uplink only sends from its own MAC, and IPv4 only from its own
+ *    address (NAT leaks no container address);
+ *  - frames the switch made itself (PKT_F_LOCAL) carry a valid IPv4
+ *    header checksum;
+ *  - conntrack holds at most its limit; no port learned more MACs than
+ *    the cap.
+ * At the end the clock moves by six days: conntrack and the DNS TCP
+ * responder must then be empty (everything expires), and the world is
+ * taken down (LeakSanitizer then checks that nothing was lost).
+ */
+#include <arpa/inet.h>
+#include <net/ethernet.h>
+#include <netinet/if_ether.h>
+#include <netinet/ip.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "csum.h"
+#include "ct.h"
+#include "dns.h"
+#include "fuzz_world.h"
+#include "uplink.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static const uint64_t fuzz_steps_ms[16] = {
+	0, 1, 10, 100, 400, 1000, 5000, 10001, 30001, 60000, 120001, 240001,
+	300001, 600000, 3600000, 432000001,
+};
+
+static struct port *fuzz_in;   /* the port of the burst being processed */
+
+#define FUZZ_CHECK(cond, ...) do { \
+	if (!(cond)) { \
+		fprintf(stderr, "fuzz_pipeline: invariant broken: " __VA_ARGS__); \
+		fputc('\n', stderr); \
+		abort(); \
+	} \
+} while (0)
+
+/* A frame the switch made: a well-formed IPv4 header. */
+static void fuzz_check_local_ip(const struct pkt *p)
+{
+	struct iphdr ip;
+	uint32_t hl;
+
+	FUZZ_CHECK(p->len >= 14 + sizeof(ip), "local IPv4 frame of %u bytes", p->len);
+	memcpy(&ip, p->data + 14, sizeof(ip));
+	hl = ip.ihl * 4u;
+	FUZZ_CHECK(ip.version == 4 && hl >= 20 && p->len >= 14 + hl,
+		   "local IPv4 frame with a bad header");
+	FUZZ_CHECK(ntohs(ip.tot_len) >= hl && ntohs(ip.tot_len) <= p->len - 14,
+		   "local IPv4 frame: tot_len %u, frame %u", ntohs(ip.tot_len), p->len);
+	FUZZ_CHECK(csum(p->data + 14, hl) == 0, "local IPv4 frame: bad header checksum");
+}
+
+static void fuzz_check_endpoint_tx(const struct port *port, const struct pkt *p)
+{
+	const struct network *n = port->net;
+
+	FUZZ_CHECK(n, "endpoint port %s has no network", port->name);
+	FUZZ_CHECK((p->flags & PKT_F_GSO) || p->len <= (uint32_t)n->mtu + 18,
+		   "%u-byte frame on %s, MTU %d", p->len, port->name, n->mtu);
+	FUZZ_CHECK(!memcmp(p->data + 6, n->gw_mac, 6) ||
+		   (fuzz_in && fuzz_in->role == PORT_ROLE_ENDPOINT && fuzz_in->net == n),
+		   "frame from %s reached %s of another network",
+		   fuzz_in ? fuzz_in->name : "(no port)", port->name);
+}
+
+static void fuzz_check_uplink_tx(const struct pkt *p)
+{
+	uint16_t type = (uint16_t)(p->data[12] << 8 | p->data[13]);
+	uint32_t ip = uplink_ip(), a;
+
+	FUZZ_CHECK(!memcmp(p->data + 6, fw.uplink_mac, 6), "uplink frame from a foreign MAC");
+	if (type == ETHERTYPE_IP) {
+		FUZZ_CHECK(p->len >= 14 + 20, "short IPv4 frame on the uplink");
+		memcpy(&a, p->data + 14 + 12, 4);
+		FUZZ_CHECK(a == ip, "IPv4 from %08x left on the uplink", ntohl(a));
+	} else {
+		FUZZ_CHECK(type == ETHERTYPE_ARP && p->len >= 14 + 28,
+			   "ethertype %04x on the uplink", type);
+		memcpy(&a, p->data + 14 + 14, 4);
+		FUZZ_CHECK(a == ip, "ARP for %08x sent on the uplink", ntohl(a));
+	}
+}
+
+/* VSW_FUZZ_VERBOSE=1: one line per frame sent, to see what an input does. */
+static void fuzz_show(const struct port *port, const struct pkt *p)
+{
+	char s[16] = "-", d[16] = "-";
+
+	if (p->len >= 34 && p->data[12] == 0x08 && p->data[13] == 0x00) {
+		inet_ntop(AF_INET, p->data + 26, s, sizeof(s));
+		inet_ntop(AF_INET, p->data + 30, d, sizeof(d));
+	}
+	fprintf(stderr, "tx %-12s %5u bytes type %02x%02x proto %3u %s > %s\n", port->name,
+		p->len, p->data[12], p->data[13], p->len >= 34 ? p->data[23] : 0, s, d);
+}
+
+static void fuzz_tx(struct port *port, struct pkt *const *pkts, unsigned int n)
+{
+	static int verbose = -1;
+	unsigned int i;
+
+	if (verbose < 0)
+		verbose = getenv("VSW_FUZZ_VERBOSE") != NULL;
+	for (i = 0; i < n; i++) {
+		const struct pkt *p = pkts[i];
+
+		if (verbose)
+			fuzz_show(port, p);
+
+		FUZZ_CHECK(p->len >= 14 && p->len <= PKT_BUF_SIZE - PKT_HEADROOM,
+			   "%u-byte frame sent on %s", p->len, port->name);
+		if (port->role == PORT_ROLE_UPLINK)
+			fuzz_check_uplink_tx(p);
+		else
+			fuzz_check_endpoint_tx(port, p);
+		if ((p->flags & PKT_F_LOCAL) && p->data[12] == 0x08 && p->data[13] == 0x00)
+			fuzz_check_local_ip(p);
+	}
+}
+
+static void fuzz_check_tables(void)
+{
+	const struct ct_stats *cs = ct_get_stats();
+	struct port *port = NULL;
+
+	FUZZ_CHECK(cs->entries <= FW_CT_LIMIT, "%llu conntrack entries, limit %u",
+		   (unsigned long long)cs->entries, FW_CT_LIMIT);
+	while ((port = port_next(port)))
+		FUZZ_CHECK(port->n_learned <= FW_FDB_MAX, "port %s learned %u MACs",
+			   port->name, port->n_learned);
+}
+
+/* The burst being collected. */
+static struct {
+	struct port *port;
+	const uint8_t *frames[PKT_BURST];
+	uint32_t lens[PKT_BURST];
+	unsigned int n;
+} fuzz_burst;
+
+static void fuzz_flush_burst(void)
+{
+	if (!fuzz_burst.n)
+		return;
+	fuzz_in = fuzz_burst.port;
+	fw_rx(fuzz_burst.port, fuzz_burst.frames, fuzz_burst.lens, fuzz_burst.n);
+	fuzz_in = NULL;
+	fuzz_burst.n = 0;
+	fuzz_check_tables();
+}
+
+static struct port *fuzz_port(uint8_t sel)
+{
+	static const int map[8] = { 0, 1, 2, 3, 4, -1, 0, -1 };
+	int i = map[sel & 7];
+
+	return i < 0 ? fw.uplink : fw.ep[i]->port;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	size_t off = 0;
+
+	fw_build();
+	fw_tx_hook = fuzz_tx;
+	while (off + 3 <= size) {
+		uint8_t sel = data[off];
+		size_t len = (size_t)data[off + 1] << 8 | data[off + 2];
+		struct port *port = fuzz_port(sel);
+
+		off += 3;
+		if (len > size - off)
+			len = size - off;
+		if (port != fuzz_burst.port || (sel & 8) || (sel >> 4) ||
+		    fuzz_burst.n == PKT_BURST)
+			fuzz_flush_burst();
+		if (sel >> 4) {
+			fw_advance(fuzz_steps_ms[sel >> 4]);
+			fuzz_check_tables();
+		}
+		fuzz_burst.port = port;
+		fuzz_burst.frames[fuzz_burst.n] = data + off;
+		fuzz_burst.lens[fuzz_burst.n++] = (uint32_t)len;
+		off += len;
+	}
+	fuzz_flush_burst();
+	fw_advance(6ULL * 24 * 3600 * 1000);
+	FUZZ_CHECK(ct_get_stats()->entries == 0, "%llu conntrack entries outlived every timeout",
+		   (unsigned long long)ct_get_stats()->entries);
+	FUZZ_CHECK(dns_tcp_conns() == 0, "%u DNS TCP connections outlived the idle timeout",
+		   dns_tcp_conns());
+	fw_tx_hook = NULL;
+	fw_teardown();
+	fuzz_burst.port = NULL;
+	return 0;
+}
