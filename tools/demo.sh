@@ -10,8 +10,8 @@
 #
 # and walks through every capability, printing each command before running
 # it: networks and isolation, DNS, NAT, published ports, conntrack, fdb,
-# stats, capture, trace, and a kill -9 restart.  Traffic only ever flows
-# between these namespaces.  On exit (also on Ctrl-C or an error) it stops
+# stats, capture, trace, offloads, port security, and a kill -9 restart.
+# Traffic only ever flows between these namespaces.  On exit (also on Ctrl-C or an error) it stops
 # the processes it started, by PID, and removes every namespace and file.
 #
 # Why the outside is two namespaces: the web host sits behind a router, a
@@ -254,7 +254,36 @@ vsctl trace --from c1 --to "$WEB:80" --proto tcp
 say "c1 -> c3's address on n2: another network, so no route (isolation)"
 vsctl trace --from c1 --to "$C3"
 
-bold "10. kill -9 vswitchd, start it again: nothing is lost"
+bold "10. Offloads: 64 KB TCP frames cross the switch whole"
+say "c1's eth0 (a TAP vswitchd made) offers TSO, so its kernel sends frames of up to 64 KB:"
+inns "$NS_C1" ethtool -k eth0 | grep -E '^(tcp-segmentation-offload|tx-checksumming):'
+spawn "$NS_C2" c2-iperf.log iperf3 -s -1
+wait_for 5 sh -c "ip netns exec '$NS_C2' ss -ltnH | grep -q ':5201 '"
+expect_ok "iperf3 from c1 to c2 (2 s)" \
+	sh -c "ip netns exec '$NS_C1' iperf3 -c '$C2' -t 2 | grep -E 'sender|receiver'"
+say "the port counters: GSO frames in from c1 (rx_gso), out to c2 whole (tx_gso):"
+q_vsctl --format json stats | python3 -c '
+import json, sys
+for p in json.load(sys.stdin)["ports"]:
+    if p["container"] in ("c1", "c2"):
+        print("  %-10s rx_gso=%-8d tx_gso=%-8d sw_segments=%d" %
+              (p["name"], p["rx_gso"], p["tx_gso"], p["sw_segments"]))'
+
+bold "11. Port security: a container cannot claim another address"
+SPOOF="${C1%.*.*}.250.250"
+say "c1 adds an address that is not its own ($SPOOF) and pings c2 from it:"
+inns "$NS_C1" ip addr add "$SPOOF/32" dev eth0
+expect_fail "a ping from a spoofed source address" \
+	inns "$NS_C1" ping -c 1 -W 1 -I "$SPOOF" "$C2"
+inns "$NS_C1" ip addr del "$SPOOF/32" dev eth0
+say "dropped and counted on c1's port, by reason:"
+q_vsctl --format json stats | python3 -c '
+import json, sys
+for p in json.load(sys.stdin)["ports"]:
+    if p["container"] == "c1":
+        print("  %s drops: %s" % (p["name"], p["drops"]))'
+
+bold "12. kill -9 vswitchd, start it again: nothing is lost"
 show kill -9 "$VSWITCHD_PID"
 wait "$VSWITCHD_PID" 2>/dev/null
 rm -f "$SOCK"
