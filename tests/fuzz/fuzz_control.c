@@ -51,14 +51,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 #define FUZZ_ROUNDS 256          /* loop turns before the server must let go */
 
-#define FUZZ_CHECK(cond, ...) do { \
-	if (!(cond)) { \
-		fprintf(stderr, "fuzz_control: invariant broken: " __VA_ARGS__); \
-		fputc('\n', stderr); \
-		abort(); \
-	} \
-} while (0)
-
 static char fuzz_sock[sizeof(((struct sockaddr_un *)0)->sun_path)];
 static char fuzz_state[200];
 

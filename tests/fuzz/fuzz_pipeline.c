@@ -53,14 +53,6 @@ static const uint64_t fuzz_steps_ms[16] = {
 
 static struct port *fuzz_in;   /* the port of the burst being processed */
 
-#define FUZZ_CHECK(cond, ...) do { \
-	if (!(cond)) { \
-		fprintf(stderr, "fuzz_pipeline: invariant broken: " __VA_ARGS__); \
-		fputc('\n', stderr); \
-		abort(); \
-	} \
-} while (0)
-
 /* A frame the switch made: a well-formed IPv4 header. */
 static void fuzz_check_local_ip(const struct pkt *p)
 {

@@ -20,9 +20,22 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include "model.h"
 #include "pkt.h"
 #include "port.h"
+
+/* An invariant of a harness: broken, it is a crash for libFuzzer to keep.
+ * The message names the harness by its source file. */
+#define FUZZ_CHECK(cond, ...) do { \
+	if (!(cond)) { \
+		fprintf(stderr, "%s: invariant broken: ", __FILE__); \
+		fprintf(stderr, __VA_ARGS__); \
+		fputc('\n', stderr); \
+		abort(); \
+	} \
+} while (0)
 
 #define FW_N_NETS 2
 #define FW_N_EPS 5
