@@ -22,7 +22,10 @@ void cmd_container_shutdown(void);
 void cmd_container_gc(struct container *c);
 
 /* cmd_show.c */
+struct ev_loop;
 void cmd_show_init(void);
+/* Register the control commands of every module. */
+void cmd_init_all(struct ev_loop *loop);
 
 /* trace.c */
 void trace_init(void);

@@ -2,15 +2,34 @@
  *
  * Both are built from the same per-port record, so the counters that `show`
  * prints under an endpoint are exactly those `stats` lists.
+ *
+ * cmd_init_all() registers every module's commands, since this file already
+ * reads them all: vswitchd and the control fuzz target serve the same set.
  */
 #include <stdio.h>
+#include "capture.h"
 #include "cmd.h"
 #include "control.h"
+#include "ct.h"
 #include "dns.h"
+#include "fdb.h"
 #include "ipam.h"
 #include "model.h"
 #include "port.h"
 #include "uplink.h"
+
+void cmd_init_all(struct ev_loop *loop)
+{
+	cmd_network_init();
+	cmd_container_init();
+	cmd_show_init();
+	fdb_ctl_init();
+	ct_ctl_init();
+	publish_init();
+	capture_ctl_init(loop);
+	dns_ctl_init();
+	trace_init();
+}
 
 static struct json_object *cmd_show_port(const struct port *port)
 {

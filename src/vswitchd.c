@@ -259,19 +259,6 @@ static void vswitchd_modules(struct ev_loop *loop, const struct vswitchd_opts *o
 		die("--ct-max: cannot set the conntrack limit");
 }
 
-static void vswitchd_commands(struct ev_loop *loop)
-{
-	cmd_network_init();
-	cmd_container_init();
-	cmd_show_init();
-	fdb_ctl_init();
-	ct_ctl_init();
-	publish_init();
-	capture_ctl_init(loop);
-	dns_ctl_init();
-	trace_init();
-}
-
 static void vswitchd_start(struct ev_loop *loop, const struct vswitchd_opts *o)
 {
 	struct network *n, *tmp;
@@ -283,7 +270,7 @@ static void vswitchd_start(struct ev_loop *loop, const struct vswitchd_opts *o)
 		die("%s", err);
 	if (control_init(loop, o->socket, o->ctl_group))
 		die("cannot listen on %s (see the log)", o->socket);
-	vswitchd_commands(loop);
+	cmd_init_all(loop);
 	vswitchd_modules(loop, o);
 	HASH_ITER(hh, g_model.networks, n, tmp)
 		cmd_network_start(n);

@@ -40,12 +40,8 @@
 #include "capture.h"
 #include "cmd.h"
 #include "control.h"
-#include "ct.h"
-#include "dns.h"
-#include "fdb.h"
 #include "fuzz_world.h"
 #include "state.h"
-#include "uplink.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -70,16 +66,7 @@ static void fuzz_init(void)
 		fprintf(stderr, "fuzz_control: %s\n", err);
 		abort();
 	}
-	/* vswitchd.c's vswitchd_commands(): every handler there is. */
-	cmd_network_init();
-	cmd_container_init();
-	cmd_show_init();
-	fdb_ctl_init();
-	ct_ctl_init();
-	publish_init();
-	capture_ctl_init(fw.loop);
-	dns_ctl_init();
-	trace_init();
+	cmd_init_all(fw.loop);		/* every handler vswitchd has */
 }
 
 static unsigned int fuzz_n_replies;
