@@ -10,12 +10,15 @@
 #define VS_STATE_H
 
 #include <stddef.h>
+#include <sys/uio.h>
 #include <json-c/json.h>
 
 int state_init(const char *dir, char *err, size_t errlen);   /* lock + load */
 int state_save(char *err, size_t errlen);
 void state_fini(void);
 const char *state_dir(void);
+/* DIR/NAME made of IOV, atomically and durably; 0, or -1 with errno. */
+int state_write_file(const char *dir, const char *name, const struct iovec *iov, int iovcnt);
 
 /* Serialise the model to JSON and back (also used by unit tests). */
 struct json_object *state_to_json(void);

@@ -79,6 +79,7 @@
 #include "log.h"
 #include "model.h"
 #include "nat.h"
+#include "state.h"
 
 #define CT_SNAP_MAGIC "VSCT"
 #define CT_SNAP_VERSION 1
@@ -357,68 +358,23 @@ size_t ct_snapshot_encode(void)
 
 /* --- writing ----------------------------------------------------------- */
 
-static int ct_snap_write_all(int fd, const uint8_t *p, size_t len)
-{
-	ssize_t n;
-
-	while (len) {
-		n = write(fd, p, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return -1;
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
-static int ct_snap_fsync_dir(const char *dir)
-{
-	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC), rc;
-
-	if (fd < 0)
-		return -1;
-	rc = fsync(fd);
-	close(fd);
-	return rc;
-}
-
 /**
  * ct_snap_write_file() - Put BUF at DIR/conntrack.snap, atomically
  * @dir:	state directory
  * @buf:	encoded snapshot
  * @len:	its length
  *
- * Temp file, fsync, rename, fsync of the directory (as state.c does), so
- * a crash leaves the old snapshot or the new one.  Runs in the writer
- * thread: it touches nothing but its arguments.
+ * As state.json is written (state_write_file), so a crash leaves the old
+ * snapshot or the new one.  Runs in the writer thread: it touches nothing
+ * but its arguments.
  *
  * Return: 0, or the errno of the step that failed
  */
 static int ct_snap_write_file(const char *dir, const uint8_t *buf, size_t len)
 {
-	char tmp[4200], path[4200];
-	int fd, e;
+	struct iovec iov = { (void *)buf, len };
 
-	snprintf(tmp, sizeof(tmp), "%s/%s.tmp", dir, CT_SNAP_FILE);
-	snprintf(path, sizeof(path), "%s/%s", dir, CT_SNAP_FILE);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (fd < 0)
-		return errno;
-	if (ct_snap_write_all(fd, buf, len) || fsync(fd)) {
-		e = errno ? errno : EIO;
-		close(fd);
-		unlink(tmp);
-		return e;
-	}
-	close(fd);
-	if (rename(tmp, path)) {
-		e = errno;
-		unlink(tmp);
-		return e;
-	}
-	return ct_snap_fsync_dir(dir) ? errno : 0;
+	return state_write_file(dir, CT_SNAP_FILE, &iov, 1) ? errno : 0;
 }
 
 /* ct_snap_account() - Count a finished write.  A failed one is retried,

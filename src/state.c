@@ -451,17 +451,20 @@ static int state_write_all(int fd, const char *buf, size_t len)
 		n = write(fd, buf, len);
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (n <= 0)
+		if (n <= 0) {
+			if (n == 0)
+				errno = EIO;
 			return -1;
+		}
 		buf += n;
 		len -= (size_t)n;
 	}
 	return 0;
 }
 
-static int state_fsync_dir(void)
+static int state_fsync_dir(const char *dir)
 {
-	int fd = open(state_dirpath, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	int rc;
 
 	if (fd < 0)
@@ -472,40 +475,64 @@ static int state_fsync_dir(void)
 }
 
 /**
+ * state_write_file() - Put the pieces IOV at DIR/NAME, atomically and durably
+ * @dir:	directory (the state dir)
+ * @name:	file name in it
+ * @iov:	the contents, in pieces written one after the other
+ * @iovcnt:	how many pieces
+ *
+ * Temp file, fsync, rename, fsync of the directory: a crash leaves the old
+ * file or the new one, never a mix.  Touches nothing but its arguments, so
+ * the conntrack snapshot's writer thread uses it too.
+ *
+ * Return: 0, or -1 with errno set; on failure the old file is untouched
+ */
+int state_write_file(const char *dir, const char *name, const struct iovec *iov, int iovcnt)
+{
+	char tmp[4200], path[4200];
+	int fd, i, e;
+
+	snprintf(tmp, sizeof(tmp), "%s/%s.tmp", dir, name);
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return -1;
+	for (i = 0; i < iovcnt; i++)
+		if (state_write_all(fd, iov[i].iov_base, iov[i].iov_len))
+			break;
+	if (i < iovcnt || fsync(fd)) {
+		e = errno;
+		close(fd);
+		unlink(tmp);
+		errno = e;
+		return -1;
+	}
+	close(fd);
+	if (rename(tmp, path)) {
+		e = errno;
+		unlink(tmp);
+		errno = e;
+		return -1;
+	}
+	return state_fsync_dir(dir);
+}
+
+/**
  * state_save() - Write the model to DIR/state.json atomically and durably
  * Return: 0, or -1 with @err set; on failure the old file is untouched
  */
 int state_save(char *err, size_t errlen)
 {
-	char tmp[4200], path[4200];
 	struct json_object *root = state_to_json();
 	const char *text = json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY);
-	int fd;
+	struct iovec iov[2] = { { (void *)text, strlen(text) }, { "\n", 1 } };
+	int rc = state_write_file(state_dirpath, STATE_FILE, iov, 2);
 
-	snprintf(tmp, sizeof(tmp), "%s/%s.tmp", state_dirpath, STATE_FILE);
-	snprintf(path, sizeof(path), "%s/%s", state_dirpath, STATE_FILE);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (fd < 0)
-		goto fail;
-	if (state_write_all(fd, text, strlen(text)) || state_write_all(fd, "\n", 1) ||
-	    fsync(fd)) {
-		close(fd);
-		unlink(tmp);
-		goto fail;
-	}
-	close(fd);
-	if (rename(tmp, path)) {
-		unlink(tmp);
-		goto fail;
-	}
-	if (state_fsync_dir())
-		goto fail;
+	if (rc)
+		snprintf(err, errlen, "cannot save state to %s/%s: %s", state_dirpath, STATE_FILE,
+			 strerror(errno));
 	json_object_put(root);
-	return 0;
-fail:
-	snprintf(err, errlen, "cannot save state to %s: %s", path, strerror(errno));
-	json_object_put(root);
-	return -1;
+	return rc;
 }
 
 /* Read the whole file; NULL with errno on failure. */
