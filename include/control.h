@@ -31,7 +31,18 @@
 #include <json-c/json.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <string.h>
 #include <sys/types.h>
+
+/* The characters of a name given on the control socket (networks,
+ * containers, aliases, aux names) or as the control group: Docker's set.
+ * Each caller adds its own rules for length and the first character. */
+#define CTL_NAME_CHARS "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-"
+
+static inline bool ctl_name_chars_ok(const char *s)
+{
+	return s[strspn(s, CTL_NAME_CHARS)] == '\0';
+}
 
 struct ctl_conn;
 struct ev_loop;

@@ -41,16 +41,11 @@
 
 static bool cmd_container_name_ok(const char *s)
 {
-	size_t i, len = s ? strlen(s) : 0;
+	size_t len = s ? strlen(s) : 0;
 
 	if (!len || len >= VS_NAME_MAX || s[0] == '-' || s[0] == '.')
 		return false;
-	for (i = 0; i < len; i++)
-		if (!(s[i] == '-' || s[i] == '_' || s[i] == '.' ||
-		      (s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'z') ||
-		      (s[i] >= 'A' && s[i] <= 'Z')))
-			return false;
-	return true;
+	return ctl_name_chars_ok(s);
 }
 
 /* The lowest ethN the container does not use yet: connection order. */

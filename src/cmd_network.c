@@ -34,16 +34,11 @@ static void cmd_network_new_id(char id[65])
 
 static bool cmd_name_ok(const char *s)
 {
-	size_t i, len = s ? strlen(s) : 0;
+	size_t len = s ? strlen(s) : 0;
 
 	if (!len || len >= VS_NAME_MAX)
 		return false;
-	for (i = 0; i < len; i++)
-		if (!(s[i] == '-' || s[i] == '_' || s[i] == '.' ||
-		      (s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'z') ||
-		      (s[i] >= 'A' && s[i] <= 'Z')))
-			return false;
-	return true;
+	return ctl_name_chars_ok(s);
 }
 
 /* Subnet, gateway and range: given or automatic, and consistent. */

@@ -58,18 +58,13 @@ static bool ctl_have_group;     /* ctl_gid names the group: chown to it */
  */
 bool control_group_name_ok(const char *name)
 {
-	size_t i, len = strlen(name);
+	size_t len = strlen(name);
 
 	if (!len || len > CTL_GROUP_MAX ||
 	    !(name[0] == '_' || (name[0] >= 'a' && name[0] <= 'z') ||
 	      (name[0] >= 'A' && name[0] <= 'Z')))
 		return false;
-	for (i = 1; i < len; i++)
-		if (!(name[i] == '_' || name[i] == '-' || name[i] == '.' ||
-		      (name[i] >= 'a' && name[i] <= 'z') || (name[i] >= 'A' && name[i] <= 'Z') ||
-		      (name[i] >= '0' && name[i] <= '9')))
-			return false;
-	return true;
+	return ctl_name_chars_ok(name);
 }
 
 const char *control_auth_group(void)
