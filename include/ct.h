@@ -124,6 +124,7 @@ struct ct_entry *ct_lookup(const struct ct_key *k, enum ct_dir *dir);
  * cache, N at a time, so that the misses overlap instead of queueing. */
 #define CT_PREFETCH_MAX 32
 void ct_prefetch(const struct ct_key *keys, unsigned int n);
+bool ct_prefetch_useful(void);    /* false below 16K entries: skip the work */
 struct ct_entry *ct_insert(const struct ct_key *orig, const struct ct_key *reply,
 			   uint32_t zone, const void *l4, uint32_t l4len,
 			   enum drop_reason *why);

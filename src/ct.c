@@ -184,7 +184,7 @@ const struct ct_l4_proto *ct_l4(uint8_t proto)
 
 /* SIZE bytes of zero pages at a huge-page boundary, on 2 MB pages if
  * HUGE, never on them otherwise; or NULL. */
-static void *ct_huge_alloc(size_t size, bool huge)
+static void *ct_pages_alloc(size_t size, bool huge)
 {
 	size_t len = size + CT_HUGE;
 	uint8_t *m = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -202,7 +202,7 @@ static void *ct_huge_alloc(size_t size, bool huge)
 	return (void *)a;
 }
 
-static void ct_huge_free(void *p, size_t size)
+static void ct_pages_free(void *p, size_t size)
 {
 	if (p)
 		munmap(p, size);
@@ -260,7 +260,7 @@ int ct_set_limit(uint32_t limit)
 		return -1;
 	ct.chunks = chunks;
 	ct.max_chunks = max_chunks;
-	b = ct_huge_alloc(ct_buckets_bytes(nb), ct.huge);
+	b = ct_pages_alloc(ct_buckets_bytes(nb), ct.huge);
 	if (!b)
 		return -1;
 	for (i = 0; ct.buckets && i <= ct.mask; i++) {
@@ -275,7 +275,7 @@ int ct_set_limit(uint32_t limit)
 		}
 	}
 	if (ct.buckets)
-		ct_huge_free(ct.buckets, ct_buckets_bytes(ct.mask + 1));
+		ct_pages_free(ct.buckets, ct_buckets_bytes(ct.mask + 1));
 	ct.buckets = b;
 	ct.mask = nb - 1;
 	ct.limit = limit;
@@ -328,10 +328,10 @@ void ct_fini(void)
 	if (ct.loop)
 		ev_timer_stop(ct.loop, &ct.timer);
 	for (i = 0; i < ct.n_chunks; i++)
-		ct_huge_free(ct.chunks[i].e, ct.chunks[i].bytes);
+		ct_pages_free(ct.chunks[i].e, ct.chunks[i].bytes);
 	free(ct.chunks);
 	if (ct.buckets)
-		ct_huge_free(ct.buckets, ct_buckets_bytes(ct.mask + 1));
+		ct_pages_free(ct.buckets, ct_buckets_bytes(ct.mask + 1));
 	memset(&ct, 0, sizeof(ct));
 }
 
@@ -345,7 +345,7 @@ static struct ct_entry *ct_pool_get(void)
 	if (!ct.free) {
 		if (ct.n_chunks >= ct.max_chunks)
 			return NULL;
-		chunk = ct_huge_alloc(bytes, ct.huge);
+		chunk = ct_pages_alloc(bytes, ct.huge);
 		if (!chunk)
 			return NULL;
 		ct.chunks[ct.n_chunks].e = chunk;
@@ -403,6 +403,17 @@ struct ct_entry *ct_lookup(const struct ct_key *k, enum ct_dir *dir)
 }
 
 /**
+ * ct_prefetch_useful() - Is the table big enough for ct_prefetch() to pay?
+ *
+ * A small table is in the cache already; there the tuples a caller would
+ * build and the extra hashing would only cost.
+ */
+bool ct_prefetch_useful(void)
+{
+	return ct.buckets && ct.stats.entries >= CT_PREFETCH_MIN;
+}
+
+/**
  * ct_prefetch() - Warm the cache for the lookups of a burst
  * @keys:	tuples the burst will look up
  * @n:		how many (at most CT_PREFETCH_MAX are used)
@@ -412,17 +423,15 @@ struct ct_entry *ct_lookup(const struct ct_key *k, enum ct_dir *dir)
  * previous one's end.  Two passes over the burst -- prefetch every bucket,
  * then every first node -- let the memory system work on all of them at
  * once (OVS's dpcls and EMC do the same per batch), so the per-packet
- * ct_lookup() that follows mostly hits the cache.  A small table is in
- * the cache already and the extra hashing would only cost, so below
- * CT_PREFETCH_MIN entries this returns at once.  A hint only: nothing
- * changes if it is not called.
+ * ct_lookup() that follows mostly hits the cache.  A hint only: nothing
+ * changes if it is not called.  Callers ask ct_prefetch_useful() first.
  */
 void ct_prefetch(const struct ct_key *keys, unsigned int n)
 {
 	struct ct_node **slot[CT_PREFETCH_MAX];
 	unsigned int i;
 
-	if (!ct.buckets || ct.stats.entries < CT_PREFETCH_MIN)
+	if (!ct_prefetch_useful())
 		return;
 	if (n > CT_PREFETCH_MAX)
 		n = CT_PREFETCH_MAX;

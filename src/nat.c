@@ -810,6 +810,8 @@ void nat_prefetch(struct pkt *const *pkts, unsigned int n, uint32_t zone)
 	unsigned int i, k = 0;
 	bool is_error;
 
+	if (!ct_prefetch_useful())
+		return;		/* a small table: not worth building the tuples */
 	for (i = 0; i < n && k < CT_PREFETCH_MAX; i++) {
 		const struct pkt *p = pkts[i];
 

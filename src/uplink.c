@@ -435,7 +435,7 @@ void uplink_prefetch(const struct network *n, struct pkt_batch *b)
 	unsigned int i, k = 0;
 	struct pkt *p;
 
-	if (!ul.up || n->internal)
+	if (!ul.up || n->internal || !ct_prefetch_useful())
 		return;
 	PKT_BATCH_FOR_EACH(i, p, b)
 		if (p->len >= ETH_HLEN && !memcmp(p->data, n->gw_mac, 6))
