@@ -27,7 +27,7 @@ import tempfile
 
 import pytest
 import topo
-from vsutil import VALGRIND, scaled, sh, nsx, wait_for
+from vsutil import VALGRIND, scaled, sh, nsx, wait_for, csum_errors
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 UPLINK_IP = "198.51.100.1"
@@ -325,11 +325,6 @@ def iperf_bytes(ns, host, *opts, port=5201):
 
 def port_of(lab, name):
     return next(p for p in lab.js("stats")["ports"] if p["name"] == name)
-
-
-def csum_errors(ns):
-    out = nsx(ns, "nstat", "-az", "TcpInCsumErrors").stdout.split()
-    return int(out[out.index("TcpInCsumErrors") + 1])
 
 
 def test_iperf3_through_nat(lab):

@@ -18,7 +18,7 @@ import json
 import subprocess
 
 import pytest
-from vsutil import nsx, vsjson, uniq, wait_for, make_net, connect
+from vsutil import nsx, vsjson, uniq, wait_for, make_net, connect, csum_errors
 
 MTU = 1500
 # A packet socket inside the receiver; prints the largest TCP frame seen.
@@ -49,11 +49,6 @@ def port_stats(vswitchd, ctr):
         if p["container"] == ctr:
             return p
     raise AssertionError(f"no port for {ctr}")
-
-
-def csum_errors(ns):
-    out = nsx(ns, "nstat", "-az", "TcpInCsumErrors").stdout.split()
-    return int(out[out.index("TcpInCsumErrors") + 1])
 
 
 def iperf(ns_c, ns_s, ip, seconds=2):
