@@ -184,7 +184,7 @@ void dns_tcp_tick(void);      /* the sweep timer's work, for test clocks */
 int dns_resolvconf_init(const char *host_resolv);
 void dns_resolvconf_update(struct container *c, const struct endpoint *leaving,
 			   const struct endpoint *arriving);
-int dns_resolvconf_write(const char *ns, uint32_t nameserver);
+int dns_resolvconf_write(const char *ns, const union vs_addr *nameserver);
 int dns_resolvconf_remove(const char *ns);
 extern const char *dns_resolvconf_root;   /* "/etc/netns", tests change it */
 

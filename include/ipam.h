@@ -1,10 +1,14 @@
-/* ipam.h - address management: CIDR parsing, subnets, address allocation.
+/* ipam.h - address management: address policy, subnets, address allocation.
  *
  * Docker's rules, as DESIGN.md states them: the default network `bridge` is
  * 172.17.0.0/16; a network without --subnet gets the next free /16 from
  * 172.18.0.0/16 to 172.31.0.0/16, then /20s of 192.168.0.0/16; addresses go
  * out in order from --ip-range (else the subnet), skipping the network and
  * broadcast addresses, the gateway, aux addresses and addresses in use.
+ *
+ * Addresses and prefixes are the family-aware types of addr.h; the parsers
+ * here are the policy on top of them: networks are IPv4 until dual-stack
+ * networks (issue 14) come, so they refuse IPv6 with a clear reason.
  */
 #ifndef VS_IPAM_H
 #define VS_IPAM_H
@@ -12,21 +16,18 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include "addr.h"
 #include "model.h"
 
-int ipam_parse_ip(const char *s, uint32_t *addr);
-int ipam_parse_cidr(const char *s, struct vs_cidr *c, bool strict, char *err, size_t errlen);
-bool ipam_cidr_contains(const struct vs_cidr *c, uint32_t addr);
-bool ipam_cidr_overlap(const struct vs_cidr *a, const struct vs_cidr *b);
-bool ipam_cidr_within(const struct vs_cidr *inner, const struct vs_cidr *outer);
+int ipam_parse_ip(const char *s, union vs_addr *addr);
+int ipam_parse_cidr(const char *s, struct vs_prefix *c, bool strict, char *err, size_t errlen);
 const char *ipam_ntoa(uint32_t addr, char buf[16]);
-const char *ipam_cidr_str(const struct vs_cidr *c, char buf[20]);
 uint32_t ipam_mask(uint8_t len);
-int ipam_auto_subnet(struct vs_cidr *out);
-bool ipam_subnet_free(const struct vs_cidr *c, const struct network *except);
-int ipam_alloc(const struct network *n, uint32_t *addr, char *err, size_t errlen);
-int ipam_check_fixed(const struct network *n, uint32_t addr, char *err, size_t errlen);
-bool ipam_reserved(const struct network *n, uint32_t addr);
+int ipam_auto_subnet(struct vs_prefix *out);
+bool ipam_subnet_free(const struct vs_prefix *c, const struct network *except);
+int ipam_alloc(const struct network *n, union vs_addr *addr, char *err, size_t errlen);
+int ipam_check_fixed(const struct network *n, const union vs_addr *addr, char *err, size_t errlen);
+bool ipam_reserved(const struct network *n, const union vs_addr *addr);
 int ipam_parse_mac(const char *s, uint8_t mac[6]);
 const char *ipam_mac_str(const uint8_t mac[6], char buf[18]);
 

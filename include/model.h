@@ -6,11 +6,12 @@
  * name; an endpoint joins one container to one network through one port.
  *
  * Lookups the datapath makes per packet go through hash tables (uthash):
- * networks by name, containers by name, endpoints by IPv4 address within
- * a network.  Lists are only walked by control commands.
+ * networks by name, containers by name, endpoints by address within a
+ * network.  Lists are only walked by control commands.
  *
- * Addresses are IPv4 in network byte order for now; struct vs_addr keeps
- * the family so that dual-stack networks can come without a rewrite.
+ * Every address is a union vs_addr (addr.h), which holds either family, so
+ * dual-stack networks (issue 14) add fields, not a new layout.  Networks
+ * are IPv4 today: ipam.c refuses IPv6 subnets and addresses for now.
  */
 #ifndef VS_MODEL_H
 #define VS_MODEL_H
@@ -21,6 +22,7 @@
 #include <sys/queue.h>
 #include <time.h>
 #include <uthash.h>
+#include "addr.h"
 
 #define VS_NAME_MAX 64
 #define VS_MAX_AUX 16
@@ -32,14 +34,9 @@ struct fdb;
 struct network;
 struct capture_point;
 
-struct vs_cidr {
-	uint32_t addr;           /* network order, host bits zero */
-	uint8_t len;             /* prefix length */
-};
-
 struct aux_addr {
 	char name[VS_NAME_MAX];
-	uint32_t addr;
+	union vs_addr addr;
 };
 
 enum attach_type { ATTACH_TAP, ATTACH_VETH };
@@ -52,7 +49,7 @@ enum ep_pending { EP_PENDING_NONE, EP_PENDING_CONNECT, EP_PENDING_DISCONNECT };
 
 struct published {
 	uint8_t proto;           /* IPPROTO_TCP or IPPROTO_UDP */
-	uint32_t host_ip;        /* 0 = 0.0.0.0 */
+	union vs_addr host_ip;   /* any (vs_addr_is_any): 0.0.0.0 */
 	uint16_t host_port;      /* first host port */
 	uint16_t cport;          /* first container port */
 	uint16_t count;          /* ports in the range (1 for a single port) */
@@ -62,7 +59,7 @@ struct published {
 struct endpoint {
 	struct network *net;
 	struct container *ctr;
-	uint32_t ip;
+	union vs_addr ip;
 	uint8_t mac[6];
 	char ifname[VS_IFNAME_MAX];    /* inside the container: eth0... */
 	char host_if[VS_IFNAME_MAX];   /* veth: the switch's end, in our netns */
@@ -93,9 +90,9 @@ struct network {
 	char name[VS_NAME_MAX];
 	char id[65];             /* 64 hex digits, like Docker's */
 	time_t created;
-	struct vs_cidr subnet;
-	uint32_t gateway;
-	struct vs_cidr ip_range; /* len == 0 and addr == 0: whole subnet */
+	struct vs_prefix subnet;
+	union vs_addr gateway;
+	struct vs_prefix ip_range; /* len == 0: the whole subnet */
 	int n_aux;
 	struct aux_addr aux[VS_MAX_AUX];
 	bool internal, icc, dns, dns_intercept, is_default;
@@ -120,9 +117,10 @@ extern struct model g_model;
 struct network *model_network(const char *name);
 struct container *model_container(const char *name);
 struct endpoint *model_endpoint(const struct network *n, const struct container *c);
-struct endpoint *model_endpoint_by_ip(const struct network *n, uint32_t ip);
-bool model_ip_in_use(const struct network *n, uint32_t ip);
-void model_mac_from_ip(uint32_t ip, uint8_t mac[6]);
+struct endpoint *model_endpoint_by_ip(const struct network *n, const union vs_addr *ip);
+struct endpoint *model_endpoint_by_ip4(const struct network *n, uint32_t ip);
+bool model_ip_in_use(const struct network *n, const union vs_addr *ip);
+void model_mac_from_ip(const union vs_addr *ip, uint8_t mac[6]);
 void model_gw_mac(const struct network *n, uint8_t mac[6]);
 void model_clear(void);
 void model_endpoint_link(struct endpoint *ep);

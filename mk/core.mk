@@ -1,22 +1,25 @@
 # mk/core.mk - daemon core: log, model, IPAM, state, control, pipeline stages.
 src_libvswitch_a_SOURCES += \
-	src/log.c src/drop.c src/model.c src/ipam.c src/state.c src/control.c \
+	src/log.c src/drop.c src/addr.c src/model.c src/ipam.c src/state.c src/control.c \
 	src/control_check.c src/control_auth.c \
 	src/parse.c src/port.c src/cmd_network.c src/cmd_container.c \
 	src/cmd_show.c src/trace.c
 noinst_HEADERS += include/arp.h include/pkt.h include/drop.h include/log.h include/port.h \
-	include/model.h include/control.h include/csum.h include/netns.h \
+	include/addr.h include/model.h include/control.h include/csum.h include/netns.h \
 	include/ipam.h include/state.h include/cmd.h include/pipeline.h
 
-check_PROGRAMS += tests/unit/test_ipam tests/unit/test_state tests/unit/test_control \
-	tests/unit/test_parse
-TESTS += tests/unit/test_ipam tests/unit/test_state tests/unit/test_control \
-	tests/unit/test_parse
+check_PROGRAMS += tests/unit/test_addr tests/unit/test_ipam tests/unit/test_state \
+	tests/unit/test_control tests/unit/test_parse
+TESTS += tests/unit/test_addr tests/unit/test_ipam tests/unit/test_state \
+	tests/unit/test_control tests/unit/test_parse
+tests_unit_test_addr_SOURCES = tests/unit/test_addr.c
+tests_unit_test_addr_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_addr_LDADD = $(UNIT_LDADD)
 tests_unit_test_ipam_SOURCES = tests/unit/test_ipam.c
 tests_unit_test_ipam_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_ipam_LDADD = $(UNIT_LDADD)
 tests_unit_test_state_SOURCES = tests/unit/test_state.c
-tests_unit_test_state_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_state_CFLAGS = $(UNIT_CFLAGS) '-DFIXTURE_DIR="$(abs_top_srcdir)/tests/fixtures"'
 tests_unit_test_state_LDADD = $(UNIT_LDADD)
 tests_unit_test_control_SOURCES = tests/unit/test_control.c
 tests_unit_test_control_CFLAGS = $(UNIT_CFLAGS)
@@ -24,6 +27,9 @@ tests_unit_test_control_LDADD = $(UNIT_LDADD)
 tests_unit_test_parse_SOURCES = tests/unit/test_parse.c
 tests_unit_test_parse_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_parse_LDADD = $(UNIT_LDADD)
+
+# Files written by earlier releases, loaded by test_state and test_ct_snapshot.
+EXTRA_DIST += tests/fixtures
 
 # doc/vsctl.8 describes exactly the drop reasons of include/drop.h.
 TESTS += tests/unit/check-man-drops.sh

@@ -20,7 +20,7 @@ tests_unit_test_nat_SOURCES = tests/unit/test_nat.c
 tests_unit_test_nat_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_nat_LDADD = $(UNIT_LDADD)
 tests_unit_test_ct_snapshot_SOURCES = tests/unit/test_ct_snapshot.c
-tests_unit_test_ct_snapshot_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_ct_snapshot_CFLAGS = $(UNIT_CFLAGS) '-DFIXTURE_DIR="$(abs_top_srcdir)/tests/fixtures"'
 tests_unit_test_ct_snapshot_LDADD = $(UNIT_LDADD)
 
 # Micro-benchmark (not a test): lookup cost at 1K vs 1M entries, memory,

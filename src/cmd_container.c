@@ -105,7 +105,7 @@ static int cmd_connect_fill(struct endpoint *ep, struct json_object *args, char 
 			snprintf(err, errlen, "invalid IPv4 address \"%s\"", ip);
 			return -1;
 		}
-		if (ipam_check_fixed(ep->net, ep->ip, err, errlen))
+		if (ipam_check_fixed(ep->net, &ep->ip, err, errlen))
 			return -1;
 	} else if (ipam_alloc(ep->net, &ep->ip, err, errlen)) {
 		return -1;
@@ -115,7 +115,7 @@ static int cmd_connect_fill(struct endpoint *ep, struct json_object *args, char 
 		return -1;
 	}
 	if (!mac)
-		model_mac_from_ip(ep->ip, ep->mac);
+		model_mac_from_ip(&ep->ip, ep->mac);
 	LIST_FOREACH(o, &ep->net->endpoints, net_link)
 		if (!memcmp(o->mac, ep->mac, 6)) {
 			snprintf(err, errlen, "MAC address %s is already used by %s on network %s",
@@ -215,12 +215,12 @@ void cmd_container_gc(struct container *c)
 static struct json_object *cmd_endpoint_json(const struct endpoint *ep)
 {
 	struct json_object *o = json_object_new_object(), *al = json_object_new_array();
-	char a[16], m[18];
+	char a[VS_ADDR_STRLEN], m[18];
 	int i;
 
 	json_object_object_add(o, "network", json_object_new_string(ep->net->name));
 	json_object_object_add(o, "container", json_object_new_string(ep->ctr->name));
-	json_object_object_add(o, "ip", json_object_new_string(ipam_ntoa(ep->ip, a)));
+	json_object_object_add(o, "ip", json_object_new_string(vs_addr_str(&ep->ip, a, sizeof(a))));
 	json_object_object_add(o, "prefix", json_object_new_int(ep->net->subnet.len));
 	json_object_object_add(o, "mac", json_object_new_string(ipam_mac_str(ep->mac, m)));
 	json_object_object_add(o, "ifname", json_object_new_string(ep->ifname));

@@ -46,7 +46,7 @@ static int cmd_network_addrs(struct network *n, struct json_object *args, char *
 {
 	const char *sub = ctl_arg_str(args, "subnet"), *gw = ctl_arg_str(args, "gateway");
 	const char *rng = ctl_arg_str(args, "ip_range");
-	char a[20], b[20];
+	char a[VS_PREFIX_STRLEN], b[VS_ADDR_STRLEN];
 	struct network *o, *tmp;
 
 	if (sub) {
@@ -57,9 +57,9 @@ static int cmd_network_addrs(struct network *n, struct json_object *args, char *
 			return -1;
 		}
 		HASH_ITER(hh, g_model.networks, o, tmp)
-			if (ipam_cidr_overlap(&o->subnet, &n->subnet)) {
+			if (vs_prefix_overlap(&o->subnet, &n->subnet)) {
 				snprintf(err, errlen, "subnet %s overlaps network %s (%s)", sub, o->name,
-					 ipam_cidr_str(&o->subnet, a));
+					 vs_prefix_str(&o->subnet, a, sizeof(a)));
 				return -1;
 			}
 	} else if (gw || rng) {
@@ -72,21 +72,23 @@ static int cmd_network_addrs(struct network *n, struct json_object *args, char *
 	if (rng) {
 		if (ipam_parse_cidr(rng, &n->ip_range, true, err, errlen))
 			return -1;
-		if (!ipam_cidr_within(&n->ip_range, &n->subnet)) {
+		if (!vs_prefix_within(&n->ip_range, &n->subnet)) {
 			snprintf(err, errlen, "ip range %s is outside subnet %s", rng,
-				 ipam_cidr_str(&n->subnet, a));
+				 vs_prefix_str(&n->subnet, a, sizeof(a)));
 			return -1;
 		}
 	}
-	n->gateway = n->subnet.addr | htonl(1);
+	n->gateway = n->subnet.addr;
+	vs_addr_add(&n->gateway, 1);
 	if (gw && ipam_parse_ip(gw, &n->gateway)) {
 		snprintf(err, errlen, "invalid gateway address \"%s\"", gw);
 		return -1;
 	}
-	if (!ipam_cidr_contains(&n->subnet, n->gateway) || n->gateway == n->subnet.addr ||
-	    n->gateway == (n->subnet.addr | ~ipam_mask(n->subnet.len))) {
+	if (!vs_prefix_contains(&n->subnet, &n->gateway) ||
+	    vs_addr_eq(&n->gateway, &n->subnet.addr) ||
+	    vs_prefix_is_broadcast(&n->subnet, &n->gateway)) {
 		snprintf(err, errlen, "gateway %s is not a host address of subnet %s",
-			 ipam_ntoa(n->gateway, b), ipam_cidr_str(&n->subnet, a));
+			 vs_addr_str(&n->gateway, b, sizeof(b)), vs_prefix_str(&n->subnet, a, sizeof(a)));
 		return -1;
 	}
 	return 0;
@@ -95,7 +97,7 @@ static int cmd_network_addrs(struct network *n, struct json_object *args, char *
 static int cmd_network_aux(struct network *n, struct json_object *args, char *err, size_t errlen)
 {
 	struct json_object *aux;
-	char a[20];
+	char a[VS_PREFIX_STRLEN];
 
 	if (!args || !json_object_object_get_ex(args, "aux", &aux))
 		return 0;
@@ -111,9 +113,9 @@ static int cmd_network_aux(struct network *n, struct json_object *args, char *er
 			return -1;
 		}
 		if (ipam_parse_ip(ip, &n->aux[n->n_aux].addr) ||
-		    !ipam_cidr_contains(&n->subnet, n->aux[n->n_aux].addr)) {
+		    !vs_prefix_contains(&n->subnet, &n->aux[n->n_aux].addr)) {
 			snprintf(err, errlen, "aux address %s=%s is not an address of subnet %s",
-				 key, ip ? ip : "", ipam_cidr_str(&n->subnet, a));
+				 key, ip ? ip : "", vs_prefix_str(&n->subnet, a, sizeof(a)));
 			return -1;
 		}
 		snprintf(n->aux[n->n_aux].name, VS_NAME_MAX, "%s", key);
@@ -232,15 +234,15 @@ static struct json_object *cmd_ipam_json(const struct network *n)
 {
 	struct json_object *cfg = json_object_new_object(), *arr = json_object_new_array();
 	struct json_object *aux = json_object_new_object();
-	char a[20];
+	char a[VS_PREFIX_STRLEN];
 	int i;
 
-	json_object_object_add(cfg, "Subnet", cmd_jstr(ipam_cidr_str(&n->subnet, a)));
-	json_object_object_add(cfg, "Gateway", cmd_jstr(ipam_ntoa(n->gateway, a)));
+	json_object_object_add(cfg, "Subnet", cmd_jstr(vs_prefix_str(&n->subnet, a, sizeof(a))));
+	json_object_object_add(cfg, "Gateway", cmd_jstr(vs_addr_str(&n->gateway, a, sizeof(a))));
 	if (n->ip_range.len)
-		json_object_object_add(cfg, "IPRange", cmd_jstr(ipam_cidr_str(&n->ip_range, a)));
+		json_object_object_add(cfg, "IPRange", cmd_jstr(vs_prefix_str(&n->ip_range, a, sizeof(a))));
 	for (i = 0; i < n->n_aux; i++)
-		json_object_object_add(aux, n->aux[i].name, cmd_jstr(ipam_ntoa(n->aux[i].addr, a)));
+		json_object_object_add(aux, n->aux[i].name, cmd_jstr(vs_addr_str(&n->aux[i].addr, a, sizeof(a))));
 	json_object_object_add(cfg, "AuxiliaryAddresses", aux);
 	json_object_array_add(arr, cfg);
 	cfg = json_object_new_object();
@@ -253,12 +255,12 @@ static struct json_object *cmd_containers_json(const struct network *n)
 {
 	struct json_object *o = json_object_new_object();
 	const struct endpoint *ep;
-	char a[16], m[18], buf[40];
+	char a[VS_ADDR_STRLEN], m[18], buf[VS_PREFIX_STRLEN];
 
 	LIST_FOREACH(ep, &n->endpoints, net_link) {
 		struct json_object *e = json_object_new_object();
 
-		snprintf(buf, sizeof(buf), "%s/%u", ipam_ntoa(ep->ip, a), n->subnet.len);
+		snprintf(buf, sizeof(buf), "%s/%u", vs_addr_str(&ep->ip, a, sizeof(a)), n->subnet.len);
 		json_object_object_add(e, "Name", cmd_jstr(ep->ctr->name));
 		json_object_object_add(e, "MacAddress", cmd_jstr(ipam_mac_str(ep->mac, m)));
 		json_object_object_add(e, "IPv4Address", cmd_jstr(buf));
@@ -320,7 +322,7 @@ static int cmd_network_ls(struct ctl_conn *c, struct json_object *args,
 			  struct json_object **result, char *err, size_t errlen)
 {
 	struct network *n, *tmp;
-	char a[20];
+	char a[VS_PREFIX_STRLEN];
 
 	*result = json_object_new_array();
 	HASH_ITER(hh, g_model.networks, n, tmp) {
@@ -332,8 +334,8 @@ static int cmd_network_ls(struct ctl_conn *c, struct json_object *args,
 		json_object_object_add(o, "name", cmd_jstr(n->name));
 		json_object_object_add(o, "driver", cmd_jstr("vswitch"));
 		json_object_object_add(o, "scope", cmd_jstr("local"));
-		json_object_object_add(o, "subnet", cmd_jstr(ipam_cidr_str(&n->subnet, a)));
-		json_object_object_add(o, "gateway", cmd_jstr(ipam_ntoa(n->gateway, a)));
+		json_object_object_add(o, "subnet", cmd_jstr(vs_prefix_str(&n->subnet, a, sizeof(a))));
+		json_object_object_add(o, "gateway", cmd_jstr(vs_addr_str(&n->gateway, a, sizeof(a))));
 		json_object_object_add(o, "internal", json_object_new_boolean(n->internal));
 		json_object_object_add(o, "icc", json_object_new_boolean(n->icc));
 		json_object_object_add(o, "dns", json_object_new_boolean(n->dns && !n->is_default));

@@ -795,7 +795,7 @@ static bool ct_snap_current(const struct ct_entry *e)
 			continue;
 		}
 		n = nat_zone_network(k->zone);
-		if (!n || n->internal || !model_endpoint_by_ip(n, nat_key_ip4(k->src)))
+		if (!n || n->internal || !model_endpoint_by_ip4(n, nat_key_ip4(k->src)))
 			return false;
 	}
 	return true;

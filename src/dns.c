@@ -296,11 +296,11 @@ static void dns_endpoint_names(struct endpoint *ep,
 	const char *net = ep->net->name;
 	int i;
 
-	fn(net, ep->ctr->name, NULL, ep->ip);
-	fn(net, ep->ctr->name, net, ep->ip);
+	fn(net, ep->ctr->name, NULL, vs_addr_get_v4(&ep->ip));
+	fn(net, ep->ctr->name, net, vs_addr_get_v4(&ep->ip));
 	for (i = 0; i < ep->n_aliases && i < VS_MAX_ALIASES; i++) {
-		fn(net, ep->aliases[i], NULL, ep->ip);
-		fn(net, ep->aliases[i], net, ep->ip);
+		fn(net, ep->aliases[i], NULL, vs_addr_get_v4(&ep->ip));
+		fn(net, ep->aliases[i], net, vs_addr_get_v4(&ep->ip));
 	}
 }
 
@@ -360,7 +360,7 @@ void dns_endpoint_added(struct endpoint *ep)
 		return;
 	if (ep->net->dns || ep->net->dns_intercept)
 		dns_endpoint_names(ep, dns_name_add);
-	dns_client_get(ep->net->name, ep->ip);
+	dns_client_get(ep->net->name, vs_addr_get_v4(&ep->ip));
 	dns_resolvconf_update(ep->ctr, NULL, ep);
 }
 
@@ -376,7 +376,7 @@ void dns_endpoint_removed(struct endpoint *ep)
 	if (!ep || !ep->net || !ep->ctr)
 		return;
 	dns_endpoint_names(ep, dns_name_del);
-	dns_client_forget(ep->net->name, ep->ip);
+	dns_client_forget(ep->net->name, vs_addr_get_v4(&ep->ip));
 	dns_resolvconf_update(ep->ctr, ep, NULL);
 }
 
@@ -409,7 +409,7 @@ static int dns_local_ptr(struct network *n, const struct dns_query *q,
 	uint32_t ip;
 	int wl;
 
-	if (dns_ptr_addr(q->name, &ip) < 0 || !(ep = model_endpoint_by_ip(n, ip)))
+	if (dns_ptr_addr(q->name, &ip) < 0 || !(ep = model_endpoint_by_ip4(n, ip)))
 		return 0;
 	if (q->qtype != DNS_T_PTR && q->qtype != DNS_T_ANY)
 		return 1;          /* known name, other type: NOERROR, empty */
@@ -682,7 +682,7 @@ void dns_deliver(const struct dns_client_ref *who, uint8_t *msg, size_t len)
 		return;
 	}
 	n = model_network(who->net);
-	ep = n ? model_endpoint_by_ip(n, who->cip) : NULL;
+	ep = n ? model_endpoint_by_ip4(n, who->cip) : NULL;
 	if (!ep || !ep->port || strcmp(ep->ctr->name, who->ctr))
 		return;
 	limit = dns_udp_limit(n);

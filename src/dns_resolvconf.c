@@ -67,13 +67,13 @@ static int dns_rc_path(char *buf, size_t len, const char *ns, const char *file)
 /**
  * dns_resolvconf_write() - Write NS's resolv.conf naming NAMESERVER
  * @ns:		an `ip netns` name
- * @nameserver:	IPv4 address, network order
+ * @nameserver:	the resolver's address (the gateway's), either family
  *
  * Return: 0, or -1 (logged).
  */
-int dns_resolvconf_write(const char *ns, uint32_t nameserver)
+int dns_resolvconf_write(const char *ns, const union vs_addr *nameserver)
 {
-	char dir[512], path[600], tmp[600], ip[INET_ADDRSTRLEN];
+	char dir[512], path[600], tmp[600], ip[VS_ADDR_STRLEN];
 	FILE *f;
 	int bad;
 
@@ -94,7 +94,7 @@ int dns_resolvconf_write(const char *ns, uint32_t nameserver)
 		log_warn("dns: cannot write %s: %s", tmp, strerror(errno));
 		return -1;
 	}
-	inet_ntop(AF_INET, &nameserver, ip, sizeof(ip));
+	vs_addr_str(nameserver, ip, sizeof(ip));
 	fprintf(f, "%snameserver %s\n%soptions ndots:0\n", DNS_RC_MARKER, ip,
 		dns_rc_search);
 	bad = ferror(f);
@@ -161,7 +161,7 @@ void dns_resolvconf_update(struct container *c, const struct endpoint *leaving,
 	    (!best || arriving->conn_order < best->conn_order))
 		best = arriving;
 	if (best)
-		dns_resolvconf_write(c->netns_ref, best->net->gateway);
+		dns_resolvconf_write(c->netns_ref, &best->net->gateway);
 	else
 		dns_resolvconf_remove(c->netns_ref);
 }

@@ -105,7 +105,7 @@ static int32_t dns_tcp_diff(uint32_t a, uint32_t b) { return (int32_t)(a - b); }
 static struct port *dns_tcp_port(const struct dns_tcp_conn *c, struct network **np)
 {
 	struct network *n = model_network(c->key.net);
-	struct endpoint *ep = n ? model_endpoint_by_ip(n, c->key.cip) : NULL;
+	struct endpoint *ep = n ? model_endpoint_by_ip4(n, c->key.cip) : NULL;
 
 	*np = n;
 	if (!ep || !ep->port || strcmp(ep->ctr->name, c->ctr))

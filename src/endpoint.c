@@ -179,9 +179,9 @@ static int endpoint_configure(struct endpoint *ep, bool adopt, char *err, size_t
 	struct netns_ifcfg cfg = {
 		.ifname = ep->ifname,
 		.mtu = ep->net->mtu,
-		.addr = ep->ip,
+		.addr = vs_addr_get_v4(&ep->ip),
 		.prefix = ep->net->subnet.len,
-		.gateway = endpoint_is_first(ep) ? ep->net->gateway : 0,
+		.gateway = endpoint_is_first(ep) ? vs_addr_get_v4(&ep->net->gateway) : 0,
 		.keep_existing = adopt,
 	};
 

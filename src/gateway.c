@@ -108,8 +108,10 @@ static void gateway_routes_rebuild(void)
 		return;	/* keep the old table; retried on the next packet */
 	gateway_routes = r;
 	HASH_ITER(hh, g_model.networks, net, tmp) {
+		if (!vs_addr_is_v4(&net->subnet.addr))
+			continue;	/* an IPv4 table: v6 subnets route elsewhere */
 		r[i].mask = gateway_mask(net->subnet.len);
-		r[i].addr = ntohl(net->subnet.addr) & r[i].mask;
+		r[i].addr = ntohl(vs_addr_get_v4(&net->subnet.addr)) & r[i].mask;
 		r[i].net = net;
 		i++;
 	}
@@ -152,15 +154,13 @@ static struct network *gateway_route_lookup(uint32_t dst)
 
 static bool gateway_in_subnet(const struct network *n, uint32_t ip)
 {
-	uint32_t m = htonl(gateway_mask(n->subnet.len));
-
-	return (ip & m) == (n->subnet.addr & m);
+	return vs_prefix_contains_v4(&n->subnet, ip);
 }
 
 /* The subnet's directed broadcast: never routed (RFC 2644). */
 static bool gateway_is_subnet_bcast(const struct network *n, uint32_t ip)
 {
-	return ip == htonl(ntohl(n->subnet.addr) | ~gateway_mask(n->subnet.len));
+	return ip == htonl(ntohl(vs_addr_get_v4(&n->subnet.addr)) | ~gateway_mask(n->subnet.len));
 }
 
 /* ---- small helpers ---- */
@@ -242,7 +242,7 @@ static void gateway_arp_build(const struct network *n, struct ether_header *eth,
 			      struct ether_arp *a, uint16_t op,
 			      const uint8_t *tha, uint32_t tpa)
 {
-	arp_fill(eth, a, op, n->gw_mac, n->gateway, tha, tpa);
+	arp_fill(eth, a, op, n->gw_mac, vs_addr_get_v4(&n->gateway), tha, tpa);
 }
 
 /**
@@ -264,7 +264,7 @@ static void gateway_arp(struct network *n, struct pkt *p)
 	}
 	memcpy(&tpa, a->arp_tpa, 4);
 	memcpy(&spa, a->arp_spa, 4);
-	if (ntohs(a->arp_op) != ARPOP_REQUEST || tpa != n->gateway)
+	if (ntohs(a->arp_op) != ARPOP_REQUEST || !vs_addr_eq_v4(&n->gateway, tpa))
 		return;	/* replies and others' requests: nothing to do */
 	gateway_reply_init(&r, sizeof(*eth) + sizeof(*a));
 	eth = (struct ether_header *)r.data;
@@ -296,7 +296,7 @@ void gateway_announce(struct network *n)
 	r.l3_ofs = sizeof(*eth);
 	r.eth_type = ETHERTYPE_ARP;
 	gateway_arp_build(n, eth, (struct ether_arp *)(r.data + sizeof(*eth)),
-			  ARPOP_REQUEST, zero, n->gateway);
+			  ARPOP_REQUEST, zero, vs_addr_get_v4(&n->gateway));
 	l2_forward_flood(n, &r);
 }
 
@@ -381,7 +381,7 @@ void gateway_icmp_error(struct network *n, struct pkt *p, uint8_t type, uint8_t 
 		ic->un.frag.mtu = htons((uint16_t)(n->mtu > 0 ? n->mtu : 1500));
 	memcpy(r.data + hdr, ip, quote);
 	ic->checksum = csum(ic, sizeof(*ic) + quote);
-	gateway_ip_build((struct iphdr *)(r.data + r.l3_ofs), n->gateway, ip->saddr,
+	gateway_ip_build((struct iphdr *)(r.data + r.l3_ofs), vs_addr_get_v4(&n->gateway), ip->saddr,
 			 IPPROTO_ICMP, (uint16_t)(sizeof(struct iphdr) + sizeof(*ic) + quote));
 	trace_note(p, "gateway", "ICMP error type %u code %u to sender", type, code);
 	gateway_reply_send(p, &r, "ICMP error");
@@ -429,7 +429,7 @@ static void gateway_echo(struct network *n, struct pkt *p, const struct iphdr *i
 	ic->type = ICMP_ECHOREPLY;
 	/* Only the type changed: RFC 1624 instead of summing the payload. */
 	csum_update16(&ic->checksum, htons(ICMP_ECHO << 8), htons(ICMP_ECHOREPLY << 8));
-	gateway_ip_build((struct iphdr *)(r.data + r.l3_ofs), n->gateway, ip->saddr,
+	gateway_ip_build((struct iphdr *)(r.data + r.l3_ofs), vs_addr_get_v4(&n->gateway), ip->saddr,
 			 IPPROTO_ICMP, (uint16_t)(sizeof(struct iphdr) + ilen));
 	gateway_reply_send(p, &r, "ICMP echo reply from the gateway");
 }
@@ -450,7 +450,7 @@ static bool gateway_dns(struct network *n, struct pkt *p, const struct iphdr *ip
 {
 	if (p->is_frag || gateway_dport(p) != 53)
 		return false;
-	if (!n->dns_intercept && !(n->dns && ip->daddr == n->gateway))
+	if (!n->dns_intercept && !(n->dns && vs_addr_eq_v4(&n->gateway, ip->daddr)))
 		return false;
 	return dns_input(n, p->in_port ? p->in_port->ep : NULL, p);
 }
@@ -580,7 +580,7 @@ void gateway_input(struct network *n, struct pkt *p)
 		trace_note(p, "gateway", "to the DNS resolver");
 		return;
 	}
-	if (ip->daddr == n->gateway) {
+	if (vs_addr_eq_v4(&n->gateway, ip->daddr)) {
 		gateway_local(n, p, ip);
 		return;
 	}
@@ -606,7 +606,7 @@ void gateway_deliver(struct network *n, struct pkt *p)
 		gateway_count(p, DROP_BAD_L3);
 		return;
 	}
-	ep = model_endpoint_by_ip(n, ip->daddr);
+	ep = model_endpoint_by_ip4(n, ip->daddr);
 	if (!ep || !ep->port) {
 		gateway_count(p, DROP_NO_ROUTE);
 		if (p->in_port && p->in_port->net == n)

@@ -70,7 +70,7 @@ static enum drop_reason ingress_check_ip(const struct endpoint *ep, const struct
 	if (!ip)
 		return DROP_BAD_L3;
 	memcpy(&saddr, &ip->saddr, 4);
-	return saddr == ep->ip ? DROP_NONE : DROP_SRC_IP_SPOOF;
+	return vs_addr_eq_v4(&ep->ip, saddr) ? DROP_NONE : DROP_SRC_IP_SPOOF;
 }
 
 /* ARP sender hardware and protocol address must be the endpoint's. */
@@ -84,7 +84,7 @@ static enum drop_reason ingress_check_arp(const struct endpoint *ep, const struc
 	memcpy(&spa, a->arp_spa, 4);
 	if (memcmp(a->arp_sha, ep->mac, 6) != 0)
 		return DROP_ARP_SPOOF;
-	if (spa != ep->ip && spa != 0)
+	if (!vs_addr_eq_v4(&ep->ip, spa) && spa != 0)
 		return DROP_ARP_SPOOF;
 	return DROP_NONE;
 }

@@ -1,4 +1,4 @@
-/* ipam.c - CIDR parsing and Docker-compatible address allocation.
+/* ipam.c - address policy and Docker-compatible address allocation.
  *
  * Allocation walks the range in order from its first usable address and
  * takes the first one that is not reserved (network, broadcast, gateway,
@@ -18,123 +18,67 @@ uint32_t ipam_mask(uint8_t len)
 	return len ? htonl(~0u << (32 - len)) : 0;
 }
 
-int ipam_parse_ip(const char *s, uint32_t *addr)
+/* An IPv4 address only: networks are IPv4 until issue 14. */
+int ipam_parse_ip(const char *s, union vs_addr *addr)
 {
-	struct in_addr a;
-
-	if (!s || inet_pton(AF_INET, s, &a) != 1)
-		return -1;
-	*addr = a.s_addr;
-	return 0;
-}
-
-/* True if S is 1 to MAX decimal digits and nothing else. */
-static bool ipam_all_digits(const char *s, size_t max)
-{
-	size_t i;
-
-	for (i = 0; s[i]; i++)
-		if (s[i] < '0' || s[i] > '9')
-			return false;
-	return i > 0 && i <= max;
+	return vs_addr_parse_af(s, AF_INET, addr);
 }
 
 /**
- * ipam_parse_cidr() - Parse "a.b.c.d/len"
+ * ipam_parse_cidr() - Parse a network's "a.b.c.d/len"
  * @s:      text
  * @c:      result; host bits cleared
  * @strict: refuse host bits set (a subnet), rather than clearing them
  * @err:    one-line reason on failure
  * @errlen: size of @err
  *
- * Return: 0 or -1
+ * Return: 0 or -1 (also for a well-formed IPv6 prefix, with its own reason)
  */
-int ipam_parse_cidr(const char *s, struct vs_cidr *c, bool strict, char *err, size_t errlen)
+int ipam_parse_cidr(const char *s, struct vs_prefix *c, bool strict, char *err, size_t errlen)
 {
-	char buf[32], *slash, *end;
-	long len;
-	uint32_t addr;
+	struct vs_prefix p;
 
-	if (!s || strlen(s) >= sizeof(buf))
-		goto bad;
-	strcpy(buf, s);
-	slash = strchr(buf, '/');
-	if (!slash)
-		goto bad;
-	*slash = '\0';
-	if (!ipam_all_digits(slash + 1, 2))
-		goto bad;	/* strtol alone would take " 8" and "+8" */
-	len = strtol(slash + 1, &end, 10);
-	if (*end || len > 32 || ipam_parse_ip(buf, &addr))
-		goto bad;
-	if (strict && (addr & ~ipam_mask((uint8_t)len))) {
-		snprintf(err, errlen, "invalid CIDR %s: host bits set (did you mean %s/%ld?)",
-			 s, inet_ntoa((struct in_addr){ addr & ipam_mask((uint8_t)len) }), len);
+	if (vs_prefix_parse(s, &p, strict, err, errlen))
+		return -1;
+	if (!vs_addr_is_v4(&p.addr)) {
+		snprintf(err, errlen, "invalid CIDR \"%s\": IPv6 networks are not supported yet", s);
 		return -1;
 	}
-	c->len = (uint8_t)len;
-	c->addr = addr & ipam_mask(c->len);
+	*c = p;
 	return 0;
-bad:
-	snprintf(err, errlen, "invalid CIDR \"%s\": expected a.b.c.d/len", s ? s : "");
-	return -1;
 }
 
-bool ipam_cidr_contains(const struct vs_cidr *c, uint32_t addr)
-{
-	return (addr & ipam_mask(c->len)) == c->addr;
-}
-
-bool ipam_cidr_overlap(const struct vs_cidr *a, const struct vs_cidr *b)
-{
-	uint8_t len = a->len < b->len ? a->len : b->len;
-
-	return (a->addr & ipam_mask(len)) == (b->addr & ipam_mask(len));
-}
-
-bool ipam_cidr_within(const struct vs_cidr *inner, const struct vs_cidr *outer)
-{
-	return inner->len >= outer->len && ipam_cidr_contains(outer, inner->addr);
-}
-
+/* For the IPv4 datapath's logs, which hold a header's 32-bit address. */
 const char *ipam_ntoa(uint32_t addr, char buf[16])
 {
 	return inet_ntop(AF_INET, &addr, buf, 16);
 }
 
-const char *ipam_cidr_str(const struct vs_cidr *c, char buf[20])
-{
-	char a[16];
-
-	snprintf(buf, 20, "%s/%u", ipam_ntoa(c->addr, a), c->len);
-	return buf;
-}
-
 /* True if no existing network's subnet overlaps C (EXCEPT is ignored). */
-bool ipam_subnet_free(const struct vs_cidr *c, const struct network *except)
+bool ipam_subnet_free(const struct vs_prefix *c, const struct network *except)
 {
 	struct network *n, *tmp;
 
 	HASH_ITER(hh, g_model.networks, n, tmp)
-		if (n != except && ipam_cidr_overlap(&n->subnet, c))
+		if (n != except && vs_prefix_overlap(&n->subnet, c))
 			return false;
 	return true;
 }
 
 /* The pools of DESIGN.md, in order: /16s of 172.18-31, then /20s of 192.168. */
-int ipam_auto_subnet(struct vs_cidr *out)
+int ipam_auto_subnet(struct vs_prefix *out)
 {
 	unsigned int i;
-	struct vs_cidr c;
+	struct vs_prefix c;
 
 	for (i = 18; i <= 31; i++) {
-		c.addr = htonl((172u << 24) | (i << 16));
+		vs_addr_set_v4(&c.addr, htonl((172u << 24) | (i << 16)));
 		c.len = 16;
 		if (ipam_subnet_free(&c, NULL))
 			goto found;
 	}
 	for (i = 0; i < 16; i++) {
-		c.addr = htonl((192u << 24) | (168u << 16) | (i << 12));
+		vs_addr_set_v4(&c.addr, htonl((192u << 24) | (168u << 16) | (i << 12)));
 		c.len = 20;
 		if (ipam_subnet_free(&c, NULL))
 			goto found;
@@ -146,32 +90,43 @@ found:
 }
 
 /* Network, broadcast, gateway and aux addresses are never handed out. */
-bool ipam_reserved(const struct network *n, uint32_t addr)
+bool ipam_reserved(const struct network *n, const union vs_addr *addr)
 {
-	uint32_t mask = ipam_mask(n->subnet.len);
 	int i;
 
-	if (n->subnet.len <= 30 &&
-	    (addr == n->subnet.addr || addr == (n->subnet.addr | ~mask)))
+	if (vs_addr_is_v4(addr) && n->subnet.len <= 30 &&
+	    (vs_addr_eq(addr, &n->subnet.addr) || vs_prefix_is_broadcast(&n->subnet, addr)))
 		return true;
-	if (addr == n->gateway)
+	if (vs_addr_eq(addr, &n->gateway))
 		return true;
 	for (i = 0; i < n->n_aux; i++)
-		if (n->aux[i].addr == addr)
+		if (vs_addr_eq(&n->aux[i].addr, addr))
 			return true;
 	return false;
 }
 
-int ipam_alloc(const struct network *n, uint32_t *addr, char *err, size_t errlen)
+/**
+ * ipam_alloc() - The next free address of a network, in Docker's order
+ * @n:      network
+ * @addr:   result
+ * @err:    one-line reason on failure
+ * @errlen: size of @err
+ *
+ * Walks --ip-range (else the subnet) from its first address; the walk is
+ * bounded by the range's size (at most 2^32 steps for IPv4, and the loop
+ * ends at the first free address, which is near the start in practice).
+ *
+ * Return: 0 or -1
+ */
+int ipam_alloc(const struct network *n, union vs_addr *addr, char *err, size_t errlen)
 {
-	const struct vs_cidr *r = n->ip_range.len ? &n->ip_range : &n->subnet;
-	uint64_t size = 1ull << (32 - r->len), i;
-	uint32_t base = ntohl(r->addr), a;
+	const struct vs_prefix *r = n->ip_range.len ? &n->ip_range : &n->subnet;
+	uint64_t size = vs_prefix_size(r), i;
+	union vs_addr a = r->addr;
 
-	for (i = 0; i < size; i++) {
-		a = htonl(base + (uint32_t)i);
-		if (!ipam_cidr_contains(&n->subnet, a) || ipam_reserved(n, a) ||
-		    model_ip_in_use(n, a))
+	for (i = 0; i < size; i++, vs_addr_add(&a, 1)) {
+		if (!vs_prefix_contains(&n->subnet, &a) || ipam_reserved(n, &a) ||
+		    model_ip_in_use(n, &a))
 			continue;
 		*addr = a;
 		return 0;
@@ -181,25 +136,26 @@ int ipam_alloc(const struct network *n, uint32_t *addr, char *err, size_t errlen
 }
 
 /* A fixed --ip must be inside the subnet, not reserved and not taken. */
-int ipam_check_fixed(const struct network *n, uint32_t addr, char *err, size_t errlen)
+int ipam_check_fixed(const struct network *n, const union vs_addr *addr, char *err, size_t errlen)
 {
-	char a[16], s[20];
+	char a[VS_ADDR_STRLEN], s[VS_PREFIX_STRLEN];
 	struct endpoint *ep;
 
-	if (!ipam_cidr_contains(&n->subnet, addr)) {
+	vs_addr_str(addr, a, sizeof(a));
+	if (!vs_prefix_contains(&n->subnet, addr)) {
 		snprintf(err, errlen, "address %s is outside network %s's subnet %s",
-			 ipam_ntoa(addr, a), n->name, ipam_cidr_str(&n->subnet, s));
+			 a, n->name, vs_prefix_str(&n->subnet, s, sizeof(s)));
 		return -1;
 	}
 	ep = model_endpoint_by_ip(n, addr);
 	if (ep) {
 		snprintf(err, errlen, "address %s is already in use by container %s on network %s",
-			 ipam_ntoa(addr, a), ep->ctr->name, n->name);
+			 a, ep->ctr->name, n->name);
 		return -1;
 	}
 	if (ipam_reserved(n, addr)) {
 		snprintf(err, errlen, "address %s is reserved in network %s (network, broadcast, gateway or aux address)",
-			 ipam_ntoa(addr, a), n->name);
+			 a, n->name);
 		return -1;
 	}
 	return 0;

@@ -66,7 +66,7 @@ static bool l2_forward_arp_for_gw(const struct network *n, const struct pkt *p)
 	if (!a)
 		return false;
 	memcpy(&tpa, a->arp_tpa, 4);
-	return tpa == n->gateway;
+	return vs_addr_eq_v4(&n->gateway, tpa);
 }
 
 /* Step 2: bind the source MAC to the input port. */

@@ -38,27 +38,36 @@ struct endpoint *model_endpoint(const struct network *n, const struct container 
 	return NULL;
 }
 
-struct endpoint *model_endpoint_by_ip(const struct network *n, uint32_t ip)
+/* The table is keyed on all 16 bytes of the address, either family. */
+struct endpoint *model_endpoint_by_ip(const struct network *n, const union vs_addr *ip)
 {
 	struct endpoint *ep;
 
-	HASH_FIND(hh_ip, n->by_ip, &ip, sizeof(ip), ep);
+	HASH_FIND(hh_ip, n->by_ip, ip, sizeof(*ip), ep);
 	return ep;
 }
 
-bool model_ip_in_use(const struct network *n, uint32_t ip)
+/* For the IPv4 datapath, which holds a header's 32-bit address. */
+struct endpoint *model_endpoint_by_ip4(const struct network *n, uint32_t ip)
+{
+	union vs_addr a = vs_addr_v4(ip);
+
+	return model_endpoint_by_ip(n, &a);
+}
+
+bool model_ip_in_use(const struct network *n, const union vs_addr *ip)
 {
 	return model_endpoint_by_ip(n, ip) != NULL;
 }
 
-/* Docker's rule: 02:42 followed by the four bytes of the IPv4 address. */
-void model_mac_from_ip(uint32_t ip, uint8_t mac[6])
+/* Docker's rule: 02:42 followed by the four bytes of the IPv4 address (an
+ * IPv6 address gives its last four bytes, which are where a mapped IPv4
+ * address keeps its own). */
+void model_mac_from_ip(const union vs_addr *ip, uint8_t mac[6])
 {
-	const uint8_t *b = (const uint8_t *)&ip;
-
 	mac[0] = 0x02;
 	mac[1] = 0x42;
-	memcpy(mac + 2, b, 4);
+	memcpy(mac + 2, &ip->b[12], 4);
 }
 
 /*

@@ -440,7 +440,7 @@ static bool nat_rule_target(const struct nat_rule *r, uint16_t host_port,
 	LIST_FOREACH(ep, &c->endpoints, ctr_link)
 		if (!ep->net->internal) {
 			*zone = nat_zone_of(ep->net);
-			*ip = ep->ip;
+			*ip = vs_addr_get_v4(&ep->ip);
 			return *zone != CT_ZONE_OUTSIDE;
 		}
 	return false;
@@ -511,7 +511,7 @@ void nat_endpoint_gone(struct endpoint *ep)
 	if (!z)
 		return;
 	m.zone = (uint32_t)(z - nat.zones);
-	m.ip = ep->ip;
+	m.ip = vs_addr_get_v4(&ep->ip);
 	ct_flush(nat_uses_ep, &m);
 }
 

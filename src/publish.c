@@ -78,6 +78,7 @@ int publish_parse_spec(const char *spec, struct published *out,
 	uint16_t hcount = 0;
 
 	memset(out, 0, sizeof(*out));
+	vs_addr_set_v4(&out->host_ip, htonl(INADDR_ANY));
 	out->proto = IPPROTO_TCP;
 	if (strlen(spec) >= sizeof(buf))
 		goto bad;
@@ -105,13 +106,8 @@ int publish_parse_spec(const char *spec, struct published *out,
 	}
 	if (publish_parse_range(parts[n - 1], &out->cport, &out->count) < 0)
 		goto bad;
-	if (n == 3) {
-		struct in_addr a;
-
-		if (inet_pton(AF_INET, parts[0], &a) != 1)
-			goto bad;
-		out->host_ip = a.s_addr;
-	}
+	if (n == 3 && vs_addr_parse_af(parts[0], AF_INET, &out->host_ip))
+		goto bad;
 	if (n >= 2 && *parts[n - 2]) {
 		if (publish_parse_range(parts[n - 2], &out->host_port, &hcount) < 0 ||
 		    hcount != out->count)
@@ -132,9 +128,9 @@ static const char *publish_proto_name(uint8_t proto)
 /* publish_text() - The `docker port` line: "80/tcp -> 0.0.0.0:8080". */
 static void publish_text(const struct published *pp, char *buf, size_t len)
 {
-	char ip[INET_ADDRSTRLEN];
+	char ip[VS_ADDR_STRLEN];
 
-	inet_ntop(AF_INET, &pp->host_ip, ip, sizeof(ip));
+	vs_addr_str(&pp->host_ip, ip, sizeof(ip));
 	if (pp->count > 1)
 		snprintf(buf, len, "%u-%u/%s -> %s:%u-%u", pp->cport,
 			 pp->cport + pp->count - 1, publish_proto_name(pp->proto), ip,
@@ -147,9 +143,9 @@ static void publish_text(const struct published *pp, char *buf, size_t len)
 static struct json_object *publish_json(const struct published *pp)
 {
 	struct json_object *o = json_object_new_object();
-	char ip[INET_ADDRSTRLEN], text[128];
+	char ip[VS_ADDR_STRLEN], text[128];
 
-	inet_ntop(AF_INET, &pp->host_ip, ip, sizeof(ip));
+	vs_addr_str(&pp->host_ip, ip, sizeof(ip));
 	publish_text(pp, text, sizeof(text));
 	json_object_object_add(o, "proto", json_object_new_string(publish_proto_name(pp->proto)));
 	json_object_object_add(o, "cport", json_object_new_int(pp->cport));
@@ -195,7 +191,7 @@ static bool publish_has_egress(const struct container *c)
 /* publish_wants_proxy() - 0.0.0.0 and 127.0.0.1 also listen on the host. */
 static bool publish_wants_proxy(const struct published *pp)
 {
-	return pp->host_ip == 0 || pp->host_ip == htonl(INADDR_LOOPBACK);
+	return vs_addr_is_any(&pp->host_ip) || vs_addr_eq_v4(&pp->host_ip, htonl(INADDR_LOOPBACK));
 }
 
 /**
@@ -217,7 +213,7 @@ static int publish_install(const struct container *c, const struct published *pp
 		return -1;
 	}
 	r->proto = pp->proto;
-	r->host_ip = pp->host_ip;
+	r->host_ip = vs_addr_get_v4(&pp->host_ip);
 	r->host_port = pp->host_port;
 	r->cport = pp->cport;
 	r->count = pp->count;
@@ -227,7 +223,7 @@ static int publish_install(const struct container *c, const struct published *pp
 		return -1;
 	}
 	if (publish_wants_proxy(pp) &&
-	    proxy_add(pp->proto, pp->host_ip, pp->host_port, pp->count, err, errlen) < 0) {
+	    proxy_add(pp->proto, vs_addr_get_v4(&pp->host_ip), pp->host_port, pp->count, err, errlen) < 0) {
 		nat_rule_del(pp->proto, pp->host_port);
 		free(r);
 		return -1;
@@ -252,7 +248,7 @@ static void publish_uninstall(const struct published *pp)
 	const struct nat_rule *r = nat_rule_find(pp->proto, pp->host_port);
 
 	if (publish_wants_proxy(pp))
-		proxy_del(pp->proto, pp->host_ip, pp->host_port, pp->count);
+		proxy_del(pp->proto, vs_addr_get_v4(&pp->host_ip), pp->host_port, pp->count);
 	if (r && nat_rule_del(pp->proto, pp->host_port) == 0)
 		free((void *)r);
 }
@@ -263,7 +259,7 @@ static int publish_check(const char *spec, struct published *out, char *err, siz
 {
 	if (publish_parse_spec(spec, out, err, errlen) < 0)
 		return -1;
-	if (!publish_wants_proxy(out) && out->host_ip != uplink_ip()) {
+	if (!publish_wants_proxy(out) && !vs_addr_eq_v4(&out->host_ip, uplink_ip())) {
 		/* nothing would listen there: refuse rather than accept a
 		 * mapping that can never be reached */
 		snprintf(err, errlen, "host IP in %s must be 0.0.0.0, 127.0.0.1 or the uplink IP",
@@ -394,7 +390,7 @@ static bool publish_matches(const struct published *pp, const struct published *
 	return pp->proto == q->proto && pp->cport == q->cport &&
 	       pp->count == q->count &&
 	       (!q->host_port || pp->host_port == q->host_port) &&
-	       (!ip_given || pp->host_ip == q->host_ip);
+	       (!ip_given || vs_addr_eq(&pp->host_ip, &q->host_ip));
 }
 
 /* Check every SPEC of an unpublish against C's mappings, changing nothing.

@@ -87,28 +87,35 @@ static int state_lock(char *err, size_t errlen)
 
 static struct json_object *state_str(const char *s) { return json_object_new_string(s); }
 
-static struct json_object *state_ip(uint32_t a)
+/* IPv4 addresses print as dotted quads, as every release wrote them. */
+static struct json_object *state_ip(const union vs_addr *a)
 {
-	char buf[16];
+	char buf[VS_ADDR_STRLEN];
 
-	return state_str(ipam_ntoa(a, buf));
+	return state_str(vs_addr_str(a, buf, sizeof(buf)));
+}
+
+static struct json_object *state_prefix(const struct vs_prefix *p)
+{
+	char buf[VS_PREFIX_STRLEN];
+
+	return state_str(vs_prefix_str(p, buf, sizeof(buf)));
 }
 
 static struct json_object *state_network_json(const struct network *n)
 {
 	struct json_object *o = json_object_new_object(), *aux = json_object_new_object();
-	char buf[20];
 	int i;
 
 	json_object_object_add(o, "name", state_str(n->name));
 	json_object_object_add(o, "id", state_str(n->id));
 	json_object_object_add(o, "created", json_object_new_int64(n->created));
-	json_object_object_add(o, "subnet", state_str(ipam_cidr_str(&n->subnet, buf)));
-	json_object_object_add(o, "gateway", state_ip(n->gateway));
+	json_object_object_add(o, "subnet", state_prefix(&n->subnet));
+	json_object_object_add(o, "gateway", state_ip(&n->gateway));
 	if (n->ip_range.len)
-		json_object_object_add(o, "ip_range", state_str(ipam_cidr_str(&n->ip_range, buf)));
+		json_object_object_add(o, "ip_range", state_prefix(&n->ip_range));
 	for (i = 0; i < n->n_aux; i++)
-		json_object_object_add(aux, n->aux[i].name, state_ip(n->aux[i].addr));
+		json_object_object_add(aux, n->aux[i].name, state_ip(&n->aux[i].addr));
 	json_object_object_add(o, "aux", aux);
 	json_object_object_add(o, "internal", json_object_new_boolean(n->internal));
 	json_object_object_add(o, "icc", json_object_new_boolean(n->icc));
@@ -126,7 +133,7 @@ static struct json_object *state_endpoint_json(const struct endpoint *ep)
 	int i;
 
 	json_object_object_add(o, "network", state_str(ep->net->name));
-	json_object_object_add(o, "ip", state_ip(ep->ip));
+	json_object_object_add(o, "ip", state_ip(&ep->ip));
 	json_object_object_add(o, "mac", state_str(ipam_mac_str(ep->mac, mac)));
 	json_object_object_add(o, "ifname", state_str(ep->ifname));
 	json_object_object_add(o, "host_if", state_str(ep->host_if));
@@ -148,7 +155,7 @@ static struct json_object *state_published_json(const struct published *pp)
 	struct json_object *o = json_object_new_object();
 
 	json_object_object_add(o, "proto", state_str(pp->proto == IPPROTO_UDP ? "udp" : "tcp"));
-	json_object_object_add(o, "host_ip", state_ip(pp->host_ip));
+	json_object_object_add(o, "host_ip", state_ip(&pp->host_ip));
 	json_object_object_add(o, "host_port", json_object_new_int(pp->host_port));
 	json_object_object_add(o, "cport", json_object_new_int(pp->cport));
 	json_object_object_add(o, "count", json_object_new_int(pp->count));
@@ -243,7 +250,7 @@ static int state_load_aux(struct network *n, struct json_object *aux, char *err,
 	json_object_object_foreach(aux, key, val) {
 		if (n->n_aux >= VS_MAX_AUX || !json_object_is_type(val, json_type_string) ||
 		    ipam_parse_ip(json_object_get_string(val), &n->aux[n->n_aux].addr) ||
-		    !ipam_cidr_contains(&n->subnet, n->aux[n->n_aux].addr)) {
+		    !vs_prefix_contains(&n->subnet, &n->aux[n->n_aux].addr)) {
 			snprintf(err, errlen, "network %s: bad aux address %s", n->name, key);
 			return -1;
 		}
@@ -273,8 +280,8 @@ static int state_load_network(struct json_object *o, char *err, size_t errlen)
 	    ipam_parse_ip(state_get_str(o, "gateway"), &n->gateway) ||
 	    (rng && ipam_parse_cidr(rng, &n->ip_range, true, e2, sizeof(e2))))
 		STATE_BAD("network %s: bad subnet, gateway or ip_range", name);
-	if (!ipam_cidr_contains(&n->subnet, n->gateway) ||
-	    (n->ip_range.len && !ipam_cidr_within(&n->ip_range, &n->subnet)))
+	if (!vs_prefix_contains(&n->subnet, &n->gateway) ||
+	    (n->ip_range.len && !vs_prefix_within(&n->ip_range, &n->subnet)))
 		STATE_BAD("network %s: gateway or ip_range outside the subnet", name);
 	if (state_load_aux(n, state_get(o, "aux", json_type_object), err, errlen))
 		goto fail;
@@ -346,9 +353,9 @@ static int state_load_endpoint(struct container *c, struct json_object *o, char 
 	    state_load_aliases(ep, state_get(o, "aliases", json_type_array)) ||
 	    state_load_pending(o, &ep->pending))
 		STATE_BAD("container %s: bad endpoint on network %s", c->name, net);
-	if (!ipam_cidr_contains(&ep->net->subnet, ep->ip) || state_get_int(o, "order", 0) < 0)
+	if (!vs_prefix_contains(&ep->net->subnet, &ep->ip) || state_get_int(o, "order", 0) < 0)
 		STATE_BAD("container %s: endpoint address outside network %s or bad order", c->name, net);
-	if (model_ip_in_use(ep->net, ep->ip) || model_endpoint(ep->net, c))
+	if (model_ip_in_use(ep->net, &ep->ip) || model_endpoint(ep->net, c))
 		STATE_BAD("container %s: duplicate endpoint or address on network %s", c->name, net);
 	snprintf(ep->ifname, sizeof(ep->ifname), "%s", ifn);
 	snprintf(ep->host_if, sizeof(ep->host_if), "%s", hif ? hif : "");

@@ -104,7 +104,7 @@ static struct endpoint *trace_pick_ep(struct container *c, uint32_t dst)
 	struct endpoint *ep;
 
 	LIST_FOREACH(ep, &c->endpoints, ctr_link)
-		if (ipam_cidr_contains(&ep->net->subnet, dst))
+		if (vs_prefix_contains_v4(&ep->net->subnet, dst))
 			return ep;
 	return model_first_endpoint(c);
 }
@@ -165,15 +165,17 @@ static int trace_parse_args(struct json_object *args, struct container **c, uint
 	const char *from = ctl_arg_str(args, "from"), *to = ctl_arg_str(args, "to");
 	const char *pr = ctl_arg_str(args, "proto");
 	long long port = ctl_arg_int(args, "port", 0);
+	union vs_addr to_addr;
 
 	if (!from || !(*c = model_container(from)) || LIST_EMPTY(&(*c)->endpoints)) {
 		snprintf(err, errlen, "no such container with an endpoint: %s", from ? from : "");
 		return -1;
 	}
-	if (!to || ipam_parse_ip(to, dst)) {
+	if (!to || ipam_parse_ip(to, &to_addr)) {
 		snprintf(err, errlen, "invalid destination address \"%s\"", to ? to : "");
 		return -1;
 	}
+	*dst = vs_addr_get_v4(&to_addr);    /* trace speaks IPv4 until issue 14 */
 	*proto = !pr || !strcmp(pr, "icmp") ? IPPROTO_ICMP : !strcmp(pr, "tcp") ? IPPROTO_TCP :
 		 !strcmp(pr, "udp") ? IPPROTO_UDP : 0;
 	if (!*proto || port < 0 || port > 65535) {
@@ -195,13 +197,13 @@ static bool trace_eth(uint8_t *f, const struct endpoint *ep, uint32_t dst)
 	memcpy(f + 6, ep->mac, 6);
 	f[12] = ETH_P_IP >> 8;
 	f[13] = ETH_P_IP & 0xff;
-	if (dst == n->gateway || !ipam_cidr_contains(&n->subnet, dst)) {
+	if (vs_addr_eq_v4(&n->gateway, dst) || !vs_prefix_contains_v4(&n->subnet, dst)) {
 		memcpy(f, n->gw_mac, 6);
-		trace_add("arp", dst == n->gateway ? "destination is the gateway: gateway MAC" :
+		trace_add("arp", vs_addr_eq_v4(&n->gateway, dst) ? "destination is the gateway: gateway MAC" :
 			  "off-link destination: next hop is the gateway");
 		return true;
 	}
-	peer = model_endpoint_by_ip(n, dst);
+	peer = model_endpoint_by_ip4(n, dst);
 	if (!peer) {
 		snprintf(trace_cur->verdict, sizeof(trace_cur->verdict),
 			 "drop (arp: nobody on %s owns %s)", n->name, ipam_ntoa(dst, a));
@@ -224,7 +226,7 @@ static void trace_run(struct endpoint *ep, uint32_t dst, uint8_t proto, uint16_t
 	p->data = buf + PKT_HEADROOM;
 	if (!trace_eth(p->data, ep, dst))
 		return;
-	p->len = trace_build_l34(p->data, ep->ip, dst, proto, dport);
+	p->len = trace_build_l34(p->data, vs_addr_get_v4(&ep->ip), dst, proto, dport);
 	p->in_port = ep->port;
 	p->flags = PKT_F_DRYRUN;
 	p->trace = (struct trace_ctx *)trace_cur;
@@ -258,13 +260,13 @@ static void trace_verdict(struct trace_ctx *t, const struct endpoint *ep, uint32
 static void trace_packet_line(const struct container *ctr, const struct endpoint *ep,
 			      uint32_t dst, uint8_t proto, uint16_t dport)
 {
-	char line[200], s[16], d[16], port[8] = "";
+	char line[200], s[VS_ADDR_STRLEN], d[16], port[8] = "";
 
 	if (proto != IPPROTO_ICMP)
 		snprintf(port, sizeof(port), ":%u", dport);
 	snprintf(line, sizeof(line), "%s %s -> %s%s from %s on port %s",
 		 proto == IPPROTO_TCP ? "tcp SYN" : proto == IPPROTO_UDP ? "udp" : "icmp echo",
-		 ipam_ntoa(ep->ip, s), ipam_ntoa(dst, d), port, ctr->name, ep->port->name);
+		 vs_addr_str(&ep->ip, s, sizeof(s)), ipam_ntoa(dst, d), port, ctr->name, ep->port->name);
 	trace_add("packet", line);
 }
 

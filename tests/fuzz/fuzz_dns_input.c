@@ -51,7 +51,7 @@ static void fuzz_setup(void)
 		return;
 	done = true;
 	snprintf(net.name, sizeof(net.name), "n1");
-	net.gateway = htonl(0xac120001);
+	vs_addr_set_v4(&net.gateway, htonl(0xac120001));
 	net.dns = true;
 	net.mtu = 1500;
 	LIST_INIT(&net.endpoints);
@@ -61,7 +61,7 @@ static void fuzz_setup(void)
 		LIST_INIT(&ctr[i].endpoints);
 		ep[i].net = &net;
 		ep[i].ctr = &ctr[i];
-		ep[i].ip = htonl(0xac120002 + (uint32_t)i);
+		vs_addr_set_v4(&ep[i].ip, htonl(0xac120002 + (uint32_t)i));
 		ep[i].port = &port[i];
 		snprintf(ep[i].aliases[0], VS_NAME_MAX, "web");
 		ep[i].n_aliases = 1;
@@ -89,8 +89,8 @@ static void fuzz_frame(uint8_t sel, const uint8_t *pl, size_t len)
 	ip->ihl = 5;
 	ip->protocol = tcp ? IPPROTO_TCP : IPPROTO_UDP;
 	ip->tot_len = htons((uint16_t)(20 + l4 + len));
-	ip->saddr = ep[0].ip;
-	ip->daddr = net.gateway;
+	ip->saddr = vs_addr_get_v4(&ep[0].ip);
+	ip->daddr = vs_addr_get_v4(&net.gateway);
 	if (tcp) {
 		struct tcphdr *th = (struct tcphdr *)(ip + 1);
 

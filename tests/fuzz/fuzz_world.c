@@ -296,9 +296,9 @@ static struct network *fw_network(const char *name, uint8_t tag, const char *sub
 	 * and the seed inputs can address it. */
 	snprintf(n->id, sizeof(n->id), "%02x%062d", tag, 0);
 	inet_pton(AF_INET, subnet, &a);
-	n->subnet.addr = a;
+	vs_addr_set_v4(&n->subnet.addr, a);
 	n->subnet.len = 16;
-	n->gateway = a | htonl(1);
+	vs_addr_set_v4(&n->gateway, a | htonl(1));
 	n->mtu = mtu;
 	n->icc = icc;
 	n->dns = true;
@@ -326,8 +326,8 @@ static struct endpoint *fw_endpoint(struct network *n, const char *ctr, uint8_t 
 		abort();
 	ep->net = n;
 	ep->ctr = c;
-	ep->ip = n->subnet.addr | htonl(host);
-	model_mac_from_ip(ep->ip, ep->mac);
+	vs_addr_set_v4(&ep->ip, vs_addr_get_v4(&n->subnet.addr) | htonl(host));
+	model_mac_from_ip(&ep->ip, ep->mac);
 	ep->conn_order = c->next_order++;
 	snprintf(ep->ifname, sizeof(ep->ifname), "eth%u", ep->conn_order);
 	ep->port_security = port_security;
@@ -358,13 +358,13 @@ static void fw_publish(struct container *c, uint8_t proto, uint16_t hport,
 	if (!pp || !r)
 		abort();
 	pp->proto = proto;
-	pp->host_ip = uplink_ip();
+	vs_addr_set_v4(&pp->host_ip, uplink_ip());
 	pp->host_port = hport;
 	pp->cport = cport;
 	pp->count = count;
 	LIST_INSERT_HEAD(&c->published, pp, link);
 	r->proto = proto;
-	r->host_ip = pp->host_ip;
+	r->host_ip = vs_addr_get_v4(&pp->host_ip);
 	r->host_port = hport;
 	r->cport = cport;
 	r->count = count;
@@ -533,12 +533,12 @@ static void fw_check_network(const char *who, const struct network *n)
 	const struct endpoint *ep;
 
 	FW_CHECK(model_network(n->name) == n, "network %s not found by name", n->name);
-	FW_CHECK(ipam_cidr_contains(&n->subnet, n->gateway), "network %s: gateway outside", n->name);
+	FW_CHECK(vs_prefix_contains(&n->subnet, &n->gateway), "network %s: gateway outside", n->name);
 	FW_CHECK(n->mtu >= 68 && n->mtu <= 65535, "network %s: mtu %d", n->name, n->mtu);
 	LIST_FOREACH(ep, &n->endpoints, net_link) {
 		FW_CHECK(ep->net == n, "endpoint of %s on %s's list", ep->net->name, n->name);
-		FW_CHECK(ipam_cidr_contains(&n->subnet, ep->ip), "endpoint outside %s", n->name);
-		FW_CHECK(model_endpoint_by_ip(n, ep->ip) == ep, "endpoint not hashed in %s", n->name);
+		FW_CHECK(vs_prefix_contains(&n->subnet, &ep->ip), "endpoint outside %s", n->name);
+		FW_CHECK(model_endpoint_by_ip(n, &ep->ip) == ep, "endpoint not hashed in %s", n->name);
 		FW_CHECK(model_container(ep->ctr->name) == ep->ctr, "endpoint of a lost container");
 		FW_CHECK(model_endpoint(n, ep->ctr) == ep, "endpoint not on its container's list");
 		FW_CHECK(!ep->port || (ep->port->ep == ep && ep->port->net == n),

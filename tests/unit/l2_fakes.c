@@ -98,9 +98,9 @@ struct network *l2f_network(const char *name, const char *subnet, int len,
 
 	snprintf(n->name, sizeof(n->name), "%s", name);
 	snprintf(n->id, sizeof(n->id), "%064x", (unsigned int)strlen(name) * 7919u);
-	n->subnet.addr = l2f_ip(subnet);
+	vs_addr_set_v4(&n->subnet.addr, l2f_ip(subnet));
 	n->subnet.len = (uint8_t)len;
-	n->gateway = l2f_ip(gw);
+	vs_addr_set_v4(&n->gateway, l2f_ip(gw));
 	n->icc = true;
 	n->mtu = 1500;
 	LIST_INIT(&n->endpoints);
@@ -120,8 +120,8 @@ struct endpoint *l2f_endpoint(struct network *n, const char *ctr, const char *ip
 		c = model_container_add(ctr, NULL);
 	ep->net = n;
 	ep->ctr = c;
-	ep->ip = l2f_ip(ip);
-	model_mac_from_ip(ep->ip, ep->mac);
+	vs_addr_set_v4(&ep->ip, l2f_ip(ip));
+	model_mac_from_ip(&ep->ip, ep->mac);
 	ep->port_security = true;
 	snprintf(port->name, sizeof(port->name), "%s:eth0", ctr);
 	port->role = PORT_ROLE_ENDPOINT;

@@ -121,7 +121,7 @@ static struct network *net_add(const char *name, const char *subnet)
 	struct network *n = calloc(1, sizeof(*n));
 
 	snprintf(n->name, sizeof(n->name), "%s", name);
-	n->subnet.addr = ip4(subnet);
+	vs_addr_set_v4(&n->subnet.addr, ip4(subnet));
 	n->subnet.len = 24;
 	LIST_INIT(&n->endpoints);
 	HASH_ADD_STR(g_model.networks, name, n);
@@ -137,7 +137,7 @@ static struct endpoint *ep_add(struct network *n, const char *ctr, const char *a
 		c = model_container_add(ctr, NULL);
 	ep->net = n;
 	ep->ctr = c;
-	ep->ip = ip4(addr);
+	vs_addr_set_v4(&ep->ip, ip4(addr));
 	model_endpoint_link(ep);
 	return ep;
 }
@@ -277,6 +277,40 @@ static void test_snap_roundtrip(void **state)
 	/* same tuples, states, flags, seconds left and network names */
 	assert_memory_equal(before, after, sizeof(before));
 	assert_int_equal(ct_get_stats()->restored, 5);
+}
+
+/*
+ * A snapshot written by the release before the address type (commit
+ * 8dfda21, tests/fixtures/8dfda21/README.md: the five kinds above) loads
+ * into the same entries that release listed before it saved them.
+ */
+static void test_snap_release_8dfda21_loads(void **state)
+{
+	static char after[8][512], want[8][512];
+	struct ct_snap_load r;
+	char err[512], cmd[256];
+	FILE *f;
+	int i;
+
+	(void)state;
+	snprintf(cmd, sizeof(cmd), "cp %s/8dfda21/conntrack.snap %s/", FIXTURE_DIR, tdir);
+	assert_int_equal(system(cmd), 0);
+	memset(want, 0, sizeof(want));
+	f = fopen(FIXTURE_DIR "/8dfda21/conntrack.lines", "r");
+	assert_non_null(f);
+	for (i = 0; i < 8 && fgets(want[i], sizeof(want[i]), f); i++)
+		want[i][strcspn(want[i], "\n")] = '\0';
+	fclose(f);
+	assert_int_equal(i, 5);
+	nat_down();
+	nat_up(n2, n1, 1000);
+	ct_snapshot_set_test_wall(WALL0);
+	if (ct_snapshot_load(tdir, &r, err, sizeof(err)))
+		fail_msg("%s", err);
+	assert_int_equal(r.restored, 5);
+	assert_int_equal(r.expired + r.stale + r.clash + r.full, 0);
+	table_lines(after, 8);
+	assert_memory_equal(after, want, sizeof(want));
 }
 
 static void test_snap_restored_traffic_flows(void **state)
@@ -451,7 +485,7 @@ static void test_snap_stale_entries_dropped(void **state)
 	nat_down();
 	HASH_ADD_STR(g_model.networks, name, n2);
 	/* c1 left n1: its three flows are stale; the DNAT one to c2 stays */
-	ep = model_endpoint_by_ip(n1, ip4(C1));
+	ep = model_endpoint_by_ip4(n1, ip4(C1));
 	model_endpoint_unlink(ep);
 	free(ep);
 	nat_up(n1, n2, 1000);
@@ -668,6 +702,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_snap_roundtrip, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_snap_release_8dfda21_loads, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_snap_restored_traffic_flows, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_snap_nat_port_reserved, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_snap_expiry_on_load, setup, teardown),

@@ -73,7 +73,7 @@ static struct network *mk_net(const char *name, const char *gw, bool dns, bool i
 	struct network *n = calloc(1, sizeof(*n));
 
 	snprintf(n->name, sizeof(n->name), "%s", name);
-	inet_pton(AF_INET, gw, &n->gateway);
+	assert_int_equal(vs_addr_parse(gw, &n->gateway), 0);
 	n->dns = dns;
 	n->dns_intercept = icpt;
 	n->mtu = 1500;
@@ -90,8 +90,8 @@ static struct endpoint *mk_ep(struct network *n, struct container *c, const char
 
 	ep->net = n;
 	ep->ctr = c;
-	inet_pton(AF_INET, ip, &ep->ip);
-	model_mac_from_ip(ep->ip, ep->mac);
+	assert_int_equal(vs_addr_parse(ip, &ep->ip), 0);
+	model_mac_from_ip(&ep->ip, ep->mac);
 	ep->port = port;
 	ep->conn_order = c->next_order++;
 	port->ep = ep;
@@ -190,7 +190,7 @@ static struct pkt mk_udp(struct endpoint *ep, const char *dst, const uint8_t *ms
 	ip->ttl = 64;
 	ip->protocol = IPPROTO_UDP;
 	ip->tot_len = htons((uint16_t)(28 + len));
-	ip->saddr = ep->ip;
+	ip->saddr = vs_addr_get_v4(&ep->ip);
 	inet_pton(AF_INET, dst, &ip->daddr);
 	udp->source = htons(40000);
 	udp->dest = htons(53);
@@ -363,8 +363,8 @@ static void test_answer_a(void **state)
 	assert_memory_equal(txs[0].data + 6, n1->gw_mac, 6); /* from the gateway */
 	ip = (const struct iphdr *)(txs[0].data + 14);
 	udp = (const struct udphdr *)(ip + 1);
-	assert_int_equal(ip->saddr, n1->gateway);
-	assert_int_equal(ip->daddr, e1->ip);
+	assert_int_equal(ip->saddr, vs_addr_get_v4(&n1->gateway));
+	assert_int_equal(ip->daddr, vs_addr_get_v4(&e1->ip));
 	assert_int_equal(ntohs(udp->source), 53);
 	assert_int_equal(ntohs(udp->dest), 40000);
 	assert_int_equal(csum(ip, 20), 0);
@@ -377,7 +377,7 @@ static void test_answer_a(void **state)
 	assert_int_equal(g16(r + o + 8), DNS_TTL);
 	assert_int_equal(g16(r + o + 10), 4);
 	memcpy(&ip2, r + o + 12, 4);
-	assert_int_equal(ip2, e2->ip);
+	assert_true(vs_addr_eq_v4(&e2->ip, ip2));
 
 	/* NAME.NETWORK, any case. */
 	len = mk_query(m, 2, "C2.n1", DNS_T_A, true);
@@ -404,8 +404,8 @@ static void test_alias_rotation(void **state)
 		memcpy(&first[i], r + o + 12, 4);
 	}
 	assert_true(first[0] != first[1]);
-	assert_true(first[0] == e2->ip || first[0] == e3->ip);
-	assert_true(first[1] == e2->ip || first[1] == e3->ip);
+	assert_true(vs_addr_eq_v4(&e2->ip, first[0]) || vs_addr_eq_v4(&e3->ip, first[0]));
+	assert_true(vs_addr_eq_v4(&e2->ip, first[1]) || vs_addr_eq_v4(&e3->ip, first[1]));
 }
 
 static void test_ptr_aaaa(void **state)
@@ -561,8 +561,8 @@ static struct pkt mk_tcp(struct endpoint *ep, uint8_t flags, uint32_t seq, uint3
 	ip->ihl = 5;
 	ip->protocol = IPPROTO_TCP;
 	ip->tot_len = htons((uint16_t)(40 + len));
-	ip->saddr = ep->ip;
-	ip->daddr = ep->net->gateway;
+	ip->saddr = vs_addr_get_v4(&ep->ip);
+	ip->daddr = vs_addr_get_v4(&ep->net->gateway);
 	th->source = htons(41000);
 	th->dest = htons(53);
 	th->seq = htonl(seq);

@@ -62,9 +62,9 @@ static uint32_t udp_to(uint8_t *f, struct endpoint *from, const uint8_t *dmac,
 		       const char *dst, uint16_t dport, uint8_t ttl)
 {
 	uint8_t udp[12] = { 0x30, 0x39, (uint8_t)(dport >> 8), (uint8_t)dport, 0, 12 };
-	char src[16];
+	char src[VS_ADDR_STRLEN];
 
-	inet_ntop(AF_INET, &from->ip, src, sizeof(src));
+	vs_addr_str(&from->ip, src, sizeof(src));
 	return l2f_eth_ip(f, dmac, from->mac, src, dst, 17, ttl, udp, sizeof(udp));
 }
 
@@ -83,8 +83,8 @@ static const uint8_t *check_icmp_reply(const struct l2f_tx *t, const struct endp
 	assert_int_equal(ip.version, 4);
 	assert_int_equal(ip.ihl, 5);
 	assert_int_equal(ip.protocol, IPPROTO_ICMP);
-	assert_int_equal(ip.saddr, n->gateway);
-	assert_int_equal(ip.daddr, dst->ip);
+	assert_int_equal(ip.saddr, vs_addr_get_v4(&n->gateway));
+	assert_int_equal(ip.daddr, vs_addr_get_v4(&dst->ip));
 	assert_int_equal(ntohs(ip.tot_len), t->len - 14);
 	assert_int_equal(csum(t->data + 14, 20), 0);
 	assert_int_equal(csum(t->data + 34, t->len - 34), 0);
@@ -113,10 +113,10 @@ static void test_arp_reply(void **state)
 	assert_int_equal(ntohs(a.arp_hrd), ARPHRD_ETHER);
 	assert_int_equal(ntohs(a.arp_pro), ETHERTYPE_IP);
 	assert_memory_equal(a.arp_sha, net->gw_mac, 6);
-	assert_memory_equal(a.arp_spa, &net->gateway, 4);
+	assert_memory_equal(a.arp_spa, &net->gateway.v4mapped.a4, 4);
 	assert_memory_equal(a.arp_tha, c1->mac, 6);
 	memcpy(&spa, a.arp_tpa, 4);
-	assert_int_equal(spa, c1->ip);
+	assert_int_equal(spa, vs_addr_get_v4(&c1->ip));
 	/* gateway MAC is locally administered unicast */
 	assert_int_equal(net->gw_mac[0] & 3, 2);
 
@@ -325,8 +325,8 @@ static void test_announce(void **state)
 	assert_memory_equal(l2f_tx[0].data, bcast, 6);
 	memcpy(&a, l2f_tx[0].data + 14, sizeof(a));
 	assert_int_equal(ntohs(a.arp_op), ARPOP_REQUEST);
-	assert_memory_equal(a.arp_spa, &net->gateway, 4);
-	assert_memory_equal(a.arp_tpa, &net->gateway, 4);
+	assert_memory_equal(a.arp_spa, &net->gateway.v4mapped.a4, 4);
+	assert_memory_equal(a.arp_tpa, &net->gateway.v4mapped.a4, 4);
 	assert_memory_equal(a.arp_sha, net->gw_mac, 6);
 }
 

@@ -17,17 +17,20 @@
 #include "ipam.h"
 #include "model.h"
 
-static uint32_t ip(const char *s)
+/* An address parsed into a small ring, so a test can hold a few at once. */
+static const union vs_addr *ip(const char *s)
 {
-	uint32_t a = 0;
+	static union vs_addr ring[8];
+	static unsigned int next;
+	union vs_addr *a = &ring[next++ % 8];
 
-	assert_int_equal(ipam_parse_ip(s, &a), 0);
+	assert_int_equal(ipam_parse_ip(s, a), 0);
 	return a;
 }
 
-static struct vs_cidr cidr(const char *s)
+static struct vs_prefix cidr(const char *s)
 {
-	struct vs_cidr c;
+	struct vs_prefix c;
 	char err[128];
 
 	assert_int_equal(ipam_parse_cidr(s, &c, true, err, sizeof(err)), 0);
@@ -43,7 +46,7 @@ static struct network *test_ipam_net(const char *name, const char *subnet, const
 	snprintf(n->name, sizeof(n->name), "%s", name);
 	memset(n->id, 'a', 64);
 	n->subnet = cidr(subnet);
-	n->gateway = ip(gw);
+	n->gateway = *ip(gw);
 	n->mtu = 1500;
 	LIST_INIT(&n->endpoints);
 	HASH_ADD_STR(g_model.networks, name, n);
@@ -61,8 +64,8 @@ static struct endpoint *test_ipam_ep(struct network *n, const char *ctr, const c
 	assert_non_null(c);
 	ep->net = n;
 	ep->ctr = c;
-	ep->ip = ip(addr);
-	model_mac_from_ip(ep->ip, ep->mac);
+	ep->ip = *ip(addr);
+	model_mac_from_ip(&ep->ip, ep->mac);
 	snprintf(ep->ifname, sizeof(ep->ifname), "eth0");
 	model_endpoint_link(ep);
 	return ep;
@@ -77,44 +80,46 @@ static int test_ipam_teardown(void **state)
 
 static void test_ipam_alloc_is(const struct network *n, const char *want)
 {
-	char err[160], got[16];
-	uint32_t a = 0;
+	char err[160], got[VS_ADDR_STRLEN];
+	union vs_addr a;
 
 	assert_int_equal(ipam_alloc(n, &a, err, sizeof(err)), 0);
-	assert_string_equal(ipam_ntoa(a, got), want);
+	assert_true(vs_addr_is_v4(&a));
+	assert_string_equal(vs_addr_str(&a, got, sizeof(got)), want);
 }
 
 /* ---- CIDR text ---- */
 
 static void test_cidr_good(void **state)
 {
-	struct vs_cidr c;
-	char err[128], buf[20];
+	struct vs_prefix c;
+	char err[128], buf[VS_PREFIX_STRLEN];
 
 	(void)state;
 	assert_int_equal(ipam_parse_cidr("10.0.0.0/8", &c, true, err, sizeof(err)), 0);
 	assert_int_equal(c.len, 8);
-	assert_int_equal(c.addr, ip("10.0.0.0"));
-	assert_string_equal(ipam_cidr_str(&c, buf), "10.0.0.0/8");
+	assert_true(vs_addr_eq(&c.addr, ip("10.0.0.0")));
+	assert_string_equal(vs_prefix_str(&c, buf, sizeof(buf)), "10.0.0.0/8");
 	assert_int_equal(ipam_parse_cidr("0.0.0.0/0", &c, true, err, sizeof(err)), 0);
 	assert_int_equal(c.len, 0);
 	assert_int_equal(ipam_parse_cidr("192.168.1.7/32", &c, true, err, sizeof(err)), 0);
-	assert_string_equal(ipam_cidr_str(&c, buf), "192.168.1.7/32");
+	assert_string_equal(vs_prefix_str(&c, buf, sizeof(buf)), "192.168.1.7/32");
 	/* not strict: host bits are cleared rather than refused */
 	assert_int_equal(ipam_parse_cidr("10.0.0.1/24", &c, false, err, sizeof(err)), 0);
-	assert_string_equal(ipam_cidr_str(&c, buf), "10.0.0.0/24");
+	assert_string_equal(vs_prefix_str(&c, buf, sizeof(buf)), "10.0.0.0/24");
 }
 
 static void test_cidr_bad_one(const char *s, bool strict)
 {
-	struct vs_cidr c = { .addr = 0x12345678, .len = 7 };
+	struct vs_prefix c = { .addr.w = { 0, 0, 0, 0x12345678 }, .len = 7 };
 	char err[128] = "";
 
 	assert_int_equal(ipam_parse_cidr(s, &c, strict, err, sizeof(err)), -1);
 	assert_true(err[0] != '\0');
 	assert_null(strchr(err, '\n'));
 	/* a refused parse leaves the result alone */
-	assert_int_equal(c.addr, 0x12345678);
+	assert_int_equal(c.addr.w[3], 0x12345678);
+	assert_int_equal(c.addr.w[0] | c.addr.w[1] | c.addr.w[2], 0);
 	assert_int_equal(c.len, 7);
 }
 
@@ -137,9 +142,24 @@ static void test_cidr_bad(void **state)
 	test_cidr_bad_one(NULL, true);
 }
 
+/* Networks are IPv4 until issue 14: IPv6 text is refused with its reason. */
+static void test_ipv6_refused(void **state)
+{
+	struct vs_prefix c = { .len = 7 };
+	union vs_addr a;
+	char err[160] = "";
+
+	(void)state;
+	assert_int_equal(ipam_parse_cidr("fd00::/64", &c, true, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "IPv6"));
+	assert_int_equal(c.len, 7);
+	assert_int_equal(ipam_parse_ip("fd00::1", &a), -1);
+	assert_int_equal(ipam_parse_ip("::ffff:10.0.0.1", &a), -1);  /* not a.b.c.d */
+}
+
 static void test_cidr_strict_host_bits(void **state)
 {
-	struct vs_cidr c;
+	struct vs_prefix c;
 	char err[160] = "";
 
 	(void)state;
@@ -151,33 +171,33 @@ static void test_cidr_strict_host_bits(void **state)
 
 static void test_cidr_sets(void **state)
 {
-	struct vs_cidr a = cidr("10.0.0.0/8"), b = cidr("10.1.0.0/16");
-	struct vs_cidr d = cidr("11.0.0.0/8"), e = cidr("10.1.255.0/24");
-	struct vs_cidr all = cidr("0.0.0.0/0"), h = cidr("10.1.2.3/32");
+	struct vs_prefix a = cidr("10.0.0.0/8"), b = cidr("10.1.0.0/16");
+	struct vs_prefix d = cidr("11.0.0.0/8"), e = cidr("10.1.255.0/24");
+	struct vs_prefix all = cidr("0.0.0.0/0"), h = cidr("10.1.2.3/32");
 
 	(void)state;
-	assert_true(ipam_cidr_contains(&a, ip("10.255.255.255")));
-	assert_true(ipam_cidr_contains(&a, ip("10.0.0.0")));
-	assert_false(ipam_cidr_contains(&a, ip("11.0.0.0")));
-	assert_false(ipam_cidr_contains(&a, ip("9.255.255.255")));
-	assert_true(ipam_cidr_contains(&all, ip("1.2.3.4")));
-	assert_true(ipam_cidr_contains(&h, ip("10.1.2.3")));
-	assert_false(ipam_cidr_contains(&h, ip("10.1.2.4")));
+	assert_true(vs_prefix_contains(&a, ip("10.255.255.255")));
+	assert_true(vs_prefix_contains(&a, ip("10.0.0.0")));
+	assert_false(vs_prefix_contains(&a, ip("11.0.0.0")));
+	assert_false(vs_prefix_contains(&a, ip("9.255.255.255")));
+	assert_true(vs_prefix_contains(&all, ip("1.2.3.4")));
+	assert_true(vs_prefix_contains(&h, ip("10.1.2.3")));
+	assert_false(vs_prefix_contains(&h, ip("10.1.2.4")));
 
-	assert_true(ipam_cidr_overlap(&a, &b));
-	assert_true(ipam_cidr_overlap(&b, &a));
-	assert_false(ipam_cidr_overlap(&a, &d));
-	assert_true(ipam_cidr_overlap(&e, &b));
-	assert_true(ipam_cidr_overlap(&all, &d));
-	assert_true(ipam_cidr_overlap(&h, &h));
+	assert_true(vs_prefix_overlap(&a, &b));
+	assert_true(vs_prefix_overlap(&b, &a));
+	assert_false(vs_prefix_overlap(&a, &d));
+	assert_true(vs_prefix_overlap(&e, &b));
+	assert_true(vs_prefix_overlap(&all, &d));
+	assert_true(vs_prefix_overlap(&h, &h));
 
-	assert_true(ipam_cidr_within(&b, &a));
-	assert_false(ipam_cidr_within(&a, &b));
-	assert_true(ipam_cidr_within(&e, &b));
-	assert_true(ipam_cidr_within(&a, &a));
-	assert_false(ipam_cidr_within(&d, &a));
-	assert_true(ipam_cidr_within(&h, &all));
-	assert_false(ipam_cidr_within(&all, &h));
+	assert_true(vs_prefix_within(&b, &a));
+	assert_false(vs_prefix_within(&a, &b));
+	assert_true(vs_prefix_within(&e, &b));
+	assert_true(vs_prefix_within(&a, &a));
+	assert_false(vs_prefix_within(&d, &a));
+	assert_true(vs_prefix_within(&h, &all));
+	assert_false(vs_prefix_within(&all, &h));
 }
 
 static void test_mask(void **state)
@@ -193,17 +213,17 @@ static void test_mask(void **state)
 
 static void test_auto_subnet_is(const char *want)
 {
-	struct vs_cidr c;
-	char buf[20];
+	struct vs_prefix c;
+	char buf[VS_PREFIX_STRLEN];
 
 	assert_int_equal(ipam_auto_subnet(&c), 0);
-	assert_string_equal(ipam_cidr_str(&c, buf), want);
+	assert_string_equal(vs_prefix_str(&c, buf, sizeof(buf)), want);
 }
 
 static void test_auto_subnet_order(void **state)
 {
 	char name[16], sub[20], gw[16];
-	struct vs_cidr c;
+	struct vs_prefix c;
 	unsigned int i;
 
 	(void)state;
@@ -249,7 +269,7 @@ static void test_auto_subnet_freed(void **state)
 static void test_subnet_free(void **state)
 {
 	struct network *n;
-	struct vs_cidr c = cidr("10.0.0.0/24"), d = cidr("10.0.0.128/25");
+	struct vs_prefix c = cidr("10.0.0.0/24"), d = cidr("10.0.0.128/25");
 
 	(void)state;
 	assert_true(ipam_subnet_free(&c, NULL));
@@ -275,9 +295,9 @@ static void test_alloc_order(void **state)
 	test_ipam_alloc_is(n, "172.18.0.3");	/* the hole first */
 	test_ipam_ep(n, "c2", "172.18.0.3");
 	test_ipam_alloc_is(n, "172.18.0.5");
-	n->aux[0].addr = ip("172.18.0.5");
+	n->aux[0].addr = *ip("172.18.0.5");
 	snprintf(n->aux[0].name, VS_NAME_MAX, "router");
-	n->aux[1].addr = ip("172.18.0.6");
+	n->aux[1].addr = *ip("172.18.0.6");
 	snprintf(n->aux[1].name, VS_NAME_MAX, "printer");
 	n->n_aux = 2;
 	test_ipam_alloc_is(n, "172.18.0.7");
@@ -296,18 +316,18 @@ static void test_alloc_ip_range(void **state)
 {
 	struct network *n;
 	uint8_t mac[6];
-	char err[160], buf[18];
-	uint32_t a = 0;
+	char err[160], buf[VS_ADDR_STRLEN];
+	union vs_addr a;
 
 	(void)state;
 	n = test_ipam_net("r", "10.10.0.0/24", "10.10.0.1");
 	n->ip_range = cidr("10.10.0.128/25");
-	n->aux[0].addr = ip("10.10.0.128");
+	n->aux[0].addr = *ip("10.10.0.128");
 	snprintf(n->aux[0].name, VS_NAME_MAX, "host1");
 	n->n_aux = 1;
 	assert_int_equal(ipam_alloc(n, &a, err, sizeof(err)), 0);
-	assert_string_equal(ipam_ntoa(a, buf), "10.10.0.129");
-	model_mac_from_ip(a, mac);
+	assert_string_equal(vs_addr_str(&a, buf, sizeof(buf)), "10.10.0.129");
+	model_mac_from_ip(&a, mac);
 	assert_string_equal(ipam_mac_str(mac, buf), "02:42:0a:0a:00:81");
 	test_ipam_ep(n, "c1", "10.10.0.129");
 	test_ipam_alloc_is(n, "10.10.0.130");
@@ -318,7 +338,7 @@ static void test_alloc_exhaustion(void **state)
 {
 	struct network *n;
 	char err[160] = "";
-	uint32_t a = 0;
+	union vs_addr a;
 
 	(void)state;
 	n = test_ipam_net("tiny", "10.9.0.0/29", "10.9.0.1");
@@ -337,7 +357,7 @@ static void test_alloc_range_exhaustion(void **state)
 {
 	struct network *n;
 	char err[160] = "";
-	uint32_t a = 0;
+	union vs_addr a;
 
 	(void)state;
 	n = test_ipam_net("r", "10.10.0.0/24", "10.10.0.1");
@@ -362,7 +382,7 @@ static void test_fixed(void **state)
 
 	(void)state;
 	n = test_ipam_net("f", "10.30.0.0/16", "10.30.0.1");
-	n->aux[0].addr = ip("10.30.0.9");
+	n->aux[0].addr = *ip("10.30.0.9");
 	snprintf(n->aux[0].name, VS_NAME_MAX, "dev");
 	n->n_aux = 1;
 	test_ipam_ep(n, "web", "10.30.0.5");
@@ -415,7 +435,7 @@ static void test_lax_forms_refused(void **state)
 					     "10.0.0.0/008", "10.0.0.0/-0" };
 	static const char *const macs[] = { " 2:42:ac:11:00:02", "+2:42:ac:11:00:02",
 					    "02:42:ac:11:00:+2", "02:42:ac:11:00: 2" };
-	struct vs_cidr c;
+	struct vs_prefix c;
 	uint8_t mac[6];
 	char err[128];
 	size_t i;
@@ -463,6 +483,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_cidr_good),
 		cmocka_unit_test(test_cidr_bad),
+		cmocka_unit_test(test_ipv6_refused),
 		cmocka_unit_test(test_cidr_strict_host_bits),
 		cmocka_unit_test(test_cidr_sets),
 		cmocka_unit_test(test_mask),

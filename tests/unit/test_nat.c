@@ -500,7 +500,7 @@ static void test_publish_parse_spec(void **state)
 			continue;
 		}
 		assert_int_equal(pp.proto, v[i].proto);
-		assert_int_equal(pp.host_ip, ip4(v[i].ip));
+		assert_true(vs_addr_eq_v4(&pp.host_ip, ip4(v[i].ip)));
 		assert_int_equal(pp.host_port, v[i].host_port);
 		assert_int_equal(pp.cport, v[i].cport);
 		assert_int_equal(pp.count, v[i].count);

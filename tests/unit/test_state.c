@@ -1,6 +1,7 @@
 /* test_state.c - the state file: JSON round trip of the whole model, save
  * and reload through a real directory, atomic replacement, refusal of
- * damaged or ill-shaped files (naming the file), and the state-dir lock.
+ * damaged or ill-shaped files (naming the file), the state-dir lock, and
+ * a state dir written by an earlier release (tests/fixtures/).
  *
  * One fixture model exercises every field state.c stores; the checks
  * compare the reloaded model with it field by field rather than comparing
@@ -24,11 +25,14 @@
 
 static char tdir[64];
 
-static uint32_t ip(const char *s)
+/* An address parsed into a small ring, so a test can hold a few at once. */
+static const union vs_addr *ip(const char *s)
 {
-	uint32_t a = 0;
+	static union vs_addr ring[8];
+	static unsigned int next;
+	union vs_addr *a = &ring[next++ % 8];
 
-	assert_int_equal(ipam_parse_ip(s, &a), 0);
+	assert_int_equal(ipam_parse_ip(s, a), 0);
 	return a;
 }
 
@@ -45,7 +49,7 @@ static struct network *test_state_net(const char *name, const char *subnet, cons
 	memset(n->id, idc, 64);
 	n->created = 1700000000;
 	assert_int_equal(ipam_parse_cidr(subnet, &n->subnet, true, err, sizeof(err)), 0);
-	n->gateway = ip(gw);
+	n->gateway = *ip(gw);
 	n->icc = true;
 	n->dns = true;
 	n->mtu = 1500;
@@ -63,8 +67,8 @@ static struct endpoint *test_state_ep(struct network *n, struct container *c, co
 	assert_non_null(ep);
 	ep->net = n;
 	ep->ctr = c;
-	ep->ip = ip(addr);
-	model_mac_from_ip(ep->ip, ep->mac);
+	ep->ip = *ip(addr);
+	model_mac_from_ip(&ep->ip, ep->mac);
 	snprintf(ep->ifname, sizeof(ep->ifname), "%s", ifname);
 	ep->attach = ATTACH_TAP;
 	ep->port_security = true;
@@ -80,7 +84,7 @@ static void test_state_pub(struct container *c, uint8_t proto, const char *hip,
 
 	assert_non_null(pp);
 	pp->proto = proto;
-	pp->host_ip = ip(hip);
+	pp->host_ip = *ip(hip);
 	pp->host_port = hp;
 	pp->cport = cp;
 	pp->count = count;
@@ -113,9 +117,9 @@ static void test_state_build(void)
 					 sizeof(err)), 0);
 	back->n_aux = 2;
 	snprintf(back->aux[0].name, VS_NAME_MAX, "host1");
-	back->aux[0].addr = ip("10.10.0.128");
+	back->aux[0].addr = *ip("10.10.0.128");
 	snprintf(back->aux[1].name, VS_NAME_MAX, "router");
-	back->aux[1].addr = ip("10.10.0.2");
+	back->aux[1].addr = *ip("10.10.0.2");
 
 	web = model_container_add("web", "tns-web");
 	db = model_container_add("db", "/proc/4242/ns/net");
@@ -175,7 +179,7 @@ static void test_state_check_nets(void)
 {
 	struct network *br = model_network("bridge"), *front = model_network("front");
 	struct network *back = model_network("back");
-	char buf[20], id[65];
+	char buf[VS_PREFIX_STRLEN], id[65];
 
 	assert_int_equal(HASH_COUNT(g_model.networks), 3);
 	assert_non_null(br);
@@ -187,11 +191,11 @@ static void test_state_check_nets(void)
 	id[64] = '\0';
 	assert_string_equal(back->id, id);
 	assert_int_equal(back->created, 1700000000);
-	assert_string_equal(ipam_cidr_str(&back->subnet, buf), "10.10.0.0/24");
-	assert_string_equal(ipam_ntoa(back->gateway, buf), "10.10.0.254");
-	assert_string_equal(ipam_cidr_str(&back->ip_range, buf), "10.10.0.128/25");
+	assert_string_equal(vs_prefix_str(&back->subnet, buf, sizeof(buf)), "10.10.0.0/24");
+	assert_string_equal(vs_addr_str(&back->gateway, buf, sizeof(buf)), "10.10.0.254");
+	assert_string_equal(vs_prefix_str(&back->ip_range, buf, sizeof(buf)), "10.10.0.128/25");
 	assert_int_equal(front->ip_range.len, 0);
-	assert_int_equal(front->ip_range.addr, 0);
+	assert_true(vs_addr_is_any(&front->ip_range.addr));
 	assert_true(back->internal && !back->icc && !back->dns && back->dns_intercept);
 	assert_true(!front->internal && front->icc && front->dns && !front->dns_intercept);
 	assert_int_equal(back->mtu, 9000);
@@ -200,7 +204,7 @@ static void test_state_check_nets(void)
 	for (int i = 0; i < 2; i++) {
 		const char *want = !strcmp(back->aux[i].name, "host1") ? "10.10.0.128" :
 				   !strcmp(back->aux[i].name, "router") ? "10.10.0.2" : "?";
-		assert_string_equal(ipam_ntoa(back->aux[i].addr, buf), want);
+		assert_string_equal(vs_addr_str(&back->aux[i].addr, buf, sizeof(buf)), want);
 	}
 	assert_int_equal(front->n_aux, 0);
 	assert_memory_not_equal(front->gw_mac, back->gw_mac, 6);
@@ -242,11 +246,11 @@ static void test_state_check_web(void)
 	assert_non_null(pp);
 	assert_int_equal(pp->cport, 80);
 	assert_int_equal(pp->count, 1);
-	assert_int_equal(pp->host_ip, 0);
+	assert_true(vs_addr_is_v4(&pp->host_ip) && vs_addr_is_any(&pp->host_ip));
 	pp = test_state_find_pub(web, IPPROTO_UDP, 5353);
 	assert_non_null(pp);
 	assert_int_equal(pp->cport, 53);
-	assert_int_equal(pp->host_ip, ip("127.0.0.1"));
+	assert_true(vs_addr_eq(&pp->host_ip, ip("127.0.0.1")));
 	pp = test_state_find_pub(web, IPPROTO_TCP, 9000);
 	assert_non_null(pp);
 	assert_int_equal(pp->count, 10);
@@ -727,6 +731,45 @@ static void test_minimal_file(void **state)
 	assert_string_equal(ep->ctr->name, "c");
 }
 
+/* test_state_slurp() - A whole file into BUF (NUL-terminated); its length. */
+static size_t test_state_slurp(const char *path, char *buf, size_t size)
+{
+	FILE *f = fopen(path, "r");
+	size_t n;
+
+	if (!f)
+		fail_msg("cannot open %s", path);
+	n = fread(buf, 1, size - 1, f);
+	assert_true(feof(f));
+	fclose(f);
+	buf[n] = '\0';
+	return n;
+}
+
+/*
+ * A state dir written by the release before the address type (commit
+ * 8dfda21, tests/fixtures/8dfda21/README.md) loads into the same model as
+ * the fixture model above, and saving it again writes the very same text:
+ * the format did not change, in either direction.
+ */
+static void test_release_8dfda21_loads(void **state)
+{
+	static char old[16384], again[16384];
+	char err[512] = "", p[128];
+	size_t len;
+
+	(void)state;
+	len = test_state_slurp(FIXTURE_DIR "/8dfda21/state.json", old, sizeof(old));
+	test_state_write("state.json", old, len);
+	if (state_init(tdir, err, sizeof(err)))
+		fail_msg("%s", err);
+	test_state_check();
+	assert_int_equal(state_save(err, sizeof(err)), 0);
+	test_state_path(p, sizeof(p), "state.json");
+	test_state_slurp(p, again, sizeof(again));
+	assert_string_equal(again, old);
+}
+
 /* A second vswitchd (a child process) on a locked dir is refused. */
 static void test_lock(void **state)
 {
@@ -787,6 +830,7 @@ int main(void)
 		T(test_unknown_network),
 		T(test_bad_fields),
 		T(test_minimal_file),
+		T(test_release_8dfda21_loads),
 		T(test_lock),
 	};
 

@@ -136,7 +136,7 @@ static void bench_snat_table(uint32_t n)
 	HASH_ADD_STR(g_model.networks, name, &net);
 	for (i = 0; i < 4; i++) {
 		eps[i].net = &net;
-		eps[i].ip = htonl(0x0a4d0002u + i);
+		vs_addr_set_v4(&eps[i].ip, htonl(0x0a4d0002u + i));
 		HASH_ADD(hh_ip, net.by_ip, ip, sizeof(eps[i].ip), &eps[i]);
 	}
 	ct_init(NULL, n + 16);
@@ -148,7 +148,7 @@ static void bench_snat_table(uint32_t n)
 	for (i = 0; i < n; i++) {
 		uint16_t sport = htons((uint16_t)(1024 + i / 32));
 
-		src = eps[i % 4].ip;
+		src = vs_addr_get_v4(&eps[i % 4].ip);
 		dst = htonl(0xcb007100u | ((i / 4) % 8));
 		m = nat_mapping_get(zone, IPPROTO_TCP, src, sport, true, &ext);
 		nat_key_from_ip4(&o, zone, IPPROTO_TCP, src, dst, sport, htons(443));
