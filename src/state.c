@@ -135,7 +135,7 @@ static struct json_object *state_endpoint_json(const struct endpoint *ep)
 	json_object_object_add(o, "port_security", json_object_new_boolean(ep->port_security));
 	json_object_object_add(o, "offload", json_object_new_boolean(ep->offload));
 	json_object_object_add(o, "order", json_object_new_int((int)ep->conn_order));
-	json_object_object_add(o, "owner", state_str(ep->owner));
+	json_object_object_add(o, "owner", state_str(ep->owner[0] ? ep->owner : "vsctl"));
 	if (ep->pending)
 		json_object_object_add(o, "pending", state_str(ep->pending == EP_PENDING_CONNECT ?
 							      "connect" : "disconnect"));
