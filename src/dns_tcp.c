@@ -74,7 +74,7 @@ struct dns_tcp_conn {
 	struct dns_tcp_key key;
 	enum dns_tcp_state state;
 	uint32_t gen, slot;
-	char ctr[VS_NAME_MAX];
+	char ctr[VS_CKEY_MAX];
 	uint8_t cmac[6];
 	uint32_t iss, snd_base, rcv_nxt;
 	uint16_t mss, wnd;
@@ -135,7 +135,7 @@ static void dns_tcp_segment(struct dns_tcp_conn *c, uint32_t seq, uint8_t flags,
 
 	if (!port)
 		return;
-	th = (struct tcphdr *)pkt_build_ip4(pkt_build_eth(dns_tcp_frame, c->cmac, n->gw_mac,
+	th = (void *)pkt_build_ip4(pkt_build_eth(dns_tcp_frame, c->cmac, n->gw_mac,
 							  ETHERTYPE_IP), &h, tlen);
 	opt = (uint8_t *)(th + 1);
 	memset(th, 0, sizeof(*th));

@@ -270,7 +270,7 @@ static void gateway_arp(struct network *n, struct pkt *p)
 	memcpy(eth->ether_dhost, a->arp_sha, 6);
 	r.l3_ofs = sizeof(*eth);
 	r.eth_type = ETHERTYPE_ARP;
-	gateway_arp_build(n, eth, (struct ether_arp *)(r.data + sizeof(*eth)),
+	gateway_arp_build(n, eth, pkt_l3(&r),
 			  ARPOP_REPLY, a->arp_sha, spa);
 	gateway_reply_send(p, &r, "ARP reply for the gateway");
 }
@@ -294,7 +294,7 @@ void gateway_announce(struct network *n)
 	memset(eth->ether_dhost, 0xff, 6);
 	r.l3_ofs = sizeof(*eth);
 	r.eth_type = ETHERTYPE_ARP;
-	gateway_arp_build(n, eth, (struct ether_arp *)(r.data + sizeof(*eth)),
+	gateway_arp_build(n, eth, pkt_l3(&r),
 			  ARPOP_REQUEST, zero, n->gateway);
 	l2_forward_flood(n, &r);
 }
@@ -403,7 +403,7 @@ static void gateway_echo(struct network *n, struct pkt *p, const struct iphdr *i
 	}
 	gateway_reply_init(&r, hdr + ilen);
 	gateway_reply_l3(&r, n, eth->ether_shost, ip->saddr, (uint16_t)ilen);
-	ic = (struct icmphdr *)(r.data + hdr);
+	ic = pkt_l4(&r);
 	memcpy(ic, req, ilen);
 	ic->type = ICMP_ECHOREPLY;
 	/* Only the type changed: RFC 1624 instead of summing the payload. */

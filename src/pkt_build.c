@@ -47,7 +47,7 @@ uint8_t *pkt_build_eth(uint8_t *at, const uint8_t dst[6], const uint8_t src[6],
  */
 uint8_t *pkt_build_ip4(uint8_t *at, const struct pkt_ip4 *h, uint16_t l4len)
 {
-	struct iphdr *ip = (struct iphdr *)at;
+	struct iphdr *ip = (void *)at;
 
 	memset(ip, 0, sizeof(*ip));
 	ip->version = 4;
@@ -81,7 +81,7 @@ uint8_t *pkt_build_ip4(uint8_t *at, const struct pkt_ip4 *h, uint16_t l4len)
 uint8_t *pkt_build_icmp(uint8_t *at, uint8_t type, uint8_t code, uint16_t w1,
 			uint16_t w2)
 {
-	struct icmphdr *ic = (struct icmphdr *)at;
+	struct icmphdr *ic = (void *)at;
 
 	ic->type = type;
 	ic->code = code;
@@ -98,7 +98,7 @@ uint8_t *pkt_build_icmp(uint8_t *at, uint8_t type, uint8_t code, uint16_t w1,
  */
 void pkt_build_icmp_csum(uint8_t *icmp, uint32_t len)
 {
-	struct icmphdr *ic = (struct icmphdr *)icmp;
+	struct icmphdr *ic = (void *)icmp;
 
 	ic->checksum = csum(icmp, len);
 }
@@ -114,7 +114,7 @@ void pkt_build_icmp_csum(uint8_t *icmp, uint32_t len)
  */
 uint8_t *pkt_build_udp(uint8_t *at, uint16_t sport, uint16_t dport, uint16_t len)
 {
-	struct udphdr *u = (struct udphdr *)at;
+	struct udphdr *u = (void *)at;
 
 	u->source = htons(sport);
 	u->dest = htons(dport);
@@ -134,8 +134,9 @@ uint8_t *pkt_build_udp(uint8_t *at, uint16_t sport, uint16_t dport, uint16_t len
  */
 void pkt_build_l4_csum(uint8_t *l4, const struct pkt_ip4 *h, uint16_t len)
 {
-	uint16_t *sum = h->proto == IPPROTO_TCP ? &((struct tcphdr *)l4)->check
-						: &((struct udphdr *)l4)->check;
+	struct tcphdr *th = (void *)l4;
+	struct udphdr *uh = (void *)l4;
+	uint16_t *sum = h->proto == IPPROTO_TCP ? &th->check : &uh->check;
 
 	*sum = 0;
 	*sum = csum_fold(csum_partial(l4, len, csum_pseudo4(h->src, h->dst,

@@ -20,6 +20,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include "cmd.h"
 #include "control.h"
 #include "ipam.h"
 #include "model.h"
@@ -120,7 +121,7 @@ static uint32_t trace_build_l34(uint8_t *f, uint32_t src, uint32_t dst, uint8_t 
 
 	memset(l4, 0, l4len);
 	if (proto == IPPROTO_TCP) {
-		struct tcphdr *th = (struct tcphdr *)l4;
+		struct tcphdr *th = (void *)l4;
 
 		th->source = htons(40000);
 		th->dest = htons(dport);
@@ -238,7 +239,7 @@ static void trace_verdict(struct trace_ctx *t, const struct endpoint *ep, uint32
 static void trace_packet_line(const struct container *ctr, const struct endpoint *ep,
 			      uint32_t dst, uint8_t proto, uint16_t dport)
 {
-	char line[200], s[16], d[16], port[8] = "";
+	char line[VS_CKEY_MAX + 224], s[16], d[16], port[8] = "";
 
 	if (proto != IPPROTO_ICMP)
 		snprintf(port, sizeof(port), ":%u", dport);

@@ -89,7 +89,7 @@ static void test_ip4_ttl_id(void **state)
 {
 	struct pkt_ip4 h = { .src = ip4("10.0.0.1"), .dst = ip4("10.0.0.2"),
 			     .proto = IPPROTO_TCP, .ttl = 7, .id = 0x1234 };
-	struct iphdr *ip = (struct iphdr *)buf;
+	struct iphdr *ip = (void *)buf;
 
 	(void)state;
 	pkt_build_ip4(buf, &h, 0);
@@ -129,7 +129,7 @@ static void test_icmp_echo_frame(void **state)
 static void test_icmp_frag_needed_mtu(void **state)
 {
 	uint8_t f[8] __attribute__((aligned(4)));
-	const struct icmphdr *ic = (const struct icmphdr *)f;
+	const struct icmphdr *ic = (const void *)f;
 
 	(void)state;
 	memset(f, 0xee, sizeof(f));
@@ -179,7 +179,7 @@ static void test_udp_zero_sum(void **state)
 	memcpy(&first, u + 6, 2);
 	memcpy(u + 8, &first, 2);
 	pkt_build_l4_csum(u, &h, sizeof(u));
-	assert_int_equal(((struct udphdr *)u)->check, 0xffff);
+	assert_int_equal(((struct udphdr *)(void *)u)->check, 0xffff);
 	assert_int_equal(l4_verify(u, &h, sizeof(u)), 0);
 }
 
@@ -195,7 +195,7 @@ static void test_tcp_csum(void **state)
 
 	(void)state;
 	l4 = pkt_build_ip4(pkt_build_eth(f, mac_b, mac_a, ETHERTYPE_IP), &h, 20 + 4);
-	th = (struct tcphdr *)l4;
+	th = (void *)l4;
 	memset(th, 0, 20);
 	th->source = htons(53);
 	th->dest = htons(33333);
