@@ -30,6 +30,7 @@
 #include "cmd.h"
 #include "control.h"
 #include "dns.h"
+#include "dp.h"
 #include "endpoint.h"
 #include "ipam.h"
 #include "log.h"
@@ -341,7 +342,7 @@ static void cmd_endpoint_remove(struct endpoint *ep, bool destroy)
 	struct container *c = ep->ctr;
 
 	dns_endpoint_removed(ep);
-	nat_endpoint_gone(ep);
+	nat_endpoint_gone(cmd_dp()->nat, ep);
 	endpoint_detach(ep, destroy);
 	model_endpoint_unlink(ep);
 	free(ep);
@@ -397,7 +398,7 @@ void model_container_died(struct container *c)
 		free(pp);
 	}
 	while ((ep = LIST_FIRST(&c->endpoints))) {
-		nat_endpoint_gone(ep);
+		nat_endpoint_gone(cmd_dp()->nat, ep);
 		endpoint_detach(ep, true);
 		model_endpoint_unlink(ep);
 		free(ep);
