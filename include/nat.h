@@ -47,7 +47,7 @@ struct nat_rule {
 	uint8_t proto;
 	uint32_t host_ip;        /* 0 = any; 127.0.0.1 = proxy only */
 	uint16_t host_port, cport, count;   /* host order */
-	char ctr[VS_NAME_MAX];   /* target container; "" = fixed target */
+	char ctr[VS_CKEY_MAX];   /* target container; "" = fixed target */
 	uint32_t fixed_zone, fixed_ip;      /* unit tests, ctr == "" */
 };
 
@@ -65,8 +65,8 @@ struct nat_zone {
 	UT_hash_handle hh;
 };
 
-/* frag.c: what the first fragment of a datagram was rewritten to. */
-struct frag_slot {
+/* nat_frag.c: what the first fragment of a datagram was rewritten to. */
+struct nat_frag_slot {
 	uint32_t zone, src, dst;
 	uint16_t id;
 	uint8_t proto, used;
@@ -76,7 +76,7 @@ struct frag_slot {
 
 /* One NAT instance, bound to one conntrack table (its entries hold the
  * port mappings), owned by the datapath context (dp.h).  Fields are
- * private to nat.c, nat_icmp.c and frag.c; the type is public only so
+ * private to nat.c, nat_icmp.c and nat_frag.c; the type is public only so
  * that the owner can embed or allocate it. */
 struct nat {
 	/* Published ports (tcp, udp; by host port), kept by nat_init(). */
@@ -93,7 +93,7 @@ struct nat {
 	struct nat_zone *zone_by_name;
 	uint32_t n_zones;
 	struct nat_stats stats;
-	struct frag_slot frag[NAT_FRAG_SLOTS];
+	struct nat_frag_slot frag[NAT_FRAG_SLOTS];
 	uint32_t frag_seed;
 };
 #define NAT_RESET_OFS offsetof(struct nat, ct)
@@ -134,11 +134,11 @@ void nat_mapping_put(struct nat *nat, struct nat_mapping *m);
 /* nat_icmp.c */
 enum drop_reason nat_icmp_error(struct nat *nat, struct pkt *p, uint32_t zone, uint32_t *out_zone);
 
-/* frag.c */
-void frag_init(struct nat *nat);
-void frag_record(struct nat *nat, uint32_t zone, uint8_t proto, uint32_t old_src,
+/* nat_frag.c */
+void nat_frag_init(struct nat *nat);
+void nat_frag_record(struct nat *nat, uint32_t zone, uint8_t proto, uint32_t old_src,
 		 uint32_t old_dst, uint16_t ip_id, uint32_t new_src,
 		 uint32_t new_dst, uint32_t out_zone);
-enum drop_reason frag_translate(struct nat *nat, struct pkt *p, uint32_t zone, uint32_t *out_zone);
+enum drop_reason nat_frag_translate(struct nat *nat, struct pkt *p, uint32_t zone, uint32_t *out_zone);
 
 #endif

@@ -1,4 +1,7 @@
-/* frag.c - NAT for IPv4 fragments, without reassembly.
+/* nat_frag.c - NAT of IPv4 fragments, without reassembly.
+ *
+ * Named for what it does: it carries a first fragment's address rewrite
+ * over to the datagram's later fragments; it never reassembles.
  *
  * DOC: Theory of Operation
  *
@@ -25,14 +28,14 @@
 
 #define FRAG_TTL_MS 30000
 
-void frag_init(struct nat *nat)
+void nat_frag_init(struct nat *nat)
 {
 	memset(nat->frag, 0, sizeof(nat->frag));
 	if (getrandom(&nat->frag_seed, sizeof(nat->frag_seed), 0) != sizeof(nat->frag_seed))
 		nat->frag_seed = 0x27d4eb2fu;
 }
 
-static struct frag_slot *frag_slot_for(struct nat *nat, uint32_t zone, uint8_t proto, uint32_t src,
+static struct nat_frag_slot *nat_frag_slot_for(struct nat *nat, uint32_t zone, uint8_t proto, uint32_t src,
 				       uint32_t dst, uint16_t id)
 {
 	uint32_t h = nat->frag_seed ^ zone;
@@ -44,11 +47,11 @@ static struct frag_slot *frag_slot_for(struct nat *nat, uint32_t zone, uint8_t p
 	return &nat->frag[h & (NAT_FRAG_SLOTS - 1)];
 }
 
-void frag_record(struct nat *nat, uint32_t zone, uint8_t proto, uint32_t old_src,
+void nat_frag_record(struct nat *nat, uint32_t zone, uint8_t proto, uint32_t old_src,
 		 uint32_t old_dst, uint16_t ip_id, uint32_t new_src,
 		 uint32_t new_dst, uint32_t out_zone)
 {
-	struct frag_slot *s = frag_slot_for(nat, zone, proto, old_src, old_dst, ip_id);
+	struct nat_frag_slot *s = nat_frag_slot_for(nat, zone, proto, old_src, old_dst, ip_id);
 
 	s->zone = zone;
 	s->proto = proto;
@@ -63,17 +66,17 @@ void frag_record(struct nat *nat, uint32_t zone, uint8_t proto, uint32_t old_src
 }
 
 /**
- * frag_translate() - Rewrite a non-first fragment like its first one
+ * nat_frag_translate() - Rewrite a non-first fragment like its first one
  * @p:		fragment (offset != 0)
  * @zone:	zone it was seen in
  * @out_zone:	set to where it must leave
  *
  * Return: DROP_NONE, or DROP_CT_INVALID if no first fragment was seen
  */
-enum drop_reason frag_translate(struct nat *nat, struct pkt *p, uint32_t zone, uint32_t *out_zone)
+enum drop_reason nat_frag_translate(struct nat *nat, struct pkt *p, uint32_t zone, uint32_t *out_zone)
 {
 	struct iphdr *ip = pkt_l3(p);
-	struct frag_slot *s = frag_slot_for(nat, zone, ip->protocol, ip->saddr,
+	struct nat_frag_slot *s = nat_frag_slot_for(nat, zone, ip->protocol, ip->saddr,
 					    ip->daddr, ip->id);
 
 	if (!s->used || s->zone != zone || s->src != ip->saddr ||
