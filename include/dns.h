@@ -131,7 +131,7 @@ size_t dns_wire_truncate(uint8_t *msg, size_t len);
 struct dns_client_ref {
 	char net[VS_NAME_MAX];
 	char ctr[VS_CKEY_MAX];
-	uint32_t cip, sip;          /* client / server (queried) IP, net order */
+	union vs_addr cip, sip;     /* client / server (queried) address */
 	uint16_t cport, sport;      /* net order */
 	uint8_t cmac[6];
 	bool tcp;
@@ -192,7 +192,8 @@ extern const char *dns_resolvconf_root;   /* "/etc/netns", tests change it */
 struct port;
 void dns_send_frame(struct port *port, const uint8_t *frame, size_t len,
 		    uint8_t proto);
-bool dns_client_allow(const char *net, uint32_t ip);
-unsigned int *dns_client_tcp_count(const char *net, uint32_t ip, bool create);
+bool dns_client_allow(const char *net, const union vs_addr *ip);
+unsigned int *dns_client_tcp_count(const char *net, const union vs_addr *ip,
+				   bool create);
 
 #endif

@@ -33,9 +33,10 @@
  * container names and addresses by value; dns_deliver() finds the
  * endpoint again and drops the answer if it is gone.
  *
- * Limits: IPv4 A/PTR records only (AAAA records come with dual stack:
- * the index then stores struct vs_addr).  At most 64 addresses answer
- * for one name.
+ * Records: the index maps a name to union vs_addr addresses (addr.h), so
+ * the same record will answer AAAA for the IPv6 addresses of dual-stack
+ * networks (issue 14); today every address is IPv4 and only A and PTR
+ * (in-addr.arpa) are answered.  At most 64 addresses answer for one name.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -77,13 +78,15 @@ struct dns_name {
 	char key[DNS_KEY_MAX];
 	uint32_t rr;               /* rotation counter */
 	unsigned int n_addrs;
-	uint32_t addrs[DNS_MAX_ADDRS];
+	union vs_addr addrs[DNS_MAX_ADDRS];   /* either family; A answers the IPv4 ones */
 };
 
 struct dns_client_key {
 	char net[VS_NAME_MAX];     /* zero-padded: hashed as bytes */
-	uint32_t ip;
+	union vs_addr ip;
 };
+_Static_assert(sizeof(struct dns_client_key) == VS_NAME_MAX + 16,
+	       "dns_client_key is hashed as bytes: no padding");
 
 struct dns_client {
 	UT_hash_handle hh;
@@ -240,7 +243,7 @@ static struct dns_name *dns_name_find(const char *key, unsigned int keylen)
 }
 
 static void dns_name_add(const char *net, const char *name, const char *suffix,
-			 uint32_t ip)
+			 const union vs_addr *ip)
 {
 	char key[DNS_KEY_MAX];
 	unsigned int kl = dns_key(key, net, name, suffix), i;
@@ -262,14 +265,14 @@ static void dns_name_add(const char *net, const char *name, const char *suffix,
 		}
 	}
 	for (i = 0; i < e->n_addrs; i++)
-		if (e->addrs[i] == ip)
+		if (vs_addr_eq(&e->addrs[i], ip))
 			return;
 	if (e->n_addrs < DNS_MAX_ADDRS)
-		e->addrs[e->n_addrs++] = ip;
+		e->addrs[e->n_addrs++] = *ip;
 }
 
 static void dns_name_del(const char *net, const char *name, const char *suffix,
-			 uint32_t ip)
+			 const union vs_addr *ip)
 {
 	char key[DNS_KEY_MAX];
 	unsigned int kl = dns_key(key, net, name, suffix), i;
@@ -278,7 +281,7 @@ static void dns_name_del(const char *net, const char *name, const char *suffix,
 	if (!kl || !(e = dns_name_find(key, kl)))
 		return;
 	for (i = 0; i < e->n_addrs; i++) {
-		if (e->addrs[i] != ip)
+		if (!vs_addr_eq(&e->addrs[i], ip))
 			continue;
 		e->addrs[i] = e->addrs[--e->n_addrs];
 		break;
@@ -291,35 +294,36 @@ static void dns_name_del(const char *net, const char *name, const char *suffix,
 
 /* Apply FN to every name EP answers for. */
 static void dns_endpoint_names(struct endpoint *ep,
-			       void (*fn)(const char *, const char *, const char *, uint32_t))
+			       void (*fn)(const char *, const char *, const char *,
+					  const union vs_addr *))
 {
 	const char *net = ep->net->name;
 	int i;
 
 	/* The DNS name, not the key: a CNI container id is no name, and a
 	 * container without a DNS name answers only for its aliases. */
-	fn(net, ep->ctr->dns_name, NULL, vs_addr_get_v4(&ep->ip));
-	fn(net, ep->ctr->dns_name, net, vs_addr_get_v4(&ep->ip));
+	fn(net, ep->ctr->dns_name, NULL, &ep->ip);
+	fn(net, ep->ctr->dns_name, net, &ep->ip);
 	for (i = 0; i < ep->n_aliases && i < VS_MAX_ALIASES; i++) {
-		fn(net, ep->aliases[i], NULL, vs_addr_get_v4(&ep->ip));
-		fn(net, ep->aliases[i], net, vs_addr_get_v4(&ep->ip));
+		fn(net, ep->aliases[i], NULL, &ep->ip);
+		fn(net, ep->aliases[i], net, &ep->ip);
 	}
 }
 
-static struct dns_client *dns_client_find(const char *net, uint32_t ip)
+static struct dns_client *dns_client_find(const char *net, const union vs_addr *ip)
 {
 	struct dns_client_key k;
 	struct dns_client *c;
 
 	memset(&k, 0, sizeof(k));
 	snprintf(k.net, sizeof(k.net), "%s", net);
-	k.ip = ip;
+	k.ip = *ip;
 	HASH_FIND(hh, dns_clients, &k, sizeof(k), c);
 	return c;
 }
 
 /* Find or make the client's bucket; NULL at the table's cap. */
-static struct dns_client *dns_client_get(const char *net, uint32_t ip)
+static struct dns_client *dns_client_get(const char *net, const union vs_addr *ip)
 {
 	struct dns_client *c = dns_client_find(net, ip);
 
@@ -329,7 +333,7 @@ static struct dns_client *dns_client_get(const char *net, uint32_t ip)
 	if (!c)
 		return NULL;
 	snprintf(c->key.net, sizeof(c->key.net), "%s", net);
-	c->key.ip = ip;
+	c->key.ip = *ip;
 	c->tokens = DNS_RATE_BURST * 1000ULL;
 	c->last_ms = dns_now_ms();
 	HASH_ADD(hh, dns_clients, key, sizeof(c->key), c);
@@ -341,7 +345,7 @@ static struct dns_client *dns_client_get(const char *net, uint32_t ip)
 	return c;
 }
 
-static void dns_client_forget(const char *net, uint32_t ip)
+static void dns_client_forget(const char *net, const union vs_addr *ip)
 {
 	struct dns_client *c = dns_client_find(net, ip);
 
@@ -362,7 +366,7 @@ void dns_endpoint_added(struct endpoint *ep)
 		return;
 	if (ep->net->dns || ep->net->dns_intercept)
 		dns_endpoint_names(ep, dns_name_add);
-	dns_client_get(ep->net->name, vs_addr_get_v4(&ep->ip));
+	dns_client_get(ep->net->name, &ep->ip);
 	dns_resolvconf_update(ep->ctr, NULL, ep);
 }
 
@@ -378,14 +382,14 @@ void dns_endpoint_removed(struct endpoint *ep)
 	if (!ep || !ep->net || !ep->ctr)
 		return;
 	dns_endpoint_names(ep, dns_name_del);
-	dns_client_forget(ep->net->name, vs_addr_get_v4(&ep->ip));
+	dns_client_forget(ep->net->name, &ep->ip);
 	dns_resolvconf_update(ep->ctr, ep, NULL);
 }
 
 /* ---- local answers ---- */
 
-/* Parse "D.C.B.A.in-addr.arpa" into A.B.C.D (network order). */
-static int dns_ptr_addr(const char *name, uint32_t *ip)
+/* Parse "D.C.B.A.in-addr.arpa" into A.B.C.D. */
+static int dns_ptr_addr(const char *name, union vs_addr *ip)
 {
 	unsigned int b[4];
 	char tail[32];
@@ -395,7 +399,7 @@ static int dns_ptr_addr(const char *name, uint32_t *ip)
 		   tail, &used) != 5 || strcmp(tail, "in-addr.arpa") ||
 	    name[used] || b[0] > 255 || b[1] > 255 || b[2] > 255 || b[3] > 255)
 		return -1;
-	*ip = htonl((b[0] << 24) | (b[1] << 16) | (b[2] << 8) | b[3]);
+	vs_addr_set_v4(ip, htonl((b[0] << 24) | (b[1] << 16) | (b[2] << 8) | b[3]));
 	return 0;
 }
 
@@ -408,10 +412,10 @@ static int dns_local_ptr(struct network *n, const struct dns_query *q,
 	uint8_t wire[DNS_NAME_WIRE_MAX];
 	char text[2 * VS_NAME_MAX + 2];
 	struct endpoint *ep;
-	uint32_t ip;
+	union vs_addr ip;
 	int wl;
 
-	if (dns_ptr_addr(q->name, &ip) < 0 || !(ep = model_endpoint_by_ip4(n, ip)))
+	if (dns_ptr_addr(q->name, &ip) < 0 || !(ep = model_endpoint_by_ip(n, &ip)))
 		return 0;
 	if (q->qtype != DNS_T_PTR && q->qtype != DNS_T_ANY)
 		return 1;          /* known name, other type: NOERROR, empty */
@@ -440,9 +444,11 @@ static int dns_local_name(struct network *n, const struct dns_query *q,
 		return 1;
 	start = e->rr++;
 	for (i = 0; i < e->n_addrs; i++) {
-		uint32_t ip = e->addrs[(start + i) % e->n_addrs];
+		const union vs_addr *ip = &e->addrs[(start + i) % e->n_addrs];
 
-		dns_wire_add_rr(m, dns_qname_ptr, 2, DNS_T_A, DNS_TTL, &ip, 4);
+		if (vs_addr_is_v4(ip))
+			dns_wire_add_rr(m, dns_qname_ptr, 2, DNS_T_A, DNS_TTL,
+					&ip->v4mapped.a4, 4);
 	}
 	return 1;
 }
@@ -551,7 +557,7 @@ int dns_answer_message(struct network *n, const struct dns_client_ref *who,
 		dns_stats.local_answers++;
 		return 1;
 	}
-	c = dns_client_get(who->net, who->cip);
+	c = dns_client_get(who->net, &who->cip);
 	if (c && c->inflight >= DNS_MAX_INFLIGHT) {
 		dns_stats.dropped_flood++;
 		return -1;
@@ -571,14 +577,14 @@ int dns_answer_message(struct network *n, const struct dns_client_ref *who,
 /* A forwarded query of WHO's finished (answered, failed, or abandoned). */
 void dns_client_done(const struct dns_client_ref *who)
 {
-	struct dns_client *c = dns_client_find(who->net, who->cip);
+	struct dns_client *c = dns_client_find(who->net, &who->cip);
 
 	if (c && c->inflight)
 		c->inflight--;
 }
 
 /* Token bucket: may the client at (NET, IP) ask one more query now? */
-bool dns_client_allow(const char *net, uint32_t ip)
+bool dns_client_allow(const char *net, const union vs_addr *ip)
 {
 	struct dns_client *c = dns_client_get(net, ip);
 	uint64_t now = dns_now_ms(), add;
@@ -597,7 +603,7 @@ bool dns_client_allow(const char *net, uint32_t ip)
 }
 
 /* The client's count of TCP connections, or NULL at the table's cap. */
-unsigned int *dns_client_tcp_count(const char *net, uint32_t ip, bool create)
+unsigned int *dns_client_tcp_count(const char *net, const union vs_addr *ip, bool create)
 {
 	struct dns_client *c = create ? dns_client_get(net, ip) : dns_client_find(net, ip);
 
@@ -628,8 +634,8 @@ void dns_send_frame(struct port *port, const uint8_t *frame, size_t len,
 static size_t dns_udp_frame(const struct network *n, const struct dns_client_ref *who,
 			    const uint8_t *msg, size_t len)
 {
-	struct pkt_ip4 h = { .src = who->sip, .dst = who->cip, .proto = IPPROTO_UDP,
-			     .id = dns_ip_id++ };
+	struct pkt_ip4 h = { .src = vs_addr_get_v4(&who->sip), .dst = vs_addr_get_v4(&who->cip),
+			     .proto = IPPROTO_UDP, .id = dns_ip_id++ };
 	uint16_t ulen = (uint16_t)(sizeof(struct udphdr) + len);
 	uint8_t *l3, *udp, *payload;
 
@@ -670,7 +676,7 @@ void dns_deliver(const struct dns_client_ref *who, uint8_t *msg, size_t len)
 		return;
 	}
 	n = model_network(who->net);
-	ep = n ? model_endpoint_by_ip4(n, who->cip) : NULL;
+	ep = n ? model_endpoint_by_ip(n, &who->cip) : NULL;
 	if (!ep || !ep->port || strcmp(ep->ctr->name, who->ctr))
 		return;
 	limit = dns_udp_limit(n);
@@ -691,8 +697,8 @@ static void dns_client_ref_fill(struct dns_client_ref *who, struct network *n,
 	snprintf(who->net, sizeof(who->net), "%s", n->name);
 	if (src && src->ctr)
 		snprintf(who->ctr, sizeof(who->ctr), "%s", src->ctr->name);
-	who->cip = ip->saddr;
-	who->sip = ip->daddr;
+	vs_addr_set_v4(&who->cip, ip->saddr);
+	vs_addr_set_v4(&who->sip, ip->daddr);
 	who->cport = sport;
 	who->sport = dport;
 	memcpy(who->cmac, eth->ether_shost, 6);
@@ -737,12 +743,12 @@ static bool dns_udp_input(struct network *n, struct endpoint *src, struct pkt *p
 		dns_drop(p);
 		return true;
 	}
-	if (!dns_client_allow(n->name, ip.saddr)) {
+	dns_client_ref_fill(&who, n, src, p, &ip, udp.source, udp.dest);
+	if (!dns_client_allow(n->name, &who.cip)) {
 		dns_stats.dropped_flood++;
 		dns_drop(p);
 		return true;
 	}
-	dns_client_ref_fill(&who, n, src, p, &ip, udp.source, udp.dest);
 	if (p->flags & PKT_F_DRYRUN) {
 		trace_note(p, "dns", "query to %s resolver: answered locally or forwarded",
 			   n->dns_intercept ? "intercepting" : "gateway");

@@ -62,10 +62,10 @@
 
 struct dns_tcp_key {
 	char net[VS_NAME_MAX];
-	uint32_t cip, sip;
+	union vs_addr cip, sip;
 	uint16_t cport, sport;
 };
-_Static_assert(sizeof(struct dns_tcp_key) == VS_NAME_MAX + 12, "padding-free key");
+_Static_assert(sizeof(struct dns_tcp_key) == VS_NAME_MAX + 36, "padding-free key");
 
 enum dns_tcp_state { DNS_TCP_FREE, DNS_TCP_SYN_RCVD, DNS_TCP_OPEN };
 
@@ -105,7 +105,7 @@ static int32_t dns_tcp_diff(uint32_t a, uint32_t b) { return (int32_t)(a - b); }
 static struct port *dns_tcp_port(const struct dns_tcp_conn *c, struct network **np)
 {
 	struct network *n = model_network(c->key.net);
-	struct endpoint *ep = n ? model_endpoint_by_ip4(n, c->key.cip) : NULL;
+	struct endpoint *ep = n ? model_endpoint_by_ip(n, &c->key.cip) : NULL;
 
 	*np = n;
 	if (!ep || !ep->port || strcmp(ep->ctr->name, c->ctr))
@@ -124,7 +124,8 @@ static struct port *dns_tcp_port(const struct dns_tcp_conn *c, struct network **
 static void dns_tcp_segment(struct dns_tcp_conn *c, uint32_t seq, uint8_t flags,
 			    const uint8_t *data, size_t len)
 {
-	struct pkt_ip4 h = { .src = c->key.sip, .dst = c->key.cip, .proto = IPPROTO_TCP,
+	struct pkt_ip4 h = { .src = vs_addr_get_v4(&c->key.sip),
+			     .dst = vs_addr_get_v4(&c->key.cip), .proto = IPPROTO_TCP,
 			     .id = dns_tcp_ip_id++, .df = true };
 	size_t optlen = (flags & TH_SYN) ? 4 : 0;
 	uint16_t tlen = (uint16_t)(sizeof(struct tcphdr) + optlen + len);
@@ -173,8 +174,8 @@ static void dns_tcp_reset_for(struct network *n, struct endpoint *src,
 	memset(&tmp, 0, sizeof(tmp));
 	snprintf(tmp.key.net, sizeof(tmp.key.net), "%s", n->name);
 	snprintf(tmp.ctr, sizeof(tmp.ctr), "%s", src->ctr->name);
-	tmp.key.cip = ip->saddr;
-	tmp.key.sip = ip->daddr;
+	vs_addr_set_v4(&tmp.key.cip, ip->saddr);
+	vs_addr_set_v4(&tmp.key.sip, ip->daddr);
 	tmp.key.cport = th->source;
 	tmp.key.sport = th->dest;
 	memcpy(tmp.cmac, eth->ether_shost, 6);
@@ -194,7 +195,7 @@ static void dns_tcp_free(struct dns_tcp_conn *c)
 
 	if (c->state == DNS_TCP_FREE)
 		return;
-	cnt = dns_client_tcp_count(c->key.net, c->key.cip, false);
+	cnt = dns_client_tcp_count(c->key.net, &c->key.cip, false);
 	if (cnt && *cnt)
 		(*cnt)--;
 	HASH_DEL(dns_tcp_table, c);
@@ -299,7 +300,7 @@ static void dns_tcp_accept(struct network *n, struct endpoint *src, const struct
 {
 	const struct ether_header *eth = (const struct ether_header *)p->data;
 	size_t optlen = (size_t)th->doff * 4 - sizeof(*th), i;
-	unsigned int *cnt = dns_client_tcp_count(k->net, k->cip, true);
+	unsigned int *cnt = dns_client_tcp_count(k->net, &k->cip, true);
 	struct dns_tcp_conn *c = NULL;
 
 	if (dns_tcp_n_free && (!cnt || *cnt < DNS_TCP_MAX_PER_EP) && src && src->ctr)
@@ -444,13 +445,13 @@ bool dns_tcp_input(struct network *n, struct endpoint *src, struct pkt *p)
 	plen = l4len - hlen;
 	memset(&k, 0, sizeof(k));
 	snprintf(k.net, sizeof(k.net), "%s", n->name);
-	k.cip = ip->saddr;
-	k.sip = ip->daddr;
+	vs_addr_set_v4(&k.cip, ip->saddr);
+	vs_addr_set_v4(&k.sip, ip->daddr);
 	k.cport = th->source;
 	k.sport = th->dest;
 	HASH_FIND(hh, dns_tcp_table, &k, sizeof(k), c);
 	if (!c) {
-		if (th->syn && !th->ack && !th->rst && dns_client_allow(k.net, k.cip))
+		if (th->syn && !th->ack && !th->rst && dns_client_allow(k.net, &k.cip))
 			dns_tcp_accept(n, src, p, &k, th, tcph + sizeof(*th));
 		else
 			dns_tcp_reset_for(n, src, p, ip, th, plen);
