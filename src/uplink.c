@@ -65,7 +65,7 @@
 #define UPLINK_HOST_SWITCH_IP "169.254.169.2"
 
 struct uplink_arp {
-	uint32_t ip;
+	union vs_addr ip;        /* the neighbour ("::" when the slot is free) */
 	uint8_t mac[6];
 	uint64_t seen_ms;
 	uint64_t asked_ms;
@@ -82,7 +82,8 @@ struct uplink_pending {
 /* One leg: a port where the switch owns an address. */
 struct uplink_leg {
 	struct port *port;
-	uint32_t ip, mask;
+	union vs_addr ip;        /* our address on the leg */
+	struct vs_prefix net;    /* its on-link prefix */
 	uint8_t mac[6];
 };
 
@@ -93,8 +94,8 @@ struct uplink {
 	char spec[64];
 	char cidr[32];
 	struct uplink_leg out, host;
-	uint32_t gw;
-	uint32_t host_kernel_ip;
+	union vs_addr gw;
+	union vs_addr host_kernel_ip;
 	struct uplink_arp arp[UPLINK_ARP_SLOTS];
 	unsigned int n_pending;
 	struct uplink_pending pending[UPLINK_PENDING];
@@ -117,14 +118,14 @@ bool uplink_present(const struct network *n, uint32_t dst)
 
 uint32_t uplink_ip(const struct uplink *ul)
 {
-	return ul ? ul->out.ip : 0;
+	return ul ? vs_addr_get_v4(&ul->out.ip) : 0;
 }
 
 uint32_t uplink_host_ip(const struct uplink *ul)
 {
 	if (!ul)
 		return 0;
-	return ul->up && ul->host.port ? ul->host.ip : 0;
+	return ul->up && ul->host.port ? vs_addr_get_v4(&ul->host.ip) : 0;
 }
 
 static struct uplink_arp *uplink_arp_slot(struct uplink *ul, uint32_t ip)
@@ -143,7 +144,7 @@ static uint64_t uplink_now_ms(struct uplink *ul)
  * kernel side of the host TAP, else the uplink. */
 static struct uplink_leg *uplink_leg_of(struct uplink *ul, uint32_t next_hop)
 {
-	if (ul->host.port && next_hop == ul->host_kernel_ip)
+	if (ul->host.port && vs_addr_eq_v4(&ul->host_kernel_ip, next_hop))
 		return &ul->host;
 	return &ul->out;
 }
@@ -158,18 +159,18 @@ static void uplink_arp_request(struct uplink *ul, struct uplink_leg *leg, uint32
 	uint64_t now = uplink_now_ms(ul);
 	struct pkt r;
 
-	if (a->ip == ip && a->asked_ms && now - a->asked_ms < 1000)
+	if (vs_addr_eq_v4(&a->ip, ip) && a->asked_ms && now - a->asked_ms < 1000)
 		return;
-	if (a->ip != ip) {
+	if (!vs_addr_eq_v4(&a->ip, ip)) {
 		memset(a, 0, sizeof(*a));
-		a->ip = ip;
+		vs_addr_set_v4(&a->ip, ip);
 	}
 	a->asked_ms = now ? now : 1;
 	static const uint8_t unknown[6];
 
 	memset(d, 0, 60);	/* padding of the minimum frame too */
 	memset(eth->ether_dhost, 0xff, 6);
-	arp_fill(eth, arp, ARPOP_REQUEST, leg->mac, leg->ip, unknown, ip);
+	arp_fill(eth, arp, ARPOP_REQUEST, leg->mac, vs_addr_get_v4(&leg->ip), unknown, ip);
 	memset(&r, 0, sizeof(r));
 	r.data = d;
 	r.len = 60;    /* minimum Ethernet frame, padded */
@@ -223,10 +224,10 @@ static enum drop_reason uplink_send(struct uplink *ul, struct pkt *p)
 	struct uplink_leg *leg = uplink_leg_of(ul, nh);
 	struct uplink_arp *a;
 
-	if (leg == &ul->out && (nh & ul->out.mask) != (ul->out.ip & ul->out.mask))
-		nh = ul->gw;
+	if (leg == &ul->out && !vs_prefix_contains_v4(&ul->out.net, nh))
+		nh = vs_addr_get_v4(&ul->gw);
 	a = uplink_arp_slot(ul, nh);
-	if (a->ip == nh && a->seen_ms) {
+	if (vs_addr_eq_v4(&a->ip, nh) && a->seen_ms) {
 		memcpy(eth->ether_dhost, a->mac, 6);
 		memcpy(eth->ether_shost, leg->mac, 6);
 		/* seen_ms is now|1 (0 means "never"), so it can be 1 ms ahead:
@@ -294,7 +295,7 @@ static bool uplink_echo_local(struct uplink *ul, struct network *n, struct pkt *
 	struct icmphdr *ih;
 	uint32_t t;
 
-	if (ip->daddr != ul->out.ip || ip->protocol != IPPROTO_ICMP ||
+	if (!vs_addr_eq_v4(&ul->out.ip, ip->daddr) || ip->protocol != IPPROTO_ICMP ||
 	    (ip->frag_off & htons(IP_MF | IP_OFFMASK)))
 		return false;
 	ih = pkt_header(p, p->l4_ofs, sizeof(*ih));
@@ -359,21 +360,21 @@ static void uplink_arp_input(struct uplink *ul, struct uplink_leg *leg, struct p
 	}
 	memcpy(&spa, arp->arp_spa, 4);
 	memcpy(&tpa, arp->arp_tpa, 4);
-	if (spa && (spa & leg->mask) == (leg->ip & leg->mask) && spa != leg->ip &&
+	if (spa && vs_prefix_contains_v4(&leg->net, spa) && !vs_addr_eq_v4(&leg->ip, spa) &&
 	    !(arp->arp_sha[0] & 1)) {
 		a = uplink_arp_slot(ul, spa);
-		if (a->ip != spa)
+		if (!vs_addr_eq_v4(&a->ip, spa))
 			memset(a, 0, sizeof(*a));
-		a->ip = spa;
+		vs_addr_set_v4(&a->ip, spa);
 		memcpy(a->mac, arp->arp_sha, 6);
 		a->seen_ms = uplink_now_ms(ul) | 1;
 		uplink_flush_pending(ul, spa, a->mac);
 	}
-	if (ntohs(arp->arp_op) != ARPOP_REQUEST || tpa != leg->ip)
+	if (ntohs(arp->arp_op) != ARPOP_REQUEST || !vs_addr_eq_v4(&leg->ip, tpa))
 		return;
 	/* reply in place, to the asker */
 	memcpy(eth->ether_dhost, arp->arp_sha, 6);
-	arp_fill(eth, arp, ARPOP_REPLY, leg->mac, leg->ip, eth->ether_dhost, spa);
+	arp_fill(eth, arp, ARPOP_REPLY, leg->mac, vs_addr_get_v4(&leg->ip), eth->ether_dhost, spa);
 	port_tx_queue(leg->port, p);
 }
 
@@ -408,7 +409,7 @@ static void uplink_ip_input(struct uplink *ul, struct uplink_leg *leg, struct pk
 		port_drop(leg->port, DROP_BAD_L3);
 		return;
 	}
-	if (ip->daddr != leg->ip) {
+	if (!vs_addr_eq_v4(&leg->ip, ip->daddr)) {
 		port_drop(leg->port, DROP_NOT_FOR_US);
 		return;
 	}
@@ -492,27 +493,22 @@ void uplink_rx(struct port *port, struct pkt_batch *b)
 	}
 }
 
-/* uplink_parse_cidr() - "a.b.c.d/len" into address and mask. */
-static int uplink_parse_cidr(const char *s, uint32_t *ip, uint32_t *mask)
+/* uplink_parse_cidr() - "a.b.c.d/len" (no "/len": /32) into the leg's
+ * address and on-link prefix; IPv4 only until --uplink-ip6 (issue 14). */
+static int uplink_parse_cidr(const char *s, struct uplink_leg *leg)
 {
-	char buf[32], *slash;
-	struct in_addr a;
-	long len = 32;
+	char buf[VS_PREFIX_STRLEN], err[160];
+	union vs_addr a;
 
-	snprintf(buf, sizeof(buf), "%s", s);
-	slash = strchr(buf, '/');
-	if (slash) {
-		char *end;
-
-		*slash = '\0';
-		len = strtol(slash + 1, &end, 10);
-		if (*end || len < 1 || len > 32)
-			return -1;
-	}
-	if (inet_pton(AF_INET, buf, &a) != 1)
+	snprintf(buf, sizeof(buf), "%s%s", s, strchr(s, '/') ? "" : "/32");
+	if (strlen(s) >= sizeof(buf) - 3 ||
+	    vs_prefix_parse(buf, &leg->net, false, err, sizeof(err)) < 0 ||
+	    !vs_addr_is_v4(&leg->net.addr) || leg->net.len < 1)
 		return -1;
-	*ip = a.s_addr;
-	*mask = htonl(len == 32 ? 0xffffffffu : ~(0xffffffffu >> len));
+	*strchr(buf, '/') = '\0';
+	if (vs_addr_parse_af(buf, AF_INET, &a) < 0)
+		return -1;
+	leg->ip = a;
 	return 0;
 }
 
@@ -566,7 +562,6 @@ static void uplink_mac_from_ip(uint32_t ip, uint8_t tag, uint8_t mac[6])
 static int uplink_host_leg(struct uplink *ul, char *err, size_t errlen)
 {
 	struct netns_ifcfg cfg;
-	struct in_addr a;
 
 	ul->host.port = port_tap_open(NETNS_SELF, UPLINK_HOST_IF, "uplink-host", true);
 	if (!ul->host.port) {
@@ -574,17 +569,17 @@ static int uplink_host_leg(struct uplink *ul, char *err, size_t errlen)
 			 strerror(errno));
 		return -1;
 	}
-	inet_pton(AF_INET, UPLINK_HOST_SWITCH_IP, &a);
-	ul->host.ip = a.s_addr;
-	ul->host.mask = htonl(0xfffffffcu);
-	inet_pton(AF_INET, UPLINK_HOST_KERNEL_IP, &a);
-	ul->host_kernel_ip = a.s_addr;
-	uplink_mac_from_ip(ul->host.ip, 0x43, ul->host.mac);
+	if (uplink_parse_cidr(UPLINK_HOST_SWITCH_IP "/30", &ul->host) < 0 ||
+	    vs_addr_parse_af(UPLINK_HOST_KERNEL_IP, AF_INET, &ul->host_kernel_ip) < 0) {
+		snprintf(err, errlen, "bad host leg addresses");   /* constants: never */
+		return -1;
+	}
+	uplink_mac_from_ip(vs_addr_get_v4(&ul->host.ip), 0x43, ul->host.mac);
 	memset(&cfg, 0, sizeof(cfg));
 	cfg.ifname = UPLINK_HOST_IF;
-	uplink_mac_from_ip(ul->host_kernel_ip, 0x44, cfg.mac);
+	uplink_mac_from_ip(vs_addr_get_v4(&ul->host_kernel_ip), 0x44, cfg.mac);
 	cfg.mtu = 1500;
-	cfg.addr = ul->host_kernel_ip;
+	cfg.addr = vs_addr_get_v4(&ul->host_kernel_ip);
 	cfg.prefix = 30;
 	cfg.keep_existing = true;
 	if (netns_if_configure(NETNS_SELF, &cfg, err, errlen) < 0)
@@ -594,7 +589,7 @@ static int uplink_host_leg(struct uplink *ul, char *err, size_t errlen)
 	ul->host.port->rx_arg = ul;
 	ul->host.port->dp = ul->dp;
 	port_start(ul->host.port, ul->loop);
-	nat_set_host_ip(ul->dp->nat, ul->host.ip);
+	nat_set_host_ip(ul->dp->nat, vs_addr_get_v4(&ul->host.ip));
 	return 0;
 }
 
@@ -602,21 +597,18 @@ static int uplink_host_leg(struct uplink *ul, char *err, size_t errlen)
 static int uplink_parse_args(struct uplink *ul, const char *spec, const char *ip_cidr,
 			     const char *gw, char *err, size_t errlen)
 {
-	struct in_addr g;
-
 	if (!spec || !ip_cidr || !gw) {
 		snprintf(err, errlen, "--uplink needs --uplink-ip and --uplink-gateway");
 		return -1;
 	}
-	if (uplink_parse_cidr(ip_cidr, &ul->out.ip, &ul->out.mask) < 0) {
+	if (uplink_parse_cidr(ip_cidr, &ul->out) < 0) {
 		snprintf(err, errlen, "bad --uplink-ip %s: want a.b.c.d/len", ip_cidr);
 		return -1;
 	}
-	if (inet_pton(AF_INET, gw, &g) != 1) {
+	if (vs_addr_parse_af(gw, AF_INET, &ul->gw) < 0) {
 		snprintf(err, errlen, "bad --uplink-gateway %s", gw);
 		return -1;
 	}
-	ul->gw = g.s_addr;
 	snprintf(ul->spec, sizeof(ul->spec), "%s", spec);
 	snprintf(ul->cidr, sizeof(ul->cidr), "%s", ip_cidr);
 	return 0;
@@ -645,7 +637,7 @@ static int uplink_open_port(struct uplink *ul, const char *spec, char *err, size
 		return -1;
 	}
 	if (tap || uplink_if_mac(ifname, ul->out.mac) < 0)
-		uplink_mac_from_ip(ul->out.ip, 0x42, ul->out.mac);
+		uplink_mac_from_ip(vs_addr_get_v4(&ul->out.ip), 0x42, ul->out.mac);
 	if (tap && uplink_if_up(ifname) < 0) {
 		snprintf(err, errlen, "cannot bring %s up: %s", ifname, strerror(errno));
 		return -1;
@@ -680,7 +672,7 @@ struct uplink *uplink_open(struct dp *dp, const char *spec, const char *ip_cidr,
 		uplink_close(ul);
 		return NULL;
 	}
-	nat_set_uplink_ip(dp->nat, ul->out.ip);
+	nat_set_uplink_ip(dp->nat, vs_addr_get_v4(&ul->out.ip));
 	ul->out.port->role = PORT_ROLE_UPLINK;
 	ul->out.port->rx_handler = uplink_rx;
 	ul->out.port->rx_arg = ul;
@@ -691,7 +683,7 @@ struct uplink *uplink_open(struct dp *dp, const char *spec, const char *ip_cidr,
 			 err);
 	ul->up = true;
 	/* Resolve the gateway now, so the first packet out does not wait. */
-	uplink_arp_request(ul, &ul->out, ul->gw);
+	uplink_arp_request(ul, &ul->out, vs_addr_get_v4(&ul->gw));
 	proxy_init(dp);
 	log_info("uplink %s up, %s via %s", spec, ip_cidr, gw);
 	return ul;
@@ -711,21 +703,21 @@ struct json_object *uplink_show_json(struct uplink *ul)
 {
 	struct json_object *o;
 	struct uplink_arp *a;
-	char buf[32];
+	char buf[VS_ADDR_STRLEN];
 
 	if (!ul || !ul->up)
 		return NULL;
 	o = json_object_new_object();
 	json_object_object_add(o, "spec", json_object_new_string(ul->spec));
 	json_object_object_add(o, "ip", json_object_new_string(ul->cidr));
-	inet_ntop(AF_INET, &ul->gw, buf, sizeof(buf));
+	vs_addr_str(&ul->gw, buf, sizeof(buf));
 	json_object_object_add(o, "gateway", json_object_new_string(buf));
 	snprintf(buf, sizeof(buf), "%02x:%02x:%02x:%02x:%02x:%02x", ul->out.mac[0],
 		 ul->out.mac[1], ul->out.mac[2], ul->out.mac[3], ul->out.mac[4], ul->out.mac[5]);
 	json_object_object_add(o, "mac", json_object_new_string(buf));
 	json_object_object_add(o, "port", json_object_new_string(ul->out.port->name));
-	a = uplink_arp_slot(ul, ul->gw);
-	if (a->ip == ul->gw && a->seen_ms) {
+	a = uplink_arp_slot(ul, vs_addr_get_v4(&ul->gw));
+	if (vs_addr_eq(&a->ip, &ul->gw) && a->seen_ms) {
 		snprintf(buf, sizeof(buf), "%02x:%02x:%02x:%02x:%02x:%02x", a->mac[0],
 			 a->mac[1], a->mac[2], a->mac[3], a->mac[4], a->mac[5]);
 		json_object_object_add(o, "gateway_mac", json_object_new_string(buf));
