@@ -7,8 +7,10 @@
  * O(1) lookup (netfilter's tuplehash[IP_CT_DIR_MAX], OVS conn_key_node).
  *
  * A key holds the zone (the network the packet is seen in; 0 = the
- * outside, i.e. the uplink), the address family and 16-byte addresses so
- * that IPv6 fits without a new key layout.  Keys are padding-free and
+ * outside, i.e. the uplink), the address family and its addresses as
+ * union vs_addr (addr.h: IPv4 in its IPv4-mapped form), so that IPv6 fits
+ * without a new key layout and a tuple compares as 44 bytes whatever its
+ * family.  Keys are padding-free and
  * hashed with a key chosen at random at start-up, since the table is fed
  * by whoever can send us packets.
  *
@@ -23,6 +25,7 @@
 #include <stdint.h>
 #include <sys/queue.h>
 #include <ev.h>
+#include "addr.h"
 #include "drop.h"
 
 enum ct_dir { CT_DIR_ORIG = 0, CT_DIR_REPLY = 1 };
@@ -31,8 +34,8 @@ enum ct_dir { CT_DIR_ORIG = 0, CT_DIR_REPLY = 1 };
 
 /* A tuple.  Ports in network order; for ICMP echo sport = dport = id. */
 struct ct_key {
-	uint8_t src[16];         /* IPv4: first 4 bytes, rest zero */
-	uint8_t dst[16];
+	union vs_addr src;       /* IPv4: ::ffff:a.b.c.d (vs_addr_set_v4) */
+	union vs_addr dst;
 	uint16_t sport;
 	uint16_t dport;
 	uint32_t zone;

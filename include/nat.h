@@ -33,7 +33,7 @@
  * connection from that source whatever its destination. */
 struct nat_mapping {
 	uint32_t zone;
-	uint32_t ip;             /* internal address, network order */
+	union vs_addr ip;        /* internal address */
 	uint16_t port;           /* internal port (or ICMP id), network order */
 	uint8_t proto;
 	uint8_t bysource;        /* listed in the bysource table */
@@ -45,10 +45,11 @@ struct nat_mapping {
  * to the container's first non-internal endpoint, ports [cport, ...). */
 struct nat_rule {
 	uint8_t proto;
-	uint32_t host_ip;        /* 0 = any; 127.0.0.1 = proxy only */
+	union vs_addr host_ip;   /* any (vs_addr_is_any); 127.0.0.1 = proxy only */
 	uint16_t host_port, cport, count;   /* host order */
 	char ctr[VS_CKEY_MAX];   /* target container; "" = fixed target */
-	uint32_t fixed_zone, fixed_ip;      /* unit tests, ctr == "" */
+	uint32_t fixed_zone;     /* unit tests, ctr == "": this zone ... */
+	union vs_addr fixed_ip;  /* ... and address */
 };
 
 struct nat_stats {
@@ -84,8 +85,8 @@ struct nat {
 	bool used;               /* initialised before: a second init clears */
 	/* From here on, nat_init() resets (NAT_RESET_OFS). */
 	struct conntrack *ct;
-	uint32_t uplink_ip;
-	uint32_t host_ip;        /* the proxy's way in (uplink.c host leg) */
+	union vs_addr uplink_ip; /* any: no uplink address (yet) */
+	union vs_addr host_ip;   /* the proxy's way in (uplink.c host leg) */
 	uint32_t seed;
 	struct nat_mapping maps[NAT_N_PROTO][65536];     /* by external port */
 	struct nat_mapping *bysrc[NAT_BYSRC_BUCKETS];
@@ -103,7 +104,7 @@ int nat_init(struct nat *nat, struct conntrack *ct);
 void nat_fini(struct nat *nat);
 void nat_set_uplink_ip(struct nat *nat, uint32_t ip);
 void nat_set_host_ip(struct nat *nat, uint32_t ip);
-uint32_t nat_uplink_ip(struct nat *nat);
+const union vs_addr *nat_uplink_ip(struct nat *nat);
 uint32_t nat_zone_of(struct nat *nat, const struct network *n);
 const char *nat_zone_name(struct nat *nat, uint32_t zone);
 struct network *nat_zone_network(struct nat *nat, uint32_t zone);
@@ -120,15 +121,22 @@ bool nat_port_in_snat_use(struct nat *nat, uint8_t proto, uint16_t port);
 unsigned int nat_flush_port(struct nat *nat, uint8_t proto, uint16_t port);
 void nat_endpoint_gone(struct nat *nat, struct endpoint *ep);
 const struct nat_stats *nat_get_stats(struct nat *nat);
+void nat_key_make(struct ct_key *k, uint32_t zone, uint8_t proto, const union vs_addr *src,
+		  const union vs_addr *dst, uint16_t sport, uint16_t dport);
 void nat_key_from_ip4(struct ct_key *k, uint32_t zone, uint8_t proto,
 		      uint32_t src, uint32_t dst, uint16_t sport, uint16_t dport);
-uint32_t nat_key_ip4(const uint8_t a[16]);
+/* The IPv4 address of a tuple's address (nat.c builds IPv4 tuples only). */
+static inline uint32_t nat_key_ip4(const union vs_addr *a)
+{
+	return vs_addr_get_v4(a);
+}
 void nat_rewrite(struct pkt *p, const struct ct_key *t);
-struct nat_mapping *nat_mapping_get(struct nat *nat, uint32_t zone, uint8_t proto, uint32_t ip,
-				    uint16_t port, bool bysource,
+struct nat_mapping *nat_mapping_get(struct nat *nat, uint32_t zone, uint8_t proto,
+				    const union vs_addr *ip, uint16_t port, bool bysource,
 				    uint16_t *ext_port);
-struct nat_mapping *nat_mapping_reserve(struct nat *nat, uint32_t zone, uint8_t proto, uint32_t ip,
-					uint16_t port, uint16_t ext_port, bool bysource);
+struct nat_mapping *nat_mapping_reserve(struct nat *nat, uint32_t zone, uint8_t proto,
+					const union vs_addr *ip, uint16_t port,
+					uint16_t ext_port, bool bysource);
 void nat_mapping_put(struct nat *nat, struct nat_mapping *m);
 
 /* nat_icmp.c */

@@ -143,8 +143,8 @@ void ct_key_invert(const struct ct_key *in, struct ct_key *out)
 {
 	struct ct_key t = *in;
 
-	memcpy(t.src, in->dst, sizeof(t.src));
-	memcpy(t.dst, in->src, sizeof(t.dst));
+	t.src = in->dst;
+	t.dst = in->src;
 	t.sport = in->dport;
 	t.dport = in->sport;
 	*out = t;

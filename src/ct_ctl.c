@@ -31,10 +31,10 @@ static const char *ct_ctl_proto_name(uint8_t proto)
 /* ct_ctl_tuple() - "src=.. dst=.. sport=.. dport=.." (or ICMP's form). */
 static int ct_ctl_tuple(char *buf, size_t len, const struct ct_key *k, bool reply)
 {
-	char s[INET_ADDRSTRLEN], d[INET_ADDRSTRLEN];
+	char s[VS_ADDR_STRLEN], d[VS_ADDR_STRLEN];
 
-	inet_ntop(AF_INET, k->src, s, sizeof(s));
-	inet_ntop(AF_INET, k->dst, d, sizeof(d));
+	vs_addr_str(&k->src, s, sizeof(s));
+	vs_addr_str(&k->dst, d, sizeof(d));
 	if (k->proto == IPPROTO_ICMP)
 		return snprintf(buf, len, "src=%s dst=%s type=%d code=0 id=%u", s, d,
 				reply ? 0 : 8, ntohs(k->sport));
@@ -72,12 +72,12 @@ struct ct_ctl_ls {
 static void ct_ctl_key_json(struct json_object *o, const char *prefix,
 			    const struct ct_key *k)
 {
-	char a[INET_ADDRSTRLEN], name[32];
+	char a[VS_ADDR_STRLEN], name[32];
 
-	inet_ntop(AF_INET, k->src, a, sizeof(a));
+	vs_addr_str(&k->src, a, sizeof(a));
 	snprintf(name, sizeof(name), "%s_src", prefix);
 	json_object_object_add(o, name, json_object_new_string(a));
-	inet_ntop(AF_INET, k->dst, a, sizeof(a));
+	vs_addr_str(&k->dst, a, sizeof(a));
 	snprintf(name, sizeof(name), "%s_dst", prefix);
 	json_object_object_add(o, name, json_object_new_string(a));
 	snprintf(name, sizeof(name), "%s_sport", prefix);

@@ -174,10 +174,12 @@ static bool ct_snap_reserve(struct ct_snap_buf *b, size_t extra)
 
 /* --- encoding ---------------------------------------------------------- */
 
+/* Addresses go out in their wire size (4 bytes for IPv4, as version 1
+ * always wrote them), not as the 16-byte mapped form held in the key. */
 static uint8_t *ct_snap_put_key(uint8_t *p, const struct ct_key *k, size_t alen)
 {
-	memcpy(p, k->src, alen);
-	memcpy(p + alen, k->dst, alen);
+	memcpy(p, alen == 4 ? &k->src.v4mapped.a4 : (const void *)k->src.b, alen);
+	memcpy(p + alen, alen == 4 ? &k->dst.v4mapped.a4 : (const void *)k->dst.b, alen);
 	memcpy(p + 2 * alen, &k->sport, 2);
 	memcpy(p + 2 * alen + 2, &k->dport, 2);
 	return p + 2 * alen + 4;
@@ -682,8 +684,8 @@ static const uint8_t *ct_snap_get_key(const uint8_t *p, struct ct_key *k,
 				      const uint8_t *rec, size_t alen)
 {
 	memset(k, 0, sizeof(*k));
-	memcpy(k->src, p, alen);
-	memcpy(k->dst, p + alen, alen);
+	vs_addr_from_bytes(&k->src, rec[0], p);
+	vs_addr_from_bytes(&k->dst, rec[0], p + alen);
 	memcpy(&k->sport, p + 2 * alen, 2);
 	memcpy(&k->dport, p + 2 * alen + 2, 2);
 	k->family = rec[0];
@@ -775,12 +777,14 @@ static bool ct_snap_current(struct ct_snapshot *snap, const struct ct_entry *e)
 		if (k->family != AF_INET)
 			return false;       /* IPv6 conntrack does not exist yet */
 		if (k->zone == CT_ZONE_OUTSIDE) {
-			if (!nat_uplink_ip(snap->dp->nat) || nat_key_ip4(k->dst) != nat_uplink_ip(snap->dp->nat))
+			const union vs_addr *up = nat_uplink_ip(snap->dp->nat);
+
+			if (vs_addr_is_any(up) || !vs_addr_eq(&k->dst, up))
 				return false;
 			continue;
 		}
 		n = nat_zone_network(snap->dp->nat, k->zone);
-		if (!n || n->internal || !model_endpoint_by_ip4(n, nat_key_ip4(k->src)))
+		if (!n || n->internal || !model_endpoint_by_ip4(n, nat_key_ip4(&k->src)))
 			return false;
 	}
 	return true;
@@ -808,7 +812,7 @@ static void ct_snap_restore(struct ct_snapshot *snap, struct ct_snap_rec *r, uin
 		return;
 	}
 	if (r->nat && !(m = nat_mapping_reserve(snap->dp->nat, o->zone, r->tmpl.proto,
-						 nat_key_ip4(o->src), o->sport,
+						 &o->src, o->sport,
 						 rk->dport, r->nat == CT_SNAP_NAT_SHARED))) {
 		res->clash++;
 		return;

@@ -80,6 +80,9 @@ int nat_init(struct nat *nat, struct conntrack *ct)
 		memset((char *)nat + NAT_RESET_OFS, 0, sizeof(*nat) - NAT_RESET_OFS);
 	nat->used = true;
 	nat->ct = ct;
+	/* no uplink address yet: IPv4 "any", the family tuples are built in */
+	vs_addr_set_v4(&nat->uplink_ip, 0);
+	vs_addr_set_v4(&nat->host_ip, 0);
 	if (getrandom(&nat->seed, sizeof(nat->seed), 0) != sizeof(nat->seed))
 		nat->seed = 0x5bd1e995u ^ (uint32_t)(uintptr_t)nat;
 	nat->n_zones = 1;   /* zone 0: the outside */
@@ -96,19 +99,22 @@ void nat_fini(struct nat *nat)
 		ct_set_free_hook(nat->ct, NULL, NULL);
 }
 
+/* The uplink's IPv4 address (0: none), kept as the address type so that
+ * the tuples and bindings built from it compare as any other address. */
 void nat_set_uplink_ip(struct nat *nat, uint32_t ip)
 {
-	nat->uplink_ip = ip;
+	vs_addr_set_v4(&nat->uplink_ip, ip);
 }
 
 void nat_set_host_ip(struct nat *nat, uint32_t ip)
 {
-	nat->host_ip = ip;
+	vs_addr_set_v4(&nat->host_ip, ip);
 }
 
-uint32_t nat_uplink_ip(struct nat *nat)
+/* The uplink address SNAT uses; vs_addr_is_any() when there is none. */
+const union vs_addr *nat_uplink_ip(struct nat *nat)
 {
-	return nat->uplink_ip;
+	return &nat->uplink_ip;
 }
 
 const struct nat_stats *nat_get_stats(struct nat *nat)
@@ -159,12 +165,37 @@ struct network *nat_zone_network(struct nat *nat, uint32_t zone)
 	return model_network(nat->zones[zone].name);
 }
 
+/**
+ * nat_key_make() - A tuple from two addresses of one family
+ * @k:     result (padding zeroed: keys are hashed as bytes)
+ * @zone:  zone
+ * @proto: IPPROTO_*
+ * @src:   source address
+ * @dst:   destination address
+ * @sport: source port (or ICMP id), network order
+ * @dport: destination port, network order
+ */
+void nat_key_make(struct ct_key *k, uint32_t zone, uint8_t proto, const union vs_addr *src,
+		  const union vs_addr *dst, uint16_t sport, uint16_t dport)
+{
+	memset(k, 0, sizeof(*k));
+	k->src = *src;
+	k->dst = *dst;
+	k->sport = sport;
+	k->dport = dport;
+	k->zone = zone;
+	k->family = (uint8_t)vs_addr_family(src);
+	k->proto = proto;
+}
+
+/* nat_key_from_ip4() - The same from an IPv4 header's words: a packet's
+ * addresses become the mapped form here, once per packet. */
 void nat_key_from_ip4(struct ct_key *k, uint32_t zone, uint8_t proto,
 		      uint32_t src, uint32_t dst, uint16_t sport, uint16_t dport)
 {
 	memset(k, 0, sizeof(*k));
-	memcpy(k->src, &src, 4);
-	memcpy(k->dst, &dst, 4);
+	vs_addr_set_v4(&k->src, src);
+	vs_addr_set_v4(&k->dst, dst);
 	k->sport = sport;
 	k->dport = dport;
 	k->zone = zone;
@@ -172,23 +203,20 @@ void nat_key_from_ip4(struct ct_key *k, uint32_t zone, uint8_t proto,
 	k->proto = proto;
 }
 
-uint32_t nat_key_ip4(const uint8_t a[16])
-{
-	uint32_t ip;
-
-	memcpy(&ip, a, 4);
-	return ip;
-}
 
 /* --- port mappings ---------------------------------------------------- */
 
-static uint32_t nat_bysrc_hash(struct nat *nat, uint32_t zone, uint8_t proto, uint32_t ip,
-			       uint16_t port)
+static uint32_t nat_bysrc_hash(struct nat *nat, uint32_t zone, uint8_t proto,
+			       const union vs_addr *ip, uint16_t port)
 {
 	uint32_t h = nat->seed ^ zone * 0x9e3779b1u;
+	int i;
 
-	h ^= ip * 0x85ebca6bu;
-	h = (h << 13 | h >> 19) * 5 + 0xe6546b64u;
+	/* all four words: for IPv4 the first three are the mapped prefix */
+	for (i = 0; i < 4; i++) {
+		h ^= ip->w[i] * 0x85ebca6bu;
+		h = (h << 13 | h >> 19) * 5 + 0xe6546b64u;
+	}
 	h ^= ((uint32_t)port << 8 | proto) * 0xc2b2ae35u;
 	h ^= h >> 16;
 	return h & (NAT_BYSRC_BUCKETS - 1);
@@ -232,8 +260,8 @@ static bool nat_port_free(struct nat *nat, uint8_t proto, int pi, uint32_t port)
  *
  * Return: the mapping, or NULL if the range is exhausted
  */
-struct nat_mapping *nat_mapping_get(struct nat *nat, uint32_t zone, uint8_t proto, uint32_t ip,
-				    uint16_t port, bool bysource,
+struct nat_mapping *nat_mapping_get(struct nat *nat, uint32_t zone, uint8_t proto,
+				    const union vs_addr *ip, uint16_t port, bool bysource,
 				    uint16_t *ext_port)
 {
 	int pi = nat_proto_idx(proto);
@@ -245,7 +273,7 @@ struct nat_mapping *nat_mapping_get(struct nat *nat, uint32_t zone, uint8_t prot
 		return NULL;
 	/* 1) endpoint-independent: the source's existing mapping */
 	for (m = bysource ? nat->bysrc[b] : NULL; m; m = m->hnext)
-		if (m->zone == zone && m->ip == ip && m->port == port &&
+		if (m->zone == zone && vs_addr_eq(&m->ip, ip) && m->port == port &&
 		    m->proto == proto)
 			goto found;
 	/* 2) port preservation */
@@ -265,7 +293,7 @@ struct nat_mapping *nat_mapping_get(struct nat *nat, uint32_t zone, uint8_t prot
 take:
 	m = &nat->maps[pi][p];
 	m->zone = zone;
-	m->ip = ip;
+	m->ip = *ip;
 	m->port = port;
 	m->proto = proto;
 	m->refs = 0;
@@ -297,8 +325,9 @@ found:
  * Return: the mapping with a reference held, or NULL if the port is out
  * of the range, published, or held by another source
  */
-struct nat_mapping *nat_mapping_reserve(struct nat *nat, uint32_t zone, uint8_t proto, uint32_t ip,
-					uint16_t port, uint16_t ext_port, bool bysource)
+struct nat_mapping *nat_mapping_reserve(struct nat *nat, uint32_t zone, uint8_t proto,
+					const union vs_addr *ip, uint16_t port,
+					uint16_t ext_port, bool bysource)
 {
 	int pi = nat_proto_idx(proto);
 	uint32_t p = ntohs(ext_port), b = nat_bysrc_hash(nat, zone, proto, ip, port);
@@ -309,7 +338,7 @@ struct nat_mapping *nat_mapping_reserve(struct nat *nat, uint32_t zone, uint8_t 
 	m = &nat->maps[pi][p];
 	if (m->refs) {
 		/* private mappings belong to one connection each */
-		if (!bysource || !m->bysource || m->zone != zone || m->ip != ip ||
+		if (!bysource || !m->bysource || m->zone != zone || !vs_addr_eq(&m->ip, ip) ||
 		    m->port != port || m->proto != proto)
 			return NULL;
 		m->refs++;
@@ -319,10 +348,11 @@ struct nat_mapping *nat_mapping_reserve(struct nat *nat, uint32_t zone, uint8_t 
 		return NULL;
 	/* one shared mapping per source: a second one would split EIM */
 	for (m = bysource ? nat->bysrc[b] : NULL; m; m = m->hnext)
-		if (m->zone == zone && m->ip == ip && m->port == port && m->proto == proto)
+		if (m->zone == zone && vs_addr_eq(&m->ip, ip) && m->port == port &&
+		    m->proto == proto)
 			return NULL;
 	m = &nat->maps[pi][p];
-	*m = (struct nat_mapping){ .zone = zone, .ip = ip, .port = port,
+	*m = (struct nat_mapping){ .zone = zone, .ip = *ip, .port = port,
 				   .proto = proto, .bysource = bysource, .refs = 1 };
 	if (bysource) {
 		m->hnext = nat->bysrc[b];
@@ -339,7 +369,7 @@ void nat_mapping_put(struct nat *nat, struct nat_mapping *m)
 		return;
 	if (!m->bysource)
 		return;
-	pp = &nat->bysrc[nat_bysrc_hash(nat, m->zone, m->proto, m->ip, m->port)];
+	pp = &nat->bysrc[nat_bysrc_hash(nat, m->zone, m->proto, &m->ip, m->port)];
 	for (; *pp; pp = &(*pp)->hnext)
 		if (*pp == m) {
 			*pp = m->hnext;
@@ -410,7 +440,7 @@ const struct nat_rule *nat_rule_find(struct nat *nat, uint8_t proto, uint16_t ho
  * first endpoint on a non-internal network (resolved per new connection,
  * so reconnecting the container to another address needs no re-publish). */
 static bool nat_rule_target(struct nat *nat, const struct nat_rule *r, uint16_t host_port,
-			    uint32_t *zone, uint32_t *ip, uint16_t *cport)
+			    uint32_t *zone, union vs_addr *ip, uint16_t *cport)
 {
 	struct container *c;
 	struct endpoint *ep;
@@ -427,7 +457,7 @@ static bool nat_rule_target(struct nat *nat, const struct nat_rule *r, uint16_t 
 	LIST_FOREACH(ep, &c->endpoints, ctr_link)
 		if (!ep->net->internal) {
 			*zone = nat_zone_of(nat, ep->net);
-			*ip = vs_addr_get_v4(&ep->ip);
+			*ip = ep->ip;
 			return *zone != CT_ZONE_OUTSIDE;
 		}
 	return false;
@@ -436,7 +466,7 @@ static bool nat_rule_target(struct nat *nat, const struct nat_rule *r, uint16_t 
 struct nat_match_port {
 	uint8_t proto;
 	uint16_t port;       /* network order */
-	uint32_t ip;
+	union vs_addr ip;
 };
 
 static bool nat_shadows_port(const struct ct_entry *e, void *arg)
@@ -448,9 +478,9 @@ static bool nat_shadows_port(const struct ct_entry *e, void *arg)
 	if (e->proto != m->proto)
 		return false;
 	return (r->zone == CT_ZONE_OUTSIDE && r->dport == m->port &&
-		nat_key_ip4(r->dst) == m->ip) ||
+		vs_addr_eq(&r->dst, &m->ip)) ||
 	       (o->zone == CT_ZONE_OUTSIDE && o->dport == m->port &&
-		nat_key_ip4(o->dst) == m->ip);
+		vs_addr_eq(&o->dst, &m->ip));
 }
 
 /**
@@ -472,7 +502,8 @@ unsigned int nat_flush_port(struct nat *nat, uint8_t proto, uint16_t port)
 }
 
 struct nat_match_ep {
-	uint32_t zone, ip;
+	uint32_t zone;
+	union vs_addr ip;
 };
 
 static bool nat_uses_ep(const struct ct_entry *e, void *arg)
@@ -483,7 +514,7 @@ static bool nat_uses_ep(const struct ct_entry *e, void *arg)
 	for (d = 0; d < 2; d++) {
 		const struct ct_key *k = &e->n[d].key;
 
-		if (k->zone == m->zone && nat_key_ip4(k->src) == m->ip)
+		if (k->zone == m->zone && vs_addr_eq(&k->src, &m->ip))
 			return true;
 	}
 	return false;
@@ -498,7 +529,7 @@ void nat_endpoint_gone(struct nat *nat, struct endpoint *ep)
 	if (!z)
 		return;
 	m.zone = (uint32_t)(z - nat->zones);
-	m.ip = vs_addr_get_v4(&ep->ip);
+	m.ip = ep->ip;
 	ct_flush(nat->ct, nat_uses_ep, &m);
 }
 
@@ -528,7 +559,7 @@ static void nat_l4_csum_addr(uint16_t *cs, uint32_t old, uint32_t new_,
 void nat_rewrite(struct pkt *p, const struct ct_key *t)
 {
 	struct iphdr *ip = pkt_l3(p);
-	uint32_t nsrc = nat_key_ip4(t->src), ndst = nat_key_ip4(t->dst);
+	uint32_t nsrc = nat_key_ip4(&t->src), ndst = nat_key_ip4(&t->dst);
 	bool partial = p->flags & PKT_F_CSUM_PARTIAL;
 	uint16_t *l4cs = NULL, *sp = NULL, *dp = NULL;
 	bool udp_nocs = false, pseudo = true;
@@ -634,23 +665,26 @@ static enum drop_reason nat_pkt_key(const struct pkt *p, uint32_t zone,
 static struct ct_entry *nat_new_conn(struct nat *nat, struct pkt *p, const struct ct_key *k,
 				     enum drop_reason *why)
 {
-	uint32_t dst = nat_key_ip4(k->dst), src = nat_key_ip4(k->src);
+	const union vs_addr *dst = &k->dst, *src = &k->src, *up = &nat->uplink_ip;
 	const struct nat_rule *r = NULL;
 	struct nat_mapping *m = NULL;
+	union vs_addr tip = { 0 };
 	struct ct_key reply;
 	struct ct_entry *e;
-	uint32_t tzone = 0, tip = 0, zone = k->zone;
+	uint32_t tzone = 0, zone = k->zone;
 	uint16_t tport, ext = k->sport;
 	uint8_t flags = 0;
 
-	bool via_host = nat->host_ip && dst == nat->host_ip && zone == CT_ZONE_OUTSIDE;
+	bool via_host = !vs_addr_is_any(&nat->host_ip) && vs_addr_eq(dst, &nat->host_ip) &&
+			zone == CT_ZONE_OUTSIDE;
 
-	if (((nat->uplink_ip && dst == nat->uplink_ip) || via_host) &&
+	if (((!vs_addr_is_any(up) && vs_addr_eq(dst, up)) || via_host) &&
 	    k->proto != IPPROTO_ICMP) {
 		r = nat_rule_find(nat, k->proto, ntohs(k->dport));
 		/* a rule bound to another host IP (127.0.0.1) is reached only
 		 * through the proxy, i.e. the host leg */
-		if (r && r->host_ip && r->host_ip != nat->uplink_ip && !via_host)
+		if (r && !vs_addr_is_any(&r->host_ip) && !vs_addr_eq(&r->host_ip, up) &&
+		    !via_host)
 			r = NULL;
 		if (!r || !nat_rule_target(nat, r, ntohs(k->dport), &tzone, &tip, &tport)) {
 			*why = DROP_NOT_FOR_US;
@@ -679,11 +713,10 @@ static struct ct_entry *nat_new_conn(struct nat *nat, struct pkt *p, const struc
 		flags |= CT_F_SNAT;
 	}
 	if (r)
-		nat_key_from_ip4(&reply, tzone, k->proto, tip, flags & CT_F_SNAT ?
-				 nat->uplink_ip : src, tport, ext);
+		nat_key_make(&reply, tzone, k->proto, &tip, flags & CT_F_SNAT ? up : src,
+			     tport, ext);
 	else
-		nat_key_from_ip4(&reply, CT_ZONE_OUTSIDE, k->proto, dst,
-				 nat->uplink_ip, k->dport, ext);
+		nat_key_make(&reply, CT_ZONE_OUTSIDE, k->proto, dst, up, k->dport, ext);
 	if (k->proto == IPPROTO_ICMP)
 		reply.sport = reply.dport = ext;
 	if (m && ct_lookup(nat->ct, &reply, NULL)) {
@@ -821,7 +854,7 @@ void nat_prefetch(struct nat *nat, struct pkt *const *pkts, unsigned int n, uint
 void nat_explain(struct nat *nat, const struct pkt *p, uint32_t zone, char *buf, size_t len)
 {
 	const struct iphdr *ip = pkt_header(p, p->l3_ofs, sizeof(*ip));
-	char a[INET_ADDRSTRLEN];
+	char a[VS_ADDR_STRLEN];
 	struct ct_key k, t;
 	struct ct_entry *e;
 	enum ct_dir dir;
@@ -835,18 +868,18 @@ void nat_explain(struct nat *nat, const struct pkt *p, uint32_t zone, char *buf,
 	e = ct_lookup(nat->ct, &k, &dir);
 	if (e) {
 		ct_key_invert(&e->n[!dir].key, &t);
-		inet_ntop(AF_INET, t.src, a, sizeof(a));
+		vs_addr_str(&t.src, a, sizeof(a));
 		snprintf(buf, len, "existing connection: leaves as src=%s sport=%u (zone %s)",
 			 a, ntohs(t.sport), nat_zone_name(nat, t.zone));
 		return;
 	}
-	if (ip->daddr == nat->uplink_ip && k.proto != IPPROTO_ICMP &&
+	if (vs_addr_eq_v4(&nat->uplink_ip, ip->daddr) && k.proto != IPPROTO_ICMP &&
 	    nat_rule_find(nat, k.proto, ntohs(k.dport))) {
 		snprintf(buf, len, "new connection to published port %u: DNAT%s",
 			 ntohs(k.dport), zone ? " + SNAT (hairpin)" : "");
 		return;
 	}
-	inet_ntop(AF_INET, &nat->uplink_ip, a, sizeof(a));
+	vs_addr_str(&nat->uplink_ip, a, sizeof(a));
 	pi = nat_proto_idx(k.proto);
 	if (pi >= 0 && nat_port_free(nat, k.proto, pi, ntohs(k.sport)))
 		snprintf(buf, len, "new connection: SNAT to %s, port %u preserved", a,

@@ -66,7 +66,7 @@ static enum drop_reason nat_icmp_quote_key(const struct iphdr *in, uint32_t zone
 static void nat_icmp_fix_quote(struct iphdr *in, const struct ct_key *t)
 {
 	uint8_t *l4 = (uint8_t *)in + in->ihl * 4;
-	uint32_t nsrc = nat_key_ip4(t->src), ndst = nat_key_ip4(t->dst);
+	uint32_t nsrc = nat_key_ip4(&t->src), ndst = nat_key_ip4(&t->dst);
 
 	if (in->protocol == IPPROTO_UDP) {
 		struct udphdr *uh = (void *)l4;
@@ -126,8 +126,8 @@ enum drop_reason nat_icmp_error(struct nat *nat, struct pkt *p, uint32_t zone, u
 	orig = e->n[!dir].key;
 	nat_icmp_fix_quote(in, &orig);
 
-	ndst = nat_key_ip4(orig.src);
-	nsrc = ip->saddr == nat_key_ip4(q.dst) ? nat_key_ip4(orig.dst) : ip->saddr;
+	ndst = nat_key_ip4(&orig.src);
+	nsrc = ip->saddr == nat_key_ip4(&q.dst) ? nat_key_ip4(&orig.dst) : ip->saddr;
 	csum_update32(&ip->check, ip->saddr, nsrc);
 	csum_update32(&ip->check, ip->daddr, ndst);
 	ip->saddr = nsrc;

@@ -214,7 +214,7 @@ static int publish_install(const struct container *c, const struct published *pp
 		return -1;
 	}
 	r->proto = pp->proto;
-	r->host_ip = vs_addr_get_v4(&pp->host_ip);
+	r->host_ip = pp->host_ip;
 	r->host_port = pp->host_port;
 	r->cport = pp->cport;
 	r->count = pp->count;

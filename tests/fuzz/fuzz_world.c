@@ -377,7 +377,7 @@ static void fw_publish(struct container *c, uint8_t proto, uint16_t hport,
 	pp->count = count;
 	LIST_INSERT_HEAD(&c->published, pp, link);
 	r->proto = proto;
-	r->host_ip = vs_addr_get_v4(&pp->host_ip);
+	r->host_ip = pp->host_ip;
 	r->host_port = hport;
 	r->cport = cport;
 	r->count = count;

@@ -22,8 +22,8 @@ static void key(struct ct_key *k, uint8_t proto, uint32_t zone, uint32_t s,
 	memset(k, 0, sizeof(*k));
 	s = htonl(s);
 	d = htonl(d);
-	memcpy(k->src, &s, 4);
-	memcpy(k->dst, &d, 4);
+	vs_addr_set_v4(&k->src, s);
+	vs_addr_set_v4(&k->dst, d);
 	k->sport = htons(sp);
 	k->dport = htons(dp);
 	k->zone = zone;
@@ -73,7 +73,7 @@ static void test_ct_hash(void **state)
 	assert_int_not_equal(ct_key_hash(&test_ct, &a), ct_key_hash(&test_ct, &b));
 	ct_key_invert(&a, &b);
 	assert_int_equal(b.sport, a.dport);
-	assert_memory_equal(b.src, a.dst, 16);
+	assert_memory_equal(&b.src, &a.dst, 16);
 	ct_key_invert(&b, &b);
 	assert_memory_equal(&a, &b, sizeof(a));
 }

@@ -160,7 +160,7 @@ static void nat_up(struct network *first, struct network *second, uint32_t limit
 	nat_zone_of(&test_nat, first);
 	nat_zone_of(&test_nat, second);
 	rule_8080.fixed_zone = nat_zone_of(&test_nat, n2);
-	rule_8080.fixed_ip = ip4(C2);
+	rule_8080.fixed_ip = vs_addr_v4(ip4(C2));
 	assert_int_equal(nat_rule_add(&test_nat, &rule_8080, (char[64]){ 0 }, 64), 0);
 }
 

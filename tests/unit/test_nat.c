@@ -223,7 +223,7 @@ static void test_nat_avoids_published_ports(void **state)
 
 	(void)state;
 	r.fixed_zone = z2;
-	r.fixed_ip = ip4(C2);
+	r.fixed_ip = vs_addr_v4(ip4(C2));
 	assert_int_equal(nat_rule_add(&test_nat, &r, err, sizeof(err)), 0);
 	assert_int_equal(nat_rule_add(&test_nat, &r, err, sizeof(err)), -1);
 	build(IPPROTO_TCP, C1, WEB, 8080, 80, 1, 0);
@@ -235,16 +235,21 @@ static void test_nat_avoids_published_ports(void **state)
 static void test_nat_allocation_exhausted(void **state)
 {
 	uint16_t ext;
+	union vs_addr src;
 	uint32_t i;
 
 	(void)state;
 	/* take every ICMP id but one; the next two sources get it, then none */
-	for (i = 0; i < 65535; i++)
-		assert_non_null(nat_mapping_get(&test_nat, z1, IPPROTO_ICMP, i + 1, htons((uint16_t)i),
-						true, &ext));
-	assert_non_null(nat_mapping_get(&test_nat, z1, IPPROTO_ICMP, 9, htons(1), true, &ext));
+	for (i = 0; i < 65535; i++) {
+		src = vs_addr_v4(i + 1);
+		assert_non_null(nat_mapping_get(&test_nat, z1, IPPROTO_ICMP, &src,
+						htons((uint16_t)i), true, &ext));
+	}
+	src = vs_addr_v4(9);
+	assert_non_null(nat_mapping_get(&test_nat, z1, IPPROTO_ICMP, &src, htons(1), true, &ext));
 	assert_int_equal(ntohs(ext), 65535);
-	assert_null(nat_mapping_get(&test_nat, z1, IPPROTO_ICMP, 10, htons(1), true, &ext));
+	src = vs_addr_v4(10);
+	assert_null(nat_mapping_get(&test_nat, z1, IPPROTO_ICMP, &src, htons(1), true, &ext));
 	assert_int_equal(nat_get_stats(&test_nat)->no_port, 1);
 }
 
@@ -257,7 +262,7 @@ static void test_nat_dnat_and_hairpin(void **state)
 
 	(void)state;
 	r.fixed_zone = z2;
-	r.fixed_ip = ip4(C2);
+	r.fixed_ip = vs_addr_v4(ip4(C2));
 	assert_int_equal(nat_rule_add(&test_nat, &r, err, sizeof(err)), 0);
 	/* outside -> uplink:8005 -> C2:85, client address kept */
 	build(IPPROTO_TCP, WEB, UPLINK, 33000, 8005, 1, 0);

@@ -42,8 +42,8 @@ static void bench_key(struct ct_key *k, uint32_t i, uint32_t zone)
 	uint32_t s = htonl(0xac120000u | (i >> 16)), d = htonl(0xc6336400u | (i & 0xff));
 
 	memset(k, 0, sizeof(*k));
-	memcpy(k->src, &s, 4);
-	memcpy(k->dst, &d, 4);
+	vs_addr_set_v4(&k->src, s);
+	vs_addr_set_v4(&k->dst, d);
 	k->sport = htons((uint16_t)i);
 	k->dport = htons(53);
 	k->zone = zone;
@@ -156,7 +156,7 @@ static void bench_snat_table(uint32_t n)
 
 		src = vs_addr_get_v4(&eps[i % 4].ip);
 		dst = htonl(0xcb007100u | ((i / 4) % 8));
-		m = nat_mapping_get(&bench_nat, zone, IPPROTO_TCP, src, sport, true, &ext);
+		m = nat_mapping_get(&bench_nat, zone, IPPROTO_TCP, &eps[i % 4].ip, sport, true, &ext);
 		nat_key_from_ip4(&o, zone, IPPROTO_TCP, src, dst, sport, htons(443));
 		nat_key_from_ip4(&r, CT_ZONE_OUTSIDE, IPPROTO_TCP, dst, up, htons(443), ext);
 		e = m ? ct_insert(&bench_ct, &o, &r, zone, &th, sizeof(th), &why) : NULL;
