@@ -20,6 +20,7 @@ void cmd_container_init(void);
 void cmd_container_restore(void);
 void cmd_container_shutdown(void);
 void cmd_container_gc(struct container *c);
+void cmd_handoff_init(void);
 
 /* cmd_show.c */
 struct ev_loop;

@@ -36,4 +36,13 @@ int endpoint_attach(struct endpoint *ep, bool adopt, char *err, size_t errlen);
  * next vswitchd (shutdown). */
 void endpoint_detach(struct endpoint *ep, bool destroy);
 
+/* endpoint_handoff.c: devices a runtime moves (Docker). */
+struct container;
+/* MAC and MTU on a new hand-off device, nothing else.  Return: 0 or -1. */
+int endpoint_handoff_configure(struct endpoint *ep, char *err, size_t errlen);
+/* The device's current name in the container's namespace (ethN). */
+void endpoint_handoff_ifname(const struct endpoint *ep, char out[16]);
+/* Point container C at namespace REF, where its device moves.  Return: 0 or -1. */
+int endpoint_handoff_move(struct container *c, const char *ref, char *err, size_t errlen);
+
 #endif

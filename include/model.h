@@ -69,6 +69,10 @@ struct endpoint {
 	enum attach_type attach;
 	bool port_security;
 	bool offload;            /* port takes GSO frames and partial checksums */
+	/* Hand-off (a runtime such as Docker moves the device): made with MAC
+	 * and MTU only, never configured, followed by the runtime's sandbox
+	 * (endpoint_handoff.c). */
+	bool handoff;
 	int n_aliases;
 	char aliases[VS_MAX_ALIASES][VS_NAME_MAX];
 	unsigned int conn_order; /* order of connection within the container */

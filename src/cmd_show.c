@@ -22,6 +22,7 @@ void cmd_init_all(struct ev_loop *loop)
 {
 	cmd_network_init();
 	cmd_container_init();
+	cmd_handoff_init();
 	cmd_show_init();
 	fdb_ctl_init();
 	ct_ctl_init();

@@ -133,6 +133,7 @@ static struct json_object *state_endpoint_json(const struct endpoint *ep)
 	json_object_object_add(o, "attach", state_str(ep->attach == ATTACH_VETH ? "veth" : "tap"));
 	json_object_object_add(o, "port_security", json_object_new_boolean(ep->port_security));
 	json_object_object_add(o, "offload", json_object_new_boolean(ep->offload));
+	json_object_object_add(o, "handoff", json_object_new_boolean(ep->handoff));
 	json_object_object_add(o, "order", json_object_new_int((int)ep->conn_order));
 	if (ep->pending)
 		json_object_object_add(o, "pending", state_str(ep->pending == EP_PENDING_CONNECT ?
@@ -355,6 +356,7 @@ static int state_load_endpoint(struct container *c, struct json_object *o, char 
 	ep->attach = att && !strcmp(att, "veth") ? ATTACH_VETH : ATTACH_TAP;
 	ep->port_security = state_get_bool(o, "port_security", true);
 	ep->offload = state_get_bool(o, "offload", true);
+	ep->handoff = state_get_bool(o, "handoff", false);
 	ep->conn_order = (unsigned int)state_get_int(o, "order", 0);
 	model_endpoint_link(ep);
 	return 0;

@@ -106,3 +106,32 @@ class Plugin:
 
     def client(self):
         return PluginClient(self.sock)
+
+
+_NS_CALL = r"""
+import http.client, json, socket, sys
+class C(http.client.HTTPConnection):
+    def connect(self):
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.sock.settimeout(30)
+        self.sock.connect(sys.argv[1])
+c = C("localhost")
+c.request("POST", "/" + sys.argv[2], body=sys.argv[3].encode())
+r = c.getresponse()
+print(r.status)
+print(r.read().decode())
+"""
+
+
+def ns_call(ns, sock, method, obj):
+    """One call to the plugin from a process inside network namespace NS,
+    as dockerd living there would make it: the plugin makes hand-off
+    devices in its peer's namespace, which must never be the machine's.
+    Returns the reply object (status must be 200)."""
+    r = subprocess.run(["ip", "netns", "exec", ns, "/usr/bin/python3", "-c", _NS_CALL,
+                        sock, method, json.dumps(obj)],
+                       capture_output=True, text=True, timeout=scaled(40))
+    assert r.returncode == 0, r.stderr
+    status, _, body = r.stdout.partition("\n")
+    assert status == "200", (method, status, body)
+    return json.loads(body)

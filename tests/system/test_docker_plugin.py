@@ -6,15 +6,17 @@ research/runtimes.md 2.2) and check what vswitchd made of each call, and
 that bad input gets a clear Err and harms neither process.  The tests with
 a real dockerd are in test_docker.py.
 """
+import json
 import socket
 
 import pytest
 
-from dockerutil import Plugin, PluginClient, find_plugin
-from vsutil import vsjson
+from dockerutil import Plugin, PluginClient, find_plugin, ns_call
+from vsutil import nsx, vsjson, wait_for
 
 NID = "d0a88b1122334455667788990011223344556677889900aabbccddeeff001122"
 NID2 = "e1b99c1122334455667788990011223344556677889900aabbccddeeff001122"
+EID = "abf26a2f00112233445566778899aabbccddeeff00112233445566778899aabb"
 
 
 @pytest.fixture
@@ -187,3 +189,115 @@ def test_second_plugin_on_same_socket_refused(plugin, vswitchd):
         other.start()
     other.stop()
     assert PluginClient(plugin.sock).call("Plugin.Activate")["Implements"]
+
+
+def links(ns):
+    return {x["ifname"]: x for x in json.loads(nsx(ns, "ip", "-j", "-d", "link", "show").stdout)}
+
+
+def snapshot(ns):
+    """Everything of NS that a hand-off must leave alone."""
+    return (nsx(ns, "ip", "-4", "addr").stdout, nsx(ns, "ip", "route").stdout,
+            sorted(links(ns)))
+
+
+def create_endpoint(plugin, dock, address="10.77.0.2/24", mac=""):
+    return ns_call(dock, plugin.sock, "NetworkDriver.CreateEndpoint",
+                   {"NetworkID": NID, "EndpointID": EID, "Options": {},
+                    "Interface": {"Address": address, "AddressIPv6": "", "MacAddress": mac}})
+
+
+def runtime_move_in(dock, sb, dev, ip):
+    """What Docker does after Join: move, rename, configure, route."""
+    nsx(dock, "ip", "link", "set", dev, "netns", sb)
+    nsx(sb, "ip", "link", "set", dev, "name", "eth0")
+    nsx(sb, "ip", "addr", "add", ip, "dev", "eth0")
+    nsx(sb, "ip", "link", "set", "eth0", "up")
+    nsx(sb, "ip", "route", "add", "default", "via", "10.77.0.1")
+
+
+def runtime_move_out(dock, sb, dev):
+    """What Docker does after Leave: down, rename back, move back."""
+    nsx(sb, "ip", "link", "set", "eth0", "down")
+    nsx(sb, "ip", "link", "set", "eth0", "name", dev)
+    nsx(sb, "ip", "link", "set", dev, "netns", dock)
+
+
+def ping(ns, ip):
+    return nsx(ns, "ping", "-c", "1", "-W", "2", ip, check=False).returncode == 0
+
+
+def test_handoff_with_stand_in_runtime(plugin, vswitchd, topo):
+    """A runtime that moves and renames the device as Docker does: the
+    device is made in the runtime's namespace with MAC and MTU only,
+    follows into the sandbox, survives kill -9 of vswitchd, and goes with
+    DeleteEndpoint; the runtime's namespace is as it was."""
+    dock, sb = topo.container("dock"), topo.container("sb")
+    nsx(dock, "ip", "route", "add", "blackhole", "203.0.113.0/24")
+    before = snapshot(dock)
+    c = plugin.client()
+    c.call("NetworkDriver.CreateNetwork",
+           create_body(generic={"com.docker.network.driver.mtu": "1400"}))
+    ep = create_endpoint(plugin, dock)
+    mac = ep["Interface"]["MacAddress"]
+    assert mac == "02:42:0a:4d:00:02"
+    dev = "vsd" + EID[:12]
+    link = links(dock)[dev]
+    assert link["address"] == mac and link["mtu"] == 1400
+    assert "UP" not in link["flags"]
+    assert nsx(dock, "ip", "-4", "addr", "show", dev).stdout == ""
+    assert snapshot(dock)[:2] == before[:2]
+
+    j = ns_call(dock, plugin.sock, "NetworkDriver.Join",
+                {"NetworkID": NID, "EndpointID": EID, "SandboxKey": f"/run/netns/{sb}",
+                 "Options": {}})
+    assert j == {"InterfaceName": {"SrcName": dev, "DstPrefix": "eth"}, "Gateway": "10.77.0.1"}
+    runtime_move_in(dock, sb, dev, "10.77.0.2/24")
+    assert ping(sb, "10.77.0.1")
+    ctr = [x for x in vsjson(vswitchd, "container", "ls") if x["name"] == "docker-" + EID[:12]]
+    assert ctr and ctr[0]["netns"] == f"/run/netns/{sb}"
+    assert ctr[0]["endpoints"][0]["ifname"] == "eth0"
+    assert ctr[0]["endpoints"][0]["handoff"] is True
+
+    vswitchd.restart(kill9=True)
+    assert wait_for(lambda: ping(sb, "10.77.0.1"), 5), vswitchd.log(tail=40)
+
+    assert ns_call(dock, plugin.sock, "NetworkDriver.Leave",
+                   {"NetworkID": NID, "EndpointID": EID}) == {}
+    runtime_move_out(dock, sb, dev)
+    assert ns_call(dock, plugin.sock, "NetworkDriver.DeleteEndpoint",
+                   {"NetworkID": NID, "EndpointID": EID}) == {}
+    assert snapshot(dock) == before
+    assert not [x for x in links(vswitchd.ns) if x.startswith("vs")]
+    assert vsjson(vswitchd, "container", "ls") == []
+    assert c.call("NetworkDriver.DeleteNetwork", {"NetworkID": NID}) == {}
+
+
+def test_handoff_delete_while_in_sandbox(plugin, vswitchd, topo):
+    """DeleteEndpoint without Leave (a runtime that crashed): the device
+    goes from the sandbox too, and nothing is left anywhere."""
+    dock, sb = topo.container("dock"), topo.container("sb")
+    before = snapshot(dock)
+    plugin.client().call("NetworkDriver.CreateNetwork", create_body())
+    create_endpoint(plugin, dock, mac="02:00:00:00:00:32")
+    ns_call(dock, plugin.sock, "NetworkDriver.Join",
+            {"NetworkID": NID, "EndpointID": EID, "SandboxKey": f"/run/netns/{sb}"})
+    runtime_move_in(dock, sb, "vsd" + EID[:12], "10.77.0.2/24")
+    assert links(sb)["eth0"]["address"] == "02:00:00:00:00:32"
+    ns_call(dock, plugin.sock, "NetworkDriver.DeleteEndpoint",
+            {"NetworkID": NID, "EndpointID": EID})
+    assert "eth0" not in links(sb)
+    assert snapshot(dock) == before
+
+
+def test_handoff_second_create_endpoint(plugin, vswitchd, topo):
+    dock = topo.container("dock")
+    plugin.client().call("NetworkDriver.CreateNetwork", create_body())
+    create_endpoint(plugin, dock)
+    before = snapshot(dock)
+    reply = create_endpoint(plugin, dock, address="10.77.0.3/24")
+    assert "already connected" in reply["Err"]
+    assert snapshot(dock) == before
+    assert ns_call(dock, plugin.sock, "NetworkDriver.DeleteEndpoint",
+                   {"NetworkID": NID, "EndpointID": EID}) == {}
+    assert "vsd" + EID[:12] not in links(dock)
