@@ -26,7 +26,7 @@ struct endpoint;
 struct network;
 struct pkt;
 
-/* ---- public: the lead's integration points ---- */
+/* ---- public: what the daemon's start-up, stop and endpoints call ---- */
 
 int dns_init(struct ev_loop *loop, const char *const *upstreams, int n_upstreams,
 	     char *err, size_t errlen);

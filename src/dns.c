@@ -624,7 +624,7 @@ static size_t dns_udp_frame(const struct network *n, const struct dns_client_ref
 			    const uint8_t *msg, size_t len)
 {
 	struct ether_header *eth = (struct ether_header *)dns_frame;
-	struct iphdr *ip = (struct iphdr *)(eth + 1);
+	struct iphdr *ip = (void *)(eth + 1);
 	struct udphdr *udp = (struct udphdr *)(ip + 1);
 	uint16_t ulen = (uint16_t)(sizeof(*udp) + len);
 

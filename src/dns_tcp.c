@@ -125,7 +125,7 @@ static void dns_tcp_segment(struct dns_tcp_conn *c, uint32_t seq, uint8_t flags,
 			    const uint8_t *data, size_t len)
 {
 	struct ether_header *eth = (struct ether_header *)dns_tcp_frame;
-	struct iphdr *ip = (struct iphdr *)(eth + 1);
+	struct iphdr *ip = (void *)(eth + 1);
 	struct tcphdr *th = (struct tcphdr *)(ip + 1);
 	size_t optlen = (flags & TH_SYN) ? 4 : 0;
 	uint16_t tlen = (uint16_t)(sizeof(*th) + optlen + len);

@@ -483,7 +483,7 @@ void fw_teardown(void)
 	}
 	model_clear();
 	ct_flush(fw_any, NULL);
-	frag_init();
+	nat_frag_init();
 	uplink_neigh_flush();
 	memset(fw.net, 0, sizeof(fw.net));
 	memset(fw.ep, 0, sizeof(fw.ep));
