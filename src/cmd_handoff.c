@@ -46,10 +46,7 @@ static int cmd_handoff_sandbox(struct ctl_conn *conn, struct json_object *args,
 	if (endpoint_handoff_move(c, ref, err, errlen) < 0)
 		return -1;
 	if (state_save(err, errlen)) {
-		char undo[256];
-
-		if (endpoint_handoff_move(c, old, undo, sizeof(undo)) < 0)
-			snprintf(c->netns_ref, sizeof(c->netns_ref), "%s", old);
+		snprintf(c->netns_ref, sizeof(c->netns_ref), "%s", old);
 		return -1;
 	}
 	log_info("container %s: its device follows the runtime to %s", c->name, ref);

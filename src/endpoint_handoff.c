@@ -81,24 +81,28 @@ void endpoint_handoff_ifname(const struct endpoint *ep, char out[VS_IFNAME_MAX])
  * @errlen:	size of @err
  *
  * Only the record changes: the device itself is the runtime's to move.
+ * REF is not opened: Docker names the sandbox at Join, before runc has
+ * made the namespace and Docker has bind-mounted it there; whoever needs
+ * the namespace later opens REF then (endpoint_handoff_ifname()).
  *
  * Return: 0, or -1 with nothing changed.
  */
 int endpoint_handoff_move(struct container *c, const char *ref, char *err, size_t errlen)
 {
-	int fd;
+	char path[sizeof(c->netns_ref) + 32];
 
 	if (strlen(ref) >= sizeof(c->netns_ref)) {
 		snprintf(err, errlen, "netns reference too long (at most %zu bytes)",
 			 sizeof(c->netns_ref) - 1);
 		return -1;
 	}
-	fd = netns_open(ref, err, errlen);
-	if (fd < 0)
+	if (netns_ref_path(ref, path, sizeof(path)) < 0) {
+		snprintf(err, errlen, "invalid netns reference \"%s\"", ref);
 		return -1;
+	}
 	if (c->netns_fd >= 0)
 		close(c->netns_fd);
-	c->netns_fd = fd;
+	c->netns_fd = -1;
 	snprintf(c->netns_ref, sizeof(c->netns_ref), "%s", ref);
 	return 0;
 }

@@ -1,0 +1,180 @@
+"""test_docker.py - `docker network create -d vswitch` with a real dockerd.
+
+One dockerd (Debian's docker.io 20.10) for the module, started the way
+research/runtimes.md 2.6 found to work: in the switch's namespace (on a
+host dockerd, vswitchd and the plugin share the host's), inside a private
+mount namespace with tmpfs over /run and /etc/docker (so /run/docker and
+/etc/docker/key.json never reach the machine), its own data-root,
+exec-root, socket and cgroup parent, `--bridge=none --iptables=false`,
+and a busybox image imported offline.  The plugin listens on
+/run/docker/plugins/<prefix>vs.sock in that mount namespace, so the driver
+name is unique to the run.  vswitchd has an uplink to an outside host
+(198.51.100.254) for NAT and published ports.
+
+Each test makes its own Docker networks and containers and removes them;
+the module's teardown removes everything, also on failure.
+"""
+import json
+import os
+import subprocess
+
+import pytest
+
+import topo as topo_mod
+from dockerutil import (Dockerd, HolderVswitchd, MountHolder, Plugin, docker_missing,
+                        find_plugin)
+from vsutil import nsx, scaled, vsjson, wait_for
+
+OUTSIDE = topo_mod.OUTSIDE_IP
+UPLINK = topo_mod.UPLINK_IP
+
+
+class World:
+    def __init__(self, topo, vs, plugin, dockerd, driver):
+        self.topo, self.vs, self.plugin, self.d, self.driver = topo, vs, plugin, dockerd, driver
+
+    def docker(self, *args, **kw):
+        return self.d.docker(*args, **kw)
+
+    def network(self, name, *opts):
+        """docker network create -d DRIVER OPTS NAME; its id."""
+        return self.docker("network", "create", "-d", self.driver, *opts, name).stdout.strip()
+
+    def run(self, name, net, *opts, cmd=("httpd", "-f", "-p", "80", "-h", "/www")):
+        self.docker("run", "-d", "--name", name, "--network", net, *opts, self.d.image, *cmd)
+        return name
+
+    def exec(self, name, *cmd, check=True, timeout=30):
+        return self.docker("exec", name, *cmd, check=check, timeout=timeout)
+
+    def pid(self, name):
+        return int(self.docker("inspect", "-f", "{{.State.Pid}}", name).stdout)
+
+    def endpoint(self, name, net):
+        """The vswitch container of NAME's endpoint on Docker network NET."""
+        eid = self.docker("inspect", "-f",
+                          "{{(index .NetworkSettings.Networks \"%s\").EndpointID}}" % net,
+                          name).stdout.strip()
+        return "docker-" + eid[:12]
+
+    def ip(self, name, net):
+        return self.docker("inspect", "-f",
+                           "{{(index .NetworkSettings.Networks \"%s\").IPAddress}}" % net,
+                           name).stdout.strip()
+
+    def links_here(self):
+        """Interfaces in dockerd's (= vswitchd's) namespace."""
+        return sorted(x["ifname"] for x in
+                      json.loads(nsx(self.vs.ns, "ip", "-j", "link", "show").stdout))
+
+
+@pytest.fixture(scope="module")
+def world():
+    if os.geteuid() != 0:
+        pytest.skip("needs root")
+    why = docker_missing()
+    if why:
+        pytest.skip(why)
+    bins = {n: topo_mod.find_binary(n) for n in ("vswitchd", "vsctl")}
+    pbin = find_plugin()
+    if not all(bins.values()) or not pbin:
+        pytest.skip("vswitchd, vsctl or vswitch-docker-plugin not built")
+    t = topo_mod.Topo(topo_mod.new_prefix())
+    holder = vs = plugin = d = None
+    try:
+        holder = MountHolder()
+        vs = HolderVswitchd(t, bins["vswitchd"], bins["vsctl"], [], uplink=True)
+        vs.holder = holder
+        vs.start()
+        driver = t.prefix + "vs"
+        plugin = Plugin(vs, pbin, driver, holder)
+        plugin.start()
+        d = Dockerd(holder, vs.ns, vs.tmp, t.prefix)
+        d.start()
+        yield World(t, vs, plugin, d, driver)
+    finally:
+        if d:
+            d.stop()
+        if plugin:
+            plugin.stop()
+        if vs:
+            vs.stop()
+        if holder:
+            holder.stop()
+        t.teardown()
+        if vs and not os.environ.get("VS_KEEP_TMP"):
+            vs.cleanup()
+
+
+@pytest.fixture
+def w(world, request):
+    """The module's world; after each test its containers and networks go,
+    and a failure shows the logs."""
+    yield world
+    ids = world.docker("ps", "-aq", check=False).stdout.split()
+    if ids:
+        world.docker("rm", "-f", *ids, check=False)
+    nets = world.docker("network", "ls", "-q", "--filter", f"driver={world.driver}",
+                        check=False).stdout.split()
+    if nets:
+        world.docker("network", "rm", *nets, check=False)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    rep = outcome.get_result()
+    wld = item.funcargs.get("world") if hasattr(item, "funcargs") else None
+    if wld and rep.failed and rep.when == "call":
+        rep.sections.append(("dockerd log", wld.d.log()))
+        rep.sections.append(("plugin log", wld.plugin.log()[-4000:]))
+        rep.sections.append(("vswitchd log", wld.vs.log(tail=80)))
+
+
+def ping(w, name, ip):
+    return w.exec(name, "ping", "-c", "1", "-W", "2", ip, check=False).returncode == 0
+
+
+def wget(w, name, url):
+    r = w.exec(name, "timeout", "5", "wget", "-qO-", url, check=False)
+    return r.stdout if r.returncode == 0 else None
+
+
+def curl(ns, url):
+    r = nsx(ns, "curl", "-s", "-m", "5", url, check=False)
+    return r.stdout if r.returncode == 0 else None
+
+
+def test_two_containers_names_gateway_and_nat(w):
+    w.network("n1", "--subnet", "10.91.0.0/24")
+    w.run("c1", "n1")
+    w.run("c2", "n1")
+    assert w.ip("c1", "n1") == "10.91.0.2"
+    assert ping(w, "c2", "10.91.0.1")
+    assert ping(w, "c2", w.ip("c1", "n1"))
+    assert wget(w, "c2", "http://c1/") == "hello from vswitch\n"
+    assert ping(w, "c2", OUTSIDE), "no egress through NAT"
+    # The interface Docker moved and renamed: MTU, MAC, nothing extra.
+    link = json.loads(w.exec("c1", "ip", "-j", "link", "show", "eth0", check=False).stdout
+                      or "[]")
+    ep = w.endpoint("c1", "n1")
+    ctr = {c["name"]: c for c in vsjson(w.vs, "container", "ls")}[ep]
+    assert ctr["netns"].startswith(w.d.exec_root + "/netns/")
+    assert ctr["endpoints"][0]["ifname"] == "eth0"
+    assert ctr["endpoints"][0]["ip"] == "10.91.0.2"
+    del link
+
+
+def test_rm_leaves_nothing(w):
+    before = w.links_here()
+    w.network("n2")
+    w.run("c1", "n2")
+    # Only vswitchd's end of the veth stays here (dockerd and vswitchd
+    # share this namespace, as on a host); Docker moved the other away.
+    added = set(w.links_here()) - set(before)
+    assert len(added) == 1 and added.pop().startswith("vs")
+    w.docker("rm", "-f", "c1")
+    w.docker("network", "rm", "n2")
+    assert w.links_here() == before
+    assert vsjson(w.vs, "container", "ls") == []
+    assert not [n for n in vsjson(w.vs, "network", "ls") if n["name"].startswith("docker-")]
