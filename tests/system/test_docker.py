@@ -155,14 +155,11 @@ def test_two_containers_names_gateway_and_nat(w):
     assert wget(w, "c2", "http://c1/") == "hello from vswitch\n"
     assert ping(w, "c2", OUTSIDE), "no egress through NAT"
     # The interface Docker moved and renamed: MTU, MAC, nothing extra.
-    link = json.loads(w.exec("c1", "ip", "-j", "link", "show", "eth0", check=False).stdout
-                      or "[]")
     ep = w.endpoint("c1", "n1")
     ctr = {c["name"]: c for c in vsjson(w.vs, "container", "ls")}[ep]
     assert ctr["netns"].startswith(w.d.exec_root + "/netns/")
     assert ctr["endpoints"][0]["ifname"] == "eth0"
     assert ctr["endpoints"][0]["ip"] == "10.91.0.2"
-    del link
 
 
 def test_rm_leaves_nothing(w):
@@ -178,3 +175,115 @@ def test_rm_leaves_nothing(w):
     assert w.links_here() == before
     assert vsjson(w.vs, "container", "ls") == []
     assert not [n for n in vsjson(w.vs, "network", "ls") if n["name"].startswith("docker-")]
+
+
+UDP_ECHO = """
+import socket
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("0.0.0.0", 80))
+while True:
+    data, peer = s.recvfrom(2048)
+    s.sendto(data + b" from " + peer[0].encode(), peer)
+"""
+
+UDP_ASK = """
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.settimeout(1)
+for _ in range(10):
+    s.sendto(b"hi", (sys.argv[1], int(sys.argv[2])))
+    try:
+        print(s.recv(2048).decode())
+        break
+    except socket.timeout:
+        pass
+"""
+
+
+def test_published_ports_all_forms(w):
+    """-p 8080:80 (DNAT on the uplink address with the client's own source
+    address seen in the container, and the proxy on the host), -p 80 (a
+    host port vswitch picks) and -p 127.0.0.1::80/udp."""
+    w.network("np", "--subnet", "10.92.0.0/24")
+    w.run("web", "np", "-p", "8080:80", "-p", "80", "-p", "127.0.0.1::80/udp")
+    out = w.topo.outside[0]
+    assert wait_for(lambda: curl(out, f"http://{UPLINK}:8080/cgi-bin/ip"), 5) == OUTSIDE + "\n"
+    assert curl(w.vs.ns, "http://127.0.0.1:8080/") == "hello from vswitch\n"
+    ports = vsjson(w.vs, "port", "ls", w.endpoint("web", "np"))
+    tcp0 = [p for p in ports if p["proto"] == "tcp" and p["host_port"] != 8080]
+    udp = [p for p in ports if p["proto"] == "udp"]
+    assert len(tcp0) == 1 and len(udp) == 1, ports
+    assert 32768 <= tcp0[0]["host_port"] <= 60999
+    assert curl(out, f"http://{UPLINK}:{tcp0[0]['host_port']}/") == "hello from vswitch\n"
+    assert udp[0]["host_ip"] == "127.0.0.1" and 32768 <= udp[0]["host_port"] <= 60999
+    echo = w.topo.spawn(w.vs.ns, "nsenter", f"--net=/proc/{w.pid('web')}/ns/net",
+                        "/usr/bin/python3", "-c", UDP_ECHO)
+    r = nsx(w.vs.ns, "/usr/bin/python3", "-c", UDP_ASK, "127.0.0.1", str(udp[0]["host_port"]))
+    assert r.stdout.startswith("hi from "), r
+    echo.kill()
+    # Gone with the container: nothing listens any more.
+    w.docker("rm", "-f", "web")
+    assert curl(out, f"http://{UPLINK}:8080/") is None
+    assert curl(w.vs.ns, "http://127.0.0.1:8080/") is None
+
+
+def test_connect_disconnect_second_network(w):
+    w.network("na", "--subnet", "10.93.0.0/24")
+    w.network("nb", "--subnet", "10.94.0.0/24")
+    w.run("c1", "na")
+    w.run("c2", "nb")
+    before = w.links_here()
+    assert not ping(w, "c1", "10.94.0.2")
+    w.docker("network", "connect", "nb", "c1")
+    assert w.ip("c1", "nb") == "10.94.0.3"
+    assert ping(w, "c1", "10.94.0.2")
+    assert "eth1" in w.exec("c1", "ip", "link").stdout
+    w.docker("network", "disconnect", "nb", "c1")
+    assert not ping(w, "c1", "10.94.0.2")
+    assert "eth1" not in w.exec("c1", "ip", "link").stdout
+    assert w.links_here() == before
+    eps = [e for c in vsjson(w.vs, "container", "ls") for e in c["endpoints"]]
+    assert sorted(e["ip"] for e in eps) == ["10.93.0.2", "10.94.0.2"]
+
+
+def test_kill9_vswitchd_and_plugin_restart(w):
+    w.network("nr", "--subnet", "10.95.0.0/24")
+    w.run("c1", "nr", "-p", "8081:80")
+    w.run("c2", "nr")
+    out = w.topo.outside[0]
+    assert wait_for(lambda: curl(out, f"http://{UPLINK}:8081/"), 5)
+    w.vs.restart(kill9=True)
+    assert wait_for(lambda: ping(w, "c2", "10.95.0.2"), 5), w.vs.log(tail=30)
+    assert wait_for(lambda: curl(out, f"http://{UPLINK}:8081/"), 5) == "hello from vswitch\n"
+    assert ping(w, "c2", OUTSIDE)
+    w.plugin.stop(kill9=True)
+    w.plugin.start()
+    w.run("c3", "nr")
+    assert ping(w, "c3", "10.95.0.2")
+    w.docker("rm", "-f", "c3")
+    assert len(vsjson(w.vs, "container", "ls")) == 2
+
+
+def test_internal_mtu_icc_ip_mac(w):
+    w.network("ni", "--internal", "--subnet", "10.96.0.0/24",
+              "-o", "com.docker.network.driver.mtu=1400",
+              "-o", "com.docker.network.bridge.enable_icc=false")
+    w.run("c1", "ni", "--ip", "10.96.0.50", "--mac-address", "02:00:00:00:00:50")
+    w.run("c2", "ni")
+    assert w.ip("c1", "ni") == "10.96.0.50"
+    link = w.exec("c1", "ip", "link", "show", "eth0").stdout
+    assert "mtu 1400" in link and "02:00:00:00:00:50" in link
+    assert ping(w, "c2", "10.96.0.1")
+    assert not ping(w, "c2", "10.96.0.50"), "enable_icc=false let containers talk"
+    assert not ping(w, "c2", OUTSIDE), "an internal network reached the outside"
+    assert "default" not in w.exec("c2", "ip", "route").stdout
+
+
+def test_docker_shows_plugin_errors(w):
+    r = w.docker("network", "create", "-d", w.driver, "-o", "vswitch.bogus=1", "nbad",
+                 check=False)
+    assert r.returncode != 0 and "remote: unknown option vswitch.bogus" in r.stderr
+    r = w.docker("network", "create", "-d", w.driver, "--subnet", "172.17.5.0/24", "nbad",
+                 check=False)
+    assert r.returncode != 0 and "overlaps network bridge" in r.stderr
+    assert "nbad" not in w.docker("network", "ls").stdout
