@@ -22,6 +22,9 @@ void cmd_container_shutdown(void);
 void cmd_container_gc(struct container *c);
 void cmd_handoff_init(void);
 
+/* publish.c */
+void publish_drop_all(struct container *c);
+
 /* cmd_show.c */
 struct ev_loop;
 void cmd_show_init(void);

@@ -51,6 +51,8 @@ struct netns_ifcfg {
 int netns_if_configure(int nsfd, const struct netns_ifcfg *cfg, char *err, size_t errlen);
 /* Delete IFNAME inside NSFD; missing is not an error. */
 int netns_if_delete(int nsfd, const char *ifname);
+/* IFNAME's MAC in NSFD, read by netlink there (never /sys); 0 or -1. */
+int netns_if_mac(int nsfd, const char *ifname, uint8_t mac[6]);
 /* The name, in NSFD, of the interface whose MAC is MAC (a hand-off device
  * the runtime renamed).  Return: 0 with OUT, or -1 if there is none. */
 int netns_if_find_mac(int nsfd, const uint8_t mac[6], char out[16]);

@@ -74,7 +74,7 @@ struct dns_tcp_conn {
 	struct dns_tcp_key key;
 	enum dns_tcp_state state;
 	uint32_t gen, slot;
-	char ctr[VS_NAME_MAX];
+	char ctr[VS_CKEY_MAX];
 	uint8_t cmac[6];
 	uint32_t iss, snd_base, rcv_nxt;
 	uint16_t mss, wnd;

@@ -259,7 +259,7 @@ static void trace_verdict(struct trace_ctx *t, const struct endpoint *ep, uint32
 static void trace_packet_line(const struct container *ctr, const struct endpoint *ep,
 			      uint32_t dst, uint8_t proto, uint16_t dport)
 {
-	char line[200], s[16], d[16], port[8] = "";
+	char line[VS_CKEY_MAX + 224], s[16], d[16], port[8] = "";
 
 	if (proto != IPPROTO_ICMP)
 		snprintf(port, sizeof(port), ":%u", dport);

@@ -107,6 +107,12 @@ bool netns_if_exists(int nsfd, const char *ifname)
 	return false;
 }
 
+int netns_if_mac(int nsfd, const char *ifname, uint8_t mac[6])
+{
+	(void)nsfd; (void)ifname; (void)mac;
+	return -1;	/* no interface exists in the fuzz world */
+}
+
 int netns_if_find_mac(int nsfd, const uint8_t mac[6], char out[16])
 {
 	(void)nsfd; (void)mac; (void)out;
