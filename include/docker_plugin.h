@@ -37,6 +37,13 @@ struct dkp_method {
 /* The method serving PATH, or NULL (answered 404: not implemented). */
 const struct dkp_method *dkp_net_find(const char *path);
 
+/* docker_plugin_names.c */
+/* Docker's API socket (--docker-host; "" asks nothing); call once. */
+void dkp_names_init(const char *docker_sock);
+/* After Join: learn the container name of endpoint EID on network NID in
+ * the background and give it to vswitchd as CTR's DNS name. */
+void dkp_names_learn(const char *nid, const char *eid, const char *ctr);
+
 /* docker_plugin_ctl.c */
 /* vswitchd's control socket, set once from --socket. */
 void dkp_ctl_init(const char *socket_path, int timeout_sec);

@@ -7,12 +7,20 @@
  * DeleteEndpoint.  Only the record changes (and is saved before the
  * answer, like every change); the device is the runtime's to move, and
  * nothing is configured in either namespace.
+ *
+ * endpoint.dns_name gives a hand-off container the DNS name its runtime
+ * knows it by, learned after the container started (Docker tells a
+ * driver no container name; the plugin asks Docker's API once Join has
+ * returned).  Only a hand-off container may be named so, and only once
+ * (or again with the same name): a name that changed under running
+ * containers would be a surprise to their peers.
  */
 #include <stdio.h>
 #include <string.h>
 
 #include "cmd.h"
 #include "control.h"
+#include "dns.h"
 #include "endpoint.h"
 #include "log.h"
 #include "model.h"
@@ -54,7 +62,61 @@ static int cmd_handoff_sandbox(struct ctl_conn *conn, struct json_object *args,
 	return 0;
 }
 
+/* A letter or digit first, then letters, digits, . _ - (a DNS label run). */
+static bool cmd_handoff_name_ok(const char *s)
+{
+	size_t len = strlen(s);
+
+	return len && len < VS_NAME_MAX && s[0] != '-' && s[0] != '.' && ctl_name_chars_ok(s);
+}
+
+static int cmd_handoff_dns_name(struct ctl_conn *conn, struct json_object *args,
+				struct json_object **result, char *err, size_t errlen)
+{
+	const char *name = ctl_arg_str(args, "container"), *dns = ctl_arg_str(args, "dns_name");
+	struct container *c = name ? model_container(name) : NULL;
+	char old[VS_NAME_MAX];
+	struct endpoint *ep;
+
+	if (!c) {
+		snprintf(err, errlen, "container %s not found", name ? name : "");
+		return -1;
+	}
+	ep = LIST_FIRST(&c->endpoints);
+	if (!ep || !ep->handoff) {
+		snprintf(err, errlen, "container %s is not a hand-off container: its DNS name is "
+			 "given at its first connect", c->name);
+		return -1;
+	}
+	if (!dns || !cmd_handoff_name_ok(dns)) {
+		snprintf(err, errlen, "invalid DNS name \"%s\" (at most %d letters, digits, . _ -)",
+			 dns ? dns : "", VS_NAME_MAX - 1);
+		return -1;
+	}
+	if (c->dns_name[0] && strcmp(c->dns_name, dns)) {
+		snprintf(err, errlen, "container %s is already named \"%s\"", c->name, c->dns_name);
+		return -1;
+	}
+	/* The resolver indexes names when an endpoint comes: withdraw them
+	 * under the old name, announce them under the new one (or the old,
+	 * if the save fails and the change is undone). */
+	LIST_FOREACH(ep, &c->endpoints, ctr_link)
+		dns_endpoint_removed(ep);
+	snprintf(old, sizeof(old), "%s", c->dns_name);
+	snprintf(c->dns_name, sizeof(c->dns_name), "%s", dns);
+	if (state_save(err, errlen))
+		snprintf(c->dns_name, sizeof(c->dns_name), "%s", old);
+	LIST_FOREACH(ep, &c->endpoints, ctr_link)
+		dns_endpoint_added(ep);
+	if (strcmp(c->dns_name, dns))
+		return -1;
+	log_info("container %s is named %s", c->name, dns);
+	*result = json_object_new_object();
+	return 0;
+}
+
 void cmd_handoff_init(void)
 {
 	control_register("endpoint.sandbox", cmd_handoff_sandbox);
+	control_register("endpoint.dns_name", cmd_handoff_dns_name);
 }

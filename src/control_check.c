@@ -55,6 +55,7 @@ static const struct ctl_cmd_args ctl_arg_table[] = {
 	{ "endpoint.check", { R("network", STR), R("container", STR), A("ifname", STR),
 		A("ip", STR), A("mac", STR) } },
 	{ "endpoint.sandbox", { R("network", STR), R("container", STR), R("sandbox", STR) } },
+	{ "endpoint.dns_name", { R("container", STR), R("dns_name", STR) } },
 	{ "port.publish", { R("container", STR), R("specs", STRS) } },
 	{ "port.unpublish", { R("container", STR), R("specs", STRS) } },
 	{ "port.ls", { R("container", STR) } },

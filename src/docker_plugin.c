@@ -55,12 +55,15 @@ static void dkp_usage(FILE *f)
 {
 	fprintf(f,
 		"usage: vswitch-docker-plugin [--listen PATH] [--socket VSWITCHD_SOCKET]\n"
-		"                             [--timeout SEC]\n"
+		"                             [--timeout SEC] [--docker-host unix://PATH]\n"
 		"  --listen PATH    unix socket dockerd connects to (default %s);\n"
 		"                   its file name without .sock is the driver name\n"
 		"  --socket PATH    vswitchd's control socket (default $VSWITCH_SOCKET,\n"
 		"                   else /run/vswitch/vswitchd.sock)\n"
-		"  --timeout SEC    longest wait for vswitchd (default 30)\n",
+		"  --timeout SEC    longest wait for vswitchd (default 30)\n"
+		"  --docker-host unix://PATH  dockerd's API, asked for container names\n"
+		"                   (default $DOCKER_HOST, else unix:///run/docker.sock;\n"
+		"                   \"\" asks nothing)\n",
 		DKP_DEFAULT_LISTEN);
 }
 
@@ -319,10 +322,12 @@ int main(int argc, char **argv)
 		{ "listen", required_argument, NULL, 'l' },
 		{ "socket", required_argument, NULL, 's' },
 		{ "timeout", required_argument, NULL, 't' },
+		{ "docker-host", required_argument, NULL, 'd' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *listen_path = DKP_DEFAULT_LISTEN, *ctl = getenv("VSWITCH_SOCKET");
+	const char *docker = getenv("DOCKER_HOST");
 	struct MHD_Daemon *d;
 	int c, fd, sig, timeout = 30;
 	sigset_t set;
@@ -332,6 +337,7 @@ int main(int argc, char **argv)
 		switch (c) {
 		case 'l': listen_path = optarg; break;
 		case 's': ctl = optarg; break;
+		case 'd': docker = optarg; break;
 		case 't':
 			timeout = (int)strtol(optarg, &end, 10);
 			if (*end || timeout < 1 || timeout > 3600) {
@@ -348,6 +354,14 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	dkp_ctl_init(ctl && *ctl ? ctl : NULL, timeout);
+	/* A DOCKER_HOST of another kind (tcp://) is for the docker CLI. */
+	if (!docker || (docker == getenv("DOCKER_HOST") && strncmp(docker, "unix://", 7)))
+		docker = "unix:///run/docker.sock";
+	if (*docker && strncmp(docker, "unix://", 7)) {
+		dkp_log("--docker-host: only unix://PATH is supported, not %s", docker);
+		return 2;
+	}
+	dkp_names_init(*docker ? docker + 7 : "");
 	/* Signals are taken by sigwait() below; MHD's thread inherits the mask. */
 	sigemptyset(&set);
 	sigaddset(&set, SIGTERM);

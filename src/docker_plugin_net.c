@@ -320,6 +320,9 @@ static int dkp_create_endpoint(const struct dkp_req *req, struct json_object **r
 	json_object_object_add(args, "ifname", json_object_new_string(n.dev));
 	json_object_object_add(args, "attach", json_object_new_string("veth"));
 	json_object_object_add(args, "handoff", json_object_new_boolean(1));
+	json_object_object_add(args, "owner", json_object_new_string("docker"));
+	/* The DNS name is Docker's container name, learned after Join. */
+	json_object_object_add(args, "dns_name", json_object_new_string(""));
 	if (dkp_ctl_call("network.connect", args, &res, err, errlen) < 0)
 		return -1;
 	ifc = json_object_new_object();
@@ -440,6 +443,8 @@ static int dkp_join(const struct dkp_req *req, struct json_object **reply,
 		json_object_object_add(*reply, "DisableGatewayService", json_object_new_boolean(1));
 	else
 		json_object_object_add(*reply, "Gateway", json_object_new_string(gw));
+	dkp_names_learn(dkp_net_str(req->body, "NetworkID"), dkp_net_str(req->body, "EndpointID"),
+			n.ctr);
 	return 0;
 }
 

@@ -72,8 +72,9 @@ class PluginClient:
 class Plugin:
     """vswitch-docker-plugin for VSWITCHD, in its namespace; ended by PID."""
 
-    def __init__(self, vswitchd, binary, name="vswitch", holder=None):
+    def __init__(self, vswitchd, binary, name="vswitch", holder=None, docker_sock=""):
         self.vs = vswitchd
+        self.docker_sock = docker_sock
         self.bin = binary
         self.holder = holder
         # In the mount holder, where dockerd looks for it; else private.
@@ -86,7 +87,8 @@ class Plugin:
         """Start the plugin and wait until it says it serves its socket."""
         seen = len(self.log())
         with open(self.log_file, "a") as log:
-            cmd = [self.bin, "--listen", self.sock, "--socket", self.vs.sock, "--timeout", "10"]
+            cmd = [self.bin, "--listen", self.sock, "--socket", self.vs.sock, "--timeout", "10",
+                   "--docker-host", f"unix://{self.docker_sock}" if self.docker_sock else ""]
             self.proc = subprocess.Popen(
                 self.holder.argv(self.vs.ns, *cmd) if self.holder
                 else ["nsenter", f"--net=/run/netns/{self.vs.ns}", *cmd],

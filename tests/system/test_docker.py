@@ -87,7 +87,7 @@ def world():
         vs.holder = holder
         vs.start()
         driver = t.prefix + "vs"
-        plugin = Plugin(vs, pbin, driver, holder)
+        plugin = Plugin(vs, pbin, driver, holder, os.path.join(vs.tmp, "docker.sock"))
         plugin.start()
         d = Dockerd(holder, vs.ns, vs.tmp, t.prefix)
         d.start()
@@ -160,6 +160,18 @@ def test_two_containers_names_gateway_and_nat(w):
     assert ctr["netns"].startswith(w.d.exec_root + "/netns/")
     assert ctr["endpoints"][0]["ifname"] == "eth0"
     assert ctr["endpoints"][0]["ip"] == "10.91.0.2"
+    assert ctr["endpoints"][0]["owner"] == "docker"
+    # Docker's name, learned after Join: in container ls and for capture.
+    assert wait_for(lambda: {c["name"]: c for c in vsjson(w.vs, "container", "ls")}
+                    [ep]["dns_name"] == "c1", 10)
+    cap = os.path.join(w.vs.tmp, "c1.pcap")
+    p = subprocess.Popen(w.vs.vsctl_argv + ["capture", "--container", "c1", "--filter", "icmp",
+                                            "-c", "2", "-w", cap],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    wait_for(lambda: ping(w, "c2", "10.91.0.2") and p.poll() is not None, 10)
+    assert p.wait(scaled(10)) == 0, p.stderr.read()
+    dump = subprocess.run(["tcpdump", "-nr", cap], capture_output=True, text=True).stdout
+    assert "10.91.0.3 > 10.91.0.2: ICMP echo request" in dump, dump
 
 
 def test_rm_leaves_nothing(w):
