@@ -8,6 +8,11 @@
  * answer, like every change); the device is the runtime's to move, and
  * nothing is configured in either namespace.
  *
+ * network.bind and network.unbind give a network more names: a Docker
+ * network made with -o vswitch.network=NAME is bound to vswitch network
+ * NAME, so Docker's containers share it with namespaces that are not
+ * Docker's.  Docker's DeleteNetwork unbinds; the network stays.
+ *
  * endpoint.dns_name gives a hand-off container the DNS name its runtime
  * knows it by, learned after the container started (Docker tells a
  * driver no container name; the plugin asks Docker's API once Join has
@@ -115,8 +120,74 @@ static int cmd_handoff_dns_name(struct ctl_conn *conn, struct json_object *args,
 	return 0;
 }
 
+/* network.bind: NAME becomes another name of NETWORK (a Docker network
+ * made with -o vswitch.network=NETWORK), so that Docker's endpoints,
+ * named after the Docker network, join the vswitch network shared with
+ * namespaces that are not Docker's. */
+static int cmd_handoff_bind(struct ctl_conn *conn, struct json_object *args,
+			    struct json_object **result, char *err, size_t errlen)
+{
+	const char *net = ctl_arg_str(args, "network"), *name = ctl_arg_str(args, "name");
+	struct network *n = net ? model_network(net) : NULL;
+
+	if (!n || strcmp(n->name, net)) {
+		snprintf(err, errlen, "network %s not found", net ? net : "");
+		return -1;
+	}
+	if (!name || !cmd_handoff_name_ok(name)) {
+		snprintf(err, errlen, "invalid network name \"%s\"", name ? name : "");
+		return -1;
+	}
+	if (model_network(name)) {
+		snprintf(err, errlen, "network with name %s already exists", name);
+		return -1;
+	}
+	if (n->n_bound >= VS_MAX_BOUND) {
+		snprintf(err, errlen, "network %s has %d bound names already", n->name, VS_MAX_BOUND);
+		return -1;
+	}
+	snprintf(n->bound[n->n_bound++], VS_NAME_MAX, "%s", name);
+	if (state_save(err, errlen)) {
+		n->n_bound--;
+		return -1;
+	}
+	log_info("network %s is also %s", n->name, name);
+	*result = json_object_new_object();
+	return 0;
+}
+
+static int cmd_handoff_unbind(struct ctl_conn *conn, struct json_object *args,
+			      struct json_object **result, char *err, size_t errlen)
+{
+	const char *name = ctl_arg_str(args, "name");
+	struct network *n = name ? model_network(name) : NULL;
+	char saved[VS_MAX_BOUND][VS_NAME_MAX];
+	int i, k = 0, was;
+
+	if (!n || !strcmp(n->name, name)) {
+		snprintf(err, errlen, "%s is not a bound network name", name ? name : "");
+		return -1;
+	}
+	was = n->n_bound;
+	memcpy(saved, n->bound, sizeof(saved));
+	for (i = 0; i < was; i++)
+		if (strcmp(saved[i], name))
+			memcpy(n->bound[k++], saved[i], VS_NAME_MAX);
+	n->n_bound = k;
+	if (state_save(err, errlen)) {
+		memcpy(n->bound, saved, sizeof(saved));
+		n->n_bound = was;
+		return -1;
+	}
+	log_info("network %s is no longer %s", n->name, name);
+	*result = json_object_new_object();
+	return 0;
+}
+
 void cmd_handoff_init(void)
 {
+	control_register("network.bind", cmd_handoff_bind);
+	control_register("network.unbind", cmd_handoff_unbind);
 	control_register("endpoint.sandbox", cmd_handoff_sandbox);
 	control_register("endpoint.dns_name", cmd_handoff_dns_name);
 }

@@ -56,6 +56,8 @@ static const struct ctl_cmd_args ctl_arg_table[] = {
 		A("ip", STR), A("mac", STR) } },
 	{ "endpoint.sandbox", { R("network", STR), R("container", STR), R("sandbox", STR) } },
 	{ "endpoint.dns_name", { R("container", STR), R("dns_name", STR) } },
+	{ "network.bind", { R("network", STR), R("name", STR) } },
+	{ "network.unbind", { R("name", STR) } },
 	{ "port.publish", { R("container", STR), R("specs", STRS) } },
 	{ "port.unpublish", { R("container", STR), R("specs", STRS) } },
 	{ "port.ls", { R("container", STR) } },

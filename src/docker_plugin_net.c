@@ -210,12 +210,66 @@ static int dkp_create_generic(struct json_object *gen, struct json_object *args,
 				return -1;
 			}
 			json_object_object_add(args, "icc", json_object_new_boolean(!strcmp(s, "true")));
+		} else if (!strcmp(k, "vswitch.network")) {
+			if (!s || !*s) {
+				snprintf(err, errlen, "%s must name a vswitch network", k);
+				return -1;
+			}
+			json_object_object_add(args, "bind", json_object_new_string(s));
 		} else if (!strncmp(k, "vswitch.", 8)) {
 			snprintf(err, errlen, "unknown option %s (vswitch takes none of that name)", k);
 			return -1;
 		}
 	}
 	return 0;
+}
+
+/* The network's subnet and gateway as network.inspect shows them. */
+static int dkp_inspect_ipam(const char *net, char subnet[64], char gw[64], char name[64],
+			    bool *internal, char *err, size_t errlen);
+
+/**
+ * dkp_create_bound() - Bind a Docker network to an existing vswitch network
+ * @args:	the network.create args the options made (consumed)
+ * @name:	the Docker network's vswitch name ("docker-<nid12>")
+ * @err:	one-line error text on failure
+ * @errlen:	size of @err
+ *
+ * The vswitch network keeps its own settings, so Docker's must agree:
+ * the same subnet and gateway (Docker's IPAM hands out the addresses),
+ * and no option that would change the network.
+ *
+ * Return: 0 or -1.
+ */
+static int dkp_create_bound(struct json_object *args, const char *name, char *err, size_t errlen)
+{
+	const char *target = dkp_net_str(args, "bind"), *sub = dkp_net_str(args, "subnet");
+	const char *gw = dkp_net_str(args, "gateway");
+	char vsub[64], vgw[64], real[64];
+	struct json_object *b, *res = NULL;
+	bool internal;
+	int rc = -1;
+
+	if (json_object_object_length(args) > 3 + !!gw) {
+		snprintf(err, errlen, "a network bound with vswitch.network=%s takes its settings "
+			 "from it: no --internal, --aux-address or -o options", target);
+	} else if (dkp_inspect_ipam(target, vsub, vgw, real, &internal, err, errlen) == 0) {
+		if (strcmp(sub, vsub) || (gw && strcmp(gw, vgw)))
+			snprintf(err, errlen, "vswitch network %s is %s with gateway %s: create the "
+				 "Docker network with --subnet %s --gateway %s", target, vsub, vgw,
+				 vsub, vgw);
+		else
+			rc = 0;
+	}
+	if (rc == 0) {
+		b = json_object_new_object();
+		json_object_object_add(b, "network", json_object_new_string(real));
+		json_object_object_add(b, "name", json_object_new_string(name));
+		rc = dkp_ctl_call("network.bind", b, &res, err, errlen);
+		json_object_put(res);
+	}
+	json_object_put(args);
+	return rc;
 }
 
 static int dkp_create_network(const struct dkp_req *req, struct json_object **reply,
@@ -240,6 +294,9 @@ static int dkp_create_network(const struct dkp_req *req, struct json_object **re
 	    dkp_create_generic(v, args, err, errlen) < 0)
 		goto fail;
 	json_object_object_add(args, "name", json_object_new_string(n.net));
+	if (dkp_net_str(args, "bind"))
+		return dkp_create_bound(args, n.net, err, errlen) < 0 ? -1
+		       : dkp_net_reply_empty(reply);
 	if (dkp_ctl_call("network.create", args, &res, err, errlen) < 0)
 		return -1;
 	json_object_put(res);
@@ -255,9 +312,21 @@ static int dkp_delete_network(const struct dkp_req *req, struct json_object **re
 	struct json_object *args, *names, *res = NULL;
 	struct dkp_names n;
 
-	if (dkp_net_names(req->body, false, &n, err, errlen) < 0)
+	char sub[64], gw[64], real[64];
+	bool internal;
+
+	if (dkp_net_names(req->body, false, &n, err, errlen) < 0 ||
+	    dkp_inspect_ipam(n.net, sub, gw, real, &internal, err, errlen) < 0)
 		return -1;
 	args = json_object_new_object();
+	/* A bound network stays: only Docker's name for it goes. */
+	if (strcmp(real, n.net)) {
+		json_object_object_add(args, "name", json_object_new_string(n.net));
+		if (dkp_ctl_call("network.unbind", args, &res, err, errlen) < 0)
+			return -1;
+		json_object_put(res);
+		return dkp_net_reply_empty(reply);
+	}
 	names = json_object_new_array();
 	json_object_array_add(names, json_object_new_string(n.net));
 	json_object_object_add(args, "names", names);
@@ -387,13 +456,14 @@ static int dkp_set_sandbox(const struct dkp_names *n, const char *ref, char *err
 	return 0;
 }
 
-/* The network's gateway (dotted quad into GW) and whether it is internal. */
-static int dkp_network_info(const char *net, char gw[64], bool *internal,
-			    char *err, size_t errlen)
+/* NET as vswitchd shows it: its subnet, gateway (dotted quad), real name
+ * (NET may be a bound name) and whether it is internal. */
+static int dkp_inspect_ipam(const char *net, char subnet[64], char gw[64], char name[64],
+			    bool *internal, char *err, size_t errlen)
 {
 	struct json_object *args = json_object_new_object(), *names = json_object_new_array();
 	struct json_object *res = NULL, *n0, *ipam, *cfg, *v;
-	const char *g;
+	const char *g, *s, *nm;
 
 	json_object_array_add(names, json_object_new_string(net));
 	json_object_object_add(args, "names", names);
@@ -404,12 +474,16 @@ static int dkp_network_info(const char *net, char gw[64], bool *internal,
 	cfg = ipam && json_object_object_get_ex(ipam, "Config", &v) &&
 	      json_object_is_type(v, json_type_array) ? json_object_array_get_idx(v, 0) : NULL;
 	g = dkp_net_str(cfg, "Gateway");
+	s = dkp_net_str(cfg, "Subnet");
+	nm = dkp_net_str(n0, "Name");
 	*internal = n0 && json_object_object_get_ex(n0, "Internal", &v) && json_object_get_boolean(v);
-	if (!g || dkp_net_strip_len(g, gw, 64) < 0) {
+	if (!g || !s || !nm || dkp_net_strip_len(g, gw, 64) < 0) {
 		json_object_put(res);
-		snprintf(err, errlen, "vswitchd's network %s has no gateway", net);
+		snprintf(err, errlen, "vswitchd's network %s has no subnet or gateway", net);
 		return -1;
 	}
+	snprintf(subnet, 64, "%s", s);
+	snprintf(name, 64, "%s", nm);
 	json_object_put(res);
 	return 0;
 }
@@ -420,8 +494,8 @@ static int dkp_join(const struct dkp_req *req, struct json_object **reply,
 	const char *sb = dkp_net_str(req->body, "SandboxKey");
 	struct json_object *ifn;
 	struct dkp_names n;
+	char gw[64], sub[64], real[64];
 	bool internal;
-	char gw[64];
 
 	if (dkp_net_names(req->body, true, &n, err, errlen) < 0)
 		return -1;
@@ -429,7 +503,7 @@ static int dkp_join(const struct dkp_req *req, struct json_object **reply,
 		snprintf(err, errlen, "SandboxKey must be the sandbox's namespace path");
 		return -1;
 	}
-	if (dkp_network_info(n.net, gw, &internal, err, errlen) < 0 ||
+	if (dkp_inspect_ipam(n.net, sub, gw, real, &internal, err, errlen) < 0 ||
 	    dkp_set_sandbox(&n, sb, err, errlen) < 0)
 		return -1;
 	*reply = json_object_new_object();

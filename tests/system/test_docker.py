@@ -301,3 +301,29 @@ def test_docker_shows_plugin_errors(w):
                  check=False)
     assert r.returncode != 0 and "overlaps network bridge" in r.stderr
     assert "nbad" not in w.docker("network", "ls").stdout
+
+
+def test_bound_to_vswitch_network(w):
+    """-o vswitch.network=NAME: Docker's containers share a vswitch network
+    with a namespace connected by vsctl; Docker's addresses from an
+    --ip-range of their own."""
+    ns = w.topo.container("plain")
+    assert w.vs.vsctl("network", "create", "--subnet", "10.98.0.0/24", "--ip-range",
+                      "10.98.0.0/25", "shared").returncode == 0
+    # vswitchd lives in the mount holder, where /run/netns is not: by pid.
+    holder = w.topo.spawn(ns, "sleep", "1000")
+    r = w.vs.vsctl("network", "connect", "--netns", f"pid:{holder.pid}", "shared", "plain")
+    assert r.returncode == 0, r.stderr
+    try:
+        w.network("dn", "--subnet", "10.98.0.0/24", "--gateway", "10.98.0.1",
+                  "--ip-range", "10.98.0.128/25", "-o", "vswitch.network=shared")
+        w.run("c1", "dn")
+        assert w.ip("c1", "dn") == "10.98.0.128"
+        assert ping(w, "c1", "10.98.0.2")
+        assert nsx(ns, "ping", "-c", "1", "-W", "2", "10.98.0.128", check=False).returncode == 0
+        w.docker("rm", "-f", "c1")
+        w.docker("network", "rm", "dn")
+        assert [n for n in vsjson(w.vs, "network", "ls") if n["name"] == "shared"]
+    finally:
+        w.vs.vsctl("network", "disconnect", "shared", "plain")
+        w.vs.vsctl("network", "rm", "shared")

@@ -301,3 +301,34 @@ def test_handoff_second_create_endpoint(plugin, vswitchd, topo):
     assert ns_call(dock, plugin.sock, "NetworkDriver.DeleteEndpoint",
                    {"NetworkID": NID, "EndpointID": EID}) == {}
     assert "vsd" + EID[:12] not in links(dock)
+
+
+def test_bind_to_existing_network(plugin, vswitchd):
+    """-o vswitch.network=NAME: Docker's network is another name of NAME;
+    its settings must agree; DeleteNetwork unbinds and NAME stays."""
+    assert vswitchd.vsctl("network", "create", "--subnet", "10.77.0.0/24", "shared").returncode == 0
+    c = plugin.client()
+    reply = c.call("NetworkDriver.CreateNetwork",
+                   create_body(pool="10.78.0.0/24", gw="10.78.0.1/24",
+                               generic={"vswitch.network": "shared"}))
+    assert "create the Docker network with --subnet 10.77.0.0/24 --gateway 10.77.0.1" \
+        in reply["Err"]
+    reply = c.call("NetworkDriver.CreateNetwork",
+                   create_body(generic={"vswitch.network": "shared",
+                                        "com.docker.network.driver.mtu": "1400"}))
+    assert "takes its settings from it" in reply["Err"]
+    assert c.call("NetworkDriver.CreateNetwork",
+                  create_body(generic={"vswitch.network": "shared"})) == {}
+    n = inspect(vswitchd, "docker-" + NID[:12])
+    assert n["Name"] == "shared" and n["Options"]["vswitch.bound"] == "docker-" + NID[:12]
+    r = vswitchd.vsctl("network", "rm", "docker-" + NID[:12])
+    assert r.returncode == 1 and "is bound to network shared" in r.stderr
+    reply = c.call("NetworkDriver.CreateNetwork",
+                   create_body(generic={"vswitch.network": "nosuch"}))
+    assert "not found" in reply["Err"]
+    vswitchd.restart(kill9=True)
+    assert inspect(vswitchd, "docker-" + NID[:12])["Name"] == "shared"
+    c = plugin.client()
+    assert c.call("NetworkDriver.DeleteNetwork", {"NetworkID": NID}) == {}
+    assert "vswitch.bound" not in inspect(vswitchd, "shared")["Options"]
+    assert "not found" in c.call("NetworkDriver.DeleteNetwork", {"NetworkID": NID})["Err"]
