@@ -432,6 +432,44 @@ static void test_ptr_aaaa(void **state)
 	assert_int_equal(g16(r + 6), 0);
 }
 
+/*
+ * The records hold addresses of either family (dns.c): an IPv6 address
+ * under a name is kept, but A answers only the IPv4 ones -- a shared alias
+ * still gives its two IPv4 addresses, and a name with only an IPv6
+ * address is known (NOERROR) with no A answer, not forwarded.
+ */
+static void test_records_family(void **state)
+{
+	static struct port p6;
+	struct container *c6 = model_container_add("c6", "tdnsc6");
+	struct endpoint *e6;
+	uint8_t m[512];
+	const uint8_t *r;
+	size_t len, rlen;
+
+	(void)state;
+	assert_non_null(c6);
+	e6 = mk_ep(n1, c6, "fd00::6", &p6, "web");
+	assert_false(vs_addr_is_v4(&e6->ip));
+	len = mk_query(m, 20, "web", DNS_T_A, false);
+	r = ask(e1, "172.18.0.1", m, len, &rlen);
+	assert_non_null(r);
+	assert_int_equal(g16(r + 2) & 0xf, 0);
+	assert_int_equal(g16(r + 6), 2);                      /* e2 and e3 only */
+	len = mk_query(m, 21, "c6", DNS_T_A, false);
+	r = ask(e1, "172.18.0.1", m, len, &rlen);
+	assert_non_null(r);
+	assert_int_equal(g16(r + 2) & 0xf, 0);                /* ours: NOERROR */
+	assert_int_equal(g16(r + 6), 0);
+	dns_endpoint_removed(e6);
+	model_endpoint_unlink(e6);
+	free(e6);
+	len = mk_query(m, 22, "web", DNS_T_A, false);
+	r = ask(e1, "172.18.0.1", m, len, &rlen);
+	assert_non_null(r);
+	assert_int_equal(g16(r + 6), 2);
+}
+
 static void test_unknown_no_upstream(void **state)
 {
 	uint8_t m[512];
@@ -884,6 +922,7 @@ int main(void)
 		cmocka_unit_test(test_answer_a),
 		cmocka_unit_test(test_alias_rotation),
 		cmocka_unit_test(test_ptr_aaaa),
+		cmocka_unit_test(test_records_family),
 		cmocka_unit_test(test_unknown_no_upstream),
 		cmocka_unit_test(test_errors_and_drops),
 		cmocka_unit_test(test_intercept),
