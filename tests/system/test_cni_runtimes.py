@@ -115,6 +115,15 @@ class Lab:
         assert r.returncode == 0, f"vsctl {' '.join(args)}: {r.stderr}"
         return r.stdout
 
+    def wait_up(self, log):
+        """Until vswitchd answers (the socket file exists a moment before
+        it listens)."""
+        def up():
+            return subprocess.run([topo_mod.find_binary("vsctl"), "--socket", self.sock,
+                                   "network", "ls"], capture_output=True,
+                                  timeout=scaled(5)).returncode == 0
+        assert wait_for(up, 10), self.log(log)
+
     def vsjson(self, *args):
         return json.loads(self.vsctl("--format", "json", *args))
 
@@ -149,7 +158,7 @@ class Lab:
                    "--uplink", "afpacket:up0",
                    "--uplink-ip", f"{UPLINK_IP}/{topo_mod.UPLINK_PREFIXLEN}",
                    "--uplink-gateway", OUTSIDE_IP, log="vswitchd.out")
-        assert wait_for(lambda: os.path.exists(self.sock), 10), self.log("vswitchd.out")
+        self.wait_up("vswitchd.out")
         self.vsctl("network", "create", "--subnet", SUBNET, self.topo.prefix + "n")
 
     def conflist(self, name, *opts):
@@ -324,7 +333,7 @@ def test_containerd_survives_vswitchd_restart(lab):
                            stdout=open(os.path.join(lab.t, "vswitchd2.out"), "w"),
                            stderr=subprocess.STDOUT)
     lab.procs.insert(1, new)
-    assert wait_for(lambda: os.path.exists(lab.sock), 10)
+    lab.wait_up("vswitchd2.out")
     assert wait_for(lambda: lab.run(*ctr, "task", "exec", "--exec-id", "p1", "r1", "ping",
                                     "-c", "1", "-W", "1", GW, check=False).returncode == 0, 15)
     lab.run(*ctr, "task", "kill", "-s", "KILL", "r1")
