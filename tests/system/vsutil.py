@@ -49,7 +49,7 @@ def vsjson(vswitchd, *args):
 
 def uniq(prefix):
     """PREFIX plus 4 random hex digits: a name no other test uses."""
-    # SystemRandom: test_hardening seeds `random` (parallel suites collide)
+    # SystemRandom: immune to tests that seed `random` (test_hardening)
     return f"{prefix}{random.SystemRandom().randrange(16**4):04x}"
 
 
