@@ -1,8 +1,11 @@
 # mk/vsctl.mk - vsctl, the command line (see Makefile.am).
-# vsctl is its own program: its files stay out of libvswitch.a.  The
-# capture client (src/vsctl_capture.c, capture area) is linked when present;
-# vsctl_cmds.c refers to it weakly so vsctl builds either way.
-src_vsctl_SOURCES = src/vsctl.c src/vsctl_cmds.c src/vsctl_format.c
+# vsctl is its own program: its files stay out of libvswitch.a.  What a
+# command is comes from the control schema (src/ctl_schema.c), which is in
+# libvswitch.a because vswitchd checks requests against the same rows; the
+# capture client (src/vsctl_capture.c, capture area) is there too.
+VSCTL_SOURCES = src/vsctl_parse.c src/vsctl_help.c src/vsctl_handlers.c \
+	src/vsctl_format.c
+src_vsctl_SOURCES = src/vsctl.c $(VSCTL_SOURCES)
 src_vsctl_LDADD = $(VS_LIBS)
 noinst_HEADERS += include/vsctl.h include/capture_client.h
 
@@ -10,7 +13,7 @@ noinst_HEADERS += include/vsctl.h include/capture_client.h
 TESTS += tests/unit/check-man-synopsis.sh
 EXTRA_DIST += tests/unit/check-man-synopsis.sh
 
-# Regenerate the SYNOPSIS in the source tree after changing the table.
+# Regenerate the SYNOPSIS in the source tree after changing the schema.
 vsctl-man-synopsis: src/vsctl$(EXEEXT)
 	$(AM_V_GEN)$(SHELL) $(srcdir)/tests/unit/check-man-synopsis.sh --update
 .PHONY: vsctl-man-synopsis
@@ -18,7 +21,6 @@ vsctl-man-synopsis: src/vsctl$(EXEEXT)
 # Parser, checks and output against a fake transport (no daemon).
 check_PROGRAMS += tests/unit/test_vsctl
 TESTS += tests/unit/test_vsctl
-tests_unit_test_vsctl_SOURCES = tests/unit/test_vsctl.c src/vsctl_cmds.c \
-	src/vsctl_format.c
+tests_unit_test_vsctl_SOURCES = tests/unit/test_vsctl.c $(VSCTL_SOURCES)
 tests_unit_test_vsctl_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_vsctl_LDADD = $(UNIT_LDADD)

@@ -4,7 +4,8 @@
  * prints under an endpoint are exactly those `stats` lists.
  *
  * cmd_init_all() registers every module's commands, since this file already
- * reads them all: vswitchd and the control fuzz target serve the same set.
+ * reads them all: vswitchd and the control fuzz target serve the same set,
+ * and both stop at start-up if a command of the schema has no handler.
  */
 #include <stdio.h>
 #include "capture.h"
@@ -29,6 +30,7 @@ void cmd_init_all(struct ev_loop *loop)
 	capture_ctl_init(loop);
 	dns_ctl_init();
 	trace_init();
+	control_check_registered();
 }
 
 static struct json_object *cmd_show_port(const struct port *port)
@@ -108,6 +110,6 @@ void cmd_show_init(void)
 {
 	cmd_show_network_ls = control_lookup("network.ls");
 	cmd_show_container_ls = control_lookup("container.ls");
-	control_register("show", cmd_show);
-	control_register("stats", cmd_stats);
+	control_register(&ctl_schema_show, cmd_show);
+	control_register(&ctl_schema_stats, cmd_stats);
 }
