@@ -1,11 +1,12 @@
 # mk/vsctl.mk - vsctl, the command line (see Makefile.am).
-# vsctl is its own program: its files stay out of libvswitch.a.  What a
-# command is comes from the control schema (src/ctl_schema.c), which is in
-# libvswitch.a because vswitchd checks requests against the same rows; the
-# capture client (src/vsctl_capture.c, capture area) is there too.
+# vsctl is its own program: its files, the capture client included, stay
+# out of libvswitch.a, which is the daemon's.  What a command is comes from
+# the control schema (src/ctl_schema.c), which is in libvswitch.a because
+# vswitchd checks requests against the same rows.  The parser's unit test
+# links VSCTL_SOURCES with a fake vsctl_capture_run() instead of the client.
 VSCTL_SOURCES = src/vsctl_parse.c src/vsctl_help.c src/vsctl_handlers.c \
 	src/vsctl_format.c
-src_vsctl_SOURCES = src/vsctl.c $(VSCTL_SOURCES)
+src_vsctl_SOURCES = src/vsctl.c $(VSCTL_SOURCES) src/vsctl_capture.c
 src_vsctl_LDADD = $(VS_LIBS)
 noinst_HEADERS += include/vsctl.h include/capture_client.h
 

@@ -12,8 +12,9 @@
  * daemon does not care about order).  An argument with no option is a
  * positional (named in pos_keys), or one vsctl fills in from another
  * option (trace's port, from --to IP:PORT), or one only other clients
- * send (capture's ifname and buffer).  A local argument is vsctl's alone:
- * it never goes on the wire, and the daemon refuses it.
+ * send (capture's ifname and buffer, network.disconnect's drop_ports).  A
+ * local argument is vsctl's alone: it never goes on the wire, and the
+ * daemon refuses it.
  *
  * To add a command: a row here, its name in CTL_SCHEMA_ROWS(), the
  * daemon's control_register(&ctl_schema_<name>, fn), and, if vsctl has
@@ -121,6 +122,9 @@ ROW(network_connect) = {
 	     "let the container send from any MAC and IP address"),
 	FLAG("--no-offload", "offload", false,
 	     "no TSO or partial checksums on this port (the switch segments)"),
+	STR("--dns-name", "NAME", "dns_name",
+	    "the container's DNS name (default: CONTAINER; \"\" for none)"),
+	STR("--owner", "OWNER", "owner", "who made the endpoint (default vsctl; cni:NET, docker)"),
 } };
 
 ROW(network_disconnect) = {
@@ -129,10 +133,28 @@ ROW(network_disconnect) = {
 	.args = {
 	ARGR("network", STR),
 	ARGR("container", STR),
+	FLAG("--if-exists", "missing_ok", true,
+	     "succeed when the network, container or endpoint is not there"),
+	ARG("drop_ports", BOOL),
 } };
 
-ROW(container_ls) = { CMD("container.ls", "container ls", 0, 0, "", NULL, NULL,
-			  "List containers with their namespace and addresses.") };
+ROW(container_ls) = {
+	CMD("container.ls", "container ls", 0, 0, "", NULL, NULL,
+	    "List containers with their DNS name, owner, namespace and addresses."), .args = {
+	STR("--owner", "OWNER", "owner", "only endpoints this owner made (vsctl, docker, cni:NET)"),
+} };
+
+/* For runtimes (the CNI plugin's CHECK); vsctl has no words for it. */
+ROW(endpoint_check) = {
+	CMD("endpoint.check", NULL, 0, 0, "", NULL, NULL,
+	    "Check that an endpoint is there as it was made: its port, and its interface, "
+	    "address and MAC as the kernel has them."), .args = {
+	ARGR("network", STR),
+	ARGR("container", STR),
+	ARG("ifname", STR),
+	ARG("ip", STR),
+	ARG("mac", STR),
+} };
 
 ROW(port_publish) = {
 	CMD("port.publish", "port publish", 2, -1, "CONTAINER SPEC...", "container", "specs",

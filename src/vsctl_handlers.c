@@ -225,33 +225,55 @@ static int vsctl_handlers_quiet(struct vsctl_ctx *ctx, const struct vsctl_cmd *c
 	return 0;
 }
 
+/* Is WORD one of the comma-separated words of LIST? */
+static bool vsctl_handlers_word_in(const char *list, const char *word)
+{
+	size_t n = strlen(word);
+	const char *p = list;
+
+	while ((p = strstr(p, word))) {
+		if ((p == list || p[-1] == ',') && (p[n] == ',' || !p[n]))
+			return true;
+		p += n;
+	}
+	return false;
+}
+
 static int vsctl_handlers_ctr_ls(struct vsctl_ctx *ctx, const struct vsctl_cmd *cmd,
 				 struct json_object *args)
 {
-	static const char *const hdr[] = { "NAME", "NETNS", "NETWORKS" };
+	static const char *const hdr[] = { "NAME", "DNS-NAME", "OWNER", "NETNS", "NETWORKS" };
 	struct vsctl_table *t;
 	struct json_object *res;
 	size_t i, j;
 
 	VSCTL_CALL(ctx, cmd, res);
-	t = vsctl_table_new(3, hdr);
+	t = vsctl_table_new(5, hdr);
 	for (i = 0; i < vsctl_handlers_len(res); i++) {
 		struct json_object *c = vsctl_handlers_at(res, i), *eps = NULL;
-		char nets[1024] = "";
-		size_t off = 0;
-		const char *row[3];
+		char nets[1024] = "", owners[512] = "";
+		size_t off = 0, ooff = 0;
+		const char *row[5];
 
 		json_object_object_get_ex(c, "endpoints", &eps);
 		for (j = 0; j < vsctl_handlers_len(eps) && off < sizeof(nets); j++) {
 			struct json_object *e = vsctl_handlers_at(eps, j);
+			const char *ow = vsctl_jstr(e, "owner", "vsctl");
 
 			off += snprintf(nets + off, sizeof(nets) - off, "%s%s=%s",
 					j ? "," : "", vsctl_jstr(e, "network", "?"),
 					vsctl_jstr(e, "ip", "?"));
+			/* each owner once: most containers have one */
+			if (!vsctl_handlers_word_in(owners, ow) && ooff < sizeof(owners))
+				ooff += snprintf(owners + ooff, sizeof(owners) - ooff, "%s%s",
+						 ooff ? "," : "", ow);
 		}
 		row[0] = vsctl_jstr(c, "name", "");
-		row[1] = vsctl_jstr(c, "netns", NULL);
-		row[2] = nets[0] ? nets : NULL;
+		row[1] = vsctl_jstr(c, "dns_name", NULL);
+		row[1] = row[1] && *row[1] ? row[1] : NULL;
+		row[2] = owners[0] ? owners : NULL;
+		row[3] = vsctl_jstr(c, "netns", NULL);
+		row[4] = nets[0] ? nets : NULL;
 		vsctl_table_add(t, row);
 	}
 	vsctl_table_print(ctx->out, t);
