@@ -12,7 +12,8 @@
  * daemon does not care about order).  An argument with no option is a
  * positional (named in pos_keys), or one vsctl fills in from another
  * option (trace's port, from --to IP:PORT), or one only other clients
- * send (capture's ifname and buffer, network.disconnect's drop_ports).  A
+ * send (capture's ifname and buffer, network.connect's handoff,
+ * network.disconnect's drop_ports).  A
  * local argument is vsctl's alone: it never goes on the wire, and the
  * daemon refuses it.
  *
@@ -125,6 +126,7 @@ ROW(network_connect) = {
 	STR("--dns-name", "NAME", "dns_name",
 	    "the container's DNS name (default: CONTAINER; \"\" for none)"),
 	STR("--owner", "OWNER", "owner", "who made the endpoint (default vsctl; cni:NET, docker)"),
+	ARG("handoff", BOOL),
 } };
 
 ROW(network_disconnect) = {
@@ -154,6 +156,36 @@ ROW(endpoint_check) = {
 	ARG("ifname", STR),
 	ARG("ip", STR),
 	ARG("mac", STR),
+} };
+
+/* For Docker's plugin (cmd_handoff.c): where a hand-off container's device
+ * is, and the name Docker knows it by; vsctl has no words for them. */
+ROW(endpoint_sandbox) = {
+	CMD("endpoint.sandbox", NULL, 0, 0, "", NULL, NULL,
+	    "Record the namespace a runtime moved a hand-off endpoint's device to."), .args = {
+	ARGR("network", STR),
+	ARGR("container", STR),
+	ARGR("sandbox", STR),
+} };
+
+ROW(endpoint_dns_name) = {
+	CMD("endpoint.dns_name", NULL, 0, 0, "", NULL, NULL,
+	    "Give a hand-off container the DNS name its runtime knows it by."), .args = {
+	ARGR("container", STR),
+	ARGR("dns_name", STR),
+} };
+
+ROW(network_bind) = {
+	CMD("network.bind", NULL, 0, 0, "", NULL, NULL,
+	    "Give a network another name (Docker's, for -o vswitch.network=NAME)."), .args = {
+	ARGR("network", STR),
+	ARGR("name", STR),
+} };
+
+ROW(network_unbind) = {
+	CMD("network.unbind", NULL, 0, 0, "", NULL, NULL,
+	    "Take back a name network.bind gave."), .args = {
+	ARGR("name", STR),
 } };
 
 ROW(port_publish) = {
