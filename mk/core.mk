@@ -1,11 +1,14 @@
 # mk/core.mk - daemon core: log, model, IPAM, state, control, pipeline stages.
 src_libvswitch_a_SOURCES += \
 	src/log.c src/drop.c src/model.c src/ipam.c src/state.c src/control.c \
-	src/control_check.c src/control_auth.c src/ctl_schema.c \
-	src/parse.c src/pkt_build.c src/port.c src/cmd_network.c src/cmd_container.c \
+	src/control_check.c src/control_auth.c \
+	src/parse.c src/pkt_build.c src/port.c src/port_class.c src/cmd_network.c src/cmd_container.c \
 	src/cmd_show.c src/trace.c src/cmd_handoff.c
+# The control schema: vsctl links it from here too (mk/vsctl.mk).
+src_libvswitch_a_SOURCES += src/ctl_schema.c
+noinst_HEADERS += include/ctl_schema.h
 noinst_HEADERS += include/arp.h include/pkt.h include/pkt_build.h include/drop.h include/log.h include/port.h \
-	include/model.h include/control.h include/ctl_schema.h include/csum.h include/netns.h \
+	include/model.h include/control.h include/csum.h include/netns.h \
 	include/ipam.h include/state.h include/cmd.h include/pipeline.h
 
 check_PROGRAMS += tests/unit/test_ipam tests/unit/test_state tests/unit/test_control \
