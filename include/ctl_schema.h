@@ -63,8 +63,8 @@ struct ctl_arg {
 
 /* One command. */
 struct ctl_schema {
-	const char *cmd;         /* request name, "network.create"; NULL: vsctl
-				  * answers it alone (help) */
+	const char *cmd;         /* request name, "network.create"; NULL: vsctl's
+				  * own command (help, cni conf) */
 	const char *words;       /* vsctl's words, "network create"; NULL: the
 				  * daemon has it, vsctl does not (commands) */
 	int min_args, max_args;  /* positional arguments; max -1: unbounded */
@@ -82,7 +82,7 @@ struct ctl_schema {
 	X(commands) X(show) \
 	X(network_create) X(network_ls) X(network_inspect) X(network_rm) \
 	X(network_prune) X(network_connect) X(network_disconnect) \
-	X(container_ls) X(endpoint_check) X(endpoint_sandbox) X(endpoint_dns_name) \
+	X(container_ls) X(cni_conf) X(endpoint_check) X(endpoint_sandbox) X(endpoint_dns_name) \
 	X(network_bind) X(network_unbind) \
 	X(port_publish) X(port_unpublish) X(port_ls) \
 	X(fdb_show) X(fdb_flush) \

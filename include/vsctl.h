@@ -89,6 +89,9 @@ void vsctl_print_man_synopsis(FILE *f);
 const char *vsctl_cmd_synopsis(const struct ctl_schema *row, char *buf, size_t len);
 vsctl_handler_fn vsctl_help_cmd;
 
+/* vsctl_cni.c: `vsctl cni conf` */
+int vsctl_cni_conf(struct vsctl_ctx *ctx, const struct vsctl_cmd *cmd, struct json_object *args);
+
 /* vsctl.c (the transport; unit tests supply their own) */
 /**
  * vsctl_transact() - Send one request and wait for its reply

@@ -42,6 +42,12 @@
 #define STRN(n, mv, k, h) \
 	{ .key = k, .type = CTL_T_STRS, .name = n, .kind = CTL_OPT_STR, .metavar = mv, \
 	  .repeatable = true, .help = h }
+#define LSTR(n, mv, k, h) \
+	{ .key = k, .type = CTL_T_STR, .local = true, .name = n, .kind = CTL_OPT_STR, \
+	  .metavar = mv, .help = h }
+#define LENUM(n, choices, k, h) \
+	{ .key = k, .type = CTL_T_STR, .local = true, .name = n, .kind = CTL_OPT_ENUM, \
+	  .metavar = choices, .help = h }
 #define INT(n, a, mv, k, lo, hi, h) \
 	{ .key = k, .type = CTL_T_INT, .name = n, .alias = a, .kind = CTL_OPT_INT, \
 	  .metavar = mv, .min = lo, .max = hi, .help = h }
@@ -144,6 +150,22 @@ ROW(container_ls) = {
 	CMD("container.ls", "container ls", 0, 0, "", NULL, NULL,
 	    "List containers with their DNS name, owner, namespace and addresses."), .args = {
 	STR("--owner", "OWNER", "owner", "only endpoints this owner made (vsctl, docker, cni:NET)"),
+} };
+
+/* vsctl's own: it asks the daemon whether the network exists
+ * (network.inspect) and writes a file; nothing of it is a request. */
+ROW(cni_conf) = {
+	CMD(NULL, "cni conf", 1, 1, "NETWORK", "network", NULL,
+	    "Print or write (--dir) the CNI conflist that puts a runtime's containers on NETWORK."),
+	.args = {
+	ARGR("network", STR),
+	LSTR("--dir", "DIR", "dir", "write DIR/50-vswitch-NAME.conflist and print its path"),
+	LSTR("--name", "NAME", "name", "the CNI network's name (default: NETWORK)"),
+	LENUM("--cni-version", "0.3.1|0.4.0|1.0.0|1.1.0", "cni_version",
+	      "the conflist's cniVersion (default 1.0.0)"),
+	LENUM("--attach", "tap|veth", "attach", "how containers attach (default tap)"),
+	LFLAG("--name-from-id", NULL, "name_from_id",
+	      "without a pod name, the container id is the DNS name (containerd)"),
 } };
 
 /* For runtimes (the CNI plugin's CHECK); vsctl has no words for it. */

@@ -38,6 +38,7 @@ const struct vsctl_cmd vsctl_commands[] = {
 	BIND(network_connect, vsctl_handlers_quiet),
 	BIND(network_disconnect, vsctl_handlers_quiet),
 	BIND(container_ls, vsctl_handlers_ctr_ls),
+	BIND(cni_conf, vsctl_cni_conf),
 	BINDV(port_publish, vsctl_handlers_text_lines, vsctl_check_specs),
 	BINDV(port_unpublish, vsctl_handlers_quiet, vsctl_check_specs),
 	BIND(port_ls, vsctl_handlers_text_lines),
