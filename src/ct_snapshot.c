@@ -484,7 +484,7 @@ static void ct_snap_encoded(struct ct_snapshot *snap)
  * iteration, after the packets, also under a load that starves ev_idle. */
 static void ct_snap_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
-	struct ct_snapshot *snap = (void *)((char *)w -
+	struct ct_snapshot *snap = (struct ct_snapshot *)(void *)((char *)w -
 						     offsetof(struct ct_snapshot, timer));
 	struct timespec t0;
 	uint64_t us;
@@ -526,7 +526,7 @@ static void ct_snap_join(struct ct_snapshot *snap)
 
 static void ct_snap_done_cb(struct ev_loop *loop, ev_async *w, int revents)
 {
-	struct ct_snapshot *snap = (void *)((char *)w -
+	struct ct_snapshot *snap = (struct ct_snapshot *)(void *)((char *)w -
 						     offsetof(struct ct_snapshot, done));
 
 	(void)loop;
@@ -620,7 +620,7 @@ static const char *ct_snap_parse_header(struct ct_snapshot *snap, const uint8_t 
 /* ct_snap_zone_now() - Our zone for network NAME, or CT_SNAP_ZGONE. */
 static uint32_t ct_snap_zone_now(struct ct_snapshot *snap, const char *name)
 {
-	struct network *n = model_network(name);
+	struct network *n = model_network_in(snap->dp->model, name);
 	uint32_t z;
 
 	if (!n)
