@@ -48,7 +48,8 @@
 #include "log.h"
 #include "nat.h"
 #include "netns.h"
-#include "ports.h"
+#include "publish.h"
+#include "proxy.h"
 #include "uplink.h"
 
 struct fw_world fw;
@@ -144,22 +145,36 @@ int netns_if_offloads_off(int nsfd, const char *ifname)
 	return -1;
 }
 
-int proxy_init(struct dp *dp)
+/* No listener can open without a kernel: the stand-in only refuses. */
+struct proxy {
+	int none;
+};
+
+struct proxy *proxy_new(struct dp *dp)
 {
+	static struct proxy fw_proxy;
+
 	(void)dp;
-	return 0;
+	return &fw_proxy;
 }
 
-int proxy_add(uint8_t proto, uint32_t host_ip, uint16_t host_port,
+void proxy_free(struct proxy *px)
+{
+	(void)px;
+}
+
+int proxy_add(struct proxy *px, uint8_t proto, uint32_t host_ip, uint16_t host_port,
 	      uint16_t count, char *err, size_t errlen)
 {
-	(void)proto; (void)host_ip; (void)count;
+	(void)px; (void)proto; (void)host_ip; (void)count;
 	snprintf(err, errlen, "cannot listen on port %u: %s", host_port, FW_NOKERNEL);
 	return -1;
 }
 
-void proxy_del(uint8_t proto, uint32_t host_ip, uint16_t host_port, uint16_t count)
+void proxy_del(struct proxy *px, uint8_t proto, uint32_t host_ip, uint16_t host_port,
+	       uint16_t count)
 {
+	(void)px;
 	(void)proto; (void)host_ip; (void)host_port; (void)count;
 }
 
@@ -208,13 +223,16 @@ const struct port_ops port_tap_ops = { .type = "tap", .rx_burst = fw_port_rx,
 const struct port_ops port_afpacket_ops = { .type = "afpacket", .rx_burst = fw_port_rx,
 	.tx_burst = fw_port_tx, .close = fw_port_close };
 
-struct port *port_tap_open(int netns_fd, const char *ifname, const char *name,
-			   bool offload)
+/* No TAP can be made without a kernel. */
+static struct port *fw_tap_open(const struct port_args *args)
 {
-	(void)netns_fd; (void)ifname; (void)name; (void)offload;
+	(void)args;
 	errno = ENODEV;
 	return NULL;
 }
+
+const struct port_class port_tap_class = { .type = "tap", .kernel_peer = true,
+					   .open = fw_tap_open };
 
 static int fw_fd = -1;   /* one eventfd, never readable, for every fake port */
 
@@ -223,16 +241,18 @@ struct port *fw_port_new(const char *name)
 	return port_alloc(&fw_port_ops, name, fw_fd);
 }
 
-struct port *port_afpacket_open(const char *ifname, const char *name)
+/* Only the uplink's interface "exists". */
+static struct port *fw_afpacket_open(const struct port_args *args)
 {
-	if (strcmp(ifname, FW_UPLINK_IF)) {
+	if (strcmp(args->ifname, FW_UPLINK_IF)) {
 		errno = ENODEV;
 		return NULL;
 	}
-	return fw_port_new(name);
+	return fw_port_new(args->name);
 }
 
-void port_afpacket_set_owned(struct port *port, bool owned) { (void)port; (void)owned; }
+const struct port_class port_afpacket_class = { .type = "afpacket", .open = fw_afpacket_open };
+
 int port_afpacket_set_promisc(struct port *port) { (void)port; return -1; }
 
 /* ---- 2. the world ---- */
@@ -462,7 +482,7 @@ static void fw_containers_gone(void)
 			model_endpoint_unlink(ep);
 			free(ep);
 		}
-		netns_watch_remove(c);
+		netns_watch_remove(fw.dp.nw, c);
 		HASH_DEL(g_model.containers, c);
 		free(c);
 	}
