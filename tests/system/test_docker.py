@@ -16,6 +16,7 @@ the module's teardown removes everything, also on failure.
 """
 import json
 import os
+import shutil
 import subprocess
 
 import pytest
@@ -327,3 +328,66 @@ def test_bound_to_vswitch_network(w):
     finally:
         w.vs.vsctl("network", "disconnect", "shared", "plain")
         w.vs.vsctl("network", "rm", "shared")
+
+
+COMPOSE = """services:
+  web:
+    image: {image}
+    command: httpd -f -p 80 -h /www
+    ports: ["8082:80"]
+    networks: [front]
+  client:
+    image: {image}
+    command: sleep 1000
+    networks: [front]
+networks:
+  front:
+    driver: {driver}
+    ipam:
+      config: [{{subnet: 10.99.0.0/24}}]
+"""
+
+
+def test_compose(w):
+    """A two-service compose file on a vswitch network: names and ports."""
+    if not shutil.which("docker-compose"):
+        pytest.skip("docker-compose is not installed (apt-get install docker-compose)")
+    d = os.path.join(w.vs.tmp, "compose")
+    os.makedirs(d, exist_ok=True)
+    with open(os.path.join(d, "docker-compose.yml"), "w") as f:
+        f.write(COMPOSE.format(image=w.d.image, driver=w.driver))
+    proj = w.topo.prefix + "c"
+
+    def compose(*args):
+        r = subprocess.run(["docker-compose", "-p", proj, *args], cwd=d, env=w.d.env,
+                           capture_output=True, text=True, timeout=scaled(120))
+        assert r.returncode == 0, r.stderr
+        return r
+    compose("up", "-d")
+    try:
+        client = f"{proj}_client_1"
+        assert wget(w, client, "http://web/") == "hello from vswitch\n"
+        out = w.topo.outside[0]
+        assert wait_for(lambda: curl(out, f"http://{UPLINK}:8082/"), 5) == "hello from vswitch\n"
+        names = wait_for(lambda: sorted(c["dns_name"] for c in vsjson(w.vs, "container", "ls")
+                                        if c["dns_name"]), 10)
+        assert names == sorted([client, f"{proj}_web_1"])
+    finally:
+        compose("down")
+    assert vsjson(w.vs, "container", "ls") == []
+    assert not [n for n in vsjson(w.vs, "network", "ls") if n["name"].startswith("docker-")]
+
+
+def test_published_ports_follow_the_gateway_endpoint(w):
+    """Docker programs published ports on a sandbox's gateway endpoint and,
+    when it leaves, on the next one: the port keeps answering."""
+    w.network("g1", "--subnet", "10.88.1.0/24")
+    w.network("g2", "--subnet", "10.88.2.0/24")
+    w.run("web", "g1", "-p", "8083:80")
+    out = w.topo.outside[0]
+    assert wait_for(lambda: curl(out, f"http://{UPLINK}:8083/"), 5)
+    w.docker("network", "connect", "g2", "web")
+    e2 = w.endpoint("web", "g2")
+    w.docker("network", "disconnect", "g1", "web")
+    assert wait_for(lambda: vsjson(w.vs, "port", "ls", e2), 5), "ports did not move"
+    assert wait_for(lambda: curl(out, f"http://{UPLINK}:8083/"), 5) == "hello from vswitch\n"
