@@ -37,6 +37,10 @@ struct dkp_method {
 /* The method serving PATH, or NULL (answered 404: not implemented). */
 const struct dkp_method *dkp_net_find(const char *path);
 
+/* docker_plugin_ipam.c */
+/* The IpamDriver method serving PATH, or NULL. */
+const struct dkp_method *dkp_ipam_find(const char *path);
+
 /* docker_plugin_names.c */
 /* Docker's API socket (--docker-host; "" asks nothing); call once. */
 void dkp_names_init(const char *docker_sock);

@@ -58,6 +58,7 @@ static const struct ctl_cmd_args ctl_arg_table[] = {
 	{ "endpoint.dns_name", { R("container", STR), R("dns_name", STR) } },
 	{ "network.bind", { R("network", STR), R("name", STR) } },
 	{ "network.unbind", { R("name", STR) } },
+	{ "ipam.suggest", { A("network", STR) } },
 	{ "port.publish", { R("container", STR), R("specs", STRS) } },
 	{ "port.unpublish", { R("container", STR), R("specs", STRS) } },
 	{ "port.ls", { R("container", STR) } },

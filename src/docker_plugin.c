@@ -182,7 +182,7 @@ static struct json_object *dkp_parse(const struct dkp_body *b, enum json_tokener
 static enum MHD_Result dkp_dispatch(struct MHD_Connection *conn, const char *url,
 				    const struct dkp_body *b)
 {
-	const struct dkp_method *m = dkp_net_find(url);
+	const struct dkp_method *m = dkp_net_find(url) ? dkp_net_find(url) : dkp_ipam_find(url);
 	struct json_object *reply = NULL;
 	struct dkp_req req = { .peer_pid = dkp_peer_pid(conn) };
 	enum json_tokener_error jerr = json_tokener_success;

@@ -123,6 +123,7 @@ static int dkp_activate(const struct dkp_req *req, struct json_object **reply,
 	struct json_object *impl = json_object_new_array();
 
 	json_object_array_add(impl, json_object_new_string("NetworkDriver"));
+	json_object_array_add(impl, json_object_new_string("IpamDriver"));
 	*reply = json_object_new_object();
 	json_object_object_add(*reply, "Implements", impl);
 	return 0;

@@ -391,3 +391,19 @@ def test_published_ports_follow_the_gateway_endpoint(w):
     w.docker("network", "disconnect", "g1", "web")
     assert wait_for(lambda: vsjson(w.vs, "port", "ls", e2), 5), "ports did not move"
     assert wait_for(lambda: curl(out, f"http://{UPLINK}:8083/"), 5) == "hello from vswitch\n"
+
+
+def test_vswitch_ipam_driver(w):
+    """--ipam-driver vswitch: vswitch picks the subnet (from its own pools,
+    never one a network holds) and the addresses."""
+    w.network("nv", "--ipam-driver", w.driver)
+    sub = w.docker("network", "inspect", "-f", "{{(index .IPAM.Config 0).Subnet}}",
+                   "nv").stdout.strip()
+    held = [n["subnet"] for n in vsjson(w.vs, "network", "ls") if not n["name"].startswith("docker-")]
+    assert sub.startswith("172.") and sub not in held, (sub, held)
+    w.run("c1", "nv")
+    w.run("c2", "nv")
+    base = sub.split("/")[0].rsplit(".", 1)[0]
+    assert w.ip("c1", "nv") == base + ".2" and w.ip("c2", "nv") == base + ".3"
+    assert ping(w, "c2", base + ".2")
+    assert ping(w, "c2", base + ".1")

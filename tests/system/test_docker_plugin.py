@@ -49,7 +49,7 @@ def inspect(vswitchd, name):
 
 def test_activate_and_capabilities(plugin):
     c = plugin.client()
-    assert c.call("Plugin.Activate") == {"Implements": ["NetworkDriver"]}
+    assert c.call("Plugin.Activate") == {"Implements": ["NetworkDriver", "IpamDriver"]}
     assert c.call("NetworkDriver.GetCapabilities") == {"Scope": "local",
                                                         "ConnectivityScope": "local"}
     # 404 is Docker's "not implemented" (optional methods); same connection.
@@ -332,3 +332,33 @@ def test_bind_to_existing_network(plugin, vswitchd):
     assert c.call("NetworkDriver.DeleteNetwork", {"NetworkID": NID}) == {}
     assert "vswitch.bound" not in inspect(vswitchd, "shared")["Options"]
     assert "not found" in c.call("NetworkDriver.DeleteNetwork", {"NetworkID": NID})["Err"]
+
+
+def test_ipam_driver(plugin, vswitchd):
+    """vswitch's IPAM for Docker: the next automatic subnet, then the next
+    free addresses of its network; nothing is taken until the connect."""
+    c = plugin.client()
+    assert c.call("IpamDriver.GetCapabilities") == {"RequiresMACAddress": False}
+    assert c.call("IpamDriver.GetDefaultAddressSpaces")["LocalDefaultAddressSpace"] == "vswitch"
+    pool = c.call("IpamDriver.RequestPool", {"AddressSpace": "vswitch", "Pool": "",
+                                             "SubPool": "", "Options": {}, "V6": False})
+    assert pool == {"PoolID": "172.18.0.0/16", "Pool": "172.18.0.0/16",
+                    "Data": {"com.docker.network.gateway": "172.18.0.1/16"}}
+    reply = c.call("IpamDriver.RequestAddress", {"PoolID": "172.18.0.0/16", "Address": "",
+                                                 "Options": {}})
+    assert "no vswitch network has the pool 172.18.0.0/16" in reply["Err"]
+    c.call("NetworkDriver.CreateNetwork", create_body(pool="172.18.0.0/16", gw="172.18.0.1/16"))
+    for _ in range(2):      # asking again gives the same: nothing is reserved
+        assert c.call("IpamDriver.RequestAddress", {"PoolID": "172.18.0.0/16", "Address": "",
+                                                    "Options": {}})["Address"] == "172.18.0.2/16"
+    assert c.call("IpamDriver.RequestAddress",
+                  {"PoolID": "172.18.0.0/16", "Address": "172.18.0.9",
+                   "Options": {}})["Address"] == "172.18.0.9/16"
+    assert c.call("IpamDriver.RequestPool", {"Pool": "10.5.0.0/24", "V6": False})["Data"] == \
+        {"com.docker.network.gateway": "10.5.0.1/24"}
+    assert "IPv4 only" in c.call("IpamDriver.RequestPool", {"Pool": "", "V6": True})["Err"]
+    assert "invalid pool" in c.call("IpamDriver.RequestPool", {"Pool": "10.5/x"})["Err"]
+    assert "PoolID" in c.call("IpamDriver.RequestAddress", {"PoolID": "junk"})["Err"]
+    assert c.call("IpamDriver.ReleaseAddress", {"PoolID": "172.18.0.0/16",
+                                                "Address": "172.18.0.2"}) == {}
+    assert c.call("IpamDriver.ReleasePool", {"PoolID": "172.18.0.0/16"}) == {}
