@@ -11,6 +11,11 @@ src_vswitch_docker_plugin_LDADD = $(MHD_LIBS) $(CURL_LIBS) $(JSONC_LIBS)
 noinst_HEADERS += include/docker_plugin.h
 man_MANS += doc/vswitch-docker-plugin.8
 
-# The systemd unit, installed where Debian keeps units.
+# The systemd unit, installed where Debian keeps units, with the path the
+# plugin is installed under.
 systemdunitdir = $(prefix)/lib/systemd/system
-dist_systemdunit_DATA = tools/systemd/vswitch-docker-plugin.service
+systemdunit_DATA = tools/systemd/vswitch-docker-plugin.service
+CLEANFILES += tools/systemd/vswitch-docker-plugin.service
+tools/systemd/vswitch-docker-plugin.service: $(srcdir)/tools/systemd/vswitch-docker-plugin.service.in
+	$(AM_V_GEN)$(MKDIR_P) tools/systemd && \
+	sed 's|@''bindir''@|$(bindir)|g' $(srcdir)/tools/systemd/vswitch-docker-plugin.service.in > $@
