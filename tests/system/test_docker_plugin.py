@@ -8,6 +8,8 @@ a real dockerd are in test_docker.py.
 """
 import json
 import socket
+import subprocess
+import time
 
 import pytest
 
@@ -362,3 +364,30 @@ def test_ipam_driver(plugin, vswitchd):
     assert c.call("IpamDriver.ReleaseAddress", {"PoolID": "172.18.0.0/16",
                                                 "Address": "172.18.0.2"}) == {}
     assert c.call("IpamDriver.ReleasePool", {"PoolID": "172.18.0.0/16"}) == {}
+
+
+def test_handoff_sandbox_dies(plugin, vswitchd, topo):
+    """The sandbox dies under the endpoint (its veth with it): vswitchd
+    removes the endpoint, does not spin, and nothing is left."""
+    dock, sb = topo.container("dock"), topo.container("sb")
+    plugin.client().call("NetworkDriver.CreateNetwork", create_body())
+    create_endpoint(plugin, dock)
+    ns_call(dock, plugin.sock, "NetworkDriver.Join",
+            {"NetworkID": NID, "EndpointID": EID, "SandboxKey": f"/run/netns/{sb}"})
+    runtime_move_in(dock, sb, "vsd" + EID[:12], "10.77.0.2/24")
+    assert ping(sb, "10.77.0.1")
+    subprocess.run(["ip", "netns", "del", sb], check=True)
+    time.sleep(1)
+    with open(f"/proc/{vswitchd.pid}/stat") as f:
+        t0 = sum(int(x) for x in f.read().split()[13:15])
+    time.sleep(2)
+    with open(f"/proc/{vswitchd.pid}/stat") as f:
+        t1 = sum(int(x) for x in f.read().split()[13:15])
+    assert t1 - t0 < 50, f"vswitchd used {t1 - t0} ticks in 2 s after the sandbox died"
+    # vswitchd saw its veth go and removed the endpoint; Docker's late
+    # DeleteEndpoint is told so (Docker logs it and goes on).
+    assert vsjson(vswitchd, "container", "ls") == []
+    reply = ns_call(dock, plugin.sock, "NetworkDriver.DeleteEndpoint",
+                    {"NetworkID": NID, "EndpointID": EID})
+    assert reply == {"Err": "container docker-abf26a2f0011 not found"}
+    assert not [x for x in links(vswitchd.ns) if x.startswith("vs")]
