@@ -311,8 +311,12 @@ def test_bound_to_vswitch_network(w):
     ns = w.topo.container("plain")
     assert w.vs.vsctl("network", "create", "--subnet", "10.98.0.0/24", "--ip-range",
                       "10.98.0.0/25", "shared").returncode == 0
-    # vswitchd lives in the mount holder, where /run/netns is not: by pid.
+    # vswitchd lives in the mount holder, where /run/netns is not: by pid,
+    # once the process is in the namespace (`ip netns exec` enters it after
+    # the fork; until then the pid is in the machine's namespace).
     holder = w.topo.spawn(ns, "sleep", "1000")
+    want = os.stat(f"/run/netns/{ns}").st_ino
+    assert wait_for(lambda: os.stat(f"/proc/{holder.pid}/ns/net").st_ino == want, 5)
     r = w.vs.vsctl("network", "connect", "--netns", f"pid:{holder.pid}", "shared", "plain")
     assert r.returncode == 0, r.stderr
     try:
