@@ -34,6 +34,9 @@ struct dkp_method {
 };
 
 /* docker_plugin_net.c */
+/* Make ERR one line: an error may quote what dockerd or vswitchd sent,
+ * newlines and all; every control character becomes a space. */
+void dkp_err_oneline(char *err);
 /* The method serving PATH, or NULL (answered 404: not implemented). */
 const struct dkp_method *dkp_net_find(const char *path);
 

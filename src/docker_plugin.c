@@ -204,6 +204,7 @@ static enum MHD_Result dkp_dispatch(struct MHD_Connection *conn, const char *url
 		return dkp_send_err(conn, MHD_HTTP_BAD_REQUEST, err);
 	}
 	if (m->fn(&req, &reply, err, sizeof(err)) < 0) {
+		dkp_err_oneline(err);
 		dkp_log("%s: %s", url, err);
 		ret = dkp_send_err(conn, MHD_HTTP_OK, err);
 	} else {

@@ -684,6 +684,13 @@ static const struct dkp_method dkp_net_methods[] = {
 	{ "/NetworkDriver.DiscoverDelete", dkp_discover },
 };
 
+void dkp_err_oneline(char *err)
+{
+	for (; *err; err++)
+		if ((unsigned char)*err < 0x20 || *err == 0x7f)
+			*err = ' ';
+}
+
 const struct dkp_method *dkp_net_find(const char *path)
 {
 	size_t i;
