@@ -60,7 +60,9 @@ class Lab:
     """Namespaces, processes and the daemon of one test module."""
 
     def __init__(self):
-        self.p = f"t{random.randrange(16**4):04x}"
+        # SystemRandom: test_hardening seeds `random`, and every suite run on
+        # the machine would then pick this same prefix at the same time
+        self.p = f"t{random.SystemRandom().randrange(16**4):04x}"
         self.ns = {k: f"{self.p}{k}" for k in ("v", "r", "w", "c1", "c2", "c3", "ci")}
         self.procs = []
         self.tmp = tempfile.mkdtemp(prefix=f"{self.p}-")
