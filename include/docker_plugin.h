@@ -5,9 +5,11 @@
  * every vswitch name is derived from Docker's ids, so a restarted plugin
  * serves networks and endpoints made before it (doc/docker.md).
  *
- * Three files: docker_plugin.c (main, HTTP on the unix socket),
- * docker_plugin_net.c (the NetworkDriver methods), docker_plugin_ctl.c
- * (the client of vswitchd's control socket).
+ * The files: docker_plugin.c (main, HTTP on the unix socket),
+ * docker_plugin_net.c (the NetworkDriver methods), docker_plugin_ipam.c
+ * (the IpamDriver methods), docker_plugin_names.c (container names from
+ * Docker's API, after Join), docker_plugin_ctl.c (the client of
+ * vswitchd's control socket).
  */
 #ifndef VS_DOCKER_PLUGIN_H
 #define VS_DOCKER_PLUGIN_H

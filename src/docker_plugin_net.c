@@ -7,6 +7,8 @@
  * call (or a restarted plugin) finds what an earlier one made:
  *
  *   Docker network NID   ->  vswitch network  "docker-" + NID[0:12]
+ *                            (or, with -o vswitch.network=NAME, that name
+ *                            bound to the existing network NAME)
  *   Docker endpoint EID  ->  vswitch container "docker-" + EID[0:12]
  *                            (an endpoint is one vswitch container: Docker
  *                            never tells a driver which container it is)
@@ -26,6 +28,9 @@
  * Docker's addresses, pool, gateway and MACs are taken as given: Docker's
  * IPAM already chose them.  Only IPv4 is served: an IPv6 pool or address
  * is refused, never dropped quietly.
+ *
+ * Join also starts the learning of the container's name from Docker's API
+ * (docker_plugin_names.c), which runs after the answer is sent.
  */
 #include <stdio.h>
 #include <stdlib.h>
