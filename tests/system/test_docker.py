@@ -216,16 +216,21 @@ for _ in range(10):
 def test_published_ports_all_forms(w):
     """-p 8080:80 (DNAT on the uplink address with the client's own source
     address seen in the container, and the proxy on the host), -p 80 (a
-    host port vswitch picks) and -p 127.0.0.1::80/udp."""
+    host port vswitch picks), -p 127.0.0.1:8084:80 and -p 127.0.0.1::80/udp."""
     w.network("np", "--subnet", "10.92.0.0/24")
-    w.run("web", "np", "-p", "8080:80", "-p", "80", "-p", "127.0.0.1::80/udp")
+    w.run("web", "np", "-p", "8080:80", "-p", "80", "-p", "127.0.0.1:8084:80",
+          "-p", "127.0.0.1::80/udp")
     out = w.topo.outside[0]
     # busybox httpd listens on [::]: an IPv4 client is ::ffff:a.b.c.d to it.
     seen = wait_for(lambda: curl(out, f"http://{UPLINK}:8080/cgi-bin/ip"), 5)
     assert seen and seen.strip().strip("[]").replace("::ffff:", "") == OUTSIDE
     assert curl(w.vs.ns, "http://127.0.0.1:8080/") == "hello from vswitch\n"
     ports = vsjson(w.vs, "port", "ls", w.endpoint("web", "np"))
-    tcp0 = [p for p in ports if p["proto"] == "tcp" and p["host_port"] != 8080]
+    tcp0 = [p for p in ports if p["proto"] == "tcp" and p["host_port"] not in (8080, 8084)]
+    local = [p for p in ports if p["host_port"] == 8084]
+    assert local and local[0]["host_ip"] == "127.0.0.1", ports
+    assert curl(w.vs.ns, "http://127.0.0.1:8084/") == "hello from vswitch\n"
+    assert curl(out, f"http://{UPLINK}:8084/") is None, "a 127.0.0.1 port answered outside"
     udp = [p for p in ports if p["proto"] == "udp"]
     assert len(tcp0) == 1 and len(udp) == 1, ports
     assert 32768 <= tcp0[0]["host_port"] <= 60999
