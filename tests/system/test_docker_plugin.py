@@ -391,3 +391,19 @@ def test_handoff_sandbox_dies(plugin, vswitchd, topo):
                     {"NetworkID": NID, "EndpointID": EID})
     assert reply == {"Err": "container docker-abf26a2f0011 not found"}
     assert not [x for x in links(vswitchd.ns) if x.startswith("vs")]
+
+
+def test_handoff_failed_join_rolled_back(plugin, vswitchd, topo):
+    """Docker rolls a failed Join back with DeleteEndpoint: the device it
+    never moved goes from dockerd's namespace, and nothing is left."""
+    dock = topo.container("dock")
+    before = snapshot(dock)
+    plugin.client().call("NetworkDriver.CreateNetwork", create_body())
+    create_endpoint(plugin, dock)
+    reply = ns_call(dock, plugin.sock, "NetworkDriver.Join",
+                    {"NetworkID": NID, "EndpointID": EID, "SandboxKey": "netns/1"})
+    assert "SandboxKey" in reply["Err"]
+    assert ns_call(dock, plugin.sock, "NetworkDriver.DeleteEndpoint",
+                   {"NetworkID": NID, "EndpointID": EID}) == {}
+    assert snapshot(dock) == before
+    assert vsjson(vswitchd, "container", "ls") == []
