@@ -173,6 +173,9 @@ def test_two_containers_names_gateway_and_nat(w):
     assert p.wait(scaled(10)) == 0, p.stderr.read()
     dump = subprocess.run(["tcpdump", "-nr", cap], capture_output=True, text=True).stdout
     assert "10.91.0.3 > 10.91.0.2: ICMP echo request" in dump, dump
+    # vswitch's resolver at the gateway knows Docker's names too.
+    r = w.exec("c2", "nslookup", "c1", "10.91.0.1", check=False)
+    assert "10.91.0.2" in r.stdout.split("Name:")[-1], r.stdout + r.stderr
 
 
 def test_rm_leaves_nothing(w):
