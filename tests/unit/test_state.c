@@ -138,6 +138,10 @@ static void test_state_build(void)
 	snprintf(ep->host_if, sizeof(ep->host_if), "vsdb0");
 	ep->mac[5] = 0x99;	/* a user --mac, not derived from the address */
 	ep->pending = EP_PENDING_DISCONNECT;
+	ep->handoff = true;	/* a device Docker moved (endpoint_handoff.c) */
+	front->n_bound = 2;	/* Docker networks bound with -o vswitch.network */
+	snprintf(front->bound[0], VS_NAME_MAX, "docker-0123456789ab");
+	snprintf(front->bound[1], VS_NAME_MAX, "docker-ba9876543210");
 	(void)br;
 
 	test_state_pub(web, IPPROTO_TCP, "0.0.0.0", 8080, 80, 1);
@@ -258,6 +262,10 @@ static void test_state_check_web(void)
 	assert_null(test_state_find_pub(web, IPPROTO_UDP, 8080));
 }
 
+/* The model being checked came from tests/fixtures/8dfda21, written before
+ * hand-off endpoints and bound network names existed. */
+static bool test_state_old_release;
+
 static void test_state_check_db(void)
 {
 	struct container *db = model_container("db");
@@ -277,6 +285,19 @@ static void test_state_check_db(void)
 	assert_string_equal(ipam_mac_str(ep->mac, buf), "02:42:0a:0a:00:99");
 	assert_null(ep->port);
 	assert_int_equal(ep->pending, EP_PENDING_DISCONNECT);
+	assert_false(model_endpoint(model_network("back"), model_container("web"))->handoff);
+	if (test_state_old_release) {
+		/* 8dfda21 had neither: they load as their defaults */
+		assert_false(ep->handoff);
+		assert_int_equal(model_network("front")->n_bound, 0);
+	} else {
+		assert_true(ep->handoff);
+		/* bound names come back and lead to their network */
+		assert_int_equal(model_network("front")->n_bound, 2);
+		assert_ptr_equal(model_network("docker-ba9876543210"), model_network("front"));
+		assert_ptr_equal(model_network("docker-0123456789ab"), model_network("front"));
+	}
+	assert_null(model_network("docker-000000000000"));
 	assert_int_equal(model_endpoint(model_network("back"), model_container("web"))->pending,
 			 EP_PENDING_NONE);
 	assert_int_equal(test_state_count_pubs(db), 0);
@@ -802,7 +823,9 @@ static void test_release_8dfda21_loads(void **state)
 	test_state_write("state.json", old, len);
 	if (state_init(tdir, err, sizeof(err)))
 		fail_msg("%s", err);
+	test_state_old_release = true;
 	test_state_check();
+	test_state_old_release = false;
 	assert_int_equal(state_save(err, sizeof(err)), 0);
 	test_state_path(p, sizeof(p), "state.json");
 	test_state_slurp(p, again, sizeof(again));
