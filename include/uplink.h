@@ -24,6 +24,7 @@ int uplink_init(struct ev_loop *loop, const char *spec, const char *ip_cidr,
 		const char *gw, char *err, size_t errlen);
 void uplink_fini(void);
 struct port *uplink_port(void);
+const uint8_t *uplink_mac(void);
 /* The uplink port's rx handler (port->rx_handler). */
 void uplink_rx(struct port *port, struct pkt_batch *b);
 /* For `show`: {spec, ip, gateway, mac, port, next_hop_mac}, or NULL. */

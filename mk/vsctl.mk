@@ -2,7 +2,7 @@
 # vsctl is its own program: its files stay out of libvswitch.a.  The
 # capture client (src/vsctl_capture.c, capture area) is linked when present;
 # vsctl_cmds.c refers to it weakly so vsctl builds either way.
-src_vsctl_SOURCES = src/vsctl.c src/vsctl_cmds.c src/vsctl_format.c
+src_vsctl_SOURCES = src/vsctl.c src/vsctl_cmds.c src/vsctl_format.c src/vsctl_trace.c
 src_vsctl_LDADD = $(VS_LIBS)
 noinst_HEADERS += include/vsctl.h include/capture_client.h
 
@@ -19,6 +19,6 @@ vsctl-man-synopsis: src/vsctl$(EXEEXT)
 check_PROGRAMS += tests/unit/test_vsctl
 TESTS += tests/unit/test_vsctl
 tests_unit_test_vsctl_SOURCES = tests/unit/test_vsctl.c src/vsctl_cmds.c \
-	src/vsctl_format.c
+	src/vsctl_format.c src/vsctl_trace.c
 tests_unit_test_vsctl_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_vsctl_LDADD = $(UNIT_LDADD)

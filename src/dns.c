@@ -56,6 +56,7 @@
 #include "model.h"
 #include "netns.h"
 #include "pipeline.h"
+#include "trace.h"
 #include "pkt.h"
 #include "port.h"
 
@@ -714,7 +715,7 @@ static void dns_client_ref_fill(struct dns_client_ref *who, struct network *n,
 static void dns_drop(struct pkt *p)
 {
 	if (p->in_port)
-		port_drop(p->in_port, DROP_DNS_BAD);
+		port_drop(p->in_port, p, DROP_DNS_BAD);
 }
 
 /* Where a reply to a frame from SRC goes: its endpoint's port. */
@@ -756,8 +757,9 @@ static bool dns_udp_input(struct network *n, struct endpoint *src, struct pkt *p
 	}
 	dns_client_ref_fill(&who, n, src, p, &ip, udp.source, udp.dest);
 	if (p->flags & PKT_F_DRYRUN) {
-		trace_note(p, "dns", "query to %s resolver: answered locally or forwarded",
-			   n->dns_intercept ? "intercepting" : "gateway");
+		trace_event(p, "dns", TRACE_LOCAL, p->in_port,
+			    "query to %s resolver: answered locally or forwarded",
+			    n->dns_intercept ? "intercepting" : "gateway");
 		return true;
 	}
 	r = dns_answer_message(n, &who, udph + sizeof(udp), ulen - sizeof(udp),

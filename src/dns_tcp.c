@@ -47,6 +47,7 @@
 #include "log.h"
 #include "model.h"
 #include "pipeline.h"
+#include "trace.h"
 #include "pkt.h"
 #include "port.h"
 
@@ -446,11 +447,12 @@ bool dns_tcp_input(struct network *n, struct endpoint *src, struct pkt *p)
 	    l4len < hlen || !pkt_header(p, p->l4_ofs, l4len) || !dns_tcp_pool) {
 		dns_stats_mut()->dropped_bad++;
 		if (p->in_port)
-			port_drop(p->in_port, DROP_DNS_BAD);
+			port_drop(p->in_port, p, DROP_DNS_BAD);
 		return true;
 	}
 	if (p->flags & PKT_F_DRYRUN) {
-		trace_note(p, "dns", "TCP to the resolver: answered in the datapath");
+		trace_event(p, "dns", TRACE_LOCAL, p->in_port,
+			    "TCP to the resolver: answered in the datapath");
 		return true;
 	}
 	plen = l4len - hlen;

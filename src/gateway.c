@@ -61,6 +61,7 @@
 #include "fdb.h"
 #include "model.h"
 #include "pipeline.h"
+#include "trace.h"
 #include "port.h"
 
 #define GATEWAY_TTL 64
@@ -167,9 +168,9 @@ static bool gateway_is_subnet_bcast(const struct network *n, uint32_t ip)
 
 static void gateway_count(struct pkt *p, enum drop_reason why)
 {
-	trace_note(p, "gateway", "drop: %s", drop_reason_names[why]);
+	trace_stage(p, "gateway");
 	if (p->in_port)
-		port_drop(p->in_port, why);
+		port_drop(p->in_port, p, why);
 }
 
 /* Token bucket for ICMP errors. */
@@ -206,7 +207,7 @@ static void gateway_reply_init(struct pkt *r, uint32_t len)
 static void gateway_reply_send(struct pkt *req, struct pkt *r, const char *what)
 {
 	if (req->flags & PKT_F_DRYRUN) {
-		trace_note(req, "gateway", "reply: %s", what);
+		trace_event(req, "gateway", TRACE_LOCAL, req->in_port, "%s", what);
 		return;
 	}
 	if (!req->in_port)
@@ -495,7 +496,8 @@ static void gateway_uplink(struct network *n, struct pkt *p, struct iphdr *ip)
 {
 	enum drop_reason why;
 
-	trace_note(p, "gateway", "route to the uplink (TTL %u -> %u)", ip->ttl + 1u, ip->ttl);
+	trace_event(p, "gateway", TRACE_ROUTE, NULL, "route to the uplink (TTL %u -> %u)",
+		    ip->ttl + 1u, ip->ttl);
 	why = uplink_route_out(n, p);
 	if (why == DROP_NONE)
 		return;
@@ -525,8 +527,9 @@ static void gateway_route(struct network *n, struct pkt *p, struct iphdr *ip)
 	}
 	if (gateway_in_subnet(n, ip->daddr)) {
 		gateway_ttl_add(ip, -1);
-		trace_note(p, "gateway", "on-link destination, back onto %s (TTL %u -> %u)",
-			   n->name, ip->ttl + 1u, ip->ttl);
+		trace_event(p, "gateway", TRACE_ROUTE, NULL,
+			    "on-link destination, back onto %s (TTL %u -> %u)",
+			    n->name, ip->ttl + 1u, ip->ttl);
 		gateway_deliver(n, p);
 		return;
 	}
@@ -615,6 +618,6 @@ void gateway_deliver(struct network *n, struct pkt *p)
 	}
 	memcpy(eth->ether_dhost, ep->mac, 6);
 	memcpy(eth->ether_shost, n->gw_mac, 6);
-	trace_note(p, "gateway", "deliver to %s", ep->port->name);
+	trace_event(p, "gateway", TRACE_FORWARD, ep->port, "deliver to its endpoint");
 	egress_output(ep->port, p);
 }

@@ -53,6 +53,7 @@
 #include "pipeline.h"
 #include "port.h"
 #include "ports.h"
+#include "trace.h"
 #include "uplink.h"
 
 #define UPLINK_ARP_SLOTS 256
@@ -212,6 +213,12 @@ static enum drop_reason uplink_send(struct pkt *p)
 
 	if (leg == &ul.out && (nh & ul.out.mask) != (ul.out.ip & ul.out.mask))
 		nh = ul.gw;
+	if (p->flags & PKT_F_DRYRUN) {
+		/* before the ARP cache: a trace must not ask, nor wait */
+		trace_stage(p, "uplink");
+		port_tx_queue(leg->port, p);
+		return DROP_NONE;
+	}
 	a = uplink_arp_slot(nh);
 	if (a->ip == nh && a->seen_ms) {
 		memcpy(eth->ether_dhost, a->mac, 6);
@@ -225,7 +232,7 @@ static enum drop_reason uplink_send(struct pkt *p)
 		return DROP_NONE;
 	}
 	if (ul.n_pending >= UPLINK_PENDING || p->len > UPLINK_PENDING_MAX) {
-		port_drop(leg->port, DROP_ARP_PENDING_FULL);
+		port_drop(leg->port, p, DROP_ARP_PENDING_FULL);
 		uplink_arp_request(leg, nh);
 		return DROP_NONE;   /* counted here; not the gateway's to report */
 	}
@@ -287,6 +294,11 @@ static bool uplink_echo_local(struct network *n, struct pkt *p)
 	ih = pkt_header(p, p->l4_ofs, sizeof(*ih));
 	if (!ih || ih->type != ICMP_ECHO)
 		return false;
+	if (p->flags & PKT_F_DRYRUN) {
+		trace_event(p, "uplink", TRACE_LOCAL, p->in_port,
+			    "ICMP echo reply from the uplink address");
+		return true;
+	}
 	csum_update16(&ih->checksum, htons(ICMP_ECHO << 8), htons(ICMP_ECHOREPLY << 8));
 	ih->type = ICMP_ECHOREPLY;
 	t = ip->saddr;
@@ -306,13 +318,6 @@ enum drop_reason uplink_route_out(struct network *n, struct pkt *p)
 	zone = nat_zone_of(n);
 	if (zone == CT_ZONE_OUTSIDE)
 		return DROP_NO_ROUTE;
-	if (p->flags & PKT_F_DRYRUN) {
-		char what[192];
-
-		nat_explain(p, zone, what, sizeof(what));
-		trace_note(p, "nat", "%s; out of %s", what, ul.out.port->name);
-		return DROP_NONE;
-	}
 	if (uplink_echo_local(n, p))
 		return DROP_NONE;
 	r = nat_process(p, zone, &out);
@@ -325,7 +330,7 @@ enum drop_reason uplink_route_out(struct network *n, struct pkt *p)
 	 * answer an out-of-state TCP segment with an ICMP unreachable that
 	 * could tear the real connection down. */
 	if (p->in_port)
-		port_drop(p->in_port, r);
+		port_drop(p->in_port, p, r);
 	return DROP_NONE;
 }
 
@@ -339,7 +344,7 @@ static void uplink_arp_input(struct uplink_leg *leg, struct pkt *p)
 
 	if (!eth || !arp || arp->arp_hln != 6 || arp->arp_pln != 4 ||
 	    ntohs(arp->arp_pro) != ETHERTYPE_IP) {
-		port_drop(leg->port, DROP_BAD_L3);
+		port_drop(leg->port, p, DROP_BAD_L3);
 		return;
 	}
 	memcpy(&spa, arp->arp_spa, 4);
@@ -371,6 +376,11 @@ static void uplink_echo(struct uplink_leg *leg, struct pkt *p, struct iphdr *ip)
 
 	if (!ih || ih->type != ICMP_ECHO || ih->code != 0)
 		return;
+	if (p->flags & PKT_F_DRYRUN) {
+		trace_event(p, "uplink", TRACE_LOCAL, leg->port,
+			    "ICMP echo reply from the uplink address");
+		return;
+	}
 	csum_update16(&ih->checksum, htons(ICMP_ECHO << 8), htons(ICMP_ECHOREPLY << 8));
 	ih->type = ICMP_ECHOREPLY;
 	t = ip->saddr;
@@ -388,13 +398,14 @@ static void uplink_ip_input(struct uplink_leg *leg, struct pkt *p)
 	enum drop_reason r;
 	uint32_t out;
 
+	trace_stage(p, "uplink");
 	if (!ip || ip->version != 4 || ip->ihl < 5 ||
 	    ntohs(ip->tot_len) > p->len - p->l3_ofs) {
-		port_drop(leg->port, DROP_BAD_L3);
+		port_drop(leg->port, p, DROP_BAD_L3);
 		return;
 	}
 	if (ip->daddr != leg->ip) {
-		port_drop(leg->port, DROP_NOT_FOR_US);
+		port_drop(leg->port, p, DROP_NOT_FOR_US);
 		return;
 	}
 	if (ip->protocol == IPPROTO_ICMP && p->l4_ofs != PKT_OFS_NONE) {
@@ -414,7 +425,7 @@ static void uplink_ip_input(struct uplink_leg *leg, struct pkt *p)
 	if (r == DROP_NONE)
 		r = uplink_deliver(p, out);
 	if (r != DROP_NONE)
-		port_drop(leg->port, r);
+		port_drop(leg->port, p, r);
 }
 
 /**
@@ -460,7 +471,7 @@ void uplink_rx(struct port *port, struct pkt_batch *b)
 		 * whether or not the port layer parsed the burst already */
 		eth = pkt_parse(p) < 0 ? NULL : pkt_header(p, 0, sizeof(*eth));
 		if (!eth || p->l3_ofs == PKT_OFS_NONE) {
-			port_drop(port, DROP_RUNT);
+			port_drop(port, p, DROP_RUNT);
 			continue;
 		}
 		if (memcmp(eth->ether_dhost, leg->mac, 6) &&
@@ -702,7 +713,7 @@ void uplink_neigh_flush(void)
 	unsigned int i;
 
 	for (i = 0; i < ul.n_pending; i++)
-		port_drop(uplink_leg_of(ul.pending[i].next_hop)->port,
+		port_drop(uplink_leg_of(ul.pending[i].next_hop)->port, NULL,
 			  DROP_ARP_PENDING_FULL);
 	ul.n_pending = 0;
 	memset(ul.arp, 0, sizeof(ul.arp));
@@ -712,4 +723,11 @@ void uplink_neigh_flush(void)
 struct port *uplink_port(void)
 {
 	return ul.up ? ul.out.port : NULL;
+}
+
+/* The MAC the switch owns on the uplink (vsctl trace's frames from the
+ * outside are addressed to it). */
+const uint8_t *uplink_mac(void)
+{
+	return ul.out.mac;
 }

@@ -174,7 +174,8 @@ const struct vsctl_cmd vsctl_commands[] = {
 	{ CMD("trace", 0, 0, "", NULL, NULL, "trace", vsctl_cmds_trace,
 	      "Show, stage by stage, what the switch would do with a packet."),
 	  .validate = vsctl_cmds_check_trace, .opts = {
-		REQ("--from", "CONTAINER", "from", "container the packet leaves"),
+		REQ("--from", "CONTAINER", "from",
+		    "container the packet leaves, or uplink:IP for one from the outside"),
 		REQ("--to", "IP[:PORT]", "to", "destination address and port"),
 		ENUM("--proto", "tcp|udp|icmp", "proto", "protocol (default icmp)"),
 	  } },
@@ -1393,18 +1394,10 @@ static int vsctl_cmds_show(struct vsctl_ctx *ctx, const struct vsctl_cmd *cmd,
 static int vsctl_cmds_trace(struct vsctl_ctx *ctx, const struct vsctl_cmd *cmd,
 			    struct json_object *args)
 {
-	struct json_object *res, *stages = NULL;
-	size_t i;
+	struct json_object *res;
 
 	VSCTL_CALL(ctx, cmd, res);
-	json_object_object_get_ex(res, "stages", &stages);
-	for (i = 0; i < vsctl_cmds_len(stages); i++) {
-		struct json_object *s = vsctl_cmds_at(stages, i);
-
-		fprintf(ctx->out, "%s: %s\n", vsctl_jstr(s, "stage", "?"),
-			vsctl_jstr(s, "decision", ""));
-	}
-	fprintf(ctx->out, "verdict: %s\n", vsctl_jstr(res, "verdict", "?"));
+	vsctl_trace_print(ctx->out, res);
 	json_object_put(res);
 	return 0;
 }
