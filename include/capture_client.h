@@ -1,5 +1,4 @@
-/* capture_client.h - vsctl's side of a capture, implemented by the capture
- * area (src/vsctl_capture.c).
+/* capture_client.h - vsctl's side of a capture (src/vsctl_capture.c).
  *
  * vsctl parses and checks `vsctl capture ...` from its command table, opens
  * the control socket, and hands over: vsctl_capture_run() sends the
@@ -8,8 +7,8 @@
  * capture ends.  ARGS keys: network | container | uplink (true),
  * stage ("rx"|"tx"|"all"), filter?, count?, duration?, recorder?
  * (container is "C" or "C:IF", as doc/capture.md says).
- * The capture area declares the same prototype in include/vsctl_capture.h.
- * It returns vsctl's exit status (0, or 1 after printing
+ * It is a header of its own, apart from vsctl.h, so that the unit test of
+ * vsctl's parser can put a fake in its place.  vsctl_capture_run() returns vsctl's exit status (0, or 1 after printing
  * "vsctl: error: ..." on standard error).
  */
 #ifndef VS_CAPTURE_CLIENT_H

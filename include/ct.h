@@ -154,7 +154,7 @@ extern void (*ct_change_hook)(bool structural);
 /* The entry a node belongs to (each node knows its direction). */
 static inline struct ct_entry *ct_node_entry(struct ct_node *n)
 {
-	return (struct ct_entry *)((char *)(n - n->dir) -
+	return (void *)((char *)(n - n->dir) -
 				   offsetof(struct ct_entry, n));
 }
 

@@ -45,7 +45,7 @@ struct nat_rule {
 	uint8_t proto;
 	uint32_t host_ip;        /* 0 = any; 127.0.0.1 = proxy only */
 	uint16_t host_port, cport, count;   /* host order */
-	char ctr[VS_NAME_MAX];   /* target container; "" = fixed target */
+	char ctr[VS_CKEY_MAX];   /* target container; "" = fixed target */
 	uint32_t fixed_zone, fixed_ip;      /* unit tests, ctr == "" */
 };
 
@@ -106,11 +106,11 @@ void nat_mapping_put(struct nat_mapping *m);
 /* nat_icmp.c */
 enum drop_reason nat_icmp_error(struct pkt *p, uint32_t zone, uint32_t *out_zone);
 
-/* frag.c */
-void frag_init(void);
-void frag_record(uint32_t zone, uint8_t proto, uint32_t old_src,
+/* nat_frag.c */
+void nat_frag_init(void);
+void nat_frag_record(uint32_t zone, uint8_t proto, uint32_t old_src,
 		 uint32_t old_dst, uint16_t ip_id, uint32_t new_src,
 		 uint32_t new_dst, uint32_t out_zone);
-enum drop_reason frag_translate(struct pkt *p, uint32_t zone, uint32_t *out_zone);
+enum drop_reason nat_frag_translate(struct pkt *p, uint32_t zone, uint32_t *out_zone);
 
 #endif

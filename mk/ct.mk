@@ -2,7 +2,7 @@
 src_libvswitch_a_SOURCES += \
 	src/ct.c src/ct_tcp.c src/ct_udp.c src/ct_icmp.c src/ct_ctl.c \
 	src/ct_snapshot.c \
-	src/nat.c src/nat_icmp.c src/frag.c \
+	src/nat.c src/nat_icmp.c src/nat_frag.c \
 	src/uplink.c src/publish.c src/proxy.c
 noinst_HEADERS += include/ct.h include/ct_snapshot.h include/nat.h include/uplink.h
 

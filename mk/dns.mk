@@ -1,5 +1,5 @@
 # mk/dns.mk - DNS for container names in the datapath, upstream forwarding,
-# interception, the TCP responder, resolv.conf files (issue 6).
+# interception, the TCP responder, resolv.conf files.
 # See Makefile.am and doc/dns.md.
 DNS_SOURCES = src/dns_wire.c src/dns.c src/dns_forward.c src/dns_tcp.c \
 	src/dns_resolvconf.c

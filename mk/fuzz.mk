@@ -1,4 +1,4 @@
-# mk/fuzz.mk - libFuzzer targets (issue 9) and the replay of their inputs.
+# mk/fuzz.mk - libFuzzer targets and the replay of their inputs.
 #
 # Targets (tests/fuzz/fuzz_TARGET.c, doc/fuzzing.md):
 #   dns        the DNS wire parser (dns_wire.c)
@@ -40,11 +40,10 @@ FUZZ_CFLAGS = -g -O1 -fno-omit-frame-pointer -fsanitize=address,undefined \
 	'-DPACKAGE_VERSION="$(PACKAGE_VERSION)"' \
 	$(LIBEV_CFLAGS) $(LIBPCAP_CFLAGS) $(LIBNL_CFLAGS) $(JSONC_CFLAGS) $(ZLIB_CFLAGS)
 FUZZ_LIBS = $(LIBEV_LIBS) $(LIBPCAP_LIBS) $(LIBNL_LIBS) $(JSONC_LIBS) $(ZLIB_LIBS) $(LIBS)
-# fuzz_world.c stands in for these; vsctl_capture.c is the client's.
+# fuzz_world.c stands in for these.
 # (port_offload.c stays in: port.c segments GSO frames with it, and the
 # pipeline target's frames may claim to be GSO.)
-FUZZ_KERNEL_SRC = src/netns.c src/port_tap.c src/port_afpacket.c src/proxy.c \
-	src/vsctl_capture.c
+FUZZ_KERNEL_SRC = src/netns.c src/port_tap.c src/port_afpacket.c src/proxy.c
 FUZZ_WORLD = tests/fuzz/fuzz_world.c tests/fuzz/fuzz_world.h
 FUZZ_DNS_SRC = tests/fuzz/fuzz_dns.c src/dns_wire.c
 FUZZ_DNS_INPUT_SRC = tests/fuzz/fuzz_dns_input.c $(DNS_SOURCES) src/model.c \

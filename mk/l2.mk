@@ -1,5 +1,5 @@
 # mk/l2.mk - ingress, MAC learning, L2 forwarding, the per-network gateway,
-# egress (issue 4).  See Makefile.am.
+# egress.  See Makefile.am.
 src_libvswitch_a_SOURCES += \
 	src/ingress.c src/fdb.c src/fdb_ctl.c src/l2_forward.c src/gateway.c \
 	src/egress.c

@@ -1,8 +1,9 @@
 # mk/vsctl.mk - vsctl, the command line (see Makefile.am).
-# vsctl is its own program: its files stay out of libvswitch.a.  The
-# capture client (src/vsctl_capture.c, capture area) is linked when present;
-# vsctl_cmds.c refers to it weakly so vsctl builds either way.
-src_vsctl_SOURCES = src/vsctl.c src/vsctl_cmds.c src/vsctl_format.c src/vsctl_trace.c
+# vsctl is its own program: its files, the capture client included, stay
+# out of libvswitch.a, which is the daemon's.  The parser's unit test links
+# vsctl_cmds.c with a fake vsctl_capture_run() instead of the client.
+src_vsctl_SOURCES = src/vsctl.c src/vsctl_cmds.c src/vsctl_format.c \
+	src/vsctl_capture.c src/vsctl_trace.c
 src_vsctl_LDADD = $(VS_LIBS)
 noinst_HEADERS += include/vsctl.h include/capture_client.h
 

@@ -297,8 +297,10 @@ static void dns_endpoint_names(struct endpoint *ep,
 	const char *net = ep->net->name;
 	int i;
 
-	fn(net, ep->ctr->name, NULL, ep->ip);
-	fn(net, ep->ctr->name, net, ep->ip);
+	/* The DNS name, not the key: a CNI container id is no name, and a
+	 * container without a DNS name answers only for its aliases. */
+	fn(net, ep->ctr->dns_name, NULL, ep->ip);
+	fn(net, ep->ctr->dns_name, net, ep->ip);
 	for (i = 0; i < ep->n_aliases && i < VS_MAX_ALIASES; i++) {
 		fn(net, ep->aliases[i], NULL, ep->ip);
 		fn(net, ep->aliases[i], net, ep->ip);
@@ -414,7 +416,10 @@ static int dns_local_ptr(struct network *n, const struct dns_query *q,
 		return 0;
 	if (q->qtype != DNS_T_PTR && q->qtype != DNS_T_ANY)
 		return 1;          /* known name, other type: NOERROR, empty */
-	snprintf(text, sizeof(text), "%s.%s", ep->ctr->name, n->name);
+	if (!ep->ctr->dns_name[0] && !ep->n_aliases)
+		return 1;          /* ours, but nameless: NOERROR, empty */
+	snprintf(text, sizeof(text), "%s.%s",
+		 ep->ctr->dns_name[0] ? ep->ctr->dns_name : ep->aliases[0], n->name);
 	wl = dns_wire_name_from_text(text, wire, sizeof(wire));
 	if (wl > 0)
 		dns_wire_add_rr(m, dns_qname_ptr, 2, DNS_T_PTR, DNS_TTL, wire, (size_t)wl);
@@ -625,7 +630,7 @@ static size_t dns_udp_frame(const struct network *n, const struct dns_client_ref
 			    const uint8_t *msg, size_t len)
 {
 	struct ether_header *eth = (struct ether_header *)dns_frame;
-	struct iphdr *ip = (struct iphdr *)(eth + 1);
+	struct iphdr *ip = (void *)(eth + 1);
 	struct udphdr *udp = (struct udphdr *)(ip + 1);
 	uint16_t ulen = (uint16_t)(sizeof(*udp) + len);
 

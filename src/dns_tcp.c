@@ -75,7 +75,7 @@ struct dns_tcp_conn {
 	struct dns_tcp_key key;
 	enum dns_tcp_state state;
 	uint32_t gen, slot;
-	char ctr[VS_NAME_MAX];
+	char ctr[VS_CKEY_MAX];
 	uint8_t cmac[6];
 	uint32_t iss, snd_base, rcv_nxt;
 	uint16_t mss, wnd;
@@ -126,7 +126,7 @@ static void dns_tcp_segment(struct dns_tcp_conn *c, uint32_t seq, uint8_t flags,
 			    const uint8_t *data, size_t len)
 {
 	struct ether_header *eth = (struct ether_header *)dns_tcp_frame;
-	struct iphdr *ip = (struct iphdr *)(eth + 1);
+	struct iphdr *ip = (void *)(eth + 1);
 	struct tcphdr *th = (struct tcphdr *)(ip + 1);
 	size_t optlen = (flags & TH_SYN) ? 4 : 0;
 	uint16_t tlen = (uint16_t)(sizeof(*th) + optlen + len);

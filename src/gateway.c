@@ -272,7 +272,7 @@ static void gateway_arp(struct network *n, struct pkt *p)
 	memcpy(eth->ether_dhost, a->arp_sha, 6);
 	r.l3_ofs = sizeof(*eth);
 	r.eth_type = ETHERTYPE_ARP;
-	gateway_arp_build(n, eth, (struct ether_arp *)(r.data + sizeof(*eth)),
+	gateway_arp_build(n, eth, pkt_l3(&r),
 			  ARPOP_REPLY, a->arp_sha, spa);
 	gateway_reply_send(p, &r, "ARP reply for the gateway");
 }
@@ -296,7 +296,7 @@ void gateway_announce(struct network *n)
 	memset(eth->ether_dhost, 0xff, 6);
 	r.l3_ofs = sizeof(*eth);
 	r.eth_type = ETHERTYPE_ARP;
-	gateway_arp_build(n, eth, (struct ether_arp *)(r.data + sizeof(*eth)),
+	gateway_arp_build(n, eth, pkt_l3(&r),
 			  ARPOP_REQUEST, zero, n->gateway);
 	l2_forward_flood(n, &r);
 }
@@ -374,7 +374,7 @@ void gateway_icmp_error(struct network *n, struct pkt *p, uint8_t type, uint8_t 
 	r.ip_proto = IPPROTO_ICMP;
 	r.l3_ofs = sizeof(*reth);
 	r.l4_ofs = sizeof(*reth) + sizeof(struct iphdr);
-	ic = (struct icmphdr *)(r.data + r.l4_ofs);
+	ic = pkt_l4(&r);
 	memset(ic, 0, sizeof(*ic));
 	ic->type = type;
 	ic->code = code;
@@ -382,7 +382,7 @@ void gateway_icmp_error(struct network *n, struct pkt *p, uint8_t type, uint8_t 
 		ic->un.frag.mtu = htons((uint16_t)(n->mtu > 0 ? n->mtu : 1500));
 	memcpy(r.data + hdr, ip, quote);
 	ic->checksum = csum(ic, sizeof(*ic) + quote);
-	gateway_ip_build((struct iphdr *)(r.data + r.l3_ofs), n->gateway, ip->saddr,
+	gateway_ip_build(pkt_l3(&r), n->gateway, ip->saddr,
 			 IPPROTO_ICMP, (uint16_t)(sizeof(struct iphdr) + sizeof(*ic) + quote));
 	trace_note(p, "gateway", "ICMP error type %u code %u to sender", type, code);
 	gateway_reply_send(p, &r, "ICMP error");
@@ -425,12 +425,12 @@ static void gateway_echo(struct network *n, struct pkt *p, const struct iphdr *i
 	r.ip_proto = IPPROTO_ICMP;
 	r.l3_ofs = sizeof(*reth);
 	r.l4_ofs = hdr;
-	ic = (struct icmphdr *)(r.data + hdr);
+	ic = pkt_l4(&r);
 	memcpy(ic, req, ilen);
 	ic->type = ICMP_ECHOREPLY;
 	/* Only the type changed: RFC 1624 instead of summing the payload. */
 	csum_update16(&ic->checksum, htons(ICMP_ECHO << 8), htons(ICMP_ECHOREPLY << 8));
-	gateway_ip_build((struct iphdr *)(r.data + r.l3_ofs), n->gateway, ip->saddr,
+	gateway_ip_build(pkt_l3(&r), n->gateway, ip->saddr,
 			 IPPROTO_ICMP, (uint16_t)(sizeof(struct iphdr) + ilen));
 	gateway_reply_send(p, &r, "ICMP echo reply from the gateway");
 }

@@ -100,7 +100,7 @@ int nat_init(void)
 	nat.n_zones = 1;   /* zone 0: the outside */
 	snprintf(nat.zones[0].name, sizeof(nat.zones[0].name), "uplink");
 	ct_free_hook = nat_ct_free;
-	frag_init();
+	nat_frag_init();
 	return 0;
 }
 
@@ -872,7 +872,7 @@ enum drop_reason nat_process(struct pkt *p, uint32_t zone, uint32_t *out_zone)
 	if (!ip || ip->version != 4 || ip->ihl < 5)
 		return DROP_BAD_L3;
 	if (ip->frag_off & htons(IP_OFFMASK))
-		return frag_translate(p, zone, out_zone);
+		return nat_frag_translate(p, zone, out_zone);
 	first_frag = ip->frag_off & htons(IP_MF);
 	if (p->l4_ofs == PKT_OFS_NONE)   /* a parser may leave fragments bare */
 		p->l4_ofs = (uint16_t)(p->l3_ofs + ip->ihl * 4u);
@@ -911,7 +911,7 @@ enum drop_reason nat_process(struct pkt *p, uint32_t zone, uint32_t *out_zone)
 	nat_rewrite(p, &t);
 	*out_zone = t.zone;
 	if (first_frag)
-		frag_record(zone, ip->protocol, old_src, old_dst, ip->id,
+		nat_frag_record(zone, ip->protocol, old_src, old_dst, ip->id,
 			    ip->saddr, ip->daddr, t.zone);
 	return DROP_NONE;
 }

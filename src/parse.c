@@ -10,7 +10,7 @@
  * reaches a stage that would misread it.  Ethernet padding after an IPv4
  * packet is trimmed here (len = tot_len).
  *
- * Fragments are not reassembled (frag.c), so the checks that a reassembler
+ * Fragments are not reassembled (nat_frag.c), so the checks that a reassembler
  * would make are made here, per fragment and without state: see
  * parse_frag() and doc/hardening.md for what is and is not caught.
  */

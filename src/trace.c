@@ -32,6 +32,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include "cmd.h"
 #include "control.h"
 #include "csum.h"
 #include "ct.h"
@@ -292,8 +293,8 @@ static struct endpoint *trace_pick_ep(struct container *c, uint32_t dst)
 static uint32_t trace_build_l34(uint8_t *f, uint32_t src, uint32_t dst, uint8_t proto,
 				uint16_t dport)
 {
-	struct iphdr *ip = (struct iphdr *)(f + ETH_HLEN);
-	uint8_t *l4 = (uint8_t *)(ip + 1);
+	struct iphdr *ip = (void *)(f + ETH_HLEN);
+	void *l4 = ip + 1;
 	uint32_t l4len = proto == IPPROTO_TCP ? 20 : proto == IPPROTO_UDP ? 8 + 4 : 8 + 8;
 	uint16_t *l4sum;
 
@@ -309,7 +310,7 @@ static uint32_t trace_build_l34(uint8_t *f, uint32_t src, uint32_t dst, uint8_t 
 	ip->daddr = dst;
 	ip->check = csum(ip, sizeof(*ip));
 	if (proto == IPPROTO_TCP) {
-		struct tcphdr *th = (struct tcphdr *)l4;
+		struct tcphdr *th = l4;
 
 		th->source = htons(TRACE_SPORT);
 		th->dest = htons(dport);
@@ -319,14 +320,14 @@ static uint32_t trace_build_l34(uint8_t *f, uint32_t src, uint32_t dst, uint8_t 
 		th->window = htons(65535);
 		l4sum = &th->check;
 	} else if (proto == IPPROTO_UDP) {
-		struct udphdr *uh = (struct udphdr *)l4;
+		struct udphdr *uh = l4;
 
 		uh->source = htons(TRACE_SPORT);
 		uh->dest = htons(dport);
 		uh->len = htons((uint16_t)l4len);
 		l4sum = &uh->check;
 	} else {
-		struct icmphdr *ih = (struct icmphdr *)l4;
+		struct icmphdr *ih = l4;
 
 		ih->type = ICMP_ECHO;
 		ih->un.echo.id = htons(0x7ace);

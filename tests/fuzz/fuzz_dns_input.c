@@ -17,6 +17,7 @@
 #include <string.h>
 #include "dns.h"
 #include "model.h"
+#include "netns.h"
 #include "pipeline.h"
 #include "trace.h"
 #include "port.h"
@@ -94,7 +95,7 @@ static uint8_t frame_raw[2 + 14 + 20 + 20 + 256] __attribute__((aligned(8)));
 static void fuzz_frame(uint8_t sel, const uint8_t *pl, size_t len)
 {
 	uint8_t *f = frame_raw + 2;
-	struct iphdr *ip = (struct iphdr *)(f + 14);
+	struct iphdr *ip = (void *)(f + 14);
 	bool tcp = sel & 1;
 	size_t l4 = tcp ? 20 : 8;
 	struct pkt p;

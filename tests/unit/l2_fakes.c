@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "capture.h"
 #include "csum.h"
 #include "fdb.h"
 #include "l2_fakes.h"
@@ -165,7 +166,7 @@ void l2f_frame(struct pkt *p, unsigned int slot, const uint8_t *frame, uint32_t 
 	p->l3_ofs = 14;
 	if (p->eth_type != ETHERTYPE_IP || len < 34)
 		return;
-	ip = (const struct iphdr *)(p->data + 14);
+	ip = (const void *)(p->data + 14);
 	p->ip_proto = ip->protocol;
 	p->l4_ofs = (uint16_t)(14 + ip->ihl * 4);
 	p->is_frag = (ntohs(ip->frag_off) & (IP_MF | IP_OFFMASK)) != 0;

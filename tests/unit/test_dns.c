@@ -193,7 +193,7 @@ static struct pkt mk_udp(struct endpoint *ep, const char *dst, const uint8_t *ms
 			 size_t len)
 {
 	struct ether_header *eth = (struct ether_header *)fbuf;
-	struct iphdr *ip = (struct iphdr *)(eth + 1);
+	struct iphdr *ip = (void *)(eth + 1);
 	struct udphdr *udp = (struct udphdr *)(ip + 1);
 	struct pkt p;
 
@@ -377,7 +377,7 @@ static void test_answer_a(void **state)
 	assert_ptr_equal(txs[0].port, &p1);
 	assert_memory_equal(txs[0].data, e1->mac, 6);        /* to c1 */
 	assert_memory_equal(txs[0].data + 6, n1->gw_mac, 6); /* from the gateway */
-	ip = (const struct iphdr *)(txs[0].data + 14);
+	ip = (const void *)(txs[0].data + 14);
 	udp = (const struct udphdr *)(ip + 1);
 	assert_int_equal(ip->saddr, n1->gateway);
 	assert_int_equal(ip->daddr, e1->ip);
@@ -536,7 +536,7 @@ static void test_intercept(void **state)
 	r = ask(ei, "8.8.8.8", m, len, &rlen);
 	assert_non_null(r);
 	assert_int_equal(g16(r + 6), 1);
-	ip = (const struct iphdr *)(txs[0].data + 14);
+	ip = (const void *)(txs[0].data + 14);
 	assert_int_equal(ip->saddr, inet_addr("8.8.8.8"));
 }
 
@@ -566,7 +566,7 @@ static struct pkt mk_tcp(struct endpoint *ep, uint8_t flags, uint32_t seq, uint3
 			 const uint8_t *data, size_t len)
 {
 	struct ether_header *eth = (struct ether_header *)fbuf;
-	struct iphdr *ip = (struct iphdr *)(eth + 1);
+	struct iphdr *ip = (void *)(eth + 1);
 	struct tcphdr *th = (struct tcphdr *)(ip + 1);
 	struct pkt p;
 
@@ -600,7 +600,7 @@ static struct pkt mk_tcp(struct endpoint *ep, uint8_t flags, uint32_t seq, uint3
 }
 
 static const struct tcphdr *tx_tcp(unsigned int i) {
-	return (const struct tcphdr *)(txs[i].data + 34);
+	return (const void *)(txs[i].data + 34);
 }
 
 static void test_tcp(void **state)

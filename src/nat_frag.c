@@ -1,4 +1,7 @@
-/* frag.c - NAT for IPv4 fragments, without reassembly.
+/* nat_frag.c - NAT of IPv4 fragments, without reassembly.
+ *
+ * Named for what it does: it carries a first fragment's address rewrite
+ * over to the datagram's later fragments; it never reassembles.
  *
  * DOC: Theory of Operation
  *
@@ -26,7 +29,7 @@
 #define FRAG_SLOTS 1024
 #define FRAG_TTL_MS 30000
 
-struct frag_slot {
+struct nat_frag_slot {
 	uint32_t zone, src, dst;
 	uint16_t id;
 	uint8_t proto, used;
@@ -34,33 +37,33 @@ struct frag_slot {
 	uint64_t expires_ms;
 };
 
-static struct frag_slot frag_table[FRAG_SLOTS];
-static uint32_t frag_seed;
+static struct nat_frag_slot nat_frag_table[FRAG_SLOTS];
+static uint32_t nat_frag_seed;
 
-void frag_init(void)
+void nat_frag_init(void)
 {
-	memset(frag_table, 0, sizeof(frag_table));
-	if (getrandom(&frag_seed, sizeof(frag_seed), 0) != sizeof(frag_seed))
-		frag_seed = 0x27d4eb2fu;
+	memset(nat_frag_table, 0, sizeof(nat_frag_table));
+	if (getrandom(&nat_frag_seed, sizeof(nat_frag_seed), 0) != sizeof(nat_frag_seed))
+		nat_frag_seed = 0x27d4eb2fu;
 }
 
-static struct frag_slot *frag_slot_for(uint32_t zone, uint8_t proto, uint32_t src,
+static struct nat_frag_slot *nat_frag_slot_for(uint32_t zone, uint8_t proto, uint32_t src,
 				       uint32_t dst, uint16_t id)
 {
-	uint32_t h = frag_seed ^ zone;
+	uint32_t h = nat_frag_seed ^ zone;
 
 	h = (h ^ src) * 0x9e3779b1u;
 	h = (h ^ dst) * 0x85ebca6bu;
 	h = (h ^ ((uint32_t)id << 8 | proto)) * 0xc2b2ae35u;
 	h ^= h >> 15;
-	return &frag_table[h & (FRAG_SLOTS - 1)];
+	return &nat_frag_table[h & (FRAG_SLOTS - 1)];
 }
 
-void frag_record(uint32_t zone, uint8_t proto, uint32_t old_src,
+void nat_frag_record(uint32_t zone, uint8_t proto, uint32_t old_src,
 		 uint32_t old_dst, uint16_t ip_id, uint32_t new_src,
 		 uint32_t new_dst, uint32_t out_zone)
 {
-	struct frag_slot *s = frag_slot_for(zone, proto, old_src, old_dst, ip_id);
+	struct nat_frag_slot *s = nat_frag_slot_for(zone, proto, old_src, old_dst, ip_id);
 
 	s->zone = zone;
 	s->proto = proto;
@@ -75,17 +78,17 @@ void frag_record(uint32_t zone, uint8_t proto, uint32_t old_src,
 }
 
 /**
- * frag_translate() - Rewrite a non-first fragment like its first one
+ * nat_frag_translate() - Rewrite a non-first fragment like its first one
  * @p:		fragment (offset != 0)
  * @zone:	zone it was seen in
  * @out_zone:	set to where it must leave
  *
  * Return: DROP_NONE, or DROP_CT_INVALID if no first fragment was seen
  */
-enum drop_reason frag_translate(struct pkt *p, uint32_t zone, uint32_t *out_zone)
+enum drop_reason nat_frag_translate(struct pkt *p, uint32_t zone, uint32_t *out_zone)
 {
 	struct iphdr *ip = pkt_l3(p);
-	struct frag_slot *s = frag_slot_for(zone, ip->protocol, ip->saddr,
+	struct nat_frag_slot *s = nat_frag_slot_for(zone, ip->protocol, ip->saddr,
 					    ip->daddr, ip->id);
 
 	if (!s->used || s->zone != zone || s->src != ip->saddr ||
