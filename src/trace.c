@@ -62,7 +62,7 @@ struct trace_event {
 	const char *stage;              /* a static string */
 	enum trace_decision decision;
 	enum drop_reason reason;        /* DROP_NONE: none applies */
-	char port[32];                  /* "" when none */
+	char port[sizeof(((struct port *)0)->name)];   /* "" when none */
 	bool has_binding;
 	enum trace_nat_kind nat;
 	struct ct_key before, after;    /* TRACE_NAT */

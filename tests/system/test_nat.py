@@ -60,7 +60,10 @@ class Lab:
     """Namespaces, processes and the daemon of one test module."""
 
     def __init__(self):
-        self.p = f"t{random.randrange(16**4):04x}"
+        # not `random`: test_hardening seeds it, which made this prefix the
+        # same in every run, so two suites on one machine took each other's
+        # namespaces
+        self.p = f"t{random.SystemRandom().randrange(16**4):04x}"
         self.ns = {k: f"{self.p}{k}" for k in ("v", "r", "w", "c1", "c2", "c3", "ci")}
         self.procs = []
         self.tmp = tempfile.mkdtemp(prefix=f"{self.p}-")
