@@ -47,32 +47,9 @@
 #include "nat.h"
 #include "trace.h"
 
-#define NAT_N_PROTO 3
-#define NAT_BYSRC_BUCKETS 65536
 
-struct nat_zone {
-	char name[VS_NAME_MAX];
-	UT_hash_handle hh;
-};
 
-static struct {
-	uint32_t uplink_ip;
-	uint32_t host_ip;        /* the proxy's way in (uplink.c host leg) */
-	uint32_t seed;
-	struct nat_mapping maps[NAT_N_PROTO][65536];     /* by external port */
-	struct nat_mapping *bysrc[NAT_BYSRC_BUCKETS];
-	struct nat_zone zones[NAT_MAX_ZONES];
-	struct nat_zone *zone_by_name;
-	uint32_t n_zones;
-	struct nat_stats stats;
-} nat;
-
-/* Published ports (tcp, udp; by host port) live apart from the state that
- * nat_init() resets, so that rules restored before the uplink starts (or
- * with no uplink at all) survive it. */
-static const struct nat_rule *nat_rules[2][65536];
-
-static void nat_ct_free(struct ct_entry *e);
+static void nat_ct_free(void *arg, struct ct_entry *e);
 
 static int nat_proto_idx(uint8_t proto)
 {
@@ -84,50 +61,60 @@ static int nat_proto_idx(uint8_t proto)
 	}
 }
 
-int nat_init(void)
+/**
+ * nat_init() - Start (or restart) NAT on a conntrack table
+ * @nat:	instance; zeroed memory the first time
+ * @ct:		the table whose entries carry NAT's port mappings
+ *
+ * Published ports (nat->rules) survive a restart: they belong to the
+ * model, restored before or without an uplink.  Everything else is reset,
+ * but only for a second init: the mapping tables are megabytes that stay
+ * untouched zero pages until mappings use them, so an idle switch pays
+ * no RSS for them.
+ *
+ * Return: 0
+ */
+int nat_init(struct nat *nat, struct conntrack *ct)
 {
-	/* Zero at start (.bss); clear it only for a second init (tests).  The
-	 * mapping tables are megabytes that stay untouched zero pages until
-	 * mappings use them: an idle switch pays no RSS for them. */
-	static bool used;
-
-	HASH_CLEAR(hh, nat.zone_by_name);
-	if (used)
-		memset(&nat, 0, sizeof(nat));
-	used = true;
-	if (getrandom(&nat.seed, sizeof(nat.seed), 0) != sizeof(nat.seed))
-		nat.seed = 0x5bd1e995u ^ (uint32_t)(uintptr_t)&nat;
-	nat.n_zones = 1;   /* zone 0: the outside */
-	snprintf(nat.zones[0].name, sizeof(nat.zones[0].name), "uplink");
-	ct_free_hook = nat_ct_free;
-	nat_frag_init();
+	HASH_CLEAR(hh, nat->zone_by_name);
+	if (nat->used)
+		memset((char *)nat + NAT_RESET_OFS, 0, sizeof(*nat) - NAT_RESET_OFS);
+	nat->used = true;
+	nat->ct = ct;
+	if (getrandom(&nat->seed, sizeof(nat->seed), 0) != sizeof(nat->seed))
+		nat->seed = 0x5bd1e995u ^ (uint32_t)(uintptr_t)nat;
+	nat->n_zones = 1;   /* zone 0: the outside */
+	snprintf(nat->zones[0].name, sizeof(nat->zones[0].name), "uplink");
+	ct_set_free_hook(ct, nat_ct_free, nat);
+	nat_frag_init(nat);
 	return 0;
 }
 
-void nat_fini(void)
+void nat_fini(struct nat *nat)
 {
-	HASH_CLEAR(hh, nat.zone_by_name);
-	ct_free_hook = NULL;
+	HASH_CLEAR(hh, nat->zone_by_name);
+	if (nat->ct)
+		ct_set_free_hook(nat->ct, NULL, NULL);
 }
 
-void nat_set_uplink_ip(uint32_t ip)
+void nat_set_uplink_ip(struct nat *nat, uint32_t ip)
 {
-	nat.uplink_ip = ip;
+	nat->uplink_ip = ip;
 }
 
-void nat_set_host_ip(uint32_t ip)
+void nat_set_host_ip(struct nat *nat, uint32_t ip)
 {
-	nat.host_ip = ip;
+	nat->host_ip = ip;
 }
 
-uint32_t nat_uplink_ip(void)
+uint32_t nat_uplink_ip(struct nat *nat)
 {
-	return nat.uplink_ip;
+	return nat->uplink_ip;
 }
 
-const struct nat_stats *nat_get_stats(void)
+const struct nat_stats *nat_get_stats(struct nat *nat)
 {
-	return &nat.stats;
+	return &nat->stats;
 }
 
 /**
@@ -140,37 +127,37 @@ const struct nat_stats *nat_get_stats(void)
  *
  * Return: zone, or CT_ZONE_OUTSIDE if the zone table is full
  */
-uint32_t nat_zone_of(const struct network *n)
+uint32_t nat_zone_of(struct nat *nat, const struct network *n)
 {
 	struct nat_zone *z;
 
-	HASH_FIND_STR(nat.zone_by_name, n->name, z);
+	HASH_FIND_STR(nat->zone_by_name, n->name, z);
 	if (z)
-		return (uint32_t)(z - nat.zones);
-	if (!nat.n_zones)
-		nat.n_zones = 1;   /* before nat_init (no uplink): keep 0 outside */
-	if (nat.n_zones >= NAT_MAX_ZONES)
+		return (uint32_t)(z - nat->zones);
+	if (!nat->n_zones)
+		nat->n_zones = 1;   /* before nat_init (no uplink): keep 0 outside */
+	if (nat->n_zones >= NAT_MAX_ZONES)
 		return CT_ZONE_OUTSIDE;
-	z = &nat.zones[nat.n_zones++];
+	z = &nat->zones[nat->n_zones++];
 	snprintf(z->name, sizeof(z->name), "%s", n->name);
-	HASH_ADD_STR(nat.zone_by_name, name, z);
+	HASH_ADD_STR(nat->zone_by_name, name, z);
 	if (!z->hh.tbl) {       /* HASH_NONFATAL_OOM: not added */
-		nat.n_zones--;
+		nat->n_zones--;
 		return CT_ZONE_OUTSIDE;
 	}
-	return (uint32_t)(z - nat.zones);
+	return (uint32_t)(z - nat->zones);
 }
 
-const char *nat_zone_name(uint32_t zone)
+const char *nat_zone_name(struct nat *nat, uint32_t zone)
 {
-	return zone < nat.n_zones ? nat.zones[zone].name : "?";
+	return zone < nat->n_zones ? nat->zones[zone].name : "?";
 }
 
-struct network *nat_zone_network(uint32_t zone)
+struct network *nat_zone_network(struct nat *nat, uint32_t zone)
 {
-	if (zone == CT_ZONE_OUTSIDE || zone >= nat.n_zones)
+	if (zone == CT_ZONE_OUTSIDE || zone >= nat->n_zones)
 		return NULL;
-	return model_network(nat.zones[zone].name);
+	return model_network(nat->zones[zone].name);
 }
 
 void nat_key_from_ip4(struct ct_key *k, uint32_t zone, uint8_t proto,
@@ -196,10 +183,10 @@ uint32_t nat_key_ip4(const uint8_t a[16])
 
 /* --- port mappings ---------------------------------------------------- */
 
-static uint32_t nat_bysrc_hash(uint32_t zone, uint8_t proto, uint32_t ip,
+static uint32_t nat_bysrc_hash(struct nat *nat, uint32_t zone, uint8_t proto, uint32_t ip,
 			       uint16_t port)
 {
-	uint32_t h = nat.seed ^ zone * 0x9e3779b1u;
+	uint32_t h = nat->seed ^ zone * 0x9e3779b1u;
 
 	h ^= ip * 0x85ebca6bu;
 	h = (h << 13 | h >> 19) * 5 + 0xe6546b64u;
@@ -208,26 +195,26 @@ static uint32_t nat_bysrc_hash(uint32_t zone, uint8_t proto, uint32_t ip,
 	return h & (NAT_BYSRC_BUCKETS - 1);
 }
 
-bool nat_port_published(uint8_t proto, uint16_t port)
+bool nat_port_published(struct nat *nat, uint8_t proto, uint16_t port)
 {
 	int i = nat_proto_idx(proto);
 
-	return i >= 0 && i < 2 && nat_rules[i][port] != NULL;
+	return i >= 0 && i < 2 && nat->rules[i][port] != NULL;
 }
 
-bool nat_port_in_snat_use(uint8_t proto, uint16_t port)
+bool nat_port_in_snat_use(struct nat *nat, uint8_t proto, uint16_t port)
 {
 	int i = nat_proto_idx(proto);
 
-	return i >= 0 && nat.maps[i][port].refs > 0;
+	return i >= 0 && nat->maps[i][port].refs > 0;
 }
 
 /* nat_port_free() - May external PORT (host order) take a new mapping? */
-static bool nat_port_free(uint8_t proto, int pi, uint32_t port)
+static bool nat_port_free(struct nat *nat, uint8_t proto, int pi, uint32_t port)
 {
-	if (nat.maps[pi][port].refs)
+	if (nat->maps[pi][port].refs)
 		return false;
-	if (proto != IPPROTO_ICMP && nat_rules[pi][port])
+	if (proto != IPPROTO_ICMP && nat->rules[pi][port])
 		return false;
 	return true;
 }
@@ -246,33 +233,33 @@ static bool nat_port_free(uint8_t proto, int pi, uint32_t port)
  *
  * Return: false if the range is exhausted
  */
-static bool nat_mapping_choose(uint32_t zone, uint8_t proto, uint32_t ip, uint16_t port,
+static bool nat_mapping_choose(struct nat *nat, uint32_t zone, uint8_t proto, uint32_t ip, uint16_t port,
 			       bool bysource, uint16_t *ext_port)
 {
 	int pi = nat_proto_idx(proto);
-	uint32_t b = nat_bysrc_hash(zone, proto, ip, port), p, start, i;
+	uint32_t b = nat_bysrc_hash(nat, zone, proto, ip, port), p, start, i;
 	uint32_t lo = proto == IPPROTO_ICMP ? 0 : NAT_PORT_MIN, span;
 	const struct nat_mapping *m;
 
 	if (pi < 0)
 		return false;
 	/* 1) endpoint-independent: the source's existing mapping */
-	for (m = bysource ? nat.bysrc[b] : NULL; m; m = m->hnext)
+	for (m = bysource ? nat->bysrc[b] : NULL; m; m = m->hnext)
 		if (m->zone == zone && m->ip == ip && m->port == port &&
 		    m->proto == proto) {
-			*ext_port = htons((uint16_t)(m - nat.maps[pi]));
+			*ext_port = htons((uint16_t)(m - nat->maps[pi]));
 			return true;
 		}
 	/* 2) port preservation */
 	p = ntohs(port);
-	if (p >= lo && nat_port_free(proto, pi, p))
+	if (p >= lo && nat_port_free(nat, proto, pi, p))
 		goto take;
 	/* 3) search the range from a start that depends on the source */
 	span = NAT_PORT_MAX - lo + 1;
-	start = (b ^ (nat.seed >> 7)) % span;
+	start = (b ^ (nat->seed >> 7)) % span;
 	for (i = 0; i < span; i++) {
 		p = lo + (start + i) % span;
-		if (nat_port_free(proto, pi, p))
+		if (nat_port_free(nat, proto, pi, p))
 			goto take;
 	}
 	return false;
@@ -296,15 +283,15 @@ take:
  *
  * Return: the mapping, or NULL if the range is exhausted
  */
-struct nat_mapping *nat_mapping_get(uint32_t zone, uint8_t proto, uint32_t ip,
+struct nat_mapping *nat_mapping_get(struct nat *nat, uint32_t zone, uint8_t proto, uint32_t ip,
 				    uint16_t port, bool bysource,
 				    uint16_t *ext_port)
 {
-	if (!nat_mapping_choose(zone, proto, ip, port, bysource, ext_port)) {
-		nat.stats.no_port++;
+	if (!nat_mapping_choose(nat, zone, proto, ip, port, bysource, ext_port)) {
+		nat->stats.no_port++;
 		return NULL;
 	}
-	return nat_mapping_reserve(zone, proto, ip, port, *ext_port, bysource);
+	return nat_mapping_reserve(nat, zone, proto, ip, port, *ext_port, bysource);
 }
 
 /**
@@ -324,16 +311,16 @@ struct nat_mapping *nat_mapping_get(uint32_t zone, uint8_t proto, uint32_t ip,
  * Return: the mapping with a reference held, or NULL if the port is out
  * of the range, published, or held by another source
  */
-struct nat_mapping *nat_mapping_reserve(uint32_t zone, uint8_t proto, uint32_t ip,
+struct nat_mapping *nat_mapping_reserve(struct nat *nat, uint32_t zone, uint8_t proto, uint32_t ip,
 					uint16_t port, uint16_t ext_port, bool bysource)
 {
 	int pi = nat_proto_idx(proto);
-	uint32_t p = ntohs(ext_port), b = nat_bysrc_hash(zone, proto, ip, port);
+	uint32_t p = ntohs(ext_port), b = nat_bysrc_hash(nat, zone, proto, ip, port);
 	struct nat_mapping *m;
 
 	if (pi < 0 || (proto != IPPROTO_ICMP && p < NAT_PORT_MIN))
 		return NULL;
-	m = &nat.maps[pi][p];
+	m = &nat->maps[pi][p];
 	if (m->refs) {
 		/* private mappings belong to one connection each */
 		if (!bysource || !m->bysource || m->zone != zone || m->ip != ip ||
@@ -342,23 +329,23 @@ struct nat_mapping *nat_mapping_reserve(uint32_t zone, uint8_t proto, uint32_t i
 		m->refs++;
 		return m;
 	}
-	if (!nat_port_free(proto, pi, p))
+	if (!nat_port_free(nat, proto, pi, p))
 		return NULL;
 	/* one shared mapping per source: a second one would split EIM */
-	for (m = bysource ? nat.bysrc[b] : NULL; m; m = m->hnext)
+	for (m = bysource ? nat->bysrc[b] : NULL; m; m = m->hnext)
 		if (m->zone == zone && m->ip == ip && m->port == port && m->proto == proto)
 			return NULL;
-	m = &nat.maps[pi][p];
+	m = &nat->maps[pi][p];
 	*m = (struct nat_mapping){ .zone = zone, .ip = ip, .port = port,
 				   .proto = proto, .bysource = bysource, .refs = 1 };
 	if (bysource) {
-		m->hnext = nat.bysrc[b];
-		nat.bysrc[b] = m;
+		m->hnext = nat->bysrc[b];
+		nat->bysrc[b] = m;
 	}
 	return m;
 }
 
-void nat_mapping_put(struct nat_mapping *m)
+void nat_mapping_put(struct nat *nat, struct nat_mapping *m)
 {
 	struct nat_mapping **pp;
 
@@ -366,7 +353,7 @@ void nat_mapping_put(struct nat_mapping *m)
 		return;
 	if (!m->bysource)
 		return;
-	pp = &nat.bysrc[nat_bysrc_hash(m->zone, m->proto, m->ip, m->port)];
+	pp = &nat->bysrc[nat_bysrc_hash(nat, m->zone, m->proto, m->ip, m->port)];
 	for (; *pp; pp = &(*pp)->hnext)
 		if (*pp == m) {
 			*pp = m->hnext;
@@ -375,9 +362,9 @@ void nat_mapping_put(struct nat_mapping *m)
 	m->bysource = 0;
 }
 
-static void nat_ct_free(struct ct_entry *e)
+static void nat_ct_free(void *arg, struct ct_entry *e)
 {
-	nat_mapping_put(e->map);
+	nat_mapping_put(arg, e->map);
 	e->map = NULL;
 }
 
@@ -391,7 +378,7 @@ static void nat_ct_free(struct ct_entry *e)
  *
  * Return: 0, or -1 if a port of the range is published already
  */
-int nat_rule_add(const struct nat_rule *r, char *err, size_t errlen)
+int nat_rule_add(struct nat *nat, const struct nat_rule *r, char *err, size_t errlen)
 {
 	int pi = nat_proto_idx(r->proto);
 	uint32_t i;
@@ -402,41 +389,41 @@ int nat_rule_add(const struct nat_rule *r, char *err, size_t errlen)
 		return -1;
 	}
 	for (i = 0; i < r->count; i++)
-		if (nat_rules[pi][r->host_port + i]) {
+		if (nat->rules[pi][r->host_port + i]) {
 			snprintf(err, errlen, "host port %u/%s is already published",
 				 r->host_port + i, r->proto == IPPROTO_TCP ? "tcp" : "udp");
 			return -1;
 		}
 	for (i = 0; i < r->count; i++)
-		nat_rules[pi][r->host_port + i] = r;
+		nat->rules[pi][r->host_port + i] = r;
 	return 0;
 }
 
 /* Remove the rule covering HOST_PORT (all its ports); 0 or -1. */
-int nat_rule_del(uint8_t proto, uint16_t host_port)
+int nat_rule_del(struct nat *nat, uint8_t proto, uint16_t host_port)
 {
 	int pi = nat_proto_idx(proto);
 	const struct nat_rule *r;
 	uint32_t i;
 
-	if (pi < 0 || pi > 1 || !(r = nat_rules[pi][host_port]))
+	if (pi < 0 || pi > 1 || !(r = nat->rules[pi][host_port]))
 		return -1;
 	for (i = 0; i < r->count; i++)
-		nat_rules[pi][r->host_port + i] = NULL;
+		nat->rules[pi][r->host_port + i] = NULL;
 	return 0;
 }
 
-const struct nat_rule *nat_rule_find(uint8_t proto, uint16_t host_port)
+const struct nat_rule *nat_rule_find(struct nat *nat, uint8_t proto, uint16_t host_port)
 {
 	int pi = nat_proto_idx(proto);
 
-	return pi >= 0 && pi < 2 ? nat_rules[pi][host_port] : NULL;
+	return pi >= 0 && pi < 2 ? nat->rules[pi][host_port] : NULL;
 }
 
 /* nat_rule_target() - Where a published port leads now: the container's
  * first endpoint on a non-internal network (resolved per new connection,
  * so reconnecting the container to another address needs no re-publish). */
-static bool nat_rule_target(const struct nat_rule *r, uint16_t host_port,
+static bool nat_rule_target(struct nat *nat, const struct nat_rule *r, uint16_t host_port,
 			    uint32_t *zone, uint32_t *ip, uint16_t *cport)
 {
 	struct container *c;
@@ -453,7 +440,7 @@ static bool nat_rule_target(const struct nat_rule *r, uint16_t host_port,
 		return false;
 	LIST_FOREACH(ep, &c->endpoints, ctr_link)
 		if (!ep->net->internal) {
-			*zone = nat_zone_of(ep->net);
+			*zone = nat_zone_of(nat, ep->net);
 			*ip = ep->ip;
 			return *zone != CT_ZONE_OUTSIDE;
 		}
@@ -491,11 +478,11 @@ static bool nat_shadows_port(const struct ct_entry *e, void *arg)
  *
  * Return: entries removed
  */
-unsigned int nat_flush_port(uint8_t proto, uint16_t port)
+unsigned int nat_flush_port(struct nat *nat, uint8_t proto, uint16_t port)
 {
-	struct nat_match_port m = { proto, htons(port), nat.uplink_ip };
+	struct nat_match_port m = { proto, htons(port), nat->uplink_ip };
 
-	return ct_flush(nat_shadows_port, &m);
+	return ct_flush(nat->ct, nat_shadows_port, &m);
 }
 
 struct nat_match_ep {
@@ -516,17 +503,17 @@ static bool nat_uses_ep(const struct ct_entry *e, void *arg)
 	return false;
 }
 
-void nat_endpoint_gone(struct endpoint *ep)
+void nat_endpoint_gone(struct nat *nat, struct endpoint *ep)
 {
 	struct nat_match_ep m;
 	struct nat_zone *z;
 
-	HASH_FIND_STR(nat.zone_by_name, ep->net->name, z);
+	HASH_FIND_STR(nat->zone_by_name, ep->net->name, z);
 	if (!z)
 		return;
-	m.zone = (uint32_t)(z - nat.zones);
+	m.zone = (uint32_t)(z - nat->zones);
 	m.ip = ep->ip;
-	ct_flush(nat_uses_ep, &m);
+	ct_flush(nat->ct, nat_uses_ep, &m);
 }
 
 /* --- rewriting --------------------------------------------------------- */
@@ -657,21 +644,21 @@ static enum drop_reason nat_pkt_key(const struct pkt *p, uint32_t zone,
  *
  * Return: false when the packet is refused (plan->why says why)
  */
-static bool nat_plan_dnat(const struct ct_key *k, struct nat_plan *plan)
+static bool nat_plan_dnat(struct nat *nat, const struct ct_key *k, struct nat_plan *plan)
 {
 	uint32_t dst = nat_key_ip4(k->dst);
-	bool via_host = nat.host_ip && dst == nat.host_ip && k->zone == CT_ZONE_OUTSIDE;
+	bool via_host = nat->host_ip && dst == nat->host_ip && k->zone == CT_ZONE_OUTSIDE;
 	const struct nat_rule *r;
 
-	if (!((nat.uplink_ip && dst == nat.uplink_ip) || via_host) ||
+	if (!((nat->uplink_ip && dst == nat->uplink_ip) || via_host) ||
 	    k->proto == IPPROTO_ICMP)
 		return true;	/* not to us: no DNAT */
-	r = nat_rule_find(k->proto, ntohs(k->dport));
+	r = nat_rule_find(nat, k->proto, ntohs(k->dport));
 	/* a rule bound to another host IP (127.0.0.1) is reached only
 	 * through the proxy, i.e. the host leg */
-	if (r && r->host_ip && r->host_ip != nat.uplink_ip && !via_host)
+	if (r && r->host_ip && r->host_ip != nat->uplink_ip && !via_host)
 		r = NULL;
-	if (!r || !nat_rule_target(r, ntohs(k->dport), &plan->tzone, &plan->tip,
+	if (!r || !nat_rule_target(nat, r, ntohs(k->dport), &plan->tzone, &plan->tip,
 				   &plan->tport)) {
 		plan->why = DROP_NOT_FOR_US;
 		return false;
@@ -683,17 +670,17 @@ static bool nat_plan_dnat(const struct ct_key *k, struct nat_plan *plan)
 /* The reply tuple of the planned entry: from the DNAT target (to the
  * client, or to the uplink IP for a hairpin), else from the destination
  * to the uplink IP's external port. */
-static void nat_plan_reply(const struct ct_key *k, struct nat_plan *plan)
+static void nat_plan_reply(struct nat *nat, const struct ct_key *k, struct nat_plan *plan)
 {
 	uint32_t src = nat_key_ip4(k->src);
 
 	if (plan->rule)
 		nat_key_from_ip4(&plan->reply, plan->tzone, k->proto, plan->tip,
-				 k->zone != CT_ZONE_OUTSIDE ? nat.uplink_ip : src,
+				 k->zone != CT_ZONE_OUTSIDE ? nat->uplink_ip : src,
 				 plan->tport, plan->ext);
 	else
 		nat_key_from_ip4(&plan->reply, CT_ZONE_OUTSIDE, k->proto, nat_key_ip4(k->dst),
-				 nat.uplink_ip, k->dport, plan->ext);
+				 nat->uplink_ip, k->dport, plan->ext);
 	if (k->proto == IPPROTO_ICMP)
 		plan->reply.sport = plan->reply.dport = plan->ext;
 }
@@ -709,20 +696,20 @@ static void nat_plan_reply(const struct ct_key *k, struct nat_plan *plan)
  *
  * Return: false when no port is left
  */
-static bool nat_plan_snat(const struct ct_key *k, struct nat_plan *plan)
+static bool nat_plan_snat(struct nat *nat, const struct ct_key *k, struct nat_plan *plan)
 {
 	plan->ext_shared = true;
-	if (!nat_mapping_choose(k->zone, k->proto, nat_key_ip4(k->src), k->sport, true,
+	if (!nat_mapping_choose(nat, k->zone, k->proto, nat_key_ip4(k->src), k->sport, true,
 				&plan->ext))
 		goto no_port;
-	nat_plan_reply(k, plan);
-	if (!ct_lookup(&plan->reply, NULL))
+	nat_plan_reply(nat, k, plan);
+	if (!ct_lookup(nat->ct, &plan->reply, NULL))
 		return true;
 	plan->ext_shared = false;
-	if (!nat_mapping_choose(k->zone, k->proto, nat_key_ip4(k->src), k->sport, false,
+	if (!nat_mapping_choose(nat, k->zone, k->proto, nat_key_ip4(k->src), k->sport, false,
 				&plan->ext))
 		goto no_port;
-	nat_plan_reply(k, plan);
+	nat_plan_reply(nat, k, plan);
 	return true;
 no_port:
 	plan->why = DROP_NAT_NO_PORT;
@@ -746,12 +733,12 @@ no_port:
  *
  * Return: DROP_NONE, or the reason the packet cannot open a connection
  */
-enum drop_reason nat_plan(const struct ct_key *k, const void *l4, uint32_t l4len,
+enum drop_reason nat_plan(struct nat *nat, const struct ct_key *k, const void *l4, uint32_t l4len,
 			  struct nat_plan *plan)
 {
 	memset(plan, 0, sizeof(*plan));
 	plan->ext = k->sport;
-	if (!nat_plan_dnat(k, plan))
+	if (!nat_plan_dnat(nat, k, plan))
 		return plan->why;
 	if (k->zone == CT_ZONE_OUTSIDE && !plan->rule)
 		return plan->why = DROP_NOT_FOR_US;   /* outside to outside: not ours */
@@ -761,10 +748,10 @@ enum drop_reason nat_plan(const struct ct_key *k, const void *l4, uint32_t l4len
 		return plan->why = DROP_CT_INVALID;
 	plan->kind = !plan->rule ? NAT_PLAN_SNAT : k->zone == CT_ZONE_OUTSIDE ?
 		     NAT_PLAN_DNAT : NAT_PLAN_HAIRPIN;
-	if (plan->kind != NAT_PLAN_DNAT && !nat_plan_snat(k, plan))
+	if (plan->kind != NAT_PLAN_DNAT && !nat_plan_snat(nat, k, plan))
 		return plan->why;
 	if (plan->kind == NAT_PLAN_DNAT)
-		nat_plan_reply(k, plan);
+		nat_plan_reply(nat, k, plan);
 	plan->zone = plan->kind == NAT_PLAN_DNAT ? plan->tzone : k->zone;
 	return DROP_NONE;
 }
@@ -777,39 +764,39 @@ enum drop_reason nat_plan(const struct ct_key *k, const void *l4, uint32_t l4len
  *
  * Return: the new entry, or NULL
  */
-static struct ct_entry *nat_new_conn(struct pkt *p, const struct ct_key *k,
+static struct ct_entry *nat_new_conn(struct nat *nat, struct pkt *p, const struct ct_key *k,
 				     enum drop_reason *why)
 {
 	struct nat_mapping *m = NULL;
 	struct nat_plan plan;
 	struct ct_entry *e;
 
-	*why = nat_plan(k, pkt_l4(p), p->len - p->l4_ofs, &plan);
+	*why = nat_plan(nat, k, pkt_l4(p), p->len - p->l4_ofs, &plan);
 	if (*why == DROP_NAT_NO_PORT)
-		nat.stats.no_port++;
+		nat->stats.no_port++;
 	if (*why != DROP_NONE)
 		return NULL;
 	if (plan.kind != NAT_PLAN_DNAT) {
-		m = nat_mapping_reserve(k->zone, k->proto, nat_key_ip4(k->src), k->sport,
+		m = nat_mapping_reserve(nat, k->zone, k->proto, nat_key_ip4(k->src), k->sport,
 					plan.ext, plan.ext_shared);
 		if (!m) {	/* cannot happen: the plan chose a free port */
 			*why = DROP_NAT_NO_PORT;
 			return NULL;
 		}
 	}
-	e = ct_insert(k, &plan.reply, plan.zone, pkt_l4(p), p->len - p->l4_ofs, why);
+	e = ct_insert(nat->ct, k, &plan.reply, plan.zone, pkt_l4(p), p->len - p->l4_ofs, why);
 	if (!e) {
-		nat_mapping_put(m);
+		nat_mapping_put(nat, m);
 		return NULL;
 	}
 	e->map = m;
 	e->flags |= (uint8_t)((plan.rule ? CT_F_DNAT : 0) | (m ? CT_F_SNAT : 0));
 	if (plan.kind == NAT_PLAN_HAIRPIN)
-		nat.stats.hairpin_new++;
+		nat->stats.hairpin_new++;
 	else if (plan.kind == NAT_PLAN_DNAT)
-		nat.stats.dnat_new++;
+		nat->stats.dnat_new++;
 	else
-		nat.stats.snat_new++;
+		nat->stats.snat_new++;
 	return e;
 }
 
@@ -824,7 +811,7 @@ static struct ct_entry *nat_new_conn(struct pkt *p, const struct ct_key *k,
  *
  * Return: DROP_NONE, or the reason the real packet would be refused
  */
-static enum drop_reason nat_dry_run(struct pkt *p, const struct ct_key *k,
+static enum drop_reason nat_dry_run(struct nat *nat, struct pkt *p, const struct ct_key *k,
 				    uint32_t *out_zone)
 {
 	enum trace_nat_kind kind = TRACE_NAT_EXISTING;
@@ -834,11 +821,11 @@ static enum drop_reason nat_dry_run(struct pkt *p, const struct ct_key *k,
 	struct ct_key t;
 
 	trace_stage(p, "nat");
-	e = ct_lookup(k, &dir);
+	e = ct_lookup(nat->ct, k, &dir);
 	if (e) {
 		ct_key_invert(&e->n[!dir].key, &t);
 	} else {
-		if (nat_plan(k, pkt_l4(p), p->len - p->l4_ofs, &plan) != DROP_NONE)
+		if (nat_plan(nat, k, pkt_l4(p), p->len - p->l4_ofs, &plan) != DROP_NONE)
 			return plan.why;
 		ct_key_invert(&plan.reply, &t);
 		kind = plan.kind == NAT_PLAN_SNAT ? TRACE_NAT_SNAT :
@@ -859,7 +846,7 @@ static enum drop_reason nat_dry_run(struct pkt *p, const struct ct_key *k,
  * Return: DROP_NONE when P was translated and must be delivered in
  * *out_zone, else the reason to drop it
  */
-enum drop_reason nat_process(struct pkt *p, uint32_t zone, uint32_t *out_zone)
+enum drop_reason nat_process(struct nat *nat, struct pkt *p, uint32_t zone, uint32_t *out_zone)
 {
 	struct iphdr *ip = pkt_header(p, p->l3_ofs, sizeof(*ip));
 	uint32_t old_src, old_dst;
@@ -872,7 +859,7 @@ enum drop_reason nat_process(struct pkt *p, uint32_t zone, uint32_t *out_zone)
 	if (!ip || ip->version != 4 || ip->ihl < 5)
 		return DROP_BAD_L3;
 	if (ip->frag_off & htons(IP_OFFMASK))
-		return nat_frag_translate(p, zone, out_zone);
+		return nat_frag_translate(nat, p, zone, out_zone);
 	first_frag = ip->frag_off & htons(IP_MF);
 	if (p->l4_ofs == PKT_OFS_NONE)   /* a parser may leave fragments bare */
 		p->l4_ofs = (uint16_t)(p->l3_ofs + ip->ihl * 4u);
@@ -880,27 +867,27 @@ enum drop_reason nat_process(struct pkt *p, uint32_t zone, uint32_t *out_zone)
 	if (r != DROP_NONE)
 		return r;
 	if ((p->flags & PKT_F_DRYRUN) && !is_error)
-		return nat_dry_run(p, &k, out_zone);
+		return nat_dry_run(nat, p, &k, out_zone);
 	if (is_error) {
-		r = nat_icmp_error(p, zone, out_zone);
+		r = nat_icmp_error(nat, p, zone, out_zone);
 		if (r == DROP_NONE)
-			nat.stats.icmp_err_xlated++;
+			nat->stats.icmp_err_xlated++;
 		return r;
 	}
-	e = ct_lookup(&k, &dir);
+	e = ct_lookup(nat->ct, &k, &dir);
 	if (e) {
-		r = ct_update(e, dir, pkt_l4(p), p->len - p->l4_ofs);
+		r = ct_update(nat->ct, e, dir, pkt_l4(p), p->len - p->l4_ofs);
 		if (r != DROP_NONE && k.proto == IPPROTO_TCP && dir == CT_DIR_ORIG &&
 		    ((const struct tcphdr *)pkt_l4(p))->syn) {
 			/* a SYN the old entry refuses: start over */
-			ct_remove(e);
+			ct_remove(nat->ct, e);
 			e = NULL;
 		} else if (r != DROP_NONE) {
 			return r;
 		}
 	}
 	if (!e) {
-		e = nat_new_conn(p, &k, &r);
+		e = nat_new_conn(nat, p, &k, &r);
 		if (!e)
 			return r;
 		dir = CT_DIR_ORIG;
@@ -911,7 +898,7 @@ enum drop_reason nat_process(struct pkt *p, uint32_t zone, uint32_t *out_zone)
 	nat_rewrite(p, &t);
 	*out_zone = t.zone;
 	if (first_frag)
-		nat_frag_record(zone, ip->protocol, old_src, old_dst, ip->id,
+		nat_frag_record(nat, zone, ip->protocol, old_src, old_dst, ip->id,
 			    ip->saddr, ip->daddr, t.zone);
 	return DROP_NONE;
 }
@@ -926,13 +913,13 @@ enum drop_reason nat_process(struct pkt *p, uint32_t zone, uint32_t *out_zone)
  * ct_prefetch(), so that the lookups of a burst overlap their cache
  * misses.  Packets that cannot be tracked are skipped; nothing changes.
  */
-void nat_prefetch(struct pkt *const *pkts, unsigned int n, uint32_t zone)
+void nat_prefetch(struct nat *nat, struct pkt *const *pkts, unsigned int n, uint32_t zone)
 {
 	struct ct_key keys[CT_PREFETCH_MAX];
 	unsigned int i, k = 0;
 	bool is_error;
 
-	if (!ct_prefetch_useful())
+	if (!ct_prefetch_useful(nat->ct))
 		return;		/* a small table: not worth building the tuples */
 	for (i = 0; i < n && k < CT_PREFETCH_MAX; i++) {
 		const struct pkt *p = pkts[i];
@@ -943,5 +930,5 @@ void nat_prefetch(struct pkt *const *pkts, unsigned int n, uint32_t zone)
 		if (nat_pkt_key(p, zone, &keys[k], &is_error) == DROP_NONE && !is_error)
 			k++;
 	}
-	ct_prefetch(keys, k);
+	ct_prefetch(nat->ct, keys, k);
 }

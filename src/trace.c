@@ -35,6 +35,7 @@
 #include "cmd.h"
 #include "control.h"
 #include "ct.h"
+#include "dp.h"
 #include "ipam.h"
 #include "model.h"
 #include "nat.h"
@@ -187,7 +188,7 @@ static struct json_object *trace_tuple_json(const struct ct_key *k)
 	struct json_object *o = json_object_new_object();
 	char a[INET6_ADDRSTRLEN];
 
-	json_object_object_add(o, "zone", json_object_new_string(nat_zone_name(k->zone)));
+	json_object_object_add(o, "zone", json_object_new_string(nat_zone_name(cmd_dp()->nat, k->zone)));
 	inet_ntop(k->family, k->src, a, sizeof(a));
 	json_object_object_add(o, "src", json_object_new_string(a));
 	json_object_object_add(o, "sport", json_object_new_int(ntohs(k->sport)));
@@ -323,7 +324,7 @@ static uint32_t trace_build_l34(uint8_t *f, uint32_t src, uint32_t dst, uint8_t 
 static int trace_parse_from(const char *from, struct trace_req *r, char *err, size_t errlen)
 {
 	if (from && !strncmp(from, "uplink:", 7)) {
-		if (!uplink_port()) {
+		if (!uplink_port(dp_uplink_first(cmd_dp()))) {
 			snprintf(err, errlen, "no uplink: nothing comes from the outside");
 			return -1;
 		}
@@ -396,7 +397,7 @@ static bool trace_eth(struct pkt *p, const struct endpoint *ep, uint32_t dst)
 static void trace_eth_outside(struct pkt *p)
 {
 	static const uint8_t peer_mac[6] = { 0x02, 0x00, 0x5e, 0x7a, 0xce, 0x01 };
-	const uint8_t *mac = uplink_mac();
+	const uint8_t *mac = uplink_mac(dp_uplink_first(cmd_dp()));
 	uint8_t *f = p->data;
 
 	memcpy(f, mac, 6);
@@ -410,7 +411,7 @@ static void trace_run(const struct trace_req *r)
 	static uint8_t buf[PKT_HEADROOM + 2048] __attribute__((aligned(64)));
 	static struct pkt_batch b;
 	struct pkt *p = &b.pkts[0];
-	struct port *in = r->ep ? r->ep->port : uplink_port();
+	struct port *in = r->ep ? r->ep->port : uplink_port(dp_uplink_first(cmd_dp()));
 
 	memset(p, 0, sizeof(*p));
 	p->buf = buf;
@@ -447,7 +448,7 @@ static struct json_object *trace_packet_json(const struct trace_req *r)
 	}
 	json_object_object_add(o, "from", json_object_new_string(r->ctr ? r->ctr->name : "uplink"));
 	json_object_object_add(o, "port", json_object_new_string(
-		r->ep ? r->ep->port->name : uplink_port()->name));
+		r->ep ? r->ep->port->name : uplink_port(dp_uplink_first(cmd_dp()))->name));
 	return o;
 }
 
