@@ -11,6 +11,8 @@ import json
 
 import pytest
 
+from vsutil import wait_for
+
 
 def vs_ok(vswitchd, *args):
     r = vswitchd.vsctl(*args)
@@ -176,3 +178,24 @@ def test_trace_text_is_rendered_from_events(vswitchd, topo):
     assert out[0] == f"packet: icmp echo 10.71.0.2 -> {c2_ip} from c1 on port c1:eth0", out
     assert "egress: output to port c2:eth0" in out, out
     assert out[-1] == "verdict: forward (output to port c2:eth0)", out
+
+
+@pytest.mark.uplink
+def test_trace_existing_connection(vswitchd, topo):
+    """After a real flow from trace's own source port, the trace shows that
+    connection's binding (kind existing) and creates nothing more."""
+    two_networks(vswitchd, topo)
+    out_ip = topo.outside[1]
+    topo.ns_exec(topo.prefix + "c1", "/usr/bin/python3", "-c",
+                 "import socket, sys; s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); "
+                 "s.bind(('0.0.0.0', 40000)); s.sendto(b'x', (sys.argv[1], 9999))", out_ip)
+    assert wait_for(lambda: "sport=40000" in vs_ok(vswitchd, "conntrack", "ls"), 5)
+    before = vs_ok(vswitchd, "conntrack", "ls").splitlines()
+    events, verdict = trace(vswitchd, "--from", "c1", "--to", f"{out_ip}:9999", "--proto", "udp")
+    b = events_of(events, "nat", "nat")[0]["binding"]
+    assert b["kind"] == "existing", b
+    assert (b["after"]["zone"], b["after"]["src"], b["after"]["sport"]) == \
+        ("uplink", "198.51.100.1", 40000), b
+    assert (verdict["decision"], verdict["nat"], verdict["output"]) == \
+        ("forward", "existing", ["uplink"]), verdict
+    assert len(vs_ok(vswitchd, "conntrack", "ls").splitlines()) == len(before)
