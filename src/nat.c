@@ -17,6 +17,11 @@
  *    through the switch instead of going straight to the peer.
  * 3) from a network to anywhere else: SNAT to the uplink IP.
  *
+ * nat_plan() takes that decision (and the external port below) without
+ * changing anything; nat_new_conn() commits the plan, and a frame of
+ * `vsctl trace` gets the same plan shown instead (nat_dry_run()), so the
+ * trace cannot say something the real packet would not get.
+ *
  * Choosing the external port, as nf_nat_core.c get_unique_tuple():
  * 1) reuse the source's existing mapping from the bysource table, so that
  *    one internal (ip, port) has one external port whatever the
