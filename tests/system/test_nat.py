@@ -60,9 +60,8 @@ class Lab:
     """Namespaces, processes and the daemon of one test module."""
 
     def __init__(self):
-        # not `random`: test_hardening seeds it, which made this prefix the
-        # same in every run, so two suites on one machine took each other's
-        # namespaces
+        # SystemRandom: test_hardening seeds `random`, and every suite run on
+        # the machine would then pick this same prefix at the same time
         self.p = f"t{random.SystemRandom().randrange(16**4):04x}"
         self.ns = {k: f"{self.p}{k}" for k in ("v", "r", "w", "c1", "c2", "c3", "ci")}
         self.procs = []

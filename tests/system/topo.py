@@ -182,7 +182,8 @@ def new_prefix():
     not used by any namespace that exists now."""
     existing = set(netns_list())
     while True:
-        # SystemRandom: a test may seed `random` (test_hardening does)
+        # not `random`: a test that seeds it (test_hardening) would make
+        # every concurrent suite run draw the same prefixes
         p = f"vt{random.SystemRandom().randrange(16**4):04x}"
         if not any(n.startswith(p) for n in existing):
             return p
