@@ -55,10 +55,10 @@
 #include "model.h"
 #include "netns.h"
 #include "pipeline.h"
-#include "trace.h"
 #include "pkt.h"
 #include "pkt_build.h"
 #include "port.h"
+#include "trace.h"
 
 /* This file's tables are keyed by attacker-influenced strings. */
 #undef HASH_FUNCTION

@@ -46,10 +46,10 @@
 #include "log.h"
 #include "model.h"
 #include "pipeline.h"
-#include "trace.h"
 #include "pkt.h"
 #include "pkt_build.h"
 #include "port.h"
+#include "trace.h"
 
 #undef HASH_FUNCTION
 #define HASH_FUNCTION(keyptr, keylen, hashv) ((hashv) = dns_hash((keyptr), (keylen)))

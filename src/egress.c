@@ -22,8 +22,8 @@
 #include <net/ethernet.h>
 #include "model.h"
 #include "pipeline.h"
-#include "trace.h"
 #include "port.h"
+#include "trace.h"
 
 #define EGRESS_DEFAULT_MTU 1500
 /* Ethernet header and one VLAN tag. */

@@ -35,8 +35,8 @@
 #include <string.h>
 #include "model.h"
 #include "pipeline.h"
-#include "trace.h"
 #include "port.h"
+#include "trace.h"
 
 #define INGRESS_DEFAULT_MTU 1500
 #define INGRESS_VLAN_LEN 4

@@ -31,8 +31,8 @@
 #include "fdb.h"
 #include "model.h"
 #include "pipeline.h"
-#include "trace.h"
 #include "port.h"
+#include "trace.h"
 
 static void l2_forward_count(struct pkt *p, enum drop_reason why)
 {

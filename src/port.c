@@ -38,9 +38,9 @@
 #include "capture.h"
 #include "log.h"
 #include "pipeline.h"
-#include "trace.h"
 #include "port.h"
 #include "port_offload.h"
+#include "trace.h"
 
 #define PORT_RX_BUDGET 8
 /* Scratch for segments cut from one GSO frame: a 64 KB frame at any MSS. */
