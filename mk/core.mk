@@ -31,6 +31,10 @@ tests_unit_test_pkt_build_SOURCES = tests/unit/test_pkt_build.c
 tests_unit_test_pkt_build_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_pkt_build_LDADD = $(UNIT_LDADD)
 
+# doc/control-protocol.md describes exactly the requests of the schema.
+TESTS += tests/unit/check-doc-commands.sh
+EXTRA_DIST += tests/unit/check-doc-commands.sh
+
 # doc/vsctl.8 describes exactly the drop reasons of include/drop.h.
 TESTS += tests/unit/check-man-drops.sh
 EXTRA_DIST += tests/unit/check-man-drops.sh
