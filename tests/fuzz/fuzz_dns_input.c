@@ -15,7 +15,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "dns.h"
+#include "dns_internal.h"
+#include "dp.h"
 #include "model.h"
 #include "netns.h"
 #include "pipeline.h"
@@ -53,6 +54,9 @@ void trace_stage_set(const struct pkt *p, const char *stage)
 }
 bool netns_ref_is_name(const char *ref) { (void)ref; return false; }
 
+/* The resolver, in a datapath of its own that the network points to. */
+static struct dns fz_dns;
+static struct dp fz_dp = { .dns = &fz_dns };
 static struct network net;
 static struct container ctr[2];
 static struct endpoint ep[2];
@@ -68,6 +72,7 @@ static void fuzz_setup(void)
 		return;
 	done = true;
 	snprintf(net.name, sizeof(net.name), "n1");
+	net.dp = &fz_dp;
 	net.gateway = htonl(0xac120001);
 	net.dns = true;
 	net.mtu = 1500;
@@ -84,10 +89,10 @@ static void fuzz_setup(void)
 		ep[i].n_aliases = 1;
 		port[i].ep = &ep[i];
 		model_endpoint_link(&ep[i]);
-		dns_endpoint_added(&ep[i]);
+		dns_endpoint_added(&fz_dns, &ep[i]);
 	}
-	dns_forward_init(NULL, NULL, 0, err, sizeof(err));
-	dns_tcp_init(NULL);
+	dns_forward_init(&fz_dns, NULL, NULL, 0, err, sizeof(err));
+	dns_tcp_init(&fz_dns, NULL);
 }
 
 static uint8_t frame_raw[2 + 14 + 20 + 20 + 256] __attribute__((aligned(8)));
