@@ -40,7 +40,7 @@ bool netns_ref_is_name(const char *ref) { (void)ref; return false; }
 
 /* The resolver, in a datapath of its own that the network points to. */
 static struct dns fz_dns;
-static struct dp fz_dp = { .dns = &fz_dns };
+static struct dp fz_dp = { .model = &g_model, .dns = &fz_dns };
 static struct network net;
 static struct container ctr[2];
 static struct endpoint ep[2];
@@ -57,6 +57,7 @@ static void fuzz_setup(void)
 	done = true;
 	snprintf(net.name, sizeof(net.name), "n1");
 	net.dp = &fz_dp;
+	fz_dns.model = &g_model;
 	net.gateway = htonl(0xac120001);
 	net.dns = true;
 	net.mtu = 1500;
