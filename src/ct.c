@@ -187,6 +187,7 @@ const struct ct_l4_proto *ct_l4(uint8_t proto)
 static void *ct_pages_alloc(size_t size, bool huge)
 {
 	size_t len = size + CT_HUGE;
+	/* cppcheck-suppress invalidFunctionArg ; MAP_ANONYMOUS wants fd -1 */
 	uint8_t *m = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	uintptr_t a;
 

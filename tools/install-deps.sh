@@ -7,7 +7,7 @@
 # and tools/demo.sh can call it on every run without touching the network.
 set -eu
 
-PKGS="autoconf automake libtool pkg-config gcc make clang libclang-rt-14-dev valgrind
+PKGS="autoconf automake libtool pkg-config gcc make clang libclang-rt-14-dev valgrind cppcheck
       libev-dev libpcap-dev libnl-3-dev libnl-route-3-dev libjson-c-dev
       uthash-dev libcmocka-dev zlib1g-dev
       python3 python3-pytest python3-scapy
