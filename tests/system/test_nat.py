@@ -60,7 +60,9 @@ class Lab:
     """Namespaces, processes and the daemon of one test module."""
 
     def __init__(self):
-        self.p = f"t{random.randrange(16**4):04x}"
+        # Not from `random`'s state, which test_hardening.py seeds: see
+        # topo.new_prefix().
+        self.p = f"t{random.SystemRandom().randrange(16**4):04x}"
         self.ns = {k: f"{self.p}{k}" for k in ("v", "r", "w", "c1", "c2", "c3", "ci")}
         self.procs = []
         self.tmp = tempfile.mkdtemp(prefix=f"{self.p}-")

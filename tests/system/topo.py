@@ -179,10 +179,13 @@ def run_and_expect(func, what, count=20, wait=0.25):
 
 def new_prefix():
     """A prefix for every name one test makes: `vt` + 4 random hex digits,
-    not used by any namespace that exists now."""
+    not used by any namespace that exists now.  Drawn from the system's
+    randomness, never from `random`'s state: a test may seed that (scapy's
+    fuzz() in test_hardening.py), and then every run on the machine, other
+    engineers' concurrent ones too, would draw the same prefixes."""
     existing = set(netns_list())
     while True:
-        p = f"vt{random.randrange(16**4):04x}"
+        p = f"vt{random.SystemRandom().randrange(16**4):04x}"
         if not any(n.startswith(p) for n in existing):
             return p
 
