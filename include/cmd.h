@@ -21,6 +21,9 @@ void cmd_container_restore(void);
 void cmd_container_shutdown(void);
 void cmd_container_gc(struct container *c);
 
+/* publish.c */
+void publish_drop_all(struct container *c);
+
 /* cmd_show.c */
 struct ev_loop;
 void cmd_show_init(void);

@@ -68,7 +68,7 @@ int ctl_arg_bool(struct json_object *args, const char *key, int dflt);
 long long ctl_arg_int(struct json_object *args, const char *key, long long dflt);
 
 /* control_check.c: the request envelope and the per-command argument table. */
-#define CTL_MAX_ARGS 12
+#define CTL_MAX_ARGS 16
 
 enum ctl_arg_type { CTL_T_STR, CTL_T_BOOL, CTL_T_INT, CTL_T_NUM, CTL_T_STRS, CTL_T_MAP };
 

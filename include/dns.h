@@ -130,7 +130,7 @@ size_t dns_wire_truncate(uint8_t *msg, size_t len);
  * upstream, so answers find the client again by names, never by pointer. */
 struct dns_client_ref {
 	char net[VS_NAME_MAX];
-	char ctr[VS_NAME_MAX];
+	char ctr[VS_CKEY_MAX];
 	uint32_t cip, sip;          /* client / server (queried) IP, net order */
 	uint16_t cport, sport;      /* net order */
 	uint8_t cmac[6];

@@ -36,4 +36,8 @@ int endpoint_attach(struct endpoint *ep, bool adopt, char *err, size_t errlen);
  * next vswitchd (shutdown). */
 void endpoint_detach(struct endpoint *ep, bool destroy);
 
+/* True if EP is its container's first endpoint: the one that sets the
+ * default route (the connect reply and the CNI result say so). */
+bool endpoint_is_first(const struct endpoint *ep);
+
 #endif

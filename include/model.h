@@ -9,6 +9,10 @@
  * networks by name, containers by name, endpoints by IPv4 address within
  * a network.  Lists are only walked by control commands.
  *
+ * A container is found by its key (struct container.name), which its
+ * creator chooses and which need not be a name at all (a CNI container id);
+ * DNS answers for its dns_name, which need not be unique.
+ *
  * Addresses are IPv4 in network byte order for now; struct vs_addr keeps
  * the family so that dual-stack networks can come without a rewrite.
  */
@@ -26,6 +30,13 @@
 #define VS_MAX_AUX 16
 #define VS_MAX_ALIASES 8
 #define VS_IFNAME_MAX 16
+/* A container's key is whatever id its creator uses: a name given to
+ * vsctl, a CNI_CONTAINERID (64 hex digits, or containerd's
+ * "namespace-id"), a Docker endpoint id; so it is longer than a DNS
+ * label, and its DNS name is kept apart (struct container.dns_name). */
+#define VS_CKEY_MAX 160
+/* Who made an endpoint: "vsctl", "docker" or "cni:NETWORK". */
+#define VS_OWNER_MAX (VS_NAME_MAX + 8)
 
 struct port;
 struct fdb;
@@ -72,6 +83,7 @@ struct endpoint {
 	int n_aliases;
 	char aliases[VS_MAX_ALIASES][VS_NAME_MAX];
 	unsigned int conn_order; /* order of connection within the container */
+	char owner[VS_OWNER_MAX];/* "vsctl", "docker", "cni:NET": who may remove it */
 	enum ep_pending pending;
 	struct port *port;       /* NULL until the datapath wired it */
 	UT_hash_handle hh_ip;    /* network's endpoints_by_ip */
@@ -80,7 +92,8 @@ struct endpoint {
 };
 
 struct container {
-	char name[VS_NAME_MAX];
+	char name[VS_CKEY_MAX];  /* the key: unique, never shown to DNS */
+	char dns_name[VS_NAME_MAX]; /* what DNS answers for; "" = no name */
 	char netns_ref[256];     /* as given: netns name, path or pid:N */
 	int netns_fd;            /* held open while the container lives, or -1 */
 	unsigned int next_order; /* next connection index, for eth0, eth1... */

@@ -45,7 +45,7 @@ struct nat_rule {
 	uint8_t proto;
 	uint32_t host_ip;        /* 0 = any; 127.0.0.1 = proxy only */
 	uint16_t host_port, cport, count;   /* host order */
-	char ctr[VS_NAME_MAX];   /* target container; "" = fixed target */
+	char ctr[VS_CKEY_MAX];   /* target container; "" = fixed target */
 	uint32_t fixed_zone, fixed_ip;      /* unit tests, ctr == "" */
 };
 

@@ -50,6 +50,8 @@ struct netns_ifcfg {
 int netns_if_configure(int nsfd, const struct netns_ifcfg *cfg, char *err, size_t errlen);
 /* Delete IFNAME inside NSFD; missing is not an error. */
 int netns_if_delete(int nsfd, const char *ifname);
+/* IFNAME's MAC in NSFD, read by netlink there (never /sys); 0 or -1. */
+int netns_if_mac(int nsfd, const char *ifname, uint8_t mac[6]);
 /* True if IFNAME exists in NSFD (restart adoption). */
 bool netns_if_exists(int nsfd, const char *ifname);
 /* True once REF no longer names the namespace behind NSFD: the bind mount

@@ -2,16 +2,16 @@
 src_libvswitch_a_SOURCES += \
 	src/log.c src/drop.c src/model.c src/ipam.c src/state.c src/control.c \
 	src/control_check.c src/control_auth.c \
-	src/parse.c src/port.c src/cmd_network.c src/cmd_container.c \
+	src/parse.c src/pkt_build.c src/port.c src/cmd_network.c src/cmd_container.c \
 	src/cmd_show.c src/trace.c
-noinst_HEADERS += include/arp.h include/pkt.h include/drop.h include/log.h include/port.h \
+noinst_HEADERS += include/arp.h include/pkt.h include/pkt_build.h include/drop.h include/log.h include/port.h \
 	include/model.h include/control.h include/csum.h include/netns.h \
 	include/ipam.h include/state.h include/cmd.h include/pipeline.h
 
 check_PROGRAMS += tests/unit/test_ipam tests/unit/test_state tests/unit/test_control \
-	tests/unit/test_parse
+	tests/unit/test_parse tests/unit/test_pkt_build
 TESTS += tests/unit/test_ipam tests/unit/test_state tests/unit/test_control \
-	tests/unit/test_parse
+	tests/unit/test_parse tests/unit/test_pkt_build
 tests_unit_test_ipam_SOURCES = tests/unit/test_ipam.c
 tests_unit_test_ipam_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_ipam_LDADD = $(UNIT_LDADD)
@@ -24,6 +24,9 @@ tests_unit_test_control_LDADD = $(UNIT_LDADD)
 tests_unit_test_parse_SOURCES = tests/unit/test_parse.c
 tests_unit_test_parse_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_parse_LDADD = $(UNIT_LDADD)
+tests_unit_test_pkt_build_SOURCES = tests/unit/test_pkt_build.c
+tests_unit_test_pkt_build_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_pkt_build_LDADD = $(UNIT_LDADD)
 
 # doc/vsctl.8 describes exactly the drop reasons of include/drop.h.
 TESTS += tests/unit/check-man-drops.sh

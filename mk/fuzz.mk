@@ -47,7 +47,7 @@ FUZZ_KERNEL_SRC = src/netns.c src/port_tap.c src/port_afpacket.c src/proxy.c
 FUZZ_WORLD = tests/fuzz/fuzz_world.c tests/fuzz/fuzz_world.h
 FUZZ_DNS_SRC = tests/fuzz/fuzz_dns.c src/dns_wire.c
 FUZZ_DNS_INPUT_SRC = tests/fuzz/fuzz_dns_input.c $(DNS_SOURCES) src/model.c \
-	src/drop.c src/log.c
+	src/drop.c src/log.c src/pkt_build.c
 
 # (The list is filtered in the shell: $(filter-out) is GNU make only.)
 tests/fuzz/libvswitch-fuzz.a: $(src_libvswitch_a_SOURCES) $(noinst_HEADERS)

@@ -10,7 +10,7 @@ noinst_HEADERS += include/fdb.h
 # tests/unit/l2_fakes.c, so a test sees every frame sent and drop counted.
 L2_UNIT_SOURCES = tests/unit/l2_fakes.c tests/unit/l2_fakes.h \
 	src/fdb.c src/ingress.c src/l2_forward.c src/egress.c src/gateway.c \
-	src/model.c src/drop.c
+	src/model.c src/drop.c src/pkt_build.c
 L2_UNIT_LDADD = $(LIBEV_LIBS) $(CMOCKA_LIBS)
 
 check_PROGRAMS += tests/unit/test_fdb tests/unit/test_gateway

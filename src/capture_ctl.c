@@ -96,7 +96,7 @@ static int capture_ctl_parse(struct json_object *args, struct capture_req *q,
 static int capture_ctl_container(const char *spec, const char *ifname, bool all,
 				 struct capture_target *t, char *err, size_t errlen)
 {
-	char name[VS_NAME_MAX + VS_IFNAME_MAX + 2];
+	char name[VS_CKEY_MAX + VS_IFNAME_MAX + 2];
 	struct container *c;
 	struct endpoint *ep;
 	char *colon;
@@ -126,7 +126,7 @@ static int capture_ctl_container(const char *spec, const char *ifname, bool all,
 			 name, ifname ? ifname : "");
 		return -1;
 	}
-	snprintf(t->name, sizeof(t->name), "%s", t->n_ports == 1 ? t->ports[0]->name : name);
+	snprintf(t->name, sizeof(t->name), "%.80s", t->n_ports == 1 ? t->ports[0]->name : name);
 	return 0;
 }
 

@@ -1,7 +1,13 @@
 /* cmd_container.c - connecting containers to networks, and their lifecycle.
  *
  * A container is named the first time it is connected (with --netns REF)
- * and lives while it has endpoints or published ports.  Connect checks
+ * and lives while it has endpoints or published ports.  Its name is a key
+ * chosen by whoever connects it (vsctl's user, a CNI runtime's container
+ * id, Docker's endpoint id); its DNS name is separate (dns_name, by
+ * default the key when the key is a valid name), and each endpoint
+ * carries an owner ("vsctl", "docker", "cni:NET") so that a runtime can
+ * find, check and collect what it made (endpoint.check, container.ls
+ * --owner, network.disconnect with missing_ok for an idempotent DEL).  Connect checks
  * everything first (address, MAC, interface name free in the namespace),
  * then changes the kernel; any failure undoes the earlier steps.  On
  * restart every recorded endpoint is re-adopted; one whose namespace is
@@ -39,6 +45,7 @@
 #include "port.h"
 #include "state.h"
 
+/* A name DNS answers for (DNS name, alias): at most one label long. */
 static bool cmd_container_name_ok(const char *s)
 {
 	size_t len = s ? strlen(s) : 0;
@@ -46,6 +53,31 @@ static bool cmd_container_name_ok(const char *s)
 	if (!len || len >= VS_NAME_MAX || s[0] == '-' || s[0] == '.')
 		return false;
 	return ctl_name_chars_ok(s);
+}
+
+/* A container key: the same characters, longer (a CNI container id). */
+static bool cmd_container_key_ok(const char *s)
+{
+	size_t len = s ? strlen(s) : 0;
+
+	if (!len || len >= VS_CKEY_MAX || s[0] == '-' || s[0] == '.')
+		return false;
+	return ctl_name_chars_ok(s);
+}
+
+/* An owner tag: WORD or WORD:NAME ("vsctl", "docker", "cni:n1"). */
+static bool cmd_owner_ok(const char *s)
+{
+	char buf[VS_OWNER_MAX], *colon;
+
+	if (!s || !*s || strlen(s) >= sizeof(buf))
+		return false;
+	snprintf(buf, sizeof(buf), "%s", s);
+	colon = strchr(buf, ':');
+	if (colon)
+		*colon = '\0';
+	return ctl_name_chars_ok(buf) && buf[0] &&
+	       (!colon || (colon[1] && ctl_name_chars_ok(colon + 1)));
 }
 
 /* The lowest ethN the container does not use yet: connection order. */
@@ -142,14 +174,41 @@ static int cmd_connect_fill(struct endpoint *ep, struct json_object *args, char 
 	ep->attach = att && !strcmp(att, "veth") ? ATTACH_VETH : ATTACH_TAP;
 	ep->port_security = ctl_arg_bool(args, "port_security", 1);
 	ep->offload = ctl_arg_bool(args, "offload", 1);
+	if (ctl_arg_str(args, "owner") && !cmd_owner_ok(ctl_arg_str(args, "owner"))) {
+		snprintf(err, errlen, "invalid owner \"%s\" (WORD or WORD:NAME, e.g. cni:n1)",
+			 ctl_arg_str(args, "owner"));
+		return -1;
+	}
+	snprintf(ep->owner, sizeof(ep->owner), "%s",
+		 ctl_arg_str(args, "owner") ? ctl_arg_str(args, "owner") : "vsctl");
 	return cmd_connect_aliases(ep, args, err, errlen);
 }
 
+/* The DNS name a new container gets: DNS if given ("" = none), else its
+ * key when that is a valid name (vsctl's containers, as before). */
+static int cmd_container_dns_name(const char *name, const char *dns, char *out,
+				  char *err, size_t errlen)
+{
+	if (dns && *dns && !cmd_container_name_ok(dns)) {
+		snprintf(err, errlen, "invalid DNS name \"%s\" (at most %d letters, digits, . _ -)",
+			 dns, VS_NAME_MAX - 1);
+		return -1;
+	}
+	if (!dns)
+		dns = cmd_container_name_ok(name) ? name : "";
+	/* checked above: shorter than VS_NAME_MAX */
+	memcpy(out, dns, strnlen(dns, VS_NAME_MAX - 1));
+	out[strnlen(dns, VS_NAME_MAX - 1)] = '\0';
+	return 0;
+}
+
 /* Find the container, or make it if REF says where it lives. */
-static struct container *cmd_connect_container(const char *name, const char *ref, bool *fresh,
+static struct container *cmd_connect_container(const char *name, const char *ref,
+					       const char *dns, bool *fresh,
 					       char *err, size_t errlen)
 {
 	struct container *c = name ? model_container(name) : NULL;
+	char dns_name[VS_NAME_MAX];
 	int fd;
 
 	*fresh = false;
@@ -158,12 +217,21 @@ static struct container *cmd_connect_container(const char *name, const char *ref
 			snprintf(err, errlen, "container %s lives in netns %s, not %s", name, c->netns_ref, ref);
 			return NULL;
 		}
+		/* one name per container: its endpoints answer alike */
+		if (dns && strcmp(dns, c->dns_name)) {
+			snprintf(err, errlen, "container %s has the DNS name \"%s\", not \"%s\"",
+				 name, c->dns_name, dns);
+			return NULL;
+		}
 		return c;
 	}
-	if (!cmd_container_name_ok(name)) {
-		snprintf(err, errlen, "invalid container name \"%s\"", name ? name : "");
+	if (!cmd_container_key_ok(name)) {
+		snprintf(err, errlen, "invalid container name \"%s\" (at most %d letters, digits, . _ -)",
+			 name ? name : "", VS_CKEY_MAX - 1);
 		return NULL;
 	}
+	if (cmd_container_dns_name(name, dns, dns_name, err, errlen))
+		return NULL;
 	if (!ref) {
 		snprintf(err, errlen, "container %s is not known yet: --netns REF is needed the first time", name);
 		return NULL;
@@ -183,6 +251,7 @@ static struct container *cmd_connect_container(const char *name, const char *ref
 		return NULL;
 	}
 	c->netns_fd = fd;
+	snprintf(c->dns_name, sizeof(c->dns_name), "%s", dns_name);
 	*fresh = true;
 	return c;
 }
@@ -228,10 +297,33 @@ static struct json_object *cmd_endpoint_json(const struct endpoint *ep)
 	json_object_object_add(o, "port", json_object_new_string(ep->port ? ep->port->name : ""));
 	json_object_object_add(o, "port_security", json_object_new_boolean(ep->port_security));
 	json_object_object_add(o, "offload", json_object_new_boolean(ep->offload));
+	json_object_object_add(o, "owner", json_object_new_string(ep->owner));
+	json_object_object_add(o, "dns_name", json_object_new_string(ep->ctr->dns_name));
+	json_object_object_add(o, "netns", json_object_new_string(ep->ctr->netns_ref));
+	/* what a runtime's result needs (CNI: ips[].gateway, routes, dns) */
+	json_object_object_add(o, "gateway", json_object_new_string(ipam_ntoa(ep->net->gateway, a)));
+	json_object_object_add(o, "mtu", json_object_new_int(ep->net->mtu));
+	json_object_object_add(o, "default_route", json_object_new_boolean(endpoint_is_first(ep)));
+	json_object_object_add(o, "dns", json_object_new_boolean(ep->net->dns));
 	for (i = 0; i < ep->n_aliases; i++)
 		json_object_array_add(al, json_object_new_string(ep->aliases[i]));
 	json_object_object_add(o, "aliases", al);
 	return o;
+}
+
+/* The reply's "mac": what the interface has now, asked of the kernel by
+ * netlink in the container's namespace (a runtime reports it as the
+ * interface's MAC; /sys would show another namespace's interfaces). */
+static void cmd_endpoint_kernel_mac(const struct endpoint *ep, struct json_object *o)
+{
+	uint8_t mac[6];
+	char m[18];
+
+	if (netns_if_mac(ep->ctr->netns_fd, ep->ifname, mac) == 0)
+		json_object_object_add(o, "mac", json_object_new_string(ipam_mac_str(mac, m)));
+	else
+		log_warn("container %s: cannot read the MAC of %s by netlink; replying the one set",
+			 ep->ctr->name, ep->ifname);
 }
 
 /* Undo a connect that failed after the endpoint was linked. */
@@ -271,7 +363,8 @@ static struct endpoint *cmd_connect_check(struct json_object *args, bool *fresh,
 		snprintf(err, errlen, "network %s not found", net ? net : "");
 		return NULL;
 	}
-	c = cmd_connect_container(name, ctl_arg_str(args, "netns"), fresh, err, errlen);
+	c = cmd_connect_container(name, ctl_arg_str(args, "netns"), ctl_arg_str(args, "dns_name"),
+				  fresh, err, errlen);
 	if (!c)
 		return NULL;
 	if (model_endpoint(n, c)) {
@@ -332,6 +425,7 @@ static int cmd_connect(struct ctl_conn *conn, struct json_object *args,
 	dns_endpoint_added(ep);
 	log_info("container %s connected to %s as %s", c->name, ep->net->name, ep->ifname);
 	*result = cmd_endpoint_json(ep);
+	cmd_endpoint_kernel_mac(ep, *result);
 	return 0;
 }
 
@@ -356,6 +450,16 @@ static int cmd_disconnect(struct ctl_conn *conn, struct json_object *args,
 	struct container *c = name ? model_container(name) : NULL;
 	struct endpoint *ep = n && c ? model_endpoint(n, c) : NULL;
 
+	bool drop_ports = ctl_arg_bool(args, "drop_ports", 0);
+
+	(void)conn;
+	/* missing_ok: a runtime's DEL must succeed when there is nothing to
+	 * remove (a second DEL, a container it never finished adding). */
+	if ((!n || !c || !ep) && ctl_arg_bool(args, "missing_ok", 0)) {
+		*result = json_object_new_object();
+		json_object_object_add(*result, "removed", json_object_new_boolean(false));
+		return 0;
+	}
 	if (!n) {
 		snprintf(err, errlen, "network %s not found", net ? net : "");
 		return -1;
@@ -373,9 +477,81 @@ static int cmd_disconnect(struct ctl_conn *conn, struct json_object *args,
 		return -1;
 	}
 	log_info("container %s disconnected from %s", c->name, n->name);
+	/* drop_ports: the ports were published for this attachment (CNI's
+	 * portMappings), so they go with the container's last endpoint. */
+	if (drop_ports && LIST_FIRST(&c->endpoints) == ep && !LIST_NEXT(ep, ctr_link))
+		publish_drop_all(c);
 	cmd_endpoint_remove(ep, true);
 	if (state_save(err, errlen))
 		log_warn("%s; the next start finishes the disconnect", err);
+	*result = json_object_new_object();
+	json_object_object_add(*result, "removed", json_object_new_boolean(true));
+	return 0;
+}
+
+/* endpoint.check: the interface must still be in the container, wired to
+ * its port, with the address and MAC the caller expects (CNI CHECK
+ * compares with the result it was given). */
+static int cmd_check_kernel(const struct endpoint *ep, const uint8_t *want_mac,
+			    char *err, size_t errlen)
+{
+	char m1[18], m2[18];
+	uint8_t mac[6];
+
+	if (!ep->port) {
+		snprintf(err, errlen, "container %s on %s: the endpoint has no port", ep->ctr->name,
+			 ep->net->name);
+		return -1;
+	}
+	if (netns_if_mac(ep->ctr->netns_fd, ep->ifname, mac) < 0) {
+		snprintf(err, errlen, "container %s: interface %s is gone", ep->ctr->name, ep->ifname);
+		return -1;
+	}
+	if (memcmp(mac, want_mac, 6)) {
+		snprintf(err, errlen, "container %s: %s has MAC %s, expected %s", ep->ctr->name,
+			 ep->ifname, ipam_mac_str(mac, m1), ipam_mac_str(want_mac, m2));
+		return -1;
+	}
+	return 0;
+}
+
+static int cmd_endpoint_check(struct ctl_conn *conn, struct json_object *args,
+			      struct json_object **result, char *err, size_t errlen)
+{
+	const char *net = ctl_arg_str(args, "network"), *name = ctl_arg_str(args, "container");
+	const char *ifn = ctl_arg_str(args, "ifname"), *ip = ctl_arg_str(args, "ip");
+	const char *mac = ctl_arg_str(args, "mac");
+	struct network *n = net ? model_network(net) : NULL;
+	struct container *c = name ? model_container(name) : NULL;
+	struct endpoint *ep = n && c ? model_endpoint(n, c) : NULL;
+	uint8_t want[6];
+	uint32_t addr;
+	char a[16];
+
+	(void)conn;
+	if (!ep) {
+		snprintf(err, errlen, !n ? "network %s not found" : !c ? "container %s not found" :
+			 "container %s is not connected to network %s", !n ? (net ? net : "") :
+			 (name ? name : ""), net);
+		return -1;
+	}
+	if (ifn && strcmp(ifn, ep->ifname)) {
+		snprintf(err, errlen, "container %s on %s has interface %s, not %s", name, net,
+			 ep->ifname, ifn);
+		return -1;
+	}
+	if (ip && (ipam_parse_ip(ip, &addr) || addr != ep->ip)) {
+		snprintf(err, errlen, "container %s on %s has address %s, not %s", name, net,
+			 ipam_ntoa(ep->ip, a), ip);
+		return -1;
+	}
+	if (mac && ipam_parse_mac(mac, want)) {
+		snprintf(err, errlen, "invalid MAC address \"%s\"", mac);
+		return -1;
+	}
+	if (cmd_check_kernel(ep, mac ? want : ep->mac, err, errlen))
+		return -1;
+	*result = cmd_endpoint_json(ep);
 	return 0;
 }
 
@@ -389,13 +565,10 @@ void model_container_died(struct container *c)
 		 c->name, c->netns_ref);
 	LIST_FOREACH(ep, &c->endpoints, ctr_link)
 		dns_endpoint_removed(ep);
-	/* Published ports die with the container, as Docker's do. */
-	while (!LIST_EMPTY(&c->published)) {
-		struct published *pp = LIST_FIRST(&c->published);
-
-		LIST_REMOVE(pp, link);
-		free(pp);
-	}
+	/* Published ports die with the container, as Docker's do: rules and
+	 * proxy listeners too, or a later container with this key would get
+	 * the traffic. */
+	publish_drop_all(c);
 	while ((ep = LIST_FIRST(&c->endpoints))) {
 		nat_endpoint_gone(ep);
 		endpoint_detach(ep, true);
@@ -410,17 +583,28 @@ void model_container_died(struct container *c)
 static int cmd_container_ls(struct ctl_conn *conn, struct json_object *args,
 			    struct json_object **result, char *err, size_t errlen)
 {
+	const char *owner = ctl_arg_str(args, "owner");
 	struct container *c, *tmp;
 	struct endpoint *ep;
 
+	(void)conn;
 	*result = json_object_new_array();
 	HASH_ITER(hh, g_model.containers, c, tmp) {
-		struct json_object *o = json_object_new_object(), *eps = json_object_new_array();
+		struct json_object *o, *eps = json_object_new_array();
 
-		json_object_object_add(o, "name", json_object_new_string(c->name));
-		json_object_object_add(o, "netns", json_object_new_string(c->netns_ref));
+		/* --owner: only the endpoints that owner made, and only
+		 * containers that have one (a runtime's GC walks these) */
 		LIST_FOREACH(ep, &c->endpoints, ctr_link)
-			json_object_array_add(eps, cmd_endpoint_json(ep));
+			if (!owner || !strcmp(owner, ep->owner))
+				json_object_array_add(eps, cmd_endpoint_json(ep));
+		if (owner && !json_object_array_length(eps)) {
+			json_object_put(eps);
+			continue;
+		}
+		o = json_object_new_object();
+		json_object_object_add(o, "name", json_object_new_string(c->name));
+		json_object_object_add(o, "dns_name", json_object_new_string(c->dns_name));
+		json_object_object_add(o, "netns", json_object_new_string(c->netns_ref));
 		json_object_object_add(o, "endpoints", eps);
 		json_object_array_add(*result, o);
 	}
@@ -517,4 +701,5 @@ void cmd_container_init(void)
 	control_register("network.connect", cmd_connect);
 	control_register("network.disconnect", cmd_disconnect);
 	control_register("container.ls", cmd_container_ls);
+	control_register("endpoint.check", cmd_endpoint_check);
 }

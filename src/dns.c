@@ -50,13 +50,13 @@
 #include <sys/random.h>
 #include <time.h>
 
-#include "csum.h"
 #include "dns.h"
 #include "log.h"
 #include "model.h"
 #include "netns.h"
 #include "pipeline.h"
 #include "pkt.h"
+#include "pkt_build.h"
 #include "port.h"
 
 /* This file's tables are keyed by attacker-influenced strings. */
@@ -296,8 +296,10 @@ static void dns_endpoint_names(struct endpoint *ep,
 	const char *net = ep->net->name;
 	int i;
 
-	fn(net, ep->ctr->name, NULL, ep->ip);
-	fn(net, ep->ctr->name, net, ep->ip);
+	/* The DNS name, not the key: a CNI container id is no name, and a
+	 * container without a DNS name answers only for its aliases. */
+	fn(net, ep->ctr->dns_name, NULL, ep->ip);
+	fn(net, ep->ctr->dns_name, net, ep->ip);
 	for (i = 0; i < ep->n_aliases && i < VS_MAX_ALIASES; i++) {
 		fn(net, ep->aliases[i], NULL, ep->ip);
 		fn(net, ep->aliases[i], net, ep->ip);
@@ -413,7 +415,10 @@ static int dns_local_ptr(struct network *n, const struct dns_query *q,
 		return 0;
 	if (q->qtype != DNS_T_PTR && q->qtype != DNS_T_ANY)
 		return 1;          /* known name, other type: NOERROR, empty */
-	snprintf(text, sizeof(text), "%s.%s", ep->ctr->name, n->name);
+	if (!ep->ctr->dns_name[0] && !ep->n_aliases)
+		return 1;          /* ours, but nameless: NOERROR, empty */
+	snprintf(text, sizeof(text), "%s.%s",
+		 ep->ctr->dns_name[0] ? ep->ctr->dns_name : ep->aliases[0], n->name);
 	wl = dns_wire_name_from_text(text, wire, sizeof(wire));
 	if (wl > 0)
 		dns_wire_add_rr(m, dns_qname_ptr, 2, DNS_T_PTR, DNS_TTL, wire, (size_t)wl);
@@ -623,34 +628,17 @@ void dns_send_frame(struct port *port, const uint8_t *frame, size_t len,
 static size_t dns_udp_frame(const struct network *n, const struct dns_client_ref *who,
 			    const uint8_t *msg, size_t len)
 {
-	struct ether_header *eth = (struct ether_header *)dns_frame;
-	struct iphdr *ip = (void *)(eth + 1);
-	struct udphdr *udp = (struct udphdr *)(ip + 1);
-	uint16_t ulen = (uint16_t)(sizeof(*udp) + len);
+	struct pkt_ip4 h = { .src = who->sip, .dst = who->cip, .proto = IPPROTO_UDP,
+			     .id = dns_ip_id++ };
+	uint16_t ulen = (uint16_t)(sizeof(struct udphdr) + len);
+	uint8_t *l3, *udp, *payload;
 
-	memcpy(eth->ether_dhost, who->cmac, 6);
-	memcpy(eth->ether_shost, n->gw_mac, 6);
-	eth->ether_type = htons(ETHERTYPE_IP);
-	memset(ip, 0, sizeof(*ip));
-	ip->version = 4;
-	ip->ihl = 5;
-	ip->tot_len = htons((uint16_t)(sizeof(*ip) + ulen));
-	ip->id = htons(dns_ip_id++);
-	ip->ttl = 64;
-	ip->protocol = IPPROTO_UDP;
-	ip->saddr = who->sip;
-	ip->daddr = who->cip;
-	ip->check = csum(ip, sizeof(*ip));
-	udp->source = who->sport;
-	udp->dest = who->cport;
-	udp->len = htons(ulen);
-	udp->check = 0;
-	memmove(udp + 1, msg, len);
-	udp->check = csum_fold(csum_partial(udp, ulen, csum_pseudo4(ip->saddr,
-				ip->daddr, IPPROTO_UDP, ulen)));
-	if (!udp->check)
-		udp->check = 0xffff;
-	return sizeof(*eth) + sizeof(*ip) + ulen;
+	l3 = pkt_build_eth(dns_frame, who->cmac, n->gw_mac, ETHERTYPE_IP);
+	udp = pkt_build_ip4(l3, &h, ulen);
+	payload = pkt_build_udp(udp, ntohs(who->sport), ntohs(who->cport), ulen);
+	memmove(payload, msg, len);
+	pkt_build_l4_csum(udp, &h, ulen);
+	return (size_t)(payload + len - dns_frame);
 }
 
 static size_t dns_udp_limit(const struct network *n)

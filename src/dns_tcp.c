@@ -42,12 +42,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "csum.h"
 #include "dns.h"
 #include "log.h"
 #include "model.h"
 #include "pipeline.h"
 #include "pkt.h"
+#include "pkt_build.h"
 #include "port.h"
 
 #undef HASH_FUNCTION
@@ -74,7 +74,7 @@ struct dns_tcp_conn {
 	struct dns_tcp_key key;
 	enum dns_tcp_state state;
 	uint32_t gen, slot;
-	char ctr[VS_NAME_MAX];
+	char ctr[VS_CKEY_MAX];
 	uint8_t cmac[6];
 	uint32_t iss, snd_base, rcv_nxt;
 	uint16_t mss, wnd;
@@ -124,31 +124,20 @@ static struct port *dns_tcp_port(const struct dns_tcp_conn *c, struct network **
 static void dns_tcp_segment(struct dns_tcp_conn *c, uint32_t seq, uint8_t flags,
 			    const uint8_t *data, size_t len)
 {
-	struct ether_header *eth = (struct ether_header *)dns_tcp_frame;
-	struct iphdr *ip = (void *)(eth + 1);
-	struct tcphdr *th = (struct tcphdr *)(ip + 1);
+	struct pkt_ip4 h = { .src = c->key.sip, .dst = c->key.cip, .proto = IPPROTO_TCP,
+			     .id = dns_tcp_ip_id++, .df = true };
 	size_t optlen = (flags & TH_SYN) ? 4 : 0;
-	uint16_t tlen = (uint16_t)(sizeof(*th) + optlen + len);
+	uint16_t tlen = (uint16_t)(sizeof(struct tcphdr) + optlen + len);
 	struct network *n;
 	struct port *port = dns_tcp_port(c, &n);
-	uint8_t *opt = (uint8_t *)(th + 1);
+	struct tcphdr *th;
+	uint8_t *opt;
 
 	if (!port)
 		return;
-	memcpy(eth->ether_dhost, c->cmac, 6);
-	memcpy(eth->ether_shost, n->gw_mac, 6);
-	eth->ether_type = htons(ETHERTYPE_IP);
-	memset(ip, 0, sizeof(*ip));
-	ip->version = 4;
-	ip->ihl = 5;
-	ip->tot_len = htons((uint16_t)(sizeof(*ip) + tlen));
-	ip->id = htons(dns_tcp_ip_id++);
-	ip->frag_off = htons(IP_DF);
-	ip->ttl = 64;
-	ip->protocol = IPPROTO_TCP;
-	ip->saddr = c->key.sip;
-	ip->daddr = c->key.cip;
-	ip->check = csum(ip, sizeof(*ip));
+	th = (void *)pkt_build_ip4(pkt_build_eth(dns_tcp_frame, c->cmac, n->gw_mac,
+							  ETHERTYPE_IP), &h, tlen);
+	opt = (uint8_t *)(th + 1);
 	memset(th, 0, sizeof(*th));
 	th->source = c->key.sport;
 	th->dest = c->key.cport;
@@ -165,10 +154,9 @@ static void dns_tcp_segment(struct dns_tcp_conn *c, uint32_t seq, uint8_t flags,
 	}
 	if (len)
 		memcpy(opt + optlen, data, len);
-	th->check = csum_fold(csum_partial(th, tlen, csum_pseudo4(ip->saddr, ip->daddr,
-					   IPPROTO_TCP, tlen)));
+	pkt_build_l4_csum((uint8_t *)th, &h, tlen);
 	c->last_tx_ms = dns_now_ms();
-	dns_send_frame(port, dns_tcp_frame, sizeof(*eth) + sizeof(*ip) + tlen,
+	dns_send_frame(port, dns_tcp_frame, (size_t)((uint8_t *)th + tlen - dns_tcp_frame),
 		       IPPROTO_TCP);
 }
 

@@ -65,7 +65,7 @@ static bool endpoint_ifname_valid(const char *name)
 	return true;
 }
 
-static bool endpoint_is_first(const struct endpoint *ep)
+bool endpoint_is_first(const struct endpoint *ep)
 {
 	const struct endpoint *o;
 

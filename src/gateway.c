@@ -61,9 +61,9 @@
 #include "fdb.h"
 #include "model.h"
 #include "pipeline.h"
+#include "pkt_build.h"
 #include "port.h"
 
-#define GATEWAY_TTL 64
 #define GATEWAY_ICMP_MAX 576     /* RFC 1812 4.3.2.3: IP length of an error */
 #define GATEWAY_RL_RATE 1000.0   /* ICMP errors per second, sustained */
 #define GATEWAY_RL_BURST 100.0
@@ -214,26 +214,25 @@ static void gateway_reply_send(struct pkt *req, struct pkt *r, const char *what)
 	egress_output(req->in_port, r);
 }
 
+/* Ethernet and IPv4 headers of an ICMP reply R from the gateway to
+ * DMAC/DST, with ICMPLEN bytes of ICMP after them. */
+static void gateway_reply_l3(struct pkt *r, const struct network *n,
+			     const uint8_t *dmac, uint32_t dst, uint16_t icmplen)
+{
+	struct pkt_ip4 h = { .src = n->gateway, .dst = dst, .proto = IPPROTO_ICMP };
+	uint8_t *l3 = pkt_build_eth(r->data, dmac, n->gw_mac, ETHERTYPE_IP);
+
+	r->eth_type = ETHERTYPE_IP;
+	r->ip_proto = IPPROTO_ICMP;
+	r->l3_ofs = (uint16_t)(l3 - r->data);
+	r->l4_ofs = (uint16_t)(pkt_build_ip4(l3, &h, icmplen) - r->data);
+}
+
 static bool gateway_ip_special(uint32_t ip)
 {
 	uint32_t h = ntohl(ip);
 
 	return h == 0 || h == 0xffffffffu || (h >> 28) == 0xe || (h >> 24) == 127;
-}
-
-/* Write a 20-byte IPv4 header with its checksum. */
-static void gateway_ip_build(struct iphdr *ip, uint32_t src, uint32_t dst,
-			     uint8_t proto, uint16_t tot_len)
-{
-	memset(ip, 0, sizeof(*ip));
-	ip->version = 4;
-	ip->ihl = 5;
-	ip->tot_len = htons(tot_len);
-	ip->ttl = GATEWAY_TTL;
-	ip->protocol = proto;
-	ip->saddr = src;
-	ip->daddr = dst;
-	ip->check = csum(ip, sizeof(*ip));
 }
 
 /* ---- ARP ---- */
@@ -346,9 +345,8 @@ void gateway_icmp_error(struct network *n, struct pkt *p, uint8_t type, uint8_t 
 {
 	const struct ether_header *eth = pkt_header(p, 0, sizeof(*eth));
 	const struct iphdr *ip = pkt_header(p, p->l3_ofs, sizeof(*ip));
-	struct ether_header *reth;
-	struct icmphdr *ic;
-	uint32_t quote, hdr = sizeof(*reth) + sizeof(struct iphdr) + sizeof(*ic);
+	uint32_t quote, hdr = ETH_HLEN + sizeof(struct iphdr) + sizeof(struct icmphdr);
+	uint8_t *body;
 	struct pkt r;
 
 	if (!eth || !ip || p->eth_type != ETHERTYPE_IP || !gateway_icmp_error_ok(p, ip))
@@ -361,28 +359,17 @@ void gateway_icmp_error(struct network *n, struct pkt *p, uint8_t type, uint8_t 
 	quote = p->len - p->l3_ofs;
 	if (ntohs(ip->tot_len) < quote)
 		quote = ntohs(ip->tot_len);
-	if (quote > GATEWAY_ICMP_MAX - sizeof(struct iphdr) - sizeof(*ic))
-		quote = GATEWAY_ICMP_MAX - sizeof(struct iphdr) - sizeof(*ic);
+	if (quote > GATEWAY_ICMP_MAX - sizeof(struct iphdr) - sizeof(struct icmphdr))
+		quote = GATEWAY_ICMP_MAX - sizeof(struct iphdr) - sizeof(struct icmphdr);
 
 	gateway_reply_init(&r, hdr + quote);
-	reth = (struct ether_header *)r.data;
-	memcpy(reth->ether_dhost, eth->ether_shost, 6);
-	memcpy(reth->ether_shost, n->gw_mac, 6);
-	reth->ether_type = htons(ETHERTYPE_IP);
-	r.eth_type = ETHERTYPE_IP;
-	r.ip_proto = IPPROTO_ICMP;
-	r.l3_ofs = sizeof(*reth);
-	r.l4_ofs = sizeof(*reth) + sizeof(struct iphdr);
-	ic = pkt_l4(&r);
-	memset(ic, 0, sizeof(*ic));
-	ic->type = type;
-	ic->code = code;
-	if (type == ICMP_DEST_UNREACH && code == ICMP_FRAG_NEEDED)
-		ic->un.frag.mtu = htons((uint16_t)(n->mtu > 0 ? n->mtu : 1500));
-	memcpy(r.data + hdr, ip, quote);
-	ic->checksum = csum(ic, sizeof(*ic) + quote);
-	gateway_ip_build(pkt_l3(&r), n->gateway, ip->saddr,
-			 IPPROTO_ICMP, (uint16_t)(sizeof(struct iphdr) + sizeof(*ic) + quote));
+	gateway_reply_l3(&r, n, eth->ether_shost, ip->saddr,
+			 (uint16_t)(sizeof(struct icmphdr) + quote));
+	body = pkt_build_icmp(r.data + r.l4_ofs, type, code, 0,
+			      type == ICMP_DEST_UNREACH && code == ICMP_FRAG_NEEDED ?
+			      (uint16_t)(n->mtu > 0 ? n->mtu : 1500) : 0);
+	memcpy(body, ip, quote);
+	pkt_build_icmp_csum(r.data + r.l4_ofs, (uint32_t)sizeof(struct icmphdr) + quote);
 	trace_note(p, "gateway", "ICMP error type %u code %u to sender", type, code);
 	gateway_reply_send(p, &r, "ICMP error");
 }
@@ -399,7 +386,6 @@ static void gateway_echo(struct network *n, struct pkt *p, const struct iphdr *i
 	const struct ether_header *eth = (const struct ether_header *)p->data;
 	const struct icmphdr *req = pkt_header(p, p->l3_ofs + ihl, ilen);
 	uint32_t hdr = sizeof(struct ether_header) + sizeof(struct iphdr);
-	struct ether_header *reth;
 	struct icmphdr *ic;
 	struct pkt r;
 
@@ -416,21 +402,12 @@ static void gateway_echo(struct network *n, struct pkt *p, const struct iphdr *i
 		return;
 	}
 	gateway_reply_init(&r, hdr + ilen);
-	reth = (struct ether_header *)r.data;
-	memcpy(reth->ether_dhost, eth->ether_shost, 6);
-	memcpy(reth->ether_shost, n->gw_mac, 6);
-	reth->ether_type = htons(ETHERTYPE_IP);
-	r.eth_type = ETHERTYPE_IP;
-	r.ip_proto = IPPROTO_ICMP;
-	r.l3_ofs = sizeof(*reth);
-	r.l4_ofs = hdr;
+	gateway_reply_l3(&r, n, eth->ether_shost, ip->saddr, (uint16_t)ilen);
 	ic = pkt_l4(&r);
 	memcpy(ic, req, ilen);
 	ic->type = ICMP_ECHOREPLY;
 	/* Only the type changed: RFC 1624 instead of summing the payload. */
 	csum_update16(&ic->checksum, htons(ICMP_ECHO << 8), htons(ICMP_ECHOREPLY << 8));
-	gateway_ip_build(pkt_l3(&r), n->gateway, ip->saddr,
-			 IPPROTO_ICMP, (uint16_t)(sizeof(struct iphdr) + ilen));
 	gateway_reply_send(p, &r, "ICMP echo reply from the gateway");
 }
 

@@ -128,6 +128,9 @@ struct container *model_container_add(const char *name, const char *netns_ref)
 	if (!c)
 		return NULL;
 	snprintf(c->name, sizeof(c->name), "%s", name);
+	/* the key is the DNS name until the caller says otherwise */
+	if (strlen(name) < sizeof(c->dns_name))
+		memcpy(c->dns_name, name, strlen(name) + 1);
 	snprintf(c->netns_ref, sizeof(c->netns_ref), "%s", netns_ref ? netns_ref : "");
 	c->netns_fd = -1;
 	LIST_INIT(&c->endpoints);

@@ -411,6 +411,50 @@ bool netns_if_exists(int nsfd, const char *ifname)
 	return netns_run(nsfd, netns_exists_in, (void *)ifname) == 1;
 }
 
+struct netns_mac_ctx {
+	const char *ifname;
+	uint8_t *mac;
+};
+
+static int netns_mac_in(void *arg)
+{
+	struct netns_mac_ctx *x = arg;
+	struct nl_sock *sk = netns_nl_open();
+	struct rtnl_link *link = NULL;
+	struct nl_addr *ll;
+	int rc = -1;
+
+	if (!sk)
+		return -1;
+	if (rtnl_link_get_kernel(sk, 0, x->ifname, &link) >= 0 &&
+	    (ll = rtnl_link_get_addr(link)) && nl_addr_get_len(ll) == 6) {
+		memcpy(x->mac, nl_addr_get_binary_addr(ll), 6);
+		rc = 0;
+	}
+	rtnl_link_put(link);
+	nl_socket_free(sk);
+	return rc;
+}
+
+/**
+ * netns_if_mac() - The MAC address IFNAME has now inside NSFD
+ * @nsfd:	the container's namespace
+ * @ifname:	interface name there
+ * @mac:	filled in on success
+ *
+ * Asked of the kernel by netlink inside the namespace: /sys/class/net
+ * would show the interfaces of whichever namespace /sys was mounted for,
+ * which for a process entered with setns() is not this one.
+ *
+ * Return: 0, or -1 if the interface is not there.
+ */
+int netns_if_mac(int nsfd, const char *ifname, uint8_t mac[6])
+{
+	struct netns_mac_ctx x = { ifname, mac };
+
+	return netns_run(nsfd, netns_mac_in, &x) == 0 ? 0 : -1;
+}
+
 bool netns_is_dead(int nsfd, const char *ref)
 {
 	char path[PATH_MAX];

@@ -314,6 +314,21 @@ static void publish_drop(struct published *pp)
 	free(pp);
 }
 
+/**
+ * publish_drop_all() - Remove every published port of C (rules, proxies)
+ * @c:	a container that goes: its namespace died, or a runtime removed
+ *	its last endpoint (network.disconnect with drop_ports)
+ *
+ * The caller saves the state.  Without this, the DNAT rule and the proxy
+ * listener of a port would outlive the container and send a later
+ * container that took the same key its traffic.
+ */
+void publish_drop_all(struct container *c)
+{
+	while (!LIST_EMPTY(&c->published))
+		publish_drop(LIST_FIRST(&c->published));
+}
+
 static struct container *publish_container(struct json_object *args, char *err,
 					   size_t errlen)
 {

@@ -25,6 +25,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include <netinet/in.h>
+#include "control.h"
 #include "ipam.h"
 #include "log.h"
 #include "model.h"
@@ -134,6 +135,7 @@ static struct json_object *state_endpoint_json(const struct endpoint *ep)
 	json_object_object_add(o, "port_security", json_object_new_boolean(ep->port_security));
 	json_object_object_add(o, "offload", json_object_new_boolean(ep->offload));
 	json_object_object_add(o, "order", json_object_new_int((int)ep->conn_order));
+	json_object_object_add(o, "owner", state_str(ep->owner[0] ? ep->owner : "vsctl"));
 	if (ep->pending)
 		json_object_object_add(o, "pending", state_str(ep->pending == EP_PENDING_CONNECT ?
 							      "connect" : "disconnect"));
@@ -163,6 +165,7 @@ static struct json_object *state_container_json(const struct container *c)
 	struct published *pp;
 
 	json_object_object_add(o, "name", state_str(c->name));
+	json_object_object_add(o, "dns_name", state_str(c->dns_name));
 	json_object_object_add(o, "netns", state_str(c->netns_ref));
 	json_object_object_add(o, "next_order", json_object_new_int((int)c->next_order));
 	LIST_FOREACH(ep, &c->endpoints, ctr_link)
@@ -333,6 +336,7 @@ static int state_load_endpoint(struct container *c, struct json_object *o, char 
 	struct endpoint *ep = calloc(1, sizeof(*ep));
 	const char *net = state_get_str(o, "network"), *ifn = state_get_str(o, "ifname");
 	const char *hif = state_get_str(o, "host_if"), *att = state_get_str(o, "attach");
+	const char *owner = state_get_str(o, "owner");
 
 	if (!ep)
 		STATE_BAD("out of memory");
@@ -343,6 +347,7 @@ static int state_load_endpoint(struct container *c, struct json_object *o, char 
 	if (ipam_parse_ip(state_get_str(o, "ip"), &ep->ip) ||
 	    ipam_parse_mac(state_get_str(o, "mac"), ep->mac) ||
 	    !ifn || strlen(ifn) >= VS_IFNAME_MAX || (hif && strlen(hif) >= VS_IFNAME_MAX) ||
+	    (owner && (strlen(owner) >= VS_OWNER_MAX || !*owner)) ||
 	    state_load_aliases(ep, state_get(o, "aliases", json_type_array)) ||
 	    state_load_pending(o, &ep->pending))
 		STATE_BAD("container %s: bad endpoint on network %s", c->name, net);
@@ -356,6 +361,8 @@ static int state_load_endpoint(struct container *c, struct json_object *o, char 
 	ep->port_security = state_get_bool(o, "port_security", true);
 	ep->offload = state_get_bool(o, "offload", true);
 	ep->conn_order = (unsigned int)state_get_int(o, "order", 0);
+	/* files from before owners: whatever is there was made by vsctl */
+	snprintf(ep->owner, sizeof(ep->owner), "%s", owner ? owner : "vsctl");
 	model_endpoint_link(ep);
 	return 0;
 fail:
@@ -388,14 +395,18 @@ static int state_load_published(struct container *c, struct json_object *o, char
 
 static int state_load_container(struct json_object *o, char *err, size_t errlen)
 {
-	const char *name = state_get_str(o, "name");
+	const char *name = state_get_str(o, "name"), *dns = state_get_str(o, "dns_name");
 	struct json_object *eps = state_get(o, "endpoints", json_type_array);
 	struct json_object *pub = state_get(o, "published", json_type_array);
 	struct container *c;
 	size_t i;
 
-	if (!name || !*name || strlen(name) >= VS_NAME_MAX || model_container(name)) {
+	if (!name || !*name || strlen(name) >= VS_CKEY_MAX || model_container(name)) {
 		snprintf(err, errlen, "a container without a valid, unique name");
+		return -1;
+	}
+	if (dns && (strlen(dns) >= VS_NAME_MAX || (*dns && !ctl_name_chars_ok(dns)))) {
+		snprintf(err, errlen, "container %s: bad dns_name", name);
 		return -1;
 	}
 	c = model_container_add(name, state_get_str(o, "netns"));
@@ -404,6 +415,9 @@ static int state_load_container(struct json_object *o, char *err, size_t errlen)
 		return -1;
 	}
 	c->next_order = (unsigned int)state_get_int(o, "next_order", 0);
+	/* files from before keys and DNS names: the name was both */
+	snprintf(c->dns_name, sizeof(c->dns_name), "%s",
+		 dns ? dns : strlen(name) < VS_NAME_MAX ? name : "");
 	/* Lists insert at the head: load backwards to keep the saved order. */
 	for (i = eps ? json_object_array_length(eps) : 0; i > 0; i--)
 		if (state_load_endpoint(c, json_object_array_get_idx(eps, i - 1), err, errlen))

@@ -22,10 +22,10 @@
 #include <string.h>
 #include "cmd.h"
 #include "control.h"
-#include "csum.h"
 #include "ipam.h"
 #include "model.h"
 #include "pipeline.h"
+#include "pkt_build.h"
 #include "port.h"
 
 struct trace_ctx {
@@ -114,24 +114,14 @@ static struct endpoint *trace_pick_ep(struct container *c, uint32_t dst)
 static uint32_t trace_build_l34(uint8_t *f, uint32_t src, uint32_t dst, uint8_t proto,
 				uint16_t dport)
 {
-	struct iphdr *ip = (void *)(f + ETH_HLEN);
-	void *l4 = ip + 1;
-	uint32_t l4len = proto == IPPROTO_TCP ? 20 : proto == IPPROTO_UDP ? 8 + 4 : 8 + 8;
-	uint16_t *l4sum;
+	struct pkt_ip4 h = { .src = src, .dst = dst, .proto = proto, .id = 0x7ace,
+			     .df = true };
+	uint16_t l4len = proto == IPPROTO_TCP ? 20 : proto == IPPROTO_UDP ? 8 + 4 : 8 + 8;
+	uint8_t *l4 = pkt_build_ip4(f + ETH_HLEN, &h, l4len);
 
-	memset(ip, 0, sizeof(*ip) + l4len);
-	ip->version = 4;
-	ip->ihl = 5;
-	ip->ttl = 64;
-	ip->protocol = proto;
-	ip->tot_len = htons((uint16_t)(sizeof(*ip) + l4len));
-	ip->id = htons(0x7ace);
-	ip->frag_off = htons(IP_DF);
-	ip->saddr = src;
-	ip->daddr = dst;
-	ip->check = csum(ip, sizeof(*ip));
+	memset(l4, 0, l4len);
 	if (proto == IPPROTO_TCP) {
-		struct tcphdr *th = l4;
+		struct tcphdr *th = (void *)l4;
 
 		th->source = htons(40000);
 		th->dest = htons(dport);
@@ -139,25 +129,15 @@ static uint32_t trace_build_l34(uint8_t *f, uint32_t src, uint32_t dst, uint8_t 
 		th->doff = 5;
 		th->syn = 1;
 		th->window = htons(65535);
-		l4sum = &th->check;
 	} else if (proto == IPPROTO_UDP) {
-		struct udphdr *uh = l4;
-
-		uh->source = htons(40000);
-		uh->dest = htons(dport);
-		uh->len = htons((uint16_t)l4len);
-		l4sum = &uh->check;
+		pkt_build_udp(l4, 40000, dport, l4len);
 	} else {
-		struct icmphdr *ih = l4;
-
-		ih->type = ICMP_ECHO;
-		ih->un.echo.id = htons(0x7ace);
-		ih->un.echo.sequence = htons(1);
-		ih->checksum = csum(ih, l4len);
-		return ETH_HLEN + (uint32_t)sizeof(*ip) + l4len;
+		pkt_build_icmp(l4, ICMP_ECHO, 0, 0x7ace, 1);
+		pkt_build_icmp_csum(l4, l4len);
+		return ETH_HLEN + (uint32_t)sizeof(struct iphdr) + l4len;
 	}
-	*l4sum = csum_fold(csum_partial(l4, l4len, csum_pseudo4(src, dst, proto, (uint16_t)l4len)));
-	return ETH_HLEN + (uint32_t)sizeof(*ip) + l4len;
+	pkt_build_l4_csum(l4, &h, l4len);
+	return ETH_HLEN + (uint32_t)sizeof(struct iphdr) + l4len;
 }
 
 static int trace_parse_args(struct json_object *args, struct container **c, uint32_t *dst,
@@ -259,7 +239,7 @@ static void trace_verdict(struct trace_ctx *t, const struct endpoint *ep, uint32
 static void trace_packet_line(const struct container *ctr, const struct endpoint *ep,
 			      uint32_t dst, uint8_t proto, uint16_t dport)
 {
-	char line[200], s[16], d[16], port[8] = "";
+	char line[VS_CKEY_MAX + 224], s[16], d[16], port[8] = "";
 
 	if (proto != IPPROTO_ICMP)
 		snprintf(port, sizeof(port), ":%u", dport);

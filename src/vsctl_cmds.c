@@ -117,12 +117,20 @@ const struct vsctl_cmd vsctl_commands[] = {
 		     "let the container send from any MAC and IP address"),
 		FLAG("--no-offload", NULL, "offload", false,
 		     "no TSO or partial checksums on this port (the switch segments)"),
+		STR("--dns-name", "NAME", "dns_name",
+		    "the container's DNS name (default: CONTAINER; \"\" for none)"),
+		STR("--owner", "OWNER", "owner", "who made the endpoint (default vsctl; cni:NET, docker)"),
 	  } },
 	{ CMD("network disconnect", 2, 2, "NETWORK CONTAINER", "network", "container",
 	      "network.disconnect", vsctl_cmds_quiet,
-	      "Disconnect a container from a network and remove its interface.") },
+	      "Disconnect a container from a network and remove its interface."), .opts = {
+		FLAG("--if-exists", NULL, "missing_ok", true,
+		     "succeed when the network, container or endpoint is not there"),
+	  } },
 	{ CMD("container ls", 0, 0, "", NULL, NULL, "container.ls", vsctl_cmds_ctr_ls,
-	      "List containers with their namespace and addresses.") },
+	      "List containers with their DNS name, owner, namespace and addresses."), .opts = {
+		STR("--owner", "OWNER", "owner", "only endpoints this owner made (vsctl, docker, cni:NET)"),
+	  } },
 	{ CMD("port publish", 2, -1, "CONTAINER SPEC...", "container", "specs",
 	      "port.publish", vsctl_cmds_text_lines,
 	      "Publish container ports; SPEC is [HOSTIP:][HOSTPORT:]CPORT[/tcp|udp]."),
@@ -1064,33 +1072,55 @@ static int vsctl_cmds_quiet(struct vsctl_ctx *ctx, const struct vsctl_cmd *cmd,
 	return 0;
 }
 
+/* Is WORD one of the comma-separated words of LIST? */
+static bool vsctl_cmds_word_in(const char *list, const char *word)
+{
+	size_t n = strlen(word);
+	const char *p = list;
+
+	while ((p = strstr(p, word))) {
+		if ((p == list || p[-1] == ',') && (p[n] == ',' || !p[n]))
+			return true;
+		p += n;
+	}
+	return false;
+}
+
 static int vsctl_cmds_ctr_ls(struct vsctl_ctx *ctx, const struct vsctl_cmd *cmd,
 			     struct json_object *args)
 {
-	static const char *const hdr[] = { "NAME", "NETNS", "NETWORKS" };
+	static const char *const hdr[] = { "NAME", "DNS-NAME", "OWNER", "NETNS", "NETWORKS" };
 	struct vsctl_table *t;
 	struct json_object *res;
 	size_t i, j;
 
 	VSCTL_CALL(ctx, cmd, res);
-	t = vsctl_table_new(3, hdr);
+	t = vsctl_table_new(5, hdr);
 	for (i = 0; i < vsctl_cmds_len(res); i++) {
 		struct json_object *c = vsctl_cmds_at(res, i), *eps = NULL;
-		char nets[1024] = "";
-		size_t off = 0;
-		const char *row[3];
+		char nets[1024] = "", owners[512] = "";
+		size_t off = 0, ooff = 0;
+		const char *row[5];
 
 		json_object_object_get_ex(c, "endpoints", &eps);
 		for (j = 0; j < vsctl_cmds_len(eps) && off < sizeof(nets); j++) {
 			struct json_object *e = vsctl_cmds_at(eps, j);
+			const char *ow = vsctl_jstr(e, "owner", "vsctl");
 
 			off += snprintf(nets + off, sizeof(nets) - off, "%s%s=%s",
 					j ? "," : "", vsctl_jstr(e, "network", "?"),
 					vsctl_jstr(e, "ip", "?"));
+			/* each owner once: most containers have one */
+			if (!vsctl_cmds_word_in(owners, ow) && ooff < sizeof(owners))
+				ooff += snprintf(owners + ooff, sizeof(owners) - ooff, "%s%s",
+						 ooff ? "," : "", ow);
 		}
 		row[0] = vsctl_jstr(c, "name", "");
-		row[1] = vsctl_jstr(c, "netns", NULL);
-		row[2] = nets[0] ? nets : NULL;
+		row[1] = vsctl_jstr(c, "dns_name", NULL);
+		row[1] = row[1] && *row[1] ? row[1] : NULL;
+		row[2] = owners[0] ? owners : NULL;
+		row[3] = vsctl_jstr(c, "netns", NULL);
+		row[4] = nets[0] ? nets : NULL;
 		vsctl_table_add(t, row);
 	}
 	vsctl_table_print(ctx->out, t);

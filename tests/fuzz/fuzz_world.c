@@ -107,6 +107,12 @@ bool netns_if_exists(int nsfd, const char *ifname)
 	return false;
 }
 
+int netns_if_mac(int nsfd, const char *ifname, uint8_t mac[6])
+{
+	(void)nsfd; (void)ifname; (void)mac;
+	return -1;	/* no interface exists in the fuzz world */
+}
+
 bool netns_is_dead(int nsfd, const char *ref)
 {
 	(void)nsfd; (void)ref;

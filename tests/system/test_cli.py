@@ -212,11 +212,12 @@ def test_acceptance_n2_range_and_aux(vswitchd, topo):
     cfg = inspect1(vswitchd, net)["IPAM"]["Config"][0]
     assert cfg["IPRange"] == "10.10.0.128/25"
     assert cfg["AuxiliaryAddresses"] == {"r": "10.10.0.128"}
-    # container ls: NAME NETNS NETWORKS(net=ip)
+    # container ls: NAME DNS-NAME OWNER NETNS NETWORKS(net=ip)
     out = ok(vswitchd, "container", "ls").stdout.splitlines()
-    assert out[0].split() == ["NAME", "NETNS", "NETWORKS"]
+    assert out[0].split() == ["NAME", "DNS-NAME", "OWNER", "NETNS", "NETWORKS"]
     row = [l for l in out if l.startswith(ctr + " ")]
     assert row and f"{net}=10.10.0.129" in row[0]
+    assert row[0].split()[1:3] == [ctr, "vsctl"]
     ok(vswitchd, "network", "disconnect", net, ctr)
     assert inspect1(vswitchd, net)["Containers"] == {}
     ok(vswitchd, "network", "rm", net)

@@ -172,7 +172,7 @@ static void test_table_covers_commands(void **state)
 	static const char *const cmds[] = {
 		"commands", "show", "stats", "network.create", "network.ls", "network.inspect",
 		"network.rm", "network.prune", "network.connect", "network.disconnect",
-		"container.ls", "port.publish", "port.unpublish", "port.ls", "fdb.show",
+		"container.ls", "endpoint.check", "port.publish", "port.unpublish", "port.ls", "fdb.show",
 		"fdb.flush", "conntrack.ls", "conntrack.flush", "conntrack.stats", "dns.stats",
 		"trace", "capture",
 	};

@@ -267,11 +267,17 @@ static void test_output_tables(void **state)
 	assert_string_equal(r.out, "a\nb\n");
 	run_free(&r);
 
-	fake_reply = "[{\"name\":\"c1\",\"netns\":\"t1\",\"endpoints\":[{\"network\":\"n1\","
-		     "\"ip\":\"172.18.0.2\"},{\"network\":\"n2\",\"ip\":\"10.0.0.2\"}]}]";
+	fake_reply = "[{\"name\":\"c1\",\"dns_name\":\"web\",\"netns\":\"t1\",\"endpoints\":"
+		     "[{\"network\":\"n1\",\"ip\":\"172.18.0.2\",\"owner\":\"cni:n1\"},"
+		     "{\"network\":\"n2\",\"ip\":\"10.0.0.2\",\"owner\":\"vsctl\"},"
+		     "{\"network\":\"n3\",\"ip\":\"10.0.1.2\",\"owner\":\"cni:n1\"}]},"
+		     "{\"name\":\"c2\",\"dns_name\":\"\",\"netns\":\"t2\",\"endpoints\":[]}]";
 	RUN(&r, "container", "ls");
-	assert_string_equal(r.out, "NAME   NETNS   NETWORKS\n"
-			    "c1     t1      n1=172.18.0.2,n2=10.0.0.2\n");
+	/* each owner once; no DNS name and no endpoint show as - */
+	assert_string_equal(r.out, "NAME   DNS-NAME   OWNER          NETNS   NETWORKS\n"
+			    "c1     web        cni:n1,vsctl   t1      "
+			    "n1=172.18.0.2,n2=10.0.0.2,n3=10.0.1.2\n"
+			    "c2     -          -              t2      -\n");
 	run_free(&r);
 
 	fake_reply = "{\"stages\":[{\"stage\":\"ingress\",\"decision\":\"ok\"}],"

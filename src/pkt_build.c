@@ -1,0 +1,146 @@
+/* pkt_build.c - header builders for the frames the switch originates.
+ *
+ * See pkt_build.h.  Each builder writes one header, whole (every byte of
+ * it, so a reused scratch buffer never leaks an earlier frame's bytes into
+ * a reserved field), and returns where the next header starts.  They are
+ * used for replies and answers, not for forwarded packets: a forwarded
+ * packet's headers are edited in place with incremental checksums
+ * (csum.h), which these builders do not replace.
+ */
+#include <arpa/inet.h>
+#include <net/ethernet.h>
+#include <netinet/ip.h>
+#include <netinet/ip_icmp.h>
+#include <netinet/tcp.h>
+#include <netinet/udp.h>
+#include <string.h>
+#include "csum.h"
+#include "pkt_build.h"
+
+/**
+ * pkt_build_eth() - Write an Ethernet II header
+ * @at:		where it goes
+ * @dst:	destination MAC
+ * @src:	source MAC
+ * @type:	EtherType, host order
+ *
+ * Return: the byte after the header (the L3 header's place)
+ */
+uint8_t *pkt_build_eth(uint8_t *at, const uint8_t dst[6], const uint8_t src[6],
+		       uint16_t type)
+{
+	struct ether_header *eth = (struct ether_header *)at;
+
+	memcpy(eth->ether_dhost, dst, 6);
+	memcpy(eth->ether_shost, src, 6);
+	eth->ether_type = htons(type);
+	return at + sizeof(*eth);
+}
+
+/**
+ * pkt_build_ip4() - Write a 20-byte IPv4 header with its checksum
+ * @at:		where it goes (4-byte aligned, as after PKT_HEADROOM + 14)
+ * @h:		addresses, protocol, TTL, id, DF
+ * @l4len:	bytes that follow the header
+ *
+ * Return: the byte after the header (the L4 header's place)
+ */
+uint8_t *pkt_build_ip4(uint8_t *at, const struct pkt_ip4 *h, uint16_t l4len)
+{
+	struct iphdr *ip = (void *)at;
+
+	memset(ip, 0, sizeof(*ip));
+	ip->version = 4;
+	ip->ihl = 5;
+	ip->tot_len = htons((uint16_t)(sizeof(*ip) + l4len));
+	ip->id = htons(h->id);
+	ip->frag_off = h->df ? htons(IP_DF) : 0;
+	ip->ttl = h->ttl ? h->ttl : PKT_BUILD_TTL;
+	ip->protocol = h->proto;
+	ip->saddr = h->src;
+	ip->daddr = h->dst;
+	ip->check = csum(ip, sizeof(*ip));
+	return at + sizeof(*ip);
+}
+
+/**
+ * pkt_build_icmp() - Write an ICMP header, checksum left at zero
+ * @at:		where it goes
+ * @type:	ICMP type
+ * @code:	ICMP code
+ * @w1:		first half of the rest of the header, host order (echo
+ *		identifier; 0 for errors)
+ * @w2:		second half (echo sequence; the next-hop MTU of a
+ *		frag-needed, RFC 1191; 0 otherwise)
+ *
+ * The checksum covers the message body too: pkt_build_icmp_csum() once
+ * the body is in place.
+ *
+ * Return: the byte after the 8-byte header (the body's place)
+ */
+uint8_t *pkt_build_icmp(uint8_t *at, uint8_t type, uint8_t code, uint16_t w1,
+			uint16_t w2)
+{
+	struct icmphdr *ic = (void *)at;
+
+	ic->type = type;
+	ic->code = code;
+	ic->checksum = 0;
+	ic->un.echo.id = htons(w1);
+	ic->un.echo.sequence = htons(w2);
+	return at + sizeof(*ic);
+}
+
+/**
+ * pkt_build_icmp_csum() - Set the checksum of a whole ICMP message
+ * @icmp:	its header, checksum field zero
+ * @len:	header and body
+ */
+void pkt_build_icmp_csum(uint8_t *icmp, uint32_t len)
+{
+	struct icmphdr *ic = (void *)icmp;
+
+	ic->checksum = csum(icmp, len);
+}
+
+/**
+ * pkt_build_udp() - Write a UDP header, checksum left at zero
+ * @at:		where it goes
+ * @sport:	source port, host order
+ * @dport:	destination port, host order
+ * @len:	header and payload
+ *
+ * Return: the byte after the header (the payload's place)
+ */
+uint8_t *pkt_build_udp(uint8_t *at, uint16_t sport, uint16_t dport, uint16_t len)
+{
+	struct udphdr *u = (void *)at;
+
+	u->source = htons(sport);
+	u->dest = htons(dport);
+	u->len = htons(len);
+	u->check = 0;
+	return at + sizeof(*u);
+}
+
+/**
+ * pkt_build_l4_csum() - Set the checksum of a TCP segment or UDP datagram
+ * @l4:		its header, payload in place after it
+ * @h:		the IPv4 header's fields (pseudo-header: addresses, proto)
+ * @len:	header and payload
+ *
+ * A UDP sum that comes out zero is sent as 0xffff: zero means "no
+ * checksum" (RFC 768).
+ */
+void pkt_build_l4_csum(uint8_t *l4, const struct pkt_ip4 *h, uint16_t len)
+{
+	struct tcphdr *th = (void *)l4;
+	struct udphdr *uh = (void *)l4;
+	uint16_t *sum = h->proto == IPPROTO_TCP ? &th->check : &uh->check;
+
+	*sum = 0;
+	*sum = csum_fold(csum_partial(l4, len, csum_pseudo4(h->src, h->dst,
+							    h->proto, len)));
+	if (h->proto == IPPROTO_UDP && !*sum)
+		*sum = 0xffff;
+}
