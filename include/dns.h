@@ -138,7 +138,6 @@ struct dns_client_ref {
 	uint32_t tcp_slot, tcp_gen; /* dns_tcp.c connection */
 };
 
-uint32_t dns_hash(const void *key, size_t len);
 uint64_t dns_now_ms(void);
 void dns_set_test_clock(uint64_t ms);
 struct dns_stats *dns_stats_mut(void);

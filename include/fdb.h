@@ -15,6 +15,7 @@
 #include <stdint.h>
 #include <sys/queue.h>
 #include <uthash.h>
+#include "hash.h"
 #include "drop.h"
 
 struct network;

@@ -50,9 +50,6 @@
 #include "pkt_build.h"
 #include "port.h"
 
-#undef HASH_FUNCTION
-#define HASH_FUNCTION(keyptr, keylen, hashv) ((hashv) = dns_hash((keyptr), (keylen)))
-
 #define DNS_TCP_RXMAX 4096
 #define DNS_TCP_TXMAX (2 * 65538)
 #define DNS_TCP_RTO_MS 400

@@ -9,9 +9,10 @@
  * (fdb_learn), and read for the destination MAC (fdb_lookup).
  *
  * Lookup: a uthash keyed on the 6-byte MAC.  The MACs come from the
- * network, so an attacker picks the keys; the hash is keyed with a random
- * secret drawn at start-up (as the kernel's nf_conntrack_hash_rnd), so
- * nobody can aim many MACs at one bucket.
+ * network, so an attacker picks the keys; uthash hashes them with the
+ * switch's keyed hash (hash.h: SipHash-1-3 under a secret drawn once per
+ * process, as the kernel's nf_conntrack_hash_rnd), so nobody can aim many
+ * MACs at one bucket.
  *
  * Aging: every entry is on one LRU list, oldest first; a frame from a MAC
  * moves its entry to the young end.  Expiry therefore only ever looks at
@@ -40,34 +41,9 @@ static int fdb_oom;
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 #include "fdb.h"
 #include "model.h"
 #include "port.h"
-
-/* A keyed hash for attacker-chosen MACs: mix the 48-bit key with a random
- * secret, multiply and fold.  Not a MAC in the crypto sense, but without
- * the secret the bucket of a MAC cannot be predicted. */
-static uint64_t fdb_secret[2] = { 0x9e3779b97f4a7c15ULL, 0xc2b2ae3d27d4eb4fULL };
-
-static uint32_t fdb_hash(const void *key, size_t len)
-{
-	const uint8_t *k = key;
-	uint64_t h = fdb_secret[0];
-	size_t i;
-
-	for (i = 0; i < len; i++)
-		h = (h ^ k[i]) * 0x100000001b3ULL;
-	h ^= fdb_secret[1];
-	h ^= h >> 33;
-	h *= 0xff51afd7ed558ccdULL;
-	h ^= h >> 29;
-	return (uint32_t)h;
-}
-
-#undef HASH_FUNCTION
-#define HASH_FUNCTION(keyptr, keylen, hashv) \
-	((hashv) = fdb_hash((keyptr), (keylen)))
 
 static struct ev_loop *fdb_loop;
 static unsigned int fdb_aging = FDB_AGING_DEFAULT;
@@ -78,18 +54,12 @@ unsigned int fdb_generation;
 static void fdb_timer_cb(struct ev_loop *loop, ev_timer *w, int revents);
 
 /**
- * fdb_init() - Remember the event loop and draw the hash secret
+ * fdb_init() - Remember the event loop
  * @loop:	the daemon's libev loop (timers for aging run on it)
  */
 void fdb_init(struct ev_loop *loop)
 {
-	uint64_t s[2];
-
 	fdb_loop = loop;
-	if (getrandom(s, sizeof(s), GRND_NONBLOCK) == (ssize_t)sizeof(s)) {
-		fdb_secret[0] ^= s[0];
-		fdb_secret[1] ^= s[1];
-	}
 }
 
 void fdb_set_aging(unsigned int sec)

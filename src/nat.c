@@ -41,8 +41,8 @@
 #include <netinet/udp.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/random.h>
 #include "csum.h"
+#include "hash.h"
 #include "log.h"
 #include "nat.h"
 
@@ -57,7 +57,7 @@ struct nat_zone {
 static struct {
 	uint32_t uplink_ip;
 	uint32_t host_ip;        /* the proxy's way in (uplink.c host leg) */
-	uint32_t seed;
+	uint64_t basis;          /* hash_basis(), taken at nat_init() */
 	struct nat_mapping maps[NAT_N_PROTO][65536];     /* by external port */
 	struct nat_mapping *bysrc[NAT_BYSRC_BUCKETS];
 	struct nat_zone zones[NAT_MAX_ZONES];
@@ -94,8 +94,7 @@ int nat_init(void)
 	if (used)
 		memset(&nat, 0, sizeof(nat));
 	used = true;
-	if (getrandom(&nat.seed, sizeof(nat.seed), 0) != sizeof(nat.seed))
-		nat.seed = 0x5bd1e995u ^ (uint32_t)(uintptr_t)&nat;
+	nat.basis = hash_basis();
 	nat.n_zones = 1;   /* zone 0: the outside */
 	snprintf(nat.zones[0].name, sizeof(nat.zones[0].name), "uplink");
 	ct_free_hook = nat_ct_free;
@@ -195,16 +194,17 @@ uint32_t nat_key_ip4(const uint8_t a[16])
 
 /* --- port mappings ---------------------------------------------------- */
 
+/* The bysource bucket of a source (keyed hash.h: sources are chosen by
+ * whoever sends). */
 static uint32_t nat_bysrc_hash(uint32_t zone, uint8_t proto, uint32_t ip,
 			       uint16_t port)
 {
-	uint32_t h = nat.seed ^ zone * 0x9e3779b1u;
+	struct { uint32_t zone, ip; uint16_t port; uint8_t proto, pad; } k = {
+		.zone = zone, .ip = ip, .port = port, .proto = proto,
+	};
+	_Static_assert(sizeof(k) == 12, "hashed as bytes: no padding");
 
-	h ^= ip * 0x85ebca6bu;
-	h = (h << 13 | h >> 19) * 5 + 0xe6546b64u;
-	h ^= ((uint32_t)port << 8 | proto) * 0xc2b2ae35u;
-	h ^= h >> 16;
-	return h & (NAT_BYSRC_BUCKETS - 1);
+	return hash_bytes(&k, sizeof(k), nat.basis) & (NAT_BYSRC_BUCKETS - 1);
 }
 
 bool nat_port_published(uint8_t proto, uint16_t port)
@@ -267,7 +267,7 @@ struct nat_mapping *nat_mapping_get(uint32_t zone, uint8_t proto, uint32_t ip,
 		goto take;
 	/* 3) search the range from a start that depends on the source */
 	span = NAT_PORT_MAX - lo + 1;
-	start = (b ^ (nat.seed >> 7)) % span;
+	start = (b ^ (uint32_t)(nat.basis >> 7)) % span;
 	for (i = 0; i < span; i++) {
 		p = lo + (start + i) % span;
 		if (nat_port_free(proto, pi, p))

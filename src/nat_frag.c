@@ -22,8 +22,8 @@
 #include <arpa/inet.h>
 #include <netinet/ip.h>
 #include <string.h>
-#include <sys/random.h>
 #include "csum.h"
+#include "hash.h"
 #include "nat.h"
 
 #define FRAG_SLOTS 1024
@@ -38,25 +38,24 @@ struct nat_frag_slot {
 };
 
 static struct nat_frag_slot nat_frag_table[FRAG_SLOTS];
-static uint32_t nat_frag_seed;
+static uint64_t nat_frag_basis;
 
 void nat_frag_init(void)
 {
 	memset(nat_frag_table, 0, sizeof(nat_frag_table));
-	if (getrandom(&nat_frag_seed, sizeof(nat_frag_seed), 0) != sizeof(nat_frag_seed))
-		nat_frag_seed = 0x27d4eb2fu;
+	nat_frag_basis = hash_basis();
 }
 
+/* The slot of a datagram (keyed hash.h: whoever sends picks the IP id). */
 static struct nat_frag_slot *nat_frag_slot_for(uint32_t zone, uint8_t proto, uint32_t src,
-				       uint32_t dst, uint16_t id)
+					       uint32_t dst, uint16_t id)
 {
-	uint32_t h = nat_frag_seed ^ zone;
+	struct { uint32_t zone, src, dst; uint16_t id; uint8_t proto, pad; } k = {
+		.zone = zone, .src = src, .dst = dst, .id = id, .proto = proto,
+	};
+	_Static_assert(sizeof(k) == 16, "hashed as bytes: no padding");
 
-	h = (h ^ src) * 0x9e3779b1u;
-	h = (h ^ dst) * 0x85ebca6bu;
-	h = (h ^ ((uint32_t)id << 8 | proto)) * 0xc2b2ae35u;
-	h ^= h >> 15;
-	return &nat_frag_table[h & (FRAG_SLOTS - 1)];
+	return &nat_frag_table[hash_bytes(&k, sizeof(k), nat_frag_basis) & (FRAG_SLOTS - 1)];
 }
 
 void nat_frag_record(uint32_t zone, uint8_t proto, uint32_t old_src,

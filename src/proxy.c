@@ -37,6 +37,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 #include <uthash.h>
+#include "hash.h"
 #include "log.h"
 #include "uplink.h"
 
