@@ -8,10 +8,11 @@
 struct network;
 struct endpoint;
 struct container;
+struct dp;
 
 /* cmd_network.c */
 void cmd_network_init(void);
-void cmd_network_start(struct network *n);
+void cmd_network_start(struct dp *dp, struct network *n);
 int cmd_network_ensure_default(char *err, size_t errlen);
 struct json_object *cmd_network_inspect_json(const struct network *n);
 
@@ -25,10 +26,14 @@ void cmd_container_gc(struct container *c);
 void publish_drop_all(struct container *c);
 
 /* cmd_show.c */
-struct ev_loop;
+struct dp;
 void cmd_show_init(void);
-/* Register the control commands of every module. */
-void cmd_init_all(struct ev_loop *loop);
+/* Register the control commands of every module, serving datapath DP. */
+void cmd_init_all(struct dp *dp);
+/* The datapath the control handlers act on (set by cmd_init_all). */
+struct dp *cmd_dp(void);
+/* Only bind (harnesses that load state without the commands). */
+void cmd_bind_dp(struct dp *dp);
 
 /* trace.c */
 void trace_init(void);

@@ -22,9 +22,8 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/queue.h>
+#include <ev.h>
 #include "drop.h"
-
-struct ev_loop;
 
 enum ct_dir { CT_DIR_ORIG = 0, CT_DIR_REPLY = 1 };
 
@@ -109,47 +108,78 @@ struct ct_stats {
 	uint64_t restored;           /* entries taken from the snapshot */
 };
 
+TAILQ_HEAD(ct_list, ct_entry);
+
+/* One connection tracking table (OVS struct conntrack): an instance, owned
+ * by the datapath context (dp.h) and passed to every call, so that a
+ * second table (another datapath, a test harness) is one more variable.
+ * Fields are private to ct.c; the type is public only so that its owner
+ * can embed it. */
+struct conntrack {
+	struct ev_loop *loop;
+	ev_timer timer;
+	uint64_t basis;              /* hash_basis(), taken at ct_init() */
+	struct ct_node **buckets;
+	uint32_t mask;
+	uint32_t limit;
+	struct ct_entry *free;       /* freelist through n[0].next */
+	struct ct_chunk { struct ct_entry *e; size_t bytes; } *chunks;
+	uint32_t n_chunks, max_chunks;
+	bool huge;                   /* CT_HUGE_AT reached: 2 MB pages */
+	struct ct_list exp[CT_TC_MAX];
+	uint32_t timeout_s[CT_TC_MAX];
+	struct ct_stats stats;
+	uint64_t test_clock;
+	bool use_test_clock;
+	/* Before an entry is freed (nat.c releases its port mapping). */
+	void (*free_hook)(void *arg, struct ct_entry *e);
+	void *free_arg;
+	/* When the table changes (ct_snapshot.c schedules a write):
+	 * STRUCTURAL for an entry added, removed, or with a new state or
+	 * flags; false when a packet only refreshed an entry. */
+	void (*change_hook)(void *arg, bool structural);
+	void *change_arg;
+};
+
 /* ct.c */
 #define CT_DEFAULT_LIMIT 262144
-int ct_init(struct ev_loop *loop, uint32_t limit);
-void ct_fini(void);
-int ct_set_limit(uint32_t limit);
-int ct_set_timeout(enum ct_tclass tc, uint32_t seconds);
-uint32_t ct_get_timeout(enum ct_tclass tc);
+int ct_init(struct conntrack *ct, struct ev_loop *loop, uint32_t limit);
+void ct_fini(struct conntrack *ct);
+int ct_set_limit(struct conntrack *ct, uint32_t limit);
+int ct_set_timeout(struct conntrack *ct, enum ct_tclass tc, uint32_t seconds);
+uint32_t ct_get_timeout(struct conntrack *ct, enum ct_tclass tc);
 const struct ct_l4_proto *ct_l4(uint8_t proto);
 void ct_key_invert(const struct ct_key *in, struct ct_key *out);
-uint32_t ct_key_hash(const struct ct_key *k);
-struct ct_entry *ct_lookup(const struct ct_key *k, enum ct_dir *dir);
+uint32_t ct_key_hash(struct conntrack *ct, const struct ct_key *k);
+struct ct_entry *ct_lookup(struct conntrack *ct, const struct ct_key *k, enum ct_dir *dir);
 /* Before a burst's lookups: bring their buckets and first nodes into the
  * cache, N at a time, so that the misses overlap instead of queueing. */
 #define CT_PREFETCH_MAX 32
-void ct_prefetch(const struct ct_key *keys, unsigned int n);
-bool ct_prefetch_useful(void);    /* false below 16K entries: skip the work */
-struct ct_entry *ct_insert(const struct ct_key *orig, const struct ct_key *reply,
+void ct_prefetch(struct conntrack *ct, const struct ct_key *keys, unsigned int n);
+bool ct_prefetch_useful(struct conntrack *ct);    /* false below 16K entries: skip the work */
+struct ct_entry *ct_insert(struct conntrack *ct, const struct ct_key *orig, const struct ct_key *reply,
 			   uint32_t zone, const void *l4, uint32_t l4len,
 			   enum drop_reason *why);
-struct ct_entry *ct_restore(const struct ct_entry *tmpl, uint64_t remaining_ms);
-int ct_restore_finish(void);
-enum drop_reason ct_update(struct ct_entry *e, enum ct_dir dir,
+struct ct_entry *ct_restore(struct conntrack *ct, const struct ct_entry *tmpl, uint64_t remaining_ms);
+int ct_restore_finish(struct conntrack *ct);
+enum drop_reason ct_update(struct conntrack *ct, struct ct_entry *e, enum ct_dir dir,
 			   const void *l4, uint32_t l4len);
-void ct_set_class(struct ct_entry *e, enum ct_tclass tc);
-void ct_remove(struct ct_entry *e);
-unsigned int ct_flush(bool (*match)(const struct ct_entry *, void *), void *arg);
-void ct_foreach(void (*fn)(struct ct_entry *, void *), void *arg);
-bool ct_walk(uint64_t *cursor, uint32_t budget,
+void ct_set_class(struct conntrack *ct, struct ct_entry *e, enum ct_tclass tc);
+void ct_remove(struct conntrack *ct, struct ct_entry *e);
+unsigned int ct_flush(struct conntrack *ct, bool (*match)(const struct ct_entry *, void *), void *arg);
+void ct_foreach(struct conntrack *ct, void (*fn)(struct ct_entry *, void *), void *arg);
+bool ct_walk(struct conntrack *ct, uint64_t *cursor, uint32_t budget,
 	     void (*fn)(struct ct_entry *, void *), void *arg);
-unsigned int ct_expire_run(void);
-uint64_t ct_now_ms(void);
-void ct_set_test_clock(uint64_t ms);   /* unit tests: fixed clock */
-uint64_t ct_remaining_s(const struct ct_entry *e);
-uint64_t ct_remaining_ms(const struct ct_entry *e);
-const struct ct_stats *ct_get_stats(void);
-/* Called before an entry is freed (nat.c releases its port mapping). */
-extern void (*ct_free_hook)(struct ct_entry *e);
-/* Called when the table changes (ct_snapshot.c schedules a write):
- * STRUCTURAL for an entry added, removed, or with a new state or flags;
- * false when a packet only refreshed an entry. */
-extern void (*ct_change_hook)(bool structural);
+unsigned int ct_expire_run(struct conntrack *ct);
+uint64_t ct_now_ms(struct conntrack *ct);
+void ct_set_test_clock(struct conntrack *ct, uint64_t ms);   /* unit tests: fixed clock */
+uint64_t ct_remaining_s(struct conntrack *ct, const struct ct_entry *e);
+uint64_t ct_remaining_ms(struct conntrack *ct, const struct ct_entry *e);
+const struct ct_stats *ct_get_stats(struct conntrack *ct);
+void ct_set_free_hook(struct conntrack *ct, void (*fn)(void *arg, struct ct_entry *e),
+		      void *arg);
+void ct_set_change_hook(struct conntrack *ct, void (*fn)(void *arg, bool structural),
+			void *arg);
 
 /* The entry a node belongs to (each node knows its direction). */
 static inline struct ct_entry *ct_node_entry(struct ct_node *n)
@@ -161,6 +191,7 @@ static inline struct ct_entry *ct_node_entry(struct ct_node *n)
 /* ct_ctl.c */
 void ct_ctl_init(void);
 /* E as one `conntrack -L` line (the `text` of conntrack.ls). */
-void ct_ctl_line(const struct ct_entry *e, char *buf, size_t len);
+struct dp;
+void ct_ctl_line(struct dp *dp, const struct ct_entry *e, char *buf, size_t len);
 
 #endif

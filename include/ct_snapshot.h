@@ -14,6 +14,9 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <pthread.h>
+#include <ev.h>
+#include "nat.h"
 
 struct ev_loop;
 
@@ -34,13 +37,44 @@ struct ct_snap_load {
 	uint64_t restored, expired, stale, clash, full;
 };
 
-int ct_snapshot_init(struct ev_loop *loop, const char *dir);
-void ct_snapshot_fini(void);
-int ct_snapshot_save(const char *dir, char *err, size_t errlen);
-int ct_snapshot_load(const char *dir, struct ct_snap_load *res,
+struct ct_snap_buf {
+	uint8_t *p;
+	size_t len, cap;
+};
+
+/* The snapshot of one datapath's conntrack table (see ct_snapshot.c).
+ * Fields are private to ct_snapshot.c; public so that the owner can
+ * embed it. */
+struct ct_snapshot {
+	struct dp *dp;           /* whose conntrack and NAT are saved */
+	struct ev_loop *loop;
+	ev_timer timer;
+	ev_async done;
+	pthread_t writer;
+	bool enabled, encoding, writing, urgent, lazy, writing_urgent, failed;
+	int write_err;           /* the writer's errno (0: ok), read after join */
+	double retry;            /* s before retrying a failed write, doubling */
+	char dir[4096];
+	struct ct_snap_buf buf;
+	uint64_t buf_entries;
+	uint64_t cursor;         /* ct_walk() position of the encoding */
+	uint64_t begun;          /* wall clock when the encoding began */
+	uint64_t wall;           /* wall clock of the current step */
+	uint8_t zone_used[NAT_MAX_ZONES];
+	uint32_t zmap[NAT_MAX_ZONES];    /* load: file zone -> our zone */
+	struct ct_snap_stats stats;
+	uint64_t test_wall;
+	bool use_test_wall;
+};
+
+struct dp;
+int ct_snapshot_init(struct ct_snapshot *snap, struct dp *dp, const char *dir);
+void ct_snapshot_fini(struct ct_snapshot *snap);
+int ct_snapshot_save(struct ct_snapshot *snap, const char *dir, char *err, size_t errlen);
+int ct_snapshot_load(struct ct_snapshot *snap, const char *dir, struct ct_snap_load *res,
 		     char *err, size_t errlen);
-size_t ct_snapshot_encode(void);
-const struct ct_snap_stats *ct_snapshot_stats(void);
-void ct_snapshot_set_test_wall(uint64_t ms);   /* unit tests: fixed clock */
+size_t ct_snapshot_encode(struct ct_snapshot *snap);
+const struct ct_snap_stats *ct_snapshot_stats(struct ct_snapshot *snap);
+void ct_snapshot_set_test_wall(struct ct_snapshot *snap, uint64_t ms);   /* unit tests: fixed clock */
 
 #endif

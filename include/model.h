@@ -43,6 +43,7 @@ struct port;
 struct fdb;
 struct network;
 struct capture_point;
+struct dp;
 
 struct vs_cidr {
 	uint32_t addr;           /* network order, host bits zero */
@@ -120,6 +121,7 @@ struct network {
 	struct fdb *fdb;         /* datapath: MAC learning table */
 	struct capture_point *cap; /* capture.c: every frame its L2 sees */
 	uint32_t n_ports;
+	struct dp *dp;           /* the datapath it is wired into, or NULL */
 	UT_hash_handle hh;
 };
 

@@ -14,7 +14,9 @@
 #define VS_NAT_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
+#include <uthash.h>
 #include "ct.h"
 #include "drop.h"
 #include "model.h"
@@ -54,47 +56,89 @@ struct nat_stats {
 	uint64_t frag_xlated, frag_unknown;
 };
 
+#define NAT_N_PROTO 3
+#define NAT_BYSRC_BUCKETS 65536
+#define NAT_FRAG_SLOTS 1024
+
+struct nat_zone {
+	char name[VS_NAME_MAX];
+	UT_hash_handle hh;
+};
+
+/* nat_frag.c: what the first fragment of a datagram was rewritten to. */
+struct nat_frag_slot {
+	uint32_t zone, src, dst;
+	uint16_t id;
+	uint8_t proto, used;
+	uint32_t new_src, new_dst, out_zone;
+	uint64_t expires_ms;
+};
+
+/* One NAT instance, bound to one conntrack table (its entries hold the
+ * port mappings), owned by the datapath context (dp.h).  Fields are
+ * private to nat.c, nat_icmp.c and nat_frag.c; the type is public only so
+ * that the owner can embed or allocate it. */
+struct nat {
+	/* Published ports (tcp, udp; by host port), kept by nat_init(). */
+	const struct nat_rule *rules[2][65536];
+	bool used;               /* initialised before: a second init clears */
+	/* From here on, nat_init() resets (NAT_RESET_OFS). */
+	struct conntrack *ct;
+	uint32_t uplink_ip;
+	uint32_t host_ip;        /* the proxy's way in (uplink.c host leg) */
+	uint64_t basis;          /* hash_basis(), taken at nat_init() */
+	struct nat_mapping maps[NAT_N_PROTO][65536];     /* by external port */
+	struct nat_mapping *bysrc[NAT_BYSRC_BUCKETS];
+	struct nat_zone zones[NAT_MAX_ZONES];
+	struct nat_zone *zone_by_name;
+	uint32_t n_zones;
+	struct nat_stats stats;
+	struct nat_frag_slot frag[NAT_FRAG_SLOTS];
+	uint64_t frag_basis;     /* hash_basis(), taken at nat_frag_init() */
+};
+#define NAT_RESET_OFS offsetof(struct nat, ct)
+
 /* nat.c */
-int nat_init(void);
-void nat_fini(void);
-void nat_set_uplink_ip(uint32_t ip);
-void nat_set_host_ip(uint32_t ip);
-uint32_t nat_uplink_ip(void);
-uint32_t nat_zone_of(const struct network *n);
-const char *nat_zone_name(uint32_t zone);
-struct network *nat_zone_network(uint32_t zone);
-enum drop_reason nat_process(struct pkt *p, uint32_t zone, uint32_t *out_zone);
+int nat_init(struct nat *nat, struct conntrack *ct);
+void nat_fini(struct nat *nat);
+void nat_set_uplink_ip(struct nat *nat, uint32_t ip);
+void nat_set_host_ip(struct nat *nat, uint32_t ip);
+uint32_t nat_uplink_ip(struct nat *nat);
+uint32_t nat_zone_of(struct nat *nat, const struct network *n);
+const char *nat_zone_name(struct nat *nat, uint32_t zone);
+struct network *nat_zone_network(struct nat *nat, uint32_t zone);
+enum drop_reason nat_process(struct nat *nat, struct pkt *p, uint32_t zone, uint32_t *out_zone);
 /* Before nat_process() on a burst: warm conntrack for its packets. */
-void nat_prefetch(struct pkt *const *pkts, unsigned int n, uint32_t zone);
+void nat_prefetch(struct nat *nat, struct pkt *const *pkts, unsigned int n, uint32_t zone);
 /* vsctl trace: describe what nat_process() would do, changing nothing. */
-void nat_explain(const struct pkt *p, uint32_t zone, char *buf, size_t len);
-int nat_rule_add(const struct nat_rule *r, char *err, size_t errlen);
-int nat_rule_del(uint8_t proto, uint16_t host_port);
-const struct nat_rule *nat_rule_find(uint8_t proto, uint16_t host_port);
-bool nat_port_published(uint8_t proto, uint16_t port);
-bool nat_port_in_snat_use(uint8_t proto, uint16_t port);
-unsigned int nat_flush_port(uint8_t proto, uint16_t port);
-void nat_endpoint_gone(struct endpoint *ep);
-const struct nat_stats *nat_get_stats(void);
+void nat_explain(struct nat *nat, const struct pkt *p, uint32_t zone, char *buf, size_t len);
+int nat_rule_add(struct nat *nat, const struct nat_rule *r, char *err, size_t errlen);
+int nat_rule_del(struct nat *nat, uint8_t proto, uint16_t host_port);
+const struct nat_rule *nat_rule_find(struct nat *nat, uint8_t proto, uint16_t host_port);
+bool nat_port_published(struct nat *nat, uint8_t proto, uint16_t port);
+bool nat_port_in_snat_use(struct nat *nat, uint8_t proto, uint16_t port);
+unsigned int nat_flush_port(struct nat *nat, uint8_t proto, uint16_t port);
+void nat_endpoint_gone(struct nat *nat, struct endpoint *ep);
+const struct nat_stats *nat_get_stats(struct nat *nat);
 void nat_key_from_ip4(struct ct_key *k, uint32_t zone, uint8_t proto,
 		      uint32_t src, uint32_t dst, uint16_t sport, uint16_t dport);
 uint32_t nat_key_ip4(const uint8_t a[16]);
 void nat_rewrite(struct pkt *p, const struct ct_key *t);
-struct nat_mapping *nat_mapping_get(uint32_t zone, uint8_t proto, uint32_t ip,
+struct nat_mapping *nat_mapping_get(struct nat *nat, uint32_t zone, uint8_t proto, uint32_t ip,
 				    uint16_t port, bool bysource,
 				    uint16_t *ext_port);
-struct nat_mapping *nat_mapping_reserve(uint32_t zone, uint8_t proto, uint32_t ip,
+struct nat_mapping *nat_mapping_reserve(struct nat *nat, uint32_t zone, uint8_t proto, uint32_t ip,
 					uint16_t port, uint16_t ext_port, bool bysource);
-void nat_mapping_put(struct nat_mapping *m);
+void nat_mapping_put(struct nat *nat, struct nat_mapping *m);
 
 /* nat_icmp.c */
-enum drop_reason nat_icmp_error(struct pkt *p, uint32_t zone, uint32_t *out_zone);
+enum drop_reason nat_icmp_error(struct nat *nat, struct pkt *p, uint32_t zone, uint32_t *out_zone);
 
 /* nat_frag.c */
-void nat_frag_init(void);
-void nat_frag_record(uint32_t zone, uint8_t proto, uint32_t old_src,
+void nat_frag_init(struct nat *nat);
+void nat_frag_record(struct nat *nat, uint32_t zone, uint8_t proto, uint32_t old_src,
 		 uint32_t old_dst, uint16_t ip_id, uint32_t new_src,
 		 uint32_t new_dst, uint32_t out_zone);
-enum drop_reason nat_frag_translate(struct pkt *p, uint32_t zone, uint32_t *out_zone);
+enum drop_reason nat_frag_translate(struct nat *nat, struct pkt *p, uint32_t zone, uint32_t *out_zone);
 
 #endif

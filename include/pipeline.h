@@ -53,7 +53,8 @@ void egress_output(struct port *out, struct pkt *p);
 enum drop_reason uplink_route_out(struct network *n, struct pkt *p);
 /* Before a container burst: warm conntrack for its routed packets. */
 void uplink_prefetch(const struct network *n, struct pkt_batch *b);
-bool uplink_present(void);
+/* Is there an uplink for N's routed packets to DST (network order)? */
+bool uplink_present(const struct network *n, uint32_t dst);
 
 /* dns.c: true if P (to port 53) was consumed by the resolver. */
 bool dns_input(struct network *n, struct endpoint *src, struct pkt *p);

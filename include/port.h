@@ -26,6 +26,7 @@ struct network;
 struct endpoint;
 struct capture_point;
 struct recorder;
+struct dp;
 
 struct port_stats {
 	uint64_t rx_packets, rx_bytes;
@@ -72,6 +73,8 @@ struct port {
 	/* Where a received burst goes: NULL means ingress_run (a container
 	 * port); the uplink sets its own (uplink.c). */
 	void (*rx_handler)(struct port *, struct pkt_batch *);
+	void *rx_arg;            /* the rx handler's instance (the uplink) */
+	struct dp *dp;           /* the datapath the port belongs to */
 	uint32_t n_learned;      /* fdb entries owned, for the per-port cap */
 	uint32_t id;             /* unique, stable within one run */
 

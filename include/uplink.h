@@ -13,29 +13,28 @@
 #include <stddef.h>
 #include <stdint.h>
 
-struct ev_loop;
+struct dp;
 struct port;
 struct pkt_batch;
 struct endpoint;
+struct uplink;
 
-/* Open the uplink (SPEC: afpacket:IFACE or tap:NAME), own IP_CIDR, route
- * via GW; also starts conntrack and NAT.  0, or -1 with a one-line ERR. */
-int uplink_init(struct ev_loop *loop, const char *spec, const char *ip_cidr,
-		const char *gw, char *err, size_t errlen);
-void uplink_fini(void);
-struct port *uplink_port(void);
-/* The uplink port's rx handler (port->rx_handler). */
+/* Open an uplink of DP (SPEC: afpacket:IFACE or tap:NAME), own IP_CIDR,
+ * route via GW.  Conntrack and NAT are the datapath's (dp_init), not the
+ * uplink's.  The uplink, or NULL with a one-line ERR. */
+struct uplink *uplink_open(struct dp *dp, const char *spec, const char *ip_cidr,
+			   const char *gw, char *err, size_t errlen);
+void uplink_close(struct uplink *ul);
+struct port *uplink_port(const struct uplink *ul);
+/* The uplink port's rx handler (port->rx_handler, port->rx_arg = UL). */
 void uplink_rx(struct port *port, struct pkt_batch *b);
 /* For `show`: {spec, ip, gateway, mac, port, next_hop_mac}, or NULL. */
-struct json_object *uplink_show_json(void);
-uint32_t uplink_ip(void);
+struct json_object *uplink_show_json(struct uplink *ul);
+uint32_t uplink_ip(const struct uplink *ul);
 /* The switch's side of the host leg (proxy.c connects there); 0 if none. */
-uint32_t uplink_host_ip(void);
+uint32_t uplink_host_ip(const struct uplink *ul);
 /* Forget learned next hops and drop waiting frames (harnesses' reset). */
-void uplink_neigh_flush(void);
-
-/* nat.c: drop the conntrack entries of an endpoint that went away. */
-void nat_endpoint_gone(struct endpoint *ep);
+void uplink_neigh_flush(struct uplink *ul);
 
 /* publish.c */
 struct published;
@@ -46,7 +45,7 @@ int publish_parse_spec(const char *spec, struct published *out,
 int publish_restore_all(void);
 
 /* proxy.c: userspace listeners in vswitchd's namespace */
-int proxy_init(struct ev_loop *loop);
+int proxy_init(struct dp *dp);
 int proxy_add(uint8_t proto, uint32_t host_ip, uint16_t host_port,
 	      uint16_t count, char *err, size_t errlen);
 void proxy_del(uint8_t proto, uint32_t host_ip, uint16_t host_port, uint16_t count);

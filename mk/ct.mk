@@ -1,10 +1,12 @@
-# mk/ct.mk - connection tracking, NAT, the uplink, port publishing, proxy.
+# mk/ct.mk - the datapath context, connection tracking, NAT, the uplink,
+# port publishing, proxy.
 src_libvswitch_a_SOURCES += \
 	src/ct.c src/ct_tcp.c src/ct_udp.c src/ct_icmp.c src/ct_ctl.c \
 	src/ct_snapshot.c \
 	src/nat.c src/nat_icmp.c src/nat_frag.c \
-	src/uplink.c src/publish.c src/proxy.c
-noinst_HEADERS += include/ct.h include/ct_snapshot.h include/nat.h include/uplink.h
+	src/uplink.c src/publish.c src/proxy.c src/dp.c
+noinst_HEADERS += include/ct.h include/ct_snapshot.h include/nat.h include/uplink.h \
+	include/dp.h
 
 check_PROGRAMS += tests/unit/test_ct tests/unit/test_csum tests/unit/test_nat \
 	tests/unit/test_ct_snapshot

@@ -17,7 +17,9 @@
 #include <string.h>
 #include "capture.h"
 #include "capture_internal.h"
+#include "cmd.h"
 #include "control.h"
+#include "dp.h"
 #include "log.h"
 #include "model.h"
 #include "uplink.h"
@@ -140,7 +142,7 @@ static int capture_ctl_target(const struct capture_req *q, struct capture_target
 		return capture_ctl_container(q->container, q->ifname, q->recorder,
 					     t, err, errlen);
 	if (q->uplink) {
-		t->ports[0] = uplink_port();
+		t->ports[0] = uplink_port(dp_uplink_first(cmd_dp()));
 		if (!t->ports[0]) {
 			snprintf(err, errlen, "no uplink: vswitchd runs without --uplink");
 			return -1;

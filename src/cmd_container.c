@@ -36,6 +36,7 @@
 #include "cmd.h"
 #include "control.h"
 #include "dns.h"
+#include "dp.h"
 #include "endpoint.h"
 #include "ipam.h"
 #include "log.h"
@@ -435,7 +436,7 @@ static void cmd_endpoint_remove(struct endpoint *ep, bool destroy)
 	struct container *c = ep->ctr;
 
 	dns_endpoint_removed(ep);
-	nat_endpoint_gone(ep);
+	nat_endpoint_gone(cmd_dp()->nat, ep);
 	endpoint_detach(ep, destroy);
 	model_endpoint_unlink(ep);
 	free(ep);
@@ -570,7 +571,7 @@ void model_container_died(struct container *c)
 	 * the traffic. */
 	publish_drop_all(c);
 	while ((ep = LIST_FIRST(&c->endpoints))) {
-		nat_endpoint_gone(ep);
+		nat_endpoint_gone(cmd_dp()->nat, ep);
 		endpoint_detach(ep, true);
 		model_endpoint_unlink(ep);
 		free(ep);

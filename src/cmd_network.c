@@ -125,8 +125,9 @@ static int cmd_network_aux(struct network *n, struct json_object *args, char *er
 /**
  * cmd_network_start() - Bring a network into the datapath (create or load)
  */
-void cmd_network_start(struct network *n)
+void cmd_network_start(struct dp *dp, struct network *n)
 {
+	n->dp = dp;
 	/* Endpoints loaded from the state are already on n->endpoints: this
 	 * only adds the datapath side. */
 	model_gw_mac(n, n->gw_mac);
@@ -187,7 +188,7 @@ int cmd_network_ensure_default(char *err, size_t errlen)
 	cmd_network_new_id(n->id);
 	n->created = time(NULL);
 	HASH_ADD_STR(g_model.networks, name, n);
-	cmd_network_start(n);
+	cmd_network_start(cmd_dp(), n);
 	return state_save(err, errlen);
 }
 
@@ -220,7 +221,7 @@ static int cmd_network_create(struct ctl_conn *c, struct json_object *args,
 		free(n);
 		return -1;
 	}
-	cmd_network_start(n);
+	cmd_network_start(cmd_dp(), n);
 	log_info("network %s created", n->name);
 	*result = cmd_network_inspect_json(n);
 	return 0;

@@ -12,21 +12,39 @@
 #include "control.h"
 #include "ct.h"
 #include "dns.h"
+#include "dp.h"
 #include "fdb.h"
 #include "ipam.h"
 #include "model.h"
 #include "port.h"
 #include "uplink.h"
 
-void cmd_init_all(struct ev_loop *loop)
+/* The control plane's binding to the datapath it serves: handlers have
+ * no context argument (control.h), so they reach the dp through here.
+ * The datapath itself keeps no such pointer: stages get it from the
+ * network or the port. */
+static struct dp *cmd_the_dp;
+
+struct dp *cmd_dp(void)
 {
+	return cmd_the_dp;
+}
+
+void cmd_bind_dp(struct dp *dp)
+{
+	cmd_the_dp = dp;
+}
+
+void cmd_init_all(struct dp *dp)
+{
+	cmd_bind_dp(dp);
 	cmd_network_init();
 	cmd_container_init();
 	cmd_show_init();
 	fdb_ctl_init();
 	ct_ctl_init();
 	publish_init();
-	capture_ctl_init(loop);
+	capture_ctl_init(dp->loop);
 	dns_ctl_init();
 	trace_init();
 }
@@ -94,7 +112,7 @@ static ctl_handler_fn *cmd_show_network_ls, *cmd_show_container_ls;
 static int cmd_show(struct ctl_conn *c, struct json_object *args,
 		    struct json_object **result, char *err, size_t errlen)
 {
-	struct json_object *up = uplink_show_json();
+	struct json_object *up = uplink_show_json(dp_uplink_first(cmd_dp()));
 
 	*result = json_object_new_object();
 	json_object_object_add(*result, "networks", cmd_show_call(cmd_show_network_ls, c));

@@ -61,36 +61,14 @@
 #define CT_PREFETCH_MIN CT_HUGE_AT
 #define CT_MIN_BUCKETS 1024
 
-TAILQ_HEAD(ct_list, ct_entry);
-
-static struct {
-	struct ev_loop *loop;
-	ev_timer timer;
-	uint64_t basis;              /* hash_basis(), taken at ct_init() */
-	struct ct_node **buckets;
-	uint32_t mask;
-	uint32_t limit;
-	struct ct_entry *free;       /* freelist through n[0].next */
-	struct ct_chunk { struct ct_entry *e; size_t bytes; } *chunks;
-	uint32_t n_chunks, max_chunks;
-	bool huge;                   /* CT_HUGE_AT reached: 2 MB pages */
-	struct ct_list exp[CT_TC_MAX];
-	uint32_t timeout_s[CT_TC_MAX];
-	struct ct_stats stats;
-	uint64_t test_clock;
-	bool use_test_clock;
-} ct;
-
-void (*ct_free_hook)(struct ct_entry *e);
-void (*ct_change_hook)(bool structural);
 
 /* ct_changed() - Tell the snapshot (ct_snapshot.c) that the table moved on:
  * STRUCTURAL for what a restart must not lose (new, removed, new state),
  * else a refresh, which only moves a deadline. */
-static inline void ct_changed(bool structural)
+static inline void ct_changed(struct conntrack *ct, bool structural)
 {
-	if (ct_change_hook)
-		ct_change_hook(structural);
+	if (ct->change_hook)
+		ct->change_hook(ct->change_arg, structural);
 }
 
 /* RFC 5382 (TCP: established >= 2 h 4 min, transitory >= 4 min) and
@@ -117,17 +95,17 @@ static const enum ct_tclass ct_unassured_classes[] = {
 
 static void ct_timer_cb(struct ev_loop *loop, ev_timer *w, int revents);
 
-uint64_t ct_now_ms(void)
+uint64_t ct_now_ms(struct conntrack *ct)
 {
-	if (ct.use_test_clock || !ct.loop)
-		return ct.test_clock;
-	return (uint64_t)(ev_now(ct.loop) * 1000.0);
+	if (ct->use_test_clock || !ct->loop)
+		return ct->test_clock;
+	return (uint64_t)(ev_now(ct->loop) * 1000.0);
 }
 
-void ct_set_test_clock(uint64_t ms)
+void ct_set_test_clock(struct conntrack *ct, uint64_t ms)
 {
-	ct.use_test_clock = true;
-	ct.test_clock = ms;
+	ct->use_test_clock = true;
+	ct->test_clock = ms;
 }
 
 /**
@@ -136,9 +114,9 @@ void ct_set_test_clock(uint64_t ms)
  *
  * Return: 32-bit hash, dependent on the process's secret basis
  */
-uint32_t ct_key_hash(const struct ct_key *k)
+uint32_t ct_key_hash(struct conntrack *ct, const struct ct_key *k)
 {
-	return hash_bytes(k, sizeof(*k), ct.basis);
+	return hash_bytes(k, sizeof(*k), ct->basis);
 }
 
 /* ct_key_invert() - The tuple of the other direction (IN may be OUT). */
@@ -210,10 +188,10 @@ static uint32_t ct_buckets_for(uint32_t limit)
  * about a millisecond at CT_HUGE_AT entries; its old 4 KB pages were
  * mostly touched already, and marking them would leave the collapse to
  * khugepaged's leisure.  If memory runs out the old array stays. */
-static void ct_go_huge(void)
+static void ct_go_huge(struct conntrack *ct)
 {
-	ct.huge = true;
-	ct_set_limit(ct.limit);
+	ct->huge = true;
+	ct_set_limit(ct, ct->limit);
 }
 
 /**
@@ -226,7 +204,7 @@ static void ct_go_huge(void)
  *
  * Return: 0, or -1 if memory ran out (the old table stays)
  */
-int ct_set_limit(uint32_t limit)
+int ct_set_limit(struct conntrack *ct, uint32_t limit)
 {
 	uint32_t nb = ct_buckets_for(limit), max_chunks, i;
 	struct ct_node **b;
@@ -235,124 +213,124 @@ int ct_set_limit(uint32_t limit)
 	if (limit == 0)
 		return -1;
 	max_chunks = limit / CT_CHUNK_SMALL + 1;	/* chunks are at least that big */
-	if (max_chunks < ct.n_chunks)
-		max_chunks = ct.n_chunks;
-	chunks = realloc(ct.chunks, max_chunks * sizeof(*chunks));
+	if (max_chunks < ct->n_chunks)
+		max_chunks = ct->n_chunks;
+	chunks = realloc(ct->chunks, max_chunks * sizeof(*chunks));
 	if (!chunks)
 		return -1;
-	ct.chunks = chunks;
-	ct.max_chunks = max_chunks;
-	b = ct_pages_alloc(ct_buckets_bytes(nb), ct.huge);
+	ct->chunks = chunks;
+	ct->max_chunks = max_chunks;
+	b = ct_pages_alloc(ct_buckets_bytes(nb), ct->huge);
 	if (!b)
 		return -1;
-	for (i = 0; ct.buckets && i <= ct.mask; i++) {
-		struct ct_node *n = ct.buckets[i], *next;
+	for (i = 0; ct->buckets && i <= ct->mask; i++) {
+		struct ct_node *n = ct->buckets[i], *next;
 
 		for (; n; n = next) {
-			uint32_t h = ct_key_hash(&n->key) & (nb - 1);
+			uint32_t h = ct_key_hash(ct, &n->key) & (nb - 1);
 
 			next = n->next;
 			n->next = b[h];
 			b[h] = n;
 		}
 	}
-	if (ct.buckets)
-		ct_pages_free(ct.buckets, ct_buckets_bytes(ct.mask + 1));
-	ct.buckets = b;
-	ct.mask = nb - 1;
-	ct.limit = limit;
-	ct.stats.limit = limit;
+	if (ct->buckets)
+		ct_pages_free(ct->buckets, ct_buckets_bytes(ct->mask + 1));
+	ct->buckets = b;
+	ct->mask = nb - 1;
+	ct->limit = limit;
+	ct->stats.limit = limit;
 	return 0;
 }
 
-int ct_set_timeout(enum ct_tclass tc, uint32_t seconds)
+int ct_set_timeout(struct conntrack *ct, enum ct_tclass tc, uint32_t seconds)
 {
 	if ((unsigned int)tc >= CT_TC_MAX || seconds == 0)
 		return -1;
 	/* Lists are ordered by last use, so a new timeout keeps them ordered;
 	 * only the timer must learn about a possibly earlier deadline. */
-	ct.timeout_s[tc] = seconds;
-	if (ct.loop)
-		ev_feed_event(ct.loop, &ct.timer, EV_TIMER);
+	ct->timeout_s[tc] = seconds;
+	if (ct->loop)
+		ev_feed_event(ct->loop, &ct->timer, EV_TIMER);
 	return 0;
 }
 
-uint32_t ct_get_timeout(enum ct_tclass tc)
+uint32_t ct_get_timeout(struct conntrack *ct, enum ct_tclass tc)
 {
-	return (unsigned int)tc < CT_TC_MAX ? ct.timeout_s[tc] : 0;
+	return (unsigned int)tc < CT_TC_MAX ? ct->timeout_s[tc] : 0;
 }
 
-int ct_init(struct ev_loop *loop, uint32_t limit)
+int ct_init(struct conntrack *ct, struct ev_loop *loop, uint32_t limit)
 {
-	bool test_clock = ct.use_test_clock;
-	uint64_t now = ct.test_clock;
+	bool test_clock = ct->use_test_clock;
+	uint64_t now = ct->test_clock;
 	int i;
 
-	memset(&ct, 0, sizeof(ct));
-	ct.use_test_clock = test_clock;   /* a unit test's clock survives init */
-	ct.test_clock = now;
-	ct.loop = loop;
-	ct.basis = hash_basis();
+	memset(ct, 0, sizeof(*ct));
+	ct->use_test_clock = test_clock;   /* a unit test's clock survives init */
+	ct->test_clock = now;
+	ct->loop = loop;
+	ct->basis = hash_basis();
 	for (i = 0; i < CT_TC_MAX; i++) {
-		TAILQ_INIT(&ct.exp[i]);
-		ct.timeout_s[i] = ct_default_timeout_s[i];
+		TAILQ_INIT(&ct->exp[i]);
+		ct->timeout_s[i] = ct_default_timeout_s[i];
 	}
 	if (loop)
-		ev_timer_init(&ct.timer, ct_timer_cb, 0., 0.);
-	return ct_set_limit(limit ? limit : CT_DEFAULT_LIMIT);
+		ev_timer_init(&ct->timer, ct_timer_cb, 0., 0.);
+	return ct_set_limit(ct, limit ? limit : CT_DEFAULT_LIMIT);
 }
 
-void ct_fini(void)
+void ct_fini(struct conntrack *ct)
 {
 	uint32_t i;
 
-	if (ct.loop)
-		ev_timer_stop(ct.loop, &ct.timer);
-	for (i = 0; i < ct.n_chunks; i++)
-		ct_pages_free(ct.chunks[i].e, ct.chunks[i].bytes);
-	free(ct.chunks);
-	if (ct.buckets)
-		ct_pages_free(ct.buckets, ct_buckets_bytes(ct.mask + 1));
-	memset(&ct, 0, sizeof(ct));
+	if (ct->loop)
+		ev_timer_stop(ct->loop, &ct->timer);
+	for (i = 0; i < ct->n_chunks; i++)
+		ct_pages_free(ct->chunks[i].e, ct->chunks[i].bytes);
+	free(ct->chunks);
+	if (ct->buckets)
+		ct_pages_free(ct->buckets, ct_buckets_bytes(ct->mask + 1));
+	memset(ct, 0, sizeof(*ct));
 }
 
 /* ct_pool_get() - An entry from the freelist, growing by one chunk. */
-static struct ct_entry *ct_pool_get(void)
+static struct ct_entry *ct_pool_get(struct conntrack *ct)
 {
-	size_t bytes = ct.huge ? CT_HUGE : CT_CHUNK_SMALL_BYTES;
+	size_t bytes = ct->huge ? CT_HUGE : CT_CHUNK_SMALL_BYTES;
 	struct ct_entry *e, *chunk;
 	int i;
 
-	if (!ct.free) {
-		if (ct.n_chunks >= ct.max_chunks)
+	if (!ct->free) {
+		if (ct->n_chunks >= ct->max_chunks)
 			return NULL;
-		chunk = ct_pages_alloc(bytes, ct.huge);
+		chunk = ct_pages_alloc(bytes, ct->huge);
 		if (!chunk)
 			return NULL;
-		ct.chunks[ct.n_chunks].e = chunk;
-		ct.chunks[ct.n_chunks++].bytes = bytes;
+		ct->chunks[ct->n_chunks].e = chunk;
+		ct->chunks[ct->n_chunks++].bytes = bytes;
 		for (i = (int)(bytes / sizeof(*chunk)) - 1; i >= 0; i--) {
-			chunk[i].n[0].next = (struct ct_node *)ct.free;
-			ct.free = &chunk[i];
+			chunk[i].n[0].next = (struct ct_node *)ct->free;
+			ct->free = &chunk[i];
 		}
 	}
-	e = ct.free;
-	ct.free = (struct ct_entry *)e->n[0].next;
+	e = ct->free;
+	ct->free = (struct ct_entry *)e->n[0].next;
 	memset(e, 0, sizeof(*e));
 	return e;
 }
 
-static void ct_bucket_add(struct ct_node *n)
+static void ct_bucket_add(struct conntrack *ct, struct ct_node *n)
 {
-	uint32_t h = ct_key_hash(&n->key) & ct.mask;
+	uint32_t h = ct_key_hash(ct, &n->key) & ct->mask;
 
-	n->next = ct.buckets[h];
-	ct.buckets[h] = n;
+	n->next = ct->buckets[h];
+	ct->buckets[h] = n;
 }
 
-static void ct_bucket_del(struct ct_node *n)
+static void ct_bucket_del(struct conntrack *ct, struct ct_node *n)
 {
-	struct ct_node **pp = &ct.buckets[ct_key_hash(&n->key) & ct.mask];
+	struct ct_node **pp = &ct->buckets[ct_key_hash(ct, &n->key) & ct->mask];
 
 	for (; *pp; pp = &(*pp)->next)
 		if (*pp == n) {
@@ -368,14 +346,14 @@ static void ct_bucket_del(struct ct_node *n)
  *
  * Return: entry, or NULL
  */
-struct ct_entry *ct_lookup(const struct ct_key *k, enum ct_dir *dir)
+struct ct_entry *ct_lookup(struct conntrack *ct, const struct ct_key *k, enum ct_dir *dir)
 {
-	struct ct_node *n = ct.buckets[ct_key_hash(k) & ct.mask];
+	struct ct_node *n = ct->buckets[ct_key_hash(ct, k) & ct->mask];
 
-	ct.stats.lookups++;
+	ct->stats.lookups++;
 	for (; n; n = n->next)
 		if (!memcmp(&n->key, k, sizeof(*k))) {
-			ct.stats.found++;
+			ct->stats.found++;
 			if (dir)
 				*dir = n->dir;
 			return ct_node_entry(n);
@@ -389,9 +367,9 @@ struct ct_entry *ct_lookup(const struct ct_key *k, enum ct_dir *dir)
  * A small table is in the cache already; there the tuples a caller would
  * build and the extra hashing would only cost.
  */
-bool ct_prefetch_useful(void)
+bool ct_prefetch_useful(struct conntrack *ct)
 {
-	return ct.buckets && ct.stats.entries >= CT_PREFETCH_MIN;
+	return ct->buckets && ct->stats.entries >= CT_PREFETCH_MIN;
 }
 
 /**
@@ -407,17 +385,17 @@ bool ct_prefetch_useful(void)
  * ct_lookup() that follows mostly hits the cache.  A hint only: nothing
  * changes if it is not called.  Callers ask ct_prefetch_useful() first.
  */
-void ct_prefetch(const struct ct_key *keys, unsigned int n)
+void ct_prefetch(struct conntrack *ct, const struct ct_key *keys, unsigned int n)
 {
 	struct ct_node **slot[CT_PREFETCH_MAX];
 	unsigned int i;
 
-	if (!ct_prefetch_useful())
+	if (!ct_prefetch_useful(ct))
 		return;
 	if (n > CT_PREFETCH_MAX)
 		n = CT_PREFETCH_MAX;
 	for (i = 0; i < n; i++) {
-		slot[i] = &ct.buckets[ct_key_hash(&keys[i]) & ct.mask];
+		slot[i] = &ct->buckets[ct_key_hash(ct, &keys[i]) & ct->mask];
 		__builtin_prefetch(slot[i]);
 	}
 	for (i = 0; i < n; i++) {
@@ -431,110 +409,110 @@ void ct_prefetch(const struct ct_key *keys, unsigned int n)
 	}
 }
 
-static uint64_t ct_deadline(const struct ct_entry *e)
+static uint64_t ct_deadline(struct conntrack *ct, const struct ct_entry *e)
 {
-	return e->last_ms + (uint64_t)ct.timeout_s[e->tclass] * 1000;
+	return e->last_ms + (uint64_t)ct->timeout_s[e->tclass] * 1000;
 }
 
-uint64_t ct_remaining_ms(const struct ct_entry *e)
+uint64_t ct_remaining_ms(struct conntrack *ct, const struct ct_entry *e)
 {
-	uint64_t d = ct_deadline(e), now = ct_now_ms();
+	uint64_t d = ct_deadline(ct, e), now = ct_now_ms(ct);
 
 	return d > now ? d - now : 0;
 }
 
-uint64_t ct_remaining_s(const struct ct_entry *e)
+uint64_t ct_remaining_s(struct conntrack *ct, const struct ct_entry *e)
 {
-	return ct_remaining_ms(e) / 1000;
+	return ct_remaining_ms(ct, e) / 1000;
 }
 
 /* ct_timer_arm() - Arm the one timer for the earliest deadline, if any. */
-static void ct_timer_arm(void)
+static void ct_timer_arm(struct conntrack *ct)
 {
-	uint64_t best = UINT64_MAX, now = ct_now_ms();
+	uint64_t best = UINT64_MAX, now = ct_now_ms(ct);
 	int i;
 
-	if (!ct.loop)
+	if (!ct->loop)
 		return;
 	for (i = 0; i < CT_TC_MAX; i++) {
-		struct ct_entry *h = TAILQ_FIRST(&ct.exp[i]);
+		struct ct_entry *h = TAILQ_FIRST(&ct->exp[i]);
 
-		if (h && ct_deadline(h) < best)
-			best = ct_deadline(h);
+		if (h && ct_deadline(ct, h) < best)
+			best = ct_deadline(ct, h);
 	}
-	ev_timer_stop(ct.loop, &ct.timer);
+	ev_timer_stop(ct->loop, &ct->timer);
 	if (best == UINT64_MAX)
 		return;
-	ev_timer_set(&ct.timer, best > now ? (double)(best - now) / 1000.0 + 0.01 : 0.,
+	ev_timer_set(&ct->timer, best > now ? (double)(best - now) / 1000.0 + 0.01 : 0.,
 		     0.);
-	ev_timer_start(ct.loop, &ct.timer);
+	ev_timer_start(ct->loop, &ct->timer);
 }
 
 /* ct_timer_maybe_arm() - After an insert: arm only if this deadline is
  * earlier than the one the timer waits for (usually it is not). */
-static void ct_timer_maybe_arm(const struct ct_entry *e)
+static void ct_timer_maybe_arm(struct conntrack *ct, const struct ct_entry *e)
 {
 	double after;
 
-	if (!ct.loop)
+	if (!ct->loop)
 		return;
-	if (!ev_is_active(&ct.timer)) {
-		ct_timer_arm();
+	if (!ev_is_active(&ct->timer)) {
+		ct_timer_arm(ct);
 		return;
 	}
-	after = (double)(ct_deadline(e) - ct_now_ms()) / 1000.0;
-	if (after < ev_timer_remaining(ct.loop, &ct.timer))
-		ct_timer_arm();
+	after = (double)(ct_deadline(ct, e) - ct_now_ms(ct)) / 1000.0;
+	if (after < ev_timer_remaining(ct->loop, &ct->timer))
+		ct_timer_arm(ct);
 }
 
-void ct_set_class(struct ct_entry *e, enum ct_tclass tc)
+void ct_set_class(struct conntrack *ct, struct ct_entry *e, enum ct_tclass tc)
 {
-	TAILQ_REMOVE(&ct.exp[e->tclass], e, exp_link);
+	TAILQ_REMOVE(&ct->exp[e->tclass], e, exp_link);
 	e->tclass = (uint8_t)tc;
-	e->last_ms = ct_now_ms();
-	TAILQ_INSERT_TAIL(&ct.exp[tc], e, exp_link);
-	ct_changed(true);
+	e->last_ms = ct_now_ms(ct);
+	TAILQ_INSERT_TAIL(&ct->exp[tc], e, exp_link);
+	ct_changed(ct, true);
 }
 
 /* ct_unlink() - Free E without telling the snapshot: an expired entry is
  * skipped on load anyway (its deadline has passed), so expiry alone never
  * costs a snapshot write. */
-static void ct_unlink(struct ct_entry *e)
+static void ct_unlink(struct conntrack *ct, struct ct_entry *e)
 {
-	if (ct_free_hook)
-		ct_free_hook(e);
-	ct_bucket_del(&e->n[0]);
-	ct_bucket_del(&e->n[1]);
-	TAILQ_REMOVE(&ct.exp[e->tclass], e, exp_link);
+	if (ct->free_hook)
+		ct->free_hook(ct->free_arg, e);
+	ct_bucket_del(ct, &e->n[0]);
+	ct_bucket_del(ct, &e->n[1]);
+	TAILQ_REMOVE(&ct->exp[e->tclass], e, exp_link);
 	e->proto = 0;            /* a free slot, for ct_walk() */
-	e->n[0].next = (struct ct_node *)ct.free;
-	ct.free = e;
-	ct.stats.entries--;
+	e->n[0].next = (struct ct_node *)ct->free;
+	ct->free = e;
+	ct->stats.entries--;
 }
 
-void ct_remove(struct ct_entry *e)
+void ct_remove(struct conntrack *ct, struct ct_entry *e)
 {
-	ct_unlink(e);
-	ct_changed(true);
+	ct_unlink(ct, e);
+	ct_changed(ct, true);
 }
 
 /* ct_evict_one() - Free the oldest entry that never saw a reply. */
-static bool ct_evict_one(void)
+static bool ct_evict_one(struct conntrack *ct)
 {
 	struct ct_entry *best = NULL;
 	size_t i;
 
 	for (i = 0; i < sizeof(ct_unassured_classes) / sizeof(ct_unassured_classes[0]); i++) {
-		struct ct_entry *h = TAILQ_FIRST(&ct.exp[ct_unassured_classes[i]]);
+		struct ct_entry *h = TAILQ_FIRST(&ct->exp[ct_unassured_classes[i]]);
 
 		if (h && !(h->flags & CT_F_ASSURED) &&
-		    (!best || ct_deadline(h) < ct_deadline(best)))
+		    (!best || ct_deadline(ct, h) < ct_deadline(ct, best)))
 			best = h;
 	}
 	if (!best)
 		return false;
-	ct_remove(best);
-	ct.stats.evicted++;
+	ct_remove(ct, best);
+	ct->stats.evicted++;
 	return true;
 }
 
@@ -549,7 +527,7 @@ static bool ct_evict_one(void)
  *
  * Return: the entry, or NULL (table full, invalid first packet, clash)
  */
-struct ct_entry *ct_insert(const struct ct_key *orig, const struct ct_key *reply,
+struct ct_entry *ct_insert(struct conntrack *ct, const struct ct_key *orig, const struct ct_key *reply,
 			   uint32_t zone, const void *l4, uint32_t l4len,
 			   enum drop_reason *why)
 {
@@ -558,19 +536,19 @@ struct ct_entry *ct_insert(const struct ct_key *orig, const struct ct_key *reply
 
 	*why = DROP_CT_INVALID;
 	if (!l4p || !l4p->valid_new(l4, l4len)) {
-		ct.stats.invalid++;
+		ct->stats.invalid++;
 		return NULL;
 	}
-	if (ct_lookup(orig, NULL) || ct_lookup(reply, NULL))
+	if (ct_lookup(ct, orig, NULL) || ct_lookup(ct, reply, NULL))
 		return NULL;
-	if (ct.stats.entries >= ct.limit && !ct_evict_one()) {
-		ct.stats.full_drops++;
+	if (ct->stats.entries >= ct->limit && !ct_evict_one(ct)) {
+		ct->stats.full_drops++;
 		*why = DROP_CT_FULL;
 		return NULL;
 	}
-	e = ct_pool_get();
+	e = ct_pool_get(ct);
 	if (!e) {
-		ct.stats.full_drops++;
+		ct->stats.full_drops++;
 		*why = DROP_CT_FULL;
 		return NULL;
 	}
@@ -580,26 +558,26 @@ struct ct_entry *ct_insert(const struct ct_key *orig, const struct ct_key *reply
 	e->n[1].dir = CT_DIR_REPLY;
 	e->zone = zone;
 	e->proto = orig->proto;
-	e->last_ms = ct_now_ms();
+	e->last_ms = ct_now_ms(ct);
 	l4p->new_conn(e, l4, l4len);   /* sets e->tclass */
-	ct_bucket_add(&e->n[0]);
-	ct_bucket_add(&e->n[1]);
-	TAILQ_INSERT_TAIL(&ct.exp[e->tclass], e, exp_link);
-	ct.stats.entries++;
-	ct.stats.inserted++;
-	if (!ct.huge && ct.stats.entries >= CT_HUGE_AT)
-		ct_go_huge();
-	ct_timer_maybe_arm(e);
-	ct_changed(true);
+	ct_bucket_add(ct, &e->n[0]);
+	ct_bucket_add(ct, &e->n[1]);
+	TAILQ_INSERT_TAIL(&ct->exp[e->tclass], e, exp_link);
+	ct->stats.entries++;
+	ct->stats.inserted++;
+	if (!ct->huge && ct->stats.entries >= CT_HUGE_AT)
+		ct_go_huge(ct);
+	ct_timer_maybe_arm(ct, e);
+	ct_changed(ct, true);
 	*why = DROP_NONE;
 	return e;
 }
 
 /* ct_restore_last() - The last use that leaves an entry of TCLASS
  * REMAINING_MS to live. */
-static uint64_t ct_restore_last(uint8_t tclass, uint64_t remaining_ms)
+static uint64_t ct_restore_last(struct conntrack *ct, uint8_t tclass, uint64_t remaining_ms)
 {
-	uint64_t tmo = (uint64_t)ct.timeout_s[tclass] * 1000, now = ct_now_ms();
+	uint64_t tmo = (uint64_t)ct->timeout_s[tclass] * 1000, now = ct_now_ms(ct);
 
 	if (remaining_ms > tmo)
 		remaining_ms = tmo;   /* a clock stepped back, or a shorter timeout */
@@ -621,7 +599,7 @@ static uint64_t ct_restore_last(uint8_t tclass, uint64_t remaining_ms)
  * Return: the entry (map NULL), or NULL on a tuple clash, a full table or
  * a class the protocol does not have
  */
-struct ct_entry *ct_restore(const struct ct_entry *tmpl, uint64_t remaining_ms)
+struct ct_entry *ct_restore(struct conntrack *ct, const struct ct_entry *tmpl, uint64_t remaining_ms)
 {
 	const struct ct_key *o = &tmpl->n[CT_DIR_ORIG].key, *r = &tmpl->n[CT_DIR_REPLY].key;
 	struct ct_entry *e;
@@ -629,9 +607,9 @@ struct ct_entry *ct_restore(const struct ct_entry *tmpl, uint64_t remaining_ms)
 	if (!ct_l4(tmpl->proto) || tmpl->tclass >= CT_TC_MAX ||
 	    o->proto != tmpl->proto || r->proto != tmpl->proto)
 		return NULL;
-	if (ct_lookup(o, NULL) || ct_lookup(r, NULL) || ct.stats.entries >= ct.limit)
+	if (ct_lookup(ct, o, NULL) || ct_lookup(ct, r, NULL) || ct->stats.entries >= ct->limit)
 		return NULL;
-	e = ct_pool_get();
+	e = ct_pool_get(ct);
 	if (!e)
 		return NULL;
 	e->n[0].key = *o;
@@ -643,12 +621,12 @@ struct ct_entry *ct_restore(const struct ct_entry *tmpl, uint64_t remaining_ms)
 	e->state = tmpl->state;
 	e->tclass = tmpl->tclass;
 	e->flags = tmpl->flags;
-	e->last_ms = ct_restore_last(e->tclass, remaining_ms);
-	ct_bucket_add(&e->n[0]);
-	ct_bucket_add(&e->n[1]);
-	TAILQ_INSERT_TAIL(&ct.exp[e->tclass], e, exp_link);
-	ct.stats.entries++;
-	ct.stats.restored++;
+	e->last_ms = ct_restore_last(ct, e->tclass, remaining_ms);
+	ct_bucket_add(ct, &e->n[0]);
+	ct_bucket_add(ct, &e->n[1]);
+	TAILQ_INSERT_TAIL(&ct->exp[e->tclass], e, exp_link);
+	ct->stats.entries++;
+	ct->stats.restored++;
 	return e;
 }
 
@@ -670,22 +648,22 @@ static int ct_last_cmp(const void *a, const void *b)
  *
  * Return: 0, or -1 if memory ran out
  */
-int ct_restore_finish(void)
+int ct_restore_finish(struct conntrack *ct)
 {
-	struct ct_entry **v = malloc((ct.stats.entries + 1) * sizeof(*v)), *e;
+	struct ct_entry **v = malloc((ct->stats.entries + 1) * sizeof(*v)), *e;
 	size_t n, j;
 	int i;
 
 	for (i = 0; v && i < CT_TC_MAX; i++) {
 		n = 0;
-		TAILQ_FOREACH(e, &ct.exp[i], exp_link)
+		TAILQ_FOREACH(e, &ct->exp[i], exp_link)
 			v[n++] = e;
 		qsort(v, n, sizeof(*v), ct_last_cmp);
-		TAILQ_INIT(&ct.exp[i]);
+		TAILQ_INIT(&ct->exp[i]);
 		for (j = 0; j < n; j++)
-			TAILQ_INSERT_TAIL(&ct.exp[i], v[j], exp_link);
+			TAILQ_INSERT_TAIL(&ct->exp[i], v[j], exp_link);
 	}
-	ct_timer_arm();
+	ct_timer_arm(ct);
 	free(v);
 	return v ? 0 : -1;
 }
@@ -701,7 +679,7 @@ int ct_restore_finish(void)
  *
  * Return: DROP_NONE, or DROP_CT_INVALID if the state machine refuses it
  */
-enum drop_reason ct_update(struct ct_entry *e, enum ct_dir dir,
+enum drop_reason ct_update(struct conntrack *ct, struct ct_entry *e, enum ct_dir dir,
 			   const void *l4, uint32_t l4len)
 {
 	const struct ct_l4_proto *l4p = ct_l4(e->proto);
@@ -715,16 +693,16 @@ enum drop_reason ct_update(struct ct_entry *e, enum ct_dir dir,
 	if (e->tclass == CT_TC_MAX)
 		e->tclass = old_class;
 	if (r != DROP_NONE) {
-		ct.stats.invalid++;
+		ct->stats.invalid++;
 		e->tclass = old_class;
 		return r;
 	}
-	TAILQ_REMOVE(&ct.exp[old_class], e, exp_link);
-	e->last_ms = ct_now_ms();
-	TAILQ_INSERT_TAIL(&ct.exp[e->tclass], e, exp_link);
+	TAILQ_REMOVE(&ct->exp[old_class], e, exp_link);
+	e->last_ms = ct_now_ms(ct);
+	TAILQ_INSERT_TAIL(&ct->exp[e->tclass], e, exp_link);
 	if (e->tclass != old_class)
-		ct_timer_maybe_arm(e);
-	ct_changed(e->tclass != old_class || e->state != old_state ||
+		ct_timer_maybe_arm(ct, e);
+	ct_changed(ct, e->tclass != old_class || e->state != old_state ||
 		   e->flags != old_flags);
 	return DROP_NONE;
 }
@@ -734,31 +712,32 @@ enum drop_reason ct_update(struct ct_entry *e, enum ct_dir dir,
  *
  * Return: number of entries freed
  */
-unsigned int ct_expire_run(void)
+unsigned int ct_expire_run(struct conntrack *ct)
 {
-	uint64_t now = ct_now_ms();
+	uint64_t now = ct_now_ms(ct);
 	unsigned int n = 0;
 	int i;
 
 	for (i = 0; i < CT_TC_MAX; i++) {
 		struct ct_entry *h;
 
-		while ((h = TAILQ_FIRST(&ct.exp[i])) && ct_deadline(h) <= now) {
-			ct_unlink(h);
+		while ((h = TAILQ_FIRST(&ct->exp[i])) && ct_deadline(ct, h) <= now) {
+			ct_unlink(ct, h);
 			n++;
 		}
 	}
-	ct.stats.expired += n;
+	ct->stats.expired += n;
 	return n;
 }
 
 static void ct_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
+	struct conntrack *ct = (struct conntrack *)((char *)w - offsetof(struct conntrack, timer));
+
 	(void)loop;
-	(void)w;
 	(void)revents;
-	ct_expire_run();
-	ct_timer_arm();
+	ct_expire_run(ct);
+	ct_timer_arm(ct);
 }
 
 /**
@@ -768,7 +747,7 @@ static void ct_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
  *
  * Return: number removed
  */
-unsigned int ct_flush(bool (*match)(const struct ct_entry *, void *), void *arg)
+unsigned int ct_flush(struct conntrack *ct, bool (*match)(const struct ct_entry *, void *), void *arg)
 {
 	unsigned int n = 0;
 	int i;
@@ -776,27 +755,27 @@ unsigned int ct_flush(bool (*match)(const struct ct_entry *, void *), void *arg)
 	for (i = 0; i < CT_TC_MAX; i++) {
 		struct ct_entry *e, *next;
 
-		for (e = TAILQ_FIRST(&ct.exp[i]); e; e = next) {
+		for (e = TAILQ_FIRST(&ct->exp[i]); e; e = next) {
 			next = TAILQ_NEXT(e, exp_link);
 			if (!match || match(e, arg)) {
-				ct_remove(e);
+				ct_remove(ct, e);
 				n++;
 			}
 		}
 	}
-	if (ct.loop)
-		ct_timer_arm();
+	if (ct->loop)
+		ct_timer_arm(ct);
 	return n;
 }
 
-void ct_foreach(void (*fn)(struct ct_entry *, void *), void *arg)
+void ct_foreach(struct conntrack *ct, void (*fn)(struct ct_entry *, void *), void *arg)
 {
 	int i;
 
 	for (i = 0; i < CT_TC_MAX; i++) {
 		struct ct_entry *e, *next;
 
-		for (e = TAILQ_FIRST(&ct.exp[i]); e; e = next) {
+		for (e = TAILQ_FIRST(&ct->exp[i]); e; e = next) {
 			next = TAILQ_NEXT(e, exp_link);
 			fn(e, arg);
 		}
@@ -818,30 +797,55 @@ void ct_foreach(void (*fn)(struct ct_entry *, void *), void *arg)
  *
  * Return: true when every slot has been visited
  */
-bool ct_walk(uint64_t *cursor, uint32_t budget,
+bool ct_walk(struct conntrack *ct, uint64_t *cursor, uint32_t budget,
 	     void (*fn)(struct ct_entry *, void *), void *arg)
 {
 	for (;;) {
 		uint32_t ci = (uint32_t)(*cursor >> 32), slot = (uint32_t)*cursor;
 		struct ct_entry *e;
 
-		if (ci >= ct.n_chunks)
+		if (ci >= ct->n_chunks)
 			return true;
-		if (slot >= ct.chunks[ci].bytes / sizeof(*e)) {	/* chunks differ in size */
+		if (slot >= ct->chunks[ci].bytes / sizeof(*e)) {	/* chunks differ in size */
 			*cursor = (uint64_t)(ci + 1) << 32;
 			continue;
 		}
 		if (!budget)
 			return false;
 		budget--;
-		e = &ct.chunks[ci].e[slot];
+		e = &ct->chunks[ci].e[slot];
 		(*cursor)++;
 		if (e->proto)
 			fn(e, arg);
 	}
 }
 
-const struct ct_stats *ct_get_stats(void)
+const struct ct_stats *ct_get_stats(struct conntrack *ct)
 {
-	return &ct.stats;
+	return &ct->stats;
+}
+
+/**
+ * ct_set_free_hook() - Who is told before an entry is freed
+ * @ct:		table
+ * @fn:		called with @arg and the entry, or NULL
+ * @arg:	the owner's instance (NAT releases the entry's port mapping)
+ */
+void ct_set_free_hook(struct conntrack *ct, void (*fn)(void *, struct ct_entry *),
+		      void *arg)
+{
+	ct->free_hook = fn;
+	ct->free_arg = arg;
+}
+
+/**
+ * ct_set_change_hook() - Who is told when the table changes
+ * @ct:		table
+ * @fn:		called with @arg and STRUCTURAL (see ct.h), or NULL
+ * @arg:	the owner's instance (the snapshot schedules a write)
+ */
+void ct_set_change_hook(struct conntrack *ct, void (*fn)(void *, bool), void *arg)
+{
+	ct->change_hook = fn;
+	ct->change_arg = arg;
 }

@@ -11,7 +11,9 @@
 #include <netinet/in.h>
 #include <stdio.h>
 #include <string.h>
+#include "cmd.h"
 #include "control.h"
+#include "dp.h"
 #include "ct.h"
 #include "ct_snapshot.h"
 #include "nat.h"
@@ -46,7 +48,7 @@ static int ct_ctl_tuple(char *buf, size_t len, const struct ct_key *k, bool repl
  * @buf:	output
  * @len:	size of @buf
  */
-void ct_ctl_line(const struct ct_entry *e, char *buf, size_t len)
+void ct_ctl_line(struct dp *dp, const struct ct_entry *e, char *buf, size_t len)
 {
 	const struct ct_l4_proto *l4 = ct_l4(e->proto);
 	const char *st = l4 ? l4->state_name(e) : "";
@@ -56,10 +58,10 @@ void ct_ctl_line(const struct ct_entry *e, char *buf, size_t len)
 	ct_ctl_tuple(r, sizeof(r), &e->n[CT_DIR_REPLY].key, true);
 	snprintf(buf, len, "%-8s %u %llu %s%s%s %s%s %s%szone=%s",
 		 ct_ctl_proto_name(e->proto), e->proto,
-		 (unsigned long long)ct_remaining_s(e), st, *st ? " " : "", o,
+		 (unsigned long long)ct_remaining_s(dp->ct, e), st, *st ? " " : "", o,
 		 e->flags & CT_F_SEEN_REPLY ? "" : "[UNREPLIED] ", r,
 		 e->flags & CT_F_ASSURED ? "[ASSURED]" : "",
-		 e->flags & CT_F_ASSURED ? " " : "", nat_zone_name(e->zone));
+		 e->flags & CT_F_ASSURED ? " " : "", nat_zone_name(dp->nat, e->zone));
 }
 
 struct ct_ctl_ls {
@@ -91,18 +93,18 @@ static void ct_ctl_ls_one(struct ct_entry *e, void *arg)
 	struct json_object *o;
 	char line[512];
 
-	if (ls->network && strcmp(ls->network, nat_zone_name(e->zone)))
+	if (ls->network && strcmp(ls->network, nat_zone_name(cmd_dp()->nat, e->zone)))
 		return;
-	ct_ctl_line(e, line, sizeof(line));
+	ct_ctl_line(cmd_dp(), e, line, sizeof(line));
 	o = json_object_new_object();
 	json_object_object_add(o, "text", json_object_new_string(line));
 	json_object_object_add(o, "proto", json_object_new_string(ct_ctl_proto_name(e->proto)));
 	json_object_object_add(o, "state", json_object_new_string(l4 ? l4->state_name(e) : ""));
-	json_object_object_add(o, "timeout", json_object_new_int64((int64_t)ct_remaining_s(e)));
+	json_object_object_add(o, "timeout", json_object_new_int64((int64_t)ct_remaining_s(cmd_dp()->ct, e)));
 	ct_ctl_key_json(o, "orig", &e->n[CT_DIR_ORIG].key);
 	ct_ctl_key_json(o, "reply", &e->n[CT_DIR_REPLY].key);
 	json_object_object_add(o, "assured", json_object_new_boolean(e->flags & CT_F_ASSURED));
-	json_object_object_add(o, "zone", json_object_new_string(nat_zone_name(e->zone)));
+	json_object_object_add(o, "zone", json_object_new_string(nat_zone_name(cmd_dp()->nat, e->zone)));
 	json_object_array_add(ls->arr, o);
 }
 
@@ -119,7 +121,7 @@ static int ct_ctl_ls_cmd(struct ctl_conn *c, struct json_object *args,
 		snprintf(err, errlen, "no such network: %s", ls.network);
 		return -1;
 	}
-	ct_foreach(ct_ctl_ls_one, &ls);
+	ct_foreach(cmd_dp()->ct, ct_ctl_ls_one, &ls);
 	*result = ls.arr;
 	return 0;
 }
@@ -133,7 +135,7 @@ static int ct_ctl_flush_cmd(struct ctl_conn *c, struct json_object *args,
 	(void)errlen;
 	*result = json_object_new_object();
 	json_object_object_add(*result, "flushed",
-			       json_object_new_int64((int64_t)ct_flush(NULL, NULL)));
+			       json_object_new_int64((int64_t)ct_flush(cmd_dp()->ct, NULL, NULL)));
 	return 0;
 }
 
@@ -146,7 +148,8 @@ static void ct_ctl_add(struct json_object *o, const char *k, uint64_t v)
  * means every new connection so far is on disk (tests wait on it). */
 static void ct_ctl_snapshot(struct json_object *o)
 {
-	const struct ct_snap_stats *s = ct_snapshot_stats();
+	static const struct ct_snap_stats none;   /* no snapshot without an uplink */
+	const struct ct_snap_stats *s = cmd_dp()->snap ? ct_snapshot_stats(cmd_dp()->snap) : &none;
 
 	ct_ctl_add(o, "snapshot_writes", s->writes);
 	ct_ctl_add(o, "snapshot_write_errors", s->write_errors);
@@ -159,8 +162,8 @@ static void ct_ctl_snapshot(struct json_object *o)
 static int ct_ctl_stats_cmd(struct ctl_conn *c, struct json_object *args,
 			    struct json_object **result, char *err, size_t errlen)
 {
-	const struct ct_stats *s = ct_get_stats();
-	const struct nat_stats *n = nat_get_stats();
+	const struct ct_stats *s = ct_get_stats(cmd_dp()->ct);
+	const struct nat_stats *n = nat_get_stats(cmd_dp()->nat);
 	struct json_object *o = json_object_new_object();
 
 	(void)c;

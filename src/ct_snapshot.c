@@ -38,7 +38,7 @@
  * allocation per entry, CT_SNAP_STEP pool slots per loop iteration
  * (ct_walk()), so the loop pauses for one step (~0.5 ms) however large
  * the table; a zero timer drives the steps, so packets are served between
- * them.  Then a writer thread writes DIR/conntrack.snap.tmp, fsyncs it,
+ * them.  Then a writer thread writes DIR/conntrack.snap->tmp, fsyncs it,
  * renames it over DIR/conntrack.snap and fsyncs the directory: the loop
  * never waits for the disk.  Until the thread ends (an ev_async), changes
  * only set flags, so there is at most one snapshot in the making and at
@@ -76,6 +76,7 @@
 #include <zlib.h>
 #include "ct.h"
 #include "ct_snapshot.h"
+#include "dp.h"
 #include "log.h"
 #include "model.h"
 #include "nat.h"
@@ -97,46 +98,22 @@
 
 enum ct_snap_nat { CT_SNAP_NAT_NONE, CT_SNAP_NAT_SHARED, CT_SNAP_NAT_PRIVATE };
 
-struct ct_snap_buf {
-	uint8_t *p;
-	size_t len, cap;
-};
 
-static struct {
-	struct ev_loop *loop;
-	ev_timer timer;
-	ev_async done;
-	pthread_t writer;
-	bool enabled, encoding, writing, urgent, lazy, writing_urgent, failed;
-	int write_err;           /* the writer's errno (0: ok), read after join */
-	double retry;            /* s before retrying a failed write, doubling */
-	char dir[4096];
-	struct ct_snap_buf buf;
-	uint64_t buf_entries;
-	uint64_t cursor;         /* ct_walk() position of the encoding */
-	uint64_t begun;          /* wall clock when the encoding began */
-	uint64_t wall;           /* wall clock of the current step */
-	uint8_t zone_used[NAT_MAX_ZONES];
-	uint32_t zmap[NAT_MAX_ZONES];    /* load: file zone -> our zone */
-	struct ct_snap_stats stats;
-	uint64_t test_wall;
-	bool use_test_wall;
-} snap;
 
-static uint64_t ct_snap_wall_ms(void)
+static uint64_t ct_snap_wall_ms(struct ct_snapshot *snap)
 {
 	struct timespec ts;
 
-	if (snap.use_test_wall)
-		return snap.test_wall;
+	if (snap->use_test_wall)
+		return snap->test_wall;
 	clock_gettime(CLOCK_REALTIME, &ts);
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
-void ct_snapshot_set_test_wall(uint64_t ms)
+void ct_snapshot_set_test_wall(struct ct_snapshot *snap, uint64_t ms)
 {
-	snap.use_test_wall = true;
-	snap.test_wall = ms;
+	snap->use_test_wall = true;
+	snap->test_wall = ms;
 }
 
 static void ct_snap_le16(uint8_t *p, uint16_t v)
@@ -206,7 +183,7 @@ static uint8_t *ct_snap_put_key(uint8_t *p, const struct ct_key *k, size_t alen)
 	return p + 2 * alen + 4;
 }
 
-static uint8_t ct_snap_nat_kind(const struct ct_entry *e)
+static uint8_t ct_snap_nat_kind(struct ct_snapshot *snap, const struct ct_entry *e)
 {
 	if (!e->map)
 		return CT_SNAP_NAT_NONE;
@@ -217,9 +194,10 @@ static uint8_t ct_snap_nat_kind(const struct ct_entry *e)
  * the step's entries was reserved before it). */
 static void ct_snap_put_entry(struct ct_entry *e, void *arg)
 {
+	struct ct_snapshot *snap = arg;
 	const struct ct_key *o = &e->n[CT_DIR_ORIG].key, *r = &e->n[CT_DIR_REPLY].key;
 	size_t alen = ct_snap_alen(o->family);
-	uint8_t *p = snap.buf.p + snap.buf.len;
+	uint8_t *p = snap->buf.p + snap->buf.len;
 
 	(void)arg;
 	if (!alen || e->zone >= NAT_MAX_ZONES || o->zone >= NAT_MAX_ZONES ||
@@ -231,54 +209,54 @@ static void ct_snap_put_entry(struct ct_entry *e, void *arg)
 	p[2] = e->state;
 	p[3] = e->tclass;
 	p[4] = e->flags;
-	p[5] = ct_snap_nat_kind(e);
+	p[5] = ct_snap_nat_kind(snap, e);
 	ct_snap_le16(p + 8, (uint16_t)e->zone);
 	ct_snap_le16(p + 10, (uint16_t)o->zone);
 	ct_snap_le16(p + 12, (uint16_t)r->zone);
-	ct_snap_le64(p + 16, snap.wall + ct_remaining_ms(e));
+	ct_snap_le64(p + 16, snap->wall + ct_remaining_ms(snap->dp->ct, e));
 	p = ct_snap_put_key(p + CT_SNAP_REC, o, alen);
 	p = ct_snap_put_key(p, r, alen);
-	snap.zone_used[e->zone] = snap.zone_used[o->zone] = snap.zone_used[r->zone] = 1;
-	snap.buf.len = (size_t)(p - snap.buf.p);
-	snap.buf_entries++;
+	snap->zone_used[e->zone] = snap->zone_used[o->zone] = snap->zone_used[r->zone] = 1;
+	snap->buf.len = (size_t)(p - snap->buf.p);
+	snap->buf_entries++;
 }
 
 /* ct_snap_put_zones() - The zone table: each zone used, by name. */
-static uint32_t ct_snap_put_zones(void)
+static uint32_t ct_snap_put_zones(struct ct_snapshot *snap)
 {
 	uint32_t z, n = 0;
 
-	if (!ct_snap_reserve(&snap.buf, (size_t)NAT_MAX_ZONES * (3 + VS_NAME_MAX)))
+	if (!ct_snap_reserve(&snap->buf, (size_t)NAT_MAX_ZONES * (3 + VS_NAME_MAX)))
 		return UINT32_MAX;
 	for (z = 1; z < NAT_MAX_ZONES; z++) {
-		const char *name = nat_zone_name(z);
+		const char *name = nat_zone_name(snap->dp->nat, z);
 		size_t len = strnlen(name, VS_NAME_MAX - 1);
 		uint8_t *p;
 
-		if (!snap.zone_used[z])
+		if (!snap->zone_used[z])
 			continue;
-		p = snap.buf.p + snap.buf.len;
+		p = snap->buf.p + snap->buf.len;
 		ct_snap_le16(p, (uint16_t)z);
 		p[2] = (uint8_t)len;
 		memcpy(p + 3, name, len);
-		snap.buf.len += 3 + len;
+		snap->buf.len += 3 + len;
 		n++;
 	}
 	return n;
 }
 
-static void ct_snap_put_header(uint32_t n_zones, size_t zones_off)
+static void ct_snap_put_header(struct ct_snapshot *snap, uint32_t n_zones, size_t zones_off)
 {
-	uint8_t *h = snap.buf.p;
-	size_t body = snap.buf.len - CT_SNAP_HDR;
+	uint8_t *h = snap->buf.p;
+	size_t body = snap->buf.len - CT_SNAP_HDR;
 	uLong crc;
 
 	memset(h, 0, CT_SNAP_HDR);
 	memcpy(h, CT_SNAP_MAGIC, 4);
 	ct_snap_le16(h + 4, CT_SNAP_VERSION);
 	ct_snap_le16(h + 6, CT_SNAP_HDR);
-	ct_snap_le64(h + 8, snap.begun);
-	ct_snap_le32(h + 16, (uint32_t)snap.buf_entries);
+	ct_snap_le64(h + 8, snap->begun);
+	ct_snap_le32(h + 16, (uint32_t)snap->buf_entries);
 	ct_snap_le32(h + 20, n_zones);
 	ct_snap_le32(h + 24, (uint32_t)(zones_off - CT_SNAP_HDR));
 	ct_snap_le32(h + 28, (uint32_t)body);
@@ -297,16 +275,16 @@ static uint64_t ct_snap_us_since(const struct timespec *t0)
 }
 
 /* ct_snap_encode_begin() - Start an encoding: the header's room, no zone. */
-static bool ct_snap_encode_begin(void)
+static bool ct_snap_encode_begin(struct ct_snapshot *snap)
 {
-	snap.buf.len = 0;
-	snap.buf_entries = 0;
-	snap.cursor = 0;
-	snap.begun = ct_snap_wall_ms();
-	memset(snap.zone_used, 0, sizeof(snap.zone_used));
-	if (!ct_snap_reserve(&snap.buf, CT_SNAP_HDR))
+	snap->buf.len = 0;
+	snap->buf_entries = 0;
+	snap->cursor = 0;
+	snap->begun = ct_snap_wall_ms(snap);
+	memset(snap->zone_used, 0, sizeof(snap->zone_used));
+	if (!ct_snap_reserve(&snap->buf, CT_SNAP_HDR))
 		return false;
-	snap.buf.len = CT_SNAP_HDR;
+	snap->buf.len = CT_SNAP_HDR;
 	return true;
 }
 
@@ -316,25 +294,25 @@ static bool ct_snap_encode_begin(void)
  *
  * Return: 1 when the table is done, 0 when slots remain, -1 if memory ran out
  */
-static int ct_snap_encode_step(uint32_t budget)
+static int ct_snap_encode_step(struct ct_snapshot *snap, uint32_t budget)
 {
-	if (snap.buf_entries >= CT_SNAP_MAX_ENTRIES ||
-	    !ct_snap_reserve(&snap.buf, (size_t)budget * CT_SNAP_REC_MAX))
+	if (snap->buf_entries >= CT_SNAP_MAX_ENTRIES ||
+	    !ct_snap_reserve(&snap->buf, (size_t)budget * CT_SNAP_REC_MAX))
 		return -1;
-	snap.wall = ct_snap_wall_ms();    /* deadline = now + time left */
-	return ct_walk(&snap.cursor, budget, ct_snap_put_entry, NULL) ? 1 : 0;
+	snap->wall = ct_snap_wall_ms(snap);    /* deadline = now + time left */
+	return ct_walk(snap->dp->ct, &snap->cursor, budget, ct_snap_put_entry, snap) ? 1 : 0;
 }
 
 /* ct_snap_encode_end() - Zone table and header; the length, 0 if no memory. */
-static size_t ct_snap_encode_end(void)
+static size_t ct_snap_encode_end(struct ct_snapshot *snap)
 {
-	size_t zones_off = snap.buf.len;
-	uint32_t n_zones = ct_snap_put_zones();
+	size_t zones_off = snap->buf.len;
+	uint32_t n_zones = ct_snap_put_zones(snap);
 
 	if (n_zones == UINT32_MAX)
 		return 0;
-	ct_snap_put_header(n_zones, zones_off);
-	return snap.buf.len;
+	ct_snap_put_header(snap, n_zones, zones_off);
+	return snap->buf.len;
 }
 
 /**
@@ -345,15 +323,15 @@ static size_t ct_snap_encode_end(void)
  *
  * Return: bytes encoded, or 0 if memory ran out
  */
-size_t ct_snapshot_encode(void)
+size_t ct_snapshot_encode(struct ct_snapshot *snap)
 {
 	int rc;
 
-	if (!ct_snap_encode_begin())
+	if (!ct_snap_encode_begin(snap))
 		return 0;
-	while (!(rc = ct_snap_encode_step(CT_SNAP_STEP)))
+	while (!(rc = ct_snap_encode_step(snap, CT_SNAP_STEP)))
 		;
-	return rc < 0 ? 0 : ct_snap_encode_end();
+	return rc < 0 ? 0 : ct_snap_encode_end(snap);
 }
 
 /* --- writing ----------------------------------------------------------- */
@@ -381,25 +359,25 @@ static int ct_snap_write_file(const char *dir, const uint8_t *buf, size_t len)
  * not at once (a full disk stays full for a while) but after
  * CT_SNAP_REFRESH_DELAY, doubling up to CT_SNAP_RETRY_MAX: the changes it
  * carried are not on disk, and a kill -9 must not lose them for good. */
-static void ct_snap_account(int err, bool quiet)
+static void ct_snap_account(struct ct_snapshot *snap, int err, bool quiet)
 {
 	if (!err) {
-		snap.stats.writes++;
-		snap.stats.last_entries = snap.buf_entries;
-		snap.stats.last_bytes = snap.buf.len;
-		snap.failed = false;
-		snap.retry = 0;
+		snap->stats.writes++;
+		snap->stats.last_entries = snap->buf_entries;
+		snap->stats.last_bytes = snap->buf.len;
+		snap->failed = false;
+		snap->retry = 0;
 		return;
 	}
-	snap.stats.write_errors++;
-	snap.failed = true;
-	snap.lazy = true;
-	snap.retry = snap.retry ? snap.retry * 2 : CT_SNAP_REFRESH_DELAY;
-	if (snap.retry > CT_SNAP_RETRY_MAX)
-		snap.retry = CT_SNAP_RETRY_MAX;
+	snap->stats.write_errors++;
+	snap->failed = true;
+	snap->lazy = true;
+	snap->retry = snap->retry ? snap->retry * 2 : CT_SNAP_REFRESH_DELAY;
+	if (snap->retry > CT_SNAP_RETRY_MAX)
+		snap->retry = CT_SNAP_RETRY_MAX;
 	if (!quiet)
 		VLOG_RL(LOG_LVL_WARN, "cannot write the conntrack snapshot to %s/%s: %s",
-			snap.dir, CT_SNAP_FILE, strerror(err));
+			snap->dir, CT_SNAP_FILE, strerror(err));
 }
 
 /**
@@ -410,88 +388,91 @@ static void ct_snap_account(int err, bool quiet)
  *
  * Return: 0, or -1
  */
-int ct_snapshot_save(const char *dir, char *err, size_t errlen)
+int ct_snapshot_save(struct ct_snapshot *snap, const char *dir, char *err, size_t errlen)
 {
 	int e;
 
-	if (!ct_snapshot_encode()) {
+	if (!ct_snapshot_encode(snap)) {
 		snprintf(err, errlen, "conntrack snapshot: out of memory");
 		return -1;
 	}
-	e = ct_snap_write_file(dir, snap.buf.p, snap.buf.len);
-	ct_snap_account(e, true);    /* the caller reports @err */
+	e = ct_snap_write_file(dir, snap->buf.p, snap->buf.len);
+	ct_snap_account(snap, e, true);    /* the caller reports @err */
 	if (e)
 		snprintf(err, errlen, "cannot write the conntrack snapshot to %s/%s: %s",
 			 dir, CT_SNAP_FILE, strerror(e));
 	return e ? -1 : 0;
 }
 
-static void ct_snap_schedule(void)
+static void ct_snap_schedule(struct ct_snapshot *snap)
 {
-	double delay = snap.urgent ? CT_SNAP_DELAY :
-		       snap.failed ? snap.retry : CT_SNAP_REFRESH_DELAY;
+	double delay = snap->urgent ? CT_SNAP_DELAY :
+		       snap->failed ? snap->retry : CT_SNAP_REFRESH_DELAY;
 
-	if (snap.encoding || snap.writing || (!snap.urgent && !snap.lazy))
+	if (snap->encoding || snap->writing || (!snap->urgent && !snap->lazy))
 		return;     /* the writer's end schedules */
-	if (ev_is_active(&snap.timer)) {
-		if (ev_timer_remaining(snap.loop, &snap.timer) <= delay)
+	if (ev_is_active(&snap->timer)) {
+		if (ev_timer_remaining(snap->loop, &snap->timer) <= delay)
 			return;
-		ev_timer_stop(snap.loop, &snap.timer);
+		ev_timer_stop(snap->loop, &snap->timer);
 	}
-	ev_timer_set(&snap.timer, delay, 0.);
-	ev_timer_start(snap.loop, &snap.timer);
+	ev_timer_set(&snap->timer, delay, 0.);
+	ev_timer_start(snap->loop, &snap->timer);
 }
 
-/* ct_snap_changed() - ct_change_hook: per packet, so one test and out
+/* ct_snap_changed() - the conntrack change hook: per packet, so one test and out
  * unless this is the first change since the last write began. */
-static void ct_snap_changed(bool structural)
+static void ct_snap_changed(void *arg, bool structural)
 {
-	if (snap.urgent || (!structural && snap.lazy))
+	struct ct_snapshot *snap = arg;
+
+	if (snap->urgent || (!structural && snap->lazy))
 		return;
 	if (structural)
-		snap.urgent = true;
+		snap->urgent = true;
 	else
-		snap.lazy = true;
-	ct_snap_schedule();
+		snap->lazy = true;
+	ct_snap_schedule(snap);
 }
 
 static void *ct_snap_writer(void *arg)
 {
-	(void)arg;
-	snap.write_err = ct_snap_write_file(snap.dir, snap.buf.p, snap.buf.len);
-	ev_async_send(snap.loop, &snap.done);
+	struct ct_snapshot *snap = arg;
+
+	snap->write_err = ct_snap_write_file(snap->dir, snap->buf.p, snap->buf.len);
+	ev_async_send(snap->loop, &snap->done);
 	return NULL;
 }
 
 /* ct_snap_spawn() - Start the writer thread with every signal blocked in
  * it, so that signals keep going to the loop. */
-static int ct_snap_spawn(void)
+static int ct_snap_spawn(struct ct_snapshot *snap)
 {
 	sigset_t all, old;
 	int rc;
 
 	sigfillset(&all);
 	pthread_sigmask(SIG_SETMASK, &all, &old);
-	rc = pthread_create(&snap.writer, NULL, ct_snap_writer, NULL);
+	rc = pthread_create(&snap->writer, NULL, ct_snap_writer, snap);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	return rc;
 }
 
 /* ct_snap_encoded() - The encoding is complete: hand it to the writer. */
-static void ct_snap_encoded(void)
+static void ct_snap_encoded(struct ct_snapshot *snap)
 {
-	snap.encoding = false;
-	if (!ct_snap_encode_end()) {
-		ct_snap_account(ENOMEM, false);
-		ct_snap_schedule();
+	snap->encoding = false;
+	if (!ct_snap_encode_end(snap)) {
+		ct_snap_account(snap, ENOMEM, false);
+		ct_snap_schedule(snap);
 		return;
 	}
-	snap.writing = true;
-	if (ct_snap_spawn()) {      /* no thread: write from the loop, once */
-		snap.writing = false;
-		ct_snap_account(ct_snap_write_file(snap.dir, snap.buf.p, snap.buf.len),
+	snap->writing = true;
+	if (ct_snap_spawn(snap)) {      /* no thread: write from the loop, once */
+		snap->writing = false;
+		ct_snap_account(snap, ct_snap_write_file(snap->dir, snap->buf.p, snap->buf.len),
 				false);
-		ct_snap_schedule();
+		ct_snap_schedule(snap);
 	}
 }
 
@@ -501,6 +482,8 @@ static void ct_snap_encoded(void)
  * iteration, after the packets, also under a load that starves ev_idle. */
 static void ct_snap_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
+	struct ct_snapshot *snap = (struct ct_snapshot *)((char *)w -
+						     offsetof(struct ct_snapshot, timer));
 	struct timespec t0;
 	uint64_t us;
 	int rc;
@@ -508,52 +491,54 @@ static void ct_snap_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	(void)w;
 	(void)revents;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	if (!snap.encoding) {
-		snap.writing_urgent = snap.urgent || snap.failed;
-		snap.urgent = snap.lazy = false;
-		snap.encoding = ct_snap_encode_begin();
+	if (!snap->encoding) {
+		snap->writing_urgent = snap->urgent || snap->failed;
+		snap->urgent = snap->lazy = false;
+		snap->encoding = ct_snap_encode_begin(snap);
 	}
-	rc = snap.encoding ? ct_snap_encode_step(CT_SNAP_STEP) : -1;
+	rc = snap->encoding ? ct_snap_encode_step(snap, CT_SNAP_STEP) : -1;
 	us = ct_snap_us_since(&t0);
-	if (us > snap.stats.max_step_us)
-		snap.stats.max_step_us = us;
+	if (us > snap->stats.max_step_us)
+		snap->stats.max_step_us = us;
 	if (rc == 0) {
-		ev_timer_set(&snap.timer, 0., 0.);
-		ev_timer_start(loop, &snap.timer);
+		ev_timer_set(&snap->timer, 0., 0.);
+		ev_timer_start(loop, &snap->timer);
 	} else if (rc > 0) {
-		ct_snap_encoded();
+		ct_snap_encoded(snap);
 	} else {
-		snap.encoding = false;
-		ct_snap_account(ENOMEM, false);
-		ct_snap_schedule();
+		snap->encoding = false;
+		ct_snap_account(snap, ENOMEM, false);
+		ct_snap_schedule(snap);
 	}
 }
 
 /* ct_snap_join() - Reap the writer thread and count its result. */
-static void ct_snap_join(void)
+static void ct_snap_join(struct ct_snapshot *snap)
 {
-	if (!snap.writing)
+	if (!snap->writing)
 		return;
-	pthread_join(snap.writer, NULL);
-	snap.writing = false;
-	ct_snap_account(snap.write_err, false);
+	pthread_join(snap->writer, NULL);
+	snap->writing = false;
+	ct_snap_account(snap, snap->write_err, false);
 }
 
 static void ct_snap_done_cb(struct ev_loop *loop, ev_async *w, int revents)
 {
+	struct ct_snapshot *snap = (struct ct_snapshot *)((char *)w -
+						     offsetof(struct ct_snapshot, done));
+
 	(void)loop;
-	(void)w;
 	(void)revents;
-	ct_snap_join();
-	ct_snap_schedule();
+	ct_snap_join(snap);
+	ct_snap_schedule(snap);
 }
 
-const struct ct_snap_stats *ct_snapshot_stats(void)
+const struct ct_snap_stats *ct_snapshot_stats(struct ct_snapshot *snap)
 {
-	snap.stats.pending = snap.urgent || snap.failed ||
-			     ((snap.encoding || snap.writing) && snap.writing_urgent);
-	snap.stats.scheduled = snap.enabled && ev_is_active(&snap.timer);
-	return &snap.stats;
+	snap->stats.pending = snap->urgent || snap->failed ||
+			     ((snap->encoding || snap->writing) && snap->writing_urgent);
+	snap->stats.scheduled = snap->enabled && ev_is_active(&snap->timer);
+	return &snap->stats;
 }
 
 /* --- loading ----------------------------------------------------------- */
@@ -600,7 +585,7 @@ out:
 }
 
 /* ct_snap_parse_header() - Check the frame of the file; why on failure. */
-static const char *ct_snap_parse_header(const uint8_t *p, size_t len,
+static const char *ct_snap_parse_header(struct ct_snapshot *snap, const uint8_t *p, size_t len,
 					struct ct_snap_file *f)
 {
 	uLong crc;
@@ -631,27 +616,27 @@ static const char *ct_snap_parse_header(const uint8_t *p, size_t len,
 }
 
 /* ct_snap_zone_now() - Our zone for network NAME, or CT_SNAP_ZGONE. */
-static uint32_t ct_snap_zone_now(const char *name)
+static uint32_t ct_snap_zone_now(struct ct_snapshot *snap, const char *name)
 {
 	struct network *n = model_network(name);
 	uint32_t z;
 
 	if (!n)
 		return CT_SNAP_ZGONE;
-	z = nat_zone_of(n);
+	z = nat_zone_of(snap->dp->nat, n);
 	return z == CT_ZONE_OUTSIDE ? CT_SNAP_ZGONE : z;
 }
 
-/* ct_snap_parse_zones() - Fill snap.zmap from the zone table. */
-static const char *ct_snap_parse_zones(const struct ct_snap_file *f)
+/* ct_snap_parse_zones() - Fill snap->zmap from the zone table. */
+static const char *ct_snap_parse_zones(struct ct_snapshot *snap, const struct ct_snap_file *f)
 {
 	uint32_t off = f->zones_off, i, z;
 	char name[VS_NAME_MAX];
 	uint8_t len;
 
 	for (z = 0; z < NAT_MAX_ZONES; z++)
-		snap.zmap[z] = CT_SNAP_ZNONE;
-	snap.zmap[CT_ZONE_OUTSIDE] = CT_ZONE_OUTSIDE;
+		snap->zmap[z] = CT_SNAP_ZNONE;
+	snap->zmap[CT_ZONE_OUTSIDE] = CT_ZONE_OUTSIDE;
 	for (i = 0; i < f->n_zones; i++) {
 		if (f->body_len - off < 3)
 			return "truncated zone table";
@@ -659,12 +644,12 @@ static const char *ct_snap_parse_zones(const struct ct_snap_file *f)
 		len = f->body[off + 2];
 		if (z == CT_ZONE_OUTSIDE || z >= NAT_MAX_ZONES || !len ||
 		    len >= VS_NAME_MAX || f->body_len - off - 3 < len ||
-		    snap.zmap[z] != CT_SNAP_ZNONE ||
+		    snap->zmap[z] != CT_SNAP_ZNONE ||
 		    memchr(f->body + off + 3, 0, len))
 			return "bad zone table";
 		memcpy(name, f->body + off + 3, len);
 		name[len] = '\0';
-		snap.zmap[z] = ct_snap_zone_now(name);
+		snap->zmap[z] = ct_snap_zone_now(snap, name);
 		off += 3u + len;
 	}
 	return off == f->body_len ? NULL : "bad zone table";
@@ -677,7 +662,7 @@ struct ct_snap_rec {
 };
 
 /* ct_snap_state_ok() - Are state and class ones the protocol has? */
-static bool ct_snap_state_ok(uint8_t proto, uint8_t state, uint8_t tclass)
+static bool ct_snap_state_ok(struct ct_snapshot *snap, uint8_t proto, uint8_t state, uint8_t tclass)
 {
 	switch (proto) {
 	case IPPROTO_TCP:
@@ -709,19 +694,19 @@ static const uint8_t *ct_snap_get_key(const uint8_t *p, struct ct_key *k,
 /* ct_snap_fixed_ok() - Is the fixed part of record P one we could write:
  * a state the protocol has, known flags, a NAT port exactly when SNAT'd
  * and then from a network, reserved bytes zero? */
-static bool ct_snap_fixed_ok(const uint8_t *p)
+static bool ct_snap_fixed_ok(struct ct_snapshot *snap, const uint8_t *p)
 {
 	bool snat = p[4] & CT_F_SNAT;
 
-	return ct_snap_state_ok(p[1], p[2], p[3]) && p[4] <= 0x0f && p[5] <= 2 &&
+	return ct_snap_state_ok(snap, p[1], p[2], p[3]) && p[4] <= 0x0f && p[5] <= 2 &&
 	       !p[6] && !p[7] && !ct_snap_get16(p + 14) && snat == !!p[5] &&
 	       (!snat || ct_snap_get16(p + 10) != CT_ZONE_OUTSIDE);
 }
 
 /* ct_snap_zone_known() - Is file zone Z in the file's zone table? */
-static bool ct_snap_zone_known(uint32_t z)
+static bool ct_snap_zone_known(struct ct_snapshot *snap, uint32_t z)
 {
-	return z < NAT_MAX_ZONES && snap.zmap[z] != CT_SNAP_ZNONE;
+	return z < NAT_MAX_ZONES && snap->zmap[z] != CT_SNAP_ZNONE;
 }
 
 /**
@@ -732,14 +717,14 @@ static bool ct_snap_zone_known(uint32_t z)
  *
  * Return: NULL, or why the record (and so the file) is bad
  */
-static const char *ct_snap_parse_rec(const struct ct_snap_file *f, uint32_t *off,
+static const char *ct_snap_parse_rec(struct ct_snapshot *snap, const struct ct_snap_file *f, uint32_t *off,
 				     struct ct_snap_rec *r)
 {
 	const uint8_t *rec = f->body + *off, *p;
 	uint32_t room = f->zones_off - *off;
 	size_t alen;
 
-	if (room < CT_SNAP_REC || !(alen = ct_snap_alen(rec[0])) || !ct_snap_fixed_ok(rec))
+	if (room < CT_SNAP_REC || !(alen = ct_snap_alen(rec[0])) || !ct_snap_fixed_ok(snap, rec))
 		return "bad entry";
 	if (room < CT_SNAP_REC + 2 * (2 * alen + 4))
 		return "truncated entry";
@@ -756,30 +741,30 @@ static const char *ct_snap_parse_rec(const struct ct_snap_file *f, uint32_t *off
 	r->tmpl.n[0].key.zone = ct_snap_get16(rec + 10);
 	r->tmpl.n[1].key.zone = ct_snap_get16(rec + 12);
 	*off = (uint32_t)(p - f->body);
-	if (!ct_snap_zone_known(r->tmpl.zone) || !ct_snap_zone_known(r->tmpl.n[0].key.zone) ||
-	    !ct_snap_zone_known(r->tmpl.n[1].key.zone))
+	if (!ct_snap_zone_known(snap, r->tmpl.zone) || !ct_snap_zone_known(snap, r->tmpl.n[0].key.zone) ||
+	    !ct_snap_zone_known(snap, r->tmpl.n[1].key.zone))
 		return "entry names a zone the table lacks";
 	return NULL;
 }
 
 /* ct_snap_rezone() - Move the record to our zone numbers; false if one of
  * its networks is gone. */
-static bool ct_snap_rezone(struct ct_snap_rec *r)
+static bool ct_snap_rezone(struct ct_snapshot *snap, struct ct_snap_rec *r)
 {
 	uint32_t *zs[3] = { &r->tmpl.zone, &r->tmpl.n[0].key.zone, &r->tmpl.n[1].key.zone };
 	int i;
 
 	for (i = 0; i < 3; i++) {
-		if (snap.zmap[*zs[i]] == CT_SNAP_ZGONE)
+		if (snap->zmap[*zs[i]] == CT_SNAP_ZGONE)
 			return false;
-		*zs[i] = snap.zmap[*zs[i]];
+		*zs[i] = snap->zmap[*zs[i]];
 	}
 	return true;
 }
 
 /* ct_snap_current() - Does every address of E still mean what it meant:
  * containers still on their (non-internal) network, the uplink IP ours? */
-static bool ct_snap_current(const struct ct_entry *e)
+static bool ct_snap_current(struct ct_snapshot *snap, const struct ct_entry *e)
 {
 	int d;
 
@@ -790,11 +775,11 @@ static bool ct_snap_current(const struct ct_entry *e)
 		if (k->family != AF_INET)
 			return false;       /* IPv6 conntrack does not exist yet */
 		if (k->zone == CT_ZONE_OUTSIDE) {
-			if (!nat_uplink_ip() || nat_key_ip4(k->dst) != nat_uplink_ip())
+			if (!nat_uplink_ip(snap->dp->nat) || nat_key_ip4(k->dst) != nat_uplink_ip(snap->dp->nat))
 				return false;
 			continue;
 		}
-		n = nat_zone_network(k->zone);
+		n = nat_zone_network(snap->dp->nat, k->zone);
 		if (!n || n->internal || !model_endpoint_by_ip(n, nat_key_ip4(k->src)))
 			return false;
 	}
@@ -802,7 +787,7 @@ static bool ct_snap_current(const struct ct_entry *e)
 }
 
 /* ct_snap_restore() - Bring one checked record back, or count why not. */
-static void ct_snap_restore(struct ct_snap_rec *r, uint64_t wall,
+static void ct_snap_restore(struct ct_snapshot *snap, struct ct_snap_rec *r, uint64_t wall,
 			    struct ct_snap_load *res)
 {
 	const struct ct_key *o = &r->tmpl.n[CT_DIR_ORIG].key;
@@ -814,23 +799,23 @@ static void ct_snap_restore(struct ct_snap_rec *r, uint64_t wall,
 		res->expired++;
 		return;
 	}
-	if (!ct_snap_rezone(r) || !ct_snap_current(&r->tmpl)) {
+	if (!ct_snap_rezone(snap, r) || !ct_snap_current(snap, &r->tmpl)) {
 		res->stale++;
 		return;
 	}
-	if (ct_get_stats()->entries >= ct_get_stats()->limit) {
+	if (ct_get_stats(snap->dp->ct)->entries >= ct_get_stats(snap->dp->ct)->limit) {
 		res->full++;
 		return;
 	}
-	if (r->nat && !(m = nat_mapping_reserve(o->zone, r->tmpl.proto,
+	if (r->nat && !(m = nat_mapping_reserve(snap->dp->nat, o->zone, r->tmpl.proto,
 						 nat_key_ip4(o->src), o->sport,
 						 rk->dport, r->nat == CT_SNAP_NAT_SHARED))) {
 		res->clash++;
 		return;
 	}
-	e = ct_restore(&r->tmpl, r->deadline - wall);
+	e = ct_restore(snap->dp->ct, &r->tmpl, r->deadline - wall);
 	if (!e) {
-		nat_mapping_put(m);
+		nat_mapping_put(snap->dp->nat, m);
 		res->clash++;
 		return;
 	}
@@ -839,19 +824,19 @@ static void ct_snap_restore(struct ct_snap_rec *r, uint64_t wall,
 }
 
 /* ct_snap_walk() - Check every record (RES NULL), or restore them. */
-static const char *ct_snap_walk(const struct ct_snap_file *f, struct ct_snap_load *res)
+static const char *ct_snap_walk(struct ct_snapshot *snap, const struct ct_snap_file *f, struct ct_snap_load *res)
 {
-	uint64_t wall = ct_snap_wall_ms();
+	uint64_t wall = ct_snap_wall_ms(snap);
 	struct ct_snap_rec r;
 	uint32_t off = 0, i;
 	const char *why;
 
 	for (i = 0; i < f->n_entries; i++) {
-		why = ct_snap_parse_rec(f, &off, &r);
+		why = ct_snap_parse_rec(snap, f, &off, &r);
 		if (why)
 			return why;
 		if (res)
-			ct_snap_restore(&r, wall, res);
+			ct_snap_restore(snap, &r, wall, res);
 	}
 	return off == f->zones_off ? NULL : "trailing entries";
 }
@@ -868,7 +853,7 @@ static const char *ct_snap_walk(const struct ct_snap_file *f, struct ct_snap_loa
  *
  * Return: 0 (loaded), 1 (no snapshot), -1 (unusable: @err says why)
  */
-int ct_snapshot_load(const char *dir, struct ct_snap_load *res,
+int ct_snapshot_load(struct ct_snapshot *snap, const char *dir, struct ct_snap_load *res,
 		     char *err, size_t errlen)
 {
 	char path[4200];
@@ -886,14 +871,14 @@ int ct_snapshot_load(const char *dir, struct ct_snap_load *res,
 		snprintf(err, errlen, "cannot read %s: %s", path, strerror(errno));
 		return -1;
 	}
-	why = ct_snap_parse_header(buf, len, &f);
+	why = ct_snap_parse_header(snap, buf, len, &f);
 	if (!why)
-		why = ct_snap_parse_zones(&f);
+		why = ct_snap_parse_zones(snap, &f);
 	if (!why)
-		why = ct_snap_walk(&f, NULL);
+		why = ct_snap_walk(snap, &f, NULL);
 	if (!why) {
-		ct_snap_walk(&f, res);
-		if (ct_restore_finish())
+		ct_snap_walk(snap, &f, res);
+		if (ct_restore_finish(snap->dp->ct))
 			log_warn("conntrack snapshot: no memory to order the expiry lists");
 	}
 	free(buf);
@@ -904,14 +889,14 @@ int ct_snapshot_load(const char *dir, struct ct_snap_load *res,
 
 /* --- life cycle -------------------------------------------------------- */
 
-static void ct_snap_log_load(const char *dir, struct ev_loop *loop)
+static void ct_snap_log_load(struct ct_snapshot *snap, const char *dir, struct ev_loop *loop)
 {
 	struct ct_snap_load r;
 	char err[4400];
 	int rc;
 
 	ev_now_update(loop);      /* start-up took time: deadlines from now */
-	rc = ct_snapshot_load(dir, &r, err, sizeof(err));
+	rc = ct_snapshot_load(snap, dir, &r, err, sizeof(err));
 	if (rc < 0)
 		log_warn("conntrack snapshot ignored, conntrack starts empty: %s", err);
 	else if (rc == 0)
@@ -924,7 +909,9 @@ static void ct_snap_log_load(const char *dir, struct ev_loop *loop)
 
 /**
  * ct_snapshot_init() - Load DIR's snapshot, then keep it current
- * @loop:	event loop (the timer, the writer's completion)
+ * @snap:	snapshot instance, zeroed
+ * @dp:		the datapath whose conntrack (and NAT bindings) it keeps; its
+ *		loop runs the timer and the writer's completion
  * @dir:	state directory
  *
  * Call after the model and the published ports are restored and before
@@ -932,19 +919,22 @@ static void ct_snap_log_load(const char *dir, struct ev_loop *loop)
  *
  * Return: 0
  */
-int ct_snapshot_init(struct ev_loop *loop, const char *dir)
+int ct_snapshot_init(struct ct_snapshot *snap, struct dp *dp, const char *dir)
 {
-	memset(&snap.stats, 0, sizeof(snap.stats));
-	snap.loop = loop;
-	snprintf(snap.dir, sizeof(snap.dir), "%s", dir);
-	ct_snap_log_load(dir, loop);
-	snap.urgent = snap.lazy = snap.failed = snap.writing = snap.encoding = false;
-	snap.retry = 0;
-	ev_timer_init(&snap.timer, ct_snap_timer_cb, 0., 0.);
-	ev_async_init(&snap.done, ct_snap_done_cb);
-	ev_async_start(loop, &snap.done);
-	ct_change_hook = ct_snap_changed;
-	snap.enabled = true;
+	struct ev_loop *loop = dp->loop;
+
+	memset(&snap->stats, 0, sizeof(snap->stats));
+	snap->dp = dp;
+	snap->loop = loop;
+	snprintf(snap->dir, sizeof(snap->dir), "%s", dir);
+	ct_snap_log_load(snap, dir, loop);
+	snap->urgent = snap->lazy = snap->failed = snap->writing = snap->encoding = false;
+	snap->retry = 0;
+	ev_timer_init(&snap->timer, ct_snap_timer_cb, 0., 0.);
+	ev_async_init(&snap->done, ct_snap_done_cb);
+	ev_async_start(loop, &snap->done);
+	ct_set_change_hook(snap->dp->ct, ct_snap_changed, snap);
+	snap->enabled = true;
 	return 0;
 }
 
@@ -953,23 +943,23 @@ int ct_snapshot_init(struct ev_loop *loop, const char *dir)
  *
  * Waits for a write in flight, then writes the table as it is now.
  */
-void ct_snapshot_fini(void)
+void ct_snapshot_fini(struct ct_snapshot *snap)
 {
 	char err[4400];
 
-	if (!snap.enabled)
+	if (!snap->enabled)
 		return;
-	ct_change_hook = NULL;
-	ct_snap_join();
-	snap.encoding = false;     /* a partial one: the save below redoes it */
-	ev_timer_stop(snap.loop, &snap.timer);
-	ev_async_stop(snap.loop, &snap.done);
-	if (ct_snapshot_save(snap.dir, err, sizeof(err)))
+	ct_set_change_hook(snap->dp->ct, NULL, NULL);
+	ct_snap_join(snap);
+	snap->encoding = false;     /* a partial one: the save below redoes it */
+	ev_timer_stop(snap->loop, &snap->timer);
+	ev_async_stop(snap->loop, &snap->done);
+	if (ct_snapshot_save(snap, snap->dir, err, sizeof(err)))
 		log_err("%s", err);
 	else
 		log_info("conntrack snapshot: %llu entries saved",
-			 (unsigned long long)snap.stats.last_entries);
-	free(snap.buf.p);
-	memset(&snap.buf, 0, sizeof(snap.buf));
-	snap.enabled = false;
+			 (unsigned long long)snap->stats.last_entries);
+	free(snap->buf.p);
+	memset(&snap->buf, 0, sizeof(snap->buf));
+	snap->enabled = false;
 }

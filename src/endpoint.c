@@ -212,6 +212,7 @@ static void endpoint_wire(struct endpoint *ep, struct port *port)
 {
 	port->role = PORT_ROLE_ENDPOINT;
 	port->net = ep->net;
+	port->dp = ep->net->dp;
 	port->ep = ep;
 	ep->port = port;
 	port->recorder = recorder_new();

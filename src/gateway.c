@@ -508,7 +508,7 @@ static void gateway_route(struct network *n, struct pkt *p, struct iphdr *ip)
 		return;
 	}
 	dn = gateway_route_lookup(ip->daddr);
-	if (dn || n->internal || !uplink_present()) {
+	if (dn || n->internal || !uplink_present(n, ip->daddr)) {
 		trace_note(p, "gateway", "no route: %s", dn ? "another network's subnet"
 			   : n->internal ? "internal network" : "no uplink");
 		gateway_count(p, DROP_NO_ROUTE);

@@ -46,32 +46,9 @@
 #include "log.h"
 #include "nat.h"
 
-#define NAT_N_PROTO 3
-#define NAT_BYSRC_BUCKETS 65536
 
-struct nat_zone {
-	char name[VS_NAME_MAX];
-	UT_hash_handle hh;
-};
 
-static struct {
-	uint32_t uplink_ip;
-	uint32_t host_ip;        /* the proxy's way in (uplink.c host leg) */
-	uint64_t basis;          /* hash_basis(), taken at nat_init() */
-	struct nat_mapping maps[NAT_N_PROTO][65536];     /* by external port */
-	struct nat_mapping *bysrc[NAT_BYSRC_BUCKETS];
-	struct nat_zone zones[NAT_MAX_ZONES];
-	struct nat_zone *zone_by_name;
-	uint32_t n_zones;
-	struct nat_stats stats;
-} nat;
-
-/* Published ports (tcp, udp; by host port) live apart from the state that
- * nat_init() resets, so that rules restored before the uplink starts (or
- * with no uplink at all) survive it. */
-static const struct nat_rule *nat_rules[2][65536];
-
-static void nat_ct_free(struct ct_entry *e);
+static void nat_ct_free(void *arg, struct ct_entry *e);
 
 static int nat_proto_idx(uint8_t proto)
 {
@@ -83,49 +60,59 @@ static int nat_proto_idx(uint8_t proto)
 	}
 }
 
-int nat_init(void)
+/**
+ * nat_init() - Start (or restart) NAT on a conntrack table
+ * @nat:	instance; zeroed memory the first time
+ * @ct:		the table whose entries carry NAT's port mappings
+ *
+ * Published ports (nat->rules) survive a restart: they belong to the
+ * model, restored before or without an uplink.  Everything else is reset,
+ * but only for a second init: the mapping tables are megabytes that stay
+ * untouched zero pages until mappings use them, so an idle switch pays
+ * no RSS for them.
+ *
+ * Return: 0
+ */
+int nat_init(struct nat *nat, struct conntrack *ct)
 {
-	/* Zero at start (.bss); clear it only for a second init (tests).  The
-	 * mapping tables are megabytes that stay untouched zero pages until
-	 * mappings use them: an idle switch pays no RSS for them. */
-	static bool used;
-
-	HASH_CLEAR(hh, nat.zone_by_name);
-	if (used)
-		memset(&nat, 0, sizeof(nat));
-	used = true;
-	nat.basis = hash_basis();
-	nat.n_zones = 1;   /* zone 0: the outside */
-	snprintf(nat.zones[0].name, sizeof(nat.zones[0].name), "uplink");
-	ct_free_hook = nat_ct_free;
-	nat_frag_init();
+	HASH_CLEAR(hh, nat->zone_by_name);
+	if (nat->used)
+		memset((char *)nat + NAT_RESET_OFS, 0, sizeof(*nat) - NAT_RESET_OFS);
+	nat->used = true;
+	nat->ct = ct;
+	nat->basis = hash_basis();
+	nat->n_zones = 1;   /* zone 0: the outside */
+	snprintf(nat->zones[0].name, sizeof(nat->zones[0].name), "uplink");
+	ct_set_free_hook(ct, nat_ct_free, nat);
+	nat_frag_init(nat);
 	return 0;
 }
 
-void nat_fini(void)
+void nat_fini(struct nat *nat)
 {
-	HASH_CLEAR(hh, nat.zone_by_name);
-	ct_free_hook = NULL;
+	HASH_CLEAR(hh, nat->zone_by_name);
+	if (nat->ct)
+		ct_set_free_hook(nat->ct, NULL, NULL);
 }
 
-void nat_set_uplink_ip(uint32_t ip)
+void nat_set_uplink_ip(struct nat *nat, uint32_t ip)
 {
-	nat.uplink_ip = ip;
+	nat->uplink_ip = ip;
 }
 
-void nat_set_host_ip(uint32_t ip)
+void nat_set_host_ip(struct nat *nat, uint32_t ip)
 {
-	nat.host_ip = ip;
+	nat->host_ip = ip;
 }
 
-uint32_t nat_uplink_ip(void)
+uint32_t nat_uplink_ip(struct nat *nat)
 {
-	return nat.uplink_ip;
+	return nat->uplink_ip;
 }
 
-const struct nat_stats *nat_get_stats(void)
+const struct nat_stats *nat_get_stats(struct nat *nat)
 {
-	return &nat.stats;
+	return &nat->stats;
 }
 
 /**
@@ -138,37 +125,37 @@ const struct nat_stats *nat_get_stats(void)
  *
  * Return: zone, or CT_ZONE_OUTSIDE if the zone table is full
  */
-uint32_t nat_zone_of(const struct network *n)
+uint32_t nat_zone_of(struct nat *nat, const struct network *n)
 {
 	struct nat_zone *z;
 
-	HASH_FIND_STR(nat.zone_by_name, n->name, z);
+	HASH_FIND_STR(nat->zone_by_name, n->name, z);
 	if (z)
-		return (uint32_t)(z - nat.zones);
-	if (!nat.n_zones)
-		nat.n_zones = 1;   /* before nat_init (no uplink): keep 0 outside */
-	if (nat.n_zones >= NAT_MAX_ZONES)
+		return (uint32_t)(z - nat->zones);
+	if (!nat->n_zones)
+		nat->n_zones = 1;   /* before nat_init (no uplink): keep 0 outside */
+	if (nat->n_zones >= NAT_MAX_ZONES)
 		return CT_ZONE_OUTSIDE;
-	z = &nat.zones[nat.n_zones++];
+	z = &nat->zones[nat->n_zones++];
 	snprintf(z->name, sizeof(z->name), "%s", n->name);
-	HASH_ADD_STR(nat.zone_by_name, name, z);
+	HASH_ADD_STR(nat->zone_by_name, name, z);
 	if (!z->hh.tbl) {       /* HASH_NONFATAL_OOM: not added */
-		nat.n_zones--;
+		nat->n_zones--;
 		return CT_ZONE_OUTSIDE;
 	}
-	return (uint32_t)(z - nat.zones);
+	return (uint32_t)(z - nat->zones);
 }
 
-const char *nat_zone_name(uint32_t zone)
+const char *nat_zone_name(struct nat *nat, uint32_t zone)
 {
-	return zone < nat.n_zones ? nat.zones[zone].name : "?";
+	return zone < nat->n_zones ? nat->zones[zone].name : "?";
 }
 
-struct network *nat_zone_network(uint32_t zone)
+struct network *nat_zone_network(struct nat *nat, uint32_t zone)
 {
-	if (zone == CT_ZONE_OUTSIDE || zone >= nat.n_zones)
+	if (zone == CT_ZONE_OUTSIDE || zone >= nat->n_zones)
 		return NULL;
-	return model_network(nat.zones[zone].name);
+	return model_network(nat->zones[zone].name);
 }
 
 void nat_key_from_ip4(struct ct_key *k, uint32_t zone, uint8_t proto,
@@ -196,7 +183,7 @@ uint32_t nat_key_ip4(const uint8_t a[16])
 
 /* The bysource bucket of a source (keyed hash.h: sources are chosen by
  * whoever sends). */
-static uint32_t nat_bysrc_hash(uint32_t zone, uint8_t proto, uint32_t ip,
+static uint32_t nat_bysrc_hash(struct nat *nat, uint32_t zone, uint8_t proto, uint32_t ip,
 			       uint16_t port)
 {
 	struct { uint32_t zone, ip; uint16_t port; uint8_t proto, pad; } k = {
@@ -204,29 +191,29 @@ static uint32_t nat_bysrc_hash(uint32_t zone, uint8_t proto, uint32_t ip,
 	};
 	_Static_assert(sizeof(k) == 12, "hashed as bytes: no padding");
 
-	return hash_bytes(&k, sizeof(k), nat.basis) & (NAT_BYSRC_BUCKETS - 1);
+	return hash_bytes(&k, sizeof(k), nat->basis) & (NAT_BYSRC_BUCKETS - 1);
 }
 
-bool nat_port_published(uint8_t proto, uint16_t port)
+bool nat_port_published(struct nat *nat, uint8_t proto, uint16_t port)
 {
 	int i = nat_proto_idx(proto);
 
-	return i >= 0 && i < 2 && nat_rules[i][port] != NULL;
+	return i >= 0 && i < 2 && nat->rules[i][port] != NULL;
 }
 
-bool nat_port_in_snat_use(uint8_t proto, uint16_t port)
+bool nat_port_in_snat_use(struct nat *nat, uint8_t proto, uint16_t port)
 {
 	int i = nat_proto_idx(proto);
 
-	return i >= 0 && nat.maps[i][port].refs > 0;
+	return i >= 0 && nat->maps[i][port].refs > 0;
 }
 
 /* nat_port_free() - May external PORT (host order) take a new mapping? */
-static bool nat_port_free(uint8_t proto, int pi, uint32_t port)
+static bool nat_port_free(struct nat *nat, uint8_t proto, int pi, uint32_t port)
 {
-	if (nat.maps[pi][port].refs)
+	if (nat->maps[pi][port].refs)
 		return false;
-	if (proto != IPPROTO_ICMP && nat_rules[pi][port])
+	if (proto != IPPROTO_ICMP && nat->rules[pi][port])
 		return false;
 	return true;
 }
@@ -245,38 +232,38 @@ static bool nat_port_free(uint8_t proto, int pi, uint32_t port)
  *
  * Return: the mapping, or NULL if the range is exhausted
  */
-struct nat_mapping *nat_mapping_get(uint32_t zone, uint8_t proto, uint32_t ip,
+struct nat_mapping *nat_mapping_get(struct nat *nat, uint32_t zone, uint8_t proto, uint32_t ip,
 				    uint16_t port, bool bysource,
 				    uint16_t *ext_port)
 {
 	int pi = nat_proto_idx(proto);
-	uint32_t b = nat_bysrc_hash(zone, proto, ip, port), p, start, i;
+	uint32_t b = nat_bysrc_hash(nat, zone, proto, ip, port), p, start, i;
 	uint32_t lo = proto == IPPROTO_ICMP ? 0 : NAT_PORT_MIN, span;
 	struct nat_mapping *m;
 
 	if (pi < 0)
 		return NULL;
 	/* 1) endpoint-independent: the source's existing mapping */
-	for (m = bysource ? nat.bysrc[b] : NULL; m; m = m->hnext)
+	for (m = bysource ? nat->bysrc[b] : NULL; m; m = m->hnext)
 		if (m->zone == zone && m->ip == ip && m->port == port &&
 		    m->proto == proto)
 			goto found;
 	/* 2) port preservation */
 	p = ntohs(port);
-	if (p >= lo && nat_port_free(proto, pi, p))
+	if (p >= lo && nat_port_free(nat, proto, pi, p))
 		goto take;
 	/* 3) search the range from a start that depends on the source */
 	span = NAT_PORT_MAX - lo + 1;
-	start = (b ^ (uint32_t)(nat.basis >> 7)) % span;
+	start = (b ^ (uint32_t)(nat->basis >> 7)) % span;
 	for (i = 0; i < span; i++) {
 		p = lo + (start + i) % span;
-		if (nat_port_free(proto, pi, p))
+		if (nat_port_free(nat, proto, pi, p))
 			goto take;
 	}
-	nat.stats.no_port++;
+	nat->stats.no_port++;
 	return NULL;
 take:
-	m = &nat.maps[pi][p];
+	m = &nat->maps[pi][p];
 	m->zone = zone;
 	m->ip = ip;
 	m->port = port;
@@ -284,12 +271,12 @@ take:
 	m->refs = 0;
 	m->bysource = bysource;
 	if (bysource) {
-		m->hnext = nat.bysrc[b];
-		nat.bysrc[b] = m;
+		m->hnext = nat->bysrc[b];
+		nat->bysrc[b] = m;
 	}
 found:
 	m->refs++;
-	*ext_port = htons((uint16_t)(m - nat.maps[pi]));
+	*ext_port = htons((uint16_t)(m - nat->maps[pi]));
 	return m;
 }
 
@@ -310,16 +297,16 @@ found:
  * Return: the mapping with a reference held, or NULL if the port is out
  * of the range, published, or held by another source
  */
-struct nat_mapping *nat_mapping_reserve(uint32_t zone, uint8_t proto, uint32_t ip,
+struct nat_mapping *nat_mapping_reserve(struct nat *nat, uint32_t zone, uint8_t proto, uint32_t ip,
 					uint16_t port, uint16_t ext_port, bool bysource)
 {
 	int pi = nat_proto_idx(proto);
-	uint32_t p = ntohs(ext_port), b = nat_bysrc_hash(zone, proto, ip, port);
+	uint32_t p = ntohs(ext_port), b = nat_bysrc_hash(nat, zone, proto, ip, port);
 	struct nat_mapping *m;
 
 	if (pi < 0 || (proto != IPPROTO_ICMP && p < NAT_PORT_MIN))
 		return NULL;
-	m = &nat.maps[pi][p];
+	m = &nat->maps[pi][p];
 	if (m->refs) {
 		/* private mappings belong to one connection each */
 		if (!bysource || !m->bysource || m->zone != zone || m->ip != ip ||
@@ -328,23 +315,23 @@ struct nat_mapping *nat_mapping_reserve(uint32_t zone, uint8_t proto, uint32_t i
 		m->refs++;
 		return m;
 	}
-	if (!nat_port_free(proto, pi, p))
+	if (!nat_port_free(nat, proto, pi, p))
 		return NULL;
 	/* one shared mapping per source: a second one would split EIM */
-	for (m = bysource ? nat.bysrc[b] : NULL; m; m = m->hnext)
+	for (m = bysource ? nat->bysrc[b] : NULL; m; m = m->hnext)
 		if (m->zone == zone && m->ip == ip && m->port == port && m->proto == proto)
 			return NULL;
-	m = &nat.maps[pi][p];
+	m = &nat->maps[pi][p];
 	*m = (struct nat_mapping){ .zone = zone, .ip = ip, .port = port,
 				   .proto = proto, .bysource = bysource, .refs = 1 };
 	if (bysource) {
-		m->hnext = nat.bysrc[b];
-		nat.bysrc[b] = m;
+		m->hnext = nat->bysrc[b];
+		nat->bysrc[b] = m;
 	}
 	return m;
 }
 
-void nat_mapping_put(struct nat_mapping *m)
+void nat_mapping_put(struct nat *nat, struct nat_mapping *m)
 {
 	struct nat_mapping **pp;
 
@@ -352,7 +339,7 @@ void nat_mapping_put(struct nat_mapping *m)
 		return;
 	if (!m->bysource)
 		return;
-	pp = &nat.bysrc[nat_bysrc_hash(m->zone, m->proto, m->ip, m->port)];
+	pp = &nat->bysrc[nat_bysrc_hash(nat, m->zone, m->proto, m->ip, m->port)];
 	for (; *pp; pp = &(*pp)->hnext)
 		if (*pp == m) {
 			*pp = m->hnext;
@@ -361,9 +348,9 @@ void nat_mapping_put(struct nat_mapping *m)
 	m->bysource = 0;
 }
 
-static void nat_ct_free(struct ct_entry *e)
+static void nat_ct_free(void *arg, struct ct_entry *e)
 {
-	nat_mapping_put(e->map);
+	nat_mapping_put(arg, e->map);
 	e->map = NULL;
 }
 
@@ -377,7 +364,7 @@ static void nat_ct_free(struct ct_entry *e)
  *
  * Return: 0, or -1 if a port of the range is published already
  */
-int nat_rule_add(const struct nat_rule *r, char *err, size_t errlen)
+int nat_rule_add(struct nat *nat, const struct nat_rule *r, char *err, size_t errlen)
 {
 	int pi = nat_proto_idx(r->proto);
 	uint32_t i;
@@ -388,41 +375,41 @@ int nat_rule_add(const struct nat_rule *r, char *err, size_t errlen)
 		return -1;
 	}
 	for (i = 0; i < r->count; i++)
-		if (nat_rules[pi][r->host_port + i]) {
+		if (nat->rules[pi][r->host_port + i]) {
 			snprintf(err, errlen, "host port %u/%s is already published",
 				 r->host_port + i, r->proto == IPPROTO_TCP ? "tcp" : "udp");
 			return -1;
 		}
 	for (i = 0; i < r->count; i++)
-		nat_rules[pi][r->host_port + i] = r;
+		nat->rules[pi][r->host_port + i] = r;
 	return 0;
 }
 
 /* Remove the rule covering HOST_PORT (all its ports); 0 or -1. */
-int nat_rule_del(uint8_t proto, uint16_t host_port)
+int nat_rule_del(struct nat *nat, uint8_t proto, uint16_t host_port)
 {
 	int pi = nat_proto_idx(proto);
 	const struct nat_rule *r;
 	uint32_t i;
 
-	if (pi < 0 || pi > 1 || !(r = nat_rules[pi][host_port]))
+	if (pi < 0 || pi > 1 || !(r = nat->rules[pi][host_port]))
 		return -1;
 	for (i = 0; i < r->count; i++)
-		nat_rules[pi][r->host_port + i] = NULL;
+		nat->rules[pi][r->host_port + i] = NULL;
 	return 0;
 }
 
-const struct nat_rule *nat_rule_find(uint8_t proto, uint16_t host_port)
+const struct nat_rule *nat_rule_find(struct nat *nat, uint8_t proto, uint16_t host_port)
 {
 	int pi = nat_proto_idx(proto);
 
-	return pi >= 0 && pi < 2 ? nat_rules[pi][host_port] : NULL;
+	return pi >= 0 && pi < 2 ? nat->rules[pi][host_port] : NULL;
 }
 
 /* nat_rule_target() - Where a published port leads now: the container's
  * first endpoint on a non-internal network (resolved per new connection,
  * so reconnecting the container to another address needs no re-publish). */
-static bool nat_rule_target(const struct nat_rule *r, uint16_t host_port,
+static bool nat_rule_target(struct nat *nat, const struct nat_rule *r, uint16_t host_port,
 			    uint32_t *zone, uint32_t *ip, uint16_t *cport)
 {
 	struct container *c;
@@ -439,7 +426,7 @@ static bool nat_rule_target(const struct nat_rule *r, uint16_t host_port,
 		return false;
 	LIST_FOREACH(ep, &c->endpoints, ctr_link)
 		if (!ep->net->internal) {
-			*zone = nat_zone_of(ep->net);
+			*zone = nat_zone_of(nat, ep->net);
 			*ip = ep->ip;
 			return *zone != CT_ZONE_OUTSIDE;
 		}
@@ -477,11 +464,11 @@ static bool nat_shadows_port(const struct ct_entry *e, void *arg)
  *
  * Return: entries removed
  */
-unsigned int nat_flush_port(uint8_t proto, uint16_t port)
+unsigned int nat_flush_port(struct nat *nat, uint8_t proto, uint16_t port)
 {
-	struct nat_match_port m = { proto, htons(port), nat.uplink_ip };
+	struct nat_match_port m = { proto, htons(port), nat->uplink_ip };
 
-	return ct_flush(nat_shadows_port, &m);
+	return ct_flush(nat->ct, nat_shadows_port, &m);
 }
 
 struct nat_match_ep {
@@ -502,17 +489,17 @@ static bool nat_uses_ep(const struct ct_entry *e, void *arg)
 	return false;
 }
 
-void nat_endpoint_gone(struct endpoint *ep)
+void nat_endpoint_gone(struct nat *nat, struct endpoint *ep)
 {
 	struct nat_match_ep m;
 	struct nat_zone *z;
 
-	HASH_FIND_STR(nat.zone_by_name, ep->net->name, z);
+	HASH_FIND_STR(nat->zone_by_name, ep->net->name, z);
 	if (!z)
 		return;
-	m.zone = (uint32_t)(z - nat.zones);
+	m.zone = (uint32_t)(z - nat->zones);
 	m.ip = ep->ip;
-	ct_flush(nat_uses_ep, &m);
+	ct_flush(nat->ct, nat_uses_ep, &m);
 }
 
 /* --- rewriting --------------------------------------------------------- */
@@ -644,7 +631,7 @@ static enum drop_reason nat_pkt_key(const struct pkt *p, uint32_t zone,
  *
  * Return: the new entry, or NULL
  */
-static struct ct_entry *nat_new_conn(struct pkt *p, const struct ct_key *k,
+static struct ct_entry *nat_new_conn(struct nat *nat, struct pkt *p, const struct ct_key *k,
 				     enum drop_reason *why)
 {
 	uint32_t dst = nat_key_ip4(k->dst), src = nat_key_ip4(k->src);
@@ -656,16 +643,16 @@ static struct ct_entry *nat_new_conn(struct pkt *p, const struct ct_key *k,
 	uint16_t tport, ext = k->sport;
 	uint8_t flags = 0;
 
-	bool via_host = nat.host_ip && dst == nat.host_ip && zone == CT_ZONE_OUTSIDE;
+	bool via_host = nat->host_ip && dst == nat->host_ip && zone == CT_ZONE_OUTSIDE;
 
-	if (((nat.uplink_ip && dst == nat.uplink_ip) || via_host) &&
+	if (((nat->uplink_ip && dst == nat->uplink_ip) || via_host) &&
 	    k->proto != IPPROTO_ICMP) {
-		r = nat_rule_find(k->proto, ntohs(k->dport));
+		r = nat_rule_find(nat, k->proto, ntohs(k->dport));
 		/* a rule bound to another host IP (127.0.0.1) is reached only
 		 * through the proxy, i.e. the host leg */
-		if (r && r->host_ip && r->host_ip != nat.uplink_ip && !via_host)
+		if (r && r->host_ip && r->host_ip != nat->uplink_ip && !via_host)
 			r = NULL;
-		if (!r || !nat_rule_target(r, ntohs(k->dport), &tzone, &tip, &tport)) {
+		if (!r || !nat_rule_target(nat, r, ntohs(k->dport), &tzone, &tip, &tport)) {
 			*why = DROP_NOT_FOR_US;
 			return NULL;
 		}
@@ -684,7 +671,7 @@ static struct ct_entry *nat_new_conn(struct pkt *p, const struct ct_key *k,
 	}
 	if (zone != CT_ZONE_OUTSIDE) {
 		/* SNAT (plain egress, or the hairpin's second half) */
-		m = nat_mapping_get(zone, k->proto, src, k->sport, true, &ext);
+		m = nat_mapping_get(nat, zone, k->proto, src, k->sport, true, &ext);
 		if (!m) {
 			*why = DROP_NAT_NO_PORT;
 			return NULL;
@@ -693,18 +680,18 @@ static struct ct_entry *nat_new_conn(struct pkt *p, const struct ct_key *k,
 	}
 	if (r)
 		nat_key_from_ip4(&reply, tzone, k->proto, tip, flags & CT_F_SNAT ?
-				 nat.uplink_ip : src, tport, ext);
+				 nat->uplink_ip : src, tport, ext);
 	else
 		nat_key_from_ip4(&reply, CT_ZONE_OUTSIDE, k->proto, dst,
-				 nat.uplink_ip, k->dport, ext);
+				 nat->uplink_ip, k->dport, ext);
 	if (k->proto == IPPROTO_ICMP)
 		reply.sport = reply.dport = ext;
-	if (m && ct_lookup(&reply, NULL)) {
+	if (m && ct_lookup(nat->ct, &reply, NULL)) {
 		/* The shared mapping clashes with another connection's reply
 		 * tuple (two published ports to one container port): give
 		 * this connection a private external port. */
-		nat_mapping_put(m);
-		m = nat_mapping_get(zone, k->proto, src, k->sport, false, &ext);
+		nat_mapping_put(nat, m);
+		m = nat_mapping_get(nat, zone, k->proto, src, k->sport, false, &ext);
 		if (!m) {
 			*why = DROP_NAT_NO_PORT;
 			return NULL;
@@ -713,20 +700,20 @@ static struct ct_entry *nat_new_conn(struct pkt *p, const struct ct_key *k,
 		if (k->proto == IPPROTO_ICMP)
 			reply.sport = ext;
 	}
-	e = ct_insert(k, &reply, r && zone == CT_ZONE_OUTSIDE ? tzone : zone,
+	e = ct_insert(nat->ct, k, &reply, r && zone == CT_ZONE_OUTSIDE ? tzone : zone,
 		      pkt_l4(p), p->len - p->l4_ofs, why);
 	if (!e) {
-		nat_mapping_put(m);
+		nat_mapping_put(nat, m);
 		return NULL;
 	}
 	e->map = m;
 	e->flags |= flags;
 	if (r && m)
-		nat.stats.hairpin_new++;
+		nat->stats.hairpin_new++;
 	else if (r)
-		nat.stats.dnat_new++;
+		nat->stats.dnat_new++;
 	else
-		nat.stats.snat_new++;
+		nat->stats.snat_new++;
 	return e;
 }
 
@@ -739,7 +726,7 @@ static struct ct_entry *nat_new_conn(struct pkt *p, const struct ct_key *k,
  * Return: DROP_NONE when P was translated and must be delivered in
  * *out_zone, else the reason to drop it
  */
-enum drop_reason nat_process(struct pkt *p, uint32_t zone, uint32_t *out_zone)
+enum drop_reason nat_process(struct nat *nat, struct pkt *p, uint32_t zone, uint32_t *out_zone)
 {
 	struct iphdr *ip = pkt_header(p, p->l3_ofs, sizeof(*ip));
 	uint32_t old_src, old_dst;
@@ -752,7 +739,7 @@ enum drop_reason nat_process(struct pkt *p, uint32_t zone, uint32_t *out_zone)
 	if (!ip || ip->version != 4 || ip->ihl < 5)
 		return DROP_BAD_L3;
 	if (ip->frag_off & htons(IP_OFFMASK))
-		return nat_frag_translate(p, zone, out_zone);
+		return nat_frag_translate(nat, p, zone, out_zone);
 	first_frag = ip->frag_off & htons(IP_MF);
 	if (p->l4_ofs == PKT_OFS_NONE)   /* a parser may leave fragments bare */
 		p->l4_ofs = (uint16_t)(p->l3_ofs + ip->ihl * 4u);
@@ -760,25 +747,25 @@ enum drop_reason nat_process(struct pkt *p, uint32_t zone, uint32_t *out_zone)
 	if (r != DROP_NONE)
 		return r;
 	if (is_error) {
-		r = nat_icmp_error(p, zone, out_zone);
+		r = nat_icmp_error(nat, p, zone, out_zone);
 		if (r == DROP_NONE)
-			nat.stats.icmp_err_xlated++;
+			nat->stats.icmp_err_xlated++;
 		return r;
 	}
-	e = ct_lookup(&k, &dir);
+	e = ct_lookup(nat->ct, &k, &dir);
 	if (e) {
-		r = ct_update(e, dir, pkt_l4(p), p->len - p->l4_ofs);
+		r = ct_update(nat->ct, e, dir, pkt_l4(p), p->len - p->l4_ofs);
 		if (r != DROP_NONE && k.proto == IPPROTO_TCP && dir == CT_DIR_ORIG &&
 		    ((const struct tcphdr *)pkt_l4(p))->syn) {
 			/* a SYN the old entry refuses: start over */
-			ct_remove(e);
+			ct_remove(nat->ct, e);
 			e = NULL;
 		} else if (r != DROP_NONE) {
 			return r;
 		}
 	}
 	if (!e) {
-		e = nat_new_conn(p, &k, &r);
+		e = nat_new_conn(nat, p, &k, &r);
 		if (!e)
 			return r;
 		dir = CT_DIR_ORIG;
@@ -789,7 +776,7 @@ enum drop_reason nat_process(struct pkt *p, uint32_t zone, uint32_t *out_zone)
 	nat_rewrite(p, &t);
 	*out_zone = t.zone;
 	if (first_frag)
-		nat_frag_record(zone, ip->protocol, old_src, old_dst, ip->id,
+		nat_frag_record(nat, zone, ip->protocol, old_src, old_dst, ip->id,
 			    ip->saddr, ip->daddr, t.zone);
 	return DROP_NONE;
 }
@@ -804,13 +791,13 @@ enum drop_reason nat_process(struct pkt *p, uint32_t zone, uint32_t *out_zone)
  * ct_prefetch(), so that the lookups of a burst overlap their cache
  * misses.  Packets that cannot be tracked are skipped; nothing changes.
  */
-void nat_prefetch(struct pkt *const *pkts, unsigned int n, uint32_t zone)
+void nat_prefetch(struct nat *nat, struct pkt *const *pkts, unsigned int n, uint32_t zone)
 {
 	struct ct_key keys[CT_PREFETCH_MAX];
 	unsigned int i, k = 0;
 	bool is_error;
 
-	if (!ct_prefetch_useful())
+	if (!ct_prefetch_useful(nat->ct))
 		return;		/* a small table: not worth building the tuples */
 	for (i = 0; i < n && k < CT_PREFETCH_MAX; i++) {
 		const struct pkt *p = pkts[i];
@@ -821,7 +808,7 @@ void nat_prefetch(struct pkt *const *pkts, unsigned int n, uint32_t zone)
 		if (nat_pkt_key(p, zone, &keys[k], &is_error) == DROP_NONE && !is_error)
 			k++;
 	}
-	ct_prefetch(keys, k);
+	ct_prefetch(nat->ct, keys, k);
 }
 
 /**
@@ -831,7 +818,7 @@ void nat_prefetch(struct pkt *const *pkts, unsigned int n, uint32_t zone)
  * @buf:	one-line description
  * @len:	size of @buf
  */
-void nat_explain(const struct pkt *p, uint32_t zone, char *buf, size_t len)
+void nat_explain(struct nat *nat, const struct pkt *p, uint32_t zone, char *buf, size_t len)
 {
 	const struct iphdr *ip = pkt_header(p, p->l3_ofs, sizeof(*ip));
 	char a[INET_ADDRSTRLEN];
@@ -845,23 +832,23 @@ void nat_explain(const struct pkt *p, uint32_t zone, char *buf, size_t len)
 		snprintf(buf, len, "not translatable (protocol or header)");
 		return;
 	}
-	e = ct_lookup(&k, &dir);
+	e = ct_lookup(nat->ct, &k, &dir);
 	if (e) {
 		ct_key_invert(&e->n[!dir].key, &t);
 		inet_ntop(AF_INET, t.src, a, sizeof(a));
 		snprintf(buf, len, "existing connection: leaves as src=%s sport=%u (zone %s)",
-			 a, ntohs(t.sport), nat_zone_name(t.zone));
+			 a, ntohs(t.sport), nat_zone_name(nat, t.zone));
 		return;
 	}
-	if (ip->daddr == nat.uplink_ip && k.proto != IPPROTO_ICMP &&
-	    nat_rule_find(k.proto, ntohs(k.dport))) {
+	if (ip->daddr == nat->uplink_ip && k.proto != IPPROTO_ICMP &&
+	    nat_rule_find(nat, k.proto, ntohs(k.dport))) {
 		snprintf(buf, len, "new connection to published port %u: DNAT%s",
 			 ntohs(k.dport), zone ? " + SNAT (hairpin)" : "");
 		return;
 	}
-	inet_ntop(AF_INET, &nat.uplink_ip, a, sizeof(a));
+	inet_ntop(AF_INET, &nat->uplink_ip, a, sizeof(a));
 	pi = nat_proto_idx(k.proto);
-	if (pi >= 0 && nat_port_free(k.proto, pi, ntohs(k.sport)))
+	if (pi >= 0 && nat_port_free(nat, k.proto, pi, ntohs(k.sport)))
 		snprintf(buf, len, "new connection: SNAT to %s, port %u preserved", a,
 			 ntohs(k.sport));
 	else

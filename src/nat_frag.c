@@ -13,7 +13,7 @@
  * The L4 checksum lives in the first fragment and was already fixed there
  * (the incremental update does not need the rest of the payload).
  *
- * Limits: a fixed table of FRAG_SLOTS direct-mapped slots with a keyed
+ * Limits: a fixed table of NAT_FRAG_SLOTS direct-mapped slots with a keyed
  * hash, entries live FRAG_TTL_MS; a newer datagram may take an older one's
  * slot (its remaining fragments are then dropped and counted).  Fragments
  * that arrive before their first fragment are dropped: that needs
@@ -26,43 +26,31 @@
 #include "hash.h"
 #include "nat.h"
 
-#define FRAG_SLOTS 1024
 #define FRAG_TTL_MS 30000
 
-struct nat_frag_slot {
-	uint32_t zone, src, dst;
-	uint16_t id;
-	uint8_t proto, used;
-	uint32_t new_src, new_dst, out_zone;
-	uint64_t expires_ms;
-};
-
-static struct nat_frag_slot nat_frag_table[FRAG_SLOTS];
-static uint64_t nat_frag_basis;
-
-void nat_frag_init(void)
+void nat_frag_init(struct nat *nat)
 {
-	memset(nat_frag_table, 0, sizeof(nat_frag_table));
-	nat_frag_basis = hash_basis();
+	memset(nat->frag, 0, sizeof(nat->frag));
+	nat->frag_basis = hash_basis();
 }
 
 /* The slot of a datagram (keyed hash.h: whoever sends picks the IP id). */
-static struct nat_frag_slot *nat_frag_slot_for(uint32_t zone, uint8_t proto, uint32_t src,
-					       uint32_t dst, uint16_t id)
+static struct nat_frag_slot *nat_frag_slot_for(struct nat *nat, uint32_t zone, uint8_t proto,
+					       uint32_t src, uint32_t dst, uint16_t id)
 {
 	struct { uint32_t zone, src, dst; uint16_t id; uint8_t proto, pad; } k = {
 		.zone = zone, .src = src, .dst = dst, .id = id, .proto = proto,
 	};
 	_Static_assert(sizeof(k) == 16, "hashed as bytes: no padding");
 
-	return &nat_frag_table[hash_bytes(&k, sizeof(k), nat_frag_basis) & (FRAG_SLOTS - 1)];
+	return &nat->frag[hash_bytes(&k, sizeof(k), nat->frag_basis) & (NAT_FRAG_SLOTS - 1)];
 }
 
-void nat_frag_record(uint32_t zone, uint8_t proto, uint32_t old_src,
+void nat_frag_record(struct nat *nat, uint32_t zone, uint8_t proto, uint32_t old_src,
 		 uint32_t old_dst, uint16_t ip_id, uint32_t new_src,
 		 uint32_t new_dst, uint32_t out_zone)
 {
-	struct nat_frag_slot *s = nat_frag_slot_for(zone, proto, old_src, old_dst, ip_id);
+	struct nat_frag_slot *s = nat_frag_slot_for(nat, zone, proto, old_src, old_dst, ip_id);
 
 	s->zone = zone;
 	s->proto = proto;
@@ -72,7 +60,7 @@ void nat_frag_record(uint32_t zone, uint8_t proto, uint32_t old_src,
 	s->new_src = new_src;
 	s->new_dst = new_dst;
 	s->out_zone = out_zone;
-	s->expires_ms = ct_now_ms() + FRAG_TTL_MS;
+	s->expires_ms = ct_now_ms(nat->ct) + FRAG_TTL_MS;
 	s->used = 1;
 }
 
@@ -84,15 +72,15 @@ void nat_frag_record(uint32_t zone, uint8_t proto, uint32_t old_src,
  *
  * Return: DROP_NONE, or DROP_CT_INVALID if no first fragment was seen
  */
-enum drop_reason nat_frag_translate(struct pkt *p, uint32_t zone, uint32_t *out_zone)
+enum drop_reason nat_frag_translate(struct nat *nat, struct pkt *p, uint32_t zone, uint32_t *out_zone)
 {
 	struct iphdr *ip = pkt_l3(p);
-	struct nat_frag_slot *s = nat_frag_slot_for(zone, ip->protocol, ip->saddr,
+	struct nat_frag_slot *s = nat_frag_slot_for(nat, zone, ip->protocol, ip->saddr,
 					    ip->daddr, ip->id);
 
 	if (!s->used || s->zone != zone || s->src != ip->saddr ||
 	    s->dst != ip->daddr || s->id != ip->id || s->proto != ip->protocol ||
-	    s->expires_ms < ct_now_ms())
+	    s->expires_ms < ct_now_ms(nat->ct))
 		return DROP_CT_INVALID;
 	csum_update32(&ip->check, ip->saddr, s->new_src);
 	csum_update32(&ip->check, ip->daddr, s->new_dst);

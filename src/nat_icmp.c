@@ -104,7 +104,7 @@ static void nat_icmp_fix_quote(struct iphdr *in, const struct ct_key *t)
  *
  * Return: DROP_NONE, or the reason to drop it
  */
-enum drop_reason nat_icmp_error(struct pkt *p, uint32_t zone, uint32_t *out_zone)
+enum drop_reason nat_icmp_error(struct nat *nat, struct pkt *p, uint32_t zone, uint32_t *out_zone)
 {
 	struct iphdr *ip = pkt_l3(p), *in;
 	struct icmphdr *ih = pkt_l4(p);
@@ -120,7 +120,7 @@ enum drop_reason nat_icmp_error(struct pkt *p, uint32_t zone, uint32_t *out_zone
 	if (nat_icmp_quote_key(in, zone, &q) != DROP_NONE)
 		return DROP_UNSUPPORTED;
 	ct_key_invert(&q, &inv);
-	e = ct_lookup(&inv, &dir);
+	e = ct_lookup(nat->ct, &inv, &dir);
 	if (!e)
 		return DROP_CT_INVALID;
 	orig = e->n[!dir].key;

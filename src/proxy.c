@@ -37,6 +37,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 #include <uthash.h>
+#include "dp.h"
 #include "hash.h"
 #include "log.h"
 #include "uplink.h"
@@ -82,6 +83,7 @@ struct proxy_listener {
 };
 
 static struct {
+	struct dp *dp;           /* whose uplink's host leg the proxy connects to */
 	struct ev_loop *loop;
 	struct proxy_listener *listeners;
 	unsigned int n_conns;
@@ -92,7 +94,7 @@ static struct {
 
 static int proxy_upstream(uint16_t port, struct sockaddr_in *sa)
 {
-	uint32_t ip = uplink_host_ip();
+	uint32_t ip = uplink_host_ip(dp_uplink_first(px.dp));
 
 	if (!ip)
 		return -1;
@@ -344,20 +346,22 @@ static void proxy_sweep_cb(struct ev_loop *loop, ev_timer *w, int revents)
 /* --- listeners ------------------------------------------------------------ */
 
 /**
- * proxy_init() - Start the proxy on LOOP (uplink_init calls it)
- * @loop:	event loop
+ * proxy_init() - Start the proxy (uplink_open calls it)
+ * @dp:		the datapath (its loop; its first uplink's host leg is the upstream)
  *
  * Listeners added before (publish_restore_all ahead of the uplink) start
  * now.  Calling it again is harmless.
  *
  * Return: 0
  */
-int proxy_init(struct ev_loop *loop)
+int proxy_init(struct dp *dp)
 {
+	struct ev_loop *loop = dp->loop;
 	struct proxy_listener *l, *tmp;
 
 	if (px.loop)
 		return 0;
+	px.dp = dp;
 	px.loop = loop;
 	/* Started by the first UDP flow, stopped with the last. */
 	ev_timer_init(&px.sweep, proxy_sweep_cb, PROXY_UDP_IDLE / 2, PROXY_UDP_IDLE / 2);

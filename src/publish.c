@@ -29,6 +29,7 @@
 #include <string.h>
 #include "cmd.h"
 #include "control.h"
+#include "dp.h"
 #include "log.h"
 #include "model.h"
 #include "nat.h"
@@ -165,7 +166,7 @@ static bool publish_range_free(uint8_t proto, uint32_t first, uint32_t count)
 	uint32_t i;
 
 	for (i = 0; i < count; i++)
-		if (first + i > 65535 || nat_port_published(proto, (uint16_t)(first + i)))
+		if (first + i > 65535 || nat_port_published(cmd_dp()->nat, proto, (uint16_t)(first + i)))
 			return false;
 	return true;
 }
@@ -222,13 +223,13 @@ static int publish_install(const struct container *c, const struct published *pp
 	r->cport = pp->cport;
 	r->count = pp->count;
 	snprintf(r->ctr, sizeof(r->ctr), "%s", c->name);
-	if (nat_rule_add(r, err, errlen) < 0) {
+	if (nat_rule_add(cmd_dp()->nat, r, err, errlen) < 0) {
 		free(r);
 		return -1;
 	}
 	if (publish_wants_proxy(pp) &&
 	    proxy_add(pp->proto, pp->host_ip, pp->host_port, pp->count, err, errlen) < 0) {
-		nat_rule_del(pp->proto, pp->host_port);
+		nat_rule_del(cmd_dp()->nat, pp->proto, pp->host_port);
 		free(r);
 		return -1;
 	}
@@ -244,16 +245,16 @@ static void publish_flush_udp(const struct published *pp)
 
 	if (pp->proto == IPPROTO_UDP)
 		for (i = 0; i < pp->count; i++)
-			nat_flush_port(IPPROTO_UDP, (uint16_t)(pp->host_port + i));
+			nat_flush_port(cmd_dp()->nat, IPPROTO_UDP, (uint16_t)(pp->host_port + i));
 }
 
 static void publish_uninstall(const struct published *pp)
 {
-	const struct nat_rule *r = nat_rule_find(pp->proto, pp->host_port);
+	const struct nat_rule *r = nat_rule_find(cmd_dp()->nat, pp->proto, pp->host_port);
 
 	if (publish_wants_proxy(pp))
 		proxy_del(pp->proto, pp->host_ip, pp->host_port, pp->count);
-	if (r && nat_rule_del(pp->proto, pp->host_port) == 0)
+	if (r && nat_rule_del(cmd_dp()->nat, pp->proto, pp->host_port) == 0)
 		free((void *)r);
 }
 
@@ -263,7 +264,7 @@ static int publish_check(const char *spec, struct published *out, char *err, siz
 {
 	if (publish_parse_spec(spec, out, err, errlen) < 0)
 		return -1;
-	if (!publish_wants_proxy(out) && out->host_ip != uplink_ip()) {
+	if (!publish_wants_proxy(out) && out->host_ip != uplink_ip(dp_uplink_first(cmd_dp()))) {
 		/* nothing would listen there: refuse rather than accept a
 		 * mapping that can never be reached */
 		snprintf(err, errlen, "host IP in %s must be 0.0.0.0, 127.0.0.1 or the uplink IP",

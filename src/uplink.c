@@ -47,6 +47,7 @@
 #include <unistd.h>
 #include "arp.h"
 #include "csum.h"
+#include "dp.h"
 #include "log.h"
 #include "nat.h"
 #include "netns.h"
@@ -85,7 +86,9 @@ struct uplink_leg {
 	uint8_t mac[6];
 };
 
-static struct {
+/* One uplink of a datapath (dp.h keeps the list). */
+struct uplink {
+	struct dp *dp;
 	struct ev_loop *loop;
 	char spec[64];
 	char cidr[32];
@@ -97,52 +100,62 @@ static struct {
 	struct uplink_pending pending[UPLINK_PENDING];
 	uint8_t scratch[PKT_HEADROOM + 128] __attribute__((aligned(16)));
 	bool up;
-} ul;
+};
 
-bool uplink_present(void)
+/* uplink_of() - The uplink N's packets to DST leave by, or NULL. */
+static struct uplink *uplink_of(const struct network *n, uint32_t dst)
 {
-	return ul.up;
+	struct uplink *ul = n->dp ? dp_uplink_for(n->dp, dst) : NULL;
+
+	return ul && ul->up ? ul : NULL;
 }
 
-uint32_t uplink_ip(void)
+bool uplink_present(const struct network *n, uint32_t dst)
 {
-	return ul.out.ip;
+	return uplink_of(n, dst) != NULL;
 }
 
-uint32_t uplink_host_ip(void)
+uint32_t uplink_ip(const struct uplink *ul)
 {
-	return ul.up && ul.host.port ? ul.host.ip : 0;
+	return ul ? ul->out.ip : 0;
 }
 
-static struct uplink_arp *uplink_arp_slot(uint32_t ip)
+uint32_t uplink_host_ip(const struct uplink *ul)
+{
+	if (!ul)
+		return 0;
+	return ul->up && ul->host.port ? ul->host.ip : 0;
+}
+
+static struct uplink_arp *uplink_arp_slot(struct uplink *ul, uint32_t ip)
 {
 	uint32_t h = ntohl(ip) * 0x9e3779b1u;
 
-	return &ul.arp[h >> 24];
+	return &ul->arp[h >> 24];
 }
 
-static uint64_t uplink_now_ms(void)
+static uint64_t uplink_now_ms(struct uplink *ul)
 {
-	return ul.loop ? (uint64_t)(ev_now(ul.loop) * 1000.0) : 0;
+	return ul->loop ? (uint64_t)(ev_now(ul->loop) * 1000.0) : 0;
 }
 
 /* uplink_leg_of() - Which leg a next hop is on: the host leg for the
  * kernel side of the host TAP, else the uplink. */
-static struct uplink_leg *uplink_leg_of(uint32_t next_hop)
+static struct uplink_leg *uplink_leg_of(struct uplink *ul, uint32_t next_hop)
 {
-	if (ul.host.port && next_hop == ul.host_kernel_ip)
-		return &ul.host;
-	return &ul.out;
+	if (ul->host.port && next_hop == ul->host_kernel_ip)
+		return &ul->host;
+	return &ul->out;
 }
 
 /* uplink_arp_request() - Ask who has IP, at most once a second. */
-static void uplink_arp_request(struct uplink_leg *leg, uint32_t ip)
+static void uplink_arp_request(struct uplink *ul, struct uplink_leg *leg, uint32_t ip)
 {
-	struct uplink_arp *a = uplink_arp_slot(ip);
-	uint8_t *d = ul.scratch + PKT_HEADROOM;
+	struct uplink_arp *a = uplink_arp_slot(ul, ip);
+	uint8_t *d = ul->scratch + PKT_HEADROOM;
 	struct ether_header *eth = (void *)d;
 	struct ether_arp *arp = (void *)(d + sizeof(*eth));
-	uint64_t now = uplink_now_ms();
+	uint64_t now = uplink_now_ms(ul);
 	struct pkt r;
 
 	if (a->ip == ip && a->asked_ms && now - a->asked_ms < 1000)
@@ -167,18 +180,18 @@ static void uplink_arp_request(struct uplink_leg *leg, uint32_t ip)
 }
 
 /* uplink_flush_pending() - Send the frames that waited for IP's MAC. */
-static void uplink_flush_pending(uint32_t ip, const uint8_t mac[6])
+static void uplink_flush_pending(struct uplink *ul, uint32_t ip, const uint8_t mac[6])
 {
 	unsigned int i, kept = 0;
 
-	for (i = 0; i < ul.n_pending; i++) {
-		struct uplink_pending *q = &ul.pending[i];
-		struct uplink_leg *leg = uplink_leg_of(q->next_hop);
+	for (i = 0; i < ul->n_pending; i++) {
+		struct uplink_pending *q = &ul->pending[i];
+		struct uplink_leg *leg = uplink_leg_of(ul, q->next_hop);
 		struct pkt p;
 
 		if (q->next_hop != ip) {
 			if (kept != i)
-				ul.pending[kept] = *q;
+				ul->pending[kept] = *q;
 			kept++;
 			continue;
 		}
@@ -193,7 +206,7 @@ static void uplink_flush_pending(uint32_t ip, const uint8_t mac[6])
 		p.l4_ofs = PKT_OFS_NONE;
 		port_tx_queue(leg->port, &p);
 	}
-	ul.n_pending = kept;
+	ul->n_pending = kept;
 }
 
 /**
@@ -202,40 +215,40 @@ static void uplink_flush_pending(uint32_t ip, const uint8_t mac[6])
  *
  * Return: DROP_NONE, or why it was dropped
  */
-static enum drop_reason uplink_send(struct pkt *p)
+static enum drop_reason uplink_send(struct uplink *ul, struct pkt *p)
 {
 	struct iphdr *ip = pkt_l3(p);
 	struct ether_header *eth = (void *)p->data;
 	uint32_t nh = ip->daddr;
-	struct uplink_leg *leg = uplink_leg_of(nh);
+	struct uplink_leg *leg = uplink_leg_of(ul, nh);
 	struct uplink_arp *a;
 
-	if (leg == &ul.out && (nh & ul.out.mask) != (ul.out.ip & ul.out.mask))
-		nh = ul.gw;
-	a = uplink_arp_slot(nh);
+	if (leg == &ul->out && (nh & ul->out.mask) != (ul->out.ip & ul->out.mask))
+		nh = ul->gw;
+	a = uplink_arp_slot(ul, nh);
 	if (a->ip == nh && a->seen_ms) {
 		memcpy(eth->ether_dhost, a->mac, 6);
 		memcpy(eth->ether_shost, leg->mac, 6);
 		/* seen_ms is now|1 (0 means "never"), so it can be 1 ms ahead:
 		 * compare without subtracting, or that millisecond would look
 		 * like an entry 2^64 ms old and ask again at once. */
-		if (uplink_now_ms() > a->seen_ms + UPLINK_ARP_TTL_MS)
-			uplink_arp_request(leg, nh);   /* refresh, keep using */
+		if (uplink_now_ms(ul) > a->seen_ms + UPLINK_ARP_TTL_MS)
+			uplink_arp_request(ul, leg, nh);   /* refresh, keep using */
 		port_tx_queue(leg->port, p);
 		return DROP_NONE;
 	}
-	if (ul.n_pending >= UPLINK_PENDING || p->len > UPLINK_PENDING_MAX) {
+	if (ul->n_pending >= UPLINK_PENDING || p->len > UPLINK_PENDING_MAX) {
 		port_drop(leg->port, DROP_ARP_PENDING_FULL);
-		uplink_arp_request(leg, nh);
+		uplink_arp_request(ul, leg, nh);
 		return DROP_NONE;   /* counted here; not the gateway's to report */
 	}
-	ul.pending[ul.n_pending].next_hop = nh;
-	ul.pending[ul.n_pending].len = p->len;
-	ul.pending[ul.n_pending].flags = p->flags & (PKT_F_GSO | PKT_F_CSUM_PARTIAL);
-	ul.pending[ul.n_pending].vnet = p->vnet;
-	memcpy(ul.pending[ul.n_pending].buf, p->data, p->len);
-	ul.n_pending++;
-	uplink_arp_request(leg, nh);
+	ul->pending[ul->n_pending].next_hop = nh;
+	ul->pending[ul->n_pending].len = p->len;
+	ul->pending[ul->n_pending].flags = p->flags & (PKT_F_GSO | PKT_F_CSUM_PARTIAL);
+	ul->pending[ul->n_pending].vnet = p->vnet;
+	memcpy(ul->pending[ul->n_pending].buf, p->data, p->len);
+	ul->n_pending++;
+	uplink_arp_request(ul, leg, nh);
 	return DROP_NONE;
 }
 
@@ -260,13 +273,13 @@ static bool uplink_ttl_dec(struct iphdr *ip)
  *
  * Return: DROP_NONE or a reason
  */
-static enum drop_reason uplink_deliver(struct pkt *p, uint32_t zone)
+static enum drop_reason uplink_deliver(struct uplink *ul, struct pkt *p, uint32_t zone)
 {
 	struct network *n;
 
 	if (zone == CT_ZONE_OUTSIDE)
-		return uplink_send(p);
-	n = nat_zone_network(zone);
+		return uplink_send(ul, p);
+	n = nat_zone_network(ul->dp->nat, zone);
 	if (!n)
 		return DROP_NO_ROUTE;
 	gateway_deliver(n, p);
@@ -275,13 +288,13 @@ static enum drop_reason uplink_deliver(struct pkt *p, uint32_t zone)
 
 /* uplink_echo_local() - A container pinging the uplink IP: the switch
  * owns it, so answer here rather than NAT a packet to ourselves. */
-static bool uplink_echo_local(struct network *n, struct pkt *p)
+static bool uplink_echo_local(struct uplink *ul, struct network *n, struct pkt *p)
 {
 	struct iphdr *ip = pkt_l3(p);
 	struct icmphdr *ih;
 	uint32_t t;
 
-	if (ip->daddr != ul.out.ip || ip->protocol != IPPROTO_ICMP ||
+	if (ip->daddr != ul->out.ip || ip->protocol != IPPROTO_ICMP ||
 	    (ip->frag_off & htons(IP_MF | IP_OFFMASK)))
 		return false;
 	ih = pkt_header(p, p->l4_ofs, sizeof(*ih));
@@ -298,26 +311,28 @@ static bool uplink_echo_local(struct network *n, struct pkt *p)
 
 enum drop_reason uplink_route_out(struct network *n, struct pkt *p)
 {
+	const struct iphdr *ip = pkt_l3(p);
+	struct uplink *ul = uplink_of(n, ip->daddr);
 	uint32_t zone, out;
 	enum drop_reason r;
 
-	if (!ul.up || n->internal)
+	if (!ul || n->internal)
 		return DROP_NO_ROUTE;
-	zone = nat_zone_of(n);
+	zone = nat_zone_of(ul->dp->nat, n);
 	if (zone == CT_ZONE_OUTSIDE)
 		return DROP_NO_ROUTE;
 	if (p->flags & PKT_F_DRYRUN) {
 		char what[192];
 
-		nat_explain(p, zone, what, sizeof(what));
-		trace_note(p, "nat", "%s; out of %s", what, ul.out.port->name);
+		nat_explain(ul->dp->nat, p, zone, what, sizeof(what));
+		trace_note(p, "nat", "%s; out of %s", what, ul->out.port->name);
 		return DROP_NONE;
 	}
-	if (uplink_echo_local(n, p))
+	if (uplink_echo_local(ul, n, p))
 		return DROP_NONE;
-	r = nat_process(p, zone, &out);
+	r = nat_process(ul->dp->nat, p, zone, &out);
 	if (r == DROP_NONE)
-		r = uplink_deliver(p, out);
+		r = uplink_deliver(ul, p, out);
 	if (r == DROP_NONE || r == DROP_NO_ROUTE)
 		return r;
 	/* Refused by conntrack/NAT (invalid segment, table full, no port):
@@ -330,7 +345,7 @@ enum drop_reason uplink_route_out(struct network *n, struct pkt *p)
 }
 
 /* uplink_arp_input() - Learn the sender; answer requests for our IP. */
-static void uplink_arp_input(struct uplink_leg *leg, struct pkt *p)
+static void uplink_arp_input(struct uplink *ul, struct uplink_leg *leg, struct pkt *p)
 {
 	struct ether_header *eth = pkt_header(p, 0, sizeof(*eth));
 	struct ether_arp *arp = pkt_header(p, p->l3_ofs, sizeof(*arp));
@@ -346,13 +361,13 @@ static void uplink_arp_input(struct uplink_leg *leg, struct pkt *p)
 	memcpy(&tpa, arp->arp_tpa, 4);
 	if (spa && (spa & leg->mask) == (leg->ip & leg->mask) && spa != leg->ip &&
 	    !(arp->arp_sha[0] & 1)) {
-		a = uplink_arp_slot(spa);
+		a = uplink_arp_slot(ul, spa);
 		if (a->ip != spa)
 			memset(a, 0, sizeof(*a));
 		a->ip = spa;
 		memcpy(a->mac, arp->arp_sha, 6);
-		a->seen_ms = uplink_now_ms() | 1;
-		uplink_flush_pending(spa, a->mac);
+		a->seen_ms = uplink_now_ms(ul) | 1;
+		uplink_flush_pending(ul, spa, a->mac);
 	}
 	if (ntohs(arp->arp_op) != ARPOP_REQUEST || tpa != leg->ip)
 		return;
@@ -382,7 +397,7 @@ static void uplink_echo(struct uplink_leg *leg, struct pkt *p, struct iphdr *ip)
 }
 
 /* uplink_ip_input() - An IPv4 packet from the outside (or the host leg). */
-static void uplink_ip_input(struct uplink_leg *leg, struct pkt *p)
+static void uplink_ip_input(struct uplink *ul, struct uplink_leg *leg, struct pkt *p)
 {
 	struct iphdr *ip = pkt_header(p, p->l3_ofs, sizeof(*ip));
 	enum drop_reason r;
@@ -408,11 +423,11 @@ static void uplink_ip_input(struct uplink_leg *leg, struct pkt *p)
 	}
 	/* The host leg's address is an alias of the uplink IP for published
 	 * ports (nat_set_host_ip): the proxy's connections get DNAT too. */
-	r = nat_process(p, CT_ZONE_OUTSIDE, &out);
+	r = nat_process(ul->dp->nat, p, CT_ZONE_OUTSIDE, &out);
 	if (r == DROP_NONE && out != CT_ZONE_OUTSIDE && !uplink_ttl_dec(ip))
 		r = DROP_TTL_EXCEEDED;
 	if (r == DROP_NONE)
-		r = uplink_deliver(p, out);
+		r = uplink_deliver(ul, p, out);
 	if (r != DROP_NONE)
 		port_drop(leg->port, r);
 }
@@ -432,21 +447,25 @@ static void uplink_ip_input(struct uplink_leg *leg, struct pkt *p)
 void uplink_prefetch(const struct network *n, struct pkt_batch *b)
 {
 	struct pkt *routed[PKT_BURST];
+	struct dp *dp = n->dp;
 	unsigned int i, k = 0;
 	struct pkt *p;
 
-	if (!ul.up || n->internal || !ct_prefetch_useful())
+	/* NAT belongs to the datapath, not to one uplink: no need to know
+	 * which uplink each packet will take. */
+	if (!dp || !dp->n_uplinks || n->internal || !ct_prefetch_useful(dp->ct))
 		return;
 	PKT_BATCH_FOR_EACH(i, p, b)
 		if (p->len >= ETH_HLEN && !memcmp(p->data, n->gw_mac, 6))
 			routed[k++] = p;
 	if (k)
-		nat_prefetch(routed, k, nat_zone_of(n));
+		nat_prefetch(dp->nat, routed, k, nat_zone_of(dp->nat, n));
 }
 
 void uplink_rx(struct port *port, struct pkt_batch *b)
 {
-	struct uplink_leg *leg = port == ul.host.port ? &ul.host : &ul.out;
+	struct uplink *ul = port->rx_arg;
+	struct uplink_leg *leg = port == ul->host.port ? &ul->host : &ul->out;
 	struct pkt *all[PKT_BURST];
 	struct ether_header *eth;
 	struct pkt *p;
@@ -454,7 +473,7 @@ void uplink_rx(struct port *port, struct pkt_batch *b)
 
 	PKT_BATCH_FOR_EACH(i, p, b)
 		all[i] = p;
-	nat_prefetch(all, b->count, CT_ZONE_OUTSIDE);
+	nat_prefetch(ul->dp->nat, all, b->count, CT_ZONE_OUTSIDE);
 	PKT_BATCH_FOR_EACH(i, p, b) {
 		/* parse.c is idempotent: parsing here keeps the uplink correct
 		 * whether or not the port layer parsed the burst already */
@@ -467,9 +486,9 @@ void uplink_rx(struct port *port, struct pkt_batch *b)
 		    !(eth->ether_dhost[0] & 1))
 			continue;   /* someone else's unicast on the segment */
 		if (p->eth_type == ETHERTYPE_ARP)
-			uplink_arp_input(leg, p);
+			uplink_arp_input(ul, leg, p);
 		else if (p->eth_type == ETHERTYPE_IP && !(eth->ether_dhost[0] & 1))
-			uplink_ip_input(leg, p);
+			uplink_ip_input(ul, leg, p);
 	}
 }
 
@@ -544,63 +563,71 @@ static void uplink_mac_from_ip(uint32_t ip, uint8_t tag, uint8_t mac[6])
 }
 
 /* uplink_host_leg() - The TAP the userspace proxy reaches the switch by. */
-static int uplink_host_leg(char *err, size_t errlen)
+static int uplink_host_leg(struct uplink *ul, char *err, size_t errlen)
 {
 	struct netns_ifcfg cfg;
 	struct in_addr a;
 
-	ul.host.port = port_tap_open(NETNS_SELF, UPLINK_HOST_IF, "uplink-host", true);
-	if (!ul.host.port) {
+	ul->host.port = port_tap_open(NETNS_SELF, UPLINK_HOST_IF, "uplink-host", true);
+	if (!ul->host.port) {
 		snprintf(err, errlen, "cannot create %s: %s", UPLINK_HOST_IF,
 			 strerror(errno));
 		return -1;
 	}
 	inet_pton(AF_INET, UPLINK_HOST_SWITCH_IP, &a);
-	ul.host.ip = a.s_addr;
-	ul.host.mask = htonl(0xfffffffcu);
+	ul->host.ip = a.s_addr;
+	ul->host.mask = htonl(0xfffffffcu);
 	inet_pton(AF_INET, UPLINK_HOST_KERNEL_IP, &a);
-	ul.host_kernel_ip = a.s_addr;
-	uplink_mac_from_ip(ul.host.ip, 0x43, ul.host.mac);
+	ul->host_kernel_ip = a.s_addr;
+	uplink_mac_from_ip(ul->host.ip, 0x43, ul->host.mac);
 	memset(&cfg, 0, sizeof(cfg));
 	cfg.ifname = UPLINK_HOST_IF;
-	uplink_mac_from_ip(ul.host_kernel_ip, 0x44, cfg.mac);
+	uplink_mac_from_ip(ul->host_kernel_ip, 0x44, cfg.mac);
 	cfg.mtu = 1500;
-	cfg.addr = ul.host_kernel_ip;
+	cfg.addr = ul->host_kernel_ip;
 	cfg.prefix = 30;
 	cfg.keep_existing = true;
 	if (netns_if_configure(NETNS_SELF, &cfg, err, errlen) < 0)
 		return -1;
-	ul.host.port->role = PORT_ROLE_UPLINK;
-	ul.host.port->rx_handler = uplink_rx;
-	port_start(ul.host.port, ul.loop);
-	nat_set_host_ip(ul.host.ip);
+	ul->host.port->role = PORT_ROLE_UPLINK;
+	ul->host.port->rx_handler = uplink_rx;
+	ul->host.port->rx_arg = ul;
+	ul->host.port->dp = ul->dp;
+	port_start(ul->host.port, ul->loop);
+	nat_set_host_ip(ul->dp->nat, ul->host.ip);
 	return 0;
 }
 
-/**
- * uplink_init() - Open the uplink and start conntrack/NAT
- * @loop:	event loop
- * @spec:	"afpacket:IFACE" or "tap:NAME"
- * @ip_cidr:	the switch's address on the uplink, "a.b.c.d/len"
- * @gw:		next hop for off-link destinations
- * @err:	one-line reason on failure
- * @errlen:	size of @err
- *
- * Return: 0, or -1
- */
-int uplink_init(struct ev_loop *loop, const char *spec, const char *ip_cidr,
-		const char *gw, char *err, size_t errlen)
+/* uplink_parse_args() - Check and store the addresses; 0, or -1 with ERR. */
+static int uplink_parse_args(struct uplink *ul, const char *spec, const char *ip_cidr,
+			     const char *gw, char *err, size_t errlen)
 {
 	struct in_addr g;
-	const char *ifname;
-	bool tap;
 
-	memset(&ul, 0, sizeof(ul));
-	ul.loop = loop;
 	if (!spec || !ip_cidr || !gw) {
 		snprintf(err, errlen, "--uplink needs --uplink-ip and --uplink-gateway");
 		return -1;
 	}
+	if (uplink_parse_cidr(ip_cidr, &ul->out.ip, &ul->out.mask) < 0) {
+		snprintf(err, errlen, "bad --uplink-ip %s: want a.b.c.d/len", ip_cidr);
+		return -1;
+	}
+	if (inet_pton(AF_INET, gw, &g) != 1) {
+		snprintf(err, errlen, "bad --uplink-gateway %s", gw);
+		return -1;
+	}
+	ul->gw = g.s_addr;
+	snprintf(ul->spec, sizeof(ul->spec), "%s", spec);
+	snprintf(ul->cidr, sizeof(ul->cidr), "%s", ip_cidr);
+	return 0;
+}
+
+/* uplink_open_port() - Open the frame port SPEC names; 0, or -1 with ERR. */
+static int uplink_open_port(struct uplink *ul, const char *spec, char *err, size_t errlen)
+{
+	const char *ifname;
+	bool tap;
+
 	tap = !strncmp(spec, "tap:", 4);
 	if (!tap && strncmp(spec, "afpacket:", 9)) {
 		snprintf(err, errlen, "bad --uplink %s: want afpacket:IFACE or tap:NAME", spec);
@@ -611,77 +638,94 @@ int uplink_init(struct ev_loop *loop, const char *spec, const char *ip_cidr,
 		snprintf(err, errlen, "bad --uplink interface name in %s", spec);
 		return -1;
 	}
-	if (uplink_parse_cidr(ip_cidr, &ul.out.ip, &ul.out.mask) < 0) {
-		snprintf(err, errlen, "bad --uplink-ip %s: want a.b.c.d/len", ip_cidr);
-		return -1;
-	}
-	if (inet_pton(AF_INET, gw, &g) != 1) {
-		snprintf(err, errlen, "bad --uplink-gateway %s", gw);
-		return -1;
-	}
-	ul.gw = g.s_addr;
-	snprintf(ul.spec, sizeof(ul.spec), "%s", spec);
-	snprintf(ul.cidr, sizeof(ul.cidr), "%s", ip_cidr);
-	if (ct_init(loop, CT_DEFAULT_LIMIT) < 0 || nat_init() < 0) {
-		snprintf(err, errlen, "conntrack: out of memory");
-		return -1;
-	}
-	nat_set_uplink_ip(ul.out.ip);
-	ul.out.port = tap ? port_tap_open(NETNS_SELF, ifname, "uplink", true)
-			  : port_afpacket_open(ifname, "uplink");
-	if (!ul.out.port) {
+	ul->out.port = tap ? port_tap_open(NETNS_SELF, ifname, "uplink", true)
+			   : port_afpacket_open(ifname, "uplink");
+	if (!ul->out.port) {
 		snprintf(err, errlen, "cannot open uplink %s: %s", spec, strerror(errno));
 		return -1;
 	}
-	if (tap || uplink_if_mac(ifname, ul.out.mac) < 0)
-		uplink_mac_from_ip(ul.out.ip, 0x42, ul.out.mac);
+	if (tap || uplink_if_mac(ifname, ul->out.mac) < 0)
+		uplink_mac_from_ip(ul->out.ip, 0x42, ul->out.mac);
 	if (tap && uplink_if_up(ifname) < 0) {
 		snprintf(err, errlen, "cannot bring %s up: %s", ifname, strerror(errno));
 		return -1;
 	}
-	ul.out.port->role = PORT_ROLE_UPLINK;
-	ul.out.port->rx_handler = uplink_rx;
-	port_start(ul.out.port, loop);
-	if (uplink_host_leg(err, errlen) < 0)
-		log_warn("uplink: no host leg, the proxy for published ports is off: %s",
-			 err);
-	ul.up = true;
-	/* Resolve the gateway now, so the first packet out does not wait. */
-	uplink_arp_request(&ul.out, ul.gw);
-	proxy_init(loop);
-	log_info("uplink %s up, %s via %s", spec, ip_cidr, gw);
 	return 0;
 }
 
-void uplink_fini(void)
+/**
+ * uplink_open() - Open an uplink of a datapath
+ * @dp:		the datapath (its conntrack and NAT are running already)
+ * @spec:	"afpacket:IFACE" or "tap:NAME"
+ * @ip_cidr:	the switch's address on the uplink, "a.b.c.d/len"
+ * @gw:		next hop for off-link destinations
+ * @err:	one-line reason on failure
+ * @errlen:	size of @err
+ *
+ * Return: the uplink, or NULL
+ */
+struct uplink *uplink_open(struct dp *dp, const char *spec, const char *ip_cidr,
+			   const char *gw, char *err, size_t errlen)
 {
-	if (ul.host.port)
-		port_destroy(ul.host.port, false);
-	if (ul.out.port)
-		port_destroy(ul.out.port, false);
-	ul.up = false;
-	ul.host.port = ul.out.port = NULL;
+	struct uplink *ul = calloc(1, sizeof(*ul));
+
+	if (!ul) {
+		snprintf(err, errlen, "uplink: out of memory");
+		return NULL;
+	}
+	ul->dp = dp;
+	ul->loop = dp->loop;
+	if (uplink_parse_args(ul, spec, ip_cidr, gw, err, errlen) < 0 ||
+	    uplink_open_port(ul, spec, err, errlen) < 0) {
+		uplink_close(ul);
+		return NULL;
+	}
+	nat_set_uplink_ip(dp->nat, ul->out.ip);
+	ul->out.port->role = PORT_ROLE_UPLINK;
+	ul->out.port->rx_handler = uplink_rx;
+	ul->out.port->rx_arg = ul;
+	ul->out.port->dp = dp;
+	port_start(ul->out.port, ul->loop);
+	if (uplink_host_leg(ul, err, errlen) < 0)
+		log_warn("uplink: no host leg, the proxy for published ports is off: %s",
+			 err);
+	ul->up = true;
+	/* Resolve the gateway now, so the first packet out does not wait. */
+	uplink_arp_request(ul, &ul->out, ul->gw);
+	proxy_init(dp);
+	log_info("uplink %s up, %s via %s", spec, ip_cidr, gw);
+	return ul;
 }
 
-struct json_object *uplink_show_json(void)
+/* uplink_close() - Release UL's ports (left in place for a restart). */
+void uplink_close(struct uplink *ul)
+{
+	if (ul->host.port)
+		port_destroy(ul->host.port, false);
+	if (ul->out.port)
+		port_destroy(ul->out.port, false);
+	free(ul);
+}
+
+struct json_object *uplink_show_json(struct uplink *ul)
 {
 	struct json_object *o;
 	struct uplink_arp *a;
 	char buf[32];
 
-	if (!ul.up)
+	if (!ul || !ul->up)
 		return NULL;
 	o = json_object_new_object();
-	json_object_object_add(o, "spec", json_object_new_string(ul.spec));
-	json_object_object_add(o, "ip", json_object_new_string(ul.cidr));
-	inet_ntop(AF_INET, &ul.gw, buf, sizeof(buf));
+	json_object_object_add(o, "spec", json_object_new_string(ul->spec));
+	json_object_object_add(o, "ip", json_object_new_string(ul->cidr));
+	inet_ntop(AF_INET, &ul->gw, buf, sizeof(buf));
 	json_object_object_add(o, "gateway", json_object_new_string(buf));
-	snprintf(buf, sizeof(buf), "%02x:%02x:%02x:%02x:%02x:%02x", ul.out.mac[0],
-		 ul.out.mac[1], ul.out.mac[2], ul.out.mac[3], ul.out.mac[4], ul.out.mac[5]);
+	snprintf(buf, sizeof(buf), "%02x:%02x:%02x:%02x:%02x:%02x", ul->out.mac[0],
+		 ul->out.mac[1], ul->out.mac[2], ul->out.mac[3], ul->out.mac[4], ul->out.mac[5]);
 	json_object_object_add(o, "mac", json_object_new_string(buf));
-	json_object_object_add(o, "port", json_object_new_string(ul.out.port->name));
-	a = uplink_arp_slot(ul.gw);
-	if (a->ip == ul.gw && a->seen_ms) {
+	json_object_object_add(o, "port", json_object_new_string(ul->out.port->name));
+	a = uplink_arp_slot(ul, ul->gw);
+	if (a->ip == ul->gw && a->seen_ms) {
 		snprintf(buf, sizeof(buf), "%02x:%02x:%02x:%02x:%02x:%02x", a->mac[0],
 			 a->mac[1], a->mac[2], a->mac[3], a->mac[4], a->mac[5]);
 		json_object_object_add(o, "gateway_mac", json_object_new_string(buf));
@@ -694,22 +738,22 @@ struct json_object *uplink_show_json(void)
  *
  * For harnesses that reuse one uplink for many independent runs (the
  * fuzz targets): each run then starts with an empty ARP cache, as after
- * uplink_init().  The frames still waiting for an answer are counted as
+ * uplink_open().  The frames still waiting for an answer are counted as
  * ARP_PENDING_FULL drops: they will never leave.
  */
-void uplink_neigh_flush(void)
+void uplink_neigh_flush(struct uplink *ul)
 {
 	unsigned int i;
 
-	for (i = 0; i < ul.n_pending; i++)
-		port_drop(uplink_leg_of(ul.pending[i].next_hop)->port,
+	for (i = 0; i < ul->n_pending; i++)
+		port_drop(uplink_leg_of(ul, ul->pending[i].next_hop)->port,
 			  DROP_ARP_PENDING_FULL);
-	ul.n_pending = 0;
-	memset(ul.arp, 0, sizeof(ul.arp));
+	ul->n_pending = 0;
+	memset(ul->arp, 0, sizeof(ul->arp));
 }
 
 /* The uplink's frame port, for capture (NULL without --uplink). */
-struct port *uplink_port(void)
+struct port *uplink_port(const struct uplink *ul)
 {
-	return ul.up ? ul.out.port : NULL;
+	return ul && ul->up ? ul->out.port : NULL;
 }

@@ -25,6 +25,7 @@
 #include "ct.h"
 #include "ct_snapshot.h"
 #include "dns.h"
+#include "dp.h"
 #include "endpoint.h"
 #include "fdb.h"
 #include "log.h"
@@ -237,8 +238,9 @@ static void vswitchd_signal_cb(struct ev_loop *loop, ev_signal *w, int revents)
 	ev_break(loop, EVBREAK_ALL);
 }
 
-static void vswitchd_modules(struct ev_loop *loop, const struct vswitchd_opts *o)
+static void vswitchd_modules(struct dp *dp, const struct vswitchd_opts *o)
 {
+	struct ev_loop *loop = dp->loop;
 	char err[512];
 
 	fdb_init(loop);
@@ -253,13 +255,11 @@ static void vswitchd_modules(struct ev_loop *loop, const struct vswitchd_opts *o
 		die("cannot watch container namespaces");
 	if (dns_init(loop, o->upstreams, o->n_upstreams, err, sizeof(err)))
 		die("%s", err);
-	if (o->uplink && uplink_init(loop, o->uplink, o->uplink_ip, o->uplink_gw, err, sizeof(err)))
+	if (o->uplink && dp_uplink_add(dp, o->uplink, o->uplink_ip, o->uplink_gw, err, sizeof(err)))
 		die("uplink: %s", err);
-	if (o->ct_max && ct_set_limit((uint32_t)o->ct_max) < 0)
-		die("--ct-max: cannot set the conntrack limit");
 }
 
-static void vswitchd_start(struct ev_loop *loop, const struct vswitchd_opts *o)
+static void vswitchd_start(struct dp *dp, struct ev_loop *loop, const struct vswitchd_opts *o)
 {
 	struct network *n, *tmp;
 	char err[1024];
@@ -270,10 +270,14 @@ static void vswitchd_start(struct ev_loop *loop, const struct vswitchd_opts *o)
 		die("%s", err);
 	if (control_init(loop, o->socket, o->ctl_group))
 		die("cannot listen on %s (see the log)", o->socket);
-	cmd_init_all(loop);
-	vswitchd_modules(loop, o);
+	/* The datapath before the commands: conntrack and NAT exist with or
+	 * without an uplink (--ct-max sizes the table once). */
+	if (dp_init(dp, loop, &g_model, (uint32_t)o->ct_max, err, sizeof(err)))
+		die("%s", err);
+	cmd_init_all(dp);
+	vswitchd_modules(dp, o);
 	HASH_ITER(hh, g_model.networks, n, tmp)
-		cmd_network_start(n);
+		cmd_network_start(dp, n);
 	if (cmd_network_ensure_default(err, sizeof(err)))
 		die("%s", err);
 	cmd_container_restore();
@@ -281,15 +285,15 @@ static void vswitchd_start(struct ev_loop *loop, const struct vswitchd_opts *o)
 		log_warn("some published ports could not be restored (see above)");
 	/* Connections last: they are checked against the endpoints and ports
 	 * just restored, and the loop (so traffic) has not started yet. */
-	if (o->uplink)
-		ct_snapshot_init(loop, state_dir());
+	if (o->uplink && dp_snapshot_start(dp, state_dir()))
+		log_warn("conntrack snapshot: out of memory, connections will not survive a restart");
 }
 
-static void vswitchd_stop(void)
+static void vswitchd_stop(struct dp *dp)
 {
-	ct_snapshot_fini();     /* first: while every entry is still there */
+	dp_snapshot_stop(dp);   /* first: while every entry is still there */
 	cmd_container_shutdown();
-	uplink_fini();
+	dp_fini(dp);
 	dns_fini();
 	capture_fini();
 	control_fini();
@@ -301,6 +305,7 @@ static void vswitchd_stop(void)
 int main(int argc, char **argv)
 {
 	static struct vswitchd_opts o;
+	static struct dp dp;
 	static ev_signal sig_term, sig_int, sig_hup;
 	struct ev_loop *loop;
 
@@ -312,7 +317,7 @@ int main(int argc, char **argv)
 	if (o.detach)
 		vswitchd_detach();
 	loop = ev_default_loop(EVFLAG_AUTO);
-	vswitchd_start(loop, &o);
+	vswitchd_start(&dp, loop, &o);
 	if (o.pidfile)
 		vswitchd_write_pidfile(o.pidfile);
 	ev_signal_init(&sig_term, vswitchd_signal_cb, SIGTERM);
@@ -324,7 +329,7 @@ int main(int argc, char **argv)
 	log_info("vswitchd %s ready: socket %s, state %s", PACKAGE_VERSION, o.socket, o.state_dir);
 	vswitchd_ready();
 	ev_run(loop, 0);
-	vswitchd_stop();
+	vswitchd_stop(&dp);
 	log_info("vswitchd stopped");
 	return 0;
 }

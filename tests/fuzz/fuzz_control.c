@@ -66,7 +66,7 @@ static void fuzz_init(void)
 		fprintf(stderr, "fuzz_control: %s\n", err);
 		abort();
 	}
-	cmd_init_all(fw.loop);		/* every handler vswitchd has */
+	cmd_init_all(&fw.dp);		/* every handler vswitchd has */
 }
 
 static unsigned int fuzz_n_replies;

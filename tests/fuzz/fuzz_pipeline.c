@@ -85,7 +85,7 @@ static void fuzz_check_endpoint_tx(const struct port *port, const struct pkt *p)
 static void fuzz_check_uplink_tx(const struct pkt *p)
 {
 	uint16_t type = (uint16_t)(p->data[12] << 8 | p->data[13]);
-	uint32_t ip = uplink_ip(), a;
+	uint32_t ip = uplink_ip(dp_uplink_first(&fw.dp)), a;
 
 	FUZZ_CHECK(!memcmp(p->data + 6, fw.uplink_mac, 6), "uplink frame from a foreign MAC");
 	if (type == ETHERTYPE_IP) {
@@ -139,7 +139,7 @@ static void fuzz_tx(struct port *port, struct pkt *const *pkts, unsigned int n)
 
 static void fuzz_check_tables(void)
 {
-	const struct ct_stats *cs = ct_get_stats();
+	const struct ct_stats *cs = ct_get_stats(fw.dp.ct);
 	struct port *port = NULL;
 
 	FUZZ_CHECK(cs->entries <= FW_CT_LIMIT, "%llu conntrack entries, limit %d",
@@ -204,8 +204,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	fuzz_flush_burst();
 	fw_advance(6ULL * 24 * 3600 * 1000);
-	FUZZ_CHECK(ct_get_stats()->entries == 0, "%llu conntrack entries outlived every timeout",
-		   (unsigned long long)ct_get_stats()->entries);
+	FUZZ_CHECK(ct_get_stats(fw.dp.ct)->entries == 0, "%llu conntrack entries outlived every timeout",
+		   (unsigned long long)ct_get_stats(fw.dp.ct)->entries);
 	FUZZ_CHECK(dns_tcp_conns() == 0, "%u DNS TCP connections outlived the idle timeout",
 		   dns_tcp_conns());
 	fw_tx_hook = NULL;

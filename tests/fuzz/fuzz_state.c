@@ -61,7 +61,7 @@ static void fuzz_start(void)
 	char err[512];
 
 	HASH_ITER(hh, g_model.networks, n, ntmp)
-		cmd_network_start(n);
+		cmd_network_start(&fw.dp, n);
 	FUZZ_CHECK(cmd_network_ensure_default(err, sizeof(err)) == 0, "%s", err);
 	HASH_ITER(hh, g_model.containers, c, ctmp)
 		LIST_FOREACH(ep, &c->endpoints, ctr_link)

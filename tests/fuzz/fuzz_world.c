@@ -139,9 +139,9 @@ int netns_if_offloads_off(int nsfd, const char *ifname)
 	return -1;
 }
 
-int proxy_init(struct ev_loop *loop)
+int proxy_init(struct dp *dp)
 {
-	(void)loop;
+	(void)dp;
 	return 0;
 }
 
@@ -260,6 +260,7 @@ static void fw_cleanup(void)
 void fw_init(void)
 {
 	const char *base = access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp";
+	char err[256];
 
 	if (fw.loop)
 		return;
@@ -285,7 +286,12 @@ void fw_init(void)
 	recorder_set_budget(32 * 1024);
 	endpoint_init(fw.loop);
 	fw.now_ms = 1000000;
-	ct_set_test_clock(fw.now_ms);
+	if (dp_init(&fw.dp, fw.loop, &g_model, FW_CT_LIMIT, err, sizeof(err)) < 0) {
+		fprintf(stderr, "fuzz_world: %s\n", err);
+		abort();
+	}
+	ct_set_test_clock(fw.dp.ct, fw.now_ms);
+	cmd_bind_dp(&fw.dp);	/* publish and disconnect reach NAT through it */
 	dns_set_test_clock(fw.now_ms);
 	dns_forward_init(fw.loop, NULL, 0, NULL, 0);   /* no upstream: SERVFAIL */
 	dns_tcp_init(fw.loop);
@@ -316,7 +322,7 @@ static struct network *fw_network(const char *name, uint8_t tag, const char *sub
 	n->created = 1;
 	LIST_INIT(&n->endpoints);
 	HASH_ADD_STR(g_model.networks, name, n);
-	cmd_network_start(n);
+	cmd_network_start(&fw.dp, n);
 	return n;
 }
 
@@ -348,6 +354,7 @@ static struct endpoint *fw_endpoint(struct network *n, const char *ctr, uint8_t 
 	ep->port = fw_port_new(pname);
 	ep->port->role = PORT_ROLE_ENDPOINT;
 	ep->port->net = n;
+	ep->port->dp = n->dp;
 	ep->port->ep = ep;
 	ep->port->recorder = recorder_new();
 	n->n_ports++;
@@ -368,7 +375,7 @@ static void fw_publish(struct container *c, uint8_t proto, uint16_t hport,
 	if (!pp || !r)
 		abort();
 	pp->proto = proto;
-	pp->host_ip = uplink_ip();
+	pp->host_ip = uplink_ip(dp_uplink_first(&fw.dp));
 	pp->host_port = hport;
 	pp->cport = cport;
 	pp->count = count;
@@ -379,7 +386,7 @@ static void fw_publish(struct container *c, uint8_t proto, uint16_t hport,
 	r->cport = cport;
 	r->count = count;
 	snprintf(r->ctr, sizeof(r->ctr), "%s", c->name);
-	if (nat_rule_add(r, err, sizeof(err)) < 0) {
+	if (nat_rule_add(fw.dp.nat, r, err, sizeof(err)) < 0) {
 		fprintf(stderr, "fuzz_world: %s\n", err);
 		abort();
 	}
@@ -390,14 +397,13 @@ static void fw_uplink(void)
 	char err[256];
 	uint32_t ip;
 
-	if (uplink_init(fw.loop, "afpacket:" FW_UPLINK_IF, FW_UPLINK_IP "/24",
-			FW_UPLINK_GW, err, sizeof(err)) < 0) {
+	if (dp_uplink_add(&fw.dp, "afpacket:" FW_UPLINK_IF, FW_UPLINK_IP "/24",
+			  FW_UPLINK_GW, err, sizeof(err)) < 0) {
 		fprintf(stderr, "fuzz_world: uplink: %s\n", err);
 		abort();
 	}
-	ct_set_limit(FW_CT_LIMIT);
-	fw.uplink = uplink_port();
-	ip = uplink_ip();
+	fw.uplink = uplink_port(dp_uplink_first(&fw.dp));
+	ip = uplink_ip(dp_uplink_first(&fw.dp));
 	fw.uplink_mac[0] = 0x02;	/* uplink.c: 02:42 + IP when the NIC has none */
 	fw.uplink_mac[1] = 0x42;
 	memcpy(fw.uplink_mac + 2, &ip, 4);
@@ -430,9 +436,9 @@ static void fw_unpublish_all(struct container *c)
 	struct published *pp;
 
 	while ((pp = LIST_FIRST(&c->published))) {
-		const struct nat_rule *r = nat_rule_find(pp->proto, pp->host_port);
+		const struct nat_rule *r = nat_rule_find(fw.dp.nat, pp->proto, pp->host_port);
 
-		if (r && nat_rule_del(pp->proto, pp->host_port) == 0)
+		if (r && nat_rule_del(fw.dp.nat, pp->proto, pp->host_port) == 0)
 			free((void *)r);
 		LIST_REMOVE(pp, link);
 		free(pp);
@@ -449,7 +455,7 @@ static void fw_containers_gone(void)
 		fw_unpublish_all(c);
 		while ((ep = LIST_FIRST(&c->endpoints))) {
 			dns_endpoint_removed(ep);
-			nat_endpoint_gone(ep);
+			nat_endpoint_gone(fw.dp.nat, ep);
 			endpoint_detach(ep, true);
 			model_endpoint_unlink(ep);
 			free(ep);
@@ -486,9 +492,9 @@ void fw_teardown(void)
 		free(n);
 	}
 	model_clear();
-	ct_flush(fw_any, NULL);
-	nat_frag_init();
-	uplink_neigh_flush();
+	ct_flush(fw.dp.ct, fw_any, NULL);
+	nat_frag_init(fw.dp.nat);
+	uplink_neigh_flush(dp_uplink_first(&fw.dp));
 	memset(fw.net, 0, sizeof(fw.net));
 	memset(fw.ep, 0, sizeof(fw.ep));
 }
@@ -507,9 +513,10 @@ void fw_advance(uint64_t ms)
 	struct network *n, *tmp;
 
 	fw.now_ms += ms;
-	ct_set_test_clock(fw.now_ms);
+	ct_set_test_clock(fw.dp.ct, fw.now_ms);
+	cmd_bind_dp(&fw.dp);	/* publish and disconnect reach NAT through it */
 	dns_set_test_clock(fw.now_ms);
-	ct_expire_run();
+	ct_expire_run(fw.dp.ct);
 	dns_tcp_tick();
 	HASH_ITER(hh, g_model.networks, n, tmp)
 		if (n->fdb)

@@ -22,6 +22,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include "dp.h"
 #include "model.h"
 #include "pkt.h"
 #include "port.h"
@@ -48,6 +49,7 @@
 
 struct fw_world {
 	struct ev_loop *loop;
+	struct dp dp;            /* the datapath: conntrack, NAT, the uplink */
 	struct network *net[FW_N_NETS];
 	struct endpoint *ep[FW_N_EPS];
 	struct port *uplink;     /* NULL when built without one */

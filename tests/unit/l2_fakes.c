@@ -54,8 +54,10 @@ void uplink_prefetch(const struct network *n, struct pkt_batch *b)
 	(void)b;
 }
 
-bool uplink_present(void)
+bool uplink_present(const struct network *n, uint32_t dst)
 {
+	(void)n;
+	(void)dst;
 	return l2f_uplink_present;
 }
 

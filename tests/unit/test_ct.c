@@ -13,6 +13,9 @@
 #include <cmocka.h>
 #include "ct.h"
 
+/* The table under test: an instance, as the datapath context holds one. */
+static struct conntrack test_ct;
+
 static void key(struct ct_key *k, uint8_t proto, uint32_t zone, uint32_t s,
 		uint32_t d, uint16_t sp, uint16_t dp)
 {
@@ -31,14 +34,14 @@ static void key(struct ct_key *k, uint8_t proto, uint32_t zone, uint32_t s,
 static int setup(void **state)
 {
 	(void)state;
-	ct_set_test_clock(1000000);
-	return ct_init(NULL, 1000);
+	ct_set_test_clock(&test_ct, 1000000);
+	return ct_init(&test_ct, NULL, 1000);
 }
 
 static int teardown(void **state)
 {
 	(void)state;
-	ct_fini();
+	ct_fini(&test_ct);
 	return 0;
 }
 
@@ -62,12 +65,12 @@ static void test_ct_hash(void **state)
 	(void)state;
 	key(&a, IPPROTO_TCP, 1, 0xac120002, 0xc6336410, 40000, 80);
 	b = a;
-	assert_int_equal(ct_key_hash(&a), ct_key_hash(&b));
+	assert_int_equal(ct_key_hash(&test_ct, &a), ct_key_hash(&test_ct, &b));
 	b.zone = 2;
-	assert_int_not_equal(ct_key_hash(&a), ct_key_hash(&b));
+	assert_int_not_equal(ct_key_hash(&test_ct, &a), ct_key_hash(&test_ct, &b));
 	b = a;
 	b.sport = htons(40001);
-	assert_int_not_equal(ct_key_hash(&a), ct_key_hash(&b));
+	assert_int_not_equal(ct_key_hash(&test_ct, &a), ct_key_hash(&test_ct, &b));
 	ct_key_invert(&a, &b);
 	assert_int_equal(b.sport, a.dport);
 	assert_memory_equal(b.src, a.dst, 16);
@@ -86,17 +89,17 @@ static void test_ct_both_directions(void **state)
 	(void)state;
 	key(&o, IPPROTO_TCP, 1, 0xac120002, 0xc6336410, 40000, 80);
 	key(&r, IPPROTO_TCP, 0, 0xc6336410, 0xc6336401, 80, 40000);
-	e = ct_insert(&o, &r, 1, &th, sizeof(th), &why);
+	e = ct_insert(&test_ct, &o, &r, 1, &th, sizeof(th), &why);
 	assert_non_null(e);
-	assert_ptr_equal(ct_lookup(&o, &dir), e);
+	assert_ptr_equal(ct_lookup(&test_ct, &o, &dir), e);
 	assert_int_equal(dir, CT_DIR_ORIG);
-	assert_ptr_equal(ct_lookup(&r, &dir), e);
+	assert_ptr_equal(ct_lookup(&test_ct, &r, &dir), e);
 	assert_int_equal(dir, CT_DIR_REPLY);
 	/* a clash on either tuple is refused */
-	assert_null(ct_insert(&o, &r, 1, &th, sizeof(th), &why));
-	ct_remove(e);
-	assert_null(ct_lookup(&o, NULL));
-	assert_null(ct_lookup(&r, NULL));
+	assert_null(ct_insert(&test_ct, &o, &r, 1, &th, sizeof(th), &why));
+	ct_remove(&test_ct, e);
+	assert_null(ct_lookup(&test_ct, &o, NULL));
+	assert_null(ct_lookup(&test_ct, &r, NULL));
 }
 
 static struct ct_entry *tcp_conn(void)
@@ -108,13 +111,13 @@ static struct ct_entry *tcp_conn(void)
 	key(&o, IPPROTO_TCP, 1, 0xac120002, 0xc6336410, 40000, 80);
 	ct_key_invert(&o, &r);
 	r.zone = 0;
-	return ct_insert(&o, &r, 1, &th, sizeof(th), &why);
+	return ct_insert(&test_ct, &o, &r, 1, &th, sizeof(th), &why);
 }
 
 static void step(struct ct_entry *e, enum ct_dir d, struct tcphdr th,
 		 enum ct_tcp_state want)
 {
-	assert_int_equal(ct_update(e, d, &th, sizeof(th)), DROP_NONE);
+	assert_int_equal(ct_update(&test_ct, e, d, &th, sizeof(th)), DROP_NONE);
 	assert_string_equal(ct_l4_tcp.state_name(e),
 			    ct_l4_tcp.state_name(&(struct ct_entry){ .state = (uint8_t)want }));
 }
@@ -132,22 +135,22 @@ static void test_ct_tcp_lifecycle(void **state)
 	step(e, CT_DIR_ORIG, tcp(0, 1, 0, 0), CT_TCP_ESTABLISHED);
 	assert_true(e->flags & CT_F_ASSURED);
 	assert_int_equal(e->tclass, CT_TC_TCP_ESTABLISHED);
-	assert_true(ct_remaining_s(e) >= 7440);
+	assert_true(ct_remaining_s(&test_ct, e) >= 7440);
 	step(e, CT_DIR_ORIG, tcp(0, 1, 1, 0), CT_TCP_FIN_WAIT);
 	step(e, CT_DIR_REPLY, tcp(0, 1, 0, 0), CT_TCP_CLOSE_WAIT);
 	step(e, CT_DIR_REPLY, tcp(0, 1, 1, 0), CT_TCP_LAST_ACK);
 	step(e, CT_DIR_ORIG, tcp(0, 1, 0, 0), CT_TCP_TIME_WAIT);
-	assert_true(ct_remaining_s(e) >= 240);
+	assert_true(ct_remaining_s(&test_ct, e) >= 240);
 	/* a new SYN on a TIME_WAIT tuple reopens it */
 	step(e, CT_DIR_ORIG, tcp(1, 0, 0, 0), CT_TCP_SYN_SENT);
 	assert_false(e->flags & CT_F_ASSURED);
 	/* SYN+ACK from the originator is invalid in SYN_SENT */
 	bad = tcp(1, 1, 0, 0);
-	assert_int_equal(ct_update(e, CT_DIR_ORIG, &bad, sizeof(bad)), DROP_CT_INVALID);
+	assert_int_equal(ct_update(&test_ct, e, CT_DIR_ORIG, &bad, sizeof(bad)), DROP_CT_INVALID);
 	assert_int_equal(e->state, CT_TCP_SYN_SENT);
 	/* truncated header */
-	assert_int_equal(ct_update(e, CT_DIR_ORIG, &bad, 10), DROP_BAD_L4);
-	ct_remove(e);
+	assert_int_equal(ct_update(&test_ct, e, CT_DIR_ORIG, &bad, 10), DROP_BAD_L4);
+	ct_remove(&test_ct, e);
 }
 
 static void test_ct_tcp_rst(void **state)
@@ -159,7 +162,7 @@ static void test_ct_tcp_rst(void **state)
 	step(e, CT_DIR_ORIG, tcp(0, 1, 0, 0), CT_TCP_ESTABLISHED);
 	step(e, CT_DIR_REPLY, tcp(0, 0, 0, 1), CT_TCP_CLOSE);
 	assert_int_equal(e->tclass, CT_TC_TCP_CLOSE);
-	ct_remove(e);
+	ct_remove(&test_ct, e);
 }
 
 static void test_ct_tcp_only_syn_opens(void **state)
@@ -171,7 +174,7 @@ static void test_ct_tcp_only_syn_opens(void **state)
 	(void)state;
 	key(&o, IPPROTO_TCP, 1, 1, 2, 3, 4);
 	ct_key_invert(&o, &r);
-	assert_null(ct_insert(&o, &r, 1, &th, sizeof(th), &why));
+	assert_null(ct_insert(&test_ct, &o, &r, 1, &th, sizeof(th), &why));
 	assert_int_equal(why, DROP_CT_INVALID);
 }
 
@@ -186,35 +189,35 @@ static void test_ct_udp_icmp(void **state)
 	(void)state;
 	key(&o, IPPROTO_UDP, 1, 1, 2, 3, 4);
 	ct_key_invert(&o, &r);
-	e = ct_insert(&o, &r, 1, &uh, sizeof(uh), &why);
+	e = ct_insert(&test_ct, &o, &r, 1, &uh, sizeof(uh), &why);
 	assert_non_null(e);
 	assert_int_equal(e->tclass, CT_TC_UDP_UNREPLIED);
-	assert_true(ct_remaining_s(e) >= 120);
-	assert_int_equal(ct_update(e, CT_DIR_REPLY, &uh, sizeof(uh)), DROP_NONE);
+	assert_true(ct_remaining_s(&test_ct, e) >= 120);
+	assert_int_equal(ct_update(&test_ct, e, CT_DIR_REPLY, &uh, sizeof(uh)), DROP_NONE);
 	assert_true(e->flags & CT_F_ASSURED);
 	assert_int_equal(e->tclass, CT_TC_UDP_ASSURED);
 
 	key(&o, IPPROTO_ICMP, 1, 1, 2, 7, 7);
 	ct_key_invert(&o, &r);
-	assert_null(ct_insert(&o, &r, 1, &rep, sizeof(rep), &why));   /* reply can't open */
-	e = ct_insert(&o, &r, 1, &req, sizeof(req), &why);
+	assert_null(ct_insert(&test_ct, &o, &r, 1, &rep, sizeof(rep), &why));   /* reply can't open */
+	e = ct_insert(&test_ct, &o, &r, 1, &req, sizeof(req), &why);
 	assert_non_null(e);
-	assert_int_equal(ct_update(e, CT_DIR_ORIG, &rep, sizeof(rep)), DROP_CT_INVALID);
-	assert_int_equal(ct_update(e, CT_DIR_REPLY, &rep, sizeof(rep)), DROP_NONE);
+	assert_int_equal(ct_update(&test_ct, e, CT_DIR_ORIG, &rep, sizeof(rep)), DROP_CT_INVALID);
+	assert_int_equal(ct_update(&test_ct, e, CT_DIR_REPLY, &rep, sizeof(rep)), DROP_NONE);
 	assert_true(e->flags & CT_F_ASSURED);
 }
 
 static void test_ct_timeouts_rfc(void **state)
 {
 	(void)state;
-	assert_true(ct_get_timeout(CT_TC_TCP_ESTABLISHED) >= 7440);
-	assert_true(ct_get_timeout(CT_TC_UDP_UNREPLIED) >= 120);
-	assert_true(ct_get_timeout(CT_TC_UDP_ASSURED) >= 120);
-	assert_true(ct_get_timeout(CT_TC_TCP_SYN_SENT) >= 240);
-	assert_true(ct_get_timeout(CT_TC_TCP_TIME_WAIT) >= 240);
-	assert_int_equal(ct_set_timeout(CT_TC_UDP_UNREPLIED, 50), 0);
-	assert_int_equal(ct_get_timeout(CT_TC_UDP_UNREPLIED), 50);
-	assert_int_equal(ct_set_timeout(CT_TC_MAX, 50), -1);
+	assert_true(ct_get_timeout(&test_ct, CT_TC_TCP_ESTABLISHED) >= 7440);
+	assert_true(ct_get_timeout(&test_ct, CT_TC_UDP_UNREPLIED) >= 120);
+	assert_true(ct_get_timeout(&test_ct, CT_TC_UDP_ASSURED) >= 120);
+	assert_true(ct_get_timeout(&test_ct, CT_TC_TCP_SYN_SENT) >= 240);
+	assert_true(ct_get_timeout(&test_ct, CT_TC_TCP_TIME_WAIT) >= 240);
+	assert_int_equal(ct_set_timeout(&test_ct, CT_TC_UDP_UNREPLIED, 50), 0);
+	assert_int_equal(ct_get_timeout(&test_ct, CT_TC_UDP_UNREPLIED), 50);
+	assert_int_equal(ct_set_timeout(&test_ct, CT_TC_MAX, 50), -1);
 }
 
 static void test_ct_expiry_order(void **state)
@@ -228,29 +231,29 @@ static void test_ct_expiry_order(void **state)
 
 	(void)state;
 	for (i = 0; i < 5; i++) {
-		ct_set_test_clock(t0 + (uint64_t)i * 1000);
+		ct_set_test_clock(&test_ct, t0 + (uint64_t)i * 1000);
 		key(&o, IPPROTO_UDP, 1, 1, 2, (uint16_t)(100 + i), 53);
 		ct_key_invert(&o, &r);
-		e[i] = ct_insert(&o, &r, 1, &uh, sizeof(uh), &why);
+		e[i] = ct_insert(&test_ct, &o, &r, 1, &uh, sizeof(uh), &why);
 		assert_non_null(e[i]);
 	}
 	/* refresh entry 0: it moves behind the others */
-	ct_set_test_clock(t0 + 10000);
-	assert_int_equal(ct_update(e[0], CT_DIR_ORIG, &uh, sizeof(uh)), DROP_NONE);
+	ct_set_test_clock(&test_ct, t0 + 10000);
+	assert_int_equal(ct_update(&test_ct, e[0], CT_DIR_ORIG, &uh, sizeof(uh)), DROP_NONE);
 	/* just before 1 expires: nothing */
-	ct_set_test_clock(t0 + 1000 + 120000 - 1);
-	assert_int_equal(ct_expire_run(), 0);
+	ct_set_test_clock(&test_ct, t0 + 1000 + 120000 - 1);
+	assert_int_equal(ct_expire_run(&test_ct), 0);
 	/* 1 and 2 expire, in order; 0 was refreshed */
-	ct_set_test_clock(t0 + 2000 + 120000);
-	assert_int_equal(ct_expire_run(), 2);
-	assert_int_equal(ct_get_stats()->entries, 3);
+	ct_set_test_clock(&test_ct, t0 + 2000 + 120000);
+	assert_int_equal(ct_expire_run(&test_ct), 2);
+	assert_int_equal(ct_get_stats(&test_ct)->entries, 3);
 	key(&o, IPPROTO_UDP, 1, 1, 2, 100, 53);
-	assert_non_null(ct_lookup(&o, NULL));
+	assert_non_null(ct_lookup(&test_ct, &o, NULL));
 	key(&o, IPPROTO_UDP, 1, 1, 2, 101, 53);
-	assert_null(ct_lookup(&o, NULL));
-	ct_set_test_clock(t0 + 10000 + 120000);
-	assert_int_equal(ct_expire_run(), 3);
-	assert_int_equal(ct_get_stats()->entries, 0);
+	assert_null(ct_lookup(&test_ct, &o, NULL));
+	ct_set_test_clock(&test_ct, t0 + 10000 + 120000);
+	assert_int_equal(ct_expire_run(&test_ct), 3);
+	assert_int_equal(ct_get_stats(&test_ct)->entries, 0);
 }
 
 static void test_ct_limit_evicts_unassured(void **state)
@@ -263,36 +266,36 @@ static void test_ct_limit_evicts_unassured(void **state)
 	int i;
 
 	(void)state;
-	ct_fini();
-	ct_set_test_clock(5000);
-	assert_int_equal(ct_init(NULL, 3), 0);
+	ct_fini(&test_ct);
+	ct_set_test_clock(&test_ct, 5000);
+	assert_int_equal(ct_init(&test_ct, NULL, 3), 0);
 	/* two established TCP connections, one unreplied UDP */
 	for (i = 0; i < 2; i++) {
 		key(&o, IPPROTO_TCP, 1, 1, 2, (uint16_t)(1000 + i), 80);
 		ct_key_invert(&o, &r);
-		e = ct_insert(&o, &r, 1, &syn, sizeof(syn), &why);
+		e = ct_insert(&test_ct, &o, &r, 1, &syn, sizeof(syn), &why);
 		step(e, CT_DIR_REPLY, tcp(1, 1, 0, 0), CT_TCP_SYN_RECV);
 		step(e, CT_DIR_ORIG, tcp(0, 1, 0, 0), CT_TCP_ESTABLISHED);
 	}
 	key(&o, IPPROTO_UDP, 1, 1, 2, 5, 53);
 	ct_key_invert(&o, &r);
-	assert_non_null(ct_insert(&o, &r, 1, &uh, sizeof(uh), &why));
+	assert_non_null(ct_insert(&test_ct, &o, &r, 1, &uh, sizeof(uh), &why));
 	/* full: the unreplied UDP entry makes room */
 	key(&o, IPPROTO_UDP, 1, 1, 2, 6, 53);
 	ct_key_invert(&o, &r);
-	e = ct_insert(&o, &r, 1, &uh, sizeof(uh), &why);
+	e = ct_insert(&test_ct, &o, &r, 1, &uh, sizeof(uh), &why);
 	assert_non_null(e);
-	assert_int_equal(ct_get_stats()->evicted, 1);
+	assert_int_equal(ct_get_stats(&test_ct)->evicted, 1);
 	key(&o, IPPROTO_UDP, 1, 1, 2, 5, 53);
-	assert_null(ct_lookup(&o, NULL));
+	assert_null(ct_lookup(&test_ct, &o, NULL));
 	/* make the new one assured: now nothing can go, the next is refused */
-	assert_int_equal(ct_update(e, CT_DIR_REPLY, &uh, sizeof(uh)), DROP_NONE);
+	assert_int_equal(ct_update(&test_ct, e, CT_DIR_REPLY, &uh, sizeof(uh)), DROP_NONE);
 	key(&o, IPPROTO_UDP, 1, 1, 2, 7, 53);
 	ct_key_invert(&o, &r);
-	assert_null(ct_insert(&o, &r, 1, &uh, sizeof(uh), &why));
+	assert_null(ct_insert(&test_ct, &o, &r, 1, &uh, sizeof(uh), &why));
 	assert_int_equal(why, DROP_CT_FULL);
-	assert_int_equal(ct_get_stats()->full_drops, 1);
-	assert_int_equal(ct_flush(NULL, NULL), 3);
+	assert_int_equal(ct_get_stats(&test_ct)->full_drops, 1);
+	assert_int_equal(ct_flush(&test_ct, NULL, NULL), 3);
 }
 
 static void count_cb(struct ct_entry *e, void *arg)
@@ -314,12 +317,12 @@ static void test_ct_big_table_and_prefetch(void **state)
 	uint32_t i, n = 40000;
 
 	(void)state;
-	ct_fini();
-	assert_int_equal(ct_init(NULL, n), 0);
+	ct_fini(&test_ct);
+	assert_int_equal(ct_init(&test_ct, NULL, n), 0);
 	for (i = 0; i < n; i++) {
 		key(&o, IPPROTO_UDP, 1, 0x0a000000u | i, 0x0b000001u, 1000, 53);
 		ct_key_invert(&o, &r);
-		assert_non_null(ct_insert(&o, &r, 1, &uh, sizeof(uh), &why));
+		assert_non_null(ct_insert(&test_ct, &o, &r, 1, &uh, sizeof(uh), &why));
 	}
 	for (i = 0; i + CT_PREFETCH_MAX + 8 <= n; i += CT_PREFETCH_MAX + 8) {
 		uint32_t j;
@@ -327,9 +330,9 @@ static void test_ct_big_table_and_prefetch(void **state)
 		for (j = 0; j < CT_PREFETCH_MAX + 8; j++)
 			key(&keys[j], IPPROTO_UDP, 1, 0x0a000000u | (i + j), 0x0b000001u, 1000,
 			    (j & 7) ? 53 : 54);       /* every 8th misses */
-		ct_prefetch(keys, CT_PREFETCH_MAX + 8);
+		ct_prefetch(&test_ct, keys, CT_PREFETCH_MAX + 8);
 		for (j = 0; j < CT_PREFETCH_MAX + 8; j++) {
-			struct ct_entry *e = ct_lookup(&keys[j], &dir);
+			struct ct_entry *e = ct_lookup(&test_ct, &keys[j], &dir);
 
 			if (j & 7) {
 				assert_non_null(e);
@@ -341,14 +344,14 @@ static void test_ct_big_table_and_prefetch(void **state)
 	}
 	key(&o, IPPROTO_UDP, 1, 0x0a000000u | 12345, 0x0b000001u, 1000, 53);
 	ct_key_invert(&o, &r);
-	assert_non_null(ct_lookup(&r, &dir));
+	assert_non_null(ct_lookup(&test_ct, &r, &dir));
 	assert_int_equal(dir, CT_DIR_REPLY);
 	/* A stepwise walk sees every entry once, across chunks of both sizes. */
 	{
 		uint64_t cursor = 0;
 		uint32_t seen = 0;
 
-		while (!ct_walk(&cursor, 1000, count_cb, &seen))
+		while (!ct_walk(&test_ct, &cursor, 1000, count_cb, &seen))
 			;
 		assert_int_equal(seen, n);
 	}

@@ -27,7 +27,14 @@
 #include <zlib.h>
 #include <cmocka.h>
 #include "ct_snapshot.h"
+#include "dp.h"
 #include "nat.h"
+
+/* The tables under test, held as the datapath context holds them. */
+static struct conntrack test_ct;
+static struct nat test_nat;
+static struct dp test_dp = { .ct = &test_ct, .nat = &test_nat };
+static struct ct_snapshot test_snap = { .dp = &test_dp };
 
 #define UPLINK "198.51.100.1"
 #define C1 "10.77.0.2"
@@ -112,7 +119,7 @@ static uint32_t xmit(uint8_t proto, const char *src, const char *dst, uint16_t s
 	uint32_t out = UINT32_MAX;
 
 	pkt_build(proto, src, dst, sport, dport, flags);
-	assert_int_equal(nat_process(&pk, zone, &out), DROP_NONE);
+	assert_int_equal(nat_process(&test_nat, &pk, zone, &out), DROP_NONE);
 	return out;
 }
 
@@ -142,26 +149,26 @@ static struct endpoint *ep_add(struct network *n, const char *ctr, const char *a
 	return ep;
 }
 
-/* nat_up() - conntrack and NAT as uplink_init() starts them, zones named
+/* nat_up() - conntrack and NAT as dp_init() starts them, zones named
  * in the order given (a restart may number them otherwise). */
 static void nat_up(struct network *first, struct network *second, uint32_t limit)
 {
-	ct_set_test_clock(5000000);     /* ct_fini() forgot it */
-	assert_int_equal(ct_init(NULL, limit), 0);
-	nat_init();
-	nat_set_uplink_ip(ip4(UPLINK));
-	nat_zone_of(first);
-	nat_zone_of(second);
-	rule_8080.fixed_zone = nat_zone_of(n2);
+	ct_set_test_clock(&test_ct, 5000000);     /* ct_fini() forgot it */
+	assert_int_equal(ct_init(&test_ct, NULL, limit), 0);
+	nat_init(&test_nat, &test_ct);
+	nat_set_uplink_ip(&test_nat, ip4(UPLINK));
+	nat_zone_of(&test_nat, first);
+	nat_zone_of(&test_nat, second);
+	rule_8080.fixed_zone = nat_zone_of(&test_nat, n2);
 	rule_8080.fixed_ip = ip4(C2);
-	assert_int_equal(nat_rule_add(&rule_8080, (char[64]){ 0 }, 64), 0);
+	assert_int_equal(nat_rule_add(&test_nat, &rule_8080, (char[64]){ 0 }, 64), 0);
 }
 
 static void nat_down(void)
 {
-	nat_rule_del(IPPROTO_TCP, 8080);
-	ct_fini();
-	nat_fini();
+	nat_rule_del(&test_nat, IPPROTO_TCP, 8080);
+	ct_fini(&test_ct);
+	nat_fini(&test_nat);
 }
 
 /* restart() - Save, stop, start (zones swapped), load; the load result. */
@@ -170,11 +177,11 @@ static struct ct_snap_load restart(uint32_t limit, uint64_t load_wall)
 	struct ct_snap_load r;
 	char err[512];
 
-	assert_int_equal(ct_snapshot_save(tdir, err, sizeof(err)), 0);
+	assert_int_equal(ct_snapshot_save(&test_snap, tdir, err, sizeof(err)), 0);
 	nat_down();
 	nat_up(n2, n1, limit);
-	ct_snapshot_set_test_wall(load_wall);
-	assert_int_equal(ct_snapshot_load(tdir, &r, err, sizeof(err)), 0);
+	ct_snapshot_set_test_wall(&test_snap, load_wall);
+	assert_int_equal(ct_snapshot_load(&test_snap, tdir, &r, err, sizeof(err)), 0);
 	return r;
 }
 
@@ -187,7 +194,7 @@ static int setup(void **state)
 	n2 = net_add("n2", "10.88.0.0");
 	ep_add(n1, "c1", C1);
 	ep_add(n2, "c2", C2);
-	ct_snapshot_set_test_wall(WALL0);
+	ct_snapshot_set_test_wall(&test_snap, WALL0);
 	nat_up(n1, n2, 1000);
 	return 0;
 }
@@ -220,7 +227,7 @@ static void tcp_established(const char *src, const char *dst, uint16_t sport,
 			 htons(port_at(1)), htons(port_at(0)));
 	xmit(IPPROTO_TCP, odst, osrc, port_at(1), port_at(0), SYNACK, out);
 	xmit(IPPROTO_TCP, src, dst, sport, dport, ACK, zone);
-	e = ct_lookup(&k, &dir);
+	e = ct_lookup(&test_ct, &k, &dir);
 	assert_non_null(e);
 	assert_int_equal(e->state, CT_TCP_ESTABLISHED);
 	assert_true(e->flags & CT_F_ASSURED);
@@ -233,7 +240,7 @@ static void line_of(struct ct_entry *e, void *arg)
 
 	while (lines[i][0])
 		i++;
-	ct_ctl_line(e, lines[i], sizeof(lines[i]));
+	ct_ctl_line(&test_dp, e, lines[i], sizeof(lines[i]));
 }
 
 static int line_cmp(const void *a, const void *b)
@@ -245,20 +252,20 @@ static int line_cmp(const void *a, const void *b)
 static void table_lines(char (*lines)[512], size_t n)
 {
 	memset(lines, 0, n * sizeof(*lines));
-	ct_foreach(line_of, lines);
-	qsort(lines, ct_get_stats()->entries, sizeof(*lines), line_cmp);
+	ct_foreach(&test_ct, line_of, lines);
+	qsort(lines, ct_get_stats(&test_ct)->entries, sizeof(*lines), line_cmp);
 }
 
 /* five_kinds() - An established SNAT'd TCP connection, UDP, ICMP echo, a
  * DNAT'd connection from the outside and a hairpin one. */
 static void five_kinds(void)
 {
-	tcp_established(C1, WEB, 40000, 80, nat_zone_of(n1));
-	xmit(IPPROTO_UDP, C1, WEB, 5353, 53, 0, nat_zone_of(n1));
-	xmit(IPPROTO_ICMP, C1, WEB, 77, 77, ICMP_ECHO, nat_zone_of(n1));
+	tcp_established(C1, WEB, 40000, 80, nat_zone_of(&test_nat, n1));
+	xmit(IPPROTO_UDP, C1, WEB, 5353, 53, 0, nat_zone_of(&test_nat, n1));
+	xmit(IPPROTO_ICMP, C1, WEB, 77, 77, ICMP_ECHO, nat_zone_of(&test_nat, n1));
 	tcp_established(WEB, UPLINK, 33000, 8080, CT_ZONE_OUTSIDE);
-	tcp_established(C1, UPLINK, 41000, 8080, nat_zone_of(n1));
-	assert_int_equal(ct_get_stats()->entries, 5);
+	tcp_established(C1, UPLINK, 41000, 8080, nat_zone_of(&test_nat, n1));
+	assert_int_equal(ct_get_stats(&test_ct)->entries, 5);
 }
 
 static void test_snap_roundtrip(void **state)
@@ -272,11 +279,11 @@ static void test_snap_roundtrip(void **state)
 	r = restart(1000, WALL0);
 	assert_int_equal(r.restored, 5);
 	assert_int_equal(r.expired + r.stale + r.clash + r.full, 0);
-	assert_int_not_equal(nat_zone_of(n1), rule_8080.fixed_zone);
+	assert_int_not_equal(nat_zone_of(&test_nat, n1), rule_8080.fixed_zone);
 	table_lines(after, 8);
 	/* same tuples, states, flags, seconds left and network names */
 	assert_memory_equal(before, after, sizeof(before));
-	assert_int_equal(ct_get_stats()->restored, 5);
+	assert_int_equal(ct_get_stats(&test_ct)->restored, 5);
 }
 
 static void test_snap_restored_traffic_flows(void **state)
@@ -286,7 +293,7 @@ static void test_snap_restored_traffic_flows(void **state)
 	(void)state;
 	five_kinds();
 	restart(1000, WALL0);
-	z1 = nat_zone_of(n1);
+	z1 = nat_zone_of(&test_nat, n1);
 	/* mid-stream segments: without the entries only a SYN would pass */
 	assert_int_equal(xmit(IPPROTO_TCP, C1, WEB, 40000, 80, ACK, z1), CT_ZONE_OUTSIDE);
 	assert_int_equal(iph()->saddr, ip4(UPLINK));
@@ -295,12 +302,12 @@ static void test_snap_restored_traffic_flows(void **state)
 	assert_int_equal(iph()->daddr, ip4(C1));
 	/* the published port's connection reaches c2 in its new zone */
 	assert_int_equal(xmit(IPPROTO_TCP, WEB, UPLINK, 33000, 8080, ACK, CT_ZONE_OUTSIDE),
-			 nat_zone_of(n2));
+			 nat_zone_of(&test_nat, n2));
 	assert_int_equal(iph()->daddr, ip4(C2));
 	assert_int_equal(port_at(1), 80);
 	/* hairpin: c2's answer goes back to c1 from the uplink IP */
 	xmit(IPPROTO_TCP, C1, UPLINK, 41000, 8080, ACK, z1);
-	assert_int_equal(xmit(IPPROTO_TCP, C2, UPLINK, 80, port_at(0), ACK, nat_zone_of(n2)), z1);
+	assert_int_equal(xmit(IPPROTO_TCP, C2, UPLINK, 80, port_at(0), ACK, nat_zone_of(&test_nat, n2)), z1);
 	assert_int_equal(iph()->saddr, ip4(UPLINK));
 	assert_int_equal(port_at(0), 8080);
 	assert_int_equal(port_at(1), 41000);
@@ -311,19 +318,19 @@ static void test_snap_nat_port_reserved(void **state)
 	uint16_t ext;
 
 	(void)state;
-	tcp_established(C1, WEB, 40000, 80, nat_zone_of(n1));
+	tcp_established(C1, WEB, 40000, 80, nat_zone_of(&test_nat, n1));
 	assert_int_equal(restart(1000, WALL0).restored, 1);
-	assert_true(nat_port_in_snat_use(IPPROTO_TCP, 40000));
+	assert_true(nat_port_in_snat_use(&test_nat, IPPROTO_TCP, 40000));
 	/* another source wanting 40000 does not get it */
-	xmit(IPPROTO_TCP, C2, WEB, 40000, 80, SYN, nat_zone_of(n2));
+	xmit(IPPROTO_TCP, C2, WEB, 40000, 80, SYN, nat_zone_of(&test_nat, n2));
 	ext = port_at(0);
 	assert_int_not_equal(ext, 40000);
 	/* the same source keeps its mapping to any destination (RFC 4787) */
-	xmit(IPPROTO_TCP, C1, "203.0.113.99", 40000, 443, SYN, nat_zone_of(n1));
+	xmit(IPPROTO_TCP, C1, "203.0.113.99", 40000, 443, SYN, nat_zone_of(&test_nat, n1));
 	assert_int_equal(port_at(0), 40000);
 	/* closing the restored connection frees the port for others */
-	ct_flush(NULL, NULL);
-	assert_false(nat_port_in_snat_use(IPPROTO_TCP, 40000));
+	ct_flush(&test_ct, NULL, NULL);
+	assert_false(nat_port_in_snat_use(&test_nat, IPPROTO_TCP, 40000));
 }
 
 static void test_snap_expiry_on_load(void **state)
@@ -332,12 +339,12 @@ static void test_snap_expiry_on_load(void **state)
 	struct ct_snap_load r;
 
 	(void)state;
-	tcp_established(C1, WEB, 40000, 80, nat_zone_of(n1));  /* 432000 s */
-	xmit(IPPROTO_UDP, C1, WEB, 5353, 53, 0, nat_zone_of(n1));   /* 120 s */
+	tcp_established(C1, WEB, 40000, 80, nat_zone_of(&test_nat, n1));  /* 432000 s */
+	xmit(IPPROTO_UDP, C1, WEB, 5353, 53, 0, nat_zone_of(&test_nat, n1));   /* 120 s */
 	r = restart(1000, WALL0 + 200000);
 	assert_int_equal(r.restored, 1);
 	assert_int_equal(r.expired, 1);
-	assert_false(nat_port_in_snat_use(IPPROTO_UDP, 5353));
+	assert_false(nat_port_in_snat_use(&test_nat, IPPROTO_UDP, 5353));
 	table_lines(lines, 4);
 	assert_non_null(strstr(lines[0], " 431800 ESTABLISHED "));
 	/* a clock stepped back never makes an entry outlive its timeout */
@@ -354,20 +361,20 @@ static void test_snap_expiry_order_restored(void **state)
 	(void)state;
 	/* a's slot comes first in the pool, b's deadline first: the file is
 	 * in pool order, the expiry list must come back in deadline order */
-	xmit(IPPROTO_UDP, C1, WEB, 1111, 53, 0, nat_zone_of(n1));
-	ct_set_test_clock(5000000 + 60000);
-	xmit(IPPROTO_UDP, C1, WEB, 2222, 53, 0, nat_zone_of(n1));
-	ct_set_test_clock(5000000 + 100000);
-	xmit(IPPROTO_UDP, C1, WEB, 1111, 53, 0, nat_zone_of(n1));   /* a refreshed */
-	ct_snapshot_set_test_wall(WALL0 + 100000);
+	xmit(IPPROTO_UDP, C1, WEB, 1111, 53, 0, nat_zone_of(&test_nat, n1));
+	ct_set_test_clock(&test_ct, 5000000 + 60000);
+	xmit(IPPROTO_UDP, C1, WEB, 2222, 53, 0, nat_zone_of(&test_nat, n1));
+	ct_set_test_clock(&test_ct, 5000000 + 100000);
+	xmit(IPPROTO_UDP, C1, WEB, 1111, 53, 0, nat_zone_of(&test_nat, n1));   /* a refreshed */
+	ct_snapshot_set_test_wall(&test_snap, WALL0 + 100000);
 	r = restart(1000, WALL0 + 100000);
 	assert_int_equal(r.restored, 2);
 	/* (restart() set the clock back to 5000000) 81 s later b, which had
 	 * 80 s left, is gone, and a, which had 120 s, is not */
-	ct_set_test_clock(5000000 + 81000);
-	assert_int_equal(ct_expire_run(), 1);
-	assert_true(nat_port_in_snat_use(IPPROTO_UDP, 1111));
-	assert_false(nat_port_in_snat_use(IPPROTO_UDP, 2222));
+	ct_set_test_clock(&test_ct, 5000000 + 81000);
+	assert_int_equal(ct_expire_run(&test_ct), 1);
+	assert_true(nat_port_in_snat_use(&test_nat, IPPROTO_UDP, 1111));
+	assert_false(nat_port_in_snat_use(&test_nat, IPPROTO_UDP, 2222));
 }
 
 static struct ct_entry *walked[16];
@@ -388,9 +395,9 @@ static struct ct_entry *udp_entry(uint16_t sport)
 {
 	struct ct_key k;
 
-	nat_key_from_ip4(&k, nat_zone_of(n1), IPPROTO_UDP, ip4(C1), ip4(WEB),
+	nat_key_from_ip4(&k, nat_zone_of(&test_nat, n1), IPPROTO_UDP, ip4(C1), ip4(WEB),
 			 htons(sport), htons(53));
-	return ct_lookup(&k, NULL);
+	return ct_lookup(&test_ct, &k, NULL);
 }
 
 static bool was_walked(const struct ct_entry *e)
@@ -410,18 +417,18 @@ static void test_snap_walk_while_table_changes(void **state)
 
 	(void)state;
 	for (sp = 1; sp <= 6; sp++)     /* pool slots 0-5 */
-		xmit(IPPROTO_UDP, C1, WEB, sp * 1000, 53, 0, nat_zone_of(n1));
+		xmit(IPPROTO_UDP, C1, WEB, sp * 1000, 53, 0, nat_zone_of(&test_nat, n1));
 	n_walked = 0;
-	assert_false(ct_walk(&cursor, 3, walk_one, NULL));
+	assert_false(ct_walk(&test_ct, &cursor, 3, walk_one, NULL));
 	assert_int_equal(n_walked, 3);
 	assert_true(was_walked(udp_entry(2000)));
 	/* slot 1 (walked) and slot 4 (not yet) are freed, then taken again
 	 * (last freed first): 8000 ahead of the cursor, 9000 behind it */
-	ct_remove(udp_entry(2000));
-	ct_remove(udp_entry(5000));
-	xmit(IPPROTO_UDP, C1, WEB, 8000, 53, 0, nat_zone_of(n1));
-	xmit(IPPROTO_UDP, C1, WEB, 9000, 53, 0, nat_zone_of(n1));
-	while (!ct_walk(&cursor, 3, walk_one, NULL))
+	ct_remove(&test_ct, udp_entry(2000));
+	ct_remove(&test_ct, udp_entry(5000));
+	xmit(IPPROTO_UDP, C1, WEB, 8000, 53, 0, nat_zone_of(&test_nat, n1));
+	xmit(IPPROTO_UDP, C1, WEB, 9000, 53, 0, nat_zone_of(&test_nat, n1));
+	while (!ct_walk(&test_ct, &cursor, 3, walk_one, NULL))
 		;
 	assert_int_equal(n_walked, 6);
 	assert_true(was_walked(udp_entry(8000)));
@@ -439,13 +446,13 @@ static void test_snap_stale_entries_dropped(void **state)
 
 	(void)state;
 	five_kinds();
-	xmit(IPPROTO_UDP, C2, WEB, 7000, 53, 0, nat_zone_of(n2));
-	assert_int_equal(ct_snapshot_save(tdir, err, sizeof(err)), 0);
+	xmit(IPPROTO_UDP, C2, WEB, 7000, 53, 0, nat_zone_of(&test_nat, n2));
+	assert_int_equal(ct_snapshot_save(&test_snap, tdir, err, sizeof(err)), 0);
 	nat_down();
 	/* n2 is gone: c2's own flow, the DNAT and the hairpin go with it */
 	HASH_DEL(g_model.networks, n2);
 	nat_up(n1, n1, 1000);
-	assert_int_equal(ct_snapshot_load(tdir, &r, err, sizeof(err)), 0);
+	assert_int_equal(ct_snapshot_load(&test_snap, tdir, &r, err, sizeof(err)), 0);
 	assert_int_equal(r.restored, 3);
 	assert_int_equal(r.stale, 3);
 	nat_down();
@@ -455,13 +462,13 @@ static void test_snap_stale_entries_dropped(void **state)
 	model_endpoint_unlink(ep);
 	free(ep);
 	nat_up(n1, n2, 1000);
-	assert_int_equal(ct_snapshot_load(tdir, &r, err, sizeof(err)), 0);
+	assert_int_equal(ct_snapshot_load(&test_snap, tdir, &r, err, sizeof(err)), 0);
 	assert_int_equal(r.restored, 2);
 	assert_int_equal(r.stale, 4);
 	/* another uplink IP: nothing that crossed the old one survives */
-	ct_flush(NULL, NULL);
-	nat_set_uplink_ip(ip4("198.51.100.2"));
-	assert_int_equal(ct_snapshot_load(tdir, &r, err, sizeof(err)), 0);
+	ct_flush(&test_ct, NULL, NULL);
+	nat_set_uplink_ip(&test_nat, ip4("198.51.100.2"));
+	assert_int_equal(ct_snapshot_load(&test_snap, tdir, &r, err, sizeof(err)), 0);
 	assert_int_equal(r.restored, 0);
 	assert_int_equal(r.stale, 6);
 }
@@ -475,7 +482,7 @@ static void test_snap_limit(void **state)
 	r = restart(3, WALL0);
 	assert_int_equal(r.restored, 3);
 	assert_int_equal(r.full, 2);
-	assert_int_equal(ct_get_stats()->entries, 3);
+	assert_int_equal(ct_get_stats(&test_ct)->entries, 3);
 }
 
 static void test_snap_missing_file(void **state)
@@ -484,7 +491,7 @@ static void test_snap_missing_file(void **state)
 	char err[256];
 
 	(void)state;
-	assert_int_equal(ct_snapshot_load(tdir, &r, err, sizeof(err)), 1);
+	assert_int_equal(ct_snapshot_load(&test_snap, tdir, &r, err, sizeof(err)), 1);
 	assert_int_equal(r.restored, 0);
 }
 
@@ -521,13 +528,13 @@ static void refused(const uint8_t *buf, size_t len, const char *why)
 	char err[512] = "";
 
 	file_write(buf, len);
-	assert_int_equal(ct_snapshot_load(tdir, &r, err, sizeof(err)), -1);
+	assert_int_equal(ct_snapshot_load(&test_snap, tdir, &r, err, sizeof(err)), -1);
 	assert_non_null(strstr(err, why));
 	assert_non_null(strstr(err, CT_SNAP_FILE));
 	assert_null(strchr(err, '\n'));
-	assert_int_equal(ct_get_stats()->entries, 0);
+	assert_int_equal(ct_get_stats(&test_ct)->entries, 0);
 	assert_int_equal(r.restored, 0);
-	assert_false(nat_port_in_snat_use(IPPROTO_TCP, 40000));
+	assert_false(nat_port_in_snat_use(&test_nat, IPPROTO_TCP, 40000));
 }
 
 static void recrc(uint8_t *buf, size_t len)
@@ -552,7 +559,7 @@ static void test_snap_unusable_files(void **state)
 
 	(void)state;
 	five_kinds();
-	assert_int_equal(ct_snapshot_save(tdir, err, sizeof(err)), 0);
+	assert_int_equal(ct_snapshot_save(&test_snap, tdir, err, sizeof(err)), 0);
 	good = file_read(&len);
 	bad = malloc(len + 8);
 	nat_down();
@@ -593,9 +600,9 @@ static bool run_until_written(struct ev_loop *loop, uint64_t writes)
 {
 	time_t end = time(NULL) + 20;
 
-	while (ct_snapshot_stats()->writes < writes && time(NULL) < end)
+	while (ct_snapshot_stats(&test_snap)->writes < writes && time(NULL) < end)
 		ev_run(loop, EVRUN_ONCE);
-	return ct_snapshot_stats()->writes >= writes;
+	return ct_snapshot_stats(&test_snap)->writes >= writes;
 }
 
 static void test_snap_lazy_writer(void **state)
@@ -606,32 +613,33 @@ static void test_snap_lazy_writer(void **state)
 
 	(void)state;
 	nat_down();
-	assert_int_equal(ct_init(loop, 1000), 0);
-	nat_init();
-	nat_set_uplink_ip(ip4(UPLINK));
-	assert_int_equal(ct_snapshot_init(loop, tdir), 0);
+	assert_int_equal(ct_init(&test_ct, loop, 1000), 0);
+	nat_init(&test_nat, &test_ct);
+	nat_set_uplink_ip(&test_nat, ip4(UPLINK));
+	test_dp.loop = loop;
+	assert_int_equal(ct_snapshot_init(&test_snap, &test_dp, tdir), 0);
 	/* nothing changed: nothing armed, so an idle switch never wakes */
-	assert_false(ct_snapshot_stats()->scheduled);
-	assert_false(ct_snapshot_stats()->pending);
-	xmit(IPPROTO_TCP, C1, WEB, 40000, 80, SYN, nat_zone_of(n1));
-	assert_true(ct_snapshot_stats()->pending);
-	assert_true(ct_snapshot_stats()->scheduled);
+	assert_false(ct_snapshot_stats(&test_snap)->scheduled);
+	assert_false(ct_snapshot_stats(&test_snap)->pending);
+	xmit(IPPROTO_TCP, C1, WEB, 40000, 80, SYN, nat_zone_of(&test_nat, n1));
+	assert_true(ct_snapshot_stats(&test_snap)->pending);
+	assert_true(ct_snapshot_stats(&test_snap)->scheduled);
 	assert_true(run_until_written(loop, 1));
-	assert_false(ct_snapshot_stats()->pending);
-	assert_false(ct_snapshot_stats()->scheduled);
-	assert_int_equal(ct_snapshot_stats()->last_entries, 1);
+	assert_false(ct_snapshot_stats(&test_snap)->pending);
+	assert_false(ct_snapshot_stats(&test_snap)->scheduled);
+	assert_int_equal(ct_snapshot_stats(&test_snap)->last_entries, 1);
 	/* a retransmitted SYN only refreshes: a write later, nothing pending */
-	xmit(IPPROTO_TCP, C1, WEB, 40000, 80, SYN, nat_zone_of(n1));
-	assert_true(ct_snapshot_stats()->scheduled);
-	assert_false(ct_snapshot_stats()->pending);
+	xmit(IPPROTO_TCP, C1, WEB, 40000, 80, SYN, nat_zone_of(&test_nat, n1));
+	assert_true(ct_snapshot_stats(&test_snap)->scheduled);
+	assert_false(ct_snapshot_stats(&test_snap)->pending);
 	/* the graceful stop writes at once */
-	xmit(IPPROTO_UDP, C1, WEB, 5353, 53, 0, nat_zone_of(n1));
-	ct_snapshot_fini();
-	ct_fini();
-	nat_fini();
+	xmit(IPPROTO_UDP, C1, WEB, 5353, 53, 0, nat_zone_of(&test_nat, n1));
+	ct_snapshot_fini(&test_snap);
+	ct_fini(&test_ct);
+	nat_fini(&test_nat);
 	ev_loop_destroy(loop);
 	nat_up(n1, n2, 1000);
-	assert_int_equal(ct_snapshot_load(tdir, &r, err, sizeof(err)), 0);
+	assert_int_equal(ct_snapshot_load(&test_snap, tdir, &r, err, sizeof(err)), 0);
 	assert_int_equal(r.restored, 2);
 }
 
@@ -643,23 +651,24 @@ static void test_snap_write_failure_retried(void **state)
 
 	(void)state;
 	nat_down();
-	assert_int_equal(ct_init(loop, 1000), 0);
-	nat_init();
-	nat_set_uplink_ip(ip4(UPLINK));
+	assert_int_equal(ct_init(&test_ct, loop, 1000), 0);
+	nat_init(&test_nat, &test_ct);
+	nat_set_uplink_ip(&test_nat, ip4(UPLINK));
 	snprintf(gone, sizeof(gone), "%s/no-such-dir", tdir);
-	assert_int_equal(ct_snapshot_init(loop, gone), 0);
-	xmit(IPPROTO_TCP, C1, WEB, 40000, 80, SYN, nat_zone_of(n1));
-	while (!ct_snapshot_stats()->write_errors && time(NULL) < end)
+	test_dp.loop = loop;
+	assert_int_equal(ct_snapshot_init(&test_snap, &test_dp, gone), 0);
+	xmit(IPPROTO_TCP, C1, WEB, 40000, 80, SYN, nat_zone_of(&test_nat, n1));
+	while (!ct_snapshot_stats(&test_snap)->write_errors && time(NULL) < end)
 		ev_run(loop, EVRUN_ONCE);
 	/* counted, still pending, and a retry is due (not a busy loop) */
-	assert_int_equal(ct_snapshot_stats()->write_errors, 1);
-	assert_int_equal(ct_snapshot_stats()->writes, 0);
-	assert_true(ct_snapshot_stats()->pending);
-	assert_true(ct_snapshot_stats()->scheduled);
-	ct_snapshot_fini();      /* the final save fails too, and says so */
-	assert_int_equal(ct_snapshot_stats()->write_errors, 2);
-	ct_fini();
-	nat_fini();
+	assert_int_equal(ct_snapshot_stats(&test_snap)->write_errors, 1);
+	assert_int_equal(ct_snapshot_stats(&test_snap)->writes, 0);
+	assert_true(ct_snapshot_stats(&test_snap)->pending);
+	assert_true(ct_snapshot_stats(&test_snap)->scheduled);
+	ct_snapshot_fini(&test_snap);      /* the final save fails too, and says so */
+	assert_int_equal(ct_snapshot_stats(&test_snap)->write_errors, 2);
+	ct_fini(&test_ct);
+	nat_fini(&test_nat);
 	ev_loop_destroy(loop);
 	nat_up(n1, n2, 1000);
 }

@@ -15,7 +15,14 @@
 #include <cmocka.h>
 #include "csum.h"
 #include "nat.h"
+#include "pipeline.h"
 #include "uplink.h"
+#include "dp.h"
+
+/* The tables under test: instances, as the datapath context holds them. */
+static struct conntrack test_ct;
+static struct nat test_nat;
+static struct dp test_dp = { .ct = &test_ct, .nat = &test_nat };
 
 #define UPLINK "198.51.100.1"
 #define C1 "172.18.0.2"
@@ -118,22 +125,22 @@ static uint16_t *ports(void) { return (void *)(frame + 34); }
 static int setup(void **state)
 {
 	(void)state;
-	ct_set_test_clock(1000000);
-	assert_int_equal(ct_init(NULL, 1000), 0);
-	nat_init();
-	nat_set_uplink_ip(ip4(UPLINK));
+	ct_set_test_clock(&test_ct, 1000000);
+	assert_int_equal(ct_init(&test_ct, NULL, 1000), 0);
+	nat_init(&test_nat, &test_ct);
+	nat_set_uplink_ip(&test_nat, ip4(UPLINK));
 	strcpy(net1.name, "n1");
 	strcpy(net2.name, "n2");
-	z1 = nat_zone_of(&net1);
-	z2 = nat_zone_of(&net2);
+	z1 = nat_zone_of(&test_nat, &net1);
+	z2 = nat_zone_of(&test_nat, &net2);
 	return 0;
 }
 
 static int teardown(void **state)
 {
 	(void)state;
-	ct_fini();
-	nat_fini();
+	ct_fini(&test_ct);
+	nat_fini(&test_nat);
 	return 0;
 }
 
@@ -142,8 +149,8 @@ static void test_nat_zones(void **state)
 	(void)state;
 	assert_int_not_equal(z1, CT_ZONE_OUTSIDE);
 	assert_int_not_equal(z1, z2);
-	assert_int_equal(nat_zone_of(&net1), z1);
-	assert_string_equal(nat_zone_name(z2), "n2");
+	assert_int_equal(nat_zone_of(&test_nat, &net1), z1);
+	assert_string_equal(nat_zone_name(&test_nat, z2), "n2");
 }
 
 static void test_nat_snat_tcp_roundtrip(void **state)
@@ -152,7 +159,7 @@ static void test_nat_snat_tcp_roundtrip(void **state)
 
 	(void)state;
 	build(IPPROTO_TCP, C1, WEB, 40000, 80, 1, 11);
-	assert_int_equal(nat_process(&pk, z1, &out), DROP_NONE);
+	assert_int_equal(nat_process(&test_nat, &pk, z1, &out), DROP_NONE);
 	assert_int_equal(out, CT_ZONE_OUTSIDE);
 	assert_int_equal(iph()->saddr, ip4(UPLINK));
 	assert_int_equal(iph()->daddr, ip4(WEB));
@@ -160,7 +167,7 @@ static void test_nat_snat_tcp_roundtrip(void **state)
 	assert_csums_ok(&pk);
 
 	build(IPPROTO_TCP, WEB, UPLINK, 80, 40000, 3, 5);   /* SYN+ACK */
-	assert_int_equal(nat_process(&pk, CT_ZONE_OUTSIDE, &out), DROP_NONE);
+	assert_int_equal(nat_process(&test_nat, &pk, CT_ZONE_OUTSIDE, &out), DROP_NONE);
 	assert_int_equal(out, z1);
 	assert_int_equal(iph()->daddr, ip4(C1));
 	assert_int_equal(ntohs(ports()[1]), 40000);
@@ -174,7 +181,7 @@ static void test_nat_udp_zero_csum_stays(void **state)
 	(void)state;
 	build(IPPROTO_UDP, C1, WEB, 5000, 53, 0, 3);
 	((struct udphdr *)(frame + 34))->check = 0;
-	assert_int_equal(nat_process(&pk, z1, &out), DROP_NONE);
+	assert_int_equal(nat_process(&test_nat, &pk, z1, &out), DROP_NONE);
 	assert_int_equal(((struct udphdr *)(frame + 34))->check, 0);
 	assert_int_equal(csum(iph(), 20), 0);
 }
@@ -186,24 +193,24 @@ static void test_nat_port_collision_and_eim(void **state)
 
 	(void)state;
 	build(IPPROTO_UDP, C1, WEB, 5000, 53, 0, 4);
-	assert_int_equal(nat_process(&pk, z1, &out), DROP_NONE);
+	assert_int_equal(nat_process(&test_nat, &pk, z1, &out), DROP_NONE);
 	assert_int_equal(ntohs(ports()[0]), 5000);
 	/* another container, same source port: must get another port */
 	build(IPPROTO_UDP, C2, WEB, 5000, 53, 0, 4);
-	assert_int_equal(nat_process(&pk, z1, &out), DROP_NONE);
+	assert_int_equal(nat_process(&test_nat, &pk, z1, &out), DROP_NONE);
 	p2 = ntohs(ports()[0]);
 	assert_int_not_equal(p2, 5000);
 	assert_true(p2 >= 1024);
 	assert_csums_ok(&pk);
 	/* same container in another network, same IP and port: also distinct */
 	build(IPPROTO_UDP, C2, WEB, 5000, 53, 0, 4);
-	assert_int_equal(nat_process(&pk, z2, &out), DROP_NONE);
+	assert_int_equal(nat_process(&test_nat, &pk, z2, &out), DROP_NONE);
 	p3 = ntohs(ports()[0]);
 	assert_int_not_equal(p3, 5000);
 	assert_int_not_equal(p3, p2);
 	/* endpoint-independent: C2:5000 to another host keeps its port */
 	build(IPPROTO_UDP, C2, "203.0.113.99", 5000, 123, 0, 4);
-	assert_int_equal(nat_process(&pk, z1, &out), DROP_NONE);
+	assert_int_equal(nat_process(&test_nat, &pk, z1, &out), DROP_NONE);
 	assert_int_equal(ntohs(ports()[0]), p2);
 }
 
@@ -217,12 +224,12 @@ static void test_nat_avoids_published_ports(void **state)
 	(void)state;
 	r.fixed_zone = z2;
 	r.fixed_ip = ip4(C2);
-	assert_int_equal(nat_rule_add(&r, err, sizeof(err)), 0);
-	assert_int_equal(nat_rule_add(&r, err, sizeof(err)), -1);
+	assert_int_equal(nat_rule_add(&test_nat, &r, err, sizeof(err)), 0);
+	assert_int_equal(nat_rule_add(&test_nat, &r, err, sizeof(err)), -1);
 	build(IPPROTO_TCP, C1, WEB, 8080, 80, 1, 0);
-	assert_int_equal(nat_process(&pk, z1, &out), DROP_NONE);
+	assert_int_equal(nat_process(&test_nat, &pk, z1, &out), DROP_NONE);
 	assert_int_not_equal(ntohs(ports()[0]), 8080);
-	assert_int_equal(nat_rule_del(IPPROTO_TCP, 8080), 0);
+	assert_int_equal(nat_rule_del(&test_nat, IPPROTO_TCP, 8080), 0);
 }
 
 static void test_nat_allocation_exhausted(void **state)
@@ -233,12 +240,12 @@ static void test_nat_allocation_exhausted(void **state)
 	(void)state;
 	/* take every ICMP id but one; the next two sources get it, then none */
 	for (i = 0; i < 65535; i++)
-		assert_non_null(nat_mapping_get(z1, IPPROTO_ICMP, i + 1, htons((uint16_t)i),
+		assert_non_null(nat_mapping_get(&test_nat, z1, IPPROTO_ICMP, i + 1, htons((uint16_t)i),
 						true, &ext));
-	assert_non_null(nat_mapping_get(z1, IPPROTO_ICMP, 9, htons(1), true, &ext));
+	assert_non_null(nat_mapping_get(&test_nat, z1, IPPROTO_ICMP, 9, htons(1), true, &ext));
 	assert_int_equal(ntohs(ext), 65535);
-	assert_null(nat_mapping_get(z1, IPPROTO_ICMP, 10, htons(1), true, &ext));
-	assert_int_equal(nat_get_stats()->no_port, 1);
+	assert_null(nat_mapping_get(&test_nat, z1, IPPROTO_ICMP, 10, htons(1), true, &ext));
+	assert_int_equal(nat_get_stats(&test_nat)->no_port, 1);
 }
 
 static void test_nat_dnat_and_hairpin(void **state)
@@ -251,17 +258,17 @@ static void test_nat_dnat_and_hairpin(void **state)
 	(void)state;
 	r.fixed_zone = z2;
 	r.fixed_ip = ip4(C2);
-	assert_int_equal(nat_rule_add(&r, err, sizeof(err)), 0);
+	assert_int_equal(nat_rule_add(&test_nat, &r, err, sizeof(err)), 0);
 	/* outside -> uplink:8005 -> C2:85, client address kept */
 	build(IPPROTO_TCP, WEB, UPLINK, 33000, 8005, 1, 0);
-	assert_int_equal(nat_process(&pk, CT_ZONE_OUTSIDE, &out), DROP_NONE);
+	assert_int_equal(nat_process(&test_nat, &pk, CT_ZONE_OUTSIDE, &out), DROP_NONE);
 	assert_int_equal(out, z2);
 	assert_int_equal(iph()->saddr, ip4(WEB));
 	assert_int_equal(iph()->daddr, ip4(C2));
 	assert_int_equal(ntohs(ports()[1]), 85);
 	assert_csums_ok(&pk);
 	build(IPPROTO_TCP, C2, WEB, 85, 33000, 3, 0);
-	assert_int_equal(nat_process(&pk, z2, &out), DROP_NONE);
+	assert_int_equal(nat_process(&test_nat, &pk, z2, &out), DROP_NONE);
 	assert_int_equal(out, CT_ZONE_OUTSIDE);
 	assert_int_equal(iph()->saddr, ip4(UPLINK));
 	assert_int_equal(ntohs(ports()[0]), 8005);
@@ -269,7 +276,7 @@ static void test_nat_dnat_and_hairpin(void **state)
 
 	/* hairpin: C1 (n1) -> uplink:8000 reaches C2:80 from the uplink IP */
 	build(IPPROTO_TCP, C1, UPLINK, 41000, 8000, 1, 0);
-	assert_int_equal(nat_process(&pk, z1, &out), DROP_NONE);
+	assert_int_equal(nat_process(&test_nat, &pk, z1, &out), DROP_NONE);
 	assert_int_equal(out, z2);
 	assert_int_equal(iph()->saddr, ip4(UPLINK));
 	assert_int_equal(iph()->daddr, ip4(C2));
@@ -277,7 +284,7 @@ static void test_nat_dnat_and_hairpin(void **state)
 	uint16_t ext = ntohs(ports()[0]);
 	assert_csums_ok(&pk);
 	build(IPPROTO_TCP, C2, UPLINK, 80, ext, 3, 0);
-	assert_int_equal(nat_process(&pk, z2, &out), DROP_NONE);
+	assert_int_equal(nat_process(&test_nat, &pk, z2, &out), DROP_NONE);
 	assert_int_equal(out, z1);
 	assert_int_equal(iph()->saddr, ip4(UPLINK));
 	assert_int_equal(iph()->daddr, ip4(C1));
@@ -287,8 +294,8 @@ static void test_nat_dnat_and_hairpin(void **state)
 
 	/* unpublished port on the uplink IP: not ours */
 	build(IPPROTO_TCP, WEB, UPLINK, 33000, 9999, 1, 0);
-	assert_int_equal(nat_process(&pk, CT_ZONE_OUTSIDE, &out), DROP_NOT_FOR_US);
-	nat_rule_del(IPPROTO_TCP, 8000);
+	assert_int_equal(nat_process(&test_nat, &pk, CT_ZONE_OUTSIDE, &out), DROP_NOT_FOR_US);
+	nat_rule_del(&test_nat, IPPROTO_TCP, 8000);
 }
 
 static void test_nat_icmp_echo(void **state)
@@ -297,12 +304,12 @@ static void test_nat_icmp_echo(void **state)
 
 	(void)state;
 	build(IPPROTO_ICMP, C1, WEB, 77, 77, ICMP_ECHO, 8);
-	assert_int_equal(nat_process(&pk, z1, &out), DROP_NONE);
+	assert_int_equal(nat_process(&test_nat, &pk, z1, &out), DROP_NONE);
 	assert_int_equal(iph()->saddr, ip4(UPLINK));
 	assert_csums_ok(&pk);
 	uint16_t id = ntohs(ports()[2]);
 	build(IPPROTO_ICMP, WEB, UPLINK, id, id, ICMP_ECHOREPLY, 8);
-	assert_int_equal(nat_process(&pk, CT_ZONE_OUTSIDE, &out), DROP_NONE);
+	assert_int_equal(nat_process(&test_nat, &pk, CT_ZONE_OUTSIDE, &out), DROP_NONE);
 	assert_int_equal(out, z1);
 	assert_int_equal(iph()->daddr, ip4(C1));
 	assert_int_equal(ntohs(ports()[2]), 77);
@@ -341,14 +348,14 @@ static void test_nat_icmp_error_translated(void **state)
 	(void)state;
 	/* make C1:5000 appear as another port outside */
 	build(IPPROTO_UDP, C2, WEB, 5000, 9, 0, 0);
-	assert_int_equal(nat_process(&pk, z1, &out), DROP_NONE);
+	assert_int_equal(nat_process(&test_nat, &pk, z1, &out), DROP_NONE);
 	build(IPPROTO_UDP, C1, WEB, 5000, 9, 0, 0);
-	assert_int_equal(nat_process(&pk, z1, &out), DROP_NONE);
+	assert_int_equal(nat_process(&test_nat, &pk, z1, &out), DROP_NONE);
 	uint16_t ext = ntohs(ports()[0]);
 	assert_int_not_equal(ext, 5000);
 	/* the web host answers port unreachable */
 	build_icmp_error(WEB, ICMP_DEST_UNREACH, ICMP_PORT_UNREACH);
-	assert_int_equal(nat_process(&pk, CT_ZONE_OUTSIDE, &out), DROP_NONE);
+	assert_int_equal(nat_process(&test_nat, &pk, CT_ZONE_OUTSIDE, &out), DROP_NONE);
 	assert_int_equal(out, z1);
 	assert_int_equal(iph()->saddr, ip4(WEB));
 	assert_int_equal(iph()->daddr, ip4(C1));
@@ -361,21 +368,21 @@ static void test_nat_icmp_error_translated(void **state)
 
 	/* a router on the path keeps its own address (time exceeded) */
 	build(IPPROTO_UDP, C1, WEB, 5000, 9, 0, 0);
-	assert_int_equal(nat_process(&pk, z1, &out), DROP_NONE);
+	assert_int_equal(nat_process(&test_nat, &pk, z1, &out), DROP_NONE);
 	build_icmp_error("192.0.2.254", ICMP_TIME_EXCEEDED, 0);
-	assert_int_equal(nat_process(&pk, CT_ZONE_OUTSIDE, &out), DROP_NONE);
+	assert_int_equal(nat_process(&test_nat, &pk, CT_ZONE_OUTSIDE, &out), DROP_NONE);
 	assert_int_equal(iph()->saddr, ip4("192.0.2.254"));
 	assert_int_equal(iph()->daddr, ip4(C1));
 
 	/* an error quoting an unknown flow is dropped */
 	build(IPPROTO_UDP, UPLINK, WEB, 6000, 9, 0, 0);
 	build_icmp_error(WEB, ICMP_DEST_UNREACH, ICMP_PORT_UNREACH);
-	assert_int_equal(nat_process(&pk, CT_ZONE_OUTSIDE, &out), DROP_CT_INVALID);
+	assert_int_equal(nat_process(&test_nat, &pk, CT_ZONE_OUTSIDE, &out), DROP_CT_INVALID);
 	/* and one too short to quote a tuple */
 	build(IPPROTO_UDP, C1, WEB, 5000, 9, 0, 0);
 	build_icmp_error(WEB, ICMP_DEST_UNREACH, ICMP_PORT_UNREACH);
 	pk.len = 14 + 20 + 8 + 20 + 2;
-	assert_int_equal(nat_process(&pk, CT_ZONE_OUTSIDE, &out), DROP_BAD_L4);
+	assert_int_equal(nat_process(&test_nat, &pk, CT_ZONE_OUTSIDE, &out), DROP_BAD_L4);
 }
 
 static void test_nat_fragments(void **state)
@@ -387,21 +394,21 @@ static void test_nat_fragments(void **state)
 	iph()->frag_off = htons(IP_MF);
 	iph()->check = 0;
 	iph()->check = csum(iph(), 20);
-	assert_int_equal(nat_process(&pk, z1, &out), DROP_NONE);
+	assert_int_equal(nat_process(&test_nat, &pk, z1, &out), DROP_NONE);
 	/* second fragment: no ports, same id */
 	build(IPPROTO_UDP, C1, WEB, 0, 0, 0, 100);
 	iph()->frag_off = htons(14);      /* offset 112 bytes */
 	iph()->check = 0;
 	iph()->check = csum(iph(), 20);
 	pk.l4_ofs = PKT_OFS_NONE;
-	assert_int_equal(nat_process(&pk, z1, &out), DROP_NONE);
+	assert_int_equal(nat_process(&test_nat, &pk, z1, &out), DROP_NONE);
 	assert_int_equal(out, CT_ZONE_OUTSIDE);
 	assert_int_equal(iph()->saddr, ip4(UPLINK));
 	assert_int_equal(csum(iph(), 20), 0);
 	/* a fragment of an unknown datagram */
 	iph()->id = htons(0x4321);
 	iph()->saddr = ip4(C1);
-	assert_int_equal(nat_process(&pk, z1, &out), DROP_CT_INVALID);
+	assert_int_equal(nat_process(&test_nat, &pk, z1, &out), DROP_CT_INVALID);
 }
 
 static void test_nat_conntrack_line(void **state)
@@ -413,25 +420,25 @@ static void test_nat_conntrack_line(void **state)
 
 	(void)state;
 	build(IPPROTO_TCP, C1, "198.51.100.10", 40000, 80, 1, 0);
-	assert_int_equal(nat_process(&pk, z1, &out), DROP_NONE);
+	assert_int_equal(nat_process(&test_nat, &pk, z1, &out), DROP_NONE);
 	build(IPPROTO_TCP, "198.51.100.10", UPLINK, 80, 40000, 3, 0);
-	assert_int_equal(nat_process(&pk, CT_ZONE_OUTSIDE, &out), DROP_NONE);
+	assert_int_equal(nat_process(&test_nat, &pk, CT_ZONE_OUTSIDE, &out), DROP_NONE);
 	build(IPPROTO_TCP, C1, "198.51.100.10", 40000, 80, 2, 0);
-	assert_int_equal(nat_process(&pk, z1, &out), DROP_NONE);
-	ct_set_test_clock(1000000 + 500);
+	assert_int_equal(nat_process(&test_nat, &pk, z1, &out), DROP_NONE);
+	ct_set_test_clock(&test_ct, 1000000 + 500);
 	nat_key_from_ip4(&k, z1, IPPROTO_TCP, ip4(C1), ip4("198.51.100.10"),
 			 htons(40000), htons(80));
-	e = ct_lookup(&k, NULL);
+	e = ct_lookup(&test_ct, &k, NULL);
 	assert_non_null(e);
-	ct_ctl_line(e, line, sizeof(line));
+	ct_ctl_line(&test_dp, e, line, sizeof(line));
 	assert_string_equal(line, "tcp      6 431999 ESTABLISHED src=172.18.0.2 "
 		"dst=198.51.100.10 sport=40000 dport=80 src=198.51.100.10 "
 		"dst=198.51.100.1 sport=80 dport=40000 [ASSURED] zone=n1");
 	/* an unreplied UDP flow */
 	build(IPPROTO_UDP, C1, WEB, 5000, 53, 0, 0);
-	assert_int_equal(nat_process(&pk, z1, &out), DROP_NONE);
+	assert_int_equal(nat_process(&test_nat, &pk, z1, &out), DROP_NONE);
 	nat_key_from_ip4(&k, z1, IPPROTO_UDP, ip4(C1), ip4(WEB), htons(5000), htons(53));
-	ct_ctl_line(ct_lookup(&k, NULL), line, sizeof(line));
+	ct_ctl_line(&test_dp, ct_lookup(&test_ct, &k, NULL), line, sizeof(line));
 	assert_string_equal(line, "udp      17 120 src=172.18.0.2 dst=203.0.113.10 "
 		"sport=5000 dport=53 [UNREPLIED] src=203.0.113.10 dst=198.51.100.1 "
 		"sport=53 dport=5000 zone=n1");
@@ -446,13 +453,13 @@ static void test_nat_explain_changes_nothing(void **state)
 	(void)state;
 	build(IPPROTO_TCP, C1, WEB, 40000, 80, 1, 0);
 	memcpy(before, frame, sizeof(before));
-	nat_explain(&pk, z1, what, sizeof(what));
+	nat_explain(&test_nat, &pk, z1, what, sizeof(what));
 	assert_non_null(strstr(what, "port 40000 preserved"));
 	assert_memory_equal(before, frame, sizeof(before));
-	assert_int_equal(ct_get_stats()->entries, 0);
-	assert_int_equal(nat_process(&pk, z1, &out), DROP_NONE);
+	assert_int_equal(ct_get_stats(&test_ct)->entries, 0);
+	assert_int_equal(nat_process(&test_nat, &pk, z1, &out), DROP_NONE);
 	build(IPPROTO_TCP, C1, WEB, 40000, 80, 2, 0);
-	nat_explain(&pk, z1, what, sizeof(what));
+	nat_explain(&test_nat, &pk, z1, what, sizeof(what));
 	assert_non_null(strstr(what, "existing connection: leaves as src=198.51.100.1 sport=40000"));
 }
 
@@ -507,6 +514,47 @@ static void test_publish_parse_spec(void **state)
 	}
 }
 
+/* The datapath context starts conntrack and NAT itself (dp_init), so with
+ * no uplink at all zones, published ports and tracked connections work,
+ * in tables of their own beside the fixture's; a routed packet finds no
+ * uplink to leave by. */
+static void test_dp_nat_without_uplink(void **state)
+{
+	struct nat_rule rule = { .proto = IPPROTO_TCP, .host_port = 9090, .cport = 80,
+				 .count = 1 };
+	struct network n = { .name = "nouplink" };
+	struct ct_key k;
+	uint32_t zone, out;
+	struct dp dp;
+	char err[128];
+
+	(void)state;
+	assert_int_equal(dp_init(&dp, NULL, &g_model, 100, err, sizeof(err)), 0);
+	assert_int_equal(dp.n_uplinks, 0);
+	n.dp = &dp;
+	assert_false(uplink_present(&n, ip4(WEB)));
+	assert_null(dp_uplink_for(&dp, ip4(WEB)));
+	zone = nat_zone_of(dp.nat, &n);
+	assert_int_not_equal(zone, CT_ZONE_OUTSIDE);
+	assert_string_equal(nat_zone_name(dp.nat, zone), "nouplink");
+	assert_int_equal(nat_rule_add(dp.nat, &rule, err, sizeof(err)), 0);
+	assert_true(nat_port_published(dp.nat, IPPROTO_TCP, 9090));
+	assert_false(nat_port_published(&test_nat, IPPROTO_TCP, 9090));
+	ct_set_test_clock(dp.ct, 1000);
+	build(IPPROTO_TCP, C1, WEB, 40000, 80, 1, 0);
+	assert_int_equal(nat_process(dp.nat, &pk, zone, &out), DROP_NONE);
+	assert_int_equal(out, CT_ZONE_OUTSIDE);
+	assert_int_equal(ct_get_stats(dp.ct)->entries, 1);
+	assert_int_equal(ct_get_stats(&test_ct)->entries, 0);
+	nat_key_from_ip4(&k, zone, IPPROTO_TCP, ip4(C1), ip4(WEB), htons(40000), htons(80));
+	assert_non_null(ct_lookup(dp.ct, &k, NULL));
+	assert_int_equal(ct_flush(dp.ct, NULL, NULL), 1);
+	assert_int_equal(nat_rule_del(dp.nat, IPPROTO_TCP, 9090), 0);
+	dp_fini(&dp);
+	assert_null(dp.ct);
+	assert_null(dp.nat);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -523,6 +571,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_nat_conntrack_line, setup, teardown),
 		cmocka_unit_test(test_publish_parse_spec),
 		cmocka_unit_test_setup_teardown(test_nat_explain_changes_nothing, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_dp_nat_without_uplink, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -21,6 +21,7 @@
 #include <netinet/tcp.h>
 #include "ct.h"
 #include "ct_snapshot.h"
+#include "dp.h"
 #include "nat.h"
 
 static long bench_rss_kb(void)
@@ -59,6 +60,11 @@ static double bench_now(void)
 }
 
 static struct ct_key bench_keys[1 << 16];
+/* The datapath's tables, as dp_init() would make them. */
+static struct conntrack bench_ct;
+static struct nat bench_nat;
+static struct dp bench_dp = { .ct = &bench_ct, .nat = &bench_nat };
+static struct ct_snapshot bench_snap = { .dp = &bench_dp };
 
 /* Nanoseconds per lookup over LOOKUPS random keys, BURST at a time. */
 static double bench_lookups(uint32_t n, uint32_t lookups, unsigned int burst)
@@ -81,9 +87,9 @@ static double bench_lookups(uint32_t n, uint32_t lookups, unsigned int burst)
 			unsigned int k;
 
 			if (burst > 1)
-				ct_prefetch(&bench_keys[j], burst);
+				ct_prefetch(&bench_ct, &bench_keys[j], burst);
 			for (k = 0; k < burst; k++)
-				found += ct_lookup(&bench_keys[j + k], NULL) != NULL;
+				found += ct_lookup(&bench_ct, &bench_keys[j + k], NULL) != NULL;
 		}
 	}
 	t1 = bench_now();
@@ -100,14 +106,14 @@ static void bench_run(uint32_t n)
 	uint32_t i, lookups = 4000000;
 	long rss0;
 
-	ct_set_test_clock(1000);
-	ct_init(NULL, n);
+	ct_set_test_clock(&bench_ct, 1000);
+	ct_init(&bench_ct, NULL, n);
 	rss0 = bench_rss_kb();
 	for (i = 0; i < n; i++) {
 		bench_key(&o, i, 1);
 		ct_key_invert(&o, &r);
 		r.zone = 0;
-		if (!ct_insert(&o, &r, 1, &uh, sizeof(uh), &why))
+		if (!ct_insert(&bench_ct, &o, &r, 1, &uh, sizeof(uh), &why))
 			break;
 	}
 	printf("entries %u: %.1f bytes/entry (RSS), ", i,
@@ -115,7 +121,7 @@ static void bench_run(uint32_t n)
 	printf("\n  one at a time: %.1f ns/lookup", bench_lookups(n, lookups, 1));
 	printf("; bursts of %d with prefetch: %.1f ns/lookup\n", CT_PREFETCH_MAX,
 	       bench_lookups(n, lookups, CT_PREFETCH_MAX));
-	ct_fini();
+	ct_fini(&bench_ct);
 }
 
 /* bench_snat_table() - N SNAT'd TCP entries from 4 containers of network
@@ -139,10 +145,10 @@ static void bench_snat_table(uint32_t n)
 		eps[i].ip = htonl(0x0a4d0002u + i);
 		HASH_ADD(hh_ip, net.by_ip, ip, sizeof(eps[i].ip), &eps[i]);
 	}
-	ct_init(NULL, n + 16);
-	nat_init();
-	nat_set_uplink_ip(up);
-	zone = nat_zone_of(&net);
+	ct_init(&bench_ct, NULL, n + 16);
+	nat_init(&bench_nat, &bench_ct);
+	nat_set_uplink_ip(&bench_nat, up);
+	zone = nat_zone_of(&bench_nat, &net);
 	/* 8 destinations per source port: 12500 ports of 4 sources for 100K
 	 * (one uplink IP has 64512 ports to give) */
 	for (i = 0; i < n; i++) {
@@ -150,10 +156,10 @@ static void bench_snat_table(uint32_t n)
 
 		src = eps[i % 4].ip;
 		dst = htonl(0xcb007100u | ((i / 4) % 8));
-		m = nat_mapping_get(zone, IPPROTO_TCP, src, sport, true, &ext);
+		m = nat_mapping_get(&bench_nat, zone, IPPROTO_TCP, src, sport, true, &ext);
 		nat_key_from_ip4(&o, zone, IPPROTO_TCP, src, dst, sport, htons(443));
 		nat_key_from_ip4(&r, CT_ZONE_OUTSIDE, IPPROTO_TCP, dst, up, htons(443), ext);
-		e = m ? ct_insert(&o, &r, zone, &th, sizeof(th), &why) : NULL;
+		e = m ? ct_insert(&bench_ct, &o, &r, zone, &th, sizeof(th), &why) : NULL;
 		if (!e)
 			break;
 		e->map = m;
@@ -168,13 +174,13 @@ static double bench_snapshot_loop(const char *dir)
 	struct ev_loop *loop = ev_loop_new(EVFLAG_AUTO);
 	double pause;
 
-	ct_snapshot_init(loop, dir);
-	ct_change_hook(true);
-	while (ct_snapshot_stats()->writes < 1 && ct_snapshot_stats()->write_errors < 1)
+	bench_dp.loop = loop;
+	ct_snapshot_init(&bench_snap, &bench_dp, dir);
+	bench_ct.change_hook(bench_ct.change_arg, true);
+	while (ct_snapshot_stats(&bench_snap)->writes < 1 && ct_snapshot_stats(&bench_snap)->write_errors < 1)
 		ev_run(loop, EVRUN_ONCE);
-	pause = (double)ct_snapshot_stats()->max_step_us / 1e3;
-	ct_change_hook = NULL;
-	ct_snapshot_fini();
+	pause = (double)ct_snapshot_stats(&bench_snap)->max_step_us / 1e3;
+	ct_snapshot_fini(&bench_snap);
 	ev_loop_destroy(loop);
 	return pause;
 }
@@ -189,31 +195,31 @@ static void bench_snapshot(uint32_t n)
 
 	if (!mkdtemp(dir))
 		return;
-	ct_set_test_clock(1000000);
+	ct_set_test_clock(&bench_ct, 1000000);
 	bench_snat_table(n);
 	for (i = 0; i < 5; i++) {
 		t0 = bench_now();
-		bytes = ct_snapshot_encode();
+		bytes = ct_snapshot_encode(&bench_snap);
 		enc += bench_now() - t0;
 	}
 	printf("snapshot of %llu entries: %zu bytes; encoding all at once %.2f ms, ",
-	       (unsigned long long)ct_get_stats()->entries, bytes, enc / 5 * 1e3);
+	       (unsigned long long)ct_get_stats(&bench_ct)->entries, bytes, enc / 5 * 1e3);
 	printf("in steps on the loop: longest pause %.2f ms; ", bench_snapshot_loop(dir));
 	t0 = bench_now();
-	if (ct_snapshot_save(dir, err, sizeof(err)))
+	if (ct_snapshot_save(&bench_snap, dir, err, sizeof(err)))
 		printf("%s\n", err);
 	printf("encode+write+fsync %.2f ms; ", (bench_now() - t0) * 1e3);
-	ct_fini();
-	nat_fini();
-	ct_init(NULL, n + 16);
-	nat_init();
-	nat_set_uplink_ip(htonl(0xc6336401u));
+	ct_fini(&bench_ct);
+	nat_fini(&bench_nat);
+	ct_init(&bench_ct, NULL, n + 16);
+	nat_init(&bench_nat, &bench_ct);
+	nat_set_uplink_ip(&bench_nat, htonl(0xc6336401u));
 	t0 = bench_now();
-	ct_snapshot_load(dir, &res, err, sizeof(err));
+	ct_snapshot_load(&bench_snap, dir, &res, err, sizeof(err));
 	printf("load %.2f ms (%llu restored)\n", (bench_now() - t0) * 1e3,
 	       (unsigned long long)res.restored);
-	ct_fini();
-	nat_fini();
+	ct_fini(&bench_ct);
+	nat_fini(&bench_nat);
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
 	if (system(cmd))
 		perror("rm");

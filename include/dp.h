@@ -1,0 +1,52 @@
+/* dp.h - the datapath context: one switch's tables and ports, as an instance.
+ *
+ * Everything a packet may consult or change, beyond the packet and its
+ * port, hangs off one struct dp: the networks (through the control
+ * plane's model, each with its fdb), the conntrack table, NAT and the
+ * uplinks.  Stages reach it from the network a packet is in (n->dp) or
+ * the port it came from (port->dp), as the Linux bridge reaches p->br and
+ * OVS passes struct conntrack *ct: there is no hidden process-wide table,
+ * so a second datapath, or a test harness, is one more struct dp.
+ *
+ * Conntrack and NAT belong to the datapath, not to an uplink: they start
+ * with dp_init(), so zones, published ports and conntrack flushes work
+ * before (or without) any uplink, and uplinks are a list, not a slot.
+ */
+#ifndef VS_DP_H
+#define VS_DP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct ev_loop;
+struct model;
+struct conntrack;
+struct nat;
+struct uplink;
+struct ct_snapshot;
+
+#define DP_MAX_UPLINKS 4
+
+struct dp {
+	struct ev_loop *loop;
+	struct model *model;         /* networks (each with its fdb), containers */
+	struct conntrack *ct;
+	struct nat *nat;
+	struct uplink *uplinks[DP_MAX_UPLINKS];
+	unsigned int n_uplinks;
+	struct ct_snapshot *snap;    /* conntrack kept across restarts, or NULL */
+};
+
+/* dp.c */
+int dp_init(struct dp *dp, struct ev_loop *loop, struct model *model,
+	    uint32_t ct_limit, char *err, size_t errlen);
+void dp_fini(struct dp *dp);
+int dp_uplink_add(struct dp *dp, const char *spec, const char *ip_cidr,
+		  const char *gw, char *err, size_t errlen);
+struct uplink *dp_uplink_for(const struct dp *dp, uint32_t dst);
+struct uplink *dp_uplink_first(const struct dp *dp);
+int dp_snapshot_start(struct dp *dp, const char *dir);
+void dp_snapshot_stop(struct dp *dp);
+
+#endif

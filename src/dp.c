@@ -1,0 +1,137 @@
+/* dp.c - create and tear down the datapath context (see dp.h).
+ *
+ * The order matters and is kept in one place: conntrack first (NAT hooks
+ * into it to release port mappings), then NAT, then uplinks, which route
+ * through both; teardown runs the other way.  NAT's tables are megabytes
+ * of zero pages until mappings use them, so they are allocated apart
+ * (calloc maps them lazily) rather than embedded.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "ct.h"
+#include "ct_snapshot.h"
+#include "dp.h"
+#include "nat.h"
+#include "uplink.h"
+
+/**
+ * dp_init() - Start a datapath: conntrack and NAT, no uplink yet
+ * @dp:		context to fill (its previous contents are ignored)
+ * @loop:	event loop for the tables' timers
+ * @model:	the control plane's networks and containers
+ * @ct_limit:	conntrack entry limit, 0 for CT_DEFAULT_LIMIT
+ * @err:	one-line reason on failure
+ * @errlen:	size of @err
+ *
+ * Return: 0, or -1
+ */
+int dp_init(struct dp *dp, struct ev_loop *loop, struct model *model,
+	    uint32_t ct_limit, char *err, size_t errlen)
+{
+	memset(dp, 0, sizeof(*dp));
+	dp->loop = loop;
+	dp->model = model;
+	dp->ct = calloc(1, sizeof(*dp->ct));
+	dp->nat = calloc(1, sizeof(*dp->nat));
+	if (!dp->ct || !dp->nat || ct_init(dp->ct, loop, ct_limit) < 0) {
+		snprintf(err, errlen, "conntrack: out of memory");
+		free(dp->ct);
+		free(dp->nat);
+		dp->ct = NULL;
+		dp->nat = NULL;
+		return -1;
+	}
+	nat_init(dp->nat, dp->ct);
+	return 0;
+}
+
+void dp_fini(struct dp *dp)
+{
+	dp_snapshot_stop(dp);
+	while (dp->n_uplinks)
+		uplink_close(dp->uplinks[--dp->n_uplinks]);
+	if (dp->nat)
+		nat_fini(dp->nat);
+	if (dp->ct)
+		ct_fini(dp->ct);
+	free(dp->nat);
+	free(dp->ct);
+	dp->nat = NULL;
+	dp->ct = NULL;
+}
+
+/**
+ * dp_uplink_add() - Open one more uplink on this datapath
+ * @dp:		datapath
+ * @spec:	port type and interface, "afpacket:IFACE" or "tap:NAME"
+ * @ip_cidr:	the switch's address on it
+ * @gw:		its next hop for off-link destinations
+ * @err:	one-line reason on failure
+ * @errlen:	size of @err
+ *
+ * Return: 0, or -1
+ */
+int dp_uplink_add(struct dp *dp, const char *spec, const char *ip_cidr,
+		  const char *gw, char *err, size_t errlen)
+{
+	struct uplink *ul;
+
+	if (dp->n_uplinks == DP_MAX_UPLINKS) {
+		snprintf(err, errlen, "at most %d uplinks", DP_MAX_UPLINKS);
+		return -1;
+	}
+	ul = uplink_open(dp, spec, ip_cidr, gw, err, errlen);
+	if (!ul)
+		return -1;
+	dp->uplinks[dp->n_uplinks++] = ul;
+	return 0;
+}
+
+/**
+ * dp_uplink_for() - The uplink a routed packet to DST leaves by
+ * @dp:		datapath
+ * @dst:	destination address (network order)
+ *
+ * One default route for now: the first uplink.  Per-uplink routes (or a
+ * tunnel behind the same interface) choose here, and nowhere else.
+ *
+ * Return: the uplink, or NULL if there is none
+ */
+struct uplink *dp_uplink_for(const struct dp *dp, uint32_t dst)
+{
+	(void)dst;
+	return dp->n_uplinks ? dp->uplinks[0] : NULL;
+}
+
+/* dp_uplink_first() - The uplink `show` and the proxy describe, or NULL. */
+struct uplink *dp_uplink_first(const struct dp *dp)
+{
+	return dp->n_uplinks ? dp->uplinks[0] : NULL;
+}
+
+/**
+ * dp_snapshot_start() - Load DIR's conntrack snapshot, then keep it current
+ * @dp:		datapath, its model and published ports restored
+ * @dir:	state directory
+ *
+ * Return: 0, or -1 if memory ran out (the switch runs without one)
+ */
+int dp_snapshot_start(struct dp *dp, const char *dir)
+{
+	dp->snap = calloc(1, sizeof(*dp->snap));
+	if (!dp->snap)
+		return -1;
+	return ct_snapshot_init(dp->snap, dp, dir);
+}
+
+/* dp_snapshot_stop() - Write the final snapshot (first in a stop: while
+ * every entry is still there) and release it. */
+void dp_snapshot_stop(struct dp *dp)
+{
+	if (!dp->snap)
+		return;
+	ct_snapshot_fini(dp->snap);
+	free(dp->snap);
+	dp->snap = NULL;
+}
