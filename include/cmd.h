@@ -21,6 +21,7 @@ void cmd_container_init(void);
 void cmd_container_restore(void);
 void cmd_container_shutdown(void);
 void cmd_container_gc(struct container *c);
+void cmd_handoff_init(void);
 
 /* publish.c */
 void publish_drop_all(struct container *c);

@@ -40,4 +40,13 @@ void endpoint_detach(struct endpoint *ep, bool destroy);
  * default route (the connect reply and the CNI result say so). */
 bool endpoint_is_first(const struct endpoint *ep);
 
+/* endpoint_handoff.c: devices a runtime moves (Docker). */
+struct container;
+/* MAC and MTU on a new hand-off device, nothing else.  Return: 0 or -1. */
+int endpoint_handoff_configure(struct endpoint *ep, char *err, size_t errlen);
+/* The device's current name in the container's namespace (ethN). */
+void endpoint_handoff_ifname(const struct endpoint *ep, char out[16]);
+/* Point container C at namespace REF, where its device moves.  Return: 0 or -1. */
+int endpoint_handoff_move(struct container *c, const char *ref, char *err, size_t errlen);
+
 #endif

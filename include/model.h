@@ -31,6 +31,7 @@
 #define VS_MAX_AUX 16
 #define VS_MAX_ALIASES 8
 #define VS_IFNAME_MAX 16
+#define VS_MAX_BOUND 8
 /* A container's key is whatever id its creator uses: a name given to
  * vsctl, a CNI_CONTAINERID (64 hex digits, or containerd's
  * "namespace-id"), a Docker endpoint id; so it is longer than a DNS
@@ -82,6 +83,10 @@ struct endpoint {
 	enum attach_type attach;
 	bool port_security;
 	bool offload;            /* port takes GSO frames and partial checksums */
+	/* Hand-off (a runtime such as Docker moves the device): made with MAC
+	 * and MTU only, never configured, followed by the runtime's sandbox
+	 * (endpoint_handoff.c). */
+	bool handoff;
 	int n_aliases;
 	char aliases[VS_MAX_ALIASES][VS_NAME_MAX];
 	unsigned int conn_order; /* order of connection within the container */
@@ -115,6 +120,11 @@ struct network {
 	struct aux_addr aux[VS_MAX_AUX];
 	bool internal, icc, dns, dns_intercept, is_default;
 	int mtu;
+	/* Other names the network answers to: Docker networks bound to it
+	 * with -o vswitch.network (cmd_handoff.c).  Looked up only when no
+	 * network has the name itself (model_network). */
+	int n_bound;
+	char bound[VS_MAX_BOUND][VS_NAME_MAX];
 	uint8_t gw_mac[6];
 	LIST_HEAD(, endpoint) endpoints;
 	struct endpoint *by_ip;  /* uthash on endpoint.ip (hh_ip) */

@@ -44,6 +44,7 @@ struct netns_ifcfg {
 	uint8_t prefix;
 	uint32_t gateway;        /* default route via; 0 = leave routes alone */
 	bool keep_existing;      /* adoption: add what is missing, replace nothing */
+	bool link_only;          /* hand-off: MAC and MTU only; no up, no L3 */
 };
 
 /* Configure IFNAME inside NSFD as CFG says (libnl-route-3). */
@@ -52,6 +53,9 @@ int netns_if_configure(int nsfd, const struct netns_ifcfg *cfg, char *err, size_
 int netns_if_delete(int nsfd, const char *ifname);
 /* IFNAME's MAC in NSFD, read by netlink there (never /sys); 0 or -1. */
 int netns_if_mac(int nsfd, const char *ifname, uint8_t mac[6]);
+/* The name, in NSFD, of the interface whose MAC is MAC (a hand-off device
+ * the runtime renamed).  Return: 0 with OUT, or -1 if there is none. */
+int netns_if_find_mac(int nsfd, const uint8_t mac[6], char out[16]);
 /* True if IFNAME exists in NSFD (restart adoption). */
 bool netns_if_exists(int nsfd, const char *ifname);
 /* True once REF no longer names the namespace behind NSFD: the bind mount

@@ -1,7 +1,7 @@
 # mk/ports.mk - port types (TAP, AF_PACKET), namespaces, endpoint wiring.
 src_libvswitch_a_SOURCES += \
 	src/port_tap.c src/port_afpacket.c src/netns.c src/netns_watch.c \
-	src/endpoint.c src/port_offload.c
+	src/endpoint.c src/endpoint_handoff.c src/port_offload.c
 noinst_HEADERS += include/endpoint.h include/ports.h
 
 check_PROGRAMS += tests/unit/test_netns

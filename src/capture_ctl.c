@@ -93,14 +93,45 @@ static int capture_ctl_parse(struct json_object *args, struct capture_req *q,
 	return 0;
 }
 
-/* Resolve "C[:IF]" (or C plus IFNAME) to its port(s): IF's endpoint, else
- * the first one, or every endpoint when ALL (recorder dumps). */
+/* Add C's port(s) to T: IFNAME's endpoint, else the first one, or every
+ * endpoint when ALL (recorder dumps). */
+static void capture_ctl_add_ports(struct container *c, const char *ifname, bool all,
+				  struct capture_target *t)
+{
+	struct endpoint *ep;
+
+	LIST_FOREACH(ep, &c->endpoints, ctr_link) {
+		if (ifname ? strcmp(ep->ifname, ifname) : (!all && ep != model_first_endpoint(c)))
+			continue;
+		if (ep->port && t->n_ports < CAPTURE_CTL_MAX_PORTS)
+			t->ports[t->n_ports++] = ep->port;
+	}
+}
+
+/* No container has the key NAME: the containers whose DNS name it is.
+ * A Docker container is one vswitch container per network it is on
+ * (doc/docker.md), all with its Docker name: its ports on every network. */
+static bool capture_ctl_by_dns(const char *name, const char *ifname, bool all,
+			       struct capture_target *t)
+{
+	struct container *c, *tmp;
+	bool found = false;
+
+	HASH_ITER(hh, g_model.containers, c, tmp)
+		if (c->dns_name[0] && !strcmp(c->dns_name, name)) {
+			capture_ctl_add_ports(c, ifname, all, t);
+			found = true;
+		}
+	return found;
+}
+
+/* Resolve "C[:IF]" (or C plus IFNAME) to its port(s), C a key or else a
+ * DNS name. */
 static int capture_ctl_container(const char *spec, const char *ifname, bool all,
 				 struct capture_target *t, char *err, size_t errlen)
 {
 	char name[VS_CKEY_MAX + VS_IFNAME_MAX + 2];
 	struct container *c;
-	struct endpoint *ep;
 	char *colon;
 
 	snprintf(name, sizeof(name), "%s", spec);
@@ -112,15 +143,11 @@ static int capture_ctl_container(const char *spec, const char *ifname, bool all,
 	if (ifname && !*ifname)
 		ifname = NULL;
 	c = model_container(name);
-	if (!c) {
+	if (c) {
+		capture_ctl_add_ports(c, ifname, all, t);
+	} else if (!capture_ctl_by_dns(name, ifname, all, t)) {
 		snprintf(err, errlen, "no such container: %.64s", name);
 		return -1;
-	}
-	LIST_FOREACH(ep, &c->endpoints, ctr_link) {
-		if (ifname ? strcmp(ep->ifname, ifname) : (!all && ep != model_first_endpoint(c)))
-			continue;
-		if (ep->port && t->n_ports < CAPTURE_CTL_MAX_PORTS)
-			t->ports[t->n_ports++] = ep->port;
 	}
 	if (!t->n_ports) {
 		snprintf(err, errlen, ifname ? "container %.64s has no interface %.16s"

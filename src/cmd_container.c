@@ -126,6 +126,36 @@ static int cmd_connect_aliases(struct endpoint *ep, struct json_object *args,
 	return 0;
 }
 
+/* A hand-off endpoint (endpoint_handoff.c) is a veth whose far end gets
+ * the name the runtime asked for; a container is all hand-off or none,
+ * since a hand-off container's REF follows its runtime's sandbox. */
+static int cmd_connect_handoff(struct endpoint *ep, struct json_object *args, const char *att,
+			       const char *ifn, char *err, size_t errlen)
+{
+	const struct endpoint *o;
+
+	ep->handoff = ctl_arg_bool(args, "handoff", 0);
+	LIST_FOREACH(o, &ep->ctr->endpoints, ctr_link)
+		if (o->handoff != ep->handoff) {
+			snprintf(err, errlen, "container %s has %shand-off endpoints; "
+				 "it cannot mix them with others", ep->ctr->name,
+				 o->handoff ? "" : "no ");
+			return -1;
+		}
+	if (!ep->handoff)
+		return 0;
+	if (att && strcmp(att, "veth")) {
+		snprintf(err, errlen, "a hand-off endpoint is a veth (attach veth)");
+		return -1;
+	}
+	if (!ifn) {
+		snprintf(err, errlen, "a hand-off endpoint needs ifname: the name the runtime moves");
+		return -1;
+	}
+	ep->attach = ATTACH_VETH;
+	return 0;
+}
+
 /* Address, MAC, interface name, attach type: all checked, nothing applied. */
 static int cmd_connect_fill(struct endpoint *ep, struct json_object *args, char *err, size_t errlen)
 {
@@ -173,6 +203,8 @@ static int cmd_connect_fill(struct endpoint *ep, struct json_object *args, char 
 		return -1;
 	}
 	ep->attach = att && !strcmp(att, "veth") ? ATTACH_VETH : ATTACH_TAP;
+	if (cmd_connect_handoff(ep, args, att, ifn, err, errlen) < 0)
+		return -1;
 	ep->port_security = ctl_arg_bool(args, "port_security", 1);
 	ep->offload = ctl_arg_bool(args, "offload", 1);
 	if (ctl_arg_str(args, "owner") && !cmd_owner_ok(ctl_arg_str(args, "owner"))) {
@@ -293,7 +325,16 @@ static struct json_object *cmd_endpoint_json(const struct endpoint *ep)
 	json_object_object_add(o, "ip", json_object_new_string(ipam_ntoa(ep->ip, a)));
 	json_object_object_add(o, "prefix", json_object_new_int(ep->net->subnet.len));
 	json_object_object_add(o, "mac", json_object_new_string(ipam_mac_str(ep->mac, m)));
-	json_object_object_add(o, "ifname", json_object_new_string(ep->ifname));
+	if (ep->handoff) {
+		char now[VS_IFNAME_MAX];
+
+		endpoint_handoff_ifname(ep, now);
+		json_object_object_add(o, "ifname", json_object_new_string(now));
+		json_object_object_add(o, "handoff_ifname", json_object_new_string(ep->ifname));
+	} else {
+		json_object_object_add(o, "ifname", json_object_new_string(ep->ifname));
+	}
+	json_object_object_add(o, "handoff", json_object_new_boolean(ep->handoff));
 	json_object_object_add(o, "attach", json_object_new_string(ep->attach == ATTACH_VETH ? "veth" : "tap"));
 	json_object_object_add(o, "port", json_object_new_string(ep->port ? ep->port->name : ""));
 	json_object_object_add(o, "port_security", json_object_new_boolean(ep->port_security));
@@ -304,7 +345,7 @@ static struct json_object *cmd_endpoint_json(const struct endpoint *ep)
 	/* what a runtime's result needs (CNI: ips[].gateway, routes, dns) */
 	json_object_object_add(o, "gateway", json_object_new_string(ipam_ntoa(ep->net->gateway, a)));
 	json_object_object_add(o, "mtu", json_object_new_int(ep->net->mtu));
-	json_object_object_add(o, "default_route", json_object_new_boolean(endpoint_is_first(ep)));
+	json_object_object_add(o, "default_route", json_object_new_boolean(!ep->handoff && endpoint_is_first(ep)));
 	json_object_object_add(o, "dns", json_object_new_boolean(ep->net->dns));
 	for (i = 0; i < ep->n_aliases; i++)
 		json_object_array_add(al, json_object_new_string(ep->aliases[i]));
@@ -362,6 +403,13 @@ static struct endpoint *cmd_connect_check(struct json_object *args, bool *fresh,
 
 	if (!n) {
 		snprintf(err, errlen, "network %s not found", net ? net : "");
+		return NULL;
+	}
+	/* Said first: a second connect of the same pair (a runtime retrying)
+	 * is refused for what it is, whatever REF it names. */
+	c = name ? model_container(name) : NULL;
+	if (c && model_endpoint(n, c)) {
+		snprintf(err, errlen, "container %s is already connected to network %s", c->name, n->name);
 		return NULL;
 	}
 	c = cmd_connect_container(name, ctl_arg_str(args, "netns"), ctl_arg_str(args, "dns_name"),

@@ -281,6 +281,17 @@ static struct json_object *cmd_options_json(const struct network *n)
 			       cmd_jstr(n->icc ? "true" : "false"));
 	json_object_object_add(o, "vswitch.dns", cmd_jstr(n->dns && !n->is_default ? "true" : "false"));
 	json_object_object_add(o, "vswitch.dns_intercept", cmd_jstr(n->dns_intercept ? "true" : "false"));
+	if (n->n_bound) {
+		char names[VS_MAX_BOUND * VS_NAME_MAX];
+		size_t off = 0;
+		int i;
+
+		names[0] = '\0';
+		for (i = 0; i < n->n_bound; i++)
+			off += (size_t)snprintf(names + off, sizeof(names) - off, "%s%s",
+						i ? "," : "", n->bound[i]);
+		json_object_object_add(o, "vswitch.bound", cmd_jstr(names));
+	}
 	return o;
 }
 
@@ -443,6 +454,18 @@ static int cmd_network_rm(struct ctl_conn *c, struct json_object *args,
 	if (k < 0)
 		return -1;
 	for (i = 0; i < k; i++) {
+		struct json_object *names = NULL;
+		const char *nm;
+
+		json_object_object_get_ex(args, "names", &names);
+		nm = json_object_get_string(json_object_array_get_idx(names, (size_t)i));
+
+		/* A bound name is not the network: only network.unbind takes it. */
+		if (strcmp(nm, nets[i]->name)) {
+			snprintf(err, errlen, "%s is bound to network %s; unbind it, or remove %s",
+				 nm, nets[i]->name, nets[i]->name);
+			return -1;
+		}
 		if (cmd_network_rm_check(nets[i], err, errlen))
 			return -1;
 		for (j = 0; j < i; j++)

@@ -40,6 +40,7 @@ void cmd_init_all(struct dp *dp)
 	cmd_bind_dp(dp);
 	cmd_network_init();
 	cmd_container_init();
+	cmd_handoff_init();
 	cmd_show_init();
 	fdb_ctl_init();
 	ct_ctl_init();

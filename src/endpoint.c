@@ -159,7 +159,9 @@ static struct port *endpoint_veth_adopt(struct endpoint *ep, const char *pname,
 			 ep->host_if[0] ? ep->host_if : "(unnamed)", ep->ctr->name);
 		return NULL;
 	}
-	if (!netns_if_exists(ep->ctr->netns_fd, ep->ifname)) {
+	/* A hand-off device moves and is renamed by its runtime: our end being
+	 * there means its peer is alive, wherever it is. */
+	if (!ep->handoff && !netns_if_exists(ep->ctr->netns_fd, ep->ifname)) {
 		snprintf(err, errlen, "interface %s is gone from container %s",
 			 ep->ifname, ep->ctr->name);
 		return NULL;
@@ -246,9 +248,11 @@ int endpoint_attach(struct endpoint *ep, bool adopt, char *err, size_t errlen)
 	}
 	if (c->netns_fd < 0) {
 		c->netns_fd = netns_open(c->netns_ref, err, errlen);
-		if (c->netns_fd < 0)
+		/* A hand-off endpoint is adopted by our end alone: its runtime
+		 * may have moved on (a new dockerd pid, a sandbox not yet set). */
+		if (c->netns_fd < 0 && !(ep->handoff && adopt))
 			return -1;
-		opened_ns = true;
+		opened_ns = c->netns_fd >= 0;
 	}
 	/* port.name is 32 bytes: a long container name is cut, the ifname kept. */
 	snprintf(pname, sizeof(pname), "%.15s:%.15s", c->name, ep->ifname);
@@ -259,10 +263,13 @@ int endpoint_attach(struct endpoint *ep, bool adopt, char *err, size_t errlen)
 		port = endpoint_tap_open(ep, adopt, pname, err, errlen);
 	if (!port)
 		goto undo_ns;
-	if (endpoint_configure(ep, adopt, err, errlen) < 0)
+	if (ep->handoff ? !adopt && endpoint_handoff_configure(ep, err, errlen) < 0
+			: endpoint_configure(ep, adopt, err, errlen) < 0)
 		goto undo_port;
 	endpoint_wire(ep, port);
-	netns_watch_add(c);
+	/* The runtime, not the namespace's death, ends a hand-off endpoint. */
+	if (!ep->handoff)
+		netns_watch_add(c);
 	log_info("%s %s: %s on network %s (%s%s%s)", adopt ? "adopted" : "attached",
 		 c->name, ep->ifname, ep->net->name, port->ops->type,
 		 ep->attach == ATTACH_VETH ? " via " : "",

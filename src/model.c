@@ -11,12 +11,27 @@
 
 struct model g_model;
 
+/* The network bound under NAME (a Docker network's name): a walk over
+ * every network, but only for a name no network has, which the datapath
+ * never asks for. */
+static struct network *model_network_bound(const char *name)
+{
+	struct network *n, *tmp;
+	int i;
+
+	HASH_ITER(hh, g_model.networks, n, tmp)
+		for (i = 0; i < n->n_bound; i++)
+			if (!strcmp(n->bound[i], name))
+				return n;
+	return NULL;
+}
+
 struct network *model_network(const char *name)
 {
 	struct network *n;
 
 	HASH_FIND_STR(g_model.networks, name, n);
-	return n;
+	return n ? n : model_network_bound(name);
 }
 
 struct container *model_container(const char *name)

@@ -248,7 +248,10 @@ static int netns_cfg_link(struct nl_sock *sk, struct netns_cfg_ctx *x, int *ifin
 		if (cfg->mtu > 0)
 			rtnl_link_set_mtu(chg, (unsigned int)cfg->mtu);
 	}
-	rtnl_link_set_flags(chg, IFF_UP);
+	/* A hand-off device stays down: the runtime brings it up where it
+	 * moves it, and nothing in the runtime's namespace may change. */
+	if (!cfg->link_only)
+		rtnl_link_set_flags(chg, IFF_UP);
 	rc = rtnl_link_change(sk, orig, chg, 0);
 	if (rc < 0)
 		snprintf(x->err, x->errlen, "cannot set up %s (mac/mtu/up): %s",
@@ -339,8 +342,9 @@ static int netns_cfg_in(void *arg)
 		return -1;
 	}
 	if (netns_cfg_link(sk, x, &ifindex) == 0 &&
-	    netns_cfg_addr(sk, x, ifindex) == 0 &&
-	    (x->cfg->gateway == 0 || netns_cfg_route(sk, x, ifindex) == 0))
+	    (x->cfg->link_only ||
+	     (netns_cfg_addr(sk, x, ifindex) == 0 &&
+	      (x->cfg->gateway == 0 || netns_cfg_route(sk, x, ifindex) == 0))))
 		rc = 0;
 	nl_socket_free(sk);
 	return rc;
@@ -399,6 +403,44 @@ int netns_if_delete(int nsfd, const char *ifname)
 	if (!netns_if_exists(nsfd, ifname))
 		return 0;
 	return netns_run(nsfd, netns_delete_in, (void *)ifname);
+}
+
+struct netns_find_mac_ctx {
+	const uint8_t *mac;
+	char *out;
+};
+
+static int netns_find_mac_in(void *arg)
+{
+	struct netns_find_mac_ctx *x = arg;
+	struct nl_sock *sk = netns_nl_open();
+	struct nl_cache *cache = NULL;
+	struct nl_object *o;
+	int rc = -1;
+
+	if (!sk)
+		return -1;
+	if (rtnl_link_alloc_cache(sk, AF_UNSPEC, &cache) == 0) {
+		for (o = nl_cache_get_first(cache); o && rc < 0; o = nl_cache_get_next(o)) {
+			struct rtnl_link *l = (struct rtnl_link *)o;
+			struct nl_addr *a = rtnl_link_get_addr(l);
+
+			if (a && nl_addr_get_len(a) == 6 && !memcmp(nl_addr_get_binary_addr(a), x->mac, 6)) {
+				snprintf(x->out, 16, "%s", rtnl_link_get_name(l));
+				rc = 0;
+			}
+		}
+		nl_cache_free(cache);
+	}
+	nl_socket_free(sk);
+	return rc;
+}
+
+int netns_if_find_mac(int nsfd, const uint8_t mac[6], char out[16])
+{
+	struct netns_find_mac_ctx x = { mac, out };
+
+	return netns_run(nsfd, netns_find_mac_in, &x) == 0 ? 0 : -1;
 }
 
 static int netns_exists_in(void *arg)

@@ -117,6 +117,13 @@ static struct json_object *state_network_json(const struct network *n)
 	json_object_object_add(o, "dns_intercept", json_object_new_boolean(n->dns_intercept));
 	json_object_object_add(o, "default", json_object_new_boolean(n->is_default));
 	json_object_object_add(o, "mtu", json_object_new_int(n->mtu));
+	if (n->n_bound) {
+		struct json_object *b = json_object_new_array();
+
+		for (i = 0; i < n->n_bound; i++)
+			json_object_array_add(b, state_str(n->bound[i]));
+		json_object_object_add(o, "bound", b);
+	}
 	return o;
 }
 
@@ -134,6 +141,7 @@ static struct json_object *state_endpoint_json(const struct endpoint *ep)
 	json_object_object_add(o, "attach", state_str(ep->attach == ATTACH_VETH ? "veth" : "tap"));
 	json_object_object_add(o, "port_security", json_object_new_boolean(ep->port_security));
 	json_object_object_add(o, "offload", json_object_new_boolean(ep->offload));
+	json_object_object_add(o, "handoff", json_object_new_boolean(ep->handoff));
 	json_object_object_add(o, "order", json_object_new_int((int)ep->conn_order));
 	json_object_object_add(o, "owner", state_str(ep->owner[0] ? ep->owner : "vsctl"));
 	if (ep->pending)
@@ -256,6 +264,25 @@ static int state_load_aux(struct network *n, struct json_object *aux, char *err,
 	return 0;
 }
 
+/* The names bound to N (Docker networks, -o vswitch.network). */
+static int state_load_bound(struct network *n, struct json_object *b, char *err, size_t errlen)
+{
+	size_t i;
+
+	for (i = 0; b && i < json_object_array_length(b); i++) {
+		struct json_object *v = json_object_array_get_idx(b, i);
+		const char *s = json_object_get_string(v);
+
+		if (n->n_bound >= VS_MAX_BOUND || !json_object_is_type(v, json_type_string) ||
+		    !*s || strlen(s) >= VS_NAME_MAX || model_network(s)) {
+			snprintf(err, errlen, "network %s: bad bound name", n->name);
+			return -1;
+		}
+		snprintf(n->bound[n->n_bound++], VS_NAME_MAX, "%s", s);
+	}
+	return 0;
+}
+
 static int state_load_network(struct json_object *o, char *err, size_t errlen)
 {
 	struct network *n = calloc(1, sizeof(*n));
@@ -289,6 +316,8 @@ static int state_load_network(struct json_object *o, char *err, size_t errlen)
 	n->mtu = state_get_int(o, "mtu", 1500);
 	if (n->mtu < 68 || n->mtu > 65535)
 		STATE_BAD("network %s: bad mtu", name);
+	if (state_load_bound(n, state_get(o, "bound", json_type_array), err, errlen))
+		goto fail;
 	model_gw_mac(n, n->gw_mac);
 	LIST_INIT(&n->endpoints);
 	HASH_ADD_STR(g_model.networks, name, n);
@@ -360,6 +389,7 @@ static int state_load_endpoint(struct container *c, struct json_object *o, char 
 	ep->attach = att && !strcmp(att, "veth") ? ATTACH_VETH : ATTACH_TAP;
 	ep->port_security = state_get_bool(o, "port_security", true);
 	ep->offload = state_get_bool(o, "offload", true);
+	ep->handoff = state_get_bool(o, "handoff", false);
 	ep->conn_order = (unsigned int)state_get_int(o, "order", 0);
 	/* files from before owners: whatever is there was made by vsctl */
 	snprintf(ep->owner, sizeof(ep->owner), "%s", owner ? owner : "vsctl");

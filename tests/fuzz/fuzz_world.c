@@ -114,6 +114,12 @@ int netns_if_mac(int nsfd, const char *ifname, uint8_t mac[6])
 	return -1;	/* no interface exists in the fuzz world */
 }
 
+int netns_if_find_mac(int nsfd, const uint8_t mac[6], char out[16])
+{
+	(void)nsfd; (void)mac; (void)out;
+	return -1;	/* no kernel: the device is never found */
+}
+
 bool netns_is_dead(int nsfd, const char *ref)
 {
 	(void)nsfd; (void)ref;
