@@ -57,6 +57,9 @@ struct pkt {
 	uint8_t *buf;            /* start of the owned buffer (headroom) */
 };
 
+/* A UDP header without glibc's union-of-names: for offsets (checksum). */
+struct udphdr_min { uint16_t source, dest, len, check; };
+
 struct pkt_batch {
 	unsigned int count;
 	struct pkt pkts[PKT_BURST];

@@ -105,13 +105,44 @@ struct port *port_by_id(uint32_t id);
 struct port *port_next(struct port *prev);
 const struct port_stats *port_orphan_drops(void);
 
+/* What opening one port takes; a type ignores the fields it has no use
+ * for (zero them). */
+struct port_args {
+	const char *ifname;      /* the device */
+	const char *name;        /* the port's name: "uplink", "c1:eth0" */
+	int netns_fd;            /* the device's namespace (tap); NETNS_SELF */
+	bool offload;            /* GSO frames and partial checksums on tx */
+	bool owned;              /* afpacket: destroy deletes the interface */
+};
+
+/* A port type, registered once under its name and looked up by it, as
+ * OVS looks up a netdev_class by type: code that makes ports names the
+ * type ("tap", "afpacket"; later "vxlan"...) and never its functions. */
+struct port_class {
+	const char *type;
+	/* The device's MAC and link belong to the kernel side (a TAP): a port
+	 * that owns an address takes a MAC of its own and sets the link up. */
+	bool kernel_peer;
+	/* Open a port; NULL with errno set (ENODEV: no such device). */
+	struct port *(*open)(const struct port_args *args);
+};
+
+/* port.c: the registry */
+#define PORT_MAX_CLASSES 8
+int port_class_register(const struct port_class *cls);
+const struct port_class *port_class_find(const char *type);
+struct port *port_open(const char *type, const struct port_args *args);
+int port_spec_parse(const char *spec, const struct port_class **cls,
+		    char ifname[16], char *err, size_t errlen);
+
 /* port_tap.c */
 extern const struct port_ops port_tap_ops;
-struct port *port_tap_open(int netns_fd, const char *ifname, const char *name,
-			   bool offload);
+extern const struct port_class port_tap_class;
 
 /* port_afpacket.c */
 extern const struct port_ops port_afpacket_ops;
-struct port *port_afpacket_open(const char *ifname, const char *name);
+extern const struct port_class port_afpacket_class;
+/* Receive frames for every MAC (an uplink on a NIC shared with the host). */
+int port_afpacket_set_promisc(struct port *port);
 
 #endif

@@ -2,7 +2,7 @@
 src_libvswitch_a_SOURCES += \
 	src/log.c src/drop.c src/hash.c src/model.c src/ipam.c src/state.c src/control.c \
 	src/control_check.c src/control_auth.c \
-	src/parse.c src/pkt_build.c src/port.c src/cmd_network.c src/cmd_container.c \
+	src/parse.c src/pkt_build.c src/port.c src/port_class.c src/cmd_network.c src/cmd_container.c \
 	src/cmd_show.c src/trace.c src/cmd_handoff.c
 noinst_HEADERS += include/arp.h include/pkt.h include/pkt_build.h include/drop.h \
 	include/hash.h include/log.h include/port.h \

@@ -2,7 +2,7 @@
 src_libvswitch_a_SOURCES += \
 	src/port_tap.c src/port_afpacket.c src/netns.c src/netns_watch.c \
 	src/endpoint.c src/endpoint_handoff.c src/port_offload.c
-noinst_HEADERS += include/endpoint.h include/ports.h
+noinst_HEADERS += include/endpoint.h include/port_offload.h
 
 check_PROGRAMS += tests/unit/test_netns
 TESTS += tests/unit/test_netns
@@ -21,3 +21,9 @@ TESTS += tests/unit/test_port_offload
 tests_unit_test_port_offload_SOURCES = tests/unit/test_port_offload.c
 tests_unit_test_port_offload_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_port_offload_LDADD = $(UNIT_LDADD)
+
+check_PROGRAMS += tests/unit/test_port_class
+TESTS += tests/unit/test_port_class
+tests_unit_test_port_class_SOURCES = tests/unit/test_port_class.c
+tests_unit_test_port_class_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_port_class_LDADD = $(UNIT_LDADD)

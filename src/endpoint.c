@@ -41,7 +41,6 @@
 #include "model.h"
 #include "netns.h"
 #include "port.h"
-#include "ports.h"
 
 static struct ev_loop *endpoint_loop;
 
@@ -92,7 +91,8 @@ static struct port *endpoint_tap_open(struct endpoint *ep, bool adopt, const cha
 			 ep->ctr->name, ep->ifname);
 		return NULL;
 	}
-	port = port_tap_open(nsfd, ep->ifname, pname, ep->offload);
+	port = port_open("tap", &(struct port_args){ .ifname = ep->ifname, .name = pname,
+						    .netns_fd = nsfd, .offload = ep->offload });
 	if (!port) {
 		if (errno == EINVAL)
 			snprintf(err, errlen, "%s in container %s is not a TAP vswitch made",
@@ -122,6 +122,21 @@ static int endpoint_pick_host_if(struct endpoint *ep, char *err, size_t errlen)
 	return -1;
 }
 
+/* endpoint_veth_port() - The port on the host end of EP's veth: read
+ * raw, and ours (deleted with the endpoint). */
+static struct port *endpoint_veth_port(struct endpoint *ep, const char *pname,
+				       char *err, size_t errlen)
+{
+	struct port *port;
+
+	port = port_open("afpacket", &(struct port_args){ .ifname = ep->host_if, .name = pname,
+							 .offload = ep->offload, .owned = true });
+	if (!port)
+		snprintf(err, errlen, "cannot open AF_PACKET on %s: %s", ep->host_if,
+			 strerror(errno));
+	return port;
+}
+
 static struct port *endpoint_veth_make(struct endpoint *ep, const char *pname,
 				       char *err, size_t errlen)
 {
@@ -137,23 +152,17 @@ static struct port *endpoint_veth_make(struct endpoint *ep, const char *pname,
 		ep->host_if[0] = '\0';
 		return NULL;
 	}
-	port = port_afpacket_open(ep->host_if, pname);
+	port = endpoint_veth_port(ep, pname, err, errlen);
 	if (!port) {
-		snprintf(err, errlen, "cannot open AF_PACKET on %s: %s", ep->host_if, strerror(errno));
 		netns_if_delete(NETNS_SELF, ep->host_if);
 		ep->host_if[0] = '\0';
-		return NULL;
 	}
-	port_afpacket_set_owned(port, true);
-	port->tx_offload = ep->offload;
 	return port;
 }
 
 static struct port *endpoint_veth_adopt(struct endpoint *ep, const char *pname,
 					char *err, size_t errlen)
 {
-	struct port *port;
-
 	if (!ep->host_if[0] || !if_nametoindex(ep->host_if)) {
 		snprintf(err, errlen, "veth %s of container %s is gone",
 			 ep->host_if[0] ? ep->host_if : "(unnamed)", ep->ctr->name);
@@ -166,14 +175,7 @@ static struct port *endpoint_veth_adopt(struct endpoint *ep, const char *pname,
 			 ep->ifname, ep->ctr->name);
 		return NULL;
 	}
-	port = port_afpacket_open(ep->host_if, pname);
-	if (!port) {
-		snprintf(err, errlen, "cannot open AF_PACKET on %s: %s", ep->host_if, strerror(errno));
-		return NULL;
-	}
-	port_afpacket_set_owned(port, true);
-	port->tx_offload = ep->offload;
-	return port;
+	return endpoint_veth_port(ep, pname, err, errlen);
 }
 
 static int endpoint_configure(struct endpoint *ep, bool adopt, char *err, size_t errlen)

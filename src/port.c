@@ -39,7 +39,7 @@
 #include "log.h"
 #include "pipeline.h"
 #include "port.h"
-#include "ports.h"
+#include "port_offload.h"
 
 #define PORT_RX_BUDGET 8
 /* Scratch for segments cut from one GSO frame: a 64 KB frame at any MSS. */

@@ -45,7 +45,7 @@
 #include "log.h"
 #include "netns.h"
 #include "port.h"
-#include "ports.h"
+#include "port_offload.h"
 
 #ifndef PACKET_IGNORE_OUTGOING
 #define PACKET_IGNORE_OUTGOING 23
@@ -126,7 +126,7 @@ static void port_afpacket_init_msgs(struct port_afpacket *a)
  *
  * Return: the port, or NULL with errno set (ENODEV: no such interface).
  */
-struct port *port_afpacket_open(const char *ifname, const char *name)
+static struct port *port_afpacket_open(const char *ifname, const char *name)
 {
 	struct port_afpacket *a;
 	struct port *port;
@@ -161,13 +161,25 @@ struct port *port_afpacket_open(const char *ifname, const char *name)
 	return port;
 }
 
-void port_afpacket_set_owned(struct port *port, bool owned)
+static struct port *port_afpacket_class_open(const struct port_args *args)
 {
-	struct port_afpacket *a = port->priv;
+	struct port *port = port_afpacket_open(args->ifname, args->name);
+	struct port_afpacket *a;
 
-	if (port->ops == &port_afpacket_ops && a)
-		a->owned = owned;
+	if (!port)
+		return NULL;
+	a = port->priv;
+	a->owned = args->owned;
+	port->tx_offload = args->offload;
+	return port;
 }
+
+/* "afpacket": an existing interface of our namespace, read raw (a veth's
+ * host end we made and own, or a borrowed NIC for the uplink). */
+const struct port_class port_afpacket_class = {
+	.type = "afpacket",
+	.open = port_afpacket_class_open,
+};
 
 int port_afpacket_set_promisc(struct port *port)
 {

@@ -40,7 +40,8 @@
 #include "csum.h"
 #include "drop.h"
 #include "pkt.h"
-#include "ports.h"
+#include "pkt.h"
+#include "port_offload.h"
 
 bool port_offload_csum(uint8_t *frame, uint32_t len, const struct virtio_net_hdr *vh)
 {

@@ -108,8 +108,8 @@ fail:
  *
  * Return: the port, or NULL with errno set.
  */
-struct port *port_tap_open(int netns_fd, const char *ifname, const char *name,
-			   bool offload)
+static struct port *port_tap_open(int netns_fd, const char *ifname, const char *name,
+				  bool offload)
 {
 	struct port_tap_open_ctx x = { ifname, offload, -1 };
 	struct port *port;
@@ -247,4 +247,16 @@ const struct port_ops port_tap_ops = {
 	.rx_burst = port_tap_rx_burst,
 	.tx_burst = port_tap_tx_burst,
 	.close = port_tap_close,
+};
+
+static struct port *port_tap_class_open(const struct port_args *a)
+{
+	return port_tap_open(a->netns_fd, a->ifname, a->name, a->offload);
+}
+
+/* "tap": a TAP device in any namespace; the kernel side owns its MAC. */
+const struct port_class port_tap_class = {
+	.type = "tap",
+	.kernel_peer = true,
+	.open = port_tap_class_open,
 };

@@ -53,7 +53,6 @@
 #include "netns.h"
 #include "pipeline.h"
 #include "port.h"
-#include "ports.h"
 #include "uplink.h"
 
 #define UPLINK_ARP_SLOTS 256
@@ -568,7 +567,8 @@ static int uplink_host_leg(struct uplink *ul, char *err, size_t errlen)
 	struct netns_ifcfg cfg;
 	struct in_addr a;
 
-	ul->host.port = port_tap_open(NETNS_SELF, UPLINK_HOST_IF, "uplink-host", true);
+	ul->host.port = port_open("tap", &(struct port_args){ .ifname = UPLINK_HOST_IF,
+			.name = "uplink-host", .netns_fd = NETNS_SELF, .offload = true });
 	if (!ul->host.port) {
 		snprintf(err, errlen, "cannot create %s: %s", UPLINK_HOST_IF,
 			 strerror(errno));
@@ -622,31 +622,26 @@ static int uplink_parse_args(struct uplink *ul, const char *spec, const char *ip
 	return 0;
 }
 
-/* uplink_open_port() - Open the frame port SPEC names; 0, or -1 with ERR. */
+/* uplink_open_port() - Open the frame port SPEC ("TYPE:IFNAME", any
+ * registered port type) names; 0, or -1 with ERR.  The port borrows the
+ * interface: it stays when the uplink closes. */
 static int uplink_open_port(struct uplink *ul, const char *spec, char *err, size_t errlen)
 {
-	const char *ifname;
-	bool tap;
+	const struct port_class *cls;
+	char ifname[16];
 
-	tap = !strncmp(spec, "tap:", 4);
-	if (!tap && strncmp(spec, "afpacket:", 9)) {
-		snprintf(err, errlen, "bad --uplink %s: want afpacket:IFACE or tap:NAME", spec);
+	if (port_spec_parse(spec, &cls, ifname, err, errlen) < 0)
 		return -1;
-	}
-	ifname = spec + (tap ? 4 : 9);
-	if (!*ifname || strlen(ifname) >= IFNAMSIZ) {
-		snprintf(err, errlen, "bad --uplink interface name in %s", spec);
-		return -1;
-	}
-	ul->out.port = tap ? port_tap_open(NETNS_SELF, ifname, "uplink", true)
-			   : port_afpacket_open(ifname, "uplink");
+	ul->out.port = cls->open(&(struct port_args){ .ifname = ifname, .name = "uplink",
+						      .netns_fd = NETNS_SELF, .offload = true });
 	if (!ul->out.port) {
 		snprintf(err, errlen, "cannot open uplink %s: %s", spec, strerror(errno));
 		return -1;
 	}
-	if (tap || uplink_if_mac(ifname, ul->out.mac) < 0)
+	/* A device whose MAC is the kernel side's (a TAP) gets one of ours. */
+	if (cls->kernel_peer || uplink_if_mac(ifname, ul->out.mac) < 0)
 		uplink_mac_from_ip(ul->out.ip, 0x42, ul->out.mac);
-	if (tap && uplink_if_up(ifname) < 0) {
+	if (cls->kernel_peer && uplink_if_up(ifname) < 0) {
 		snprintf(err, errlen, "cannot bring %s up: %s", ifname, strerror(errno));
 		return -1;
 	}

@@ -49,7 +49,6 @@
 #include "log.h"
 #include "nat.h"
 #include "netns.h"
-#include "ports.h"
 #include "uplink.h"
 
 struct fw_world fw;
@@ -209,13 +208,16 @@ const struct port_ops port_tap_ops = { .type = "tap", .rx_burst = fw_port_rx,
 const struct port_ops port_afpacket_ops = { .type = "afpacket", .rx_burst = fw_port_rx,
 	.tx_burst = fw_port_tx, .close = fw_port_close };
 
-struct port *port_tap_open(int netns_fd, const char *ifname, const char *name,
-			   bool offload)
+/* No TAP can be made without a kernel. */
+static struct port *fw_tap_open(const struct port_args *args)
 {
-	(void)netns_fd; (void)ifname; (void)name; (void)offload;
+	(void)args;
 	errno = ENODEV;
 	return NULL;
 }
+
+const struct port_class port_tap_class = { .type = "tap", .kernel_peer = true,
+					   .open = fw_tap_open };
 
 static int fw_fd = -1;   /* one eventfd, never readable, for every fake port */
 
@@ -224,16 +226,18 @@ struct port *fw_port_new(const char *name)
 	return port_alloc(&fw_port_ops, name, fw_fd);
 }
 
-struct port *port_afpacket_open(const char *ifname, const char *name)
+/* Only the uplink's interface "exists". */
+static struct port *fw_afpacket_open(const struct port_args *args)
 {
-	if (strcmp(ifname, FW_UPLINK_IF)) {
+	if (strcmp(args->ifname, FW_UPLINK_IF)) {
 		errno = ENODEV;
 		return NULL;
 	}
-	return fw_port_new(name);
+	return fw_port_new(args->name);
 }
 
-void port_afpacket_set_owned(struct port *port, bool owned) { (void)port; (void)owned; }
+const struct port_class port_afpacket_class = { .type = "afpacket", .open = fw_afpacket_open };
+
 int port_afpacket_set_promisc(struct port *port) { (void)port; return -1; }
 
 /* ---- 2. the world ---- */

@@ -15,6 +15,7 @@ import socket
 import subprocess
 
 import pytest
+from topo import find_binary
 from vsutil import uniq
 
 # Every command of the contract (DESIGN.md), independently of vsctl's table.
@@ -181,6 +182,27 @@ def test_version_and_man_synopsis():
     assert r.returncode == 0 and re.match(r"vsctl \(vswitch\) \d", r.stdout)
     r = run("--man-synopsis")
     assert r.returncode == 0 and r.stdout.startswith(".SH SYNOPSIS\n")
+
+
+@pytest.mark.parametrize("spec,want", [
+    ("vxlan:eth0", 'unknown port type "vxlan" (known: tap, afpacket)'),
+    ("eth0", "want TYPE:IFNAME"),
+    ("tap:", "interface name empty or over 15 bytes"),
+])
+def test_uplink_port_type_refused(tmp_path, spec, want):
+    """--uplink names a registered port type; anything else stops vswitchd
+    with one line, before any port is opened."""
+    exe = find_binary("vswitchd")
+    if not exe:
+        pytest.skip("vswitchd binary not found")
+    r = subprocess.run([exe, "--state-dir", str(tmp_path / "state"),
+                        "--socket", str(tmp_path / "sock"), "--uplink", spec,
+                        "--uplink-ip", "192.0.2.2/24", "--uplink-gateway", "192.0.2.1"],
+                       capture_output=True, text=True, stdin=subprocess.DEVNULL, timeout=30)
+    assert r.returncode == 1, r.stderr
+    err = [l for l in r.stderr.splitlines() if l.startswith("vswitchd: ")]
+    assert len(err) == 1 and err[0].startswith(f'vswitchd: uplink: bad port spec "{spec}": ')
+    assert want in err[0], r.stderr
 
 
 # ---------------------------------------------------------------- with vswitchd

@@ -13,7 +13,7 @@
 #include "csum.h"
 #include "drop.h"
 #include "pkt.h"
-#include "ports.h"
+#include "port_offload.h"
 
 static const uint8_t SRC[4] = { 10, 0, 0, 2 }, DST[4] = { 10, 0, 0, 3 };
 

@@ -1,29 +1,20 @@
-/* ports.h - extras of the port types beyond struct port_ops (ports area).
+/* port_offload.h - the software fallback for offloads a port lacks.
  *
- * port.h holds what every stage needs; this holds what only the code that
- * creates ports needs: whether an AF_PACKET port owns its interface (a
- * veth host end we made, deleted on destroy) or merely borrows it (the
- * uplink), and promiscuous mode for an uplink on a real NIC.
+ * A sender that hands us GSO frames and partial checksums (a TAP or an
+ * AF_PACKET socket with a vnet header) leaves work a NIC would do; when
+ * the port a frame leaves by cannot take it as it is, port.c finishes it
+ * here: checksum, or segmentation of a TCPv4 GSO frame.  Only port.c and
+ * the port types need this; stages see port.h only.
  */
-#ifndef VS_PORTS_H
-#define VS_PORTS_H
+#ifndef VS_PORT_OFFLOAD_H
+#define VS_PORT_OFFLOAD_H
 
 #include <stdbool.h>
 #include <stdint.h>
 #include <linux/virtio_net.h>
 
-struct port;
-struct ev_loop;
-
-/* port_afpacket.c */
-/* OWNED: close(port, destroy=true) also deletes the interface. */
-void port_afpacket_set_owned(struct port *port, bool owned);
-/* Receive frames for every MAC (an uplink on a NIC shared with the host). */
-int port_afpacket_set_promisc(struct port *port);
-
 /* port_offload.c: finish what a sender left to a NIC (AF_PACKET with
- * PACKET_VNET_HDR tells us).  Minimal UDP header, for the checksum offset. */
-struct udphdr_min { uint16_t source, dest, len, check; };
+ * PACKET_VNET_HDR tells us). */
 /* Complete a partial L4 checksum in place; false if VH's offsets do not
  * fit in LEN. */
 bool port_offload_csum(uint8_t *frame, uint32_t len, const struct virtio_net_hdr *vh);
