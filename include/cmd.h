@@ -21,6 +21,8 @@ void cmd_container_init(void);
 void cmd_container_restore(void);
 void cmd_container_shutdown(void);
 void cmd_container_gc(struct container *c);
+/* The namespace watcher's upcall (netns_died_fn): ARG is the dp. */
+void cmd_container_netns_gone(void *arg, struct container *c);
 void cmd_handoff_init(void);
 
 /* publish.c */

@@ -25,6 +25,8 @@ struct conntrack;
 struct nat;
 struct uplink;
 struct ct_snapshot;
+struct netns_watch;
+struct proxy;
 
 #define DP_MAX_UPLINKS 4
 
@@ -36,6 +38,8 @@ struct dp {
 	struct uplink *uplinks[DP_MAX_UPLINKS];
 	unsigned int n_uplinks;
 	struct ct_snapshot *snap;    /* conntrack kept across restarts, or NULL */
+	struct netns_watch *nw;      /* containers' namespaces, or NULL */
+	struct proxy *proxy;         /* published ports in our namespace */
 };
 
 /* dp.c */

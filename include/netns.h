@@ -76,13 +76,16 @@ void netns_veth_name(const char *ctr, const char *net, unsigned int salt, char o
 /* Turn off tx checksum offload (and with it TSO) on IFNAME inside NSFD. */
 int netns_if_offloads_off(int nsfd, const char *ifname);
 
-/* netns_watch.c: notice dead namespaces without polling. */
-int netns_watch_init(struct ev_loop *loop);
-void netns_watch_add(struct container *c);
-void netns_watch_remove(struct container *c);
-void netns_watch_fini(void);
-
-/* Implemented by the control plane: C's namespace is gone. */
-void model_container_died(struct container *c);
+/* netns_watch.c: notice dead namespaces without polling.  DIED is the one
+ * upcall: C's namespace is gone (C is unwatched already).  A NULL watcher
+ * (a harness without one) makes add and remove no-ops. */
+struct netns_watch;
+struct model;
+typedef void netns_died_fn(void *arg, struct container *c);
+struct netns_watch *netns_watch_new(struct ev_loop *loop, struct model *model,
+				    netns_died_fn *died, void *arg);
+void netns_watch_add(struct netns_watch *nw, struct container *c);
+void netns_watch_remove(struct netns_watch *nw, struct container *c);
+void netns_watch_free(struct netns_watch *nw);
 
 #endif

@@ -36,18 +36,4 @@ uint32_t uplink_host_ip(const struct uplink *ul);
 /* Forget learned next hops and drop waiting frames (harnesses' reset). */
 void uplink_neigh_flush(struct uplink *ul);
 
-/* publish.c */
-struct published;
-void publish_init(void);
-/* Parse a `-p` SPEC (host_port 0 when omitted); 0, or -1 with ERR. */
-int publish_parse_spec(const char *spec, struct published *out,
-		       char *err, size_t errlen);
-int publish_restore_all(void);
-
-/* proxy.c: userspace listeners in vswitchd's namespace */
-int proxy_init(struct dp *dp);
-int proxy_add(uint8_t proto, uint32_t host_ip, uint16_t host_port,
-	      uint16_t count, char *err, size_t errlen);
-void proxy_del(uint8_t proto, uint32_t host_ip, uint16_t host_port, uint16_t count);
-
 #endif

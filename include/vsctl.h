@@ -109,6 +109,9 @@ const char *vsctl_default_socket(char *buf, size_t len);
 /* Full synopsis "[--subnet CIDR] ... NAME" into buf. */
 const char *vsctl_cmd_synopsis(const struct vsctl_cmd *cmd, char *buf, size_t len);
 
+/* vsctl_cni.c: `vsctl cni conf` */
+int vsctl_cni_conf(struct vsctl_ctx *ctx, const struct vsctl_cmd *cmd, struct json_object *args);
+
 /* vsctl.c (the transport; unit tests supply their own) */
 /**
  * vsctl_transact() - Send one request and wait for its reply

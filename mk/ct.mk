@@ -6,6 +6,7 @@ src_libvswitch_a_SOURCES += \
 	src/nat.c src/nat_icmp.c src/nat_frag.c \
 	src/uplink.c src/publish.c src/proxy.c src/dp.c
 noinst_HEADERS += include/ct.h include/ct_snapshot.h include/nat.h include/uplink.h \
+	include/publish.h include/proxy.h \
 	include/dp.h
 
 check_PROGRAMS += tests/unit/test_ct tests/unit/test_csum tests/unit/test_nat \

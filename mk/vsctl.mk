@@ -3,7 +3,7 @@
 # out of libvswitch.a, which is the daemon's.  The parser's unit test links
 # vsctl_cmds.c with a fake vsctl_capture_run() instead of the client.
 src_vsctl_SOURCES = src/vsctl.c src/vsctl_cmds.c src/vsctl_format.c \
-	src/vsctl_capture.c
+	src/vsctl_capture.c src/vsctl_cni.c
 src_vsctl_LDADD = $(VS_LIBS)
 noinst_HEADERS += include/vsctl.h include/capture_client.h
 
@@ -20,6 +20,6 @@ vsctl-man-synopsis: src/vsctl$(EXEEXT)
 check_PROGRAMS += tests/unit/test_vsctl
 TESTS += tests/unit/test_vsctl
 tests_unit_test_vsctl_SOURCES = tests/unit/test_vsctl.c src/vsctl_cmds.c \
-	src/vsctl_format.c
+	src/vsctl_format.c src/vsctl_cni.c
 tests_unit_test_vsctl_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_vsctl_LDADD = $(UNIT_LDADD)

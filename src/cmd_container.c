@@ -293,7 +293,7 @@ static void cmd_container_free(struct container *c)
 {
 	struct published *pp;
 
-	netns_watch_remove(c);
+	netns_watch_remove(cmd_dp()->nw, c);
 	if (c->netns_fd >= 0)
 		close(c->netns_fd);
 	while ((pp = LIST_FIRST(&c->published))) {
@@ -604,9 +604,14 @@ static int cmd_endpoint_check(struct ctl_conn *conn, struct json_object *args,
 	return 0;
 }
 
-/* netns_watch.c: the namespace of C is gone; forget its endpoints. */
-void model_container_died(struct container *c)
+/**
+ * cmd_container_netns_gone() - The namespace of C is gone: forget its endpoints
+ * @arg:	the datapath (registered with netns_watch_new())
+ * @c:		the container, already unwatched
+ */
+void cmd_container_netns_gone(void *arg, struct container *c)
 {
+	struct dp *dp = arg;
 	char err[256];
 	struct endpoint *ep;
 
@@ -619,7 +624,7 @@ void model_container_died(struct container *c)
 	 * the traffic. */
 	publish_drop_all(c);
 	while ((ep = LIST_FIRST(&c->endpoints))) {
-		nat_endpoint_gone(cmd_dp()->nat, ep);
+		nat_endpoint_gone(dp->nat, ep);
 		endpoint_detach(ep, true);
 		model_endpoint_unlink(ep);
 		free(ep);

@@ -17,6 +17,7 @@
 #include "ipam.h"
 #include "model.h"
 #include "port.h"
+#include "publish.h"
 #include "uplink.h"
 
 /* The control plane's binding to the datapath it serves: handlers have

@@ -1,8 +1,9 @@
 /* dp.c - create and tear down the datapath context (see dp.h).
  *
  * The order matters and is kept in one place: conntrack first (NAT hooks
- * into it to release port mappings), then NAT, then uplinks, which route
- * through both; teardown runs the other way.  NAT's tables are megabytes
+ * into it to release port mappings), then NAT, then the proxy (published
+ * ports listen whether or not an uplink exists), then uplinks, which route
+ * through all three; teardown runs the other way.  NAT's tables are megabytes
  * of zero pages until mappings use them, so they are allocated apart
  * (calloc maps them lazily) rather than embedded.
  */
@@ -13,6 +14,8 @@
 #include "ct_snapshot.h"
 #include "dp.h"
 #include "nat.h"
+#include "netns.h"
+#include "proxy.h"
 #include "uplink.h"
 
 /**
@@ -43,12 +46,22 @@ int dp_init(struct dp *dp, struct ev_loop *loop, struct model *model,
 		return -1;
 	}
 	nat_init(dp->nat, dp->ct);
+	dp->proxy = proxy_new(dp);
+	if (!dp->proxy) {
+		snprintf(err, errlen, "proxy: out of memory");
+		dp_fini(dp);
+		return -1;
+	}
 	return 0;
 }
 
 void dp_fini(struct dp *dp)
 {
 	dp_snapshot_stop(dp);
+	netns_watch_free(dp->nw);
+	dp->nw = NULL;
+	proxy_free(dp->proxy);
+	dp->proxy = NULL;
 	while (dp->n_uplinks)
 		uplink_close(dp->uplinks[--dp->n_uplinks]);
 	if (dp->nat)

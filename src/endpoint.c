@@ -38,6 +38,7 @@
 #include "endpoint.h"
 #include "fdb.h"
 #include "log.h"
+#include "dp.h"
 #include "model.h"
 #include "netns.h"
 #include "port.h"
@@ -212,6 +213,12 @@ static void endpoint_port_removed(struct port *port)
 		port->net->n_ports--;
 }
 
+/* The namespace watcher of EP's datapath, or NULL (a harness without one). */
+static struct netns_watch *endpoint_nw(const struct endpoint *ep)
+{
+	return ep->net && ep->net->dp ? ep->net->dp->nw : NULL;
+}
+
 static void endpoint_wire(struct endpoint *ep, struct port *port)
 {
 	port->role = PORT_ROLE_ENDPOINT;
@@ -271,7 +278,7 @@ int endpoint_attach(struct endpoint *ep, bool adopt, char *err, size_t errlen)
 	endpoint_wire(ep, port);
 	/* The runtime, not the namespace's death, ends a hand-off endpoint. */
 	if (!ep->handoff)
-		netns_watch_add(c);
+		netns_watch_add(endpoint_nw(ep), c);
 	log_info("%s %s: %s on network %s (%s%s%s)", adopt ? "adopted" : "attached",
 		 c->name, ep->ifname, ep->net->name, port->ops->type,
 		 ep->attach == ATTACH_VETH ? " via " : "",
@@ -385,5 +392,5 @@ void endpoint_detach(struct endpoint *ep, bool destroy)
 	 * free; unwatching here also keeps the watch from outliving a
 	 * container the control plane frees. */
 	if (!endpoint_ctr_wired(ep->ctr))
-		netns_watch_remove(ep->ctr);
+		netns_watch_remove(endpoint_nw(ep), ep->ctr);
 }

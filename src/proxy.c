@@ -28,6 +28,7 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <stddef.h>
 #include <ev.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -40,6 +41,7 @@
 #include "dp.h"
 #include "hash.h"
 #include "log.h"
+#include "proxy.h"
 #include "uplink.h"
 
 #define PROXY_BUF 16384
@@ -49,6 +51,7 @@
 struct proxy_listener;
 
 struct proxy_conn {
+	struct proxy *px;        /* a connection may outlive its listener */
 	struct proxy_listener *l;
 	int fd[2];               /* [0] client, [1] upstream */
 	ev_io rio[2], wio[2];
@@ -75,6 +78,7 @@ struct proxy_key {
 };
 
 struct proxy_listener {
+	struct proxy *px;
 	struct proxy_key key;
 	int fd;
 	ev_io io;
@@ -82,7 +86,8 @@ struct proxy_listener {
 	UT_hash_handle hh;
 };
 
-static struct {
+/* The proxy of one datapath (dp.h holds it). */
+struct proxy {
 	struct dp *dp;           /* whose uplink's host leg the proxy connects to */
 	struct ev_loop *loop;
 	struct proxy_listener *listeners;
@@ -90,11 +95,11 @@ static struct {
 	unsigned int n_udp_flows;        /* the sweep runs while this is > 0 */
 	ev_timer sweep;
 	char udp_buf[65536];
-} px;
+};
 
-static int proxy_upstream(uint16_t port, struct sockaddr_in *sa)
+static int proxy_upstream(struct proxy *px, uint16_t port, struct sockaddr_in *sa)
 {
-	uint32_t ip = uplink_host_ip(dp_uplink_first(px.dp));
+	uint32_t ip = uplink_host_ip(dp_uplink_first(px->dp));
 
 	if (!ip)
 		return -1;
@@ -109,21 +114,23 @@ static int proxy_upstream(uint16_t port, struct sockaddr_in *sa)
 
 static void proxy_conn_close(struct proxy_conn *c)
 {
+	struct proxy *px = c->px;
 	int i;
 
 	for (i = 0; i < 2; i++) {
-		ev_io_stop(px.loop, &c->rio[i]);
-		ev_io_stop(px.loop, &c->wio[i]);
+		ev_io_stop(px->loop, &c->rio[i]);
+		ev_io_stop(px->loop, &c->wio[i]);
 		if (c->fd[i] >= 0)
 			close(c->fd[i]);
 	}
-	px.n_conns--;
+	px->n_conns--;
 	free(c);
 }
 
 /* proxy_conn_pump() - Move what can be moved; false if C was closed. */
 static bool proxy_conn_pump(struct proxy_conn *c, int i)
 {
+	struct proxy *px = c->px;
 	int j = !i;
 	ssize_t n;
 
@@ -132,8 +139,8 @@ static bool proxy_conn_pump(struct proxy_conn *c, int i)
 		n = write(c->fd[j], c->buf[i] + c->off[i], c->len[i] - c->off[i]);
 		if (n < 0) {
 			if (errno == EAGAIN || errno == EWOULDBLOCK) {
-				ev_io_start(px.loop, &c->wio[j]);
-				ev_io_stop(px.loop, &c->rio[i]);
+				ev_io_start(px->loop, &c->wio[j]);
+				ev_io_stop(px->loop, &c->rio[i]);
 				return true;
 			}
 			proxy_conn_close(c);
@@ -142,7 +149,7 @@ static bool proxy_conn_pump(struct proxy_conn *c, int i)
 		c->off[i] += (size_t)n;
 	}
 	c->len[i] = c->off[i] = 0;
-	ev_io_stop(px.loop, &c->wio[j]);
+	ev_io_stop(px->loop, &c->wio[j]);
 	if (c->eof[i]) {
 		shutdown(c->fd[j], SHUT_WR);
 		if (c->eof[j]) {
@@ -151,13 +158,14 @@ static bool proxy_conn_pump(struct proxy_conn *c, int i)
 		}
 		return true;
 	}
-	ev_io_start(px.loop, &c->rio[i]);
+	ev_io_start(px->loop, &c->rio[i]);
 	return true;
 }
 
 static void proxy_conn_read_cb(struct ev_loop *loop, ev_io *w, int revents)
 {
 	struct proxy_conn *c = w->data;
+	struct proxy *px = c->px;
 	int i = w == &c->rio[1];
 	ssize_t n;
 
@@ -171,7 +179,7 @@ static void proxy_conn_read_cb(struct ev_loop *loop, ev_io *w, int revents)
 	}
 	if (n == 0) {
 		c->eof[i] = true;
-		ev_io_stop(px.loop, &c->rio[i]);
+		ev_io_stop(px->loop, &c->rio[i]);
 	}
 	c->len[i] = (size_t)n;
 	c->off[i] = 0;
@@ -181,6 +189,7 @@ static void proxy_conn_read_cb(struct ev_loop *loop, ev_io *w, int revents)
 static void proxy_conn_write_cb(struct ev_loop *loop, ev_io *w, int revents)
 {
 	struct proxy_conn *c = w->data;
+	struct proxy *px = c->px;
 	int j = w == &c->wio[1], err = 0;
 	socklen_t el = sizeof(err);
 
@@ -193,9 +202,9 @@ static void proxy_conn_write_cb(struct ev_loop *loop, ev_io *w, int revents)
 			return;
 		}
 		c->connecting = false;
-		ev_io_stop(px.loop, &c->wio[1]);
-		ev_io_start(px.loop, &c->rio[0]);
-		ev_io_start(px.loop, &c->rio[1]);
+		ev_io_stop(px->loop, &c->wio[1]);
+		ev_io_start(px->loop, &c->rio[0]);
+		ev_io_start(px->loop, &c->rio[1]);
 		return;
 	}
 	proxy_conn_pump(c, !j);
@@ -204,6 +213,7 @@ static void proxy_conn_write_cb(struct ev_loop *loop, ev_io *w, int revents)
 static void proxy_tcp_accept_cb(struct ev_loop *loop, ev_io *w, int revents)
 {
 	struct proxy_listener *l = w->data;
+	struct proxy *px = l->px;
 	struct sockaddr_in up;
 	struct proxy_conn *c;
 	int fd, i;
@@ -213,12 +223,13 @@ static void proxy_tcp_accept_cb(struct ev_loop *loop, ev_io *w, int revents)
 	fd = accept4(l->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 	if (fd < 0)
 		return;
-	if (px.n_conns >= PROXY_MAX_CONNS || proxy_upstream(l->key.port, &up) < 0 ||
+	if (px->n_conns >= PROXY_MAX_CONNS || proxy_upstream(px, l->key.port, &up) < 0 ||
 	    !(c = calloc(1, sizeof(*c)))) {
 		close(fd);
 		return;
 	}
-	px.n_conns++;
+	px->n_conns++;
+	c->px = px;
 	c->l = l;
 	c->fd[0] = fd;
 	c->fd[1] = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
@@ -233,32 +244,34 @@ static void proxy_tcp_accept_cb(struct ev_loop *loop, ev_io *w, int revents)
 		return;
 	}
 	c->connecting = true;
-	ev_io_start(px.loop, &c->wio[1]);
+	ev_io_start(px->loop, &c->wio[1]);
 }
 
 /* --- UDP ---------------------------------------------------------------- */
 
 static void proxy_udp_flow_close(struct proxy_udp_flow *f)
 {
-	ev_io_stop(px.loop, &f->io);
+	struct proxy *px = f->l->px;
+	ev_io_stop(px->loop, &f->io);
 	close(f->fd);
 	HASH_DEL(f->l->flows, f);
 	free(f);
-	if (--px.n_udp_flows == 0)
-		ev_timer_stop(px.loop, &px.sweep);
+	if (--px->n_udp_flows == 0)
+		ev_timer_stop(px->loop, &px->sweep);
 }
 
 /* Replies from the upstream go back to the client, from the listener. */
 static void proxy_udp_reply_cb(struct ev_loop *loop, ev_io *w, int revents)
 {
 	struct proxy_udp_flow *f = w->data;
+	struct proxy *px = f->l->px;
 	ssize_t n;
 
 	(void)loop;
 	(void)revents;
-	while ((n = recv(f->fd, px.udp_buf, sizeof(px.udp_buf), 0)) >= 0) {
-		f->last = ev_now(px.loop);
-		sendto(f->l->fd, px.udp_buf, (size_t)n, 0,
+	while ((n = recv(f->fd, px->udp_buf, sizeof(px->udp_buf), 0)) >= 0) {
+		f->last = ev_now(px->loop);
+		sendto(f->l->fd, px->udp_buf, (size_t)n, 0,
 		       (struct sockaddr *)&f->client, sizeof(f->client));
 	}
 	if (errno != EAGAIN && errno != EWOULDBLOCK && errno != ECONNREFUSED)
@@ -268,10 +281,11 @@ static void proxy_udp_reply_cb(struct ev_loop *loop, ev_io *w, int revents)
 static struct proxy_udp_flow *proxy_udp_flow_new(struct proxy_listener *l,
 						 const struct sockaddr_in *client)
 {
+	struct proxy *px = l->px;
 	struct proxy_udp_flow *f;
 	struct sockaddr_in up;
 
-	if (HASH_COUNT(l->flows) >= PROXY_MAX_CONNS || proxy_upstream(l->key.port, &up) < 0)
+	if (HASH_COUNT(l->flows) >= PROXY_MAX_CONNS || proxy_upstream(px, l->key.port, &up) < 0)
 		return NULL;
 	f = calloc(1, sizeof(*f));
 	if (!f)
@@ -287,22 +301,23 @@ static struct proxy_udp_flow *proxy_udp_flow_new(struct proxy_listener *l,
 	}
 	ev_io_init(&f->io, proxy_udp_reply_cb, f->fd, EV_READ);
 	f->io.data = f;
-	ev_io_start(px.loop, &f->io);
+	ev_io_start(px->loop, &f->io);
 	HASH_ADD(hh, l->flows, client, sizeof(f->client), f);
 	if (!f->hh.tbl) {
-		ev_io_stop(px.loop, &f->io);
+		ev_io_stop(px->loop, &f->io);
 		close(f->fd);
 		free(f);
 		return NULL;
 	}
-	if (px.n_udp_flows++ == 0)
-		ev_timer_again(px.loop, &px.sweep);
+	if (px->n_udp_flows++ == 0)
+		ev_timer_again(px->loop, &px->sweep);
 	return f;
 }
 
 static void proxy_udp_rx_cb(struct ev_loop *loop, ev_io *w, int revents)
 {
 	struct proxy_listener *l = w->data;
+	struct proxy *px = l->px;
 	struct proxy_udp_flow *f;
 	struct sockaddr_in from;
 	socklen_t fl = sizeof(from);
@@ -314,7 +329,7 @@ static void proxy_udp_rx_cb(struct ev_loop *loop, ev_io *w, int revents)
 	for (burst = 0; burst < 32; burst++) {
 		memset(&from, 0, sizeof(from));
 		fl = sizeof(from);
-		n = recvfrom(l->fd, px.udp_buf, sizeof(px.udp_buf), 0,
+		n = recvfrom(l->fd, px->udp_buf, sizeof(px->udp_buf), 0,
 			     (struct sockaddr *)&from, &fl);
 		if (n < 0)
 			return;
@@ -324,20 +339,21 @@ static void proxy_udp_rx_cb(struct ev_loop *loop, ev_io *w, int revents)
 			f = proxy_udp_flow_new(l, &from);
 		if (!f)
 			continue;
-		f->last = ev_now(px.loop);
-		send(f->fd, px.udp_buf, (size_t)n, 0);
+		f->last = ev_now(px->loop);
+		send(f->fd, px->udp_buf, (size_t)n, 0);
 	}
 }
 
 static void proxy_sweep_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
+	struct proxy *px = (struct proxy *)((char *)w - offsetof(struct proxy, sweep));
 	struct proxy_listener *l, *lt;
 	struct proxy_udp_flow *f, *ft;
 	ev_tstamp now = ev_now(loop);
 
 	(void)w;
 	(void)revents;
-	HASH_ITER(hh, px.listeners, l, lt)
+	HASH_ITER(hh, px->listeners, l, lt)
 		HASH_ITER(hh, l->flows, f, ft)
 			if (now - f->last > PROXY_UDP_IDLE)
 				proxy_udp_flow_close(f);
@@ -346,31 +362,27 @@ static void proxy_sweep_cb(struct ev_loop *loop, ev_timer *w, int revents)
 /* --- listeners ------------------------------------------------------------ */
 
 /**
- * proxy_init() - Start the proxy (uplink_open calls it)
- * @dp:		the datapath (its loop; its first uplink's host leg is the upstream)
+ * proxy_new() - Start a datapath's proxy
+ * @dp:		the datapath (its loop; its first uplink's host leg is the
+ *		upstream, looked up per connection: without one a connection
+ *		is accepted and closed at once)
  *
- * Listeners added before (publish_restore_all ahead of the uplink) start
- * now.  Calling it again is harmless.
- *
- * Return: 0
+ * Return: the proxy, or NULL if memory ran out
  */
-int proxy_init(struct dp *dp)
+struct proxy *proxy_new(struct dp *dp)
 {
-	struct ev_loop *loop = dp->loop;
-	struct proxy_listener *l, *tmp;
+	struct proxy *px = calloc(1, sizeof(*px));
 
-	if (px.loop)
-		return 0;
-	px.dp = dp;
-	px.loop = loop;
+	if (!px)
+		return NULL;
+	px->dp = dp;
+	px->loop = dp->loop;
 	/* Started by the first UDP flow, stopped with the last. */
-	ev_timer_init(&px.sweep, proxy_sweep_cb, PROXY_UDP_IDLE / 2, PROXY_UDP_IDLE / 2);
-	HASH_ITER(hh, px.listeners, l, tmp)
-		ev_io_start(loop, &l->io);
-	return 0;
+	ev_timer_init(&px->sweep, proxy_sweep_cb, PROXY_UDP_IDLE / 2, PROXY_UDP_IDLE / 2);
+	return px;
 }
 
-static int proxy_listen_one(uint8_t proto, uint32_t host_ip, uint16_t port,
+static int proxy_listen_one(struct proxy *px, uint8_t proto, uint32_t host_ip, uint16_t port,
 			    char *err, size_t errlen)
 {
 	struct proxy_listener *l;
@@ -397,6 +409,7 @@ static int proxy_listen_one(uint8_t proto, uint32_t host_ip, uint16_t port,
 		errno = ENOMEM;
 		goto fail;
 	}
+	l->px = px;
 	l->key.host_ip = host_ip;
 	l->key.port = port;
 	l->key.proto = proto;
@@ -404,9 +417,8 @@ static int proxy_listen_one(uint8_t proto, uint32_t host_ip, uint16_t port,
 	ev_io_init(&l->io, proto == IPPROTO_UDP ? proxy_udp_rx_cb : proxy_tcp_accept_cb,
 		   fd, EV_READ);
 	l->io.data = l;
-	HASH_ADD(hh, px.listeners, key, sizeof(l->key), l);
-	if (px.loop)
-		ev_io_start(px.loop, &l->io);
+	HASH_ADD(hh, px->listeners, key, sizeof(l->key), l);
+	ev_io_start(px->loop, &l->io);
 	return 0;
 fail:
 	snprintf(err, errlen, "host port %u/%s is already in use on the host: %s", port,
@@ -416,21 +428,20 @@ fail:
 	return -1;
 }
 
-static void proxy_close_one(uint8_t proto, uint32_t host_ip, uint16_t port)
+static void proxy_close_one(struct proxy *px, uint8_t proto, uint32_t host_ip, uint16_t port)
 {
 	struct proxy_key k = { host_ip, port, proto, 0 };
 	struct proxy_listener *l;
 	struct proxy_udp_flow *f, *ft;
 
-	HASH_FIND(hh, px.listeners, &k, sizeof(k), l);
+	HASH_FIND(hh, px->listeners, &k, sizeof(k), l);
 	if (!l)
 		return;
 	HASH_ITER(hh, l->flows, f, ft)
 		proxy_udp_flow_close(f);
-	if (px.loop)
-		ev_io_stop(px.loop, &l->io);
+	ev_io_stop(px->loop, &l->io);
 	close(l->fd);
-	HASH_DEL(px.listeners, l);
+	HASH_DEL(px->listeners, l);
 	free(l);
 	/* TCP connections already accepted keep running until they end */
 }
@@ -446,24 +457,37 @@ static void proxy_close_one(uint8_t proto, uint32_t host_ip, uint16_t port)
  *
  * Return: 0, or -1 with nothing left listening (a port in use refuses)
  */
-int proxy_add(uint8_t proto, uint32_t host_ip, uint16_t host_port,
+int proxy_add(struct proxy *px, uint8_t proto, uint32_t host_ip, uint16_t host_port,
 	      uint16_t count, char *err, size_t errlen)
 {
 	uint32_t i;
 
 	for (i = 0; i < count; i++)
-		if (proxy_listen_one(proto, host_ip, (uint16_t)(host_port + i), err, errlen) < 0) {
+		if (proxy_listen_one(px, proto, host_ip, (uint16_t)(host_port + i), err, errlen) < 0) {
 			while (i-- > 0)
-				proxy_close_one(proto, host_ip, (uint16_t)(host_port + i));
+				proxy_close_one(px, proto, host_ip, (uint16_t)(host_port + i));
 			return -1;
 		}
 	return 0;
 }
 
-void proxy_del(uint8_t proto, uint32_t host_ip, uint16_t host_port, uint16_t count)
+void proxy_del(struct proxy *px, uint8_t proto, uint32_t host_ip, uint16_t host_port, uint16_t count)
 {
 	uint32_t i;
 
 	for (i = 0; i < count; i++)
-		proxy_close_one(proto, host_ip, (uint16_t)(host_port + i));
+		proxy_close_one(px, proto, host_ip, (uint16_t)(host_port + i));
+}
+
+/* proxy_free() - Close every listener (accepted TCP connections included). */
+void proxy_free(struct proxy *px)
+{
+	struct proxy_listener *l, *lt;
+
+	if (!px)
+		return;
+	HASH_ITER(hh, px->listeners, l, lt)
+		proxy_close_one(px, l->key.proto, l->key.host_ip, l->key.port);
+	ev_timer_stop(px->loop, &px->sweep);
+	free(px);
 }

@@ -33,6 +33,8 @@
 #include "log.h"
 #include "model.h"
 #include "nat.h"
+#include "proxy.h"
+#include "publish.h"
 #include "state.h"
 #include "uplink.h"
 
@@ -228,7 +230,7 @@ static int publish_install(const struct container *c, const struct published *pp
 		return -1;
 	}
 	if (publish_wants_proxy(pp) &&
-	    proxy_add(pp->proto, pp->host_ip, pp->host_port, pp->count, err, errlen) < 0) {
+	    proxy_add(cmd_dp()->proxy, pp->proto, pp->host_ip, pp->host_port, pp->count, err, errlen) < 0) {
 		nat_rule_del(cmd_dp()->nat, pp->proto, pp->host_port);
 		free(r);
 		return -1;
@@ -253,7 +255,7 @@ static void publish_uninstall(const struct published *pp)
 	const struct nat_rule *r = nat_rule_find(cmd_dp()->nat, pp->proto, pp->host_port);
 
 	if (publish_wants_proxy(pp))
-		proxy_del(pp->proto, pp->host_ip, pp->host_port, pp->count);
+		proxy_del(cmd_dp()->proxy, pp->proto, pp->host_ip, pp->host_port, pp->count);
 	if (r && nat_rule_del(cmd_dp()->nat, pp->proto, pp->host_port) == 0)
 		free((void *)r);
 }

@@ -687,7 +687,6 @@ struct uplink *uplink_open(struct dp *dp, const char *spec, const char *ip_cidr,
 	ul->up = true;
 	/* Resolve the gateway now, so the first packet out does not wait. */
 	uplink_arp_request(ul, &ul->out, ul->gw);
-	proxy_init(dp);
 	log_info("uplink %s up, %s via %s", spec, ip_cidr, gw);
 	return ul;
 }

@@ -55,6 +55,11 @@ static int vsctl_cmds_check_specs(struct vsctl_ctx *, const struct vsctl_cmd *);
 #define REQ(n, mv, k, h) \
 	{ .name = n, .type = VSCTL_OPT_STR, .metavar = mv, .key = k, .required = true, \
 	  .help = h }
+#define LSTR(n, mv, k, h) \
+	{ .name = n, .type = VSCTL_OPT_STR, .metavar = mv, .key = k, .local = true, .help = h }
+#define LENUM(n, choices, k, h) \
+	{ .name = n, .type = VSCTL_OPT_ENUM, .metavar = choices, .key = k, .local = true, \
+	  .help = h }
 #define INT(n, a, mv, k, lo, hi, h) \
 	{ .name = n, .alias = a, .type = VSCTL_OPT_INT, .metavar = mv, .key = k, \
 	  .min = lo, .max = hi, .help = h }
@@ -130,6 +135,17 @@ const struct vsctl_cmd vsctl_commands[] = {
 	{ CMD("container ls", 0, 0, "", NULL, NULL, "container.ls", vsctl_cmds_ctr_ls,
 	      "List containers with their DNS name, owner, namespace and addresses."), .opts = {
 		STR("--owner", "OWNER", "owner", "only endpoints this owner made (vsctl, docker, cni:NET)"),
+	  } },
+	{ CMD("cni conf", 1, 1, "NETWORK", "network", NULL, NULL, vsctl_cni_conf,
+	      "Print or write (--dir) the CNI conflist that puts a runtime's containers on NETWORK."),
+	  .opts = {
+		LSTR("--dir", "DIR", "dir", "write DIR/50-vswitch-NAME.conflist and print its path"),
+		LSTR("--name", "NAME", "name", "the CNI network's name (default: NETWORK)"),
+		LENUM("--cni-version", "0.3.1|0.4.0|1.0.0|1.1.0", "cni_version",
+		      "the conflist's cniVersion (default 1.0.0)"),
+		LENUM("--attach", "tap|veth", "attach", "how containers attach (default tap)"),
+		LFLAG("--name-from-id", NULL, "name_from_id",
+		      "without a pod name, the container id is the DNS name (containerd)"),
 	  } },
 	{ CMD("port publish", 2, -1, "CONTAINER SPEC...", "container", "specs",
 	      "port.publish", vsctl_cmds_text_lines,

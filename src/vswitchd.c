@@ -32,6 +32,7 @@
 #include "model.h"
 #include "netns.h"
 #include "state.h"
+#include "publish.h"
 #include "uplink.h"
 
 #define MAX_UPSTREAMS 8
@@ -251,7 +252,8 @@ static void vswitchd_modules(struct dp *dp, const struct vswitchd_opts *o)
 	if (o->rec_depth)
 		recorder_set_depth((unsigned int)o->rec_depth);
 	endpoint_init(loop);
-	if (netns_watch_init(loop))
+	dp->nw = netns_watch_new(loop, dp->model, cmd_container_netns_gone, dp);
+	if (!dp->nw)
 		die("cannot watch container namespaces");
 	if (dns_init(loop, o->upstreams, o->n_upstreams, err, sizeof(err)))
 		die("%s", err);

@@ -5,6 +5,13 @@
 # Shaped to be cheap when run again: dpkg is asked first, and apt-get
 # (update + install) runs only when something is missing, so tools/test.sh
 # and tools/demo.sh can call it on every run without touching the network.
+#
+# containerd, runc, podman, conmon, catatonit, busybox-static and
+# containernetworking-plugins are for the CNI plugin's system tests
+# (test_cni_runtimes.py), which start their own containerd and podman in
+# private namespaces; on a machine whose policy-rc.d lets services start,
+# installing containerd also starts the distribution's containerd service,
+# which the tests neither use nor touch.
 set -eu
 
 PKGS="autoconf automake libtool pkg-config gcc make clang libclang-rt-14-dev valgrind cppcheck
@@ -13,7 +20,8 @@ PKGS="autoconf automake libtool pkg-config gcc make clang libclang-rt-14-dev val
       docker.io busybox-static
       python3 python3-pytest python3-scapy
       iperf3 dnsutils tcpdump tshark dnsmasq-base iproute2 iputils-ping
-      curl netcat-openbsd ethtool procps"
+      curl netcat-openbsd ethtool procps
+      containerd runc podman conmon catatonit busybox-static containernetworking-plugins"
 
 missing=""
 for p in $PKGS; do

@@ -24,6 +24,7 @@
 #include "dns.h"
 #include "fuzz_world.h"
 #include "state.h"
+#include "publish.h"
 #include "uplink.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

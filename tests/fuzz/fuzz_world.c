@@ -49,6 +49,8 @@
 #include "log.h"
 #include "nat.h"
 #include "netns.h"
+#include "publish.h"
+#include "proxy.h"
 #include "uplink.h"
 
 struct fw_world fw;
@@ -144,22 +146,36 @@ int netns_if_offloads_off(int nsfd, const char *ifname)
 	return -1;
 }
 
-int proxy_init(struct dp *dp)
+/* No listener can open without a kernel: the stand-in only refuses. */
+struct proxy {
+	int none;
+};
+
+struct proxy *proxy_new(struct dp *dp)
 {
+	static struct proxy fw_proxy;
+
 	(void)dp;
-	return 0;
+	return &fw_proxy;
 }
 
-int proxy_add(uint8_t proto, uint32_t host_ip, uint16_t host_port,
+void proxy_free(struct proxy *px)
+{
+	(void)px;
+}
+
+int proxy_add(struct proxy *px, uint8_t proto, uint32_t host_ip, uint16_t host_port,
 	      uint16_t count, char *err, size_t errlen)
 {
-	(void)proto; (void)host_ip; (void)count;
+	(void)px; (void)proto; (void)host_ip; (void)count;
 	snprintf(err, errlen, "cannot listen on port %u: %s", host_port, FW_NOKERNEL);
 	return -1;
 }
 
-void proxy_del(uint8_t proto, uint32_t host_ip, uint16_t host_port, uint16_t count)
+void proxy_del(struct proxy *px, uint8_t proto, uint32_t host_ip, uint16_t host_port,
+	       uint16_t count)
 {
+	(void)px;
 	(void)proto; (void)host_ip; (void)host_port; (void)count;
 }
 
@@ -470,7 +486,7 @@ static void fw_containers_gone(void)
 			model_endpoint_unlink(ep);
 			free(ep);
 		}
-		netns_watch_remove(c);
+		netns_watch_remove(fw.dp.nw, c);
 		HASH_DEL(g_model.containers, c);
 		free(c);
 	}

@@ -24,9 +24,10 @@ fi
 
 VSWITCHD=${VSWITCHD:-$builddir/src/vswitchd}
 VSCTL=${VSCTL:-$builddir/src/vsctl}
+VSWITCH_CNI=${VSWITCH_CNI:-$builddir/src/vswitch}
 # The source tree may be read-only (distcheck): no bytecode, no cache.
 PYTHONDONTWRITEBYTECODE=1
-export VSWITCHD VSCTL PYTHONDONTWRITEBYTECODE
+export VSWITCHD VSCTL VSWITCH_CNI PYTHONDONTWRITEBYTECODE
 
 cd "$srcdir" || exit 99
 exec "$PYTHON" -m pytest -v -p no:cacheprovider tests/system "$@"

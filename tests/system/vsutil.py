@@ -50,7 +50,8 @@ def vsjson(vswitchd, *args):
 
 def uniq(prefix):
     """PREFIX plus 4 random hex digits: a name no other test uses."""
-    return f"{prefix}{random.randrange(16**4):04x}"
+    # SystemRandom: immune to tests that seed `random` (test_hardening)
+    return f"{prefix}{random.SystemRandom().randrange(16**4):04x}"
 
 
 def wait_for(pred, timeout=5.0, interval=0.05):

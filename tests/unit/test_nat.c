@@ -16,6 +16,7 @@
 #include "csum.h"
 #include "nat.h"
 #include "pipeline.h"
+#include "publish.h"
 #include "uplink.h"
 #include "dp.h"
 

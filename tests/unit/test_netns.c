@@ -30,7 +30,6 @@
 #include "model.h"
 
 /* netns_watch.c's callback into the control plane; unused here. */
-void model_container_died(struct container *c) { (void)c; }
 
 struct child {
 	pid_t pid;

@@ -4,7 +4,7 @@
  * mounts), so the bind mounts and veths it makes vanish with it.  Each case
  * makes a "container" namespace, watches it, kills it the way users do
  * (unmount + unlink the bind mount, as `ip netns del`; process exit for
- * pid:N) and runs the event loop until model_container_died() is called or
+ * pid:N) and runs the event loop until the died upcall is called or
  * a generous deadline passes.  Needs root; skipped otherwise.
  */
 #include <errno.h>
@@ -32,8 +32,12 @@ static struct container *died;
 static int died_count;
 static char tmpdir[64];
 
-void model_container_died(struct container *c)
+static struct netns_watch *nw;
+
+/* The upcall under test, registered with netns_watch_new(). */
+static void died_cb(void *arg, struct container *c)
 {
+	(void)arg;
 	died = c;
 	died_count++;
 }
@@ -138,15 +142,15 @@ static void test_bind_mount_deleted(void **state)
 	container_init(&c, "c1", path);
 	died = NULL;
 	died_count = 0;
-	netns_watch_add(&c);
-	netns_watch_add(&c);         /* idempotent */
+	netns_watch_add(nw, &c);
+	netns_watch_add(nw, &c);         /* idempotent */
 	run_loop(0.3);
 	assert_int_equal(died_count, 0);
 	unbind_ns(path);
 	run_loop(5);
 	assert_int_equal(died_count, 1);
 	assert_ptr_equal(died, &c);
-	netns_watch_remove(&c);      /* already unwatched: a no-op */
+	netns_watch_remove(nw, &c);      /* already unwatched: a no-op */
 	close(c.netns_fd);
 }
 
@@ -161,7 +165,7 @@ static void test_pid_exit(void **state)
 	snprintf(ref, sizeof(ref), "pid:%d", (int)pid);
 	container_init(&c, "c2", ref);
 	died_count = 0;
-	netns_watch_add(&c);
+	netns_watch_add(nw, &c);
 	run_loop(0.3);
 	assert_int_equal(died_count, 0);
 	close(hold);                 /* the child exits; not reaped yet */
@@ -181,8 +185,8 @@ static void test_unwatched_is_silent(void **state)
 	bind_ns(path);
 	container_init(&c, "c3", path);
 	died_count = 0;
-	netns_watch_add(&c);
-	netns_watch_remove(&c);
+	netns_watch_add(nw, &c);
+	netns_watch_remove(nw, &c);
 	unbind_ns(path);
 	run_loop(0.5);
 	assert_int_equal(died_count, 0);
@@ -215,7 +219,7 @@ static void test_veth_deleted(void **state)
 	assert_int_equal(netns_veth_create(c.netns_fd, ep.host_if, "eth0", 0, true, err, sizeof(err)), 0);
 
 	died_count = 0;
-	netns_watch_add(&c);
+	netns_watch_add(nw, &c);
 	assert_int_equal(netns_if_delete(NETNS_SELF, ep.host_if), 0);
 	run_loop(0.5);
 	assert_int_equal(died_count, 0);
@@ -249,10 +253,11 @@ int main(void)
 	snprintf(tmpdir, sizeof(tmpdir), "/tmp/tnw.XXXXXX");
 	if (!mkdtemp(tmpdir))
 		return 1;
-	if (netns_watch_init(EV_DEFAULT) < 0)
+	nw = netns_watch_new(EV_DEFAULT, &g_model, died_cb, NULL);
+	if (!nw)
 		return 1;
 	rc = cmocka_run_group_tests(tests, NULL, NULL);
-	netns_watch_fini();
+	netns_watch_free(nw);
 	rmdir(tmpdir);
 	return rc;
 }

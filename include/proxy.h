@@ -1,0 +1,24 @@
+/* proxy.h - the userspace proxy for published ports (proxy.c).
+ *
+ * One per datapath (dp->proxy), started by dp_init(): published ports on
+ * 0.0.0.0 and 127.0.0.1 listen in vswitchd's own namespace and carry each
+ * connection through the first uplink's host leg into the switch.
+ */
+#ifndef VS_PROXY_H
+#define VS_PROXY_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct dp;
+struct proxy;
+
+struct proxy *proxy_new(struct dp *dp);
+void proxy_free(struct proxy *px);
+/* Listen on HOST_IP:[HOST_PORT, +COUNT); 0, or -1 with a one-line ERR. */
+int proxy_add(struct proxy *px, uint8_t proto, uint32_t host_ip, uint16_t host_port,
+	      uint16_t count, char *err, size_t errlen);
+void proxy_del(struct proxy *px, uint8_t proto, uint32_t host_ip, uint16_t host_port,
+	       uint16_t count);
+
+#endif
