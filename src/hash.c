@@ -3,9 +3,9 @@
  * One getrandom() per process, on the first hash_basis(), instead of one
  * per module: the fdb, conntrack, NAT, DNS and the model tables all key
  * their hashes with it.  A process that cannot get randomness (getrandom()
- * fails only before the kernel's pool is ready, or under a seccomp filter)
- * falls back to the clock and addresses, which an outsider cannot read
- * either, and says so once in the log.
+ * fails only on a kernel without it, or under a seccomp filter that denies
+ * it) falls back to the clock and an address, which an outsider cannot
+ * read either, and says so once in the log.
  */
 #include <stdint.h>
 #include <sys/random.h>
@@ -19,7 +19,8 @@ bool hash_basis_drawn;
 /**
  * hash_basis_draw() - Draw the process's hash basis (first hash_basis())
  *
- * Blocking getrandom(): at daemon start-up the pool is long initialised.
+ * Blocking getrandom(): it waits only until the kernel's pool is first
+ * initialised, which is long done when a daemon starts.
  */
 void hash_basis_draw(void)
 {
