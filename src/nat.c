@@ -187,7 +187,7 @@ static uint32_t nat_bysrc_hash(struct nat *nat, uint32_t zone, uint8_t proto, ui
 			       uint16_t port)
 {
 	struct { uint32_t zone, ip; uint16_t port; uint8_t proto, pad; } k = {
-		.zone = zone, .ip = ip, .port = port, .proto = proto,
+		.zone = zone, .ip = ip, .port = port, .proto = proto, .pad = 0,
 	};
 	_Static_assert(sizeof(k) == 12, "hashed as bytes: no padding");
 

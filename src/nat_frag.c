@@ -39,7 +39,7 @@ static struct nat_frag_slot *nat_frag_slot_for(struct nat *nat, uint32_t zone, u
 					       uint32_t src, uint32_t dst, uint16_t id)
 {
 	struct { uint32_t zone, src, dst; uint16_t id; uint8_t proto, pad; } k = {
-		.zone = zone, .src = src, .dst = dst, .id = id, .proto = proto,
+		.zone = zone, .src = src, .dst = dst, .id = id, .proto = proto, .pad = 0,
 	};
 	_Static_assert(sizeof(k) == 16, "hashed as bytes: no padding");
 
