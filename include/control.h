@@ -1,8 +1,9 @@
 /* control.h - the daemon side of vsctl's JSON-over-unix-socket protocol.
  *
- * Each module registers the commands it owns (control_register), as OVS
- * modules call unixctl_command_register(): the ct module owns "conntrack.*",
- * dns owns nothing yet, capture owns "capture", and so on.  control.c knows
+ * Each module registers the commands it owns with their rows of the
+ * schema (ctl_schema.h), control_register(&ctl_schema_trace, fn), as OVS
+ * modules call unixctl_command_register() with their usage: the ct module
+ * owns "conntrack.*", capture owns "capture", and so on.  control.c knows
  * only framing and dispatch.  The protocol is in doc/control-protocol.md.
  *
  * A handler gets the request's "args" object and either fills *result
@@ -16,8 +17,8 @@
  * connection's fd for itself after its first reply.
  *
  * Before a handler runs, control_check.c has checked the request: its
- * "args" hold only the keys the command's row of the argument table
- * names, each of the type the row says, and the required ones.  So the
+ * "args" hold only the keys the command's schema row names, each of the
+ * type the row says, and the required ones.  So the
  * ctl_arg_*() accessors below never meet a value of the wrong type; a
  * handler still judges what the values mean before it changes anything.
  *
@@ -33,6 +34,7 @@
 #include <stddef.h>
 #include <string.h>
 #include <sys/types.h>
+#include "ctl_schema.h"
 
 /* The characters of a name given on the control socket (networks,
  * containers, aliases, aux names) or as the control group: Docker's set.
@@ -50,7 +52,8 @@ struct ev_loop;
 typedef int ctl_handler_fn(struct ctl_conn *c, struct json_object *args,
 			   struct json_object **result, char *err, size_t errlen);
 
-void control_register(const char *cmd, ctl_handler_fn *fn);
+void control_register(const struct ctl_schema *row, ctl_handler_fn *fn);
+void control_check_registered(void);
 ctl_handler_fn *control_lookup(const char *cmd);
 int control_init(struct ev_loop *loop, const char *path, const char *group);
 void control_fini(void);
@@ -67,29 +70,13 @@ const char *ctl_arg_str(struct json_object *args, const char *key);
 int ctl_arg_bool(struct json_object *args, const char *key, int dflt);
 long long ctl_arg_int(struct json_object *args, const char *key, long long dflt);
 
-/* control_check.c: the request envelope and the per-command argument table. */
-#define CTL_MAX_ARGS 16
-
-enum ctl_arg_type { CTL_T_STR, CTL_T_BOOL, CTL_T_INT, CTL_T_NUM, CTL_T_STRS, CTL_T_MAP };
-
-struct ctl_arg {
-	const char *key;
-	enum ctl_arg_type type;
-	bool required;
-};
-
-struct ctl_cmd_args {
-	const char *cmd;
-	struct ctl_arg args[CTL_MAX_ARGS];   /* ends at the first NULL key */
-};
-
-const struct ctl_cmd_args *ctl_args_find(const char *cmd);
-const char *ctl_arg_type_name(enum ctl_arg_type t);
+/* control_check.c: the request envelope and the arguments, against the
+ * command's row of the schema (ctl_schema.h). */
 int ctl_check_request(const char *line, size_t len, struct json_object **req,
 		      const char **cmd, struct json_object **args, char *err, size_t errlen);
-int ctl_check_args(const char *cmd, const struct ctl_cmd_args *a, struct json_object *args,
+int ctl_check_args(const char *cmd, const struct ctl_schema *row, struct json_object *args,
 		   char *err, size_t errlen);
-struct json_object *ctl_args_json(const struct ctl_cmd_args *a);
+struct json_object *ctl_args_json(const struct ctl_schema *row);
 
 /* control_auth.c: the socket's group and the peer check. */
 bool control_group_name_ok(const char *name);

@@ -1,16 +1,19 @@
-/* vsctl.h - the command line's one command table and the code around it.
+/* vsctl.h - the command line: parser, help and reply printers.
  *
- * Everything vsctl knows about a command lives in one struct vsctl_cmd
- * entry (vsctl_cmds.c), as in ovs-vsctl's vsctl_commands[]: its words, how
- * many positional arguments it takes and their synopsis, its options, its
- * help line, the control request it sends and the handler that prints the
- * reply.  Parsing, `vsctl --help`, per-command help and the man page's
- * SYNOPSIS are all generated from that table, so they cannot drift apart.
+ * What a command is (its words, positionals, options, help line and the
+ * request it sends) is its row of the control schema (ctl_schema.h), the
+ * same row vswitchd checks the request against.  vsctl adds only how to
+ * print the reply: vsctl_commands[] (vsctl_handlers.c) binds each row that
+ * has vsctl words to a printer and, where the command needs one, a check
+ * across its options.  Parsing (vsctl_parse.c), `vsctl --help`,
+ * per-command help and the man page's SYNOPSIS (vsctl_help.c) are all
+ * read from the rows, so they cannot drift apart from each other or from
+ * the daemon.
  *
  * Parsing is done in full before vsctl connects: a usage error (exit 2)
  * never sends anything to the daemon.  Options are turned into the
- * request's "args" object generically, from each option's key and type;
- * handlers only add what is special and format the reply.
+ * request's "args" object generically, from each argument's key and kind;
+ * printers only add what is special and format the reply.
  */
 #ifndef VS_VSCTL_H
 #define VS_VSCTL_H
@@ -18,37 +21,12 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <json-c/json.h>
+#include "ctl_schema.h"
 
 /* Exit statuses, as the man page documents them. */
 #define VSCTL_EXIT_OK 0
 #define VSCTL_EXIT_ERROR 1
 #define VSCTL_EXIT_USAGE 2
-
-enum vsctl_opt_type {
-	VSCTL_OPT_FLAG,          /* no value: sets key to flag_value */
-	VSCTL_OPT_STR,           /* any string */
-	VSCTL_OPT_INT,           /* integer in [min, max] */
-	VSCTL_OPT_REAL,          /* number in [min, max], fractions allowed */
-	VSCTL_OPT_ENUM,          /* one of choices ("a|b|c") */
-	VSCTL_OPT_KV,            /* NAME=VALUE, into an object under key */
-};
-
-struct vsctl_opt {
-	const char *name;        /* "--subnet" */
-	const char *alias;       /* "-q", or NULL */
-	enum vsctl_opt_type type;
-	const char *metavar;     /* "CIDR"; for ENUM the choices "tap|veth" */
-	bool repeatable;         /* STR: collected into an array */
-	const char *key;         /* args key the value is stored under */
-	bool local;              /* stored in ctx->local, not sent (-q, -f, -w) */
-	bool flag_value;         /* FLAG: value stored under key */
-	long long min, max;      /* INT bounds */
-	bool required;           /* the command needs it */
-	const char *help;
-};
-
-#define VSCTL_MAX_OPTS 12
-#define VSCTL_MAX_POS 2
 
 struct vsctl_ctx;
 struct vsctl_cmd;
@@ -58,22 +36,13 @@ struct vsctl_cmd;
 typedef int vsctl_handler_fn(struct vsctl_ctx *ctx, const struct vsctl_cmd *cmd,
 			     struct json_object *args);
 
+/* vsctl's side of a command: its schema row and how to print its reply. */
 struct vsctl_cmd {
-	const char *words;       /* "network create" */
-	int min_args, max_args;  /* positional arguments; max -1: unbounded */
-	const char *synopsis;    /* positionals: "NETWORK CONTAINER" */
-	/* Options part of the synopsis; NULL: generated from opts[]. */
-	const char *opt_synopsis;
-	/* Args keys of the positionals, in order; with max_args -1 the last
-	 * key collects the rest as an array (e.g. "names"). */
-	const char *pos_keys[VSCTL_MAX_POS];
-	const char *request;     /* "network.create", NULL: local only */
+	const struct ctl_schema *row;
 	vsctl_handler_fn *handler;
-	const char *help;
 	/* Checks across options and reshapes args (C:IF into container and
 	 * ifname); prints the usage error itself.  Return: 0 or -1. */
-	int (*validate)(struct vsctl_ctx *ctx, const struct vsctl_cmd *cmd);
-	struct vsctl_opt opts[VSCTL_MAX_OPTS];
+	int (*validate)(struct vsctl_ctx *ctx, const struct ctl_schema *row);
 };
 
 enum vsctl_format { VSCTL_FMT_TABLE, VSCTL_FMT_JSON };
@@ -96,18 +65,29 @@ enum vsctl_action {
 	VSCTL_USAGE,             /* usage error printed: exit 2 */
 };
 
-/* vsctl_cmds.c */
+/* vsctl_handlers.c */
 extern const struct vsctl_cmd vsctl_commands[];
 extern const size_t vsctl_n_commands;
+const struct vsctl_cmd *vsctl_cmd_find(const struct ctl_schema *row);
+
+/* vsctl_parse.c */
+extern const struct ctl_arg vsctl_global_opts[];
+extern const size_t vsctl_n_global_opts;
 enum vsctl_action vsctl_parse(struct vsctl_ctx *ctx, int argc, char **argv);
 void vsctl_ctx_init(struct vsctl_ctx *ctx);
 void vsctl_ctx_fini(struct vsctl_ctx *ctx);
-void vsctl_print_help(FILE *f);
-void vsctl_print_cmd_help(FILE *f, const struct vsctl_cmd *cmd);
-void vsctl_print_man_synopsis(FILE *f);
 const char *vsctl_default_socket(char *buf, size_t len);
+int vsctl_check_capture(struct vsctl_ctx *ctx, const struct ctl_schema *row);
+int vsctl_check_trace(struct vsctl_ctx *ctx, const struct ctl_schema *row);
+int vsctl_check_specs(struct vsctl_ctx *ctx, const struct ctl_schema *row);
+
+/* vsctl_help.c */
+void vsctl_print_help(FILE *f);
+void vsctl_print_cmd_help(FILE *f, const struct ctl_schema *row);
+void vsctl_print_man_synopsis(FILE *f);
 /* Full synopsis "[--subnet CIDR] ... NAME" into buf. */
-const char *vsctl_cmd_synopsis(const struct vsctl_cmd *cmd, char *buf, size_t len);
+const char *vsctl_cmd_synopsis(const struct ctl_schema *row, char *buf, size_t len);
+vsctl_handler_fn vsctl_help_cmd;
 
 /* vsctl_cni.c: `vsctl cni conf` */
 int vsctl_cni_conf(struct vsctl_ctx *ctx, const struct vsctl_cmd *cmd, struct json_object *args);
@@ -137,7 +117,7 @@ void vsctl_table_print(FILE *f, struct vsctl_table *t);
 void vsctl_table_free(struct vsctl_table *t);
 void vsctl_error(struct vsctl_ctx *ctx, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
-void vsctl_usage(struct vsctl_ctx *ctx, const struct vsctl_cmd *cmd,
+void vsctl_usage(struct vsctl_ctx *ctx, const struct ctl_schema *row,
 		 const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 const char *vsctl_jstr(struct json_object *o, const char *key, const char *dflt);
 long long vsctl_jint(struct json_object *o, const char *key, long long dflt);

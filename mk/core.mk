@@ -4,6 +4,9 @@ src_libvswitch_a_SOURCES += \
 	src/control_check.c src/control_auth.c \
 	src/parse.c src/pkt_build.c src/port.c src/port_class.c src/cmd_network.c src/cmd_container.c \
 	src/cmd_show.c src/trace.c src/cmd_handoff.c
+# The control schema: vsctl links it from here too (mk/vsctl.mk).
+src_libvswitch_a_SOURCES += src/ctl_schema.c
+noinst_HEADERS += include/ctl_schema.h
 noinst_HEADERS += include/arp.h include/pkt.h include/pkt_build.h include/drop.h \
 	include/hash.h include/log.h include/port.h \
 	include/model.h include/control.h include/csum.h include/netns.h \
@@ -36,6 +39,10 @@ tests_unit_test_parse_LDADD = $(UNIT_LDADD)
 tests_unit_test_pkt_build_SOURCES = tests/unit/test_pkt_build.c
 tests_unit_test_pkt_build_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_pkt_build_LDADD = $(UNIT_LDADD)
+
+# doc/control-protocol.md describes exactly the requests of the schema.
+TESTS += tests/unit/check-doc-commands.sh
+EXTRA_DIST += tests/unit/check-doc-commands.sh
 
 # doc/vsctl.8 describes exactly the drop reasons of include/drop.h.
 TESTS += tests/unit/check-man-drops.sh

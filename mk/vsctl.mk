@@ -1,9 +1,12 @@
 # mk/vsctl.mk - vsctl, the command line (see Makefile.am).
 # vsctl is its own program: its files, the capture client included, stay
-# out of libvswitch.a, which is the daemon's.  The parser's unit test links
-# vsctl_cmds.c with a fake vsctl_capture_run() instead of the client.
-src_vsctl_SOURCES = src/vsctl.c src/vsctl_cmds.c src/vsctl_format.c \
-	src/vsctl_capture.c src/vsctl_cni.c
+# out of libvswitch.a, which is the daemon's.  What a command is comes from
+# the control schema (src/ctl_schema.c), which is in libvswitch.a because
+# vswitchd checks requests against the same rows.  The parser's unit test
+# links VSCTL_SOURCES with a fake vsctl_capture_run() instead of the client.
+VSCTL_SOURCES = src/vsctl_parse.c src/vsctl_help.c src/vsctl_handlers.c \
+	src/vsctl_format.c src/vsctl_cni.c
+src_vsctl_SOURCES = src/vsctl.c $(VSCTL_SOURCES) src/vsctl_capture.c
 src_vsctl_LDADD = $(VS_LIBS)
 noinst_HEADERS += include/vsctl.h include/capture_client.h
 
@@ -11,7 +14,7 @@ noinst_HEADERS += include/vsctl.h include/capture_client.h
 TESTS += tests/unit/check-man-synopsis.sh
 EXTRA_DIST += tests/unit/check-man-synopsis.sh
 
-# Regenerate the SYNOPSIS in the source tree after changing the table.
+# Regenerate the SYNOPSIS in the source tree after changing the schema.
 vsctl-man-synopsis: src/vsctl$(EXEEXT)
 	$(AM_V_GEN)$(SHELL) $(srcdir)/tests/unit/check-man-synopsis.sh --update
 .PHONY: vsctl-man-synopsis
@@ -19,7 +22,6 @@ vsctl-man-synopsis: src/vsctl$(EXEEXT)
 # Parser, checks and output against a fake transport (no daemon).
 check_PROGRAMS += tests/unit/test_vsctl
 TESTS += tests/unit/test_vsctl
-tests_unit_test_vsctl_SOURCES = tests/unit/test_vsctl.c src/vsctl_cmds.c \
-	src/vsctl_format.c src/vsctl_cni.c
+tests_unit_test_vsctl_SOURCES = tests/unit/test_vsctl.c $(VSCTL_SOURCES)
 tests_unit_test_vsctl_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_vsctl_LDADD = $(UNIT_LDADD)

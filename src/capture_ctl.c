@@ -343,5 +343,5 @@ static int capture_ctl_cmd(struct ctl_conn *c, struct json_object *args,
 void capture_ctl_init(struct ev_loop *loop)
 {
 	capture_ctl_loop = loop;
-	control_register("capture", capture_ctl_cmd);
+	control_register(&ctl_schema_capture, capture_ctl_cmd);
 }

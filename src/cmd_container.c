@@ -752,8 +752,8 @@ void cmd_container_shutdown(void)
 
 void cmd_container_init(void)
 {
-	control_register("network.connect", cmd_connect);
-	control_register("network.disconnect", cmd_disconnect);
-	control_register("container.ls", cmd_container_ls);
-	control_register("endpoint.check", cmd_endpoint_check);
+	control_register(&ctl_schema_network_connect, cmd_connect);
+	control_register(&ctl_schema_network_disconnect, cmd_disconnect);
+	control_register(&ctl_schema_container_ls, cmd_container_ls);
+	control_register(&ctl_schema_endpoint_check, cmd_endpoint_check);
 }

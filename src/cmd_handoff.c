@@ -186,8 +186,8 @@ static int cmd_handoff_unbind(struct ctl_conn *conn, struct json_object *args,
 
 void cmd_handoff_init(void)
 {
-	control_register("network.bind", cmd_handoff_bind);
-	control_register("network.unbind", cmd_handoff_unbind);
-	control_register("endpoint.sandbox", cmd_handoff_sandbox);
-	control_register("endpoint.dns_name", cmd_handoff_dns_name);
+	control_register(&ctl_schema_network_bind, cmd_handoff_bind);
+	control_register(&ctl_schema_network_unbind, cmd_handoff_unbind);
+	control_register(&ctl_schema_endpoint_sandbox, cmd_handoff_sandbox);
+	control_register(&ctl_schema_endpoint_dns_name, cmd_handoff_dns_name);
 }

@@ -499,9 +499,9 @@ static int cmd_network_prune(struct ctl_conn *c, struct json_object *args,
 
 void cmd_network_init(void)
 {
-	control_register("network.create", cmd_network_create);
-	control_register("network.ls", cmd_network_ls);
-	control_register("network.inspect", cmd_network_inspect);
-	control_register("network.rm", cmd_network_rm);
-	control_register("network.prune", cmd_network_prune);
+	control_register(&ctl_schema_network_create, cmd_network_create);
+	control_register(&ctl_schema_network_ls, cmd_network_ls);
+	control_register(&ctl_schema_network_inspect, cmd_network_inspect);
+	control_register(&ctl_schema_network_rm, cmd_network_rm);
+	control_register(&ctl_schema_network_prune, cmd_network_prune);
 }

@@ -4,7 +4,8 @@
  * prints under an endpoint are exactly those `stats` lists.
  *
  * cmd_init_all() registers every module's commands, since this file already
- * reads them all: vswitchd and the control fuzz target serve the same set.
+ * reads them all: vswitchd and the control fuzz target serve the same set,
+ * and both stop at start-up if a command of the schema has no handler.
  */
 #include <stdio.h>
 #include "capture.h"
@@ -49,6 +50,7 @@ void cmd_init_all(struct dp *dp)
 	capture_ctl_init(dp->loop);
 	dns_ctl_init();
 	trace_init();
+	control_check_registered();
 }
 
 static struct json_object *cmd_show_port(const struct port *port)
@@ -128,6 +130,6 @@ void cmd_show_init(void)
 {
 	cmd_show_network_ls = control_lookup("network.ls");
 	cmd_show_container_ls = control_lookup("container.ls");
-	control_register("show", cmd_show);
-	control_register("stats", cmd_stats);
+	control_register(&ctl_schema_show, cmd_show);
+	control_register(&ctl_schema_stats, cmd_stats);
 }

@@ -46,9 +46,9 @@
 #define CTL_REPLY_TIMEOUT_S 1    /* control_conn_reply's blocking write */
 
 struct ctl_cmd {
-	char name[48];
+	const char *name;        /* row->cmd */
 	ctl_handler_fn *fn;
-	const struct ctl_cmd_args *args;
+	const struct ctl_schema *row;
 	UT_hash_handle hh;
 };
 
@@ -71,19 +71,49 @@ static int ctl_spare_fd = -1;   /* given up to accept-and-close on EMFILE */
 static char ctl_path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 static unsigned int ctl_n_conns;
 
-void control_register(const char *cmd, ctl_handler_fn *fn)
+/**
+ * control_register() - Serve a command of the schema
+ * @row:	its row (ctl_schema.h): name and arguments
+ * @fn:		its handler
+ *
+ * Called at start-up only; a row vsctl answers alone, or a command
+ * registered twice, is a programming error and stops the daemon.
+ */
+void control_register(const struct ctl_schema *row, ctl_handler_fn *fn)
 {
-	struct ctl_cmd *c = calloc(1, sizeof(*c));
+	struct ctl_cmd *c;
 
+	if (!row->cmd)
+		die("control: the schema row of \"%s\" has no request name", row->words);
+	HASH_FIND_STR(ctl_cmds, row->cmd, c);
+	if (c)
+		die("control: command %s registered twice", row->cmd);
+	c = calloc(1, sizeof(*c));
 	if (!c)
 		die("out of memory");
-	snprintf(c->name, sizeof(c->name), "%s", cmd);
+	c->name = row->cmd;
 	c->fn = fn;
-	c->args = ctl_args_find(cmd);
-	if (!c->args)
-		log_warn("control: command %s has no row in control_check.c's argument "
-			 "table: any argument to it is refused", cmd);
-	HASH_ADD_STR(ctl_cmds, name, c);
+	c->row = row;
+	HASH_ADD_KEYPTR(hh, ctl_cmds, c->name, strlen(c->name), c);
+}
+
+/**
+ * control_check_registered() - Stop if a command of the schema has no handler
+ *
+ * Run once every module has registered its commands: a row that vsctl
+ * would send but nobody serves is a programming error, found at start-up
+ * rather than by the first user who types the command.
+ */
+void control_check_registered(void)
+{
+	size_t i;
+
+	for (i = 0; i < ctl_schema_n_rows; i++) {
+		const char *name = ctl_schema_rows[i]->cmd;
+
+		if (name && !control_lookup(name))
+			die("control: command %s is in the schema but has no handler", name);
+	}
 }
 
 const char *ctl_arg_str(struct json_object *args, const char *key)
@@ -263,7 +293,7 @@ static struct json_object *ctl_dispatch(struct ctl_conn *c, const char *line, si
 		json_object_put(req);
 		return ctl_error(err);
 	}
-	if (ctl_check_args(cmd->name, cmd->args, args, err, sizeof(err))) {
+	if (ctl_check_args(cmd->name, cmd->row, args, err, sizeof(err))) {
 		VLOG_RL(LOG_LVL_WARN, "control: %s; closing the connection", err);
 		json_object_put(req);
 		c->closing = true;
@@ -462,8 +492,7 @@ static int ctl_commands_cmd(struct ctl_conn *c, struct json_object *args,
 		struct json_object *o = json_object_new_object();
 
 		json_object_object_add(o, "cmd", json_object_new_string(cmd->name));
-		/* null: a command with no argument row (any argument refused) */
-		json_object_object_add(o, "args", cmd->args ? ctl_args_json(cmd->args) : NULL);
+		json_object_object_add(o, "args", ctl_args_json(cmd->row));
 		json_object_array_add(*result, o);
 	}
 	return 0;
@@ -549,7 +578,7 @@ int control_init(struct ev_loop *loop, const char *path, const char *group)
 	ctl_loop = loop;
 	ev_io_init(&ctl_accept_io, ctl_accept_cb, fd, EV_READ);
 	ev_io_start(loop, &ctl_accept_io);
-	control_register("commands", ctl_commands_cmd);
+	control_register(&ctl_schema_commands, ctl_commands_cmd);
 	return 0;
 }
 

@@ -192,7 +192,7 @@ static int ct_ctl_stats_cmd(struct ctl_conn *c, struct json_object *args,
 
 void ct_ctl_init(void)
 {
-	control_register("conntrack.ls", ct_ctl_ls_cmd);
-	control_register("conntrack.flush", ct_ctl_flush_cmd);
-	control_register("conntrack.stats", ct_ctl_stats_cmd);
+	control_register(&ctl_schema_conntrack_ls, ct_ctl_ls_cmd);
+	control_register(&ctl_schema_conntrack_flush, ct_ctl_flush_cmd);
+	control_register(&ctl_schema_conntrack_stats, ct_ctl_stats_cmd);
 }

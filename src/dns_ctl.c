@@ -51,5 +51,5 @@ static int dns_ctl_stats(struct ctl_conn *c, struct json_object *args,
 /* Register "dns.stats" (call once at start-up, after control_init). */
 void dns_ctl_init(void)
 {
-	control_register("dns.stats", dns_ctl_stats);
+	control_register(&ctl_schema_dns_stats, dns_ctl_stats);
 }

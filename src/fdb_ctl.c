@@ -106,6 +106,6 @@ static int fdb_ctl_flush(struct ctl_conn *c, struct json_object *args,
 
 void fdb_ctl_init(void)
 {
-	control_register("fdb.show", fdb_ctl_show);
-	control_register("fdb.flush", fdb_ctl_flush);
+	control_register(&ctl_schema_fdb_show, fdb_ctl_show);
+	control_register(&ctl_schema_fdb_flush, fdb_ctl_flush);
 }

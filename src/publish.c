@@ -539,7 +539,7 @@ int publish_restore_all(void)
 
 void publish_init(void)
 {
-	control_register("port.publish", publish_cmd);
-	control_register("port.unpublish", unpublish_cmd);
-	control_register("port.ls", port_ls_cmd);
+	control_register(&ctl_schema_port_publish, publish_cmd);
+	control_register(&ctl_schema_port_unpublish, unpublish_cmd);
+	control_register(&ctl_schema_port_ls, port_ls_cmd);
 }

@@ -279,5 +279,5 @@ static int trace_cmd(struct ctl_conn *c, struct json_object *args,
 
 void trace_init(void)
 {
-	control_register("trace", trace_cmd);
+	control_register(&ctl_schema_trace, trace_cmd);
 }

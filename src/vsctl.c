@@ -1,6 +1,6 @@
 /* vsctl.c - vsctl's main: parse, connect, one request, one reply.
  *
- * The command line is parsed completely (vsctl_cmds.c) before the socket
+ * The command line is parsed completely (vsctl_parse.c) before the socket
  * is touched, so a usage error never reaches the daemon.  Then one
  * connection carries one request line and its reply line, as
  * doc/control-protocol.md frames them.  The reply may be large (inspect of

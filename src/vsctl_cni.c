@@ -98,7 +98,7 @@ int vsctl_cni_conf(struct vsctl_ctx *ctx, const struct vsctl_cmd *cmd, struct js
 	int rc;
 
 	if (!*name || strlen(name) > 63 || !ctl_name_chars_ok(name)) {
-		vsctl_usage(ctx, cmd, "--name: \"%s\" is not a CNI network name", name);
+		vsctl_usage(ctx, cmd->row, "--name: \"%s\" is not a CNI network name", name);
 		json_object_put(q);
 		json_object_put(names);
 		return VSCTL_EXIT_USAGE;

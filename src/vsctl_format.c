@@ -200,10 +200,10 @@ void vsctl_error(struct vsctl_ctx *ctx, const char *fmt, ...)
 /**
  * vsctl_usage() - Report a usage error: what is wrong, the synopsis, a hint
  * @ctx:	invocation
- * @cmd:	the command, or NULL when no command was recognised
+ * @row:	the command, or NULL when no command was recognised
  * @fmt:	printf format of what is wrong
  */
-void vsctl_usage(struct vsctl_ctx *ctx, const struct vsctl_cmd *cmd,
+void vsctl_usage(struct vsctl_ctx *ctx, const struct ctl_schema *row,
 		 const char *fmt, ...)
 {
 	char buf[512];
@@ -212,13 +212,13 @@ void vsctl_usage(struct vsctl_ctx *ctx, const struct vsctl_cmd *cmd,
 	va_start(ap, fmt);
 	vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
-	if (cmd) {
+	if (row) {
 		char syn[1024];
 
-		fprintf(ctx->err, "vsctl: usage: %s: %s\n", cmd->words, buf);
+		fprintf(ctx->err, "vsctl: usage: %s: %s\n", row->words, buf);
 		fprintf(ctx->err, "usage: vsctl %s %s (see 'vsctl help %s')\n",
-			cmd->words, vsctl_cmd_synopsis(cmd, syn, sizeof(syn)),
-			cmd->words);
+			row->words, vsctl_cmd_synopsis(row, syn, sizeof(syn)),
+			row->words);
 	} else {
 		fprintf(ctx->err, "vsctl: usage: %s\n", buf);
 		fprintf(ctx->err, "Try 'vsctl --help' for more information.\n");

@@ -239,9 +239,19 @@ def malformed_frames(src, dst_ip):
     fragments, frames of exactly the MTU with and without a VLAN tag) and
     must be switched; `fuzz` is scapy's fuzz(IP()/TCP()), judged by
     verdict()."""
-    from scapy.all import IP, TCP, UDP, ICMP, Dot1Q, Ether, Raw, fuzz, raw
     rng = random.Random(SEED)
     random.seed(SEED)            # scapy's fuzz() draws from `random`
+    try:
+        return _malformed_frames(src, dst_ip, rng)
+    finally:
+        # Later tests draw their namespace prefixes from `random`: seeded,
+        # every run on the machine would pick the same ones and tear down
+        # each other's namespaces.
+        random.seed()
+
+
+def _malformed_frames(src, dst_ip, rng):
+    from scapy.all import IP, TCP, UDP, ICMP, Dot1Q, Ether, Raw, fuzz, raw
     E = lambda: Ether(src=src.mac, dst=NOBODY)  # noqa: E731
     I = lambda **kw: IP(src=src.ip, dst=dst_ip, **kw)  # noqa: E731
     pay = lambda a, b: Raw(bytes(rng.randrange(256) for _ in range(rng.randint(a, b))))  # noqa: E731

@@ -1,5 +1,6 @@
 /* test_control.c - what the control socket lets through: the request
- * envelope, the per-command argument table, and who may connect.
+ * envelope, the arguments against the control schema, and who may connect;
+ * and that the schema's rows are well formed.
  *
  * These are the pure halves of control.c (control_check.c and the
  * decision in control_auth.c), fed lines and credentials directly; the
@@ -98,7 +99,7 @@ static int check_args(const char *cmd, const char *args_json, char *err, size_t 
 	if (args_json)
 		assert_non_null(args);
 	err[0] = '\0';
-	rc = ctl_check_args(cmd, ctl_args_find(cmd), args, err, errlen);
+	rc = ctl_check_args(cmd, ctl_schema_find(cmd), args, err, errlen);
 	json_object_put(args);
 	return rc;
 }
@@ -166,28 +167,136 @@ static void test_args_bad(void **state)
 	}
 }
 
-/* Every command the daemon registers has a row: the ones vsctl sends. */
-static void test_table_covers_commands(void **state)
+/* Every request name of the schema is found by name, and its arguments
+ * are listed for "commands" without vsctl's local ones. */
+static void test_schema_lookup(void **state)
 {
-	static const char *const cmds[] = {
-		"commands", "show", "stats", "network.create", "network.ls", "network.inspect",
-		"network.rm", "network.prune", "network.connect", "network.disconnect",
-		"container.ls", "endpoint.check", "port.publish", "port.unpublish", "port.ls", "fdb.show",
-		"fdb.flush", "conntrack.ls", "conntrack.flush", "conntrack.stats", "dns.stats",
-		"trace", "capture",
-	};
 	struct json_object *j;
-	size_t i;
+	size_t i, n = 0;
 
 	(void)state;
-	for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
-		if (!ctl_args_find(cmds[i]))
-			fail_msg("no argument row for %s", cmds[i]);
-	assert_null(ctl_args_find("no.such.command"));
-	j = ctl_args_json(ctl_args_find("network.rm"));
+	for (i = 0; i < ctl_schema_n_rows; i++) {
+		const struct ctl_schema *r = ctl_schema_rows[i];
+
+		if (!r->cmd)
+			continue;
+		n++;
+		if (ctl_schema_find(r->cmd) != r)
+			fail_msg("%s: found another row, or none", r->cmd);
+	}
+	assert_true(n >= 22);
+	assert_null(ctl_schema_find("no.such.command"));
+	assert_null(ctl_schema_find("help"));    /* vsctl's own */
+	j = ctl_args_json(ctl_schema_find("network.rm"));
 	assert_string_equal(json_object_to_json_string_ext(j, JSON_C_TO_STRING_PLAIN),
 			    "{\"names\":{\"type\":\"an array of strings\",\"required\":true}}");
 	json_object_put(j);
+	j = ctl_args_json(ctl_schema_find("network.ls"));    /* --quiet is local */
+	assert_string_equal(json_object_to_json_string_ext(j, JSON_C_TO_STRING_PLAIN), "{}");
+	json_object_put(j);
+}
+
+/* The JSON type an option's kind stores (vsctl_parse.c). */
+static bool schema_kind_fits(const struct ctl_arg *a)
+{
+	switch (a->kind) {
+	case CTL_OPT_FLAG:
+		return a->type == CTL_T_BOOL;
+	case CTL_OPT_STR:
+		return a->type == (a->repeatable ? CTL_T_STRS : CTL_T_STR);
+	case CTL_OPT_ENUM:
+		return a->type == CTL_T_STR && a->metavar && strchr(a->metavar, '|');
+	case CTL_OPT_INT:
+		return a->type == CTL_T_INT && a->min <= a->max;
+	case CTL_OPT_REAL:
+		return a->type == CTL_T_NUM && a->min <= a->max;
+	case CTL_OPT_KV:
+		return a->type == CTL_T_MAP;
+	case CTL_OPT_NONE:
+		return false;
+	}
+	return false;
+}
+
+/* Is KEY one of ROW's positionals; its index in *pos. */
+static bool schema_is_pos(const struct ctl_schema *r, const char *key, int *pos)
+{
+	for (*pos = 0; *pos < CTL_MAX_POS; (*pos)++)
+		if (r->pos_keys[*pos] && !strcmp(r->pos_keys[*pos], key))
+			return true;
+	return false;
+}
+
+/* One argument of a row: a positional or an option, consistently. */
+static void schema_check_arg(const struct ctl_schema *r, const struct ctl_arg *a)
+{
+	const char *who = r->cmd ? r->cmd : r->words;
+	int pos, last = r->pos_keys[1] ? 1 : 0;
+
+	if (ctl_schema_arg(r, a->key) != a)
+		fail_msg("%s: argument %s listed twice", who, a->key);
+	if (schema_is_pos(r, a->key, &pos)) {
+		if (a->name)
+			fail_msg("%s: positional %s also has an option", who, a->key);
+		/* vsctl demands the first min_args positionals; the daemon
+		 * must demand the same ones. */
+		if (a->required != (pos < r->min_args))
+			fail_msg("%s: positional %s: required and min_args disagree", who, a->key);
+		if (a->type == CTL_T_STRS && pos != last)
+			fail_msg("%s: only the last positional may collect the rest", who);
+		if (r->max_args < 0 && a->type != CTL_T_STRS && pos == last)
+			fail_msg("%s: unbounded, but %s is not an array", who, a->key);
+		return;
+	}
+	if (!a->name)
+		return;    /* sent by others, or filled in by vsctl's check */
+	if (a->name[0] != '-' || a->name[1] != '-' || !a->help)
+		fail_msg("%s: option %s needs a --name and help", who, a->name);
+	if (!schema_kind_fits(a))
+		fail_msg("%s: option %s: its kind does not store its type", who, a->name);
+	if (a->kind != CTL_OPT_FLAG && !a->metavar)
+		fail_msg("%s: option %s takes a value but has no metavar", who, a->name);
+	for (size_t g = 0; g < ctl_schema_n_args(r); g++) {
+		const struct ctl_arg *b = &r->args[g];
+
+		if (b != a && b->name && (!strcmp(b->name, a->name) ||
+		    (a->alias && b->alias && !strcmp(a->alias, b->alias))))
+			fail_msg("%s: option %s given twice", who, a->name);
+	}
+}
+
+/* Every row is well formed: what vsctl parses is what the daemon takes. */
+static void test_schema_rows(void **state)
+{
+	size_t i, k;
+
+	(void)state;
+	for (i = 0; i < ctl_schema_n_rows; i++) {
+		const struct ctl_schema *r = ctl_schema_rows[i];
+		int p;
+
+		if (!r->cmd && !r->words)
+			fail_msg("row %zu has neither a request name nor words", i);
+		if (!r->help || !r->synopsis)
+			fail_msg("%s: no help or synopsis", r->cmd ? r->cmd : r->words);
+		if (r->max_args >= 0 && r->min_args > r->max_args)
+			fail_msg("%s: min_args > max_args", r->words);
+		if (r->max_args != 0 && !r->pos_keys[0])
+			fail_msg("%s: takes positionals but names no key", r->words);
+		for (p = 0; p < CTL_MAX_POS; p++)
+			if (r->pos_keys[p] && !ctl_schema_arg(r, r->pos_keys[p]))
+				fail_msg("%s: positional %s is not an argument", r->words,
+					 r->pos_keys[p]);
+		for (k = 0; k < ctl_schema_n_args(r); k++)
+			schema_check_arg(r, &r->args[k]);
+		for (k = 0; k < i; k++) {
+			const struct ctl_schema *o = ctl_schema_rows[k];
+
+			if ((r->cmd && o->cmd && !strcmp(r->cmd, o->cmd)) ||
+			    (r->words && o->words && !strcmp(r->words, o->words)))
+				fail_msg("%s: two rows", r->cmd ? r->cmd : r->words);
+		}
+	}
 }
 
 static void test_peer_decision(void **state)
@@ -231,7 +340,8 @@ int main(void)
 		cmocka_unit_test(test_envelope_bad),
 		cmocka_unit_test(test_args_good),
 		cmocka_unit_test(test_args_bad),
-		cmocka_unit_test(test_table_covers_commands),
+		cmocka_unit_test(test_schema_lookup),
+		cmocka_unit_test(test_schema_rows),
 		cmocka_unit_test(test_peer_decision),
 		cmocka_unit_test(test_group_names),
 	};

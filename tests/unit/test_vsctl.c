@@ -195,6 +195,27 @@ static void test_usage_errors(void **state)
 	}
 }
 
+/* Every command of the schema that vsctl has is bound to one printer, and
+ * vsctl binds nothing else: a row cannot be added to vsctl half-way. */
+static void test_every_row_bound(void **state)
+{
+	size_t i, k, n;
+
+	(void)state;
+	for (i = 0; i < ctl_schema_n_rows; i++) {
+		const struct ctl_schema *r = ctl_schema_rows[i];
+
+		for (k = 0, n = 0; k < vsctl_n_commands; k++)
+			n += vsctl_commands[k].row == r;
+		if (n != (r->words ? 1u : 0u))
+			fail_msg("%s: bound %zu times", r->words ? r->words : r->cmd, n);
+		if (r->words && !vsctl_cmd_find(r)->handler)
+			fail_msg("%s: no printer", r->words);
+	}
+	for (k = 0; k < vsctl_n_commands; k++)
+		assert_non_null(vsctl_commands[k].row->words);
+}
+
 static void test_help(void **state)
 {
 	struct run r;
@@ -203,7 +224,7 @@ static void test_help(void **state)
 	RUN(&r, "--help");
 	assert_int_equal(r.action, VSCTL_DONE);
 	for (i = 0; i < vsctl_n_commands; i++)
-		assert_non_null(strstr(r.out, vsctl_commands[i].words));
+		assert_non_null(strstr(r.out, vsctl_commands[i].row->words));
 	run_free(&r);
 
 	RUN(&r, "network", "create", "--help");
@@ -220,7 +241,7 @@ static void test_help(void **state)
 
 	RUN(&r, "--man-synopsis");
 	for (i = 0; i < vsctl_n_commands; i++) {
-		const char *w = vsctl_commands[i].words, *sp = strchr(w, ' ');
+		const char *w = vsctl_commands[i].row->words, *sp = strchr(w, ' ');
 		char roff[64];
 
 		if (sp)
@@ -332,6 +353,7 @@ int main(void)
 		cmocka_unit_test(test_create_args),
 		cmocka_unit_test(test_connect_args),
 		cmocka_unit_test(test_usage_errors),
+		cmocka_unit_test(test_every_row_bound),
 		cmocka_unit_test(test_help),
 		cmocka_unit_test(test_output_tables),
 		cmocka_unit_test(test_daemon_error),
