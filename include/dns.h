@@ -1,17 +1,15 @@
 /* dns.h - the switch's resolver: container names in the datapath, the rest
  * forwarded upstream, with interception and a TCP responder.
  *
- * The lead calls dns_init() once at start-up, dns_endpoint_added() and
- * dns_endpoint_removed() whenever an endpoint appears or goes (connect,
- * disconnect, namespace death, restart restore: before the ports start),
- * and gateway.c calls dns_input() (pipeline.h) for port-53 traffic.
+ * vswitchd makes one resolver per datapath with dns_new() (dp->dns); the
+ * control plane calls dns_endpoint_added() and dns_endpoint_removed()
+ * whenever an endpoint appears or goes (connect, disconnect, namespace
+ * death, restart restore: before the ports start), and gateway.c calls
+ * dns_input() (pipeline.h) for port-53 traffic, which finds the resolver
+ * through the network's datapath (n->dp->dns).
  *
- * Inside, four files share this header:
- *   dns_wire.c       strict, bounded DNS message parser and builder
- *   dns.c            name index, local answers, rate limits, reply frames
- *   dns_forward.c    upstream UDP/TCP forwarding from vswitchd's namespace
- *   dns_tcp.c        minimal TCP server at gatewayIP:53 inside the datapath
- *   dns_resolvconf.c /etc/netns/NAME/resolv.conf
+ * This is what the rest of the switch sees; the files of the area share
+ * dns_internal.h.
  */
 #ifndef VS_DNS_H
 #define VS_DNS_H
@@ -22,17 +20,24 @@
 #include "model.h"
 
 struct ev_loop;
+struct container;
 struct endpoint;
 struct network;
 struct pkt;
 
 /* ---- public: what the daemon's start-up, stop and endpoints call ---- */
 
-int dns_init(struct ev_loop *loop, const char *const *upstreams, int n_upstreams,
-	     char *err, size_t errlen);
-void dns_fini(void);
-void dns_endpoint_added(struct endpoint *ep);
-void dns_endpoint_removed(struct endpoint *ep);
+/* One resolver per datapath (dp->dns); its state is in dns_internal.h. */
+struct dns;
+struct dns *dns_new(struct ev_loop *loop, const char *const *upstreams, int n_upstreams,
+		    char *err, size_t errlen);
+void dns_free(struct dns *dns);
+void dns_endpoint_added(struct dns *dns, struct endpoint *ep);
+void dns_endpoint_removed(struct dns *dns, struct endpoint *ep);
+/* dns_resolvconf.c: rewrite C's resolv.conf for an endpoint leaving or
+ * arriving (the control plane calls it when an endpoint's role changes). */
+void dns_resolvconf_update(struct container *c, const struct endpoint *leaving,
+			   const struct endpoint *arriving);
 /* bool dns_input(struct network *n, struct endpoint *src, struct pkt *p)
  * is declared in pipeline.h. */
 
@@ -41,157 +46,11 @@ struct dns_stats {
 	uint64_t servfail_timeouts, formerr, notimp, refused, dropped_bad;
 	uint64_t dropped_flood, tcp_conns, tcp_refused, upstream_timeouts;
 };
-const struct dns_stats *dns_get_stats(void);
+const struct dns_stats *dns_get_stats(struct dns *dns);
 /* dns_ctl.c: the counters as JSON ("dns" member of `stats`), and the
  * "dns.stats" control command. */
 struct json_object;
-struct json_object *dns_stats_json(void);
+struct json_object *dns_stats_json(struct dns *dns);
 void dns_ctl_init(void);
-
-/* ---- dns_wire.c ---- */
-
-#define DNS_HDR_LEN 12
-#define DNS_NAME_WIRE_MAX 255      /* RFC 1035 2.3.4, wire form */
-#define DNS_LABEL_MAX 63
-#define DNS_TTL 600
-
-enum dns_rcode {
-	DNS_RC_NOERROR = 0, DNS_RC_FORMERR = 1, DNS_RC_SERVFAIL = 2,
-	DNS_RC_NXDOMAIN = 3, DNS_RC_NOTIMP = 4, DNS_RC_REFUSED = 5,
-	DNS_RC_BADVERS = 16,
-};
-
-enum dns_type {
-	DNS_T_A = 1, DNS_T_PTR = 12, DNS_T_AAAA = 28, DNS_T_OPT = 41,
-	DNS_T_ANY = 255,
-};
-#define DNS_CLASS_IN 1
-#define DNS_CLASS_ANY 255
-
-/* Header flag bits (host order of the 16-bit flags word). */
-#define DNS_F_QR 0x8000
-#define DNS_F_OPCODE(f) (((f) >> 11) & 0xf)
-#define DNS_F_AA 0x0400
-#define DNS_F_TC 0x0200
-#define DNS_F_RD 0x0100
-#define DNS_F_RA 0x0080
-#define DNS_F_RCODE(f) ((f) & 0xf)
-
-/* What dns_wire_parse_query() returns besides an rcode. */
-#define DNS_PARSE_OK 0
-#define DNS_PARSE_DROP (-1)        /* no reply possible or wise: drop, count */
-
-struct dns_query {
-	uint16_t id, flags;
-	uint16_t qdcount, ancount, nscount, arcount;
-	/* The question, when parsed (q_end != 0). */
-	uint16_t qtype, qclass;
-	uint16_t q_end;             /* offset just past the question */
-	/* Name as lowercase text without the final dot ("" for the root);
-	 * name_plain is false when a label holds a byte that would make the
-	 * text ambiguous ('.', '\\', non-printable): never a local name. */
-	char name[DNS_NAME_WIRE_MAX + 1];
-	bool name_plain;
-	/* EDNS(0), RFC 6891 */
-	bool edns;
-	uint8_t edns_version;
-	uint16_t edns_size;
-	bool edns_do;
-};
-
-int dns_wire_parse_query(const uint8_t *msg, size_t len, struct dns_query *q);
-int dns_wire_name(const uint8_t *msg, size_t len, size_t off, uint8_t *wire,
-		  size_t *wire_len, size_t *next);
-int dns_wire_name_text(const uint8_t *wire, size_t wire_len, char *out,
-		       size_t outlen, bool *plain);
-int dns_wire_name_from_text(const char *text, uint8_t *wire, size_t cap);
-bool dns_wire_same_question(const uint8_t *a, size_t alen,
-			    const uint8_t *b, size_t blen);
-
-/* A reply under construction in a caller's buffer. */
-struct dns_msg {
-	uint8_t *buf;
-	size_t cap, len;
-	uint16_t ancount;
-	bool full;                  /* an RR did not fit: set TC */
-};
-
-size_t dns_wire_reply_start(struct dns_msg *m, const uint8_t *query,
-			    const struct dns_query *q, int rcode, bool aa);
-int dns_wire_add_rr(struct dns_msg *m, const uint8_t *owner, size_t owner_len,
-		    uint16_t type, uint32_t ttl, const void *rdata, size_t rdlen);
-int dns_wire_add_opt(struct dns_msg *m, uint16_t udp_size, uint8_t ext_rcode);
-void dns_wire_finish(struct dns_msg *m, int rcode);
-size_t dns_wire_truncate(uint8_t *msg, size_t len);
-
-/* ---- dns.c: shared by the files of this area ---- */
-
-/* Who asked, by value: an endpoint may vanish while its query is away
- * upstream, so answers find the client again by names, never by pointer. */
-struct dns_client_ref {
-	char net[VS_NAME_MAX];
-	char ctr[VS_CKEY_MAX];
-	uint32_t cip, sip;          /* client / server (queried) IP, net order */
-	uint16_t cport, sport;      /* net order */
-	uint8_t cmac[6];
-	bool tcp;
-	uint32_t tcp_slot, tcp_gen; /* dns_tcp.c connection */
-};
-
-uint64_t dns_now_ms(void);
-void dns_set_test_clock(uint64_t ms);
-struct dns_stats *dns_stats_mut(void);
-int dns_resolve_local(struct network *n, const uint8_t *msg, size_t len,
-		      const struct dns_query *q, uint8_t *out, size_t cap,
-		      size_t *out_len);
-int dns_answer_message(struct network *n, const struct dns_client_ref *who,
-		       const uint8_t *msg, size_t len, size_t limit,
-		       uint8_t *out, size_t *out_len);
-void dns_deliver(const struct dns_client_ref *who, uint8_t *msg, size_t len);
-void dns_client_done(const struct dns_client_ref *who);
-void dns_rng(void *buf, size_t len);
-
-/* ---- dns_forward.c ---- */
-
-#define DNS_FWD_TRY_MS 1000        /* per upstream attempt */
-#define DNS_FWD_TOTAL_MS 5000      /* then SERVFAIL */
-#define DNS_FWD_MAX_UPSTREAMS 8
-
-int dns_forward_init(struct ev_loop *loop, const char *const *upstreams,
-		     int n_upstreams, char *err, size_t errlen);
-void dns_forward_fini(void);
-int dns_forward_query(const struct dns_client_ref *who, const uint8_t *msg,
-		      size_t len);
-int dns_forward_parse_upstream(const char *s, void *sa, unsigned int *salen,
-			       char *err, size_t errlen);
-unsigned int dns_forward_pending(void);
-
-/* ---- dns_tcp.c ---- */
-
-#define DNS_TCP_MAX_CONNS 256
-#define DNS_TCP_MAX_PER_EP 8
-
-int dns_tcp_init(struct ev_loop *loop);
-void dns_tcp_fini(void);
-bool dns_tcp_input(struct network *n, struct endpoint *src, struct pkt *p);
-void dns_tcp_answer(uint32_t slot, uint32_t gen, const uint8_t *msg, size_t len);
-unsigned int dns_tcp_conns(void);
-void dns_tcp_tick(void);      /* the sweep timer's work, for test clocks */
-
-/* ---- dns_resolvconf.c ---- */
-
-int dns_resolvconf_init(const char *host_resolv);
-void dns_resolvconf_update(struct container *c, const struct endpoint *leaving,
-			   const struct endpoint *arriving);
-int dns_resolvconf_write(const char *ns, uint32_t nameserver);
-int dns_resolvconf_remove(const char *ns);
-extern const char *dns_resolvconf_root;   /* "/etc/netns", tests change it */
-
-/* Frame builder shared by dns.c and dns_tcp.c. */
-struct port;
-void dns_send_frame(struct port *port, const uint8_t *frame, size_t len,
-		    uint8_t proto);
-bool dns_client_allow(const char *net, uint32_t ip);
-unsigned int *dns_client_tcp_count(const char *net, uint32_t ip, bool create);
 
 #endif

@@ -27,6 +27,7 @@ struct uplink;
 struct ct_snapshot;
 struct netns_watch;
 struct proxy;
+struct dns;
 
 #define DP_MAX_UPLINKS 4
 
@@ -40,6 +41,7 @@ struct dp {
 	struct ct_snapshot *snap;    /* conntrack kept across restarts, or NULL */
 	struct netns_watch *nw;      /* containers' namespaces, or NULL */
 	struct proxy *proxy;         /* published ports in our namespace */
+	struct dns *dns;             /* the resolver, or NULL (harnesses) */
 };
 
 /* dp.c */

@@ -4,7 +4,7 @@
 DNS_SOURCES = src/dns_wire.c src/dns.c src/dns_forward.c src/dns_tcp.c \
 	src/dns_resolvconf.c
 src_libvswitch_a_SOURCES += $(DNS_SOURCES) src/dns_ctl.c
-noinst_HEADERS += include/dns.h
+noinst_HEADERS += include/dns.h include/dns_internal.h
 
 # The unit test links the DNS files with model.c, drop.c, log.c and
 # hash.c; port, egress, trace and netns are replaced by recorders in the

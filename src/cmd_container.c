@@ -471,7 +471,7 @@ static int cmd_connect(struct ctl_conn *conn, struct json_object *args,
 		cmd_connect_resave();
 		return -1;
 	}
-	dns_endpoint_added(ep);
+	dns_endpoint_added(cmd_dp()->dns, ep);
 	log_info("container %s connected to %s as %s", c->name, ep->net->name, ep->ifname);
 	*result = cmd_endpoint_json(ep);
 	cmd_endpoint_kernel_mac(ep, *result);
@@ -483,7 +483,7 @@ static void cmd_endpoint_remove(struct endpoint *ep, bool destroy)
 {
 	struct container *c = ep->ctr;
 
-	dns_endpoint_removed(ep);
+	dns_endpoint_removed(cmd_dp()->dns, ep);
 	nat_endpoint_gone(cmd_dp()->nat, ep);
 	endpoint_detach(ep, destroy);
 	model_endpoint_unlink(ep);
@@ -618,7 +618,7 @@ void cmd_container_netns_gone(void *arg, struct container *c)
 	log_info("container %s: namespace %s is gone; removing its endpoints",
 		 c->name, c->netns_ref);
 	LIST_FOREACH(ep, &c->endpoints, ctr_link)
-		dns_endpoint_removed(ep);
+		dns_endpoint_removed(dp->dns, ep);
 	/* Published ports die with the container, as Docker's do: rules and
 	 * proxy listeners too, or a later container with this key would get
 	 * the traffic. */
@@ -701,7 +701,7 @@ static bool cmd_restore_container(struct container *c)
 	for (ep = LIST_FIRST(&c->endpoints); ep; ep = next) {
 		next = LIST_NEXT(ep, ctr_link);
 		if (!endpoint_attach(ep, true, err, sizeof(err))) {
-			dns_endpoint_added(ep);
+			dns_endpoint_added(cmd_dp()->dns, ep);
 			continue;
 		}
 		log_warn("container %s on %s: cannot re-attach (%s); endpoint removed",

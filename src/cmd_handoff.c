@@ -26,6 +26,7 @@
 #include "cmd.h"
 #include "control.h"
 #include "dns.h"
+#include "dp.h"
 #include "endpoint.h"
 #include "log.h"
 #include "model.h"
@@ -106,13 +107,13 @@ static int cmd_handoff_dns_name(struct ctl_conn *conn, struct json_object *args,
 	 * under the old name, announce them under the new one (or the old,
 	 * if the save fails and the change is undone). */
 	LIST_FOREACH(ep, &c->endpoints, ctr_link)
-		dns_endpoint_removed(ep);
+		dns_endpoint_removed(cmd_dp()->dns, ep);
 	snprintf(old, sizeof(old), "%s", c->dns_name);
 	snprintf(c->dns_name, sizeof(c->dns_name), "%s", dns);
 	if (state_save(err, errlen))
 		snprintf(c->dns_name, sizeof(c->dns_name), "%s", old);
 	LIST_FOREACH(ep, &c->endpoints, ctr_link)
-		dns_endpoint_added(ep);
+		dns_endpoint_added(cmd_dp()->dns, ep);
 	if (strcmp(c->dns_name, dns))
 		return -1;
 	log_info("container %s is named %s", c->name, dns);

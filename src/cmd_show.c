@@ -96,7 +96,7 @@ static int cmd_stats(struct ctl_conn *c, struct json_object *args,
 {
 	*result = json_object_new_object();
 	json_object_object_add(*result, "ports", cmd_show_ports());
-	json_object_object_add(*result, "dns", dns_stats_json());
+	json_object_object_add(*result, "dns", dns_stats_json(cmd_dp()->dns));
 	return 0;
 }
 

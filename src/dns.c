@@ -51,7 +51,8 @@
 #include <sys/random.h>
 #include <time.h>
 
-#include "dns.h"
+#include "dns_internal.h"
+#include "dp.h"
 #include "log.h"
 #include "model.h"
 #include "netns.h"
@@ -91,37 +92,26 @@ struct dns_client {
 	unsigned int tcp_conns;    /* dns_tcp.c's per-endpoint cap */
 };
 
-static struct dns_name *dns_names;
-static struct dns_client *dns_clients;
-static unsigned int dns_n_clients;
-static struct dns_stats dns_stats;
-static struct ev_loop *dns_loop;
-static uint64_t dns_test_ms;
-/* The frame starts 2 bytes in, so that its IP header is 4-byte aligned. */
-static uint8_t dns_frame_buf[2 + 14 + 20 + 8 + 65536] __attribute__((aligned(8)));
-#define dns_frame (dns_frame_buf + 2)
-static uint16_t dns_ip_id;
-
 /* ---- helpers: clock, randomness ---- */
 
 /* Milliseconds of CLOCK_MONOTONIC (vDSO: no syscall), or the test clock. */
-uint64_t dns_now_ms(void)
+uint64_t dns_now_ms(struct dns *dns)
 {
 	struct timespec ts;
 
-	if (dns_test_ms)
-		return dns_test_ms;
+	if (dns->test_ms)
+		return dns->test_ms;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
-void dns_set_test_clock(uint64_t ms) { dns_test_ms = ms; }
-struct dns_stats *dns_stats_mut(void) { return &dns_stats; }
-const struct dns_stats *dns_get_stats(void) { return &dns_stats; }
+void dns_set_test_clock(struct dns *dns, uint64_t ms) { dns->test_ms = ms; }
+struct dns_stats *dns_stats_mut(struct dns *dns) { return &dns->stats; }
+const struct dns_stats *dns_get_stats(struct dns *dns) { return &dns->stats; }
 
 /* Random bytes from a pool refilled 512 bytes at a time: query IDs and
  * TCP sequence numbers need them per query, getrandom() need not run so. */
-void dns_rng(void *buf, size_t len)
+void dns_rng(struct dns *dns, void *buf, size_t len)
 {
 	static uint8_t pool[512];
 	static size_t left;
@@ -137,7 +127,7 @@ void dns_rng(void *buf, size_t len)
 		if (!left) {
 			if (getrandom(pool, sizeof(pool), 0) != (ssize_t)sizeof(pool)) {
 				/* Never fails for 512 bytes after boot; be safe. */
-				uint64_t t = dns_now_ms() ^ (uint64_t)(uintptr_t)buf;
+				uint64_t t = dns_now_ms(dns) ^ (uint64_t)(uintptr_t)buf;
 				memcpy(pool, &t, sizeof(t));
 			}
 			left = sizeof(pool);
@@ -168,15 +158,15 @@ static unsigned int dns_key(char *key, const char *net, const char *name,
 	return (unsigned int)l;
 }
 
-static struct dns_name *dns_name_find(const char *key, unsigned int keylen)
+static struct dns_name *dns_name_find(struct dns *dns, const char *key, unsigned int keylen)
 {
 	struct dns_name *e;
 
-	HASH_FIND(hh, dns_names, key, keylen, e);
+	HASH_FIND(hh, dns->names, key, keylen, e);
 	return e;
 }
 
-static void dns_name_add(const char *net, const char *name, const char *suffix,
+static void dns_name_add(struct dns *dns, const char *net, const char *name, const char *suffix,
 			 uint32_t ip)
 {
 	char key[DNS_KEY_MAX];
@@ -185,15 +175,15 @@ static void dns_name_add(const char *net, const char *name, const char *suffix,
 
 	if (!kl || !name[0])
 		return;
-	e = dns_name_find(key, kl);
+	e = dns_name_find(dns, key, kl);
 	if (!e) {
 		e = calloc(1, sizeof(*e));
 		if (!e)
 			return;
 		memcpy(e->key, key, kl);
 		e->keylen = kl;
-		HASH_ADD_KEYPTR(hh, dns_names, e->key, e->keylen, e);
-		if (!dns_name_find(key, kl)) {       /* uthash out of memory */
+		HASH_ADD_KEYPTR(hh, dns->names, e->key, e->keylen, e);
+		if (!dns_name_find(dns, key, kl)) {       /* uthash out of memory */
 			free(e);
 			return;
 		}
@@ -205,14 +195,14 @@ static void dns_name_add(const char *net, const char *name, const char *suffix,
 		e->addrs[e->n_addrs++] = ip;
 }
 
-static void dns_name_del(const char *net, const char *name, const char *suffix,
+static void dns_name_del(struct dns *dns, const char *net, const char *name, const char *suffix,
 			 uint32_t ip)
 {
 	char key[DNS_KEY_MAX];
 	unsigned int kl = dns_key(key, net, name, suffix), i;
 	struct dns_name *e;
 
-	if (!kl || !(e = dns_name_find(key, kl)))
+	if (!kl || !(e = dns_name_find(dns, key, kl)))
 		return;
 	for (i = 0; i < e->n_addrs; i++) {
 		if (e->addrs[i] != ip)
@@ -221,29 +211,30 @@ static void dns_name_del(const char *net, const char *name, const char *suffix,
 		break;
 	}
 	if (!e->n_addrs) {
-		HASH_DEL(dns_names, e);
+		HASH_DEL(dns->names, e);
 		free(e);
 	}
 }
 
 /* Apply FN to every name EP answers for. */
-static void dns_endpoint_names(struct endpoint *ep,
-			       void (*fn)(const char *, const char *, const char *, uint32_t))
+static void dns_endpoint_names(struct dns *dns, struct endpoint *ep,
+			       void (*fn)(struct dns *, const char *, const char *,
+					  const char *, uint32_t))
 {
 	const char *net = ep->net->name;
 	int i;
 
 	/* The DNS name, not the key: a CNI container id is no name, and a
 	 * container without a DNS name answers only for its aliases. */
-	fn(net, ep->ctr->dns_name, NULL, ep->ip);
-	fn(net, ep->ctr->dns_name, net, ep->ip);
+	fn(dns, net, ep->ctr->dns_name, NULL, ep->ip);
+	fn(dns, net, ep->ctr->dns_name, net, ep->ip);
 	for (i = 0; i < ep->n_aliases && i < VS_MAX_ALIASES; i++) {
-		fn(net, ep->aliases[i], NULL, ep->ip);
-		fn(net, ep->aliases[i], net, ep->ip);
+		fn(dns, net, ep->aliases[i], NULL, ep->ip);
+		fn(dns, net, ep->aliases[i], net, ep->ip);
 	}
 }
 
-static struct dns_client *dns_client_find(const char *net, uint32_t ip)
+static struct dns_client *dns_client_find(struct dns *dns, const char *net, uint32_t ip)
 {
 	struct dns_client_key k;
 	struct dns_client *c;
@@ -251,16 +242,16 @@ static struct dns_client *dns_client_find(const char *net, uint32_t ip)
 	memset(&k, 0, sizeof(k));
 	snprintf(k.net, sizeof(k.net), "%s", net);
 	k.ip = ip;
-	HASH_FIND(hh, dns_clients, &k, sizeof(k), c);
+	HASH_FIND(hh, dns->clients, &k, sizeof(k), c);
 	return c;
 }
 
 /* Find or make the client's bucket; NULL at the table's cap. */
-static struct dns_client *dns_client_get(const char *net, uint32_t ip)
+static struct dns_client *dns_client_get(struct dns *dns, const char *net, uint32_t ip)
 {
-	struct dns_client *c = dns_client_find(net, ip);
+	struct dns_client *c = dns_client_find(dns, net, ip);
 
-	if (c || dns_n_clients >= DNS_MAX_CLIENTS)
+	if (c || dns->n_clients >= DNS_MAX_CLIENTS)
 		return c;
 	c = calloc(1, sizeof(*c));
 	if (!c)
@@ -268,54 +259,56 @@ static struct dns_client *dns_client_get(const char *net, uint32_t ip)
 	snprintf(c->key.net, sizeof(c->key.net), "%s", net);
 	c->key.ip = ip;
 	c->tokens = DNS_RATE_BURST * 1000ULL;
-	c->last_ms = dns_now_ms();
-	HASH_ADD(hh, dns_clients, key, sizeof(c->key), c);
-	if (!dns_client_find(net, ip)) {
+	c->last_ms = dns_now_ms(dns);
+	HASH_ADD(hh, dns->clients, key, sizeof(c->key), c);
+	if (!dns_client_find(dns, net, ip)) {
 		free(c);
 		return NULL;
 	}
-	dns_n_clients++;
+	dns->n_clients++;
 	return c;
 }
 
-static void dns_client_forget(const char *net, uint32_t ip)
+static void dns_client_forget(struct dns *dns, const char *net, uint32_t ip)
 {
-	struct dns_client *c = dns_client_find(net, ip);
+	struct dns_client *c = dns_client_find(dns, net, ip);
 
 	if (!c)
 		return;
-	HASH_DEL(dns_clients, c);
+	HASH_DEL(dns->clients, c);
 	free(c);
-	dns_n_clients--;
+	dns->n_clients--;
 }
 
 /**
  * dns_endpoint_added() - Index EP's names and write its resolv.conf
+ * @dns:	the resolver of EP's datapath (NULL: none, nothing to do)
  * @ep:		an endpoint just linked into the model (connect, restore)
  */
-void dns_endpoint_added(struct endpoint *ep)
+void dns_endpoint_added(struct dns *dns, struct endpoint *ep)
 {
-	if (!ep || !ep->net || !ep->ctr)
+	if (!dns || !ep || !ep->net || !ep->ctr)
 		return;
 	if (ep->net->dns || ep->net->dns_intercept)
-		dns_endpoint_names(ep, dns_name_add);
-	dns_client_get(ep->net->name, ep->ip);
+		dns_endpoint_names(dns, ep, dns_name_add);
+	dns_client_get(dns, ep->net->name, ep->ip);
 	dns_resolvconf_update(ep->ctr, NULL, ep);
 }
 
 /**
  * dns_endpoint_removed() - Forget EP's names (before EP is freed)
+ * @dns:	the resolver of EP's datapath (NULL: none, nothing to do)
  * @ep:		an endpoint about to go (disconnect, namespace death)
  *
  * Queries EP has in flight upstream are not cancelled: their answers find
  * no endpoint and are dropped.
  */
-void dns_endpoint_removed(struct endpoint *ep)
+void dns_endpoint_removed(struct dns *dns, struct endpoint *ep)
 {
-	if (!ep || !ep->net || !ep->ctr)
+	if (!dns || !ep || !ep->net || !ep->ctr)
 		return;
-	dns_endpoint_names(ep, dns_name_del);
-	dns_client_forget(ep->net->name, ep->ip);
+	dns_endpoint_names(dns, ep, dns_name_del);
+	dns_client_forget(dns, ep->net->name, ep->ip);
 	dns_resolvconf_update(ep->ctr, ep, NULL);
 }
 
@@ -363,7 +356,7 @@ static int dns_local_ptr(struct network *n, const struct dns_query *q,
 }
 
 /* Answer from the index for a name on N; 0 if unknown. */
-static int dns_local_name(struct network *n, const struct dns_query *q,
+static int dns_local_name(struct dns *dns, struct network *n, const struct dns_query *q,
 			  struct dns_msg *m)
 {
 	char key[DNS_KEY_MAX];
@@ -371,7 +364,7 @@ static int dns_local_name(struct network *n, const struct dns_query *q,
 	struct dns_name *e;
 	uint32_t start;
 
-	if (!kl || !q->name[0] || !(e = dns_name_find(key, kl)))
+	if (!kl || !q->name[0] || !(e = dns_name_find(dns, key, kl)))
 		return 0;
 	if (q->qtype != DNS_T_A && q->qtype != DNS_T_ANY)
 		return 1;
@@ -396,7 +389,7 @@ static int dns_local_name(struct network *n, const struct dns_query *q,
  *
  * Return: 1 with a reply in OUT, 0 if the name is not ours.
  */
-int dns_resolve_local(struct network *n, const uint8_t *msg, size_t len,
+int dns_resolve_local(struct dns *dns, struct network *n, const uint8_t *msg, size_t len,
 		      const struct dns_query *q, uint8_t *out, size_t cap,
 		      size_t *out_len)
 {
@@ -410,7 +403,7 @@ int dns_resolve_local(struct network *n, const uint8_t *msg, size_t len,
 	if (cap < opt + DNS_HDR_LEN || !dns_wire_reply_start(&m, msg, q, 0, true))
 		return 0;
 	m.cap -= opt;              /* keep room for our OPT */
-	found = dns_local_name(n, q, &m);
+	found = dns_local_name(dns, n, q, &m);
 	if (!found)
 		found = dns_local_ptr(n, q, &m);
 	if (!found)
@@ -437,14 +430,14 @@ static size_t dns_error_reply(const uint8_t *msg, const struct dns_query *q,
 	return m.len;
 }
 
-static void dns_count_rcode(int rc)
+static void dns_count_rcode(struct dns *dns, int rc)
 {
 	if (rc == DNS_RC_FORMERR)
-		dns_stats.formerr++;
+		dns->stats.formerr++;
 	else if (rc == DNS_RC_NOTIMP)
-		dns_stats.notimp++;
+		dns->stats.notimp++;
 	else if (rc == DNS_RC_REFUSED)
-		dns_stats.refused++;
+		dns->stats.refused++;
 }
 
 /**
@@ -460,7 +453,7 @@ static void dns_count_rcode(int rc)
  * Return: 1 with a reply to send now, 0 if forwarded upstream (the answer
  * comes through dns_deliver), -1 to drop without reply (counted).
  */
-int dns_answer_message(struct network *n, const struct dns_client_ref *who,
+int dns_answer_message(struct dns *dns, struct network *n, const struct dns_client_ref *who,
 		       const uint8_t *msg, size_t len, size_t limit,
 		       uint8_t *out, size_t *out_len)
 {
@@ -471,54 +464,54 @@ int dns_answer_message(struct network *n, const struct dns_client_ref *who,
 
 	rc = dns_wire_parse_query(msg, len, &q);
 	if (rc == DNS_PARSE_DROP) {
-		dns_stats.dropped_bad++;
+		dns->stats.dropped_bad++;
 		return -1;
 	}
 	if (rc == DNS_PARSE_OK && q.edns && q.edns_version > 0)
 		rc = DNS_RC_BADVERS;          /* RFC 6891 6.1.3 */
 	if (rc != DNS_PARSE_OK) {
-		dns_count_rcode(rc);
+		dns_count_rcode(dns, rc);
 		*out_len = dns_error_reply(msg, &q, rc, out, limit);
 		return *out_len ? 1 : -1;
 	}
 	cap = who->tcp ? limit : (q.edns ? q.edns_size : 512);
 	if (cap > limit)
 		cap = limit;
-	if (dns_resolve_local(n, msg, len, &q, out, cap, out_len)) {
-		dns_stats.local_answers++;
+	if (dns_resolve_local(dns, n, msg, len, &q, out, cap, out_len)) {
+		dns->stats.local_answers++;
 		return 1;
 	}
-	c = dns_client_get(who->net, who->cip);
+	c = dns_client_get(dns, who->net, who->cip);
 	if (c && c->inflight >= DNS_MAX_INFLIGHT) {
-		dns_stats.dropped_flood++;
+		dns->stats.dropped_flood++;
 		return -1;
 	}
-	rc = dns_forward_query(who, msg, len);
+	rc = dns_forward_query(dns, who, msg, len);
 	if (rc == 0) {
 		if (c)
 			c->inflight++;
-		dns_stats.forwarded++;
+		dns->stats.forwarded++;
 		return 0;
 	}
-	dns_count_rcode(rc);
+	dns_count_rcode(dns, rc);
 	*out_len = dns_error_reply(msg, &q, rc, out, limit);
 	return *out_len ? 1 : -1;
 }
 
 /* A forwarded query of WHO's finished (answered, failed, or abandoned). */
-void dns_client_done(const struct dns_client_ref *who)
+void dns_client_done(struct dns *dns, const struct dns_client_ref *who)
 {
-	struct dns_client *c = dns_client_find(who->net, who->cip);
+	struct dns_client *c = dns_client_find(dns, who->net, who->cip);
 
 	if (c && c->inflight)
 		c->inflight--;
 }
 
 /* Token bucket: may the client at (NET, IP) ask one more query now? */
-bool dns_client_allow(const char *net, uint32_t ip)
+bool dns_client_allow(struct dns *dns, const char *net, uint32_t ip)
 {
-	struct dns_client *c = dns_client_get(net, ip);
-	uint64_t now = dns_now_ms(), add;
+	struct dns_client *c = dns_client_get(dns, net, ip);
+	uint64_t now = dns_now_ms(dns), add;
 
 	if (!c)
 		return true;        /* table full: the inflight cap still holds */
@@ -534,9 +527,9 @@ bool dns_client_allow(const char *net, uint32_t ip)
 }
 
 /* The client's count of TCP connections, or NULL at the table's cap. */
-unsigned int *dns_client_tcp_count(const char *net, uint32_t ip, bool create)
+unsigned int *dns_client_tcp_count(struct dns *dns, const char *net, uint32_t ip, bool create)
 {
-	struct dns_client *c = create ? dns_client_get(net, ip) : dns_client_find(net, ip);
+	struct dns_client *c = create ? dns_client_get(dns, net, ip) : dns_client_find(dns, net, ip);
 
 	return c ? &c->tcp_conns : NULL;
 }
@@ -561,21 +554,21 @@ void dns_send_frame(struct port *port, const uint8_t *frame, size_t len,
 	egress_output(port, &reply);
 }
 
-/* Build Ethernet + IPv4 + UDP around MSG for WHO on N into dns_frame. */
-static size_t dns_udp_frame(const struct network *n, const struct dns_client_ref *who,
+/* Build Ethernet + IPv4 + UDP around MSG for WHO on N into DNS_FRAME(dns). */
+static size_t dns_udp_frame(struct dns *dns, const struct network *n, const struct dns_client_ref *who,
 			    const uint8_t *msg, size_t len)
 {
 	struct pkt_ip4 h = { .src = who->sip, .dst = who->cip, .proto = IPPROTO_UDP,
-			     .id = dns_ip_id++ };
+			     .id = dns->ip_id++ };
 	uint16_t ulen = (uint16_t)(sizeof(struct udphdr) + len);
 	uint8_t *l3, *udp, *payload;
 
-	l3 = pkt_build_eth(dns_frame, who->cmac, n->gw_mac, ETHERTYPE_IP);
+	l3 = pkt_build_eth(DNS_FRAME(dns), who->cmac, n->gw_mac, ETHERTYPE_IP);
 	udp = pkt_build_ip4(l3, &h, ulen);
 	payload = pkt_build_udp(udp, ntohs(who->sport), ntohs(who->cport), ulen);
 	memmove(payload, msg, len);
 	pkt_build_l4_csum(udp, &h, ulen);
-	return (size_t)(payload + len - dns_frame);
+	return (size_t)(payload + len - DNS_FRAME(dns));
 }
 
 static size_t dns_udp_limit(const struct network *n)
@@ -595,15 +588,15 @@ static size_t dns_udp_limit(const struct network *n)
  * same container; otherwise the answer has nobody to go to.  The caller
  * flushes ports (port_tx_flush_all) after its batch.
  */
-void dns_deliver(const struct dns_client_ref *who, uint8_t *msg, size_t len)
+void dns_deliver(struct dns *dns, const struct dns_client_ref *who, uint8_t *msg, size_t len)
 {
 	struct network *n;
 	struct endpoint *ep;
 	size_t limit;
 
-	dns_client_done(who);
+	dns_client_done(dns, who);
 	if (who->tcp) {
-		dns_tcp_answer(who->tcp_slot, who->tcp_gen, msg, len);
+		dns_tcp_answer(dns, who->tcp_slot, who->tcp_gen, msg, len);
 		return;
 	}
 	n = model_network(who->net);
@@ -613,7 +606,7 @@ void dns_deliver(const struct dns_client_ref *who, uint8_t *msg, size_t len)
 	limit = dns_udp_limit(n);
 	if (len > limit)
 		len = dns_wire_truncate(msg, len);
-	dns_send_frame(ep->port, dns_frame, dns_udp_frame(n, who, msg, len),
+	dns_send_frame(ep->port, DNS_FRAME(dns), dns_udp_frame(dns, n, who, msg, len),
 		       IPPROTO_UDP);
 }
 
@@ -648,7 +641,7 @@ static struct port *dns_reply_port(struct endpoint *src, const struct pkt *p)
 	return src && src->port ? src->port : p->in_port;
 }
 
-static bool dns_udp_input(struct network *n, struct endpoint *src, struct pkt *p)
+static bool dns_udp_input(struct dns *dns, struct network *n, struct endpoint *src, struct pkt *p)
 {
 	static uint8_t out[65536];
 	const uint8_t *iph = pkt_header(p, p->l3_ofs, sizeof(struct iphdr));
@@ -667,15 +660,15 @@ static bool dns_udp_input(struct network *n, struct endpoint *src, struct pkt *p
 	memcpy(&udp, udph, sizeof(udp));
 	if (udp.dest != htons(53))
 		return false;
-	dns_stats.queries++;
+	dns->stats.queries++;
 	ulen = ntohs(udp.len);
 	if (p->is_frag || ulen < sizeof(udp) || !pkt_header(p, p->l4_ofs, ulen)) {
-		dns_stats.dropped_bad++;
+		dns->stats.dropped_bad++;
 		dns_drop(p);
 		return true;
 	}
-	if (!dns_client_allow(n->name, ip.saddr)) {
-		dns_stats.dropped_flood++;
+	if (!dns_client_allow(dns, n->name, ip.saddr)) {
+		dns->stats.dropped_flood++;
 		dns_drop(p);
 		return true;
 	}
@@ -685,13 +678,13 @@ static bool dns_udp_input(struct network *n, struct endpoint *src, struct pkt *p
 			   n->dns_intercept ? "intercepting" : "gateway");
 		return true;
 	}
-	r = dns_answer_message(n, &who, udph + sizeof(udp), ulen - sizeof(udp),
+	r = dns_answer_message(dns, n, &who, udph + sizeof(udp), ulen - sizeof(udp),
 			       dns_udp_limit(n), out, &out_len);
 	if (r < 0)
 		dns_drop(p);
 	else if (r > 0 && dns_reply_port(src, p))
-		dns_send_frame(dns_reply_port(src, p), dns_frame,
-			       dns_udp_frame(n, &who, out, out_len), IPPROTO_UDP);
+		dns_send_frame(dns_reply_port(src, p), DNS_FRAME(dns),
+			       dns_udp_frame(dns, n, &who, out, out_len), IPPROTO_UDP);
 	return true;
 }
 
@@ -705,12 +698,17 @@ static bool dns_udp_input(struct network *n, struct endpoint *src, struct pkt *p
  */
 bool dns_input(struct network *n, struct endpoint *src, struct pkt *p)
 {
+	struct dns *dns;
+
 	if (!n || (!n->dns && !n->dns_intercept) || p->eth_type != ETHERTYPE_IP)
 		return false;
+	dns = n->dp ? n->dp->dns : NULL;
+	if (!dns)
+		return false;      /* a datapath without a resolver */
 	if (p->ip_proto == IPPROTO_UDP)
-		return dns_udp_input(n, src, p);
+		return dns_udp_input(dns, n, src, p);
 	if (p->ip_proto == IPPROTO_TCP)
-		return dns_tcp_input(n, src, p);
+		return dns_tcp_input(dns, n, src, p);
 	return false;
 }
 
@@ -731,23 +729,31 @@ static int dns_host_upstreams(char list[][64], int max)
 }
 
 /**
- * dns_init() - Start the resolver
+ * dns_new() - Start a resolver (one per datapath: dp->dns)
  * @loop:	the daemon's event loop
  * @upstreams:	--dns-upstream values (IP[:PORT]); none: /etc/resolv.conf's
  * @n_upstreams: their count
  * @err:	one-line error on failure
  * @errlen:	its size
  *
- * Return: 0, or -1 with ERR (a malformed upstream, no sockets).
+ * Return: the resolver, or NULL with ERR (a malformed upstream, no
+ * sockets, no memory).
  */
-int dns_init(struct ev_loop *loop, const char *const *upstreams, int n_upstreams,
-	     char *err, size_t errlen)
+struct dns *dns_new(struct ev_loop *loop, const char *const *upstreams, int n_upstreams,
+		    char *err, size_t errlen)
 {
 	char host[DNS_FWD_MAX_UPSTREAMS][64];
 	const char *ptrs[DNS_FWD_MAX_UPSTREAMS];
+	struct dns *dns = calloc(1, sizeof(*dns));
 	int i;
 
-	dns_loop = loop;
+	if (errlen)
+		err[0] = '\0';
+	if (!dns) {
+		snprintf(err, errlen, "dns: out of memory");
+		return NULL;
+	}
+	dns->loop = loop;
 	if (n_upstreams <= 0) {
 		n_upstreams = dns_host_upstreams(host, DNS_FWD_MAX_UPSTREAMS);
 		for (i = 0; i < n_upstreams; i++)
@@ -755,25 +761,43 @@ int dns_init(struct ev_loop *loop, const char *const *upstreams, int n_upstreams
 		upstreams = ptrs;
 	}
 	dns_resolvconf_init("/etc/resolv.conf");
-	if (dns_forward_init(loop, upstreams, n_upstreams, err, errlen) < 0)
-		return -1;
-	return dns_tcp_init(loop);
+	if (dns_forward_init(dns, loop, upstreams, n_upstreams, err, errlen) < 0 ||
+	    dns_tcp_init(dns, loop) < 0) {
+		if (!err[0])
+			snprintf(err, errlen, "dns: out of memory");
+		dns_free(dns);
+		return NULL;
+	}
+	return dns;
 }
 
-void dns_fini(void)
+/* dns_fini() - Stop forwarding and serving, forget every name; DNS is
+ * left zeroed, ready for another start (unit tests reuse one). */
+void dns_fini(struct dns *dns)
 {
 	struct dns_name *e, *etmp;
 	struct dns_client *c, *ctmp;
 
-	dns_tcp_fini();
-	dns_forward_fini();
-	HASH_ITER(hh, dns_names, e, etmp) {
-		HASH_DEL(dns_names, e);
+	dns_tcp_fini(dns);
+	dns_forward_fini(dns);
+	HASH_ITER(hh, dns->names, e, etmp) {
+		HASH_DEL(dns->names, e);
 		free(e);
 	}
-	HASH_ITER(hh, dns_clients, c, ctmp) {
-		HASH_DEL(dns_clients, c);
+	HASH_ITER(hh, dns->clients, c, ctmp) {
+		HASH_DEL(dns->clients, c);
 		free(c);
 	}
-	dns_n_clients = 0;
+	free(dns->fwd);
+	free(dns->tcp);
+	memset(dns, 0, sizeof(*dns));
+}
+
+/* dns_free() - dns_fini(), then release the resolver dns_new() made. */
+void dns_free(struct dns *dns)
+{
+	if (!dns)
+		return;
+	dns_fini(dns);
+	free(dns);
 }

@@ -7,19 +7,23 @@
  */
 #include <json-c/json.h>
 #include "control.h"
-#include "dns.h"
+#include "cmd.h"
+#include "dns_internal.h"
+#include "dp.h"
 
 #define DNS_CTL_FIELD(o, s, f) \
 	json_object_object_add(o, #f, json_object_new_int64((int64_t)(s)->f))
 
 /**
  * dns_stats_json() - The resolver's counters as a JSON object
+ * @dns:	the resolver, or NULL (a datapath without one: all zero)
  *
  * Return: a new object (the caller owns it).
  */
-struct json_object *dns_stats_json(void)
+struct json_object *dns_stats_json(struct dns *dns)
 {
-	const struct dns_stats *s = dns_get_stats();
+	static const struct dns_stats none;
+	const struct dns_stats *s = dns ? dns_get_stats(dns) : &none;
 	struct json_object *o = json_object_new_object();
 
 	DNS_CTL_FIELD(o, s, queries);
@@ -35,8 +39,8 @@ struct json_object *dns_stats_json(void)
 	DNS_CTL_FIELD(o, s, dropped_flood);
 	DNS_CTL_FIELD(o, s, tcp_conns);
 	DNS_CTL_FIELD(o, s, tcp_refused);
-	json_object_object_add(o, "pending", json_object_new_int64(dns_forward_pending()));
-	json_object_object_add(o, "tcp_open", json_object_new_int64(dns_tcp_conns()));
+	json_object_object_add(o, "pending", json_object_new_int64(dns ? dns_forward_pending(dns) : 0));
+	json_object_object_add(o, "tcp_open", json_object_new_int64(dns ? dns_tcp_conns(dns) : 0));
 	return o;
 }
 
@@ -44,7 +48,7 @@ static int dns_ctl_stats(struct ctl_conn *c, struct json_object *args,
 			 struct json_object **result, char *err, size_t errlen)
 {
 	(void)c; (void)args; (void)err; (void)errlen;
-	*result = dns_stats_json();
+	*result = dns_stats_json(cmd_dp()->dns);
 	return 0;
 }
 

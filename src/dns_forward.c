@@ -41,6 +41,7 @@
 #include <ev.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -48,7 +49,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "dns.h"
+#include "dns_internal.h"
 #include "log.h"
 #include "port.h"
 
@@ -59,6 +60,7 @@
 #define DNS_FWD_PROBE_MS 2000
 
 struct dns_upstream {
+	struct dns *dns;                 /* for its socket's callback */
 	struct sockaddr_storage sa;
 	socklen_t salen;
 	int fd;
@@ -74,6 +76,7 @@ struct dns_upstream {
 
 struct dns_pending {
 	TAILQ_ENTRY(dns_pending) link;   /* timeout list, or free list */
+	struct dns *dns;                 /* for its TCP socket's callback */
 	bool used;
 	uint16_t up_id, client_id;
 	uint64_t start_ms, deadline_ms;
@@ -93,22 +96,30 @@ struct dns_pending {
 
 TAILQ_HEAD(dns_pending_list, dns_pending);
 
-static struct dns_upstream dns_ups[DNS_FWD_MAX_UPSTREAMS];
-static int dns_n_ups;
-static int dns_n_open;               /* upstreams with a socket */
-static struct dns_pending dns_pool[DNS_FWD_MAX_PENDING];
-/* Entries below this were handed out at least once; the rest are still
- * untouched zero pages, so an idle resolver costs no RSS for its pool. */
-static unsigned int dns_pool_next;
-static struct dns_pending *dns_by_id[65536];
-static struct dns_pending_list dns_free, dns_waiting;
-static unsigned int dns_n_pending;
-static ev_timer dns_timer;
-static ev_prepare dns_prepare;
-static struct ev_loop *dns_fwd_loop;
-static bool dns_fwd_ready;
+#define DNS_FWD_OF(w, field) \
+	((struct dns_fwd *)((char *)(w) - offsetof(struct dns_fwd, field)))
 
-static void dns_forward_attempt(struct dns_pending *p);
+/* The forwarder of one resolver (dns->fwd). */
+struct dns_fwd {
+	struct dns *dns;
+	struct dns_upstream ups[DNS_FWD_MAX_UPSTREAMS];
+	int n_ups;
+	int n_open;                  /* upstreams with a socket */
+	struct dns_pending pool[DNS_FWD_MAX_PENDING];
+	/* Entries below this were handed out at least once; the rest are still
+	 * untouched zero pages, so an idle resolver costs no RSS for its pool. */
+	unsigned int pool_next;
+	struct dns_pending *by_id[65536];
+	struct dns_pending_list free_list, waiting;
+	unsigned int n_pending;
+	ev_timer timer;
+	ev_prepare prepare;
+	struct ev_loop *loop;
+	bool ready;
+	uint8_t rbufs[DNS_FWD_BURST][DNS_FWD_RMAX];   /* a burst of answers */
+};
+
+static void dns_forward_attempt(struct dns *dns, struct dns_pending *p);
 
 /**
  * dns_forward_parse_upstream() - Parse "IP", "IP:PORT", "[IPv6]:PORT"
@@ -179,13 +190,13 @@ static void dns_put_id(uint8_t *msg, uint16_t id)
 	msg[1] = (uint8_t)id;
 }
 
-static void dns_upstream_set_down(int i, bool down)
+static void dns_upstream_set_down(struct dns *dns, int i, bool down)
 {
-	struct dns_upstream *u = &dns_ups[i];
+	struct dns_upstream *u = &dns->fwd->ups[i];
 
 	if (down && !u->down) {
 		log_warn("dns: upstream %s not answering, skipping it", u->name);
-		u->next_probe_ms = dns_now_ms() + DNS_FWD_PROBE_MS;
+		u->next_probe_ms = dns_now_ms(dns) + DNS_FWD_PROBE_MS;
 	} else if (!down && u->down) {
 		log_info("dns: upstream %s answers again", u->name);
 	}
@@ -193,83 +204,83 @@ static void dns_upstream_set_down(int i, bool down)
 }
 
 /* Put P back in the pool; the client's inflight count drops with it. */
-static void dns_pending_free(struct dns_pending *p)
+static void dns_pending_free(struct dns *dns, struct dns_pending *p)
 {
 	if (!p->used)
 		return;
-	TAILQ_REMOVE(&dns_waiting, p, link);
-	if (dns_by_id[p->up_id] == p)
-		dns_by_id[p->up_id] = NULL;
+	TAILQ_REMOVE(&dns->fwd->waiting, p, link);
+	if (dns->fwd->by_id[p->up_id] == p)
+		dns->fwd->by_id[p->up_id] = NULL;
 	if (p->tfd >= 0) {
-		ev_io_stop(dns_fwd_loop, &p->tio);
+		ev_io_stop(dns->fwd->loop, &p->tio);
 		close(p->tfd);
 		p->tfd = -1;
 	}
 	free(p->tbuf);
 	p->tbuf = NULL;
 	p->used = false;
-	TAILQ_INSERT_HEAD(&dns_free, p, link);
-	dns_n_pending--;
+	TAILQ_INSERT_HEAD(&dns->fwd->free_list, p, link);
+	dns->fwd->n_pending--;
 }
 
 /* Hand MSG (ID already the client's) to the client and end P. */
-static void dns_pending_answer(struct dns_pending *p, uint8_t *msg, size_t len)
+static void dns_pending_answer(struct dns *dns, struct dns_pending *p, uint8_t *msg, size_t len)
 {
 	struct dns_client_ref who = p->who;
 
-	dns_pending_free(p);
-	dns_deliver(&who, msg, len);
+	dns_pending_free(dns, p);
+	dns_deliver(dns, &who, msg, len);
 }
 
 /* No upstream answered in time: SERVFAIL to the client. */
-static void dns_pending_servfail(struct dns_pending *p)
+static void dns_pending_servfail(struct dns *dns, struct dns_pending *p)
 {
 	uint8_t out[DNS_FWD_QMAX];
 	struct dns_msg m = { .buf = out, .cap = sizeof(out) };
 	struct dns_query q;
 
-	dns_stats_mut()->servfail_timeouts++;
+	dns_stats_mut(dns)->servfail_timeouts++;
 	dns_put_id(p->q, p->client_id);
 	dns_wire_parse_query(p->q, p->qlen, &q);
 	if (!dns_wire_reply_start(&m, p->q, &q, DNS_RC_SERVFAIL, false)) {
-		dns_client_done(&p->who);
-		dns_pending_free(p);
+		dns_client_done(dns, &p->who);
+		dns_pending_free(dns, p);
 		return;
 	}
 	dns_wire_finish(&m, DNS_RC_SERVFAIL);
-	dns_pending_answer(p, out, m.len);
+	dns_pending_answer(dns, p, out, m.len);
 }
 
-static void dns_timer_arm(void)
+static void dns_timer_arm(struct dns *dns)
 {
-	struct dns_pending *head = TAILQ_FIRST(&dns_waiting);
-	uint64_t now = dns_now_ms();
+	struct dns_pending *head = TAILQ_FIRST(&dns->fwd->waiting);
+	uint64_t now = dns_now_ms(dns);
 
-	if (!dns_fwd_loop)
+	if (!dns->fwd->loop)
 		return;
-	ev_timer_stop(dns_fwd_loop, &dns_timer);
+	ev_timer_stop(dns->fwd->loop, &dns->fwd->timer);
 	if (!head)
 		return;
-	ev_timer_set(&dns_timer, head->deadline_ms > now ?
+	ev_timer_set(&dns->fwd->timer, head->deadline_ms > now ?
 		     (double)(head->deadline_ms - now) / 1000.0 : 0.0, 0.0);
-	ev_timer_start(dns_fwd_loop, &dns_timer);
+	ev_timer_start(dns->fwd->loop, &dns->fwd->timer);
 }
 
 /* Move P to the tail of the waiting list with a fresh attempt deadline. */
-static void dns_pending_rearm(struct dns_pending *p)
+static void dns_pending_rearm(struct dns *dns, struct dns_pending *p)
 {
-	TAILQ_REMOVE(&dns_waiting, p, link);
-	p->deadline_ms = dns_now_ms() + DNS_FWD_TRY_MS;
-	TAILQ_INSERT_TAIL(&dns_waiting, p, link);
+	TAILQ_REMOVE(&dns->fwd->waiting, p, link);
+	p->deadline_ms = dns_now_ms(dns) + DNS_FWD_TRY_MS;
+	TAILQ_INSERT_TAIL(&dns->fwd->waiting, p, link);
 }
 
 /* The first upstream that is up and (if UNTRIED) not yet tried by P. */
-static int dns_pick(const struct dns_pending *p, bool untried)
+static int dns_pick(struct dns *dns, const struct dns_pending *p, bool untried)
 {
 	int i;
 
-	for (i = 0; i < dns_n_ups; i++) {
-		if (dns_ups[i].down || dns_ups[i].fd < 0)
+	for (i = 0; i < dns->fwd->n_ups; i++) {
+		if (dns->fwd->ups[i].down || dns->fwd->ups[i].fd < 0)
 			continue;
 		if (untried && (p->tried_mask & (1u << i)))
 			continue;
@@ -280,9 +291,9 @@ static int dns_pick(const struct dns_pending *p, bool untried)
 
 /* Send upstream I's queued queries with one sendmmsg().  A slot freed or
  * reused since it was queued (its ID changed) is skipped. */
-static void dns_udp_flush_one(int i)
+static void dns_udp_flush_one(struct dns *dns, int i)
 {
-	struct dns_upstream *u = &dns_ups[i];
+	struct dns_upstream *u = &dns->fwd->ups[i];
 	struct mmsghdr mm[DNS_FWD_BURST];
 	struct iovec iov[DNS_FWD_BURST];
 	unsigned int k, n = 0;
@@ -301,56 +312,57 @@ static void dns_udp_flush_one(int i)
 	}
 	u->n_out = 0;
 	if (n && sendmmsg(u->fd, mm, n, MSG_DONTWAIT) < 0 && errno == ECONNREFUSED)
-		dns_upstream_set_down(i, true);
+		dns_upstream_set_down(dns, i, true);
 }
 
 /* ev_prepare: before the loop sleeps, send what this iteration queued. */
 static void dns_udp_flush(struct ev_loop *loop, ev_prepare *w, int revents)
 {
+	struct dns *dns = DNS_FWD_OF(w, prepare)->dns;
 	int i;
 
 	(void)loop; (void)w; (void)revents;
-	for (i = 0; i < dns_n_ups; i++)
-		if (dns_ups[i].n_out)
-			dns_udp_flush_one(i);
+	for (i = 0; i < dns->fwd->n_ups; i++)
+		if (dns->fwd->ups[i].n_out)
+			dns_udp_flush_one(dns, i);
 }
 
 /* Queue P for upstream I; a burst of queries costs one sendmmsg. */
-static void dns_udp_send(struct dns_pending *p, int i)
+static void dns_udp_send(struct dns *dns, struct dns_pending *p, int i)
 {
-	struct dns_upstream *u = &dns_ups[i];
+	struct dns_upstream *u = &dns->fwd->ups[i];
 
 	if (u->fd < 0)
 		return;
 	p->sent_mask |= 1u << i;
 	p->tried_mask |= 1u << i;
 	if (u->n_out == DNS_FWD_BURST)
-		dns_udp_flush_one(i);
+		dns_udp_flush_one(dns, i);
 	u->out[u->n_out] = p;
 	u->out_id[u->n_out++] = p->up_id;
-	if (!dns_fwd_loop)
-		dns_udp_flush_one(i);     /* unit tests: no loop to flush */
+	if (!dns->fwd->loop)
+		dns_udp_flush_one(dns, i);     /* unit tests: no loop to flush */
 }
 
 /* ---- TCP to an upstream, for clients that asked over TCP ---- */
 
-static void dns_tcp_up_fail(struct dns_pending *p)
+static void dns_tcp_up_fail(struct dns *dns, struct dns_pending *p)
 {
 	if (p->tfd >= 0) {
-		ev_io_stop(dns_fwd_loop, &p->tio);
+		ev_io_stop(dns->fwd->loop, &p->tio);
 		close(p->tfd);
 		p->tfd = -1;
 	}
 	free(p->tbuf);
 	p->tbuf = NULL;
-	dns_upstream_set_down(p->cur, true);
+	dns_upstream_set_down(dns, p->cur, true);
 	/* Every upstream tried: wait for the attempt timer, do not spin. */
-	if (dns_pick(p, true) >= 0)
-		dns_forward_attempt(p);
+	if (dns_pick(dns, p, true) >= 0)
+		dns_forward_attempt(dns, p);
 }
 
 /* Read the 2-byte length, then the answer; deliver when complete. */
-static void dns_tcp_up_read(struct dns_pending *p)
+static void dns_tcp_up_read(struct dns *dns, struct dns_pending *p)
 {
 	ssize_t r;
 
@@ -358,7 +370,7 @@ static void dns_tcp_up_read(struct dns_pending *p)
 		r = recv(p->tfd, p->thdr + p->thdr_len, 2 - p->thdr_len, 0);
 		if (r <= 0) {
 			if (r == 0 || errno != EAGAIN)
-				dns_tcp_up_fail(p);
+				dns_tcp_up_fail(dns, p);
 			return;
 		}
 		p->thdr_len += (size_t)r;
@@ -367,7 +379,7 @@ static void dns_tcp_up_read(struct dns_pending *p)
 		p->tlen = (size_t)(p->thdr[0] << 8 | p->thdr[1]);
 		/* One allocation per TCP answer, sized by its prefix. */
 		if (p->tlen < DNS_HDR_LEN || !(p->tbuf = malloc(p->tlen + 2))) {
-			dns_tcp_up_fail(p);
+			dns_tcp_up_fail(dns, p);
 			return;
 		}
 		memcpy(p->tbuf, p->thdr, 2);
@@ -376,7 +388,7 @@ static void dns_tcp_up_read(struct dns_pending *p)
 	r = recv(p->tfd, p->tbuf + p->toff, p->tlen + 2 - p->toff, 0);
 	if (r <= 0) {
 		if (r == 0 || errno != EAGAIN)
-			dns_tcp_up_fail(p);
+			dns_tcp_up_fail(dns, p);
 		return;
 	}
 	p->toff += (size_t)r;
@@ -384,17 +396,17 @@ static void dns_tcp_up_read(struct dns_pending *p)
 		return;
 	if (p->tbuf[2] != (uint8_t)(p->up_id >> 8) || p->tbuf[3] != (uint8_t)p->up_id ||
 	    !dns_wire_same_question(p->q, p->qlen, p->tbuf + 2, p->tlen)) {
-		dns_tcp_up_fail(p);
+		dns_tcp_up_fail(dns, p);
 		return;
 	}
-	dns_upstream_set_down(p->cur, false);
-	dns_stats_mut()->upstream_answers++;
+	dns_upstream_set_down(dns, p->cur, false);
+	dns_stats_mut(dns)->upstream_answers++;
 	dns_put_id(p->tbuf + 2, p->client_id);
 	{
 		uint8_t *buf = p->tbuf;
 
 		p->tbuf = NULL;      /* dns_pending_free would free it */
-		dns_pending_answer(p, buf + 2, p->tlen);
+		dns_pending_answer(dns, p, buf + 2, p->tlen);
 		free(buf);
 	}
 	port_tx_flush_all();
@@ -403,6 +415,7 @@ static void dns_tcp_up_read(struct dns_pending *p)
 static void dns_tcp_up_cb(struct ev_loop *loop, ev_io *w, int revents)
 {
 	struct dns_pending *p = w->data;
+	struct dns *dns = p->dns;
 	uint8_t out[DNS_FWD_QMAX + 2];
 	int soerr = 0;
 	socklen_t sl = sizeof(soerr);
@@ -410,29 +423,29 @@ static void dns_tcp_up_cb(struct ev_loop *loop, ev_io *w, int revents)
 	(void)loop;
 	if (!p->tsent && (revents & EV_WRITE)) {
 		if (getsockopt(p->tfd, SOL_SOCKET, SO_ERROR, &soerr, &sl) < 0 || soerr) {
-			dns_tcp_up_fail(p);
+			dns_tcp_up_fail(dns, p);
 			return;
 		}
 		out[0] = (uint8_t)(p->qlen >> 8);
 		out[1] = (uint8_t)p->qlen;
 		memcpy(out + 2, p->q, p->qlen);
 		if (send(p->tfd, out, p->qlen + 2, MSG_NOSIGNAL) != (ssize_t)(p->qlen + 2)) {
-			dns_tcp_up_fail(p);
+			dns_tcp_up_fail(dns, p);
 			return;
 		}
 		p->tsent = true;
-		ev_io_stop(dns_fwd_loop, &p->tio);
+		ev_io_stop(dns->fwd->loop, &p->tio);
 		ev_io_set(&p->tio, p->tfd, EV_READ);
-		ev_io_start(dns_fwd_loop, &p->tio);
+		ev_io_start(dns->fwd->loop, &p->tio);
 		return;
 	}
 	if (revents & EV_READ)
-		dns_tcp_up_read(p);
+		dns_tcp_up_read(dns, p);
 }
 
-static void dns_tcp_up_start(struct dns_pending *p, int i)
+static void dns_tcp_up_start(struct dns *dns, struct dns_pending *p, int i)
 {
-	struct dns_upstream *u = &dns_ups[i];
+	struct dns_upstream *u = &dns->fwd->ups[i];
 	int fd = socket(u->sa.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 
 	p->tried_mask |= 1u << i;
@@ -442,7 +455,7 @@ static void dns_tcp_up_start(struct dns_pending *p, int i)
 	if (connect(fd, (struct sockaddr *)&u->sa, u->salen) < 0 &&
 	    errno != EINPROGRESS) {
 		close(fd);
-		dns_upstream_set_down(i, true);
+		dns_upstream_set_down(dns, i, true);
 		return;
 	}
 	p->tfd = fd;
@@ -450,7 +463,7 @@ static void dns_tcp_up_start(struct dns_pending *p, int i)
 	p->thdr_len = 0;
 	ev_io_init(&p->tio, dns_tcp_up_cb, fd, EV_WRITE);
 	p->tio.data = p;
-	ev_io_start(dns_fwd_loop, &p->tio);
+	ev_io_start(dns->fwd->loop, &p->tio);
 }
 
 /**
@@ -461,48 +474,48 @@ static void dns_tcp_up_start(struct dns_pending *p, int i)
  * P; failing that any that is up; failing that all of them (when all are
  * down, each send is a probe).  After DNS_FWD_TOTAL_MS: SERVFAIL.
  */
-static void dns_forward_attempt(struct dns_pending *p)
+static void dns_forward_attempt(struct dns *dns, struct dns_pending *p)
 {
-	uint64_t now = dns_now_ms();
+	uint64_t now = dns_now_ms(dns);
 	int i;
 
 	if (now - p->start_ms >= DNS_FWD_TOTAL_MS) {
-		dns_pending_servfail(p);
+		dns_pending_servfail(dns, p);
 		return;
 	}
-	i = dns_pick(p, true);
+	i = dns_pick(dns, p, true);
 	if (i < 0)
-		i = dns_pick(p, false);
-	dns_pending_rearm(p);
+		i = dns_pick(dns, p, false);
+	dns_pending_rearm(dns, p);
 	if (p->who.tcp) {
 		if (i < 0)
-			i = (p->cur + 1) % dns_n_ups;
+			i = (p->cur + 1) % dns->fwd->n_ups;
 		p->cur = i;
-		dns_tcp_up_start(p, i);
+		dns_tcp_up_start(dns, p, i);
 		return;
 	}
 	if (i >= 0) {
 		p->cur = i;
-		dns_udp_send(p, i);
+		dns_udp_send(dns, p, i);
 		return;
 	}
-	for (i = 0; i < dns_n_ups; i++)
-		dns_udp_send(p, i);
+	for (i = 0; i < dns->fwd->n_ups; i++)
+		dns_udp_send(dns, p, i);
 }
 
 /* Copy a new query to down upstreams whose probe time has come. */
-static void dns_forward_probe(struct dns_pending *p)
+static void dns_forward_probe(struct dns *dns, struct dns_pending *p)
 {
-	uint64_t now = dns_now_ms();
+	uint64_t now = dns_now_ms(dns);
 	int i;
 
-	for (i = 0; i < dns_n_ups; i++) {
-		struct dns_upstream *u = &dns_ups[i];
+	for (i = 0; i < dns->fwd->n_ups; i++) {
+		struct dns_upstream *u = &dns->fwd->ups[i];
 
 		if (!u->down || now < u->next_probe_ms || (p->sent_mask & (1u << i)))
 			continue;
 		u->next_probe_ms = now + DNS_FWD_PROBE_MS;
-		dns_udp_send(p, i);
+		dns_udp_send(dns, p, i);
 	}
 }
 
@@ -516,41 +529,42 @@ static void dns_forward_probe(struct dns_pending *p)
  * rcode to answer with now: SERVFAIL (no upstreams, pool full), REFUSED
  * (too large).
  */
-int dns_forward_query(const struct dns_client_ref *who, const uint8_t *msg,
+int dns_forward_query(struct dns *dns, const struct dns_client_ref *who, const uint8_t *msg,
 		      size_t len)
 {
 	struct dns_pending *p;
 	uint16_t id;
 	int tries;
 
-	if (!dns_fwd_ready || !dns_n_open || len < DNS_HDR_LEN)
+	if (!dns->fwd || !dns->fwd->ready || !dns->fwd->n_open || len < DNS_HDR_LEN)
 		return DNS_RC_SERVFAIL;      /* nobody to ask: say so at once */
 	if (len > DNS_FWD_QMAX)
 		return DNS_RC_REFUSED;
-	p = TAILQ_FIRST(&dns_free);
-	if (!p && dns_pool_next < DNS_FWD_MAX_PENDING) {
-		p = &dns_pool[dns_pool_next++];
+	p = TAILQ_FIRST(&dns->fwd->free_list);
+	if (!p && dns->fwd->pool_next < DNS_FWD_MAX_PENDING) {
+		p = &dns->fwd->pool[dns->fwd->pool_next++];
 		memset(p, 0, sizeof(*p));
+		p->dns = dns;
 		p->tfd = -1;
-		TAILQ_INSERT_HEAD(&dns_free, p, link);
+		TAILQ_INSERT_HEAD(&dns->fwd->free_list, p, link);
 	}
 	if (!p)
 		return DNS_RC_SERVFAIL;
 	/* Random and unused; the pool is far smaller than the ID space. */
 	for (tries = 0; tries < 64; tries++) {
-		dns_rng(&id, sizeof(id));
-		if (!dns_by_id[id])
+		dns_rng(dns, &id, sizeof(id));
+		if (!dns->fwd->by_id[id])
 			break;
 	}
-	if (dns_by_id[id])
+	if (dns->fwd->by_id[id])
 		return DNS_RC_SERVFAIL;
-	TAILQ_REMOVE(&dns_free, p, link);
-	TAILQ_INSERT_TAIL(&dns_waiting, p, link);
-	dns_n_pending++;
+	TAILQ_REMOVE(&dns->fwd->free_list, p, link);
+	TAILQ_INSERT_TAIL(&dns->fwd->waiting, p, link);
+	dns->fwd->n_pending++;
 	p->used = true;
 	p->up_id = id;
 	p->client_id = (uint16_t)(msg[0] << 8 | msg[1]);
-	p->start_ms = dns_now_ms();
+	p->start_ms = dns_now_ms(dns);
 	p->cur = -1;
 	p->sent_mask = p->tried_mask = 0;
 	p->who = *who;
@@ -559,58 +573,59 @@ int dns_forward_query(const struct dns_client_ref *who, const uint8_t *msg,
 	dns_put_id(p->q, id);
 	p->tfd = -1;
 	p->tbuf = NULL;
-	dns_by_id[id] = p;
-	dns_forward_attempt(p);
+	dns->fwd->by_id[id] = p;
+	dns_forward_attempt(dns, p);
 	if (p->used && !p->who.tcp)
-		dns_forward_probe(p);
-	dns_timer_arm();
+		dns_forward_probe(dns, p);
+	dns_timer_arm(dns);
 	return 0;
 }
 
 /* An attempt's time is up: mark its upstream down and try the next. */
 static void dns_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
-	uint64_t now = dns_now_ms();
+	struct dns *dns = DNS_FWD_OF(w, timer)->dns;
+	uint64_t now = dns_now_ms(dns);
 	struct dns_pending *p;
 	unsigned int budget = DNS_FWD_MAX_PENDING;
 
 	(void)loop; (void)w; (void)revents;
-	while ((p = TAILQ_FIRST(&dns_waiting)) && p->deadline_ms <= now && budget--) {
-		dns_stats_mut()->upstream_timeouts++;
+	while ((p = TAILQ_FIRST(&dns->fwd->waiting)) && p->deadline_ms <= now && budget--) {
+		dns_stats_mut(dns)->upstream_timeouts++;
 		if (p->cur >= 0)
-			dns_upstream_set_down(p->cur, true);
+			dns_upstream_set_down(dns, p->cur, true);
 		if (p->tfd >= 0) {
-			ev_io_stop(dns_fwd_loop, &p->tio);
+			ev_io_stop(dns->fwd->loop, &p->tio);
 			close(p->tfd);
 			p->tfd = -1;
 			free(p->tbuf);
 			p->tbuf = NULL;
 		}
-		dns_forward_attempt(p);
+		dns_forward_attempt(dns, p);
 	}
 	port_tx_flush_all();
-	dns_timer_arm();
+	dns_timer_arm(dns);
 }
 
 /* Upstream I refused (ICMP port unreachable): fail its queries over now. */
-static void dns_upstream_refused(int i)
+static void dns_upstream_refused(struct dns *dns, int i)
 {
 	unsigned int k;
 
-	dns_upstream_set_down(i, true);
+	dns_upstream_set_down(dns, i, true);
 	/* O(pool) walk, on an ICMP error from an upstream, not per packet. */
-	for (k = 0; k < dns_pool_next; k++) {
-		struct dns_pending *p = &dns_pool[k];
+	for (k = 0; k < dns->fwd->pool_next; k++) {
+		struct dns_pending *p = &dns->fwd->pool[k];
 
 		/* Only to an untried upstream; else the timer retries. */
-		if (p->used && !p->who.tcp && p->cur == i && dns_pick(p, true) >= 0)
-			dns_forward_attempt(p);
+		if (p->used && !p->who.tcp && p->cur == i && dns_pick(dns, p, true) >= 0)
+			dns_forward_attempt(dns, p);
 	}
-	dns_timer_arm();
+	dns_timer_arm(dns);
 }
 
 /* One datagram from upstream I: match it to its query and relay it. */
-static void dns_upstream_datagram(int i, uint8_t *msg, size_t len, bool cut)
+static void dns_upstream_datagram(struct dns *dns, int i, uint8_t *msg, size_t len, bool cut)
 {
 	struct dns_pending *p;
 	uint16_t id;
@@ -618,27 +633,28 @@ static void dns_upstream_datagram(int i, uint8_t *msg, size_t len, bool cut)
 	if (len < DNS_HDR_LEN || !(msg[2] & 0x80))
 		return;
 	id = (uint16_t)(msg[0] << 8 | msg[1]);
-	p = dns_by_id[id];
+	p = dns->fwd->by_id[id];
 	if (!p || !p->used || p->who.tcp || !(p->sent_mask & (1u << i)) ||
 	    !dns_wire_same_question(p->q, p->qlen, msg, len))
 		return;
-	dns_upstream_set_down(i, false);
-	dns_stats_mut()->upstream_answers++;
+	dns_upstream_set_down(dns, i, false);
+	dns_stats_mut(dns)->upstream_answers++;
 	if (cut)
 		len = dns_wire_truncate(msg, len);
 	dns_put_id(msg, p->client_id);
-	dns_pending_answer(p, msg, len);
+	dns_pending_answer(dns, p, msg, len);
 }
 
 static void dns_upstream_cb(struct ev_loop *loop, ev_io *w, int revents)
 {
-	static uint8_t bufs[DNS_FWD_BURST][DNS_FWD_RMAX];
 	struct mmsghdr mm[DNS_FWD_BURST];
 	struct iovec iov[DNS_FWD_BURST];
+	struct dns *dns = ((struct dns_upstream *)w->data)->dns;
+	uint8_t (*bufs)[DNS_FWD_RMAX] = dns->fwd->rbufs;
 	int up, n, k;
 
 	(void)loop; (void)revents;
-	up = (int)((struct dns_upstream *)w->data - dns_ups);
+	up = (int)((struct dns_upstream *)w->data - dns->fwd->ups);
 	memset(mm, 0, sizeof(mm));
 	for (k = 0; k < DNS_FWD_BURST; k++) {
 		iov[k].iov_base = bufs[k];
@@ -646,23 +662,23 @@ static void dns_upstream_cb(struct ev_loop *loop, ev_io *w, int revents)
 		mm[k].msg_hdr.msg_iov = &iov[k];
 		mm[k].msg_hdr.msg_iovlen = 1;
 	}
-	n = recvmmsg(dns_ups[up].fd, mm, DNS_FWD_BURST, MSG_DONTWAIT, NULL);
+	n = recvmmsg(dns->fwd->ups[up].fd, mm, DNS_FWD_BURST, MSG_DONTWAIT, NULL);
 	if (n < 0) {
 		if (errno == ECONNREFUSED)
-			dns_upstream_refused(up);
+			dns_upstream_refused(dns, up);
 		port_tx_flush_all();
 		return;
 	}
 	for (k = 0; k < n; k++)
-		dns_upstream_datagram(up, bufs[k], mm[k].msg_len,
+		dns_upstream_datagram(dns, up, bufs[k], mm[k].msg_len,
 				      (mm[k].msg_hdr.msg_flags & MSG_TRUNC) != 0);
 	port_tx_flush_all();
-	dns_timer_arm();
+	dns_timer_arm(dns);
 }
 
-static int dns_upstream_open(int i)
+static int dns_upstream_open(struct dns *dns, int i)
 {
-	struct dns_upstream *u = &dns_ups[i];
+	struct dns_upstream *u = &dns->fwd->ups[i];
 
 	u->fd = socket(u->sa.ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (u->fd < 0)
@@ -673,11 +689,11 @@ static int dns_upstream_open(int i)
 		u->fd = -1;
 		return 0;
 	}
-	dns_n_open++;
+	dns->fwd->n_open++;
 	ev_io_init(&u->io, dns_upstream_cb, u->fd, EV_READ);
 	u->io.data = u;
-	if (dns_fwd_loop)
-		ev_io_start(dns_fwd_loop, &u->io);
+	if (dns->fwd->loop)
+		ev_io_start(dns->fwd->loop, &u->io);
 	return 0;
 }
 
@@ -691,67 +707,80 @@ static int dns_upstream_open(int i)
  *
  * Return: 0, or -1 with ERR.
  */
-int dns_forward_init(struct ev_loop *loop, const char *const *upstreams,
+int dns_forward_init(struct dns *dns, struct ev_loop *loop, const char *const *upstreams,
 		     int n_upstreams, char *err, size_t errlen)
 {
 	int i;
 
-	dns_fwd_loop = loop;
-	TAILQ_INIT(&dns_free);
-	TAILQ_INIT(&dns_waiting);
-	dns_pool_next = 0;	/* entries are made ready as they are first needed */
+	/* Made once, kept across a fini and a new init (tests), freed with
+	 * the resolver: an idle pool is zero pages. */
+	if (!dns->fwd) {
+		dns->fwd = calloc(1, sizeof(*dns->fwd));
+		if (!dns->fwd) {
+			snprintf(err, errlen, "dns: out of memory");
+			return -1;
+		}
+		dns->fwd->dns = dns;
+	}
+	dns->fwd->loop = loop;
+	TAILQ_INIT(&dns->fwd->free_list);
+	TAILQ_INIT(&dns->fwd->waiting);
+	dns->fwd->pool_next = 0;	/* entries are made ready as they are first needed */
 	if (n_upstreams > DNS_FWD_MAX_UPSTREAMS)
 		n_upstreams = DNS_FWD_MAX_UPSTREAMS;
-	dns_n_ups = 0;
-	dns_n_open = 0;
+	dns->fwd->n_ups = 0;
+	dns->fwd->n_open = 0;
 	for (i = 0; i < n_upstreams; i++) {
-		struct dns_upstream *u = &dns_ups[dns_n_ups];
+		struct dns_upstream *u = &dns->fwd->ups[dns->fwd->n_ups];
 		unsigned int salen;
 
 		memset(u, 0, sizeof(*u));
+		u->dns = dns;
 		if (dns_forward_parse_upstream(upstreams[i], &u->sa, &salen, err, errlen) < 0)
 			return -1;
 		u->salen = salen;
 		snprintf(u->name, sizeof(u->name), "%s", upstreams[i]);
-		if (dns_upstream_open(dns_n_ups) < 0) {
+		if (dns_upstream_open(dns, dns->fwd->n_ups) < 0) {
 			snprintf(err, errlen, "dns: cannot open a socket for %s: %s",
 				 u->name, strerror(errno));
 			return -1;
 		}
-		dns_n_ups++;
+		dns->fwd->n_ups++;
 	}
 	if (loop) {
-		ev_init(&dns_timer, dns_timer_cb);
-		ev_prepare_init(&dns_prepare, dns_udp_flush);
-		ev_prepare_start(loop, &dns_prepare);
+		ev_init(&dns->fwd->timer, dns_timer_cb);
+		ev_prepare_init(&dns->fwd->prepare, dns_udp_flush);
+		ev_prepare_start(loop, &dns->fwd->prepare);
 	}
-	dns_fwd_ready = true;
-	log_info("dns: %d upstream resolver(s)", dns_n_ups);
+	dns->fwd->ready = true;
+	log_info("dns: %d upstream resolver(s)", dns->fwd->n_ups);
 	return 0;
 }
 
-unsigned int dns_forward_pending(void) { return dns_n_pending; }
+unsigned int dns_forward_pending(struct dns *dns) { return dns->fwd ? dns->fwd->n_pending : 0; }
 
-void dns_forward_fini(void)
+void dns_forward_fini(struct dns *dns)
 {
 	struct dns_pending *p;
 	int i;
 
-	while ((p = TAILQ_FIRST(&dns_waiting)))
-		dns_pending_free(p);
-	for (i = 0; i < dns_n_ups; i++) {
-		if (dns_ups[i].fd < 0)
+	if (!dns->fwd)
+		return;
+	while ((p = TAILQ_FIRST(&dns->fwd->waiting)))
+		dns_pending_free(dns, p);
+	for (i = 0; i < dns->fwd->n_ups; i++) {
+		if (dns->fwd->ups[i].fd < 0)
 			continue;
-		if (dns_fwd_loop)
-			ev_io_stop(dns_fwd_loop, &dns_ups[i].io);
-		close(dns_ups[i].fd);
-		dns_ups[i].fd = -1;
+		if (dns->fwd->loop)
+			ev_io_stop(dns->fwd->loop, &dns->fwd->ups[i].io);
+		close(dns->fwd->ups[i].fd);
+		dns->fwd->ups[i].fd = -1;
 	}
-	if (dns_fwd_loop) {
-		ev_timer_stop(dns_fwd_loop, &dns_timer);
-		ev_prepare_stop(dns_fwd_loop, &dns_prepare);
+	if (dns->fwd->loop) {
+		ev_timer_stop(dns->fwd->loop, &dns->fwd->timer);
+		ev_prepare_stop(dns->fwd->loop, &dns->fwd->prepare);
 	}
-	dns_n_ups = 0;
-	dns_n_open = 0;
-	dns_fwd_ready = false;
+	dns->fwd->n_ups = 0;
+	dns->fwd->n_open = 0;
+	dns->fwd->ready = false;
 }

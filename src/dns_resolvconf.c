@@ -19,7 +19,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "dns.h"
+#include "dns_internal.h"
 #include "log.h"
 #include "model.h"
 #include "netns.h"
@@ -82,7 +82,7 @@ int dns_resolvconf_write(const char *ns, uint32_t nameserver)
 	    dns_rc_path(path, sizeof(path), ns, "resolv.conf") < 0 ||
 	    dns_rc_path(tmp, sizeof(tmp), ns, ".resolv.conf.vswitchd") < 0)
 		return -1;
-	if (!dns_rc_ready)               /* endpoints restored before dns_init */
+	if (!dns_rc_ready)               /* endpoints restored before dns_new */
 		dns_resolvconf_init("/etc/resolv.conf");
 	mkdir(dns_resolvconf_root, 0755);
 	if (mkdir(dir, 0755) < 0 && errno != EEXIST) {

@@ -38,11 +38,12 @@
 #include <netinet/ip.h>
 #include <netinet/tcp.h>
 #include <net/ethernet.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "dns.h"
+#include "dns_internal.h"
 #include "log.h"
 #include "model.h"
 #include "pipeline.h"
@@ -84,17 +85,21 @@ struct dns_tcp_conn {
 	uint8_t *tx;               /* DNS_TCP_TXMAX, allocated with the slot */
 };
 
-static struct dns_tcp_conn *dns_tcp_pool;
-static struct dns_tcp_conn *dns_tcp_table;
-static uint32_t dns_tcp_free_slots[DNS_TCP_MAX_CONNS];   /* a stack */
-static unsigned int dns_tcp_n_free;
-static unsigned int dns_tcp_n;
-static ev_timer dns_tcp_timer;
-static struct ev_loop *dns_tcp_loop;
-/* 2 bytes in, so that the IP and TCP headers are 4-byte aligned. */
-static uint8_t dns_tcp_frame_buf[2 + 14 + 60 + 60 + 65536] __attribute__((aligned(8)));
-#define dns_tcp_frame (dns_tcp_frame_buf + 2)
-static uint16_t dns_tcp_ip_id;
+/* The TCP server of one resolver (dns->tcp). */
+struct dns_tcp {
+	struct dns *dns;
+	struct dns_tcp_conn *pool;
+	struct dns_tcp_conn *table;
+	uint32_t free_slots[DNS_TCP_MAX_CONNS];   /* a stack */
+	unsigned int n_free;
+	unsigned int n;
+	ev_timer timer;
+	struct ev_loop *loop;
+	/* 2 bytes in, so that the IP and TCP headers are 4-byte aligned. */
+	uint8_t frame_buf[2 + 14 + 60 + 60 + 65536] __attribute__((aligned(8)));
+	uint16_t ip_id;
+};
+#define DNS_TCP_FRAME(t) ((t)->frame_buf + 2)
 
 static int32_t dns_tcp_diff(uint32_t a, uint32_t b) { return (int32_t)(a - b); }
 
@@ -118,11 +123,11 @@ static struct port *dns_tcp_port(const struct dns_tcp_conn *c, struct network **
  * @data:	payload or NULL
  * @len:	payload length
  */
-static void dns_tcp_segment(struct dns_tcp_conn *c, uint32_t seq, uint8_t flags,
+static void dns_tcp_segment(struct dns *dns, struct dns_tcp_conn *c, uint32_t seq, uint8_t flags,
 			    const uint8_t *data, size_t len)
 {
 	struct pkt_ip4 h = { .src = c->key.sip, .dst = c->key.cip, .proto = IPPROTO_TCP,
-			     .id = dns_tcp_ip_id++, .df = true };
+			     .id = dns->tcp->ip_id++, .df = true };
 	size_t optlen = (flags & TH_SYN) ? 4 : 0;
 	uint16_t tlen = (uint16_t)(sizeof(struct tcphdr) + optlen + len);
 	struct network *n;
@@ -132,7 +137,7 @@ static void dns_tcp_segment(struct dns_tcp_conn *c, uint32_t seq, uint8_t flags,
 
 	if (!port)
 		return;
-	th = (void *)pkt_build_ip4(pkt_build_eth(dns_tcp_frame, c->cmac, n->gw_mac,
+	th = (void *)pkt_build_ip4(pkt_build_eth(DNS_TCP_FRAME(dns->tcp), c->cmac, n->gw_mac,
 							  ETHERTYPE_IP), &h, tlen);
 	opt = (uint8_t *)(th + 1);
 	memset(th, 0, sizeof(*th));
@@ -152,13 +157,13 @@ static void dns_tcp_segment(struct dns_tcp_conn *c, uint32_t seq, uint8_t flags,
 	if (len)
 		memcpy(opt + optlen, data, len);
 	pkt_build_l4_csum((uint8_t *)th, &h, tlen);
-	c->last_tx_ms = dns_now_ms();
-	dns_send_frame(port, dns_tcp_frame, (size_t)((uint8_t *)th + tlen - dns_tcp_frame),
+	c->last_tx_ms = dns_now_ms(dns);
+	dns_send_frame(port, DNS_TCP_FRAME(dns->tcp), (size_t)((uint8_t *)th + tlen - DNS_TCP_FRAME(dns->tcp)),
 		       IPPROTO_TCP);
 }
 
 /* Reply RST to a segment that has no connection (RFC 9293 3.10.7.1). */
-static void dns_tcp_reset_for(struct network *n, struct endpoint *src,
+static void dns_tcp_reset_for(struct dns *dns, struct network *n, struct endpoint *src,
 			      const struct pkt *p, const struct iphdr *ip,
 			      const struct tcphdr *th, uint32_t plen)
 {
@@ -178,38 +183,38 @@ static void dns_tcp_reset_for(struct network *n, struct endpoint *src,
 	tmp.rxlen = DNS_TCP_RXMAX;
 	if (th->ack) {
 		tmp.rcv_nxt = 0;
-		dns_tcp_segment(&tmp, ntohl(th->ack_seq), TH_RST, NULL, 0);
+		dns_tcp_segment(dns, &tmp, ntohl(th->ack_seq), TH_RST, NULL, 0);
 	} else {
 		tmp.rcv_nxt = ntohl(th->seq) + plen + (th->syn ? 1 : 0) + (th->fin ? 1 : 0);
-		dns_tcp_segment(&tmp, 0, TH_RST | TH_ACK, NULL, 0);
+		dns_tcp_segment(dns, &tmp, 0, TH_RST | TH_ACK, NULL, 0);
 	}
 }
 
-static void dns_tcp_free(struct dns_tcp_conn *c)
+static void dns_tcp_free(struct dns *dns, struct dns_tcp_conn *c)
 {
 	unsigned int *cnt;
 
 	if (c->state == DNS_TCP_FREE)
 		return;
-	cnt = dns_client_tcp_count(c->key.net, c->key.cip, false);
+	cnt = dns_client_tcp_count(dns, c->key.net, c->key.cip, false);
 	if (cnt && *cnt)
 		(*cnt)--;
-	HASH_DEL(dns_tcp_table, c);
+	HASH_DEL(dns->tcp->table, c);
 	c->state = DNS_TCP_FREE;
 	c->gen++;
-	dns_tcp_n--;
-	dns_tcp_free_slots[dns_tcp_n_free++] = c->slot;
+	dns->tcp->n--;
+	dns->tcp->free_slots[dns->tcp->n_free++] = c->slot;
 }
 
-static void dns_tcp_abort(struct dns_tcp_conn *c)
+static void dns_tcp_abort(struct dns *dns, struct dns_tcp_conn *c)
 {
-	dns_tcp_segment(c, c->snd_base + (uint32_t)c->tx_sent, TH_RST | TH_ACK, NULL, 0);
-	dns_tcp_free(c);
+	dns_tcp_segment(dns, c, c->snd_base + (uint32_t)c->tx_sent, TH_RST | TH_ACK, NULL, 0);
+	dns_tcp_free(dns, c);
 }
 
 /* Send what the window allows, then our FIN once everything is answered.
  * ACK_NEEDED: the peer sent something that must be acknowledged. */
-static void dns_tcp_output(struct dns_tcp_conn *c, bool ack_needed)
+static void dns_tcp_output(struct dns *dns, struct dns_tcp_conn *c, bool ack_needed)
 {
 	struct network *n;
 	size_t seg = c->mss;
@@ -226,18 +231,18 @@ static void dns_tcp_output(struct dns_tcp_conn *c, bool ack_needed)
 			len = seg;
 		if (len > (size_t)c->wnd - c->tx_sent)
 			len = (size_t)c->wnd - c->tx_sent;
-		dns_tcp_segment(c, c->snd_base + (uint32_t)c->tx_sent,
+		dns_tcp_segment(dns, c, c->snd_base + (uint32_t)c->tx_sent,
 				TH_ACK | TH_PUSH, c->tx + c->tx_sent, len);
 		c->tx_sent += len;
 		sent = true;
 	}
 	if (c->fin_rcvd && !c->outstanding && !c->fin_sent && c->tx_sent == c->txlen) {
-		dns_tcp_segment(c, c->snd_base + (uint32_t)c->txlen, TH_FIN | TH_ACK, NULL, 0);
+		dns_tcp_segment(dns, c, c->snd_base + (uint32_t)c->txlen, TH_FIN | TH_ACK, NULL, 0);
 		c->fin_sent = true;
 		sent = true;
 	}
 	if (ack_needed && !sent)
-		dns_tcp_segment(c, c->snd_base + (uint32_t)c->tx_sent, TH_ACK, NULL, 0);
+		dns_tcp_segment(dns, c, c->snd_base + (uint32_t)c->tx_sent, TH_ACK, NULL, 0);
 }
 
 /* Append one DNS answer with its length prefix; false if no room. */
@@ -253,7 +258,7 @@ static bool dns_tcp_queue(struct dns_tcp_conn *c, const uint8_t *msg, size_t len
 }
 
 /* Cut complete messages out of the receive buffer and answer each. */
-static void dns_tcp_messages(struct dns_tcp_conn *c, struct network *n)
+static void dns_tcp_messages(struct dns *dns, struct dns_tcp_conn *c, struct network *n)
 {
 	static uint8_t out[65536];
 	struct dns_client_ref who;
@@ -276,8 +281,8 @@ static void dns_tcp_messages(struct dns_tcp_conn *c, struct network *n)
 
 		if (c->rxlen - off - 2 < mlen)
 			break;
-		dns_stats_mut()->queries++;
-		r = dns_answer_message(n, &who, c->rx + off + 2, mlen, sizeof(out) - 2,
+		dns_stats_mut(dns)->queries++;
+		r = dns_answer_message(dns, n, &who, c->rx + off + 2, mlen, sizeof(out) - 2,
 				       out, &out_len);
 		if (r > 0)
 			dns_tcp_queue(c, out, out_len);
@@ -290,25 +295,25 @@ static void dns_tcp_messages(struct dns_tcp_conn *c, struct network *n)
 }
 
 /* A new connection from a SYN, or RST when over a cap. */
-static void dns_tcp_accept(struct network *n, struct endpoint *src, const struct pkt *p,
+static void dns_tcp_accept(struct dns *dns, struct network *n, struct endpoint *src, const struct pkt *p,
 			   const struct dns_tcp_key *k, const struct tcphdr *th,
 			   const uint8_t *opt)
 {
 	const struct ether_header *eth = (const struct ether_header *)p->data;
 	size_t optlen = (size_t)th->doff * 4 - sizeof(*th), i;
-	unsigned int *cnt = dns_client_tcp_count(k->net, k->cip, true);
+	unsigned int *cnt = dns_client_tcp_count(dns, k->net, k->cip, true);
 	struct dns_tcp_conn *c = NULL;
 
-	if (dns_tcp_n_free && (!cnt || *cnt < DNS_TCP_MAX_PER_EP) && src && src->ctr)
-		c = &dns_tcp_pool[dns_tcp_free_slots[--dns_tcp_n_free]];
+	if (dns->tcp->n_free && (!cnt || *cnt < DNS_TCP_MAX_PER_EP) && src && src->ctr)
+		c = &dns->tcp->pool[dns->tcp->free_slots[--dns->tcp->n_free]];
 	if (!c) {
-		dns_stats_mut()->tcp_refused++;
+		dns_stats_mut(dns)->tcp_refused++;
 		return;
 	}
 	c->key = *k;
 	snprintf(c->ctr, sizeof(c->ctr), "%s", src->ctr->name);
 	memcpy(c->cmac, eth->ether_shost, 6);
-	dns_rng(&c->iss, sizeof(c->iss));
+	dns_rng(dns, &c->iss, sizeof(c->iss));
 	c->snd_base = c->iss + 1;
 	c->rcv_nxt = ntohl(th->seq) + 1;
 	c->mss = 536;                    /* RFC 9293 default */
@@ -331,18 +336,18 @@ static void dns_tcp_accept(struct network *n, struct endpoint *src, const struct
 	c->tx_sent = c->rxlen = c->txlen = 0;
 	c->fin_rcvd = c->fin_sent = c->fin_acked = false;
 	c->outstanding = 0;
-	c->last_rx_ms = dns_now_ms();
+	c->last_rx_ms = dns_now_ms(dns);
 	c->state = DNS_TCP_SYN_RCVD;
-	HASH_ADD(hh, dns_tcp_table, key, sizeof(c->key), c);
-	dns_tcp_n++;
+	HASH_ADD(hh, dns->tcp->table, key, sizeof(c->key), c);
+	dns->tcp->n++;
 	/* The sweep runs only while a connection exists: an idle switch has
 	 * no timer to wake it. */
-	if (dns_tcp_loop && !ev_is_active(&dns_tcp_timer))
-		ev_timer_again(dns_tcp_loop, &dns_tcp_timer);
+	if (dns->tcp->loop && !ev_is_active(&dns->tcp->timer))
+		ev_timer_again(dns->tcp->loop, &dns->tcp->timer);
 	if (cnt)
 		(*cnt)++;
-	dns_stats_mut()->tcp_conns++;
-	dns_tcp_segment(c, c->iss, TH_SYN | TH_ACK, NULL, 0);
+	dns_stats_mut(dns)->tcp_conns++;
+	dns_tcp_segment(dns, c, c->iss, TH_SYN | TH_ACK, NULL, 0);
 }
 
 /* The peer acknowledged up to ACK: release sent bytes, note our FIN. */
@@ -370,7 +375,7 @@ static void dns_tcp_acked(struct dns_tcp_conn *c, uint32_t ack)
 }
 
 /* In-order payload and FIN of a segment; true if it must be ACKed. */
-static bool dns_tcp_receive(struct dns_tcp_conn *c, struct network *n,
+static bool dns_tcp_receive(struct dns *dns, struct dns_tcp_conn *c, struct network *n,
 			    const struct tcphdr *th, const uint8_t *data, uint32_t len)
 {
 	uint32_t seq = ntohl(th->seq);
@@ -381,14 +386,14 @@ static bool dns_tcp_receive(struct dns_tcp_conn *c, struct network *n,
 		return true;                     /* duplicate ACK tells the peer */
 	if (len) {
 		if (c->rxlen + len > DNS_TCP_RXMAX) {
-			dns_stats_mut()->dropped_bad++;
-			dns_tcp_abort(c);
+			dns_stats_mut(dns)->dropped_bad++;
+			dns_tcp_abort(dns, c);
 			return false;
 		}
 		memcpy(c->rx + c->rxlen, data, len);
 		c->rxlen += len;
 		c->rcv_nxt += len;
-		dns_tcp_messages(c, n);
+		dns_tcp_messages(dns, c, n);
 	}
 	if (th->fin) {
 		c->rcv_nxt++;
@@ -405,7 +410,7 @@ static bool dns_tcp_receive(struct dns_tcp_conn *c, struct network *n,
  *
  * Return: true (consumed), false if it is not TCP to port 53.
  */
-bool dns_tcp_input(struct network *n, struct endpoint *src, struct pkt *p)
+bool dns_tcp_input(struct dns *dns, struct network *n, struct endpoint *src, struct pkt *p)
 {
 	const uint8_t *iph = pkt_header(p, p->l3_ofs, sizeof(struct iphdr));
 	const uint8_t *tcph = pkt_header(p, p->l4_ofs, sizeof(struct tcphdr));
@@ -428,8 +433,8 @@ bool dns_tcp_input(struct network *n, struct endpoint *src, struct pkt *p)
 	l4len = (uint32_t)ntohs(ip->tot_len) - (uint32_t)ip->ihl * 4;
 	hlen = (uint32_t)th->doff * 4;
 	if (p->is_frag || hlen < sizeof(*th) || ntohs(ip->tot_len) < ip->ihl * 4 ||
-	    l4len < hlen || !pkt_header(p, p->l4_ofs, l4len) || !dns_tcp_pool) {
-		dns_stats_mut()->dropped_bad++;
+	    l4len < hlen || !pkt_header(p, p->l4_ofs, l4len) || !dns->tcp || !dns->tcp->pool) {
+		dns_stats_mut(dns)->dropped_bad++;
 		if (p->in_port)
 			port_drop(p->in_port, DROP_DNS_BAD);
 		return true;
@@ -445,22 +450,22 @@ bool dns_tcp_input(struct network *n, struct endpoint *src, struct pkt *p)
 	k.sip = ip->daddr;
 	k.cport = th->source;
 	k.sport = th->dest;
-	HASH_FIND(hh, dns_tcp_table, &k, sizeof(k), c);
+	HASH_FIND(hh, dns->tcp->table, &k, sizeof(k), c);
 	if (!c) {
-		if (th->syn && !th->ack && !th->rst && dns_client_allow(k.net, k.cip))
-			dns_tcp_accept(n, src, p, &k, th, tcph + sizeof(*th));
+		if (th->syn && !th->ack && !th->rst && dns_client_allow(dns, k.net, k.cip))
+			dns_tcp_accept(dns, n, src, p, &k, th, tcph + sizeof(*th));
 		else
-			dns_tcp_reset_for(n, src, p, ip, th, plen);
+			dns_tcp_reset_for(dns, n, src, p, ip, th, plen);
 		return true;
 	}
 	if (th->rst) {
-		dns_tcp_free(c);
+		dns_tcp_free(dns, c);
 		return true;
 	}
-	c->last_rx_ms = dns_now_ms();
+	c->last_rx_ms = dns_now_ms(dns);
 	if (th->syn) {                    /* SYN again: our SYN-ACK was lost */
 		if (c->state == DNS_TCP_SYN_RCVD)
-			dns_tcp_segment(c, c->iss, TH_SYN | TH_ACK, NULL, 0);
+			dns_tcp_segment(dns, c, c->iss, TH_SYN | TH_ACK, NULL, 0);
 		return true;
 	}
 	if (!th->ack)
@@ -469,14 +474,14 @@ bool dns_tcp_input(struct network *n, struct endpoint *src, struct pkt *p)
 	c->wnd = ntohs(th->window);
 	if (c->state != DNS_TCP_OPEN)
 		return true;
-	ack_needed = dns_tcp_receive(c, n, th, tcph + hlen, plen);
+	ack_needed = dns_tcp_receive(dns, c, n, th, tcph + hlen, plen);
 	if (c->state == DNS_TCP_FREE)
 		return true;
 	if (c->fin_sent && c->fin_acked) {
-		dns_tcp_free(c);
+		dns_tcp_free(dns, c);
 		return true;
 	}
-	dns_tcp_output(c, ack_needed);
+	dns_tcp_output(dns, c, ack_needed);
 	return true;
 }
 
@@ -487,19 +492,19 @@ bool dns_tcp_input(struct network *n, struct endpoint *src, struct pkt *p)
  * @msg:	the answer
  * @len:	its length
  */
-void dns_tcp_answer(uint32_t slot, uint32_t gen, const uint8_t *msg, size_t len)
+void dns_tcp_answer(struct dns *dns, uint32_t slot, uint32_t gen, const uint8_t *msg, size_t len)
 {
 	struct dns_tcp_conn *c;
 
-	if (!dns_tcp_pool || slot >= DNS_TCP_MAX_CONNS)
+	if (!dns->tcp || !dns->tcp->pool || slot >= DNS_TCP_MAX_CONNS)
 		return;
-	c = &dns_tcp_pool[slot];
+	c = &dns->tcp->pool[slot];
 	if (c->state != DNS_TCP_OPEN || c->gen != gen)
 		return;
 	if (c->outstanding)
 		c->outstanding--;
 	dns_tcp_queue(c, msg, len);
-	dns_tcp_output(c, false);
+	dns_tcp_output(dns, c, false);
 }
 
 /**
@@ -508,29 +513,29 @@ void dns_tcp_answer(uint32_t slot, uint32_t gen, const uint8_t *msg, size_t len)
  * The sweep timer's work, callable on its own so that a harness driving a
  * test clock (dns_set_test_clock) can run it without a running loop.
  */
-void dns_tcp_tick(void)
+void dns_tcp_tick(struct dns *dns)
 {
-	uint64_t now = dns_now_ms();
+	uint64_t now = dns_now_ms(dns);
 	unsigned int s;
 
-	for (s = 0; s < DNS_TCP_MAX_CONNS && dns_tcp_n; s++) {
-		struct dns_tcp_conn *c = &dns_tcp_pool[s];
+	for (s = 0; dns->tcp && s < DNS_TCP_MAX_CONNS && dns->tcp->n; s++) {
+		struct dns_tcp_conn *c = &dns->tcp->pool[s];
 		bool unacked = c->tx_sent || (c->fin_sent && !c->fin_acked);
 
 		if (c->state == DNS_TCP_FREE)
 			continue;
 		if (now - c->last_rx_ms > DNS_TCP_IDLE_MS) {
-			dns_tcp_abort(c);
+			dns_tcp_abort(dns, c);
 			continue;
 		}
 		if (now - c->last_tx_ms < DNS_TCP_RTO_MS)
 			continue;
 		if (c->state == DNS_TCP_SYN_RCVD) {
-			dns_tcp_segment(c, c->iss, TH_SYN | TH_ACK, NULL, 0);
+			dns_tcp_segment(dns, c, c->iss, TH_SYN | TH_ACK, NULL, 0);
 		} else if (unacked) {
 			c->tx_sent = 0;          /* go back to the last ACKed byte */
 			c->fin_sent = false;
-			dns_tcp_output(c, false);
+			dns_tcp_output(dns, c, false);
 		}
 	}
 	port_tx_flush_all();
@@ -538,13 +543,15 @@ void dns_tcp_tick(void)
 
 static void dns_tcp_sweep(struct ev_loop *loop, ev_timer *w, int revents)
 {
+	struct dns *dns = ((struct dns_tcp *)((char *)w - offsetof(struct dns_tcp, timer)))->dns;
+
 	(void)revents;
-	dns_tcp_tick();
-	if (!dns_tcp_n)
+	dns_tcp_tick(dns);
+	if (!dns->tcp->n)
 		ev_timer_stop(loop, w);
 }
 
-unsigned int dns_tcp_conns(void) { return dns_tcp_n; }
+unsigned int dns_tcp_conns(struct dns *dns) { return dns->tcp ? dns->tcp->n : 0; }
 
 /**
  * dns_tcp_init() - Allocate the connection pool, set up the sweep
@@ -552,43 +559,51 @@ unsigned int dns_tcp_conns(void) { return dns_tcp_n; }
  *
  * Return: 0, or -1 if memory is short.
  */
-int dns_tcp_init(struct ev_loop *loop)
+int dns_tcp_init(struct dns *dns, struct ev_loop *loop)
 {
 	unsigned int s;
 
-	dns_tcp_loop = loop;
-	dns_tcp_pool = calloc(DNS_TCP_MAX_CONNS, sizeof(*dns_tcp_pool));
-	if (!dns_tcp_pool)
+	/* Made once, kept across a fini and a new init, freed with the
+	 * resolver. */
+	if (!dns->tcp) {
+		dns->tcp = calloc(1, sizeof(*dns->tcp));
+		if (!dns->tcp)
+			return -1;
+		dns->tcp->dns = dns;
+	}
+	dns->tcp->loop = loop;
+	dns->tcp->pool = calloc(DNS_TCP_MAX_CONNS, sizeof(*dns->tcp->pool));
+	if (!dns->tcp->pool)
 		return -1;
-	dns_tcp_n_free = 0;
+	dns->tcp->n_free = 0;
 	for (s = DNS_TCP_MAX_CONNS; s-- > 0;) {
-		dns_tcp_free_slots[dns_tcp_n_free++] = s;
-		dns_tcp_pool[s].slot = s;
-		dns_tcp_pool[s].tx = malloc(DNS_TCP_TXMAX);
-		if (!dns_tcp_pool[s].tx)
+		dns->tcp->free_slots[dns->tcp->n_free++] = s;
+		dns->tcp->pool[s].slot = s;
+		dns->tcp->pool[s].tx = malloc(DNS_TCP_TXMAX);
+		if (!dns->tcp->pool[s].tx)
 			return -1;
 	}
 	if (loop) {
-		ev_timer_init(&dns_tcp_timer, dns_tcp_sweep, DNS_TCP_SWEEP_S, DNS_TCP_SWEEP_S);
+		ev_timer_init(&dns->tcp->timer, dns_tcp_sweep, DNS_TCP_SWEEP_S, DNS_TCP_SWEEP_S);
 	}
 	return 0;
 }
 
-void dns_tcp_fini(void)
+void dns_tcp_fini(struct dns *dns)
 {
 	unsigned int s;
 
-	if (!dns_tcp_pool)
+	if (!dns->tcp || !dns->tcp->pool)
 		return;
-	if (dns_tcp_loop)
-		ev_timer_stop(dns_tcp_loop, &dns_tcp_timer);
+	if (dns->tcp->loop)
+		ev_timer_stop(dns->tcp->loop, &dns->tcp->timer);
 	for (s = 0; s < DNS_TCP_MAX_CONNS; s++) {
-		dns_tcp_free(&dns_tcp_pool[s]);
-		free(dns_tcp_pool[s].tx);
+		dns_tcp_free(dns, &dns->tcp->pool[s]);
+		free(dns->tcp->pool[s].tx);
 	}
-	free(dns_tcp_pool);
-	dns_tcp_pool = NULL;
-	dns_tcp_n_free = 0;
-	dns_tcp_table = NULL;
-	dns_tcp_n = 0;
+	free(dns->tcp->pool);
+	dns->tcp->pool = NULL;
+	dns->tcp->n_free = 0;
+	dns->tcp->table = NULL;
+	dns->tcp->n = 0;
 }

@@ -30,7 +30,7 @@
 #include <ctype.h>
 #include <stdio.h>
 #include <string.h>
-#include "dns.h"
+#include "dns_internal.h"
 
 #define DNS_MAX_ADDITIONAL 4
 

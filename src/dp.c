@@ -12,6 +12,7 @@
 #include <string.h>
 #include "ct.h"
 #include "ct_snapshot.h"
+#include "dns.h"
 #include "dp.h"
 #include "nat.h"
 #include "netns.h"
@@ -62,6 +63,8 @@ void dp_fini(struct dp *dp)
 	dp->nw = NULL;
 	proxy_free(dp->proxy);
 	dp->proxy = NULL;
+	dns_free(dp->dns);
+	dp->dns = NULL;
 	while (dp->n_uplinks)
 		uplink_close(dp->uplinks[--dp->n_uplinks]);
 	if (dp->nat)

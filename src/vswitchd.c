@@ -255,7 +255,8 @@ static void vswitchd_modules(struct dp *dp, const struct vswitchd_opts *o)
 	dp->nw = netns_watch_new(loop, dp->model, cmd_container_netns_gone, dp);
 	if (!dp->nw)
 		die("cannot watch container namespaces");
-	if (dns_init(loop, o->upstreams, o->n_upstreams, err, sizeof(err)))
+	dp->dns = dns_new(loop, o->upstreams, o->n_upstreams, err, sizeof(err));
+	if (!dp->dns)
 		die("%s", err);
 	if (o->uplink && dp_uplink_add(dp, o->uplink, o->uplink_ip, o->uplink_gw, err, sizeof(err)))
 		die("uplink: %s", err);
@@ -296,7 +297,6 @@ static void vswitchd_stop(struct dp *dp)
 	dp_snapshot_stop(dp);   /* first: while every entry is still there */
 	cmd_container_shutdown();
 	dp_fini(dp);
-	dns_fini();
 	capture_fini();
 	control_fini();
 	state_fini();

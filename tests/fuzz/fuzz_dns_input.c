@@ -15,7 +15,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "dns.h"
+#include "dns_internal.h"
+#include "dp.h"
 #include "hash.h"
 #include "model.h"
 #include "netns.h"
@@ -38,6 +39,9 @@ void trace_note(struct pkt *p, const char *stage, const char *fmt, ...)
 }
 bool netns_ref_is_name(const char *ref) { (void)ref; return false; }
 
+/* The resolver, in a datapath of its own that the network points to. */
+static struct dns fz_dns;
+static struct dp fz_dp = { .dns = &fz_dns };
 static struct network net;
 static struct container ctr[2];
 static struct endpoint ep[2];
@@ -54,6 +58,7 @@ static void fuzz_setup(void)
 	done = true;
 	hash_set_basis(0x5eed5eed5eed5eedULL);   /* replays put keys in the same buckets */
 	snprintf(net.name, sizeof(net.name), "n1");
+	net.dp = &fz_dp;
 	net.gateway = htonl(0xac120001);
 	net.dns = true;
 	net.mtu = 1500;
@@ -70,10 +75,10 @@ static void fuzz_setup(void)
 		ep[i].n_aliases = 1;
 		port[i].ep = &ep[i];
 		model_endpoint_link(&ep[i]);
-		dns_endpoint_added(&ep[i]);
+		dns_endpoint_added(&fz_dns, &ep[i]);
 	}
-	dns_forward_init(NULL, NULL, 0, err, sizeof(err));
-	dns_tcp_init(NULL);
+	dns_forward_init(&fz_dns, NULL, NULL, 0, err, sizeof(err));
+	dns_tcp_init(&fz_dns, NULL);
 }
 
 static uint8_t frame_raw[2 + 14 + 20 + 20 + 256] __attribute__((aligned(8)));

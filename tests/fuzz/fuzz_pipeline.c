@@ -40,7 +40,7 @@
 #include <string.h>
 #include "csum.h"
 #include "ct.h"
-#include "dns.h"
+#include "dns_internal.h"
 #include "fuzz_world.h"
 #include "uplink.h"
 
@@ -206,8 +206,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	fw_advance(6ULL * 24 * 3600 * 1000);
 	FUZZ_CHECK(ct_get_stats(fw.dp.ct)->entries == 0, "%llu conntrack entries outlived every timeout",
 		   (unsigned long long)ct_get_stats(fw.dp.ct)->entries);
-	FUZZ_CHECK(dns_tcp_conns() == 0, "%u DNS TCP connections outlived the idle timeout",
-		   dns_tcp_conns());
+	FUZZ_CHECK(dns_tcp_conns(fw.dp.dns) == 0, "%u DNS TCP connections outlived the idle timeout",
+		   dns_tcp_conns(fw.dp.dns));
 	fw_tx_hook = NULL;
 	fw_teardown();
 	fuzz_burst.port = NULL;

@@ -21,7 +21,7 @@
 #include <unistd.h>
 #include <json-c/json.h>
 #include "cmd.h"
-#include "dns.h"
+#include "dns_internal.h"
 #include "fuzz_world.h"
 #include "state.h"
 #include "publish.h"
@@ -66,7 +66,7 @@ static void fuzz_start(void)
 	FUZZ_CHECK(cmd_network_ensure_default(err, sizeof(err)) == 0, "%s", err);
 	HASH_ITER(hh, g_model.containers, c, ctmp)
 		LIST_FOREACH(ep, &c->endpoints, ctr_link)
-			dns_endpoint_added(ep);
+			dns_endpoint_added(fw.dp.dns, ep);
 	publish_restore_all();
 }
 

@@ -40,7 +40,7 @@
 #include "capture.h"
 #include "cmd.h"
 #include "ct.h"
-#include "dns.h"
+#include "dns_internal.h"
 #include "endpoint.h"
 #include "fdb.h"
 #include "fuzz_world.h"
@@ -318,9 +318,14 @@ void fw_init(void)
 	}
 	ct_set_test_clock(fw.dp.ct, fw.now_ms);
 	cmd_bind_dp(&fw.dp);	/* publish and disconnect reach NAT through it */
-	dns_set_test_clock(fw.now_ms);
-	dns_forward_init(fw.loop, NULL, 0, NULL, 0);   /* no upstream: SERVFAIL */
-	dns_tcp_init(fw.loop);
+	/* The resolver's parts one by one, as dns_new() would but without
+	 * reading the host's resolv.conf: no upstream, so SERVFAIL. */
+	fw.dp.dns = calloc(1, sizeof(*fw.dp.dns));
+	if (!fw.dp.dns)
+		abort();
+	dns_set_test_clock(fw.dp.dns, fw.now_ms);
+	dns_forward_init(fw.dp.dns, fw.loop, NULL, 0, NULL, 0);
+	dns_tcp_init(fw.dp.dns, fw.loop);
 	fw_uplink();
 }
 
@@ -385,7 +390,7 @@ static struct endpoint *fw_endpoint(struct network *n, const char *ctr, uint8_t 
 	ep->port->recorder = recorder_new();
 	n->n_ports++;
 	port_start(ep->port, fw.loop);
-	dns_endpoint_added(ep);
+	dns_endpoint_added(fw.dp.dns, ep);
 	return ep;
 }
 
@@ -480,7 +485,7 @@ static void fw_containers_gone(void)
 	HASH_ITER(hh, g_model.containers, c, ctmp) {
 		fw_unpublish_all(c);
 		while ((ep = LIST_FIRST(&c->endpoints))) {
-			dns_endpoint_removed(ep);
+			dns_endpoint_removed(fw.dp.dns, ep);
 			nat_endpoint_gone(fw.dp.nat, ep);
 			endpoint_detach(ep, true);
 			model_endpoint_unlink(ep);
@@ -541,9 +546,9 @@ void fw_advance(uint64_t ms)
 	fw.now_ms += ms;
 	ct_set_test_clock(fw.dp.ct, fw.now_ms);
 	cmd_bind_dp(&fw.dp);	/* publish and disconnect reach NAT through it */
-	dns_set_test_clock(fw.now_ms);
+	dns_set_test_clock(fw.dp.dns, fw.now_ms);
 	ct_expire_run(fw.dp.ct);
-	dns_tcp_tick();
+	dns_tcp_tick(fw.dp.dns);
 	HASH_ITER(hh, g_model.networks, n, tmp)
 		if (n->fdb)
 			fdb_expire(n->fdb, fw.ev_base + (double)(fw.now_ms - fw.start_ms) / 1000.0);

@@ -24,7 +24,8 @@
 #include <cmocka.h>
 
 #include "csum.h"
-#include "dns.h"
+#include "dns_internal.h"
+#include "dp.h"
 #include "model.h"
 #include "netns.h"
 #include "pipeline.h"
@@ -62,6 +63,10 @@ bool netns_ref_is_name(const char *ref)
 
 /* ---- a small model: network n1 (DNS), c1..c3, alias "web" on c2, c3 ---- */
 
+/* The resolver under test, in a datapath of its own that the networks
+ * point to (dns_input() finds it through n->dp). */
+static struct dns test_dns;
+static struct dp test_dp = { .dns = &test_dns };
 static struct network *n1, *nb, *ni;
 static struct container *c1, *c2, *c3;
 static struct endpoint *e1, *e2, *e3, *ei;
@@ -77,6 +82,7 @@ static struct network *mk_net(const char *name, const char *gw, bool dns, bool i
 	n->dns = dns;
 	n->dns_intercept = icpt;
 	n->mtu = 1500;
+	n->dp = &test_dp;
 	memcpy(n->gw_mac, "\x06\x01\x02\x03\x04\x05", 6);
 	LIST_INIT(&n->endpoints);
 	HASH_ADD_STR(g_model.networks, name, n);
@@ -101,7 +107,7 @@ static struct endpoint *mk_ep(struct network *n, struct container *c, const char
 		ep->n_aliases = 1;
 	}
 	model_endpoint_link(ep);
-	dns_endpoint_added(ep);
+	dns_endpoint_added(&test_dns, ep);
 	return ep;
 }
 
@@ -113,9 +119,9 @@ static int setup(void **state)
 	snprintf(rc_root, sizeof(rc_root), "/tmp/test_dns_rc.%d", (int)getpid());
 	mkdir(rc_root, 0755);
 	dns_resolvconf_root = rc_root;
-	dns_set_test_clock(1000000);
-	assert_int_equal(dns_forward_init(NULL, NULL, 0, err, sizeof(err)), 0);
-	assert_int_equal(dns_tcp_init(NULL), 0);
+	dns_set_test_clock(&test_dns, 1000000);
+	assert_int_equal(dns_forward_init(&test_dns, NULL, NULL, 0, err, sizeof(err)), 0);
+	assert_int_equal(dns_tcp_init(&test_dns, NULL), 0);
 	n1 = mk_net("n1", "172.18.0.1", true, false);
 	nb = mk_net("bridge", "172.17.0.1", false, false);
 	ni = mk_net("ni", "172.19.0.1", true, true);
@@ -132,7 +138,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	(void)state;
-	dns_fini();
+	dns_fini(&test_dns);
 	model_clear();
 	memset(&g_model, 0, sizeof(g_model));
 	rmdir(rc_root);
@@ -495,7 +501,7 @@ static void test_flood(void **state)
 	unsigned int answered = 0, i;
 
 	(void)state;
-	dns_set_test_clock(2000000);
+	dns_set_test_clock(&test_dns, 2000000);
 	for (i = 0; i < 2000; i++)
 		if (ask(e2, "172.18.0.1", m, len, &rlen))
 			answered++;
@@ -504,7 +510,7 @@ static void test_flood(void **state)
 	/* The neighbour is not starved. */
 	assert_non_null(ask(e3, "172.18.0.1", m, len, &rlen));
 	/* Tokens come back with time. */
-	dns_set_test_clock(2001000);
+	dns_set_test_clock(&test_dns, 2001000);
 	assert_non_null(ask(e2, "172.18.0.1", m, len, &rlen));
 }
 
@@ -531,15 +537,15 @@ static void test_remove(void **state)
 	size_t len = mk_query(m, 13, "web", DNS_T_A, false), rlen;
 
 	(void)state;
-	dns_set_test_clock(3000000);
-	dns_endpoint_removed(e3);
+	dns_set_test_clock(&test_dns, 3000000);
+	dns_endpoint_removed(&test_dns, e3);
 	r = ask(e1, "172.18.0.1", m, len, &rlen);
 	assert_int_equal(g16(r + 6), 1);
-	dns_endpoint_removed(e2);
+	dns_endpoint_removed(&test_dns, e2);
 	r = ask(e1, "172.18.0.1", m, len, &rlen);
 	assert_int_equal(g16(r + 2) & 0xf, DNS_RC_SERVFAIL);   /* forwarded: none */
-	dns_endpoint_added(e2);
-	dns_endpoint_added(e3);
+	dns_endpoint_added(&test_dns, e2);
+	dns_endpoint_added(&test_dns, e3);
 }
 
 /* ---- TCP ---- */
@@ -607,7 +613,7 @@ static void test_tcp(void **state)
 	assert_int_equal(th->ack, 1);
 	assert_int_equal(ntohl(th->ack_seq), cseq + 1);
 	srv = ntohl(th->seq) + 1;
-	assert_int_equal(dns_tcp_conns(), 1);
+	assert_int_equal(dns_tcp_conns(&test_dns), 1);
 	cseq++;
 	p = mk_tcp(e1, TH_ACK, cseq, srv, NULL, 0);
 	assert_true(dns_input(n1, e1, &p));
@@ -637,7 +643,7 @@ static void test_tcp(void **state)
 	assert_int_equal(ntohl(th->ack_seq), cseq + 1);
 	p = mk_tcp(e1, TH_ACK, cseq + 1, srv + 1, NULL, 0);
 	assert_true(dns_input(n1, e1, &p));
-	assert_int_equal(dns_tcp_conns(), 0);
+	assert_int_equal(dns_tcp_conns(&test_dns), 0);
 	/* A stray segment gets RST. */
 	p = mk_tcp(e1, TH_ACK, 5, 5, NULL, 0);
 	assert_true(dns_input(n1, e1, &p));
@@ -655,7 +661,7 @@ static void test_tcp_pipelined(void **state)
 	const uint8_t *d;
 
 	(void)state;
-	dns_set_test_clock(5000000);
+	dns_set_test_clock(&test_dns, 5000000);
 	m[0] = 0;
 	m[1] = (uint8_t)l1;
 	l2 = mk_query(m + 4 + l1, 0x0202, "web", DNS_T_A, false);
@@ -677,7 +683,7 @@ static void test_tcp_pipelined(void **state)
 	assert_int_equal(g16(d + 8), 2);                     /* both web addresses */
 	p = mk_tcp(e1, TH_RST, 101 + 4 + (uint32_t)(l1 + l2), 0, NULL, 0);
 	assert_true(dns_input(n1, e1, &p));
-	assert_int_equal(dns_tcp_conns(), 0);
+	assert_int_equal(dns_tcp_conns(&test_dns), 0);
 }
 
 static void test_tcp_cap(void **state)
@@ -686,7 +692,7 @@ static void test_tcp_cap(void **state)
 	unsigned int i, before;
 
 	(void)state;
-	dns_set_test_clock(4000000);
+	dns_set_test_clock(&test_dns, 4000000);
 	for (i = 0; i < DNS_TCP_MAX_PER_EP + 2; i++) {
 		p = mk_tcp(e1, TH_SYN, 1, 0, NULL, 0);
 		((struct tcphdr *)(fbuf + 34))->source = htons((uint16_t)(42000 + i));
@@ -694,14 +700,14 @@ static void test_tcp_cap(void **state)
 		assert_true(dns_input(n1, e1, &p));
 		(void)before;
 	}
-	assert_int_equal(dns_tcp_conns(), DNS_TCP_MAX_PER_EP);
+	assert_int_equal(dns_tcp_conns(&test_dns), DNS_TCP_MAX_PER_EP);
 	/* Reset them all. */
 	for (i = 0; i < DNS_TCP_MAX_PER_EP; i++) {
 		p = mk_tcp(e1, TH_RST, 2, 0, NULL, 0);
 		((struct tcphdr *)(fbuf + 34))->source = htons((uint16_t)(42000 + i));
 		assert_true(dns_input(n1, e1, &p));
 	}
-	assert_int_equal(dns_tcp_conns(), 0);
+	assert_int_equal(dns_tcp_conns(&test_dns), 0);
 }
 
 /* ---- resolv.conf ---- */
@@ -725,10 +731,10 @@ static void test_resolvconf(void **state)
 	snprintf(path, sizeof(path), "%s/C2", rc_root);
 	assert_int_not_equal(access(path, F_OK), 0);
 	/* Leaving its only DNS network removes it. */
-	dns_endpoint_removed(e1);
+	dns_endpoint_removed(&test_dns, e1);
 	snprintf(path, sizeof(path), "%s/tdnsc1/resolv.conf", rc_root);
 	assert_int_not_equal(access(path, F_OK), 0);
-	dns_endpoint_added(e1);
+	dns_endpoint_added(&test_dns, e1);
 	assert_int_equal(access(path, F_OK), 0);
 	/* A file we did not write is left alone. */
 	f = fopen(path, "w");
@@ -766,12 +772,12 @@ static void test_forward(void **state)
 	assert_int_equal(bind(up, (struct sockaddr *)&sa, sizeof(sa)), 0);
 	getsockname(up, (struct sockaddr *)&sa, &sl);
 	snprintf(spec, sizeof(spec), "127.0.0.1:%u", ntohs(sa.sin_port));
-	dns_forward_fini();
-	dns_set_test_clock(0);
-	assert_int_equal(dns_forward_init(loop, ups, 1, err, sizeof(err)), 0);
+	dns_forward_fini(&test_dns);
+	dns_set_test_clock(&test_dns, 0);
+	assert_int_equal(dns_forward_init(&test_dns, loop, ups, 1, err, sizeof(err)), 0);
 	n_tx = 0;
 	assert_null(ask(e1, "172.18.0.1", m, len, &rlen));   /* forwarded */
-	assert_int_equal(dns_forward_pending(), 1);
+	assert_int_equal(dns_forward_pending(&test_dns), 1);
 	ev_run(loop, EVRUN_NOWAIT);                           /* sendmmsg */
 	got = recvfrom(up, in, sizeof(in), 0, (struct sockaddr *)&from, &fl);
 	assert_int_equal(got, (ssize_t)len);
@@ -789,11 +795,11 @@ static void test_forward(void **state)
 	assert_int_equal(n_tx, 1);
 	r = txs[0].data + 42;
 	assert_int_equal(g16(r), 0x4242);
-	assert_int_equal(dns_forward_pending(), 0);
-	dns_forward_fini();
+	assert_int_equal(dns_forward_pending(&test_dns), 0);
+	dns_forward_fini(&test_dns);
 	ev_loop_destroy(loop);
 	close(up);
-	assert_int_equal(dns_forward_init(NULL, NULL, 0, err, sizeof(err)), 0);
+	assert_int_equal(dns_forward_init(&test_dns, NULL, NULL, 0, err, sizeof(err)), 0);
 }
 
 /* First upstream silent: after one attempt timeout the second answers, and
@@ -819,9 +825,9 @@ static void test_failover(void **state)
 	bind(live, (struct sockaddr *)&sa, sizeof(sa));
 	getsockname(live, (struct sockaddr *)&sa, &sl);
 	snprintf(s2, sizeof(s2), "127.0.0.1:%u", ntohs(sa.sin_port));
-	dns_forward_fini();
-	dns_set_test_clock(0);
-	assert_int_equal(dns_forward_init(loop, ups, 2, err, sizeof(err)), 0);
+	dns_forward_fini(&test_dns);
+	dns_set_test_clock(&test_dns, 0);
+	assert_int_equal(dns_forward_init(&test_dns, loop, ups, 2, err, sizeof(err)), 0);
 	n_tx = 0;
 	assert_null(ask(e1, "172.18.0.1", m, len, &rlen));
 	ev_run(loop, EVRUN_NOWAIT);
@@ -849,11 +855,11 @@ static void test_failover(void **state)
 	assert_null(ask(e1, "172.18.0.1", m, len, &rlen));
 	ev_run(loop, EVRUN_NOWAIT);
 	assert_int_equal(recv(live, in, sizeof(in), MSG_DONTWAIT), (ssize_t)len);
-	dns_forward_fini();
+	dns_forward_fini(&test_dns);
 	ev_loop_destroy(loop);
 	close(dead);
 	close(live);
-	assert_int_equal(dns_forward_init(NULL, NULL, 0, err, sizeof(err)), 0);
+	assert_int_equal(dns_forward_init(&test_dns, NULL, NULL, 0, err, sizeof(err)), 0);
 }
 
 static void test_upstream_parse(void **state)
