@@ -26,3 +26,10 @@ uninstall-cni-link:
 .PHONY: install-cni-link uninstall-cni-link
 # distcheck installs as the user into a private prefix: no /opt link there
 AM_DISTCHECK_CONFIGURE_FLAGS = --without-cni-link
+
+# The configuration, runtime arguments and result shapes, without a daemon.
+check_PROGRAMS += tests/unit/test_cni
+TESTS += tests/unit/test_cni
+tests_unit_test_cni_SOURCES = tests/unit/test_cni.c src/cni_conf.c src/cni_result.c
+tests_unit_test_cni_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_cni_LDADD = $(JSONC_LIBS) $(CMOCKA_LIBS)

@@ -154,6 +154,15 @@ static struct json_object *cni_cmd_disconnect_args(const char *net, const char *
 	return a;
 }
 
+/**
+ * cni_cmd_add() - ADD: connect, publish, print the result
+ * @c:		configuration (runtimeConfig is read here)
+ * @env:	CNI_CONTAINERID, CNI_NETNS, CNI_IFNAME, CNI_ARGS
+ * @e:		the error
+ *
+ * Return: 0 with the result on stdout, or -1 with @e set and nothing left
+ * in vswitchd.
+ */
 int cni_cmd_add(struct cni_conf *c, const struct cni_env *env, struct cni_error *e)
 {
 	struct json_object *ep, *res;
@@ -188,6 +197,14 @@ int cni_cmd_add(struct cni_conf *c, const struct cni_env *env, struct cni_error 
 	return 0;
 }
 
+/**
+ * cni_cmd_del() - DEL: disconnect whatever is there (idempotent)
+ * @c:		configuration
+ * @env:	CNI_CONTAINERID (CNI_NETNS may be empty)
+ * @e:		the error (only when vswitchd cannot be asked)
+ *
+ * Return: 0 or -1.
+ */
 int cni_cmd_del(struct cni_conf *c, const struct cni_env *env, struct cni_error *e)
 {
 	struct json_object *r;
@@ -237,6 +254,14 @@ static int cni_cmd_prev(const struct cni_conf *c, const struct cni_env *env, con
 	return 0;
 }
 
+/**
+ * cni_cmd_check() - CHECK: the attachment is still as prevResult says
+ * @c:		configuration with prevResult
+ * @env:	the attachment
+ * @e:		the error: 3 unknown container, 101 something changed
+ *
+ * Return: 0 or -1.
+ */
 int cni_cmd_check(struct cni_conf *c, const struct cni_env *env, struct cni_error *e)
 {
 	struct json_object *a, *r;
@@ -278,6 +303,13 @@ int cni_cmd_check(struct cni_conf *c, const struct cni_env *env, struct cni_erro
 	return 0;
 }
 
+/**
+ * cni_cmd_status() - STATUS: could an ADD succeed now?
+ * @c:		configuration (socket, network)
+ * @e:		code 50 with the reason when not
+ *
+ * Return: 0 or -1.
+ */
 int cni_cmd_status(struct cni_conf *c, struct cni_error *e)
 {
 	int fd = cni_ctl_open(c->socket, e), rc;
@@ -322,6 +354,16 @@ static int cni_cmd_gc_check_list(struct json_object *valid, struct cni_error *e)
 	return 0;
 }
 
+/**
+ * cni_cmd_gc() - GC: remove this CNI network's stale attachments
+ * @c:		configuration with cni.dev/valid-attachments
+ * @e:		the first error met (the walk goes on after it)
+ *
+ * Only endpoints owned by cni:NAME are candidates, so vsctl's, Docker's
+ * and other CNI networks' endpoints are never touched.
+ *
+ * Return: 0 or -1.
+ */
 int cni_cmd_gc(struct cni_conf *c, struct cni_error *e)
 {
 	struct json_object *a, *ctrs;

@@ -10,7 +10,10 @@
 #
 # and walks through every capability, printing each command before running
 # it: networks and isolation, DNS, NAT, published ports, conntrack, fdb,
-# stats, capture, trace, offloads, port security, and a kill -9 restart.
+# stats, capture, trace, offloads, port security, a kill -9 restart, and
+# a containerd container on n1 through the CNI plugin (when containerd is
+# installed; it runs in a private mount namespace with its own dirs, so the
+# machine's /etc/cni, /run and /var/lib are untouched).
 # Traffic only ever flows between these namespaces.  On exit (also on Ctrl-C or an error) it stops
 # the processes it started, by PID, and removes every namespace and file.
 #
@@ -66,6 +69,10 @@ cleanup() {
 	local p
 	for p in $VSWITCHD_PID $PIDS; do kill "$p" 2>/dev/null; done
 	for p in $VSWITCHD_PID $PIDS; do wait "$p" 2>/dev/null; done
+	# cgroups runc made for the demo's containerd namespace (empty now)
+	for p in /sys/fs/cgroup/*/"$P" /sys/fs/cgroup/"$P"; do
+		[ -d "$p" ] && find "$p" -depth -type d -exec rmdir {} + 2>/dev/null
+	done
 	for p in $ALL_NS; do ip netns del "$p" 2>/dev/null; done
 	for p in $ALL_NS; do rm -rf "/etc/netns/$p"; done
 	[ -n "$TMP" ] && rm -rf "$TMP"
@@ -298,6 +305,54 @@ expect_ok "c1 curls the web host after the restart" \
 expect_ok "the web host curls the published port after the restart" \
 	inns "$NS_W" curl -sS --max-time 5 "http://$UPLINK_IP:8080/"
 expect_ok "c1 resolves c2 after the restart" inns "$NS_C1" getent hosts c2
+
+bold "13. containerd: ctr run --cni puts a container on n1 (the CNI plugin)"
+demo_containerd() {
+	local cd=$TMP/cd r=$TMP/cd/rootfs holder a
+	mkdir -p "$cd/netd" "$cd/bin" "$r/bin" "$r/etc" "$r/proc" "$r/sys" "$r/dev" "$r/tmp"
+	ln -s "$top/build/src/vswitch" "$cd/bin/vswitch"
+	cp /bin/busybox "$r/bin/"
+	for a in $("$r/bin/busybox" --list); do [ "$a" = busybox ] || ln -s busybox "$r/bin/$a"; done
+	echo "nameserver $GW1" >"$r/etc/resolv.conf"
+	say "the conflist, as vsctl writes it (here into a private dir, not /etc/cni/net.d):"
+	vsctl cni conf --dir "$cd/netd" --name-from-id n1
+	cat "$cd/netd/"*.conflist
+	# a private mount namespace: /run and /var/lib on tmpfs, our conflist
+	# and plugin over /etc/cni/net.d and /usr/lib/cni
+	nsenter --net="/run/netns/$NS_SW" unshare -m --propagation private sleep infinity &
+	holder=$!; PIDS="$PIDS $holder"
+	wait_for 5 test "$(readlink /proc/$holder/ns/mnt)" != "$(readlink /proc/self/ns/mnt)"
+	nsenter -t "$holder" -m sh -c "mount -t tmpfs tmpfs /run && mount -t tmpfs tmpfs /var/lib &&
+		mount --bind $cd/netd /etc/cni/net.d && mount --bind $cd/bin /usr/lib/cni" ||
+		{ say "UNEXPECTED: cannot make the private mounts"; return; }
+	printf 'version = 2\nroot = "%s/root"\nstate = "%s/state"\n[grpc]\n  address = "%s/cd.sock"\n' \
+		"$cd" "$cd" "$cd" >"$cd/config.toml"
+	printf 'disabled_plugins = ["io.containerd.grpc.v1.cri"]\n' >>"$cd/config.toml"
+	nsenter -t "$holder" -m -n containerd --config "$cd/config.toml" >"$TMP/containerd.log" 2>&1 &
+	PIDS="$PIDS $!"
+	CTR="nsenter -t $holder -m -n ctr -a $cd/cd.sock -n $P"
+	wait_for 20 $CTR version || { say "UNEXPECTED: containerd did not start"; return; }
+	printf '\033[33m$ ctr run --cni --rm --rootfs busybox-rootfs c4 sleep 300 &\033[0m\n'
+	$CTR run --cni --rm --env PATH=/bin --rootfs "$r" c4 sleep 300 >"$TMP/ctr.log" 2>&1 &
+	a=$!; PIDS="$PIDS $a"
+	wait_for 20 sh -c "'$VSCTL' --socket '$SOCK' container ls | grep -q cni:n1"
+	say "the container is vswitchd's, keyed by containerd's id, owned by cni:n1:"
+	vsctl container ls --owner cni:n1
+	expect_ok "the containerd container pings c1 by name" \
+		$CTR task exec --exec-id p1 c4 ping -c 2 -W 2 c1
+	expect_ok "the containerd container reaches the web host through NAT" \
+		$CTR task exec --exec-id p2 c4 timeout 5 wget -qO- "http://$WEB/"
+	show $CTR task kill -s KILL c4
+	wait "$a" 2>/dev/null
+	say "ctr saw the task end and ran the plugin's DEL: the endpoint is gone"
+	expect_fail "a cni:n1 endpoint left in vswitchd" \
+		sh -c "'$VSCTL' --socket '$SOCK' container ls --owner cni:n1 | grep -q c4"
+}
+if command -v containerd >/dev/null && command -v ctr >/dev/null && [ -x "$top/build/src/vswitch" ]; then
+	demo_containerd
+else
+	say "containerd or the plugin is not installed: skipped (tools/install-deps.sh)"
+fi
 
 bold "Done"
 if [ -n "$FAILS" ]; then

@@ -312,6 +312,10 @@ def test_bound_to_vswitch_network(w):
                       "10.98.0.0/25", "shared").returncode == 0
     # vswitchd lives in the mount holder, where /run/netns is not: by pid.
     holder = w.topo.spawn(ns, "sleep", "1000")
+    # `ip netns exec` enters NS, then execs sleep: until it has, the pid is
+    # in the test's own (the machine's) namespace, which must not be wired
+    assert wait_for(lambda: os.stat(f"/proc/{holder.pid}/ns/net").st_ino ==
+                    os.stat(f"/run/netns/{ns}").st_ino, 5)
     r = w.vs.vsctl("network", "connect", "--netns", f"pid:{holder.pid}", "shared", "plain")
     assert r.returncode == 0, r.stderr
     try:
