@@ -29,8 +29,9 @@ struct pkt;
 
 /* One resolver per datapath (dp->dns); its state is in dns_internal.h. */
 struct dns;
-struct dns *dns_new(struct ev_loop *loop, const char *const *upstreams, int n_upstreams,
-		    char *err, size_t errlen);
+struct model;
+struct dns *dns_new(struct ev_loop *loop, struct model *model,
+		    const char *const *upstreams, int n_upstreams, char *err, size_t errlen);
 void dns_free(struct dns *dns);
 void dns_endpoint_added(struct dns *dns, struct endpoint *ep);
 void dns_endpoint_removed(struct dns *dns, struct endpoint *ep);

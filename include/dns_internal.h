@@ -24,6 +24,7 @@ struct dns_tcp;
 
 struct dns {
 	struct ev_loop *loop;
+	struct model *model;         /* whose networks and containers answer */
 	struct dns_name *names;      /* by (network, name) */
 	struct dns_client *clients;  /* rate limits, by (network, address) */
 	unsigned int n_clients;

@@ -28,6 +28,7 @@ struct ct_snapshot;
 struct netns_watch;
 struct proxy;
 struct dns;
+struct gateway_route;
 
 #define DP_MAX_UPLINKS 4
 
@@ -42,6 +43,10 @@ struct dp {
 	struct netns_watch *nw;      /* containers' namespaces, or NULL */
 	struct proxy *proxy;         /* published ports in our namespace */
 	struct dns *dns;             /* the resolver, or NULL (harnesses) */
+	/* gateway.c: the networks' subnets, sorted for route lookups and
+	 * rebuilt when fdb_generation moves (routes_gen ~0u: never built). */
+	struct gateway_route *routes;
+	unsigned int n_routes, routes_gen;
 };
 
 /* dp.c */

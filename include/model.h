@@ -145,6 +145,8 @@ extern struct model g_model;
 /* model.c */
 struct network *model_network(const char *name);
 struct container *model_container(const char *name);
+struct network *model_network_in(const struct model *m, const char *name);
+struct container *model_container_in(const struct model *m, const char *name);
 struct endpoint *model_endpoint(const struct network *n, const struct container *c);
 struct endpoint *model_endpoint_by_ip(const struct network *n, uint32_t ip);
 bool model_ip_in_use(const struct network *n, uint32_t ip);

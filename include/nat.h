@@ -82,6 +82,7 @@ struct nat {
 	/* Published ports (tcp, udp; by host port), kept by nat_init(). */
 	const struct nat_rule *rules[2][65536];
 	bool used;               /* initialised before: a second init clears */
+	struct model *model;     /* whose networks the zones and rules name */
 	/* From here on, nat_init() resets (NAT_RESET_OFS). */
 	struct conntrack *ct;
 	uint32_t uplink_ip;

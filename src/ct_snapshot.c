@@ -618,7 +618,7 @@ static const char *ct_snap_parse_header(struct ct_snapshot *snap, const uint8_t 
 /* ct_snap_zone_now() - Our zone for network NAME, or CT_SNAP_ZGONE. */
 static uint32_t ct_snap_zone_now(struct ct_snapshot *snap, const char *name)
 {
-	struct network *n = model_network(name);
+	struct network *n = model_network_in(snap->dp->model, name);
 	uint32_t z;
 
 	if (!n)

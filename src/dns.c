@@ -599,7 +599,7 @@ void dns_deliver(struct dns *dns, const struct dns_client_ref *who, uint8_t *msg
 		dns_tcp_answer(dns, who->tcp_slot, who->tcp_gen, msg, len);
 		return;
 	}
-	n = model_network(who->net);
+	n = model_network_in(dns->model, who->net);
 	ep = n ? model_endpoint_by_ip(n, who->cip) : NULL;
 	if (!ep || !ep->port || strcmp(ep->ctr->name, who->ctr))
 		return;
@@ -731,6 +731,7 @@ static int dns_host_upstreams(char list[][64], int max)
 /**
  * dns_new() - Start a resolver (one per datapath: dp->dns)
  * @loop:	the daemon's event loop
+ * @model:	whose networks and containers it answers for
  * @upstreams:	--dns-upstream values (IP[:PORT]); none: /etc/resolv.conf's
  * @n_upstreams: their count
  * @err:	one-line error on failure
@@ -739,8 +740,8 @@ static int dns_host_upstreams(char list[][64], int max)
  * Return: the resolver, or NULL with ERR (a malformed upstream, no
  * sockets, no memory).
  */
-struct dns *dns_new(struct ev_loop *loop, const char *const *upstreams, int n_upstreams,
-		    char *err, size_t errlen)
+struct dns *dns_new(struct ev_loop *loop, struct model *model,
+		    const char *const *upstreams, int n_upstreams, char *err, size_t errlen)
 {
 	char host[DNS_FWD_MAX_UPSTREAMS][64];
 	const char *ptrs[DNS_FWD_MAX_UPSTREAMS];
@@ -754,6 +755,7 @@ struct dns *dns_new(struct ev_loop *loop, const char *const *upstreams, int n_up
 		return NULL;
 	}
 	dns->loop = loop;
+	dns->model = model;
 	if (n_upstreams <= 0) {
 		n_upstreams = dns_host_upstreams(host, DNS_FWD_MAX_UPSTREAMS);
 		for (i = 0; i < n_upstreams; i++)

@@ -104,9 +104,9 @@ struct dns_tcp {
 static int32_t dns_tcp_diff(uint32_t a, uint32_t b) { return (int32_t)(a - b); }
 
 /* The port a connection's segments go out on, found again each time. */
-static struct port *dns_tcp_port(const struct dns_tcp_conn *c, struct network **np)
+static struct port *dns_tcp_port(struct dns *dns, const struct dns_tcp_conn *c, struct network **np)
 {
-	struct network *n = model_network(c->key.net);
+	struct network *n = model_network_in(dns->model, c->key.net);
 	struct endpoint *ep = n ? model_endpoint_by_ip(n, c->key.cip) : NULL;
 
 	*np = n;
@@ -131,7 +131,7 @@ static void dns_tcp_segment(struct dns *dns, struct dns_tcp_conn *c, uint32_t se
 	size_t optlen = (flags & TH_SYN) ? 4 : 0;
 	uint16_t tlen = (uint16_t)(sizeof(struct tcphdr) + optlen + len);
 	struct network *n;
-	struct port *port = dns_tcp_port(c, &n);
+	struct port *port = dns_tcp_port(dns, c, &n);
 	struct tcphdr *th;
 	uint8_t *opt;
 
@@ -222,7 +222,7 @@ static void dns_tcp_output(struct dns *dns, struct dns_tcp_conn *c, bool ack_nee
 
 	if (c->state != DNS_TCP_OPEN)
 		return;
-	if (dns_tcp_port(c, &n) && n && n->mtu > 68 && (size_t)n->mtu - 40 < seg)
+	if (dns_tcp_port(dns, c, &n) && n && n->mtu > 68 && (size_t)n->mtu - 40 < seg)
 		seg = (size_t)n->mtu - 40;
 	while (c->tx_sent < c->txlen && c->tx_sent < c->wnd) {
 		size_t len = c->txlen - c->tx_sent;

@@ -35,6 +35,7 @@ int dp_init(struct dp *dp, struct ev_loop *loop, struct model *model,
 {
 	memset(dp, 0, sizeof(*dp));
 	dp->loop = loop;
+	dp->routes_gen = ~0u;        /* no route table yet: build on first use */
 	dp->model = model;
 	dp->ct = calloc(1, sizeof(*dp->ct));
 	dp->nat = calloc(1, sizeof(*dp->nat));
@@ -46,6 +47,7 @@ int dp_init(struct dp *dp, struct ev_loop *loop, struct model *model,
 		dp->nat = NULL;
 		return -1;
 	}
+	dp->nat->model = model;
 	nat_init(dp->nat, dp->ct);
 	dp->proxy = proxy_new(dp);
 	if (!dp->proxy) {
@@ -65,6 +67,10 @@ void dp_fini(struct dp *dp)
 	dp->proxy = NULL;
 	dns_free(dp->dns);
 	dp->dns = NULL;
+	free(dp->routes);
+	dp->routes = NULL;
+	dp->n_routes = 0;
+	dp->routes_gen = ~0u;
 	while (dp->n_uplinks)
 		uplink_close(dp->uplinks[--dp->n_uplinks]);
 	if (dp->nat)

@@ -58,6 +58,7 @@
 #include <time.h>
 #include "arp.h"
 #include "csum.h"
+#include "dp.h"
 #include "fdb.h"
 #include "model.h"
 #include "pipeline.h"
@@ -81,8 +82,6 @@ struct gateway_route {
 	struct network *net;
 };
 
-static struct gateway_route *gateway_routes;
-static unsigned int gateway_n_routes, gateway_routes_gen = ~0u;
 
 static int gateway_route_cmp(const void *a, const void *b)
 {
@@ -96,30 +95,31 @@ static uint32_t gateway_mask(uint8_t len)
 	return len ? ~0u << (32 - (len > 32 ? 32 : len)) : 0;
 }
 
-/* Rebuild the sorted subnet array (a network started or stopped). */
-static void gateway_routes_rebuild(void)
+/* Rebuild DP's sorted subnet array (a network started or stopped). */
+static void gateway_routes_rebuild(struct dp *dp)
 {
-	unsigned int n = HASH_COUNT(g_model.networks), i = 0;
+	unsigned int n = HASH_COUNT(dp->model->networks), i = 0;
 	struct network *net, *tmp;
 	struct gateway_route *r;
 
-	r = realloc(gateway_routes, (n ? n : 1) * sizeof(*r));
+	r = realloc(dp->routes, (n ? n : 1) * sizeof(*r));
 	if (!r)
 		return;	/* keep the old table; retried on the next packet */
-	gateway_routes = r;
-	HASH_ITER(hh, g_model.networks, net, tmp) {
+	dp->routes = r;
+	HASH_ITER(hh, dp->model->networks, net, tmp) {
 		r[i].mask = gateway_mask(net->subnet.len);
 		r[i].addr = ntohl(net->subnet.addr) & r[i].mask;
 		r[i].net = net;
 		i++;
 	}
 	qsort(r, i, sizeof(*r), gateway_route_cmp);
-	gateway_n_routes = i;
-	gateway_routes_gen = fdb_generation;
+	dp->n_routes = i;
+	dp->routes_gen = fdb_generation;
 }
 
 /**
  * gateway_route_lookup() - Which network's subnet holds DST?
+ * @dp:		the datapath whose networks are looked at (NULL: none)
  * @dst:	IPv4 address, network order
  *
  * Subnets of networks do not overlap (IPAM refuses that), so the only
@@ -127,17 +127,19 @@ static void gateway_routes_rebuild(void)
  *
  * Return: the network, or NULL
  */
-static struct network *gateway_route_lookup(uint32_t dst)
+static struct network *gateway_route_lookup(struct dp *dp, uint32_t dst)
 {
 	unsigned int lo = 0, hi, mid;
 	uint32_t d = ntohl(dst);
 
-	if (gateway_routes_gen != fdb_generation)
-		gateway_routes_rebuild();
-	hi = gateway_n_routes;
+	if (!dp)
+		return NULL;
+	if (dp->routes_gen != fdb_generation)
+		gateway_routes_rebuild(dp);
+	hi = dp->n_routes;
 	while (lo < hi) {
 		mid = (lo + hi) / 2;
-		if (gateway_routes[mid].addr <= d)
+		if (dp->routes[mid].addr <= d)
 			lo = mid + 1;
 		else
 			hi = mid;
@@ -145,8 +147,8 @@ static struct network *gateway_route_lookup(uint32_t dst)
 	if (lo == 0)
 		return NULL;
 	mid = lo - 1;
-	if ((d & gateway_routes[mid].mask) == gateway_routes[mid].addr)
-		return gateway_routes[mid].net;
+	if ((d & dp->routes[mid].mask) == dp->routes[mid].addr)
+		return dp->routes[mid].net;
 	return NULL;
 }
 
@@ -507,7 +509,7 @@ static void gateway_route(struct network *n, struct pkt *p, struct iphdr *ip)
 		gateway_deliver(n, p);
 		return;
 	}
-	dn = gateway_route_lookup(ip->daddr);
+	dn = gateway_route_lookup(n->dp, ip->daddr);
 	if (dn || n->internal || !uplink_present(n, ip->daddr)) {
 		trace_note(p, "gateway", "no route: %s", dn ? "another network's subnet"
 			   : n->internal ? "internal network" : "no uplink");

@@ -14,32 +14,44 @@ struct model g_model;
 /* The network bound under NAME (a Docker network's name): a walk over
  * every network, but only for a name no network has, which the datapath
  * never asks for. */
-static struct network *model_network_bound(const char *name)
+static struct network *model_network_bound(const struct model *m, const char *name)
 {
 	struct network *n, *tmp;
 	int i;
 
-	HASH_ITER(hh, g_model.networks, n, tmp)
+	HASH_ITER(hh, m->networks, n, tmp)
 		for (i = 0; i < n->n_bound; i++)
 			if (!strcmp(n->bound[i], name))
 				return n;
 	return NULL;
 }
 
-struct network *model_network(const char *name)
+/* model_network_in() - The network NAME (or bound under NAME) in M: for
+ * the datapath, which holds its model (dp->model) instead of the global. */
+struct network *model_network_in(const struct model *m, const char *name)
 {
 	struct network *n;
 
-	HASH_FIND_STR(g_model.networks, name, n);
-	return n ? n : model_network_bound(name);
+	HASH_FIND_STR(m->networks, name, n);
+	return n ? n : model_network_bound(m, name);
+}
+
+struct container *model_container_in(const struct model *m, const char *name)
+{
+	struct container *c;
+
+	HASH_FIND_STR(m->containers, name, c);
+	return c;
+}
+
+struct network *model_network(const char *name)
+{
+	return model_network_in(&g_model, name);
 }
 
 struct container *model_container(const char *name)
 {
-	struct container *c;
-
-	HASH_FIND_STR(g_model.containers, name, c);
-	return c;
+	return model_container_in(&g_model, name);
 }
 
 struct endpoint *model_endpoint(const struct network *n, const struct container *c)

@@ -155,7 +155,7 @@ struct network *nat_zone_network(struct nat *nat, uint32_t zone)
 {
 	if (zone == CT_ZONE_OUTSIDE || zone >= nat->n_zones)
 		return NULL;
-	return model_network(nat->zones[zone].name);
+	return model_network_in(nat->model, nat->zones[zone].name);
 }
 
 void nat_key_from_ip4(struct ct_key *k, uint32_t zone, uint8_t proto,
@@ -421,7 +421,7 @@ static bool nat_rule_target(struct nat *nat, const struct nat_rule *r, uint16_t 
 		*ip = r->fixed_ip;
 		return true;
 	}
-	c = model_container(r->ctr);
+	c = model_container_in(nat->model, r->ctr);
 	if (!c)
 		return false;
 	LIST_FOREACH(ep, &c->endpoints, ctr_link)

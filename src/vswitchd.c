@@ -255,7 +255,7 @@ static void vswitchd_modules(struct dp *dp, const struct vswitchd_opts *o)
 	dp->nw = netns_watch_new(loop, dp->model, cmd_container_netns_gone, dp);
 	if (!dp->nw)
 		die("cannot watch container namespaces");
-	dp->dns = dns_new(loop, o->upstreams, o->n_upstreams, err, sizeof(err));
+	dp->dns = dns_new(loop, dp->model, o->upstreams, o->n_upstreams, err, sizeof(err));
 	if (!dp->dns)
 		die("%s", err);
 	if (o->uplink && dp_uplink_add(dp, o->uplink, o->uplink_ip, o->uplink_gw, err, sizeof(err)))

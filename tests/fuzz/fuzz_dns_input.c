@@ -41,7 +41,7 @@ bool netns_ref_is_name(const char *ref) { (void)ref; return false; }
 
 /* The resolver, in a datapath of its own that the network points to. */
 static struct dns fz_dns;
-static struct dp fz_dp = { .dns = &fz_dns };
+static struct dp fz_dp = { .model = &g_model, .dns = &fz_dns };
 static struct network net;
 static struct container ctr[2];
 static struct endpoint ep[2];
@@ -59,6 +59,7 @@ static void fuzz_setup(void)
 	hash_set_basis(0x5eed5eed5eed5eedULL);   /* replays put keys in the same buckets */
 	snprintf(net.name, sizeof(net.name), "n1");
 	net.dp = &fz_dp;
+	fz_dns.model = &g_model;
 	net.gateway = htonl(0xac120001);
 	net.dns = true;
 	net.mtu = 1500;

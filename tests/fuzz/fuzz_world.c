@@ -323,6 +323,7 @@ void fw_init(void)
 	fw.dp.dns = calloc(1, sizeof(*fw.dp.dns));
 	if (!fw.dp.dns)
 		abort();
+	fw.dp.dns->model = &g_model;
 	dns_set_test_clock(fw.dp.dns, fw.now_ms);
 	dns_forward_init(fw.dp.dns, fw.loop, NULL, 0, NULL, 0);
 	dns_tcp_init(fw.dp.dns, fw.loop);

@@ -10,12 +10,16 @@
 #include <string.h>
 #include "capture.h"
 #include "csum.h"
+#include "dp.h"
 #include "fdb.h"
 #include "l2_fakes.h"
 #include "pipeline.h"
 
 struct l2f_tx l2f_tx[L2F_MAX_TX];
 unsigned int l2f_n_tx;
+/* The datapath the test networks belong to: the model, and the gateway's
+ * route table (the stages' only other state in it). */
+static struct dp l2f_dp = { .model = &g_model, .routes_gen = ~0u };
 bool l2f_uplink_present;
 enum drop_reason l2f_uplink_verdict = DROP_NONE;
 unsigned int l2f_uplink_calls, l2f_dns_calls;
@@ -106,6 +110,7 @@ struct network *l2f_network(const char *name, const char *subnet, int len,
 	n->gateway = l2f_ip(gw);
 	n->icc = true;
 	n->mtu = 1500;
+	n->dp = &l2f_dp;
 	LIST_INIT(&n->endpoints);
 	model_gw_mac(n, n->gw_mac);
 	HASH_ADD_STR(g_model.networks, name, n);

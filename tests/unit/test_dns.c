@@ -66,7 +66,7 @@ bool netns_ref_is_name(const char *ref)
 /* The resolver under test, in a datapath of its own that the networks
  * point to (dns_input() finds it through n->dp). */
 static struct dns test_dns;
-static struct dp test_dp = { .dns = &test_dns };
+static struct dp test_dp = { .model = &g_model, .dns = &test_dns };
 static struct network *n1, *nb, *ni;
 static struct container *c1, *c2, *c3;
 static struct endpoint *e1, *e2, *e3, *ei;
@@ -119,6 +119,7 @@ static int setup(void **state)
 	snprintf(rc_root, sizeof(rc_root), "/tmp/test_dns_rc.%d", (int)getpid());
 	mkdir(rc_root, 0755);
 	dns_resolvconf_root = rc_root;
+	test_dns.model = &g_model;	/* dns_fini() zeroes it */
 	dns_set_test_clock(&test_dns, 1000000);
 	assert_int_equal(dns_forward_init(&test_dns, NULL, NULL, 0, err, sizeof(err)), 0);
 	assert_int_equal(dns_tcp_init(&test_dns, NULL), 0);

@@ -22,8 +22,8 @@
 
 /* The tables under test: instances, as the datapath context holds them. */
 static struct conntrack test_ct;
-static struct nat test_nat;
-static struct dp test_dp = { .ct = &test_ct, .nat = &test_nat };
+static struct nat test_nat = { .model = &g_model };
+static struct dp test_dp = { .model = &g_model, .ct = &test_ct, .nat = &test_nat };
 
 #define UPLINK "198.51.100.1"
 #define C1 "172.18.0.2"

@@ -62,8 +62,8 @@ static double bench_now(void)
 static struct ct_key bench_keys[1 << 16];
 /* The datapath's tables, as dp_init() would make them. */
 static struct conntrack bench_ct;
-static struct nat bench_nat;
-static struct dp bench_dp = { .ct = &bench_ct, .nat = &bench_nat };
+static struct nat bench_nat = { .model = &g_model };
+static struct dp bench_dp = { .model = &g_model, .ct = &bench_ct, .nat = &bench_nat };
 static struct ct_snapshot bench_snap = { .dp = &bench_dp };
 
 /* Nanoseconds per lookup over LOOKUPS random keys, BURST at a time. */
