@@ -2,8 +2,8 @@
 # egress.  See Makefile.am.
 src_libvswitch_a_SOURCES += \
 	src/ingress.c src/fdb.c src/fdb_ctl.c src/l2_forward.c src/gateway.c \
-	src/egress.c
-noinst_HEADERS += include/fdb.h
+	src/router_port.c src/egress.c
+noinst_HEADERS += include/fdb.h include/router_port.h
 
 # The unit tests link the stage files with model.c, drop.c, hash.c and
 # log.c only; port.c, uplink.c, dns.c, trace.c and capture.c are replaced
@@ -11,7 +11,7 @@ noinst_HEADERS += include/fdb.h
 # sent and drop counted.
 L2_UNIT_SOURCES = tests/unit/l2_fakes.c tests/unit/l2_fakes.h \
 	src/fdb.c src/ingress.c src/l2_forward.c src/egress.c src/gateway.c \
-	src/model.c src/drop.c src/pkt_build.c src/hash.c src/log.c
+	src/model.c src/drop.c src/pkt_build.c src/router_port.c src/hash.c src/log.c
 L2_UNIT_LDADD = $(LIBEV_LIBS) $(CMOCKA_LIBS)
 
 check_PROGRAMS += tests/unit/test_fdb tests/unit/test_gateway
@@ -22,3 +22,12 @@ tests_unit_test_fdb_LDADD = $(L2_UNIT_LDADD)
 tests_unit_test_gateway_SOURCES = tests/unit/test_gateway.c $(L2_UNIT_SOURCES)
 tests_unit_test_gateway_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_gateway_LDADD = $(L2_UNIT_LDADD)
+
+# The uplink's address as a router port, through the real datapath in the
+# fuzz harnesses' world (fuzz_world.c stands in for the kernel).
+check_PROGRAMS += tests/unit/test_router_port
+TESTS += tests/unit/test_router_port
+tests_unit_test_router_port_SOURCES = tests/unit/test_router_port.c \
+	tests/fuzz/fuzz_world.c tests/fuzz/fuzz_world.h $(DNS_SOURCES)
+tests_unit_test_router_port_CFLAGS = $(UNIT_CFLAGS) -I$(top_srcdir)/tests/fuzz -DDNS_FUZZ
+tests_unit_test_router_port_LDADD = $(UNIT_LDADD)

@@ -1,4 +1,4 @@
-/* gateway.c - the L3 gateway of each network: ARP, ping, TTL, ICMP errors.
+/* gateway.c - the L3 gateway of each network: routing, DNS hand-off.
  *
  * DOC: Theory of Operation
  *
@@ -28,17 +28,12 @@
  *                             sender gets ICMP unreachable.
  *    Never silence: a sender always learns why its packet went nowhere.
  *
- * ICMP errors (gateway_icmp_error) quote the offending IP header and as
- * much of its payload as fits in 576 bytes (RFC 1812 4.3.2.3), and are
- * never sent about an ICMP error, a non-initial fragment, or a packet to
- * or from a broadcast/multicast address (RFC 1122 3.2.2).  They are rate
- * limited by one token bucket (RFC 1812 4.3.2.8), so a flood of bad
- * packets cannot turn the switch into an amplifier.
- *
- * Replies are built in one static scratch buffer and queued with
- * egress_output() on the port the request came from, flagged PKT_F_LOCAL
- * (--no-icc lets it through); port_tx_queue() copies the frame, so the
- * buffer is free again at once.  Nothing is allocated per packet.
+ * The gateway is a router port (router_port.c): ARP, the echo reply with
+ * its checks, the ICMP errors (quoted, RFC 1122-filtered, rate limited)
+ * and the TTL arithmetic are built there, the same for the uplink's own
+ * address.  What stays here is the gateway's own: the route decision, the
+ * DNS hand-off, port unreachable for its unused ports, and the rule that
+ * errors go back to containers only (the uplink side is NAT's).
  *
  * Knowing which subnets belong to other networks needs a route lookup.
  * The gateway keeps a sorted array of all networks' subnets, rebuilt only
@@ -55,24 +50,12 @@
 #include <netinet/udp.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
-#include "arp.h"
-#include "csum.h"
 #include "dp.h"
 #include "fdb.h"
 #include "model.h"
 #include "pipeline.h"
-#include "pkt_build.h"
 #include "port.h"
-
-#define GATEWAY_ICMP_MAX 576     /* RFC 1812 4.3.2.3: IP length of an error */
-#define GATEWAY_RL_RATE 1000.0   /* ICMP errors per second, sustained */
-#define GATEWAY_RL_BURST 100.0
-
-/* Replies start after PKT_HEADROOM, which puts their IP header on a
- * 4-byte boundary (pkt.h). */
-static uint8_t gateway_buf[PKT_HEADROOM + PKT_BUF_SIZE]
-	__attribute__((aligned(8)));
+#include "router_port.h"
 
 /* ---- route table: every network's subnet, sorted by address ---- */
 
@@ -174,108 +157,16 @@ static void gateway_count(struct pkt *p, enum drop_reason why)
 		port_drop(p->in_port, why);
 }
 
-/* Token bucket for ICMP errors. */
-static bool gateway_rl_allow(void)
+/* The gateway of N as a router port: its address, MAC and link MTU. */
+static void gateway_rport(const struct network *n, struct router_port *rp)
 {
-	static double tokens = GATEWAY_RL_BURST, last;
-	struct timespec ts;
-	double now;
-
-	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
-	now = (double)ts.tv_sec + ts.tv_nsec / 1e9;
-	tokens += (now - last) * GATEWAY_RL_RATE;
-	last = now;
-	if (tokens > GATEWAY_RL_BURST)
-		tokens = GATEWAY_RL_BURST;
-	if (tokens < 1.0)
-		return false;
-	tokens -= 1.0;
-	return true;
-}
-
-/* Set up a reply frame of LEN bytes in the scratch buffer. */
-static void gateway_reply_init(struct pkt *r, uint32_t len)
-{
-	memset(r, 0, sizeof(*r));
-	r->buf = gateway_buf;
-	r->data = gateway_buf + PKT_HEADROOM;
-	r->len = len;
-	r->flags = PKT_F_LOCAL;
-	r->l4_ofs = PKT_OFS_NONE;
-}
-
-/* Queue reply R back out of the port REQ came in on. */
-static void gateway_reply_send(struct pkt *req, struct pkt *r, const char *what)
-{
-	if (req->flags & PKT_F_DRYRUN) {
-		trace_note(req, "gateway", "reply: %s", what);
-		return;
-	}
-	if (!req->in_port)
-		return;
-	egress_output(req->in_port, r);
-}
-
-/* Ethernet and IPv4 headers of an ICMP reply R from the gateway to
- * DMAC/DST, with ICMPLEN bytes of ICMP after them. */
-static void gateway_reply_l3(struct pkt *r, const struct network *n,
-			     const uint8_t *dmac, uint32_t dst, uint16_t icmplen)
-{
-	struct pkt_ip4 h = { .src = n->gateway, .dst = dst, .proto = IPPROTO_ICMP };
-	uint8_t *l3 = pkt_build_eth(r->data, dmac, n->gw_mac, ETHERTYPE_IP);
-
-	r->eth_type = ETHERTYPE_IP;
-	r->ip_proto = IPPROTO_ICMP;
-	r->l3_ofs = (uint16_t)(l3 - r->data);
-	r->l4_ofs = (uint16_t)(pkt_build_ip4(l3, &h, icmplen) - r->data);
-}
-
-static bool gateway_ip_special(uint32_t ip)
-{
-	uint32_t h = ntohl(ip);
-
-	return h == 0 || h == 0xffffffffu || (h >> 28) == 0xe || (h >> 24) == 127;
+	rp->ip = n->gateway;
+	memcpy(rp->mac, n->gw_mac, 6);
+	rp->mtu = (uint16_t)(n->mtu > 0 ? n->mtu : 1500);
+	rp->stage = "gateway";
 }
 
 /* ---- ARP ---- */
-
-static void gateway_arp_build(const struct network *n, struct ether_header *eth,
-			      struct ether_arp *a, uint16_t op,
-			      const uint8_t *tha, uint32_t tpa)
-{
-	arp_fill(eth, a, op, n->gw_mac, n->gateway, tha, tpa);
-}
-
-/**
- * gateway_arp() - Answer an ARP request for the gateway IP
- * @n:		network
- * @p:		ARP frame (l3_ofs checked by parse.c, re-checked here)
- */
-static void gateway_arp(struct network *n, struct pkt *p)
-{
-	const struct ether_arp *a = pkt_header(p, p->l3_ofs, sizeof(*a));
-	struct ether_header *eth;
-	struct pkt r;
-	uint32_t tpa, spa;
-
-	if (!a || ntohs(a->arp_hrd) != ARPHRD_ETHER ||
-	    ntohs(a->arp_pro) != ETHERTYPE_IP || a->arp_hln != 6 || a->arp_pln != 4) {
-		gateway_count(p, DROP_BAD_L3);
-		return;
-	}
-	memcpy(&tpa, a->arp_tpa, 4);
-	memcpy(&spa, a->arp_spa, 4);
-	if (ntohs(a->arp_op) != ARPOP_REQUEST || tpa != n->gateway)
-		return;	/* replies and others' requests: nothing to do */
-	gateway_reply_init(&r, sizeof(*eth) + sizeof(*a));
-	eth = (struct ether_header *)r.data;
-	memcpy(eth->ether_dhost, a->arp_sha, 6);
-	r.l3_ofs = sizeof(*eth);
-	r.eth_type = ETHERTYPE_ARP;
-	gateway_arp_build(n, eth, pkt_l3(&r),
-			  ARPOP_REPLY, a->arp_sha, spa);
-	gateway_reply_send(p, &r, "ARP reply for the gateway");
-}
 
 /**
  * gateway_announce() - Gratuitous ARP for the gateway, to every port
@@ -287,53 +178,13 @@ static void gateway_arp(struct network *n, struct pkt *p)
  */
 void gateway_announce(struct network *n)
 {
-	static const uint8_t zero[6];
-	struct ether_header *eth;
+	static const uint8_t zero[6], bcast[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
+	struct router_port rp;
 	struct pkt r;
 
-	gateway_reply_init(&r, sizeof(*eth) + sizeof(struct ether_arp));
-	eth = (struct ether_header *)r.data;
-	memset(eth->ether_dhost, 0xff, 6);
-	r.l3_ofs = sizeof(*eth);
-	r.eth_type = ETHERTYPE_ARP;
-	gateway_arp_build(n, eth, pkt_l3(&r),
-			  ARPOP_REQUEST, zero, n->gateway);
+	gateway_rport(n, &rp);
+	router_port_arp_build(&rp, &r, ARPOP_REQUEST, bcast, zero, n->gateway);
 	l2_forward_flood(n, &r);
-}
-
-/* ---- ICMP ---- */
-
-/* Is the ICMP message at L4 (LEN bytes) an error, about which no error
- * may be sent (RFC 1122 3.2.2)?  Unknown types count as errors. */
-static bool gateway_icmp_is_error(const struct pkt *p)
-{
-	const struct icmphdr *ic = pkt_header(p, p->l4_ofs, 1);
-
-	if (!ic)
-		return true;
-	switch (ic->type) {
-	case ICMP_ECHO: case ICMP_ECHOREPLY: case ICMP_TIMESTAMP:
-	case ICMP_TIMESTAMPREPLY: case ICMP_INFO_REQUEST: case ICMP_INFO_REPLY:
-	case ICMP_ADDRESS: case ICMP_ADDRESSREPLY:
-		return false;
-	}
-	return true;
-}
-
-/* RFC 1122 3.2.2: may an ICMP error be sent about P? */
-static bool gateway_icmp_error_ok(const struct pkt *p, const struct iphdr *ip)
-{
-	const struct ether_header *eth = (const struct ether_header *)p->data;
-
-	if (eth->ether_dhost[0] & 1)
-		return false;
-	if (gateway_ip_special(ip->saddr) || gateway_ip_special(ip->daddr))
-		return false;
-	if (ntohs(ip->frag_off) & IP_OFFMASK)
-		return false;
-	if (ip->protocol == IPPROTO_ICMP && gateway_icmp_is_error(p))
-		return false;
-	return true;
 }
 
 /**
@@ -345,73 +196,16 @@ static bool gateway_icmp_error_ok(const struct pkt *p, const struct iphdr *ip)
  */
 void gateway_icmp_error(struct network *n, struct pkt *p, uint8_t type, uint8_t code)
 {
-	const struct ether_header *eth = pkt_header(p, 0, sizeof(*eth));
-	const struct iphdr *ip = pkt_header(p, p->l3_ofs, sizeof(*ip));
-	uint32_t quote, hdr = ETH_HLEN + sizeof(struct iphdr) + sizeof(struct icmphdr);
-	uint8_t *body;
-	struct pkt r;
+	struct router_port rp;
 
-	if (!eth || !ip || p->eth_type != ETHERTYPE_IP || !gateway_icmp_error_ok(p, ip))
-		return;
 	/* Errors go back to containers only; the uplink side is NAT's. */
 	if (p->in_port && p->in_port->role != PORT_ROLE_ENDPOINT)
 		return;
-	if (!(p->flags & PKT_F_DRYRUN) && !gateway_rl_allow())
-		return;
-	quote = p->len - p->l3_ofs;
-	if (ntohs(ip->tot_len) < quote)
-		quote = ntohs(ip->tot_len);
-	if (quote > GATEWAY_ICMP_MAX - sizeof(struct iphdr) - sizeof(struct icmphdr))
-		quote = GATEWAY_ICMP_MAX - sizeof(struct iphdr) - sizeof(struct icmphdr);
-
-	gateway_reply_init(&r, hdr + quote);
-	gateway_reply_l3(&r, n, eth->ether_shost, ip->saddr,
-			 (uint16_t)(sizeof(struct icmphdr) + quote));
-	body = pkt_build_icmp(r.data + r.l4_ofs, type, code, 0,
-			      type == ICMP_DEST_UNREACH && code == ICMP_FRAG_NEEDED ?
-			      (uint16_t)(n->mtu > 0 ? n->mtu : 1500) : 0);
-	memcpy(body, ip, quote);
-	pkt_build_icmp_csum(r.data + r.l4_ofs, (uint32_t)sizeof(struct icmphdr) + quote);
-	trace_note(p, "gateway", "ICMP error type %u code %u to sender", type, code);
-	gateway_reply_send(p, &r, "ICMP error");
+	gateway_rport(n, &rp);
+	router_port_icmp_error(&rp, p, type, code);
 }
 
-/**
- * gateway_echo() - Answer an ICMP echo request to the gateway IP
- * @n:		network
- * @p:		IPv4 packet whose header IP (length checked) is at l3_ofs
- * @ip:		its IPv4 header
- */
-static void gateway_echo(struct network *n, struct pkt *p, const struct iphdr *ip)
-{
-	uint32_t ihl = ip->ihl * 4u, ilen = ntohs(ip->tot_len) - ihl;
-	const struct ether_header *eth = (const struct ether_header *)p->data;
-	const struct icmphdr *req = pkt_header(p, p->l3_ofs + ihl, ilen);
-	uint32_t hdr = sizeof(struct ether_header) + sizeof(struct iphdr);
-	struct icmphdr *ic;
-	struct pkt r;
-
-	if (!req || ilen < sizeof(*req) || csum(req, ilen) != 0) {
-		gateway_count(p, DROP_BAD_L4);
-		return;
-	}
-	if (req->type != ICMP_ECHO) {
-		gateway_count(p, DROP_NOT_FOR_US);
-		return;
-	}
-	if (hdr + ilen > PKT_BUF_SIZE) {
-		gateway_count(p, DROP_UNSUPPORTED);
-		return;
-	}
-	gateway_reply_init(&r, hdr + ilen);
-	gateway_reply_l3(&r, n, eth->ether_shost, ip->saddr, (uint16_t)ilen);
-	ic = pkt_l4(&r);
-	memcpy(ic, req, ilen);
-	ic->type = ICMP_ECHOREPLY;
-	/* Only the type changed: RFC 1624 instead of summing the payload. */
-	csum_update16(&ic->checksum, htons(ICMP_ECHO << 8), htons(ICMP_ECHOREPLY << 8));
-	gateway_reply_send(p, &r, "ICMP echo reply from the gateway");
-}
+/* ---- DNS and the gateway's own address ---- */
 
 /* Destination port of a UDP/TCP packet, or 0. */
 static uint16_t gateway_dport(const struct pkt *p)
@@ -445,7 +239,10 @@ static void gateway_local(struct network *n, struct pkt *p, const struct iphdr *
 		return;
 	}
 	if (ip->protocol == IPPROTO_ICMP) {
-		gateway_echo(n, p, ip);
+		struct router_port rp;
+
+		gateway_rport(n, &rp);
+		router_port_echo(&rp, p, ip);
 		return;
 	}
 	if (ip->protocol == IPPROTO_UDP || ip->protocol == IPPROTO_TCP) {
@@ -455,18 +252,6 @@ static void gateway_local(struct network *n, struct pkt *p, const struct iphdr *
 	}
 	gateway_count(p, DROP_NOT_FOR_US);
 	gateway_icmp_error(n, p, ICMP_DEST_UNREACH, ICMP_PROT_UNREACH);
-}
-
-/* RFC 1812 5.3.1: decrement TTL by one; RFC 1624 for the checksum. */
-static void gateway_ttl_add(struct iphdr *ip, int delta)
-{
-	uint16_t old, new_;
-	uint8_t *w = (uint8_t *)ip + 8; /* ttl and protocol: one 16-bit word */
-
-	memcpy(&old, w, 2);
-	ip->ttl = (uint8_t)(ip->ttl + delta);
-	memcpy(&new_, w, 2);
-	csum_update16(&ip->check, old, new_);
 }
 
 /* Give a routed packet to the uplink; unreachable if it will not take it. */
@@ -479,7 +264,7 @@ static void gateway_uplink(struct network *n, struct pkt *p, struct iphdr *ip)
 	if (why == DROP_NONE)
 		return;
 	gateway_count(p, why);
-	gateway_ttl_add(ip, 1);    /* quote the packet as it arrived */
+	router_port_ttl_undo(ip);    /* quote the packet as it arrived */
 	gateway_icmp_error(n, p, ICMP_DEST_UNREACH, ICMP_NET_UNREACH);
 }
 
@@ -493,7 +278,7 @@ static void gateway_route(struct network *n, struct pkt *p, struct iphdr *ip)
 {
 	struct network *dn;
 
-	if (gateway_ip_special(ip->daddr) || gateway_is_subnet_bcast(n, ip->daddr)) {
+	if (router_port_ip_special(ip->daddr) || gateway_is_subnet_bcast(n, ip->daddr)) {
 		gateway_count(p, DROP_NOT_FOR_US);
 		return;
 	}
@@ -503,7 +288,7 @@ static void gateway_route(struct network *n, struct pkt *p, struct iphdr *ip)
 		return;
 	}
 	if (gateway_in_subnet(n, ip->daddr)) {
-		gateway_ttl_add(ip, -1);
+		router_port_ttl_dec(ip);
 		trace_note(p, "gateway", "on-link destination, back onto %s (TTL %u -> %u)",
 			   n->name, ip->ttl + 1u, ip->ttl);
 		gateway_deliver(n, p);
@@ -517,7 +302,7 @@ static void gateway_route(struct network *n, struct pkt *p, struct iphdr *ip)
 		gateway_icmp_error(n, p, ICMP_DEST_UNREACH, ICMP_NET_UNREACH);
 		return;
 	}
-	gateway_ttl_add(ip, -1);
+	router_port_ttl_dec(ip);
 	gateway_uplink(n, p, ip);
 }
 
@@ -545,7 +330,10 @@ void gateway_input(struct network *n, struct pkt *p)
 	struct iphdr *ip;
 
 	if (p->eth_type == ETHERTYPE_ARP) {
-		gateway_arp(n, p);
+		struct router_port rp;
+
+		gateway_rport(n, &rp);
+		router_port_arp_input(&rp, p);
 		return;
 	}
 	if (p->eth_type != ETHERTYPE_IP) {

@@ -1,4 +1,4 @@
-/* uplink.c - the uplink port: ARP, ICMP echo, next hop, NAT in and out.
+/* uplink.c - the uplink port: next hop, NAT in and out, its own address.
  *
  * DOC: Theory of Operation
  *
@@ -8,7 +8,9 @@
  * locally administered one derived from the IP for tap:NAME (the TAP's
  * MAC belongs to the kernel side).  On it the switch:
  *
- * - answers ARP requests and ICMP echo for the uplink IP;
+ * - answers ARP requests and ICMP echo for the uplink IP, on the uplink
+ *   and (echo) from containers, as a router port (router_port.c: the
+ *   same checks and replies as a network's gateway);
  * - learns senders' MACs from ARP (a small direct-mapped cache, keyed by
  *   a hash of the IP: one probe per packet, no scan), and resolves its
  *   next hop (the gateway, or the destination if on-link) by ARP, holding
@@ -45,14 +47,13 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
-#include "arp.h"
-#include "csum.h"
 #include "dp.h"
 #include "log.h"
 #include "nat.h"
 #include "netns.h"
 #include "pipeline.h"
 #include "port.h"
+#include "router_port.h"
 #include "uplink.h"
 
 #define UPLINK_ARP_SLOTS 256
@@ -97,7 +98,6 @@ struct uplink {
 	struct uplink_arp arp[UPLINK_ARP_SLOTS];
 	unsigned int n_pending;
 	struct uplink_pending pending[UPLINK_PENDING];
-	uint8_t scratch[PKT_HEADROOM + 128] __attribute__((aligned(16)));
 	bool up;
 };
 
@@ -147,14 +147,22 @@ static struct uplink_leg *uplink_leg_of(struct uplink *ul, uint32_t next_hop)
 	return &ul->out;
 }
 
+/* uplink_rport() - A leg's address as a router port (router_port.c). */
+static void uplink_rport(const struct uplink_leg *leg, struct router_port *rp)
+{
+	rp->ip = leg->ip;
+	memcpy(rp->mac, leg->mac, 6);
+	rp->mtu = 1500;
+	rp->stage = "uplink";
+}
+
 /* uplink_arp_request() - Ask who has IP, at most once a second. */
 static void uplink_arp_request(struct uplink *ul, struct uplink_leg *leg, uint32_t ip)
 {
+	static const uint8_t unknown[6], bcast[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
 	struct uplink_arp *a = uplink_arp_slot(ul, ip);
-	uint8_t *d = ul->scratch + PKT_HEADROOM;
-	struct ether_header *eth = (void *)d;
-	struct ether_arp *arp = (void *)(d + sizeof(*eth));
 	uint64_t now = uplink_now_ms(ul);
+	struct router_port rp;
 	struct pkt r;
 
 	if (a->ip == ip && a->asked_ms && now - a->asked_ms < 1000)
@@ -164,17 +172,9 @@ static void uplink_arp_request(struct uplink *ul, struct uplink_leg *leg, uint32
 		a->ip = ip;
 	}
 	a->asked_ms = now ? now : 1;
-	static const uint8_t unknown[6];
-
-	memset(d, 0, 60);	/* padding of the minimum frame too */
-	memset(eth->ether_dhost, 0xff, 6);
-	arp_fill(eth, arp, ARPOP_REQUEST, leg->mac, leg->ip, unknown, ip);
-	memset(&r, 0, sizeof(r));
-	r.data = d;
-	r.len = 60;    /* minimum Ethernet frame, padded */
-	r.flags = PKT_F_LOCAL;
-	r.l3_ofs = sizeof(*eth);
-	r.l4_ofs = PKT_OFS_NONE;
+	uplink_rport(leg, &rp);
+	router_port_arp_build(&rp, &r, ARPOP_REQUEST, bcast, unknown, ip);
+	r.len = ETH_ZLEN;    /* minimum Ethernet frame, padded */
 	port_tx_queue(leg->port, &r);
 }
 
@@ -251,20 +251,6 @@ static enum drop_reason uplink_send(struct uplink *ul, struct pkt *p)
 	return DROP_NONE;
 }
 
-/* uplink_ttl_dec() - Routers decrement TTL; false if it ran out. */
-static bool uplink_ttl_dec(struct iphdr *ip)
-{
-	uint16_t old, new_;
-
-	if (ip->ttl <= 1)
-		return false;
-	memcpy(&old, (uint8_t *)ip + 8, 2);
-	ip->ttl--;
-	memcpy(&new_, (uint8_t *)ip + 8, 2);
-	csum_update16(&ip->check, old, new_);
-	return true;
-}
-
 /**
  * uplink_deliver() - Send a translated packet where nat_process() said
  * @p:		packet
@@ -285,26 +271,36 @@ static enum drop_reason uplink_deliver(struct uplink *ul, struct pkt *p, uint32_
 	return DROP_NONE;
 }
 
-/* uplink_echo_local() - A container pinging the uplink IP: the switch
- * owns it, so answer here rather than NAT a packet to ourselves. */
-static bool uplink_echo_local(struct uplink *ul, struct network *n, struct pkt *p)
+/* uplink_echo_req() - Is P an unfragmented ICMP echo request to IP?
+ * Those the router port answers; every other packet to the uplink's
+ * address (echo replies included) is NAT's. */
+static bool uplink_echo_req(const struct pkt *p, const struct iphdr *ip, uint32_t to)
 {
-	struct iphdr *ip = pkt_l3(p);
-	struct icmphdr *ih;
-	uint32_t t;
+	const struct icmphdr *ih;
 
-	if (ip->daddr != ul->out.ip || ip->protocol != IPPROTO_ICMP ||
+	if (ip->daddr != to || ip->protocol != IPPROTO_ICMP ||
 	    (ip->frag_off & htons(IP_MF | IP_OFFMASK)))
 		return false;
 	ih = pkt_header(p, p->l4_ofs, sizeof(*ih));
-	if (!ih || ih->type != ICMP_ECHO)
+	return ih && ih->type == ICMP_ECHO;
+}
+
+/* uplink_echo_local() - A container pinging the uplink IP: the switch
+ * owns it, so answer here rather than NAT a packet to ourselves.  The
+ * address sits behind the network's gateway, so the reply comes from the
+ * gateway's MAC, back out of the container's port. */
+static bool uplink_echo_local(struct uplink *ul, struct network *n, struct pkt *p)
+{
+	const struct iphdr *ip = pkt_l3(p);
+	struct router_port rp;
+
+	if (!uplink_echo_req(p, ip, ul->out.ip))
 		return false;
-	csum_update16(&ih->checksum, htons(ICMP_ECHO << 8), htons(ICMP_ECHOREPLY << 8));
-	ih->type = ICMP_ECHOREPLY;
-	t = ip->saddr;
-	ip->saddr = ip->daddr;
-	ip->daddr = t;
-	gateway_deliver(n, p);
+	rp.ip = ul->out.ip;
+	memcpy(rp.mac, n->gw_mac, 6);
+	rp.mtu = (uint16_t)(n->mtu > 0 ? n->mtu : 1500);
+	rp.stage = "uplink";
+	router_port_echo(&rp, p, ip);
 	return true;
 }
 
@@ -346,18 +342,16 @@ enum drop_reason uplink_route_out(struct network *n, struct pkt *p)
 /* uplink_arp_input() - Learn the sender; answer requests for our IP. */
 static void uplink_arp_input(struct uplink *ul, struct uplink_leg *leg, struct pkt *p)
 {
-	struct ether_header *eth = pkt_header(p, 0, sizeof(*eth));
-	struct ether_arp *arp = pkt_header(p, p->l3_ofs, sizeof(*arp));
+	const struct ether_arp *arp;
+	struct router_port rp;
 	struct uplink_arp *a;
-	uint32_t spa, tpa;
+	uint32_t spa;
 
-	if (!eth || !arp || arp->arp_hln != 6 || arp->arp_pln != 4 ||
-	    ntohs(arp->arp_pro) != ETHERTYPE_IP) {
-		port_drop(leg->port, DROP_BAD_L3);
+	uplink_rport(leg, &rp);
+	arp = router_port_arp_input(&rp, p);
+	if (!arp)
 		return;
-	}
 	memcpy(&spa, arp->arp_spa, 4);
-	memcpy(&tpa, arp->arp_tpa, 4);
 	if (spa && (spa & leg->mask) == (leg->ip & leg->mask) && spa != leg->ip &&
 	    !(arp->arp_sha[0] & 1)) {
 		a = uplink_arp_slot(ul, spa);
@@ -368,31 +362,6 @@ static void uplink_arp_input(struct uplink *ul, struct uplink_leg *leg, struct p
 		a->seen_ms = uplink_now_ms(ul) | 1;
 		uplink_flush_pending(ul, spa, a->mac);
 	}
-	if (ntohs(arp->arp_op) != ARPOP_REQUEST || tpa != leg->ip)
-		return;
-	/* reply in place, to the asker */
-	memcpy(eth->ether_dhost, arp->arp_sha, 6);
-	arp_fill(eth, arp, ARPOP_REPLY, leg->mac, leg->ip, eth->ether_dhost, spa);
-	port_tx_queue(leg->port, p);
-}
-
-/* uplink_echo() - Answer a ping to our address, in place. */
-static void uplink_echo(struct uplink_leg *leg, struct pkt *p, struct iphdr *ip)
-{
-	struct icmphdr *ih = pkt_header(p, p->l4_ofs, sizeof(*ih));
-	struct ether_header *eth = (void *)p->data;
-	uint32_t t;
-
-	if (!ih || ih->type != ICMP_ECHO || ih->code != 0)
-		return;
-	csum_update16(&ih->checksum, htons(ICMP_ECHO << 8), htons(ICMP_ECHOREPLY << 8));
-	ih->type = ICMP_ECHOREPLY;
-	t = ip->saddr;
-	ip->saddr = ip->daddr;
-	ip->daddr = t;
-	memcpy(eth->ether_dhost, eth->ether_shost, 6);
-	memcpy(eth->ether_shost, leg->mac, 6);
-	port_tx_queue(leg->port, p);
 }
 
 /* uplink_ip_input() - An IPv4 packet from the outside (or the host leg). */
@@ -411,19 +380,17 @@ static void uplink_ip_input(struct uplink *ul, struct uplink_leg *leg, struct pk
 		port_drop(leg->port, DROP_NOT_FOR_US);
 		return;
 	}
-	if (ip->protocol == IPPROTO_ICMP && p->l4_ofs != PKT_OFS_NONE) {
-		const struct icmphdr *ih = pkt_header(p, p->l4_ofs, sizeof(*ih));
+	if (uplink_echo_req(p, ip, leg->ip)) {
+		struct router_port rp;
 
-		if (ih && ih->type == ICMP_ECHO &&
-		    !(ip->frag_off & htons(IP_MF | IP_OFFMASK))) {
-			uplink_echo(leg, p, ip);
-			return;
-		}
+		uplink_rport(leg, &rp);
+		router_port_echo(&rp, p, ip);
+		return;
 	}
 	/* The host leg's address is an alias of the uplink IP for published
 	 * ports (nat_set_host_ip): the proxy's connections get DNAT too. */
 	r = nat_process(ul->dp->nat, p, CT_ZONE_OUTSIDE, &out);
-	if (r == DROP_NONE && out != CT_ZONE_OUTSIDE && !uplink_ttl_dec(ip))
+	if (r == DROP_NONE && out != CT_ZONE_OUTSIDE && !router_port_ttl_dec(ip))
 		r = DROP_TTL_EXCEEDED;
 	if (r == DROP_NONE)
 		r = uplink_deliver(ul, p, out);

@@ -145,6 +145,29 @@ def udp_roundtrip(ns, host, port, payload="hello"):
     return nsx(ns, "/usr/bin/python3", "-c", code, check=False).stdout.strip()
 
 
+def uplink_drops(lab):
+    return {p["name"]: p["drops"] for p in lab.js("stats")["ports"]}["uplink"]
+
+
+def test_uplink_ip_answers_ping_with_checks(lab):
+    """The uplink IP is a router port: pinged from the outside or from a
+    container it answers; an echo whose ICMP checksum is wrong is dropped
+    as bad_l4 on the uplink port, not answered."""
+    assert nsx(lab.ns["r"], "ping", "-n", "-c", "1", "-W", "2", UPLINK_IP,
+               check=False).returncode == 0
+    assert nsx(lab.ns["c1"], "ping", "-n", "-c", "1", "-W", "2", UPLINK_IP,
+               check=False).returncode == 0
+    before = uplink_drops(lab).get("bad_l4", 0)
+    code = ("from scapy.all import IP, ICMP, Raw, sr1, conf\n"
+            "conf.verb = 0\n"
+            f"a = sr1(IP(dst={UPLINK_IP!r})/ICMP(id=7, seq=1, chksum=0x1234)/Raw(b'rport'),"
+            " timeout=1)\n"
+            "print('answered' if a is not None else 'silent')\n")
+    out = nsx(lab.ns["r"], "/usr/bin/python3", "-c", code, check=False).stdout.strip()
+    assert out == "silent"
+    assert wait_for(lambda: uplink_drops(lab).get("bad_l4", 0) == before + 1, 5)
+
+
 def test_egress_snat_source_is_uplink(lab):
     assert wait_for(lambda: curl(lab.ns["c1"], f"http://{WEB}:8000/").stdout == "200", 15)
     assert f"{UPLINK_IP} - -" in log(lab, "web_http.log")

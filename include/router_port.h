@@ -1,0 +1,66 @@
+/* router_port.h - an address the switch owns, and what answers for it.
+ *
+ * OVN calls them logical router ports: each network's gateway (gateway.c)
+ * and the uplink's own address (uplink.c, both its legs) are an IPv4
+ * address with a MAC, and must behave alike towards whoever talks to
+ * them: answer ARP for the address (RFC 826), answer ICMP echo after one
+ * and the same set of checks (RFC 792, checksum and lengths verified),
+ * send ICMP errors built one way (RFC 792/1191/1812, quoted and rate
+ * limited), and decrement TTL the way a router does (RFC 1812, RFC 1624
+ * checksum update).  This module is that behaviour; its callers keep only
+ * what is theirs: routing and DNS hand-off (gateway), next-hop
+ * resolution and NAT hand-off (uplink).
+ *
+ * A router port is a small value, not an object with a lifetime: the
+ * caller describes the address at hand (struct router_port, on its stack)
+ * and passes the frame that came for it.  Replies are built in one
+ * scratch buffer here and leave by the port the request came in on,
+ * through egress_output() and flagged PKT_F_LOCAL (--no-icc lets them
+ * through); under vsctl trace they are noted instead of sent.  Drops are
+ * counted on that same port with a reason.
+ *
+ * IPv6 lands here and nowhere else: struct router_port gains the IPv6
+ * address and its link-local, router_port_nd_input() (NDP neighbour
+ * solicitation -> advertisement, RFC 4861) sits beside
+ * router_port_arp_input(), router_port_echo() and
+ * router_port_icmp_error() dispatch on the frame's EtherType to their
+ * ICMPv6 twins (RFC 4443: same checks, the checksum over a pseudo-header,
+ * the 1280-byte error quote), and router_port_ttl_dec() learns the hop
+ * limit.  gateway.c and uplink.c keep calling the same functions.
+ */
+#ifndef VS_ROUTER_PORT_H
+#define VS_ROUTER_PORT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include "drop.h"
+
+struct pkt;
+struct iphdr;
+struct ether_arp;
+
+struct router_port {
+	uint32_t ip;             /* the owned address, network order */
+	uint8_t mac[6];          /* the MAC that answers for it */
+	uint16_t mtu;            /* what a frag-needed reports (RFC 1191) */
+	const char *stage;       /* its name in traces: "gateway", "uplink" */
+};
+
+/* Count P as dropped for WHY on its input port, noted under trace. */
+void router_port_drop(const struct router_port *rp, struct pkt *p,
+		      enum drop_reason why);
+const struct ether_arp *router_port_arp_input(const struct router_port *rp,
+					      struct pkt *p);
+void router_port_arp_build(const struct router_port *rp, struct pkt *r, uint16_t op,
+			   const uint8_t dmac[6], const uint8_t tha[6], uint32_t tpa);
+void router_port_echo(const struct router_port *rp, struct pkt *p,
+		      const struct iphdr *ip);
+bool router_port_icmp_error(const struct router_port *rp, struct pkt *p,
+			    uint8_t type, uint8_t code);
+bool router_port_ttl_dec(struct iphdr *ip);
+void router_port_ttl_undo(struct iphdr *ip);
+/* 0.0.0.0, 255.255.255.255, multicast, loopback: never routed, never
+ * the source or target of an ICMP error (RFC 1122 3.2.2, 3.2.1.3). */
+bool router_port_ip_special(uint32_t ip);
+
+#endif
