@@ -146,7 +146,7 @@ def udp_roundtrip(ns, host, port, payload="hello"):
 
 
 def uplink_drops(lab):
-    return {p["name"]: p["drops"] for p in lab.js("stats")["ports"]}["uplink"]
+    return {p["name"]: p["drops"] for p in js(lab, "stats")["ports"]}["uplink"]
 
 
 def test_uplink_ip_answers_ping_with_checks(lab):
