@@ -27,6 +27,7 @@
 #include <time.h>
 #include <uthash.h>
 #include "addr.h"
+#include "hash.h"
 
 #define VS_NAME_MAX 64
 #define VS_MAX_AUX 16
