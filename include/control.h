@@ -18,9 +18,9 @@
  *
  * Before a handler runs, control_check.c has checked the request: its
  * "args" hold only the keys the command's schema row names, each of the
- * type the row says, and the required ones.  So the
- * ctl_arg_*() accessors below never meet a value of the wrong type; a
- * handler still judges what the values mean before it changes anything.
+ * type the row says, and the required ones.  So the ctl_arg_*()
+ * accessors below never meet a value of the wrong type; a handler still
+ * judges what the values mean before it changes anything.
  *
  * Who may connect (control_auth.c): root, vswitchd's own user, and
  * members of the socket's group (--ctl-group, default "vswitch"), checked

@@ -5,9 +5,11 @@
  * every vswitch name is derived from Docker's ids, so a restarted plugin
  * serves networks and endpoints made before it (doc/docker.md).
  *
- * Three files: docker_plugin.c (main, HTTP on the unix socket),
- * docker_plugin_net.c (the NetworkDriver methods), docker_plugin_ctl.c
- * (the client of vswitchd's control socket).
+ * The files: docker_plugin.c (main, HTTP on the unix socket),
+ * docker_plugin_net.c (the NetworkDriver methods), docker_plugin_ipam.c
+ * (the IpamDriver methods), docker_plugin_names.c (container names from
+ * Docker's API, after Join), docker_plugin_ctl.c (the client of
+ * vswitchd's control socket).
  */
 #ifndef VS_DOCKER_PLUGIN_H
 #define VS_DOCKER_PLUGIN_H
@@ -34,8 +36,15 @@ struct dkp_method {
 };
 
 /* docker_plugin_net.c */
+/* Make ERR one line: an error may quote what dockerd or vswitchd sent,
+ * newlines and all; every control character becomes a space. */
+void dkp_err_oneline(char *err);
 /* The method serving PATH, or NULL (answered 404: not implemented). */
 const struct dkp_method *dkp_net_find(const char *path);
+
+/* docker_plugin_ipam.c */
+/* The IpamDriver method serving PATH, or NULL. */
+const struct dkp_method *dkp_ipam_find(const char *path);
 
 /* docker_plugin_names.c */
 /* Docker's API socket (--docker-host; "" asks nothing); call once. */

@@ -5,12 +5,17 @@
 # Docker's API) and json-c.
 bin_PROGRAMS += src/vswitch-docker-plugin
 src_vswitch_docker_plugin_SOURCES = src/docker_plugin.c src/docker_plugin_net.c \
-	src/docker_plugin_ctl.c src/docker_plugin_names.c
+	src/docker_plugin_ctl.c src/docker_plugin_names.c src/docker_plugin_ipam.c
 src_vswitch_docker_plugin_CFLAGS = $(AM_CFLAGS) $(MHD_CFLAGS) $(CURL_CFLAGS)
 src_vswitch_docker_plugin_LDADD = $(MHD_LIBS) $(CURL_LIBS) $(JSONC_LIBS)
 noinst_HEADERS += include/docker_plugin.h
 man_MANS += doc/vswitch-docker-plugin.8
 
-# The systemd unit, installed where Debian keeps units.
+# The systemd unit, installed where Debian keeps units, with the path the
+# plugin is installed under.
 systemdunitdir = $(prefix)/lib/systemd/system
-dist_systemdunit_DATA = tools/systemd/vswitch-docker-plugin.service
+systemdunit_DATA = tools/systemd/vswitch-docker-plugin.service
+CLEANFILES += tools/systemd/vswitch-docker-plugin.service
+tools/systemd/vswitch-docker-plugin.service: $(srcdir)/tools/systemd/vswitch-docker-plugin.service.in
+	$(AM_V_GEN)$(MKDIR_P) tools/systemd && \
+	sed 's|@''bindir''@|$(bindir)|g' $(srcdir)/tools/systemd/vswitch-docker-plugin.service.in > $@

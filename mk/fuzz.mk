@@ -6,6 +6,7 @@
 #   pipeline   any frame in, whatever out: the whole datapath
 #   control    the control protocol: server, framing, every handler
 #   state      the state loader and what start-up does with its result
+#   docker     the Docker plugin's methods, against a stand-in vswitchd
 #
 # `make fuzz` builds them with clang and runs each for FUZZ_SECONDS
 # (tests/fuzz/run.sh), from its seeds in tests/fuzz/corpus/TARGET and past
@@ -27,7 +28,7 @@
 # it reads the library's source list.
 FUZZ_CC ?= clang
 FUZZ_SECONDS ?= 60
-FUZZ_TARGETS ?= dns dns_input pipeline control state
+FUZZ_TARGETS ?= dns dns_input pipeline control state docker
 
 # The project's warnings, as errors, under clang too; clang's
 # -Wformat-nonliteral (in -Wformat=2) also flags log.c's va_list helper,
@@ -48,6 +49,8 @@ FUZZ_WORLD = tests/fuzz/fuzz_world.c tests/fuzz/fuzz_world.h
 FUZZ_DNS_SRC = tests/fuzz/fuzz_dns.c src/dns_wire.c
 FUZZ_DNS_INPUT_SRC = tests/fuzz/fuzz_dns_input.c $(DNS_SOURCES) src/model.c \
 	src/drop.c src/log.c src/pkt_build.c
+# The plugin's methods without its HTTP server, control client or threads.
+FUZZ_DOCKER_SRC = tests/fuzz/fuzz_docker.c src/docker_plugin_net.c src/docker_plugin_ipam.c
 
 # (The list is filtered in the shell: $(filter-out) is GNU make only.)
 tests/fuzz/libvswitch-fuzz.a: $(src_libvswitch_a_SOURCES) $(noinst_HEADERS)
@@ -80,6 +83,11 @@ tests/fuzz/fuzz_dns_input: $(FUZZ_DNS_INPUT_SRC) include/dns.h
 	$(AM_V_CCLD)$(FUZZ_LINK) `for s in $(FUZZ_DNS_INPUT_SRC); do echo $(srcdir)/$$s; done` \
 		$(LIBEV_LIBS)
 
+tests/fuzz/fuzz_docker: $(FUZZ_DOCKER_SRC) include/docker_plugin.h
+	@mkdir -p tests/fuzz
+	$(AM_V_CCLD)$(FUZZ_LINK) `for s in $(FUZZ_DOCKER_SRC); do echo $(srcdir)/$$s; done` \
+		$(JSONC_LIBS)
+
 fuzz-build:
 	@if ! command -v $(FUZZ_CC) >/dev/null 2>&1; then \
 		echo "fuzz: $(FUZZ_CC) not found, not building the fuzz targets"; exit 0; fi; \
@@ -101,8 +109,8 @@ fuzz-clean:
 
 CLEANFILES += tests/fuzz/libvswitch-fuzz.a tests/fuzz/fuzz_dns \
 	tests/fuzz/fuzz_dns_input tests/fuzz/fuzz_pipeline tests/fuzz/fuzz_control \
-	tests/fuzz/fuzz_state
-EXTRA_DIST += tests/fuzz/fuzz_dns.c tests/fuzz/fuzz_dns_input.c \
+	tests/fuzz/fuzz_state tests/fuzz/fuzz_docker
+EXTRA_DIST += tests/fuzz/fuzz_docker.c tests/fuzz/fuzz_dns.c tests/fuzz/fuzz_dns_input.c \
 	tests/fuzz/fuzz_pipeline.c tests/fuzz/fuzz_control.c tests/fuzz/fuzz_state.c \
 	$(FUZZ_WORLD) tests/fuzz/run.sh tests/fuzz/make-corpus.py \
 	tests/fuzz/corpus tests/fuzz/regress
@@ -112,7 +120,7 @@ FUZZ_REPLAY_CFLAGS = $(UNIT_CFLAGS) -I$(top_srcdir)/tests/fuzz -DDNS_FUZZ \
 	'-DFUZZ_DIR="$(abs_top_srcdir)/tests/fuzz"'
 FUZZ_REPLAY = tests/unit/test_fuzz_dns tests/unit/test_fuzz_dns_input \
 	tests/unit/test_fuzz_pipeline tests/unit/test_fuzz_control \
-	tests/unit/test_fuzz_state
+	tests/unit/test_fuzz_state tests/unit/test_fuzz_docker
 check_PROGRAMS += $(FUZZ_REPLAY)
 TESTS += $(FUZZ_REPLAY)
 
@@ -139,3 +147,7 @@ tests_unit_test_fuzz_state_SOURCES = tests/unit/test_fuzz_replay.c \
 	tests/fuzz/fuzz_state.c $(FUZZ_WORLD) $(DNS_SOURCES)
 tests_unit_test_fuzz_state_CFLAGS = $(FUZZ_REPLAY_CFLAGS) '-DFUZZ_TARGET="state"'
 tests_unit_test_fuzz_state_LDADD = $(UNIT_LDADD)
+
+tests_unit_test_fuzz_docker_SOURCES = tests/unit/test_fuzz_replay.c $(FUZZ_DOCKER_SRC)
+tests_unit_test_fuzz_docker_CFLAGS = $(FUZZ_REPLAY_CFLAGS) '-DFUZZ_TARGET="docker"'
+tests_unit_test_fuzz_docker_LDADD = $(JSONC_LIBS) $(CMOCKA_LIBS)

@@ -1,4 +1,7 @@
-/* cmd_handoff.c - control commands of hand-off endpoints (endpoint_handoff.c).
+/* cmd_handoff.c - control commands a runtime's driver needs (Docker's).
+ *
+ * Hand-off endpoints (endpoint_handoff.c), names learned late, networks
+ * known under a second name, and vswitch's IPAM asked without allocating.
  *
  * endpoint.sandbox records where a runtime moves a hand-off container's
  * device: Docker's Join gives the sandbox (its SandboxKey, a namespace
@@ -13,6 +16,13 @@
  * NAME, so Docker's containers share it with namespaces that are not
  * Docker's.  Docker's DeleteNetwork unbinds; the network stays.
  *
+ * ipam.suggest answers what vswitch's IPAM would choose, changing
+ * nothing: with no network, the next automatic subnet and its gateway
+ * (Docker's RequestPool); with one, the next free address (RequestAddress).
+ * The address is taken only by the connect that follows, which checks it
+ * again: two runtimes asking at once may be told the same address, and the
+ * second connect then fails with "in use" rather than sharing it.
+ *
  * endpoint.dns_name gives a hand-off container the DNS name its runtime
  * knows it by, learned after the container started (Docker tells a
  * driver no container name; the plugin asks Docker's API once Join has
@@ -22,12 +32,14 @@
  */
 #include <stdio.h>
 #include <string.h>
+#include <arpa/inet.h>
 
 #include "cmd.h"
 #include "control.h"
 #include "dns.h"
 #include "dp.h"
 #include "endpoint.h"
+#include "ipam.h"
 #include "log.h"
 #include "model.h"
 #include "state.h"
@@ -185,10 +197,45 @@ static int cmd_handoff_unbind(struct ctl_conn *conn, struct json_object *args,
 	return 0;
 }
 
+static int cmd_handoff_ipam_suggest(struct ctl_conn *conn, struct json_object *args,
+				    struct json_object **result, char *err, size_t errlen)
+{
+	const char *net = ctl_arg_str(args, "network");
+	struct network *n = net ? model_network(net) : NULL;
+	struct vs_cidr sub;
+	char a[16], s[20];
+	uint32_t ip;
+
+	if (net && !n) {
+		snprintf(err, errlen, "network %s not found", net);
+		return -1;
+	}
+	*result = json_object_new_object();
+	if (n) {
+		if (ipam_alloc(n, &ip, err, errlen)) {
+			json_object_put(*result);
+			return -1;
+		}
+		json_object_object_add(*result, "ip", json_object_new_string(ipam_ntoa(ip, a)));
+		json_object_object_add(*result, "prefix", json_object_new_int(n->subnet.len));
+		return 0;
+	}
+	if (ipam_auto_subnet(&sub)) {
+		json_object_put(*result);
+		snprintf(err, errlen, "no free subnet left in the automatic pools");
+		return -1;
+	}
+	json_object_object_add(*result, "subnet", json_object_new_string(ipam_cidr_str(&sub, s)));
+	json_object_object_add(*result, "gateway",
+			       json_object_new_string(ipam_ntoa(htonl(ntohl(sub.addr) + 1), a)));
+	return 0;
+}
+
 void cmd_handoff_init(void)
 {
 	control_register(&ctl_schema_network_bind, cmd_handoff_bind);
 	control_register(&ctl_schema_network_unbind, cmd_handoff_unbind);
 	control_register(&ctl_schema_endpoint_sandbox, cmd_handoff_sandbox);
 	control_register(&ctl_schema_endpoint_dns_name, cmd_handoff_dns_name);
+	control_register(&ctl_schema_ipam_suggest, cmd_handoff_ipam_suggest);
 }

@@ -9,8 +9,9 @@
  *  - the arguments (ctl_check_args): every key of "args" must be in the
  *    command's row of the control schema (ctl_schema.c), with the type
  *    that row says, and the required keys must be there; an argument the
- *    row marks local is vsctl's own and is refused like an unknown one.  Strings may not hide a NUL
- *    (json-c keeps "a\u0000b" whole, C would read "a").
+ *    row marks local is vsctl's own and is refused like an unknown one.
+ *    Strings may not hide a NUL (json-c keeps "a\u0000b" whole, C would
+ *    read "a").
  *
  * Why a table here rather than checks in each handler: json-c's accessors
  * do not fail on a wrong type (json_object_get_string() of a number is

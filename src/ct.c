@@ -751,7 +751,7 @@ unsigned int ct_expire_run(struct conntrack *ct)
 
 static void ct_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
-	struct conntrack *ct = (struct conntrack *)((char *)w - offsetof(struct conntrack, timer));
+	struct conntrack *ct = (struct conntrack *)(void *)((char *)w - offsetof(struct conntrack, timer));
 
 	(void)loop;
 	(void)revents;

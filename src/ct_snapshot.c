@@ -482,7 +482,7 @@ static void ct_snap_encoded(struct ct_snapshot *snap)
  * iteration, after the packets, also under a load that starves ev_idle. */
 static void ct_snap_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
-	struct ct_snapshot *snap = (struct ct_snapshot *)((char *)w -
+	struct ct_snapshot *snap = (struct ct_snapshot *)(void *)((char *)w -
 						     offsetof(struct ct_snapshot, timer));
 	struct timespec t0;
 	uint64_t us;
@@ -524,7 +524,7 @@ static void ct_snap_join(struct ct_snapshot *snap)
 
 static void ct_snap_done_cb(struct ev_loop *loop, ev_async *w, int revents)
 {
-	struct ct_snapshot *snap = (struct ct_snapshot *)((char *)w -
+	struct ct_snapshot *snap = (struct ct_snapshot *)(void *)((char *)w -
 						     offsetof(struct ct_snapshot, done));
 
 	(void)loop;

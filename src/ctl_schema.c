@@ -210,6 +210,14 @@ ROW(network_unbind) = {
 	ARGR("name", STR),
 } };
 
+/* For Docker's IPAM driver (cmd_handoff.c): what vswitch's IPAM would
+ * choose, reserving nothing. */
+ROW(ipam_suggest) = {
+	CMD("ipam.suggest", NULL, 0, 0, "", NULL, NULL,
+	    "Say the next free automatic subnet, or a network's next free address."), .args = {
+	ARG("network", STR),
+} };
+
 ROW(port_publish) = {
 	CMD("port.publish", "port publish", 2, -1, "CONTAINER SPEC...", "container", "specs",
 	    "Publish container ports; SPEC is [HOSTIP:][HOSTPORT:]CPORT[/tcp|udp]."), .args = {

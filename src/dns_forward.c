@@ -97,7 +97,7 @@ struct dns_pending {
 TAILQ_HEAD(dns_pending_list, dns_pending);
 
 #define DNS_FWD_OF(w, field) \
-	((struct dns_fwd *)((char *)(w) - offsetof(struct dns_fwd, field)))
+	((struct dns_fwd *)(void *)((char *)(w) - offsetof(struct dns_fwd, field)))
 
 /* The forwarder of one resolver (dns->fwd). */
 struct dns_fwd {

@@ -546,7 +546,7 @@ void dns_tcp_tick(struct dns *dns)
 
 static void dns_tcp_sweep(struct ev_loop *loop, ev_timer *w, int revents)
 {
-	struct dns *dns = ((struct dns_tcp *)((char *)w - offsetof(struct dns_tcp, timer)))->dns;
+	struct dns *dns = ((struct dns_tcp *)(void *)((char *)w - offsetof(struct dns_tcp, timer)))->dns;
 
 	(void)revents;
 	dns_tcp_tick(dns);

@@ -182,7 +182,7 @@ static struct json_object *dkp_parse(const struct dkp_body *b, enum json_tokener
 static enum MHD_Result dkp_dispatch(struct MHD_Connection *conn, const char *url,
 				    const struct dkp_body *b)
 {
-	const struct dkp_method *m = dkp_net_find(url);
+	const struct dkp_method *m = dkp_net_find(url) ? dkp_net_find(url) : dkp_ipam_find(url);
 	struct json_object *reply = NULL;
 	struct dkp_req req = { .peer_pid = dkp_peer_pid(conn) };
 	enum json_tokener_error jerr = json_tokener_success;
@@ -204,6 +204,7 @@ static enum MHD_Result dkp_dispatch(struct MHD_Connection *conn, const char *url
 		return dkp_send_err(conn, MHD_HTTP_BAD_REQUEST, err);
 	}
 	if (m->fn(&req, &reply, err, sizeof(err)) < 0) {
+		dkp_err_oneline(err);
 		dkp_log("%s: %s", url, err);
 		ret = dkp_send_err(conn, MHD_HTTP_OK, err);
 	} else {

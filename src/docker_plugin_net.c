@@ -7,6 +7,8 @@
  * call (or a restarted plugin) finds what an earlier one made:
  *
  *   Docker network NID   ->  vswitch network  "docker-" + NID[0:12]
+ *                            (or, with -o vswitch.network=NAME, that name
+ *                            bound to the existing network NAME)
  *   Docker endpoint EID  ->  vswitch container "docker-" + EID[0:12]
  *                            (an endpoint is one vswitch container: Docker
  *                            never tells a driver which container it is)
@@ -26,6 +28,9 @@
  * Docker's addresses, pool, gateway and MACs are taken as given: Docker's
  * IPAM already chose them.  Only IPv4 is served: an IPv6 pool or address
  * is refused, never dropped quietly.
+ *
+ * Join also starts the learning of the container's name from Docker's API
+ * (docker_plugin_names.c), which runs after the answer is sent.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -123,6 +128,7 @@ static int dkp_activate(const struct dkp_req *req, struct json_object **reply,
 	struct json_object *impl = json_object_new_array();
 
 	json_object_array_add(impl, json_object_new_string("NetworkDriver"));
+	json_object_array_add(impl, json_object_new_string("IpamDriver"));
 	*reply = json_object_new_object();
 	json_object_object_add(*reply, "Implements", impl);
 	return 0;
@@ -682,6 +688,13 @@ static const struct dkp_method dkp_net_methods[] = {
 	{ "/NetworkDriver.DiscoverNew", dkp_discover },
 	{ "/NetworkDriver.DiscoverDelete", dkp_discover },
 };
+
+void dkp_err_oneline(char *err)
+{
+	for (; *err; err++)
+		if ((unsigned char)*err < 0x20 || *err == 0x7f)
+			*err = ' ';
+}
 
 const struct dkp_method *dkp_net_find(const char *path)
 {

@@ -116,7 +116,7 @@ static void netns_watch_check_all(struct netns_watch *nw)
 }
 
 #define NETNS_WATCH_OF(w, field) \
-	((struct netns_watch *)((char *)(w) - offsetof(struct netns_watch, field)))
+	((struct netns_watch *)(void *)((char *)(w) - offsetof(struct netns_watch, field)))
 
 static void netns_watch_recheck_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {

@@ -345,7 +345,7 @@ static void proxy_udp_rx_cb(struct ev_loop *loop, ev_io *w, int revents)
 
 static void proxy_sweep_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
-	struct proxy *px = (struct proxy *)((char *)w - offsetof(struct proxy, sweep));
+	struct proxy *px = (struct proxy *)(void *)((char *)w - offsetof(struct proxy, sweep));
 	struct proxy_listener *l, *lt;
 	struct proxy_udp_flow *f, *ft;
 	ev_tstamp now = ev_now(loop);

@@ -16,6 +16,7 @@ the module's teardown removes everything, also on failure.
 """
 import json
 import os
+import shutil
 import subprocess
 
 import pytest
@@ -172,6 +173,9 @@ def test_two_containers_names_gateway_and_nat(w):
     assert p.wait(scaled(10)) == 0, p.stderr.read()
     dump = subprocess.run(["tcpdump", "-nr", cap], capture_output=True, text=True).stdout
     assert "10.91.0.3 > 10.91.0.2: ICMP echo request" in dump, dump
+    # vswitch's resolver at the gateway knows Docker's names too.
+    r = w.exec("c2", "nslookup", "c1", "10.91.0.1", check=False)
+    assert "10.91.0.2" in r.stdout.split("Name:")[-1], r.stdout + r.stderr
 
 
 def test_rm_leaves_nothing(w):
@@ -215,16 +219,21 @@ for _ in range(10):
 def test_published_ports_all_forms(w):
     """-p 8080:80 (DNAT on the uplink address with the client's own source
     address seen in the container, and the proxy on the host), -p 80 (a
-    host port vswitch picks) and -p 127.0.0.1::80/udp."""
+    host port vswitch picks), -p 127.0.0.1:8084:80 and -p 127.0.0.1::80/udp."""
     w.network("np", "--subnet", "10.92.0.0/24")
-    w.run("web", "np", "-p", "8080:80", "-p", "80", "-p", "127.0.0.1::80/udp")
+    w.run("web", "np", "-p", "8080:80", "-p", "80", "-p", "127.0.0.1:8084:80",
+          "-p", "127.0.0.1::80/udp")
     out = w.topo.outside[0]
     # busybox httpd listens on [::]: an IPv4 client is ::ffff:a.b.c.d to it.
     seen = wait_for(lambda: curl(out, f"http://{UPLINK}:8080/cgi-bin/ip"), 5)
     assert seen and seen.strip().strip("[]").replace("::ffff:", "") == OUTSIDE
     assert curl(w.vs.ns, "http://127.0.0.1:8080/") == "hello from vswitch\n"
     ports = vsjson(w.vs, "port", "ls", w.endpoint("web", "np"))
-    tcp0 = [p for p in ports if p["proto"] == "tcp" and p["host_port"] != 8080]
+    tcp0 = [p for p in ports if p["proto"] == "tcp" and p["host_port"] not in (8080, 8084)]
+    local = [p for p in ports if p["host_port"] == 8084]
+    assert local and local[0]["host_ip"] == "127.0.0.1", ports
+    assert curl(w.vs.ns, "http://127.0.0.1:8084/") == "hello from vswitch\n"
+    assert curl(out, f"http://{UPLINK}:8084/") is None, "a 127.0.0.1 port answered outside"
     udp = [p for p in ports if p["proto"] == "udp"]
     assert len(tcp0) == 1 and len(udp) == 1, ports
     assert 32768 <= tcp0[0]["host_port"] <= 60999
@@ -331,3 +340,82 @@ def test_bound_to_vswitch_network(w):
     finally:
         w.vs.vsctl("network", "disconnect", "shared", "plain")
         w.vs.vsctl("network", "rm", "shared")
+
+
+COMPOSE = """services:
+  web:
+    image: {image}
+    command: httpd -f -p 80 -h /www
+    ports: ["8082:80"]
+    networks: [front]
+  client:
+    image: {image}
+    command: sleep 1000
+    networks: [front]
+networks:
+  front:
+    driver: {driver}
+    ipam:
+      config: [{{subnet: 10.99.0.0/24}}]
+"""
+
+
+def test_compose(w):
+    """A two-service compose file on a vswitch network: names and ports."""
+    if not shutil.which("docker-compose"):
+        pytest.skip("docker-compose is not installed (apt-get install docker-compose)")
+    d = os.path.join(w.vs.tmp, "compose")
+    os.makedirs(d, exist_ok=True)
+    with open(os.path.join(d, "docker-compose.yml"), "w") as f:
+        f.write(COMPOSE.format(image=w.d.image, driver=w.driver))
+    proj = w.topo.prefix + "c"
+
+    def compose(*args):
+        r = subprocess.run(["docker-compose", "-p", proj, *args], cwd=d, env=w.d.env,
+                           capture_output=True, text=True, timeout=scaled(120))
+        assert r.returncode == 0, r.stderr
+        return r
+    compose("up", "-d")
+    try:
+        client = f"{proj}_client_1"
+        assert wget(w, client, "http://web/") == "hello from vswitch\n"
+        out = w.topo.outside[0]
+        assert wait_for(lambda: curl(out, f"http://{UPLINK}:8082/"), 5) == "hello from vswitch\n"
+        names = wait_for(lambda: sorted(c["dns_name"] for c in vsjson(w.vs, "container", "ls")
+                                        if c["dns_name"]), 10)
+        assert names == sorted([client, f"{proj}_web_1"])
+    finally:
+        compose("down")
+    assert vsjson(w.vs, "container", "ls") == []
+    assert not [n for n in vsjson(w.vs, "network", "ls") if n["name"].startswith("docker-")]
+
+
+def test_published_ports_follow_the_gateway_endpoint(w):
+    """Docker programs published ports on a sandbox's gateway endpoint and,
+    when it leaves, on the next one: the port keeps answering."""
+    w.network("g1", "--subnet", "10.88.1.0/24")
+    w.network("g2", "--subnet", "10.88.2.0/24")
+    w.run("web", "g1", "-p", "8083:80")
+    out = w.topo.outside[0]
+    assert wait_for(lambda: curl(out, f"http://{UPLINK}:8083/"), 5)
+    w.docker("network", "connect", "g2", "web")
+    e2 = w.endpoint("web", "g2")
+    w.docker("network", "disconnect", "g1", "web")
+    assert wait_for(lambda: vsjson(w.vs, "port", "ls", e2), 5), "ports did not move"
+    assert wait_for(lambda: curl(out, f"http://{UPLINK}:8083/"), 5) == "hello from vswitch\n"
+
+
+def test_vswitch_ipam_driver(w):
+    """--ipam-driver vswitch: vswitch picks the subnet (from its own pools,
+    never one a network holds) and the addresses."""
+    w.network("nv", "--ipam-driver", w.driver)
+    sub = w.docker("network", "inspect", "-f", "{{(index .IPAM.Config 0).Subnet}}",
+                   "nv").stdout.strip()
+    held = [n["subnet"] for n in vsjson(w.vs, "network", "ls") if not n["name"].startswith("docker-")]
+    assert sub.startswith("172.") and sub not in held, (sub, held)
+    w.run("c1", "nv")
+    w.run("c2", "nv")
+    base = sub.split("/")[0].rsplit(".", 1)[0]
+    assert w.ip("c1", "nv") == base + ".2" and w.ip("c2", "nv") == base + ".3"
+    assert ping(w, "c2", base + ".2")
+    assert ping(w, "c2", base + ".1")

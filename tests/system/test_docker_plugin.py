@@ -8,6 +8,8 @@ a real dockerd are in test_docker.py.
 """
 import json
 import socket
+import subprocess
+import time
 
 import pytest
 
@@ -49,7 +51,7 @@ def inspect(vswitchd, name):
 
 def test_activate_and_capabilities(plugin):
     c = plugin.client()
-    assert c.call("Plugin.Activate") == {"Implements": ["NetworkDriver"]}
+    assert c.call("Plugin.Activate") == {"Implements": ["NetworkDriver", "IpamDriver"]}
     assert c.call("NetworkDriver.GetCapabilities") == {"Scope": "local",
                                                         "ConnectivityScope": "local"}
     # 404 is Docker's "not implemented" (optional methods); same connection.
@@ -332,3 +334,76 @@ def test_bind_to_existing_network(plugin, vswitchd):
     assert c.call("NetworkDriver.DeleteNetwork", {"NetworkID": NID}) == {}
     assert "vswitch.bound" not in inspect(vswitchd, "shared")["Options"]
     assert "not found" in c.call("NetworkDriver.DeleteNetwork", {"NetworkID": NID})["Err"]
+
+
+def test_ipam_driver(plugin, vswitchd):
+    """vswitch's IPAM for Docker: the next automatic subnet, then the next
+    free addresses of its network; nothing is taken until the connect."""
+    c = plugin.client()
+    assert c.call("IpamDriver.GetCapabilities") == {"RequiresMACAddress": False}
+    assert c.call("IpamDriver.GetDefaultAddressSpaces")["LocalDefaultAddressSpace"] == "vswitch"
+    pool = c.call("IpamDriver.RequestPool", {"AddressSpace": "vswitch", "Pool": "",
+                                             "SubPool": "", "Options": {}, "V6": False})
+    assert pool == {"PoolID": "172.18.0.0/16", "Pool": "172.18.0.0/16",
+                    "Data": {"com.docker.network.gateway": "172.18.0.1/16"}}
+    reply = c.call("IpamDriver.RequestAddress", {"PoolID": "172.18.0.0/16", "Address": "",
+                                                 "Options": {}})
+    assert "no vswitch network has the pool 172.18.0.0/16" in reply["Err"]
+    c.call("NetworkDriver.CreateNetwork", create_body(pool="172.18.0.0/16", gw="172.18.0.1/16"))
+    for _ in range(2):      # asking again gives the same: nothing is reserved
+        assert c.call("IpamDriver.RequestAddress", {"PoolID": "172.18.0.0/16", "Address": "",
+                                                    "Options": {}})["Address"] == "172.18.0.2/16"
+    assert c.call("IpamDriver.RequestAddress",
+                  {"PoolID": "172.18.0.0/16", "Address": "172.18.0.9",
+                   "Options": {}})["Address"] == "172.18.0.9/16"
+    assert c.call("IpamDriver.RequestPool", {"Pool": "10.5.0.0/24", "V6": False})["Data"] == \
+        {"com.docker.network.gateway": "10.5.0.1/24"}
+    assert "IPv4 only" in c.call("IpamDriver.RequestPool", {"Pool": "", "V6": True})["Err"]
+    assert "invalid pool" in c.call("IpamDriver.RequestPool", {"Pool": "10.5/x"})["Err"]
+    assert "PoolID" in c.call("IpamDriver.RequestAddress", {"PoolID": "junk"})["Err"]
+    assert c.call("IpamDriver.ReleaseAddress", {"PoolID": "172.18.0.0/16",
+                                                "Address": "172.18.0.2"}) == {}
+    assert c.call("IpamDriver.ReleasePool", {"PoolID": "172.18.0.0/16"}) == {}
+
+
+def test_handoff_sandbox_dies(plugin, vswitchd, topo):
+    """The sandbox dies under the endpoint (its veth with it): vswitchd
+    removes the endpoint, does not spin, and nothing is left."""
+    dock, sb = topo.container("dock"), topo.container("sb")
+    plugin.client().call("NetworkDriver.CreateNetwork", create_body())
+    create_endpoint(plugin, dock)
+    ns_call(dock, plugin.sock, "NetworkDriver.Join",
+            {"NetworkID": NID, "EndpointID": EID, "SandboxKey": f"/run/netns/{sb}"})
+    runtime_move_in(dock, sb, "vsd" + EID[:12], "10.77.0.2/24")
+    assert ping(sb, "10.77.0.1")
+    subprocess.run(["ip", "netns", "del", sb], check=True)
+    time.sleep(1)
+    with open(f"/proc/{vswitchd.pid}/stat") as f:
+        t0 = sum(int(x) for x in f.read().split()[13:15])
+    time.sleep(2)
+    with open(f"/proc/{vswitchd.pid}/stat") as f:
+        t1 = sum(int(x) for x in f.read().split()[13:15])
+    assert t1 - t0 < 50, f"vswitchd used {t1 - t0} ticks in 2 s after the sandbox died"
+    # vswitchd saw its veth go and removed the endpoint; Docker's late
+    # DeleteEndpoint is told so (Docker logs it and goes on).
+    assert vsjson(vswitchd, "container", "ls") == []
+    reply = ns_call(dock, plugin.sock, "NetworkDriver.DeleteEndpoint",
+                    {"NetworkID": NID, "EndpointID": EID})
+    assert reply == {"Err": "container docker-abf26a2f0011 not found"}
+    assert not [x for x in links(vswitchd.ns) if x.startswith("vs")]
+
+
+def test_handoff_failed_join_rolled_back(plugin, vswitchd, topo):
+    """Docker rolls a failed Join back with DeleteEndpoint: the device it
+    never moved goes from dockerd's namespace, and nothing is left."""
+    dock = topo.container("dock")
+    before = snapshot(dock)
+    plugin.client().call("NetworkDriver.CreateNetwork", create_body())
+    create_endpoint(plugin, dock)
+    reply = ns_call(dock, plugin.sock, "NetworkDriver.Join",
+                    {"NetworkID": NID, "EndpointID": EID, "SandboxKey": "netns/1"})
+    assert "SandboxKey" in reply["Err"]
+    assert ns_call(dock, plugin.sock, "NetworkDriver.DeleteEndpoint",
+                   {"NetworkID": NID, "EndpointID": EID}) == {}
+    assert snapshot(dock) == before
+    assert vsjson(vswitchd, "container", "ls") == []

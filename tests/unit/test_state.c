@@ -133,6 +133,10 @@ static void test_state_build(void)
 	snprintf(ep->host_if, sizeof(ep->host_if), "vsdb0");
 	ep->mac[5] = 0x99;	/* a user --mac, not derived from the address */
 	ep->pending = EP_PENDING_DISCONNECT;
+	ep->handoff = true;	/* a device Docker moved (endpoint_handoff.c) */
+	front->n_bound = 2;	/* Docker networks bound with -o vswitch.network */
+	snprintf(front->bound[0], VS_NAME_MAX, "docker-0123456789ab");
+	snprintf(front->bound[1], VS_NAME_MAX, "docker-ba9876543210");
 	(void)br;
 
 	test_state_pub(web, IPPROTO_TCP, "0.0.0.0", 8080, 80, 1);
@@ -272,6 +276,13 @@ static void test_state_check_db(void)
 	assert_string_equal(ipam_mac_str(ep->mac, buf), "02:42:0a:0a:00:99");
 	assert_null(ep->port);
 	assert_int_equal(ep->pending, EP_PENDING_DISCONNECT);
+	assert_true(ep->handoff);
+	assert_false(model_endpoint(model_network("back"), model_container("web"))->handoff);
+	/* bound names come back and lead to their network */
+	assert_int_equal(model_network("front")->n_bound, 2);
+	assert_ptr_equal(model_network("docker-ba9876543210"), model_network("front"));
+	assert_ptr_equal(model_network("docker-0123456789ab"), model_network("front"));
+	assert_null(model_network("docker-000000000000"));
 	assert_int_equal(model_endpoint(model_network("back"), model_container("web"))->pending,
 			 EP_PENDING_NONE);
 	assert_int_equal(test_state_count_pubs(db), 0);
