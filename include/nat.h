@@ -51,6 +51,22 @@ struct nat_rule {
 	uint32_t fixed_zone, fixed_ip;      /* unit tests, ctr == "" */
 };
 
+/* What a connection's first packet gets (nat_plan()): decided without
+ * changing anything, committed by nat_new_conn(), shown by vsctl trace. */
+enum nat_plan_kind { NAT_PLAN_SNAT, NAT_PLAN_DNAT, NAT_PLAN_HAIRPIN };
+
+struct nat_plan {
+	enum nat_plan_kind kind;
+	enum drop_reason why;            /* DROP_NONE, or the refusal */
+	const struct nat_rule *rule;     /* DNAT, hairpin: the published port */
+	uint32_t tzone, tip;             /* its target (ip network order) */
+	uint16_t tport;                  /* its target port (network order) */
+	uint16_t ext;                    /* SNAT: external port (network order) */
+	bool ext_shared;                 /* the source's shared mapping, else private */
+	struct ct_key reply;             /* the entry's reply tuple */
+	uint32_t zone;                   /* the zone the entry lives in */
+};
+
 struct nat_stats {
 	uint64_t snat_new, dnat_new, hairpin_new, no_port, icmp_err_xlated;
 	uint64_t frag_xlated, frag_unknown;
@@ -111,8 +127,8 @@ struct network *nat_zone_network(struct nat *nat, uint32_t zone);
 enum drop_reason nat_process(struct nat *nat, struct pkt *p, uint32_t zone, uint32_t *out_zone);
 /* Before nat_process() on a burst: warm conntrack for its packets. */
 void nat_prefetch(struct nat *nat, struct pkt *const *pkts, unsigned int n, uint32_t zone);
-/* vsctl trace: describe what nat_process() would do, changing nothing. */
-void nat_explain(struct nat *nat, const struct pkt *p, uint32_t zone, char *buf, size_t len);
+enum drop_reason nat_plan(struct nat *nat, const struct ct_key *k, const void *l4,
+			  uint32_t l4len, struct nat_plan *plan);
 int nat_rule_add(struct nat *nat, const struct nat_rule *r, char *err, size_t errlen);
 int nat_rule_del(struct nat *nat, uint8_t proto, uint16_t host_port);
 const struct nat_rule *nat_rule_find(struct nat *nat, uint8_t proto, uint16_t host_port);

@@ -13,8 +13,9 @@
  * frames queued: one write batch per port per burst.
  *
  * Under `vsctl trace` the same functions run on a synthetic frame flagged
- * PKT_F_DRYRUN: each stage records its decision in p->trace (trace_note)
- * and egress records the output port instead of queueing.
+ * PKT_F_DRYRUN: each stage records its decision as a typed event in
+ * p->trace (trace.h), port_drop() records drops instead of counting them
+ * and port_tx_queue() records the output port instead of queueing.
  */
 #ifndef VS_PIPELINE_H
 #define VS_PIPELINE_H
@@ -59,7 +60,8 @@ bool uplink_present(const struct network *n, uint32_t dst);
 /* dns.c: true if P (to port 53) was consumed by the resolver. */
 bool dns_input(struct network *n, struct endpoint *src, struct pkt *p);
 
-/* trace.c: record a stage's decision (no-op unless p->trace). */
+/* trace.c: record a step of a traced frame that decides nothing by
+ * itself (no-op unless p->trace); trace.h has the typed events. */
 void trace_note(struct pkt *p, const char *stage, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 

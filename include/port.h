@@ -100,7 +100,7 @@ void port_start(struct port *port, struct ev_loop *loop);
 void port_destroy(struct port *port, bool remove_device);
 void port_tx_queue(struct port *port, const struct pkt *p);
 void port_tx_flush_all(void);
-void port_drop(struct port *port, enum drop_reason why);
+void port_drop(struct port *port, const struct pkt *p, enum drop_reason why);
 struct port *port_by_id(uint32_t id);
 struct port *port_next(struct port *prev);
 const struct port_stats *port_orphan_drops(void);

@@ -26,6 +26,7 @@ struct uplink *uplink_open(struct dp *dp, const char *spec, const char *ip_cidr,
 			   const char *gw, char *err, size_t errlen);
 void uplink_close(struct uplink *ul);
 struct port *uplink_port(const struct uplink *ul);
+const uint8_t *uplink_mac(const struct uplink *ul);
 /* The uplink port's rx handler (port->rx_handler, port->rx_arg = UL). */
 void uplink_rx(struct port *port, struct pkt_batch *b);
 /* For `show`: {spec, ip, gateway, mac, port, next_hop_mac}, or NULL. */

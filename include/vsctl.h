@@ -108,6 +108,9 @@ int vsctl_transact(struct vsctl_ctx *ctx, const char *cmd,
 /* Connect to the daemon; prints the error. Return: fd or -1. */
 int vsctl_connect(struct vsctl_ctx *ctx);
 
+/* vsctl_trace.c: a trace reply (typed events, verdict) as text */
+void vsctl_trace_print(FILE *f, struct json_object *res);
+
 /* vsctl_format.c */
 void vsctl_json_print(FILE *f, struct json_object *o);
 struct vsctl_table;

@@ -9,7 +9,7 @@ src_libvswitch_a_SOURCES += src/ctl_schema.c
 noinst_HEADERS += include/ctl_schema.h
 noinst_HEADERS += include/arp.h include/pkt.h include/pkt_build.h include/drop.h include/log.h include/port.h \
 	include/model.h include/control.h include/csum.h include/netns.h \
-	include/ipam.h include/state.h include/cmd.h include/pipeline.h
+	include/ipam.h include/state.h include/cmd.h include/pipeline.h include/trace.h
 
 check_PROGRAMS += tests/unit/test_ipam tests/unit/test_state tests/unit/test_control \
 	tests/unit/test_parse tests/unit/test_pkt_build

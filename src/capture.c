@@ -497,6 +497,8 @@ void capture_one(struct capture_point *cp, const struct pkt *p)
 	struct timeval tv;
 	unsigned int j;
 
+	if (p->flags & PKT_F_DRYRUN)
+		return;		/* vsctl trace's frame never goes over a wire */
 	capture_now(&tv);
 	for (j = 0; j < cp->n; j++)
 		capture_session_offer(cp->s[j], p->data, p->len, p->len, &tv);

@@ -296,7 +296,8 @@ ROW(capture) = {
 ROW(trace) = {
 	CMD("trace", "trace", 0, 0, "", NULL, NULL,
 	    "Show, stage by stage, what the switch would do with a packet."), .args = {
-	STRR("--from", "CONTAINER", "from", "container the packet leaves"),
+	STRR("--from", "CONTAINER", "from",
+	     "container the packet leaves, or uplink:IP for one from the outside"),
 	STRR("--to", "IP[:PORT]", "to", "destination address and port"),
 	ARG("port", INT),
 	ENUM("--proto", "tcp|udp|icmp", "proto", "protocol (default icmp)"),

@@ -59,6 +59,7 @@
 #include "pkt.h"
 #include "pkt_build.h"
 #include "port.h"
+#include "trace.h"
 
 /* This file's tables are keyed by attacker-influenced strings. */
 #undef HASH_FUNCTION
@@ -694,7 +695,7 @@ static void dns_client_ref_fill(struct dns_client_ref *who, struct network *n,
 static void dns_drop(struct pkt *p)
 {
 	if (p->in_port)
-		port_drop(p->in_port, DROP_DNS_BAD);
+		port_drop(p->in_port, p, DROP_DNS_BAD);
 }
 
 /* Where a reply to a frame from SRC goes: its endpoint's port. */
@@ -736,8 +737,9 @@ static bool dns_udp_input(struct dns *dns, struct network *n, struct endpoint *s
 	}
 	dns_client_ref_fill(&who, n, src, p, &ip, udp.source, udp.dest);
 	if (p->flags & PKT_F_DRYRUN) {
-		trace_note(p, "dns", "query to %s resolver: answered locally or forwarded",
-			   n->dns_intercept ? "intercepting" : "gateway");
+		trace_event(p, "dns", TRACE_LOCAL, p->in_port,
+			    "query to %s resolver: answered locally or forwarded",
+			    n->dns_intercept ? "intercepting" : "gateway");
 		return true;
 	}
 	r = dns_answer_message(dns, n, &who, udph + sizeof(udp), ulen - sizeof(udp),

@@ -50,6 +50,7 @@
 #include "pkt.h"
 #include "pkt_build.h"
 #include "port.h"
+#include "trace.h"
 
 #undef HASH_FUNCTION
 #define HASH_FUNCTION(keyptr, keylen, hashv) ((hashv) = dns_hash(dns, (keyptr), (keylen)))
@@ -439,11 +440,12 @@ bool dns_tcp_input(struct dns *dns, struct network *n, struct endpoint *src, str
 	    l4len < hlen || !pkt_header(p, p->l4_ofs, l4len) || !dns->tcp || !dns->tcp->pool) {
 		dns_stats_mut(dns)->dropped_bad++;
 		if (p->in_port)
-			port_drop(p->in_port, DROP_DNS_BAD);
+			port_drop(p->in_port, p, DROP_DNS_BAD);
 		return true;
 	}
 	if (p->flags & PKT_F_DRYRUN) {
-		trace_note(p, "dns", "TCP to the resolver: answered in the datapath");
+		trace_event(p, "dns", TRACE_LOCAL, p->in_port,
+			    "TCP to the resolver: answered in the datapath");
 		return true;
 	}
 	plen = l4len - hlen;

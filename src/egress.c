@@ -23,6 +23,7 @@
 #include "model.h"
 #include "pipeline.h"
 #include "port.h"
+#include "trace.h"
 
 #define EGRESS_DEFAULT_MTU 1500
 /* Ethernet header and one VLAN tag. */
@@ -30,9 +31,8 @@
 
 static void egress_drop(struct pkt *p, struct port *out, enum drop_reason why)
 {
-	trace_note(p, "egress", "drop at port %s: %s", out->name,
-		   drop_reason_names[why]);
-	port_drop(p->in_port ? p->in_port : out, why);
+	trace_stage(p, "egress");
+	port_drop(p->in_port ? p->in_port : out, p, why);
 }
 
 /* --no-icc: container port to container port on one network. */
@@ -73,9 +73,6 @@ void egress_output(struct port *out, struct pkt *p)
 		egress_drop(p, out, DROP_MTU);
 		return;
 	}
-	if (p->flags & PKT_F_DRYRUN) {
-		trace_note(p, "egress", "output to port %s", out->name);
-		return;
-	}
-	port_tx_queue(out, p);
+	trace_stage(p, "egress");
+	port_tx_queue(out, p);	/* a traced frame is recorded there, not sent */
 }

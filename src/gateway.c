@@ -56,6 +56,7 @@
 #include "pipeline.h"
 #include "port.h"
 #include "router_port.h"
+#include "trace.h"
 
 /* ---- route table: every network's subnet, sorted by address ---- */
 
@@ -152,9 +153,9 @@ static bool gateway_is_subnet_bcast(const struct network *n, uint32_t ip)
 
 static void gateway_count(struct pkt *p, enum drop_reason why)
 {
-	trace_note(p, "gateway", "drop: %s", drop_reason_names[why]);
+	trace_stage(p, "gateway");
 	if (p->in_port)
-		port_drop(p->in_port, why);
+		port_drop(p->in_port, p, why);
 }
 
 /* The gateway of N as a router port: its address, MAC and link MTU. */
@@ -259,7 +260,8 @@ static void gateway_uplink(struct network *n, struct pkt *p, struct iphdr *ip)
 {
 	enum drop_reason why;
 
-	trace_note(p, "gateway", "route to the uplink (TTL %u -> %u)", ip->ttl + 1u, ip->ttl);
+	trace_event(p, "gateway", TRACE_ROUTE, NULL, "route to the uplink (TTL %u -> %u)",
+		    ip->ttl + 1u, ip->ttl);
 	why = uplink_route_out(n, p);
 	if (why == DROP_NONE)
 		return;
@@ -382,6 +384,6 @@ void gateway_deliver(struct network *n, struct pkt *p)
 	}
 	memcpy(eth->ether_dhost, ep->mac, 6);
 	memcpy(eth->ether_shost, n->gw_mac, 6);
-	trace_note(p, "gateway", "deliver to %s", ep->port->name);
+	trace_event(p, "gateway", TRACE_FORWARD, ep->port, "deliver to its endpoint");
 	egress_output(ep->port, p);
 }

@@ -36,6 +36,7 @@
 #include "model.h"
 #include "pipeline.h"
 #include "port.h"
+#include "trace.h"
 
 #define INGRESS_DEFAULT_MTU 1500
 #define INGRESS_VLAN_LEN 4
@@ -133,17 +134,18 @@ void ingress_run(struct port *in, struct pkt_batch *b)
 		uplink_prefetch(in->net, b);
 	PKT_BATCH_FOR_EACH(i, p, b) {
 		p->in_port = in;
+		trace_stage(p, "ingress");
 		if (!in->net) {
-			port_drop(in, DROP_UNSUPPORTED);
+			port_drop(in, p, DROP_UNSUPPORTED);
 			continue;
 		}
 		why = ingress_check(in, p);
 		if (why != DROP_NONE) {
-			trace_note(p, "ingress", "drop: %s", drop_reason_names[why]);
-			port_drop(in, why);
+			port_drop(in, p, why);
 			continue;
 		}
-		trace_note(p, "ingress", "accepted on port %s", in->name);
+		trace_event(p, "ingress", TRACE_ACCEPT, in,
+			    "sane, and its source is the container's own");
 		l2_forward(in->net, p);
 	}
 }

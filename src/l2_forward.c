@@ -32,11 +32,12 @@
 #include "model.h"
 #include "pipeline.h"
 #include "port.h"
+#include "trace.h"
 
 static void l2_forward_count(struct pkt *p, enum drop_reason why)
 {
 	if (p->in_port)
-		port_drop(p->in_port, why);
+		port_drop(p->in_port, p, why);
 }
 
 /**
@@ -48,7 +49,7 @@ void l2_forward_flood(struct network *n, struct pkt *p)
 {
 	struct endpoint *ep;
 
-	trace_note(p, "l2", "flood to the ports of network %s", n->name);
+	trace_event(p, "l2", TRACE_FLOOD, NULL, "flood to the ports of network %s", n->name);
 	LIST_FOREACH(ep, &n->endpoints, net_link)
 		if (ep->port && ep->port != p->in_port)
 			egress_output(ep->port, p);
@@ -81,7 +82,7 @@ static void l2_forward_learn(struct network *n, struct pkt *p,
 		return;
 	why = fdb_learn(n->fdb, eth->ether_shost, p->in_port);
 	if (why != DROP_NONE)
-		port_drop(p->in_port, why);
+		port_drop(p->in_port, p, why);
 }
 
 /**
@@ -119,10 +120,10 @@ void l2_forward(struct network *n, struct pkt *p)
 		return;
 	}
 	if (out == p->in_port) {
-		trace_note(p, "l2", "drop: destination is on the input port");
+		trace_stage(p, "l2");
 		l2_forward_count(p, DROP_LOOP);
 		return;
 	}
-	trace_note(p, "l2", "fdb: known unicast on port %s", out->name);
+	trace_event(p, "l2", TRACE_FORWARD, out, "fdb: known unicast");
 	egress_output(out, p);
 }

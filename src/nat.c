@@ -17,6 +17,11 @@
  *    through the switch instead of going straight to the peer.
  * 3) from a network to anywhere else: SNAT to the uplink IP.
  *
+ * nat_plan() takes that decision (and the external port below) without
+ * changing anything; nat_new_conn() commits the plan, and a frame of
+ * `vsctl trace` gets the same plan shown instead (nat_dry_run()), so the
+ * trace cannot say something the real packet would not get.
+ *
  * Choosing the external port, as nf_nat_core.c get_unique_tuple():
  * 1) reuse the source's existing mapping from the bysource table, so that
  *    one internal (ip, port) has one external port whatever the
@@ -45,6 +50,7 @@
 #include "csum.h"
 #include "log.h"
 #include "nat.h"
+#include "trace.h"
 
 
 
@@ -219,35 +225,36 @@ static bool nat_port_free(struct nat *nat, uint8_t proto, int pi, uint32_t port)
 }
 
 /**
- * nat_mapping_get() - Find or make the external port for an internal source
+ * nat_mapping_choose() - The external port a source would get, pure
  * @zone:	the source's zone
  * @proto:	IPPROTO_TCP/UDP/ICMP
  * @ip:		internal address (network order)
  * @port:	internal port or ICMP id (network order)
- * @bysource:	reuse/register in the bysource table (false: a private
+ * @bysource:	may reuse the source's shared mapping (false: a private
  *		mapping, used when the shared one would clash)
  * @ext_port:	set to the external port (network order)
  *
- * The caller holds a reference afterwards (nat_mapping_put() drops it).
+ * Changes nothing: nat_mapping_reserve() of the answer takes it.
  *
- * Return: the mapping, or NULL if the range is exhausted
+ * Return: false if the range is exhausted
  */
-struct nat_mapping *nat_mapping_get(struct nat *nat, uint32_t zone, uint8_t proto, uint32_t ip,
-				    uint16_t port, bool bysource,
-				    uint16_t *ext_port)
+static bool nat_mapping_choose(struct nat *nat, uint32_t zone, uint8_t proto, uint32_t ip, uint16_t port,
+			       bool bysource, uint16_t *ext_port)
 {
 	int pi = nat_proto_idx(proto);
 	uint32_t b = nat_bysrc_hash(nat, zone, proto, ip, port), p, start, i;
 	uint32_t lo = proto == IPPROTO_ICMP ? 0 : NAT_PORT_MIN, span;
-	struct nat_mapping *m;
+	const struct nat_mapping *m;
 
 	if (pi < 0)
-		return NULL;
+		return false;
 	/* 1) endpoint-independent: the source's existing mapping */
 	for (m = bysource ? nat->bysrc[b] : NULL; m; m = m->hnext)
 		if (m->zone == zone && m->ip == ip && m->port == port &&
-		    m->proto == proto)
-			goto found;
+		    m->proto == proto) {
+			*ext_port = htons((uint16_t)(m - nat->maps[pi]));
+			return true;
+		}
 	/* 2) port preservation */
 	p = ntohs(port);
 	if (p >= lo && nat_port_free(nat, proto, pi, p))
@@ -260,24 +267,36 @@ struct nat_mapping *nat_mapping_get(struct nat *nat, uint32_t zone, uint8_t prot
 		if (nat_port_free(nat, proto, pi, p))
 			goto take;
 	}
-	nat->stats.no_port++;
-	return NULL;
+	return false;
 take:
-	m = &nat->maps[pi][p];
-	m->zone = zone;
-	m->ip = ip;
-	m->port = port;
-	m->proto = proto;
-	m->refs = 0;
-	m->bysource = bysource;
-	if (bysource) {
-		m->hnext = nat->bysrc[b];
-		nat->bysrc[b] = m;
+	*ext_port = htons((uint16_t)p);
+	return true;
+}
+
+/**
+ * nat_mapping_get() - Find or make the external port for an internal source
+ * @zone:	the source's zone
+ * @proto:	IPPROTO_TCP/UDP/ICMP
+ * @ip:		internal address (network order)
+ * @port:	internal port or ICMP id (network order)
+ * @bysource:	reuse/register in the bysource table (false: a private
+ *		mapping, used when the shared one would clash)
+ * @ext_port:	set to the external port (network order)
+ *
+ * nat_mapping_choose(), then nat_mapping_reserve() of its choice.  The
+ * caller holds a reference afterwards (nat_mapping_put() drops it).
+ *
+ * Return: the mapping, or NULL if the range is exhausted
+ */
+struct nat_mapping *nat_mapping_get(struct nat *nat, uint32_t zone, uint8_t proto, uint32_t ip,
+				    uint16_t port, bool bysource,
+				    uint16_t *ext_port)
+{
+	if (!nat_mapping_choose(nat, zone, proto, ip, port, bysource, ext_port)) {
+		nat->stats.no_port++;
+		return NULL;
 	}
-found:
-	m->refs++;
-	*ext_port = htons((uint16_t)(m - nat->maps[pi]));
-	return m;
+	return nat_mapping_reserve(nat, zone, proto, ip, port, *ext_port, bysource);
 }
 
 /**
@@ -624,7 +643,126 @@ static enum drop_reason nat_pkt_key(const struct pkt *p, uint32_t zone,
 }
 
 /**
- * nat_new_conn() - Decide and create the entry for a first packet
+ * nat_plan_dnat() - Step 1) or 2): the published port a key is for
+ * @k:		the first packet's tuple
+ * @plan:	rule and target filled; why set on refusal
+ *
+ * Return: false when the packet is refused (plan->why says why)
+ */
+static bool nat_plan_dnat(struct nat *nat, const struct ct_key *k, struct nat_plan *plan)
+{
+	uint32_t dst = nat_key_ip4(k->dst);
+	bool via_host = nat->host_ip && dst == nat->host_ip && k->zone == CT_ZONE_OUTSIDE;
+	const struct nat_rule *r;
+
+	if (!((nat->uplink_ip && dst == nat->uplink_ip) || via_host) ||
+	    k->proto == IPPROTO_ICMP)
+		return true;	/* not to us: no DNAT */
+	r = nat_rule_find(nat, k->proto, ntohs(k->dport));
+	/* a rule bound to another host IP (127.0.0.1) is reached only
+	 * through the proxy, i.e. the host leg */
+	if (r && r->host_ip && r->host_ip != nat->uplink_ip && !via_host)
+		r = NULL;
+	if (!r || !nat_rule_target(nat, r, ntohs(k->dport), &plan->tzone, &plan->tip,
+				   &plan->tport)) {
+		plan->why = DROP_NOT_FOR_US;
+		return false;
+	}
+	plan->rule = r;
+	return true;
+}
+
+/* The reply tuple of the planned entry: from the DNAT target (to the
+ * client, or to the uplink IP for a hairpin), else from the destination
+ * to the uplink IP's external port. */
+static void nat_plan_reply(struct nat *nat, const struct ct_key *k, struct nat_plan *plan)
+{
+	uint32_t src = nat_key_ip4(k->src);
+
+	if (plan->rule)
+		nat_key_from_ip4(&plan->reply, plan->tzone, k->proto, plan->tip,
+				 k->zone != CT_ZONE_OUTSIDE ? nat->uplink_ip : src,
+				 plan->tport, plan->ext);
+	else
+		nat_key_from_ip4(&plan->reply, CT_ZONE_OUTSIDE, k->proto, nat_key_ip4(k->dst),
+				 nat->uplink_ip, k->dport, plan->ext);
+	if (k->proto == IPPROTO_ICMP)
+		plan->reply.sport = plan->reply.dport = plan->ext;
+}
+
+/**
+ * nat_plan_snat() - Step 3) (and the hairpin's second half): the port
+ * @k:		the first packet's tuple, from a network's zone
+ * @plan:	ext, ext_shared and reply filled; why set on refusal
+ *
+ * The source's shared mapping first; if the reply tuple it gives clashes
+ * with another connection's (two published ports to one container port),
+ * a private port for this connection.
+ *
+ * Return: false when no port is left
+ */
+static bool nat_plan_snat(struct nat *nat, const struct ct_key *k, struct nat_plan *plan)
+{
+	plan->ext_shared = true;
+	if (!nat_mapping_choose(nat, k->zone, k->proto, nat_key_ip4(k->src), k->sport, true,
+				&plan->ext))
+		goto no_port;
+	nat_plan_reply(nat, k, plan);
+	if (!ct_lookup(nat->ct, &plan->reply, NULL))
+		return true;
+	plan->ext_shared = false;
+	if (!nat_mapping_choose(nat, k->zone, k->proto, nat_key_ip4(k->src), k->sport, false,
+				&plan->ext))
+		goto no_port;
+	nat_plan_reply(nat, k, plan);
+	return true;
+no_port:
+	plan->why = DROP_NAT_NO_PORT;
+	return false;
+}
+
+/**
+ * nat_plan() - Decide what a connection's first packet gets, changing nothing
+ * @k:		its tuple
+ * @l4:		its L4 header (conntrack checks it can open a connection)
+ * @l4len:	bytes at @l4
+ * @plan:	filled: kind, rule and target, external port, reply tuple,
+ *		the zone the entry lives in; or why the packet is refused
+ *
+ * The steps of this file's header, in order: 1) 2) a published port on
+ * the uplink IP (or the host leg) gives DNAT, and from a network also
+ * SNAT (hairpin); a port published on another host IP (127.0.0.1) is not
+ * reachable there; 3) from a network anywhere else, SNAT.  Outside to
+ * outside is not ours.  nat_new_conn() commits the plan; vsctl trace
+ * (through nat_process() of a dry-run packet) shows it.
+ *
+ * Return: DROP_NONE, or the reason the packet cannot open a connection
+ */
+enum drop_reason nat_plan(struct nat *nat, const struct ct_key *k, const void *l4, uint32_t l4len,
+			  struct nat_plan *plan)
+{
+	memset(plan, 0, sizeof(*plan));
+	plan->ext = k->sport;
+	if (!nat_plan_dnat(nat, k, plan))
+		return plan->why;
+	if (k->zone == CT_ZONE_OUTSIDE && !plan->rule)
+		return plan->why = DROP_NOT_FOR_US;   /* outside to outside: not ours */
+	/* Refuse what cannot open a connection before spending a port on it
+	 * (a flood of stray ACKs must not cost a port search each). */
+	if (!ct_l4(k->proto) || !ct_l4(k->proto)->valid_new(l4, l4len))
+		return plan->why = DROP_CT_INVALID;
+	plan->kind = !plan->rule ? NAT_PLAN_SNAT : k->zone == CT_ZONE_OUTSIDE ?
+		     NAT_PLAN_DNAT : NAT_PLAN_HAIRPIN;
+	if (plan->kind != NAT_PLAN_DNAT && !nat_plan_snat(nat, k, plan))
+		return plan->why;
+	if (plan->kind == NAT_PLAN_DNAT)
+		nat_plan_reply(nat, k, plan);
+	plan->zone = plan->kind == NAT_PLAN_DNAT ? plan->tzone : k->zone;
+	return DROP_NONE;
+}
+
+/**
+ * nat_new_conn() - Commit nat_plan() for a first packet: the entry
  * @p:		the packet
  * @k:		its tuple
  * @why:	drop reason on failure
@@ -634,87 +772,74 @@ static enum drop_reason nat_pkt_key(const struct pkt *p, uint32_t zone,
 static struct ct_entry *nat_new_conn(struct nat *nat, struct pkt *p, const struct ct_key *k,
 				     enum drop_reason *why)
 {
-	uint32_t dst = nat_key_ip4(k->dst), src = nat_key_ip4(k->src);
-	const struct nat_rule *r = NULL;
 	struct nat_mapping *m = NULL;
-	struct ct_key reply;
+	struct nat_plan plan;
 	struct ct_entry *e;
-	uint32_t tzone = 0, tip = 0, zone = k->zone;
-	uint16_t tport, ext = k->sport;
-	uint8_t flags = 0;
 
-	bool via_host = nat->host_ip && dst == nat->host_ip && zone == CT_ZONE_OUTSIDE;
-
-	if (((nat->uplink_ip && dst == nat->uplink_ip) || via_host) &&
-	    k->proto != IPPROTO_ICMP) {
-		r = nat_rule_find(nat, k->proto, ntohs(k->dport));
-		/* a rule bound to another host IP (127.0.0.1) is reached only
-		 * through the proxy, i.e. the host leg */
-		if (r && r->host_ip && r->host_ip != nat->uplink_ip && !via_host)
-			r = NULL;
-		if (!r || !nat_rule_target(nat, r, ntohs(k->dport), &tzone, &tip, &tport)) {
-			*why = DROP_NOT_FOR_US;
-			return NULL;
-		}
-		flags |= CT_F_DNAT;
-	}
-	if (zone == CT_ZONE_OUTSIDE && !r) {
-		*why = DROP_NOT_FOR_US;   /* outside to outside: not ours */
+	*why = nat_plan(nat, k, pkt_l4(p), p->len - p->l4_ofs, &plan);
+	if (*why == DROP_NAT_NO_PORT)
+		nat->stats.no_port++;
+	if (*why != DROP_NONE)
 		return NULL;
-	}
-	/* Refuse what cannot open a connection before spending a port on it
-	 * (a flood of stray ACKs must not cost a port search each). */
-	if (!ct_l4(k->proto) ||
-	    !ct_l4(k->proto)->valid_new(pkt_l4(p), p->len - p->l4_ofs)) {
-		*why = DROP_CT_INVALID;
-		return NULL;
-	}
-	if (zone != CT_ZONE_OUTSIDE) {
-		/* SNAT (plain egress, or the hairpin's second half) */
-		m = nat_mapping_get(nat, zone, k->proto, src, k->sport, true, &ext);
-		if (!m) {
+	if (plan.kind != NAT_PLAN_DNAT) {
+		m = nat_mapping_reserve(nat, k->zone, k->proto, nat_key_ip4(k->src), k->sport,
+					plan.ext, plan.ext_shared);
+		if (!m) {	/* cannot happen: the plan chose a free port */
 			*why = DROP_NAT_NO_PORT;
 			return NULL;
 		}
-		flags |= CT_F_SNAT;
 	}
-	if (r)
-		nat_key_from_ip4(&reply, tzone, k->proto, tip, flags & CT_F_SNAT ?
-				 nat->uplink_ip : src, tport, ext);
-	else
-		nat_key_from_ip4(&reply, CT_ZONE_OUTSIDE, k->proto, dst,
-				 nat->uplink_ip, k->dport, ext);
-	if (k->proto == IPPROTO_ICMP)
-		reply.sport = reply.dport = ext;
-	if (m && ct_lookup(nat->ct, &reply, NULL)) {
-		/* The shared mapping clashes with another connection's reply
-		 * tuple (two published ports to one container port): give
-		 * this connection a private external port. */
-		nat_mapping_put(nat, m);
-		m = nat_mapping_get(nat, zone, k->proto, src, k->sport, false, &ext);
-		if (!m) {
-			*why = DROP_NAT_NO_PORT;
-			return NULL;
-		}
-		reply.dport = ext;
-		if (k->proto == IPPROTO_ICMP)
-			reply.sport = ext;
-	}
-	e = ct_insert(nat->ct, k, &reply, r && zone == CT_ZONE_OUTSIDE ? tzone : zone,
-		      pkt_l4(p), p->len - p->l4_ofs, why);
+	e = ct_insert(nat->ct, k, &plan.reply, plan.zone, pkt_l4(p), p->len - p->l4_ofs, why);
 	if (!e) {
 		nat_mapping_put(nat, m);
 		return NULL;
 	}
 	e->map = m;
-	e->flags |= flags;
-	if (r && m)
+	e->flags |= (uint8_t)((plan.rule ? CT_F_DNAT : 0) | (m ? CT_F_SNAT : 0));
+	if (plan.kind == NAT_PLAN_HAIRPIN)
 		nat->stats.hairpin_new++;
-	else if (r)
+	else if (plan.kind == NAT_PLAN_DNAT)
 		nat->stats.dnat_new++;
 	else
 		nat->stats.snat_new++;
 	return e;
+}
+
+/**
+ * nat_dry_run() - nat_process() of a vsctl trace frame: show, change nothing
+ * @p:		the traced packet (rewritten, as it would leave)
+ * @k:		its tuple
+ * @out_zone:	set to where it would leave
+ *
+ * An existing connection is shown as it is; otherwise nat_plan() decides,
+ * exactly as for a real first packet, and nothing is committed.
+ *
+ * Return: DROP_NONE, or the reason the real packet would be refused
+ */
+static enum drop_reason nat_dry_run(struct nat *nat, struct pkt *p, const struct ct_key *k,
+				    uint32_t *out_zone)
+{
+	enum trace_nat_kind kind = TRACE_NAT_EXISTING;
+	struct nat_plan plan;
+	struct ct_entry *e;
+	enum ct_dir dir;
+	struct ct_key t;
+
+	trace_stage(p, "nat");
+	e = ct_lookup(nat->ct, k, &dir);
+	if (e) {
+		ct_key_invert(&e->n[!dir].key, &t);
+	} else {
+		if (nat_plan(nat, k, pkt_l4(p), p->len - p->l4_ofs, &plan) != DROP_NONE)
+			return plan.why;
+		ct_key_invert(&plan.reply, &t);
+		kind = plan.kind == NAT_PLAN_SNAT ? TRACE_NAT_SNAT :
+		       plan.kind == NAT_PLAN_DNAT ? TRACE_NAT_DNAT : TRACE_NAT_HAIRPIN;
+	}
+	trace_nat(p, kind, k, &t);
+	nat_rewrite(p, &t);
+	*out_zone = t.zone;
+	return DROP_NONE;
 }
 
 /**
@@ -746,6 +871,8 @@ enum drop_reason nat_process(struct nat *nat, struct pkt *p, uint32_t zone, uint
 	r = nat_pkt_key(p, zone, &k, &is_error);
 	if (r != DROP_NONE)
 		return r;
+	if ((p->flags & PKT_F_DRYRUN) && !is_error)
+		return nat_dry_run(nat, p, &k, out_zone);
 	if (is_error) {
 		r = nat_icmp_error(nat, p, zone, out_zone);
 		if (r == DROP_NONE)
@@ -809,49 +936,4 @@ void nat_prefetch(struct nat *nat, struct pkt *const *pkts, unsigned int n, uint
 			k++;
 	}
 	ct_prefetch(nat->ct, keys, k);
-}
-
-/**
- * nat_explain() - What nat_process() would do with P, without doing it
- * @p:		packet (vsctl trace's synthetic frame)
- * @zone:	zone it is seen in
- * @buf:	one-line description
- * @len:	size of @buf
- */
-void nat_explain(struct nat *nat, const struct pkt *p, uint32_t zone, char *buf, size_t len)
-{
-	const struct iphdr *ip = pkt_header(p, p->l3_ofs, sizeof(*ip));
-	char a[INET_ADDRSTRLEN];
-	struct ct_key k, t;
-	struct ct_entry *e;
-	enum ct_dir dir;
-	bool is_error;
-	int pi;
-
-	if (!ip || nat_pkt_key(p, zone, &k, &is_error) != DROP_NONE || is_error) {
-		snprintf(buf, len, "not translatable (protocol or header)");
-		return;
-	}
-	e = ct_lookup(nat->ct, &k, &dir);
-	if (e) {
-		ct_key_invert(&e->n[!dir].key, &t);
-		inet_ntop(AF_INET, t.src, a, sizeof(a));
-		snprintf(buf, len, "existing connection: leaves as src=%s sport=%u (zone %s)",
-			 a, ntohs(t.sport), nat_zone_name(nat, t.zone));
-		return;
-	}
-	if (ip->daddr == nat->uplink_ip && k.proto != IPPROTO_ICMP &&
-	    nat_rule_find(nat, k.proto, ntohs(k.dport))) {
-		snprintf(buf, len, "new connection to published port %u: DNAT%s",
-			 ntohs(k.dport), zone ? " + SNAT (hairpin)" : "");
-		return;
-	}
-	inet_ntop(AF_INET, &nat->uplink_ip, a, sizeof(a));
-	pi = nat_proto_idx(k.proto);
-	if (pi >= 0 && nat_port_free(nat, k.proto, pi, ntohs(k.sport)))
-		snprintf(buf, len, "new connection: SNAT to %s, port %u preserved", a,
-			 ntohs(k.sport));
-	else
-		snprintf(buf, len, "new connection: SNAT to %s, port from the range "
-			 "(or the source's existing mapping)", a);
 }

@@ -40,6 +40,7 @@
 #include "pipeline.h"
 #include "port.h"
 #include "port_offload.h"
+#include "trace.h"
 
 #define PORT_RX_BUDGET 8
 /* Scratch for segments cut from one GSO frame: a 64 KB frame at any MSS. */
@@ -52,10 +53,6 @@ static struct pkt_batch port_rx_batch;
 static uint8_t *port_rx_bufs;
 static ev_prepare port_prepare;
 static struct port_stats port_orphan_stats; /* drops with no port to blame */
-
-/* trace.c: a dry run is in progress; drops are recorded, not counted. */
-void trace_drop(enum drop_reason why);
-extern bool trace_active;
 
 struct port *port_alloc(const struct port_ops *ops, const char *name, int fd)
 {
@@ -71,10 +68,20 @@ struct port *port_alloc(const struct port_ops *ops, const char *name, int fd)
 	return port;
 }
 
-void port_drop(struct port *port, enum drop_reason why)
+/**
+ * port_drop() - Count a dropped frame on PORT, by reason
+ * @port:	the port to blame (NULL: none; counted apart)
+ * @p:		the frame, or NULL when the drop is not about one frame
+ * @why:	the reason
+ *
+ * Takes the frame as the kernel's kfree_skb_reason() takes the skb: a
+ * frame of `vsctl trace` (PKT_F_DRYRUN) is recorded in its trace instead
+ * of counted, so that a trace leaves no mark on the switch.
+ */
+void port_drop(struct port *port, const struct pkt *p, enum drop_reason why)
 {
-	if (trace_active) {
-		trace_drop(why);
+	if (p && (p->flags & PKT_F_DRYRUN)) {
+		trace_drop(p, port, why);
 		return;
 	}
 	(port ? &port->stats : &port_orphan_stats)->drops[why]++;
@@ -97,7 +104,7 @@ static void port_rx_parse(struct port *port, struct pkt_batch *b)
 		if (rc == 0)
 			rc = port_offload_rx(p);
 		if (rc < 0) {
-			port_drop(port, (enum drop_reason)-rc);
+			port_drop(port, p, (enum drop_reason)-rc);
 			continue;
 		}
 		if (kept != i) {
@@ -178,7 +185,7 @@ static struct pkt *port_txq_add(struct port *port, const struct pkt *p)
 	struct pkt *q;
 
 	if (p->len > PKT_BUF_SIZE - PKT_HEADROOM) {
-		port_drop(port, DROP_TX_FULL);
+		port_drop(port, p, DROP_TX_FULL);
 		return NULL;
 	}
 	if (port->txq_count == PKT_BURST)
@@ -192,7 +199,7 @@ static struct pkt *port_txq_add(struct port *port, const struct pkt *p)
 	if (!port->txq_buf) {
 		port->txq_buf = aligned_alloc(64, (size_t)PKT_BURST * PKT_BUF_SIZE);
 		if (!port->txq_buf) {
-			port_drop(port, DROP_TX_FULL);
+			port_drop(port, p, DROP_TX_FULL);
 			return NULL;
 		}
 	}
@@ -222,7 +229,7 @@ static void port_tx_queue_segments(struct port *port, const struct pkt *p)
 	if (seg_buf)
 		n = port_offload_segment(p, seg_buf, PORT_SEG_BYTES, &slot, lens);
 	if (n < 0) {
-		port_drop(port, DROP_GSO_SEGMENT);
+		port_drop(port, p, DROP_GSO_SEGMENT);
 		return;
 	}
 	seg.flags &= ~(uint32_t)(PKT_F_GSO | PKT_F_CSUM_PARTIAL | PKT_F_RXBUF);
@@ -258,12 +265,17 @@ static void port_tx_queue_csum(struct port *port, const struct pkt *p)
  * stage's scratch buffer) and is reused before the flush.  When the queue
  * is full it is flushed first, so a burst never loses frames to the queue.
  * A port without tx_offload gets GSO frames as segments and partial
- * checksums finished.
+ * checksums finished.  A frame of `vsctl trace` is recorded as its output
+ * instead: whatever stage queues it, a trace never sends.
  */
 void port_tx_queue(struct port *port, const struct pkt *p)
 {
+	if (p->flags & PKT_F_DRYRUN) {
+		trace_output(p, port);	/* a trace sends nothing */
+		return;
+	}
 	if (!port) {
-		port_drop(NULL, DROP_TX_FULL);
+		port_drop(NULL, p, DROP_TX_FULL);
 		return;
 	}
 	if (port->tx_offload || !(p->flags & (PKT_F_GSO | PKT_F_CSUM_PARTIAL)))

@@ -45,6 +45,7 @@
 #include "pkt_build.h"
 #include "port.h"
 #include "router_port.h"
+#include "trace.h"
 
 #define ROUTER_PORT_ICMP_MAX 576     /* RFC 1812 4.3.2.3: IP length of an error */
 #define ROUTER_PORT_RL_RATE 1000.0   /* ICMP errors per second, sustained */
@@ -58,9 +59,9 @@ static uint8_t router_port_buf[PKT_HEADROOM + PKT_BUF_SIZE]
 void router_port_drop(const struct router_port *rp, struct pkt *p,
 		      enum drop_reason why)
 {
-	trace_note(p, rp->stage, "drop: %s", drop_reason_names[why]);
+	trace_stage(p, rp->stage);
 	if (p->in_port)
-		port_drop(p->in_port, why);
+		port_drop(p->in_port, p, why);
 }
 
 bool router_port_ip_special(uint32_t ip)
@@ -105,7 +106,8 @@ static void router_port_reply_send(const struct router_port *rp, struct pkt *req
 				   struct pkt *r, const char *what)
 {
 	if (req->flags & PKT_F_DRYRUN) {
-		trace_note(req, rp->stage, "reply: %s from the %s", what, rp->stage);
+		trace_event(req, rp->stage, TRACE_LOCAL, req->in_port, "%s from the %s",
+			    what, rp->stage);
 		return;
 	}
 	if (req->in_port)

@@ -1,15 +1,27 @@
 /* trace.c - `vsctl trace`: run the real pipeline on a synthetic frame, dry.
  *
- * Theory of operation.  The frame a container would send (Ethernet to the
- * peer's or the gateway's MAC, IPv4, a TCP SYN, a UDP datagram or an ICMP
- * echo) is built here and handed to ingress_run() exactly as a received
- * burst of one would be, flagged PKT_F_DRYRUN.  The stages are the same
- * functions that move real traffic; under the flag they record what they
- * decide with trace_note() instead of sending, and the NAT stage explains
- * the binding it has or would create without creating it.  Drops counted
- * through port_drop() are recorded here instead of in the counters, so a
- * trace leaves no mark on the switch.  This is OVS's ofproto/trace idea:
- * a second implementation for tracing would drift from the real one.
+ * DOC: Theory of Operation
+ *
+ * The frame a container would send (Ethernet to the peer's or the
+ * gateway's MAC, IPv4, a TCP SYN, a UDP datagram or an ICMP echo) is built
+ * here and handed to ingress_run() exactly as a received burst of one
+ * would be, flagged PKT_F_DRYRUN; a frame from the outside (--from
+ * uplink:IP) is handed to uplink_rx() the same way.  The stages are the
+ * same functions that move real traffic; under the flag they record what
+ * they decide as typed events (trace.h) instead of sending: port_drop()
+ * records the drop instead of counting it, nat_process() records the
+ * binding nat_plan() chooses instead of creating it, port_tx_queue()
+ * records the output instead of queueing.  So a trace leaves no mark on
+ * the switch.  This is OVS's ofproto/trace idea: a second implementation
+ * for tracing would drift from the real one.
+ *
+ * The verdict is computed from the events' typed fields (trace_verdict):
+ * a frame that reached an output port was forwarded; else the first drop
+ * says why it was dropped; else a local answer means the switch consumed
+ * it.  vsctl turns events and verdict into text (src/vsctl_trace.c).
+ *
+ * Limits: one frame, no payload; a connection that exists already is
+ * reported as it is, without conntrack's state check of this frame.
  */
 #include <arpa/inet.h>
 #include <linux/if_ether.h>
@@ -22,81 +34,249 @@
 #include <string.h>
 #include "cmd.h"
 #include "control.h"
+#include "ct.h"
+#include "dp.h"
 #include "ipam.h"
 #include "model.h"
+#include "nat.h"
 #include "pipeline.h"
 #include "pkt_build.h"
 #include "port.h"
+#include "trace.h"
+#include "uplink.h"
 
-struct trace_ctx {
-	struct json_object *stages;
-	char verdict[160];
-	char output[40];
-	bool dropped, nat, local, hairpin;
+#define TRACE_MAX_EVENTS 128
+#define TRACE_SPORT 40000
+
+#define TRACE_NAME(name, str) str,
+const char *const trace_decision_names[TRACE_N_DECISIONS] = {
+	TRACE_DECISIONS(TRACE_NAME)
+};
+#undef TRACE_NAME
+
+static const char *const trace_nat_names[] = {
+	[TRACE_NAT_EXISTING] = "existing", [TRACE_NAT_SNAT] = "snat",
+	[TRACE_NAT_DNAT] = "dnat", [TRACE_NAT_HAIRPIN] = "hairpin",
 };
 
-bool trace_active;
-static struct trace_ctx *trace_cur;
-void trace_drop(enum drop_reason why);
+struct trace_event {
+	const char *stage;              /* a static string */
+	enum trace_decision decision;
+	enum drop_reason reason;        /* DROP_NONE: none applies */
+	char port[sizeof(((struct port *)0)->name)];   /* "" when none */
+	bool has_binding;
+	enum trace_nat_kind nat;
+	struct ct_key before, after;    /* TRACE_NAT */
+	char detail[160];
+};
 
-static void trace_add(const char *stage, const char *text)
+struct trace_ctx {
+	const char *stage;              /* the stage that holds the frame */
+	unsigned int n, lost;
+	struct trace_event ev[TRACE_MAX_EVENTS];
+};
+
+/* The one trace in progress: a trace runs to its end inside one control
+ * request, so there is never a second. */
+static struct trace_ctx trace_buf;
+
+static struct trace_event *trace_add(const struct pkt *p, const char *stage,
+				     enum trace_decision d, const struct port *port)
 {
-	struct json_object *o = json_object_new_object();
+	struct trace_ctx *t = p->trace;
+	struct trace_event *e;
 
-	json_object_object_add(o, "stage", json_object_new_string(stage));
-	json_object_object_add(o, "decision", json_object_new_string(text));
-	json_object_array_add(trace_cur->stages, o);
+	if (t->n == TRACE_MAX_EVENTS) {
+		t->lost++;
+		return NULL;
+	}
+	e = &t->ev[t->n++];
+	memset(e, 0, sizeof(*e));
+	e->stage = stage;
+	e->decision = d;
+	if (port)
+		snprintf(e->port, sizeof(e->port), "%s", port->name);
+	t->stage = stage;
+	return e;
 }
 
-/* Note what a decision means for the verdict, from the stage's own words. */
-static void trace_classify(const char *stage, const char *text)
+/**
+ * trace_event() - Record what STAGE decided about a traced frame
+ * @p:		the frame (no-op unless traced)
+ * @stage:	the stage's name, a static string
+ * @d:		the decision
+ * @port:	the port it concerns, or NULL
+ * @fmt:	free words for the reader; the verdict never looks at them
+ */
+void trace_event(const struct pkt *p, const char *stage, enum trace_decision d,
+		 const struct port *port, const char *fmt, ...)
 {
-	struct trace_ctx *t = trace_cur;
-	const char *out = strstr(text, "output to port ");
+	struct trace_event *e;
+	va_list ap;
 
-	if (!strncmp(text, "drop", 4) && !t->dropped) {
-		t->dropped = true;
-		snprintf(t->verdict, sizeof(t->verdict), "drop (%s: %.120s)", stage, text);
-	}
-	if (!strcmp(stage, "nat"))
-		t->nat = true;
-	if (!strcmp(stage, "nat") && strstr(text, "hairpin"))
-		t->hairpin = true;
-	if (!strcmp(stage, "dns") || !strncmp(text, "reply", 5))
-		t->local = true;
-	if (out && !t->output[0])
-		snprintf(t->output, sizeof(t->output), "%s", out + 15);
+	if (!p->trace || !(e = trace_add(p, stage, d, port)))
+		return;
+	va_start(ap, fmt);
+	vsnprintf(e->detail, sizeof(e->detail), fmt, ap);
+	va_end(ap);
 }
 
 void trace_note(struct pkt *p, const char *stage, const char *fmt, ...)
 {
-	char text[256];
+	struct trace_event *e;
 	va_list ap;
 
-	if (!p->trace || !trace_cur)
+	if (!p->trace || !(e = trace_add(p, stage, TRACE_STEP, NULL)))
 		return;
 	va_start(ap, fmt);
-	vsnprintf(text, sizeof(text), fmt, ap);
+	vsnprintf(e->detail, sizeof(e->detail), fmt, ap);
 	va_end(ap);
-	trace_add(stage, text);
-	trace_classify(stage, text);
 }
 
-/* port_drop() under a dry run: record the reason, count nothing. */
-void trace_drop(enum drop_reason why)
+void trace_stage_set(const struct pkt *p, const char *stage)
 {
-	char text[80];
-
-	if (!trace_cur)
-		return;
-	snprintf(text, sizeof(text), "reason %s (dry run: not counted)", drop_reason_names[why]);
-	trace_add("drop", text);
-	if (!trace_cur->dropped) {
-		trace_cur->dropped = true;
-		snprintf(trace_cur->verdict, sizeof(trace_cur->verdict), "drop (%s)",
-			 drop_reason_names[why]);
-	}
+	p->trace->stage = stage;
 }
+
+/* port_tx_queue() of a traced frame: it leaves by PORT, from the stage
+ * that queued it. */
+void trace_output(const struct pkt *p, const struct port *port)
+{
+	if (p->trace)
+		trace_add(p, p->trace->stage, TRACE_OUTPUT, port);
+}
+
+/**
+ * trace_drop() - port_drop() of a traced frame: record, count nothing
+ * @p:		the frame
+ * @port:	the port the real drop would be counted on
+ * @why:	the reason
+ */
+void trace_drop(const struct pkt *p, const struct port *port, enum drop_reason why)
+{
+	struct trace_event *e;
+
+	if (!p->trace || !(e = trace_add(p, p->trace->stage, TRACE_DROP, port)))
+		return;
+	e->reason = why;
+}
+
+/**
+ * trace_nat() - Record a NAT binding: the frame's tuple and how it leaves
+ * @p:		the frame
+ * @kind:	new SNAT, DNAT or hairpin (nat_plan()), or an existing entry
+ * @before:	the tuple as the frame arrived
+ * @after:	the tuple it leaves with (zone: where it leaves)
+ */
+void trace_nat(const struct pkt *p, enum trace_nat_kind kind, const struct ct_key *before,
+	       const struct ct_key *after)
+{
+	struct trace_event *e;
+
+	if (!p->trace || !(e = trace_add(p, "nat", TRACE_NAT, NULL)))
+		return;
+	e->has_binding = true;
+	e->nat = kind;
+	e->before = *before;
+	e->after = *after;
+}
+
+/* ---- the reply ---------------------------------------------------------- */
+
+static struct json_object *trace_tuple_json(const struct ct_key *k)
+{
+	struct json_object *o = json_object_new_object();
+	char a[INET6_ADDRSTRLEN];
+
+	json_object_object_add(o, "zone", json_object_new_string(nat_zone_name(cmd_dp()->nat, k->zone)));
+	inet_ntop(k->family, k->src, a, sizeof(a));
+	json_object_object_add(o, "src", json_object_new_string(a));
+	json_object_object_add(o, "sport", json_object_new_int(ntohs(k->sport)));
+	inet_ntop(k->family, k->dst, a, sizeof(a));
+	json_object_object_add(o, "dst", json_object_new_string(a));
+	json_object_object_add(o, "dport", json_object_new_int(ntohs(k->dport)));
+	return o;
+}
+
+static struct json_object *trace_event_json(const struct trace_event *e)
+{
+	struct json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "stage", json_object_new_string(e->stage));
+	json_object_object_add(o, "decision",
+			       json_object_new_string(trace_decision_names[e->decision]));
+	json_object_object_add(o, "reason", e->reason ?
+			       json_object_new_string(drop_reason_names[e->reason]) : NULL);
+	json_object_object_add(o, "port", e->port[0] ? json_object_new_string(e->port) : NULL);
+	if (e->has_binding) {
+		struct json_object *b = json_object_new_object();
+
+		json_object_object_add(b, "kind", json_object_new_string(trace_nat_names[e->nat]));
+		json_object_object_add(b, "proto", json_object_new_string(
+			e->before.proto == IPPROTO_TCP ? "tcp" :
+			e->before.proto == IPPROTO_UDP ? "udp" : "icmp"));
+		json_object_object_add(b, "before", trace_tuple_json(&e->before));
+		json_object_object_add(b, "after", trace_tuple_json(&e->after));
+		json_object_object_add(o, "binding", b);
+	}
+	if (e->detail[0])
+		json_object_object_add(o, "detail", json_object_new_string(e->detail));
+	return o;
+}
+
+/**
+ * trace_verdict() - What happened to the frame, from the events' fields
+ * @t:	the finished trace
+ *
+ * Forwarded if any event put it on an output port (a flood may also have
+ * met drops on some ports); otherwise the first drop is the verdict, with
+ * its stage, reason and port; otherwise a local answer; otherwise nothing
+ * took the frame, which is a drop without a reason.
+ *
+ * Return: {decision, stage, reason, port, output[], nat}
+ */
+static struct json_object *trace_verdict(const struct trace_ctx *t)
+{
+	const struct trace_event *drop = NULL, *local = NULL, *nat = NULL;
+	struct json_object *v = json_object_new_object(), *out = json_object_new_array();
+	const struct trace_event *pick;
+	unsigned int i;
+
+	for (i = 0; i < t->n; i++) {
+		const struct trace_event *e = &t->ev[i];
+
+		if (e->decision == TRACE_OUTPUT)
+			json_object_array_add(out, json_object_new_string(e->port));
+		else if (e->decision == TRACE_DROP && !drop)
+			drop = e;
+		else if (e->decision == TRACE_LOCAL && !local)
+			local = e;
+		else if (e->decision == TRACE_NAT && !nat)
+			nat = e;
+	}
+	pick = json_object_array_length(out) ? NULL : drop ? drop : local;
+	json_object_object_add(v, "decision", json_object_new_string(
+		json_object_array_length(out) ? "forward" : pick == local && local ? "local" : "drop"));
+	json_object_object_add(v, "stage", pick ? json_object_new_string(pick->stage) : NULL);
+	json_object_object_add(v, "reason", pick && pick->reason ?
+			       json_object_new_string(drop_reason_names[pick->reason]) : NULL);
+	json_object_object_add(v, "port", pick && pick->port[0] ?
+			       json_object_new_string(pick->port) : NULL);
+	json_object_object_add(v, "output", out);
+	json_object_object_add(v, "nat", nat ? json_object_new_string(trace_nat_names[nat->nat]) : NULL);
+	return v;
+}
+
+/* ---- building and running the frame -------------------------------------- */
+
+/* What the caller asked for. */
+struct trace_req {
+	struct container *ctr;          /* NULL: from the outside */
+	struct endpoint *ep;
+	uint32_t src, dst;
+	uint8_t proto;
+	uint16_t dport;
+};
 
 /* Pick the endpoint the container would send from: the one on-link with
  * the destination, else the one holding its default route. */
@@ -123,14 +303,14 @@ static uint32_t trace_build_l34(uint8_t *f, uint32_t src, uint32_t dst, uint8_t 
 	if (proto == IPPROTO_TCP) {
 		struct tcphdr *th = (void *)l4;
 
-		th->source = htons(40000);
+		th->source = htons(TRACE_SPORT);
 		th->dest = htons(dport);
 		th->seq = htonl(1);
 		th->doff = 5;
 		th->syn = 1;
 		th->window = htons(65535);
 	} else if (proto == IPPROTO_UDP) {
-		pkt_build_udp(l4, 40000, dport, l4len);
+		pkt_build_udp(l4, TRACE_SPORT, dport, l4len);
 	} else {
 		pkt_build_icmp(l4, ICMP_ECHO, 0, 0x7ace, 1);
 		pkt_build_icmp_csum(l4, l4len);
@@ -140,140 +320,168 @@ static uint32_t trace_build_l34(uint8_t *f, uint32_t src, uint32_t dst, uint8_t 
 	return ETH_HLEN + (uint32_t)sizeof(struct iphdr) + l4len;
 }
 
-static int trace_parse_args(struct json_object *args, struct container **c, uint32_t *dst,
-			    uint8_t *proto, uint16_t *dport, char *err, size_t errlen)
+/* --from CONTAINER, or uplink:IP for a frame from the outside. */
+static int trace_parse_from(const char *from, struct trace_req *r, char *err, size_t errlen)
 {
-	const char *from = ctl_arg_str(args, "from"), *to = ctl_arg_str(args, "to");
-	const char *pr = ctl_arg_str(args, "proto");
-	long long port = ctl_arg_int(args, "port", 0);
-
-	if (!from || !(*c = model_container(from)) || LIST_EMPTY(&(*c)->endpoints)) {
+	if (from && !strncmp(from, "uplink:", 7)) {
+		if (!uplink_port(dp_uplink_first(cmd_dp()))) {
+			snprintf(err, errlen, "no uplink: nothing comes from the outside");
+			return -1;
+		}
+		if (ipam_parse_ip(from + 7, &r->src)) {
+			snprintf(err, errlen, "invalid source address \"%s\"", from + 7);
+			return -1;
+		}
+		return 0;
+	}
+	if (!from || !(r->ctr = model_container(from)) || LIST_EMPTY(&r->ctr->endpoints)) {
 		snprintf(err, errlen, "no such container with an endpoint: %s", from ? from : "");
 		return -1;
 	}
-	if (!to || ipam_parse_ip(to, dst)) {
+	return 0;
+}
+
+static int trace_parse_args(struct json_object *args, struct trace_req *r,
+			    char *err, size_t errlen)
+{
+	const char *to = ctl_arg_str(args, "to"), *pr = ctl_arg_str(args, "proto");
+	long long port = ctl_arg_int(args, "port", 0);
+
+	if (trace_parse_from(ctl_arg_str(args, "from"), r, err, errlen))
+		return -1;
+	if (!to || ipam_parse_ip(to, &r->dst)) {
 		snprintf(err, errlen, "invalid destination address \"%s\"", to ? to : "");
 		return -1;
 	}
-	*proto = !pr || !strcmp(pr, "icmp") ? IPPROTO_ICMP : !strcmp(pr, "tcp") ? IPPROTO_TCP :
-		 !strcmp(pr, "udp") ? IPPROTO_UDP : 0;
-	if (!*proto || port < 0 || port > 65535) {
+	r->proto = !pr || !strcmp(pr, "icmp") ? IPPROTO_ICMP : !strcmp(pr, "tcp") ? IPPROTO_TCP :
+		   !strcmp(pr, "udp") ? IPPROTO_UDP : 0;
+	if (!r->proto || port < 0 || port > 65535) {
 		snprintf(err, errlen, "invalid protocol or port (tcp, udp or icmp; port 1-65535)");
 		return -1;
 	}
-	*dport = (uint16_t)(port ? port : 80);
+	r->dport = (uint16_t)(port ? port : 80);
 	return 0;
 }
 
 /* Fill the Ethernet header as the container's own stack would: ARP would
- * give the peer's MAC on-link, the gateway's MAC otherwise. */
-static bool trace_eth(uint8_t *f, const struct endpoint *ep, uint32_t dst)
+ * give the peer's MAC on-link, the gateway's MAC otherwise.  False when
+ * ARP would get no answer: the frame is never sent. */
+static bool trace_eth(struct pkt *p, const struct endpoint *ep, uint32_t dst)
 {
 	const struct network *n = ep->net;
-	const struct endpoint *peer = NULL;
-	char a[16];
+	const struct endpoint *peer;
+	uint8_t *f = p->data;
 
 	memcpy(f + 6, ep->mac, 6);
 	f[12] = ETH_P_IP >> 8;
 	f[13] = ETH_P_IP & 0xff;
 	if (dst == n->gateway || !ipam_cidr_contains(&n->subnet, dst)) {
 		memcpy(f, n->gw_mac, 6);
-		trace_add("arp", dst == n->gateway ? "destination is the gateway: gateway MAC" :
-			  "off-link destination: next hop is the gateway");
+		trace_note(p, "arp", dst == n->gateway ? "destination is the gateway: gateway MAC" :
+			   "off-link destination: next hop is the gateway");
 		return true;
 	}
 	peer = model_endpoint_by_ip(n, dst);
 	if (!peer) {
-		snprintf(trace_cur->verdict, sizeof(trace_cur->verdict),
-			 "drop (arp: nobody on %s owns %s)", n->name, ipam_ntoa(dst, a));
-		trace_add("arp", "no answer: no endpoint owns that address");
+		trace_event(p, "arp", TRACE_DROP, NULL,
+			    "no answer: no endpoint on %s owns that address", n->name);
 		return false;
 	}
 	memcpy(f, peer->mac, 6);
-	trace_add("arp", "on-link destination: the peer's MAC");
+	trace_note(p, "arp", "on-link destination: the peer's MAC");
 	return true;
 }
 
-static void trace_run(struct endpoint *ep, uint32_t dst, uint8_t proto, uint16_t dport)
+/* A frame from the outside: to the uplink's MAC, from a made-up one
+ * (the uplink learns MACs from ARP only). */
+static void trace_eth_outside(struct pkt *p)
+{
+	static const uint8_t peer_mac[6] = { 0x02, 0x00, 0x5e, 0x7a, 0xce, 0x01 };
+	const uint8_t *mac = uplink_mac(dp_uplink_first(cmd_dp()));
+	uint8_t *f = p->data;
+
+	memcpy(f, mac, 6);
+	memcpy(f + 6, peer_mac, 6);
+	f[12] = ETH_P_IP >> 8;
+	f[13] = ETH_P_IP & 0xff;
+}
+
+static void trace_run(const struct trace_req *r)
 {
 	static uint8_t buf[PKT_HEADROOM + 2048] __attribute__((aligned(64)));
 	static struct pkt_batch b;
 	struct pkt *p = &b.pkts[0];
+	struct port *in = r->ep ? r->ep->port : uplink_port(dp_uplink_first(cmd_dp()));
 
 	memset(p, 0, sizeof(*p));
 	p->buf = buf;
 	p->data = buf + PKT_HEADROOM;
-	if (!trace_eth(p->data, ep, dst))
-		return;
-	p->len = trace_build_l34(p->data, ep->ip, dst, proto, dport);
-	p->in_port = ep->port;
 	p->flags = PKT_F_DRYRUN;
-	p->trace = (struct trace_ctx *)trace_cur;
+	p->trace = &trace_buf;
+	if (r->ep && !trace_eth(p, r->ep, r->dst))
+		return;
+	if (!r->ep)
+		trace_eth_outside(p);
+	p->len = trace_build_l34(p->data, r->src, r->dst, r->proto, r->dport);
+	p->in_port = in;
 	pkt_parse(p);
 	b.count = 1;
-	trace_active = true;
-	ingress_run(ep->port, &b);
-	trace_active = false;
-}
-
-static void trace_verdict(struct trace_ctx *t, const struct endpoint *ep, uint32_t dst)
-{
-	if (t->verdict[0])
-		return;
-	if (t->local)
-		snprintf(t->verdict, sizeof(t->verdict), "local (answered by the switch on %s)",
-			 ep->net->name);
-	else if (t->hairpin)
-		snprintf(t->verdict, sizeof(t->verdict),
-			 "forward (hairpin: DNAT to a published container, SNAT to the uplink address)");
-	else if (t->nat)
-		snprintf(t->verdict, sizeof(t->verdict), "forward (to the outside through NAT, out of %s)",
-			 t->output[0] ? t->output : "the uplink");
-	else if (t->output[0])
-		snprintf(t->verdict, sizeof(t->verdict), "forward (output to port %s)", t->output);
+	if (r->ep)
+		ingress_run(in, &b);
 	else
-		snprintf(t->verdict, sizeof(t->verdict), "drop (no stage forwarded it)");
+		uplink_rx(in, &b);
 }
 
-/* The first line: what the container sends, and from which port. */
-static void trace_packet_line(const struct container *ctr, const struct endpoint *ep,
-			      uint32_t dst, uint8_t proto, uint16_t dport)
+/* What is sent, and from where: the reply's "packet" object. */
+static struct json_object *trace_packet_json(const struct trace_req *r)
 {
-	char line[VS_CKEY_MAX + 224], s[16], d[16], port[8] = "";
+	struct json_object *o = json_object_new_object();
+	char a[16];
 
-	if (proto != IPPROTO_ICMP)
-		snprintf(port, sizeof(port), ":%u", dport);
-	snprintf(line, sizeof(line), "%s %s -> %s%s from %s on port %s",
-		 proto == IPPROTO_TCP ? "tcp SYN" : proto == IPPROTO_UDP ? "udp" : "icmp echo",
-		 ipam_ntoa(ep->ip, s), ipam_ntoa(dst, d), port, ctr->name, ep->port->name);
-	trace_add("packet", line);
+	json_object_object_add(o, "proto", json_object_new_string(
+		r->proto == IPPROTO_TCP ? "tcp" : r->proto == IPPROTO_UDP ? "udp" : "icmp"));
+	json_object_object_add(o, "src", json_object_new_string(ipam_ntoa(r->src, a)));
+	json_object_object_add(o, "dst", json_object_new_string(ipam_ntoa(r->dst, a)));
+	if (r->proto != IPPROTO_ICMP) {
+		json_object_object_add(o, "sport", json_object_new_int(TRACE_SPORT));
+		json_object_object_add(o, "dport", json_object_new_int(r->dport));
+	}
+	json_object_object_add(o, "from", json_object_new_string(r->ctr ? r->ctr->name : "uplink"));
+	json_object_object_add(o, "port", json_object_new_string(
+		r->ep ? r->ep->port->name : uplink_port(dp_uplink_first(cmd_dp()))->name));
+	return o;
 }
 
 static int trace_cmd(struct ctl_conn *c, struct json_object *args,
 		     struct json_object **result, char *err, size_t errlen)
 {
-	struct trace_ctx t = { 0 };
-	struct container *ctr;
-	struct endpoint *ep;
-	uint32_t dst;
-	uint8_t proto;
-	uint16_t dport;
-	if (trace_parse_args(args, &ctr, &dst, &proto, &dport, err, errlen))
+	struct trace_req r = { 0 };
+	struct json_object *events;
+	unsigned int i;
+
+	(void)c;
+	if (trace_parse_args(args, &r, err, errlen))
 		return -1;
-	ep = trace_pick_ep(ctr, dst);
-	if (!ep->port) {
-		snprintf(err, errlen, "container %s has no wired port on %s", ctr->name, ep->net->name);
-		return -1;
+	if (r.ctr) {
+		r.ep = trace_pick_ep(r.ctr, r.dst);
+		if (!r.ep->port) {
+			snprintf(err, errlen, "container %s has no wired port on %s",
+				 r.ctr->name, r.ep->net->name);
+			return -1;
+		}
+		r.src = r.ep->ip;
 	}
-	t.stages = json_object_new_array();
-	trace_cur = &t;
-	trace_packet_line(ctr, ep, dst, proto, dport);
-	trace_run(ep, dst, proto, dport);
-	trace_verdict(&t, ep, dst);
-	trace_cur = NULL;
+	memset(&trace_buf, 0, sizeof(trace_buf));
+	trace_buf.stage = "packet";
+	trace_run(&r);
+	events = json_object_new_array();
+	for (i = 0; i < trace_buf.n; i++)
+		json_object_array_add(events, trace_event_json(&trace_buf.ev[i]));
 	*result = json_object_new_object();
-	json_object_object_add(*result, "stages", t.stages);
-	json_object_object_add(*result, "verdict", json_object_new_string(t.verdict));
+	json_object_object_add(*result, "packet", trace_packet_json(&r));
+	json_object_object_add(*result, "events", events);
+	json_object_object_add(*result, "events_lost", json_object_new_int((int)trace_buf.lost));
+	json_object_object_add(*result, "verdict", trace_verdict(&trace_buf));
 	return 0;
 }
 

@@ -54,6 +54,7 @@
 #include "pipeline.h"
 #include "port.h"
 #include "router_port.h"
+#include "trace.h"
 #include "uplink.h"
 
 #define UPLINK_ARP_SLOTS 256
@@ -224,6 +225,12 @@ static enum drop_reason uplink_send(struct uplink *ul, struct pkt *p)
 
 	if (leg == &ul->out && (nh & ul->out.mask) != (ul->out.ip & ul->out.mask))
 		nh = ul->gw;
+	if (p->flags & PKT_F_DRYRUN) {
+		/* before the ARP cache: a trace must not ask, nor wait */
+		trace_stage(p, "uplink");
+		port_tx_queue(leg->port, p);
+		return DROP_NONE;
+	}
 	a = uplink_arp_slot(ul, nh);
 	if (a->ip == nh && a->seen_ms) {
 		memcpy(eth->ether_dhost, a->mac, 6);
@@ -237,7 +244,7 @@ static enum drop_reason uplink_send(struct uplink *ul, struct pkt *p)
 		return DROP_NONE;
 	}
 	if (ul->n_pending >= UPLINK_PENDING || p->len > UPLINK_PENDING_MAX) {
-		port_drop(leg->port, DROP_ARP_PENDING_FULL);
+		port_drop(leg->port, p, DROP_ARP_PENDING_FULL);
 		uplink_arp_request(ul, leg, nh);
 		return DROP_NONE;   /* counted here; not the gateway's to report */
 	}
@@ -316,13 +323,6 @@ enum drop_reason uplink_route_out(struct network *n, struct pkt *p)
 	zone = nat_zone_of(ul->dp->nat, n);
 	if (zone == CT_ZONE_OUTSIDE)
 		return DROP_NO_ROUTE;
-	if (p->flags & PKT_F_DRYRUN) {
-		char what[192];
-
-		nat_explain(ul->dp->nat, p, zone, what, sizeof(what));
-		trace_note(p, "nat", "%s; out of %s", what, ul->out.port->name);
-		return DROP_NONE;
-	}
 	if (uplink_echo_local(ul, n, p))
 		return DROP_NONE;
 	r = nat_process(ul->dp->nat, p, zone, &out);
@@ -335,7 +335,7 @@ enum drop_reason uplink_route_out(struct network *n, struct pkt *p)
 	 * answer an out-of-state TCP segment with an ICMP unreachable that
 	 * could tear the real connection down. */
 	if (p->in_port)
-		port_drop(p->in_port, r);
+		port_drop(p->in_port, p, r);
 	return DROP_NONE;
 }
 
@@ -371,13 +371,14 @@ static void uplink_ip_input(struct uplink *ul, struct uplink_leg *leg, struct pk
 	enum drop_reason r;
 	uint32_t out;
 
+	trace_stage(p, "uplink");
 	if (!ip || ip->version != 4 || ip->ihl < 5 ||
 	    ntohs(ip->tot_len) > p->len - p->l3_ofs) {
-		port_drop(leg->port, DROP_BAD_L3);
+		port_drop(leg->port, p, DROP_BAD_L3);
 		return;
 	}
 	if (ip->daddr != leg->ip) {
-		port_drop(leg->port, DROP_NOT_FOR_US);
+		port_drop(leg->port, p, DROP_NOT_FOR_US);
 		return;
 	}
 	if (uplink_echo_req(p, ip, leg->ip)) {
@@ -395,7 +396,7 @@ static void uplink_ip_input(struct uplink *ul, struct uplink_leg *leg, struct pk
 	if (r == DROP_NONE)
 		r = uplink_deliver(ul, p, out);
 	if (r != DROP_NONE)
-		port_drop(leg->port, r);
+		port_drop(leg->port, p, r);
 }
 
 /**
@@ -445,7 +446,7 @@ void uplink_rx(struct port *port, struct pkt_batch *b)
 		 * whether or not the port layer parsed the burst already */
 		eth = pkt_parse(p) < 0 ? NULL : pkt_header(p, 0, sizeof(*eth));
 		if (!eth || p->l3_ofs == PKT_OFS_NONE) {
-			port_drop(port, DROP_RUNT);
+			port_drop(port, p, DROP_RUNT);
 			continue;
 		}
 		if (memcmp(eth->ether_dhost, leg->mac, 6) &&
@@ -707,7 +708,7 @@ void uplink_neigh_flush(struct uplink *ul)
 	unsigned int i;
 
 	for (i = 0; i < ul->n_pending; i++)
-		port_drop(uplink_leg_of(ul, ul->pending[i].next_hop)->port,
+		port_drop(uplink_leg_of(ul, ul->pending[i].next_hop)->port, NULL,
 			  DROP_ARP_PENDING_FULL);
 	ul->n_pending = 0;
 	memset(ul->arp, 0, sizeof(ul->arp));
@@ -717,4 +718,11 @@ void uplink_neigh_flush(struct uplink *ul)
 struct port *uplink_port(const struct uplink *ul)
 {
 	return ul && ul->up ? ul->out.port : NULL;
+}
+
+/* The MAC the switch owns on the uplink (vsctl trace's frames from the
+ * outside are addressed to it). */
+const uint8_t *uplink_mac(const struct uplink *ul)
+{
+	return ul->out.mac;
 }

@@ -578,18 +578,10 @@ static int vsctl_handlers_show(struct vsctl_ctx *ctx, const struct vsctl_cmd *cm
 static int vsctl_handlers_trace(struct vsctl_ctx *ctx, const struct vsctl_cmd *cmd,
 				struct json_object *args)
 {
-	struct json_object *res, *stages = NULL;
-	size_t i;
+	struct json_object *res;
 
 	VSCTL_CALL(ctx, cmd, res);
-	json_object_object_get_ex(res, "stages", &stages);
-	for (i = 0; i < vsctl_handlers_len(stages); i++) {
-		struct json_object *s = vsctl_handlers_at(stages, i);
-
-		fprintf(ctx->out, "%s: %s\n", vsctl_jstr(s, "stage", "?"),
-			vsctl_jstr(s, "decision", ""));
-	}
-	fprintf(ctx->out, "verdict: %s\n", vsctl_jstr(res, "verdict", "?"));
+	vsctl_trace_print(ctx->out, res);
 	json_object_put(res);
 	return 0;
 }

@@ -20,6 +20,7 @@
 #include "model.h"
 #include "netns.h"
 #include "pipeline.h"
+#include "trace.h"
 #include "port.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -30,11 +31,26 @@ void egress_output(struct port *out, struct pkt *p)
 	if (p->len < 42 || p->len > 14 + 65535)
 		abort();
 }
-void port_drop(struct port *port, enum drop_reason why) { port->stats.drops[why]++; }
+void port_drop(struct port *port, const struct pkt *p, enum drop_reason why)
+{
+	(void)p;
+	port->stats.drops[why]++;
+}
 void port_tx_flush_all(void) {}
 void trace_note(struct pkt *p, const char *stage, const char *fmt, ...)
 {
 	(void)p; (void)stage; (void)fmt;
+}
+
+void trace_event(const struct pkt *p, const char *stage, enum trace_decision d,
+		 const struct port *port, const char *fmt, ...)
+{
+	(void)p; (void)stage; (void)d; (void)port; (void)fmt;
+}
+
+void trace_stage_set(const struct pkt *p, const char *stage)
+{
+	(void)p; (void)stage;
 }
 bool netns_ref_is_name(const char *ref) { (void)ref; return false; }
 

@@ -14,6 +14,7 @@
 #include "fdb.h"
 #include "l2_fakes.h"
 #include "pipeline.h"
+#include "trace.h"
 
 struct l2f_tx l2f_tx[L2F_MAX_TX];
 unsigned int l2f_n_tx;
@@ -29,6 +30,8 @@ void port_tx_queue(struct port *port, const struct pkt *p)
 {
 	struct l2f_tx *t;
 
+	if (p->flags & PKT_F_DRYRUN)
+		return;		/* as port.c: a traced frame is recorded, never queued */
 	port->stats.tx_packets++;
 	if (l2f_n_tx >= L2F_MAX_TX || p->len > sizeof(t->data))
 		return;
@@ -39,8 +42,9 @@ void port_tx_queue(struct port *port, const struct pkt *p)
 	memcpy(t->data, p->data, p->len);
 }
 
-void port_drop(struct port *port, enum drop_reason why)
+void port_drop(struct port *port, const struct pkt *p, enum drop_reason why)
 {
+	(void)p;
 	port->stats.drops[why]++;
 }
 
@@ -75,6 +79,17 @@ bool dns_input(struct network *n, struct endpoint *src, struct pkt *p)
 void trace_note(struct pkt *p, const char *stage, const char *fmt, ...)
 {
 	(void)p; (void)stage; (void)fmt;
+}
+
+void trace_event(const struct pkt *p, const char *stage, enum trace_decision d,
+		 const struct port *port, const char *fmt, ...)
+{
+	(void)p; (void)stage; (void)d; (void)port; (void)fmt;
+}
+
+void trace_stage_set(const struct pkt *p, const char *stage)
+{
+	(void)p; (void)stage;
 }
 
 void capture_one(struct capture_point *cp, const struct pkt *p)

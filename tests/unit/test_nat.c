@@ -445,23 +445,99 @@ static void test_nat_conntrack_line(void **state)
 		"sport=53 dport=5000 zone=n1");
 }
 
-static void test_nat_explain_changes_nothing(void **state)
+/* A dry-run frame (vsctl trace) goes through nat_process() and changes
+ * nothing but itself; nat_plan() is what the real first packet commits. */
+static void test_nat_plan_changes_nothing(void **state)
 {
-	char what[192];
-	uint8_t before[128];
+	struct nat_plan plan;
+	struct ct_entry *e;
+	struct ct_key k;
 	uint32_t out;
 
 	(void)state;
 	build(IPPROTO_TCP, C1, WEB, 40000, 80, 1, 0);
-	memcpy(before, frame, sizeof(before));
-	nat_explain(&test_nat, &pk, z1, what, sizeof(what));
-	assert_non_null(strstr(what, "port 40000 preserved"));
-	assert_memory_equal(before, frame, sizeof(before));
-	assert_int_equal(ct_get_stats(&test_ct)->entries, 0);
+	nat_key_from_ip4(&k, z1, IPPROTO_TCP, ip4(C1), ip4(WEB), htons(40000), htons(80));
+	assert_int_equal(nat_plan(&test_nat, &k, pkt_l4(&pk), pk.len - pk.l4_ofs, &plan), DROP_NONE);
+	assert_int_equal(plan.kind, NAT_PLAN_SNAT);
+	assert_int_equal(ntohs(plan.ext), 40000);	/* port preserved */
+	assert_true(plan.ext_shared);
+	assert_false(nat_port_in_snat_use(&test_nat, IPPROTO_TCP, 40000));
+
+	pk.flags |= PKT_F_DRYRUN;
 	assert_int_equal(nat_process(&test_nat, &pk, z1, &out), DROP_NONE);
-	build(IPPROTO_TCP, C1, WEB, 40000, 80, 2, 0);
-	nat_explain(&test_nat, &pk, z1, what, sizeof(what));
-	assert_non_null(strstr(what, "existing connection: leaves as src=198.51.100.1 sport=40000"));
+	assert_int_equal(out, CT_ZONE_OUTSIDE);
+	assert_int_equal(iph()->saddr, ip4(UPLINK));	/* the frame shows it */
+	assert_csums_ok(&pk);
+	assert_int_equal(ct_get_stats(&test_ct)->entries, 0);
+	assert_int_equal(nat_get_stats(&test_nat)->snat_new, 0);
+	assert_false(nat_port_in_snat_use(&test_nat, IPPROTO_TCP, 40000));
+
+	build(IPPROTO_TCP, C1, WEB, 40000, 80, 1, 0);
+	assert_int_equal(nat_process(&test_nat, &pk, z1, &out), DROP_NONE);
+	e = ct_lookup(&test_ct, &k, NULL);
+	assert_non_null(e);
+	assert_memory_equal(&e->n[CT_DIR_REPLY].key, &plan.reply, sizeof(plan.reply));
+	assert_int_equal(nat_get_stats(&test_nat)->snat_new, 1);
+}
+
+/* The hairpin's plan is the entry made; a port published on 127.0.0.1 is
+ * refused from a network and from the outside alike (dry or real), and
+ * reached through the host leg only. */
+static void test_nat_plan_matches_commit(void **state)
+{
+	static struct nat_rule any = { .proto = IPPROTO_TCP, .host_port = 8080,
+				       .cport = 80, .count = 1 };
+	static struct nat_rule lo = { .proto = IPPROTO_TCP, .host_port = 8081,
+				      .cport = 80, .count = 1 };
+	struct nat_plan plan;
+	struct ct_key k;
+	char err[128];
+	uint32_t out;
+
+	(void)state;
+	any.fixed_zone = lo.fixed_zone = z2;
+	any.fixed_ip = lo.fixed_ip = ip4(C2);
+	lo.host_ip = ip4("127.0.0.1");
+	nat_set_host_ip(&test_nat, ip4("169.254.169.2"));
+	assert_int_equal(nat_rule_add(&test_nat, &any, err, sizeof(err)), 0);
+	assert_int_equal(nat_rule_add(&test_nat, &lo, err, sizeof(err)), 0);
+
+	build(IPPROTO_TCP, C1, UPLINK, 41000, 8080, 1, 0);
+	nat_key_from_ip4(&k, z1, IPPROTO_TCP, ip4(C1), ip4(UPLINK), htons(41000), htons(8080));
+	assert_int_equal(nat_plan(&test_nat, &k, pkt_l4(&pk), pk.len - pk.l4_ofs, &plan), DROP_NONE);
+	assert_int_equal(plan.kind, NAT_PLAN_HAIRPIN);
+	assert_int_equal(plan.zone, z1);
+	assert_int_equal(nat_process(&test_nat, &pk, z1, &out), DROP_NONE);
+	assert_int_equal(out, z2);
+	assert_memory_equal(&ct_lookup(&test_ct, &k, NULL)->n[CT_DIR_REPLY].key, &plan.reply,
+			    sizeof(plan.reply));
+	assert_int_equal(nat_get_stats(&test_nat)->hairpin_new, 1);
+
+	/* 127.0.0.1 only: from a network through the uplink IP, refused */
+	build(IPPROTO_TCP, C1, UPLINK, 41001, 8081, 1, 0);
+	nat_key_from_ip4(&k, z1, IPPROTO_TCP, ip4(C1), ip4(UPLINK), htons(41001), htons(8081));
+	assert_int_equal(nat_plan(&test_nat, &k, pkt_l4(&pk), pk.len - pk.l4_ofs, &plan), DROP_NOT_FOR_US);
+	pk.flags |= PKT_F_DRYRUN;
+	assert_int_equal(nat_process(&test_nat, &pk, z1, &out), DROP_NOT_FOR_US);
+	build(IPPROTO_TCP, C1, UPLINK, 41001, 8081, 1, 0);
+	assert_int_equal(nat_process(&test_nat, &pk, z1, &out), DROP_NOT_FOR_US);
+	/* ... from the outside through the uplink IP, refused */
+	build(IPPROTO_TCP, WEB, UPLINK, 33000, 8081, 1, 0);
+	pk.flags |= PKT_F_DRYRUN;
+	assert_int_equal(nat_process(&test_nat, &pk, CT_ZONE_OUTSIDE, &out), DROP_NOT_FOR_US);
+	build(IPPROTO_TCP, WEB, UPLINK, 33000, 8081, 1, 0);
+	assert_int_equal(nat_process(&test_nat, &pk, CT_ZONE_OUTSIDE, &out), DROP_NOT_FOR_US);
+	/* ... through the host leg (the proxy), DNAT */
+	build(IPPROTO_TCP, "169.254.169.1", "169.254.169.2", 33000, 8081, 1, 0);
+	nat_key_from_ip4(&k, CT_ZONE_OUTSIDE, IPPROTO_TCP, ip4("169.254.169.1"),
+			 ip4("169.254.169.2"), htons(33000), htons(8081));
+	assert_int_equal(nat_plan(&test_nat, &k, pkt_l4(&pk), pk.len - pk.l4_ofs, &plan), DROP_NONE);
+	assert_int_equal(plan.kind, NAT_PLAN_DNAT);
+	assert_int_equal(nat_process(&test_nat, &pk, CT_ZONE_OUTSIDE, &out), DROP_NONE);
+	assert_int_equal(out, z2);
+	assert_int_equal(ct_get_stats(&test_ct)->entries, 2);
+	nat_rule_del(&test_nat, IPPROTO_TCP, 8080);
+	nat_rule_del(&test_nat, IPPROTO_TCP, 8081);
 }
 
 static void test_publish_parse_spec(void **state)
@@ -571,7 +647,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_nat_fragments, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_nat_conntrack_line, setup, teardown),
 		cmocka_unit_test(test_publish_parse_spec),
-		cmocka_unit_test_setup_teardown(test_nat_explain_changes_nothing, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_nat_plan_changes_nothing, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_nat_plan_matches_commit, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_dp_nat_without_uplink, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -301,10 +301,20 @@ static void test_output_tables(void **state)
 			    "c2     -          -              t2      -\n");
 	run_free(&r);
 
-	fake_reply = "{\"stages\":[{\"stage\":\"ingress\",\"decision\":\"ok\"}],"
-		     "\"verdict\":\"output c2:eth0\"}";
+	fake_reply = "{\"packet\":{\"proto\":\"icmp\",\"src\":\"172.18.0.2\","
+		     "\"dst\":\"172.18.0.3\",\"from\":\"c1\",\"port\":\"c1:eth0\"},"
+		     "\"events\":[{\"stage\":\"ingress\",\"decision\":\"accept\","
+		     "\"port\":\"c1:eth0\"},{\"stage\":\"egress\",\"decision\":\"output\","
+		     "\"port\":\"c2:eth0\",\"reason\":null},{\"stage\":\"egress\","
+		     "\"decision\":\"drop\",\"reason\":\"no_icc\",\"port\":\"c1:eth0\"}],"
+		     "\"verdict\":{\"decision\":\"forward\",\"output\":[\"c2:eth0\"],"
+		     "\"nat\":null}}";
 	RUN(&r, "trace", "--from", "c1", "--to", "172.18.0.3");
-	assert_string_equal(r.out, "ingress: ok\nverdict: output c2:eth0\n");
+	assert_string_equal(r.out, "packet: icmp echo 172.18.0.2 -> 172.18.0.3 from c1 on port c1:eth0\n"
+			    "ingress: accepted on port c1:eth0\n"
+			    "egress: output to port c2:eth0\n"
+			    "egress: drop: no_icc (dry run: not counted on port c1:eth0)\n"
+			    "verdict: forward (output to port c2:eth0)\n");
 	assert_args("{\"from\":\"c1\",\"to\":\"172.18.0.3\",\"proto\":\"icmp\"}");
 	run_free(&r);
 
