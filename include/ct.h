@@ -118,7 +118,7 @@ TAILQ_HEAD(ct_list, ct_entry);
 struct conntrack {
 	struct ev_loop *loop;
 	ev_timer timer;
-	uint32_t seed;
+	uint64_t basis;              /* hash_basis(), taken at ct_init() */
 	struct ct_node **buckets;
 	uint32_t mask;
 	uint32_t limit;

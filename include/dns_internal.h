@@ -30,8 +30,6 @@ struct dns {
 	unsigned int n_clients;
 	struct dns_stats stats;
 	uint64_t test_ms;            /* unit tests: a fixed clock, if set */
-	uint64_t sip_key[2];
-	bool keyed;
 	uint16_t ip_id;
 	/* The frame starts 2 bytes in, so that its IP header is 4-byte aligned. */
 	uint8_t frame_buf[2 + 14 + 20 + 8 + 65536] __attribute__((aligned(8)));
@@ -133,7 +131,6 @@ struct dns_client_ref {
 	uint32_t tcp_slot, tcp_gen; /* dns_tcp.c connection */
 };
 
-uint32_t dns_hash(struct dns *dns, const void *key, size_t len);
 uint64_t dns_now_ms(struct dns *dns);
 void dns_set_test_clock(struct dns *dns, uint64_t ms);
 struct dns_stats *dns_stats_mut(struct dns *dns);

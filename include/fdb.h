@@ -15,6 +15,7 @@
 #include <stdint.h>
 #include <sys/queue.h>
 #include <uthash.h>
+#include "hash.h"
 #include "drop.h"
 
 struct network;
@@ -37,6 +38,8 @@ TAILQ_HEAD(fdb_lru, fdb_entry);
 struct fdb {
 	struct network *net;
 	struct fdb_entry *table; /* uthash on mac */
+	/* The entries fdb_learn() and fdb_lookup() found last (fdb_find()) */
+	struct fdb_entry *last_src, *last_dst;
 	struct fdb_lru lru;
 	unsigned int count;
 	ev_timer timer;          /* armed for the oldest entry's expiry */

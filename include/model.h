@@ -25,6 +25,7 @@
 #include <sys/queue.h>
 #include <time.h>
 #include <uthash.h>
+#include "hash.h"
 
 #define VS_NAME_MAX 64
 #define VS_MAX_AUX 16

@@ -103,7 +103,7 @@ struct nat {
 	struct conntrack *ct;
 	uint32_t uplink_ip;
 	uint32_t host_ip;        /* the proxy's way in (uplink.c host leg) */
-	uint32_t seed;
+	uint64_t basis;          /* hash_basis(), taken at nat_init() */
 	struct nat_mapping maps[NAT_N_PROTO][65536];     /* by external port */
 	struct nat_mapping *bysrc[NAT_BYSRC_BUCKETS];
 	struct nat_zone zones[NAT_MAX_ZONES];
@@ -111,7 +111,7 @@ struct nat {
 	uint32_t n_zones;
 	struct nat_stats stats;
 	struct nat_frag_slot frag[NAT_FRAG_SLOTS];
-	uint32_t frag_seed;
+	uint64_t frag_basis;     /* hash_basis(), taken at nat_frag_init() */
 };
 #define NAT_RESET_OFS offsetof(struct nat, ct)
 

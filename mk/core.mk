@@ -1,13 +1,14 @@
 # mk/core.mk - daemon core: log, model, IPAM, state, control, pipeline stages.
 src_libvswitch_a_SOURCES += \
-	src/log.c src/drop.c src/model.c src/ipam.c src/state.c src/control.c \
+	src/log.c src/drop.c src/hash.c src/model.c src/ipam.c src/state.c src/control.c \
 	src/control_check.c src/control_auth.c \
 	src/parse.c src/pkt_build.c src/port.c src/port_class.c src/cmd_network.c src/cmd_container.c \
 	src/cmd_show.c src/trace.c src/cmd_handoff.c
 # The control schema: vsctl links it from here too (mk/vsctl.mk).
 src_libvswitch_a_SOURCES += src/ctl_schema.c
 noinst_HEADERS += include/ctl_schema.h
-noinst_HEADERS += include/arp.h include/pkt.h include/pkt_build.h include/drop.h include/log.h include/port.h \
+noinst_HEADERS += include/arp.h include/pkt.h include/pkt_build.h include/drop.h \
+	include/hash.h include/log.h include/port.h \
 	include/model.h include/control.h include/csum.h include/netns.h \
 	include/ipam.h include/state.h include/cmd.h include/pipeline.h include/trace.h
 
@@ -15,6 +16,14 @@ check_PROGRAMS += tests/unit/test_ipam tests/unit/test_state tests/unit/test_con
 	tests/unit/test_parse tests/unit/test_pkt_build
 TESTS += tests/unit/test_ipam tests/unit/test_state tests/unit/test_control \
 	tests/unit/test_parse tests/unit/test_pkt_build
+
+# The keyed hash against SipHash's reference, and what the tables need.
+check_PROGRAMS += tests/unit/test_hash
+TESTS += tests/unit/test_hash
+tests_unit_test_hash_SOURCES = tests/unit/test_hash.c
+tests_unit_test_hash_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_hash_LDADD = $(UNIT_LDADD)
+
 tests_unit_test_ipam_SOURCES = tests/unit/test_ipam.c
 tests_unit_test_ipam_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_ipam_LDADD = $(UNIT_LDADD)

@@ -37,7 +37,7 @@ FUZZ_TARGETS ?= dns dns_input pipeline control state docker
 FUZZ_CFLAGS = -g -O1 -fno-omit-frame-pointer -fsanitize=address,undefined \
 	$(WARN_CFLAGS) -Wno-format-nonliteral \
 	-I$(top_srcdir)/include -I$(top_srcdir)/tests/fuzz \
-	-D_GNU_SOURCE '-DHASH_FUNCTION=HASH_SFH' -DHASH_NONFATAL_OOM=1 -DDNS_FUZZ \
+	-D_GNU_SOURCE -DHASH_FUNCTION=HASH_KEYED -DHASH_NONFATAL_OOM=1 -DDNS_FUZZ \
 	'-DPACKAGE_VERSION="$(PACKAGE_VERSION)"' \
 	$(LIBEV_CFLAGS) $(LIBPCAP_CFLAGS) $(LIBNL_CFLAGS) $(JSONC_CFLAGS) $(ZLIB_CFLAGS)
 FUZZ_LIBS = $(LIBEV_LIBS) $(LIBPCAP_LIBS) $(LIBNL_LIBS) $(JSONC_LIBS) $(ZLIB_LIBS) $(LIBS)
@@ -48,7 +48,7 @@ FUZZ_KERNEL_SRC = src/netns.c src/port_tap.c src/port_afpacket.c src/proxy.c
 FUZZ_WORLD = tests/fuzz/fuzz_world.c tests/fuzz/fuzz_world.h
 FUZZ_DNS_SRC = tests/fuzz/fuzz_dns.c src/dns_wire.c
 FUZZ_DNS_INPUT_SRC = tests/fuzz/fuzz_dns_input.c $(DNS_SOURCES) src/model.c \
-	src/drop.c src/log.c src/pkt_build.c
+	src/drop.c src/log.c src/pkt_build.c src/hash.c
 # The plugin's methods without its HTTP server, control client or threads.
 FUZZ_DOCKER_SRC = tests/fuzz/fuzz_docker.c src/docker_plugin_net.c src/docker_plugin_ipam.c
 

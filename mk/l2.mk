@@ -5,12 +5,13 @@ src_libvswitch_a_SOURCES += \
 	src/router_port.c src/egress.c
 noinst_HEADERS += include/fdb.h include/router_port.h
 
-# The unit tests link the stage files with model.c and drop.c only; port.c,
-# uplink.c, dns.c, trace.c and capture.c are replaced by the recorders in
-# tests/unit/l2_fakes.c, so a test sees every frame sent and drop counted.
+# The unit tests link the stage files with model.c, drop.c, hash.c and
+# log.c only; port.c, uplink.c, dns.c, trace.c and capture.c are replaced
+# by the recorders in tests/unit/l2_fakes.c, so a test sees every frame
+# sent and drop counted.
 L2_UNIT_SOURCES = tests/unit/l2_fakes.c tests/unit/l2_fakes.h \
 	src/fdb.c src/ingress.c src/l2_forward.c src/egress.c src/gateway.c \
-	src/model.c src/drop.c src/pkt_build.c src/router_port.c
+	src/model.c src/drop.c src/pkt_build.c src/router_port.c src/hash.c src/log.c
 L2_UNIT_LDADD = $(LIBEV_LIBS) $(CMOCKA_LIBS)
 
 check_PROGRAMS += tests/unit/test_fdb tests/unit/test_gateway

@@ -36,6 +36,7 @@
 #include <unistd.h>
 #include <uthash.h>
 #include "control.h"
+#include "hash.h"
 #include "log.h"
 
 #define CTL_MAX_REQ (64 * 1024)

@@ -6,9 +6,10 @@
  * direction (see ct.h).  The table is a power-of-two array of bucket
  * chains, sized once from the entry limit (one bucket per allowed entry
  * and direction / 2), so chains stay short and nothing rehashes while
- * packets flow.  The hash is keyed with a random word taken at start-up,
- * as the kernel's nf_conntrack_hash_rnd: an outsider who can pick our
- * tuples cannot pick our buckets.
+ * packets flow.  The hash is the switch's keyed hash (hash.h, SipHash-1-3)
+ * under the process's secret basis, as the kernel keys its conntrack hash
+ * with nf_conntrack_hash_rnd: an outsider who can pick our tuples cannot
+ * pick our buckets.
  *
  * Memory: entries come from a pool grown in chunks (see Pages below) and
  * never returned (bounded by the limit), so a packet never calls malloc.
@@ -49,8 +50,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <sys/random.h>
 #include "ct.h"
+#include "hash.h"
 
 #define CT_HUGE (2u << 20)
 #define CT_CHUNK_SMALL_BYTES (256u << 10)
@@ -107,35 +108,15 @@ void ct_set_test_clock(struct conntrack *ct, uint64_t ms)
 	ct->test_clock = ms;
 }
 
-static uint32_t ct_rotl(uint32_t x, int r)
-{
-	return (x << r) | (x >> (32 - r));
-}
-
 /**
- * ct_key_hash() - Keyed hash of a tuple (murmur3 rounds over its words)
- * @k:	tuple, padding-free
+ * ct_key_hash() - Keyed hash of a tuple
+ * @k:	tuple, padding-free (its size is a constant: the hash unrolls)
  *
- * Return: 32-bit hash, dependent on the start-up random seed
+ * Return: 32-bit hash, dependent on the process's secret basis
  */
 uint32_t ct_key_hash(struct conntrack *ct, const struct ct_key *k)
 {
-	uint32_t w[sizeof(*k) / 4], h = ct->seed;
-	size_t i;
-
-	memcpy(w, k, sizeof(w));
-	for (i = 0; i < sizeof(w) / 4; i++) {
-		uint32_t x = w[i] * 0xcc9e2d51u;
-
-		h ^= ct_rotl(x, 15) * 0x1b873593u;
-		h = ct_rotl(h, 13) * 5 + 0xe6546b64u;
-	}
-	h ^= sizeof(*k);
-	h ^= h >> 16;
-	h *= 0x85ebca6bu;
-	h ^= h >> 13;
-	h *= 0xc2b2ae35u;
-	return h ^ (h >> 16);
+	return hash_bytes(k, sizeof(*k), ct->basis);
 }
 
 /* ct_key_invert() - The tuple of the other direction (IN may be OUT). */
@@ -165,6 +146,7 @@ const struct ct_l4_proto *ct_l4(uint8_t proto)
 static void *ct_pages_alloc(size_t size, bool huge)
 {
 	size_t len = size + CT_HUGE;
+	/* cppcheck-suppress invalidFunctionArg ; MAP_ANONYMOUS wants fd -1 */
 	uint8_t *m = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	uintptr_t a;
 
@@ -288,8 +270,7 @@ int ct_init(struct conntrack *ct, struct ev_loop *loop, uint32_t limit)
 	ct->use_test_clock = test_clock;   /* a unit test's clock survives init */
 	ct->test_clock = now;
 	ct->loop = loop;
-	if (getrandom(&ct->seed, sizeof(ct->seed), 0) != sizeof(ct->seed))
-		ct->seed = (uint32_t)(uintptr_t)ct ^ 0x9e3779b9u;
+	ct->basis = hash_basis();
 	for (i = 0; i < CT_TC_MAX; i++) {
 		TAILQ_INIT(&ct->exp[i]);
 		ct->timeout_s[i] = ct_default_timeout_s[i];

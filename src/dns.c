@@ -19,9 +19,10 @@
  * it rotates the order per query.  PTR looks the address up in the
  * network's own by-IP table (model_endpoint_by_ip).
  *
- * Keys are hashed with SipHash-2-4 under a key drawn at start-up (our own
- * HASH_FUNCTION for this file's tables): names are chosen by whoever runs
- * containers, and lookups by whoever sends queries.
+ * Keys are hashed with the switch's keyed hash (hash.h, SipHash-1-3 under
+ * a secret drawn once per process, uthash's HASH_FUNCTION everywhere):
+ * names are chosen by whoever runs containers, and lookups by whoever
+ * sends queries.
  *
  * Flood limits.  Each client (network, address) has a token bucket
  * (DNS_RATE_QPS, DNS_RATE_BURST) and a cap on queries it has in flight
@@ -61,10 +62,6 @@
 #include "port.h"
 #include "trace.h"
 
-/* This file's tables are keyed by attacker-influenced strings. */
-#undef HASH_FUNCTION
-#define HASH_FUNCTION(keyptr, keylen, hashv) ((hashv) = dns_hash(dns, (keyptr), (keylen)))
-
 #define DNS_RATE_QPS 200
 #define DNS_RATE_BURST 400
 #define DNS_MAX_INFLIGHT 64
@@ -96,66 +93,7 @@ struct dns_client {
 	unsigned int tcp_conns;    /* dns_tcp.c's per-endpoint cap */
 };
 
-
-/* ---- helpers: hash, clock, randomness ---- */
-
-#define DNS_ROTL(x, b) (uint64_t)(((x) << (b)) | ((x) >> (64 - (b))))
-#define DNS_SIPROUND(v0, v1, v2, v3) do { \
-	v0 += v1; v1 = DNS_ROTL(v1, 13); v1 ^= v0; v0 = DNS_ROTL(v0, 32); \
-	v2 += v3; v3 = DNS_ROTL(v3, 16); v3 ^= v2; \
-	v0 += v3; v3 = DNS_ROTL(v3, 21); v3 ^= v0; \
-	v2 += v1; v1 = DNS_ROTL(v1, 17); v1 ^= v2; v2 = DNS_ROTL(v2, 32); \
-} while (0)
-
-/* Keyed on first use: the control plane may index endpoints (restart
- * restore) before dns_new(), and every hash must use the same key. */
-static void dns_hash_key(struct dns *dns)
-{
-	if (__builtin_expect(dns->keyed, 1))
-		return;
-	if (getrandom(dns->sip_key, sizeof(dns->sip_key), 0) != (ssize_t)sizeof(dns->sip_key))
-		dns->sip_key[0] = (uint64_t)time(NULL) ^ (uint64_t)(uintptr_t)&dns->keyed;
-	dns->keyed = true;
-}
-
-/**
- * dns_hash() - SipHash-2-4 of KEY under the start-up key, folded to 32 bits
- * @key:	bytes to hash
- * @len:	their count
- *
- * Return: the hash.
- */
-uint32_t dns_hash(struct dns *dns, const void *key, size_t len)
-{
-	dns_hash_key(dns);
-
-	const uint8_t *p = key;
-	uint64_t v0 = 0x736f6d6570736575ULL ^ dns->sip_key[0];
-	uint64_t v1 = 0x646f72616e646f6dULL ^ dns->sip_key[1];
-	uint64_t v2 = 0x6c7967656e657261ULL ^ dns->sip_key[0];
-	uint64_t v3 = 0x7465646279746573ULL ^ dns->sip_key[1];
-	uint64_t m, b = (uint64_t)len << 56;
-	size_t i, tail = len & 7;
-
-	for (i = 0; i + 8 <= len; i += 8) {
-		memcpy(&m, p + i, 8);
-		v3 ^= m;
-		DNS_SIPROUND(v0, v1, v2, v3);
-		DNS_SIPROUND(v0, v1, v2, v3);
-		v0 ^= m;
-	}
-	for (i = 0; i < tail; i++)
-		b |= (uint64_t)p[len - tail + i] << (8 * i);
-	v3 ^= b;
-	DNS_SIPROUND(v0, v1, v2, v3);
-	DNS_SIPROUND(v0, v1, v2, v3);
-	v0 ^= b;
-	v2 ^= 0xff;
-	for (i = 0; i < 4; i++)
-		DNS_SIPROUND(v0, v1, v2, v3);
-	m = v0 ^ v1 ^ v2 ^ v3;
-	return (uint32_t)(m ^ (m >> 32));
-}
+/* ---- helpers: clock, randomness ---- */
 
 /* Milliseconds of CLOCK_MONOTONIC (vDSO: no syscall), or the test clock. */
 uint64_t dns_now_ms(struct dns *dns)

@@ -52,9 +52,6 @@
 #include "port.h"
 #include "trace.h"
 
-#undef HASH_FUNCTION
-#define HASH_FUNCTION(keyptr, keylen, hashv) ((hashv) = dns_hash(dns, (keyptr), (keylen)))
-
 #define DNS_TCP_RXMAX 4096
 #define DNS_TCP_TXMAX (2 * 65538)
 #define DNS_TCP_RTO_MS 400

@@ -46,8 +46,8 @@
 #include <netinet/udp.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/random.h>
 #include "csum.h"
+#include "hash.h"
 #include "log.h"
 #include "nat.h"
 #include "trace.h"
@@ -86,8 +86,7 @@ int nat_init(struct nat *nat, struct conntrack *ct)
 		memset((char *)nat + NAT_RESET_OFS, 0, sizeof(*nat) - NAT_RESET_OFS);
 	nat->used = true;
 	nat->ct = ct;
-	if (getrandom(&nat->seed, sizeof(nat->seed), 0) != sizeof(nat->seed))
-		nat->seed = 0x5bd1e995u ^ (uint32_t)(uintptr_t)nat;
+	nat->basis = hash_basis();
 	nat->n_zones = 1;   /* zone 0: the outside */
 	snprintf(nat->zones[0].name, sizeof(nat->zones[0].name), "uplink");
 	ct_set_free_hook(ct, nat_ct_free, nat);
@@ -188,16 +187,17 @@ uint32_t nat_key_ip4(const uint8_t a[16])
 
 /* --- port mappings ---------------------------------------------------- */
 
+/* The bysource bucket of a source (keyed hash.h: sources are chosen by
+ * whoever sends). */
 static uint32_t nat_bysrc_hash(struct nat *nat, uint32_t zone, uint8_t proto, uint32_t ip,
 			       uint16_t port)
 {
-	uint32_t h = nat->seed ^ zone * 0x9e3779b1u;
+	struct { uint32_t zone, ip; uint16_t port; uint8_t proto, pad; } k = {
+		.zone = zone, .ip = ip, .port = port, .proto = proto, .pad = 0,
+	};
+	_Static_assert(sizeof(k) == 12, "hashed as bytes: no padding");
 
-	h ^= ip * 0x85ebca6bu;
-	h = (h << 13 | h >> 19) * 5 + 0xe6546b64u;
-	h ^= ((uint32_t)port << 8 | proto) * 0xc2b2ae35u;
-	h ^= h >> 16;
-	return h & (NAT_BYSRC_BUCKETS - 1);
+	return hash_bytes(&k, sizeof(k), nat->basis) & (NAT_BYSRC_BUCKETS - 1);
 }
 
 bool nat_port_published(struct nat *nat, uint8_t proto, uint16_t port)
@@ -261,7 +261,7 @@ static bool nat_mapping_choose(struct nat *nat, uint32_t zone, uint8_t proto, ui
 		goto take;
 	/* 3) search the range from a start that depends on the source */
 	span = NAT_PORT_MAX - lo + 1;
-	start = (b ^ (nat->seed >> 7)) % span;
+	start = (b ^ (uint32_t)(nat->basis >> 7)) % span;
 	for (i = 0; i < span; i++) {
 		p = lo + (start + i) % span;
 		if (nat_port_free(nat, proto, pi, p))

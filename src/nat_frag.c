@@ -22,8 +22,8 @@
 #include <arpa/inet.h>
 #include <netinet/ip.h>
 #include <string.h>
-#include <sys/random.h>
 #include "csum.h"
+#include "hash.h"
 #include "nat.h"
 
 #define FRAG_TTL_MS 30000
@@ -31,20 +31,19 @@
 void nat_frag_init(struct nat *nat)
 {
 	memset(nat->frag, 0, sizeof(nat->frag));
-	if (getrandom(&nat->frag_seed, sizeof(nat->frag_seed), 0) != sizeof(nat->frag_seed))
-		nat->frag_seed = 0x27d4eb2fu;
+	nat->frag_basis = hash_basis();
 }
 
-static struct nat_frag_slot *nat_frag_slot_for(struct nat *nat, uint32_t zone, uint8_t proto, uint32_t src,
-				       uint32_t dst, uint16_t id)
+/* The slot of a datagram (keyed hash.h: whoever sends picks the IP id). */
+static struct nat_frag_slot *nat_frag_slot_for(struct nat *nat, uint32_t zone, uint8_t proto,
+					       uint32_t src, uint32_t dst, uint16_t id)
 {
-	uint32_t h = nat->frag_seed ^ zone;
+	struct { uint32_t zone, src, dst; uint16_t id; uint8_t proto, pad; } k = {
+		.zone = zone, .src = src, .dst = dst, .id = id, .proto = proto, .pad = 0,
+	};
+	_Static_assert(sizeof(k) == 16, "hashed as bytes: no padding");
 
-	h = (h ^ src) * 0x9e3779b1u;
-	h = (h ^ dst) * 0x85ebca6bu;
-	h = (h ^ ((uint32_t)id << 8 | proto)) * 0xc2b2ae35u;
-	h ^= h >> 15;
-	return &nat->frag[h & (NAT_FRAG_SLOTS - 1)];
+	return &nat->frag[hash_bytes(&k, sizeof(k), nat->frag_basis) & (NAT_FRAG_SLOTS - 1)];
 }
 
 void nat_frag_record(struct nat *nat, uint32_t zone, uint8_t proto, uint32_t old_src,

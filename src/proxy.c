@@ -39,6 +39,7 @@
 #include <unistd.h>
 #include <uthash.h>
 #include "dp.h"
+#include "hash.h"
 #include "log.h"
 #include "proxy.h"
 #include "uplink.h"

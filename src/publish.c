@@ -140,8 +140,8 @@ static void publish_text(const struct published *pp, char *buf, size_t len)
 	inet_ntop(AF_INET, &pp->host_ip, ip, sizeof(ip));
 	if (pp->count > 1)
 		snprintf(buf, len, "%u-%u/%s -> %s:%u-%u", pp->cport,
-			 pp->cport + pp->count - 1, publish_proto_name(pp->proto), ip,
-			 pp->host_port, pp->host_port + pp->count - 1);
+			 (unsigned)(pp->cport + pp->count - 1), publish_proto_name(pp->proto),
+			 ip, pp->host_port, (unsigned)(pp->host_port + pp->count - 1));
 	else
 		snprintf(buf, len, "%u/%s -> %s:%u", pp->cport,
 			 publish_proto_name(pp->proto), ip, pp->host_port);
@@ -287,7 +287,7 @@ static struct published *publish_one(struct container *c, const struct published
 	if (!tmp.host_port) {
 		tmp.host_port = publish_pick_port(tmp.proto, tmp.count);
 		if (!tmp.host_port) {
-			snprintf(err, errlen, "no free host port in %u-%u",
+			snprintf(err, errlen, "no free host port in %d-%d",
 				 NAT_EPHEMERAL_MIN, NAT_EPHEMERAL_MAX);
 			return NULL;
 		}

@@ -14,7 +14,7 @@
 # which the tests neither use nor touch.
 set -eu
 
-PKGS="autoconf automake libtool pkg-config gcc make clang libclang-rt-14-dev valgrind
+PKGS="autoconf automake libtool pkg-config gcc make clang libclang-rt-14-dev valgrind cppcheck
       libev-dev libpcap-dev libnl-3-dev libnl-route-3-dev libjson-c-dev
       uthash-dev libcmocka-dev zlib1g-dev libmicrohttpd-dev libcurl4-openssl-dev
       docker.io busybox-static docker-compose

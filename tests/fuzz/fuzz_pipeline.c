@@ -110,7 +110,7 @@ static void fuzz_show(const struct port *port, const struct pkt *p)
 		inet_ntop(AF_INET, p->data + 30, d, sizeof(d));
 	}
 	fprintf(stderr, "tx %-12s %5u bytes type %02x%02x proto %3u %s > %s\n", port->name,
-		p->len, p->data[12], p->data[13], p->len >= 34 ? p->data[23] : 0, s, d);
+		p->len, p->data[12], p->data[13], p->len >= 34 ? p->data[23] : 0u, s, d);
 }
 
 static void fuzz_tx(struct port *port, struct pkt *const *pkts, unsigned int n)
@@ -142,7 +142,7 @@ static void fuzz_check_tables(void)
 	const struct ct_stats *cs = ct_get_stats(fw.dp.ct);
 	struct port *port = NULL;
 
-	FUZZ_CHECK(cs->entries <= FW_CT_LIMIT, "%llu conntrack entries, limit %u",
+	FUZZ_CHECK(cs->entries <= FW_CT_LIMIT, "%llu conntrack entries, limit %d",
 		   (unsigned long long)cs->entries, FW_CT_LIMIT);
 	while ((port = port_next(port)))
 		FUZZ_CHECK(port->n_learned <= FW_FDB_MAX, "port %s learned %u MACs",

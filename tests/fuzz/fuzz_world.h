@@ -41,6 +41,7 @@
 #define FW_N_NETS 2
 #define FW_N_EPS 5
 #define FW_CT_LIMIT 64           /* small: the fuzzer reaches "full" */
+#define FW_HASH_BASIS 0x5eed5eed5eed5eedULL /* hash_set_basis(): reproducible buckets */
 #define FW_FDB_MAX 8             /* small: the fuzzer reaches the cap */
 #define FW_UPLINK_IF "fzup0"
 #define FW_UPLINK_IP "10.99.0.2"

@@ -34,6 +34,15 @@ Markers:
   @pytest.mark.uplink   an outside host behind `--uplink afpacket:up0`
                         (switch 198.51.100.1/24, outside 198.51.100.254)
 
+One world per module: `module_topo` and `module_vswitchd` are the same
+with module scope, for a module whose tests build on one another (a port
+published by one test is used by the next, as in test_nat.py).  The
+module's `vswitchd_args` marker (pytestmark) and `uplink` marker apply, and
+its function `prepare_vswitchd(topo, vswitchd)`, if any, runs after the
+uplink's outside host exists and before the daemon starts.  Teardown and
+the judgement of the daemon are the same, at the end of the module; the
+daemon's log is attached to the report of any failing test of the module.
+
 Binaries: $VSWITCHD and $VSCTL, else $VS_BUILD_DIR/src, else <repo>/src,
 else the newest <repo>/build*/src.  Tests skip, saying why, when not root
 or when the binaries are missing.
@@ -44,6 +53,7 @@ import shutil
 import pytest
 
 import topo as topo_mod
+import vsutil
 
 # Lines of the daemon's log shown with a failure (all of it stays in the
 # log file while the test runs; VS_KEEP_TMP=1 keeps it afterwards).
@@ -66,6 +76,9 @@ def pytest_runtest_makereport(item, call):
     outcome = yield
     rep = outcome.get_result()
     vs = getattr(item, "_vswitchd", None)
+    if vs is None:
+        mod = item.getparent(pytest.Module)
+        vs = getattr(mod, "_vswitchd", None) if mod else None
     if vs is not None and rep.failed and rep.when == "call":
         rep.sections.append(("vswitchd log", vs.log(tail=LOG_TAIL)))
 
@@ -78,10 +91,7 @@ def _need_root_and_tools():
             pytest.skip(f"system tests need `{tool}`")
 
 
-@pytest.fixture
-def topo():
-    """Namespaces ("containers") with a test-unique prefix, all removed at
-    the end, also on failure."""
+def _topo():
     _need_root_and_tools()
     t = topo_mod.Topo(topo_mod.new_prefix())
     try:
@@ -91,22 +101,38 @@ def topo():
 
 
 @pytest.fixture
-def vswitchd(request, topo):
-    """vswitchd in its own namespace, answering on a private socket."""
+def topo():
+    """Namespaces ("containers") with a test-unique prefix, all removed at
+    the end, also on failure."""
+    yield from _topo()
+
+
+@pytest.fixture(scope="module")
+def module_topo():
+    """topo, shared by every test of a module."""
+    yield from _topo()
+
+
+def _vswitchd(node, topo, prepare=None):
+    """Start vswitchd for NODE (a test or a module: its markers give the
+    options), run PREPARE(topo, vs) first if given; yield it, then stop and
+    judge it."""
     bins = {n: topo_mod.find_binary(n) for n in ("vswitchd", "vsctl")}
     missing = [n for n, p in bins.items() if not p]
     if missing:
         pytest.skip(f"{' and '.join(missing)} not built (build it, or set "
                     "VSWITCHD/VSCTL or VS_BUILD_DIR)")
     args = []
-    for m in reversed(list(request.node.iter_markers("vswitchd_args"))):
+    for m in reversed(list(node.iter_markers("vswitchd_args"))):
         args += [str(a) for a in m.args]
-    uplink = request.node.get_closest_marker("uplink") is not None
+    uplink = node.get_closest_marker("uplink") is not None
     vs = topo_mod.Vswitchd(topo, bins["vswitchd"], bins["vsctl"], args, uplink)
-    request.node._vswitchd = vs
+    node._vswitchd = vs
     try:
         failed = None
         try:
+            if prepare:
+                prepare(topo, vs)
             vs.start()
         except topo_mod.VswitchdError as e:
             failed = str(e)
@@ -121,6 +147,19 @@ def vswitchd(request, topo):
             vs.stop(kill9=True)
         if not os.environ.get("VS_KEEP_TMP"):
             vs.cleanup()
+
+
+@pytest.fixture
+def vswitchd(request, topo):
+    """vswitchd in its own namespace, answering on a private socket."""
+    yield from _vswitchd(request.node, topo)
+
+
+@pytest.fixture(scope="module")
+def module_vswitchd(request, module_topo):
+    """vswitchd shared by every test of a module (see the top of this file)."""
+    yield from _vswitchd(request.node, module_topo,
+                         getattr(request.module, "prepare_vswitchd", None))
 
 
 def _stop_and_judge(vs):
@@ -149,8 +188,8 @@ def run_and_expect():
 
 
 @pytest.fixture
-def wait_until():
-    return topo_mod.wait_until
+def wait_for():
+    return vsutil.wait_for
 
 
 @pytest.fixture

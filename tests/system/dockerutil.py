@@ -206,7 +206,7 @@ class HolderVswitchd(topo_mod.Vswitchd):
             if self.proc.poll() is not None:
                 return "died"
             return "up" if self.vsctl("network", "ls", timeout=5).returncode == 0 else None
-        if topo_mod.wait_until(ready, topo_mod.START_TIMEOUT, interval=0.02) != "up":
+        if wait_for(ready, topo_mod.START_TIMEOUT, interval=0.02) != "up":
             raise topo_mod.VswitchdError("vswitchd did not start\n" + self.log(tail=100))
 
 

@@ -10,7 +10,7 @@ import signal
 import subprocess
 
 import pytest
-from topo import wait_until
+from vsutil import wait_for
 
 
 def run_second(vswitchd, *args, timeout=10):
@@ -54,9 +54,9 @@ def test_sighup_reopens_log_file(vswitchd):
     rotated = vswitchd.log_file + ".1"
     os.rename(vswitchd.log_file, rotated)
     os.kill(vswitchd.pid, signal.SIGHUP)
-    assert wait_until(lambda: os.path.exists(vswitchd.log_file), 5)
+    assert wait_for(lambda: os.path.exists(vswitchd.log_file), 5)
     vswitchd.vsctl("network", "create", "--subnet", "10.82.0.0/24", "afterhup")
-    assert wait_until(lambda: "afterhup" in open(vswitchd.log_file).read(), 5)
+    assert wait_for(lambda: "afterhup" in open(vswitchd.log_file).read(), 5)
     assert "afterhup" not in open(rotated).read()
 
 
@@ -75,6 +75,6 @@ def test_detach_and_pidfile(vswitchd, tmp_path):
         assert ls.returncode == 0 and "bridge" in ls.stdout, ls
     finally:
         os.kill(pid, signal.SIGTERM)
-    assert wait_until(lambda: not os.path.exists(f"/proc/{pid}"), 10)
+    assert wait_for(lambda: not os.path.exists(f"/proc/{pid}"), 10)
     assert not pidfile.exists()      # removed on a clean stop
     assert not os.path.exists(sock)  # and the socket too

@@ -6,10 +6,9 @@ the gateway also under --no-icc, see ICMP errors instead of silence, and
 `fdb show` / `fdb flush` / aging behave.  Every wait polls against a
 deadline (a functional bound, not a benchmark).
 """
-import subprocess
-
 import pytest
-from vsutil import nsx, vsctl_ok, vsjson, uniq, wait_for, make_net, connect
+from vsutil import (nsx, vsctl_ok, vsjson, uniq, wait_for, make_net, connect,
+                    HttpServer, http_get)
 
 
 def ping(ns, ip, count=1, wait=1, ttl=None):
@@ -34,30 +33,6 @@ def gateway_of(vswitchd, net):
 
 def fdb(vswitchd, net):
     return vsjson(vswitchd, "fdb", "show", net)
-
-
-class HttpServer:
-    def __init__(self, ns, port=8080):
-        self.proc = subprocess.Popen(
-            ["ip", "netns", "exec", ns, "/usr/bin/python3", "-m", "http.server",
-             str(port), "--bind", "0.0.0.0", "--directory", "/usr/share/doc"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        ok = wait_for(lambda: f":{port} " in nsx(ns, "ss", "-ltnH").stdout, 10)
-        assert ok, "http.server did not start"
-
-    def stop(self):
-        self.proc.terminate()
-        try:
-            self.proc.wait(5)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
-
-
-def http_get(ns, url, timeout=5):
-    r = nsx(ns, "curl", "-s", "-o", "/dev/null", "-w", "%{http_code}",
-            "--max-time", str(timeout), url, check=False, timeout=timeout + 5)
-    return r.stdout.strip()
 
 
 def test_default_network_ping(vswitchd, topo):

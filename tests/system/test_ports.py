@@ -6,11 +6,11 @@ namespace of its own, containers are namespaces made by `topo`.  Every
 wait polls against a deadline (a functional bound, not a benchmark).
 """
 import json
-import subprocess
 import time
 
 import pytest
-from vsutil import sh, nsx, vsctl_ok, vsjson, uniq, wait_for, make_net, connect
+from vsutil import (sh, nsx, vsctl_ok, vsjson, uniq, wait_for, make_net, connect,
+                    HttpServer, http_get)
 
 
 def ip_json(ns, *args):
@@ -46,34 +46,6 @@ def endpoint_of(vswitchd, net, ctr):
 def pings(ns, ip, count=1, wait=1):
     return nsx(ns, "ping", "-c", str(count), "-W", str(wait), ip,
                check=False).returncode == 0
-
-
-def http_get(ns, url, timeout=5):
-    r = nsx(ns, "curl", "-s", "-o", "/dev/null", "-w", "%{http_code}",
-            "--max-time", str(timeout), url, check=False, timeout=timeout + 5)
-    return r.stdout.strip()
-
-
-class HttpServer:
-    """python3 -m http.server inside NS.  Bound to 0.0.0.0: with a specific
-    address http.server does a reverse lookup first, which hangs without DNS."""
-
-    def __init__(self, ns, port=8080):
-        self.proc = subprocess.Popen(
-            ["ip", "netns", "exec", ns, "/usr/bin/python3", "-m", "http.server",
-             str(port), "--bind", "0.0.0.0", "--directory", "/usr/share/doc"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        self.ns, self.port = ns, port
-        ok = wait_for(lambda: f":{port} " in nsx(ns, "ss", "-ltnH").stdout, 10)
-        assert ok, "http.server did not start"
-
-    def stop(self):
-        self.proc.terminate()
-        try:
-            self.proc.wait(5)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
 
 
 def test_interface_config_inside_namespace(vswitchd, topo):

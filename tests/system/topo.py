@@ -11,12 +11,12 @@ even when the test failed half-way, and two runs never collide.
 Processes are tracked by the Popen objects that started them and ended by
 PID (SIGTERM, then SIGKILL) - never by name, since other people's processes
 share the machine.  Waiting is always polling against a deadline
-(`wait_until`), never a fixed sleep: the bounds are functional, not
-benchmarks.
+(vsutil's `wait_for`), never a fixed sleep: the bounds are functional,
+not benchmarks.
 
 The classes here hold no pytest state; conftest.py turns them into fixtures
 and decides when to skip.  Tests may import the helpers below directly
-(`from topo import wait_until, json_cmp`).
+(`from topo import json_cmp`).
 """
 import glob
 import json
@@ -28,7 +28,7 @@ import subprocess
 import tempfile
 import time
 
-from vsutil import VALGRIND, scaled
+from vsutil import VALGRIND, scaled, wait_for
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.normpath(os.path.join(HERE, "..", ".."))
@@ -103,21 +103,6 @@ def sh(*cmd, check=True, timeout=30, **kw):
                           check=check, timeout=scaled(timeout), **kw)
 
 
-def wait_until(pred, timeout=5.0, interval=0.05):
-    """Poll PRED until it returns a true value or TIMEOUT seconds (scaled,
-    vsutil.scaled) pass.
-
-    Returns PRED's last value, so `assert wait_until(...)` reads naturally
-    and a caller can also use what PRED found.
-    """
-    deadline = time.monotonic() + scaled(timeout)
-    while True:
-        v = pred()
-        if v or time.monotonic() >= deadline:
-            return v
-        time.sleep(interval)
-
-
 def json_cmp(got, expect):
     """Subset comparison in the manner of topotests' json_cmp.
 
@@ -179,11 +164,12 @@ def run_and_expect(func, what, count=20, wait=0.25):
 
 def new_prefix():
     """A prefix for every name one test makes: `vt` + 4 random hex digits,
-    not used by any namespace that exists now."""
+    not used by any namespace that exists now.  Drawn from the system's
+    randomness, never from `random`'s state: a test may seed that (scapy's
+    fuzz() in test_hardening.py), and then every run on the machine, other
+    engineers' concurrent ones too, would draw the same prefixes."""
     existing = set(netns_list())
     while True:
-        # not `random`: a test that seeds it (test_hardening) would make
-        # every concurrent suite run draw the same prefixes
         p = f"vt{random.SystemRandom().randrange(16**4):04x}"
         if not any(n.startswith(p) for n in existing):
             return p
@@ -371,7 +357,7 @@ class Vswitchd:
                 return "died"
             r = self.vsctl("network", "ls", timeout=5)
             return "up" if r.returncode == 0 else None
-        state = wait_until(ready, START_TIMEOUT, interval=0.02)
+        state = wait_for(ready, START_TIMEOUT, interval=0.02)
         if state != "up":
             why = (f"exited with status {self.proc.returncode}" if state == "died"
                    else f"did not answer `vsctl network ls` within {START_TIMEOUT} s")

@@ -1,7 +1,8 @@
 """vsutil.py - small helpers the system tests share.
 
 Running commands in a namespace, calling vsctl and insisting it succeeds,
-unique names, and polling instead of sleeping (FRR's run_and_expect).
+unique names, polling instead of sleeping (wait_for; FRR's
+run_and_expect is in topo.py), and a web server and client for traffic.
 
 Under valgrind (VSW_VALGRIND=1, see conftest.py) vswitchd runs some twenty
 times slower, so every bound on waiting is multiplied by TIMEOUT_FACTOR
@@ -53,9 +54,14 @@ def uniq(prefix):
     return f"{prefix}{random.SystemRandom().randrange(16**4):04x}"
 
 
-def wait_for(pred, timeout, interval=0.05):
-    """Poll PRED until it is true or TIMEOUT seconds (scaled) pass; return
-    its value."""
+def wait_for(pred, timeout=5.0, interval=0.05):
+    """Poll PRED until it returns a true value or TIMEOUT seconds (scaled)
+    pass.  The one polling helper of the suite (topo.py and the fixtures use
+    it too).
+
+    Returns PRED's last value, so `assert wait_for(...)` reads naturally
+    and a caller can also use what PRED found.
+    """
     deadline = time.monotonic() + scaled(timeout)
     while True:
         v = pred()
@@ -77,6 +83,38 @@ def connect(vswitchd, topo, net, ctr, attach="tap", *opts):
     vsctl_ok(vswitchd, "network", "connect", "--netns", ns, "--attach", attach,
              *opts, net, ctr)
     return ns
+
+
+class HttpServer:
+    """python3 -m http.server inside NS, serving /usr/share/doc, started and
+    listening when the constructor returns; stop() ends it by PID.  Bound to
+    0.0.0.0: with a specific address http.server does a reverse lookup
+    first, which hangs without DNS."""
+
+    def __init__(self, ns, port=8080):
+        self.proc = subprocess.Popen(
+            ["ip", "netns", "exec", ns, "/usr/bin/python3", "-m", "http.server",
+             str(port), "--bind", "0.0.0.0", "--directory", "/usr/share/doc"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.ns, self.port = ns, port
+        ok = wait_for(lambda: f":{port} " in nsx(ns, "ss", "-ltnH").stdout, 10)
+        assert ok, "http.server did not start"
+
+    def stop(self):
+        self.proc.terminate()
+        try:
+            self.proc.wait(5)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+
+
+def http_get(ns, url, timeout=5):
+    """The HTTP status curl gets for URL from inside NS, as a string ("000"
+    when nothing answered)."""
+    r = nsx(ns, "curl", "-s", "-o", "/dev/null", "-w", "%{http_code}",
+            "--max-time", str(timeout), url, check=False, timeout=timeout + 5)
+    return r.stdout.strip()
 
 
 def csum_errors(ns):

@@ -356,6 +356,34 @@ static void test_random_frames(void **state)
 	assert_true(net->fdb->count >= 1);
 }
 
+/* fdb_find()'s hints (the entries learning and forwarding found last)
+ * never outlive their entry: after a port goes and its entry is recycled
+ * for another MAC, neither the old MAC nor the new one is answered from a
+ * stale hint. */
+static void test_hints_follow_deletion(void **state)
+{
+	static const uint8_t mac_a[6] = { 0x02, 0, 0, 0, 0, 0xaa };
+	static const uint8_t mac_b[6] = { 0x02, 0, 0, 0, 0, 0xbb };
+	struct fdb *f = fdb_new(net);
+
+	(void)state;
+	assert_non_null(f);
+	assert_int_equal(fdb_learn(f, mac_a, c1->port), DROP_NONE);
+	assert_ptr_equal(fdb_lookup(f, mac_a), c1->port);     /* both hints: A */
+	fdb_port_gone(f, c1->port);
+	assert_null(fdb_lookup(f, mac_a));
+	/* B takes A's recycled entry, on another port. */
+	assert_int_equal(fdb_learn(f, mac_b, c2->port), DROP_NONE);
+	assert_null(fdb_lookup(f, mac_a));
+	assert_ptr_equal(fdb_lookup(f, mac_b), c2->port);
+	/* A station move is seen through the hint too. */
+	assert_int_equal(fdb_learn(f, mac_b, c3->port), DROP_NONE);
+	assert_ptr_equal(fdb_lookup(f, mac_b), c3->port);
+	assert_int_equal(fdb_flush(f), 1);
+	assert_null(fdb_lookup(f, mac_b));
+	fdb_free(f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -372,6 +400,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_mtu, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_dry_run_sends_and_learns_nothing, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_random_frames, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_hints_follow_deletion, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

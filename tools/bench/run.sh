@@ -13,9 +13,22 @@
 # and wake-ups with an uplink and containers, after traffic), and prints
 # them in the same table.
 #
-# Usage (root): tools/bench/run.sh [--quick] [--no-install] [--no-build] [PEER...]
+#
+# Side by side with a base revision: --base REV builds vswitchd as it was at
+# git revision REV (a commit, tag or branch of this repository) in a
+# temporary copy of that tree (git archive; removed at exit), and runs it as
+# one more peer, vswitchd-base, right after vswitchd in the same peers.sh
+# run. A last table gives, for every figure both measured, vswitchd's median
+# over vswitchd-base's and flags each change worse than 5 % ("no regression
+# beyond noise" is read from one run, on one load). With --base and no PEER,
+# the peers are just vswitchd and vswitchd-base.
+#
+# Usage (root): tools/bench/run.sh [--quick] [--no-install] [--no-build]
+#                                  [--base REV] [--dry-run] [PEER...]
 #   default peers: vswitchd kbridge kbridge-nooff ovs-tap-tso ovs-tap veth-direct
 #   --quick   DUR=2 REPS=1 (peers.sh's quick mode)
+#   --dry-run check the arguments, resolve REV, print what would be built and
+#             run, and stop: no build, no root needed, nothing measured
 #   env: PEERS_SH (default ../shared/bench/peers.sh relative to the repo),
 #        RESULTS_DIR (default <repo>/bench-results; never committed), DUR, REPS
 # Missing packages (iperf3, nftables, openvswitch-switch, ...) are installed
@@ -28,6 +41,24 @@ export RESULTS_DIR=${RESULTS_DIR:-$REPO/bench-results}
 DEFAULT="vswitchd kbridge kbridge-nooff ovs-tap-tso ovs-tap veth-direct"
 
 run_die() { echo "run.sh: $*" >&2; exit 1; }
+
+# run_base_build REV: vswitchd and vsctl as of REV, built in a temporary
+# copy of that tree; sets VSWITCHD_BASE_BIN and VSCTL_BASE_BIN.  The copy
+# is made with git archive, so the repository (its worktrees, branches and
+# index) is left as it is.
+run_base_build() {
+	local rev=$1
+	BASE_DIR=$(mktemp -d "${TMPDIR:-/tmp}/vswitchd-base.XXXXXX")
+	trap 'rm -rf "$BASE_DIR"' EXIT
+	git -C "$REPO" archive --format=tar "$rev" | tar -x -C "$BASE_DIR" ||
+		run_die "git archive $rev failed"
+	echo "building vswitchd at $rev in $BASE_DIR ..." >&2
+	(cd "$BASE_DIR" && ./autogen.sh && mkdir -p build && cd build && ../configure &&
+		make -j"$(nproc)" src/vswitchd src/vsctl) >"$BASE_DIR/build.log" 2>&1 ||
+		{ tail -20 "$BASE_DIR/build.log" >&2; run_die "could not build $rev (log above)"; }
+	export VSWITCHD_BASE_BIN=$BASE_DIR/build/src/vswitchd
+	export VSCTL_BASE_BIN=$BASE_DIR/build/src/vsctl
+}
 
 run_build() {
 	cd "$REPO"
@@ -48,22 +79,53 @@ run_need_install() {
 	return 1
 }
 
+# run_with_base PEER...: the list with vswitchd-base right after vswitchd
+# (added if missing), so the two run one after the other on the same load.
+run_with_base() {
+	local p out=() seen=""
+	for p in "$@"; do
+		[ "$p" = vswitchd-base ] && continue
+		out+=("$p")
+		[ "$p" = vswitchd ] && { out+=(vswitchd-base); seen=1; }
+	done
+	[ -n "$seen" ] || out=(vswitchd vswitchd-base "${out[@]}")
+	echo "${out[@]}"
+}
+
 main() {
-	local quick="" install=1 build=1 peers=() a
-	for a in "$@"; do
+	local quick="" install=1 build=1 peers=() a base="" dry="" base_sha=""
+	while [ $# -gt 0 ]; do
+		a=$1; shift
 		case $a in
 		--quick) quick=--quick ;;
 		--no-install) install="" ;;
 		--no-build) build="" ;;
+		--base) [ $# -gt 0 ] || run_die "--base needs a revision"; base=$1; shift ;;
+		--base=*) base=${a#--base=} ;;
+		--dry-run) dry=1 ;;
 		-h|--help) sed -n '2,/^$/p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
 		-*) run_die "unknown option $a (see --help)" ;;
 		*) peers+=("$a") ;;
 		esac
 	done
+	if [ -n "$base" ]; then
+		base_sha=$(git -C "$REPO" rev-parse --verify -q "$base^{commit}") ||
+			run_die "--base $base: not a revision of $REPO"
+		[ ${#peers[@]} -gt 0 ] || peers=(vswitchd)
+		read -r -a peers <<<"$(run_with_base "${peers[@]}")"
+	fi
+	[ ${#peers[@]} -gt 0 ] || peers=($DEFAULT)
+	if [ -n "$dry" ]; then
+		echo "would build: $REPO -> build-bench/ (vswitchd)"
+		[ -n "$base" ] && echo "would build: $base ($base_sha) -> a temporary copy (vswitchd-base)"
+		echo "would run: PEER_FILES=$REPO/tools/bench/vswitchd.sh $PEERS_SH $quick ${peers[*]}"
+		[ -r "$PEERS_SH" ] || echo "(peers.sh not found at $PEERS_SH: set PEERS_SH)"
+		exit 0
+	fi
 	[ "$(id -u)" = 0 ] || run_die "must run as root (it creates network namespaces)"
 	[ -r "$PEERS_SH" ] || run_die "peers.sh not found at $PEERS_SH; set PEERS_SH=/path/to/bench/peers.sh"
-	[ ${#peers[@]} -gt 0 ] || peers=($DEFAULT)
 	[ -n "$build" ] && run_build
+	[ -n "$base" ] && run_base_build "$base_sha"
 	local inst=""
 	[ -n "$install" ] && run_need_install && inst=--install
 	mkdir -p "$RESULTS_DIR"
@@ -84,6 +146,7 @@ main() {
 	idle=$(bash "$REPO/tools/bench/idle.sh" "$REPO/build-bench/src/vswitchd" \
 		"$REPO/build-bench/src/vsctl" || true)
 	echo "$idle" >&2
+	[ -n "$base" ] && run_base_ratios "$summary" "$base ($base_sha)"
 	/usr/bin/python3 - "$summary" "$ctb" "$idle" <<'PY'
 # Ratios of vswitchd to its peers for each target of issue 8 (same run),
 # then the conntrack and idle targets, which need no peer.
@@ -148,6 +211,49 @@ if m:
     line(f"idle wake-ups in {win}s", str(wk), "0", wk == 0)
 else:
     line("idle", "NA", "", None)
+PY
+}
+
+# run_base_ratios SUMMARY WHAT: vswitchd / vswitchd-base for every figure
+# both have, from one peers.sh summary; a change worse than 5 % is flagged.
+# Direction comes from the unit: rates (Gbit/s, kpps, conn/s) are better
+# higher; times, CPU, losses, retransmissions and failures better lower.
+run_base_ratios() {
+	/usr/bin/python3 - "$1" "$2" <<'PY'
+import sys
+med, unit = {}, {}
+with open(sys.argv[1]) as f:
+    next(f)
+    for line in f:
+        p, m, u, v = line.rstrip("\n").split("\t")[:4]
+        try:
+            med[(p, m)] = float(v)
+            unit[m] = u
+        except ValueError:
+            pass
+HIGHER = ("Gbit/s", "kpps", "conn/s")
+print(f"\nvswitchd vs vswitchd-base = {sys.argv[2]} (medians of this run; ratio = vswitchd / base)")
+fmt = "{:<26} {:<8} {:>10} {:>10} {:>7}  {}"
+print(fmt.format("figure", "unit", "vswitchd", "base", "ratio", "verdict"))
+print("-" * 76)
+worse = 0
+for m in sorted({m for (p, m) in med if p in ("vswitchd", "vswitchd-base")}):
+    a, b = med.get(("vswitchd", m)), med.get(("vswitchd-base", m))
+    if a is None or b is None:
+        print(fmt.format(m, unit[m], "NA" if a is None else f"{a:.4g}",
+                         "NA" if b is None else f"{b:.4g}", "NA", "not measured by both"))
+        continue
+    up = unit[m] in HIGHER
+    if b == 0:
+        r, bad = None, (a > 0) != up and a != 0
+    else:
+        r = a / b
+        bad = r < 0.95 if up else r > 1.05
+    worse += bad
+    verdict = ("worse by more than 5 %" if bad else "within 5 % or better") + \
+        (" (higher is better)" if up else " (lower is better)")
+    print(fmt.format(m, unit[m], f"{a:.4g}", f"{b:.4g}", "NA" if r is None else f"{r:.3f}", verdict))
+print(f"{worse} figure(s) worse than the base by more than 5 %")
 PY
 }
 

@@ -11,20 +11,31 @@
 # vswitchd runs in the foreground (no --detach) so that spawn's PID is the
 # daemon itself and CPU accounting (SW_PIDS) measures the right process.
 #
+# A second peer, vswitchd-base, is the same setup with other binaries:
+# those of a base revision that run.sh --base REV built, so that one run
+# measures the change and the code before it side by side, on the same load.
+# It exists only when VSWITCHD_BASE_BIN is set.
+#
 # Env: VSWITCHD_BIN, VSCTL_BIN (default: the binaries of build-bench/ next to
-# this file's repository), VSW_ATTACH=tap|veth (container ports, default tap).
+# this file's repository), VSW_ATTACH=tap|veth (container ports, default tap),
+# VSWITCHD_BASE_BIN, VSCTL_BASE_BIN (vswitchd-base's; run.sh --base sets
+# them).
 
 EXTRA_PEERS="$EXTRA_PEERS vswitchd"
+[ -n "${VSWITCHD_BASE_BIN:-}" ] && EXTRA_PEERS="$EXTRA_PEERS vswitchd-base"
 
 VSW_REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 VSWITCHD_BIN=${VSWITCHD_BIN:-$VSW_REPO/build-bench/src/vswitchd}
 VSCTL_BIN=${VSCTL_BIN:-$VSW_REPO/build-bench/src/vsctl}
 VSW_ATTACH=${VSW_ATTACH:-tap}
+VSCTL_BASE_BIN=${VSCTL_BASE_BIN:-${VSWITCHD_BASE_BIN%/*}/vsctl}
+VSW_CTL=$VSCTL_BIN   # the vsctl of the peer being set up
 
 peer_vswitchd_desc() { echo "vswitchd ($VSW_ATTACH ports): L2 + gateway + NAT + published port, one process"; }
+peer_vswitchd_base_desc() { echo "as vswitchd, built at the base revision (run.sh --base): the side-by-side reference"; }
 
 # vsw ARGS...: one vsctl command against this run's private socket
-vsw() { ip netns exec bn-sw "$VSCTL_BIN" --socket "$TMP/vsw/sock" "$@"; }
+vsw() { ip netns exec bn-sw "$VSW_CTL" --socket "$TMP/vsw/sock" "$@"; }
 
 # vsw_wait_ready: the control socket answers (the daemon has started)
 vsw_wait_ready() {
@@ -33,9 +44,15 @@ vsw_wait_ready() {
 	echo "vswitchd did not answer on $TMP/vsw/sock"; return 1
 }
 
-peer_vswitchd_setup() {
-	[ -x "$VSWITCHD_BIN" ] || { echo "no $VSWITCHD_BIN (build first: tools/bench/run.sh)"; return 1; }
-	[ -x "$VSCTL_BIN" ] || { echo "no $VSCTL_BIN"; return 1; }
+peer_vswitchd_setup() { vsw_setup "$VSWITCHD_BIN" "$VSCTL_BIN"; }
+peer_vswitchd_base_setup() { vsw_setup "$VSWITCHD_BASE_BIN" "$VSCTL_BASE_BIN"; }
+
+# vsw_setup VSWITCHD VSCTL: the peer's topology, served by these binaries
+vsw_setup() {
+	local bin=$1
+	VSW_CTL=$2
+	[ -x "$bin" ] || { echo "no $bin (build first: tools/bench/run.sh)"; return 1; }
+	[ -x "$VSW_CTL" ] || { echo "no $VSW_CTL"; return 1; }
 	ns_add bn-sw bn-c1 bn-c2 bn-out || return 1
 	mkdir -p "$TMP/vsw"
 	VSW_NETNS_ETC=""
@@ -45,7 +62,8 @@ peer_vswitchd_setup() {
 	veth_pair bn-sw bnouts bn-out bno0 || return 1
 	ip -n bn-out link set bno0 address $OUT_MAC
 	ip -n bn-out addr add $OUT_IP/24 dev bno0   # no route back to 10.99/16: NAT only
-	spawn vswitchd ip netns exec bn-sw "$VSWITCHD_BIN" --state-dir "$TMP/vsw/state" \
+	rm -rf "$TMP/vsw/state" "$TMP/vsw/sock"   # the other vswitchd peer's
+	spawn "$PEER" ip netns exec bn-sw "$bin" --state-dir "$TMP/vsw/state" \
 		--socket "$TMP/vsw/sock" --uplink afpacket:bnouts --uplink-ip $OUT_GW_IP/24 \
 		--uplink-gateway $OUT_IP
 	SW_PIDS="$LAST_PID"
@@ -55,7 +73,7 @@ peer_vswitchd_setup() {
 	vsw network connect --attach $VSW_ATTACH --netns bn-c2 --ip $C2_IP --mac $C2_MAC --ifname eth0 n1 c2 || return 1
 	vsw port publish c2 $PF_PORT:$SRV_PORT || return 1
 	CAPS="l2 nat pf"; C1_IF=eth0; C2_IF=eth0; PF_ADDR=$OUT_GW_IP; PF_NS=bn-c2
-	PEER_INFO="vswitchd $("$VSWITCHD_BIN" --version 2>/dev/null | head -1), $VSW_ATTACH ports, afpacket uplink"
+	PEER_INFO="vswitchd $("$bin" --version 2>/dev/null | head -1), $VSW_ATTACH ports, afpacket uplink"
 }
 
 # The daemon and namespaces are peers.sh's to remove; only the resolv.conf
@@ -65,3 +83,4 @@ peer_vswitchd_teardown() {
 	for d in $VSW_NETNS_ETC; do rm -rf "$d"; done
 	VSW_NETNS_ETC=""
 }
+peer_vswitchd_base_teardown() { peer_vswitchd_teardown; }
