@@ -46,7 +46,9 @@ struct tx {
 
 static struct tx tx[TX_MAX];
 static unsigned int n_tx;
-static uint8_t frame[256] __attribute__((aligned(8)));
+/* Two bytes in, as after PKT_HEADROOM: the IP header is 4-byte aligned. */
+static uint8_t frame_buf[2 + 256] __attribute__((aligned(8)));
+#define frame (frame_buf + 2)
 static const uint8_t outside_mac[6] = { 0x02, 0x99, 0, 0, 0, 7 };
 
 static void record(struct port *port, struct pkt *const *pkts, unsigned int n)
