@@ -5,7 +5,7 @@
 # with a link from $(cnilinkdir) (/opt/cni/bin, --with-cni-link=DIR or
 # --without-cni-link); both honour DESTDIR.
 cni_PROGRAMS = src/vswitch
-src_vswitch_SOURCES = src/cni_main.c src/cni_conf.c src/cni_ctl.c src/cni_cmd.c \
+src_vswitch_SOURCES = src/cni_main.c src/cni_conf.c src/cni_ctl.c src/ctl_client.c src/cni_cmd.c \
 	src/cni_result.c
 src_vswitch_LDADD = $(JSONC_LIBS)
 noinst_HEADERS += include/cni.h

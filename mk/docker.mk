@@ -5,10 +5,11 @@
 # Docker's API) and json-c.
 bin_PROGRAMS += src/vswitch-docker-plugin
 src_vswitch_docker_plugin_SOURCES = src/docker_plugin.c src/docker_plugin_net.c \
-	src/docker_plugin_ctl.c src/docker_plugin_names.c src/docker_plugin_ipam.c
+	src/docker_plugin_ctl.c src/docker_plugin_names.c src/docker_plugin_ipam.c \
+	src/ctl_client.c
 src_vswitch_docker_plugin_CFLAGS = $(AM_CFLAGS) $(MHD_CFLAGS) $(CURL_CFLAGS)
 src_vswitch_docker_plugin_LDADD = $(MHD_LIBS) $(CURL_LIBS) $(JSONC_LIBS)
-noinst_HEADERS += include/docker_plugin.h
+noinst_HEADERS += include/docker_plugin.h include/ctl_client.h
 man_MANS += doc/vswitch-docker-plugin.8
 
 # The systemd unit, installed where Debian keeps units, with the path the
