@@ -8,6 +8,12 @@
  * writes the snapshot before anything is torn down.  With --detach the
  * parent waits on a pipe until the child says it is ready, so errors still
  * reach the terminal and the exit status tells whether the daemon runs.
+ *
+ * Rootless (--rootless, or started by anyone but root): before all that,
+ * vswitchd joins the user namespace its keeper holds (rootless.c), still
+ * in the host's network namespace; the DNS forwarder's upstream sockets
+ * are made there, and only then does it move into the switch namespace,
+ * where everything else (ports, the uplink, the proxy) lives.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -25,6 +31,7 @@
 #include "ct.h"
 #include "ct_snapshot.h"
 #include "dns.h"
+#include "dns_internal.h"
 #include "dp.h"
 #include "endpoint.h"
 #include "fdb.h"
@@ -33,21 +40,24 @@
 #include "netns.h"
 #include "state.h"
 #include "publish.h"
+#include "rootless.h"
 #include "uplink.h"
 
 #define MAX_UPSTREAMS 8
 
 struct vswitchd_opts {
 	char state_dir[4096], socket[108];
-	const char *uplink, *uplink_ip, *uplink_gw, *pidfile, *log_file, *ctl_group;
+	const char *uplink, *uplink_ip, *uplink_gw, *pidfile, *log_file, *ctl_group, *userns;
 	const char *upstreams[MAX_UPSTREAMS];
 	int n_upstreams;
-	bool detach;
+	bool detach, rootless;
+	char run_dir[4096];
 	long fdb_aging, fdb_max, ct_max, rec_depth;
 };
 
 static const char vswitchd_usage[] =
 "usage: vswitchd [--state-dir DIR] [--socket PATH] [--ctl-group GROUP]\n"
+"                [--rootless] [--userns PATH]\n"
 "                [--uplink afpacket:IFACE|tap:NAME]\n"
 "                [--uplink-ip CIDR] [--uplink-gateway IP] [--dns-upstream IP[:PORT]]...\n"
 "                [--detach] [--pidfile FILE] [--log-file FILE] [--log-level LEVEL]\n"
@@ -61,8 +71,11 @@ static void vswitchd_default_paths(struct vswitchd_opts *o)
 
 	if (env)
 		snprintf(o->socket, sizeof(o->socket), "%s", env);
-	else if (geteuid() == 0 || !xdg_run)
+	else if (geteuid() == 0)
 		snprintf(o->socket, sizeof(o->socket), "/run/vswitch/vswitchd.sock");
+	else if (!xdg_run)   /* where vsctl looks too (vsctl_default_socket) */
+		snprintf(o->socket, sizeof(o->socket), "/run/user/%u/vswitch/vswitchd.sock",
+			 (unsigned)geteuid());
 	else
 		snprintf(o->socket, sizeof(o->socket), "%s/vswitch/vswitchd.sock", xdg_run);
 	if (geteuid() == 0)
@@ -87,12 +100,14 @@ static long vswitchd_num(const char *opt, const char *s, long lo, long hi)
 
 enum { OPT_STATE = 256, OPT_SOCKET, OPT_UPLINK, OPT_UPLINK_IP, OPT_UPLINK_GW, OPT_DNS,
        OPT_DETACH, OPT_PIDFILE, OPT_LOGFILE, OPT_LOGLEVEL, OPT_FDB_AGING, OPT_FDB_MAX,
-       OPT_CT_MAX, OPT_REC_DEPTH, OPT_CTL_GROUP, OPT_VERSION, OPT_HELP };
+       OPT_CT_MAX, OPT_REC_DEPTH, OPT_CTL_GROUP, OPT_ROOTLESS, OPT_USERNS, OPT_VERSION, OPT_HELP };
 
 static const struct option vswitchd_options[] = {
 	{ "state-dir", required_argument, NULL, OPT_STATE },
 	{ "socket", required_argument, NULL, OPT_SOCKET },
 	{ "ctl-group", required_argument, NULL, OPT_CTL_GROUP },
+	{ "rootless", no_argument, NULL, OPT_ROOTLESS },
+	{ "userns", required_argument, NULL, OPT_USERNS },
 	{ "uplink", required_argument, NULL, OPT_UPLINK },
 	{ "uplink-ip", required_argument, NULL, OPT_UPLINK_IP },
 	{ "uplink-gateway", required_argument, NULL, OPT_UPLINK_GW },
@@ -127,6 +142,8 @@ static void vswitchd_opt(struct vswitchd_opts *o, int c, const char *arg)
 			    "letters, digits, _ - ., at most 32)", arg);
 		o->ctl_group = arg;
 		break;
+	case OPT_ROOTLESS: o->rootless = true; break;
+	case OPT_USERNS: o->userns = arg; o->rootless = true; break;
 	case OPT_UPLINK: o->uplink = arg; break;
 	case OPT_UPLINK_IP: o->uplink_ip = arg; break;
 	case OPT_UPLINK_GW: o->uplink_gw = arg; break;
@@ -169,6 +186,13 @@ static void vswitchd_parse(struct vswitchd_opts *o, int argc, char **argv)
 		die("--uplink and --uplink-ip go together");
 	if (o->uplink_gw && !o->uplink)
 		die("--uplink-gateway needs --uplink");
+	if (!o->rootless && geteuid() != 0) {
+		o->rootless = true;
+		fprintf(stderr, "vswitchd: not started as root: running rootless "
+			"(in a user namespace of uid %u; see vswitchd(8))\n", (unsigned)geteuid());
+	}
+	if (o->rootless && rootless_run_dir(o->run_dir, sizeof(o->run_dir)) < 0)
+		die("$XDG_RUNTIME_DIR is too long");
 }
 
 static int vswitchd_ready_fd = -1;
@@ -252,14 +276,42 @@ static void vswitchd_modules(struct dp *dp, const struct vswitchd_opts *o)
 	if (o->rec_depth)
 		recorder_set_depth((unsigned int)o->rec_depth);
 	endpoint_init(loop);
-	dp->nw = netns_watch_new(loop, dp->model, cmd_container_netns_gone, dp);
-	if (!dp->nw)
-		die("cannot watch container namespaces");
+	/* Before the switch namespace (rootless): its upstream sockets stay
+	 * in the host's namespace, where the resolvers are. */
 	dp->dns = dns_new(loop, dp->model, o->upstreams, o->n_upstreams, err, sizeof(err));
 	if (!dp->dns)
 		die("%s", err);
+	if (rootless_active() && rootless_enter_net(err, sizeof(err)))
+		die("%s", err);
+	if (netns_init(err, sizeof(err)))
+		die("%s", err);
+	dp->nw = netns_watch_new(loop, dp->model, cmd_container_netns_gone, dp);
+	if (!dp->nw)
+		die("cannot watch container namespaces");
 	if (o->uplink && dp_uplink_add(dp, o->uplink, o->uplink_ip, o->uplink_gw, err, sizeof(err)))
 		die("uplink: %s", err);
+}
+
+/* vswitchd_rootless() - Join the keeper's user namespace; names of
+ * `vsctl netns add` resolve under RUN_DIR/netns; only our user connects. */
+static char rootless_etc_dir[4200];
+
+static void vswitchd_rootless(const struct vswitchd_opts *o)
+{
+	char err[1024], dir[4200];
+
+	if (rootless_prepare(o->run_dir, o->userns, err, sizeof(err)))
+		die("%s", err);
+	snprintf(dir, sizeof(dir), "%s/netns", o->run_dir);
+	if (netns_set_name_dir(dir))
+		die("%s: path too long", dir);
+	/* /etc/netns is root's: a name's resolv.conf goes under RUN_DIR, and
+	 * `vsctl netns exec` binds it as `ip netns exec` binds /etc/netns. */
+	snprintf(rootless_etc_dir, sizeof(rootless_etc_dir), "%s/etc-netns", o->run_dir);
+	if (mkdir(rootless_etc_dir, 0700) < 0 && errno != EEXIST)
+		die("cannot create %s: %s", rootless_etc_dir, strerror(errno));
+	dns_resolvconf_root = rootless_etc_dir;
+	control_auth_same_user();
 }
 
 static void vswitchd_start(struct dp *dp, struct ev_loop *loop, const struct vswitchd_opts *o)
@@ -267,8 +319,8 @@ static void vswitchd_start(struct dp *dp, struct ev_loop *loop, const struct vsw
 	struct network *n, *tmp;
 	char err[1024];
 
-	if (netns_init(err, sizeof(err)))
-		die("%s", err);
+	if (o->rootless)
+		vswitchd_rootless(o);
 	if (state_init(o->state_dir, err, sizeof(err)))
 		die("%s", err);
 	if (control_init(loop, o->socket, o->ctl_group))
