@@ -14,6 +14,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #define ROOTLESS_KEEPER_COMM "vswitchd-keeper"
@@ -37,8 +38,12 @@ pid_t rootless_keeper_find(const char *run_dir);
 /* Start-up, part 1 (still in the host's namespaces): check the host, find
  * or start the keeper, and join its user namespace.  USERNS_PATH: join
  * that user namespace instead of making one (only when a new keeper is
- * started).  Return: 0, or -1 with a one-line ERR naming the fix. */
-int rootless_prepare(const char *run_dir, const char *userns_path, char *err, size_t errlen);
+ * started).  UP: the translator to supervise from the host's namespaces
+ * (--uplink pasta), or NULL.  Return: 0, or -1 with a one-line ERR naming
+ * the fix. */
+struct rootless_uplink;
+int rootless_prepare(const char *run_dir, const char *userns_path,
+		     const struct rootless_uplink *up, char *err, size_t errlen);
 /* Start-up, part 2: join the keeper's (the switch's) network namespace.
  * Sockets made before this call stay in the host's namespace. */
 int rootless_enter_net(char *err, size_t errlen);
@@ -62,5 +67,21 @@ int rootless_join_userns(pid_t pid, char *err, size_t errlen);
 pid_t rootless_holder_spawn(char *err, size_t errlen);
 /* Does PID run COMM under our uid? */
 bool rootless_pid_is(pid_t pid, const char *comm);
+
+/* rootless_uplink.c: pasta (or slirp4netns), run by a supervisor that
+ * stays in the host's namespaces. */
+struct rootless_uplink {
+	const char *kind;          /* "pasta" or "slirp4netns" */
+	char ifname[16];           /* the TAP in the switch namespace */
+	char ip[32];               /* the switch's address, the translator's guest */
+	unsigned int prefix;
+	char gw[32];               /* the translator's gateway address */
+};
+const char *rootless_uplink_kind(const char *kind, char *err, size_t errlen);
+int rootless_uplink_spawn(const struct rootless_uplink *u, pid_t keeper, char *err,
+			  size_t errlen);
+int rootless_uplink_go(void);
+int rootless_uplink_listen(uint8_t proto, uint32_t ip, uint16_t port);
+void rootless_uplink_stop(void);
 
 #endif

@@ -229,6 +229,9 @@ static void __attribute__((noreturn)) rl_wait_forever(const char *comm)
 		dup2(fd, 1);
 		dup2(fd, 2);
 	}
+	/* Nothing of vswitchd's (a --detach pipe, a log file) stays open in a
+	 * process that outlives it. */
+	close_range(3, ~0U, 0);
 	if (chdir("/") < 0)
 		_exit(1);
 	signal(SIGHUP, SIG_IGN);
@@ -415,7 +418,8 @@ static void rl_warn_host(const struct rootless_host *h)
 			 "2147483647\")", (unsigned)getegid());
 }
 
-int rootless_prepare(const char *run_dir, const char *userns_path, char *err, size_t errlen)
+int rootless_prepare(const char *run_dir, const char *userns_path,
+		     const struct rootless_uplink *up, char *err, size_t errlen)
 {
 	rootless_host_probe(&rl_host);
 	if (rl_mkdir(run_dir, err, errlen) < 0)
@@ -430,6 +434,10 @@ int rootless_prepare(const char *run_dir, const char *userns_path, char *err, si
 		return -1;
 	}
 	rl_warn_host(&rl_host);
+	/* The translator's supervisor is forked while we are still wholly in
+	 * the host's namespaces: it must stay there. */
+	if (up && rootless_uplink_spawn(up, rl_keeper, err, errlen) < 0)
+		return -1;
 	if (rootless_join_userns(rl_keeper, err, errlen) < 0)
 		return -1;
 	rl_active = true;

@@ -39,6 +39,7 @@
 #include "model.h"
 #include "netns.h"
 #include "state.h"
+#include "proxy.h"
 #include "publish.h"
 #include "rootless.h"
 #include "uplink.h"
@@ -51,14 +52,15 @@ struct vswitchd_opts {
 	const char *upstreams[MAX_UPSTREAMS];
 	int n_upstreams;
 	bool detach, rootless;
-	char run_dir[4096];
+	char run_dir[4096], uplink_spec[32];
+	struct rootless_uplink translator;   /* --uplink pasta|slirp4netns */
 	long fdb_aging, fdb_max, ct_max, rec_depth;
 };
 
 static const char vswitchd_usage[] =
 "usage: vswitchd [--state-dir DIR] [--socket PATH] [--ctl-group GROUP]\n"
 "                [--rootless] [--userns PATH]\n"
-"                [--uplink afpacket:IFACE|tap:NAME]\n"
+"                [--uplink afpacket:IFACE|tap:NAME|pasta|slirp4netns]\n"
 "                [--uplink-ip CIDR] [--uplink-gateway IP] [--dns-upstream IP[:PORT]]...\n"
 "                [--detach] [--pidfile FILE] [--log-file FILE] [--log-level LEVEL]\n"
 "                [--fdb-aging SEC] [--fdb-max-learned N] [--ct-max N] [--recorder-depth N]\n"
@@ -170,6 +172,38 @@ static void vswitchd_opt(struct vswitchd_opts *o, int c, const char *arg)
 	}
 }
 
+/* vswitchd_translator() - --uplink pasta|slirp4netns: rootless only; the
+ * switch's address is the translator's guest address (default: slirp's
+ * 10.0.2.100/24 via 10.0.2.2, so the host's own address stays reachable
+ * from containers), and the uplink is the "pasta" port type. */
+static void vswitchd_translator(struct vswitchd_opts *o)
+{
+	struct rootless_uplink *u = &o->translator;
+	char err[256];
+	const char *slash;
+
+	if (geteuid() == 0 && !o->rootless)
+		die("--uplink %s is for a rootless vswitchd (add --rootless, or as root use "
+		    "afpacket:IFACE or tap:NAME)", o->uplink);
+	o->rootless = true;
+	u->kind = rootless_uplink_kind(o->uplink, err, sizeof(err));
+	if (!u->kind)
+		die("%s", err);
+	if (!o->uplink_ip)
+		o->uplink_ip = "10.0.2.100/24";
+	if (!o->uplink_gw)
+		o->uplink_gw = "10.0.2.2";
+	slash = strchr(o->uplink_ip, '/');
+	if (!slash || (size_t)(slash - o->uplink_ip) >= sizeof(u->ip) ||
+	    strlen(o->uplink_gw) >= sizeof(u->gw))
+		die("--uplink-ip %s: want a.b.c.d/len", o->uplink_ip);
+	snprintf(u->ip, sizeof(u->ip), "%.*s", (int)(slash - o->uplink_ip), o->uplink_ip);
+	u->prefix = (unsigned int)vswitchd_num("--uplink-ip", slash + 1, 8, 30);
+	snprintf(u->gw, sizeof(u->gw), "%s", o->uplink_gw);
+	snprintf(u->ifname, sizeof(u->ifname), "vsup0");
+	snprintf(o->uplink_spec, sizeof(o->uplink_spec), "pasta:%s", u->ifname);
+}
+
 static void vswitchd_parse(struct vswitchd_opts *o, int argc, char **argv)
 {
 	int c;
@@ -182,15 +216,17 @@ static void vswitchd_parse(struct vswitchd_opts *o, int argc, char **argv)
 		fprintf(stderr, "vswitchd: unexpected argument \"%s\"\n%s", argv[optind], vswitchd_usage);
 		exit(2);
 	}
-	if (!o->uplink != !o->uplink_ip)
-		die("--uplink and --uplink-ip go together");
-	if (o->uplink_gw && !o->uplink)
-		die("--uplink-gateway needs --uplink");
 	if (!o->rootless && geteuid() != 0) {
 		o->rootless = true;
 		fprintf(stderr, "vswitchd: not started as root: running rootless "
 			"(in a user namespace of uid %u; see vswitchd(8))\n", (unsigned)geteuid());
 	}
+	if (o->uplink && (!strcmp(o->uplink, "pasta") || !strcmp(o->uplink, "slirp4netns")))
+		vswitchd_translator(o);
+	if (!o->uplink != !o->uplink_ip)
+		die("--uplink and --uplink-ip go together");
+	if (o->uplink_gw && !o->uplink)
+		die("--uplink-gateway needs --uplink");
 	if (o->rootless && rootless_run_dir(o->run_dir, sizeof(o->run_dir)) < 0)
 		die("$XDG_RUNTIME_DIR is too long");
 }
@@ -288,7 +324,8 @@ static void vswitchd_modules(struct dp *dp, const struct vswitchd_opts *o)
 	dp->nw = netns_watch_new(loop, dp->model, cmd_container_netns_gone, dp);
 	if (!dp->nw)
 		die("cannot watch container namespaces");
-	if (o->uplink && dp_uplink_add(dp, o->uplink, o->uplink_ip, o->uplink_gw, err, sizeof(err)))
+	if (o->uplink && dp_uplink_add(dp, o->uplink_spec[0] ? o->uplink_spec : o->uplink,
+				       o->uplink_ip, o->uplink_gw, err, sizeof(err)))
 		die("uplink: %s", err);
 }
 
@@ -300,8 +337,11 @@ static void vswitchd_rootless(const struct vswitchd_opts *o)
 {
 	char err[1024], dir[4200];
 
-	if (rootless_prepare(o->run_dir, o->userns, err, sizeof(err)))
+	if (rootless_prepare(o->run_dir, o->userns, o->translator.kind ? &o->translator : NULL,
+			     err, sizeof(err)))
 		die("%s", err);
+	if (o->translator.kind)
+		proxy_set_listen_fn(rootless_uplink_listen);
 	snprintf(dir, sizeof(dir), "%s/netns", o->run_dir);
 	if (netns_set_name_dir(dir))
 		die("%s: path too long", dir);
@@ -352,6 +392,7 @@ static void vswitchd_stop(struct dp *dp)
 	capture_fini();
 	control_fini();
 	state_fini();
+	rootless_uplink_stop();
 	if (vswitchd_pidfile)
 		unlink(vswitchd_pidfile);
 }
