@@ -76,11 +76,14 @@ struct rootless_uplink {
 	char ip[32];               /* the switch's address, the translator's guest */
 	unsigned int prefix;
 	char gw[32];               /* the translator's gateway address */
+	bool detached;             /* vswitchd --detach: no terminal to write to */
+	char pidfile[4200];        /* pasta's, in the runtime dir: it is ready */
 };
 const char *rootless_uplink_kind(const char *kind, char *err, size_t errlen);
 int rootless_uplink_spawn(const struct rootless_uplink *u, pid_t keeper, char *err,
 			  size_t errlen);
 int rootless_uplink_go(void);
+void rootless_uplink_wait_ready(const char *ifname);
 int rootless_uplink_listen(uint8_t proto, uint32_t ip, uint16_t port);
 void rootless_uplink_stop(void);
 

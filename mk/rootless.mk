@@ -4,3 +4,9 @@
 src_libvswitch_a_SOURCES += src/rootless.c src/rootless_uplink.c src/port_pasta.c
 noinst_HEADERS += include/rootless.h
 VSCTL_SOURCES += src/vsctl_netns.c
+
+check_PROGRAMS += tests/unit/test_rootless
+TESTS += tests/unit/test_rootless
+tests_unit_test_rootless_SOURCES = tests/unit/test_rootless.c
+tests_unit_test_rootless_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_rootless_LDADD = $(UNIT_LDADD)

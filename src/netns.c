@@ -53,6 +53,10 @@
 #include "netns.h"
 
 static int netns_self_fd = -1;
+/* What a refusal to enter or to make a device in a namespace means to a
+ * rootless vswitchd, and what to do about it. */
+#define NETNS_ROOTLESS_HINT " (a rootless vswitchd reaches only namespaces of its own user " \
+	"namespace: make them with `vsctl netns add` or run the process with `vsctl netns exec`)"
 /* Where names live: `ip netns`'s directory, or a rootless vswitchd's
  * RUN_DIR/netns of `vsctl netns add` symlinks (rootless.c). */
 static char netns_name_dir[PATH_MAX - NAME_MAX - 2] = "/run/netns";
@@ -388,9 +392,7 @@ int netns_if_configure(int nsfd, const struct netns_ifcfg *cfg, char *err, size_
 	if (netns_run(nsfd, netns_cfg_in, &x) < 0) {
 		if (!err[0])
 			snprintf(err, errlen, "cannot enter the container's namespace: %s%s",
-				 strerror(errno), errno == EPERM ? " (a rootless vswitchd enters only "
-				 "namespaces of its own user namespace: make them with `vsctl netns "
-				 "add` or run the process with `vsctl netns exec`)" : "");
+				 strerror(errno), errno == EPERM ? NETNS_ROOTLESS_HINT : "");
 		return -1;
 	}
 	return 0;
@@ -646,7 +648,8 @@ int netns_veth_create(int nsfd, const char *host_if, const char *peer_if,
 	}
 	rc = netns_veth_add(sk, nsfd, host_if, peer_if, mtu);
 	if (rc < 0) {
-		snprintf(err, errlen, "cannot create veth %s/%s: %s", host_if, peer_if, nl_geterror(rc));
+		snprintf(err, errlen, "cannot create veth %s/%s: %s%s", host_if, peer_if,
+			 nl_geterror(rc), rc == -NLE_PERM ? NETNS_ROOTLESS_HINT : "");
 		nl_socket_free(sk);
 		return -1;
 	}

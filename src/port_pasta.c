@@ -85,6 +85,7 @@ static struct port *port_pasta_open(const struct port_args *a)
 	}
 	if (port_pasta_up(a->ifname) < 0 || rootless_uplink_go() < 0)
 		return NULL;
+	rootless_uplink_wait_ready(a->ifname);
 	af.owned = false;
 	return port_afpacket_class.open(&af);
 }

@@ -42,6 +42,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <net/if.h>
+#include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
@@ -63,6 +65,7 @@ struct rl_up_req {
 };
 
 static int rl_up_sock = -1;        /* vswitchd's end of the pair */
+static char rl_up_pidfile[sizeof(((struct rootless_uplink *)0)->pidfile)];
 static pid_t rl_up_supervisor;
 
 /* rl_up_which() - Is NAME an executable on PATH? */
@@ -126,7 +129,7 @@ static void rl_up_argv(const struct rootless_uplink *u, pid_t keeper, char **arg
 		const char *fixed[] = { "pasta", "--foreground", "--quiet", "--ipv4-only",
 			"--no-ndp", "--no-dhcpv6", "--no-ra", "-t", "none", "-u", "none",
 			"-T", "none", "-U", "none", "--userns", user, "--netns", net,
-			"-I", u->ifname, "-a", u->ip, "-n", pfx, "-g", u->gw, NULL };
+			"-I", u->ifname, "-a", u->ip, "-n", pfx, "-g", u->gw, "-P", u->pidfile, NULL };
 		for (int i = 0; fixed[i]; i++)
 			rl_up_add(argv, &n, fixed[i]);
 		return;
@@ -140,13 +143,31 @@ static void rl_up_argv(const struct rootless_uplink *u, pid_t keeper, char **arg
 	rl_up_add(argv, &n, u->ifname);
 }
 
-/* rl_up_run() - Start the translator; its pid, or -1. */
+/* rl_null_stdio() - Stdin, stdout (and stderr if ALL) to /dev/null: a
+ * detached vswitchd's terminal, or the pipe of whoever waits for its
+ * start, must not be held open by a process that outlives the start. */
+static void rl_null_stdio(bool all)
+{
+	int fd = open("/dev/null", O_RDWR | O_CLOEXEC);
+
+	if (fd < 0)
+		return;
+	dup2(fd, 0);
+	dup2(fd, 1);
+	if (all)
+		dup2(fd, 2);
+	close(fd);
+}
+
+/* rl_up_run() - Start the translator, quiet (it logs to syslog, which
+ * may not exist, and says so on stderr at every line); its pid, or -1. */
 static pid_t rl_up_run(char **argv, const sigset_t *old)
 {
 	pid_t pid = fork();
 
 	if (pid != 0)
 		return pid;
+	rl_null_stdio(true);
 	sigprocmask(SIG_SETMASK, old, NULL);
 	/* vswitchd ignores SIGPIPE; pasta takes an inherited SIG_IGN for a
 	 * failure to install its own handlers and exits. */
@@ -244,6 +265,7 @@ static void __attribute__((noreturn)) rl_up_supervise(int sock, char **argv)
 			if (time(NULL) - last < 1)
 				sleep(1);
 			last = time(NULL);
+			unlink(rl_up_pidfile);     /* written again once it is ready */
 			child = rl_up_run(argv, &old);
 		}
 		if (poll(pf, 2, -1) < 0 && errno != EINTR)
@@ -289,6 +311,8 @@ int rootless_uplink_spawn(const struct rootless_uplink *u, pid_t keeper, char *e
 		snprintf(err, errlen, "socketpair: %s", strerror(errno));
 		return -1;
 	}
+	snprintf(rl_up_pidfile, sizeof(rl_up_pidfile), "%s", u->pidfile);
+	unlink(rl_up_pidfile);
 	rl_up_argv(u, keeper, argv);
 	rl_up_supervisor = fork();
 	if (rl_up_supervisor < 0) {
@@ -301,6 +325,7 @@ int rootless_uplink_spawn(const struct rootless_uplink *u, pid_t keeper, char *e
 		if (getppid() != parent)
 			_exit(0);
 		prctl(PR_SET_NAME, "vswitchd-uplink", 0, 0, 0);
+		rl_null_stdio(u->detached);
 		rl_up_supervise(sp[1], argv);
 	}
 	for (int i = 0; argv[i]; i++)
@@ -352,6 +377,40 @@ int rootless_uplink_listen(uint8_t proto, uint32_t ip, uint16_t port)
 	if (fd < 0)
 		errno = e;
 	return fd;
+}
+
+/**
+ * rootless_uplink_wait_ready() - Wait (start-up only, about 5 s at most)
+ * until the translator serves the TAP
+ * @ifname:	the TAP
+ *
+ * pasta writes its pid file when its loop is about to run; slirp4netns
+ * has none, and its attached queue (the TAP's carrier) has to do.  Why
+ * wait at all: the uplink asks for its gateway's MAC at once, and a
+ * request lost before the translator reads the TAP leaves the first
+ * packets waiting for the next ARP; they then leave in one burst with the
+ * client's retransmits, and Debian 12's pasta (2023-03) does not survive
+ * two identical SYNs in one read (it crashes or spins).
+ */
+void rootless_uplink_wait_ready(const char *ifname)
+{
+	struct ifreq ifr;
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0), i;
+	bool pasta = rl_up_pidfile[0] != '\0';
+
+	if (fd < 0)
+		return;
+	memset(&ifr, 0, sizeof(ifr));
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifname);
+	for (i = 0; i < 500; i++) {
+		if (pasta ? access(rl_up_pidfile, F_OK) == 0 :
+		    ioctl(fd, SIOCGIFFLAGS, &ifr) == 0 && (ifr.ifr_flags & IFF_RUNNING))
+			break;
+		usleep(10 * 1000);
+	}
+	if (i == 500)
+		log_warn("uplink: the translator does not serve %s yet", ifname);
+	close(fd);
 }
 
 /* rootless_uplink_stop() - Stop the translator and its supervisor. */

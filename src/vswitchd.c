@@ -201,6 +201,9 @@ static void vswitchd_translator(struct vswitchd_opts *o)
 	u->prefix = (unsigned int)vswitchd_num("--uplink-ip", slash + 1, 8, 30);
 	snprintf(u->gw, sizeof(u->gw), "%s", o->uplink_gw);
 	snprintf(u->ifname, sizeof(u->ifname), "vsup0");
+	u->detached = o->detach;
+	if (!strcmp(u->kind, "pasta"))
+		snprintf(u->pidfile, sizeof(u->pidfile), "%s/pasta.pid", o->run_dir);
 	snprintf(o->uplink_spec, sizeof(o->uplink_spec), "pasta:%s", u->ifname);
 }
 
@@ -221,14 +224,14 @@ static void vswitchd_parse(struct vswitchd_opts *o, int argc, char **argv)
 		fprintf(stderr, "vswitchd: not started as root: running rootless "
 			"(in a user namespace of uid %u; see vswitchd(8))\n", (unsigned)geteuid());
 	}
+	if (rootless_run_dir(o->run_dir, sizeof(o->run_dir)) < 0)
+		die("$XDG_RUNTIME_DIR is too long");
 	if (o->uplink && (!strcmp(o->uplink, "pasta") || !strcmp(o->uplink, "slirp4netns")))
 		vswitchd_translator(o);
 	if (!o->uplink != !o->uplink_ip)
 		die("--uplink and --uplink-ip go together");
 	if (o->uplink_gw && !o->uplink)
 		die("--uplink-gateway needs --uplink");
-	if (o->rootless && rootless_run_dir(o->run_dir, sizeof(o->run_dir)) < 0)
-		die("$XDG_RUNTIME_DIR is too long");
 }
 
 static int vswitchd_ready_fd = -1;
