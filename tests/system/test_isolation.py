@@ -110,3 +110,99 @@ def test_vlan_tagged_frames_never_routed(vswitchd, topo):
     after = ports(vswitchd)
     assert res == {"marked": 0, "barrier": True}, res
     assert drops_delta(before, after, "uplink").get("vlan_tagged") == n
+
+
+# ------------------------------------------------------------ finding 5
+
+RA = r"""
+mac, ll, prefix, lifetime, marker = argv
+frames.append(Ether(src=mac, dst="33:33:00:00:00:01") / IPv6(src=ll, dst="ff02::1") /
+              ICMPv6ND_RA(routerlifetime=int(lifetime), prf=1) /
+              ICMPv6NDOptPrefixInfo(prefix=prefix, prefixlen=64, L=1, A=1) /
+              ICMPv6NDOptSrcLLAddr(lladdr=mac))
+"""
+
+ND_SPOOF = r"""
+mac, ll, victim_ll, marker = argv
+m = marker.encode()
+# the audit's RA, from an address that is not c1's
+frames.append(Ether(src=mac, dst="33:33:00:00:00:01") / IPv6(src="fe80::bad:1", dst="ff02::1") /
+              ICMPv6ND_RA(routerlifetime=1800) /
+              ICMPv6NDOptPrefixInfo(prefix="2001:db8:bad::", prefixlen=64, L=1, A=1))
+# NA claiming the victim's address for c1's MAC (neighbour cache poisoning)
+frames.append(Ether(src=mac, dst="33:33:00:00:00:01") / IPv6(src=ll, dst="ff02::1") /
+              ICMPv6ND_NA(tgt=victim_ll, R=0, S=0, O=1) / ICMPv6NDOptDstLLAddr(lladdr=mac) /
+              ICMPv6NDOptUnknown(type=250, len=3, data=m[:22].ljust(22, b"-")))
+# a redirect, and DHCPv6 from the server port
+frames.append(Ether(src=mac, dst="33:33:00:00:00:01") / IPv6(src=ll, dst="ff02::1") /
+              ICMPv6ND_Redirect(tgt=ll, dst="2001:db8::1"))
+frames.append(Ether(src=mac, dst="33:33:00:01:00:02") / IPv6(src=ll, dst="ff02::1:2") /
+              UDP(sport=547, dport=546) / Raw(m))
+"""
+
+
+def join6(vswitchd, topo, net, name, *opts):
+    """Container NAME with IPv6 on and router advertisements accepted (as
+    Docker leaves them), connected to NET; waits until its link-local
+    address is usable."""
+    ns = topo.container(name)
+    topo.ns_exec(ns, "sysctl", "-qw", "net.ipv6.conf.default.accept_ra=1")
+    c = join_v6_on(vswitchd, topo, net, name, ns, *opts)
+    assert wait_for(lambda: "tentative" not in nsx(
+        ns, "ip", "-6", "addr", "show", "dev", "eth0", "scope", "link").stdout and
+        "fe80" in nsx(ns, "ip", "-6", "addr", "show", "dev", "eth0").stdout, 10)
+    return c
+
+
+def join_v6_on(vswitchd, topo, net, name, ns, *opts):
+    from vsutil import vsctl_ok
+    from test_hardening import Ctr
+    vsctl_ok(vswitchd, "network", "connect", "--netns", ns, *opts, net, name)
+    ep = vsjson(vswitchd, "network", "inspect", net)[0]["Containers"][name]
+    return Ctr(name, ns, ep["IPv4Address"].split("/")[0], ep["MacAddress"])
+
+
+def lladdr(mac):
+    b = bytes.fromhex(mac.replace(":", ""))
+    b = bytes([b[0] ^ 2]) + b[1:3] + b"\xff\xfe" + b[3:]
+    return "fe80::" + ":".join(b[i:i + 2].hex() for i in range(0, 8, 2))
+
+
+def v6_state(ns):
+    return (nsx(ns, "ip", "-6", "addr", "show", "dev", "eth0").stdout,
+            nsx(ns, "ip", "-6", "route", "show", "default").stdout)
+
+
+def test_container_ra_does_not_configure_another(vswitchd, topo):
+    """Audit finding 5: c1's router advertisement gave c2 an address in
+    c1's prefix and a default route through c1.  Now it is dropped
+    (nd_ra), and so are the audit's RA from a forged source, a spoofed
+    neighbour advertisement, a redirect and a DHCPv6 server's message.
+    c3, without port security, is the control: its RA (no default route)
+    does configure c2, which also says c1's RA would have been taken."""
+    net = make_net(vswitchd, "--subnet", "10.95.0.0/24")
+    c1 = join6(vswitchd, topo, net, "c1")
+    c2 = join6(vswitchd, topo, net, "c2")
+    c3 = join6(vswitchd, topo, net, "c3", "--no-port-security")
+
+    before = ports(vswitchd)
+    scapy_send(c1.ns, "eth0", RA, c1.mac, lladdr(c1.mac), "2001:db8:bad::", "1800", "-")
+    scapy_send(c1.ns, "eth0", ND_SPOOF, c1.mac, lladdr(c1.mac), lladdr(c2.mac),
+               f"nd-{topo.prefix}")
+    # the control, sent after: once c2 has its prefix, c1's frames are judged
+    scapy_send(c3.ns, "eth0", RA, c3.mac, lladdr(c3.mac), "2001:db8:ca3::", "0", "-")
+    assert wait_for(lambda: "2001:db8:ca3:" in v6_state(c2.ns)[0], 10), v6_state(c2.ns)
+    after = ports(vswitchd)
+
+    addrs, default = v6_state(c2.ns)
+    assert "2001:db8:bad" not in addrs, addrs
+    assert default == "", default
+    # Exactly what c1 forged, and nothing of its kernel's own IPv6
+    # chatter (router and neighbour solicitations, DAD, MLD reports).
+    assert drops_delta(before, after, c1.port) == {
+        "nd_ra": 1, "src_ip6_spoof": 1, "nd_spoof": 1, "nd_redirect": 1, "dhcp6_server": 1}
+    assert drops_delta(before, after, c3.port) == {}
+    # c2's neighbour entry for its own address's owner is untouched, and
+    # c1 and c2 still reach each other over IPv6 link-local.
+    assert wait_for(lambda: nsx(c1.ns, "ping", "-6", "-c", "1", "-W", "1",
+                                f"{lladdr(c2.mac)}%eth0", check=False).returncode == 0, 10)
