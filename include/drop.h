@@ -40,6 +40,7 @@
 	X(CT_INVALID, "ct_invalid")           /* conntrack refused the packet */ \
 	X(NAT_NO_PORT, "nat_no_port")         /* SNAT range exhausted */ \
 	X(ARP_PENDING_FULL, "arp_pending_full") /* next-hop queue overflow */ \
+	X(NEIGH_TIMEOUT, "neigh_timeout")     /* next hop never answered ARP */ \
 	X(DNS_BAD, "dns_bad")                 /* malformed or flooding DNS query */ \
 	X(TX_ERROR, "tx_error")               /* the port's write failed */ \
 	X(TX_FULL, "tx_full")                 /* the port's queue was full */ \

@@ -206,3 +206,60 @@ def test_container_ra_does_not_configure_another(vswitchd, topo):
     # c1 and c2 still reach each other over IPv6 link-local.
     assert wait_for(lambda: nsx(c1.ns, "ping", "-6", "-c", "1", "-W", "1",
                                 f"{lladdr(c2.mac)}%eth0", check=False).returncode == 0, 10)
+
+
+# ------------------------------------------------------------ finding 6
+
+def udp_frames(c, gmac, dsts, payload):
+    from scapy.all import IP, UDP, Ether, Raw, raw
+    return [raw(Ether(src=c.mac, dst=gmac) / IP(src=c.ip, dst=d) / UDP(sport=5555, dport=9) /
+                Raw(payload)) for d in dsts]
+
+
+def udp_probes(ns, dst, payload, n):
+    code = ("import socket, sys\n"
+            "s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\n"
+            "for i in range(int(sys.argv[3])):\n"
+            "    s.sendto(sys.argv[2].encode(), (sys.argv[1], 9))\n")
+    r = nsx(ns, PY, "-c", code, dst, payload, str(n), check=False)
+    assert r.returncode == 0, r.stderr
+
+
+@pytest.mark.uplink
+def test_neighbour_flood_keeps_others_egress(vswitchd, topo, tmp_path):
+    """Audit finding 6: c1 sending to on-link addresses that answer no ARP
+    used to evict the gateway's entry from the direct-mapped cache and
+    fill the never-expiring queue: c2's egress died (0 of 200), and even
+    after the attack a new on-link host was unreachable.  Now the gateway
+    is pinned and the queue is shared: every probe of c2, sent while c1
+    floods, arrives, and so do its packets to a new on-link host after."""
+    net = make_net(vswitchd, "--subnet", "10.96.0.0/24")
+    c1 = join(vswitchd, topo, net, "c1")
+    c2 = join(vswitchd, topo, net, "c2")
+    out = outside(topo)
+    nsx(out.ns, "ip", "addr", "add", "198.51.100.50/24", "dev", out.iface)
+    gmac = gw_mac(vswitchd, net)
+    # every on-link address but ours, the outside's two and the broadcast
+    silent = [f"198.51.100.{i}" for i in range(2, 254) if i != 50]
+    path = tmp_path / "flood.bin"
+    rawframes.write_frames(path, udp_frames(c1, gmac, silent * 8, b"flood"))
+    assert wait_for(lambda: "gateway_mac" in vsjson(vswitchd, "show")["uplink"], 10)
+
+    marker, barrier = f"probe-{topo.prefix}", f"pbar-{topo.prefix}"
+    cnt = Counter(topo, out.ns, out.iface, marker, barrier, timeout=120)
+    flood = topo.spawn(c1.ns, PY, rawframes.__file__, "send", "eth0", str(path),
+                       "--pace", c1.port, json.dumps(vswitchd.vsctl_argv), "--chunk", "100")
+    for _ in range(20):
+        udp_probes(c2.ns, OUTSIDE_IP, marker, 10)
+    assert flood.wait(timeout=240) == 0
+    udp_probes(c2.ns, OUTSIDE_IP, barrier, 1)
+    assert cnt.result() == {"marked": 200, "barrier": True}
+    assert "gateway_mac" in vsjson(vswitchd, "show")["uplink"]
+
+    # After the flood: a host c1 never touched, on the same segment.
+    cnt = Counter(topo, out.ns, out.iface, marker + "-50", barrier + "-50", timeout=30)
+    udp_probes(c2.ns, "198.51.100.50", marker + "-50", 3)
+    udp_probes(c2.ns, "198.51.100.50", barrier + "-50", 1)
+    assert cnt.result() == {"marked": 3, "barrier": True}
+    drops = drops_delta({"uplink": {"drops": {}}}, ports(vswitchd), "uplink")
+    assert drops.get("arp_pending_full", 0) > 0, drops
