@@ -127,6 +127,20 @@ bool netns_is_dead(int nsfd, const char *ref)
 	return false;
 }
 
+int netns_identify(int nsfd, const char *ref, struct netns_id *id)
+{
+	(void)nsfd; (void)ref;
+	memset(id, 0, sizeof(*id));
+	return -1;
+}
+
+enum netns_verdict netns_check_id(const char *ref, const struct netns_id *id, int *nsfd)
+{
+	(void)ref; (void)id;
+	*nsfd = -1;
+	return NETNS_UNKNOWN;	/* nothing to judge without a kernel */
+}
+
 int netns_veth_create(int nsfd, const char *host_if, const char *peer_if,
 		      int mtu, bool offload, char *err, size_t errlen)
 {
