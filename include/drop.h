@@ -21,6 +21,7 @@
 	X(SRC_MAC_SPOOF, "src_mac_spoof")     /* port security: foreign source MAC */ \
 	X(SRC_IP_SPOOF, "src_ip_spoof")       /* port security: foreign source IP */ \
 	X(ARP_SPOOF, "arp_spoof")             /* port security: foreign ARP sender */ \
+	X(VLAN_TAGGED, "vlan_tagged")         /* 802.1Q/802.1ad tag from a container or the uplink */ \
 	X(BAD_SRC_MAC, "bad_src_mac")         /* multicast or zero source MAC */ \
 	X(FDB_CAP, "fdb_cap")                 /* port reached its learned-MAC cap */ \
 	X(NO_ICC, "no_icc")                   /* --no-icc network, container to container */ \

@@ -8,6 +8,9 @@
  * locally administered one derived from the IP for tap:NAME (the TAP's
  * MAC belongs to the kernel side).  On it the switch:
  *
+ * - takes untagged frames only: an 802.1Q/802.1ad frame is dropped and
+ *   counted (vlan_tagged), and every frame it sends has an Ethernet
+ *   header it built or checked (containers cannot send tags either);
  * - answers ARP requests and ICMP echo for the uplink IP, on the uplink
  *   and (echo) from containers, as a router port (router_port.c: the
  *   same checks and replies as a network's gateway);
@@ -453,6 +456,12 @@ void uplink_rx(struct port *port, struct pkt_batch *b)
 		if (memcmp(eth->ether_dhost, leg->mac, 6) &&
 		    !(eth->ether_dhost[0] & 1))
 			continue;   /* someone else's unicast on the segment */
+		if (pkt_eth_tagged(eth)) {
+			/* Untagged only, as the container side: a tagged
+			 * frame would reach a container still tagged. */
+			port_drop(port, p, DROP_VLAN_TAGGED);
+			continue;
+		}
 		if (p->eth_type == ETHERTYPE_ARP)
 			uplink_arp_input(ul, leg, p);
 		else if (p->eth_type == ETHERTYPE_IP && !(eth->ether_dhost[0] & 1))
