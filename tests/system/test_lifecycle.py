@@ -73,6 +73,16 @@ def read(path):
         return f.read()
 
 
+def in_netns(pid, ns):
+    """Has process PID entered namespace NS yet?  (`ip netns exec` forks
+    first: until its setns, the child is in *our* namespace, which a test
+    must never connect.)"""
+    try:
+        return os.stat(f"/proc/{pid}/ns/net").st_ino == os.stat(f"/run/netns/{ns}").st_ino
+    except FileNotFoundError:
+        return False
+
+
 def state(vs):
     with open(os.path.join(vs.state_dir, "state.json")) as f:
         return json.load(f)
@@ -139,7 +149,7 @@ def test_pending_disconnect_after_pid_reuse_touches_nothing(vswitchd, topo):
     net = make_net(vswitchd, "--subnet", "10.121.2.0/24")
     ns = topo.container("c1")
     p = topo.spawn(ns, "sleep", "600")
-    assert wait_for(lambda: os.path.exists(f"/proc/{p.pid}/ns/net"), 5)
+    assert wait_for(lambda: in_netns(p.pid, ns), 5)
     # `ip netns exec` execs sleep: P's pid is the sleeping process
     vsctl_ok(vswitchd, "network", "connect", "--netns", f"pid:{p.pid}", net, "c1")
     vswitchd.stop(kill9=True)
@@ -151,7 +161,7 @@ def test_pending_disconnect_after_pid_reuse_touches_nothing(vswitchd, topo):
     other = topo.container("other")
     sh("ip", "-n", other, "link", "add", "eth0", "type", "veth", "peer", "name", "eth0p")
     q = topo.spawn(other, "sleep", "600")
-    assert wait_for(lambda: os.path.exists(f"/proc/{q.pid}/ns/net"), 5)
+    assert wait_for(lambda: in_netns(q.pid, other), 5)
     c["netns"] = f"pid:{q.pid}"
     with open(os.path.join(vswitchd.state_dir, "state.json"), "w") as f:
         json.dump(st, f)
