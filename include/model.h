@@ -35,6 +35,11 @@
 #define VS_MAX_ALIASES 8
 #define VS_IFNAME_MAX 16
 #define VS_MAX_BOUND 8
+/* Labels (`network create --label K=V`), as Docker's: free text for the
+ * user's tools, shown by inspect and matched by `network ls --filter`. */
+#define VS_MAX_LABELS 16
+#define VS_LABEL_KEY_MAX 128
+#define VS_LABEL_VAL_MAX 256
 /* A container's key is whatever id its creator uses: a name given to
  * vsctl, a CNI_CONTAINERID (64 hex digits, or containerd's
  * "namespace-id"), a Docker endpoint id; so it is longer than a DNS
@@ -48,6 +53,11 @@ struct fdb;
 struct network;
 struct capture_point;
 struct dp;
+
+struct vs_label {
+	char key[VS_LABEL_KEY_MAX];
+	char value[VS_LABEL_VAL_MAX];
+};
 
 struct aux_addr {
 	char name[VS_NAME_MAX];
@@ -127,6 +137,8 @@ struct network {
 	 * network has the name itself (model_network). */
 	int n_bound;
 	char bound[VS_MAX_BOUND][VS_NAME_MAX];
+	int n_labels;
+	struct vs_label labels[VS_MAX_LABELS];
 	uint8_t gw_mac[6];
 	LIST_HEAD(, endpoint) endpoints;
 	struct endpoint *by_ip;  /* uthash on endpoint.ip (hh_ip) */
@@ -160,5 +172,9 @@ void model_endpoint_link(struct endpoint *ep);
 void model_endpoint_unlink(struct endpoint *ep);
 struct container *model_container_add(const char *name, const char *netns_ref);
 struct endpoint *model_first_endpoint(const struct container *c);
+/* net_labels.c */
+struct json_object;
+int net_labels_set(struct network *n, struct json_object *labels, char *err, size_t errlen);
+struct json_object *net_labels_json(const struct network *n);
 
 #endif

@@ -131,6 +131,10 @@ static struct json_object *state_network_json(const struct network *n)
 			json_object_array_add(b, state_str(n->bound[i]));
 		json_object_object_add(o, "bound", b);
 	}
+	/* Written only when there are some: files of earlier releases have no
+	 * "labels", and load as a network without any. */
+	if (n->n_labels)
+		json_object_object_add(o, "labels", net_labels_json(n));
 	return o;
 }
 
@@ -339,6 +343,8 @@ static int state_load_network(struct json_object *o, char *err, size_t errlen)
 		STATE_BAD("network %s: bad mtu", name);
 	if (state_load_bound(n, state_get(o, "bound", json_type_array), err, errlen))
 		goto fail;
+	if (net_labels_set(n, state_get(o, "labels", json_type_object), e2, sizeof(e2)))
+		STATE_BAD("network %s: %s", name, e2);
 	model_gw_mac(n, n->gw_mac);
 	LIST_INIT(&n->endpoints);
 	HASH_ADD_STR(g_model.networks, name, n);

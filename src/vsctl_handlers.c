@@ -31,7 +31,7 @@ static vsctl_handler_fn vsctl_handlers_show, vsctl_handlers_net_create,
 const struct vsctl_cmd vsctl_commands[] = {
 	BIND(show, vsctl_handlers_show),
 	BIND(network_create, vsctl_handlers_net_create),
-	BIND(network_ls, vsctl_handlers_net_ls),
+	BINDV(network_ls, vsctl_handlers_net_ls, vsctl_check_filters),
 	BIND(network_inspect, vsctl_handlers_net_inspect),
 	BIND(network_rm, vsctl_handlers_removed),
 	BIND(network_prune, vsctl_handlers_prune),
@@ -86,13 +86,17 @@ static int vsctl_handlers_call(struct vsctl_ctx *ctx, const struct vsctl_cmd *cm
 
 	if (rc)
 		return rc;
-	if (ctx->format == VSCTL_FMT_JSON) {
+	vsctl_docker_filter(ctx, *res);
+	if (ctx->tmpl) {
+		vsctl_docker_print(ctx, *res);
+	} else if (ctx->format == VSCTL_FMT_JSON || ctx->format == VSCTL_FMT_RAW) {
 		vsctl_json_print(ctx->out, *res);
-		json_object_put(*res);
-		*res = NULL;
-		return -1;
+	} else {
+		return 0;
 	}
-	return 0;
+	json_object_put(*res);
+	*res = NULL;
+	return -1;
 }
 
 /* Returns from the caller once the reply was an error or was printed as
@@ -132,6 +136,7 @@ static int vsctl_handlers_net_ls(struct vsctl_ctx *ctx, const struct vsctl_cmd *
 {
 	static const char *const hdr[] = { "NETWORK ID", "NAME", "DRIVER", "SCOPE" };
 	bool quiet = vsctl_jint(ctx->local, "quiet", 0);
+	bool whole = vsctl_jint(ctx->local, "no_trunc", 0);
 	struct vsctl_table *t;
 	struct json_object *res;
 	size_t i;
@@ -140,10 +145,10 @@ static int vsctl_handlers_net_ls(struct vsctl_ctx *ctx, const struct vsctl_cmd *
 	t = vsctl_table_new(4, hdr);
 	for (i = 0; i < vsctl_handlers_len(res); i++) {
 		struct json_object *n = vsctl_handlers_at(res, i);
-		char id[13];
+		char id[65];
 		const char *row[4];
 
-		snprintf(id, sizeof(id), "%s", vsctl_jstr(n, "id", ""));
+		snprintf(id, whole ? sizeof(id) : 13, "%s", vsctl_jstr(n, "id", ""));
 		if (quiet) {
 			fprintf(ctx->out, "%s\n", id);
 			continue;
