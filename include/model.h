@@ -28,12 +28,18 @@
 #include <uthash.h>
 #include "addr.h"
 #include "hash.h"
+#include "netns.h"
 
 #define VS_NAME_MAX 64
 #define VS_MAX_AUX 16
 #define VS_MAX_ALIASES 8
 #define VS_IFNAME_MAX 16
 #define VS_MAX_BOUND 8
+/* Labels (`network create --label K=V`), as Docker's: free text for the
+ * user's tools, shown by inspect and matched by `network ls --filter`. */
+#define VS_MAX_LABELS 16
+#define VS_LABEL_KEY_MAX 128
+#define VS_LABEL_VAL_MAX 256
 /* A container's key is whatever id its creator uses: a name given to
  * vsctl, a CNI_CONTAINERID (64 hex digits, or containerd's
  * "namespace-id"), a Docker endpoint id; so it is longer than a DNS
@@ -47,6 +53,11 @@ struct fdb;
 struct network;
 struct capture_point;
 struct dp;
+
+struct vs_label {
+	char key[VS_LABEL_KEY_MAX];
+	char value[VS_LABEL_VAL_MAX];
+};
 
 struct aux_addr {
 	char name[VS_NAME_MAX];
@@ -100,6 +111,10 @@ struct container {
 	char dns_name[VS_NAME_MAX]; /* what DNS answers for; "" = no name */
 	char netns_ref[256];     /* as given: netns name, path or pid:N */
 	int netns_fd;            /* held open while the container lives, or -1 */
+	/* The namespace (and, for pid:N, the process) the reference named
+	 * when the container was made: a restart acts on REF only if it still
+	 * names that one (finding 18 of the audit).  Zero: unknown. */
+	struct netns_id netns_id;
 	unsigned int next_order; /* next connection index, for eth0, eth1... */
 	LIST_HEAD(, endpoint) endpoints;
 	LIST_HEAD(, published) published;
@@ -122,6 +137,8 @@ struct network {
 	 * network has the name itself (model_network). */
 	int n_bound;
 	char bound[VS_MAX_BOUND][VS_NAME_MAX];
+	int n_labels;
+	struct vs_label labels[VS_MAX_LABELS];
 	uint8_t gw_mac[6];
 	LIST_HEAD(, endpoint) endpoints;
 	struct endpoint *by_ip;  /* uthash on endpoint.ip (hh_ip) */
@@ -155,5 +172,9 @@ void model_endpoint_link(struct endpoint *ep);
 void model_endpoint_unlink(struct endpoint *ep);
 struct container *model_container_add(const char *name, const char *netns_ref);
 struct endpoint *model_first_endpoint(const struct container *c);
+/* net_labels.c */
+struct json_object;
+int net_labels_set(struct network *n, struct json_object *labels, char *err, size_t errlen);
+struct json_object *net_labels_json(const struct network *n);
 
 #endif

@@ -81,6 +81,18 @@ static inline void *pkt_header(const struct pkt *p, uint32_t ofs, uint32_t len)
 	return p->data + ofs;
 }
 
+/* pkt_eth_tagged() - Does the Ethernet header at ETH (14 bytes, checked by
+ * the caller) carry a VLAN tag: 802.1Q, 802.1ad (QinQ) or the pre-standard
+ * 0x9100?  The switch's networks are untagged: no tag enters (ingress.c,
+ * uplink.c), so none can be routed out. */
+static inline bool pkt_eth_tagged(const void *eth)
+{
+	const uint8_t *e = eth;
+	uint16_t t = (uint16_t)(e[12] << 8 | e[13]);
+
+	return t == 0x8100 || t == 0x88a8 || t == 0x9100;
+}
+
 static inline void *pkt_l3(const struct pkt *p) { return p->data + p->l3_ofs; }
 static inline void *pkt_l4(const struct pkt *p) { return p->data + p->l4_ofs; }
 

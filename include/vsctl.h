@@ -45,7 +45,14 @@ struct vsctl_cmd {
 	int (*validate)(struct vsctl_ctx *ctx, const struct ctl_schema *row);
 };
 
-enum vsctl_format { VSCTL_FMT_TABLE, VSCTL_FMT_JSON };
+/* --format: table (default); json (Docker's rows for the listings that
+ * have them, else the daemon's reply); raw (the daemon's reply, always);
+ * a template (Docker-shaped listings); prometheus (stats); dot (show). */
+enum vsctl_format {
+	VSCTL_FMT_TABLE, VSCTL_FMT_JSON, VSCTL_FMT_RAW, VSCTL_FMT_TEMPLATE,
+	VSCTL_FMT_PROMETHEUS, VSCTL_FMT_DOT,
+};
+struct vsctl_tmpl;
 
 /* What one invocation asks for, once parsed. */
 struct vsctl_ctx {
@@ -55,6 +62,7 @@ struct vsctl_ctx {
 	const struct vsctl_cmd *cmd;
 	struct json_object *args;    /* request args built from the command line */
 	struct json_object *local;   /* options vsctl itself uses: -q, -f, -w */
+	struct vsctl_tmpl *tmpl;     /* json and templates on Docker-shaped rows */
 	FILE *out, *err;
 };
 
@@ -110,6 +118,19 @@ int vsctl_transact(struct vsctl_ctx *ctx, const char *cmd,
 		   struct json_object *args, struct json_object **result);
 /* Connect to the daemon; prints the error. Return: fd or -1. */
 int vsctl_connect(struct vsctl_ctx *ctx);
+
+/* vsctl_template.c: Go-template forms for --format */
+struct vsctl_tmpl *vsctl_tmpl_compile(const char *format, const char *const *fields,
+				      char *err, size_t errlen);
+char *vsctl_tmpl_exec(const struct vsctl_tmpl *t, struct json_object *row);
+bool vsctl_tmpl_is_table(const struct vsctl_tmpl *t);
+void vsctl_tmpl_free(struct vsctl_tmpl *t);
+
+/* vsctl_docker.c: Docker-shaped rows of the listings, network ls filters */
+const char *const *vsctl_docker_fields(const struct ctl_schema *row);
+void vsctl_docker_print(struct vsctl_ctx *ctx, struct json_object *res);
+int vsctl_check_filters(struct vsctl_ctx *ctx, const struct ctl_schema *row);
+void vsctl_docker_filter(struct vsctl_ctx *ctx, struct json_object *res);
 
 /* vsctl_trace.c: a trace reply (typed events, verdict) as text */
 void vsctl_trace_print(FILE *f, struct json_object *res);

@@ -13,10 +13,12 @@
 #include "capture.h"
 #include "cmd.h"
 #include "control.h"
+#include "dp.h"
 #include "fdb.h"
 #include "ipam.h"
 #include "log.h"
 #include "model.h"
+#include "nat.h"
 #include "pipeline.h"
 #include "state.h"
 
@@ -141,6 +143,9 @@ void cmd_network_start(struct dp *dp, struct network *n)
 static void cmd_network_free(struct network *n)
 {
 	capture_network_gone(n);
+	/* its connections go, and its NAT zone is free for the next network */
+	if (n->dp && n->dp->nat)
+		nat_zone_release(n->dp->nat, n->name);
 	if (n->fdb)
 		fdb_free(n->fdb);
 	free(n);
@@ -161,6 +166,9 @@ static int cmd_network_fill(struct network *n, struct json_object *args, char *e
 	n->icc = ctl_arg_bool(args, "icc", 1);
 	n->dns = ctl_arg_bool(args, "dns", 1);
 	n->dns_intercept = ctl_arg_bool(args, "dns_intercept", 0);
+	if (net_labels_set(n, args ? json_object_object_get(args, "labels") : NULL,
+			     err, errlen))
+		return -1;
 	if (n->dns_intercept && !n->dns) {
 		snprintf(err, errlen, "--dns-intercept needs DNS on the network (drop --no-dns)");
 		return -1;
@@ -317,6 +325,7 @@ struct json_object *cmd_network_inspect_json(const struct network *n)
 	json_object_object_add(o, "Containers", cmd_containers_json(n));
 	json_object_object_add(o, "Options", cmd_options_json(n));
 	json_object_object_add(o, "GatewayMacAddress", cmd_jstr(ipam_mac_str(n->gw_mac, gm)));
+	json_object_object_add(o, "Labels", net_labels_json(n));
 	return o;
 }
 
@@ -339,11 +348,16 @@ static int cmd_network_ls(struct ctl_conn *c, struct json_object *args,
 	*result = json_object_new_array();
 	HASH_ITER(hh, g_model.networks, n, tmp) {
 		struct json_object *o = json_object_new_object();
-		char id[13];
+		char created[40];
+		struct tm tm;
 
-		snprintf(id, sizeof(id), "%.12s", n->id);
-		json_object_object_add(o, "id", cmd_jstr(id));
+		/* The whole id: vsctl shortens it unless --no-trunc, as docker. */
+		gmtime_r(&n->created, &tm);
+		strftime(created, sizeof(created), "%Y-%m-%dT%H:%M:%SZ", &tm);
+		json_object_object_add(o, "id", cmd_jstr(n->id));
 		json_object_object_add(o, "name", cmd_jstr(n->name));
+		json_object_object_add(o, "created", cmd_jstr(created));
+		json_object_object_add(o, "labels", net_labels_json(n));
 		json_object_object_add(o, "driver", cmd_jstr("vswitch"));
 		json_object_object_add(o, "scope", cmd_jstr("local"));
 		json_object_object_add(o, "subnet", cmd_jstr(vs_prefix_str(&n->subnet, a, sizeof(a))));

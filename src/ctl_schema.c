@@ -87,12 +87,17 @@ ROW(network_create) = {
 	FLAG("--no-dns", "dns", false, "do not answer DNS for container names"),
 	FLAG("--dns-intercept", "dns_intercept", true,
 	     "answer port-53 traffic to any address with vswitchd's resolver"),
+	KV("--label", "KEY=VALUE", "labels", "a label, as docker's (inspect's Labels; ls --filter)"),
 } };
 
 ROW(network_ls) = {
 	CMD("network.ls", "network ls", 0, 0, "", NULL, NULL,
 	    "List networks (NETWORK ID, NAME, DRIVER, SCOPE)."), .args = {
 	LFLAG("--quiet", "-q", "quiet", "print network ids only"),
+	{ .key = "filter", .type = CTL_T_STRS, .local = true, .name = "--filter", .alias = "-f",
+	  .kind = CTL_OPT_STR, .metavar = "KEY=VALUE", .repeatable = true,
+	  .help = "only networks that match: name=, id=, driver=, scope=, type=, label=K[=V]" },
+	LFLAG("--no-trunc", NULL, "no_trunc", "print whole network ids"),
 } };
 
 ROW(network_inspect) = {

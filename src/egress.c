@@ -26,8 +26,9 @@
 #include "trace.h"
 
 #define EGRESS_DEFAULT_MTU 1500
-/* Ethernet header and one VLAN tag. */
-#define EGRESS_L2_OVERHEAD (14 + 4)
+/* The Ethernet header: no tagged frame gets this far (ingress.c and
+ * uplink.c drop them as vlan_tagged). */
+#define EGRESS_L2_OVERHEAD 14
 
 static void egress_drop(struct pkt *p, struct port *out, enum drop_reason why)
 {

@@ -9,9 +9,12 @@
  *
  * Checks, in order:
  *  1. Sanity: at least an Ethernet header; a source MAC that is unicast
- *     and not zero (a multicast source would poison the fdb); no longer
- *     than the network's MTU plus the Ethernet header (and 4 bytes for a
- *     VLAN tag).  A container that raises its own interface's MTU must not
+ *     and not zero (a multicast source would poison the fdb); no VLAN tag
+ *     (802.1Q, 802.1ad or the old 0x9100 QinQ), with or without port
+ *     security: networks are untagged, and a tag the container chose
+ *     would otherwise survive routing and NAT and leave the uplink into
+ *     the VLAN of the container's choice (VLAN hopping); no longer than
+ *     the network's MTU plus the Ethernet header.  A container that raises its own interface's MTU must not
  *     get giant frames past the switch: they are the sender's fault, so
  *     they are refused here, on the port that sent them, rather than at
  *     every output port of a flood.  GSO frames (PKT_F_GSO, from ports that
@@ -22,8 +25,9 @@
  *     IPv4 source is the endpoint's address; an ARP sender is the
  *     endpoint's MAC and address.  ARP probes (RFC 5227: sender IP
  *     0.0.0.0) are let through, as they claim nothing and poison no cache.
- *     Other ethertypes (IPv6 link-local chatter) pass with the MAC check:
- *     IPv6 is not routed yet, only switched.
+ *     IPv6 has checks of its own (ingress_v6.c: router advertisements,
+ *     redirects, DHCPv6 servers, neighbour discovery and sources).  Other
+ *     ethertypes pass with the MAC check.
  * Every refusal is counted on the port by reason; nothing is logged per
  * packet.  Accepted frames go to l2_forward() for the port's network.
  * Uplink ports never come here (their rx_handler is uplink.c's).
@@ -39,7 +43,6 @@
 #include "trace.h"
 
 #define INGRESS_DEFAULT_MTU 1500
-#define INGRESS_VLAN_LEN 4
 
 static bool ingress_mac_ok(const uint8_t *mac)
 {
@@ -50,15 +53,12 @@ static bool ingress_mac_ok(const uint8_t *mac)
 
 /* Longer than network N's MTU allows on the wire; p->len has no Ethernet
  * padding left (parse.c trimmed it), so a minimum-size frame never fails. */
-static bool ingress_too_big(const struct network *n, const struct pkt *p,
-			    const struct ether_header *eth)
+static bool ingress_too_big(const struct network *n, const struct pkt *p)
 {
 	uint32_t max = (uint32_t)(n->mtu > 0 ? n->mtu : INGRESS_DEFAULT_MTU) + ETHER_HDR_LEN;
 
 	if (p->flags & PKT_F_GSO)
 		return false;
-	if (ntohs(eth->ether_type) == ETHERTYPE_VLAN)
-		max += INGRESS_VLAN_LEN;
 	return p->len > max;
 }
 
@@ -106,7 +106,9 @@ static enum drop_reason ingress_check(const struct port *in, const struct pkt *p
 		return DROP_RUNT;
 	if (!ingress_mac_ok(eth->ether_shost))
 		return DROP_BAD_SRC_MAC;
-	if (ingress_too_big(in->net, p, eth))
+	if (pkt_eth_tagged(eth))
+		return DROP_VLAN_TAGGED;
+	if (ingress_too_big(in->net, p))
 		return DROP_MTU;
 	if (!ep || !ep->port_security)
 		return DROP_NONE;
@@ -116,6 +118,8 @@ static enum drop_reason ingress_check(const struct port *in, const struct pkt *p
 		return ingress_check_ip(ep, p);
 	if (p->eth_type == ETHERTYPE_ARP)
 		return ingress_check_arp(ep, p);
+	if (p->eth_type == ETHERTYPE_IPV6)
+		return ingress_v6_check(ep, p);
 	return DROP_NONE;
 }
 

@@ -28,6 +28,13 @@
  *   kernel finishes it (a veth passes it on as a GSO skb, a NIC driver or
  *   the stack segments it); every other frame gets an all-zero header.
  *
+ * - PACKET_AUXDATA: the kernel takes an 802.1Q/802.1ad tag off a frame
+ *   before a packet socket sees it (skb_vlan_untag) and reports it beside
+ *   the frame.  A tagged frame must not pass for an untagged one, so the
+ *   tag is put back where it was on the wire, as libpcap does, and the
+ *   stages judge the frame as sent: ingress.c and uplink.c drop it as
+ *   vlan_tagged (the networks are untagged).
+ *
  * Limits: TPACKET_V3 rings are a later performance step; they replace the
  * rx_burst/tx_burst pair below and nothing else.
  */
@@ -52,6 +59,8 @@
 #endif
 
 #define AFP_VNET_LEN sizeof(struct virtio_net_hdr)
+#define AFP_VLAN_LEN 4
+#define AFP_CMSG_LEN CMSG_SPACE(sizeof(struct tpacket_auxdata))
 
 struct port_afpacket {
 	char ifname[IF_NAMESIZE];
@@ -59,6 +68,8 @@ struct port_afpacket {
 	bool owned;              /* we made the interface: destroy deletes it */
 	struct mmsghdr rx_msgs[PKT_BURST];
 	struct iovec rx_iov[PKT_BURST][2];
+	/* aligned for struct cmsghdr */
+	uint64_t rx_cmsg[PKT_BURST][(AFP_CMSG_LEN + 7) / 8];
 	struct mmsghdr tx_msgs[PKT_BURST];
 	struct iovec tx_iov[PKT_BURST][2];
 	struct virtio_net_hdr tx_vnet;   /* all zero: complete, not GSO */
@@ -69,7 +80,8 @@ static int port_afpacket_sockopts(int fd)
 	int one = 1, rcvbuf = 4 << 20;
 
 	if (setsockopt(fd, SOL_PACKET, PACKET_IGNORE_OUTGOING, &one, sizeof(one)) < 0 ||
-	    setsockopt(fd, SOL_PACKET, PACKET_VNET_HDR, &one, sizeof(one)) < 0)
+	    setsockopt(fd, SOL_PACKET, PACKET_VNET_HDR, &one, sizeof(one)) < 0 ||
+	    setsockopt(fd, SOL_PACKET, PACKET_AUXDATA, &one, sizeof(one)) < 0)
 		return -1;
 	/* Bypass is an optimisation; old kernels without it still work. */
 	if (setsockopt(fd, SOL_PACKET, PACKET_QDISC_BYPASS, &one, sizeof(one)) < 0)
@@ -210,11 +222,43 @@ static int port_afpacket_recv(struct port *port, struct pkt_batch *b, unsigned i
 		a->rx_iov[i][0].iov_base = &p->vnet;
 		a->rx_iov[i][1].iov_base = p->data;
 		a->rx_iov[i][1].iov_len = PKT_BUF_SIZE - PKT_HEADROOM;
+		a->rx_msgs[i].msg_hdr.msg_control = a->rx_cmsg[i];
+		a->rx_msgs[i].msg_hdr.msg_controllen = sizeof(a->rx_cmsg[i]);
 	}
 	do
 		n = recvmmsg(port->fd, &a->rx_msgs[from], PKT_BURST - from, MSG_DONTWAIT, NULL);
 	while (n < 0 && errno == EINTR);
 	return n;
+}
+
+/**
+ * port_afpacket_vlan_restore() - Put back the tag the kernel took off P
+ * @p:		frame as received, p->len set
+ * @mh:		its message, with PACKET_AUXDATA's control message
+ *
+ * The headroom (PKT_HEADROOM) has room for the 4 bytes in front.
+ */
+static void port_afpacket_vlan_restore(struct pkt *p, struct msghdr *mh)
+{
+	const struct tpacket_auxdata *aux = NULL;
+	struct cmsghdr *c;
+	uint16_t tpid, tci;
+
+	for (c = CMSG_FIRSTHDR(mh); c; c = CMSG_NXTHDR(mh, c))
+		if (c->cmsg_level == SOL_PACKET && c->cmsg_type == PACKET_AUXDATA &&
+		    c->cmsg_len >= CMSG_LEN(sizeof(*aux)))
+			aux = (const void *)CMSG_DATA(c);
+	if (!aux || !(aux->tp_status & TP_STATUS_VLAN_VALID) || p->len < 2 * ETH_ALEN)
+		return;
+	tpid = (aux->tp_status & TP_STATUS_VLAN_TPID_VALID) ? aux->tp_vlan_tpid : ETH_P_8021Q;
+	tci = aux->tp_vlan_tci;
+	memmove(p->data - AFP_VLAN_LEN, p->data, 2 * ETH_ALEN);
+	p->data -= AFP_VLAN_LEN;
+	p->data[12] = (uint8_t)(tpid >> 8);
+	p->data[13] = (uint8_t)tpid;
+	p->data[14] = (uint8_t)(tci >> 8);
+	p->data[15] = (uint8_t)tci;
+	p->len += AFP_VLAN_LEN;
 }
 
 /**
@@ -244,6 +288,7 @@ static int port_afpacket_rx_burst(struct port *port, struct pkt_batch *b)
 		uint32_t got = a->rx_msgs[i].msg_len;
 
 		p->len = got > AFP_VNET_LEN ? got - (uint32_t)AFP_VNET_LEN : 0;
+		port_afpacket_vlan_restore(p, &a->rx_msgs[i].msg_hdr);
 		p->flags = 0;
 		p->in_port = port;
 	}

@@ -31,7 +31,7 @@ static vsctl_handler_fn vsctl_handlers_show, vsctl_handlers_net_create,
 const struct vsctl_cmd vsctl_commands[] = {
 	BIND(show, vsctl_handlers_show),
 	BIND(network_create, vsctl_handlers_net_create),
-	BIND(network_ls, vsctl_handlers_net_ls),
+	BINDV(network_ls, vsctl_handlers_net_ls, vsctl_check_filters),
 	BIND(network_inspect, vsctl_handlers_net_inspect),
 	BIND(network_rm, vsctl_handlers_removed),
 	BIND(network_prune, vsctl_handlers_prune),
@@ -90,13 +90,17 @@ static int vsctl_handlers_call(struct vsctl_ctx *ctx, const struct vsctl_cmd *cm
 
 	if (rc)
 		return rc;
-	if (ctx->format == VSCTL_FMT_JSON) {
+	vsctl_docker_filter(ctx, *res);
+	if (ctx->tmpl) {
+		vsctl_docker_print(ctx, *res);
+	} else if (ctx->format == VSCTL_FMT_JSON || ctx->format == VSCTL_FMT_RAW) {
 		vsctl_json_print(ctx->out, *res);
-		json_object_put(*res);
-		*res = NULL;
-		return -1;
+	} else {
+		return 0;
 	}
-	return 0;
+	json_object_put(*res);
+	*res = NULL;
+	return -1;
 }
 
 /* Returns from the caller once the reply was an error or was printed as
@@ -136,6 +140,7 @@ static int vsctl_handlers_net_ls(struct vsctl_ctx *ctx, const struct vsctl_cmd *
 {
 	static const char *const hdr[] = { "NETWORK ID", "NAME", "DRIVER", "SCOPE" };
 	bool quiet = vsctl_jint(ctx->local, "quiet", 0);
+	bool whole = vsctl_jint(ctx->local, "no_trunc", 0);
 	struct vsctl_table *t;
 	struct json_object *res;
 	size_t i;
@@ -144,10 +149,10 @@ static int vsctl_handlers_net_ls(struct vsctl_ctx *ctx, const struct vsctl_cmd *
 	t = vsctl_table_new(4, hdr);
 	for (i = 0; i < vsctl_handlers_len(res); i++) {
 		struct json_object *n = vsctl_handlers_at(res, i);
-		char id[13];
+		char id[65];
 		const char *row[4];
 
-		snprintf(id, sizeof(id), "%s", vsctl_jstr(n, "id", ""));
+		snprintf(id, whole ? sizeof(id) : 13, "%s", vsctl_jstr(n, "id", ""));
 		if (quiet) {
 			fprintf(ctx->out, "%s\n", id);
 			continue;
@@ -560,6 +565,7 @@ static int vsctl_handlers_show(struct vsctl_ctx *ctx, const struct vsctl_cmd *cm
 			       struct json_object *args)
 {
 	struct json_object *res, *nets = NULL, *ctrs = NULL, *ports = NULL, *up = NULL;
+	struct json_object *ups = NULL;
 	size_t i;
 
 	VSCTL_CALL(ctx, cmd, res);
@@ -567,12 +573,18 @@ static int vsctl_handlers_show(struct vsctl_ctx *ctx, const struct vsctl_cmd *cm
 	json_object_object_get_ex(res, "containers", &ctrs);
 	json_object_object_get_ex(res, "ports", &ports);
 	json_object_object_get_ex(res, "uplink", &up);
+	json_object_object_get_ex(res, "uplinks", &ups);
 	for (i = 0; i < vsctl_handlers_len(nets); i++)
 		vsctl_handlers_show_net(ctx, vsctl_handlers_at(nets, i), ctrs, ports);
-	if (up && json_object_is_type(up, json_type_object)) {
+	/* every uplink (a daemon before "uplinks" sends only the first) */
+	for (i = 0; i < vsctl_handlers_len(ups); i++) {
+		fprintf(ctx->out, "Uplink\n");
+		vsctl_handlers_show_fields(ctx, "", vsctl_handlers_at(ups, i));
+	}
+	if (!vsctl_handlers_len(ups) && up && json_object_is_type(up, json_type_object)) {
 		fprintf(ctx->out, "Uplink\n");
 		vsctl_handlers_show_fields(ctx, "", up);
-	} else {
+	} else if (!vsctl_handlers_len(ups)) {
 		fprintf(ctx->out, "Uplink: none\n");
 	}
 	json_object_put(res);

@@ -316,8 +316,15 @@ int vsctl_netns_ls(struct vsctl_ctx *ctx, const struct vsctl_cmd *cmd,
 	if (vsctl_netns_where(ctx, &w) < 0)
 		return VSCTL_EXIT_ERROR;
 	arr = vsctl_netns_list(&w);
-	if (ctx->format == VSCTL_FMT_JSON) {
-		vsctl_json_print(ctx->out, arr);
+	/* json: one object a line, as vsctl's other listings (Docker's
+	 * --format json); raw: the array as it is */
+	if (ctx->format == VSCTL_FMT_JSON || ctx->format == VSCTL_FMT_RAW) {
+		for (i = 0; ctx->format == VSCTL_FMT_JSON && i < json_object_array_length(arr); i++)
+			fprintf(ctx->out, "%s\n", json_object_to_json_string_ext(
+				json_object_array_get_idx(arr, i),
+				JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+		if (ctx->format == VSCTL_FMT_RAW)
+			vsctl_json_print(ctx->out, arr);
 		json_object_put(arr);
 		return 0;
 	}

@@ -33,8 +33,9 @@ const struct ctl_arg vsctl_global_opts[] = {
 	{ .key = "socket", .type = CTL_T_STR, .local = true, .name = "--socket",
 	  .kind = CTL_OPT_STR, .metavar = "PATH", .help = "control socket of vswitchd" },
 	{ .key = "format", .type = CTL_T_STR, .local = true, .name = "--format",
-	  .kind = CTL_OPT_ENUM, .metavar = "table|json",
-	  .help = "output format (default table)" },
+	  .kind = CTL_OPT_STR, .metavar = "FORMAT",
+	  .help = "table (default), json, raw, a template '{{.Name}}' or 'table {{.Name}}', "
+		  "prometheus (stats), dot (show)" },
 	{ .key = "timeout", .type = CTL_T_INT, .local = true, .name = "--timeout",
 	  .kind = CTL_OPT_INT, .metavar = "SEC", .min = 0, .max = 86400,
 	  .help = "wait at most SEC seconds for vswitchd, 0 forever (default 30)" },
@@ -82,6 +83,8 @@ void vsctl_ctx_init(struct vsctl_ctx *ctx)
 
 void vsctl_ctx_fini(struct vsctl_ctx *ctx)
 {
+	vsctl_tmpl_free(ctx->tmpl);
+	ctx->tmpl = NULL;
 	json_object_put(ctx->args);
 	json_object_put(ctx->local);
 	ctx->args = ctx->local = NULL;
@@ -225,9 +228,65 @@ static void vsctl_parse_apply_globals(struct vsctl_ctx *ctx)
 	const char *s = vsctl_jstr(ctx->local, "socket", NULL);
 
 	ctx->socket_path = s ? s : vsctl_default_socket(sockbuf, sizeof(sockbuf));
-	s = vsctl_jstr(ctx->local, "format", "table");
-	ctx->format = strcmp(s, "json") ? VSCTL_FMT_TABLE : VSCTL_FMT_JSON;
 	ctx->timeout = vsctl_jint(ctx->local, "timeout", 30);
+}
+
+/**
+ * vsctl_parse_format() - Decide --format for ROW; compile a template
+ * @ctx:	invocation (ctx->format, ctx->tmpl set)
+ * @row:	the command
+ *
+ * A format the command cannot print is a usage error, before anything is
+ * sent: prometheus is stats', dot is show's, templates need the
+ * Docker-shaped rows of a listing (vsctl_docker.c).
+ * Return: 0, or -1 after printing the usage error.
+ */
+static int vsctl_parse_format(struct vsctl_ctx *ctx, const struct ctl_schema *row)
+{
+	const char *s = vsctl_jstr(ctx->local, "format", "table");
+	const char *const *fields = vsctl_docker_fields(row);
+	char err[768];
+
+	ctx->format = VSCTL_FMT_TABLE;
+	if (!strcmp(s, "table"))
+		return 0;
+	if (!strcmp(s, "raw")) {
+		ctx->format = VSCTL_FMT_RAW;
+		return 0;
+	}
+	if (!strcmp(s, "prometheus") || !strcmp(s, "dot")) {
+		bool prom = s[0] == 'p';
+
+		if (row != (prom ? &ctl_schema_stats : &ctl_schema_show)) {
+			vsctl_usage(ctx, row, "--format %s is for '%s' only", s,
+				    prom ? "stats" : "show");
+			return -1;
+		}
+		ctx->format = prom ? VSCTL_FMT_PROMETHEUS : VSCTL_FMT_DOT;
+		return 0;
+	}
+	if (!strcmp(s, "json")) {
+		ctx->format = VSCTL_FMT_JSON;
+		s = "{{json .}}";
+		if (!fields)
+			return 0;
+	} else if (!strstr(s, "{{") && strncmp(s, "table ", 6)) {
+		vsctl_usage(ctx, row, "--format: '%s' is not table, json, raw, prometheus, dot "
+			    "or a template such as '{{.Name}}'", s);
+		return -1;
+	} else if (!fields) {
+		vsctl_usage(ctx, row, "--format templates are for network ls, container ls, "
+			    "port ls and conntrack ls (use json or raw here)");
+		return -1;
+	} else {
+		ctx->format = VSCTL_FMT_TEMPLATE;
+	}
+	ctx->tmpl = vsctl_tmpl_compile(s, fields, err, sizeof(err));
+	if (!ctx->tmpl) {
+		vsctl_usage(ctx, row, "--format: %s", err);
+		return -1;
+	}
+	return 0;
 }
 
 /**
@@ -437,7 +496,7 @@ static enum vsctl_action vsctl_parse_cmd(struct vsctl_ctx *ctx, int argc, char *
 			vsctl_parse_store_pos(ctx, row, npos++, argv[i]);
 		}
 	}
-	if (vsctl_parse_check(ctx, cmd, npos) < 0)
+	if (vsctl_parse_check(ctx, cmd, npos) < 0 || vsctl_parse_format(ctx, row) < 0)
 		return VSCTL_USAGE;
 	vsctl_parse_apply_globals(ctx);
 	ctx->cmd = cmd;

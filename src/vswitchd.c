@@ -34,9 +34,11 @@
 #include "dns_internal.h"
 #include "dp.h"
 #include "endpoint.h"
+#include "fd_budget.h"
 #include "fdb.h"
 #include "log.h"
 #include "model.h"
+#include "nat.h"
 #include "netns.h"
 #include "state.h"
 #include "proxy.h"
@@ -48,7 +50,11 @@
 
 struct vswitchd_opts {
 	char state_dir[4096], socket[108];
-	const char *uplink, *uplink_ip, *uplink_gw, *pidfile, *log_file, *ctl_group, *userns;
+	/* the Nth --uplink goes with the Nth --uplink-ip and --uplink-gateway */
+	const char *uplink[DP_MAX_UPLINKS], *uplink_ip[DP_MAX_UPLINKS], *uplink_gw[DP_MAX_UPLINKS];
+	int n_uplink, n_uplink_ip, n_uplink_gw;
+	long nat_share;
+	const char *pidfile, *log_file, *ctl_group, *userns;
 	const char *upstreams[MAX_UPSTREAMS];
 	int n_upstreams;
 	bool detach, rootless;
@@ -60,8 +66,9 @@ struct vswitchd_opts {
 static const char vswitchd_usage[] =
 "usage: vswitchd [--state-dir DIR] [--socket PATH] [--ctl-group GROUP]\n"
 "                [--rootless] [--userns PATH]\n"
-"                [--uplink afpacket:IFACE|tap:NAME|pasta|slirp4netns]\n"
-"                [--uplink-ip CIDR] [--uplink-gateway IP] [--dns-upstream IP[:PORT]]...\n"
+"                [--uplink afpacket:IFACE|tap:NAME --uplink-ip CIDR --uplink-gateway IP]...\n"
+"                [--uplink pasta|slirp4netns [--uplink-ip CIDR --uplink-gateway IP]]\n"
+"                [--nat-port-share N] [--dns-upstream IP[:PORT]]...\n"
 "                [--detach] [--pidfile FILE] [--log-file FILE] [--log-level LEVEL]\n"
 "                [--fdb-aging SEC] [--fdb-max-learned N] [--ct-max N] [--recorder-depth N]\n"
 "                [--version] [--help]\n";
@@ -102,7 +109,8 @@ static long vswitchd_num(const char *opt, const char *s, long lo, long hi)
 
 enum { OPT_STATE = 256, OPT_SOCKET, OPT_UPLINK, OPT_UPLINK_IP, OPT_UPLINK_GW, OPT_DNS,
        OPT_DETACH, OPT_PIDFILE, OPT_LOGFILE, OPT_LOGLEVEL, OPT_FDB_AGING, OPT_FDB_MAX,
-       OPT_CT_MAX, OPT_REC_DEPTH, OPT_CTL_GROUP, OPT_ROOTLESS, OPT_USERNS, OPT_VERSION, OPT_HELP };
+       OPT_CT_MAX, OPT_REC_DEPTH, OPT_CTL_GROUP, OPT_VERSION, OPT_HELP, OPT_NAT_SHARE,
+       OPT_ROOTLESS, OPT_USERNS };
 
 static const struct option vswitchd_options[] = {
 	{ "state-dir", required_argument, NULL, OPT_STATE },
@@ -121,11 +129,20 @@ static const struct option vswitchd_options[] = {
 	{ "fdb-aging", required_argument, NULL, OPT_FDB_AGING },
 	{ "fdb-max-learned", required_argument, NULL, OPT_FDB_MAX },
 	{ "ct-max", required_argument, NULL, OPT_CT_MAX },
+	{ "nat-port-share", required_argument, NULL, OPT_NAT_SHARE },
 	{ "recorder-depth", required_argument, NULL, OPT_REC_DEPTH },
 	{ "version", no_argument, NULL, OPT_VERSION },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ NULL, 0, NULL, 0 }
 };
+
+/* One more of a repeatable uplink option; the Nth of each go together. */
+static void vswitchd_uplink_opt(const char **v, int *n, const char *opt, const char *arg)
+{
+	if (*n == DP_MAX_UPLINKS)
+		die("%s: at most %d uplinks", opt, DP_MAX_UPLINKS);
+	v[(*n)++] = arg;
+}
 
 static void vswitchd_opt(struct vswitchd_opts *o, int c, const char *arg)
 {
@@ -146,9 +163,10 @@ static void vswitchd_opt(struct vswitchd_opts *o, int c, const char *arg)
 		break;
 	case OPT_ROOTLESS: o->rootless = true; break;
 	case OPT_USERNS: o->userns = arg; o->rootless = true; break;
-	case OPT_UPLINK: o->uplink = arg; break;
-	case OPT_UPLINK_IP: o->uplink_ip = arg; break;
-	case OPT_UPLINK_GW: o->uplink_gw = arg; break;
+	case OPT_UPLINK: vswitchd_uplink_opt(o->uplink, &o->n_uplink, "--uplink", arg); break;
+	case OPT_UPLINK_IP: vswitchd_uplink_opt(o->uplink_ip, &o->n_uplink_ip, "--uplink-ip", arg); break;
+	case OPT_UPLINK_GW: vswitchd_uplink_opt(o->uplink_gw, &o->n_uplink_gw, "--uplink-gateway", arg); break;
+	case OPT_NAT_SHARE: o->nat_share = vswitchd_num("--nat-port-share", arg, 1, 65536); break;
 	case OPT_DNS:
 		if (o->n_upstreams == MAX_UPSTREAMS)
 			die("--dns-upstream: at most %d upstreams", MAX_UPSTREAMS);
@@ -179,27 +197,29 @@ static void vswitchd_opt(struct vswitchd_opts *o, int c, const char *arg)
 static void vswitchd_translator(struct vswitchd_opts *o)
 {
 	struct rootless_uplink *u = &o->translator;
-	char err[256];
 	const char *slash;
+	char err[256];
 
 	if (geteuid() == 0 && !o->rootless)
 		die("--uplink %s is for a rootless vswitchd (add --rootless, or as root use "
-		    "afpacket:IFACE or tap:NAME)", o->uplink);
+		    "afpacket:IFACE or tap:NAME)", o->uplink[0]);
+	if (o->n_uplink > 1)
+		die("--uplink %s is the only uplink of a rootless vswitchd", o->uplink[0]);
 	o->rootless = true;
-	u->kind = rootless_uplink_kind(o->uplink, err, sizeof(err));
+	u->kind = rootless_uplink_kind(o->uplink[0], err, sizeof(err));
 	if (!u->kind)
 		die("%s", err);
-	if (!o->uplink_ip)
-		o->uplink_ip = "10.0.2.100/24";
-	if (!o->uplink_gw)
-		o->uplink_gw = "10.0.2.2";
-	slash = strchr(o->uplink_ip, '/');
-	if (!slash || (size_t)(slash - o->uplink_ip) >= sizeof(u->ip) ||
-	    strlen(o->uplink_gw) >= sizeof(u->gw))
-		die("--uplink-ip %s: want a.b.c.d/len", o->uplink_ip);
-	snprintf(u->ip, sizeof(u->ip), "%.*s", (int)(slash - o->uplink_ip), o->uplink_ip);
+	if (!o->n_uplink_ip)
+		o->uplink_ip[o->n_uplink_ip++] = "10.0.2.100/24";
+	if (!o->n_uplink_gw)
+		o->uplink_gw[o->n_uplink_gw++] = "10.0.2.2";
+	slash = strchr(o->uplink_ip[0], '/');
+	if (!slash || (size_t)(slash - o->uplink_ip[0]) >= sizeof(u->ip) ||
+	    strlen(o->uplink_gw[0]) >= sizeof(u->gw))
+		die("--uplink-ip %s: want a.b.c.d/len", o->uplink_ip[0]);
+	snprintf(u->ip, sizeof(u->ip), "%.*s", (int)(slash - o->uplink_ip[0]), o->uplink_ip[0]);
 	u->prefix = (unsigned int)vswitchd_num("--uplink-ip", slash + 1, 8, 30);
-	snprintf(u->gw, sizeof(u->gw), "%s", o->uplink_gw);
+	snprintf(u->gw, sizeof(u->gw), "%s", o->uplink_gw[0]);
 	snprintf(u->ifname, sizeof(u->ifname), "vsup0");
 	u->detached = o->detach;
 	if (!strcmp(u->kind, "pasta"))
@@ -226,12 +246,14 @@ static void vswitchd_parse(struct vswitchd_opts *o, int argc, char **argv)
 	}
 	if (rootless_run_dir(o->run_dir, sizeof(o->run_dir)) < 0)
 		die("$XDG_RUNTIME_DIR is too long");
-	if (o->uplink && (!strcmp(o->uplink, "pasta") || !strcmp(o->uplink, "slirp4netns")))
+	if (o->n_uplink && (!strcmp(o->uplink[0], "pasta") || !strcmp(o->uplink[0], "slirp4netns")))
 		vswitchd_translator(o);
-	if (!o->uplink != !o->uplink_ip)
-		die("--uplink and --uplink-ip go together");
-	if (o->uplink_gw && !o->uplink)
+	if (o->n_uplink != o->n_uplink_ip)
+		die("--uplink and --uplink-ip go together (one --uplink-ip for each --uplink)");
+	if (o->n_uplink_gw && !o->n_uplink)
 		die("--uplink-gateway needs --uplink");
+	if (o->n_uplink > 1 && o->n_uplink_gw != o->n_uplink)
+		die("with several uplinks, one --uplink-gateway for each --uplink");
 }
 
 static int vswitchd_ready_fd = -1;
@@ -306,6 +328,7 @@ static void vswitchd_modules(struct dp *dp, const struct vswitchd_opts *o)
 {
 	struct ev_loop *loop = dp->loop;
 	char err[512];
+	int i;
 
 	fdb_init(loop);
 	if (o->fdb_aging)
@@ -327,9 +350,11 @@ static void vswitchd_modules(struct dp *dp, const struct vswitchd_opts *o)
 	dp->nw = netns_watch_new(loop, dp->model, cmd_container_netns_gone, dp);
 	if (!dp->nw)
 		die("cannot watch container namespaces");
-	if (o->uplink && dp_uplink_add(dp, o->uplink_spec[0] ? o->uplink_spec : o->uplink,
-				       o->uplink_ip, o->uplink_gw, err, sizeof(err)))
-		die("uplink: %s", err);
+	for (i = 0; i < o->n_uplink; i++)
+		if (dp_uplink_add(dp, i == 0 && o->uplink_spec[0] ? o->uplink_spec : o->uplink[i],
+				  o->uplink_ip[i], i < o->n_uplink_gw ? o->uplink_gw[i] : NULL,
+				  err, sizeof(err)))
+			die("uplink: %s", err);
 }
 
 /* vswitchd_rootless() - Join the keeper's user namespace; names of
@@ -372,6 +397,7 @@ static void vswitchd_start(struct dp *dp, struct ev_loop *loop, const struct vsw
 	 * without an uplink (--ct-max sizes the table once). */
 	if (dp_init(dp, loop, &g_model, (uint32_t)o->ct_max, err, sizeof(err)))
 		die("%s", err);
+	nat_set_port_share(dp->nat, (uint32_t)o->nat_share);
 	cmd_init_all(dp);
 	vswitchd_modules(dp, o);
 	HASH_ITER(hh, g_model.networks, n, tmp)
@@ -383,7 +409,7 @@ static void vswitchd_start(struct dp *dp, struct ev_loop *loop, const struct vsw
 		log_warn("some published ports could not be restored (see above)");
 	/* Connections last: they are checked against the endpoints and ports
 	 * just restored, and the loop (so traffic) has not started yet. */
-	if (o->uplink && dp_snapshot_start(dp, state_dir()))
+	if (o->n_uplink && dp_snapshot_start(dp, state_dir()))
 		log_warn("conntrack snapshot: out of memory, connections will not survive a restart");
 }
 
@@ -411,6 +437,7 @@ int main(int argc, char **argv)
 	if (o.log_file && log_open_file(o.log_file))
 		die("cannot open log file %s: %s", o.log_file, strerror(errno));
 	signal(SIGPIPE, SIG_IGN);
+	fd_budget_init();	/* before anything opens many fds (finding 2) */
 	umask(0007);	/* no file of ours is for others; the socket is made 0660 */
 	if (o.detach)
 		vswitchd_detach();

@@ -53,7 +53,7 @@ def ok(vswitchd, *args):
 
 
 def js(vswitchd, *args):
-    return json.loads(ok(vswitchd, "--format", "json", *args).stdout)
+    return json.loads(ok(vswitchd, "--format", "raw", *args).stdout)
 
 
 def refused(vswitchd, *args, mention=()):
@@ -264,10 +264,19 @@ def test_network_ls_table_and_json(vswitchd):
 
 
 def test_json_for_listings(vswitchd):
-    for cmd in (["show"], ["container", "ls"], ["network", "ls"], ["stats"]):
+    # show and stats: the daemon's JSON; the listings: Docker's rows, one
+    # object a line (test_formats.py); raw: the daemon's JSON for all.
+    for cmd in (["show"], ["stats"]):
         r = vswitchd.vsctl("--format", "json", *cmd)
         assert r.returncode == 0, r.stderr
         json.loads(r.stdout)
+    for cmd in (["container", "ls"], ["network", "ls"]):
+        r = vswitchd.vsctl("--format", "json", *cmd)
+        assert r.returncode == 0, r.stderr
+        assert all(isinstance(json.loads(l), dict) for l in r.stdout.splitlines())
+        r = vswitchd.vsctl("--format", "raw", *cmd)
+        assert r.returncode == 0, r.stderr
+        assert isinstance(json.loads(r.stdout), list)
 
 
 def test_refusals_leave_state_unchanged(vswitchd, topo):

@@ -125,7 +125,7 @@ class Lab:
         assert wait_for(up, 10), self.log(log)
 
     def vsjson(self, *args):
-        return json.loads(self.vsctl("--format", "json", *args))
+        return json.loads(self.vsctl("--format", "raw", *args))
 
     def log(self, name):
         try:

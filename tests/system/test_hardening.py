@@ -220,7 +220,9 @@ def verdict(f, ctr):
         return "bad_l3"
     if f[6] & 1 or f[6:12] == bytes(6):
         return "bad_src_mac"
-    if n > MTU + 14 + (4 if f[12:14] == b"\x81\x00" else 0):
+    if f[12:14] in (b"\x81\x00", b"\x88\xa8", b"\x91\x00"):
+        return "vlan_tagged"
+    if n > MTU + 14:
         return "mtu"
     if f[6:12] != ctr.mac_bytes:
         return "src_mac_spoof"
@@ -236,8 +238,7 @@ def malformed_frames(src, dst_ip):
     """About 3300 frames from SRC: (category, frame).  Each category but
     `fuzz` and `legit` breaks one rule; `legit` ones are odd but valid
     (padding, a UDP length shorter than the payload, later and first
-    fragments, frames of exactly the MTU with and without a VLAN tag) and
-    must be switched; `fuzz` is scapy's fuzz(IP()/TCP()), judged by
+    fragments, frames of exactly the MTU) and must be switched; `fuzz` is scapy's fuzz(IP()/TCP()), judged by
     verdict()."""
     rng = random.Random(SEED)
     random.seed(SEED)            # scapy's fuzz() draws from `random`
@@ -252,7 +253,7 @@ def malformed_frames(src, dst_ip):
 
 def _malformed_frames(src, dst_ip, rng):
     from scapy.all import IP, TCP, UDP, ICMP, Dot1Q, Ether, Raw, fuzz, raw
-    E = lambda: Ether(src=src.mac, dst=NOBODY)  # noqa: E731
+    E = lambda **kw: Ether(src=src.mac, dst=NOBODY, **kw)  # noqa: E731
     I = lambda **kw: IP(src=src.ip, dst=dst_ip, **kw)  # noqa: E731
     pay = lambda a, b: Raw(bytes(rng.randrange(256) for _ in range(rng.randint(a, b))))  # noqa: E731
     out = []
@@ -298,7 +299,10 @@ def _malformed_frames(src, dst_ip, rng):
                                              proto=6) / pay(1, 64))
     # over the MTU, not GSO: the container raised its own interface's MTU
     add("mtu", 70, lambda: E() / I() / UDP() / pay(MTU - 27, 8900))
-    add("mtu", 30, lambda: E() / Dot1Q(vlan=7) / I() / UDP() / pay(MTU - 27, 8900))
+    # tagged, whatever the size (VLAN hopping, audit finding 4)
+    add("vlan_tagged", 30, lambda: E() / Dot1Q(vlan=7) / I() / UDP() / pay(MTU - 27, 8900))
+    add("vlan_tagged", 10, lambda: E() / Dot1Q(vlan=7) / I() / UDP() / pay(MTU - 28, MTU - 28))
+    add("vlan_tagged", 10, lambda: E(type=0x88a8) / Dot1Q(vlan=7) / I() / UDP() / pay(0, 40))
     # odd but valid: must be switched
     add("legit", 30, lambda: raw(E() / I() / UDP() / pay(0, 20)) + bytes(rng.randint(1, 30)))
     add("legit", 30, lambda: (lambda m: E() / I() / UDP(len=8 + m - rng.randint(1, m))
@@ -307,7 +311,6 @@ def _malformed_frames(src, dst_ip, rng):
                                      proto=6) / pay(1, 200))
     add("legit", 30, lambda: E() / I(flags="MF") / TCP() / pay(0, 200))
     add("legit", 10, lambda: E() / I() / UDP() / pay(MTU - 28, MTU - 28))
-    add("legit", 10, lambda: E() / Dot1Q(vlan=7) / I() / UDP() / pay(MTU - 28, MTU - 28))
     add("fuzz", 750, lambda: E() / fuzz(I() / TCP()))
     add("fuzz", 750, lambda: E() / fuzz(I(version=4) / TCP()))
     rng.shuffle(out)

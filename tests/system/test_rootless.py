@@ -239,12 +239,12 @@ def test_started_rootless_for_the_user(world):
     assert os.stat(f"/proc/{keeper}").st_uid == w.uid
     assert os.readlink(f"/proc/{keeper}/ns/user") != os.readlink("/proc/self/ns/user")
     # and vsctl finds the socket under $XDG_RUNTIME_DIR by itself
-    assert json.loads(w.vsctl_ok("--format", "json", "network", "ls"))
+    assert json.loads(w.vsctl_ok("--format", "raw", "network", "ls"))
 
 
 def test_netns_commands(two):
     w = two
-    rows = json.loads(w.vsctl_ok("--format", "json", "netns", "ls"))
+    rows = [json.loads(l) for l in w.vsctl_ok("--format", "json", "netns", "ls").splitlines()]
     names = {r["Name"]: r for r in rows}
     assert set(names) >= {"c1", "c2"} and all(names[n]["Alive"] for n in ("c1", "c2"))
     assert names["c1"]["Path"].startswith("/proc/")
@@ -266,7 +266,7 @@ def test_containers_ping_each_other_and_the_gateway(two):
         assert r.returncode == 0, r.stdout + r.stderr
     r = w.ctr("c2", "ping", "-c", "1", "-W", "2", "172.30.0.2")
     assert r.returncode == 0, r.stdout + r.stderr
-    ctrs = {c["name"]: c for c in json.loads(w.vsctl_ok("--format", "json", "container",
+    ctrs = {c["name"]: c for c in json.loads(w.vsctl_ok("--format", "raw", "container",
                                                          "ls"))}
     # c1 took the default (the tun node is usable here), c2 asked for veth
     assert ctrs["c1"]["endpoints"][0]["attach"] == "tap"
@@ -363,7 +363,7 @@ def test_kill9_and_restart_restores_everything(two):
     assert _http(w.host, "http://127.0.0.1:18080/") == "000"
     w.start("--uplink", "pasta", "--dns-upstream", "192.0.2.1")
     assert "rejoining the namespaces" in w.read_log()
-    ctrs = {c["name"] for c in json.loads(w.vsctl_ok("--format", "json", "container", "ls"))}
+    ctrs = {c["name"] for c in json.loads(w.vsctl_ok("--format", "raw", "container", "ls"))}
     assert ctrs >= {"c1", "c2"}
     assert "18080" in w.vsctl_ok("port", "ls", "c2")
     assert w.ctr("c1", "ping", "-c", "1", "-W", "2", "172.30.0.3").returncode == 0

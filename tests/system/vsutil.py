@@ -44,8 +44,8 @@ def vsctl_ok(vswitchd, *args):
 
 
 def vsjson(vswitchd, *args):
-    """vsctl --format json ARGS, parsed."""
-    return json.loads(vsctl_ok(vswitchd, "--format", "json", *args).stdout)
+    """vsctl --format raw ARGS (the daemon's reply as it is), parsed."""
+    return json.loads(vsctl_ok(vswitchd, "--format", "raw", *args).stdout)
 
 
 def uniq(prefix):

@@ -318,13 +318,102 @@ static void test_output_tables(void **state)
 	assert_args("{\"from\":\"c1\",\"to\":\"172.18.0.3\",\"proto\":\"icmp\"}");
 	run_free(&r);
 
-	fake_reply = "[{\"text\":\"80/tcp -> 0.0.0.0:8080\"}]";
+	fake_reply = "[{\"text\":\"80/tcp -> 0.0.0.0:8080\",\"proto\":\"tcp\",\"cport\":80,"
+		     "\"host_ip\":\"0.0.0.0\",\"host_port\":8080,\"count\":1}]";
+	RUN(&r, "--format", "raw", "port", "ls", "c1");
+	assert_string_equal(r.out, "[\n    {\n        \"text\": \"80/tcp -> 0.0.0.0:8080\",\n"
+			    "        \"proto\": \"tcp\",\n        \"cport\": 80,\n"
+			    "        \"host_ip\": \"0.0.0.0\",\n        \"host_port\": 8080,\n"
+			    "        \"count\": 1\n    }\n]\n");
+	run_free(&r);
+	/* Docker's shape: the Engine API's port object, one per line */
 	RUN(&r, "--format", "json", "port", "ls", "c1");
-	assert_string_equal(r.out, "[\n    {\n        \"text\": \"80/tcp -> 0.0.0.0:8080\"\n"
-			    "    }\n]\n");
+	assert_string_equal(r.out, "{\"IP\":\"0.0.0.0\",\"PrivatePort\":80,"
+			    "\"PublicPort\":8080,\"Type\":\"tcp\"}\n");
 	run_free(&r);
 	RUN(&r, "port", "ls", "c1", "--format=table");
 	assert_string_equal(r.out, "80/tcp -> 0.0.0.0:8080\n");
+	run_free(&r);
+}
+
+/* --format json and templates: Docker's keys and values, one row a line. */
+static void test_docker_formats(void **state)
+{
+	struct run r;
+
+	fake_error = NULL;
+	fake_reply = "[{\"id\":\"0123456789abcdef0123\",\"name\":\"bridge\",\"driver\":\"vswitch\","
+		     "\"scope\":\"local\",\"created\":\"2026-01-02T03:04:05Z\",\"internal\":false,"
+		     "\"labels\":{}},{\"id\":\"fedcba9876543210\",\"name\":\"n1\",\"driver\":\"vswitch\","
+		     "\"scope\":\"local\",\"created\":\"2026-01-02T03:04:06Z\",\"internal\":true,"
+		     "\"labels\":{\"team\":\"a\",\"env\":\"ci\"}}]";
+	RUN(&r, "network", "ls", "--format", "json");
+	assert_int_equal(r.rc, 0);
+	assert_string_equal(r.out,
+		"{\"CreatedAt\":\"2026-01-02 03:04:05 +0000 UTC\",\"Driver\":\"vswitch\","
+		"\"ID\":\"0123456789ab\",\"IPv4\":\"true\",\"IPv6\":\"false\",\"Internal\":\"false\","
+		"\"Labels\":\"\",\"Name\":\"bridge\",\"Scope\":\"local\"}\n"
+		"{\"CreatedAt\":\"2026-01-02 03:04:06 +0000 UTC\",\"Driver\":\"vswitch\","
+		"\"ID\":\"fedcba987654\",\"IPv4\":\"true\",\"IPv6\":\"false\",\"Internal\":\"true\","
+		"\"Labels\":\"team=a,env=ci\",\"Name\":\"n1\",\"Scope\":\"local\"}\n");
+	run_free(&r);
+	RUN(&r, "network", "ls", "--format", "{{.Name}}\\t{{upper .Internal}} {{json .ID}}");
+	assert_string_equal(r.out, "bridge\tFALSE \"0123456789ab\"\nn1\tTRUE \"fedcba987654\"\n");
+	run_free(&r);
+	RUN(&r, "network", "ls", "--no-trunc", "--format", "table {{.ID}}\t{{.CreatedAt}}");
+	assert_string_equal(r.out, "ID                     CREATED AT\n"
+			    "0123456789abcdef0123   2026-01-02 03:04:05 +0000 UTC\n"
+			    "fedcba9876543210       2026-01-02 03:04:06 +0000 UTC\n");
+	run_free(&r);
+	/* filters: one key ORs its values, keys AND */
+	RUN(&r, "network", "ls", "-q", "-f", "label=team", "-f", "name=n");
+	assert_string_equal(r.out, "fedcba987654\n");
+	run_free(&r);
+	RUN(&r, "network", "ls", "-q", "-f", "type=builtin", "-f", "type=custom",
+	    "-f", "label=env=prod");
+	assert_string_equal(r.out, "");
+	run_free(&r);
+	RUN(&r, "network", "ls", "-q", "--filter=type=builtin");
+	assert_string_equal(r.out, "0123456789ab\n");
+	run_free(&r);
+}
+
+/* Strict templates: an unknown field or form is a usage error, unsent. */
+static void test_format_refusals(void **state)
+{
+	static const char *const bad[] = {
+		"{{.Nope}}", "{{.Name", "{{printf .Name}}", "{{.}}", "{{ .Name.}}", "plain",
+		"{{.Name \"x\"}}",
+	};
+	struct run r;
+	size_t i;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		RUN(&r, "network", "ls", "--format", (char *)bad[i]);
+		assert_int_equal(r.rc, VSCTL_EXIT_USAGE);
+		assert_int_equal(fake_calls, 0);
+		assert_non_null(strstr(r.err, "--format"));
+		run_free(&r);
+	}
+	RUN(&r, "network", "ls", "--format", "{{.Nope}}");
+	assert_non_null(strstr(r.err, ".Name"));     /* the fields there are */
+	run_free(&r);
+	RUN(&r, "stats", "--format", "{{.Name}}");
+	assert_int_equal(r.rc, VSCTL_EXIT_USAGE);
+	run_free(&r);
+	RUN(&r, "network", "ls", "--format", "prometheus");
+	assert_int_equal(r.rc, VSCTL_EXIT_USAGE);
+	run_free(&r);
+	RUN(&r, "network", "ls", "-f", "colour=red");
+	assert_int_equal(r.rc, VSCTL_EXIT_USAGE);
+	assert_int_equal(fake_calls, 0);
+	run_free(&r);
+	RUN(&r, "network", "create", "--label", "novalue", "n1");
+	assert_int_equal(r.rc, VSCTL_EXIT_USAGE);
+	run_free(&r);
+	RUN(&r, "network", "create", "--label", "a=b", "--label", "c=d", "n1");
+	assert_int_equal(r.rc, 0);
+	assert_args("{\"labels\":{\"a\":\"b\",\"c\":\"d\"},\"name\":\"n1\"}");
 	run_free(&r);
 }
 
@@ -366,6 +455,8 @@ int main(void)
 		cmocka_unit_test(test_every_row_bound),
 		cmocka_unit_test(test_help),
 		cmocka_unit_test(test_output_tables),
+		cmocka_unit_test(test_docker_formats),
+		cmocka_unit_test(test_format_refusals),
 		cmocka_unit_test(test_daemon_error),
 		cmocka_unit_test(test_prune_needs_yes),
 	};
