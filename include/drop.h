@@ -41,6 +41,7 @@
 	X(TCP_OUT_OF_WINDOW, "tcp_out_of_window") /* RST/FIN outside the receiver's window (RFC 5961) */ \
 	X(ICMP_FOREIGN, "icmp_foreign")       /* ICMP error about another endpoint's flow */ \
 	X(NAT_NO_PORT, "nat_no_port")         /* SNAT range exhausted */ \
+	X(NAT_PORT_SHARE, "nat_port_share")   /* the source holds its share of SNAT ports */ \
 	X(ARP_PENDING_FULL, "arp_pending_full") /* next-hop queue overflow */ \
 	X(NEIGH_TIMEOUT, "neigh_timeout")     /* next hop never answered ARP */ \
 	X(DNS_BAD, "dns_bad")                 /* malformed or flooding DNS query */ \
