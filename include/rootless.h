@@ -85,6 +85,7 @@ int rootless_uplink_spawn(const struct rootless_uplink *u, pid_t keeper, char *e
 int rootless_uplink_go(void);
 void rootless_uplink_wait_ready(const char *ifname);
 int rootless_uplink_listen(uint8_t proto, uint32_t ip, uint16_t port);
+int rootless_uplink_socket(int family, int type);
 void rootless_uplink_stop(void);
 
 #endif

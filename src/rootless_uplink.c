@@ -32,6 +32,10 @@
  * (Debian's 2023-03 pasta), and a fixed `-t LIST` means a restart per
  * change.  The same works for slirp4netns.  Limit: the container sees the
  * proxy's address as the client, not the client's own.
+ *
+ * DNS forwarding: the forwarder makes a socket per query; the switch
+ * namespace has no route to the host's resolvers, so those sockets too
+ * are made by the supervisor in the host's namespace (op 'S').
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -56,15 +60,17 @@
 #define RL_UP_ARGS 40
 
 /* A request on the supervisor's socket pair (SOCK_SEQPACKET: one
- * message each): 'G' go, or 'L' bind a listener. */
+ * message each): 'G' go, 'L' bind a listener, 'S' make a socket. */
 struct rl_up_req {
 	uint8_t op;
 	uint8_t proto;
 	uint16_t port;             /* host order */
 	uint32_t ip;               /* network order */
+	int32_t family, type;      /* 'S': a bare socket(family, type, 0) */
 };
 
 static int rl_up_sock = -1;        /* vswitchd's end of the pair */
+static int rl_up_ask(const struct rl_up_req *q);
 static char rl_up_pidfile[sizeof(((struct rootless_uplink *)0)->pidfile)];
 static pid_t rl_up_supervisor;
 
@@ -206,7 +212,8 @@ static int rl_up_bind(const struct rl_up_req *q)
 static void rl_up_answer(int sock, const struct rl_up_req *q)
 {
 	char cbuf[CMSG_SPACE(sizeof(int))];
-	int fd = rl_up_bind(q), e = fd < 0 ? errno : 0;
+	int fd = q->op == 'L' ? rl_up_bind(q) : socket(q->family, q->type, 0);
+	int e = fd < 0 ? errno : 0;
 	struct iovec iov = { .iov_base = &e, .iov_len = sizeof(e) };
 	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1 };
 	struct cmsghdr *cm;
@@ -282,7 +289,7 @@ static void __attribute__((noreturn)) rl_up_supervise(int sock, char **argv)
 			break;     /* vswitchd is gone */
 		if (q.op == 'G')
 			go = true;
-		else if (n == sizeof(q) && q.op == 'L')
+		else if (n == sizeof(q) && (q.op == 'L' || q.op == 'S'))
 			rl_up_answer(sock, &q);
 	}
 	if (child > 0) {
@@ -361,6 +368,31 @@ int rootless_uplink_go(void)
 int rootless_uplink_listen(uint8_t proto, uint32_t ip, uint16_t port)
 {
 	struct rl_up_req q = { .op = 'L', .proto = proto, .port = port, .ip = ip };
+
+	return rl_up_ask(&q);
+}
+
+/**
+ * rootless_uplink_socket() - A socket made in the host's namespace
+ * @family:	AF_INET...
+ * @type:	SOCK_DGRAM... with SOCK_NONBLOCK and the like
+ *
+ * For the DNS forwarder's upstream queries: bound and connected by the
+ * caller, they reach the host's resolvers as the host would.  A round trip
+ * to the supervisor per query (a pool of ready sockets would save it).
+ *
+ * Return: the fd, or -1 with errno.
+ */
+int rootless_uplink_socket(int family, int type)
+{
+	struct rl_up_req q = { .op = 'S', .family = family, .type = type };
+
+	return rl_up_ask(&q);
+}
+
+/* rl_up_ask() - One request, one fd (or errno) back. */
+static int rl_up_ask(const struct rl_up_req *q)
+{
 	char cbuf[CMSG_SPACE(sizeof(int))];
 	int e = EPROTO, fd = -1;
 	struct iovec iov = { .iov_base = &e, .iov_len = sizeof(e) };
@@ -368,7 +400,7 @@ int rootless_uplink_listen(uint8_t proto, uint32_t ip, uint16_t port)
 			    .msg_controllen = sizeof(cbuf) };
 	struct cmsghdr *cm;
 
-	if (rl_up_sock < 0 || send(rl_up_sock, &q, sizeof(q), MSG_NOSIGNAL) != sizeof(q) ||
+	if (rl_up_sock < 0 || send(rl_up_sock, q, sizeof(*q), MSG_NOSIGNAL) != sizeof(*q) ||
 	    recvmsg(rl_up_sock, &m, MSG_CMSG_CLOEXEC) != sizeof(e))
 		return -1;
 	cm = CMSG_FIRSTHDR(&m);

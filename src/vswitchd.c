@@ -368,8 +368,10 @@ static void vswitchd_rootless(const struct vswitchd_opts *o)
 	if (rootless_prepare(o->run_dir, o->userns, o->translator.kind ? &o->translator : NULL,
 			     err, sizeof(err)))
 		die("%s", err);
-	if (o->translator.kind)
+	if (o->translator.kind) {
 		proxy_set_listen_fn(rootless_uplink_listen);
+		dns_forward_set_socket_fn(rootless_uplink_socket);
+	}
 	snprintf(dir, sizeof(dir), "%s/netns", o->run_dir);
 	if (netns_set_name_dir(dir))
 		die("%s: path too long", dir);

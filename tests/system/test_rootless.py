@@ -207,6 +207,10 @@ def world():
         w.root_spawn(w.out, "dnsmasq", "-k", "--no-resolv", "--no-hosts", "-i", w.p + "b",
                      "--bind-interfaces", "--address=/example.test/192.0.2.7",
                      "--user=root", "--group=root", f"--pid-file={w.tmp}/dnsmasq.pid")
+        # the upstream answers before vswitchd first asks it
+        assert wait_for(lambda: sh("ip", "netns", "exec", w.host, "dig", "+short", "+time=1",
+                                   "+tries=1", "@192.0.2.1", "x.example.test",
+                                   check=False).stdout.strip() == "192.0.2.7", 10)
         w.start("--uplink", "pasta", "--dns-upstream", "192.0.2.1")
         yield w
     finally:
@@ -290,8 +294,9 @@ def test_outside_through_pasta(two):
     r = w.ctr("c1", "ping", "-c", "1", "-W", "2", "192.0.2.1")
     assert r.returncode == 0, r.stdout + r.stderr
     # a name vswitchd does not own goes to the host's resolver (dnsmasq)
-    r = w.ctr("c2", "dig", "+short", "+time=2", "+tries=2", "@172.30.0.1", "www.example.test")
-    assert r.stdout.strip() == "192.0.2.7", r.stderr
+    assert wait_for(lambda: w.ctr("c2", "dig", "+short", "+time=2", "+tries=1", "@172.30.0.1",
+                                  "www.example.test").stdout.strip() == "192.0.2.7", 20), \
+        w.vsctl_ok("stats") + w.read_log()
 
 
 def test_published_port_from_outside_and_loopback(two):
