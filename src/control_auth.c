@@ -286,6 +286,9 @@ int control_auth_peer(int fd, uid_t *uid, char *why, size_t whylen)
 		return -1;
 	}
 	if (ctl_same_user) {
+		/* Inside our user namespace the user reads as root, and root of
+		 * it is what they are: the kernel bounds what that reaches. */
+		*uid = uc.uid;
 		if (uc.uid == geteuid())
 			return 0;
 		snprintf(why, whylen, "permission denied: this rootless vswitchd admits only "
