@@ -108,8 +108,8 @@ static struct trace_event *trace_add(const struct pkt *p, const char *stage,
  * @port:	the port it concerns, or NULL
  * @fmt:	free words for the reader; the verdict never looks at them
  */
-void trace_event(const struct pkt *p, const char *stage, enum trace_decision d,
-		 const struct port *port, const char *fmt, ...)
+void trace_event_add(const struct pkt *p, const char *stage, enum trace_decision d,
+		     const struct port *port, const char *fmt, ...)
 {
 	struct trace_event *e;
 	va_list ap;
@@ -121,7 +121,7 @@ void trace_event(const struct pkt *p, const char *stage, enum trace_decision d,
 	va_end(ap);
 }
 
-void trace_note(struct pkt *p, const char *stage, const char *fmt, ...)
+void trace_note_add(struct pkt *p, const char *stage, const char *fmt, ...)
 {
 	struct trace_event *e;
 	va_list ap;
