@@ -13,6 +13,7 @@
 #include "dp.h"
 #include "fdb.h"
 #include "l2_fakes.h"
+#include "router_port.h"
 #include "pipeline.h"
 #include "trace.h"
 
@@ -69,6 +70,15 @@ bool uplink_present(const struct network *n, uint32_t dst)
 	return l2f_uplink_present;
 }
 
+uint32_t l2f_uplink_mtu = 1500;
+
+uint32_t uplink_mtu(const struct network *n, uint32_t dst)
+{
+	(void)n;
+	(void)dst;
+	return l2f_uplink_mtu;
+}
+
 bool dns_input(struct network *n, struct endpoint *src, struct pkt *p)
 {
 	(void)n; (void)src; (void)p;
@@ -102,6 +112,8 @@ void l2f_reset(void)
 	l2f_n_tx = 0;
 	l2f_uplink_present = false;
 	l2f_uplink_verdict = DROP_NONE;
+	l2f_uplink_mtu = 1500;
+	router_port_rl_reset();
 	l2f_uplink_calls = l2f_dns_calls = 0;
 }
 
