@@ -65,6 +65,8 @@ int rootless_join_userns(pid_t pid, char *err, size_t errlen);
 /* Start a holder process in a new network namespace (the caller is in the
  * user namespace that will own it); its pid, or -1 with ERR. */
 pid_t rootless_holder_spawn(char *err, size_t errlen);
+/* Bring lo up in the current network namespace; 0 or -1. */
+int rootless_lo_up(void);
 /* Does PID run COMM under our uid? */
 bool rootless_pid_is(pid_t pid, const char *comm);
 

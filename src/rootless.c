@@ -184,8 +184,8 @@ static int rl_map_self(uid_t uid, gid_t gid)
 	return rl_write_file("/proc/self/gid_map", line);
 }
 
-/* rl_lo_up() - Bring lo up in the current network namespace. */
-static int rl_lo_up(void)
+/* rootless_lo_up() - Bring lo up in the current network namespace. */
+int rootless_lo_up(void)
 {
 	struct ifreq ifr;
 	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0), r;
@@ -269,7 +269,7 @@ static int rl_keeper_setup(int fd, const char *userns_path, uid_t uid, gid_t gid
 			  (unsigned)uid, strerror(errno));
 		return -1;
 	}
-	if (unshare(CLONE_NEWNET) < 0 || rl_lo_up() < 0) {
+	if (unshare(CLONE_NEWNET) < 0 || rootless_lo_up() < 0) {
 		rl_report(fd, "Ecannot create the switch's network namespace: %s", strerror(errno));
 		return -1;
 	}
@@ -336,7 +336,7 @@ static int rl_keeper_setup_cb(int fd, const void *arg)
 static int rl_holder_setup_cb(int fd, const void *arg)
 {
 	(void)arg;
-	if (unshare(CLONE_NEWNET) < 0 || rl_lo_up() < 0) {
+	if (unshare(CLONE_NEWNET) < 0 || rootless_lo_up() < 0) {
 		rl_report(fd, "Ecannot create a network namespace: %s", strerror(errno));
 		return -1;
 	}

@@ -122,7 +122,7 @@ static int vsctl_netns_add_root(struct vsctl_ctx *ctx, const char *path)
 	close(fd);
 	pid = fork();
 	if (pid == 0)
-		_exit(unshare(CLONE_NEWNET) < 0 ||
+		_exit(unshare(CLONE_NEWNET) < 0 || rootless_lo_up() < 0 ||
 		      mount("/proc/self/ns/net", path, "none", MS_BIND, NULL) < 0 ? errno : 0);
 	if (pid < 0 || waitpid(pid, &status, 0) < 0 || !WIFEXITED(status) || WEXITSTATUS(status)) {
 		errno = pid > 0 && WIFEXITED(status) ? WEXITSTATUS(status) : errno;

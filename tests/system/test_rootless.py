@@ -405,3 +405,38 @@ def test_without_tun_containers_attach_by_veth(notun):
     r = w.user(topo_mod.find_binary("vswitchd"), "--uplink", "pasta", "--root-only-x",
                check=False)
     assert r.returncode == 2
+
+
+def test_clean_stop_stops_pasta(two):
+    """SIGTERM: vswitchd stops cleanly under its sandbox, and takes pasta
+    and its supervisor along; the keeper and holders stay for the next
+    start."""
+    w = two
+    pid = w.daemon_pid()
+    os.kill(pid, signal.SIGTERM)
+    assert wait_for(lambda: _dead(pid), 10)
+    log = w.read_log()
+    assert "allow-list" in log            # the sandbox was on
+    assert "vswitchd stopped" in log and "forbidden system call" not in log
+    comms = lambda: sh("ps", "-o", "comm=", "-u", str(w.uid), check=False).stdout.split()
+    assert wait_for(lambda: not {"passt.avx2", "passt", "pasta", "vswitchd-uplink"} &
+                    set(comms()), 10), comms()
+    assert "vswitchd-keeper" in comms() and "vswitchd-ns" in comms()
+
+
+def test_netns_commands_as_root_beside_ip_netns():
+    """As root the same commands are `ip netns`'s: /run/netns/NAME."""
+    if os.geteuid() != 0 or not topo_mod.find_binary("vsctl"):
+        pytest.skip("needs root and vsctl")
+    vsctl, name = topo_mod.find_binary("vsctl"), topo_mod.new_prefix() + "rn"
+    try:
+        assert sh(vsctl, "netns", "add", name, check=False).returncode == 0
+        assert name in topo_mod.netns_list()           # ip netns sees it
+        r = sh(vsctl, "netns", "exec", name, "--", "ip", "-br", "link", "show", "lo",
+               check=False)
+        assert r.returncode == 0 and "UP" in r.stdout and "LOOPBACK" in r.stdout
+        assert name in sh(vsctl, "netns", "ls", "-q").stdout.split()
+        assert sh(vsctl, "netns", "rm", name, check=False).returncode == 0
+        assert name not in topo_mod.netns_list()
+    finally:
+        sh("ip", "netns", "del", name, check=False)
