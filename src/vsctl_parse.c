@@ -637,3 +637,41 @@ int vsctl_check_specs(struct vsctl_ctx *ctx, const struct ctl_schema *row)
 	return 0;
 }
 
+
+/* One of --subnet, --gateway, --ip-range (LOCAL, an array of up to one
+ * value per family) to the request's KEY (IPv4) and KEY6 (IPv6), as
+ * docker's repeated --subnet.  A colon is what makes the value IPv6; the
+ * daemon parses it for real. */
+static int vsctl_split_family(struct vsctl_ctx *ctx, const struct ctl_schema *row,
+			      const char *local, const char *opt, const char *key)
+{
+	struct json_object *vals;
+	char key6[32];
+	size_t i;
+
+	if (!json_object_object_get_ex(ctx->local, local, &vals))
+		return 0;
+	snprintf(key6, sizeof(key6), "%s6", key);
+	for (i = 0; i < json_object_array_length(vals); i++) {
+		const char *v = json_object_get_string(json_object_array_get_idx(vals, i));
+		const char *k = strchr(v, ':') ? key6 : key;
+
+		if (json_object_object_get_ex(ctx->args, k, NULL)) {
+			vsctl_usage(ctx, row, "%s given twice for %s", opt,
+				    k == key ? "IPv4" : "IPv6");
+			return -1;
+		}
+		json_object_object_add(ctx->args, k, json_object_new_string(v));
+	}
+	return 0;
+}
+
+/* network create: --subnet, --gateway, --ip-range once per family. */
+int vsctl_check_net_create(struct vsctl_ctx *ctx, const struct ctl_schema *row)
+{
+	if (vsctl_split_family(ctx, row, "subnets", "--subnet", "subnet") ||
+	    vsctl_split_family(ctx, row, "gateways", "--gateway", "gateway") ||
+	    vsctl_split_family(ctx, row, "ip_ranges", "--ip-range", "ip_range"))
+		return -1;
+	return 0;
+}
