@@ -5,7 +5,7 @@
 container an IPv6 address (next free, or --ip6), a default IPv6 route via
 the gateway, and no other global address: accept_ra and autoconf are off
 on its interface, inside its own namespace.  Two containers ping6 each
-other and the gateway; inspect shows EnableIPv6, the IPv6 IPAM entry and
+other; inspect shows EnableIPv6, the IPv6 IPAM entry and
 IPv6Address; the state file keeps all of it across a restart; a source the
 container was not given is still dropped (src_ip6_spoof).
 """
