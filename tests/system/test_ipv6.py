@@ -5,7 +5,8 @@
 container an IPv6 address (next free, or --ip6), a default IPv6 route via
 the gateway, and no other global address: accept_ra and autoconf are off
 on its interface, inside its own namespace.  Two containers ping6 each
-other; inspect shows EnableIPv6, the IPv6 IPAM entry and
+other and the gateway (which answers neighbour discovery and tells a
+sender it has no route yet); inspect shows EnableIPv6, the IPv6 IPAM entry and
 IPv6Address; the state file keeps all of it across a restart; a source the
 container was not given is still dropped (src_ip6_spoof).
 """
@@ -33,6 +34,12 @@ def global6(ns):
     """The container's global IPv6 addresses on eth0."""
     out = nsx(ns, "ip", "-6", "-o", "addr", "show", "dev", "eth0", "scope", "global").stdout
     return [line.split()[3] for line in out.splitlines()]
+
+
+def lladdr(mac):
+    b = bytes.fromhex(mac.replace(":", ""))
+    b = bytes([b[0] ^ 2]) + b[1:3] + b"\xff\xfe" + b[3:]
+    return "fe80::" + ":".join(b[i:i + 2].hex() for i in range(0, 8, 2))
 
 
 def drops(vswitchd, port):
@@ -113,7 +120,17 @@ def test_two_containers_dual_stack(vswitchd, topo):
     for key in ("accept_ra", "autoconf"):
         v = nsx(ns1, "cat", f"/proc/sys/net/ipv6/conf/eth0/{key}").stdout.strip()
         assert v == "0", (key, v)
-    # both families between them
+    # both families between them, and the gateway answers ping6 (after
+    # neighbour discovery) on its address and on its link-local one
+    assert wait_for(lambda: ping6(ns1, "fd00:62::1"), 10), "the gateway does not answer ping6"
+    gw_mac = inspect(vswitchd, net)["GatewayMacAddress"]
+    assert ping6(ns2, lladdr(gw_mac) + "%eth0"), "no ping6 from the gateway's link-local"
+    neigh = nsx(ns1, "ip", "-6", "neigh", "show", "fd00:62::1", "dev", "eth0").stdout
+    assert gw_mac in neigh and "router" in neigh, neigh
+    # no IPv6 routing yet: the sender is told, not left waiting
+    r = nsx(ns1, "ping", "-6", "-n", "-c", "1", "-W", "1", "2001:db8::1", check=False)
+    assert r.returncode != 0
+    assert "fd00:62::1" in r.stdout and "No route" in r.stdout, r.stdout
     assert wait_for(lambda: ping6(ns1, ip2), 10), "c1 cannot ping6 c2"
     assert wait_for(lambda: ping6(ns2, ip1), 5), "c2 cannot ping6 c1"
     assert nsx(ns1, "ping", "-n", "-c", "1", "-W", "1", "10.62.0.3",
@@ -161,3 +178,35 @@ def test_state_survives_restart(vswitchd, topo):
     assert after["EnableIPv6"] is True
     assert after["IPAM"] == before["IPAM"]
     assert after["Containers"][c1]["IPv6Address"] == "fd00:64::200/64"
+
+
+def trace(vswitchd, *args):
+    res = vsjson(vswitchd, "trace", *args)
+    return res["packet"], res["verdict"]
+
+
+def test_trace_v6(vswitchd, topo):
+    """vsctl trace --to an IPv6 address: on-link peer, the gateway, an
+    address nobody holds, and a destination the gateway cannot route."""
+    net = make_net(vswitchd, "--ipv6", "--subnet", "fd00:65::/64")
+    c1, c2 = uniq("c"), uniq("c")
+    connect(vswitchd, topo, net, c1)
+    connect(vswitchd, topo, net, c2)
+    ip1, ip2 = ip6_of(vswitchd, net, c1), ip6_of(vswitchd, net, c2)
+    pkt, v = trace(vswitchd, "--from", c1, "--to", ip2)
+    assert (pkt["src"], pkt["dst"], pkt["proto"]) == (ip1, ip2, "icmpv6")
+    assert v["decision"] == "forward" and v["output"] == [f"{c2}:eth0"], v
+    pkt, v = trace(vswitchd, "--from", c1, "--to", f"[{ip2}]:53", "--proto", "udp")
+    assert v["decision"] == "forward" and pkt["dport"] == 53, v
+    _, v = trace(vswitchd, "--from", c1, "--to", "fd00:65::1")
+    assert v["decision"] == "local" and v["stage"] == "gateway", v
+    _, v = trace(vswitchd, "--from", c1, "--to", "fd00:65::99")
+    assert v["decision"] == "drop" and v["stage"] == "nd", v
+    _, v = trace(vswitchd, "--from", c1, "--to", "2001:db8::1")
+    assert v["decision"] == "drop" and v["reason"] == "no_route", v
+    # a container without IPv6 is told so
+    v4 = make_net(vswitchd)
+    c3 = uniq("c")
+    connect(vswitchd, topo, v4, c3)
+    r = vswitchd.vsctl("trace", "--from", c3, "--to", ip2)
+    assert r.returncode != 0 and "no IPv6 address" in r.stderr, r.stderr
