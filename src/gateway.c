@@ -50,7 +50,7 @@
  *
  * Knowing which subnets belong to other networks needs a route lookup.
  * The gateway keeps a sorted array of all networks' subnets, rebuilt only
- * when a network starts or stops (fdb_generation changes), and finds a
+ * when a network starts or stops (dp->net_gen changes), and finds a
  * destination by binary search: O(log networks) per routed packet, no
  * walk over the networks in the hot path.
  */
@@ -115,7 +115,7 @@ static void gateway_routes_rebuild(struct dp *dp)
 	}
 	qsort(r, i, sizeof(*r), gateway_route_cmp);
 	dp->n_routes = i;
-	dp->routes_gen = fdb_generation;
+	dp->routes_gen = dp->net_gen;
 }
 
 /**
@@ -135,7 +135,7 @@ static struct network *gateway_route_lookup(struct dp *dp, uint32_t dst)
 
 	if (!dp)
 		return NULL;
-	if (dp->routes_gen != fdb_generation)
+	if (dp->routes_gen != dp->net_gen)
 		gateway_routes_rebuild(dp);
 	hi = dp->n_routes;
 	while (lo < hi) {
