@@ -260,6 +260,22 @@ int control_conn_detach(struct ctl_conn *c)
 	return c->fd;
 }
 
+/**
+ * control_conn_stream() - Take the connection over for a streamed reply
+ * @c:	the connection of the running request
+ *
+ * As control_conn_detach(), but only when no earlier reply waits to be
+ * written: the stream must come after them, and it will not wait.
+ *
+ * Return: the fd (the caller's to close), or -1 (nothing changed)
+ */
+int control_conn_stream(struct ctl_conn *c)
+{
+	if (!c || c->out_len > c->out_off)
+		return -1;
+	return control_conn_detach(c);
+}
+
 static struct json_object *ctl_error(const char *msg)
 {
 	struct json_object *r = json_object_new_object();
