@@ -622,8 +622,22 @@ static int ctl_listen(int fd, const struct sockaddr_un *sa, const char *path)
 {
 	char err[512];
 
+	mode_t old;
+	int rc;
+
 	unlink(path);	/* stale: nobody answered */
-	if (ctl_mkparent(path) || bind(fd, (const struct sockaddr *)sa, sizeof(*sa))) {
+	if (ctl_mkparent(path)) {
+		log_err("cannot listen on %s: %s", path, strerror(errno));
+		return -1;
+	}
+	/* The mode comes from the umask at bind() (0660), not from a chmod
+	 * of the path afterwards, which would follow a symlink planted there
+	 * meanwhile (audit finding 21); control_auth_socket() only changes
+	 * the group, with lchown, after checking the path is our socket. */
+	old = umask(0117);
+	rc = bind(fd, (const struct sockaddr *)sa, sizeof(*sa));
+	umask(old);
+	if (rc) {
 		log_err("cannot listen on %s: %s", path, strerror(errno));
 		return -1;
 	}
