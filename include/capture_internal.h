@@ -38,7 +38,9 @@ struct pkt;
 #define CAPTURE_MAX_SESSIONS 64  /* all sessions at once, daemon-wide */
 #define CAPTURE_RING_DEFAULT (4u << 20)   /* bytes of backlog per session */
 #define CAPTURE_RING_MIN 4096u
-#define CAPTURE_RING_MAX (256u << 20)
+#define CAPTURE_RING_MAX (64u << 20)
+/* every session's ring together (audit finding 19: 64 x 256 MiB was 16 GiB) */
+#define CAPTURE_RING_BUDGET (512u << 20)
 
 struct capture_opts {
 	const char *filter;      /* tcpdump syntax, NULL or "" = everything */

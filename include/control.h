@@ -64,6 +64,9 @@ uid_t control_conn_uid(const struct ctl_conn *c);
 /* Take the connection's fd (the caller now owns it; control.c forgets the
  * connection once the current reply has been written). */
 int control_conn_detach(struct ctl_conn *c);
+/* The same, for a reply streamed in pieces: -1 while earlier replies
+ * are still unwritten (the stream must not overtake them). */
+int control_conn_stream(struct ctl_conn *c);
 /* Send a reply now, before the handler returns (streaming commands).
  * Fails, never blocks the loop, if the client has not read the replies
  * to its earlier requests; waits at most a second for a full socket. */

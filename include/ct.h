@@ -229,6 +229,15 @@ static inline struct ct_entry *ct_node_entry(struct ct_node *n)
 
 /* ct_ctl.c */
 void ct_ctl_init(void);
+struct json_object;
+struct ctl_conn;
+struct dp;
+struct json_object *ct_ctl_entry_json(struct dp *dp, const struct ct_entry *e);
+/* ct_ls.c: conntrack.ls, streamed in steps outside the packet path */
+int ct_ls_cmd(struct ctl_conn *c, struct json_object *args, struct json_object **result,
+	      char *err, size_t errlen);
+uint64_t ct_ls_streams(void);
+uint64_t ct_ls_steps(void);
 /* E as one `conntrack -L` line (the `text` of conntrack.ls). */
 struct dp;
 void ct_ctl_line(struct dp *dp, const struct ct_entry *e, char *buf, size_t len);

@@ -89,6 +89,7 @@ struct capture_session {
 static LIST_HEAD(, capture_session) capture_sessions =
 	LIST_HEAD_INITIALIZER(capture_sessions);
 static unsigned int capture_n_sessions;
+static size_t capture_ring_total;	/* bytes of every session's ring */
 
 /* ---- the ring ---------------------------------------------------------- */
 
@@ -206,6 +207,12 @@ struct capture_session *capture_session_new(struct ev_loop *loop, int fd,
 			 CAPTURE_RING_MIN, CAPTURE_RING_MAX);
 		return NULL;
 	}
+	/* one budget for all rings: slow readers cannot add up to gigabytes */
+	if (capture_ring_total + ring > CAPTURE_RING_BUDGET) {
+		snprintf(err, errlen, "capture buffers would exceed %u MiB in all (%zu MiB in use)",
+			 CAPTURE_RING_BUDGET >> 20, capture_ring_total >> 20);
+		return NULL;
+	}
 	s = calloc(1, sizeof(*s));
 	if (!s || !(s->ring = malloc(ring))) {
 		free(s);
@@ -213,7 +220,9 @@ struct capture_session *capture_session_new(struct ev_loop *loop, int fd,
 		return NULL;
 	}
 	s->size = ring;
+	capture_ring_total += ring;
 	if (capture_compile(s, o->filter, err, errlen) < 0) {
+		capture_ring_total -= ring;
 		free(s->ring);
 		free(s);
 		return NULL;
@@ -346,6 +355,7 @@ void capture_session_free(struct capture_session *s)
 		pcap_freecode(&s->prog);
 	LIST_REMOVE(s, link);
 	capture_n_sessions--;
+	capture_ring_total -= s->size;
 	free(s->ring);
 	free(s);
 }

@@ -260,6 +260,22 @@ int control_conn_detach(struct ctl_conn *c)
 	return c->fd;
 }
 
+/**
+ * control_conn_stream() - Take the connection over for a streamed reply
+ * @c:	the connection of the running request
+ *
+ * As control_conn_detach(), but only when no earlier reply waits to be
+ * written: the stream must come after them, and it will not wait.
+ *
+ * Return: the fd (the caller's to close), or -1 (nothing changed)
+ */
+int control_conn_stream(struct ctl_conn *c)
+{
+	if (!c || c->out_len > c->out_off)
+		return -1;
+	return control_conn_detach(c);
+}
+
 static struct json_object *ctl_error(const char *msg)
 {
 	struct json_object *r = json_object_new_object();
@@ -606,8 +622,22 @@ static int ctl_listen(int fd, const struct sockaddr_un *sa, const char *path)
 {
 	char err[512];
 
+	mode_t old;
+	int rc;
+
 	unlink(path);	/* stale: nobody answered */
-	if (ctl_mkparent(path) || bind(fd, (const struct sockaddr *)sa, sizeof(*sa))) {
+	if (ctl_mkparent(path)) {
+		log_err("cannot listen on %s: %s", path, strerror(errno));
+		return -1;
+	}
+	/* The mode comes from the umask at bind() (0660), not from a chmod
+	 * of the path afterwards, which would follow a symlink planted there
+	 * meanwhile (audit finding 21); control_auth_socket() only changes
+	 * the group, with lchown, after checking the path is our socket. */
+	old = umask(0117);
+	rc = bind(fd, (const struct sockaddr *)sa, sizeof(*sa));
+	umask(old);
+	if (rc) {
 		log_err("cannot listen on %s: %s", path, strerror(errno));
 		return -1;
 	}

@@ -201,8 +201,15 @@ int control_auth_init(const char *group, char *err, size_t errlen)
 int control_auth_socket(const char *path, char *err, size_t errlen)
 {
 	uid_t owner = geteuid() == 0 ? 0 : (uid_t)-1;
+	struct stat st;
 
-	if (ctl_have_group && chown(path, owner, ctl_gid)) {
+	/* bind() made it 0660 (umask): what is at PATH now must still be that
+	 * socket, and lchown never follows a symlink put in its place */
+	if (lstat(path, &st) || !S_ISSOCK(st.st_mode) || st.st_uid != geteuid()) {
+		snprintf(err, errlen, "%s is no longer the socket just made there", path);
+		return -1;
+	}
+	if (ctl_have_group && lchown(path, owner, ctl_gid)) {
 		if (geteuid() == 0) {
 			snprintf(err, errlen, "cannot give %s to group %s: %s", path, ctl_group,
 				 strerror(errno));
@@ -212,8 +219,8 @@ int control_auth_socket(const char *path, char *err, size_t errlen)
 			 path, ctl_group, strerror(errno), (unsigned)getegid());
 		ctl_use_own_group();
 	}
-	if (chmod(path, 0660)) {
-		snprintf(err, errlen, "cannot chmod %s: %s", path, strerror(errno));
+	if ((st.st_mode & 07777) != 0660) {
+		snprintf(err, errlen, "%s has mode %o, not 0660", path, st.st_mode & 07777);
 		return -1;
 	}
 	return 0;

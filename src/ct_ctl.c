@@ -64,11 +64,6 @@ void ct_ctl_line(struct dp *dp, const struct ct_entry *e, char *buf, size_t len)
 		 e->flags & CT_F_ASSURED ? " " : "", nat_zone_name(dp->nat, e->zone));
 }
 
-struct ct_ctl_ls {
-	struct json_object *arr;
-	const char *network;
-};
-
 static void ct_ctl_key_json(struct json_object *o, const char *prefix,
 			    const struct ct_key *k)
 {
@@ -86,44 +81,32 @@ static void ct_ctl_key_json(struct json_object *o, const char *prefix,
 	json_object_object_add(o, name, json_object_new_int(ntohs(k->dport)));
 }
 
-static void ct_ctl_ls_one(struct ct_entry *e, void *arg)
+/**
+ * ct_ctl_entry_json() - One connection of `conntrack ls`, as JSON
+ * @dp:		the datapath
+ * @e:		the entry
+ *
+ * The listing itself is streamed in steps by ct_ls.c (audit finding 16).
+ *
+ * Return: a new object
+ */
+struct json_object *ct_ctl_entry_json(struct dp *dp, const struct ct_entry *e)
 {
-	struct ct_ctl_ls *ls = arg;
 	const struct ct_l4_proto *l4 = ct_l4(e->proto);
 	struct json_object *o;
 	char line[512];
 
-	if (ls->network && strcmp(ls->network, nat_zone_name(cmd_dp()->nat, e->zone)))
-		return;
-	ct_ctl_line(cmd_dp(), e, line, sizeof(line));
+	ct_ctl_line(dp, e, line, sizeof(line));
 	o = json_object_new_object();
 	json_object_object_add(o, "text", json_object_new_string(line));
 	json_object_object_add(o, "proto", json_object_new_string(ct_ctl_proto_name(e->proto)));
 	json_object_object_add(o, "state", json_object_new_string(l4 ? l4->state_name(e) : ""));
-	json_object_object_add(o, "timeout", json_object_new_int64((int64_t)ct_remaining_s(cmd_dp()->ct, e)));
+	json_object_object_add(o, "timeout", json_object_new_int64((int64_t)ct_remaining_s(dp->ct, e)));
 	ct_ctl_key_json(o, "orig", &e->n[CT_DIR_ORIG].key);
 	ct_ctl_key_json(o, "reply", &e->n[CT_DIR_REPLY].key);
 	json_object_object_add(o, "assured", json_object_new_boolean(e->flags & CT_F_ASSURED));
-	json_object_object_add(o, "zone", json_object_new_string(nat_zone_name(cmd_dp()->nat, e->zone)));
-	json_object_array_add(ls->arr, o);
-}
-
-static int ct_ctl_ls_cmd(struct ctl_conn *c, struct json_object *args,
-			 struct json_object **result, char *err, size_t errlen)
-{
-	struct ct_ctl_ls ls = { json_object_new_array(), ctl_arg_str(args, "network") };
-
-	(void)c;
-	if (ls.network && !*ls.network)
-		ls.network = NULL;
-	if (ls.network && !model_network(ls.network)) {
-		json_object_put(ls.arr);
-		snprintf(err, errlen, "no such network: %s", ls.network);
-		return -1;
-	}
-	ct_foreach(cmd_dp()->ct, ct_ctl_ls_one, &ls);
-	*result = ls.arr;
-	return 0;
+	json_object_object_add(o, "zone", json_object_new_string(nat_zone_name(dp->nat, e->zone)));
+	return o;
 }
 
 static int ct_ctl_flush_cmd(struct ctl_conn *c, struct json_object *args,
@@ -190,13 +173,15 @@ static int ct_ctl_stats_cmd(struct ctl_conn *c, struct json_object *args,
 	ct_ctl_add(o, "nat_zones_freed", n->zones_freed);
 	ct_ctl_add(o, "icmp_errors_translated", n->icmp_err_xlated);
 	ct_ctl_snapshot(o);
+	ct_ctl_add(o, "ls_streams", ct_ls_streams());
+	ct_ctl_add(o, "ls_steps", ct_ls_steps());
 	*result = o;
 	return 0;
 }
 
 void ct_ctl_init(void)
 {
-	control_register(&ctl_schema_conntrack_ls, ct_ctl_ls_cmd);
+	control_register(&ctl_schema_conntrack_ls, ct_ls_cmd);
 	control_register(&ctl_schema_conntrack_flush, ct_ctl_flush_cmd);
 	control_register(&ctl_schema_conntrack_stats, ct_ctl_stats_cmd);
 }

@@ -247,6 +247,34 @@ static void test_count_ends(void **state)
 	assert_int_equal(d, 0);
 }
 
+/* Finding 19: one budget for every ring.  Eight captures of the largest
+ * buffer take it all; a ninth is refused with its reason, and freeing one
+ * makes room again.  (malloc'd rings are never touched here: no RSS.) */
+static void test_ring_budget(void **state)
+{
+	struct capture_opts o = { .ring_bytes = CAPTURE_RING_MAX };
+	struct capture_session *s[CAPTURE_RING_BUDGET / CAPTURE_RING_MAX];
+	char err[256] = "";
+	size_t i, n = sizeof(s) / sizeof(s[0]);
+
+	(void)state;
+	o.ring_bytes = (size_t)CAPTURE_RING_MAX + 1;
+	assert_null(capture_session_new(loop, -1, &o, err, sizeof(err)));
+	o.ring_bytes = CAPTURE_RING_MAX;
+	for (i = 0; i < n; i++) {
+		s[i] = capture_session_new(loop, -1, &o, err, sizeof(err));
+		assert_non_null(s[i]);
+	}
+	assert_null(capture_session_new(loop, -1, &o, err, sizeof(err)));
+	assert_non_null(strstr(err, "capture buffers would exceed 512 MiB in all"));
+	capture_session_free(s[0]);
+	s[0] = capture_session_new(loop, -1, &o, err, sizeof(err));
+	assert_non_null(s[0]);
+	for (i = 0; i < n; i++)
+		capture_session_free(s[i]);
+	assert_int_equal(capture_session_count(), 0);
+}
+
 /* Two sessions on one point; the point goes away with the last one. */
 static void test_two_sessions_one_point(void **state)
 {
@@ -484,6 +512,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_ring_full_drops, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_count_ends, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_two_sessions_one_point, setup, teardown),
+		cmocka_unit_test(test_ring_budget),
 		cmocka_unit_test_setup_teardown(test_client_eof_ends, setup, teardown),
 		cmocka_unit_test(test_recorder_depth),
 		cmocka_unit_test(test_recorder_budget),
