@@ -142,7 +142,8 @@ extern const struct port_class port_tap_class;
 /* port_afpacket.c */
 extern const struct port_ops port_afpacket_ops;
 extern const struct port_class port_afpacket_class;
-/* Receive frames for every MAC (an uplink on a NIC shared with the host). */
-int port_afpacket_set_promisc(struct port *port);
+/* Receive frames for every MAC, or stop (an uplink whose LAN networks
+ * have containers with MACs of their own, lan.c). */
+int port_afpacket_set_promisc(struct port *port, bool on);
 
 #endif

@@ -76,6 +76,12 @@ ROW(network_create) = {
 	CMD("network.create", "network create", 1, 1, "NAME", "name", NULL,
 	    "Create a network; print its id."), .args = {
 	ARGR("name", STR),
+	{ .key = "driver", .type = CTL_T_STR, .name = "--driver", .alias = "-d",
+	  .kind = CTL_OPT_ENUM, .metavar = "bridge|macvlan|ipvlan",
+	  .help = "bridge (default: NAT behind the uplink), or macvlan/ipvlan: on the uplink's LAN" },
+	{ .key = "opts", .type = CTL_T_MAP, .name = "--opt", .alias = "-o", .kind = CTL_OPT_KV,
+	  .metavar = "KEY=VALUE", .repeatable = true,
+	  .help = "driver option: parent=UPLINK (macvlan/ipvlan; default: the first uplink)" },
 	STR("--subnet", "CIDR", "subnet",
 	    "subnet; default: next free /16 of 172.18-31, then /20s of 192.168/16"),
 	STR("--gateway", "IP", "gateway", "gateway address; default: the subnet's first address"),

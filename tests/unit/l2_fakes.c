@@ -11,6 +11,7 @@
 #include "capture.h"
 #include "csum.h"
 #include "dp.h"
+#include "lan.h"
 #include "fdb.h"
 #include "l2_fakes.h"
 #include "pipeline.h"
@@ -53,6 +54,24 @@ enum drop_reason uplink_route_out(struct network *n, struct pkt *p)
 	(void)n; (void)p;
 	l2f_uplink_calls++;
 	return l2f_uplink_verdict;
+}
+
+/* lan.c's calls into the uplink: no host leg, no LAN networks (a test
+ * of a LAN network sets n->lan_port to a fake port of its own). */
+unsigned int l2f_host_out_calls;
+
+bool uplink_host_out(struct uplink *ul, struct pkt *p)
+{
+	(void)ul; (void)p;
+	l2f_host_out_calls++;
+	return false;
+}
+
+unsigned int uplink_lan_nets(const struct uplink *ul, struct network *const **nets)
+{
+	(void)ul;
+	*nets = NULL;
+	return 0;
 }
 
 /* Only a cache hint in the real switch: nothing to fake. */
