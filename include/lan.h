@@ -24,7 +24,7 @@ struct uplink;
 
 /* lan.c: the datapath */
 void lan_forward(struct network *n, struct pkt *p, const struct ether_header *eth);
-void lan_input(struct network *const *nets, unsigned int n_nets, struct port *port,
+bool lan_input(struct network *const *nets, unsigned int n_nets, struct port *port,
 	       struct pkt *p);
 bool lan_host_input(const struct dp *dp, struct port *leg, const uint8_t leg_mac[6],
 		    struct pkt *p);
@@ -33,9 +33,13 @@ bool lan_host_input(const struct dp *dp, struct port *leg, const uint8_t leg_mac
 struct uplink *lan_uplink_find(const struct dp *dp, const char *parent);
 int lan_check(const struct dp *dp, struct network *n, char *err, size_t errlen);
 void lan_attach(struct dp *dp, struct network *n);
+void lan_dns_setup(struct network *n, bool want);
 void lan_detach(struct network *n);
 void lan_endpoint_up(struct endpoint *ep);
 void lan_endpoint_down(struct endpoint *ep);
+
+/* lan_probe.c: RFC 5227's probe before a LAN address is given */
+int lan_probe_addr(struct endpoint *ep, bool fixed, char *err, size_t errlen);
 
 /* uplink.c: the uplink's side of it */
 int uplink_lan_join(struct uplink *ul, struct network *n);

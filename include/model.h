@@ -159,6 +159,9 @@ struct network {
 	 * joins and its frame port (lan.c); NULL otherwise. */
 	struct uplink *lan_ul;
 	struct port *lan_port;
+	/* A LAN network's resolver address (--aux-address dns=IP), answered
+	 * by vswitchd for its containers; zero if none (lan_ctl.c). */
+	union vs_addr lan_dns;
 	UT_hash_handle hh;
 };
 

@@ -40,6 +40,7 @@
 #include "dp.h"
 #include "endpoint.h"
 #include "ipam.h"
+#include "lan.h"
 #include "log.h"
 #include "model.h"
 #include "nat.h"
@@ -174,6 +175,9 @@ static int cmd_connect_fill(struct endpoint *ep, struct json_object *args, char 
 	} else if (ipam_alloc(ep->net, &ep->ip, err, errlen)) {
 		return -1;
 	}
+	/* on a LAN, the address must also be free among the LAN's hosts */
+	if (lan_probe_addr(ep, ip != NULL, err, errlen))
+		return -1;
 	if (mac && ipam_parse_mac(mac, ep->mac)) {
 		snprintf(err, errlen, "invalid MAC address \"%s\" (unicast aa:bb:cc:dd:ee:ff)", mac);
 		return -1;

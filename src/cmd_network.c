@@ -223,9 +223,9 @@ static int cmd_network_fill(struct network *n, struct json_object *args, char *e
 	if (lan_check(cmd_dp(), n, err, errlen))
 		return -1;
 	/* The resolver answers at the gateway's address, which on a LAN
-	 * network is the LAN's router: no name DNS there. */
+	 * network is the LAN's router: there, at --aux-address dns=IP. */
 	if (n->driver != NET_DRIVER_BRIDGE)
-		n->dns = false;
+		lan_dns_setup(n, n->dns);
 	cmd_network_new_id(n->id);
 	n->created = time(NULL);
 	return 0;

@@ -90,10 +90,6 @@ int lan_check(const struct dp *dp, struct network *n, char *err, size_t errlen)
 		}
 		return 0;
 	}
-	if (n->driver == NET_DRIVER_IPVLAN) {
-		snprintf(err, errlen, "--driver ipvlan is not there yet: use macvlan");
-		return -1;
-	}
 	if (n->dns_intercept) {
 		snprintf(err, errlen, "--dns-intercept is for bridge networks: a %s network's "
 			 "traffic goes to the LAN as it is", model_driver_name(n->driver));
@@ -104,12 +100,46 @@ int lan_check(const struct dp *dp, struct network *n, char *err, size_t errlen)
 	return lan_check_parent(dp, n, err, errlen);
 }
 
+/* lan_dns_aux() - N's --aux-address dns=IP, or NULL. */
+static const union vs_addr *lan_dns_aux(const struct network *n)
+{
+	int i;
+
+	for (i = 0; i < n->n_aux; i++)
+		if (!strcmp(n->aux[i].name, "dns"))
+			return &n->aux[i].addr;
+	return NULL;
+}
+
+/**
+ * lan_dns_setup() - Name DNS on a LAN network: at --aux-address dns=IP
+ * @n:		a LAN network
+ * @want:	DNS asked for (not --no-dns)
+ *
+ * The resolver answers at the gateway's address on a bridge network; a
+ * LAN network's gateway is the LAN's router, so the resolver needs an
+ * address of its own, reserved like any aux address.  Without one there
+ * is no name DNS.
+ */
+void lan_dns_setup(struct network *n, bool want)
+{
+	const union vs_addr *a = lan_dns_aux(n);
+
+	memset(&n->lan_dns, 0, sizeof(n->lan_dns));
+	n->dns = want && a;
+	if (n->dns)
+		n->lan_dns = *a;
+}
+
 /* lan_attach() - Join N (a LAN network, not --internal) to its uplink. */
 void lan_attach(struct dp *dp, struct network *n)
 {
 	struct uplink *ul;
 
-	if (n->driver == NET_DRIVER_BRIDGE || n->internal || n->lan_ul)
+	if (n->driver == NET_DRIVER_BRIDGE)
+		return;
+	lan_dns_setup(n, n->dns);
+	if (n->internal || n->lan_ul)
 		return;
 	ul = lan_uplink_find(dp, n->parent);
 	if (!ul) {

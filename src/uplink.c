@@ -503,8 +503,8 @@ void uplink_rx(struct port *port, struct pkt_batch *b)
 			port_drop(port, p, DROP_RUNT);
 			continue;
 		}
-		if (ul->n_lan && leg == &ul->out)
-			lan_input(ul->lan, ul->n_lan, port, p);
+		if (ul->n_lan && leg == &ul->out && lan_input(ul->lan, ul->n_lan, port, p))
+			continue;   /* a container's unicast */
 		if (memcmp(eth->ether_dhost, leg->mac, 6) &&
 		    !(eth->ether_dhost[0] & 1))
 			continue;   /* someone else's unicast on the segment */
@@ -834,12 +834,24 @@ unsigned int uplink_lan_nets(const struct uplink *ul, struct network *const **ne
 	return ul->up ? ul->n_lan : 0;
 }
 
+/* uplink_lan_promisc() - Does one of UL's LAN networks have containers
+ * with MACs of their own on the LAN (macvlan)?  ipvlan's use ours. */
+static bool uplink_lan_promisc(const struct uplink *ul)
+{
+	unsigned int i;
+
+	for (i = 0; i < ul->n_lan; i++)
+		if (ul->lan[i]->driver == NET_DRIVER_MACVLAN)
+			return true;
+	return false;
+}
+
 /**
  * uplink_lan_join() - Make N one of UL's LAN networks
  * @ul:		the uplink
  * @n:		a macvlan/ipvlan network
  *
- * The first one makes the port promiscuous (an AF_PACKET membership that
+ * The first macvlan one makes the port promiscuous (an AF_PACKET membership that
  * ends with the socket, so a crash leaves the interface as it was); a TAP
  * gets whatever its kernel side sends it, and needs none.
  *
@@ -851,17 +863,19 @@ int uplink_lan_join(struct uplink *ul, struct network *n)
 		errno = ENOSPC;
 		return -1;
 	}
-	if (!ul->n_lan && ul->out.port->ops == &port_afpacket_ops &&
+	if (n->driver == NET_DRIVER_MACVLAN && !uplink_lan_promisc(ul) &&
+	    ul->out.port->ops == &port_afpacket_ops &&
 	    port_afpacket_set_promisc(ul->out.port, true) < 0)
 		return -1;
 	ul->lan[ul->n_lan++] = n;
 	return 0;
 }
 
-/* uplink_lan_leave() - N leaves UL's LAN; the last one restores the
- * port's filter. */
+/* uplink_lan_leave() - N leaves UL's LAN; the last macvlan one restores
+ * the port's filter. */
 void uplink_lan_leave(struct uplink *ul, struct network *n)
 {
+	bool was = uplink_lan_promisc(ul);
 	unsigned int i;
 
 	for (i = 0; i < ul->n_lan; i++)
@@ -869,7 +883,7 @@ void uplink_lan_leave(struct uplink *ul, struct network *n)
 			ul->lan[i] = ul->lan[--ul->n_lan];
 			break;
 		}
-	if (!ul->n_lan && ul->out.port->ops == &port_afpacket_ops &&
+	if (was && !uplink_lan_promisc(ul) && ul->out.port->ops == &port_afpacket_ops &&
 	    port_afpacket_set_promisc(ul->out.port, false) < 0)
 		log_warn("uplink %s: cannot leave promiscuous mode: %s", ul->spec, strerror(errno));
 }

@@ -1,4 +1,4 @@
-"""test_macvlan.py - containers on the uplink's LAN (issue 22).
+"""test_macvlan.py - containers on the uplink's LAN (issue 22): macvlan, ipvlan.
 
 The world, made once for the module: a test "LAN" (a Linux bridge in a
 namespace of its own, standing in for the physical switch), a router
@@ -11,16 +11,20 @@ test's prefix and goes at teardown, also on failure.
 Each test makes its own networks (a subnet of the LAN, an --ip-range of its
 own), connects containers on A and B, and checks what the issue asks: they
 reach each other, the LAN host and the router at their own addresses, the
-LAN sees their own MACs, host A reaches its container, --internal isolates,
-port security holds, and what a LAN network gives up is refused in one
-line.
+LAN sees their own MACs (macvlan) or only the uplinks' (ipvlan), host A
+reaches its container, --internal isolates, port security holds, an address
+a LAN host holds is refused (ARP probe) and a later claim on a container's
+address is counted, and what a LAN network gives up is refused in one line.
 """
-import re
+import os
+import struct
 import subprocess
+import tempfile
 
 import pytest
 
 import topo as topo_mod
+import rawframes
 from vsutil import HttpServer, http_get, nsx, scaled, sh, uniq, vsctl_ok, vsjson, wait_for
 
 ROUTER, LANHOST, UPLINK_A, UPLINK_B = "10.0.0.254", "10.0.0.100", "10.0.0.11", "10.0.0.12"
@@ -135,10 +139,10 @@ def test_macvlan_two_hosts_on_the_lan(world):
     na = lan_net(a, "macvlan", "10.0.0.32/28")
     nb = lan_net(b, "macvlan", "10.0.0.32/28")
     ca, ipa, maca = join(world, a, na, "ca")
-    # Host B hands out from the same range: the address host A's container
-    # holds is not asked for here (address probing is its own test).
-    cb, ipb, macb = join(world, b, nb, "cb", "--ip", "10.0.0.40")
-    assert ipa != ipb
+    # Host B hands out from the same range, in the same order: its probe
+    # finds the first address held by host A's container, and takes the next.
+    cb, ipb, macb = join(world, b, nb, "cb")
+    assert ipa != ipb, "host B gave out the address host A's container holds"
     inspect = vsjson(a, "network", "inspect", na)[0]
     assert inspect["Driver"] == "macvlan" and inspect["Options"]["parent"] == "lan0"
 
@@ -259,3 +263,115 @@ def test_restart_keeps_the_lan_network(world):
     assert eventually_pings(a.ns, ip)
     leave(world, a, net, "rs")
     vsctl_ok(a, "network", "rm", net)
+
+
+def test_ipvlan_two_hosts_lan_sees_uplink_macs(world):
+    a, b = world.vs["a"], world.vs["b"]
+    na = lan_net(a, "ipvlan", "10.0.0.128/28")
+    nb = lan_net(b, "ipvlan", "10.0.0.128/28")
+    ca, ipa, maca = join(world, a, na, "pa")
+    cb, ipb, macb = join(world, b, nb, "pb")
+    assert ipa != ipb
+    uplink_macs = {vsjson(vs, "show")["uplink"]["mac"].lower() for vs in (a, b)}
+    cap = lan_capture(world, 6, f"host {ipa} or host {ipb}")
+    for src, dst in ((ca, ipb), (cb, ipa), (ca, LANHOST), (ca, ROUTER), (cb, ROUTER)):
+        assert eventually_pings(src, dst), f"{src} cannot ping {dst}"
+    assert eventually_pings(world.host, ipa)
+    assert eventually_pings(a.ns, ipa), "host A cannot reach its own container"
+    out, _ = cap.communicate(timeout=scaled(10))
+    # The LAN sees only the uplinks' MACs, never a container's.
+    assert maca.lower() not in out.lower() and macb.lower() not in out.lower(), out
+    assert any(m in out.lower() for m in uplink_macs), out
+    for ip in (ipa, ipb):
+        neigh = nsx(world.router, "ip", "neigh", "show", ip).stdout.lower()
+        assert any(m in neigh for m in uplink_macs), neigh
+    srv = HttpServer(ca, 8080)
+    try:
+        assert http_get(world.host, f"http://{ipa}:8080/") == "200"
+    finally:
+        srv.stop()
+    leave(world, a, na, "pa")
+    leave(world, b, nb, "pb")
+    vsctl_ok(a, "network", "rm", na)
+    vsctl_ok(b, "network", "rm", nb)
+
+
+def test_address_held_on_the_lan_is_refused(world):
+    a = world.vs["a"]
+    net = lan_net(a, "macvlan", "10.0.0.144/28")
+    ns = world.topo.container("pr")
+    r = a.vsctl("network", "connect", "--netns", ns, "--ip", LANHOST, net, "pr")
+    assert r.returncode == 1
+    err = r.stderr.strip()
+    assert err.startswith("vsctl: error: ") and "\n" not in err, err
+    hmac = nsx(world.host, "cat", "/sys/class/net/eth0/address").stdout.strip().lower()
+    assert f"address {LANHOST} is in use on the LAN" in err and hmac in err.lower(), err
+    # nothing half-made: the container has no interface, the network no member
+    assert "eth0" not in nsx(ns, "ip", "-br", "link").stdout
+    assert vsjson(a, "network", "inspect", net)[0]["Containers"] == {}
+    vsctl_ok(a, "network", "rm", net)
+
+
+def arp_claim(mac, ip):
+    """A gratuitous ARP request: MAC says it holds IP (RFC 5227 2.4)."""
+    m = bytes.fromhex(mac.replace(":", ""))
+    a = socket_ip(ip)
+    return (b"\xff" * 6 + m + b"\x08\x06" +
+            struct.pack("!HHBBH", 1, 0x0800, 6, 4, 1) + m + a + b"\x00" * 6 + a +
+            b"\x00" * 18)
+
+
+def socket_ip(ip):
+    return bytes(int(x) for x in ip.split("."))
+
+
+def test_later_conflict_counted(world):
+    a = world.vs["a"]
+    net = lan_net(a, "macvlan", "10.0.0.160/28")
+    ns, ip, _ = join(world, a, net, "cf")
+    assert eventually_pings(ns, ROUTER)
+    before = port_drops(a, "uplink").get("ip_conflict", 0)
+    hmac = "52:54:00:12:34:56"    # no one's: a host that took the address
+    fd, path = tempfile.mkstemp(prefix=world.prefix)
+    os.close(fd)
+    try:
+        rawframes.write_frames(path, [arp_claim(hmac, ip)] * 3)
+        nsx(world.host, "/usr/bin/python3", rawframes.__file__, "send", "eth0", path)
+    finally:
+        os.unlink(path)
+    assert wait_for(lambda: port_drops(a, "uplink").get("ip_conflict", 0) >= before + 3, 10)
+    assert "is also used on the LAN" in a.log()
+    # the router believed the claim (that is the LAN's business); once it
+    # forgets it, the container, which kept its address, is reached again
+    nsx(world.router, "ip", "neigh", "flush", "all")
+    assert eventually_pings(ns, ROUTER)
+    leave(world, a, net, "cf")
+    vsctl_ok(a, "network", "rm", net)
+
+
+DIG = ("dig", "+time=2", "+tries=2")
+
+
+def test_dns_at_the_aux_address(world):
+    a = world.vs["a"]
+    net = lan_net(a, "macvlan", "10.0.0.176/28", "--aux-address", "dns=10.0.0.191")
+    n1, ip1, _ = join(world, a, net, "d1")
+    n2, ip2, _ = join(world, a, net, "d2")
+    assert vsjson(a, "network", "inspect", net)[0]["Options"]["vswitch.dns"] == "true"
+    short = nsx(n1, *DIG, "@10.0.0.191", "+short", "d2", check=False).stdout.split()
+    assert short == [ip2], short
+    tcp = nsx(n1, *DIG, "@10.0.0.191", "+tcp", "+short", "d2", check=False).stdout.split()
+    assert tcp == [ip2], tcp
+    # the container's resolv.conf points at the resolver, so its libc finds names
+    assert "10.0.0.191" in open(f"/etc/netns/{n1}/resolv.conf").read()
+    assert ip2 in nsx(n1, "getent", "hosts", "d2", check=False).stdout
+    # the resolver is the containers': the LAN is not answered
+    assert not pings(world.host, "10.0.0.191", count=1)
+    leave(world, a, net, "d1")
+    leave(world, a, net, "d2")
+    vsctl_ok(a, "network", "rm", net)
+    # without the aux address, or with --no-dns, there is no name DNS
+    for opts in ((), ("--aux-address", "dns=10.0.0.191", "--no-dns")):
+        net = lan_net(a, "macvlan", "10.0.0.176/28", *opts)
+        assert vsjson(a, "network", "inspect", net)[0]["Options"]["vswitch.dns"] == "false"
+        vsctl_ok(a, "network", "rm", net)

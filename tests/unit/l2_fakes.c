@@ -12,6 +12,7 @@
 #include "csum.h"
 #include "dp.h"
 #include "lan.h"
+#include "uplink.h"
 #include "fdb.h"
 #include "l2_fakes.h"
 #include "router_port.h"
@@ -66,6 +67,14 @@ bool uplink_host_out(struct uplink *ul, struct pkt *p)
 	(void)ul; (void)p;
 	l2f_host_out_calls++;
 	return false;
+}
+
+const uint8_t l2f_uplink_mac[6] = { 0x02, 0x42, 0x0a, 0x00, 0x00, 0x0b };
+
+const uint8_t *uplink_mac(const struct uplink *ul)
+{
+	(void)ul;
+	return l2f_uplink_mac;
 }
 
 unsigned int uplink_lan_nets(const struct uplink *ul, struct network *const **nets)
