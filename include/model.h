@@ -162,6 +162,7 @@ struct network {
 	/* A LAN network's resolver address (--aux-address dns=IP), answered
 	 * by vswitchd for its containers; zero if none (lan_ctl.c). */
 	union vs_addr lan_dns;
+	uint32_t nat_zone;       /* nat.c's cache of its zone (0: ask by name) */
 	UT_hash_handle hh;
 };
 
