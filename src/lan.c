@@ -109,9 +109,9 @@ static void lan_out(struct network *n, struct pkt *p)
 		return;
 	if (n->driver == NET_DRIVER_IPVLAN) {
 		lan_ipvlan_out(n, p);
-		trace_event(p, "lan", TRACE_OUTPUT, n->lan_port, "out of the uplink, with its MAC");
+		trace_note(p, "lan", "out of the uplink, with the uplink's MAC");
 	} else {
-		trace_event(p, "lan", TRACE_OUTPUT, n->lan_port, "out of the uplink, unchanged");
+		trace_note(p, "lan", "out of the uplink, unchanged");
 	}
 	egress_output(n->lan_port, p);
 }

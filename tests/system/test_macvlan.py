@@ -16,6 +16,7 @@ reaches its container, --internal isolates, port security holds, an address
 a LAN host holds is refused (ARP probe) and a later claim on a container's
 address is counted, and what a LAN network gives up is refused in one line.
 """
+import json
 import os
 import struct
 import subprocess
@@ -375,3 +376,48 @@ def test_dns_at_the_aux_address(world):
         net = lan_net(a, "macvlan", "10.0.0.176/28", *opts)
         assert vsjson(a, "network", "inspect", net)[0]["Options"]["vswitch.dns"] == "false"
         vsctl_ok(a, "network", "rm", net)
+
+
+def test_trace_and_capture_on_a_lan_network(world):
+    a = world.vs["a"]
+    net = lan_net(a, "macvlan", "10.0.0.192/28")
+    n1, ip1, mac1 = join(world, a, net, "t1")
+    n2, ip2, _ = join(world, a, net, "t2")
+    res = json.loads(vsctl_ok(a, "--format", "json", "trace", "--from", "t1",
+                              "--to", LANHOST).stdout)
+    outs = [e["port"] for e in res["events"] if e["decision"] == "output"]
+    assert outs.count("uplink") == 1, res
+    assert not any(e["stage"] == "nat" for e in res["events"]), res
+    assert eventually_pings(n2, ip1)     # both MACs learned
+    res = json.loads(vsctl_ok(a, "--format", "json", "trace", "--from", "t1",
+                              "--to", ip2).stdout)
+    outs = [e["port"] for e in res["events"] if e["decision"] == "output"]
+    assert outs == ["t2:eth0"], res
+    # capture on the uplink sees the container's own frames, its own MAC
+    cap = subprocess.Popen(a.vsctl_argv + ["capture", "--uplink", "--filter",
+                                           f"icmp and host {ip1}", "-c", "2", "-w", "-"],
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    world.topo.procs.append(cap)
+    assert wait_for(lambda: eventually_pings(n1, ROUTER) and cap.poll() is not None, 15)
+    pcap = cap.stdout.read()
+    assert bytes.fromhex(mac1.replace(":", "")) in pcap
+    leave(world, a, net, "t1")
+    leave(world, a, net, "t2")
+    vsctl_ok(a, "network", "rm", net)
+
+
+def promiscuity(vs):
+    out = nsx(vs.ns, "ip", "-d", "link", "show", "lan0").stdout
+    return int(out.split("promiscuity ")[1].split()[0])
+
+
+def test_uplink_promiscuous_while_macvlan_uses_it(world):
+    a = world.vs["a"]
+    assert promiscuity(a) == 0
+    net = lan_net(a, "ipvlan", "10.0.0.208/28")
+    assert promiscuity(a) == 0, "ipvlan needs no promiscuous uplink"
+    vsctl_ok(a, "network", "rm", net)
+    net = lan_net(a, "macvlan", "10.0.0.224/28")
+    assert promiscuity(a) == 1
+    vsctl_ok(a, "network", "rm", net)
+    assert promiscuity(a) == 0, "the uplink's filter was not restored"
