@@ -90,6 +90,11 @@ int lan_check(const struct dp *dp, struct network *n, char *err, size_t errlen)
 		}
 		return 0;
 	}
+	if (n->driver == NET_DRIVER_IPVLAN && n->ipv6) {
+		snprintf(err, errlen, "--ipv6 is not there for ipvlan networks (neighbour discovery "
+			 "would carry the containers' MACs): use macvlan");
+		return -1;
+	}
 	if (n->dns_intercept) {
 		snprintf(err, errlen, "--dns-intercept is for bridge networks: a %s network's "
 			 "traffic goes to the LAN as it is", model_driver_name(n->driver));
