@@ -50,7 +50,9 @@
 	X(LOOP, "loop")                       /* frame back to its own port */ \
 	X(MTU, "mtu")                         /* larger than the egress MTU */ \
 	X(FRAG_NEEDED, "frag_needed")         /* routed, DF, over the next MTU (ICMP sent) */ \
-	X(GSO_SEGMENT, "gso_segment")         /* GSO frame for a port without offloads, not cut */
+	X(GSO_SEGMENT, "gso_segment")         /* GSO frame for a port without offloads, not cut */ \
+	X(LAN_MAC_CONFLICT, "lan_mac_conflict") /* from the LAN with a local container's MAC */ \
+	X(IP_CONFLICT, "ip_conflict")         /* ARP of the LAN claiming a container's address */
 
 #define DROP_ENUM(name, str) DROP_##name,
 enum drop_reason { DROP_NONE = 0, DROP_REASONS(DROP_ENUM) DROP_MAX };

@@ -29,6 +29,8 @@ uint32_t ipam_mask(uint8_t len);
 int ipam_auto_subnet(struct vs_prefix *out);
 bool ipam_subnet_free(const struct vs_prefix *c, const struct network *except);
 int ipam_alloc(const struct network *n, union vs_addr *addr, char *err, size_t errlen);
+int ipam_alloc_after(const struct network *n, const union vs_addr *after, union vs_addr *addr,
+		     char *err, size_t errlen);
 int ipam_check_fixed(const struct network *n, const union vs_addr *addr, char *err, size_t errlen);
 bool ipam_reserved(const struct network *n, const union vs_addr *addr);
 /* IPv6: the second subnet of a --ipv6 network (ipam.c). */

@@ -52,6 +52,7 @@
 #define VS_OWNER_MAX (VS_NAME_MAX + 8)
 
 struct port;
+struct uplink;
 struct fdb;
 struct network;
 struct capture_point;
@@ -68,6 +69,12 @@ struct aux_addr {
 };
 
 enum attach_type { ATTACH_TAP, ATTACH_VETH };
+
+/* What a network is (`network create --driver`): an L2 domain behind its
+ * own gateway and NAT (bridge, Docker's default), or one that joins the
+ * uplink's LAN (lan.c): macvlan, each container with its own MAC on the
+ * LAN, or ipvlan (L2 mode), every container behind the uplink's MAC. */
+enum net_driver { NET_DRIVER_BRIDGE, NET_DRIVER_MACVLAN, NET_DRIVER_IPVLAN };
 
 /* A connect or disconnect that is on disk as an intent but not finished:
  * the kernel may be half-changed.  Saved only while its command runs; a
@@ -148,6 +155,8 @@ struct network {
 	char bound[VS_MAX_BOUND][VS_NAME_MAX];
 	int n_labels;
 	struct vs_label labels[VS_MAX_LABELS];
+	enum net_driver driver;
+	char parent[VS_IFNAME_MAX]; /* macvlan/ipvlan: the uplink's interface */
 	uint8_t gw_mac[6];
 	LIST_HEAD(, endpoint) endpoints;
 	struct endpoint *by_ip;  /* uthash on endpoint.ip (hh_ip) */
@@ -155,6 +164,13 @@ struct network {
 	struct capture_point *cap; /* capture.c: every frame its L2 sees */
 	uint32_t n_ports;
 	struct dp *dp;           /* the datapath it is wired into, or NULL */
+	/* macvlan/ipvlan, not --internal: the uplink whose LAN the network
+	 * joins and its frame port (lan.c); NULL otherwise. */
+	struct uplink *lan_ul;
+	struct port *lan_port;
+	/* A LAN network's resolver address (--aux-address dns=IP), answered
+	 * by vswitchd for its containers; zero if none (lan_ctl.c). */
+	union vs_addr lan_dns;
 	uint32_t nat_zone;       /* nat.c's cache of its zone (0: ask by name) */
 	UT_hash_handle hh;
 };
@@ -192,5 +208,7 @@ struct endpoint *model_first_endpoint(const struct container *c);
 struct json_object;
 int net_labels_set(struct network *n, struct json_object *labels, char *err, size_t errlen);
 struct json_object *net_labels_json(const struct network *n);
+const char *model_driver_name(enum net_driver d);
+int model_driver_parse(const char *s, enum net_driver *d);
 
 #endif

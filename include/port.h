@@ -144,7 +144,8 @@ extern const struct port_ops port_afpacket_ops;
 extern const struct port_class port_afpacket_class;
 /* port_pasta.c: a persistent TAP that pasta or slirp4netns drives (rootless) */
 extern const struct port_class port_pasta_class;
-/* Receive frames for every MAC (an uplink on a NIC shared with the host). */
-int port_afpacket_set_promisc(struct port *port);
+/* Receive frames for every MAC, or stop (an uplink whose LAN networks
+ * have containers with MACs of their own, lan.c). */
+int port_afpacket_set_promisc(struct port *port, bool on);
 
 #endif

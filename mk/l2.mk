@@ -2,8 +2,8 @@
 # egress.  See Makefile.am.
 src_libvswitch_a_SOURCES += \
 	src/ingress.c src/ingress_v6.c src/fdb.c src/fdb_ctl.c src/l2_forward.c src/gateway.c \
-	src/router_port.c src/egress.c
-noinst_HEADERS += include/fdb.h include/router_port.h
+	src/router_port.c src/egress.c src/lan.c src/lan_ctl.c src/lan_probe.c
+noinst_HEADERS += include/fdb.h include/router_port.h include/lan.h
 
 # The unit tests link the stage files with model.c, drop.c, hash.c and
 # log.c only; port.c, uplink.c, dns.c, trace.c and capture.c are replaced
@@ -11,11 +11,16 @@ noinst_HEADERS += include/fdb.h include/router_port.h
 # sent and drop counted.
 L2_UNIT_SOURCES = tests/unit/l2_fakes.c tests/unit/l2_fakes.h \
 	src/fdb.c src/ingress.c src/ingress_v6.c src/l2_forward.c src/egress.c src/gateway.c \
-	src/addr.c src/model.c src/drop.c src/pkt_build.c src/router_port.c src/hash.c src/log.c
+	src/lan.c src/ipam.c src/addr.c src/model.c src/drop.c src/pkt_build.c src/router_port.c src/hash.c src/log.c
 L2_UNIT_LDADD = $(LIBEV_LIBS) $(CMOCKA_LIBS)
 
-check_PROGRAMS += tests/unit/test_fdb tests/unit/test_gateway tests/unit/test_ingress_v6
-TESTS += tests/unit/test_fdb tests/unit/test_gateway tests/unit/test_ingress_v6
+check_PROGRAMS += tests/unit/test_fdb tests/unit/test_gateway tests/unit/test_ingress_v6 \
+	tests/unit/test_lan
+TESTS += tests/unit/test_fdb tests/unit/test_gateway tests/unit/test_ingress_v6 \
+	tests/unit/test_lan
+tests_unit_test_lan_SOURCES = tests/unit/test_lan.c $(L2_UNIT_SOURCES)
+tests_unit_test_lan_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_lan_LDADD = $(L2_UNIT_LDADD)
 tests_unit_test_ingress_v6_SOURCES = tests/unit/test_ingress_v6.c $(L2_UNIT_SOURCES)
 tests_unit_test_ingress_v6_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_ingress_v6_LDADD = $(L2_UNIT_LDADD)

@@ -40,6 +40,7 @@
 #include "dp.h"
 #include "endpoint.h"
 #include "ipam.h"
+#include "lan.h"
 #include "log.h"
 #include "model.h"
 #include "nat.h"
@@ -190,6 +191,9 @@ static int cmd_connect_fill(struct endpoint *ep, struct json_object *args, char 
 	} else if (ipam_alloc(ep->net, &ep->ip, err, errlen)) {
 		return -1;
 	}
+	/* on a LAN, the address must also be free among the LAN's hosts */
+	if (lan_probe_addr(ep, ip != NULL, err, errlen))
+		return -1;
 	if (cmd_connect_ip6(ep, ctl_arg_str(args, "ip6"), err, errlen))
 		return -1;
 	if (mac && ipam_parse_mac(mac, ep->mac)) {

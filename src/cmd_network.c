@@ -16,6 +16,7 @@
 #include "dp.h"
 #include "fdb.h"
 #include "ipam.h"
+#include "lan.h"
 #include "log.h"
 #include "model.h"
 #include "nat.h"
@@ -203,13 +204,19 @@ void cmd_network_start(struct dp *dp, struct network *n)
 	 * only adds the datapath side. */
 	model_gw_mac(n, n->gw_mac);
 	n->fdb = fdb_new(n);
-	gateway_announce(n);
+	/* A LAN network's gateway is the LAN's router: nothing of ours to
+	 * announce; it joins its uplink instead (lan_ctl.c). */
+	if (n->driver == NET_DRIVER_BRIDGE)
+		gateway_announce(n);
+	else
+		lan_attach(dp, n);
 }
 
 /* Free N, already out of g_model.networks. */
 static void cmd_network_free(struct network *n)
 {
 	capture_network_gone(n);
+	lan_detach(n);
 	/* its connections go, and its NAT zone is free for the next network */
 	if (n->dp && n->dp->nat)
 		nat_zone_release(n->dp->nat, n->name);
@@ -218,12 +225,52 @@ static void cmd_network_free(struct network *n)
 	free(n);
 }
 
+/* --driver and -o (Docker's): parent=UPLINK, for macvlan and ipvlan. */
+static int cmd_network_driver(struct network *n, struct json_object *args, char *err,
+			      size_t errlen)
+{
+	const char *drv = ctl_arg_str(args, "driver");
+	struct json_object *opts;
+
+	if (model_driver_parse(drv, &n->driver) < 0) {
+		snprintf(err, errlen, "unknown driver \"%s\" (bridge, macvlan, ipvlan)", drv);
+		return -1;
+	}
+	if (!args || !json_object_object_get_ex(args, "opts", &opts))
+		return 0;
+	if (!json_object_is_type(opts, json_type_object)) {
+		snprintf(err, errlen, "driver options must be KEY=VALUE");
+		return -1;
+	}
+	json_object_object_foreach(opts, key, val) {
+		const char *v = json_object_get_string(val);
+
+		if (strcmp(key, "parent") && strcmp(key, "macvlan_mode") && strcmp(key, "ipvlan_mode")) {
+			snprintf(err, errlen, "unknown driver option \"%s\" (parent)", key);
+			return -1;
+		}
+		if (!strcmp(key, "parent")) {
+			if (!v || !*v || strlen(v) >= sizeof(n->parent)) {
+				snprintf(err, errlen, "bad parent \"%s\"", v ? v : "");
+				return -1;
+			}
+			snprintf(n->parent, sizeof(n->parent), "%s", v);
+		} else if (!v || (strcmp(v, "bridge") && strcmp(v, "l2"))) {
+			/* Docker's modes: only the ones this switch is */
+			snprintf(err, errlen, "%s %s is not supported (macvlan: bridge; ipvlan: l2)",
+				 key, v ? v : "");
+			return -1;
+		}
+	}
+	return 0;
+}
+
 static int cmd_network_fill(struct network *n, struct json_object *args, char *err, size_t errlen)
 {
 	long long mtu = ctl_arg_int(args, "mtu", 1500);
 
-	if (cmd_network_addrs(n, args, err, errlen) || cmd_network_addrs6(n, args, err, errlen) ||
-	    cmd_network_aux(n, args, err, errlen))
+	if (cmd_network_driver(n, args, err, errlen) || cmd_network_addrs(n, args, err, errlen) ||
+	    cmd_network_addrs6(n, args, err, errlen) || cmd_network_aux(n, args, err, errlen))
 		return -1;
 	if (mtu < 68 || mtu > 65535) {
 		snprintf(err, errlen, "mtu %lld out of range (68-65535)", mtu);
@@ -241,6 +288,12 @@ static int cmd_network_fill(struct network *n, struct json_object *args, char *e
 		snprintf(err, errlen, "--dns-intercept needs DNS on the network (drop --no-dns)");
 		return -1;
 	}
+	if (lan_check(cmd_dp(), n, err, errlen))
+		return -1;
+	/* The resolver answers at the gateway's address, which on a LAN
+	 * network is the LAN's router: there, at --aux-address dns=IP. */
+	if (n->driver != NET_DRIVER_BRIDGE)
+		lan_dns_setup(n, n->dns);
 	cmd_network_new_id(n->id);
 	n->created = time(NULL);
 	return 0;
@@ -372,6 +425,8 @@ static struct json_object *cmd_options_json(const struct network *n)
 			       cmd_jstr(n->icc ? "true" : "false"));
 	json_object_object_add(o, "vswitch.dns", cmd_jstr(n->dns && !n->is_default ? "true" : "false"));
 	json_object_object_add(o, "vswitch.dns_intercept", cmd_jstr(n->dns_intercept ? "true" : "false"));
+	if (*n->parent)
+		json_object_object_add(o, "parent", cmd_jstr(n->parent));
 	if (n->n_bound) {
 		char names[VS_MAX_BOUND * VS_NAME_MAX];
 		size_t off = 0;
@@ -399,7 +454,7 @@ struct json_object *cmd_network_inspect_json(const struct network *n)
 	json_object_object_add(o, "Id", cmd_jstr(n->id));
 	json_object_object_add(o, "Created", cmd_jstr(created));
 	json_object_object_add(o, "Scope", cmd_jstr("local"));
-	json_object_object_add(o, "Driver", cmd_jstr("vswitch"));
+	json_object_object_add(o, "Driver", cmd_jstr(model_driver_name(n->driver)));
 	json_object_object_add(o, "EnableIPv6", json_object_new_boolean(n->ipv6));
 	json_object_object_add(o, "IPAM", cmd_ipam_json(n));
 	json_object_object_add(o, "Internal", json_object_new_boolean(n->internal));
@@ -439,7 +494,7 @@ static int cmd_network_ls(struct ctl_conn *c, struct json_object *args,
 		json_object_object_add(o, "name", cmd_jstr(n->name));
 		json_object_object_add(o, "created", cmd_jstr(created));
 		json_object_object_add(o, "labels", net_labels_json(n));
-		json_object_object_add(o, "driver", cmd_jstr("vswitch"));
+		json_object_object_add(o, "driver", cmd_jstr(model_driver_name(n->driver)));
 		json_object_object_add(o, "scope", cmd_jstr("local"));
 		json_object_object_add(o, "subnet", cmd_jstr(vs_prefix_str(&n->subnet, a, sizeof(a))));
 		json_object_object_add(o, "gateway", cmd_jstr(vs_addr_str(&n->gateway, a, sizeof(a))));

@@ -79,6 +79,12 @@ ROW(network_create) = {
 	CMD("network.create", "network create", 1, 1, "NAME", "name", NULL,
 	    "Create a network; print its id."), .args = {
 	ARGR("name", STR),
+	{ .key = "driver", .type = CTL_T_STR, .name = "--driver", .alias = "-d",
+	  .kind = CTL_OPT_ENUM, .metavar = "bridge|macvlan|ipvlan",
+	  .help = "bridge (default: NAT behind the uplink), or macvlan/ipvlan: on the uplink's LAN" },
+	{ .key = "opts", .type = CTL_T_MAP, .name = "--opt", .alias = "-o", .kind = CTL_OPT_KV,
+	  .metavar = "KEY=VALUE", .repeatable = true,
+	  .help = "driver option: parent=UPLINK (macvlan/ipvlan; default: the first uplink)" },
 	/* vsctl takes --subnet, --gateway and --ip-range once per family, as
 	 * docker does, and sends each to its family's key
 	 * (vsctl_check_net_create). */

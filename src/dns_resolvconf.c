@@ -199,8 +199,10 @@ void dns_resolvconf_update(struct container *c, const struct endpoint *leaving,
 	if (arriving && arriving->net && (arriving->net->dns || arriving->net->dns_intercept) &&
 	    (!best || arriving->conn_order < best->conn_order))
 		best = arriving;
+	/* a LAN network's resolver is not at its gateway (lan_ctl.c) */
 	if (best)
-		dns_resolvconf_write(c->netns_ref, &best->net->gateway);
+		dns_resolvconf_write(c->netns_ref, best->net->driver == NET_DRIVER_BRIDGE ?
+				     &best->net->gateway : &best->net->lan_dns);
 	else
 		dns_resolvconf_remove(c->netns_ref);
 }

@@ -37,6 +37,7 @@
 #include "capture.h"
 #include "endpoint.h"
 #include "fdb.h"
+#include "lan.h"
 #include "log.h"
 #include "dp.h"
 #include "model.h"
@@ -225,6 +226,8 @@ static void endpoint_port_removed(struct port *port)
 {
 	if (!port->net)
 		return;
+	if (port->ep)
+		lan_endpoint_down(port->ep);
 	if (port->net->fdb)
 		fdb_port_gone(port->net->fdb, port);
 	if (port->net->n_ports)
@@ -247,6 +250,7 @@ static void endpoint_wire(struct endpoint *ep, struct port *port)
 	port->recorder = recorder_new();
 	endpoint_port_added(port);
 	port_start(port, endpoint_loop);
+	lan_endpoint_up(ep);
 }
 
 /**

@@ -122,11 +122,33 @@ bool ipam_reserved(const struct network *n, const union vs_addr *addr)
  */
 int ipam_alloc(const struct network *n, union vs_addr *addr, char *err, size_t errlen)
 {
+	return ipam_alloc_after(n, NULL, addr, err, errlen);
+}
+
+/**
+ * ipam_alloc_after() - ipam_alloc(), from the address after AFTER
+ * @n:      network
+ * @after:  an address of the range that must be passed over (one in use on
+ *          a LAN, lan_probe.c), or NULL: from the range's start
+ * @addr:   result
+ * @err:    one-line reason on failure
+ * @errlen: size of @err
+ *
+ * Return: 0 or -1
+ */
+int ipam_alloc_after(const struct network *n, const union vs_addr *after, union vs_addr *addr,
+		     char *err, size_t errlen)
+{
 	const struct vs_prefix *r = n->ip_range.len ? &n->ip_range : &n->subnet;
 	uint64_t size = vs_prefix_size(r), i;
 	union vs_addr a = r->addr;
+	bool past = !after;
 
 	for (i = 0; i < size; i++, vs_addr_add(&a, 1)) {
+		if (!past) {
+			past = vs_addr_eq(&a, after);
+			continue;
+		}
 		if (!vs_prefix_contains(&n->subnet, &a) || ipam_reserved(n, &a) ||
 		    model_ip_in_use(n, &a))
 			continue;

@@ -19,6 +19,8 @@
  *     - known unicast: the learned port, unless that is the input port
  *       (DROP_LOOP: a MAC learned here that is also sent to here);
  *     - unknown unicast: flood.
+ *     Networks on the uplink's LAN (macvlan, ipvlan) have no gateway
+ *     here: their frames go on to lan_forward() (lan.c) after step 2.
  *
  * Flooding walks the network's own endpoint list (n->endpoints), never all
  * ports of the switch: frames never cross networks at L2.  Each copy goes
@@ -31,6 +33,7 @@
 #include <string.h>
 #include "capture.h"
 #include "fdb.h"
+#include "lan.h"
 #include "model.h"
 #include "pipeline.h"
 #include "port.h"
@@ -118,6 +121,11 @@ void l2_forward(struct network *n, struct pkt *p)
 		return;
 	}
 	l2_forward_learn(n, p, eth);
+	/* A network on the uplink's LAN has no gateway of ours: lan.c. */
+	if (n->driver != NET_DRIVER_BRIDGE) {
+		lan_forward(n, p, eth);
+		return;
+	}
 
 	if (memcmp(eth->ether_dhost, n->gw_mac, 6) == 0) {
 		trace_note(p, "l2", "to the gateway MAC");

@@ -199,3 +199,28 @@ struct endpoint *model_first_endpoint(const struct container *c)
 			best = ep;
 	return best;
 }
+
+/* The driver's name, as `network inspect` and the state file spell it
+ * ("vswitch" for the bridge: what inspect has always said). */
+const char *model_driver_name(enum net_driver d)
+{
+	switch (d) {
+	case NET_DRIVER_MACVLAN: return "macvlan";
+	case NET_DRIVER_IPVLAN: return "ipvlan";
+	default: return "vswitch";
+	}
+}
+
+/* "bridge" (or "vswitch", or nothing), "macvlan" or "ipvlan"; -1 else. */
+int model_driver_parse(const char *s, enum net_driver *d)
+{
+	if (!s || !strcmp(s, "bridge") || !strcmp(s, "vswitch"))
+		*d = NET_DRIVER_BRIDGE;
+	else if (!strcmp(s, "macvlan"))
+		*d = NET_DRIVER_MACVLAN;
+	else if (!strcmp(s, "ipvlan"))
+		*d = NET_DRIVER_IPVLAN;
+	else
+		return -1;
+	return 0;
+}

@@ -193,7 +193,9 @@ const struct port_class port_afpacket_class = {
 	.open = port_afpacket_class_open,
 };
 
-int port_afpacket_set_promisc(struct port *port)
+/* port_afpacket_set_promisc() - Receive frames for every MAC (ON), or
+ * only the interface's own again; 0 or -1 with errno. */
+int port_afpacket_set_promisc(struct port *port, bool on)
 {
 	struct port_afpacket *a = port->priv;
 	struct packet_mreq mr;
@@ -206,7 +208,8 @@ int port_afpacket_set_promisc(struct port *port)
 	mr.mr_ifindex = a->ifindex;
 	mr.mr_type = PACKET_MR_PROMISC;
 	/* The membership ends with the socket: a crash leaves no promisc. */
-	return setsockopt(port->fd, SOL_PACKET, PACKET_ADD_MEMBERSHIP, &mr, sizeof(mr));
+	return setsockopt(port->fd, SOL_PACKET, on ? PACKET_ADD_MEMBERSHIP : PACKET_DROP_MEMBERSHIP,
+			  &mr, sizeof(mr));
 }
 
 static int port_afpacket_recv(struct port *port, struct pkt_batch *b, unsigned int from)

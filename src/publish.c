@@ -192,6 +192,20 @@ static bool publish_has_egress(const struct container *c)
 	return false;
 }
 
+/* publish_on_lan() - C's first macvlan/ipvlan network, or NULL: DNAT on
+ * the uplink's address would not reach a container that is on the LAN
+ * with an address of its own (lan.c), and Docker's macvlan publishes
+ * nothing either. */
+static const struct network *publish_on_lan(const struct container *c)
+{
+	struct endpoint *ep;
+
+	LIST_FOREACH(ep, &c->endpoints, ctr_link)
+		if (ep->net->driver != NET_DRIVER_BRIDGE)
+			return ep->net;
+	return NULL;
+}
+
 /* publish_wants_proxy() - 0.0.0.0 and 127.0.0.1 also listen on the host. */
 static bool publish_wants_proxy(const struct published *pp)
 {
@@ -382,6 +396,11 @@ static int publish_cmd(struct ctl_conn *conn, struct json_object *args,
 	n = publish_request(args, "publish", &c, &specs, err, errlen);
 	if (!n)
 		return -1;
+	if (publish_on_lan(c)) {
+		snprintf(err, errlen, "container %s is on a LAN network (%s): it is reached at its "
+			 "own address, nothing to publish", c->name, publish_on_lan(c)->name);
+		return -1;
+	}
 	if (!publish_has_egress(c)) {
 		snprintf(err, errlen, "container %s is only on internal networks (or none): "
 			 "cannot publish ports", c->name);

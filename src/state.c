@@ -131,6 +131,11 @@ static struct json_object *state_network_json(const struct network *n)
 	json_object_object_add(o, "dns_intercept", json_object_new_boolean(n->dns_intercept));
 	json_object_object_add(o, "default", json_object_new_boolean(n->is_default));
 	json_object_object_add(o, "mtu", json_object_new_int(n->mtu));
+	/* Only for LAN networks: files of earlier releases have no driver. */
+	if (n->driver != NET_DRIVER_BRIDGE) {
+		json_object_object_add(o, "driver", state_str(model_driver_name(n->driver)));
+		json_object_object_add(o, "parent", state_str(n->parent));
+	}
 	if (n->n_bound) {
 		struct json_object *b = json_object_new_array();
 
@@ -374,6 +379,11 @@ static int state_load_network(struct json_object *o, char *err, size_t errlen)
 	n->mtu = state_get_int(o, "mtu", 1500);
 	if (n->mtu < 68 || n->mtu > 65535)
 		STATE_BAD("network %s: bad mtu", name);
+	if (model_driver_parse(state_get_str(o, "driver"), &n->driver) < 0 ||
+	    strlen(state_get_str(o, "parent") ? state_get_str(o, "parent") : "") >= sizeof(n->parent))
+		STATE_BAD("network %s: bad driver or parent", name);
+	snprintf(n->parent, sizeof(n->parent), "%s",
+		 state_get_str(o, "parent") ? state_get_str(o, "parent") : "");
 	if (state_load_bound(n, state_get(o, "bound", json_type_array), err, errlen))
 		goto fail;
 	if (net_labels_set(n, state_get(o, "labels", json_type_object), e2, sizeof(e2)))

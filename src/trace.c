@@ -379,6 +379,31 @@ static int trace_parse_args(struct json_object *args, struct trace_req *r,
 	return 0;
 }
 
+/* trace_eth_lan() - The destination MAC on a LAN network (lan.c): a peer
+ * of the network, the resolver, or else a host of the LAN (its router for
+ * an off-link destination), whose MAC the switch does not know: a made-up
+ * one stands for it, which the switch forwards as unknown unicast (the
+ * real one, once learned, goes out of the uplink alone). */
+static bool trace_eth_lan(struct pkt *p, const struct network *n, uint32_t dst)
+{
+	static const uint8_t lan_host[6] = { 0x02, 0x00, 0x5e, 0x7a, 0xce, 0x02 };
+	const struct endpoint *peer = model_endpoint_by_ip4(n, dst);
+	uint8_t *f = p->data;
+
+	if (peer) {
+		memcpy(f, peer->mac, 6);
+		trace_note(p, "arp", "on-link destination: the peer's MAC");
+	} else if (n->dns && vs_addr_eq_v4(&n->lan_dns, dst)) {
+		memcpy(f, n->gw_mac, 6);
+		trace_note(p, "arp", "the network's resolver: the switch's MAC");
+	} else {
+		memcpy(f, lan_host, 6);
+		trace_note(p, "arp", "a host of the LAN%s: its MAC, unknown to the switch",
+			   vs_prefix_contains_v4(&n->subnet, dst) ? "" : " (the router)");
+	}
+	return true;
+}
+
 /* Fill the Ethernet header as the container's own stack would: ARP would
  * give the peer's MAC on-link, the gateway's MAC otherwise.  False when
  * ARP would get no answer: the frame is never sent. */
@@ -391,6 +416,8 @@ static bool trace_eth(struct pkt *p, const struct endpoint *ep, uint32_t dst)
 	memcpy(f + 6, ep->mac, 6);
 	f[12] = ETH_P_IP >> 8;
 	f[13] = ETH_P_IP & 0xff;
+	if (n->driver != NET_DRIVER_BRIDGE)
+		return trace_eth_lan(p, n, dst);
 	if (vs_addr_eq_v4(&n->gateway, dst) || !vs_prefix_contains_v4(&n->subnet, dst)) {
 		memcpy(f, n->gw_mac, 6);
 		trace_note(p, "arp", vs_addr_eq_v4(&n->gateway, dst) ? "destination is the gateway: gateway MAC" :

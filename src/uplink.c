@@ -63,6 +63,7 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 #include "dp.h"
+#include "lan.h"
 #include "log.h"
 #include "nat.h"
 #include "neigh.h"
@@ -98,6 +99,10 @@ struct uplink {
 	uint32_t mtu;            /* the uplink interface's, read at open */
 	int ext;                 /* our address's index in NAT (nat_ext_add) */
 	bool up;
+	/* Networks on this uplink's LAN (lan.c): every frame of the LAN is
+	 * offered to them, and the port is promiscuous while there are any. */
+	struct network *lan[LAN_MAX_PER_UPLINK];
+	unsigned int n_lan;
 };
 
 /* uplink_of() - The uplink N's packets to DST leave by, or NULL. */
@@ -424,6 +429,9 @@ static void uplink_ip_input(struct uplink *ul, struct uplink_leg *leg, struct pk
 		return;
 	}
 	if (!vs_addr_eq_v4(&leg->ip, ip->daddr)) {
+		/* the host reaching its container on a LAN network (lan.c) */
+		if (leg == &ul->host && lan_host_input(ul->dp, leg->port, leg->mac, p))
+			return;
 		port_drop(leg->port, p, DROP_NOT_FOR_US);
 		return;
 	}
@@ -495,6 +503,8 @@ void uplink_rx(struct port *port, struct pkt_batch *b)
 			port_drop(port, p, DROP_RUNT);
 			continue;
 		}
+		if (ul->n_lan && leg == &ul->out && lan_input(ul->lan, ul->n_lan, port, p))
+			continue;   /* a container's unicast */
 		if (memcmp(eth->ether_dhost, leg->mac, 6) &&
 		    !(eth->ether_dhost[0] & 1))
 			continue;   /* someone else's unicast on the segment */
@@ -799,4 +809,111 @@ struct port *uplink_port(const struct uplink *ul)
 const uint8_t *uplink_mac(const struct uplink *ul)
 {
 	return ul->out.mac;
+}
+
+/* The device name of UL's port ("eth1" of "afpacket:eth1"). */
+const char *uplink_ifname(const struct uplink *ul)
+{
+	const char *c = strchr(ul->spec, ':');
+
+	return c ? c + 1 : ul->spec;
+}
+
+/* uplink_matches() - Does NAME name UL: its interface, its spec or its
+ * port's name ("uplink", "uplink2")?  `-o parent=` takes any of them. */
+bool uplink_matches(const struct uplink *ul, const char *name)
+{
+	return ul->up && (!strcmp(uplink_ifname(ul), name) || !strcmp(ul->spec, name) ||
+			  !strcmp(ul->out.port->name, name));
+}
+
+/* The networks on UL's LAN, for lan.c's lookups. */
+unsigned int uplink_lan_nets(const struct uplink *ul, struct network *const **nets)
+{
+	*nets = ul->lan;
+	return ul->up ? ul->n_lan : 0;
+}
+
+/* uplink_lan_promisc() - Does one of UL's LAN networks have containers
+ * with MACs of their own on the LAN (macvlan)?  ipvlan's use ours. */
+static bool uplink_lan_promisc(const struct uplink *ul)
+{
+	unsigned int i;
+
+	for (i = 0; i < ul->n_lan; i++)
+		if (ul->lan[i]->driver == NET_DRIVER_MACVLAN)
+			return true;
+	return false;
+}
+
+/**
+ * uplink_lan_join() - Make N one of UL's LAN networks
+ * @ul:		the uplink
+ * @n:		a macvlan/ipvlan network
+ *
+ * The first macvlan one makes the port promiscuous (an AF_PACKET membership that
+ * ends with the socket, so a crash leaves the interface as it was); a TAP
+ * gets whatever its kernel side sends it, and needs none.
+ *
+ * Return: 0, or -1 with errno (ENOSPC: LAN_MAX_PER_UPLINK already)
+ */
+int uplink_lan_join(struct uplink *ul, struct network *n)
+{
+	if (ul->n_lan >= LAN_MAX_PER_UPLINK) {
+		errno = ENOSPC;
+		return -1;
+	}
+	if (n->driver == NET_DRIVER_MACVLAN && !uplink_lan_promisc(ul) &&
+	    ul->out.port->ops == &port_afpacket_ops &&
+	    port_afpacket_set_promisc(ul->out.port, true) < 0)
+		return -1;
+	ul->lan[ul->n_lan++] = n;
+	return 0;
+}
+
+/* uplink_lan_leave() - N leaves UL's LAN; the last macvlan one restores
+ * the port's filter. */
+void uplink_lan_leave(struct uplink *ul, struct network *n)
+{
+	bool was = uplink_lan_promisc(ul);
+	unsigned int i;
+
+	for (i = 0; i < ul->n_lan; i++)
+		if (ul->lan[i] == n) {
+			ul->lan[i] = ul->lan[--ul->n_lan];
+			break;
+		}
+	if (was && !uplink_lan_promisc(ul) && ul->out.port->ops == &port_afpacket_ops &&
+	    port_afpacket_set_promisc(ul->out.port, false) < 0)
+		log_warn("uplink %s: cannot leave promiscuous mode: %s", ul->spec, strerror(errno));
+}
+
+/**
+ * uplink_host_out() - Hand a container's packet for the host to the host leg
+ * @ul:		the first uplink (the one with a host leg)
+ * @p:		an IPv4 frame from a container of a LAN network
+ *
+ * A container on a LAN network answers the host (which reached it through
+ * the host leg, lan.c) by its own next hop, the LAN's router; a packet to
+ * the host leg's kernel address is the host leg's all the same.
+ *
+ * Return: true if P was taken (sent, or dropped for its TTL)
+ */
+bool uplink_host_out(struct uplink *ul, struct pkt *p)
+{
+	struct iphdr *ip;
+
+	if (!ul || !ul->up || !ul->host.port)
+		return false;
+	ip = pkt_header(p, p->l3_ofs, sizeof(*ip));
+	if (!ip || !vs_addr_eq_v4(&ul->host_kernel_ip, ip->daddr))
+		return false;
+	if (!router_port_ttl_dec(ip)) {
+		port_drop(p->in_port, p, DROP_TTL_EXCEEDED);
+		return true;
+	}
+	trace_note(p, "lan", "to the host, by the host leg");
+	/* the kernel side's MAC, by ARP like any next hop */
+	uplink_send(ul, p);
+	return true;
 }

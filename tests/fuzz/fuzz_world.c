@@ -276,7 +276,7 @@ static struct port *fw_afpacket_open(const struct port_args *args)
 
 const struct port_class port_afpacket_class = { .type = "afpacket", .open = fw_afpacket_open };
 
-int port_afpacket_set_promisc(struct port *port) { (void)port; return -1; }
+int port_afpacket_set_promisc(struct port *port, bool on) { (void)port; (void)on; return -1; }
 
 /* ---- 2. the world ---- */
 

@@ -11,6 +11,8 @@
 #include "capture.h"
 #include "csum.h"
 #include "dp.h"
+#include "lan.h"
+#include "uplink.h"
 #include "fdb.h"
 #include "l2_fakes.h"
 #include "router_port.h"
@@ -54,6 +56,32 @@ enum drop_reason uplink_route_out(struct network *n, struct pkt *p)
 	(void)n; (void)p;
 	l2f_uplink_calls++;
 	return l2f_uplink_verdict;
+}
+
+/* lan.c's calls into the uplink: no host leg, no LAN networks (a test
+ * of a LAN network sets n->lan_port to a fake port of its own). */
+unsigned int l2f_host_out_calls;
+
+bool uplink_host_out(struct uplink *ul, struct pkt *p)
+{
+	(void)ul; (void)p;
+	l2f_host_out_calls++;
+	return false;
+}
+
+const uint8_t l2f_uplink_mac[6] = { 0x02, 0x42, 0x0a, 0x00, 0x00, 0x0b };
+
+const uint8_t *uplink_mac(const struct uplink *ul)
+{
+	(void)ul;
+	return l2f_uplink_mac;
+}
+
+unsigned int uplink_lan_nets(const struct uplink *ul, struct network *const **nets)
+{
+	(void)ul;
+	*nets = NULL;
+	return 0;
 }
 
 /* Only a cache hint in the real switch: nothing to fake. */

@@ -28,6 +28,9 @@ extern bool l2f_uplink_present;
 extern enum drop_reason l2f_uplink_verdict;
 extern uint32_t l2f_uplink_mtu;
 extern unsigned int l2f_uplink_calls, l2f_dns_calls;
+/* lan.c's uplink (its MAC, what uplink_host_out() was asked) */
+extern const uint8_t l2f_uplink_mac[6];
+extern unsigned int l2f_host_out_calls;
 
 void l2f_reset(void);
 struct network *l2f_network(const char *name, const char *subnet, int len,
