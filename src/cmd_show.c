@@ -14,8 +14,10 @@
 #include "ct.h"
 #include "dns.h"
 #include "dp.h"
+#include "events.h"
 #include "fdb.h"
 #include "ipam.h"
+#include "metrics.h"
 #include "model.h"
 #include "port.h"
 #include "publish.h"
@@ -50,6 +52,7 @@ void cmd_init_all(struct dp *dp)
 	capture_ctl_init(dp->loop);
 	dns_ctl_init();
 	trace_init();
+	events_init(dp->loop);
 	control_check_registered();
 }
 
@@ -97,6 +100,7 @@ static int cmd_stats(struct ctl_conn *c, struct json_object *args,
 	*result = json_object_new_object();
 	json_object_object_add(*result, "ports", cmd_show_ports());
 	json_object_object_add(*result, "dns", dns_stats_json(cmd_dp()->dns));
+	metrics_add_tables(cmd_dp(), *result);
 	return 0;
 }
 

@@ -265,7 +265,8 @@ static int vsctl_parse_format(struct vsctl_ctx *ctx, const struct ctl_schema *ro
 		ctx->format = prom ? VSCTL_FMT_PROMETHEUS : VSCTL_FMT_DOT;
 		return 0;
 	}
-	if (!strcmp(s, "json")) {
+	/* '{{json .}}' is what docker's --format json stands for */
+	if (!strcmp(s, "json") || !strcmp(s, "{{json .}}")) {
 		ctx->format = VSCTL_FMT_JSON;
 		s = "{{json .}}";
 		if (!fields)
@@ -276,7 +277,7 @@ static int vsctl_parse_format(struct vsctl_ctx *ctx, const struct ctl_schema *ro
 		return -1;
 	} else if (!fields) {
 		vsctl_usage(ctx, row, "--format templates are for network ls, container ls, "
-			    "port ls and conntrack ls (use json or raw here)");
+			    "port ls, conntrack ls and events (use json or raw here)");
 		return -1;
 	} else {
 		ctx->format = VSCTL_FMT_TEMPLATE;

@@ -26,9 +26,11 @@
 #include "ct_snapshot.h"
 #include "dns.h"
 #include "dp.h"
+#include "events.h"
 #include "endpoint.h"
 #include "fdb.h"
 #include "log.h"
+#include "metrics.h"
 #include "model.h"
 #include "netns.h"
 #include "state.h"
@@ -40,6 +42,7 @@
 struct vswitchd_opts {
 	char state_dir[4096], socket[108];
 	const char *uplink, *uplink_ip, *uplink_gw, *pidfile, *log_file, *ctl_group;
+	const char *metrics_listen;
 	const char *upstreams[MAX_UPSTREAMS];
 	int n_upstreams;
 	bool detach;
@@ -52,6 +55,7 @@ static const char vswitchd_usage[] =
 "                [--uplink-ip CIDR] [--uplink-gateway IP] [--dns-upstream IP[:PORT]]...\n"
 "                [--detach] [--pidfile FILE] [--log-file FILE] [--log-level LEVEL]\n"
 "                [--fdb-aging SEC] [--fdb-max-learned N] [--ct-max N] [--recorder-depth N]\n"
+"                [--metrics-listen [ADDR:]PORT]\n"
 "                [--version] [--help]\n";
 
 static void vswitchd_default_paths(struct vswitchd_opts *o)
@@ -87,7 +91,7 @@ static long vswitchd_num(const char *opt, const char *s, long lo, long hi)
 
 enum { OPT_STATE = 256, OPT_SOCKET, OPT_UPLINK, OPT_UPLINK_IP, OPT_UPLINK_GW, OPT_DNS,
        OPT_DETACH, OPT_PIDFILE, OPT_LOGFILE, OPT_LOGLEVEL, OPT_FDB_AGING, OPT_FDB_MAX,
-       OPT_CT_MAX, OPT_REC_DEPTH, OPT_CTL_GROUP, OPT_VERSION, OPT_HELP };
+       OPT_CT_MAX, OPT_REC_DEPTH, OPT_CTL_GROUP, OPT_METRICS, OPT_VERSION, OPT_HELP };
 
 static const struct option vswitchd_options[] = {
 	{ "state-dir", required_argument, NULL, OPT_STATE },
@@ -105,6 +109,7 @@ static const struct option vswitchd_options[] = {
 	{ "fdb-max-learned", required_argument, NULL, OPT_FDB_MAX },
 	{ "ct-max", required_argument, NULL, OPT_CT_MAX },
 	{ "recorder-depth", required_argument, NULL, OPT_REC_DEPTH },
+	{ "metrics-listen", required_argument, NULL, OPT_METRICS },
 	{ "version", no_argument, NULL, OPT_VERSION },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ NULL, 0, NULL, 0 }
@@ -147,6 +152,14 @@ static void vswitchd_opt(struct vswitchd_opts *o, int c, const char *arg)
 	case OPT_FDB_MAX: o->fdb_max = vswitchd_num("--fdb-max-learned", arg, 1, 1 << 20); break;
 	case OPT_CT_MAX: o->ct_max = vswitchd_num("--ct-max", arg, 16, 1 << 24); break;
 	case OPT_REC_DEPTH: o->rec_depth = vswitchd_num("--recorder-depth", arg, 0, 65536); break;
+	case OPT_METRICS: {
+		char err[160];
+
+		if (metrics_http_check(arg, err, sizeof(err)))
+			die("%s", err);
+		o->metrics_listen = arg;
+		break;
+	}
 	case OPT_VERSION: printf("vswitchd %s\n", PACKAGE_VERSION); exit(0);
 	case OPT_HELP: fputs(vswitchd_usage, stdout); exit(0);
 	default: fputs(vswitchd_usage, stderr); exit(2);
@@ -260,6 +273,8 @@ static void vswitchd_modules(struct dp *dp, const struct vswitchd_opts *o)
 		die("%s", err);
 	if (o->uplink && dp_uplink_add(dp, o->uplink, o->uplink_ip, o->uplink_gw, err, sizeof(err)))
 		die("uplink: %s", err);
+	if (o->metrics_listen && metrics_http_start(dp, o->metrics_listen, err, sizeof(err)))
+		die("%s", err);
 }
 
 static void vswitchd_start(struct dp *dp, struct ev_loop *loop, const struct vswitchd_opts *o)
@@ -295,6 +310,8 @@ static void vswitchd_start(struct dp *dp, struct ev_loop *loop, const struct vsw
 static void vswitchd_stop(struct dp *dp)
 {
 	dp_snapshot_stop(dp);   /* first: while every entry is still there */
+	metrics_http_stop();
+	events_fini();
 	cmd_container_shutdown();
 	dp_fini(dp);
 	capture_fini();
