@@ -9,7 +9,7 @@
 
 #define DROP_REASONS(X) \
 	X(RUNT, "runt")                       /* shorter than an Ethernet header */ \
-	X(BAD_L3, "bad_l3")                   /* IPv4 or ARP header truncated */ \
+	X(BAD_L3, "bad_l3")                   /* IPv4, IPv6 or ARP header truncated */ \
 	X(BAD_IP_VERSION, "bad_ip_version")   /* IPv4 ethertype, version not 4 */ \
 	X(BAD_IHL, "bad_ihl")                 /* IHL < 5, or longer than the packet */ \
 	X(BAD_IP_LEN, "bad_ip_len")           /* total length < 20 or beyond the frame */ \
@@ -22,6 +22,13 @@
 	X(SRC_IP_SPOOF, "src_ip_spoof")       /* port security: foreign source IP */ \
 	X(ARP_SPOOF, "arp_spoof")             /* port security: foreign ARP sender */ \
 	X(VLAN_TAGGED, "vlan_tagged")         /* 802.1Q/802.1ad tag from a container or the uplink */ \
+	X(SRC_IP6_SPOOF, "src_ip6_spoof")     /* port security: foreign IPv6 source */ \
+	X(ND_RA, "nd_ra")                     /* router advertisement from a container */ \
+	X(ND_REDIRECT, "nd_redirect")         /* ICMPv6 redirect from a container */ \
+	X(ND_ROUTER_RENUM, "nd_router_renum") /* router renumbering from a container */ \
+	X(DHCP6_SERVER, "dhcp6_server")       /* DHCPv6 from port 547 (server/relay) */ \
+	X(ND_SPOOF, "nd_spoof")               /* NA/NS speaking for another address or MAC */ \
+	X(BAD_EXT_HDR, "bad_ext_hdr")         /* IPv6 extension headers too long, cut, or fragmented ND */ \
 	X(BAD_SRC_MAC, "bad_src_mac")         /* multicast or zero source MAC */ \
 	X(FDB_CAP, "fdb_cap")                 /* port reached its learned-MAC cap */ \
 	X(NO_ICC, "no_icc")                   /* --no-icc network, container to container */ \
@@ -33,6 +40,7 @@
 	X(CT_INVALID, "ct_invalid")           /* conntrack refused the packet */ \
 	X(NAT_NO_PORT, "nat_no_port")         /* SNAT range exhausted */ \
 	X(ARP_PENDING_FULL, "arp_pending_full") /* next-hop queue overflow */ \
+	X(NEIGH_TIMEOUT, "neigh_timeout")     /* next hop never answered ARP */ \
 	X(DNS_BAD, "dns_bad")                 /* malformed or flooding DNS query */ \
 	X(TX_ERROR, "tx_error")               /* the port's write failed */ \
 	X(TX_FULL, "tx_full")                 /* the port's queue was full */ \

@@ -28,6 +28,7 @@
 #include <uthash.h>
 #include "addr.h"
 #include "hash.h"
+#include "netns.h"
 
 #define VS_NAME_MAX 64
 #define VS_MAX_AUX 16
@@ -110,6 +111,10 @@ struct container {
 	char dns_name[VS_NAME_MAX]; /* what DNS answers for; "" = no name */
 	char netns_ref[256];     /* as given: netns name, path or pid:N */
 	int netns_fd;            /* held open while the container lives, or -1 */
+	/* The namespace (and, for pid:N, the process) the reference named
+	 * when the container was made: a restart acts on REF only if it still
+	 * names that one (finding 18 of the audit).  Zero: unknown. */
+	struct netns_id netns_id;
 	unsigned int next_order; /* next connection index, for eth0, eth1... */
 	LIST_HEAD(, endpoint) endpoints;
 	LIST_HEAD(, published) published;

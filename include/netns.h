@@ -63,6 +63,24 @@ bool netns_if_exists(int nsfd, const char *ifname);
  * (Our own fds pin the namespace, so "no users left" never happens.) */
 bool netns_is_dead(int nsfd, const char *ref);
 
+/* Which namespace a reference named when the container was made: the
+ * nsfs inode (dev, ino) and, for pid:N, the process's start time (clock
+ * ticks since boot, /proc/N/stat field 22).  A restart compares it with
+ * what the reference names now, so that neither a re-created named
+ * namespace nor a reused pid makes us touch somebody else's namespace.
+ * All zero: unknown (a state file from before identities). */
+struct netns_id {
+	uint64_t dev, ino, start;
+};
+
+/* Fill ID for the namespace fd NSFD that REF was opened as; 0 or -1. */
+int netns_identify(int nsfd, const char *ref, struct netns_id *id);
+/* What REF names now compared with ID: NETNS_SAME (its fd in *NSFD),
+ * NETNS_GONE (missing, or another namespace or process now), or
+ * NETNS_UNKNOWN (cannot tell, e.g. EACCES; nothing is judged). */
+enum netns_verdict { NETNS_SAME, NETNS_GONE, NETNS_UNKNOWN };
+enum netns_verdict netns_check_id(const char *ref, const struct netns_id *id, int *nsfd);
+
 /* Make a veth pair: HOST_IF in vswitchd's namespace (up, MTU), PEER_IF
  * created directly inside NSFD with that name and MTU; without OFFLOAD
  * its checksum/TSO offloads go off, so the container sends only complete

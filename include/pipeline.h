@@ -32,6 +32,9 @@ struct ev_loop;
 
 /* ingress.c: sanity checks and port security for a burst from a port. */
 void ingress_run(struct port *in, struct pkt_batch *b);
+/* ingress_v6.c: IPv6 port security (RA guard, ND, sources) for one frame. */
+struct endpoint;
+enum drop_reason ingress_v6_check(const struct endpoint *ep, const struct pkt *p);
 
 /* l2_forward.c: learn the source, then unicast, flood or hand to gateway. */
 void l2_forward(struct network *n, struct pkt *p);

@@ -12,6 +12,7 @@
 
 struct dp;
 struct proxy;
+struct json_object;
 
 struct proxy *proxy_new(struct dp *dp);
 void proxy_free(struct proxy *px);
@@ -20,5 +21,7 @@ int proxy_add(struct proxy *px, uint8_t proto, uint32_t host_ip, uint16_t host_p
 	      uint16_t count, char *err, size_t errlen);
 void proxy_del(struct proxy *px, uint8_t proto, uint32_t host_ip, uint16_t host_port,
 	       uint16_t count);
+/* Counters and what the proxy holds (vsctl stats: "proxy"). */
+struct json_object *proxy_stats_json(const struct proxy *px);
 
 #endif

@@ -5,6 +5,9 @@ src_libvswitch_a_SOURCES += \
 	src/parse.c src/pkt_build.c src/port.c src/port_class.c src/cmd_network.c src/cmd_container.c \
 	src/cmd_show.c src/trace.c src/cmd_handoff.c src/net_labels.c \
 	src/metrics.c src/metrics_prom.c src/events.c
+# Shares of the open-file limit (audit finding 2).
+src_libvswitch_a_SOURCES += src/fd_budget.c
+noinst_HEADERS += include/fd_budget.h
 # The control schema: vsctl links it from here too (mk/vsctl.mk).
 src_libvswitch_a_SOURCES += src/ctl_schema.c
 noinst_HEADERS += include/ctl_schema.h

@@ -4,8 +4,8 @@ src_libvswitch_a_SOURCES += \
 	src/ct.c src/ct_tcp.c src/ct_udp.c src/ct_icmp.c src/ct_ctl.c \
 	src/ct_snapshot.c \
 	src/nat.c src/nat_icmp.c src/nat_frag.c \
-	src/uplink.c src/publish.c src/proxy.c src/dp.c
-noinst_HEADERS += include/ct.h include/ct_snapshot.h include/nat.h include/uplink.h \
+	src/uplink.c src/neigh.c src/publish.c src/proxy.c src/dp.c
+noinst_HEADERS += include/ct.h include/ct_snapshot.h include/nat.h include/uplink.h include/neigh.h \
 	include/publish.h include/proxy.h \
 	include/dp.h
 
@@ -34,3 +34,10 @@ tools_bench_ct_bench_LDADD = $(VS_LIBS)
 bench-ct: tools/bench/ct_bench
 	./tools/bench/ct_bench
 .PHONY: bench-ct
+
+# The uplink's neighbour cache on its own: eviction, learning, the queue.
+check_PROGRAMS += tests/unit/test_neigh
+TESTS += tests/unit/test_neigh
+tests_unit_test_neigh_SOURCES = tests/unit/test_neigh.c
+tests_unit_test_neigh_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_neigh_LDADD = $(UNIT_LDADD)

@@ -33,6 +33,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <arpa/inet.h>
+#include <net/if.h>
 #include "cmd.h"
 #include "control.h"
 #include "dns.h"
@@ -285,6 +286,7 @@ static struct container *cmd_connect_container(const char *name, const char *ref
 		return NULL;
 	}
 	c->netns_fd = fd;
+	netns_identify(fd, ref, &c->netns_id);
 	snprintf(c->dns_name, sizeof(c->dns_name), "%s", dns_name);
 	*fresh = true;
 	return c;
@@ -718,6 +720,56 @@ static bool cmd_restore_container(struct container *c)
 	return changed;
 }
 
+/* Restart: does C's reference still name the namespace C was made for?
+ * Takes the fd when it does.  Hand-off containers are the runtime's to
+ * end (their sandbox may not exist yet), so they are never judged. */
+static bool cmd_restore_ns_gone(struct container *c)
+{
+	struct endpoint *ep;
+	int fd;
+
+	LIST_FOREACH(ep, &c->endpoints, ctr_link)
+		if (ep->handoff)
+			return false;
+	switch (netns_check_id(c->netns_ref, &c->netns_id, &fd)) {
+	case NETNS_SAME:
+		if (c->netns_fd < 0)
+			c->netns_fd = fd;
+		else
+			close(fd);
+		return false;
+	case NETNS_GONE:
+		return true;
+	default:
+		return false;
+	}
+}
+
+/* Restart: C's namespace died while we were down (or its reference names
+ * another namespace or process now).  C goes whole, published ports
+ * included, as on a death while we run; nothing is done in whatever the
+ * reference names now, and nothing of C was installed yet. */
+static void cmd_restore_dead(struct container *c)
+{
+	struct published *pp;
+	struct endpoint *ep;
+
+	log_info("container %s: namespace %s is gone (or names another namespace now); "
+		 "removing its endpoints and published ports", c->name, c->netns_ref);
+	while ((ep = LIST_FIRST(&c->endpoints))) {
+		/* the veth's host end is ours, in our namespace */
+		if (ep->attach == ATTACH_VETH && ep->host_if[0] && if_nametoindex(ep->host_if))
+			netns_if_delete(NETNS_SELF, ep->host_if);
+		model_endpoint_unlink(ep);
+		free(ep);
+	}
+	while ((pp = LIST_FIRST(&c->published))) {
+		LIST_REMOVE(pp, link);
+		free(pp);
+	}
+	cmd_container_free(c);
+}
+
 /**
  * cmd_container_restore() - Re-adopt every endpoint after a restart
  *
@@ -725,7 +777,11 @@ static bool cmd_restore_container(struct container *c)
  * the top of this file).  An endpoint whose namespace or interface is
  * gone is dropped and logged; the rest are wired again before the loop
  * starts, so traffic resumes as soon as the ports are read.  A container
- * left with no endpoint and no published port goes.
+ * left with no endpoint and no published port goes, and so does one whose
+ * namespace died while we were down (its published ports with it, as a
+ * death while we run takes them): its reference is checked against the
+ * namespace identity recorded at connect, so a re-created name or a
+ * reused pid is never mistaken for it, and nothing is deleted there.
  */
 void cmd_container_restore(void)
 {
@@ -734,6 +790,11 @@ void cmd_container_restore(void)
 	char err[256];
 
 	HASH_ITER(hh, g_model.containers, c, tmp) {
+		if (cmd_restore_ns_gone(c)) {
+			cmd_restore_dead(c);
+			changed = true;
+			continue;
+		}
 		changed |= cmd_restore_container(c);
 		if (LIST_EMPTY(&c->endpoints) && LIST_EMPTY(&c->published)) {
 			cmd_container_free(c);

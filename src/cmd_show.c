@@ -15,11 +15,13 @@
 #include "dns.h"
 #include "dp.h"
 #include "events.h"
+#include "fd_budget.h"
 #include "fdb.h"
 #include "ipam.h"
 #include "metrics.h"
 #include "model.h"
 #include "port.h"
+#include "proxy.h"
 #include "publish.h"
 #include "uplink.h"
 
@@ -101,6 +103,8 @@ static int cmd_stats(struct ctl_conn *c, struct json_object *args,
 	json_object_object_add(*result, "ports", cmd_show_ports());
 	json_object_object_add(*result, "dns", dns_stats_json(cmd_dp()->dns));
 	metrics_add_tables(cmd_dp(), *result);
+	json_object_object_add(*result, "proxy", proxy_stats_json(cmd_dp()->proxy));
+	json_object_object_add(*result, "fds", fd_budget_json());
 	return 0;
 }
 

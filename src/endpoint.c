@@ -262,6 +262,9 @@ int endpoint_attach(struct endpoint *ep, bool adopt, char *err, size_t errlen)
 		if (c->netns_fd < 0 && !(ep->handoff && adopt))
 			return -1;
 		opened_ns = c->netns_fd >= 0;
+		/* a state file from before identities: learn it now */
+		if (opened_ns && !ep->handoff && !c->netns_id.ino)
+			netns_identify(c->netns_fd, c->netns_ref, &c->netns_id);
 	}
 	/* port.name is 32 bytes: a long container name is cut, the ifname kept. */
 	snprintf(pname, sizeof(pname), "%.15s:%.15s", c->name, ep->ifname);

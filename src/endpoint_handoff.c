@@ -103,6 +103,8 @@ int endpoint_handoff_move(struct container *c, const char *ref, char *err, size_
 	if (c->netns_fd >= 0)
 		close(c->netns_fd);
 	c->netns_fd = -1;
+	/* the sandbox may not exist yet: its identity is unknown */
+	memset(&c->netns_id, 0, sizeof(c->netns_id));
 	snprintf(c->netns_ref, sizeof(c->netns_ref), "%s", ref);
 	return 0;
 }

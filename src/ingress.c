@@ -25,8 +25,9 @@
  *     IPv4 source is the endpoint's address; an ARP sender is the
  *     endpoint's MAC and address.  ARP probes (RFC 5227: sender IP
  *     0.0.0.0) are let through, as they claim nothing and poison no cache.
- *     Other ethertypes (IPv6 link-local chatter) pass with the MAC check:
- *     IPv6 is not routed yet, only switched.
+ *     IPv6 has checks of its own (ingress_v6.c: router advertisements,
+ *     redirects, DHCPv6 servers, neighbour discovery and sources).  Other
+ *     ethertypes pass with the MAC check.
  * Every refusal is counted on the port by reason; nothing is logged per
  * packet.  Accepted frames go to l2_forward() for the port's network.
  * Uplink ports never come here (their rx_handler is uplink.c's).
@@ -117,6 +118,8 @@ static enum drop_reason ingress_check(const struct port *in, const struct pkt *p
 		return ingress_check_ip(ep, p);
 	if (p->eth_type == ETHERTYPE_ARP)
 		return ingress_check_arp(ep, p);
+	if (p->eth_type == ETHERTYPE_IPV6)
+		return ingress_v6_check(ep, p);
 	return DROP_NONE;
 }
 

@@ -31,6 +31,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <linux/ethtool.h>
+#include <linux/magic.h>
 #include <linux/nsfs.h>
 #include <linux/sockios.h>
 #include <net/if.h>
@@ -41,6 +42,7 @@
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <unistd.h>
 
 #include <netlink/netlink.h>
@@ -130,37 +132,163 @@ int netns_ref_path(const char *ref, char *buf, size_t len)
 	return (n < 0 || (size_t)n >= len) ? -1 : 0;
 }
 
+/* netns_open_nsfs() - Open PATH for setns() only if it is a namespace.
+ *
+ * The path comes from a client, and open(2) as root has effects of its
+ * own: a FIFO blocks the whole daemon until a writer comes, a device node
+ * does whatever its driver does on open and close (a watchdog counts
+ * down, a tape rewinds).  So the path is first opened with O_PATH, which
+ * opens nothing, and its file system must be nsfs; only then is the same
+ * file opened for real, through /proc/self/fd (no second path lookup a
+ * client could race).  Return: the fd, or -1 (errno ENOENT for "no
+ * namespace there", whatever the path is).
+ */
+static int netns_open_nsfs(const char *path)
+{
+	char proc[64];
+	struct statfs sfs;
+	int pfd, fd;
+
+	pfd = open(path, O_PATH | O_CLOEXEC);
+	if (pfd < 0)
+		return -1;
+	if (fstatfs(pfd, &sfs) < 0 || sfs.f_type != NSFS_MAGIC) {
+		close(pfd);
+		errno = ENOENT;
+		return -1;
+	}
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", pfd);
+	fd = open(proc, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+	close(pfd);
+	/* nsfs holds every kind of namespace: only a network one will do */
+	if (fd >= 0 && ioctl(fd, NS_GET_NSTYPE) != CLONE_NEWNET) {
+		close(fd);
+		errno = ENOENT;
+		return -1;
+	}
+	return fd;
+}
+
 /**
  * netns_open() - Open the namespace a REF names, checking it is one
  * @ref:	"name", "/path" or "pid:N"
  * @err:	one-line error text on failure
  * @errlen:	size of @err
  *
+ * Never blocks and never opens anything but a namespace (see
+ * netns_open_nsfs()).  "Missing", "not a namespace" and "not allowed to
+ * look" get the same message, so that a client cannot use the daemon to
+ * learn which files exist in directories it cannot read.
+ *
  * Return: an O_CLOEXEC fd on a network namespace, or -1.
  */
 int netns_open(const char *ref, char *err, size_t errlen)
 {
 	char path[PATH_MAX];
-	int fd, type;
+	int fd;
 
 	if (netns_ref_path(ref, path, sizeof(path)) < 0) {
 		snprintf(err, errlen, "bad netns reference '%s' (want an ip netns name, a path or pid:PID)",
 			 ref ? ref : "");
+		errno = EINVAL;
 		return -1;
 	}
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	fd = netns_open_nsfs(path);
 	if (fd < 0) {
-		snprintf(err, errlen, "netns '%s': cannot open %s: %s", ref, path, strerror(errno));
-		return -1;
-	}
-	/* A path could name any file; only a network namespace will do. */
-	type = ioctl(fd, NS_GET_NSTYPE);
-	if (type != CLONE_NEWNET) {
-		snprintf(err, errlen, "netns '%s': %s is not a network namespace", ref, path);
-		close(fd);
+		int saved = errno;
+
+		if (errno == EMFILE || errno == ENFILE || errno == ENOMEM)
+			snprintf(err, errlen, "netns '%s': %s", ref, strerror(errno));
+		else
+			snprintf(err, errlen, "netns '%s': %s is not a network namespace (or does not exist)",
+				 ref, path);
+		errno = saved;
 		return -1;
 	}
 	return fd;
+}
+
+/* netns_pid_start() - Start time of process PID (field 22 of its stat),
+ * or 0 if it cannot be read.  The command name (field 2) may hold spaces
+ * and parentheses, so fields are counted from the last ')'. */
+static uint64_t netns_pid_start(long pid)
+{
+	char path[64], buf[1024], *p;
+	unsigned long long start = 0;
+	ssize_t n;
+	int fd, i;
+
+	snprintf(path, sizeof(path), "/proc/%ld/stat", pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	p = strrchr(buf, ')');
+	/* after ')': field 3 (state) is the first; 22 is the 20th */
+	for (i = 0; p && i < 20; i++)
+		p = strchr(p + 1, ' ');
+	if (!p || sscanf(p + 1, "%llu", &start) != 1)
+		return 0;
+	return start;
+}
+
+/**
+ * netns_identify() - Record which namespace (and process) REF names now
+ * @nsfd:	the namespace fd opened from @ref
+ * @ref:	the reference
+ * @id:		filled in
+ *
+ * Return: 0, or -1 if @nsfd cannot be examined (@id zeroed: unknown).
+ */
+int netns_identify(int nsfd, const char *ref, struct netns_id *id)
+{
+	struct stat st;
+
+	memset(id, 0, sizeof(*id));
+	if (nsfd < 0 || fstat(nsfd, &st) < 0)
+		return -1;
+	id->dev = st.st_dev;
+	id->ino = st.st_ino;
+	if (ref && !strncmp(ref, "pid:", 4))
+		id->start = netns_pid_start(netns_ref_pid(ref));
+	return 0;
+}
+
+/**
+ * netns_check_id() - Does REF still name the namespace recorded in ID?
+ * @ref:	the container's reference
+ * @id:		what netns_identify() recorded (all zero: unknown)
+ * @nsfd:	on NETNS_SAME, the open namespace fd (the caller's to keep)
+ *
+ * Return: NETNS_SAME, NETNS_GONE or NETNS_UNKNOWN (see netns.h).
+ */
+enum netns_verdict netns_check_id(const char *ref, const struct netns_id *id, int *nsfd)
+{
+	struct netns_id now;
+	char err[256];
+	int fd;
+
+	*nsfd = -1;
+	fd = netns_open(ref, err, sizeof(err));
+	if (fd < 0)
+		return errno == ENOENT || errno == ESRCH || errno == ENOTDIR ? NETNS_GONE
+									  : NETNS_UNKNOWN;
+	if (!id->ino) {   /* nothing recorded (older state): trust the reference, as before */
+		*nsfd = fd;
+		return NETNS_SAME;
+	}
+	netns_identify(fd, ref, &now);
+	if (now.dev != id->dev || now.ino != id->ino ||
+	    (id->start && now.start != id->start)) {
+		close(fd);
+		return NETNS_GONE;
+	}
+	*nsfd = fd;
+	return NETNS_SAME;
 }
 
 /**

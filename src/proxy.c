@@ -23,6 +23,27 @@
  * PROXY_UDP_IDLE seconds by one sweep timer, which runs only while UDP
  * flows exist: an idle switch gets no wake-ups from the proxy.
  *
+ * Bounds (audit finding 2: the proxy is the one part of vswitchd that
+ * anyone who reaches a published port can make spend fds):
+ *
+ * - every fd the proxy holds comes from its share of the open-file limit
+ *   (fd_budget.c: half of it; the rest stays for control, state and
+ *   namespaces), two per TCP connection, one per UDP flow;
+ * - one source address may hold at most a quarter of that share
+ *   (struct proxy_src, counted across listeners), so one client cannot
+ *   take the proxy from the others;
+ * - a UDP flow that never got a reply goes after PROXY_UDP_UNREPLIED
+ *   seconds, not PROXY_UDP_IDLE: a spray of spoofed or one-off datagrams
+ *   does not hold fds for two minutes;
+ * - a refused TCP connection is accepted and closed at once, so it never
+ *   waits in the backlog; and if accept() itself fails for want of fds
+ *   (EMFILE, ENFILE, ENOBUFS, ENOMEM), the listener's watcher stops and a
+ *   timer re-arms it PROXY_PAUSE seconds later, since a level-triggered
+ *   watcher on a backlog it cannot drain would spin the loop at 100 %.
+ *
+ * Every refusal is counted by reason (struct proxy_stats, `vsctl stats`,
+ * "proxy"); nothing is logged per connection.
+ *
  * Limits: PROXY_MAX_CONNS connections at once (further accepts are closed
  * at once); IPv4 only.
  */
@@ -38,7 +59,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 #include <uthash.h>
+#include <json-c/json.h>
 #include "dp.h"
+#include "fd_budget.h"
 #include "hash.h"
 #include "log.h"
 #include "proxy.h"
@@ -47,12 +70,18 @@
 #define PROXY_BUF 16384
 #define PROXY_MAX_CONNS 4096
 #define PROXY_UDP_IDLE 120.0
+#define PROXY_UDP_UNREPLIED 10.0
+#define PROXY_SWEEP 5.0
+#define PROXY_PAUSE 1.0
+/* smallest per-source cap, however small the share */
+#define PROXY_SRC_MIN 16
 
 struct proxy_listener;
 
 struct proxy_conn {
 	struct proxy *px;        /* a connection may outlive its listener */
 	struct proxy_listener *l;
+	uint32_t src;            /* the client's address: its fds are counted there */
 	int fd[2];               /* [0] client, [1] upstream */
 	ev_io rio[2], wio[2];
 	size_t len[2], off[2];   /* buf[i]: read from fd[i], for fd[!i] */
@@ -67,7 +96,21 @@ struct proxy_udp_flow {
 	int fd;                      /* connected to the upstream */
 	ev_io io;
 	ev_tstamp last;
+	bool replied;                /* the upstream answered at least once */
 	UT_hash_handle hh;
+};
+
+/* What one client address holds across every listener, in fds. */
+struct proxy_src {
+	uint32_t ip;                 /* hash key, network order */
+	unsigned int fds;
+	UT_hash_handle hh;
+};
+
+/* Refusals and pauses, by reason (vsctl stats: "proxy"). */
+struct proxy_stats {
+	uint64_t tcp_budget, tcp_src_cap, udp_budget, udp_src_cap;
+	uint64_t accept_paused, udp_unreplied_expired;
 };
 
 struct proxy_key {
@@ -82,6 +125,7 @@ struct proxy_listener {
 	struct proxy_key key;
 	int fd;
 	ev_io io;
+	bool paused;             /* accept() lacked fds: the pause timer re-arms it */
 	struct proxy_udp_flow *flows;
 	UT_hash_handle hh;
 };
@@ -94,6 +138,9 @@ struct proxy {
 	unsigned int n_conns;
 	unsigned int n_udp_flows;        /* the sweep runs while this is > 0 */
 	ev_timer sweep;
+	ev_timer pause;                  /* re-arms paused listeners */
+	struct proxy_src *srcs;
+	struct proxy_stats stats;
 	char udp_buf[65536];
 };
 
@@ -110,6 +157,74 @@ static int proxy_upstream(struct proxy *px, uint16_t port, struct sockaddr_in *s
 	return 0;
 }
 
+/* --- fds: the budget and the per-source cap ------------------------------ */
+
+static unsigned int proxy_src_cap(void)
+{
+	unsigned int cap = fd_budget_share(FD_PROXY) / 4;
+
+	return cap < PROXY_SRC_MIN ? PROXY_SRC_MIN : cap;
+}
+
+/**
+ * proxy_fds_take() - Reserve N fds for a new flow or connection from IP
+ * @px:		the proxy
+ * @ip:		the client's address (network order)
+ * @n:		2 for TCP, 1 for UDP
+ * @src_cap:	counter to bump when the source is at its cap
+ * @budget:	counter to bump when the proxy's share is spent
+ *
+ * Return: the source's record (give it back with proxy_fds_put()), or NULL
+ */
+static struct proxy_src *proxy_fds_take(struct proxy *px, uint32_t ip, unsigned int n,
+					uint64_t *src_cap, uint64_t *budget)
+{
+	struct proxy_src *s;
+
+	HASH_FIND(hh, px->srcs, &ip, sizeof(ip), s);
+	if (s && s->fds + n > proxy_src_cap()) {
+		(*src_cap)++;
+		return NULL;
+	}
+	if (!fd_budget_take(FD_PROXY, n)) {
+		(*budget)++;
+		return NULL;
+	}
+	if (!s) {
+		s = calloc(1, sizeof(*s));
+		if (s) {
+			s->ip = ip;
+			HASH_ADD(hh, px->srcs, ip, sizeof(s->ip), s);
+			if (!s->hh.tbl) {
+				free(s);
+				s = NULL;
+			}
+		}
+		if (!s) {
+			fd_budget_put(FD_PROXY, n);
+			(*budget)++;
+			return NULL;
+		}
+	}
+	s->fds += n;
+	return s;
+}
+
+static void proxy_fds_put(struct proxy *px, uint32_t ip, unsigned int n)
+{
+	struct proxy_src *s;
+
+	fd_budget_put(FD_PROXY, n);
+	HASH_FIND(hh, px->srcs, &ip, sizeof(ip), s);
+	if (!s)
+		return;
+	s->fds = s->fds > n ? s->fds - n : 0;
+	if (!s->fds) {
+		HASH_DEL(px->srcs, s);
+		free(s);
+	}
+}
+
 /* --- TCP ---------------------------------------------------------------- */
 
 static void proxy_conn_close(struct proxy_conn *c)
@@ -124,6 +239,7 @@ static void proxy_conn_close(struct proxy_conn *c)
 			close(c->fd[i]);
 	}
 	px->n_conns--;
+	proxy_fds_put(px, c->src, 2);
 	free(c);
 }
 
@@ -210,28 +326,81 @@ static void proxy_conn_write_cb(struct ev_loop *loop, ev_io *w, int revents)
 	proxy_conn_pump(c, !j);
 }
 
+/* accept() failed for want of fds or memory: stop watching L (its backlog
+ * would keep it readable and spin the loop) until the pause timer. */
+static void proxy_listener_pause(struct proxy *px, struct proxy_listener *l)
+{
+	ev_io_stop(px->loop, &l->io);
+	l->paused = true;
+	px->stats.accept_paused++;
+	if (!ev_is_active(&px->pause))
+		ev_timer_start(px->loop, &px->pause);
+}
+
+static void proxy_pause_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct proxy *px = (struct proxy *)(void *)((char *)w - offsetof(struct proxy, pause));
+	struct proxy_listener *l, *lt;
+
+	(void)revents;
+	HASH_ITER(hh, px->listeners, l, lt)
+		if (l->paused) {
+			l->paused = false;
+			ev_io_start(loop, &l->io);
+		}
+}
+
+/* proxy_tcp_conn_new() - The connection's record for accepted FD from
+ * SRC, with both fds' worth taken; NULL (FD to be closed) if refused. */
+static struct proxy_conn *proxy_tcp_conn_new(struct proxy_listener *l, int fd, uint32_t src)
+{
+	struct proxy *px = l->px;
+	struct proxy_conn *c;
+
+	if (px->n_conns >= PROXY_MAX_CONNS) {
+		px->stats.tcp_budget++;
+		return NULL;
+	}
+	if (!proxy_fds_take(px, src, 2, &px->stats.tcp_src_cap, &px->stats.tcp_budget))
+		return NULL;
+	c = calloc(1, sizeof(*c));
+	if (!c) {
+		proxy_fds_put(px, src, 2);
+		return NULL;
+	}
+	px->n_conns++;
+	c->px = px;
+	c->l = l;
+	c->src = src;
+	c->fd[0] = fd;
+	return c;
+}
+
 static void proxy_tcp_accept_cb(struct ev_loop *loop, ev_io *w, int revents)
 {
 	struct proxy_listener *l = w->data;
 	struct proxy *px = l->px;
-	struct sockaddr_in up;
+	struct sockaddr_in up, from;
+	socklen_t fl = sizeof(from);
 	struct proxy_conn *c;
 	int fd, i;
 
 	(void)loop;
 	(void)revents;
-	fd = accept4(l->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-	if (fd < 0)
+	memset(&from, 0, sizeof(from));
+	fd = accept4(l->fd, (struct sockaddr *)&from, &fl, SOCK_NONBLOCK | SOCK_CLOEXEC);
+	if (fd < 0) {
+		if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM)
+			proxy_listener_pause(px, l);
 		return;
-	if (px->n_conns >= PROXY_MAX_CONNS || proxy_upstream(px, l->key.port, &up) < 0 ||
-	    !(c = calloc(1, sizeof(*c)))) {
+	}
+	/* refused: accepted and closed at once, so it never waits in the
+	 * backlog and the watcher does not fire for it again */
+	if (proxy_upstream(px, l->key.port, &up) < 0 ||
+	    !(c = proxy_tcp_conn_new(l, fd, from.sin_addr.s_addr))) {
 		close(fd);
 		return;
 	}
-	px->n_conns++;
-	c->px = px;
-	c->l = l;
-	c->fd[0] = fd;
 	c->fd[1] = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	for (i = 0; i < 2; i++) {
 		ev_io_init(&c->rio[i], proxy_conn_read_cb, c->fd[i] < 0 ? 0 : c->fd[i], EV_READ);
@@ -254,6 +423,7 @@ static void proxy_udp_flow_close(struct proxy_udp_flow *f)
 	struct proxy *px = f->l->px;
 	ev_io_stop(px->loop, &f->io);
 	close(f->fd);
+	proxy_fds_put(px, f->client.sin_addr.s_addr, 1);
 	HASH_DEL(f->l->flows, f);
 	free(f);
 	if (--px->n_udp_flows == 0)
@@ -271,6 +441,7 @@ static void proxy_udp_reply_cb(struct ev_loop *loop, ev_io *w, int revents)
 	(void)revents;
 	while ((n = recv(f->fd, px->udp_buf, sizeof(px->udp_buf), 0)) >= 0) {
 		f->last = ev_now(px->loop);
+		f->replied = true;
 		sendto(f->l->fd, px->udp_buf, (size_t)n, 0,
 		       (struct sockaddr *)&f->client, sizeof(f->client));
 	}
@@ -285,17 +456,27 @@ static struct proxy_udp_flow *proxy_udp_flow_new(struct proxy_listener *l,
 	struct proxy_udp_flow *f;
 	struct sockaddr_in up;
 
-	if (HASH_COUNT(l->flows) >= PROXY_MAX_CONNS || proxy_upstream(px, l->key.port, &up) < 0)
+	if (HASH_COUNT(l->flows) >= PROXY_MAX_CONNS) {
+		px->stats.udp_budget++;
+		return NULL;
+	}
+	if (proxy_upstream(px, l->key.port, &up) < 0)
+		return NULL;
+	if (!proxy_fds_take(px, client->sin_addr.s_addr, 1, &px->stats.udp_src_cap,
+			    &px->stats.udp_budget))
 		return NULL;
 	f = calloc(1, sizeof(*f));
-	if (!f)
+	if (!f) {
+		proxy_fds_put(px, client->sin_addr.s_addr, 1);
 		return NULL;
+	}
 	f->client = *client;
 	f->l = l;
 	f->fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (f->fd < 0 || connect(f->fd, (struct sockaddr *)&up, sizeof(up)) < 0) {
 		if (f->fd >= 0)
 			close(f->fd);
+		proxy_fds_put(px, client->sin_addr.s_addr, 1);
 		free(f);
 		return NULL;
 	}
@@ -306,6 +487,7 @@ static struct proxy_udp_flow *proxy_udp_flow_new(struct proxy_listener *l,
 	if (!f->hh.tbl) {
 		ev_io_stop(px->loop, &f->io);
 		close(f->fd);
+		proxy_fds_put(px, client->sin_addr.s_addr, 1);
 		free(f);
 		return NULL;
 	}
@@ -353,10 +535,13 @@ static void proxy_sweep_cb(struct ev_loop *loop, ev_timer *w, int revents)
 
 	(void)w;
 	(void)revents;
+	/* O(flows) every PROXY_SWEEP s; flows are bounded by the fd share */
 	HASH_ITER(hh, px->listeners, l, lt)
 		HASH_ITER(hh, l->flows, f, ft)
-			if (now - f->last > PROXY_UDP_IDLE)
+			if (now - f->last > (f->replied ? PROXY_UDP_IDLE : PROXY_UDP_UNREPLIED)) {
+				px->stats.udp_unreplied_expired += !f->replied;
 				proxy_udp_flow_close(f);
+			}
 }
 
 /* --- listeners ------------------------------------------------------------ */
@@ -378,7 +563,8 @@ struct proxy *proxy_new(struct dp *dp)
 	px->dp = dp;
 	px->loop = dp->loop;
 	/* Started by the first UDP flow, stopped with the last. */
-	ev_timer_init(&px->sweep, proxy_sweep_cb, PROXY_UDP_IDLE / 2, PROXY_UDP_IDLE / 2);
+	ev_timer_init(&px->sweep, proxy_sweep_cb, PROXY_SWEEP, PROXY_SWEEP);
+	ev_timer_init(&px->pause, proxy_pause_cb, PROXY_PAUSE, 0.);
 	return px;
 }
 
@@ -489,5 +675,26 @@ void proxy_free(struct proxy *px)
 	HASH_ITER(hh, px->listeners, l, lt)
 		proxy_close_one(px, l->key.proto, l->key.host_ip, l->key.port);
 	ev_timer_stop(px->loop, &px->sweep);
+	ev_timer_stop(px->loop, &px->pause);
 	free(px);
+}
+
+/* proxy_stats_json() - Refusals by reason and what is held now. */
+struct json_object *proxy_stats_json(const struct proxy *px)
+{
+	struct json_object *o = json_object_new_object();
+	const struct proxy_stats *st = &px->stats;
+
+	json_object_object_add(o, "tcp_conns", json_object_new_int64(px->n_conns));
+	json_object_object_add(o, "udp_flows", json_object_new_int64(px->n_udp_flows));
+	json_object_object_add(o, "sources", json_object_new_int64(HASH_COUNT(px->srcs)));
+	json_object_object_add(o, "source_cap_fds", json_object_new_int64(proxy_src_cap()));
+	json_object_object_add(o, "tcp_refused_budget", json_object_new_int64((int64_t)st->tcp_budget));
+	json_object_object_add(o, "tcp_refused_source_cap", json_object_new_int64((int64_t)st->tcp_src_cap));
+	json_object_object_add(o, "udp_refused_budget", json_object_new_int64((int64_t)st->udp_budget));
+	json_object_object_add(o, "udp_refused_source_cap", json_object_new_int64((int64_t)st->udp_src_cap));
+	json_object_object_add(o, "udp_unreplied_expired",
+			       json_object_new_int64((int64_t)st->udp_unreplied_expired));
+	json_object_object_add(o, "accept_paused", json_object_new_int64((int64_t)st->accept_paused));
+	return o;
 }

@@ -176,6 +176,18 @@ static struct json_object *state_published_json(const struct published *pp)
 	return o;
 }
 
+/* The namespace's identity as three numbers; int64 holds every dev, inode
+ * and start time Linux hands out. */
+static struct json_object *state_netns_id_json(const struct netns_id *id)
+{
+	struct json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "dev", json_object_new_int64((int64_t)id->dev));
+	json_object_object_add(o, "ino", json_object_new_int64((int64_t)id->ino));
+	json_object_object_add(o, "start", json_object_new_int64((int64_t)id->start));
+	return o;
+}
+
 static struct json_object *state_container_json(const struct container *c)
 {
 	struct json_object *o = json_object_new_object();
@@ -186,6 +198,8 @@ static struct json_object *state_container_json(const struct container *c)
 	json_object_object_add(o, "name", state_str(c->name));
 	json_object_object_add(o, "dns_name", state_str(c->dns_name));
 	json_object_object_add(o, "netns", state_str(c->netns_ref));
+	if (c->netns_id.ino)
+		json_object_object_add(o, "netns_id", state_netns_id_json(&c->netns_id));
 	json_object_object_add(o, "next_order", json_object_new_int((int)c->next_order));
 	LIST_FOREACH(ep, &c->endpoints, ctr_link)
 		json_object_array_add(eps, state_endpoint_json(ep));
@@ -436,6 +450,27 @@ static int state_load_published(struct container *c, struct json_object *o, char
 	return 0;
 }
 
+/* Files from before identities have none: the id stays zero (unknown). */
+static int state_load_netns_id(struct container *c, struct json_object *o,
+			       char *err, size_t errlen)
+{
+	int64_t dev, ino, start;
+
+	if (!o)
+		return 0;
+	dev = state_get_int64(o, "dev", -1);
+	ino = state_get_int64(o, "ino", -1);
+	start = state_get_int64(o, "start", -1);
+	if (dev < 0 || ino < 0 || start < 0) {
+		snprintf(err, errlen, "container %s: bad netns_id", c->name);
+		return -1;
+	}
+	c->netns_id.dev = (uint64_t)dev;
+	c->netns_id.ino = (uint64_t)ino;
+	c->netns_id.start = (uint64_t)start;
+	return 0;
+}
+
 static int state_load_container(struct json_object *o, char *err, size_t errlen)
 {
 	const char *name = state_get_str(o, "name"), *dns = state_get_str(o, "dns_name");
@@ -458,6 +493,8 @@ static int state_load_container(struct json_object *o, char *err, size_t errlen)
 		return -1;
 	}
 	c->next_order = (unsigned int)state_get_int(o, "next_order", 0);
+	if (state_load_netns_id(c, state_get(o, "netns_id", json_type_object), err, errlen))
+		return -1;
 	/* files from before keys and DNS names: the name was both */
 	snprintf(c->dns_name, sizeof(c->dns_name), "%s",
 		 dns ? dns : strlen(name) < VS_NAME_MAX ? name : "");

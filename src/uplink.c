@@ -14,11 +14,13 @@
  * - answers ARP requests and ICMP echo for the uplink IP, on the uplink
  *   and (echo) from containers, as a router port (router_port.c: the
  *   same checks and replies as a network's gateway);
- * - learns senders' MACs from ARP (a small direct-mapped cache, keyed by
- *   a hash of the IP: one probe per packet, no scan), and resolves its
- *   next hop (the gateway, or the destination if on-link) by ARP, holding
- *   up to UPLINK_PENDING frames while it waits, re-asking at most once a
- *   second; overflow is dropped and counted (DROP_ARP_PENDING_FULL);
+ * - resolves its next hop (the gateway, or the destination if on-link)
+ *   by ARP into its neighbour cache (neigh.c: the gateway pinned, a keyed
+ *   set-associative table that never evicts a live neighbour for an
+ *   unresolved one, a bounded queue of waiting frames that expire, shared
+ *   fairly between containers, and learning only what it asked for);
+ *   what does not fit is dropped and counted (arp_pending_full), what
+ *   waited too long too (neigh_timeout);
  * - passes every other IPv4 packet to the uplink IP through nat_process()
  *   (reverse SNAT, DNAT of published ports) and delivers it to its network
  *   with gateway_deliver(), TTL decremented as a router does;
@@ -34,7 +36,7 @@
  * type (see doc/nat.md).
  *
  * Limits: IPv4 only; one next hop (no routing table beyond on-link and
- * the default gateway); pending frames larger than UPLINK_PENDING_MAX
+ * the default gateway); pending frames larger than NEIGH_PENDING_MAX
  * bytes (GSO) are dropped while the next hop is unresolved.
  */
 #include <arpa/inet.h>
@@ -53,6 +55,7 @@
 #include "dp.h"
 #include "log.h"
 #include "nat.h"
+#include "neigh.h"
 #include "netns.h"
 #include "pipeline.h"
 #include "port.h"
@@ -60,28 +63,9 @@
 #include "trace.h"
 #include "uplink.h"
 
-#define UPLINK_ARP_SLOTS 256
-#define UPLINK_ARP_TTL_MS 300000
-#define UPLINK_PENDING 16
-#define UPLINK_PENDING_MAX 2048
 #define UPLINK_HOST_IF "vsw-host"
 #define UPLINK_HOST_KERNEL_IP "169.254.169.1"
 #define UPLINK_HOST_SWITCH_IP "169.254.169.2"
-
-struct uplink_arp {
-	union vs_addr ip;        /* the neighbour ("::" when the slot is free) */
-	uint8_t mac[6];
-	uint64_t seen_ms;
-	uint64_t asked_ms;
-};
-
-struct uplink_pending {
-	uint32_t next_hop;
-	uint32_t len;
-	uint32_t flags;                  /* offload work left (PKT_F_CSUM_PARTIAL) */
-	struct virtio_net_hdr vnet;
-	uint8_t buf[UPLINK_PENDING_MAX];
-};
 
 /* One leg: a port where the switch owns an address. */
 struct uplink_leg {
@@ -100,9 +84,7 @@ struct uplink {
 	struct uplink_leg out, host;
 	union vs_addr gw;
 	union vs_addr host_kernel_ip;
-	struct uplink_arp arp[UPLINK_ARP_SLOTS];
-	unsigned int n_pending;
-	struct uplink_pending pending[UPLINK_PENDING];
+	struct neigh_table neigh;
 	bool up;
 };
 
@@ -131,16 +113,10 @@ uint32_t uplink_host_ip(const struct uplink *ul)
 	return ul->up && ul->host.port ? vs_addr_get_v4(&ul->host.ip) : 0;
 }
 
-static struct uplink_arp *uplink_arp_slot(struct uplink *ul, uint32_t ip)
-{
-	uint32_t h = ntohl(ip) * 0x9e3779b1u;
-
-	return &ul->arp[h >> 24];
-}
-
+/* The datapath's clock (conntrack's: ev_now, or a test's). */
 static uint64_t uplink_now_ms(struct uplink *ul)
 {
-	return ul->loop ? (uint64_t)(ev_now(ul->loop) * 1000.0) : 0;
+	return ct_now_ms(ul->dp->ct);
 }
 
 /* uplink_leg_of() - Which leg a next hop is on: the host leg for the
@@ -161,56 +137,82 @@ static void uplink_rport(const struct uplink_leg *leg, struct router_port *rp)
 	rp->stage = "uplink";
 }
 
-/* uplink_arp_request() - Ask who has IP, at most once a second. */
-static void uplink_arp_request(struct uplink *ul, struct uplink_leg *leg, uint32_t ip)
+/* uplink_arp_request() - Ask who has entry E's address, at most once a
+ * second per target (neigh_ask_due). */
+static void uplink_arp_request(struct uplink *ul, struct uplink_leg *leg,
+			       struct neigh_entry *e)
 {
 	static const uint8_t unknown[6], bcast[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
-	struct uplink_arp *a = uplink_arp_slot(ul, ip);
-	uint64_t now = uplink_now_ms(ul);
 	struct router_port rp;
 	struct pkt r;
 
-	if (vs_addr_eq_v4(&a->ip, ip) && a->asked_ms && now - a->asked_ms < 1000)
+	if (!neigh_ask_due(e, uplink_now_ms(ul)))
 		return;
-	if (!vs_addr_eq_v4(&a->ip, ip)) {
-		memset(a, 0, sizeof(*a));
-		vs_addr_set_v4(&a->ip, ip);
-	}
-	a->asked_ms = now ? now : 1;
 	uplink_rport(leg, &rp);
-	router_port_arp_build(&rp, &r, ARPOP_REQUEST, bcast, unknown, ip);
+	router_port_arp_build(&rp, &r, ARPOP_REQUEST, bcast, unknown, vs_addr_get_v4(&e->ip));
 	r.len = ETH_ZLEN;    /* minimum Ethernet frame, padded */
 	port_tx_queue(leg->port, &r);
 }
 
-/* uplink_flush_pending() - Send the frames that waited for IP's MAC. */
-static void uplink_flush_pending(struct uplink *ul, uint32_t ip, const uint8_t mac[6])
+struct uplink_release {
+	struct uplink *ul;
+	const uint8_t *mac;
+};
+
+/* uplink_release_one() - Send a frame that waited for its next hop's MAC
+ * (neigh_pending_take's callback). */
+static void uplink_release_one(void *arg, struct neigh_pending *q)
 {
-	unsigned int i, kept = 0;
+	struct uplink_release *r = arg;
+	struct uplink_leg *leg = uplink_leg_of(r->ul, vs_addr_get_v4(&q->next_hop));
+	struct pkt p;
 
-	for (i = 0; i < ul->n_pending; i++) {
-		struct uplink_pending *q = &ul->pending[i];
-		struct uplink_leg *leg = uplink_leg_of(ul, q->next_hop);
-		struct pkt p;
+	memcpy(q->buf, r->mac, 6);
+	memcpy(q->buf + 6, leg->mac, 6);
+	memset(&p, 0, sizeof(p));
+	p.data = q->buf;
+	p.len = q->len;
+	p.flags = q->flags;
+	p.vnet = q->vnet;
+	p.l3_ofs = 14;
+	p.l4_ofs = PKT_OFS_NONE;
+	port_tx_queue(leg->port, &p);
+}
 
-		if (q->next_hop != ip) {
-			if (kept != i)
-				ul->pending[kept] = *q;
-			kept++;
-			continue;
-		}
-		memcpy(q->buf, mac, 6);
-		memcpy(q->buf + 6, leg->mac, 6);
-		memset(&p, 0, sizeof(p));
-		p.data = q->buf;
-		p.len = q->len;
-		p.flags = q->flags;
-		p.vnet = q->vnet;
-		p.l3_ofs = 14;
-		p.l4_ofs = PKT_OFS_NONE;
-		port_tx_queue(leg->port, &p);
-	}
-	ul->n_pending = kept;
+/* uplink_pending_expire() - Count the frames whose next hop never
+ * answered (on the uplink: they were going out there). */
+static void uplink_pending_expire(struct uplink *ul)
+{
+	unsigned int n = neigh_pending_expire(&ul->neigh, uplink_now_ms(ul));
+
+	while (n--)
+		port_drop(ul->out.port, NULL, DROP_NEIGH_TIMEOUT);
+}
+
+/**
+ * uplink_hold() - Keep P until next hop HOP answers, and ask it
+ * @ul:		uplink
+ * @leg:	the leg HOP is on
+ * @hop:	the unresolved next hop
+ * @p:		packet, L2 header to be rewritten when it leaves
+ * @now:	clock, ms
+ *
+ * Return: DROP_NONE (a frame that cannot wait is counted here, on the
+ * leg: it is not the gateway's to report)
+ */
+static enum drop_reason uplink_hold(struct uplink *ul, struct uplink_leg *leg,
+				    const union vs_addr *hop, struct pkt *p, uint64_t now)
+{
+	struct neigh_entry *a = neigh_get(&ul->neigh, hop, now);
+
+	uplink_pending_expire(ul);
+	if (!a || neigh_pending_add(&ul->neigh, hop, p->in_port, p->data, p->len,
+				    p->flags & (PKT_F_GSO | PKT_F_CSUM_PARTIAL),
+				    &p->vnet, now) != DROP_NONE)
+		port_drop(leg->port, p, DROP_ARP_PENDING_FULL);
+	if (a)
+		uplink_arp_request(ul, leg, a);
+	return DROP_NONE;
 }
 
 /**
@@ -225,7 +227,9 @@ static enum drop_reason uplink_send(struct uplink *ul, struct pkt *p)
 	struct ether_header *eth = (void *)p->data;
 	uint32_t nh = ip->daddr;
 	struct uplink_leg *leg = uplink_leg_of(ul, nh);
-	struct uplink_arp *a;
+	uint64_t now = uplink_now_ms(ul);
+	struct neigh_entry *a;
+	union vs_addr hop;
 
 	if (leg == &ul->out && !vs_prefix_contains_v4(&ul->out.net, nh))
 		nh = vs_addr_get_v4(&ul->gw);
@@ -235,31 +239,20 @@ static enum drop_reason uplink_send(struct uplink *ul, struct pkt *p)
 		port_tx_queue(leg->port, p);
 		return DROP_NONE;
 	}
-	a = uplink_arp_slot(ul, nh);
-	if (vs_addr_eq_v4(&a->ip, nh) && a->seen_ms) {
+	vs_addr_set_v4(&hop, nh);
+	a = neigh_find(&ul->neigh, &hop);
+	if (a && a->seen_ms) {
 		memcpy(eth->ether_dhost, a->mac, 6);
 		memcpy(eth->ether_shost, leg->mac, 6);
 		/* seen_ms is now|1 (0 means "never"), so it can be 1 ms ahead:
 		 * compare without subtracting, or that millisecond would look
 		 * like an entry 2^64 ms old and ask again at once. */
-		if (uplink_now_ms(ul) > a->seen_ms + UPLINK_ARP_TTL_MS)
-			uplink_arp_request(ul, leg, nh);   /* refresh, keep using */
+		if (now > a->seen_ms + NEIGH_TTL_MS)
+			uplink_arp_request(ul, leg, a);   /* refresh, keep using */
 		port_tx_queue(leg->port, p);
 		return DROP_NONE;
 	}
-	if (ul->n_pending >= UPLINK_PENDING || p->len > UPLINK_PENDING_MAX) {
-		port_drop(leg->port, p, DROP_ARP_PENDING_FULL);
-		uplink_arp_request(ul, leg, nh);
-		return DROP_NONE;   /* counted here; not the gateway's to report */
-	}
-	ul->pending[ul->n_pending].next_hop = nh;
-	ul->pending[ul->n_pending].len = p->len;
-	ul->pending[ul->n_pending].flags = p->flags & (PKT_F_GSO | PKT_F_CSUM_PARTIAL);
-	ul->pending[ul->n_pending].vnet = p->vnet;
-	memcpy(ul->pending[ul->n_pending].buf, p->data, p->len);
-	ul->n_pending++;
-	uplink_arp_request(ul, leg, nh);
-	return DROP_NONE;
+	return uplink_hold(ul, leg, &hop, p, now);
 }
 
 /**
@@ -343,29 +336,32 @@ enum drop_reason uplink_route_out(struct network *n, struct pkt *p)
 	return DROP_NONE;
 }
 
-/* uplink_arp_input() - Learn the sender; answer requests for our IP. */
+/* uplink_arp_input() - Answer requests for our IP; learn the sender if
+ * the neighbour cache asked for it (neigh_learn: no poisoning). */
 static void uplink_arp_input(struct uplink *ul, struct uplink_leg *leg, struct pkt *p)
 {
 	const struct ether_arp *arp;
+	struct uplink_release rel = { .ul = ul };
 	struct router_port rp;
-	struct uplink_arp *a;
-	uint32_t spa;
+	struct neigh_entry *a;
+	union vs_addr spa;
+	uint32_t spa4;
 
 	uplink_rport(leg, &rp);
 	arp = router_port_arp_input(&rp, p);
 	if (!arp)
 		return;
-	memcpy(&spa, arp->arp_spa, 4);
-	if (spa && vs_prefix_contains_v4(&leg->net, spa) && !vs_addr_eq_v4(&leg->ip, spa) &&
-	    !(arp->arp_sha[0] & 1)) {
-		a = uplink_arp_slot(ul, spa);
-		if (!vs_addr_eq_v4(&a->ip, spa))
-			memset(a, 0, sizeof(*a));
-		vs_addr_set_v4(&a->ip, spa);
-		memcpy(a->mac, arp->arp_sha, 6);
-		a->seen_ms = uplink_now_ms(ul) | 1;
-		uplink_flush_pending(ul, spa, a->mac);
-	}
+	memcpy(&spa4, arp->arp_spa, 4);
+	if (!spa4 || !vs_prefix_contains_v4(&leg->net, spa4) || vs_addr_eq_v4(&leg->ip, spa4) ||
+	    (arp->arp_sha[0] & 1))
+		return;
+	vs_addr_set_v4(&spa, spa4);
+	a = neigh_learn(&ul->neigh, &spa, arp->arp_sha, ntohs(arp->arp_op) == ARPOP_REPLY,
+			uplink_now_ms(ul));
+	if (!a)
+		return;
+	rel.mac = a->mac;
+	neigh_pending_take(&ul->neigh, &spa, uplink_release_one, &rel);
 }
 
 /* uplink_ip_input() - An IPv4 packet from the outside (or the host leg). */
@@ -654,8 +650,9 @@ struct uplink *uplink_open(struct dp *dp, const char *spec, const char *ip_cidr,
 		log_warn("uplink: no host leg, the proxy for published ports is off: %s",
 			 err);
 	ul->up = true;
+	neigh_init(&ul->neigh, &ul->gw);
 	/* Resolve the gateway now, so the first packet out does not wait. */
-	uplink_arp_request(ul, &ul->out, vs_addr_get_v4(&ul->gw));
+	uplink_arp_request(ul, &ul->out, &ul->neigh.gw);
 	log_info("uplink %s up, %s via %s", spec, ip_cidr, gw);
 	return ul;
 }
@@ -672,8 +669,8 @@ void uplink_close(struct uplink *ul)
 
 struct json_object *uplink_show_json(struct uplink *ul)
 {
+	const struct neigh_entry *a;
 	struct json_object *o;
-	struct uplink_arp *a;
 	char buf[VS_ADDR_STRLEN];
 
 	if (!ul || !ul->up)
@@ -687,8 +684,8 @@ struct json_object *uplink_show_json(struct uplink *ul)
 		 ul->out.mac[1], ul->out.mac[2], ul->out.mac[3], ul->out.mac[4], ul->out.mac[5]);
 	json_object_object_add(o, "mac", json_object_new_string(buf));
 	json_object_object_add(o, "port", json_object_new_string(ul->out.port->name));
-	a = uplink_arp_slot(ul, vs_addr_get_v4(&ul->gw));
-	if (vs_addr_eq(&a->ip, &ul->gw) && a->seen_ms) {
+	a = &ul->neigh.gw;
+	if (a->seen_ms) {
 		snprintf(buf, sizeof(buf), "%02x:%02x:%02x:%02x:%02x:%02x", a->mac[0],
 			 a->mac[1], a->mac[2], a->mac[3], a->mac[4], a->mac[5]);
 		json_object_object_add(o, "gateway_mac", json_object_new_string(buf));
@@ -701,18 +698,17 @@ struct json_object *uplink_show_json(struct uplink *ul)
  *
  * For harnesses that reuse one uplink for many independent runs (the
  * fuzz targets): each run then starts with an empty ARP cache, as after
- * uplink_open().  The frames still waiting for an answer are counted as
- * ARP_PENDING_FULL drops: they will never leave.
+ * uplink_open() (the gateway pinned, not yet answered).  The frames still
+ * waiting for an answer are counted as neigh_timeout drops: they will
+ * never leave.
  */
 void uplink_neigh_flush(struct uplink *ul)
 {
-	unsigned int i;
+	unsigned int n = ul->neigh.n_pending;
 
-	for (i = 0; i < ul->n_pending; i++)
-		port_drop(uplink_leg_of(ul, ul->pending[i].next_hop)->port, NULL,
-			  DROP_ARP_PENDING_FULL);
-	ul->n_pending = 0;
-	memset(ul->arp, 0, sizeof(ul->arp));
+	while (n--)
+		port_drop(ul->out.port, NULL, DROP_NEIGH_TIMEOUT);
+	neigh_flush(&ul->neigh);
 }
 
 /* The uplink's frame port, for capture (NULL without --uplink). */

@@ -28,6 +28,7 @@
 #include "dp.h"
 #include "events.h"
 #include "endpoint.h"
+#include "fd_budget.h"
 #include "fdb.h"
 #include "log.h"
 #include "metrics.h"
@@ -332,6 +333,7 @@ int main(int argc, char **argv)
 	if (o.log_file && log_open_file(o.log_file))
 		die("cannot open log file %s: %s", o.log_file, strerror(errno));
 	signal(SIGPIPE, SIG_IGN);
+	fd_budget_init();	/* before anything opens many fds (finding 2) */
 	umask(0007);	/* no file of ours is for others; the socket is made 0660 */
 	if (o.detach)
 		vswitchd_detach();

@@ -99,6 +99,62 @@ def p_spoof_and_vlan():
             rec(C1, Ether(src=c1, dst=GW1)))
 
 
+def lladdr(m):
+    b = bytes.fromhex(m.replace(":", ""))
+    b = bytes([b[0] ^ 2]) + b[1:3] + b"\xff\xfe" + b[3:]
+    return "fe80::" + ":".join(b[i:i + 2].hex() for i in range(0, 8, 2))
+
+
+def p_vlan_tags():
+    """Tagged frames (802.1Q, 802.1ad, 0x9100) from a container, routed
+    and switched, and from the uplink: all vlan_tagged."""
+    c1 = mac(IPS[C1])
+    ip = IP(src=IPS[C1], dst="93.184.216.34") / UDP(sport=4444, dport=9999) / Raw(b"v")
+    return (rec(C1, Ether(src=c1, dst=GW1) / Dot1Q(vlan=42, prio=5) / ip) +
+            rec(C1, Ether(src=c1, dst=GW1, type=0x88a8) / Dot1Q(vlan=7) / ip) +
+            rec(C1, Ether(src=c1, dst=mac(IPS[C2]), type=0x9100) / Dot1Q(vlan=7) / ip) +
+            rec(C4, Ether(src="02:99:00:00:00:01", dst=BCAST) / Dot1Q(vlan=1) /
+                ARP(op=1, hwsrc="02:99:00:00:00:01", psrc="172.18.0.4", pdst="172.18.0.1")) +
+            out_gw_arp_reply() +
+            rec(UPLINK, Ether(src=OUT_GW_MAC, dst=UPLINK_MAC) / Dot1Q(vlan=42) /
+                IP(src="198.51.100.7", dst="10.99.0.2") / ICMP()))
+
+
+def p_ipv6_port_security():
+    """IPv6 from containers: RA, redirect, renumbering, DHCPv6 server,
+    NA/NS spoofing, foreign and unspecified sources, extension header
+    chains (ingress_v6.c); c4 has no port security."""
+    from scapy.layers.inet6 import (IPv6, ICMPv6ND_RA, ICMPv6ND_NA, ICMPv6ND_NS,
+                                    ICMPv6ND_Redirect, ICMPv6NDOptPrefixInfo,
+                                    ICMPv6NDOptSrcLLAddr, ICMPv6NDOptDstLLAddr,
+                                    ICMPv6EchoRequest, IPv6ExtHdrHopByHop,
+                                    IPv6ExtHdrDestOpt, IPv6ExtHdrFragment, ICMPv6MLReport2)
+    c1, c2 = mac(IPS[C1]), mac(IPS[C2])
+    e = lambda m=c1, d="33:33:00:00:00:01": Ether(src=m, dst=d)  # noqa: E731
+    ll1, ll2 = lladdr(c1), lladdr(c2)
+    ra = ICMPv6ND_RA(routerlifetime=1800) / ICMPv6NDOptPrefixInfo(prefix="2001:db8:bad::", prefixlen=64)
+    return (rec(C1, e() / IPv6(src=ll1, dst="ff02::1") / ra) +
+            rec(C1, e() / IPv6(src="fe80::bad:1", dst="ff02::1") / ra) +
+            rec(C1, e() / IPv6(src=ll1, dst="ff02::1") / ICMPv6ND_Redirect(tgt=ll1, dst="2001:db8::1")) +
+            rec(C1, e() / IPv6(src=ll1, dst="ff02::1") / ICMPv6ND_NA(tgt=ll2, O=1) /
+                ICMPv6NDOptDstLLAddr(lladdr=c1)) +
+            rec(C1, e() / IPv6(src=ll1, dst="ff02::1") / ICMPv6ND_NA(tgt=ll1, O=1) /
+                ICMPv6NDOptDstLLAddr(lladdr=c1)) +
+            rec(C1, e() / IPv6(src="::", dst="ff02::1:ff00:2") / ICMPv6ND_NS(tgt=ll1)) +
+            rec(C1, e() / IPv6(src=ll1, dst="ff02::1:ff00:3") / ICMPv6ND_NS(tgt=ll2) /
+                ICMPv6NDOptSrcLLAddr(lladdr=c2)) +
+            rec(C1, e() / IPv6(src="::", dst="ff02::16") / ICMPv6MLReport2()) +
+            rec(C1, e(d=c2) / IPv6(src=ll1, dst=ll2) / ICMPv6EchoRequest()) +
+            rec(C1, e(d="33:33:00:01:00:02") / IPv6(src=ll1, dst="ff02::1:2") /
+                UDP(sport=547, dport=546) / Raw(b"\x02")) +
+            rec(C1, e() / IPv6(src=ll1, dst="ff02::1") / IPv6ExtHdrHopByHop() /
+                IPv6ExtHdrDestOpt() / ra) +
+            rec(C1, e() / IPv6(src=ll1, dst="ff02::1") / IPv6ExtHdrFragment(m=1) /
+                ICMPv6ND_NA(tgt=ll1)) +
+            rec(C1, e() / IPv6(src=ll1, dst="ff02::1") / IPv6ExtHdrFragment(offset=3) / Raw(b"x" * 16)) +
+            rec(C4, e("02:99:00:00:00:01") / IPv6(src="fe80::99", dst="ff02::1") / ra))
+
+
 def p_dns_udp():
     q = lambda name, t="A": from_ctr(C1, IP(src=IPS[C1], dst="172.18.0.1") /
                                      UDP(sport=40000, dport=53) / DNS(rd=1, qd=DNSQR(qname=name, qtype=t)))
@@ -314,7 +370,8 @@ def d_tcp_session():
 TARGETS = {
     "pipeline": [p_arp_ping_gw, p_l2_switching, p_spoof_and_vlan, p_dns_udp, p_dns_tcp,
                  p_dns_intercept, p_snat_tcp, p_dnat_published, p_hairpin, p_icmp_error,
-                 p_fragments, p_ttl_and_unreachable, p_mtu, p_uplink_local, p_expiry],
+                 p_fragments, p_ttl_and_unreachable, p_mtu, p_uplink_local, p_expiry,
+                 p_vlan_tags, p_ipv6_port_security],
     "control": [c_networks, c_containers, c_ports, c_datapath, c_capture, c_recorder, c_malformed],
     "state": [s_full, s_empty, s_bad],
     "dns_input": [d_udp_queries, d_tcp_session],

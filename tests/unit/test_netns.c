@@ -22,6 +22,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <cmocka.h>
@@ -111,6 +112,66 @@ static void test_open_errors(void **state)
 	fd = netns_open(ref, err, sizeof(err));
 	assert_true(fd >= 0);
 	close(fd);
+}
+
+/* Finding 8: a FIFO, a device node and a missing path are refused alike,
+ * without blocking (a FIFO with no writer would block open(2) forever, so
+ * a regression hangs here) and without opening the device. */
+static void test_open_never_blocks_or_opens_devices(void **state)
+{
+	char dir[] = "/tmp/vs-netns-XXXXXX", fifo[64], missing[64], err[3][256];
+	int fd;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(fifo, sizeof(fifo), "%s/fifo", dir);
+	snprintf(missing, sizeof(missing), "%s/missing", dir);
+	assert_int_equal(mkfifo(fifo, 0600), 0);
+	fd = netns_open(fifo, err[0], sizeof(err[0]));
+	assert_int_equal(fd, -1);
+	fd = netns_open(missing, err[1], sizeof(err[1]));
+	assert_int_equal(fd, -1);
+	fd = netns_open("/dev/null", err[2], sizeof(err[2]));
+	assert_int_equal(fd, -1);
+	/* the same words whether the file is there or not: no oracle */
+	assert_non_null(strstr(err[0], "is not a network namespace (or does not exist)"));
+	assert_non_null(strstr(err[1], "is not a network namespace (or does not exist)"));
+	assert_non_null(strstr(err[2], "is not a network namespace (or does not exist)"));
+	/* another kind of namespace is not a network one either */
+	fd = netns_open("/proc/self/ns/uts", err[0], sizeof(err[0]));
+	assert_int_equal(fd, -1);
+	unlink(fifo);
+	rmdir(dir);
+}
+
+/* The identity recorded at connect is checked at restart. */
+static void test_identity(void **state)
+{
+	struct netns_id id, none = { 0, 0, 0 };
+	char err[256], ref[32];
+	int fd, got;
+
+	(void)state;
+	snprintf(ref, sizeof(ref), "pid:%d", (int)getpid());
+	fd = netns_open(ref, err, sizeof(err));
+	assert_true(fd >= 0);
+	assert_int_equal(netns_identify(fd, ref, &id), 0);
+	assert_true(id.ino != 0 && id.start != 0);
+	close(fd);
+	assert_int_equal(netns_check_id(ref, &id, &got), NETNS_SAME);
+	assert_true(got >= 0);
+	close(got);
+	/* another start time: the pid was reused */
+	id.start++;
+	assert_int_equal(netns_check_id(ref, &id, &got), NETNS_GONE);
+	assert_int_equal(got, -1);
+	id.start--;
+	id.ino++;
+	assert_int_equal(netns_check_id(ref, &id, &got), NETNS_GONE);
+	/* nothing recorded: trusted, as before identities */
+	assert_int_equal(netns_check_id(ref, &none, &got), NETNS_SAME);
+	close(got);
+	assert_int_equal(netns_check_id("/tmp/vs-no-such-netns-9f", &none, &got), NETNS_GONE);
 }
 
 static void test_veth_name(void **state)
@@ -259,6 +320,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_ref_path),
 		cmocka_unit_test(test_open_errors),
+		cmocka_unit_test(test_open_never_blocks_or_opens_devices),
+		cmocka_unit_test(test_identity),
 		cmocka_unit_test(test_veth_name),
 		cmocka_unit_test(test_veth_configure),
 		cmocka_unit_test(test_is_dead),
