@@ -74,6 +74,8 @@ struct nat_mapping;
 struct ct_entry {
 	struct ct_node n[2];     /* [CT_DIR_ORIG], [CT_DIR_REPLY] */
 	TAILQ_ENTRY(ct_entry) exp_link; /* in ct's per-class expiry list */
+	TAILQ_ENTRY(ct_entry) own_link; /* in its owner's list, oldest first */
+	uint32_t owner;          /* struct ct_owner index + 1 */
 	uint64_t last_ms;        /* last use; deadline = last_ms + timeout */
 	struct nat_mapping *map; /* SNAT port mapping held, or NULL */
 	uint32_t zone;           /* the network's zone, for listings */
@@ -107,11 +109,29 @@ enum ct_tcp_state {
 
 struct ct_stats {
 	uint64_t entries, limit, inserted, expired, evicted, full_drops;
+	uint64_t evicted_fair;       /* of them, from an owner over its share */
+	uint64_t owners;             /* sources holding entries now */
 	uint64_t invalid, lookups, found;
 	uint64_t restored;           /* entries taken from the snapshot */
 };
 
 TAILQ_HEAD(ct_list, ct_entry);
+
+/* Who holds entries: the original direction's (zone, source address),
+ * i.e. one container endpoint, or one outside client of a published
+ * port.  Owners sit in lists by the number of entries they hold, so the
+ * biggest is found in O(1) when the table is full (fair eviction, as OVS's
+ * MAC table evicts from the port with the most entries). */
+struct ct_owner {
+	union vs_addr ip;
+	uint32_t zone;
+	uint32_t n;                  /* entries held */
+	uint32_t hnext;              /* hash chain / free list: index + 1 */
+	uint32_t cprev, cnext;       /* in by_count[n]: index + 1 */
+	uint32_t pad;
+	struct ct_list unassured;    /* its entries, oldest first */
+	struct ct_list assured;
+};
 
 /* One connection tracking table (OVS struct conntrack): an instance, owned
  * by the datapath context (dp.h) and passed to every call, so that a
@@ -132,6 +152,12 @@ struct conntrack {
 	struct ct_list exp[CT_TC_MAX];
 	uint32_t timeout_s[CT_TC_MAX];
 	struct ct_stats stats;
+	/* Owners (fair eviction): a pool as big as the largest limit set
+	 * (each entry at most one owner), a hash of them, and the heads of
+	 * the lists by count (by_count[c]: owners holding c entries). */
+	struct ct_owner *owners;
+	uint32_t *owner_bucket, *by_count;
+	uint32_t owner_cap, owner_used, owner_free, owner_mask, max_count;
 	uint64_t test_clock;
 	bool use_test_clock;
 	/* Before an entry is freed (nat.c releases its port mapping). */

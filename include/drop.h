@@ -39,6 +39,7 @@
 	X(CT_FULL, "ct_full")                 /* conntrack table at its limit */ \
 	X(CT_INVALID, "ct_invalid")           /* conntrack refused the packet */ \
 	X(NAT_NO_PORT, "nat_no_port")         /* SNAT range exhausted */ \
+	X(NAT_PORT_SHARE, "nat_port_share")   /* the source holds its share of SNAT ports */ \
 	X(ARP_PENDING_FULL, "arp_pending_full") /* next-hop queue overflow */ \
 	X(NEIGH_TIMEOUT, "neigh_timeout")     /* next hop never answered ARP */ \
 	X(DNS_BAD, "dns_bad")                 /* malformed or flooding DNS query */ \

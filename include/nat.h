@@ -6,9 +6,13 @@
  * CT_ZONE_OUTSIDE (the uplink) or a network's zone.  uplink.c calls it for
  * packets from the uplink and from the networks' gateways.
  *
- * Zones: each network gets a small number, stable for the life of the
- * process and bound to its name, which keys its conntrack tuples; zone 0
- * is the outside.
+ * Zones: each network gets a small number, bound to its name while the
+ * network exists (freed, its entries flushed, when it is removed), which
+ * keys its conntrack tuples; zone 0 is the outside.
+ *
+ * External addresses: every uplink's address is one (nat_ext_add()), with
+ * a port space of its own per protocol; SNAT takes its port from the
+ * address of the uplink the route chose, DNAT answers on any of them.
  */
 #ifndef VS_NAT_H
 #define VS_NAT_H
@@ -35,8 +39,11 @@ struct nat_mapping {
 	uint32_t zone;
 	union vs_addr ip;        /* internal address */
 	uint16_t port;           /* internal port (or ICMP id), network order */
+	uint16_t ext_port;       /* its external port, host order */
 	uint8_t proto;
 	uint8_t bysource;        /* listed in the bysource table */
+	uint8_t ext;             /* index of its external address */
+	uint8_t pad;
 	uint32_t refs;           /* conntrack entries using it */
 	struct nat_mapping *hnext;
 };
@@ -63,6 +70,7 @@ struct nat_plan {
 	uint32_t tzone, tip;             /* its target (ip network order) */
 	uint16_t tport;                  /* its target port (network order) */
 	uint16_t ext;                    /* SNAT: external port (network order) */
+	uint8_t ext_idx;                 /* SNAT: external address (nat->ext[]) */
 	bool ext_shared;                 /* the source's shared mapping, else private */
 	struct ct_key reply;             /* the entry's reply tuple */
 	uint32_t zone;                   /* the zone the entry lives in */
@@ -71,15 +79,50 @@ struct nat_plan {
 struct nat_stats {
 	uint64_t snat_new, dnat_new, hairpin_new, no_port, icmp_err_xlated;
 	uint64_t frag_xlated, frag_unknown;
+	uint64_t share_denied;       /* a source over its share of the ports */
+	uint64_t zones_freed, zones_full;
 };
 
 #define NAT_N_PROTO 3
 #define NAT_BYSRC_BUCKETS 65536
 #define NAT_FRAG_SLOTS 1024
+#define NAT_MAX_EXT 4                /* external addresses (DP_MAX_UPLINKS) */
+#define NAT_EXT_NONE 0xff
+#define NAT_PORT_WORDS (65536 / 64)
+#define NAT_SRC_MAX 65536            /* sources holding ports at once */
+#define NAT_SRC_BUCKETS 65536
 
 struct nat_zone {
 	char name[VS_NAME_MAX];
+	uint32_t next_free;      /* free list of zone numbers (0: end) */
 	UT_hash_handle hh;
+};
+
+/* One port space: one external address, one protocol.  "Is this port
+ * free" is one bit; finding a free one from a start is a look at one
+ * word, then at the summary of full words (16 words), never a walk over
+ * 64 K ports (finding 7 of the audit: a scan per new flow once full). */
+struct nat_pspace {
+	struct nat_mapping maps[65536];       /* by external port */
+	uint64_t used[NAT_PORT_WORDS];        /* mapped, published or below the range */
+	uint64_t full[NAT_PORT_WORDS / 64];   /* used[w] is all ones */
+	uint32_t n_free;
+};
+
+struct nat_ext {
+	union vs_addr ip;                     /* IPv4 any: slot unused */
+	struct nat_pspace ps[NAT_N_PROTO];
+};
+
+/* A source (network, internal address: one endpoint under port security)
+ * that holds external ports, and how many on each space; freed with its
+ * last port.  The per-source share is counted here. */
+struct nat_src {
+	union vs_addr ip;
+	uint32_t zone;
+	uint32_t next;                        /* chain or free list: index + 1 */
+	uint32_t total;
+	uint32_t held[NAT_MAX_EXT][NAT_N_PROTO];
 };
 
 /* nat_frag.c: what the first fragment of a datagram was rewritten to. */
@@ -102,14 +145,19 @@ struct nat {
 	struct model *model;     /* whose networks the zones and rules name */
 	/* From here on, nat_init() resets (NAT_RESET_OFS). */
 	struct conntrack *ct;
-	union vs_addr uplink_ip; /* any: no uplink address (yet) */
 	union vs_addr host_ip;   /* the proxy's way in (uplink.c host leg) */
 	uint64_t basis;          /* hash_basis(), taken at nat_init() */
-	struct nat_mapping maps[NAT_N_PROTO][65536];     /* by external port */
+	uint32_t port_share;     /* most ports one source may hold per space; 0: no fixed cap */
+	unsigned int n_ext;
+	bool ext_any;            /* ext[0] is 0.0.0.0: no uplink address yet */
+	struct nat_ext ext[NAT_MAX_EXT];
 	struct nat_mapping *bysrc[NAT_BYSRC_BUCKETS];
+	struct nat_src srcs[NAT_SRC_MAX];
+	uint32_t src_bucket[NAT_SRC_BUCKETS];    /* index + 1 */
+	uint32_t src_free, src_used;             /* free list (index + 1), bump */
 	struct nat_zone zones[NAT_MAX_ZONES];
 	struct nat_zone *zone_by_name;
-	uint32_t n_zones;
+	uint32_t n_zones, zone_free;             /* bump; free list (index) */
 	struct nat_stats stats;
 	struct nat_frag_slot frag[NAT_FRAG_SLOTS];
 	uint64_t frag_basis;     /* hash_basis(), taken at nat_frag_init() */
@@ -119,17 +167,23 @@ struct nat {
 /* nat.c */
 int nat_init(struct nat *nat, struct conntrack *ct);
 void nat_fini(struct nat *nat);
-void nat_set_uplink_ip(struct nat *nat, uint32_t ip);
+int nat_ext_add(struct nat *nat, uint32_t ip);
+int nat_ext_find(const struct nat *nat, const union vs_addr *ip);
 void nat_set_host_ip(struct nat *nat, uint32_t ip);
-const union vs_addr *nat_uplink_ip(struct nat *nat);
+void nat_set_port_share(struct nat *nat, uint32_t share);
 uint32_t nat_zone_of(struct nat *nat, const struct network *n);
+void nat_zone_release(struct nat *nat, const char *name);
 const char *nat_zone_name(struct nat *nat, uint32_t zone);
 struct network *nat_zone_network(struct nat *nat, uint32_t zone);
 enum drop_reason nat_process(struct nat *nat, struct pkt *p, uint32_t zone, uint32_t *out_zone);
+enum drop_reason nat_process_via(struct nat *nat, struct pkt *p, uint32_t zone, int via,
+				 uint32_t *out_zone);
 /* Before nat_process() on a burst: warm conntrack for its packets. */
 void nat_prefetch(struct nat *nat, struct pkt *const *pkts, unsigned int n, uint32_t zone);
 enum drop_reason nat_plan(struct nat *nat, const struct ct_key *k, const void *l4,
 			  uint32_t l4len, struct nat_plan *plan);
+enum drop_reason nat_plan_via(struct nat *nat, const struct ct_key *k, int via, const void *l4,
+			      uint32_t l4len, struct nat_plan *plan);
 int nat_rule_add(struct nat *nat, const struct nat_rule *r, char *err, size_t errlen);
 int nat_rule_del(struct nat *nat, uint8_t proto, uint16_t host_port);
 const struct nat_rule *nat_rule_find(struct nat *nat, uint8_t proto, uint16_t host_port);
@@ -148,10 +202,10 @@ static inline uint32_t nat_key_ip4(const union vs_addr *a)
 	return vs_addr_get_v4(a);
 }
 void nat_rewrite(struct pkt *p, const struct ct_key *t);
-struct nat_mapping *nat_mapping_get(struct nat *nat, uint32_t zone, uint8_t proto,
+struct nat_mapping *nat_mapping_get(struct nat *nat, int ext, uint32_t zone, uint8_t proto,
 				    const union vs_addr *ip, uint16_t port, bool bysource,
 				    uint16_t *ext_port);
-struct nat_mapping *nat_mapping_reserve(struct nat *nat, uint32_t zone, uint8_t proto,
+struct nat_mapping *nat_mapping_reserve(struct nat *nat, int ext, uint32_t zone, uint8_t proto,
 					const union vs_addr *ip, uint16_t port,
 					uint16_t ext_port, bool bysource);
 void nat_mapping_put(struct nat *nat, struct nat_mapping *m);

@@ -32,6 +32,8 @@ void uplink_rx(struct port *port, struct pkt_batch *b);
 /* For `show`: {spec, ip, gateway, mac, port, next_hop_mac}, or NULL. */
 struct json_object *uplink_show_json(struct uplink *ul);
 uint32_t uplink_ip(const struct uplink *ul);
+/* DST's prefix length if it is on UL's link, else -1 (dp_uplink_for). */
+int uplink_on_link(const struct uplink *ul, uint32_t dst);
 /* The switch's side of the host leg (proxy.c connects there); 0 if none. */
 uint32_t uplink_host_ip(const struct uplink *ul);
 /* Forget learned next hops and drop waiting frames (harnesses' reset). */

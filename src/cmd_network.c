@@ -13,11 +13,13 @@
 #include "capture.h"
 #include "cmd.h"
 #include "control.h"
+#include "dp.h"
 #include "events.h"
 #include "fdb.h"
 #include "ipam.h"
 #include "log.h"
 #include "model.h"
+#include "nat.h"
 #include "pipeline.h"
 #include "state.h"
 
@@ -142,6 +144,9 @@ void cmd_network_start(struct dp *dp, struct network *n)
 static void cmd_network_free(struct network *n)
 {
 	capture_network_gone(n);
+	/* its connections go, and its NAT zone is free for the next network */
+	if (n->dp && n->dp->nat)
+		nat_zone_release(n->dp->nat, n->name);
 	if (n->fdb)
 		fdb_free(n->fdb);
 	free(n);

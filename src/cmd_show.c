@@ -125,12 +125,23 @@ static int cmd_show(struct ctl_conn *c, struct json_object *args,
 		    struct json_object **result, char *err, size_t errlen)
 {
 	struct json_object *up = uplink_show_json(dp_uplink_first(cmd_dp()));
+	struct json_object *all = json_object_new_array();
+	const struct dp *dp = cmd_dp();
+	unsigned int i;
 
+	/* every uplink; "uplink" stays the first, for readers of one */
+	for (i = 0; i < dp->n_uplinks; i++) {
+		struct json_object *u = uplink_show_json(dp->uplinks[i]);
+
+		if (u)
+			json_object_array_add(all, u);
+	}
 	*result = json_object_new_object();
 	json_object_object_add(*result, "networks", cmd_show_call(cmd_show_network_ls, c));
 	json_object_object_add(*result, "containers", cmd_show_call(cmd_show_container_ls, c));
 	json_object_object_add(*result, "ports", cmd_show_ports());
 	json_object_object_add(*result, "uplink", up);
+	json_object_object_add(*result, "uplinks", all);
 	return 0;
 }
 

@@ -39,10 +39,19 @@
  * nothing: that costs one look at each head (ev.pod, "Be smart about
  * timeouts", method 3).
  *
- * Limits: when the table is full, the oldest entry that never saw a reply
- * (SYN_SENT, UDP unreplied, ICMP) is evicted to make room; if there is
- * none, the new connection is refused and counted (DROP_CT_FULL), so that
- * a flood of half-open connections cannot push out established ones.
+ * Limits and fairness: each entry has an owner, the (zone, source) of its
+ * original direction -- a container endpoint, or an outside client of a
+ * published port -- and owners sit in lists by how many entries they
+ * hold.  When the table is full, the owner with the most entries gives
+ * one up if it holds more than its fair share (the limit divided among
+ * the owners, the newcomer included): its oldest unreplied entry, else
+ * its oldest.  That is OVS's MAC-learning rule ("evict from the port with
+ * the most entries"), found in O(1), and it means one container cannot
+ * fill the table for the others, with assured entries or without (audit
+ * finding 10).  Below their shares, the oldest entry that never saw a
+ * reply (SYN_SENT, UDP unreplied, ICMP) is evicted; if there is none, the
+ * new connection is refused and counted (DROP_CT_FULL), so that a flood
+ * of half-open connections cannot push out established ones.
  */
 #include <errno.h>
 #include <ev.h>
@@ -183,6 +192,273 @@ static uint32_t ct_buckets_for(uint32_t limit)
 	return n;
 }
 
+/* --- owners: who holds how many entries (fair eviction) ----------------- */
+
+static struct ct_owner *ct_owner_at(struct conntrack *ct, uint32_t i)
+{
+	return &ct->owners[i - 1];
+}
+
+static uint32_t ct_owner_hash(struct conntrack *ct, uint32_t zone, const union vs_addr *ip)
+{
+	struct { uint32_t zone; union vs_addr ip; } k = { .zone = zone, .ip = *ip };
+	_Static_assert(sizeof(k) == 20, "hashed as bytes: no padding");
+
+	return hash_bytes(&k, sizeof(k), ct->basis ^ 0x6f776e6572ULL) & ct->owner_mask;
+}
+
+/* ct_owner_find() - The owner (index + 1) of (ZONE, IP), or 0. */
+static uint32_t ct_owner_find(struct conntrack *ct, uint32_t zone, const union vs_addr *ip)
+{
+	uint32_t i;
+
+	for (i = ct->owner_bucket[ct_owner_hash(ct, zone, ip)]; i; i = ct_owner_at(ct, i)->hnext)
+		if (ct_owner_at(ct, i)->zone == zone && vs_addr_eq(&ct_owner_at(ct, i)->ip, ip))
+			return i;
+	return 0;
+}
+
+/* ct_count_unlink(), ct_count_link() - Take owner I out of, or put it
+ * into, the list of owners holding as many entries as it does. */
+static void ct_count_unlink(struct conntrack *ct, uint32_t i)
+{
+	struct ct_owner *o = ct_owner_at(ct, i);
+
+	if (o->cprev)
+		ct_owner_at(ct, o->cprev)->cnext = o->cnext;
+	else
+		ct->by_count[o->n] = o->cnext;
+	if (o->cnext)
+		ct_owner_at(ct, o->cnext)->cprev = o->cprev;
+	o->cprev = o->cnext = 0;
+	/* counts move by one, so this loop runs once at most, amortised */
+	while (ct->max_count && !ct->by_count[ct->max_count])
+		ct->max_count--;
+}
+
+static void ct_count_link(struct conntrack *ct, uint32_t i)
+{
+	struct ct_owner *o = ct_owner_at(ct, i);
+
+	o->cprev = 0;
+	o->cnext = ct->by_count[o->n];
+	if (o->cnext)
+		ct_owner_at(ct, o->cnext)->cprev = i;
+	ct->by_count[o->n] = i;
+	if (o->n > ct->max_count)
+		ct->max_count = o->n;
+}
+
+/* ct_owner_get() - The owner of (ZONE, IP), made if new; 0 if the pool
+ * is out (cannot happen: there are never more owners than entries). */
+static uint32_t ct_owner_get(struct conntrack *ct, uint32_t zone, const union vs_addr *ip)
+{
+	uint32_t i = ct_owner_find(ct, zone, ip), b;
+	struct ct_owner *o;
+
+	if (i)
+		return i;
+	if (ct->owner_free) {
+		i = ct->owner_free;
+		ct->owner_free = ct_owner_at(ct, i)->hnext;
+	} else if (ct->owner_used < ct->owner_cap) {
+		i = ++ct->owner_used;
+	} else {
+		return 0;
+	}
+	o = ct_owner_at(ct, i);
+	memset(o, 0, sizeof(*o));
+	o->zone = zone;
+	o->ip = *ip;
+	TAILQ_INIT(&o->unassured);
+	TAILQ_INIT(&o->assured);
+	b = ct_owner_hash(ct, zone, ip);
+	o->hnext = ct->owner_bucket[b];
+	ct->owner_bucket[b] = i;
+	ct->stats.owners++;
+	return i;
+}
+
+static void ct_owner_put(struct conntrack *ct, uint32_t i)
+{
+	struct ct_owner *o = ct_owner_at(ct, i);
+	uint32_t *pp = &ct->owner_bucket[ct_owner_hash(ct, o->zone, &o->ip)];
+
+	for (; *pp; pp = &ct_owner_at(ct, *pp)->hnext)
+		if (*pp == i) {
+			*pp = o->hnext;
+			break;
+		}
+	o->hnext = ct->owner_free;
+	ct->owner_free = i;
+	ct->stats.owners--;
+}
+
+static struct ct_list *ct_owner_list(struct ct_owner *o, const struct ct_entry *e)
+{
+	return e->flags & CT_F_ASSURED ? &o->assured : &o->unassured;
+}
+
+/* ct_owner_attach() - Count E (its keys and flags set) to its owner. */
+static void ct_owner_attach(struct conntrack *ct, struct ct_entry *e)
+{
+	const struct ct_key *k = &e->n[CT_DIR_ORIG].key;
+	uint32_t i = ct_owner_get(ct, k->zone, &k->src);
+	struct ct_owner *o;
+
+	if (!i)
+		return;
+	o = ct_owner_at(ct, i);
+	if (o->n)
+		ct_count_unlink(ct, i);
+	o->n++;
+	ct_count_link(ct, i);
+	TAILQ_INSERT_TAIL(ct_owner_list(o, e), e, own_link);
+	e->owner = i;
+}
+
+static void ct_owner_detach(struct conntrack *ct, struct ct_entry *e)
+{
+	struct ct_owner *o;
+
+	if (!e->owner)
+		return;
+	o = ct_owner_at(ct, e->owner);
+	TAILQ_REMOVE(ct_owner_list(o, e), e, own_link);
+	ct_count_unlink(ct, e->owner);
+	if (--o->n)
+		ct_count_link(ct, e->owner);
+	else
+		ct_owner_put(ct, e->owner);
+	e->owner = 0;
+}
+
+/* ct_owner_reflag() - E's ASSURED flag went from OLD_FLAGS to its flags:
+ * move it to the owner's other list. */
+static void ct_owner_reflag(struct conntrack *ct, struct ct_entry *e, uint8_t old_flags)
+{
+	struct ct_owner *o;
+
+	if (!e->owner || !((old_flags ^ e->flags) & CT_F_ASSURED))
+		return;
+	o = ct_owner_at(ct, e->owner);
+	TAILQ_REMOVE(old_flags & CT_F_ASSURED ? &o->assured : &o->unassured, e, own_link);
+	TAILQ_INSERT_TAIL(ct_owner_list(o, e), e, own_link);
+}
+
+/* ct_list_fix() - A list head moved in memory: repoint its first entry
+ * (or, empty, itself) at it. */
+static void ct_list_fix(struct ct_list *h)
+{
+	if (TAILQ_EMPTY(h))
+		TAILQ_INIT(h);
+	else
+		TAILQ_FIRST(h)->own_link.tqe_prev = &h->tqh_first;
+}
+
+static size_t ct_owner_bytes(uint32_t cap)
+{
+	return (size_t)cap * sizeof(struct ct_owner);
+}
+
+static uint32_t ct_owner_buckets_for(uint32_t cap)
+{
+	uint32_t n = CT_MIN_BUCKETS;
+
+	while (n < cap && n < (1u << 30))
+		n <<= 1;
+	return n;
+}
+
+static void ct_owners_free(struct conntrack *ct)
+{
+	ct_pages_free(ct->owners, ct_owner_bytes(ct->owner_cap));
+	ct_pages_free(ct->owner_bucket, ct->owner_mask ? (ct->owner_mask + 1) * sizeof(uint32_t) : 0);
+	ct_pages_free(ct->by_count, ct->owner_cap ? (ct->owner_cap + 2) * sizeof(uint32_t) : 0);
+}
+
+/**
+ * ct_owners_grow() - Room for CAP owners (control path: ct_set_limit())
+ * @cap:	new capacity, more than the current one
+ *
+ * Zero pages until used, as the pool is; the owners in use are copied
+ * and rehashed, and their lists' heads repointed.
+ *
+ * Return: 0, or -1 if memory ran out (nothing changed)
+ */
+static int ct_owners_grow(struct conntrack *ct, uint32_t cap)
+{
+	uint32_t nb = ct_owner_buckets_for(cap), i;
+	struct ct_owner *o = ct_pages_alloc(ct_owner_bytes(cap), false);
+	uint32_t *bk = ct_pages_alloc(nb * sizeof(uint32_t), false);
+	uint32_t *bc = ct_pages_alloc((cap + 2) * sizeof(uint32_t), false);
+
+	if (!o || !bk || !bc) {
+		ct_pages_free(o, ct_owner_bytes(cap));
+		ct_pages_free(bk, nb * sizeof(uint32_t));
+		ct_pages_free(bc, (cap + 2) * sizeof(uint32_t));
+		return -1;
+	}
+	if (ct->owners) {
+		memcpy(o, ct->owners, ct->owner_used * sizeof(*o));
+		memcpy(bc, ct->by_count, (ct->owner_cap + 2) * sizeof(uint32_t));
+	}
+	ct_owners_free(ct);
+	ct->owners = o;
+	ct->owner_bucket = bk;
+	ct->by_count = bc;
+	ct->owner_cap = cap;
+	ct->owner_mask = nb - 1;
+	for (i = 1; i <= ct->owner_used; i++) {
+		struct ct_owner *w = ct_owner_at(ct, i);
+		uint32_t b;
+
+		if (!w->n)
+			continue;            /* on the free list: its link stays */
+		ct_list_fix(&w->unassured);
+		ct_list_fix(&w->assured);
+		b = ct_owner_hash(ct, w->zone, &w->ip);
+		w->hnext = bk[b];
+		bk[b] = i;
+	}
+	return 0;
+}
+
+/**
+ * ct_evict_fair() - Make room at the expense of the biggest owner
+ * @orig:	the new connection's tuple (its owner may be new)
+ *
+ * An owner over its fair share -- the limit divided among the owners,
+ * the newcomer included -- loses its oldest entry, unassured first:
+ * assured entries are no shield for a container that fills the table
+ * (audit finding 10).  An owner within its share is left alone, and the
+ * caller falls back to evicting unreplied entries only.
+ *
+ * Return: true if an entry was evicted
+ */
+static bool ct_evict_fair(struct conntrack *ct, const struct ct_key *orig)
+{
+	uint32_t big = ct->by_count[ct->max_count];
+	uint64_t owners = ct->stats.owners;
+	struct ct_owner *o;
+	struct ct_entry *v;
+
+	if (!big || ct->max_count < 2)
+		return false;
+	if (!ct_owner_find(ct, orig->zone, &orig->src))
+		owners++;
+	if (ct->max_count <= ct->limit / owners)
+		return false;
+	o = ct_owner_at(ct, big);
+	v = TAILQ_FIRST(&o->unassured);
+	if (!v)
+		v = TAILQ_FIRST(&o->assured);
+	ct_remove(ct, v);
+	ct->stats.evicted++;
+	ct->stats.evicted_fair++;
+	return true;
+}
+
 /* The table has grown big: 2 MB pages from now on (see the top).  The
  * bucket array is made again on them and rehashed, once, which costs
  * about a millisecond at CT_HUGE_AT entries; its old 4 KB pages were
@@ -211,6 +487,8 @@ int ct_set_limit(struct conntrack *ct, uint32_t limit)
 	struct ct_chunk *chunks;
 
 	if (limit == 0)
+		return -1;
+	if (limit > ct->owner_cap && ct_owners_grow(ct, limit) < 0)
 		return -1;
 	max_chunks = limit / CT_CHUNK_SMALL + 1;	/* chunks are at least that big */
 	if (max_chunks < ct->n_chunks)
@@ -291,6 +569,7 @@ void ct_fini(struct conntrack *ct)
 	free(ct->chunks);
 	if (ct->buckets)
 		ct_pages_free(ct->buckets, ct_buckets_bytes(ct->mask + 1));
+	ct_owners_free(ct);
 	memset(ct, 0, sizeof(*ct));
 }
 
@@ -484,6 +763,7 @@ static void ct_unlink(struct conntrack *ct, struct ct_entry *e)
 	ct_bucket_del(ct, &e->n[0]);
 	ct_bucket_del(ct, &e->n[1]);
 	TAILQ_REMOVE(&ct->exp[e->tclass], e, exp_link);
+	ct_owner_detach(ct, e);
 	e->proto = 0;            /* a free slot, for ct_walk() */
 	e->n[0].next = (struct ct_node *)ct->free;
 	ct->free = e;
@@ -496,12 +776,16 @@ void ct_remove(struct conntrack *ct, struct ct_entry *e)
 	ct_changed(ct, true);
 }
 
-/* ct_evict_one() - Free the oldest entry that never saw a reply. */
-static bool ct_evict_one(struct conntrack *ct)
+/* ct_evict_one() - Make room for ORIG's connection: from an owner over
+ * its share (ct_evict_fair()), else the oldest entry that never saw a
+ * reply. */
+static bool ct_evict_one(struct conntrack *ct, const struct ct_key *orig)
 {
 	struct ct_entry *best = NULL;
 	size_t i;
 
+	if (ct_evict_fair(ct, orig))
+		return true;
 	for (i = 0; i < sizeof(ct_unassured_classes) / sizeof(ct_unassured_classes[0]); i++) {
 		struct ct_entry *h = TAILQ_FIRST(&ct->exp[ct_unassured_classes[i]]);
 
@@ -541,7 +825,7 @@ struct ct_entry *ct_insert(struct conntrack *ct, const struct ct_key *orig, cons
 	}
 	if (ct_lookup(ct, orig, NULL) || ct_lookup(ct, reply, NULL))
 		return NULL;
-	if (ct->stats.entries >= ct->limit && !ct_evict_one(ct)) {
+	if (ct->stats.entries >= ct->limit && !ct_evict_one(ct, orig)) {
 		ct->stats.full_drops++;
 		*why = DROP_CT_FULL;
 		return NULL;
@@ -563,6 +847,7 @@ struct ct_entry *ct_insert(struct conntrack *ct, const struct ct_key *orig, cons
 	ct_bucket_add(ct, &e->n[0]);
 	ct_bucket_add(ct, &e->n[1]);
 	TAILQ_INSERT_TAIL(&ct->exp[e->tclass], e, exp_link);
+	ct_owner_attach(ct, e);
 	ct->stats.entries++;
 	ct->stats.inserted++;
 	if (!ct->huge && ct->stats.entries >= CT_HUGE_AT)
@@ -625,6 +910,7 @@ struct ct_entry *ct_restore(struct conntrack *ct, const struct ct_entry *tmpl, u
 	ct_bucket_add(ct, &e->n[0]);
 	ct_bucket_add(ct, &e->n[1]);
 	TAILQ_INSERT_TAIL(&ct->exp[e->tclass], e, exp_link);
+	ct_owner_attach(ct, e);
 	ct->stats.entries++;
 	ct->stats.restored++;
 	return e;
@@ -702,6 +988,8 @@ enum drop_reason ct_update(struct conntrack *ct, struct ct_entry *e, enum ct_dir
 	TAILQ_INSERT_TAIL(&ct->exp[e->tclass], e, exp_link);
 	if (e->tclass != old_class)
 		ct_timer_maybe_arm(ct, e);
+	if (e->flags != old_flags)
+		ct_owner_reflag(ct, e, old_flags);
 	ct_changed(ct, e->tclass != old_class || e->state != old_state ||
 		   e->flags != old_flags);
 	return DROP_NONE;

@@ -175,6 +175,8 @@ static int ct_ctl_stats_cmd(struct ctl_conn *c, struct json_object *args,
 	ct_ctl_add(o, "inserted", s->inserted);
 	ct_ctl_add(o, "expired", s->expired);
 	ct_ctl_add(o, "evicted", s->evicted);
+	ct_ctl_add(o, "evicted_fair", s->evicted_fair);
+	ct_ctl_add(o, "owners", s->owners);
 	ct_ctl_add(o, "full_drops", s->full_drops);
 	ct_ctl_add(o, "invalid", s->invalid);
 	ct_ctl_add(o, "lookups", s->lookups);
@@ -184,6 +186,8 @@ static int ct_ctl_stats_cmd(struct ctl_conn *c, struct json_object *args,
 	ct_ctl_add(o, "dnat_new", n->dnat_new);
 	ct_ctl_add(o, "hairpin_new", n->hairpin_new);
 	ct_ctl_add(o, "nat_no_port", n->no_port);
+	ct_ctl_add(o, "nat_port_share", n->share_denied);
+	ct_ctl_add(o, "nat_zones_freed", n->zones_freed);
 	ct_ctl_add(o, "icmp_errors_translated", n->icmp_err_xlated);
 	ct_ctl_snapshot(o);
 	*result = o;

@@ -765,7 +765,7 @@ static bool ct_snap_rezone(struct ct_snapshot *snap, struct ct_snap_rec *r)
 }
 
 /* ct_snap_current() - Does every address of E still mean what it meant:
- * containers still on their (non-internal) network, the uplink IP ours? */
+ * containers still on their (non-internal) network, the uplink IPs ours? */
 static bool ct_snap_current(struct ct_snapshot *snap, const struct ct_entry *e)
 {
 	int d;
@@ -777,9 +777,8 @@ static bool ct_snap_current(struct ct_snapshot *snap, const struct ct_entry *e)
 		if (k->family != AF_INET)
 			return false;       /* IPv6 conntrack does not exist yet */
 		if (k->zone == CT_ZONE_OUTSIDE) {
-			const union vs_addr *up = nat_uplink_ip(snap->dp->nat);
-
-			if (vs_addr_is_any(up) || !vs_addr_eq(&k->dst, up))
+			/* to one of the uplinks' addresses, as they are now */
+			if (nat_ext_find(snap->dp->nat, &k->dst) < 0)
 				return false;
 			continue;
 		}
@@ -811,7 +810,8 @@ static void ct_snap_restore(struct ct_snapshot *snap, struct ct_snap_rec *r, uin
 		res->full++;
 		return;
 	}
-	if (r->nat && !(m = nat_mapping_reserve(snap->dp->nat, o->zone, r->tmpl.proto,
+	if (r->nat && !(m = nat_mapping_reserve(snap->dp->nat, nat_ext_find(snap->dp->nat, &rk->dst),
+						 o->zone, r->tmpl.proto,
 						 &o->src, o->sport,
 						 rk->dport, r->nat == CT_SNAP_NAT_SHARED))) {
 		res->clash++;

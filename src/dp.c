@@ -115,18 +115,35 @@ int dp_uplink_add(struct dp *dp, const char *spec, const char *ip_cidr,
  * @dp:		datapath
  * @dst:	destination address (network order)
  *
- * One default route for now: the first uplink.  Per-uplink routes (or a
- * tunnel behind the same interface) choose here, and nowhere else.
+ * The route table of a host with several interfaces and one default
+ * route: an uplink whose on-link prefix holds DST (the longest such
+ * prefix), else the first uplink, whose gateway is the default route.
+ * Per-uplink routes (or a tunnel behind the same interface) choose here,
+ * and nowhere else.  At most DP_MAX_UPLINKS looks, one with one uplink.
  *
  * Return: the uplink, or NULL if there is none
  */
 struct uplink *dp_uplink_for(const struct dp *dp, uint32_t dst)
 {
-	(void)dst;
-	return dp->n_uplinks ? dp->uplinks[0] : NULL;
+	struct uplink *best;
+	unsigned int i;
+	int len, best_len = -1;
+
+	if (dp->n_uplinks < 2)
+		return dp->n_uplinks ? dp->uplinks[0] : NULL;
+	best = dp->uplinks[0];
+	for (i = 0; i < dp->n_uplinks; i++) {
+		len = uplink_on_link(dp->uplinks[i], dst);
+		if (len > best_len) {
+			best_len = len;
+			best = dp->uplinks[i];
+		}
+	}
+	return best;
 }
 
-/* dp_uplink_first() - The uplink `show` and the proxy describe, or NULL. */
+/* dp_uplink_first() - The uplink with the proxy's host leg (the first),
+ * which capture --uplink and trace --from uplink use, or NULL. */
 struct uplink *dp_uplink_first(const struct dp *dp)
 {
 	return dp->n_uplinks ? dp->uplinks[0] : NULL;

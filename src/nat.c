@@ -87,9 +87,13 @@ int nat_init(struct nat *nat, struct conntrack *ct)
 	nat->used = true;
 	nat->ct = ct;
 	/* no uplink address yet: IPv4 "any", the family tuples are built in */
-	vs_addr_set_v4(&nat->uplink_ip, 0);
 	vs_addr_set_v4(&nat->host_ip, 0);
 	nat->basis = hash_basis();
+	/* Until an uplink adds its address, SNAT has one to 0.0.0.0 (a
+	 * datapath without uplink tracks and plans all the same); the first
+	 * nat_ext_add() takes that slot. */
+	nat_ext_add(nat, 0);
+	nat->ext_any = true;
 	nat->n_zones = 1;   /* zone 0: the outside */
 	snprintf(nat->zones[0].name, sizeof(nat->zones[0].name), "uplink");
 	ct_set_free_hook(ct, nat_ct_free, nat);
@@ -104,22 +108,9 @@ void nat_fini(struct nat *nat)
 		ct_set_free_hook(nat->ct, NULL, NULL);
 }
 
-/* The uplink's IPv4 address (0: none), kept as the address type so that
- * the tuples and bindings built from it compare as any other address. */
-void nat_set_uplink_ip(struct nat *nat, uint32_t ip)
-{
-	vs_addr_set_v4(&nat->uplink_ip, ip);
-}
-
 void nat_set_host_ip(struct nat *nat, uint32_t ip)
 {
 	vs_addr_set_v4(&nat->host_ip, ip);
-}
-
-/* The uplink address SNAT uses; vs_addr_is_any() when there is none. */
-const union vs_addr *nat_uplink_ip(struct nat *nat)
-{
-	return &nat->uplink_ip;
 }
 
 const struct nat_stats *nat_get_stats(struct nat *nat)
@@ -131,41 +122,91 @@ const struct nat_stats *nat_get_stats(struct nat *nat)
  * nat_zone_of() - The zone of a network, assigned on first sight
  * @n:	network
  *
- * Bound to the name, so a network removed and created again under the
- * same name keeps its zone (its old entries are flushed on removal by
- * nat_endpoint_gone() of each endpoint anyway).
+ * Bound to the name while the network exists: nat_zone_release() frees
+ * it when the network is removed, so a switch that sees thousands of
+ * short-lived networks (a CI runner) never runs out (audit finding 12).
  *
- * Return: zone, or CT_ZONE_OUTSIDE if the zone table is full
+ * Return: zone, or CT_ZONE_OUTSIDE if NAT_MAX_ZONES networks exist
  */
 uint32_t nat_zone_of(struct nat *nat, const struct network *n)
 {
 	struct nat_zone *z;
+	uint32_t i;
 
 	HASH_FIND_STR(nat->zone_by_name, n->name, z);
 	if (z)
 		return (uint32_t)(z - nat->zones);
 	if (!nat->n_zones)
 		nat->n_zones = 1;   /* before nat_init (no uplink): keep 0 outside */
-	if (nat->n_zones >= NAT_MAX_ZONES)
+	if (nat->zone_free) {
+		i = nat->zone_free;
+		nat->zone_free = nat->zones[i].next_free;
+	} else if (nat->n_zones < NAT_MAX_ZONES) {
+		i = nat->n_zones++;
+	} else {
+		if (!nat->stats.zones_full++)
+			log_warn("nat: %d networks have zones: network %s has no egress",
+				 NAT_MAX_ZONES - 1, n->name);
 		return CT_ZONE_OUTSIDE;
-	z = &nat->zones[nat->n_zones++];
+	}
+	z = &nat->zones[i];
+	memset(z, 0, sizeof(*z));
 	snprintf(z->name, sizeof(z->name), "%s", n->name);
 	HASH_ADD_STR(nat->zone_by_name, name, z);
 	if (!z->hh.tbl) {       /* HASH_NONFATAL_OOM: not added */
-		nat->n_zones--;
+		z->name[0] = '\0';
+		z->next_free = nat->zone_free;
+		nat->zone_free = i;
 		return CT_ZONE_OUTSIDE;
 	}
-	return (uint32_t)(z - nat->zones);
+	return i;
+}
+
+static bool nat_in_zone(const struct ct_entry *e, void *arg)
+{
+	uint32_t zone = *(const uint32_t *)arg;
+
+	return e->zone == zone || e->n[0].key.zone == zone || e->n[1].key.zone == zone;
+}
+
+/**
+ * nat_zone_release() - A network is gone: flush its connections, free its zone
+ * @name:	the network's name
+ *
+ * Every entry with a tuple in the zone goes first (they hold port
+ * mappings that name the zone), and so do fragment slots recorded in it,
+ * so that the number, reused by the next new network, carries nothing of
+ * the old one.
+ */
+void nat_zone_release(struct nat *nat, const char *name)
+{
+	struct nat_zone *z;
+	uint32_t zone, i;
+
+	HASH_FIND_STR(nat->zone_by_name, name, z);
+	if (!z)
+		return;
+	zone = (uint32_t)(z - nat->zones);
+	if (nat->ct)
+		ct_flush(nat->ct, nat_in_zone, &zone);
+	for (i = 0; i < NAT_FRAG_SLOTS; i++)
+		if (nat->frag[i].zone == zone || nat->frag[i].out_zone == zone)
+			nat->frag[i].used = 0;
+	HASH_DEL(nat->zone_by_name, z);
+	z->name[0] = '\0';
+	z->next_free = nat->zone_free;
+	nat->zone_free = zone;
+	nat->stats.zones_freed++;
 }
 
 const char *nat_zone_name(struct nat *nat, uint32_t zone)
 {
-	return zone < nat->n_zones ? nat->zones[zone].name : "?";
+	return zone < nat->n_zones && nat->zones[zone].name[0] ? nat->zones[zone].name : "?";
 }
 
 struct network *nat_zone_network(struct nat *nat, uint32_t zone)
 {
-	if (zone == CT_ZONE_OUTSIDE || zone >= nat->n_zones)
+	if (zone == CT_ZONE_OUTSIDE || zone >= nat->n_zones || !nat->zones[zone].name[0])
 		return NULL;
 	return model_network_in(nat->model, nat->zones[zone].name);
 }
@@ -208,15 +249,225 @@ void nat_key_from_ip4(struct ct_key *k, uint32_t zone, uint8_t proto,
 	k->proto = proto;
 }
 
+/* --- external addresses and their port spaces ------------------------- */
+
+static uint32_t nat_proto_lo(uint8_t proto)
+{
+	return proto == IPPROTO_ICMP ? 0 : NAT_PORT_MIN;
+}
+
+/* nat_bit_set() - Mark PORT busy in PS (mapped, published, or reserved). */
+static void nat_bit_set(struct nat_pspace *ps, uint32_t port)
+{
+	uint32_t w = port >> 6;
+	uint64_t b = 1ULL << (port & 63);
+
+	if (ps->used[w] & b)
+		return;
+	ps->used[w] |= b;
+	ps->n_free--;
+	if (ps->used[w] == ~0ULL)
+		ps->full[w >> 6] |= 1ULL << (w & 63);
+}
+
+static void nat_bit_clear(struct nat_pspace *ps, uint32_t port)
+{
+	uint32_t w = port >> 6;
+	uint64_t b = 1ULL << (port & 63);
+
+	if (!(ps->used[w] & b))
+		return;
+	ps->used[w] &= ~b;
+	ps->n_free++;
+	ps->full[w >> 6] &= ~(1ULL << (w & 63));
+}
+
+/**
+ * nat_bit_next_free() - The first free port at or after START, wrapping
+ * @ps:		port space
+ * @start:	where to begin (0-65535)
+ *
+ * One word, then the summary of full words (NAT_PORT_WORDS / 64 of them),
+ * then one more word: bounded whatever the occupancy.
+ *
+ * Return: the port, or -1 if none is free
+ */
+static int nat_bit_next_free(const struct nat_pspace *ps, uint32_t start)
+{
+	uint32_t w = start >> 6, ww, sw, i;
+	uint64_t f = ~ps->used[w] & (~0ULL << (start & 63)), s;
+
+	if (f)
+		return (int)(w * 64 + (uint32_t)__builtin_ctzll(f));
+	if (!ps->n_free)
+		return -1;
+	/* the next word that is not full, from w + 1 on, wrapping round
+	 * (to w itself last, for its free ports below START) */
+	ww = (w + 1) % NAT_PORT_WORDS;
+	for (i = 0; i <= NAT_PORT_WORDS / 64; i++) {
+		sw = ww / 64;
+		s = ~ps->full[sw] & (~0ULL << (ww & 63));
+		if (s) {
+			ww = sw * 64 + (uint32_t)__builtin_ctzll(s);
+			return (int)(ww * 64 + (uint32_t)__builtin_ctzll(~ps->used[ww]));
+		}
+		ww = ((sw + 1) % (NAT_PORT_WORDS / 64)) * 64;
+	}
+	return -1;
+}
+
+/* nat_pspace_init() - An empty space: the ports below the range are never
+ * handed out, and published ports (TCP, UDP) are not free either. */
+static void nat_pspace_init(struct nat *nat, struct nat_pspace *ps, int pi, uint8_t proto)
+{
+	uint32_t p;
+
+	memset(ps->used, 0, sizeof(ps->used));
+	memset(ps->full, 0, sizeof(ps->full));
+	ps->n_free = 65536;
+	for (p = 0; p < nat_proto_lo(proto); p++)
+		nat_bit_set(ps, p);
+	for (p = 0; pi < 2 && p < 65536; p++)
+		if (nat->rules[pi][p])
+			nat_bit_set(ps, p);
+}
+
+/**
+ * nat_ext_add() - Make an uplink's address an external address
+ * @ip:	the address (network order)
+ *
+ * SNAT through that uplink takes ports from this address's own spaces;
+ * published ports answer on it.  Adding an address twice gives the same
+ * index.
+ *
+ * Return: its index, or -1 when NAT_MAX_EXT addresses exist
+ */
+int nat_ext_add(struct nat *nat, uint32_t ip)
+{
+	static const uint8_t protos[NAT_N_PROTO] = { IPPROTO_TCP, IPPROTO_UDP, IPPROTO_ICMP };
+	union vs_addr a;
+	struct nat_ext *x;
+	int i;
+
+	vs_addr_set_v4(&a, ip);
+	i = nat_ext_find(nat, &a);
+	if (i >= 0)
+		return i;
+	if (nat->ext_any) {
+		nat->ext_any = false;
+		nat->ext[0].ip = a;
+		return 0;
+	}
+	if (nat->n_ext >= NAT_MAX_EXT)
+		return -1;
+	x = &nat->ext[nat->n_ext];
+	x->ip = a;
+	for (i = 0; i < NAT_N_PROTO; i++)
+		nat_pspace_init(nat, &x->ps[i], i, protos[i]);
+	return (int)nat->n_ext++;
+}
+
+/* nat_ext_find() - The index of external address IP, or -1. */
+int nat_ext_find(const struct nat *nat, const union vs_addr *ip)
+{
+	unsigned int i;
+
+	for (i = nat->ext_any ? 1 : 0; i < nat->n_ext; i++)
+		if (vs_addr_eq(&nat->ext[i].ip, ip))
+			return (int)i;
+	return -1;
+}
+
+/* nat_set_port_share() - At most SHARE ports per source and space (0:
+ * only the adaptive share, see nat_src_over_share()). */
+void nat_set_port_share(struct nat *nat, uint32_t share)
+{
+	nat->port_share = share;
+}
+
+/* --- sources: who holds how many ports ----------------------------------- */
+
+static uint32_t nat_src_hash(struct nat *nat, uint32_t zone, const union vs_addr *ip)
+{
+	struct { uint32_t zone; union vs_addr ip; } k = { .zone = zone, .ip = *ip };
+	_Static_assert(sizeof(k) == 20, "hashed as bytes: no padding");
+
+	return hash_bytes(&k, sizeof(k), nat->basis ^ 0x5a5a) & (NAT_SRC_BUCKETS - 1);
+}
+
+/* nat_src_find() - The record of (ZONE, IP), made if MAKE; NULL if absent
+ * (or, with MAKE, if NAT_SRC_MAX sources hold ports already). */
+static struct nat_src *nat_src_find(struct nat *nat, uint32_t zone, const union vs_addr *ip,
+				    bool make)
+{
+	uint32_t b = nat_src_hash(nat, zone, ip), i;
+	struct nat_src *s;
+
+	for (i = nat->src_bucket[b]; i; i = s->next) {
+		s = &nat->srcs[i - 1];
+		if (s->zone == zone && vs_addr_eq(&s->ip, ip))
+			return s;
+	}
+	if (!make)
+		return NULL;
+	if (nat->src_free) {
+		i = nat->src_free;
+		nat->src_free = nat->srcs[i - 1].next;
+	} else if (nat->src_used < NAT_SRC_MAX) {
+		i = ++nat->src_used;
+	} else {
+		return NULL;
+	}
+	s = &nat->srcs[i - 1];
+	memset(s, 0, sizeof(*s));
+	s->zone = zone;
+	s->ip = *ip;
+	s->next = nat->src_bucket[b];
+	nat->src_bucket[b] = i;
+	return s;
+}
+
+static void nat_src_drop(struct nat *nat, struct nat_src *s)
+{
+	uint32_t *pp = &nat->src_bucket[nat_src_hash(nat, s->zone, &s->ip)];
+	uint32_t i = (uint32_t)(s - nat->srcs) + 1;
+
+	for (; *pp; pp = &nat->srcs[*pp - 1].next)
+		if (*pp == i) {
+			*pp = s->next;
+			break;
+		}
+	s->next = nat->src_free;
+	nat->src_free = i;
+}
+
+/**
+ * nat_src_over_share() - May a source take one more port of a space?
+ * @held:	ports it holds there
+ * @ps:		the space
+ *
+ * Two rules.  A fixed cap, if configured (--nat-port-share).  And an
+ * adaptive one that needs no tuning: a source may hold no more ports than
+ * are still free.  One container alone can so take about half of a space
+ * and a second one half of the rest: whoever comes next always finds
+ * ports, however many the first one asks for (audit finding 7).
+ */
+static bool nat_src_over_share(struct nat *nat, uint32_t held, const struct nat_pspace *ps)
+{
+	if (nat->port_share && held >= nat->port_share)
+		return true;
+	return held > ps->n_free;
+}
+
 /* --- port mappings ---------------------------------------------------- */
 
 /* The bysource bucket of a source (keyed hash.h: sources are chosen by
  * whoever sends); the address is all 16 bytes, either family. */
-static uint32_t nat_bysrc_hash(struct nat *nat, uint32_t zone, uint8_t proto,
+static uint32_t nat_bysrc_hash(struct nat *nat, int ext, uint32_t zone, uint8_t proto,
 			       const union vs_addr *ip, uint16_t port)
 {
-	struct { uint32_t zone; union vs_addr ip; uint16_t port; uint8_t proto, pad; } k = {
-		.zone = zone, .ip = *ip, .port = port, .proto = proto, .pad = 0,
+	struct { uint32_t zone; union vs_addr ip; uint16_t port; uint8_t proto, ext; } k = {
+		.zone = zone, .ip = *ip, .port = port, .proto = proto, .ext = (uint8_t)ext,
 	};
 	_Static_assert(sizeof(k) == 24, "hashed as bytes: no padding");
 
@@ -230,25 +481,34 @@ bool nat_port_published(struct nat *nat, uint8_t proto, uint16_t port)
 	return i >= 0 && i < 2 && nat->rules[i][port] != NULL;
 }
 
+/* nat_port_in_snat_use() - Does a mapping hold PORT on any address? */
 bool nat_port_in_snat_use(struct nat *nat, uint8_t proto, uint16_t port)
 {
 	int i = nat_proto_idx(proto);
+	unsigned int x;
 
-	return i >= 0 && nat->maps[i][port].refs > 0;
+	for (x = 0; i >= 0 && x < nat->n_ext; x++)
+		if (nat->ext[x].ps[i].maps[port].refs > 0)
+			return true;
+	return false;
 }
 
-/* nat_port_free() - May external PORT (host order) take a new mapping? */
-static bool nat_port_free(struct nat *nat, uint8_t proto, int pi, uint32_t port)
+/* nat_bysrc_find() - The source's shared mapping on a space, or NULL. */
+static struct nat_mapping *nat_bysrc_find(struct nat *nat, int ext, uint32_t b, uint32_t zone,
+					  uint8_t proto, const union vs_addr *ip, uint16_t port)
 {
-	if (nat->maps[pi][port].refs)
-		return false;
-	if (proto != IPPROTO_ICMP && nat->rules[pi][port])
-		return false;
-	return true;
+	struct nat_mapping *m;
+
+	for (m = nat->bysrc[b]; m; m = m->hnext)
+		if (m->zone == zone && vs_addr_eq(&m->ip, ip) && m->port == port &&
+		    m->proto == proto && m->ext == ext)
+			return m;
+	return NULL;
 }
 
 /**
  * nat_mapping_choose() - The external port a source would get, pure
+ * @ext:	external address (index)
  * @zone:	the source's zone
  * @proto:	IPPROTO_TCP/UDP/ICMP
  * @ip:		internal address (network order)
@@ -259,46 +519,51 @@ static bool nat_port_free(struct nat *nat, uint8_t proto, int pi, uint32_t port)
  *
  * Changes nothing: nat_mapping_reserve() of the answer takes it.
  *
- * Return: false if the range is exhausted
+ * Return: DROP_NONE, DROP_NAT_NO_PORT if the space is exhausted, or
+ * DROP_NAT_PORT_SHARE if this source holds its share of it
  */
-static bool nat_mapping_choose(struct nat *nat, uint32_t zone, uint8_t proto,
-			       const union vs_addr *ip, uint16_t port,
-			       bool bysource, uint16_t *ext_port)
+static enum drop_reason nat_mapping_choose(struct nat *nat, int ext, uint32_t zone, uint8_t proto,
+					   const union vs_addr *ip, uint16_t port,
+					   bool bysource, uint16_t *ext_port)
 {
-	int pi = nat_proto_idx(proto);
-	uint32_t b = nat_bysrc_hash(nat, zone, proto, ip, port), p, start, i;
-	uint32_t lo = proto == IPPROTO_ICMP ? 0 : NAT_PORT_MIN, span;
+	int pi = nat_proto_idx(proto), p;
+	uint32_t b, span, lo = nat_proto_lo(proto);
 	const struct nat_mapping *m;
+	const struct nat_src *s;
+	struct nat_pspace *ps;
 
-	if (pi < 0)
-		return false;
+	if (pi < 0 || ext < 0 || (unsigned int)ext >= nat->n_ext)
+		return DROP_NAT_NO_PORT;
+	ps = &nat->ext[ext].ps[pi];
+	b = nat_bysrc_hash(nat, ext, zone, proto, ip, port);
 	/* 1) endpoint-independent: the source's existing mapping */
-	for (m = bysource ? nat->bysrc[b] : NULL; m; m = m->hnext)
-		if (m->zone == zone && vs_addr_eq(&m->ip, ip) && m->port == port &&
-		    m->proto == proto) {
-			*ext_port = htons((uint16_t)(m - nat->maps[pi]));
-			return true;
-		}
+	m = bysource ? nat_bysrc_find(nat, ext, b, zone, proto, ip, port) : NULL;
+	if (m) {
+		*ext_port = htons(m->ext_port);
+		return DROP_NONE;
+	}
+	if (!ps->n_free)
+		return DROP_NAT_NO_PORT;
+	s = nat_src_find(nat, zone, ip, false);
+	if (s && nat_src_over_share(nat, s->held[ext][pi], ps))
+		return DROP_NAT_PORT_SHARE;
 	/* 2) port preservation */
 	p = ntohs(port);
-	if (p >= lo && nat_port_free(nat, proto, pi, p))
+	if (!(ps->used[p >> 6] & (1ULL << (p & 63))))
 		goto take;
-	/* 3) search the range from a start that depends on the source */
-	span = NAT_PORT_MAX - lo + 1;
-	start = (b ^ (uint32_t)(nat->basis >> 7)) % span;
-	for (i = 0; i < span; i++) {
-		p = lo + (start + i) % span;
-		if (nat_port_free(nat, proto, pi, p))
-			goto take;
-	}
-	return false;
+	/* 3) the first free port from a start that depends on the source */
+	span = 65536 - lo;
+	p = nat_bit_next_free(ps, lo + (b ^ (uint32_t)(nat->basis >> 7)) % span);
+	if (p < 0)
+		return DROP_NAT_NO_PORT;
 take:
 	*ext_port = htons((uint16_t)p);
-	return true;
+	return DROP_NONE;
 }
 
 /**
  * nat_mapping_get() - Find or make the external port for an internal source
+ * @ext:	external address (index)
  * @zone:	the source's zone
  * @proto:	IPPROTO_TCP/UDP/ICMP
  * @ip:		internal address (network order)
@@ -310,21 +575,50 @@ take:
  * nat_mapping_choose(), then nat_mapping_reserve() of its choice.  The
  * caller holds a reference afterwards (nat_mapping_put() drops it).
  *
- * Return: the mapping, or NULL if the range is exhausted
+ * Return: the mapping, or NULL if no port is left to this source
  */
-struct nat_mapping *nat_mapping_get(struct nat *nat, uint32_t zone, uint8_t proto,
+struct nat_mapping *nat_mapping_get(struct nat *nat, int ext, uint32_t zone, uint8_t proto,
 				    const union vs_addr *ip, uint16_t port, bool bysource,
 				    uint16_t *ext_port)
 {
-	if (!nat_mapping_choose(nat, zone, proto, ip, port, bysource, ext_port)) {
-		nat->stats.no_port++;
+	enum drop_reason r = nat_mapping_choose(nat, ext, zone, proto, ip, port, bysource,
+						ext_port);
+
+	if (r != DROP_NONE) {
+		if (r == DROP_NAT_PORT_SHARE)
+			nat->stats.share_denied++;
+		else
+			nat->stats.no_port++;
 		return NULL;
 	}
-	return nat_mapping_reserve(nat, zone, proto, ip, port, *ext_port, bysource);
+	return nat_mapping_reserve(nat, ext, zone, proto, ip, port, *ext_port, bysource);
+}
+
+/* nat_mapping_take() - Make M a new mapping on space PS and count it to
+ * its source; false if no source record is left (then nothing changed). */
+static bool nat_mapping_take(struct nat *nat, struct nat_pspace *ps, struct nat_mapping *m,
+			     const struct nat_mapping *tmpl, int pi)
+{
+	struct nat_src *s = nat_src_find(nat, tmpl->zone, &tmpl->ip, true);
+
+	if (!s)
+		return false;
+	s->held[tmpl->ext][pi]++;
+	s->total++;
+	*m = *tmpl;
+	nat_bit_set(ps, m->ext_port);
+	if (m->bysource) {
+		uint32_t b = nat_bysrc_hash(nat, m->ext, m->zone, m->proto, &m->ip, m->port);
+
+		m->hnext = nat->bysrc[b];
+		nat->bysrc[b] = m;
+	}
+	return true;
 }
 
 /**
  * nat_mapping_reserve() - Take a given external port for a restored entry
+ * @ext:	external address (index)
  * @zone:	the source's zone
  * @proto:	IPPROTO_TCP/UDP/ICMP
  * @ip:		internal address (network order)
@@ -336,21 +630,24 @@ struct nat_mapping *nat_mapping_get(struct nat *nat, uint32_t zone, uint8_t prot
  * the port is shared only with the same source's same kind of mapping,
  * and never taken when it is published now.  Reserved ports are then
  * busy for nat_mapping_get() as any other (no collision with new flows).
+ * No share applies: the connection exists already.
  *
  * Return: the mapping with a reference held, or NULL if the port is out
  * of the range, published, or held by another source
  */
-struct nat_mapping *nat_mapping_reserve(struct nat *nat, uint32_t zone, uint8_t proto,
+struct nat_mapping *nat_mapping_reserve(struct nat *nat, int ext, uint32_t zone, uint8_t proto,
 					const union vs_addr *ip, uint16_t port,
 					uint16_t ext_port, bool bysource)
 {
 	int pi = nat_proto_idx(proto);
-	uint32_t p = ntohs(ext_port), b = nat_bysrc_hash(nat, zone, proto, ip, port);
+	uint32_t p = ntohs(ext_port);
+	struct nat_pspace *ps;
 	struct nat_mapping *m;
 
-	if (pi < 0 || (proto != IPPROTO_ICMP && p < NAT_PORT_MIN))
+	if (pi < 0 || ext < 0 || (unsigned int)ext >= nat->n_ext || p < nat_proto_lo(proto))
 		return NULL;
-	m = &nat->maps[pi][p];
+	ps = &nat->ext[ext].ps[pi];
+	m = &ps->maps[p];
 	if (m->refs) {
 		/* private mappings belong to one connection each */
 		if (!bysource || !m->bysource || m->zone != zone || !vs_addr_eq(&m->ip, ip) ||
@@ -359,32 +656,41 @@ struct nat_mapping *nat_mapping_reserve(struct nat *nat, uint32_t zone, uint8_t 
 		m->refs++;
 		return m;
 	}
-	if (!nat_port_free(nat, proto, pi, p))
-		return NULL;
+	if (ps->used[p >> 6] & (1ULL << (p & 63)))
+		return NULL;     /* published */
 	/* one shared mapping per source: a second one would split EIM */
-	for (m = bysource ? nat->bysrc[b] : NULL; m; m = m->hnext)
-		if (m->zone == zone && vs_addr_eq(&m->ip, ip) && m->port == port &&
-		    m->proto == proto)
-			return NULL;
-	m = &nat->maps[pi][p];
-	*m = (struct nat_mapping){ .zone = zone, .ip = *ip, .port = port,
-				   .proto = proto, .bysource = bysource, .refs = 1 };
-	if (bysource) {
-		m->hnext = nat->bysrc[b];
-		nat->bysrc[b] = m;
-	}
+	if (bysource && nat_bysrc_find(nat, ext, nat_bysrc_hash(nat, ext, zone, proto, ip, port),
+				       zone, proto, ip, port))
+		return NULL;
+	if (!nat_mapping_take(nat, ps, m, &(struct nat_mapping){ .zone = zone, .ip = *ip,
+			.port = port, .ext_port = (uint16_t)p, .proto = proto,
+			.bysource = bysource, .ext = (uint8_t)ext, .refs = 1 }, pi))
+		return NULL;
 	return m;
 }
 
+/* nat_mapping_put() - Drop a reference; the last frees the port (unless
+ * it is published meanwhile) and the source's count. */
 void nat_mapping_put(struct nat *nat, struct nat_mapping *m)
 {
 	struct nat_mapping **pp;
+	struct nat_src *s;
+	int pi;
 
 	if (!m || --m->refs)
 		return;
+	pi = nat_proto_idx(m->proto);
+	if (!nat_port_published(nat, m->proto, m->ext_port))
+		nat_bit_clear(&nat->ext[m->ext].ps[pi], m->ext_port);
+	s = nat_src_find(nat, m->zone, &m->ip, false);
+	if (s) {
+		s->held[m->ext][pi]--;
+		if (!--s->total)
+			nat_src_drop(nat, s);
+	}
 	if (!m->bysource)
 		return;
-	pp = &nat->bysrc[nat_bysrc_hash(nat, m->zone, m->proto, &m->ip, m->port)];
+	pp = &nat->bysrc[nat_bysrc_hash(nat, m->ext, m->zone, m->proto, &m->ip, m->port)];
 	for (; *pp; pp = &(*pp)->hnext)
 		if (*pp == m) {
 			*pp = m->hnext;
@@ -400,6 +706,22 @@ static void nat_ct_free(void *arg, struct ct_entry *e)
 }
 
 /* --- published ports (DNAT rules) -------------------------------------- */
+
+/* nat_rule_mark() - A published port is busy on every address's space;
+ * unpublished, it is free again where no mapping holds it. */
+static void nat_rule_mark(struct nat *nat, int pi, uint32_t port, bool published)
+{
+	unsigned int x;
+
+	for (x = 0; x < nat->n_ext; x++) {
+		struct nat_pspace *ps = &nat->ext[x].ps[pi];
+
+		if (published)
+			nat_bit_set(ps, port);
+		else if (!ps->maps[port].refs && port >= NAT_PORT_MIN)
+			nat_bit_clear(ps, port);
+	}
+}
 
 /**
  * nat_rule_add() - Install a published range
@@ -425,8 +747,10 @@ int nat_rule_add(struct nat *nat, const struct nat_rule *r, char *err, size_t er
 				 r->host_port + i, r->proto == IPPROTO_TCP ? "tcp" : "udp");
 			return -1;
 		}
-	for (i = 0; i < r->count; i++)
+	for (i = 0; i < r->count; i++) {
 		nat->rules[pi][r->host_port + i] = r;
+		nat_rule_mark(nat, pi, r->host_port + i, true);
+	}
 	return 0;
 }
 
@@ -439,8 +763,10 @@ int nat_rule_del(struct nat *nat, uint8_t proto, uint16_t host_port)
 
 	if (pi < 0 || pi > 1 || !(r = nat->rules[pi][host_port]))
 		return -1;
-	for (i = 0; i < r->count; i++)
+	for (i = 0; i < r->count; i++) {
 		nat->rules[pi][r->host_port + i] = NULL;
+		nat_rule_mark(nat, pi, r->host_port + i, false);
+	}
 	return 0;
 }
 
@@ -481,9 +807,10 @@ static bool nat_rule_target(struct nat *nat, const struct nat_rule *r, uint16_t 
 struct nat_match_port {
 	uint8_t proto;
 	uint16_t port;       /* network order */
-	union vs_addr ip;
+	const struct nat *nat;
 };
 
+/* To PORT on one of our external addresses, in either tuple. */
 static bool nat_shadows_port(const struct ct_entry *e, void *arg)
 {
 	const struct nat_match_port *m = arg;
@@ -493,9 +820,9 @@ static bool nat_shadows_port(const struct ct_entry *e, void *arg)
 	if (e->proto != m->proto)
 		return false;
 	return (r->zone == CT_ZONE_OUTSIDE && r->dport == m->port &&
-		vs_addr_eq(&r->dst, &m->ip)) ||
+		nat_ext_find(m->nat, &r->dst) >= 0) ||
 	       (o->zone == CT_ZONE_OUTSIDE && o->dport == m->port &&
-		vs_addr_eq(&o->dst, &m->ip));
+		nat_ext_find(m->nat, &o->dst) >= 0);
 }
 
 /**
@@ -511,7 +838,7 @@ static bool nat_shadows_port(const struct ct_entry *e, void *arg)
  */
 unsigned int nat_flush_port(struct nat *nat, uint8_t proto, uint16_t port)
 {
-	struct nat_match_port m = { proto, htons(port), nat->uplink_ip };
+	struct nat_match_port m = { proto, htons(port), nat };
 
 	return ct_flush(nat->ct, nat_shadows_port, &m);
 }
@@ -678,19 +1005,22 @@ static enum drop_reason nat_pkt_key(const struct pkt *p, uint32_t zone,
  */
 static bool nat_plan_dnat(struct nat *nat, const struct ct_key *k, struct nat_plan *plan)
 {
-	const union vs_addr *dst = &k->dst, *up = &nat->uplink_ip;
+	const union vs_addr *dst = &k->dst;
 	bool via_host = !vs_addr_is_any(&nat->host_ip) && vs_addr_eq(dst, &nat->host_ip) &&
 			k->zone == CT_ZONE_OUTSIDE;
+	int x = nat_ext_find(nat, dst);
 	const struct nat_rule *r;
 	union vs_addr tip;
 
-	if (!((!vs_addr_is_any(up) && vs_addr_eq(dst, up)) || via_host) ||
-	    k->proto == IPPROTO_ICMP)
+	if ((x < 0 && !via_host) || k->proto == IPPROTO_ICMP)
 		return true;	/* not to us: no DNAT */
+	/* a hairpin's SNAT half answers from the address it was sent to */
+	if (x >= 0)
+		plan->ext_idx = (uint8_t)x;
 	r = nat_rule_find(nat, k->proto, ntohs(k->dport));
-	/* a rule bound to another host IP (127.0.0.1) is reached only
-	 * through the proxy, i.e. the host leg */
-	if (r && !vs_addr_is_any(&r->host_ip) && !vs_addr_eq(&r->host_ip, up) && !via_host)
+	/* a rule bound to one host IP is reached only there: an uplink
+	 * address, or (127.0.0.1) only through the proxy, i.e. the host leg */
+	if (r && !vs_addr_is_any(&r->host_ip) && !vs_addr_eq(&r->host_ip, dst) && !via_host)
 		r = NULL;
 	if (!r || !nat_rule_target(nat, r, ntohs(k->dport), &plan->tzone, &tip,
 				   &plan->tport)) {
@@ -707,15 +1037,16 @@ static bool nat_plan_dnat(struct nat *nat, const struct ct_key *k, struct nat_pl
  * to the uplink IP's external port. */
 static void nat_plan_reply(struct nat *nat, const struct ct_key *k, struct nat_plan *plan)
 {
-	uint32_t src = nat_key_ip4(&k->src);
+	uint32_t src = nat_key_ip4(&k->src), up = 0;
 
+	if (plan->ext_idx < nat->n_ext)
+		up = vs_addr_get_v4(&nat->ext[plan->ext_idx].ip);
 	if (plan->rule)
 		nat_key_from_ip4(&plan->reply, plan->tzone, k->proto, plan->tip,
-				 k->zone != CT_ZONE_OUTSIDE ? vs_addr_get_v4(&nat->uplink_ip) : src,
-				 plan->tport, plan->ext);
+				 k->zone != CT_ZONE_OUTSIDE ? up : src, plan->tport, plan->ext);
 	else
 		nat_key_from_ip4(&plan->reply, CT_ZONE_OUTSIDE, k->proto, nat_key_ip4(&k->dst),
-				 vs_addr_get_v4(&nat->uplink_ip), k->dport, plan->ext);
+				 up, k->dport, plan->ext);
 	if (k->proto == IPPROTO_ICMP)
 		plan->reply.sport = plan->reply.dport = plan->ext;
 }
@@ -734,21 +1065,20 @@ static void nat_plan_reply(struct nat *nat, const struct ct_key *k, struct nat_p
 static bool nat_plan_snat(struct nat *nat, const struct ct_key *k, struct nat_plan *plan)
 {
 	plan->ext_shared = true;
-	if (!nat_mapping_choose(nat, k->zone, k->proto, &k->src, k->sport, true,
-				&plan->ext))
-		goto no_port;
+	plan->why = nat_mapping_choose(nat, plan->ext_idx, k->zone, k->proto, &k->src, k->sport,
+				       true, &plan->ext);
+	if (plan->why != DROP_NONE)
+		return false;
 	nat_plan_reply(nat, k, plan);
 	if (!ct_lookup(nat->ct, &plan->reply, NULL))
 		return true;
 	plan->ext_shared = false;
-	if (!nat_mapping_choose(nat, k->zone, k->proto, &k->src, k->sport, false,
-				&plan->ext))
-		goto no_port;
+	plan->why = nat_mapping_choose(nat, plan->ext_idx, k->zone, k->proto, &k->src, k->sport,
+				       false, &plan->ext);
+	if (plan->why != DROP_NONE)
+		return false;
 	nat_plan_reply(nat, k, plan);
 	return true;
-no_port:
-	plan->why = DROP_NAT_NO_PORT;
-	return false;
 }
 
 /**
@@ -766,13 +1096,25 @@ no_port:
  * outside is not ours.  nat_new_conn() commits the plan; vsctl trace
  * (through nat_process() of a dry-run packet) shows it.
  *
+ * nat_plan() plans as if the route chose the first external address;
+ * nat_plan_via() is told which one the route chose (@via, an index from
+ * nat_ext_add(), or NAT_EXT_NONE): SNAT takes its port there, while a
+ * published port answers on whichever address it was reached at.
+ *
  * Return: DROP_NONE, or the reason the packet cannot open a connection
  */
 enum drop_reason nat_plan(struct nat *nat, const struct ct_key *k, const void *l4, uint32_t l4len,
 			  struct nat_plan *plan)
 {
+	return nat_plan_via(nat, k, 0, l4, l4len, plan);
+}
+
+enum drop_reason nat_plan_via(struct nat *nat, const struct ct_key *k, int via, const void *l4,
+			      uint32_t l4len, struct nat_plan *plan)
+{
 	memset(plan, 0, sizeof(*plan));
 	plan->ext = k->sport;
+	plan->ext_idx = (uint8_t)(via >= 0 && via < (int)nat->n_ext ? via : NAT_EXT_NONE);
 	if (!nat_plan_dnat(nat, k, plan))
 		return plan->why;
 	if (k->zone == CT_ZONE_OUTSIDE && !plan->rule)
@@ -800,19 +1142,21 @@ enum drop_reason nat_plan(struct nat *nat, const struct ct_key *k, const void *l
  * Return: the new entry, or NULL
  */
 static struct ct_entry *nat_new_conn(struct nat *nat, struct pkt *p, const struct ct_key *k,
-				     enum drop_reason *why)
+				     int via, enum drop_reason *why)
 {
 	struct nat_mapping *m = NULL;
 	struct nat_plan plan;
 	struct ct_entry *e;
 
-	*why = nat_plan(nat, k, pkt_l4(p), p->len - p->l4_ofs, &plan);
+	*why = nat_plan_via(nat, k, via, pkt_l4(p), p->len - p->l4_ofs, &plan);
 	if (*why == DROP_NAT_NO_PORT)
 		nat->stats.no_port++;
+	else if (*why == DROP_NAT_PORT_SHARE)
+		nat->stats.share_denied++;
 	if (*why != DROP_NONE)
 		return NULL;
 	if (plan.kind != NAT_PLAN_DNAT) {
-		m = nat_mapping_reserve(nat, k->zone, k->proto, &k->src, k->sport,
+		m = nat_mapping_reserve(nat, plan.ext_idx, k->zone, k->proto, &k->src, k->sport,
 					plan.ext, plan.ext_shared);
 		if (!m) {	/* cannot happen: the plan chose a free port */
 			*why = DROP_NAT_NO_PORT;
@@ -847,7 +1191,7 @@ static struct ct_entry *nat_new_conn(struct nat *nat, struct pkt *p, const struc
  * Return: DROP_NONE, or the reason the real packet would be refused
  */
 static enum drop_reason nat_dry_run(struct nat *nat, struct pkt *p, const struct ct_key *k,
-				    uint32_t *out_zone)
+				    int via, uint32_t *out_zone)
 {
 	enum trace_nat_kind kind = TRACE_NAT_EXISTING;
 	struct nat_plan plan;
@@ -860,7 +1204,7 @@ static enum drop_reason nat_dry_run(struct nat *nat, struct pkt *p, const struct
 	if (e) {
 		ct_key_invert(&e->n[!dir].key, &t);
 	} else {
-		if (nat_plan(nat, k, pkt_l4(p), p->len - p->l4_ofs, &plan) != DROP_NONE)
+		if (nat_plan_via(nat, k, via, pkt_l4(p), p->len - p->l4_ofs, &plan) != DROP_NONE)
 			return plan.why;
 		ct_key_invert(&plan.reply, &t);
 		kind = plan.kind == NAT_PLAN_SNAT ? TRACE_NAT_SNAT :
@@ -872,16 +1216,25 @@ static enum drop_reason nat_dry_run(struct nat *nat, struct pkt *p, const struct
 	return DROP_NONE;
 }
 
+/* nat_process() - nat_process_via() on the first external address. */
+enum drop_reason nat_process(struct nat *nat, struct pkt *p, uint32_t zone, uint32_t *out_zone)
+{
+	return nat_process_via(nat, p, zone, 0, out_zone);
+}
+
 /**
- * nat_process() - Conntrack and NAT for one IPv4 packet
+ * nat_process_via() - Conntrack and NAT for one IPv4 packet
  * @p:		parsed packet (l3_ofs at an IPv4 header checked by parse.c)
  * @zone:	where it was seen: CT_ZONE_OUTSIDE or the network's zone
+ * @via:	the external address (nat_ext_add() index) of the uplink the
+ *		route chose, for a new SNAT connection; NAT_EXT_NONE if none
  * @out_zone:	set to where it must leave
  *
  * Return: DROP_NONE when P was translated and must be delivered in
  * *out_zone, else the reason to drop it
  */
-enum drop_reason nat_process(struct nat *nat, struct pkt *p, uint32_t zone, uint32_t *out_zone)
+enum drop_reason nat_process_via(struct nat *nat, struct pkt *p, uint32_t zone, int via,
+				 uint32_t *out_zone)
 {
 	struct iphdr *ip = pkt_header(p, p->l3_ofs, sizeof(*ip));
 	uint32_t old_src, old_dst;
@@ -902,7 +1255,7 @@ enum drop_reason nat_process(struct nat *nat, struct pkt *p, uint32_t zone, uint
 	if (r != DROP_NONE)
 		return r;
 	if ((p->flags & PKT_F_DRYRUN) && !is_error)
-		return nat_dry_run(nat, p, &k, out_zone);
+		return nat_dry_run(nat, p, &k, via, out_zone);
 	if (is_error) {
 		r = nat_icmp_error(nat, p, zone, out_zone);
 		if (r == DROP_NONE)
@@ -922,7 +1275,7 @@ enum drop_reason nat_process(struct nat *nat, struct pkt *p, uint32_t zone, uint
 		}
 	}
 	if (!e) {
-		e = nat_new_conn(nat, p, &k, &r);
+		e = nat_new_conn(nat, p, &k, via, &r);
 		if (!e)
 			return r;
 		dir = CT_DIR_ORIG;

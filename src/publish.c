@@ -263,10 +263,10 @@ static int publish_check(const char *spec, struct published *out, char *err, siz
 {
 	if (publish_parse_spec(spec, out, err, errlen) < 0)
 		return -1;
-	if (!publish_wants_proxy(out) && !vs_addr_eq_v4(&out->host_ip, uplink_ip(dp_uplink_first(cmd_dp())))) {
+	if (!publish_wants_proxy(out) && nat_ext_find(cmd_dp()->nat, &out->host_ip) < 0) {
 		/* nothing would listen there: refuse rather than accept a
 		 * mapping that can never be reached */
-		snprintf(err, errlen, "host IP in %s must be 0.0.0.0, 127.0.0.1 or the uplink IP",
+		snprintf(err, errlen, "host IP in %s must be 0.0.0.0, 127.0.0.1 or an uplink IP",
 			 spec);
 		return -1;
 	}

@@ -27,13 +27,23 @@
  * - sends what nat_process() routes outside: source MAC ours, destination
  *   the next hop's.
  *
+ * Several uplinks: each has its own address, next hop and neighbour
+ * cache, and its address is one of NAT's external addresses with port
+ * spaces of its own.  dp_uplink_for() routes a new connection (on-link
+ * prefix first, else the first uplink's default route) and NAT takes the
+ * SNAT port from that uplink's address; once translated, a packet leaves
+ * by the uplink whose address is its source (uplink_owner()), so every
+ * connection keeps to one uplink both ways, and a published port answers
+ * from the uplink it was reached on.
+ *
  * The host leg: a second TAP, UPLINK_HOST_IF, in vswitchd's own namespace
  * with the kernel side at 169.254.169.1/30 and the switch at .2.  The
  * userspace proxy (proxy.c) connects to 169.254.169.2:HOSTPORT; the
  * switch handles that exactly like a connection to uplink-ip:HOSTPORT
  * (zone 0, DNAT), and replies to 169.254.169.1 leave on the host leg.
  * So the kernel needs no route to container subnets, whatever the uplink
- * type (see doc/nat.md).
+ * type (see doc/nat.md).  Only the first uplink has one: the proxy needs
+ * one way in, and the TAP's name is fixed.
  *
  * Limits: IPv4 only; one next hop (no routing table beyond on-link and
  * the default gateway); pending frames larger than NEIGH_PENDING_MAX
@@ -85,6 +95,7 @@ struct uplink {
 	union vs_addr gw;
 	union vs_addr host_kernel_ip;
 	struct neigh_table neigh;
+	int ext;                 /* our address's index in NAT (nat_ext_add) */
 	bool up;
 };
 
@@ -104,6 +115,33 @@ bool uplink_present(const struct network *n, uint32_t dst)
 uint32_t uplink_ip(const struct uplink *ul)
 {
 	return ul ? vs_addr_get_v4(&ul->out.ip) : 0;
+}
+
+/* uplink_on_link() - The length of UL's prefix if DST is on it, else -1
+ * (dp_uplink_for() prefers the longest). */
+int uplink_on_link(const struct uplink *ul, uint32_t dst)
+{
+	return ul->up && vs_prefix_contains_v4(&ul->out.net, dst) ? ul->out.net.len : -1;
+}
+
+/* uplink_owner() - The uplink that owns address SRC (its own or its host
+ * leg's): a translated packet leaves by the uplink of its source address.
+ * UL, the routed one, is asked first; at most DP_MAX_UPLINKS looks. */
+static struct uplink *uplink_owner(struct uplink *ul, uint32_t src)
+{
+	const struct dp *dp = ul->dp;
+	unsigned int i;
+
+	if (vs_addr_eq_v4(&ul->out.ip, src) || !dp || dp->n_uplinks < 2)
+		return ul;
+	for (i = 0; i < dp->n_uplinks; i++) {
+		struct uplink *o = dp->uplinks[i];
+
+		if (o->up && (vs_addr_eq_v4(&o->out.ip, src) ||
+			      (o->host.port && vs_addr_eq_v4(&o->host.ip, src))))
+			return o;
+	}
+	return ul;
 }
 
 uint32_t uplink_host_ip(const struct uplink *ul)
@@ -267,7 +305,7 @@ static enum drop_reason uplink_deliver(struct uplink *ul, struct pkt *p, uint32_
 	struct network *n;
 
 	if (zone == CT_ZONE_OUTSIDE)
-		return uplink_send(ul, p);
+		return uplink_send(uplink_owner(ul, ((const struct iphdr *)pkt_l3(p))->saddr), p);
 	n = nat_zone_network(ul->dp->nat, zone);
 	if (!n)
 		return DROP_NO_ROUTE;
@@ -322,7 +360,7 @@ enum drop_reason uplink_route_out(struct network *n, struct pkt *p)
 		return DROP_NO_ROUTE;
 	if (uplink_echo_local(ul, n, p))
 		return DROP_NONE;
-	r = nat_process(ul->dp->nat, p, zone, &out);
+	r = nat_process_via(ul->dp->nat, p, zone, ul->ext, &out);
 	if (r == DROP_NONE)
 		r = uplink_deliver(ul, p, out);
 	if (r == DROP_NONE || r == DROP_NO_ROUTE)
@@ -390,7 +428,7 @@ static void uplink_ip_input(struct uplink *ul, struct uplink_leg *leg, struct pk
 	}
 	/* The host leg's address is an alias of the uplink IP for published
 	 * ports (nat_set_host_ip): the proxy's connections get DNAT too. */
-	r = nat_process(ul->dp->nat, p, CT_ZONE_OUTSIDE, &out);
+	r = nat_process_via(ul->dp->nat, p, CT_ZONE_OUTSIDE, ul->ext, &out);
 	if (r == DROP_NONE && out != CT_ZONE_OUTSIDE && !router_port_ttl_dec(ip))
 		r = DROP_TTL_EXCEEDED;
 	if (r == DROP_NONE)
@@ -593,11 +631,16 @@ static int uplink_parse_args(struct uplink *ul, const char *spec, const char *ip
 static int uplink_open_port(struct uplink *ul, const char *spec, char *err, size_t errlen)
 {
 	const struct port_class *cls;
-	char ifname[16];
+	char ifname[16], name[16];
 
 	if (port_spec_parse(spec, &cls, ifname, err, errlen) < 0)
 		return -1;
-	ul->out.port = cls->open(&(struct port_args){ .ifname = ifname, .name = "uplink",
+	/* "uplink", as ever, for the first; "uplink2"... for the others */
+	if (ul->dp->n_uplinks)
+		snprintf(name, sizeof(name), "uplink%u", ul->dp->n_uplinks + 1);
+	else
+		snprintf(name, sizeof(name), "uplink");
+	ul->out.port = cls->open(&(struct port_args){ .ifname = ifname, .name = name,
 						      .netns_fd = NETNS_SELF, .offload = true });
 	if (!ul->out.port) {
 		snprintf(err, errlen, "cannot open uplink %s: %s", spec, strerror(errno));
@@ -635,18 +678,25 @@ struct uplink *uplink_open(struct dp *dp, const char *spec, const char *ip_cidr,
 	}
 	ul->dp = dp;
 	ul->loop = dp->loop;
-	if (uplink_parse_args(ul, spec, ip_cidr, gw, err, errlen) < 0 ||
-	    uplink_open_port(ul, spec, err, errlen) < 0) {
-		uplink_close(ul);
-		return NULL;
+	if (uplink_parse_args(ul, spec, ip_cidr, gw, err, errlen) < 0)
+		goto fail;
+	if (nat_ext_find(dp->nat, &ul->out.ip) >= 0) {
+		snprintf(err, errlen, "%s is another uplink's address already", ip_cidr);
+		goto fail;
 	}
-	nat_set_uplink_ip(dp->nat, vs_addr_get_v4(&ul->out.ip));
+	if (uplink_open_port(ul, spec, err, errlen) < 0)
+		goto fail;
+	ul->ext = nat_ext_add(dp->nat, vs_addr_get_v4(&ul->out.ip));
+	if (ul->ext < 0) {
+		snprintf(err, errlen, "NAT has room for %d uplink addresses", NAT_MAX_EXT);
+		goto fail;
+	}
 	ul->out.port->role = PORT_ROLE_UPLINK;
 	ul->out.port->rx_handler = uplink_rx;
 	ul->out.port->rx_arg = ul;
 	ul->out.port->dp = dp;
 	port_start(ul->out.port, ul->loop);
-	if (uplink_host_leg(ul, err, errlen) < 0)
+	if (!dp->n_uplinks && uplink_host_leg(ul, err, errlen) < 0)
 		log_warn("uplink: no host leg, the proxy for published ports is off: %s",
 			 err);
 	ul->up = true;
@@ -655,6 +705,9 @@ struct uplink *uplink_open(struct dp *dp, const char *spec, const char *ip_cidr,
 	uplink_arp_request(ul, &ul->out, &ul->neigh.gw);
 	log_info("uplink %s up, %s via %s", spec, ip_cidr, gw);
 	return ul;
+fail:
+	uplink_close(ul);
+	return NULL;
 }
 
 /* uplink_close() - Release UL's ports (left in place for a restart). */

@@ -568,6 +568,7 @@ static int vsctl_handlers_show(struct vsctl_ctx *ctx, const struct vsctl_cmd *cm
 			       struct json_object *args)
 {
 	struct json_object *res, *nets = NULL, *ctrs = NULL, *ports = NULL, *up = NULL;
+	struct json_object *ups = NULL;
 	size_t i;
 
 	VSCTL_CALL(ctx, cmd, res);
@@ -580,12 +581,18 @@ static int vsctl_handlers_show(struct vsctl_ctx *ctx, const struct vsctl_cmd *cm
 	json_object_object_get_ex(res, "containers", &ctrs);
 	json_object_object_get_ex(res, "ports", &ports);
 	json_object_object_get_ex(res, "uplink", &up);
+	json_object_object_get_ex(res, "uplinks", &ups);
 	for (i = 0; i < vsctl_handlers_len(nets); i++)
 		vsctl_handlers_show_net(ctx, vsctl_handlers_at(nets, i), ctrs, ports);
-	if (up && json_object_is_type(up, json_type_object)) {
+	/* every uplink (a daemon before "uplinks" sends only the first) */
+	for (i = 0; i < vsctl_handlers_len(ups); i++) {
+		fprintf(ctx->out, "Uplink\n");
+		vsctl_handlers_show_fields(ctx, "", vsctl_handlers_at(ups, i));
+	}
+	if (!vsctl_handlers_len(ups) && up && json_object_is_type(up, json_type_object)) {
 		fprintf(ctx->out, "Uplink\n");
 		vsctl_handlers_show_fields(ctx, "", up);
-	} else {
+	} else if (!vsctl_handlers_len(ups)) {
 		fprintf(ctx->out, "Uplink: none\n");
 	}
 	json_object_put(res);

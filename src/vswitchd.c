@@ -33,6 +33,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "model.h"
+#include "nat.h"
 #include "netns.h"
 #include "state.h"
 #include "publish.h"
@@ -42,7 +43,11 @@
 
 struct vswitchd_opts {
 	char state_dir[4096], socket[108];
-	const char *uplink, *uplink_ip, *uplink_gw, *pidfile, *log_file, *ctl_group;
+	/* the Nth --uplink goes with the Nth --uplink-ip and --uplink-gateway */
+	const char *uplink[DP_MAX_UPLINKS], *uplink_ip[DP_MAX_UPLINKS], *uplink_gw[DP_MAX_UPLINKS];
+	int n_uplink, n_uplink_ip, n_uplink_gw;
+	long nat_share;
+	const char *pidfile, *log_file, *ctl_group;
 	const char *metrics_listen;
 	const char *upstreams[MAX_UPSTREAMS];
 	int n_upstreams;
@@ -52,8 +57,8 @@ struct vswitchd_opts {
 
 static const char vswitchd_usage[] =
 "usage: vswitchd [--state-dir DIR] [--socket PATH] [--ctl-group GROUP]\n"
-"                [--uplink afpacket:IFACE|tap:NAME]\n"
-"                [--uplink-ip CIDR] [--uplink-gateway IP] [--dns-upstream IP[:PORT]]...\n"
+"                [--uplink afpacket:IFACE|tap:NAME --uplink-ip CIDR --uplink-gateway IP]...\n"
+"                [--nat-port-share N] [--dns-upstream IP[:PORT]]...\n"
 "                [--detach] [--pidfile FILE] [--log-file FILE] [--log-level LEVEL]\n"
 "                [--fdb-aging SEC] [--fdb-max-learned N] [--ct-max N] [--recorder-depth N]\n"
 "                [--metrics-listen [ADDR:]PORT]\n"
@@ -92,7 +97,8 @@ static long vswitchd_num(const char *opt, const char *s, long lo, long hi)
 
 enum { OPT_STATE = 256, OPT_SOCKET, OPT_UPLINK, OPT_UPLINK_IP, OPT_UPLINK_GW, OPT_DNS,
        OPT_DETACH, OPT_PIDFILE, OPT_LOGFILE, OPT_LOGLEVEL, OPT_FDB_AGING, OPT_FDB_MAX,
-       OPT_CT_MAX, OPT_REC_DEPTH, OPT_CTL_GROUP, OPT_METRICS, OPT_VERSION, OPT_HELP };
+       OPT_CT_MAX, OPT_REC_DEPTH, OPT_CTL_GROUP, OPT_VERSION, OPT_HELP, OPT_NAT_SHARE,
+       OPT_METRICS };
 
 static const struct option vswitchd_options[] = {
 	{ "state-dir", required_argument, NULL, OPT_STATE },
@@ -109,12 +115,21 @@ static const struct option vswitchd_options[] = {
 	{ "fdb-aging", required_argument, NULL, OPT_FDB_AGING },
 	{ "fdb-max-learned", required_argument, NULL, OPT_FDB_MAX },
 	{ "ct-max", required_argument, NULL, OPT_CT_MAX },
+	{ "nat-port-share", required_argument, NULL, OPT_NAT_SHARE },
 	{ "recorder-depth", required_argument, NULL, OPT_REC_DEPTH },
 	{ "metrics-listen", required_argument, NULL, OPT_METRICS },
 	{ "version", no_argument, NULL, OPT_VERSION },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ NULL, 0, NULL, 0 }
 };
+
+/* One more of a repeatable uplink option; the Nth of each go together. */
+static void vswitchd_uplink_opt(const char **v, int *n, const char *opt, const char *arg)
+{
+	if (*n == DP_MAX_UPLINKS)
+		die("%s: at most %d uplinks", opt, DP_MAX_UPLINKS);
+	v[(*n)++] = arg;
+}
 
 static void vswitchd_opt(struct vswitchd_opts *o, int c, const char *arg)
 {
@@ -133,9 +148,10 @@ static void vswitchd_opt(struct vswitchd_opts *o, int c, const char *arg)
 			    "letters, digits, _ - ., at most 32)", arg);
 		o->ctl_group = arg;
 		break;
-	case OPT_UPLINK: o->uplink = arg; break;
-	case OPT_UPLINK_IP: o->uplink_ip = arg; break;
-	case OPT_UPLINK_GW: o->uplink_gw = arg; break;
+	case OPT_UPLINK: vswitchd_uplink_opt(o->uplink, &o->n_uplink, "--uplink", arg); break;
+	case OPT_UPLINK_IP: vswitchd_uplink_opt(o->uplink_ip, &o->n_uplink_ip, "--uplink-ip", arg); break;
+	case OPT_UPLINK_GW: vswitchd_uplink_opt(o->uplink_gw, &o->n_uplink_gw, "--uplink-gateway", arg); break;
+	case OPT_NAT_SHARE: o->nat_share = vswitchd_num("--nat-port-share", arg, 1, 65536); break;
 	case OPT_DNS:
 		if (o->n_upstreams == MAX_UPSTREAMS)
 			die("--dns-upstream: at most %d upstreams", MAX_UPSTREAMS);
@@ -179,10 +195,12 @@ static void vswitchd_parse(struct vswitchd_opts *o, int argc, char **argv)
 		fprintf(stderr, "vswitchd: unexpected argument \"%s\"\n%s", argv[optind], vswitchd_usage);
 		exit(2);
 	}
-	if (!o->uplink != !o->uplink_ip)
-		die("--uplink and --uplink-ip go together");
-	if (o->uplink_gw && !o->uplink)
+	if (o->n_uplink != o->n_uplink_ip)
+		die("--uplink and --uplink-ip go together (one --uplink-ip for each --uplink)");
+	if (o->n_uplink_gw && !o->n_uplink)
 		die("--uplink-gateway needs --uplink");
+	if (o->n_uplink > 1 && o->n_uplink_gw != o->n_uplink)
+		die("with several uplinks, one --uplink-gateway for each --uplink");
 }
 
 static int vswitchd_ready_fd = -1;
@@ -257,6 +275,7 @@ static void vswitchd_modules(struct dp *dp, const struct vswitchd_opts *o)
 {
 	struct ev_loop *loop = dp->loop;
 	char err[512];
+	int i;
 
 	fdb_init(loop);
 	if (o->fdb_aging)
@@ -272,8 +291,10 @@ static void vswitchd_modules(struct dp *dp, const struct vswitchd_opts *o)
 	dp->dns = dns_new(loop, dp->model, o->upstreams, o->n_upstreams, err, sizeof(err));
 	if (!dp->dns)
 		die("%s", err);
-	if (o->uplink && dp_uplink_add(dp, o->uplink, o->uplink_ip, o->uplink_gw, err, sizeof(err)))
-		die("uplink: %s", err);
+	for (i = 0; i < o->n_uplink; i++)
+		if (dp_uplink_add(dp, o->uplink[i], o->uplink_ip[i],
+				  i < o->n_uplink_gw ? o->uplink_gw[i] : NULL, err, sizeof(err)))
+			die("uplink: %s", err);
 	if (o->metrics_listen && metrics_http_start(dp, o->metrics_listen, err, sizeof(err)))
 		die("%s", err);
 }
@@ -293,6 +314,7 @@ static void vswitchd_start(struct dp *dp, struct ev_loop *loop, const struct vsw
 	 * without an uplink (--ct-max sizes the table once). */
 	if (dp_init(dp, loop, &g_model, (uint32_t)o->ct_max, err, sizeof(err)))
 		die("%s", err);
+	nat_set_port_share(dp->nat, (uint32_t)o->nat_share);
 	cmd_init_all(dp);
 	vswitchd_modules(dp, o);
 	HASH_ITER(hh, g_model.networks, n, tmp)
@@ -304,7 +326,7 @@ static void vswitchd_start(struct dp *dp, struct ev_loop *loop, const struct vsw
 		log_warn("some published ports could not be restored (see above)");
 	/* Connections last: they are checked against the endpoints and ports
 	 * just restored, and the loop (so traffic) has not started yet. */
-	if (o->uplink && dp_snapshot_start(dp, state_dir()))
+	if (o->n_uplink && dp_snapshot_start(dp, state_dir()))
 		log_warn("conntrack snapshot: out of memory, connections will not survive a restart");
 }
 

@@ -357,6 +357,67 @@ static void test_ct_big_table_and_prefetch(void **state)
 	}
 }
 
+/* One owner fills the table with assured entries: a newcomer still gets
+ * in, at the expense of the biggest owner's oldest entry (unreplied ones
+ * first), and the biggest owner's own new connections evict its own,
+ * never the newcomer's (audit finding 10). */
+static void test_ct_fair_eviction(void **state)
+{
+	struct ct_key o, r;
+	struct udphdr uh = { 0 };
+	enum drop_reason why;
+	struct ct_entry *e;
+	int i;
+
+	(void)state;
+	ct_fini(&test_ct);
+	ct_set_test_clock(&test_ct, 5000);
+	assert_int_equal(ct_init(&test_ct, NULL, 16), 0);
+	/* owner 1 (zone 1, 10.0.0.1): 15 assured flows, then one unreplied */
+	for (i = 0; i < 16; i++) {
+		key(&o, IPPROTO_UDP, 1, 0x0a000001, 0x08080808, (uint16_t)(1000 + i), 53);
+		ct_key_invert(&o, &r);
+		e = ct_insert(&test_ct, &o, &r, 1, &uh, sizeof(uh), &why);
+		assert_non_null(e);
+		if (i < 15)
+			assert_int_equal(ct_update(&test_ct, e, CT_DIR_REPLY, &uh, sizeof(uh)), DROP_NONE);
+	}
+	assert_int_equal(ct_get_stats(&test_ct)->owners, 1);
+	/* owner 2 comes: owner 1's unreplied flow (its newest) goes first */
+	key(&o, IPPROTO_UDP, 1, 0x0a000002, 0x08080808, 2000, 53);
+	ct_key_invert(&o, &r);
+	assert_non_null(ct_insert(&test_ct, &o, &r, 1, &uh, sizeof(uh), &why));
+	assert_int_equal(ct_get_stats(&test_ct)->evicted_fair, 1);
+	key(&o, IPPROTO_UDP, 1, 0x0a000001, 0x08080808, 1015, 53);
+	assert_null(ct_lookup(&test_ct, &o, NULL));
+	/* owner 3: now an assured one of owner 1's, its oldest */
+	key(&o, IPPROTO_UDP, 2, 0x0a000001, 0x08080808, 3000, 53);
+	ct_key_invert(&o, &r);
+	assert_non_null(ct_insert(&test_ct, &o, &r, 2, &uh, sizeof(uh), &why));
+	key(&o, IPPROTO_UDP, 1, 0x0a000001, 0x08080808, 1000, 53);
+	assert_null(ct_lookup(&test_ct, &o, NULL));
+	assert_int_equal(ct_get_stats(&test_ct)->owners, 3);
+	/* owner 1 goes on: it evicts its own, owners 2 and 3 stay */
+	for (i = 0; i < 20; i++) {
+		key(&o, IPPROTO_UDP, 1, 0x0a000001, 0x08080808, (uint16_t)(4000 + i), 53);
+		ct_key_invert(&o, &r);
+		assert_non_null(ct_insert(&test_ct, &o, &r, 1, &uh, sizeof(uh), &why));
+	}
+	key(&o, IPPROTO_UDP, 1, 0x0a000002, 0x08080808, 2000, 53);
+	assert_non_null(ct_lookup(&test_ct, &o, NULL));
+	key(&o, IPPROTO_UDP, 2, 0x0a000001, 0x08080808, 3000, 53);
+	assert_non_null(ct_lookup(&test_ct, &o, NULL));
+	assert_int_equal(ct_get_stats(&test_ct)->full_drops, 0);
+	assert_int_equal(ct_get_stats(&test_ct)->entries, 16);
+	/* owners go with their last entry */
+	assert_int_equal(ct_flush(&test_ct, NULL, NULL), 16);
+	assert_int_equal(ct_get_stats(&test_ct)->owners, 0);
+	key(&o, IPPROTO_UDP, 1, 0x0a000009, 0x08080808, 1, 53);
+	ct_key_invert(&o, &r);
+	assert_non_null(ct_insert(&test_ct, &o, &r, 1, &uh, sizeof(uh), &why));
+	assert_int_equal(ct_get_stats(&test_ct)->owners, 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -369,6 +430,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_ct_timeouts_rfc, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ct_expiry_order, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ct_limit_evicts_unassured, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_ct_fair_eviction, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ct_big_table_and_prefetch, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

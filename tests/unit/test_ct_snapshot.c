@@ -151,12 +151,15 @@ static struct endpoint *ep_add(struct network *n, const char *ctr, const char *a
 
 /* nat_up() - conntrack and NAT as dp_init() starts them, zones named
  * in the order given (a restart may number them otherwise). */
+/* The uplink address nat_up() gives NAT (a test may restart with another). */
+static const char *uplink_addr = UPLINK;
+
 static void nat_up(struct network *first, struct network *second, uint32_t limit)
 {
 	ct_set_test_clock(&test_ct, 5000000);     /* ct_fini() forgot it */
 	assert_int_equal(ct_init(&test_ct, NULL, limit), 0);
 	nat_init(&test_nat, &test_ct);
-	nat_set_uplink_ip(&test_nat, ip4(UPLINK));
+	nat_ext_add(&test_nat, ip4(uplink_addr));
 	nat_zone_of(&test_nat, first);
 	nat_zone_of(&test_nat, second);
 	rule_8080.fixed_zone = nat_zone_of(&test_nat, n2);
@@ -500,8 +503,10 @@ static void test_snap_stale_entries_dropped(void **state)
 	assert_int_equal(r.restored, 2);
 	assert_int_equal(r.stale, 4);
 	/* another uplink IP: nothing that crossed the old one survives */
-	ct_flush(&test_ct, NULL, NULL);
-	nat_set_uplink_ip(&test_nat, ip4("198.51.100.2"));
+	nat_down();
+	uplink_addr = "198.51.100.2";
+	nat_up(n1, n2, 1000);
+	uplink_addr = UPLINK;
 	assert_int_equal(ct_snapshot_load(&test_snap, tdir, &r, err, sizeof(err)), 0);
 	assert_int_equal(r.restored, 0);
 	assert_int_equal(r.stale, 6);
@@ -649,7 +654,7 @@ static void test_snap_lazy_writer(void **state)
 	nat_down();
 	assert_int_equal(ct_init(&test_ct, loop, 1000), 0);
 	nat_init(&test_nat, &test_ct);
-	nat_set_uplink_ip(&test_nat, ip4(UPLINK));
+	nat_ext_add(&test_nat, ip4(UPLINK));
 	test_dp.loop = loop;
 	assert_int_equal(ct_snapshot_init(&test_snap, &test_dp, tdir), 0);
 	/* nothing changed: nothing armed, so an idle switch never wakes */
@@ -687,7 +692,7 @@ static void test_snap_write_failure_retried(void **state)
 	nat_down();
 	assert_int_equal(ct_init(&test_ct, loop, 1000), 0);
 	nat_init(&test_nat, &test_ct);
-	nat_set_uplink_ip(&test_nat, ip4(UPLINK));
+	nat_ext_add(&test_nat, ip4(UPLINK));
 	snprintf(gone, sizeof(gone), "%s/no-such-dir", tdir);
 	test_dp.loop = loop;
 	assert_int_equal(ct_snapshot_init(&test_snap, &test_dp, gone), 0);

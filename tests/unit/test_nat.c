@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <setjmp.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 #include <arpa/inet.h>
 #include <netinet/ip.h>
@@ -129,7 +130,7 @@ static int setup(void **state)
 	ct_set_test_clock(&test_ct, 1000000);
 	assert_int_equal(ct_init(&test_ct, NULL, 1000), 0);
 	nat_init(&test_nat, &test_ct);
-	nat_set_uplink_ip(&test_nat, ip4(UPLINK));
+	nat_ext_add(&test_nat, ip4(UPLINK));
 	strcpy(net1.name, "n1");
 	strcpy(net2.name, "n2");
 	z1 = nat_zone_of(&test_nat, &net1);
@@ -243,14 +244,14 @@ static void test_nat_allocation_exhausted(void **state)
 	/* take every ICMP id but one; the next two sources get it, then none */
 	for (i = 0; i < 65535; i++) {
 		src = vs_addr_v4(i + 1);
-		assert_non_null(nat_mapping_get(&test_nat, z1, IPPROTO_ICMP, &src,
+		assert_non_null(nat_mapping_get(&test_nat, 0, z1, IPPROTO_ICMP, &src,
 						htons((uint16_t)i), true, &ext));
 	}
 	src = vs_addr_v4(9);
-	assert_non_null(nat_mapping_get(&test_nat, z1, IPPROTO_ICMP, &src, htons(1), true, &ext));
+	assert_non_null(nat_mapping_get(&test_nat, 0, z1, IPPROTO_ICMP, &src, htons(1), true, &ext));
 	assert_int_equal(ntohs(ext), 65535);
 	src = vs_addr_v4(10);
-	assert_null(nat_mapping_get(&test_nat, z1, IPPROTO_ICMP, &src, htons(1), true, &ext));
+	assert_null(nat_mapping_get(&test_nat, 0, z1, IPPROTO_ICMP, &src, htons(1), true, &ext));
 	assert_int_equal(nat_get_stats(&test_nat)->no_port, 1);
 }
 
@@ -637,6 +638,163 @@ static void test_dp_nat_without_uplink(void **state)
 	assert_null(dp.nat);
 }
 
+/* One source cannot take a space: it may hold no more ports than are
+ * still free (so about half), a fixed share caps it sooner, the refusal
+ * is counted apart from exhaustion, and another source still gets ports;
+ * ports come back when the mappings go (audit finding 7). */
+static void test_nat_port_share(void **state)
+{
+	union vs_addr a = vs_addr_v4(ip4(C1)), b = vs_addr_v4(ip4(C2));
+	static struct nat_mapping *m[40000];
+	uint32_t i, got = 0, out;
+	uint16_t ext;
+
+	(void)state;
+	for (i = 0; i < 40000; i++) {
+		m[i] = nat_mapping_get(&test_nat, 0, z1, IPPROTO_UDP, &a, htons((uint16_t)(2000 + i)),
+				       true, &ext);
+		got += m[i] != NULL;
+	}
+	/* held <= free: stops where the two meet, half of 64512 */
+	assert_in_range(got, 32255, 32257);
+	assert_int_equal(nat_get_stats(&test_nat)->share_denied, 40000 - got);
+	assert_int_equal(nat_get_stats(&test_nat)->no_port, 0);
+	assert_non_null(nat_mapping_get(&test_nat, 0, z1, IPPROTO_UDP, &b, htons(2000), true, &ext));
+	assert_int_not_equal(ntohs(ext), 2000);     /* C1 holds it */
+	/* the same source in another network is another source */
+	assert_non_null(nat_mapping_get(&test_nat, 0, z2, IPPROTO_UDP, &a, htons(2000), true, &ext));
+	/* its existing mapping it keeps (EIM needs no new port) */
+	assert_non_null(nat_mapping_get(&test_nat, 0, z1, IPPROTO_UDP, &a, htons(2000), true, &ext));
+	assert_int_equal(ntohs(ext), 2000);
+	nat_mapping_put(&test_nat, m[0]);
+	for (i = 0; i < 40000; i++)
+		nat_mapping_put(&test_nat, m[i]);
+	assert_false(nat_port_in_snat_use(&test_nat, IPPROTO_UDP, 2001));
+	/* a fixed share: the 17th port is refused, through the datapath too */
+	nat_set_port_share(&test_nat, 16);
+	for (i = 0; i < 16; i++) {
+		build(IPPROTO_UDP, C1, WEB, (uint16_t)(3000 + i), 53, 0, 1);
+		assert_int_equal(nat_process(&test_nat, &pk, z1, &out), DROP_NONE);
+	}
+	build(IPPROTO_UDP, C1, WEB, 3100, 53, 0, 1);
+	assert_int_equal(nat_process(&test_nat, &pk, z1, &out), DROP_NAT_PORT_SHARE);
+	assert_int_equal(nat_get_stats(&test_nat)->share_denied, 40000 - got + 1);
+	build(IPPROTO_UDP, C2, WEB, 3100, 53, 0, 1);
+	assert_int_equal(nat_process(&test_nat, &pk, z1, &out), DROP_NONE);
+	nat_set_port_share(&test_nat, 0);
+}
+
+/* A full space answers at once: the free-port search looks at words and
+ * a summary of full words, never port by port, and finds the one port
+ * left wherever it is, from any start. */
+static void test_nat_port_search_full(void **state)
+{
+	union vs_addr src;
+	uint16_t ext;
+	uint32_t i;
+
+	(void)state;
+	for (i = 0; i < 65536; i++) {
+		src = vs_addr_v4(i + 1);
+		if (i == 777)
+			continue;
+		assert_non_null(nat_mapping_get(&test_nat, 0, z1, IPPROTO_ICMP, &src,
+						htons((uint16_t)i), false, &ext));
+		assert_int_equal(ntohs(ext), i);      /* preserved */
+	}
+	/* the one left, found from a hashed start anywhere */
+	src = vs_addr_v4(ip4("10.9.9.9"));
+	assert_non_null(nat_mapping_get(&test_nat, 0, z1, IPPROTO_ICMP, &src, htons(5), false, &ext));
+	assert_int_equal(ntohs(ext), 777);
+	assert_null(nat_mapping_get(&test_nat, 0, z1, IPPROTO_ICMP, &src, htons(6), false, &ext));
+	assert_int_equal(nat_get_stats(&test_nat)->no_port, 1);
+}
+
+/* Two uplinks: each address has its own port space, SNAT takes the
+ * address the route chose, and a published port answers on both,
+ * replying from the address it was reached at. */
+static void test_nat_two_external_addresses(void **state)
+{
+	static struct nat_rule r = { .proto = IPPROTO_TCP, .host_port = 8080,
+				     .cport = 80, .count = 1 };
+	const char *up2 = "192.0.2.1";
+	char err[128];
+	uint32_t out;
+	int x2;
+
+	(void)state;
+	x2 = nat_ext_add(&test_nat, ip4(up2));
+	assert_int_equal(x2, 1);
+	assert_int_equal(nat_ext_add(&test_nat, ip4(up2)), 1);
+	build(IPPROTO_TCP, C1, WEB, 40000, 80, 1, 0);
+	assert_int_equal(nat_process_via(&test_nat, &pk, z1, 0, &out), DROP_NONE);
+	assert_int_equal(iph()->saddr, ip4(UPLINK));
+	assert_int_equal(ntohs(ports()[0]), 40000);
+	/* another source, same port, other uplink: preserved there too */
+	build(IPPROTO_TCP, C2, WEB, 40000, 80, 1, 0);
+	assert_int_equal(nat_process_via(&test_nat, &pk, z1, x2, &out), DROP_NONE);
+	assert_int_equal(iph()->saddr, ip4(up2));
+	assert_int_equal(ntohs(ports()[0]), 40000);
+	/* the reply finds its connection by the second address */
+	build(IPPROTO_TCP, WEB, up2, 80, 40000, 3, 0);
+	assert_int_equal(nat_process_via(&test_nat, &pk, CT_ZONE_OUTSIDE, x2, &out), DROP_NONE);
+	assert_int_equal(iph()->daddr, ip4(C2));
+	/* published on 0.0.0.0: DNAT on either address */
+	r.fixed_zone = z2;
+	r.fixed_ip = vs_addr_v4(ip4(C2));
+	assert_int_equal(nat_rule_add(&test_nat, &r, err, sizeof(err)), 0);
+	build(IPPROTO_TCP, "203.0.113.7", up2, 5555, 8080, 1, 0);
+	assert_int_equal(nat_process_via(&test_nat, &pk, CT_ZONE_OUTSIDE, 0, &out), DROP_NONE);
+	assert_int_equal(out, z2);
+	build(IPPROTO_TCP, C2, "203.0.113.7", 80, 5555, 3, 0);
+	assert_int_equal(nat_process_via(&test_nat, &pk, z2, 0, &out), DROP_NONE);
+	assert_int_equal(iph()->saddr, ip4(up2));   /* from where it was reached */
+	/* hairpin to the second address: SNAT'd to it, not to the first */
+	build(IPPROTO_TCP, C1, up2, 41000, 8080, 1, 0);
+	assert_int_equal(nat_process_via(&test_nat, &pk, z1, 0, &out), DROP_NONE);
+	assert_int_equal(iph()->saddr, ip4(up2));
+	/* a port published on one address only is not on the other */
+	nat_rule_del(&test_nat, IPPROTO_TCP, 8080);
+	r.host_ip = vs_addr_v4(ip4(UPLINK));
+	assert_int_equal(nat_rule_add(&test_nat, &r, err, sizeof(err)), 0);
+	build(IPPROTO_TCP, "203.0.113.8", up2, 5555, 8080, 1, 0);
+	assert_int_equal(nat_process_via(&test_nat, &pk, CT_ZONE_OUTSIDE, x2, &out), DROP_NOT_FOR_US);
+	build(IPPROTO_TCP, "203.0.113.8", UPLINK, 5555, 8080, 1, 0);
+	assert_int_equal(nat_process_via(&test_nat, &pk, CT_ZONE_OUTSIDE, 0, &out), DROP_NONE);
+	nat_rule_del(&test_nat, IPPROTO_TCP, 8080);
+	vs_addr_set_v4(&r.host_ip, 0);
+}
+
+/* A removed network's zone is freed with its connections and reused:
+ * thousands of short-lived networks never run the table out (audit
+ * finding 12). */
+static void test_nat_zone_release(void **state)
+{
+	struct network n = { .name = "" };
+	uint32_t zone, out, i, first = 0;
+
+	(void)state;
+	for (i = 0; i < 3 * NAT_MAX_ZONES; i++) {
+		snprintf(n.name, sizeof(n.name), "tmp%u", i);
+		zone = nat_zone_of(&test_nat, &n);
+		assert_int_not_equal(zone, CT_ZONE_OUTSIDE);
+		if (!i)
+			first = zone;
+		build(IPPROTO_UDP, C1, WEB, 5000, 53, 0, 1);
+		assert_int_equal(nat_process(&test_nat, &pk, zone, &out), DROP_NONE);
+		assert_int_equal(ct_get_stats(&test_ct)->entries, 1);
+		nat_zone_release(&test_nat, n.name);
+		assert_int_equal(ct_get_stats(&test_ct)->entries, 0);
+		assert_string_equal(nat_zone_name(&test_nat, zone), "?");
+	}
+	assert_int_equal(nat_get_stats(&test_nat)->zones_freed, 3 * NAT_MAX_ZONES);
+	/* the numbers are reused, the live networks keep theirs */
+	snprintf(n.name, sizeof(n.name), "again");
+	assert_int_equal(nat_zone_of(&test_nat, &n), first);
+	assert_int_equal(nat_zone_of(&test_nat, &net1), z1);
+	assert_false(nat_port_in_snat_use(&test_nat, IPPROTO_UDP, 5000));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -655,6 +813,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_nat_plan_changes_nothing, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_nat_plan_matches_commit, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_dp_nat_without_uplink, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_nat_port_share, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_nat_port_search_full, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_nat_two_external_addresses, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_nat_zone_release, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -147,7 +147,7 @@ static void bench_snat_table(uint32_t n)
 	}
 	ct_init(&bench_ct, NULL, n + 16);
 	nat_init(&bench_nat, &bench_ct);
-	nat_set_uplink_ip(&bench_nat, up);
+	nat_ext_add(&bench_nat, up);
 	zone = nat_zone_of(&bench_nat, &net);
 	/* 8 destinations per source port: 12500 ports of 4 sources for 100K
 	 * (one uplink IP has 64512 ports to give) */
@@ -156,7 +156,7 @@ static void bench_snat_table(uint32_t n)
 
 		src = vs_addr_get_v4(&eps[i % 4].ip);
 		dst = htonl(0xcb007100u | ((i / 4) % 8));
-		m = nat_mapping_get(&bench_nat, zone, IPPROTO_TCP, &eps[i % 4].ip, sport, true, &ext);
+		m = nat_mapping_get(&bench_nat, 0, zone, IPPROTO_TCP, &eps[i % 4].ip, sport, true, &ext);
 		nat_key_from_ip4(&o, zone, IPPROTO_TCP, src, dst, sport, htons(443));
 		nat_key_from_ip4(&r, CT_ZONE_OUTSIDE, IPPROTO_TCP, dst, up, htons(443), ext);
 		e = m ? ct_insert(&bench_ct, &o, &r, zone, &th, sizeof(th), &why) : NULL;
@@ -213,7 +213,7 @@ static void bench_snapshot(uint32_t n)
 	nat_fini(&bench_nat);
 	ct_init(&bench_ct, NULL, n + 16);
 	nat_init(&bench_nat, &bench_ct);
-	nat_set_uplink_ip(&bench_nat, htonl(0xc6336401u));
+	nat_ext_add(&bench_nat, htonl(0xc6336401u));
 	t0 = bench_now();
 	ct_snapshot_load(&bench_snap, dir, &res, err, sizeof(err));
 	printf("load %.2f ms (%llu restored)\n", (bench_now() - t0) * 1e3,
