@@ -4,7 +4,7 @@ src_libvswitch_a_SOURCES += \
 	src/control_check.c src/control_auth.c \
 	src/parse.c src/pkt_build.c src/port.c src/port_class.c src/cmd_network.c src/cmd_container.c \
 	src/cmd_show.c src/trace.c src/cmd_handoff.c src/net_labels.c \
-	src/metrics.c src/metrics_prom.c src/events.c
+	src/metrics.c src/metrics_prom.c src/events.c src/sd_notify.c
 # Shares of the open-file limit (audit finding 2).
 src_libvswitch_a_SOURCES += src/fd_budget.c
 noinst_HEADERS += include/fd_budget.h
@@ -15,7 +15,7 @@ noinst_HEADERS += include/arp.h include/pkt.h include/pkt_build.h include/drop.h
 	include/hash.h include/log.h include/port.h \
 	include/addr.h include/model.h include/control.h include/csum.h include/netns.h \
 	include/ipam.h include/state.h include/cmd.h include/pipeline.h include/trace.h \
-	include/metrics.h include/events.h
+	include/metrics.h include/events.h include/sd_notify.h
 
 check_PROGRAMS += tests/unit/test_addr tests/unit/test_ipam tests/unit/test_state \
 	tests/unit/test_control tests/unit/test_parse tests/unit/test_pkt_build

@@ -6,7 +6,8 @@
 # links VSCTL_SOURCES with a fake vsctl_capture_run() instead of the client.
 VSCTL_SOURCES = src/vsctl_parse.c src/vsctl_help.c src/vsctl_handlers.c \
 	src/vsctl_format.c src/vsctl_cni.c src/vsctl_trace.c src/vsctl_template.c \
-	src/vsctl_docker.c src/vsctl_events.c src/vsctl_dot.c
+	src/vsctl_docker.c src/vsctl_events.c src/vsctl_dot.c \
+	src/vsctl_completion.c
 src_vsctl_SOURCES = src/vsctl.c $(VSCTL_SOURCES) src/vsctl_capture.c
 src_vsctl_LDADD = $(VS_LIBS)
 noinst_HEADERS += include/vsctl.h include/capture_client.h

@@ -10,8 +10,8 @@
  *
  * Limits.  Sizes that no module counts are counted here when asked:
  * conntrack by state walks every entry (ct_foreach) and NAT ports in use
- * read the three 65536-slot mapping tables, so one call costs O(entries)
- * plus about 200K loads.  That is control-plane work, done per `stats`
+ * read the 65536-slot mapping table of each protocol and external address,
+ * so one call costs O(entries) plus at most 800K loads.  That is control-plane work, done per `stats`
  * request or per metrics snapshot (at most once a second, and only while
  * someone scrapes: metrics_http.c), never per packet.
  */
@@ -81,19 +81,23 @@ static struct json_object *metrics_ct_json(struct dp *dp)
 	return o;
 }
 
-/* {"ports_in_use": {"tcp": n, "udp": n, "icmp": n}}: mappings held by at
- * least one connection (nat.c's maps[] are indexed tcp, udp, icmp). */
+/* {"ports_in_use": {"tcp": n, "udp": n, "icmp": n}}: external ports (ICMP
+ * ids) held by at least one connection, summed over the external
+ * addresses (nat.h: one port space per address and protocol, indexed tcp,
+ * udp, icmp). */
 static struct json_object *metrics_nat_json(struct dp *dp)
 {
 	static const char *const names[NAT_N_PROTO] = { "tcp", "udp", "icmp" };
 	struct json_object *o = json_object_new_object(), *in = json_object_new_object();
+	unsigned int e;
 	int i, p;
 
 	for (i = 0; i < NAT_N_PROTO; i++) {
 		int64_t used = 0;
 
-		for (p = 0; p < 65536; p++)
-			used += dp->nat->maps[i][p].refs > 0;
+		for (e = 0; e < dp->nat->n_ext && e < NAT_MAX_EXT; e++)
+			for (p = 0; p < 65536; p++)
+				used += dp->nat->ext[e].ps[i].maps[p].refs > 0;
 		json_object_object_add(in, names[i], json_object_new_int64(used));
 	}
 	json_object_object_add(o, "ports_in_use", in);

@@ -8,8 +8,8 @@
  *     and its gateway (address, MAC);
  *   - each container is a node, joined to the segment of every network it
  *     is on by an edge labelled with its interface, address and MAC;
- *   - the uplink is a node joined to the gateway of every network that
- *     reaches it (not --internal) by a "SNAT" edge;
+ *   - each uplink is a node; the first is joined to the gateway of every
+ *     network that reaches it (not --internal) by a "SNAT" edge;
  *   - each published port is a dashed edge from the uplink to the
  *     container, labelled as `port ls` prints it.
  *
@@ -133,6 +133,34 @@ static void vsctl_dot_ports(struct vsctl_ctx *ctx, FILE *f, const char *name)
 	json_object_put(args);
 }
 
+/* The uplinks: the first is "uplink" (SNAT and published ports go
+ * through it), others "uplink:PORT". */
+static void vsctl_dot_uplinks(FILE *f, struct json_object *res, struct json_object *first)
+{
+	struct json_object *ups = NULL, *one[1] = { first };
+	size_t i, n;
+
+	json_object_object_get_ex(res, "uplinks", &ups);
+	n = json_object_is_type(ups, json_type_array) ? json_object_array_length(ups) :
+	    json_object_is_type(first, json_type_object) ? 1 : 0;
+	for (i = 0; i < n; i++) {
+		struct json_object *up = json_object_is_type(ups, json_type_array) ?
+					 json_object_array_get_idx(ups, i) : one[0];
+		char label[512];
+
+		snprintf(label, sizeof(label), "uplink %s\n%s\nvia %s", vsctl_jstr(up, "spec", ""),
+			 vsctl_jstr(up, "ip", ""), vsctl_jstr(up, "gateway", "-"));
+		fputs("  ", f);
+		if (i)
+			vsctl_dot_id(f, "uplink", vsctl_jstr(up, "port", "?"));
+		else
+			fputs("\"uplink\"", f);
+		fputs(" [shape=doubleoctagon, label=", f);
+		vsctl_dot_str(f, label);
+		fputs("];\n", f);
+	}
+}
+
 /**
  * vsctl_dot_print() - Print a `show` reply as a Graphviz graph
  * @ctx:	invocation (output; its socket, for each container's ports)
@@ -152,15 +180,7 @@ void vsctl_dot_print(struct vsctl_ctx *ctx, struct json_object *res)
 	fputs("graph vswitch {\n  graph [fontname=\"sans-serif\", rankdir=LR, nodesep=0.4];\n"
 	      "  node [fontname=\"sans-serif\", fontsize=10];\n"
 	      "  edge [fontname=\"sans-serif\", fontsize=9];\n", f);
-	if (uplink) {
-		char label[512];
-
-		snprintf(label, sizeof(label), "uplink %s\n%s\nvia %s", vsctl_jstr(up, "spec", ""),
-			 vsctl_jstr(up, "ip", ""), vsctl_jstr(up, "gateway", "-"));
-		fputs("  \"uplink\" [shape=doubleoctagon, label=", f);
-		vsctl_dot_str(f, label);
-		fputs("];\n", f);
-	}
+	vsctl_dot_uplinks(f, res, up);
 	for (i = 0; json_object_is_type(nets, json_type_array) &&
 		    i < json_object_array_length(nets); i++)
 		vsctl_dot_network(f, json_object_array_get_idx(nets, i), uplink);

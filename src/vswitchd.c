@@ -37,6 +37,7 @@
 #include "netns.h"
 #include "state.h"
 #include "publish.h"
+#include "sd_notify.h"
 #include "uplink.h"
 
 #define MAX_UPSTREAMS 8
@@ -231,6 +232,10 @@ static void vswitchd_ready(void)
 {
 	int fd;
 
+	/* Under systemd (Type=notify): the control socket listens and every
+	 * endpoint is back, so the unit is started only now. */
+	if (sd_notify_send("READY=1") < 0)
+		log_warn("cannot tell systemd we are ready: %s", strerror(errno));
 	if (vswitchd_ready_fd < 0)
 		return;
 	fd = open("/dev/null", O_RDWR);
@@ -372,6 +377,7 @@ int main(int argc, char **argv)
 	log_info("vswitchd %s ready: socket %s, state %s", PACKAGE_VERSION, o.socket, o.state_dir);
 	vswitchd_ready();
 	ev_run(loop, 0);
+	sd_notify_send("STOPPING=1");
 	vswitchd_stop(&dp);
 	log_info("vswitchd stopped");
 	return 0;

@@ -58,10 +58,11 @@ static void test_ports_and_escaping(void **state)
 static void test_one_header_per_family(void **state)
 {
 	char *s = render("{\"ports\":[{\"name\":\"a\"},{\"name\":\"b\"}],\"dns\":{}}"), *line;
+	char *save = NULL;
 	char seen[64][80];
 	int n = 0, i;
 
-	for (line = strtok(s, "\n"); line; line = strtok(NULL, "\n")) {
+	for (line = strtok_r(s, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
 		char name[80];
 
 		if (!strncmp(line, "# HELP ", 7)) {
