@@ -44,7 +44,19 @@ def need(tool, package):
     return path
 
 
+# make check's own settings (jobserver, overrides) must not leak into the
+# builds these tests start.
+MAKE_ENV = ("MAKEFLAGS", "MFLAGS", "MAKELEVEL", "MAKEOVERRIDES", "DESTDIR")
+
+
+def clean_env(**extra):
+    env = {k: v for k, v in os.environ.items() if k not in MAKE_ENV}
+    env.update(extra)
+    return env
+
+
 def run(*cmd, **kw):
+    kw.setdefault("env", clean_env())
     kw.setdefault("capture_output", True)
     kw.setdefault("text", True)
     kw.setdefault("timeout", 600)
@@ -75,8 +87,7 @@ def test_units_verify(tmp_path):
         assert "@" not in text.replace("%h", "")
         os.makedirs(tmp_path / os.path.dirname(dst), exist_ok=True)
         (tmp_path / dst).write_text(text)
-    env = dict(os.environ, MANPATH=man_dir(tmp_path),
-               XDG_RUNTIME_DIR=str(tmp_path / "run"))
+    env = clean_env(MANPATH=man_dir(tmp_path), XDG_RUNTIME_DIR=str(tmp_path / "run"))
     os.makedirs(tmp_path / "run")
     r = run("systemd-analyze", "verify", "vswitchd.service",
             "vswitch-docker-plugin.service", cwd=tmp_path, env=env)
@@ -190,7 +201,7 @@ def test_deb_builds_lintian_clean_and_installs(tmp_path):
     need("lintian", "lintian")
     src = tmp_path / "vswitch"
     clean_copy(str(src))
-    env = dict(os.environ, DEB_BUILD_OPTIONS="nocheck parallel=2")
+    env = clean_env(DEB_BUILD_OPTIONS="nocheck parallel=2")
     r = run("dpkg-buildpackage", "-us", "-uc", "-b", cwd=src, env=env, timeout=1200)
     assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
     debs = [f for f in os.listdir(tmp_path) if f.startswith("vswitch_") and f.endswith(".deb")]
