@@ -83,6 +83,16 @@ struct ct_entry {
 	uint8_t state;           /* protocol state (ct_tcp.c's enum) */
 	uint8_t tclass;          /* enum ct_tclass */
 	uint8_t flags;           /* enum ct_flags */
+	/* ct_tcp.c: per direction, what the RFC 5961 check of RST and FIN
+	 * needs (all zero: not seen yet, as after a restore) */
+	struct ct_tcp_dir {
+		uint32_t end;        /* highest seq + len (+SYN/FIN) sent */
+		uint32_t ack;        /* last acknowledgement sent (its RCV.NXT) */
+		uint32_t maxwin;     /* largest window it advertised, scaled */
+		uint8_t wscale;      /* its window scale (RFC 7323), 0xf: none */
+		uint8_t seen;        /* CT_TCP_SEEN_* */
+		uint16_t pad;
+	} tcp[2];
 };
 
 /* One protocol's state machine (OVS struct ct_l4_proto). */

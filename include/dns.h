@@ -51,6 +51,7 @@ struct dns_stats {
 	uint64_t queries, local_answers, forwarded, upstream_answers;
 	uint64_t servfail_timeouts, formerr, notimp, refused, dropped_bad;
 	uint64_t dropped_flood, tcp_conns, tcp_refused, upstream_timeouts;
+	uint64_t upstream_mismatch;  /* answers with a wrong ID or question: forged */
 };
 const struct dns_stats *dns_get_stats(struct dns *dns);
 /* dns_ctl.c: the counters as JSON ("dns" member of `stats`), and the

@@ -38,6 +38,8 @@
 	X(UNSUPPORTED, "unsupported")         /* protocol the switch does not handle */ \
 	X(CT_FULL, "ct_full")                 /* conntrack table at its limit */ \
 	X(CT_INVALID, "ct_invalid")           /* conntrack refused the packet */ \
+	X(TCP_OUT_OF_WINDOW, "tcp_out_of_window") /* RST/FIN outside the receiver's window (RFC 5961) */ \
+	X(ICMP_FOREIGN, "icmp_foreign")       /* ICMP error about another endpoint's flow */ \
 	X(NAT_NO_PORT, "nat_no_port")         /* SNAT range exhausted */ \
 	X(NAT_PORT_SHARE, "nat_port_share")   /* the source holds its share of SNAT ports */ \
 	X(ARP_PENDING_FULL, "arp_pending_full") /* next-hop queue overflow */ \
@@ -47,6 +49,7 @@
 	X(TX_FULL, "tx_full")                 /* the port's queue was full */ \
 	X(LOOP, "loop")                       /* frame back to its own port */ \
 	X(MTU, "mtu")                         /* larger than the egress MTU */ \
+	X(FRAG_NEEDED, "frag_needed")         /* routed, DF, over the next MTU (ICMP sent) */ \
 	X(GSO_SEGMENT, "gso_segment")         /* GSO frame for a port without offloads, not cut */
 
 #define DROP_ENUM(name, str) DROP_##name,

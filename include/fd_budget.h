@@ -10,8 +10,7 @@
 #define VS_FD_BUDGET_H
 
 #include <stdbool.h>
-
-struct json_object;
+#include <stdint.h>
 
 enum fd_class { FD_PROXY, FD_DNS, FD_CLASSES };
 
@@ -24,7 +23,10 @@ bool fd_budget_take(enum fd_class c, unsigned int n);
 void fd_budget_put(enum fd_class c, unsigned int n);
 /* Class C's share in fds (for per-source caps derived from it). */
 unsigned int fd_budget_share(enum fd_class c);
-/* {"limit": N, "proxy": {"share", "used", "refused"}, "dns": {...}} */
-struct json_object *fd_budget_json(void);
+/* Class C's share, fds held now, and refusals so far (vsctl stats). */
+void fd_budget_get(enum fd_class c, unsigned int *share, unsigned int *used,
+		   uint64_t *refused);
+unsigned long fd_budget_limit(void);
+const char *fd_budget_name(enum fd_class c);
 
 #endif

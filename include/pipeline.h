@@ -59,6 +59,8 @@ enum drop_reason uplink_route_out(struct network *n, struct pkt *p);
 void uplink_prefetch(const struct network *n, struct pkt_batch *b);
 /* Is there an uplink for N's routed packets to DST (network order)? */
 bool uplink_present(const struct network *n, uint32_t dst);
+/* The MTU of the uplink N's packets to DST leave by (1500 if unknown). */
+uint32_t uplink_mtu(const struct network *n, uint32_t dst);
 
 /* dns.c: true if P (to port 53) was consumed by the resolver. */
 bool dns_input(struct network *n, struct endpoint *src, struct pkt *p);

@@ -93,6 +93,21 @@ static inline bool pkt_eth_tagged(const void *eth)
 	return t == 0x8100 || t == 0x88a8 || t == 0x9100;
 }
 
+/* pkt_wire_ip_len() - The IPv4 length P has on the wire: its own, or for
+ * a GSO frame that of the segments it will be cut into (headers plus
+ * gso_size), which is what an MTU must hold.  IP_LEN is its total length,
+ * IHL its header length; the L4 header was checked by parse.c. */
+static inline uint32_t pkt_wire_ip_len(const struct pkt *p, uint32_t ip_len, uint32_t ihl)
+{
+	const uint8_t *l4 = pkt_header(p, p->l4_ofs, 20);
+	uint32_t l4h;
+
+	if (!(p->flags & PKT_F_GSO) || !p->vnet.gso_size)
+		return ip_len;
+	l4h = p->ip_proto == 6 && l4 ? (uint32_t)(l4[12] >> 4) * 4u : 8u;
+	return ihl + l4h + p->vnet.gso_size;
+}
+
 static inline void *pkt_l3(const struct pkt *p) { return p->data + p->l3_ofs; }
 static inline void *pkt_l4(const struct pkt *p) { return p->data + p->l4_ofs; }
 

@@ -57,6 +57,8 @@ void router_port_echo(const struct router_port *rp, struct pkt *p,
 		      const struct iphdr *ip);
 bool router_port_icmp_error(const struct router_port *rp, struct pkt *p,
 			    uint8_t type, uint8_t code);
+bool router_port_icmp_error_build(const struct router_port *rp, struct pkt *p,
+				  uint8_t type, uint8_t code, struct pkt *r);
 bool router_port_ttl_dec(struct iphdr *ip);
 void router_port_ttl_undo(struct iphdr *ip);
 /* 0.0.0.0, 255.255.255.255, multicast, loopback: never routed, never

@@ -41,3 +41,17 @@ TESTS += tests/unit/test_neigh
 tests_unit_test_neigh_SOURCES = tests/unit/test_neigh.c
 tests_unit_test_neigh_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_neigh_LDADD = $(UNIT_LDADD)
+
+# RFC 5961: RST and FIN against the sequence window (ct_tcp.c).
+check_PROGRAMS += tests/unit/test_ct_tcp
+TESTS += tests/unit/test_ct_tcp
+tests_unit_test_ct_tcp_SOURCES = tests/unit/test_ct_tcp.c
+tests_unit_test_ct_tcp_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_ct_tcp_LDADD = $(UNIT_LDADD)
+
+# The fragment table's fairness (nat_frag.c).
+check_PROGRAMS += tests/unit/test_nat_frag
+TESTS += tests/unit/test_nat_frag
+tests_unit_test_nat_frag_SOURCES = tests/unit/test_nat_frag.c
+tests_unit_test_nat_frag_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_nat_frag_LDADD = $(UNIT_LDADD)

@@ -48,7 +48,7 @@ FUZZ_KERNEL_SRC = src/netns.c src/port_tap.c src/port_afpacket.c src/proxy.c
 FUZZ_WORLD = tests/fuzz/fuzz_world.c tests/fuzz/fuzz_world.h
 FUZZ_DNS_SRC = tests/fuzz/fuzz_dns.c src/dns_wire.c
 FUZZ_DNS_INPUT_SRC = tests/fuzz/fuzz_dns_input.c $(DNS_SOURCES) src/addr.c src/model.c \
-	src/drop.c src/log.c src/pkt_build.c src/hash.c
+	src/drop.c src/log.c src/pkt_build.c src/hash.c src/fd_budget.c
 # The plugin's methods without its HTTP server, control client or threads.
 FUZZ_DOCKER_SRC = tests/fuzz/fuzz_docker.c src/docker_plugin_net.c src/docker_plugin_ipam.c
 

@@ -96,6 +96,27 @@ static struct json_object *cmd_show_ports(void)
 	return arr;
 }
 
+/* {"limit": N, "proxy": {"share", "used", "refused"}, "dns": {...}} */
+static struct json_object *cmd_show_fds(void)
+{
+	struct json_object *o = json_object_new_object();
+	int c;
+
+	json_object_object_add(o, "limit", json_object_new_int64((int64_t)fd_budget_limit()));
+	for (c = 0; c < FD_CLASSES; c++) {
+		struct json_object *s = json_object_new_object();
+		unsigned int share, used;
+		uint64_t refused;
+
+		fd_budget_get(c, &share, &used, &refused);
+		json_object_object_add(s, "share", json_object_new_int64(share));
+		json_object_object_add(s, "used", json_object_new_int64(used));
+		json_object_object_add(s, "refused", json_object_new_int64((int64_t)refused));
+		json_object_object_add(o, fd_budget_name(c), s);
+	}
+	return o;
+}
+
 static int cmd_stats(struct ctl_conn *c, struct json_object *args,
 		     struct json_object **result, char *err, size_t errlen)
 {
@@ -104,7 +125,7 @@ static int cmd_stats(struct ctl_conn *c, struct json_object *args,
 	json_object_object_add(*result, "dns", dns_stats_json(cmd_dp()->dns));
 	metrics_add_tables(cmd_dp(), *result);
 	json_object_object_add(*result, "proxy", proxy_stats_json(cmd_dp()->proxy));
-	json_object_object_add(*result, "fds", fd_budget_json());
+	json_object_object_add(*result, "fds", cmd_show_fds());
 	return 0;
 }
 

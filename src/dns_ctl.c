@@ -31,6 +31,7 @@ struct json_object *dns_stats_json(struct dns *dns)
 	DNS_CTL_FIELD(o, s, forwarded);
 	DNS_CTL_FIELD(o, s, upstream_answers);
 	DNS_CTL_FIELD(o, s, upstream_timeouts);
+	DNS_CTL_FIELD(o, s, upstream_mismatch);
 	DNS_CTL_FIELD(o, s, servfail_timeouts);
 	DNS_CTL_FIELD(o, s, formerr);
 	DNS_CTL_FIELD(o, s, notimp);

@@ -2,19 +2,26 @@
  *
  * Theory of Operation
  *
- * Forwarding runs in vswitchd's own namespace with ordinary sockets: one
- * connected UDP socket per upstream (a connected socket accepts datagrams
- * from that upstream only, and reports ICMP port unreachable as
- * ECONNREFUSED, which is how a dead local upstream is noticed at once),
- * and a TCP connection per query for clients that asked over TCP.
+ * Forwarding runs in vswitchd's own namespace with ordinary sockets.
+ * Every query gets a UDP socket of its own for each upstream it is sent
+ * to, bound to a source port drawn at random (RFC 5452 section 9.2: the
+ * port and the 16-bit ID together are what an off-path spoofer must
+ * guess; with one fixed port per upstream, 65,536 forged answers were
+ * enough, audit finding 3) and connected to that upstream, so the kernel
+ * delivers only datagrams from the upstream's address and port, and
+ * reports ICMP port unreachable as ECONNREFUSED, which is how a dead
+ * local upstream is noticed at once.  Clients that asked over TCP get a
+ * TCP connection per query.  Each socket takes an fd from DNS's share of
+ * the open-file limit (fd_budget.c), so containers cannot exhaust it.
  *
  * Each forwarded query takes one slot of a fixed pool (no allocation per
- * query) and a fresh random 16-bit ID, checked against the slots in use
- * through a 65536-entry table indexed by ID: the reply's ID finds its slot
- * in O(1).  An answer is accepted only from an upstream we sent that
- * query to, with QR set and the same question (RFC 5452); it is relayed
- * unchanged but for the ID (EDNS0 and TC included: a client that sees
- * TC=1 retries over TCP, and our TCP path forwards over TCP).
+ * query) and a fresh random 16-bit ID, unique among the queries in flight
+ * (a 65536-entry table indexed by ID).  An answer is accepted only on a
+ * socket of that query (upstream address and port), with QR set, the
+ * query's ID and the same question; anything else is counted
+ * (upstream_mismatch) and dropped.  It is relayed unchanged but for the
+ * ID (EDNS0 and TC included: a client that sees TC=1 retries over TCP,
+ * and our TCP path forwards over TCP).
  *
  * Timeout and retry: every attempt waits DNS_FWD_TRY_MS.  Since every
  * attempt has the same timeout, a FIFO list of slots is also ordered by
@@ -26,15 +33,15 @@
  * all of them.  After DNS_FWD_TOTAL_MS without an answer the client gets
  * SERVFAIL.
  *
- * Queries to an upstream are queued and sent with one sendmmsg() per
- * upstream per loop iteration (an ev_prepare watcher), so a burst of
- * queries from the datapath costs one syscall, not one each.
+ * A socket per query costs a few syscalls per forwarded query (socket,
+ * bind, connect, send, close); forwarding is not the packet path, and
+ * queries are rate-limited per client (dns.c), so this buys the port
+ * randomisation cheaply.
  *
  * Limits: DNS_FWD_MAX_PENDING queries in flight (beyond: SERVFAIL at
  * once); queries larger than DNS_FWD_QMAX get REFUSED; UDP answers larger
- * than DNS_FWD_RMAX are cut to TC=1 so the client asks over TCP.  One UDP
- * socket per upstream means one source port; the 16-bit random ID and the
- * question check are the spoofing defence (upstreams are normally local).
+ * than DNS_FWD_RMAX are cut to TC=1 so the client asks over TCP; no 0x20
+ * case randomisation (some upstreams answer in lower case).
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -50,6 +57,7 @@
 #include <unistd.h>
 
 #include "dns_internal.h"
+#include "fd_budget.h"
 #include "log.h"
 #include "port.h"
 
@@ -57,21 +65,19 @@
 #define DNS_FWD_QMAX 1500
 #define DNS_FWD_RMAX 4096
 #define DNS_FWD_BURST 16
+/* random source ports are drawn from here (the IANA dynamic range and
+ * the registered one above 1024; a port in use is drawn again) */
+#define DNS_FWD_PORT_MIN 1024
+#define DNS_FWD_PORT_TRIES 8
 #define DNS_FWD_PROBE_MS 2000
 
 struct dns_upstream {
-	struct dns *dns;                 /* for its socket's callback */
 	struct sockaddr_storage sa;
 	socklen_t salen;
-	int fd;
-	ev_io io;
+	bool reachable;                  /* a route to it existed at start */
 	bool down;
 	uint64_t next_probe_ms;
 	char name[64];
-	/* queries queued for the next sendmmsg (dns_udp_flush) */
-	struct dns_pending *out[DNS_FWD_BURST];
-	uint16_t out_id[DNS_FWD_BURST];
-	unsigned int n_out;
 };
 
 struct dns_pending {
@@ -83,6 +89,9 @@ struct dns_pending {
 	int cur;                         /* upstream of the current attempt */
 	uint32_t sent_mask, tried_mask;
 	struct dns_client_ref who;
+	/* UDP: this query's socket per upstream (random port), or -1 */
+	int ufd[DNS_FWD_MAX_UPSTREAMS];
+	ev_io uio[DNS_FWD_MAX_UPSTREAMS];
 	size_t qlen;
 	uint8_t q[DNS_FWD_QMAX];
 	/* TCP to upstream (who.tcp) */
@@ -113,10 +122,9 @@ struct dns_fwd {
 	struct dns_pending_list free_list, waiting;
 	unsigned int n_pending;
 	ev_timer timer;
-	ev_prepare prepare;
 	struct ev_loop *loop;
 	bool ready;
-	uint8_t rbufs[DNS_FWD_BURST][DNS_FWD_RMAX];   /* a burst of answers */
+	uint8_t rbuf[DNS_FWD_RMAX];      /* one answer at a time */
 };
 
 static void dns_forward_attempt(struct dns *dns, struct dns_pending *p);
@@ -207,19 +215,42 @@ static void dns_upstream_set_down(struct dns *dns, int i, bool down)
 	u->down = down;
 }
 
+/* Close P's UDP socket towards upstream I, if it has one. */
+static void dns_udp_close(struct dns *dns, struct dns_pending *p, int i)
+{
+	if (p->ufd[i] < 0)
+		return;
+	if (dns->fwd->loop)
+		ev_io_stop(dns->fwd->loop, &p->uio[i]);
+	close(p->ufd[i]);
+	p->ufd[i] = -1;
+	fd_budget_put(FD_DNS, 1);
+}
+
+/* Close P's TCP connection to an upstream, if it has one. */
+static void dns_tcp_up_close(struct dns *dns, struct dns_pending *p)
+{
+	if (p->tfd < 0)
+		return;
+	ev_io_stop(dns->fwd->loop, &p->tio);
+	close(p->tfd);
+	p->tfd = -1;
+	fd_budget_put(FD_DNS, 1);
+}
+
 /* Put P back in the pool; the client's inflight count drops with it. */
 static void dns_pending_free(struct dns *dns, struct dns_pending *p)
 {
+	int i;
+
 	if (!p->used)
 		return;
 	TAILQ_REMOVE(&dns->fwd->waiting, p, link);
 	if (dns->fwd->by_id[p->up_id] == p)
 		dns->fwd->by_id[p->up_id] = NULL;
-	if (p->tfd >= 0) {
-		ev_io_stop(dns->fwd->loop, &p->tio);
-		close(p->tfd);
-		p->tfd = -1;
-	}
+	for (i = 0; i < DNS_FWD_MAX_UPSTREAMS; i++)
+		dns_udp_close(dns, p, i);
+	dns_tcp_up_close(dns, p);
 	free(p->tbuf);
 	p->tbuf = NULL;
 	p->used = false;
@@ -284,7 +315,7 @@ static int dns_pick(struct dns *dns, const struct dns_pending *p, bool untried)
 	int i;
 
 	for (i = 0; i < dns->fwd->n_ups; i++) {
-		if (dns->fwd->ups[i].down || dns->fwd->ups[i].fd < 0)
+		if (dns->fwd->ups[i].down || !dns->fwd->ups[i].reachable)
 			continue;
 		if (untried && (p->tried_mask & (1u << i)))
 			continue;
@@ -293,70 +324,82 @@ static int dns_pick(struct dns *dns, const struct dns_pending *p, bool untried)
 	return -1;
 }
 
-/* Send upstream I's queued queries with one sendmmsg().  A slot freed or
- * reused since it was queued (its ID changed) is skipped. */
-static void dns_udp_flush_one(struct dns *dns, int i)
+static void dns_udp_reply_cb(struct ev_loop *loop, ev_io *w, int revents);
+
+/* dns_udp_bind_random() - Bind FD to a source port drawn from our own
+ * random generator (RFC 5452 9.2), drawing again if it is taken; after
+ * DNS_FWD_PORT_TRIES the kernel's own random choice (connect's autobind). */
+static void dns_udp_bind_random(struct dns *dns, int fd, int family)
+{
+	struct sockaddr_storage ss;
+	uint16_t port;
+	int t;
+
+	for (t = 0; t < DNS_FWD_PORT_TRIES; t++) {
+		dns_rng(dns, &port, sizeof(port));
+		if (port < DNS_FWD_PORT_MIN)
+			continue;
+		memset(&ss, 0, sizeof(ss));
+		ss.ss_family = (sa_family_t)family;
+		if (family == AF_INET6)
+			((struct sockaddr_in6 *)&ss)->sin6_port = htons(port);
+		else
+			((struct sockaddr_in *)&ss)->sin_port = htons(port);
+		if (bind(fd, (struct sockaddr *)&ss, family == AF_INET6 ?
+			 sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in)) == 0)
+			return;
+	}
+}
+
+/* dns_udp_open() - P's socket towards upstream I: a random source port,
+ * connected to the upstream, watched for its answer.  Return: 0 or -1. */
+static int dns_udp_open(struct dns *dns, struct dns_pending *p, int i)
 {
 	struct dns_upstream *u = &dns->fwd->ups[i];
-	struct mmsghdr mm[DNS_FWD_BURST];
-	struct iovec iov[DNS_FWD_BURST];
-	unsigned int k, n = 0;
+	int fd;
 
-	for (k = 0; k < u->n_out; k++) {
-		struct dns_pending *p = u->out[k];
-
-		if (!p->used || p->up_id != u->out_id[k])
-			continue;
-		iov[n].iov_base = p->q;
-		iov[n].iov_len = p->qlen;
-		memset(&mm[n], 0, sizeof(mm[n]));
-		mm[n].msg_hdr.msg_iov = &iov[n];
-		mm[n].msg_hdr.msg_iovlen = 1;
-		n++;
+	if (p->ufd[i] >= 0)
+		return 0;
+	if (!fd_budget_take(FD_DNS, 1))
+		return -1;
+	fd = socket(u->sa.ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		fd_budget_put(FD_DNS, 1);
+		return -1;
 	}
-	u->n_out = 0;
-	if (n && sendmmsg(u->fd, mm, n, MSG_DONTWAIT) < 0 && errno == ECONNREFUSED)
-		dns_upstream_set_down(dns, i, true);
+	dns_udp_bind_random(dns, fd, u->sa.ss_family);
+	if (connect(fd, (struct sockaddr *)&u->sa, u->salen) < 0) {
+		close(fd);
+		fd_budget_put(FD_DNS, 1);
+		return -1;
+	}
+	p->ufd[i] = fd;
+	if (dns->fwd->loop) {
+		ev_io_init(&p->uio[i], dns_udp_reply_cb, fd, EV_READ);
+		p->uio[i].data = p;
+		ev_io_start(dns->fwd->loop, &p->uio[i]);
+	}
+	return 0;
 }
 
-/* ev_prepare: before the loop sleeps, send what this iteration queued. */
-static void dns_udp_flush(struct ev_loop *loop, ev_prepare *w, int revents)
-{
-	struct dns *dns = DNS_FWD_OF(w, prepare)->dns;
-	int i;
-
-	(void)loop; (void)w; (void)revents;
-	for (i = 0; i < dns->fwd->n_ups; i++)
-		if (dns->fwd->ups[i].n_out)
-			dns_udp_flush_one(dns, i);
-}
-
-/* Queue P for upstream I; a burst of queries costs one sendmmsg. */
+/* Send P to upstream I on P's own socket for it. */
 static void dns_udp_send(struct dns *dns, struct dns_pending *p, int i)
 {
-	struct dns_upstream *u = &dns->fwd->ups[i];
-
-	if (u->fd < 0)
+	if (!dns->fwd->ups[i].reachable)
 		return;
 	p->sent_mask |= 1u << i;
 	p->tried_mask |= 1u << i;
-	if (u->n_out == DNS_FWD_BURST)
-		dns_udp_flush_one(dns, i);
-	u->out[u->n_out] = p;
-	u->out_id[u->n_out++] = p->up_id;
-	if (!dns->fwd->loop)
-		dns_udp_flush_one(dns, i);     /* unit tests: no loop to flush */
+	if (dns_udp_open(dns, p, i) < 0)
+		return;	/* no fd: the attempt timer moves on */
+	if (send(p->ufd[i], p->q, p->qlen, MSG_DONTWAIT) < 0 && errno == ECONNREFUSED)
+		dns_upstream_set_down(dns, i, true);
 }
 
 /* ---- TCP to an upstream, for clients that asked over TCP ---- */
 
 static void dns_tcp_up_fail(struct dns *dns, struct dns_pending *p)
 {
-	if (p->tfd >= 0) {
-		ev_io_stop(dns->fwd->loop, &p->tio);
-		close(p->tfd);
-		p->tfd = -1;
-	}
+	dns_tcp_up_close(dns, p);
 	free(p->tbuf);
 	p->tbuf = NULL;
 	dns_upstream_set_down(dns, p->cur, true);
@@ -400,6 +443,7 @@ static void dns_tcp_up_read(struct dns *dns, struct dns_pending *p)
 		return;
 	if (p->tbuf[2] != (uint8_t)(p->up_id >> 8) || p->tbuf[3] != (uint8_t)p->up_id ||
 	    !dns_wire_same_question(p->q, p->qlen, p->tbuf + 2, p->tlen)) {
+		dns_stats_mut(dns)->upstream_mismatch++;
 		dns_tcp_up_fail(dns, p);
 		return;
 	}
@@ -450,15 +494,21 @@ static void dns_tcp_up_cb(struct ev_loop *loop, ev_io *w, int revents)
 static void dns_tcp_up_start(struct dns *dns, struct dns_pending *p, int i)
 {
 	struct dns_upstream *u = &dns->fwd->ups[i];
-	int fd = socket(u->sa.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	int fd;
 
 	p->tried_mask |= 1u << i;
 	p->sent_mask |= 1u << i;
-	if (fd < 0)
+	if (!fd_budget_take(FD_DNS, 1))
 		return;
+	fd = socket(u->sa.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		fd_budget_put(FD_DNS, 1);
+		return;
+	}
 	if (connect(fd, (struct sockaddr *)&u->sa, u->salen) < 0 &&
 	    errno != EINPROGRESS) {
 		close(fd);
+		fd_budget_put(FD_DNS, 1);
 		dns_upstream_set_down(dns, i, true);
 		return;
 	}
@@ -550,6 +600,8 @@ int dns_forward_query(struct dns *dns, const struct dns_client_ref *who, const u
 		memset(p, 0, sizeof(*p));
 		p->dns = dns;
 		p->tfd = -1;
+		for (tries = 0; tries < DNS_FWD_MAX_UPSTREAMS; tries++)
+			p->ufd[tries] = -1;
 		TAILQ_INSERT_HEAD(&dns->fwd->free_list, p, link);
 	}
 	if (!p)
@@ -599,9 +651,7 @@ static void dns_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 		if (p->cur >= 0)
 			dns_upstream_set_down(dns, p->cur, true);
 		if (p->tfd >= 0) {
-			ev_io_stop(dns->fwd->loop, &p->tio);
-			close(p->tfd);
-			p->tfd = -1;
+			dns_tcp_up_close(dns, p);
 			free(p->tbuf);
 			p->tbuf = NULL;
 		}
@@ -628,76 +678,69 @@ static void dns_upstream_refused(struct dns *dns, int i)
 	dns_timer_arm(dns);
 }
 
-/* One datagram from upstream I: match it to its query and relay it. */
-static void dns_upstream_datagram(struct dns *dns, int i, uint8_t *msg, size_t len, bool cut)
+/* dns_udp_answer() - One datagram on P's socket for upstream I: the
+ * kernel has matched the upstream's address and port (the socket is
+ * connected) and our random port; the ID and the question must match too.
+ * Return: true if it answered P (P is then free). */
+static bool dns_udp_answer(struct dns *dns, struct dns_pending *p, int i, uint8_t *msg,
+			   size_t len, bool cut)
 {
-	struct dns_pending *p;
-	uint16_t id;
-
-	if (len < DNS_HDR_LEN || !(msg[2] & 0x80))
-		return;
-	id = (uint16_t)(msg[0] << 8 | msg[1]);
-	p = dns->fwd->by_id[id];
-	if (!p || !p->used || p->who.tcp || !(p->sent_mask & (1u << i)) ||
-	    !dns_wire_same_question(p->q, p->qlen, msg, len))
-		return;
+	if (len < DNS_HDR_LEN || !(msg[2] & 0x80) ||
+	    (uint16_t)(msg[0] << 8 | msg[1]) != p->up_id ||
+	    !dns_wire_same_question(p->q, p->qlen, msg, len)) {
+		dns_stats_mut(dns)->upstream_mismatch++;
+		return false;
+	}
 	dns_upstream_set_down(dns, i, false);
 	dns_stats_mut(dns)->upstream_answers++;
 	if (cut)
 		len = dns_wire_truncate(msg, len);
 	dns_put_id(msg, p->client_id);
 	dns_pending_answer(dns, p, msg, len);
+	return true;
 }
 
-static void dns_upstream_cb(struct ev_loop *loop, ev_io *w, int revents)
+/* Datagrams on one query's socket: at most a burst per wake-up, so a
+ * flood of forgeries at one port cannot hold the loop. */
+static void dns_udp_reply_cb(struct ev_loop *loop, ev_io *w, int revents)
 {
-	struct mmsghdr mm[DNS_FWD_BURST];
-	struct iovec iov[DNS_FWD_BURST];
-	struct dns *dns = ((struct dns_upstream *)w->data)->dns;
-	uint8_t (*bufs)[DNS_FWD_RMAX] = dns->fwd->rbufs;
-	int up, n, k;
+	struct dns_pending *p = w->data;
+	struct dns *dns = p->dns;
+	int i = (int)(w - p->uio), k;
+	ssize_t n;
 
 	(void)loop; (void)revents;
-	up = (int)((struct dns_upstream *)w->data - dns->fwd->ups);
-	memset(mm, 0, sizeof(mm));
 	for (k = 0; k < DNS_FWD_BURST; k++) {
-		iov[k].iov_base = bufs[k];
-		iov[k].iov_len = sizeof(bufs[k]);
-		mm[k].msg_hdr.msg_iov = &iov[k];
-		mm[k].msg_hdr.msg_iovlen = 1;
+		n = recv(p->ufd[i], dns->fwd->rbuf, sizeof(dns->fwd->rbuf), MSG_DONTWAIT | MSG_TRUNC);
+		if (n < 0) {
+			if (errno == ECONNREFUSED)
+				dns_upstream_refused(dns, i);
+			break;
+		}
+		if (dns_udp_answer(dns, p, i, dns->fwd->rbuf,
+				   (size_t)n > sizeof(dns->fwd->rbuf) ? sizeof(dns->fwd->rbuf) : (size_t)n,
+				   (size_t)n > sizeof(dns->fwd->rbuf)))
+			break;
 	}
-	n = recvmmsg(dns->fwd->ups[up].fd, mm, DNS_FWD_BURST, MSG_DONTWAIT, NULL);
-	if (n < 0) {
-		if (errno == ECONNREFUSED)
-			dns_upstream_refused(dns, up);
-		port_tx_flush_all();
-		return;
-	}
-	for (k = 0; k < n; k++)
-		dns_upstream_datagram(dns, up, bufs[k], mm[k].msg_len,
-				      (mm[k].msg_hdr.msg_flags & MSG_TRUNC) != 0);
 	port_tx_flush_all();
 	dns_timer_arm(dns);
 }
 
+/* At start: can upstream I be reached at all?  (A connect to an address
+ * with no route fails at once; such an upstream is never asked.) */
 static int dns_upstream_open(struct dns *dns, int i)
 {
 	struct dns_upstream *u = &dns->fwd->ups[i];
+	int fd = socket(u->sa.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 
-	u->fd = socket(u->sa.ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (u->fd < 0)
+	if (fd < 0)
 		return -1;
-	if (connect(u->fd, (struct sockaddr *)&u->sa, u->salen) < 0) {
+	u->reachable = connect(fd, (struct sockaddr *)&u->sa, u->salen) == 0;
+	if (!u->reachable)
 		log_warn("dns: upstream %s unreachable: %s", u->name, strerror(errno));
-		close(u->fd);
-		u->fd = -1;
-		return 0;
-	}
-	dns->fwd->n_open++;
-	ev_io_init(&u->io, dns_upstream_cb, u->fd, EV_READ);
-	u->io.data = u;
-	if (dns->fwd->loop)
-		ev_io_start(dns->fwd->loop, &u->io);
+	else
+		dns->fwd->n_open++;
+	close(fd);
 	return 0;
 }
 
@@ -739,7 +782,6 @@ int dns_forward_init(struct dns *dns, struct ev_loop *loop, const char *const *u
 		unsigned int salen;
 
 		memset(u, 0, sizeof(*u));
-		u->dns = dns;
 		if (dns_forward_parse_upstream(upstreams[i], &u->sa, &salen, err, errlen) < 0)
 			return -1;
 		u->salen = salen;
@@ -751,11 +793,8 @@ int dns_forward_init(struct dns *dns, struct ev_loop *loop, const char *const *u
 		}
 		dns->fwd->n_ups++;
 	}
-	if (loop) {
+	if (loop)
 		ev_init(&dns->fwd->timer, dns_timer_cb);
-		ev_prepare_init(&dns->fwd->prepare, dns_udp_flush);
-		ev_prepare_start(loop, &dns->fwd->prepare);
-	}
 	dns->fwd->ready = true;
 	log_info("dns: %d upstream resolver(s)", dns->fwd->n_ups);
 	return 0;
@@ -772,18 +811,10 @@ void dns_forward_fini(struct dns *dns)
 		return;
 	while ((p = TAILQ_FIRST(&dns->fwd->waiting)))
 		dns_pending_free(dns, p);
-	for (i = 0; i < dns->fwd->n_ups; i++) {
-		if (dns->fwd->ups[i].fd < 0)
-			continue;
-		if (dns->fwd->loop)
-			ev_io_stop(dns->fwd->loop, &dns->fwd->ups[i].io);
-		close(dns->fwd->ups[i].fd);
-		dns->fwd->ups[i].fd = -1;
-	}
-	if (dns->fwd->loop) {
+	for (i = 0; i < dns->fwd->n_ups; i++)
+		dns->fwd->ups[i].reachable = false;
+	if (dns->fwd->loop)
 		ev_timer_stop(dns->fwd->loop, &dns->fwd->timer);
-		ev_prepare_stop(dns->fwd->loop, &dns->fwd->prepare);
-	}
 	dns->fwd->n_ups = 0;
 	dns->fwd->n_open = 0;
 	dns->fwd->ready = false;

@@ -26,7 +26,6 @@
 #include <stdint.h>
 #include <string.h>
 #include <sys/resource.h>
-#include <json-c/json.h>
 #include "fd_budget.h"
 #include "log.h"
 
@@ -92,19 +91,20 @@ unsigned int fd_budget_share(enum fd_class c)
 	return fdb_g.share[c];
 }
 
-struct json_object *fd_budget_json(void)
+void fd_budget_get(enum fd_class c, unsigned int *share, unsigned int *used,
+		   uint64_t *refused)
 {
-	struct json_object *o = json_object_new_object();
-	int c;
+	*share = fdb_g.share[c];
+	*used = fdb_g.used[c];
+	*refused = fdb_g.refused[c];
+}
 
-	json_object_object_add(o, "limit", json_object_new_int64((int64_t)fdb_g.limit));
-	for (c = 0; c < FD_CLASSES; c++) {
-		struct json_object *s = json_object_new_object();
+unsigned long fd_budget_limit(void)
+{
+	return fdb_g.limit;
+}
 
-		json_object_object_add(s, "share", json_object_new_int64(fdb_g.share[c]));
-		json_object_object_add(s, "used", json_object_new_int64(fdb_g.used[c]));
-		json_object_object_add(s, "refused", json_object_new_int64((int64_t)fdb_g.refused[c]));
-		json_object_object_add(o, fd_class_names[c], s);
-	}
-	return o;
+const char *fd_budget_name(enum fd_class c)
+{
+	return fd_class_names[c];
 }

@@ -27,6 +27,16 @@
  *                             refuses, the reason is counted and the
  *                             sender gets ICMP unreachable.
  *    Never silence: a sender always learns why its packet went nowhere.
+ *  - Path MTU (RFC 1191, RFC 1812 5.2.7.1; audit finding 14): a routed
+ *    packet longer than the MTU of where it goes next (the uplink's
+ *    interface, or the destination network's --mtu), counting a GSO
+ *    frame by the segments it will be cut into, is not sent.  With DF
+ *    set the sender gets ICMP "fragmentation needed" carrying that MTU
+ *    (frag_needed); without DF it is counted as mtu (the switch does not
+ *    fragment).  A sender outside gets the error through NAT, from the
+ *    uplink's address: gateway_deliver() builds it about the packet as
+ *    translated and hands it to uplink_route_out() like any packet from
+ *    the network, and nat_icmp.c translates the quote back.
  *
  * The gateway is a router port (router_port.c): ARP, the echo reply with
  * its checks, the ICMP errors (quoted, RFC 1122-filtered, rate limited)
@@ -255,10 +265,61 @@ static void gateway_local(struct network *n, struct pkt *p, const struct iphdr *
 	gateway_icmp_error(n, p, ICMP_DEST_UNREACH, ICMP_PROT_UNREACH);
 }
 
+/* Is P, routed, longer than MTU on the wire (segments, if GSO)? */
+static bool gateway_too_big(const struct pkt *p, const struct iphdr *ip, uint32_t mtu)
+{
+	return pkt_wire_ip_len(p, ntohs(ip->tot_len), ip->ihl * 4u) > mtu;
+}
+
+/**
+ * gateway_frag_needed() - Refuse P, routed from N towards a smaller MTU
+ * @n:		network the error comes from (its gateway is the sender)
+ * @p:		the packet, as it arrived (TTL not yet decremented)
+ * @ip:		its IPv4 header
+ * @mtu:	the MTU it does not fit
+ *
+ * With DF: ICMP fragmentation needed with MTU, to a container directly,
+ * to an outside sender through NAT (uplink_route_out); without DF the
+ * drop is counted as mtu, since the switch does not fragment.
+ */
+static void gateway_frag_needed(struct network *n, struct pkt *p, const struct iphdr *ip,
+				uint32_t mtu)
+{
+	struct router_port rp;
+	struct pkt r;
+
+	if (!(ip->frag_off & htons(IP_DF))) {
+		gateway_count(p, DROP_MTU);
+		return;
+	}
+	gateway_count(p, DROP_FRAG_NEEDED);
+	gateway_rport(n, &rp);
+	rp.mtu = (uint16_t)(mtu > 0xffff ? 0xffff : mtu);
+	if (!p->in_port || p->in_port->role == PORT_ROLE_ENDPOINT) {
+		router_port_icmp_error(&rp, p, ICMP_DEST_UNREACH, ICMP_FRAG_NEEDED);
+		return;
+	}
+	if (!router_port_icmp_error_build(&rp, p, ICMP_DEST_UNREACH, ICMP_FRAG_NEEDED, &r))
+		return;
+	if (p->flags & PKT_F_DRYRUN) {
+		trace_event(p, "gateway", TRACE_LOCAL, p->in_port,
+			    "ICMP fragmentation needed (MTU %u) to the sender, through NAT", mtu);
+		return;
+	}
+	uplink_route_out(n, &r);   /* NAT translates it back to the outside */
+}
+
 /* Give a routed packet to the uplink; unreachable if it will not take it. */
 static void gateway_uplink(struct network *n, struct pkt *p, struct iphdr *ip)
 {
+	uint32_t mtu = uplink_mtu(n, ip->daddr);
 	enum drop_reason why;
+
+	if (gateway_too_big(p, ip, mtu)) {
+		router_port_ttl_undo(ip);    /* quote the packet as it arrived */
+		gateway_frag_needed(n, p, ip, mtu);
+		return;
+	}
 
 	trace_event(p, "gateway", TRACE_ROUTE, NULL, "route to the uplink (TTL %u -> %u)",
 		    ip->ttl + 1u, ip->ttl);
@@ -373,6 +434,11 @@ void gateway_deliver(struct network *n, struct pkt *p)
 
 	if (!eth || !ip) {
 		gateway_count(p, DROP_BAD_L3);
+		return;
+	}
+	if (gateway_too_big(p, ip, (uint32_t)(n->mtu > 0 ? n->mtu : 1500))) {
+		router_port_ttl_undo(ip);    /* every router path took a hop */
+		gateway_frag_needed(n, p, ip, (uint32_t)(n->mtu > 0 ? n->mtu : 1500));
 		return;
 	}
 	ep = model_endpoint_by_ip4(n, ip->daddr);

@@ -18,8 +18,8 @@
  *     get giant frames past the switch: they are the sender's fault, so
  *     they are refused here, on the port that sent them, rather than at
  *     every output port of a flood.  GSO frames (PKT_F_GSO, from ports that
- *     negotiated offloads) are up to 64 KB by design and are exempt; the
- *     port segments them.
+ *     negotiated offloads) are up to 64 KB by design; the segments they
+ *     will be cut into must fit the MTU.
  *  2. Port security (endpoint's port_security, on by default, as Docker's
  *     bridge with its fixed MACs): the source MAC is the endpoint's; an
  *     IPv4 source is the endpoint's address; an ARP sender is the
@@ -52,14 +52,19 @@ static bool ingress_mac_ok(const uint8_t *mac)
 }
 
 /* Longer than network N's MTU allows on the wire; p->len has no Ethernet
- * padding left (parse.c trimmed it), so a minimum-size frame never fails. */
+ * padding left (parse.c trimmed it), so a minimum-size frame never fails.
+ * A GSO frame is judged by the segments it will be cut into (its headers
+ * plus the gso_size the sender chose): a sender that picks segments over
+ * the MTU must not get them past the switch (audit item 21). */
 static bool ingress_too_big(const struct network *n, const struct pkt *p)
 {
 	uint32_t max = (uint32_t)(n->mtu > 0 ? n->mtu : INGRESS_DEFAULT_MTU) + ETHER_HDR_LEN;
+	const struct iphdr *ip;
 
-	if (p->flags & PKT_F_GSO)
-		return false;
-	return p->len > max;
+	if (!(p->flags & PKT_F_GSO))
+		return p->len > max;
+	ip = p->eth_type == ETHERTYPE_IP ? pkt_header(p, p->l3_ofs, sizeof(*ip)) : NULL;
+	return ip && ETHER_HDR_LEN + pkt_wire_ip_len(p, ntohs(ip->tot_len), ip->ihl * 4u) > max;
 }
 
 /* IPv4 source must be the endpoint's address. */

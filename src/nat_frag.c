@@ -13,9 +13,23 @@
  * The L4 checksum lives in the first fragment and was already fixed there
  * (the incremental update does not need the rest of the payload).
  *
- * Limits: a fixed table of NAT_FRAG_SLOTS direct-mapped slots with a keyed
- * hash, entries live FRAG_TTL_MS; a newer datagram may take an older one's
- * slot (its remaining fragments are then dropped and counted).  Fragments
+ * Fairness (audit item 21): the table is shared by every container and
+ * the outside, and used to be direct-mapped, so one container's stream of
+ * fragmented datagrams took everyone's slots and their later fragments
+ * were dropped.  Now a datagram's slot is one of FRAG_WAYS in the set its
+ * source (zone, source address) hashes to (keyed), so a source competes
+ * only within its set, and a new datagram takes, in order: a free or
+ * expired way; the oldest way of the source holding the most ways of the
+ * set, if that source holds at least two more than the newcomer's (and
+ * more than one); else the oldest way of its own source (fragments of one
+ * datagram arrive together, so its oldest is long complete).  So sources
+ * that share a set end up sharing it evenly, and a source's last way is
+ * never taken by another: when a set
+ * is full of single datagrams of distinct sources, the newcomer's later
+ * fragments are the ones dropped (ct_invalid).  A lookup compares at most
+ * FRAG_WAYS slots.
+ *
+ * Limits: NAT_FRAG_SLOTS slots, entries live FRAG_TTL_MS.  Fragments
  * that arrive before their first fragment are dropped: that needs
  * reassembly, which the switch does not do.
  */
@@ -27,6 +41,9 @@
 #include "nat.h"
 
 #define FRAG_TTL_MS 30000
+#define FRAG_WAYS 8
+#define FRAG_SETS (NAT_FRAG_SLOTS / FRAG_WAYS)
+_Static_assert((FRAG_SETS & (FRAG_SETS - 1)) == 0, "sets: a power of two");
 
 void nat_frag_init(struct nat *nat)
 {
@@ -34,23 +51,74 @@ void nat_frag_init(struct nat *nat)
 	nat->frag_basis = hash_basis();
 }
 
-/* The slot of a datagram (keyed hash.h: whoever sends picks the IP id). */
-static struct nat_frag_slot *nat_frag_slot_for(struct nat *nat, uint32_t zone, uint8_t proto,
-					       uint32_t src, uint32_t dst, uint16_t id)
+/* The set of a source's datagrams (keyed hash.h: nobody outside can
+ * aim at another source's set). */
+static struct nat_frag_slot *nat_frag_set(struct nat *nat, uint32_t zone, uint32_t src)
 {
-	struct { uint32_t zone, src, dst; uint16_t id; uint8_t proto, pad; } k = {
-		.zone = zone, .src = src, .dst = dst, .id = id, .proto = proto, .pad = 0,
-	};
-	_Static_assert(sizeof(k) == 16, "hashed as bytes: no padding");
+	struct { uint32_t zone, src; } k = { .zone = zone, .src = src };
+	_Static_assert(sizeof(k) == 8, "hashed as bytes: no padding");
 
-	return &nat->frag[hash_bytes(&k, sizeof(k), nat->frag_basis) & (NAT_FRAG_SLOTS - 1)];
+	return &nat->frag[(hash_bytes(&k, sizeof(k), nat->frag_basis) & (FRAG_SETS - 1)) *
+			  FRAG_WAYS];
+}
+
+static bool nat_frag_is(const struct nat_frag_slot *s, uint32_t zone, uint8_t proto,
+			uint32_t src, uint32_t dst, uint16_t id)
+{
+	return s->used && s->zone == zone && s->src == src && s->dst == dst &&
+	       s->id == id && s->proto == proto;
+}
+
+static bool nat_frag_same_source(const struct nat_frag_slot *a, const struct nat_frag_slot *b)
+{
+	return a->zone == b->zone && a->src == b->src;
+}
+
+/* nat_frag_victim() - The way of SET a new datagram of ZONE/SRC may
+ * take, in the order the theory of operation gives, or NULL. */
+static struct nat_frag_slot *nat_frag_victim(struct nat_frag_slot *set, uint32_t zone,
+					     uint32_t src, uint64_t now)
+{
+	struct nat_frag_slot *own = NULL, *fat = NULL, me = { .zone = zone, .src = src };
+	unsigned int i, j, n, fat_n = 1, own_n = 0;
+
+	for (i = 0; i < FRAG_WAYS; i++)
+		if (!set[i].used || set[i].expires_ms < now)
+			return &set[i];
+	for (i = 0; i < FRAG_WAYS; i++) {
+		if (nat_frag_same_source(&set[i], &me)) {
+			if (!own || set[i].expires_ms < own->expires_ms)
+				own = &set[i];
+			own_n++;
+			continue;
+		}
+		for (j = 0, n = 0; j < FRAG_WAYS; j++)
+			n += nat_frag_same_source(&set[i], &set[j]);
+		if (n > fat_n || (n == fat_n && fat && set[i].expires_ms < fat->expires_ms)) {
+			fat = &set[i];
+			fat_n = n;
+		}
+	}
+	if (own && (!fat || fat_n <= own_n + 1))
+		return own;
+	return fat;
 }
 
 void nat_frag_record(struct nat *nat, uint32_t zone, uint8_t proto, uint32_t old_src,
 		 uint32_t old_dst, uint16_t ip_id, uint32_t new_src,
 		 uint32_t new_dst, uint32_t out_zone)
 {
-	struct nat_frag_slot *s = nat_frag_slot_for(nat, zone, proto, old_src, old_dst, ip_id);
+	struct nat_frag_slot *set = nat_frag_set(nat, zone, old_src), *s = NULL;
+	uint64_t now = ct_now_ms(nat->ct);
+	unsigned int i;
+
+	for (i = 0; i < FRAG_WAYS && !s; i++)
+		if (nat_frag_is(&set[i], zone, proto, old_src, old_dst, ip_id))
+			s = &set[i];
+	if (!s)
+		s = nat_frag_victim(set, zone, old_src, now);
+	if (!s)
+		return;         /* every way is another source's only one */
 
 	s->zone = zone;
 	s->proto = proto;
@@ -60,7 +128,7 @@ void nat_frag_record(struct nat *nat, uint32_t zone, uint8_t proto, uint32_t old
 	s->new_src = new_src;
 	s->new_dst = new_dst;
 	s->out_zone = out_zone;
-	s->expires_ms = ct_now_ms(nat->ct) + FRAG_TTL_MS;
+	s->expires_ms = now + FRAG_TTL_MS;
 	s->used = 1;
 }
 
@@ -75,12 +143,13 @@ void nat_frag_record(struct nat *nat, uint32_t zone, uint8_t proto, uint32_t old
 enum drop_reason nat_frag_translate(struct nat *nat, struct pkt *p, uint32_t zone, uint32_t *out_zone)
 {
 	struct iphdr *ip = pkt_l3(p);
-	struct nat_frag_slot *s = nat_frag_slot_for(nat, zone, ip->protocol, ip->saddr,
-					    ip->daddr, ip->id);
+	struct nat_frag_slot *set = nat_frag_set(nat, zone, ip->saddr), *s = NULL;
+	unsigned int i;
 
-	if (!s->used || s->zone != zone || s->src != ip->saddr ||
-	    s->dst != ip->daddr || s->id != ip->id || s->proto != ip->protocol ||
-	    s->expires_ms < ct_now_ms(nat->ct))
+	for (i = 0; i < FRAG_WAYS && !s; i++)
+		if (nat_frag_is(&set[i], zone, ip->protocol, ip->saddr, ip->daddr, ip->id))
+			s = &set[i];
+	if (!s || s->expires_ms < ct_now_ms(nat->ct))
 		return DROP_CT_INVALID;
 	csum_update32(&ip->check, ip->saddr, s->new_src);
 	csum_update32(&ip->check, ip->daddr, s->new_dst);

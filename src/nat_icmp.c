@@ -12,10 +12,20 @@
  *
  * - the quoted header becomes the original tuple, key[!d] (what the
  *   sender really sent), with the quoted IP and UDP/ICMP checksums fixed;
- * - the outer destination becomes the sender (key[!d].src); the outer
- *   source becomes key[!d].dst only when the error came from the peer
- *   itself (the quoted destination), so that a router's address on the
- *   path stays visible to traceroute (RFC 5508 REQ-4);
+ * - the outer destination becomes the sender (key[!d].src); for an error
+ *   from the outside, the outer source becomes key[!d].dst only when the
+ *   error came from the peer itself (the quoted destination), so that a
+ *   router's address on the path stays visible to traceroute (RFC 5508
+ *   REQ-4);
+ * - an error from a network zone is different (audit finding 17): no
+ *   router stands between a container and the switch, so the only ones
+ *   who may speak about a flow there are the endpoint the quoted packet
+ *   went to (the outer source equals the quoted destination; port
+ *   security vouches for it) and the switch's own gateway (PKT_F_LOCAL:
+ *   fragmentation needed, gateway.c).  Anyone else is refused
+ *   (icmp_foreign): one container must not inject errors into another's
+ *   connection.  Its outer source always becomes key[!d].dst, so no
+ *   private address (a container's, a gateway's) leaves the zone;
  * - the ICMP checksum is recomputed over the message (at most 576 bytes
  *   by RFC 1812, so a full sum is cheap and needs no bookkeeping);
  * - the error leaves in key[!d]'s zone.
@@ -119,6 +129,9 @@ enum drop_reason nat_icmp_error(struct nat *nat, struct pkt *p, uint32_t zone, u
 		return DROP_BAD_L4;
 	if (nat_icmp_quote_key(in, zone, &q) != DROP_NONE)
 		return DROP_UNSUPPORTED;
+	if (zone != CT_ZONE_OUTSIDE && !(p->flags & PKT_F_LOCAL) &&
+	    ip->saddr != nat_key_ip4(&q.dst))
+		return DROP_ICMP_FOREIGN;
 	ct_key_invert(&q, &inv);
 	e = ct_lookup(nat->ct, &inv, &dir);
 	if (!e)
@@ -127,7 +140,10 @@ enum drop_reason nat_icmp_error(struct nat *nat, struct pkt *p, uint32_t zone, u
 	nat_icmp_fix_quote(in, &orig);
 
 	ndst = nat_key_ip4(&orig.src);
-	nsrc = ip->saddr == nat_key_ip4(&q.dst) ? nat_key_ip4(&orig.dst) : ip->saddr;
+	if (zone != CT_ZONE_OUTSIDE)
+		nsrc = nat_key_ip4(&orig.dst);
+	else
+		nsrc = ip->saddr == nat_key_ip4(&q.dst) ? nat_key_ip4(&orig.dst) : ip->saddr;
 	csum_update32(&ip->check, ip->saddr, nsrc);
 	csum_update32(&ip->check, ip->daddr, ndst);
 	ip->saddr = nsrc;

@@ -19,9 +19,15 @@
  *  - ICMP errors quote the offending IP header and as much of its payload
  *    as fits in 576 bytes (RFC 1812 4.3.2.3), and are never sent about an
  *    ICMP error, a non-initial fragment, or a packet to or from a
- *    broadcast/multicast address (RFC 1122 3.2.2).  One token bucket
- *    (RFC 1812 4.3.2.8) limits all router ports together, so a flood of
- *    bad packets cannot turn the switch into an amplifier.
+ *    broadcast/multicast address (RFC 1122 3.2.2).  Token buckets
+ *    (RFC 1812 4.3.2.8) limit them per source and in all: each source (a
+ *    container's port, or an outside address) may draw
+ *    ROUTER_PORT_SRC_RATE errors a second, all sources together
+ *    ROUTER_PORT_RL_RATE, so a flood of bad packets cannot turn the switch
+ *    into an amplifier, and one container's flood (TTL=1) cannot use up
+ *    the errors every other container is owed (audit item 21).  The
+ *    per-source buckets are a fixed keyed-hash array: nothing grows, a
+ *    colliding stranger only shares a bucket nobody can aim at.
  *  - TTL (RFC 1812 5.3.1): a forwarded packet's TTL drops by one with an
  *    incremental checksum update; at 1 or 0 it has expired and is not
  *    changed (the caller answers time exceeded, or drops it).
@@ -41,6 +47,7 @@
 #include <time.h>
 #include "arp.h"
 #include "csum.h"
+#include "hash.h"
 #include "pipeline.h"
 #include "pkt_build.h"
 #include "port.h"
@@ -48,8 +55,17 @@
 #include "trace.h"
 
 #define ROUTER_PORT_ICMP_MAX 576     /* RFC 1812 4.3.2.3: IP length of an error */
-#define ROUTER_PORT_RL_RATE 1000.0   /* ICMP errors per second, sustained */
-#define ROUTER_PORT_RL_BURST 100.0
+#define ROUTER_PORT_RL_RATE 2000.0   /* ICMP errors per second, all sources */
+#define ROUTER_PORT_RL_BURST 200.0
+#define ROUTER_PORT_SRC_RATE 100.0   /* ... per source */
+#define ROUTER_PORT_SRC_BURST 50.0
+#define ROUTER_PORT_SRC_BUCKETS 1024
+
+/* One source's bucket: who holds it, its tokens, its last refill. */
+struct router_port_bucket {
+	uint64_t who;
+	double tokens, last;
+};
 
 /* Replies start after PKT_HEADROOM, which puts their IP header on a
  * 4-byte boundary (pkt.h). */
@@ -71,23 +87,62 @@ bool router_port_ip_special(uint32_t ip)
 	return h == 0 || h == 0xffffffffu || (h >> 28) == 0xe || (h >> 24) == 127;
 }
 
-/* Token bucket for ICMP errors, shared by every router port. */
-static bool router_port_rl_allow(void)
+/* router_port_bucket_take() - Refill B for NOW at RATE up to BURST, then
+ * take a token if there is one. */
+static bool router_port_bucket_take(struct router_port_bucket *b, double now,
+				    double rate, double burst)
 {
-	static double tokens = ROUTER_PORT_RL_BURST, last;
+	b->tokens += (now - b->last) * rate;
+	b->last = now;
+	if (b->tokens > burst)
+		b->tokens = burst;
+	if (b->tokens < 1.0)
+		return false;
+	b->tokens -= 1.0;
+	return true;
+}
+
+/* The source an error about P is charged to: the container's port it
+ * came from (its address cannot be forged there), else its source IP. */
+static uint64_t router_port_source(const struct pkt *p, const struct iphdr *ip)
+{
+	if (p->in_port && p->in_port->role == PORT_ROLE_ENDPOINT)
+		return (uint64_t)(uintptr_t)p->in_port;
+	return 0x100000000ull | ip->saddr;
+}
+
+/**
+ * router_port_rl_allow() - May an error about P be sent now?
+ * @p:		the offending packet
+ * @ip:		its IPv4 header
+ *
+ * Its source's bucket first, then the one all sources share.
+ * Return: true if both had a token
+ */
+static bool router_port_rl_allow(const struct pkt *p, const struct iphdr *ip)
+{
+	static struct router_port_bucket all = { 0, ROUTER_PORT_RL_BURST, 0 };
+	static struct router_port_bucket src[ROUTER_PORT_SRC_BUCKETS];
+	static uint64_t basis;
+	uint64_t who = router_port_source(p, ip);
+	struct router_port_bucket *b;
 	struct timespec ts;
 	double now;
 
+	if (!basis)
+		basis = hash_basis() ^ 0x69636d70ull;   /* "icmp" */
+	b = &src[hash_bytes(&who, sizeof(who), basis) & (ROUTER_PORT_SRC_BUCKETS - 1)];
 	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
 	now = (double)ts.tv_sec + ts.tv_nsec / 1e9;
-	tokens += (now - last) * ROUTER_PORT_RL_RATE;
-	last = now;
-	if (tokens > ROUTER_PORT_RL_BURST)
-		tokens = ROUTER_PORT_RL_BURST;
-	if (tokens < 1.0)
+	if (b->who != who) {
+		/* a new holder starts full: only a hash collision shares */
+		b->who = who;
+		b->tokens = ROUTER_PORT_SRC_BURST;
+		b->last = now;
+	}
+	if (!router_port_bucket_take(b, now, ROUTER_PORT_SRC_RATE, ROUTER_PORT_SRC_BURST))
 		return false;
-	tokens -= 1.0;
-	return true;
+	return router_port_bucket_take(&all, now, ROUTER_PORT_RL_RATE, ROUTER_PORT_RL_BURST);
 }
 
 /* Set up a reply frame of LEN bytes in the scratch buffer. */
@@ -274,33 +329,54 @@ static bool router_port_icmp_error_ok(const struct pkt *p, const struct iphdr *i
 bool router_port_icmp_error(const struct router_port *rp, struct pkt *p,
 			    uint8_t type, uint8_t code)
 {
+	struct pkt r;
+
+	if (!router_port_icmp_error_build(rp, p, type, code, &r))
+		return false;
+	router_port_reply_send(rp, p, &r, "ICMP error");
+	return true;
+}
+
+/**
+ * router_port_icmp_error_build() - Build, not send, an ICMP error about P
+ * @rp:		router port the error comes from (source IP and MAC)
+ * @p:		offending IPv4 packet
+ * @type:	ICMP type
+ * @code:	ICMP code; ICMP_FRAG_NEEDED carries rp->mtu
+ * @r:		set to the error, in the scratch buffer (PKT_F_LOCAL, L3 and
+ *		L4 offsets set), for a caller that sends it its own way (the
+ *		gateway, through NAT to the outside)
+ *
+ * Return: false if no error may be sent (RFC 1122, rate limits)
+ */
+bool router_port_icmp_error_build(const struct router_port *rp, struct pkt *p,
+				  uint8_t type, uint8_t code, struct pkt *r)
+{
 	const struct ether_header *eth = pkt_header(p, 0, sizeof(*eth));
 	const struct iphdr *ip = pkt_header(p, p->l3_ofs, sizeof(*ip));
 	const uint32_t room = ROUTER_PORT_ICMP_MAX - sizeof(struct iphdr) -
 			      sizeof(struct icmphdr);
 	uint32_t quote, hdr = ETH_HLEN + sizeof(struct iphdr) + sizeof(struct icmphdr);
 	uint8_t *body;
-	struct pkt r;
 
 	if (!eth || !ip || p->eth_type != ETHERTYPE_IP || !router_port_icmp_error_ok(p, ip))
 		return false;
-	if (!(p->flags & PKT_F_DRYRUN) && !router_port_rl_allow())
+	if (!(p->flags & PKT_F_DRYRUN) && !router_port_rl_allow(p, ip))
 		return false;
 	quote = p->len - p->l3_ofs;
 	if (ntohs(ip->tot_len) < quote)
 		quote = ntohs(ip->tot_len);
 	if (quote > room)
 		quote = room;
-	router_port_reply_init(&r, hdr + quote);
-	router_port_reply_l3(&r, rp, eth->ether_shost, ip->saddr,
+	router_port_reply_init(r, hdr + quote);
+	router_port_reply_l3(r, rp, eth->ether_shost, ip->saddr,
 			     (uint16_t)(sizeof(struct icmphdr) + quote));
-	body = pkt_build_icmp(r.data + r.l4_ofs, type, code, 0,
+	body = pkt_build_icmp(r->data + r->l4_ofs, type, code, 0,
 			      type == ICMP_DEST_UNREACH && code == ICMP_FRAG_NEEDED ?
 			      rp->mtu : 0);
 	memcpy(body, ip, quote);
-	pkt_build_icmp_csum(r.data + r.l4_ofs, (uint32_t)sizeof(struct icmphdr) + quote);
+	pkt_build_icmp_csum(r->data + r->l4_ofs, (uint32_t)sizeof(struct icmphdr) + quote);
 	trace_note(p, rp->stage, "ICMP error type %u code %u to sender", type, code);
-	router_port_reply_send(rp, p, &r, "ICMP error");
 	return true;
 }
 

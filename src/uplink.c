@@ -95,6 +95,7 @@ struct uplink {
 	union vs_addr gw;
 	union vs_addr host_kernel_ip;
 	struct neigh_table neigh;
+	uint32_t mtu;            /* the uplink interface's, read at open */
 	int ext;                 /* our address's index in NAT (nat_ext_add) */
 	bool up;
 };
@@ -110,6 +111,13 @@ static struct uplink *uplink_of(const struct network *n, uint32_t dst)
 bool uplink_present(const struct network *n, uint32_t dst)
 {
 	return uplink_of(n, dst) != NULL;
+}
+
+uint32_t uplink_mtu(const struct network *n, uint32_t dst)
+{
+	struct uplink *ul = uplink_of(n, dst);
+
+	return ul && ul->mtu ? ul->mtu : 1500;
 }
 
 uint32_t uplink_ip(const struct uplink *ul)
@@ -171,7 +179,7 @@ static void uplink_rport(const struct uplink_leg *leg, struct router_port *rp)
 {
 	rp->ip = vs_addr_get_v4(&leg->ip);
 	memcpy(rp->mac, leg->mac, 6);
-	rp->mtu = 1500;
+	rp->mtu = 1500;          /* the host leg's; the uplink's own errors quote no MTU */
 	rp->stage = "uplink";
 }
 
@@ -540,6 +548,21 @@ static int uplink_if_mac(const char *ifname, uint8_t mac[6])
 	return 0;
 }
 
+/* uplink_if_mtu() - IFNAME's MTU in our namespace; 1500 if unknown. */
+static uint32_t uplink_if_mtu(const char *ifname)
+{
+	struct ifreq ifr;
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0), r;
+
+	if (fd < 0)
+		return 1500;
+	memset(&ifr, 0, sizeof(ifr));
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifname);
+	r = ioctl(fd, SIOCGIFMTU, &ifr);
+	close(fd);
+	return r < 0 || ifr.ifr_mtu < 576 ? 1500 : (uint32_t)ifr.ifr_mtu;
+}
+
 /* uplink_if_up() - Set IFNAME up in our namespace (its kernel side is
  * the user's to address: the switch's IP lives in the switch only). */
 static int uplink_if_up(const char *ifname)
@@ -646,6 +669,7 @@ static int uplink_open_port(struct uplink *ul, const char *spec, char *err, size
 		snprintf(err, errlen, "cannot open uplink %s: %s", spec, strerror(errno));
 		return -1;
 	}
+	ul->mtu = uplink_if_mtu(ifname);
 	/* A device whose MAC is the kernel side's (a TAP) gets one of ours. */
 	if (cls->kernel_peer || uplink_if_mac(ifname, ul->out.mac) < 0)
 		uplink_mac_from_ip(vs_addr_get_v4(&ul->out.ip), 0x42, ul->out.mac);

@@ -19,7 +19,7 @@ import pytest
 import rawframes  # noqa: F401  (used through test_hardening's helpers)
 import topo as topo_mod
 from test_hardening import FrameCounter, drops_delta, join, ports
-from vsutil import make_net, nsx, vsjson, wait_for
+from vsutil import make_net, nsx, vsctl_ok, vsjson, wait_for
 
 PY = "/usr/bin/python3"
 UPLINK_IP = topo_mod.UPLINK_IP
@@ -263,3 +263,240 @@ def test_neighbour_flood_keeps_others_egress(vswitchd, topo, tmp_path):
     assert cnt.result() == {"marked": 3, "barrier": True}
     drops = drops_delta({"uplink": {"drops": {}}}, ports(vswitchd), "uplink")
     assert drops.get("arp_pending_full", 0) > 0, drops
+
+
+# ----------------------------------------------------------- finding 11
+
+TCP_SERVER = r"""
+import socket, sys
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind((sys.argv[1], int(sys.argv[2])))
+s.listen(1)
+print("ready", flush=True)
+c, _ = s.accept()
+while True:
+    d = c.recv(4096)
+    if not d:
+        break
+    print(d.decode(), flush=True)
+"""
+
+TCP_CLIENT = r"""
+import socket, sys
+s = socket.create_connection((sys.argv[1], int(sys.argv[2])))
+s.sendall(b"hello")
+sys.stdin.readline()
+s.sendall(b"after")
+sys.stdin.readline()
+"""
+
+BLIND_RST = r"""
+import random
+umac, omac, src, dst, sport, dport, n = argv
+rng = random.Random(11)
+for i in range(int(n)):
+    frames.append(Ether(src=omac, dst=umac) / IP(src=src, dst=dst) /
+                  TCP(sport=int(sport), dport=int(dport), flags="R", seq=rng.getrandbits(32)))
+"""
+
+
+def ct_entry(vswitchd, src, dport):
+    for e in vsjson(vswitchd, "conntrack", "ls"):
+        if e["proto"] == "tcp" and e["orig_src"] == src and e["orig_dport"] == dport:
+            return e
+    return None
+
+
+@pytest.mark.uplink
+def test_blind_rst_leaves_connection_established(vswitchd, topo):
+    """Audit finding 11: one RST with any sequence number from the
+    server's address moved an established NAT'd connection to CLOSE; its
+    next data was ct_invalid and never arrived.  Now 50 blind RSTs are
+    dropped (tcp_out_of_window), the entry stays ESTABLISHED and the
+    connection carries data."""
+    import subprocess
+    net = make_net(vswitchd, "--subnet", "10.97.0.0/24")
+    c1 = join(vswitchd, topo, net, "c1")
+    out = outside(topo)
+    srv = topo.spawn(out.ns, PY, "-c", TCP_SERVER, OUTSIDE_IP, "7777",
+                     stdout=subprocess.PIPE, text=True)
+    assert srv.stdout.readline().strip() == "ready"
+    cli = topo.spawn(c1.ns, PY, "-c", TCP_CLIENT, OUTSIDE_IP, "7777",
+                     stdin=subprocess.PIPE, text=True)
+    assert srv.stdout.readline().strip() == "hello"
+    e = ct_entry(vswitchd, c1.ip, 7777)
+    assert e and e["state"] == "ESTABLISHED", e
+
+    n = 50
+    umac = vsjson(vswitchd, "show")["uplink"]["mac"]
+    omac = nsx(out.ns, "cat", f"/sys/class/net/{out.iface}/address").stdout.strip()
+    before = ports(vswitchd)
+    scapy_send(out.ns, out.iface, BLIND_RST, umac, omac, OUTSIDE_IP, UPLINK_IP, "7777",
+               str(e["reply_dport"]), str(n))
+    assert wait_for(lambda: drops_delta(before, ports(vswitchd), "uplink").get(
+        "tcp_out_of_window") == n, 10), drops_delta(before, ports(vswitchd), "uplink")
+    e = ct_entry(vswitchd, c1.ip, 7777)
+    assert e and e["state"] == "ESTABLISHED" and e["assured"], e
+    cli.stdin.write("go\n")
+    cli.stdin.flush()
+    assert srv.stdout.readline().strip() == "after"
+    cli.stdin.write("done\n")
+    cli.stdin.flush()
+
+
+# ------------------------------------------------------- findings 14, 17
+
+ICMP_CATCH = r"""
+import json, socket, struct, sys, time
+barrier, timeout = sys.argv[1].encode(), float(sys.argv[2])
+s = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP)
+print("ready", flush=True)
+got, end = [], time.monotonic() + timeout
+while time.monotonic() < end:
+    s.settimeout(max(end - time.monotonic(), 0.01))
+    try:
+        d, a = s.recvfrom(65535)
+    except socket.timeout:
+        break
+    hl = (d[0] & 15) * 4
+    t, c = d[hl], d[hl + 1]
+    if t not in (3, 11):
+        continue
+    q = d[hl + 8:]
+    qhl = (q[0] & 15) * 4
+    got.append({"src": a[0], "type": t, "code": c,
+                "mtu": struct.unpack(">H", d[hl + 6:hl + 8])[0],
+                "qdst": socket.inet_ntoa(q[16:20]),
+                "qdport": struct.unpack(">H", q[qhl + 2:qhl + 4])[0],
+                "barrier": barrier in q})
+    if barrier in q:
+        break
+print(json.dumps(got), flush=True)
+"""
+
+
+class IcmpCatcher:
+    """ICMP errors arriving in NS until one quotes BARRIER (or TIMEOUT s)."""
+
+    def __init__(self, topo, ns, barrier, timeout=20):
+        import subprocess
+        self.p = topo.spawn(ns, PY, "-c", ICMP_CATCH, barrier, str(timeout),
+                            stdout=subprocess.PIPE, text=True)
+        assert self.p.stdout.readline().strip() == "ready"
+
+    def result(self):
+        out, _ = self.p.communicate(timeout=60)
+        return json.loads(out)
+
+
+BIG_DF = r"""
+umac, omac, src, dst, port, size, marker, barrier, n = argv
+for i in range(int(n)):
+    frames.append(Ether(src=omac, dst=umac) / IP(src=src, dst=dst, flags="DF") /
+                  UDP(sport=5555, dport=int(port)) /
+                  Raw(marker.encode().ljust(int(size), b".")))
+frames.append(Ether(src=omac, dst=umac) / IP(src=src, dst=dst, flags="DF") /
+              UDP(sport=5555, dport=int(port)) /
+              Raw(barrier.encode().ljust(int(size), b".")))
+"""
+
+UDP_ECHO = r"""
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("0.0.0.0", int(sys.argv[1])))
+print("ready", flush=True)
+while True:
+    d, a = s.recvfrom(65535)
+    s.sendto(d, a)
+"""
+
+
+def udp_roundtrip(ns, host, port):
+    r = nsx(ns, PY, "-c", "import socket, sys; s = socket.socket(2, 2); s.settimeout(5);"
+            "s.sendto(b'fits', (sys.argv[1], int(sys.argv[2]))); print(s.recv(9).decode())",
+            host, str(port), check=False)
+    return r.returncode == 0 and r.stdout.strip() == "fits"
+
+
+@pytest.mark.uplink
+def test_frag_needed_into_smaller_mtu(vswitchd, topo):
+    """Audit finding 14: DF datagrams from the outside to a published
+    port of a container on a network with --mtu 1400 vanished (no ICMP:
+    a PMTUD black hole).  Now the sender gets ICMP fragmentation needed
+    with MTU 1400, from the uplink's address (never a private one), its
+    quote translated back to what it sent; and a container on a network
+    with a larger MTU than the uplink's learns the uplink's 1500."""
+    import subprocess
+    net = make_net(vswitchd, "--subnet", "10.98.0.0/24", "--mtu", "1400")
+    c3 = join(vswitchd, topo, net, "c3")
+    out = outside(topo)
+    echo = topo.spawn(c3.ns, PY, "-c", UDP_ECHO, "7100", stdout=subprocess.PIPE, text=True)
+    assert echo.stdout.readline().strip() == "ready"
+    vsctl_ok(vswitchd, "port", "publish", "c3", "7100:7100/udp")
+    umac = vsjson(vswitchd, "show")["uplink"]["mac"]
+    omac = nsx(out.ns, "cat", f"/sys/class/net/{out.iface}/address").stdout.strip()
+    marker, barrier = f"big-{topo.prefix}", f"bbar-{topo.prefix}"
+
+    icmp = IcmpCatcher(topo, out.ns, barrier)
+    before = ports(vswitchd)
+    scapy_send(out.ns, out.iface, BIG_DF, umac, omac, OUTSIDE_IP, UPLINK_IP, "7100",
+               "1450", marker, barrier, "3")
+    got = icmp.result()
+    after = ports(vswitchd)
+    want = {"src": UPLINK_IP, "type": 3, "code": 4, "mtu": 1400, "qdst": UPLINK_IP,
+            "qdport": 7100, "barrier": False}
+    assert got == [want] * 3 + [dict(want, barrier=True)], got
+    assert drops_delta(before, after, "uplink") == {"frag_needed": 4}
+    # and a datagram that fits still reaches the container and comes back
+    assert udp_roundtrip(out.ns, UPLINK_IP, 7100)
+
+    # The other way: a network larger than the uplink (1500 on up0).
+    big = make_net(vswitchd, "--subnet", "10.99.0.0/24", "--mtu", "9000")
+    c4 = join(vswitchd, topo, big, "c4")
+    nsx(c4.ns, "ip", "link", "set", "eth0", "mtu", "9000", check=False)
+    after = ports(vswitchd)
+    r = nsx(c4.ns, "ping", "-n", "-M", "do", "-s", "2000", "-c", "2", "-W", "2",
+            OUTSIDE_IP, check=False)
+    assert "mtu = 1500" in r.stdout, r.stdout
+    assert drops_delta(after, ports(vswitchd), c4.port).get("frag_needed", 0) >= 1
+
+
+FOREIGN_ICMP = r"""
+gmac, c_mac, c_ip, victim_ip, out_ip, marker, n = argv
+for i in range(int(n)):
+    frames.append(Ether(src=c_mac, dst=gmac) / IP(src=c_ip, dst=out_ip) / ICMP(type=3, code=3) /
+                  IP(src=out_ip, dst=victim_ip) / UDP(sport=5555, dport=7000) / Raw(marker.encode()))
+"""
+
+
+@pytest.mark.uplink
+def test_icmp_error_only_from_the_flows_owner(vswitchd, topo):
+    """Audit finding 17: c1 sent ICMP port unreachable quoting c2's DNAT'd
+    flow; it was translated for c2's connection and left with c1's private
+    address as its source.  Now it is dropped (icmp_foreign); the same
+    error from c2, whose flow it is, leaves from the uplink's address."""
+    import subprocess
+    net = make_net(vswitchd, "--subnet", "10.100.0.0/24")
+    c1 = join(vswitchd, topo, net, "c1")
+    c2 = join(vswitchd, topo, net, "c2")
+    out = outside(topo)
+    echo = topo.spawn(c2.ns, PY, "-c", UDP_ECHO, "7000", stdout=subprocess.PIPE, text=True)
+    assert echo.stdout.readline().strip() == "ready"
+    vsctl_ok(vswitchd, "port", "publish", "c2", "7000:7000/udp")
+    # the flow: the outside's port 5555 to the published port, answered
+    r = nsx(out.ns, PY, "-c", "import socket; s=socket.socket(2,2); s.bind(('', 5555));"
+            f"s.settimeout(5); s.sendto(b'x', ('{UPLINK_IP}', 7000)); print(s.recv(9))",
+            check=False)
+    assert r.returncode == 0, r.stderr
+    gmac = gw_mac(vswitchd, net)
+    marker, barrier = f"fx-{topo.prefix}", f"fxbar-{topo.prefix}"
+    icmp = IcmpCatcher(topo, out.ns, barrier)
+    before = ports(vswitchd)
+    scapy_send(c1.ns, "eth0", FOREIGN_ICMP, gmac, c1.mac, c1.ip, c2.ip, OUTSIDE_IP, marker, "5")
+    scapy_send(c2.ns, "eth0", FOREIGN_ICMP, gmac, c2.mac, c2.ip, c2.ip, OUTSIDE_IP, barrier, "1")
+    got = icmp.result()
+    after = ports(vswitchd)
+    assert got == [{"src": UPLINK_IP, "type": 3, "code": 3, "mtu": 0, "qdst": UPLINK_IP,
+                    "qdport": 7000, "barrier": True}], got
+    assert drops_delta(before, after, c1.port) == {"icmp_foreign": 5}

@@ -69,6 +69,15 @@ bool uplink_present(const struct network *n, uint32_t dst)
 	return l2f_uplink_present;
 }
 
+uint32_t l2f_uplink_mtu = 1500;
+
+uint32_t uplink_mtu(const struct network *n, uint32_t dst)
+{
+	(void)n;
+	(void)dst;
+	return l2f_uplink_mtu;
+}
+
 bool dns_input(struct network *n, struct endpoint *src, struct pkt *p)
 {
 	(void)n; (void)src; (void)p;
@@ -102,6 +111,7 @@ void l2f_reset(void)
 	l2f_n_tx = 0;
 	l2f_uplink_present = false;
 	l2f_uplink_verdict = DROP_NONE;
+	l2f_uplink_mtu = 1500;
 	l2f_uplink_calls = l2f_dns_calls = 0;
 }
 

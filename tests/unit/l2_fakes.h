@@ -26,6 +26,7 @@ extern struct l2f_tx l2f_tx[L2F_MAX_TX];
 extern unsigned int l2f_n_tx;
 extern bool l2f_uplink_present;
 extern enum drop_reason l2f_uplink_verdict;
+extern uint32_t l2f_uplink_mtu;
 extern unsigned int l2f_uplink_calls, l2f_dns_calls;
 
 void l2f_reset(void);

@@ -264,7 +264,8 @@ static void test_no_icc(void **state)
 }
 
 /* Over the MTU at ingress: dropped once on the sender's port, before any
- * flood; exactly MTU + 14 passes; GSO frames pass; tagged frames never
+ * flood; exactly MTU + 14 passes; GSO frames pass if their segments fit;
+ * tagged frames never
  * pass (vlan_tagged, finding 4 of the audit). */
 static void test_mtu(void **state)
 {
@@ -282,9 +283,19 @@ static void test_mtu(void **state)
 	b.count = 1;
 	l2f_frame(&b.pkts[0], 0, f, len);
 	b.pkts[0].flags |= PKT_F_GSO;
+	b.pkts[0].vnet.gso_size = 1472;	/* UDP segments of 1500 */
 	ingress_run(c1->port, &b);
 	assert_int_equal(l2f_n_tx, 2);	/* unknown unicast: c2 and c3 */
 	assert_int_equal(c1->port->stats.drops[DROP_MTU], 1);
+
+	/* segments the sender made too big (audit item 21) */
+	l2f_n_tx = 0;
+	l2f_frame(&b.pkts[0], 0, f, len);
+	b.pkts[0].flags |= PKT_F_GSO;
+	b.pkts[0].vnet.gso_size = 1473;
+	ingress_run(c1->port, &b);
+	assert_int_equal(l2f_n_tx, 0);
+	assert_int_equal(c1->port->stats.drops[DROP_MTU], 2);
 
 	l2f_n_tx = 0;
 	len = l2f_eth_ip(f, c2->mac, c1->mac, "172.18.0.2", "172.18.0.3", 17, 64,
@@ -302,7 +313,7 @@ static void test_mtu(void **state)
 	l2f_send(c1, g, len + 4);
 	/* a tag is never accepted from a container, whatever its size */
 	assert_int_equal(l2f_n_tx, 0);
-	assert_int_equal(c1->port->stats.drops[DROP_MTU], 1);
+	assert_int_equal(c1->port->stats.drops[DROP_MTU], 2);
 	assert_int_equal(c1->port->stats.drops[DROP_VLAN_TAGGED], 1);
 	/* nor 802.1ad (QinQ), nor from an endpoint without port security */
 	g[12] = 0x88;
