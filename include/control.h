@@ -57,6 +57,10 @@ void control_check_registered(void);
 ctl_handler_fn *control_lookup(const char *cmd);
 int control_init(struct ev_loop *loop, const char *path, const char *group);
 void control_fini(void);
+/* Close connections with nothing in progress for SECONDS (default 60). */
+void control_set_idle_timeout(double seconds);
+/* The client's uid (SO_PEERCRED); 0 for NULL, the daemon's own calls. */
+uid_t control_conn_uid(const struct ctl_conn *c);
 /* Take the connection's fd (the caller now owns it; control.c forgets the
  * connection once the current reply has been written). */
 int control_conn_detach(struct ctl_conn *c);
@@ -85,6 +89,6 @@ int control_auth_socket(const char *path, char *err, size_t errlen);
 const char *control_auth_group(void);
 bool control_auth_allowed(uid_t uid, gid_t gid, const gid_t *groups, size_t n_groups,
 			  uid_t self, gid_t sock_gid);
-int control_auth_peer(int fd, char *why, size_t whylen);
+int control_auth_peer(int fd, uid_t *uid, char *why, size_t whylen);
 
 #endif

@@ -15,6 +15,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 struct ev_loop;
 struct container;
@@ -80,6 +81,12 @@ int netns_identify(int nsfd, const char *ref, struct netns_id *id);
  * NETNS_UNKNOWN (cannot tell, e.g. EACCES; nothing is judged). */
 enum netns_verdict { NETNS_SAME, NETNS_GONE, NETNS_UNKNOWN };
 enum netns_verdict netns_check_id(const char *ref, const struct netns_id *id, int *nsfd);
+
+/* netns_access.c: what a non-root member of the control group may name.
+ * Both return 0, or -1 with a one-line "permission denied: ..." in ERR;
+ * uid 0 may do everything. */
+int netns_access_ref(uid_t uid, const char *ref, char *err, size_t errlen);
+int netns_access_ns(uid_t uid, const char *ref, int fd, char *err, size_t errlen);
 
 /* Make a veth pair: HOST_IF in vswitchd's namespace (up, MTU), PEER_IF
  * created directly inside NSFD with that name and MTU; without OFFLOAD

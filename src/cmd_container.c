@@ -396,7 +396,7 @@ static void cmd_connect_resave(void)
 
 /* Container, endpoint and every value checked; nothing saved or made yet.
  * Return: the endpoint (linked into the model), or NULL with ERR. */
-static struct endpoint *cmd_connect_check(struct json_object *args, bool *fresh,
+static struct endpoint *cmd_connect_check(struct json_object *args, uid_t uid, bool *fresh,
 					  char *err, size_t errlen)
 {
 	const char *net = ctl_arg_str(args, "network"), *name = ctl_arg_str(args, "container");
@@ -415,10 +415,17 @@ static struct endpoint *cmd_connect_check(struct json_object *args, bool *fresh,
 		snprintf(err, errlen, "container %s is already connected to network %s", c->name, n->name);
 		return NULL;
 	}
+	/* a member names no arbitrary file for root to open (finding 8) */
+	if (ctl_arg_str(args, "netns") &&
+	    netns_access_ref(uid, ctl_arg_str(args, "netns"), err, errlen))
+		return NULL;
 	c = cmd_connect_container(name, ctl_arg_str(args, "netns"), ctl_arg_str(args, "dns_name"),
 				  fresh, err, errlen);
 	if (!c)
 		return NULL;
+	/* ...and only a namespace of their own (finding 9) */
+	if (netns_access_ns(uid, c->netns_ref, c->netns_fd, err, errlen))
+		goto undo_ctr;
 	if (model_endpoint(n, c)) {
 		snprintf(err, errlen, "container %s is already connected to network %s", c->name, n->name);
 		goto undo_ctr;
@@ -450,7 +457,7 @@ static int cmd_connect(struct ctl_conn *conn, struct json_object *args,
 	struct container *c;
 	bool fresh;
 
-	ep = cmd_connect_check(args, &fresh, err, errlen);
+	ep = cmd_connect_check(args, control_conn_uid(conn), &fresh, err, errlen);
 	if (!ep)
 		return -1;
 	c = ep->ctr;
@@ -505,7 +512,6 @@ static int cmd_disconnect(struct ctl_conn *conn, struct json_object *args,
 
 	bool drop_ports = ctl_arg_bool(args, "drop_ports", 0);
 
-	(void)conn;
 	/* missing_ok: a runtime's DEL must succeed when there is nothing to
 	 * remove (a second DEL, a container it never finished adding). */
 	if ((!n || !c || !ep) && ctl_arg_bool(args, "missing_ok", 0)) {
@@ -522,6 +528,9 @@ static int cmd_disconnect(struct ctl_conn *conn, struct json_object *args,
 			 "container %s is not connected to network %s", name ? name : "", n->name);
 		return -1;
 	}
+	/* removing the interface changes the namespace: a member's own only */
+	if (netns_access_ns(control_conn_uid(conn), c->netns_ref, c->netns_fd, err, errlen))
+		return -1;
 	/* The commit: from here on the disconnect happens, now or at the
 	 * next start. */
 	ep->pending = EP_PENDING_DISCONNECT;

@@ -42,6 +42,7 @@
 #include "ipam.h"
 #include "log.h"
 #include "model.h"
+#include "netns.h"
 #include "state.h"
 
 static int cmd_handoff_sandbox(struct ctl_conn *conn, struct json_object *args,
@@ -68,6 +69,9 @@ static int cmd_handoff_sandbox(struct ctl_conn *conn, struct json_object *args,
 		snprintf(err, errlen, "sandbox must name a namespace");
 		return -1;
 	}
+	/* not opened now, but later as root: a member names no arbitrary file */
+	if (netns_access_ref(control_conn_uid(conn), ref, err, errlen))
+		return -1;
 	snprintf(old, sizeof(old), "%s", c->netns_ref);
 	if (endpoint_handoff_move(c, ref, err, errlen) < 0)
 		return -1;

@@ -22,6 +22,17 @@
  * switch, gets its error line at once and is closed.  A client that lets
  * more than CTL_MAX_OUT bytes of replies pile up unread is cut off (it
  * cannot read an error either): its replies are not kept forever.
+ *
+ * Fairness between clients (audit finding 15: 64 idle connections of one
+ * group member locked root out).  The last CTL_ROOT_RESERVED of the
+ * CTL_MAX_CONNS slots are root's alone; any other uid may hold at most
+ * CTL_MAX_PER_UID; and a connection with nothing in progress (no partial
+ * request, no reply waiting to be written) for the idle timeout
+ * (--ctl-idle-timeout, default CTL_IDLE_DEFAULT_S) is told so and closed.
+ * Commands run to completion before the next read, and streams (capture)
+ * are detached and leave the table, so no legitimate client sits idle on
+ * a slot.  The peer's uid is kept with the connection: commands that act
+ * in a namespace check it (netns_access.c).
  */
 #include <errno.h>
 #include <ev.h>
@@ -29,6 +40,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/queue.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/time.h>
@@ -44,6 +56,9 @@
 #define CTL_MAX_OUT (1024 * 1024)
 #define CTL_ACCEPT_BURST 16
 #define CTL_REPLY_TIMEOUT_S 1    /* control_conn_reply's blocking write */
+#define CTL_ROOT_RESERVED 8      /* slots only uid 0 may take */
+#define CTL_MAX_PER_UID 16       /* connections of one non-root uid */
+#define CTL_IDLE_DEFAULT_S 60
 
 struct ctl_cmd {
 	const char *name;        /* row->cmd */
@@ -54,7 +69,10 @@ struct ctl_cmd {
 
 struct ctl_conn {
 	int fd;
+	uid_t uid;               /* the peer's (SO_PEERCRED) */
 	ev_io rio, wio;
+	ev_timer idle;           /* restarted by every read (ev.pod, timeouts #2) */
+	LIST_ENTRY(ctl_conn) link;
 	char *in;
 	size_t in_len;
 	char *out;
@@ -70,6 +88,21 @@ static int ctl_listen_fd = -1;
 static int ctl_spare_fd = -1;   /* given up to accept-and-close on EMFILE */
 static char ctl_path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 static unsigned int ctl_n_conns;
+static LIST_HEAD(, ctl_conn) ctl_conns = LIST_HEAD_INITIALIZER(ctl_conns);
+static double ctl_idle_s = CTL_IDLE_DEFAULT_S;
+
+/* control_set_idle_timeout() - Close connections idle for SECONDS (before
+ * control_init()). */
+void control_set_idle_timeout(double seconds)
+{
+	ctl_idle_s = seconds;
+}
+
+/* control_conn_uid() - The peer's uid; 0 for NULL (the daemon's own calls). */
+uid_t control_conn_uid(const struct ctl_conn *c)
+{
+	return c ? c->uid : 0;
+}
 
 /**
  * control_register() - Serve a command of the schema
@@ -150,6 +183,8 @@ static void ctl_conn_free(struct ctl_conn *c)
 {
 	ev_io_stop(ctl_loop, &c->rio);
 	ev_io_stop(ctl_loop, &c->wio);
+	ev_timer_stop(ctl_loop, &c->idle);
+	LIST_REMOVE(c, link);
 	if (!c->detached)
 		close(c->fd);
 	free(c->in);
@@ -373,6 +408,7 @@ static void ctl_read_cb(struct ev_loop *loop, ev_io *w, int revents)
 		return;
 	}
 	c->in_len += (size_t)n;
+	ev_timer_again(ctl_loop, &c->idle);
 	if (ctl_process(c) < 0 || c->detached) {
 		ctl_conn_free(c);
 		return;
@@ -425,7 +461,23 @@ static void ctl_accept_emfile(void)
 	ctl_spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
 }
 
-static struct ctl_conn *ctl_conn_new(int fd)
+/* The idle timeout: a connection with nothing in progress is told why and
+ * closed; one whose replies still wait for the client is left to the
+ * CTL_MAX_OUT rule. */
+static void ctl_idle_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct ctl_conn *c = w->data;
+	char msg[96];
+
+	(void)loop; (void)revents;
+	if (c->closing || c->in_len || c->out_len > c->out_off)
+		return;	/* the timer repeats */
+	snprintf(msg, sizeof(msg), "idle for %g s: connection closed", ctl_idle_s);
+	ctl_fail(c, msg);
+	ctl_settle(c);
+}
+
+static struct ctl_conn *ctl_conn_new(int fd, uid_t uid)
 {
 	struct ctl_conn *c = calloc(1, sizeof(*c));
 
@@ -435,32 +487,67 @@ static struct ctl_conn *ctl_conn_new(int fd)
 	}
 	ctl_n_conns++;
 	c->fd = fd;
+	c->uid = uid;
+	LIST_INSERT_HEAD(&ctl_conns, c, link);
 	ev_io_init(&c->rio, ctl_read_cb, fd, EV_READ);
 	ev_io_init(&c->wio, ctl_write_cb, fd, EV_WRITE);
 	c->rio.data = c->wio.data = c;
 	ev_io_start(ctl_loop, &c->rio);
+	ev_init(&c->idle, ctl_idle_cb);
+	c->idle.repeat = ctl_idle_s;
+	c->idle.data = c;
+	ev_timer_again(ctl_loop, &c->idle);
 	return c;
+}
+
+/* Connections UID holds now (a scan of at most CTL_MAX_CONNS, per accept). */
+static unsigned int ctl_conns_of(uid_t uid)
+{
+	struct ctl_conn *c;
+	unsigned int n = 0;
+
+	LIST_FOREACH(c, &ctl_conns, link)
+		n += c->uid == uid;
+	return n;
+}
+
+/* Is there room for a connection of UID?  Else the refusal in WHY. */
+static bool ctl_room_for(uid_t uid, char *why, size_t whylen)
+{
+	if (ctl_n_conns >= CTL_MAX_CONNS ||
+	    (uid != 0 && ctl_n_conns >= CTL_MAX_CONNS - CTL_ROOT_RESERVED)) {
+		VLOG_RL(LOG_LVL_WARN, "control: refused a connection: %u already open",
+			ctl_n_conns);
+		snprintf(why, whylen, "too many control connections (limit %d, the last %d for root); "
+			 "try again", CTL_MAX_CONNS, CTL_ROOT_RESERVED);
+		return false;
+	}
+	if (uid != 0 && ctl_conns_of(uid) >= CTL_MAX_PER_UID) {
+		VLOG_RL(LOG_LVL_WARN, "control: refused a connection: uid %u has %d open",
+			(unsigned)uid, CTL_MAX_PER_UID);
+		snprintf(why, whylen, "too many control connections of uid %u (limit %d); try again",
+			 (unsigned)uid, CTL_MAX_PER_UID);
+		return false;
+	}
+	return true;
 }
 
 /* Take one new connection: check who it is and that there is room. */
 static void ctl_accept_one(int fd)
 {
 	char why[160];
+	uid_t uid;
 
-	if (control_auth_peer(fd, why, sizeof(why))) {
+	if (control_auth_peer(fd, &uid, why, sizeof(why))) {
 		VLOG_RL(LOG_LVL_WARN, "control: refused a connection: %s", why);
 		ctl_refuse(fd, why);
 		return;
 	}
-	if (ctl_n_conns >= CTL_MAX_CONNS) {
-		VLOG_RL(LOG_LVL_WARN, "control: refused a connection: %d already open",
-			CTL_MAX_CONNS);
-		snprintf(why, sizeof(why), "too many control connections (limit %d); try again",
-			 CTL_MAX_CONNS);
+	if (!ctl_room_for(uid, why, sizeof(why))) {
 		ctl_refuse(fd, why);
 		return;
 	}
-	if (!ctl_conn_new(fd)) {
+	if (!ctl_conn_new(fd, uid)) {
 		VLOG_RL(LOG_LVL_WARN, "control: refused a connection: out of memory");
 		ctl_refuse(fd, "out of memory");
 	}

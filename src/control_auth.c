@@ -228,6 +228,7 @@ bool control_auth_allowed(uid_t uid, gid_t gid, const gid_t *groups, size_t n_gr
 /**
  * control_auth_peer() - May the client on FD use the switch?
  * @fd:		an accepted connection
+ * @uid:	the peer's uid, when allowed
  * @why:	the refusal, one line, on failure
  * @whylen:	size of @why
  *
@@ -254,7 +255,7 @@ static size_t ctl_peer_groups(int fd, gid_t *buf, size_t max, gid_t **groups)
 	return 0;
 }
 
-int control_auth_peer(int fd, char *why, size_t whylen)
+int control_auth_peer(int fd, uid_t *uid, char *why, size_t whylen)
 {
 	gid_t buf[CTL_PEER_GROUPS], *groups;
 	socklen_t len = sizeof(struct ucred);
@@ -270,6 +271,7 @@ int control_auth_peer(int fd, char *why, size_t whylen)
 	ok = control_auth_allowed(uc.uid, uc.gid, groups, n, geteuid(), ctl_gid);
 	if (groups != buf)
 		free(groups);
+	*uid = uc.uid;
 	if (ok)
 		return 0;
 	snprintf(why, whylen, "permission denied: uid %u is not root or in group %s",

@@ -11,9 +11,15 @@
  * Writes are atomic (temp file + rename): a container reading it mid-way
  * sees the old file or the new one.  A file that we did not write (no
  * marker line) is never removed.
+ *
+ * Every process in the container reads the file, root or not, so it is
+ * 0644 and its directories let everyone through (0755), whatever
+ * vswitchd's umask (0007, for its own files) would make them (audit
+ * finding 13: non-root processes had no DNS at all).
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -64,6 +70,39 @@ static int dns_rc_path(char *buf, size_t len, const char *ns, const char *file)
 	return l < 0 || (size_t)l >= len ? -1 : 0;
 }
 
+/* mkdir DIR 0755, or make an existing one searchable and readable by
+ * everyone (never taking bits away).  Return: 0 or -1 (errno). */
+static int dns_rc_mkdir(const char *dir)
+{
+	struct stat st;
+
+	if (mkdir(dir, 0755) < 0 && errno != EEXIST)
+		return -1;
+	if (stat(dir, &st) < 0 || !S_ISDIR(st.st_mode)) {
+		errno = ENOTDIR;
+		return -1;
+	}
+	if ((st.st_mode & 0555) != 0555 && chmod(dir, (st.st_mode & 07777) | 0555) < 0)
+		return -1;
+	return 0;
+}
+
+/* The temporary file, 0644 whatever the umask; a symlink planted in its
+ * place is not followed. */
+static FILE *dns_rc_open_tmp(const char *tmp)
+{
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
+	FILE *f;
+
+	if (fd < 0)
+		return NULL;
+	if (fchmod(fd, 0644) < 0 || !(f = fdopen(fd, "w"))) {
+		close(fd);
+		return NULL;
+	}
+	return f;
+}
+
 /**
  * dns_resolvconf_write() - Write NS's resolv.conf naming NAMESERVER
  * @ns:		an `ip netns` name
@@ -84,12 +123,12 @@ int dns_resolvconf_write(const char *ns, const union vs_addr *nameserver)
 		return -1;
 	if (!dns_rc_ready)               /* endpoints restored before dns_new */
 		dns_resolvconf_init("/etc/resolv.conf");
-	mkdir(dns_resolvconf_root, 0755);
-	if (mkdir(dir, 0755) < 0 && errno != EEXIST) {
+	dns_rc_mkdir(dns_resolvconf_root);
+	if (dns_rc_mkdir(dir) < 0) {
 		log_warn("dns: cannot create %s: %s", dir, strerror(errno));
 		return -1;
 	}
-	f = fopen(tmp, "w");
+	f = dns_rc_open_tmp(tmp);
 	if (!f) {
 		log_warn("dns: cannot write %s: %s", tmp, strerror(errno));
 		return -1;

@@ -53,7 +53,7 @@ struct vswitchd_opts {
 	const char *upstreams[MAX_UPSTREAMS];
 	int n_upstreams;
 	bool detach;
-	long fdb_aging, fdb_max, ct_max, rec_depth;
+	long fdb_aging, fdb_max, ct_max, rec_depth, ctl_idle;
 };
 
 static const char vswitchd_usage[] =
@@ -63,6 +63,7 @@ static const char vswitchd_usage[] =
 "                [--detach] [--pidfile FILE] [--log-file FILE] [--log-level LEVEL]\n"
 "                [--fdb-aging SEC] [--fdb-max-learned N] [--ct-max N] [--recorder-depth N]\n"
 "                [--metrics-listen [ADDR:]PORT]\n"
+"                [--ctl-idle-timeout SEC]\n"
 "                [--version] [--help]\n";
 
 static void vswitchd_default_paths(struct vswitchd_opts *o)
@@ -99,12 +100,13 @@ static long vswitchd_num(const char *opt, const char *s, long lo, long hi)
 enum { OPT_STATE = 256, OPT_SOCKET, OPT_UPLINK, OPT_UPLINK_IP, OPT_UPLINK_GW, OPT_DNS,
        OPT_DETACH, OPT_PIDFILE, OPT_LOGFILE, OPT_LOGLEVEL, OPT_FDB_AGING, OPT_FDB_MAX,
        OPT_CT_MAX, OPT_REC_DEPTH, OPT_CTL_GROUP, OPT_VERSION, OPT_HELP, OPT_NAT_SHARE,
-       OPT_METRICS };
+       OPT_CTL_IDLE, OPT_METRICS };
 
 static const struct option vswitchd_options[] = {
 	{ "state-dir", required_argument, NULL, OPT_STATE },
 	{ "socket", required_argument, NULL, OPT_SOCKET },
 	{ "ctl-group", required_argument, NULL, OPT_CTL_GROUP },
+	{ "ctl-idle-timeout", required_argument, NULL, OPT_CTL_IDLE },
 	{ "uplink", required_argument, NULL, OPT_UPLINK },
 	{ "uplink-ip", required_argument, NULL, OPT_UPLINK_IP },
 	{ "uplink-gateway", required_argument, NULL, OPT_UPLINK_GW },
@@ -178,6 +180,7 @@ static void vswitchd_opt(struct vswitchd_opts *o, int c, const char *arg)
 		o->metrics_listen = arg;
 		break;
 	}
+	case OPT_CTL_IDLE: o->ctl_idle = vswitchd_num("--ctl-idle-timeout", arg, 1, 86400); break;
 	case OPT_VERSION: printf("vswitchd %s\n", PACKAGE_VERSION); exit(0);
 	case OPT_HELP: fputs(vswitchd_usage, stdout); exit(0);
 	default: fputs(vswitchd_usage, stderr); exit(2);
@@ -313,6 +316,8 @@ static void vswitchd_start(struct dp *dp, struct ev_loop *loop, const struct vsw
 		die("%s", err);
 	if (state_init(o->state_dir, err, sizeof(err)))
 		die("%s", err);
+	if (o->ctl_idle)
+		control_set_idle_timeout((double)o->ctl_idle);
 	if (control_init(loop, o->socket, o->ctl_group))
 		die("cannot listen on %s (see the log)", o->socket);
 	/* The datapath before the commands: conntrack and NAT exist with or
