@@ -216,6 +216,41 @@ static void metrics_dns_and_capture(FILE *f, struct json_object *stats)
 		metrics_int(metrics_get(stats, "capture", json_type_object), "sessions"));
 }
 
+/* The published ports' userspace proxy (proxy.c's "proxy" block). */
+static void metrics_proxy(FILE *f, struct json_object *px)
+{
+	static const struct { const char *key; struct metrics_family f; } gauges[] = {
+		{ "tcp_conns", { "vswitch_proxy_tcp_connections", "gauge",
+				 "TCP connections the published-port proxy holds." } },
+		{ "udp_flows", { "vswitch_proxy_udp_flows", "gauge",
+				 "UDP flows the published-port proxy holds." } },
+	};
+	static const struct { const char *key, *proto, *why; } refused[] = {
+		{ "tcp_refused_budget", "tcp", "budget" },
+		{ "tcp_refused_source_cap", "tcp", "source_cap" },
+		{ "udp_refused_budget", "udp", "budget" },
+		{ "udp_refused_source_cap", "udp", "source_cap" },
+	};
+	static const struct metrics_family ref = {
+		"vswitch_proxy_refused_total", "counter",
+		"Connections or flows the proxy refused: over its file budget or one source's cap." };
+	size_t i;
+
+	if (!px)
+		return;
+	for (i = 0; i < sizeof(gauges) / sizeof(gauges[0]); i++) {
+		metrics_head(f, &gauges[i].f);
+		fprintf(f, "%s %lld\n", gauges[i].f.name, metrics_int(px, gauges[i].key));
+	}
+	metrics_head(f, &ref);
+	for (i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
+		fprintf(f, "%s{", ref.name);
+		metrics_label(f, "proto", refused[i].proto, false);
+		metrics_label(f, "reason", refused[i].why, true);
+		fprintf(f, "} %lld\n", metrics_int(px, refused[i].key));
+	}
+}
+
 static void metrics_events(FILE *f, struct json_object *ev)
 {
 	static const struct metrics_family lis = {
@@ -245,6 +280,7 @@ void metrics_prom_write(FILE *f, struct json_object *stats)
 	metrics_nat(f, metrics_get(stats, "nat", json_type_object));
 	metrics_dns_and_capture(f, stats);
 	metrics_events(f, metrics_get(stats, "events", json_type_object));
+	metrics_proxy(f, metrics_get(stats, "proxy", json_type_object));
 }
 
 /**

@@ -35,7 +35,8 @@ static void test_ports_and_escaping(void **state)
 			 "\"tx_packets\":2,\"tx_bytes\":200,\"drops\":{\"spoofed_ip\":4}}],"
 			 "\"fdb\":{\"n1\":2},\"conntrack\":{\"limit\":16,\"by_state\":"
 			 "{\"tcp\":{\"ESTABLISHED\":1}}},\"nat\":{\"ports_in_use\":{\"tcp\":1}},"
-			 "\"dns\":{\"queries\":5},\"capture\":{\"sessions\":1}}");
+			 "\"dns\":{\"queries\":5},\"capture\":{\"sessions\":1},"
+			 "\"proxy\":{\"tcp_conns\":2,\"udp_refused_source_cap\":7}}");
 
 	assert_non_null(strstr(s, "# HELP vswitch_port_rx_packets_total "));
 	assert_non_null(strstr(s, "# TYPE vswitch_port_rx_packets_total counter\n"));
@@ -51,6 +52,9 @@ static void test_ports_and_escaping(void **state)
 	assert_non_null(strstr(s, "vswitch_dns_queries_total 5\n"));
 	assert_non_null(strstr(s, "vswitch_dns_failures_total 0\n"));
 	assert_non_null(strstr(s, "vswitch_capture_sessions 1\n"));
+	assert_non_null(strstr(s, "vswitch_proxy_tcp_connections 2\n"));
+	assert_non_null(strstr(s, "vswitch_proxy_refused_total{proto=\"udp\","
+			       "reason=\"source_cap\"} 7\n"));
 	free(s);
 }
 
