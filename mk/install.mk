@@ -23,6 +23,7 @@ bashcompletiondir = $(datadir)/bash-completion/completions
 bashcompletion_DATA = tools/completion/vsctl
 
 VS_UNIT_SUBST = sed -e 's|@''sbindir''@|$(sbindir)|g' -e 's|@''bindir''@|$(bindir)|g' \
+	-e 's|@''vswitchddir''@|$(sbindir)|g' \
 	-e 's|@''sysconfdir''@|$(sysconfdir)|g'
 
 tools/systemd/vswitchd.service: $(srcdir)/tools/systemd/vswitchd.service.in Makefile

@@ -76,7 +76,8 @@ def man_dir(tmp_path):
 def test_units_verify(tmp_path):
     need("systemd-analyze", "systemd")
     src = os.path.join(builddir(), "src")
-    subst = {"@sbindir@": src, "@bindir@": src, "@sysconfdir@": str(tmp_path)}
+    subst = {"@sbindir@": src, "@bindir@": src, "@vswitchddir@": src,
+             "@sysconfdir@": str(tmp_path)}
     units = {"vswitchd.service": "vswitchd.service.in",
              "vswitch-docker-plugin.service": "vswitch-docker-plugin.service.in",
              "user/vswitchd.service": "vswitchd-user.service.in"}

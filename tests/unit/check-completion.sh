@@ -26,7 +26,7 @@ expect() {
 		fails=$((fails + 1))
 	fi
 }
-expect "network " vsctl net
+expect "netns network " vsctl net
 expect "connect create " vsctl network c
 expect "--attach " vsctl network connect --att
 expect "tap veth " vsctl network connect --attach ""
