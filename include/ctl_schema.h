@@ -88,7 +88,7 @@ struct ctl_schema {
 	X(port_publish) X(port_unpublish) X(port_ls) \
 	X(fdb_show) X(fdb_flush) \
 	X(conntrack_ls) X(conntrack_flush) X(conntrack_stats) \
-	X(dns_stats) X(capture) X(trace) X(stats) X(help)
+	X(dns_stats) X(capture) X(trace) X(events) X(stats) X(help)
 
 #define CTL_SCHEMA_DECLARE(id) extern const struct ctl_schema ctl_schema_##id;
 CTL_SCHEMA_ROWS(CTL_SCHEMA_DECLARE)

@@ -30,6 +30,11 @@ struct pkt;
 /* One resolver per datapath (dp->dns); its state is in dns_internal.h. */
 struct dns;
 struct model;
+/* Told when an upstream resolver stops answering or answers again
+ * (events.c sets it; NULL: nobody listens).  A hook, not a call, so the
+ * resolver's unit tests and fuzz targets link without the event stream. */
+extern void (*dns_upstream_event)(const char *upstream, bool down);
+
 struct dns *dns_new(struct ev_loop *loop, struct model *model,
 		    const char *const *upstreams, int n_upstreams, char *err, size_t errlen);
 void dns_free(struct dns *dns);

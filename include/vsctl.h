@@ -133,6 +133,16 @@ void vsctl_docker_print(struct vsctl_ctx *ctx, struct json_object *res);
 int vsctl_check_filters(struct vsctl_ctx *ctx, const struct ctl_schema *row);
 void vsctl_docker_filter(struct vsctl_ctx *ctx, struct json_object *res);
 
+/* vsctl_events.c: `vsctl events` */
+int vsctl_events(struct vsctl_ctx *ctx, const struct vsctl_cmd *cmd, struct json_object *args);
+const char *const *vsctl_events_template_fields(void);
+
+/* vsctl_completion.c: `vsctl --bash-completion` */
+void vsctl_print_bash_completion(FILE *f);
+
+/* vsctl_dot.c: `show --format dot` */
+void vsctl_dot_print(struct vsctl_ctx *ctx, struct json_object *res);
+
 /* vsctl_trace.c: a trace reply (typed events, verdict) as text */
 void vsctl_trace_print(FILE *f, struct json_object *res);
 

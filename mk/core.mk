@@ -3,7 +3,8 @@ src_libvswitch_a_SOURCES += \
 	src/log.c src/drop.c src/addr.c src/hash.c src/model.c src/ipam.c src/state.c src/control.c \
 	src/control_check.c src/control_auth.c \
 	src/parse.c src/pkt_build.c src/port.c src/port_class.c src/cmd_network.c src/cmd_container.c \
-	src/cmd_show.c src/trace.c src/cmd_handoff.c src/net_labels.c
+	src/cmd_show.c src/trace.c src/cmd_handoff.c src/net_labels.c \
+	src/metrics.c src/metrics_prom.c src/events.c src/sd_notify.c
 # Least privilege after start (issue 20): only the daemon links libseccomp.
 src_vswitchd_SOURCES += src/sandbox.c
 src_vswitchd_LDADD += $(SECCOMP_LIBS)
@@ -17,7 +18,8 @@ noinst_HEADERS += include/ctl_schema.h
 noinst_HEADERS += include/arp.h include/pkt.h include/pkt_build.h include/drop.h \
 	include/hash.h include/log.h include/port.h \
 	include/addr.h include/model.h include/control.h include/csum.h include/netns.h \
-	include/ipam.h include/state.h include/cmd.h include/pipeline.h include/trace.h
+	include/ipam.h include/state.h include/cmd.h include/pipeline.h include/trace.h \
+	include/metrics.h include/events.h include/sd_notify.h
 
 check_PROGRAMS += tests/unit/test_addr tests/unit/test_ipam tests/unit/test_state \
 	tests/unit/test_control tests/unit/test_parse tests/unit/test_pkt_build
@@ -60,3 +62,10 @@ EXTRA_DIST += tests/unit/check-doc-commands.sh
 # doc/vsctl.8 describes exactly the drop reasons of include/drop.h.
 TESTS += tests/unit/check-man-drops.sh
 EXTRA_DIST += tests/unit/check-man-drops.sh
+
+# A stats reply as Prometheus text, fed crafted replies.
+check_PROGRAMS += tests/unit/test_metrics
+TESTS += tests/unit/test_metrics
+tests_unit_test_metrics_SOURCES = tests/unit/test_metrics.c
+tests_unit_test_metrics_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_metrics_LDADD = $(UNIT_LDADD)

@@ -3,7 +3,7 @@
 # the control protocol to vswitchd, so it links neither libvswitch.a nor
 # libev, only libmicrohttpd (its server), libcurl (its questions to
 # Docker's API) and json-c.
-bin_PROGRAMS += src/vswitch-docker-plugin
+sbin_PROGRAMS += src/vswitch-docker-plugin
 src_vswitch_docker_plugin_SOURCES = src/docker_plugin.c src/docker_plugin_net.c \
 	src/docker_plugin_ctl.c src/docker_plugin_names.c src/docker_plugin_ipam.c \
 	src/ctl_client.c
@@ -12,11 +12,4 @@ src_vswitch_docker_plugin_LDADD = $(MHD_LIBS) $(CURL_LIBS) $(JSONC_LIBS)
 noinst_HEADERS += include/docker_plugin.h include/ctl_client.h
 man_MANS += doc/vswitch-docker-plugin.8
 
-# The systemd unit, installed where Debian keeps units, with the path the
-# plugin is installed under.
-systemdunitdir = $(prefix)/lib/systemd/system
-systemdunit_DATA = tools/systemd/vswitch-docker-plugin.service
-CLEANFILES += tools/systemd/vswitch-docker-plugin.service
-tools/systemd/vswitch-docker-plugin.service: $(srcdir)/tools/systemd/vswitch-docker-plugin.service.in
-	$(AM_V_GEN)$(MKDIR_P) tools/systemd && \
-	sed 's|@''bindir''@|$(bindir)|g' $(srcdir)/tools/systemd/vswitch-docker-plugin.service.in > $@
+# Its systemd unit is installed with the others (mk/install.mk).

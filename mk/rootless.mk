@@ -11,13 +11,6 @@ tests_unit_test_rootless_SOURCES = tests/unit/test_rootless.c
 tests_unit_test_rootless_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_rootless_LDADD = $(UNIT_LDADD)
 
-# The user unit (tools/systemd/vswitchd-user.service.in), where Debian keeps
-# user units, with the directory vswitchd is installed in (bin_PROGRAMS
-# today: if it moves to sbin, VSWITCHD_DIR follows it here).
-VSWITCHD_DIR = $(bindir)
-systemduserunitdir = $(prefix)/lib/systemd/user
-systemduserunit_DATA = tools/systemd/vswitchd.service
-CLEANFILES += tools/systemd/vswitchd.service
-tools/systemd/vswitchd.service: $(srcdir)/tools/systemd/vswitchd-user.service.in
-	$(AM_V_GEN)$(MKDIR_P) tools/systemd && \
-	sed 's|@''vswitchddir''@|$(VSWITCHD_DIR)|g' $(srcdir)/tools/systemd/vswitchd-user.service.in > $@
+# The user unit (tools/systemd/vswitchd-user.service.in) is installed
+# with the other units, as the user unit of vswitchd.service, by
+# mk/install.mk (@vswitchddir@ is the sbindir vswitchd is installed in).

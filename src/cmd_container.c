@@ -37,6 +37,7 @@
 #include "cmd.h"
 #include "control.h"
 #include "dns.h"
+#include "events.h"
 #include "dp.h"
 #include "endpoint.h"
 #include "ipam.h"
@@ -520,6 +521,7 @@ static int cmd_connect(struct ctl_conn *conn, struct json_object *args,
 	}
 	dns_endpoint_added(cmd_dp()->dns, ep);
 	log_info("container %s connected to %s as %s", c->name, ep->net->name, ep->ifname);
+	events_endpoint("connect", ep);
 	*result = cmd_endpoint_json(ep);
 	cmd_endpoint_kernel_mac(ep, *result);
 	return 0;
@@ -575,6 +577,7 @@ static int cmd_disconnect(struct ctl_conn *conn, struct json_object *args,
 		return -1;
 	}
 	log_info("container %s disconnected from %s", c->name, n->name);
+	events_endpoint("disconnect", ep);
 	/* drop_ports: the ports were published for this attachment (CNI's
 	 * portMappings), so they go with the container's last endpoint. */
 	if (drop_ports && LIST_FIRST(&c->endpoints) == ep && !LIST_NEXT(ep, ctr_link))
@@ -666,8 +669,11 @@ void cmd_container_netns_gone(void *arg, struct container *c)
 
 	log_info("container %s: namespace %s is gone; removing its endpoints",
 		 c->name, c->netns_ref);
-	LIST_FOREACH(ep, &c->endpoints, ctr_link)
+	events_container_die(c);
+	LIST_FOREACH(ep, &c->endpoints, ctr_link) {
 		dns_endpoint_removed(dp->dns, ep);
+		events_endpoint("disconnect", ep);
+	}
 	/* Published ports die with the container, as Docker's do: rules and
 	 * proxy listeners too, or a later container with this key would get
 	 * the traffic. */

@@ -14,6 +14,7 @@
 #include "cmd.h"
 #include "control.h"
 #include "dp.h"
+#include "events.h"
 #include "fdb.h"
 #include "ipam.h"
 #include "lan.h"
@@ -354,6 +355,7 @@ static int cmd_network_create(struct ctl_conn *c, struct json_object *args,
 	}
 	cmd_network_start(cmd_dp(), n);
 	log_info("network %s created", n->name);
+	events_network("create", n);
 	*result = cmd_network_inspect_json(n);
 	return 0;
 }
@@ -595,6 +597,7 @@ static int cmd_network_remove(struct network **nets, int k, struct json_object *
 	}
 	for (i = 0; i < k; i++) {
 		log_info("network %s removed", nets[i]->name);
+		events_network("destroy", nets[i]);
 		cmd_network_free(nets[i]);
 	}
 	*result = json_object_new_object();

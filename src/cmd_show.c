@@ -14,9 +14,11 @@
 #include "ct.h"
 #include "dns.h"
 #include "dp.h"
+#include "events.h"
 #include "fd_budget.h"
 #include "fdb.h"
 #include "ipam.h"
+#include "metrics.h"
 #include "model.h"
 #include "port.h"
 #include "proxy.h"
@@ -52,6 +54,7 @@ void cmd_init_all(struct dp *dp)
 	capture_ctl_init(dp->loop);
 	dns_ctl_init();
 	trace_init();
+	events_init(dp->loop);
 	control_check_registered();
 }
 
@@ -120,6 +123,7 @@ static int cmd_stats(struct ctl_conn *c, struct json_object *args,
 	*result = json_object_new_object();
 	json_object_object_add(*result, "ports", cmd_show_ports());
 	json_object_object_add(*result, "dns", dns_stats_json(cmd_dp()->dns));
+	metrics_add_tables(cmd_dp(), *result);
 	json_object_object_add(*result, "proxy", proxy_stats_json(cmd_dp()->proxy));
 	json_object_object_add(*result, "fds", cmd_show_fds());
 	return 0;

@@ -356,6 +356,11 @@ ROW(trace) = {
 	ENUM("--proto", "tcp|udp|icmp", "proto", "protocol (default icmp)"),
 } };
 
+/* The reply is followed by one event per line, for as long as the client
+ * stays (doc/events.md). */
+ROW(events) = { CMD("events", "events", 0, 0, "", NULL, NULL,
+		    "Stream what happens (networks, endpoints, namespaces, ports, DNS upstreams).") };
+
 ROW(stats) = { CMD("stats", "stats", 0, 0, "", NULL, NULL,
 		   "Show per-port packet, byte and drop counters.") };
 

@@ -198,6 +198,8 @@ static void dns_put_id(uint8_t *msg, uint16_t id)
 	msg[1] = (uint8_t)id;
 }
 
+void (*dns_upstream_event)(const char *upstream, bool down);
+
 static void dns_upstream_set_down(struct dns *dns, int i, bool down)
 {
 	struct dns_upstream *u = &dns->fwd->ups[i];
@@ -208,6 +210,8 @@ static void dns_upstream_set_down(struct dns *dns, int i, bool down)
 	} else if (!down && u->down) {
 		log_info("dns: upstream %s answers again", u->name);
 	}
+	if (down != u->down && dns_upstream_event)
+		dns_upstream_event(u->name, down);
 	u->down = down;
 }
 

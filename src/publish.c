@@ -28,6 +28,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "cmd.h"
+#include "events.h"
 #include "control.h"
 #include "dp.h"
 #include "log.h"
@@ -331,6 +332,16 @@ static struct published *publish_one(struct container *c, const struct published
 	return pp;
 }
 
+/* Announce a mapping that came or went (vsctl events). */
+static void publish_event(const char *action, const struct container *c,
+			  const struct published *pp)
+{
+	char text[128];
+
+	publish_text(pp, text, sizeof(text));
+	events_port(action, c, text);
+}
+
 static void publish_drop(struct published *pp)
 {
 	publish_uninstall(pp);
@@ -349,8 +360,10 @@ static void publish_drop(struct published *pp)
  */
 void publish_drop_all(struct container *c)
 {
-	while (!LIST_EMPTY(&c->published))
+	while (!LIST_EMPTY(&c->published)) {
+		publish_event("unpublish", c, LIST_FIRST(&c->published));
 		publish_drop(LIST_FIRST(&c->published));
+	}
 }
 
 static struct container *publish_container(struct json_object *args, char *err,
@@ -422,6 +435,7 @@ static int publish_cmd(struct ctl_conn *conn, struct json_object *args,
 	for (i = 0; i < n; i++) {
 		publish_flush_udp(done[i]);
 		json_object_array_add(*result, publish_json(done[i]));
+		publish_event("publish", c, done[i]);
 	}
 	return 0;
 undo:
@@ -512,6 +526,7 @@ static int unpublish_cmd(struct ctl_conn *conn, struct json_object *args,
 	}
 	while ((pp = LIST_FIRST(&gone))) {
 		LIST_REMOVE(pp, link);
+		publish_event("unpublish", c, pp);
 		publish_uninstall(pp);
 		free(pp);
 	}

@@ -181,6 +181,8 @@ const char *const *vsctl_docker_fields(const struct ctl_schema *row)
 		return vsctl_docker_port_fields;
 	if (row == &ctl_schema_conntrack_ls)
 		return vsctl_docker_ct_fields;
+	if (row == &ctl_schema_events)
+		return vsctl_events_template_fields();
 	return NULL;
 }
 

@@ -16,6 +16,7 @@
 #include <unistd.h>
 #include "vsctl.h"
 #include "capture_client.h"
+#include "metrics.h"
 
 static vsctl_handler_fn vsctl_handlers_show, vsctl_handlers_net_create,
 	vsctl_handlers_net_ls, vsctl_handlers_net_inspect, vsctl_handlers_removed,
@@ -53,6 +54,7 @@ const struct vsctl_cmd vsctl_commands[] = {
 	BIND(conntrack_stats, vsctl_handlers_counters),
 	BINDV(capture, vsctl_handlers_capture, vsctl_check_capture),
 	BINDV(trace, vsctl_handlers_trace, vsctl_check_trace),
+	BIND(events, vsctl_events),
 	BIND(stats, vsctl_handlers_stats),
 	BIND(help, vsctl_help_cmd),
 };
@@ -461,6 +463,11 @@ static int vsctl_handlers_stats(struct vsctl_ctx *ctx, const struct vsctl_cmd *c
 	struct json_object *res, *ports = NULL;
 
 	VSCTL_CALL(ctx, cmd, res);
+	if (ctx->format == VSCTL_FMT_PROMETHEUS) {
+		metrics_prom_write(ctx->out, res);
+		json_object_put(res);
+		return 0;
+	}
 	json_object_object_get_ex(res, "ports", &ports);
 	vsctl_handlers_port_table(ctx, ports);
 	vsctl_handlers_drop_lines(ctx, ports);
@@ -569,6 +576,11 @@ static int vsctl_handlers_show(struct vsctl_ctx *ctx, const struct vsctl_cmd *cm
 	size_t i;
 
 	VSCTL_CALL(ctx, cmd, res);
+	if (ctx->format == VSCTL_FMT_DOT) {
+		vsctl_dot_print(ctx, res);
+		json_object_put(res);
+		return 0;
+	}
 	json_object_object_get_ex(res, "networks", &nets);
 	json_object_object_get_ex(res, "containers", &ctrs);
 	json_object_object_get_ex(res, "ports", &ports);

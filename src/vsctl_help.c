@@ -176,7 +176,7 @@ void vsctl_print_man_synopsis(FILE *f)
 	fputs(".in +4n\n.ti -4n\n\\fBvsctl\\fR [\\fIOPTIONS\\fR] \\fICOMMAND\\fR "
 	      "[\\fIARG\\fR...]\n.br\n", f);
 	fputs(".ti -4n\n\\fBvsctl \\-\\-help\\fR | \\fB\\-\\-version\\fR | "
-	      "\\fB\\-\\-man\\-synopsis\\fR\n.sp\n", f);
+	      "\\fB\\-\\-man\\-synopsis\\fR | \\fB\\-\\-bash\\-completion\\fR\n.sp\n", f);
 	fputs("\\fIOPTIONS\\fR: ", f);
 	for (i = 0; i < 3; i++) {
 		fputs(i ? " [" : "[", f);

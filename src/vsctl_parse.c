@@ -46,6 +46,9 @@ const struct ctl_arg vsctl_global_opts[] = {
 	{ .key = "man", .type = CTL_T_BOOL, .local = true, .name = "--man-synopsis",
 	  .kind = CTL_OPT_FLAG, .flag_value = true,
 	  .help = "print the man page SYNOPSIS section (roff) and exit" },
+	{ .key = "completion", .type = CTL_T_BOOL, .local = true, .name = "--bash-completion",
+	  .kind = CTL_OPT_FLAG, .flag_value = true,
+	  .help = "print bash completion for vsctl (generated from the commands) and exit" },
 };
 const size_t vsctl_n_global_opts = sizeof(vsctl_global_opts) / sizeof(vsctl_global_opts[0]);
 
@@ -265,7 +268,8 @@ static int vsctl_parse_format(struct vsctl_ctx *ctx, const struct ctl_schema *ro
 		ctx->format = prom ? VSCTL_FMT_PROMETHEUS : VSCTL_FMT_DOT;
 		return 0;
 	}
-	if (!strcmp(s, "json")) {
+	/* '{{json .}}' is what docker's --format json stands for */
+	if (!strcmp(s, "json") || !strcmp(s, "{{json .}}")) {
 		ctx->format = VSCTL_FMT_JSON;
 		s = "{{json .}}";
 		if (!fields)
@@ -276,7 +280,7 @@ static int vsctl_parse_format(struct vsctl_ctx *ctx, const struct ctl_schema *ro
 		return -1;
 	} else if (!fields) {
 		vsctl_usage(ctx, row, "--format templates are for network ls, container ls, "
-			    "port ls and conntrack ls (use json or raw here)");
+			    "port ls, conntrack ls and events (use json or raw here)");
 		return -1;
 	} else {
 		ctx->format = VSCTL_FMT_TEMPLATE;
@@ -536,6 +540,10 @@ enum vsctl_action vsctl_parse(struct vsctl_ctx *ctx, int argc, char **argv)
 	}
 	if (vsctl_jint(ctx->local, "man", 0)) {
 		vsctl_print_man_synopsis(ctx->out);
+		return VSCTL_DONE;
+	}
+	if (vsctl_jint(ctx->local, "completion", 0)) {
+		vsctl_print_bash_completion(ctx->out);
 		return VSCTL_DONE;
 	}
 	if (i >= argc) {

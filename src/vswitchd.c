@@ -33,16 +33,19 @@
 #include "dns.h"
 #include "dns_internal.h"
 #include "dp.h"
+#include "events.h"
 #include "endpoint.h"
 #include "fd_budget.h"
 #include "fdb.h"
 #include "log.h"
+#include "metrics.h"
 #include "model.h"
 #include "nat.h"
 #include "netns.h"
 #include "state.h"
 #include "proxy.h"
 #include "publish.h"
+#include "sd_notify.h"
 #include "rootless.h"
 #include "sandbox.h"
 #include "uplink.h"
@@ -56,6 +59,7 @@ struct vswitchd_opts {
 	int n_uplink, n_uplink_ip, n_uplink_gw;
 	long nat_share;
 	const char *pidfile, *log_file, *ctl_group, *userns;
+	const char *metrics_listen;
 	const char *upstreams[MAX_UPSTREAMS];
 	int n_upstreams;
 	bool detach, no_sandbox, rootless;
@@ -72,6 +76,7 @@ static const char vswitchd_usage[] =
 "                [--nat-port-share N] [--dns-upstream IP[:PORT]]...\n"
 "                [--detach] [--pidfile FILE] [--log-file FILE] [--log-level LEVEL]\n"
 "                [--fdb-aging SEC] [--fdb-max-learned N] [--ct-max N] [--recorder-depth N]\n"
+"                [--metrics-listen [ADDR:]PORT]\n"
 "                [--ctl-idle-timeout SEC] [--no-sandbox]\n"
 "                [--version] [--help]\n";
 
@@ -112,7 +117,7 @@ static long vswitchd_num(const char *opt, const char *s, long lo, long hi)
 enum { OPT_STATE = 256, OPT_SOCKET, OPT_UPLINK, OPT_UPLINK_IP, OPT_UPLINK_GW, OPT_DNS,
        OPT_DETACH, OPT_PIDFILE, OPT_LOGFILE, OPT_LOGLEVEL, OPT_FDB_AGING, OPT_FDB_MAX,
        OPT_CT_MAX, OPT_REC_DEPTH, OPT_CTL_GROUP, OPT_VERSION, OPT_HELP, OPT_NAT_SHARE,
-       OPT_CTL_IDLE, OPT_NO_SANDBOX, OPT_ROOTLESS, OPT_USERNS };
+       OPT_CTL_IDLE, OPT_NO_SANDBOX, OPT_ROOTLESS, OPT_USERNS, OPT_METRICS };
 
 static const struct option vswitchd_options[] = {
 	{ "state-dir", required_argument, NULL, OPT_STATE },
@@ -135,6 +140,7 @@ static const struct option vswitchd_options[] = {
 	{ "ct-max", required_argument, NULL, OPT_CT_MAX },
 	{ "nat-port-share", required_argument, NULL, OPT_NAT_SHARE },
 	{ "recorder-depth", required_argument, NULL, OPT_REC_DEPTH },
+	{ "metrics-listen", required_argument, NULL, OPT_METRICS },
 	{ "version", no_argument, NULL, OPT_VERSION },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ NULL, 0, NULL, 0 }
@@ -188,6 +194,14 @@ static void vswitchd_opt(struct vswitchd_opts *o, int c, const char *arg)
 	case OPT_FDB_MAX: o->fdb_max = vswitchd_num("--fdb-max-learned", arg, 1, 1 << 20); break;
 	case OPT_CT_MAX: o->ct_max = vswitchd_num("--ct-max", arg, 16, 1 << 24); break;
 	case OPT_REC_DEPTH: o->rec_depth = vswitchd_num("--recorder-depth", arg, 0, 65536); break;
+	case OPT_METRICS: {
+		char err[160];
+
+		if (metrics_http_check(arg, err, sizeof(err)))
+			die("%s", err);
+		o->metrics_listen = arg;
+		break;
+	}
 	case OPT_CTL_IDLE: o->ctl_idle = vswitchd_num("--ctl-idle-timeout", arg, 1, 86400); break;
 	case OPT_NO_SANDBOX: o->no_sandbox = true; break;
 	case OPT_VERSION: printf("vswitchd %s\n", PACKAGE_VERSION); exit(0);
@@ -290,6 +304,10 @@ static void vswitchd_ready(void)
 {
 	int fd;
 
+	/* Under systemd (Type=notify): the control socket listens and every
+	 * endpoint is back, so the unit is started only now. */
+	if (sd_notify_send("READY=1") < 0)
+		log_warn("cannot tell systemd we are ready: %s", strerror(errno));
 	if (vswitchd_ready_fd < 0)
 		return;
 	fd = open("/dev/null", O_RDWR);
@@ -361,6 +379,8 @@ static void vswitchd_modules(struct dp *dp, const struct vswitchd_opts *o)
 				  o->uplink_ip[i], i < o->n_uplink_gw ? o->uplink_gw[i] : NULL,
 				  err, sizeof(err)))
 			die("uplink: %s", err);
+	if (o->metrics_listen && metrics_http_start(dp, o->metrics_listen, err, sizeof(err)))
+		die("%s", err);
 }
 
 /* vswitchd_rootless() - Join the keeper's user namespace; names of
@@ -426,6 +446,8 @@ static void vswitchd_start(struct dp *dp, struct ev_loop *loop, const struct vsw
 static void vswitchd_stop(struct dp *dp)
 {
 	dp_snapshot_stop(dp);   /* first: while every entry is still there */
+	metrics_http_stop();
+	events_fini();
 	cmd_container_shutdown();
 	dp_fini(dp);
 	capture_fini();
@@ -467,6 +489,7 @@ int main(int argc, char **argv)
 	log_info("vswitchd %s ready: socket %s, state %s", PACKAGE_VERSION, o.socket, o.state_dir);
 	vswitchd_ready();
 	ev_run(loop, 0);
+	sd_notify_send("STOPPING=1");
 	vswitchd_stop(&dp);
 	log_info("vswitchd stopped");
 	return 0;

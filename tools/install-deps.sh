@@ -12,6 +12,13 @@
 # private namespaces; on a machine whose policy-rc.d lets services start,
 # installing containerd also starts the distribution's containerd service,
 # which the tests neither use nor touch.
+#
+# prometheus is for promtool (test_metrics.py checks the metrics with it;
+# Debian ships promtool only in that package): where services start on
+# install it also starts a Prometheus server on :9090, which nothing of
+# vswitch uses.  graphviz renders `vsctl show --format dot`; debhelper,
+# devscripts, fakeroot and lintian build and check the Debian package
+# (test_package.py); systemd gives systemd-analyze for the units' check.
 set -eu
 
 PKGS="autoconf automake libtool pkg-config gcc make clang libclang-rt-14-dev valgrind cppcheck
@@ -21,7 +28,8 @@ PKGS="autoconf automake libtool pkg-config gcc make clang libclang-rt-14-dev val
       python3 python3-pytest python3-scapy
       iperf3 dnsutils tcpdump tshark dnsmasq-base iproute2 iputils-ping
       curl netcat-openbsd ethtool procps
-      containerd runc podman conmon catatonit busybox-static containernetworking-plugins"
+      containerd runc podman conmon catatonit busybox-static containernetworking-plugins
+      prometheus graphviz debhelper devscripts fakeroot lintian systemd"
 
 missing=""
 for p in $PKGS; do
