@@ -149,7 +149,8 @@ def test_one_container_cannot_fill_conntrack(vswitchd, topo):
     c1, c2 = join(vswitchd, topo, net, "c1"), join(vswitchd, topo, net, "c2")
     echo(topo, vswitchd, topo.outside[0])
     r = nsx(c1, PY, "-c", UDP_MANY, OUTSIDE_IP, "7777", "30000", "300", "5", timeout=60)
-    assert int(r.stdout) >= 200, r.stdout
+    answered = int(r.stdout)
+    assert answered >= 200, r.stdout
     s = ct_stats(vswitchd)
     assert s["entries"] == 256 and s["owners"] == 1, s
     evicted = s["evicted_fair"]
@@ -161,7 +162,12 @@ def test_one_container_cannot_fill_conntrack(vswitchd, topo):
     # c2's entries are there; c1 lost its oldest, not c2 its newest
     ls = vsctl_ok(vswitchd, "conntrack", "ls").stdout
     assert sum("sport=4000" in x for x in ls.splitlines()) == 5, ls
-    assert "sport=30000 " not in ls, ls
+    assert sum("sport=3" in x for x in ls.splitlines()) == 251, ls
+    # Unreplied entries go first (ct_evict_fair()): only when every one of
+    # c1's 256 flows was answered is its very first flow the one to go.
+    # Under load a few echoes can miss UDP_MANY's deadline.
+    if answered == 256:
+        assert "sport=30000 " not in ls, ls
 
 
 # ----------------------------------------------------------- finding 12
