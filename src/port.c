@@ -14,7 +14,11 @@
  * sends each dirty port's queue in one tx_burst call, after every rx burst
  * and, through an ev_prepare watcher, before the loop sleeps, so that
  * frames made by timers (ARP, DNS answers) leave too (the "beforesleep" of
- * Redis, passt's post_handler).
+ * Redis, passt's post_handler).  A flush that holds more than one frame
+ * for TAP ports queues them all on one io_uring and enters the kernel
+ * once (port_uring.c); frames are accounted when their completions are
+ * reaped, still inside port_tx_flush_all(), so the rx batch and the tx
+ * areas they point into are never reused while the kernel reads them.
  *
  * Zero copy for forwarded frames: a frame still in the rx batch
  * (PKT_F_RXBUF, set here on receive) is queued by reference, because
@@ -40,6 +44,7 @@
 #include "pipeline.h"
 #include "port.h"
 #include "port_offload.h"
+#include "port_uring.h"
 #include "trace.h"
 
 #define PORT_RX_BUDGET 8
@@ -286,7 +291,21 @@ void port_tx_queue(struct port *port, const struct pkt *p)
 		port_tx_queue_csum(port, p);
 }
 
-static void port_tx_flush(struct port *port)
+/* Account one frame handed to the device: sent, or dropped. */
+void port_tx_done(struct port *port, const struct pkt *p, bool sent, bool batched)
+{
+	if (!sent) {
+		port->stats.drops[DROP_TX_ERROR]++;
+		return;
+	}
+	port->stats.tx_packets++;
+	port->stats.tx_bytes += p->len;
+	port->stats.tx_gso += !!(p->flags & PKT_F_GSO);
+	port->stats.tx_batched += batched;
+}
+
+/* Send PORT's queue now, or queue it on the shared ring when BATCH. */
+static void port_tx_flush(struct port *port, bool batch)
 {
 	struct pkt *ptrs[PKT_BURST];
 	unsigned int i, n = port->txq_count;
@@ -295,28 +314,47 @@ static void port_tx_flush(struct port *port)
 	for (i = 0; i < n; i++)
 		ptrs[i] = &port->txq[i];
 	capture_tx(port, ptrs, n);
+	port->txq_count = 0;	/* the frames stay put until the flush ends */
+	if (batch && port->ops->tx_batch) {
+		port->ops->tx_batch(port, ptrs, n);
+		return;
+	}
 	sent = port->ops->tx_burst(port, ptrs, n);
 	if (sent < 0)
 		sent = 0;
-	for (i = 0; i < (unsigned int)sent; i++) {
-		port->stats.tx_packets++;
-		port->stats.tx_bytes += ptrs[i]->len;
-		port->stats.tx_gso += !!(ptrs[i]->flags & PKT_F_GSO);
-	}
-	port->stats.drops[DROP_TX_ERROR] += n - (unsigned int)sent;
-	port->txq_count = 0;
+	for (i = 0; i < n; i++)
+		port_tx_done(port, ptrs[i], i < (unsigned int)sent, false);
+}
+
+/* Batch through io_uring only when it saves system calls: a single frame
+ * (a ping, an ARP reply) keeps its plain write().  The dirty list holds
+ * only the ports written since the last flush, so this walk is short. */
+static bool port_tx_worth_batching(void)
+{
+	struct port *port;
+	unsigned int n = 0;
+
+	if (!port_uring_active())
+		return false;
+	TAILQ_FOREACH(port, &port_dirty, dirty_link)
+		if (port->ops->tx_batch && (n += port->txq_count) > 1)
+			return true;
+	return false;
 }
 
 void port_tx_flush_all(void)
 {
 	struct port *port;
+	bool batch = port_tx_worth_batching();
 
 	while ((port = TAILQ_FIRST(&port_dirty))) {
 		TAILQ_REMOVE(&port_dirty, port, dirty_link);
 		port->dirty = false;
 		if (port->txq_count)
-			port_tx_flush(port);
+			port_tx_flush(port, batch);
 	}
+	if (batch)
+		port_uring_complete();
 }
 
 /**

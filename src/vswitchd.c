@@ -33,6 +33,7 @@
 #include "model.h"
 #include "nat.h"
 #include "netns.h"
+#include "port_uring.h"
 #include "state.h"
 #include "publish.h"
 #include "uplink.h"
@@ -48,7 +49,7 @@ struct vswitchd_opts {
 	const char *pidfile, *log_file, *ctl_group;
 	const char *upstreams[MAX_UPSTREAMS];
 	int n_upstreams;
-	bool detach;
+	bool detach, no_io_uring;
 	long fdb_aging, fdb_max, ct_max, rec_depth, ctl_idle;
 };
 
@@ -58,7 +59,7 @@ static const char vswitchd_usage[] =
 "                [--nat-port-share N] [--dns-upstream IP[:PORT]]...\n"
 "                [--detach] [--pidfile FILE] [--log-file FILE] [--log-level LEVEL]\n"
 "                [--fdb-aging SEC] [--fdb-max-learned N] [--ct-max N] [--recorder-depth N]\n"
-"                [--ctl-idle-timeout SEC]\n"
+"                [--ctl-idle-timeout SEC] [--no-io-uring]\n"
 "                [--version] [--help]\n";
 
 static void vswitchd_default_paths(struct vswitchd_opts *o)
@@ -95,7 +96,7 @@ static long vswitchd_num(const char *opt, const char *s, long lo, long hi)
 enum { OPT_STATE = 256, OPT_SOCKET, OPT_UPLINK, OPT_UPLINK_IP, OPT_UPLINK_GW, OPT_DNS,
        OPT_DETACH, OPT_PIDFILE, OPT_LOGFILE, OPT_LOGLEVEL, OPT_FDB_AGING, OPT_FDB_MAX,
        OPT_CT_MAX, OPT_REC_DEPTH, OPT_CTL_GROUP, OPT_VERSION, OPT_HELP, OPT_NAT_SHARE,
-       OPT_CTL_IDLE };
+       OPT_CTL_IDLE, OPT_NO_IO_URING };
 
 static const struct option vswitchd_options[] = {
 	{ "state-dir", required_argument, NULL, OPT_STATE },
@@ -115,6 +116,7 @@ static const struct option vswitchd_options[] = {
 	{ "ct-max", required_argument, NULL, OPT_CT_MAX },
 	{ "nat-port-share", required_argument, NULL, OPT_NAT_SHARE },
 	{ "recorder-depth", required_argument, NULL, OPT_REC_DEPTH },
+	{ "no-io-uring", no_argument, NULL, OPT_NO_IO_URING },
 	{ "version", no_argument, NULL, OPT_VERSION },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ NULL, 0, NULL, 0 }
@@ -155,6 +157,7 @@ static void vswitchd_opt(struct vswitchd_opts *o, int c, const char *arg)
 		o->upstreams[o->n_upstreams++] = arg;
 		break;
 	case OPT_DETACH: o->detach = true; break;
+	case OPT_NO_IO_URING: o->no_io_uring = true; break;
 	case OPT_PIDFILE: o->pidfile = arg; break;
 	case OPT_LOGFILE: o->log_file = arg; break;
 	case OPT_LOGLEVEL:
@@ -294,6 +297,7 @@ static void vswitchd_start(struct dp *dp, struct ev_loop *loop, const struct vsw
 
 	if (netns_init(err, sizeof(err)))
 		die("%s", err);
+	port_uring_init(!o->no_io_uring);	/* before any port sends */
 	if (state_init(o->state_dir, err, sizeof(err)))
 		die("%s", err);
 	if (o->ctl_idle)
@@ -325,6 +329,7 @@ static void vswitchd_stop(struct dp *dp)
 	dp_snapshot_stop(dp);   /* first: while every entry is still there */
 	cmd_container_shutdown();
 	dp_fini(dp);
+	port_uring_fini();
 	capture_fini();
 	control_fini();
 	state_fini();

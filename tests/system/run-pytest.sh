@@ -7,7 +7,8 @@
 # from the current directory (make check runs tests from the top build dir).
 # Exit status is pytest's, except 77 (automake's SKIP) when the tests cannot
 # run here at all: not root, or no pytest.  Extra arguments go to pytest,
-# e.g. `tests/system/run-pytest.sh -k dns -x`.
+# e.g. `tests/system/run-pytest.sh -k dns -x`.  VS_PYTEST_PATHS (default
+# tests/system) names the files or directories to run.
 
 srcdir=${srcdir:-$(dirname "$0")/../..}
 builddir=${abs_top_builddir:-$(pwd)}
@@ -30,4 +31,5 @@ PYTHONDONTWRITEBYTECODE=1
 export VSWITCHD VSCTL VSWITCH_CNI PYTHONDONTWRITEBYTECODE
 
 cd "$srcdir" || exit 99
-exec "$PYTHON" -m pytest -v -p no:cacheprovider tests/system "$@"
+# shellcheck disable=SC2086 # a list of paths, split on purpose
+exec "$PYTHON" -m pytest -v -p no:cacheprovider ${VS_PYTEST_PATHS:-tests/system} "$@"
