@@ -5,9 +5,6 @@
 TESTS += tests/system/run-pytest.sh
 # the same system tests' write() fallback, on two files (run-no-io-uring.sh)
 TESTS += tests/system/run-no-io-uring.sh
-# after the main run, never beside it: two suites at once on a small host
-# would only test the host's patience
-tests/system/run-no-io-uring.sh.log: tests/system/run-pytest.sh.log
 AM_TESTS_ENVIRONMENT = abs_top_builddir='$(abs_top_builddir)'; \
 	VSWITCHD='$(abs_top_builddir)/src/vswitchd$(EXEEXT)'; \
 	VSCTL='$(abs_top_builddir)/src/vsctl$(EXEEXT)'; \
@@ -18,3 +15,4 @@ check-system: src/vswitchd$(EXEEXT) src/vsctl$(EXEEXT)
 	$(AM_TESTS_ENVIRONMENT) srcdir='$(srcdir)'; export srcdir; \
 	$(SHELL) $(srcdir)/tests/system/run-pytest.sh $(PYTEST_ARGS)
 .PHONY: check-system
+CLEANFILES += .system-tests.lock

@@ -31,5 +31,7 @@ PYTHONDONTWRITEBYTECODE=1
 export VSWITCHD VSCTL VSWITCH_CNI PYTHONDONTWRITEBYTECODE
 
 cd "$srcdir" || exit 99
+# One pytest run at a time per build tree (make check -j2 would start
+# run-no-io-uring.sh beside this one): the lock file is the build's.
 # shellcheck disable=SC2086 # a list of paths, split on purpose
-exec "$PYTHON" -m pytest -v -p no:cacheprovider ${VS_PYTEST_PATHS:-tests/system} "$@"
+exec flock "$builddir/.system-tests.lock" "$PYTHON" -m pytest -v -p no:cacheprovider ${VS_PYTEST_PATHS:-tests/system} "$@"
