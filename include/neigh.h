@@ -27,6 +27,7 @@ struct neigh_entry {
 	union vs_addr ip;        /* "::" when free */
 	uint8_t mac[6];
 	bool pinned;             /* the gateway: never evicted */
+	bool awaiting;           /* a request is out, no reply learned yet */
 	uint64_t seen_ms;        /* when resolved (0: not yet) */
 	uint64_t asked_ms;       /* last request sent (0: never) */
 };

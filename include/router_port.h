@@ -59,6 +59,7 @@ bool router_port_icmp_error(const struct router_port *rp, struct pkt *p,
 			    uint8_t type, uint8_t code);
 bool router_port_icmp_error_build(const struct router_port *rp, struct pkt *p,
 				  uint8_t type, uint8_t code, struct pkt *r);
+void router_port_rl_reset(void);
 bool router_port_ttl_dec(struct iphdr *ip);
 void router_port_ttl_undo(struct iphdr *ip);
 /* 0.0.0.0, 255.255.255.255, multicast, loopback: never routed, never

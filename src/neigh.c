@@ -30,9 +30,10 @@
  * - Learning (audit item 21, ARP poisoning): only an address the switch
  *   has an entry for is learned, never a stranger's.  An unanswered entry
  *   takes the first ARP that names it; a resolved entry changes its MAC
- *   only for a reply to a request the switch sent within
+ *   only for the first reply to a request the switch sent within
  *   NEIGH_INCOMPLETE_MS (the refresh after NEIGH_TTL_MS asks), so an
- *   unsolicited reply or a forged request cannot redirect the next hop.
+ *   unsolicited reply, a second reply to one question or a forged request
+ *   cannot redirect the next hop.
  *   The cost: a neighbour that changes its MAC (a gateway fail-over that
  *   only announces itself) is followed at the next refresh, not at once.
  */
@@ -149,6 +150,7 @@ bool neigh_ask_due(struct neigh_entry *e, uint64_t now)
 	if (e->asked_ms && now < e->asked_ms + NEIGH_ASK_MS)
 		return false;
 	e->asked_ms = now;
+	e->awaiting = true;
 	return true;
 }
 
@@ -171,13 +173,15 @@ struct neigh_entry *neigh_learn(struct neigh_table *t, const union vs_addr *ip,
 
 	if (!e)
 		return NULL;             /* nobody asked: a stranger's claim */
-	solicited = reply && e->asked_ms && now <= e->asked_ms + NEIGH_INCOMPLETE_MS;
+	solicited = reply && e->awaiting && now <= e->asked_ms + NEIGH_INCOMPLETE_MS;
 	if (e->seen_ms && memcmp(e->mac, mac, 6) != 0 && !solicited)
 		return NULL;             /* poisoning a live entry */
 	if (e->seen_ms && !solicited)
 		return NULL;             /* same MAC, unasked: nothing new */
 	memcpy(e->mac, mac, 6);
 	e->seen_ms = now | 1;
+	if (reply)
+		e->awaiting = false;     /* one answer per question */
 	return e;
 }
 

@@ -119,10 +119,20 @@ static uint64_t router_port_source(const struct pkt *p, const struct iphdr *ip)
  * Its source's bucket first, then the one all sources share.
  * Return: true if both had a token
  */
+static struct router_port_bucket router_port_all = { 0, ROUTER_PORT_RL_BURST, 0 };
+static struct router_port_bucket router_port_src[ROUTER_PORT_SRC_BUCKETS];
+
+/* Fill every bucket again: for unit tests and harnesses that run many
+ * independent worlds in one process (a port's address may be reused). */
+void router_port_rl_reset(void)
+{
+	memset(router_port_src, 0, sizeof(router_port_src));
+	router_port_all.tokens = ROUTER_PORT_RL_BURST;
+}
+
 static bool router_port_rl_allow(const struct pkt *p, const struct iphdr *ip)
 {
-	static struct router_port_bucket all = { 0, ROUTER_PORT_RL_BURST, 0 };
-	static struct router_port_bucket src[ROUTER_PORT_SRC_BUCKETS];
+	struct router_port_bucket *all = &router_port_all, *src = router_port_src;
 	static uint64_t basis;
 	uint64_t who = router_port_source(p, ip);
 	struct router_port_bucket *b;
@@ -142,7 +152,7 @@ static bool router_port_rl_allow(const struct pkt *p, const struct iphdr *ip)
 	}
 	if (!router_port_bucket_take(b, now, ROUTER_PORT_SRC_RATE, ROUTER_PORT_SRC_BURST))
 		return false;
-	return router_port_bucket_take(&all, now, ROUTER_PORT_RL_RATE, ROUTER_PORT_RL_BURST);
+	return router_port_bucket_take(all, now, ROUTER_PORT_RL_RATE, ROUTER_PORT_RL_BURST);
 }
 
 /* Set up a reply frame of LEN bytes in the scratch buffer. */

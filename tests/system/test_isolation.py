@@ -500,3 +500,35 @@ def test_icmp_error_only_from_the_flows_owner(vswitchd, topo):
     assert got == [{"src": UPLINK_IP, "type": 3, "code": 3, "mtu": 0, "qdst": UPLINK_IP,
                     "qdport": 7000, "barrier": True}], got
     assert drops_delta(before, after, c1.port) == {"icmp_foreign": 5}
+
+
+POISON = r"""
+umac, uip, gw, n = argv
+for i in range(int(n)):
+    frames.append(Ether(src="02:de:ad:00:00:01", dst=umac) /
+                  ARP(op=2, hwsrc="02:de:ad:00:00:01", psrc=gw, hwdst=umac, pdst=uip))
+    frames.append(Ether(src="02:de:ad:00:00:01", dst="ff:ff:ff:ff:ff:ff") /
+                  ARP(op=1, hwsrc="02:de:ad:00:00:01", psrc=gw, pdst=uip))
+"""
+
+
+@pytest.mark.uplink
+def test_unsolicited_arp_does_not_move_the_gateway(vswitchd, topo):
+    """Audit item 21 (uplink ARP poisoning): the uplink learned from any
+    ARP, so one unsolicited reply or request claiming the gateway's address
+    redirected every container's egress.  Now a live entry changes only by
+    a reply to the switch's own request: the gateway's MAC stays, and
+    egress keeps arriving."""
+    net = make_net(vswitchd, "--subnet", "10.101.0.0/24")
+    c1 = join(vswitchd, topo, net, "c1")
+    out = outside(topo)
+    omac = nsx(out.ns, "cat", f"/sys/class/net/{out.iface}/address").stdout.strip()
+    assert wait_for(lambda: vsjson(vswitchd, "show")["uplink"].get("gateway_mac") == omac, 10)
+    umac = vsjson(vswitchd, "show")["uplink"]["mac"]
+    scapy_send(out.ns, out.iface, POISON, umac, UPLINK_IP, OUTSIDE_IP, "5")
+    marker, barrier = f"after-{topo.prefix}", f"abar-{topo.prefix}"
+    cnt = Counter(topo, out.ns, out.iface, marker, barrier)
+    udp_probes(c1.ns, OUTSIDE_IP, marker, 5)
+    udp_probes(c1.ns, OUTSIDE_IP, barrier, 1)
+    assert cnt.result() == {"marked": 5, "barrier": True}
+    assert vsjson(vswitchd, "show")["uplink"]["gateway_mac"] == omac

@@ -13,6 +13,7 @@
 #include "dp.h"
 #include "fdb.h"
 #include "l2_fakes.h"
+#include "router_port.h"
 #include "pipeline.h"
 #include "trace.h"
 
@@ -112,6 +113,7 @@ void l2f_reset(void)
 	l2f_uplink_present = false;
 	l2f_uplink_verdict = DROP_NONE;
 	l2f_uplink_mtu = 1500;
+	router_port_rl_reset();
 	l2f_uplink_calls = l2f_dns_calls = 0;
 }
 

@@ -374,6 +374,97 @@ static void test_icmp_error_rate_limit(void **state)
 	assert_true(c1->port->stats.tx_packets < 1000);
 }
 
+/* One container's flood of TTL=1 packets uses up its own ICMP errors, not
+ * the other containers' (audit item 21: the limiter was one global
+ * bucket). */
+static void test_icmp_error_per_source(void **state)
+{
+	uint8_t f[128];
+	uint32_t len;
+	int i;
+
+	(void)state;
+	len = udp_to(f, c1, net->gw_mac, "8.8.8.8", 9, 1);
+	for (i = 0; i < 2000; i++)
+		l2f_send(c1, f, len);
+	l2f_n_tx = 0;
+	len = udp_to(f, c2, net->gw_mac, "8.8.8.8", 9, 1);
+	l2f_send(c2, f, len);
+	assert_int_equal(l2f_n_tx, 1);
+	assert_ptr_equal(l2f_tx[0].port, c2->port);
+	assert_int_equal(l2f_tx[0].data[34], ICMP_TIME_EXCEEDED);
+}
+
+/* A TCP segment of PAYLOAD bytes from C1 to 8.8.8.8, DF as asked. */
+static uint32_t tcp_out(uint8_t *f, uint32_t payload, bool df)
+{
+	static uint8_t l4[2000];
+	struct iphdr ip;
+	uint32_t len;
+
+	memset(l4, 0, sizeof(l4));
+	l4[12] = 5 << 4;
+	l4[13] = 0x10;	/* ACK */
+	len = l2f_eth_ip(f, net->gw_mac, c1->mac, "172.18.0.2", "8.8.8.8", 6, 64, l4,
+			 20 + payload);
+	memcpy(&ip, f + 14, sizeof(ip));
+	ip.frag_off = df ? htons(IP_DF) : 0;
+	ip.check = 0;
+	ip.check = csum(&ip, sizeof(ip));
+	memcpy(f + 14, &ip, sizeof(ip));
+	return len;
+}
+
+/* Routed towards a smaller MTU (audit finding 14): with DF, fragmentation
+ * needed with that MTU, also for a GSO frame whose segments are too big;
+ * without DF, counted as mtu. */
+static void test_frag_needed_to_uplink(void **state)
+{
+	static uint8_t f[2100];
+	struct pkt_batch b;
+	struct icmphdr ic;
+	uint32_t len;
+
+	(void)state;
+	l2f_uplink_present = true;
+	l2f_uplink_mtu = 1400;
+	len = tcp_out(f, 1400, true);		/* IP length 1440 */
+	l2f_send(c1, f, len);
+	assert_int_equal(l2f_uplink_calls, 0);
+	assert_int_equal(c1->port->stats.drops[DROP_FRAG_NEEDED], 1);
+	assert_int_equal(l2f_n_tx, 1);
+	check_icmp_reply(&l2f_tx[0], c1, net, &ic);
+	assert_int_equal(ic.type, ICMP_DEST_UNREACH);
+	assert_int_equal(ic.code, ICMP_FRAG_NEEDED);
+	assert_int_equal(ntohs(ic.un.frag.mtu), 1400);
+	assert_int_equal(l2f_tx[0].data[42 + 8], 64);	/* quoted as sent */
+
+	/* a GSO frame of small packets, cut into segments of 1488 */
+	l2f_n_tx = 0;
+	len = tcp_out(f, 1448 * 1, true);
+	b.count = 1;
+	l2f_frame(&b.pkts[0], 0, f, len);
+	b.pkts[0].flags |= PKT_F_GSO;
+	b.pkts[0].vnet.gso_size = 1448;
+	ingress_run(c1->port, &b);
+	assert_int_equal(c1->port->stats.drops[DROP_FRAG_NEEDED], 2);
+	assert_int_equal(l2f_n_tx, 1);
+	/* ... whose segments fit: routed */
+	l2f_frame(&b.pkts[0], 0, f, len);
+	b.pkts[0].flags |= PKT_F_GSO;
+	b.pkts[0].vnet.gso_size = 1360;
+	ingress_run(c1->port, &b);
+	assert_int_equal(l2f_uplink_calls, 1);
+
+	/* without DF: the switch does not fragment, it counts */
+	l2f_n_tx = 0;
+	len = tcp_out(f, 1400, false);
+	l2f_send(c1, f, len);
+	assert_int_equal(c1->port->stats.drops[DROP_MTU], 1);
+	assert_int_equal(l2f_n_tx, 0);
+	assert_int_equal(l2f_uplink_calls, 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -390,6 +481,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_truncated_ip, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fragment_to_gateway, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_icmp_error_rate_limit, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_icmp_error_per_source, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_frag_needed_to_uplink, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -125,9 +125,11 @@ static void test_learning_not_poisoned(void **state)
 	assert_null(neigh_learn(&t, &gw, bad_mac, true, 2000));
 	assert_null(neigh_learn(&t, &gw, bad_mac, false, 2000));
 	assert_memory_equal(t.gw.mac, gw_mac, 6);
-	/* a reply to the refresh request does */
+	/* a reply to the refresh request does, once */
 	assert_true(neigh_ask_due(&t.gw, 1000 + NEIGH_TTL_MS));
 	assert_non_null(neigh_learn(&t, &gw, bad_mac, true, 1001 + NEIGH_TTL_MS));
+	assert_memory_equal(t.gw.mac, bad_mac, 6);
+	assert_null(neigh_learn(&t, &gw, gw_mac, true, 1002 + NEIGH_TTL_MS));
 	assert_memory_equal(t.gw.mac, bad_mac, 6);
 	/* a request is rate limited per target */
 	assert_non_null(neigh_get(&t, &hop, 3000));
