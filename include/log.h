@@ -17,6 +17,7 @@ void log_set_level(enum log_level lvl);
 int log_parse_level(const char *s, enum log_level *lvl);
 int log_open_file(const char *path);   /* NULL: stderr; also reopen */
 int log_reopen(void);
+int log_fd(void);                      /* the log's fd (signal handlers) */
 void vlog(enum log_level lvl, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 void die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));

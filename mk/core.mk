@@ -4,6 +4,10 @@ src_libvswitch_a_SOURCES += \
 	src/control_check.c src/control_auth.c \
 	src/parse.c src/pkt_build.c src/port.c src/port_class.c src/cmd_network.c src/cmd_container.c \
 	src/cmd_show.c src/trace.c src/cmd_handoff.c src/net_labels.c
+# Least privilege after start (issue 20): only the daemon links libseccomp.
+src_vswitchd_SOURCES += src/sandbox.c
+src_vswitchd_LDADD += $(SECCOMP_LIBS)
+noinst_HEADERS += include/sandbox.h
 # Shares of the open-file limit (audit finding 2).
 src_libvswitch_a_SOURCES += src/fd_budget.c
 noinst_HEADERS += include/fd_budget.h

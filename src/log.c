@@ -24,6 +24,13 @@ static const char *const log_names[] = { "ERR", "WARN", "INFO", "DEBUG" };
 
 void log_set_level(enum log_level lvl) { log_level = lvl; }
 
+/* The log's file descriptor, for writers that may not use stdio (a
+ * signal handler: sandbox.c). */
+int log_fd(void)
+{
+	return fileno(log_fp ? log_fp : stderr);
+}
+
 /**
  * log_parse_level() - Map "err", "warn", "info", "debug" to a level
  * Return: 0, or -1 for an unknown name

@@ -36,6 +36,7 @@
 #include "port_uring.h"
 #include "state.h"
 #include "publish.h"
+#include "sandbox.h"
 #include "uplink.h"
 
 #define MAX_UPSTREAMS 8
@@ -49,7 +50,7 @@ struct vswitchd_opts {
 	const char *pidfile, *log_file, *ctl_group;
 	const char *upstreams[MAX_UPSTREAMS];
 	int n_upstreams;
-	bool detach, no_io_uring;
+	bool detach, no_sandbox, no_io_uring;
 	long fdb_aging, fdb_max, ct_max, rec_depth, ctl_idle;
 };
 
@@ -59,7 +60,7 @@ static const char vswitchd_usage[] =
 "                [--nat-port-share N] [--dns-upstream IP[:PORT]]...\n"
 "                [--detach] [--pidfile FILE] [--log-file FILE] [--log-level LEVEL]\n"
 "                [--fdb-aging SEC] [--fdb-max-learned N] [--ct-max N] [--recorder-depth N]\n"
-"                [--ctl-idle-timeout SEC] [--no-io-uring]\n"
+"                [--ctl-idle-timeout SEC] [--no-sandbox] [--no-io-uring]\n"
 "                [--version] [--help]\n";
 
 static void vswitchd_default_paths(struct vswitchd_opts *o)
@@ -96,13 +97,14 @@ static long vswitchd_num(const char *opt, const char *s, long lo, long hi)
 enum { OPT_STATE = 256, OPT_SOCKET, OPT_UPLINK, OPT_UPLINK_IP, OPT_UPLINK_GW, OPT_DNS,
        OPT_DETACH, OPT_PIDFILE, OPT_LOGFILE, OPT_LOGLEVEL, OPT_FDB_AGING, OPT_FDB_MAX,
        OPT_CT_MAX, OPT_REC_DEPTH, OPT_CTL_GROUP, OPT_VERSION, OPT_HELP, OPT_NAT_SHARE,
-       OPT_CTL_IDLE, OPT_NO_IO_URING };
+       OPT_CTL_IDLE, OPT_NO_SANDBOX, OPT_NO_IO_URING };
 
 static const struct option vswitchd_options[] = {
 	{ "state-dir", required_argument, NULL, OPT_STATE },
 	{ "socket", required_argument, NULL, OPT_SOCKET },
 	{ "ctl-group", required_argument, NULL, OPT_CTL_GROUP },
 	{ "ctl-idle-timeout", required_argument, NULL, OPT_CTL_IDLE },
+	{ "no-sandbox", no_argument, NULL, OPT_NO_SANDBOX },
 	{ "uplink", required_argument, NULL, OPT_UPLINK },
 	{ "uplink-ip", required_argument, NULL, OPT_UPLINK_IP },
 	{ "uplink-gateway", required_argument, NULL, OPT_UPLINK_GW },
@@ -170,6 +172,7 @@ static void vswitchd_opt(struct vswitchd_opts *o, int c, const char *arg)
 	case OPT_CT_MAX: o->ct_max = vswitchd_num("--ct-max", arg, 16, 1 << 24); break;
 	case OPT_REC_DEPTH: o->rec_depth = vswitchd_num("--recorder-depth", arg, 0, 65536); break;
 	case OPT_CTL_IDLE: o->ctl_idle = vswitchd_num("--ctl-idle-timeout", arg, 1, 86400); break;
+	case OPT_NO_SANDBOX: o->no_sandbox = true; break;
 	case OPT_VERSION: printf("vswitchd %s\n", PACKAGE_VERSION); exit(0);
 	case OPT_HELP: fputs(vswitchd_usage, stdout); exit(0);
 	default: fputs(vswitchd_usage, stderr); exit(2);
@@ -362,6 +365,9 @@ int main(int argc, char **argv)
 	ev_signal_start(loop, &sig_term);
 	ev_signal_start(loop, &sig_int);
 	ev_signal_start(loop, &sig_hup);
+	/* Start-up is over: from here on only what the loop uses (sandbox.c) */
+	if (!o.no_sandbox)
+		sandbox_enter();
 	log_info("vswitchd %s ready: socket %s, state %s", PACKAGE_VERSION, o.socket, o.state_dir);
 	vswitchd_ready();
 	ev_run(loop, 0);
