@@ -67,8 +67,14 @@ static int port_uring_restrict(void)
 	res[0].sqe_op = IORING_OP_WRITEV;
 	res[1].opcode = IORING_RESTRICTION_SQE_OP;
 	res[1].sqe_op = IORING_OP_NOP;
-	rc = io_uring_register_restrictions(&txu_ring, res, 2);
-	return rc < 0 ? rc : io_uring_enable_rings(&txu_ring);
+	/* Debian 12's liburing 2.3 declares io_uring_register_restrictions()
+	 * and io_uring_enable_rings() but does not export them: the generic
+	 * register call does the same. */
+	rc = io_uring_register((unsigned int)txu_ring.ring_fd, IORING_REGISTER_RESTRICTIONS, res, 2);
+	if (rc < 0)
+		return rc;
+	return io_uring_register((unsigned int)txu_ring.ring_fd, IORING_REGISTER_ENABLE_RINGS,
+				 NULL, 0);
 }
 
 /* Make the ring and check that the kernel lets us use it. */
