@@ -55,7 +55,17 @@ int dp_init(struct dp *dp, struct ev_loop *loop, struct model *model,
 void dp_fini(struct dp *dp);
 int dp_uplink_add(struct dp *dp, const char *spec, const char *ip_cidr,
 		  const char *gw, char *err, size_t errlen);
-struct uplink *dp_uplink_for(const struct dp *dp, uint32_t dst);
+struct uplink *dp_uplink_route(const struct dp *dp, uint32_t dst);
+
+/* dp_uplink_for() - The uplink a routed packet to DST leaves by, or NULL:
+ * with one uplink (or none) no route is looked at; dp_uplink_route()
+ * chooses among several.  Every routed packet asks, twice. */
+static inline struct uplink *dp_uplink_for(const struct dp *dp, uint32_t dst)
+{
+	if (dp->n_uplinks < 2)
+		return dp->n_uplinks ? dp->uplinks[0] : NULL;
+	return dp_uplink_route(dp, dst);
+}
 struct uplink *dp_uplink_first(const struct dp *dp);
 int dp_snapshot_start(struct dp *dp, const char *dir);
 void dp_snapshot_stop(struct dp *dp);

@@ -146,6 +146,7 @@ struct network {
 	struct capture_point *cap; /* capture.c: every frame its L2 sees */
 	uint32_t n_ports;
 	struct dp *dp;           /* the datapath it is wired into, or NULL */
+	uint32_t nat_zone;       /* nat.c's cache of its zone (0: ask by name) */
 	UT_hash_handle hh;
 };
 

@@ -94,6 +94,7 @@ struct nat_stats {
 
 struct nat_zone {
 	char name[VS_NAME_MAX];
+	const struct network *net; /* whose n->nat_zone caches this one */
 	uint32_t next_free;      /* free list of zone numbers (0: end) */
 	UT_hash_handle hh;
 };
@@ -171,7 +172,7 @@ int nat_ext_add(struct nat *nat, uint32_t ip);
 int nat_ext_find(const struct nat *nat, const union vs_addr *ip);
 void nat_set_host_ip(struct nat *nat, uint32_t ip);
 void nat_set_port_share(struct nat *nat, uint32_t share);
-uint32_t nat_zone_of(struct nat *nat, const struct network *n);
+uint32_t nat_zone_of(struct nat *nat, struct network *n);
 void nat_zone_release(struct nat *nat, const char *name);
 const char *nat_zone_name(struct nat *nat, uint32_t zone);
 struct network *nat_zone_network(struct nat *nat, uint32_t zone);

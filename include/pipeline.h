@@ -56,7 +56,7 @@ void egress_output(struct port *out, struct pkt *p);
  * DROP_NONE when it took the packet, else the reason it could not. */
 enum drop_reason uplink_route_out(struct network *n, struct pkt *p);
 /* Before a container burst: warm conntrack for its routed packets. */
-void uplink_prefetch(const struct network *n, struct pkt_batch *b);
+void uplink_prefetch(struct network *n, struct pkt_batch *b);
 /* Is there an uplink for N's routed packets to DST (network order)? */
 bool uplink_present(const struct network *n, uint32_t dst);
 /* The MTU of the uplink N's packets to DST leave by (1500 if unknown). */
@@ -65,9 +65,7 @@ uint32_t uplink_mtu(const struct network *n, uint32_t dst);
 /* dns.c: true if P (to port 53) was consumed by the resolver. */
 bool dns_input(struct network *n, struct endpoint *src, struct pkt *p);
 
-/* trace.c: record a step of a traced frame that decides nothing by
- * itself (no-op unless p->trace); trace.h has the typed events. */
-void trace_note(struct pkt *p, const char *stage, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+/* trace_note() (a step of a traced frame that decides nothing by itself)
+ * and the typed events are in trace.h. */
 
 #endif

@@ -111,7 +111,7 @@ int dp_uplink_add(struct dp *dp, const char *spec, const char *ip_cidr,
 }
 
 /**
- * dp_uplink_for() - The uplink a routed packet to DST leaves by
+ * dp_uplink_route() - The uplink a routed packet to DST leaves by
  * @dp:		datapath
  * @dst:	destination address (network order)
  *
@@ -123,7 +123,7 @@ int dp_uplink_add(struct dp *dp, const char *spec, const char *ip_cidr,
  *
  * Return: the uplink, or NULL if there is none
  */
-struct uplink *dp_uplink_for(const struct dp *dp, uint32_t dst)
+struct uplink *dp_uplink_route(const struct dp *dp, uint32_t dst)
 {
 	struct uplink *best;
 	unsigned int i;

@@ -126,16 +126,28 @@ const struct nat_stats *nat_get_stats(struct nat *nat)
  * it when the network is removed, so a switch that sees thousands of
  * short-lived networks (a CI runner) never runs out (audit finding 12).
  *
+ * Every routed packet asks, so the answer is cached in the network
+ * (n->nat_zone) and checked against the zone's record (its net): one
+ * compare instead of a keyed hash of the name per packet (a twelfth of a
+ * NAT'd frame's instructions, doc/performance.md).  The record forgets
+ * the network when the zone is freed or NAT restarts, so a stale cache
+ * falls back to the name.
+ *
  * Return: zone, or CT_ZONE_OUTSIDE if NAT_MAX_ZONES networks exist
  */
-uint32_t nat_zone_of(struct nat *nat, const struct network *n)
+uint32_t nat_zone_of(struct nat *nat, struct network *n)
 {
 	struct nat_zone *z;
-	uint32_t i;
+	uint32_t i = n->nat_zone;
 
+	if (i && i < NAT_MAX_ZONES && nat->zones[i].net == n)
+		return i;
 	HASH_FIND_STR(nat->zone_by_name, n->name, z);
-	if (z)
-		return (uint32_t)(z - nat->zones);
+	if (z) {
+		z->net = n;
+		n->nat_zone = (uint32_t)(z - nat->zones);
+		return n->nat_zone;
+	}
 	if (!nat->n_zones)
 		nat->n_zones = 1;   /* before nat_init (no uplink): keep 0 outside */
 	if (nat->zone_free) {
@@ -159,6 +171,8 @@ uint32_t nat_zone_of(struct nat *nat, const struct network *n)
 		nat->zone_free = i;
 		return CT_ZONE_OUTSIDE;
 	}
+	z->net = n;
+	n->nat_zone = i;
 	return i;
 }
 
@@ -194,6 +208,7 @@ void nat_zone_release(struct nat *nat, const char *name)
 			nat->frag[i].used = 0;
 	HASH_DEL(nat->zone_by_name, z);
 	z->name[0] = '\0';
+	z->net = NULL;
 	z->next_free = nat->zone_free;
 	nat->zone_free = zone;
 	nat->stats.zones_freed++;

@@ -108,8 +108,8 @@ static struct trace_event *trace_add(const struct pkt *p, const char *stage,
  * @port:	the port it concerns, or NULL
  * @fmt:	free words for the reader; the verdict never looks at them
  */
-void trace_event(const struct pkt *p, const char *stage, enum trace_decision d,
-		 const struct port *port, const char *fmt, ...)
+void trace_event_add(const struct pkt *p, const char *stage, enum trace_decision d,
+		     const struct port *port, const char *fmt, ...)
 {
 	struct trace_event *e;
 	va_list ap;
@@ -121,7 +121,7 @@ void trace_event(const struct pkt *p, const char *stage, enum trace_decision d,
 	va_end(ap);
 }
 
-void trace_note(struct pkt *p, const char *stage, const char *fmt, ...)
+void trace_note_add(struct pkt *p, const char *stage, const char *fmt, ...)
 {
 	struct trace_event *e;
 	va_list ap;
@@ -397,12 +397,26 @@ static bool trace_eth(struct pkt *p, const struct endpoint *ep, uint32_t dst)
 	return true;
 }
 
+/* trace_uplink() - The uplink a frame from the outside to DST comes in
+ * by: the one whose address DST is (with several uplinks, a published
+ * port is reached at each uplink's own address), else the first. */
+static struct uplink *trace_uplink(uint32_t dst)
+{
+	const struct dp *dp = cmd_dp();
+	unsigned int i;
+
+	for (i = 0; i < dp->n_uplinks; i++)
+		if (uplink_port(dp->uplinks[i]) && uplink_ip(dp->uplinks[i]) == dst)
+			return dp->uplinks[i];
+	return dp_uplink_first(dp);
+}
+
 /* A frame from the outside: to the uplink's MAC, from a made-up one
  * (the uplink learns MACs from ARP only). */
-static void trace_eth_outside(struct pkt *p)
+static void trace_eth_outside(struct pkt *p, uint32_t dst)
 {
 	static const uint8_t peer_mac[6] = { 0x02, 0x00, 0x5e, 0x7a, 0xce, 0x01 };
-	const uint8_t *mac = uplink_mac(dp_uplink_first(cmd_dp()));
+	const uint8_t *mac = uplink_mac(trace_uplink(dst));
 	uint8_t *f = p->data;
 
 	memcpy(f, mac, 6);
@@ -416,7 +430,7 @@ static void trace_run(const struct trace_req *r)
 	static uint8_t buf[PKT_HEADROOM + 2048] __attribute__((aligned(64)));
 	static struct pkt_batch b;
 	struct pkt *p = &b.pkts[0];
-	struct port *in = r->ep ? r->ep->port : uplink_port(dp_uplink_first(cmd_dp()));
+	struct port *in = r->ep ? r->ep->port : uplink_port(trace_uplink(r->dst));
 
 	memset(p, 0, sizeof(*p));
 	p->buf = buf;
@@ -426,7 +440,7 @@ static void trace_run(const struct trace_req *r)
 	if (r->ep && !trace_eth(p, r->ep, r->dst))
 		return;
 	if (!r->ep)
-		trace_eth_outside(p);
+		trace_eth_outside(p, r->dst);
 	p->len = trace_build_l34(p->data, r->src, r->dst, r->proto, r->dport);
 	p->in_port = in;
 	pkt_parse(p);
@@ -453,7 +467,7 @@ static struct json_object *trace_packet_json(const struct trace_req *r)
 	}
 	json_object_object_add(o, "from", json_object_new_string(r->ctr ? r->ctr->name : "uplink"));
 	json_object_object_add(o, "port", json_object_new_string(
-		r->ep ? r->ep->port->name : uplink_port(dp_uplink_first(cmd_dp()))->name));
+		r->ep ? r->ep->port->name : uplink_port(trace_uplink(r->dst))->name));
 	return o;
 }
 

@@ -457,7 +457,7 @@ static void uplink_ip_input(struct uplink *ul, struct uplink_leg *leg, struct pk
  *
  * Packets to the gateway's MAC are the ones that may leave through NAT.
  */
-void uplink_prefetch(const struct network *n, struct pkt_batch *b)
+void uplink_prefetch(struct network *n, struct pkt_batch *b)
 {
 	struct pkt *routed[PKT_BURST];
 	struct dp *dp = n->dp;

@@ -251,6 +251,17 @@ def test_two_uplinks(two_uplinks, topo):
     assert drops(vs, "uplink").get("not_for_us", 0) >= 1
     bad = vs.vsctl("port", "publish", "c1", "203.0.113.9:5355:53/udp")
     assert bad.returncode == 1 and "an uplink IP" in bad.stderr
+    # trace agrees: out of the second uplink, SNAT to its address; and a
+    # frame from the outside to its address comes in there, DNAT to c1
+    res = vsjson(vs, "trace", "--from", "c2", "--to", f"{OUTSIDE2_IP}:7777", "--proto", "udp")
+    assert res["verdict"]["output"] == ["uplink2"], res["verdict"]
+    nat = [e for e in res["events"] if e["stage"] == "nat"]
+    assert nat and nat[0]["binding"]["after"]["src"] == UPLINK2_IP, nat
+    res = vsjson(vs, "trace", "--from", f"uplink:{OUTSIDE2_IP}", "--to", f"{UPLINK2_IP}:5353",
+                 "--proto", "udp")
+    assert res["verdict"]["decision"] == "forward", res["verdict"]
+    assert res["verdict"]["output"] == ["c1:eth0"], res["verdict"]
+    assert res["packet"]["port"] == "uplink2", res["packet"]
     # both uplinks counted their own traffic
     ports = {p["name"]: p for p in vsjson(vs, "stats")["ports"]}
     assert ports["uplink"]["tx_packets"] > 0 and ports["uplink2"]["tx_packets"] > 0

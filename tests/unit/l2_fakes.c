@@ -57,7 +57,7 @@ enum drop_reason uplink_route_out(struct network *n, struct pkt *p)
 }
 
 /* Only a cache hint in the real switch: nothing to fake. */
-void uplink_prefetch(const struct network *n, struct pkt_batch *b)
+void uplink_prefetch(struct network *n, struct pkt_batch *b)
 {
 	(void)n;
 	(void)b;
@@ -86,12 +86,12 @@ bool dns_input(struct network *n, struct endpoint *src, struct pkt *p)
 	return true;
 }
 
-void trace_note(struct pkt *p, const char *stage, const char *fmt, ...)
+void trace_note_add(struct pkt *p, const char *stage, const char *fmt, ...)
 {
 	(void)p; (void)stage; (void)fmt;
 }
 
-void trace_event(const struct pkt *p, const char *stage, enum trace_decision d,
+void trace_event_add(const struct pkt *p, const char *stage, enum trace_decision d,
 		 const struct port *port, const char *fmt, ...)
 {
 	(void)p; (void)stage; (void)d; (void)port; (void)fmt;

@@ -56,12 +56,12 @@ void port_drop(struct port *port, const struct pkt *p, enum drop_reason why)
 	port->stats.drops[why]++;
 }
 void port_tx_flush_all(void) {}
-void trace_note(struct pkt *p, const char *stage, const char *fmt, ...)
+void trace_note_add(struct pkt *p, const char *stage, const char *fmt, ...)
 {
 	(void)p; (void)stage; (void)fmt;
 }
 
-void trace_event(const struct pkt *p, const char *stage, enum trace_decision d,
+void trace_event_add(const struct pkt *p, const char *stage, enum trace_decision d,
 		 const struct port *port, const char *fmt, ...)
 {
 	(void)p; (void)stage; (void)d; (void)port; (void)fmt;
