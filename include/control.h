@@ -85,6 +85,8 @@ struct json_object *ctl_args_json(const struct ctl_schema *row);
 /* control_auth.c: the socket's group and the peer check. */
 bool control_group_name_ok(const char *name);
 int control_auth_init(const char *group, char *err, size_t errlen);
+/* Rootless: only vswitchd's own user may connect; no group is used. */
+void control_auth_same_user(void);
 int control_auth_socket(const char *path, char *err, size_t errlen);
 const char *control_auth_group(void);
 bool control_auth_allowed(uid_t uid, gid_t gid, const gid_t *groups, size_t n_groups,

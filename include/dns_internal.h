@@ -40,6 +40,10 @@ struct dns {
 
 /* dns.c: stop, forget, and leave DNS zeroed for another start. */
 void dns_fini(struct dns *dns);
+/* dns_forward.c: upstream sockets from FN(family, type) instead of socket()
+ * in our namespace (rootless: the host's, through the uplink supervisor). */
+typedef int dns_socket_fn(int family, int type);
+void dns_forward_set_socket_fn(dns_socket_fn *fn);
 
 /* ---- dns_wire.c ---- */
 

@@ -26,6 +26,8 @@ struct container;
  * Call once at start-up, before any other netns_* function. */
 int netns_init(char *err, size_t errlen);
 
+/* Resolve names under DIR instead of /run/netns (rootless); 0 or -1. */
+int netns_set_name_dir(const char *dir);
 /* Open REF ("name", "/path", "pid:N") as a namespace fd; -1 with ERR. */
 int netns_open(const char *ref, char *err, size_t errlen);
 /* True if REF is an `ip netns` name (no slash, not pid:). */

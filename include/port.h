@@ -147,6 +147,8 @@ extern const struct port_class port_tap_class;
 /* port_afpacket.c */
 extern const struct port_ops port_afpacket_ops;
 extern const struct port_class port_afpacket_class;
+/* port_pasta.c: a persistent TAP that pasta or slirp4netns drives (rootless) */
+extern const struct port_class port_pasta_class;
 /* Receive frames for every MAC (an uplink on a NIC shared with the host). */
 int port_afpacket_set_promisc(struct port *port);
 

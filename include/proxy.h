@@ -14,6 +14,13 @@ struct dp;
 struct proxy;
 struct json_object;
 
+/* Where listeners come from when not from socket() in our namespace: a
+ * rootless vswitchd gets them bound in the host's namespace from its
+ * uplink supervisor (rootless_uplink.c).  Returns a nonblocking bound
+ * (TCP: listening) fd, or -1 with errno. */
+typedef int proxy_listen_fn(uint8_t proto, uint32_t host_ip, uint16_t port);
+void proxy_set_listen_fn(proxy_listen_fn *fn);
+
 struct proxy *proxy_new(struct dp *dp);
 void proxy_free(struct proxy *px);
 /* Listen on HOST_IP:[HOST_PORT, +COUNT); 0, or -1 with a one-line ERR. */

@@ -100,6 +100,9 @@ vsctl_handler_fn vsctl_help_cmd;
 /* vsctl_cni.c: `vsctl cni conf` */
 int vsctl_cni_conf(struct vsctl_ctx *ctx, const struct vsctl_cmd *cmd, struct json_object *args);
 
+/* vsctl_netns.c: `vsctl netns add|exec|ls|rm`, run in vsctl itself */
+vsctl_handler_fn vsctl_netns_add, vsctl_netns_exec, vsctl_netns_ls, vsctl_netns_rm;
+
 /* vsctl.c (the transport; unit tests supply their own) */
 /**
  * vsctl_transact() - Send one request and wait for its reply

@@ -44,6 +44,7 @@
 #include "model.h"
 #include "nat.h"
 #include "netns.h"
+#include "rootless.h"
 #include "port.h"
 #include "state.h"
 
@@ -203,7 +204,17 @@ static int cmd_connect_fill(struct endpoint *ep, struct json_object *args, char 
 		snprintf(err, errlen, "invalid attach type \"%s\" (tap or veth)", att);
 		return -1;
 	}
-	ep->attach = att && !strcmp(att, "veth") ? ATTACH_VETH : ATTACH_TAP;
+	if (att && !strcmp(att, "tap") && !rootless_host()->tun_ok) {
+		snprintf(err, errlen, "--attach tap: /dev/net/tun is not accessible to this user; "
+			 "use --attach veth, or make it mode 0666 (Debian's default)");
+		return -1;
+	}
+	/* No choice made: TAP where /dev/net/tun lets us, else veth (a
+	 * rootless vswitchd on a host whose tun node is 0600). */
+	if (att)
+		ep->attach = !strcmp(att, "veth") ? ATTACH_VETH : ATTACH_TAP;
+	else
+		ep->attach = rootless_host()->tun_ok ? ATTACH_TAP : ATTACH_VETH;
 	if (cmd_connect_handoff(ep, args, att, ifn, err, errlen) < 0)
 		return -1;
 	ep->port_security = ctl_arg_bool(args, "port_security", 1);

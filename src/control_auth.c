@@ -46,6 +46,19 @@
 static char ctl_group[CTL_GROUP_MAX + 1] = "vswitch";
 static gid_t ctl_gid;
 static bool ctl_have_group;     /* ctl_gid names the group: chown to it */
+static bool ctl_same_user;      /* rootless: our own user only */
+
+/**
+ * control_auth_same_user() - Admit only vswitchd's own user (rootless)
+ *
+ * A rootless vswitchd has no group to give away: inside its user
+ * namespace every other host user's uid reads as the overflow uid, and a
+ * gid that maps to our own group is not a grant anyone made.
+ */
+void control_auth_same_user(void)
+{
+	ctl_same_user = true;
+}
 
 /**
  * control_group_name_ok() - Is NAME a group name we may hand to groupadd?
@@ -154,6 +167,11 @@ int control_auth_init(const char *group, char *err, size_t errlen)
 		return -1;
 	}
 	snprintf(ctl_group, sizeof(ctl_group), "%s", group);
+	if (ctl_same_user) {
+		ctl_have_group = false;
+		ctl_use_own_group();
+		return 0;
+	}
 	gr = getgrnam(group);
 	ctl_have_group = true;
 	if (gr) {
@@ -265,6 +283,16 @@ int control_auth_peer(int fd, uid_t *uid, char *why, size_t whylen)
 
 	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &uc, &len) || len != sizeof(uc)) {
 		snprintf(why, whylen, "permission denied: cannot read the peer's credentials");
+		return -1;
+	}
+	if (ctl_same_user) {
+		/* Inside our user namespace the user reads as root, and root of
+		 * it is what they are: the kernel bounds what that reaches. */
+		*uid = uc.uid;
+		if (uc.uid == geteuid())
+			return 0;
+		snprintf(why, whylen, "permission denied: this rootless vswitchd admits only "
+			 "the user who started it");
 		return -1;
 	}
 	n = ctl_peer_groups(fd, buf, CTL_PEER_GROUPS, &groups);

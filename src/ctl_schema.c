@@ -173,6 +173,30 @@ ROW(cni_conf) = {
 	      "without a pod name, the container id is the DNS name (containerd)"),
 } };
 
+/* vsctl's own (vsctl_netns.c): namespaces are made, entered and removed
+ * by vsctl in the user's own namespaces, as `ip netns` does; vswitchd only
+ * resolves their names.  None of them is a request. */
+ROW(netns_add) = {
+	CMD(NULL, "netns add", 1, 1, "NAME", "name", NULL,
+	    "Make a container network namespace NAME that vswitchd can reach "
+	    "(root: /run/netns/NAME, as ip netns add; rootless: held in vswitchd's user namespace)."),
+	.args = { ARGR("name", STR) } };
+
+ROW(netns_exec) = {
+	CMD(NULL, "netns exec", 2, -1, "NAME -- COMMAND [ARG]...", "name", "argv",
+	    "Run COMMAND inside namespace NAME (rootless: in vswitchd's user namespace too)."),
+	.args = { ARGR("name", STR), ARGR("argv", STRS) } };
+
+ROW(netns_ls) = {
+	CMD(NULL, "netns ls", 0, 0, "", NULL, NULL,
+	    "List the namespaces `vsctl netns add` made, with the path other tools can open."),
+	.args = { LFLAG("--quiet", "-q", "quiet", "print names only") } };
+
+ROW(netns_rm) = {
+	CMD(NULL, "netns rm", 1, -1, "NAME...", "names", NULL,
+	    "Remove namespaces made with `vsctl netns add`."),
+	.args = { ARGR("names", STRS) } };
+
 /* For runtimes (the CNI plugin's CHECK); vsctl has no words for it. */
 ROW(endpoint_check) = {
 	CMD("endpoint.check", NULL, 0, 0, "", NULL, NULL,

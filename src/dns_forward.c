@@ -347,6 +347,21 @@ static void dns_udp_bind_random(struct dns *dns, int fd, int family)
 	}
 }
 
+static dns_socket_fn *dns_fwd_socket_ext;
+
+/* dns_forward_set_socket_fn() - Where upstream sockets come from (a
+ * rootless vswitchd: made in the host's namespace by its supervisor,
+ * because its own namespace has no route to the resolvers). */
+void dns_forward_set_socket_fn(dns_socket_fn *fn)
+{
+	dns_fwd_socket_ext = fn;
+}
+
+static int dns_fwd_socket(int family, int type)
+{
+	return dns_fwd_socket_ext ? dns_fwd_socket_ext(family, type) : socket(family, type, 0);
+}
+
 /* dns_udp_open() - P's socket towards upstream I: a random source port,
  * connected to the upstream, watched for its answer.  Return: 0 or -1. */
 static int dns_udp_open(struct dns *dns, struct dns_pending *p, int i)
@@ -358,7 +373,7 @@ static int dns_udp_open(struct dns *dns, struct dns_pending *p, int i)
 		return 0;
 	if (!fd_budget_take(FD_DNS, 1))
 		return -1;
-	fd = socket(u->sa.ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	fd = dns_fwd_socket(u->sa.ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC);
 	if (fd < 0) {
 		fd_budget_put(FD_DNS, 1);
 		return -1;
@@ -496,7 +511,7 @@ static void dns_tcp_up_start(struct dns *dns, struct dns_pending *p, int i)
 	p->sent_mask |= 1u << i;
 	if (!fd_budget_take(FD_DNS, 1))
 		return;
-	fd = socket(u->sa.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	fd = dns_fwd_socket(u->sa.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC);
 	if (fd < 0) {
 		fd_budget_put(FD_DNS, 1);
 		return;
@@ -727,7 +742,7 @@ static void dns_udp_reply_cb(struct ev_loop *loop, ev_io *w, int revents)
 static int dns_upstream_open(struct dns *dns, int i)
 {
 	struct dns_upstream *u = &dns->fwd->ups[i];
-	int fd = socket(u->sa.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	int fd = dns_fwd_socket(u->sa.ss_family, SOCK_DGRAM | SOCK_CLOEXEC);
 
 	if (fd < 0)
 		return -1;

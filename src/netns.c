@@ -55,6 +55,27 @@
 #include "netns.h"
 
 static int netns_self_fd = -1;
+/* What a refusal to enter or to make a device in a namespace means to a
+ * rootless vswitchd, and what to do about it. */
+#define NETNS_ROOTLESS_HINT " (a rootless vswitchd reaches only namespaces of its own user " \
+	"namespace: make them with `vsctl netns add` or run the process with `vsctl netns exec`)"
+/* Where names live: `ip netns`'s directory, or a rootless vswitchd's
+ * RUN_DIR/netns of `vsctl netns add` symlinks (rootless.c). */
+static char netns_name_dir[PATH_MAX - NAME_MAX - 2] = "/run/netns";
+
+/**
+ * netns_set_name_dir() - Resolve namespace names under DIR from now on
+ * @dir:	an absolute directory
+ *
+ * Return: 0, or -1 if DIR is too long.
+ */
+int netns_set_name_dir(const char *dir)
+{
+	if (strlen(dir) >= sizeof(netns_name_dir))
+		return -1;
+	snprintf(netns_name_dir, sizeof(netns_name_dir), "%s", dir);
+	return 0;
+}
 
 /**
  * netns_init() - Open and keep an fd to vswitchd's own namespace
@@ -125,7 +146,7 @@ int netns_ref_path(const char *ref, char *buf, size_t len)
 	} else if (ref[0] == '/') {
 		n = snprintf(buf, len, "%s", ref);
 	} else if (netns_ref_is_name(ref) && netns_name_valid(ref)) {
-		n = snprintf(buf, len, "/run/netns/%s", ref);
+		n = snprintf(buf, len, "%s/%s", netns_name_dir, ref);
 	} else {
 		return -1;
 	}
@@ -498,8 +519,8 @@ int netns_if_configure(int nsfd, const struct netns_ifcfg *cfg, char *err, size_
 	}
 	if (netns_run(nsfd, netns_cfg_in, &x) < 0) {
 		if (!err[0])
-			snprintf(err, errlen, "cannot enter the container's namespace: %s",
-				 strerror(errno));
+			snprintf(err, errlen, "cannot enter the container's namespace: %s%s",
+				 strerror(errno), errno == EPERM ? NETNS_ROOTLESS_HINT : "");
 		return -1;
 	}
 	return 0;
@@ -755,7 +776,8 @@ int netns_veth_create(int nsfd, const char *host_if, const char *peer_if,
 	}
 	rc = netns_veth_add(sk, nsfd, host_if, peer_if, mtu);
 	if (rc < 0) {
-		snprintf(err, errlen, "cannot create veth %s/%s: %s", host_if, peer_if, nl_geterror(rc));
+		snprintf(err, errlen, "cannot create veth %s/%s: %s%s", host_if, peer_if,
+			 nl_geterror(rc), rc == -NLE_PERM ? NETNS_ROOTLESS_HINT : "");
 		nl_socket_free(sk);
 		return -1;
 	}

@@ -30,6 +30,7 @@ static void port_class_builtin(void)
 	done = true;
 	port_class_register(&port_tap_class);
 	port_class_register(&port_afpacket_class);
+	port_class_register(&port_pasta_class);
 }
 
 /**

@@ -568,17 +568,25 @@ struct proxy *proxy_new(struct dp *dp)
 	return px;
 }
 
-static int proxy_listen_one(struct proxy *px, uint8_t proto, uint32_t host_ip, uint16_t port,
-			    char *err, size_t errlen)
-{
-	struct proxy_listener *l;
-	struct sockaddr_in sa;
-	int one = 1, fd;
+static proxy_listen_fn *proxy_listen_ext;
 
+void proxy_set_listen_fn(proxy_listen_fn *fn)
+{
+	proxy_listen_ext = fn;
+}
+
+/* proxy_socket() - A bound (TCP: listening) nonblocking socket, or -1. */
+static int proxy_socket(uint8_t proto, uint32_t host_ip, uint16_t port)
+{
+	struct sockaddr_in sa;
+	int one = 1, fd, e;
+
+	if (proxy_listen_ext)
+		return proxy_listen_ext(proto, host_ip, port);
 	fd = socket(AF_INET, (proto == IPPROTO_UDP ? SOCK_DGRAM : SOCK_STREAM) |
 		    SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)
-		goto fail;
+		return -1;
 	/* TCP: rebind over TIME_WAIT after a restart.  Not for UDP, where
 	 * SO_REUSEADDR would let two sockets share the port silently. */
 	if (proto == IPPROTO_TCP)
@@ -588,7 +596,23 @@ static int proxy_listen_one(struct proxy *px, uint8_t proto, uint32_t host_ip, u
 	sa.sin_addr.s_addr = host_ip;
 	sa.sin_port = htons(port);
 	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
-	    (proto == IPPROTO_TCP && listen(fd, 128) < 0))
+	    (proto == IPPROTO_TCP && listen(fd, 128) < 0)) {
+		e = errno;
+		close(fd);
+		errno = e;
+		return -1;
+	}
+	return fd;
+}
+
+static int proxy_listen_one(struct proxy *px, uint8_t proto, uint32_t host_ip, uint16_t port,
+			    char *err, size_t errlen)
+{
+	struct proxy_listener *l;
+	int fd;
+
+	fd = proxy_socket(proto, host_ip, port);
+	if (fd < 0)
 		goto fail;
 	l = calloc(1, sizeof(*l));
 	if (!l) {

@@ -35,6 +35,7 @@
 #include "nat.h"
 #include "proxy.h"
 #include "publish.h"
+#include "rootless.h"
 #include "state.h"
 #include "uplink.h"
 
@@ -262,6 +263,16 @@ static int publish_check(const char *spec, struct published *out, char *err, siz
 {
 	if (publish_parse_spec(spec, out, err, errlen) < 0)
 		return -1;
+	/* Rootless: pasta binds the host port as the user; the kernel would
+	 * refuse it later and silently, so refuse it here. */
+	if (rootless_active() && out->host_port &&
+	    out->host_port < rootless_host()->port_start) {
+		snprintf(err, errlen, "host port %u in %s is below net.ipv4.ip_unprivileged_port_start "
+			 "(%u): a rootless vswitchd cannot publish it (use a port >= %u, or lower "
+			 "that sysctl)", out->host_port, spec, rootless_host()->port_start,
+			 rootless_host()->port_start);
+		return -1;
+	}
 	if (!publish_wants_proxy(out) && nat_ext_find(cmd_dp()->nat, &out->host_ip) < 0) {
 		/* nothing would listen there: refuse rather than accept a
 		 * mapping that can never be reached */

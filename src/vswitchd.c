@@ -8,6 +8,12 @@
  * writes the snapshot before anything is torn down.  With --detach the
  * parent waits on a pipe until the child says it is ready, so errors still
  * reach the terminal and the exit status tells whether the daemon runs.
+ *
+ * Rootless (--rootless, or started by anyone but root): before all that,
+ * vswitchd joins the user namespace its keeper holds (rootless.c), still
+ * in the host's network namespace; the DNS forwarder's upstream sockets
+ * are made there, and only then does it move into the switch namespace,
+ * where everything else (ports, the uplink, the proxy) lives.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -25,6 +31,7 @@
 #include "ct.h"
 #include "ct_snapshot.h"
 #include "dns.h"
+#include "dns_internal.h"
 #include "dp.h"
 #include "endpoint.h"
 #include "fd_budget.h"
@@ -35,7 +42,9 @@
 #include "netns.h"
 #include "port_uring.h"
 #include "state.h"
+#include "proxy.h"
 #include "publish.h"
+#include "rootless.h"
 #include "sandbox.h"
 #include "uplink.h"
 
@@ -47,16 +56,20 @@ struct vswitchd_opts {
 	const char *uplink[DP_MAX_UPLINKS], *uplink_ip[DP_MAX_UPLINKS], *uplink_gw[DP_MAX_UPLINKS];
 	int n_uplink, n_uplink_ip, n_uplink_gw;
 	long nat_share;
-	const char *pidfile, *log_file, *ctl_group;
+	const char *pidfile, *log_file, *ctl_group, *userns;
 	const char *upstreams[MAX_UPSTREAMS];
 	int n_upstreams;
-	bool detach, no_sandbox, no_io_uring;
+	bool detach, no_sandbox, rootless, no_io_uring;
+	char run_dir[4096], uplink_spec[32];
+	struct rootless_uplink translator;   /* --uplink pasta|slirp4netns */
 	long fdb_aging, fdb_max, ct_max, rec_depth, ctl_idle;
 };
 
 static const char vswitchd_usage[] =
 "usage: vswitchd [--state-dir DIR] [--socket PATH] [--ctl-group GROUP]\n"
+"                [--rootless] [--userns PATH]\n"
 "                [--uplink afpacket:IFACE|tap:NAME --uplink-ip CIDR --uplink-gateway IP]...\n"
+"                [--uplink pasta|slirp4netns [--uplink-ip CIDR --uplink-gateway IP]]\n"
 "                [--nat-port-share N] [--dns-upstream IP[:PORT]]...\n"
 "                [--detach] [--pidfile FILE] [--log-file FILE] [--log-level LEVEL]\n"
 "                [--fdb-aging SEC] [--fdb-max-learned N] [--ct-max N] [--recorder-depth N]\n"
@@ -70,8 +83,11 @@ static void vswitchd_default_paths(struct vswitchd_opts *o)
 
 	if (env)
 		snprintf(o->socket, sizeof(o->socket), "%s", env);
-	else if (geteuid() == 0 || !xdg_run)
+	else if (geteuid() == 0)
 		snprintf(o->socket, sizeof(o->socket), "/run/vswitch/vswitchd.sock");
+	else if (!xdg_run)   /* where vsctl looks too (vsctl_default_socket) */
+		snprintf(o->socket, sizeof(o->socket), "/run/user/%u/vswitch/vswitchd.sock",
+			 (unsigned)geteuid());
 	else
 		snprintf(o->socket, sizeof(o->socket), "%s/vswitch/vswitchd.sock", xdg_run);
 	if (geteuid() == 0)
@@ -97,7 +113,7 @@ static long vswitchd_num(const char *opt, const char *s, long lo, long hi)
 enum { OPT_STATE = 256, OPT_SOCKET, OPT_UPLINK, OPT_UPLINK_IP, OPT_UPLINK_GW, OPT_DNS,
        OPT_DETACH, OPT_PIDFILE, OPT_LOGFILE, OPT_LOGLEVEL, OPT_FDB_AGING, OPT_FDB_MAX,
        OPT_CT_MAX, OPT_REC_DEPTH, OPT_CTL_GROUP, OPT_VERSION, OPT_HELP, OPT_NAT_SHARE,
-       OPT_CTL_IDLE, OPT_NO_SANDBOX, OPT_NO_IO_URING };
+       OPT_CTL_IDLE, OPT_NO_SANDBOX, OPT_ROOTLESS, OPT_USERNS, OPT_NO_IO_URING };
 
 static const struct option vswitchd_options[] = {
 	{ "state-dir", required_argument, NULL, OPT_STATE },
@@ -105,6 +121,8 @@ static const struct option vswitchd_options[] = {
 	{ "ctl-group", required_argument, NULL, OPT_CTL_GROUP },
 	{ "ctl-idle-timeout", required_argument, NULL, OPT_CTL_IDLE },
 	{ "no-sandbox", no_argument, NULL, OPT_NO_SANDBOX },
+	{ "rootless", no_argument, NULL, OPT_ROOTLESS },
+	{ "userns", required_argument, NULL, OPT_USERNS },
 	{ "uplink", required_argument, NULL, OPT_UPLINK },
 	{ "uplink-ip", required_argument, NULL, OPT_UPLINK_IP },
 	{ "uplink-gateway", required_argument, NULL, OPT_UPLINK_GW },
@@ -149,6 +167,8 @@ static void vswitchd_opt(struct vswitchd_opts *o, int c, const char *arg)
 			    "letters, digits, _ - ., at most 32)", arg);
 		o->ctl_group = arg;
 		break;
+	case OPT_ROOTLESS: o->rootless = true; break;
+	case OPT_USERNS: o->userns = arg; o->rootless = true; break;
 	case OPT_UPLINK: vswitchd_uplink_opt(o->uplink, &o->n_uplink, "--uplink", arg); break;
 	case OPT_UPLINK_IP: vswitchd_uplink_opt(o->uplink_ip, &o->n_uplink_ip, "--uplink-ip", arg); break;
 	case OPT_UPLINK_GW: vswitchd_uplink_opt(o->uplink_gw, &o->n_uplink_gw, "--uplink-gateway", arg); break;
@@ -179,6 +199,43 @@ static void vswitchd_opt(struct vswitchd_opts *o, int c, const char *arg)
 	}
 }
 
+/* vswitchd_translator() - --uplink pasta|slirp4netns: rootless only; the
+ * switch's address is the translator's guest address (default: slirp's
+ * 10.0.2.100/24 via 10.0.2.2, so the host's own address stays reachable
+ * from containers), and the uplink is the "pasta" port type. */
+static void vswitchd_translator(struct vswitchd_opts *o)
+{
+	struct rootless_uplink *u = &o->translator;
+	const char *slash;
+	char err[256];
+
+	if (geteuid() == 0 && !o->rootless)
+		die("--uplink %s is for a rootless vswitchd (add --rootless, or as root use "
+		    "afpacket:IFACE or tap:NAME)", o->uplink[0]);
+	if (o->n_uplink > 1)
+		die("--uplink %s is the only uplink of a rootless vswitchd", o->uplink[0]);
+	o->rootless = true;
+	u->kind = rootless_uplink_kind(o->uplink[0], err, sizeof(err));
+	if (!u->kind)
+		die("%s", err);
+	if (!o->n_uplink_ip)
+		o->uplink_ip[o->n_uplink_ip++] = "10.0.2.100/24";
+	if (!o->n_uplink_gw)
+		o->uplink_gw[o->n_uplink_gw++] = "10.0.2.2";
+	slash = strchr(o->uplink_ip[0], '/');
+	if (!slash || (size_t)(slash - o->uplink_ip[0]) >= sizeof(u->ip) ||
+	    strlen(o->uplink_gw[0]) >= sizeof(u->gw))
+		die("--uplink-ip %s: want a.b.c.d/len", o->uplink_ip[0]);
+	snprintf(u->ip, sizeof(u->ip), "%.*s", (int)(slash - o->uplink_ip[0]), o->uplink_ip[0]);
+	u->prefix = (unsigned int)vswitchd_num("--uplink-ip", slash + 1, 8, 30);
+	snprintf(u->gw, sizeof(u->gw), "%s", o->uplink_gw[0]);
+	snprintf(u->ifname, sizeof(u->ifname), "vsup0");
+	u->detached = o->detach;
+	if (!strcmp(u->kind, "pasta"))
+		snprintf(u->pidfile, sizeof(u->pidfile), "%s/pasta.pid", o->run_dir);
+	snprintf(o->uplink_spec, sizeof(o->uplink_spec), "pasta:%s", u->ifname);
+}
+
 static void vswitchd_parse(struct vswitchd_opts *o, int argc, char **argv)
 {
 	int c;
@@ -191,6 +248,15 @@ static void vswitchd_parse(struct vswitchd_opts *o, int argc, char **argv)
 		fprintf(stderr, "vswitchd: unexpected argument \"%s\"\n%s", argv[optind], vswitchd_usage);
 		exit(2);
 	}
+	if (!o->rootless && geteuid() != 0) {
+		o->rootless = true;
+		fprintf(stderr, "vswitchd: not started as root: running rootless "
+			"(in a user namespace of uid %u; see vswitchd(8))\n", (unsigned)geteuid());
+	}
+	if (rootless_run_dir(o->run_dir, sizeof(o->run_dir)) < 0)
+		die("$XDG_RUNTIME_DIR is too long");
+	if (o->n_uplink && (!strcmp(o->uplink[0], "pasta") || !strcmp(o->uplink[0], "slirp4netns")))
+		vswitchd_translator(o);
 	if (o->n_uplink != o->n_uplink_ip)
 		die("--uplink and --uplink-ip go together (one --uplink-ip for each --uplink)");
 	if (o->n_uplink_gw && !o->n_uplink)
@@ -281,16 +347,50 @@ static void vswitchd_modules(struct dp *dp, const struct vswitchd_opts *o)
 	if (o->rec_depth)
 		recorder_set_depth((unsigned int)o->rec_depth);
 	endpoint_init(loop);
-	dp->nw = netns_watch_new(loop, dp->model, cmd_container_netns_gone, dp);
-	if (!dp->nw)
-		die("cannot watch container namespaces");
+	/* Before the switch namespace (rootless): its upstream sockets stay
+	 * in the host's namespace, where the resolvers are. */
 	dp->dns = dns_new(loop, dp->model, o->upstreams, o->n_upstreams, err, sizeof(err));
 	if (!dp->dns)
 		die("%s", err);
+	if (rootless_active() && rootless_enter_net(err, sizeof(err)))
+		die("%s", err);
+	if (netns_init(err, sizeof(err)))
+		die("%s", err);
+	dp->nw = netns_watch_new(loop, dp->model, cmd_container_netns_gone, dp);
+	if (!dp->nw)
+		die("cannot watch container namespaces");
 	for (i = 0; i < o->n_uplink; i++)
-		if (dp_uplink_add(dp, o->uplink[i], o->uplink_ip[i],
-				  i < o->n_uplink_gw ? o->uplink_gw[i] : NULL, err, sizeof(err)))
+		if (dp_uplink_add(dp, i == 0 && o->uplink_spec[0] ? o->uplink_spec : o->uplink[i],
+				  o->uplink_ip[i], i < o->n_uplink_gw ? o->uplink_gw[i] : NULL,
+				  err, sizeof(err)))
 			die("uplink: %s", err);
+}
+
+/* vswitchd_rootless() - Join the keeper's user namespace; names of
+ * `vsctl netns add` resolve under RUN_DIR/netns; only our user connects. */
+static char rootless_etc_dir[4200];
+
+static void vswitchd_rootless(const struct vswitchd_opts *o)
+{
+	char err[1024], dir[4200];
+
+	if (rootless_prepare(o->run_dir, o->userns, o->translator.kind ? &o->translator : NULL,
+			     err, sizeof(err)))
+		die("%s", err);
+	if (o->translator.kind) {
+		proxy_set_listen_fn(rootless_uplink_listen);
+		dns_forward_set_socket_fn(rootless_uplink_socket);
+	}
+	snprintf(dir, sizeof(dir), "%s/netns", o->run_dir);
+	if (netns_set_name_dir(dir))
+		die("%s: path too long", dir);
+	/* /etc/netns is root's: a name's resolv.conf goes under RUN_DIR, and
+	 * `vsctl netns exec` binds it as `ip netns exec` binds /etc/netns. */
+	snprintf(rootless_etc_dir, sizeof(rootless_etc_dir), "%s/etc-netns", o->run_dir);
+	if (mkdir(rootless_etc_dir, 0700) < 0 && errno != EEXIST)
+		die("cannot create %s: %s", rootless_etc_dir, strerror(errno));
+	dns_resolvconf_root = rootless_etc_dir;
+	control_auth_same_user();
 }
 
 static void vswitchd_start(struct dp *dp, struct ev_loop *loop, const struct vswitchd_opts *o)
@@ -298,8 +398,8 @@ static void vswitchd_start(struct dp *dp, struct ev_loop *loop, const struct vsw
 	struct network *n, *tmp;
 	char err[1024];
 
-	if (netns_init(err, sizeof(err)))
-		die("%s", err);
+	if (o->rootless)
+		vswitchd_rootless(o);
 	port_uring_init(!o->no_io_uring);	/* before any port sends */
 	if (state_init(o->state_dir, err, sizeof(err)))
 		die("%s", err);
@@ -336,6 +436,7 @@ static void vswitchd_stop(struct dp *dp)
 	capture_fini();
 	control_fini();
 	state_fini();
+	rootless_uplink_stop();
 	if (vswitchd_pidfile)
 		unlink(vswitchd_pidfile);
 }

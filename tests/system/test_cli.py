@@ -185,7 +185,7 @@ def test_version_and_man_synopsis():
 
 
 @pytest.mark.parametrize("spec,want", [
-    ("vxlan:eth0", 'unknown port type "vxlan" (known: tap, afpacket)'),
+    ("vxlan:eth0", 'unknown port type "vxlan" (known: tap, afpacket, pasta)'),
     ("eth0", "want TYPE:IFNAME"),
     ("tap:", "interface name empty or over 15 bytes"),
 ])

@@ -129,12 +129,14 @@ setup() {
 
 # measure NAME VSWITCHD VSCTL: one binary through every workload
 measure() {
-	local name=$1 bin=$2 pid before after ir
+	local name=$1 bin=$2 pid before after ir nosandbox=""
 	CTL=$3
 	setup
 	rm -rf "$TMP/state" "$TMP/sock"
+	# valgrind's own system calls are not on the seccomp allow-list
+	"$bin" --help 2>&1 | grep -q -- --no-sandbox && nosandbox=--no-sandbox
 	ip netns exec "${P}sw" valgrind --tool=callgrind --collect-atstart=yes \
-		--callgrind-out-file="$OUT/$name.out" "$bin" --state-dir "$TMP/state" \
+		--callgrind-out-file="$OUT/$name.out" "$bin" $nosandbox --state-dir "$TMP/state" \
 		--socket "$TMP/sock" --uplink "afpacket:${P}u" --uplink-ip $UP_IP/24 \
 		--uplink-gateway $OUT_IP --log-level warn >"$OUT/$name.log" 2>&1 &
 	pid=$!

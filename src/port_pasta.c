@@ -1,0 +1,96 @@
+/* port_pasta.c - the "pasta" port type: a persistent TAP a translator drives.
+ *
+ * `--uplink pasta` becomes the spec "pasta:vsup0".  Opening it makes a
+ * persistent TAP of that name in vswitchd's (the switch) namespace, with
+ * no fd of ours attached, brings it up with IPv6 off (the kernel here has
+ * no address on it and must stay silent), tells the supervisor to start
+ * the translator (rootless_uplink.c), which attaches to the same device,
+ * and reads and writes it with an AF_PACKET socket: the port is an
+ * afpacket port in every other respect.  Why persistent and not pasta's
+ * own TAP: a translator that dies and is restarted re-attaches to the
+ * same interface, so the AF_PACKET socket never points at a device that
+ * is gone.  Closing the port leaves the device (a restart adopts it).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/if_tun.h>
+#include <net/if.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#include "log.h"
+#include "port.h"
+#include "rootless.h"
+
+/* port_pasta_tap() - Make IFNAME a persistent TAP (or find it made). */
+static int port_pasta_tap(const char *ifname)
+{
+	struct ifreq ifr;
+	int fd, rc;
+
+	if (if_nametoindex(ifname))
+		return 0;     /* left by the previous vswitchd: adopt it */
+	fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	memset(&ifr, 0, sizeof(ifr));
+	ifr.ifr_flags = IFF_TAP | IFF_NO_PI;
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifname);
+	rc = ioctl(fd, TUNSETIFF, &ifr);
+	if (rc == 0)
+		rc = ioctl(fd, TUNSETPERSIST, 1);
+	close(fd);
+	return rc;
+}
+
+/* port_pasta_up() - Link up, IPv6 off: nothing of the kernel's on it. */
+static int port_pasta_up(const char *ifname)
+{
+	char path[96];
+	struct ifreq ifr;
+	int fd, rc;
+
+	snprintf(path, sizeof(path), "/proc/sys/net/ipv6/conf/%s/disable_ipv6", ifname);
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		if (write(fd, "1", 1) < 0)
+			log_debug("%s: cannot turn IPv6 off: %s", ifname, strerror(errno));
+		close(fd);
+	}
+	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -1;
+	memset(&ifr, 0, sizeof(ifr));
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifname);
+	rc = ioctl(fd, SIOCGIFFLAGS, &ifr);
+	if (rc == 0) {
+		ifr.ifr_flags |= IFF_UP;
+		rc = ioctl(fd, SIOCSIFFLAGS, &ifr);
+	}
+	close(fd);
+	return rc;
+}
+
+static struct port *port_pasta_open(const struct port_args *a)
+{
+	struct port_args af = *a;
+
+	if (port_pasta_tap(a->ifname) < 0) {
+		log_err("uplink: cannot make the TAP %s for the translator: %s (it needs "
+			"/dev/net/tun: chmod 0666 /dev/net/tun, Debian's default)", a->ifname,
+			strerror(errno));
+		return NULL;
+	}
+	if (port_pasta_up(a->ifname) < 0 || rootless_uplink_go() < 0)
+		return NULL;
+	rootless_uplink_wait_ready(a->ifname);
+	af.owned = false;
+	return port_afpacket_class.open(&af);
+}
+
+const struct port_class port_pasta_class = {
+	.type = "pasta",
+	.open = port_pasta_open,
+};
