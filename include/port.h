@@ -109,6 +109,7 @@ void port_drop(struct port *port, const struct pkt *p, enum drop_reason why);
 struct port *port_by_id(uint32_t id);
 struct port *port_next(struct port *prev);
 const struct port_stats *port_orphan_drops(void);
+unsigned int port_count(void);
 
 /* What opening one port takes; a type ignores the fields it has no use
  * for (zero them). */

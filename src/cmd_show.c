@@ -8,6 +8,7 @@
  * and both stop at start-up if a command of the schema has no handler.
  */
 #include <stdio.h>
+#include "poll_window.h"
 #include "capture.h"
 #include "cmd.h"
 #include "control.h"
@@ -124,6 +125,7 @@ static int cmd_stats(struct ctl_conn *c, struct json_object *args,
 	json_object_object_add(*result, "dns", dns_stats_json(cmd_dp()->dns));
 	json_object_object_add(*result, "proxy", proxy_stats_json(cmd_dp()->proxy));
 	json_object_object_add(*result, "fds", cmd_show_fds());
+	json_object_object_add(*result, "poll", poll_window_json());
 	return 0;
 }
 

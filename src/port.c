@@ -43,6 +43,7 @@
 #include "log.h"
 #include "pipeline.h"
 #include "port.h"
+#include "poll_window.h"
 #include "port_offload.h"
 #include "port_uring.h"
 #include "trace.h"
@@ -54,6 +55,7 @@
 static TAILQ_HEAD(, port) port_all = TAILQ_HEAD_INITIALIZER(port_all);
 static TAILQ_HEAD(, port) port_dirty = TAILQ_HEAD_INITIALIZER(port_dirty);
 static uint32_t port_next_id = 1;
+static unsigned int port_n;
 static struct pkt_batch port_rx_batch;
 static uint8_t *port_rx_bufs;
 static ev_prepare port_prepare;
@@ -70,6 +72,7 @@ struct port *port_alloc(const struct port_ops *ops, const char *name, int fd)
 	port->id = port_next_id++;
 	snprintf(port->name, sizeof(port->name), "%s", name);
 	TAILQ_INSERT_TAIL(&port_all, port, all_link);
+	port_n++;
 	return port;
 }
 
@@ -141,6 +144,8 @@ static void port_rx_cb(struct ev_loop *loop, ev_io *w, int revents)
 		}
 		if (n == 0)
 			break;
+		if (budget == 0)
+			poll_window_rx();
 		b->count = (unsigned int)n;
 		capture_rx(port, b);
 		port_rx_parse(port, b);
@@ -173,6 +178,7 @@ void port_start(struct port *port, struct ev_loop *loop)
 	ev_io_init(&port->io, port_rx_cb, port->fd, EV_READ);
 	port->io.data = port;
 	ev_io_start(loop, &port->io);
+	poll_window_port_added();
 }
 
 static void port_mark_dirty(struct port *port)
@@ -371,6 +377,7 @@ void port_destroy(struct port *port, bool remove_device)
 	if (ev_is_active(&port->io))
 		ev_io_stop(EV_DEFAULT, &port->io);
 	TAILQ_REMOVE(&port_all, port, all_link);
+	port_n--;
 	capture_port_gone(port);
 	if (port->recorder)
 		recorder_free(port->recorder);
@@ -393,6 +400,11 @@ struct port *port_by_id(uint32_t id)
 struct port *port_next(struct port *prev)
 {
 	return prev ? TAILQ_NEXT(prev, all_link) : TAILQ_FIRST(&port_all);
+}
+
+unsigned int port_count(void)
+{
+	return port_n;
 }
 
 const struct port_stats *port_orphan_drops(void)
