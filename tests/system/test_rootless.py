@@ -440,3 +440,54 @@ def test_netns_commands_as_root_beside_ip_netns():
         assert name not in topo_mod.netns_list()
     finally:
         sh("ip", "netns", "del", name, check=False)
+
+
+@pytest.fixture
+def podman_world():
+    """A user world for rootless podman: a busybox image imported as the
+    test user, podman's own user namespace made (its pause process)."""
+    if os.geteuid() != 0 or not topo_mod.find_binary("vswitchd"):
+        pytest.skip("needs root to make the test world, and vswitchd")
+    for tool in ("podman", "busybox", "runc"):
+        if not shutil.which(tool):
+            pytest.skip(f"needs {tool}")
+    w = World(tun=True)
+    try:
+        root = os.path.join(w.tmp, "state", "rootfs")
+        os.makedirs(os.path.join(root, "bin"))
+        shutil.copy(shutil.which("busybox"), os.path.join(root, "bin", "busybox"))
+        for applet in ("sh", "ping", "nslookup", "ip"):
+            os.symlink("busybox", os.path.join(root, "bin", applet))
+        tar = os.path.join(w.tmp, "state", "bb.tar")
+        sh("tar", "-C", root, "-cf", tar, ".")
+        sh("chown", "-R", f"{w.uid}:{w.uid}", root, tar)
+        w.podman = ["podman", "--cgroup-manager=cgroupfs", "--storage-driver=vfs",
+                    "--runtime=runc", "--events-backend=file"]
+        w.user(*w.podman, "import", tar, "localhost/vsbb", timeout=120)
+        w.user(*w.podman, "unshare", "true", timeout=60)
+        yield w
+    finally:
+        w.teardown()
+
+
+def test_rootless_podman_in_a_namespace_vswitchd_connected(podman_world):
+    """Debian's podman 4.3, as the same user, with --network ns: into a
+    namespace vswitchd connected: vswitchd joins podman's user namespace
+    (--userns), so the runtime can enter the namespaces it made."""
+    w = podman_world
+    with open(os.path.join(w.tmp, "run", "libpod", "tmp", "pause.pid")) as f:
+        pause = int(f.read())
+    w.start("--userns", f"/proc/{pause}/ns/user")
+    assert os.readlink(f"/proc/{pause}/ns/user") == \
+        os.readlink(f"/proc/{w.daemon_pid()}/ns/user")
+    for c in ("p1", "p2"):
+        w.vsctl_ok("netns", "add", c)
+    w.vsctl_ok("network", "create", "--subnet", "172.30.5.0/24", "pn")
+    w.vsctl_ok("network", "connect", "--netns", "p1", "pn", "p1")
+    w.vsctl_ok("network", "connect", "--netns", "p2", "pn", "p2")
+    path = os.readlink(os.path.join(w.run_dir, "netns", "p1"))
+    run = [*w.podman, "run", "--rm", "--cap-add=NET_RAW", f"--network=ns:{path}", "localhost/vsbb"]
+    r = w.user(*run, "ping", "-c", "1", "-W", "2", "172.30.5.3", check=False, timeout=120)
+    assert r.returncode == 0 and "1 packets received" in r.stdout, r.stdout + r.stderr
+    r = w.user(*run, "nslookup", "p2", "172.30.5.1", check=False, timeout=120)
+    assert "172.30.5.3" in r.stdout, r.stdout + r.stderr
