@@ -52,6 +52,19 @@ static inline uint32_t csum_pseudo4(uint32_t saddr, uint32_t daddr,
 	return sum;
 }
 
+/* IPv6 pseudo-header sum (RFC 8200 8.1) for ICMPv6, TCP and UDP: both
+ * 16-byte addresses, the upper-layer length and the next header. */
+static inline uint32_t csum_pseudo6(const uint8_t saddr[16], const uint8_t daddr[16],
+				    uint8_t nh, uint32_t l4len)
+{
+	uint32_t sum = csum_partial(saddr, 16, 0);
+
+	sum = csum_partial(daddr, 16, sum);
+	sum += (l4len >> 16) + (l4len & 0xffff);
+	sum += nh;
+	return sum;
+}
+
 /* RFC 1624 eqn. 3: update checksum *CS (network order) for a 16-bit field
  * going from OLD to NEW (both network order). */
 static inline void csum_update16(uint16_t *cs, uint16_t old, uint16_t new_)

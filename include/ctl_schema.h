@@ -25,7 +25,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#define CTL_MAX_ARGS 16
+#define CTL_MAX_ARGS 24
 #define CTL_MAX_POS 2
 
 /* The JSON type of an argument's value, as the daemon checks it. */

@@ -44,9 +44,12 @@ struct dp {
 	struct proxy *proxy;         /* published ports in our namespace */
 	struct dns *dns;             /* the resolver, or NULL (harnesses) */
 	/* gateway.c: the networks' subnets, sorted for route lookups and
-	 * rebuilt when fdb_generation moves (routes_gen ~0u: never built). */
+	 * rebuilt when net_gen moves (routes_gen ~0u: never built). */
 	struct gateway_route *routes;
 	unsigned int n_routes, routes_gen;
+	/* Bumped when one of its networks starts or stops (fdb.c, as a
+	 * network's table is made or freed): a datapath's, not a process's. */
+	unsigned int net_gen;
 };
 
 /* dp.c */

@@ -58,9 +58,6 @@ unsigned int fdb_expire(struct fdb *f, ev_tstamp now);
 unsigned int fdb_flush(struct fdb *f);
 void fdb_port_gone(struct fdb *f, struct port *port);
 ev_tstamp fdb_now(void);
-/* Bumped whenever a table is made or freed, i.e. a network starts or
- * stops: gateway.c rebuilds its table of subnets when it changes. */
-extern unsigned int fdb_generation;
 
 /* l2_forward.c: send P to every port of network N but P's input port. */
 void l2_forward_flood(struct network *n, struct pkt *p);

@@ -14,8 +14,11 @@
  * DNS answers for its dns_name, which need not be unique.
  *
  * Every address is a union vs_addr (addr.h), which holds either family, so
- * dual-stack networks (issue 14) add fields, not a new layout.  Networks
- * are IPv4 today: ipam.c refuses IPv6 subnets and addresses for now.
+ * dual-stack networks (issue 14) add fields, not a new layout: a network
+ * always has its IPv4 subnet; with --ipv6 it has a second, IPv6 one
+ * (subnet6, gateway6, ip_range6), and each of its endpoints an IPv6
+ * address (endpoint.ip6) beside its IPv4 one, as Docker's dual-stack
+ * networks have.  There is no IPv6-only network, as in Docker before v28.
  */
 #ifndef VS_MODEL_H
 #define VS_MODEL_H
@@ -85,6 +88,7 @@ struct endpoint {
 	struct network *net;
 	struct container *ctr;
 	union vs_addr ip;
+	union vs_addr ip6;       /* on an IPv6 network; else :: (any) */
 	uint8_t mac[6];
 	char ifname[VS_IFNAME_MAX];    /* inside the container: eth0... */
 	char host_if[VS_IFNAME_MAX];   /* veth: the switch's end, in our netns */
@@ -128,6 +132,11 @@ struct network {
 	struct vs_prefix subnet;
 	union vs_addr gateway;
 	struct vs_prefix ip_range; /* len == 0: the whole subnet */
+	/* --ipv6: the second, IPv6 subnet; all zero without it. */
+	bool ipv6;
+	struct vs_prefix subnet6;
+	union vs_addr gateway6;
+	struct vs_prefix ip_range6; /* len == 0: the whole subnet6 */
 	int n_aux;
 	struct aux_addr aux[VS_MAX_AUX];
 	bool internal, icc, dns, dns_intercept, is_default;
@@ -153,6 +162,11 @@ struct network {
 struct model {
 	struct network *networks;    /* by name */
 	struct container *containers;/* by name */
+	/* The host's random ULA /48 (RFC 4193), drawn on the first --ipv6
+	 * network without --subnet and kept in the state file, so that
+	 * automatic IPv6 subnets stay the same across restarts; len 0 until
+	 * then. */
+	struct vs_prefix ula_pool;
 };
 
 extern struct model g_model;
@@ -166,6 +180,7 @@ struct endpoint *model_endpoint(const struct network *n, const struct container 
 struct endpoint *model_endpoint_by_ip(const struct network *n, const union vs_addr *ip);
 struct endpoint *model_endpoint_by_ip4(const struct network *n, uint32_t ip);
 bool model_ip_in_use(const struct network *n, const union vs_addr *ip);
+struct endpoint *model_endpoint_by_ip6(const struct network *n, const union vs_addr *ip6);
 void model_mac_from_ip(const union vs_addr *ip, uint8_t mac[6]);
 void model_gw_mac(const struct network *n, uint8_t mac[6]);
 void model_clear(void);

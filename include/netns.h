@@ -48,7 +48,18 @@ struct netns_ifcfg {
 	uint32_t gateway;        /* default route via; 0 = leave routes alone */
 	bool keep_existing;      /* adoption: add what is missing, replace nothing */
 	bool link_only;          /* hand-off: MAC and MTU only; no up, no L3 */
+	/* IPv6 (a --ipv6 network; netns_ip6.c): prefix6 0 = none.  Then the
+	 * interface takes no router advertisement and makes no SLAAC address:
+	 * its addresses are its link-local one and ADDR6. */
+	uint8_t addr6[16];
+	uint8_t prefix6;
+	uint8_t gateway6[16];    /* default route via; all zero = none */
 };
+
+struct nl_sock;
+/* The IPv6 part of CFG on IFINDEX, from inside the namespace (netns_ip6.c). */
+int netns_cfg_ip6(struct nl_sock *sk, const struct netns_ifcfg *cfg, int ifindex,
+		  char *err, size_t errlen);
 
 /* Configure IFNAME inside NSFD as CFG says (libnl-route-3). */
 int netns_if_configure(int nsfd, const struct netns_ifcfg *cfg, char *err, size_t errlen);

@@ -5,7 +5,8 @@
  * (dns.c) and TCP segments (dns_tcp.c), and vsctl trace's synthetic
  * packet (trace.c).  Each used to fill its own IPv4 header; one set of
  * builders keeps the fixed fields, the checksums and the byte order in one
- * place, and is where an IPv6 header builder goes next to the IPv4 one.
+ * place; the IPv6 header builder (the gateway's neighbour advertisements
+and ICMPv6 replies) sits beside the IPv4 one.
  *
  * Builders write in place at a caller-given position (no allocation, no
  * copy) and return the byte after what they wrote, so a frame is built
@@ -34,6 +35,15 @@ struct pkt_ip4 {
 	bool df;                 /* set Don't Fragment */
 };
 
+/* The fields of an IPv6 header that differ between the switch's frames;
+ * traffic class and flow label are zero, there are no extension headers. */
+struct pkt_ip6 {
+	uint8_t src[16];
+	uint8_t dst[16];
+	uint8_t nh;              /* next header: IPPROTO_ICMPV6... */
+	uint8_t hlim;            /* 0: PKT_BUILD_TTL */
+};
+
 uint8_t *pkt_build_eth(uint8_t *at, const uint8_t dst[6], const uint8_t src[6],
 		       uint16_t type);
 uint8_t *pkt_build_ip4(uint8_t *at, const struct pkt_ip4 *h, uint16_t l4len);
@@ -42,5 +52,7 @@ uint8_t *pkt_build_icmp(uint8_t *at, uint8_t type, uint8_t code, uint16_t w1,
 void pkt_build_icmp_csum(uint8_t *icmp, uint32_t len);
 uint8_t *pkt_build_udp(uint8_t *at, uint16_t sport, uint16_t dport, uint16_t len);
 void pkt_build_l4_csum(uint8_t *l4, const struct pkt_ip4 *h, uint16_t len);
+uint8_t *pkt_build_ip6(uint8_t *at, const struct pkt_ip6 *h, uint16_t plen);
+void pkt_build_icmp6_csum(uint8_t *icmp6, const struct pkt_ip6 *h, uint32_t len);
 
 #endif

@@ -19,14 +19,14 @@
  * through); under vsctl trace they are noted instead of sent.  Drops are
  * counted on that same port with a reason.
  *
- * IPv6 lands here and nowhere else: struct router_port gains the IPv6
- * address and its link-local, router_port_nd_input() (NDP neighbour
- * solicitation -> advertisement, RFC 4861) sits beside
- * router_port_arp_input(), router_port_echo() and
- * router_port_icmp_error() dispatch on the frame's EtherType to their
- * ICMPv6 twins (RFC 4443: same checks, the checksum over a pseudo-header,
- * the 1280-byte error quote), and router_port_ttl_dec() learns the hop
- * limit.  gateway.c and uplink.c keep calling the same functions.
+ * IPv6 lands here and nowhere else: struct router_port has the IPv6
+ * address and its link-local one, and router_port_v6_input() answers
+ * neighbour solicitations for them (RFC 4861, DAD included) and ICMPv6
+ * echo (RFC 4443, checksum over the pseudo-header checked), beside
+ * router_port_arp_input() and router_port_echo(), and
+ * router_port_icmp6_error() builds ICMPv6 errors (RFC 4443, the
+ * 1280-byte quote) beside router_port_icmp_error().  Still to come: the
+ * hop limit in router_port_ttl_dec(), for when the gateway routes IPv6.
  */
 #ifndef VS_ROUTER_PORT_H
 #define VS_ROUTER_PORT_H
@@ -41,6 +41,10 @@ struct ether_arp;
 
 struct router_port {
 	uint32_t ip;             /* the owned address, network order */
+	/* IPv6 (a --ipv6 network's gateway): the owned address and the
+	 * link-local one made from mac (modified EUI-64); all zero: none. */
+	uint8_t ip6[16];
+	uint8_t ll6[16];
 	uint8_t mac[6];          /* the MAC that answers for it */
 	uint16_t mtu;            /* what a frag-needed reports (RFC 1191) */
 	const char *stage;       /* its name in traces: "gateway", "uplink" */
@@ -59,6 +63,10 @@ bool router_port_icmp_error(const struct router_port *rp, struct pkt *p,
 			    uint8_t type, uint8_t code);
 bool router_port_icmp_error_build(const struct router_port *rp, struct pkt *p,
 				  uint8_t type, uint8_t code, struct pkt *r);
+bool router_port_v6_input(const struct router_port *rp, struct pkt *p);
+bool router_port_icmp6_error(const struct router_port *rp, struct pkt *p,
+			     uint8_t type, uint8_t code);
+void router_port_ll6(const uint8_t mac[6], uint8_t ll[16]);
 void router_port_rl_reset(void);
 bool router_port_ttl_dec(struct iphdr *ip);
 void router_port_ttl_undo(struct iphdr *ip);

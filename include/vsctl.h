@@ -88,6 +88,7 @@ const char *vsctl_default_socket(char *buf, size_t len);
 int vsctl_check_capture(struct vsctl_ctx *ctx, const struct ctl_schema *row);
 int vsctl_check_trace(struct vsctl_ctx *ctx, const struct ctl_schema *row);
 int vsctl_check_specs(struct vsctl_ctx *ctx, const struct ctl_schema *row);
+int vsctl_check_net_create(struct vsctl_ctx *ctx, const struct ctl_schema *row);
 
 /* vsctl_help.c */
 void vsctl_print_help(FILE *f);

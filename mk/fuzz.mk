@@ -44,7 +44,7 @@ FUZZ_LIBS = $(LIBEV_LIBS) $(LIBPCAP_LIBS) $(LIBNL_LIBS) $(JSONC_LIBS) $(ZLIB_LIB
 # fuzz_world.c stands in for these.
 # (port_offload.c stays in: port.c segments GSO frames with it, and the
 # pipeline target's frames may claim to be GSO.)
-FUZZ_KERNEL_SRC = src/netns.c src/port_tap.c src/port_afpacket.c src/proxy.c
+FUZZ_KERNEL_SRC = src/netns.c src/netns_ip6.c src/port_tap.c src/port_afpacket.c src/proxy.c
 FUZZ_WORLD = tests/fuzz/fuzz_world.c tests/fuzz/fuzz_world.h
 FUZZ_DNS_SRC = tests/fuzz/fuzz_dns.c src/dns_wire.c
 FUZZ_DNS_INPUT_SRC = tests/fuzz/fuzz_dns_input.c $(DNS_SOURCES) src/addr.c src/model.c \

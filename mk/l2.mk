@@ -25,6 +25,12 @@ tests_unit_test_fdb_LDADD = $(L2_UNIT_LDADD)
 tests_unit_test_gateway_SOURCES = tests/unit/test_gateway.c $(L2_UNIT_SOURCES)
 tests_unit_test_gateway_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_gateway_LDADD = $(L2_UNIT_LDADD)
+# A --ipv6 network's gateway: neighbour discovery and ICMPv6 echo (issue 14).
+check_PROGRAMS += tests/unit/test_gateway6
+TESTS += tests/unit/test_gateway6
+tests_unit_test_gateway6_SOURCES = tests/unit/test_gateway6.c $(L2_UNIT_SOURCES)
+tests_unit_test_gateway6_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_gateway6_LDADD = $(L2_UNIT_LDADD)
 
 # The uplink's address as a router port, through the real datapath in the
 # fuzz harnesses' world (fuzz_world.c stands in for the kernel).

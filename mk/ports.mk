@@ -6,6 +6,8 @@ src_libvswitch_a_SOURCES += \
 noinst_HEADERS += include/endpoint.h include/port_offload.h include/port_uring.h include/poll_window.h
 # What a non-root member of the control group may name (audit finding 9).
 src_libvswitch_a_SOURCES += src/netns_access.c
+# A --ipv6 network's address, route and sysctls in the container (issue 14).
+src_libvswitch_a_SOURCES += src/netns_ip6.c
 
 check_PROGRAMS += tests/unit/test_netns
 TESTS += tests/unit/test_netns

@@ -158,6 +158,21 @@ static int cmd_connect_handoff(struct endpoint *ep, struct json_object *args, co
 	return 0;
 }
 
+/* The IPv6 address on a --ipv6 network: --ip6, else the next free one. */
+static int cmd_connect_ip6(struct endpoint *ep, const char *ip6, char *err, size_t errlen)
+{
+	if (ip6) {
+		if (ipam_parse_ip6(ip6, &ep->ip6)) {
+			snprintf(err, errlen, "invalid IPv6 address \"%s\"", ip6);
+			return -1;
+		}
+		return ipam_check_fixed6(ep->net, &ep->ip6, err, errlen);
+	}
+	if (!ep->net->ipv6)
+		return 0;
+	return ipam_alloc6(ep->net, &ep->ip6, err, errlen);
+}
+
 /* Address, MAC, interface name, attach type: all checked, nothing applied. */
 static int cmd_connect_fill(struct endpoint *ep, struct json_object *args, char *err, size_t errlen)
 {
@@ -175,6 +190,8 @@ static int cmd_connect_fill(struct endpoint *ep, struct json_object *args, char 
 	} else if (ipam_alloc(ep->net, &ep->ip, err, errlen)) {
 		return -1;
 	}
+	if (cmd_connect_ip6(ep, ctl_arg_str(args, "ip6"), err, errlen))
+		return -1;
 	if (mac && ipam_parse_mac(mac, ep->mac)) {
 		snprintf(err, errlen, "invalid MAC address \"%s\" (unicast aa:bb:cc:dd:ee:ff)", mac);
 		return -1;
@@ -337,6 +354,12 @@ static struct json_object *cmd_endpoint_json(const struct endpoint *ep)
 	json_object_object_add(o, "container", json_object_new_string(ep->ctr->name));
 	json_object_object_add(o, "ip", json_object_new_string(vs_addr_str(&ep->ip, a, sizeof(a))));
 	json_object_object_add(o, "prefix", json_object_new_int(ep->net->subnet.len));
+	if (ep->net->ipv6) {
+		json_object_object_add(o, "ip6", json_object_new_string(vs_addr_str(&ep->ip6, a, sizeof(a))));
+		json_object_object_add(o, "prefix6", json_object_new_int(ep->net->subnet6.len));
+		json_object_object_add(o, "gateway6", json_object_new_string(
+					       vs_addr_str(&ep->net->gateway6, a, sizeof(a))));
+	}
 	json_object_object_add(o, "mac", json_object_new_string(ipam_mac_str(ep->mac, m)));
 	if (ep->handoff) {
 		char now[VS_IFNAME_MAX];

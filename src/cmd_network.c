@@ -96,6 +96,73 @@ static int cmd_network_addrs(struct network *n, struct json_object *args, char *
 	return 0;
 }
 
+/* The IPv6 subnet's range and gateway, given or automatic (N's subnet6 is set). */
+static int cmd_network_gw6(struct network *n, const char *gw, const char *rng,
+			   char *err, size_t errlen)
+{
+	char a[VS_PREFIX_STRLEN], b[VS_ADDR_STRLEN];
+
+	if (rng) {
+		if (ipam_parse_cidr6(rng, &n->ip_range6, err, errlen))
+			return -1;
+		if (!vs_prefix_within(&n->ip_range6, &n->subnet6)) {
+			snprintf(err, errlen, "ip range %s is outside subnet %s", rng,
+				 vs_prefix_str(&n->subnet6, a, sizeof(a)));
+			return -1;
+		}
+	}
+	n->gateway6 = n->subnet6.addr;
+	vs_addr_add(&n->gateway6, 1);
+	if (gw && ipam_parse_ip6(gw, &n->gateway6)) {
+		snprintf(err, errlen, "invalid IPv6 gateway address \"%s\"", gw);
+		return -1;
+	}
+	/* The all-zero host address is the subnet-router anycast address. */
+	if (!vs_prefix_contains(&n->subnet6, &n->gateway6) ||
+	    vs_addr_eq(&n->gateway6, &n->subnet6.addr)) {
+		snprintf(err, errlen, "gateway %s is not a host address of subnet %s",
+			 vs_addr_str(&n->gateway6, b, sizeof(b)),
+			 vs_prefix_str(&n->subnet6, a, sizeof(a)));
+		return -1;
+	}
+	return 0;
+}
+
+/* --ipv6: the second subnet, given (subnet6) or a /64 of the host's ULA
+ * /48; subnet6, gateway6 and ip_range6 without --ipv6 are refused. */
+static int cmd_network_addrs6(struct network *n, struct json_object *args, char *err, size_t errlen)
+{
+	const char *sub = ctl_arg_str(args, "subnet6"), *gw = ctl_arg_str(args, "gateway6");
+	const char *rng = ctl_arg_str(args, "ip_range6");
+	char a[VS_PREFIX_STRLEN];
+	struct network *o, *tmp;
+
+	n->ipv6 = ctl_arg_bool(args, "ipv6", 0);
+	if (!n->ipv6) {
+		if (!sub && !gw && !rng)
+			return 0;
+		snprintf(err, errlen, "an IPv6 subnet, gateway or range needs --ipv6");
+		return -1;
+	}
+	if (sub) {
+		if (ipam_parse_cidr6(sub, &n->subnet6, err, errlen))
+			return -1;
+		HASH_ITER(hh, g_model.networks, o, tmp)
+			if (o->ipv6 && vs_prefix_overlap(&o->subnet6, &n->subnet6)) {
+				snprintf(err, errlen, "subnet %s overlaps network %s (%s)", sub, o->name,
+					 vs_prefix_str(&o->subnet6, a, sizeof(a)));
+				return -1;
+			}
+	} else if (gw || rng) {
+		snprintf(err, errlen, "an IPv6 --gateway or --ip-range needs an IPv6 --subnet");
+		return -1;
+	} else if (ipam_auto_subnet6(&n->subnet6)) {
+		snprintf(err, errlen, "no free IPv6 subnet left in the host's ULA pool");
+		return -1;
+	}
+	return cmd_network_gw6(n, gw, rng, err, errlen);
+}
+
 static int cmd_network_aux(struct network *n, struct json_object *args, char *err, size_t errlen)
 {
 	struct json_object *aux;
@@ -155,7 +222,8 @@ static int cmd_network_fill(struct network *n, struct json_object *args, char *e
 {
 	long long mtu = ctl_arg_int(args, "mtu", 1500);
 
-	if (cmd_network_addrs(n, args, err, errlen) || cmd_network_aux(n, args, err, errlen))
+	if (cmd_network_addrs(n, args, err, errlen) || cmd_network_addrs6(n, args, err, errlen) ||
+	    cmd_network_aux(n, args, err, errlen))
 		return -1;
 	if (mtu < 68 || mtu > 65535) {
 		snprintf(err, errlen, "mtu %lld out of range (68-65535)", mtu);
@@ -254,6 +322,15 @@ static struct json_object *cmd_ipam_json(const struct network *n)
 		json_object_object_add(aux, n->aux[i].name, cmd_jstr(vs_addr_str(&n->aux[i].addr, a, sizeof(a))));
 	json_object_object_add(cfg, "AuxiliaryAddresses", aux);
 	json_object_array_add(arr, cfg);
+	if (n->ipv6) {	/* Docker lists the IPv6 pool second */
+		cfg = json_object_new_object();
+		json_object_object_add(cfg, "Subnet", cmd_jstr(vs_prefix_str(&n->subnet6, a, sizeof(a))));
+		json_object_object_add(cfg, "Gateway", cmd_jstr(vs_addr_str(&n->gateway6, a, sizeof(a))));
+		if (n->ip_range6.len)
+			json_object_object_add(cfg, "IPRange",
+					       cmd_jstr(vs_prefix_str(&n->ip_range6, a, sizeof(a))));
+		json_object_array_add(arr, cfg);
+	}
 	cfg = json_object_new_object();
 	json_object_object_add(cfg, "Driver", cmd_jstr("default"));
 	json_object_object_add(cfg, "Config", arr);
@@ -273,7 +350,11 @@ static struct json_object *cmd_containers_json(const struct network *n)
 		json_object_object_add(e, "Name", cmd_jstr(ep->ctr->name));
 		json_object_object_add(e, "MacAddress", cmd_jstr(ipam_mac_str(ep->mac, m)));
 		json_object_object_add(e, "IPv4Address", cmd_jstr(buf));
-		json_object_object_add(e, "IPv6Address", cmd_jstr(""));
+		buf[0] = '\0';
+		if (n->ipv6)
+			snprintf(buf, sizeof(buf), "%s/%u", vs_addr_str(&ep->ip6, a, sizeof(a)),
+				 n->subnet6.len);
+		json_object_object_add(e, "IPv6Address", cmd_jstr(buf));
 		json_object_object_add(e, "Interface", cmd_jstr(ep->ifname));
 		json_object_object_add(o, ep->ctr->name, e);
 	}
@@ -319,7 +400,7 @@ struct json_object *cmd_network_inspect_json(const struct network *n)
 	json_object_object_add(o, "Created", cmd_jstr(created));
 	json_object_object_add(o, "Scope", cmd_jstr("local"));
 	json_object_object_add(o, "Driver", cmd_jstr("vswitch"));
-	json_object_object_add(o, "EnableIPv6", json_object_new_boolean(0));
+	json_object_object_add(o, "EnableIPv6", json_object_new_boolean(n->ipv6));
 	json_object_object_add(o, "IPAM", cmd_ipam_json(n));
 	json_object_object_add(o, "Internal", json_object_new_boolean(n->internal));
 	json_object_object_add(o, "Containers", cmd_containers_json(n));
@@ -362,6 +443,11 @@ static int cmd_network_ls(struct ctl_conn *c, struct json_object *args,
 		json_object_object_add(o, "scope", cmd_jstr("local"));
 		json_object_object_add(o, "subnet", cmd_jstr(vs_prefix_str(&n->subnet, a, sizeof(a))));
 		json_object_object_add(o, "gateway", cmd_jstr(vs_addr_str(&n->gateway, a, sizeof(a))));
+		json_object_object_add(o, "ipv6", json_object_new_boolean(n->ipv6));
+		if (n->ipv6) {
+			json_object_object_add(o, "subnet6", cmd_jstr(vs_prefix_str(&n->subnet6, a, sizeof(a))));
+			json_object_object_add(o, "gateway6", cmd_jstr(vs_addr_str(&n->gateway6, a, sizeof(a))));
+		}
 		json_object_object_add(o, "internal", json_object_new_boolean(n->internal));
 		json_object_object_add(o, "icc", json_object_new_boolean(n->icc));
 		json_object_object_add(o, "dns", json_object_new_boolean(n->dns && !n->is_default));

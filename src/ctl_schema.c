@@ -45,6 +45,9 @@
 #define LSTR(n, mv, k, h) \
 	{ .key = k, .type = CTL_T_STR, .local = true, .name = n, .kind = CTL_OPT_STR, \
 	  .metavar = mv, .help = h }
+#define LSTRN(n, mv, k, h) \
+	{ .key = k, .type = CTL_T_STRS, .local = true, .name = n, .kind = CTL_OPT_STR, \
+	  .metavar = mv, .repeatable = true, .help = h }
 #define LENUM(n, choices, k, h) \
 	{ .key = k, .type = CTL_T_STR, .local = true, .name = n, .kind = CTL_OPT_ENUM, \
 	  .metavar = choices, .help = h }
@@ -76,10 +79,23 @@ ROW(network_create) = {
 	CMD("network.create", "network create", 1, 1, "NAME", "name", NULL,
 	    "Create a network; print its id."), .args = {
 	ARGR("name", STR),
-	STR("--subnet", "CIDR", "subnet",
-	    "subnet; default: next free /16 of 172.18-31, then /20s of 192.168/16"),
-	STR("--gateway", "IP", "gateway", "gateway address; default: the subnet's first address"),
-	STR("--ip-range", "CIDR", "ip_range", "allocate container addresses from this range only"),
+	/* vsctl takes --subnet, --gateway and --ip-range once per family, as
+	 * docker does, and sends each to its family's key
+	 * (vsctl_check_net_create). */
+	LSTRN("--subnet", "CIDR", "subnets",
+	      "subnet, once per family; default IPv4: next free /16 of 172.18-31, then /20s "
+	      "of 192.168/16; default IPv6 (with --ipv6): a /64 of the host's ULA /48"),
+	LSTRN("--gateway", "IP", "gateways",
+	      "gateway address, once per family; default: the subnet's first address"),
+	LSTRN("--ip-range", "CIDR", "ip_ranges",
+	      "allocate container addresses from this range only (once per family)"),
+	ARG("subnet", STR),
+	ARG("gateway", STR),
+	ARG("ip_range", STR),
+	FLAG("--ipv6", "ipv6", true, "dual stack: an IPv6 subnet beside the IPv4 one"),
+	ARG("subnet6", STR),
+	ARG("gateway6", STR),
+	ARG("ip_range6", STR),
 	KV("--aux-address", "NAME=IP", "aux", "reserve an address so it is never allocated"),
 	FLAG("--internal", "internal", true, "no egress through the uplink, no published ports"),
 	FLAG("--no-icc", "icc", false, "forbid container-to-container traffic on this network"),
@@ -125,6 +141,8 @@ ROW(network_connect) = {
 	ARGR("container", STR),
 	STR("--netns", "REF", "netns", "the container's namespace: ip netns name, path or pid:PID"),
 	STR("--ip", "IP", "ip", "fixed address instead of the next free one"),
+	STR("--ip6", "IP6", "ip6",
+	    "fixed IPv6 address (network made with --ipv6) instead of the next free one"),
 	STR("--mac", "MAC", "mac", "MAC address instead of 02:42 + the IPv4 address"),
 	STRN("--alias", "NAME", "aliases", "extra DNS name on this network"),
 	STR("--ifname", "IF", "ifname", "interface name in the container (eth0, eth1...)"),

@@ -75,6 +75,18 @@ bool endpoint_is_first(const struct endpoint *ep)
 	return true;
 }
 
+/* The IPv6 default route goes with the container's first --ipv6 network,
+ * which need not be its first network. */
+static bool endpoint_is_first6(const struct endpoint *ep)
+{
+	const struct endpoint *o;
+
+	LIST_FOREACH(o, &ep->ctr->endpoints, ctr_link)
+		if (o != ep && o->net->ipv6 && o->conn_order < ep->conn_order)
+			return false;
+	return true;
+}
+
 static struct port *endpoint_tap_open(struct endpoint *ep, bool adopt, const char *pname,
 				      char *err, size_t errlen)
 {
@@ -191,6 +203,12 @@ static int endpoint_configure(struct endpoint *ep, bool adopt, char *err, size_t
 	};
 
 	memcpy(cfg.mac, ep->mac, sizeof(cfg.mac));
+	if (ep->net->ipv6) {
+		memcpy(cfg.addr6, ep->ip6.b, 16);
+		cfg.prefix6 = ep->net->subnet6.len;
+		if (endpoint_is_first6(ep))
+			memcpy(cfg.gateway6, ep->net->gateway6.b, 16);
+	}
 	return netns_if_configure(ep->ctr->netns_fd, &cfg, err, errlen);
 }
 

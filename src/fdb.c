@@ -42,6 +42,7 @@ static int fdb_oom;
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include "dp.h"
 #include "fdb.h"
 #include "model.h"
 #include "port.h"
@@ -50,7 +51,6 @@ static struct ev_loop *fdb_loop;
 static unsigned int fdb_aging = FDB_AGING_DEFAULT;
 static unsigned int fdb_max_learned = FDB_MAX_LEARNED_DEFAULT;
 static struct fdb_lru fdb_free_list = TAILQ_HEAD_INITIALIZER(fdb_free_list);
-unsigned int fdb_generation;
 
 static void fdb_timer_cb(struct ev_loop *loop, ev_timer *w, int revents);
 
@@ -98,7 +98,8 @@ struct fdb *fdb_new(struct network *n)
 	TAILQ_INIT(&f->lru);
 	ev_timer_init(&f->timer, fdb_timer_cb, 0., 0.);
 	f->timer.data = f;
-	fdb_generation++;
+	if (n->dp)
+		n->dp->net_gen++;	/* a network starts: its routes change */
 	return f;
 }
 
@@ -161,10 +162,11 @@ void fdb_free(struct fdb *f)
 {
 	if (!f)
 		return;
+	if (f->net && f->net->dp)
+		f->net->dp->net_gen++;	/* a network stops */
 	fdb_flush(f);
 	HASH_CLEAR(hh, f->table);
 	free(f);
-	fdb_generation++;
 }
 
 /* Arm F's timer for its oldest entry, unless it is running already (an

@@ -10,6 +10,9 @@
  *
  * What it does with a frame:
  *  - ARP request for the gateway IP: ARP reply (RFC 826).
+ *  - IPv6 (a --ipv6 network): neighbour solicitations for the gateway's
+ *    IPv6 address or its link-local one, and ICMPv6 echo to them, are
+ *    answered by the router port; IPv6 is not routed yet (no_route).
  *  - IPv4 to port 53 of the gateway IP on a network with DNS, or to any
  *    address with --dns-intercept: offered to dns_input() first.
  *  - ICMP echo request to the gateway IP: echo reply (RFC 792).  Other
@@ -47,7 +50,7 @@
  *
  * Knowing which subnets belong to other networks needs a route lookup.
  * The gateway keeps a sorted array of all networks' subnets, rebuilt only
- * when a network starts or stops (fdb_generation changes), and finds a
+ * when a network starts or stops (dp->net_gen changes), and finds a
  * destination by binary search: O(log networks) per routed packet, no
  * walk over the networks in the hot path.
  */
@@ -55,6 +58,8 @@
 #include <net/ethernet.h>
 #include <netinet/if_ether.h>
 #include <netinet/ip.h>
+#include <netinet/icmp6.h>
+#include <netinet/ip6.h>
 #include <netinet/ip_icmp.h>
 #include <netinet/tcp.h>
 #include <netinet/udp.h>
@@ -110,7 +115,7 @@ static void gateway_routes_rebuild(struct dp *dp)
 	}
 	qsort(r, i, sizeof(*r), gateway_route_cmp);
 	dp->n_routes = i;
-	dp->routes_gen = fdb_generation;
+	dp->routes_gen = dp->net_gen;
 }
 
 /**
@@ -130,7 +135,7 @@ static struct network *gateway_route_lookup(struct dp *dp, uint32_t dst)
 
 	if (!dp)
 		return NULL;
-	if (dp->routes_gen != fdb_generation)
+	if (dp->routes_gen != dp->net_gen)
 		gateway_routes_rebuild(dp);
 	hi = dp->n_routes;
 	while (lo < hi) {
@@ -175,6 +180,12 @@ static void gateway_rport(const struct network *n, struct router_port *rp)
 	memcpy(rp->mac, n->gw_mac, 6);
 	rp->mtu = (uint16_t)(n->mtu > 0 ? n->mtu : 1500);
 	rp->stage = "gateway";
+	memset(rp->ip6, 0, sizeof(rp->ip6));
+	memset(rp->ll6, 0, sizeof(rp->ll6));
+	if (n->ipv6) {
+		memcpy(rp->ip6, n->gateway6.b, 16);
+		router_port_ll6(n->gw_mac, rp->ll6);
+	}
 }
 
 /* ---- ARP ---- */
@@ -383,6 +394,46 @@ static struct iphdr *gateway_ip_hdr(struct pkt *p)
 	return ip;
 }
 
+/* An IPv6 packet the gateway would have to route: it does not yet, so
+ * the sender learns why, as RFC 4443 says a router tells it: hop limit
+ * exceeded if it had run out anyway, else no route to destination. */
+static void gateway_unroutable6(const struct router_port *rp, struct pkt *p)
+{
+	const struct ip6_hdr *ip6 = pkt_header(p, p->l3_ofs, sizeof(*ip6));
+	bool expired = ip6 && ip6->ip6_hlim <= 1;
+
+	trace_note(p, "gateway", "no IPv6 routing yet");
+	gateway_count(p, expired ? DROP_TTL_EXCEEDED : DROP_NO_ROUTE);
+	if (p->in_port && p->in_port->role != PORT_ROLE_ENDPOINT)
+		return;
+	if (expired)
+		router_port_icmp6_error(rp, p, ICMP6_TIME_EXCEEDED, ICMP6_TIME_EXCEED_TRANSIT);
+	else
+		router_port_icmp6_error(rp, p, ICMP6_DST_UNREACH, ICMP6_DST_UNREACH_NOROUTE);
+}
+
+/* IPv6 to the gateway: unicast to its MAC, or a multicast to one of its
+ * solicited-node groups (l2_forward).  The router port answers what is
+ * its own; the gateway does not route IPv6 yet (doc/ipv6.md), so
+ * anything else sent to its MAC is counted as no_route.  A flooded
+ * multicast that is not the gateway's is left alone: it was delivered. */
+static void gateway_input6(struct network *n, struct pkt *p)
+{
+	const struct ether_header *eth = pkt_header(p, 0, sizeof(*eth));
+	bool mcast = eth && (eth->ether_dhost[0] & 1);
+	struct router_port rp;
+
+	if (!n->ipv6) {
+		if (!mcast)
+			gateway_count(p, DROP_UNSUPPORTED);
+		return;
+	}
+	gateway_rport(n, &rp);
+	if (router_port_v6_input(&rp, p) || mcast)
+		return;
+	gateway_unroutable6(&rp, p);
+}
+
 /**
  * gateway_input() - A frame for the gateway of network N
  * @n:		network
@@ -397,6 +448,10 @@ void gateway_input(struct network *n, struct pkt *p)
 
 		gateway_rport(n, &rp);
 		router_port_arp_input(&rp, p);
+		return;
+	}
+	if (p->eth_type == ETHERTYPE_IPV6) {
+		gateway_input6(n, p);
 		return;
 	}
 	if (p->eth_type != ETHERTYPE_IP) {

@@ -20,7 +20,8 @@
  *    RFC 5722);
  *  - the source is the port's own: its link-local address derived from its
  *    MAC (modified EUI-64, RFC 4291 appendix A, what Linux makes by
- *    default), or its own IPv6 address once endpoints have one; "::" only
+ *    default), or the IPv6 address IPAM gave it on a --ipv6 network
+ *    (endpoint.ip6); "::" only
  *    for the messages that may use it (a DAD neighbour solicitation, a
  *    router solicitation, an MLD report): else src_ip6_spoof;
  *  - router roles are not a container's: router advertisements (nd_ra),
@@ -83,7 +84,8 @@ static bool ingress_v6_own(const struct endpoint *ep, const uint8_t *a)
 	ingress_v6_lladdr(ep->mac, ll);
 	if (memcmp(a, ll, 16) == 0)
 		return true;
-	return !vs_addr_is_v4(&ep->ip) && memcmp(a, &ep->ip, 16) == 0;
+	/* A --ipv6 network's endpoint: the address IPAM gave it (endpoint.ip6). */
+	return ep->net && ep->net->ipv6 && memcmp(a, ep->ip6.b, 16) == 0;
 }
 
 static bool ingress_v6_is_ext(uint8_t nh)

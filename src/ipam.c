@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include "ipam.h"
 
 uint32_t ipam_mask(uint8_t len)
@@ -18,7 +19,7 @@ uint32_t ipam_mask(uint8_t len)
 	return len ? htonl(~0u << (32 - len)) : 0;
 }
 
-/* An IPv4 address only: networks are IPv4 until issue 14. */
+/* An IPv4 address only: the first subnet's family (ipam_parse_ip6 for the second). */
 int ipam_parse_ip(const char *s, union vs_addr *addr)
 {
 	return vs_addr_parse_af(s, AF_INET, addr);
@@ -41,7 +42,8 @@ int ipam_parse_cidr(const char *s, struct vs_prefix *c, bool strict, char *err, 
 	if (vs_prefix_parse(s, &p, strict, err, errlen))
 		return -1;
 	if (!vs_addr_is_v4(&p.addr)) {
-		snprintf(err, errlen, "invalid CIDR \"%s\": IPv6 networks are not supported yet", s);
+		snprintf(err, errlen, "invalid CIDR \"%s\": a network's first subnet is IPv4; "
+			 "an IPv6 one goes beside it, with --ipv6", s);
 		return -1;
 	}
 	*c = p;
@@ -155,6 +157,161 @@ int ipam_check_fixed(const struct network *n, const union vs_addr *addr, char *e
 	}
 	if (ipam_reserved(n, addr)) {
 		snprintf(err, errlen, "address %s is reserved in network %s (network, broadcast, gateway or aux address)",
+			 a, n->name);
+		return -1;
+	}
+	return 0;
+}
+
+/* ---- IPv6: the second subnet of a --ipv6 network ---- */
+
+int ipam_parse_ip6(const char *s, union vs_addr *addr)
+{
+	return vs_addr_parse_af(s, AF_INET6, addr);
+}
+
+/**
+ * ipam_parse_cidr6() - Parse a network's IPv6 subnet or range "x::/len"
+ * @s:      text
+ * @c:      result
+ * @err:    one-line reason on failure
+ * @errlen: size of @err
+ *
+ * Host bits set are refused (with vs_prefix_parse's suggestion); so are
+ * IPv4 prefixes, and prefixes longer than /124, whose 16 addresses leave
+ * little once the subnet-router anycast address and the gateway are out.
+ *
+ * Return: 0 or -1
+ */
+int ipam_parse_cidr6(const char *s, struct vs_prefix *c, char *err, size_t errlen)
+{
+	struct vs_prefix p;
+
+	if (vs_prefix_parse(s, &p, true, err, errlen))
+		return -1;
+	if (vs_addr_is_v4(&p.addr)) {
+		snprintf(err, errlen, "invalid IPv6 CIDR \"%s\": an IPv4 prefix", s);
+		return -1;
+	}
+	if (p.len > 124) {
+		snprintf(err, errlen, "IPv6 subnet %s is too small (at most /124)", s);
+		return -1;
+	}
+	*c = p;
+	return 0;
+}
+
+/* True if no existing network's IPv6 subnet overlaps C (EXCEPT ignored). */
+bool ipam_subnet6_free(const struct vs_prefix *c, const struct network *except)
+{
+	struct network *n, *tmp;
+
+	HASH_ITER(hh, g_model.networks, n, tmp)
+		if (n != except && n->ipv6 && vs_prefix_overlap(&n->subnet6, c))
+			return false;
+	return true;
+}
+
+/* The host's ULA /48: fd00::/8 + 40 random bits (RFC 4193 3.2), drawn
+ * once; a failed draw is an error, never a fixed prefix that two hosts
+ * would share. */
+static int ipam_ula_pool(void)
+{
+	struct vs_prefix *p = &g_model.ula_pool;
+
+	if (p->len)
+		return 0;
+	memset(p, 0, sizeof(*p));
+	p->addr.b[0] = 0xfd;
+	if (getrandom(&p->addr.b[1], 5, 0) != 5)
+		return -1;
+	p->len = 48;
+	return 0;
+}
+
+/* The first free /64 of the host's ULA /48. */
+int ipam_auto_subnet6(struct vs_prefix *out)
+{
+	struct vs_prefix c;
+	unsigned int i;
+
+	if (ipam_ula_pool())
+		return -1;
+	for (i = 0; i < 65536; i++) {
+		c = g_model.ula_pool;
+		c.addr.b[6] = (uint8_t)(i >> 8);
+		c.addr.b[7] = (uint8_t)i;
+		c.len = 64;
+		if (ipam_subnet6_free(&c, NULL)) {
+			*out = c;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+/* The subnet-router anycast address (all host bits zero, RFC 4291 2.6.1)
+ * and the gateway are never handed out. */
+static bool ipam_reserved6(const struct network *n, const union vs_addr *addr)
+{
+	return vs_addr_eq(addr, &n->subnet6.addr) || vs_addr_eq(addr, &n->gateway6);
+}
+
+/**
+ * ipam_alloc6() - The next free IPv6 address of a network, in order
+ * @n:      network (n->ipv6)
+ * @addr:   result
+ * @err:    one-line reason on failure
+ * @errlen: size of @err
+ *
+ * Walks --ip-range (else the subnet) from its first address, as
+ * ipam_alloc() does.  Each address skipped is reserved (two) or held by an
+ * endpoint, so the walk ends within endpoints + 3 steps, however large the
+ * prefix.
+ *
+ * Return: 0 or -1
+ */
+int ipam_alloc6(const struct network *n, union vs_addr *addr, char *err, size_t errlen)
+{
+	const struct vs_prefix *r = n->ip_range6.len ? &n->ip_range6 : &n->subnet6;
+	uint64_t size = vs_prefix_size(r), i;
+	union vs_addr a = r->addr;
+
+	for (i = 0; i < size; i++, vs_addr_add(&a, 1)) {
+		if (!vs_prefix_contains(&n->subnet6, &a) || ipam_reserved6(n, &a) ||
+		    model_endpoint_by_ip6(n, &a))
+			continue;
+		*addr = a;
+		return 0;
+	}
+	snprintf(err, errlen, "no free IPv6 address left in network %s", n->name);
+	return -1;
+}
+
+/* A fixed --ip6 must be inside the IPv6 subnet, not reserved, not taken. */
+int ipam_check_fixed6(const struct network *n, const union vs_addr *addr, char *err, size_t errlen)
+{
+	char a[VS_ADDR_STRLEN], s[VS_PREFIX_STRLEN];
+	struct endpoint *ep;
+
+	vs_addr_str(addr, a, sizeof(a));
+	if (!n->ipv6) {
+		snprintf(err, errlen, "network %s has no IPv6 subnet (create it with --ipv6)", n->name);
+		return -1;
+	}
+	if (!vs_prefix_contains(&n->subnet6, addr)) {
+		snprintf(err, errlen, "address %s is outside network %s's subnet %s",
+			 a, n->name, vs_prefix_str(&n->subnet6, s, sizeof(s)));
+		return -1;
+	}
+	ep = model_endpoint_by_ip6(n, addr);
+	if (ep) {
+		snprintf(err, errlen, "address %s is already in use by container %s on network %s",
+			 a, ep->ctr->name, n->name);
+		return -1;
+	}
+	if (ipam_reserved6(n, addr)) {
+		snprintf(err, errlen, "address %s is reserved in network %s (subnet-router anycast or gateway)",
 			 a, n->name);
 		return -1;
 	}

@@ -13,7 +13,9 @@
  *     - to the gateway MAC: the network's L3 gateway (gateway.c);
  *     - broadcast/multicast: flood to the network's other ports; a
  *       broadcast ARP asking for the gateway IP also goes to the gateway,
- *       which answers it (the others see it too, as on any LAN);
+ *       which answers it (the others see it too, as on any LAN), and so
+ *       does IPv6 multicast to the gateway's solicited-node groups
+ *       (neighbour solicitations for its IPv6 addresses);
  *     - known unicast: the learned port, unless that is the input port
  *       (DROP_LOOP: a MAC learned here that is also sent to here);
  *     - unknown unicast: flood.
@@ -70,6 +72,21 @@ static bool l2_forward_arp_for_gw(const struct network *n, const struct pkt *p)
 	return vs_addr_eq_v4(&n->gateway, tpa);
 }
 
+/* IPv6 multicast to the solicited-node group (33:33:ff + the low 24 bits,
+ * RFC 2464 7) of the gateway's IPv6 address or of its link-local one,
+ * whose low 24 bits are those of its MAC: a neighbour solicitation the
+ * gateway may have to answer.  A MAC compare: no parse here. */
+static bool l2_forward_nd_for_gw(const struct network *n, const struct pkt *p,
+				 const struct ether_header *eth)
+{
+	const uint8_t *d = eth->ether_dhost;
+
+	if (!n->ipv6 || p->eth_type != ETHERTYPE_IPV6 || d[0] != 0x33 || d[1] != 0x33 ||
+	    d[2] != 0xff)
+		return false;
+	return !memcmp(d + 3, &n->gateway6.b[13], 3) || !memcmp(d + 3, n->gw_mac + 3, 3);
+}
+
 /* Step 2: bind the source MAC to the input port. */
 static void l2_forward_learn(struct network *n, struct pkt *p,
 			     const struct ether_header *eth)
@@ -109,7 +126,7 @@ void l2_forward(struct network *n, struct pkt *p)
 	}
 	if (eth->ether_dhost[0] & 1) {
 		l2_forward_flood(n, p);
-		if (l2_forward_arp_for_gw(n, p))
+		if (l2_forward_arp_for_gw(n, p) || l2_forward_nd_for_gw(n, p, eth))
 			gateway_input(n, p);
 		return;
 	}

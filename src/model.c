@@ -87,6 +87,18 @@ bool model_ip_in_use(const struct network *n, const union vs_addr *ip)
 	return model_endpoint_by_ip(n, ip) != NULL;
 }
 
+/* The endpoint whose IPv6 address is IP6.  A walk of the network's
+ * endpoints: only control commands (IPAM, connect) ask, never a packet. */
+struct endpoint *model_endpoint_by_ip6(const struct network *n, const union vs_addr *ip6)
+{
+	struct endpoint *ep;
+
+	LIST_FOREACH(ep, &n->endpoints, net_link)
+		if (vs_addr_eq(&ep->ip6, ip6))
+			return ep;
+	return NULL;
+}
+
 /* Docker's rule: 02:42 followed by the four bytes of the IPv4 address (an
  * IPv6 address gives its last four bytes, which are where a mapped IPv4
  * address keeps its own). */
@@ -140,6 +152,7 @@ void model_clear(void)
 		HASH_DEL(g_model.networks, n);
 		free(n);
 	}
+	memset(&g_model.ula_pool, 0, sizeof(g_model.ula_pool));
 }
 
 /* Put EP on its network's and container's lists and in the address hash. */

@@ -493,7 +493,9 @@ static int netns_cfg_in(void *arg)
 	if (netns_cfg_link(sk, x, &ifindex) == 0 &&
 	    (x->cfg->link_only ||
 	     (netns_cfg_addr(sk, x, ifindex) == 0 &&
-	      (x->cfg->gateway == 0 || netns_cfg_route(sk, x, ifindex) == 0))))
+	      (x->cfg->gateway == 0 || netns_cfg_route(sk, x, ifindex) == 0) &&
+	      (x->cfg->prefix6 == 0 ||
+	       netns_cfg_ip6(sk, x->cfg, ifindex, x->err, x->errlen) == 0))))
 		rc = 0;
 	nl_socket_free(sk);
 	return rc;

@@ -144,3 +144,38 @@ void pkt_build_l4_csum(uint8_t *l4, const struct pkt_ip4 *h, uint16_t len)
 	if (h->proto == IPPROTO_UDP && !*sum)
 		*sum = 0xffff;
 }
+
+/**
+ * pkt_build_ip6() - Write an IPv6 header (RFC 8200), no extension headers
+ * @at:		where it goes
+ * @h:		addresses, next header, hop limit (0: PKT_BUILD_TTL)
+ * @plen:	payload length
+ *
+ * Return: the byte after the 40-byte header (the payload's place)
+ */
+uint8_t *pkt_build_ip6(uint8_t *at, const struct pkt_ip6 *h, uint16_t plen)
+{
+	at[0] = 0x60;		/* version 6, traffic class and flow label 0 */
+	at[1] = at[2] = at[3] = 0;
+	at[4] = (uint8_t)(plen >> 8);
+	at[5] = (uint8_t)plen;
+	at[6] = h->nh;
+	at[7] = h->hlim ? h->hlim : PKT_BUILD_TTL;
+	memcpy(at + 8, h->src, 16);
+	memcpy(at + 24, h->dst, 16);
+	return at + 40;
+}
+
+/**
+ * pkt_build_icmp6_csum() - Set the checksum of a whole ICMPv6 message
+ * @icmp6:	its header, checksum field zero
+ * @h:		the IPv6 header's fields (pseudo-header, RFC 4443 2.3)
+ * @len:	header and body
+ */
+void pkt_build_icmp6_csum(uint8_t *icmp6, const struct pkt_ip6 *h, uint32_t len)
+{
+	uint16_t sum = csum_fold(csum_partial(icmp6, len,
+					      csum_pseudo6(h->src, h->dst, IPPROTO_ICMPV6, len)));
+
+	memcpy(icmp6 + 2, &sum, 2);
+}

@@ -28,6 +28,24 @@
  *    the errors every other container is owed (audit item 21).  The
  *    per-source buckets are a fixed keyed-hash array: nothing grows, a
  *    colliding stranger only shares a bucket nobody can aim at.
+ *  - IPv6 (a --ipv6 network's gateway): a neighbour solicitation
+ *    (RFC 4861 7.1.1: hop limit 255, code 0, checksum, length, options of
+ *    non-zero length, a non-multicast target, and from "::" only to a
+ *    solicited-node group without a source link-layer option) for the
+ *    port's address or its link-local one gets an advertisement with the
+ *    router flag and the port's MAC as target link-layer option: unicast
+ *    and solicited to the asker, or, for a duplicate address detection
+ *    probe (from "::"), unsolicited to all-nodes (RFC 4861 7.2.4), which
+ *    tells the prober the address is taken.  A malformed one is bad_l4;
+ *    a solicitation for someone else is left alone (it was flooded).
+ *    ICMPv6 echo to either address: the same checks as ICMP's, with the
+ *    checksum over the IPv6 pseudo-header (RFC 4443 2.3); other ICMPv6
+ *    messages and other protocols to the port's address are not_for_us.
+ *    Extension headers are not walked here: a packet for the gateway with
+ *    one is unsupported (port security has judged the chain already).
+ *    ICMPv6 errors (RFC 4443) quote the packet up to the 1280-byte
+ *    minimum MTU, are never sent about an ICMPv6 error or to or from a
+ *    multicast or unspecified address, and share the ICMP rate limits.
  *  - TTL (RFC 1812 5.3.1): a forwarded packet's TTL drops by one with an
  *    incremental checksum update; at 1 or 0 it has expired and is not
  *    changed (the caller answers time exceeded, or drops it).
@@ -42,6 +60,8 @@
 #include <net/ethernet.h>
 #include <netinet/if_ether.h>
 #include <netinet/ip.h>
+#include <netinet/icmp6.h>
+#include <netinet/ip6.h>
 #include <netinet/ip_icmp.h>
 #include <string.h>
 #include <time.h>
@@ -104,17 +124,17 @@ static bool router_port_bucket_take(struct router_port_bucket *b, double now,
 
 /* The source an error about P is charged to: the container's port it
  * came from (its address cannot be forged there), else its source IP. */
-static uint64_t router_port_source(const struct pkt *p, const struct iphdr *ip)
+static uint64_t router_port_source(const struct pkt *p, uint32_t saddr)
 {
 	if (p->in_port && p->in_port->role == PORT_ROLE_ENDPOINT)
 		return (uint64_t)(uintptr_t)p->in_port;
-	return 0x100000000ull | ip->saddr;
+	return 0x100000000ull | saddr;
 }
 
 /**
  * router_port_rl_allow() - May an error about P be sent now?
  * @p:		the offending packet
- * @ip:		its IPv4 header
+ * @saddr:	its source address (an IPv6 one folded to 32 bits)
  *
  * Its source's bucket first, then the one all sources share.
  * Return: true if both had a token
@@ -130,11 +150,11 @@ void router_port_rl_reset(void)
 	router_port_all.tokens = ROUTER_PORT_RL_BURST;
 }
 
-static bool router_port_rl_allow(const struct pkt *p, const struct iphdr *ip)
+static bool router_port_rl_allow(const struct pkt *p, uint32_t saddr)
 {
 	struct router_port_bucket *all = &router_port_all, *src = router_port_src;
 	static uint64_t basis;
-	uint64_t who = router_port_source(p, ip);
+	uint64_t who = router_port_source(p, saddr);
 	struct router_port_bucket *b;
 	struct timespec ts;
 	double now;
@@ -371,7 +391,7 @@ bool router_port_icmp_error_build(const struct router_port *rp, struct pkt *p,
 
 	if (!eth || !ip || p->eth_type != ETHERTYPE_IP || !router_port_icmp_error_ok(p, ip))
 		return false;
-	if (!(p->flags & PKT_F_DRYRUN) && !router_port_rl_allow(p, ip))
+	if (!(p->flags & PKT_F_DRYRUN) && !router_port_rl_allow(p, ip->saddr))
 		return false;
 	quote = p->len - p->l3_ofs;
 	if (ntohs(ip->tot_len) < quote)
@@ -423,4 +443,308 @@ bool router_port_ttl_dec(struct iphdr *ip)
 void router_port_ttl_undo(struct iphdr *ip)
 {
 	router_port_ttl_add(ip, 1);
+}
+
+/* ---- IPv6: neighbour discovery and echo ---- */
+
+static const uint8_t router_port_any6[16];
+
+/* The link-local address Linux derives from MAC (fe80::/64 and the
+ * modified EUI-64 interface identifier, RFC 4291 appendix A). */
+void router_port_ll6(const uint8_t mac[6], uint8_t ll[16])
+{
+	memset(ll, 0, 16);
+	ll[0] = 0xfe;
+	ll[1] = 0x80;
+	ll[8] = mac[0] ^ 0x02;
+	ll[9] = mac[1];
+	ll[10] = mac[2];
+	ll[11] = 0xff;
+	ll[12] = 0xfe;
+	memcpy(ll + 13, mac + 3, 3);
+}
+
+/* Is A (16 bytes) one of RP's IPv6 addresses? */
+static bool router_port_own6(const struct router_port *rp, const uint8_t *a)
+{
+	if (!memcmp(rp->ip6, router_port_any6, 16))
+		return false;
+	return !memcmp(a, rp->ip6, 16) || !memcmp(a, rp->ll6, 16);
+}
+
+/* ff02::1:ffXX:XXXX, a solicited-node group (RFC 4291 2.7.1)? */
+static bool router_port_solicited_node(const uint8_t *a)
+{
+	static const uint8_t pfx[13] = { 0xff, 0x02, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0xff };
+
+	return !memcmp(a, pfx, sizeof(pfx));
+}
+
+/* Does the ICMPv6 message at M (LEN bytes) sum to zero with IP6's
+ * pseudo-header? */
+static bool router_port_icmp6_csum_ok(const struct ip6_hdr *ip6, const uint8_t *m,
+				      uint32_t len)
+{
+	uint32_t sum = csum_pseudo6((const uint8_t *)&ip6->ip6_src,
+				    (const uint8_t *)&ip6->ip6_dst, IPPROTO_ICMPV6, len);
+
+	return csum_fold(csum_partial(m, len, sum)) == 0;
+}
+
+/* Walk the options of an NS (LEN bytes at M): each of non-zero length and
+ * inside; *sll set to the source link-layer option's MAC, if any.
+ * Return: false if malformed (RFC 4861 7.1.1) */
+static bool router_port_nd_opts(const uint8_t *m, uint32_t len, const uint8_t **sll)
+{
+	uint32_t o = sizeof(struct nd_neighbor_solicit);
+
+	*sll = NULL;
+	while (o + 2 <= len) {
+		uint32_t olen = m[o + 1] * 8u;
+
+		if (!olen || o + olen > len)
+			return false;
+		if (m[o] == ND_OPT_SOURCE_LINKADDR && olen >= 8)
+			*sll = m + o + 2;
+		o += olen;
+	}
+	return o == len;
+}
+
+/* Ethernet and IPv6 headers of a reply R from RP, FROM (one of its
+ * addresses) to DMAC/DST, with ICMPLEN bytes of ICMPv6 after them. */
+static void router_port_reply_l3v6(struct pkt *r, const struct router_port *rp,
+				   const uint8_t *dmac, struct pkt_ip6 *h, uint16_t icmplen)
+{
+	uint8_t *l3 = pkt_build_eth(r->data, dmac, rp->mac, ETHERTYPE_IPV6);
+
+	h->nh = IPPROTO_ICMPV6;
+	r->eth_type = ETHERTYPE_IPV6;
+	r->ip_proto = IPPROTO_ICMPV6;
+	r->l3_ofs = (uint16_t)(l3 - r->data);
+	r->l4_ofs = (uint16_t)(pkt_build_ip6(l3, h, icmplen) - r->data);
+}
+
+/* The advertisement for TARGET: solicited to the asker, or (DAD: the
+ * asker is "::") unsolicited to all-nodes; router and override set. */
+static void router_port_na_send(const struct router_port *rp, struct pkt *p,
+				const struct ip6_hdr *ip6, const uint8_t *target,
+				const uint8_t *sll)
+{
+	static const uint8_t allnodes_mac[6] = { 0x33, 0x33, 0, 0, 0, 1 };
+	static const uint8_t allnodes[16] = { 0xff, 0x02, [15] = 1 };
+	const struct ether_header *eth = (const struct ether_header *)p->data;
+	bool dad = !memcmp(&ip6->ip6_src, router_port_any6, 16);
+	struct pkt_ip6 h = { .hlim = 255 };
+	uint32_t len = sizeof(struct nd_neighbor_advert) + 8;
+	struct nd_neighbor_advert *na;
+	uint8_t *opt;
+	struct pkt r;
+
+	memcpy(h.src, target, 16);
+	memcpy(h.dst, dad ? allnodes : (const uint8_t *)&ip6->ip6_src, 16);
+	router_port_reply_init(&r, ETH_HLEN + 40 + len);
+	router_port_reply_l3v6(&r, rp, dad ? allnodes_mac : sll ? sll : eth->ether_shost,
+			       &h, (uint16_t)len);
+	na = pkt_l4(&r);
+	memset(na, 0, len);
+	na->nd_na_type = ND_NEIGHBOR_ADVERT;
+	na->nd_na_flags_reserved = ND_NA_FLAG_ROUTER | ND_NA_FLAG_OVERRIDE |
+				   (dad ? 0 : ND_NA_FLAG_SOLICITED);
+	memcpy(&na->nd_na_target, target, 16);
+	opt = (uint8_t *)(na + 1);
+	opt[0] = ND_OPT_TARGET_LINKADDR;
+	opt[1] = 1;
+	memcpy(opt + 2, rp->mac, 6);
+	pkt_build_icmp6_csum((uint8_t *)na, &h, len);
+	router_port_reply_send(rp, p, &r, dad ? "neighbour advertisement (DAD) to all-nodes" :
+			       "neighbour advertisement");
+}
+
+/**
+ * router_port_ns() - A neighbour solicitation: answer it if it is for RP
+ * @rp:		router port
+ * @p:		the frame
+ * @ip6:	its IPv6 header (payload length checked)
+ * @m:		the ICMPv6 message
+ * @len:	its length
+ *
+ * Return: true if it was RP's or malformed (answered, or dropped and
+ * counted); false if it asks about someone else
+ */
+static bool router_port_ns(const struct router_port *rp, struct pkt *p,
+			   const struct ip6_hdr *ip6, const uint8_t *m, uint32_t len)
+{
+	const struct nd_neighbor_solicit *ns = (const void *)m;
+	bool dad = !memcmp(&ip6->ip6_src, router_port_any6, 16);
+	const uint8_t *sll;
+
+	if (len < sizeof(*ns) || ip6->ip6_hlim != 255 || ns->nd_ns_code != 0 ||
+	    !router_port_icmp6_csum_ok(ip6, m, len) || ns->nd_ns_target.s6_addr[0] == 0xff ||
+	    !router_port_nd_opts(m, len, &sll) ||
+	    (dad && (sll || !router_port_solicited_node((const uint8_t *)&ip6->ip6_dst)))) {
+		router_port_drop(rp, p, DROP_BAD_L4);
+		return true;
+	}
+	if (!router_port_own6(rp, ns->nd_ns_target.s6_addr))
+		return false;
+	router_port_na_send(rp, p, ip6, ns->nd_ns_target.s6_addr, sll);
+	return true;
+}
+
+/* ICMPv6 echo request M (LEN bytes, for one of RP's addresses): reply. */
+static void router_port_echo6(const struct router_port *rp, struct pkt *p,
+			      const struct ip6_hdr *ip6, const uint8_t *m, uint32_t len)
+{
+	const struct ether_header *eth = (const struct ether_header *)p->data;
+	uint32_t hdr = ETH_HLEN + sizeof(*ip6);
+	struct pkt_ip6 h = { .hlim = 0 };
+	struct icmp6_hdr *ic;
+	struct pkt r;
+
+	if (len < sizeof(*ic) || !router_port_icmp6_csum_ok(ip6, m, len) ||
+	    !memcmp(&ip6->ip6_src, router_port_any6, 16) || ip6->ip6_src.s6_addr[0] == 0xff) {
+		router_port_drop(rp, p, DROP_BAD_L4);
+		return;
+	}
+	if (m[0] != ICMP6_ECHO_REQUEST || m[1] != 0) {
+		router_port_drop(rp, p, DROP_NOT_FOR_US);
+		return;
+	}
+	if (hdr + len > PKT_BUF_SIZE) {
+		router_port_drop(rp, p, DROP_UNSUPPORTED);
+		return;
+	}
+	memcpy(h.src, &ip6->ip6_dst, 16);
+	memcpy(h.dst, &ip6->ip6_src, 16);
+	router_port_reply_init(&r, hdr + len);
+	router_port_reply_l3v6(&r, rp, eth->ether_shost, &h, (uint16_t)len);
+	ic = pkt_l4(&r);
+	memcpy(ic, m, len);
+	ic->icmp6_type = ICMP6_ECHO_REPLY;
+	/* The pseudo-header holds the same two addresses, swapped: only the
+	 * type changed (RFC 1624). */
+	csum_update16(&ic->icmp6_cksum, htons(ICMP6_ECHO_REQUEST << 8),
+		      htons(ICMP6_ECHO_REPLY << 8));
+	router_port_reply_send(rp, p, &r, "ICMPv6 echo reply");
+}
+
+/* An ICMPv6 message to or about RP.  Return: as router_port_v6_input. */
+static bool router_port_icmp6(const struct router_port *rp, struct pkt *p,
+			      const struct ip6_hdr *ip6, bool own)
+{
+	uint32_t len = ntohs(ip6->ip6_plen);
+	const uint8_t *m = pkt_header(p, p->l3_ofs + sizeof(*ip6), len);
+
+	if (!m || len < 4) {
+		if (!own)
+			return false;
+		router_port_drop(rp, p, DROP_BAD_L4);
+		return true;
+	}
+	if (m[0] == ND_NEIGHBOR_SOLICIT)
+		return router_port_ns(rp, p, ip6, m, len);
+	if (!own)
+		return false;
+	router_port_echo6(rp, p, ip6, m, len);
+	return true;
+}
+
+/* RFC 4443 2.4(e): may an ICMPv6 error be sent about IP6 in P?  Not
+ * about an error (types below 128, or a header we cannot read), nor to a
+ * frame sent to a multicast MAC or group, nor to "::" or a group. */
+static bool router_port_icmp6_error_ok(const struct pkt *p, const struct ip6_hdr *ip6)
+{
+	const struct ether_header *eth = (const struct ether_header *)p->data;
+	const uint8_t *m;
+
+	if ((eth->ether_dhost[0] & 1) || ip6->ip6_dst.s6_addr[0] == 0xff ||
+	    ip6->ip6_src.s6_addr[0] == 0xff || !memcmp(&ip6->ip6_src, router_port_any6, 16))
+		return false;
+	if (ip6->ip6_nxt != IPPROTO_ICMPV6)
+		return true;
+	m = pkt_header(p, p->l3_ofs + sizeof(*ip6), 1);
+	return m && m[0] >= 128;
+}
+
+/**
+ * router_port_icmp6_error() - Send an ICMPv6 error about P back to its sender
+ * @rp:		router port the error comes from (its IPv6 address, its MAC)
+ * @p:		offending IPv6 packet (header checked by router_port_v6_input)
+ * @type:	ICMP6_DST_UNREACH, ICMP6_TIME_EXCEEDED...
+ * @code:	ICMPv6 code
+ *
+ * The quote is as much of the packet as keeps the error within the IPv6
+ * minimum MTU, 1280 bytes (RFC 4443 2.4(c)); rate limited with the ICMP
+ * errors, per source and in all.
+ *
+ * Return: true if an error was sent (or, under trace, would have been)
+ */
+bool router_port_icmp6_error(const struct router_port *rp, struct pkt *p,
+			     uint8_t type, uint8_t code)
+{
+	const struct ip6_hdr *ip6 = pkt_header(p, p->l3_ofs, sizeof(*ip6));
+	const struct ether_header *eth = (const struct ether_header *)p->data;
+	const uint32_t room = 1280 - sizeof(*ip6) - sizeof(struct icmp6_hdr);
+	struct pkt_ip6 h = { .hlim = 0 };
+	uint32_t quote, src;
+	struct pkt r;
+	uint8_t *m;
+
+	if (!ip6 || !memcmp(rp->ip6, router_port_any6, 16) ||
+	    !router_port_icmp6_error_ok(p, ip6))
+		return false;
+	memcpy(&src, ip6->ip6_src.s6_addr + 12, 4);
+	if (!(p->flags & PKT_F_DRYRUN) && !router_port_rl_allow(p, src))
+		return false;
+	quote = p->len - p->l3_ofs;
+	if (quote > sizeof(*ip6) + ntohs(ip6->ip6_plen))
+		quote = sizeof(*ip6) + ntohs(ip6->ip6_plen);
+	if (quote > room)
+		quote = room;
+	memcpy(h.src, rp->ip6, 16);
+	memcpy(h.dst, &ip6->ip6_src, 16);
+	router_port_reply_init(&r, ETH_HLEN + sizeof(*ip6) + sizeof(struct icmp6_hdr) + quote);
+	router_port_reply_l3v6(&r, rp, eth->ether_shost, &h,
+			       (uint16_t)(sizeof(struct icmp6_hdr) + quote));
+	m = pkt_l4(&r);
+	memset(m, 0, sizeof(struct icmp6_hdr));
+	m[0] = type;
+	m[1] = code;
+	memcpy(m + sizeof(struct icmp6_hdr), ip6, quote);
+	pkt_build_icmp6_csum(m, &h, (uint32_t)sizeof(struct icmp6_hdr) + quote);
+	trace_note(p, rp->stage, "ICMPv6 error type %u code %u to sender", type, code);
+	router_port_reply_send(rp, p, &r, "ICMPv6 error");
+	return true;
+}
+
+/**
+ * router_port_v6_input() - An IPv6 frame that came to RP
+ * @rp:		router port with an IPv6 address
+ * @p:		IPv6 frame (l3_ofs set by parse.c), unicast to rp->mac or
+ *		multicast to one of its solicited-node groups
+ *
+ * Return: true if it was RP's: answered, or dropped and counted (also a
+ * malformed one); false if it is not for RP (the caller routes it, or
+ * leaves a flooded multicast alone)
+ */
+bool router_port_v6_input(const struct router_port *rp, struct pkt *p)
+{
+	const struct ip6_hdr *ip6 = pkt_header(p, p->l3_ofs, sizeof(*ip6));
+	bool own;
+
+	if (!ip6 || (ip6->ip6_vfc >> 4) != 6 ||
+	    ntohs(ip6->ip6_plen) > p->len - p->l3_ofs - sizeof(*ip6)) {
+		router_port_drop(rp, p, DROP_BAD_L3);
+		return true;
+	}
+	own = router_port_own6(rp, ip6->ip6_dst.s6_addr);
+	if (ip6->ip6_nxt == IPPROTO_ICMPV6)
+		return router_port_icmp6(rp, p, ip6, own);
+	if (!own)
+		return false;
+	router_port_drop(rp, p, ip6->ip6_nxt == IPPROTO_HOPOPTS || ip6->ip6_nxt == IPPROTO_DSTOPTS ||
+			 ip6->ip6_nxt == IPPROTO_ROUTING || ip6->ip6_nxt == IPPROTO_FRAGMENT ?
+			 DROP_UNSUPPORTED : DROP_NOT_FOR_US);
+	return true;
 }

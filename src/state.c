@@ -115,6 +115,13 @@ static struct json_object *state_network_json(const struct network *n)
 	json_object_object_add(o, "gateway", state_ip(&n->gateway));
 	if (n->ip_range.len)
 		json_object_object_add(o, "ip_range", state_prefix(&n->ip_range));
+	/* Only on --ipv6 networks: older files have none and load as IPv4. */
+	if (n->ipv6) {
+		json_object_object_add(o, "subnet6", state_prefix(&n->subnet6));
+		json_object_object_add(o, "gateway6", state_ip(&n->gateway6));
+		if (n->ip_range6.len)
+			json_object_object_add(o, "ip_range6", state_prefix(&n->ip_range6));
+	}
 	for (i = 0; i < n->n_aux; i++)
 		json_object_object_add(aux, n->aux[i].name, state_ip(&n->aux[i].addr));
 	json_object_object_add(o, "aux", aux);
@@ -146,6 +153,8 @@ static struct json_object *state_endpoint_json(const struct endpoint *ep)
 
 	json_object_object_add(o, "network", state_str(ep->net->name));
 	json_object_object_add(o, "ip", state_ip(&ep->ip));
+	if (ep->net->ipv6)
+		json_object_object_add(o, "ip6", state_ip(&ep->ip6));
 	json_object_object_add(o, "mac", state_str(ipam_mac_str(ep->mac, mac)));
 	json_object_object_add(o, "ifname", state_str(ep->ifname));
 	json_object_object_add(o, "host_if", state_str(ep->host_if));
@@ -227,6 +236,8 @@ struct json_object *state_to_json(void)
 			json_object_array_add(ctrs, state_container_json(c));
 	json_object_object_add(root, "networks", nets);
 	json_object_object_add(root, "containers", ctrs);
+	if (g_model.ula_pool.len)
+		json_object_object_add(root, "ula_pool", state_prefix(&g_model.ula_pool));
 	return root;
 }
 
@@ -308,6 +319,27 @@ static int state_load_bound(struct network *n, struct json_object *b, char *err,
 	return 0;
 }
 
+/* A --ipv6 network's second subnet: all of it, consistent, or refused. */
+static int state_load_net6(struct network *n, struct json_object *o, char *err, size_t errlen)
+{
+	const char *sub = state_get_str(o, "subnet6"), *gw = state_get_str(o, "gateway6");
+	const char *rng = state_get_str(o, "ip_range6");
+	char e2[200];
+
+	if (!sub && !gw && !rng)
+		return 0;
+	n->ipv6 = true;
+	if (!sub || ipam_parse_cidr6(sub, &n->subnet6, e2, sizeof(e2)) ||
+	    !gw || ipam_parse_ip6(gw, &n->gateway6) ||
+	    (rng && ipam_parse_cidr6(rng, &n->ip_range6, e2, sizeof(e2))) ||
+	    !vs_prefix_contains(&n->subnet6, &n->gateway6) ||
+	    (n->ip_range6.len && !vs_prefix_within(&n->ip_range6, &n->subnet6))) {
+		snprintf(err, errlen, "network %s: bad subnet6, gateway6 or ip_range6", n->name);
+		return -1;
+	}
+	return 0;
+}
+
 static int state_load_network(struct json_object *o, char *err, size_t errlen)
 {
 	struct network *n = calloc(1, sizeof(*n));
@@ -331,7 +363,8 @@ static int state_load_network(struct json_object *o, char *err, size_t errlen)
 	if (!vs_prefix_contains(&n->subnet, &n->gateway) ||
 	    (n->ip_range.len && !vs_prefix_within(&n->ip_range, &n->subnet)))
 		STATE_BAD("network %s: gateway or ip_range outside the subnet", name);
-	if (state_load_aux(n, state_get(o, "aux", json_type_object), err, errlen))
+	if (state_load_net6(n, o, err, errlen) ||
+	    state_load_aux(n, state_get(o, "aux", json_type_object), err, errlen))
 		goto fail;
 	n->internal = state_get_bool(o, "internal", false);
 	n->icc = state_get_bool(o, "icc", true);
@@ -387,6 +420,18 @@ static int state_load_pending(struct json_object *o, enum ep_pending *p)
 	return 0;
 }
 
+/* An endpoint of a --ipv6 network has its IPv6 address; others none. */
+static int state_load_ip6(struct endpoint *ep, const char *ip6)
+{
+	if (!ep->net->ipv6)
+		return ip6 ? -1 : 0;
+	if (!ip6 || ipam_parse_ip6(ip6, &ep->ip6) ||
+	    !vs_prefix_contains(&ep->net->subnet6, &ep->ip6) ||
+	    model_endpoint_by_ip6(ep->net, &ep->ip6))
+		return -1;
+	return 0;
+}
+
 static int state_load_endpoint(struct container *c, struct json_object *o, char *err, size_t errlen)
 {
 	struct endpoint *ep = calloc(1, sizeof(*ep));
@@ -411,6 +456,8 @@ static int state_load_endpoint(struct container *c, struct json_object *o, char 
 		STATE_BAD("container %s: endpoint address outside network %s or bad order", c->name, net);
 	if (model_ip_in_use(ep->net, &ep->ip) || model_endpoint(ep->net, c))
 		STATE_BAD("container %s: duplicate endpoint or address on network %s", c->name, net);
+	if (state_load_ip6(ep, state_get_str(o, "ip6")))
+		STATE_BAD("container %s: bad or duplicate ip6 on network %s", c->name, net);
 	snprintf(ep->ifname, sizeof(ep->ifname), "%s", ifn);
 	snprintf(ep->host_if, sizeof(ep->host_if), "%s", hif ? hif : "");
 	ep->attach = att && !strcmp(att, "veth") ? ATTACH_VETH : ATTACH_TAP;
@@ -508,6 +555,24 @@ static int state_load_container(struct json_object *o, char *err, size_t errlen)
 	return 0;
 }
 
+/* The host's ULA /48 (ipam.c); absent in files without IPv6 networks. */
+static int state_load_ula(struct json_object *root, char *err, size_t errlen)
+{
+	const char *ula = state_get_str(root, "ula_pool");
+	struct vs_prefix p;
+	char e2[200];
+
+	if (!ula)
+		return 0;
+	if (vs_prefix_parse(ula, &p, true, e2, sizeof(e2)) || vs_addr_is_v4(&p.addr) ||
+	    p.len != 48 || p.addr.b[0] != 0xfd) {
+		snprintf(err, errlen, "bad ula_pool \"%s\" (an fd00::/8 /48)", ula);
+		return -1;
+	}
+	g_model.ula_pool = p;
+	return 0;
+}
+
 /**
  * state_from_json() - Replace the model with the one ROOT describes
  * Return: 0, or -1 with a reason in @err (the model is then cleared)
@@ -523,6 +588,8 @@ int state_from_json(struct json_object *root, char *err, size_t errlen)
 	    !(nets = state_get(root, "networks", json_type_array)) ||
 	    !(ctrs = state_get(root, "containers", json_type_array)))
 		STATE_BAD("not a vswitch state file (version %d expected)", STATE_VERSION);
+	if (state_load_ula(root, err, errlen))
+		goto fail;
 	for (i = 0; i < json_object_array_length(nets); i++)
 		if (state_load_network(json_object_array_get_idx(nets, i), err, errlen))
 			goto fail;

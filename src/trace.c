@@ -33,6 +33,7 @@
 #include <stdio.h>
 #include <string.h>
 #include "cmd.h"
+#include "csum.h"
 #include "control.h"
 #include "ct.h"
 #include "dp.h"
@@ -276,6 +277,10 @@ struct trace_req {
 	uint32_t src, dst;
 	uint8_t proto;
 	uint16_t dport;
+	/* --to an IPv6 address: from the container's IPv6 address on a
+	 * --ipv6 network, as an ICMPv6 echo, a UDP datagram or a TCP SYN. */
+	bool v6;
+	union vs_addr src6, dst6;
 };
 
 /* Pick the endpoint the container would send from: the one on-link with
@@ -353,11 +358,17 @@ static int trace_parse_args(struct json_object *args, struct trace_req *r,
 
 	if (trace_parse_from(ctl_arg_str(args, "from"), r, err, errlen))
 		return -1;
-	if (!to || ipam_parse_ip(to, &a)) {
+	if (!to || vs_addr_parse(to, &a)) {
 		snprintf(err, errlen, "invalid destination address \"%s\"", to ? to : "");
 		return -1;
 	}
-	r->dst = vs_addr_get_v4(&a);
+	r->v6 = !vs_addr_is_v4(&a);
+	r->dst6 = a;
+	r->dst = r->v6 ? 0 : vs_addr_get_v4(&a);
+	if (r->v6 && !r->ctr) {
+		snprintf(err, errlen, "IPv6 from the outside is not traced yet (no IPv6 uplink)");
+		return -1;
+	}
 	r->proto = !pr || !strcmp(pr, "icmp") ? IPPROTO_ICMP : !strcmp(pr, "tcp") ? IPPROTO_TCP :
 		   !strcmp(pr, "udp") ? IPPROTO_UDP : 0;
 	if (!r->proto || port < 0 || port > 65535) {
@@ -425,6 +436,88 @@ static void trace_eth_outside(struct pkt *p, uint32_t dst)
 	f[13] = ETH_P_IP & 0xff;
 }
 
+/* The endpoint C sends IPv6 to DST from: the --ipv6 network DST is on,
+ * else its first --ipv6 network (which holds its IPv6 default route). */
+static struct endpoint *trace_pick_ep6(struct container *c, const union vs_addr *dst)
+{
+	struct endpoint *ep, *first = NULL;
+
+	LIST_FOREACH(ep, &c->endpoints, ctr_link) {
+		if (!ep->net->ipv6)
+			continue;
+		if (vs_prefix_contains(&ep->net->subnet6, dst))
+			return ep;
+		if (!first || ep->conn_order < first->conn_order)
+			first = ep;
+	}
+	return first;
+}
+
+/* The IPv6 + L4 part of an IPv6 trace; returns the frame length. */
+static uint32_t trace_build_l34_v6(uint8_t *f, const struct trace_req *r)
+{
+	uint8_t nh = r->proto == IPPROTO_ICMP ? IPPROTO_ICMPV6 : r->proto;
+	uint16_t l4len = nh == IPPROTO_TCP ? 20 : nh == IPPROTO_UDP ? 8 + 4 : 8 + 8;
+	struct pkt_ip6 h = { .nh = nh };
+	uint8_t *l4;
+	uint16_t sum;
+
+	memcpy(h.src, r->src6.b, 16);
+	memcpy(h.dst, r->dst6.b, 16);
+	l4 = pkt_build_ip6(f + ETH_HLEN, &h, l4len);
+	memset(l4, 0, l4len);
+	if (nh == IPPROTO_ICMPV6) {
+		pkt_build_icmp(l4, 128, 0, 0x7ace, 1);	/* ICMPv6 echo request */
+		pkt_build_icmp6_csum(l4, &h, l4len);
+		return ETH_HLEN + 40 + l4len;
+	}
+	if (nh == IPPROTO_TCP) {
+		struct tcphdr *th = (void *)l4;
+
+		th->source = htons(TRACE_SPORT);
+		th->dest = htons(r->dport);
+		th->seq = htonl(1);
+		th->doff = 5;
+		th->syn = 1;
+		th->window = htons(65535);
+	} else {
+		pkt_build_udp(l4, TRACE_SPORT, r->dport, l4len);
+	}
+	sum = csum_fold(csum_partial(l4, l4len, csum_pseudo6(h.src, h.dst, nh, l4len)));
+	memcpy(l4 + (nh == IPPROTO_TCP ? 16 : 6), &sum, 2);
+	return ETH_HLEN + 40 + l4len;
+}
+
+/* The Ethernet header of an IPv6 trace, as neighbour discovery would make
+ * it: the gateway's MAC for the gateway or off-link, the peer's on-link;
+ * false (and a drop event) when nobody would answer. */
+static bool trace_eth6(struct pkt *p, const struct endpoint *ep, const union vs_addr *dst)
+{
+	const struct network *n = ep->net;
+	const struct endpoint *peer;
+	uint8_t *f = p->data;
+
+	memcpy(f + 6, ep->mac, 6);
+	f[12] = ETH_P_IPV6 >> 8;
+	f[13] = ETH_P_IPV6 & 0xff;
+	if (vs_addr_eq(&n->gateway6, dst) || !vs_prefix_contains(&n->subnet6, dst)) {
+		memcpy(f, n->gw_mac, 6);
+		trace_note(p, "nd", vs_addr_eq(&n->gateway6, dst) ?
+			   "destination is the gateway: gateway MAC" :
+			   "off-link destination: next hop is the gateway");
+		return true;
+	}
+	peer = model_endpoint_by_ip6(n, dst);
+	if (!peer) {
+		trace_event(p, "nd", TRACE_DROP, NULL,
+			    "no answer: no endpoint on %s owns that address", n->name);
+		return false;
+	}
+	memcpy(f, peer->mac, 6);
+	trace_note(p, "nd", "on-link destination: the peer's MAC");
+	return true;
+}
+
 static void trace_run(const struct trace_req *r)
 {
 	static uint8_t buf[PKT_HEADROOM + 2048] __attribute__((aligned(64)));
@@ -437,11 +530,17 @@ static void trace_run(const struct trace_req *r)
 	p->data = buf + PKT_HEADROOM;
 	p->flags = PKT_F_DRYRUN;
 	p->trace = &trace_buf;
-	if (r->ep && !trace_eth(p, r->ep, r->dst))
-		return;
-	if (!r->ep)
-		trace_eth_outside(p, r->dst);
-	p->len = trace_build_l34(p->data, r->src, r->dst, r->proto, r->dport);
+	if (r->v6) {
+		if (!trace_eth6(p, r->ep, &r->dst6))
+			return;
+		p->len = trace_build_l34_v6(p->data, r);
+	} else {
+		if (r->ep && !trace_eth(p, r->ep, r->dst))
+			return;
+		if (!r->ep)
+			trace_eth_outside(p, r->dst);
+		p->len = trace_build_l34(p->data, r->src, r->dst, r->proto, r->dport);
+	}
 	p->in_port = in;
 	pkt_parse(p);
 	b.count = 1;
@@ -455,12 +554,15 @@ static void trace_run(const struct trace_req *r)
 static struct json_object *trace_packet_json(const struct trace_req *r)
 {
 	struct json_object *o = json_object_new_object();
-	char a[16];
+	char a[VS_ADDR_STRLEN];
 
 	json_object_object_add(o, "proto", json_object_new_string(
-		r->proto == IPPROTO_TCP ? "tcp" : r->proto == IPPROTO_UDP ? "udp" : "icmp"));
-	json_object_object_add(o, "src", json_object_new_string(ipam_ntoa(r->src, a)));
-	json_object_object_add(o, "dst", json_object_new_string(ipam_ntoa(r->dst, a)));
+		r->proto == IPPROTO_TCP ? "tcp" : r->proto == IPPROTO_UDP ? "udp" :
+		r->v6 ? "icmpv6" : "icmp"));
+	json_object_object_add(o, "src", json_object_new_string(r->v6 ?
+		vs_addr_str(&r->src6, a, sizeof(a)) : ipam_ntoa(r->src, a)));
+	json_object_object_add(o, "dst", json_object_new_string(r->v6 ?
+		vs_addr_str(&r->dst6, a, sizeof(a)) : ipam_ntoa(r->dst, a)));
 	if (r->proto != IPPROTO_ICMP) {
 		json_object_object_add(o, "sport", json_object_new_int(TRACE_SPORT));
 		json_object_object_add(o, "dport", json_object_new_int(r->dport));
@@ -481,14 +583,21 @@ static int trace_cmd(struct ctl_conn *c, struct json_object *args,
 	(void)c;
 	if (trace_parse_args(args, &r, err, errlen))
 		return -1;
+	if (r.ctr && r.v6 && !(r.ep = trace_pick_ep6(r.ctr, &r.dst6))) {
+		snprintf(err, errlen, "container %s has no IPv6 address (no --ipv6 network)",
+			 r.ctr->name);
+		return -1;
+	}
 	if (r.ctr) {
-		r.ep = trace_pick_ep(r.ctr, r.dst);
+		if (!r.v6)
+			r.ep = trace_pick_ep(r.ctr, r.dst);
 		if (!r.ep->port) {
 			snprintf(err, errlen, "container %s has no wired port on %s",
 				 r.ctr->name, r.ep->net->name);
 			return -1;
 		}
 		r.src = vs_addr_get_v4(&r.ep->ip);
+		r.src6 = r.ep->ip6;
 	}
 	memset(&trace_buf, 0, sizeof(trace_buf));
 	trace_buf.stage = "packet";

@@ -30,7 +30,7 @@ static vsctl_handler_fn vsctl_handlers_show, vsctl_handlers_net_create,
 /* Every row with vsctl words, once (tests/unit/test_vsctl.c checks). */
 const struct vsctl_cmd vsctl_commands[] = {
 	BIND(show, vsctl_handlers_show),
-	BIND(network_create, vsctl_handlers_net_create),
+	BINDV(network_create, vsctl_handlers_net_create, vsctl_check_net_create),
 	BINDV(network_ls, vsctl_handlers_net_ls, vsctl_check_filters),
 	BIND(network_inspect, vsctl_handlers_net_inspect),
 	BIND(network_rm, vsctl_handlers_removed),

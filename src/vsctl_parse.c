@@ -573,32 +573,59 @@ int vsctl_check_capture(struct vsctl_ctx *ctx, const struct ctl_schema *row)
 	return 0;
 }
 
-/* trace: --to IP[:PORT] becomes to and port; a port needs tcp or udp. */
+/* Split --to into address and port text: IP, IP:PORT, IPV6 (two colons
+ * or more) or [IPV6]:PORT.  Return: the port text or NULL; -1 if bad. */
+static int vsctl_trace_split(const char *to, char *ip, size_t iplen, const char **port)
+{
+	const char *colon = strchr(to, ':'), *close;
+
+	*port = NULL;
+	if (to[0] == '[') {
+		close = strchr(to, ']');
+		if (!close || close == to + 1 || (size_t)(close - to - 1) >= iplen ||
+		    (close[1] && (close[1] != ':' || !close[2])))
+			return -1;
+		snprintf(ip, iplen, "%.*s", (int)(close - to - 1), to + 1);
+		*port = close[1] ? close + 2 : NULL;
+		return 0;
+	}
+	if (colon && strchr(colon + 1, ':'))
+		colon = NULL;		/* a bare IPv6 address: no port */
+	if (colon ? colon == to || (size_t)(colon - to) >= iplen : strlen(to) >= iplen)
+		return -1;
+	snprintf(ip, iplen, "%.*s", colon ? (int)(colon - to) : (int)strlen(to), to);
+	*port = colon ? colon + 1 : NULL;
+	return 0;
+}
+
+/* trace: --to IP[:PORT] (or [IPV6]:PORT) becomes to and port; a port
+ * needs tcp or udp. */
 int vsctl_check_trace(struct vsctl_ctx *ctx, const struct ctl_schema *row)
 {
 	struct json_object *a = ctx->args;
-	const char *to = vsctl_jstr(a, "to", ""), *colon = strchr(to, ':');
+	const char *to = vsctl_jstr(a, "to", ""), *ptxt;
 	const char *proto = vsctl_jstr(a, "proto", "icmp");
+	char ip[64], *end;
+	long port;
 
-	if (colon) {
-		char ip[64], *end;
-		long port;
-
+	if (vsctl_trace_split(to, ip, sizeof(ip), &ptxt) < 0) {
+		vsctl_usage(ctx, row, "--to: '%s' is not IP[:PORT] or [IPV6]:PORT", to);
+		return -1;
+	}
+	if (ptxt) {
 		errno = 0;
-		port = strtol(colon + 1, &end, 10);
-		if (colon == to || (size_t)(colon - to) >= sizeof(ip) || errno ||
-		    end == colon + 1 || *end || port < 1 || port > 65535) {
-			vsctl_usage(ctx, row, "--to: '%s' is not IP[:PORT]", to);
+		port = strtol(ptxt, &end, 10);
+		if (errno || end == ptxt || *end || port < 1 || port > 65535) {
+			vsctl_usage(ctx, row, "--to: '%s' is not IP[:PORT] or [IPV6]:PORT", to);
 			return -1;
 		}
 		if (!strcmp(proto, "icmp")) {
 			vsctl_usage(ctx, row, "--to with a port needs --proto tcp or udp");
 			return -1;
 		}
-		snprintf(ip, sizeof(ip), "%.*s", (int)(colon - to), to);
 		json_object_object_add(a, "port", json_object_new_int(port));
-		json_object_object_add(a, "to", json_object_new_string(ip));
 	}
+	json_object_object_add(a, "to", json_object_new_string(ip));
 	if (!json_object_object_get_ex(a, "proto", NULL))
 		json_object_object_add(a, "proto", json_object_new_string("icmp"));
 	return 0;
@@ -637,3 +664,41 @@ int vsctl_check_specs(struct vsctl_ctx *ctx, const struct ctl_schema *row)
 	return 0;
 }
 
+
+/* One of --subnet, --gateway, --ip-range (LOCAL, an array of up to one
+ * value per family) to the request's KEY (IPv4) and KEY6 (IPv6), as
+ * docker's repeated --subnet.  A colon is what makes the value IPv6; the
+ * daemon parses it for real. */
+static int vsctl_split_family(struct vsctl_ctx *ctx, const struct ctl_schema *row,
+			      const char *local, const char *opt, const char *key)
+{
+	struct json_object *vals;
+	char key6[32];
+	size_t i;
+
+	if (!json_object_object_get_ex(ctx->local, local, &vals))
+		return 0;
+	snprintf(key6, sizeof(key6), "%s6", key);
+	for (i = 0; i < json_object_array_length(vals); i++) {
+		const char *v = json_object_get_string(json_object_array_get_idx(vals, i));
+		const char *k = strchr(v, ':') ? key6 : key;
+
+		if (json_object_object_get_ex(ctx->args, k, NULL)) {
+			vsctl_usage(ctx, row, "%s given twice for %s", opt,
+				    k == key ? "IPv4" : "IPv6");
+			return -1;
+		}
+		json_object_object_add(ctx->args, k, json_object_new_string(v));
+	}
+	return 0;
+}
+
+/* network create: --subnet, --gateway, --ip-range once per family. */
+int vsctl_check_net_create(struct vsctl_ctx *ctx, const struct ctl_schema *row)
+{
+	if (vsctl_split_family(ctx, row, "subnets", "--subnet", "subnet") ||
+	    vsctl_split_family(ctx, row, "gateways", "--gateway", "gateway") ||
+	    vsctl_split_family(ctx, row, "ip_ranges", "--ip-range", "ip_range"))
+		return -1;
+	return 0;
+}

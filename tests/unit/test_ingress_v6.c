@@ -217,6 +217,43 @@ static void test_extension_headers(void **state)
 	assert_int_equal(send_c1(f, 40, DROP_BAD_L3), 1);
 }
 
+/* On a --ipv6 network the address IPAM gave (endpoint.ip6) is the port's
+ * own: its echo and its neighbour advertisement pass; another container's
+ * address, or one the port was not given, is still spoofed. */
+static void test_assigned_address(void **state)
+{
+	uint8_t f[256], src[16], m[40];
+
+	(void)state;
+	net->ipv6 = true;
+	assert_int_equal(vs_prefix_parse("fd00:db8:1::/64", &net->subnet6, true, NULL, 0), 0);
+	assert_int_equal(vs_addr_parse("fd00:db8:1::2", &c1->ip6), 0);
+	assert_int_equal(vs_addr_parse("fd00:db8:1::3", &c2->ip6), 0);
+	memset(m, 0, sizeof(m));
+	m[0] = 128;	/* echo request from c1's assigned address */
+	memcpy(src, c1->ip6.b, 16);
+	assert_int_equal(send_c1(f, v6(f, c1, src, 58, m, 8), DROP_SRC_IP6_SPOOF), 0);
+	assert_int_equal(l2f_n_tx, 1);
+	memcpy(src, c2->ip6.b, 16);	/* c2's */
+	assert_int_equal(send_c1(f, v6(f, c1, src, 58, m, 8), DROP_SRC_IP6_SPOOF), 1);
+	src[15] = 0x99;			/* an address of the subnet nobody gave c1 */
+	assert_int_equal(send_c1(f, v6(f, c1, src, 58, m, 8), DROP_SRC_IP6_SPOOF), 2);
+	/* an NA for its assigned address passes; for c2's it is spoofed */
+	m[0] = 136;
+	memcpy(src, c1->ip6.b, 16);
+	memcpy(m + 8, c1->ip6.b, 16);
+	m[24] = 2;
+	m[25] = 1;
+	memcpy(m + 26, c1->mac, 6);
+	assert_int_equal(send_c1(f, v6(f, c1, src, 58, m, 32), DROP_ND_SPOOF), 0);
+	memcpy(m + 8, c2->ip6.b, 16);
+	assert_int_equal(send_c1(f, v6(f, c1, src, 58, m, 32), DROP_ND_SPOOF), 1);
+	/* without --ipv6 the same address is not the port's */
+	net->ipv6 = false;
+	m[0] = 128;
+	assert_int_equal(send_c1(f, v6(f, c1, src, 58, m, 8), DROP_SRC_IP6_SPOOF), 3);
+}
+
 static void test_no_port_security_skips(void **state)
 {
 	uint8_t f[256], src[16], m[32];
@@ -239,6 +276,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_sources, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_neighbour_discovery, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_extension_headers, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_assigned_address, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_no_port_security_skips, setup, teardown),
 	};
 

@@ -71,6 +71,17 @@ static struct endpoint *test_ipam_ep(struct network *n, const char *ctr, const c
 	return ep;
 }
 
+/* A --ipv6 network: N gets SUBNET6 with its first address as gateway. */
+static void test_ipam_v6(struct network *n, const char *subnet6)
+{
+	char err[160] = "";
+
+	n->ipv6 = true;
+	assert_int_equal(ipam_parse_cidr6(subnet6, &n->subnet6, err, sizeof(err)), 0);
+	n->gateway6 = n->subnet6.addr;
+	vs_addr_add(&n->gateway6, 1);
+}
+
 static int test_ipam_teardown(void **state)
 {
 	(void)state;
@@ -449,6 +460,101 @@ static void test_lax_forms_refused(void **state)
 	assert_int_equal(c.len, 8);
 }
 
+/* IPv6 text: the second subnet is IPv6 only, strict, at most /124. */
+static void test_cidr6(void **state)
+{
+	struct vs_prefix c = { .len = 7 };
+	union vs_addr a;
+	char err[160] = "";
+
+	(void)state;
+	assert_int_equal(ipam_parse_cidr6("fd00:1:2:3::/64", &c, err, sizeof(err)), 0);
+	assert_int_equal(c.len, 64);
+	assert_int_equal(ipam_parse_cidr6("10.0.0.0/8", &c, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "IPv4"));
+	assert_int_equal(ipam_parse_cidr6("fd00::1/64", &c, err, sizeof(err)), -1);
+	assert_int_equal(ipam_parse_cidr6("fd00::/125", &c, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "too small"));
+	assert_int_equal(ipam_parse_cidr6("fd00::/64 ", &c, err, sizeof(err)), -1);
+	assert_int_equal(ipam_parse_ip6("fd00::5", &a), 0);
+	assert_int_equal(ipam_parse_ip6("10.0.0.5", &a), -1);
+}
+
+/* Automatic IPv6 subnets: /64s of one random fd00::/8 /48, in order, the
+ * /48 drawn once; a subnet in use is skipped. */
+static void test_auto_subnet6(void **state)
+{
+	struct vs_prefix a, b;
+	struct network *n;
+	char s[VS_PREFIX_STRLEN];
+
+	(void)state;
+	assert_int_equal(g_model.ula_pool.len, 0);
+	assert_int_equal(ipam_auto_subnet6(&a), 0);
+	assert_int_equal(g_model.ula_pool.len, 48);
+	assert_int_equal(g_model.ula_pool.addr.b[0], 0xfd);
+	assert_int_equal(a.len, 64);
+	assert_true(vs_prefix_within(&a, &g_model.ula_pool));
+	n = test_ipam_net("n1", "172.18.0.0/16", "172.18.0.1");
+	test_ipam_v6(n, vs_prefix_str(&a, s, sizeof(s)));
+	assert_int_equal(ipam_auto_subnet6(&b), 0);
+	assert_true(vs_prefix_within(&b, &g_model.ula_pool));
+	assert_false(vs_prefix_overlap(&a, &b));
+	assert_int_equal(b.addr.b[7], a.addr.b[7] + 1);
+	assert_false(ipam_subnet6_free(&a, NULL));
+	assert_true(ipam_subnet6_free(&a, n));
+	assert_true(ipam_subnet6_free(&b, NULL));
+}
+
+/* IPv6 allocation: in order from the subnet (or range), skipping the
+ * subnet-router anycast address, the gateway and addresses in use; fixed
+ * addresses checked; a /124 range runs out. */
+static void test_alloc6(void **state)
+{
+	struct network *n = test_ipam_net("n1", "172.18.0.0/16", "172.18.0.1");
+	struct endpoint *ep;
+	union vs_addr a, b;
+	char err[200] = "", s[VS_ADDR_STRLEN];
+	int i;
+
+	(void)state;
+	test_ipam_v6(n, "fd00:db8:1::/64");
+	assert_int_equal(ipam_alloc6(n, &a, err, sizeof(err)), 0);
+	assert_string_equal(vs_addr_str(&a, s, sizeof(s)), "fd00:db8:1::2");
+	ep = test_ipam_ep(n, "c1", "172.18.0.2");
+	ep->ip6 = a;
+	assert_int_equal(ipam_alloc6(n, &a, err, sizeof(err)), 0);
+	assert_string_equal(vs_addr_str(&a, s, sizeof(s)), "fd00:db8:1::3");
+	/* fixed addresses */
+	assert_int_equal(ipam_check_fixed6(n, &a, err, sizeof(err)), 0);
+	assert_int_equal(ipam_check_fixed6(n, &ep->ip6, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "in use by container c1"));
+	assert_int_equal(ipam_check_fixed6(n, &n->gateway6, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "reserved"));
+	assert_int_equal(ipam_check_fixed6(n, &n->subnet6.addr, err, sizeof(err)), -1);
+	assert_int_equal(ipam_parse_ip6("fd00:db8:2::5", &b), 0);
+	assert_int_equal(ipam_check_fixed6(n, &b, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "outside"));
+	n->ipv6 = false;
+	assert_int_equal(ipam_check_fixed6(n, &a, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "--ipv6"));
+	n->ipv6 = true;
+	/* a /124 range: 16 addresses, the last one's exhaustion is an error */
+	assert_int_equal(ipam_parse_cidr6("fd00:db8:1::100/124", &n->ip_range6, err,
+					  sizeof(err)), 0);
+	for (i = 0; i < 16; i++) {
+		char name[16];
+
+		assert_int_equal(ipam_alloc6(n, &a, err, sizeof(err)), 0);
+		snprintf(name, sizeof(name), "r%d", i);
+		snprintf(s, sizeof(s), "172.18.1.%d", i + 1);
+		test_ipam_ep(n, name, s)->ip6 = a;
+	}
+	assert_string_equal(vs_addr_str(&a, s, sizeof(s)), "fd00:db8:1::10f");
+	assert_int_equal(ipam_alloc6(n, &a, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "no free IPv6 address"));
+}
+
 static void test_mac(void **state)
 {
 	uint8_t mac[6], keep[6] = { 1, 2, 3, 4, 5, 6 };
@@ -498,6 +604,9 @@ int main(void)
 		cmocka_unit_test_teardown(test_fixed, test_ipam_teardown),
 		cmocka_unit_test_teardown(test_reserved_small, test_ipam_teardown),
 		cmocka_unit_test(test_mac),
+		cmocka_unit_test(test_cidr6),
+		cmocka_unit_test_teardown(test_auto_subnet6, test_ipam_teardown),
+		cmocka_unit_test_teardown(test_alloc6, test_ipam_teardown),
 		cmocka_unit_test(test_lax_forms_refused),
 	};
 

@@ -880,12 +880,74 @@ static void test_lock(void **state)
 	assert_int_equal(WEXITSTATUS(status), 0);
 }
 
+/* A --ipv6 network, its endpoints' IPv6 addresses and the host's ULA /48
+ * come back as they were; a file with ip6 where it cannot be is refused. */
+static void test_ipv6_round_trip(void **state)
+{
+	struct network *n;
+	struct container *c;
+	struct endpoint *ep;
+	struct json_object *j, *o;
+	char err[256] = "", s[VS_PREFIX_STRLEN];
+
+	(void)state;
+	n = test_state_net("dual", "172.20.0.0/16", "172.20.0.1", 'd');
+	n->ipv6 = true;
+	assert_int_equal(ipam_parse_cidr6("fd12:3456:789a:1::/64", &n->subnet6, err,
+					  sizeof(err)), 0);
+	assert_int_equal(ipam_parse_ip6("fd12:3456:789a:1::1", &n->gateway6), 0);
+	assert_int_equal(ipam_parse_cidr6("fd12:3456:789a:1::100/120", &n->ip_range6, err,
+					  sizeof(err)), 0);
+	g_model.ula_pool.addr = n->subnet6.addr;
+	g_model.ula_pool.addr.b[7] = 0;	/* the /48 of the /64 */
+	g_model.ula_pool.len = 48;
+	c = model_container_add("v6c", "tns-v6");
+	ep = test_state_ep(n, c, "172.20.0.2", "eth0");
+	assert_int_equal(ipam_parse_ip6("fd12:3456:789a:1::105", &ep->ip6), 0);
+	j = state_to_json();
+	assert_int_equal(state_from_json(j, err, sizeof(err)), 0);
+	json_object_put(j);
+	n = model_network("dual");
+	assert_non_null(n);
+	assert_true(n->ipv6);
+	assert_string_equal(vs_prefix_str(&n->subnet6, s, sizeof(s)), "fd12:3456:789a:1::/64");
+	assert_string_equal(vs_addr_str(&n->gateway6, s, sizeof(s)), "fd12:3456:789a:1::1");
+	assert_string_equal(vs_prefix_str(&n->ip_range6, s, sizeof(s)),
+			    "fd12:3456:789a:1::100/120");
+	assert_string_equal(vs_prefix_str(&g_model.ula_pool, s, sizeof(s)), "fd12:3456:789a::/48");
+	ep = model_endpoint(n, model_container("v6c"));
+	assert_non_null(ep);
+	assert_string_equal(vs_addr_str(&ep->ip6, s, sizeof(s)), "fd12:3456:789a:1::105");
+
+	/* ip6 outside subnet6 */
+	j = state_to_json();
+	model_clear();
+	o = test_state_nth(test_state_ctr(j, "v6c"), "endpoints", 0);
+	json_object_object_add(o, "ip6", json_object_new_string("fd99::5"));
+	test_state_refused_json(j, "ip6");
+	/* a network without subnet6 whose endpoint claims an ip6; a bad pool */
+	test_state_net("v4only", "172.21.0.0/16", "172.21.0.1", 'e');
+	c = model_container_add("v4c", "tns-v4");
+	test_state_ep(model_network("v4only"), c, "172.21.0.2", "eth0");
+	j = state_to_json();
+	model_clear();
+	o = test_state_nth(test_state_ctr(j, "v4c"), "endpoints", 0);
+	json_object_object_add(o, "ip6", json_object_new_string("fd99::5"));
+	test_state_refused_json(j, "ip6");
+	test_state_net("v4b", "172.21.0.0/16", "172.21.0.1", 'e');
+	j = state_to_json();
+	model_clear();
+	json_object_object_add(j, "ula_pool", json_object_new_string("2001:db8::/48"));
+	test_state_refused_json(j, "ula_pool");
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, test_state_setup, test_state_teardown)
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		T(test_round_trip),
+		T(test_ipv6_round_trip),
 		T(test_empty_container_not_saved),
 		T(test_empty_model),
 		T(test_save_and_reload),

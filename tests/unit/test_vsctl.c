@@ -140,6 +140,20 @@ static void test_connect_args(void **state)
 	RUN(&r, "trace", "--from", "c1", "--to", "10.0.0.1:80", "--proto", "tcp");
 	assert_args("{\"from\":\"c1\",\"to\":\"10.0.0.1\",\"port\":80,\"proto\":\"tcp\"}");
 	run_free(&r);
+	/* IPv6: bare, or [ADDR]:PORT */
+	RUN(&r, "trace", "--from", "c1", "--to", "fd00::5");
+	assert_args("{\"from\":\"c1\",\"to\":\"fd00::5\",\"proto\":\"icmp\"}");
+	run_free(&r);
+	RUN(&r, "trace", "--from", "c1", "--to", "[fd00::5]:53", "--proto", "udp");
+	assert_args("{\"from\":\"c1\",\"to\":\"fd00::5\",\"proto\":\"udp\",\"port\":53}");
+	run_free(&r);
+	/* dual stack: each --subnet, --gateway, --ip-range to its family's key */
+	RUN(&r, "network", "create", "--ipv6", "--subnet", "fd00:1::/64", "--subnet",
+	    "10.1.0.0/24", "--gateway", "fd00:1::fe", "--ip-range", "10.1.0.128/25", "n6");
+	assert_args("{\"ipv6\":true,\"name\":\"n6\",\"subnet6\":\"fd00:1::/64\","
+		    "\"subnet\":\"10.1.0.0/24\",\"gateway6\":\"fd00:1::fe\","
+		    "\"ip_range\":\"10.1.0.128/25\"}");
+	run_free(&r);
 }
 
 /* Every one of these is a usage error: exit 2, nothing sent. */
@@ -170,6 +184,10 @@ static void test_usage_errors(void **state)
 		{ "trace", "--from", "c" },
 		{ "trace", "--from", "c", "--to", "1.2.3.4:80" },
 		{ "trace", "--from", "c", "--to", "1.2.3.4:x", "--proto", "tcp" },
+		{ "trace", "--from", "c", "--to", "[fd00::5", "--proto", "tcp" },
+		{ "trace", "--from", "c", "--to", "[fd00::5]:x", "--proto", "tcp" },
+		{ "trace", "--from", "c", "--to", "[fd00::5]:53" },
+		{ "network", "create", "--subnet", "fd00::/64", "--subnet", "fd01::/64", "a" },
 		{ "port", "publish", "c" },
 		{ "port", "publish", "c", "http" },
 		{ "port", "publish", "c", "80/sctp" },

@@ -1,0 +1,336 @@
+/* test_gateway6.c - a --ipv6 network's gateway on crafted frames
+ * (router_port.c's IPv6 part, through ingress, l2_forward and gateway.c):
+ * neighbour solicitations for its address and its link-local one are
+ * answered with a router advertisement of its MAC (solicited, or to
+ * all-nodes for a DAD probe); malformed ones (hop limit, checksum, a DAD
+ * probe with a source link-layer option) are bad_l4; ICMPv6 echo is
+ * answered only with a good checksum; what the gateway cannot route yet
+ * is counted (no_route, ttl_exceeded) and answered with an ICMPv6 error
+ * quoting it, never silently lost.  Replies are checked byte by
+ * byte, checksums over the pseudo-header too. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+#include <arpa/inet.h>
+#include <net/ethernet.h>
+#include <netinet/icmp6.h>
+#include <netinet/ip6.h>
+#include "csum.h"
+#include "fdb.h"
+#include "l2_fakes.h"
+#include "router_port.h"
+
+static struct network *net;
+static struct endpoint *c1, *c2;
+static uint8_t gw6[16], gwll[16], snm[16];
+static uint8_t snm_mac[6] = { 0x33, 0x33, 0xff };
+
+static void a6(const char *s, void *out)
+{
+	assert_int_equal(inet_pton(AF_INET6, s, out), 1);
+}
+
+static int setup(void **state)
+{
+	(void)state;
+	fdb_init(EV_DEFAULT);
+	l2f_reset();
+	router_port_rl_reset();
+	net = l2f_network("g6", "172.18.0.0", 16, "172.18.0.1");
+	c1 = l2f_endpoint(net, "c1", "172.18.0.2");
+	c2 = l2f_endpoint(net, "c2", "172.18.0.3");
+	net->ipv6 = true;
+	assert_int_equal(vs_prefix_parse("fd00:6::/64", &net->subnet6, true, NULL, 0), 0);
+	a6("fd00:6::1", net->gateway6.b);
+	a6("fd00:6::2", c1->ip6.b);
+	a6("fd00:6::3", c2->ip6.b);
+	memcpy(gw6, net->gateway6.b, 16);
+	router_port_ll6(net->gw_mac, gwll);
+	a6("ff02::1:ff00:1", snm);
+	memcpy(snm_mac + 3, gw6 + 13, 3);
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	l2f_teardown();
+	return 0;
+}
+
+/* An IPv6 frame of ICMPv6 message M (LEN bytes, checksum filled in). */
+static uint32_t icmp6_frame(uint8_t *f, const uint8_t *dmac, const uint8_t *smac,
+			    const uint8_t *src, const uint8_t *dst, uint8_t hlim,
+			    uint8_t *m, uint32_t len)
+{
+	uint16_t cs;
+
+	memcpy(f, dmac, 6);
+	memcpy(f + 6, smac, 6);
+	f[12] = 0x86;
+	f[13] = 0xdd;
+	memset(f + 14, 0, 8);
+	f[14] = 0x60;
+	f[18] = (uint8_t)(len >> 8);
+	f[19] = (uint8_t)len;
+	f[20] = IPPROTO_ICMPV6;
+	f[21] = hlim;
+	memcpy(f + 22, src, 16);
+	memcpy(f + 38, dst, 16);
+	m[2] = m[3] = 0;
+	cs = csum_fold(csum_partial(m, len, csum_pseudo6(src, dst, IPPROTO_ICMPV6, len)));
+	memcpy(m + 2, &cs, 2);
+	memcpy(f + 54, m, len);
+	return 54 + len;
+}
+
+/* A neighbour solicitation for TARGET, with a source link-layer option
+ * (MAC) unless SLL is NULL; its length. */
+static uint32_t ns_msg(uint8_t *m, const uint8_t *target, const uint8_t *sll)
+{
+	memset(m, 0, 32);
+	m[0] = ND_NEIGHBOR_SOLICIT;
+	memcpy(m + 8, target, 16);
+	if (!sll)
+		return 24;
+	m[24] = ND_OPT_SOURCE_LINKADDR;
+	m[25] = 1;
+	memcpy(m + 26, sll, 6);
+	return 32;
+}
+
+/* The frame that left PORT, or fail. */
+static const struct l2f_tx *sent_on(const struct port *port)
+{
+	unsigned int i;
+
+	for (i = 0; i < l2f_n_tx; i++)
+		if (l2f_tx[i].port == port)
+			return &l2f_tx[i];
+	fail_msg("nothing sent on %s", port->name);
+	return NULL;
+}
+
+/* Does the ICMPv6 message of frame F verify over its pseudo-header? */
+static void assert_icmp6_csum(const uint8_t *f)
+{
+	uint32_t len = (uint32_t)(f[18] << 8 | f[19]);
+
+	assert_int_equal(csum_fold(csum_partial(f + 54, len, csum_pseudo6(
+		f + 22, f + 38, IPPROTO_ICMPV6, len))), 0);
+}
+
+/* A neighbour advertisement of the gateway's MAC for TARGET, flags FL. */
+static void assert_na(const uint8_t *f, const uint8_t *dmac, const uint8_t *dst,
+		      const uint8_t *target, uint8_t fl)
+{
+	assert_memory_equal(f, dmac, 6);
+	assert_memory_equal(f + 6, net->gw_mac, 6);
+	assert_int_equal(f[20], IPPROTO_ICMPV6);
+	assert_int_equal(f[21], 255);
+	assert_memory_equal(f + 22, target, 16);
+	assert_memory_equal(f + 38, dst, 16);
+	assert_int_equal(f[54], ND_NEIGHBOR_ADVERT);
+	assert_int_equal(f[58], fl);
+	assert_memory_equal(f + 62, target, 16);
+	assert_int_equal(f[78], ND_OPT_TARGET_LINKADDR);
+	assert_int_equal(f[79], 1);
+	assert_memory_equal(f + 80, net->gw_mac, 6);
+	assert_icmp6_csum(f);
+}
+
+static void test_ns_answered(void **state)
+{
+	uint8_t f[256], m[64];
+	uint32_t len;
+
+	(void)state;
+	len = icmp6_frame(f, snm_mac, c1->mac, c1->ip6.b, snm, 255, m, ns_msg(m, gw6, c1->mac));
+	l2f_send(c1, f, len);
+	/* flooded to c2 (its group is not the gateway's business) and answered */
+	assert_int_equal(l2f_n_tx, 2);
+	assert_na(sent_on(c1->port)->data, c1->mac, c1->ip6.b, gw6, 0xe0);
+	/* the link-local address too, asked at its own group */
+	l2f_n_tx = 0;
+	memcpy(snm + 13, gwll + 13, 3);
+	memcpy(snm_mac + 3, gwll + 13, 3);
+	len = icmp6_frame(f, snm_mac, c1->mac, c1->ip6.b, snm, 255, m, ns_msg(m, gwll, c1->mac));
+	l2f_send(c1, f, len);
+	assert_na(sent_on(c1->port)->data, c1->mac, c1->ip6.b, gwll, 0xe0);
+	/* unicast to the gateway MAC, without a source option: to the frame's source */
+	l2f_n_tx = 0;
+	len = icmp6_frame(f, net->gw_mac, c1->mac, c1->ip6.b, gw6, 255, m, ns_msg(m, gw6, NULL));
+	l2f_send(c1, f, len);
+	assert_int_equal(l2f_n_tx, 1);
+	assert_na(l2f_tx[0].data, c1->mac, c1->ip6.b, gw6, 0xe0);
+	assert_int_equal(c1->port->stats.drops[DROP_BAD_L4], 0);
+}
+
+/* A duplicate address detection probe for the gateway's address: the
+ * answer goes to all-nodes, unsolicited, so the prober sees it taken. */
+static void test_dad_probe_answered(void **state)
+{
+	static const uint8_t any[16], allnodes_mac[6] = { 0x33, 0x33, 0, 0, 0, 1 };
+	uint8_t f[256], m[64], allnodes[16];
+	uint32_t len;
+
+	(void)state;
+	a6("ff02::1", allnodes);
+	len = icmp6_frame(f, snm_mac, c1->mac, any, snm, 255, m, ns_msg(m, gw6, NULL));
+	l2f_send(c1, f, len);
+	assert_na(sent_on(c1->port)->data, allnodes_mac, allnodes, gw6, 0xa0);
+	/* from "::" with a source link-layer option: malformed (RFC 4861 7.1.1) */
+	l2f_n_tx = 0;
+	len = icmp6_frame(f, snm_mac, c1->mac, any, snm, 255, m, ns_msg(m, gw6, c1->mac));
+	l2f_send(c1, f, len);
+	assert_int_equal(c1->port->stats.drops[DROP_BAD_L4], 1);
+	assert_int_equal(l2f_n_tx, 1);	/* the flood to c2, no answer */
+	assert_ptr_equal(l2f_tx[0].port, c2->port);
+}
+
+static void test_ns_malformed_or_not_ours(void **state)
+{
+	uint8_t f[256], m[64];
+	uint32_t len;
+
+	(void)state;
+	/* hop limit 64: it came through a router, not from the link */
+	len = icmp6_frame(f, net->gw_mac, c1->mac, c1->ip6.b, gw6, 64, m, ns_msg(m, gw6, c1->mac));
+	l2f_send(c1, f, len);
+	assert_int_equal(c1->port->stats.drops[DROP_BAD_L4], 1);
+	/* a bad checksum */
+	len = icmp6_frame(f, net->gw_mac, c1->mac, c1->ip6.b, gw6, 255, m, ns_msg(m, gw6, c1->mac));
+	f[58] ^= 0x40;		/* in the reserved word */
+	l2f_send(c1, f, len);
+	assert_int_equal(c1->port->stats.drops[DROP_BAD_L4], 2);
+	/* an option of length 0 (port security or the gateway: bad_l4) */
+	len = icmp6_frame(f, net->gw_mac, c1->mac, c1->ip6.b, gw6, 255, m, ns_msg(m, gw6, c1->mac));
+	f[79] = 0;
+	l2f_send(c1, f, len);
+	assert_int_equal(c1->port->stats.drops[DROP_BAD_L4], 3);
+	assert_int_equal(l2f_n_tx, 0);
+	/* asking about c2, at the gateway's group: not the gateway's, no drop */
+	len = icmp6_frame(f, snm_mac, c1->mac, c1->ip6.b, snm, 255, m, ns_msg(m, c2->ip6.b, c1->mac));
+	l2f_send(c1, f, len);
+	assert_int_equal(l2f_n_tx, 1);
+	assert_ptr_equal(l2f_tx[0].port, c2->port);
+	assert_int_equal(c1->port->stats.drops[DROP_BAD_L4], 3);
+	assert_int_equal(c1->port->stats.drops[DROP_NOT_FOR_US], 0);
+}
+
+/* An echo request of 8 + 20 bytes to DST. */
+static uint32_t echo6(uint8_t *f, uint8_t *m, const uint8_t *dst)
+{
+	int i;
+
+	memset(m, 0, 28);
+	m[0] = ICMP6_ECHO_REQUEST;
+	m[4] = 0x42;
+	m[7] = 7;
+	for (i = 8; i < 28; i++)
+		m[i] = (uint8_t)i;
+	return icmp6_frame(f, net->gw_mac, c1->mac, c1->ip6.b, dst, 64, m, 28);
+}
+
+static void test_echo(void **state)
+{
+	uint8_t f[256], m[64];
+	const uint8_t *r;
+	uint32_t len;
+
+	(void)state;
+	l2f_send(c1, f, echo6(f, m, gw6));
+	assert_int_equal(l2f_n_tx, 1);
+	r = l2f_tx[0].data;
+	assert_ptr_equal(l2f_tx[0].port, c1->port);
+	assert_memory_equal(r, c1->mac, 6);
+	assert_memory_equal(r + 6, net->gw_mac, 6);
+	assert_memory_equal(r + 22, gw6, 16);
+	assert_memory_equal(r + 38, c1->ip6.b, 16);
+	assert_int_equal(r[54], ICMP6_ECHO_REPLY);
+	assert_memory_equal(r + 58, m + 4, 24);	/* id, sequence, data */
+	assert_icmp6_csum(r);
+	/* to its link-local address too */
+	l2f_send(c1, f, echo6(f, m, gwll));
+	assert_int_equal(l2f_n_tx, 2);
+	assert_memory_equal(l2f_tx[1].data + 22, gwll, 16);
+	/* a bad checksum: no answer, bad_l4 */
+	len = echo6(f, m, gw6);
+	f[60] ^= 1;
+	l2f_send(c1, f, len);
+	assert_int_equal(l2f_n_tx, 2);
+	assert_int_equal(c1->port->stats.drops[DROP_BAD_L4], 1);
+	/* an echo reply or UDP to the gateway is not for it */
+	len = echo6(f, m, gw6);
+	m[0] = ICMP6_ECHO_REPLY;
+	len = icmp6_frame(f, net->gw_mac, c1->mac, c1->ip6.b, gw6, 64, m, 28);
+	l2f_send(c1, f, len);
+	assert_int_equal(c1->port->stats.drops[DROP_NOT_FOR_US], 1);
+	f[20] = IPPROTO_UDP;
+	l2f_send(c1, f, len);
+	assert_int_equal(c1->port->stats.drops[DROP_NOT_FOR_US], 2);
+	assert_int_equal(l2f_n_tx, 2);
+}
+
+/* Not routed yet: the sender learns why (ICMPv6 no route, or hop limit
+ * exceeded), quoting its packet; no error about an error; a network
+ * without IPv6 does not answer at all (unsupported). */
+static void test_not_routed(void **state)
+{
+	uint8_t f[256], m[64], far[16];
+	const uint8_t *r;
+	uint32_t len;
+
+	(void)state;
+	a6("2001:db8::1", far);
+	len = echo6(f, m, far);
+	l2f_send(c1, f, len);
+	assert_int_equal(c1->port->stats.drops[DROP_NO_ROUTE], 1);
+	assert_int_equal(l2f_n_tx, 1);
+	r = l2f_tx[0].data;
+	assert_ptr_equal(l2f_tx[0].port, c1->port);
+	assert_memory_equal(r, c1->mac, 6);
+	assert_memory_equal(r + 22, gw6, 16);
+	assert_memory_equal(r + 38, c1->ip6.b, 16);
+	assert_int_equal(r[54], ICMP6_DST_UNREACH);
+	assert_int_equal(r[55], ICMP6_DST_UNREACH_NOROUTE);
+	assert_memory_equal(r + 62, f + 14, len - 14);	/* the whole packet quoted */
+	assert_icmp6_csum(r);
+	/* hop limit 1: time exceeded instead */
+	f[21] = 1;
+	l2f_send(c1, f, len);
+	assert_int_equal(c1->port->stats.drops[DROP_TTL_EXCEEDED], 1);
+	assert_int_equal(l2f_n_tx, 2);
+	assert_int_equal(l2f_tx[1].data[54], ICMP6_TIME_EXCEEDED);
+	/* an ICMPv6 error gets none back */
+	memset(m, 0, 16);
+	m[0] = ICMP6_DST_UNREACH;
+	l2f_send(c1, f, icmp6_frame(f, net->gw_mac, c1->mac, c1->ip6.b, far, 64, m, 16));
+	assert_int_equal(c1->port->stats.drops[DROP_NO_ROUTE], 2);
+	assert_int_equal(l2f_n_tx, 2);
+	/* from c1's link-local address to the gateway's, on a network
+	 * without IPv6: port security lets it in, the gateway refuses it */
+	net->ipv6 = false;
+	router_port_ll6(c1->mac, far);
+	echo6(f, m, gwll);
+	l2f_send(c1, f, icmp6_frame(f, net->gw_mac, c1->mac, far, gwll, 64, m, 28));
+	assert_int_equal(l2f_n_tx, 2);
+	assert_int_equal(c1->port->stats.drops[DROP_UNSUPPORTED], 1);
+	assert_int_equal(c1->port->stats.drops[DROP_SRC_IP6_SPOOF], 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_ns_answered, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_dad_probe_answered, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_ns_malformed_or_not_ours, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_echo, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_not_routed, setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
