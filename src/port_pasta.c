@@ -6,7 +6,8 @@
  * no address on it and must stay silent), tells the supervisor to start
  * the translator (rootless_uplink.c), which attaches to the same device,
  * and reads and writes it with an AF_PACKET socket: the port is an
- * afpacket port in every other respect.  Why persistent and not pasta's
+ * afpacket port in every other respect, but without offloads (the
+ * translator cannot take GSO frames or partial checksums).  Why persistent and not pasta's
  * own TAP: a translator that dies and is restarted re-attaches to the
  * same interface, so the AF_PACKET socket never points at a device that
  * is gone.  Closing the port leaves the device (a restart adopts it).
@@ -87,6 +88,12 @@ static struct port *port_pasta_open(const struct port_args *a)
 		return NULL;
 	rootless_uplink_wait_ready(a->ifname);
 	af.owned = false;
+	/* The translator reads the TAP without a virtio-net header, so a GSO
+	 * frame or a partial checksum would reach it as one 64 KB "packet"
+	 * with a wrong checksum: bulk TCP through pasta stalled.  Frames to
+	 * this port are cut to the MTU and checksummed by the switch
+	 * (port_offload.c), as for any port without offloads. */
+	af.offload = false;
 	return port_afpacket_class.open(&af);
 }
 
