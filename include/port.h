@@ -36,6 +36,7 @@ struct port_stats {
 	uint64_t rx_gso, tx_gso;
 	uint64_t sw_segments;    /* segments cut from GSO frames for this port */
 	uint64_t sw_csum;        /* partial checksums finished for this port */
+	uint64_t tx_batched;     /* frames sent in an io_uring batch (port_uring.c) */
 	uint64_t drops[DROP_MAX];
 };
 
@@ -46,6 +47,9 @@ struct port_ops {
 	int (*rx_burst)(struct port *, struct pkt_batch *b);
 	/* Send N frames; return how many left (the rest are counted dropped). */
 	int (*tx_burst)(struct port *, struct pkt *const *pkts, unsigned int n);
+	/* Optional: queue N frames on the shared io_uring (port_uring.c)
+	 * instead of writing them; they are accounted at completion. */
+	void (*tx_batch)(struct port *, struct pkt *const *pkts, unsigned int n);
 	/* Release the device; DESTROY also removes it (disconnect), otherwise
 	 * it is left in place for the next vswitchd to adopt (restart). */
 	void (*close)(struct port *, bool destroy);
@@ -100,10 +104,12 @@ void port_start(struct port *port, struct ev_loop *loop);
 void port_destroy(struct port *port, bool remove_device);
 void port_tx_queue(struct port *port, const struct pkt *p);
 void port_tx_flush_all(void);
+void port_tx_done(struct port *port, const struct pkt *p, bool sent, bool batched);
 void port_drop(struct port *port, const struct pkt *p, enum drop_reason why);
 struct port *port_by_id(uint32_t id);
 struct port *port_next(struct port *prev);
 const struct port_stats *port_orphan_drops(void);
+unsigned int port_count(void);
 
 /* What opening one port takes; a type ignores the fields it has no use
  * for (zero them). */

@@ -1,8 +1,9 @@
 # mk/ports.mk - port types (TAP, AF_PACKET), namespaces, endpoint wiring.
 src_libvswitch_a_SOURCES += \
 	src/port_tap.c src/port_afpacket.c src/netns.c src/netns_watch.c \
-	src/endpoint.c src/endpoint_handoff.c src/port_offload.c
-noinst_HEADERS += include/endpoint.h include/port_offload.h
+	src/endpoint.c src/endpoint_handoff.c src/port_offload.c src/port_uring.c \
+	src/poll_window.c
+noinst_HEADERS += include/endpoint.h include/port_offload.h include/port_uring.h include/poll_window.h
 # What a non-root member of the control group may name (audit finding 9).
 src_libvswitch_a_SOURCES += src/netns_access.c
 # A --ipv6 network's address, route and sysctls in the container (issue 14).

@@ -8,6 +8,7 @@
  * and both stop at start-up if a command of the schema has no handler.
  */
 #include <stdio.h>
+#include "poll_window.h"
 #include "capture.h"
 #include "cmd.h"
 #include "control.h"
@@ -78,6 +79,8 @@ static struct json_object *cmd_show_port(const struct port *port)
 	json_object_object_add(o, "sw_segments",
 			       json_object_new_int64((int64_t)port->stats.sw_segments));
 	json_object_object_add(o, "sw_csum", json_object_new_int64((int64_t)port->stats.sw_csum));
+	json_object_object_add(o, "tx_batched",
+			       json_object_new_int64((int64_t)port->stats.tx_batched));
 	for (i = 1; i < DROP_MAX; i++)
 		if (port->stats.drops[i])
 			json_object_object_add(d, drop_reason_names[i],
@@ -126,6 +129,7 @@ static int cmd_stats(struct ctl_conn *c, struct json_object *args,
 	metrics_add_tables(cmd_dp(), *result);
 	json_object_object_add(*result, "proxy", proxy_stats_json(cmd_dp()->proxy));
 	json_object_object_add(*result, "fds", cmd_show_fds());
+	json_object_object_add(*result, "poll", poll_window_json());
 	return 0;
 }
 

@@ -14,7 +14,11 @@
  * sends each dirty port's queue in one tx_burst call, after every rx burst
  * and, through an ev_prepare watcher, before the loop sleeps, so that
  * frames made by timers (ARP, DNS answers) leave too (the "beforesleep" of
- * Redis, passt's post_handler).
+ * Redis, passt's post_handler).  A flush that holds more than one frame
+ * for TAP ports queues them all on one io_uring and enters the kernel
+ * once (port_uring.c); frames are accounted when their completions are
+ * reaped, still inside port_tx_flush_all(), so the rx batch and the tx
+ * areas they point into are never reused while the kernel reads them.
  *
  * Zero copy for forwarded frames: a frame still in the rx batch
  * (PKT_F_RXBUF, set here on receive) is queued by reference, because
@@ -39,7 +43,9 @@
 #include "log.h"
 #include "pipeline.h"
 #include "port.h"
+#include "poll_window.h"
 #include "port_offload.h"
+#include "port_uring.h"
 #include "trace.h"
 
 #define PORT_RX_BUDGET 8
@@ -49,6 +55,7 @@
 static TAILQ_HEAD(, port) port_all = TAILQ_HEAD_INITIALIZER(port_all);
 static TAILQ_HEAD(, port) port_dirty = TAILQ_HEAD_INITIALIZER(port_dirty);
 static uint32_t port_next_id = 1;
+static unsigned int port_n;
 static struct pkt_batch port_rx_batch;
 static uint8_t *port_rx_bufs;
 static ev_prepare port_prepare;
@@ -65,6 +72,7 @@ struct port *port_alloc(const struct port_ops *ops, const char *name, int fd)
 	port->id = port_next_id++;
 	snprintf(port->name, sizeof(port->name), "%s", name);
 	TAILQ_INSERT_TAIL(&port_all, port, all_link);
+	port_n++;
 	return port;
 }
 
@@ -136,6 +144,8 @@ static void port_rx_cb(struct ev_loop *loop, ev_io *w, int revents)
 		}
 		if (n == 0)
 			break;
+		if (budget == 0)
+			poll_window_rx();
 		b->count = (unsigned int)n;
 		capture_rx(port, b);
 		port_rx_parse(port, b);
@@ -168,6 +178,7 @@ void port_start(struct port *port, struct ev_loop *loop)
 	ev_io_init(&port->io, port_rx_cb, port->fd, EV_READ);
 	port->io.data = port;
 	ev_io_start(loop, &port->io);
+	poll_window_port_added();
 }
 
 static void port_mark_dirty(struct port *port)
@@ -286,7 +297,21 @@ void port_tx_queue(struct port *port, const struct pkt *p)
 		port_tx_queue_csum(port, p);
 }
 
-static void port_tx_flush(struct port *port)
+/* Account one frame handed to the device: sent, or dropped. */
+void port_tx_done(struct port *port, const struct pkt *p, bool sent, bool batched)
+{
+	if (!sent) {
+		port->stats.drops[DROP_TX_ERROR]++;
+		return;
+	}
+	port->stats.tx_packets++;
+	port->stats.tx_bytes += p->len;
+	port->stats.tx_gso += !!(p->flags & PKT_F_GSO);
+	port->stats.tx_batched += batched;
+}
+
+/* Send PORT's queue now, or queue it on the shared ring when BATCH. */
+static void port_tx_flush(struct port *port, bool batch)
 {
 	struct pkt *ptrs[PKT_BURST];
 	unsigned int i, n = port->txq_count;
@@ -295,28 +320,47 @@ static void port_tx_flush(struct port *port)
 	for (i = 0; i < n; i++)
 		ptrs[i] = &port->txq[i];
 	capture_tx(port, ptrs, n);
+	port->txq_count = 0;	/* the frames stay put until the flush ends */
+	if (batch && port->ops->tx_batch) {
+		port->ops->tx_batch(port, ptrs, n);
+		return;
+	}
 	sent = port->ops->tx_burst(port, ptrs, n);
 	if (sent < 0)
 		sent = 0;
-	for (i = 0; i < (unsigned int)sent; i++) {
-		port->stats.tx_packets++;
-		port->stats.tx_bytes += ptrs[i]->len;
-		port->stats.tx_gso += !!(ptrs[i]->flags & PKT_F_GSO);
-	}
-	port->stats.drops[DROP_TX_ERROR] += n - (unsigned int)sent;
-	port->txq_count = 0;
+	for (i = 0; i < n; i++)
+		port_tx_done(port, ptrs[i], i < (unsigned int)sent, false);
+}
+
+/* Batch through io_uring only when it saves system calls: a single frame
+ * (a ping, an ARP reply) keeps its plain write().  The dirty list holds
+ * only the ports written since the last flush, so this walk is short. */
+static bool port_tx_worth_batching(void)
+{
+	struct port *port;
+	unsigned int n = 0;
+
+	if (!port_uring_active())
+		return false;
+	TAILQ_FOREACH(port, &port_dirty, dirty_link)
+		if (port->ops->tx_batch && (n += port->txq_count) > 1)
+			return true;
+	return false;
 }
 
 void port_tx_flush_all(void)
 {
 	struct port *port;
+	bool batch = port_tx_worth_batching();
 
 	while ((port = TAILQ_FIRST(&port_dirty))) {
 		TAILQ_REMOVE(&port_dirty, port, dirty_link);
 		port->dirty = false;
 		if (port->txq_count)
-			port_tx_flush(port);
+			port_tx_flush(port, batch);
 	}
+	if (batch)
+		port_uring_complete();
 }
 
 /**
@@ -333,6 +377,7 @@ void port_destroy(struct port *port, bool remove_device)
 	if (ev_is_active(&port->io))
 		ev_io_stop(EV_DEFAULT, &port->io);
 	TAILQ_REMOVE(&port_all, port, all_link);
+	port_n--;
 	capture_port_gone(port);
 	if (port->recorder)
 		recorder_free(port->recorder);
@@ -355,6 +400,11 @@ struct port *port_by_id(uint32_t id)
 struct port *port_next(struct port *prev)
 {
 	return prev ? TAILQ_NEXT(prev, all_link) : TAILQ_FIRST(&port_all);
+}
+
+unsigned int port_count(void)
+{
+	return port_n;
 }
 
 const struct port_stats *port_orphan_drops(void)

@@ -42,6 +42,8 @@
 #include "model.h"
 #include "nat.h"
 #include "netns.h"
+#include "poll_window.h"
+#include "port_uring.h"
 #include "state.h"
 #include "proxy.h"
 #include "publish.h"
@@ -62,7 +64,8 @@ struct vswitchd_opts {
 	const char *metrics_listen;
 	const char *upstreams[MAX_UPSTREAMS];
 	int n_upstreams;
-	bool detach, no_sandbox, rootless;
+	bool detach, no_sandbox, rootless, no_io_uring, poll;
+	long poll_window;
 	char run_dir[4096], uplink_spec[32];
 	struct rootless_uplink translator;   /* --uplink pasta|slirp4netns */
 	long fdb_aging, fdb_max, ct_max, rec_depth, ctl_idle;
@@ -77,7 +80,8 @@ static const char vswitchd_usage[] =
 "                [--detach] [--pidfile FILE] [--log-file FILE] [--log-level LEVEL]\n"
 "                [--fdb-aging SEC] [--fdb-max-learned N] [--ct-max N] [--recorder-depth N]\n"
 "                [--metrics-listen [ADDR:]PORT]\n"
-"                [--ctl-idle-timeout SEC] [--no-sandbox]\n"
+"                [--ctl-idle-timeout SEC] [--no-sandbox] [--no-io-uring]\n"
+"                [--poll-window USEC] [--poll]\n"
 "                [--version] [--help]\n";
 
 static void vswitchd_default_paths(struct vswitchd_opts *o)
@@ -117,7 +121,8 @@ static long vswitchd_num(const char *opt, const char *s, long lo, long hi)
 enum { OPT_STATE = 256, OPT_SOCKET, OPT_UPLINK, OPT_UPLINK_IP, OPT_UPLINK_GW, OPT_DNS,
        OPT_DETACH, OPT_PIDFILE, OPT_LOGFILE, OPT_LOGLEVEL, OPT_FDB_AGING, OPT_FDB_MAX,
        OPT_CT_MAX, OPT_REC_DEPTH, OPT_CTL_GROUP, OPT_VERSION, OPT_HELP, OPT_NAT_SHARE,
-       OPT_CTL_IDLE, OPT_NO_SANDBOX, OPT_ROOTLESS, OPT_USERNS, OPT_METRICS };
+       OPT_CTL_IDLE, OPT_NO_SANDBOX, OPT_ROOTLESS, OPT_USERNS, OPT_METRICS,
+       OPT_NO_IO_URING, OPT_POLL_WINDOW, OPT_POLL };
 
 static const struct option vswitchd_options[] = {
 	{ "state-dir", required_argument, NULL, OPT_STATE },
@@ -141,6 +146,9 @@ static const struct option vswitchd_options[] = {
 	{ "nat-port-share", required_argument, NULL, OPT_NAT_SHARE },
 	{ "recorder-depth", required_argument, NULL, OPT_REC_DEPTH },
 	{ "metrics-listen", required_argument, NULL, OPT_METRICS },
+	{ "no-io-uring", no_argument, NULL, OPT_NO_IO_URING },
+	{ "poll-window", required_argument, NULL, OPT_POLL_WINDOW },
+	{ "poll", no_argument, NULL, OPT_POLL },
 	{ "version", no_argument, NULL, OPT_VERSION },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ NULL, 0, NULL, 0 }
@@ -183,6 +191,9 @@ static void vswitchd_opt(struct vswitchd_opts *o, int c, const char *arg)
 		o->upstreams[o->n_upstreams++] = arg;
 		break;
 	case OPT_DETACH: o->detach = true; break;
+	case OPT_NO_IO_URING: o->no_io_uring = true; break;
+	case OPT_POLL_WINDOW: o->poll_window = vswitchd_num("--poll-window", arg, 0, 1000); break;
+	case OPT_POLL: o->poll = true; break;
 	case OPT_PIDFILE: o->pidfile = arg; break;
 	case OPT_LOGFILE: o->log_file = arg; break;
 	case OPT_LOGLEVEL:
@@ -253,6 +264,7 @@ static void vswitchd_parse(struct vswitchd_opts *o, int argc, char **argv)
 
 	vswitchd_default_paths(o);
 	o->ctl_group = "vswitch";
+	o->poll_window = POLL_WINDOW_US_DEFAULT;
 	while ((c = getopt_long(argc, argv, "", vswitchd_options, NULL)) != -1)
 		vswitchd_opt(o, c, optarg);
 	if (optind != argc) {
@@ -417,6 +429,8 @@ static void vswitchd_start(struct dp *dp, struct ev_loop *loop, const struct vsw
 
 	if (o->rootless)
 		vswitchd_rootless(o);
+	port_uring_init(!o->no_io_uring);	/* before any port sends */
+	poll_window_init(loop, o->poll ? POLL_BUSY : POLL_ADAPTIVE, (unsigned int)o->poll_window);
 	if (state_init(o->state_dir, err, sizeof(err)))
 		die("%s", err);
 	if (o->ctl_idle)
@@ -450,6 +464,7 @@ static void vswitchd_stop(struct dp *dp)
 	events_fini();
 	cmd_container_shutdown();
 	dp_fini(dp);
+	port_uring_fini();
 	capture_fini();
 	control_fini();
 	state_fini();

@@ -23,7 +23,7 @@ set -eu
 
 PKGS="autoconf automake libtool pkg-config gcc make clang libclang-rt-14-dev valgrind cppcheck
       libev-dev libpcap-dev libnl-3-dev libnl-route-3-dev libjson-c-dev
-      uthash-dev libcmocka-dev zlib1g-dev libmicrohttpd-dev libcurl4-openssl-dev libseccomp-dev
+      uthash-dev libcmocka-dev zlib1g-dev libmicrohttpd-dev libcurl4-openssl-dev libseccomp-dev liburing-dev
       docker.io busybox-static docker-compose
       python3 python3-pytest python3-scapy
       iperf3 dnsutils tcpdump tshark dnsmasq-base iproute2 iputils-ping

@@ -43,6 +43,9 @@ uplink's outside host exists and before the daemon starts.  Teardown and
 the judgement of the daemon are the same, at the end of the module; the
 daemon's log is attached to the report of any failing test of the module.
 
+io_uring: with VS_NO_IO_URING=1 every daemon gets --no-io-uring, so the
+tests run on the write()-per-frame path (make check runs one file so).
+
 Binaries: $VSWITCHD and $VSCTL, else $VS_BUILD_DIR/src, else <repo>/src,
 else the newest <repo>/build*/src.  Tests skip, saying why, when not root
 or when the binaries are missing.
@@ -125,6 +128,8 @@ def _vswitchd(node, topo, prepare=None):
     args = []
     for m in reversed(list(node.iter_markers("vswitchd_args"))):
         args += [str(a) for a in m.args]
+    if os.environ.get("VS_NO_IO_URING"):
+        args.append("--no-io-uring")    # the suite's write() run (mk/system.mk)
     uplink = node.get_closest_marker("uplink") is not None
     vs = topo_mod.Vswitchd(topo, bins["vswitchd"], bins["vsctl"], args, uplink)
     node._vswitchd = vs

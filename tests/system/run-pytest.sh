@@ -7,7 +7,8 @@
 # from the current directory (make check runs tests from the top build dir).
 # Exit status is pytest's, except 77 (automake's SKIP) when the tests cannot
 # run here at all: not root, or no pytest.  Extra arguments go to pytest,
-# e.g. `tests/system/run-pytest.sh -k dns -x`.
+# e.g. `tests/system/run-pytest.sh -k dns -x`.  VS_PYTEST_PATHS (default
+# tests/system) names the files or directories to run.
 
 srcdir=${srcdir:-$(dirname "$0")/../..}
 builddir=${abs_top_builddir:-$(pwd)}
@@ -35,4 +36,7 @@ PYTHONDONTWRITEBYTECODE=1
 export VSWITCHD VSCTL VSWITCH_CNI PYTHONDONTWRITEBYTECODE
 
 cd "$srcdir" || exit 99
-exec "$PYTHON" -m pytest -v -p no:cacheprovider tests/system "$@"
+# One pytest run at a time per build tree (make check -j2 would start
+# run-no-io-uring.sh beside this one): the lock file is the build's.
+# shellcheck disable=SC2086 # a list of paths, split on purpose
+exec flock "$builddir/.system-tests.lock" "$PYTHON" -m pytest -v -p no:cacheprovider ${VS_PYTEST_PATHS:-tests/system} "$@"

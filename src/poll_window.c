@@ -1,0 +1,152 @@
+/* poll_window.c - keep polling for a moment after a burst, never at rest.
+ *
+ * Theory of Operation
+ *
+ * vswitchd sleeps in epoll_wait between wake-ups.  On a VM whose idle
+ * vCPU halts, each wake-up costs tens of µs, and a serial exchange (a TCP
+ * handshake through NAT, a request and its reply) pays it at every
+ * packet: new connections per second are a latency benchmark
+ * (doc/performance.md).  So after a wake-up that found frames, the loop
+ * may go on polling (epoll with a zero timeout, through an ev_idle
+ * watcher, which makes libev poll without blocking) for PW_WINDOW_US,
+ * and catches the next frame without the sleep and the wake-up.
+ *
+ * Gating, so that the window costs CPU only where it pays:
+ * - it opens only when frames arrive closer together than the window
+ *   (the gap between this wake-up with frames and the previous one), so a
+ *   ping every 10 ms or a container's occasional multicast never spins;
+ * - it closes when a whole window passes without a frame;
+ * - the time spent polling is capped at PW_BUDGET of every second
+ *   (counted in budget_exhausted when it bites);
+ * - it never opens without frames: at rest there is no timer and no
+ *   wake-up, as before (tests/system/test_poll.py counts them).
+ * `vswitchd --poll-window 0` turns it off.
+ *
+ * `--poll` is the opt-in busy mode for latency-critical hosts: the loop
+ * never sleeps while a port exists, at the price of a whole core.
+ */
+#include <json-c/json.h>
+#include <stdint.h>
+
+#include "log.h"
+#include "poll_window.h"
+#include "port.h"
+
+#define PW_PERIOD 1.0            /* s: the budget's accounting period */
+#define PW_BUDGET 0.2            /* s of polling allowed per period */
+
+static struct {
+	struct ev_loop *loop;
+	ev_idle idle;
+	enum poll_mode mode;
+	ev_tstamp window;        /* s */
+	ev_tstamp last_rx;       /* the last wake-up that found frames */
+	ev_tstamp until;         /* poll until then unless frames come */
+	ev_tstamp mark;          /* polling accounted up to here */
+	ev_tstamp period_start, used;
+	uint64_t windows, budget_hits;
+	ev_tstamp total;         /* s spent polling since start */
+} pw;
+
+/* A new budget period begins a second after the last one did. */
+static void pw_roll(ev_tstamp now)
+{
+	if (now - pw.period_start >= PW_PERIOD) {
+		pw.period_start = now;
+		pw.used = 0;
+	}
+}
+
+/* Count the time polled since the last mark. */
+static void pw_account(ev_tstamp now)
+{
+	pw.used += now - pw.mark;
+	pw.total += now - pw.mark;
+	pw.mark = now;
+	pw_roll(now);
+}
+
+static void pw_idle_cb(struct ev_loop *loop, ev_idle *w, int revents)
+{
+	ev_tstamp now = ev_now(loop);
+
+	pw_account(now);
+	if (pw.mode == POLL_BUSY) {
+		if (!port_count())
+			ev_idle_stop(loop, w);
+		return;
+	}
+	if (pw.used >= PW_BUDGET) {
+		pw.budget_hits++;
+		ev_idle_stop(loop, w);
+	} else if (now >= pw.until) {
+		ev_idle_stop(loop, w);
+	}
+}
+
+static void pw_start(ev_tstamp now)
+{
+	pw.mark = now;
+	ev_idle_start(pw.loop, &pw.idle);
+}
+
+void poll_window_init(struct ev_loop *loop, enum poll_mode mode, unsigned int window_us)
+{
+	pw.loop = loop;
+	pw.mode = window_us || mode == POLL_BUSY ? mode : POLL_OFF;
+	pw.window = window_us / 1e6;
+	ev_idle_init(&pw.idle, pw_idle_cb);
+	if (pw.mode == POLL_BUSY)
+		log_info("poll: busy polling while ports exist (--poll): a core is spent");
+	else if (pw.mode == POLL_ADAPTIVE)
+		log_info("poll: %u us window after frames closer than that, at most %.0f%% of "
+			 "a core", window_us, 100 * PW_BUDGET / PW_PERIOD);
+	else
+		log_info("poll: off (--poll-window 0)");
+}
+
+void poll_window_rx(void)
+{
+	ev_tstamp now, gap;
+
+	if (!pw.loop || pw.mode == POLL_OFF)
+		return;
+	now = ev_now(pw.loop);
+	gap = now - pw.last_rx;
+	pw.last_rx = now;
+	if (pw.mode == POLL_BUSY) {
+		if (!ev_is_active(&pw.idle))
+			pw_start(now);
+		return;
+	}
+	if (gap >= pw.window)
+		return;	/* sparse traffic: sleeping costs less than polling */
+	pw.until = now + pw.window;
+	if (ev_is_active(&pw.idle))
+		return;
+	pw_roll(now);
+	if (pw.used >= PW_BUDGET)
+		return;	/* this second's budget is spent */
+	pw.windows++;
+	pw_start(now);
+}
+
+void poll_window_port_added(void)
+{
+	if (pw.loop && pw.mode == POLL_BUSY && !ev_is_active(&pw.idle))
+		pw_start(ev_now(pw.loop));
+}
+
+struct json_object *poll_window_json(void)
+{
+	static const char *const names[] = { "off", "adaptive", "busy" };
+	struct json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "mode", json_object_new_string(names[pw.mode]));
+	json_object_object_add(o, "window_us", json_object_new_int64((int64_t)(pw.window * 1e6 + 0.5)));
+	json_object_object_add(o, "windows", json_object_new_int64((int64_t)pw.windows));
+	json_object_object_add(o, "polling", json_object_new_boolean(ev_is_active(&pw.idle)));
+	json_object_object_add(o, "polled_ms", json_object_new_int64((int64_t)(pw.total * 1e3)));
+	json_object_object_add(o, "budget_exhausted", json_object_new_int64((int64_t)pw.budget_hits));
+	return o;
+}

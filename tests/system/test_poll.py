@@ -1,0 +1,117 @@
+"""test_poll.py - the adaptive poll window and --poll (poll_window.c).
+
+The window may only cost CPU while frames keep coming: at rest, after a
+burst that made it open, vswitchd must be back to no wake-ups at all.  That
+is checked by counting, not timing: over a window of quiet, the context
+switches of every vswitchd thread and its CPU ticks (utime + stime) must
+not move.  A poller that never stopped would show hundreds of ticks; a
+timer or a wake-up, a context switch.  vsctl is not used inside that
+window (its connection would wake the daemon).
+
+--poll is the opposite: while a port exists the loop never sleeps (CPU
+ticks grow over the same kind of window), and with no port left it rests.
+"""
+import os
+import time
+
+import subprocess
+
+import pytest
+
+import topo as topo_mod
+
+from test_hardening import NOBODY, join, pings, send_frames
+from vsutil import make_net, vsctl_ok, vsjson, wait_for
+
+N = 2000
+QUIET = 2.0      # seconds of rest observed (a window for counting, not a bound)
+
+
+def counters(pid):
+    """(context switches of all threads, CPU ticks) of process PID."""
+    sw = 0
+    for tid in os.listdir(f"/proc/{pid}/task"):
+        with open(f"/proc/{pid}/task/{tid}/status") as f:
+            for line in f:
+                if line.startswith(("voluntary_ctxt_switches", "nonvoluntary_ctxt_switches")):
+                    sw += int(line.split()[1])
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return sw, int(fields[11]) + int(fields[12])
+
+
+def settled(pid):
+    """Wait until a QUIET window passes with no switch and no tick; return
+    the last window's deltas (the caller asserts them)."""
+    last = None
+
+    def quiet():
+        nonlocal last
+        a = counters(pid)
+        time.sleep(QUIET)
+        b = counters(pid)
+        last = (b[0] - a[0], b[1] - a[1])
+        return last == (0, 0)
+    # a conntrack or FDB timer left by the test may still fire once
+    wait_for(quiet, timeout=60, interval=0)
+    return last
+
+
+def burst(vswitchd, topo, tmp_path):
+    net = make_net(vswitchd, "--subnet", "10.79.0.0/24")
+    c1, c2 = (join(vswitchd, topo, net, n) for n in ("c1", "c2"))
+    hdr = bytes.fromhex(NOBODY.replace(":", "")) + bytes.fromhex(c1.mac.replace(":", ""))
+    frames = [hdr + b"\x88\xb5" + i.to_bytes(4, "big") + bytes(50) for i in range(N)]
+    send_frames(vswitchd, c1, frames, tmp_path / "frames", chunk=500)
+    return net, c1, c2
+
+
+def test_adaptive_window_rests_after_a_burst(vswitchd, topo, tmp_path):
+    t0 = time.monotonic()
+    st = vsjson(vswitchd, "stats")["poll"]
+    assert st["mode"] == "adaptive" and st["window_us"] == 150, st
+    burst(vswitchd, topo, tmp_path)
+    assert settled(vswitchd.pid) == (0, 0)
+    st = vsjson(vswitchd, "stats")["poll"]
+    assert st["polling"] is False, st
+    # the budget: at most 200 ms of polling in any second since the start
+    assert st["polled_ms"] <= 200 * (time.monotonic() - t0 + 2), st
+
+
+@pytest.mark.vswitchd_args("--poll-window", "0")
+def test_window_off(vswitchd, topo, tmp_path):
+    burst(vswitchd, topo, tmp_path)
+    st = vsjson(vswitchd, "stats")["poll"]
+    assert st == {"mode": "off", "window_us": 0, "windows": 0, "polling": False,
+                  "polled_ms": 0, "budget_exhausted": 0}, st
+    assert settled(vswitchd.pid) == (0, 0)
+
+
+@pytest.mark.vswitchd_args("--poll")
+def test_busy_poll_spins_while_ports_exist(vswitchd, topo, tmp_path):
+    assert "busy polling while ports exist (--poll)" in vswitchd.log()
+    net = make_net(vswitchd, "--subnet", "10.80.0.0/24")
+    c1, c2 = (join(vswitchd, topo, net, n) for n in ("c1", "c2"))
+    assert pings(c1.ns, c2.ip)
+    st = vsjson(vswitchd, "stats")["poll"]
+    assert st["mode"] == "busy" and st["polling"] is True, st
+    a = counters(vswitchd.pid)
+    time.sleep(QUIET)
+    b = counters(vswitchd.pid)
+    assert b[1] > a[1], (a, b)      # it burns CPU at rest, as documented
+    for c in (c1, c2):
+        vsctl_ok(vswitchd, "network", "disconnect", net, c.name)
+    # no port left: the loop sleeps again
+    assert settled(vswitchd.pid) == (0, 0)
+    assert vsjson(vswitchd, "stats")["poll"]["polling"] is False
+
+
+def test_bad_window_refused():
+    vsd = topo_mod.find_binary("vswitchd")
+    if not vsd:
+        pytest.skip("vswitchd not built")
+    for bad in ("-1", "1001", "x"):
+        r = subprocess.run([vsd, "--poll-window", bad], capture_output=True, text=True,
+                           timeout=10)
+        assert r.returncode != 0, bad
+        assert "--poll-window" in r.stderr, r.stderr
