@@ -306,7 +306,52 @@ expect_ok "the web host curls the published port after the restart" \
 	inns "$NS_W" curl -sS --max-time 5 "http://$UPLINK_IP:8080/"
 expect_ok "c1 resolves c2 after the restart" inns "$NS_C1" getent hosts c2
 
-bold "13. containerd: ctr run --cni puts a container on n1 (the CNI plugin)"
+bold "13. Docker-shaped output, Prometheus metrics, events and a picture"
+say "one JSON object per line with Docker's keys, and Go-style templates:"
+vsctl --format json network ls
+vsctl --format '{{.Name}} {{.Driver}} {{.Scope}}' network ls
+say "the counters in Prometheus's text format (vswitchd --metrics-listen serves them too):"
+q_vsctl stats --format prometheus | grep -E '^vswitch_port_rx_packets_total' | head -n 3
+say "vsctl events streams what happens; a network made and removed meanwhile:"
+"$VSCTL" --socket "$SOCK" --format json events >"$TMP/events.json" 2>&1 &
+ev=$!
+sleep 0.5
+q_vsctl network create --label demo=yes n9 >/dev/null
+q_vsctl network rm n9 >/dev/null
+wait_for 5 sh -c "grep -c . '$TMP/events.json' | grep -qv '^[01]$'"
+kill "$ev" 2>/dev/null; wait "$ev" 2>/dev/null
+cat "$TMP/events.json"
+expect_ok "events saw n9 created and removed" \
+	sh -c "grep -q '\"n9\"' '$TMP/events.json' && [ \$(grep -c n9 '$TMP/events.json') -ge 2 ]"
+say "the topology as a Graphviz graph (make topology renders doc/topology.svg):"
+if command -v dot >/dev/null; then
+	expect_ok "vsctl show --format dot | dot -Tsvg" \
+		sh -c "'$VSCTL' --socket '$SOCK' show --format dot | dot -Tsvg -o '$TMP/topology.svg'"
+	say "written to $TMP/topology.svg"
+fi
+
+bold "14. IPv6: a dual-stack network (docker network create --ipv6)"
+vsctl network create --ipv6 n6
+vsctl network connect n6 c1
+vsctl network connect n6 c2
+C2V6=$(q_vsctl --format json network inspect n6 | /usr/bin/python3 -c '
+import json, sys
+print(json.load(sys.stdin)[0]["Containers"]["c2"]["IPv6Address"].split("/")[0])')
+inns "$NS_C2" ip -6 -br addr show scope global
+expect_ok "c1 pings c2 over IPv6 ($C2V6)" inns "$NS_C1" ping -6 -c 2 -W 2 "$C2V6"
+
+bold "15. macvlan: a container straight on the uplink's LAN, with its own MAC"
+say "the router's segment 198.51.100.0/24 is the LAN; containers take .32/28:"
+vsctl network create --driver macvlan -o parent=up0 --subnet 198.51.100.0/24 \
+	--ip-range 198.51.100.32/28 --gateway "$ROUTER_UP" lan
+vsctl network connect lan c3
+C3L=$(ip_of lan c3)
+expect_ok "c3 ($C3L, on the LAN) pings the router $ROUTER_UP directly" \
+	inns "$NS_C3" ping -c 2 -W 2 "$ROUTER_UP"
+say "the router's neighbour table holds c3's own MAC, not the uplink's:"
+ip -n "$NS_R" neigh show "$C3L"
+
+bold "16. containerd: ctr run --cni puts a container on n1 (the CNI plugin)"
 demo_containerd() {
 	local cd=$TMP/cd r=$TMP/cd/rootfs holder a
 	mkdir -p "$cd/netd" "$cd/bin" "$r/bin" "$r/etc" "$r/proc" "$r/sys" "$r/dev" "$r/tmp"
