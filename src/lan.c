@@ -281,12 +281,13 @@ static bool lan_ipvlan_arp_reply(struct network *n, struct port *port, const str
 	struct router_port rp;
 	struct endpoint *ep;
 	struct pkt r;
-	uint32_t tpa;
+	uint32_t tpa, spa;
 
 	if (p->eth_type != ETHERTYPE_ARP || !a || a->arp_op != htons(ARPOP_REQUEST) ||
 	    a->arp_hln != 6 || a->arp_pln != 4)
 		return false;
 	memcpy(&tpa, a->arp_tpa, 4);
+	memcpy(&spa, a->arp_spa, 4);    /* ARP addresses sit at odd offsets */
 	ep = model_endpoint_by_ip4(n, tpa);
 	if (!ep || !ep->port)
 		return false;
@@ -294,8 +295,7 @@ static bool lan_ipvlan_arp_reply(struct network *n, struct port *port, const str
 	memcpy(rp.mac, uplink_mac(n->lan_ul), 6);
 	rp.mtu = 1500;
 	rp.stage = "lan";
-	router_port_arp_build(&rp, &r, ARPOP_REPLY, a->arp_sha, a->arp_sha,
-			      *(const uint32_t *)(const void *)a->arp_spa);
+	router_port_arp_build(&rp, &r, ARPOP_REPLY, a->arp_sha, a->arp_sha, spa);
 	r.len = ETH_ZLEN;    /* minimum Ethernet frame, padded */
 	trace_event(p, "lan", TRACE_LOCAL, port, "ARP for a container, answered with the uplink's MAC");
 	port_tx_queue(port, &r);
