@@ -101,7 +101,7 @@ class World:
                  f"--reuid={uid}", f"--regid={uid}", "--clear-groups", "env", "-i",
                  f"PATH={PATH}", f"XDG_RUNTIME_DIR={run}",
                  f"XDG_STATE_HOME={os.path.join(self.tmp, 'state')}", f"HOME={home}",
-                 *env, *cmd]
+                 *SANITIZER_ENV, *env, *cmd]
         if not self.tun:
             return inner
         return ["unshare", "-m", "--propagation", "private", "sh", "-c",
@@ -175,6 +175,12 @@ class World:
         for ns in (self.host, self.out):
             sh("ip", "netns", "del", ns, check=False)
         shutil.rmtree(self.tmp, ignore_errors=True)
+
+
+# `env -i` must keep a sanitizer build's options: LeakSanitizer's exit-time
+# check would otherwise run, and under the sandbox (no ptrace) it never ends.
+SANITIZER_ENV = [f"{k}={os.environ[k]}" for k in ("ASAN_OPTIONS", "UBSAN_OPTIONS", "LSAN_OPTIONS")
+                 if k in os.environ]
 
 
 def _dead(pid):
