@@ -57,6 +57,11 @@ struct netns_ifcfg {
 };
 
 struct nl_sock;
+/* A default route via GW_ADDR (4 or 16 bytes by FAMILY) on IFINDEX, from
+ * inside the namespace; a negative libnl code on failure (netns.c). */
+int netns_default_route(struct nl_sock *sk, int family, const void *gw_addr, int ifindex,
+			bool keep_existing);
+
 /* The IPv6 part of CFG on IFINDEX, from inside the namespace (netns_ip6.c). */
 int netns_cfg_ip6(struct nl_sock *sk, const struct netns_ifcfg *cfg, int ifindex,
 		  char *err, size_t errlen);

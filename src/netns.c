@@ -442,19 +442,31 @@ static int netns_cfg_addr(struct nl_sock *sk, struct netns_cfg_ctx *x, int ifind
 	return rc < 0 ? -1 : 0;
 }
 
-static int netns_cfg_route(struct nl_sock *sk, struct netns_cfg_ctx *x, int ifindex)
+/**
+ * netns_default_route() - Add a default route via GW on IFINDEX
+ * @family:	AF_INET or AF_INET6; GW holds 4 or 16 bytes
+ * @keep_existing:	on adoption an existing default route stays, whoever
+ *		set it; on a first connect ours is the container's way out
+ *
+ * One body for both families, from inside the namespace.  A route that is
+ * there already is what we want.
+ *
+ * Return: 0, or a negative libnl error code
+ */
+int netns_default_route(struct nl_sock *sk, int family, const void *gw_addr, int ifindex,
+			bool keep_existing)
 {
-	const struct netns_ifcfg *cfg = x->cfg;
-	uint32_t any = 0;
+	static const uint8_t any[16];
+	unsigned int alen = family == AF_INET6 ? 16 : 4;
 	struct rtnl_route *r = rtnl_route_alloc();
 	struct rtnl_nexthop *nh = rtnl_route_nh_alloc();
-	struct nl_addr *dst = nl_addr_build(AF_INET, &any, 4);
-	struct nl_addr *gw = nl_addr_build(AF_INET, &cfg->gateway, 4);
+	struct nl_addr *dst = nl_addr_build(family, any, alen);
+	struct nl_addr *gw = nl_addr_build(family, gw_addr, alen);
 	int rc = -NLE_NOMEM;
 
 	if (r && nh && dst && gw) {
 		nl_addr_set_prefixlen(dst, 0);
-		rtnl_route_set_family(r, AF_INET);
+		rtnl_route_set_family(r, (uint8_t)family);
 		rtnl_route_set_table(r, RT_TABLE_MAIN);
 		rtnl_route_set_scope(r, RT_SCOPE_UNIVERSE);
 		rtnl_route_set_protocol(r, RTPROT_BOOT);
@@ -463,20 +475,26 @@ static int netns_cfg_route(struct nl_sock *sk, struct netns_cfg_ctx *x, int ifin
 		rtnl_route_nh_set_gateway(nh, gw);
 		rtnl_route_add_nexthop(r, nh);
 		nh = NULL;      /* the route owns it now */
-		/* On adoption an existing default route stays, whoever set it;
-		 * on a first connect ours is the container's way out. */
-		rc = rtnl_route_add(sk, r, cfg->keep_existing ? NLM_F_EXCL : NLM_F_REPLACE);
+		rc = rtnl_route_add(sk, r, keep_existing ? NLM_F_EXCL : NLM_F_REPLACE);
 		if (rc == -NLE_EXIST)
 			rc = 0;
 	}
-	if (rc < 0)
-		snprintf(x->err, x->errlen, "cannot add default route via the gateway on %s: %s",
-			 cfg->ifname, nl_geterror(rc));
 	if (nh)
 		rtnl_route_nh_free(nh);
 	nl_addr_put(gw);
 	nl_addr_put(dst);
 	rtnl_route_put(r);
+	return rc;
+}
+
+static int netns_cfg_route(struct nl_sock *sk, struct netns_cfg_ctx *x, int ifindex)
+{
+	const struct netns_ifcfg *cfg = x->cfg;
+	int rc = netns_default_route(sk, AF_INET, &cfg->gateway, ifindex, cfg->keep_existing);
+
+	if (rc < 0)
+		snprintf(x->err, x->errlen, "cannot add default route via the gateway on %s: %s",
+			 cfg->ifname, nl_geterror(rc));
 	return rc < 0 ? -1 : 0;
 }
 

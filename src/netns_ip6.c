@@ -77,36 +77,11 @@ static int netns_ip6_addr(struct nl_sock *sk, const struct netns_ifcfg *cfg, int
 static int netns_ip6_route(struct nl_sock *sk, const struct netns_ifcfg *cfg, int ifindex,
 			   char *err, size_t errlen)
 {
-	static const uint8_t any[16];
-	struct rtnl_route *r = rtnl_route_alloc();
-	struct rtnl_nexthop *nh = rtnl_route_nh_alloc();
-	struct nl_addr *dst = nl_addr_build(AF_INET6, any, 16);
-	struct nl_addr *gw = nl_addr_build(AF_INET6, cfg->gateway6, 16);
-	int rc = -NLE_NOMEM;
+	int rc = netns_default_route(sk, AF_INET6, cfg->gateway6, ifindex, cfg->keep_existing);
 
-	if (r && nh && dst && gw) {
-		nl_addr_set_prefixlen(dst, 0);
-		rtnl_route_set_family(r, AF_INET6);
-		rtnl_route_set_table(r, RT_TABLE_MAIN);
-		rtnl_route_set_scope(r, RT_SCOPE_UNIVERSE);
-		rtnl_route_set_protocol(r, RTPROT_BOOT);
-		rtnl_route_set_dst(r, dst);
-		rtnl_route_nh_set_ifindex(nh, ifindex);
-		rtnl_route_nh_set_gateway(nh, gw);
-		rtnl_route_add_nexthop(r, nh);
-		nh = NULL;      /* the route owns it now */
-		rc = rtnl_route_add(sk, r, cfg->keep_existing ? NLM_F_EXCL : NLM_F_REPLACE);
-		if (rc == -NLE_EXIST)
-			rc = 0;
-	}
 	if (rc < 0)
 		snprintf(err, errlen, "cannot add IPv6 default route via the gateway on %s: %s",
 			 cfg->ifname, nl_geterror(rc));
-	if (nh)
-		rtnl_route_nh_free(nh);
-	nl_addr_put(gw);
-	nl_addr_put(dst);
-	rtnl_route_put(r);
 	return rc < 0 ? -1 : 0;
 }
 
