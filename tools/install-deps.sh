@@ -19,6 +19,10 @@
 # vswitch uses.  graphviz renders `vsctl show --format dot`; debhelper,
 # devscripts, fakeroot and lintian build and check the Debian package
 # (test_package.py); systemd gives systemd-analyze for the units' check.
+# passt (pasta), slirp4netns and uidmap (newuidmap, which rootless podman
+# needs for a user with subordinate ids) are for rootless operation and
+# test_rootless.py; podman only recommends them, and --no-install-recommends
+# leaves them out.
 set -eu
 
 PKGS="autoconf automake libtool pkg-config gcc make clang libclang-rt-14-dev valgrind cppcheck
@@ -29,6 +33,7 @@ PKGS="autoconf automake libtool pkg-config gcc make clang libclang-rt-14-dev val
       iperf3 dnsutils tcpdump tshark dnsmasq-base iproute2 iputils-ping
       curl netcat-openbsd ethtool procps
       containerd runc podman conmon catatonit busybox-static containernetworking-plugins
+      passt slirp4netns uidmap
       prometheus graphviz debhelper devscripts fakeroot lintian systemd"
 
 missing=""

@@ -68,6 +68,7 @@ import xml.etree.ElementTree as ET
 top, bdir, check_rc = sys.argv[1], sys.argv[2], int(sys.argv[3])
 passed = failed = 0
 saw_pytest = False
+failed_names = []            # pytest's FAILED/ERROR lines, echoed at the end
 # "=== 1 failed, 40 passed in 9.1s ===", or without the bars under -q
 SUMMARY = re.compile(r"^=*\s*((?:\d+ [a-z]+(?:, )?)+) in [\d.]+s")
 
@@ -101,6 +102,8 @@ def pytest_summary(log):
             found = m.group(1)
     if found is None:
         return None
+    failed_names.extend(l.strip() for l in text.splitlines()
+                        if re.match(r"^(FAILED|ERROR) tests/", l.strip()))
     n = lambda w: sum(int(x) for x in re.findall(r"(\d+) " + w + r"\b", found))
     return n("passed"), n("failed") + n("errors?")
 
@@ -129,6 +132,7 @@ for trs in sorted(glob.glob(os.path.join(bdir, "**", "*.trs"), recursive=True)):
             passed += 1
         elif r in ("FAIL", "XPASS", "ERROR"):
             failed += 1
+            failed_names.append(f"FAILED {os.path.relpath(base, bdir)}")
 
 # make check did not run the system suite (not wired into the build yet):
 # run it here, so that this command still runs the whole suite.
@@ -150,6 +154,9 @@ if not saw_pytest and glob.glob(os.path.join(top, "tests", "system", "test_*.py"
 
 if check_rc != 0 and failed == 0:
     failed = 1                   # make check failed without a counted test
+# CI shows only the tail of this output: name what failed right above the count.
+for name in dict.fromkeys(failed_names):
+    print(name)
 print(f"{passed} passed, {failed} failed")
 sys.exit(1 if failed else 0)
 PY
