@@ -87,16 +87,33 @@ bool model_ip_in_use(const struct network *n, const union vs_addr *ip)
 	return model_endpoint_by_ip(n, ip) != NULL;
 }
 
-/* The endpoint whose IPv6 address is IP6.  A walk of the network's
- * endpoints: only control commands (IPAM, connect) ask, never a packet. */
+/* The endpoint whose IPv6 address is IP6: a hash, as for IPv4, since
+ * packets ask too (DNS PTR under ip6.arpa, answers to IPv6 clients). */
 struct endpoint *model_endpoint_by_ip6(const struct network *n, const union vs_addr *ip6)
 {
 	struct endpoint *ep;
 
-	LIST_FOREACH(ep, &n->endpoints, net_link)
-		if (vs_addr_eq(&ep->ip6, ip6))
-			return ep;
-	return NULL;
+	if (vs_addr_is_any(ip6))
+		return NULL;
+	HASH_FIND(hh_ip6, n->by_ip6, ip6, sizeof(*ip6), ep);
+	return ep;
+}
+
+/* The endpoint that owns IP on N, either family. */
+struct endpoint *model_endpoint_by_addr(const struct network *n, const union vs_addr *ip)
+{
+	return vs_addr_is_v4(ip) ? model_endpoint_by_ip(n, ip) : model_endpoint_by_ip6(n, ip);
+}
+
+/* Only endpoints with an IPv6 address are in by_ip6: "::" is nobody's. */
+static void model_endpoint_hash6(struct endpoint *ep, bool add)
+{
+	if (vs_addr_is_any(&ep->ip6))
+		return;
+	if (add)
+		HASH_ADD(hh_ip6, ep->net->by_ip6, ip6, sizeof(ep->ip6), ep);
+	else
+		HASH_DELETE(hh_ip6, ep->net->by_ip6, ep);
 }
 
 /* Docker's rule: 02:42 followed by the four bytes of the IPv4 address (an
@@ -139,6 +156,7 @@ void model_clear(void)
 			LIST_REMOVE(ep, ctr_link);
 			LIST_REMOVE(ep, net_link);
 			HASH_DELETE(hh_ip, ep->net->by_ip, ep);
+			model_endpoint_hash6(ep, false);
 			free(ep);
 		}
 		while ((pp = LIST_FIRST(&c->published))) {
@@ -161,6 +179,7 @@ void model_endpoint_link(struct endpoint *ep)
 	LIST_INSERT_HEAD(&ep->net->endpoints, ep, net_link);
 	LIST_INSERT_HEAD(&ep->ctr->endpoints, ep, ctr_link);
 	HASH_ADD(hh_ip, ep->net->by_ip, ip, sizeof(ep->ip), ep);
+	model_endpoint_hash6(ep, true);
 }
 
 void model_endpoint_unlink(struct endpoint *ep)
@@ -168,6 +187,7 @@ void model_endpoint_unlink(struct endpoint *ep)
 	LIST_REMOVE(ep, net_link);
 	LIST_REMOVE(ep, ctr_link);
 	HASH_DELETE(hh_ip, ep->net->by_ip, ep);
+	model_endpoint_hash6(ep, false);
 }
 
 struct container *model_container_add(const char *name, const char *netns_ref)
