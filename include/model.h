@@ -114,6 +114,8 @@ struct endpoint {
 	struct port *port;       /* NULL until the datapath wired it */
 	UT_hash_handle hh_ip;    /* network's endpoints_by_ip */
 	UT_hash_handle hh_ip6;   /* network's by_ip6, when ip6 is set */
+	bool in_by_ip6;          /* in it: ip6 is set only before linking, or
+				  * through model_endpoint_set_ip6() */
 	LIST_ENTRY(endpoint) net_link;
 	LIST_ENTRY(endpoint) ctr_link;
 };
@@ -200,6 +202,7 @@ struct endpoint *model_endpoint_by_ip4(const struct network *n, uint32_t ip);
 bool model_ip_in_use(const struct network *n, const union vs_addr *ip);
 struct endpoint *model_endpoint_by_ip6(const struct network *n, const union vs_addr *ip6);
 struct endpoint *model_endpoint_by_addr(const struct network *n, const union vs_addr *ip);
+void model_endpoint_set_ip6(struct endpoint *ep, const union vs_addr *ip6);
 void model_mac_from_ip(const union vs_addr *ip, uint8_t mac[6]);
 void model_gw_mac(const struct network *n, uint8_t mac[6]);
 void model_clear(void);

@@ -105,15 +105,33 @@ struct endpoint *model_endpoint_by_addr(const struct network *n, const union vs_
 	return vs_addr_is_v4(ip) ? model_endpoint_by_ip(n, ip) : model_endpoint_by_ip6(n, ip);
 }
 
-/* Only endpoints with an IPv6 address are in by_ip6: "::" is nobody's. */
+/* Only endpoints with an IPv6 address are in by_ip6: "::" is nobody's.
+ * in_by_ip6 says whether EP is there, so that removal never touches a
+ * table EP is not in. */
 static void model_endpoint_hash6(struct endpoint *ep, bool add)
 {
-	if (vs_addr_is_any(&ep->ip6))
-		return;
-	if (add)
+	if (add && !ep->in_by_ip6 && !vs_addr_is_any(&ep->ip6)) {
 		HASH_ADD(hh_ip6, ep->net->by_ip6, ip6, sizeof(ep->ip6), ep);
-	else
+		ep->in_by_ip6 = true;
+	} else if (!add && ep->in_by_ip6) {
 		HASH_DELETE(hh_ip6, ep->net->by_ip6, ep);
+		ep->in_by_ip6 = false;
+	}
+}
+
+/**
+ * model_endpoint_set_ip6() - Give a linked endpoint its IPv6 address
+ * @ep:		an endpoint on its network's lists (model_endpoint_link)
+ * @ip6:	the address ("::" for none)
+ *
+ * The address is a hash key: set it here, or before linking, never by
+ * assignment afterwards.
+ */
+void model_endpoint_set_ip6(struct endpoint *ep, const union vs_addr *ip6)
+{
+	model_endpoint_hash6(ep, false);
+	ep->ip6 = *ip6;
+	model_endpoint_hash6(ep, true);
 }
 
 /* Docker's rule: 02:42 followed by the four bytes of the IPv4 address (an
