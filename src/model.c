@@ -87,9 +87,23 @@ bool model_ip_in_use(const struct network *n, const union vs_addr *ip)
 	return model_endpoint_by_ip(n, ip) != NULL;
 }
 
-/* The endpoint whose IPv6 address is IP6: a hash, as for IPv4, since
- * packets ask too (DNS PTR under ip6.arpa, answers to IPv6 clients). */
+/* The endpoint whose IPv6 address is IP6.  A walk of the network's
+ * endpoints: only control commands (IPAM, connect) ask, and they see an
+ * address the moment it is set, linked or not. */
 struct endpoint *model_endpoint_by_ip6(const struct network *n, const union vs_addr *ip6)
+{
+	struct endpoint *ep;
+
+	LIST_FOREACH(ep, &n->endpoints, net_link)
+		if (vs_addr_eq(&ep->ip6, ip6))
+			return ep;
+	return NULL;
+}
+
+/* The same for the datapath (every routed IPv6 packet: NAT66 replies):
+ * a hash of the endpoints linked with their IPv6 address (connect and
+ * the state load set it before model_endpoint_link()).  "::" is nobody's. */
+struct endpoint *model_endpoint_by_ip6_fast(const struct network *n, const union vs_addr *ip6)
 {
 	struct endpoint *ep;
 
@@ -97,41 +111,6 @@ struct endpoint *model_endpoint_by_ip6(const struct network *n, const union vs_a
 		return NULL;
 	HASH_FIND(hh_ip6, n->by_ip6, ip6, sizeof(*ip6), ep);
 	return ep;
-}
-
-/* The endpoint that owns IP on N, either family. */
-struct endpoint *model_endpoint_by_addr(const struct network *n, const union vs_addr *ip)
-{
-	return vs_addr_is_v4(ip) ? model_endpoint_by_ip(n, ip) : model_endpoint_by_ip6(n, ip);
-}
-
-/* Only endpoints with an IPv6 address are in by_ip6: "::" is nobody's.
- * in_by_ip6 says whether EP is there, so that removal never touches a
- * table EP is not in. */
-static void model_endpoint_hash6(struct endpoint *ep, bool add)
-{
-	if (add && !ep->in_by_ip6 && !vs_addr_is_any(&ep->ip6)) {
-		HASH_ADD(hh_ip6, ep->net->by_ip6, ip6, sizeof(ep->ip6), ep);
-		ep->in_by_ip6 = true;
-	} else if (!add && ep->in_by_ip6) {
-		HASH_DELETE(hh_ip6, ep->net->by_ip6, ep);
-		ep->in_by_ip6 = false;
-	}
-}
-
-/**
- * model_endpoint_set_ip6() - Give a linked endpoint its IPv6 address
- * @ep:		an endpoint on its network's lists (model_endpoint_link)
- * @ip6:	the address ("::" for none)
- *
- * The address is a hash key: set it here, or before linking, never by
- * assignment afterwards.
- */
-void model_endpoint_set_ip6(struct endpoint *ep, const union vs_addr *ip6)
-{
-	model_endpoint_hash6(ep, false);
-	ep->ip6 = *ip6;
-	model_endpoint_hash6(ep, true);
 }
 
 /* Docker's rule: 02:42 followed by the four bytes of the IPv4 address (an
@@ -174,7 +153,8 @@ void model_clear(void)
 			LIST_REMOVE(ep, ctr_link);
 			LIST_REMOVE(ep, net_link);
 			HASH_DELETE(hh_ip, ep->net->by_ip, ep);
-			model_endpoint_hash6(ep, false);
+			if (ep->in_by_ip6)
+				HASH_DELETE(hh_ip6, ep->net->by_ip6, ep);
 			free(ep);
 		}
 		while ((pp = LIST_FIRST(&c->published))) {
@@ -197,7 +177,10 @@ void model_endpoint_link(struct endpoint *ep)
 	LIST_INSERT_HEAD(&ep->net->endpoints, ep, net_link);
 	LIST_INSERT_HEAD(&ep->ctr->endpoints, ep, ctr_link);
 	HASH_ADD(hh_ip, ep->net->by_ip, ip, sizeof(ep->ip), ep);
-	model_endpoint_hash6(ep, true);
+	/* ip6 is set before the link (connect, state load) and kept */
+	ep->in_by_ip6 = !vs_addr_is_any(&ep->ip6);
+	if (ep->in_by_ip6)
+		HASH_ADD(hh_ip6, ep->net->by_ip6, ip6, sizeof(ep->ip6), ep);
 }
 
 void model_endpoint_unlink(struct endpoint *ep)
@@ -205,7 +188,9 @@ void model_endpoint_unlink(struct endpoint *ep)
 	LIST_REMOVE(ep, net_link);
 	LIST_REMOVE(ep, ctr_link);
 	HASH_DELETE(hh_ip, ep->net->by_ip, ep);
-	model_endpoint_hash6(ep, false);
+	if (ep->in_by_ip6)
+		HASH_DELETE(hh_ip6, ep->net->by_ip6, ep);
+	ep->in_by_ip6 = false;
 }
 
 struct container *model_container_add(const char *name, const char *netns_ref)

@@ -522,7 +522,7 @@ static void test_alloc6(void **state)
 	assert_int_equal(ipam_alloc6(n, &a, err, sizeof(err)), 0);
 	assert_string_equal(vs_addr_str(&a, s, sizeof(s)), "fd00:db8:1::2");
 	ep = test_ipam_ep(n, "c1", "172.18.0.2");
-	model_endpoint_set_ip6(ep, &a);
+	ep->ip6 = a;
 	assert_int_equal(ipam_alloc6(n, &a, err, sizeof(err)), 0);
 	assert_string_equal(vs_addr_str(&a, s, sizeof(s)), "fd00:db8:1::3");
 	/* fixed addresses */
@@ -548,7 +548,7 @@ static void test_alloc6(void **state)
 		assert_int_equal(ipam_alloc6(n, &a, err, sizeof(err)), 0);
 		snprintf(name, sizeof(name), "r%d", i);
 		snprintf(s, sizeof(s), "172.18.1.%d", i + 1);
-		model_endpoint_set_ip6(test_ipam_ep(n, name, s), &a);
+		test_ipam_ep(n, name, s)->ip6 = a;
 	}
 	assert_string_equal(vs_addr_str(&a, s, sizeof(s)), "fd00:db8:1::10f");
 	assert_int_equal(ipam_alloc6(n, &a, err, sizeof(err)), -1);
