@@ -215,7 +215,8 @@ static struct json_object *trace_event_json(const struct trace_event *e)
 		json_object_object_add(b, "kind", json_object_new_string(trace_nat_names[e->nat]));
 		json_object_object_add(b, "proto", json_object_new_string(
 			e->before.proto == IPPROTO_TCP ? "tcp" :
-			e->before.proto == IPPROTO_UDP ? "udp" : "icmp"));
+			e->before.proto == IPPROTO_UDP ? "udp" :
+			e->before.proto == IPPROTO_ICMPV6 ? "icmpv6" : "icmp"));
 		json_object_object_add(b, "before", trace_tuple_json(&e->before));
 		json_object_object_add(b, "after", trace_tuple_json(&e->after));
 		json_object_object_add(o, "binding", b);
