@@ -29,6 +29,8 @@ struct netns_watch;
 struct proxy;
 struct dns;
 struct gateway_route;
+struct overlay;
+struct port;
 
 #define DP_MAX_UPLINKS 4
 
@@ -50,6 +52,10 @@ struct dp {
 	/* Bumped when one of its networks starts or stops (fdb.c, as a
 	 * network's table is made or freed): a datapath's, not a process's. */
 	unsigned int net_gen;
+	/* overlay.c: the overlay networks by VNI (a received VXLAN packet's
+	 * network), and the tunnel port (port_vxlan.c), or NULL. */
+	struct overlay *overlays;
+	struct port *vxlan;
 };
 
 /* dp.c */
