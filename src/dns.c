@@ -24,10 +24,16 @@
  * names are chosen by whoever runs containers, and lookups by whoever
  * sends queries.
  *
- * Flood limits.  Each client (network, address) has a token bucket
- * (DNS_RATE_QPS, DNS_RATE_BURST) and a cap on queries it has in flight
- * upstream (DNS_MAX_INFLIGHT), so one container's flood is dropped and
- * counted (DROP_DNS_BAD) while its neighbours keep resolving.
+ * Flood limits.  Each client has a token bucket (DNS_RATE_QPS,
+ * DNS_RATE_BURST) and a cap on queries it has in flight upstream
+ * (DNS_MAX_INFLIGHT), so one container's flood is dropped and counted
+ * (DROP_DNS_FLOOD) while its neighbours keep resolving.  A client is an
+ * endpoint, found through the input port, never the source address a
+ * packet claims: a container without port security could otherwise make
+ * itself thousands of clients (audit finding 20).  Buckets live and die
+ * with endpoints; sources without one share dns->anon.  The forwarding
+ * pool and the TCP connections are shared fairly between clients
+ * (dns_share_set/dns_share_hog, dns_internal.h says how).
  *
  * Why answers are found again by name: a forwarded query can outlive the
  * endpoint that sent it.  struct dns_client_ref carries the network and
@@ -65,7 +71,6 @@
 
 #define DNS_RATE_QPS 200
 #define DNS_RATE_BURST 400
-#define DNS_MAX_INFLIGHT 64
 #define DNS_MAX_CLIENTS 65536
 #define DNS_MAX_ADDRS 64
 #define DNS_KEY_MAX (VS_NAME_MAX + 1 + DNS_NAME_WIRE_MAX + 1)
@@ -78,22 +83,6 @@ struct dns_name {
 	uint32_t rr;               /* rotation counter */
 	unsigned int n_addrs;
 	union vs_addr addrs[DNS_MAX_ADDRS];   /* either family; A answers the IPv4 ones */
-};
-
-struct dns_client_key {
-	char net[VS_NAME_MAX];     /* zero-padded: hashed as bytes */
-	union vs_addr ip;
-};
-_Static_assert(sizeof(struct dns_client_key) == VS_NAME_MAX + 16,
-	       "dns_client_key is hashed as bytes: no padding");
-
-struct dns_client {
-	UT_hash_handle hh;
-	struct dns_client_key key;
-	uint64_t tokens;           /* in 1/1000 of a query */
-	uint64_t last_ms;
-	unsigned int inflight;
-	unsigned int tcp_conns;    /* dns_tcp.c's per-endpoint cap */
 };
 
 /* ---- helpers: clock, randomness ---- */
@@ -251,8 +240,16 @@ static struct dns_client *dns_client_find(struct dns *dns, const char *net,
 	return c;
 }
 
-/* Find or make the client's bucket; NULL at the table's cap. */
-static struct dns_client *dns_client_get(struct dns *dns, const char *net,
+static void dns_client_init(struct dns *dns, struct dns_client *c)
+{
+	c->tokens = DNS_RATE_BURST * 1000ULL;
+	c->last_ms = dns_now_ms(dns);
+	TAILQ_INIT(&c->pending);
+}
+
+/* Make the bucket of the endpoint at (NET, IP); NULL at the table's cap
+ * or out of memory (the endpoint then counts as dns->anon). */
+static struct dns_client *dns_client_add(struct dns *dns, const char *net,
 					 const union vs_addr *ip)
 {
 	struct dns_client *c = dns_client_find(dns, net, ip);
@@ -264,8 +261,7 @@ static struct dns_client *dns_client_get(struct dns *dns, const char *net,
 		return NULL;
 	snprintf(c->key.net, sizeof(c->key.net), "%s", net);
 	c->key.ip = *ip;
-	c->tokens = DNS_RATE_BURST * 1000ULL;
-	c->last_ms = dns_now_ms(dns);
+	dns_client_init(dns, c);
 	HASH_ADD(hh, dns->clients, key, sizeof(c->key), c);
 	if (!dns_client_find(dns, net, ip)) {
 		free(c);
@@ -275,15 +271,90 @@ static struct dns_client *dns_client_get(struct dns *dns, const char *net,
 	return c;
 }
 
+/**
+ * dns_client_of() - The client a query counts against
+ * @net:	the network's name
+ * @owner:	the sending endpoint's own address, or NULL (no endpoint)
+ *
+ * Buckets are made only for endpoints (dns_endpoint_added) and go with
+ * them, so the table never holds more clients than there are endpoints
+ * and no packet can make one.  Sources without a bucket share dns->anon.
+ *
+ * Return: never NULL.
+ */
+struct dns_client *dns_client_of(struct dns *dns, const char *net, const union vs_addr *owner)
+{
+	struct dns_client *c = owner ? dns_client_find(dns, net, owner) : NULL;
+
+	if (c)
+		return c;
+	/* Made on first use: unit tests start resolvers without dns_new(),
+	 * and dns_fini() zeroes it (an uninitialised queue has no tqh_last). */
+	if (!dns->anon.pending.tqh_last)
+		dns_client_init(dns, &dns->anon);
+	return &dns->anon;
+}
+
+/* The endpoint's bucket goes: its forwards and TCP connections no longer
+ * count against anybody (answers still find the endpoint by name). */
 static void dns_client_forget(struct dns *dns, const char *net, const union vs_addr *ip)
 {
 	struct dns_client *c = dns_client_find(dns, net, ip);
 
 	if (!c)
 		return;
+	dns_forward_client_gone(dns, c);
+	dns_tcp_client_gone(dns, c);
+	dns_share_set(dns, c, DNS_SHARE_FWD, 0);
+	dns_share_set(dns, c, DNS_SHARE_TCP, 0);
 	HASH_DEL(dns->clients, c);
 	free(c);
 	dns->n_clients--;
+}
+
+/**
+ * dns_share_set() - C now holds HELD of share S: move it to that level
+ *
+ * O(1) but for lowering the top past empty levels, at most
+ * DNS_SHARE_LEVELS steps, paid for by the raises that made them.
+ */
+void dns_share_set(struct dns *dns, struct dns_client *c, enum dns_share_kind s,
+		   unsigned int held)
+{
+	struct dns_share *sh = &dns->share[s];
+
+	if (held >= DNS_SHARE_LEVELS)
+		held = DNS_SHARE_LEVELS - 1;
+	if (c->held[s])
+		LIST_REMOVE(c, lvl_link[s]);
+	c->held[s] = held;
+	if (held) {
+		LIST_INSERT_HEAD(&sh->lvl[held], c, lvl_link[s]);
+		if (held > sh->top)
+			sh->top = held;
+	}
+	while (sh->top && LIST_EMPTY(&sh->lvl[sh->top]))
+		sh->top--;
+}
+
+/**
+ * dns_share_hog() - Who gives up a slot of full pool S so that C gets one
+ *
+ * The client holding the most, if it holds at least two more than C: after
+ * the move it still holds at least as many as C, so two clients never take
+ * slots back and forth, and in a full pool shared by N clients each keeps
+ * about 1/N of it, however hard the others push.
+ *
+ * Return: that client, or NULL if C already holds its fair share.
+ */
+struct dns_client *dns_share_hog(struct dns *dns, enum dns_share_kind s,
+				 const struct dns_client *c)
+{
+	struct dns_share *sh = &dns->share[s];
+
+	if (sh->top < c->held[s] + 2)
+		return NULL;
+	return LIST_FIRST(&sh->lvl[sh->top]);
 }
 
 /**
@@ -297,7 +368,7 @@ void dns_endpoint_added(struct dns *dns, struct endpoint *ep)
 		return;
 	if (ep->net->dns || ep->net->dns_intercept)
 		dns_endpoint_names(dns, ep, dns_name_add);
-	dns_client_get(dns, ep->net->name, &ep->ip);
+	dns_client_add(dns, ep->net->name, &ep->ip);
 	dns_resolvconf_update(ep->ctr, NULL, ep);
 }
 
@@ -459,7 +530,8 @@ static void dns_count_rcode(struct dns *dns, int rc)
  * @out_len:	out: reply length when 1 is returned
  *
  * Return: 1 with a reply to send now, 0 if forwarded upstream (the answer
- * comes through dns_deliver), -1 to drop without reply (counted).
+ * comes through dns_deliver), -1 to drop without reply (counted), or
+ * DNS_ANSWER_FAIR to drop because the client has its most in flight.
  */
 int dns_answer_message(struct dns *dns, struct network *n, const struct dns_client_ref *who,
 		       const uint8_t *msg, size_t len, size_t limit,
@@ -489,15 +561,13 @@ int dns_answer_message(struct dns *dns, struct network *n, const struct dns_clie
 		dns->stats.local_answers++;
 		return 1;
 	}
-	c = dns_client_get(dns, who->net, &who->cip);
-	if (c && c->inflight >= DNS_MAX_INFLIGHT) {
-		dns->stats.dropped_flood++;
-		return -1;
+	c = dns_client_of(dns, who->net, &who->owner);
+	if (c->held[DNS_SHARE_FWD] >= DNS_MAX_INFLIGHT) {
+		dns->stats.dropped_inflight++;
+		return DNS_ANSWER_FAIR;
 	}
-	rc = dns_forward_query(dns, who, msg, len);
+	rc = dns_forward_query(dns, c, who, msg, len);
 	if (rc == 0) {
-		if (c)
-			c->inflight++;
 		dns->stats.forwarded++;
 		return 0;
 	}
@@ -506,41 +576,27 @@ int dns_answer_message(struct dns *dns, struct network *n, const struct dns_clie
 	return *out_len ? 1 : -1;
 }
 
-/* A forwarded query of WHO's finished (answered, failed, or abandoned). */
-void dns_client_done(struct dns *dns, const struct dns_client_ref *who)
+/**
+ * dns_client_allow() - Token bucket: may C ask one more query now?
+ * @c:		the client (dns_client_of)
+ * @take:	spend the token; false only looks (vsctl trace changes nothing)
+ */
+bool dns_client_allow(struct dns *dns, struct dns_client *c, bool take)
 {
-	struct dns_client *c = dns_client_find(dns, who->net, &who->cip);
+	uint64_t now = dns_now_ms(dns), tokens = c->tokens;
 
-	if (c && c->inflight)
-		c->inflight--;
-}
-
-/* Token bucket: may the client at (NET, IP) ask one more query now? */
-bool dns_client_allow(struct dns *dns, const char *net, const union vs_addr *ip)
-{
-	struct dns_client *c = dns_client_get(dns, net, ip);
-	uint64_t now = dns_now_ms(dns), add;
-
-	if (!c)
-		return true;        /* table full: the inflight cap still holds */
-	add = (now - c->last_ms) * DNS_RATE_QPS;
-	c->last_ms = now;
-	c->tokens += add;
-	if (c->tokens > DNS_RATE_BURST * 1000ULL)
-		c->tokens = DNS_RATE_BURST * 1000ULL;
+	if (now > c->last_ms)
+		tokens += (now - c->last_ms) * DNS_RATE_QPS;
+	if (tokens > DNS_RATE_BURST * 1000ULL)
+		tokens = DNS_RATE_BURST * 1000ULL;
+	if (!take)
+		return tokens >= 1000;
+	c->last_ms = now > c->last_ms ? now : c->last_ms;
+	c->tokens = tokens;
 	if (c->tokens < 1000)
 		return false;
 	c->tokens -= 1000;
 	return true;
-}
-
-/* The client's count of TCP connections, or NULL at the table's cap. */
-unsigned int *dns_client_tcp_count(struct dns *dns, const char *net, const union vs_addr *ip,
-				   bool create)
-{
-	struct dns_client *c = create ? dns_client_get(dns, net, ip) : dns_client_find(dns, net, ip);
-
-	return c ? &c->tcp_conns : NULL;
 }
 
 /* ---- reply frames ---- */
@@ -604,7 +660,6 @@ void dns_deliver(struct dns *dns, const struct dns_client_ref *who, uint8_t *msg
 	struct endpoint *ep;
 	size_t limit;
 
-	dns_client_done(dns, who);
 	if (who->tcp) {
 		dns_tcp_answer(dns, who->tcp_slot, who->tcp_gen, msg, len);
 		return;
@@ -631,6 +686,8 @@ static void dns_client_ref_fill(struct dns_client_ref *who, struct network *n,
 	snprintf(who->net, sizeof(who->net), "%s", n->name);
 	if (src && src->ctr)
 		snprintf(who->ctr, sizeof(who->ctr), "%s", src->ctr->name);
+	if (src)
+		who->owner = src->ip;   /* limits follow the port, not the claim */
 	vs_addr_set_v4(&who->cip, ip->saddr);
 	vs_addr_set_v4(&who->sip, ip->daddr);
 	who->cport = sport;
@@ -638,11 +695,11 @@ static void dns_client_ref_fill(struct dns_client_ref *who, struct network *n,
 	memcpy(who->cmac, eth->ether_shost, 6);
 }
 
-/* Count a dropped query on the port it came from. */
-static void dns_drop(struct pkt *p)
+/* Count a dropped query on the port it came from, for WHY. */
+static void dns_drop(struct pkt *p, enum drop_reason why)
 {
 	if (p->in_port)
-		port_drop(p->in_port, p, DROP_DNS_BAD);
+		port_drop(p->in_port, p, why);
 }
 
 /* Where a reply to a frame from SRC goes: its endpoint's port. */
@@ -651,12 +708,36 @@ static struct port *dns_reply_port(struct endpoint *src, const struct pkt *p)
 	return src && src->port ? src->port : p->in_port;
 }
 
+/* vsctl trace: say what a query would meet, and change nothing - no
+ * token spent, no counter moved, nothing forwarded (the bucket is only
+ * looked at: dns_client_allow(..., false)). */
+static bool dns_udp_trace(struct dns *dns, struct network *n, struct dns_client *c,
+			  struct pkt *p)
+{
+	const char *kind = n->dns_intercept ? "intercepting" : "gateway";
+
+	if (!dns_client_allow(dns, c, false)) {
+		dns_drop(p, DROP_DNS_FLOOD);
+		return true;
+	}
+	if (c->held[DNS_SHARE_FWD] >= DNS_MAX_INFLIGHT)
+		trace_event(p, "dns", TRACE_LOCAL, p->in_port,
+			    "query to %s resolver: answered if the name is local, else "
+			    "dropped (the client has %u queries in flight)", kind,
+			    c->held[DNS_SHARE_FWD]);
+	else
+		trace_event(p, "dns", TRACE_LOCAL, p->in_port,
+			    "query to %s resolver: answered locally or forwarded", kind);
+	return true;
+}
+
 static bool dns_udp_input(struct dns *dns, struct network *n, struct endpoint *src, struct pkt *p)
 {
 	static uint8_t out[65536];
 	const uint8_t *iph = pkt_header(p, p->l3_ofs, sizeof(struct iphdr));
 	const uint8_t *udph = pkt_header(p, p->l4_ofs, sizeof(struct udphdr));
 	struct dns_client_ref who;
+	struct dns_client *c;
 	struct iphdr ip;
 	struct udphdr udp;
 	uint16_t ulen;
@@ -670,29 +751,27 @@ static bool dns_udp_input(struct dns *dns, struct network *n, struct endpoint *s
 	memcpy(&udp, udph, sizeof(udp));
 	if (udp.dest != htons(53))
 		return false;
-	dns->stats.queries++;
 	ulen = ntohs(udp.len);
 	if (p->is_frag || ulen < sizeof(udp) || !pkt_header(p, p->l4_ofs, ulen)) {
-		dns->stats.dropped_bad++;
-		dns_drop(p);
+		if (!(p->flags & PKT_F_DRYRUN))
+			dns->stats.dropped_bad++;
+		dns_drop(p, DROP_DNS_BAD);    /* a trace records it instead */
 		return true;
 	}
 	dns_client_ref_fill(&who, n, src, p, &ip, udp.source, udp.dest);
-	if (!dns_client_allow(dns, n->name, &who.cip)) {
+	c = dns_client_of(dns, n->name, &who.owner);
+	if (p->flags & PKT_F_DRYRUN)
+		return dns_udp_trace(dns, n, c, p);
+	dns->stats.queries++;
+	if (!dns_client_allow(dns, c, true)) {
 		dns->stats.dropped_flood++;
-		dns_drop(p);
-		return true;
-	}
-	if (p->flags & PKT_F_DRYRUN) {
-		trace_event(p, "dns", TRACE_LOCAL, p->in_port,
-			    "query to %s resolver: answered locally or forwarded",
-			    n->dns_intercept ? "intercepting" : "gateway");
+		dns_drop(p, DROP_DNS_FLOOD);
 		return true;
 	}
 	r = dns_answer_message(dns, n, &who, udph + sizeof(udp), ulen - sizeof(udp),
 			       dns_udp_limit(n), out, &out_len);
 	if (r < 0)
-		dns_drop(p);
+		dns_drop(p, r == DNS_ANSWER_FAIR ? DROP_DNS_FLOOD : DROP_DNS_BAD);
 	else if (r > 0 && dns_reply_port(src, p))
 		dns_send_frame(dns_reply_port(src, p), DNS_FRAME(dns),
 			       dns_udp_frame(dns, n, &who, out, out_len), IPPROTO_UDP);

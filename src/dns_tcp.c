@@ -28,7 +28,10 @@
  * connection idle for DNS_TCP_IDLE_MS is reset and freed.
  *
  * Limits: DNS_TCP_MAX_CONNS connections in all and DNS_TCP_MAX_PER_EP per
- * client (further SYNs get RST, counted), a query message of at most
+ * client, a client being the endpoint of the input port (further SYNs
+ * get RST, counted); when all are taken, the longest-idle connection of
+ * the client holding the most gives way to a client holding at least two
+ * fewer (dns_share_hog), a query message of at most
  * DNS_TCP_RXMAX bytes (longer: RST), DNS_TCP_TXMAX bytes of answers queued.
  * Answers to a connection that went away are dropped: pending forwards
  * name the connection by (slot, generation), never by pointer.
@@ -74,6 +77,7 @@ struct dns_tcp_conn {
 	enum dns_tcp_state state;
 	uint32_t gen, slot;
 	char ctr[VS_CKEY_MAX];
+	union vs_addr owner;       /* its client: the endpoint's own address */
 	uint8_t cmac[6];
 	uint32_t iss, snd_base, rcv_nxt;
 	uint16_t mss, wnd;
@@ -194,13 +198,13 @@ static void dns_tcp_reset_for(struct dns *dns, struct network *n, struct endpoin
 
 static void dns_tcp_free(struct dns *dns, struct dns_tcp_conn *c)
 {
-	unsigned int *cnt;
+	struct dns_client *cl;
 
 	if (c->state == DNS_TCP_FREE)
 		return;
-	cnt = dns_client_tcp_count(dns, c->key.net, &c->key.cip, false);
-	if (cnt && *cnt)
-		(*cnt)--;
+	cl = dns_client_of(dns, c->key.net, &c->owner);
+	if (cl->held[DNS_SHARE_TCP])
+		dns_share_set(dns, cl, DNS_SHARE_TCP, cl->held[DNS_SHARE_TCP] - 1);
 	HASH_DEL(dns->tcp->table, c);
 	c->state = DNS_TCP_FREE;
 	c->gen++;
@@ -275,6 +279,7 @@ static void dns_tcp_messages(struct dns *dns, struct dns_tcp_conn *c, struct net
 	who.sport = c->key.sport;
 	memcpy(who.cmac, c->cmac, 6);
 	who.tcp = true;
+	who.owner = c->owner;
 	who.tcp_slot = c->slot;
 	who.tcp_gen = c->gen;
 	while (c->rxlen - off >= 2) {
@@ -296,23 +301,74 @@ static void dns_tcp_messages(struct dns *dns, struct dns_tcp_conn *c, struct net
 	c->rxlen -= off;
 }
 
+/* Is connection C one of client CL's? */
+static bool dns_tcp_owned_by(const struct dns_tcp_conn *c, const struct dns_client *cl)
+{
+	return c->state != DNS_TCP_FREE && !strcmp(c->key.net, cl->key.net) &&
+	       vs_addr_eq(&c->owner, &cl->key.ip);
+}
+
+/**
+ * dns_tcp_client_gone() - CL's endpoint went: reset its connections
+ *
+ * A walk over the pool (DNS_TCP_MAX_CONNS slots), on the control path.
+ */
+void dns_tcp_client_gone(struct dns *dns, const struct dns_client *cl)
+{
+	unsigned int s;
+
+	for (s = 0; dns->tcp && dns->tcp->pool && s < DNS_TCP_MAX_CONNS; s++)
+		if (dns_tcp_owned_by(&dns->tcp->pool[s], cl))
+			dns_tcp_abort(dns, &dns->tcp->pool[s]);
+}
+
+/* Every slot is taken: reset the longest-idle connection of the client
+ * holding the most, if CL holds at least two fewer (dns_share_hog).  A
+ * walk over the pool, only when it is full and a SYN comes from a client
+ * under its fair share: at most once per SYN that then gets the slot. */
+static void dns_tcp_make_room(struct dns *dns, const struct dns_client *cl)
+{
+	struct dns_client *hog = dns_share_hog(dns, DNS_SHARE_TCP, cl);
+	struct dns_tcp_conn *victim = NULL;
+	unsigned int s;
+
+	if (!hog)
+		return;
+	for (s = 0; s < DNS_TCP_MAX_CONNS; s++) {
+		struct dns_tcp_conn *c = &dns->tcp->pool[s];
+
+		if (dns_tcp_owned_by(c, hog) && (!victim || c->last_rx_ms < victim->last_rx_ms))
+			victim = c;
+	}
+	if (!victim)
+		return;
+	dns_stats_mut(dns)->tcp_evicted++;
+	dns_tcp_abort(dns, victim);
+}
+
 /* A new connection from a SYN, or RST when over a cap. */
 static void dns_tcp_accept(struct dns *dns, struct network *n, struct endpoint *src, const struct pkt *p,
-			   const struct dns_tcp_key *k, const struct tcphdr *th,
-			   const uint8_t *opt)
+			   const struct dns_tcp_key *k, struct dns_client *cl,
+			   const struct tcphdr *th, const uint8_t *opt)
 {
 	const struct ether_header *eth = (const struct ether_header *)p->data;
 	size_t optlen = (size_t)th->doff * 4 - sizeof(*th), i;
-	unsigned int *cnt = dns_client_tcp_count(dns, k->net, &k->cip, true);
 	struct dns_tcp_conn *c = NULL;
 
-	if (dns->tcp->n_free && (!cnt || *cnt < DNS_TCP_MAX_PER_EP) && src && src->ctr)
+	if (!src || !src->ctr || cl->held[DNS_SHARE_TCP] >= DNS_TCP_MAX_PER_EP) {
+		dns_stats_mut(dns)->tcp_refused++;
+		return;
+	}
+	if (!dns->tcp->n_free)
+		dns_tcp_make_room(dns, cl);
+	if (dns->tcp->n_free)
 		c = &dns->tcp->pool[dns->tcp->free_slots[--dns->tcp->n_free]];
 	if (!c) {
 		dns_stats_mut(dns)->tcp_refused++;
 		return;
 	}
 	c->key = *k;
+	c->owner = src->ip;
 	snprintf(c->ctr, sizeof(c->ctr), "%s", src->ctr->name);
 	memcpy(c->cmac, eth->ether_shost, 6);
 	dns_rng(dns, &c->iss, sizeof(c->iss));
@@ -346,8 +402,7 @@ static void dns_tcp_accept(struct dns *dns, struct network *n, struct endpoint *
 	 * no timer to wake it. */
 	if (dns->tcp->loop && !ev_is_active(&dns->tcp->timer))
 		ev_timer_again(dns->tcp->loop, &dns->tcp->timer);
-	if (cnt)
-		(*cnt)++;
+	dns_share_set(dns, cl, DNS_SHARE_TCP, cl->held[DNS_SHARE_TCP] + 1);
 	dns_stats_mut(dns)->tcp_conns++;
 	dns_tcp_segment(dns, c, c->iss, TH_SYN | TH_ACK, NULL, 0);
 }
@@ -404,6 +459,26 @@ static bool dns_tcp_receive(struct dns *dns, struct dns_tcp_conn *c, struct netw
 	return true;
 }
 
+/* A SYN for no connection: accept it if the client's bucket has a token
+ * (limits follow the port it came in on, dns_client_of), else RST. */
+static void dns_tcp_syn(struct dns *dns, struct network *n, struct endpoint *src, struct pkt *p,
+			const struct dns_tcp_key *k, const struct tcphdr *th,
+			const uint8_t *opt, uint32_t plen)
+{
+	struct dns_client *cl = dns_client_of(dns, k->net, src ? &src->ip : NULL);
+	struct iphdr ip;
+
+	if (dns_client_allow(dns, cl, true)) {
+		dns_tcp_accept(dns, n, src, p, k, cl, th, opt);
+		return;
+	}
+	dns_stats_mut(dns)->dropped_flood++;
+	if (p->in_port)
+		port_drop(p->in_port, p, DROP_DNS_FLOOD);
+	memcpy(&ip, pkt_header(p, p->l3_ofs, sizeof(ip)), sizeof(ip));
+	dns_tcp_reset_for(dns, n, src, p, &ip, th, plen);
+}
+
 /**
  * dns_tcp_input() - A TCP segment to port 53 of the resolver
  * @n:		network it arrived on
@@ -436,7 +511,8 @@ bool dns_tcp_input(struct dns *dns, struct network *n, struct endpoint *src, str
 	hlen = (uint32_t)th->doff * 4;
 	if (p->is_frag || hlen < sizeof(*th) || ntohs(ip->tot_len) < ip->ihl * 4 ||
 	    l4len < hlen || !pkt_header(p, p->l4_ofs, l4len) || !dns->tcp || !dns->tcp->pool) {
-		dns_stats_mut(dns)->dropped_bad++;
+		if (!(p->flags & PKT_F_DRYRUN))   /* a trace changes no counter */
+			dns_stats_mut(dns)->dropped_bad++;
 		if (p->in_port)
 			port_drop(p->in_port, p, DROP_DNS_BAD);
 		return true;
@@ -455,8 +531,8 @@ bool dns_tcp_input(struct dns *dns, struct network *n, struct endpoint *src, str
 	k.sport = th->dest;
 	HASH_FIND(hh, dns->tcp->table, &k, sizeof(k), c);
 	if (!c) {
-		if (th->syn && !th->ack && !th->rst && dns_client_allow(dns, k.net, &k.cip))
-			dns_tcp_accept(dns, n, src, p, &k, th, tcph + sizeof(*th));
+		if (th->syn && !th->ack && !th->rst)
+			dns_tcp_syn(dns, n, src, p, &k, th, tcph + sizeof(*th), plen);
 		else
 			dns_tcp_reset_for(dns, n, src, p, ip, th, plen);
 		return true;

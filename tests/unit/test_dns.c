@@ -26,6 +26,7 @@
 #include "csum.h"
 #include "dns_internal.h"
 #include "dp.h"
+#include "fd_budget.h"
 #include "model.h"
 #include "netns.h"
 #include "pipeline.h"
@@ -561,7 +562,7 @@ static void test_flood(void **state)
 		if (ask(e2, "172.18.0.1", m, len, &rlen))
 			answered++;
 	assert_true(answered >= 300 && answered <= 500);
-	assert_true(p2.stats.drops[DROP_DNS_BAD] >= 1500);
+	assert_true(p2.stats.drops[DROP_DNS_FLOOD] >= 1500);
 	/* The neighbour is not starved. */
 	assert_non_null(ask(e3, "172.18.0.1", m, len, &rlen));
 	/* Tokens come back with time. */
@@ -765,6 +766,219 @@ static void test_tcp_cap(void **state)
 	assert_int_equal(dns_tcp_conns(&test_dns), 0);
 }
 
+/* ---- fairness (audit finding 20) ---- */
+
+/* Network nf with NF_EPS endpoints of their own (172.20.0.2 up). */
+#define NF_EPS 34
+static struct network *nf;
+static struct endpoint *ef[NF_EPS];
+static struct port pf[NF_EPS];
+
+static void mk_fair_net(void)
+{
+	char name[16], ip[32];
+	unsigned int i;
+
+	if (nf)
+		return;
+	nf = mk_net("nf", "172.20.0.1", true, false);
+	for (i = 0; i < NF_EPS; i++) {
+		snprintf(name, sizeof(name), "cf%u", i);
+		snprintf(ip, sizeof(ip), "172.20.0.%u", i + 2);
+		ef[i] = mk_ep(nf, model_container_add(name, name), ip, &pf[i], NULL);
+	}
+}
+
+/* A container that spoofs its source address (no port security) is still
+ * one client: its 2000 queries from 2000 addresses share one bucket, and
+ * no bucket is made for any of the addresses. */
+static void test_spoofed_sources_one_client(void **state)
+{
+	uint8_t m[512];
+	size_t len = mk_query(m, 21, "cf1", DNS_T_A, false), rlen;
+	unsigned int clients, answered = 0, i;
+	struct pkt p;
+
+	(void)state;
+	mk_fair_net();
+	dns_set_test_clock(&test_dns, 6000000);
+	clients = test_dns.n_clients;
+	for (i = 0; i < 2000; i++) {
+		unsigned int before = n_tx;
+		uint32_t spoofed = htonl(0x0a000000u + i);
+
+		p = mk_udp(ef[0], "172.20.0.1", m, len);
+		memcpy(fbuf + 14 + 12, &spoofed, 4);
+		assert_true(dns_input(nf, ef[0], &p));
+		answered += n_tx != before;
+		n_tx = 0;
+	}
+	assert_true(answered >= 300 && answered <= 500);
+	assert_true(pf[0].stats.drops[DROP_DNS_FLOOD] >= 1500);
+	assert_int_equal(test_dns.n_clients, clients);
+	assert_non_null(ask(ef[1], "172.20.0.1", m, len, &rlen));
+	/* The bucket goes with its endpoint. */
+	dns_endpoint_removed(&test_dns, ef[0]);
+	assert_int_equal(test_dns.n_clients, clients - 1);
+	dns_endpoint_added(&test_dns, ef[0]);
+	assert_int_equal(test_dns.n_clients, clients);
+}
+
+/* vsctl trace spends no token and moves no counter. */
+static void test_trace_changes_nothing(void **state)
+{
+	uint8_t m[512];
+	size_t len = mk_query(m, 22, "cf1", DNS_T_A, false);
+	struct dns_client *c;
+	struct dns_stats before;
+	uint64_t tokens, last;
+	struct pkt p;
+	unsigned int i;
+
+	(void)state;
+	mk_fair_net();
+	dns_set_test_clock(&test_dns, 6500000);
+	c = dns_client_of(&test_dns, "nf", &ef[2]->ip);
+	tokens = c->tokens;
+	last = c->last_ms;
+	before = *dns_get_stats(&test_dns);
+	n_tx = 0;
+	for (i = 0; i < 1000; i++) {
+		p = mk_udp(ef[2], "172.20.0.1", m, len);
+		p.flags |= PKT_F_DRYRUN;
+		assert_true(dns_input(nf, ef[2], &p));
+	}
+	assert_int_equal(n_tx, 0);
+	assert_int_equal(c->tokens, tokens);
+	assert_int_equal(c->last_ms, last);
+	assert_memory_equal(dns_get_stats(&test_dns), &before, sizeof(before));
+	assert_int_equal(pf[2].stats.drops[DROP_DNS_FLOOD], 0);
+}
+
+/* The forwarding pool is shared fairly: with two clients holding all of it
+ * (a silent upstream), a third still gets slots - the oldest queries of
+ * the heaviest client give way, answered SERVFAIL - until each holds about
+ * a third; beyond its share it gets SERVFAIL itself. */
+static void test_fair_forward_pool(void **state)
+{
+	int up = socket(AF_INET, SOCK_DGRAM, 0);
+	struct sockaddr_in sa = { .sin_family = AF_INET };
+	socklen_t sl = sizeof(sa);
+	char spec[64], err[128];
+	const char *ups[1] = { spec };
+	unsigned int cap = fd_budget_share(FD_DNS), i, k;
+	struct dns_client *c[3];
+	uint8_t m[512];
+	size_t len, rlen;
+
+	(void)state;
+	mk_fair_net();
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_int_equal(bind(up, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	getsockname(up, (struct sockaddr *)&sa, &sl);
+	snprintf(spec, sizeof(spec), "127.0.0.1:%u", ntohs(sa.sin_port));
+	dns_forward_fini(&test_dns);
+	dns_set_test_clock(&test_dns, 7000000);
+	assert_int_equal(dns_forward_init(&test_dns, NULL, ups, 1, err, sizeof(err)), 0);
+	assert_true(cap == 2 * DNS_MAX_INFLIGHT);   /* the unit test's fd share */
+	for (k = 0; k < 3; k++)
+		c[k] = dns_client_of(&test_dns, "nf", &ef[10 + k]->ip);
+	/* Two clients fill the pool; a 65th query each is over the cap. */
+	for (k = 0; k < 2; k++)
+		for (i = 0; i <= DNS_MAX_INFLIGHT; i++) {
+			len = mk_query(m, (uint16_t)(k * 100 + i), "slow.example", DNS_T_A, false);
+			assert_null(ask(ef[10 + k], "172.20.0.1", m, len, &rlen));
+		}
+	assert_int_equal(dns_forward_pending(&test_dns), cap);
+	assert_int_equal(c[0]->held[DNS_SHARE_FWD], DNS_MAX_INFLIGHT);
+	assert_int_equal(pf[10].stats.drops[DROP_DNS_FLOOD], 1);
+	assert_int_equal(dns_get_stats(&test_dns)->dropped_inflight, 2);
+	/* The third: its first query takes the oldest slot of a full client,
+	 * whose query is answered SERVFAIL at once. */
+	for (i = 0; i < DNS_MAX_INFLIGHT; i++) {
+		struct pkt p;
+		unsigned int held = c[2]->held[DNS_SHARE_FWD];
+
+		n_tx = 0;
+		len = mk_query(m, (uint16_t)(300 + i), "slow.example", DNS_T_A, false);
+		p = mk_udp(ef[12], "172.20.0.1", m, len);
+		assert_true(dns_input(nf, ef[12], &p));
+		assert_int_equal(n_tx, 1);
+		assert_int_equal(g16(txs[0].data + 42 + 2) & 0xf, DNS_RC_SERVFAIL);
+		if (c[2]->held[DNS_SHARE_FWD] == held) {
+			/* its fair share reached: the SERVFAIL is its own */
+			assert_ptr_equal(txs[0].port, &pf[12]);
+			break;
+		}
+		assert_ptr_not_equal(txs[0].port, &pf[12]);
+		if (i == 0)   /* the oldest query of the client that gave way */
+			assert_int_equal(g16(txs[0].data + 42) % 100, 0);
+	}
+	assert_int_equal(dns_forward_pending(&test_dns), cap);
+	assert_int_equal(c[0]->held[DNS_SHARE_FWD] + c[1]->held[DNS_SHARE_FWD] +
+			 c[2]->held[DNS_SHARE_FWD], cap);
+	assert_true(c[2]->held[DNS_SHARE_FWD] >= cap / 3);
+	assert_true(c[0]->held[DNS_SHARE_FWD] <= c[2]->held[DNS_SHARE_FWD] + 1);
+	assert_true(c[1]->held[DNS_SHARE_FWD] <= c[2]->held[DNS_SHARE_FWD] + 1);
+	assert_int_equal(dns_get_stats(&test_dns)->fwd_evicted, c[2]->held[DNS_SHARE_FWD]);
+	/* A client that goes takes its share with it. */
+	dns_endpoint_removed(&test_dns, ef[10]);
+	k = c[1]->held[DNS_SHARE_FWD] > c[2]->held[DNS_SHARE_FWD] ? 1 : 2;
+	assert_int_equal(test_dns.share[DNS_SHARE_FWD].top, c[k]->held[DNS_SHARE_FWD]);
+	dns_endpoint_added(&test_dns, ef[10]);
+	dns_forward_fini(&test_dns);
+	for (k = 1; k < 3; k++)
+		assert_int_equal(c[k]->held[DNS_SHARE_FWD], 0);
+	assert_int_equal(test_dns.share[DNS_SHARE_FWD].top, 0);
+	close(up);
+	assert_int_equal(dns_forward_init(&test_dns, NULL, NULL, 0, err, sizeof(err)), 0);
+}
+
+/* The TCP responder's 256 connections are shared the same way: 32 clients
+ * with 8 each fill them; a 33rd's SYN resets the longest-idle connection
+ * of one of them and is accepted. */
+static void test_fair_tcp_pool(void **state)
+{
+	unsigned int i, k, n = DNS_TCP_MAX_CONNS / DNS_TCP_MAX_PER_EP;
+	struct dns_client *c;
+	struct pkt p;
+
+	(void)state;
+	mk_fair_net();
+	assert_true(n + 1 < NF_EPS);
+	for (k = 0; k < n; k++)
+		for (i = 0; i < DNS_TCP_MAX_PER_EP; i++) {
+			dns_set_test_clock(&test_dns, 8000000 + k * 100 + i);
+			p = mk_tcp(ef[k], TH_SYN, 1, 0, NULL, 0);
+			((struct tcphdr *)(fbuf + 34))->source = htons((uint16_t)(43000 + i));
+			assert_true(dns_input(nf, ef[k], &p));
+		}
+	assert_int_equal(dns_tcp_conns(&test_dns), DNS_TCP_MAX_CONNS);
+	n_tx = 0;
+	p = mk_tcp(ef[n], TH_SYN, 1, 0, NULL, 0);
+	assert_true(dns_input(nf, ef[n], &p));
+	assert_int_equal(dns_tcp_conns(&test_dns), DNS_TCP_MAX_CONNS);
+	assert_int_equal(dns_get_stats(&test_dns)->tcp_evicted, 1);
+	c = dns_client_of(&test_dns, "nf", &ef[n]->ip);
+	assert_int_equal(c->held[DNS_SHARE_TCP], 1);
+	/* an RST to the one that gave way, then our SYN-ACK */
+	assert_int_equal(n_tx, 2);
+	assert_int_equal(tx_tcp(0)->rst, 1);
+	assert_int_equal(tx_tcp(1)->syn, 1);
+	/* A second SYN of the newcomer: nobody holds 3 more, so no room. */
+	p = mk_tcp(ef[n], TH_SYN, 1, 0, NULL, 0);
+	((struct tcphdr *)(fbuf + 34))->source = htons(43999);
+	assert_true(dns_input(nf, ef[n], &p));
+	assert_int_equal(c->held[DNS_SHARE_TCP], 2);
+	/* Endpoints going reset their connections. */
+	for (k = 0; k <= n; k++) {
+		dns_endpoint_removed(&test_dns, ef[k]);
+		dns_endpoint_added(&test_dns, ef[k]);
+	}
+	assert_int_equal(dns_tcp_conns(&test_dns), 0);
+	assert_int_equal(test_dns.share[DNS_SHARE_TCP].top, 0);
+}
+
 /* ---- resolv.conf ---- */
 
 static void test_resolvconf(void **state)
@@ -957,6 +1171,10 @@ int main(void)
 		cmocka_unit_test(test_resolvconf),
 		cmocka_unit_test(test_forward),
 		cmocka_unit_test(test_failover),
+		cmocka_unit_test(test_spoofed_sources_one_client),
+		cmocka_unit_test(test_trace_changes_nothing),
+		cmocka_unit_test(test_fair_forward_pool),
+		cmocka_unit_test(test_fair_tcp_pool),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
