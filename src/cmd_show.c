@@ -96,7 +96,7 @@ static struct json_object *cmd_show_ports(void)
 	struct json_object *arr = json_object_new_array();
 	struct port *port = NULL;
 
-	while ((port = port_next(port)))
+	while ((port = port_next(cmd_dp(), port)))
 		json_object_array_add(arr, cmd_show_port(port));
 	return arr;
 }

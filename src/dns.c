@@ -651,8 +651,10 @@ static size_t dns_udp_limit(const struct network *n)
  * @len:	its length
  *
  * The endpoint is found again by network and address and must still be the
- * same container; otherwise the answer has nobody to go to.  The caller
- * flushes ports (port_tx_flush_all) after its batch.
+ * same container; otherwise the answer has nobody to go to.  The answer
+ * is queued on the endpoint's port; its datapath flushes it before the
+ * loop sleeps (port.c's prepare watcher), with every other frame that a
+ * callback queued.
  */
 void dns_deliver(struct dns *dns, const struct dns_client_ref *who, uint8_t *msg, size_t len)
 {

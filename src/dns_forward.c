@@ -511,7 +511,6 @@ static void dns_tcp_up_read(struct dns *dns, struct dns_pending *p)
 		dns_pending_answer(dns, p, buf + 2, p->tlen);
 		free(buf);
 	}
-	port_tx_flush_all();
 }
 
 static void dns_tcp_up_cb(struct ev_loop *loop, ev_io *w, int revents)
@@ -745,7 +744,6 @@ static void dns_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 		}
 		dns_forward_attempt(dns, p);
 	}
-	port_tx_flush_all();
 	dns_timer_arm(dns);
 }
 
@@ -810,7 +808,6 @@ static void dns_udp_reply_cb(struct ev_loop *loop, ev_io *w, int revents)
 				   (size_t)n > sizeof(dns->fwd->rbuf)))
 			break;
 	}
-	port_tx_flush_all();
 	dns_timer_arm(dns);
 }
 

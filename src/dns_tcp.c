@@ -617,7 +617,6 @@ void dns_tcp_tick(struct dns *dns)
 			dns_tcp_output(dns, c, false);
 		}
 	}
-	port_tx_flush_all();
 }
 
 static void dns_tcp_sweep(struct ev_loop *loop, ev_timer *w, int revents)

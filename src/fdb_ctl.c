@@ -38,12 +38,13 @@ static void fdb_ctl_add_row(struct json_object *arr, const struct network *n,
 
 static void fdb_ctl_show_net(struct json_object *arr, const struct network *n)
 {
-	ev_tstamp now = fdb_now();
 	struct fdb_entry *e;
+	ev_tstamp now;
 
 	fdb_ctl_add_row(arr, n, n->gw_mac, "gateway", 0, "gateway");
 	if (!n->fdb)
 		return;
+	now = fdb_now(n->fdb);
 	TAILQ_FOREACH(e, &n->fdb->lru, lru)
 		fdb_ctl_add_row(arr, n, e->mac, e->port->name,
 				(int)(now - e->last_seen), "learned");

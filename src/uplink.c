@@ -631,8 +631,7 @@ static int uplink_host_leg(struct uplink *ul, char *err, size_t errlen)
 	ul->host.port->role = PORT_ROLE_UPLINK;
 	ul->host.port->rx_handler = uplink_rx;
 	ul->host.port->rx_arg = ul;
-	ul->host.port->dp = ul->dp;
-	port_start(ul->host.port, ul->loop);
+	port_start(ul->host.port, ul->dp);
 	nat_set_host_ip(ul->dp->nat, vs_addr_get_v4(&ul->host.ip));
 	return 0;
 }
@@ -728,8 +727,7 @@ struct uplink *uplink_open(struct dp *dp, const char *spec, const char *ip_cidr,
 	ul->out.port->role = PORT_ROLE_UPLINK;
 	ul->out.port->rx_handler = uplink_rx;
 	ul->out.port->rx_arg = ul;
-	ul->out.port->dp = dp;
-	port_start(ul->out.port, ul->loop);
+	port_start(ul->out.port, dp);
 	if (!dp->n_uplinks && uplink_host_leg(ul, err, errlen) < 0)
 		log_warn("uplink: no host leg, the proxy for published ports is off: %s",
 			 err);

@@ -366,14 +366,12 @@ static void vswitchd_modules(struct dp *dp, const struct vswitchd_opts *o)
 	char err[512];
 	int i;
 
-	fdb_init(loop);
 	if (o->fdb_aging)
-		fdb_set_aging((unsigned int)o->fdb_aging);
+		fdb_set_aging(&dp->fdb, (unsigned int)o->fdb_aging);
 	if (o->fdb_max)
-		fdb_set_max_learned((unsigned int)o->fdb_max);
+		fdb_set_max_learned(&dp->fdb, (unsigned int)o->fdb_max);
 	if (o->rec_depth)
 		recorder_set_depth((unsigned int)o->rec_depth);
-	endpoint_init(loop);
 	/* Before the switch namespace (rootless): its upstream sockets stay
 	 * in the host's namespace, where the resolvers are. */
 	dp->dns = dns_new(loop, dp->model, o->upstreams, o->n_upstreams, err, sizeof(err));

@@ -37,7 +37,6 @@ void port_drop(struct port *port, const struct pkt *p, enum drop_reason why)
 	(void)p;
 	port->stats.drops[why]++;
 }
-void port_tx_flush_all(void) {}
 void trace_note_add(struct pkt *p, const char *stage, const char *fmt, ...)
 {
 	(void)p; (void)stage; (void)fmt;

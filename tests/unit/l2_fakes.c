@@ -21,9 +21,10 @@
 
 struct l2f_tx l2f_tx[L2F_MAX_TX];
 unsigned int l2f_n_tx;
-/* The datapath the test networks belong to: the model, and the gateway's
- * route table (the stages' only other state in it). */
-static struct dp l2f_dp = { .model = &g_model, .routes_gen = ~0u };
+/* The datapath the test networks belong to: the model, the gateway's
+ * route table and what the learning tables share (each test's setup
+ * starts it with fdb_common_init(), l2f_teardown() empties it). */
+struct dp l2f_dp = { .model = &g_model, .routes_gen = ~0u };
 bool l2f_uplink_present;
 enum drop_reason l2f_uplink_verdict = DROP_NONE;
 unsigned int l2f_uplink_calls, l2f_dns_calls;
@@ -288,4 +289,5 @@ void l2f_teardown(void)
 			free(ep->port);
 	}
 	model_clear();
+	fdb_common_fini(&l2f_dp.fdb);
 }

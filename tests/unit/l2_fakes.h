@@ -9,6 +9,7 @@
 #define L2_FAKES_H
 
 #include <stdint.h>
+#include "dp.h"
 #include "model.h"
 #include "pipeline.h"
 #include "port.h"
@@ -22,6 +23,7 @@ struct l2f_tx {
 	uint8_t data[2048];
 };
 
+extern struct dp l2f_dp;
 extern struct l2f_tx l2f_tx[L2F_MAX_TX];
 extern unsigned int l2f_n_tx;
 extern bool l2f_uplink_present;
