@@ -51,6 +51,7 @@ struct dp {
 	 * rebuilt when net_gen moves (routes_gen ~0u: never built). */
 	struct gateway_route *routes;
 	unsigned int n_routes, routes_gen;
+	unsigned int n_routes6;      /* IPv6 subnets, after the n_routes IPv4 ones */
 	/* Bumped when one of its networks starts or stops (fdb.c, as a
 	 * network's table is made or freed): a datapath's, not a process's. */
 	unsigned int net_gen;

@@ -117,6 +117,8 @@ struct endpoint {
 	enum ep_pending pending;
 	struct port *port;       /* NULL until the datapath wired it */
 	UT_hash_handle hh_ip;    /* network's endpoints_by_ip */
+	UT_hash_handle hh_ip6;   /* network's by_ip6, when it has an ip6 */
+	bool in_by_ip6;          /* ... and is in it (set before the link) */
 	LIST_ENTRY(endpoint) net_link;
 	LIST_ENTRY(endpoint) ctr_link;
 };
@@ -164,6 +166,7 @@ struct network {
 	uint8_t gw_mac[6];
 	LIST_HEAD(, endpoint) endpoints;
 	struct endpoint *by_ip;  /* uthash on endpoint.ip (hh_ip) */
+	struct endpoint *by_ip6; /* uthash on endpoint.ip6 (hh_ip6): NAT66 replies */
 	struct fdb *fdb;         /* datapath: MAC learning table */
 	struct capture_point *cap; /* capture.c: every frame its L2 sees */
 	uint32_t n_ports;
@@ -205,6 +208,7 @@ struct endpoint *model_endpoint_by_ip(const struct network *n, const union vs_ad
 struct endpoint *model_endpoint_by_ip4(const struct network *n, uint32_t ip);
 bool model_ip_in_use(const struct network *n, const union vs_addr *ip);
 struct endpoint *model_endpoint_by_ip6(const struct network *n, const union vs_addr *ip6);
+struct endpoint *model_endpoint_by_ip6_fast(const struct network *n, const union vs_addr *ip6);
 void model_mac_from_ip(const union vs_addr *ip, uint8_t mac[6]);
 void model_gw_mac(const struct network *n, uint8_t mac[6]);
 void model_clear(void);
