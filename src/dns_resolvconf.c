@@ -206,7 +206,7 @@ void dns_resolvconf_update(struct container *c, const struct endpoint *leaving,
 	    (!best || arriving->conn_order < best->conn_order))
 		best = arriving;
 	/* a LAN network's resolver is not at its gateway (lan_ctl.c) */
-	if (best && best->net->driver == NET_DRIVER_BRIDGE)
+	if (best && !model_net_is_lan(best->net))
 		dns_resolvconf_write(c->netns_ref, &best->net->gateway,
 				     best->net->ipv6 ? &best->net->gateway6 : NULL);
 	else if (best)
