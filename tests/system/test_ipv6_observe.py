@@ -175,3 +175,21 @@ def test_conntrack_fdb_stats_v6(lab):
     assert c1["rx_ip6"] > 0 and c1["tx_ip6"] > 0, c1
     assert c1["rx_ip6"] <= c1["rx_packets"] and c1["tx_ip6"] <= c1["tx_packets"]
     assert ports["uplink"]["tx_ip6"] > 0 and ports["uplink"]["rx_ip6"] > 0, ports["uplink"]
+
+
+def test_trace_v6_from_outside(lab):
+    """trace --from uplink:IPV6 hands an outside IPv6 frame to the uplink's
+    real input: an echo to the uplink's address is answered there; a
+    packet to the containers' ULA subnet (NAT66, no published port) does
+    not get in; a source of the other family is refused."""
+    before = len(vsjson(lab.vs, "conntrack", "ls"))
+    res = vsjson(lab.vs, "trace", "--from", f"uplink:{ROUTER6}", "--to", UP6)
+    assert res["packet"]["src"] == ROUTER6 and res["packet"]["proto"] == "icmpv6", res
+    assert res["packet"]["from"] == "uplink", res
+    assert res["verdict"]["decision"] == "local", res
+    res = vsjson(lab.vs, "trace", "--from", f"uplink:{ROUTER6}", "--to",
+                 f"[{lab.ip6['c1']}]:80", "--proto", "tcp")
+    assert res["verdict"]["decision"] == "drop", res
+    r = lab.vs.vsctl("trace", "--from", f"uplink:{ROUTER6}", "--to", "192.0.2.1")
+    assert r.returncode != 0 and "different families" in r.stderr, r.stderr
+    assert len(vsjson(lab.vs, "conntrack", "ls")) == before   # a trace leaves nothing
