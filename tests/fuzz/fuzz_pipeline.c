@@ -185,7 +185,7 @@ static void fuzz_check_tables(void)
 		   (unsigned long long)cs->entries, FW_CT_LIMIT);
 	FUZZ_CHECK(ct_table_check(fw.dp.ct) == 0,
 		   "conntrack's table is not exactly its live entries' tuples");
-	while ((port = port_next(port)))
+	while ((port = port_next(&fw.dp, port)))
 		FUZZ_CHECK(port->n_learned <= FW_FDB_MAX, "port %s learned %u MACs",
 			   port->name, port->n_learned);
 }
