@@ -161,6 +161,16 @@ static struct json_object *publish_json(const struct published *pp)
 	return o;
 }
 
+struct json_object *publish_list_json(const struct container *c)
+{
+	struct json_object *a = json_object_new_array();
+	const struct published *pp;
+
+	LIST_FOREACH(pp, &c->published, link)
+		json_object_array_add(a, publish_json(pp));
+	return a;
+}
+
 static bool publish_range_free(uint8_t proto, uint32_t first, uint32_t count)
 {
 	uint32_t i;
