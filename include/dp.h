@@ -31,6 +31,8 @@ struct netns_watch;
 struct proxy;
 struct dns;
 struct gateway_route;
+struct overlay;
+struct port;
 
 #define DP_MAX_UPLINKS 4
 
@@ -49,6 +51,7 @@ struct dp {
 	 * rebuilt when net_gen moves (routes_gen ~0u: never built). */
 	struct gateway_route *routes;
 	unsigned int n_routes, routes_gen;
+	unsigned int n_routes6;      /* IPv6 subnets, after the n_routes IPv4 ones */
 	/* Bumped when one of its networks starts or stops (fdb.c, as a
 	 * network's table is made or freed): a datapath's, not a process's. */
 	unsigned int net_gen;
@@ -56,6 +59,10 @@ struct dp {
 	struct fdb_common fdb;
 	/* Its ports: listed, flushed and read through here (port.c). */
 	struct port_set ports;
+	/* overlay.c: the overlay networks by VNI (a received VXLAN packet's
+	 * network), and the tunnel port (port_vxlan.c), or NULL. */
+	struct overlay *overlays;
+	struct port *vxlan;
 };
 
 /* dp.c */

@@ -101,6 +101,24 @@ bool uplink_present(const struct network *n, uint32_t dst)
 
 uint32_t l2f_uplink_mtu = 1500;
 
+/* IPv6: an uplink exactly when l2f_uplink_present, the same verdict and
+ * MTU, counted in l2f_uplink6_calls. */
+unsigned int l2f_uplink6_calls;
+
+enum drop_reason uplink_route_out6(struct network *n, struct pkt *p)
+{
+	(void)n;
+	(void)p;
+	l2f_uplink6_calls++;
+	return l2f_uplink_verdict;
+}
+
+uint32_t uplink_mtu6(const struct network *n)
+{
+	(void)n;
+	return l2f_uplink_present ? l2f_uplink_mtu : 0;
+}
+
 uint32_t uplink_mtu(const struct network *n, uint32_t dst)
 {
 	(void)n;
@@ -143,7 +161,7 @@ void l2f_reset(void)
 	l2f_uplink_verdict = DROP_NONE;
 	l2f_uplink_mtu = 1500;
 	router_port_rl_reset();
-	l2f_uplink_calls = l2f_dns_calls = 0;
+	l2f_uplink_calls = l2f_dns_calls = l2f_uplink6_calls = 0;
 }
 
 uint32_t l2f_ip(const char *s)
