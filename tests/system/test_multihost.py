@@ -217,9 +217,32 @@ def test_endpoints_in_etcd_and_peers(cluster):
     ep = json.loads(etcd.get(f"/vswitch/v1/networks/{net}/endpoints/h2:ch2"))
     assert ep["host"] == "h2" and ep["vtep"] == hosts[1].vtep and ep["ip"] == ips["h2"]
     assert json.loads(etcd.get(f"/vswitch/v1/networks/{net}/ipam/{ips['h2']}"))["host"] == "h2"
+    # each host has the other two hosts' containers and VTEPs in its tables
+    for h in hosts:
+        assert wait_for(lambda: net_row(h.vs, net)["overlay"]["remotes"] == 2, timeout=20), h.name
+        members = {m["host"] for m in net_row(h.vs, net)["overlay"]["members"]}
+        assert members == {o.name for o in hosts} - {h.name}
+    # names of containers on other hosts answer at this host's gateway
+    gw = vsjson(hosts[0].vs, "network", "inspect", net)[0]["IPAM"]["Config"][0]["Gateway"]
+    r = nsx(hosts[0].topo.container("ch1"), "dig", "+time=2", "+tries=3", "+short",
+            f"@{gw}", "ch3", check=False)
+    assert r.stdout.split() == [ips["h3"]], r.stdout + r.stderr
     # a fixed address another host holds is refused on this one
     r = connect(hosts[0], net, "cdup", "--ip", ips["h3"])
     assert r.returncode != 0 and "in use" in r.stderr
+    # an external VTEP (a Linux vxlan device) is kept in etcd for every host
+    vsctl_ok(hosts[0].vs, "network", "vtep", "add", net, "10.99.0.50")
+    assert etcd.keys(f"/vswitch/v1/networks/{net}/vteps/") == {
+        f"/vswitch/v1/networks/{net}/vteps/10.99.0.50"}
+    for h in hosts:
+        assert wait_for(lambda: "10.99.0.50:4789" in
+                        {m["vtep"] for m in net_row(h.vs, net)["overlay"]["members"]},
+                        timeout=20), h.name
+    vsctl_ok(hosts[2].vs, "network", "vtep", "rm", net, "10.99.0.50")
+    for h in hosts:
+        assert wait_for(lambda: "10.99.0.50:4789" not in
+                        {m["vtep"] for m in net_row(h.vs, net)["overlay"]["members"]},
+                        timeout=20), h.name
     # rm is refused while other hosts have containers on it
     r = hosts[0].vs.vsctl("network", "rm", net)
     assert r.returncode != 0 and "active endpoints" in r.stderr
@@ -277,6 +300,19 @@ def test_kill9_host_expires_and_rejoins(cluster):
     h3.vs.start()
     assert wait_for(lambda: key in etcd.keys(key), timeout=20), "h3 did not rejoin"
     assert "/vswitch/v1/hosts/h3" in etcd.keys("/vswitch/v1/hosts/")
+
+
+def test_network_removed_while_host_away(cluster):
+    etcd, hosts = cluster
+    h3 = hosts[2]
+    net = uniq("gn")
+    vsctl_ok(hosts[0].vs, "network", "create", "--driver", "overlay", net)
+    assert wait_for(lambda: net_row(h3.vs, net), timeout=20)
+    h3.vs.stop()
+    vsctl_ok(hosts[0].vs, "network", "rm", net)
+    h3.vs.start()
+    # its state file still had the network; the first listing drops it
+    assert wait_for(lambda: net_row(h3.vs, net) is None, timeout=20)
 
 
 def test_etcd_restart_resync(cluster):
