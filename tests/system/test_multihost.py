@@ -385,3 +385,40 @@ def test_bad_json_from_fake_etcd(tmp_path):
         for ns in topo_mod.netns_list():
             if ns.startswith(prefix):
                 sh("ip", "netns", "del", ns, check=False)
+
+
+def test_deferred_replies_keep_order(cluster):
+    """A connect to a global network waits for etcd: the request after it on
+    the same connection is answered after it, and a client that hangs up
+    before the answer does not disturb the daemon."""
+    import socket
+    etcd, hosts = cluster
+    h1 = hosts[0]
+    net = uniq("gn")
+    vsctl_ok(h1.vs, "network", "create", "--driver", "overlay", net)
+    ns_a, ns_b = h1.topo.container("qa"), h1.topo.container("qb")
+    reqs = [{"cmd": "network.connect", "args": {"network": net, "container": "qa",
+                                                 "netns": ns_a}},
+            {"cmd": "network.ls", "args": {}}]
+    with socket.socket(socket.AF_UNIX) as s:
+        s.settimeout(scaled(30))
+        s.connect(h1.vs.sock)
+        s.sendall("".join(json.dumps(r) + "\n" for r in reqs).encode())
+        buf = b""
+        while buf.count(b"\n") < 2:
+            chunk = s.recv(65536)
+            assert chunk, "the daemon closed the connection"
+            buf += chunk
+    first, second = [json.loads(l) for l in buf.split(b"\n")[:2]]
+    assert first["ok"] and first["result"]["ip"], first
+    assert second["ok"] and isinstance(second["result"], list), second
+    # hang up before the deferred reply: the connect still happens
+    with socket.socket(socket.AF_UNIX) as s:
+        s.connect(h1.vs.sock)
+        s.sendall((json.dumps({"cmd": "network.connect", "args": {
+            "network": net, "container": "qb", "netns": ns_b}}) + "\n").encode())
+    key = f"/vswitch/v1/networks/{net}/endpoints/h1:qb"
+    assert wait_for(lambda: key in etcd.keys(key), timeout=20)
+    assert h1.vs.running()
+    for c in ("qa", "qb"):
+        vsctl_ok(h1.vs, "network", "disconnect", net, c)
