@@ -549,15 +549,12 @@ static int port_ls_cmd(struct ctl_conn *conn, struct json_object *args,
 		       struct json_object **result, char *err, size_t errlen)
 {
 	struct container *c;
-	struct published *pp;
 
 	(void)conn;
 	c = publish_container(args, err, errlen);
 	if (!c)
 		return -1;
-	*result = json_object_new_array();
-	LIST_FOREACH(pp, &c->published, link)
-		json_object_array_add(*result, publish_json(pp));
+	*result = publish_list_json(c);
 	return 0;
 }
 
