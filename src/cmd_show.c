@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include "poll_window.h"
 #include "capture.h"
+#include "cluster.h"
 #include "cmd.h"
 #include "control.h"
 #include "ct.h"
@@ -134,6 +135,8 @@ static int cmd_stats(struct ctl_conn *c, struct json_object *args,
 	json_object_object_add(*result, "proxy", proxy_stats_json(cmd_dp()->proxy));
 	json_object_object_add(*result, "fds", cmd_show_fds());
 	json_object_object_add(*result, "poll", poll_window_json());
+	if (cluster_active())	/* membership, mirror and etcd client counters */
+		json_object_object_add(*result, "cluster", cluster_status_json());
 	return 0;
 }
 

@@ -330,6 +330,8 @@ def test_etcd_restart_resync(cluster):
                                                net).returncode == 0, timeout=30, interval=0.5)
     for h in hosts:
         assert wait_for(lambda: net_row(h.vs, net), timeout=30), f"{h.name} did not resync"
+        st = vsjson(h.vs, "stats")["cluster"]
+        assert st["state"] == "watching" and st["resyncs"] > 0, st
 
 
 class FakeEtcd(http.server.BaseHTTPRequestHandler):
@@ -378,6 +380,8 @@ def test_bad_json_from_fake_etcd(tmp_path):
         r = h.vs.vsctl("network", "create", "--driver", "overlay", uniq("gn"))
         assert r.returncode != 0 and "etcd" in r.stderr
         assert h.vs.running(), h.vs.log(tail=50)
+        st = vsjson(h.vs, "stats")["cluster"]
+        assert st["counters"]["bad_replies"] > 0 and st["state"] != "watching", st
         vsctl_ok(h.vs, "network", "ls")
     finally:
         if h:
