@@ -51,6 +51,8 @@
 #include "rootless.h"
 #include "sandbox.h"
 #include "uplink.h"
+#include "overlay.h"
+#include "vxlan.h"
 
 #define MAX_UPSTREAMS 8
 
@@ -72,6 +74,9 @@ struct vswitchd_opts {
 	char run_dir[4096], uplink_spec[32];
 	struct rootless_uplink translator;   /* --uplink pasta|slirp4netns */
 	long fdb_aging, fdb_max, ct_max, rec_depth, ctl_idle;
+	/* The VXLAN tunnel of overlay networks (port_vxlan.c) */
+	const char *vtep_ip;
+	long vxlan_port;
 };
 
 static const char vswitchd_usage[] =
@@ -86,6 +91,7 @@ static const char vswitchd_usage[] =
 "                [--metrics-listen [ADDR:]PORT]\n"
 "                [--ctl-idle-timeout SEC] [--no-sandbox] [--no-io-uring]\n"
 "                [--poll-window USEC] [--poll]\n"
+"                [--vtep-ip IP [--vxlan-port N]]\n"
 "                [--version] [--help]\n";
 
 static void vswitchd_default_paths(struct vswitchd_opts *o)
@@ -126,7 +132,8 @@ enum { OPT_STATE = 256, OPT_SOCKET, OPT_UPLINK, OPT_UPLINK_IP, OPT_UPLINK_GW, OP
        OPT_DETACH, OPT_PIDFILE, OPT_LOGFILE, OPT_LOGLEVEL, OPT_FDB_AGING, OPT_FDB_MAX,
        OPT_CT_MAX, OPT_REC_DEPTH, OPT_CTL_GROUP, OPT_VERSION, OPT_HELP, OPT_NAT_SHARE,
        OPT_CTL_IDLE, OPT_NO_SANDBOX, OPT_ROOTLESS, OPT_USERNS, OPT_METRICS,
-       OPT_NO_IO_URING, OPT_POLL_WINDOW, OPT_POLL, OPT_UPLINK_IP6, OPT_UPLINK_GW6 };
+       OPT_NO_IO_URING, OPT_POLL_WINDOW, OPT_POLL, OPT_UPLINK_IP6, OPT_UPLINK_GW6,
+       OPT_VTEP_IP, OPT_VXLAN_PORT };
 
 static const struct option vswitchd_options[] = {
 	{ "state-dir", required_argument, NULL, OPT_STATE },
@@ -155,6 +162,8 @@ static const struct option vswitchd_options[] = {
 	{ "no-io-uring", no_argument, NULL, OPT_NO_IO_URING },
 	{ "poll-window", required_argument, NULL, OPT_POLL_WINDOW },
 	{ "poll", no_argument, NULL, OPT_POLL },
+	{ "vtep-ip", required_argument, NULL, OPT_VTEP_IP },
+	{ "vxlan-port", required_argument, NULL, OPT_VXLAN_PORT },
 	{ "version", no_argument, NULL, OPT_VERSION },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ NULL, 0, NULL, 0 }
@@ -206,6 +215,8 @@ static void vswitchd_opt(struct vswitchd_opts *o, int c, const char *arg)
 	case OPT_NO_IO_URING: o->no_io_uring = true; break;
 	case OPT_POLL_WINDOW: o->poll_window = vswitchd_num("--poll-window", arg, 0, 1000); break;
 	case OPT_POLL: o->poll = true; break;
+	case OPT_VTEP_IP: o->vtep_ip = arg; break;
+	case OPT_VXLAN_PORT: o->vxlan_port = vswitchd_num("--vxlan-port", arg, 1, 65535); break;
 	case OPT_PIDFILE: o->pidfile = arg; break;
 	case OPT_LOGFILE: o->log_file = arg; break;
 	case OPT_LOGLEVEL:
@@ -378,6 +389,28 @@ static void vswitchd_signal_cb(struct ev_loop *loop, ev_signal *w, int revents)
 	ev_break(loop, EVBREAK_ALL);
 }
 
+/* vswitchd_tunnel() - The VXLAN port of overlay networks, at --vtep-ip
+ * (an address of this host on the underlay) and --vxlan-port. */
+static void vswitchd_tunnel(struct dp *dp, const struct vswitchd_opts *o)
+{
+	uint16_t port = (uint16_t)(o->vxlan_port ? o->vxlan_port : VXLAN_PORT_DEFAULT);
+	union vs_addr a;
+	char err[256];
+
+	overlay_ctl_set_port(port);
+	overlay_set_max_learned(dp->fdb.max_learned);
+	if (!o->vtep_ip) {
+		if (o->vxlan_port)
+			die("--vxlan-port needs --vtep-ip");
+		return;
+	}
+	if (vs_addr_parse_af(o->vtep_ip, AF_INET, &a) || vs_addr_is_any(&a))
+		die("--vtep-ip: \"%s\" is not an IPv4 address of this host", o->vtep_ip);
+	if (!port_vxlan_open(dp, vs_addr_get_v4(&a), port, err, sizeof(err)))
+		die("--vtep-ip %s: %s", o->vtep_ip, err);
+	log_info("vxlan: tunnel at %s:%u, inner MTU %u", o->vtep_ip, port, port_vxlan_mtu(dp));
+}
+
 static void vswitchd_modules(struct dp *dp, const struct vswitchd_opts *o)
 {
 	struct ev_loop *loop = dp->loop;
@@ -411,6 +444,7 @@ static void vswitchd_modules(struct dp *dp, const struct vswitchd_opts *o)
 			die("uplink: %s", err);
 	if (o->metrics_listen && metrics_http_start(dp, o->metrics_listen, err, sizeof(err)))
 		die("%s", err);
+	vswitchd_tunnel(dp, o);
 }
 
 /* vswitchd_rootless() - Join the keeper's user namespace; names of
