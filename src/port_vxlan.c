@@ -458,6 +458,7 @@ static void port_vxlan_close(struct port *port, bool destroy)
 	port->fd = -1;
 	if (!v)
 		return;
+	ev_ref(v->dp->ports.loop);	/* unref'd at open: ref before stop (ev.pod) */
 	ev_timer_stop(v->dp->ports.loop, &v->sweep);
 	for (i = 0; i < VXLAN_TX_SOCKS; i++)
 		if (v->tx_fd[i] >= 0)

@@ -215,6 +215,10 @@ def test_ping_across_hosts_and_the_linux_vtep(underlay, pair):
     tun = [n for n in vsjson(underlay.vs["a"], "show")["networks"]
            if n["name"] == "ovn"][0]["overlay"]
     assert tun["learned"] >= 1, tun
+    # vsctl show: the tunnel port and its members, as text
+    text = underlay.vs["a"].vsctl("show").stdout
+    assert f"Tunnel VNI {VNI}" in text and "port vxlan:" in text, text
+    assert f"member {VTEP_B}:4789 (static)" in text and f"member {VTEP_KX}:4789" in text, text
     # the interfaces got the tunnel's MTU
     assert "mtu 1450" in nsx(ca, "ip", "link", "show", "eth0").stdout
 
@@ -331,3 +335,5 @@ def test_trace_shows_the_remote_hop(underlay, pair):
     assert hops, res["events"]
     assert hops[0]["tunnel"] == {"vtep": VTEP_B, "port": 4789, "vni": VNI}
     assert hops[0]["decision"] == "output" and hops[0]["port"] == "vxlan"
+    text = a.vsctl("trace", "--from", "ca", "--to", ipb).stdout
+    assert f"output to port vxlan: VTEP {VTEP_B}:4789, VNI {VNI}" in text, text
