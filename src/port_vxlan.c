@@ -486,12 +486,16 @@ static int port_vxlan_socket(uint32_t addr, uint16_t port, uint16_t *bound)
 	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(port),
 				  .sin_addr.s_addr = addr };
 	socklen_t len = sizeof(sa);
-	int fd, pmtu = IP_PMTUDISC_DO, buf = 4 << 20;
+	int fd, pmtu = IP_PMTUDISC_DO, buf = 4 << 20, one = 1;
 
 	fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -1;
+	/* IP_FREEBIND: vswitchd may start before the underlay address is
+	 * configured (boot order, a test's namespaces); packets flow once it
+	 * is there. */
 	if (setsockopt(fd, IPPROTO_IP, IP_MTU_DISCOVER, &pmtu, sizeof(pmtu)) ||
+	    setsockopt(fd, IPPROTO_IP, IP_FREEBIND, &one, sizeof(one)) ||
 	    bind(fd, (struct sockaddr *)&sa, sizeof(sa)) ||
 	    getsockname(fd, (struct sockaddr *)&sa, &len)) {
 		close(fd);
@@ -506,7 +510,7 @@ static int port_vxlan_socket(uint32_t addr, uint16_t port, uint16_t *bound)
 }
 
 /* The MTU of the interface that holds ADDR (the underlay); 1500 if none
- * says. */
+ * says (the address may not be configured yet: IP_FREEBIND). */
 static unsigned int port_vxlan_underlay_mtu(uint32_t addr)
 {
 	struct ifaddrs *ifa, *i;
