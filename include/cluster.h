@@ -55,6 +55,7 @@ struct json_object *cluster_status_json(void);
 
 /* cluster_net.c: what a key means, and the commands that write keys */
 void cluster_net_init(void);
+void cluster_net_listed(void);
 void cluster_apply(const char *key, const char *old_value, const char *new_value);
 void cluster_republish(void);
 bool cluster_net_global(const struct network *n);
@@ -63,6 +64,9 @@ int cluster_network_create(struct ctl_conn *c, struct network *n, struct json_ob
 int cluster_network_rm_check(const struct network *n, char *err, size_t errlen);
 void cluster_network_removed(const struct network *n);
 int cluster_connect(struct ctl_conn *c, struct json_object *args, char *err, size_t errlen);
+struct overlay_vtep;
+int cluster_vtep_change(struct ctl_conn *c, const struct network *n, const struct overlay_vtep *vt,
+		 bool add, char *err, size_t errlen);
 void cluster_endpoint_added(const struct endpoint *ep);
 void cluster_endpoint_removed(const struct endpoint *ep);
 

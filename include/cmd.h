@@ -36,6 +36,7 @@ void cmd_handoff_init(void);
 
 /* publish.c */
 void publish_drop_all(struct container *c);
+void publish_shutdown(void);    /* at exit, before dp_fini() */
 
 /* cmd_show.c */
 struct dp;

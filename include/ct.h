@@ -2,9 +2,11 @@
  *
  * One entry describes one connection and carries both of its tuples: the
  * original direction (as the first packet looked) and the reply direction
- * (as the answer will look, after NAT).  Each tuple sits in its own hash
- * node inside the entry, so a packet in either direction is found with one
- * O(1) lookup (netfilter's tuplehash[IP_CT_DIR_MAX], OVS conn_key_node).
+ * (as the answer will look, after NAT).  Each tuple sits in its own node
+ * inside the entry and has its own slot in the table (ct.c: a bucketized
+ * cuckoo hash, 8 fingerprint/index pairs per 64-byte bucket), so a packet
+ * in either direction is found with one O(1) lookup (netfilter's
+ * tuplehash[IP_CT_DIR_MAX], OVS conn_key_node, DPDK rte_hash).
  *
  * A key holds the zone (the network the packet is seen in; 0 = the
  * outside, i.e. the uplink), the address family and its addresses as
@@ -48,7 +50,6 @@ _Static_assert(sizeof(struct ct_key) == 44, "ct_key must be padding-free");
 struct ct_node {
 	struct ct_key key;
 	uint8_t dir;             /* enum ct_dir: which n[] this is */
-	struct ct_node *next;    /* bucket chain */
 };
 
 /* Timeout classes: every entry in one class has the same timeout, so an
@@ -75,9 +76,11 @@ struct ct_entry {
 	struct ct_node n[2];     /* [CT_DIR_ORIG], [CT_DIR_REPLY] */
 	TAILQ_ENTRY(ct_entry) exp_link; /* in ct's per-class expiry list */
 	TAILQ_ENTRY(ct_entry) own_link; /* in its owner's list, oldest first */
-	uint32_t owner;          /* struct ct_owner index + 1 */
 	uint64_t last_ms;        /* last use; deadline = last_ms + timeout */
 	struct nat_mapping *map; /* SNAT port mapping held, or NULL */
+	uint32_t owner;          /* struct ct_owner index + 1 */
+	uint32_t slot;           /* its place in the pool (ct.c), fixed */
+	uint32_t queued;         /* (uint32_t) ms when put at its list's tail */
 	uint32_t zone;           /* the network's zone, for listings */
 	uint8_t proto;
 	uint8_t state;           /* protocol state (ct_tcp.c's enum) */
@@ -123,6 +126,10 @@ struct ct_stats {
 	uint64_t owners;             /* sources holding entries now */
 	uint64_t invalid, lookups, found;
 	uint64_t restored;           /* entries taken from the snapshot */
+	uint64_t hash_reused;        /* lookups that took ct_prefetch()'s hash */
+	uint64_t cuckoo_moves;       /* tuples moved to their other bucket */
+	uint64_t stashed;            /* tuples that found no bucket (stash) */
+	uint64_t table_full;         /* inserts refused below the limit */
 };
 
 TAILQ_HEAD(ct_list, ct_entry);
@@ -143,6 +150,19 @@ struct ct_owner {
 	struct ct_list assured;
 };
 
+struct ct_bucket;                /* ct.c: 64 bytes, 8 tuples */
+
+/* Tuples that found room in neither of their buckets (ct.c): almost
+ * never used, searched only while not empty. */
+#define CT_STASH 8
+/* Hashes ct_prefetch() computed, for ct_lookup() to take. */
+#define CT_PREFETCH_MAX 32
+struct ct_memo {
+	struct ct_key key;
+	uint32_t pad;
+	uint64_t hash;
+};
+
 /* One connection tracking table (OVS struct conntrack): an instance, owned
  * by the datapath context (dp.h) and passed to every call, so that a
  * second table (another datapath, a test harness) is one more variable.
@@ -152,10 +172,14 @@ struct conntrack {
 	struct ev_loop *loop;
 	ev_timer timer;
 	uint64_t basis;              /* hash_basis(), taken at ct_init() */
-	struct ct_node **buckets;
-	uint32_t mask;
+	struct ct_bucket *buckets;
+	uint32_t mask;               /* buckets - 1 */
 	uint32_t limit;
-	struct ct_entry *free;       /* freelist through n[0].next */
+	struct { uint32_t ref; uint64_t hash; } stash[CT_STASH];
+	uint32_t n_stash;
+	struct ct_memo memo[CT_PREFETCH_MAX];
+	uint32_t memo_n, memo_pos;
+	struct ct_entry *free;       /* freelist through exp_link */
 	struct ct_chunk { struct ct_entry *e; size_t bytes; } *chunks;
 	uint32_t n_chunks, max_chunks;
 	bool huge;                   /* CT_HUGE_AT reached: 2 MB pages */
@@ -190,10 +214,20 @@ uint32_t ct_get_timeout(struct conntrack *ct, enum ct_tclass tc);
 const struct ct_l4_proto *ct_l4(uint8_t proto);
 void ct_key_invert(const struct ct_key *in, struct ct_key *out);
 uint32_t ct_key_hash(struct conntrack *ct, const struct ct_key *k);
+uint64_t ct_key_hash64(struct conntrack *ct, const struct ct_key *k);
 struct ct_entry *ct_lookup(struct conntrack *ct, const struct ct_key *k, enum ct_dir *dir);
-/* Before a burst's lookups: bring their buckets and first nodes into the
- * cache, N at a time, so that the misses overlap instead of queueing. */
-#define CT_PREFETCH_MAX 32
+/* ct_lookup() with the key's ct_key_hash64() already known. */
+struct ct_entry *ct_lookup_h(struct conntrack *ct, const struct ct_key *k, uint64_t hash,
+			     enum ct_dir *dir);
+/* The two buckets a tuple may sit in (tests, ct_bench). */
+void ct_key_buckets(struct conntrack *ct, const struct ct_key *k, uint32_t *b1, uint32_t *b2);
+/* Every live entry's tuples are where lookups look, and nothing else is
+ * in the table (tests, the fuzz harness; O(table)).  0, or -1. */
+int ct_table_check(struct conntrack *ct);
+/* Before a burst's lookups: hash their keys once, bring their buckets and
+ * entries into the cache, N at a time, so that the misses overlap instead
+ * of queueing; the following ct_lookup() of each key takes its hash
+ * (CT_PREFETCH_MAX keys at most). */
 void ct_prefetch(struct conntrack *ct, const struct ct_key *keys, unsigned int n);
 bool ct_prefetch_useful(struct conntrack *ct);    /* false below 16K entries: skip the work */
 struct ct_entry *ct_insert(struct conntrack *ct, const struct ct_key *orig, const struct ct_key *reply,

@@ -287,6 +287,7 @@ static void cluster_list_cb(void *arg, int status, const struct etcd_reply *r)
 		if (!kv->seen)
 			cluster_del(cl, kv->key);
 	cl->rev = r->revision;
+	cluster_net_listed();
 	cl->watch = etcd_watch(cl->etcd, CLUSTER_PREFIX, cl->rev + 1, cluster_watch_cb, cl);
 	if (!cl->watch) {
 		cl->phase = CLUSTER_WAITING;

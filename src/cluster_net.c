@@ -335,6 +335,30 @@ void cluster_apply(const char *key, const char *old, const char *new)
 		cluster_apply_member(n, id, old, new, OVERLAY_ORIGIN_STATIC);
 }
 
+/**
+ * cluster_net_listed() - After a full listing: a global network of this
+ * host that the cluster no longer has (removed while this vswitchd was
+ * stopped or cut off) goes, unless containers of ours are on it.
+ */
+void cluster_net_listed(void)
+{
+	struct network *n, *tmp;
+	char key[128];
+
+	HASH_ITER(hh, g_model.networks, n, tmp) {
+		snprintf(key, sizeof(key), "networks/%s", n->name);
+		if (!n->global || cluster_get(key))
+			continue;
+		if (!LIST_EMPTY(&n->endpoints)) {
+			log_warn("cluster: network %s is gone from the cluster but has containers "
+				 "here; kept until they are disconnected", n->name);
+			continue;
+		}
+		log_info("cluster: network %s was removed from the cluster meanwhile", n->name);
+		cmd_network_drop(n);
+	}
+}
+
 /* ---- writing this host's keys ---- */
 
 static void cluster_log_cb(void *arg, int status, const struct etcd_reply *r)
@@ -672,6 +696,78 @@ void cluster_network_removed(const struct network *n)
 	etcd_txn_delete(t, true, key, true);
 	etcd_txn_delete(t, true, vkey, false);
 	etcd_txn(cluster_etcd(), t, cluster_log_cb, "removing a global network");
+}
+
+/* ---- network vtep add|rm: external VTEPs in the store ---- */
+
+struct cluster_vtep_op {
+	struct ctl_conn *conn;
+	char vtep[VS_ADDR_STRLEN + 8];
+};
+
+static void cluster_vtep_cb(void *arg, int status, const struct etcd_reply *r)
+{
+	struct cluster_vtep_op *op = arg;
+	struct json_object *res;
+	char err[256];
+
+	(void)r;
+	if (status != ETCD_OK) {
+		snprintf(err, sizeof(err), "cannot change the VTEPs of a global network: %s",
+			 cluster_etcd_err(status));
+		cluster_reply(op->conn, NULL, err);
+	} else {
+		res = json_object_new_object();
+		json_object_object_add(res, "vtep", json_object_new_string(op->vtep));
+		cluster_reply(op->conn, res, NULL);
+	}
+	free(op);
+}
+
+/**
+ * cluster_vtep_change() - `network vtep add|rm` on a global network: the VTEP is
+ * kept in etcd, and every host adds it to the network's members when its
+ * watch sees the key (cluster_apply_member())
+ * @c:		the command's connection (its reply is deferred)
+ * @n:		the global network
+ * @vt:		the VTEP
+ * @add:	add, or remove
+ * @err:	why not, at once
+ * @errlen:	size of ERR
+ *
+ * Return: 0 (the reply comes later), or -1 with ERR
+ */
+int cluster_vtep_change(struct ctl_conn *c, const struct network *n, const struct overlay_vtep *vt,
+		 bool add, char *err, size_t errlen)
+{
+	struct cluster_vtep_op *op;
+	char ip[VS_ADDR_STRLEN], key[256], val[128];
+	int rc;
+
+	vs_addr_str(&vt->addr, ip, sizeof(ip));
+	cluster_net_key(key, sizeof(key), n->name, "vteps", ip);
+	if (!add && !cluster_get(key + strlen(CLUSTER_PREFIX))) {
+		snprintf(err, errlen, "%s is not a VTEP added to network %s", ip, n->name);
+		return -1;
+	}
+	if (add && !strcmp(ip, cluster_vtep())) {
+		snprintf(err, errlen, "%s is a host of the cluster already", ip);
+		return -1;
+	}
+	op = c ? calloc(1, sizeof(*op)) : NULL;
+	if (!op) {
+		snprintf(err, errlen, c ? "out of memory" : "through the control socket only");
+		return -1;
+	}
+	op->conn = c;
+	snprintf(op->vtep, sizeof(op->vtep), "%s:%u", ip, vt->port);
+	snprintf(val, sizeof(val), "{\"vtep\":\"%s\",\"port\":%u}", ip, vt->port);
+	control_conn_defer(c);
+	rc = add ? etcd_put(cluster_etcd(), key, val, 0, cluster_vtep_cb, op) :
+		   etcd_delete(cluster_etcd(), key, false, cluster_vtep_cb, op);
+	if (rc)
+		cluster_vtep_cb(op, ETCD_ERR_TRANSPORT, NULL);
+	return 0;
 }
 
 /* ---- connect: claim the address first ---- */

@@ -49,6 +49,7 @@
 #include "netns.h"
 #include "rootless.h"
 #include "port.h"
+#include "publish.h"
 #include "state.h"
 
 /* A name DNS answers for (DNS name, alias): at most one label long. */
@@ -731,6 +732,7 @@ static int cmd_container_ls(struct ctl_conn *conn, struct json_object *args,
 		json_object_object_add(o, "dns_name", json_object_new_string(c->dns_name));
 		json_object_object_add(o, "netns", json_object_new_string(c->netns_ref));
 		json_object_object_add(o, "endpoints", eps);
+		json_object_object_add(o, "ports", publish_list_json(c));
 		json_object_array_add(*result, o);
 	}
 	return 0;

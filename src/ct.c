@@ -2,21 +2,45 @@
  *
  * DOC: Theory of Operation
  *
- * Every connection is one struct ct_entry holding two hash nodes, one per
- * direction (see ct.h).  The table is a power-of-two array of bucket
- * chains, sized once from the entry limit (one bucket per allowed entry
- * and direction / 2), so chains stay short and nothing rehashes while
- * packets flow.  The hash is the switch's keyed hash (hash.h, SipHash-1-3)
- * under the process's secret basis, as the kernel keys its conntrack hash
- * with nf_conntrack_hash_rnd: an outsider who can pick our tuples cannot
- * pick our buckets.
+ * Every connection is one struct ct_entry holding two tuples, one per
+ * direction (see ct.h).  The table is a bucketized two-choice cuckoo hash
+ * (DPDK's rte_hash, MemC3): a power-of-two array of 64-byte buckets, each
+ * one cache line of 8 slots, a slot being a 16-bit fingerprint of a
+ * tuple's hash and a 32-bit reference to its entry and direction.  A
+ * tuple sits in its primary bucket (the hash's low bits) or in its
+ * alternate, the primary xor a mix of the fingerprint, so an entry in
+ * either knows the other without the key (partial-key cuckoo hashing).
+ * A lookup reads one bucket, compares fingerprints (SSE2: one
+ * instruction for all 8), and reads the key only of a slot whose
+ * fingerprint matches (a false match costs one in 8192 lookups); at
+ * a million entries that is two cache misses, bucket then entry, where
+ * the chains of the old table were two or three dependent ones.
+ *
+ * The array is sized once from the limit for at most half of its slots in
+ * use (two tuples per entry), so nothing rehashes while packets flow and
+ * an insert finds a free slot in one of its two buckets nearly always.
+ * When both are full, a breadth-first search (at most CT_BFS_NODES
+ * buckets, three moves deep) finds a chain of tuples to move each to its
+ * other bucket, and moves them from the far end, so the table is whole at
+ * every step.  If that fails too -- a set of tuples crowding the same two
+ * buckets, improbable without the secret below -- the tuple goes to a stash
+ * of CT_STASH slots, searched only while it is not empty; only a full
+ * stash refuses an entry below the limit (counted, table_full).
+ *
+ * The hash is the switch's keyed hash (hash.h, SipHash-1-3) under the
+ * process's secret basis, as the kernel keys its conntrack hash with
+ * nf_conntrack_hash_rnd: an outsider who can pick our tuples cannot pick
+ * our buckets.  A packet's key is hashed once: ct_prefetch() hashes a
+ * burst's keys and keeps them with their hashes (the memo), and the
+ * ct_lookup() that follows for each packet, in the same order, takes the
+ * hash from there after comparing the key.
  *
  * Memory: entries come from a pool grown in chunks (see Pages below) and
  * never returned (bounded by the limit), so a packet never calls malloc.
- * An entry is 176 bytes (24 of them its owner's link, for fair
- * eviction); with its share of the bucket array about 195 bytes, so a
- * million entries fit in ~200 MB.  There are twice as many
- * buckets as entries allowed (so a chain holds about one node).
+ * A slot names an entry by its place in the pool (chunk, index), 32 bits.
+ * An entry is 200 bytes (24 of them its owner's link, for fair
+ * eviction); with its share of the bucket array (64 bytes per two
+ * entries allowed) about 232 bytes, so a million entries fit in ~230 MB.
  *
  * Pages: at a million entries a lookup is a walk through 170 MB, and with
  * 4 KB pages every step would be a TLB miss as well as a cache miss (a
@@ -30,15 +54,20 @@
  * chunks are 2 MB huge pages.
  *
  * Aging and timeout: each entry belongs to one timeout class (ct.h) and
- * sits in that class's expiry list, ordered by last use.  Every entry of a
- * class has the same timeout, so appending at the tail on each use keeps
- * the list ordered by deadline as well.  One libev timer is armed for the
- * earliest head among the classes; when it fires, heads are popped while
- * expired -- the work is O(expired), never O(table) -- and the timer is
- * re-armed, or left stopped when the table is empty (no idle wake-ups).
- * A used entry moves to its tail, so the timer may fire early and find
- * nothing: that costs one look at each head (ev.pod, "Be smart about
- * timeouts", method 3).
+ * sits in that class's expiry list, ordered by the time it was put at the
+ * tail (e->queued).  Every entry of a class has the same timeout.  A packet
+ * only writes the entry's last use; the entry goes back to its list's
+ * tail (two random neighbours written, at a million entries two more
+ * cache misses) only when its place is CT_REQUEUE_MS old or more, or its
+ * class changed -- lazy re-queueing, as the kernel's per-entry timeout is
+ * refreshed in place.  So an entry's last use is less than CT_REQUEUE_MS
+ * after its place in the list, and the list is in deadline order up to
+ * that much.  One libev timer is armed for the earliest deadline among the
+ * heads; when it fires, heads are popped while expired -- the work is
+ * O(expired), never O(table) -- and the timer is re-armed, or left stopped
+ * when the table is empty (no idle wake-ups).  A head used since it was
+ * queued stops the pop until its own deadline, so an entry behind it may
+ * live up to CT_REQUEUE_MS past its timeout, never less than its timeout.
  *
  * Limits and fairness: each entry has an owner, the (zone, source) of its
  * original direction -- a container endpoint, or an outside client of a
@@ -60,6 +89,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 #include "ct.h"
 #include "hash.h"
 
@@ -69,7 +101,29 @@
 /* About 2.5 MB of entries: past what caches and a 4 KB TLB reach cover. */
 #define CT_HUGE_AT 16384
 #define CT_PREFETCH_MIN CT_HUGE_AT
-#define CT_MIN_BUCKETS 1024
+#define CT_MIN_OWNER_BUCKETS 1024
+/* The cuckoo table (see the top). */
+#define CT_SLOTS 8
+#define CT_MIN_BUCKETS 16
+#define CT_BFS_NODES 128
+/* A slot's reference: (pool place << 1 | direction) + 1, 0 when empty; a
+ * place is chunk << CT_PLACE_BITS | index in the chunk. */
+#define CT_PLACE_BITS 15
+#define CT_LIMIT_MAX (1u << 26)
+/* How old an entry's place in its expiry list may get before a packet
+ * moves it to the tail: also the most an entry outlives its timeout. */
+#define CT_REQUEUE_MS 1000u
+
+struct ct_bucket {
+	uint16_t sig[CT_SLOTS];      /* the hash's top 16 bits */
+	uint32_t ref[CT_SLOTS];      /* 0: free */
+	uint8_t pad[16];
+} __attribute__((aligned(64)));
+_Static_assert(sizeof(struct ct_bucket) == 64, "a bucket is one cache line");
+_Static_assert(CT_HUGE / sizeof(struct ct_entry) <= (1u << CT_PLACE_BITS),
+	       "a 2 MB chunk's places fit CT_PLACE_BITS");
+_Static_assert(((uint64_t)CT_LIMIT_MAX / CT_CHUNK_SMALL + 1) << CT_PLACE_BITS < (1ull << 31),
+	       "references of every place fit 32 bits");
 
 
 /* ct_changed() - Tell the snapshot (ct_snapshot.c) that the table moved on:
@@ -104,6 +158,7 @@ static const enum ct_tclass ct_unassured_classes[] = {
 };
 
 static void ct_timer_cb(struct ev_loop *loop, ev_timer *w, int revents);
+static int ct_table_build(struct conntrack *ct, uint32_t nb);
 
 uint64_t ct_now_ms(struct conntrack *ct)
 {
@@ -119,7 +174,7 @@ void ct_set_test_clock(struct conntrack *ct, uint64_t ms)
 }
 
 /**
- * ct_key_hash() - Keyed hash of a tuple
+ * ct_key_hash64() - Keyed hash of a tuple
  * @k:	tuple, padding-free (its size is a constant: the hash unrolls)
  *
  * An IPv4 tuple is hashed in a compact form: the 24 bytes of its two
@@ -130,9 +185,10 @@ void ct_set_test_clock(struct conntrack *ct, uint64_t ms)
  * they cannot be steered into each other; any other tuple is hashed
  * whole.  Still one keyed hash per lookup, on the same secret basis.
  *
- * Return: 32-bit hash, dependent on the process's secret basis
+ * Return: 64-bit hash (bucket from the low bits, fingerprint from the
+ * top 16), dependent on the process's secret basis
  */
-uint32_t ct_key_hash(struct conntrack *ct, const struct ct_key *k)
+uint64_t ct_key_hash64(struct conntrack *ct, const struct ct_key *k)
 {
 	if (__builtin_expect(vs_addr_is_v4(&k->src) && vs_addr_is_v4(&k->dst), 1)) {
 		struct {
@@ -148,9 +204,17 @@ uint32_t ct_key_hash(struct conntrack *ct, const struct ct_key *k)
 		};
 		_Static_assert(sizeof(c) == 20, "hashed as bytes: no padding");
 
-		return hash_bytes(&c, sizeof(c), ct->basis);
+		return hash_bytes64(&c, sizeof(c), ct->basis);
 	}
-	return hash_bytes(k, sizeof(*k), ct->basis);
+	return hash_bytes64(k, sizeof(*k), ct->basis);
+}
+
+/* ct_key_hash() - ct_key_hash64() folded to 32 bits. */
+uint32_t ct_key_hash(struct conntrack *ct, const struct ct_key *k)
+{
+	uint64_t h = ct_key_hash64(ct, k);
+
+	return (uint32_t)(h ^ (h >> 32));
 }
 
 /* ct_key_invert() - The tuple of the other direction (IN may be OUT). */
@@ -205,17 +269,17 @@ static void ct_pages_free(void *p, size_t size)
 
 static size_t ct_buckets_bytes(uint32_t nb)
 {
-	return ((size_t)nb * sizeof(struct ct_node *) + CT_HUGE - 1) & ~(size_t)(CT_HUGE - 1);
+	return ((size_t)nb * sizeof(struct ct_bucket) + CT_HUGE - 1) & ~(size_t)(CT_HUGE - 1);
 }
 
-/* Two buckets per allowed entry: each entry has two nodes. */
-static uint32_t ct_buckets_for(uint32_t limit)
+/* Buckets for N entries: their 2N tuples fill at most half of the slots. */
+static uint32_t ct_buckets_for(uint32_t n)
 {
-	uint32_t n = CT_MIN_BUCKETS;
+	uint32_t nb = CT_MIN_BUCKETS;
 
-	while (n < 2 * (uint64_t)limit && n < (1u << 30))
-		n <<= 1;
-	return n;
+	while ((uint64_t)nb * CT_SLOTS < 4 * (uint64_t)n)
+		nb <<= 1;
+	return nb;
 }
 
 /* --- owners: who holds how many entries (fair eviction) ----------------- */
@@ -389,7 +453,7 @@ static size_t ct_owner_bytes(uint32_t cap)
 
 static uint32_t ct_owner_buckets_for(uint32_t cap)
 {
-	uint32_t n = CT_MIN_BUCKETS;
+	uint32_t n = CT_MIN_OWNER_BUCKETS;
 
 	while (n < cap && n < (1u << 30))
 		n <<= 1;
@@ -486,7 +550,7 @@ static bool ct_evict_fair(struct conntrack *ct, const struct ct_key *orig)
 }
 
 /* The table has grown big: 2 MB pages from now on (see the top).  The
- * bucket array is made again on them and rehashed, once, which costs
+ * bucket array is made again on them and refilled, once, which costs
  * about a millisecond at CT_HUGE_AT entries; its old 4 KB pages were
  * mostly touched already, and marking them would leave the collapse to
  * khugepaged's leisure.  If memory runs out the old array stays. */
@@ -498,22 +562,22 @@ static void ct_go_huge(struct conntrack *ct)
 
 /**
  * ct_set_limit() - Set the maximum number of entries, resizing buckets
- * @limit:	new limit, at least 1
+ * @limit:	new limit, 1 to CT_LIMIT_MAX
  *
- * Existing entries are rehashed into the new bucket array (control path
+ * Existing entries are put into the new bucket array (control path
  * only).  Lowering the limit below the current count refuses new entries
- * until enough expire.
+ * until enough expire; the array keeps room for those there are.
  *
  * Return: 0, or -1 if memory ran out (the old table stays)
  */
 int ct_set_limit(struct conntrack *ct, uint32_t limit)
 {
-	uint32_t nb = ct_buckets_for(limit), max_chunks, i;
-	struct ct_node **b;
+	uint32_t nb, max_chunks;
 	struct ct_chunk *chunks;
 
-	if (limit == 0)
+	if (limit == 0 || limit > CT_LIMIT_MAX)
 		return -1;
+	nb = ct_buckets_for(limit > ct->stats.entries ? limit : (uint32_t)ct->stats.entries);
 	if (limit > ct->owner_cap && ct_owners_grow(ct, limit) < 0)
 		return -1;
 	max_chunks = limit / CT_CHUNK_SMALL + 1;	/* chunks are at least that big */
@@ -524,24 +588,8 @@ int ct_set_limit(struct conntrack *ct, uint32_t limit)
 		return -1;
 	ct->chunks = chunks;
 	ct->max_chunks = max_chunks;
-	b = ct_pages_alloc(ct_buckets_bytes(nb), ct->huge);
-	if (!b)
+	if (ct_table_build(ct, nb) < 0)
 		return -1;
-	for (i = 0; ct->buckets && i <= ct->mask; i++) {
-		struct ct_node *n = ct->buckets[i], *next;
-
-		for (; n; n = next) {
-			uint32_t h = ct_key_hash(ct, &n->key) & (nb - 1);
-
-			next = n->next;
-			n->next = b[h];
-			b[h] = n;
-		}
-	}
-	if (ct->buckets)
-		ct_pages_free(ct->buckets, ct_buckets_bytes(ct->mask + 1));
-	ct->buckets = b;
-	ct->mask = nb - 1;
 	ct->limit = limit;
 	ct->stats.limit = limit;
 	return 0;
@@ -599,11 +647,19 @@ void ct_fini(struct conntrack *ct)
 	memset(ct, 0, sizeof(*ct));
 }
 
-/* ct_pool_get() - An entry from the freelist, growing by one chunk. */
+/* ct_pool_free() - The freelist runs through exp_link, unused while free. */
+static inline struct ct_entry **ct_free_next(struct ct_entry *e)
+{
+	return &e->exp_link.tqe_next;
+}
+
+/* ct_pool_get() - An entry from the freelist, growing by one chunk; its
+ * place in the pool (slot) is set, everything else zero. */
 static struct ct_entry *ct_pool_get(struct conntrack *ct)
 {
 	size_t bytes = ct->huge ? CT_HUGE : CT_CHUNK_SMALL_BYTES;
 	struct ct_entry *e, *chunk;
+	uint32_t slot;
 	int i;
 
 	if (!ct->free) {
@@ -613,35 +669,429 @@ static struct ct_entry *ct_pool_get(struct conntrack *ct)
 		if (!chunk)
 			return NULL;
 		ct->chunks[ct->n_chunks].e = chunk;
-		ct->chunks[ct->n_chunks++].bytes = bytes;
+		ct->chunks[ct->n_chunks].bytes = bytes;
 		for (i = (int)(bytes / sizeof(*chunk)) - 1; i >= 0; i--) {
-			chunk[i].n[0].next = (struct ct_node *)ct->free;
+			chunk[i].slot = ct->n_chunks << CT_PLACE_BITS | (uint32_t)i;
+			*ct_free_next(&chunk[i]) = ct->free;
 			ct->free = &chunk[i];
 		}
+		ct->n_chunks++;
 	}
 	e = ct->free;
-	ct->free = (struct ct_entry *)e->n[0].next;
+	ct->free = *ct_free_next(e);
+	slot = e->slot;
 	memset(e, 0, sizeof(*e));
+	e->slot = slot;
 	return e;
 }
 
-static void ct_bucket_add(struct conntrack *ct, struct ct_node *n)
-{
-	uint32_t h = ct_key_hash(ct, &n->key) & ct->mask;
+/* --- the cuckoo table (see the top) ------------------------------------ */
 
-	n->next = ct->buckets[h];
-	ct->buckets[h] = n;
+static inline uint16_t ct_sig(uint64_t h)
+{
+	return (uint16_t)(h >> 48);
 }
 
-static void ct_bucket_del(struct conntrack *ct, struct ct_node *n)
+static inline uint32_t ct_primary(const struct conntrack *ct, uint64_t h)
 {
-	struct ct_node **pp = &ct->buckets[ct_key_hash(ct, &n->key) & ct->mask];
+	return (uint32_t)h & ct->mask;
+}
 
-	for (; *pp; pp = &(*pp)->next)
-		if (*pp == n) {
-			*pp = n->next;
+/* ct_alt() - The other bucket of a tuple in bucket B with fingerprint SIG:
+ * an involution (ct_alt(ct_alt(b)) == b), never B itself. */
+static inline uint32_t ct_alt(const struct conntrack *ct, uint32_t b, uint16_t sig)
+{
+	uint32_t m = (uint32_t)sig * 0x9e3779b1u;
+
+	return (b ^ ((m ^ (m >> 15)) | 1)) & ct->mask;
+}
+
+static inline uint32_t ct_ref(const struct ct_entry *e, enum ct_dir dir)
+{
+	return (e->slot << 1 | (uint32_t)dir) + 1;
+}
+
+static inline struct ct_entry *ct_ref_entry(const struct conntrack *ct, uint32_t ref)
+{
+	uint32_t place = (ref - 1) >> 1;
+
+	return &ct->chunks[place >> CT_PLACE_BITS].e[place & ((1u << CT_PLACE_BITS) - 1)];
+}
+
+/* ct_key_eq() - Tuple equality as five and a half word compares, without
+ * a call (the key is 44 bytes, padding-free). */
+static inline bool ct_key_eq(const struct ct_key *a, const struct ct_key *b)
+{
+	uint64_t x[5], y[5];
+	uint32_t xs, ys;
+
+	memcpy(x, a, sizeof(x));
+	memcpy(y, b, sizeof(y));
+	memcpy(&xs, (const uint8_t *)a + sizeof(x), sizeof(xs));
+	memcpy(&ys, (const uint8_t *)b + sizeof(y), sizeof(ys));
+	return !((x[0] ^ y[0]) | (x[1] ^ y[1]) | (x[2] ^ y[2]) | (x[3] ^ y[3]) |
+		 (x[4] ^ y[4]) | (xs ^ ys));
+}
+_Static_assert(sizeof(struct ct_key) == 5 * sizeof(uint64_t) + sizeof(uint32_t),
+	       "ct_key_eq() covers the key");
+
+/* ct_sig_match() - Bit I set where slot I's fingerprint is SIG. */
+static inline uint32_t ct_sig_match(const struct ct_bucket *b, uint16_t sig)
+{
+#ifdef __SSE2__
+	__m128i v = _mm_load_si128((const __m128i *)(const void *)b->sig);
+	__m128i eq = _mm_cmpeq_epi16(v, _mm_set1_epi16((short)sig));
+
+	/* 8 x 16-bit all-ones or zero, packed to 8 bytes: one bit each */
+	return (uint32_t)_mm_movemask_epi8(_mm_packs_epi16(eq, _mm_setzero_si128()));
+#else
+	uint32_t m = 0;
+	int i;
+
+	for (i = 0; i < CT_SLOTS; i++)
+		m |= (uint32_t)(b->sig[i] == sig) << i;
+	return m;
+#endif
+}
+
+/* ct_bucket_find() - The entry of K among bucket B's slots, or NULL. */
+static inline struct ct_entry *ct_bucket_find(const struct conntrack *ct, const struct ct_bucket *b,
+					      uint16_t sig, const struct ct_key *k, enum ct_dir *dir)
+{
+	uint32_t m = ct_sig_match(b, sig);
+
+	while (m) {
+		uint32_t ref = b->ref[__builtin_ctz(m)];
+		struct ct_entry *e;
+
+		m &= m - 1;
+		if (!ref)
+			continue;
+		e = ct_ref_entry(ct, ref);
+		if (ct_key_eq(&e->n[(ref - 1) & 1].key, k)) {
+			*dir = (enum ct_dir)((ref - 1) & 1);
+			return e;
+		}
+	}
+	return NULL;
+}
+
+static int ct_bucket_free_slot(const struct ct_bucket *b)
+{
+	int i;
+
+	for (i = 0; i < CT_SLOTS; i++)
+		if (!b->ref[i])
+			return i;
+	return -1;
+}
+
+static void ct_slot_set(struct ct_bucket *b, int i, uint16_t sig, uint32_t ref)
+{
+	b->sig[i] = sig;
+	b->ref[i] = ref;
+}
+
+/* ct_cuckoo_move() - Move the tuple in bucket B slot I to its other
+ * bucket's free slot J: the table stays whole. */
+static void ct_cuckoo_move(struct conntrack *ct, uint32_t b, int i, uint32_t a, int j)
+{
+	struct ct_bucket *from = &ct->buckets[b], *to = &ct->buckets[a];
+
+	ct_slot_set(to, j, from->sig[i], from->ref[i]);
+	ct_slot_set(from, i, 0, 0);
+	ct->stats.cuckoo_moves++;
+}
+
+/* A bucket reached by the search, and the move that reaches it: its
+ * parent's slot PSLOT holds a tuple whose other bucket it is. */
+struct ct_bfs {
+	uint32_t bucket;
+	int16_t parent, pslot;
+};
+
+/**
+ * ct_cuckoo_make_room() - Free a slot in bucket B1 or B2 by moving tuples
+ *
+ * Breadth-first over the buckets reachable by moving one tuple to its
+ * other bucket, at most CT_BFS_NODES of them; the chain found is moved
+ * from its far end, one tuple into a free slot at a time, each move
+ * leaving a valid table.
+ *
+ * Return: the bucket (B1 or B2) that now has a free slot, or -1
+ */
+static int64_t ct_cuckoo_make_room(struct conntrack *ct, uint32_t b1, uint32_t b2)
+{
+	struct ct_bfs q[CT_BFS_NODES];
+	int head = 0, tail = 0, i, j;
+
+	q[tail++] = (struct ct_bfs){ b1, -1, -1 };
+	q[tail++] = (struct ct_bfs){ b2, -1, -1 };
+	for (; head < tail; head++) {
+		struct ct_bucket *b = &ct->buckets[q[head].bucket];
+
+		for (i = 0; i < CT_SLOTS; i++) {
+			uint32_t a = ct_alt(ct, q[head].bucket, b->sig[i]);
+			int n;
+
+			j = ct_bucket_free_slot(&ct->buckets[a]);
+			if (j < 0) {
+				if (tail < CT_BFS_NODES)
+					q[tail++] = (struct ct_bfs){ a, (int16_t)head, (int16_t)i };
+				continue;
+			}
+			ct_cuckoo_move(ct, q[head].bucket, i, a, j);
+			for (n = head, j = i; q[n].parent >= 0; j = q[n].pslot, n = q[n].parent) {
+				/* the parent's tuple goes where ours was */
+				uint32_t pb = q[q[n].parent].bucket;
+
+				if (ct->buckets[q[n].bucket].ref[j] ||
+				    ct_alt(ct, pb, ct->buckets[pb].sig[q[n].pslot]) != q[n].bucket)
+					return -1;   /* the path crossed itself: give up */
+				ct_cuckoo_move(ct, pb, q[n].pslot, q[n].bucket, j);
+			}
+			return q[n].bucket;
+		}
+	}
+	return -1;
+}
+
+/* ct_table_add() - Put a tuple (REF, hash H) into the table.
+ * Return: 0, or -1 if neither bucket nor the stash has room. */
+static int ct_table_add(struct conntrack *ct, uint32_t ref, uint64_t h)
+{
+	uint16_t sig = ct_sig(h);
+	uint32_t b1 = ct_primary(ct, h), b2 = ct_alt(ct, b1, sig);
+	int64_t b = b1;
+	int i = ct_bucket_free_slot(&ct->buckets[b1]);
+
+	if (i < 0) {
+		b = b2;
+		i = ct_bucket_free_slot(&ct->buckets[b2]);
+	}
+	if (i < 0) {
+		b = ct_cuckoo_make_room(ct, b1, b2);
+		i = b < 0 ? -1 : ct_bucket_free_slot(&ct->buckets[b]);
+	}
+	if (i >= 0) {
+		ct_slot_set(&ct->buckets[b], i, sig, ref);
+		return 0;
+	}
+	if (ct->n_stash >= CT_STASH)
+		return -1;
+	ct->stash[ct->n_stash].ref = ref;
+	ct->stash[ct->n_stash++].hash = h;
+	ct->stats.stashed++;
+	return 0;
+}
+
+/* ct_stash_drain() - After a tuple left the table: stashed tuples back
+ * into buckets where they now fit (rare: the stash is almost always
+ * empty). */
+static void ct_stash_drain(struct conntrack *ct)
+{
+	uint32_t i = 0;
+
+	while (i < ct->n_stash) {
+		uint64_t h = ct->stash[i].hash;
+		uint32_t b1 = ct_primary(ct, h), b = b1;
+		int j = ct_bucket_free_slot(&ct->buckets[b1]);
+
+		if (j < 0) {
+			b = ct_alt(ct, b1, ct_sig(h));
+			j = ct_bucket_free_slot(&ct->buckets[b]);
+		}
+		if (j < 0) {
+			i++;
+			continue;
+		}
+		ct_slot_set(&ct->buckets[b], j, ct_sig(h), ct->stash[i].ref);
+		ct->stash[i] = ct->stash[--ct->n_stash];
+	}
+}
+
+/* ct_table_del() - Take the tuple REF (hash H) out of the table. */
+static void ct_table_del(struct conntrack *ct, uint32_t ref, uint64_t h)
+{
+	uint32_t b[2], i, k;
+
+	b[0] = ct_primary(ct, h);
+	b[1] = ct_alt(ct, b[0], ct_sig(h));
+	for (k = 0; k < 2; k++)
+		for (i = 0; i < CT_SLOTS; i++)
+			if (ct->buckets[b[k]].ref[i] == ref) {
+				ct_slot_set(&ct->buckets[b[k]], (int)i, 0, 0);
+				if (ct->n_stash)
+					ct_stash_drain(ct);
+				return;
+			}
+	for (i = 0; i < ct->n_stash; i++)
+		if (ct->stash[i].ref == ref) {
+			ct->stash[i] = ct->stash[--ct->n_stash];
 			return;
 		}
+}
+
+/* ct_entry_add() - Both of E's tuples into the table, or neither.
+ * Return: 0, or -1 (nothing changed). */
+static int ct_entry_add(struct conntrack *ct, struct ct_entry *e, uint64_t ho, uint64_t hr)
+{
+	if (ct_table_add(ct, ct_ref(e, CT_DIR_ORIG), ho) < 0)
+		return -1;
+	if (ct_table_add(ct, ct_ref(e, CT_DIR_REPLY), hr) < 0) {
+		ct_table_del(ct, ct_ref(e, CT_DIR_ORIG), ho);
+		return -1;
+	}
+	return 0;
+}
+
+static void ct_entry_del(struct conntrack *ct, struct ct_entry *e)
+{
+	ct_table_del(ct, ct_ref(e, CT_DIR_ORIG), ct_key_hash64(ct, &e->n[0].key));
+	ct_table_del(ct, ct_ref(e, CT_DIR_REPLY), ct_key_hash64(ct, &e->n[1].key));
+}
+
+/**
+ * ct_table_build() - Make the bucket array for NB buckets and fill it
+ * with every live entry (control path: a new limit, 2 MB pages)
+ *
+ * Return: 0, or -1 (memory, or a tuple found no room: the old array stays)
+ */
+static int ct_table_build(struct conntrack *ct, uint32_t nb)
+{
+	struct ct_bucket *old = ct->buckets;
+	uint32_t old_mask = ct->mask, old_n_stash = ct->n_stash, ci, i;
+	__typeof__(ct->stash) old_stash;
+
+	memcpy(old_stash, ct->stash, sizeof(old_stash));
+	ct->buckets = ct_pages_alloc(ct_buckets_bytes(nb), ct->huge);
+	if (!ct->buckets) {
+		ct->buckets = old;
+		return -1;
+	}
+	ct->mask = nb - 1;
+	ct->n_stash = 0;
+	for (ci = 0; ci < ct->n_chunks; ci++)
+		for (i = 0; i < ct->chunks[ci].bytes / sizeof(struct ct_entry); i++) {
+			struct ct_entry *e = &ct->chunks[ci].e[i];
+
+			if (e->proto && ct_entry_add(ct, e, ct_key_hash64(ct, &e->n[0].key),
+						     ct_key_hash64(ct, &e->n[1].key)) < 0) {
+				ct_pages_free(ct->buckets, ct_buckets_bytes(nb));
+				ct->buckets = old;
+				ct->mask = old_mask;
+				ct->n_stash = old_n_stash;
+				memcpy(ct->stash, old_stash, sizeof(old_stash));
+				return -1;
+			}
+		}
+	if (old)
+		ct_pages_free(old, ct_buckets_bytes(old_mask + 1));
+	return 0;
+}
+
+/**
+ * ct_table_check() - Is the table exactly the live entries' tuples?
+ *
+ * Every live entry is found by both of its tuples, and the table holds
+ * two tuples per entry, each in one of its own two buckets.  O(table):
+ * for tests and the fuzz harness.
+ *
+ * Return: 0, or -1
+ */
+int ct_table_check(struct conntrack *ct)
+{
+	uint64_t used = ct->n_stash, live = 0;
+	uint32_t ci, i, d;
+	enum ct_dir dir;
+
+	for (i = 0; i <= ct->mask; i++)
+		for (d = 0; d < CT_SLOTS; d++) {
+			uint32_t ref = ct->buckets[i].ref[d];
+			uint64_t h;
+
+			if (!ref)
+				continue;
+			used++;
+			h = ct_key_hash64(ct, &ct_ref_entry(ct, ref)->n[(ref - 1) & 1].key);
+			if (ct_sig(h) != ct->buckets[i].sig[d] ||
+			    (ct_primary(ct, h) != i && ct_alt(ct, ct_primary(ct, h), ct_sig(h)) != i))
+				return -1;
+		}
+	for (ci = 0; ci < ct->n_chunks; ci++)
+		for (i = 0; i < ct->chunks[ci].bytes / sizeof(struct ct_entry); i++) {
+			struct ct_entry *e = &ct->chunks[ci].e[i];
+
+			if (!e->proto)
+				continue;
+			live++;
+			for (d = 0; d < 2; d++)
+				if (ct_lookup_h(ct, &e->n[d].key, ct_key_hash64(ct, &e->n[d].key), &dir) != e ||
+				    dir != d)
+					return -1;
+		}
+	return used == 2 * live && live == ct->stats.entries ? 0 : -1;
+}
+
+void ct_key_buckets(struct conntrack *ct, const struct ct_key *k, uint32_t *b1, uint32_t *b2)
+{
+	uint64_t h = ct_key_hash64(ct, k);
+
+	*b1 = ct_primary(ct, h);
+	*b2 = ct_alt(ct, *b1, ct_sig(h));
+}
+
+/**
+ * ct_lookup_h() - ct_lookup() of a key whose ct_key_hash64() is HASH
+ */
+struct ct_entry *ct_lookup_h(struct conntrack *ct, const struct ct_key *k, uint64_t hash,
+			     enum ct_dir *dir)
+{
+	uint16_t sig = ct_sig(hash);
+	uint32_t b1 = ct_primary(ct, hash), i;
+	struct ct_entry *e;
+	enum ct_dir d;
+
+	ct->stats.lookups++;
+	e = ct_bucket_find(ct, &ct->buckets[b1], sig, k, &d);
+	if (!e)
+		e = ct_bucket_find(ct, &ct->buckets[ct_alt(ct, b1, sig)], sig, k, &d);
+	for (i = 0; __builtin_expect(!e && i < ct->n_stash, 0); i++) {
+		struct ct_entry *s = ct_ref_entry(ct, ct->stash[i].ref);
+
+		d = (enum ct_dir)((ct->stash[i].ref - 1) & 1);
+		if (ct->stash[i].hash == hash && ct_key_eq(&s->n[d].key, k))
+			e = s;
+	}
+	if (!e)
+		return NULL;
+	ct->stats.found++;
+	if (dir)
+		*dir = d;
+	return e;
+}
+
+/* ct_memo_hash() - K's hash from the last ct_prefetch() if K is the key
+ * it expects next, or the one after (a packet of the burst that never got
+ * to its lookup), or the one just taken (ct_insert() after a lookup that
+ * found nothing); else hashed now.  Lookups in between (NAT's port
+ * search) leave the place alone. */
+static uint64_t ct_memo_hash(struct conntrack *ct, const struct ct_key *k)
+{
+	uint32_t p = ct->memo_pos;
+
+	if (!ct->memo_n)
+		return ct_key_hash64(ct, k);
+	if (p < ct->memo_n && ct_key_eq(&ct->memo[p].key, k))
+		ct->memo_pos = p + 1;
+	else if (p + 1 < ct->memo_n && ct_key_eq(&ct->memo[p + 1].key, k))
+		ct->memo_pos = ++p + 1;
+	else if (p > 0 && ct_key_eq(&ct->memo[p - 1].key, k))
+		p--;
+	else
+		return ct_key_hash64(ct, k);
+	ct->stats.hash_reused++;
+	return ct->memo[p].hash;
 }
 
 /**
@@ -653,24 +1103,14 @@ static void ct_bucket_del(struct conntrack *ct, struct ct_node *n)
  */
 struct ct_entry *ct_lookup(struct conntrack *ct, const struct ct_key *k, enum ct_dir *dir)
 {
-	struct ct_node *n = ct->buckets[ct_key_hash(ct, k) & ct->mask];
-
-	ct->stats.lookups++;
-	for (; n; n = n->next)
-		if (!memcmp(&n->key, k, sizeof(*k))) {
-			ct->stats.found++;
-			if (dir)
-				*dir = n->dir;
-			return ct_node_entry(n);
-		}
-	return NULL;
+	return ct_lookup_h(ct, k, ct_memo_hash(ct, k), dir);
 }
 
 /**
  * ct_prefetch_useful() - Is the table big enough for ct_prefetch() to pay?
  *
  * A small table is in the cache already; there the tuples a caller would
- * build and the extra hashing would only cost.
+ * build would only cost.
  */
 bool ct_prefetch_useful(struct conntrack *ct)
 {
@@ -678,21 +1118,22 @@ bool ct_prefetch_useful(struct conntrack *ct)
 }
 
 /**
- * ct_prefetch() - Warm the cache for the lookups of a burst
- * @keys:	tuples the burst will look up
+ * ct_prefetch() - Hash a burst's keys and warm the cache for their lookups
+ * @keys:	tuples the burst will look up, in the order it will
  * @n:		how many (at most CT_PREFETCH_MAX are used)
  *
- * At a million entries a lookup is two or three cache misses (bucket, then
- * node) of ~100 ns each, and one lookup's misses cannot start before the
- * previous one's end.  Two passes over the burst -- prefetch every bucket,
- * then every first node -- let the memory system work on all of them at
- * once (OVS's dpcls and EMC do the same per batch), so the per-packet
- * ct_lookup() that follows mostly hits the cache.  A hint only: nothing
- * changes if it is not called.  Callers ask ct_prefetch_useful() first.
+ * At a million entries a lookup is two cache misses (bucket, then entry)
+ * of ~100-160 ns each, and one lookup's misses cannot start before the
+ * previous one's end.  Two passes over the burst -- prefetch every
+ * primary bucket, then, from each bucket's fingerprints, the entry that
+ * matches (or the alternate bucket if none does) -- let the memory
+ * system work on all of them at once (DPDK's rte_hash_lookup_bulk, OVS's
+ * cmap_find_batch).  The hashes are kept for the ct_lookup() calls that
+ * follow, so a packet's key is hashed once.  A hint only: lookups are
+ * right whether or not it was called.  Callers ask ct_prefetch_useful().
  */
 void ct_prefetch(struct conntrack *ct, const struct ct_key *keys, unsigned int n)
 {
-	struct ct_node **slot[CT_PREFETCH_MAX];
 	unsigned int i;
 
 	if (!ct_prefetch_useful(ct))
@@ -700,15 +1141,26 @@ void ct_prefetch(struct conntrack *ct, const struct ct_key *keys, unsigned int n
 	if (n > CT_PREFETCH_MAX)
 		n = CT_PREFETCH_MAX;
 	for (i = 0; i < n; i++) {
-		slot[i] = &ct->buckets[ct_key_hash(ct, &keys[i]) & ct->mask];
-		__builtin_prefetch(slot[i]);
-	}
-	for (i = 0; i < n; i++) {
-		const struct ct_node *node = *slot[i];
+		uint64_t h = ct_key_hash64(ct, &keys[i]);
 
-		if (!node)
+		ct->memo[i].key = keys[i];
+		ct->memo[i].hash = h;
+		__builtin_prefetch(&ct->buckets[ct_primary(ct, h)]);
+	}
+	ct->memo_n = n;
+	ct->memo_pos = 0;
+	for (i = 0; i < n; i++) {
+		uint64_t h = ct->memo[i].hash;
+		const struct ct_bucket *b = &ct->buckets[ct_primary(ct, h)];
+		uint32_t m = ct_sig_match(b, ct_sig(h)), ref;
+		const struct ct_node *node;
+
+		if (!m || !(ref = b->ref[__builtin_ctz(m)])) {
+			__builtin_prefetch(&ct->buckets[ct_alt(ct, ct_primary(ct, h), ct_sig(h))]);
 			continue;
+		}
 		/* A node may straddle two cache lines: fetch both. */
+		node = &ct_ref_entry(ct, ref)->n[(ref - 1) & 1];
 		__builtin_prefetch(node);
 		__builtin_prefetch((const uint8_t *)(node + 1) - 1);
 	}
@@ -770,12 +1222,20 @@ static void ct_timer_maybe_arm(struct conntrack *ct, const struct ct_entry *e)
 		ct_timer_arm(ct);
 }
 
+/* ct_queue() - Put E at the tail of its class's expiry list, as used at
+ * its last_ms (now, or a restored entry's last use). */
+static void ct_queue(struct conntrack *ct, struct ct_entry *e)
+{
+	e->queued = (uint32_t)e->last_ms;
+	TAILQ_INSERT_TAIL(&ct->exp[e->tclass], e, exp_link);
+}
+
 void ct_set_class(struct conntrack *ct, struct ct_entry *e, enum ct_tclass tc)
 {
 	TAILQ_REMOVE(&ct->exp[e->tclass], e, exp_link);
 	e->tclass = (uint8_t)tc;
 	e->last_ms = ct_now_ms(ct);
-	TAILQ_INSERT_TAIL(&ct->exp[tc], e, exp_link);
+	ct_queue(ct, e);
 	ct_changed(ct, true);
 }
 
@@ -786,12 +1246,11 @@ static void ct_unlink(struct conntrack *ct, struct ct_entry *e)
 {
 	if (ct->free_hook)
 		ct->free_hook(ct->free_arg, e);
-	ct_bucket_del(ct, &e->n[0]);
-	ct_bucket_del(ct, &e->n[1]);
+	ct_entry_del(ct, e);
 	TAILQ_REMOVE(&ct->exp[e->tclass], e, exp_link);
 	ct_owner_detach(ct, e);
 	e->proto = 0;            /* a free slot, for ct_walk() */
-	e->n[0].next = (struct ct_node *)ct->free;
+	*ct_free_next(e) = ct->free;
 	ct->free = e;
 	ct->stats.entries--;
 }
@@ -842,6 +1301,7 @@ struct ct_entry *ct_insert(struct conntrack *ct, const struct ct_key *orig, cons
 			   enum drop_reason *why)
 {
 	const struct ct_l4_proto *l4p = ct_l4(orig->proto);
+	uint64_t ho, hr;
 	struct ct_entry *e;
 
 	*why = DROP_CT_INVALID;
@@ -849,7 +1309,9 @@ struct ct_entry *ct_insert(struct conntrack *ct, const struct ct_key *orig, cons
 		ct->stats.invalid++;
 		return NULL;
 	}
-	if (ct_lookup(ct, orig, NULL) || ct_lookup(ct, reply, NULL))
+	ho = ct_memo_hash(ct, orig);
+	hr = ct_key_hash64(ct, reply);
+	if (ct_lookup_h(ct, orig, ho, NULL) || ct_lookup_h(ct, reply, hr, NULL))
 		return NULL;
 	if (ct->stats.entries >= ct->limit && !ct_evict_one(ct, orig)) {
 		ct->stats.full_drops++;
@@ -866,13 +1328,21 @@ struct ct_entry *ct_insert(struct conntrack *ct, const struct ct_key *orig, cons
 	e->n[0].dir = CT_DIR_ORIG;
 	e->n[1].key = *reply;
 	e->n[1].dir = CT_DIR_REPLY;
+	if (ct_entry_add(ct, e, ho, hr) < 0) {
+		/* both buckets, the moves and the stash full: below the limit,
+		 * so counted apart (see the top) */
+		*ct_free_next(e) = ct->free;
+		ct->free = e;
+		ct->stats.table_full++;
+		ct->stats.full_drops++;
+		*why = DROP_CT_FULL;
+		return NULL;
+	}
 	e->zone = zone;
 	e->proto = orig->proto;
 	e->last_ms = ct_now_ms(ct);
 	l4p->new_conn(e, l4, l4len);   /* sets e->tclass */
-	ct_bucket_add(ct, &e->n[0]);
-	ct_bucket_add(ct, &e->n[1]);
-	TAILQ_INSERT_TAIL(&ct->exp[e->tclass], e, exp_link);
+	ct_queue(ct, e);
 	ct_owner_attach(ct, e);
 	ct->stats.entries++;
 	ct->stats.inserted++;
@@ -927,15 +1397,19 @@ struct ct_entry *ct_restore(struct conntrack *ct, const struct ct_entry *tmpl, u
 	e->n[0].dir = CT_DIR_ORIG;
 	e->n[1].key = *r;
 	e->n[1].dir = CT_DIR_REPLY;
+	if (ct_entry_add(ct, e, ct_key_hash64(ct, o), ct_key_hash64(ct, r)) < 0) {
+		*ct_free_next(e) = ct->free;
+		ct->free = e;
+		ct->stats.table_full++;
+		return NULL;
+	}
 	e->zone = tmpl->zone;
 	e->proto = tmpl->proto;
 	e->state = tmpl->state;
 	e->tclass = tmpl->tclass;
 	e->flags = tmpl->flags;
 	e->last_ms = ct_restore_last(ct, e->tclass, remaining_ms);
-	ct_bucket_add(ct, &e->n[0]);
-	ct_bucket_add(ct, &e->n[1]);
-	TAILQ_INSERT_TAIL(&ct->exp[e->tclass], e, exp_link);
+	ct_queue(ct, e);
 	ct_owner_attach(ct, e);
 	ct->stats.entries++;
 	ct->stats.restored++;
@@ -973,7 +1447,7 @@ int ct_restore_finish(struct conntrack *ct)
 		qsort(v, n, sizeof(*v), ct_last_cmp);
 		TAILQ_INIT(&ct->exp[i]);
 		for (j = 0; j < n; j++)
-			TAILQ_INSERT_TAIL(&ct->exp[i], v[j], exp_link);
+			ct_queue(ct, v[j]);
 	}
 	ct_timer_arm(ct);
 	free(v);
@@ -987,7 +1461,9 @@ int ct_restore_finish(struct conntrack *ct)
  * @l4:		L4 header
  * @l4len:	bytes available
  *
- * Refreshes the entry (moves it to its class's tail).
+ * Refreshes the entry: its last use, and its place in its class's list
+ * only if the class changed or the place is CT_REQUEUE_MS old (see the
+ * top: a packet of a busy connection writes nothing but the entry).
  *
  * Return: DROP_NONE, or DROP_CT_INVALID if the state machine refuses it
  */
@@ -1009,9 +1485,11 @@ enum drop_reason ct_update(struct conntrack *ct, struct ct_entry *e, enum ct_dir
 		e->tclass = old_class;
 		return r;
 	}
-	TAILQ_REMOVE(&ct->exp[old_class], e, exp_link);
 	e->last_ms = ct_now_ms(ct);
-	TAILQ_INSERT_TAIL(&ct->exp[e->tclass], e, exp_link);
+	if (e->tclass != old_class || (uint32_t)e->last_ms - e->queued >= CT_REQUEUE_MS) {
+		TAILQ_REMOVE(&ct->exp[old_class], e, exp_link);
+		ct_queue(ct, e);
+	}
 	if (e->tclass != old_class)
 		ct_timer_maybe_arm(ct, e);
 	if (e->flags != old_flags)

@@ -530,6 +530,7 @@ static void vswitchd_stop(struct dp *dp)
 	metrics_http_stop();
 	events_fini();
 	cmd_container_shutdown();
+	publish_shutdown();
 	dp_fini(dp);
 	port_uring_fini();
 	capture_fini();

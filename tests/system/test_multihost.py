@@ -217,9 +217,32 @@ def test_endpoints_in_etcd_and_peers(cluster):
     ep = json.loads(etcd.get(f"/vswitch/v1/networks/{net}/endpoints/h2:ch2"))
     assert ep["host"] == "h2" and ep["vtep"] == hosts[1].vtep and ep["ip"] == ips["h2"]
     assert json.loads(etcd.get(f"/vswitch/v1/networks/{net}/ipam/{ips['h2']}"))["host"] == "h2"
+    # each host has the other two hosts' containers and VTEPs in its tables
+    for h in hosts:
+        assert wait_for(lambda: net_row(h.vs, net)["overlay"]["remotes"] == 2, timeout=20), h.name
+        members = {m["host"] for m in net_row(h.vs, net)["overlay"]["members"]}
+        assert members == {o.name for o in hosts} - {h.name}
+    # names of containers on other hosts answer at this host's gateway
+    gw = vsjson(hosts[0].vs, "network", "inspect", net)[0]["IPAM"]["Config"][0]["Gateway"]
+    r = nsx(hosts[0].topo.container("ch1"), "dig", "+time=2", "+tries=3", "+short",
+            f"@{gw}", "ch3", check=False)
+    assert r.stdout.split() == [ips["h3"]], r.stdout + r.stderr
     # a fixed address another host holds is refused on this one
     r = connect(hosts[0], net, "cdup", "--ip", ips["h3"])
     assert r.returncode != 0 and "in use" in r.stderr
+    # an external VTEP (a Linux vxlan device) is kept in etcd for every host
+    vsctl_ok(hosts[0].vs, "network", "vtep", "add", net, "10.99.0.50")
+    assert etcd.keys(f"/vswitch/v1/networks/{net}/vteps/") == {
+        f"/vswitch/v1/networks/{net}/vteps/10.99.0.50"}
+    for h in hosts:
+        assert wait_for(lambda: "10.99.0.50:4789" in
+                        {m["vtep"] for m in net_row(h.vs, net)["overlay"]["members"]},
+                        timeout=20), h.name
+    vsctl_ok(hosts[2].vs, "network", "vtep", "rm", net, "10.99.0.50")
+    for h in hosts:
+        assert wait_for(lambda: "10.99.0.50:4789" not in
+                        {m["vtep"] for m in net_row(h.vs, net)["overlay"]["members"]},
+                        timeout=20), h.name
     # rm is refused while other hosts have containers on it
     r = hosts[0].vs.vsctl("network", "rm", net)
     assert r.returncode != 0 and "active endpoints" in r.stderr
@@ -277,6 +300,19 @@ def test_kill9_host_expires_and_rejoins(cluster):
     h3.vs.start()
     assert wait_for(lambda: key in etcd.keys(key), timeout=20), "h3 did not rejoin"
     assert "/vswitch/v1/hosts/h3" in etcd.keys("/vswitch/v1/hosts/")
+
+
+def test_network_removed_while_host_away(cluster):
+    etcd, hosts = cluster
+    h3 = hosts[2]
+    net = uniq("gn")
+    vsctl_ok(hosts[0].vs, "network", "create", "--driver", "overlay", net)
+    assert wait_for(lambda: net_row(h3.vs, net), timeout=20)
+    h3.vs.stop()
+    vsctl_ok(hosts[0].vs, "network", "rm", net)
+    h3.vs.start()
+    # its state file still had the network; the first listing drops it
+    assert wait_for(lambda: net_row(h3.vs, net) is None, timeout=20)
 
 
 def test_etcd_restart_resync(cluster):
@@ -349,3 +385,40 @@ def test_bad_json_from_fake_etcd(tmp_path):
         for ns in topo_mod.netns_list():
             if ns.startswith(prefix):
                 sh("ip", "netns", "del", ns, check=False)
+
+
+def test_deferred_replies_keep_order(cluster):
+    """A connect to a global network waits for etcd: the request after it on
+    the same connection is answered after it, and a client that hangs up
+    before the answer does not disturb the daemon."""
+    import socket
+    etcd, hosts = cluster
+    h1 = hosts[0]
+    net = uniq("gn")
+    vsctl_ok(h1.vs, "network", "create", "--driver", "overlay", net)
+    ns_a, ns_b = h1.topo.container("qa"), h1.topo.container("qb")
+    reqs = [{"cmd": "network.connect", "args": {"network": net, "container": "qa",
+                                                 "netns": ns_a}},
+            {"cmd": "network.ls", "args": {}}]
+    with socket.socket(socket.AF_UNIX) as s:
+        s.settimeout(scaled(30))
+        s.connect(h1.vs.sock)
+        s.sendall("".join(json.dumps(r) + "\n" for r in reqs).encode())
+        buf = b""
+        while buf.count(b"\n") < 2:
+            chunk = s.recv(65536)
+            assert chunk, "the daemon closed the connection"
+            buf += chunk
+    first, second = [json.loads(l) for l in buf.split(b"\n")[:2]]
+    assert first["ok"] and first["result"]["ip"], first
+    assert second["ok"] and isinstance(second["result"], list), second
+    # hang up before the deferred reply: the connect still happens
+    with socket.socket(socket.AF_UNIX) as s:
+        s.connect(h1.vs.sock)
+        s.sendall((json.dumps({"cmd": "network.connect", "args": {
+            "network": net, "container": "qb", "netns": ns_b}}) + "\n").encode())
+    key = f"/vswitch/v1/networks/{net}/endpoints/h1:qb"
+    assert wait_for(lambda: key in etcd.keys(key), timeout=20)
+    assert h1.vs.running()
+    for c in ("qa", "qb"):
+        vsctl_ok(h1.vs, "network", "disconnect", net, c)

@@ -1,5 +1,6 @@
 /* test_ct.c - conntrack: tuple hashing, the TCP state machine, UDP/ICMP,
- * timeouts, expiry order and the table limit.  No event loop: the table
+ * timeouts, expiry order (lazy re-queueing), the table limit, and the
+ * cuckoo table itself (displacement, stash, refusal, hash reuse).  No event loop: the table
  * runs on a test clock and ct_expire_run() is called by hand. */
 #include <stdarg.h>
 #include <stddef.h>
@@ -298,6 +299,228 @@ static void test_ct_limit_evicts_unassured(void **state)
 	assert_int_equal(ct_flush(&test_ct, NULL, NULL), 3);
 }
 
+/* A UDP tuple of zone 1 from 10.1.0.1 to 10.2.0.2:53 from port SPORT,
+ * its reply (zone 0), and the buckets of both. */
+struct cand {
+	struct ct_key o, r;
+	uint32_t b1, b2, rb1, rb2;
+};
+
+static void cand_make(struct cand *c, uint16_t sport)
+{
+	key(&c->o, IPPROTO_UDP, 1, 0x0a010001, 0x0a020002, sport, 53);
+	ct_key_invert(&c->o, &c->r);
+	c->r.zone = 0;
+	ct_key_buckets(&test_ct, &c->o, &c->b1, &c->b2);
+	ct_key_buckets(&test_ct, &c->r, &c->rb1, &c->rb2);
+}
+
+static struct ct_entry *cand_insert(const struct cand *c)
+{
+	struct udphdr uh = { 0 };
+	enum drop_reason why;
+
+	return ct_insert(&test_ct, &c->o, &c->r, 1, &uh, sizeof(uh), &why);
+}
+
+/* Both tuples found, in their directions. */
+static void cand_found(const struct cand *c, struct ct_entry *e)
+{
+	enum ct_dir dir;
+
+	assert_ptr_equal(ct_lookup(&test_ct, &c->o, &dir), e);
+	assert_int_equal(dir, CT_DIR_ORIG);
+	assert_ptr_equal(ct_lookup(&test_ct, &c->r, &dir), e);
+	assert_int_equal(dir, CT_DIR_REPLY);
+}
+
+/* Insert, lookup and delete in the cuckoo table: every entry is found by
+ * both tuples, a deleted one by neither, and the table holds exactly the
+ * live tuples in their own buckets after each step. */
+static void test_ct_cuckoo_insert_lookup_delete(void **state)
+{
+	static struct cand c[200];
+	struct ct_entry *e[200];
+	uint32_t i, b1, b2;
+
+	(void)state;
+	for (i = 0; i < 200; i++) {
+		cand_make(&c[i], (uint16_t)(1000 + i));
+		assert_int_not_equal(c[i].b1, c[i].b2);
+		ct_key_buckets(&test_ct, &c[i].o, &b1, &b2);
+		assert_int_equal(b1, c[i].b1);         /* a function of the key */
+		e[i] = cand_insert(&c[i]);
+		assert_non_null(e[i]);
+	}
+	assert_int_equal(ct_table_check(&test_ct), 0);
+	for (i = 0; i < 200; i++)
+		cand_found(&c[i], e[i]);
+	for (i = 0; i < 200; i += 2)
+		ct_remove(&test_ct, e[i]);
+	assert_int_equal(ct_table_check(&test_ct), 0);
+	for (i = 0; i < 200; i++) {
+		if (i % 2) {
+			cand_found(&c[i], e[i]);
+		} else {
+			assert_null(ct_lookup(&test_ct, &c[i].o, NULL));
+			assert_null(ct_lookup(&test_ct, &c[i].r, NULL));
+		}
+	}
+	/* slots are reused */
+	for (i = 0; i < 200; i += 2)
+		assert_non_null((e[i] = cand_insert(&c[i])));
+	assert_int_equal(ct_table_check(&test_ct), 0);
+	assert_int_equal(ct_flush(&test_ct, NULL, NULL), 200);
+	assert_int_equal(ct_table_check(&test_ct), 0);
+}
+
+/* A small table (limit 32: 16 buckets): find keys by their buckets. */
+static uint32_t cands_where(struct cand *out, uint32_t max, uint32_t b1, uint32_t b2,
+			    uint32_t avoid1, uint32_t avoid2, const struct cand *not)
+{
+	uint32_t n = 0, sp;
+	struct cand c;
+
+	for (sp = 1; sp < 65536 && n < max; sp++) {
+		cand_make(&c, (uint16_t)sp);
+		if (c.b1 != b1 || (b2 != UINT32_MAX && c.b2 != b2) ||
+		    (b2 == UINT32_MAX && (c.b2 == avoid1 || c.b2 == avoid2)) ||
+		    c.rb1 == avoid1 || c.rb1 == avoid2 || (not && !memcmp(&c.o, &not->o, sizeof(c.o))))
+			continue;
+		out[n++] = c;
+	}
+	return n;
+}
+
+static void small_table(void)
+{
+	ct_fini(&test_ct);
+	ct_set_test_clock(&test_ct, 1000000);
+	assert_int_equal(ct_init(&test_ct, NULL, 32), 0);
+}
+
+/* Both buckets of a new tuple full: a tuple of one of them moves to its
+ * other bucket (cuckoo displacement), nothing goes to the stash, and
+ * everything stays found. */
+static void test_ct_cuckoo_full_bucket_displacement(void **state)
+{
+	static struct cand k, a[8], c[8];
+	struct ct_entry *ea[8], *ec[8], *ek;
+	uint32_t i;
+
+	(void)state;
+	small_table();
+	cand_make(&k, 7);
+	while (k.rb1 == k.b1 || k.rb1 == k.b2)
+		cand_make(&k, (uint16_t)(k.o.sport + 1));
+	/* 8 tuples fill k's first bucket, 8 its second; their other buckets
+	 * and all replies are elsewhere */
+	assert_int_equal(cands_where(a, 8, k.b1, UINT32_MAX, k.b1, k.b2, &k), 8);
+	assert_int_equal(cands_where(c, 8, k.b2, UINT32_MAX, k.b1, k.b2, &k), 8);
+	for (i = 0; i < 8; i++)
+		assert_non_null((ea[i] = cand_insert(&a[i])));
+	for (i = 0; i < 8; i++)
+		assert_non_null((ec[i] = cand_insert(&c[i])));
+	assert_int_equal(ct_get_stats(&test_ct)->cuckoo_moves, 0);
+	ek = cand_insert(&k);
+	assert_non_null(ek);
+	assert_true(ct_get_stats(&test_ct)->cuckoo_moves >= 1);
+	assert_int_equal(ct_get_stats(&test_ct)->stashed, 0);
+	cand_found(&k, ek);
+	for (i = 0; i < 8; i++) {
+		cand_found(&a[i], ea[i]);
+		cand_found(&c[i], ec[i]);
+	}
+	assert_int_equal(ct_table_check(&test_ct), 0);
+}
+
+/* Tuples that all share the same two buckets: the 17th finds no move and
+ * goes to the stash (still found), leaves it when room comes back, and
+ * with the stash full too an insert below the limit is refused cleanly:
+ * DROP_CT_FULL, counted as table_full, nothing half-inserted. */
+static void test_ct_cuckoo_stash_and_refusal(void **state)
+{
+	static struct cand first, same[26];
+	struct ct_entry *e[26];
+	struct udphdr uh = { 0 };
+	enum drop_reason why;
+	uint32_t i;
+
+	(void)state;
+	small_table();
+	cand_make(&first, 1);
+	assert_int_equal(cands_where(same, 26, first.b1, first.b2, first.b1, first.b2, NULL), 26);
+	for (i = 0; i < 16; i++)
+		assert_non_null((e[i] = cand_insert(&same[i])));
+	assert_int_equal(ct_get_stats(&test_ct)->stashed, 0);
+	assert_non_null((e[16] = cand_insert(&same[16])));
+	assert_int_equal(ct_get_stats(&test_ct)->stashed, 1);
+	cand_found(&same[16], e[16]);
+	assert_int_equal(ct_table_check(&test_ct), 0);
+	/* room in a bucket: the stashed tuple goes back into it */
+	ct_remove(&test_ct, e[0]);
+	assert_int_equal(test_ct.n_stash, 0);
+	cand_found(&same[16], e[16]);
+	assert_int_equal(ct_table_check(&test_ct), 0);
+	assert_non_null((e[0] = cand_insert(&same[0])));
+	for (i = 17; i < 24; i++)
+		assert_non_null((e[i] = cand_insert(&same[i])));
+	assert_int_equal(test_ct.n_stash, CT_STASH);
+	/* 24 entries, limit 32: refused all the same, and counted */
+	assert_null(ct_insert(&test_ct, &same[24].o, &same[24].r, 1, &uh, sizeof(uh), &why));
+	assert_int_equal(why, DROP_CT_FULL);
+	assert_int_equal(ct_get_stats(&test_ct)->table_full, 1);
+	assert_int_equal(ct_get_stats(&test_ct)->full_drops, 1);
+	assert_int_equal(ct_get_stats(&test_ct)->entries, 24);
+	assert_null(ct_lookup(&test_ct, &same[24].o, NULL));
+	assert_null(ct_lookup(&test_ct, &same[24].r, NULL));
+	assert_int_equal(ct_table_check(&test_ct), 0);
+	for (i = 0; i < 24; i++)
+		cand_found(&same[i], e[i]);
+	assert_int_equal(ct_flush(&test_ct, NULL, NULL), 24);
+	assert_int_equal(test_ct.n_stash, 0);
+	assert_int_equal(ct_table_check(&test_ct), 0);
+}
+
+/* Lazy re-queueing: a packet within CT_REQUEUE_MS of an entry's place in
+ * its expiry list writes only the entry.  Expiry is never early, and an
+ * entry behind such a refreshed head is at most that much late. */
+static void test_ct_lazy_requeue(void **state)
+{
+	struct udphdr uh = { 0 };
+	struct ct_entry *a, *b;
+	struct cand ca, cb;
+	uint64_t t0 = 1000000;
+
+	(void)state;
+	cand_make(&ca, 1);
+	cand_make(&cb, 2);
+	a = cand_insert(&ca);
+	ct_set_test_clock(&test_ct, t0 + 100);
+	b = cand_insert(&cb);
+	assert_non_null(a);
+	assert_non_null(b);
+	ct_set_test_clock(&test_ct, t0 + 900);
+	assert_int_equal(ct_update(&test_ct, a, CT_DIR_ORIG, &uh, sizeof(uh)), DROP_NONE);
+	assert_ptr_equal(TAILQ_FIRST(&test_ct.exp[CT_TC_UDP_UNREPLIED]), a);  /* not moved */
+	ct_set_test_clock(&test_ct, t0 + 100 + 120000 - 1);
+	assert_int_equal(ct_expire_run(&test_ct), 0);
+	/* b's deadline has passed, but a (refreshed) heads the list */
+	ct_set_test_clock(&test_ct, t0 + 100 + 120000);
+	assert_int_equal(ct_expire_run(&test_ct), 0);
+	ct_set_test_clock(&test_ct, t0 + 900 + 120000);
+	assert_int_equal(ct_expire_run(&test_ct), 2);
+	/* a place 1 s old moves on the next packet */
+	a = cand_insert(&ca);
+	ct_set_test_clock(&test_ct, t0 + 900 + 120000 + 1);
+	b = cand_insert(&cb);
+	ct_set_test_clock(&test_ct, t0 + 900 + 120000 + 1000);
+	assert_int_equal(ct_update(&test_ct, a, CT_DIR_ORIG, &uh, sizeof(uh)), DROP_NONE);
+	assert_ptr_equal(TAILQ_FIRST(&test_ct.exp[CT_TC_UDP_UNREPLIED]), b);
+	assert_ptr_equal(TAILQ_LAST(&test_ct.exp[CT_TC_UDP_UNREPLIED], ct_list), a);
+	assert_int_equal(ct_table_check(&test_ct), 0);
+}
+
 static void count_cb(struct ct_entry *e, void *arg)
 {
 	(void)e;
@@ -324,7 +547,9 @@ static void test_ct_big_table_and_prefetch(void **state)
 		ct_key_invert(&o, &r);
 		assert_non_null(ct_insert(&test_ct, &o, &r, 1, &uh, sizeof(uh), &why));
 	}
+	assert_int_equal(ct_table_check(&test_ct), 0);
 	for (i = 0; i + CT_PREFETCH_MAX + 8 <= n; i += CT_PREFETCH_MAX + 8) {
+		uint64_t reused = ct_get_stats(&test_ct)->hash_reused;
 		uint32_t j;
 
 		for (j = 0; j < CT_PREFETCH_MAX + 8; j++)
@@ -341,6 +566,9 @@ static void test_ct_big_table_and_prefetch(void **state)
 				assert_null(e);
 			}
 		}
+		/* the prefetched keys were hashed once: their lookups took
+		 * the hash, the 8 past CT_PREFETCH_MAX hashed their own */
+		assert_int_equal(ct_get_stats(&test_ct)->hash_reused - reused, CT_PREFETCH_MAX);
 	}
 	key(&o, IPPROTO_UDP, 1, 0x0a000000u | 12345, 0x0b000001u, 1000, 53);
 	ct_key_invert(&o, &r);
@@ -432,6 +660,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_ct_limit_evicts_unassured, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ct_fair_eviction, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ct_big_table_and_prefetch, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_ct_cuckoo_insert_lookup_delete, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_ct_cuckoo_full_bucket_displacement, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_ct_cuckoo_stash_and_refusal, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_ct_lazy_requeue, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
