@@ -54,7 +54,13 @@
 	X(FRAG_NEEDED, "frag_needed")         /* routed, DF, over the next MTU (ICMP sent) */ \
 	X(GSO_SEGMENT, "gso_segment")         /* GSO frame for a port without offloads, not cut */ \
 	X(LAN_MAC_CONFLICT, "lan_mac_conflict") /* from the LAN with a local container's MAC */ \
-	X(IP_CONFLICT, "ip_conflict")         /* ARP of the LAN claiming a container's address */
+	X(IP_CONFLICT, "ip_conflict")         /* ARP of the LAN claiming a container's address */ \
+	X(VXLAN_TRUNCATED, "vxlan_truncated") /* VXLAN payload shorter than its header + Ethernet */ \
+	X(VXLAN_BAD_FLAGS, "vxlan_bad_flags") /* VXLAN flags not 0x08, or a reserved bit set */ \
+	X(VXLAN_UNKNOWN_VNI, "vxlan_unknown_vni") /* no overlay network with the packet's VNI */ \
+	X(VXLAN_UNKNOWN_VTEP, "vxlan_unknown_vtep") /* source VTEP not a member of the network */ \
+	X(VXLAN_MAC_CONFLICT, "vxlan_mac_conflict") /* tunnel frame with a MAC that is elsewhere */ \
+	X(VXLAN_NO_TUNNEL, "vxlan_no_tunnel") /* overlay frame for a remote VTEP, no --vtep-ip */
 
 #define DROP_ENUM(name, str) DROP_##name,
 enum drop_reason { DROP_NONE = 0, DROP_REASONS(DROP_ENUM) DROP_MAX };

@@ -132,6 +132,11 @@ unsigned int overlay_remote_flush_host(struct network *n, const char *host);
  * conflict), and ENOSPC at the learned cap. */
 int overlay_learn(struct network *n, const uint8_t mac[6], const struct overlay_vtep *vtep,
 		  ev_tstamp now);
+/* overlay_learn_ip() - The address behind a LEARNED entry's MAC (from
+ * its ARP): indexed for ARP answers and trace.  Never takes an address a
+ * CLUSTER or STATIC entry holds; -1 then, or for an unknown or not
+ * learned MAC. */
+int overlay_learn_ip(struct network *n, const uint8_t mac[6], const union vs_addr *ip);
 /* overlay_expire() - Drop LEARNED entries older than AGING seconds at NOW;
  * how many. */
 unsigned int overlay_expire(struct network *n, ev_tstamp now, double aging);

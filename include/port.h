@@ -59,7 +59,9 @@ struct port_ops {
 	void (*close)(struct port *, bool destroy);
 };
 
-enum port_role { PORT_ROLE_ENDPOINT, PORT_ROLE_UPLINK };
+/* TUNNEL: an overlay network's VXLAN port (port_vxlan.c), whose frames
+ * come from and go to other hosts' endpoints. */
+enum port_role { PORT_ROLE_ENDPOINT, PORT_ROLE_UPLINK, PORT_ROLE_TUNNEL };
 
 /* Frames queued for transmit live in a per-port copy area, because the rx
  * batch that produced them is reused by the next burst. */

@@ -70,6 +70,11 @@ void trace_nat(const struct pkt *p, enum trace_nat_kind kind, const struct ct_ke
 	       const struct ct_key *after);
 void trace_stage_set(const struct pkt *p, const char *stage);
 void trace_output(const struct pkt *p, const struct port *port);
+/* An overlay frame leaves by the tunnel PORT to VTEP:UDP_PORT with VNI:
+ * an output event with its "tunnel" object. */
+union vs_addr;
+void trace_tunnel(const struct pkt *p, const struct port *port, const union vs_addr *vtep,
+		  uint16_t udp_port, uint32_t vni);
 
 /* trace_stage() - Name the stage that now holds a traced frame, so that a
  * drop counted by port_drop() is attributed to it. */

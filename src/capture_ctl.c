@@ -31,7 +31,7 @@ static struct ev_loop *capture_ctl_loop;
 
 struct capture_req {
 	const char *network, *container, *ifname, *stage, *filter;
-	bool uplink, recorder;
+	bool uplink, tunnel, recorder;
 	long long count;
 	double duration;
 	long long buffer;
@@ -65,15 +65,18 @@ static int capture_ctl_parse(struct json_object *args, struct capture_req *q,
 	q->container = ctl_arg_str(args, "container");
 	q->ifname = ctl_arg_str(args, "ifname");   /* vsctl splits C:IF */
 	q->uplink = ctl_arg_bool(args, "uplink", 0);
+	q->tunnel = ctl_arg_bool(args, "tunnel", 0);
 	q->stage = ctl_arg_str(args, "stage");
 	q->filter = ctl_arg_str(args, "filter");
 	q->recorder = ctl_arg_bool(args, "recorder", 0);
 	q->count = ctl_arg_int(args, "count", 0);
 	q->buffer = ctl_arg_int(args, "buffer", 0);
 	q->duration = capture_ctl_double(args, "duration");
-	n = !!(q->network && *q->network) + !!(q->container && *q->container) + q->uplink;
+	n = !!(q->network && *q->network) + !!(q->container && *q->container) + q->uplink +
+	    q->tunnel;
 	if (n != 1) {
-		snprintf(err, errlen, "capture needs exactly one of --network, --container, --uplink");
+		snprintf(err, errlen,
+			 "capture needs exactly one of --network, --container, --uplink, --tunnel");
 		return -1;
 	}
 	if (!q->stage || !*q->stage)
@@ -83,7 +86,8 @@ static int capture_ctl_parse(struct json_object *args, struct capture_req *q,
 		return -1;
 	}
 	if (q->network && *q->network && strcmp(q->stage, "all")) {
-		snprintf(err, errlen, "--stage applies to --container and --uplink; a network has one point");
+		snprintf(err, errlen, "--stage applies to --container, --uplink and --tunnel; "
+			 "a network has one point");
 		return -1;
 	}
 	if (q->count < 0 || q->duration < 0 || q->duration > 31536000 || q->buffer < 0) {
@@ -168,6 +172,16 @@ static int capture_ctl_target(const struct capture_req *q, struct capture_target
 	if (q->container && *q->container)
 		return capture_ctl_container(q->container, q->ifname, q->recorder,
 					     t, err, errlen);
+	if (q->tunnel) {	/* the VXLAN port: packets with their outer headers */
+		t->ports[0] = cmd_dp()->vxlan;
+		if (!t->ports[0]) {
+			snprintf(err, errlen, "no tunnel: vswitchd runs without --vtep-ip");
+			return -1;
+		}
+		t->n_ports = 1;
+		snprintf(t->name, sizeof(t->name), "tunnel");
+		return 0;
+	}
 	if (q->uplink) {
 		t->ports[0] = uplink_port(dp_uplink_first(cmd_dp()));
 		if (!t->ports[0]) {

@@ -344,8 +344,8 @@ ROW(dns_stats) = { CMD("dns.stats", NULL, 0, 0, "", NULL, NULL,
  * buffer are for other clients. */
 ROW(capture) = {
 	CMD("capture", "capture", 0, 0, "", NULL, NULL,
-	    "Write frames seen at a network, a container port or the uplink to a pcap."),
-	.opt_synopsis = "(--network N | --container C[:IF] | --uplink) "
+	    "Write frames seen at a network, a container port, the uplink or the tunnel to a pcap."),
+	.opt_synopsis = "(--network N | --container C[:IF] | --uplink | --tunnel) "
 			"[--stage rx|tx|all] [--filter EXPR] [-c COUNT] "
 			"[--duration SEC] [--recorder] -w FILE|-",
 	.args = {
@@ -354,6 +354,8 @@ ROW(capture) = {
 	    "the port of container C (interface IF, default its first)"),
 	ARG("ifname", STR),
 	FLAG("--uplink", "uplink", true, "the uplink port"),
+	FLAG("--tunnel", "tunnel", true,
+	     "the VXLAN port: encapsulated packets with their outer headers"),
 	ENUM("--stage", "rx|tx|all", "stage", "frames received, transmitted or both (default all)"),
 	STR("--filter", "EXPR", "filter", "tcpdump filter expression"),
 	INT("--count", "-c", "COUNT", "count", 1, 1LL << 40, "stop after COUNT frames"),

@@ -43,6 +43,8 @@ static bool egress_icc_denied(const struct port *out, const struct pkt *p)
 
 	if (!out->net || out->net->icc || !in || (p->flags & PKT_F_LOCAL))
 		return false;
+	if (in->role == PORT_ROLE_TUNNEL)	/* another host's container */
+		return out->role == PORT_ROLE_ENDPOINT;
 	return in->role == PORT_ROLE_ENDPOINT && out->role == PORT_ROLE_ENDPOINT &&
 	       in->net == out->net;
 }

@@ -21,6 +21,9 @@
  *     - unknown unicast: flood.
  *     Networks on the uplink's LAN (macvlan, ipvlan) have no gateway
  *     here: their frames go on to lan_forward() (lan.c) after step 2.
+ *     Overlay networks ask overlay_l2.c first: remote MACs, head-end
+ *     replication, ARP for remote addresses; frames from the tunnel are
+ *     learned there, not here.
  *
  * Flooding walks the network's own endpoint list (n->endpoints), never all
  * ports of the switch: frames never cross networks at L2.  Each copy goes
@@ -35,9 +38,11 @@
 #include "fdb.h"
 #include "lan.h"
 #include "model.h"
+#include "overlay.h"
 #include "pipeline.h"
 #include "port.h"
 #include "trace.h"
+#include "vxlan.h"
 
 static void l2_forward_count(struct pkt *p, enum drop_reason why)
 {
@@ -98,6 +103,10 @@ static void l2_forward_learn(struct network *n, struct pkt *p,
 
 	if (!p->in_port || (p->flags & (PKT_F_DRYRUN | PKT_F_LOCAL)))
 		return;
+	/* the tunnel learns into the overlay table (port_vxlan.c): its port
+	 * alone says nothing of where a MAC is */
+	if (p->in_port->role == PORT_ROLE_TUNNEL)
+		return;
 	if (!n->fdb && !(n->fdb = fdb_new(n)))
 		return;
 	why = fdb_learn(n->fdb, eth->ether_shost, p->in_port);
@@ -126,6 +135,9 @@ void l2_forward(struct network *n, struct pkt *p)
 		lan_forward(n, p, eth);
 		return;
 	}
+	/* An overlay network's remote endpoints and members: overlay_l2.c. */
+	if (n->overlay && overlay_l2_forward(n, p, eth))
+		return;
 
 	if (memcmp(eth->ether_dhost, n->gw_mac, 6) == 0) {
 		trace_note(p, "l2", "to the gateway MAC");

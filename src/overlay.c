@@ -288,6 +288,31 @@ int overlay_learn(struct network *n, const uint8_t mac[6], const struct overlay_
 	return 0;
 }
 
+int overlay_learn_ip(struct network *n, const uint8_t mac[6], const union vs_addr *ip)
+{
+	struct overlay *o = overlay_of(n);
+	struct overlay_remote *r = NULL, *old = NULL;
+
+	if (o && ip && !vs_addr_is_any(ip)) {
+		HASH_FIND(hh, o->by_mac, mac, 6, r);
+		HASH_FIND(hh_ip, o->by_ip, ip, sizeof(*ip), old);
+	}
+	if (!r || r->origin != OVERLAY_ORIGIN_LEARNED ||
+	    (old && old != r && old->origin != OVERLAY_ORIGIN_LEARNED)) {
+		errno = EINVAL;
+		return -1;
+	}
+	if (old == r)
+		return 0;
+	if (r->in_ip) {
+		HASH_DELETE(hh_ip, o->by_ip, r);
+		r->in_ip = false;
+	}
+	r->ip = *ip;
+	overlay_ip_index(o, r);
+	return 0;
+}
+
 unsigned int overlay_expire(struct network *n, ev_tstamp now, double aging)
 {
 	struct overlay *o = overlay_of(n);

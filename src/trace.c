@@ -44,6 +44,7 @@
 #include "pkt_build.h"
 #include "port.h"
 #include "trace.h"
+#include "overlay.h"
 #include "uplink.h"
 
 #define TRACE_MAX_EVENTS 128
@@ -68,6 +69,10 @@ struct trace_event {
 	bool has_binding;
 	enum trace_nat_kind nat;
 	struct ct_key before, after;    /* TRACE_NAT */
+	bool has_tunnel;                /* the remote hop of an overlay frame */
+	union vs_addr vtep;
+	uint16_t vtep_port;
+	uint32_t vni;
 	char detail[160];
 };
 
@@ -182,6 +187,27 @@ void trace_nat(const struct pkt *p, enum trace_nat_kind kind, const struct ct_ke
 	e->after = *after;
 }
 
+/**
+ * trace_tunnel() - Record an overlay frame leaving by the tunnel
+ * @p:		the frame
+ * @port:	the tunnel port
+ * @vtep:	the VTEP it goes to
+ * @udp_port:	its UDP port
+ * @vni:	the network's VNI
+ */
+void trace_tunnel(const struct pkt *p, const struct port *port, const union vs_addr *vtep,
+		  uint16_t udp_port, uint32_t vni)
+{
+	struct trace_event *e;
+
+	if (!p->trace || !(e = trace_add(p, "vxlan", TRACE_OUTPUT, port)))
+		return;
+	e->has_tunnel = true;
+	e->vtep = *vtep;
+	e->vtep_port = udp_port;
+	e->vni = vni;
+}
+
 /* ---- the reply ---------------------------------------------------------- */
 
 static struct json_object *trace_tuple_json(const struct ct_key *k)
@@ -220,6 +246,16 @@ static struct json_object *trace_event_json(const struct trace_event *e)
 		json_object_object_add(b, "before", trace_tuple_json(&e->before));
 		json_object_object_add(b, "after", trace_tuple_json(&e->after));
 		json_object_object_add(o, "binding", b);
+	}
+	if (e->has_tunnel) {
+		struct json_object *t = json_object_new_object();
+		char a[VS_ADDR_STRLEN];
+
+		json_object_object_add(t, "vtep", json_object_new_string(
+			vs_addr_str(&e->vtep, a, sizeof(a))));
+		json_object_object_add(t, "port", json_object_new_int(e->vtep_port));
+		json_object_object_add(t, "vni", json_object_new_int64(e->vni));
+		json_object_object_add(o, "tunnel", t);
 	}
 	if (e->detail[0])
 		json_object_object_add(o, "detail", json_object_new_string(e->detail));
@@ -409,6 +445,20 @@ static bool trace_eth_lan(struct pkt *p, const struct network *n, uint32_t dst)
 /* Fill the Ethernet header as the container's own stack would: ARP would
  * give the peer's MAC on-link, the gateway's MAC otherwise.  False when
  * ARP would get no answer: the frame is never sent. */
+/* An overlay network's remote endpoint at DST: its MAC from the table,
+ * as the ARP answer overlay_l2.c gives.  True if there is one. */
+static bool trace_eth_remote(struct pkt *p, const struct network *n, uint32_t dst)
+{
+	union vs_addr a = vs_addr_v4(dst);
+	const struct overlay_remote *r = overlay_lookup_ip(n, &a);
+
+	if (!r)
+		return false;
+	memcpy(p->data, r->mac, 6);
+	trace_note(p, "arp", "remote endpoint %s: its MAC from the overlay table", r->name);
+	return true;
+}
+
 static bool trace_eth(struct pkt *p, const struct endpoint *ep, uint32_t dst)
 {
 	const struct network *n = ep->net;
@@ -427,6 +477,8 @@ static bool trace_eth(struct pkt *p, const struct endpoint *ep, uint32_t dst)
 		return true;
 	}
 	peer = model_endpoint_by_ip4(n, dst);
+	if (!peer && n->overlay && trace_eth_remote(p, n, dst))
+		return true;
 	if (!peer) {
 		trace_event(p, "arp", TRACE_DROP, NULL,
 			    "no answer: no endpoint on %s owns that address", n->name);

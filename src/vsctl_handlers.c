@@ -516,6 +516,35 @@ static struct json_object *vsctl_handlers_find_port(struct json_object *ports,
 	return NULL;
 }
 
+/* show: an overlay network's tunnel port and its member VTEPs. */
+static void vsctl_handlers_show_tunnel(struct vsctl_ctx *ctx, struct json_object *n,
+				       struct json_object *ports)
+{
+	struct json_object *o, *members = NULL, *p;
+	size_t i;
+
+	if (!json_object_object_get_ex(n, "overlay", &o))
+		return;
+	json_object_object_get_ex(o, "members", &members);
+	fprintf(ctx->out, "    Tunnel VNI %lld: %lld remote endpoints (%lld learned)\n",
+		vsctl_jint(o, "vni", 0), vsctl_jint(o, "remotes", 0), vsctl_jint(o, "learned", 0));
+	for (i = 0; i < vsctl_handlers_len(ports); i++) {
+		p = vsctl_handlers_at(ports, i);
+		if (!strcmp(vsctl_jstr(p, "type", ""), "vxlan"))
+			fprintf(ctx->out, "        port %s: rx %lld pkts, tx %lld pkts, drops %lld\n",
+				vsctl_jstr(p, "name", "?"), vsctl_jint(p, "rx_packets", 0),
+				vsctl_jint(p, "tx_packets", 0), vsctl_handlers_drops(p));
+	}
+	for (i = 0; i < vsctl_handlers_len(members); i++) {
+		struct json_object *m = vsctl_handlers_at(members, i);
+
+		fprintf(ctx->out, "        member %s (%s%s%s): tx %lld pkts, rx %lld pkts\n",
+			vsctl_jstr(m, "vtep", "?"), vsctl_jstr(m, "origin", "?"),
+			*vsctl_jstr(m, "host", "") ? ", host " : "", vsctl_jstr(m, "host", ""),
+			vsctl_jint(m, "tx_packets", 0), vsctl_jint(m, "rx_packets", 0));
+	}
+}
+
 static void vsctl_handlers_show_net(struct vsctl_ctx *ctx, struct json_object *n,
 				    struct json_object *ctrs, struct json_object *ports)
 {
@@ -532,6 +561,7 @@ static void vsctl_handlers_show_net(struct vsctl_ctx *ctx, struct json_object *n
 		vsctl_jint(n, "dns_intercept", 0) ? " dns-intercept" : "",
 		vsctl_jint(n, "internal", 0) || !vsctl_jint(n, "icc", 1) ||
 		!vsctl_jint(n, "dns", 1) || vsctl_jint(n, "dns_intercept", 0) ? "" : " -");
+	vsctl_handlers_show_tunnel(ctx, n, ports);
 	for (i = 0; i < vsctl_handlers_len(ctrs); i++) {
 		struct json_object *c = vsctl_handlers_at(ctrs, i), *eps = NULL;
 		const char *cname = vsctl_jstr(c, "name", "?");

@@ -577,11 +577,12 @@ int vsctl_check_capture(struct vsctl_ctx *ctx, const struct ctl_schema *row)
 	struct json_object *a = ctx->args;
 	int n = json_object_object_get_ex(a, "network", NULL) +
 		json_object_object_get_ex(a, "container", NULL) +
-		json_object_object_get_ex(a, "uplink", NULL);
+		json_object_object_get_ex(a, "uplink", NULL) +
+		json_object_object_get_ex(a, "tunnel", NULL);
 	const char *c = vsctl_jstr(a, "container", NULL), *colon;
 
 	if (n != 1) {
-		vsctl_usage(ctx, row, "give exactly one of --network, --container, --uplink");
+		vsctl_usage(ctx, row, "give exactly one of --network, --container, --uplink, --tunnel");
 		return -1;
 	}
 	/* C:IF goes to the daemon as given (doc/capture.md); only its shape

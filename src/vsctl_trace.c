@@ -99,6 +99,9 @@ static void vsctl_trace_event(FILE *f, struct json_object *e)
 			fprintf(f, " (dry run: not counted on port %s)", port);
 	} else if (!strcmp(d, "output")) {
 		fprintf(f, "output to port %s", port ? port : "?");
+		if (json_object_object_get_ex(e, "tunnel", &b))	/* the remote hop */
+			fprintf(f, ": VTEP %s:%lld, VNI %lld", vsctl_jstr(b, "vtep", "?"),
+				vsctl_jint(b, "port", 0), vsctl_jint(b, "vni", 0));
 	} else if (!strcmp(d, "accept")) {
 		fprintf(f, "accepted on port %s%s%s%s", port ? port : "?", detail ? " (" : "",
 			detail ? detail : "", detail ? ")" : "");

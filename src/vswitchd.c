@@ -53,6 +53,8 @@
 #include "rootless.h"
 #include "sandbox.h"
 #include "uplink.h"
+#include "overlay.h"
+#include "vxlan.h"
 
 #define MAX_UPSTREAMS 8
 
@@ -398,6 +400,26 @@ static void vswitchd_signal_cb(struct ev_loop *loop, ev_signal *w, int revents)
 	ev_break(loop, EVBREAK_ALL);
 }
 
+/* vswitchd_tunnel() - The VXLAN port of overlay networks, at --vtep-ip
+ * (an address of this host on the underlay) and --vxlan-port. */
+static void vswitchd_tunnel(struct dp *dp, const struct vswitchd_opts *o)
+{
+	const char *vtep = o->cluster.vtep_ip;
+	uint16_t port = o->cluster.vxlan_port;	/* defaulted to 4789 */
+	union vs_addr a;
+	char err[256];
+
+	overlay_ctl_set_port(port);
+	overlay_set_max_learned(dp->fdb.max_learned);
+	if (!vtep)
+		return;
+	if (vs_addr_parse_af(vtep, AF_INET, &a) || vs_addr_is_any(&a))
+		die("--vtep-ip: \"%s\" is not an IPv4 address of this host", vtep);
+	if (!port_vxlan_open(dp, vs_addr_get_v4(&a), port, err, sizeof(err)))
+		die("--vtep-ip %s: %s", vtep, err);
+	log_info("vxlan: tunnel at %s:%u, inner MTU %u", vtep, port, port_vxlan_mtu(dp));
+}
+
 static void vswitchd_modules(struct dp *dp, const struct vswitchd_opts *o)
 {
 	struct ev_loop *loop = dp->loop;
@@ -431,6 +453,7 @@ static void vswitchd_modules(struct dp *dp, const struct vswitchd_opts *o)
 			die("uplink: %s", err);
 	if (o->metrics_listen && metrics_http_start(dp, o->metrics_listen, err, sizeof(err)))
 		die("%s", err);
+	vswitchd_tunnel(dp, o);
 }
 
 /* vswitchd_rootless() - Join the keeper's user namespace; names of

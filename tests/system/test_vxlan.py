@@ -3,10 +3,23 @@
 Control plane without a store: `network create --driver overlay`, the VNI in
 inspect's Options as Docker's overlay driver shows it, `network vtep add|rm`
 kept across a restart, and every bad request refused in one line.
+
+Data path (the module's underlay, below): two vswitchd hosts with static
+members and a Linux vxlan host ping each other, TCP carries iperf3, the MTU
+holds (1422 passes, 1423 does not; frag-needed from the gateway), tcpdump
+and `capture --tunnel` see flags 0x08 and the VNI, trace shows the remote
+hop, and bad VXLAN packets are dropped and counted by reason.  Nothing
+touches the machine's own namespace; every namespace has the test's
+prefix and goes at teardown, also on failure.
 """
+import json
+import os
+import subprocess
+
 import pytest
 
-from vsutil import uniq, vsctl_ok, vsjson
+import topo as topo_mod
+from vsutil import nsx, scaled, sh, uniq, vsctl_ok, vsjson, wait_for
 
 
 def overlay_net(vs, *opts, subnet="10.77.0.0/24"):
@@ -75,3 +88,252 @@ def test_overlay_refusals(vswitchd):
     auto = overlay_net(vswitchd, subnet="10.79.0.0/24")
     info = vsjson(vswitchd, "network", "inspect", auto)[0]
     assert info["Options"]["com.docker.network.driver.overlay.vxlanid_list"] == "4096"
+
+
+# ---- the data path: two vswitchd hosts and a Linux vxlan host ----------
+#
+# An underlay of namespaces on a test bridge (10.99.0.0/24): hosts A and B
+# (vswitchd --vtep-ip, each in its own namespace) and KX, a plain Linux
+# vxlan device with static fdb entries, as a non-vswitch host joins.  Every
+# host has overlay network NET (VNI 4242, 10.77.0.0/24), each its own
+# --ip-range; the members are listed by hand (network vtep add).
+
+VNI, SUBNET = 4242, "10.77.0.0/24"
+VTEP_A, VTEP_B, VTEP_KX, ROGUE = "10.99.0.11", "10.99.0.12", "10.99.0.20", "10.99.0.30"
+KX_IP = "10.77.0.200"
+
+
+def _underlay_leg(w, ns, name, addr):
+    """A veth from the underlay bridge into NS as ul0, with ADDR/24."""
+    a, b = w.prefix + name + "u", w.prefix + name + "x"
+    sh("ip", "link", "add", a, "netns", w.ul, "type", "veth", "peer", "name", b, "netns", ns)
+    sh("ip", "-n", w.ul, "link", "set", a, "master", "br0", "up")
+    sh("ip", "-n", ns, "link", "set", b, "name", "ul0")
+    sh("ip", "-n", ns, "addr", "add", f"{addr}/24", "dev", "ul0")
+    sh("ip", "-n", ns, "link", "set", "ul0", "up")
+    sh("ip", "-n", ns, "link", "set", "lo", "up")
+
+
+class Underlay:
+    def __init__(self, t, bins):
+        self.topo, self.prefix, self.bins = t, t.prefix, bins
+        self.ul = t.add_netns(t.prefix + "ul")
+        sh("ip", "-n", self.ul, "link", "add", "br0", "type", "bridge")
+        sh("ip", "-n", self.ul, "link", "set", "br0", "up")
+        self.vs = {}
+        self.kx = t.add_netns(t.prefix + "kx")
+        _underlay_leg(self, self.kx, "k", VTEP_KX)
+        self.rogue = t.add_netns(t.prefix + "rg")
+        _underlay_leg(self, self.rogue, "r", ROGUE)
+
+    def host(self, name, vtep):
+        sub = topo_mod.Topo(self.prefix + name)
+        vs = topo_mod.Vswitchd(sub, self.bins[0], self.bins[1], ["--vtep-ip", vtep])
+        _underlay_leg(self, vs.ns, name, vtep)
+        vs.start()
+        self.vs[name] = vs
+        return vs
+
+    def kx_vxlan(self):
+        """KX's Linux vxlan device, as the research notes give it."""
+        nsx(self.kx, "ip", "link", "add", "vx0", "type", "vxlan", "id", str(VNI), "local",
+            VTEP_KX, "dstport", "4789", "nolearning")
+        for h in (VTEP_A, VTEP_B):
+            nsx(self.kx, "bridge", "fdb", "append", "00:00:00:00:00:00", "dev", "vx0",
+                "dst", h, "self")
+        nsx(self.kx, "ip", "addr", "add", f"{KX_IP}/24", "dev", "vx0")
+        nsx(self.kx, "ip", "link", "set", "vx0", "up")
+
+
+@pytest.fixture(scope="module")
+def underlay(module_topo):
+    bins = [topo_mod.find_binary(n) for n in ("vswitchd", "vsctl")]
+    if not all(bins):
+        pytest.skip("vswitchd or vsctl not built")
+    w = Underlay(module_topo, bins)
+    try:
+        a, b = w.host("a", VTEP_A), w.host("b", VTEP_B)
+        w.kx_vxlan()
+        for vs, rng, others in ((a, "10.77.0.16/28", (VTEP_B, VTEP_KX)),
+                                (b, "10.77.0.32/28", (VTEP_A, VTEP_KX))):
+            vsctl_ok(vs, "network", "create", "--driver", "overlay", "-o", f"vxlan.vni={VNI}",
+                     "--subnet", SUBNET, "--ip-range", rng, "ovn")
+            for o in others:
+                vsctl_ok(vs, "network", "vtep", "add", "ovn", o)
+        yield w
+    finally:
+        problems = []
+        for vs in w.vs.values():
+            died = vs.proc is not None and vs.proc.poll() is not None
+            rc = vs.stop(kill9=False)
+            if died or rc not in (0, None):
+                problems.append(f"vswitchd {vs.ns}: status {rc}\n{vs.log(tail=100)}")
+            vs.cleanup()
+    assert not problems, "\n".join(problems)
+
+
+def _join(w, vs, net, ctr):
+    ns = w.topo.container(ctr)
+    nsx(ns, "sysctl", "-qw", "net.ipv6.conf.all.disable_ipv6=1")
+    vsctl_ok(vs, "network", "connect", "--netns", ns, net, ctr)
+    ep = vsjson(vs, "network", "inspect", net)[0]["Containers"][ctr]
+    return ns, ep["IPv4Address"].split("/")[0]
+
+
+def _pings(ns, ip, *opts):
+    return nsx(ns, "ping", "-n", "-c", "1", "-W", "1", *opts, ip, check=False)
+
+
+def _eventually_pings(ns, ip):
+    return wait_for(lambda: _pings(ns, ip).returncode == 0, 10, interval=0.2)
+
+
+def _port_drops(vs, port):
+    for p in vsjson(vs, "stats")["ports"]:
+        if p["name"] == port:
+            return p.get("drops", {})
+    raise AssertionError(f"no port {port}")
+
+
+@pytest.fixture(scope="module")
+def pair(underlay):
+    a, b = underlay.vs["a"], underlay.vs["b"]
+    ca, ipa = _join(underlay, a, "ovn", "ca")
+    cb, ipb = _join(underlay, b, "ovn", "cb")
+    assert _eventually_pings(ca, ipb), f"ca cannot ping cb\n{a.log(tail=40)}"
+    return ca, ipa, cb, ipb
+
+
+def test_ping_across_hosts_and_the_linux_vtep(underlay, pair):
+    ca, ipa, cb, ipb = pair
+    assert _eventually_pings(cb, ipa)
+    # the Linux vxlan host reaches a container of each vswitchd host
+    assert _eventually_pings(underlay.kx, ipa), underlay.vs["a"].log(tail=40)
+    assert _eventually_pings(underlay.kx, ipb)
+    assert _eventually_pings(ca, KX_IP)
+    # KX's MAC was learned from its frames, behind its VTEP
+    tun = [n for n in vsjson(underlay.vs["a"], "show")["networks"]
+           if n["name"] == "ovn"][0]["overlay"]
+    assert tun["learned"] >= 1, tun
+    # vsctl show: the tunnel port and its members, as text
+    text = underlay.vs["a"].vsctl("show").stdout
+    assert f"Tunnel VNI {VNI}" in text and "port vxlan:" in text, text
+    assert f"member {VTEP_B}:4789 (static)" in text and f"member {VTEP_KX}:4789" in text, text
+    # the interfaces got the tunnel's MTU
+    assert "mtu 1450" in nsx(ca, "ip", "link", "show", "eth0").stdout
+
+
+def test_mtu_across_hosts(underlay, pair):
+    ca, ipa, cb, ipb = pair
+    assert _pings(ca, ipb, "-M", "do", "-s", "1422").returncode == 0
+    r = _pings(ca, ipb, "-M", "do", "-s", "1423")
+    assert r.returncode != 0 and "1450" in r.stdout + r.stderr, r.stdout + r.stderr
+
+
+def test_frag_needed_from_the_gateway(underlay):
+    """A network whose MTU is the underlay's: frames the tunnel cannot carry
+    are answered with ICMP frag-needed (mtu 1450) by the gateway, never
+    fragmented."""
+    a, b = underlay.vs["a"], underlay.vs["b"]
+    for vs, rng, other in ((a, "10.78.0.16/28", VTEP_B), (b, "10.78.0.32/28", VTEP_A)):
+        vsctl_ok(vs, "network", "create", "--driver", "overlay", "-o", "vxlan.vni=4343",
+                 "--subnet", "10.78.0.0/24", "--ip-range", rng, "--mtu", "1500", "ovm")
+        vsctl_ok(vs, "network", "vtep", "add", "ovm", other)
+    ma, _ = _join(underlay, a, "ovm", "ma")
+    mb, ipmb = _join(underlay, b, "ovm", "mb")
+    assert _eventually_pings(ma, ipmb)
+    assert _pings(ma, ipmb, "-M", "do", "-s", "1422").returncode == 0
+    before = _port_drops(a, "ma:eth0").get("frag_needed", 0)
+    r = _pings(ma, ipmb, "-M", "do", "-s", "1423")
+    out = r.stdout + r.stderr
+    assert r.returncode != 0 and ("Frag needed" in out or "mtu = 1450" in out or
+                                  "mtu=1450" in out), out
+    assert _port_drops(a, "ma:eth0").get("frag_needed", 0) == before + 1
+
+
+def test_iperf3_tcp_across(underlay, pair):
+    ca, ipa, cb, ipb = pair
+    srv = subprocess.Popen(["ip", "netns", "exec", cb, "iperf3", "-s", "-1", "-B", ipb],
+                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    underlay.topo.procs.append(srv)
+    try:
+        assert wait_for(lambda: f":5201" in nsx(cb, "ss", "-ltn").stdout, 10)
+        r = nsx(ca, "iperf3", "-c", ipb, "-t", "2", "-J", timeout=60)
+        res = json.loads(r.stdout)
+        assert res["end"]["sum_received"]["bytes"] > 1_000_000, r.stdout[-400:]
+    finally:
+        srv.wait(timeout=scaled(20))
+
+
+def test_tunnel_on_the_wire_and_in_capture(underlay, pair):
+    ca, ipa, cb, ipb = pair
+    a = underlay.vs["a"]
+    dump = subprocess.Popen(["ip", "netns", "exec", underlay.ul, "tcpdump", "-l", "-n", "-v",
+                             "-i", "br0", "-c", "2", "udp port 4789"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    underlay.topo.procs.append(dump)
+    line = dump.stderr.readline()
+    if "listening on" not in line:
+        line = dump.stderr.readline()
+    assert "listening on" in line, line
+    pcap = os.path.join(a.tmp, "tunnel.pcap")
+    cap = subprocess.Popen(a.vsctl_argv + ["capture", "--tunnel", "-c", "2", "-w", pcap],
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    underlay.topo.procs.append(cap)
+    assert wait_for(lambda: _pings(ca, ipb).returncode == 0 and cap.poll() is not None
+                    and dump.poll() is not None, 15, interval=0.3)
+    out, _ = dump.communicate(timeout=scaled(10))
+    assert "VXLAN" in out and "flags [I] (0x08)" in out and f"vni {VNI}" in out, out
+    assert cap.returncode == 0, cap.stderr.read()
+    t = sh("tshark", "-r", pcap, "-T", "fields", "-e", "vxlan.vni", "-e", "vxlan.flags",
+           "-e", "ip.dst", "-e", "ip.flags.df")
+    rows = [l.split("\t") for l in t.stdout.splitlines() if l.strip()]
+    assert rows and all(r[0] == str(VNI) for r in rows), t.stdout
+    assert any(VTEP_B in r[2] for r in rows), t.stdout
+    # the outer header (first of each field) has DF, both ways
+    assert all(r[3].split(",")[0] in ("1", "True", "Set") for r in rows), t.stdout
+
+
+def _send_udp(ns, dst, payload):
+    code = ("import socket,sys;s=socket.socket(socket.AF_INET,socket.SOCK_DGRAM);"
+            f"s.sendto(bytes.fromhex('{payload.hex()}'),('{dst}',4789))")
+    nsx(ns, "/usr/bin/python3", "-c", code)
+
+
+def _vxlan(vni, flags=0x08, inner=None, rsvd=0):
+    inner = inner if inner is not None else (b"\xff" * 6 + b"\x02\x42\x0a\x4d\x00\xc8" +
+                                             b"\x08\x06" + b"\x00" * 28)
+    return bytes([flags, 0, 0, rsvd]) + vni.to_bytes(3, "big") + b"\x00" + inner
+
+
+@pytest.mark.parametrize("src, payload, reason", [
+    ("kx", _vxlan(VNI, flags=0x0c), "vxlan_bad_flags"),
+    ("kx", _vxlan(VNI, flags=0x00), "vxlan_bad_flags"),
+    ("kx", _vxlan(VNI, rsvd=1), "vxlan_bad_flags"),
+    ("kx", _vxlan(77777), "vxlan_unknown_vni"),
+    ("kx", b"\x08\x00\x00", "vxlan_truncated"),
+    ("kx", _vxlan(VNI, inner=b"\x01\x02\x03"), "vxlan_truncated"),
+    ("rogue", _vxlan(VNI), "vxlan_unknown_vtep"),
+])
+def test_bad_vxlan_dropped_and_counted(underlay, pair, src, payload, reason):
+    a = underlay.vs["a"]
+    before = _port_drops(a, "vxlan").get(reason, 0)
+    ns = underlay.kx if src == "kx" else underlay.rogue
+    _send_udp(ns, VTEP_A, payload)
+    assert wait_for(lambda: _port_drops(a, "vxlan").get(reason, 0) == before + 1, 5), \
+        _port_drops(a, "vxlan")
+    assert a.running()
+    ca, ipa, cb, ipb = pair
+    assert _eventually_pings(ca, ipb)     # the tunnel still works
+
+
+def test_trace_shows_the_remote_hop(underlay, pair):
+    ca, ipa, cb, ipb = pair
+    a = underlay.vs["a"]
+    res = vsjson(a, "trace", "--from", "ca", "--to", ipb)
+    hops = [e for e in res["events"] if e.get("tunnel")]
+    assert hops, res["events"]
+    assert hops[0]["tunnel"] == {"vtep": VTEP_B, "port": 4789, "vni": VNI}
+    assert hops[0]["decision"] == "output" and hops[0]["port"] == "vxlan"
+    text = a.vsctl("trace", "--from", "ca", "--to", ipb).stdout
+    assert f"output to port vxlan: VTEP {VTEP_B}:4789, VNI {VNI}" in text, text

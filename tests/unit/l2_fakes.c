@@ -15,6 +15,8 @@
 #include "uplink.h"
 #include "fdb.h"
 #include "l2_fakes.h"
+#include "overlay.h"
+#include "vxlan.h"
 #include "router_port.h"
 #include "pipeline.h"
 #include "trace.h"
@@ -157,6 +159,7 @@ void capture_one(struct capture_point *cp, const struct pkt *p)
 void l2f_reset(void)
 {
 	l2f_n_tx = 0;
+	l2f_n_tun = 0;
 	l2f_uplink_present = false;
 	l2f_uplink_verdict = DROP_NONE;
 	l2f_uplink_mtu = 1500;
@@ -308,4 +311,21 @@ void l2f_teardown(void)
 	}
 	model_clear();
 	fdb_common_fini(&l2f_dp.fdb);
+}
+
+/* ---- the tunnel (port_vxlan.c) ---- */
+struct l2f_tun l2f_tun[L2F_MAX_TUN];
+unsigned int l2f_n_tun;
+
+void vxlan_output(struct network *n, struct pkt *p, const struct overlay_vtep *dst)
+{
+	struct l2f_tun *t;
+
+	if (l2f_n_tun == L2F_MAX_TUN)
+		return;
+	t = &l2f_tun[l2f_n_tun++];
+	t->net = n;
+	t->vtep = dst->addr;
+	t->len = p->len < sizeof(t->data) ? p->len : sizeof(t->data);
+	memcpy(t->data, p->data, t->len);
 }

@@ -33,6 +33,17 @@ extern unsigned int l2f_uplink_calls, l2f_dns_calls, l2f_uplink6_calls;
 /* lan.c's uplink (its MAC, what uplink_host_out() was asked) */
 extern const uint8_t l2f_uplink_mac[6];
 extern unsigned int l2f_host_out_calls;
+/* vxlan_output(): each frame sent into the tunnel, with its VTEP */
+struct overlay_vtep;
+#define L2F_MAX_TUN 16
+struct l2f_tun {
+	struct network *net;
+	union vs_addr vtep;
+	uint32_t len;
+	uint8_t data[2048];
+};
+extern struct l2f_tun l2f_tun[L2F_MAX_TUN];
+extern unsigned int l2f_n_tun;
 
 void l2f_reset(void);
 struct network *l2f_network(const char *name, const char *subnet, int len,
