@@ -81,5 +81,6 @@ typedef void recorder_visit_fn(void *arg, const uint8_t *data, uint32_t caplen,
 void recorder_walk(struct recorder *const *rs, unsigned int nr,
 		   recorder_visit_fn *fn, void *arg);
 size_t recorder_bytes(const struct recorder *r);
+size_t recorder_extent(const struct recorder *r);
 
 #endif

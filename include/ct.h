@@ -39,8 +39,8 @@ struct ct_key {
 	uint16_t sport;
 	uint16_t dport;
 	uint32_t zone;
-	uint8_t family;          /* AF_INET (AF_INET6 later) */
-	uint8_t proto;           /* IPPROTO_TCP/UDP/ICMP */
+	uint8_t family;          /* AF_INET or AF_INET6 */
+	uint8_t proto;           /* IPPROTO_TCP/UDP/ICMP/ICMPV6 */
 	uint16_t pad;            /* always zero: the key is hashed as bytes */
 };
 _Static_assert(sizeof(struct ct_key) == 44, "ct_key must be padding-free");
@@ -108,7 +108,7 @@ struct ct_l4_proto {
 	const char *(*state_name)(const struct ct_entry *e);
 };
 
-extern const struct ct_l4_proto ct_l4_tcp, ct_l4_udp, ct_l4_icmp;
+extern const struct ct_l4_proto ct_l4_tcp, ct_l4_udp, ct_l4_icmp, ct_l4_icmp6;
 
 /* TCP states, after netfilter's enum tcp_conntrack. */
 enum ct_tcp_state {

@@ -52,6 +52,9 @@ struct dns_stats {
 	uint64_t servfail_timeouts, formerr, notimp, refused, dropped_bad;
 	uint64_t dropped_flood, tcp_conns, tcp_refused, upstream_timeouts;
 	uint64_t upstream_mismatch;  /* answers with a wrong ID or question: forged */
+	/* Fairness (audit finding 20): over the in-flight cap; forwards and
+	 * TCP connections of the heaviest client ended to make room. */
+	uint64_t dropped_inflight, fwd_evicted, tcp_evicted;
 };
 const struct dns_stats *dns_get_stats(struct dns *dns);
 /* dns_ctl.c: the counters as JSON ("dns" member of `stats`), and the

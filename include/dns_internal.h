@@ -15,19 +15,64 @@
 #ifndef VS_DNS_INTERNAL_H
 #define VS_DNS_INTERNAL_H
 
+#include <sys/queue.h>
 #include "dns.h"
 
 struct dns_name;
-struct dns_client;
 struct dns_fwd;
 struct dns_tcp;
+struct dns_pending;
+
+/* ---- fair shares (dns.c) ----
+ *
+ * Limits are kept per client, and a client is an endpoint: the bucket is
+ * found through the port a query came in on (its endpoint's network and
+ * own address), never through the source address the packet claims, so a
+ * container without port security cannot make itself many clients (audit
+ * finding 20).  Sources without an endpoint share one client, dns->anon.
+ *
+ * Two pools are shared fairly: the forwarder's slots and the TCP
+ * responder's connections.  Each client sits on the level of a share that
+ * equals what it holds (a list per level, the top level tracked), so the
+ * client holding the most is found in O(1); when a pool is full, a client
+ * holding at least two fewer than that one takes a slot from it (OVS's MAC
+ * table evicts from the port with the most entries the same way). */
+enum dns_share_kind { DNS_SHARE_FWD, DNS_SHARE_TCP, DNS_SHARES };
+#define DNS_MAX_INFLIGHT 64        /* forwarded queries per client */
+#define DNS_SHARE_LEVELS (DNS_MAX_INFLIGHT + 1)
+
+struct dns_client_key {
+	char net[VS_NAME_MAX];     /* zero-padded: hashed as bytes */
+	union vs_addr ip;          /* the endpoint's own address */
+};
+_Static_assert(sizeof(struct dns_client_key) == VS_NAME_MAX + 16,
+	       "dns_client_key is hashed as bytes: no padding");
+
+TAILQ_HEAD(dns_pending_q, dns_pending);
+
+struct dns_client {
+	UT_hash_handle hh;
+	struct dns_client_key key;
+	uint64_t tokens;           /* in 1/1000 of a query */
+	uint64_t last_ms;
+	unsigned int held[DNS_SHARES];               /* slots, connections */
+	LIST_ENTRY(dns_client) lvl_link[DNS_SHARES]; /* on level held[s] */
+	struct dns_pending_q pending;                /* its forwards, oldest first */
+};
+
+struct dns_share {
+	LIST_HEAD(, dns_client) lvl[DNS_SHARE_LEVELS];  /* 0 unused */
+	unsigned int top;          /* highest non-empty level */
+};
 
 struct dns {
 	struct ev_loop *loop;
 	struct model *model;         /* whose networks and containers answer */
 	struct dns_name *names;      /* by (network, name) */
-	struct dns_client *clients;  /* rate limits, by (network, address) */
+	struct dns_client *clients;  /* by (network, endpoint address) */
 	unsigned int n_clients;
+	struct dns_client anon;      /* sources without an endpoint */
+	struct dns_share share[DNS_SHARES];
 	struct dns_stats stats;
 	uint64_t test_ms;            /* unit tests: a fixed clock, if set */
 	uint16_t ip_id;
@@ -133,6 +178,9 @@ struct dns_client_ref {
 	uint8_t cmac[6];
 	bool tcp;
 	uint32_t tcp_slot, tcp_gen; /* dns_tcp.c connection */
+	/* The client whose limits it counts against (dns_client_key.ip: the
+	 * endpoint's own address; unspecified for dns->anon). */
+	union vs_addr owner;
 };
 
 uint64_t dns_now_ms(struct dns *dns);
@@ -141,12 +189,18 @@ struct dns_stats *dns_stats_mut(struct dns *dns);
 int dns_resolve_local(struct dns *dns, struct network *n, const uint8_t *msg, size_t len,
 		      const struct dns_query *q, uint8_t *out, size_t cap,
 		      size_t *out_len);
+#define DNS_ANSWER_FAIR (-2)   /* dns_answer_message: dropped, over its share */
 int dns_answer_message(struct dns *dns, struct network *n, const struct dns_client_ref *who,
 		       const uint8_t *msg, size_t len, size_t limit,
 		       uint8_t *out, size_t *out_len);
 void dns_deliver(struct dns *dns, const struct dns_client_ref *who, uint8_t *msg, size_t len);
-void dns_client_done(struct dns *dns, const struct dns_client_ref *who);
+struct dns_client *dns_client_of(struct dns *dns, const char *net, const union vs_addr *owner);
+void dns_share_set(struct dns *dns, struct dns_client *c, enum dns_share_kind s,
+		   unsigned int held);
+struct dns_client *dns_share_hog(struct dns *dns, enum dns_share_kind s,
+				 const struct dns_client *c);
 void dns_rng(struct dns *dns, void *buf, size_t len);
+struct endpoint *dns_endpoint_by_addr(const struct network *n, const union vs_addr *ip);
 
 /* ---- dns_forward.c ---- */
 
@@ -157,8 +211,9 @@ void dns_rng(struct dns *dns, void *buf, size_t len);
 int dns_forward_init(struct dns *dns, struct ev_loop *loop, const char *const *upstreams,
 		     int n_upstreams, char *err, size_t errlen);
 void dns_forward_fini(struct dns *dns);
-int dns_forward_query(struct dns *dns, const struct dns_client_ref *who, const uint8_t *msg,
-		      size_t len);
+int dns_forward_query(struct dns *dns, struct dns_client *c, const struct dns_client_ref *who,
+		      const uint8_t *msg, size_t len);
+void dns_forward_client_gone(struct dns *dns, struct dns_client *c);
 int dns_forward_parse_upstream(const char *s, void *sa, unsigned int *salen,
 			       char *err, size_t errlen);
 unsigned int dns_forward_pending(struct dns *dns);
@@ -178,16 +233,29 @@ void dns_tcp_tick(struct dns *dns);      /* the sweep timer's work, for test clo
 /* ---- dns_resolvconf.c ---- */
 
 int dns_resolvconf_init(const char *host_resolv);
-int dns_resolvconf_write(const char *ns, const union vs_addr *nameserver);
+int dns_resolvconf_write(const char *ns, const union vs_addr *nameserver,
+			 const union vs_addr *nameserver2);
 int dns_resolvconf_remove(const char *ns);
 extern const char *dns_resolvconf_root;   /* "/etc/netns", tests change it */
 
-/* Frame builder shared by dns.c and dns_tcp.c. */
+/* Frame builders shared by dns.c and dns_tcp.c: a reply leaves in the
+ * family of the query, from the address it was sent to. */
+#define DNS_IP6_HLEN 40
 struct port;
+struct pkt;
+struct dns_ip {
+	const union vs_addr *src, *dst;  /* their family picks IPv4 or IPv6 */
+	uint8_t proto;
+	uint16_t id;                     /* IPv4 only */
+	bool df;                         /* IPv4 only */
+};
+uint8_t *dns_build_ip(uint8_t *frame, const uint8_t dmac[6], const uint8_t smac[6],
+		      const struct dns_ip *h, uint16_t l4len);
+void dns_build_l4_csum(uint8_t *l4, const struct dns_ip *h, uint16_t l4len);
+int dns_pkt_ip(const struct pkt *p, union vs_addr *src, union vs_addr *dst, uint32_t *l4len);
 void dns_send_frame(struct port *port, const uint8_t *frame, size_t len,
 		    uint8_t proto);
-bool dns_client_allow(struct dns *dns, const char *net, const union vs_addr *ip);
-unsigned int *dns_client_tcp_count(struct dns *dns, const char *net, const union vs_addr *ip,
-				   bool create);
+bool dns_client_allow(struct dns *dns, struct dns_client *c, bool take);
+void dns_tcp_client_gone(struct dns *dns, const struct dns_client *c);
 
 #endif

@@ -2,8 +2,8 @@
  *
  * Everything a packet may consult or change, beyond the packet and its
  * port, hangs off one struct dp: the networks (through the control
- * plane's model, each with its fdb), the conntrack table, NAT and the
- * uplinks.  Stages reach it from the network a packet is in (n->dp) or
+ * plane's model, each with its fdb), the conntrack table, NAT, the
+ * uplinks and the ports.  Stages reach it from the network a packet is in (n->dp) or
  * the port it came from (port->dp), as the Linux bridge reaches p->br and
  * OVS passes struct conntrack *ct: there is no hidden process-wide table,
  * so a second datapath, or a test harness, is one more struct dp.
@@ -18,6 +18,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include "fdb.h"
+#include "port.h"
 
 struct ev_loop;
 struct model;
@@ -29,6 +31,8 @@ struct netns_watch;
 struct proxy;
 struct dns;
 struct gateway_route;
+struct overlay;
+struct port;
 
 #define DP_MAX_UPLINKS 4
 
@@ -47,9 +51,18 @@ struct dp {
 	 * rebuilt when net_gen moves (routes_gen ~0u: never built). */
 	struct gateway_route *routes;
 	unsigned int n_routes, routes_gen;
+	unsigned int n_routes6;      /* IPv6 subnets, after the n_routes IPv4 ones */
 	/* Bumped when one of its networks starts or stops (fdb.c, as a
 	 * network's table is made or freed): a datapath's, not a process's. */
 	unsigned int net_gen;
+	/* What its networks' learning tables share: settings, free list. */
+	struct fdb_common fdb;
+	/* Its ports: listed, flushed and read through here (port.c). */
+	struct port_set ports;
+	/* overlay.c: the overlay networks by VNI (a received VXLAN packet's
+	 * network), and the tunnel port (port_vxlan.c), or NULL. */
+	struct overlay *overlays;
+	struct port *vxlan;
 };
 
 /* dp.c */

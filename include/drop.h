@@ -44,7 +44,8 @@
 	X(NAT_PORT_SHARE, "nat_port_share")   /* the source holds its share of SNAT ports */ \
 	X(ARP_PENDING_FULL, "arp_pending_full") /* next-hop queue overflow */ \
 	X(NEIGH_TIMEOUT, "neigh_timeout")     /* next hop never answered ARP */ \
-	X(DNS_BAD, "dns_bad")                 /* malformed or flooding DNS query */ \
+	X(DNS_BAD, "dns_bad")                 /* malformed DNS query */ \
+	X(DNS_FLOOD, "dns_flood")             /* DNS query over its client's rate or in-flight share */ \
 	X(TX_ERROR, "tx_error")               /* the port's write failed */ \
 	X(TX_FULL, "tx_full")                 /* the port's queue was full */ \
 	X(LOOP, "loop")                       /* frame back to its own port */ \

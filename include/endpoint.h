@@ -15,8 +15,6 @@ struct endpoint;
 struct ev_loop;
 struct port;
 
-/* The loop ports are started in; call once at start-up. */
-void endpoint_init(struct ev_loop *loop);
 
 /* Before a connect saves its intent: check EP's interface name is free in
  * the container and pick a veth's host-side name.  Return: 0 or -1. */

@@ -57,6 +57,7 @@ struct fdb;
 struct network;
 struct capture_point;
 struct dp;
+struct overlay;
 
 struct vs_label {
 	char key[VS_LABEL_KEY_MAX];
@@ -74,7 +75,10 @@ enum attach_type { ATTACH_TAP, ATTACH_VETH };
  * own gateway and NAT (bridge, Docker's default), or one that joins the
  * uplink's LAN (lan.c): macvlan, each container with its own MAC on the
  * LAN, or ipvlan (L2 mode), every container behind the uplink's MAC. */
-enum net_driver { NET_DRIVER_BRIDGE, NET_DRIVER_MACVLAN, NET_DRIVER_IPVLAN };
+enum net_driver { NET_DRIVER_BRIDGE, NET_DRIVER_MACVLAN, NET_DRIVER_IPVLAN,
+		  /* a bridge network whose L2 domain spans hosts through a
+		   * VXLAN tunnel (overlay.h, port_vxlan.c) */
+		  NET_DRIVER_OVERLAY };
 
 /* A connect or disconnect that is on disk as an intent but not finished:
  * the kernel may be half-changed.  Saved only while its command runs; a
@@ -113,6 +117,8 @@ struct endpoint {
 	enum ep_pending pending;
 	struct port *port;       /* NULL until the datapath wired it */
 	UT_hash_handle hh_ip;    /* network's endpoints_by_ip */
+	UT_hash_handle hh_ip6;   /* network's by_ip6, when it has an ip6 */
+	bool in_by_ip6;          /* ... and is in it (set before the link) */
 	LIST_ENTRY(endpoint) net_link;
 	LIST_ENTRY(endpoint) ctr_link;
 };
@@ -160,6 +166,7 @@ struct network {
 	uint8_t gw_mac[6];
 	LIST_HEAD(, endpoint) endpoints;
 	struct endpoint *by_ip;  /* uthash on endpoint.ip (hh_ip) */
+	struct endpoint *by_ip6; /* uthash on endpoint.ip6 (hh_ip6): NAT66 replies */
 	struct fdb *fdb;         /* datapath: MAC learning table */
 	struct capture_point *cap; /* capture.c: every frame its L2 sees */
 	uint32_t n_ports;
@@ -172,6 +179,10 @@ struct network {
 	 * by vswitchd for its containers; zero if none (lan_ctl.c). */
 	union vs_addr lan_dns;
 	uint32_t nat_zone;       /* nat.c's cache of its zone (0: ask by name) */
+	/* driver overlay: its VXLAN network identifier and its remote
+	 * endpoints and member VTEPs (overlay.c); 0 and NULL otherwise. */
+	uint32_t vni;
+	struct overlay *overlay;
 	UT_hash_handle hh;
 };
 
@@ -197,6 +208,7 @@ struct endpoint *model_endpoint_by_ip(const struct network *n, const union vs_ad
 struct endpoint *model_endpoint_by_ip4(const struct network *n, uint32_t ip);
 bool model_ip_in_use(const struct network *n, const union vs_addr *ip);
 struct endpoint *model_endpoint_by_ip6(const struct network *n, const union vs_addr *ip6);
+struct endpoint *model_endpoint_by_ip6_fast(const struct network *n, const union vs_addr *ip6);
 void model_mac_from_ip(const union vs_addr *ip, uint8_t mac[6]);
 void model_gw_mac(const struct network *n, uint8_t mac[6]);
 void model_clear(void);
@@ -209,6 +221,12 @@ struct json_object;
 int net_labels_set(struct network *n, struct json_object *labels, char *err, size_t errlen);
 struct json_object *net_labels_json(const struct network *n);
 const char *model_driver_name(enum net_driver d);
+/* model_net_is_lan() - Does N join the uplink's LAN (macvlan, ipvlan)?
+ * Such a network has no gateway of ours; bridge and overlay ones do. */
+static inline bool model_net_is_lan(const struct network *n)
+{
+	return n->driver == NET_DRIVER_MACVLAN || n->driver == NET_DRIVER_IPVLAN;
+}
 int model_driver_parse(const char *s, enum net_driver *d);
 
 #endif

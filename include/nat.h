@@ -1,6 +1,7 @@
 /* nat.h - SNAT, DNAT (published ports), hairpin, ICMP errors, fragments.
  *
- * nat_process() is the whole NAT datapath for one IPv4 packet: it finds or
+ * nat_process() is the whole NAT datapath for one IPv4 or IPv6 packet
+ * (NAT66 for IPv6: the same tuples, 16-byte addresses, no IP checksum): it finds or
  * creates the packet's conntrack entry, rewrites addresses and ports (with
  * incremental checksums), and says in which zone the packet must leave:
  * CT_ZONE_OUTSIDE (the uplink) or a network's zone.  uplink.c calls it for
@@ -67,7 +68,8 @@ struct nat_plan {
 	enum nat_plan_kind kind;
 	enum drop_reason why;            /* DROP_NONE, or the refusal */
 	const struct nat_rule *rule;     /* DNAT, hairpin: the published port */
-	uint32_t tzone, tip;             /* its target (ip network order) */
+	uint32_t tzone;                  /* its target's zone ... */
+	union vs_addr tip;               /* ... and address, the packet's family */
 	uint16_t tport;                  /* its target port (network order) */
 	uint16_t ext;                    /* SNAT: external port (network order) */
 	uint8_t ext_idx;                 /* SNAT: external address (nat->ext[]) */
@@ -86,7 +88,7 @@ struct nat_stats {
 #define NAT_N_PROTO 3
 #define NAT_BYSRC_BUCKETS 65536
 #define NAT_FRAG_SLOTS 1024
-#define NAT_MAX_EXT 4                /* external addresses (DP_MAX_UPLINKS) */
+#define NAT_MAX_EXT 8                /* external addresses: IPv4 and IPv6 of DP_MAX_UPLINKS */
 #define NAT_EXT_NONE 0xff
 #define NAT_PORT_WORDS (65536 / 64)
 #define NAT_SRC_MAX 65536            /* sources holding ports at once */
@@ -128,10 +130,11 @@ struct nat_src {
 
 /* nat_frag.c: what the first fragment of a datagram was rewritten to. */
 struct nat_frag_slot {
-	uint32_t zone, src, dst;
-	uint16_t id;
+	union vs_addr src, dst;  /* the datagram: addresses as it came ... */
+	uint32_t zone, id;       /* ... its zone, IPv4 id or IPv6 identification */
 	uint8_t proto, used;
-	uint32_t new_src, new_dst, out_zone;
+	union vs_addr new_src, new_dst;
+	uint32_t out_zone;
 	uint64_t expires_ms;
 };
 
@@ -169,6 +172,7 @@ struct nat {
 int nat_init(struct nat *nat, struct conntrack *ct);
 void nat_fini(struct nat *nat);
 int nat_ext_add(struct nat *nat, uint32_t ip);
+int nat_ext_add_addr(struct nat *nat, const union vs_addr *ip);
 int nat_ext_find(const struct nat *nat, const union vs_addr *ip);
 void nat_set_host_ip(struct nat *nat, uint32_t ip);
 void nat_set_port_share(struct nat *nat, uint32_t share);
@@ -213,12 +217,14 @@ void nat_mapping_put(struct nat *nat, struct nat_mapping *m);
 
 /* nat_icmp.c */
 enum drop_reason nat_icmp_error(struct nat *nat, struct pkt *p, uint32_t zone, uint32_t *out_zone);
+enum drop_reason nat_icmp6_error(struct nat *nat, struct pkt *p, uint32_t zone, uint32_t *out_zone);
 
 /* nat_frag.c */
 void nat_frag_init(struct nat *nat);
 void nat_frag_record(struct nat *nat, uint32_t zone, uint8_t proto, uint32_t old_src,
 		 uint32_t old_dst, uint16_t ip_id, uint32_t new_src,
 		 uint32_t new_dst, uint32_t out_zone);
+void nat_frag_record6(struct nat *nat, const struct pkt *p, uint32_t zone, const struct ct_key *t);
 enum drop_reason nat_frag_translate(struct nat *nat, struct pkt *p, uint32_t zone, uint32_t *out_zone);
 
 #endif

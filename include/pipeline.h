@@ -44,6 +44,8 @@ void gateway_input(struct network *n, struct pkt *p);
 /* A routed IPv4 packet arriving for network N (from the uplink/NAT or the
  * DNS module): rewrite L2 and send to the endpoint that owns the address. */
 void gateway_deliver(struct network *n, struct pkt *p);
+/* The same for a routed IPv6 packet (NAT66, from the uplink). */
+void gateway_deliver6(struct network *n, struct pkt *p);
 /* Send a gratuitous ARP for the gateway (network start). */
 void gateway_announce(struct network *n);
 /* Build and queue an ICMP error about P back to its sender. */
@@ -55,6 +57,10 @@ void egress_output(struct port *out, struct pkt *p);
 /* uplink.c (NAT issue): route P from network N to the outside.  Returns
  * DROP_NONE when it took the packet, else the reason it could not. */
 enum drop_reason uplink_route_out(struct network *n, struct pkt *p);
+/* uplink6.c: the same for IPv6 (NAT66); DROP_NO_ROUTE without an IPv6
+ * uplink.  uplink_mtu6(): its MTU, 0 when there is none. */
+enum drop_reason uplink_route_out6(struct network *n, struct pkt *p);
+uint32_t uplink_mtu6(const struct network *n);
 /* Before a container burst: warm conntrack for its routed packets. */
 void uplink_prefetch(struct network *n, struct pkt_batch *b);
 /* Is there an uplink for N's routed packets to DST (network order)? */

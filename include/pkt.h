@@ -50,7 +50,7 @@ struct pkt {
 	uint16_t l4_ofs;         /* TCP/UDP/ICMP header, or PKT_OFS_NONE */
 	uint16_t eth_type;       /* host order, after any VLAN tag */
 	uint8_t ip_proto;        /* IPPROTO_*, 0 if not IP */
-	uint8_t is_frag;         /* IPv4 fragment (MF set or offset != 0) */
+	uint8_t is_frag;         /* IPv4 fragment (MF set or offset != 0), IPv6 fragment header */
 	struct port *in_port;
 	struct virtio_net_hdr vnet; /* offload metadata when PKT_F_GSO/CSUM */
 	struct trace_ctx *trace; /* non-NULL only under vsctl trace */

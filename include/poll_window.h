@@ -18,6 +18,8 @@ void poll_window_init(struct ev_loop *loop, enum poll_mode mode, unsigned int wi
 void poll_window_rx(void);
 /* A port was started (busy mode polls while ports exist). */
 void poll_window_port_added(void);
+/* A port was destroyed: busy mode stops polling when none is left. */
+void poll_window_port_removed(void);
 /* {"mode", "window_us", "windows", "polling", "polled_ms", "budget_exhausted"} */
 struct json_object *poll_window_json(void);
 

@@ -10,6 +10,8 @@
  * Transmit is queued: stages call port_tx_queue() for each frame they
  * forward, and the main loop flushes every dirty port once per burst
  * (port_tx_flush_all) so that a burst costs one write batch per port.
+ * A port belongs to one datapath from port_start() on, and the lists it
+ * is on are that datapath's (struct port_set).
  */
 #ifndef VS_PORT_H
 #define VS_PORT_H
@@ -20,6 +22,7 @@
 #include <sys/queue.h>
 #include "drop.h"
 #include "pkt.h"
+#include "port_offload.h"
 
 struct port;
 struct network;
@@ -37,6 +40,7 @@ struct port_stats {
 	uint64_t sw_segments;    /* segments cut from GSO frames for this port */
 	uint64_t sw_csum;        /* partial checksums finished for this port */
 	uint64_t tx_batched;     /* frames sent in an io_uring batch (port_uring.c) */
+	uint64_t rx_ip6, tx_ip6; /* of rx/tx_packets, IPv6 frames (untagged EtherType) */
 	uint64_t drops[DROP_MAX];
 };
 
@@ -80,7 +84,8 @@ struct port {
 	void *rx_arg;            /* the rx handler's instance (the uplink) */
 	struct dp *dp;           /* the datapath the port belongs to */
 	uint32_t n_learned;      /* fdb entries owned, for the per-port cap */
-	uint32_t id;             /* unique, stable within one run */
+	uint32_t id;             /* unique in its datapath, stable within one run */
+	bool started;            /* port_start() joined it to dp's port set */
 
 	/* tx queue (see port_tx_queue) */
 	unsigned int txq_count;
@@ -98,18 +103,37 @@ struct port {
 	TAILQ_ENTRY(port) all_link;
 };
 
+/* A datapath's ports (struct dp's ports): all of them, those with frames
+ * queued, the batch a burst is read into, the flush before the loop
+ * sleeps and the scratch for segments cut from GSO frames.  The
+ * datapath's, not the process's: a second datapath neither lists nor
+ * flushes these ports.  The buffers come with the first port. */
+struct port_set {
+	struct ev_loop *loop;
+	TAILQ_HEAD(, port) all;
+	TAILQ_HEAD(, port) dirty;    /* frames queued since the last flush */
+	uint32_t next_id;
+	unsigned int n;
+	struct pkt_batch rx_batch;   /* one burst at a time: the loop is one thread */
+	uint8_t *rx_bufs;            /* PKT_BURST * PKT_BUF_SIZE */
+	ev_prepare prepare;          /* flushes before the loop sleeps */
+	uint8_t *seg_buf;            /* segments of one GSO frame, on first use */
+	uint32_t seg_lens[PORT_OFFLOAD_SEG_MAX];
+};
+
 /* port.c */
+void port_set_init(struct port_set *ps, struct ev_loop *loop);
+void port_set_fini(struct port_set *ps);
 struct port *port_alloc(const struct port_ops *ops, const char *name, int fd);
-void port_start(struct port *port, struct ev_loop *loop);
+void port_start(struct port *port, struct dp *dp);
 void port_destroy(struct port *port, bool remove_device);
 void port_tx_queue(struct port *port, const struct pkt *p);
-void port_tx_flush_all(void);
+void port_tx_flush_all(struct dp *dp);
 void port_tx_done(struct port *port, const struct pkt *p, bool sent, bool batched);
 void port_drop(struct port *port, const struct pkt *p, enum drop_reason why);
-struct port *port_by_id(uint32_t id);
-struct port *port_next(struct port *prev);
-const struct port_stats *port_orphan_drops(void);
-unsigned int port_count(void);
+struct port *port_by_id(struct dp *dp, uint32_t id);
+struct port *port_next(struct dp *dp, struct port *prev);
+unsigned int port_count(const struct dp *dp);
 
 /* What opening one port takes; a type ignores the fields it has no use
  * for (zero them). */

@@ -66,6 +66,8 @@ bool router_port_icmp_error_build(const struct router_port *rp, struct pkt *p,
 bool router_port_v6_input(const struct router_port *rp, struct pkt *p);
 bool router_port_icmp6_error(const struct router_port *rp, struct pkt *p,
 			     uint8_t type, uint8_t code);
+bool router_port_icmp6_error_build(const struct router_port *rp, struct pkt *p,
+				   uint8_t type, uint8_t code, struct pkt *r);
 void router_port_ll6(const uint8_t mac[6], uint8_t ll[16]);
 void router_port_rl_reset(void);
 bool router_port_ttl_dec(struct iphdr *ip);

@@ -25,6 +25,8 @@ struct uplink;
 struct uplink *uplink_open(struct dp *dp, const char *spec, const char *ip_cidr,
 			   const char *gw, char *err, size_t errlen);
 void uplink_close(struct uplink *ul);
+/* uplink6.c: its IPv6 address (--uplink-ip6) and next hop; 0 or -1 with ERR. */
+int uplink_set_ip6(struct uplink *ul, const char *cidr, const char *gw, char *err, size_t errlen);
 struct port *uplink_port(const struct uplink *ul);
 const uint8_t *uplink_mac(const struct uplink *ul);
 /* The uplink port's rx handler (port->rx_handler, port->rx_arg = UL). */

@@ -4,8 +4,8 @@ src_libvswitch_a_SOURCES += \
 	src/ct.c src/ct_tcp.c src/ct_udp.c src/ct_icmp.c src/ct_ctl.c \
 	src/ct_snapshot.c \
 	src/nat.c src/nat_icmp.c src/nat_frag.c \
-	src/uplink.c src/neigh.c src/publish.c src/proxy.c src/dp.c
-noinst_HEADERS += include/ct.h include/ct_snapshot.h include/nat.h include/uplink.h include/neigh.h \
+	src/uplink.c src/uplink6.c src/neigh.c src/publish.c src/proxy.c src/dp.c
+noinst_HEADERS += include/ct.h include/ct_snapshot.h include/nat.h include/uplink.h include/uplink_internal.h include/neigh.h \
 	include/publish.h include/proxy.h \
 	include/dp.h
 # conntrack.ls streamed in steps (audit finding 16)
@@ -57,3 +57,11 @@ TESTS += tests/unit/test_nat_frag
 tests_unit_test_nat_frag_SOURCES = tests/unit/test_nat_frag.c
 tests_unit_test_nat_frag_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_nat_frag_LDADD = $(UNIT_LDADD)
+
+# IPv6: parse.c's extension-header walk, conntrack keys and NAT66
+# (issue 14), every rewritten checksum recomputed.
+check_PROGRAMS += tests/unit/test_nat6
+TESTS += tests/unit/test_nat6
+tests_unit_test_nat6_SOURCES = tests/unit/test_nat6.c
+tests_unit_test_nat6_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_nat6_LDADD = $(UNIT_LDADD)

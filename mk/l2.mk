@@ -11,7 +11,7 @@ noinst_HEADERS += include/fdb.h include/router_port.h include/lan.h
 # sent and drop counted.
 L2_UNIT_SOURCES = tests/unit/l2_fakes.c tests/unit/l2_fakes.h \
 	src/fdb.c src/ingress.c src/ingress_v6.c src/l2_forward.c src/egress.c src/gateway.c \
-	src/lan.c src/ipam.c src/addr.c src/model.c src/drop.c src/pkt_build.c src/router_port.c src/hash.c src/log.c
+	src/lan.c src/ipam.c src/addr.c src/model.c src/overlay.c src/drop.c src/pkt_build.c src/router_port.c src/hash.c src/log.c
 L2_UNIT_LDADD = $(LIBEV_LIBS) $(CMOCKA_LIBS)
 
 check_PROGRAMS += tests/unit/test_fdb tests/unit/test_gateway tests/unit/test_ingress_v6 \
@@ -45,3 +45,15 @@ tests_unit_test_router_port_SOURCES = tests/unit/test_router_port.c \
 	tests/fuzz/fuzz_world.c tests/fuzz/fuzz_world.h $(DNS_SOURCES)
 tests_unit_test_router_port_CFLAGS = $(UNIT_CFLAGS) -I$(top_srcdir)/tests/fuzz -DDNS_FUZZ
 tests_unit_test_router_port_LDADD = $(UNIT_LDADD)
+
+# Two datapaths in one process (issue 13): each its own fdbs and ports,
+# through the real rx path, ingress, L2 and egress.
+check_PROGRAMS += tests/unit/test_dp
+TESTS += tests/unit/test_dp
+tests_unit_test_dp_SOURCES = tests/unit/test_dp.c
+tests_unit_test_dp_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_dp_LDADD = $(UNIT_LDADD)
+# ... and the files of the fdb, the ports, the datapath and L2 keep no
+# mutable static of their own (tools/analysis/statics.sh lists them all).
+TESTS += tests/unit/check-dp-statics.sh
+EXTRA_DIST += tests/unit/check-dp-statics.sh

@@ -21,6 +21,7 @@
 #include "ipam.h"
 #include "metrics.h"
 #include "model.h"
+#include "overlay.h"
 #include "port.h"
 #include "proxy.h"
 #include "publish.h"
@@ -50,6 +51,7 @@ void cmd_init_all(struct dp *dp)
 	cmd_handoff_init();
 	cmd_show_init();
 	fdb_ctl_init();
+	overlay_ctl_init();
 	ct_ctl_init();
 	publish_init();
 	capture_ctl_init(dp->loop);
@@ -81,6 +83,8 @@ static struct json_object *cmd_show_port(const struct port *port)
 	json_object_object_add(o, "sw_csum", json_object_new_int64((int64_t)port->stats.sw_csum));
 	json_object_object_add(o, "tx_batched",
 			       json_object_new_int64((int64_t)port->stats.tx_batched));
+	json_object_object_add(o, "rx_ip6", json_object_new_int64((int64_t)port->stats.rx_ip6));
+	json_object_object_add(o, "tx_ip6", json_object_new_int64((int64_t)port->stats.tx_ip6));
 	for (i = 1; i < DROP_MAX; i++)
 		if (port->stats.drops[i])
 			json_object_object_add(d, drop_reason_names[i],
@@ -94,7 +98,7 @@ static struct json_object *cmd_show_ports(void)
 	struct json_object *arr = json_object_new_array();
 	struct port *port = NULL;
 
-	while ((port = port_next(port)))
+	while ((port = port_next(cmd_dp(), port)))
 		json_object_array_add(arr, cmd_show_port(port));
 	return arr;
 }

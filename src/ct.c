@@ -171,6 +171,7 @@ const struct ct_l4_proto *ct_l4(uint8_t proto)
 	case IPPROTO_TCP: return &ct_l4_tcp;
 	case IPPROTO_UDP: return &ct_l4_udp;
 	case IPPROTO_ICMP: return &ct_l4_icmp;
+	case IPPROTO_ICMPV6: return &ct_l4_icmp6;
 	default: return NULL;
 	}
 }

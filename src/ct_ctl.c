@@ -24,6 +24,7 @@ static const char *ct_ctl_proto_name(uint8_t proto)
 	case IPPROTO_TCP: return "tcp";
 	case IPPROTO_UDP: return "udp";
 	case IPPROTO_ICMP: return "icmp";
+	case IPPROTO_ICMPV6: return "icmpv6";
 	default: return "unknown";
 	}
 }
@@ -38,6 +39,9 @@ static int ct_ctl_tuple(char *buf, size_t len, const struct ct_key *k, bool repl
 	if (k->proto == IPPROTO_ICMP)
 		return snprintf(buf, len, "src=%s dst=%s type=%d code=0 id=%u", s, d,
 				reply ? 0 : 8, ntohs(k->sport));
+	if (k->proto == IPPROTO_ICMPV6)     /* echo request 128, reply 129 */
+		return snprintf(buf, len, "src=%s dst=%s type=%d code=0 id=%u", s, d,
+				reply ? 129 : 128, ntohs(k->sport));
 	return snprintf(buf, len, "src=%s dst=%s sport=%u dport=%u", s, d,
 			ntohs(k->sport), ntohs(k->dport));
 }

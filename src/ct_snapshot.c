@@ -673,6 +673,7 @@ static bool ct_snap_state_ok(struct ct_snapshot *snap, uint8_t proto, uint8_t st
 		return state <= 1 && (tclass == CT_TC_UDP_UNREPLIED ||
 				      tclass == CT_TC_UDP_ASSURED);
 	case IPPROTO_ICMP:
+	case IPPROTO_ICMPV6:
 		return state == 0 && tclass == CT_TC_ICMP;
 	default:
 		return false;
@@ -774,8 +775,8 @@ static bool ct_snap_current(struct ct_snapshot *snap, const struct ct_entry *e)
 		const struct ct_key *k = &e->n[d].key;
 		struct network *n;
 
-		if (k->family != AF_INET)
-			return false;       /* IPv6 conntrack does not exist yet */
+		if (k->family != AF_INET && k->family != AF_INET6)
+			return false;
 		if (k->zone == CT_ZONE_OUTSIDE) {
 			/* to one of the uplinks' addresses, as they are now */
 			if (nat_ext_find(snap->dp->nat, &k->dst) < 0)
@@ -783,7 +784,9 @@ static bool ct_snap_current(struct ct_snapshot *snap, const struct ct_entry *e)
 			continue;
 		}
 		n = nat_zone_network(snap->dp->nat, k->zone);
-		if (!n || n->internal || !model_endpoint_by_ip4(n, nat_key_ip4(&k->src)))
+		if (!n || n->internal ||
+		    !(k->family == AF_INET6 ? model_endpoint_by_ip6_fast(n, &k->src) :
+		      model_endpoint_by_ip4(n, nat_key_ip4(&k->src))))
 			return false;
 	}
 	return true;

@@ -24,20 +24,35 @@
  * names are chosen by whoever runs containers, and lookups by whoever
  * sends queries.
  *
- * Flood limits.  Each client (network, address) has a token bucket
- * (DNS_RATE_QPS, DNS_RATE_BURST) and a cap on queries it has in flight
- * upstream (DNS_MAX_INFLIGHT), so one container's flood is dropped and
- * counted (DROP_DNS_BAD) while its neighbours keep resolving.
+ * Flood limits.  Each client has a token bucket (DNS_RATE_QPS,
+ * DNS_RATE_BURST) and a cap on queries it has in flight upstream
+ * (DNS_MAX_INFLIGHT), so one container's flood is dropped and counted
+ * (DROP_DNS_FLOOD) while its neighbours keep resolving.  A client is an
+ * endpoint, found through the input port, never the source address a
+ * packet claims: a container without port security could otherwise make
+ * itself thousands of clients (audit finding 20).  Buckets live and die
+ * with endpoints; sources without one share dns->anon.  The forwarding
+ * pool and the TCP connections are shared fairly between clients
+ * (dns_share_set/dns_share_hog, dns_internal.h says how).
  *
  * Why answers are found again by name: a forwarded query can outlive the
  * endpoint that sent it.  struct dns_client_ref carries the network and
  * container names and addresses by value; dns_deliver() finds the
  * endpoint again and drops the answer if it is gone.
  *
- * Records: the index maps a name to union vs_addr addresses (addr.h), so
- * the same record will answer AAAA for the IPv6 addresses of dual-stack
- * networks (issue 14); today every address is IPv4 and only A and PTR
- * (in-addr.arpa) are answered.  At most 64 addresses answer for one name.
+ * Records: the index maps a name to union vs_addr addresses (addr.h) of
+ * either family: on a --ipv6 network an endpoint's names hold its IPv4 and
+ * its IPv6 address, A answers the first kind and AAAA the second (a name
+ * with none of the asked family: NOERROR, no answer, RFC 4074).  PTR is
+ * answered under in-addr.arpa and under ip6.arpa (RFC 3596 2.5: 32
+ * nibbles, least significant first), each looked up in the network's
+ * by-address hash of its family.  At most 64 addresses answer for one name.
+ *
+ * Both families in.  The resolver listens on the gateway's IPv4 address
+ * and, on a --ipv6 network, on its IPv6 one (gateway.c hands us IPv6
+ * UDP/TCP to port 53 without extension headers); replies leave in the
+ * family and from the address the query was sent to, built by
+ * dns_build_ip() for dns.c and dns_tcp.c alike.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -65,7 +80,6 @@
 
 #define DNS_RATE_QPS 200
 #define DNS_RATE_BURST 400
-#define DNS_MAX_INFLIGHT 64
 #define DNS_MAX_CLIENTS 65536
 #define DNS_MAX_ADDRS 64
 #define DNS_KEY_MAX (VS_NAME_MAX + 1 + DNS_NAME_WIRE_MAX + 1)
@@ -78,22 +92,6 @@ struct dns_name {
 	uint32_t rr;               /* rotation counter */
 	unsigned int n_addrs;
 	union vs_addr addrs[DNS_MAX_ADDRS];   /* either family; A answers the IPv4 ones */
-};
-
-struct dns_client_key {
-	char net[VS_NAME_MAX];     /* zero-padded: hashed as bytes */
-	union vs_addr ip;
-};
-_Static_assert(sizeof(struct dns_client_key) == VS_NAME_MAX + 16,
-	       "dns_client_key is hashed as bytes: no padding");
-
-struct dns_client {
-	UT_hash_handle hh;
-	struct dns_client_key key;
-	uint64_t tokens;           /* in 1/1000 of a query */
-	uint64_t last_ms;
-	unsigned int inflight;
-	unsigned int tcp_conns;    /* dns_tcp.c's per-endpoint cap */
 };
 
 /* ---- helpers: clock, randomness ---- */
@@ -236,6 +234,14 @@ static void dns_endpoint_names(struct dns *dns, struct endpoint *ep,
 		fn(dns, net, ep->aliases[i], NULL, &ep->ip);
 		fn(dns, net, ep->aliases[i], net, &ep->ip);
 	}
+	if (vs_addr_is_any(&ep->ip6))
+		return;              /* not on a --ipv6 network: no AAAA */
+	fn(dns, net, ep->ctr->dns_name, NULL, &ep->ip6);
+	fn(dns, net, ep->ctr->dns_name, net, &ep->ip6);
+	for (i = 0; i < ep->n_aliases && i < VS_MAX_ALIASES; i++) {
+		fn(dns, net, ep->aliases[i], NULL, &ep->ip6);
+		fn(dns, net, ep->aliases[i], net, &ep->ip6);
+	}
 }
 
 static struct dns_client *dns_client_find(struct dns *dns, const char *net,
@@ -251,8 +257,16 @@ static struct dns_client *dns_client_find(struct dns *dns, const char *net,
 	return c;
 }
 
-/* Find or make the client's bucket; NULL at the table's cap. */
-static struct dns_client *dns_client_get(struct dns *dns, const char *net,
+static void dns_client_init(struct dns *dns, struct dns_client *c)
+{
+	c->tokens = DNS_RATE_BURST * 1000ULL;
+	c->last_ms = dns_now_ms(dns);
+	TAILQ_INIT(&c->pending);
+}
+
+/* Make the bucket of the endpoint at (NET, IP); NULL at the table's cap
+ * or out of memory (the endpoint then counts as dns->anon). */
+static struct dns_client *dns_client_add(struct dns *dns, const char *net,
 					 const union vs_addr *ip)
 {
 	struct dns_client *c = dns_client_find(dns, net, ip);
@@ -264,8 +278,7 @@ static struct dns_client *dns_client_get(struct dns *dns, const char *net,
 		return NULL;
 	snprintf(c->key.net, sizeof(c->key.net), "%s", net);
 	c->key.ip = *ip;
-	c->tokens = DNS_RATE_BURST * 1000ULL;
-	c->last_ms = dns_now_ms(dns);
+	dns_client_init(dns, c);
 	HASH_ADD(hh, dns->clients, key, sizeof(c->key), c);
 	if (!dns_client_find(dns, net, ip)) {
 		free(c);
@@ -275,15 +288,90 @@ static struct dns_client *dns_client_get(struct dns *dns, const char *net,
 	return c;
 }
 
+/**
+ * dns_client_of() - The client a query counts against
+ * @net:	the network's name
+ * @owner:	the sending endpoint's own address, or NULL (no endpoint)
+ *
+ * Buckets are made only for endpoints (dns_endpoint_added) and go with
+ * them, so the table never holds more clients than there are endpoints
+ * and no packet can make one.  Sources without a bucket share dns->anon.
+ *
+ * Return: never NULL.
+ */
+struct dns_client *dns_client_of(struct dns *dns, const char *net, const union vs_addr *owner)
+{
+	struct dns_client *c = owner ? dns_client_find(dns, net, owner) : NULL;
+
+	if (c)
+		return c;
+	/* Made on first use: unit tests start resolvers without dns_new(),
+	 * and dns_fini() zeroes it (an uninitialised queue has no tqh_last). */
+	if (!dns->anon.pending.tqh_last)
+		dns_client_init(dns, &dns->anon);
+	return &dns->anon;
+}
+
+/* The endpoint's bucket goes: its forwards and TCP connections no longer
+ * count against anybody (answers still find the endpoint by name). */
 static void dns_client_forget(struct dns *dns, const char *net, const union vs_addr *ip)
 {
 	struct dns_client *c = dns_client_find(dns, net, ip);
 
 	if (!c)
 		return;
+	dns_forward_client_gone(dns, c);
+	dns_tcp_client_gone(dns, c);
+	dns_share_set(dns, c, DNS_SHARE_FWD, 0);
+	dns_share_set(dns, c, DNS_SHARE_TCP, 0);
 	HASH_DEL(dns->clients, c);
 	free(c);
 	dns->n_clients--;
+}
+
+/**
+ * dns_share_set() - C now holds HELD of share S: move it to that level
+ *
+ * O(1) but for lowering the top past empty levels, at most
+ * DNS_SHARE_LEVELS steps, paid for by the raises that made them.
+ */
+void dns_share_set(struct dns *dns, struct dns_client *c, enum dns_share_kind s,
+		   unsigned int held)
+{
+	struct dns_share *sh = &dns->share[s];
+
+	if (held >= DNS_SHARE_LEVELS)
+		held = DNS_SHARE_LEVELS - 1;
+	if (c->held[s])
+		LIST_REMOVE(c, lvl_link[s]);
+	c->held[s] = held;
+	if (held) {
+		LIST_INSERT_HEAD(&sh->lvl[held], c, lvl_link[s]);
+		if (held > sh->top)
+			sh->top = held;
+	}
+	while (sh->top && LIST_EMPTY(&sh->lvl[sh->top]))
+		sh->top--;
+}
+
+/**
+ * dns_share_hog() - Who gives up a slot of full pool S so that C gets one
+ *
+ * The client holding the most, if it holds at least two more than C: after
+ * the move it still holds at least as many as C, so two clients never take
+ * slots back and forth, and in a full pool shared by N clients each keeps
+ * about 1/N of it, however hard the others push.
+ *
+ * Return: that client, or NULL if C already holds its fair share.
+ */
+struct dns_client *dns_share_hog(struct dns *dns, enum dns_share_kind s,
+				 const struct dns_client *c)
+{
+	struct dns_share *sh = &dns->share[s];
+
+	if (sh->top < c->held[s] + 2)
+		return NULL;
+	return LIST_FIRST(&sh->lvl[sh->top]);
 }
 
 /**
@@ -297,7 +385,7 @@ void dns_endpoint_added(struct dns *dns, struct endpoint *ep)
 		return;
 	if (ep->net->dns || ep->net->dns_intercept)
 		dns_endpoint_names(dns, ep, dns_name_add);
-	dns_client_get(dns, ep->net->name, &ep->ip);
+	dns_client_add(dns, ep->net->name, &ep->ip);
 	dns_resolvconf_update(ep->ctr, NULL, ep);
 }
 
@@ -321,7 +409,7 @@ void dns_endpoint_removed(struct dns *dns, struct endpoint *ep)
 /* ---- local answers ---- */
 
 /* Parse "D.C.B.A.in-addr.arpa" into A.B.C.D. */
-static int dns_ptr_addr(const char *name, union vs_addr *ip)
+static int dns_ptr_addr4(const char *name, union vs_addr *ip)
 {
 	unsigned int b[4];
 	char tail[32];
@@ -335,6 +423,61 @@ static int dns_ptr_addr(const char *name, union vs_addr *ip)
 	return 0;
 }
 
+/* One hex digit's value, or -1 (the name is lowercase already). */
+static int dns_nibble(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	return -1;
+}
+
+/**
+ * dns_ptr_addr6() - Parse a PTR name under ip6.arpa (RFC 3596 2.5)
+ * @name:	lowercase text without the final dot
+ * @ip:		out: the address
+ *
+ * Exactly 32 one-digit labels, the least significant nibble first; a
+ * shorter name (a zone cut such as a /64's) is no address of ours.
+ *
+ * Return: 0, or -1 if NAME is not one address's PTR name.
+ */
+static int dns_ptr_addr6(const char *name, union vs_addr *ip)
+{
+	uint8_t b[16] = { 0 };
+	int i, v;
+
+	if (strlen(name) != 64 + sizeof("ip6.arpa") - 1 || strcmp(name + 64, "ip6.arpa"))
+		return -1;
+	for (i = 0; i < 32; i++) {
+		v = dns_nibble(name[2 * i]);
+		if (v < 0 || name[2 * i + 1] != '.')
+			return -1;
+		b[15 - i / 2] |= (uint8_t)(i % 2 ? v << 4 : v);
+	}
+	vs_addr_from_bytes(ip, AF_INET6, b);
+	return 0;
+}
+
+/* The endpoint that owns IP on N, either family: hashes both. */
+struct endpoint *dns_endpoint_by_addr(const struct network *n, const union vs_addr *ip)
+{
+	return vs_addr_is_v4(ip) ? model_endpoint_by_ip(n, ip) : model_endpoint_by_ip6_fast(n, ip);
+}
+
+/* The endpoint N gives the address a PTR name stands for, or NULL. */
+static struct endpoint *dns_ptr_endpoint(struct network *n, const char *name)
+{
+	union vs_addr ip;
+
+	if (!dns_ptr_addr4(name, &ip))
+		return model_endpoint_by_ip(n, &ip);
+	if (!dns_ptr_addr6(name, &ip))
+		return model_endpoint_by_ip6_fast(n, &ip);
+	return NULL;
+}
+
 static const uint8_t dns_qname_ptr[2] = { 0xc0, DNS_HDR_LEN };
 
 /* Answer a PTR query for an address on N; 0 if not one of ours. */
@@ -344,10 +487,9 @@ static int dns_local_ptr(struct network *n, const struct dns_query *q,
 	uint8_t wire[DNS_NAME_WIRE_MAX];
 	char text[2 * VS_NAME_MAX + 2];
 	struct endpoint *ep;
-	union vs_addr ip;
 	int wl;
 
-	if (dns_ptr_addr(q->name, &ip) < 0 || !(ep = model_endpoint_by_ip(n, &ip)))
+	if (!(ep = dns_ptr_endpoint(n, q->name)))
 		return 0;
 	if (q->qtype != DNS_T_PTR && q->qtype != DNS_T_ANY)
 		return 1;          /* known name, other type: NOERROR, empty */
@@ -372,15 +514,17 @@ static int dns_local_name(struct dns *dns, struct network *n, const struct dns_q
 
 	if (!kl || !q->name[0] || !(e = dns_name_find(dns, key, kl)))
 		return 0;
-	if (q->qtype != DNS_T_A && q->qtype != DNS_T_ANY)
+	if (q->qtype != DNS_T_A && q->qtype != DNS_T_AAAA && q->qtype != DNS_T_ANY)
 		return 1;
 	start = e->rr++;
 	for (i = 0; i < e->n_addrs; i++) {
 		const union vs_addr *ip = &e->addrs[(start + i) % e->n_addrs];
 
-		if (vs_addr_is_v4(ip))
+		if (vs_addr_is_v4(ip) && q->qtype != DNS_T_AAAA)
 			dns_wire_add_rr(m, dns_qname_ptr, 2, DNS_T_A, DNS_TTL,
 					&ip->v4mapped.a4, 4);
+		else if (!vs_addr_is_v4(ip) && q->qtype != DNS_T_A)
+			dns_wire_add_rr(m, dns_qname_ptr, 2, DNS_T_AAAA, DNS_TTL, ip->b, 16);
 	}
 	return 1;
 }
@@ -459,7 +603,8 @@ static void dns_count_rcode(struct dns *dns, int rc)
  * @out_len:	out: reply length when 1 is returned
  *
  * Return: 1 with a reply to send now, 0 if forwarded upstream (the answer
- * comes through dns_deliver), -1 to drop without reply (counted).
+ * comes through dns_deliver), -1 to drop without reply (counted), or
+ * DNS_ANSWER_FAIR to drop because the client has its most in flight.
  */
 int dns_answer_message(struct dns *dns, struct network *n, const struct dns_client_ref *who,
 		       const uint8_t *msg, size_t len, size_t limit,
@@ -489,15 +634,13 @@ int dns_answer_message(struct dns *dns, struct network *n, const struct dns_clie
 		dns->stats.local_answers++;
 		return 1;
 	}
-	c = dns_client_get(dns, who->net, &who->cip);
-	if (c && c->inflight >= DNS_MAX_INFLIGHT) {
-		dns->stats.dropped_flood++;
-		return -1;
+	c = dns_client_of(dns, who->net, &who->owner);
+	if (c->held[DNS_SHARE_FWD] >= DNS_MAX_INFLIGHT) {
+		dns->stats.dropped_inflight++;
+		return DNS_ANSWER_FAIR;
 	}
-	rc = dns_forward_query(dns, who, msg, len);
+	rc = dns_forward_query(dns, c, who, msg, len);
 	if (rc == 0) {
-		if (c)
-			c->inflight++;
 		dns->stats.forwarded++;
 		return 0;
 	}
@@ -506,50 +649,38 @@ int dns_answer_message(struct dns *dns, struct network *n, const struct dns_clie
 	return *out_len ? 1 : -1;
 }
 
-/* A forwarded query of WHO's finished (answered, failed, or abandoned). */
-void dns_client_done(struct dns *dns, const struct dns_client_ref *who)
+/**
+ * dns_client_allow() - Token bucket: may C ask one more query now?
+ * @c:		the client (dns_client_of)
+ * @take:	spend the token; false only looks (vsctl trace changes nothing)
+ */
+bool dns_client_allow(struct dns *dns, struct dns_client *c, bool take)
 {
-	struct dns_client *c = dns_client_find(dns, who->net, &who->cip);
+	uint64_t now = dns_now_ms(dns), tokens = c->tokens;
 
-	if (c && c->inflight)
-		c->inflight--;
-}
-
-/* Token bucket: may the client at (NET, IP) ask one more query now? */
-bool dns_client_allow(struct dns *dns, const char *net, const union vs_addr *ip)
-{
-	struct dns_client *c = dns_client_get(dns, net, ip);
-	uint64_t now = dns_now_ms(dns), add;
-
-	if (!c)
-		return true;        /* table full: the inflight cap still holds */
-	add = (now - c->last_ms) * DNS_RATE_QPS;
-	c->last_ms = now;
-	c->tokens += add;
-	if (c->tokens > DNS_RATE_BURST * 1000ULL)
-		c->tokens = DNS_RATE_BURST * 1000ULL;
+	if (now > c->last_ms)
+		tokens += (now - c->last_ms) * DNS_RATE_QPS;
+	if (tokens > DNS_RATE_BURST * 1000ULL)
+		tokens = DNS_RATE_BURST * 1000ULL;
+	if (!take)
+		return tokens >= 1000;
+	c->last_ms = now > c->last_ms ? now : c->last_ms;
+	c->tokens = tokens;
 	if (c->tokens < 1000)
 		return false;
 	c->tokens -= 1000;
 	return true;
 }
 
-/* The client's count of TCP connections, or NULL at the table's cap. */
-unsigned int *dns_client_tcp_count(struct dns *dns, const char *net, const union vs_addr *ip,
-				   bool create)
-{
-	struct dns_client *c = create ? dns_client_get(dns, net, ip) : dns_client_find(dns, net, ip);
-
-	return c ? &c->tcp_conns : NULL;
-}
-
 /* ---- reply frames ---- */
 
-/* Queue FRAME (a finished Ethernet frame) on PORT, as the switch's own. */
+/* Queue FRAME (a finished Ethernet frame from dns_build_ip()) on PORT,
+ * as the switch's own. */
 void dns_send_frame(struct port *port, const uint8_t *frame, size_t len,
 		    uint8_t proto)
 {
 	struct pkt reply;
+	bool v6 = frame[12] == (ETHERTYPE_IPV6 >> 8) && frame[13] == (ETHERTYPE_IPV6 & 0xff);
 
 	memset(&reply, 0, sizeof(reply));
 	reply.data = (uint8_t *)frame;
@@ -557,35 +688,110 @@ void dns_send_frame(struct port *port, const uint8_t *frame, size_t len,
 	reply.len = (uint32_t)len;
 	reply.flags = PKT_F_LOCAL;
 	reply.l3_ofs = sizeof(struct ether_header);
-	reply.l4_ofs = sizeof(struct ether_header) + sizeof(struct iphdr);
-	reply.eth_type = ETHERTYPE_IP;
+	reply.l4_ofs = sizeof(struct ether_header) + (v6 ? DNS_IP6_HLEN : sizeof(struct iphdr));
+	reply.eth_type = v6 ? ETHERTYPE_IPV6 : ETHERTYPE_IP;
 	reply.ip_proto = proto;
 	egress_output(port, &reply);
 }
 
-/* Build Ethernet + IPv4 + UDP around MSG for WHO on N into DNS_FRAME(dns). */
+/**
+ * dns_build_ip() - Write Ethernet and IP headers of a reply, either family
+ * @frame:	where the frame starts (2 bytes past 4-byte alignment)
+ * @dmac:	the client's MAC
+ * @smac:	the gateway's MAC
+ * @h:		addresses (their family picks IPv4 or IPv6), protocol, IPv4 ID/DF
+ * @l4len:	L4 header and payload
+ *
+ * Return: where the L4 header goes.
+ */
+uint8_t *dns_build_ip(uint8_t *frame, const uint8_t dmac[6], const uint8_t smac[6],
+		      const struct dns_ip *h, uint16_t l4len)
+{
+	if (vs_addr_is_v4(h->src)) {
+		struct pkt_ip4 h4 = { .src = vs_addr_get_v4(h->src), .dst = vs_addr_get_v4(h->dst),
+				      .proto = h->proto, .id = h->id, .df = h->df };
+
+		return pkt_build_ip4(pkt_build_eth(frame, dmac, smac, ETHERTYPE_IP), &h4, l4len);
+	} else {
+		struct pkt_ip6 h6 = { .nh = h->proto };
+
+		memcpy(h6.src, h->src->b, 16);
+		memcpy(h6.dst, h->dst->b, 16);
+		return pkt_build_ip6(pkt_build_eth(frame, dmac, smac, ETHERTYPE_IPV6), &h6, l4len);
+	}
+}
+
+/* Set the TCP/UDP checksum at L4 for the header dns_build_ip() wrote. */
+void dns_build_l4_csum(uint8_t *l4, const struct dns_ip *h, uint16_t l4len)
+{
+	if (vs_addr_is_v4(h->src)) {
+		struct pkt_ip4 h4 = { .src = vs_addr_get_v4(h->src), .dst = vs_addr_get_v4(h->dst),
+				      .proto = h->proto };
+
+		pkt_build_l4_csum(l4, &h4, l4len);
+	} else {
+		struct pkt_ip6 h6 = { .nh = h->proto };
+
+		memcpy(h6.src, h->src->b, 16);
+		memcpy(h6.dst, h->dst->b, 16);
+		pkt_build_l4_csum6(l4, &h6, l4len);
+	}
+}
+
+/* Build Ethernet + IP + UDP around MSG for WHO on N into DNS_FRAME(dns). */
 static size_t dns_udp_frame(struct dns *dns, const struct network *n, const struct dns_client_ref *who,
 			    const uint8_t *msg, size_t len)
 {
-	struct pkt_ip4 h = { .src = vs_addr_get_v4(&who->sip), .dst = vs_addr_get_v4(&who->cip),
-			     .proto = IPPROTO_UDP,
-			     .id = dns->ip_id++ };
+	struct dns_ip h = { .src = &who->sip, .dst = &who->cip, .proto = IPPROTO_UDP,
+			    .id = dns->ip_id++ };
 	uint16_t ulen = (uint16_t)(sizeof(struct udphdr) + len);
-	uint8_t *l3, *udp, *payload;
+	uint8_t *udp, *payload;
 
-	l3 = pkt_build_eth(DNS_FRAME(dns), who->cmac, n->gw_mac, ETHERTYPE_IP);
-	udp = pkt_build_ip4(l3, &h, ulen);
+	udp = dns_build_ip(DNS_FRAME(dns), who->cmac, n->gw_mac, &h, ulen);
 	payload = pkt_build_udp(udp, ntohs(who->sport), ntohs(who->cport), ulen);
 	memmove(payload, msg, len);
-	pkt_build_l4_csum(udp, &h, ulen);
+	dns_build_l4_csum(udp, &h, ulen);
 	return (size_t)(payload + len - DNS_FRAME(dns));
 }
 
-static size_t dns_udp_limit(const struct network *n)
+/* The largest UDP answer one frame on N carries to a client of IP's family. */
+static size_t dns_udp_limit(const struct network *n, const union vs_addr *ip)
 {
 	int mtu = n->mtu > 68 ? n->mtu : 1500;
 
-	return (size_t)mtu - sizeof(struct iphdr) - sizeof(struct udphdr);
+	return (size_t)mtu - (vs_addr_is_v4(ip) ? sizeof(struct iphdr) : DNS_IP6_HLEN) -
+	       sizeof(struct udphdr);
+}
+
+/**
+ * dns_pkt_ip() - The addresses and L4 length of a query frame, either family
+ * @p:		parsed frame; IPv6 only without extension headers (gateway.c
+ *		checked, and set l4_ofs just past the fixed header)
+ * @src:	out: the client's address
+ * @dst:	out: the address it asked
+ * @l4len:	out: L4 header and payload, as the IP header says
+ *
+ * Return: 0, or -1 if the IP header is not in the frame.
+ */
+int dns_pkt_ip(const struct pkt *p, union vs_addr *src, union vs_addr *dst, uint32_t *l4len)
+{
+	const uint8_t *l3 = pkt_header(p, p->l3_ofs, p->eth_type == ETHERTYPE_IPV6 ?
+				       DNS_IP6_HLEN : sizeof(struct iphdr));
+	struct iphdr ip;
+
+	if (!l3)
+		return -1;
+	if (p->eth_type == ETHERTYPE_IPV6) {
+		vs_addr_from_bytes(src, AF_INET6, l3 + 8);
+		vs_addr_from_bytes(dst, AF_INET6, l3 + 24);
+		*l4len = (uint32_t)(l3[4] << 8 | l3[5]);
+		return 0;
+	}
+	memcpy(&ip, l3, sizeof(ip));   /* 2 bytes off alignment behind Ethernet */
+	vs_addr_set_v4(src, ip.saddr);
+	vs_addr_set_v4(dst, ip.daddr);
+	*l4len = ntohs(ip.tot_len) < ip.ihl * 4 ? 0 : (uint32_t)ntohs(ip.tot_len) - ip.ihl * 4u;
+	return 0;
 }
 
 /**
@@ -595,8 +801,10 @@ static size_t dns_udp_limit(const struct network *n)
  * @len:	its length
  *
  * The endpoint is found again by network and address and must still be the
- * same container; otherwise the answer has nobody to go to.  The caller
- * flushes ports (port_tx_flush_all) after its batch.
+ * same container; otherwise the answer has nobody to go to.  The answer
+ * is queued on the endpoint's port; its datapath flushes it before the
+ * loop sleeps (port.c's prepare watcher), with every other frame that a
+ * callback queued.
  */
 void dns_deliver(struct dns *dns, const struct dns_client_ref *who, uint8_t *msg, size_t len)
 {
@@ -604,26 +812,27 @@ void dns_deliver(struct dns *dns, const struct dns_client_ref *who, uint8_t *msg
 	struct endpoint *ep;
 	size_t limit;
 
-	dns_client_done(dns, who);
 	if (who->tcp) {
 		dns_tcp_answer(dns, who->tcp_slot, who->tcp_gen, msg, len);
 		return;
 	}
 	n = model_network_in(dns->model, who->net);
-	ep = n ? model_endpoint_by_ip(n, &who->cip) : NULL;
+	ep = n ? dns_endpoint_by_addr(n, &who->cip) : NULL;
 	if (!ep || !ep->port || strcmp(ep->ctr->name, who->ctr))
 		return;
-	limit = dns_udp_limit(n);
+	limit = dns_udp_limit(n, &who->cip);
 	if (len > limit)
 		len = dns_wire_truncate(msg, len);
 	dns_send_frame(ep->port, DNS_FRAME(dns), dns_udp_frame(dns, n, who, msg, len),
 		       IPPROTO_UDP);
 }
 
-/* Fill WHO from a parsed UDP/TCP query frame P from SRC on N. */
+/* Fill WHO from a parsed UDP/TCP query frame P from SRC on N, sent from
+ * CIP to SIP. */
 static void dns_client_ref_fill(struct dns_client_ref *who, struct network *n,
 				struct endpoint *src, const struct pkt *p,
-				const struct iphdr *ip, uint16_t sport, uint16_t dport)
+				const union vs_addr *cip, const union vs_addr *sip,
+				uint16_t sport, uint16_t dport)
 {
 	const struct ether_header *eth = (const struct ether_header *)p->data;
 
@@ -631,18 +840,20 @@ static void dns_client_ref_fill(struct dns_client_ref *who, struct network *n,
 	snprintf(who->net, sizeof(who->net), "%s", n->name);
 	if (src && src->ctr)
 		snprintf(who->ctr, sizeof(who->ctr), "%s", src->ctr->name);
-	vs_addr_set_v4(&who->cip, ip->saddr);
-	vs_addr_set_v4(&who->sip, ip->daddr);
+	if (src)
+		who->owner = src->ip;   /* limits follow the port, not the claim */
+	who->cip = *cip;
+	who->sip = *sip;
 	who->cport = sport;
 	who->sport = dport;
 	memcpy(who->cmac, eth->ether_shost, 6);
 }
 
-/* Count a dropped query on the port it came from. */
-static void dns_drop(struct pkt *p)
+/* Count a dropped query on the port it came from, for WHY. */
+static void dns_drop(struct pkt *p, enum drop_reason why)
 {
 	if (p->in_port)
-		port_drop(p->in_port, p, DROP_DNS_BAD);
+		port_drop(p->in_port, p, why);
 }
 
 /* Where a reply to a frame from SRC goes: its endpoint's port. */
@@ -651,48 +862,69 @@ static struct port *dns_reply_port(struct endpoint *src, const struct pkt *p)
 	return src && src->port ? src->port : p->in_port;
 }
 
+/* vsctl trace: say what a query would meet, and change nothing - no
+ * token spent, no counter moved, nothing forwarded (the bucket is only
+ * looked at: dns_client_allow(..., false)). */
+static bool dns_udp_trace(struct dns *dns, struct network *n, struct dns_client *c,
+			  struct pkt *p)
+{
+	const char *kind = n->dns_intercept ? "intercepting" : "gateway";
+
+	if (!dns_client_allow(dns, c, false)) {
+		dns_drop(p, DROP_DNS_FLOOD);
+		return true;
+	}
+	if (c->held[DNS_SHARE_FWD] >= DNS_MAX_INFLIGHT)
+		trace_event(p, "dns", TRACE_LOCAL, p->in_port,
+			    "query to %s resolver: answered if the name is local, else "
+			    "dropped (the client has %u queries in flight)", kind,
+			    c->held[DNS_SHARE_FWD]);
+	else
+		trace_event(p, "dns", TRACE_LOCAL, p->in_port,
+			    "query to %s resolver: answered locally or forwarded", kind);
+	return true;
+}
+
 static bool dns_udp_input(struct dns *dns, struct network *n, struct endpoint *src, struct pkt *p)
 {
 	static uint8_t out[65536];
-	const uint8_t *iph = pkt_header(p, p->l3_ofs, sizeof(struct iphdr));
 	const uint8_t *udph = pkt_header(p, p->l4_ofs, sizeof(struct udphdr));
 	struct dns_client_ref who;
-	struct iphdr ip;
+	struct dns_client *c;
+	union vs_addr cip, sip;
 	struct udphdr udp;
+	uint32_t l4len;
 	uint16_t ulen;
 	size_t out_len = 0;
 	int r;
 
-	if (!iph || !udph)
+	if (!udph || dns_pkt_ip(p, &cip, &sip, &l4len) < 0)
 		return false;
-	/* Copies: headers sit 2 bytes off alignment behind Ethernet. */
-	memcpy(&ip, iph, sizeof(ip));
+	/* A copy: headers sit 2 bytes off alignment behind Ethernet. */
 	memcpy(&udp, udph, sizeof(udp));
 	if (udp.dest != htons(53))
 		return false;
-	dns->stats.queries++;
 	ulen = ntohs(udp.len);
-	if (p->is_frag || ulen < sizeof(udp) || !pkt_header(p, p->l4_ofs, ulen)) {
-		dns->stats.dropped_bad++;
-		dns_drop(p);
+	if (p->is_frag || ulen < sizeof(udp) || ulen > l4len || !pkt_header(p, p->l4_ofs, ulen)) {
+		if (!(p->flags & PKT_F_DRYRUN))
+			dns->stats.dropped_bad++;
+		dns_drop(p, DROP_DNS_BAD);    /* a trace records it instead */
 		return true;
 	}
-	dns_client_ref_fill(&who, n, src, p, &ip, udp.source, udp.dest);
-	if (!dns_client_allow(dns, n->name, &who.cip)) {
+	dns_client_ref_fill(&who, n, src, p, &cip, &sip, udp.source, udp.dest);
+	c = dns_client_of(dns, n->name, &who.owner);
+	if (p->flags & PKT_F_DRYRUN)
+		return dns_udp_trace(dns, n, c, p);
+	dns->stats.queries++;
+	if (!dns_client_allow(dns, c, true)) {
 		dns->stats.dropped_flood++;
-		dns_drop(p);
-		return true;
-	}
-	if (p->flags & PKT_F_DRYRUN) {
-		trace_event(p, "dns", TRACE_LOCAL, p->in_port,
-			    "query to %s resolver: answered locally or forwarded",
-			    n->dns_intercept ? "intercepting" : "gateway");
+		dns_drop(p, DROP_DNS_FLOOD);
 		return true;
 	}
 	r = dns_answer_message(dns, n, &who, udph + sizeof(udp), ulen - sizeof(udp),
-			       dns_udp_limit(n), out, &out_len);
+			       dns_udp_limit(n, &cip), out, &out_len);
 	if (r < 0)
-		dns_drop(p);
+		dns_drop(p, r == DNS_ANSWER_FAIR ? DROP_DNS_FLOOD : DROP_DNS_BAD);
 	else if (r > 0 && dns_reply_port(src, p))
 		dns_send_frame(dns_reply_port(src, p), DNS_FRAME(dns),
 			       dns_udp_frame(dns, n, &who, out, out_len), IPPROTO_UDP);
@@ -711,7 +943,8 @@ bool dns_input(struct network *n, struct endpoint *src, struct pkt *p)
 {
 	struct dns *dns;
 
-	if (!n || (!n->dns && !n->dns_intercept) || p->eth_type != ETHERTYPE_IP)
+	if (!n || (!n->dns && !n->dns_intercept) ||
+	    (p->eth_type != ETHERTYPE_IP && (p->eth_type != ETHERTYPE_IPV6 || !n->ipv6)))
 		return false;
 	dns = n->dp ? n->dp->dns : NULL;
 	if (!dns)

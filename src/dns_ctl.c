@@ -40,6 +40,9 @@ struct json_object *dns_stats_json(struct dns *dns)
 	DNS_CTL_FIELD(o, s, dropped_flood);
 	DNS_CTL_FIELD(o, s, tcp_conns);
 	DNS_CTL_FIELD(o, s, tcp_refused);
+	DNS_CTL_FIELD(o, s, dropped_inflight);
+	DNS_CTL_FIELD(o, s, fwd_evicted);
+	DNS_CTL_FIELD(o, s, tcp_evicted);
 	json_object_object_add(o, "pending", json_object_new_int64(dns ? dns_forward_pending(dns) : 0));
 	json_object_object_add(o, "tcp_open", json_object_new_int64(dns ? dns_tcp_conns(dns) : 0));
 	return o;

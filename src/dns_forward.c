@@ -38,8 +38,11 @@
  * queries are rate-limited per client (dns.c), so this buys the port
  * randomisation cheaply.
  *
- * Limits: DNS_FWD_MAX_PENDING queries in flight (beyond: SERVFAIL at
- * once); queries larger than DNS_FWD_QMAX get REFUSED; UDP answers larger
+ * Limits: DNS_FWD_MAX_PENDING queries in flight, fewer if DNS's fd share
+ * cannot give each a socket per upstream.  A full pool is shared fairly:
+ * the asker takes the oldest slot of the client holding the most if that
+ * one holds at least two more (dns_share_hog; the displaced query gets
+ * SERVFAIL), else the asker gets SERVFAIL at once; queries larger than DNS_FWD_QMAX get REFUSED; UDP answers larger
  * than DNS_FWD_RMAX are cut to TC=1 so the client asks over TCP; no 0x20
  * case randomisation (some upstreams answer in lower case).
  */
@@ -89,6 +92,8 @@ struct dns_pending {
 	int cur;                         /* upstream of the current attempt */
 	uint32_t sent_mask, tried_mask;
 	struct dns_client_ref who;
+	struct dns_client *cl;           /* whose share it holds, or NULL */
+	TAILQ_ENTRY(dns_pending) cl_link;/* on cl->pending */
 	/* UDP: this query's socket per upstream (random port), or -1 */
 	int ufd[DNS_FWD_MAX_UPSTREAMS];
 	ev_io uio[DNS_FWD_MAX_UPSTREAMS];
@@ -238,13 +243,48 @@ static void dns_tcp_up_close(struct dns *dns, struct dns_pending *p)
 	fd_budget_put(FD_DNS, 1);
 }
 
-/* Put P back in the pool; the client's inflight count drops with it. */
+/* P holds a slot of client C's share from now on. */
+static void dns_pending_own(struct dns *dns, struct dns_pending *p, struct dns_client *c)
+{
+	p->cl = c;
+	TAILQ_INSERT_TAIL(&c->pending, p, cl_link);
+	dns_share_set(dns, c, DNS_SHARE_FWD, c->held[DNS_SHARE_FWD] + 1);
+}
+
+/* P no longer counts against its client. */
+static void dns_pending_disown(struct dns *dns, struct dns_pending *p)
+{
+	struct dns_client *c = p->cl;
+
+	if (!c)
+		return;
+	TAILQ_REMOVE(&c->pending, p, cl_link);
+	dns_share_set(dns, c, DNS_SHARE_FWD, c->held[DNS_SHARE_FWD] - 1);
+	p->cl = NULL;
+}
+
+/**
+ * dns_forward_client_gone() - C's bucket goes (its endpoint did)
+ *
+ * Its queries stay in flight, counted against nobody; their answers find
+ * no endpoint and are dropped.
+ */
+void dns_forward_client_gone(struct dns *dns, struct dns_client *c)
+{
+	struct dns_pending *p;
+
+	while ((p = TAILQ_FIRST(&c->pending)))
+		dns_pending_disown(dns, p);
+}
+
+/* Put P back in the pool; its client's share drops with it. */
 static void dns_pending_free(struct dns *dns, struct dns_pending *p)
 {
 	int i;
 
 	if (!p->used)
 		return;
+	dns_pending_disown(dns, p);
 	TAILQ_REMOVE(&dns->fwd->waiting, p, link);
 	if (dns->fwd->by_id[p->up_id] == p)
 		dns->fwd->by_id[p->up_id] = NULL;
@@ -267,18 +307,17 @@ static void dns_pending_answer(struct dns *dns, struct dns_pending *p, uint8_t *
 	dns_deliver(dns, &who, msg, len);
 }
 
-/* No upstream answered in time: SERVFAIL to the client. */
+/* End P with SERVFAIL to its client: no upstream answered in time, or
+ * its slot went to a client holding fewer (the caller counts which). */
 static void dns_pending_servfail(struct dns *dns, struct dns_pending *p)
 {
 	uint8_t out[DNS_FWD_QMAX];
 	struct dns_msg m = { .buf = out, .cap = sizeof(out) };
 	struct dns_query q;
 
-	dns_stats_mut(dns)->servfail_timeouts++;
 	dns_put_id(p->q, p->client_id);
 	dns_wire_parse_query(p->q, p->qlen, &q);
 	if (!dns_wire_reply_start(&m, p->q, &q, DNS_RC_SERVFAIL, false)) {
-		dns_client_done(dns, &p->who);
 		dns_pending_free(dns, p);
 		return;
 	}
@@ -472,7 +511,6 @@ static void dns_tcp_up_read(struct dns *dns, struct dns_pending *p)
 		dns_pending_answer(dns, p, buf + 2, p->tlen);
 		free(buf);
 	}
-	port_tx_flush_all();
 }
 
 static void dns_tcp_up_cb(struct ev_loop *loop, ev_io *w, int revents)
@@ -549,6 +587,7 @@ static void dns_forward_attempt(struct dns *dns, struct dns_pending *p)
 	int i;
 
 	if (now - p->start_ms >= DNS_FWD_TOTAL_MS) {
+		dns_stats_mut(dns)->servfail_timeouts++;
 		dns_pending_servfail(dns, p);
 		return;
 	}
@@ -588,18 +627,59 @@ static void dns_forward_probe(struct dns *dns, struct dns_pending *p)
 	}
 }
 
+/* Slots the pool may hand out: DNS_FWD_MAX_PENDING, or fewer when DNS's
+ * share of fds could not give each one a socket per upstream. */
+static unsigned int dns_forward_capacity(struct dns *dns)
+{
+	unsigned int per = dns->fwd->n_ups > 0 ? (unsigned int)dns->fwd->n_ups : 1;
+	unsigned int cap = fd_budget_share(FD_DNS) / per;
+
+	return cap < DNS_FWD_MAX_PENDING ? cap : DNS_FWD_MAX_PENDING;
+}
+
+/* A free slot of the pool for client C, or NULL.  A full pool gives C the
+ * slot of the oldest query of the client holding the most, if C holds
+ * at least two fewer (dns_share_hog): that query gets SERVFAIL now. */
+static struct dns_pending *dns_forward_slot(struct dns *dns, struct dns_client *c)
+{
+	struct dns_fwd *f = dns->fwd;
+	struct dns_pending *p;
+	struct dns_client *hog;
+	int i;
+
+	if (f->n_pending >= dns_forward_capacity(dns)) {
+		hog = dns_share_hog(dns, DNS_SHARE_FWD, c);
+		if (!hog || !(p = TAILQ_FIRST(&hog->pending)))
+			return NULL;
+		dns_stats_mut(dns)->fwd_evicted++;
+		dns_pending_servfail(dns, p);
+	}
+	p = TAILQ_FIRST(&f->free_list);
+	if (!p && f->pool_next < DNS_FWD_MAX_PENDING) {
+		p = &f->pool[f->pool_next++];
+		memset(p, 0, sizeof(*p));
+		p->dns = dns;
+		p->tfd = -1;
+		for (i = 0; i < DNS_FWD_MAX_UPSTREAMS; i++)
+			p->ufd[i] = -1;
+		TAILQ_INSERT_HEAD(&f->free_list, p, link);
+	}
+	return p;
+}
+
 /**
  * dns_forward_query() - Send a query the index does not own upstream
+ * @c:		the client it counts against (dns_client_of)
  * @who:	the client, by value
  * @msg:	the query as received
  * @len:	its length
  *
  * Return: 0 if under way (the answer comes through dns_deliver), else an
- * rcode to answer with now: SERVFAIL (no upstreams, pool full), REFUSED
- * (too large).
+ * rcode to answer with now: SERVFAIL (no upstreams, pool full and C holds
+ * its fair share), REFUSED (too large).
  */
-int dns_forward_query(struct dns *dns, const struct dns_client_ref *who, const uint8_t *msg,
-		      size_t len)
+int dns_forward_query(struct dns *dns, struct dns_client *c, const struct dns_client_ref *who,
+		      const uint8_t *msg, size_t len)
 {
 	struct dns_pending *p;
 	uint16_t id;
@@ -609,16 +689,7 @@ int dns_forward_query(struct dns *dns, const struct dns_client_ref *who, const u
 		return DNS_RC_SERVFAIL;      /* nobody to ask: say so at once */
 	if (len > DNS_FWD_QMAX)
 		return DNS_RC_REFUSED;
-	p = TAILQ_FIRST(&dns->fwd->free_list);
-	if (!p && dns->fwd->pool_next < DNS_FWD_MAX_PENDING) {
-		p = &dns->fwd->pool[dns->fwd->pool_next++];
-		memset(p, 0, sizeof(*p));
-		p->dns = dns;
-		p->tfd = -1;
-		for (tries = 0; tries < DNS_FWD_MAX_UPSTREAMS; tries++)
-			p->ufd[tries] = -1;
-		TAILQ_INSERT_HEAD(&dns->fwd->free_list, p, link);
-	}
+	p = dns_forward_slot(dns, c);
 	if (!p)
 		return DNS_RC_SERVFAIL;
 	/* Random and unused; the pool is far smaller than the ID space. */
@@ -639,6 +710,7 @@ int dns_forward_query(struct dns *dns, const struct dns_client_ref *who, const u
 	p->cur = -1;
 	p->sent_mask = p->tried_mask = 0;
 	p->who = *who;
+	dns_pending_own(dns, p, c);
 	p->qlen = len;
 	memcpy(p->q, msg, len);
 	dns_put_id(p->q, id);
@@ -672,7 +744,6 @@ static void dns_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 		}
 		dns_forward_attempt(dns, p);
 	}
-	port_tx_flush_all();
 	dns_timer_arm(dns);
 }
 
@@ -737,7 +808,6 @@ static void dns_udp_reply_cb(struct ev_loop *loop, ev_io *w, int revents)
 				   (size_t)n > sizeof(dns->fwd->rbuf)))
 			break;
 	}
-	port_tx_flush_all();
 	dns_timer_arm(dns);
 }
 

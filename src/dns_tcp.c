@@ -27,8 +27,16 @@
  * is sent again from the last acknowledged byte (go-back-N), and a
  * connection idle for DNS_TCP_IDLE_MS is reset and freed.
  *
+ * Both families: a connection is to the gateway's IPv4 address or, on a
+ * --ipv6 network, to its IPv6 one; its segments leave in that family
+ * (dns_build_ip), with the MSS and segment size that family's headers
+ * leave of the MTU.
+ *
  * Limits: DNS_TCP_MAX_CONNS connections in all and DNS_TCP_MAX_PER_EP per
- * client (further SYNs get RST, counted), a query message of at most
+ * client, a client being the endpoint of the input port (further SYNs
+ * get RST, counted); when all are taken, the longest-idle connection of
+ * the client holding the most gives way to a client holding at least two
+ * fewer (dns_share_hog), a query message of at most
  * DNS_TCP_RXMAX bytes (longer: RST), DNS_TCP_TXMAX bytes of answers queued.
  * Answers to a connection that went away are dropped: pending forwards
  * name the connection by (slot, generation), never by pointer.
@@ -57,7 +65,7 @@
 #define DNS_TCP_RTO_MS 400
 #define DNS_TCP_IDLE_MS 10000
 #define DNS_TCP_SWEEP_S 0.2
-#define DNS_TCP_OUR_MSS 1460
+#define DNS_TCP_OUR_MSS 1460      /* IPv4; IPv6's headers take 20 bytes more */
 
 struct dns_tcp_key {
 	char net[VS_NAME_MAX];
@@ -74,6 +82,7 @@ struct dns_tcp_conn {
 	enum dns_tcp_state state;
 	uint32_t gen, slot;
 	char ctr[VS_CKEY_MAX];
+	union vs_addr owner;       /* its client: the endpoint's own address */
 	uint8_t cmac[6];
 	uint32_t iss, snd_base, rcv_nxt;
 	uint16_t mss, wnd;
@@ -104,11 +113,17 @@ struct dns_tcp {
 
 static int32_t dns_tcp_diff(uint32_t a, uint32_t b) { return (int32_t)(a - b); }
 
+/* What IPv6's header takes beyond IPv4's: 0 or 20 bytes of every segment. */
+static uint16_t dns_tcp_ip_extra(const struct dns_tcp_conn *c)
+{
+	return vs_addr_is_v4(&c->key.cip) ? 0 : DNS_IP6_HLEN - sizeof(struct iphdr);
+}
+
 /* The port a connection's segments go out on, found again each time. */
 static struct port *dns_tcp_port(struct dns *dns, const struct dns_tcp_conn *c, struct network **np)
 {
 	struct network *n = model_network_in(dns->model, c->key.net);
-	struct endpoint *ep = n ? model_endpoint_by_ip(n, &c->key.cip) : NULL;
+	struct endpoint *ep = n ? dns_endpoint_by_addr(n, &c->key.cip) : NULL;
 
 	*np = n;
 	if (!ep || !ep->port || strcmp(ep->ctr->name, c->ctr))
@@ -127,9 +142,9 @@ static struct port *dns_tcp_port(struct dns *dns, const struct dns_tcp_conn *c, 
 static void dns_tcp_segment(struct dns *dns, struct dns_tcp_conn *c, uint32_t seq, uint8_t flags,
 			    const uint8_t *data, size_t len)
 {
-	struct pkt_ip4 h = { .src = vs_addr_get_v4(&c->key.sip),
-			     .dst = vs_addr_get_v4(&c->key.cip), .proto = IPPROTO_TCP,
-			     .id = dns->tcp->ip_id++, .df = true };
+	struct dns_ip h = { .src = &c->key.sip, .dst = &c->key.cip, .proto = IPPROTO_TCP,
+			    .id = dns->tcp->ip_id++, .df = true };
+	uint16_t mss = DNS_TCP_OUR_MSS - dns_tcp_ip_extra(c);
 	size_t optlen = (flags & TH_SYN) ? 4 : 0;
 	uint16_t tlen = (uint16_t)(sizeof(struct tcphdr) + optlen + len);
 	struct network *n;
@@ -139,8 +154,7 @@ static void dns_tcp_segment(struct dns *dns, struct dns_tcp_conn *c, uint32_t se
 
 	if (!port)
 		return;
-	th = (void *)pkt_build_ip4(pkt_build_eth(DNS_TCP_FRAME(dns->tcp), c->cmac, n->gw_mac,
-							  ETHERTYPE_IP), &h, tlen);
+	th = (void *)dns_build_ip(DNS_TCP_FRAME(dns->tcp), c->cmac, n->gw_mac, &h, tlen);
 	opt = (uint8_t *)(th + 1);
 	memset(th, 0, sizeof(*th));
 	th->source = c->key.sport;
@@ -153,12 +167,12 @@ static void dns_tcp_segment(struct dns *dns, struct dns_tcp_conn *c, uint32_t se
 	if (optlen) {
 		opt[0] = TCPOPT_MAXSEG;
 		opt[1] = 4;
-		opt[2] = (uint8_t)(DNS_TCP_OUR_MSS >> 8);
-		opt[3] = (uint8_t)DNS_TCP_OUR_MSS;
+		opt[2] = (uint8_t)(mss >> 8);
+		opt[3] = (uint8_t)mss;
 	}
 	if (len)
 		memcpy(opt + optlen, data, len);
-	pkt_build_l4_csum((uint8_t *)th, &h, tlen);
+	dns_build_l4_csum((uint8_t *)th, &h, tlen);
 	c->last_tx_ms = dns_now_ms(dns);
 	dns_send_frame(port, DNS_TCP_FRAME(dns->tcp), (size_t)((uint8_t *)th + tlen - DNS_TCP_FRAME(dns->tcp)),
 		       IPPROTO_TCP);
@@ -166,7 +180,7 @@ static void dns_tcp_segment(struct dns *dns, struct dns_tcp_conn *c, uint32_t se
 
 /* Reply RST to a segment that has no connection (RFC 9293 3.10.7.1). */
 static void dns_tcp_reset_for(struct dns *dns, struct network *n, struct endpoint *src,
-			      const struct pkt *p, const struct iphdr *ip,
+			      const struct pkt *p, const struct dns_tcp_key *k,
 			      const struct tcphdr *th, uint32_t plen)
 {
 	struct dns_tcp_conn tmp;
@@ -175,12 +189,9 @@ static void dns_tcp_reset_for(struct dns *dns, struct network *n, struct endpoin
 	if (th->rst || !src || !src->ctr)
 		return;
 	memset(&tmp, 0, sizeof(tmp));
-	snprintf(tmp.key.net, sizeof(tmp.key.net), "%s", n->name);
+	(void)n;
+	tmp.key = *k;
 	snprintf(tmp.ctr, sizeof(tmp.ctr), "%s", src->ctr->name);
-	vs_addr_set_v4(&tmp.key.cip, ip->saddr);
-	vs_addr_set_v4(&tmp.key.sip, ip->daddr);
-	tmp.key.cport = th->source;
-	tmp.key.sport = th->dest;
 	memcpy(tmp.cmac, eth->ether_shost, 6);
 	tmp.rxlen = DNS_TCP_RXMAX;
 	if (th->ack) {
@@ -194,13 +205,13 @@ static void dns_tcp_reset_for(struct dns *dns, struct network *n, struct endpoin
 
 static void dns_tcp_free(struct dns *dns, struct dns_tcp_conn *c)
 {
-	unsigned int *cnt;
+	struct dns_client *cl;
 
 	if (c->state == DNS_TCP_FREE)
 		return;
-	cnt = dns_client_tcp_count(dns, c->key.net, &c->key.cip, false);
-	if (cnt && *cnt)
-		(*cnt)--;
+	cl = dns_client_of(dns, c->key.net, &c->owner);
+	if (cl->held[DNS_SHARE_TCP])
+		dns_share_set(dns, cl, DNS_SHARE_TCP, cl->held[DNS_SHARE_TCP] - 1);
 	HASH_DEL(dns->tcp->table, c);
 	c->state = DNS_TCP_FREE;
 	c->gen++;
@@ -224,8 +235,9 @@ static void dns_tcp_output(struct dns *dns, struct dns_tcp_conn *c, bool ack_nee
 
 	if (c->state != DNS_TCP_OPEN)
 		return;
-	if (dns_tcp_port(dns, c, &n) && n && n->mtu > 68 && (size_t)n->mtu - 40 < seg)
-		seg = (size_t)n->mtu - 40;
+	if (dns_tcp_port(dns, c, &n) && n && n->mtu > 68 &&
+	    (size_t)n->mtu - 40 - dns_tcp_ip_extra(c) < seg)
+		seg = (size_t)n->mtu - 40 - dns_tcp_ip_extra(c);
 	while (c->tx_sent < c->txlen && c->tx_sent < c->wnd) {
 		size_t len = c->txlen - c->tx_sent;
 
@@ -275,6 +287,7 @@ static void dns_tcp_messages(struct dns *dns, struct dns_tcp_conn *c, struct net
 	who.sport = c->key.sport;
 	memcpy(who.cmac, c->cmac, 6);
 	who.tcp = true;
+	who.owner = c->owner;
 	who.tcp_slot = c->slot;
 	who.tcp_gen = c->gen;
 	while (c->rxlen - off >= 2) {
@@ -296,23 +309,74 @@ static void dns_tcp_messages(struct dns *dns, struct dns_tcp_conn *c, struct net
 	c->rxlen -= off;
 }
 
+/* Is connection C one of client CL's? */
+static bool dns_tcp_owned_by(const struct dns_tcp_conn *c, const struct dns_client *cl)
+{
+	return c->state != DNS_TCP_FREE && !strcmp(c->key.net, cl->key.net) &&
+	       vs_addr_eq(&c->owner, &cl->key.ip);
+}
+
+/**
+ * dns_tcp_client_gone() - CL's endpoint went: reset its connections
+ *
+ * A walk over the pool (DNS_TCP_MAX_CONNS slots), on the control path.
+ */
+void dns_tcp_client_gone(struct dns *dns, const struct dns_client *cl)
+{
+	unsigned int s;
+
+	for (s = 0; dns->tcp && dns->tcp->pool && s < DNS_TCP_MAX_CONNS; s++)
+		if (dns_tcp_owned_by(&dns->tcp->pool[s], cl))
+			dns_tcp_abort(dns, &dns->tcp->pool[s]);
+}
+
+/* Every slot is taken: reset the longest-idle connection of the client
+ * holding the most, if CL holds at least two fewer (dns_share_hog).  A
+ * walk over the pool, only when it is full and a SYN comes from a client
+ * under its fair share: at most once per SYN that then gets the slot. */
+static void dns_tcp_make_room(struct dns *dns, const struct dns_client *cl)
+{
+	struct dns_client *hog = dns_share_hog(dns, DNS_SHARE_TCP, cl);
+	struct dns_tcp_conn *victim = NULL;
+	unsigned int s;
+
+	if (!hog)
+		return;
+	for (s = 0; s < DNS_TCP_MAX_CONNS; s++) {
+		struct dns_tcp_conn *c = &dns->tcp->pool[s];
+
+		if (dns_tcp_owned_by(c, hog) && (!victim || c->last_rx_ms < victim->last_rx_ms))
+			victim = c;
+	}
+	if (!victim)
+		return;
+	dns_stats_mut(dns)->tcp_evicted++;
+	dns_tcp_abort(dns, victim);
+}
+
 /* A new connection from a SYN, or RST when over a cap. */
 static void dns_tcp_accept(struct dns *dns, struct network *n, struct endpoint *src, const struct pkt *p,
-			   const struct dns_tcp_key *k, const struct tcphdr *th,
-			   const uint8_t *opt)
+			   const struct dns_tcp_key *k, struct dns_client *cl,
+			   const struct tcphdr *th, const uint8_t *opt)
 {
 	const struct ether_header *eth = (const struct ether_header *)p->data;
 	size_t optlen = (size_t)th->doff * 4 - sizeof(*th), i;
-	unsigned int *cnt = dns_client_tcp_count(dns, k->net, &k->cip, true);
 	struct dns_tcp_conn *c = NULL;
 
-	if (dns->tcp->n_free && (!cnt || *cnt < DNS_TCP_MAX_PER_EP) && src && src->ctr)
+	if (!src || !src->ctr || cl->held[DNS_SHARE_TCP] >= DNS_TCP_MAX_PER_EP) {
+		dns_stats_mut(dns)->tcp_refused++;
+		return;
+	}
+	if (!dns->tcp->n_free)
+		dns_tcp_make_room(dns, cl);
+	if (dns->tcp->n_free)
 		c = &dns->tcp->pool[dns->tcp->free_slots[--dns->tcp->n_free]];
 	if (!c) {
 		dns_stats_mut(dns)->tcp_refused++;
 		return;
 	}
 	c->key = *k;
+	c->owner = src->ip;
 	snprintf(c->ctr, sizeof(c->ctr), "%s", src->ctr->name);
 	memcpy(c->cmac, eth->ether_shost, 6);
 	dns_rng(dns, &c->iss, sizeof(c->iss));
@@ -346,8 +410,7 @@ static void dns_tcp_accept(struct dns *dns, struct network *n, struct endpoint *
 	 * no timer to wake it. */
 	if (dns->tcp->loop && !ev_is_active(&dns->tcp->timer))
 		ev_timer_again(dns->tcp->loop, &dns->tcp->timer);
-	if (cnt)
-		(*cnt)++;
+	dns_share_set(dns, cl, DNS_SHARE_TCP, cl->held[DNS_SHARE_TCP] + 1);
 	dns_stats_mut(dns)->tcp_conns++;
 	dns_tcp_segment(dns, c, c->iss, TH_SYN | TH_ACK, NULL, 0);
 }
@@ -404,6 +467,24 @@ static bool dns_tcp_receive(struct dns *dns, struct dns_tcp_conn *c, struct netw
 	return true;
 }
 
+/* A SYN for no connection: accept it if the client's bucket has a token
+ * (limits follow the port it came in on, dns_client_of), else RST. */
+static void dns_tcp_syn(struct dns *dns, struct network *n, struct endpoint *src, struct pkt *p,
+			const struct dns_tcp_key *k, const struct tcphdr *th,
+			const uint8_t *opt, uint32_t plen)
+{
+	struct dns_client *cl = dns_client_of(dns, k->net, src ? &src->ip : NULL);
+
+	if (dns_client_allow(dns, cl, true)) {
+		dns_tcp_accept(dns, n, src, p, k, cl, th, opt);
+		return;
+	}
+	dns_stats_mut(dns)->dropped_flood++;
+	if (p->in_port)
+		port_drop(p->in_port, p, DROP_DNS_FLOOD);
+	dns_tcp_reset_for(dns, n, src, p, k, th, plen);
+}
+
 /**
  * dns_tcp_input() - A TCP segment to port 53 of the resolver
  * @n:		network it arrived on
@@ -414,29 +495,26 @@ static bool dns_tcp_receive(struct dns *dns, struct dns_tcp_conn *c, struct netw
  */
 bool dns_tcp_input(struct dns *dns, struct network *n, struct endpoint *src, struct pkt *p)
 {
-	const uint8_t *iph = pkt_header(p, p->l3_ofs, sizeof(struct iphdr));
 	const uint8_t *tcph = pkt_header(p, p->l4_ofs, sizeof(struct tcphdr));
-	struct iphdr ipc;
 	struct tcphdr thc;
-	const struct iphdr *ip = &ipc;
 	const struct tcphdr *th = &thc;
 	struct dns_tcp_key k;
 	struct dns_tcp_conn *c;
 	uint32_t l4len, hlen, plen;
 	bool ack_needed;
 
-	if (!iph || !tcph)
+	memset(&k, 0, sizeof(k));
+	if (!tcph || dns_pkt_ip(p, &k.cip, &k.sip, &l4len) < 0)
 		return false;
-	/* Copies: headers sit 2 bytes off alignment behind Ethernet. */
-	memcpy(&ipc, iph, sizeof(ipc));
+	/* A copy: headers sit 2 bytes off alignment behind Ethernet. */
 	memcpy(&thc, tcph, sizeof(thc));
 	if (th->dest != htons(53))
 		return false;
-	l4len = (uint32_t)ntohs(ip->tot_len) - (uint32_t)ip->ihl * 4;
 	hlen = (uint32_t)th->doff * 4;
-	if (p->is_frag || hlen < sizeof(*th) || ntohs(ip->tot_len) < ip->ihl * 4 ||
+	if (p->is_frag || hlen < sizeof(*th) ||
 	    l4len < hlen || !pkt_header(p, p->l4_ofs, l4len) || !dns->tcp || !dns->tcp->pool) {
-		dns_stats_mut(dns)->dropped_bad++;
+		if (!(p->flags & PKT_F_DRYRUN))   /* a trace changes no counter */
+			dns_stats_mut(dns)->dropped_bad++;
 		if (p->in_port)
 			port_drop(p->in_port, p, DROP_DNS_BAD);
 		return true;
@@ -447,18 +525,15 @@ bool dns_tcp_input(struct dns *dns, struct network *n, struct endpoint *src, str
 		return true;
 	}
 	plen = l4len - hlen;
-	memset(&k, 0, sizeof(k));
 	snprintf(k.net, sizeof(k.net), "%s", n->name);
-	vs_addr_set_v4(&k.cip, ip->saddr);
-	vs_addr_set_v4(&k.sip, ip->daddr);
 	k.cport = th->source;
 	k.sport = th->dest;
 	HASH_FIND(hh, dns->tcp->table, &k, sizeof(k), c);
 	if (!c) {
-		if (th->syn && !th->ack && !th->rst && dns_client_allow(dns, k.net, &k.cip))
-			dns_tcp_accept(dns, n, src, p, &k, th, tcph + sizeof(*th));
+		if (th->syn && !th->ack && !th->rst)
+			dns_tcp_syn(dns, n, src, p, &k, th, tcph + sizeof(*th), plen);
 		else
-			dns_tcp_reset_for(dns, n, src, p, ip, th, plen);
+			dns_tcp_reset_for(dns, n, src, p, &k, th, plen);
 		return true;
 	}
 	if (th->rst) {
@@ -541,7 +616,6 @@ void dns_tcp_tick(struct dns *dns)
 			dns_tcp_output(dns, c, false);
 		}
 	}
-	port_tx_flush_all();
 }
 
 static void dns_tcp_sweep(struct ev_loop *loop, ev_timer *w, int revents)

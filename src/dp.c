@@ -37,6 +37,8 @@ int dp_init(struct dp *dp, struct ev_loop *loop, struct model *model,
 	dp->loop = loop;
 	dp->routes_gen = ~0u;        /* no route table yet: build on first use */
 	dp->model = model;
+	fdb_common_init(&dp->fdb, loop);
+	port_set_init(&dp->ports, loop);
 	dp->ct = calloc(1, sizeof(*dp->ct));
 	dp->nat = calloc(1, sizeof(*dp->nat));
 	if (!dp->ct || !dp->nat || ct_init(dp->ct, loop, ct_limit) < 0) {
@@ -81,6 +83,8 @@ void dp_fini(struct dp *dp)
 	free(dp->ct);
 	dp->nat = NULL;
 	dp->ct = NULL;
+	port_set_fini(&dp->ports);
+	fdb_common_fini(&dp->fdb);
 }
 
 /**

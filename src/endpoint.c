@@ -44,13 +44,6 @@
 #include "netns.h"
 #include "port.h"
 
-static struct ev_loop *endpoint_loop;
-
-void endpoint_init(struct ev_loop *loop)
-{
-	endpoint_loop = loop;
-}
-
 /* The kernel's dev_valid_name(), plus no '%': "eth%d" would make the
  * kernel pick a number and the interface would not have the name asked. */
 static bool endpoint_ifname_valid(const char *name)
@@ -244,12 +237,11 @@ static void endpoint_wire(struct endpoint *ep, struct port *port)
 {
 	port->role = PORT_ROLE_ENDPOINT;
 	port->net = ep->net;
-	port->dp = ep->net->dp;
 	port->ep = ep;
 	ep->port = port;
 	port->recorder = recorder_new();
 	endpoint_port_added(port);
-	port_start(port, endpoint_loop);
+	port_start(port, ep->net->dp);
 	lan_endpoint_up(ep);
 }
 

@@ -33,11 +33,16 @@
  * the table, not the traffic, and unknown destinations simply flood.
  * Entries are recycled through a free list, so a steady state allocates
  * nothing; only growth allocates, and growth is bounded by the cap.
+ *
+ * Nothing here is process-wide: the settings, the event loop and the free
+ * list are the datapath's (struct fdb_common, dp->fdb), which every table
+ * of its networks points to, so two datapaths in one process (or two test
+ * worlds) age, cap and recycle apart.
  */
-/* uthash reports a failed insert here (HASH_NONFATAL_OOM) instead of
- * calling exit(); fdb_learn() checks it. */
-static int fdb_oom;
-#define uthash_nonfatal_oom(obj) (fdb_oom = 1)
+/* uthash reports a failed insert on the entry (HASH_NONFATAL_OOM) instead
+ * of calling exit(); fdb_learn() checks it.  On the entry, not in a flag
+ * of the file: the entry is the one thing both sides of HASH_ADD see. */
+#define uthash_nonfatal_oom(obj) ((obj)->oom = 1)
 
 #include <errno.h>
 #include <stdlib.h>
@@ -47,49 +52,68 @@ static int fdb_oom;
 #include "model.h"
 #include "port.h"
 
-static struct ev_loop *fdb_loop;
-static unsigned int fdb_aging = FDB_AGING_DEFAULT;
-static unsigned int fdb_max_learned = FDB_MAX_LEARNED_DEFAULT;
-static struct fdb_lru fdb_free_list = TAILQ_HEAD_INITIALIZER(fdb_free_list);
-
 static void fdb_timer_cb(struct ev_loop *loop, ev_timer *w, int revents);
 
 /**
- * fdb_init() - Remember the event loop
- * @loop:	the daemon's libev loop (timers for aging run on it)
+ * fdb_common_init() - Start what a datapath's tables share, at the defaults
+ * @fc:		the datapath's part (dp->fdb); its previous contents are ignored
+ * @loop:	the event loop the tables' aging timers run on (NULL: none,
+ *		time stands still at 0, as in a harness without a loop)
  */
-void fdb_init(struct ev_loop *loop)
+void fdb_common_init(struct fdb_common *fc, struct ev_loop *loop)
 {
-	fdb_loop = loop;
+	fc->loop = loop;
+	fc->aging = FDB_AGING_DEFAULT;
+	fc->max_learned = FDB_MAX_LEARNED_DEFAULT;
+	TAILQ_INIT(&fc->free);
 }
 
-void fdb_set_aging(unsigned int sec)
+/**
+ * fdb_common_fini() - Release the free list (every table is freed already)
+ * @fc:		the datapath's part; left empty and usable
+ */
+void fdb_common_fini(struct fdb_common *fc)
 {
-	fdb_aging = sec ? sec : 1;
+	struct fdb_entry *e;
+
+	while ((e = TAILQ_FIRST(&fc->free))) {
+		TAILQ_REMOVE(&fc->free, e, lru);
+		free(e);
+	}
 }
 
-unsigned int fdb_get_aging(void)
+void fdb_set_aging(struct fdb_common *fc, unsigned int sec)
 {
-	return fdb_aging;
+	fc->aging = sec ? sec : 1;
 }
 
-void fdb_set_max_learned(unsigned int n)
+void fdb_set_max_learned(struct fdb_common *fc, unsigned int n)
 {
-	fdb_max_learned = n;
+	fc->max_learned = n;
 }
 
-ev_tstamp fdb_now(void)
+ev_tstamp fdb_now(const struct fdb *f)
 {
-	return fdb_loop ? ev_now(fdb_loop) : 0.0;
+	return f->common->loop ? ev_now(f->common->loop) : 0.0;
 }
 
+/**
+ * fdb_new() - A learning table for network N, sharing its datapath's part
+ * @n:		the network; n->dp set
+ *
+ * Return: the table, or NULL (no memory, or N belongs to no datapath)
+ */
 struct fdb *fdb_new(struct network *n)
 {
-	struct fdb *f = calloc(1, sizeof(*f));
+	struct fdb *f;
 
+	if (!n->dp)
+		return NULL;
+	f = calloc(1, sizeof(*f));
 	if (!f)
 		return NULL;
 	f->net = n;
+	f->common = &n->dp->fdb;
 	/* The gateway MAC is what l2_forward() matches; make sure it is set
 	 * even if the caller forgot (a zero MAC would catch stray frames). */
 	if (!(n->gw_mac[0] | n->gw_mac[1] | n->gw_mac[2] | n->gw_mac[3] |
@@ -142,7 +166,7 @@ static void fdb_entry_del(struct fdb *f, struct fdb_entry *e)
 	if (e->port && e->port->n_learned)
 		e->port->n_learned--;
 	f->count--;
-	TAILQ_INSERT_HEAD(&fdb_free_list, e, lru);
+	TAILQ_INSERT_HEAD(&f->common->free, e, lru);
 }
 
 unsigned int fdb_flush(struct fdb *f)
@@ -153,8 +177,8 @@ unsigned int fdb_flush(struct fdb *f)
 		fdb_entry_del(f, TAILQ_FIRST(&f->lru));
 		n++;
 	}
-	if (fdb_loop)
-		ev_timer_stop(fdb_loop, &f->timer);
+	if (f->common->loop)
+		ev_timer_stop(f->common->loop, &f->timer);
 	return n;
 }
 
@@ -174,13 +198,14 @@ void fdb_free(struct fdb *f)
 static void fdb_timer_arm(struct fdb *f)
 {
 	struct fdb_entry *old = TAILQ_FIRST(&f->lru);
+	struct ev_loop *loop = f->common->loop;
 	ev_tstamp in;
 
-	if (!fdb_loop || !old || ev_is_active(&f->timer))
+	if (!loop || !old || ev_is_active(&f->timer))
 		return;
-	in = old->last_seen + fdb_aging - ev_now(fdb_loop);
+	in = old->last_seen + f->common->aging - ev_now(loop);
 	ev_timer_set(&f->timer, in > 0 ? in : 0., 0.);
-	ev_timer_start(fdb_loop, &f->timer);
+	ev_timer_start(loop, &f->timer);
 }
 
 static void fdb_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
@@ -201,22 +226,23 @@ static void fdb_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
  */
 unsigned int fdb_expire(struct fdb *f, ev_tstamp now)
 {
+	unsigned int n = 0, aging = f->common->aging;
 	struct fdb_entry *e;
-	unsigned int n = 0;
 
-	while ((e = TAILQ_FIRST(&f->lru)) && e->last_seen + fdb_aging <= now) {
+	while ((e = TAILQ_FIRST(&f->lru)) && e->last_seen + aging <= now) {
 		fdb_entry_del(f, e);
 		n++;
 	}
 	return n;
 }
 
-static struct fdb_entry *fdb_entry_get(void)
+/* An entry from FC's free list, or a new one; zeroed. */
+static struct fdb_entry *fdb_entry_get(struct fdb_common *fc)
 {
-	struct fdb_entry *e = TAILQ_FIRST(&fdb_free_list);
+	struct fdb_entry *e = TAILQ_FIRST(&fc->free);
 
 	if (e) {
-		TAILQ_REMOVE(&fdb_free_list, e, lru);
+		TAILQ_REMOVE(&fc->free, e, lru);
 		memset(e, 0, sizeof(*e));
 		return e;
 	}
@@ -230,7 +256,7 @@ static enum drop_reason fdb_entry_refresh(struct fdb *f, struct fdb_entry *e,
 	if (e->port != port) {
 		/* Station move.  The cap applies here too, or a port at its
 		 * cap could still collect entries by stealing MACs. */
-		if (port->n_learned >= fdb_max_learned) {
+		if (port->n_learned >= f->common->max_learned) {
 			fdb_entry_del(f, e);
 			return DROP_FDB_CAP;
 		}
@@ -257,7 +283,7 @@ static enum drop_reason fdb_entry_refresh(struct fdb *f, struct fdb_entry *e,
  */
 enum drop_reason fdb_learn(struct fdb *f, const uint8_t mac[6], struct port *port)
 {
-	ev_tstamp now = fdb_now();
+	ev_tstamp now = fdb_now(f);
 	struct fdb_entry *e = fdb_find(f, &f->last_src, mac);
 
 	/* Same port, same loop iteration: already the youngest, nothing to do
@@ -266,18 +292,17 @@ enum drop_reason fdb_learn(struct fdb *f, const uint8_t mac[6], struct port *por
 		return DROP_NONE;
 	if (e)
 		return fdb_entry_refresh(f, e, port, now);
-	if (port->n_learned >= fdb_max_learned)
+	if (port->n_learned >= f->common->max_learned)
 		return DROP_FDB_CAP;
-	e = fdb_entry_get();
+	e = fdb_entry_get(f->common);
 	if (!e)
 		return DROP_UNSUPPORTED;
 	memcpy(e->mac, mac, 6);
 	e->port = port;
 	e->last_seen = now;
-	fdb_oom = 0;
 	HASH_ADD(hh, f->table, mac, 6, e);
-	if (fdb_oom) {
-		TAILQ_INSERT_HEAD(&fdb_free_list, e, lru);
+	if (e->oom) {
+		TAILQ_INSERT_HEAD(&f->common->free, e, lru);
 		return DROP_UNSUPPORTED;
 	}
 	TAILQ_INSERT_TAIL(&f->lru, e, lru);
@@ -314,6 +339,6 @@ void fdb_port_gone(struct fdb *f, struct port *port)
 			fdb_entry_del(f, e);
 	}
 	port->n_learned = 0;
-	if (TAILQ_EMPTY(&f->lru) && fdb_loop)
-		ev_timer_stop(fdb_loop, &f->timer);
+	if (TAILQ_EMPTY(&f->lru) && f->common->loop)
+		ev_timer_stop(f->common->loop, &f->timer);
 }

@@ -12,7 +12,9 @@
  *  - ARP request for the gateway IP: ARP reply (RFC 826).
  *  - IPv6 (a --ipv6 network): neighbour solicitations for the gateway's
  *    IPv6 address or its link-local one, and ICMPv6 echo to them, are
- *    answered by the router port; IPv6 is not routed yet (no_route).
+ *    answered by the router port; everything else is routed as IPv4 is
+ *    (gateway_route6(): hop limit, own subnet, other networks, packet
+ *    too big, then the uplink's IPv6 address and NAT66, uplink6.c).
  *  - IPv4 to port 53 of the gateway IP on a network with DNS, or to any
  *    address with --dns-intercept: offered to dns_input() first.
  *  - ICMP echo request to the gateway IP: echo reply (RFC 792).  Other
@@ -79,6 +81,7 @@ struct gateway_route {
 	uint32_t addr;           /* host order, host bits zero */
 	uint32_t mask;           /* host order */
 	struct network *net;
+	struct vs_prefix p6;     /* the IPv6 entries' subnet6 */
 };
 
 
@@ -94,6 +97,30 @@ static uint32_t gateway_mask(uint8_t len)
 	return len ? ~0u << (32 - (len > 32 ? 32 : len)) : 0;
 }
 
+static int gateway_route6_cmp(const void *a, const void *b)
+{
+	const struct gateway_route *x = a, *y = b;
+
+	return vs_addr_cmp(&x->p6.addr, &y->p6.addr);
+}
+
+/* The --ipv6 networks' subnets, sorted, after the N4 IPv4 ones at R. */
+static void gateway_routes6_rebuild(struct dp *dp, struct gateway_route *r, unsigned int n4)
+{
+	struct network *net, *tmp;
+	unsigned int i = n4;
+
+	HASH_ITER(hh, dp->model->networks, net, tmp)
+		if (net->ipv6) {
+			memset(&r[i], 0, sizeof(r[i]));
+			r[i].p6 = net->subnet6;
+			r[i].net = net;
+			i++;
+		}
+	qsort(r + n4, i - n4, sizeof(*r), gateway_route6_cmp);
+	dp->n_routes6 = i - n4;
+}
+
 /* Rebuild DP's sorted subnet array (a network started or stopped). */
 static void gateway_routes_rebuild(struct dp *dp)
 {
@@ -101,7 +128,7 @@ static void gateway_routes_rebuild(struct dp *dp)
 	struct network *net, *tmp;
 	struct gateway_route *r;
 
-	r = realloc(dp->routes, (n ? n : 1) * sizeof(*r));
+	r = realloc(dp->routes, (n ? 2 * n : 1) * sizeof(*r));
 	if (!r)
 		return;	/* keep the old table; retried on the next packet */
 	dp->routes = r;
@@ -115,7 +142,41 @@ static void gateway_routes_rebuild(struct dp *dp)
 	}
 	qsort(r, i, sizeof(*r), gateway_route_cmp);
 	dp->n_routes = i;
+	gateway_routes6_rebuild(dp, r, i);
 	dp->routes_gen = dp->net_gen;
+}
+
+/**
+ * gateway_route_lookup6() - Which network's IPv6 subnet holds DST?
+ * @dp:		the datapath (NULL: none)
+ * @dst:	IPv6 address
+ *
+ * As gateway_route_lookup(): subnets do not overlap, so the candidate is
+ * the last one starting at or below DST; O(log networks).
+ *
+ * Return: the network, or NULL
+ */
+static struct network *gateway_route_lookup6(struct dp *dp, const union vs_addr *dst)
+{
+	const struct gateway_route *r;
+	unsigned int lo = 0, hi, mid;
+
+	if (!dp)
+		return NULL;
+	if (dp->routes_gen != dp->net_gen)
+		gateway_routes_rebuild(dp);
+	r = dp->routes + dp->n_routes;
+	hi = dp->n_routes6;
+	while (lo < hi) {
+		mid = (lo + hi) / 2;
+		if (vs_addr_cmp(&r[mid].p6.addr, dst) <= 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo && vs_prefix_contains(&r[lo - 1].p6, dst))
+		return r[lo - 1].net;
+	return NULL;
 }
 
 /**
@@ -247,6 +308,30 @@ static bool gateway_dns(struct network *n, struct pkt *p, const struct iphdr *ip
 		return false;
 	if (!n->dns_intercept && !(n->dns && vs_addr_eq_v4(&n->gateway, ip->daddr)))
 		return false;
+	return dns_input(n, p->in_port ? p->in_port->ep : NULL, p);
+}
+
+/* UDP/TCP to port 53 of the gateway's IPv6 address (DNS networks) or of
+ * any address (--dns-intercept), sent to the gateway's MAC.  Only with the
+ * upper-layer header right after the fixed one: as for the gateway's own
+ * address otherwise (router_port.c), an extension header chain to the
+ * resolver is not walked.  IPv6 leaves the parser without L4 offsets, so
+ * they are set here for dns_input(). */
+static bool gateway_dns6(struct network *n, struct pkt *p)
+{
+	const struct ip6_hdr *ip6 = pkt_header(p, p->l3_ofs, sizeof(*ip6));
+	const uint8_t *ports = pkt_header(p, p->l3_ofs + sizeof(*ip6), 4);
+	union vs_addr dst;
+
+	if (!ip6 || !ports || (ip6->ip6_nxt != IPPROTO_UDP && ip6->ip6_nxt != IPPROTO_TCP) ||
+	    ports[2] != 0 || ports[3] != 53 ||
+	    ntohs(ip6->ip6_plen) > p->len - p->l3_ofs - sizeof(*ip6))
+		return false;
+	vs_addr_from_bytes(&dst, AF_INET6, &ip6->ip6_dst);
+	if (!n->dns_intercept && !(n->dns && vs_addr_eq(&n->gateway6, &dst)))
+		return false;
+	p->ip_proto = ip6->ip6_nxt;
+	p->l4_ofs = (uint16_t)(p->l3_ofs + sizeof(*ip6));
 	return dns_input(n, p->in_port ? p->in_port->ep : NULL, p);
 }
 
@@ -394,29 +479,134 @@ static struct iphdr *gateway_ip_hdr(struct pkt *p)
 	return ip;
 }
 
-/* An IPv6 packet the gateway would have to route: it does not yet, so
- * the sender learns why, as RFC 4443 says a router tells it: hop limit
- * exceeded if it had run out anyway, else no route to destination. */
-static void gateway_unroutable6(const struct router_port *rp, struct pkt *p)
-{
-	const struct ip6_hdr *ip6 = pkt_header(p, p->l3_ofs, sizeof(*ip6));
-	bool expired = ip6 && ip6->ip6_hlim <= 1;
+/* ---- IPv6 routing ---- */
 
-	trace_note(p, "gateway", "no IPv6 routing yet");
-	gateway_count(p, expired ? DROP_TTL_EXCEEDED : DROP_NO_ROUTE);
-	if (p->in_port && p->in_port->role != PORT_ROLE_ENDPOINT)
+/* Never routed (RFC 4291): multicast, "::", ::1, link-local (2.5.6: not
+ * forwarded), and IPv4-mapped addresses on the wire. */
+static bool gateway_special6(const union vs_addr *a)
+{
+	return a->b[0] == 0xff || vs_addr_is_any(a) || vs_addr_is_loopback(a) ||
+	       (a->b[0] == 0xfe && (a->b[1] & 0xc0) == 0x80) || vs_addr_is_v4(a);
+}
+
+/* Count P and tell its sender, a container, why (errors go back to
+ * containers only; the uplink side is NAT's). */
+static void gateway_error6(const struct router_port *rp, struct pkt *p, enum drop_reason why,
+			   uint8_t type, uint8_t code)
+{
+	gateway_count(p, why);
+	if (!p->in_port || p->in_port->role == PORT_ROLE_ENDPOINT)
+		router_port_icmp6_error(rp, p, type, code);
+}
+
+/* Is IPv6 packet P longer than MTU on the wire (a GSO frame: the
+ * segments it will be cut into)? */
+static bool gateway_too_big6(const struct pkt *p, uint32_t mtu)
+{
+	const struct ip6_hdr *ip6 = pkt_l3(p);
+	const uint8_t *th = pkt_header(p, p->l4_ofs, 20);
+	uint32_t len = sizeof(*ip6) + ntohs(ip6->ip6_plen);
+
+	if ((p->flags & PKT_F_GSO) && p->vnet.gso_size && th)
+		len = (uint32_t)(p->l4_ofs - p->l3_ofs) + p->vnet.gso_size +
+		      (p->ip_proto == IPPROTO_TCP ? (th[12] >> 4) * 4u : 8u);
+	return len > mtu;
+}
+
+/**
+ * gateway_too_big6_send() - Refuse P, routed from N towards a smaller MTU
+ * @n:		network the error comes from (its gateway is the sender)
+ * @p:		the packet, as it arrived (hop limit not yet decremented)
+ * @mtu:	the MTU it does not fit
+ *
+ * IPv6 routers never fragment: the sender gets packet too big with the
+ * MTU (RFC 8201), a container directly, an outside sender through NAT66
+ * (uplink_route_out6 translates the quote back), as for IPv4.
+ */
+static void gateway_too_big6_send(struct network *n, struct pkt *p, uint32_t mtu)
+{
+	struct router_port rp;
+	struct pkt r;
+
+	gateway_count(p, DROP_FRAG_NEEDED);
+	gateway_rport(n, &rp);
+	rp.mtu = (uint16_t)(mtu > 0xffff ? 0xffff : mtu);
+	if (!p->in_port || p->in_port->role == PORT_ROLE_ENDPOINT) {
+		router_port_icmp6_error(&rp, p, ICMP6_PACKET_TOO_BIG, 0);
 		return;
-	if (expired)
-		router_port_icmp6_error(rp, p, ICMP6_TIME_EXCEEDED, ICMP6_TIME_EXCEED_TRANSIT);
-	else
-		router_port_icmp6_error(rp, p, ICMP6_DST_UNREACH, ICMP6_DST_UNREACH_NOROUTE);
+	}
+	if (!router_port_icmp6_error_build(&rp, p, ICMP6_PACKET_TOO_BIG, 0, &r))
+		return;
+	if (p->flags & PKT_F_DRYRUN) {
+		trace_event(p, "gateway", TRACE_LOCAL, p->in_port,
+			    "ICMPv6 packet too big (MTU %u) to the sender, through NAT", mtu);
+		return;
+	}
+	uplink_route_out6(n, &r);
+}
+
+/**
+ * gateway_route6() - Forward an IPv6 packet not addressed to the gateway
+ * @n:		network it came from
+ * @rp:		the gateway as a router port
+ * @p:		packet (IPv6 header checked by router_port_v6_input)
+ *
+ * As gateway_route() for IPv4: the hop limit (RFC 8200 3: time exceeded
+ * at 1), the own subnet back onto the network, another network's subnet
+ * or no IPv6 uplink is no route (isolation, as IPv4's), the uplink's MTU
+ * (packet too big), then the uplink (NAT66, uplink6.c).
+ */
+static void gateway_route6(struct network *n, const struct router_port *rp, struct pkt *p)
+{
+	struct ip6_hdr *ip6 = pkt_l3(p);
+	struct network *dn;
+	union vs_addr dst;
+	enum drop_reason why;
+	uint32_t mtu;
+
+	memcpy(&dst, &ip6->ip6_dst, 16);
+	if (gateway_special6(&dst)) {
+		gateway_count(p, DROP_NOT_FOR_US);
+		return;
+	}
+	if (ip6->ip6_hlim <= 1) {
+		gateway_error6(rp, p, DROP_TTL_EXCEEDED, ICMP6_TIME_EXCEEDED,
+			       ICMP6_TIME_EXCEED_TRANSIT);
+		return;
+	}
+	if (vs_prefix_contains(&n->subnet6, &dst)) {
+		ip6->ip6_hlim--;
+		trace_note(p, "gateway", "on-link destination, back onto %s", n->name);
+		gateway_deliver6(n, p);
+		return;
+	}
+	dn = gateway_route_lookup6(n->dp, &dst);
+	mtu = uplink_mtu6(n);
+	if (dn || n->internal || !mtu) {
+		trace_note(p, "gateway", "no route: %s", dn ? "another network's subnet" :
+			   n->internal ? "internal network" : "no IPv6 uplink");
+		gateway_error6(rp, p, DROP_NO_ROUTE, ICMP6_DST_UNREACH, ICMP6_DST_UNREACH_NOROUTE);
+		return;
+	}
+	if (gateway_too_big6(p, mtu)) {
+		gateway_too_big6_send(n, p, mtu);
+		return;
+	}
+	ip6->ip6_hlim--;
+	trace_event(p, "gateway", TRACE_ROUTE, NULL, "route to the uplink (hop limit %u -> %u)",
+		    ip6->ip6_hlim + 1u, ip6->ip6_hlim);
+	why = uplink_route_out6(n, p);
+	if (why == DROP_NONE)
+		return;
+	ip6->ip6_hlim++;      /* quote the packet as it arrived */
+	gateway_error6(rp, p, why, ICMP6_DST_UNREACH, ICMP6_DST_UNREACH_NOROUTE);
 }
 
 /* IPv6 to the gateway: unicast to its MAC, or a multicast to one of its
  * solicited-node groups (l2_forward).  The router port answers what is
- * its own; the gateway does not route IPv6 yet (doc/ipv6.md), so
- * anything else sent to its MAC is counted as no_route.  A flooded
- * multicast that is not the gateway's is left alone: it was delivered. */
+ * its own; anything else sent to its MAC is routed (gateway_route6()).
+ * A flooded multicast that is not the gateway's is left alone: it was
+ * delivered. */
 static void gateway_input6(struct network *n, struct pkt *p)
 {
 	const struct ether_header *eth = pkt_header(p, 0, sizeof(*eth));
@@ -428,10 +618,14 @@ static void gateway_input6(struct network *n, struct pkt *p)
 			gateway_count(p, DROP_UNSUPPORTED);
 		return;
 	}
+	if (!mcast && gateway_dns6(n, p)) {
+		trace_note(p, "gateway", "to the DNS resolver");
+		return;
+	}
 	gateway_rport(n, &rp);
 	if (router_port_v6_input(&rp, p) || mcast)
 		return;
-	gateway_unroutable6(&rp, p);
+	gateway_route6(n, &rp, p);
 }
 
 /**
@@ -501,6 +695,50 @@ void gateway_deliver(struct network *n, struct pkt *p)
 		gateway_count(p, DROP_NO_ROUTE);
 		if (p->in_port && p->in_port->net == n)
 			gateway_icmp_error(n, p, ICMP_DEST_UNREACH, ICMP_HOST_UNREACH);
+		return;
+	}
+	memcpy(eth->ether_dhost, ep->mac, 6);
+	memcpy(eth->ether_shost, n->gw_mac, 6);
+	trace_event(p, "gateway", TRACE_FORWARD, ep->port, "deliver to its endpoint");
+	egress_output(ep->port, p);
+}
+
+/**
+ * gateway_deliver6() - Send a routed IPv6 packet to its endpoint on N
+ * @n:		destination network
+ * @p:		packet; hop limit already handled by the caller
+ *
+ * The endpoint is found by its IPv6 address (a hash, model.c); too big
+ * for N's MTU is packet too big to the sender; nobody there is address
+ * unreachable (RFC 4443 3.1 code 3) to a container of N.
+ */
+void gateway_deliver6(struct network *n, struct pkt *p)
+{
+	struct ether_header *eth = pkt_header(p, 0, sizeof(*eth));
+	struct ip6_hdr *ip6 = pkt_header(p, p->l3_ofs, sizeof(*ip6));
+	uint32_t mtu = (uint32_t)(n->mtu > 0 ? n->mtu : 1500);
+	struct router_port rp;
+	struct endpoint *ep;
+	union vs_addr dst;
+
+	if (!eth || !ip6) {
+		gateway_count(p, DROP_BAD_L3);
+		return;
+	}
+	if (gateway_too_big6(p, mtu)) {
+		ip6->ip6_hlim++;       /* every router path took a hop */
+		gateway_too_big6_send(n, p, mtu);
+		return;
+	}
+	memcpy(&dst, &ip6->ip6_dst, 16);
+	ep = model_endpoint_by_ip6_fast(n, &dst);
+	if (!ep || !ep->port) {
+		gateway_rport(n, &rp);
+		if (p->in_port && p->in_port->net == n)
+			gateway_error6(&rp, p, DROP_NO_ROUTE, ICMP6_DST_UNREACH,
+				       ICMP6_DST_UNREACH_ADDR);
+		else
+			gateway_count(p, DROP_NO_ROUTE);
 		return;
 	}
 	memcpy(eth->ether_dhost, ep->mac, 6);

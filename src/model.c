@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "model.h"
+#include "overlay.h"
 
 struct model g_model;
 
@@ -88,7 +89,8 @@ bool model_ip_in_use(const struct network *n, const union vs_addr *ip)
 }
 
 /* The endpoint whose IPv6 address is IP6.  A walk of the network's
- * endpoints: only control commands (IPAM, connect) ask, never a packet. */
+ * endpoints: only control commands (IPAM, connect) ask, and they see an
+ * address the moment it is set, linked or not. */
 struct endpoint *model_endpoint_by_ip6(const struct network *n, const union vs_addr *ip6)
 {
 	struct endpoint *ep;
@@ -97,6 +99,19 @@ struct endpoint *model_endpoint_by_ip6(const struct network *n, const union vs_a
 		if (vs_addr_eq(&ep->ip6, ip6))
 			return ep;
 	return NULL;
+}
+
+/* The same for the datapath (every routed IPv6 packet: NAT66 replies):
+ * a hash of the endpoints linked with their IPv6 address (connect and
+ * the state load set it before model_endpoint_link()).  "::" is nobody's. */
+struct endpoint *model_endpoint_by_ip6_fast(const struct network *n, const union vs_addr *ip6)
+{
+	struct endpoint *ep;
+
+	if (vs_addr_is_any(ip6))
+		return NULL;
+	HASH_FIND(hh_ip6, n->by_ip6, ip6, sizeof(*ip6), ep);
+	return ep;
 }
 
 /* Docker's rule: 02:42 followed by the four bytes of the IPv4 address (an
@@ -139,6 +154,8 @@ void model_clear(void)
 			LIST_REMOVE(ep, ctr_link);
 			LIST_REMOVE(ep, net_link);
 			HASH_DELETE(hh_ip, ep->net->by_ip, ep);
+			if (ep->in_by_ip6)
+				HASH_DELETE(hh_ip6, ep->net->by_ip6, ep);
 			free(ep);
 		}
 		while ((pp = LIST_FIRST(&c->published))) {
@@ -150,6 +167,7 @@ void model_clear(void)
 	}
 	HASH_ITER(hh, g_model.networks, n, ntmp) {
 		HASH_DEL(g_model.networks, n);
+		overlay_free(n);
 		free(n);
 	}
 	memset(&g_model.ula_pool, 0, sizeof(g_model.ula_pool));
@@ -161,6 +179,10 @@ void model_endpoint_link(struct endpoint *ep)
 	LIST_INSERT_HEAD(&ep->net->endpoints, ep, net_link);
 	LIST_INSERT_HEAD(&ep->ctr->endpoints, ep, ctr_link);
 	HASH_ADD(hh_ip, ep->net->by_ip, ip, sizeof(ep->ip), ep);
+	/* ip6 is set before the link (connect, state load) and kept */
+	ep->in_by_ip6 = !vs_addr_is_any(&ep->ip6);
+	if (ep->in_by_ip6)
+		HASH_ADD(hh_ip6, ep->net->by_ip6, ip6, sizeof(ep->ip6), ep);
 }
 
 void model_endpoint_unlink(struct endpoint *ep)
@@ -168,6 +190,9 @@ void model_endpoint_unlink(struct endpoint *ep)
 	LIST_REMOVE(ep, net_link);
 	LIST_REMOVE(ep, ctr_link);
 	HASH_DELETE(hh_ip, ep->net->by_ip, ep);
+	if (ep->in_by_ip6)
+		HASH_DELETE(hh_ip6, ep->net->by_ip6, ep);
+	ep->in_by_ip6 = false;
 }
 
 struct container *model_container_add(const char *name, const char *netns_ref)
@@ -207,11 +232,13 @@ const char *model_driver_name(enum net_driver d)
 	switch (d) {
 	case NET_DRIVER_MACVLAN: return "macvlan";
 	case NET_DRIVER_IPVLAN: return "ipvlan";
+	case NET_DRIVER_OVERLAY: return "overlay";
 	default: return "vswitch";
 	}
 }
 
-/* "bridge" (or "vswitch", or nothing), "macvlan" or "ipvlan"; -1 else. */
+/* "bridge" (or "vswitch", or nothing), "macvlan", "ipvlan" or "overlay";
+ * -1 else. */
 int model_driver_parse(const char *s, enum net_driver *d)
 {
 	if (!s || !strcmp(s, "bridge") || !strcmp(s, "vswitch"))
@@ -220,6 +247,8 @@ int model_driver_parse(const char *s, enum net_driver *d)
 		*d = NET_DRIVER_MACVLAN;
 	else if (!strcmp(s, "ipvlan"))
 		*d = NET_DRIVER_IPVLAN;
+	else if (!strcmp(s, "overlay"))
+		*d = NET_DRIVER_OVERLAY;
 	else
 		return -1;
 	return 0;

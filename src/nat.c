@@ -35,12 +35,25 @@
  * of zero (none) stays zero; a partial checksum (offload) covers only the
  * pseudo-header, so only the address words are folded into it.
  *
- * Limits: IPv4 only for now (keys are ready for IPv6); no port parity or
- * contiguity (RFC 4787 REQ-4/5 are MAY/SHOULD).
+ * IPv6 (NAT66, doc/ipv6.md) takes the same path: a tuple of 16-byte
+ * addresses, the uplink's IPv6 address as the external address (one of
+ * nat->ext[], with port spaces of its own), ICMPv6 echo ids as ports.
+ * Only the rewrite differs: IPv6 has no header checksum, and every L4
+ * checksum, ICMPv6's included, covers the pseudo-header, so an address
+ * change is folded in as eight 16-bit words (nat_rewrite6()).  A tuple
+ * never mixes families: SNAT takes an external address of the packet's
+ * own family, DNAT a target address of it (the container's IPv6 address
+ * for a connection to the uplink's IPv6 address).
+ *
+ * Limits: no port parity or contiguity (RFC 4787 REQ-4/5 are MAY/SHOULD);
+ * no NPTv6 (RFC 6296): NAT66 here is stateful, port-translating, as
+ * Docker's ip6tables MASQUERADE.
  */
 #include <arpa/inet.h>
 #include <linux/if_ether.h>
 #include <netinet/ip.h>
+#include <netinet/icmp6.h>
+#include <netinet/ip6.h>
 #include <netinet/ip_icmp.h>
 #include <netinet/tcp.h>
 #include <netinet/udp.h>
@@ -62,6 +75,7 @@ static int nat_proto_idx(uint8_t proto)
 	case IPPROTO_TCP: return 0;
 	case IPPROTO_UDP: return 1;
 	case IPPROTO_ICMP: return 2;
+	case IPPROTO_ICMPV6: return 2;   /* on an IPv6 address's spaces */
 	default: return -1;
 	}
 }
@@ -268,7 +282,7 @@ void nat_key_from_ip4(struct ct_key *k, uint32_t zone, uint8_t proto,
 
 static uint32_t nat_proto_lo(uint8_t proto)
 {
-	return proto == IPPROTO_ICMP ? 0 : NAT_PORT_MIN;
+	return proto == IPPROTO_ICMP || proto == IPPROTO_ICMPV6 ? 0 : NAT_PORT_MIN;
 }
 
 /* nat_bit_set() - Mark PORT busy in PS (mapped, published, or reserved). */
@@ -359,16 +373,30 @@ static void nat_pspace_init(struct nat *nat, struct nat_pspace *ps, int pi, uint
  */
 int nat_ext_add(struct nat *nat, uint32_t ip)
 {
-	static const uint8_t protos[NAT_N_PROTO] = { IPPROTO_TCP, IPPROTO_UDP, IPPROTO_ICMP };
 	union vs_addr a;
+
+	vs_addr_set_v4(&a, ip);
+	return nat_ext_add_addr(nat, &a);
+}
+
+/**
+ * nat_ext_add_addr() - nat_ext_add() of an address of either family
+ * @ip:	the address; an IPv6 one (the uplink's --uplink-ip6) never takes
+ *	the placeholder slot 0, which stands for the IPv4 uplink to come
+ *
+ * Return: its index, or -1 when NAT_MAX_EXT addresses exist
+ */
+int nat_ext_add_addr(struct nat *nat, const union vs_addr *ip)
+{
+	static const uint8_t protos[NAT_N_PROTO] = { IPPROTO_TCP, IPPROTO_UDP, IPPROTO_ICMP };
+	union vs_addr a = *ip;
 	struct nat_ext *x;
 	int i;
 
-	vs_addr_set_v4(&a, ip);
 	i = nat_ext_find(nat, &a);
 	if (i >= 0)
 		return i;
-	if (nat->ext_any) {
+	if (nat->ext_any && vs_addr_is_v4(&a)) {
 		nat->ext_any = false;
 		nat->ext[0].ip = a;
 		return 0;
@@ -796,7 +824,7 @@ const struct nat_rule *nat_rule_find(struct nat *nat, uint8_t proto, uint16_t ho
  * first endpoint on a non-internal network (resolved per new connection,
  * so reconnecting the container to another address needs no re-publish). */
 static bool nat_rule_target(struct nat *nat, const struct nat_rule *r, uint16_t host_port,
-			    uint32_t *zone, union vs_addr *ip, uint16_t *cport)
+			    bool v6, uint32_t *zone, union vs_addr *ip, uint16_t *cport)
 {
 	struct container *c;
 	struct endpoint *ep;
@@ -810,10 +838,11 @@ static bool nat_rule_target(struct nat *nat, const struct nat_rule *r, uint16_t 
 	c = model_container_in(nat->model, r->ctr);
 	if (!c)
 		return false;
+	/* IPv6: the first such endpoint that has an IPv6 address */
 	LIST_FOREACH(ep, &c->endpoints, ctr_link)
-		if (!ep->net->internal) {
+		if (!ep->net->internal && (!v6 || ep->net->ipv6)) {
 			*zone = nat_zone_of(nat, ep->net);
-			*ip = ep->ip;
+			*ip = v6 ? ep->ip6 : ep->ip;
 			return *zone != CT_ZONE_OUTSIDE;
 		}
 	return false;
@@ -888,6 +917,10 @@ void nat_endpoint_gone(struct nat *nat, struct endpoint *ep)
 	m.zone = (uint32_t)(z - nat->zones);
 	m.ip = ep->ip;
 	ct_flush(nat->ct, nat_uses_ep, &m);
+	if (!vs_addr_is_any(&ep->ip6)) {
+		m.ip = ep->ip6;
+		ct_flush(nat->ct, nat_uses_ep, &m);
+	}
 }
 
 /* --- rewriting --------------------------------------------------------- */
@@ -908,9 +941,86 @@ static void nat_l4_csum_addr(uint16_t *cs, uint32_t old, uint32_t new_,
 	}
 }
 
+/* nat_l4_csum_addr6() - The same for a 16-byte address: its changed
+ * 32-bit words, each folded in as RFC 1624 does two 16-bit ones. */
+static void nat_l4_csum_addr6(uint16_t *cs, const union vs_addr *old, const union vs_addr *new_,
+			      bool partial)
+{
+	int i;
+
+	for (i = 0; i < 4; i++)
+		if (old->w[i] != new_->w[i])
+			nat_l4_csum_addr(cs, old->w[i], new_->w[i], partial);
+}
+
+/* nat_l4_fields6() - The checksum and port fields of P's upper-layer
+ * header (TCP, UDP, ICMPv6 echo: its id), or all NULL. */
+static void nat_l4_fields6(struct pkt *p, uint16_t **cs, uint16_t **sp, uint16_t **dp)
+{
+	*cs = *sp = *dp = NULL;
+	if (p->l4_ofs == PKT_OFS_NONE)
+		return;
+	if (p->ip_proto == IPPROTO_TCP && pkt_header(p, p->l4_ofs, sizeof(struct tcphdr))) {
+		struct tcphdr *th = pkt_l4(p);
+
+		*cs = &th->check, *sp = &th->source, *dp = &th->dest;
+	} else if (p->ip_proto == IPPROTO_UDP && pkt_header(p, p->l4_ofs, sizeof(struct udphdr))) {
+		struct udphdr *uh = pkt_l4(p);
+
+		*cs = &uh->check, *sp = &uh->source, *dp = &uh->dest;
+	} else if (p->ip_proto == IPPROTO_ICMPV6 &&
+		   pkt_header(p, p->l4_ofs, sizeof(struct icmp6_hdr))) {
+		struct icmp6_hdr *ih = pkt_l4(p);
+
+		*cs = &ih->icmp6_cksum;
+		if (ih->icmp6_type == ICMP6_ECHO_REQUEST || ih->icmp6_type == ICMP6_ECHO_REPLY)
+			*sp = &ih->icmp6_id;
+	}
+}
+
 /**
- * nat_rewrite() - Make P's IPv4 addresses and ports those of tuple T
- * @p:	parsed IPv4 packet; L4 may be absent (non-first fragment)
+ * nat_rewrite6() - Make P's IPv6 addresses and ports those of tuple T
+ * @p:	parsed IPv6 packet; L4 may be absent (a later fragment)
+ * @t:	target tuple
+ *
+ * No header checksum; the L4 checksum (ICMPv6's too) covers the
+ * pseudo-header, so the address words go into it, and the ports or echo
+ * id unless the checksum is partial (offload: it holds only the
+ * pseudo-header sum, and the device sums the rest).  UDP's zero means
+ * "no checksum" only in IPv4, so a sum that comes out zero is written
+ * 0xffff (RFC 768, RFC 8200 8.1).
+ */
+static void nat_rewrite6(struct pkt *p, const struct ct_key *t)
+{
+	struct ip6_hdr *ip6 = pkt_l3(p);
+	bool partial = p->flags & PKT_F_CSUM_PARTIAL;
+	uint16_t *l4cs, *sp, *dp;
+	union vs_addr osrc, odst;
+
+	memcpy(&osrc, &ip6->ip6_src, 16);
+	memcpy(&odst, &ip6->ip6_dst, 16);
+	nat_l4_fields6(p, &l4cs, &sp, &dp);
+	if (l4cs) {
+		nat_l4_csum_addr6(l4cs, &osrc, &t->src, partial);
+		nat_l4_csum_addr6(l4cs, &odst, &t->dst, partial);
+		if (!partial && sp)
+			csum_update16(l4cs, *sp, t->sport);
+		if (!partial && dp)
+			csum_update16(l4cs, *dp, t->dport);
+		if (p->ip_proto == IPPROTO_UDP && *l4cs == 0 && !partial)
+			*l4cs = 0xffff;
+	}
+	if (sp)
+		*sp = t->sport;
+	if (dp)
+		*dp = t->dport;
+	memcpy(&ip6->ip6_src, &t->src, 16);
+	memcpy(&ip6->ip6_dst, &t->dst, 16);
+}
+
+/**
+ * nat_rewrite() - Make P's addresses and ports those of tuple T
+ * @p:	parsed IPv4 or IPv6 packet; L4 may be absent (non-first fragment)
  * @t:	target tuple (src, dst, sport, dport as the packet must leave)
  */
 void nat_rewrite(struct pkt *p, const struct ct_key *t)
@@ -921,6 +1031,10 @@ void nat_rewrite(struct pkt *p, const struct ct_key *t)
 	uint16_t *l4cs = NULL, *sp = NULL, *dp = NULL;
 	bool udp_nocs = false, pseudo = true;
 
+	if (p->eth_type == ETH_P_IPV6) {
+		nat_rewrite6(p, t);
+		return;
+	}
 	if (p->l4_ofs != PKT_OFS_NONE) {
 		if (ip->protocol == IPPROTO_TCP &&
 		    pkt_header(p, p->l4_ofs, sizeof(struct tcphdr))) {
@@ -969,19 +1083,68 @@ void nat_rewrite(struct pkt *p, const struct ct_key *t)
 
 /**
  * nat_pkt_key() - Build the tuple of P as seen in ZONE
- * @p:		parsed IPv4 packet with its L4 header
+ * @p:		parsed IPv4 (or IPv6) packet with its L4 header
  * @zone:	zone it was seen in
  * @k:		filled
  * @is_error:	set when P is an ICMP error (handled by nat_icmp.c)
  *
  * Return: DROP_NONE, or why P cannot be tracked
  */
+/**
+ * nat_pkt_key6() - nat_pkt_key() of an IPv6 packet
+ * @p:		parsed IPv6 packet (parse.c found its upper-layer header)
+ *
+ * ICMPv6 errors (types 1-4) go to nat_icmp6_error(); echo is tracked by
+ * its id; other ICMPv6 (neighbour discovery...) is the router ports'.
+ *
+ * Return: DROP_NONE, or why P cannot be tracked
+ */
+static enum drop_reason nat_pkt_key6(const struct pkt *p, uint32_t zone,
+				     struct ct_key *k, bool *is_error)
+{
+	const struct ip6_hdr *ip6 = pkt_l3(p);
+	union vs_addr src, dst;
+	uint16_t sport, dport;
+
+	*is_error = false;
+	if (p->l4_ofs == PKT_OFS_NONE)
+		return DROP_BAD_L4;     /* truncated, or a chain parse.c could not walk */
+	if (p->ip_proto == IPPROTO_TCP || p->ip_proto == IPPROTO_UDP) {
+		const uint16_t *ports = pkt_header(p, p->l4_ofs, 4);
+
+		if (!ports)
+			return DROP_BAD_L4;
+		sport = ports[0];
+		dport = ports[1];
+	} else if (p->ip_proto == IPPROTO_ICMPV6) {
+		const struct icmp6_hdr *ih = pkt_header(p, p->l4_ofs, sizeof(*ih));
+
+		if (!ih)
+			return DROP_BAD_L4;
+		if (ih->icmp6_type >= ICMP6_DST_UNREACH && ih->icmp6_type <= ICMP6_PARAM_PROB) {
+			*is_error = true;
+			return DROP_NONE;
+		}
+		if (ih->icmp6_type != ICMP6_ECHO_REQUEST && ih->icmp6_type != ICMP6_ECHO_REPLY)
+			return DROP_UNSUPPORTED;
+		sport = dport = ih->icmp6_id;
+	} else {
+		return DROP_UNSUPPORTED;
+	}
+	memcpy(&src, &ip6->ip6_src, 16);
+	memcpy(&dst, &ip6->ip6_dst, 16);
+	nat_key_make(k, zone, p->ip_proto, &src, &dst, sport, dport);
+	return DROP_NONE;
+}
+
 static enum drop_reason nat_pkt_key(const struct pkt *p, uint32_t zone,
 				    struct ct_key *k, bool *is_error)
 {
 	const struct iphdr *ip = pkt_l3(p);
 	uint16_t sport, dport;
 
+	if (p->eth_type == ETH_P_IPV6)
+		return nat_pkt_key6(p, zone, k, is_error);
 	*is_error = false;
 	if (ip->protocol == IPPROTO_TCP || ip->protocol == IPPROTO_UDP) {
 		/* the ports sit at the same offsets in both headers */
@@ -1025,9 +1188,8 @@ static bool nat_plan_dnat(struct nat *nat, const struct ct_key *k, struct nat_pl
 			k->zone == CT_ZONE_OUTSIDE;
 	int x = nat_ext_find(nat, dst);
 	const struct nat_rule *r;
-	union vs_addr tip;
 
-	if ((x < 0 && !via_host) || k->proto == IPPROTO_ICMP)
+	if ((x < 0 && !via_host) || k->proto == IPPROTO_ICMP || k->proto == IPPROTO_ICMPV6)
 		return true;	/* not to us: no DNAT */
 	/* a hairpin's SNAT half answers from the address it was sent to */
 	if (x >= 0)
@@ -1037,12 +1199,11 @@ static bool nat_plan_dnat(struct nat *nat, const struct ct_key *k, struct nat_pl
 	 * address, or (127.0.0.1) only through the proxy, i.e. the host leg */
 	if (r && !vs_addr_is_any(&r->host_ip) && !vs_addr_eq(&r->host_ip, dst) && !via_host)
 		r = NULL;
-	if (!r || !nat_rule_target(nat, r, ntohs(k->dport), &plan->tzone, &tip,
-				   &plan->tport)) {
+	if (!r || !nat_rule_target(nat, r, ntohs(k->dport), k->family == AF_INET6, &plan->tzone,
+				   &plan->tip, &plan->tport)) {
 		plan->why = DROP_NOT_FOR_US;
 		return false;
 	}
-	plan->tip = vs_addr_get_v4(&tip);   /* the plan is of an IPv4 packet */
 	plan->rule = r;
 	return true;
 }
@@ -1052,17 +1213,21 @@ static bool nat_plan_dnat(struct nat *nat, const struct ct_key *k, struct nat_pl
  * to the uplink IP's external port. */
 static void nat_plan_reply(struct nat *nat, const struct ct_key *k, struct nat_plan *plan)
 {
-	uint32_t src = nat_key_ip4(&k->src), up = 0;
+	union vs_addr up;
 
 	if (plan->ext_idx < nat->n_ext)
-		up = vs_addr_get_v4(&nat->ext[plan->ext_idx].ip);
-	if (plan->rule)
-		nat_key_from_ip4(&plan->reply, plan->tzone, k->proto, plan->tip,
-				 k->zone != CT_ZONE_OUTSIDE ? up : src, plan->tport, plan->ext);
+		up = nat->ext[plan->ext_idx].ip;
+	else if (k->family == AF_INET)
+		vs_addr_set_v4(&up, 0);
 	else
-		nat_key_from_ip4(&plan->reply, CT_ZONE_OUTSIDE, k->proto, nat_key_ip4(&k->dst),
-				 up, k->dport, plan->ext);
-	if (k->proto == IPPROTO_ICMP)
+		memset(&up, 0, sizeof(up));
+	if (plan->rule)
+		nat_key_make(&plan->reply, plan->tzone, k->proto, &plan->tip,
+			     k->zone != CT_ZONE_OUTSIDE ? &up : &k->src, plan->tport, plan->ext);
+	else
+		nat_key_make(&plan->reply, CT_ZONE_OUTSIDE, k->proto, &k->dst, &up, k->dport,
+			     plan->ext);
+	if (k->proto == IPPROTO_ICMP || k->proto == IPPROTO_ICMPV6)
 		plan->reply.sport = plan->reply.dport = plan->ext;
 }
 
@@ -1079,6 +1244,13 @@ static void nat_plan_reply(struct nat *nat, const struct ct_key *k, struct nat_p
  */
 static bool nat_plan_snat(struct nat *nat, const struct ct_key *k, struct nat_plan *plan)
 {
+	/* IPv6 leaves only from an IPv6 external address (the route chose
+	 * an uplink with --uplink-ip6); IPv4 keeps its placeholder 0.0.0.0 */
+	if (k->family == AF_INET6 && (plan->ext_idx >= nat->n_ext ||
+				      vs_addr_is_v4(&nat->ext[plan->ext_idx].ip))) {
+		plan->why = DROP_NO_ROUTE;
+		return false;
+	}
 	plan->ext_shared = true;
 	plan->why = nat_mapping_choose(nat, plan->ext_idx, k->zone, k->proto, &k->src, k->sport,
 				       true, &plan->ext);
@@ -1238,7 +1410,87 @@ enum drop_reason nat_process(struct nat *nat, struct pkt *p, uint32_t zone, uint
 }
 
 /**
- * nat_process_via() - Conntrack and NAT for one IPv4 packet
+ * nat_conn() - The entry of a packet's connection, found, updated or made
+ * @p:		the packet (not an ICMP error)
+ * @k:		its tuple
+ * @via:	as nat_process_via()
+ * @dir:	set to P's direction in the entry
+ * @why:	set to the reason when there is no entry
+ *
+ * Return: the entry, or NULL (P is dropped for *why)
+ */
+static struct ct_entry *nat_conn(struct nat *nat, struct pkt *p, const struct ct_key *k, int via,
+				 enum ct_dir *dir, enum drop_reason *why)
+{
+	struct ct_entry *e = ct_lookup(nat->ct, k, dir);
+	enum drop_reason r;
+
+	if (e) {
+		r = ct_update(nat->ct, e, *dir, pkt_l4(p), p->len - p->l4_ofs);
+		if (r != DROP_NONE && k->proto == IPPROTO_TCP && *dir == CT_DIR_ORIG &&
+		    ((const struct tcphdr *)pkt_l4(p))->syn) {
+			/* a SYN the old entry refuses: start over */
+			ct_remove(nat->ct, e);
+			e = NULL;
+		} else if (r != DROP_NONE) {
+			*why = r;
+			return NULL;
+		}
+	}
+	if (!e) {
+		e = nat_new_conn(nat, p, k, via, why);
+		*dir = CT_DIR_ORIG;
+	}
+	return e;
+}
+
+/**
+ * nat_process6() - Conntrack and NAT66 for one IPv6 packet
+ * @p:		parsed IPv6 packet
+ * @zone:	where it was seen
+ * @via:	as nat_process_via()
+ * @out_zone:	set to where it must leave
+ *
+ * Return: as nat_process_via()
+ */
+static enum drop_reason nat_process6(struct nat *nat, struct pkt *p, uint32_t zone, int via,
+				     uint32_t *out_zone)
+{
+	const struct ip6_hdr *ip6 = pkt_header(p, p->l3_ofs, sizeof(*ip6));
+	struct ct_key k, t;
+	struct ct_entry *e;
+	enum drop_reason r;
+	enum ct_dir dir;
+	bool is_error;
+
+	if (!ip6 || (ip6->ip6_vfc >> 4) != 6)
+		return DROP_BAD_L3;
+	if (p->is_frag && p->l4_ofs == PKT_OFS_NONE)
+		return nat_frag_translate(nat, p, zone, out_zone);
+	r = nat_pkt_key6(p, zone, &k, &is_error);
+	if (r != DROP_NONE)
+		return r;
+	if ((p->flags & PKT_F_DRYRUN) && !is_error)
+		return nat_dry_run(nat, p, &k, via, out_zone);
+	if (is_error) {
+		r = nat_icmp6_error(nat, p, zone, out_zone);
+		if (r == DROP_NONE)
+			nat->stats.icmp_err_xlated++;
+		return r;
+	}
+	e = nat_conn(nat, p, &k, via, &dir, &r);
+	if (!e)
+		return r;
+	ct_key_invert(&e->n[!dir].key, &t);
+	if (p->is_frag)
+		nat_frag_record6(nat, p, zone, &t);
+	nat_rewrite6(p, &t);
+	*out_zone = t.zone;
+	return DROP_NONE;
+}
+
+/**
+ * nat_process_via() - Conntrack and NAT for one IPv4 or IPv6 packet
  * @p:		parsed packet (l3_ofs at an IPv4 header checked by parse.c)
  * @zone:	where it was seen: CT_ZONE_OUTSIDE or the network's zone
  * @via:	the external address (nat_ext_add() index) of the uplink the
@@ -1259,6 +1511,8 @@ enum drop_reason nat_process_via(struct nat *nat, struct pkt *p, uint32_t zone, 
 	enum ct_dir dir;
 	bool is_error, first_frag;
 
+	if (p->eth_type == ETH_P_IPV6)
+		return nat_process6(nat, p, zone, via, out_zone);
 	if (!ip || ip->version != 4 || ip->ihl < 5)
 		return DROP_BAD_L3;
 	if (ip->frag_off & htons(IP_OFFMASK))
@@ -1277,24 +1531,9 @@ enum drop_reason nat_process_via(struct nat *nat, struct pkt *p, uint32_t zone, 
 			nat->stats.icmp_err_xlated++;
 		return r;
 	}
-	e = ct_lookup(nat->ct, &k, &dir);
-	if (e) {
-		r = ct_update(nat->ct, e, dir, pkt_l4(p), p->len - p->l4_ofs);
-		if (r != DROP_NONE && k.proto == IPPROTO_TCP && dir == CT_DIR_ORIG &&
-		    ((const struct tcphdr *)pkt_l4(p))->syn) {
-			/* a SYN the old entry refuses: start over */
-			ct_remove(nat->ct, e);
-			e = NULL;
-		} else if (r != DROP_NONE) {
-			return r;
-		}
-	}
-	if (!e) {
-		e = nat_new_conn(nat, p, &k, via, &r);
-		if (!e)
-			return r;
-		dir = CT_DIR_ORIG;
-	}
+	e = nat_conn(nat, p, &k, via, &dir, &r);
+	if (!e)
+		return r;
 	ct_key_invert(&e->n[!dir].key, &t);
 	old_src = ip->saddr;
 	old_dst = ip->daddr;
@@ -1327,7 +1566,8 @@ void nat_prefetch(struct nat *nat, struct pkt *const *pkts, unsigned int n, uint
 	for (i = 0; i < n && k < CT_PREFETCH_MAX; i++) {
 		const struct pkt *p = pkts[i];
 
-		if (p->eth_type != ETH_P_IP || p->l4_ofs == PKT_OFS_NONE ||
+		if ((p->eth_type != ETH_P_IP && p->eth_type != ETH_P_IPV6) ||
+		    p->l4_ofs == PKT_OFS_NONE ||
 		    p->l3_ofs == PKT_OFS_NONE)
 			continue;
 		if (nat_pkt_key(p, zone, &keys[k], &is_error) == DROP_NONE && !is_error)

@@ -32,9 +32,18 @@
  *
  * An error that quotes nothing we know, or is too short to quote a tuple,
  * is dropped and counted (REQ-9: errors must not open mappings).
+ *
+ * ICMPv6 errors (RFC 4443: destination unreachable, packet too big, time
+ * exceeded, parameter problem) take the same steps in nat_icmp6_error():
+ * the quote is an IPv6 header and at least 8 bytes of its upper-layer
+ * header (a quote with extension headers is not followed: unsupported),
+ * and the ICMPv6 checksum, which covers the pseudo-header, is recomputed
+ * over the whole message once the addresses are in place.
  */
 #include <arpa/inet.h>
+#include <netinet/icmp6.h>
 #include <netinet/ip.h>
+#include <netinet/ip6.h>
 #include <netinet/ip_icmp.h>
 #include <netinet/tcp.h>
 #include <netinet/udp.h>
@@ -155,6 +164,125 @@ enum drop_reason nat_icmp_error(struct nat *nat, struct pkt *p, uint32_t zone, u
 		icmp_len = ntohs(ip->tot_len) - ip->ihl * 4u;   /* minus L2 padding */
 	ih->checksum = 0;
 	ih->checksum = csum(ih, icmp_len);
+	*out_zone = orig.zone;
+	return DROP_NONE;
+}
+
+/* nat_icmp6_quote_key() - The tuple of the quoted IPv6 packet IN (40
+ * bytes and 8 of its upper layer, checked by the caller). */
+static enum drop_reason nat_icmp6_quote_key(const struct ip6_hdr *in, uint32_t zone,
+					    struct ct_key *k)
+{
+	const uint8_t *l4 = (const uint8_t *)(in + 1);
+	union vs_addr src, dst;
+	uint16_t sport, dport;
+
+	if (in->ip6_nxt == IPPROTO_TCP || in->ip6_nxt == IPPROTO_UDP) {
+		memcpy(&sport, l4, 2);
+		memcpy(&dport, l4 + 2, 2);
+	} else if (in->ip6_nxt == IPPROTO_ICMPV6) {
+		const struct icmp6_hdr *ih = (const void *)l4;
+
+		if (ih->icmp6_type != ICMP6_ECHO_REQUEST && ih->icmp6_type != ICMP6_ECHO_REPLY)
+			return DROP_UNSUPPORTED;
+		sport = dport = ih->icmp6_id;
+	} else {
+		return DROP_UNSUPPORTED;
+	}
+	memcpy(&src, &in->ip6_src, 16);
+	memcpy(&dst, &in->ip6_dst, 16);
+	nat_key_make(k, zone, in->ip6_nxt, &src, &dst, sport, dport);
+	return DROP_NONE;
+}
+
+/* nat_icmp6_csum6() - Fold the change of 16-byte address OLD to NEW_
+ * into checksum CS. */
+static void nat_icmp6_csum_addr(uint16_t *cs, const void *old, const union vs_addr *new_)
+{
+	uint32_t w;
+	int i;
+
+	for (i = 0; i < 4; i++) {
+		memcpy(&w, (const uint8_t *)old + 4 * i, 4);
+		csum_update32(cs, w, new_->w[i]);
+	}
+}
+
+/* nat_icmp6_fix_quote() - Rewrite the quoted IPv6 packet to tuple T; its
+ * UDP or ICMPv6 checksum (within the 8 bytes) covers its pseudo-header. */
+static void nat_icmp6_fix_quote(struct ip6_hdr *in, const struct ct_key *t)
+{
+	uint8_t *l4 = (uint8_t *)(in + 1);
+	uint16_t *cs = NULL;
+
+	if (in->ip6_nxt == IPPROTO_UDP)
+		cs = &((struct udphdr *)l4)->check;
+	else if (in->ip6_nxt == IPPROTO_ICMPV6)
+		cs = &((struct icmp6_hdr *)l4)->icmp6_cksum;
+	if (cs) {
+		nat_icmp6_csum_addr(cs, &in->ip6_src, &t->src);
+		nat_icmp6_csum_addr(cs, &in->ip6_dst, &t->dst);
+	}
+	if (in->ip6_nxt == IPPROTO_ICMPV6) {
+		struct icmp6_hdr *ih = (void *)l4;
+
+		csum_update16(cs, ih->icmp6_id, t->sport);
+		ih->icmp6_id = t->sport;
+	} else {
+		/* TCP's checksum is beyond the 8 quoted bytes: ports only */
+		if (cs) {
+			csum_update16(cs, ((uint16_t *)l4)[0], t->sport);
+			csum_update16(cs, ((uint16_t *)l4)[1], t->dport);
+		}
+		memcpy(l4, &t->sport, 2);
+		memcpy(l4 + 2, &t->dport, 2);
+	}
+	memcpy(&in->ip6_src, &t->src, 16);
+	memcpy(&in->ip6_dst, &t->dst, 16);
+}
+
+/**
+ * nat_icmp6_error() - Translate an ICMPv6 error about a tracked connection
+ * @p:		the error (outer IPv6 and ICMPv6 header parsed)
+ * @zone:	zone it arrived in
+ * @out_zone:	set to where it must leave
+ *
+ * The same rules as nat_icmp_error(): found through the inverted quote,
+ * from a network zone only from the quoted peer or the switch itself.
+ *
+ * Return: DROP_NONE, or the reason to drop it
+ */
+enum drop_reason nat_icmp6_error(struct nat *nat, struct pkt *p, uint32_t zone, uint32_t *out_zone)
+{
+	struct ip6_hdr *ip6 = pkt_l3(p), *in;
+	struct icmp6_hdr *ih = pkt_l4(p);
+	uint32_t qofs = p->l4_ofs + sizeof(*ih), len = p->len - p->l4_ofs;
+	struct ct_key q, inv, orig;
+	union vs_addr osrc;
+	struct ct_entry *e;
+	enum ct_dir dir;
+
+	in = pkt_header(p, qofs, sizeof(*in) + 8);
+	if (!in || (in->ip6_vfc >> 4) != 6)
+		return DROP_BAD_L4;
+	if (nat_icmp6_quote_key(in, zone, &q) != DROP_NONE)
+		return DROP_UNSUPPORTED;
+	memcpy(&osrc, &ip6->ip6_src, 16);
+	if (zone != CT_ZONE_OUTSIDE && !(p->flags & PKT_F_LOCAL) && !vs_addr_eq(&osrc, &q.dst))
+		return DROP_ICMP_FOREIGN;
+	ct_key_invert(&q, &inv);
+	e = ct_lookup(nat->ct, &inv, &dir);
+	if (!e)
+		return DROP_CT_INVALID;
+	orig = e->n[!dir].key;
+	nat_icmp6_fix_quote(in, &orig);
+	/* the outer addresses, as for ICMP (a router on the path stays seen) */
+	if (zone != CT_ZONE_OUTSIDE || vs_addr_eq(&osrc, &q.dst))
+		memcpy(&ip6->ip6_src, &orig.dst, 16);
+	memcpy(&ip6->ip6_dst, &orig.src, 16);
+	ih->icmp6_cksum = 0;
+	ih->icmp6_cksum = csum_fold(csum_partial(ih, len, csum_pseudo6(ip6->ip6_src.s6_addr,
+				     ip6->ip6_dst.s6_addr, IPPROTO_ICMPV6, len)));
 	*out_zone = orig.zone;
 	return DROP_NONE;
 }

@@ -10,6 +10,10 @@
  * reaches a stage that would misread it.  Ethernet padding after an IPv4
  * packet is trimmed here (len = tot_len).
  *
+ * IPv6 (parse_ipv6()) is looked into but never dropped here: its
+ * extension headers are walked to the upper-layer header for the stages
+ * that route and translate it.
+ *
  * Fragments are not reassembled (nat_frag.c), so the checks that a reassembler
  * would make are made here, per fragment and without state: see
  * parse_frag() and doc/hardening.md for what is and is not caught.
@@ -17,6 +21,7 @@
 #include <arpa/inet.h>
 #include <linux/if_ether.h>
 #include <netinet/ip.h>
+#include <netinet/ip6.h>
 #include <netinet/in.h>
 #include <string.h>
 #include "drop.h"
@@ -44,6 +49,7 @@ static uint32_t parse_l4_min(uint8_t proto)
 	case IPPROTO_TCP: return 20;
 	case IPPROTO_UDP: return 8;
 	case IPPROTO_ICMP: return 8;
+	case IPPROTO_ICMPV6: return 8;
 	default: return 0;
 	}
 }
@@ -159,6 +165,96 @@ static int parse_ipv4(struct pkt *p, uint32_t ofs)
 }
 
 /**
+ * parse_ipv6_ext() - Step over one IPv6 extension header
+ * @p:		frame
+ * @nh:		its next-header value; set to the header after it
+ * @ofs:	its offset; set to the offset after it
+ * @end:	end of the IPv6 payload in the frame
+ * @later_frag:	set when a fragment header says this is not the first
+ *		fragment (no upper-layer header follows)
+ *
+ * Return: 1 if it was an extension header and was stepped over, 0 if NH is
+ * an upper-layer protocol, -1 if the header does not fit or cannot be
+ * walked (ESP, No Next Header)
+ */
+static int parse_ipv6_ext(const struct pkt *p, uint8_t *nh, uint32_t *ofs, uint32_t end,
+			  bool *later_frag)
+{
+	const uint8_t *h = pkt_header(p, *ofs, 8);
+	uint32_t len;
+
+	switch (*nh) {
+	case IPPROTO_HOPOPTS: case IPPROTO_ROUTING: case IPPROTO_DSTOPTS:
+		len = h ? (h[1] + 1u) * 8u : 0;
+		break;
+	case IPPROTO_AH:
+		len = h ? (h[1] + 2u) * 4u : 0;
+		break;
+	case IPPROTO_FRAGMENT:
+		len = 8;
+		if (h && (h[2] << 8 | h[3]) & 0xfff8)
+			*later_frag = true;
+		break;
+	case IPPROTO_ESP: case IPPROTO_NONE:
+		return -1;
+	default:
+		return 0;
+	}
+	if (!h || len > end - *ofs)
+		return -1;
+	*nh = h[0];
+	*ofs += len;
+	return 1;
+}
+
+/**
+ * parse_ipv6() - Find the upper-layer header of an IPv6 packet
+ * @p:		frame
+ * @ofs:	offset of the IPv6 header
+ *
+ * IPv6 frames are switched at L2 whatever they hold, and ingress_v6.c
+ * judges a container's chain with its own reasons, so nothing here drops:
+ * a frame whose header or chain does not add up keeps l4_ofs absent, and
+ * the stages that route it (the gateway, NAT) refuse it.  What this finds
+ * is what they need, once: the upper-layer protocol and its offset
+ * (absent in a later fragment), whether the packet is a fragment, and
+ * the frame trimmed of Ethernet padding.  The walk is bounded (8
+ * headers), as ingress_v6.c's.
+ * Return: 0
+ */
+static int parse_ipv6(struct pkt *p, uint32_t ofs)
+{
+	const struct ip6_hdr *ip6 = pkt_header(p, ofs, sizeof(*ip6));
+	uint32_t end, at = ofs + sizeof(*ip6);
+	bool later = false;
+	uint8_t nh;
+	int i, rc = 1;
+
+	if (!ip6 || (ip6->ip6_vfc >> 4) != 6 ||
+	    ntohs(ip6->ip6_plen) > p->len - ofs - sizeof(*ip6))
+		return 0;
+	end = at + ntohs(ip6->ip6_plen);
+	p->len = end;	/* drop Ethernet padding */
+	nh = ip6->ip6_nxt;
+	for (i = 0; i < 8 && rc == 1; i++) {
+		bool was_frag = nh == IPPROTO_FRAGMENT;
+
+		rc = parse_ipv6_ext(p, &nh, &at, end, &later);
+		if (rc == 1 && was_frag)
+			p->is_frag = 1;
+		if (later)
+			break;
+	}
+	p->ip_proto = nh;
+	if (rc != 0 || later || end - at < parse_l4_min(nh) || at > UINT16_MAX - 64)
+		return 0;
+	p->l4_ofs = (uint16_t)at;
+	if (parse_l4(p, nh, end - at, p->is_frag) < 0)
+		p->l4_ofs = PKT_OFS_NONE;
+	return 0;
+}
+
+/**
  * pkt_parse() - Find and check the L3 and L4 headers of P
  * @p: frame with data and len set
  *
@@ -194,8 +290,13 @@ int pkt_parse(struct pkt *p)
 	case ETH_P_IP:
 		p->l3_ofs = (uint16_t)ofs;
 		return parse_ipv4(p, ofs);
+	case ETH_P_IPV6:
+		if (p->len <= ofs)
+			return 0;
+		p->l3_ofs = (uint16_t)ofs;
+		return parse_ipv6(p, ofs);
 	default:
-		/* IPv6 and the rest are switched at L2 without a look inside. */
+		/* The rest are switched at L2 without a look inside. */
 		if (p->len > ofs)
 			p->l3_ofs = (uint16_t)ofs;
 		return 0;

@@ -46,6 +46,7 @@ static struct {
 	ev_tstamp period_start, used;
 	uint64_t windows, budget_hits;
 	ev_tstamp total;         /* s spent polling since start */
+	unsigned int n_ports;    /* started, of every datapath on the loop */
 } pw;
 
 /* A new budget period begins a second after the last one did. */
@@ -72,7 +73,7 @@ static void pw_idle_cb(struct ev_loop *loop, ev_idle *w, int revents)
 
 	pw_account(now);
 	if (pw.mode == POLL_BUSY) {
-		if (!port_count())
+		if (!pw.n_ports)
 			ev_idle_stop(loop, w);
 		return;
 	}
@@ -133,8 +134,15 @@ void poll_window_rx(void)
 
 void poll_window_port_added(void)
 {
+	pw.n_ports++;
 	if (pw.loop && pw.mode == POLL_BUSY && !ev_is_active(&pw.idle))
 		pw_start(ev_now(pw.loop));
+}
+
+void poll_window_port_removed(void)
+{
+	if (pw.n_ports)
+		pw.n_ports--;
 }
 
 struct json_object *poll_window_json(void)

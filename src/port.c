@@ -34,12 +34,19 @@
  * port_tx_queue() hands it on whole to a port with tx_offload, and
  * segments it or finishes its checksum for a port without, so the cost of
  * offloads missing falls on that port's traffic only.
+ *
+ * Whose: the lists of ports, the dirty list, the rx batch, the flush
+ * before sleep and the segment scratch are the datapath's (struct
+ * port_set, dp->ports), joined by port_start(); nothing here is
+ * process-wide, so two datapaths in one process (or two harnesses) never
+ * see or flush each other's ports.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include "capture.h"
+#include "dp.h"
 #include "log.h"
 #include "pipeline.h"
 #include "port.h"
@@ -52,15 +59,46 @@
 /* Scratch for segments cut from one GSO frame: a 64 KB frame at any MSS. */
 #define PORT_SEG_BYTES (4u << 20)
 
-static TAILQ_HEAD(, port) port_all = TAILQ_HEAD_INITIALIZER(port_all);
-static TAILQ_HEAD(, port) port_dirty = TAILQ_HEAD_INITIALIZER(port_dirty);
-static uint32_t port_next_id = 1;
-static unsigned int port_n;
-static struct pkt_batch port_rx_batch;
-static uint8_t *port_rx_bufs;
-static ev_prepare port_prepare;
-static struct port_stats port_orphan_stats; /* drops with no port to blame */
+/**
+ * port_set_init() - Start a datapath's (empty) set of ports
+ * @ps:		the datapath's part (dp->ports); its previous contents are ignored
+ * @loop:	the loop its ports are read on and flushed before sleeping
+ *
+ * Takes no memory: the rx batch's buffers come with the first port.
+ */
+void port_set_init(struct port_set *ps, struct ev_loop *loop)
+{
+	memset(ps, 0, sizeof(*ps));
+	ps->loop = loop;
+	ps->next_id = 1;
+	TAILQ_INIT(&ps->all);
+	TAILQ_INIT(&ps->dirty);
+}
 
+/**
+ * port_set_fini() - Release a set whose ports are all destroyed
+ * @ps:		the datapath's part
+ */
+void port_set_fini(struct port_set *ps)
+{
+	if (ps->rx_bufs) {
+		ev_ref(ps->loop);	/* undo port_start()'s unref */
+		ev_prepare_stop(ps->loop, &ps->prepare);
+	}
+	free(ps->rx_bufs);
+	free(ps->seg_buf);
+	ps->rx_bufs = NULL;
+	ps->seg_buf = NULL;
+}
+
+/**
+ * port_alloc() - A port of a type, not yet in any datapath
+ * @ops:	the type's operations
+ * @name:	the port's name ("c1:eth0", "uplink")
+ * @fd:		the device's fd, watched once port_start() joins it to a datapath
+ *
+ * Return: the port, or NULL
+ */
 struct port *port_alloc(const struct port_ops *ops, const char *name, int fd)
 {
 	struct port *port = calloc(1, sizeof(*port));
@@ -69,10 +107,7 @@ struct port *port_alloc(const struct port_ops *ops, const char *name, int fd)
 		return NULL;
 	port->ops = ops;
 	port->fd = fd;
-	port->id = port_next_id++;
 	snprintf(port->name, sizeof(port->name), "%s", name);
-	TAILQ_INSERT_TAIL(&port_all, port, all_link);
-	port_n++;
 	return port;
 }
 
@@ -84,7 +119,9 @@ struct port *port_alloc(const struct port_ops *ops, const char *name, int fd)
  *
  * Takes the frame as the kernel's kfree_skb_reason() takes the skb: a
  * frame of `vsctl trace` (PKT_F_DRYRUN) is recorded in its trace instead
- * of counted, so that a trace leaves no mark on the switch.
+ * of counted, so that a trace leaves no mark on the switch.  A frame with
+ * no output port to blame is counted on the port it came in by, where
+ * `vsctl show` and the metrics see it; a drop with neither is logged.
  */
 void port_drop(struct port *port, const struct pkt *p, enum drop_reason why)
 {
@@ -92,7 +129,20 @@ void port_drop(struct port *port, const struct pkt *p, enum drop_reason why)
 		trace_drop(p, port, why);
 		return;
 	}
-	(port ? &port->stats : &port_orphan_stats)->drops[why]++;
+	if (!port && p)
+		port = p->in_port;
+	if (port)
+		port->stats.drops[why]++;
+	else
+		VLOG_RL(LOG_LVL_WARN, "frame dropped with no port to count it on: %s",
+			drop_reason_names[why]);
+}
+
+/* An IPv6 frame, by its EtherType: read from the frame, not from
+ * p->eth_type, which frames the switch builds itself may leave unset. */
+static bool port_is_ip6(const struct pkt *p)
+{
+	return p->len >= 14 && p->data[12] == 0x86 && p->data[13] == 0xdd;
 }
 
 /* Keep frames that parsed, drop and count the rest, in place. */
@@ -122,6 +172,7 @@ static void port_rx_parse(struct port *port, struct pkt_batch *b)
 			*p = tmp;	/* keep every slot's own buffer */
 		}
 		port->stats.rx_gso += !!(b->pkts[kept].flags & PKT_F_GSO);
+		port->stats.rx_ip6 += port_is_ip6(&b->pkts[kept]);
 		b->pkts[kept].flags |= PKT_F_RXBUF;
 		kept++;
 	}
@@ -131,11 +182,12 @@ static void port_rx_parse(struct port *port, struct pkt_batch *b)
 static void port_rx_cb(struct ev_loop *loop, ev_io *w, int revents)
 {
 	struct port *port = w->data;
-	struct pkt_batch *b = &port_rx_batch;
+	struct port_set *ps = &port->dp->ports;
+	struct pkt_batch *b = &ps->rx_batch;
 	int n, budget;
 
 	for (budget = 0; budget < PORT_RX_BUDGET; budget++) {
-		pkt_batch_init(b, port_rx_bufs, PKT_BUF_SIZE);
+		pkt_batch_init(b, ps->rx_bufs, PKT_BUF_SIZE);
 		n = port->ops->rx_burst(port, b);
 		if (n < 0) {
 			log_warn("port %s: device gone or failing; no longer reading it", port->name);
@@ -155,29 +207,57 @@ static void port_rx_cb(struct ev_loop *loop, ev_io *w, int revents)
 			port->rx_handler(port, b);
 		else
 			ingress_run(port, b);
-		port_tx_flush_all();
+		port_tx_flush_all(port->dp);
 	}
-	port_tx_flush_all();
+	port_tx_flush_all(port->dp);
 }
 
 static void port_prepare_cb(struct ev_loop *loop, ev_prepare *w, int revents)
 {
-	port_tx_flush_all();
+	(void)loop;
+	(void)revents;
+	port_tx_flush_all(w->data);
 }
 
-void port_start(struct port *port, struct ev_loop *loop)
+/* The rx batch's buffers and the flush before sleep, with the first port:
+ * a datapath without ports (a harness, a test) costs nothing. */
+static void port_set_start(struct dp *dp)
 {
-	if (!port_rx_bufs) {
-		port_rx_bufs = aligned_alloc(64, (size_t)PKT_BURST * PKT_BUF_SIZE);
-		if (!port_rx_bufs)
-			die("out of memory for the rx batch");
-		ev_prepare_init(&port_prepare, port_prepare_cb);
-		ev_prepare_start(loop, &port_prepare);
-		ev_unref(loop);	/* the prepare watcher alone keeps nothing alive */
-	}
+	struct port_set *ps = &dp->ports;
+
+	if (ps->rx_bufs)
+		return;
+	ps->rx_bufs = aligned_alloc(64, (size_t)PKT_BURST * PKT_BUF_SIZE);
+	if (!ps->rx_bufs)
+		die("out of memory for the rx batch");
+	ev_prepare_init(&ps->prepare, port_prepare_cb);
+	ps->prepare.data = dp;
+	ev_prepare_start(ps->loop, &ps->prepare);
+	ev_unref(ps->loop);	/* the prepare watcher alone keeps nothing alive */
+}
+
+/**
+ * port_start() - Join PORT to datapath DP and start reading it
+ * @port:	a port from port_alloc() (through its class's open)
+ * @dp:		the datapath its frames go through
+ *
+ * From here on the port is DP's: it has an id there, `show` lists it,
+ * its tx queue is flushed with DP's ports, and port_destroy() takes it
+ * out again.
+ */
+void port_start(struct port *port, struct dp *dp)
+{
+	struct port_set *ps = &dp->ports;
+
+	port_set_start(dp);
+	port->dp = dp;
+	port->id = ps->next_id++;
+	port->started = true;
+	TAILQ_INSERT_TAIL(&ps->all, port, all_link);
+	ps->n++;
 	ev_io_init(&port->io, port_rx_cb, port->fd, EV_READ);
 	port->io.data = port;
-	ev_io_start(loop, &port->io);
+	ev_io_start(ps->loop, &port->io);
 	poll_window_port_added();
 }
 
@@ -185,7 +265,7 @@ static void port_mark_dirty(struct port *port)
 {
 	if (!port->dirty) {
 		port->dirty = true;
-		TAILQ_INSERT_TAIL(&port_dirty, port, dirty_link);
+		TAILQ_INSERT_TAIL(&port->dp->ports.dirty, port, dirty_link);
 	}
 }
 
@@ -200,7 +280,7 @@ static struct pkt *port_txq_add(struct port *port, const struct pkt *p)
 		return NULL;
 	}
 	if (port->txq_count == PKT_BURST)
-		port_tx_flush_all();
+		port_tx_flush_all(port->dp);
 	if (p->flags & PKT_F_RXBUF) {
 		q = &port->txq[port->txq_count++];
 		*q = *p;
@@ -229,16 +309,15 @@ static struct pkt *port_txq_add(struct port *port, const struct pkt *p)
  * ports all take offloads never pays for it. */
 static void port_tx_queue_segments(struct port *port, const struct pkt *p)
 {
-	static uint8_t *seg_buf;
-	static uint32_t lens[PORT_OFFLOAD_SEG_MAX];
+	struct port_set *ps = &port->dp->ports;
 	struct pkt seg = *p;
 	uint32_t slot;
 	int i, n = -1;
 
-	if (!seg_buf)
-		seg_buf = malloc(PORT_SEG_BYTES);
-	if (seg_buf)
-		n = port_offload_segment(p, seg_buf, PORT_SEG_BYTES, &slot, lens);
+	if (!ps->seg_buf)
+		ps->seg_buf = malloc(PORT_SEG_BYTES);
+	if (ps->seg_buf)
+		n = port_offload_segment(p, ps->seg_buf, PORT_SEG_BYTES, &slot, ps->seg_lens);
 	if (n < 0) {
 		port_drop(port, p, DROP_GSO_SEGMENT);
 		return;
@@ -246,8 +325,8 @@ static void port_tx_queue_segments(struct port *port, const struct pkt *p)
 	seg.flags &= ~(uint32_t)(PKT_F_GSO | PKT_F_CSUM_PARTIAL | PKT_F_RXBUF);
 	memset(&seg.vnet, 0, sizeof(seg.vnet));
 	for (i = 0; i < n; i++) {
-		seg.data = seg_buf + (size_t)i * slot;
-		seg.len = lens[i];
+		seg.data = ps->seg_buf + (size_t)i * slot;
+		seg.len = ps->seg_lens[i];
 		port_txq_add(port, &seg);
 	}
 	port->stats.sw_segments += (uint64_t)n;
@@ -308,6 +387,7 @@ void port_tx_done(struct port *port, const struct pkt *p, bool sent, bool batche
 	port->stats.tx_bytes += p->len;
 	port->stats.tx_gso += !!(p->flags & PKT_F_GSO);
 	port->stats.tx_batched += batched;
+	port->stats.tx_ip6 += port_is_ip6(p);
 }
 
 /* Send PORT's queue now, or queue it on the shared ring when BATCH. */
@@ -335,32 +415,55 @@ static void port_tx_flush(struct port *port, bool batch)
 /* Batch through io_uring only when it saves system calls: a single frame
  * (a ping, an ARP reply) keeps its plain write().  The dirty list holds
  * only the ports written since the last flush, so this walk is short. */
-static bool port_tx_worth_batching(void)
+static bool port_tx_worth_batching(struct port_set *ps)
 {
 	struct port *port;
 	unsigned int n = 0;
 
 	if (!port_uring_active())
 		return false;
-	TAILQ_FOREACH(port, &port_dirty, dirty_link)
+	TAILQ_FOREACH(port, &ps->dirty, dirty_link)
 		if (port->ops->tx_batch && (n += port->txq_count) > 1)
 			return true;
 	return false;
 }
 
-void port_tx_flush_all(void)
+/**
+ * port_tx_flush_all() - Send the queue of every port of DP with frames queued
+ * @dp:		the datapath
+ */
+void port_tx_flush_all(struct dp *dp)
 {
+	struct port_set *ps = &dp->ports;
+	bool batch = port_tx_worth_batching(ps);
 	struct port *port;
-	bool batch = port_tx_worth_batching();
 
-	while ((port = TAILQ_FIRST(&port_dirty))) {
-		TAILQ_REMOVE(&port_dirty, port, dirty_link);
+	while ((port = TAILQ_FIRST(&ps->dirty))) {
+		TAILQ_REMOVE(&ps->dirty, port, dirty_link);
 		port->dirty = false;
 		if (port->txq_count)
 			port_tx_flush(port, batch);
 	}
 	if (batch)
 		port_uring_complete();
+}
+
+/* Take a started PORT out of its datapath: unwatched, unlisted, its
+ * unsent queue forgotten. */
+static void port_leave(struct port *port)
+{
+	struct port_set *ps = &port->dp->ports;
+
+	if (port->dirty) {
+		TAILQ_REMOVE(&ps->dirty, port, dirty_link);
+		port->dirty = false;
+	}
+	if (ev_is_active(&port->io))
+		ev_io_stop(ps->loop, &port->io);
+	TAILQ_REMOVE(&ps->all, port, all_link);
+	ps->n--;
+	port->started = false;
+	poll_window_port_removed();
 }
 
 /**
@@ -370,14 +473,8 @@ void port_tx_flush_all(void)
  */
 void port_destroy(struct port *port, bool remove_device)
 {
-	if (port->dirty) {
-		TAILQ_REMOVE(&port_dirty, port, dirty_link);
-		port->dirty = false;
-	}
-	if (ev_is_active(&port->io))
-		ev_io_stop(EV_DEFAULT, &port->io);
-	TAILQ_REMOVE(&port_all, port, all_link);
-	port_n--;
+	if (port->started)
+		port_leave(port);
 	capture_port_gone(port);
 	if (port->recorder)
 		recorder_free(port->recorder);
@@ -386,28 +483,24 @@ void port_destroy(struct port *port, bool remove_device)
 	free(port);
 }
 
-struct port *port_by_id(uint32_t id)
+/* DP's port with id ID, or NULL. */
+struct port *port_by_id(struct dp *dp, uint32_t id)
 {
 	struct port *port;
 
-	TAILQ_FOREACH(port, &port_all, all_link)	/* control path only */
+	TAILQ_FOREACH(port, &dp->ports.all, all_link)	/* control path only */
 		if (port->id == id)
 			return port;
 	return NULL;
 }
 
-/* Walk every port (control path: stats, show). */
-struct port *port_next(struct port *prev)
+/* Walk DP's ports, the first if PREV is NULL (control path: stats, show). */
+struct port *port_next(struct dp *dp, struct port *prev)
 {
-	return prev ? TAILQ_NEXT(prev, all_link) : TAILQ_FIRST(&port_all);
+	return prev ? TAILQ_NEXT(prev, all_link) : TAILQ_FIRST(&dp->ports.all);
 }
 
-unsigned int port_count(void)
+unsigned int port_count(const struct dp *dp)
 {
-	return port_n;
-}
-
-const struct port_stats *port_orphan_drops(void)
-{
-	return &port_orphan_stats;
+	return dp->ports.n;
 }

@@ -25,6 +25,15 @@
  * entry to the write position, so making room means evicting from the
  * oldest end only: amortised O(1) per frame, no scan.
  *
+ * Sized by what it holds: the ring goes back to offset 0 as soon as the
+ * frame fits before the oldest live frame, not only at the end of the
+ * budget.  Otherwise a port that keeps 256 small frames would still walk
+ * its write position through the whole 1 MiB, touching every page: with
+ * each container's multicast chatter flooded to every port, 500
+ * containers made vswitchd's RSS 297 MB (issue 19).  Now the pages
+ * touched stay about twice the live bytes (recorder_extent()), and the
+ * malloc'd budget above that is never faulted in.
+ *
  * Per frame the cost is one memcpy; the timestamp is taken once per burst.
  * A GSO super-frame (up to 64 KB that the switch carries whole, see
  * doc/ports.md) is kept truncated to RECORDER_GSO_SNAP bytes: its headers
@@ -53,6 +62,7 @@ struct recorder {
 	unsigned int first, count;   /* oldest entry, number of entries */
 	uint8_t *buf;
 	size_t wpos;
+	size_t extent;               /* bytes of buf ever written: its RSS */
 };
 
 static unsigned int recorder_depth = RECORDER_DEPTH_DEFAULT;
@@ -132,7 +142,12 @@ static void recorder_add(struct recorder *r, const struct pkt *p, const struct t
 	if ((p->flags & PKT_F_GSO || p->vnet.gso_type != VIRTIO_NET_HDR_GSO_NONE) &&
 	    caplen > RECORDER_GSO_SNAP)
 		caplen = RECORDER_GSO_SNAP;
-	if (r->wpos + caplen > r->budget) {
+	if (r->wpos && (!r->count || (r->ents[r->first].off < r->wpos &&
+				      r->ents[r->first].off >= caplen))) {
+		/* Every live frame lies in [oldest, wpos) and the start is
+		 * free: write there, so the ring's pages stay those it needs. */
+		r->wpos = 0;
+	} else if (r->wpos + caplen > r->budget) {
 		/* Wrap.  The frames between here and the end are the oldest;
 		 * the ring's order now skips them, so they go first, before
 		 * writing at 0 overwrites anything newer. */
@@ -153,6 +168,8 @@ static void recorder_add(struct recorder *r, const struct pkt *p, const struct t
 	e->ts = *ts;
 	memcpy(r->buf + r->wpos, data, caplen);
 	r->wpos += caplen;
+	if (r->wpos > r->extent)
+		r->extent = r->wpos;
 	r->count++;
 }
 
@@ -192,6 +209,12 @@ void recorder_frames(struct recorder *r, struct pkt *const *pkts, unsigned int n
 unsigned int recorder_count(const struct recorder *r)
 {
 	return r ? r->count : 0;
+}
+
+/* Bytes of the ring ever written: what the recorder costs in RSS. */
+size_t recorder_extent(const struct recorder *r)
+{
+	return r ? r->extent : 0;
 }
 
 /* Bytes of frame data held now (what a dump will copy). */

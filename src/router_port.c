@@ -668,27 +668,30 @@ static bool router_port_icmp6_error_ok(const struct pkt *p, const struct ip6_hdr
 }
 
 /**
- * router_port_icmp6_error() - Send an ICMPv6 error about P back to its sender
- * @rp:		router port the error comes from (its IPv6 address, its MAC)
+ * router_port_icmp6_error_build() - An ICMPv6 error about P, not sent
+ * @rp:		router port the error comes from (its IPv6 address, its MAC;
+ *		its MTU for packet too big)
  * @p:		offending IPv6 packet (header checked by router_port_v6_input)
- * @type:	ICMP6_DST_UNREACH, ICMP6_TIME_EXCEEDED...
+ * @type:	ICMP6_DST_UNREACH, ICMP6_PACKET_TOO_BIG, ICMP6_TIME_EXCEEDED...
  * @code:	ICMPv6 code
+ * @r:		set to the error, in the scratch buffer (PKT_F_LOCAL)
  *
  * The quote is as much of the packet as keeps the error within the IPv6
  * minimum MTU, 1280 bytes (RFC 4443 2.4(c)); rate limited with the ICMP
- * errors, per source and in all.
+ * errors, per source and in all.  A packet too big carries rp->mtu
+ * (RFC 4443 3.2).  The caller sends it: back out of the port P came in
+ * on (router_port_icmp6_error()), or through NAT to an outside sender.
  *
- * Return: true if an error was sent (or, under trace, would have been)
+ * Return: false if no error may be sent about P
  */
-bool router_port_icmp6_error(const struct router_port *rp, struct pkt *p,
-			     uint8_t type, uint8_t code)
+bool router_port_icmp6_error_build(const struct router_port *rp, struct pkt *p,
+				   uint8_t type, uint8_t code, struct pkt *r)
 {
 	const struct ip6_hdr *ip6 = pkt_header(p, p->l3_ofs, sizeof(*ip6));
 	const struct ether_header *eth = (const struct ether_header *)p->data;
 	const uint32_t room = 1280 - sizeof(*ip6) - sizeof(struct icmp6_hdr);
 	struct pkt_ip6 h = { .hlim = 0 };
-	uint32_t quote, src;
-	struct pkt r;
+	uint32_t quote, src, mtu = htonl(rp->mtu);
 	uint8_t *m;
 
 	if (!ip6 || !memcmp(rp->ip6, router_port_any6, 16) ||
@@ -704,16 +707,39 @@ bool router_port_icmp6_error(const struct router_port *rp, struct pkt *p,
 		quote = room;
 	memcpy(h.src, rp->ip6, 16);
 	memcpy(h.dst, &ip6->ip6_src, 16);
-	router_port_reply_init(&r, ETH_HLEN + sizeof(*ip6) + sizeof(struct icmp6_hdr) + quote);
-	router_port_reply_l3v6(&r, rp, eth->ether_shost, &h,
+	router_port_reply_init(r, ETH_HLEN + sizeof(*ip6) + sizeof(struct icmp6_hdr) + quote);
+	router_port_reply_l3v6(r, rp, eth->ether_shost, &h,
 			       (uint16_t)(sizeof(struct icmp6_hdr) + quote));
-	m = pkt_l4(&r);
+	m = pkt_l4(r);
 	memset(m, 0, sizeof(struct icmp6_hdr));
 	m[0] = type;
 	m[1] = code;
+	if (type == ICMP6_PACKET_TOO_BIG)
+		memcpy(m + 4, &mtu, 4);
 	memcpy(m + sizeof(struct icmp6_hdr), ip6, quote);
 	pkt_build_icmp6_csum(m, &h, (uint32_t)sizeof(struct icmp6_hdr) + quote);
 	trace_note(p, rp->stage, "ICMPv6 error type %u code %u to sender", type, code);
+	return true;
+}
+
+/**
+ * router_port_icmp6_error() - Send an ICMPv6 error about P back to its sender
+ * @rp:		router port the error comes from
+ * @p:		offending IPv6 packet
+ * @type:	ICMPv6 type
+ * @code:	ICMPv6 code
+ *
+ * router_port_icmp6_error_build(), then out of the port P came in on.
+ *
+ * Return: true if an error was sent (or, under trace, would have been)
+ */
+bool router_port_icmp6_error(const struct router_port *rp, struct pkt *p,
+			     uint8_t type, uint8_t code)
+{
+	struct pkt r;
+
+	if (!router_port_icmp6_error_build(rp, p, type, code, &r))
+		return false;
 	router_port_reply_send(rp, p, &r, "ICMPv6 error");
 	return true;
 }

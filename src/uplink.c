@@ -45,7 +45,9 @@
  * type (see doc/nat.md).  Only the first uplink has one: the proxy needs
  * one way in, and the TAP's name is fixed.
  *
- * Limits: IPv4 only; one next hop (no routing table beyond on-link and
+ * IPv6 (--uplink-ip6) is uplink6.c's, on the same port, MAC and NAT.
+ *
+ * Limits: one next hop (no routing table beyond on-link and
  * the default gateway); pending frames larger than NEIGH_PENDING_MAX
  * bytes (GSO) are dropped while the next hop is unresolved.
  */
@@ -73,37 +75,12 @@
 #include "router_port.h"
 #include "trace.h"
 #include "uplink.h"
+#include "uplink_internal.h"
 
 #define UPLINK_HOST_IF "vsw-host"
 #define UPLINK_HOST_KERNEL_IP "169.254.169.1"
 #define UPLINK_HOST_SWITCH_IP "169.254.169.2"
 
-/* One leg: a port where the switch owns an address. */
-struct uplink_leg {
-	struct port *port;
-	union vs_addr ip;        /* our address on the leg */
-	struct vs_prefix net;    /* its on-link prefix */
-	uint8_t mac[6];
-};
-
-/* One uplink of a datapath (dp.h keeps the list). */
-struct uplink {
-	struct dp *dp;
-	struct ev_loop *loop;
-	char spec[64];
-	char cidr[32];
-	struct uplink_leg out, host;
-	union vs_addr gw;
-	union vs_addr host_kernel_ip;
-	struct neigh_table neigh;
-	uint32_t mtu;            /* the uplink interface's, read at open */
-	int ext;                 /* our address's index in NAT (nat_ext_add) */
-	bool up;
-	/* Networks on this uplink's LAN (lan.c): every frame of the LAN is
-	 * offered to them, and the port is promiscuous while there are any. */
-	struct network *lan[LAN_MAX_PER_UPLINK];
-	unsigned int n_lan;
-};
 
 /* uplink_of() - The uplink N's packets to DST leave by, or NULL. */
 static struct uplink *uplink_of(const struct network *n, uint32_t dst)
@@ -165,7 +142,7 @@ uint32_t uplink_host_ip(const struct uplink *ul)
 }
 
 /* The datapath's clock (conntrack's: ev_now, or a test's). */
-static uint64_t uplink_now_ms(struct uplink *ul)
+uint64_t uplink_now_ms(struct uplink *ul)
 {
 	return ct_now_ms(ul->dp->ct);
 }
@@ -205,17 +182,14 @@ static void uplink_arp_request(struct uplink *ul, struct uplink_leg *leg,
 	port_tx_queue(leg->port, &r);
 }
 
-struct uplink_release {
-	struct uplink *ul;
-	const uint8_t *mac;
-};
 
 /* uplink_release_one() - Send a frame that waited for its next hop's MAC
  * (neigh_pending_take's callback). */
-static void uplink_release_one(void *arg, struct neigh_pending *q)
+void uplink_release_one(void *arg, struct neigh_pending *q)
 {
 	struct uplink_release *r = arg;
-	struct uplink_leg *leg = uplink_leg_of(r->ul, vs_addr_get_v4(&q->next_hop));
+	struct uplink_leg *leg = !vs_addr_is_v4(&q->next_hop) ? &r->ul->out :
+				 uplink_leg_of(r->ul, vs_addr_get_v4(&q->next_hop));
 	struct pkt p;
 
 	memcpy(q->buf, r->mac, 6);
@@ -236,6 +210,8 @@ static void uplink_pending_expire(struct uplink *ul)
 {
 	unsigned int n = neigh_pending_expire(&ul->neigh, uplink_now_ms(ul));
 
+	if (ul->v6)
+		n += neigh_pending_expire(&ul->neigh6, uplink_now_ms(ul));
 	while (n--)
 		port_drop(ul->out.port, NULL, DROP_NEIGH_TIMEOUT);
 }
@@ -251,17 +227,21 @@ static void uplink_pending_expire(struct uplink *ul)
  * Return: DROP_NONE (a frame that cannot wait is counted here, on the
  * leg: it is not the gateway's to report)
  */
-static enum drop_reason uplink_hold(struct uplink *ul, struct uplink_leg *leg,
-				    const union vs_addr *hop, struct pkt *p, uint64_t now)
+enum drop_reason uplink_hold(struct uplink *ul, struct uplink_leg *leg,
+			     const union vs_addr *hop, struct pkt *p, uint64_t now)
 {
-	struct neigh_entry *a = neigh_get(&ul->neigh, hop, now);
+	bool v6 = !vs_addr_is_v4(hop);
+	struct neigh_table *t = v6 ? &ul->neigh6 : &ul->neigh;
+	struct neigh_entry *a = neigh_get(t, hop, now);
 
 	uplink_pending_expire(ul);
-	if (!a || neigh_pending_add(&ul->neigh, hop, p->in_port, p->data, p->len,
+	if (!a || neigh_pending_add(t, hop, p->in_port, p->data, p->len,
 				    p->flags & (PKT_F_GSO | PKT_F_CSUM_PARTIAL),
 				    &p->vnet, now) != DROP_NONE)
 		port_drop(leg->port, p, DROP_ARP_PENDING_FULL);
-	if (a)
+	if (a && v6)
+		uplink6_ns_request(ul, a);
+	else if (a)
 		uplink_arp_request(ul, leg, a);
 	return DROP_NONE;
 }
@@ -326,6 +306,25 @@ static enum drop_reason uplink_deliver(struct uplink *ul, struct pkt *p, uint32_
 	return DROP_NONE;
 }
 
+/**
+ * uplink_count_refused() - Count a packet conntrack/NAT refused
+ * @p:	the packet, from a container
+ * @r:	NAT's verdict
+ *
+ * Return: the verdict for the gateway: DROP_NONE ("taken") for anything
+ * refused by conntrack/NAT, counted here, so that the gateway does not
+ * answer an out-of-state TCP segment with an ICMP unreachable that could
+ * tear the real connection down; DROP_NO_ROUTE (unreachable) unchanged.
+ */
+enum drop_reason uplink_count_refused(struct pkt *p, enum drop_reason r)
+{
+	if (r == DROP_NONE || r == DROP_NO_ROUTE)
+		return r;
+	if (p->in_port)
+		port_drop(p->in_port, p, r);
+	return DROP_NONE;
+}
+
 /* uplink_echo_req() - Is P an unfragmented ICMP echo request to IP?
  * Those the router port answers; every other packet to the uplink's
  * address (echo replies included) is NAT's. */
@@ -376,15 +375,7 @@ enum drop_reason uplink_route_out(struct network *n, struct pkt *p)
 	r = nat_process_via(ul->dp->nat, p, zone, ul->ext, &out);
 	if (r == DROP_NONE)
 		r = uplink_deliver(ul, p, out);
-	if (r == DROP_NONE || r == DROP_NO_ROUTE)
-		return r;
-	/* Refused by conntrack/NAT (invalid segment, table full, no port):
-	 * count it here and return "taken", so that the gateway does not
-	 * answer an out-of-state TCP segment with an ICMP unreachable that
-	 * could tear the real connection down. */
-	if (p->in_port)
-		port_drop(p->in_port, p, r);
-	return DROP_NONE;
+	return uplink_count_refused(p, r);
 }
 
 /* uplink_arp_input() - Answer requests for our IP; learn the sender if
@@ -514,7 +505,9 @@ void uplink_rx(struct port *port, struct pkt_batch *b)
 			port_drop(port, p, DROP_VLAN_TAGGED);
 			continue;
 		}
-		if (p->eth_type == ETHERTYPE_ARP)
+		if (p->eth_type == ETHERTYPE_IPV6 && leg == &ul->out)
+			uplink6_input(ul, p);
+		else if (p->eth_type == ETHERTYPE_ARP)
 			uplink_arp_input(ul, leg, p);
 		else if (p->eth_type == ETHERTYPE_IP && !(eth->ether_dhost[0] & 1))
 			uplink_ip_input(ul, leg, p);
@@ -631,8 +624,7 @@ static int uplink_host_leg(struct uplink *ul, char *err, size_t errlen)
 	ul->host.port->role = PORT_ROLE_UPLINK;
 	ul->host.port->rx_handler = uplink_rx;
 	ul->host.port->rx_arg = ul;
-	ul->host.port->dp = ul->dp;
-	port_start(ul->host.port, ul->loop);
+	port_start(ul->host.port, ul->dp);
 	nat_set_host_ip(ul->dp->nat, vs_addr_get_v4(&ul->host.ip));
 	return 0;
 }
@@ -728,8 +720,7 @@ struct uplink *uplink_open(struct dp *dp, const char *spec, const char *ip_cidr,
 	ul->out.port->role = PORT_ROLE_UPLINK;
 	ul->out.port->rx_handler = uplink_rx;
 	ul->out.port->rx_arg = ul;
-	ul->out.port->dp = dp;
-	port_start(ul->out.port, ul->loop);
+	port_start(ul->out.port, dp);
 	if (!dp->n_uplinks && uplink_host_leg(ul, err, errlen) < 0)
 		log_warn("uplink: no host leg, the proxy for published ports is off: %s",
 			 err);
@@ -777,6 +768,7 @@ struct json_object *uplink_show_json(struct uplink *ul)
 			 a->mac[1], a->mac[2], a->mac[3], a->mac[4], a->mac[5]);
 		json_object_object_add(o, "gateway_mac", json_object_new_string(buf));
 	}
+	uplink6_show_json(ul, o);
 	return o;
 }
 

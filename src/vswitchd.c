@@ -59,6 +59,9 @@ struct vswitchd_opts {
 	/* the Nth --uplink goes with the Nth --uplink-ip and --uplink-gateway */
 	const char *uplink[DP_MAX_UPLINKS], *uplink_ip[DP_MAX_UPLINKS], *uplink_gw[DP_MAX_UPLINKS];
 	int n_uplink, n_uplink_ip, n_uplink_gw;
+	/* ... and the Nth --uplink-ip6 with the Nth --uplink-gateway6 */
+	const char *uplink_ip6[DP_MAX_UPLINKS], *uplink_gw6[DP_MAX_UPLINKS];
+	int n_uplink_ip6, n_uplink_gw6;
 	long nat_share;
 	const char *pidfile, *log_file, *ctl_group, *userns, *pasta_ports;
 	const char *metrics_listen;
@@ -74,7 +77,8 @@ struct vswitchd_opts {
 static const char vswitchd_usage[] =
 "usage: vswitchd [--state-dir DIR] [--socket PATH] [--ctl-group GROUP]\n"
 "                [--rootless] [--userns PATH]\n"
-"                [--uplink afpacket:IFACE|tap:NAME --uplink-ip CIDR --uplink-gateway IP]...\n"
+"                [--uplink afpacket:IFACE|tap:NAME --uplink-ip CIDR --uplink-gateway IP\n"
+"                 [--uplink-ip6 CIDR --uplink-gateway6 IP]]...\n"
 "                [--uplink pasta|slirp4netns [--uplink-ip CIDR --uplink-gateway IP]\n"
 "                 [--pasta-ports FIRST-LAST]]\n"
 "                [--nat-port-share N] [--dns-upstream IP[:PORT]]...\n"
@@ -123,7 +127,8 @@ enum { OPT_STATE = 256, OPT_SOCKET, OPT_UPLINK, OPT_UPLINK_IP, OPT_UPLINK_GW, OP
        OPT_DETACH, OPT_PIDFILE, OPT_LOGFILE, OPT_LOGLEVEL, OPT_FDB_AGING, OPT_FDB_MAX,
        OPT_CT_MAX, OPT_REC_DEPTH, OPT_CTL_GROUP, OPT_VERSION, OPT_HELP, OPT_NAT_SHARE,
        OPT_CTL_IDLE, OPT_NO_SANDBOX, OPT_ROOTLESS, OPT_USERNS, OPT_METRICS,
-       OPT_NO_IO_URING, OPT_POLL_WINDOW, OPT_POLL, OPT_PASTA_PORTS };
+       OPT_NO_IO_URING, OPT_POLL_WINDOW, OPT_POLL, OPT_UPLINK_IP6, OPT_UPLINK_GW6,
+       OPT_PASTA_PORTS };
 
 static const struct option vswitchd_options[] = {
 	{ "state-dir", required_argument, NULL, OPT_STATE },
@@ -137,6 +142,8 @@ static const struct option vswitchd_options[] = {
 	{ "uplink", required_argument, NULL, OPT_UPLINK },
 	{ "uplink-ip", required_argument, NULL, OPT_UPLINK_IP },
 	{ "uplink-gateway", required_argument, NULL, OPT_UPLINK_GW },
+	{ "uplink-ip6", required_argument, NULL, OPT_UPLINK_IP6 },
+	{ "uplink-gateway6", required_argument, NULL, OPT_UPLINK_GW6 },
 	{ "dns-upstream", required_argument, NULL, OPT_DNS },
 	{ "detach", no_argument, NULL, OPT_DETACH },
 	{ "pidfile", required_argument, NULL, OPT_PIDFILE },
@@ -187,6 +194,12 @@ static void vswitchd_opt(struct vswitchd_opts *o, int c, const char *arg)
 	case OPT_UPLINK: vswitchd_uplink_opt(o->uplink, &o->n_uplink, "--uplink", arg); break;
 	case OPT_UPLINK_IP: vswitchd_uplink_opt(o->uplink_ip, &o->n_uplink_ip, "--uplink-ip", arg); break;
 	case OPT_UPLINK_GW: vswitchd_uplink_opt(o->uplink_gw, &o->n_uplink_gw, "--uplink-gateway", arg); break;
+	case OPT_UPLINK_IP6:
+		vswitchd_uplink_opt(o->uplink_ip6, &o->n_uplink_ip6, "--uplink-ip6", arg);
+		break;
+	case OPT_UPLINK_GW6:
+		vswitchd_uplink_opt(o->uplink_gw6, &o->n_uplink_gw6, "--uplink-gateway6", arg);
+		break;
 	case OPT_NAT_SHARE: o->nat_share = vswitchd_num("--nat-port-share", arg, 1, 65536); break;
 	case OPT_DNS:
 		if (o->n_upstreams == MAX_UPSTREAMS)
@@ -304,6 +317,12 @@ static void vswitchd_parse(struct vswitchd_opts *o, int argc, char **argv)
 		die("--uplink-gateway needs --uplink");
 	if (o->n_uplink > 1 && o->n_uplink_gw != o->n_uplink)
 		die("with several uplinks, one --uplink-gateway for each --uplink");
+	if (o->n_uplink_ip6 > o->n_uplink)
+		die("--uplink-ip6 needs an --uplink (the Nth --uplink-ip6 is the Nth uplink's)");
+	if (o->n_uplink_gw6 != o->n_uplink_ip6)
+		die("--uplink-ip6 and --uplink-gateway6 go together (one of each per uplink)");
+	if (o->n_uplink_ip6 && o->uplink_spec[0])
+		die("--uplink-ip6 is for afpacket: and tap: uplinks, not --uplink %s", o->uplink[0]);
 }
 
 static int vswitchd_ready_fd = -1;
@@ -384,14 +403,12 @@ static void vswitchd_modules(struct dp *dp, const struct vswitchd_opts *o)
 	char err[512];
 	int i;
 
-	fdb_init(loop);
 	if (o->fdb_aging)
-		fdb_set_aging((unsigned int)o->fdb_aging);
+		fdb_set_aging(&dp->fdb, (unsigned int)o->fdb_aging);
 	if (o->fdb_max)
-		fdb_set_max_learned((unsigned int)o->fdb_max);
+		fdb_set_max_learned(&dp->fdb, (unsigned int)o->fdb_max);
 	if (o->rec_depth)
 		recorder_set_depth((unsigned int)o->rec_depth);
-	endpoint_init(loop);
 	/* Before the switch namespace (rootless): its upstream sockets stay
 	 * in the host's namespace, where the resolvers are. */
 	dp->dns = dns_new(loop, dp->model, o->upstreams, o->n_upstreams, err, sizeof(err));
@@ -407,7 +424,9 @@ static void vswitchd_modules(struct dp *dp, const struct vswitchd_opts *o)
 	for (i = 0; i < o->n_uplink; i++)
 		if (dp_uplink_add(dp, i == 0 && o->uplink_spec[0] ? o->uplink_spec : o->uplink[i],
 				  o->uplink_ip[i], i < o->n_uplink_gw ? o->uplink_gw[i] : NULL,
-				  err, sizeof(err)))
+				  err, sizeof(err)) ||
+		    (i < o->n_uplink_ip6 && uplink_set_ip6(dp->uplinks[i], o->uplink_ip6[i],
+							    o->uplink_gw6[i], err, sizeof(err))))
 			die("uplink: %s", err);
 	if (o->metrics_listen && metrics_http_start(dp, o->metrics_listen, err, sizeof(err)))
 		die("%s", err);

@@ -183,7 +183,7 @@ static void fuzz_check_tables(void)
 
 	FUZZ_CHECK(cs->entries <= FW_CT_LIMIT, "%llu conntrack entries, limit %d",
 		   (unsigned long long)cs->entries, FW_CT_LIMIT);
-	while ((port = port_next(port)))
+	while ((port = port_next(&fw.dp, port)))
 		FUZZ_CHECK(port->n_learned <= FW_FDB_MAX, "port %s learned %u MACs",
 			   port->name, port->n_learned);
 }

@@ -327,18 +327,16 @@ void fw_init(void)
 	}
 	atexit(fw_cleanup);
 	dns_resolvconf_root = fw.tmpdir;
-	fdb_init(fw.loop);
-	fdb_set_max_learned(FW_FDB_MAX);
 	/* 32 KiB instead of 1 MiB a port: allocations that size are served
 	 * without an mmap per port and input, and the ring wraps sooner. */
 	recorder_set_budget(32 * 1024);
-	endpoint_init(fw.loop);
 	fw.now_ms = 1000000;
 	if (dp_init(&fw.dp, fw.loop, &g_model, FW_CT_LIMIT, err, sizeof(err)) < 0) {
 		fprintf(stderr, "fuzz_world: %s\n", err);
 		abort();
 	}
 	ct_set_test_clock(fw.dp.ct, fw.now_ms);
+	fdb_set_max_learned(&fw.dp.fdb, FW_FDB_MAX);
 	cmd_bind_dp(&fw.dp);	/* publish and disconnect reach NAT through it */
 	/* The resolver's parts one by one, as dns_new() would but without
 	 * reading the host's resolv.conf: no upstream, so SERVFAIL. */
@@ -408,11 +406,10 @@ static struct endpoint *fw_endpoint(struct network *n, const char *ctr, uint8_t 
 	ep->port = fw_port_new(pname);
 	ep->port->role = PORT_ROLE_ENDPOINT;
 	ep->port->net = n;
-	ep->port->dp = n->dp;
 	ep->port->ep = ep;
 	ep->port->recorder = recorder_new();
 	n->n_ports++;
-	port_start(ep->port, fw.loop);
+	port_start(ep->port, n->dp);
 	dns_endpoint_added(fw.dp.dns, ep);
 	return ep;
 }
@@ -482,7 +479,7 @@ void fw_build(void)
 	fw.ep[4] = fw_endpoint(n2, "c1", 3, true, "db");
 	fw_publish(fw.ep[0]->ctr, IPPROTO_TCP, 8080, 80, 1);
 	fw_publish(fw.ep[1]->ctr, IPPROTO_UDP, 5300, 53, 2);
-	port_tx_flush_all();	/* announcements, the uplink's first ARP */
+	port_tx_flush_all(&fw.dp);	/* announcements, the uplink's first ARP */
 }
 
 /* Unpublish as publish.c's publish_uninstall() does. */
@@ -538,7 +535,7 @@ void fw_teardown(void)
 	struct network *n, *ntmp;
 
 	capture_fini();
-	port_tx_flush_all();
+	port_tx_flush_all(&fw.dp);
 	fw_containers_gone();
 	HASH_ITER(hh, g_model.networks, n, ntmp) {
 		HASH_DEL(g_model.networks, n);
@@ -576,7 +573,7 @@ void fw_advance(uint64_t ms)
 	HASH_ITER(hh, g_model.networks, n, tmp)
 		if (n->fdb)
 			fdb_expire(n->fdb, fw.ev_base + (double)(fw.now_ms - fw.start_ms) / 1000.0);
-	port_tx_flush_all();
+	port_tx_flush_all(&fw.dp);
 }
 
 void fw_rx(struct port *port, const uint8_t *const *frames, const uint32_t *lens,

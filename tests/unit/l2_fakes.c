@@ -21,9 +21,10 @@
 
 struct l2f_tx l2f_tx[L2F_MAX_TX];
 unsigned int l2f_n_tx;
-/* The datapath the test networks belong to: the model, and the gateway's
- * route table (the stages' only other state in it). */
-static struct dp l2f_dp = { .model = &g_model, .routes_gen = ~0u };
+/* The datapath the test networks belong to: the model, the gateway's
+ * route table and what the learning tables share (each test's setup
+ * starts it with fdb_common_init(), l2f_teardown() empties it). */
+struct dp l2f_dp = { .model = &g_model, .routes_gen = ~0u };
 bool l2f_uplink_present;
 enum drop_reason l2f_uplink_verdict = DROP_NONE;
 unsigned int l2f_uplink_calls, l2f_dns_calls;
@@ -100,6 +101,24 @@ bool uplink_present(const struct network *n, uint32_t dst)
 
 uint32_t l2f_uplink_mtu = 1500;
 
+/* IPv6: an uplink exactly when l2f_uplink_present, the same verdict and
+ * MTU, counted in l2f_uplink6_calls. */
+unsigned int l2f_uplink6_calls;
+
+enum drop_reason uplink_route_out6(struct network *n, struct pkt *p)
+{
+	(void)n;
+	(void)p;
+	l2f_uplink6_calls++;
+	return l2f_uplink_verdict;
+}
+
+uint32_t uplink_mtu6(const struct network *n)
+{
+	(void)n;
+	return l2f_uplink_present ? l2f_uplink_mtu : 0;
+}
+
 uint32_t uplink_mtu(const struct network *n, uint32_t dst)
 {
 	(void)n;
@@ -142,7 +161,7 @@ void l2f_reset(void)
 	l2f_uplink_verdict = DROP_NONE;
 	l2f_uplink_mtu = 1500;
 	router_port_rl_reset();
-	l2f_uplink_calls = l2f_dns_calls = 0;
+	l2f_uplink_calls = l2f_dns_calls = l2f_uplink6_calls = 0;
 }
 
 uint32_t l2f_ip(const char *s)
@@ -288,4 +307,5 @@ void l2f_teardown(void)
 			free(ep->port);
 	}
 	model_clear();
+	fdb_common_fini(&l2f_dp.fdb);
 }

@@ -9,6 +9,7 @@
 #define L2_FAKES_H
 
 #include <stdint.h>
+#include "dp.h"
 #include "model.h"
 #include "pipeline.h"
 #include "port.h"
@@ -22,12 +23,13 @@ struct l2f_tx {
 	uint8_t data[2048];
 };
 
+extern struct dp l2f_dp;
 extern struct l2f_tx l2f_tx[L2F_MAX_TX];
 extern unsigned int l2f_n_tx;
 extern bool l2f_uplink_present;
 extern enum drop_reason l2f_uplink_verdict;
 extern uint32_t l2f_uplink_mtu;
-extern unsigned int l2f_uplink_calls, l2f_dns_calls;
+extern unsigned int l2f_uplink_calls, l2f_dns_calls, l2f_uplink6_calls;
 /* lan.c's uplink (its MAC, what uplink_host_out() was asked) */
 extern const uint8_t l2f_uplink_mac[6];
 extern unsigned int l2f_host_out_calls;

@@ -361,6 +361,30 @@ static void test_recorder_depth(void **state)
 	recorder_set_depth(RECORDER_DEPTH_DEFAULT);
 }
 
+/* A recorder is sized by what it holds: 10000 small frames through a
+ * 256-deep recorder with a 1 MiB budget touch about twice the 256 frames'
+ * bytes, not the whole budget (issue 19: RSS with many ports), and it
+ * still holds the newest 256, in order. */
+static void test_recorder_extent(void **state)
+{
+	struct recorder *r;
+	struct walk w = { 0 };
+	unsigned int i;
+
+	recorder_set_depth(RECORDER_DEPTH_DEFAULT);
+	recorder_set_budget(RECORDER_BUDGET_DEFAULT);
+	r = recorder_new();
+	for (i = 0; i < 10000; i++)
+		record(r, (uint8_t)i, 90 + i % 40);
+	assert_int_equal(recorder_count(r), RECORDER_DEPTH_DEFAULT);
+	assert_true(recorder_extent(r) <= 2 * RECORDER_DEPTH_DEFAULT * 130 + 130);
+	recorder_walk(&r, 1, walk_cb, &w);
+	assert_int_equal(w.n, RECORDER_DEPTH_DEFAULT);
+	for (i = 0; i < 16; i++)	/* the walk keeps the first 16 */
+		assert_int_equal(w.tag[i], (uint8_t)(10000 - RECORDER_DEPTH_DEFAULT + i));
+	recorder_free(r);
+}
+
 /* Byte budget: big frames evict earlier, a huge one is kept truncated. */
 static void test_recorder_budget(void **state)
 {
@@ -516,6 +540,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_client_eof_ends, setup, teardown),
 		cmocka_unit_test(test_recorder_depth),
 		cmocka_unit_test(test_recorder_budget),
+		cmocka_unit_test(test_recorder_extent),
 		cmocka_unit_test(test_recorder_gso_truncated),
 		cmocka_unit_test(test_recorder_random),
 		cmocka_unit_test_setup_teardown(test_recorder_tx_and_merge, setup, teardown),

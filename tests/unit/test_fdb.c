@@ -17,9 +17,9 @@ static struct endpoint *c1, *c2, *c3, *d1;
 static int setup(void **state)
 {
 	(void)state;
-	fdb_init(EV_DEFAULT);
-	fdb_set_aging(300);
-	fdb_set_max_learned(1024);
+	fdb_common_init(&l2f_dp.fdb, EV_DEFAULT);
+	fdb_set_aging(&l2f_dp.fdb, 300);
+	fdb_set_max_learned(&l2f_dp.fdb, 1024);
 	l2f_reset();
 	net = l2f_network("t1", "172.18.0.0", 16, "172.18.0.1");
 	net2 = l2f_network("t2", "172.19.0.0", 16, "172.19.0.1");
@@ -116,10 +116,10 @@ static void test_aging(void **state)
 {
 	uint8_t f[128];
 	uint32_t len;
-	ev_tstamp now = fdb_now();
+	ev_tstamp now = fdb_now(net->fdb);
 
 	(void)state;
-	fdb_set_aging(5);
+	fdb_set_aging(&l2f_dp.fdb, 5);
 	len = udp_frame(f, c1, c2->mac, "172.18.0.2", "172.18.0.3");
 	l2f_send(c1, f, len);
 	assert_int_equal(net->fdb->count, 1);
@@ -136,7 +136,7 @@ static void test_aging_timer_fires(void **state)
 	uint32_t len;
 
 	(void)state;
-	fdb_set_aging(1);
+	fdb_set_aging(&l2f_dp.fdb, 1);
 	len = udp_frame(f, c1, c2->mac, "172.18.0.2", "172.18.0.3");
 	l2f_send(c1, f, len);
 	assert_true(ev_is_active(&net->fdb->timer));
@@ -171,7 +171,7 @@ static void test_cap(void **state)
 
 	(void)state;
 	c1->port_security = false;
-	fdb_set_max_learned(3);
+	fdb_set_max_learned(&l2f_dp.fdb, 3);
 	for (i = 0; i < 5; i++) {
 		mac[5] = (uint8_t)i;
 		len = udp_frame(f, c1, c2->mac, "172.18.0.2", "172.18.0.3");

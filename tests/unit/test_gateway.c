@@ -24,7 +24,7 @@ static struct endpoint *c1, *c2, *d1;
 static int setup(void **state)
 {
 	(void)state;
-	fdb_init(EV_DEFAULT);
+	fdb_common_init(&l2f_dp.fdb, EV_DEFAULT);
 	l2f_reset();
 	net = l2f_network("g1", "172.18.0.0", 16, "172.18.0.1");
 	net2 = l2f_network("g2", "172.19.0.0", 16, "172.19.0.1");

@@ -36,7 +36,7 @@ static void a6(const char *s, void *out)
 static int setup(void **state)
 {
 	(void)state;
-	fdb_init(EV_DEFAULT);
+	fdb_common_init(&l2f_dp.fdb, EV_DEFAULT);
 	l2f_reset();
 	router_port_rl_reset();
 	net = l2f_network("g6", "172.18.0.0", 16, "172.18.0.1");

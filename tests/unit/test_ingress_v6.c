@@ -21,9 +21,9 @@ static struct endpoint *c1, *c2;
 static int setup(void **state)
 {
 	(void)state;
-	fdb_init(EV_DEFAULT);
-	fdb_set_aging(300);
-	fdb_set_max_learned(1024);
+	fdb_common_init(&l2f_dp.fdb, EV_DEFAULT);
+	fdb_set_aging(&l2f_dp.fdb, 300);
+	fdb_set_max_learned(&l2f_dp.fdb, 1024);
 	l2f_reset();
 	net = l2f_network("t1", "172.18.0.0", 16, "172.18.0.1");
 	c1 = l2f_endpoint(net, "c1", "172.18.0.2");

@@ -24,9 +24,9 @@ static int fake_uplink;     /* any address: the fakes never read it */
 
 static void lan_setup(enum net_driver d)
 {
-	fdb_init(EV_DEFAULT);
-	fdb_set_aging(300);
-	fdb_set_max_learned(1024);
+	fdb_common_init(&l2f_dp.fdb, EV_DEFAULT);
+	fdb_set_aging(&l2f_dp.fdb, 300);
+	fdb_set_max_learned(&l2f_dp.fdb, 1024);
 	l2f_reset();
 	memset(&uport.stats, 0, sizeof(uport.stats));
 	uport.n_learned = 0;

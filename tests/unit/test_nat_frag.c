@@ -34,7 +34,7 @@ static int setup(void **state)
 
 static uint32_t set_of(uint32_t zone, uint32_t src)
 {
-	struct { uint32_t zone, src; } k = { zone, src };
+	struct { uint32_t zone; union vs_addr src; } k = { zone, vs_addr_v4(src) };
 
 	return hash_bytes(&k, sizeof(k), nat.frag_basis) & (SETS - 1);
 }

@@ -162,7 +162,8 @@ static void test_vlan_arp_and_others(void **state)
 	assert_int_equal(parse(&p, f, ETH + 28), 0);
 	assert_int_equal(parse(&p, f, ETH + 27), -DROP_BAD_L3);
 
-	/* IPv6 and the rest are switched without a look inside */
+	/* IPv6 that does not add up is still switched (ingress_v6.c judges
+	 * it); only its upper-layer header is left absent */
 	put16(f + 12, 0x86dd);
 	assert_int_equal(parse(&p, f, ETH + 3), 0);
 	assert_int_equal(parse(&p, f, ETH), 0);

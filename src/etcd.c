@@ -1,0 +1,588 @@
+/* etcd.c - HTTP transport of the etcd client: libcurl multi on libev.
+ *
+ * DOC: Theory of Operation
+ *
+ * Every request is one libcurl easy handle POSTing a JSON body to
+ * http://ENDPOINT/v3/...; all of them live in one multi handle that the
+ * daemon's libev loop drives, as curl's docs/examples/evhiperfifo.c does:
+ * libcurl tells us which sockets to watch (CURLMOPT_SOCKETFUNCTION, one
+ * ev_io each, kept with curl_multi_assign) and when to wake it
+ * (CURLMOPT_TIMERFUNCTION, one ev_timer); we call
+ * curl_multi_socket_action() when either fires and collect finished
+ * transfers from curl_multi_info_read().  Nothing here waits: a request
+ * returns at once and its callback runs later from the loop, so the
+ * datapath never stalls on etcd, also when etcd is down.
+ *
+ * Failover.  The client knows up to ETCD_MAX_ENDPOINTS endpoints and sends
+ * to the current one.  A unary request that fails in transport (refused,
+ * reset, timed out, HTTP 5xx) moves the current endpoint on and is sent
+ * again, until every endpoint was tried once; then its callback gets
+ * ETCD_ERR_TRANSPORT.  A watch is not retried here: its owner (cluster.c)
+ * is told the stream ended and lists and watches again, which is what it
+ * must do anyway after a compaction or an etcd restart.
+ *
+ * Limits.  A unary request takes at most ETCD_TIMEOUT_MS; a reply or one
+ * watch line at most ETCD_MAX_REPLY bytes (more is a bad reply, and the
+ * transfer is cut).  Requests are answered in no particular order.
+ * Hostnames are not resolved here (libcurl's resolver would be a thread
+ * or a blocking call): endpoints are IP:PORT.
+ */
+#include <ev.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/queue.h>
+#include <curl/curl.h>
+#include "etcd.h"
+#include "log.h"
+
+#define ETCD_TIMEOUT_MS 5000L
+#define ETCD_CONNECT_MS 2000L
+
+struct etcd_req {
+	struct etcd *e;
+	CURL *easy;
+	char *body;                  /* the JSON sent */
+	const char *path;            /* "/v3/kv/range"... */
+	char url[192];
+	char *resp;                  /* unary: the reply so far */
+	size_t resp_len;
+	int ep;                      /* the endpoint it went to */
+	int tries;                   /* endpoints tried */
+	etcd_cb *cb;
+	void *arg;
+	struct etcd_watch *watch;    /* a watch's stream, or NULL */
+	bool too_big;
+	LIST_ENTRY(etcd_req) link;
+};
+
+struct etcd_watch {
+	struct etcd_req *req;
+	struct etcd_frame frame;
+	etcd_watch_cb *cb;
+	void *arg;
+	bool canceled;               /* by its owner, from inside a callback */
+	int status;                  /* why it ended, if it did in a line */
+};
+
+struct etcd {
+	struct ev_loop *loop;
+	CURLM *multi;
+	ev_timer timer;
+	char endpoints[ETCD_MAX_ENDPOINTS][96];
+	int n_ep, cur;
+	int in_write;                /* inside a write callback: no remove_handle */
+	struct etcd_stats stats;
+	LIST_HEAD(, etcd_req) reqs;
+};
+
+struct etcd_sock {
+	ev_io io;
+	curl_socket_t fd;
+	struct etcd *e;
+};
+
+static void etcd_check_done(struct etcd *e);
+
+/* etcd_parse_url() - "etcd://H:P[,H:P...]" into E's endpoint list. */
+static int etcd_parse_url(struct etcd *e, const char *url, char *err, size_t errlen)
+{
+	const char *p = url + strlen("etcd://"), *end;
+	size_t n;
+
+	if (strncmp(url, "etcd://", 7) || !*p) {
+		snprintf(err, errlen, "--cluster %s: want etcd://HOST:PORT[,HOST:PORT...]", url);
+		return -1;
+	}
+	while (*p) {
+		end = strchr(p, ',');
+		n = end ? (size_t)(end - p) : strlen(p);
+		if (!n || n >= sizeof(e->endpoints[0]) || e->n_ep == ETCD_MAX_ENDPOINTS ||
+		    !memchr(p, ':', n) || memchr(p, '/', n) || memchr(p, '@', n)) {
+			snprintf(err, errlen, "--cluster %s: \"%.*s\" is not HOST:PORT (at most %d "
+				 "endpoints)", url, (int)n, p, ETCD_MAX_ENDPOINTS);
+			return -1;
+		}
+		snprintf(e->endpoints[e->n_ep++], sizeof(e->endpoints[0]), "%.*s", (int)n, p);
+		p += n + (end ? 1 : 0);
+	}
+	return 0;
+}
+
+/* CURLMOPT_TIMERFUNCTION: libcurl wants to be called in MS (-1: never). */
+static int etcd_timer_fn(CURLM *multi, long ms, void *userp)
+{
+	struct etcd *e = userp;
+
+	(void)multi;
+	ev_timer_stop(e->loop, &e->timer);
+	if (ms >= 0) {
+		ev_timer_set(&e->timer, (double)ms / 1000.0, 0.);
+		ev_timer_start(e->loop, &e->timer);
+	}
+	return 0;
+}
+
+static void etcd_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct etcd *e = w->data;
+	int running;
+
+	(void)loop; (void)revents;
+	curl_multi_socket_action(e->multi, CURL_SOCKET_TIMEOUT, 0, &running);
+	etcd_check_done(e);
+}
+
+static void etcd_io_cb(struct ev_loop *loop, ev_io *w, int revents)
+{
+	struct etcd_sock *s = (struct etcd_sock *)w;
+	struct etcd *e = s->e;
+	int running, action = (revents & EV_READ ? CURL_CSELECT_IN : 0) |
+			      (revents & EV_WRITE ? CURL_CSELECT_OUT : 0);
+
+	(void)loop;
+	curl_multi_socket_action(e->multi, s->fd, action, &running);
+	etcd_check_done(e);
+}
+
+/* CURLMOPT_SOCKETFUNCTION: watch FD for WHAT, or stop (CURL_POLL_REMOVE). */
+static int etcd_sock_fn(CURL *easy, curl_socket_t fd, int what, void *userp, void *sockp)
+{
+	struct etcd *e = userp;
+	struct etcd_sock *s = sockp;
+	int kind = (what & CURL_POLL_IN ? EV_READ : 0) | (what & CURL_POLL_OUT ? EV_WRITE : 0);
+
+	(void)easy;
+	if (what == CURL_POLL_REMOVE) {
+		if (s) {
+			ev_io_stop(e->loop, &s->io);
+			free(s);
+			curl_multi_assign(e->multi, fd, NULL);
+		}
+		return 0;
+	}
+	if (!s) {
+		s = calloc(1, sizeof(*s));
+		if (!s)
+			return -1;
+		s->fd = fd;
+		s->e = e;
+		curl_multi_assign(e->multi, fd, s);
+	} else {
+		ev_io_stop(e->loop, &s->io);
+	}
+	ev_io_init(&s->io, etcd_io_cb, fd, kind);
+	ev_io_start(e->loop, &s->io);
+	return 0;
+}
+
+/**
+ * etcd_new() - A client of the etcd cluster URL names
+ * @loop:	the daemon's loop
+ * @url:	etcd://HOST:PORT[,HOST:PORT...]
+ * @err:	why not
+ * @errlen:	size of ERR
+ *
+ * Return: the client, or NULL with ERR
+ */
+struct etcd *etcd_new(struct ev_loop *loop, const char *url, char *err, size_t errlen)
+{
+	struct etcd *e = calloc(1, sizeof(*e));
+
+	if (!e) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	if (etcd_parse_url(e, url, err, errlen))
+		goto fail;
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) || !(e->multi = curl_multi_init())) {
+		snprintf(err, errlen, "cannot start libcurl");
+		goto fail;
+	}
+	e->loop = loop;
+	LIST_INIT(&e->reqs);
+	ev_init(&e->timer, etcd_timer_cb);
+	e->timer.data = e;
+	curl_multi_setopt(e->multi, CURLMOPT_SOCKETFUNCTION, etcd_sock_fn);
+	curl_multi_setopt(e->multi, CURLMOPT_SOCKETDATA, e);
+	curl_multi_setopt(e->multi, CURLMOPT_TIMERFUNCTION, etcd_timer_fn);
+	curl_multi_setopt(e->multi, CURLMOPT_TIMERDATA, e);
+	return e;
+fail:
+	free(e);
+	return NULL;
+}
+
+static void etcd_req_free(struct etcd_req *r)
+{
+	LIST_REMOVE(r, link);
+	if (r->easy) {
+		curl_multi_remove_handle(r->e->multi, r->easy);
+		curl_easy_cleanup(r->easy);
+	}
+	if (r->watch) {
+		etcd_frame_free(&r->watch->frame);
+		free(r->watch);
+	}
+	free(r->body);
+	free(r->resp);
+	free(r);
+}
+
+/* Tell the owner the request is over, with STATUS, and free it. */
+static void etcd_req_end(struct etcd_req *r, int status, const struct etcd_reply *reply)
+{
+	struct etcd_watch *w = r->watch;
+
+	if (w && !w->canceled && w->cb)
+		w->cb(w->arg, status, NULL);
+	else if (!w && r->cb)
+		r->cb(r->arg, status, reply);
+	etcd_req_free(r);
+}
+
+void etcd_free(struct etcd *e)
+{
+	if (!e)
+		return;
+	while (!LIST_EMPTY(&e->reqs))
+		etcd_req_end(LIST_FIRST(&e->reqs), ETCD_ERR_CANCELED, NULL);
+	ev_timer_stop(e->loop, &e->timer);
+	curl_multi_cleanup(e->multi);
+	free(e);
+}
+
+const struct etcd_stats *etcd_stats(const struct etcd *e)
+{
+	return &e->stats;
+}
+
+const char *etcd_endpoint(const struct etcd *e)
+{
+	return e->endpoints[e->cur];
+}
+
+static int etcd_watch_line(void *arg, const char *line, size_t len);
+
+/* CURLOPT_WRITEFUNCTION: gather a unary reply, or frame a watch stream. */
+static size_t etcd_write_fn(char *data, size_t size, size_t nmemb, void *userp)
+{
+	struct etcd_req *r = userp;
+	size_t n = size * nmemb;
+	char *p;
+	int rc;
+
+	if (r->watch) {
+		r->e->in_write++;
+		rc = etcd_frame_push(&r->watch->frame, data, n, etcd_watch_line, r->watch);
+		r->e->in_write--;
+		if (rc == -1)
+			r->too_big = true;
+		/* 0 aborts the transfer (CURLE_WRITE_ERROR): the line was bad,
+		 * too long, or the owner canceled the watch from its callback */
+		return rc || r->watch->canceled ? 0 : n;
+	}
+	if (r->resp_len + n > ETCD_MAX_REPLY) {
+		r->too_big = true;
+		return 0;
+	}
+	p = realloc(r->resp, r->resp_len + n + 1);
+	if (!p)
+		return 0;
+	memcpy(p + r->resp_len, data, n);
+	r->resp = p;
+	r->resp_len += n;
+	p[r->resp_len] = '\0';
+	return n;
+}
+
+/* (Re)start R on the current endpoint. */
+static int etcd_req_start(struct etcd_req *r)
+{
+	struct etcd *e = r->e;
+
+	r->ep = e->cur;
+	snprintf(r->url, sizeof(r->url), "http://%s%s", e->endpoints[r->ep], r->path);
+	free(r->resp);
+	r->resp = NULL;
+	r->resp_len = 0;
+	if (r->easy) {
+		curl_multi_remove_handle(e->multi, r->easy);
+		curl_easy_cleanup(r->easy);
+	}
+	r->easy = curl_easy_init();
+	if (!r->easy)
+		return -1;
+	curl_easy_setopt(r->easy, CURLOPT_URL, r->url);
+	curl_easy_setopt(r->easy, CURLOPT_POSTFIELDS, r->body);
+	curl_easy_setopt(r->easy, CURLOPT_WRITEFUNCTION, etcd_write_fn);
+	curl_easy_setopt(r->easy, CURLOPT_WRITEDATA, r);
+	curl_easy_setopt(r->easy, CURLOPT_PRIVATE, r);
+	curl_easy_setopt(r->easy, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(r->easy, CURLOPT_PROTOCOLS_STR, "http");
+	curl_easy_setopt(r->easy, CURLOPT_CONNECTTIMEOUT_MS, ETCD_CONNECT_MS);
+	curl_easy_setopt(r->easy, CURLOPT_TCP_KEEPALIVE, 1L);
+	curl_easy_setopt(r->easy, CURLOPT_TCP_KEEPIDLE, 5L);
+	curl_easy_setopt(r->easy, CURLOPT_TCP_KEEPINTVL, 5L);
+	if (!r->watch)
+		curl_easy_setopt(r->easy, CURLOPT_TIMEOUT_MS, ETCD_TIMEOUT_MS);
+	e->stats.requests++;
+	return curl_multi_add_handle(e->multi, r->easy) == CURLM_OK ? 0 : -1;
+}
+
+static struct etcd_req *etcd_req_new(struct etcd *e, const char *path,
+				     struct json_object *body, etcd_cb *cb, void *arg)
+{
+	struct etcd_req *r = calloc(1, sizeof(*r));
+
+	if (r)
+		r->body = strdup(json_object_to_json_string_ext(body, JSON_C_TO_STRING_PLAIN));
+	json_object_put(body);
+	if (!r || !r->body) {
+		free(r);
+		return NULL;
+	}
+	r->e = e;
+	r->path = path;
+	r->cb = cb;
+	r->arg = arg;
+	LIST_INSERT_HEAD(&e->reqs, r, link);
+	return r;
+}
+
+static int etcd_send(struct etcd *e, const char *path, struct json_object *body,
+		     etcd_cb *cb, void *arg)
+{
+	struct etcd_req *r = etcd_req_new(e, path, body, cb, arg);
+
+	if (!r)
+		return -1;
+	if (etcd_req_start(r)) {
+		r->cb = NULL;
+		etcd_req_free(r);
+		return -1;
+	}
+	return 0;
+}
+
+/* A transport failure: go on to the next endpoint, unless all were tried. */
+static bool etcd_failover(struct etcd_req *r)
+{
+	struct etcd *e = r->e;
+
+	if (r->ep == e->cur && e->n_ep > 1) {
+		e->cur = (e->cur + 1) % e->n_ep;
+		e->stats.failovers++;
+		log_warn("etcd: %s does not answer; trying %s", e->endpoints[r->ep],
+			 e->endpoints[e->cur]);
+	}
+	if (r->watch || ++r->tries >= e->n_ep)
+		return false;
+	return etcd_req_start(r) == 0;
+}
+
+/* A unary request finished with HTTP CODE: read the reply, call back. */
+static void etcd_req_reply(struct etcd_req *r, long code)
+{
+	struct etcd *e = r->e;
+	struct etcd_reply reply;
+	char err[200];
+	int st;
+
+	st = etcd_parse_reply(r->resp ? r->resp : "", r->resp_len, &reply, err, sizeof(err));
+	if (st == ETCD_OK && code != 200) {
+		snprintf(err, sizeof(err), "HTTP status %ld", code);
+		st = ETCD_ERR_REPLY;
+	}
+	if (st == ETCD_ERR_REPLY) {
+		e->stats.bad_replies++;
+		VLOG_RL(LOG_LVL_WARN, "etcd: bad reply from %s%s: %s", e->endpoints[r->ep],
+			r->path, err);
+	} else if (st == ETCD_ERR_SERVER) {
+		e->stats.server_errors++;
+		VLOG_RL(LOG_LVL_WARN, "etcd: %s%s refused: %s", e->endpoints[r->ep], r->path,
+			reply.error);
+	}
+	etcd_req_end(r, st, &reply);
+	etcd_reply_clear(&reply);
+}
+
+static void etcd_req_done(struct etcd_req *r, CURLcode res)
+{
+	struct etcd *e = r->e;
+	long code = 0;
+
+	curl_easy_getinfo(r->easy, CURLINFO_RESPONSE_CODE, &code);
+	if (r->too_big || (r->watch && res == CURLE_WRITE_ERROR)) {
+		if (r->watch && r->watch->canceled) {
+			etcd_req_free(r);
+			return;
+		}
+		e->stats.bad_replies++;
+		VLOG_RL(LOG_LVL_WARN, "etcd: bad %s from %s%s; dropped",
+			r->too_big ? "reply (too large)" : "watch message", e->endpoints[r->ep], r->path);
+		etcd_req_end(r, r->watch && r->watch->status ? r->watch->status : ETCD_ERR_REPLY,
+			     NULL);
+		return;
+	}
+	if (res != CURLE_OK || code >= 500 || code == 0) {
+		e->stats.transport_errors++;
+		if (etcd_failover(r))
+			return;
+		VLOG_RL(LOG_LVL_WARN, "etcd: %s%s: %s", e->endpoints[r->ep], r->path,
+			res != CURLE_OK ? curl_easy_strerror(res) : "server error");
+		etcd_req_end(r, ETCD_ERR_TRANSPORT, NULL);
+		return;
+	}
+	if (r->watch) {		/* the server ended the stream */
+		etcd_req_end(r, ETCD_ERR_TRANSPORT, NULL);
+		return;
+	}
+	etcd_req_reply(r, code);
+}
+
+/* Collect the transfers libcurl finished. */
+static void etcd_check_done(struct etcd *e)
+{
+	CURLMsg *msg;
+	int left;
+
+	while ((msg = curl_multi_info_read(e->multi, &left))) {
+		struct etcd_req *r = NULL;
+
+		if (msg->msg != CURLMSG_DONE)
+			continue;
+		curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&r);
+		if (r)
+			etcd_req_done(r, msg->data.result);
+	}
+}
+
+int etcd_range(struct etcd *e, const char *key, bool prefix, etcd_cb *cb, void *arg)
+{
+	return etcd_send(e, "/v3/kv/range", etcd_key_body(key, prefix), cb, arg);
+}
+
+int etcd_put(struct etcd *e, const char *key, const char *value, int64_t lease,
+	     etcd_cb *cb, void *arg)
+{
+	struct json_object *t = etcd_txn_new(), *ops, *op, *body;
+
+	/* one put is a txn's put without a compare: reuse its body */
+	etcd_txn_put(t, true, key, value, lease);
+	json_object_object_get_ex(t, "success", &ops);
+	op = json_object_array_get_idx(ops, 0);
+	json_object_object_get_ex(op, "request_put", &body);
+	json_object_get(body);
+	json_object_put(t);
+	return etcd_send(e, "/v3/kv/put", body, cb, arg);
+}
+
+int etcd_delete(struct etcd *e, const char *key, bool prefix, etcd_cb *cb, void *arg)
+{
+	return etcd_send(e, "/v3/kv/deleterange", etcd_key_body(key, prefix), cb, arg);
+}
+
+int etcd_txn(struct etcd *e, struct json_object *body, etcd_cb *cb, void *arg)
+{
+	return etcd_send(e, "/v3/kv/txn", body, cb, arg);
+}
+
+static int etcd_lease_req(struct etcd *e, const char *path, const char *field, int64_t v,
+			  etcd_cb *cb, void *arg)
+{
+	struct json_object *o = json_object_new_object();
+	char buf[24];
+
+	snprintf(buf, sizeof(buf), "%lld", (long long)v);
+	json_object_object_add(o, field, json_object_new_string(buf));
+	return etcd_send(e, path, o, cb, arg);
+}
+
+int etcd_lease_grant(struct etcd *e, int64_t ttl, etcd_cb *cb, void *arg)
+{
+	return etcd_lease_req(e, "/v3/lease/grant", "TTL", ttl, cb, arg);
+}
+
+/* The gateway answers one keepalive per POST and ends the response: a
+ * unary request every TTL/3 is more dependable than keeping its
+ * bidirectional stream open (etcd issue #8237). */
+int etcd_lease_keepalive(struct etcd *e, int64_t id, etcd_cb *cb, void *arg)
+{
+	return etcd_lease_req(e, "/v3/lease/keepalive", "ID", id, cb, arg);
+}
+
+/* One line of a watch stream: parse it, hand it to the owner. */
+static int etcd_watch_line(void *arg, const char *line, size_t len)
+{
+	struct etcd_watch *w = arg;
+	struct etcd *e = w->req->e;
+	struct etcd_watch_msg m;
+	char err[200];
+	int st;
+
+	if (w->canceled)
+		return 1;
+	st = etcd_parse_watch(line, len, &m, err, sizeof(err));
+	if (st != ETCD_OK) {
+		VLOG_RL(LOG_LVL_WARN, "etcd: watch on %s: %s", e->endpoints[w->req->ep], err);
+		etcd_watch_msg_clear(&m);
+		w->status = st;
+		return 1;
+	}
+	e->stats.watch_events += m.n_events;
+	w->cb(w->arg, ETCD_OK, &m);
+	etcd_watch_msg_clear(&m);
+	return 0;
+}
+
+/**
+ * etcd_watch() - Stream the changes under PREFIX from START_REV on
+ * @e:		the client
+ * @prefix:	the key prefix
+ * @start_rev:	the first revision wanted (the listing's revision + 1)
+ * @cb:		called with each message, and once with NULL when it ends
+ * @arg:	for CB
+ *
+ * Return: the watch (until CB hears it ended, or etcd_watch_cancel()), or NULL
+ */
+struct etcd_watch *etcd_watch(struct etcd *e, const char *prefix, int64_t start_rev,
+			      etcd_watch_cb *cb, void *arg)
+{
+	struct json_object *o = json_object_new_object(), *k = etcd_key_body(prefix, true);
+	struct etcd_watch *w = calloc(1, sizeof(*w));
+	struct etcd_req *r;
+	char buf[24];
+
+	snprintf(buf, sizeof(buf), "%lld", (long long)start_rev);
+	json_object_object_add(k, "start_revision", json_object_new_string(buf));
+	json_object_object_add(o, "create_request", k);
+	if (!w) {
+		json_object_put(o);
+		return NULL;
+	}
+	r = etcd_req_new(e, "/v3/watch", o, NULL, NULL);
+	if (!r) {
+		free(w);
+		return NULL;
+	}
+	r->watch = w;
+	w->req = r;
+	w->cb = cb;
+	w->arg = arg;
+	if (etcd_req_start(r)) {
+		w->cb = NULL;
+		etcd_req_free(r);
+		return NULL;
+	}
+	return w;
+}
+
+/* No more callbacks for W; it is freed now, or (inside a callback of the
+ * transfer) when libcurl has let go of it. */
+void etcd_watch_cancel(struct etcd_watch *w)
+{
+	w->canceled = true;
+	if (!w->req->e->in_write)
+		etcd_req_free(w->req);
+}
