@@ -406,6 +406,26 @@ void dns_endpoint_removed(struct dns *dns, struct endpoint *ep)
 	dns_resolvconf_update(ep->ctr, ep, NULL);
 }
 
+/* A container on another host of global network N (cluster_net.c): its
+ * name answers here too, as NAME and NAME.NET, from the same index. */
+void dns_remote_added(struct dns *dns, struct network *n, const char *name,
+		      const union vs_addr *ip)
+{
+	if (!dns || !n || !name[0])
+		return;
+	dns_name_add(dns, n->name, name, NULL, ip);
+	dns_name_add(dns, n->name, name, n->name, ip);
+}
+
+void dns_remote_removed(struct dns *dns, struct network *n, const char *name,
+			const union vs_addr *ip)
+{
+	if (!dns || !n || !name[0])
+		return;
+	dns_name_del(dns, n->name, name, NULL, ip);
+	dns_name_del(dns, n->name, name, n->name, ip);
+}
+
 /* ---- local answers ---- */
 
 /* Parse "D.C.B.A.in-addr.arpa" into A.B.C.D. */

@@ -20,6 +20,7 @@
 #include <json-c/json.h>
 #include "cmd.h"
 #include "control.h"
+#include "cluster.h"
 #include "ctl_schema.h"
 #include "dp.h"
 #include "log.h"
@@ -227,6 +228,8 @@ static int overlay_ctl_vtep_add(struct ctl_conn *c, struct json_object *args,
 
 	if (!n)
 		return -1;
+	if (cluster_net_global(n))	/* the store's: every host adds it */
+		return cluster_vtep_change(c, n, &vt, true, err, errlen);
 	old = overlay_member_find(n, &vt.addr);
 	if (old && old->origin == OVERLAY_ORIGIN_CLUSTER) {
 		snprintf(err, errlen, "%s is a host of the cluster already", vs_addr_str(&vt.addr, buf, sizeof(buf)));
@@ -257,6 +260,8 @@ static int overlay_ctl_vtep_rm(struct ctl_conn *c, struct json_object *args,
 
 	if (!n)
 		return -1;
+	if (cluster_net_global(n))
+		return cluster_vtep_change(c, n, &vt, false, err, errlen);
 	m = overlay_member_find(n, &vt.addr);
 	if (!m || m->origin != OVERLAY_ORIGIN_STATIC) {
 		snprintf(err, errlen, "%s is not a VTEP added to network %s",

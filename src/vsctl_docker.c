@@ -72,7 +72,7 @@ static struct json_object *vsctl_docker_net_row(struct vsctl_ctx *ctx, struct js
 	vsctl_docker_str(row, "Driver", vsctl_jstr(n, "driver", "vswitch"));
 	vsctl_docker_str(row, "ID", id);
 	vsctl_docker_str(row, "IPv4", "true");
-	vsctl_docker_str(row, "IPv6", "false");
+	vsctl_docker_str(row, "IPv6", vsctl_jint(n, "ipv6", 0) ? "true" : "false");
 	vsctl_docker_str(row, "Internal", vsctl_jint(n, "internal", 0) ? "true" : "false");
 	vsctl_docker_str(row, "Labels", lab);
 	vsctl_docker_str(row, "Name", vsctl_jstr(n, "name", ""));
@@ -80,11 +80,45 @@ static struct json_object *vsctl_docker_net_row(struct vsctl_ctx *ctx, struct js
 	return row;
 }
 
+/* One published port or range as docker ps prints it: 0.0.0.0:8080->80/tcp,
+ * 0.0.0.0:8080-8081->80-81/tcp, and :::8080->80/tcp for an IPv6 host IP
+ * (Go joins the IP and the port with a plain colon). */
+static size_t vsctl_docker_port_text(struct json_object *p, char *buf, size_t len)
+{
+	long long n = vsctl_jint(p, "count", 1), hp = vsctl_jint(p, "host_port", 0),
+		  cp = vsctl_jint(p, "cport", 0);
+	const char *ip = vsctl_jstr(p, "host_ip", "0.0.0.0"), *proto = vsctl_jstr(p, "proto", "tcp");
+	int r;
+
+	if (n > 1)
+		r = snprintf(buf, len, "%s:%lld-%lld->%lld-%lld/%s", ip, hp, hp + n - 1, cp,
+			     cp + n - 1, proto);
+	else
+		r = snprintf(buf, len, "%s:%lld->%lld/%s", ip, hp, cp, proto);
+	return r < 0 ? 0 : (size_t)r;
+}
+
+/* container ls's Ports: every published port, ", "-separated as docker ps. */
+static void vsctl_docker_ports(struct json_object *ports, char *buf, size_t len)
+{
+	size_t i, off = 0;
+
+	buf[0] = '\0';
+	for (i = 0; json_object_is_type(ports, json_type_array) &&
+		    i < json_object_array_length(ports) && off < len; i++) {
+		if (i)
+			off += (size_t)snprintf(buf + off, len - off, ", ");
+		if (off < len)
+			off += vsctl_docker_port_text(json_object_array_get_idx(ports, i), buf + off,
+						      len - off);
+	}
+}
+
 /* container ls: Labels carries what docker ps has no column for. */
 static struct json_object *vsctl_docker_ctr_row(struct vsctl_ctx *ctx, struct json_object *c)
 {
-	struct json_object *row = json_object_new_object(), *eps = NULL;
-	char nets[2048] = "", addrs[2048] = "", owner[256] = "", lab[4096];
+	struct json_object *row = json_object_new_object(), *eps = NULL, *ports = NULL;
+	char nets[2048] = "", addrs[2048] = "", owner[256] = "", lab[4096], pts[2048];
 	size_t i, no = 0, na = 0;
 	const char *dns = vsctl_jstr(c, "dns_name", "");
 
@@ -109,6 +143,9 @@ static struct json_object *vsctl_docker_ctr_row(struct vsctl_ctx *ctx, struct js
 	vsctl_docker_str(row, "Labels", lab);
 	vsctl_docker_str(row, "Names", *dns ? dns : vsctl_jstr(c, "name", ""));
 	vsctl_docker_str(row, "Networks", nets);
+	json_object_object_get_ex(c, "ports", &ports);
+	vsctl_docker_ports(ports, pts, sizeof(pts));
+	vsctl_docker_str(row, "Ports", pts);
 	return row;
 }
 
@@ -155,7 +192,7 @@ static const char *const vsctl_docker_net_fields[] = {
 	"CreatedAt", "Driver", "ID", "IPv4", "IPv6", "Internal", "Labels", "Name", "Scope", NULL
 };
 static const char *const vsctl_docker_ctr_fields[] = {
-	"ID", "Labels", "Names", "Networks", NULL
+	"ID", "Labels", "Names", "Networks", "Ports", NULL
 };
 static const char *const vsctl_docker_port_fields[] = {
 	"IP", "PrivatePort", "PublicPort", "Type", NULL

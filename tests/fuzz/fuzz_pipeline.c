@@ -48,6 +48,7 @@
 #include "model.h"
 #include "dns_internal.h"
 #include "fuzz_world.h"
+#include "router_port.h"
 #include "uplink.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -119,6 +120,20 @@ static void fuzz_check_endpoint_tx(const struct port *port, const struct pkt *p)
 		   fuzz_in ? fuzz_in->name : "(no port)", port->name);
 }
 
+/* IPv6 leaves the uplink only from its own addresses: NAT66 put the
+ * uplink's address on every container's packet, and neighbour discovery
+ * speaks from it or from the uplink's link-local address. */
+static void fuzz_check_uplink_tx6(const struct pkt *p)
+{
+	uint8_t own[16], ll[16];
+
+	FUZZ_CHECK(p->len >= 14 + 40, "short IPv6 frame on the uplink");
+	inet_pton(AF_INET6, FW_UPLINK_IP6, own);
+	router_port_ll6(fw.uplink_mac, ll);
+	FUZZ_CHECK(!memcmp(p->data + 22, own, 16) || !memcmp(p->data + 22, ll, 16),
+		   "IPv6 from a source not the uplink's left on the uplink");
+}
+
 static void fuzz_check_uplink_tx(const struct pkt *p)
 {
 	uint16_t type = (uint16_t)(p->data[12] << 8 | p->data[13]);
@@ -129,6 +144,8 @@ static void fuzz_check_uplink_tx(const struct pkt *p)
 		FUZZ_CHECK(p->len >= 14 + 20, "short IPv4 frame on the uplink");
 		memcpy(&a, p->data + 14 + 12, 4);
 		FUZZ_CHECK(a == ip, "IPv4 from %08x left on the uplink", ntohl(a));
+	} else if (type == ETHERTYPE_IPV6) {
+		fuzz_check_uplink_tx6(p);
 	} else {
 		FUZZ_CHECK(type == ETHERTYPE_ARP && p->len >= 14 + 28,
 			   "ethertype %04x on the uplink", type);

@@ -350,9 +350,27 @@ void fw_init(void)
 	fw_uplink();
 }
 
-/* A network as `network create` makes one (cmd_network.c), then started. */
+/* Make N dual-stack (--ipv6) as `network create --ipv6 --subnet
+ * fd00:TAG::/64` does, before it starts and its endpoints are made: IPv6 frames then
+ * meet the gateway's neighbour discovery, the resolver at its IPv6
+ * address, NAT66 to the uplink and the IPv6 conntrack. */
+static void fw_network6(struct network *n, uint8_t tag)
+{
+	char a[32];
+
+	snprintf(a, sizeof(a), "fd00:%x::", tag);
+	if (vs_addr_parse(a, &n->subnet6.addr))
+		abort();
+	n->subnet6.len = 64;
+	n->gateway6 = n->subnet6.addr;
+	n->gateway6.b[15] = 1;
+	n->ipv6 = true;
+}
+
+/* A network as `network create` makes one (cmd_network.c), then started;
+ * dual-stack if TAG6 is not 0 (fw_network6). */
 static struct network *fw_network(const char *name, uint8_t tag, const char *subnet,
-				  int mtu, bool icc, bool intercept)
+				  int mtu, bool icc, bool intercept, uint8_t tag6)
 {
 	struct network *n = calloc(1, sizeof(*n));
 	uint32_t a;
@@ -373,10 +391,13 @@ static struct network *fw_network(const char *name, uint8_t tag, const char *sub
 	n->dns_intercept = intercept;
 	n->created = 1;
 	LIST_INIT(&n->endpoints);
+	if (tag6)
+		fw_network6(n, tag6);
 	HASH_ADD_STR(g_model.networks, name, n);
 	cmd_network_start(&fw.dp, n);
 	return n;
 }
+
 
 /* An endpoint wired as endpoint.c's endpoint_wire() does, on a fake port. */
 static struct endpoint *fw_endpoint(struct network *n, const char *ctr, uint8_t host,
@@ -395,6 +416,10 @@ static struct endpoint *fw_endpoint(struct network *n, const char *ctr, uint8_t 
 	ep->net = n;
 	ep->ctr = c;
 	vs_addr_set_v4(&ep->ip, vs_addr_get_v4(&n->subnet.addr) | htonl(host));
+	if (n->ipv6) {                 /* fd00:TAG::HOST, set before the link */
+		ep->ip6 = n->subnet6.addr;
+		ep->ip6.b[15] = host;
+	}
 	model_mac_from_ip(&ep->ip, ep->mac);
 	ep->conn_order = c->next_order++;
 	snprintf(ep->ifname, sizeof(ep->ifname), "eth%u", ep->conn_order);
@@ -453,6 +478,11 @@ static void fw_uplink(void)
 		fprintf(stderr, "fuzz_world: uplink: %s\n", err);
 		abort();
 	}
+	if (uplink_set_ip6(dp_uplink_first(&fw.dp), FW_UPLINK_IP6 "/64", FW_UPLINK_GW6,
+			   err, sizeof(err)) < 0) {
+		fprintf(stderr, "fuzz_world: uplink IPv6: %s\n", err);
+		abort();
+	}
 	fw.uplink = uplink_port(dp_uplink_first(&fw.dp));
 	ip = uplink_ip(dp_uplink_first(&fw.dp));
 	fw.uplink_mac[0] = 0x02;	/* uplink.c: 02:42 + IP when the NIC has none */
@@ -470,8 +500,8 @@ void fw_build(void)
 	fw_init();
 	fw.start_ms = fw.now_ms;
 	router_port_rl_reset();   /* every input starts with full ICMP buckets */
-	n1 = fw.net[0] = fw_network("fz1", 0x11, "172.18.0.0", 1500, true, false);
-	n2 = fw.net[1] = fw_network("fz2", 0x22, "172.19.0.0", 1400, false, true);
+	n1 = fw.net[0] = fw_network("fz1", 0x11, "172.18.0.0", 1500, true, false, 0x18);
+	n2 = fw.net[1] = fw_network("fz2", 0x22, "172.19.0.0", 1400, false, true, 0);
 	fw.ep[0] = fw_endpoint(n1, "c1", 2, true, NULL);
 	fw.ep[1] = fw_endpoint(n1, "c2", 3, true, "web");
 	fw.ep[2] = fw_endpoint(n1, "c4", 4, false, "web");

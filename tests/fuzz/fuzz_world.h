@@ -46,6 +46,8 @@
 #define FW_UPLINK_IF "fzup0"
 #define FW_UPLINK_IP "10.99.0.2"
 #define FW_UPLINK_GW "10.99.0.1"
+#define FW_UPLINK_IP6 "2001:db8:f::1"   /* --uplink-ip6, NAT66's address */
+#define FW_UPLINK_GW6 "2001:db8:f::fe"
 
 struct fw_world {
 	struct ev_loop *loop;

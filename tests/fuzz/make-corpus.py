@@ -367,11 +367,42 @@ def d_tcp_session():
             dframe(b"", tcp=True, flags=0x11, seq1=True, ack_data=True))
 
 
+def p_ipv6_dual_stack():
+    """fz1 is dual-stack (fd00:18::/64, fuzz_world.c): c1 asks the gateway
+    (neighbour solicitation, echo), its resolver at the IPv6 address (UDP
+    AAAA, PTR under ip6.arpa, a TCP SYN), and sends UDP out through NAT66;
+    the outside router answers the uplink's solicitation and replies."""
+    from scapy.layers.inet6 import (IPv6, ICMPv6ND_NS, ICMPv6ND_NA, ICMPv6NDOptSrcLLAddr,
+                                    ICMPv6NDOptDstLLAddr, ICMPv6EchoRequest)
+    from scapy.layers.dns import DNS, DNSQR
+    c1 = mac(IPS[C1])
+    me, gw6 = "fd00:18::2", "fd00:18::1"
+    ptr = "2.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.8.1.0.0.d.f.ip6.arpa"
+    return (rec(C1, Ether(src=c1, dst="33:33:ff:00:00:01") /
+                IPv6(src=me, dst="ff02::1:ff00:1", hlim=255) /
+                ICMPv6ND_NS(tgt=gw6) / ICMPv6NDOptSrcLLAddr(lladdr=c1)) +
+            rec(C1, Ether(src=c1, dst=GW1) / IPv6(src=me, dst=gw6) / ICMPv6EchoRequest(id=3)) +
+            rec(C1, Ether(src=c1, dst=GW1) / IPv6(src=me, dst=gw6) / UDP(sport=5353, dport=53) /
+                DNS(id=1, rd=1, qd=DNSQR(qname="web", qtype="AAAA"))) +
+            rec(C1, Ether(src=c1, dst=GW1) / IPv6(src=me, dst=gw6) / UDP(sport=5354, dport=53) /
+                DNS(id=2, rd=1, qd=DNSQR(qname=ptr, qtype="PTR"))) +
+            rec(C1, Ether(src=c1, dst=GW1) / IPv6(src=me, dst=gw6) / TCP(sport=4000, dport=53, flags="S")) +
+            rec(C1, Ether(src=c1, dst=GW1) / IPv6(src=me, dst="2001:db8:1::5") /
+                UDP(sport=6000, dport=7000) / Raw(b"out")) +
+            rec(UPLINK, Ether(src=OUT_GW_MAC, dst=UPLINK_MAC) /
+                IPv6(src="2001:db8:f::fe", dst="2001:db8:f::1", hlim=255) /
+                ICMPv6ND_NA(tgt="2001:db8:f::fe", R=1, S=1, O=1) /
+                ICMPv6NDOptDstLLAddr(lladdr=OUT_GW_MAC)) +
+            rec(UPLINK, Ether(src=OUT_GW_MAC, dst=UPLINK_MAC) /
+                IPv6(src="2001:db8:1::5", dst="2001:db8:f::1") /
+                UDP(sport=7000, dport=6000) / Raw(b"back")))
+
+
 TARGETS = {
     "pipeline": [p_arp_ping_gw, p_l2_switching, p_spoof_and_vlan, p_dns_udp, p_dns_tcp,
                  p_dns_intercept, p_snat_tcp, p_dnat_published, p_hairpin, p_icmp_error,
                  p_fragments, p_ttl_and_unreachable, p_mtu, p_uplink_local, p_expiry,
-                 p_vlan_tags, p_ipv6_port_security],
+                 p_vlan_tags, p_ipv6_port_security, p_ipv6_dual_stack],
     "control": [c_networks, c_containers, c_ports, c_datapath, c_capture, c_recorder, c_malformed],
     "state": [s_full, s_empty, s_bad],
     "dns_input": [d_udp_queries, d_tcp_session],

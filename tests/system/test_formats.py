@@ -59,6 +59,7 @@ def test_network_ls_docker_json_labels_filters(vswitchd):
         assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d \+0000 UTC", r["CreatedAt"])
     assert rows[a]["Labels"] in ("team=blue,env=ci", "env=ci,team=blue")
     assert rows[b]["Internal"] == "true" and rows[a]["Internal"] == "false"
+    assert rows[a]["IPv6"] == "false" and rows[a]["IPv4"] == "true"
     assert rows["bridge"]["Labels"] == ""
     # inspect's Labels is the object
     (ins,) = vsjson(vswitchd, "network", "inspect", a)
@@ -110,7 +111,13 @@ def test_templates(vswitchd):
         assert "--format" in err
     assert ".Name" in usage_error(vswitchd, "network", "ls", "--format", "{{.Nope}}")
     usage_error(vswitchd, "stats", "--format", "{{.Name}}")
-    vsctl_ok(vswitchd, "network", "rm", a)
+    # a dual-stack network says so, as docker's does
+    v6 = uniq("f6")
+    vsctl_ok(vswitchd, "network", "create", "--ipv6", "--subnet", "10.65.0.0/24", v6)
+    q = lambda n: vsctl_ok(vswitchd, "network", "ls", "-f", "name=" + n, "--format",
+                           "{{.IPv4}} {{.IPv6}}").stdout
+    assert (q(a), q(v6)) == ("true false\n", "true true\n")
+    vsctl_ok(vswitchd, "network", "rm", a, v6)
 
 
 def test_container_port_conntrack_json(vswitchd, topo):
@@ -119,7 +126,7 @@ def test_container_port_conntrack_json(vswitchd, topo):
     vsctl_ok(vswitchd, "network", "connect", "--netns", topo.container(ctr), net, ctr)
     (row,) = [r for r in lines_json(vswitchd, "container", "ls") if r["ID"] == ctr]
     assert set(row) <= DOCKER_PS_KEYS and {"ID", "Names", "Networks", "Labels"} <= set(row)
-    assert row["Names"] == ctr and row["Networks"] == net
+    assert row["Names"] == ctr and row["Networks"] == net and row["Ports"] == ""
     assert "vswitch.owner=vsctl" in row["Labels"]
     assert f"vswitch.addresses={net}=10.64.0.2" in row["Labels"]
 
@@ -130,6 +137,12 @@ def test_container_port_conntrack_json(vswitchd, topo):
         {("0.0.0.0", 80, 8080, "tcp"), ("127.0.0.1", 53, 5353, "udp")}
     # the table form is unchanged: docker port's lines
     assert "80/tcp -> 0.0.0.0:8080" in vsctl_ok(vswitchd, "port", "ls", ctr).stdout
+    # docker ps's Ports column, ", "-separated; a range as docker prints one
+    vsctl_ok(vswitchd, "port", "publish", ctr, "9000-9001:90-91")
+    (row,) = [r for r in lines_json(vswitchd, "container", "ls") if r["ID"] == ctr]
+    assert sorted(row["Ports"].split(", ")) == [
+        "0.0.0.0:8080->80/tcp", "0.0.0.0:9000-9001->90-91/tcp", "127.0.0.1:5353->53/udp"]
+    vsctl_ok(vswitchd, "port", "unpublish", ctr, "9000-9001:90-91")
 
     # a tracked connection: a ping to the outside host, through SNAT
     outside_ip = topo.outside[1]
