@@ -79,7 +79,9 @@ struct rootless_uplink {
 	unsigned int prefix;
 	char gw[32];               /* the translator's gateway address */
 	bool detached;             /* vswitchd --detach: no terminal to write to */
-	char pidfile[4200];        /* pasta's, in the runtime dir: it is ready */
+	char pidfile[4200];        /* the ready file: pasta's pid file, or written for
+				    * slirp4netns by the supervisor */
+	uint16_t ports_lo, ports_hi;   /* --pasta-ports: pasta binds them on the host */
 };
 const char *rootless_uplink_kind(const char *kind, char *err, size_t errlen);
 int rootless_uplink_spawn(const struct rootless_uplink *u, pid_t keeper, char *err,

@@ -422,6 +422,12 @@ int rootless_prepare(const char *run_dir, const char *userns_path,
 		     const struct rootless_uplink *up, char *err, size_t errlen)
 {
 	rootless_host_probe(&rl_host);
+	if (up && up->ports_lo && up->ports_lo < rl_host.port_start) {
+		snprintf(err, errlen, "--pasta-ports %u-%u: below net.ipv4.ip_unprivileged_port_start "
+			 "(%u): pasta cannot bind them (use ports >= %u)", up->ports_lo, up->ports_hi,
+			 rl_host.port_start, rl_host.port_start);
+		return -1;
+	}
 	if (rl_mkdir(run_dir, err, errlen) < 0)
 		return -1;
 	rl_keeper = rootless_keeper_find(run_dir);

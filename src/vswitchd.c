@@ -67,7 +67,7 @@ struct vswitchd_opts {
 	const char *uplink_ip6[DP_MAX_UPLINKS], *uplink_gw6[DP_MAX_UPLINKS];
 	int n_uplink_ip6, n_uplink_gw6;
 	long nat_share;
-	const char *pidfile, *log_file, *ctl_group, *userns;
+	const char *pidfile, *log_file, *ctl_group, *userns, *pasta_ports;
 	const char *metrics_listen;
 	const char *upstreams[MAX_UPSTREAMS];
 	int n_upstreams;
@@ -84,7 +84,8 @@ static const char vswitchd_usage[] =
 "                [--rootless] [--userns PATH]\n"
 "                [--uplink afpacket:IFACE|tap:NAME --uplink-ip CIDR --uplink-gateway IP\n"
 "                 [--uplink-ip6 CIDR --uplink-gateway6 IP]]...\n"
-"                [--uplink pasta|slirp4netns [--uplink-ip CIDR --uplink-gateway IP]]\n"
+"                [--uplink pasta|slirp4netns [--uplink-ip CIDR --uplink-gateway IP]\n"
+"                 [--pasta-ports FIRST-LAST]]\n"
 "                [--nat-port-share N] [--dns-upstream IP[:PORT]]...\n"
 "                [--detach] [--pidfile FILE] [--log-file FILE] [--log-level LEVEL]\n"
 "                [--fdb-aging SEC] [--fdb-max-learned N] [--ct-max N] [--recorder-depth N]\n"
@@ -134,7 +135,7 @@ enum { OPT_STATE = 256, OPT_SOCKET, OPT_UPLINK, OPT_UPLINK_IP, OPT_UPLINK_GW, OP
        OPT_CT_MAX, OPT_REC_DEPTH, OPT_CTL_GROUP, OPT_VERSION, OPT_HELP, OPT_NAT_SHARE,
        OPT_CTL_IDLE, OPT_NO_SANDBOX, OPT_ROOTLESS, OPT_USERNS, OPT_METRICS,
        OPT_NO_IO_URING, OPT_POLL_WINDOW, OPT_POLL, OPT_UPLINK_IP6, OPT_UPLINK_GW6,
-       OPT_CLUSTER, OPT_HOST_NAME, OPT_VTEP_IP, OPT_VXLAN_PORT };
+       OPT_PASTA_PORTS, OPT_CLUSTER, OPT_HOST_NAME, OPT_VTEP_IP, OPT_VXLAN_PORT };
 
 static const struct option vswitchd_options[] = {
 	{ "state-dir", required_argument, NULL, OPT_STATE },
@@ -144,6 +145,7 @@ static const struct option vswitchd_options[] = {
 	{ "no-sandbox", no_argument, NULL, OPT_NO_SANDBOX },
 	{ "rootless", no_argument, NULL, OPT_ROOTLESS },
 	{ "userns", required_argument, NULL, OPT_USERNS },
+	{ "pasta-ports", required_argument, NULL, OPT_PASTA_PORTS },
 	{ "uplink", required_argument, NULL, OPT_UPLINK },
 	{ "uplink-ip", required_argument, NULL, OPT_UPLINK_IP },
 	{ "uplink-gateway", required_argument, NULL, OPT_UPLINK_GW },
@@ -199,6 +201,7 @@ static void vswitchd_opt(struct vswitchd_opts *o, int c, const char *arg)
 		break;
 	case OPT_ROOTLESS: o->rootless = true; break;
 	case OPT_USERNS: o->userns = arg; o->rootless = true; break;
+	case OPT_PASTA_PORTS: o->pasta_ports = arg; break;
 	case OPT_UPLINK: vswitchd_uplink_opt(o->uplink, &o->n_uplink, "--uplink", arg); break;
 	case OPT_UPLINK_IP: vswitchd_uplink_opt(o->uplink_ip, &o->n_uplink_ip, "--uplink-ip", arg); break;
 	case OPT_UPLINK_GW: vswitchd_uplink_opt(o->uplink_gw, &o->n_uplink_gw, "--uplink-gateway", arg); break;
@@ -255,6 +258,18 @@ static void vswitchd_opt(struct vswitchd_opts *o, int c, const char *arg)
  * switch's address is the translator's guest address (default: slirp's
  * 10.0.2.100/24 via 10.0.2.2, so the host's own address stays reachable
  * from containers), and the uplink is the "pasta" port type. */
+static void vswitchd_pasta_ports(struct rootless_uplink *u, const char *arg)
+{
+	unsigned int lo, hi;
+	int end = 0;
+
+	if (sscanf(arg, "%u-%u%n", &lo, &hi, &end) != 2 || arg[end] || !lo || lo > hi ||
+	    hi > 65535)
+		die("--pasta-ports %s: want FIRST-LAST, host ports from 1 to 65535", arg);
+	u->ports_lo = (uint16_t)lo;
+	u->ports_hi = (uint16_t)hi;
+}
+
 static void vswitchd_translator(struct vswitchd_opts *o)
 {
 	struct rootless_uplink *u = &o->translator;
@@ -283,8 +298,9 @@ static void vswitchd_translator(struct vswitchd_opts *o)
 	snprintf(u->gw, sizeof(u->gw), "%s", o->uplink_gw[0]);
 	snprintf(u->ifname, sizeof(u->ifname), "vsup0");
 	u->detached = o->detach;
-	if (!strcmp(u->kind, "pasta"))
-		snprintf(u->pidfile, sizeof(u->pidfile), "%s/pasta.pid", o->run_dir);
+	snprintf(u->pidfile, sizeof(u->pidfile), "%s/uplink.ready", o->run_dir);
+	if (o->pasta_ports)
+		vswitchd_pasta_ports(u, o->pasta_ports);
 	snprintf(o->uplink_spec, sizeof(o->uplink_spec), "pasta:%s", u->ifname);
 }
 
@@ -310,6 +326,8 @@ static void vswitchd_parse(struct vswitchd_opts *o, int argc, char **argv)
 		die("$XDG_RUNTIME_DIR is too long");
 	if (o->n_uplink && (!strcmp(o->uplink[0], "pasta") || !strcmp(o->uplink[0], "slirp4netns")))
 		vswitchd_translator(o);
+	if (o->pasta_ports && (!o->translator.kind || strcmp(o->uplink[0], "pasta")))
+		die("--pasta-ports goes with --uplink pasta");
 	if (o->n_uplink != o->n_uplink_ip)
 		die("--uplink and --uplink-ip go together (one --uplink-ip for each --uplink)");
 	if (o->n_uplink_gw && !o->n_uplink)

@@ -52,8 +52,9 @@ def _free_uid():
 class World:
     """The host stand-in, the outside, and an unprivileged user."""
 
-    def __init__(self, tun=True):
+    def __init__(self, tun=True, ping=True):
         self.p = topo_mod.new_prefix()
+        self.ping = ping
         self.host, self.out = self.p + "h", self.p + "o"
         self.uid = _free_uid()
         self.tmp = tempfile.mkdtemp(prefix=self.p + "-")
@@ -89,8 +90,10 @@ class World:
         sh("ip", "-n", o, "link", "set", b, "up")
         sh("ip", "-n", h, "route", "add", "default", "via", "192.0.2.1")
         # per namespace: pasta's ping sockets in the host stand-in only
-        sh("ip", "netns", "exec", h, "sysctl", "-qw",
-           "net.ipv4.ping_group_range=0 2147483647")
+        # (ping=False keeps the kernel's default "1 0": nobody may)
+        if self.ping:
+            sh("ip", "netns", "exec", h, "sysctl", "-qw",
+               "net.ipv4.ping_group_range=0 2147483647")
 
     def argv(self, *cmd, uid=None, env=()):
         """CMD as the test user (or UID) in the host stand-in."""
@@ -139,9 +142,9 @@ class World:
         return self.user(topo_mod.find_binary("vsctl"), "netns", "exec", name, "--", *cmd,
                          check=check, timeout=timeout)
 
-    def start(self, *args):
+    def start(self, *args, env=()):
         r = self.user(topo_mod.find_binary("vswitchd"), "--detach", "--log-file", self.log,
-                      "--pidfile", self.pidfile, *args, check=False)
+                      "--pidfile", self.pidfile, *args, check=False, env=env)
         assert r.returncode == 0, f"vswitchd did not start: {r.stderr}\n{self.read_log()}"
         return r
 
@@ -197,6 +200,11 @@ def _http(ns, url):
     return r.stdout.strip()
 
 
+# pasta binds 18100-18119 on the host itself: ports published there keep
+# the client's address (test_published_port_keeps_the_client_address)
+DAEMON_ARGS = ("--uplink", "pasta", "--dns-upstream", "192.0.2.1", "--pasta-ports", "18100-18119")
+
+
 @pytest.fixture(scope="module")
 def world():
     if os.geteuid() != 0:
@@ -218,7 +226,7 @@ def world():
         assert wait_for(lambda: sh("ip", "netns", "exec", w.host, "dig", "+short", "+time=1",
                                    "+tries=1", "@192.0.2.1", "x.example.test",
                                    check=False).stdout.strip() == "192.0.2.7", 10)
-        w.start("--uplink", "pasta", "--dns-upstream", "192.0.2.1")
+        w.start(*DAEMON_ARGS)
         yield w
     finally:
         log = w.read_log()
@@ -332,6 +340,69 @@ def test_published_port_from_outside_and_loopback(two):
     assert "exited" not in w.read_log()
 
 
+PEER_SERVER = """
+import socket
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("0.0.0.0", 8082))
+s.listen(16)
+while True:
+    c, a = s.accept()
+    c.settimeout(5)
+    try:
+        c.recv(16)
+        c.sendall(a[0].encode())
+    except OSError:
+        pass
+    c.close()
+"""
+
+# The client speaks first: Debian 12's pasta (2023-03) completes the
+# handshake towards the switch (its last ACK) only with the client's first
+# data, so a server that speaks first waits for ever (doc/rootless.md).
+PEER_CLIENT = """
+import socket, sys
+try:
+    s = socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=3)
+    s.sendall(b"who am I?")
+    print(s.recv(64).decode() or "closed")
+except OSError as e:
+    print(type(e).__name__)
+"""
+
+
+def _peer(ns, ip, port):
+    """What the container's server saw as the client of a connection from NS."""
+    return sh("ip", "netns", "exec", ns, "/usr/bin/python3", "-c", PEER_CLIENT, ip, str(port),
+              check=False, timeout=10).stdout.strip()
+
+
+def test_published_port_keeps_the_client_address(two):
+    """Ports in --pasta-ports are pasta's on the host: a connection from
+    another host reaches the switch through pasta's TAP with the client's
+    address, and DNAT on the uplink address carries it to the container."""
+    w = two
+    w.spawn(topo_mod.find_binary("vsctl"), "netns", "exec", "c2", "--", "/usr/bin/python3",
+            "-c", PEER_SERVER)
+    assert wait_for(lambda: ":8082 " in w.ctr("c2", "ss", "-ltnH").stdout, 10)
+    w.vsctl_ok("port", "publish", "c2", "18100:8082")
+    assert _peer(w.out, "192.0.2.10", 18100) == "192.0.2.1"
+    # the host's own address is a client like any other (not pasta's guest)
+    assert _peer(w.host, "192.0.2.10", 18100) == "192.0.2.10"
+    # the host's loopback: pasta splices it to our listener in the switch
+    # namespace, and the proxy carries it (no address to keep)
+    assert _peer(w.host, "127.0.0.1", 18100) == "169.254.169.1"
+    # outside --pasta-ports: the supervisor's host listener and the proxy
+    w.vsctl_ok("port", "publish", "c2", "18091:8082")
+    assert _peer(w.out, "192.0.2.10", 18091) == "169.254.169.1"
+    w.vsctl_ok("port", "unpublish", "c2", "18091:8082")
+    # unpublished again, a port of the range is refused, not held open
+    w.vsctl_ok("port", "unpublish", "c2", "18100:8082")
+    assert _peer(w.host, "127.0.0.1", 18100) in ("closed", "ConnectionResetError",
+                                                  "ConnectionRefusedError")
+    w.vsctl_ok("port", "publish", "c2", "18100:8082")
+
+
 def test_privileged_port_refused(two):
     r = two.vsctl("port", "publish", "c2", "80:8081")
     assert r.returncode == 1
@@ -382,7 +453,7 @@ def test_kill9_and_restart_restores_everything(two):
     # among them, are closed only then
     assert wait_for(lambda: _dead(pid), 10)
     assert _http(w.host, "http://127.0.0.1:18080/") == "000"
-    w.start("--uplink", "pasta", "--dns-upstream", "192.0.2.1")
+    w.start(*DAEMON_ARGS)
     assert "rejoining the namespaces" in w.read_log()
     ctrs = {c["name"] for c in json.loads(w.vsctl_ok("--format", "raw", "container", "ls"))}
     assert ctrs >= {"c1", "c2"}
@@ -398,6 +469,18 @@ def notun():
     if os.geteuid() != 0 or not topo_mod.find_binary("vswitchd"):
         pytest.skip("needs root to make the test world, and vswitchd")
     w = World(tun=False)
+    try:
+        yield w
+    finally:
+        w.teardown()
+
+
+@pytest.fixture
+def notun_noping():
+    """The same, and net.ipv4.ping_group_range left at the kernel's "1 0"."""
+    if os.geteuid() != 0 or not topo_mod.find_binary("vswitchd"):
+        pytest.skip("needs root to make the test world, and vswitchd")
+    w = World(tun=False, ping=False)
     try:
         yield w
     finally:
@@ -507,3 +590,124 @@ def test_rootless_podman_in_a_namespace_vswitchd_connected(podman_world):
     assert r.returncode == 0 and "1 packets received" in r.stdout, r.stdout + r.stderr
     r = w.user(*run, "nslookup", "p2", "172.30.5.1", check=False, timeout=120)
     assert "172.30.5.3" in r.stdout, r.stdout + r.stderr
+
+
+def _bin_dir(w, *links, fake_pasta=False):
+    """A PATH directory for vswitchd with only LINKS (and a pasta that
+    fails at once, if FAKE_PASTA): hides the real pasta from it."""
+    d = os.path.join(w.tmp, "bin")
+    os.makedirs(d, 0o755, exist_ok=True)
+    for name in links:
+        os.symlink(shutil.which(name), os.path.join(d, name))
+    if fake_pasta:
+        with open(os.path.join(d, "pasta"), "w") as f:
+            f.write("#!/bin/sh\necho 'pasta: cannot run here' >&2\nexit 1\n")
+        os.chmod(os.path.join(d, "pasta"), 0o755)
+    return f"PATH={d}:/usr/sbin:/sbin"
+
+
+@pytest.fixture(params=["missing", "failing"])
+def slirp_world(request):
+    """A user world whose vswitchd finds no usable pasta: it is not on
+    PATH ("missing"), or it exits at once ("failing")."""
+    if os.geteuid() != 0 or not topo_mod.find_binary("vswitchd"):
+        pytest.skip("needs root to make the test world, and vswitchd")
+    if not shutil.which("slirp4netns"):
+        pytest.skip("needs slirp4netns")
+    w = World(tun=True)
+    try:
+        w.path = _bin_dir(w, "slirp4netns", fake_pasta=request.param == "failing")
+        w.kind = request.param
+        w.root_spawn(w.out, "/usr/bin/python3", "-m", "http.server", "8000", "--bind",
+                     "192.0.2.1", "--directory", "/usr/share/doc")
+        yield w
+    finally:
+        w.teardown()
+
+
+def test_slirp4netns_when_pasta_is_missing_or_fails(slirp_world):
+    w = slirp_world
+    r = w.start("--uplink", "pasta", env=(w.path,))
+    log = r.stderr + w.read_log()      # the first is said before the log opens
+    if w.kind == "missing":
+        assert "--uplink pasta: pasta is not installed, using slirp4netns" in log
+    else:
+        assert "uplink: pasta failed at start (status 1), falling back to slirp4netns" in log
+    comms = sh("ps", "-o", "comm=", "-u", str(w.uid), check=False).stdout.split()
+    assert "slirp4netns" in comms
+    w.vsctl_ok("netns", "add", "s1")
+    w.vsctl_ok("network", "create", "--subnet", "172.30.7.0/24", "sn")
+    w.vsctl_ok("network", "connect", "--netns", "s1", "sn", "s1")
+    # out through slirp4netns to the outside, and back in by a published port
+    r = w.ctr("s1", "curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "--max-time", "5",
+              "http://192.0.2.1:8000/")
+    assert r.stdout.strip() == "200", r.stderr + w.read_log()
+    w.spawn(topo_mod.find_binary("vsctl"), "netns", "exec", "s1", "--", "/usr/bin/python3",
+            "-m", "http.server", "8081", "--bind", "0.0.0.0", "--directory", "/usr/share/doc")
+    assert wait_for(lambda: ":8081 " in w.ctr("s1", "ss", "-ltnH").stdout, 10)
+    w.vsctl_ok("port", "publish", "s1", "18085:8081")
+    assert _http(w.out, "http://192.0.2.10:18085/") == "200"
+    assert "restarting it" not in w.read_log()
+
+
+# What vswitchd says when the host forbids something (doc/rootless.md's
+# table): one line each, the exact text, naming the fix.
+
+def test_refused_when_neither_pasta_nor_slirp4netns(notun):
+    w = notun
+    r = w.user(topo_mod.find_binary("vswitchd"), "--uplink", "pasta", check=False,
+               env=(_bin_dir(w),))
+    assert r.returncode != 0
+    assert r.stderr.splitlines()[-1] == (
+        "vswitchd: --uplink pasta: neither pasta nor slirp4netns is installed "
+        "(apt-get install passt, or slirp4netns)")
+
+
+def test_refusal_ping_group_range(notun_noping):
+    w = notun_noping
+    w.start()
+    gid = w.uid
+    lines = [l.split(": ", 1)[1] for l in w.read_log().splitlines() if "ping_group_range" in l]
+    assert lines == [
+        f"rootless: gid {gid} is outside net.ipv4.ping_group_range, so pasta cannot forward "
+        "ICMP echo outside (fix: sysctl -w net.ipv4.ping_group_range=\"0 2147483647\")"]
+
+
+def test_refusal_tun_not_accessible(notun):
+    w = notun
+    w.start()
+    lines = [l.split(": ", 1)[1] for l in w.read_log().splitlines() if "/dev/net/tun" in l]
+    assert lines == [
+        f"rootless: /dev/net/tun is not accessible to uid {w.uid}, containers attach with "
+        "veth + AF_PACKET (for TAP: chmod 0666 /dev/net/tun, Debian's default)"]
+
+
+def test_refusal_no_user_namespaces(notun):
+    """A user namespace made by root for the test, where the per-namespace
+    limit user.max_user_namespaces is 0: the host's own setting is never
+    touched, and vswitchd, as the test user inside it, meets the refusal."""
+    w = notun
+    inner = w.argv(topo_mod.find_binary("vswitchd"))
+    p = subprocess.Popen(["unshare", "--user", "sh", "-c",
+                          # re-exec once mapped: the exec before the map dropped
+                          # the capabilities in the namespace (no root there yet)
+                          'read go; exec sh -c \'echo 0 > /proc/sys/user/max_user_namespaces '
+                          '&& exec "$@"\' sh "$@"',
+                          "sh", *inner[inner.index("setpriv"):]],
+                         stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                         text=True)
+    w.procs.append(p)
+    mine = os.readlink("/proc/self/ns/user")
+    assert wait_for(lambda: os.readlink(f"/proc/{p.pid}/ns/user") != mine, 10)
+    # root maps itself and the test uid; the shell stays root in there
+    # until setpriv drops to the test uid
+    for kind in ("uid", "gid"):
+        with open(f"/proc/{p.pid}/{kind}_map", "w") as f:
+            f.write(f"0 0 1\n{w.uid} {w.uid} 1\n")
+    out, err = p.communicate("go\n", timeout=scaled(30))
+    assert p.returncode != 0
+    assert err.splitlines()[-1] == (
+        "vswitchd: cannot create a user namespace: No space left on device: the host "
+        "forbids unprivileged user namespaces; allow them with sysctl "
+        "user.max_user_namespaces=15000 (and kernel.unprivileged_userns_clone=1 where that "
+        "sysctl exists), or run vswitchd as root")
