@@ -492,7 +492,8 @@ static int state_load_published(struct container *c, struct json_object *o, char
 	int cnt = state_get_int(o, "count", 1);
 
 	if (!pp || !proto || (strcmp(proto, "tcp") && strcmp(proto, "udp")) ||
-	    ipam_parse_ip(state_get_str(o, "host_ip"), &pp->host_ip) ||
+	    !state_get_str(o, "host_ip") ||    /* either family: "[::]:8080:80" */
+	    vs_addr_parse(state_get_str(o, "host_ip"), &pp->host_ip) ||
 	    hp < 1 || cp < 1 || cnt < 1 || hp > 65535 || cp > 65535 || cnt > 65535 ||
 	    hp + cnt - 1 > 65535 || cp + cnt - 1 > 65535) {   /* no int overflow */
 		free(pp);
