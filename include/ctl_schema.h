@@ -82,6 +82,7 @@ struct ctl_schema {
 	X(commands) X(show) \
 	X(network_create) X(network_ls) X(network_inspect) X(network_rm) \
 	X(network_prune) X(network_connect) X(network_disconnect) \
+	X(network_vtep_add) X(network_vtep_rm) \
 	X(container_ls) X(cni_conf) X(netns_add) X(netns_exec) X(netns_ls) X(netns_rm) \
 	X(endpoint_check) X(endpoint_sandbox) X(endpoint_dns_name) \
 	X(network_bind) X(network_unbind) X(ipam_suggest) \

@@ -31,6 +31,8 @@ struct netns_watch;
 struct proxy;
 struct dns;
 struct gateway_route;
+struct overlay;
+struct port;
 
 #define DP_MAX_UPLINKS 4
 
@@ -57,6 +59,10 @@ struct dp {
 	struct fdb_common fdb;
 	/* Its ports: listed, flushed and read through here (port.c). */
 	struct port_set ports;
+	/* overlay.c: the overlay networks by VNI (a received VXLAN packet's
+	 * network), and the tunnel port (port_vxlan.c), or NULL. */
+	struct overlay *overlays;
+	struct port *vxlan;
 };
 
 /* dp.c */

@@ -57,6 +57,7 @@ struct fdb;
 struct network;
 struct capture_point;
 struct dp;
+struct overlay;
 
 struct vs_label {
 	char key[VS_LABEL_KEY_MAX];
@@ -74,7 +75,10 @@ enum attach_type { ATTACH_TAP, ATTACH_VETH };
  * own gateway and NAT (bridge, Docker's default), or one that joins the
  * uplink's LAN (lan.c): macvlan, each container with its own MAC on the
  * LAN, or ipvlan (L2 mode), every container behind the uplink's MAC. */
-enum net_driver { NET_DRIVER_BRIDGE, NET_DRIVER_MACVLAN, NET_DRIVER_IPVLAN };
+enum net_driver { NET_DRIVER_BRIDGE, NET_DRIVER_MACVLAN, NET_DRIVER_IPVLAN,
+		  /* a bridge network whose L2 domain spans hosts through a
+		   * VXLAN tunnel (overlay.h, port_vxlan.c) */
+		  NET_DRIVER_OVERLAY };
 
 /* A connect or disconnect that is on disk as an intent but not finished:
  * the kernel may be half-changed.  Saved only while its command runs; a
@@ -175,6 +179,10 @@ struct network {
 	 * by vswitchd for its containers; zero if none (lan_ctl.c). */
 	union vs_addr lan_dns;
 	uint32_t nat_zone;       /* nat.c's cache of its zone (0: ask by name) */
+	/* driver overlay: its VXLAN network identifier and its remote
+	 * endpoints and member VTEPs (overlay.c); 0 and NULL otherwise. */
+	uint32_t vni;
+	struct overlay *overlay;
 	UT_hash_handle hh;
 };
 
@@ -213,6 +221,12 @@ struct json_object;
 int net_labels_set(struct network *n, struct json_object *labels, char *err, size_t errlen);
 struct json_object *net_labels_json(const struct network *n);
 const char *model_driver_name(enum net_driver d);
+/* model_net_is_lan() - Does N join the uplink's LAN (macvlan, ipvlan)?
+ * Such a network has no gateway of ours; bridge and overlay ones do. */
+static inline bool model_net_is_lan(const struct network *n)
+{
+	return n->driver == NET_DRIVER_MACVLAN || n->driver == NET_DRIVER_IPVLAN;
+}
 int model_driver_parse(const char *s, enum net_driver *d);
 
 #endif

@@ -12,7 +12,7 @@ noinst_HEADERS += include/dns.h include/dns_internal.h
 check_PROGRAMS += tests/unit/test_dns
 TESTS += tests/unit/test_dns
 tests_unit_test_dns_SOURCES = tests/unit/test_dns.c $(DNS_SOURCES) \
-	src/addr.c src/model.c src/drop.c src/log.c src/pkt_build.c src/hash.c src/fd_budget.c
+	src/addr.c src/model.c src/overlay.c src/drop.c src/log.c src/pkt_build.c src/hash.c src/fd_budget.c
 tests_unit_test_dns_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_dns_LDADD = $(LIBEV_LIBS) $(CMOCKA_LIBS)
 

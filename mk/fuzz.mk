@@ -47,7 +47,7 @@ FUZZ_LIBS = $(LIBEV_LIBS) $(LIBPCAP_LIBS) $(LIBNL_LIBS) $(JSONC_LIBS) $(ZLIB_LIB
 FUZZ_KERNEL_SRC = src/netns.c src/netns_ip6.c src/port_tap.c src/port_afpacket.c src/proxy.c
 FUZZ_WORLD = tests/fuzz/fuzz_world.c tests/fuzz/fuzz_world.h
 FUZZ_DNS_SRC = tests/fuzz/fuzz_dns.c src/dns_wire.c
-FUZZ_DNS_INPUT_SRC = tests/fuzz/fuzz_dns_input.c $(DNS_SOURCES) src/addr.c src/model.c \
+FUZZ_DNS_INPUT_SRC = tests/fuzz/fuzz_dns_input.c $(DNS_SOURCES) src/addr.c src/model.c src/overlay.c \
 	src/drop.c src/log.c src/pkt_build.c src/hash.c src/fd_budget.c
 # The plugin's methods without its HTTP server, control client or threads.
 FUZZ_DOCKER_SRC = tests/fuzz/fuzz_docker.c src/docker_plugin_net.c src/docker_plugin_ipam.c

@@ -11,7 +11,7 @@ noinst_HEADERS += include/fdb.h include/router_port.h include/lan.h
 # sent and drop counted.
 L2_UNIT_SOURCES = tests/unit/l2_fakes.c tests/unit/l2_fakes.h \
 	src/fdb.c src/ingress.c src/ingress_v6.c src/l2_forward.c src/egress.c src/gateway.c \
-	src/lan.c src/ipam.c src/addr.c src/model.c src/drop.c src/pkt_build.c src/router_port.c src/hash.c src/log.c
+	src/lan.c src/ipam.c src/addr.c src/model.c src/overlay.c src/drop.c src/pkt_build.c src/router_port.c src/hash.c src/log.c
 L2_UNIT_LDADD = $(LIBEV_LIBS) $(CMOCKA_LIBS)
 
 check_PROGRAMS += tests/unit/test_fdb tests/unit/test_gateway tests/unit/test_ingress_v6 \

@@ -21,6 +21,7 @@
 #include "log.h"
 #include "model.h"
 #include "nat.h"
+#include "overlay.h"
 #include "pipeline.h"
 #include "state.h"
 
@@ -202,12 +203,19 @@ void cmd_network_start(struct dp *dp, struct network *n)
 {
 	n->dp = dp;
 	/* Endpoints loaded from the state are already on n->endpoints: this
-	 * only adds the datapath side. */
-	model_gw_mac(n, n->gw_mac);
+	 * only adds the datapath side.  An overlay network's gateway MAC
+	 * comes from its VNI: the same on every host (overlay.h). */
+	if (n->overlay)
+		overlay_gw_mac(n->vni, n->gw_mac);
+	else
+		model_gw_mac(n, n->gw_mac);
+	if (n->overlay && overlay_attach(dp, n))
+		log_warn("network %s: VNI %u is another network's: no tunnel for it",
+			 n->name, n->vni);
 	n->fdb = fdb_new(n);
 	/* A LAN network's gateway is the LAN's router: nothing of ours to
 	 * announce; it joins its uplink instead (lan_ctl.c). */
-	if (n->driver == NET_DRIVER_BRIDGE)
+	if (!model_net_is_lan(n))
 		gateway_announce(n);
 	else
 		lan_attach(dp, n);
@@ -223,6 +231,7 @@ static void cmd_network_free(struct network *n)
 		nat_zone_release(n->dp->nat, n->name);
 	if (n->fdb)
 		fdb_free(n->fdb);
+	overlay_free(n);
 	free(n);
 }
 
@@ -234,7 +243,7 @@ static int cmd_network_driver(struct network *n, struct json_object *args, char 
 	struct json_object *opts;
 
 	if (model_driver_parse(drv, &n->driver) < 0) {
-		snprintf(err, errlen, "unknown driver \"%s\" (bridge, macvlan, ipvlan)", drv);
+		snprintf(err, errlen, "unknown driver \"%s\" (bridge, macvlan, ipvlan, overlay)", drv);
 		return -1;
 	}
 	if (!args || !json_object_object_get_ex(args, "opts", &opts))
@@ -246,6 +255,11 @@ static int cmd_network_driver(struct network *n, struct json_object *args, char 
 	json_object_object_foreach(opts, key, val) {
 		const char *v = json_object_get_string(val);
 
+		if (!strncmp(key, "vxlan.", 6)) {	/* overlay_ctl.c */
+			if (overlay_ctl_opt(n, key, v, err, errlen))
+				return -1;
+			continue;
+		}
 		if (strcmp(key, "parent") && strcmp(key, "macvlan_mode") && strcmp(key, "ipvlan_mode")) {
 			snprintf(err, errlen, "unknown driver option \"%s\" (parent)", key);
 			return -1;
@@ -289,11 +303,12 @@ static int cmd_network_fill(struct network *n, struct json_object *args, char *e
 		snprintf(err, errlen, "--dns-intercept needs DNS on the network (drop --no-dns)");
 		return -1;
 	}
-	if (lan_check(cmd_dp(), n, err, errlen))
+	if (lan_check(cmd_dp(), n, err, errlen) ||
+	    overlay_ctl_setup(n, args && json_object_object_get_ex(args, "mtu", NULL), err, errlen))
 		return -1;
 	/* The resolver answers at the gateway's address, which on a LAN
 	 * network is the LAN's router: there, at --aux-address dns=IP. */
-	if (n->driver != NET_DRIVER_BRIDGE)
+	if (model_net_is_lan(n))
 		lan_dns_setup(n, n->dns);
 	cmd_network_new_id(n->id);
 	n->created = time(NULL);
@@ -344,12 +359,14 @@ static int cmd_network_create(struct ctl_conn *c, struct json_object *args,
 	snprintf(n->name, sizeof(n->name), "%s", name);
 	LIST_INIT(&n->endpoints);
 	if (cmd_network_fill(n, args, err, errlen)) {
+		overlay_free(n);
 		free(n);
 		return -1;
 	}
 	HASH_ADD_STR(g_model.networks, name, n);
 	if (state_save(err, errlen)) {
 		HASH_DEL(g_model.networks, n);
+		overlay_free(n);
 		free(n);
 		return -1;
 	}
@@ -429,6 +446,7 @@ static struct json_object *cmd_options_json(const struct network *n)
 	json_object_object_add(o, "vswitch.dns_intercept", cmd_jstr(n->dns_intercept ? "true" : "false"));
 	if (*n->parent)
 		json_object_object_add(o, "parent", cmd_jstr(n->parent));
+	overlay_ctl_options_json(n, o);
 	if (n->n_bound) {
 		char names[VS_MAX_BOUND * VS_NAME_MAX];
 		size_t off = 0;
@@ -511,6 +529,8 @@ static int cmd_network_ls(struct ctl_conn *c, struct json_object *args,
 		json_object_object_add(o, "dns_intercept", json_object_new_boolean(n->dns_intercept));
 		json_object_object_add(o, "mtu", json_object_new_int(n->mtu));
 		json_object_object_add(o, "containers", json_object_new_int((int)cmd_network_n_endpoints(n)));
+		if (n->overlay)	/* the tunnel: VNI and members (vsctl show) */
+			json_object_object_add(o, "overlay", overlay_ctl_show_json(n));
 		json_object_array_add(*result, o);
 	}
 	return 0;

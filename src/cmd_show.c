@@ -21,6 +21,7 @@
 #include "ipam.h"
 #include "metrics.h"
 #include "model.h"
+#include "overlay.h"
 #include "port.h"
 #include "proxy.h"
 #include "publish.h"
@@ -50,6 +51,7 @@ void cmd_init_all(struct dp *dp)
 	cmd_handoff_init();
 	cmd_show_init();
 	fdb_ctl_init();
+	overlay_ctl_init();
 	ct_ctl_init();
 	publish_init();
 	capture_ctl_init(dp->loop);

@@ -80,11 +80,13 @@ ROW(network_create) = {
 	    "Create a network; print its id."), .args = {
 	ARGR("name", STR),
 	{ .key = "driver", .type = CTL_T_STR, .name = "--driver", .alias = "-d",
-	  .kind = CTL_OPT_ENUM, .metavar = "bridge|macvlan|ipvlan",
-	  .help = "bridge (default: NAT behind the uplink), or macvlan/ipvlan: on the uplink's LAN" },
+	  .kind = CTL_OPT_ENUM, .metavar = "bridge|macvlan|ipvlan|overlay",
+	  .help = "bridge (default: NAT behind the uplink), macvlan/ipvlan: on the uplink's LAN, "
+		  "or overlay: across hosts through VXLAN" },
 	{ .key = "opts", .type = CTL_T_MAP, .name = "--opt", .alias = "-o", .kind = CTL_OPT_KV,
 	  .metavar = "KEY=VALUE", .repeatable = true,
-	  .help = "driver option: parent=UPLINK (macvlan/ipvlan; default: the first uplink)" },
+	  .help = "driver option: parent=UPLINK (macvlan/ipvlan; default: the first uplink), "
+		  "vxlan.vni=N (overlay; default: the first free from 4096)" },
 	/* vsctl takes --subnet, --gateway and --ip-range once per family, as
 	 * docker does, and sends each to its family's key
 	 * (vsctl_check_net_create). */
@@ -132,6 +134,21 @@ ROW(network_rm) = {
 	CMD("network.rm", "network rm", 1, -1, "NAME...", "names", NULL,
 	    "Remove networks (all or none); print the names removed."), .args = {
 	ARGR("names", STRS),
+} };
+
+ROW(network_vtep_add) = {
+	CMD("network.vtep.add", "network vtep add", 2, 2, "NETWORK IP[:PORT]", "network", "vtep",
+	    "Add a VTEP (another host, or a Linux vxlan device) to an overlay network: it gets "
+	    "a copy of broadcast and unknown frames, and its frames are accepted."), .args = {
+	ARGR("network", STR),
+	ARGR("vtep", STR),
+} };
+
+ROW(network_vtep_rm) = {
+	CMD("network.vtep.rm", "network vtep rm", 2, 2, "NETWORK IP", "network", "vtep",
+	    "Remove a VTEP added with network vtep add."), .args = {
+	ARGR("network", STR),
+	ARGR("vtep", STR),
 } };
 
 ROW(network_prune) = {
@@ -365,7 +382,7 @@ ROW(stats) = { CMD("stats", "stats", 0, 0, "", NULL, NULL,
 		   "Show per-port packet, byte and drop counters.") };
 
 ROW(help) = {
-	CMD(NULL, "help", 0, 2, "[COMMAND]", "words", NULL, "Show help for all commands or one."),
+	CMD(NULL, "help", 0, 3, "[COMMAND]", "words", NULL, "Show help for all commands or one."),
 	.args = {
 	{ .key = "words", .type = CTL_T_STRS, .local = true },
 } };

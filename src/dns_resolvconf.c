@@ -201,7 +201,7 @@ void dns_resolvconf_update(struct container *c, const struct endpoint *leaving,
 		best = arriving;
 	/* a LAN network's resolver is not at its gateway (lan_ctl.c) */
 	if (best)
-		dns_resolvconf_write(c->netns_ref, best->net->driver == NET_DRIVER_BRIDGE ?
+		dns_resolvconf_write(c->netns_ref, !model_net_is_lan(best->net) ?
 				     &best->net->gateway : &best->net->lan_dns);
 	else
 		dns_resolvconf_remove(c->netns_ref);

@@ -122,7 +122,7 @@ void l2_forward(struct network *n, struct pkt *p)
 	}
 	l2_forward_learn(n, p, eth);
 	/* A network on the uplink's LAN has no gateway of ours: lan.c. */
-	if (n->driver != NET_DRIVER_BRIDGE) {
+	if (model_net_is_lan(n)) {
 		lan_forward(n, p, eth);
 		return;
 	}

@@ -83,7 +83,7 @@ static int lan_check_parent(const struct dp *dp, struct network *n, char *err, s
  */
 int lan_check(const struct dp *dp, struct network *n, char *err, size_t errlen)
 {
-	if (n->driver == NET_DRIVER_BRIDGE) {
+	if (!model_net_is_lan(n)) {
 		if (*n->parent) {
 			snprintf(err, errlen, "-o parent is for --driver macvlan or ipvlan");
 			return -1;
@@ -141,7 +141,7 @@ void lan_attach(struct dp *dp, struct network *n)
 {
 	struct uplink *ul;
 
-	if (n->driver == NET_DRIVER_BRIDGE)
+	if (!model_net_is_lan(n))
 		return;
 	lan_dns_setup(n, n->dns);
 	if (n->internal || n->lan_ul)
@@ -209,7 +209,7 @@ static uint32_t lan_host_via(const struct endpoint *ep)
 {
 	const struct network *n = ep->net;
 
-	if (n->driver == NET_DRIVER_BRIDGE || !n->lan_ul || !n->dp || !n->dp->n_uplinks)
+	if (!model_net_is_lan(n) || !n->lan_ul || !n->dp || !n->dp->n_uplinks)
 		return 0;
 	return uplink_host_ip(n->dp->uplinks[0]);
 }

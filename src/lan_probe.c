@@ -229,7 +229,7 @@ int lan_probe_addr(struct endpoint *ep, bool fixed, char *err, size_t errlen)
 	union vs_addr next;
 	int tries;
 
-	if (ep->net->driver == NET_DRIVER_BRIDGE || !ep->net->lan_ul)
+	if (!model_net_is_lan(ep->net) || !ep->net->lan_ul)
 		return 0;
 	for (tries = 0; tries < LAN_PROBE_TRIES; tries++) {
 		if (!lan_probe_one(ep, err, errlen))

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "model.h"
+#include "overlay.h"
 
 struct model g_model;
 
@@ -166,6 +167,7 @@ void model_clear(void)
 	}
 	HASH_ITER(hh, g_model.networks, n, ntmp) {
 		HASH_DEL(g_model.networks, n);
+		overlay_free(n);
 		free(n);
 	}
 	memset(&g_model.ula_pool, 0, sizeof(g_model.ula_pool));
@@ -230,11 +232,13 @@ const char *model_driver_name(enum net_driver d)
 	switch (d) {
 	case NET_DRIVER_MACVLAN: return "macvlan";
 	case NET_DRIVER_IPVLAN: return "ipvlan";
+	case NET_DRIVER_OVERLAY: return "overlay";
 	default: return "vswitch";
 	}
 }
 
-/* "bridge" (or "vswitch", or nothing), "macvlan" or "ipvlan"; -1 else. */
+/* "bridge" (or "vswitch", or nothing), "macvlan", "ipvlan" or "overlay";
+ * -1 else. */
 int model_driver_parse(const char *s, enum net_driver *d)
 {
 	if (!s || !strcmp(s, "bridge") || !strcmp(s, "vswitch"))
@@ -243,6 +247,8 @@ int model_driver_parse(const char *s, enum net_driver *d)
 		*d = NET_DRIVER_MACVLAN;
 	else if (!strcmp(s, "ipvlan"))
 		*d = NET_DRIVER_IPVLAN;
+	else if (!strcmp(s, "overlay"))
+		*d = NET_DRIVER_OVERLAY;
 	else
 		return -1;
 	return 0;

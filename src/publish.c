@@ -239,7 +239,7 @@ static const struct network *publish_on_lan(const struct container *c)
 	struct endpoint *ep;
 
 	LIST_FOREACH(ep, &c->endpoints, ctr_link)
-		if (ep->net->driver != NET_DRIVER_BRIDGE)
+		if (model_net_is_lan(ep->net))
 			return ep->net;
 	return NULL;
 }

@@ -29,6 +29,7 @@
 #include "ipam.h"
 #include "log.h"
 #include "model.h"
+#include "overlay.h"
 #include "state.h"
 
 #define STATE_FILE "state.json"
@@ -136,6 +137,7 @@ static struct json_object *state_network_json(const struct network *n)
 		json_object_object_add(o, "driver", state_str(model_driver_name(n->driver)));
 		json_object_object_add(o, "parent", state_str(n->parent));
 	}
+	overlay_ctl_state_json(n, o);
 	if (n->n_bound) {
 		struct json_object *b = json_object_new_array();
 
@@ -388,6 +390,8 @@ static int state_load_network(struct json_object *o, char *err, size_t errlen)
 		goto fail;
 	if (net_labels_set(n, state_get(o, "labels", json_type_object), e2, sizeof(e2)))
 		STATE_BAD("network %s: %s", name, e2);
+	if (overlay_ctl_state_load(n, o, err, errlen))
+		goto fail;
 	model_gw_mac(n, n->gw_mac);
 	LIST_INIT(&n->endpoints);
 	HASH_ADD_STR(g_model.networks, name, n);

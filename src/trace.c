@@ -416,7 +416,7 @@ static bool trace_eth(struct pkt *p, const struct endpoint *ep, uint32_t dst)
 	memcpy(f + 6, ep->mac, 6);
 	f[12] = ETH_P_IP >> 8;
 	f[13] = ETH_P_IP & 0xff;
-	if (n->driver != NET_DRIVER_BRIDGE)
+	if (model_net_is_lan(n))
 		return trace_eth_lan(p, n, dst);
 	if (vs_addr_eq_v4(&n->gateway, dst) || !vs_prefix_contains_v4(&n->subnet, dst)) {
 		memcpy(f, n->gw_mac, 6);

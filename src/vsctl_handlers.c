@@ -38,6 +38,8 @@ const struct vsctl_cmd vsctl_commands[] = {
 	BIND(network_prune, vsctl_handlers_prune),
 	BIND(network_connect, vsctl_handlers_quiet),
 	BIND(network_disconnect, vsctl_handlers_quiet),
+	BIND(network_vtep_add, vsctl_handlers_quiet),
+	BIND(network_vtep_rm, vsctl_handlers_quiet),
 	BIND(container_ls, vsctl_handlers_ctr_ls),
 	BIND(cni_conf, vsctl_cni_conf),
 	BIND(netns_add, vsctl_netns_add),

@@ -343,27 +343,42 @@ static int vsctl_parse_take_opt(struct vsctl_ctx *ctx, const struct ctl_schema *
 	return vsctl_parse_store(ctx, row, o, val);
 }
 
-/* Longest match of argv[i..] against the words of the schema's rows. */
+/* How many words of ARGV from I the row's WORDS are, all of them; 0 if
+ * they are not. */
+static int vsctl_parse_words_match(const char *w, int argc, char **argv, int i)
+{
+	const char *sp;
+	int n = 0;
+
+	for (; w; w = sp ? sp + 1 : NULL, n++) {
+		size_t len;
+
+		sp = strchr(w, ' ');
+		len = sp ? (size_t)(sp - w) : strlen(w);
+		if (i + n >= argc || strlen(argv[i + n]) != len || strncmp(w, argv[i + n], len))
+			return 0;
+	}
+	return n;
+}
+
 static const struct ctl_schema *vsctl_parse_lookup(int argc, char **argv, int i,
 						   int *nwords)
 {
+	const struct ctl_schema *best = NULL;
 	size_t k;
+	int n;
 
+	*nwords = 0;
+	/* The longest row whose words are the next words of ARGV: "network
+	 * vtep add" has three, "network ls" two, "show" one. */
 	for (k = 0; k < ctl_schema_n_rows; k++) {
-		const char *w = ctl_schema_rows[k]->words, *sp = w ? strchr(w, ' ') : NULL;
-
-		if (sp && i + 1 < argc && (size_t)(sp - w) == strlen(argv[i]) &&
-		    !strncmp(w, argv[i], sp - w) && !strcmp(sp + 1, argv[i + 1])) {
-			*nwords = 2;
-			return ctl_schema_rows[k];
+		n = vsctl_parse_words_match(ctl_schema_rows[k]->words, argc, argv, i);
+		if (n > *nwords) {
+			best = ctl_schema_rows[k];
+			*nwords = n;
 		}
 	}
-	for (k = 0; k < ctl_schema_n_rows; k++)
-		if (ctl_schema_rows[k]->words && !strcmp(ctl_schema_rows[k]->words, argv[i])) {
-			*nwords = 1;
-			return ctl_schema_rows[k];
-		}
-	return NULL;
+	return best;
 }
 
 /* Store positional argument number IDX (0-based) under its key.  Past the

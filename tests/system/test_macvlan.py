@@ -244,7 +244,7 @@ def test_refusals(world):
                                       "parent=nosuch0", "--subnet", "10.0.0.0/24",
                                       uniq("mv"))
     assert "parent" in refused("network", "create", "-o", "parent=lan0", uniq("br"))
-    r = a.vsctl("network", "create", "--driver", "overlay", uniq("br"))
+    r = a.vsctl("network", "create", "--driver", "l2bridge", uniq("br"))
     assert r.returncode == 2 and "--driver" in r.stderr    # a usage error
     net = lan_net(a, "macvlan", "10.0.0.96/28")
     join(world, a, net, "pp")

@@ -259,14 +259,15 @@ static void test_help(void **state)
 
 	RUN(&r, "--man-synopsis");
 	for (i = 0; i < vsctl_n_commands; i++) {
-		const char *w = vsctl_commands[i].row->words, *sp = strchr(w, ' ');
-		char roff[64];
+		const char *w = vsctl_commands[i].row->words, *sp;
+		char roff[96];
+		size_t off = 0;
 
-		if (sp)
-			snprintf(roff, sizeof(roff), "\\fB%.*s\\fR \\fB%s\\fR",
-				 (int)(sp - w), w, sp + 1);
-		else
-			snprintf(roff, sizeof(roff), "\\fB%s\\fR", w);
+		/* each word bold: "network vtep add" has three */
+		for (; (sp = strchr(w, ' ')); w = sp + 1)
+			off += (size_t)snprintf(roff + off, sizeof(roff) - off, "\\fB%.*s\\fR ",
+						(int)(sp - w), w);
+		snprintf(roff + off, sizeof(roff) - off, "\\fB%s\\fR", w);
 		assert_non_null(strstr(r.out, roff));
 	}
 	run_free(&r);
