@@ -72,6 +72,13 @@ int control_conn_stream(struct ctl_conn *c);
  * to its earlier requests; waits at most a second for a full socket. */
 int control_conn_reply(struct ctl_conn *c, struct json_object *reply);
 
+/* A command that waits for etcd: the handler calls control_conn_defer()
+ * and returns 0; later, exactly once, control_conn_resume() sends its
+ * result (ownership passes) or its error.  Later requests on the same
+ * connection wait until then (replies stay in order). */
+void control_conn_defer(struct ctl_conn *c);
+void control_conn_resume(struct ctl_conn *c, struct json_object *result, const char *err);
+
 /* Typed access to request arguments; absent keys give the default. */
 const char *ctl_arg_str(struct json_object *args, const char *key);
 int ctl_arg_bool(struct json_object *args, const char *key, int dflt);

@@ -40,6 +40,11 @@ struct dns *dns_new(struct ev_loop *loop, struct model *model,
 void dns_free(struct dns *dns);
 void dns_endpoint_added(struct dns *dns, struct endpoint *ep);
 void dns_endpoint_removed(struct dns *dns, struct endpoint *ep);
+/* Names of containers on other hosts of a global network (cluster_net.c). */
+void dns_remote_added(struct dns *dns, struct network *n, const char *name,
+		      const union vs_addr *ip);
+void dns_remote_removed(struct dns *dns, struct network *n, const char *name,
+			const union vs_addr *ip);
 /* dns_resolvconf.c: rewrite C's resolv.conf for an endpoint leaving or
  * arriving (the control plane calls it when an endpoint's role changes). */
 void dns_resolvconf_update(struct container *c, const struct endpoint *leaving,

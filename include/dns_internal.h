@@ -200,6 +200,7 @@ void dns_share_set(struct dns *dns, struct dns_client *c, enum dns_share_kind s,
 struct dns_client *dns_share_hog(struct dns *dns, enum dns_share_kind s,
 				 const struct dns_client *c);
 void dns_rng(struct dns *dns, void *buf, size_t len);
+struct endpoint *dns_endpoint_by_addr(const struct network *n, const union vs_addr *ip);
 
 /* ---- dns_forward.c ---- */
 
@@ -232,12 +233,26 @@ void dns_tcp_tick(struct dns *dns);      /* the sweep timer's work, for test clo
 /* ---- dns_resolvconf.c ---- */
 
 int dns_resolvconf_init(const char *host_resolv);
-int dns_resolvconf_write(const char *ns, const union vs_addr *nameserver);
+int dns_resolvconf_write(const char *ns, const union vs_addr *nameserver,
+			 const union vs_addr *nameserver2);
 int dns_resolvconf_remove(const char *ns);
 extern const char *dns_resolvconf_root;   /* "/etc/netns", tests change it */
 
-/* Frame builder shared by dns.c and dns_tcp.c. */
+/* Frame builders shared by dns.c and dns_tcp.c: a reply leaves in the
+ * family of the query, from the address it was sent to. */
+#define DNS_IP6_HLEN 40
 struct port;
+struct pkt;
+struct dns_ip {
+	const union vs_addr *src, *dst;  /* their family picks IPv4 or IPv6 */
+	uint8_t proto;
+	uint16_t id;                     /* IPv4 only */
+	bool df;                         /* IPv4 only */
+};
+uint8_t *dns_build_ip(uint8_t *frame, const uint8_t dmac[6], const uint8_t smac[6],
+		      const struct dns_ip *h, uint16_t l4len);
+void dns_build_l4_csum(uint8_t *l4, const struct dns_ip *h, uint16_t l4len);
+int dns_pkt_ip(const struct pkt *p, union vs_addr *src, union vs_addr *dst, uint32_t *l4len);
 void dns_send_frame(struct port *port, const uint8_t *frame, size_t len,
 		    uint8_t proto);
 bool dns_client_allow(struct dns *dns, struct dns_client *c, bool take);

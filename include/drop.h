@@ -33,6 +33,7 @@
 	X(FDB_CAP, "fdb_cap")                 /* port reached its learned-MAC cap */ \
 	X(NO_ICC, "no_icc")                   /* --no-icc network, container to container */ \
 	X(NO_ROUTE, "no_route")               /* routed packet, no route (ICMP sent) */ \
+	X(HOST_LEG, "host_leg")               /* to the host leg's kernel address, not the proxy's connection */ \
 	X(TTL_EXCEEDED, "ttl_exceeded")       /* TTL hit zero (ICMP sent) */ \
 	X(NOT_FOR_US, "not_for_us")           /* to the gateway MAC, not routable */ \
 	X(UNSUPPORTED, "unsupported")         /* protocol the switch does not handle */ \

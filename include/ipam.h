@@ -40,6 +40,9 @@ int ipam_auto_subnet6(struct vs_prefix *out);
 bool ipam_subnet6_free(const struct vs_prefix *c, const struct network *except);
 int ipam_alloc6(const struct network *n, union vs_addr *addr, char *err, size_t errlen);
 int ipam_check_fixed6(const struct network *n, const union vs_addr *addr, char *err, size_t errlen);
+/* Set by the cluster (cluster_net.c): an address another host holds on
+ * global network N; NULL without a cluster. */
+extern bool (*ipam_remote_taken)(const struct network *n, const union vs_addr *addr);
 int ipam_parse_mac(const char *s, uint8_t mac[6]);
 const char *ipam_mac_str(const uint8_t mac[6], char buf[18]);
 

@@ -153,6 +153,9 @@ struct network {
 	int n_aux;
 	struct aux_addr aux[VS_MAX_AUX];
 	bool internal, icc, dns, dns_intercept, is_default;
+	/* scope global: the network is in the cluster's store, the same on
+	 * every host (cluster_net.c); else local to this host. */
+	bool global;
 	int mtu;
 	/* Other names the network answers to: Docker networks bound to it
 	 * with -o vswitch.network (cmd_handoff.c).  Looked up only when no

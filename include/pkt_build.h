@@ -54,5 +54,6 @@ uint8_t *pkt_build_udp(uint8_t *at, uint16_t sport, uint16_t dport, uint16_t len
 void pkt_build_l4_csum(uint8_t *l4, const struct pkt_ip4 *h, uint16_t len);
 uint8_t *pkt_build_ip6(uint8_t *at, const struct pkt_ip6 *h, uint16_t plen);
 void pkt_build_icmp6_csum(uint8_t *icmp6, const struct pkt_ip6 *h, uint32_t len);
+void pkt_build_l4_csum6(uint8_t *l4, const struct pkt_ip6 *h, uint16_t len);
 
 #endif

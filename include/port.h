@@ -40,6 +40,7 @@ struct port_stats {
 	uint64_t sw_segments;    /* segments cut from GSO frames for this port */
 	uint64_t sw_csum;        /* partial checksums finished for this port */
 	uint64_t tx_batched;     /* frames sent in an io_uring batch (port_uring.c) */
+	uint64_t rx_ip6, tx_ip6; /* of rx/tx_packets, IPv6 frames (untagged EtherType) */
 	uint64_t drops[DROP_MAX];
 };
 

@@ -3,7 +3,7 @@
  * A sender that hands us GSO frames and partial checksums (a TAP or an
  * AF_PACKET socket with a vnet header) leaves work a NIC would do; when
  * the port a frame leaves by cannot take it as it is, port.c finishes it
- * here: checksum, or segmentation of a TCPv4 GSO frame.  Only port.c and
+ * here: checksum, or segmentation of a TCP GSO frame (IPv4 or IPv6).  Only port.c and
  * the port types need this; stages see port.h only.
  */
 #ifndef VS_PORT_OFFLOAD_H
@@ -22,6 +22,9 @@ bool port_offload_csum(uint8_t *frame, uint32_t len, const struct virtio_net_hdr
  * written at OUT + i * SLOT with their lengths in LENS[i]; at most MAX.
  * Return: the number of segments, or -1 if the frame cannot be split. */
 int port_offload_tso4(const uint8_t *frame, uint32_t len, uint16_t mss,
+		      uint8_t *out, uint32_t slot, unsigned int max, uint32_t *lens);
+/* The same for a TCPv6 GSO frame (TCP right after the fixed header). */
+int port_offload_tso6(const uint8_t *frame, uint32_t len, uint16_t mss,
 		      uint8_t *out, uint32_t slot, unsigned int max, uint32_t *lens);
 
 struct pkt;

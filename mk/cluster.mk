@@ -1,8 +1,8 @@
 # mk/cluster.mk - networks across hosts, the control half (issue 18): the
 # etcd v3 gateway client (libcurl multi on the libev loop) and the cluster
 # membership, mirror and global networks built on it.  doc/multihost.md.
-src_libvswitch_a_SOURCES += src/etcd_json.c src/etcd.c
-noinst_HEADERS += include/etcd.h
+src_libvswitch_a_SOURCES += src/etcd_json.c src/etcd.c src/cluster.c src/cluster_net.c
+noinst_HEADERS += include/etcd.h include/cluster.h
 AM_CFLAGS += $(CURL_CFLAGS)
 VS_LIBS += $(CURL_LIBS)
 

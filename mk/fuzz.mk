@@ -30,17 +30,17 @@ FUZZ_CC ?= clang
 FUZZ_SECONDS ?= 60
 FUZZ_TARGETS ?= dns dns_input pipeline control state docker
 
-# The project's warnings, as errors, under clang too; clang's
-# -Wformat-nonliteral (in -Wformat=2) also flags log.c's va_list helper,
-# which gcc accepts.  UBSan keeps its recoverable checks (libFuzzer then
+# The project's warnings, as errors, under clang too (log.c's va_list
+# helper carries a format attribute, so -Wformat-nonliteral holds).  UBSan keeps its recoverable checks (libFuzzer then
 # sees finer edges) and run.sh makes the first report fatal at run time.
 FUZZ_CFLAGS = -g -O1 -fno-omit-frame-pointer -fsanitize=address,undefined \
-	$(WARN_CFLAGS) -Wno-format-nonliteral \
+	$(WARN_CFLAGS) \
 	-I$(top_srcdir)/include -I$(top_srcdir)/tests/fuzz \
 	-D_GNU_SOURCE -DHASH_FUNCTION=HASH_KEYED -DHASH_NONFATAL_OOM=1 -DDNS_FUZZ \
 	'-DPACKAGE_VERSION="$(PACKAGE_VERSION)"' \
 	$(LIBEV_CFLAGS) $(LIBPCAP_CFLAGS) $(LIBNL_CFLAGS) $(JSONC_CFLAGS) $(ZLIB_CFLAGS)
-FUZZ_LIBS = $(LIBEV_LIBS) $(LIBPCAP_LIBS) $(LIBNL_LIBS) $(JSONC_LIBS) $(ZLIB_LIBS) $(LIBS)
+FUZZ_LIBS = $(LIBEV_LIBS) $(LIBPCAP_LIBS) $(LIBNL_LIBS) $(JSONC_LIBS) $(ZLIB_LIBS) \
+	$(LIBURING_LIBS) $(CURL_LIBS) $(SECCOMP_LIBS) $(LIBS)
 # fuzz_world.c stands in for these.
 # (port_offload.c stays in: port.c segments GSO frames with it, and the
 # pipeline target's frames may claim to be GSO.)

@@ -34,6 +34,7 @@
 #include <unistd.h>
 #include <arpa/inet.h>
 #include <net/if.h>
+#include "cluster.h"
 #include "cmd.h"
 #include "control.h"
 #include "dns.h"
@@ -488,8 +489,21 @@ undo_ctr:
 	return NULL;
 }
 
+/* A global network's address is claimed in etcd first (cluster_net.c),
+ * which then calls cmd_connect_run() with it; the reply waits for that. */
 static int cmd_connect(struct ctl_conn *conn, struct json_object *args,
 		       struct json_object **result, char *err, size_t errlen)
+{
+	const char *net = ctl_arg_str(args, "network");
+	struct network *n = net ? model_network(net) : NULL;
+
+	if (n && n->global && cluster_active())
+		return cluster_connect(conn, args, err, errlen);
+	return cmd_connect_run(conn, args, result, err, errlen);
+}
+
+int cmd_connect_run(struct ctl_conn *conn, struct json_object *args,
+		    struct json_object **result, char *err, size_t errlen)
 {
 	struct endpoint *ep;
 	struct container *c;
@@ -520,6 +534,7 @@ static int cmd_connect(struct ctl_conn *conn, struct json_object *args,
 		return -1;
 	}
 	dns_endpoint_added(cmd_dp()->dns, ep);
+	cluster_endpoint_added(ep);
 	log_info("container %s connected to %s as %s", c->name, ep->net->name, ep->ifname);
 	events_endpoint("connect", ep);
 	*result = cmd_endpoint_json(ep);
@@ -533,6 +548,7 @@ static void cmd_endpoint_remove(struct endpoint *ep, bool destroy)
 	struct container *c = ep->ctr;
 
 	dns_endpoint_removed(cmd_dp()->dns, ep);
+	cluster_endpoint_removed(ep);
 	nat_endpoint_gone(cmd_dp()->nat, ep);
 	endpoint_detach(ep, destroy);
 	model_endpoint_unlink(ep);

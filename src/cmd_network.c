@@ -22,6 +22,7 @@
 #include "model.h"
 #include "nat.h"
 #include "overlay.h"
+#include "cluster.h"
 #include "pipeline.h"
 #include "state.h"
 
@@ -339,6 +340,9 @@ int cmd_network_ensure_default(char *err, size_t errlen)
 	return state_save(err, errlen);
 }
 
+static int cmd_network_scope(struct network *n, struct json_object *args, char *err,
+			     size_t errlen);
+
 static int cmd_network_create(struct ctl_conn *c, struct json_object *args,
 			      struct json_object **result, char *err, size_t errlen)
 {
@@ -358,11 +362,37 @@ static int cmd_network_create(struct ctl_conn *c, struct json_object *args,
 		return -1;
 	snprintf(n->name, sizeof(n->name), "%s", name);
 	LIST_INIT(&n->endpoints);
-	if (cmd_network_fill(n, args, err, errlen)) {
+	if (cmd_network_fill(n, args, err, errlen) || cmd_network_scope(n, args, err, errlen)) {
 		overlay_free(n);
 		free(n);
 		return -1;
 	}
+	/* global: etcd first (a txn claims the name and the VNI); the reply
+	 * comes when it answers, and every host makes the network */
+	if (n->global) {
+		if (cluster_network_create(c, n, args, err, errlen)) {
+			overlay_free(n);
+			free(n);
+			return -1;
+		}
+		return 0;
+	}
+	if (cmd_network_link(n, err, errlen))
+		return -1;
+	*result = cmd_network_inspect_json(n);
+	return 0;
+}
+
+/**
+ * cmd_network_link() - Put a filled network N into the model, save, start
+ * @n:		the network (freed on failure)
+ * @err:	why not
+ * @errlen:	size of ERR
+ *
+ * Return: 0, or -1 with ERR
+ */
+int cmd_network_link(struct network *n, char *err, size_t errlen)
+{
 	HASH_ADD_STR(g_model.networks, name, n);
 	if (state_save(err, errlen)) {
 		HASH_DEL(g_model.networks, n);
@@ -371,10 +401,121 @@ static int cmd_network_create(struct ctl_conn *c, struct json_object *args,
 		return -1;
 	}
 	cmd_network_start(cmd_dp(), n);
-	log_info("network %s created", n->name);
+	log_info("network %s created%s", n->name, n->global ? " (global)" : "");
 	events_network("create", n);
-	*result = cmd_network_inspect_json(n);
 	return 0;
+}
+
+/* --scope global (Docker's), or --driver overlay with a cluster: the
+ * network is the cluster's.  Without --cluster an overlay network stays
+ * local (static members, overlay_ctl.c). */
+static int cmd_network_scope(struct network *n, struct json_object *args, char *err,
+			     size_t errlen)
+{
+	const char *scope = ctl_arg_str(args, "scope");
+
+	if (scope && strcmp(scope, "local") && strcmp(scope, "global") && strcmp(scope, "swarm")) {
+		snprintf(err, errlen, "unknown scope \"%s\" (local, global)", scope);
+		return -1;
+	}
+	if (scope && strcmp(scope, "local") && n->driver != NET_DRIVER_OVERLAY) {
+		snprintf(err, errlen, "--scope %s needs --driver overlay", scope);
+		return -1;
+	}
+	if (scope && strcmp(scope, "local") && !cluster_active()) {
+		snprintf(err, errlen, "--scope %s needs vswitchd --cluster (see multihost.md)", scope);
+		return -1;
+	}
+	n->global = cluster_active() && n->driver == NET_DRIVER_OVERLAY &&
+		    !(scope && !strcmp(scope, "local"));
+	if (n->global && n->ipv6) {
+		snprintf(err, errlen, "a global network is IPv4 only (drop --ipv6)");
+		return -1;
+	}
+	return 0;
+}
+
+/* A spec's field as the create request's argument of the same name. */
+static void cmd_spec_arg(struct json_object *args, struct json_object *spec, const char *key)
+{
+	struct json_object *v;
+
+	if (json_object_object_get_ex(spec, key, &v))
+		json_object_object_add(args, key, json_object_get(v));
+}
+
+/**
+ * cmd_network_adopt() - Make here a global network another host created
+ * @spec:	its value in etcd (cluster_net.c's cluster_spec())
+ * @err:	why not
+ * @errlen:	size of ERR
+ *
+ * Return: the network, or NULL with ERR
+ */
+struct network *cmd_network_adopt(struct json_object *spec, char *err, size_t errlen)
+{
+	struct json_object *args = json_object_new_object(), *opts = json_object_new_object(), *v;
+	const char *name = NULL, *id = NULL;
+	struct network *n = NULL;
+	char vni[16];
+
+	if (json_object_object_get_ex(spec, "name", &v))
+		name = json_object_get_string(v);
+	if (json_object_object_get_ex(spec, "id", &v))
+		id = json_object_get_string(v);
+	if (!json_object_object_get_ex(spec, "vni", &v) || !json_object_is_type(v, json_type_int) ||
+	    !cmd_name_ok(name) || !id || strlen(id) != 64 || model_network(name)) {
+		snprintf(err, errlen, "its spec in etcd is not one vswitchd wrote");
+		goto out;
+	}
+	snprintf(vni, sizeof(vni), "%lld", (long long)json_object_get_int64(v));
+	json_object_object_add(opts, "vxlan.vni", json_object_new_string(vni));
+	json_object_object_add(args, "opts", json_object_get(opts));
+	json_object_object_add(args, "driver", json_object_new_string("overlay"));
+	cmd_spec_arg(args, spec, "subnet");
+	cmd_spec_arg(args, spec, "gateway");
+	cmd_spec_arg(args, spec, "ip_range");
+	cmd_spec_arg(args, spec, "mtu");
+	cmd_spec_arg(args, spec, "internal");
+	cmd_spec_arg(args, spec, "icc");
+	cmd_spec_arg(args, spec, "dns");
+	cmd_spec_arg(args, spec, "labels");
+	n = calloc(1, sizeof(*n));
+	if (!n)
+		goto out;
+	snprintf(n->name, sizeof(n->name), "%s", name);
+	LIST_INIT(&n->endpoints);
+	if (cmd_network_fill(n, args, err, errlen)) {
+		overlay_free(n);
+		free(n);
+		n = NULL;
+		goto out;
+	}
+	snprintf(n->id, sizeof(n->id), "%s", id);
+	if (json_object_object_get_ex(spec, "created", &v))
+		n->created = (time_t)json_object_get_int64(v);
+	n->global = true;
+	if (cmd_network_link(n, err, errlen))
+		n = NULL;
+out:
+	json_object_put(opts);
+	json_object_put(args);
+	return n;
+}
+
+/* cmd_network_drop() - A global network the cluster removed goes here too
+ * (no container of ours is on it: the caller checked). */
+void cmd_network_drop(struct network *n)
+{
+	char err[256];
+
+	HASH_DEL(g_model.networks, n);
+	if (state_save(err, sizeof(err)))
+		log_warn("%s; network %s is back at the next start, until the cluster drops it again",
+			 err, n->name);
+	log_info("network %s removed", n->name);
+	events_network("destroy", n);
+	cmd_network_free(n);
 }
 
 static struct json_object *cmd_jstr(const char *s) { return json_object_new_string(s); }
@@ -473,7 +614,7 @@ struct json_object *cmd_network_inspect_json(const struct network *n)
 	json_object_object_add(o, "Name", cmd_jstr(n->name));
 	json_object_object_add(o, "Id", cmd_jstr(n->id));
 	json_object_object_add(o, "Created", cmd_jstr(created));
-	json_object_object_add(o, "Scope", cmd_jstr("local"));
+	json_object_object_add(o, "Scope", cmd_jstr(n->global ? "global" : "local"));
 	json_object_object_add(o, "Driver", cmd_jstr(model_driver_name(n->driver)));
 	json_object_object_add(o, "EnableIPv6", json_object_new_boolean(n->ipv6));
 	json_object_object_add(o, "IPAM", cmd_ipam_json(n));
@@ -515,7 +656,7 @@ static int cmd_network_ls(struct ctl_conn *c, struct json_object *args,
 		json_object_object_add(o, "created", cmd_jstr(created));
 		json_object_object_add(o, "labels", net_labels_json(n));
 		json_object_object_add(o, "driver", cmd_jstr(model_driver_name(n->driver)));
-		json_object_object_add(o, "scope", cmd_jstr("local"));
+		json_object_object_add(o, "scope", cmd_jstr(n->global ? "global" : "local"));
 		json_object_object_add(o, "subnet", cmd_jstr(vs_prefix_str(&n->subnet, a, sizeof(a))));
 		json_object_object_add(o, "gateway", cmd_jstr(vs_addr_str(&n->gateway, a, sizeof(a))));
 		json_object_object_add(o, "ipv6", json_object_new_boolean(n->ipv6));
@@ -590,7 +731,7 @@ static int cmd_network_rm_check(const struct network *n, char *err, size_t errle
 		return -1;
 	}
 	if (LIST_EMPTY(&n->endpoints))
-		return 0;
+		return cluster_network_rm_check(n, err, errlen);
 	off = (size_t)snprintf(err, errlen, "network %s has active endpoints:", n->name);
 	LIST_FOREACH(ep, &n->endpoints, net_link)
 		if (off < errlen)
@@ -617,6 +758,7 @@ static int cmd_network_remove(struct network **nets, int k, struct json_object *
 	}
 	for (i = 0; i < k; i++) {
 		log_info("network %s removed", nets[i]->name);
+		cluster_network_removed(nets[i]);	/* global: from every host */
 		events_network("destroy", nets[i]);
 		cmd_network_free(nets[i]);
 	}
@@ -670,7 +812,8 @@ static int cmd_network_prune(struct ctl_conn *c, struct json_object *args,
 		return -1;
 	}
 	HASH_ITER(hh, g_model.networks, n, tmp)
-		if (!n->is_default && LIST_EMPTY(&n->endpoints))
+		/* a global network is the cluster's: `network rm` removes it */
+		if (!n->is_default && !n->global && LIST_EMPTY(&n->endpoints))
 			nets[k++] = n;
 	rc = cmd_network_remove(nets, k, result, err, errlen);
 	free(nets);

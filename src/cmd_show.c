@@ -83,6 +83,8 @@ static struct json_object *cmd_show_port(const struct port *port)
 	json_object_object_add(o, "sw_csum", json_object_new_int64((int64_t)port->stats.sw_csum));
 	json_object_object_add(o, "tx_batched",
 			       json_object_new_int64((int64_t)port->stats.tx_batched));
+	json_object_object_add(o, "rx_ip6", json_object_new_int64((int64_t)port->stats.rx_ip6));
+	json_object_object_add(o, "tx_ip6", json_object_new_int64((int64_t)port->stats.tx_ip6));
 	for (i = 1; i < DROP_MAX; i++)
 		if (port->stats.drops[i])
 			json_object_object_add(d, drop_reason_names[i],

@@ -79,6 +79,10 @@ struct ctl_conn {
 	size_t out_len, out_off;
 	bool closing;            /* close once the output is written */
 	bool detached;           /* fd handed to a streaming command */
+	/* A command waits for etcd (cluster_net.c): its reply comes with
+	 * control_conn_resume(); later lines wait, and the connection stays
+	 * until then even if the client goes (the reply has somewhere to go). */
+	bool deferred;
 };
 
 static struct ctl_cmd *ctl_cmds;
@@ -276,6 +280,53 @@ int control_conn_stream(struct ctl_conn *c)
 	return control_conn_detach(c);
 }
 
+static struct json_object *ctl_error(const char *msg);
+static int ctl_process(struct ctl_conn *c);
+static void ctl_settle(struct ctl_conn *c);
+
+/* control_conn_defer() - The running handler answers later: it returns 0
+ * with no result, and calls control_conn_resume() exactly once. */
+void control_conn_defer(struct ctl_conn *c)
+{
+	c->deferred = true;
+}
+
+/**
+ * control_conn_resume() - The reply of a deferred command
+ * @c:		the connection control_conn_defer() was given
+ * @result:	the result (ownership passes), or NULL with ERR
+ * @err:	the one-line error, or NULL
+ *
+ * Requests that arrived meanwhile run now, in order.
+ */
+void control_conn_resume(struct ctl_conn *c, struct json_object *result, const char *err)
+{
+	struct json_object *reply;
+
+	if (err) {
+		json_object_put(result);
+		reply = ctl_error(err);
+	} else {
+		reply = json_object_new_object();
+		json_object_object_add(reply, "ok", json_object_new_boolean(1));
+		json_object_object_add(reply, "result", result ? result : json_object_new_object());
+	}
+	c->deferred = false;
+	ctl_queue(c, reply);
+	json_object_put(reply);
+	if (!c->closing && ctl_process(c) < 0) {
+		ctl_conn_free(c);
+		return;
+	}
+	if (c->detached) {
+		ctl_conn_free(c);
+		return;
+	}
+	if (!c->closing && !c->deferred)
+		ev_io_start(ctl_loop, &c->rio);
+	ctl_settle(c);
+}
+
 static struct json_object *ctl_error(const char *msg)
 {
 	struct json_object *r = json_object_new_object();
@@ -313,7 +364,7 @@ static struct json_object *ctl_run(struct ctl_conn *c, const struct ctl_cmd *cmd
 		json_object_put(result);
 		return ctl_error(*err ? err : "command failed");
 	}
-	if (c->detached) {
+	if (c->detached || c->deferred) {
 		json_object_put(result);
 		return NULL;
 	}
@@ -365,7 +416,8 @@ static int ctl_process(struct ctl_conn *c)
 
 	/* A malformed request closes the connection: what follows it in the
 	 * buffer is not run (doc/control-protocol.md). */
-	while (!c->detached && !c->closing && (nl = memchr(c->in, '\n', c->in_len))) {
+	while (!c->detached && !c->closing && !c->deferred &&
+	       (nl = memchr(c->in, '\n', c->in_len))) {
 		struct json_object *reply;
 		size_t used = (size_t)(nl - c->in) + 1;
 
@@ -394,6 +446,8 @@ static void ctl_settle(struct ctl_conn *c)
 	if (!c->closing)
 		return;
 	ev_io_stop(ctl_loop, &c->rio);
+	if (c->deferred)
+		return;		/* control_conn_resume() settles it */
 	if (ctl_flush(c) != 0)
 		ctl_conn_free(c);
 }
@@ -401,7 +455,7 @@ static void ctl_settle(struct ctl_conn *c)
 /* The client closed its side: answer a half-sent line, then finish. */
 static void ctl_eof(struct ctl_conn *c)
 {
-	if (c->in_len && !c->closing)
+	if (c->in_len && !c->closing && !c->deferred)
 		ctl_fail(c, "malformed request: end of input before the newline");
 	c->closing = true;
 	ctl_settle(c);
@@ -415,6 +469,11 @@ static void ctl_read_cb(struct ev_loop *loop, ev_io *w, int revents)
 	n = read(c->fd, c->in + c->in_len, CTL_MAX_REQ - c->in_len);
 	if (n < 0 && (errno == EAGAIN || errno == EINTR))
 		return;
+	if (n < 0 && c->deferred) {	/* freed when the reply comes */
+		c->closing = true;
+		ev_io_stop(ctl_loop, &c->rio);
+		return;
+	}
 	if (n < 0) {
 		ctl_conn_free(c);
 		return;
@@ -441,6 +500,11 @@ static void ctl_write_cb(struct ev_loop *loop, ev_io *w, int revents)
 	struct ctl_conn *c = w->data;
 	int rc = ctl_flush(c);
 
+	if (c->deferred && (rc < 0 || c->closing)) {
+		ev_io_stop(ctl_loop, &c->wio);	/* control_conn_resume() ends it */
+		c->closing = true;
+		return;
+	}
 	if (rc < 0 || (rc == 1 && c->closing))
 		ctl_conn_free(c);
 }
@@ -486,7 +550,7 @@ static void ctl_idle_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	char msg[96];
 
 	(void)loop; (void)revents;
-	if (c->closing || c->in_len || c->out_len > c->out_off)
+	if (c->closing || c->deferred || c->in_len || c->out_len > c->out_off)
 		return;	/* the timer repeats */
 	snprintf(msg, sizeof(msg), "idle for %g s: connection closed", ctl_idle_s);
 	ctl_fail(c, msg);

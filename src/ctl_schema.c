@@ -87,6 +87,10 @@ ROW(network_create) = {
 	  .metavar = "KEY=VALUE", .repeatable = true,
 	  .help = "driver option: parent=UPLINK (macvlan/ipvlan; default: the first uplink), "
 		  "vxlan.vni=N (overlay; default: the first free from 4096)" },
+	{ .key = "scope", .type = CTL_T_STR, .name = "--scope", .kind = CTL_OPT_ENUM,
+	  .metavar = "local|global",
+	  .help = "global: in the cluster's store, on every host (overlay with vswitchd --cluster; "
+		  "its default there); local: this host only" },
 	/* vsctl takes --subnet, --gateway and --ip-range once per family, as
 	 * docker does, and sends each to its family's key
 	 * (vsctl_check_net_create). */

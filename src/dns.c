@@ -40,10 +40,19 @@
  * container names and addresses by value; dns_deliver() finds the
  * endpoint again and drops the answer if it is gone.
  *
- * Records: the index maps a name to union vs_addr addresses (addr.h), so
- * the same record will answer AAAA for the IPv6 addresses of dual-stack
- * networks (issue 14); today every address is IPv4 and only A and PTR
- * (in-addr.arpa) are answered.  At most 64 addresses answer for one name.
+ * Records: the index maps a name to union vs_addr addresses (addr.h) of
+ * either family: on a --ipv6 network an endpoint's names hold its IPv4 and
+ * its IPv6 address, A answers the first kind and AAAA the second (a name
+ * with none of the asked family: NOERROR, no answer, RFC 4074).  PTR is
+ * answered under in-addr.arpa and under ip6.arpa (RFC 3596 2.5: 32
+ * nibbles, least significant first), each looked up in the network's
+ * by-address hash of its family.  At most 64 addresses answer for one name.
+ *
+ * Both families in.  The resolver listens on the gateway's IPv4 address
+ * and, on a --ipv6 network, on its IPv6 one (gateway.c hands us IPv6
+ * UDP/TCP to port 53 without extension headers); replies leave in the
+ * family and from the address the query was sent to, built by
+ * dns_build_ip() for dns.c and dns_tcp.c alike.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -225,6 +234,14 @@ static void dns_endpoint_names(struct dns *dns, struct endpoint *ep,
 		fn(dns, net, ep->aliases[i], NULL, &ep->ip);
 		fn(dns, net, ep->aliases[i], net, &ep->ip);
 	}
+	if (vs_addr_is_any(&ep->ip6))
+		return;              /* not on a --ipv6 network: no AAAA */
+	fn(dns, net, ep->ctr->dns_name, NULL, &ep->ip6);
+	fn(dns, net, ep->ctr->dns_name, net, &ep->ip6);
+	for (i = 0; i < ep->n_aliases && i < VS_MAX_ALIASES; i++) {
+		fn(dns, net, ep->aliases[i], NULL, &ep->ip6);
+		fn(dns, net, ep->aliases[i], net, &ep->ip6);
+	}
 }
 
 static struct dns_client *dns_client_find(struct dns *dns, const char *net,
@@ -389,10 +406,30 @@ void dns_endpoint_removed(struct dns *dns, struct endpoint *ep)
 	dns_resolvconf_update(ep->ctr, ep, NULL);
 }
 
+/* A container on another host of global network N (cluster_net.c): its
+ * name answers here too, as NAME and NAME.NET, from the same index. */
+void dns_remote_added(struct dns *dns, struct network *n, const char *name,
+		      const union vs_addr *ip)
+{
+	if (!dns || !n || !name[0])
+		return;
+	dns_name_add(dns, n->name, name, NULL, ip);
+	dns_name_add(dns, n->name, name, n->name, ip);
+}
+
+void dns_remote_removed(struct dns *dns, struct network *n, const char *name,
+			const union vs_addr *ip)
+{
+	if (!dns || !n || !name[0])
+		return;
+	dns_name_del(dns, n->name, name, NULL, ip);
+	dns_name_del(dns, n->name, name, n->name, ip);
+}
+
 /* ---- local answers ---- */
 
 /* Parse "D.C.B.A.in-addr.arpa" into A.B.C.D. */
-static int dns_ptr_addr(const char *name, union vs_addr *ip)
+static int dns_ptr_addr4(const char *name, union vs_addr *ip)
 {
 	unsigned int b[4];
 	char tail[32];
@@ -406,6 +443,61 @@ static int dns_ptr_addr(const char *name, union vs_addr *ip)
 	return 0;
 }
 
+/* One hex digit's value, or -1 (the name is lowercase already). */
+static int dns_nibble(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	return -1;
+}
+
+/**
+ * dns_ptr_addr6() - Parse a PTR name under ip6.arpa (RFC 3596 2.5)
+ * @name:	lowercase text without the final dot
+ * @ip:		out: the address
+ *
+ * Exactly 32 one-digit labels, the least significant nibble first; a
+ * shorter name (a zone cut such as a /64's) is no address of ours.
+ *
+ * Return: 0, or -1 if NAME is not one address's PTR name.
+ */
+static int dns_ptr_addr6(const char *name, union vs_addr *ip)
+{
+	uint8_t b[16] = { 0 };
+	int i, v;
+
+	if (strlen(name) != 64 + sizeof("ip6.arpa") - 1 || strcmp(name + 64, "ip6.arpa"))
+		return -1;
+	for (i = 0; i < 32; i++) {
+		v = dns_nibble(name[2 * i]);
+		if (v < 0 || name[2 * i + 1] != '.')
+			return -1;
+		b[15 - i / 2] |= (uint8_t)(i % 2 ? v << 4 : v);
+	}
+	vs_addr_from_bytes(ip, AF_INET6, b);
+	return 0;
+}
+
+/* The endpoint that owns IP on N, either family: hashes both. */
+struct endpoint *dns_endpoint_by_addr(const struct network *n, const union vs_addr *ip)
+{
+	return vs_addr_is_v4(ip) ? model_endpoint_by_ip(n, ip) : model_endpoint_by_ip6_fast(n, ip);
+}
+
+/* The endpoint N gives the address a PTR name stands for, or NULL. */
+static struct endpoint *dns_ptr_endpoint(struct network *n, const char *name)
+{
+	union vs_addr ip;
+
+	if (!dns_ptr_addr4(name, &ip))
+		return model_endpoint_by_ip(n, &ip);
+	if (!dns_ptr_addr6(name, &ip))
+		return model_endpoint_by_ip6_fast(n, &ip);
+	return NULL;
+}
+
 static const uint8_t dns_qname_ptr[2] = { 0xc0, DNS_HDR_LEN };
 
 /* Answer a PTR query for an address on N; 0 if not one of ours. */
@@ -415,10 +507,9 @@ static int dns_local_ptr(struct network *n, const struct dns_query *q,
 	uint8_t wire[DNS_NAME_WIRE_MAX];
 	char text[2 * VS_NAME_MAX + 2];
 	struct endpoint *ep;
-	union vs_addr ip;
 	int wl;
 
-	if (dns_ptr_addr(q->name, &ip) < 0 || !(ep = model_endpoint_by_ip(n, &ip)))
+	if (!(ep = dns_ptr_endpoint(n, q->name)))
 		return 0;
 	if (q->qtype != DNS_T_PTR && q->qtype != DNS_T_ANY)
 		return 1;          /* known name, other type: NOERROR, empty */
@@ -443,15 +534,17 @@ static int dns_local_name(struct dns *dns, struct network *n, const struct dns_q
 
 	if (!kl || !q->name[0] || !(e = dns_name_find(dns, key, kl)))
 		return 0;
-	if (q->qtype != DNS_T_A && q->qtype != DNS_T_ANY)
+	if (q->qtype != DNS_T_A && q->qtype != DNS_T_AAAA && q->qtype != DNS_T_ANY)
 		return 1;
 	start = e->rr++;
 	for (i = 0; i < e->n_addrs; i++) {
 		const union vs_addr *ip = &e->addrs[(start + i) % e->n_addrs];
 
-		if (vs_addr_is_v4(ip))
+		if (vs_addr_is_v4(ip) && q->qtype != DNS_T_AAAA)
 			dns_wire_add_rr(m, dns_qname_ptr, 2, DNS_T_A, DNS_TTL,
 					&ip->v4mapped.a4, 4);
+		else if (!vs_addr_is_v4(ip) && q->qtype != DNS_T_A)
+			dns_wire_add_rr(m, dns_qname_ptr, 2, DNS_T_AAAA, DNS_TTL, ip->b, 16);
 	}
 	return 1;
 }
@@ -601,11 +694,13 @@ bool dns_client_allow(struct dns *dns, struct dns_client *c, bool take)
 
 /* ---- reply frames ---- */
 
-/* Queue FRAME (a finished Ethernet frame) on PORT, as the switch's own. */
+/* Queue FRAME (a finished Ethernet frame from dns_build_ip()) on PORT,
+ * as the switch's own. */
 void dns_send_frame(struct port *port, const uint8_t *frame, size_t len,
 		    uint8_t proto)
 {
 	struct pkt reply;
+	bool v6 = frame[12] == (ETHERTYPE_IPV6 >> 8) && frame[13] == (ETHERTYPE_IPV6 & 0xff);
 
 	memset(&reply, 0, sizeof(reply));
 	reply.data = (uint8_t *)frame;
@@ -613,35 +708,110 @@ void dns_send_frame(struct port *port, const uint8_t *frame, size_t len,
 	reply.len = (uint32_t)len;
 	reply.flags = PKT_F_LOCAL;
 	reply.l3_ofs = sizeof(struct ether_header);
-	reply.l4_ofs = sizeof(struct ether_header) + sizeof(struct iphdr);
-	reply.eth_type = ETHERTYPE_IP;
+	reply.l4_ofs = sizeof(struct ether_header) + (v6 ? DNS_IP6_HLEN : sizeof(struct iphdr));
+	reply.eth_type = v6 ? ETHERTYPE_IPV6 : ETHERTYPE_IP;
 	reply.ip_proto = proto;
 	egress_output(port, &reply);
 }
 
-/* Build Ethernet + IPv4 + UDP around MSG for WHO on N into DNS_FRAME(dns). */
+/**
+ * dns_build_ip() - Write Ethernet and IP headers of a reply, either family
+ * @frame:	where the frame starts (2 bytes past 4-byte alignment)
+ * @dmac:	the client's MAC
+ * @smac:	the gateway's MAC
+ * @h:		addresses (their family picks IPv4 or IPv6), protocol, IPv4 ID/DF
+ * @l4len:	L4 header and payload
+ *
+ * Return: where the L4 header goes.
+ */
+uint8_t *dns_build_ip(uint8_t *frame, const uint8_t dmac[6], const uint8_t smac[6],
+		      const struct dns_ip *h, uint16_t l4len)
+{
+	if (vs_addr_is_v4(h->src)) {
+		struct pkt_ip4 h4 = { .src = vs_addr_get_v4(h->src), .dst = vs_addr_get_v4(h->dst),
+				      .proto = h->proto, .id = h->id, .df = h->df };
+
+		return pkt_build_ip4(pkt_build_eth(frame, dmac, smac, ETHERTYPE_IP), &h4, l4len);
+	} else {
+		struct pkt_ip6 h6 = { .nh = h->proto };
+
+		memcpy(h6.src, h->src->b, 16);
+		memcpy(h6.dst, h->dst->b, 16);
+		return pkt_build_ip6(pkt_build_eth(frame, dmac, smac, ETHERTYPE_IPV6), &h6, l4len);
+	}
+}
+
+/* Set the TCP/UDP checksum at L4 for the header dns_build_ip() wrote. */
+void dns_build_l4_csum(uint8_t *l4, const struct dns_ip *h, uint16_t l4len)
+{
+	if (vs_addr_is_v4(h->src)) {
+		struct pkt_ip4 h4 = { .src = vs_addr_get_v4(h->src), .dst = vs_addr_get_v4(h->dst),
+				      .proto = h->proto };
+
+		pkt_build_l4_csum(l4, &h4, l4len);
+	} else {
+		struct pkt_ip6 h6 = { .nh = h->proto };
+
+		memcpy(h6.src, h->src->b, 16);
+		memcpy(h6.dst, h->dst->b, 16);
+		pkt_build_l4_csum6(l4, &h6, l4len);
+	}
+}
+
+/* Build Ethernet + IP + UDP around MSG for WHO on N into DNS_FRAME(dns). */
 static size_t dns_udp_frame(struct dns *dns, const struct network *n, const struct dns_client_ref *who,
 			    const uint8_t *msg, size_t len)
 {
-	struct pkt_ip4 h = { .src = vs_addr_get_v4(&who->sip), .dst = vs_addr_get_v4(&who->cip),
-			     .proto = IPPROTO_UDP,
-			     .id = dns->ip_id++ };
+	struct dns_ip h = { .src = &who->sip, .dst = &who->cip, .proto = IPPROTO_UDP,
+			    .id = dns->ip_id++ };
 	uint16_t ulen = (uint16_t)(sizeof(struct udphdr) + len);
-	uint8_t *l3, *udp, *payload;
+	uint8_t *udp, *payload;
 
-	l3 = pkt_build_eth(DNS_FRAME(dns), who->cmac, n->gw_mac, ETHERTYPE_IP);
-	udp = pkt_build_ip4(l3, &h, ulen);
+	udp = dns_build_ip(DNS_FRAME(dns), who->cmac, n->gw_mac, &h, ulen);
 	payload = pkt_build_udp(udp, ntohs(who->sport), ntohs(who->cport), ulen);
 	memmove(payload, msg, len);
-	pkt_build_l4_csum(udp, &h, ulen);
+	dns_build_l4_csum(udp, &h, ulen);
 	return (size_t)(payload + len - DNS_FRAME(dns));
 }
 
-static size_t dns_udp_limit(const struct network *n)
+/* The largest UDP answer one frame on N carries to a client of IP's family. */
+static size_t dns_udp_limit(const struct network *n, const union vs_addr *ip)
 {
 	int mtu = n->mtu > 68 ? n->mtu : 1500;
 
-	return (size_t)mtu - sizeof(struct iphdr) - sizeof(struct udphdr);
+	return (size_t)mtu - (vs_addr_is_v4(ip) ? sizeof(struct iphdr) : DNS_IP6_HLEN) -
+	       sizeof(struct udphdr);
+}
+
+/**
+ * dns_pkt_ip() - The addresses and L4 length of a query frame, either family
+ * @p:		parsed frame; IPv6 only without extension headers (gateway.c
+ *		checked, and set l4_ofs just past the fixed header)
+ * @src:	out: the client's address
+ * @dst:	out: the address it asked
+ * @l4len:	out: L4 header and payload, as the IP header says
+ *
+ * Return: 0, or -1 if the IP header is not in the frame.
+ */
+int dns_pkt_ip(const struct pkt *p, union vs_addr *src, union vs_addr *dst, uint32_t *l4len)
+{
+	const uint8_t *l3 = pkt_header(p, p->l3_ofs, p->eth_type == ETHERTYPE_IPV6 ?
+				       DNS_IP6_HLEN : sizeof(struct iphdr));
+	struct iphdr ip;
+
+	if (!l3)
+		return -1;
+	if (p->eth_type == ETHERTYPE_IPV6) {
+		vs_addr_from_bytes(src, AF_INET6, l3 + 8);
+		vs_addr_from_bytes(dst, AF_INET6, l3 + 24);
+		*l4len = (uint32_t)(l3[4] << 8 | l3[5]);
+		return 0;
+	}
+	memcpy(&ip, l3, sizeof(ip));   /* 2 bytes off alignment behind Ethernet */
+	vs_addr_set_v4(src, ip.saddr);
+	vs_addr_set_v4(dst, ip.daddr);
+	*l4len = ntohs(ip.tot_len) < ip.ihl * 4 ? 0 : (uint32_t)ntohs(ip.tot_len) - ip.ihl * 4u;
+	return 0;
 }
 
 /**
@@ -667,20 +837,22 @@ void dns_deliver(struct dns *dns, const struct dns_client_ref *who, uint8_t *msg
 		return;
 	}
 	n = model_network_in(dns->model, who->net);
-	ep = n ? model_endpoint_by_ip(n, &who->cip) : NULL;
+	ep = n ? dns_endpoint_by_addr(n, &who->cip) : NULL;
 	if (!ep || !ep->port || strcmp(ep->ctr->name, who->ctr))
 		return;
-	limit = dns_udp_limit(n);
+	limit = dns_udp_limit(n, &who->cip);
 	if (len > limit)
 		len = dns_wire_truncate(msg, len);
 	dns_send_frame(ep->port, DNS_FRAME(dns), dns_udp_frame(dns, n, who, msg, len),
 		       IPPROTO_UDP);
 }
 
-/* Fill WHO from a parsed UDP/TCP query frame P from SRC on N. */
+/* Fill WHO from a parsed UDP/TCP query frame P from SRC on N, sent from
+ * CIP to SIP. */
 static void dns_client_ref_fill(struct dns_client_ref *who, struct network *n,
 				struct endpoint *src, const struct pkt *p,
-				const struct iphdr *ip, uint16_t sport, uint16_t dport)
+				const union vs_addr *cip, const union vs_addr *sip,
+				uint16_t sport, uint16_t dport)
 {
 	const struct ether_header *eth = (const struct ether_header *)p->data;
 
@@ -690,8 +862,8 @@ static void dns_client_ref_fill(struct dns_client_ref *who, struct network *n,
 		snprintf(who->ctr, sizeof(who->ctr), "%s", src->ctr->name);
 	if (src)
 		who->owner = src->ip;   /* limits follow the port, not the claim */
-	vs_addr_set_v4(&who->cip, ip->saddr);
-	vs_addr_set_v4(&who->sip, ip->daddr);
+	who->cip = *cip;
+	who->sip = *sip;
 	who->cport = sport;
 	who->sport = dport;
 	memcpy(who->cmac, eth->ether_shost, 6);
@@ -736,31 +908,30 @@ static bool dns_udp_trace(struct dns *dns, struct network *n, struct dns_client 
 static bool dns_udp_input(struct dns *dns, struct network *n, struct endpoint *src, struct pkt *p)
 {
 	static uint8_t out[65536];
-	const uint8_t *iph = pkt_header(p, p->l3_ofs, sizeof(struct iphdr));
 	const uint8_t *udph = pkt_header(p, p->l4_ofs, sizeof(struct udphdr));
 	struct dns_client_ref who;
 	struct dns_client *c;
-	struct iphdr ip;
+	union vs_addr cip, sip;
 	struct udphdr udp;
+	uint32_t l4len;
 	uint16_t ulen;
 	size_t out_len = 0;
 	int r;
 
-	if (!iph || !udph)
+	if (!udph || dns_pkt_ip(p, &cip, &sip, &l4len) < 0)
 		return false;
-	/* Copies: headers sit 2 bytes off alignment behind Ethernet. */
-	memcpy(&ip, iph, sizeof(ip));
+	/* A copy: headers sit 2 bytes off alignment behind Ethernet. */
 	memcpy(&udp, udph, sizeof(udp));
 	if (udp.dest != htons(53))
 		return false;
 	ulen = ntohs(udp.len);
-	if (p->is_frag || ulen < sizeof(udp) || !pkt_header(p, p->l4_ofs, ulen)) {
+	if (p->is_frag || ulen < sizeof(udp) || ulen > l4len || !pkt_header(p, p->l4_ofs, ulen)) {
 		if (!(p->flags & PKT_F_DRYRUN))
 			dns->stats.dropped_bad++;
 		dns_drop(p, DROP_DNS_BAD);    /* a trace records it instead */
 		return true;
 	}
-	dns_client_ref_fill(&who, n, src, p, &ip, udp.source, udp.dest);
+	dns_client_ref_fill(&who, n, src, p, &cip, &sip, udp.source, udp.dest);
 	c = dns_client_of(dns, n->name, &who.owner);
 	if (p->flags & PKT_F_DRYRUN)
 		return dns_udp_trace(dns, n, c, p);
@@ -771,7 +942,7 @@ static bool dns_udp_input(struct dns *dns, struct network *n, struct endpoint *s
 		return true;
 	}
 	r = dns_answer_message(dns, n, &who, udph + sizeof(udp), ulen - sizeof(udp),
-			       dns_udp_limit(n), out, &out_len);
+			       dns_udp_limit(n, &cip), out, &out_len);
 	if (r < 0)
 		dns_drop(p, r == DNS_ANSWER_FAIR ? DROP_DNS_FLOOD : DROP_DNS_BAD);
 	else if (r > 0 && dns_reply_port(src, p))
@@ -792,7 +963,8 @@ bool dns_input(struct network *n, struct endpoint *src, struct pkt *p)
 {
 	struct dns *dns;
 
-	if (!n || (!n->dns && !n->dns_intercept) || p->eth_type != ETHERTYPE_IP)
+	if (!n || (!n->dns && !n->dns_intercept) ||
+	    (p->eth_type != ETHERTYPE_IP && (p->eth_type != ETHERTYPE_IPV6 || !n->ipv6)))
 		return false;
 	dns = n->dp ? n->dp->dns : NULL;
 	if (!dns)

@@ -104,15 +104,19 @@ static FILE *dns_rc_open_tmp(const char *tmp)
 }
 
 /**
- * dns_resolvconf_write() - Write NS's resolv.conf naming NAMESERVER
+ * dns_resolvconf_write() - Write NS's resolv.conf naming NAMESERVER(S)
  * @ns:		an `ip netns` name
  * @nameserver:	the resolver's address (the gateway's), either family
+ * @nameserver2: its second address (the gateway's IPv6 one on a --ipv6
+ *		network), or NULL.  Listed after the first: glibc asks them in
+ *		order, so a container whose IPv6 is down loses no time.
  *
  * Return: 0, or -1 (logged).
  */
-int dns_resolvconf_write(const char *ns, const union vs_addr *nameserver)
+int dns_resolvconf_write(const char *ns, const union vs_addr *nameserver,
+			 const union vs_addr *nameserver2)
 {
-	char dir[512], path[600], tmp[600], ip[VS_ADDR_STRLEN];
+	char dir[512], path[600], tmp[600], ip[VS_ADDR_STRLEN], ip2[VS_ADDR_STRLEN];
 	FILE *f;
 	int bad;
 
@@ -134,8 +138,10 @@ int dns_resolvconf_write(const char *ns, const union vs_addr *nameserver)
 		return -1;
 	}
 	vs_addr_str(nameserver, ip, sizeof(ip));
-	fprintf(f, "%snameserver %s\n%soptions ndots:0\n", DNS_RC_MARKER, ip,
-		dns_rc_search);
+	fprintf(f, "%snameserver %s\n", DNS_RC_MARKER, ip);
+	if (nameserver2)
+		fprintf(f, "nameserver %s\n", vs_addr_str(nameserver2, ip2, sizeof(ip2)));
+	fprintf(f, "%soptions ndots:0\n", dns_rc_search);
 	bad = ferror(f);
 	if (fclose(f) || bad || rename(tmp, path) < 0) {
 		log_warn("dns: cannot write %s: %s", path, strerror(errno));
@@ -200,9 +206,11 @@ void dns_resolvconf_update(struct container *c, const struct endpoint *leaving,
 	    (!best || arriving->conn_order < best->conn_order))
 		best = arriving;
 	/* a LAN network's resolver is not at its gateway (lan_ctl.c) */
-	if (best)
-		dns_resolvconf_write(c->netns_ref, !model_net_is_lan(best->net) ?
-				     &best->net->gateway : &best->net->lan_dns);
+	if (best && !model_net_is_lan(best->net))
+		dns_resolvconf_write(c->netns_ref, &best->net->gateway,
+				     best->net->ipv6 ? &best->net->gateway6 : NULL);
+	else if (best)
+		dns_resolvconf_write(c->netns_ref, &best->net->lan_dns, NULL);
 	else
 		dns_resolvconf_remove(c->netns_ref);
 }

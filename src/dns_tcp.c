@@ -27,6 +27,11 @@
  * is sent again from the last acknowledged byte (go-back-N), and a
  * connection idle for DNS_TCP_IDLE_MS is reset and freed.
  *
+ * Both families: a connection is to the gateway's IPv4 address or, on a
+ * --ipv6 network, to its IPv6 one; its segments leave in that family
+ * (dns_build_ip), with the MSS and segment size that family's headers
+ * leave of the MTU.
+ *
  * Limits: DNS_TCP_MAX_CONNS connections in all and DNS_TCP_MAX_PER_EP per
  * client, a client being the endpoint of the input port (further SYNs
  * get RST, counted); when all are taken, the longest-idle connection of
@@ -60,7 +65,7 @@
 #define DNS_TCP_RTO_MS 400
 #define DNS_TCP_IDLE_MS 10000
 #define DNS_TCP_SWEEP_S 0.2
-#define DNS_TCP_OUR_MSS 1460
+#define DNS_TCP_OUR_MSS 1460      /* IPv4; IPv6's headers take 20 bytes more */
 
 struct dns_tcp_key {
 	char net[VS_NAME_MAX];
@@ -108,11 +113,17 @@ struct dns_tcp {
 
 static int32_t dns_tcp_diff(uint32_t a, uint32_t b) { return (int32_t)(a - b); }
 
+/* What IPv6's header takes beyond IPv4's: 0 or 20 bytes of every segment. */
+static uint16_t dns_tcp_ip_extra(const struct dns_tcp_conn *c)
+{
+	return vs_addr_is_v4(&c->key.cip) ? 0 : DNS_IP6_HLEN - sizeof(struct iphdr);
+}
+
 /* The port a connection's segments go out on, found again each time. */
 static struct port *dns_tcp_port(struct dns *dns, const struct dns_tcp_conn *c, struct network **np)
 {
 	struct network *n = model_network_in(dns->model, c->key.net);
-	struct endpoint *ep = n ? model_endpoint_by_ip(n, &c->key.cip) : NULL;
+	struct endpoint *ep = n ? dns_endpoint_by_addr(n, &c->key.cip) : NULL;
 
 	*np = n;
 	if (!ep || !ep->port || strcmp(ep->ctr->name, c->ctr))
@@ -131,9 +142,9 @@ static struct port *dns_tcp_port(struct dns *dns, const struct dns_tcp_conn *c, 
 static void dns_tcp_segment(struct dns *dns, struct dns_tcp_conn *c, uint32_t seq, uint8_t flags,
 			    const uint8_t *data, size_t len)
 {
-	struct pkt_ip4 h = { .src = vs_addr_get_v4(&c->key.sip),
-			     .dst = vs_addr_get_v4(&c->key.cip), .proto = IPPROTO_TCP,
-			     .id = dns->tcp->ip_id++, .df = true };
+	struct dns_ip h = { .src = &c->key.sip, .dst = &c->key.cip, .proto = IPPROTO_TCP,
+			    .id = dns->tcp->ip_id++, .df = true };
+	uint16_t mss = DNS_TCP_OUR_MSS - dns_tcp_ip_extra(c);
 	size_t optlen = (flags & TH_SYN) ? 4 : 0;
 	uint16_t tlen = (uint16_t)(sizeof(struct tcphdr) + optlen + len);
 	struct network *n;
@@ -143,8 +154,7 @@ static void dns_tcp_segment(struct dns *dns, struct dns_tcp_conn *c, uint32_t se
 
 	if (!port)
 		return;
-	th = (void *)pkt_build_ip4(pkt_build_eth(DNS_TCP_FRAME(dns->tcp), c->cmac, n->gw_mac,
-							  ETHERTYPE_IP), &h, tlen);
+	th = (void *)dns_build_ip(DNS_TCP_FRAME(dns->tcp), c->cmac, n->gw_mac, &h, tlen);
 	opt = (uint8_t *)(th + 1);
 	memset(th, 0, sizeof(*th));
 	th->source = c->key.sport;
@@ -157,12 +167,12 @@ static void dns_tcp_segment(struct dns *dns, struct dns_tcp_conn *c, uint32_t se
 	if (optlen) {
 		opt[0] = TCPOPT_MAXSEG;
 		opt[1] = 4;
-		opt[2] = (uint8_t)(DNS_TCP_OUR_MSS >> 8);
-		opt[3] = (uint8_t)DNS_TCP_OUR_MSS;
+		opt[2] = (uint8_t)(mss >> 8);
+		opt[3] = (uint8_t)mss;
 	}
 	if (len)
 		memcpy(opt + optlen, data, len);
-	pkt_build_l4_csum((uint8_t *)th, &h, tlen);
+	dns_build_l4_csum((uint8_t *)th, &h, tlen);
 	c->last_tx_ms = dns_now_ms(dns);
 	dns_send_frame(port, DNS_TCP_FRAME(dns->tcp), (size_t)((uint8_t *)th + tlen - DNS_TCP_FRAME(dns->tcp)),
 		       IPPROTO_TCP);
@@ -170,7 +180,7 @@ static void dns_tcp_segment(struct dns *dns, struct dns_tcp_conn *c, uint32_t se
 
 /* Reply RST to a segment that has no connection (RFC 9293 3.10.7.1). */
 static void dns_tcp_reset_for(struct dns *dns, struct network *n, struct endpoint *src,
-			      const struct pkt *p, const struct iphdr *ip,
+			      const struct pkt *p, const struct dns_tcp_key *k,
 			      const struct tcphdr *th, uint32_t plen)
 {
 	struct dns_tcp_conn tmp;
@@ -179,12 +189,9 @@ static void dns_tcp_reset_for(struct dns *dns, struct network *n, struct endpoin
 	if (th->rst || !src || !src->ctr)
 		return;
 	memset(&tmp, 0, sizeof(tmp));
-	snprintf(tmp.key.net, sizeof(tmp.key.net), "%s", n->name);
+	(void)n;
+	tmp.key = *k;
 	snprintf(tmp.ctr, sizeof(tmp.ctr), "%s", src->ctr->name);
-	vs_addr_set_v4(&tmp.key.cip, ip->saddr);
-	vs_addr_set_v4(&tmp.key.sip, ip->daddr);
-	tmp.key.cport = th->source;
-	tmp.key.sport = th->dest;
 	memcpy(tmp.cmac, eth->ether_shost, 6);
 	tmp.rxlen = DNS_TCP_RXMAX;
 	if (th->ack) {
@@ -228,8 +235,9 @@ static void dns_tcp_output(struct dns *dns, struct dns_tcp_conn *c, bool ack_nee
 
 	if (c->state != DNS_TCP_OPEN)
 		return;
-	if (dns_tcp_port(dns, c, &n) && n && n->mtu > 68 && (size_t)n->mtu - 40 < seg)
-		seg = (size_t)n->mtu - 40;
+	if (dns_tcp_port(dns, c, &n) && n && n->mtu > 68 &&
+	    (size_t)n->mtu - 40 - dns_tcp_ip_extra(c) < seg)
+		seg = (size_t)n->mtu - 40 - dns_tcp_ip_extra(c);
 	while (c->tx_sent < c->txlen && c->tx_sent < c->wnd) {
 		size_t len = c->txlen - c->tx_sent;
 
@@ -466,7 +474,6 @@ static void dns_tcp_syn(struct dns *dns, struct network *n, struct endpoint *src
 			const uint8_t *opt, uint32_t plen)
 {
 	struct dns_client *cl = dns_client_of(dns, k->net, src ? &src->ip : NULL);
-	struct iphdr ip;
 
 	if (dns_client_allow(dns, cl, true)) {
 		dns_tcp_accept(dns, n, src, p, k, cl, th, opt);
@@ -475,8 +482,7 @@ static void dns_tcp_syn(struct dns *dns, struct network *n, struct endpoint *src
 	dns_stats_mut(dns)->dropped_flood++;
 	if (p->in_port)
 		port_drop(p->in_port, p, DROP_DNS_FLOOD);
-	memcpy(&ip, pkt_header(p, p->l3_ofs, sizeof(ip)), sizeof(ip));
-	dns_tcp_reset_for(dns, n, src, p, &ip, th, plen);
+	dns_tcp_reset_for(dns, n, src, p, k, th, plen);
 }
 
 /**
@@ -489,27 +495,23 @@ static void dns_tcp_syn(struct dns *dns, struct network *n, struct endpoint *src
  */
 bool dns_tcp_input(struct dns *dns, struct network *n, struct endpoint *src, struct pkt *p)
 {
-	const uint8_t *iph = pkt_header(p, p->l3_ofs, sizeof(struct iphdr));
 	const uint8_t *tcph = pkt_header(p, p->l4_ofs, sizeof(struct tcphdr));
-	struct iphdr ipc;
 	struct tcphdr thc;
-	const struct iphdr *ip = &ipc;
 	const struct tcphdr *th = &thc;
 	struct dns_tcp_key k;
 	struct dns_tcp_conn *c;
 	uint32_t l4len, hlen, plen;
 	bool ack_needed;
 
-	if (!iph || !tcph)
+	memset(&k, 0, sizeof(k));
+	if (!tcph || dns_pkt_ip(p, &k.cip, &k.sip, &l4len) < 0)
 		return false;
-	/* Copies: headers sit 2 bytes off alignment behind Ethernet. */
-	memcpy(&ipc, iph, sizeof(ipc));
+	/* A copy: headers sit 2 bytes off alignment behind Ethernet. */
 	memcpy(&thc, tcph, sizeof(thc));
 	if (th->dest != htons(53))
 		return false;
-	l4len = (uint32_t)ntohs(ip->tot_len) - (uint32_t)ip->ihl * 4;
 	hlen = (uint32_t)th->doff * 4;
-	if (p->is_frag || hlen < sizeof(*th) || ntohs(ip->tot_len) < ip->ihl * 4 ||
+	if (p->is_frag || hlen < sizeof(*th) ||
 	    l4len < hlen || !pkt_header(p, p->l4_ofs, l4len) || !dns->tcp || !dns->tcp->pool) {
 		if (!(p->flags & PKT_F_DRYRUN))   /* a trace changes no counter */
 			dns_stats_mut(dns)->dropped_bad++;
@@ -523,10 +525,7 @@ bool dns_tcp_input(struct dns *dns, struct network *n, struct endpoint *src, str
 		return true;
 	}
 	plen = l4len - hlen;
-	memset(&k, 0, sizeof(k));
 	snprintf(k.net, sizeof(k.net), "%s", n->name);
-	vs_addr_set_v4(&k.cip, ip->saddr);
-	vs_addr_set_v4(&k.sip, ip->daddr);
 	k.cport = th->source;
 	k.sport = th->dest;
 	HASH_FIND(hh, dns->tcp->table, &k, sizeof(k), c);
@@ -534,7 +533,7 @@ bool dns_tcp_input(struct dns *dns, struct network *n, struct endpoint *src, str
 		if (th->syn && !th->ack && !th->rst)
 			dns_tcp_syn(dns, n, src, p, &k, th, tcph + sizeof(*th), plen);
 		else
-			dns_tcp_reset_for(dns, n, src, p, ip, th, plen);
+			dns_tcp_reset_for(dns, n, src, p, &k, th, plen);
 		return true;
 	}
 	if (th->rst) {

@@ -53,6 +53,7 @@ struct etcd_req {
 	void *arg;
 	struct etcd_watch *watch;    /* a watch's stream, or NULL */
 	bool too_big;
+	bool queued;                 /* made inside a libcurl callback: started by kick */
 	LIST_ENTRY(etcd_req) link;
 };
 
@@ -69,6 +70,7 @@ struct etcd {
 	struct ev_loop *loop;
 	CURLM *multi;
 	ev_timer timer;
+	ev_timer kick;               /* starts requests made inside callbacks */
 	char endpoints[ETCD_MAX_ENDPOINTS][96];
 	int n_ep, cur;
 	int in_write;                /* inside a write callback: no remove_handle */
@@ -83,6 +85,7 @@ struct etcd_sock {
 };
 
 static void etcd_check_done(struct etcd *e);
+static void etcd_kick_cb(struct ev_loop *loop, ev_timer *w, int revents);
 
 /* etcd_parse_url() - "etcd://H:P[,H:P...]" into E's endpoint list. */
 static int etcd_parse_url(struct etcd *e, const char *url, char *err, size_t errlen)
@@ -203,6 +206,8 @@ struct etcd *etcd_new(struct ev_loop *loop, const char *url, char *err, size_t e
 	LIST_INIT(&e->reqs);
 	ev_init(&e->timer, etcd_timer_cb);
 	e->timer.data = e;
+	ev_timer_init(&e->kick, etcd_kick_cb, 0., 0.);
+	e->kick.data = e;
 	curl_multi_setopt(e->multi, CURLMOPT_SOCKETFUNCTION, etcd_sock_fn);
 	curl_multi_setopt(e->multi, CURLMOPT_SOCKETDATA, e);
 	curl_multi_setopt(e->multi, CURLMOPT_TIMERFUNCTION, etcd_timer_fn);
@@ -248,6 +253,7 @@ void etcd_free(struct etcd *e)
 	while (!LIST_EMPTY(&e->reqs))
 		etcd_req_end(LIST_FIRST(&e->reqs), ETCD_ERR_CANCELED, NULL);
 	ev_timer_stop(e->loop, &e->timer);
+	ev_timer_stop(e->loop, &e->kick);
 	curl_multi_cleanup(e->multi);
 	free(e);
 }
@@ -350,6 +356,31 @@ static struct etcd_req *etcd_req_new(struct etcd *e, const char *path,
 	return r;
 }
 
+/* libcurl refuses curl_multi_add_handle() from inside its own callbacks
+ * (CURLM_RECURSIVE_API_CALL), and a watch event's handler may well send a
+ * request: such a request waits for the next loop iteration. */
+static void etcd_kick_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct etcd *e = w->data;
+	struct etcd_req *r;
+	bool again = true;
+
+	(void)loop; (void)revents;
+	/* from the top after each start: a failed one's callback may free others */
+	while (again) {
+		again = false;
+		LIST_FOREACH(r, &e->reqs, link)
+			if (r->queued)
+				break;
+		if (!r)
+			break;
+		again = true;
+		r->queued = false;
+		if (etcd_req_start(r))
+			etcd_req_end(r, ETCD_ERR_TRANSPORT, NULL);
+	}
+}
+
 static int etcd_send(struct etcd *e, const char *path, struct json_object *body,
 		     etcd_cb *cb, void *arg)
 {
@@ -357,6 +388,11 @@ static int etcd_send(struct etcd *e, const char *path, struct json_object *body,
 
 	if (!r)
 		return -1;
+	if (e->in_write) {
+		r->queued = true;
+		ev_timer_start(e->loop, &e->kick);
+		return 0;
+	}
 	if (etcd_req_start(r)) {
 		r->cb = NULL;
 		etcd_req_free(r);
@@ -570,6 +606,11 @@ struct etcd_watch *etcd_watch(struct etcd *e, const char *prefix, int64_t start_
 	w->req = r;
 	w->cb = cb;
 	w->arg = arg;
+	if (e->in_write) {
+		r->queued = true;
+		ev_timer_start(e->loop, &e->kick);
+		return w;
+	}
 	if (etcd_req_start(r)) {
 		w->cb = NULL;
 		etcd_req_free(r);

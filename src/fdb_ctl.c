@@ -5,7 +5,11 @@
  * network.  "fdb.show" lists the learned entries with their age and, per
  * network, the gateway's own MAC as kind "gateway" (it is never learned:
  * l2_forward() matches it directly), so a user sees every MAC the switch
- * forwards to.  Neither command changes saved state: the fdb is not saved.
+ * forwards to.  Each row also names the addresses behind its MAC, either
+ * family: a learned MAC that is its port's endpoint's own has that
+ * endpoint's IPv4 and IPv6 addresses, the gateway its IPv4, IPv6 and
+ * link-local ones (display only: the fdb itself keys MACs, not addresses).
+ * Neither command changes saved state: the fdb is not saved.
  */
 #include <stdio.h>
 #include <string.h>
@@ -13,6 +17,7 @@
 #include "fdb.h"
 #include "model.h"
 #include "port.h"
+#include "router_port.h"
 
 static void fdb_ctl_mac_str(const uint8_t *m, char buf[18])
 {
@@ -20,9 +25,49 @@ static void fdb_ctl_mac_str(const uint8_t *m, char buf[18])
 		 m[0], m[1], m[2], m[3], m[4], m[5]);
 }
 
+/* Add A to the array ADDRS, unless it is "::" (no address). */
+static void fdb_ctl_addr(struct json_object *addrs, const union vs_addr *a)
+{
+	char buf[VS_ADDR_STRLEN];
+
+	if (!vs_addr_is_any(a))
+		json_object_array_add(addrs, json_object_new_string(vs_addr_str(a, buf, sizeof(buf))));
+}
+
+/* The addresses behind a learned MAC: its port's endpoint's, if the MAC
+ * is the endpoint's own (a container's second MAC has none we know). */
+static struct json_object *fdb_ctl_ep_addrs(const struct port *port, const uint8_t *mac)
+{
+	struct json_object *addrs = json_object_new_array();
+	const struct endpoint *ep = port ? port->ep : NULL;
+
+	if (ep && !memcmp(ep->mac, mac, 6)) {
+		fdb_ctl_addr(addrs, &ep->ip);
+		fdb_ctl_addr(addrs, &ep->ip6);
+	}
+	return addrs;
+}
+
+/* The gateway's: IPv4, and on a --ipv6 network IPv6 and link-local. */
+static struct json_object *fdb_ctl_gw_addrs(const struct network *n)
+{
+	struct json_object *addrs = json_object_new_array();
+	union vs_addr ll;
+	uint8_t b[16];
+
+	fdb_ctl_addr(addrs, &n->gateway);
+	if (!n->ipv6)
+		return addrs;
+	fdb_ctl_addr(addrs, &n->gateway6);
+	router_port_ll6(n->gw_mac, b);
+	vs_addr_from_bytes(&ll, AF_INET6, b);
+	fdb_ctl_addr(addrs, &ll);
+	return addrs;
+}
+
 static void fdb_ctl_add_row(struct json_object *arr, const struct network *n,
 			    const uint8_t *mac, const char *port, int age,
-			    const char *kind)
+			    const char *kind, struct json_object *addrs)
 {
 	struct json_object *o = json_object_new_object();
 	char buf[18];
@@ -33,6 +78,7 @@ static void fdb_ctl_add_row(struct json_object *arr, const struct network *n,
 	json_object_object_add(o, "port", json_object_new_string(port));
 	json_object_object_add(o, "age", json_object_new_int(age));
 	json_object_object_add(o, "kind", json_object_new_string(kind));
+	json_object_object_add(o, "addresses", addrs);
 	json_object_array_add(arr, o);
 }
 
@@ -41,13 +87,14 @@ static void fdb_ctl_show_net(struct json_object *arr, const struct network *n)
 	struct fdb_entry *e;
 	ev_tstamp now;
 
-	fdb_ctl_add_row(arr, n, n->gw_mac, "gateway", 0, "gateway");
+	fdb_ctl_add_row(arr, n, n->gw_mac, "gateway", 0, "gateway", fdb_ctl_gw_addrs(n));
 	if (!n->fdb)
 		return;
 	now = fdb_now(n->fdb);
 	TAILQ_FOREACH(e, &n->fdb->lru, lru)
 		fdb_ctl_add_row(arr, n, e->mac, e->port->name,
-				(int)(now - e->last_seen), "learned");
+				(int)(now - e->last_seen), "learned",
+				fdb_ctl_ep_addrs(e->port, e->mac));
 }
 
 /* Resolve the optional "network" argument; *all when absent. */

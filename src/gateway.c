@@ -311,6 +311,30 @@ static bool gateway_dns(struct network *n, struct pkt *p, const struct iphdr *ip
 	return dns_input(n, p->in_port ? p->in_port->ep : NULL, p);
 }
 
+/* UDP/TCP to port 53 of the gateway's IPv6 address (DNS networks) or of
+ * any address (--dns-intercept), sent to the gateway's MAC.  Only with the
+ * upper-layer header right after the fixed one: as for the gateway's own
+ * address otherwise (router_port.c), an extension header chain to the
+ * resolver is not walked.  IPv6 leaves the parser without L4 offsets, so
+ * they are set here for dns_input(). */
+static bool gateway_dns6(struct network *n, struct pkt *p)
+{
+	const struct ip6_hdr *ip6 = pkt_header(p, p->l3_ofs, sizeof(*ip6));
+	const uint8_t *ports = pkt_header(p, p->l3_ofs + sizeof(*ip6), 4);
+	union vs_addr dst;
+
+	if (!ip6 || !ports || (ip6->ip6_nxt != IPPROTO_UDP && ip6->ip6_nxt != IPPROTO_TCP) ||
+	    ports[2] != 0 || ports[3] != 53 ||
+	    ntohs(ip6->ip6_plen) > p->len - p->l3_ofs - sizeof(*ip6))
+		return false;
+	vs_addr_from_bytes(&dst, AF_INET6, &ip6->ip6_dst);
+	if (!n->dns_intercept && !(n->dns && vs_addr_eq(&n->gateway6, &dst)))
+		return false;
+	p->ip_proto = ip6->ip6_nxt;
+	p->l4_ofs = (uint16_t)(p->l3_ofs + sizeof(*ip6));
+	return dns_input(n, p->in_port ? p->in_port->ep : NULL, p);
+}
+
 /* IPv4 addressed to the gateway IP itself. */
 static void gateway_local(struct network *n, struct pkt *p, const struct iphdr *ip)
 {
@@ -592,6 +616,10 @@ static void gateway_input6(struct network *n, struct pkt *p)
 	if (!n->ipv6) {
 		if (!mcast)
 			gateway_count(p, DROP_UNSUPPORTED);
+		return;
+	}
+	if (!mcast && gateway_dns6(n, p)) {
+		trace_note(p, "gateway", "to the DNS resolver");
 		return;
 	}
 	gateway_rport(n, &rp);

@@ -51,6 +51,19 @@ static bool ingress_mac_ok(const uint8_t *mac)
 	return !(mac[0] & 1) && memcmp(mac, zero, 6) != 0;
 }
 
+/* A TCPv6 GSO frame (TSO6): its segments are the fixed header, the TCP
+ * header and gso_size bytes (port_offload.c cuts only frames with TCP
+ * right after the fixed header; others are judged by their whole size). */
+static bool ingress_too_big6(const struct pkt *p, uint32_t max)
+{
+	const uint8_t *ip6 = pkt_header(p, p->l3_ofs, 40);
+	const uint8_t *th = pkt_header(p, p->l3_ofs + 40u, 20);
+
+	if (!ip6 || !th || ip6[6] != IPPROTO_TCP)
+		return p->len > max;
+	return ETHER_HDR_LEN + 40u + (th[12] >> 4) * 4u + p->vnet.gso_size > max;
+}
+
 /* Longer than network N's MTU allows on the wire; p->len has no Ethernet
  * padding left (parse.c trimmed it), so a minimum-size frame never fails.
  * A GSO frame is judged by the segments it will be cut into (its headers
@@ -63,6 +76,8 @@ static bool ingress_too_big(const struct network *n, const struct pkt *p)
 
 	if (!(p->flags & PKT_F_GSO))
 		return p->len > max;
+	if (p->eth_type == ETHERTYPE_IPV6)
+		return ingress_too_big6(p, max);
 	ip = p->eth_type == ETHERTYPE_IP ? pkt_header(p, p->l3_ofs, sizeof(*ip)) : NULL;
 	return ip && ETHER_HDR_LEN + pkt_wire_ip_len(p, ntohs(ip->tot_len), ip->ihl * 4u) > max;
 }

@@ -150,7 +150,7 @@ int ipam_alloc_after(const struct network *n, const union vs_addr *after, union 
 			continue;
 		}
 		if (!vs_prefix_contains(&n->subnet, &a) || ipam_reserved(n, &a) ||
-		    model_ip_in_use(n, &a))
+		    model_ip_in_use(n, &a) || (ipam_remote_taken && ipam_remote_taken(n, &a)))
 			continue;
 		*addr = a;
 		return 0;
@@ -158,6 +158,8 @@ int ipam_alloc_after(const struct network *n, const union vs_addr *after, union 
 	snprintf(err, errlen, "no free address left in network %s", n->name);
 	return -1;
 }
+
+bool (*ipam_remote_taken)(const struct network *n, const union vs_addr *addr);
 
 /* A fixed --ip must be inside the subnet, not reserved and not taken. */
 int ipam_check_fixed(const struct network *n, const union vs_addr *addr, char *err, size_t errlen)
@@ -175,6 +177,11 @@ int ipam_check_fixed(const struct network *n, const union vs_addr *addr, char *e
 	if (ep) {
 		snprintf(err, errlen, "address %s is already in use by container %s on network %s",
 			 a, ep->ctr->name, n->name);
+		return -1;
+	}
+	if (ipam_remote_taken && ipam_remote_taken(n, addr)) {
+		snprintf(err, errlen, "address %s is already in use on another host of network %s",
+			 a, n->name);
 		return -1;
 	}
 	if (ipam_reserved(n, addr)) {

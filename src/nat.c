@@ -1381,6 +1381,9 @@ static enum drop_reason nat_dry_run(struct nat *nat, struct pkt *p, const struct
 				    int via, uint32_t *out_zone)
 {
 	enum trace_nat_kind kind = TRACE_NAT_EXISTING;
+	/* A trace changes nothing, counters included: the lookups below are
+	 * not the datapath's (vsctl conntrack stats). */
+	uint64_t lookups = nat->ct->stats.lookups, found = nat->ct->stats.found;
 	struct nat_plan plan;
 	struct ct_entry *e;
 	enum ct_dir dir;
@@ -1391,12 +1394,19 @@ static enum drop_reason nat_dry_run(struct nat *nat, struct pkt *p, const struct
 	if (e) {
 		ct_key_invert(&e->n[!dir].key, &t);
 	} else {
-		if (nat_plan_via(nat, k, via, pkt_l4(p), p->len - p->l4_ofs, &plan) != DROP_NONE)
+		enum drop_reason why = nat_plan_via(nat, k, via, pkt_l4(p),
+						    p->len - p->l4_ofs, &plan);
+
+		nat->ct->stats.lookups = lookups;
+		nat->ct->stats.found = found;
+		if (why != DROP_NONE)
 			return plan.why;
 		ct_key_invert(&plan.reply, &t);
 		kind = plan.kind == NAT_PLAN_SNAT ? TRACE_NAT_SNAT :
 		       plan.kind == NAT_PLAN_DNAT ? TRACE_NAT_DNAT : TRACE_NAT_HAIRPIN;
 	}
+	nat->ct->stats.lookups = lookups;
+	nat->ct->stats.found = found;
 	trace_nat(p, kind, k, &t);
 	nat_rewrite(p, &t);
 	*out_zone = t.zone;

@@ -170,7 +170,7 @@ static const struct ip6_frag *nat_frag6_hdr(const struct pkt *p)
 		if (!h)
 			return NULL;
 		if (nh == IPPROTO_FRAGMENT)
-			return (const struct ip6_frag *)h;
+			return (const void *)h;   /* frames sit IP-aligned (port.c) */
 		if (nh == IPPROTO_AH)
 			ofs += (h[1] + 2u) * 4u;
 		else if (nh == IPPROTO_HOPOPTS || nh == IPPROTO_ROUTING || nh == IPPROTO_DSTOPTS)

@@ -213,12 +213,14 @@ static void nat_icmp6_csum_addr(uint16_t *cs, const void *old, const union vs_ad
 static void nat_icmp6_fix_quote(struct ip6_hdr *in, const struct ct_key *t)
 {
 	uint8_t *l4 = (uint8_t *)(in + 1);
-	uint16_t *cs = NULL;
+	uint16_t *cs = NULL, port;
 
+	/* The quote follows a 40-byte header that is itself 4-byte aligned:
+	 * the casts through void * (clang's -Wcast-align) are safe. */
 	if (in->ip6_nxt == IPPROTO_UDP)
-		cs = &((struct udphdr *)l4)->check;
+		cs = &((struct udphdr *)(void *)l4)->check;
 	else if (in->ip6_nxt == IPPROTO_ICMPV6)
-		cs = &((struct icmp6_hdr *)l4)->icmp6_cksum;
+		cs = &((struct icmp6_hdr *)(void *)l4)->icmp6_cksum;
 	if (cs) {
 		nat_icmp6_csum_addr(cs, &in->ip6_src, &t->src);
 		nat_icmp6_csum_addr(cs, &in->ip6_dst, &t->dst);
@@ -231,8 +233,10 @@ static void nat_icmp6_fix_quote(struct ip6_hdr *in, const struct ct_key *t)
 	} else {
 		/* TCP's checksum is beyond the 8 quoted bytes: ports only */
 		if (cs) {
-			csum_update16(cs, ((uint16_t *)l4)[0], t->sport);
-			csum_update16(cs, ((uint16_t *)l4)[1], t->dport);
+			memcpy(&port, l4, 2);
+			csum_update16(cs, port, t->sport);
+			memcpy(&port, l4 + 2, 2);
+			csum_update16(cs, port, t->dport);
 		}
 		memcpy(l4, &t->sport, 2);
 		memcpy(l4 + 2, &t->dport, 2);

@@ -179,3 +179,26 @@ void pkt_build_icmp6_csum(uint8_t *icmp6, const struct pkt_ip6 *h, uint32_t len)
 
 	memcpy(icmp6 + 2, &sum, 2);
 }
+
+/**
+ * pkt_build_l4_csum6() - Set the checksum of a TCP segment or UDP datagram
+ *			  over IPv6
+ * @l4:		its header, payload in place after it
+ * @h:		the IPv6 header's fields (pseudo-header, RFC 8200 8.1; nh is
+ *		the upper-layer protocol: no extension headers here)
+ * @len:	header and payload
+ *
+ * UDP's checksum is mandatory over IPv6 (RFC 8200 8.1): a sum that comes
+ * out zero is sent as 0xffff.
+ */
+void pkt_build_l4_csum6(uint8_t *l4, const struct pkt_ip6 *h, uint16_t len)
+{
+	size_t at = h->nh == IPPROTO_TCP ? 16 : 6;
+	uint16_t sum;
+
+	memset(l4 + at, 0, 2);
+	sum = csum_fold(csum_partial(l4, len, csum_pseudo6(h->src, h->dst, h->nh, len)));
+	if (h->nh == IPPROTO_UDP && !sum)
+		sum = 0xffff;
+	memcpy(l4 + at, &sum, 2);
+}

@@ -138,6 +138,13 @@ void port_drop(struct port *port, const struct pkt *p, enum drop_reason why)
 			drop_reason_names[why]);
 }
 
+/* An IPv6 frame, by its EtherType: read from the frame, not from
+ * p->eth_type, which frames the switch builds itself may leave unset. */
+static bool port_is_ip6(const struct pkt *p)
+{
+	return p->len >= 14 && p->data[12] == 0x86 && p->data[13] == 0xdd;
+}
+
 /* Keep frames that parsed, drop and count the rest, in place. */
 static void port_rx_parse(struct port *port, struct pkt_batch *b)
 {
@@ -165,6 +172,7 @@ static void port_rx_parse(struct port *port, struct pkt_batch *b)
 			*p = tmp;	/* keep every slot's own buffer */
 		}
 		port->stats.rx_gso += !!(b->pkts[kept].flags & PKT_F_GSO);
+		port->stats.rx_ip6 += port_is_ip6(&b->pkts[kept]);
 		b->pkts[kept].flags |= PKT_F_RXBUF;
 		kept++;
 	}
@@ -379,6 +387,7 @@ void port_tx_done(struct port *port, const struct pkt *p, bool sent, bool batche
 	port->stats.tx_bytes += p->len;
 	port->stats.tx_gso += !!(p->flags & PKT_F_GSO);
 	port->stats.tx_batched += batched;
+	port->stats.tx_ip6 += port_is_ip6(p);
 }
 
 /* Send PORT's queue now, or queue it on the shared ring when BATCH. */

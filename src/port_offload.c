@@ -25,11 +25,16 @@
  *   segment) and checksum are redone, the TCP sequence advances, FIN and
  *   PSH stay on the last segment only, CWR on the first, and the TCP
  *   checksum is computed in full.
+ * - port_offload_tso6(): the same for IPv6 (TSO6, which TAPs offer since
+ *   issue 14): the payload length is redone instead of total length, ID
+ *   and header checksum (IPv6 has neither), and the TCP checksum covers
+ *   the IPv6 pseudo-header.  Only with TCP right after the fixed header,
+ *   as Linux sends TCP: a GSO frame with extension headers is refused.
  *
- * Limits: segmentation is IPv4 TCP only (IPv6 and UDP GSO are refused and
- * counted by the caller; TAPs do not offer them to containers); no VLAN
- * tag in a GSO frame; every header is bounds-checked, a frame that lies
- * about its offsets is refused, never read past.
+ * Limits: segmentation is TCP only (UDP GSO is refused and counted by the
+ * caller; TAPs do not offer it to containers); no VLAN tag in a GSO frame;
+ * every header is bounds-checked, a frame that lies about its offsets is
+ * refused, never read past.
  */
 #include <arpa/inet.h>
 #include <linux/if_ether.h>
@@ -86,6 +91,55 @@ static bool port_offload_parse4(const uint8_t *f, uint32_t len, struct port_offl
 	return h->payload <= len;
 }
 
+#define PO_IP6_HLEN 40
+
+static bool port_offload_parse6(const uint8_t *f, uint32_t len, struct port_offload_hdrs *h)
+{
+	const uint8_t *ip;
+
+	if (len < ETH_HLEN + PO_IP6_HLEN || po_get16(f + 12) != ETH_P_IPV6)
+		return false;
+	h->l3 = ETH_HLEN;
+	ip = f + h->l3;
+	if ((ip[0] >> 4) != 6 || ip[6] != IPPROTO_TCP)
+		return false;        /* extension headers: not a frame Linux TSOs */
+	h->l4 = h->l3 + PO_IP6_HLEN;
+	if (h->l4 + 20 > len || (f[h->l4 + 12] >> 4) < 5)
+		return false;
+	h->payload = h->l4 + (f[h->l4 + 12] >> 4) * 4u;
+	return h->payload <= len;
+}
+
+/* The TCP header of a segment: sequence, flags, and a full checksum over
+ * the pseudo-header sum PSEUDO. */
+static void port_offload_seg_tcp(uint8_t *th, uint32_t tcplen, uint32_t off, bool first,
+				 bool last, uint32_t pseudo)
+{
+	uint16_t v;
+
+	po_put32(th + 4, po_get32(th + 4) + off);
+	if (!last)              /* flags: CWR ECE URG ACK PSH RST SYN FIN */
+		th[13] &= (uint8_t)~(0x01 | 0x08);
+	if (!first)
+		th[13] &= (uint8_t)~0x80;
+	memset(th + 16, 0, 2);
+	v = csum_fold(csum_partial(th, tcplen, pseudo));
+	memcpy(th + 16, &v, 2);
+}
+
+/* Fix up one segment's IPv6 and TCP headers in place. */
+static void port_offload_seg6(uint8_t *s, const struct port_offload_hdrs *h, uint32_t plen,
+			      uint16_t idx, uint32_t off, bool first, bool last)
+{
+	uint8_t *ip = s + h->l3;
+	uint32_t tcplen = h->payload - h->l4 + plen;
+
+	(void)idx;              /* no IPv6 ID: only fragments have one */
+	po_put16(ip + 4, (uint16_t)(h->payload - h->l3 - PO_IP6_HLEN + plen));
+	port_offload_seg_tcp(s + h->l4, tcplen, off, first, last,
+			     csum_pseudo6(ip + 8, ip + 24, IPPROTO_TCP, tcplen));
+}
+
 /* Fix up one segment's IPv4 and TCP headers in place. */
 static void port_offload_seg4(uint8_t *s, const struct port_offload_hdrs *h, uint32_t plen,
 			      uint16_t idx, uint32_t off, bool first, bool last)
@@ -99,28 +153,23 @@ static void port_offload_seg4(uint8_t *s, const struct port_offload_hdrs *h, uin
 	memset(ip + 10, 0, 2);
 	v = csum(ip, h->l4 - h->l3);
 	memcpy(ip + 10, &v, 2);
-	po_put32(th + 4, po_get32(th + 4) + off);
-	if (!last)              /* flags: CWR ECE URG ACK PSH RST SYN FIN */
-		th[13] &= (uint8_t)~(0x01 | 0x08);
-	if (!first)
-		th[13] &= (uint8_t)~0x80;
-	memset(th + 16, 0, 2);
 	memcpy(&saddr, ip + 12, 4);
 	memcpy(&daddr, ip + 16, 4);
-	v = csum_fold(csum_partial(th, tcplen,
-				   csum_pseudo4(saddr, daddr, IPPROTO_TCP, (uint16_t)tcplen)));
-	memcpy(th + 16, &v, 2);
+	port_offload_seg_tcp(th, tcplen, off, first, last,
+			     csum_pseudo4(saddr, daddr, IPPROTO_TCP, (uint16_t)tcplen));
 }
 
-int port_offload_tso4(const uint8_t *frame, uint32_t len, uint16_t mss,
-		      uint8_t *out, uint32_t slot, unsigned int max, uint32_t *lens)
+/* Cut FRAME (headers at H) into MSS pieces with FIX for each segment. */
+static int port_offload_tso(const uint8_t *frame, uint32_t len, uint16_t mss,
+			    uint8_t *out, uint32_t slot, unsigned int max, uint32_t *lens,
+			    const struct port_offload_hdrs *hp,
+			    void (*fix)(uint8_t *, const struct port_offload_hdrs *, uint32_t,
+					uint16_t, uint32_t, bool, bool))
 {
-	struct port_offload_hdrs h;
+	struct port_offload_hdrs h = *hp;
 	uint32_t off, plen, total;
 	unsigned int n = 0;
 
-	if (!mss || !port_offload_parse4(frame, len, &h))
-		return -1;
 	total = len - h.payload;
 	if (h.payload + mss > slot || (total + mss - 1) / mss > max)
 		return -1;
@@ -130,12 +179,32 @@ int port_offload_tso4(const uint8_t *frame, uint32_t len, uint16_t mss,
 		plen = total - off < mss ? total - off : mss;
 		memcpy(s, frame, h.payload);
 		memcpy(s + h.payload, frame + h.payload + off, plen);
-		port_offload_seg4(s, &h, plen, (uint16_t)n, off, n == 0, off + plen >= total);
+		fix(s, &h, plen, (uint16_t)n, off, n == 0, off + plen >= total);
 		lens[n++] = h.payload + plen;
 		if (total == 0)
 			break;
 	}
 	return (int)n;
+}
+
+int port_offload_tso4(const uint8_t *frame, uint32_t len, uint16_t mss,
+		      uint8_t *out, uint32_t slot, unsigned int max, uint32_t *lens)
+{
+	struct port_offload_hdrs h;
+
+	if (!mss || !port_offload_parse4(frame, len, &h))
+		return -1;
+	return port_offload_tso(frame, len, mss, out, slot, max, lens, &h, port_offload_seg4);
+}
+
+int port_offload_tso6(const uint8_t *frame, uint32_t len, uint16_t mss,
+		      uint8_t *out, uint32_t slot, unsigned int max, uint32_t *lens)
+{
+	struct port_offload_hdrs h;
+
+	if (!mss || !port_offload_parse6(frame, len, &h))
+		return -1;
+	return port_offload_tso(frame, len, mss, out, slot, max, lens, &h, port_offload_seg6);
 }
 
 /**
@@ -177,7 +246,7 @@ int port_offload_rx(struct pkt *p)
 
 /**
  * port_offload_segment() - Cut GSO frame P into complete segments
- * @p:		a PKT_F_GSO frame (TCPv4; others are refused)
+ * @p:		a PKT_F_GSO frame (TCP over IPv4 or IPv6; others are refused)
  * @out:	where the segments go, one per slot
  * @size:	bytes at OUT
  * @slot:	set to the distance between segments
@@ -188,17 +257,23 @@ int port_offload_rx(struct pkt *p)
 int port_offload_segment(const struct pkt *p, uint8_t *out, size_t size,
 			 uint32_t *slot, uint32_t *lens)
 {
-	const uint8_t *th = pkt_header(p, p->l4_ofs, 20);
+	uint8_t type = p->vnet.gso_type & (uint8_t)~VIRTIO_NET_HDR_GSO_ECN;
+	struct port_offload_hdrs h;
+	bool v6 = type == VIRTIO_NET_HDR_GSO_TCPV6;
 	size_t max;
 
-	if ((p->vnet.gso_type & ~VIRTIO_NET_HDR_GSO_ECN) != VIRTIO_NET_HDR_GSO_TCPV4 ||
-	    p->ip_proto != IPPROTO_TCP || !th)
+	/* The GSO type must be the frame's own family: parsed here, since
+	 * parse.c keeps no L4 offset for IPv6. */
+	if (type != VIRTIO_NET_HDR_GSO_TCPV4 && !v6)
+		return -1;
+	if (!(v6 ? port_offload_parse6(p->data, p->len, &h) :
+	      port_offload_parse4(p->data, p->len, &h)))
 		return -1;
 	/* Headers plus one MSS of payload, cache-line aligned. */
-	*slot = ((uint32_t)p->l4_ofs + (th[12] >> 4) * 4u + p->vnet.gso_size + 63u) & ~63u;
+	*slot = (h.payload + p->vnet.gso_size + 63u) & ~63u;
 	max = size / *slot;
 	if (max > PORT_OFFLOAD_SEG_MAX)
 		max = PORT_OFFLOAD_SEG_MAX;
-	return port_offload_tso4(p->data, p->len, p->vnet.gso_size, out, *slot,
-				 (unsigned int)max, lens);
+	return (v6 ? port_offload_tso6 : port_offload_tso4)(p->data, p->len, p->vnet.gso_size,
+							    out, *slot, (unsigned int)max, lens);
 }

@@ -18,17 +18,17 @@
  *
  * Offloads: with OFFLOAD (the default; `network connect --no-offload`
  * turns it off) the TAP is opened with IFF_VNET_HDR and TUNSETOFFLOAD
- * tells the container's kernel that we take partial checksums and TCPv4
- * segments of up to 64 KB (TSO, with ECN).  The container's stack then
+ * tells the container's kernel that we take partial checksums and TCP
+ * segments of up to 64 KB over IPv4 and IPv6 (TSO, TSO6, with ECN).  The container's stack then
  * hands over one 64 KB frame where it would have sent 45, and a struct
  * virtio_net_hdr in front of each frame says what is left to do; the
  * frame crosses the switch whole and is segmented only if it leaves
  * through a port that cannot take it (port.c, port_offload.c).  The
  * header is read into and written from the batch buffer's headroom, so a
  * frame still costs one read() or write(), never a readv/writev.
- * TUN_F_TSO6 and UDP segmentation are not offered: the switch cannot cut
- * those in software for a port without offloads, so the container's
- * kernel does it.  Without OFFLOAD the TAP is plain IFF_NO_PI: exactly an
+ * UDP segmentation is not offered: the switch cannot cut it in software
+ * for a port without offloads, so the container's kernel does it (TSO6 is
+ * offered since port_offload.c cuts TCPv6 too).  Without OFFLOAD the TAP is plain IFF_NO_PI: exactly an
  * Ethernet frame, complete, at most the MTU.
  *
  * Bursts: a TAP has no batch read or write, so a burst is up to PKT_BURST
@@ -53,7 +53,7 @@
 
 #define TAP_VNET_LEN ((int)sizeof(struct virtio_net_hdr))
 /* What we take from the container's kernel with offloads on. */
-#define TAP_OFFLOADS (TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO_ECN)
+#define TAP_OFFLOADS (TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6 | TUN_F_TSO_ECN)
 
 struct port_tap_open_ctx {
 	const char *ifname;

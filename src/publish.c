@@ -617,6 +617,27 @@ int publish_restore_all(void)
 	return failed;
 }
 
+/**
+ * publish_shutdown() - Take every published port's rule and proxy down
+ *
+ * At exit, before dp_fini() frees NAT and the proxy: the rules are ours
+ * (publish_install() allocates them), and NAT only points to them, so
+ * without this each one was lost at exit (208 bytes a mapping, a definite
+ * leak to LeakSanitizer and memcheck).  The model keeps the mappings:
+ * the state file, and the next start, still have them.
+ */
+void publish_shutdown(void)
+{
+	struct container *c, *tmp;
+	struct published *pp;
+
+	if (!cmd_dp() || !cmd_dp()->nat)
+		return;
+	HASH_ITER(hh, g_model.containers, c, tmp)
+		LIST_FOREACH(pp, &c->published, link)
+			publish_uninstall(pp);
+}
+
 void publish_init(void)
 {
 	control_register(&ctl_schema_port_publish, publish_cmd);

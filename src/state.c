@@ -131,6 +131,7 @@ static struct json_object *state_network_json(const struct network *n)
 	json_object_object_add(o, "dns", json_object_new_boolean(n->dns));
 	json_object_object_add(o, "dns_intercept", json_object_new_boolean(n->dns_intercept));
 	json_object_object_add(o, "default", json_object_new_boolean(n->is_default));
+	json_object_object_add(o, "global", json_object_new_boolean(n->global));
 	json_object_object_add(o, "mtu", json_object_new_int(n->mtu));
 	/* Only for LAN networks: files of earlier releases have no driver. */
 	if (n->driver != NET_DRIVER_BRIDGE) {
@@ -378,6 +379,7 @@ static int state_load_network(struct json_object *o, char *err, size_t errlen)
 	n->dns = state_get_bool(o, "dns", true);
 	n->dns_intercept = state_get_bool(o, "dns_intercept", false);
 	n->is_default = state_get_bool(o, "default", false);
+	n->global = state_get_bool(o, "global", false);
 	n->mtu = state_get_int(o, "mtu", 1500);
 	if (n->mtu < 68 || n->mtu > 65535)
 		STATE_BAD("network %s: bad mtu", name);

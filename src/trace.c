@@ -215,7 +215,8 @@ static struct json_object *trace_event_json(const struct trace_event *e)
 		json_object_object_add(b, "kind", json_object_new_string(trace_nat_names[e->nat]));
 		json_object_object_add(b, "proto", json_object_new_string(
 			e->before.proto == IPPROTO_TCP ? "tcp" :
-			e->before.proto == IPPROTO_UDP ? "udp" : "icmp"));
+			e->before.proto == IPPROTO_UDP ? "udp" :
+			e->before.proto == IPPROTO_ICMPV6 ? "icmpv6" : "icmp"));
 		json_object_object_add(b, "before", trace_tuple_json(&e->before));
 		json_object_object_add(b, "after", trace_tuple_json(&e->after));
 		json_object_object_add(o, "binding", b);
@@ -335,11 +336,12 @@ static int trace_parse_from(const char *from, struct trace_req *r, char *err, si
 			snprintf(err, errlen, "no uplink: nothing comes from the outside");
 			return -1;
 		}
-		if (ipam_parse_ip(from + 7, &a)) {
+		if (vs_addr_parse(from + 7, &a)) {
 			snprintf(err, errlen, "invalid source address \"%s\"", from + 7);
 			return -1;
 		}
-		r->src = vs_addr_get_v4(&a);    /* trace speaks IPv4 until issue 14 */
+		r->src6 = a;                    /* either family: --to must match */
+		r->src = vs_addr_is_v4(&a) ? vs_addr_get_v4(&a) : 0;
 		return 0;
 	}
 	if (!from || !(r->ctr = model_container(from)) || LIST_EMPTY(&r->ctr->endpoints)) {
@@ -365,8 +367,8 @@ static int trace_parse_args(struct json_object *args, struct trace_req *r,
 	r->v6 = !vs_addr_is_v4(&a);
 	r->dst6 = a;
 	r->dst = r->v6 ? 0 : vs_addr_get_v4(&a);
-	if (r->v6 && !r->ctr) {
-		snprintf(err, errlen, "IPv6 from the outside is not traced yet (no IPv6 uplink)");
+	if (!r->ctr && vs_addr_is_v4(&r->src6) == r->v6) {
+		snprintf(err, errlen, "source and destination are of different families");
 		return -1;
 	}
 	r->proto = !pr || !strcmp(pr, "icmp") ? IPPROTO_ICMP : !strcmp(pr, "tcp") ? IPPROTO_TCP :
@@ -461,6 +463,14 @@ static void trace_eth_outside(struct pkt *p, uint32_t dst)
 	memcpy(f + 6, peer_mac, 6);
 	f[12] = ETH_P_IP >> 8;
 	f[13] = ETH_P_IP & 0xff;
+}
+
+/* The same for an IPv6 frame from the outside. */
+static void trace_eth_outside6(struct pkt *p)
+{
+	trace_eth_outside(p, 0);
+	p->data[12] = ETH_P_IPV6 >> 8;
+	p->data[13] = ETH_P_IPV6 & 0xff;
 }
 
 /* The endpoint C sends IPv6 to DST from: the --ipv6 network DST is on,
@@ -558,8 +568,10 @@ static void trace_run(const struct trace_req *r)
 	p->flags = PKT_F_DRYRUN;
 	p->trace = &trace_buf;
 	if (r->v6) {
-		if (!trace_eth6(p, r->ep, &r->dst6))
+		if (r->ep && !trace_eth6(p, r->ep, &r->dst6))
 			return;
+		if (!r->ep)
+			trace_eth_outside6(p);
 		p->len = trace_build_l34_v6(p->data, r);
 	} else {
 		if (r->ep && !trace_eth(p, r->ep, r->dst))

@@ -286,6 +286,18 @@ static enum drop_reason uplink_send(struct uplink *ul, struct pkt *p)
 	return uplink_hold(ul, leg, &hop, p, now);
 }
 
+/* uplink_host_leg_refused() - Is P (translated, for the outside) a
+ * container's own packet to the host leg's kernel address?  Only the
+ * proxy's connections belong on the host leg, and their replies leave
+ * translated back to the switch's host-leg address; anything else would
+ * reach services of vswitchd's namespace bound to 0.0.0.0, SNAT'd
+ * (audit finding 21). */
+static bool uplink_host_leg_refused(const struct uplink *ul, const struct iphdr *ip)
+{
+	return ul->host.port && vs_addr_eq_v4(&ul->host_kernel_ip, ip->daddr) &&
+	       !vs_addr_eq_v4(&ul->host.ip, ip->saddr);
+}
+
 /**
  * uplink_deliver() - Send a translated packet where nat_process() said
  * @p:		packet
@@ -297,8 +309,14 @@ static enum drop_reason uplink_deliver(struct uplink *ul, struct pkt *p, uint32_
 {
 	struct network *n;
 
-	if (zone == CT_ZONE_OUTSIDE)
-		return uplink_send(uplink_owner(ul, ((const struct iphdr *)pkt_l3(p))->saddr), p);
+	if (zone == CT_ZONE_OUTSIDE) {
+		const struct iphdr *ip = pkt_l3(p);
+
+		ul = uplink_owner(ul, ip->saddr);
+		if (uplink_host_leg_refused(ul, ip))
+			return DROP_HOST_LEG;
+		return uplink_send(ul, p);
+	}
 	n = nat_zone_network(ul->dp->nat, zone);
 	if (!n)
 		return DROP_NO_ROUTE;

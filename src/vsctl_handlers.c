@@ -313,18 +313,24 @@ static int vsctl_handlers_text_lines(struct vsctl_ctx *ctx, const struct vsctl_c
 static int vsctl_handlers_fdb_show(struct vsctl_ctx *ctx, const struct vsctl_cmd *cmd,
 				   struct json_object *args)
 {
-	static const char *const hdr[] = { "NETWORK", "MAC", "PORT", "AGE", "KIND" };
+	static const char *const hdr[] = { "NETWORK", "MAC", "PORT", "AGE", "KIND", "ADDRESSES" };
 	struct vsctl_table *t;
 	struct json_object *res;
 	size_t i;
 
 	VSCTL_CALL(ctx, cmd, res);
-	t = vsctl_table_new(5, hdr);
+	t = vsctl_table_new(6, hdr);
 	for (i = 0; i < vsctl_handlers_len(res); i++) {
-		struct json_object *e = vsctl_handlers_at(res, i);
+		struct json_object *e = vsctl_handlers_at(res, i), *a = NULL;
 		long long age = vsctl_jint(e, "age", -1);
-		char agebuf[24];
-		const char *row[5];
+		char agebuf[24], addrs[256] = "";
+		const char *row[6];
+		size_t j;
+
+		json_object_object_get_ex(e, "addresses", &a);
+		for (j = 0; j < vsctl_handlers_len(a); j++)   /* IPv4, IPv6, link-local */
+			snprintf(addrs + strlen(addrs), sizeof(addrs) - strlen(addrs), "%s%s",
+				 j ? "," : "", json_object_get_string(vsctl_handlers_at(a, j)));
 
 		snprintf(agebuf, sizeof(agebuf), "%lld", age);
 		row[0] = vsctl_jstr(e, "network", NULL);
@@ -332,6 +338,7 @@ static int vsctl_handlers_fdb_show(struct vsctl_ctx *ctx, const struct vsctl_cmd
 		row[2] = vsctl_jstr(e, "port", NULL);
 		row[3] = age >= 0 ? agebuf : NULL;
 		row[4] = vsctl_jstr(e, "kind", NULL);
+		row[5] = addrs[0] ? addrs : NULL;
 		vsctl_table_add(t, row);
 	}
 	vsctl_table_print(ctx->out, t);

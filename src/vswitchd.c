@@ -30,6 +30,7 @@
 #include "control.h"
 #include "ct.h"
 #include "ct_snapshot.h"
+#include "cluster.h"
 #include "dns.h"
 #include "dns_internal.h"
 #include "dp.h"
@@ -41,6 +42,7 @@
 #include "metrics.h"
 #include "model.h"
 #include "nat.h"
+#include "overlay.h"
 #include "netns.h"
 #include "poll_window.h"
 #include "port_uring.h"
@@ -72,6 +74,7 @@ struct vswitchd_opts {
 	char run_dir[4096], uplink_spec[32];
 	struct rootless_uplink translator;   /* --uplink pasta|slirp4netns */
 	long fdb_aging, fdb_max, ct_max, rec_depth, ctl_idle;
+	struct cluster_opts cluster;  /* --cluster, --host-name, --vtep-ip, --vxlan-port */
 };
 
 static const char vswitchd_usage[] =
@@ -86,6 +89,8 @@ static const char vswitchd_usage[] =
 "                [--metrics-listen [ADDR:]PORT]\n"
 "                [--ctl-idle-timeout SEC] [--no-sandbox] [--no-io-uring]\n"
 "                [--poll-window USEC] [--poll]\n"
+"                [--cluster etcd://HOST:PORT[,HOST:PORT...] --host-name NAME --vtep-ip IP\n"
+"                 [--vxlan-port PORT]]\n"
 "                [--version] [--help]\n";
 
 static void vswitchd_default_paths(struct vswitchd_opts *o)
@@ -126,7 +131,8 @@ enum { OPT_STATE = 256, OPT_SOCKET, OPT_UPLINK, OPT_UPLINK_IP, OPT_UPLINK_GW, OP
        OPT_DETACH, OPT_PIDFILE, OPT_LOGFILE, OPT_LOGLEVEL, OPT_FDB_AGING, OPT_FDB_MAX,
        OPT_CT_MAX, OPT_REC_DEPTH, OPT_CTL_GROUP, OPT_VERSION, OPT_HELP, OPT_NAT_SHARE,
        OPT_CTL_IDLE, OPT_NO_SANDBOX, OPT_ROOTLESS, OPT_USERNS, OPT_METRICS,
-       OPT_NO_IO_URING, OPT_POLL_WINDOW, OPT_POLL, OPT_UPLINK_IP6, OPT_UPLINK_GW6 };
+       OPT_NO_IO_URING, OPT_POLL_WINDOW, OPT_POLL, OPT_UPLINK_IP6, OPT_UPLINK_GW6,
+       OPT_CLUSTER, OPT_HOST_NAME, OPT_VTEP_IP, OPT_VXLAN_PORT };
 
 static const struct option vswitchd_options[] = {
 	{ "state-dir", required_argument, NULL, OPT_STATE },
@@ -155,6 +161,10 @@ static const struct option vswitchd_options[] = {
 	{ "no-io-uring", no_argument, NULL, OPT_NO_IO_URING },
 	{ "poll-window", required_argument, NULL, OPT_POLL_WINDOW },
 	{ "poll", no_argument, NULL, OPT_POLL },
+	{ "cluster", required_argument, NULL, OPT_CLUSTER },
+	{ "host-name", required_argument, NULL, OPT_HOST_NAME },
+	{ "vtep-ip", required_argument, NULL, OPT_VTEP_IP },
+	{ "vxlan-port", required_argument, NULL, OPT_VXLAN_PORT },
 	{ "version", no_argument, NULL, OPT_VERSION },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ NULL, 0, NULL, 0 }
@@ -206,6 +216,12 @@ static void vswitchd_opt(struct vswitchd_opts *o, int c, const char *arg)
 	case OPT_NO_IO_URING: o->no_io_uring = true; break;
 	case OPT_POLL_WINDOW: o->poll_window = vswitchd_num("--poll-window", arg, 0, 1000); break;
 	case OPT_POLL: o->poll = true; break;
+	case OPT_CLUSTER: o->cluster.url = arg; break;
+	case OPT_HOST_NAME: o->cluster.host = arg; break;
+	case OPT_VTEP_IP: o->cluster.vtep_ip = arg; break;
+	case OPT_VXLAN_PORT:
+		o->cluster.vxlan_port = (uint16_t)vswitchd_num("--vxlan-port", arg, 1, 65535);
+		break;
 	case OPT_PIDFILE: o->pidfile = arg; break;
 	case OPT_LOGFILE: o->log_file = arg; break;
 	case OPT_LOGLEVEL:
@@ -298,6 +314,10 @@ static void vswitchd_parse(struct vswitchd_opts *o, int argc, char **argv)
 		die("--uplink-gateway needs --uplink");
 	if (o->n_uplink > 1 && o->n_uplink_gw != o->n_uplink)
 		die("with several uplinks, one --uplink-gateway for each --uplink");
+	if (o->cluster.host && !o->cluster.url)
+		die("--host-name needs --cluster");
+	if (!o->cluster.vxlan_port)
+		o->cluster.vxlan_port = VXLAN_PORT_DEFAULT;
 	if (o->n_uplink_ip6 > o->n_uplink)
 		die("--uplink-ip6 needs an --uplink (the Nth --uplink-ip6 is the Nth uplink's)");
 	if (o->n_uplink_gw6 != o->n_uplink_ip6)
@@ -469,6 +489,11 @@ static void vswitchd_start(struct dp *dp, struct ev_loop *loop, const struct vsw
 	cmd_container_restore();
 	if (publish_restore_all() < 0)
 		log_warn("some published ports could not be restored (see above)");
+	overlay_ctl_set_port(o->cluster.vxlan_port);
+	/* After the restore: the host's endpoints are in the model, so the
+	 * first lease publishes them.  etcd being down is no error here. */
+	if (o->cluster.url && cluster_start(dp, &o->cluster, err, sizeof(err)))
+		die("%s", err);
 	/* Connections last: they are checked against the endpoints and ports
 	 * just restored, and the loop (so traffic) has not started yet. */
 	if (o->n_uplink && dp_snapshot_start(dp, state_dir()))
@@ -478,9 +503,11 @@ static void vswitchd_start(struct dp *dp, struct ev_loop *loop, const struct vsw
 static void vswitchd_stop(struct dp *dp)
 {
 	dp_snapshot_stop(dp);   /* first: while every entry is still there */
+	cluster_stop();         /* deferred commands get their error while control lives */
 	metrics_http_stop();
 	events_fini();
 	cmd_container_shutdown();
+	publish_shutdown();
 	dp_fini(dp);
 	port_uring_fini();
 	capture_fini();

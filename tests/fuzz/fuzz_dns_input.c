@@ -4,7 +4,10 @@
  * UDP or TCP and the TCP flags, then the payload): whole query frames go
  * through dns_input() against a small fixed model, so the resolver, the
  * name index, the flood limits and the TCP responder's state machine see
- * hostile sequences, not only single messages.  Reply frames are checked
+ * hostile sequences, not only single messages.  Frames alternate between
+ * IPv4 and IPv6 (every second frame of an input goes to the gateway's
+ * IPv6 address), so both families share the client and connection state
+ * as a dual-stack container's would.  Reply frames are checked
  * for sane lengths and dropped.  Other areas' functions are stubs here.
  */
 #include <arpa/inet.h>
@@ -78,6 +81,8 @@ static void fuzz_setup(void)
 	vs_addr_set_v4(&net.gateway, htonl(0xac120001));
 	net.dns = true;
 	net.mtu = 1500;
+	net.ipv6 = true;
+	vs_addr_parse("fd00:12::1", &net.gateway6);
 	LIST_INIT(&net.endpoints);
 	HASH_ADD_STR(g_model.networks, name, (&net));
 	for (i = 0; i < 2; i++) {
@@ -86,6 +91,7 @@ static void fuzz_setup(void)
 		ep[i].net = &net;
 		ep[i].ctr = &ctr[i];
 		vs_addr_set_v4(&ep[i].ip, htonl(0xac120002 + (uint32_t)i));
+		vs_addr_parse(i ? "fd00:12::3" : "fd00:12::2", &ep[i].ip6);   /* before the link */
 		ep[i].port = &port[i];
 		snprintf(ep[i].aliases[0], VS_NAME_MAX, "web");
 		ep[i].n_aliases = 1;
@@ -97,26 +103,47 @@ static void fuzz_setup(void)
 	dns_tcp_init(&fz_dns, NULL);
 }
 
-static uint8_t frame_raw[2 + 14 + 20 + 20 + 256] __attribute__((aligned(8)));
+static uint8_t frame_raw[2 + 14 + 40 + 20 + 256] __attribute__((aligned(8)));
 
-static void fuzz_frame(uint8_t sel, const uint8_t *pl, size_t len)
+/* The IP header of a frame to the gateway, IPv4 or IPv6; its length. */
+static size_t fuzz_l3(uint8_t *l3, bool v6, uint8_t proto, size_t l4len)
 {
-	uint8_t *f = frame_raw + 2;
-	struct iphdr *ip = (void *)(f + 14);
-	bool tcp = sel & 1;
-	size_t l4 = tcp ? 20 : 8;
-	struct pkt p;
+	struct iphdr *ip = (void *)l3;
 
-	memset(f, 0, 14 + 20 + l4);
-	((struct ether_header *)f)->ether_type = htons(ETHERTYPE_IP);
+	if (v6) {
+		memset(l3, 0, 40);
+		l3[0] = 0x60;
+		l3[4] = (uint8_t)(l4len >> 8);
+		l3[5] = (uint8_t)l4len;
+		l3[6] = proto;
+		l3[7] = 64;
+		memcpy(l3 + 8, ep[0].ip6.b, 16);
+		memcpy(l3 + 24, net.gateway6.b, 16);
+		return 40;
+	}
 	ip->version = 4;
 	ip->ihl = 5;
-	ip->protocol = tcp ? IPPROTO_TCP : IPPROTO_UDP;
-	ip->tot_len = htons((uint16_t)(20 + l4 + len));
+	ip->protocol = proto;
+	ip->tot_len = htons((uint16_t)(20 + l4len));
 	ip->saddr = vs_addr_get_v4(&ep[0].ip);
 	ip->daddr = vs_addr_get_v4(&net.gateway);
+	return 20;
+}
+
+static void fuzz_frame(uint8_t sel, bool v6, const uint8_t *pl, size_t len)
+{
+	uint8_t *f = frame_raw + 2;
+	bool tcp = sel & 1;
+	size_t l4 = tcp ? 20 : 8, l3;
+	struct pkt p;
+	uint8_t *l4h;
+
+	memset(f, 0, 14 + 40 + l4);
+	((struct ether_header *)f)->ether_type = htons(v6 ? ETHERTYPE_IPV6 : ETHERTYPE_IP);
+	l3 = fuzz_l3(f + 14, v6, tcp ? IPPROTO_TCP : IPPROTO_UDP, l4 + len);
+	l4h = f + 14 + l3;
 	if (tcp) {
-		struct tcphdr *th = (struct tcphdr *)(ip + 1);
+		struct tcphdr *th = (void *)l4h;
 
 		th->source = htons(40000);
 		th->dest = htons(53);
@@ -129,20 +156,20 @@ static void fuzz_frame(uint8_t sel, const uint8_t *pl, size_t len)
 		th->seq = htonl(sel & 0x40 ? 1 : 0);
 		th->ack_seq = htonl(sel & 0x80 ? 1 + (uint32_t)len : 1);
 	} else {
-		struct udphdr *udp = (struct udphdr *)(ip + 1);
+		struct udphdr *udp = (void *)l4h;
 
 		udp->source = htons(40000);
 		udp->dest = htons(53);
 		udp->len = htons((uint16_t)(8 + len));
 	}
-	memcpy(f + 14 + 20 + l4, pl, len);
+	memcpy(l4h + l4, pl, len);
 	memset(&p, 0, sizeof(p));
 	p.data = f;
-	p.len = (uint32_t)(14 + 20 + l4 + len);
+	p.len = (uint32_t)(14 + l3 + l4 + len);
 	p.l3_ofs = 14;
-	p.l4_ofs = 34;
-	p.eth_type = ETHERTYPE_IP;
-	p.ip_proto = ip->protocol;
+	p.l4_ofs = (uint16_t)(14 + l3);
+	p.eth_type = v6 ? ETHERTYPE_IPV6 : ETHERTYPE_IP;
+	p.ip_proto = tcp ? IPPROTO_TCP : IPPROTO_UDP;
 	p.in_port = &port[0];
 	dns_input(&net, &ep[0], &p);
 }
@@ -150,6 +177,7 @@ static void fuzz_frame(uint8_t sel, const uint8_t *pl, size_t len)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	size_t off = 0;
+	bool v6 = false;
 
 	fuzz_setup();
 	while (off + 2 <= size) {
@@ -159,7 +187,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		off += 2;
 		if (len > size - off)
 			len = size - off;
-		fuzz_frame(sel, data + off, len);
+		fuzz_frame(sel, v6, data + off, len);
+		v6 = !v6;
 		off += len;
 	}
 	return 0;

@@ -1018,6 +1018,301 @@ static void test_resolvconf(void **state)
 	rmdir(path);
 }
 
+/* ---- IPv6: AAAA, PTR under ip6.arpa, the resolver at the gateway's IPv6 ---- */
+
+static struct network *n6;
+static struct endpoint *e61, *e62;
+static struct port p61, p62;
+
+/* An endpoint on a --ipv6 network: its IPv6 address set before it is
+ * linked, as connect and restore do. */
+static struct endpoint *mk_ep6(struct network *n, const char *name, const char *ip,
+			       const char *ip6, struct port *port, const char *alias)
+{
+	struct container *c = model_container_add(name, name);
+	struct endpoint *ep = calloc(1, sizeof(*ep));
+
+	assert_non_null(c);
+	ep->net = n;
+	ep->ctr = c;
+	assert_int_equal(vs_addr_parse(ip, &ep->ip), 0);
+	assert_int_equal(vs_addr_parse(ip6, &ep->ip6), 0);
+	model_mac_from_ip(&ep->ip, ep->mac);
+	ep->port = port;
+	port->ep = ep;
+	port->net = n;
+	if (alias) {
+		snprintf(ep->aliases[0], VS_NAME_MAX, "%s", alias);
+		ep->n_aliases = 1;
+	}
+	model_endpoint_link(ep);
+	dns_endpoint_added(&test_dns, ep);
+	return ep;
+}
+
+/* The network n6 (172.20.0.0/16 and fd00:20::/64) with t6a (alias w6) and t6b. */
+static void mk_net6(void)
+{
+	if (n6)
+		return;
+	n6 = mk_net("n6", "172.20.0.1", true, false);
+	n6->ipv6 = true;
+	assert_int_equal(vs_addr_parse("fd00:20::1", &n6->gateway6), 0);
+	e61 = mk_ep6(n6, "t6a", "172.20.0.2", "fd00:20::2", &p61, "w6");
+	e62 = mk_ep6(n6, "t6b", "172.20.0.3", "fd00:20::3", &p62, NULL);
+}
+
+/* A UDP or TCP frame over IPv6 from EP to DST port 53, parsed as gateway.c
+ * leaves it (l4_ofs just past the fixed header). */
+static struct pkt mk_l4v6(struct endpoint *ep, const char *dst, uint8_t proto,
+			  const uint8_t *l4, size_t l4len)
+{
+	struct ether_header *eth = (struct ether_header *)fbuf;
+	uint8_t *ip6 = fbuf + 14;
+	struct pkt p;
+
+	memset(fbuf, 0, 64);
+	memcpy(eth->ether_shost, ep->mac, 6);
+	memcpy(eth->ether_dhost, ep->net->gw_mac, 6);
+	eth->ether_type = htons(ETHERTYPE_IPV6);
+	ip6[0] = 0x60;
+	ip6[4] = (uint8_t)(l4len >> 8);
+	ip6[5] = (uint8_t)l4len;
+	ip6[6] = proto;
+	ip6[7] = 64;
+	memcpy(ip6 + 8, ep->ip6.b, 16);
+	assert_int_equal(inet_pton(AF_INET6, dst, ip6 + 24), 1);
+	memcpy(ip6 + 40, l4, l4len);
+	memset(&p, 0, sizeof(p));
+	p.data = fbuf;
+	p.buf = fbuf;
+	p.len = (uint32_t)(54 + l4len);
+	p.l3_ofs = 14;
+	p.l4_ofs = 54;
+	p.eth_type = ETHERTYPE_IPV6;
+	p.ip_proto = proto;
+	p.in_port = ep->port;
+	return p;
+}
+
+/* Is the TCP/UDP checksum of the IPv6 frame F right? (The sum over the
+ * pseudo-header and the segment, checksum included, folds to zero.) */
+static bool csum6_ok(const uint8_t *f, size_t len)
+{
+	uint32_t l4len = (uint32_t)(len - 54);
+
+	return csum_fold(csum_partial(f + 54, l4len,
+				      csum_pseudo6(f + 22, f + 38, f[20], l4len))) == 0;
+}
+
+/* Ask over UDP/IPv6 from EP to DST; the DNS payload of the reply, or NULL. */
+static const uint8_t *ask6(struct endpoint *ep, const char *dst, const uint8_t *msg,
+			   size_t len, size_t *rlen)
+{
+	uint8_t l4[600];
+	unsigned int before = n_tx;
+	struct pkt p;
+
+	memset(l4, 0, 8);
+	l4[0] = 0x9c;                                   /* source port 40000 */
+	l4[1] = 0x40;
+	l4[3] = 53;
+	l4[4] = (uint8_t)((8 + len) >> 8);
+	l4[5] = (uint8_t)(8 + len);
+	memcpy(l4 + 8, msg, len);
+	p = mk_l4v6(ep, dst, IPPROTO_UDP, l4, 8 + len);
+	assert_true(dns_input(ep->net, ep, &p));
+	if (n_tx == before)
+		return NULL;
+	assert_int_equal(n_tx, before + 1);
+	/* The reply: IPv6, from the address asked, to the client, checksummed. */
+	assert_int_equal(g16(txs[before].data + 12), ETHERTYPE_IPV6);
+	assert_memory_equal(txs[before].data + 38, ep->ip6.b, 16);
+	assert_memory_equal(txs[before].data + 22, p.data + 38, 16);
+	assert_int_equal(txs[before].data[20], IPPROTO_UDP);
+	assert_true(csum6_ok(txs[before].data, txs[before].len));
+	*rlen = txs[before].len - 62;
+	return txs[before].data + 62;
+}
+
+static void test_v6_aaaa_and_a(void **state)
+{
+	uint8_t m[512], a6[16];
+	const uint8_t *r;
+	size_t len, rlen, o;
+
+	(void)state;
+	mk_net6();
+	dns_set_test_clock(&test_dns, 5000000);
+	/* AAAA for a container name, asked at the gateway's IPv6 address. */
+	len = mk_query(m, 30, "t6b", DNS_T_AAAA, false);
+	r = ask6(e61, "fd00:20::1", m, len, &rlen);
+	assert_non_null(r);
+	assert_int_equal(g16(r + 2) & 0xf, 0);
+	assert_int_equal(g16(r + 6), 1);
+	o = first_rr(r, rlen);
+	assert_int_equal(g16(r + o + 2), DNS_T_AAAA);
+	assert_int_equal(g16(r + o + 10), 16);
+	inet_pton(AF_INET6, "fd00:20::3", a6);
+	assert_memory_equal(r + o + 12, a6, 16);
+	/* The same name as NAME.NETWORK and an alias, over IPv4 too. */
+	len = mk_query(m, 31, "W6.n6", DNS_T_AAAA, false);
+	r = ask(e62, "172.20.0.1", m, len, &rlen);
+	assert_non_null(r);
+	assert_int_equal(g16(r + 6), 1);
+	inet_pton(AF_INET6, "fd00:20::2", a6);
+	assert_memory_equal(r + first_rr(r, rlen) + 12, a6, 16);
+	/* A asked over IPv6 answers the IPv4 address only... */
+	len = mk_query(m, 32, "t6b", DNS_T_A, false);
+	r = ask6(e61, "fd00:20::1", m, len, &rlen);
+	assert_int_equal(g16(r + 6), 1);
+	o = first_rr(r, rlen);
+	assert_int_equal(g16(r + o + 2), DNS_T_A);
+	assert_int_equal(g16(r + o + 10), 4);
+	/* ...ANY both. */
+	len = mk_query(m, 33, "t6b", DNS_T_ANY, false);
+	r = ask6(e61, "fd00:20::1", m, len, &rlen);
+	assert_int_equal(g16(r + 6), 2);
+	/* An IPv4-only network's containers have no AAAA: NOERROR, empty. */
+	len = mk_query(m, 34, "c2", DNS_T_AAAA, false);
+	r = ask(e1, "172.18.0.1", m, len, &rlen);
+	assert_int_equal(g16(r + 2) & 0xf, 0);
+	assert_int_equal(g16(r + 6), 0);
+	/* Not at another IPv6 address of the network: not the resolver's
+	 * (gateway.c does not hand it over; dns_input never sees it) - but
+	 * a network without --ipv6 refuses IPv6 outright. */
+	{
+		struct pkt p = mk_l4v6(e61, "fd00:20::1", IPPROTO_UDP, m, 8);
+
+		assert_false(dns_input(n1, e1, &p));
+	}
+}
+
+static void test_v6_ptr(void **state)
+{
+	static const char *name =
+		"3.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.2.0.0.0.0.d.f.ip6.arpa";
+	uint8_t m[512], wire[64];
+	const uint8_t *r;
+	size_t len, rlen, o;
+	int wl = dns_wire_name_from_text("t6b.n6", wire, sizeof(wire));
+
+	(void)state;
+	mk_net6();
+	len = mk_query(m, 40, name, DNS_T_PTR, false);
+	r = ask6(e61, "fd00:20::1", m, len, &rlen);
+	assert_non_null(r);
+	assert_int_equal(g16(r + 2) & 0xf, 0);
+	assert_int_equal(g16(r + 6), 1);
+	o = first_rr(r, rlen);
+	assert_int_equal(g16(r + o + 2), DNS_T_PTR);
+	assert_int_equal(g16(r + o + 10), wl);
+	assert_memory_equal(r + o + 12, wire, (size_t)wl);
+	/* Upper-case nibbles are the same name (RFC 4343). */
+	len = mk_query(m, 41, "3.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.2.0.0.0.0.D.F.IP6.ARPA",
+		       DNS_T_PTR, false);
+	r = ask(e62, "172.20.0.1", m, len, &rlen);
+	assert_int_equal(g16(r + 6), 1);
+	/* Not one address (31 nibbles, a two-digit label, a non-hex digit), or
+	 * nobody's: not ours, forwarded (no upstream here: SERVFAIL). */
+	static const char *bad[] = {
+		"0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.2.0.0.0.0.d.f.ip6.arpa",
+		"03.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.2.0.0.0.0.d.f.ip6.arpa",
+		"g.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.2.0.0.0.0.d.f.ip6.arpa",
+		"9.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.2.0.0.0.0.d.f.ip6.arpa",
+		"3.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.2.0.0.0.0.d.f.ip7.arpa",
+	};
+	for (unsigned int i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		len = mk_query(m, (uint16_t)(42 + i), bad[i], DNS_T_PTR, false);
+		r = ask6(e61, "fd00:20::1", m, len, &rlen);
+		assert_non_null(r);
+		assert_int_equal(g16(r + 2) & 0xf, DNS_RC_SERVFAIL);
+	}
+}
+
+/* TCP at the gateway's IPv6 address: a SYN-ACK in IPv6 with IPv6's MSS
+ * (1500 - 60), checksummed over the IPv6 pseudo-header; the answer too. */
+static void test_v6_tcp(void **state)
+{
+	uint8_t seg[600], m[520];
+	size_t len = mk_query(m + 2, 0x6666, "t6b", DNS_T_AAAA, false);
+	const uint8_t *th, *d;
+	uint32_t srv, seq = 7000;
+	struct pkt p;
+
+	(void)state;
+	mk_net6();
+	n_tx = 0;
+	memset(seg, 0, 20);
+	seg[0] = 0xa0;                  /* source port 41000 */
+	seg[1] = 0x28;
+	seg[3] = 53;
+	seg[4] = (uint8_t)(seq >> 24); seg[5] = (uint8_t)(seq >> 16);
+	seg[6] = (uint8_t)(seq >> 8); seg[7] = (uint8_t)seq;
+	seg[12] = 5 << 4;
+	seg[13] = TH_SYN;
+	seg[14] = 0xff; seg[15] = 0xff;
+	p = mk_l4v6(e61, "fd00:20::1", IPPROTO_TCP, seg, 20);
+	assert_true(dns_input(n6, e61, &p));
+	assert_int_equal(n_tx, 1);
+	assert_int_equal(g16(txs[0].data + 12), ETHERTYPE_IPV6);
+	assert_true(csum6_ok(txs[0].data, txs[0].len));
+	th = txs[0].data + 54;
+	assert_int_equal(th[13], TH_SYN | TH_ACK);
+	assert_int_equal(th[20], TCPOPT_MAXSEG);
+	assert_int_equal(g16(th + 22), 1440);
+	srv = (uint32_t)(th[4] << 24 | th[5] << 16 | th[6] << 8 | th[7]) + 1;
+	/* The handshake's ACK with the whole query. */
+	seq++;
+	m[0] = (uint8_t)(len >> 8);
+	m[1] = (uint8_t)len;
+	seg[4] = (uint8_t)(seq >> 24); seg[5] = (uint8_t)(seq >> 16);
+	seg[6] = (uint8_t)(seq >> 8); seg[7] = (uint8_t)seq;
+	seg[8] = (uint8_t)(srv >> 24); seg[9] = (uint8_t)(srv >> 16);
+	seg[10] = (uint8_t)(srv >> 8); seg[11] = (uint8_t)srv;
+	seg[13] = TH_ACK | TH_PUSH;
+	memcpy(seg + 20, m, len + 2);
+	p = mk_l4v6(e61, "fd00:20::1", IPPROTO_TCP, seg, 20 + len + 2);
+	assert_true(dns_input(n6, e61, &p));
+	assert_int_equal(n_tx, 2);
+	assert_true(csum6_ok(txs[1].data, txs[1].len));
+	th = txs[1].data + 54;
+	d = th + (th[12] >> 4) * 4;
+	assert_int_equal(g16(d + 2), 0x6666);
+	assert_int_equal(g16(d + 8), 1);                      /* one AAAA */
+	assert_int_equal(dns_tcp_conns(&test_dns), 1);
+	/* RST from the client frees it. */
+	seg[13] = TH_RST;
+	p = mk_l4v6(e61, "fd00:20::1", IPPROTO_TCP, seg, 20);
+	assert_true(dns_input(n6, e61, &p));
+	assert_int_equal(dns_tcp_conns(&test_dns), 0);
+}
+
+/* resolv.conf names both of the gateway's addresses, IPv4 first. */
+static void test_v6_resolvconf(void **state)
+{
+	char path[128], buf[256];
+	FILE *f;
+	size_t n;
+
+	(void)state;
+	mk_net6();
+	snprintf(path, sizeof(path), "%s/t6a/resolv.conf", rc_root);
+	f = fopen(path, "r");
+	assert_non_null(f);
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = 0;
+	assert_non_null(strstr(buf, "nameserver 172.20.0.1\nnameserver fd00:20::1\n"));
+	dns_endpoint_removed(&test_dns, e61);
+	assert_int_not_equal(access(path, F_OK), 0);
+	dns_endpoint_removed(&test_dns, e62);
+	snprintf(path, sizeof(path), "%s/t6a", rc_root);
+	rmdir(path);
+	snprintf(path, sizeof(path), "%s/t6b", rc_root);
+	rmdir(path);
+}
+
 /* ---- forwarding through a fake upstream on loopback ---- */
 
 static void test_forward(void **state)
@@ -1168,6 +1463,10 @@ int main(void)
 		cmocka_unit_test(test_tcp_pipelined),
 		cmocka_unit_test(test_tcp_cap),
 		cmocka_unit_test(test_resolvconf),
+		cmocka_unit_test(test_v6_aaaa_and_a),
+		cmocka_unit_test(test_v6_ptr),
+		cmocka_unit_test(test_v6_tcp),
+		cmocka_unit_test(test_v6_resolvconf),
 		cmocka_unit_test(test_forward),
 		cmocka_unit_test(test_failover),
 		cmocka_unit_test(test_spoofed_sources_one_client),
