@@ -36,6 +36,7 @@ ROUTER_WEB = "203.0.113.1"
 WEB = "203.0.113.10"
 SUBNET6 = "fd00:71::/64"
 UPLINK_MTU = 1400
+ROUTED6 = "2001:db8:300::/64"
 
 pytestmark = [pytest.mark.uplink,
               pytest.mark.vswitchd_args("--uplink-ip6", f"{UP6}/64",
@@ -244,3 +245,36 @@ def test_publish_v6_survives_restart(lab):
     assert wait_for(lambda: curl6(lab.ns["v"], "http://[::1]:8081/").stdout == "200", 15)
     assert wait_for(lambda: curl6(lab.ns["w"], f"http://[{UP6}]:8081/").stdout == "200", 15)
     assert wait_for(lambda: curl6(lab.ns["c2"], f"http://[{WEB6}]:8000/").stdout == "200", 15)
+
+
+def test_routed_mode_keeps_container_address(lab):
+    """A network with gateway_mode_ipv6=routed (a global prefix the
+    router routes via the uplink's address): the container is seen with
+    its own address, the replies come back by conntrack, and a new
+    connection from the outside to it is refused and counted."""
+    net = f"{lab.topo.prefix}rt"
+    ok(lab, "network", "create", "--ipv6", "--subnet", "10.72.0.0/24",
+       "--subnet", ROUTED6, "-o", "com.docker.network.bridge.gateway_mode_ipv6=routed", net)
+    o = js(lab, "network", "inspect", net)[0]
+    assert o["Options"]["com.docker.network.bridge.gateway_mode_ipv6"] == "routed", o
+    lab.ns["c3"] = lab.topo.container("c3")
+    ok(lab, "network", "connect", "--netns", lab.ns["c3"], net, "c3")
+    ip3 = js(lab, "network", "inspect", net)[0]["Containers"]["c3"]["IPv6Address"].split("/")[0]
+    nsx(lab.ns["r"], "ip", "-6", "route", "replace", ROUTED6, "via", UP6)
+    assert wait_for(lambda: curl6(lab.ns["c3"], f"http://[{WEB6}]:8000/").stdout == "200", 10)
+    assert f"{ip3} - -" in log(lab, "web_http.log"), log(lab, "web_http.log")
+    assert wait_for(lambda: ping6(lab.ns["c3"], WEB6).returncode == 0, 10)
+    lines = [e["text"] for e in js(lab, "conntrack", "ls")]
+    assert any(f"src={ip3} dst={WEB6}" in l and f"src={WEB6} dst={ip3}" in l
+               for l in lines), lines
+    # nothing opens from the outside
+    spawn(lab.topo, lab.vs, lab.ns["c3"], "/usr/bin/python3", "-c", HTTP6, "80",
+          log="c3_http.log")
+    assert wait_for(lambda: nsx(lab.ns["c3"], "ss", "-ltn").stdout.count(":80 ") > 0, 10)
+    before = drops(lab, "uplink").get("not_for_us", 0)
+    assert curl6(lab.ns["w"], f"http://[{ip3}]:80/", timeout=2).stdout != "200"
+    assert wait_for(lambda: drops(lab, "uplink").get("not_for_us", 0) > before, 5)
+    # routed needs --ipv6
+    r = lab.vs.vsctl("network", "create", "-o",
+                     "com.docker.network.bridge.gateway_mode_ipv6=routed", f"{net}x")
+    assert r.returncode == 1 and "needs --ipv6" in r.stderr, r.stderr
