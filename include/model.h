@@ -150,6 +150,9 @@ struct network {
 	struct vs_prefix subnet6;
 	union vs_addr gateway6;
 	struct vs_prefix ip_range6; /* len == 0: the whole subnet6 */
+	/* -o com.docker.network.bridge.gateway_mode_ipv6=routed: IPv6 leaves
+	 * with the containers' own addresses, no NAT66 (uplink6.c) */
+	bool routed6;
 	int n_aux;
 	struct aux_addr aux[VS_MAX_AUX];
 	bool internal, icc, dns, dns_intercept, is_default;

@@ -62,7 +62,8 @@ struct nat_rule {
 
 /* What a connection's first packet gets (nat_plan()): decided without
  * changing anything, committed by nat_new_conn(), shown by vsctl trace. */
-enum nat_plan_kind { NAT_PLAN_SNAT, NAT_PLAN_DNAT, NAT_PLAN_HAIRPIN };
+enum nat_plan_kind { NAT_PLAN_SNAT, NAT_PLAN_DNAT, NAT_PLAN_HAIRPIN,
+		     NAT_PLAN_ROUTED };   /* tracked, not translated (routed6) */
 
 struct nat_plan {
 	enum nat_plan_kind kind;

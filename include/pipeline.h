@@ -29,6 +29,8 @@ struct port;
 struct network;
 struct endpoint;
 struct ev_loop;
+struct dp;
+union vs_addr;
 
 /* ingress.c: sanity checks and port security for a burst from a port. */
 void ingress_run(struct port *in, struct pkt_batch *b);
@@ -46,6 +48,8 @@ void gateway_input(struct network *n, struct pkt *p);
 void gateway_deliver(struct network *n, struct pkt *p);
 /* The same for a routed IPv6 packet (NAT66, from the uplink). */
 void gateway_deliver6(struct network *n, struct pkt *p);
+/* The network whose IPv6 subnet holds DST, or NULL. */
+struct network *gateway_route_net6(struct dp *dp, const union vs_addr *dst);
 /* Send a gratuitous ARP for the gateway (network start). */
 void gateway_announce(struct network *n);
 /* Build and queue an ICMP error about P back to its sender. */

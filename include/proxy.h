@@ -9,6 +9,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include "addr.h"
 
 struct dp;
 struct proxy;
@@ -24,10 +25,10 @@ void proxy_set_listen_fn(proxy_listen_fn *fn);
 struct proxy *proxy_new(struct dp *dp);
 void proxy_free(struct proxy *px);
 /* Listen on HOST_IP:[HOST_PORT, +COUNT); 0, or -1 with a one-line ERR. */
-int proxy_add(struct proxy *px, uint8_t proto, uint32_t host_ip, uint16_t host_port,
-	      uint16_t count, char *err, size_t errlen);
-void proxy_del(struct proxy *px, uint8_t proto, uint32_t host_ip, uint16_t host_port,
-	       uint16_t count);
+int proxy_add(struct proxy *px, uint8_t proto, const union vs_addr *host_ip,
+	      uint16_t host_port, uint16_t count, char *err, size_t errlen);
+void proxy_del(struct proxy *px, uint8_t proto, const union vs_addr *host_ip,
+	       uint16_t host_port, uint16_t count);
 /* Counters and what the proxy holds (vsctl stats: "proxy"). */
 struct json_object *proxy_stats_json(const struct proxy *px);
 

@@ -236,7 +236,11 @@ static void cmd_network_free(struct network *n)
 	free(n);
 }
 
-/* --driver and -o (Docker's): parent=UPLINK, for macvlan and ipvlan. */
+/* Docker's option for how a bridge network's IPv6 leaves (doc/ipv6.md). */
+#define CMD_GW_MODE6 "com.docker.network.bridge.gateway_mode_ipv6"
+
+/* --driver and -o (Docker's): parent=UPLINK, for macvlan and ipvlan;
+ * CMD_GW_MODE6=nat|routed for a bridge network with --ipv6. */
 static int cmd_network_driver(struct network *n, struct json_object *args, char *err,
 			      size_t errlen)
 {
@@ -261,11 +265,19 @@ static int cmd_network_driver(struct network *n, struct json_object *args, char 
 				return -1;
 			continue;
 		}
-		if (strcmp(key, "parent") && strcmp(key, "macvlan_mode") && strcmp(key, "ipvlan_mode")) {
-			snprintf(err, errlen, "unknown driver option \"%s\" (parent)", key);
+		if (strcmp(key, "parent") && strcmp(key, "macvlan_mode") && strcmp(key, "ipvlan_mode") &&
+		    strcmp(key, CMD_GW_MODE6)) {
+			snprintf(err, errlen, "unknown driver option \"%s\" (parent, %s)", key,
+				 CMD_GW_MODE6);
 			return -1;
 		}
-		if (!strcmp(key, "parent")) {
+		if (!strcmp(key, CMD_GW_MODE6)) {
+			if (!v || (strcmp(v, "nat") && strcmp(v, "routed"))) {
+				snprintf(err, errlen, "%s %s: want nat or routed", key, v ? v : "");
+				return -1;
+			}
+			n->routed6 = !strcmp(v, "routed");
+		} else if (!strcmp(key, "parent")) {
 			if (!v || !*v || strlen(v) >= sizeof(n->parent)) {
 				snprintf(err, errlen, "bad parent \"%s\"", v ? v : "");
 				return -1;
@@ -300,6 +312,10 @@ static int cmd_network_fill(struct network *n, struct json_object *args, char *e
 	if (net_labels_set(n, args ? json_object_object_get(args, "labels") : NULL,
 			     err, errlen))
 		return -1;
+	if (n->routed6 && (!n->ipv6 || n->driver != NET_DRIVER_BRIDGE)) {
+		snprintf(err, errlen, "%s=routed needs --ipv6 on a bridge network", CMD_GW_MODE6);
+		return -1;
+	}
 	if (n->dns_intercept && !n->dns) {
 		snprintf(err, errlen, "--dns-intercept needs DNS on the network (drop --no-dns)");
 		return -1;
@@ -587,6 +603,8 @@ static struct json_object *cmd_options_json(const struct network *n)
 	json_object_object_add(o, "vswitch.dns_intercept", cmd_jstr(n->dns_intercept ? "true" : "false"));
 	if (*n->parent)
 		json_object_object_add(o, "parent", cmd_jstr(n->parent));
+	if (n->ipv6)
+		json_object_object_add(o, CMD_GW_MODE6, cmd_jstr(n->routed6 ? "routed" : "nat"));
 	overlay_ctl_options_json(n, o);
 	if (n->n_bound) {
 		char names[VS_MAX_BOUND * VS_NAME_MAX];

@@ -489,6 +489,13 @@ static bool gateway_special6(const union vs_addr *a)
 	       (a->b[0] == 0xfe && (a->b[1] & 0xc0) == 0x80) || vs_addr_is_v4(a);
 }
 
+/* gateway_route_net6() - The network whose IPv6 subnet holds DST, or
+ * NULL (uplink6.c: what comes in for a routed6 network). */
+struct network *gateway_route_net6(struct dp *dp, const union vs_addr *dst)
+{
+	return gateway_route_lookup6(dp, dst);
+}
+
 /* Count P and tell its sender, a container, why (errors go back to
  * containers only; the uplink side is NAT's). */
 static void gateway_error6(const struct router_port *rp, struct pkt *p, enum drop_reason why,

@@ -1269,6 +1269,34 @@ static bool nat_plan_snat(struct nat *nat, const struct ct_key *k, struct nat_pl
 }
 
 /**
+ * nat_plan_routed() - Step 3) for a routed6 network: no translation
+ * @k:		the first packet's tuple (from a network's zone)
+ * @plan:	kind, reply tuple and zone filled when it applies
+ *
+ * An IPv6 connection from a network in routed mode leaves with the
+ * container's own address: the entry is the plain inverse of the tuple,
+ * with the reply seen outside, so the answer (and only the answer) comes
+ * back in; no port is taken.
+ *
+ * Return: true if K's network is routed6
+ */
+static bool nat_plan_routed(struct nat *nat, const struct ct_key *k, struct nat_plan *plan)
+{
+	const struct network *n;
+
+	if (k->family != AF_INET6)
+		return false;
+	n = nat_zone_network(nat, k->zone);
+	if (!n || !n->routed6)
+		return false;
+	plan->kind = NAT_PLAN_ROUTED;
+	ct_key_invert(k, &plan->reply);
+	plan->reply.zone = CT_ZONE_OUTSIDE;
+	plan->zone = k->zone;
+	return true;
+}
+
+/**
  * nat_plan() - Decide what a connection's first packet gets, changing nothing
  * @k:		its tuple
  * @l4:		its L4 header (conntrack checks it can open a connection)
@@ -1312,6 +1340,8 @@ enum drop_reason nat_plan_via(struct nat *nat, const struct ct_key *k, int via, 
 		return plan->why = DROP_CT_INVALID;
 	plan->kind = !plan->rule ? NAT_PLAN_SNAT : k->zone == CT_ZONE_OUTSIDE ?
 		     NAT_PLAN_DNAT : NAT_PLAN_HAIRPIN;
+	if (plan->kind == NAT_PLAN_SNAT && nat_plan_routed(nat, k, plan))
+		return DROP_NONE;
 	if (plan->kind != NAT_PLAN_DNAT && !nat_plan_snat(nat, k, plan))
 		return plan->why;
 	if (plan->kind == NAT_PLAN_DNAT)
@@ -1342,7 +1372,7 @@ static struct ct_entry *nat_new_conn(struct nat *nat, struct pkt *p, const struc
 		nat->stats.share_denied++;
 	if (*why != DROP_NONE)
 		return NULL;
-	if (plan.kind != NAT_PLAN_DNAT) {
+	if (plan.kind != NAT_PLAN_DNAT && plan.kind != NAT_PLAN_ROUTED) {
 		m = nat_mapping_reserve(nat, plan.ext_idx, k->zone, k->proto, &k->src, k->sport,
 					plan.ext, plan.ext_shared);
 		if (!m) {	/* cannot happen: the plan chose a free port */
@@ -1402,7 +1432,7 @@ static enum drop_reason nat_dry_run(struct nat *nat, struct pkt *p, const struct
 		if (why != DROP_NONE)
 			return plan.why;
 		ct_key_invert(&plan.reply, &t);
-		kind = plan.kind == NAT_PLAN_SNAT ? TRACE_NAT_SNAT :
+		kind = plan.kind == NAT_PLAN_SNAT || plan.kind == NAT_PLAN_ROUTED ? TRACE_NAT_SNAT :
 		       plan.kind == NAT_PLAN_DNAT ? TRACE_NAT_DNAT : TRACE_NAT_HAIRPIN;
 	}
 	nat->ct->stats.lookups = lookups;

@@ -44,8 +44,15 @@
  * Every refusal is counted by reason (struct proxy_stats, `vsctl stats`,
  * "proxy"); nothing is logged per connection.
  *
+ * IPv6 host IPs ("[::]", "[::1]", issue 14): the listener is an IPv6
+ * socket with IPV6_V6ONLY, so it sits beside the IPv4 one of the same port
+ * and takes only IPv6 clients; the upstream is the host leg as ever (the
+ * container is reached at its IPv4 address: every network has one).
+ * Clients are kept as union vs_addr and socket addresses of either family.
+ *
  * Limits: PROXY_MAX_CONNS connections at once (further accepts are closed
- * at once); IPv4 only.
+ * at once); a rootless vswitchd (its listeners bound by the translator's
+ * namespace helper) proxies IPv4 host IPs only.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -81,7 +88,7 @@ struct proxy_listener;
 struct proxy_conn {
 	struct proxy *px;        /* a connection may outlive its listener */
 	struct proxy_listener *l;
-	uint32_t src;            /* the client's address: its fds are counted there */
+	union vs_addr src;       /* the client's address: its fds are counted there */
 	int fd[2];               /* [0] client, [1] upstream */
 	ev_io rio[2], wio[2];
 	size_t len[2], off[2];   /* buf[i]: read from fd[i], for fd[!i] */
@@ -90,8 +97,16 @@ struct proxy_conn {
 	char buf[2][PROXY_BUF];
 };
 
+/* A client's socket address, either family; zeroed before it is filled,
+ * so that it hashes as bytes. */
+union proxy_sa {
+	struct sockaddr sa;
+	struct sockaddr_in in;
+	struct sockaddr_in6 in6;
+};
+
 struct proxy_udp_flow {
-	struct sockaddr_in client;   /* hash key */
+	union proxy_sa client;       /* hash key */
 	struct proxy_listener *l;
 	int fd;                      /* connected to the upstream */
 	ev_io io;
@@ -102,7 +117,7 @@ struct proxy_udp_flow {
 
 /* What one client address holds across every listener, in fds. */
 struct proxy_src {
-	uint32_t ip;                 /* hash key, network order */
+	union vs_addr ip;            /* hash key */
 	unsigned int fds;
 	UT_hash_handle hh;
 };
@@ -114,11 +129,12 @@ struct proxy_stats {
 };
 
 struct proxy_key {
-	uint32_t host_ip;
+	union vs_addr host_ip;
 	uint16_t port;
 	uint8_t proto;
 	uint8_t pad;
 };
+_Static_assert(sizeof(struct proxy_key) == 20, "hashed as bytes: no padding");
 
 struct proxy_listener {
 	struct proxy *px;
@@ -157,6 +173,15 @@ static int proxy_upstream(struct proxy *px, uint16_t port, struct sockaddr_in *s
 	return 0;
 }
 
+/* proxy_sa_addr() - The address of socket address SA, either family. */
+static void proxy_sa_addr(const union proxy_sa *sa, union vs_addr *a)
+{
+	if (sa->sa.sa_family == AF_INET6)
+		vs_addr_from_bytes(a, AF_INET6, &sa->in6.sin6_addr);
+	else
+		vs_addr_set_v4(a, sa->in.sin_addr.s_addr);
+}
+
 /* --- fds: the budget and the per-source cap ------------------------------ */
 
 static unsigned int proxy_src_cap(void)
@@ -169,19 +194,19 @@ static unsigned int proxy_src_cap(void)
 /**
  * proxy_fds_take() - Reserve N fds for a new flow or connection from IP
  * @px:		the proxy
- * @ip:		the client's address (network order)
+ * @ip:		the client's address
  * @n:		2 for TCP, 1 for UDP
  * @src_cap:	counter to bump when the source is at its cap
  * @budget:	counter to bump when the proxy's share is spent
  *
  * Return: the source's record (give it back with proxy_fds_put()), or NULL
  */
-static struct proxy_src *proxy_fds_take(struct proxy *px, uint32_t ip, unsigned int n,
+static struct proxy_src *proxy_fds_take(struct proxy *px, const union vs_addr *ip, unsigned int n,
 					uint64_t *src_cap, uint64_t *budget)
 {
 	struct proxy_src *s;
 
-	HASH_FIND(hh, px->srcs, &ip, sizeof(ip), s);
+	HASH_FIND(hh, px->srcs, ip, sizeof(*ip), s);
 	if (s && s->fds + n > proxy_src_cap()) {
 		(*src_cap)++;
 		return NULL;
@@ -193,7 +218,7 @@ static struct proxy_src *proxy_fds_take(struct proxy *px, uint32_t ip, unsigned 
 	if (!s) {
 		s = calloc(1, sizeof(*s));
 		if (s) {
-			s->ip = ip;
+			s->ip = *ip;
 			HASH_ADD(hh, px->srcs, ip, sizeof(s->ip), s);
 			if (!s->hh.tbl) {
 				free(s);
@@ -210,12 +235,12 @@ static struct proxy_src *proxy_fds_take(struct proxy *px, uint32_t ip, unsigned 
 	return s;
 }
 
-static void proxy_fds_put(struct proxy *px, uint32_t ip, unsigned int n)
+static void proxy_fds_put(struct proxy *px, const union vs_addr *ip, unsigned int n)
 {
 	struct proxy_src *s;
 
 	fd_budget_put(FD_PROXY, n);
-	HASH_FIND(hh, px->srcs, &ip, sizeof(ip), s);
+	HASH_FIND(hh, px->srcs, ip, sizeof(*ip), s);
 	if (!s)
 		return;
 	s->fds = s->fds > n ? s->fds - n : 0;
@@ -239,7 +264,7 @@ static void proxy_conn_close(struct proxy_conn *c)
 			close(c->fd[i]);
 	}
 	px->n_conns--;
-	proxy_fds_put(px, c->src, 2);
+	proxy_fds_put(px, &c->src, 2);
 	free(c);
 }
 
@@ -352,7 +377,8 @@ static void proxy_pause_cb(struct ev_loop *loop, ev_timer *w, int revents)
 
 /* proxy_tcp_conn_new() - The connection's record for accepted FD from
  * SRC, with both fds' worth taken; NULL (FD to be closed) if refused. */
-static struct proxy_conn *proxy_tcp_conn_new(struct proxy_listener *l, int fd, uint32_t src)
+static struct proxy_conn *proxy_tcp_conn_new(struct proxy_listener *l, int fd,
+					     const union vs_addr *src)
 {
 	struct proxy *px = l->px;
 	struct proxy_conn *c;
@@ -371,7 +397,7 @@ static struct proxy_conn *proxy_tcp_conn_new(struct proxy_listener *l, int fd, u
 	px->n_conns++;
 	c->px = px;
 	c->l = l;
-	c->src = src;
+	c->src = *src;
 	c->fd[0] = fd;
 	return c;
 }
@@ -380,15 +406,17 @@ static void proxy_tcp_accept_cb(struct ev_loop *loop, ev_io *w, int revents)
 {
 	struct proxy_listener *l = w->data;
 	struct proxy *px = l->px;
-	struct sockaddr_in up, from;
+	struct sockaddr_in up;
+	union proxy_sa from;
 	socklen_t fl = sizeof(from);
+	union vs_addr src;
 	struct proxy_conn *c;
 	int fd, i;
 
 	(void)loop;
 	(void)revents;
 	memset(&from, 0, sizeof(from));
-	fd = accept4(l->fd, (struct sockaddr *)&from, &fl, SOCK_NONBLOCK | SOCK_CLOEXEC);
+	fd = accept4(l->fd, &from.sa, &fl, SOCK_NONBLOCK | SOCK_CLOEXEC);
 	if (fd < 0) {
 		if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM)
 			proxy_listener_pause(px, l);
@@ -396,8 +424,9 @@ static void proxy_tcp_accept_cb(struct ev_loop *loop, ev_io *w, int revents)
 	}
 	/* refused: accepted and closed at once, so it never waits in the
 	 * backlog and the watcher does not fire for it again */
+	proxy_sa_addr(&from, &src);
 	if (proxy_upstream(px, l->key.port, &up) < 0 ||
-	    !(c = proxy_tcp_conn_new(l, fd, from.sin_addr.s_addr))) {
+	    !(c = proxy_tcp_conn_new(l, fd, &src))) {
 		close(fd);
 		return;
 	}
@@ -423,7 +452,10 @@ static void proxy_udp_flow_close(struct proxy_udp_flow *f)
 	struct proxy *px = f->l->px;
 	ev_io_stop(px->loop, &f->io);
 	close(f->fd);
-	proxy_fds_put(px, f->client.sin_addr.s_addr, 1);
+	union vs_addr src;
+
+	proxy_sa_addr(&f->client, &src);
+	proxy_fds_put(px, &src, 1);
 	HASH_DEL(f->l->flows, f);
 	free(f);
 	if (--px->n_udp_flows == 0)
@@ -442,19 +474,21 @@ static void proxy_udp_reply_cb(struct ev_loop *loop, ev_io *w, int revents)
 	while ((n = recv(f->fd, px->udp_buf, sizeof(px->udp_buf), 0)) >= 0) {
 		f->last = ev_now(px->loop);
 		f->replied = true;
-		sendto(f->l->fd, px->udp_buf, (size_t)n, 0,
-		       (struct sockaddr *)&f->client, sizeof(f->client));
+		sendto(f->l->fd, px->udp_buf, (size_t)n, 0, &f->client.sa,
+		       f->client.sa.sa_family == AF_INET6 ? sizeof(f->client.in6) :
+		       sizeof(f->client.in));
 	}
 	if (errno != EAGAIN && errno != EWOULDBLOCK && errno != ECONNREFUSED)
 		proxy_udp_flow_close(f);
 }
 
 static struct proxy_udp_flow *proxy_udp_flow_new(struct proxy_listener *l,
-						 const struct sockaddr_in *client)
+						 const union proxy_sa *client)
 {
 	struct proxy *px = l->px;
 	struct proxy_udp_flow *f;
 	struct sockaddr_in up;
+	union vs_addr src;
 
 	if (HASH_COUNT(l->flows) >= PROXY_MAX_CONNS) {
 		px->stats.udp_budget++;
@@ -462,12 +496,13 @@ static struct proxy_udp_flow *proxy_udp_flow_new(struct proxy_listener *l,
 	}
 	if (proxy_upstream(px, l->key.port, &up) < 0)
 		return NULL;
-	if (!proxy_fds_take(px, client->sin_addr.s_addr, 1, &px->stats.udp_src_cap,
+	proxy_sa_addr(client, &src);
+	if (!proxy_fds_take(px, &src, 1, &px->stats.udp_src_cap,
 			    &px->stats.udp_budget))
 		return NULL;
 	f = calloc(1, sizeof(*f));
 	if (!f) {
-		proxy_fds_put(px, client->sin_addr.s_addr, 1);
+		proxy_fds_put(px, &src, 1);
 		return NULL;
 	}
 	f->client = *client;
@@ -476,7 +511,7 @@ static struct proxy_udp_flow *proxy_udp_flow_new(struct proxy_listener *l,
 	if (f->fd < 0 || connect(f->fd, (struct sockaddr *)&up, sizeof(up)) < 0) {
 		if (f->fd >= 0)
 			close(f->fd);
-		proxy_fds_put(px, client->sin_addr.s_addr, 1);
+		proxy_fds_put(px, &src, 1);
 		free(f);
 		return NULL;
 	}
@@ -487,7 +522,7 @@ static struct proxy_udp_flow *proxy_udp_flow_new(struct proxy_listener *l,
 	if (!f->hh.tbl) {
 		ev_io_stop(px->loop, &f->io);
 		close(f->fd);
-		proxy_fds_put(px, client->sin_addr.s_addr, 1);
+		proxy_fds_put(px, &src, 1);
 		free(f);
 		return NULL;
 	}
@@ -501,7 +536,7 @@ static void proxy_udp_rx_cb(struct ev_loop *loop, ev_io *w, int revents)
 	struct proxy_listener *l = w->data;
 	struct proxy *px = l->px;
 	struct proxy_udp_flow *f;
-	struct sockaddr_in from;
+	union proxy_sa from;
 	socklen_t fl = sizeof(from);
 	ssize_t n;
 	int burst;
@@ -512,10 +547,9 @@ static void proxy_udp_rx_cb(struct ev_loop *loop, ev_io *w, int revents)
 		memset(&from, 0, sizeof(from));
 		fl = sizeof(from);
 		n = recvfrom(l->fd, px->udp_buf, sizeof(px->udp_buf), 0,
-			     (struct sockaddr *)&from, &fl);
+			     &from.sa, &fl);
 		if (n < 0)
 			return;
-		from.sin_zero[0] = 0;
 		HASH_FIND(hh, l->flows, &from, sizeof(from), f);
 		if (!f)
 			f = proxy_udp_flow_new(l, &from);
@@ -576,14 +610,18 @@ void proxy_set_listen_fn(proxy_listen_fn *fn)
 }
 
 /* proxy_socket() - A bound (TCP: listening) nonblocking socket, or -1. */
-static int proxy_socket(uint8_t proto, uint32_t host_ip, uint16_t port)
+static int proxy_socket(uint8_t proto, const union vs_addr *host_ip, uint16_t port)
 {
-	struct sockaddr_in sa;
-	int one = 1, fd, e;
+	int af = vs_addr_family(host_ip), one = 1, fd, e;
+	union proxy_sa sa;
 
+	if (proxy_listen_ext && af == AF_INET6) {
+		errno = EAFNOSUPPORT;   /* the rootless helper binds IPv4 only */
+		return -1;
+	}
 	if (proxy_listen_ext)
-		return proxy_listen_ext(proto, host_ip, port);
-	fd = socket(AF_INET, (proto == IPPROTO_UDP ? SOCK_DGRAM : SOCK_STREAM) |
+		return proxy_listen_ext(proto, vs_addr_get_v4(host_ip), port);
+	fd = socket(af, (proto == IPPROTO_UDP ? SOCK_DGRAM : SOCK_STREAM) |
 		    SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -1;
@@ -591,11 +629,20 @@ static int proxy_socket(uint8_t proto, uint32_t host_ip, uint16_t port)
 	 * SO_REUSEADDR would let two sockets share the port silently. */
 	if (proto == IPPROTO_TCP)
 		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	/* "[::]" beside "0.0.0.0" of the same port: IPv6 clients only */
+	if (af == AF_INET6)
+		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
 	memset(&sa, 0, sizeof(sa));
-	sa.sin_family = AF_INET;
-	sa.sin_addr.s_addr = host_ip;
-	sa.sin_port = htons(port);
-	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
+	if (af == AF_INET6) {
+		sa.in6.sin6_family = AF_INET6;
+		vs_addr_to_bytes(host_ip, &sa.in6.sin6_addr);
+		sa.in6.sin6_port = htons(port);
+	} else {
+		sa.in.sin_family = AF_INET;
+		sa.in.sin_addr.s_addr = vs_addr_get_v4(host_ip);
+		sa.in.sin_port = htons(port);
+	}
+	if (bind(fd, &sa.sa, af == AF_INET6 ? sizeof(sa.in6) : sizeof(sa.in)) < 0 ||
 	    (proto == IPPROTO_TCP && listen(fd, 128) < 0)) {
 		e = errno;
 		close(fd);
@@ -605,8 +652,8 @@ static int proxy_socket(uint8_t proto, uint32_t host_ip, uint16_t port)
 	return fd;
 }
 
-static int proxy_listen_one(struct proxy *px, uint8_t proto, uint32_t host_ip, uint16_t port,
-			    char *err, size_t errlen)
+static int proxy_listen_one(struct proxy *px, uint8_t proto, const union vs_addr *host_ip,
+			    uint16_t port, char *err, size_t errlen)
 {
 	struct proxy_listener *l;
 	int fd;
@@ -620,7 +667,7 @@ static int proxy_listen_one(struct proxy *px, uint8_t proto, uint32_t host_ip, u
 		goto fail;
 	}
 	l->px = px;
-	l->key.host_ip = host_ip;
+	l->key.host_ip = *host_ip;
 	l->key.port = port;
 	l->key.proto = proto;
 	l->fd = fd;
@@ -631,16 +678,18 @@ static int proxy_listen_one(struct proxy *px, uint8_t proto, uint32_t host_ip, u
 	ev_io_start(px->loop, &l->io);
 	return 0;
 fail:
-	snprintf(err, errlen, "host port %u/%s is already in use on the host: %s", port,
-		 proto == IPPROTO_UDP ? "udp" : "tcp", strerror(errno));
+	snprintf(err, errlen, "host port %u/%s %s on the host: %s", port,
+		 proto == IPPROTO_UDP ? "udp" : "tcp",
+		 errno == EADDRINUSE ? "is already in use" : "cannot listen", strerror(errno));
 	if (fd >= 0)
 		close(fd);
 	return -1;
 }
 
-static void proxy_close_one(struct proxy *px, uint8_t proto, uint32_t host_ip, uint16_t port)
+static void proxy_close_one(struct proxy *px, uint8_t proto, const union vs_addr *host_ip,
+			    uint16_t port)
 {
-	struct proxy_key k = { host_ip, port, proto, 0 };
+	struct proxy_key k = { *host_ip, port, proto, 0 };
 	struct proxy_listener *l;
 	struct proxy_udp_flow *f, *ft;
 
@@ -659,7 +708,7 @@ static void proxy_close_one(struct proxy *px, uint8_t proto, uint32_t host_ip, u
 /**
  * proxy_add() - Listen on HOST_IP:[HOST_PORT, +COUNT) for PROTO
  * @proto:	IPPROTO_TCP or IPPROTO_UDP
- * @host_ip:	0.0.0.0 or 127.0.0.1 (network order)
+ * @host_ip:	0.0.0.0, 127.0.0.1, :: or ::1
  * @host_port:	first port
  * @count:	ports in the range
  * @err:	one-line reason
@@ -667,7 +716,7 @@ static void proxy_close_one(struct proxy *px, uint8_t proto, uint32_t host_ip, u
  *
  * Return: 0, or -1 with nothing left listening (a port in use refuses)
  */
-int proxy_add(struct proxy *px, uint8_t proto, uint32_t host_ip, uint16_t host_port,
+int proxy_add(struct proxy *px, uint8_t proto, const union vs_addr *host_ip, uint16_t host_port,
 	      uint16_t count, char *err, size_t errlen)
 {
 	uint32_t i;
@@ -681,7 +730,8 @@ int proxy_add(struct proxy *px, uint8_t proto, uint32_t host_ip, uint16_t host_p
 	return 0;
 }
 
-void proxy_del(struct proxy *px, uint8_t proto, uint32_t host_ip, uint16_t host_port, uint16_t count)
+void proxy_del(struct proxy *px, uint8_t proto, const union vs_addr *host_ip, uint16_t host_port,
+	       uint16_t count)
 {
 	uint32_t i;
 
@@ -697,7 +747,7 @@ void proxy_free(struct proxy *px)
 	if (!px)
 		return;
 	HASH_ITER(hh, px->listeners, l, lt)
-		proxy_close_one(px, l->key.proto, l->key.host_ip, l->key.port);
+		proxy_close_one(px, l->key.proto, &l->key.host_ip, l->key.port);
 	ev_timer_stop(px->loop, &px->sweep);
 	ev_timer_stop(px->loop, &px->pause);
 	free(px);

@@ -3,13 +3,17 @@
  * DOC: Theory of Operation
  *
  * A SPEC follows `docker run -p`: [HOSTIP:][HOSTPORT:]CPORT[/tcp|udp],
+ * an IPv6 HOSTIP in brackets ("[::]:8080:80", "[::1]:8080:80"),
  * where HOSTPORT and CPORT may be ranges of equal length
  * (8000-8010:8000-8010).  A published mapping is stored in the model
  * (struct published on the container; state.c persists it), installed as
  * one DNAT rule covering the whole range (nat.c: one table slot per host
- * port, no socket per port), and, for host IPs 0.0.0.0 and 127.0.0.1,
- * listened on by the userspace proxy in vswitchd's own namespace
- * (proxy.c), as docker-proxy does.
+ * port, no socket per port), and, for host IPs 0.0.0.0, 127.0.0.1, :: and
+ * ::1, listened on by the userspace proxy in vswitchd's own namespace
+ * (proxy.c), as docker-proxy does.  The DNAT rule answers on every uplink
+ * address of both families for 0.0.0.0 and :: alike (a connection to the
+ * uplink's IPv6 address reaches the container's IPv6 address); the
+ * proxy listens on the family the host IP names.
  *
  * Every command applies all of its SPECs or none: each step of a publish
  * that can fail (parse, port taken, proxy bind, state save) is undone in
@@ -67,6 +71,30 @@ static int publish_parse_range(const char *s, uint16_t *first, uint16_t *count)
 }
 
 /**
+ * publish_parse_bracket() - Take "[IPV6]" off the front of a SPEC
+ * @start:	the SPEC; left at the ':' after the bracket (an empty first
+ *		part, so the caller's split sees three parts), or unchanged
+ * @ip:		set to the text inside the brackets, or "" without any
+ * @len:	size of @ip
+ *
+ * Return: 0, or -1 for an unclosed or misplaced bracket
+ */
+static int publish_parse_bracket(char **start, char *ip, size_t len)
+{
+	char *b = *start, *close;
+
+	if (*b != '[')
+		return strchr(b, '[') || strchr(b, ']') ? -1 : 0;
+	close = strchr(b, ']');
+	if (!close || close[1] != ':' || (size_t)(close - b - 1) >= len || close == b + 1)
+		return -1;
+	memcpy(ip, b + 1, (size_t)(close - b - 1));
+	ip[close - b - 1] = '\0';
+	*start = close + 1;
+	return 0;
+}
+
+/**
  * publish_parse_spec() - Parse a `-p` SPEC
  * @spec:	e.g. "127.0.0.1:8080:80/udp"
  * @out:	filled; host_port 0 when omitted
@@ -82,12 +110,16 @@ int publish_parse_spec(const char *spec, struct published *out,
 	int n = 0;
 	uint16_t hcount = 0;
 
+	char *start = buf, v6ip[VS_ADDR_STRLEN] = "";
+
 	memset(out, 0, sizeof(*out));
 	vs_addr_set_v4(&out->host_ip, htonl(INADDR_ANY));
 	out->proto = IPPROTO_TCP;
 	if (strlen(spec) >= sizeof(buf))
 		goto bad;
 	strcpy(buf, spec);
+	if (publish_parse_bracket(&start, v6ip, sizeof(v6ip)) < 0)
+		goto bad;
 	slash = strchr(buf, '/');
 	if (slash) {
 		*slash = '\0';
@@ -96,7 +128,7 @@ int publish_parse_spec(const char *spec, struct published *out,
 		else if (strcmp(slash + 1, "tcp"))
 			goto bad;
 	}
-	for (p = buf; n < 3; n++) {
+	for (p = start; n < 3; n++) {
 		char *c = strchr(p, ':');
 
 		parts[n] = p;
@@ -111,7 +143,10 @@ int publish_parse_spec(const char *spec, struct published *out,
 	}
 	if (publish_parse_range(parts[n - 1], &out->cport, &out->count) < 0)
 		goto bad;
-	if (n == 3 && vs_addr_parse_af(parts[0], AF_INET, &out->host_ip))
+	if (v6ip[0] && (n != 3 || *parts[0] ||
+			vs_addr_parse_af(v6ip, AF_INET6, &out->host_ip)))
+		goto bad;   /* "[IP]" is followed by ":HOSTPORT:CPORT" */
+	if (!v6ip[0] && n == 3 && vs_addr_parse_af(parts[0], AF_INET, &out->host_ip))
 		goto bad;
 	if (n >= 2 && *parts[n - 2]) {
 		if (publish_parse_range(parts[n - 2], &out->host_port, &hcount) < 0 ||
@@ -120,8 +155,8 @@ int publish_parse_spec(const char *spec, struct published *out,
 	}
 	return 0;
 bad:
-	snprintf(err, errlen, "invalid port spec %s: want [HOSTIP:][HOSTPORT:]CPORT[/tcp|udp]",
-		 spec);
+	snprintf(err, errlen, "invalid port spec %s: want [HOSTIP:][HOSTPORT:]CPORT[/tcp|udp] "
+		 "(an IPv6 HOSTIP in brackets: [::]:8080:80)", spec);
 	return -1;
 }
 
@@ -130,12 +165,14 @@ static const char *publish_proto_name(uint8_t proto)
 	return proto == IPPROTO_UDP ? "udp" : "tcp";
 }
 
-/* publish_text() - The `docker port` line: "80/tcp -> 0.0.0.0:8080". */
+/* publish_text() - The `docker port` line: "80/tcp -> 0.0.0.0:8080",
+ * "80/tcp -> [::]:8080". */
 static void publish_text(const struct published *pp, char *buf, size_t len)
 {
-	char ip[VS_ADDR_STRLEN];
+	char a[VS_ADDR_STRLEN], ip[VS_ADDR_STRLEN + 2];
 
-	vs_addr_str(&pp->host_ip, ip, sizeof(ip));
+	vs_addr_str(&pp->host_ip, a, sizeof(a));
+	snprintf(ip, sizeof(ip), vs_addr_is_v4(&pp->host_ip) ? "%s" : "[%s]", a);
 	if (pp->count > 1)
 		snprintf(buf, len, "%u-%u/%s -> %s:%u-%u", pp->cport,
 			 (unsigned)(pp->cport + pp->count - 1), publish_proto_name(pp->proto),
@@ -217,10 +254,12 @@ static const struct network *publish_on_lan(const struct container *c)
 	return NULL;
 }
 
-/* publish_wants_proxy() - 0.0.0.0 and 127.0.0.1 also listen on the host. */
+/* publish_wants_proxy() - 0.0.0.0, 127.0.0.1, :: and ::1 also listen on
+ * the host. */
 static bool publish_wants_proxy(const struct published *pp)
 {
-	return vs_addr_is_any(&pp->host_ip) || vs_addr_eq_v4(&pp->host_ip, htonl(INADDR_LOOPBACK));
+	return vs_addr_is_any(&pp->host_ip) || vs_addr_eq_v4(&pp->host_ip, htonl(INADDR_LOOPBACK)) ||
+	       (!vs_addr_is_v4(&pp->host_ip) && vs_addr_is_loopback(&pp->host_ip));
 }
 
 /**
@@ -252,7 +291,7 @@ static int publish_install(const struct container *c, const struct published *pp
 		return -1;
 	}
 	if (publish_wants_proxy(pp) &&
-	    proxy_add(cmd_dp()->proxy, pp->proto, vs_addr_get_v4(&pp->host_ip), pp->host_port, pp->count, err, errlen) < 0) {
+	    proxy_add(cmd_dp()->proxy, pp->proto, &pp->host_ip, pp->host_port, pp->count, err, errlen) < 0) {
 		nat_rule_del(cmd_dp()->nat, pp->proto, pp->host_port);
 		free(r);
 		return -1;
@@ -277,7 +316,7 @@ static void publish_uninstall(const struct published *pp)
 	const struct nat_rule *r = nat_rule_find(cmd_dp()->nat, pp->proto, pp->host_port);
 
 	if (publish_wants_proxy(pp))
-		proxy_del(cmd_dp()->proxy, pp->proto, vs_addr_get_v4(&pp->host_ip), pp->host_port, pp->count);
+		proxy_del(cmd_dp()->proxy, pp->proto, &pp->host_ip, pp->host_port, pp->count);
 	if (r && nat_rule_del(cmd_dp()->nat, pp->proto, pp->host_port) == 0)
 		free((void *)r);
 }
@@ -301,8 +340,8 @@ static int publish_check(const char *spec, struct published *out, char *err, siz
 	if (!publish_wants_proxy(out) && nat_ext_find(cmd_dp()->nat, &out->host_ip) < 0) {
 		/* nothing would listen there: refuse rather than accept a
 		 * mapping that can never be reached */
-		snprintf(err, errlen, "host IP in %s must be 0.0.0.0, 127.0.0.1 or an uplink IP",
-			 spec);
+		snprintf(err, errlen, "host IP in %s must be 0.0.0.0, 127.0.0.1, [::], [::1] or an "
+			 "uplink IP", spec);
 		return -1;
 	}
 	return 0;

@@ -122,6 +122,8 @@ static struct json_object *state_network_json(const struct network *n)
 		json_object_object_add(o, "gateway6", state_ip(&n->gateway6));
 		if (n->ip_range6.len)
 			json_object_object_add(o, "ip_range6", state_prefix(&n->ip_range6));
+		if (n->routed6)
+			json_object_object_add(o, "routed6", json_object_new_boolean(true));
 	}
 	for (i = 0; i < n->n_aux; i++)
 		json_object_object_add(aux, n->aux[i].name, state_ip(&n->aux[i].addr));
@@ -345,6 +347,7 @@ static int state_load_net6(struct network *n, struct json_object *o, char *err, 
 		snprintf(err, errlen, "network %s: bad subnet6, gateway6 or ip_range6", n->name);
 		return -1;
 	}
+	n->routed6 = state_get_bool(o, "routed6", false);
 	return 0;
 }
 
@@ -498,7 +501,8 @@ static int state_load_published(struct container *c, struct json_object *o, char
 	int cnt = state_get_int(o, "count", 1);
 
 	if (!pp || !proto || (strcmp(proto, "tcp") && strcmp(proto, "udp")) ||
-	    ipam_parse_ip(state_get_str(o, "host_ip"), &pp->host_ip) ||
+	    !state_get_str(o, "host_ip") ||    /* either family: "[::]:8080:80" */
+	    vs_addr_parse(state_get_str(o, "host_ip"), &pp->host_ip) ||
 	    hp < 1 || cp < 1 || cnt < 1 || hp > 65535 || cp > 65535 || cnt > 65535 ||
 	    hp + cnt - 1 > 65535 || cp + cnt - 1 > 65535) {   /* no int overflow */
 		free(pp);

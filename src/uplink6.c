@@ -26,6 +26,13 @@
  *   hop limit decremented as a router does.
  * - From a network, uplink_route_out6() (the gateway routes here, issue 14)
  *   SNATs to the uplink's IPv6 address and sends to the next hop.
+ * - Routed mode (a network with -o
+ *   com.docker.network.bridge.gateway_mode_ipv6=routed, meant for a
+ *   global prefix that the LAN's router routes via our address): the
+ *   same conntrack entry, not translated (nat.c's NAT_PLAN_ROUTED), so
+ *   containers are seen with their own addresses; packets to that subnet
+ *   come in by conntrack as replies only, and new connections from the
+ *   outside are refused (not_for_us) as for NAT66.
  *
  * Multicast that is not neighbour discovery (router advertisements of the
  * LAN's router, MLD, other groups) is not the switch's business and is
@@ -221,6 +228,19 @@ static bool uplink6_own(const struct uplink *ul, const struct in6_addr *a)
 	return !memcmp(a, ul->ip6.b, 16) || !memcmp(a, ul->ll6, 16);
 }
 
+/* uplink6_routed() - Is A in the subnet of a routed6 network (not
+ * internal)?  The LAN's router sends those to our MAC: it routes the
+ * prefix via our address. */
+static bool uplink6_routed(const struct uplink *ul, const struct in6_addr *a)
+{
+	union vs_addr dst;
+	struct network *n;
+
+	memcpy(&dst, a, 16);
+	n = gateway_route_net6(ul->dp, &dst);
+	return n && n->routed6 && !n->internal;
+}
+
 /**
  * uplink6_send() - Send an IPv6 packet (translated) to the outside
  * @p:	packet, L2 header to be rewritten
@@ -322,11 +342,11 @@ void uplink6_input(struct uplink *ul, struct pkt *p)
 	}
 	if (mcast)
 		return;         /* the LAN's RAs, MLD, other groups */
-	if (!uplink6_own(ul, &ip6->ip6_dst)) {
+	if (!uplink6_own(ul, &ip6->ip6_dst) && !uplink6_routed(ul, &ip6->ip6_dst)) {
 		port_drop(ul->out.port, p, DROP_NOT_FOR_US);
 		return;
 	}
-	if (type == ICMP6_ECHO_REQUEST) {
+	if (type == ICMP6_ECHO_REQUEST && uplink6_own(ul, &ip6->ip6_dst)) {
 		uplink6_rport(ul, ul->out.mac, &rp);
 		router_port_v6_input(&rp, p);
 		return;

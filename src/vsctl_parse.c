@@ -656,7 +656,8 @@ int vsctl_check_trace(struct vsctl_ctx *ctx, const struct ctl_schema *row)
 }
 
 /* A SPEC is [HOSTIP:][HOSTPORT:]CPORT[/tcp|udp]: only digits, dots, colons
- * and dashes before the suffix.  The daemon parses it for real; this only
+ * and dashes before the suffix, and the hex digits and brackets of an
+ * IPv6 HOSTIP ("[::1]:8080:80").  The daemon parses it for real; this only
  * catches what is plainly not a SPEC (a typo'd option, a name). */
 int vsctl_check_specs(struct vsctl_ctx *ctx, const struct ctl_schema *row)
 {
@@ -674,14 +675,16 @@ int vsctl_check_specs(struct vsctl_ctx *ctx, const struct ctl_schema *row)
 		bool digit = false;
 
 		for (k = 0; k < body; k++) {
-			if (!strchr("0123456789.:-", s[k]))
+			if (!strchr(s[0] == '[' ? "0123456789.:-[]abcdefABCDEF" : "0123456789.:-",
+				    s[k]))
 				break;
 			digit |= isdigit((unsigned char)s[k]) != 0;
 		}
 		if (k < body || !digit || body == 0 || s[body - 1] == ':' ||
 		    (*sfx && strcmp(sfx, "/tcp") && strcmp(sfx, "/udp"))) {
 			vsctl_usage(ctx, row, "'%s' is not a SPEC "
-				    "([HOSTIP:][HOSTPORT:]CPORT[/tcp|udp])", s);
+				    "([HOSTIP:][HOSTPORT:]CPORT[/tcp|udp], an IPv6 HOSTIP in "
+				    "brackets)", s);
 			return -1;
 		}
 	}

@@ -180,7 +180,7 @@ void proxy_free(struct proxy *px)
 	(void)px;
 }
 
-int proxy_add(struct proxy *px, uint8_t proto, uint32_t host_ip, uint16_t host_port,
+int proxy_add(struct proxy *px, uint8_t proto, const union vs_addr *host_ip, uint16_t host_port,
 	      uint16_t count, char *err, size_t errlen)
 {
 	(void)px; (void)proto; (void)host_ip; (void)count;
@@ -188,8 +188,8 @@ int proxy_add(struct proxy *px, uint8_t proto, uint32_t host_ip, uint16_t host_p
 	return -1;
 }
 
-void proxy_del(struct proxy *px, uint8_t proto, uint32_t host_ip, uint16_t host_port,
-	       uint16_t count)
+void proxy_del(struct proxy *px, uint8_t proto, const union vs_addr *host_ip,
+	       uint16_t host_port, uint16_t count)
 {
 	(void)px;
 	(void)proto; (void)host_ip; (void)host_port; (void)count;

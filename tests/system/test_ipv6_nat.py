@@ -36,6 +36,7 @@ ROUTER_WEB = "203.0.113.1"
 WEB = "203.0.113.10"
 SUBNET6 = "fd00:71::/64"
 UPLINK_MTU = 1400
+ROUTED6 = "2001:db8:300::/64"
 
 pytestmark = [pytest.mark.uplink,
               pytest.mark.vswitchd_args("--uplink-ip6", f"{UP6}/64",
@@ -190,3 +191,90 @@ def test_packet_too_big(lab):
     assert "Packet too big" in r.stdout and f"mtu={UPLINK_MTU}" in r.stdout, r.stdout
     assert wait_for(lambda: ping6(lab.ns["c2"], WEB6, size=1300).returncode == 0, 10)
     assert drops(lab, f"c2:eth0").get("frag_needed", 0) >= 1
+
+
+def test_publish_v6_dnat_keeps_client_address(lab):
+    """A port published without a host IP answers on the uplink's IPv6
+    address too: DNAT to the container's IPv6 address, which sees the
+    client's own address."""
+    out = js(lab, "port", "publish", "c1", "8080:80")
+    assert out[0]["text"] == "80/tcp -> 0.0.0.0:8080"
+    assert wait_for(lambda: curl6(lab.ns["w"], f"http://[{UP6}]:8080/").stdout == "200", 15)
+    assert f"{WEB6} - -" in log(lab, "c1_http.log"), log(lab, "c1_http.log")
+    lines = [e["text"] for e in js(lab, "conntrack", "ls")]
+    ip1 = ip6_of(lab, "c1")
+    assert any(f"src={WEB6} dst={UP6} sport=" in l and "dport=8080" in l and
+               f"src={ip1} dst={WEB6} sport=80" in l for l in lines), lines
+
+
+def test_publish_v6_hairpin(lab):
+    """c2 reaches c1's published port through the uplink's IPv6 address:
+    DNAT and SNAT, so c1 answers through the switch."""
+    assert wait_for(lambda: curl6(lab.ns["c2"], f"http://[{UP6}]:8080/").stdout == "200", 15)
+    assert f"{UP6} - -" in log(lab, "c1_http.log")
+
+
+def test_publish_v6_any_and_loopback(lab):
+    """[::]:P:C listens with the proxy on :: in vswitchd's namespace and
+    DNATs on the uplink's IPv6 address; [::1]:P:C is the proxy's only,
+    as 127.0.0.1 is; `port ls` writes them as docker port does."""
+    out = js(lab, "port", "publish", "c1", "[::]:8081:80", "[::1]:8082:80")
+    assert [o["text"] for o in out] == ["80/tcp -> [::]:8081", "80/tcp -> [::1]:8082"]
+    ls = ok(lab, "port", "ls", "c1")
+    assert "80/tcp -> [::]:8081" in ls and "80/tcp -> [::1]:8082" in ls, ls
+    listen = nsx(lab.ns["v"], "ss", "-6ltnH").stdout
+    assert "[::]:8081" in listen and "[::1]:8082" in listen, listen
+    assert wait_for(lambda: curl6(lab.ns["v"], "http://[::1]:8081/").stdout == "200", 15)
+    assert wait_for(lambda: curl6(lab.ns["v"], "http://[::1]:8082/").stdout == "200", 15)
+    assert wait_for(lambda: curl6(lab.ns["w"], f"http://[{UP6}]:8081/").stdout == "200", 15)
+    # [::1] is not reachable from the outside
+    assert curl6(lab.ns["w"], f"http://[{UP6}]:8082/", timeout=2).stdout != "200"
+    # malformed IPv6 host IPs are refused with the reason, nothing made
+    for spec in ("[::]:80", "[::1:8083:80", "[2001:db8::99]:8083:80"):
+        r = lab.vs.vsctl("port", "publish", "c1", spec)
+        assert r.returncode == 1 and "vsctl: error:" in r.stderr, (spec, r.stderr)
+    assert "8083" not in ok(lab, "port", "ls", "c1")
+
+
+def test_publish_v6_survives_restart(lab):
+    """The IPv6 host IPs are in the state file: after a kill -9 the
+    mappings, their proxy listeners and the IPv6 uplink come back."""
+    lab.vs.restart(kill9=True)
+    ls = ok(lab, "port", "ls", "c1")
+    assert "80/tcp -> [::]:8081" in ls and "80/tcp -> [::1]:8082" in ls, ls
+    assert wait_for(lambda: curl6(lab.ns["v"], "http://[::1]:8081/").stdout == "200", 15)
+    assert wait_for(lambda: curl6(lab.ns["w"], f"http://[{UP6}]:8081/").stdout == "200", 15)
+    assert wait_for(lambda: curl6(lab.ns["c2"], f"http://[{WEB6}]:8000/").stdout == "200", 15)
+
+
+def test_routed_mode_keeps_container_address(lab):
+    """A network with gateway_mode_ipv6=routed (a global prefix the
+    router routes via the uplink's address): the container is seen with
+    its own address, the replies come back by conntrack, and a new
+    connection from the outside to it is refused and counted."""
+    net = f"{lab.topo.prefix}rt"
+    ok(lab, "network", "create", "--ipv6", "--subnet", "10.72.0.0/24",
+       "--subnet", ROUTED6, "-o", "com.docker.network.bridge.gateway_mode_ipv6=routed", net)
+    o = js(lab, "network", "inspect", net)[0]
+    assert o["Options"]["com.docker.network.bridge.gateway_mode_ipv6"] == "routed", o
+    lab.ns["c3"] = lab.topo.container("c3")
+    ok(lab, "network", "connect", "--netns", lab.ns["c3"], net, "c3")
+    ip3 = js(lab, "network", "inspect", net)[0]["Containers"]["c3"]["IPv6Address"].split("/")[0]
+    nsx(lab.ns["r"], "ip", "-6", "route", "replace", ROUTED6, "via", UP6)
+    assert wait_for(lambda: curl6(lab.ns["c3"], f"http://[{WEB6}]:8000/").stdout == "200", 10)
+    assert f"{ip3} - -" in log(lab, "web_http.log"), log(lab, "web_http.log")
+    assert wait_for(lambda: ping6(lab.ns["c3"], WEB6).returncode == 0, 10)
+    lines = [e["text"] for e in js(lab, "conntrack", "ls")]
+    assert any(f"src={ip3} dst={WEB6}" in l and f"src={WEB6} dst={ip3}" in l
+               for l in lines), lines
+    # nothing opens from the outside
+    spawn(lab.topo, lab.vs, lab.ns["c3"], "/usr/bin/python3", "-c", HTTP6, "80",
+          log="c3_http.log")
+    assert wait_for(lambda: nsx(lab.ns["c3"], "ss", "-ltn").stdout.count(":80 ") > 0, 10)
+    before = drops(lab, "uplink").get("not_for_us", 0)
+    assert curl6(lab.ns["w"], f"http://[{ip3}]:80/", timeout=2).stdout != "200"
+    assert wait_for(lambda: drops(lab, "uplink").get("not_for_us", 0) > before, 5)
+    # routed needs --ipv6
+    r = lab.vs.vsctl("network", "create", "-o",
+                     "com.docker.network.bridge.gateway_mode_ipv6=routed", f"{net}x")
+    assert r.returncode == 1 and "needs --ipv6" in r.stderr, r.stderr

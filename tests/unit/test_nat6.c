@@ -22,6 +22,7 @@
 #include <cmocka.h>
 #include "csum.h"
 #include "nat.h"
+#include "publish.h"
 
 static struct conntrack test_ct;
 static struct nat test_nat = { .model = &g_model };
@@ -444,6 +445,48 @@ static void test_nat66_bad_input(void **state)
 	assert_int_equal(ct_get_stats(&test_ct)->entries, 0);
 }
 
+static void test_publish_spec6(void **state)
+{
+	static const struct {
+		const char *spec;
+		int ok;
+		const char *ip;
+		uint16_t host_port, cport;
+	} v[] = {
+		{ "[::]:8080:80", 0, "::", 8080, 80 },
+		{ "[::1]:8080:80/udp", 0, "::1", 8080, 80 },
+		{ "[::1]::80", 0, "::1", 0, 80 },
+		{ "[2001:db8:100::1]:443:8443", 0, "2001:db8:100::1", 443, 8443 },
+		{ "[::]:80", -1, NULL, 0, 0 },
+		{ "[::]8080:80", -1, NULL, 0, 0 },
+		{ "[]:8080:80", -1, NULL, 0, 0 },
+		{ "[::1:8080:80", -1, NULL, 0, 0 },
+		{ "::1:8080:80", -1, NULL, 0, 0 },
+		{ "[1.2.3.4]:8080:80", -1, NULL, 0, 0 },
+		{ "[fe80::zz]:8080:80", -1, NULL, 0, 0 },
+		{ "8080:[80]", -1, NULL, 0, 0 },
+	};
+	struct published pp;
+	char err[256], a[VS_ADDR_STRLEN];
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+		int r = publish_parse_spec(v[i].spec, &pp, err, sizeof(err));
+
+		if (r != v[i].ok)
+			fail_msg("spec '%s': got %d", v[i].spec, r);
+		if (r < 0) {
+			assert_non_null(strstr(err, "invalid port spec"));
+			continue;
+		}
+		assert_string_equal(vs_addr_str(&pp.host_ip, a, sizeof(a)), v[i].ip);
+		assert_false(vs_addr_is_v4(&pp.host_ip));
+		assert_int_equal(pp.host_port, v[i].host_port);
+		assert_int_equal(pp.cport, v[i].cport);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -456,6 +499,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_nat66_dnat_and_hairpin, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_nat66_fragments, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_nat66_bad_input, setup, teardown),
+		cmocka_unit_test(test_publish_spec6),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
