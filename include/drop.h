@@ -60,7 +60,9 @@
 	X(VXLAN_UNKNOWN_VNI, "vxlan_unknown_vni") /* no overlay network with the packet's VNI */ \
 	X(VXLAN_UNKNOWN_VTEP, "vxlan_unknown_vtep") /* source VTEP not a member of the network */ \
 	X(VXLAN_MAC_CONFLICT, "vxlan_mac_conflict") /* tunnel frame with a MAC that is elsewhere */ \
-	X(VXLAN_NO_TUNNEL, "vxlan_no_tunnel") /* overlay frame for a remote VTEP, no --vtep-ip */
+	X(VXLAN_NO_TUNNEL, "vxlan_no_tunnel") /* overlay frame for a remote VTEP, no --vtep-ip */ \
+	X(RX_RING_BAD, "rx_ring_bad")         /* AF_PACKET ring slot with a length or offset outside it */ \
+	X(RX_RING_CUT, "rx_ring_cut")         /* frame too big for a ring slot, no whole copy queued */
 
 #define DROP_ENUM(name, str) DROP_##name,
 enum drop_reason { DROP_NONE = 0, DROP_REASONS(DROP_ENUM) DROP_MAX };

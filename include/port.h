@@ -41,6 +41,9 @@ struct port_stats {
 	uint64_t sw_csum;        /* partial checksums finished for this port */
 	uint64_t tx_batched;     /* frames sent in an io_uring batch (port_uring.c) */
 	uint64_t rx_ip6, tx_ip6; /* of rx/tx_packets, IPv6 frames (untagged EtherType) */
+	/* AF_PACKET rx ring (pkt_ring.c): frames read from a slot, and frames
+	 * too big for one read whole from the queue at the slot's place */
+	uint64_t rx_ring, rx_ring_copy;
 	uint64_t drops[DROP_MAX];
 };
 
@@ -179,5 +182,8 @@ extern const struct port_class port_pasta_class;
 /* Receive frames for every MAC, or stop (an uplink whose LAN networks
  * have containers with MACs of their own, lan.c). */
 int port_afpacket_set_promisc(struct port *port, bool on);
+/* Give AF_PACKET ports opened from now on a TPACKET_V2 rx ring (WANT),
+ * or recvmmsg only (--no-rx-ring); logs the path chosen. */
+void port_afpacket_use_ring(bool want);
 
 #endif

@@ -84,6 +84,9 @@ static struct json_object *cmd_show_port(const struct port *port)
 	json_object_object_add(o, "sw_csum", json_object_new_int64((int64_t)port->stats.sw_csum));
 	json_object_object_add(o, "tx_batched",
 			       json_object_new_int64((int64_t)port->stats.tx_batched));
+	json_object_object_add(o, "rx_ring", json_object_new_int64((int64_t)port->stats.rx_ring));
+	json_object_object_add(o, "rx_ring_copy",
+			       json_object_new_int64((int64_t)port->stats.rx_ring_copy));
 	json_object_object_add(o, "rx_ip6", json_object_new_int64((int64_t)port->stats.rx_ip6));
 	json_object_object_add(o, "tx_ip6", json_object_new_int64((int64_t)port->stats.tx_ip6));
 	for (i = 1; i < DROP_MAX; i++)

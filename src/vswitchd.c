@@ -71,7 +71,7 @@ struct vswitchd_opts {
 	const char *metrics_listen;
 	const char *upstreams[MAX_UPSTREAMS];
 	int n_upstreams;
-	bool detach, no_sandbox, rootless, no_io_uring, poll;
+	bool detach, no_sandbox, rootless, no_io_uring, no_rx_ring, poll;
 	long poll_window;
 	char run_dir[4096], uplink_spec[32];
 	struct rootless_uplink translator;   /* --uplink pasta|slirp4netns */
@@ -90,7 +90,7 @@ static const char vswitchd_usage[] =
 "                [--detach] [--pidfile FILE] [--log-file FILE] [--log-level LEVEL]\n"
 "                [--fdb-aging SEC] [--fdb-max-learned N] [--ct-max N] [--recorder-depth N]\n"
 "                [--metrics-listen [ADDR:]PORT]\n"
-"                [--ctl-idle-timeout SEC] [--no-sandbox] [--no-io-uring]\n"
+"                [--ctl-idle-timeout SEC] [--no-sandbox] [--no-io-uring] [--no-rx-ring]\n"
 "                [--poll-window USEC] [--poll]\n"
 "                [--cluster etcd://HOST:PORT[,HOST:PORT...] --host-name NAME --vtep-ip IP\n"
 "                 [--vxlan-port PORT]]\n"
@@ -134,7 +134,7 @@ enum { OPT_STATE = 256, OPT_SOCKET, OPT_UPLINK, OPT_UPLINK_IP, OPT_UPLINK_GW, OP
        OPT_DETACH, OPT_PIDFILE, OPT_LOGFILE, OPT_LOGLEVEL, OPT_FDB_AGING, OPT_FDB_MAX,
        OPT_CT_MAX, OPT_REC_DEPTH, OPT_CTL_GROUP, OPT_VERSION, OPT_HELP, OPT_NAT_SHARE,
        OPT_CTL_IDLE, OPT_NO_SANDBOX, OPT_ROOTLESS, OPT_USERNS, OPT_METRICS,
-       OPT_NO_IO_URING, OPT_POLL_WINDOW, OPT_POLL, OPT_UPLINK_IP6, OPT_UPLINK_GW6,
+       OPT_NO_IO_URING, OPT_NO_RX_RING, OPT_POLL_WINDOW, OPT_POLL, OPT_UPLINK_IP6, OPT_UPLINK_GW6,
        OPT_PASTA_PORTS, OPT_CLUSTER, OPT_HOST_NAME, OPT_VTEP_IP, OPT_VXLAN_PORT };
 
 static const struct option vswitchd_options[] = {
@@ -163,6 +163,7 @@ static const struct option vswitchd_options[] = {
 	{ "recorder-depth", required_argument, NULL, OPT_REC_DEPTH },
 	{ "metrics-listen", required_argument, NULL, OPT_METRICS },
 	{ "no-io-uring", no_argument, NULL, OPT_NO_IO_URING },
+	{ "no-rx-ring", no_argument, NULL, OPT_NO_RX_RING },
 	{ "poll-window", required_argument, NULL, OPT_POLL_WINDOW },
 	{ "poll", no_argument, NULL, OPT_POLL },
 	{ "cluster", required_argument, NULL, OPT_CLUSTER },
@@ -219,6 +220,7 @@ static void vswitchd_opt(struct vswitchd_opts *o, int c, const char *arg)
 		break;
 	case OPT_DETACH: o->detach = true; break;
 	case OPT_NO_IO_URING: o->no_io_uring = true; break;
+	case OPT_NO_RX_RING: o->no_rx_ring = true; break;
 	case OPT_POLL_WINDOW: o->poll_window = vswitchd_num("--poll-window", arg, 0, 1000); break;
 	case OPT_POLL: o->poll = true; break;
 	case OPT_CLUSTER: o->cluster.url = arg; break;
@@ -509,6 +511,7 @@ static void vswitchd_start(struct dp *dp, struct ev_loop *loop, const struct vsw
 	if (o->rootless)
 		vswitchd_rootless(o);
 	port_uring_init(!o->no_io_uring);	/* before any port sends */
+	port_afpacket_use_ring(!o->no_rx_ring);	/* before any port opens */
 	poll_window_init(loop, o->poll ? POLL_BUSY : POLL_ADAPTIVE, (unsigned int)o->poll_window);
 	if (state_init(o->state_dir, err, sizeof(err)))
 		die("%s", err);
