@@ -65,7 +65,7 @@
  *
  * Limits: no tx ring (sendmmsg batches already, and the tx ring would
  * need a slot-sized copy of each GSO frame); the ring costs its 2 KB
- * slots per port in resident memory from the start (afp_ring_slots()).
+ * slots per port in resident memory from the start (AFP_RING_SLOTS).
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -120,12 +120,13 @@ void port_afpacket_use_ring(bool want)
 					  : "recvmmsg (--no-rx-ring)");
 }
 
-/* Slots per port: a veth to one container needs a few bursts' worth; a
- * borrowed interface (the uplink) carries every container's traffic. */
-static uint32_t afp_ring_slots(bool owned)
-{
-	return owned ? 4 * PKT_BURST : 8 * PKT_BURST;
-}
+/* Slots per port: the ring is all the buffer a port has (a frame that
+ * finds it full is dropped), so it must ride out the loop being busy or
+ * descheduled on a loaded host as the 4 MB rcvbuf did: 128 slots lost a
+ * third more UDP-64 frames than recvmmsg in the A/B, 512 and 1024 did
+ * not.  512 (1 MB) for every port: 1024 on the uplink would take the
+ * idle switch (tools/bench/idle.sh) over its 10 MB target. */
+#define AFP_RING_SLOTS (16 * PKT_BURST)
 
 static int port_afpacket_sockopts(int fd)
 {
@@ -146,16 +147,16 @@ static int port_afpacket_sockopts(int fd)
 
 /* The ring goes on before bind(), with PACKET_VNET_HDR already set (the
  * kernel refuses that option once a ring exists).  Failing is not fatal. */
-static void port_afpacket_ring(struct port_afpacket *a, int fd, bool owned)
+static void port_afpacket_ring(struct port_afpacket *a, int fd)
 {
 	if (!afp_ring_wanted)
 		return;
-	if (pkt_ring_setup(&a->ring, fd, afp_ring_slots(owned)) < 0)
+	if (pkt_ring_setup(&a->ring, fd, AFP_RING_SLOTS) < 0)
 		log_warn("%s: no rx ring (%s); receiving with recvmmsg", a->ifname,
 			 strerror(errno));
 }
 
-static int port_afpacket_socket(struct port_afpacket *a, bool owned)
+static int port_afpacket_socket(struct port_afpacket *a)
 {
 	struct sockaddr_ll sll;
 	int fd, saved;
@@ -165,7 +166,7 @@ static int port_afpacket_socket(struct port_afpacket *a, bool owned)
 		return -1;
 	if (port_afpacket_sockopts(fd) < 0)
 		goto fail;
-	port_afpacket_ring(a, fd, owned);
+	port_afpacket_ring(a, fd);
 	memset(&sll, 0, sizeof(sll));
 	sll.sll_family = AF_PACKET;
 	sll.sll_protocol = htons(ETH_P_ALL);
@@ -200,11 +201,10 @@ static void port_afpacket_init_msgs(struct port_afpacket *a)
  * port_afpacket_open() - Open a raw packet port on an interface
  * @ifname:	interface in vswitchd's namespace
  * @name:	the port's name
- * @owned:	a veth end we made (a smaller rx ring) or a borrowed interface
  *
  * Return: the port, or NULL with errno set (ENODEV: no such interface).
  */
-static struct port *port_afpacket_open(const char *ifname, const char *name, bool owned)
+static struct port *port_afpacket_open(const char *ifname, const char *name)
 {
 	struct port_afpacket *a;
 	struct port *port;
@@ -221,7 +221,7 @@ static struct port *port_afpacket_open(const char *ifname, const char *name, boo
 	snprintf(a->ifname, sizeof(a->ifname), "%s", ifname);
 	a->ifindex = ifindex;
 	port_afpacket_init_msgs(a);
-	fd = port_afpacket_socket(a, owned);
+	fd = port_afpacket_socket(a);
 	if (fd < 0) {
 		free(a);
 		return NULL;
@@ -242,7 +242,7 @@ static struct port *port_afpacket_open(const char *ifname, const char *name, boo
 
 static struct port *port_afpacket_class_open(const struct port_args *args)
 {
-	struct port *port = port_afpacket_open(args->ifname, args->name, args->owned);
+	struct port *port = port_afpacket_open(args->ifname, args->name);
 	struct port_afpacket *a;
 
 	if (!port)
