@@ -549,6 +549,7 @@ static void vswitchd_start(struct dp *dp, struct ev_loop *loop, const struct vsw
 
 static void vswitchd_stop(struct dp *dp)
 {
+	state_compact();        /* while the model is still the state */
 	dp_snapshot_stop(dp);   /* first: while every entry is still there */
 	cluster_stop();         /* deferred commands get their error while control lives */
 	metrics_http_stop();
