@@ -40,7 +40,8 @@
  * network's gateway with that MTU, anything else is dropped as mtu.
  *
  * Aging: learned remote MACs expire after the fdb's aging time, swept
- * every VXLAN_SWEEP seconds from the oldest end (overlay_expire).
+ * every VXLAN_SWEEP seconds from the oldest end (overlay_expire).  The
+ * same timer reads the underlay's MTU again (port_vxlan_mtu_refresh).
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -509,12 +510,12 @@ static int port_vxlan_socket(uint32_t addr, uint16_t port, uint16_t *bound)
 	return fd;
 }
 
-/* The MTU of the interface that holds ADDR (the underlay); 1500 if none
+/* The MTU of the interface that holds ADDR (the underlay); 0 if none
  * says (the address may not be configured yet: IP_FREEBIND). */
 static unsigned int port_vxlan_underlay_mtu(uint32_t addr)
 {
 	struct ifaddrs *ifa, *i;
-	unsigned int mtu = 1500;
+	unsigned int mtu = 0;
 	struct ifreq ifr;
 	int fd;
 
@@ -537,13 +538,33 @@ static unsigned int port_vxlan_underlay_mtu(uint32_t addr)
 	return mtu;
 }
 
-/* Every VXLAN_SWEEP seconds: learned remote MACs past the fdb's aging. */
+/* The underlay's MTU again: an operator may change it (or configure the
+ * address) after start, and the tunnel must then answer frag-needed with
+ * what it carries now.  Polled with the sweep, not per packet: one
+ * getifaddrs every VXLAN_SWEEP seconds; an address not (or no longer)
+ * found keeps the last value. */
+static void port_vxlan_mtu_refresh(struct port_vxlan *v)
+{
+	unsigned int mtu = port_vxlan_underlay_mtu(v->vtep_ip);
+	char ip[INET_ADDRSTRLEN];
+
+	if (!mtu || mtu - VXLAN_ENCAP_LEN == v->mtu)
+		return;
+	inet_ntop(AF_INET, &v->vtep_ip, ip, sizeof(ip));
+	log_info("vxlan: the underlay at %s has MTU %u now: the tunnel carries %u (was %u)",
+		 ip, mtu, mtu - VXLAN_ENCAP_LEN, v->mtu);
+	v->mtu = mtu - VXLAN_ENCAP_LEN;
+}
+
+/* Every VXLAN_SWEEP seconds: learned remote MACs past the fdb's aging,
+ * and the underlay's MTU. */
 static void port_vxlan_sweep(struct ev_loop *loop, ev_timer *w, int revents)
 {
 	struct port_vxlan *v = w->data;
 	struct overlay *o, *tmp;
 
 	(void)revents;
+	port_vxlan_mtu_refresh(v);
 	HASH_ITER(hh_vni, v->dp->overlays, o, tmp)
 		overlay_expire(o->net, ev_now(loop), v->dp->fdb.aging);
 }
@@ -587,7 +608,8 @@ struct port *port_vxlan_open(struct dp *dp, uint32_t vtep, uint16_t udp_port, ch
 	v->dp = dp;
 	v->vtep_ip = vtep;
 	v->udp_port = udp_port;
-	v->mtu = port_vxlan_underlay_mtu(vtep) - VXLAN_ENCAP_LEN;
+	v->mtu = port_vxlan_underlay_mtu(vtep);
+	v->mtu = (v->mtu ? v->mtu : 1500) - VXLAN_ENCAP_LEN;
 	if (port_vxlan_sockets(v, &fd) || !(port = port_alloc(&port_vxlan_ops, "vxlan", fd)))
 		goto fail;
 	port->priv = v;
