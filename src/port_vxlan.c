@@ -18,8 +18,9 @@
  * on receive, one sendmmsg per sending socket per flush on transmit.
  *
  * Receive: the datagram is read behind VXLAN_OUTER_LEN bytes of headroom
- * and its outer Ethernet, IPv4 and UDP headers are written there from the
- * sender's address, so capture on this port (`vsctl capture --tunnel`)
+ * (from VXLAN_RX_HEADROOM, so that the inner IP header is aligned as any
+ * port's) and its outer Ethernet, IPv4 and UDP headers are written there
+ * from the sender's address, so capture on this port (`vsctl capture --tunnel`)
  * sees the packet as it was on the wire.  Then, per packet: the header's
  * flags and reserved bits (vxlan_bad_flags, vxlan_truncated), the VNI
  * (vxlan_unknown_vni), the sender among the network's members
@@ -70,8 +71,10 @@
 #include "vxlan.h"
 
 #define VXLAN_TX_SOCKS 8
-/* A tx slot: a jumbo inner frame and its encapsulation. */
-#define VXLAN_SLOT (9216 + VXLAN_ENCAP_LEN)
+/* A tx slot: a jumbo inner frame and its encapsulation, rounded up to 64
+ * bytes so that every slot's inner IPv4 header (64 bytes in) is aligned:
+ * port_offload_csum reads it in place. */
+#define VXLAN_SLOT ((9216 + VXLAN_ENCAP_LEN + 63) & ~63)
 #define VXLAN_SEG_BYTES (4u << 20)
 #define VXLAN_SWEEP 5.0
 
@@ -97,6 +100,21 @@ struct port_vxlan {
 
 /* ---- receive ---------------------------------------------------------- */
 
+/**
+ * port_vxlan_outer_parsed() - What pkt_parse() would find in the outer
+ * headers vxlan_outer_build() wrote: port.c does not parse a tunnel's
+ * frames (their outer IPv4 header is not aligned, the inner one is)
+ * @p:		a received packet, outer headers in front
+ */
+void port_vxlan_outer_parsed(struct pkt *p)
+{
+	p->eth_type = ETHERTYPE_IP;
+	p->l3_ofs = ETHER_HDR_LEN;
+	p->l4_ofs = ETHER_HDR_LEN + 20;
+	p->ip_proto = IPPROTO_UDP;
+	p->is_frag = 0;
+}
+
 static int port_vxlan_rx_burst(struct port *port, struct pkt_batch *b)
 {
 	struct port_vxlan *v = port->priv;
@@ -106,7 +124,7 @@ static int port_vxlan_rx_burst(struct port *port, struct pkt_batch *b)
 	for (i = 0; i < PKT_BURST; i++) {
 		struct pkt *p = &b->pkts[i];
 
-		p->data = p->buf + PKT_HEADROOM;
+		p->data = p->buf + VXLAN_RX_HEADROOM;
 		v->rx_iov[i].iov_base = p->data + VXLAN_OUTER_LEN;
 		v->rx_iov[i].iov_len = 65535 - 28;
 		v->rx_msgs[i].msg_hdr.msg_iov = &v->rx_iov[i];
@@ -128,6 +146,7 @@ static int port_vxlan_rx_burst(struct port *port, struct pkt_batch *b)
 		p->len = VXLAN_OUTER_LEN + len;
 		vxlan_outer_build(p->data, v->rx_from[i].sin_addr.s_addr, v->vtep_ip,
 				  ntohs(v->rx_from[i].sin_port), v->udp_port, (uint16_t)len);
+		port_vxlan_outer_parsed(p);
 	}
 	return n;
 }
@@ -515,6 +534,7 @@ static int port_vxlan_socket(uint32_t addr, uint16_t port, uint16_t *bound)
 static unsigned int port_vxlan_underlay_mtu(uint32_t addr)
 {
 	struct ifaddrs *ifa, *i;
+	struct sockaddr_in sin;
 	unsigned int mtu = 0;
 	struct ifreq ifr;
 	int fd;
@@ -522,8 +542,10 @@ static unsigned int port_vxlan_underlay_mtu(uint32_t addr)
 	if (getifaddrs(&ifa))
 		return mtu;
 	for (i = ifa; i; i = i->ifa_next) {
-		if (!i->ifa_addr || i->ifa_addr->sa_family != AF_INET ||
-		    ((struct sockaddr_in *)i->ifa_addr)->sin_addr.s_addr != addr)
+		if (!i->ifa_addr || i->ifa_addr->sa_family != AF_INET)
+			continue;
+		memcpy(&sin, i->ifa_addr, sizeof(sin));	/* no cast: alignment */
+		if (sin.sin_addr.s_addr != addr)
 			continue;
 		memset(&ifr, 0, sizeof(ifr));
 		snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", i->ifa_name);

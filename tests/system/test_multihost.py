@@ -71,11 +71,17 @@ class Underlay:
 
 
 class Etcd:
-    """etcd in namespace NS, data in a temporary directory, stopped by PID."""
+    """etcd in namespace NS, data in a temporary directory, stopped by PID.
+
+    The directory is on tmpfs (/dev/shm) when there is one: etcd fsyncs its
+    WAL on every write, and on a busy machine's disk one fsync took longer
+    than vswitchd's 5 s request timeout, so a `network vtep add` failed with
+    "etcd does not answer".  What is tested is vswitchd, not the disk."""
 
     def __init__(self, ns):
         self.ns = ns
-        self.dir = tempfile.mkdtemp(prefix="vt-etcd-")
+        shm = "/dev/shm" if os.access("/dev/shm", os.W_OK) else None
+        self.dir = tempfile.mkdtemp(prefix="vt-etcd-", dir=shm)
         self.proc = None
 
     def start(self):
