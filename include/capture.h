@@ -32,9 +32,11 @@ void recorder_frames(struct recorder *r, struct pkt *const *pkts, unsigned int n
 struct recorder *recorder_new(void);
 void recorder_free(struct recorder *r);
 /* Bounds for recorders made from now on: frames (default 256, 0 = off)
- * and bytes of frame data per port (default 1 MiB). */
+ * and bytes of frame data per port (default 1 MiB); and the bytes of rings
+ * all recorders hold together (default 64 MiB, shared fairly). */
 void recorder_set_depth(unsigned int n);
 void recorder_set_budget(size_t bytes);
+void recorder_set_total(size_t bytes);
 
 static inline void capture_rx(struct port *port, const struct pkt_batch *b)
 {

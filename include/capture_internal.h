@@ -74,6 +74,7 @@ unsigned int capture_session_count(void);
 /* recorder.c */
 #define RECORDER_DEPTH_DEFAULT 256
 #define RECORDER_BUDGET_DEFAULT (1u << 20)  /* bytes of frames per port */
+#define RECORDER_TOTAL_DEFAULT ((size_t)64 << 20)  /* all recorders' rings */
 unsigned int recorder_count(const struct recorder *r);
 /* Visit the recorded frames of several recorders merged oldest first. */
 typedef void recorder_visit_fn(void *arg, const uint8_t *data, uint32_t caplen,
@@ -82,5 +83,7 @@ void recorder_walk(struct recorder *const *rs, unsigned int nr,
 		   recorder_visit_fn *fn, void *arg);
 size_t recorder_bytes(const struct recorder *r);
 size_t recorder_extent(const struct recorder *r);
+size_t recorder_capacity(const struct recorder *r);
+size_t recorder_total(void);
 
 #endif

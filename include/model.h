@@ -218,6 +218,7 @@ struct endpoint *model_endpoint_by_ip6_fast(const struct network *n, const union
 void model_mac_from_ip(const union vs_addr *ip, uint8_t mac[6]);
 void model_gw_mac(const struct network *n, uint8_t mac[6]);
 void model_clear(void);
+void model_container_del(struct container *c);
 void model_endpoint_link(struct endpoint *ep);
 void model_endpoint_unlink(struct endpoint *ep);
 struct container *model_container_add(const char *name, const char *netns_ref);

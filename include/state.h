@@ -1,10 +1,12 @@
-/* state.h - the switch's durable state: one JSON file, written atomically.
+/* state.h - the switch's durable state: state.json and its journal.
  *
- * Every change a control command makes is written before the reply: a temp
- * file, fsync, rename over state.json, fsync of the directory.  A crash at
- * any point leaves either the old file or the new one, never a mix.  A file
- * that does not parse stops vswitchd with its name: starting empty would
- * silently forget every network.
+ * Every change a control command makes is durable before the reply: a
+ * container's change as one synced journal record (state_save_ctr), any
+ * other change, and every so often the journal itself, as a new state.json
+ * (temp file, fsync, rename, fsync of the directory).  A crash at any point
+ * leaves the old state or the new one, never a mix (state.c says how).  A
+ * file that does not parse stops vswitchd with its name: starting empty
+ * would silently forget every network.
  */
 #ifndef VS_STATE_H
 #define VS_STATE_H
@@ -15,6 +17,11 @@
 
 int state_init(const char *dir, char *err, size_t errlen);   /* lock + load */
 int state_save(char *err, size_t errlen);
+/* The change to container NAME (made or gone): one journal record. */
+int state_save_ctr(const char *name, char *err, size_t errlen);
+/* Fold the journal into state.json: a clean exit, before the teardown. */
+void state_compact(void);
+unsigned int state_journal_torn_count(void);
 void state_fini(void);
 const char *state_dir(void);
 /* DIR/NAME made of IOV, atomically and durably; 0, or -1 with errno. */

@@ -516,7 +516,7 @@ int cmd_connect_run(struct ctl_conn *conn, struct json_object *args,
 	c = ep->ctr;
 	/* 1: the intent, before the kernel changes */
 	ep->pending = EP_PENDING_CONNECT;
-	if (state_save(err, errlen)) {
+	if (state_save_ctr(c->name, err, errlen)) {
 		cmd_connect_undo(ep, fresh, false);
 		return -1;
 	}
@@ -528,7 +528,7 @@ int cmd_connect_run(struct ctl_conn *conn, struct json_object *args,
 	/* 2: the commit */
 	ep->pending = EP_PENDING_NONE;
 	c->next_order++;
-	if (state_save(err, errlen)) {
+	if (state_save_ctr(c->name, err, errlen)) {
 		c->next_order--;
 		cmd_connect_undo(ep, fresh, true);
 		cmd_connect_resave();
@@ -564,8 +564,8 @@ static int cmd_disconnect(struct ctl_conn *conn, struct json_object *args,
 	struct network *n = net ? model_network(net) : NULL;
 	struct container *c = name ? model_container(name) : NULL;
 	struct endpoint *ep = n && c ? model_endpoint(n, c) : NULL;
-
 	bool drop_ports = ctl_arg_bool(args, "drop_ports", 0);
+	char key[VS_CKEY_MAX];
 
 	/* missing_ok: a runtime's DEL must succeed when there is nothing to
 	 * remove (a second DEL, a container it never finished adding). */
@@ -589,7 +589,7 @@ static int cmd_disconnect(struct ctl_conn *conn, struct json_object *args,
 	/* The commit: from here on the disconnect happens, now or at the
 	 * next start. */
 	ep->pending = EP_PENDING_DISCONNECT;
-	if (state_save(err, errlen)) {
+	if (state_save_ctr(c->name, err, errlen)) {
 		ep->pending = EP_PENDING_NONE;
 		return -1;
 	}
@@ -599,8 +599,9 @@ static int cmd_disconnect(struct ctl_conn *conn, struct json_object *args,
 	 * portMappings), so they go with the container's last endpoint. */
 	if (drop_ports && LIST_FIRST(&c->endpoints) == ep && !LIST_NEXT(ep, ctr_link))
 		publish_drop_all(c);
+	snprintf(key, sizeof(key), "%s", c->name);	/* C may go with EP */
 	cmd_endpoint_remove(ep, true);
-	if (state_save(err, errlen))
+	if (state_save_ctr(key, err, errlen))
 		log_warn("%s; the next start finishes the disconnect", err);
 	*result = json_object_new_object();
 	json_object_object_add(*result, "removed", json_object_new_boolean(true));
@@ -681,7 +682,7 @@ static int cmd_endpoint_check(struct ctl_conn *conn, struct json_object *args,
 void cmd_container_netns_gone(void *arg, struct container *c)
 {
 	struct dp *dp = arg;
-	char err[256];
+	char err[256], key[VS_CKEY_MAX];
 	struct endpoint *ep;
 
 	log_info("container %s: namespace %s is gone; removing its endpoints",
@@ -701,8 +702,9 @@ void cmd_container_netns_gone(void *arg, struct container *c)
 		model_endpoint_unlink(ep);
 		free(ep);
 	}
+	snprintf(key, sizeof(key), "%s", c->name);
 	cmd_container_free(c);
-	if (state_save(err, sizeof(err)))
+	if (state_save_ctr(key, err, sizeof(err)))
 		log_err("%s", err);
 }
 

@@ -75,7 +75,7 @@ static int cmd_handoff_sandbox(struct ctl_conn *conn, struct json_object *args,
 	snprintf(old, sizeof(old), "%s", c->netns_ref);
 	if (endpoint_handoff_move(c, ref, err, errlen) < 0)
 		return -1;
-	if (state_save(err, errlen)) {
+	if (state_save_ctr(c->name, err, errlen)) {
 		snprintf(c->netns_ref, sizeof(c->netns_ref), "%s", old);
 		return -1;
 	}
@@ -126,7 +126,7 @@ static int cmd_handoff_dns_name(struct ctl_conn *conn, struct json_object *args,
 		dns_endpoint_removed(cmd_dp()->dns, ep);
 	snprintf(old, sizeof(old), "%s", c->dns_name);
 	snprintf(c->dns_name, sizeof(c->dns_name), "%s", dns);
-	if (state_save(err, errlen))
+	if (state_save_ctr(c->name, err, errlen))
 		snprintf(c->dns_name, sizeof(c->dns_name), "%s", old);
 	LIST_FOREACH(ep, &c->endpoints, ctr_link)
 		dns_endpoint_added(cmd_dp()->dns, ep);

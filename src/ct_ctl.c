@@ -169,6 +169,11 @@ static int ct_ctl_stats_cmd(struct ctl_conn *c, struct json_object *args,
 	ct_ctl_add(o, "lookups", s->lookups);
 	ct_ctl_add(o, "found", s->found);
 	ct_ctl_add(o, "restored", s->restored);
+	/* the cuckoo table's own (ct.c, "Theory of Operation") */
+	ct_ctl_add(o, "hash_reused", s->hash_reused);
+	ct_ctl_add(o, "cuckoo_moves", s->cuckoo_moves);
+	ct_ctl_add(o, "stashed", s->stashed);
+	ct_ctl_add(o, "table_full", s->table_full);
 	ct_ctl_add(o, "snat_new", n->snat_new);
 	ct_ctl_add(o, "dnat_new", n->dnat_new);
 	ct_ctl_add(o, "hairpin_new", n->hairpin_new);

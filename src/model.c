@@ -142,29 +142,35 @@ void model_gw_mac(const struct network *n, uint8_t mac[6])
 	}
 }
 
+/**
+ * model_container_del() - Take C, its endpoints and published ports out of
+ * the model and free them (the model only: no port, rule or file is
+ * touched; the state journal's replay and model_clear() use it)
+ */
+void model_container_del(struct container *c)
+{
+	struct endpoint *ep;
+	struct published *pp;
+
+	while ((ep = LIST_FIRST(&c->endpoints))) {
+		model_endpoint_unlink(ep);
+		free(ep);
+	}
+	while ((pp = LIST_FIRST(&c->published))) {
+		LIST_REMOVE(pp, link);
+		free(pp);
+	}
+	HASH_DEL(g_model.containers, c);
+	free(c);
+}
+
 void model_clear(void)
 {
 	struct network *n, *ntmp;
 	struct container *c, *ctmp;
-	struct endpoint *ep;
-	struct published *pp;
 
-	HASH_ITER(hh, g_model.containers, c, ctmp) {
-		while ((ep = LIST_FIRST(&c->endpoints))) {
-			LIST_REMOVE(ep, ctr_link);
-			LIST_REMOVE(ep, net_link);
-			HASH_DELETE(hh_ip, ep->net->by_ip, ep);
-			if (ep->in_by_ip6)
-				HASH_DELETE(hh_ip6, ep->net->by_ip6, ep);
-			free(ep);
-		}
-		while ((pp = LIST_FIRST(&c->published))) {
-			LIST_REMOVE(pp, link);
-			free(pp);
-		}
-		HASH_DEL(g_model.containers, c);
-		free(c);
-	}
+	HASH_ITER(hh, g_model.containers, c, ctmp)
+		model_container_del(c);
 	HASH_ITER(hh, g_model.networks, n, ntmp) {
 		HASH_DEL(g_model.networks, n);
 		overlay_free(n);

@@ -478,7 +478,7 @@ static int publish_cmd(struct ctl_conn *conn, struct json_object *args,
 		if (!done[i])
 			goto undo;
 	}
-	if (state_save(err, errlen) < 0)
+	if (state_save_ctr(c->name, err, errlen) < 0)
 		goto undo;
 	*result = json_object_new_array();
 	for (i = 0; i < n; i++) {
@@ -566,7 +566,7 @@ static int unpublish_cmd(struct ctl_conn *conn, struct json_object *args,
 	/* The model first, then the file; the rules and proxies go only once
 	 * the file says so, so a failed save changes nothing. */
 	unpublish_take(c, q, ipg, n, &gone);
-	if (state_save(err, errlen) < 0) {
+	if (state_save_ctr(c->name, err, errlen) < 0) {
 		while ((pp = LIST_FIRST(&gone))) {
 			LIST_REMOVE(pp, link);
 			LIST_INSERT_HEAD(&c->published, pp, link);

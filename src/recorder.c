@@ -7,15 +7,43 @@
  * shows what led up to it without having had a capture running.
  *
  * Whole frames, not a snap length: people read these with tcpdump and
- * want the payload.  Memory is bounded twice per port:
- * - at most DEPTH frames (recorder_set_depth, default 256);
- * - at most BUDGET bytes of frame data (recorder_set_budget, default
- *   1 MiB), so that a burst of 64 KB GSO frames cannot make the recorder
- *   of one port hold 16 MB.  A single frame larger than BUDGET/4 is kept
- *   truncated to BUDGET/4 bytes (its pcap record says so: caplen < len).
- * Whichever bound is hit first evicts the oldest frames.  Both buffers are
- * allocated once when the port is made (recorder_new), and depth and
- * budget changes apply to ports made afterwards.
+ * want the payload.  Memory is bounded three ways:
+ * - at most DEPTH frames per port (recorder_set_depth, default 256);
+ * - at most MAX bytes of frame data per port (recorder_set_budget,
+ *   default 1 MiB), so that a burst of 64 KB GSO frames cannot make the
+ *   recorder of one port hold 16 MB.  A single frame larger than MAX/4 is
+ *   kept truncated to MAX/4 bytes (its pcap record says so: caplen < len);
+ * - at most TOTAL bytes of rings over all recorders together
+ *   (recorder_set_total, `vswitchd --recorder-memory`, default 64 MiB),
+ *   so that memory grows with what ports see, not with how many ports
+ *   there are times what one port could hold (issue 19: 1000 containers).
+ * Whichever bound is hit first evicts the oldest frames of that port.
+ * Depth, MAX and TOTAL changes apply to ports made afterwards (TOTAL: to
+ * growth from then on).
+ *
+ * Sized by what it holds: a recorder starts with no ring at all and the
+ * ring grows (doubling, from RECORDER_MIN_CAP) only when a new frame does
+ * not fit without evicting a live frame that depth alone would keep and
+ * the ring is more than half full (below that the free bytes are only
+ * split by the wrap, and the next frames close the dip).  A port that
+ * keeps 256 frames of multicast chatter ends with a 64 kB ring, not
+ * 1 MiB; a port that never sees a frame costs no ring.  Growing
+ * copies the live frames into the new ring (recorder_resize): a malloc and
+ * a copy a few times in a port's life, never per frame.
+ *
+ * One global budget, shared fairly: each recorder may always grow up to
+ * its share, TOTAL divided by the number of recorders; above its share it
+ * grows only into budget nobody else uses.  When a recorder growing
+ * within its share would take the total past TOTAL, the recorders above
+ * their share are shrunk to it first (recorder_trim: their oldest frames
+ * go, the newest that fit are kept).  So a busy port may use the memory
+ * of quiet ones while there is room, and a new port still gets its share
+ * when there is not.  A trim walks the recorders once (O(ports)) and
+ * copies at most TOTAL bytes; it can only happen after some recorder grew
+ * beyond its share, so it is rare, not per frame.  Not "oldest frames of
+ * the biggest recorder first": that needs a heap over all recorders kept
+ * up to date per frame; the share gives every port a guaranteed look-back,
+ * which is what `vsctl capture --recorder` is for.
  *
  * Layout: frame bytes sit in one byte ring written front to back; a frame
  * that does not fit before the end starts again at offset 0 (the tail is
@@ -25,14 +53,12 @@
  * entry to the write position, so making room means evicting from the
  * oldest end only: amortised O(1) per frame, no scan.
  *
- * Sized by what it holds: the ring goes back to offset 0 as soon as the
- * frame fits before the oldest live frame, not only at the end of the
- * budget.  Otherwise a port that keeps 256 small frames would still walk
- * its write position through the whole 1 MiB, touching every page: with
- * each container's multicast chatter flooded to every port, 500
- * containers made vswitchd's RSS 297 MB (issue 19).  Now the pages
- * touched stay about twice the live bytes (recorder_extent()), and the
- * malloc'd budget above that is never faulted in.
+ * The ring also goes back to offset 0 as soon as the frame fits before
+ * the oldest live frame, not only at its end, so the pages it touches stay
+ * those it needs (recorder_extent()).  Before both changes each port's
+ * recorder walked its whole 1 MiB: with each container's multicast
+ * chatter flooded to every port, 500 containers made vswitchd's RSS
+ * 297 MB (issue 19).
  *
  * Per frame the cost is one memcpy; the timestamp is taken once per burst.
  * A GSO super-frame (up to 64 KB that the switch carries whole, see
@@ -49,6 +75,7 @@
 #include "capture_internal.h"
 
 #define RECORDER_GSO_SNAP 2048
+#define RECORDER_MIN_CAP 4096	/* first ring: a few frames of chatter */
 
 struct recorder_ent {
 	uint32_t off, caplen, len;
@@ -57,16 +84,23 @@ struct recorder_ent {
 
 struct recorder {
 	unsigned int depth;
-	size_t budget;
+	size_t max;                  /* per-port bound on cap */
 	struct recorder_ent *ents;
 	unsigned int first, count;   /* oldest entry, number of entries */
 	uint8_t *buf;
+	size_t cap;                  /* bytes of buf (0: none yet) */
 	size_t wpos;
+	size_t bytes;                /* frame bytes held now */
 	size_t extent;               /* bytes of buf ever written: its RSS */
+	unsigned int idx;            /* in recorder_all[] */
 };
 
 static unsigned int recorder_depth = RECORDER_DEPTH_DEFAULT;
 static size_t recorder_budget = RECORDER_BUDGET_DEFAULT;
+static size_t recorder_limit = RECORDER_TOTAL_DEFAULT;	/* TOTAL */
+static size_t recorder_used;	/* sum of every recorder's cap */
+static struct recorder **recorder_all;
+static unsigned int recorder_n, recorder_all_size;
 
 /* recorder_set_depth() - Frames kept per port made from now on (0: none). */
 void recorder_set_depth(unsigned int n)
@@ -80,8 +114,38 @@ void recorder_set_budget(size_t bytes)
 	recorder_budget = bytes < 4096 ? 4096 : bytes;
 }
 
+/* recorder_set_total() - Bytes of rings all recorders may hold together. */
+void recorder_set_total(size_t bytes)
+{
+	recorder_limit = bytes < RECORDER_MIN_CAP ? RECORDER_MIN_CAP : bytes;
+}
+
+/* recorder_total() - Bytes of rings all recorders hold now. */
+size_t recorder_total(void)
+{
+	return recorder_used;
+}
+
+static bool recorder_register(struct recorder *r)
+{
+	if (recorder_n == recorder_all_size) {
+		unsigned int n = recorder_all_size ? 2 * recorder_all_size : 64;
+		struct recorder **a = realloc(recorder_all, n * sizeof(*a));
+
+		if (!a)
+			return false;
+		recorder_all = a;
+		recorder_all_size = n;
+	}
+	r->idx = recorder_n;
+	recorder_all[recorder_n++] = r;
+	return true;
+}
+
 /**
  * recorder_new() - A recorder for a new port, with the current bounds
+ *
+ * Its ring is allocated by the first frame that needs it.
  *
  * Return: the recorder, or NULL when disabled (depth 0) or out of memory;
  * a port with no recorder simply records nothing.
@@ -96,11 +160,11 @@ struct recorder *recorder_new(void)
 	if (!r)
 		return NULL;
 	r->depth = recorder_depth;
-	r->budget = recorder_budget;
-	r->ents = calloc(r->depth, sizeof(*r->ents));
-	r->buf = malloc(r->budget);
-	if (!r->ents || !r->buf) {
-		recorder_free(r);
+	r->max = recorder_budget;
+	r->ents = malloc(r->depth * sizeof(*r->ents));
+	if (!r->ents || !recorder_register(r)) {
+		free(r->ents);
+		free(r);
 		return NULL;
 	}
 	return r;
@@ -110,6 +174,14 @@ void recorder_free(struct recorder *r)
 {
 	if (!r)
 		return;
+	recorder_all[r->idx] = recorder_all[--recorder_n];
+	recorder_all[r->idx]->idx = r->idx;
+	recorder_used -= r->cap;
+	if (!recorder_n) {
+		free(recorder_all);
+		recorder_all = NULL;
+		recorder_all_size = 0;
+	}
 	free(r->ents);
 	free(r->buf);
 	free(r);
@@ -117,8 +189,108 @@ void recorder_free(struct recorder *r)
 
 static void recorder_evict_oldest(struct recorder *r)
 {
+	r->bytes -= r->ents[r->first].caplen;
 	r->first = (r->first + 1) % r->depth;
 	r->count--;
+}
+
+/**
+ * recorder_resize() - Move the newest frames that fit into a ring of CAP
+ * @r:   recorder
+ * @cap: new ring size (0: drop the ring and every frame)
+ *
+ * Frames are laid out oldest first from offset 0, so the new ring starts
+ * unwrapped.  If the new ring cannot be allocated the old one stays when
+ * growing; when shrinking the frames and the ring are dropped, since the
+ * budget must hold.
+ */
+static void recorder_resize(struct recorder *r, size_t cap)
+{
+	uint8_t *nb = cap ? malloc(cap) : NULL;
+	size_t off = 0;
+	unsigned int i;
+
+	if (!nb && cap > r->cap)
+		return;
+	while (r->count && (r->bytes > cap || !nb))
+		recorder_evict_oldest(r);
+	for (i = 0; i < r->count; i++) {
+		struct recorder_ent *e = &r->ents[(r->first + i) % r->depth];
+
+		memcpy(nb + off, r->buf + e->off, e->caplen);
+		e->off = (uint32_t)off;
+		off += e->caplen;
+	}
+	free(r->buf);
+	recorder_used = recorder_used - r->cap + (nb ? cap : 0);
+	r->buf = nb;
+	r->cap = nb ? cap : 0;
+	r->wpos = off;
+	r->extent = off;
+}
+
+static size_t recorder_share(void)
+{
+	size_t share = recorder_limit / (recorder_n ? recorder_n : 1);
+
+	return share < RECORDER_MIN_CAP ? RECORDER_MIN_CAP : share;
+}
+
+/* recorder_trim() - Shrink recorders above their share until NEED fits. */
+static void recorder_trim(const struct recorder *self, size_t need)
+{
+	size_t share = recorder_share();
+	unsigned int i;
+
+	for (i = 0; i < recorder_n && recorder_used + need > recorder_limit; i++) {
+		struct recorder *q = recorder_all[i];
+
+		if (q != self && q->cap > share)
+			recorder_resize(q, share);
+	}
+}
+
+/**
+ * recorder_grow() - Make room for a frame of CAPLEN without evicting
+ * @r:      recorder
+ * @caplen: bytes the frame needs
+ *
+ * Doubles the ring (at least to hold what it has plus the frame), within
+ * the port's MAX and the global budget: beyond the port's share only into
+ * unused budget, up to the share always (trimming others above theirs).
+ */
+static void recorder_grow(struct recorder *r, uint32_t caplen)
+{
+	size_t want = r->cap ? 2 * r->cap : RECORDER_MIN_CAP, share;
+
+	while (want < r->bytes + caplen)
+		want *= 2;
+	if (want > r->max)
+		want = r->max;
+	if (want <= r->cap)
+		return;
+	if (recorder_used - r->cap + want > recorder_limit) {
+		share = recorder_share();
+		if (want > share)
+			want = share;
+		if (want <= r->cap)
+			return;
+		recorder_trim(r, want - r->cap);
+	}
+	recorder_resize(r, want);
+}
+
+/* recorder_fits() - Whether a frame of CAPLEN goes in without evicting. */
+static bool recorder_fits(const struct recorder *r, uint32_t caplen)
+{
+	size_t oldest;
+
+	if (!r->count)
+		return caplen <= r->cap;
+	oldest = r->ents[r->first].off;
+	if (oldest < r->wpos)	/* live bytes in [oldest, wpos) */
+		return r->wpos + caplen <= r->cap || caplen <= oldest;
+	return r->wpos + caplen <= oldest;
 }
 
 static bool recorder_overlaps(const struct recorder_ent *e, size_t off, size_t len)
@@ -135,19 +307,31 @@ static bool recorder_overlaps(const struct recorder_ent *e, size_t off, size_t l
 static void recorder_add(struct recorder *r, const struct pkt *p, const struct timeval *ts)
 {
 	const uint8_t *data = p->data;
-	uint32_t len = p->len, caplen = len < r->budget / 4 ? len : (uint32_t)(r->budget / 4);
+	uint32_t len = p->len, caplen = len < r->max / 4 ? len : (uint32_t)(r->max / 4);
 	struct recorder_ent *e;
 
 	/* rx frames are recorded before parsing sets PKT_F_GSO: ask the header */
 	if ((p->flags & PKT_F_GSO || p->vnet.gso_type != VIRTIO_NET_HDR_GSO_NONE) &&
 	    caplen > RECORDER_GSO_SNAP)
 		caplen = RECORDER_GSO_SNAP;
+	/* At full depth the oldest goes anyway; then grow only for bytes. */
+	if (r->count == r->depth)
+		recorder_evict_oldest(r);
+	/* Grow only when short of bytes, not when the free bytes are merely
+	 * split by the wrap: a ring more than half full.  Growing on every
+	 * misfit would walk a full-depth ring of mixed sizes up to MAX. */
+	if (!recorder_fits(r, caplen) && 2 * (r->bytes + caplen) > r->cap)
+		recorder_grow(r, caplen);
+	if (caplen > r->cap)	/* at its share and a huge frame: its head */
+		caplen = (uint32_t)r->cap;
+	if (!caplen)
+		return;
 	if (r->wpos && (!r->count || (r->ents[r->first].off < r->wpos &&
 				      r->ents[r->first].off >= caplen))) {
 		/* Every live frame lies in [oldest, wpos) and the start is
 		 * free: write there, so the ring's pages stay those it needs. */
 		r->wpos = 0;
-	} else if (r->wpos + caplen > r->budget) {
+	} else if (r->wpos + caplen > r->cap) {
 		/* Wrap.  The frames between here and the end are the oldest;
 		 * the ring's order now skips them, so they go first, before
 		 * writing at 0 overwrites anything newer. */
@@ -168,6 +352,7 @@ static void recorder_add(struct recorder *r, const struct pkt *p, const struct t
 	e->ts = *ts;
 	memcpy(r->buf + r->wpos, data, caplen);
 	r->wpos += caplen;
+	r->bytes += caplen;
 	if (r->wpos > r->extent)
 		r->extent = r->wpos;
 	r->count++;
@@ -220,14 +405,13 @@ size_t recorder_extent(const struct recorder *r)
 /* Bytes of frame data held now (what a dump will copy). */
 size_t recorder_bytes(const struct recorder *r)
 {
-	size_t sum = 0;
-	unsigned int i;
+	return r ? r->bytes : 0;
+}
 
-	if (!r)
-		return 0;
-	for (i = 0; i < r->count; i++)
-		sum += r->ents[(r->first + i) % r->depth].caplen;
-	return sum;
+/* Bytes of ring allocated (what the global budget counts). */
+size_t recorder_capacity(const struct recorder *r)
+{
+	return r ? r->cap : 0;
 }
 
 static bool recorder_before(const struct timeval *a, const struct timeval *b)

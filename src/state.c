@@ -1,11 +1,44 @@
-/* state.c - the durable state: lock, load, atomic save of state.json.
+/* state.c - the durable state: lock, load, state.json and its journal.
  *
- * Theory of operation.  The whole model is small (networks, containers,
- * endpoints, published ports), so each change rewrites one JSON file
- * rather than keeping a journal: write state.json.tmp, fsync it, rename it
- * over state.json, fsync the directory.  rename() is atomic, so after a
- * crash (kill -9, power loss after the fsyncs) the file is either the old
- * or the new state.  The reply to vsctl goes out only after this returns.
+ * Theory of operation.  The model (networks, containers, endpoints,
+ * published ports) lives in two files of the state dir:
+ *
+ * - state.json, the whole model, written atomically (state_save(): a temp
+ *   file, fsync, rename over state.json, fsync of the directory), so after
+ *   a crash (kill -9, power loss after the fsyncs) it is the old or the new
+ *   model, never a mix;
+ * - state.journal, the changes to containers made since (state_save_ctr()):
+ *   a header line {"journal":1,"gen":G} and then one line per change, the
+ *   whole container as state.json would hold it, or null when it is gone:
+ *   {"container":NAME,"state":{...}|null}.  A change is one append and one
+ *   fdatasync; the reply to vsctl goes out only after it returns.
+ *
+ * Why a journal: rewriting state.json for every connect costs O(containers)
+ * (311 kB rewritten and fsynced twice per connect at 500 containers, so
+ * connects slowed as the switch grew; issue 19).  An append costs the
+ * size of one container whatever their number.  Each record replaces one
+ * container whole, so replaying a record twice is harmless, and the
+ * records are replayed in order: the last one of a container wins.
+ *
+ * Compaction is a state_save(): it writes state.json with "journal_gen":
+ * G+1 and then a fresh journal whose header says G+1.  A crash between
+ * the two leaves a journal of generation G next to a state.json of G+1:
+ * every record in it is already in state.json, and the load ignores it.
+ * Compaction happens when the journal grows past twice state.json (so
+ * its cost per change stays O(1) amortised), for every change that is
+ * not a container's (networks are few), at start when the journal had
+ * records (so state.json alone is the model again), and at a clean exit.
+ *
+ * A crash can cut only the last record short (appends are serial, each
+ * synced before the next): a last line without its newline, or one that
+ * is not a record, is dropped with a warning (its command was never
+ * acknowledged).  A bad record anywhere else is damage, and vswitchd
+ * refuses to start naming the file, as for a damaged state.json.
+ *
+ * Files of earlier releases have no journal and no "journal_gen" (0) and
+ * load as before.  An earlier release started on a dir with a journal
+ * would not read it: a clean exit compacts, so only a crashed switch's
+ * last changes would be missed (doc/crash-safety.md).
  *
  * The state dir is locked with flock() on DIR/lock, held for the daemon's
  * life: a second vswitchd on the same dir is refused with the holder's pid.
@@ -33,10 +66,18 @@
 #include "state.h"
 
 #define STATE_FILE "state.json"
+#define STATE_JOURNAL "state.journal"
 #define STATE_VERSION 1
+#define STATE_JOURNAL_MIN (64 * 1024)	/* compaction bound, at least */
 
 static char state_dirpath[4096];
 static int state_lock_fd = -1;
+static int64_t state_gen;		/* "journal_gen" of state.json */
+static int state_journal_fd = -1;	/* open for appends, or -1 */
+static size_t state_journal_len;	/* its length */
+static size_t state_journal_max;	/* compact past this */
+static unsigned int state_journal_records;	/* appended since it started */
+static unsigned int state_journal_torn;	/* torn records dropped at load */
 
 const char *state_dir(void) { return state_dirpath; }
 
@@ -229,6 +270,13 @@ static struct json_object *state_container_json(const struct container *c)
 	return o;
 }
 
+/* A container lives while it has endpoints or published ports; one with
+ * neither is on its way out and is not state. */
+static bool state_ctr_live(const struct container *c)
+{
+	return c && (!LIST_EMPTY(&c->endpoints) || !LIST_EMPTY(&c->published));
+}
+
 struct json_object *state_to_json(void)
 {
 	struct json_object *root = json_object_new_object();
@@ -237,12 +285,11 @@ struct json_object *state_to_json(void)
 	struct container *c, *ctmp;
 
 	json_object_object_add(root, "version", json_object_new_int(STATE_VERSION));
+	json_object_object_add(root, "journal_gen", json_object_new_int64(state_gen));
 	HASH_ITER(hh, g_model.networks, n, ntmp)
 		json_object_array_add(nets, state_network_json(n));
-	/* A container lives while it has endpoints or published ports; one
-	 * with neither is on its way out and is not state. */
 	HASH_ITER(hh, g_model.containers, c, ctmp)
-		if (!LIST_EMPTY(&c->endpoints) || !LIST_EMPTY(&c->published))
+		if (state_ctr_live(c))
 			json_object_array_add(ctrs, state_container_json(c));
 	json_object_object_add(root, "networks", nets);
 	json_object_object_add(root, "containers", ctrs);
@@ -610,6 +657,7 @@ int state_from_json(struct json_object *root, char *err, size_t errlen)
 		STATE_BAD("not a vswitch state file (version %d expected)", STATE_VERSION);
 	if (state_load_ula(root, err, errlen))
 		goto fail;
+	state_gen = state_get_int64(root, "journal_gen", 0);
 	for (i = 0; i < json_object_array_length(nets); i++)
 		if (state_load_network(json_object_array_get_idx(nets, i), err, errlen))
 			goto fail;
@@ -698,22 +746,127 @@ int state_write_file(const char *dir, const char *name, const struct iovec *iov,
 	return state_fsync_dir(dir);
 }
 
+/* state_journal_close() - Stop appending (the next change compacts). */
+static void state_journal_close(void)
+{
+	if (state_journal_fd >= 0)
+		close(state_journal_fd);
+	state_journal_fd = -1;
+}
+
 /**
- * state_save() - Write the model to DIR/state.json atomically and durably
- * Return: 0, or -1 with @err set; on failure the old file is untouched
+ * state_journal_start() - Replace the journal by an empty one of state_gen
+ *
+ * Atomically (state_write_file), so a crash leaves the old journal (of an
+ * older generation: ignored) or the new one.  On failure no journal is
+ * open and every change compacts, which is slower but as safe.
+ */
+static void state_journal_start(void)
+{
+	char head[64], path[4200];
+	struct iovec iov;
+	int n;
+
+	state_journal_close();
+	n = snprintf(head, sizeof(head), "{\"journal\":1,\"gen\":%lld}\n", (long long)state_gen);
+	iov.iov_base = head;
+	iov.iov_len = (size_t)n;
+	snprintf(path, sizeof(path), "%s/%s", state_dirpath, STATE_JOURNAL);
+	if (state_write_file(state_dirpath, STATE_JOURNAL, &iov, 1) ||
+	    (state_journal_fd = open(path, O_WRONLY | O_APPEND | O_CLOEXEC)) < 0) {
+		log_warn("cannot start the state journal %s: %s; every change rewrites %s",
+			 path, strerror(errno), STATE_FILE);
+		return;
+	}
+	state_journal_len = (size_t)n;
+	state_journal_records = 0;
+}
+
+/**
+ * state_save() - Write the model to DIR/state.json atomically and durably,
+ * and start a fresh journal (a compaction)
+ * Return: 0, or -1 with @err set; on failure the old files are untouched
  */
 int state_save(char *err, size_t errlen)
 {
-	struct json_object *root = state_to_json();
-	const char *text = json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY);
-	struct iovec iov[2] = { { (void *)text, strlen(text) }, { "\n", 1 } };
-	int rc = state_write_file(state_dirpath, STATE_FILE, iov, 2);
+	struct json_object *root;
+	const char *text;
+	struct iovec iov[2] = { { NULL, 0 }, { "\n", 1 } };
+	int rc;
 
-	if (rc)
+	state_gen++;
+	root = state_to_json();
+	text = json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY);
+	iov[0].iov_base = (void *)text;
+	iov[0].iov_len = strlen(text);
+	rc = state_write_file(state_dirpath, STATE_FILE, iov, 2);
+	if (rc) {
+		state_gen--;
 		snprintf(err, errlen, "cannot save state to %s/%s: %s", state_dirpath, STATE_FILE,
 			 strerror(errno));
+	} else {
+		state_journal_max = 2 * iov[0].iov_len;
+		if (state_journal_max < STATE_JOURNAL_MIN)
+			state_journal_max = STATE_JOURNAL_MIN;
+		state_journal_start();
+	}
 	json_object_put(root);
 	return rc;
+}
+
+/* state_journal_append() - One line at the end, synced; 0 or -1 (errno). */
+static int state_journal_append(const char *line, size_t len)
+{
+	if (state_write_all(state_journal_fd, line, len) == 0 &&
+	    fdatasync(state_journal_fd) == 0) {
+		state_journal_len += len;
+		state_journal_records++;
+		return 0;
+	}
+	/* Take a partial line back, so that it cannot end up mid-journal.
+	 * If even that fails the journal is closed: the caller compacts. */
+	if (ftruncate(state_journal_fd, (off_t)state_journal_len))
+		state_journal_close();
+	return -1;
+}
+
+/**
+ * state_save_ctr() - Make the change to container NAME durable
+ * @name:   the container's name (it may be gone from the model: then its
+ *          removal is what is saved)
+ * @err:    reason on failure
+ * @errlen: its size
+ *
+ * One journal record, or a compaction when there is no journal yet, the
+ * journal is past its bound or the append failed.
+ *
+ * Return: 0, or -1 with @err set
+ */
+int state_save_ctr(const char *name, char *err, size_t errlen)
+{
+	const struct container *c = model_container(name);
+	struct json_object *rec;
+	const char *text;
+	char *line;
+	size_t len;
+	int rc = -1;
+
+	if (state_journal_fd < 0 || state_journal_len > state_journal_max)
+		return state_save(err, errlen);
+	rec = json_object_new_object();
+	json_object_object_add(rec, "container", json_object_new_string(name));
+	json_object_object_add(rec, "state", state_ctr_live(c) ? state_container_json(c) : NULL);
+	text = json_object_to_json_string_ext(rec, JSON_C_TO_STRING_PLAIN);
+	len = strlen(text);
+	line = malloc(len + 1);
+	if (line) {
+		memcpy(line, text, len);
+		line[len] = '\n';
+		rc = state_journal_append(line, len + 1);
+		free(line);
+	}
+	json_object_put(rec);
+	return rc ? state_save(err, errlen) : 0;
 }
 
 /* Read the whole file; NULL with errno on failure. */
@@ -797,6 +950,169 @@ static int state_load(char *err, size_t errlen)
 	return rc;
 }
 
+/* state_parse_text() - TEXT[0..LEN) as one JSON value and nothing else
+ * but blanks; NULL if it is not. */
+static struct json_object *state_parse_text(const char *text, size_t len, const char **why)
+{
+	struct json_tokener *tok = json_tokener_new();
+	struct json_object *root;
+	size_t off;
+
+	*why = "out of memory";
+	if (!tok)
+		return NULL;
+	root = json_tokener_parse_ex(tok, text, (int)len);
+	*why = json_tokener_error_desc(json_tokener_get_error(tok));
+	off = root ? (size_t)tok->char_offset : 0;
+	while (root && off < len && strchr(" \t\r\n", text[off]))
+		off++;
+	if (root && off != len) {
+		json_object_put(root);
+		root = NULL;
+		*why = "trailing garbage";
+	}
+	json_tokener_free(tok);
+	return root;
+}
+
+/* state_journal_gen() - The generation a journal's header line names, or
+ * -1 if the line is not a header. */
+static int64_t state_journal_gen(const char *line, size_t len)
+{
+	const char *why;
+	struct json_object *h = state_parse_text(line, len, &why);
+	int64_t gen = -1;
+
+	if (h && json_object_is_type(h, json_type_object) &&
+	    state_get_int(h, "journal", -1) == 1)
+		gen = state_get_int64(h, "gen", -1);
+	json_object_put(h);
+	return gen;
+}
+
+/**
+ * state_journal_apply() - Replace one container by what record REC says
+ * Return: 0; 1 if REC is not a record; -1 with @err if it does not load
+ */
+static int state_journal_apply(struct json_object *rec, char *err, size_t errlen)
+{
+	const char *name = state_get_str(rec, "container");
+	struct json_object *st;
+	struct container *c;
+
+	if (!name || !json_object_object_get_ex(rec, "state", &st) ||
+	    (st && (!json_object_is_type(st, json_type_object) ||
+		    !state_get_str(st, "name") || strcmp(state_get_str(st, "name"), name))))
+		return 1;
+	c = model_container(name);
+	if (c)
+		model_container_del(c);
+	return st ? state_load_container(st, err, errlen) : 0;
+}
+
+/**
+ * state_journal_replay() - Apply DIR/state.journal to the loaded model
+ * @path:   the journal's path
+ * @text:   its contents
+ * @len:    their length
+ * @err:    reason when it cannot be applied
+ * @errlen: its size
+ *
+ * Return: the number of records applied, or -1 with @err
+ */
+static int state_journal_replay(const char *path, const char *text, size_t len,
+				char *err, size_t errlen)
+{
+	const char *p = text, *end = memchr(text, '\n', len), *why;
+	char e2[200];
+	int n = 0, rc;
+
+	if (!end || state_journal_gen(p, (size_t)(end - p)) != state_gen) {
+		if (end || len)
+			log_info("state journal %s is not of %s's generation %lld: "
+				 "its changes are in %s already; ignored",
+				 path, STATE_FILE, (long long)state_gen, STATE_FILE);
+		return 0;
+	}
+	for (p = end + 1; p < text + len; p = end + 1, n++) {
+		struct json_object *rec;
+
+		end = memchr(p, '\n', (size_t)(text + len - p));
+		rec = end ? state_parse_text(p, (size_t)(end - p), &why) : NULL;
+		rc = rec ? state_journal_apply(rec, e2, sizeof(e2)) : 1;
+		json_object_put(rec);
+		if (rc == 1 && (!end || end + 1 == text + len)) {
+			state_journal_torn++;
+			log_warn("state journal %s: dropped a torn last record (%zu bytes; "
+				 "%u so far): its change was never acknowledged",
+				 path, (size_t)(text + len - p), state_journal_torn);
+			break;
+		}
+		if (rc) {
+			snprintf(err, errlen, "record %d %s", n + 1,
+				 rc == 1 ? "is not a journal record" : e2);
+			return -1;
+		}
+	}
+	return n;
+}
+
+/* state_load_journal() - Replay the journal if there is one; compact when
+ * it held records, so that state.json alone is the model again. */
+static int state_load_journal(char *err, size_t errlen)
+{
+	char path[4200], why[256], e2[300];
+	size_t len = 0;
+	char *text, *c;
+	int n;
+
+	snprintf(path, sizeof(path), "%s/%s", state_dirpath, STATE_JOURNAL);
+	text = state_read_file(path, &len);
+	if (!text) {
+		if (errno == ENOENT)
+			return 0;
+		snprintf(err, errlen, "cannot read state journal %s: %s", path, strerror(errno));
+		return -1;
+	}
+	n = state_journal_replay(path, text, len, why, sizeof(why));
+	free(text);
+	if (n < 0) {
+		model_clear();
+		for (c = why; *c; c++)	/* names from the file: one harmless line */
+			if ((unsigned char)*c < 0x20 || *c == 0x7f)
+				*c = '?';
+		snprintf(err, errlen, "state journal %s is invalid: %s; refusing to start "
+			 "with a partial state: fix or move it away", path, why);
+		return -1;
+	}
+	if (n > 0)
+		log_info("state journal %s: %d change%s replayed", path, n, n == 1 ? "" : "s");
+	if ((n > 0 || state_journal_torn) && state_save(e2, sizeof(e2)))
+		log_warn("%s; the journal stays as it is", e2);
+	return 0;
+}
+
+/* state_journal_torn_count() - Torn journal records dropped at start. */
+unsigned int state_journal_torn_count(void)
+{
+	return state_journal_torn;
+}
+
+/**
+ * state_compact() - Fold the journal into state.json (clean exit)
+ *
+ * Called before anything is torn down, so the model is still the state.
+ */
+void state_compact(void)
+{
+	char err[300];
+
+	if (state_journal_fd < 0 || !state_journal_records)
+		return;
+	if (state_save(err, sizeof(err)))
+		log_warn("%s; the journal keeps the changes", err);
+}
+
 /**
  * state_init() - Create and lock the state dir, then load the model from it
  * Return: 0, or -1 with @err naming the dir or file at fault
@@ -810,11 +1126,17 @@ int state_init(const char *dir, char *err, size_t errlen)
 	}
 	if (state_lock(err, errlen))
 		return -1;
-	return state_load(err, errlen);
+	state_journal_torn = 0;
+	if (state_load(err, errlen))
+		return -1;
+	return state_load_journal(err, errlen);
 }
 
 void state_fini(void)
 {
+	state_journal_close();
+	state_gen = 0;
+	state_journal_len = 0;
 	if (state_lock_fd >= 0)
 		close(state_lock_fd);
 	state_lock_fd = -1;

@@ -75,7 +75,7 @@ struct vswitchd_opts {
 	long poll_window;
 	char run_dir[4096], uplink_spec[32];
 	struct rootless_uplink translator;   /* --uplink pasta|slirp4netns */
-	long fdb_aging, fdb_max, ct_max, rec_depth, ctl_idle;
+	long fdb_aging, fdb_max, ct_max, rec_depth, rec_memory, ctl_idle;
 	struct cluster_opts cluster;  /* --cluster, --host-name, --vtep-ip, --vxlan-port */
 };
 
@@ -89,6 +89,7 @@ static const char vswitchd_usage[] =
 "                [--nat-port-share N] [--dns-upstream IP[:PORT]]...\n"
 "                [--detach] [--pidfile FILE] [--log-file FILE] [--log-level LEVEL]\n"
 "                [--fdb-aging SEC] [--fdb-max-learned N] [--ct-max N] [--recorder-depth N]\n"
+"                [--recorder-memory MIB]\n"
 "                [--metrics-listen [ADDR:]PORT]\n"
 "                [--ctl-idle-timeout SEC] [--no-sandbox] [--no-io-uring]\n"
 "                [--poll-window USEC] [--poll]\n"
@@ -132,7 +133,7 @@ static long vswitchd_num(const char *opt, const char *s, long lo, long hi)
 
 enum { OPT_STATE = 256, OPT_SOCKET, OPT_UPLINK, OPT_UPLINK_IP, OPT_UPLINK_GW, OPT_DNS,
        OPT_DETACH, OPT_PIDFILE, OPT_LOGFILE, OPT_LOGLEVEL, OPT_FDB_AGING, OPT_FDB_MAX,
-       OPT_CT_MAX, OPT_REC_DEPTH, OPT_CTL_GROUP, OPT_VERSION, OPT_HELP, OPT_NAT_SHARE,
+       OPT_CT_MAX, OPT_REC_DEPTH, OPT_REC_MEMORY, OPT_CTL_GROUP, OPT_VERSION, OPT_HELP, OPT_NAT_SHARE,
        OPT_CTL_IDLE, OPT_NO_SANDBOX, OPT_ROOTLESS, OPT_USERNS, OPT_METRICS,
        OPT_NO_IO_URING, OPT_POLL_WINDOW, OPT_POLL, OPT_UPLINK_IP6, OPT_UPLINK_GW6,
        OPT_PASTA_PORTS, OPT_CLUSTER, OPT_HOST_NAME, OPT_VTEP_IP, OPT_VXLAN_PORT };
@@ -161,6 +162,7 @@ static const struct option vswitchd_options[] = {
 	{ "ct-max", required_argument, NULL, OPT_CT_MAX },
 	{ "nat-port-share", required_argument, NULL, OPT_NAT_SHARE },
 	{ "recorder-depth", required_argument, NULL, OPT_REC_DEPTH },
+	{ "recorder-memory", required_argument, NULL, OPT_REC_MEMORY },
 	{ "metrics-listen", required_argument, NULL, OPT_METRICS },
 	{ "no-io-uring", no_argument, NULL, OPT_NO_IO_URING },
 	{ "poll-window", required_argument, NULL, OPT_POLL_WINDOW },
@@ -238,6 +240,7 @@ static void vswitchd_opt(struct vswitchd_opts *o, int c, const char *arg)
 	case OPT_FDB_MAX: o->fdb_max = vswitchd_num("--fdb-max-learned", arg, 1, 1 << 20); break;
 	case OPT_CT_MAX: o->ct_max = vswitchd_num("--ct-max", arg, 16, 1 << 24); break;
 	case OPT_REC_DEPTH: o->rec_depth = vswitchd_num("--recorder-depth", arg, 0, 65536); break;
+	case OPT_REC_MEMORY: o->rec_memory = vswitchd_num("--recorder-memory", arg, 1, 65536); break;
 	case OPT_METRICS: {
 		char err[160];
 
@@ -311,6 +314,7 @@ static void vswitchd_parse(struct vswitchd_opts *o, int argc, char **argv)
 	vswitchd_default_paths(o);
 	o->ctl_group = "vswitch";
 	o->poll_window = POLL_WINDOW_US_DEFAULT;
+	o->rec_depth = -1;	/* 0 is a value: no recorders */
 	while ((c = getopt_long(argc, argv, "", vswitchd_options, NULL)) != -1)
 		vswitchd_opt(o, c, optarg);
 	if (optind != argc) {
@@ -448,8 +452,10 @@ static void vswitchd_modules(struct dp *dp, const struct vswitchd_opts *o)
 		fdb_set_aging(&dp->fdb, (unsigned int)o->fdb_aging);
 	if (o->fdb_max)
 		fdb_set_max_learned(&dp->fdb, (unsigned int)o->fdb_max);
-	if (o->rec_depth)
+	if (o->rec_depth >= 0)
 		recorder_set_depth((unsigned int)o->rec_depth);
+	if (o->rec_memory)
+		recorder_set_total((size_t)o->rec_memory << 20);
 	/* Before the switch namespace (rootless): its upstream sockets stay
 	 * in the host's namespace, where the resolvers are. */
 	dp->dns = dns_new(loop, dp->model, o->upstreams, o->n_upstreams, err, sizeof(err));
@@ -543,6 +549,7 @@ static void vswitchd_start(struct dp *dp, struct ev_loop *loop, const struct vsw
 
 static void vswitchd_stop(struct dp *dp)
 {
+	state_compact();        /* while the model is still the state */
 	dp_snapshot_stop(dp);   /* first: while every entry is still there */
 	cluster_stop();         /* deferred commands get their error while control lives */
 	metrics_http_stop();

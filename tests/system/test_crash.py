@@ -32,7 +32,7 @@ import random
 import threading
 
 import pytest
-from vsutil import make_net, nsx, sh, vsctl_ok, vsjson, wait_for
+from vsutil import make_net, nsx, sh, state_read, state_write, vsctl_ok, vsjson, wait_for
 
 SEED = int(os.environ.get("VS_CRASH_SEED", random.randrange(1 << 30)))
 ROUNDS = int(os.environ.get("VS_CRASH_ROUNDS", "4"))
@@ -59,13 +59,11 @@ def state_file(vswitchd):
 def mark_pending(vswitchd, ctr, net, what):
     """Edit the (stopped) daemon's state: CTR's endpoint on NET becomes a
     connect or disconnect that was cut short."""
-    with open(state_file(vswitchd)) as f:
-        st = json.load(f)
+    st = state_read(vswitchd.state_dir)
     ep = next(e for c in st["containers"] if c["name"] == ctr
               for e in c["endpoints"] if e["network"] == net)
     ep["pending"] = what
-    with open(state_file(vswitchd), "w") as f:
-        json.dump(st, f)
+    state_write(vswitchd.state_dir, st)
 
 
 def resolv_conf(ns):
@@ -396,3 +394,59 @@ def test_kill9_mid_burst(vswitchd, topo):
         assert wait_for(lambda: ping(topo.container("b"), a["ip"]), 10), \
             f"{why}: traffic between a and b did not resume"
         model = got
+
+
+# ------------------------------------------------------------ the journal
+
+def journal_lines(vswitchd):
+    with open(os.path.join(vswitchd.state_dir, "state.journal")) as f:
+        return f.read().splitlines()
+
+
+def connect_some(vswitchd, topo, net, names):
+    for name in names:
+        vsctl_ok(vswitchd, "network", "connect", "--netns", topo.container(name), net, name)
+
+
+def test_kill9_between_journal_appends_and_compaction(vswitchd, topo):
+    """Connects after the last compaction live only in the journal: a kill -9
+    then loses none of them, and the start folds them into state.json."""
+    net = make_net(vswitchd, "--subnet", "10.98.0.0/24")    # a compaction
+    names = [f"j{i}" for i in range(6)]
+    connect_some(vswitchd, topo, net, names)
+    vsctl_ok(vswitchd, "network", "disconnect", net, "j5")
+    vsctl_ok(vswitchd, "port", "publish", "j4", "7301:80")
+    # each connect and disconnect is two records, a publish one
+    assert len(journal_lines(vswitchd)) == 1 + 2 * 7 + 1
+    with open(state_file(vswitchd)) as f:
+        assert "j0" not in f.read()
+    vswitchd.stop(kill9=True)
+    vswitchd.start()
+    ctrs = {c["name"]: c for c in vsjson(vswitchd, "container", "ls")}
+    assert set(ctrs) == set(names) - {"j5"}
+    assert all(c["endpoints"][0]["network"] == net for c in ctrs.values())
+    assert "eth0" in links(topo.container("j0")) and links(topo.container("j5")) == {}
+    assert [p["host_port"] for p in vsjson(vswitchd, "port", "ls", "j4")] == [7301]
+    assert "state journal" in vswitchd.log() and "15 changes replayed" in vswitchd.log()
+    st = state_read(vswitchd.state_dir)
+    with open(state_file(vswitchd)) as f:
+        assert json.load(f)["containers"] == st["containers"]   # compacted
+    # and the journal goes on from there
+    connect_some(vswitchd, topo, net, ["j6"])
+    vswitchd.stop(kill9=True)
+    vswitchd.start()
+    assert "j6" in [c["name"] for c in vsjson(vswitchd, "container", "ls")]
+
+
+def test_torn_last_journal_record_is_dropped(vswitchd, topo):
+    """A record cut short by the crash is dropped, with a warning; every
+    record before it loads."""
+    net = make_net(vswitchd, "--subnet", "10.98.1.0/24")
+    connect_some(vswitchd, topo, net, ["t0", "t1"])
+    vswitchd.stop(kill9=True)
+    with open(os.path.join(vswitchd.state_dir, "state.journal"), "a") as f:
+        f.write('{"container":"t2","state":{"name":"t2","endpo')
+    vswitchd.start()
+    assert sorted(c["name"] for c in vsjson(vswitchd, "container", "ls")) == ["t0", "t1"]
+    assert "dropped a torn last record" in vswitchd.log()
+    vsctl_ok(vswitchd, "network", "connect", "--netns", topo.container("t2"), net, "t2")

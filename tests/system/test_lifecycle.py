@@ -14,13 +14,12 @@ Every namespace has the test's prefix (conftest.py's topo) and is removed
 at the end, also on failure; traffic stays between the test's namespaces.
 Waits poll against deadlines (functional bounds, not benchmarks).
 """
-import json
 import os
 import subprocess
 
 import pytest
 import topo as topo_mod
-from vsutil import make_net, nsx, sh, vsctl_ok, vsjson, wait_for
+from vsutil import make_net, nsx, sh, state_read, state_write, vsctl_ok, vsjson, wait_for
 
 UPLINK_IP = topo_mod.UPLINK_IP
 
@@ -84,8 +83,7 @@ def in_netns(pid, ns):
 
 
 def state(vs):
-    with open(os.path.join(vs.state_dir, "state.json")) as f:
-        return json.load(f)
+    return state_read(vs.state_dir)
 
 
 @pytest.mark.uplink
@@ -163,8 +161,7 @@ def test_pending_disconnect_after_pid_reuse_touches_nothing(vswitchd, topo):
     q = topo.spawn(other, "sleep", "600")
     assert wait_for(lambda: in_netns(q.pid, other), 5)
     c["netns"] = f"pid:{q.pid}"
-    with open(os.path.join(vswitchd.state_dir, "state.json"), "w") as f:
-        json.dump(st, f)
+    state_write(vswitchd.state_dir, st)
     vswitchd.start()
     assert "eth0" in sh("ip", "-n", other, "-o", "link", "show").stdout
     assert vsjson(vswitchd, "container", "ls") == []

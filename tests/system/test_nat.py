@@ -193,6 +193,22 @@ def test_conntrack_ls_shows_tuples(lab):
     assert js(lab, "conntrack", "stats")["entries"] >= 1
 
 
+def test_conntrack_stats_show_the_cuckoo_counters(lab):
+    """The cuckoo table's counters are shown, in JSON and as text rows
+    (doc/nat.md): none of this traffic found the table full."""
+    before = js(lab, "conntrack", "stats")
+    assert nsx(lab.ns["c1"], "ping", "-c", "1", "-W", "2", WEB, check=False).returncode == 0
+    st = js(lab, "conntrack", "stats")
+    for k in ("hash_reused", "cuckoo_moves", "stashed", "table_full"):
+        assert isinstance(st[k], int) and st[k] >= before[k] >= 0, (k, st)
+    assert st["lookups"] > before["lookups"]
+    assert st["table_full"] == 0 and st["hash_reused"] <= st["lookups"]
+    rows = dict(line.split()[:2] for line in ok(lab, "conntrack", "stats").splitlines()
+                if len(line.split()) >= 2)
+    for k in ("hash_reused", "cuckoo_moves", "stashed", "table_full"):
+        assert rows[k].isdigit(), rows
+
+
 def test_publish_dnat_keeps_client_address(lab):
     out = js(lab, "port", "publish", "c1", "8080:80")
     assert out[0]["text"] == "80/tcp -> 0.0.0.0:8080"

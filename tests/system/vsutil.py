@@ -122,3 +122,40 @@ def csum_errors(ns):
     (nstat TcpInCsumErrors): it verified every checksum it was handed."""
     out = nsx(ns, "nstat", "-az", "TcpInCsumErrors").stdout.split()
     return int(out[out.index("TcpInCsumErrors") + 1])
+
+
+def state_read(state_dir):
+    """The switch's saved state as vswitchd will load it: state.json with
+    the records of its journal (state.journal, src/state.c) applied, each
+    replacing one container whole or removing it."""
+    with open(os.path.join(state_dir, "state.json")) as f:
+        st = json.load(f)
+    try:
+        with open(os.path.join(state_dir, "state.journal")) as f:
+            lines = f.read().split("\n")
+    except FileNotFoundError:
+        return st
+    head = json.loads(lines[0]) if lines[0] else {}
+    if head.get("gen") != st.get("journal_gen", 0):
+        return st
+    for line in lines[1:]:
+        try:
+            rec = json.loads(line)
+        except ValueError:
+            break            # a torn last record: vswitchd drops it too
+        ctrs = [c for c in st["containers"] if c["name"] != rec["container"]]
+        if rec["state"] is not None:
+            ctrs.append(rec["state"])
+        st["containers"] = ctrs
+    return st
+
+
+def state_write(state_dir, st):
+    """Replace the (stopped) switch's saved state by ST: state.json, and no
+    journal, whose records would otherwise be applied on top."""
+    with open(os.path.join(state_dir, "state.json"), "w") as f:
+        json.dump(st, f)
+    try:
+        os.unlink(os.path.join(state_dir, "state.journal"))
+    except FileNotFoundError:
+        pass

@@ -378,6 +378,7 @@ static void test_recorder_extent(void **state)
 		record(r, (uint8_t)i, 90 + i % 40);
 	assert_int_equal(recorder_count(r), RECORDER_DEPTH_DEFAULT);
 	assert_true(recorder_extent(r) <= 2 * RECORDER_DEPTH_DEFAULT * 130 + 130);
+	assert_true(recorder_capacity(r) <= 64 * 1024);	/* not the 1 MiB */
 	recorder_walk(&r, 1, walk_cb, &w);
 	assert_int_equal(w.n, RECORDER_DEPTH_DEFAULT);
 	for (i = 0; i < 16; i++)	/* the walk keeps the first 16 */
@@ -411,6 +412,53 @@ static void test_recorder_budget(void **state)
 	assert_true(recorder_bytes(r) <= 8192);
 	recorder_free(r);
 	recorder_set_budget(RECORDER_BUDGET_DEFAULT);
+}
+
+/* One global budget: rings grow with what they hold, a quiet port costs
+ * no ring, the total stays within the budget, a busy port borrows unused
+ * budget and gives it back down to its share when a new port needs room,
+ * and what every recorder keeps is still its newest frames, in order. */
+static void test_recorder_global_budget(void **state)
+{
+	struct recorder *rs[8];
+	struct walk w = { 0 };
+	unsigned int i, k;
+
+	assert_int_equal(recorder_total(), 0);	/* every test freed its own */
+	recorder_set_depth(RECORDER_DEPTH_DEFAULT);
+	recorder_set_budget(RECORDER_BUDGET_DEFAULT);
+	recorder_set_total(256 * 1024);
+	for (i = 0; i < 8; i++)
+		rs[i] = recorder_new();
+	assert_int_equal(recorder_total(), 0);	/* nothing seen, no rings */
+	for (k = 0; k < 300; k++)		/* 300 x 100 B: a 32 KiB ring */
+		record(rs[0], (uint8_t)k, 100);
+	assert_int_equal(recorder_count(rs[0]), RECORDER_DEPTH_DEFAULT);
+	assert_true(recorder_capacity(rs[0]) <= 64 * 1024);
+	assert_true(recorder_capacity(rs[0]) >= RECORDER_DEPTH_DEFAULT * 100);
+	/* rs[1] alone: 1000 B frames, it borrows beyond its 32 KiB share */
+	for (k = 0; k < 300; k++)
+		record(rs[1], (uint8_t)k, 1000);
+	assert_true(recorder_capacity(rs[1]) > 256 * 1024 / 8);
+	assert_true(recorder_total() <= 256 * 1024);
+	/* every other port now fills its share: rs[1] is trimmed to its own */
+	for (i = 2; i < 8; i++)
+		for (k = 0; k < 300; k++)
+			record(rs[i], (uint8_t)k, 1000);
+	assert_true(recorder_total() <= 256 * 1024 + 4096);
+	for (i = 1; i < 8; i++) {
+		assert_true(recorder_capacity(rs[i]) <= 256 * 1024 / 8);
+		assert_true(recorder_count(rs[i]) >= 20);	/* look-back left */
+	}
+	record(rs[1], 0xee, 1000);
+	recorder_walk(&rs[1], 1, walk_cb, &w);
+	assert_int_equal(w.n, recorder_count(rs[1]));
+	for (k = 1; k < 16 && k < w.n; k++)
+		assert_int_equal(w.tag[k], (uint8_t)(w.tag[k - 1] + 1));
+	for (i = 0; i < 8; i++)
+		recorder_free(rs[i]);
+	assert_int_equal(recorder_total(), 0);
+	recorder_set_total(RECORDER_TOTAL_DEFAULT);
 }
 
 /* A GSO super-frame is kept as its first 2 KiB, on rx (only the vnet
@@ -541,6 +589,7 @@ int main(void)
 		cmocka_unit_test(test_recorder_depth),
 		cmocka_unit_test(test_recorder_budget),
 		cmocka_unit_test(test_recorder_extent),
+		cmocka_unit_test(test_recorder_global_budget),
 		cmocka_unit_test(test_recorder_gso_truncated),
 		cmocka_unit_test(test_recorder_random),
 		cmocka_unit_test_setup_teardown(test_recorder_tx_and_merge, setup, teardown),

@@ -359,7 +359,8 @@ static int test_state_setup(void **state)
 
 static int test_state_teardown(void **state)
 {
-	static const char *const files[] = { "state.json", "state.json.tmp", "lock" };
+	static const char *const files[] = { "state.json", "state.json.tmp", "lock",
+					     "state.journal", "state.journal.tmp" };
 	char p[128];
 	size_t i;
 
@@ -941,6 +942,122 @@ static void test_ipv6_round_trip(void **state)
 	test_state_refused_json(j, "ula_pool");
 }
 
+/* ---- the journal ---- */
+
+/* A saved model, then two container changes journaled (db's endpoint
+ * settled, web gone), then "kill -9": no compaction, the process state
+ * forgotten. */
+static void test_journal_two_changes(void)
+{
+	char err[512] = "";
+	struct container *web;
+
+	assert_int_equal(state_init(tdir, err, sizeof(err)), 0);
+	test_state_build();
+	assert_int_equal(state_save(err, sizeof(err)), 0);
+	assert_true(test_state_exists("state.journal"));
+	model_endpoint(model_network("back"), model_container("db"))->pending = EP_PENDING_NONE;
+	assert_int_equal(state_save_ctr("db", err, sizeof(err)), 0);
+	web = model_container("web");
+	model_container_del(web);
+	assert_int_equal(state_save_ctr("web", err, sizeof(err)), 0);
+	state_fini();		/* as kill -9: no state_compact() */
+	model_clear();
+}
+
+static void test_journal_check_changes(void)
+{
+	assert_null(model_container("web"));
+	assert_non_null(model_container("db"));
+	assert_int_equal(model_endpoint(model_network("back"), model_container("db"))->pending,
+			 EP_PENDING_NONE);
+	assert_int_equal(model_network("front")->n_bound, 2);
+}
+
+/* Killed between journal appends and a compaction: everything is back,
+ * and the start compacts, so state.json alone says it again. */
+static void test_journal_replayed_after_kill(void **state)
+{
+	char err[512] = "", p[128];
+
+	(void)state;
+	test_journal_two_changes();
+	assert_int_equal(state_init(tdir, err, sizeof(err)), 0);
+	test_journal_check_changes();
+	assert_int_equal(state_journal_torn_count(), 0);
+	state_fini();
+	model_clear();
+	test_state_path(p, sizeof(p), "state.journal");
+	assert_int_equal(unlink(p), 0);
+	assert_int_equal(state_init(tdir, err, sizeof(err)), 0);
+	test_journal_check_changes();
+}
+
+/* The last record cut short by the crash: dropped and counted, the rest
+ * loads. */
+static void test_journal_torn_last_record(void **state)
+{
+	static const char torn[] = "{\"container\":\"db\",\"state\":{\"name\":\"d";
+	char err[512] = "", p[128];
+	int fd;
+
+	(void)state;
+	test_journal_two_changes();
+	test_state_path(p, sizeof(p), "state.journal");
+	fd = open(p, O_WRONLY | O_APPEND);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, torn, sizeof(torn) - 1), (ssize_t)(sizeof(torn) - 1));
+	close(fd);
+	assert_int_equal(state_init(tdir, err, sizeof(err)), 0);
+	assert_int_equal(state_journal_torn_count(), 1);
+	test_journal_check_changes();
+}
+
+/* A bad record followed by good ones is damage, not a torn write: the
+ * start is refused naming the journal. */
+static void test_journal_bad_record_refused(void **state)
+{
+	char err[512] = "", p[128], text[8192];
+	ssize_t n;
+	int fd;
+
+	(void)state;
+	test_journal_two_changes();
+	test_state_path(p, sizeof(p), "state.journal");
+	fd = open(p, O_RDWR);
+	assert_true(fd >= 0);
+	n = read(fd, text, sizeof(text) - 1);
+	assert_true(n > 0);
+	text[n] = '\0';
+	/* the first record's opening brace becomes garbage */
+	*(strchr(text, '\n') + 1) = '#';
+	assert_int_equal(pwrite(fd, text, (size_t)n, 0), n);
+	close(fd);
+	assert_int_equal(state_init(tdir, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "state.journal"));
+	assert_non_null(strstr(err, "record 1"));
+	assert_null(g_model.networks);
+}
+
+/* A journal of another generation (a crash between a compaction's
+ * state.json and its fresh journal) is ignored: state.json has it all. */
+static void test_journal_stale_ignored(void **state)
+{
+	static const char stale[] = "{\"journal\":1,\"gen\":999}\n"
+				    "{\"container\":\"web\",\"state\":null}\n";
+	char err[512] = "";
+
+	(void)state;
+	assert_int_equal(state_init(tdir, err, sizeof(err)), 0);
+	test_state_build();
+	assert_int_equal(state_save(err, sizeof(err)), 0);
+	state_fini();
+	model_clear();
+	test_state_write("state.journal", stale, sizeof(stale) - 1);
+	assert_int_equal(state_init(tdir, err, sizeof(err)), 0);
+	test_state_check();
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, test_state_setup, test_state_teardown)
 
 int main(void)
@@ -962,6 +1079,10 @@ int main(void)
 		T(test_minimal_file),
 		T(test_release_8dfda21_loads),
 		T(test_lock),
+		T(test_journal_replayed_after_kill),
+		T(test_journal_torn_last_record),
+		T(test_journal_bad_record_refused),
+		T(test_journal_stale_ignored),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -8,7 +8,8 @@
 # 500; add 1000 on a host with the room) it prints:
 #   - connects/s for the containers added in that step (vsctl wall time),
 #   - vswitchd's RSS, and RSS per port above the empty switch's,
-#   - the size of state.json,
+#   - the size of the state: state.json plus its journal (state.journal,
+#     the container changes since state.json was last rewritten),
 #   - restart time: SIGTERM, start again, until `vsctl stats` shows all N
 #     TAP ports (every port re-adopted),
 #   - the cost of one broadcast: vswitchd's CPU time (perf stat -e
@@ -109,7 +110,8 @@ for n in "${STEPS[@]}"; do
 	added=$(ls "$T" | grep -c '^c[0-9]' || true)
 	sleep "$SETTLE"
 	rss=$(rss_kb)
-	st=$(($(stat -c %s "$T/state/state.json" 2>/dev/null || echo 0) / 1024))
+	st=$(( ($(stat -c %s "$T/state/state.json" 2>/dev/null || echo 0) +
+		$(stat -c %s "$T/state/state.journal" 2>/dev/null || echo 0)) / 1024))
 	bc=$(bcast_cost)
 	stop
 	r0=$(now)
