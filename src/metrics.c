@@ -108,6 +108,7 @@ static struct json_object *metrics_nat_json(struct dp *dp)
  * metrics_add_tables() - Add the table sizes and sessions to a stats reply
  * @dp:		the datapath
  * @o:		the reply object: gains "fdb", "conntrack", "nat", "capture"
+ *		(sessions, and the flight recorders' memory and budget)
  */
 void metrics_add_tables(struct dp *dp, struct json_object *o)
 {
@@ -118,6 +119,10 @@ void metrics_add_tables(struct dp *dp, struct json_object *o)
 	json_object_object_add(o, "nat", metrics_nat_json(dp));
 	json_object_object_add(cap, "sessions",
 			       json_object_new_int64(capture_session_count()));
+	json_object_object_add(cap, "recorder_bytes",
+			       json_object_new_int64((int64_t)recorder_total()));
+	json_object_object_add(cap, "recorder_budget",
+			       json_object_new_int64((int64_t)recorder_total_limit()));
 	json_object_object_add(o, "capture", cap);
 	json_object_object_add(o, "events", events_stats_json());
 }

@@ -204,6 +204,13 @@ static void metrics_dns_and_capture(FILE *f, struct json_object *stats)
 {
 	static const struct metrics_family cap = {
 		"vswitch_capture_sessions", "gauge", "Live capture sessions." };
+	static const struct metrics_family rec = {
+		"vswitch_recorder_bytes", "gauge",
+		"Bytes the flight recorders' rings hold, all ports together." };
+	static const struct metrics_family recb = {
+		"vswitch_recorder_budget_bytes", "gauge",
+		"The flight recorders' global budget (--recorder-memory)." };
+	struct json_object *c = metrics_get(stats, "capture", json_type_object);
 	struct json_object *dns = metrics_get(stats, "dns", json_type_object);
 	size_t i;
 
@@ -212,8 +219,11 @@ static void metrics_dns_and_capture(FILE *f, struct json_object *stats)
 		fprintf(f, "%s %lld\n", metrics_dns[i].f.name, metrics_int(dns, metrics_dns[i].key));
 	}
 	metrics_head(f, &cap);
-	fprintf(f, "%s %lld\n", cap.name,
-		metrics_int(metrics_get(stats, "capture", json_type_object), "sessions"));
+	fprintf(f, "%s %lld\n", cap.name, metrics_int(c, "sessions"));
+	metrics_head(f, &rec);
+	fprintf(f, "%s %lld\n", rec.name, metrics_int(c, "recorder_bytes"));
+	metrics_head(f, &recb);
+	fprintf(f, "%s %lld\n", recb.name, metrics_int(c, "recorder_budget"));
 }
 
 /* The published ports' userspace proxy (proxy.c's "proxy" block). */
