@@ -25,6 +25,7 @@
 #include "metrics.h"
 #include "model.h"
 #include "nat.h"
+#include "state.h"
 
 static const char *metrics_proto_name(uint8_t proto)
 {
@@ -108,7 +109,8 @@ static struct json_object *metrics_nat_json(struct dp *dp)
  * metrics_add_tables() - Add the table sizes and sessions to a stats reply
  * @dp:		the datapath
  * @o:		the reply object: gains "fdb", "conntrack", "nat", "capture"
- *		(sessions, and the flight recorders' memory and budget)
+ *		(sessions, and the flight recorders' memory and budget),
+ *		"events" and "state" (the state journal's counters)
  */
 void metrics_add_tables(struct dp *dp, struct json_object *o)
 {
@@ -125,4 +127,5 @@ void metrics_add_tables(struct dp *dp, struct json_object *o)
 			       json_object_new_int64((int64_t)recorder_total_limit()));
 	json_object_object_add(o, "capture", cap);
 	json_object_object_add(o, "events", events_stats_json());
+	json_object_object_add(o, "state", state_stats_json());
 }

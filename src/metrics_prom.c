@@ -277,6 +277,29 @@ static void metrics_events(FILE *f, struct json_object *ev)
 	fprintf(f, "%s %lld\n", lost.name, metrics_int(ev, "dropped"));
 }
 
+/* The state journal (state.c's "state" block). */
+static void metrics_state(FILE *f, struct json_object *st)
+{
+	static const struct metrics_family recs = {
+		"vswitch_state_journal_records", "gauge",
+		"Changes in the state journal since state.json was last rewritten." };
+	static const struct metrics_family comp = {
+		"vswitch_state_compactions_total", "counter",
+		"Rewrites of state.json since start." };
+	static const struct metrics_family torn = {
+		"vswitch_state_journal_torn_total", "counter",
+		"Torn last journal records dropped at start." };
+
+	if (!st)
+		return;
+	metrics_head(f, &recs);
+	fprintf(f, "%s %lld\n", recs.name, metrics_int(st, "journal_records"));
+	metrics_head(f, &comp);
+	fprintf(f, "%s %lld\n", comp.name, metrics_int(st, "compactions"));
+	metrics_head(f, &torn);
+	fprintf(f, "%s %lld\n", torn.name, metrics_int(st, "journal_torn"));
+}
+
 /**
  * metrics_prom_write() - Write a stats reply as Prometheus text
  * @f:		stream
@@ -291,6 +314,7 @@ void metrics_prom_write(FILE *f, struct json_object *stats)
 	metrics_dns_and_capture(f, stats);
 	metrics_events(f, metrics_get(stats, "events", json_type_object));
 	metrics_proxy(f, metrics_get(stats, "proxy", json_type_object));
+	metrics_state(f, metrics_get(stats, "state", json_type_object));
 }
 
 /**
