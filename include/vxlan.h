@@ -23,6 +23,11 @@ struct overlay_vtep;
 #define VXLAN_FLAG_VNI 0x08      /* the I flag: the only one allowed */
 #define VXLAN_OUTER_LEN 42       /* outer Ethernet 14 + IPv4 20 + UDP 8 */
 #define VXLAN_ENCAP_LEN (VXLAN_OUTER_LEN + VXLAN_HLEN)  /* 50 */
+/* Where a received datagram's outer headers start in a packet buffer:
+ * 2 bytes before PKT_HEADROOM, so that the inner frame, 50 bytes later,
+ * has its IP header on the 4-byte boundary PKT_HEADROOM gives every other
+ * port's frame (parse.c reads the headers in place; found by the fuzzer). */
+#define VXLAN_RX_HEADROOM (PKT_HEADROOM - VXLAN_ENCAP_LEN % 4)
 
 /* vxlan.c */
 void vxlan_hdr_build(uint8_t hdr[VXLAN_HLEN], uint32_t vni);
@@ -35,6 +40,7 @@ uint32_t vxlan_flow_hash(const struct pkt *p);
 struct port *port_vxlan_open(struct dp *dp, uint32_t vtep, uint16_t udp_port, char *err,
 			     size_t errlen);
 unsigned int port_vxlan_mtu(const struct dp *dp);
+void port_vxlan_outer_parsed(struct pkt *p);
 void vxlan_output(struct network *n, struct pkt *p, const struct overlay_vtep *dst);
 
 /* overlay_l2.c: the tunnel's part of l2_forward() in an overlay network;

@@ -646,13 +646,20 @@ int cluster_network_create(struct ctl_conn *c, struct network *n, struct json_ob
 	return 0;
 }
 
+/* Another host's endpoint key: its host goes into ARG's list.  This
+ * host's own keys are left out: the model says (cmd_network_rm_check
+ * looked first), and the store may still hold the key of a disconnect
+ * whose delete is on its way, which must not refuse a `network rm` right
+ * after it. */
 static void cluster_has_ep(const char *key, const char *value, void *arg)
 {
 	char *hosts = arg;
 	const char *h = strrchr(key, '/');
-	size_t len = strlen(hosts);
+	size_t len = strlen(hosts), me = strlen(cluster_host());
 
 	(void)value;
+	if (h && !strncmp(h + 1, cluster_host(), me) && h[1 + me] == ':')
+		return;
 	if (h && len < 200)
 		snprintf(hosts + len, 256 - len, "%s%.*s", len ? ", " : "",
 			 (int)strcspn(h + 1, ":"), h + 1);

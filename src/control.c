@@ -421,6 +421,11 @@ static int ctl_process(struct ctl_conn *c)
 		struct json_object *reply;
 		size_t used = (size_t)(nl - c->in) + 1;
 
+		/* Over the limit: what the socket takes now goes first, so that
+		 * pipelined requests with large replies (inspect of many
+		 * networks) cut off only a client whose socket is full too. */
+		if (c->out_len - c->out_off > CTL_MAX_OUT && ctl_flush(c) < 0)
+			return -1;
 		if (c->out_len - c->out_off > CTL_MAX_OUT) {
 			VLOG_RL(LOG_LVL_WARN, "control: dropping a client that leaves %zu bytes "
 				"of replies unread", c->out_len - c->out_off);

@@ -18,8 +18,9 @@
  * on receive, one sendmmsg per sending socket per flush on transmit.
  *
  * Receive: the datagram is read behind VXLAN_OUTER_LEN bytes of headroom
- * and its outer Ethernet, IPv4 and UDP headers are written there from the
- * sender's address, so capture on this port (`vsctl capture --tunnel`)
+ * (from VXLAN_RX_HEADROOM, so that the inner IP header is aligned as any
+ * port's) and its outer Ethernet, IPv4 and UDP headers are written there
+ * from the sender's address, so capture on this port (`vsctl capture --tunnel`)
  * sees the packet as it was on the wire.  Then, per packet: the header's
  * flags and reserved bits (vxlan_bad_flags, vxlan_truncated), the VNI
  * (vxlan_unknown_vni), the sender among the network's members
@@ -40,7 +41,8 @@
  * network's gateway with that MTU, anything else is dropped as mtu.
  *
  * Aging: learned remote MACs expire after the fdb's aging time, swept
- * every VXLAN_SWEEP seconds from the oldest end (overlay_expire).
+ * every VXLAN_SWEEP seconds from the oldest end (overlay_expire).  The
+ * same timer reads the underlay's MTU again (port_vxlan_mtu_refresh).
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -69,8 +71,10 @@
 #include "vxlan.h"
 
 #define VXLAN_TX_SOCKS 8
-/* A tx slot: a jumbo inner frame and its encapsulation. */
-#define VXLAN_SLOT (9216 + VXLAN_ENCAP_LEN)
+/* A tx slot: a jumbo inner frame and its encapsulation, rounded up to 64
+ * bytes so that every slot's inner IPv4 header (64 bytes in) is aligned:
+ * port_offload_csum reads it in place. */
+#define VXLAN_SLOT ((9216 + VXLAN_ENCAP_LEN + 63) & ~63)
 #define VXLAN_SEG_BYTES (4u << 20)
 #define VXLAN_SWEEP 5.0
 
@@ -96,6 +100,21 @@ struct port_vxlan {
 
 /* ---- receive ---------------------------------------------------------- */
 
+/**
+ * port_vxlan_outer_parsed() - What pkt_parse() would find in the outer
+ * headers vxlan_outer_build() wrote: port.c does not parse a tunnel's
+ * frames (their outer IPv4 header is not aligned, the inner one is)
+ * @p:		a received packet, outer headers in front
+ */
+void port_vxlan_outer_parsed(struct pkt *p)
+{
+	p->eth_type = ETHERTYPE_IP;
+	p->l3_ofs = ETHER_HDR_LEN;
+	p->l4_ofs = ETHER_HDR_LEN + 20;
+	p->ip_proto = IPPROTO_UDP;
+	p->is_frag = 0;
+}
+
 static int port_vxlan_rx_burst(struct port *port, struct pkt_batch *b)
 {
 	struct port_vxlan *v = port->priv;
@@ -105,7 +124,7 @@ static int port_vxlan_rx_burst(struct port *port, struct pkt_batch *b)
 	for (i = 0; i < PKT_BURST; i++) {
 		struct pkt *p = &b->pkts[i];
 
-		p->data = p->buf + PKT_HEADROOM;
+		p->data = p->buf + VXLAN_RX_HEADROOM;
 		v->rx_iov[i].iov_base = p->data + VXLAN_OUTER_LEN;
 		v->rx_iov[i].iov_len = 65535 - 28;
 		v->rx_msgs[i].msg_hdr.msg_iov = &v->rx_iov[i];
@@ -127,6 +146,7 @@ static int port_vxlan_rx_burst(struct port *port, struct pkt_batch *b)
 		p->len = VXLAN_OUTER_LEN + len;
 		vxlan_outer_build(p->data, v->rx_from[i].sin_addr.s_addr, v->vtep_ip,
 				  ntohs(v->rx_from[i].sin_port), v->udp_port, (uint16_t)len);
+		port_vxlan_outer_parsed(p);
 	}
 	return n;
 }
@@ -509,20 +529,23 @@ static int port_vxlan_socket(uint32_t addr, uint16_t port, uint16_t *bound)
 	return fd;
 }
 
-/* The MTU of the interface that holds ADDR (the underlay); 1500 if none
+/* The MTU of the interface that holds ADDR (the underlay); 0 if none
  * says (the address may not be configured yet: IP_FREEBIND). */
 static unsigned int port_vxlan_underlay_mtu(uint32_t addr)
 {
 	struct ifaddrs *ifa, *i;
-	unsigned int mtu = 1500;
+	struct sockaddr_in sin;
+	unsigned int mtu = 0;
 	struct ifreq ifr;
 	int fd;
 
 	if (getifaddrs(&ifa))
 		return mtu;
 	for (i = ifa; i; i = i->ifa_next) {
-		if (!i->ifa_addr || i->ifa_addr->sa_family != AF_INET ||
-		    ((struct sockaddr_in *)i->ifa_addr)->sin_addr.s_addr != addr)
+		if (!i->ifa_addr || i->ifa_addr->sa_family != AF_INET)
+			continue;
+		memcpy(&sin, i->ifa_addr, sizeof(sin));	/* no cast: alignment */
+		if (sin.sin_addr.s_addr != addr)
 			continue;
 		memset(&ifr, 0, sizeof(ifr));
 		snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", i->ifa_name);
@@ -537,13 +560,33 @@ static unsigned int port_vxlan_underlay_mtu(uint32_t addr)
 	return mtu;
 }
 
-/* Every VXLAN_SWEEP seconds: learned remote MACs past the fdb's aging. */
+/* The underlay's MTU again: an operator may change it (or configure the
+ * address) after start, and the tunnel must then answer frag-needed with
+ * what it carries now.  Polled with the sweep, not per packet: one
+ * getifaddrs every VXLAN_SWEEP seconds; an address not (or no longer)
+ * found keeps the last value. */
+static void port_vxlan_mtu_refresh(struct port_vxlan *v)
+{
+	unsigned int mtu = port_vxlan_underlay_mtu(v->vtep_ip);
+	char ip[INET_ADDRSTRLEN];
+
+	if (!mtu || mtu - VXLAN_ENCAP_LEN == v->mtu)
+		return;
+	inet_ntop(AF_INET, &v->vtep_ip, ip, sizeof(ip));
+	log_info("vxlan: the underlay at %s has MTU %u now: the tunnel carries %u (was %u)",
+		 ip, mtu, mtu - VXLAN_ENCAP_LEN, v->mtu);
+	v->mtu = mtu - VXLAN_ENCAP_LEN;
+}
+
+/* Every VXLAN_SWEEP seconds: learned remote MACs past the fdb's aging,
+ * and the underlay's MTU. */
 static void port_vxlan_sweep(struct ev_loop *loop, ev_timer *w, int revents)
 {
 	struct port_vxlan *v = w->data;
 	struct overlay *o, *tmp;
 
 	(void)revents;
+	port_vxlan_mtu_refresh(v);
 	HASH_ITER(hh_vni, v->dp->overlays, o, tmp)
 		overlay_expire(o->net, ev_now(loop), v->dp->fdb.aging);
 }
@@ -587,7 +630,8 @@ struct port *port_vxlan_open(struct dp *dp, uint32_t vtep, uint16_t udp_port, ch
 	v->dp = dp;
 	v->vtep_ip = vtep;
 	v->udp_port = udp_port;
-	v->mtu = port_vxlan_underlay_mtu(vtep) - VXLAN_ENCAP_LEN;
+	v->mtu = port_vxlan_underlay_mtu(vtep);
+	v->mtu = (v->mtu ? v->mtu : 1500) - VXLAN_ENCAP_LEN;
 	if (port_vxlan_sockets(v, &fd) || !(port = port_alloc(&port_vxlan_ops, "vxlan", fd)))
 		goto fail;
 	port->priv = v;

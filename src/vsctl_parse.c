@@ -433,21 +433,43 @@ static int vsctl_parse_check(struct vsctl_ctx *ctx, const struct vsctl_cmd *cmd,
 	return cmd->validate ? cmd->validate(ctx, row) : 0;
 }
 
-/* An unknown command; if its first word names a group ("network"), list
- * that group's subcommands, the likely typo. */
-static void vsctl_parse_unknown(struct vsctl_ctx *ctx, int argc, char **argv, int i)
+/* The subcommands of group WANT ("network", "network vtep") into SUBS,
+ * comma-separated; empty if WANT names no group. */
+static void vsctl_parse_group_subs(const char *want, char *subs, size_t size)
 {
-	const char *next = i + 1 < argc && argv[i + 1][0] != '-' ? argv[i + 1] : NULL;
-	size_t k, len = strlen(argv[i]), off = 0;
-	char subs[256] = "";
+	size_t k, len = strlen(want), off = 0;
 
+	*subs = 0;
 	for (k = 0; k < ctl_schema_n_rows; k++) {
 		const char *w = ctl_schema_rows[k]->words;
 
-		if (w && !strncmp(w, argv[i], len) && w[len] == ' ' && off < sizeof(subs))
-			off += snprintf(subs + off, sizeof(subs) - off, "%s%s",
-					off ? ", " : "", w + len + 1);
+		if (w && !strncmp(w, want, len) && w[len] == ' ' && off < size)
+			off += snprintf(subs + off, size - off, "%s%s", off ? ", " : "",
+					w + len + 1);
 	}
+}
+
+/* An unknown command; if its words name a group ("network", "network
+ * vtep"), list that group's subcommands, the likely typo. */
+static void vsctl_parse_unknown(struct vsctl_ctx *ctx, int argc, char **argv, int i)
+{
+	const char *next = i + 1 < argc && argv[i + 1][0] != '-' ? argv[i + 1] : NULL;
+	char subs[256], two[128];
+
+	if (next) {	/* a two-word group without its subcommand */
+		snprintf(two, sizeof(two), "%s %s", argv[i], next);
+		vsctl_parse_group_subs(two, subs, sizeof(subs));
+		if (*subs && (i + 2 >= argc || argv[i + 2][0] == '-')) {
+			vsctl_usage(ctx, NULL, "'%s' needs a subcommand: %s", two, subs);
+			return;
+		}
+		if (*subs) {
+			vsctl_usage(ctx, NULL, "unknown command '%s %s' (%s takes: %s)", two,
+				    argv[i + 2], two, subs);
+			return;
+		}
+	}
+	vsctl_parse_group_subs(argv[i], subs, sizeof(subs));
 	if (*subs && next)
 		vsctl_usage(ctx, NULL, "unknown command '%s %s' (%s takes: %s)", argv[i],
 			    next, argv[i], subs);
@@ -457,13 +479,29 @@ static void vsctl_parse_unknown(struct vsctl_ctx *ctx, int argc, char **argv, in
 		vsctl_usage(ctx, NULL, "unknown command '%s'", argv[i]);
 }
 
-/* The command's words are not a command, but "vsctl network --help" asks
- * for the group's help: that is "vsctl help network". */
-static enum vsctl_action vsctl_parse_group_help(struct vsctl_ctx *ctx, const char *word)
+/* How many plain words from I on come right before --help or -h
+ * ("vsctl network vtep --help" asks for a group's help), or 0. */
+static int vsctl_parse_help_words(int argc, char **argv, int i)
+{
+	int k = i;
+
+	while (k < argc && argv[k][0] != '-')
+		k++;
+	if (k == i || k >= argc || (strcmp(argv[k], "--help") && strcmp(argv[k], "-h")))
+		return 0;
+	return k - i;
+}
+
+/* The command's words are not a command, but "vsctl network --help" or
+ * "vsctl network vtep --help" asks for the group's help: that is "vsctl
+ * help network [vtep]". */
+static enum vsctl_action vsctl_parse_group_help(struct vsctl_ctx *ctx, char **words, int n)
 {
 	struct json_object *w = json_object_new_array();
+	int k;
 
-	json_object_array_add(w, json_object_new_string(word));
+	for (k = 0; k < n; k++)
+		json_object_array_add(w, json_object_new_string(words[k]));
 	json_object_object_add(ctx->args, "words", w);
 	return vsctl_help_cmd(ctx, NULL, ctx->args) ? VSCTL_USAGE : VSCTL_DONE;
 }
@@ -485,9 +523,8 @@ static enum vsctl_action vsctl_parse_cmd(struct vsctl_ctx *ctx, int argc, char *
 	bool dashdash = false;
 
 	row = vsctl_parse_lookup(argc, argv, i, &nwords);
-	if (!row && i + 1 < argc &&
-	    (!strcmp(argv[i + 1], "--help") || !strcmp(argv[i + 1], "-h")))
-		return vsctl_parse_group_help(ctx, argv[i]);
+	if (!row && (r = vsctl_parse_help_words(argc, argv, i)) > 0)
+		return vsctl_parse_group_help(ctx, argv + i, r);
 	if (!row) {
 		vsctl_parse_unknown(ctx, argc, argv, i);
 		return VSCTL_USAGE;

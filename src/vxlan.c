@@ -72,7 +72,7 @@ enum drop_reason vxlan_hdr_parse(const uint8_t *payload, size_t len, uint32_t *v
 
 /**
  * vxlan_outer_build() - Write the outer Ethernet, IPv4 and UDP headers
- * @at:		VXLAN_OUTER_LEN bytes (the IPv4 header 4-byte aligned)
+ * @at:		VXLAN_OUTER_LEN bytes (any alignment)
  * @src:	outer source address, network order
  * @dst:	outer destination address, network order
  * @sport:	UDP source port, host order
@@ -86,11 +86,21 @@ uint8_t *vxlan_outer_build(uint8_t *at, uint32_t src, uint32_t dst, uint16_t spo
 {
 	static const uint8_t zero[6];
 	struct pkt_ip4 h = { .src = src, .dst = dst, .proto = IPPROTO_UDP, .df = true };
-	uint8_t *udp;
+	/* Built where its IPv4 header is 4-byte aligned (pkt_build writes
+	 * struct iphdr), then copied: the outer and the inner IPv4 headers are
+	 * 50 bytes apart, so only one of them can be aligned in the packet,
+	 * and it is the inner one, which the pipeline parses in place. */
+	union {
+		uint8_t b[2 + VXLAN_OUTER_LEN];
+		uint32_t align;
+	} tmp;
+	uint8_t *o = tmp.b + 2, *udp;
 
-	udp = pkt_build_ip4(pkt_build_eth(at, zero, zero, ETHERTYPE_IP), &h,
+	udp = pkt_build_ip4(pkt_build_eth(o, zero, zero, ETHERTYPE_IP), &h,
 			    (uint16_t)(8 + payload));
-	return pkt_build_udp(udp, sport, dport, (uint16_t)(8 + payload));
+	pkt_build_udp(udp, sport, dport, (uint16_t)(8 + payload));
+	memcpy(at, o, VXLAN_OUTER_LEN);
+	return at + VXLAN_OUTER_LEN;
 }
 
 /**

@@ -9,7 +9,9 @@
  * Input: records of [sel][len_hi][len_lo][len bytes of frame] (a short
  * last record takes what is left).  sel's bits:
  *   0-2  the port: 0-4 the endpoints (c1@fz1 c2@fz1 c4@fz1 c3@fz2
- *        c1@fz2), 5 and 7 the uplink, 6 c1@fz1 again
+ *        c1@fz2), 5 the uplink, 6 c5@fz3 (the overlay network), 7 the
+ *        tunnel, whose frames are [outer source IPv4, 4 bytes][UDP
+ *        payload: VXLAN header and inner frame] (fw_vxlan_rx)
  *   3    start a new burst (frames of one port otherwise share a burst)
  *   4-7  advance the clock first, by fuzz_steps_ms[bits] (0: not at all)
  * A one-byte length prefix would cap frames at 255 bytes and hide the
@@ -31,7 +33,11 @@
  *    port, behind extension headers or not (finding 5: walked here on
  *    its own, so a mistake in ingress_v6.c's walk shows);
  *  - conntrack holds at most its limit; no port learned more MACs than
- *    the cap.
+ *    the cap;
+ *  - a frame from the tunnel reaches only ports of an overlay network,
+ *    and what the tunnel sends is a VXLAN packet with the I flag, the
+ *    VNI of an overlay network, DF, to a member of that network, and no
+ *    longer than the tunnel carries (it never fragments).
  * At the end the clock moves by six days: conntrack and the DNS TCP
  * responder must then be empty (everything expires), and the world is
  * taken down (LeakSanitizer then checks that nothing was lost).
@@ -48,8 +54,10 @@
 #include "model.h"
 #include "dns_internal.h"
 #include "fuzz_world.h"
+#include "overlay.h"
 #include "router_port.h"
 #include "uplink.h"
+#include "vxlan.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -115,9 +123,36 @@ static void fuzz_check_endpoint_tx(const struct port *port, const struct pkt *p)
 	FUZZ_CHECK((p->flags & PKT_F_GSO) || p->len <= (uint32_t)n->mtu + 18,
 		   "%u-byte frame on %s, MTU %d", p->len, port->name, n->mtu);
 	FUZZ_CHECK(!memcmp(p->data + 6, n->gw_mac, 6) ||
-		   (fuzz_in && fuzz_in->role == PORT_ROLE_ENDPOINT && fuzz_in->net == n),
+		   (fuzz_in && fuzz_in->role == PORT_ROLE_ENDPOINT && fuzz_in->net == n) ||
+		   (fuzz_in && fuzz_in->role == PORT_ROLE_TUNNEL && n->overlay),
 		   "frame from %s reached %s of another network",
 		   fuzz_in ? fuzz_in->name : "(no port)", port->name);
+}
+
+/* What the tunnel sends: a VXLAN packet of an overlay network to one of
+ * its members, DF set, never longer than the tunnel carries. */
+static void fuzz_check_tunnel_tx(const struct pkt *p)
+{
+	const uint8_t *ip = p->data + 14, *vx = p->data + VXLAN_OUTER_LEN;
+	struct network *n;
+	union vs_addr dst;
+	uint32_t vni, a;
+
+	FUZZ_CHECK(p->len >= VXLAN_ENCAP_LEN + 14, "%u-byte packet on the tunnel", p->len);
+	FUZZ_CHECK(p->len - VXLAN_ENCAP_LEN <= port_vxlan_mtu(&fw.dp) + 14,
+		   "a %u-byte inner frame on a tunnel that carries %u", p->len - VXLAN_ENCAP_LEN,
+		   port_vxlan_mtu(&fw.dp));
+	FUZZ_CHECK(ip[0] == 0x45 && (ip[6] & 0x40) && ip[9] == IPPROTO_UDP,
+		   "the tunnel's outer IPv4 header: %02x, frag %02x, proto %u", ip[0], ip[6], ip[9]);
+	vni = (uint32_t)vx[4] << 16 | (uint32_t)vx[5] << 8 | vx[6];
+	FUZZ_CHECK(vx[0] == VXLAN_FLAG_VNI && !vx[1] && !vx[2] && !vx[3] && !vx[7],
+		   "VXLAN flags %02x or reserved bits sent", vx[0]);
+	n = overlay_by_vni(&fw.dp, vni);
+	FUZZ_CHECK(n, "VNI %u sent, no overlay network has it", vni);
+	memcpy(&a, ip + 16, 4);
+	vs_addr_set_v4(&dst, a);
+	FUZZ_CHECK(overlay_member_find(n, &dst), "a VXLAN packet to %08x, not a member of %s",
+		   ntohl(a), n->name);
 }
 
 /* IPv6 leaves the uplink only from its own addresses: NAT66 put the
@@ -180,6 +215,10 @@ static void fuzz_tx(struct port *port, struct pkt *const *pkts, unsigned int n)
 		if (verbose)
 			fuzz_show(port, p);
 
+		if (port->role == PORT_ROLE_TUNNEL) {
+			fuzz_check_tunnel_tx(p);
+			continue;
+		}
 		FUZZ_CHECK(p->len >= 14 && p->len <= PKT_BUF_SIZE - PKT_HEADROOM,
 			   "%u-byte frame sent on %s", p->len, port->name);
 		FUZZ_CHECK(!pkt_eth_tagged(p->data), "a tagged frame left on %s", port->name);
@@ -228,10 +267,10 @@ static void fuzz_flush_burst(void)
 
 static struct port *fuzz_port(uint8_t sel)
 {
-	static const int map[8] = { 0, 1, 2, 3, 4, -1, 0, -1 };
+	static const int map[8] = { 0, 1, 2, 3, 4, -1, 5, -2 };
 	int i = map[sel & 7];
 
-	return i < 0 ? fw.uplink : fw.ep[i]->port;
+	return i == -2 ? fw.vxlan : i < 0 ? fw.uplink : fw.ep[i]->port;
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -26,7 +26,11 @@
  *    leak check covers those too.  Ports are fake: rx takes frames from
  *    the harness and runs port.c's real rx path through the port's libev
  *    watcher (ev_invoke, the loop never polls them); tx hands each burst
- *    to fw_tx_hook.
+ *    to fw_tx_hook.  The tunnel is port_vxlan.c's own port (its decap,
+ *    checks, learning and encapsulation are what is fuzzed) with rx and
+ *    tx swapped for the harness's (fw_vxlan): its sockets exist, bound
+ *    to FW_VTEP_IP with IP_FREEBIND, but nothing is read from them or
+ *    sent on them.
  */
 #include <errno.h>
 #include <ftw.h>
@@ -51,9 +55,11 @@
 #include "log.h"
 #include "nat.h"
 #include "netns.h"
+#include "overlay.h"
 #include "publish.h"
 #include "proxy.h"
 #include "uplink.h"
+#include "vxlan.h"
 
 struct fw_world fw;
 void (*fw_tx_hook)(struct port *port, struct pkt *const *pkts, unsigned int n);
@@ -278,6 +284,37 @@ const struct port_class port_afpacket_class = { .type = "afpacket", .open = fw_a
 
 int port_afpacket_set_promisc(struct port *port, bool on) { (void)port; (void)on; return -1; }
 
+/* The tunnel's rx: each input frame is [outer source IPv4, 4 bytes][the
+ * UDP payload], and the outer headers are written in front of the
+ * payload as port_vxlan_rx_burst() writes them from the sender's
+ * address, so port_vxlan.c sees what a datagram from that sender gives. */
+static int fw_vxlan_rx(struct port *port, struct pkt_batch *b)
+{
+	const uint32_t room = 65535 - 28;	/* a UDP payload's most */
+	uint32_t vtep = inet_addr(FW_VTEP_IP);
+	unsigned int i, n = fw_rx_n;
+
+	(void)port;
+	for (i = 0; i < n; i++) {
+		struct pkt *p = &b->pkts[i];
+		uint32_t len = fw_rx_lens[i] > 4 ? fw_rx_lens[i] - 4 : 0, src = 0;
+
+		memcpy(&src, fw_rx_frames[i], fw_rx_lens[i] < 4 ? fw_rx_lens[i] : 4);
+		len = len < room ? len : room;
+		p->data = p->buf + VXLAN_RX_HEADROOM;
+		memset(&p->vnet, 0, sizeof(p->vnet));
+		p->flags = 0;
+		if (len)
+			memcpy(p->data + VXLAN_OUTER_LEN, fw_rx_frames[i] + 4, len);
+		p->len = VXLAN_OUTER_LEN + len;
+		vxlan_outer_build(p->data, src, vtep, VXLAN_PORT_DEFAULT, VXLAN_PORT_DEFAULT,
+				  (uint16_t)len);
+		port_vxlan_outer_parsed(p);
+	}
+	fw_rx_n = 0;
+	return (int)n;
+}
+
 /* ---- 2. the world ---- */
 
 static unsigned int fw_count_net(const struct network *n)
@@ -291,6 +328,7 @@ static unsigned int fw_count_net(const struct network *n)
 }
 
 static void fw_uplink(void);
+static void fw_vxlan(void);
 
 static int fw_rm(const char *path, const struct stat *st, int flag, struct FTW *ftw)
 {
@@ -348,6 +386,7 @@ void fw_init(void)
 	dns_forward_init(fw.dp.dns, fw.loop, NULL, 0, NULL, 0);
 	dns_tcp_init(fw.dp.dns, fw.loop);
 	fw_uplink();
+	fw_vxlan();
 }
 
 /* Make N dual-stack (--ipv6) as `network create --ipv6 --subnet
@@ -368,9 +407,30 @@ static void fw_network6(struct network *n, uint8_t tag)
 }
 
 /* A network as `network create` makes one (cmd_network.c), then started;
- * dual-stack if TAG6 is not 0 (fw_network6). */
+ * dual-stack if TAG6 is not 0 (fw_network6), an overlay if OVERLAY. */
+/* Make N an overlay network as `network create --driver overlay -o
+ * vxlan.vni=FW_VNI` and `network vtep add N FW_PEER_VTEP` do, with the
+ * remote container c9 behind that VTEP as the store would give it. */
+static void fw_overlay(struct network *n)
+{
+	struct overlay_vtep peer = { .port = VXLAN_PORT_DEFAULT };
+	union vs_addr ip;
+	uint8_t mac[6];
+
+	n->driver = NET_DRIVER_OVERLAY;
+	vs_addr_set_v4(&peer.addr, inet_addr(FW_PEER_VTEP));
+	vs_addr_set_v4(&ip, inet_addr(FW_REMOTE_IP));
+	model_mac_from_ip(&ip, mac);
+	if (overlay_new(n, FW_VNI) ||
+	    overlay_member_add(n, &peer, OVERLAY_ORIGIN_STATIC, NULL) ||
+	    overlay_remote_set(n, mac, &ip, &peer, "c9", "peer")) {
+		perror("fuzz_world: overlay");
+		abort();
+	}
+}
+
 static struct network *fw_network(const char *name, uint8_t tag, const char *subnet,
-				  int mtu, bool icc, bool intercept, uint8_t tag6)
+				  int mtu, bool icc, bool intercept, uint8_t tag6, bool overlay)
 {
 	struct network *n = calloc(1, sizeof(*n));
 	uint32_t a;
@@ -393,6 +453,8 @@ static struct network *fw_network(const char *name, uint8_t tag, const char *sub
 	LIST_INIT(&n->endpoints);
 	if (tag6)
 		fw_network6(n, tag6);
+	if (overlay)
+		fw_overlay(n);
 	HASH_ADD_STR(g_model.networks, name, n);
 	cmd_network_start(&fw.dp, n);
 	return n;
@@ -490,6 +552,27 @@ static void fw_uplink(void)
 	memcpy(fw.uplink_mac + 2, &ip, 4);
 }
 
+/* The datapath's tunnel port, made as vswitchd --vtep-ip makes it, then
+ * its rx and tx swapped for the harness's (fw_vxlan_rx, fw_port_tx):
+ * nothing is read from or sent on its sockets.  Port 0: the sockets take
+ * an ephemeral port, so no two harness processes contend for 4789. */
+static void fw_vxlan(void)
+{
+	static struct port_ops ops;
+	char err[256];
+
+	fw.vxlan = port_vxlan_open(&fw.dp, inet_addr(FW_VTEP_IP), 0, err, sizeof(err));
+	if (!fw.vxlan) {
+		fprintf(stderr, "fuzz_world: vxlan: %s\n", err);
+		abort();
+	}
+	ops = *fw.vxlan->ops;
+	ops.rx_burst = fw_vxlan_rx;
+	ops.tx_burst = fw_port_tx;
+	fw.vxlan->ops = &ops;
+	overlay_set_max_learned(FW_FDB_MAX);
+}
+
 /**
  * fw_build() - Make the networks, endpoints and published ports
  */
@@ -500,13 +583,17 @@ void fw_build(void)
 	fw_init();
 	fw.start_ms = fw.now_ms;
 	router_port_rl_reset();   /* every input starts with full ICMP buckets */
-	n1 = fw.net[0] = fw_network("fz1", 0x11, "172.18.0.0", 1500, true, false, 0x18);
-	n2 = fw.net[1] = fw_network("fz2", 0x22, "172.19.0.0", 1400, false, true, 0);
+	n1 = fw.net[0] = fw_network("fz1", 0x11, "172.18.0.0", 1500, true, false, 0x18, false);
+	n2 = fw.net[1] = fw_network("fz2", 0x22, "172.19.0.0", 1400, false, true, 0, false);
+	/* MTU 1500 over a tunnel that carries 1450: frag-needed from the
+	 * gateway is reachable, as with `network create --mtu 1500`. */
+	fw.net[2] = fw_network("fz3", 0x33, "172.20.0.0", 1500, true, false, 0, true);
 	fw.ep[0] = fw_endpoint(n1, "c1", 2, true, NULL);
 	fw.ep[1] = fw_endpoint(n1, "c2", 3, true, "web");
 	fw.ep[2] = fw_endpoint(n1, "c4", 4, false, "web");
 	fw.ep[3] = fw_endpoint(n2, "c3", 2, true, NULL);
 	fw.ep[4] = fw_endpoint(n2, "c1", 3, true, "db");
+	fw.ep[5] = fw_endpoint(fw.net[2], "c5", 2, true, NULL);
 	fw_publish(fw.ep[0]->ctr, IPPROTO_TCP, 8080, 80, 1);
 	fw_publish(fw.ep[1]->ctr, IPPROTO_UDP, 5300, 53, 2);
 	port_tx_flush_all(&fw.dp);	/* announcements, the uplink's first ARP */
@@ -571,6 +658,7 @@ void fw_teardown(void)
 		HASH_DEL(g_model.networks, n);
 		capture_network_gone(n);
 		fdb_free(n->fdb);
+		overlay_free(n);
 		free(n);
 	}
 	model_clear();
@@ -600,9 +688,14 @@ void fw_advance(uint64_t ms)
 	dns_set_test_clock(fw.dp.dns, fw.now_ms);
 	ct_expire_run(fw.dp.ct);
 	dns_tcp_tick(fw.dp.dns);
-	HASH_ITER(hh, g_model.networks, n, tmp)
+	HASH_ITER(hh, g_model.networks, n, tmp) {
+		ev_tstamp now = fw.ev_base + (double)(fw.now_ms - fw.start_ms) / 1000.0;
+
 		if (n->fdb)
-			fdb_expire(n->fdb, fw.ev_base + (double)(fw.now_ms - fw.start_ms) / 1000.0);
+			fdb_expire(n->fdb, now);
+		if (n->overlay)		/* port_vxlan_sweep's work, on the fake clock */
+			overlay_expire(n, now, fw.dp.fdb.aging);
+	}
 	port_tx_flush_all(&fw.dp);
 }
 

@@ -5,7 +5,9 @@
  * it down again afterwards: two networks, five endpoints on fake ports
  * (one container on both networks, one without port security), an uplink
  * on a fake port with a published TCP port and a published UDP range,
- * DNS on.  Starting every input from the same state keeps runs
+ * DNS on; and an overlay network (fz3, VNI FW_VNI) with one endpoint, a
+ * member VTEP and a remote container behind it, on the datapath's real
+ * tunnel port whose socket calls are swapped for the harness's.  Starting every input from the same state keeps runs
  * reproducible (a crash does not depend on what an earlier input left)
  * and lets LeakSanitizer see anything the teardown paths forget.
  *
@@ -38,8 +40,8 @@
 	} \
 } while (0)
 
-#define FW_N_NETS 2
-#define FW_N_EPS 5
+#define FW_N_NETS 3
+#define FW_N_EPS 6
 #define FW_CT_LIMIT 64           /* small: the fuzzer reaches "full" */
 #define FW_HASH_BASIS 0x5eed5eed5eed5eedULL /* hash_set_basis(): reproducible buckets */
 #define FW_FDB_MAX 8             /* small: the fuzzer reaches the cap */
@@ -48,6 +50,12 @@
 #define FW_UPLINK_GW "10.99.0.1"
 #define FW_UPLINK_IP6 "2001:db8:f::1"   /* --uplink-ip6, NAT66's address */
 #define FW_UPLINK_GW6 "2001:db8:f::fe"
+/* The tunnel (port_vxlan.c's port): this host's VTEP, the overlay network
+ * fz3's VNI and its one member, behind which container c9 lives. */
+#define FW_VTEP_IP "10.99.0.3"
+#define FW_VNI 4242
+#define FW_PEER_VTEP "10.99.0.50"
+#define FW_REMOTE_IP "172.20.0.9"
 
 struct fw_world {
 	struct ev_loop *loop;
@@ -55,6 +63,7 @@ struct fw_world {
 	struct network *net[FW_N_NETS];
 	struct endpoint *ep[FW_N_EPS];
 	struct port *uplink;     /* NULL when built without one */
+	struct port *vxlan;      /* the tunnel port (dp.vxlan) */
 	uint8_t uplink_mac[6];
 	uint64_t now_ms;         /* the fake clock (ct, dns, fdb) */
 	uint64_t start_ms;       /* now_ms at fw_build(): the fdb's origin */

@@ -19,6 +19,10 @@ fuzz world's (tests/fuzz/fuzz_world.c):
       DNS interception;  c3 .2  c1 .3 (alias db)
   uplink 10.99.0.2/24 (MAC 02:42:0a:63:00:02), gateway 10.99.0.1;
       tcp 8080 -> c1:80, udp 5300-5301 -> c2:53-54
+  fz3 172.20.0.0/16, overlay VNI 4242, gateway .1 MAC 06:56:58:00:10:92
+      (from the VNI), MTU 1500 over a tunnel that carries 1450;  c5 .2;
+      member VTEP 10.99.0.50, behind it the remote c9 .9;  this host's
+      VTEP 10.99.0.3.  Tunnel records are [outer source IPv4][UDP payload].
   containers' MACs are 02:42 + their address (Docker's rule).
 """
 import json
@@ -40,11 +44,12 @@ def mac(ip):
     return "02:42:" + ":".join(f"{int(b):02x}" for b in ip.split("."))
 
 
-# Port selectors (fuzz_pipeline.c): endpoints 0-4, uplink 5.
-C1, C2, C4, C3, C1B, UPLINK = 0, 1, 2, 3, 4, 5
+# Port selectors (fuzz_pipeline.c): endpoints 0-4, uplink 5, c5@fz3 6,
+# the tunnel 7.
+C1, C2, C4, C3, C1B, UPLINK, C5, TUNNEL = 0, 1, 2, 3, 4, 5, 6, 7
 NEW_BURST = 8
 IPS = {C1: "172.18.0.2", C2: "172.18.0.3", C4: "172.18.0.4",
-       C3: "172.19.0.2", C1B: "172.19.0.3"}
+       C3: "172.19.0.2", C1B: "172.19.0.3", C5: "172.20.0.2"}
 GWS = {C1: ("172.18.0.1", GW1), C2: ("172.18.0.1", GW1), C4: ("172.18.0.1", GW1),
        C3: ("172.19.0.1", GW2), C1B: ("172.19.0.1", GW2)}
 
@@ -252,6 +257,52 @@ def p_expiry():
             rec(C2, from_ctr(C2, IP(src=IPS[C2], dst="9.9.9.9") / ICMP(id=1)), step=12))
 
 
+VNI, GW3, PEER, C9 = 4242, "06:56:58:00:10:92", "10.99.0.50", "172.20.0.9"
+
+
+def tun(inner, src=PEER, vni=VNI, flags=0x08, rsvd=0):
+    """A datagram to the tunnel: [outer source][VXLAN header][inner]."""
+    hdr = bytes([flags, 0, 0, rsvd]) + vni.to_bytes(3, "big") + b"\0"
+    return bytes(int(b) for b in src.split(".")) + hdr + bytes(inner)
+
+
+def p_vxlan():
+    """The tunnel: a remote container's ARP and ping through it (decap,
+    learning, ARP learned behind the VTEP), c5's answers and its ARP for
+    c9 (answered from the store) and ping (encap to the member), a
+    broadcast from c5 (head-end replication), a DF packet over what the
+    tunnel carries (frag-needed from the gateway), and what is dropped
+    by reason: wrong flags, reserved bits, an unknown VNI, truncated
+    headers, a source VTEP that is no member, c5's own MAC from afar, a
+    runt, a tagged and an oversized inner frame; then the clock moves past
+    the aging time so learned entries expire."""
+    c5, c9, rx = mac(IPS[C5]), mac(C9), "02:42:ac:14:00:33"
+    arp9 = Ether(src=c9, dst=BCAST) / ARP(op=1, hwsrc=c9, psrc=C9, pdst=IPS[C5])
+    ping9 = Ether(src=c9, dst=c5) / IP(src=C9, dst=IPS[C5]) / ICMP(id=3, seq=1) / Raw(b"p" * 32)
+    learned = Ether(src=rx, dst=BCAST) / ARP(op=1, hwsrc=rx, psrc="172.20.0.51", pdst=IPS[C5])
+    return (rec(TUNNEL, tun(arp9)) + rec(TUNNEL, tun(ping9)) + rec(TUNNEL, tun(learned)) +
+            rec(C5, Ether(src=c5, dst=BCAST) / ARP(op=1, hwsrc=c5, psrc=IPS[C5], pdst=C9),
+                new=True) +
+            rec(C5, Ether(src=c5, dst=c9) / IP(src=IPS[C5], dst=C9) / ICMP(id=4) / Raw(b"q")) +
+            rec(C5, Ether(src=c5, dst=BCAST) / IP(src=IPS[C5], dst="172.20.255.255") / UDP()) +
+            rec(C5, Ether(src=c5, dst="02:42:ac:14:00:77") / IP(src=IPS[C5], dst="172.20.0.119") /
+                UDP() / Raw(b"u")) +
+            rec(C5, Ether(src=c5, dst=GW3) / IP(src=IPS[C5], dst=C9, flags="DF") / UDP() /
+                Raw(b"d" * 1460)) +
+            rec(TUNNEL, tun(ping9, flags=0x0c), new=True) +
+            rec(TUNNEL, tun(ping9, rsvd=1)) +
+            rec(TUNNEL, tun(ping9, vni=77777)) +
+            rec(TUNNEL, tun(b"", src=PEER)[:7]) +
+            rec(TUNNEL, b"\x0a\x63") +
+            rec(TUNNEL, tun(ping9, src="10.99.0.66")) +
+            rec(TUNNEL, tun(Ether(src=c5, dst=BCAST) / ARP(op=1, hwsrc=c5, psrc=IPS[C5]))) +
+            rec(TUNNEL, tun(b"\x01\x02\x03")) +
+            rec(TUNNEL, tun(Ether(src=c9, dst=c5) / Dot1Q(vlan=3) / IP(src=C9, dst=IPS[C5]))) +
+            rec(TUNNEL, tun(Ether(src=c9, dst=c5) / IP(src=C9, dst=IPS[C5]) / UDP() /
+                            Raw(b"o" * 1600))) +
+            rec(TUNNEL, tun(ping9), step=11))
+
+
 # ---- fuzz_control: request lines ----
 
 def req(cmd, **args):
@@ -402,7 +453,7 @@ TARGETS = {
     "pipeline": [p_arp_ping_gw, p_l2_switching, p_spoof_and_vlan, p_dns_udp, p_dns_tcp,
                  p_dns_intercept, p_snat_tcp, p_dnat_published, p_hairpin, p_icmp_error,
                  p_fragments, p_ttl_and_unreachable, p_mtu, p_uplink_local, p_expiry,
-                 p_vlan_tags, p_ipv6_port_security, p_ipv6_dual_stack],
+                 p_vlan_tags, p_ipv6_port_security, p_ipv6_dual_stack, p_vxlan],
     "control": [c_networks, c_containers, c_ports, c_datapath, c_capture, c_recorder, c_malformed],
     "state": [s_full, s_empty, s_bad],
     "dns_input": [d_udp_queries, d_tcp_session],

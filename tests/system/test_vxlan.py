@@ -98,6 +98,27 @@ def test_overlay_refusals(vswitchd):
 # host has overlay network NET (VNI 4242, 10.77.0.0/24), each its own
 # --ip-range; the members are listed by hand (network vtep add).
 
+def test_vtep_group_help():
+    """`vsctl network vtep --help` is the group's help, as `network --help`
+    is network's: every subcommand's usage, the same as `help network vtep`;
+    the group alone names its subcommands."""
+    vsctl = topo_mod.find_binary("vsctl")
+    if not vsctl:
+        pytest.skip("vsctl not built")
+    run = lambda *a: subprocess.run([vsctl, *a], capture_output=True, text=True, timeout=30)
+    a, b = run("network", "vtep", "--help"), run("help", "network", "vtep")
+    assert a.returncode == 0 and a.stdout == b.stdout, a.stdout + a.stderr
+    assert "usage: vsctl network vtep add NETWORK IP[:PORT]" in a.stdout, a.stdout
+    assert "usage: vsctl network vtep rm NETWORK IP" in a.stdout, a.stdout
+    assert run("network", "vtep", "-h").stdout == a.stdout
+    r = run("network", "vtep")
+    assert r.returncode != 0 and "'network vtep' needs a subcommand: add, rm" in r.stderr, r.stderr
+    r = run("network", "vtep", "bogus")
+    assert r.returncode != 0 and "(network vtep takes: add, rm)" in r.stderr, r.stderr
+    # network's own group help still lists vtep among its commands
+    assert "usage: vsctl network vtep add" in run("network", "--help").stdout
+
+
 VNI, SUBNET = 4242, "10.77.0.0/24"
 VTEP_A, VTEP_B, VTEP_KX, ROGUE = "10.99.0.11", "10.99.0.12", "10.99.0.20", "10.99.0.30"
 KX_IP = "10.77.0.200"
