@@ -84,6 +84,9 @@ void recorder_walk(struct recorder *const *rs, unsigned int nr,
 size_t recorder_bytes(const struct recorder *r);
 size_t recorder_extent(const struct recorder *r);
 size_t recorder_capacity(const struct recorder *r);
+/* Bytes of rings all recorders hold now, and the budget over them
+ * (`vsctl stats`: capture.recorder_bytes, capture.recorder_budget). */
 size_t recorder_total(void);
+size_t recorder_total_limit(void);
 
 #endif

@@ -20,6 +20,7 @@
 #include <stdint.h>
 #include "fdb.h"
 #include "port.h"
+#include "router_port.h"
 
 struct ev_loop;
 struct model;
@@ -63,6 +64,8 @@ struct dp {
 	 * network), and the tunnel port (port_vxlan.c), or NULL. */
 	struct overlay *overlays;
 	struct port *vxlan;
+	/* router_port.c: its ICMP rate limits and reply scratch buffer. */
+	struct router_port_state rport;
 };
 
 /* dp.c */

@@ -12,9 +12,10 @@
  * resolution and NAT hand-off (uplink).
  *
  * A router port is a small value, not an object with a lifetime: the
- * caller describes the address at hand (struct router_port, on its stack)
- * and passes the frame that came for it.  Replies are built in one
- * scratch buffer here and leave by the port the request came in on,
+ * caller describes the address at hand (struct router_port, on its stack,
+ * naming its datapath) and passes the frame that came for it.  Replies
+ * are built in the datapath's scratch buffer (struct router_port_state,
+ * in struct dp, with the ICMP rate limits) and leave by the port the request came in on,
  * through egress_output() and flagged PKT_F_LOCAL (--no-icc lets them
  * through); under vsctl trace they are noted instead of sent.  Drops are
  * counted on that same port with a reason.
@@ -34,10 +35,35 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include "drop.h"
+#include "pkt.h"
 
 struct pkt;
 struct iphdr;
 struct ether_arp;
+struct dp;
+
+#define ROUTER_PORT_SRC_BUCKETS 1024
+
+/* One source's ICMP-error bucket: who holds it, its tokens, its last
+ * refill. */
+struct router_port_bucket {
+	uint64_t who;
+	double tokens, last;
+};
+
+/* What the router ports of one datapath share (struct dp embeds it):
+ * the ICMP error rate limits, which are a switch's, not an address's
+ * (RFC 1812 4.3.2.8), and the scratch buffer replies are built in.
+ * All zero is a valid start: an empty bucket refills to its burst on
+ * first use, and the hash basis is drawn then. */
+struct router_port_state {
+	struct router_port_bucket all;
+	struct router_port_bucket src[ROUTER_PORT_SRC_BUCKETS];
+	uint64_t basis;          /* keys the per-source table; 0: not yet drawn */
+	/* Replies start after PKT_HEADROOM, which puts their IP header on
+	 * a 4-byte boundary (pkt.h). */
+	uint8_t buf[PKT_HEADROOM + PKT_BUF_SIZE] __attribute__((aligned(8)));
+};
 
 struct router_port {
 	uint32_t ip;             /* the owned address, network order */
@@ -48,6 +74,7 @@ struct router_port {
 	uint8_t mac[6];          /* the MAC that answers for it */
 	uint16_t mtu;            /* what a frag-needed reports (RFC 1191) */
 	const char *stage;       /* its name in traces: "gateway", "uplink" */
+	struct dp *dp;           /* whose rate limits and buffer it uses */
 };
 
 /* Count P as dropped for WHY on its input port, noted under trace. */
@@ -69,7 +96,7 @@ bool router_port_icmp6_error(const struct router_port *rp, struct pkt *p,
 bool router_port_icmp6_error_build(const struct router_port *rp, struct pkt *p,
 				   uint8_t type, uint8_t code, struct pkt *r);
 void router_port_ll6(const uint8_t mac[6], uint8_t ll[16]);
-void router_port_rl_reset(void);
+void router_port_rl_reset(struct dp *dp);
 bool router_port_ttl_dec(struct iphdr *ip);
 void router_port_ttl_undo(struct iphdr *ip);
 /* 0.0.0.0, 255.255.255.255, multicast, loopback: never routed, never

@@ -22,6 +22,8 @@ int state_save_ctr(const char *name, char *err, size_t errlen);
 /* Fold the journal into state.json: a clean exit, before the teardown. */
 void state_compact(void);
 unsigned int state_journal_torn_count(void);
+/* {"journal_records", "journal_bytes", "journal_torn", "compactions"} */
+struct json_object *state_stats_json(void);
 void state_fini(void);
 const char *state_dir(void);
 /* DIR/NAME made of IOV, atomically and durably; 0, or -1 with errno. */

@@ -241,6 +241,7 @@ static void gateway_rport(const struct network *n, struct router_port *rp)
 	memcpy(rp->mac, n->gw_mac, 6);
 	rp->mtu = (uint16_t)(n->mtu > 0 ? n->mtu : 1500);
 	rp->stage = "gateway";
+	rp->dp = n->dp;
 	memset(rp->ip6, 0, sizeof(rp->ip6));
 	memset(rp->ll6, 0, sizeof(rp->ll6));
 	if (n->ipv6) {

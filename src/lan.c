@@ -155,6 +155,7 @@ static void lan_resolver_port(const struct network *n, struct router_port *rp)
 	memcpy(rp->mac, n->gw_mac, 6);
 	rp->mtu = (uint16_t)(n->mtu > 0 ? n->mtu : 1500);
 	rp->stage = "dns";
+	rp->dp = n->dp;
 }
 
 /* lan_resolver() - A container's frame for the resolver's address (its ARP
@@ -295,6 +296,7 @@ static bool lan_ipvlan_arp_reply(struct network *n, struct port *port, const str
 	memcpy(rp.mac, uplink_mac(n->lan_ul), 6);
 	rp.mtu = 1500;
 	rp.stage = "lan";
+	rp.dp = n->dp;
 	router_port_arp_build(&rp, &r, ARPOP_REPLY, a->arp_sha, a->arp_sha, spa);
 	r.len = ETH_ZLEN;    /* minimum Ethernet frame, padded */
 	trace_event(p, "lan", TRACE_LOCAL, port, "ARP for a container, answered with the uplink's MAC");

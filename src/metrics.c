@@ -25,6 +25,7 @@
 #include "metrics.h"
 #include "model.h"
 #include "nat.h"
+#include "state.h"
 
 static const char *metrics_proto_name(uint8_t proto)
 {
@@ -108,6 +109,8 @@ static struct json_object *metrics_nat_json(struct dp *dp)
  * metrics_add_tables() - Add the table sizes and sessions to a stats reply
  * @dp:		the datapath
  * @o:		the reply object: gains "fdb", "conntrack", "nat", "capture"
+ *		(sessions, and the flight recorders' memory and budget),
+ *		"events" and "state" (the state journal's counters)
  */
 void metrics_add_tables(struct dp *dp, struct json_object *o)
 {
@@ -118,6 +121,11 @@ void metrics_add_tables(struct dp *dp, struct json_object *o)
 	json_object_object_add(o, "nat", metrics_nat_json(dp));
 	json_object_object_add(cap, "sessions",
 			       json_object_new_int64(capture_session_count()));
+	json_object_object_add(cap, "recorder_bytes",
+			       json_object_new_int64((int64_t)recorder_total()));
+	json_object_object_add(cap, "recorder_budget",
+			       json_object_new_int64((int64_t)recorder_total_limit()));
 	json_object_object_add(o, "capture", cap);
 	json_object_object_add(o, "events", events_stats_json());
+	json_object_object_add(o, "state", state_stats_json());
 }

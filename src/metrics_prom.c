@@ -204,6 +204,13 @@ static void metrics_dns_and_capture(FILE *f, struct json_object *stats)
 {
 	static const struct metrics_family cap = {
 		"vswitch_capture_sessions", "gauge", "Live capture sessions." };
+	static const struct metrics_family rec = {
+		"vswitch_recorder_bytes", "gauge",
+		"Bytes the flight recorders' rings hold, all ports together." };
+	static const struct metrics_family recb = {
+		"vswitch_recorder_budget_bytes", "gauge",
+		"The flight recorders' global budget (--recorder-memory)." };
+	struct json_object *c = metrics_get(stats, "capture", json_type_object);
 	struct json_object *dns = metrics_get(stats, "dns", json_type_object);
 	size_t i;
 
@@ -212,8 +219,11 @@ static void metrics_dns_and_capture(FILE *f, struct json_object *stats)
 		fprintf(f, "%s %lld\n", metrics_dns[i].f.name, metrics_int(dns, metrics_dns[i].key));
 	}
 	metrics_head(f, &cap);
-	fprintf(f, "%s %lld\n", cap.name,
-		metrics_int(metrics_get(stats, "capture", json_type_object), "sessions"));
+	fprintf(f, "%s %lld\n", cap.name, metrics_int(c, "sessions"));
+	metrics_head(f, &rec);
+	fprintf(f, "%s %lld\n", rec.name, metrics_int(c, "recorder_bytes"));
+	metrics_head(f, &recb);
+	fprintf(f, "%s %lld\n", recb.name, metrics_int(c, "recorder_budget"));
 }
 
 /* The published ports' userspace proxy (proxy.c's "proxy" block). */
@@ -267,6 +277,29 @@ static void metrics_events(FILE *f, struct json_object *ev)
 	fprintf(f, "%s %lld\n", lost.name, metrics_int(ev, "dropped"));
 }
 
+/* The state journal (state.c's "state" block). */
+static void metrics_state(FILE *f, struct json_object *st)
+{
+	static const struct metrics_family recs = {
+		"vswitch_state_journal_records", "gauge",
+		"Changes in the state journal since state.json was last rewritten." };
+	static const struct metrics_family comp = {
+		"vswitch_state_compactions_total", "counter",
+		"Rewrites of state.json since start." };
+	static const struct metrics_family torn = {
+		"vswitch_state_journal_torn_total", "counter",
+		"Torn last journal records dropped at start." };
+
+	if (!st)
+		return;
+	metrics_head(f, &recs);
+	fprintf(f, "%s %lld\n", recs.name, metrics_int(st, "journal_records"));
+	metrics_head(f, &comp);
+	fprintf(f, "%s %lld\n", comp.name, metrics_int(st, "compactions"));
+	metrics_head(f, &torn);
+	fprintf(f, "%s %lld\n", torn.name, metrics_int(st, "journal_torn"));
+}
+
 /**
  * metrics_prom_write() - Write a stats reply as Prometheus text
  * @f:		stream
@@ -281,6 +314,7 @@ void metrics_prom_write(FILE *f, struct json_object *stats)
 	metrics_dns_and_capture(f, stats);
 	metrics_events(f, metrics_get(stats, "events", json_type_object));
 	metrics_proxy(f, metrics_get(stats, "proxy", json_type_object));
+	metrics_state(f, metrics_get(stats, "state", json_type_object));
 }
 
 /**

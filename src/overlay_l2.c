@@ -75,6 +75,7 @@ static bool overlay_l2_proxy_arp(struct network *n, struct pkt *p)
 	memcpy(rp.mac, r->mac, 6);
 	rp.mtu = (uint16_t)(n->mtu > 0 ? n->mtu : 1500);
 	rp.stage = "vxlan";
+	rp.dp = n->dp;
 	trace_note(p, "vxlan", "ARP for a remote endpoint: answered from the table");
 	router_port_arp_input(&rp, p);
 	return true;

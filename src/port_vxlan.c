@@ -273,6 +273,7 @@ static void port_vxlan_too_big(struct network *n, struct port_vxlan *v, struct p
 		memcpy(rp.mac, n->gw_mac, 6);
 		rp.mtu = (uint16_t)v->mtu;
 		rp.stage = "vxlan";
+		rp.dp = n->dp;
 		port_drop(p->in_port, p, DROP_FRAG_NEEDED);
 		router_port_icmp_error(&rp, p, ICMP_DEST_UNREACH, ICMP_FRAG_NEEDED);
 		return;

@@ -126,6 +126,12 @@ size_t recorder_total(void)
 	return recorder_used;
 }
 
+/* recorder_total_limit() - The budget over them (--recorder-memory). */
+size_t recorder_total_limit(void)
+{
+	return recorder_limit;
+}
+
 static bool recorder_register(struct recorder *r)
 {
 	if (recorder_n == recorder_all_size) {

@@ -50,7 +50,8 @@
  *    incremental checksum update; at 1 or 0 it has expired and is not
  *    changed (the caller answers time exceeded, or drops it).
  *
- * Replies are built in one static scratch buffer and queued on the port
+ * Replies are built in the datapath's scratch buffer (dp->rport) and
+ * queued on the port
  * the request came from (egress_output), flagged PKT_F_LOCAL;
  * port_tx_queue() copies the frame, so the buffer is free again at once.
  * Nothing is allocated per packet, and none of this is on the forwarding
@@ -67,6 +68,7 @@
 #include <time.h>
 #include "arp.h"
 #include "csum.h"
+#include "dp.h"
 #include "hash.h"
 #include "pipeline.h"
 #include "pkt_build.h"
@@ -79,18 +81,6 @@
 #define ROUTER_PORT_RL_BURST 200.0
 #define ROUTER_PORT_SRC_RATE 100.0   /* ... per source */
 #define ROUTER_PORT_SRC_BURST 50.0
-#define ROUTER_PORT_SRC_BUCKETS 1024
-
-/* One source's bucket: who holds it, its tokens, its last refill. */
-struct router_port_bucket {
-	uint64_t who;
-	double tokens, last;
-};
-
-/* Replies start after PKT_HEADROOM, which puts their IP header on a
- * 4-byte boundary (pkt.h). */
-static uint8_t router_port_buf[PKT_HEADROOM + PKT_BUF_SIZE]
-	__attribute__((aligned(8)));
 
 void router_port_drop(const struct router_port *rp, struct pkt *p,
 		      enum drop_reason why)
@@ -139,29 +129,26 @@ static uint64_t router_port_source(const struct pkt *p, uint32_t saddr)
  * Its source's bucket first, then the one all sources share.
  * Return: true if both had a token
  */
-static struct router_port_bucket router_port_all = { 0, ROUTER_PORT_RL_BURST, 0 };
-static struct router_port_bucket router_port_src[ROUTER_PORT_SRC_BUCKETS];
-
-/* Fill every bucket again: for unit tests and harnesses that run many
- * independent worlds in one process (a port's address may be reused). */
-void router_port_rl_reset(void)
+/* Fill DP's buckets again: for unit tests and harnesses that run many
+ * independent worlds on one datapath (a port's address may be reused). */
+void router_port_rl_reset(struct dp *dp)
 {
-	memset(router_port_src, 0, sizeof(router_port_src));
-	router_port_all.tokens = ROUTER_PORT_RL_BURST;
+	memset(dp->rport.src, 0, sizeof(dp->rport.src));
+	dp->rport.all.tokens = ROUTER_PORT_RL_BURST;
 }
 
-static bool router_port_rl_allow(const struct pkt *p, uint32_t saddr)
+static bool router_port_rl_allow(const struct router_port *rp, const struct pkt *p,
+				 uint32_t saddr)
 {
-	struct router_port_bucket *all = &router_port_all, *src = router_port_src;
-	static uint64_t basis;
+	struct router_port_state *st = &rp->dp->rport;
 	uint64_t who = router_port_source(p, saddr);
 	struct router_port_bucket *b;
 	struct timespec ts;
 	double now;
 
-	if (!basis)
-		basis = hash_basis() ^ 0x69636d70ull;   /* "icmp" */
-	b = &src[hash_bytes(&who, sizeof(who), basis) & (ROUTER_PORT_SRC_BUCKETS - 1)];
+	if (!st->basis)
+		st->basis = hash_basis() ^ 0x69636d70ull;   /* "icmp" */
+	b = &st->src[hash_bytes(&who, sizeof(who), st->basis) & (ROUTER_PORT_SRC_BUCKETS - 1)];
 	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
 	now = (double)ts.tv_sec + ts.tv_nsec / 1e9;
 	if (b->who != who) {
@@ -172,15 +159,19 @@ static bool router_port_rl_allow(const struct pkt *p, uint32_t saddr)
 	}
 	if (!router_port_bucket_take(b, now, ROUTER_PORT_SRC_RATE, ROUTER_PORT_SRC_BURST))
 		return false;
-	return router_port_bucket_take(all, now, ROUTER_PORT_RL_RATE, ROUTER_PORT_RL_BURST);
+	return router_port_bucket_take(&st->all, now, ROUTER_PORT_RL_RATE,
+				       ROUTER_PORT_RL_BURST);
 }
 
-/* Set up a reply frame of LEN bytes in the scratch buffer. */
-static void router_port_reply_init(struct pkt *r, uint32_t len)
+/* Set up a reply frame of LEN bytes in RP's datapath's scratch buffer. */
+static void router_port_reply_init(const struct router_port *rp, struct pkt *r,
+				   uint32_t len)
 {
+	uint8_t *buf = rp->dp->rport.buf;
+
 	memset(r, 0, sizeof(*r));
-	r->buf = router_port_buf;
-	r->data = router_port_buf + PKT_HEADROOM;
+	r->buf = buf;
+	r->data = buf + PKT_HEADROOM;
 	r->len = len;
 	r->flags = PKT_F_LOCAL;
 	r->l4_ofs = PKT_OFS_NONE;
@@ -232,7 +223,7 @@ void router_port_arp_build(const struct router_port *rp, struct pkt *r, uint16_t
 {
 	struct ether_header *eth;
 
-	router_port_reply_init(r, sizeof(*eth) + sizeof(struct ether_arp));
+	router_port_reply_init(rp, r, sizeof(*eth) + sizeof(struct ether_arp));
 	memset(r->data, 0, ETH_ZLEN);
 	eth = (struct ether_header *)r->data;
 	memcpy(eth->ether_dhost, dmac, 6);
@@ -302,7 +293,7 @@ void router_port_echo(const struct router_port *rp, struct pkt *p,
 		router_port_drop(rp, p, DROP_UNSUPPORTED);
 		return;
 	}
-	router_port_reply_init(&r, hdr + ilen);
+	router_port_reply_init(rp, &r, hdr + ilen);
 	router_port_reply_l3(&r, rp, eth->ether_shost, ip->saddr, (uint16_t)ilen);
 	ic = pkt_l4(&r);
 	memcpy(ic, req, ilen);
@@ -391,14 +382,14 @@ bool router_port_icmp_error_build(const struct router_port *rp, struct pkt *p,
 
 	if (!eth || !ip || p->eth_type != ETHERTYPE_IP || !router_port_icmp_error_ok(p, ip))
 		return false;
-	if (!(p->flags & PKT_F_DRYRUN) && !router_port_rl_allow(p, ip->saddr))
+	if (!(p->flags & PKT_F_DRYRUN) && !router_port_rl_allow(rp, p, ip->saddr))
 		return false;
 	quote = p->len - p->l3_ofs;
 	if (ntohs(ip->tot_len) < quote)
 		quote = ntohs(ip->tot_len);
 	if (quote > room)
 		quote = room;
-	router_port_reply_init(r, hdr + quote);
+	router_port_reply_init(rp, r, hdr + quote);
 	router_port_reply_l3(r, rp, eth->ether_shost, ip->saddr,
 			     (uint16_t)(sizeof(struct icmphdr) + quote));
 	body = pkt_build_icmp(r->data + r->l4_ofs, type, code, 0,
@@ -543,7 +534,7 @@ static void router_port_na_send(const struct router_port *rp, struct pkt *p,
 
 	memcpy(h.src, target, 16);
 	memcpy(h.dst, dad ? allnodes : (const uint8_t *)&ip6->ip6_src, 16);
-	router_port_reply_init(&r, ETH_HLEN + 40 + len);
+	router_port_reply_init(rp, &r, ETH_HLEN + 40 + len);
 	router_port_reply_l3v6(&r, rp, dad ? allnodes_mac : sll ? sll : eth->ether_shost,
 			       &h, (uint16_t)len);
 	na = pkt_l4(&r);
@@ -617,7 +608,7 @@ static void router_port_echo6(const struct router_port *rp, struct pkt *p,
 	}
 	memcpy(h.src, &ip6->ip6_dst, 16);
 	memcpy(h.dst, &ip6->ip6_src, 16);
-	router_port_reply_init(&r, hdr + len);
+	router_port_reply_init(rp, &r, hdr + len);
 	router_port_reply_l3v6(&r, rp, eth->ether_shost, &h, (uint16_t)len);
 	ic = pkt_l4(&r);
 	memcpy(ic, m, len);
@@ -698,7 +689,7 @@ bool router_port_icmp6_error_build(const struct router_port *rp, struct pkt *p,
 	    !router_port_icmp6_error_ok(p, ip6))
 		return false;
 	memcpy(&src, ip6->ip6_src.s6_addr + 12, 4);
-	if (!(p->flags & PKT_F_DRYRUN) && !router_port_rl_allow(p, src))
+	if (!(p->flags & PKT_F_DRYRUN) && !router_port_rl_allow(rp, p, src))
 		return false;
 	quote = p->len - p->l3_ofs;
 	if (quote > sizeof(*ip6) + ntohs(ip6->ip6_plen))
@@ -707,7 +698,7 @@ bool router_port_icmp6_error_build(const struct router_port *rp, struct pkt *p,
 		quote = room;
 	memcpy(h.src, rp->ip6, 16);
 	memcpy(h.dst, &ip6->ip6_src, 16);
-	router_port_reply_init(r, ETH_HLEN + sizeof(*ip6) + sizeof(struct icmp6_hdr) + quote);
+	router_port_reply_init(rp, r, ETH_HLEN + sizeof(*ip6) + sizeof(struct icmp6_hdr) + quote);
 	router_port_reply_l3v6(r, rp, eth->ether_shost, &h,
 			       (uint16_t)(sizeof(struct icmp6_hdr) + quote));
 	m = pkt_l4(r);

@@ -78,6 +78,7 @@ static size_t state_journal_len;	/* its length */
 static size_t state_journal_max;	/* compact past this */
 static unsigned int state_journal_records;	/* appended since it started */
 static unsigned int state_journal_torn;	/* torn records dropped at load */
+static uint64_t state_compactions;	/* state.json rewrites since start */
 
 const char *state_dir(void) { return state_dirpath; }
 
@@ -805,6 +806,7 @@ int state_save(char *err, size_t errlen)
 		snprintf(err, errlen, "cannot save state to %s/%s: %s", state_dirpath, STATE_FILE,
 			 strerror(errno));
 	} else {
+		state_compactions++;
 		state_journal_max = 2 * iov[0].iov_len;
 		if (state_journal_max < STATE_JOURNAL_MIN)
 			state_journal_max = STATE_JOURNAL_MIN;
@@ -1098,6 +1100,20 @@ unsigned int state_journal_torn_count(void)
 	return state_journal_torn;
 }
 
+/* state_stats_json() - The journal's counters, for `vsctl stats` ("state"). */
+struct json_object *state_stats_json(void)
+{
+	struct json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "journal_records", json_object_new_int64(state_journal_records));
+	json_object_object_add(o, "journal_bytes",
+			       json_object_new_int64(state_journal_fd < 0 ? 0 :
+						     (int64_t)state_journal_len));
+	json_object_object_add(o, "journal_torn", json_object_new_int64(state_journal_torn));
+	json_object_object_add(o, "compactions", json_object_new_int64((int64_t)state_compactions));
+	return o;
+}
+
 /**
  * state_compact() - Fold the journal into state.json (clean exit)
  *
@@ -1137,6 +1153,8 @@ void state_fini(void)
 	state_journal_close();
 	state_gen = 0;
 	state_journal_len = 0;
+	state_journal_records = 0;
+	state_compactions = 0;
 	if (state_lock_fd >= 0)
 		close(state_lock_fd);
 	state_lock_fd = -1;

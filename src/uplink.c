@@ -157,8 +157,10 @@ static struct uplink_leg *uplink_leg_of(struct uplink *ul, uint32_t next_hop)
 }
 
 /* uplink_rport() - A leg's address as a router port (router_port.c). */
-static void uplink_rport(const struct uplink_leg *leg, struct router_port *rp)
+static void uplink_rport(const struct uplink *ul, const struct uplink_leg *leg,
+			 struct router_port *rp)
 {
+	rp->dp = ul->dp;
 	rp->ip = vs_addr_get_v4(&leg->ip);
 	memcpy(rp->mac, leg->mac, 6);
 	rp->mtu = 1500;          /* the host leg's; the uplink's own errors quote no MTU */
@@ -176,7 +178,7 @@ static void uplink_arp_request(struct uplink *ul, struct uplink_leg *leg,
 
 	if (!neigh_ask_due(e, uplink_now_ms(ul)))
 		return;
-	uplink_rport(leg, &rp);
+	uplink_rport(ul, leg, &rp);
 	router_port_arp_build(&rp, &r, ARPOP_REQUEST, bcast, unknown, vs_addr_get_v4(&e->ip));
 	r.len = ETH_ZLEN;    /* minimum Ethernet frame, padded */
 	port_tx_queue(leg->port, &r);
@@ -372,6 +374,7 @@ static bool uplink_echo_local(struct uplink *ul, struct network *n, struct pkt *
 	memcpy(rp.mac, n->gw_mac, 6);
 	rp.mtu = (uint16_t)(n->mtu > 0 ? n->mtu : 1500);
 	rp.stage = "uplink";
+	rp.dp = ul->dp;
 	router_port_echo(&rp, p, ip);
 	return true;
 }
@@ -407,7 +410,7 @@ static void uplink_arp_input(struct uplink *ul, struct uplink_leg *leg, struct p
 	union vs_addr spa;
 	uint32_t spa4;
 
-	uplink_rport(leg, &rp);
+	uplink_rport(ul, leg, &rp);
 	arp = router_port_arp_input(&rp, p);
 	if (!arp)
 		return;
@@ -447,7 +450,7 @@ static void uplink_ip_input(struct uplink *ul, struct uplink_leg *leg, struct pk
 	if (uplink_echo_req(p, ip, vs_addr_get_v4(&leg->ip))) {
 		struct router_port rp;
 
-		uplink_rport(leg, &rp);
+		uplink_rport(ul, leg, &rp);
 		router_port_echo(&rp, p, ip);
 		return;
 	}

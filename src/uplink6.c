@@ -94,6 +94,7 @@ static void uplink6_rport(const struct uplink *ul, const uint8_t mac[6], struct 
 	memcpy(rp->mac, mac, 6);
 	rp->mtu = (uint16_t)(ul->mtu ? ul->mtu : 1500);
 	rp->stage = "uplink";
+	rp->dp = ul->dp;
 }
 
 static bool uplink6_link_local(const union vs_addr *a)

@@ -582,7 +582,7 @@ void fw_build(void)
 
 	fw_init();
 	fw.start_ms = fw.now_ms;
-	router_port_rl_reset();   /* every input starts with full ICMP buckets */
+	router_port_rl_reset(&fw.dp);   /* every input starts with full ICMP buckets */
 	n1 = fw.net[0] = fw_network("fz1", 0x11, "172.18.0.0", 1500, true, false, 0x18, false);
 	n2 = fw.net[1] = fw_network("fz2", 0x22, "172.19.0.0", 1400, false, true, 0, false);
 	/* MTU 1500 over a tunnel that carries 1450: frag-needed from the

@@ -228,6 +228,10 @@ def test_recorder_holds_recent_frames(vswitchd, topo, pcapdir):
     assert cap.finish() == 0
     lines = tcpdump_lines(g)
     assert len(lines) == 2 and "echo reply" in lines[-1], lines
+    # the rings are counted against one budget (--recorder-memory, 64 MiB)
+    cap = json.loads(vsctl_ok(vswitchd, "--format", "raw", "stats").stdout)["capture"]
+    assert cap["recorder_budget"] == 64 << 20
+    assert 4096 <= cap["recorder_bytes"] <= cap["recorder_budget"]
 
 
 def test_errors_are_one_line(vswitchd, topo, pcapdir):

@@ -428,6 +428,9 @@ def test_kill9_between_journal_appends_and_compaction(vswitchd, topo):
     assert "eth0" in links(topo.container("j0")) and links(topo.container("j5")) == {}
     assert [p["host_port"] for p in vsjson(vswitchd, "port", "ls", "j4")] == [7301]
     assert "state journal" in vswitchd.log() and "15 changes replayed" in vswitchd.log()
+    assert vsjson(vswitchd, "stats")["state"] == {
+        "journal_records": 0, "journal_bytes": len(journal_lines(vswitchd)[0]) + 1,
+        "journal_torn": 0, "compactions": 1}
     st = state_read(vswitchd.state_dir)
     with open(state_file(vswitchd)) as f:
         assert json.load(f)["containers"] == st["containers"]   # compacted
@@ -449,4 +452,6 @@ def test_torn_last_journal_record_is_dropped(vswitchd, topo):
     vswitchd.start()
     assert sorted(c["name"] for c in vsjson(vswitchd, "container", "ls")) == ["t0", "t1"]
     assert "dropped a torn last record" in vswitchd.log()
+    st = vsjson(vswitchd, "stats")["state"]
+    assert st["journal_torn"] == 1 and st["compactions"] == 1   # the start's
     vsctl_ok(vswitchd, "network", "connect", "--netns", topo.container("t2"), net, "t2")

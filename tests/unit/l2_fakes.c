@@ -163,7 +163,7 @@ void l2f_reset(void)
 	l2f_uplink_present = false;
 	l2f_uplink_verdict = DROP_NONE;
 	l2f_uplink_mtu = 1500;
-	router_port_rl_reset();
+	router_port_rl_reset(&l2f_dp);
 	l2f_uplink_calls = l2f_dns_calls = l2f_uplink6_calls = 0;
 }
 

@@ -38,7 +38,7 @@ static int setup(void **state)
 	(void)state;
 	fdb_common_init(&l2f_dp.fdb, EV_DEFAULT);
 	l2f_reset();
-	router_port_rl_reset();
+	router_port_rl_reset(&l2f_dp);
 	net = l2f_network("g6", "172.18.0.0", 16, "172.18.0.1");
 	c1 = l2f_endpoint(net, "c1", "172.18.0.2");
 	c2 = l2f_endpoint(net, "c2", "172.18.0.3");
