@@ -11,9 +11,13 @@
 # the probe, so the kernel's own router solicitations and MLD reports (real
 # packets, which vswitchd must read) do not count as wake-ups.  Timers that
 # still have work (conntrack entries of the traffic expiring) may wake it
-# during the settling time; the window starts after it.
+# during the settling time; the window starts after it.  vswitchd runs in
+# a namespace of its own, like everything else here: nothing is wired into
+# the host's namespace.
 #
 # Usage (root): tools/bench/idle.sh VSWITCHD VSCTL [SETTLE_S] [WINDOW_S]
+# Env: IDLE_SMAPS=FILE also writes vswitchd's /proc/PID/smaps at the end of
+# the window there (where the resident memory is, mapping by mapping).
 # Prints one line: "idle rss_kb=N wakeups=N window_s=N".  Every name has a
 # prefix unique to the run; everything is removed on exit, also on failure.
 set -u
@@ -24,8 +28,7 @@ pid=
 
 idle_cleanup() {
 	[ -n "$pid" ] && kill "$pid" 2>/dev/null && sleep 0.3
-	for ns in ${p}o ${p}c1 ${p}c2; do ip netns del "$ns" 2>/dev/null; done
-	ip link del ${p}u 2>/dev/null
+	for ns in ${p}o ${p}c1 ${p}c2 ${p}s; do ip netns del "$ns" 2>/dev/null; done
 	rm -rf "$dir" "/etc/netns/${p}c1" "/etc/netns/${p}c2"
 }
 trap idle_cleanup EXIT
@@ -38,16 +41,16 @@ idle_ns() {
 }
 
 idle_ns ${p}o
-ip link add ${p}u type veth peer name ${p}v netns ${p}o
-sysctl -qw net.ipv6.conf.${p}u.disable_ipv6=1
-ip link set ${p}u up
+idle_ns ${p}s
+ip link add ${p}u netns ${p}s type veth peer name ${p}v netns ${p}o
+ip -n ${p}s link set ${p}u up
 ip -n ${p}o addr add 198.51.100.10/24 dev ${p}v
 ip -n ${p}o link set ${p}v up
-"$vswitchd" --state-dir "$dir/state" --socket "$dir/sock" --log-file "$dir/log" \
+ip netns exec ${p}s "$vswitchd" --state-dir "$dir/state" --socket "$dir/sock" --log-file "$dir/log" \
 	--pidfile "$dir/pid" --detach --uplink afpacket:${p}u \
 	--uplink-ip 198.51.100.1/24 --uplink-gateway 198.51.100.10 || exit 1
 pid=$(cat "$dir/pid")
-V() { "$vsctl" --socket "$dir/sock" "$@" >/dev/null; }
+V() { ip netns exec ${p}s "$vsctl" --socket "$dir/sock" "$@" >/dev/null; }
 V network create ${p}n
 for c in c1 c2; do
 	idle_ns ${p}$c
@@ -63,6 +66,7 @@ ip netns exec ${p}o timeout 3 bash -c 'exec 3<>/dev/tcp/198.51.100.1/8080' 2>/de
 sleep "$settle"
 before=$(awk '/^voluntary_ctxt_switches/ {print $2}' /proc/$pid/status)
 sleep "$window"
+[ -n "${IDLE_SMAPS:-}" ] && cat /proc/$pid/smaps >"$IDLE_SMAPS"
 after=$(awk '/^voluntary_ctxt_switches/ {print $2}' /proc/$pid/status)
 rss=$(awk '/^VmRSS/ {print $2}' /proc/$pid/status)
 echo "idle rss_kb=$rss wakeups=$((after - before)) window_s=$window"
