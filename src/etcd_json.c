@@ -589,6 +589,8 @@ int etcd_frame_push(struct etcd_frame *f, const char *data, size_t len,
 	size_t start = 0, i;
 	int rc;
 
+	if (len == 0)   /* nothing new; f->buf may still be NULL (memcpy's UB) */
+		return 0;
 	if (f->len + len > ETCD_MAX_REPLY)
 		return -1;
 	if (f->len + len > f->cap) {
