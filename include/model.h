@@ -174,6 +174,7 @@ struct network {
 	struct endpoint *by_ip;  /* uthash on endpoint.ip (hh_ip) */
 	struct endpoint *by_ip6; /* uthash on endpoint.ip6 (hh_ip6): NAT66 replies */
 	struct fdb *fdb;         /* datapath: MAC learning table */
+	struct mld_snoop *mld;   /* datapath: solicited-node listeners (mld_snoop.c) */
 	struct capture_point *cap; /* capture.c: every frame its L2 sees */
 	uint32_t n_ports;
 	struct dp *dp;           /* the datapath it is wired into, or NULL */

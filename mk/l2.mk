@@ -1,16 +1,16 @@
 # mk/l2.mk - ingress, MAC learning, L2 forwarding, the per-network gateway,
 # egress.  See Makefile.am.
 src_libvswitch_a_SOURCES += \
-	src/ingress.c src/ingress_v6.c src/fdb.c src/fdb_ctl.c src/l2_forward.c src/gateway.c \
+	src/ingress.c src/ingress_v6.c src/fdb.c src/fdb_ctl.c src/l2_forward.c src/mld_snoop.c src/mld_snoop_ctl.c src/gateway.c \
 	src/router_port.c src/egress.c src/lan.c src/lan_ctl.c src/lan_probe.c
-noinst_HEADERS += include/fdb.h include/router_port.h include/lan.h
+noinst_HEADERS += include/fdb.h include/router_port.h include/lan.h include/mld_snoop.h
 
 # The unit tests link the stage files with model.c, drop.c, hash.c and
 # log.c only; port.c, uplink.c, dns.c, trace.c and capture.c are replaced
 # by the recorders in tests/unit/l2_fakes.c, so a test sees every frame
 # sent and drop counted.
 L2_UNIT_SOURCES = tests/unit/l2_fakes.c tests/unit/l2_fakes.h \
-	src/fdb.c src/ingress.c src/ingress_v6.c src/l2_forward.c src/egress.c src/gateway.c \
+	src/fdb.c src/ingress.c src/ingress_v6.c src/l2_forward.c src/mld_snoop.c src/egress.c src/gateway.c \
 	src/lan.c src/ipam.c src/addr.c src/model.c src/overlay.c src/overlay_l2.c src/drop.c src/pkt_build.c src/router_port.c src/hash.c src/log.c
 L2_UNIT_LDADD = $(LIBEV_LIBS) $(CMOCKA_LIBS)
 
@@ -36,6 +36,13 @@ TESTS += tests/unit/test_gateway6
 tests_unit_test_gateway6_SOURCES = tests/unit/test_gateway6.c $(L2_UNIT_SOURCES)
 tests_unit_test_gateway6_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_gateway6_LDADD = $(L2_UNIT_LDADD)
+
+# MLD snooping (issue 19): the table, and the chatter through L2.
+check_PROGRAMS += tests/unit/test_mld_snoop
+TESTS += tests/unit/test_mld_snoop
+tests_unit_test_mld_snoop_SOURCES = tests/unit/test_mld_snoop.c $(L2_UNIT_SOURCES)
+tests_unit_test_mld_snoop_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_mld_snoop_LDADD = $(L2_UNIT_LDADD)
 
 # The uplink's address as a router port, through the real datapath in the
 # fuzz harnesses' world (fuzz_world.c stands in for the kernel).

@@ -19,6 +19,7 @@
 #include "ipam.h"
 #include "lan.h"
 #include "log.h"
+#include "mld_snoop.h"
 #include "model.h"
 #include "nat.h"
 #include "overlay.h"
@@ -232,6 +233,8 @@ static void cmd_network_free(struct network *n)
 		nat_zone_release(n->dp->nat, n->name);
 	if (n->fdb)
 		fdb_free(n->fdb);
+	mld_snoop_free(n->mld);
+	n->mld = NULL;
 	overlay_free(n);
 	free(n);
 }

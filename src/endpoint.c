@@ -38,6 +38,7 @@
 #include "endpoint.h"
 #include "fdb.h"
 #include "lan.h"
+#include "mld_snoop.h"
 #include "log.h"
 #include "dp.h"
 #include "model.h"
@@ -223,6 +224,7 @@ static void endpoint_port_removed(struct port *port)
 		lan_endpoint_down(port->ep);
 	if (port->net->fdb)
 		fdb_port_gone(port->net->fdb, port);
+	mld_snoop_port_down(port);
 	if (port->net->n_ports)
 		port->net->n_ports--;
 }
@@ -242,6 +244,7 @@ static void endpoint_wire(struct endpoint *ep, struct port *port)
 	port->recorder = recorder_new();
 	endpoint_port_added(port);
 	port_start(port, ep->net->dp);
+	mld_snoop_port_up(port);
 	lan_endpoint_up(ep);
 }
 

@@ -15,7 +15,11 @@
  *       broadcast ARP asking for the gateway IP also goes to the gateway,
  *       which answers it (the others see it too, as on any LAN), and so
  *       does IPv6 multicast to the gateway's solicited-node groups
- *       (neighbour solicitations for its IPv6 addresses);
+ *       (neighbour solicitations for its IPv6 addresses).  IPv6 control
+ *       chatter is snooped first (mld_snoop.c, RFC 4541): MLD reports
+ *       stop at the switch, multicast to a solicited-node group goes to
+ *       the ports whose hosts reported it, a router solicitation on a
+ *       --ipv6 network to the gateway alone; the rest floods;
  *     - known unicast: the learned port, unless that is the input port
  *       (DROP_LOOP: a MAC learned here that is also sent to here);
  *     - unknown unicast: flood.
@@ -37,6 +41,7 @@
 #include "capture.h"
 #include "fdb.h"
 #include "lan.h"
+#include "mld_snoop.h"
 #include "model.h"
 #include "overlay.h"
 #include "pipeline.h"
@@ -145,8 +150,13 @@ void l2_forward(struct network *n, struct pkt *p)
 		return;
 	}
 	if (eth->ether_dhost[0] & 1) {
+		bool for_gw = l2_forward_arp_for_gw(n, p) || l2_forward_nd_for_gw(n, p, eth);
+
+		/* IPv6 control chatter: to where it matters (mld_snoop.c) */
+		if (mld_snoop_forward(n, p, eth, for_gw))
+			return;
 		l2_forward_flood(n, p);
-		if (l2_forward_arp_for_gw(n, p) || l2_forward_nd_for_gw(n, p, eth))
+		if (for_gw)
 			gateway_input(n, p);
 		return;
 	}

@@ -23,6 +23,7 @@
 #include "events.h"
 #include "fdb.h"
 #include "metrics.h"
+#include "mld_snoop.h"
 #include "model.h"
 #include "nat.h"
 #include "state.h"
@@ -110,7 +111,8 @@ static struct json_object *metrics_nat_json(struct dp *dp)
  * @dp:		the datapath
  * @o:		the reply object: gains "fdb", "conntrack", "nat", "capture"
  *		(sessions, and the flight recorders' memory and budget),
- *		"events" and "state" (the state journal's counters)
+ *		"events", "state" (the state journal's counters) and
+ *		"mld_snoop" (each network's snooping table and decisions)
  */
 void metrics_add_tables(struct dp *dp, struct json_object *o)
 {
@@ -128,4 +130,5 @@ void metrics_add_tables(struct dp *dp, struct json_object *o)
 	json_object_object_add(o, "capture", cap);
 	json_object_object_add(o, "events", events_stats_json());
 	json_object_object_add(o, "state", state_stats_json());
+	json_object_object_add(o, "mld_snoop", mld_snoop_stats_json(dp->model));
 }

@@ -53,6 +53,7 @@
 #include "hash.h"
 #include "ipam.h"
 #include "log.h"
+#include "mld_snoop.h"
 #include "nat.h"
 #include "netns.h"
 #include "overlay.h"
@@ -658,6 +659,7 @@ void fw_teardown(void)
 		HASH_DEL(g_model.networks, n);
 		capture_network_gone(n);
 		fdb_free(n->fdb);
+		mld_snoop_free(n->mld);
 		overlay_free(n);
 		free(n);
 	}

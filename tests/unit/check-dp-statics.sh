@@ -8,4 +8,4 @@
 # Run from the build directory (make check sets $srcdir).
 set -eu
 srcdir=${srcdir:-.}
-exec sh "$srcdir/tools/analysis/statics.sh" -c . fdb fdb_ctl port dp l2_forward router_port
+exec sh "$srcdir/tools/analysis/statics.sh" -c . fdb fdb_ctl port dp l2_forward mld_snoop router_port

@@ -15,6 +15,7 @@
 #include "uplink.h"
 #include "fdb.h"
 #include "l2_fakes.h"
+#include "mld_snoop.h"
 #include "overlay.h"
 #include "vxlan.h"
 #include "router_port.h"
@@ -233,6 +234,13 @@ void l2f_frame(struct pkt *p, unsigned int slot, const uint8_t *frame, uint32_t 
 		return;
 	p->eth_type = (uint16_t)((frame[12] << 8) | frame[13]);
 	p->l3_ofs = 14;
+	/* IPv6 without extension headers: what parse.c finds */
+	if (p->eth_type == ETHERTYPE_IPV6 && len >= 54 && frame[20] != 0 && frame[20] != 43 &&
+	    frame[20] != 44 && frame[20] != 60 && frame[20] != 51) {
+		p->ip_proto = frame[20];
+		p->l4_ofs = 54;
+		return;
+	}
 	if (p->eth_type != ETHERTYPE_IP || len < 34)
 		return;
 	ip = (const void *)(p->data + 14);
@@ -306,6 +314,8 @@ void l2f_teardown(void)
 	HASH_ITER(hh, g_model.networks, n, tmp) {
 		fdb_free(n->fdb);
 		n->fdb = NULL;
+		mld_snoop_free(n->mld);
+		n->mld = NULL;
 		LIST_FOREACH(ep, &n->endpoints, net_link)
 			free(ep->port);
 	}

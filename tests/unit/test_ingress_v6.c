@@ -13,6 +13,7 @@
 #include <net/ethernet.h>
 #include "fdb.h"
 #include "l2_fakes.h"
+#include "mld_snoop.h"
 
 static const uint8_t allnodes[6] = { 0x33, 0x33, 0, 0, 0, 1 };
 static struct network *net;
@@ -121,12 +122,14 @@ static void test_sources(void **state)
 	lladdr(c1, src);
 	assert_int_equal(send_c1(f, v6(f, c1, src, 58, m, 8), DROP_SRC_IP6_SPOOF), 2);
 	assert_int_equal(l2f_n_tx, 1);	/* flooded to c2 */
-	/* an MLDv2 report from "::" passes */
+	/* an MLDv2 report from "::" passes (and stops at the switch: it
+	 * goes to the router port only, mld_snoop.c) */
 	memset(src, 0, 16);
 	m[0] = 143;
 	l2f_n_tx = 0;
-	send_c1(f, v6(f, c1, src, 58, m, 8), DROP_SRC_IP6_SPOOF);
-	assert_int_equal(l2f_n_tx, 1);
+	assert_int_equal(send_c1(f, v6(f, c1, src, 58, m, 8), DROP_SRC_IP6_SPOOF), 2);
+	assert_int_equal(l2f_n_tx, 0);
+	assert_int_equal(net->mld->st.reports, 1);
 }
 
 static void test_neighbour_discovery(void **state)
