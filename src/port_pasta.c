@@ -11,6 +11,23 @@
  * own TAP: a translator that dies and is restarted re-attaches to the
  * same interface, so the AF_PACKET socket never points at a device that
  * is gone.  Closing the port leaves the device (a restart adopts it).
+ *
+ * The TAP's queue is made long (PASTA_TXQLEN frames; the kernel's default
+ * is 1000).  Why: a container's 64 KB TSO frame leaves here as some 45
+ * MTU-sized frames, while pasta, a single thread, reads the TAP more
+ * slowly than containers write to the switch.  Our frames go past the
+ * qdisc (PACKET_QDISC_BYPASS) into the TAP's ring, which holds
+ * tx_queue_len frames: at 1000 (1.5 MB) it overflowed within a second of
+ * bulk egress, hundreds of frames at a time (uplink tx_error drops).  And
+ * Debian 12's pasta offers neither SACK nor timestamps to the guest, so
+ * each such burst loss cost the sender a retransmission timeout, backed
+ * off while it repeated: egress fell to tens of Mbit/s with stalls of
+ * seconds (doc/rootless.md, "Measured side by side").  A flow's unacked
+ * data is bounded by its send buffer (tcp_wmem's 4 MB in a fresh
+ * namespace: about 2900 MTU frames), so a ring of PASTA_TXQLEN holds
+ * several such flows whole and pasta's slowness becomes what it should
+ * be, a longer round trip, not loss.  The ring costs memory only while
+ * pasta lags (a pointer per slot otherwise).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -24,6 +41,10 @@
 #include "log.h"
 #include "port.h"
 #include "rootless.h"
+
+/* Frames the TAP's ring holds for pasta: several containers' full send
+ * windows (above), about 24 MB of MTU frames. */
+#define PASTA_TXQLEN 16384
 
 /* port_pasta_tap() - Make IFNAME a persistent TAP (or find it made). */
 static int port_pasta_tap(const char *ifname)
@@ -46,7 +67,23 @@ static int port_pasta_tap(const char *ifname)
 	return rc;
 }
 
-/* port_pasta_up() - Link up, IPv6 off: nothing of the kernel's on it. */
+/* port_pasta_txqlen() - The TAP's ring long enough for pasta to lag
+ * behind the containers without loss (above); also on an adopted device,
+ * which a vswitchd before this one may have left at the default. */
+static void port_pasta_txqlen(int fd, const char *ifname)
+{
+	struct ifreq ifr;
+
+	memset(&ifr, 0, sizeof(ifr));
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifname);
+	ifr.ifr_qlen = PASTA_TXQLEN;
+	if (ioctl(fd, SIOCSIFTXQLEN, &ifr) < 0)
+		log_warn("%s: cannot set its queue to %d frames: %s (bulk egress through the "
+			 "translator will lose frames)", ifname, PASTA_TXQLEN, strerror(errno));
+}
+
+/* port_pasta_up() - Link up, IPv6 off: nothing of the kernel's on it;
+ * its queue long (port_pasta_txqlen). */
 static int port_pasta_up(const char *ifname)
 {
 	char path[96];
@@ -63,6 +100,7 @@ static int port_pasta_up(const char *ifname)
 	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -1;
+	port_pasta_txqlen(fd, ifname);
 	memset(&ifr, 0, sizeof(ifr));
 	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifname);
 	rc = ioctl(fd, SIOCGIFFLAGS, &ifr);
