@@ -66,6 +66,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
+# (a function: never put it in the background, or $! is the subshell's PID
+# and the process outlives the cleanup; background ip netns exec itself)
 nsx() { local ns=$1; shift; ip netns exec "$ns" "$@"; }
 vsw() { nsx "${P}sw" "$VSCTL" --socket "$TMP/sock" "$@"; }
 
@@ -81,7 +83,7 @@ setup() {
 	nsx "${P}out" ip addr add 198.51.100.10/24 dev eth0
 	nsx "${P}out" ip -6 addr add 2001:db8:ff::10/64 dev eth0 nodad
 	nsx "${P}out" ip link set eth0 up
-	nsx "${P}sw" "$VSWITCHD" --state-dir "$TMP/state" --socket "$TMP/sock" \
+	ip netns exec "${P}sw" "$VSWITCHD" --state-dir "$TMP/state" --socket "$TMP/sock" \
 		--log-file "$TMP/vswitchd.log" --uplink "afpacket:${P}up" \
 		--uplink-ip 198.51.100.1/24 --uplink-gateway 198.51.100.10 \
 		--uplink-ip6 2001:db8:ff::1/64 --uplink-gateway6 2001:db8:ff::10 \
@@ -109,7 +111,7 @@ reach() {
 # measure KIND FROM TO ADDR: one iperf3 run, prints one number
 measure() {
 	local kind=$1 from=$2 to=$3 a=$4 out
-	nsx "$to" iperf3 -s -1 -B "$a" >/dev/null 2>&1 &
+	ip netns exec "$to" iperf3 -s -1 -B "$a" >/dev/null 2>&1 &
 	PIDS+=($!)
 	for _ in $(seq 50); do nsx "$to" ss -ltn | grep -q ":5201 " && break; sleep 0.1; done
 	if [ "$kind" = udp64 ]; then
