@@ -22,7 +22,7 @@
  * Debian 12's pasta offers neither SACK nor timestamps to the guest, so
  * each such burst loss cost the sender a retransmission timeout, backed
  * off while it repeated: egress fell to tens of Mbit/s with stalls of
- * seconds (doc/rootless.md, "Measured side by side").  A flow's unacked
+ * seconds (doc/rootless.md, "What was wrong with the earlier runs").  A flow's unacked
  * data is bounded by its send buffer (tcp_wmem's 4 MB in a fresh
  * namespace: about 2900 MTU frames), so a ring of PASTA_TXQLEN holds
  * several such flows whole and pasta's slowness becomes what it should
@@ -38,6 +38,8 @@
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
+#include <netlink/netlink.h>
+#include <netlink/route/link.h>
 #include "log.h"
 #include "port.h"
 #include "rootless.h"
@@ -69,21 +71,36 @@ static int port_pasta_tap(const char *ifname)
 
 /* port_pasta_txqlen() - The TAP's ring long enough for pasta to lag
  * behind the containers without loss (above); also on an adopted device,
- * which a vswitchd before this one may have left at the default. */
-static void port_pasta_txqlen(int fd, const char *ifname)
+ * which a vswitchd before this one may have left at the default.  By
+ * rtnetlink (IFLA_TXQLEN): the ioctl SIOCSIFTXQLEN asks for CAP_NET_ADMIN
+ * in the host's user namespace, which a rootless vswitchd never has. */
+static void port_pasta_txqlen(const char *ifname)
 {
-	struct ifreq ifr;
+	struct rtnl_link *orig = NULL, *chg = NULL;
+	struct nl_sock *sk = nl_socket_alloc();
+	int rc = -NLE_NOMEM;
 
-	memset(&ifr, 0, sizeof(ifr));
-	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifname);
-	ifr.ifr_qlen = PASTA_TXQLEN;
-	if (ioctl(fd, SIOCSIFTXQLEN, &ifr) < 0)
+	if (sk && (rc = nl_connect(sk, NETLINK_ROUTE)) == 0 &&
+	    (rc = rtnl_link_get_kernel(sk, 0, ifname, &orig)) == 0) {
+		chg = rtnl_link_alloc();
+		rc = -NLE_NOMEM;
+		if (chg) {
+			rtnl_link_set_txqlen(chg, PASTA_TXQLEN);
+			rc = rtnl_link_change(sk, orig, chg, 0);
+		}
+	}
+	if (rc < 0)
 		log_warn("%s: cannot set its queue to %d frames: %s (bulk egress through the "
-			 "translator will lose frames)", ifname, PASTA_TXQLEN, strerror(errno));
+			 "translator will lose frames)", ifname, PASTA_TXQLEN, nl_geterror(rc));
+	if (chg)
+		rtnl_link_put(chg);
+	if (orig)
+		rtnl_link_put(orig);
+	if (sk)
+		nl_socket_free(sk);
 }
 
-/* port_pasta_up() - Link up, IPv6 off: nothing of the kernel's on it;
- * its queue long (port_pasta_txqlen). */
+/* port_pasta_up() - Link up, IPv6 off: nothing of the kernel's on it. */
 static int port_pasta_up(const char *ifname)
 {
 	char path[96];
@@ -100,7 +117,6 @@ static int port_pasta_up(const char *ifname)
 	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -1;
-	port_pasta_txqlen(fd, ifname);
 	memset(&ifr, 0, sizeof(ifr));
 	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifname);
 	rc = ioctl(fd, SIOCGIFFLAGS, &ifr);
@@ -122,6 +138,7 @@ static struct port *port_pasta_open(const struct port_args *a)
 			strerror(errno));
 		return NULL;
 	}
+	port_pasta_txqlen(a->ifname);
 	if (port_pasta_up(a->ifname) < 0 || rootless_uplink_go() < 0)
 		return NULL;
 	rootless_uplink_wait_ready(a->ifname);
