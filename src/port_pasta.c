@@ -11,6 +11,23 @@
  * own TAP: a translator that dies and is restarted re-attaches to the
  * same interface, so the AF_PACKET socket never points at a device that
  * is gone.  Closing the port leaves the device (a restart adopts it).
+ *
+ * The TAP's queue is made long (PASTA_TXQLEN frames; the kernel's default
+ * is 1000).  Why: a container's 64 KB TSO frame leaves here as some 45
+ * MTU-sized frames, while pasta, a single thread, reads the TAP more
+ * slowly than containers write to the switch.  Our frames go past the
+ * qdisc (PACKET_QDISC_BYPASS) into the TAP's ring, which holds
+ * tx_queue_len frames: at 1000 (1.5 MB) it overflowed within a second of
+ * bulk egress, hundreds of frames at a time (uplink tx_error drops).  And
+ * Debian 12's pasta offers neither SACK nor timestamps to the guest, so
+ * each such burst loss cost the sender a retransmission timeout, backed
+ * off while it repeated: egress fell to tens of Mbit/s with stalls of
+ * seconds (doc/rootless.md, "What was wrong with the earlier runs").  A flow's unacked
+ * data is bounded by its send buffer (tcp_wmem's 4 MB in a fresh
+ * namespace: about 2900 MTU frames), so a ring of PASTA_TXQLEN holds
+ * several such flows whole and pasta's slowness becomes what it should
+ * be, a longer round trip, not loss.  The ring costs memory only while
+ * pasta lags (a pointer per slot otherwise).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -21,9 +38,15 @@
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
+#include <netlink/netlink.h>
+#include <netlink/route/link.h>
 #include "log.h"
 #include "port.h"
 #include "rootless.h"
+
+/* Frames the TAP's ring holds for pasta: several containers' full send
+ * windows (above), about 24 MB of MTU frames. */
+#define PASTA_TXQLEN 16384
 
 /* port_pasta_tap() - Make IFNAME a persistent TAP (or find it made). */
 static int port_pasta_tap(const char *ifname)
@@ -44,6 +67,37 @@ static int port_pasta_tap(const char *ifname)
 		rc = ioctl(fd, TUNSETPERSIST, 1);
 	close(fd);
 	return rc;
+}
+
+/* port_pasta_txqlen() - The TAP's ring long enough for pasta to lag
+ * behind the containers without loss (above); also on an adopted device,
+ * which a vswitchd before this one may have left at the default.  By
+ * rtnetlink (IFLA_TXQLEN): the ioctl SIOCSIFTXQLEN asks for CAP_NET_ADMIN
+ * in the host's user namespace, which a rootless vswitchd never has. */
+static void port_pasta_txqlen(const char *ifname)
+{
+	struct rtnl_link *orig = NULL, *chg = NULL;
+	struct nl_sock *sk = nl_socket_alloc();
+	int rc = -NLE_NOMEM;
+
+	if (sk && (rc = nl_connect(sk, NETLINK_ROUTE)) == 0 &&
+	    (rc = rtnl_link_get_kernel(sk, 0, ifname, &orig)) == 0) {
+		chg = rtnl_link_alloc();
+		rc = -NLE_NOMEM;
+		if (chg) {
+			rtnl_link_set_txqlen(chg, PASTA_TXQLEN);
+			rc = rtnl_link_change(sk, orig, chg, 0);
+		}
+	}
+	if (rc < 0)
+		log_warn("%s: cannot set its queue to %d frames: %s (bulk egress through the "
+			 "translator will lose frames)", ifname, PASTA_TXQLEN, nl_geterror(rc));
+	if (chg)
+		rtnl_link_put(chg);
+	if (orig)
+		rtnl_link_put(orig);
+	if (sk)
+		nl_socket_free(sk);
 }
 
 /* port_pasta_up() - Link up, IPv6 off: nothing of the kernel's on it. */
@@ -84,6 +138,7 @@ static struct port *port_pasta_open(const struct port_args *a)
 			strerror(errno));
 		return NULL;
 	}
+	port_pasta_txqlen(a->ifname);
 	if (port_pasta_up(a->ifname) < 0 || rootless_uplink_go() < 0)
 		return NULL;
 	rootless_uplink_wait_ready(a->ifname);
