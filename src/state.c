@@ -531,10 +531,14 @@ static int state_load_endpoint(struct container *c, struct json_object *o, char 
 	if (ipam_parse_ip(state_get_str(o, "ip"), &ep->ip) ||
 	    ipam_parse_mac(state_get_str(o, "mac"), ep->mac) ||
 	    !ifn || !*ifn || strlen(ifn) >= VS_IFNAME_MAX || (hif && strlen(hif) >= VS_IFNAME_MAX) ||
-	    (owner && !model_owner_ok(owner)) ||
-	    state_load_aliases(ep, state_get(o, "aliases", json_type_array)) ||
 	    state_load_pending(o, &ep->pending))
 		STATE_BAD("container %s: bad endpoint on network %s", c->name, net);
+	if (owner && !model_owner_ok(owner))
+		STATE_BAD("container %s: bad owner on network %s (WORD or WORD:NAME)", c->name, net);
+	if (state_load_aliases(ep, state_get(o, "aliases", json_type_array)))
+		STATE_BAD("container %s: bad alias on network %s (at most %d, each 1 to %d "
+			  "letters, digits, . _ -, nor - or . first)", c->name, net,
+			  VS_MAX_ALIASES, VS_NAME_MAX - 1);
 	if (!vs_prefix_contains(&ep->net->subnet, &ep->ip) || state_get_int(o, "order", 0) < 0)
 		STATE_BAD("container %s: endpoint address outside network %s or bad order", c->name, net);
 	if (model_ip_in_use(ep->net, &ep->ip) || model_endpoint(ep->net, c))

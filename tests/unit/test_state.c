@@ -819,11 +819,11 @@ static void test_names_commands_refuse(void **state)
 	test_state_refused_with("web", false, NULL, "dns_name", json_object_new_string("w b"),
 				"dns_name");
 	test_state_refused_with("web", true, NULL, "aliases", test_state_strs("www", "a b"),
-				NULL);
+				"alias");
 	test_state_refused_with("web", true, NULL, "aliases", test_state_strs("-a", NULL),
-				NULL);
+				"alias");
 	test_state_refused_with("web", true, NULL, "owner", json_object_new_string("a b"),
-				NULL);
+				"owner");
 	test_state_refused_with("web", true, NULL, "ifname", json_object_new_string(""),
 				NULL);
 	root = test_state_fixture_json();	/* web's two endpoints, both eth7 */
