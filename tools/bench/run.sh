@@ -11,7 +11,10 @@
 # micro-benchmark (build-bench/tools/bench/ct_bench: memory and lookup cost
 # at 1M entries against 1K) and vswitchd at rest (tools/bench/idle.sh: RSS
 # and wake-ups with an uplink and containers, after traffic), and prints
-# them in the same table.
+# them in the same table. Last, the IPv6 rows of issue 14
+# (tools/bench/ipv6.sh: TCP, UDP-64 and NAT TCP in IPv6 and in IPv4 through
+# one dual-stack vswitchd, v6/v4 against the >= 0.9 target), printed after
+# that table; --no-ipv6 skips them.
 #
 #
 # Side by side with a base revision: --base REV builds vswitchd as it was at
@@ -24,7 +27,7 @@
 # the peers are just vswitchd and vswitchd-base.
 #
 # Usage (root): tools/bench/run.sh [--quick] [--no-install] [--no-build]
-#                                  [--base REV] [--dry-run] [PEER...]
+#                                  [--base REV] [--no-ipv6] [--dry-run] [PEER...]
 #   default peers: vswitchd kbridge kbridge-nooff ovs-tap-tso ovs-tap veth-direct
 #   --quick   DUR=2 REPS=1 (peers.sh's quick mode)
 #   --dry-run check the arguments, resolve REV, print what would be built and
@@ -93,7 +96,7 @@ run_with_base() {
 }
 
 main() {
-	local quick="" install=1 build=1 peers=() a base="" dry="" base_sha=""
+	local quick="" install=1 build=1 peers=() a base="" dry="" base_sha="" v6=1
 	while [ $# -gt 0 ]; do
 		a=$1; shift
 		case $a in
@@ -103,6 +106,7 @@ main() {
 		--base) [ $# -gt 0 ] || run_die "--base needs a revision"; base=$1; shift ;;
 		--base=*) base=${a#--base=} ;;
 		--dry-run) dry=1 ;;
+		--no-ipv6) v6="" ;;
 		-h|--help) sed -n '2,/^$/p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
 		-*) run_die "unknown option $a (see --help)" ;;
 		*) peers+=("$a") ;;
@@ -119,6 +123,7 @@ main() {
 		echo "would build: $REPO -> build-bench/ (vswitchd)"
 		[ -n "$base" ] && echo "would build: $base ($base_sha) -> a temporary copy (vswitchd-base)"
 		echo "would run: PEER_FILES=$REPO/tools/bench/vswitchd.sh $PEERS_SH $quick ${peers[*]}"
+		[ -n "$v6" ] && echo "would run: tools/bench/ipv6.sh (the IPv6 rows)"
 		[ -r "$PEERS_SH" ] || echo "(peers.sh not found at $PEERS_SH: set PEERS_SH)"
 		exit 0
 	fi
@@ -146,6 +151,11 @@ main() {
 	idle=$(bash "$REPO/tools/bench/idle.sh" "$REPO/build-bench/src/vswitchd" \
 		"$REPO/build-bench/src/vsctl" || true)
 	echo "$idle" >&2
+	local v6out=""
+	if [ -n "$v6" ]; then
+		echo "IPv6 against IPv4 (ipv6.sh, a few minutes) ..." >&2
+		v6out=$(run_ipv6 "$quick") || echo "run.sh: ipv6.sh failed" >&2
+	fi
 	[ -n "$base" ] && run_base_ratios "$summary" "$base ($base_sha)"
 	/usr/bin/python3 - "$summary" "$ctb" "$idle" <<'PY'
 # Ratios of vswitchd to its peers for each target of issue 8 (same run),
@@ -212,6 +222,16 @@ if m:
 else:
     line("idle", "NA", "", None)
 PY
+	[ -z "$v6out" ] || echo "$v6out"
+}
+
+# run_ipv6 QUICK: ipv6.sh on the build-bench binaries; its table on stdout.
+# --quick gives it one rep of 2 s, as peers.sh's quick mode.
+run_ipv6() {
+	local args=(--secs "${DUR:-5}" --reps "${REPS:-3}")
+	[ -n "$1" ] && args=(--secs 2 --reps 1)
+	VSWITCHD="$REPO/build-bench/src/vswitchd" VSCTL="$REPO/build-bench/src/vsctl" \
+		bash "$REPO/tools/bench/ipv6.sh" "${args[@]}" | sed -n '/^vswitchd IPv6/,$p'
 }
 
 # run_base_ratios SUMMARY WHAT: vswitchd / vswitchd-base for every figure

@@ -57,6 +57,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
+# (a function: never put it in the background, or $! is the subshell's PID
+# and the process outlives the cleanup; background ip netns exec itself)
 nsx() { local ns=$1; shift; ip netns exec "$ns" "$@"; }
 
 # underlay leg: veth from ${P}ul's br0 into NS as ul0 with ADDR/24
@@ -81,7 +83,7 @@ vswitch_host() {
 	local i=$1 other=$2 h="${P}vh$1" c="${P}vc$1"
 	ip netns add "$h"
 	leg "$h" "v$i" "10.98.0.1$i"
-	nsx "$h" "$VSWITCHD" --state-dir "$TMP/s$i" --socket "$TMP/v$i.sock" \
+	ip netns exec "$h" "$VSWITCHD" --state-dir "$TMP/s$i" --socket "$TMP/v$i.sock" \
 		--log-file "$TMP/v$i.log" --vtep-ip "10.98.0.1$i" >/dev/null 2>&1 &
 	PIDS+=($!)
 	for _ in $(seq 100); do
@@ -120,7 +122,7 @@ addr_of() {   # the container's eth0 address
 # run WORKLOAD from C1 to C2 (address IP2); prints one figure
 measure() {
 	local what=$1 c1=$2 c2=$3 ip2=$4 out
-	nsx "$c2" iperf3 -s -1 -B "$ip2" >/dev/null 2>&1 &
+	ip netns exec "$c2" iperf3 -s -1 -B "$ip2" >/dev/null 2>&1 &
 	PIDS+=($!)
 	for _ in $(seq 50); do nsx "$c2" ss -ltn | grep -q ":5201" && break; sleep 0.1; done
 	if [ "$what" = tcp ]; then
