@@ -224,6 +224,13 @@ void model_endpoint_link(struct endpoint *ep);
 void model_endpoint_unlink(struct endpoint *ep);
 struct container *model_container_add(const char *name, const char *netns_ref);
 struct endpoint *model_first_endpoint(const struct container *c);
+/* The names the control path accepts, and so the state loader too: one
+ * rule for both, so that what a command refuses never loads and what it
+ * accepts always does (model.c). */
+bool model_name_ok(const char *s);
+bool model_dns_name_ok(const char *s);
+bool model_ckey_ok(const char *s);
+bool model_owner_ok(const char *s);
 /* net_labels.c */
 struct json_object;
 int net_labels_set(struct network *n, struct json_object *labels, char *err, size_t errlen);

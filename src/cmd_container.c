@@ -52,40 +52,8 @@
 #include "publish.h"
 #include "state.h"
 
-/* A name DNS answers for (DNS name, alias): at most one label long. */
-static bool cmd_container_name_ok(const char *s)
-{
-	size_t len = s ? strlen(s) : 0;
-
-	if (!len || len >= VS_NAME_MAX || s[0] == '-' || s[0] == '.')
-		return false;
-	return ctl_name_chars_ok(s);
-}
-
-/* A container key: the same characters, longer (a CNI container id). */
-static bool cmd_container_key_ok(const char *s)
-{
-	size_t len = s ? strlen(s) : 0;
-
-	if (!len || len >= VS_CKEY_MAX || s[0] == '-' || s[0] == '.')
-		return false;
-	return ctl_name_chars_ok(s);
-}
-
-/* An owner tag: WORD or WORD:NAME ("vsctl", "docker", "cni:n1"). */
-static bool cmd_owner_ok(const char *s)
-{
-	char buf[VS_OWNER_MAX], *colon;
-
-	if (!s || !*s || strlen(s) >= sizeof(buf))
-		return false;
-	snprintf(buf, sizeof(buf), "%s", s);
-	colon = strchr(buf, ':');
-	if (colon)
-		*colon = '\0';
-	return ctl_name_chars_ok(buf) && buf[0] &&
-	       (!colon || (colon[1] && ctl_name_chars_ok(colon + 1)));
-}
+/* The rules for names (DNS name, alias, key, owner) are model.c's, which
+ * the state loader applies too: what a command refuses never loads. */
 
 /* The lowest ethN the container does not use yet: connection order. */
 static void cmd_container_ifname(const struct container *c, char *out)
@@ -122,7 +90,7 @@ static int cmd_connect_aliases(struct endpoint *ep, struct json_object *args,
 	for (i = 0; i < json_object_array_length(al); i++) {
 		const char *a = json_object_get_string(json_object_array_get_idx(al, i));
 
-		if (ep->n_aliases >= VS_MAX_ALIASES || !cmd_container_name_ok(a)) {
+		if (ep->n_aliases >= VS_MAX_ALIASES || !model_dns_name_ok(a)) {
 			snprintf(err, errlen, "invalid alias \"%s\" (at most %d, letters, digits, . _ -)",
 				 a ? a : "", VS_MAX_ALIASES);
 			return -1;
@@ -243,7 +211,7 @@ static int cmd_connect_fill(struct endpoint *ep, struct json_object *args, char 
 		return -1;
 	ep->port_security = ctl_arg_bool(args, "port_security", 1);
 	ep->offload = ctl_arg_bool(args, "offload", 1);
-	if (ctl_arg_str(args, "owner") && !cmd_owner_ok(ctl_arg_str(args, "owner"))) {
+	if (ctl_arg_str(args, "owner") && !model_owner_ok(ctl_arg_str(args, "owner"))) {
 		snprintf(err, errlen, "invalid owner \"%s\" (WORD or WORD:NAME, e.g. cni:n1)",
 			 ctl_arg_str(args, "owner"));
 		return -1;
@@ -258,13 +226,13 @@ static int cmd_connect_fill(struct endpoint *ep, struct json_object *args, char 
 static int cmd_container_dns_name(const char *name, const char *dns, char *out,
 				  char *err, size_t errlen)
 {
-	if (dns && *dns && !cmd_container_name_ok(dns)) {
+	if (dns && *dns && !model_dns_name_ok(dns)) {
 		snprintf(err, errlen, "invalid DNS name \"%s\" (at most %d letters, digits, . _ -)",
 			 dns, VS_NAME_MAX - 1);
 		return -1;
 	}
 	if (!dns)
-		dns = cmd_container_name_ok(name) ? name : "";
+		dns = model_dns_name_ok(name) ? name : "";
 	/* checked above: shorter than VS_NAME_MAX */
 	memcpy(out, dns, strnlen(dns, VS_NAME_MAX - 1));
 	out[strnlen(dns, VS_NAME_MAX - 1)] = '\0';
@@ -294,7 +262,7 @@ static struct container *cmd_connect_container(const char *name, const char *ref
 		}
 		return c;
 	}
-	if (!cmd_container_key_ok(name)) {
+	if (!model_ckey_ok(name)) {
 		snprintf(err, errlen, "invalid container name \"%s\" (at most %d letters, digits, . _ -)",
 			 name ? name : "", VS_CKEY_MAX - 1);
 		return NULL;

@@ -84,14 +84,6 @@ static int cmd_handoff_sandbox(struct ctl_conn *conn, struct json_object *args,
 	return 0;
 }
 
-/* A letter or digit first, then letters, digits, . _ - (a DNS label run). */
-static bool cmd_handoff_name_ok(const char *s)
-{
-	size_t len = strlen(s);
-
-	return len && len < VS_NAME_MAX && s[0] != '-' && s[0] != '.' && ctl_name_chars_ok(s);
-}
-
 static int cmd_handoff_dns_name(struct ctl_conn *conn, struct json_object *args,
 				struct json_object **result, char *err, size_t errlen)
 {
@@ -110,7 +102,7 @@ static int cmd_handoff_dns_name(struct ctl_conn *conn, struct json_object *args,
 			 "given at its first connect", c->name);
 		return -1;
 	}
-	if (!dns || !cmd_handoff_name_ok(dns)) {
+	if (!dns || !model_dns_name_ok(dns)) {
 		snprintf(err, errlen, "invalid DNS name \"%s\" (at most %d letters, digits, . _ -)",
 			 dns ? dns : "", VS_NAME_MAX - 1);
 		return -1;
@@ -151,7 +143,7 @@ static int cmd_handoff_bind(struct ctl_conn *conn, struct json_object *args,
 		snprintf(err, errlen, "network %s not found", net ? net : "");
 		return -1;
 	}
-	if (!name || !cmd_handoff_name_ok(name)) {
+	if (!name || !model_dns_name_ok(name)) {
 		snprintf(err, errlen, "invalid network name \"%s\"", name ? name : "");
 		return -1;
 	}

@@ -39,15 +39,6 @@ static void cmd_network_new_id(char id[65])
 		sprintf(id + 2 * i, "%02x", r[i]);
 }
 
-static bool cmd_name_ok(const char *s)
-{
-	size_t len = s ? strlen(s) : 0;
-
-	if (!len || len >= VS_NAME_MAX)
-		return false;
-	return ctl_name_chars_ok(s);
-}
-
 /* Subnet, gateway and range: given or automatic, and consistent. */
 static int cmd_network_addrs(struct network *n, struct json_object *args, char *err, size_t errlen)
 {
@@ -182,7 +173,7 @@ static int cmd_network_aux(struct network *n, struct json_object *args, char *er
 	json_object_object_foreach(aux, key, val) {
 		const char *ip = json_object_get_string(val);
 
-		if (n->n_aux >= VS_MAX_AUX || !cmd_name_ok(key)) {
+		if (n->n_aux >= VS_MAX_AUX || !model_name_ok(key)) {
 			snprintf(err, errlen, "too many aux addresses or a bad name \"%s\"", key);
 			return -1;
 		}
@@ -368,7 +359,7 @@ static int cmd_network_create(struct ctl_conn *c, struct json_object *args,
 	const char *name = ctl_arg_str(args, "name");
 	struct network *n;
 
-	if (!cmd_name_ok(name)) {
+	if (!model_name_ok(name)) {
 		snprintf(err, errlen, "invalid network name \"%s\" (letters, digits, . _ -)", name ? name : "");
 		return -1;
 	}
@@ -483,7 +474,7 @@ struct network *cmd_network_adopt(struct json_object *spec, char *err, size_t er
 	if (json_object_object_get_ex(spec, "id", &v))
 		id = json_object_get_string(v);
 	if (!json_object_object_get_ex(spec, "vni", &v) || !json_object_is_type(v, json_type_int) ||
-	    !cmd_name_ok(name) || !id || strlen(id) != 64 || model_network(name)) {
+	    !model_name_ok(name) || !id || strlen(id) != 64 || model_network(name)) {
 		snprintf(err, errlen, "its spec in etcd is not one vswitchd wrote");
 		goto out;
 	}

@@ -1,12 +1,20 @@
-/* model.c - lookups over networks, containers and endpoints.
+/* model.c - lookups over networks, containers and endpoints, and the
+ * rules for their names.
  *
  * The control plane owns the objects; this file only finds them.  Per-packet
  * callers (gateway, NAT, DNS) use the hashed lookups: model_endpoint_by_ip()
  * is O(1) through each network's by_ip table.
+ *
+ * The name rules live here, beside the model, because two paths make
+ * objects: the commands (cmd_*.c) and the state loader (state.c).  Each
+ * had its own copy once, and the loader's were looser: it took a
+ * container key no command accepts, made it the DNS name, and then
+ * refused its own save (fuzz_state).  Both now ask the same functions.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "control.h"
 #include "model.h"
 #include "overlay.h"
 
@@ -258,4 +266,48 @@ int model_driver_parse(const char *s, enum net_driver *d)
 	else
 		return -1;
 	return 0;
+}
+
+/* ---- names ---- */
+
+/* model_name_ok() - A network's or aux address's name: 1 to VS_NAME_MAX-1
+ * of Docker's characters (letters, digits, . _ -). */
+bool model_name_ok(const char *s)
+{
+	size_t len = s ? strlen(s) : 0;
+
+	return len && len < VS_NAME_MAX && ctl_name_chars_ok(s);
+}
+
+/* model_dns_name_ok() - A name DNS answers for (a container's DNS name, an
+ * alias) or a network's bound name: as model_name_ok(), and not starting
+ * with - or . (a label, never an option or a relative name). */
+bool model_dns_name_ok(const char *s)
+{
+	return model_name_ok(s) && s[0] != '-' && s[0] != '.';
+}
+
+/* model_ckey_ok() - A container key: the same characters and first
+ * character as a DNS name, up to VS_CKEY_MAX-1 (a CNI container id). */
+bool model_ckey_ok(const char *s)
+{
+	size_t len = s ? strlen(s) : 0;
+
+	return len && len < VS_CKEY_MAX && s[0] != '-' && s[0] != '.' && ctl_name_chars_ok(s);
+}
+
+/* model_owner_ok() - An endpoint's owner tag: WORD or WORD:NAME ("vsctl",
+ * "docker", "cni:n1"), shorter than VS_OWNER_MAX. */
+bool model_owner_ok(const char *s)
+{
+	char buf[VS_OWNER_MAX], *colon;
+
+	if (!s || !*s || strlen(s) >= sizeof(buf))
+		return false;
+	memcpy(buf, s, strlen(s) + 1);
+	colon = strchr(buf, ':');
+	if (colon)
+		*colon = '\0';
+	return buf[0] && ctl_name_chars_ok(buf) &&
+	       (!colon || (colon[1] && ctl_name_chars_ok(colon + 1)));
 }

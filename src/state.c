@@ -346,10 +346,11 @@ static int state_load_aux(struct network *n, struct json_object *aux, char *err,
 	if (!aux)
 		return 0;
 	json_object_object_foreach(aux, key, val) {
-		if (n->n_aux >= VS_MAX_AUX || !json_object_is_type(val, json_type_string) ||
+		if (n->n_aux >= VS_MAX_AUX || !model_name_ok(key) ||
+		    !json_object_is_type(val, json_type_string) ||
 		    ipam_parse_ip(json_object_get_string(val), &n->aux[n->n_aux].addr) ||
 		    !vs_prefix_contains(&n->subnet, &n->aux[n->n_aux].addr)) {
-			snprintf(err, errlen, "network %s: bad aux address %s", n->name, key);
+			snprintf(err, errlen, "network %s: bad aux name or address %s", n->name, key);
 			return -1;
 		}
 		snprintf(n->aux[n->n_aux].name, VS_NAME_MAX, "%s", key);
@@ -368,7 +369,7 @@ static int state_load_bound(struct network *n, struct json_object *b, char *err,
 		const char *s = json_object_get_string(v);
 
 		if (n->n_bound >= VS_MAX_BOUND || !json_object_is_type(v, json_type_string) ||
-		    !*s || strlen(s) >= VS_NAME_MAX || model_network(s)) {
+		    !model_dns_name_ok(s) || model_network(s)) {
 			snprintf(err, errlen, "network %s: bad bound name", n->name);
 			return -1;
 		}
@@ -408,8 +409,11 @@ static int state_load_network(struct json_object *o, char *err, size_t errlen)
 
 	if (!n)
 		STATE_BAD("out of memory");
-	if (!name || !*name || strlen(name) >= VS_NAME_MAX || !id || strlen(id) != 64)
-		STATE_BAD("a network without a valid name or id");
+	if (!model_name_ok(name))
+		STATE_BAD("a network named \"%.80s\": not 1 to %d letters, digits, . _ -",
+			  name ? name : "", VS_NAME_MAX - 1);
+	if (!id || strlen(id) != 64)
+		STATE_BAD("network %s: no valid id", name);
 	if (model_network(name))
 		STATE_BAD("network %s appears twice", name);
 	snprintf(n->name, sizeof(n->name), "%s", name);
@@ -461,7 +465,8 @@ static int state_load_aliases(struct endpoint *ep, struct json_object *al)
 	for (i = 0; al && i < json_object_array_length(al); i++) {
 		struct json_object *a = json_object_array_get_idx(al, i);
 
-		if (ep->n_aliases >= VS_MAX_ALIASES || !json_object_is_type(a, json_type_string))
+		if (ep->n_aliases >= VS_MAX_ALIASES || !json_object_is_type(a, json_type_string) ||
+		    !model_dns_name_ok(json_object_get_string(a)))
 			return -1;
 		snprintf(ep->aliases[ep->n_aliases++], VS_NAME_MAX, "%s", json_object_get_string(a));
 	}
@@ -499,6 +504,17 @@ static int state_load_ip6(struct endpoint *ep, const char *ip6)
 	return 0;
 }
 
+/* Connect refuses a second interface of one name in a container. */
+static bool state_ifname_used(const struct container *c, const char *ifn)
+{
+	const struct endpoint *o;
+
+	LIST_FOREACH(o, &c->endpoints, ctr_link)
+		if (!strcmp(o->ifname, ifn))
+			return true;
+	return false;
+}
+
 static int state_load_endpoint(struct container *c, struct json_object *o, char *err, size_t errlen)
 {
 	struct endpoint *ep = calloc(1, sizeof(*ep));
@@ -514,15 +530,21 @@ static int state_load_endpoint(struct container *c, struct json_object *o, char 
 		STATE_BAD("container %s: endpoint on unknown network %s", c->name, net ? net : "?");
 	if (ipam_parse_ip(state_get_str(o, "ip"), &ep->ip) ||
 	    ipam_parse_mac(state_get_str(o, "mac"), ep->mac) ||
-	    !ifn || strlen(ifn) >= VS_IFNAME_MAX || (hif && strlen(hif) >= VS_IFNAME_MAX) ||
-	    (owner && (strlen(owner) >= VS_OWNER_MAX || !*owner)) ||
-	    state_load_aliases(ep, state_get(o, "aliases", json_type_array)) ||
+	    !ifn || !*ifn || strlen(ifn) >= VS_IFNAME_MAX || (hif && strlen(hif) >= VS_IFNAME_MAX) ||
 	    state_load_pending(o, &ep->pending))
 		STATE_BAD("container %s: bad endpoint on network %s", c->name, net);
+	if (owner && !model_owner_ok(owner))
+		STATE_BAD("container %s: bad owner on network %s (WORD or WORD:NAME)", c->name, net);
+	if (state_load_aliases(ep, state_get(o, "aliases", json_type_array)))
+		STATE_BAD("container %s: bad alias on network %s (at most %d, each 1 to %d "
+			  "letters, digits, . _ -, nor - or . first)", c->name, net,
+			  VS_MAX_ALIASES, VS_NAME_MAX - 1);
 	if (!vs_prefix_contains(&ep->net->subnet, &ep->ip) || state_get_int(o, "order", 0) < 0)
 		STATE_BAD("container %s: endpoint address outside network %s or bad order", c->name, net);
 	if (model_ip_in_use(ep->net, &ep->ip) || model_endpoint(ep->net, c))
 		STATE_BAD("container %s: duplicate endpoint or address on network %s", c->name, net);
+	if (state_ifname_used(c, ifn))
+		STATE_BAD("container %s: two interfaces %s", c->name, ifn);
 	if (state_load_ip6(ep, state_get_str(o, "ip6")))
 		STATE_BAD("container %s: bad or duplicate ip6 on network %s", c->name, net);
 	snprintf(ep->ifname, sizeof(ep->ifname), "%s", ifn);
@@ -586,6 +608,37 @@ static int state_load_netns_id(struct container *c, struct json_object *o,
 	return 0;
 }
 
+/*
+ * A container's key, DNS name and netns reference, by the rules `network
+ * connect` applies (model.c): a file the daemon wrote passes, and what
+ * no command would have made is refused here rather than kept, since the
+ * next save would write it back (a key the DNS name defaults to, a
+ * reference cut to fit).
+ */
+static int state_check_container(const char *name, const char *dns, const char *ref,
+				  char *err, size_t errlen)
+{
+	if (!model_ckey_ok(name)) {
+		snprintf(err, errlen, "a container named \"%.80s\": not 1 to %d letters, "
+			 "digits, . _ - (nor - or . first)", name ? name : "", VS_CKEY_MAX - 1);
+		return -1;
+	}
+	if (model_container(name)) {
+		snprintf(err, errlen, "container %s appears twice", name);
+		return -1;
+	}
+	if (dns && *dns && !model_dns_name_ok(dns)) {
+		snprintf(err, errlen, "container %s: bad dns_name \"%.80s\" (1 to %d letters, "
+			 "digits, . _ -, nor - or . first)", name, dns, VS_NAME_MAX - 1);
+		return -1;
+	}
+	if (ref && strlen(ref) >= sizeof(((struct container *)0)->netns_ref)) {
+		snprintf(err, errlen, "container %s: netns reference too long", name);
+		return -1;
+	}
+	return 0;
+}
+
 static int state_load_container(struct json_object *o, char *err, size_t errlen)
 {
 	const char *name = state_get_str(o, "name"), *dns = state_get_str(o, "dns_name");
@@ -594,14 +647,8 @@ static int state_load_container(struct json_object *o, char *err, size_t errlen)
 	struct container *c;
 	size_t i;
 
-	if (!name || !*name || strlen(name) >= VS_CKEY_MAX || model_container(name)) {
-		snprintf(err, errlen, "a container without a valid, unique name");
+	if (state_check_container(name, dns, state_get_str(o, "netns"), err, errlen))
 		return -1;
-	}
-	if (dns && (strlen(dns) >= VS_NAME_MAX || (*dns && !ctl_name_chars_ok(dns)))) {
-		snprintf(err, errlen, "container %s: bad dns_name", name);
-		return -1;
-	}
 	c = model_container_add(name, state_get_str(o, "netns"));
 	if (!c) {
 		snprintf(err, errlen, "out of memory");
@@ -610,9 +657,10 @@ static int state_load_container(struct json_object *o, char *err, size_t errlen)
 	c->next_order = (unsigned int)state_get_int(o, "next_order", 0);
 	if (state_load_netns_id(c, state_get(o, "netns_id", json_type_object), err, errlen))
 		return -1;
-	/* files from before keys and DNS names: the name was both */
+	/* files from before keys and DNS names: the name was both, when it
+	 * makes a DNS name (connect's rule: cmd_container_dns_name()) */
 	snprintf(c->dns_name, sizeof(c->dns_name), "%s",
-		 dns ? dns : strlen(name) < VS_NAME_MAX ? name : "");
+		 dns ? dns : model_dns_name_ok(name) ? name : "");
 	/* Lists insert at the head: load backwards to keep the saved order. */
 	for (i = eps ? json_object_array_length(eps) : 0; i > 0; i--)
 		if (state_load_endpoint(c, json_object_array_get_idx(eps, i - 1), err, errlen))

@@ -721,6 +721,153 @@ static void test_bad_fields(void **state)
 	test_state_refused_json(root, NULL);
 }
 
+/* The name rules (model.c) that `network connect`, `network create` and
+ * the loader share. */
+static void test_name_rules(void **state)
+{
+	char key[VS_CKEY_MAX + 1];
+
+	(void)state;
+	assert_true(model_dns_name_ok("web") && model_dns_name_ok("a.b_c-1"));
+	assert_false(model_dns_name_ok("") || model_dns_name_ok(NULL));
+	assert_false(model_dns_name_ok("c1   ") || model_dns_name_ok("`1") ||
+		     model_dns_name_ok("-x") || model_dns_name_ok(".x") ||
+		     model_dns_name_ok("a\nb"));
+	assert_true(model_name_ok("-x"));	/* networks: no first-character rule */
+	assert_false(model_name_ok("a b") || model_name_ok(""));
+	memset(key, 'k', sizeof(key));
+	key[VS_NAME_MAX - 1] = '\0';
+	assert_true(model_dns_name_ok(key) && model_name_ok(key) && model_ckey_ok(key));
+	key[VS_NAME_MAX - 1] = 'k';
+	key[VS_NAME_MAX] = '\0';
+	assert_false(model_dns_name_ok(key) || model_name_ok(key));
+	key[VS_NAME_MAX] = 'k';
+	key[VS_CKEY_MAX - 1] = '\0';
+	assert_true(model_ckey_ok(key));
+	key[VS_CKEY_MAX - 1] = 'k';
+	key[VS_CKEY_MAX] = '\0';
+	assert_false(model_ckey_ok(key));
+	assert_false(model_ckey_ok("c1 ") || model_ckey_ok("-c") || model_ckey_ok(""));
+	assert_true(model_owner_ok("vsctl") && model_owner_ok("cni:n1"));
+	assert_false(model_owner_ok("") || model_owner_ok("cni:") || model_owner_ok(":n1") ||
+		     model_owner_ok("a:b:c") || model_owner_ok("a b"));
+}
+
+/* The network NAME of the fixture file. */
+static struct json_object *test_state_netj(struct json_object *root, const char *name)
+{
+	struct json_object *a, *n, *v;
+	size_t i;
+
+	assert_true(json_object_object_get_ex(root, "networks", &a));
+	for (i = 0; i < json_object_array_length(a); i++) {
+		n = json_object_array_get_idx(a, i);
+		if (json_object_object_get_ex(n, "name", &v) &&
+		    !strcmp(json_object_get_string(v), name))
+			return n;
+	}
+	fail_msg("no network %s", name);
+	return NULL;
+}
+
+/* The fixture file with KEY of one object set to V (taken): container
+ * CTR's (its first endpoint's if EP), else network NET's. */
+static void test_state_refused_with(const char *ctr, bool ep, const char *net,
+				    const char *key, struct json_object *v, const char *also)
+{
+	struct json_object *root = test_state_fixture_json(), *o;
+
+	o = ctr ? test_state_ctr(root, ctr) : test_state_netj(root, net);
+	if (ep)
+		o = test_state_nth(o, "endpoints", 0);
+	json_object_object_add(o, key, v);
+	test_state_refused_json(root, also);
+}
+
+static struct json_object *test_state_strs(const char *a, const char *b)
+{
+	struct json_object *arr = json_object_new_array();
+
+	json_object_array_add(arr, json_object_new_string(a));
+	if (b)
+		json_object_array_add(arr, json_object_new_string(b));
+	return arr;
+}
+
+/*
+ * What `network connect` or `network create` refuses, the loader refuses
+ * too, with a one-line reason: a file the daemon wrote never holds it,
+ * and kept, it came back in the next save (fuzz_state: the key "c1   ",
+ * without a dns_name, became the DNS name, which the loader then refused
+ * in its own save: regress/state/key-no-command-accepts-as-dns-name).
+ */
+static void test_names_commands_refuse(void **state)
+{
+	struct json_object *root, *o;
+	char ref[300];
+
+	(void)state;
+	root = test_state_fixture_json();
+	o = test_state_ctr(root, "web");
+	json_object_object_del(o, "dns_name");
+	json_object_object_add(o, "name", json_object_new_string("c1   "));
+	test_state_refused_json(root, "c1   ");
+	test_state_refused_with("web", false, NULL, "name", json_object_new_string("`1"), "`1");
+	test_state_refused_with("web", false, NULL, "name", json_object_new_string("-web"), NULL);
+	test_state_refused_with("web", false, NULL, "dns_name", json_object_new_string(".web"),
+				"dns_name");
+	test_state_refused_with("web", false, NULL, "dns_name", json_object_new_string("w b"),
+				"dns_name");
+	test_state_refused_with("web", true, NULL, "aliases", test_state_strs("www", "a b"),
+				"alias");
+	test_state_refused_with("web", true, NULL, "aliases", test_state_strs("-a", NULL),
+				"alias");
+	test_state_refused_with("web", true, NULL, "owner", json_object_new_string("a b"),
+				"owner");
+	test_state_refused_with("web", true, NULL, "ifname", json_object_new_string(""),
+				NULL);
+	root = test_state_fixture_json();	/* web's two endpoints, both eth7 */
+	o = test_state_ctr(root, "web");
+	json_object_object_add(test_state_nth(o, "endpoints", 0), "ifname",
+			       json_object_new_string("eth7"));
+	json_object_object_add(test_state_nth(o, "endpoints", 1), "ifname",
+			       json_object_new_string("eth7"));
+	test_state_refused_json(root, "two interfaces");
+	memset(ref, 'r', sizeof(ref) - 1);
+	ref[sizeof(ref) - 1] = '\0';
+	test_state_refused_with("web", false, NULL, "netns", json_object_new_string(ref), "netns");
+	test_state_refused_with(NULL, false, "front", "name", json_object_new_string("n 1"), "n 1");
+	test_state_refused_with(NULL, false, "front", "bound", test_state_strs("-d", NULL), "bound");
+	o = json_object_new_object();
+	json_object_object_add(o, "h h", json_object_new_string("10.10.0.3"));
+	test_state_refused_with(NULL, false, "back", "aux", o, "aux");
+}
+
+/* A file from before DNS names: a key that makes a DNS name is one, a
+ * longer key (a CNI id) has none, as connect gives them. */
+static void test_key_as_dns_name(void **state)
+{
+	static const char key[] = "0123456789abcdef0123456789abcdef"
+				  "0123456789abcdef0123456789abcdef-long";
+	struct json_object *root = test_state_fixture_json(), *o, *again;
+	char err[512] = "";
+
+	(void)state;
+	json_object_object_del(test_state_ctr(root, "web"), "dns_name");
+	o = test_state_ctr(root, "db");
+	json_object_object_del(o, "dns_name");
+	json_object_object_add(o, "name", json_object_new_string(key));
+	if (state_from_json(root, err, sizeof(err)))
+		fail_msg("%s", err);
+	assert_string_equal(model_container("web")->dns_name, "web");
+	assert_string_equal(model_container(key)->dns_name, "");
+	again = state_to_json();
+	if (state_from_json(again, err, sizeof(err)))
+		fail_msg("the loader refuses its own save: %s", err);
+	json_object_put(again);
+	json_object_put(root);
+}
+
 /* A valid file written by hand (whitespace, defaults omitted) loads. */
 static void test_minimal_file(void **state)
 {
@@ -1076,6 +1223,9 @@ int main(void)
 		T(test_wrong_shape),
 		T(test_unknown_network),
 		T(test_bad_fields),
+		T(test_name_rules),
+		T(test_names_commands_refuse),
+		T(test_key_as_dns_name),
 		T(test_minimal_file),
 		T(test_release_8dfda21_loads),
 		T(test_lock),
