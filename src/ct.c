@@ -309,7 +309,11 @@ static uint32_t ct_owner_find(struct conntrack *ct, uint32_t zone, const union v
 }
 
 /* ct_count_unlink(), ct_count_link() - Take owner I out of, or put it
- * into, the list of owners holding as many entries as it does. */
+ * into, the list of owners holding as many entries as it does.  Neither
+ * lowers max_count: between the two the owner is in no list, and an
+ * owner alone at the top would send the scan down to the next owner's
+ * count (to 0 with one owner: O(entries) per insert, issue 13's nat_cps).
+ * ct_count_move() lowers it once the owner is back. */
 static void ct_count_unlink(struct conntrack *ct, uint32_t i)
 {
 	struct ct_owner *o = ct_owner_at(ct, i);
@@ -321,9 +325,6 @@ static void ct_count_unlink(struct conntrack *ct, uint32_t i)
 	if (o->cnext)
 		ct_owner_at(ct, o->cnext)->cprev = o->cprev;
 	o->cprev = o->cnext = 0;
-	/* counts move by one, so this loop runs once at most, amortised */
-	while (ct->max_count && !ct->by_count[ct->max_count])
-		ct->max_count--;
 }
 
 static void ct_count_link(struct conntrack *ct, uint32_t i)
@@ -337,6 +338,22 @@ static void ct_count_link(struct conntrack *ct, uint32_t i)
 	ct->by_count[o->n] = i;
 	if (o->n > ct->max_count)
 		ct->max_count = o->n;
+}
+
+/* ct_count_move() - Owner I now holds N entries (its count +1 or -1; 0:
+ * it leaves the lists).  Counts move by one and the owner is linked again
+ * before max_count is lowered, so the loop runs once at most. */
+static void ct_count_move(struct conntrack *ct, uint32_t i, uint32_t n)
+{
+	struct ct_owner *o = ct_owner_at(ct, i);
+
+	if (o->n)
+		ct_count_unlink(ct, i);
+	o->n = n;
+	if (n)
+		ct_count_link(ct, i);
+	while (ct->max_count && !ct->by_count[ct->max_count])
+		ct->max_count--;
 }
 
 /* ct_owner_get() - The owner of (ZONE, IP), made if new; 0 if the pool
@@ -399,10 +416,7 @@ static void ct_owner_attach(struct conntrack *ct, struct ct_entry *e)
 	if (!i)
 		return;
 	o = ct_owner_at(ct, i);
-	if (o->n)
-		ct_count_unlink(ct, i);
-	o->n++;
-	ct_count_link(ct, i);
+	ct_count_move(ct, i, o->n + 1);
 	TAILQ_INSERT_TAIL(ct_owner_list(o, e), e, own_link);
 	e->owner = i;
 }
@@ -415,10 +429,8 @@ static void ct_owner_detach(struct conntrack *ct, struct ct_entry *e)
 		return;
 	o = ct_owner_at(ct, e->owner);
 	TAILQ_REMOVE(ct_owner_list(o, e), e, own_link);
-	ct_count_unlink(ct, e->owner);
-	if (--o->n)
-		ct_count_link(ct, e->owner);
-	else
+	ct_count_move(ct, e->owner, o->n - 1);
+	if (!o->n)
 		ct_owner_put(ct, e->owner);
 	e->owner = 0;
 }

@@ -438,13 +438,14 @@ static uint32_t nat_src_hash(struct nat *nat, uint32_t zone, const union vs_addr
 	return hash_bytes(&k, sizeof(k), nat->basis ^ 0x5a5a) & (NAT_SRC_BUCKETS - 1);
 }
 
-/* nat_src_find() - The record of (ZONE, IP), made if MAKE; NULL if absent
- * (or, with MAKE, if NAT_SRC_MAX sources hold ports already). */
-static struct nat_src *nat_src_find(struct nat *nat, uint32_t zone, const union vs_addr *ip,
-				    bool make)
+/* nat_src_find_in() - The record of (ZONE, IP), in bucket B (its
+ * nat_src_hash()), made if MAKE; NULL if absent (or, with MAKE, if
+ * NAT_SRC_MAX sources hold ports already). */
+static struct nat_src *nat_src_find_in(struct nat *nat, uint32_t b, uint32_t zone,
+				       const union vs_addr *ip, bool make)
 {
-	uint32_t b = nat_src_hash(nat, zone, ip), i;
 	struct nat_src *s;
+	uint32_t i;
 
 	for (i = nat->src_bucket[b]; i; i = s->next) {
 		s = &nat->srcs[i - 1];
@@ -470,9 +471,18 @@ static struct nat_src *nat_src_find(struct nat *nat, uint32_t zone, const union 
 	return s;
 }
 
-static void nat_src_drop(struct nat *nat, struct nat_src *s)
+/* nat_src_find() - nat_src_find_in() of (ZONE, IP)'s bucket. */
+static struct nat_src *nat_src_find(struct nat *nat, uint32_t zone, const union vs_addr *ip,
+				    bool make)
 {
-	uint32_t *pp = &nat->src_bucket[nat_src_hash(nat, s->zone, &s->ip)];
+	return nat_src_find_in(nat, nat_src_hash(nat, zone, ip), zone, ip, make);
+}
+
+/* nat_src_drop() - Free S, in bucket B (nat_src_hash() of it: the
+ * caller found S there, so it is not hashed again). */
+static void nat_src_drop(struct nat *nat, struct nat_src *s, uint32_t b)
+{
+	uint32_t *pp = &nat->src_bucket[b];
 	uint32_t i = (uint32_t)(s - nat->srcs) + 1;
 
 	for (; *pp; pp = &nat->srcs[*pp - 1].next)
@@ -638,9 +648,10 @@ struct nat_mapping *nat_mapping_get(struct nat *nat, int ext, uint32_t zone, uin
 }
 
 /* nat_mapping_take() - Make M a new mapping on space PS and count it to
- * its source; false if no source record is left (then nothing changed). */
+ * its source; false if no source record is left (then nothing changed).
+ * B: TMPL's bysource bucket, which the caller hashed already. */
 static bool nat_mapping_take(struct nat *nat, struct nat_pspace *ps, struct nat_mapping *m,
-			     const struct nat_mapping *tmpl, int pi)
+			     const struct nat_mapping *tmpl, int pi, uint32_t b)
 {
 	struct nat_src *s = nat_src_find(nat, tmpl->zone, &tmpl->ip, true);
 
@@ -651,8 +662,6 @@ static bool nat_mapping_take(struct nat *nat, struct nat_pspace *ps, struct nat_
 	*m = *tmpl;
 	nat_bit_set(ps, m->ext_port);
 	if (m->bysource) {
-		uint32_t b = nat_bysrc_hash(nat, m->ext, m->zone, m->proto, &m->ip, m->port);
-
 		m->hnext = nat->bysrc[b];
 		nat->bysrc[b] = m;
 	}
@@ -683,7 +692,7 @@ struct nat_mapping *nat_mapping_reserve(struct nat *nat, int ext, uint32_t zone,
 					uint16_t ext_port, bool bysource)
 {
 	int pi = nat_proto_idx(proto);
-	uint32_t p = ntohs(ext_port);
+	uint32_t p = ntohs(ext_port), b;
 	struct nat_pspace *ps;
 	struct nat_mapping *m;
 
@@ -702,12 +711,12 @@ struct nat_mapping *nat_mapping_reserve(struct nat *nat, int ext, uint32_t zone,
 	if (ps->used[p >> 6] & (1ULL << (p & 63)))
 		return NULL;     /* published */
 	/* one shared mapping per source: a second one would split EIM */
-	if (bysource && nat_bysrc_find(nat, ext, nat_bysrc_hash(nat, ext, zone, proto, ip, port),
-				       zone, proto, ip, port))
+	b = nat_bysrc_hash(nat, ext, zone, proto, ip, port);
+	if (bysource && nat_bysrc_find(nat, ext, b, zone, proto, ip, port))
 		return NULL;
 	if (!nat_mapping_take(nat, ps, m, &(struct nat_mapping){ .zone = zone, .ip = *ip,
 			.port = port, .ext_port = (uint16_t)p, .proto = proto,
-			.bysource = bysource, .ext = (uint8_t)ext, .refs = 1 }, pi))
+			.bysource = bysource, .ext = (uint8_t)ext, .refs = 1 }, pi, b))
 		return NULL;
 	return m;
 }
@@ -718,6 +727,7 @@ void nat_mapping_put(struct nat *nat, struct nat_mapping *m)
 {
 	struct nat_mapping **pp;
 	struct nat_src *s;
+	uint32_t b;
 	int pi;
 
 	if (!m || --m->refs)
@@ -725,11 +735,12 @@ void nat_mapping_put(struct nat *nat, struct nat_mapping *m)
 	pi = nat_proto_idx(m->proto);
 	if (!nat_port_published(nat, m->proto, m->ext_port))
 		nat_bit_clear(&nat->ext[m->ext].ps[pi], m->ext_port);
-	s = nat_src_find(nat, m->zone, &m->ip, false);
+	b = nat_src_hash(nat, m->zone, &m->ip);
+	s = nat_src_find_in(nat, b, m->zone, &m->ip, false);
 	if (s) {
 		s->held[m->ext][pi]--;
 		if (!--s->total)
-			nat_src_drop(nat, s);
+			nat_src_drop(nat, s, b);
 	}
 	if (!m->bysource)
 		return;

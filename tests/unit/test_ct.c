@@ -611,11 +611,14 @@ static void test_ct_fair_eviction(void **state)
 			assert_int_equal(ct_update(&test_ct, e, CT_DIR_REPLY, &uh, sizeof(uh)), DROP_NONE);
 	}
 	assert_int_equal(ct_get_stats(&test_ct)->owners, 1);
+	/* the biggest owner's count, kept in one step per insert */
+	assert_int_equal(test_ct.max_count, 16);
 	/* owner 2 comes: owner 1's unreplied flow (its newest) goes first */
 	key(&o, IPPROTO_UDP, 1, 0x0a000002, 0x08080808, 2000, 53);
 	ct_key_invert(&o, &r);
 	assert_non_null(ct_insert(&test_ct, &o, &r, 1, &uh, sizeof(uh), &why));
 	assert_int_equal(ct_get_stats(&test_ct)->evicted_fair, 1);
+	assert_int_equal(test_ct.max_count, 15);
 	key(&o, IPPROTO_UDP, 1, 0x0a000001, 0x08080808, 1015, 53);
 	assert_null(ct_lookup(&test_ct, &o, NULL));
 	/* owner 3: now an assured one of owner 1's, its oldest */
@@ -640,10 +643,12 @@ static void test_ct_fair_eviction(void **state)
 	/* owners go with their last entry */
 	assert_int_equal(ct_flush(&test_ct, NULL, NULL), 16);
 	assert_int_equal(ct_get_stats(&test_ct)->owners, 0);
+	assert_int_equal(test_ct.max_count, 0);
 	key(&o, IPPROTO_UDP, 1, 0x0a000009, 0x08080808, 1, 53);
 	ct_key_invert(&o, &r);
 	assert_non_null(ct_insert(&test_ct, &o, &r, 1, &uh, sizeof(uh), &why));
 	assert_int_equal(ct_get_stats(&test_ct)->owners, 1);
+	assert_int_equal(test_ct.max_count, 1);
 }
 
 int main(void)

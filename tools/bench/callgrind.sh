@@ -27,9 +27,16 @@
 #            none; one flow, every packet a conntrack hit)
 #   nattcp   c1 -> outside through SNAT, one TCP stream (iperf3 -n), per
 #            frame in either direction (TSO frames count as one)
+#   natcps   c1 -> outside through SNAT, CONNS short TCP connections one at
+#            a time (connect, read 1 byte, close; client closes first, as
+#            peers.sh's connrate with fresh 4-tuples), per connection and
+#            per frame: the new-connection path (conntrack insert, NAT port
+#            allocation, expiry) that run.sh's nat_cps times
 #
 # Usage (root): tools/bench/callgrind.sh [--base REV] [--secs N] [--out DIR]
-#   prints, per workload and binary, Ir per frame and the ratio, and leaves
+#                                       [--conns N] [--only WORKLOAD,...]
+#   prints, per workload and binary, Ir per frame (and per connection for
+#   natcps) and the ratio, and leaves
 #   the callgrind files in DIR (default bench-results/callgrind-DATE) for
 #   callgrind_annotate (per function: callgrind_annotate --inclusive=no FILE).
 # Env: VSWITCHD, VSCTL (default: <repo>/build/src/...); BASE_DIR: build the
@@ -40,6 +47,8 @@ REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 SECS=5
 BASE=""
 OUT=""
+CONNS=2000
+ONLY=l2udp,natudp,nattcp,natcps
 VSWITCHD=${VSWITCHD:-$REPO/build/src/vswitchd}
 VSCTL=${VSCTL:-$REPO/build/src/vsctl}
 P=cg$$
@@ -55,6 +64,8 @@ while [ $# -gt 0 ]; do
 	--base) BASE=$2; shift 2 ;;
 	--secs) SECS=$2; shift 2 ;;
 	--out) OUT=$2; shift 2 ;;
+	--conns) CONNS=$2; shift 2 ;;
+	--only) ONLY=$2; shift 2 ;;
 	*) die "unknown argument $1" ;;
 	esac
 done
@@ -118,6 +129,22 @@ while time.monotonic() < end:
             pass' "$2" "$3" "$SECS"
 }
 
+# want W: is workload W selected (--only)
+want() { case ",$ONLY," in *",$1,"*) return 0 ;; esac; return 1; }
+
+# connrate NS DST PORT N: N TCP connections one after the other, each
+# connect, read the server's 1 byte, close (the client closes first, so
+# TIME_WAIT stays in c1; fresh source ports, as peers.sh's nat_cps)
+connrate() {
+	ip netns exec "$1" python3 -c '
+import socket, sys
+a, n = (sys.argv[1], int(sys.argv[2])), int(sys.argv[3])
+for _ in range(n):
+    s = socket.create_connection(a, timeout=30)
+    s.recv(1)
+    s.close()' "$2" "$3" "$4"
+}
+
 setup() {
 	local n
 	for n in sw c1 c2 out; do ip netns add "$P$n"; ip -n "$P$n" link set lo up; done
@@ -153,13 +180,20 @@ while True: s.recv(100)' &
 	PIDS+=("$!")
 	ip netns exec "${P}out" iperf3 -s -1 >/dev/null 2>&1 &
 	PIDS+=("$!")
+	ip netns exec "${P}out" python3 -c 'import socket; s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("0.0.0.0", 9998)); s.listen(128)
+while True:
+    c, _ = s.accept(); c.sendall(b"x"); c.recv(1); c.close()' &
+	PIDS+=("$!")
 	# warm up: ARP, the NAT binding, the fdb
 	ip netns exec "${P}c1" ping -c 2 -W 5 $C2_IP >/dev/null
 	ip netns exec "${P}c1" ping -c 2 -W 5 $OUT_IP >/dev/null
-	run_one "$name" "$pid" l2udp "c1:eth0" blast "${P}c1" $C2_IP 9999
-	run_one "$name" "$pid" natudp "c1:eth0" blast "${P}c1" $OUT_IP 9999
-	run_one "$name" "$pid" nattcp "c1:eth0 uplink" ip netns exec "${P}c1" \
+	! want l2udp || run_one "$name" "$pid" l2udp "c1:eth0" blast "${P}c1" $C2_IP 9999
+	! want natudp || run_one "$name" "$pid" natudp "c1:eth0" blast "${P}c1" $OUT_IP 9999
+	! want nattcp || run_one "$name" "$pid" nattcp "c1:eth0 uplink" ip netns exec "${P}c1" \
 		timeout 120 iperf3 -c $OUT_IP -n 20M -l 64K
+	! want natcps || CONNS_DONE=$CONNS run_one "$name" "$pid" natcps "c1:eth0 uplink" \
+		connrate "${P}c1" $OUT_IP 9998 "$CONNS"
 	kill "$pid"
 	wait "$pid" 2>/dev/null || true
 	for n in sw c1 c2 out; do ip netns del "$P$n" 2>/dev/null || true; done
@@ -177,7 +211,7 @@ run_one() {
 	f=$(ls -t "$OUT/$name.out".* | head -1)
 	mv "$f" "$OUT/$name.$w.cg"
 	ir=$(callgrind_annotate "$OUT/$name.$w.cg" 2>/dev/null | awk '/PROGRAM TOTALS/ {gsub(",", "", $1); print $1; exit}')
-	echo "$name $w $((after - before)) $ir" | tee -a "$OUT/summary"
+	echo "$name $w $((after - before)) $ir ${CONNS_DONE:-0}" | tee -a "$OUT/summary"
 }
 
 : >"$OUT/summary"
@@ -190,11 +224,12 @@ python3 - "$OUT/summary" <<'EOF'
 import sys
 rows = {}
 for line in open(sys.argv[1]):
-    name, w, frames, ir = line.split()
-    rows[(name, w)] = (int(frames), int(ir))
-print(f"\n{'workload':8} {'binary':9} {'frames':>8} {'Ir':>14} {'Ir/frame':>9}")
-for (name, w), (fr, ir) in sorted(rows.items(), key=lambda x: (x[0][1], x[0][0])):
-    print(f"{w:8} {name:9} {fr:8} {ir:14} {ir / max(fr, 1):9.0f}")
+    name, w, frames, ir, conns = line.split()
+    rows[(name, w)] = (int(frames), int(ir), int(conns))
+print(f"\n{'workload':8} {'binary':9} {'frames':>8} {'Ir':>14} {'Ir/frame':>9} {'Ir/conn':>9}")
+for (name, w), (fr, ir, cn) in sorted(rows.items(), key=lambda x: (x[0][1], x[0][0])):
+    per_conn = f"{ir / cn:9.0f}" if cn else ""
+    print(f"{w:8} {name:9} {fr:8} {ir:14} {ir / max(fr, 1):9.0f} {per_conn}")
 for w in sorted({w for _, w in rows}):
     if ("base", w) in rows and ("vswitchd", w) in rows:
         a, b = rows[("vswitchd", w)], rows[("base", w)]
