@@ -157,6 +157,14 @@ void capture_one(struct capture_point *cp, const struct pkt *p)
 	(void)cp; (void)p;
 }
 
+void l2f_a6(const char *s, void *out)
+{
+	if (inet_pton(AF_INET6, s, out) != 1) {
+		fprintf(stderr, "l2f_a6: not an IPv6 address: %s\n", s);
+		abort();
+	}
+}
+
 void l2f_reset(void)
 {
 	l2f_n_tx = 0;

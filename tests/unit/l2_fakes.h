@@ -45,6 +45,8 @@ struct l2f_tun {
 extern struct l2f_tun l2f_tun[L2F_MAX_TUN];
 extern unsigned int l2f_n_tun;
 
+/* S, an IPv6 address in text, into the 16 bytes at OUT (aborts if bad) */
+void l2f_a6(const char *s, void *out);
 void l2f_reset(void);
 struct network *l2f_network(const char *name, const char *subnet, int len,
 			    const char *gw);

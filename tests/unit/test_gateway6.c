@@ -28,11 +28,6 @@ static struct endpoint *c1, *c2;
 static uint8_t gw6[16], gwll[16], snm[16];
 static uint8_t snm_mac[6] = { 0x33, 0x33, 0xff };
 
-static void a6(const char *s, void *out)
-{
-	assert_int_equal(inet_pton(AF_INET6, s, out), 1);
-}
-
 static int setup(void **state)
 {
 	(void)state;
@@ -44,12 +39,12 @@ static int setup(void **state)
 	c2 = l2f_endpoint(net, "c2", "172.18.0.3");
 	net->ipv6 = true;
 	assert_int_equal(vs_prefix_parse("fd00:6::/64", &net->subnet6, true, NULL, 0), 0);
-	a6("fd00:6::1", net->gateway6.b);
-	a6("fd00:6::2", c1->ip6.b);
-	a6("fd00:6::3", c2->ip6.b);
+	l2f_a6("fd00:6::1", net->gateway6.b);
+	l2f_a6("fd00:6::2", c1->ip6.b);
+	l2f_a6("fd00:6::3", c2->ip6.b);
 	memcpy(gw6, net->gateway6.b, 16);
 	router_port_ll6(net->gw_mac, gwll);
-	a6("ff02::1:ff00:1", snm);
+	l2f_a6("ff02::1:ff00:1", snm);
 	memcpy(snm_mac + 3, gw6 + 13, 3);
 	return 0;
 }
@@ -178,7 +173,7 @@ static void test_dad_probe_answered(void **state)
 	uint32_t len;
 
 	(void)state;
-	a6("ff02::1", allnodes);
+	l2f_a6("ff02::1", allnodes);
 	len = icmp6_frame(f, snm_mac, c1->mac, any, snm, 255, m, ns_msg(m, gw6, NULL));
 	l2f_send(c1, f, len);
 	assert_na(sent_on(c1->port)->data, allnodes_mac, allnodes, gw6, 0xa0);
@@ -285,7 +280,7 @@ static void test_not_routed(void **state)
 	uint32_t len;
 
 	(void)state;
-	a6("2001:db8::1", far);
+	l2f_a6("2001:db8::1", far);
 	len = echo6(f, m, far);
 	l2f_send(c1, f, len);
 	assert_int_equal(c1->port->stats.drops[DROP_NO_ROUTE], 1);

@@ -25,11 +25,6 @@ static struct network *net;
 static struct endpoint *c1, *c2, *c3;
 static const uint8_t any6[16];
 
-static void a6(const char *s, void *out)
-{
-	assert_int_equal(inet_pton(AF_INET6, s, out), 1);
-}
-
 static int setup(void **state)
 {
 	(void)state;
@@ -42,10 +37,10 @@ static int setup(void **state)
 	c3 = l2f_endpoint(net, "c3", "172.19.0.4");
 	net->ipv6 = true;
 	assert_int_equal(vs_prefix_parse("fd00:7::/64", &net->subnet6, true, NULL, 0), 0);
-	a6("fd00:7::1", net->gateway6.b);
-	a6("fd00:7::2", c1->ip6.b);
-	a6("fd00:7::3", c2->ip6.b);
-	a6("fd00:7::4", c3->ip6.b);
+	l2f_a6("fd00:7::1", net->gateway6.b);
+	l2f_a6("fd00:7::2", c1->ip6.b);
+	l2f_a6("fd00:7::3", c2->ip6.b);
+	l2f_a6("fd00:7::4", c3->ip6.b);
 	/* armed: members-only delivery from the start */
 	net->mld = mld_snoop_new(-MLD_SNOOP_SETTLE - 1);
 	assert_non_null(net->mld);
@@ -62,7 +57,7 @@ static int teardown(void **state)
 /* The solicited-node group of A and its MAC. */
 static void snm_of(const uint8_t *a, uint8_t g[16], uint8_t mac[6])
 {
-	a6("ff02::1:ff00:0", g);
+	l2f_a6("ff02::1:ff00:0", g);
 	memcpy(g + 13, a + 13, 3);
 	mac[0] = mac[1] = 0x33;
 	memcpy(mac + 2, g + 12, 4);
@@ -100,7 +95,7 @@ static void send_v2(struct endpoint *ep, uint8_t type, const uint8_t *g, uint16_
 	static const uint8_t mac16[6] = { 0x33, 0x33, 0, 0, 0, 0x16 };
 	uint8_t f[256], m[28], dst[16];
 
-	a6("ff02::16", dst);
+	l2f_a6("ff02::16", dst);
 	memset(m, 0, sizeof(m));
 	m[0] = 143;
 	m[7] = (uint8_t)nrec;
@@ -121,7 +116,7 @@ static void send_v1(struct endpoint *ep, uint8_t type, const uint8_t *g)
 	memcpy(m + 8, g, 16);
 	snm_of(g, gg, mac);
 	if (type == 132)
-		a6("ff02::2", dst);
+		l2f_a6("ff02::2", dst);
 	else
 		memcpy(dst, g, 16);
 	if (type == 132)
@@ -154,7 +149,7 @@ static void send_rs(struct endpoint *ep)
 	static const uint8_t mac2[6] = { 0x33, 0x33, 0, 0, 0, 2 };
 	uint8_t f[128], m[8] = { ND_ROUTER_SOLICIT }, dst[16];
 
-	a6("ff02::2", dst);
+	l2f_a6("ff02::2", dst);
 	l2f_send(ep, f, icmp6_frame(f, mac2, ep, any6, dst, m, sizeof(m)));
 }
 
@@ -176,12 +171,12 @@ static void test_table(void **state)
 	uint32_t key, i;
 
 	(void)state;
-	a6("ff02::1:ffab:cdef", a);
+	l2f_a6("ff02::1:ffab:cdef", a);
 	assert_true(mld_snoop_group_key(a, &key));
 	assert_int_equal(key, 0xabcdef);
-	a6("ff02::2:ffab:cdef", a);
+	l2f_a6("ff02::2:ffab:cdef", a);
 	assert_false(mld_snoop_group_key(a, &key));
-	a6("ff05::1:ffab:cdef", a);
+	l2f_a6("ff05::1:ffab:cdef", a);
 	assert_false(mld_snoop_group_key(a, &key));
 
 	assert_int_equal(mld_snoop_join(m, c1->port, 7), 0);
@@ -307,7 +302,7 @@ static void test_querier_and_bad(void **state)
 	assert_int_equal(net->mld->st.joins, 0);
 	assert_int_equal(l2f_n_tx, 0);
 
-	a6("ff02::1", dst);
+	l2f_a6("ff02::1", dst);
 	router_port_ll6(c3->mac, ll);
 	l2f_send(c3, f, icmp6_frame(f, mac1, c3, ll, dst, m, sizeof(m)));
 	assert_int_equal(tx_on(c1->port), 1);
