@@ -82,7 +82,7 @@ typedef void etcd_cb(void *arg, int status, const struct etcd_reply *r);
 typedef void etcd_watch_cb(void *arg, int status, const struct etcd_watch_msg *msg);
 
 struct etcd_stats {
-	uint64_t requests, transport_errors, bad_replies, server_errors, failovers;
+	uint64_t requests, transport_errors, bad_replies, server_errors, failovers, retries;
 	uint64_t watch_events;
 };
 
@@ -91,6 +91,7 @@ struct etcd *etcd_new(struct ev_loop *loop, const char *url, char *err, size_t e
 void etcd_free(struct etcd *e);
 const struct etcd_stats *etcd_stats(const struct etcd *e);
 const char *etcd_endpoint(const struct etcd *e);
+const char *etcd_last_error(const struct etcd *e);
 int etcd_range(struct etcd *e, const char *key, bool prefix, etcd_cb *cb, void *arg);
 int etcd_put(struct etcd *e, const char *key, const char *value, int64_t lease,
 	     etcd_cb *cb, void *arg);

@@ -521,6 +521,7 @@ struct json_object *cluster_status_json(void)
 	json_object_object_add(e, "bad_replies", json_object_new_int64((int64_t)s->bad_replies));
 	json_object_object_add(e, "server_errors", json_object_new_int64((int64_t)s->server_errors));
 	json_object_object_add(e, "failovers", json_object_new_int64((int64_t)s->failovers));
+	json_object_object_add(e, "retries", json_object_new_int64((int64_t)s->retries));
 	json_object_object_add(o, "counters", e);
 	return o;
 }

@@ -463,11 +463,16 @@ static void cluster_reply(struct ctl_conn *c, struct json_object *result, const 
 	control_conn_resume(c, result, err);
 }
 
-static const char *cluster_etcd_err(int status)
+/* Why an etcd request failed, in words, into BUF. */
+static const char *cluster_etcd_err(int status, char *buf, size_t len)
 {
-	return status == ETCD_ERR_CANCELED ? "vswitchd is stopping" :
-	       status == ETCD_ERR_TRANSPORT ? "etcd does not answer (see vswitchd's log)" :
-	       "etcd gave an answer vswitchd cannot read (see vswitchd's log)";
+	if (status == ETCD_ERR_TRANSPORT)
+		snprintf(buf, len, "etcd does not answer (%s)", *etcd_last_error(cluster_etcd()) ?
+			 etcd_last_error(cluster_etcd()) : "see vswitchd's log");
+	else
+		snprintf(buf, len, "%s", status == ETCD_ERR_CANCELED ? "vswitchd is stopping" :
+			 "etcd gave an answer vswitchd cannot read (see vswitchd's log)");
+	return buf;
 }
 
 struct cluster_create {
@@ -560,11 +565,11 @@ static void cluster_create_done(struct cluster_create *op, const char *err)
 static void cluster_create_cb(void *arg, int status, const struct etcd_reply *r)
 {
 	struct cluster_create *op = arg;
-	char err[256];
+	char err[512], why[200];
 
 	if (status != ETCD_OK) {
 		snprintf(err, sizeof(err), "cannot create global network %s: %s", op->n->name,
-			 cluster_etcd_err(status));
+			 cluster_etcd_err(status, why, sizeof(why)));
 		cluster_create_done(op, err);
 		return;
 	}
@@ -716,12 +721,12 @@ static void cluster_vtep_cb(void *arg, int status, const struct etcd_reply *r)
 {
 	struct cluster_vtep_op *op = arg;
 	struct json_object *res;
-	char err[256];
+	char err[512], why[200];
 
 	(void)r;
 	if (status != ETCD_OK) {
 		snprintf(err, sizeof(err), "cannot change the VTEPs of a global network: %s",
-			 cluster_etcd_err(status));
+			 cluster_etcd_err(status, why, sizeof(why)));
 		cluster_reply(op->conn, NULL, err);
 	} else {
 		res = json_object_new_object();
@@ -837,11 +842,11 @@ static int cluster_claim_next(struct cluster_claim *op, char *err, size_t errlen
 static void cluster_claim_cb(void *arg, int status, const struct etcd_reply *r)
 {
 	struct cluster_claim *op = arg;
-	char err[512], ip[VS_ADDR_STRLEN], val[256];
+	char err[512], why[200], ip[VS_ADDR_STRLEN], val[256];
 
 	if (status != ETCD_OK) {
 		snprintf(err, sizeof(err), "cannot claim an address on global network %s: %s",
-			 op->net, cluster_etcd_err(status));
+			 op->net, cluster_etcd_err(status, why, sizeof(why)));
 		goto fail;
 	}
 	cluster_claim_value(op->container, val, sizeof(val));

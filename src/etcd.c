@@ -13,15 +13,23 @@
  * returns at once and its callback runs later from the loop, so the
  * datapath never stalls on etcd, also when etcd is down.
  *
- * Failover.  The client knows up to ETCD_MAX_ENDPOINTS endpoints and sends
- * to the current one.  A unary request that fails in transport (refused,
- * reset, timed out, HTTP 5xx) moves the current endpoint on and is sent
- * again, until every endpoint was tried once; then its callback gets
- * ETCD_ERR_TRANSPORT.  A watch is not retried here: its owner (cluster.c)
- * is told the stream ended and lists and watches again, which is what it
- * must do anyway after a compaction or an etcd restart.
+ * Failover and retries.  The client knows up to ETCD_MAX_ENDPOINTS
+ * endpoints and sends to the current one.  A unary request that fails in
+ * transport (refused, reset, timed out, HTTP 5xx) moves the current
+ * endpoint on and is sent again at once while an endpoint is left untried,
+ * then again after a pause that doubles, until ETCD_DEADLINE_MS after it
+ * was first sent; then its callback gets ETCD_ERR_TRANSPORT.  A hiccup of a
+ * single etcd (a slow fsync, a restart) thus does not fail a user's
+ * command.  Only a request that is safe to repeat is repeated: a range, a
+ * put, a delete or a lease request, whatever happened to the first; a txn
+ * only when libcurl sent none of it, because a txn that etcd applied but
+ * whose answer was lost would fail its own compare the second time.  A
+ * watch is not retried here: its owner (cluster.c) is told the stream
+ * ended and lists and watches again, which is what it must do anyway after
+ * a compaction or an etcd restart.
  *
- * Limits.  A unary request takes at most ETCD_TIMEOUT_MS; a reply or one
+ * Limits.  One try of a unary request takes at most ETCD_TIMEOUT_MS, all
+ * of them ETCD_DEADLINE_MS (well inside vsctl's 30 s); a reply or one
  * watch line at most ETCD_MAX_REPLY bytes (more is a bad reply, and the
  * transfer is cut).  Requests are answered in no particular order.
  * Hostnames are not resolved here (libcurl's resolver would be a thread
@@ -38,6 +46,8 @@
 
 #define ETCD_TIMEOUT_MS 5000L
 #define ETCD_CONNECT_MS 2000L
+#define ETCD_DEADLINE_MS 15000L
+#define ETCD_PAUSE_MS 200L           /* before the first repeat; doubles */
 
 struct etcd_req {
 	struct etcd *e;
@@ -48,7 +58,10 @@ struct etcd_req {
 	char *resp;                  /* unary: the reply so far */
 	size_t resp_len;
 	int ep;                      /* the endpoint it went to */
-	int tries;                   /* endpoints tried */
+	int tries;                   /* sends that failed */
+	bool repeatable;             /* safe to send twice (not a txn) */
+	ev_tstamp deadline;          /* no new try after this */
+	ev_timer pause;              /* before the next try */
 	etcd_cb *cb;
 	void *arg;
 	struct etcd_watch *watch;    /* a watch's stream, or NULL */
@@ -75,6 +88,7 @@ struct etcd {
 	int n_ep, cur;
 	int in_write;                /* inside a write callback: no remove_handle */
 	struct etcd_stats stats;
+	char last_err[160];          /* the last transport failure, for users */
 	LIST_HEAD(, etcd_req) reqs;
 };
 
@@ -221,6 +235,7 @@ fail:
 static void etcd_req_free(struct etcd_req *r)
 {
 	LIST_REMOVE(r, link);
+	ev_timer_stop(r->e->loop, &r->pause);
 	if (r->easy) {
 		curl_multi_remove_handle(r->e->multi, r->easy);
 		curl_easy_cleanup(r->easy);
@@ -268,6 +283,12 @@ const char *etcd_endpoint(const struct etcd *e)
 	return e->endpoints[e->cur];
 }
 
+/* The last transport failure ("HOST:PORT: why"), or "" if none yet. */
+const char *etcd_last_error(const struct etcd *e)
+{
+	return e->last_err;
+}
+
 static int etcd_watch_line(void *arg, const char *line, size_t len);
 
 /* CURLOPT_WRITEFUNCTION: gather a unary reply, or frame a watch stream. */
@@ -302,6 +323,14 @@ static size_t etcd_write_fn(char *data, size_t size, size_t nmemb, void *userp)
 	return n;
 }
 
+/* How long this try of R may take: ETCD_TIMEOUT_MS, or what is left. */
+static long etcd_try_ms(const struct etcd_req *r)
+{
+	double left = (r->deadline - ev_time()) * 1000.0;
+
+	return left >= ETCD_TIMEOUT_MS ? ETCD_TIMEOUT_MS : left > 100 ? (long)left : 100L;
+}
+
 /* (Re)start R on the current endpoint. */
 static int etcd_req_start(struct etcd_req *r)
 {
@@ -331,9 +360,21 @@ static int etcd_req_start(struct etcd_req *r)
 	curl_easy_setopt(r->easy, CURLOPT_TCP_KEEPIDLE, 5L);
 	curl_easy_setopt(r->easy, CURLOPT_TCP_KEEPINTVL, 5L);
 	if (!r->watch)
-		curl_easy_setopt(r->easy, CURLOPT_TIMEOUT_MS, ETCD_TIMEOUT_MS);
+		curl_easy_setopt(r->easy, CURLOPT_TIMEOUT_MS, etcd_try_ms(r));
 	e->stats.requests++;
 	return curl_multi_add_handle(e->multi, r->easy) == CURLM_OK ? 0 : -1;
+}
+
+static void etcd_req_end(struct etcd_req *r, int status, const struct etcd_reply *reply);
+
+/* The pause after a failed try is over: send R again. */
+static void etcd_pause_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct etcd_req *r = w->data;
+
+	(void)loop; (void)revents;
+	if (etcd_req_start(r))
+		etcd_req_end(r, ETCD_ERR_TRANSPORT, NULL);
 }
 
 static struct etcd_req *etcd_req_new(struct etcd *e, const char *path,
@@ -350,6 +391,10 @@ static struct etcd_req *etcd_req_new(struct etcd *e, const char *path,
 	}
 	r->e = e;
 	r->path = path;
+	r->repeatable = strcmp(path, "/v3/kv/txn") != 0;
+	r->deadline = ev_time() + ETCD_DEADLINE_MS / 1000.0;
+	ev_timer_init(&r->pause, etcd_pause_cb, 0., 0.);
+	r->pause.data = r;
 	r->cb = cb;
 	r->arg = arg;
 	LIST_INSERT_HEAD(&e->reqs, r, link);
@@ -401,10 +446,14 @@ static int etcd_send(struct etcd *e, const char *path, struct json_object *body,
 	return 0;
 }
 
-/* A transport failure: go on to the next endpoint, unless all were tried. */
-static bool etcd_failover(struct etcd_req *r)
+/* A transport failure of R: move the current endpoint on, and send R
+ * again if it is safe to (see the top of the file), at once while an
+ * endpoint is untried, else after a pause, while the deadline allows. */
+static bool etcd_retry(struct etcd_req *r)
 {
 	struct etcd *e = r->e;
+	curl_off_t sent = 0;
+	double pause;
 
 	if (r->ep == e->cur && e->n_ep > 1) {
 		e->cur = (e->cur + 1) % e->n_ep;
@@ -412,9 +461,18 @@ static bool etcd_failover(struct etcd_req *r)
 		log_warn("etcd: %s does not answer; trying %s", e->endpoints[r->ep],
 			 e->endpoints[e->cur]);
 	}
-	if (r->watch || ++r->tries >= e->n_ep)
+	curl_easy_getinfo(r->easy, CURLINFO_REQUEST_SIZE_T, &sent);
+	if (r->watch || (!r->repeatable && sent > 0))
 		return false;
-	return etcd_req_start(r) == 0;
+	if (++r->tries < e->n_ep)
+		return etcd_req_start(r) == 0;
+	pause = ETCD_PAUSE_MS / 1000.0 * (double)(1 << (r->tries - e->n_ep < 6 ? r->tries - e->n_ep : 6));
+	if (ev_time() + pause + 0.1 >= r->deadline)
+		return false;
+	e->stats.retries++;
+	ev_timer_set(&r->pause, pause, 0.);
+	ev_timer_start(e->loop, &r->pause);
+	return true;
 }
 
 /* A unary request finished with HTTP CODE: read the reply, call back. */
@@ -443,6 +501,19 @@ static void etcd_req_reply(struct etcd_req *r, long code)
 	etcd_reply_clear(&reply);
 }
 
+/* Keep why R's try failed, in words, for the user's error and the log. */
+static void etcd_note_failure(struct etcd_req *r, CURLcode res, long code)
+{
+	struct etcd *e = r->e;
+
+	if (res != CURLE_OK)
+		snprintf(e->last_err, sizeof(e->last_err), "%s: %s", e->endpoints[r->ep],
+			 curl_easy_strerror(res));
+	else
+		snprintf(e->last_err, sizeof(e->last_err), "%s: HTTP status %ld",
+			 e->endpoints[r->ep], code);
+}
+
 static void etcd_req_done(struct etcd_req *r, CURLcode res)
 {
 	struct etcd *e = r->e;
@@ -463,10 +534,11 @@ static void etcd_req_done(struct etcd_req *r, CURLcode res)
 	}
 	if (res != CURLE_OK || code >= 500 || code == 0) {
 		e->stats.transport_errors++;
-		if (etcd_failover(r))
+		etcd_note_failure(r, res, code);
+		if (etcd_retry(r))
 			return;
-		VLOG_RL(LOG_LVL_WARN, "etcd: %s%s: %s", e->endpoints[r->ep], r->path,
-			res != CURLE_OK ? curl_easy_strerror(res) : "server error");
+		VLOG_RL(LOG_LVL_WARN, "etcd: %s%s: %s (%d tries)", e->endpoints[r->ep], r->path,
+			e->last_err, r->tries + 1);
 		etcd_req_end(r, ETCD_ERR_TRANSPORT, NULL);
 		return;
 	}

@@ -16,9 +16,11 @@ Counts are bounded (a few thousand datagrams); nothing here measures time.
 """
 import json
 import os
+import shlex
 
 import pytest
-from vsutil import make_net, nsx, vsctl_ok, vsjson, wait_for
+from topo import valgrind_argv
+from vsutil import VALGRIND, make_net, nsx, vsctl_ok, vsjson, wait_for
 
 pytestmark = pytest.mark.uplink
 
@@ -75,12 +77,16 @@ def proxy_stats(vs):
 def small_limit(vswitchd):
     """vswitchd restarted with RLIMIT_NOFILE 1024:1024, set by a wrapper
     script (the test process keeps its own limit: lowering a hard limit
-    cannot be undone without CAP_SYS_RESOURCE)."""
+    cannot be undone without CAP_SYS_RESOURCE).  Under VSW_VALGRIND the
+    wrapper runs memcheck itself, inside the limit: run the other way round,
+    memcheck would check the shell and vswitchd would run unchecked."""
     wrapper = os.path.join(vswitchd.tmp, "vswitchd-limited")
+    run = shlex.join(valgrind_argv(vswitchd.tmp) + [vswitchd.bin]) if VALGRIND else vswitchd.bin
     with open(wrapper, "w") as f:
-        f.write(f"#!/bin/sh\nulimit -n {LIMIT}\nexec {vswitchd.bin} \"$@\"\n")
+        f.write(f"#!/bin/sh\nulimit -n {LIMIT}\nexec {run} \"$@\"\n")
     os.chmod(wrapper, 0o755)
     vswitchd.bin = wrapper
+    vswitchd.bin_runs_valgrind = VALGRIND
     vswitchd.restart(kill9=False)
     return vswitchd
 

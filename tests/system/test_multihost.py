@@ -115,6 +115,11 @@ class Etcd:
         r = self.ctl("get", "--print-value-only", key, check=False)
         return r.stdout.strip()
 
+    def log_tail(self, n=30):
+        """The last N lines etcd wrote, for an assertion's message."""
+        with open(os.path.join(self.dir, "etcd.log"), errors="replace") as f:
+            return "\n--- etcd.log ---\n" + "".join(f.readlines()[-n:])
+
     def cleanup(self):
         shutil.rmtree(self.dir, ignore_errors=True)
 
@@ -306,7 +311,8 @@ class DpNet:
                 "dst", h.vtep, "self")
         nsx(self.kx, "ip", "addr", "add", f"{KX_IP}/24", "dev", "vx0")
         nsx(self.kx, "ip", "link", "set", "vx0", "up")
-        vsctl_ok(hosts[1].vs, "network", "vtep", "add", self.net, KX_VTEP)
+        r = hosts[1].vs.vsctl("network", "vtep", "add", self.net, KX_VTEP)
+        assert r.returncode == 0, r.stderr + hosts[1].vs.log(tail=40) + cl[0].log_tail()
         for h in hosts:
             assert wait_for(lambda: f"{KX_VTEP}:4789" in
                             {m["vtep"] for m in net_row(h.vs, self.net)["overlay"]["members"]},
@@ -610,12 +616,30 @@ def test_etcd_restart_resync(cluster, dpnet):
     assert eventually_pings(ns1, ip2)
     echo = UdpEcho(h1.topo, ns1, ns2, ip2)
     etcd.stop()
-    # etcd away: the hosts keep answering, and a global create says why not
+    # etcd away: the hosts keep answering, and a global create, tried again
+    # for 15 s, says why not
     r = hosts[0].vs.vsctl("network", "create", "--driver", "overlay", uniq("gn"))
-    assert r.returncode != 0 and "etcd" in r.stderr
+    assert r.returncode != 0 and \
+        f"etcd does not answer ({ETCD_IP}:2379: Couldn't connect to server)" in r.stderr, r.stderr
     for h in hosts:
         vsctl_ok(h.vs, "network", "ls")
-    etcd.start()
+    # a command sent while etcd is away is sent again until etcd is back
+    retries = vsjson(hosts[2].vs, "stats")["cluster"]["counters"]["retries"]
+    late = subprocess.Popen(hosts[2].vs.vsctl_argv + ["network", "vtep", "add", dpnet.net,
+                                                      "10.99.0.60"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert wait_for(lambda: vsjson(hosts[2].vs, "stats")["cluster"]["counters"][
+            "retries"] > retries, timeout=10)
+        etcd.start()
+        _, err = late.communicate(timeout=scaled(40))
+    finally:
+        if late.poll() is None:
+            late.kill()
+            late.wait()
+    assert late.returncode == 0, err + hosts[2].vs.log(tail=30)
+    assert etcd.get(f"/vswitch/v1/networks/{dpnet.net}/vteps/10.99.0.60"), "not in etcd"
+    vsctl_ok(hosts[2].vs, "network", "vtep", "rm", dpnet.net, "10.99.0.60")
     net = uniq("gn")
     # the watch came back: a network made now reaches every host
     assert wait_for(lambda: hosts[1].vs.vsctl("network", "create", "--driver", "overlay",

@@ -305,6 +305,7 @@ class Vswitchd:
     def __init__(self, topo, vswitchd_bin, vsctl_bin, args=(), uplink=False):
         self.topo = topo
         self.bin, self.vsctl_bin = vswitchd_bin, vsctl_bin
+        self.bin_runs_valgrind = False   # BIN is a wrapper that runs memcheck itself
         self.ns = topo.add_netns(topo.prefix + "sw")
         self.tmp = tempfile.mkdtemp(prefix=f"{topo.prefix}-")
         self.state_dir = os.path.join(self.tmp, "state")
@@ -338,7 +339,10 @@ class Vswitchd:
                *self.args, *self.extra_args]
         # memcheck makes system calls of its own that the daemon's seccomp
         # allow-list does not know (src/sandbox.c)
-        return valgrind_argv(self.tmp) + cmd + ["--no-sandbox"] if VALGRIND else cmd
+        if not VALGRIND:
+            return cmd
+        cmd.append("--no-sandbox")
+        return cmd if self.bin_runs_valgrind else valgrind_argv(self.tmp) + cmd
 
     def valgrind_problems(self):
         """What memcheck found in every run of this daemon (VSW_VALGRIND)."""
