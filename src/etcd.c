@@ -452,7 +452,7 @@ static int etcd_send(struct etcd *e, const char *path, struct json_object *body,
 static bool etcd_retry(struct etcd_req *r)
 {
 	struct etcd *e = r->e;
-	curl_off_t sent = 0;
+	long sent = 0;
 	double pause;
 
 	if (r->ep == e->cur && e->n_ep > 1) {
@@ -461,7 +461,7 @@ static bool etcd_retry(struct etcd_req *r)
 		log_warn("etcd: %s does not answer; trying %s", e->endpoints[r->ep],
 			 e->endpoints[e->cur]);
 	}
-	curl_easy_getinfo(r->easy, CURLINFO_REQUEST_SIZE_T, &sent);
+	curl_easy_getinfo(r->easy, CURLINFO_REQUEST_SIZE, &sent);
 	if (r->watch || (!r->repeatable && sent > 0))
 		return false;
 	if (++r->tries < e->n_ep)
