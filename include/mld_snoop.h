@@ -46,6 +46,8 @@ struct mld_snoop_stats {
 	uint64_t queries_heard;  /* MLD queries from containers (flooded) */
 	uint64_t queries_sent;   /* general queries sent to ports coming up */
 	uint64_t rs_to_gateway;  /* router solicitations to the --ipv6 gateway only */
+	uint64_t rs_to_open_ports; /* ... no --ipv6: to ports without port security */
+	uint64_t rs_absorbed;    /* ... no --ipv6 and no such port: not flooded */
 	uint64_t to_members;     /* solicited-node multicast to listed ports only */
 	uint64_t unregistered;   /* ... flooded: no port listed, or settling */
 };

@@ -41,7 +41,15 @@
  *    advertisements: ingress_v6.c).  The gateway sends none either: the
  *    containers' addresses and default route are configured by vswitchd
  *    (netns_ip6.c), so it consumes the solicitation.  On a network
- *    without --ipv6 a solicitation is flooded as before.
+ *    without --ipv6 there is no router of ours, and RA guard keeps every
+ *    container with port security from ever answering: a solicitation
+ *    goes only to the ports without port security (--no-port-security,
+ *    which may run a router), and with none it stops at the switch.  It
+ *    was the last chatter every new container flooded to every port, a
+ *    copy per port three times in its first 8 s, so at 1000 ports the
+ *    cost of a connect grew with the ports already there.  A solicitation
+ *    from a tunnel is flooded as before: it crossed a host whose rules we
+ *    do not know.
  *
  * Refilling the table.  It lives in memory only, so after a restart it is
  * empty.  Each port that comes up (a new container, or one re-adopted at
@@ -475,11 +483,36 @@ static bool mld_snoop_deliver(struct network *n, struct pkt *p, uint32_t key, bo
 	return true;
 }
 
-/* A router solicitation on a --ipv6 network: the gateway's alone. */
+/* A router solicitation without --ipv6: to the ports that may answer
+ * (no port security, so no RA guard), if any.  A walk of the endpoints,
+ * as a flood's, without the copies; a container sends at most three. */
+static bool mld_snoop_rs_no_gw(struct network *n, struct pkt *p)
+{
+	struct endpoint *ep;
+	unsigned int sent = 0;
+
+	LIST_FOREACH(ep, &n->endpoints, net_link)
+		if (ep->port && ep->port != p->in_port && !ep->port_security) {
+			egress_output(ep->port, p);
+			sent++;
+		}
+	if (sent) {
+		n->mld->st.rs_to_open_ports++;
+		trace_event(p, "mld", TRACE_FORWARD, NULL, "router solicitation: to the %u ports "
+			    "without port security only", sent);
+	} else {
+		n->mld->st.rs_absorbed++;
+		trace_event(p, "mld", TRACE_LOCAL, NULL, "router solicitation: no port may answer "
+			    "it (RA guard, no --ipv6 gateway); not flooded");
+	}
+	return true;
+}
+
+/* A router solicitation: the --ipv6 gateway's alone. */
 static bool mld_snoop_rs(struct network *n, struct pkt *p)
 {
 	if (!n->ipv6)
-		return false;
+		return mld_snoop_rs_no_gw(n, p);
 	n->mld->st.rs_to_gateway++;
 	trace_event(p, "mld", TRACE_LOCAL, NULL,
 		    "router solicitation: to the gateway only, not flooded");

@@ -41,6 +41,8 @@ static struct json_object *mld_snoop_net_json(const struct network *n)
 	MLD_SNOOP_J("queries_heard", s->queries_heard);
 	MLD_SNOOP_J("queries_sent", s->queries_sent);
 	MLD_SNOOP_J("rs_to_gateway", s->rs_to_gateway);
+	MLD_SNOOP_J("rs_to_open_ports", s->rs_to_open_ports);
+	MLD_SNOOP_J("rs_absorbed", s->rs_absorbed);
 	MLD_SNOOP_J("to_members", s->to_members);
 	MLD_SNOOP_J("unregistered", s->unregistered);
 #undef MLD_SNOOP_J

@@ -274,7 +274,9 @@ static void test_settle_and_overflow(void **state)
 	assert_int_equal(tx_on(c2->port), 3);
 }
 
-/* A router solicitation: the --ipv6 gateway's alone; else flooded. */
+/* A router solicitation: the --ipv6 gateway's alone; without --ipv6,
+ * the ports without port security's (RA guard silences the others), or
+ * nobody's. */
 static void test_rs(void **state)
 {
 	(void)state;
@@ -283,9 +285,19 @@ static void test_rs(void **state)
 	assert_int_equal(net->mld->st.rs_to_gateway, 1);
 	net->ipv6 = false;
 	send_rs(c1);
-	assert_int_equal(tx_on(c2->port), 1);
+	assert_int_equal(l2f_n_tx, 0);
+	assert_int_equal(net->mld->st.rs_absorbed, 1);
+	c3->port_security = false;
+	send_rs(c1);
+	assert_int_equal(tx_on(c2->port), 0);
 	assert_int_equal(tx_on(c3->port), 1);
+	assert_int_equal(net->mld->st.rs_to_open_ports, 1);
+	/* never back to its own port, also without port security */
+	send_rs(c3);
+	assert_int_equal(tx_on(c3->port), 1);
+	assert_int_equal(net->mld->st.rs_absorbed, 2);
 	assert_int_equal(net->mld->st.rs_to_gateway, 1);
+	c3->port_security = true;
 }
 
 /* A container that queries hears the reports; a lying report is bad_l4. */
