@@ -96,7 +96,9 @@ static bool netns_access_same(int fd, const char *path)
 static long netns_access_owner(int fd)
 {
 	int ufd = ioctl(fd, NS_GET_USERNS);
-	uid_t owner;
+	/* set before the ioctl fills it: NS_GET_OWNER_UID is _IO() with no
+	 * size, so memcheck cannot see the kernel write it */
+	uid_t owner = (uid_t)-1;
 	long r = -1;
 
 	if (ufd < 0)
