@@ -34,13 +34,17 @@
  * transfer is cut).  Requests are answered in no particular order.
  * Hostnames are not resolved here (libcurl's resolver would be a thread
  * or a blocking call): endpoints are IP:PORT.
+ *
+ * libcurl is not linked but loaded by the first etcd_new() (vswitchd
+ * loads it earlier, before its sandbox): the calls below keep libcurl's
+ * names and go through curl_dl.h's table (issue 19, idle RSS).
  */
 #include <ev.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/queue.h>
-#include <curl/curl.h>
+#include "curl_dl.h"
 #include "etcd.h"
 #include "log.h"
 
@@ -210,7 +214,7 @@ struct etcd *etcd_new(struct ev_loop *loop, const char *url, char *err, size_t e
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
-	if (etcd_parse_url(e, url, err, errlen))
+	if (etcd_parse_url(e, url, err, errlen) || curl_dl_open(err, errlen))
 		goto fail;
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) || !(e->multi = curl_multi_init())) {
 		snprintf(err, errlen, "cannot start libcurl");

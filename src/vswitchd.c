@@ -31,6 +31,7 @@
 #include "ct.h"
 #include "ct_snapshot.h"
 #include "cluster.h"
+#include "curl_dl.h"
 #include "dns.h"
 #include "dns_internal.h"
 #include "dp.h"
@@ -575,10 +576,16 @@ int main(int argc, char **argv)
 	static struct dp dp;
 	static ev_signal sig_term, sig_int, sig_hup;
 	struct ev_loop *loop;
+	char err[1024];
 
 	vswitchd_parse(&o, argc, argv);
 	if (o.log_file && log_open_file(o.log_file))
 		die("cannot open log file %s: %s", o.log_file, strerror(errno));
+	/* libcurl is --cluster's alone (curl_dl.c): loaded now, so that a host
+	 * without it is told before anything starts (and on the terminal, not
+	 * after --detach), and long before the sandbox forbids the load. */
+	if (o.cluster.url && curl_dl_open(err, sizeof(err)))
+		die("%s", err);
 	signal(SIGPIPE, SIG_IGN);
 	fd_budget_init();	/* before anything opens many fds (finding 2) */
 	umask(0007);	/* no file of ours is for others; the socket is made 0660 */

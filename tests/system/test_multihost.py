@@ -747,3 +747,70 @@ def test_deferred_replies_keep_order(cluster):
     assert h1.vs.running()
     for c in ("qa", "qb"):
         vsctl_ok(h1.vs, "network", "disconnect", net, c)
+
+
+# libcurl is --cluster's alone (issue 19, src/curl_dl.c): vswitchd does not
+# link it but dlopen()s "libcurl.so.4" when --cluster is given.  A
+# directory first on LD_LIBRARY_PATH with a stand-in of that name makes the
+# load fail: an empty file (no library at all) or another real library (no
+# curl functions in it).  Nothing on the machine is changed.
+
+def fake_libcurl_dir(tmp_path, kind):
+    """A directory whose libcurl.so.4 is not libcurl (KIND: empty, not-curl)."""
+    import ctypes
+    d = tmp_path / "fakelib"
+    d.mkdir()
+    if kind == "empty":
+        (d / "libcurl.so.4").write_bytes(b"")
+        return str(d)
+    # libz, of this machine's own architecture: the one this python mapped
+    ctypes.CDLL("libz.so.1")
+    with open("/proc/self/maps") as f:
+        libz = next(l.split()[-1] for l in f if "/libz.so.1" in l)
+    os.symlink(libz, d / "libcurl.so.4")
+    return str(d)
+
+
+@pytest.mark.parametrize("kind, why", [("empty", "file too short"),
+                                       ("not-curl", "undefined symbol: curl_")])
+def test_cluster_without_libcurl_refuses_to_start(tmp_path, kind, why):
+    """With --cluster and no usable libcurl, vswitchd stops at once with
+    one line that says so and why (dlerror()), before it makes anything."""
+    if os.geteuid() != 0:
+        pytest.skip("needs root (network namespaces)")
+    libdir = fake_libcurl_dir(tmp_path, kind)
+    prefix = topo_mod.new_prefix()
+    h = None
+    try:
+        h = Host(prefix, 1, None)
+        r = subprocess.run(["ip", "netns", "exec", h.vs.ns, *h.vs.argv()],
+                           env=dict(os.environ, LD_LIBRARY_PATH=libdir),
+                           capture_output=True, text=True, timeout=scaled(30),
+                           stdin=subprocess.DEVNULL)
+        lines = r.stderr.splitlines()
+        assert r.returncode != 0 and len(lines) == 1, (r.returncode, r.stderr)
+        assert lines[0].startswith("vswitchd: --cluster needs libcurl (libcurl.so.4): "), lines
+        assert why in lines[0], lines
+        assert not os.path.exists(h.vs.sock)    # refused before the control socket
+    finally:
+        if h:
+            h.teardown()
+        for ns in topo_mod.netns_list():
+            if ns.startswith(prefix):
+                sh("ip", "netns", "del", ns, check=False)
+
+
+def test_libcurl_mapped_only_with_cluster(cluster, vswitchd, tmp_path):
+    """A host of the cluster has libcurl mapped; a vswitchd without
+    --cluster neither maps it nor needs it to start (an unusable
+    libcurl.so.4 first on LD_LIBRARY_PATH does not stop it)."""
+    def maps(pid):
+        with open(f"/proc/{pid}/maps") as f:
+            return f.read()
+    _, hosts = cluster
+    assert "/libcurl.so.4" in maps(hosts[0].vs.pid)
+    assert "libcurl" not in maps(vswitchd.pid)
+    r = subprocess.run([topo_mod.find_binary("vswitchd"), "--version"],
+                       env=dict(os.environ, LD_LIBRARY_PATH=fake_libcurl_dir(tmp_path, "empty")),
+                       capture_output=True, text=True, timeout=scaled(30))
+    assert r.returncode == 0, r.stderr
