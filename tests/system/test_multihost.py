@@ -639,6 +639,11 @@ def test_etcd_restart_resync(cluster, dpnet):
             late.wait()
     assert late.returncode == 0, err + hosts[2].vs.log(tail=30)
     assert etcd.get(f"/vswitch/v1/networks/{dpnet.net}/vteps/10.99.0.60"), "not in etcd"
+    # `vtep rm` checks the host's mirror, which the watch fills: it may come
+    # a moment after the add's answer
+    assert wait_for(lambda: "10.99.0.60:4789" in
+                    {m["vtep"] for m in net_row(hosts[2].vs, dpnet.net)["overlay"]["members"]},
+                    timeout=20)
     vsctl_ok(hosts[2].vs, "network", "vtep", "rm", dpnet.net, "10.99.0.60")
     net = uniq("gn")
     # the watch came back: a network made now reaches every host
