@@ -184,11 +184,15 @@ class Host:
             underlay.join(self.vs.ns, self.vtep)
 
     def teardown(self):
+        """Stop and remove it; what memcheck found in it (VSW_VALGRIND), which
+        goes with its directory."""
         if self.vs.proc is not None:
             self.vs.stop(kill9=False)
+        found = self.vs.valgrind_problems()
         self.topo.teardown()
         if not os.environ.get("VS_KEEP_TMP"):
             self.vs.cleanup()
+        return found
 
 
 class Cluster(tuple):
@@ -219,13 +223,13 @@ def cluster():
             if h.vs.proc is not None:
                 assert h.vs.proc.poll() is None, f"{h.name}: vswitchd died\n{h.vs.log(tail=80)}"
     finally:
-        for h in hosts:
-            h.teardown()
+        found = {h.name: h.teardown() for h in hosts}
         etcd.stop()
         etcd.cleanup()
         for ns in topo_mod.netns_list():
             if ns.startswith(prefix):
                 sh("ip", "netns", "del", ns, check=False)
+    assert not any(found.values()), f"valgrind memcheck reported in the hosts: {found}"
 
 
 def net_row(vs, name):
