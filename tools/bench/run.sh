@@ -26,8 +26,19 @@
 # beyond noise" is read from one run, on one load). With --base and no PEER,
 # the peers are just vswitchd and vswitchd-base.
 #
+# One such run is not enough on a 2-core VM: an A/A run (--base HEAD, the
+# same tree twice) moved ping by up to 38 % and new connections by up to
+# 24 % (doc/performance.md), partly because the second peer always runs on
+# the first one's leftover load. --rounds N (with --base) runs peers.sh N
+# times with just the two, swapping their order every round, and compares
+# the medians of all reps of all rounds. A figure is flagged only when
+# that pooled ratio is worse by more than 5 % and the figure was worse in
+# more than half of the rounds. The conntrack, idle and IPv6 parts are
+# skipped: they have no base.
+#
 # Usage (root): tools/bench/run.sh [--quick] [--no-install] [--no-build]
-#                                  [--base REV] [--no-ipv6] [--dry-run] [PEER...]
+#                                  [--base REV [--rounds N]] [--no-ipv6]
+#                                  [--dry-run] [PEER...]
 #   default peers: vswitchd kbridge kbridge-nooff ovs-tap-tso ovs-tap veth-direct
 #   --quick   DUR=2 REPS=1 (peers.sh's quick mode)
 #   --dry-run check the arguments, resolve REV, print what would be built and
@@ -96,7 +107,7 @@ run_with_base() {
 }
 
 main() {
-	local quick="" install=1 build=1 peers=() a base="" dry="" base_sha="" v6=1
+	local quick="" install=1 build=1 peers=() a base="" dry="" base_sha="" v6=1 rounds=1
 	while [ $# -gt 0 ]; do
 		a=$1; shift
 		case $a in
@@ -105,6 +116,7 @@ main() {
 		--no-build) build="" ;;
 		--base) [ $# -gt 0 ] || run_die "--base needs a revision"; base=$1; shift ;;
 		--base=*) base=${a#--base=} ;;
+		--rounds) [ $# -gt 0 ] || run_die "--rounds needs a number"; rounds=$1; shift ;;
 		--dry-run) dry=1 ;;
 		--no-ipv6) v6="" ;;
 		-h|--help) sed -n '2,/^$/p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
@@ -119,9 +131,12 @@ main() {
 		read -r -a peers <<<"$(run_with_base "${peers[@]}")"
 	fi
 	[ ${#peers[@]} -gt 0 ] || peers=($DEFAULT)
+	[[ "$rounds" =~ ^[1-9][0-9]*$ ]] || run_die "--rounds $rounds: want a count of 1 or more"
+	[ "$rounds" = 1 ] || [ -n "$base" ] || run_die "--rounds needs --base"
 	if [ -n "$dry" ]; then
 		echo "would build: $REPO -> build-bench/ (vswitchd)"
 		[ -n "$base" ] && echo "would build: $base ($base_sha) -> a temporary copy (vswitchd-base)"
+		[ "$rounds" = 1 ] || echo "would run: $rounds rounds of vswitchd and vswitchd-base, order swapped each round; nothing else"
 		echo "would run: PEER_FILES=$REPO/tools/bench/vswitchd.sh $PEERS_SH $quick ${peers[*]}"
 		[ -n "$v6" ] && echo "would run: tools/bench/ipv6.sh (the IPv6 rows)"
 		[ -r "$PEERS_SH" ] || echo "(peers.sh not found at $PEERS_SH: set PEERS_SH)"
@@ -134,6 +149,10 @@ main() {
 	local inst=""
 	[ -n "$install" ] && run_need_install && inst=--install
 	mkdir -p "$RESULTS_DIR"
+	if [ "$rounds" -gt 1 ]; then
+		run_rounds "$rounds" "$inst" "$quick" "$base ($base_sha)"
+		return
+	fi
 	local before
 	before=$(ls "$RESULTS_DIR"/peers-*.summary.tsv 2>/dev/null | sort | tail -1 || true)
 	echo "load before the run: $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) cpus" >&2
@@ -274,6 +293,79 @@ for m in sorted({m for (p, m) in med if p in ("vswitchd", "vswitchd-base")}):
         (" (higher is better)" if up else " (lower is better)")
     print(fmt.format(m, unit[m], f"{a:.4g}", f"{b:.4g}", "NA" if r is None else f"{r:.3f}", verdict))
 print(f"{worse} figure(s) worse than the base by more than 5 %")
+PY
+}
+
+# run_rounds N INST QUICK WHAT: N peers.sh runs of vswitchd and
+# vswitchd-base, the first peer swapped every round, then the pooled table.
+run_rounds() {
+	local n=$1 inst=$2 quick=$3 what=$4 r before summary tsvs=() order
+	for r in $(seq 1 "$n"); do
+		order=(vswitchd vswitchd-base)
+		[ $((r % 2)) = 1 ] || order=(vswitchd-base vswitchd)
+		before=$(ls "$RESULTS_DIR"/peers-*.summary.tsv 2>/dev/null | sort | tail -1 || true)
+		echo "round $r of $n: ${order[*]} (load $(cut -d' ' -f1-3 /proc/loadavg))" >&2
+		PEER_FILES="$REPO/tools/bench/vswitchd.sh" bash "$PEERS_SH" $inst $quick "${order[@]}" ||
+			echo "run.sh: peers.sh exited with $?" >&2
+		summary=$(ls "$RESULTS_DIR"/peers-*.summary.tsv 2>/dev/null | sort | tail -1 || true)
+		[ -n "$summary" ] && [ "$summary" != "$before" ] || run_die "round $r: no new summary"
+		tsvs+=("${summary%.summary.tsv}.tsv")
+		inst=""
+	done
+	run_pooled_ratios "$what" "${tsvs[@]}"
+}
+
+# run_pooled_ratios WHAT TSV...: vswitchd / vswitchd-base from the reps of
+# every round (peers.sh's per-rep .tsv files), with each round's own ratio.
+run_pooled_ratios() {
+	/usr/bin/python3 - "$@" <<'PY'
+import statistics, sys
+what, files = sys.argv[1], sys.argv[2:]
+reps, unit = {}, {}          # (peer, metric) -> values; per round too
+for i, path in enumerate(files):
+    with open(path) as f:
+        next(f)
+        for line in f:
+            p, m, _, v, u = line.rstrip("\n").split("\t")[:5]
+            if p not in ("vswitchd", "vswitchd-base") or m in ("load1", "peer_secs"):
+                continue
+            try:
+                x = float(v)
+            except ValueError:
+                continue
+            unit[m] = u
+            reps.setdefault((p, m), []).append(x)
+            reps.setdefault((p, m, i), []).append(x)
+HIGHER = ("Gbit/s", "kpps", "conn/s")
+n = len(files)
+print(f"\nvswitchd vs vswitchd-base = {what}: {n} rounds, the first peer swapped each"
+      " round (ratio = vswitchd / base of the medians of every rep)")
+fmt = "{:<24} {:<8} {:>9} {:>9} {:>6} {:>7}  {}"
+print(fmt.format("figure", "unit", "vswitchd", "base", "ratio", "worse", "each round"))
+print("-" * 96)
+flagged = 0
+for m in sorted(unit):
+    a, b = reps.get(("vswitchd", m)), reps.get(("vswitchd-base", m))
+    if not a or not b:
+        continue
+    up = unit[m] in HIGHER
+    ma, mb = statistics.median(a), statistics.median(b)
+    def worse(x, y):
+        return y != 0 and (x / y < 0.95 if up else x / y > 1.05)
+    per, bad = [], 0
+    for i in range(n):
+        ra, rb = reps.get(("vswitchd", m, i)), reps.get(("vswitchd-base", m, i))
+        if ra and rb:
+            x, y = statistics.median(ra), statistics.median(rb)
+            per.append("NA" if y == 0 else f"{x / y:.2f}")
+            bad += worse(x, y)
+    flag = worse(ma, mb) and bad * 2 > len(per)
+    flagged += flag
+    print(fmt.format(m, unit[m], f"{ma:.4g}", f"{mb:.4g}",
+                     "NA" if mb == 0 else f"{ma / mb:.3f}", f"{bad}/{len(per)}",
+                     " ".join(per) + ("  WORSE" if flag else "")))
+print(f"{flagged} figure(s) worse by more than 5 % pooled and in most rounds"
+      " (higher is better for Gbit/s, kpps, conn/s; lower for the rest)")
 PY
 }
 
