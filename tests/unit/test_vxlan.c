@@ -75,7 +75,10 @@ static void test_hdr_bad_input(void **state)
 
 static void test_outer_headers(void **state)
 {
-	uint8_t f[128] __attribute__((aligned(4)));
+	/* 2 bytes ahead, as frames lie in the datapath (NET_IP_ALIGN), so
+	 * that the IPv4 header after the 14-byte Ethernet header is aligned */
+	uint8_t buf[130] __attribute__((aligned(4)));
+	uint8_t *f = buf + 2;
 	const struct iphdr *ip = (const void *)(f + 14);
 	const uint16_t *udp = (const void *)(f + 34);
 	uint8_t *after;
