@@ -59,6 +59,8 @@ class World:
         self.uid = _free_uid()
         self.tmp = tempfile.mkdtemp(prefix=self.p + "-")
         self.tun = os.path.join(self.tmp, "tun", "tun") if tun else None
+        # (file, over): bound in each user command's private mount namespace
+        self.binds = [(self.tun, "/dev/net/tun")] if tun else []
         self.procs = []
         self._dirs()
         self._net()
@@ -95,24 +97,29 @@ class World:
             sh("ip", "netns", "exec", h, "sysctl", "-qw",
                "net.ipv4.ping_group_range=0 2147483647")
 
-    def argv(self, *cmd, uid=None, env=()):
-        """CMD as the test user (or UID) in the host stand-in."""
+    def argv(self, *cmd, uid=None, env=(), groups=None):
+        """CMD as the test user (or UID, with supplementary GROUPS) in the
+        host stand-in."""
         uid = self.uid if uid is None else uid
         home = os.path.join(self.tmp, "other" if uid != self.uid else "state")
         run = os.path.join(self.tmp, "other" if uid != self.uid else "run")
+        grp = f"--groups={','.join(map(str, groups))}" if groups else "--clear-groups"
         inner = ["nsenter", f"--net=/run/netns/{self.host}", "setpriv",
-                 f"--reuid={uid}", f"--regid={uid}", "--clear-groups", "env", "-i",
+                 f"--reuid={uid}", f"--regid={uid}", grp, "env", "-i",
                  f"PATH={PATH}", f"XDG_RUNTIME_DIR={run}",
                  f"XDG_STATE_HOME={os.path.join(self.tmp, 'state')}", f"HOME={home}",
                  *SANITIZER_ENV, *env, *cmd]
-        if not self.tun:
+        if not self.binds:
             return inner
+        script = " && ".join(f'mount --bind "${{{2 * i}}}" "${{{2 * i + 1}}}"'
+                             for i in range(len(self.binds)))
+        pairs = [x for b in self.binds for x in b]
         return ["unshare", "-m", "--propagation", "private", "sh", "-c",
-                'mount --bind "$0" /dev/net/tun && exec "$@"', self.tun, *inner]
+                f'{script} && shift {len(pairs) - 1} && exec "$@"', *pairs, *inner]
 
-    def user(self, *cmd, check=True, timeout=30, uid=None, env=()):
-        r = subprocess.run(self.argv(*cmd, uid=uid, env=env), capture_output=True,
-                           text=True, timeout=scaled(timeout))
+    def user(self, *cmd, check=True, timeout=30, uid=None, env=(), groups=None):
+        r = subprocess.run(self.argv(*cmd, uid=uid, env=env, groups=groups),
+                           capture_output=True, text=True, timeout=scaled(timeout))
         if check:
             assert r.returncode == 0, f"{' '.join(cmd)}: {r.stderr.strip()}"
         return r
@@ -129,8 +136,9 @@ class World:
         self.procs.append(p)
         return p
 
-    def vsctl(self, *args, check=False, uid=None):
-        return self.user(topo_mod.find_binary("vsctl"), *args, check=check, uid=uid)
+    def vsctl(self, *args, check=False, uid=None, groups=None):
+        return self.user(topo_mod.find_binary("vsctl"), *args, check=check, uid=uid,
+                         groups=groups)
 
     def vsctl_ok(self, *args):
         r = self.vsctl(*args)
@@ -200,9 +208,12 @@ def _http(ns, url):
     return r.stdout.strip()
 
 
-# pasta binds 18100-18119 on the host itself: ports published there keep
-# the client's address (test_published_port_keeps_the_client_address)
-DAEMON_ARGS = ("--uplink", "pasta", "--dns-upstream", "192.0.2.1", "--pasta-ports", "18100-18119")
+# --rootless as the user would type it (the uplink implies it too, but
+# then with the auto-rootless notice); pasta binds 18100-18119 on the host
+# itself: ports published there keep the client's address
+# (test_published_port_keeps_the_client_address)
+DAEMON_ARGS = ("--rootless", "--uplink", "pasta", "--dns-upstream", "192.0.2.1",
+               "--pasta-ports", "18100-18119")
 
 
 @pytest.fixture(scope="module")
@@ -226,7 +237,7 @@ def world():
         assert wait_for(lambda: sh("ip", "netns", "exec", w.host, "dig", "+short", "+time=1",
                                    "+tries=1", "@192.0.2.1", "x.example.test",
                                    check=False).stdout.strip() == "192.0.2.7", 10)
-        w.start(*DAEMON_ARGS)
+        w.started = w.start(*DAEMON_ARGS)
         yield w
     finally:
         log = w.read_log()
@@ -249,9 +260,21 @@ def two(world):
 
 def test_started_rootless_for_the_user(world):
     w = world
+    # asked for by --rootless: no notice that it was chosen for the user
+    assert "running rootless" not in w.started.stderr, w.started.stderr
     st = os.stat(w.sock)
     assert st.st_uid == w.uid and (st.st_mode & 0o777) == 0o660
-    assert "rootless: new user and switch namespaces" in w.read_log()
+    # no group is made: the socket keeps the user's own group
+    assert st.st_gid == w.uid
+    log = w.read_log()
+    assert "groupadd" not in log and "group vswitch" not in log
+    assert "rootless: new user and switch namespaces" in log
+    # the state under $XDG_STATE_HOME/vswitch, not the ~/.local/state
+    # fallback (HOME is the same directory here: the fallback would show)
+    state = os.path.join(w.tmp, "state", "vswitch")
+    assert os.path.isfile(os.path.join(state, "lock"))      # the state lock
+    assert os.stat(state).st_uid == w.uid
+    assert not os.path.exists(os.path.join(w.tmp, "state", ".local"))
     with open(os.path.join(w.run_dir, "keeper.pid")) as f:
         keeper = int(f.read())
     # the keeper is the test user's, in a user namespace of its own
@@ -451,10 +474,38 @@ def test_capture_and_trace_for_the_user(two):
 
 
 def test_another_user_is_refused(two):
+    """The first guard: the 0700 runtime directory keeps another user
+    from the socket file (connect's EACCES; vswitchd never sees them)."""
     w = two
     r = w.vsctl("--socket", w.sock, "network", "ls", uid=w.uid + 1)
     assert r.returncode == 1 and "vsctl: error:" in r.stderr
-    assert "ermission denied" in r.stderr
+    assert "Permission denied" in r.stderr and "admits only" not in r.stderr, r.stderr
+
+
+PEER_REFUSAL = ("permission denied: this rootless vswitchd admits only the user who "
+                "started it")
+
+
+def test_another_user_is_refused_by_the_peer_check(two):
+    """The second guard: another user who can reach the socket file
+    (search on its directories, the socket's group as a supplementary
+    group: the file's mode 0660 lets them connect) is refused by vswitchd
+    itself after SO_PEERCRED, with one line, and the refusal is logged."""
+    w = two
+    dirs = [os.path.join(w.tmp, "run"), w.run_dir]
+    modes = [os.stat(d).st_mode & 0o7777 for d in dirs]
+    try:
+        for d in dirs:
+            os.chmod(d, 0o711)
+        r = w.vsctl("--socket", w.sock, "network", "ls", uid=w.uid + 1, groups=[w.uid])
+    finally:
+        for d, m in zip(dirs, modes):
+            os.chmod(d, m)
+    assert r.returncode == 1
+    assert r.stderr.strip().splitlines()[-1] == "vsctl: error: " + PEER_REFUSAL, r.stderr
+    assert wait_for(lambda: "control: refused a connection: " + PEER_REFUSAL in w.read_log(), 5)
+    # the user themself still gets in
+    assert json.loads(w.vsctl_ok("--format", "raw", "network", "ls"))
 
 
 def test_pasta_restarted_when_it_dies(two):
@@ -525,9 +576,21 @@ def test_without_tun_containers_attach_by_veth(notun):
     # a namespace of the host's user namespace is out of reach, and says why
     r = w.vsctl("network", "connect", "--netns", f"/run/netns/{w.out}", "m1", "a2")
     assert r.returncode == 1 and "vsctl netns add" in r.stderr
-    r = w.user(topo_mod.find_binary("vswitchd"), "--uplink", "pasta", "--root-only-x",
+
+
+def test_refusal_tun_not_accessible_for_the_uplink(notun):
+    """--uplink pasta where the user may not open /dev/net/tun: the
+    translator's TAP cannot be made, and vswitchd says so as its last line,
+    before it starts anything (no keeper, no supervisor left behind)."""
+    w = notun
+    r = w.user(topo_mod.find_binary("vswitchd"), "--rootless", "--uplink", "pasta",
                check=False)
-    assert r.returncode == 2
+    assert r.returncode == 1
+    assert r.stderr.splitlines()[-1] == (
+        f"vswitchd: --uplink pasta: /dev/net/tun is not accessible to uid {w.uid} and the "
+        "uplink needs a TAP (fix: chmod 0666 /dev/net/tun, Debian's default)"), r.stderr
+    assert not os.path.exists(os.path.join(w.run_dir, "keeper.pid"))
+    assert wait_for(lambda: not w._pids(), 5), w._pids()
 
 
 def test_clean_stop_stops_pasta(two):
