@@ -748,6 +748,55 @@ def test_rootless_podman_in_a_namespace_vswitchd_connected(podman_world):
         w.user(*w.podman, "rm", "-f", "-t", "0", "web", check=False, timeout=120)
 
 
+@pytest.fixture(params=["outside", "loopback"])
+def resolv_world(request):
+    """A user world whose vswitchd has no --dns-upstream: it forwards to
+    the nameserver of the /etc/resolv.conf it sees, a file bound over it
+    in the user commands' private mount namespace (the machine's own is
+    never touched).  "outside": the outside host's resolver; "loopback":
+    one on 127.0.0.53 in the host stand-in (as systemd-resolved's stub),
+    which only a socket in the host's namespace can reach."""
+    if os.geteuid() != 0 or not topo_mod.find_binary("vswitchd"):
+        pytest.skip("needs root to make the test world, and vswitchd")
+    if not shutil.which("dnsmasq"):
+        pytest.skip("needs dnsmasq")
+    w = World(tun=True)
+    try:
+        _outside_services(w)
+        w.answer = "192.0.2.7"
+        if request.param == "loopback":
+            sh("ip", "-n", w.host, "addr", "add", "127.0.0.53/8", "dev", "lo")
+            w.answer = "192.0.2.8"
+            _dnsmasq(w, w.host, "127.0.0.53", w.answer)
+        w.kind = request.param
+        conf = os.path.join(w.tmp, "resolv.conf")
+        with open(conf, "w") as f:
+            f.write("nameserver " + ("192.0.2.1" if w.kind == "outside" else "127.0.0.53") +
+                    "\n")
+        os.chmod(conf, 0o644)
+        w.binds.append((conf, "/etc/resolv.conf"))
+        yield w
+    finally:
+        w.teardown()
+
+
+def test_dns_forwarded_to_the_hosts_resolver(resolv_world):
+    w = resolv_world
+    w.start("--rootless", "--uplink", "pasta")
+    assert "dns: 1 upstream resolver(s)" in w.read_log()
+    w.vsctl_ok("netns", "add", "d1")
+    w.vsctl_ok("network", "create", "--subnet", "172.30.8.0/24", "dn")
+    w.vsctl_ok("network", "connect", "--netns", "d1", "dn", "d1")
+    # a name vswitchd does not own: through the gateway to that resolver,
+    # whose answer differs from the other's (so it is the one asked)
+    assert wait_for(lambda: w.ctr("d1", "dig", "+short", "+time=2", "+tries=1", "@172.30.8.1",
+                                  "www.example.test").stdout.strip() == w.answer, 20), \
+        w.read_log()
+    # and with the container's own resolv.conf, which names the gateway
+    r = w.ctr("d1", "getent", "hosts", "www.example.test")
+    assert r.returncode == 0 and w.answer in r.stdout, r.stdout + r.stderr
+
+
 def _bin_dir(w, *links, fake_pasta=False):
     """A PATH directory for vswitchd with only LINKS (and a pasta that
     fails at once, if FAKE_PASTA): hides the real pasta from it."""
