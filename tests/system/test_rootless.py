@@ -9,11 +9,13 @@ unprivileged user the test picks: a uid with no passwd entry and no
 process (so no /etc/passwd edit is needed, and every process of that uid
 is this test's), with its own $XDG_RUNTIME_DIR and $XDG_STATE_HOME under a
 temporary directory, entered with setpriv into the host namespace.  That
-user starts `vswitchd --uplink pasta`, makes containers with `vsctl netns
-add`, and so on.  /dev/net/tun is 0600 on this machine and pasta needs it:
-each user command runs in a private mount namespace where a 0666 node is
-bound over /dev/net/tun (the host's node is never changed).  A second
-world without that node checks the veth fallback and the error for TAP.
+user starts `vswitchd --rootless --uplink pasta`, makes containers with
+`vsctl netns add`, and so on.  /dev/net/tun is 0600 on this machine and
+pasta needs it: each user command runs in a private mount namespace where
+a 0666 node is bound over /dev/net/tun (the host's node is never changed;
+the DNS test binds its own resolv.conf over /etc/resolv.conf the same
+way).  A second world without that node checks the veth fallback and the
+errors for TAP.  Another user (uid + 1) is the one the socket refuses.
 
 Teardown, also on failure: every process of the test uids is ended by its
 PID (they are all this test's), the namespaces and the directory removed.
@@ -27,7 +29,6 @@ import shutil
 import signal
 import subprocess
 import tempfile
-import time
 
 import pytest
 
@@ -833,6 +834,8 @@ def slirp_world(request):
 def test_slirp4netns_when_pasta_is_missing_or_fails(slirp_world):
     w = slirp_world
     r = w.start("--uplink", "pasta", env=(w.path,))
+    # no --rootless: the uplink implies it, and the user is told once
+    assert "vswitchd: not started as root: running rootless" in r.stderr
     log = r.stderr + w.read_log()      # the first is said before the log opens
     if w.kind == "missing":
         assert "--uplink pasta: pasta is not installed, using slirp4netns" in log
