@@ -422,6 +422,14 @@ int rootless_prepare(const char *run_dir, const char *userns_path,
 		     const struct rootless_uplink *up, char *err, size_t errlen)
 {
 	rootless_host_probe(&rl_host);
+	/* The translator's TAP is made by us (port_pasta.c): refuse now, with
+	 * the fix as the last line, not later as "cannot open uplink". */
+	if (up && !rl_host.tun_ok) {
+		snprintf(err, errlen, "--uplink %s: /dev/net/tun is not accessible to uid %u and "
+			 "the uplink needs a TAP (fix: chmod 0666 /dev/net/tun, Debian's default)",
+			 up->kind, (unsigned)geteuid());
+		return -1;
+	}
 	if (up && up->ports_lo && up->ports_lo < rl_host.port_start) {
 		snprintf(err, errlen, "--pasta-ports %u-%u: below net.ipv4.ip_unprivileged_port_start "
 			 "(%u): pasta cannot bind them (use ports >= %u)", up->ports_lo, up->ports_hi,

@@ -9,11 +9,13 @@ unprivileged user the test picks: a uid with no passwd entry and no
 process (so no /etc/passwd edit is needed, and every process of that uid
 is this test's), with its own $XDG_RUNTIME_DIR and $XDG_STATE_HOME under a
 temporary directory, entered with setpriv into the host namespace.  That
-user starts `vswitchd --uplink pasta`, makes containers with `vsctl netns
-add`, and so on.  /dev/net/tun is 0600 on this machine and pasta needs it:
-each user command runs in a private mount namespace where a 0666 node is
-bound over /dev/net/tun (the host's node is never changed).  A second
-world without that node checks the veth fallback and the error for TAP.
+user starts `vswitchd --rootless --uplink pasta`, makes containers with
+`vsctl netns add`, and so on.  /dev/net/tun is 0600 on this machine and
+pasta needs it: each user command runs in a private mount namespace where
+a 0666 node is bound over /dev/net/tun (the host's node is never changed;
+the DNS test binds its own resolv.conf over /etc/resolv.conf the same
+way).  A second world without that node checks the veth fallback and the
+errors for TAP.  Another user (uid + 1) is the one the socket refuses.
 
 Teardown, also on failure: every process of the test uids is ended by its
 PID (they are all this test's), the namespaces and the directory removed.
@@ -27,7 +29,6 @@ import shutil
 import signal
 import subprocess
 import tempfile
-import time
 
 import pytest
 
@@ -59,6 +60,8 @@ class World:
         self.uid = _free_uid()
         self.tmp = tempfile.mkdtemp(prefix=self.p + "-")
         self.tun = os.path.join(self.tmp, "tun", "tun") if tun else None
+        # (file, over): bound in each user command's private mount namespace
+        self.binds = [(self.tun, "/dev/net/tun")] if tun else []
         self.procs = []
         self._dirs()
         self._net()
@@ -95,24 +98,29 @@ class World:
             sh("ip", "netns", "exec", h, "sysctl", "-qw",
                "net.ipv4.ping_group_range=0 2147483647")
 
-    def argv(self, *cmd, uid=None, env=()):
-        """CMD as the test user (or UID) in the host stand-in."""
+    def argv(self, *cmd, uid=None, env=(), groups=None):
+        """CMD as the test user (or UID, with supplementary GROUPS) in the
+        host stand-in."""
         uid = self.uid if uid is None else uid
         home = os.path.join(self.tmp, "other" if uid != self.uid else "state")
         run = os.path.join(self.tmp, "other" if uid != self.uid else "run")
+        grp = f"--groups={','.join(map(str, groups))}" if groups else "--clear-groups"
         inner = ["nsenter", f"--net=/run/netns/{self.host}", "setpriv",
-                 f"--reuid={uid}", f"--regid={uid}", "--clear-groups", "env", "-i",
+                 f"--reuid={uid}", f"--regid={uid}", grp, "env", "-i",
                  f"PATH={PATH}", f"XDG_RUNTIME_DIR={run}",
                  f"XDG_STATE_HOME={os.path.join(self.tmp, 'state')}", f"HOME={home}",
                  *SANITIZER_ENV, *env, *cmd]
-        if not self.tun:
+        if not self.binds:
             return inner
+        script = " && ".join(f'mount --bind "${{{2 * i}}}" "${{{2 * i + 1}}}"'
+                             for i in range(len(self.binds)))
+        pairs = [x for b in self.binds for x in b]
         return ["unshare", "-m", "--propagation", "private", "sh", "-c",
-                'mount --bind "$0" /dev/net/tun && exec "$@"', self.tun, *inner]
+                f'{script} && shift {len(pairs) - 1} && exec "$@"', *pairs, *inner]
 
-    def user(self, *cmd, check=True, timeout=30, uid=None, env=()):
-        r = subprocess.run(self.argv(*cmd, uid=uid, env=env), capture_output=True,
-                           text=True, timeout=scaled(timeout))
+    def user(self, *cmd, check=True, timeout=30, uid=None, env=(), groups=None):
+        r = subprocess.run(self.argv(*cmd, uid=uid, env=env, groups=groups),
+                           capture_output=True, text=True, timeout=scaled(timeout))
         if check:
             assert r.returncode == 0, f"{' '.join(cmd)}: {r.stderr.strip()}"
         return r
@@ -129,8 +137,9 @@ class World:
         self.procs.append(p)
         return p
 
-    def vsctl(self, *args, check=False, uid=None):
-        return self.user(topo_mod.find_binary("vsctl"), *args, check=check, uid=uid)
+    def vsctl(self, *args, check=False, uid=None, groups=None):
+        return self.user(topo_mod.find_binary("vsctl"), *args, check=check, uid=uid,
+                         groups=groups)
 
     def vsctl_ok(self, *args):
         r = self.vsctl(*args)
@@ -200,9 +209,32 @@ def _http(ns, url):
     return r.stdout.strip()
 
 
-# pasta binds 18100-18119 on the host itself: ports published there keep
-# the client's address (test_published_port_keeps_the_client_address)
-DAEMON_ARGS = ("--uplink", "pasta", "--dns-upstream", "192.0.2.1", "--pasta-ports", "18100-18119")
+# --rootless as the user would type it (the uplink implies it too, but
+# then with the auto-rootless notice); pasta binds 18100-18119 on the host
+# itself: ports published there keep the client's address
+# (test_published_port_keeps_the_client_address)
+DAEMON_ARGS = ("--rootless", "--uplink", "pasta", "--dns-upstream", "192.0.2.1",
+               "--pasta-ports", "18100-18119")
+
+
+def _dnsmasq(w, ns, addr, answer):
+    """A resolver (root's, in NS) on ADDR only: *.example.test is ANSWER."""
+    w.root_spawn(ns, "dnsmasq", "-k", "--no-resolv", "--no-hosts", f"--listen-address={addr}",
+                 "--bind-interfaces", f"--address=/example.test/{answer}", "--user=root",
+                 "--group=root", f"--pid-file={w.tmp}/dnsmasq-{addr}.pid")
+    # it answers before vswitchd first asks it
+    assert wait_for(lambda: sh("ip", "netns", "exec", w.host, "dig", "+short", "+time=1",
+                               "+tries=1", f"@{addr}", "x.example.test",
+                               check=False).stdout.strip() == answer, 10)
+
+
+def _outside_services(w):
+    """The outside host's web server (192.0.2.1:8000) and resolver."""
+    w.root_spawn(w.out, "/usr/bin/python3", "-m", "http.server", "8000", "--bind",
+                 "192.0.2.1", "--directory", "/usr/share/doc")
+    _dnsmasq(w, w.out, "192.0.2.1", "192.0.2.7")
+    assert wait_for(lambda: ":8000 " in sh("ip", "netns", "exec", w.out, "ss", "-ltnH").stdout,
+                    10)
 
 
 @pytest.fixture(scope="module")
@@ -216,17 +248,9 @@ def world():
         pytest.skip("vswitchd/vsctl not built")
     w = World(tun=True)
     try:
-        w.root_spawn(w.out, "/usr/bin/python3", "-m", "http.server", "8000", "--bind",
-                     "192.0.2.1", "--directory", "/usr/share/doc")
+        _outside_services(w)
         w.root_spawn(w.out, "iperf3", "-s", "-B", "192.0.2.1", "-p", "5201")
-        w.root_spawn(w.out, "dnsmasq", "-k", "--no-resolv", "--no-hosts", "-i", w.p + "b",
-                     "--bind-interfaces", "--address=/example.test/192.0.2.7",
-                     "--user=root", "--group=root", f"--pid-file={w.tmp}/dnsmasq.pid")
-        # the upstream answers before vswitchd first asks it
-        assert wait_for(lambda: sh("ip", "netns", "exec", w.host, "dig", "+short", "+time=1",
-                                   "+tries=1", "@192.0.2.1", "x.example.test",
-                                   check=False).stdout.strip() == "192.0.2.7", 10)
-        w.start(*DAEMON_ARGS)
+        w.started = w.start(*DAEMON_ARGS)
         yield w
     finally:
         log = w.read_log()
@@ -249,9 +273,21 @@ def two(world):
 
 def test_started_rootless_for_the_user(world):
     w = world
+    # asked for by --rootless: no notice that it was chosen for the user
+    assert "running rootless" not in w.started.stderr, w.started.stderr
     st = os.stat(w.sock)
     assert st.st_uid == w.uid and (st.st_mode & 0o777) == 0o660
-    assert "rootless: new user and switch namespaces" in w.read_log()
+    # no group is made: the socket keeps the user's own group
+    assert st.st_gid == w.uid
+    log = w.read_log()
+    assert "groupadd" not in log and "group vswitch" not in log
+    assert "rootless: new user and switch namespaces" in log
+    # the state under $XDG_STATE_HOME/vswitch, not the ~/.local/state
+    # fallback (HOME is the same directory here: the fallback would show)
+    state = os.path.join(w.tmp, "state", "vswitch")
+    assert os.path.isfile(os.path.join(state, "lock"))      # the state lock
+    assert os.stat(state).st_uid == w.uid
+    assert not os.path.exists(os.path.join(w.tmp, "state", ".local"))
     with open(os.path.join(w.run_dir, "keeper.pid")) as f:
         keeper = int(f.read())
     # the keeper is the test user's, in a user namespace of its own
@@ -321,6 +357,35 @@ def test_outside_through_pasta(two):
     assert wait_for(lambda: w.ctr("c2", "dig", "+short", "+time=2", "+tries=1", "@172.30.0.1",
                                   "www.example.test").stdout.strip() == "192.0.2.7", 20), \
         w.vsctl_ok("stats") + w.read_log()
+
+
+@pytest.mark.parametrize("unshare", [["-n"], ["-Urn"]], ids=["own-userns", "child-userns"])
+def test_connect_a_process_namespace_by_proc_path(two, unshare):
+    """The user's own process in a network namespace it made (`unshare -n`
+    in vswitchd's user namespace, entered with `vsctl netns exec`; or
+    `unshare -Urn`, in a user namespace below it) is connected by
+    /proc/PID/ns/net, and pings the gateway and a container."""
+    w = two
+    pidfile = os.path.join(w.tmp, "state", f"proc-{unshare[0][1:]}.pid")
+    w.spawn(topo_mod.find_binary("vsctl"), "netns", "exec", "c1", "--", "unshare", *unshare,
+            "sh", "-c", 'echo $$ > "$0" && exec sleep 600', pidfile)
+    assert wait_for(lambda: os.path.exists(pidfile) and os.path.getsize(pidfile) > 0, 10)
+    with open(pidfile) as f:
+        pid = int(f.read())
+    try:
+        netns = f"/proc/{pid}/ns/net"
+        assert os.readlink(netns) != os.readlink(f"/proc/{w.daemon_pid()}/ns/net")
+        same_userns = os.readlink(f"/proc/{pid}/ns/user") == \
+            os.readlink(f"/proc/{w.daemon_pid()}/ns/user")
+        assert same_userns == (unshare == ["-n"])
+        w.vsctl_ok("network", "connect", "--netns", netns, "n1", "cp")
+        inside = ("nsenter", "-t", str(pid), "-U", "-n", "--preserve-credentials")
+        for dst in ("172.30.0.1", "172.30.0.2"):          # the gateway, c1
+            r = w.user(*inside, "ping", "-c", "1", "-W", "2", dst, check=False)
+            assert r.returncode == 0, r.stdout + r.stderr
+        w.vsctl_ok("network", "disconnect", "n1", "cp")
+    finally:
+        os.kill(pid, signal.SIGKILL)
 
 
 def _uplink_drops(w):
@@ -451,10 +516,38 @@ def test_capture_and_trace_for_the_user(two):
 
 
 def test_another_user_is_refused(two):
+    """The first guard: the 0700 runtime directory keeps another user
+    from the socket file (connect's EACCES; vswitchd never sees them)."""
     w = two
     r = w.vsctl("--socket", w.sock, "network", "ls", uid=w.uid + 1)
     assert r.returncode == 1 and "vsctl: error:" in r.stderr
-    assert "ermission denied" in r.stderr
+    assert "Permission denied" in r.stderr and "admits only" not in r.stderr, r.stderr
+
+
+PEER_REFUSAL = ("permission denied: this rootless vswitchd admits only the user who "
+                "started it")
+
+
+def test_another_user_is_refused_by_the_peer_check(two):
+    """The second guard: another user who can reach the socket file
+    (search on its directories, the socket's group as a supplementary
+    group: the file's mode 0660 lets them connect) is refused by vswitchd
+    itself after SO_PEERCRED, with one line, and the refusal is logged."""
+    w = two
+    dirs = [os.path.join(w.tmp, "run"), w.run_dir]
+    modes = [os.stat(d).st_mode & 0o7777 for d in dirs]
+    try:
+        for d in dirs:
+            os.chmod(d, 0o711)
+        r = w.vsctl("--socket", w.sock, "network", "ls", uid=w.uid + 1, groups=[w.uid])
+    finally:
+        for d, m in zip(dirs, modes):
+            os.chmod(d, m)
+    assert r.returncode == 1
+    assert r.stderr.strip().splitlines()[-1] == "vsctl: error: " + PEER_REFUSAL, r.stderr
+    assert wait_for(lambda: "control: refused a connection: " + PEER_REFUSAL in w.read_log(), 5)
+    # the user themself still gets in
+    assert json.loads(w.vsctl_ok("--format", "raw", "network", "ls"))
 
 
 def test_pasta_restarted_when_it_dies(two):
@@ -525,9 +618,21 @@ def test_without_tun_containers_attach_by_veth(notun):
     # a namespace of the host's user namespace is out of reach, and says why
     r = w.vsctl("network", "connect", "--netns", f"/run/netns/{w.out}", "m1", "a2")
     assert r.returncode == 1 and "vsctl netns add" in r.stderr
-    r = w.user(topo_mod.find_binary("vswitchd"), "--uplink", "pasta", "--root-only-x",
+
+
+def test_refusal_tun_not_accessible_for_the_uplink(notun):
+    """--uplink pasta where the user may not open /dev/net/tun: the
+    translator's TAP cannot be made, and vswitchd says so as its last line,
+    before it starts anything (no keeper, no supervisor left behind)."""
+    w = notun
+    r = w.user(topo_mod.find_binary("vswitchd"), "--rootless", "--uplink", "pasta",
                check=False)
-    assert r.returncode == 2
+    assert r.returncode == 1
+    assert r.stderr.splitlines()[-1] == (
+        f"vswitchd: --uplink pasta: /dev/net/tun is not accessible to uid {w.uid} and the "
+        "uplink needs a TAP (fix: chmod 0666 /dev/net/tun, Debian's default)"), r.stderr
+    assert not os.path.exists(os.path.join(w.run_dir, "keeper.pid"))
+    assert wait_for(lambda: not w._pids(), 5), w._pids()
 
 
 def test_clean_stop_stops_pasta(two):
@@ -579,8 +684,11 @@ def podman_world():
         root = os.path.join(w.tmp, "state", "rootfs")
         os.makedirs(os.path.join(root, "bin"))
         shutil.copy(shutil.which("busybox"), os.path.join(root, "bin", "busybox"))
-        for applet in ("sh", "ping", "nslookup", "ip"):
+        for applet in ("sh", "ping", "nslookup", "ip", "wget", "httpd"):
             os.symlink("busybox", os.path.join(root, "bin", applet))
+        os.makedirs(os.path.join(root, "www"))
+        with open(os.path.join(root, "www", "index.html"), "w") as f:
+            f.write("served by podman\n")
         tar = os.path.join(w.tmp, "state", "bb.tar")
         sh("tar", "-C", root, "-cf", tar, ".")
         sh("chown", "-R", f"{w.uid}:{w.uid}", root, tar)
@@ -588,6 +696,7 @@ def podman_world():
                     "--runtime=runc", "--events-backend=file"]
         w.user(*w.podman, "import", tar, "localhost/vsbb", timeout=120)
         w.user(*w.podman, "unshare", "true", timeout=60)
+        _outside_services(w)
         yield w
     finally:
         w.teardown()
@@ -596,11 +705,14 @@ def podman_world():
 def test_rootless_podman_in_a_namespace_vswitchd_connected(podman_world):
     """Debian's podman 4.3, as the same user, with --network ns: into a
     namespace vswitchd connected: vswitchd joins podman's user namespace
-    (--userns), so the runtime can enter the namespaces it made."""
+    (--userns), so the runtime can enter the namespaces it made.  The
+    podman container gets what a vswitchd container gets: the peer and
+    the gateway, names, the outside through pasta, and a published port
+    from the outside and from the host's loopback."""
     w = podman_world
     with open(os.path.join(w.tmp, "run", "libpod", "tmp", "pause.pid")) as f:
         pause = int(f.read())
-    w.start("--userns", f"/proc/{pause}/ns/user")
+    w.start(*DAEMON_ARGS, "--userns", f"/proc/{pause}/ns/user")
     assert os.readlink(f"/proc/{pause}/ns/user") == \
         os.readlink(f"/proc/{w.daemon_pid()}/ns/user")
     for c in ("p1", "p2"):
@@ -609,11 +721,81 @@ def test_rootless_podman_in_a_namespace_vswitchd_connected(podman_world):
     w.vsctl_ok("network", "connect", "--netns", "p1", "pn", "p1")
     w.vsctl_ok("network", "connect", "--netns", "p2", "pn", "p2")
     path = os.readlink(os.path.join(w.run_dir, "netns", "p1"))
-    run = [*w.podman, "run", "--rm", "--cap-add=NET_RAW", f"--network=ns:{path}", "localhost/vsbb"]
-    r = w.user(*run, "ping", "-c", "1", "-W", "2", "172.30.5.3", check=False, timeout=120)
-    assert r.returncode == 0 and "1 packets received" in r.stdout, r.stdout + r.stderr
-    r = w.user(*run, "nslookup", "p2", "172.30.5.1", check=False, timeout=120)
-    assert "172.30.5.3" in r.stdout, r.stdout + r.stderr
+    podman = [*w.podman, "run", "--cap-add=NET_RAW", f"--network=ns:{path}"]
+    run = [*podman, "--rm", "localhost/vsbb"]
+
+    def ok(*cmd):
+        r = w.user(*run, *cmd, check=False, timeout=120)
+        assert r.returncode == 0, f"{' '.join(cmd)}: {r.stdout}{r.stderr}"
+        return r.stdout
+
+    for dst in ("172.30.5.3", "172.30.5.1"):          # the peer, the gateway
+        assert "1 packets received" in ok("ping", "-c", "1", "-W", "2", dst)
+    assert "172.30.5.3" in ok("nslookup", "p2", "172.30.5.1")
+    # the outside host through pasta: its web server, and a name only its
+    # resolver knows, forwarded by the gateway (no wget -T: Debian 12's
+    # static busybox crashes on it; the run's own timeout bounds it)
+    assert "Directory listing" in ok("wget", "-q", "-O", "-", "http://192.0.2.1:8000/")
+    assert "Address: 192.0.2.7" in ok("nslookup", "-type=a", "www.example.test", "172.30.5.1")
+    # a server in a podman container, published by vswitchd
+    w.user(*podman, "-d", "--name", "web", "localhost/vsbb", "httpd", "-f", "-p", "8080",
+           "-h", "/www", timeout=120)
+    try:
+        assert wait_for(lambda: ":8080 " in w.ctr("p1", "ss", "-ltnH").stdout, 30)
+        w.vsctl_ok("port", "publish", "p1", "18086:8080")
+        assert _http(w.out, "http://192.0.2.10:18086/") == "200"
+        assert _http(w.host, "http://127.0.0.1:18086/") == "200"
+    finally:
+        w.user(*w.podman, "rm", "-f", "-t", "0", "web", check=False, timeout=120)
+
+
+@pytest.fixture(params=["outside", "loopback"])
+def resolv_world(request):
+    """A user world whose vswitchd has no --dns-upstream: it forwards to
+    the nameserver of the /etc/resolv.conf it sees, a file bound over it
+    in the user commands' private mount namespace (the machine's own is
+    never touched).  "outside": the outside host's resolver; "loopback":
+    one on 127.0.0.53 in the host stand-in (as systemd-resolved's stub),
+    which only a socket in the host's namespace can reach."""
+    if os.geteuid() != 0 or not topo_mod.find_binary("vswitchd"):
+        pytest.skip("needs root to make the test world, and vswitchd")
+    if not shutil.which("dnsmasq"):
+        pytest.skip("needs dnsmasq")
+    w = World(tun=True)
+    try:
+        _outside_services(w)
+        w.answer = "192.0.2.7"
+        if request.param == "loopback":
+            sh("ip", "-n", w.host, "addr", "add", "127.0.0.53/8", "dev", "lo")
+            w.answer = "192.0.2.8"
+            _dnsmasq(w, w.host, "127.0.0.53", w.answer)
+        w.kind = request.param
+        conf = os.path.join(w.tmp, "resolv.conf")
+        with open(conf, "w") as f:
+            f.write("nameserver " + ("192.0.2.1" if w.kind == "outside" else "127.0.0.53") +
+                    "\n")
+        os.chmod(conf, 0o644)
+        w.binds.append((conf, "/etc/resolv.conf"))
+        yield w
+    finally:
+        w.teardown()
+
+
+def test_dns_forwarded_to_the_hosts_resolver(resolv_world):
+    w = resolv_world
+    w.start("--rootless", "--uplink", "pasta")
+    assert "dns: 1 upstream resolver(s)" in w.read_log()
+    w.vsctl_ok("netns", "add", "d1")
+    w.vsctl_ok("network", "create", "--subnet", "172.30.8.0/24", "dn")
+    w.vsctl_ok("network", "connect", "--netns", "d1", "dn", "d1")
+    # a name vswitchd does not own: through the gateway to that resolver,
+    # whose answer differs from the other's (so it is the one asked)
+    assert wait_for(lambda: w.ctr("d1", "dig", "+short", "+time=2", "+tries=1", "@172.30.8.1",
+                                  "www.example.test").stdout.strip() == w.answer, 20), \
+        w.read_log()
+    # and with the container's own resolv.conf, which names the gateway
+    r = w.ctr("d1", "getent", "hosts", "www.example.test")
+    assert r.returncode == 0 and w.answer in r.stdout, r.stdout + r.stderr
 
 
 def _bin_dir(w, *links, fake_pasta=False):
@@ -652,6 +834,8 @@ def slirp_world(request):
 def test_slirp4netns_when_pasta_is_missing_or_fails(slirp_world):
     w = slirp_world
     r = w.start("--uplink", "pasta", env=(w.path,))
+    # no --rootless: the uplink implies it, and the user is told once
+    assert "vswitchd: not started as root: running rootless" in r.stderr
     log = r.stderr + w.read_log()      # the first is said before the log opens
     if w.kind == "missing":
         assert "--uplink pasta: pasta is not installed, using slirp4netns" in log
