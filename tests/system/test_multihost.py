@@ -32,6 +32,7 @@ import shutil
 import subprocess
 import tempfile
 import threading
+import time
 import http.server
 
 import pytest
@@ -41,7 +42,12 @@ from vsutil import nsx, scaled, sh, uniq, vsctl_ok, vsjson, wait_for
 
 ETCD_IP = "10.99.0.1"
 ETCD_URL = f"etcd://{ETCD_IP}:2379"
-LEASE_WAIT = 45     # the lease is 15 s; a bound, not a measurement
+CLUSTER_LEASE_TTL = 15  # include/cluster.h: a dead host's keys go within it
+LEASE_WAIT = 45     # how long to wait for that; a bound, not a measurement
+# What may come on top of the lease before the other hosts forget a dead
+# host's endpoints (etcd's expiry check, the watch, this test's polling),
+# scaled() for a daemon under valgrind
+LEASE_SLACK = 10
 
 pytestmark = pytest.mark.skipif(not shutil.which("etcd") or not shutil.which("etcdctl"),
                                 reason="etcd-server and etcd-client not installed")
@@ -195,6 +201,26 @@ class Host:
         return found
 
 
+def _remove_hosts(prefix, hosts):
+    """Stop and remove HOSTS, then every namespace whose name starts with
+    PREFIX (the underlay's, the containers', any leg a test added), also
+    after a failure.  What memcheck found in each host, by name: the
+    caller judges it once nothing is left behind."""
+    found = {}
+    try:
+        for h in hosts:
+            found[h.name] = h.teardown()
+    finally:
+        for ns in topo_mod.netns_list():
+            if ns.startswith(prefix):
+                sh("ip", "netns", "del", ns, check=False)
+    return found
+
+
+def _assert_memcheck_clean(found):
+    assert not any(found.values()), f"valgrind memcheck reported in the hosts: {found}"
+
+
 class Cluster(tuple):
     """(etcd, hosts), unpacked as before; the underlay and the prefix too."""
 
@@ -223,13 +249,12 @@ def cluster():
             if h.vs.proc is not None:
                 assert h.vs.proc.poll() is None, f"{h.name}: vswitchd died\n{h.vs.log(tail=80)}"
     finally:
-        found = {h.name: h.teardown() for h in hosts}
-        etcd.stop()
-        etcd.cleanup()
-        for ns in topo_mod.netns_list():
-            if ns.startswith(prefix):
-                sh("ip", "netns", "del", ns, check=False)
-    assert not any(found.values()), f"valgrind memcheck reported in the hosts: {found}"
+        try:
+            found = _remove_hosts(prefix, hosts)
+        finally:
+            etcd.stop()     # by PID: its namespace may be gone already
+            etcd.cleanup()
+    _assert_memcheck_clean(found)
 
 
 def net_row(vs, name):
@@ -456,6 +481,10 @@ def test_network_appears_on_every_host(cluster):
         assert row["scope"] == "global"
     ins = [vsjson(h.vs, "network", "inspect", net)[0] for h in hosts]
     assert len({i["Id"] for i in ins}) == 1
+    # one gateway for the network, the same IP and MAC on every host: a
+    # container's ARP entry for it stays right wherever its frames go
+    gws = [(i["IPAM"]["Config"][0]["Gateway"], i["GatewayMacAddress"]) for i in ins]
+    assert len(set(gws)) == 1 and all(ip and mac for ip, mac in gws), gws
     vni = ins[0]["Options"]["com.docker.network.driver.overlay.vxlanid_list"]
     assert int(vni) >= 4096
     assert {i["Options"]["com.docker.network.driver.overlay.vxlanid_list"] for i in ins} == {vni}
@@ -566,21 +595,57 @@ def test_concurrent_connects_never_duplicate(cluster):
     assert len(claims) == 200
 
 
+def dig(ns, server, name, wait=2):
+    """The addresses SERVER answers for NAME, asked from NS: answer lines
+    only (dig's ";; ..." complaints mention the server and are not
+    answers).  An empty list alone does not prove that the server is up;
+    a caller asks a name it must know too."""
+    r = nsx(ns, "dig", f"+time={wait}", "+tries=1", "+short", f"@{server}", name, check=False)
+    return [l.strip() for l in r.stdout.splitlines() if l.strip() and not l.startswith(";")]
+
+
 def test_kill9_host_expires_and_rejoins(cluster, dpnet):
     etcd, hosts = cluster
-    h1, h3 = hosts[0], hosts[2]
+    h1, h2, h3 = hosts
     net = uniq("gn")
-    vsctl_ok(hosts[0].vs, "network", "create", "--driver", "overlay", net)
-    assert wait_for(lambda: net_row(h3.vs, net), timeout=20)
+    vsctl_ok(h1.vs, "network", "create", "--driver", "overlay", net)
+    for h in hosts:
+        assert wait_for(lambda: net_row(h.vs, net), timeout=20), h.name
+    gw = vsjson(h1.vs, "network", "inspect", net)[0]["IPAM"]["Config"][0]["Gateway"]
     kc, ipc = join(h3, net, "kc")
-    kd, _ = join(h1, net, "kd")
+    kd, ipd = join(h1, net, "kd")
+    ke, ipe = join(h2, net, "ke")
+    # the hosts that stay, each with a container that asks its gateway, and
+    # the other one's name and address, which its gateway must still know
+    stay = ((h1, kd, "ke", ipe), (h2, ke, "kd", ipd))
     assert eventually_pings(kd, ipc), h1.vs.log(tail=40)
     key = f"/vswitch/v1/networks/{net}/endpoints/h3:kc"
     assert wait_for(lambda: key in etcd.keys(key), timeout=20)
+    for h, ns, _, _ in stay:
+        assert wait_for(lambda: net_row(h.vs, net)["overlay"]["remotes"] == 2, timeout=20), \
+            (h.name, net_row(h.vs, net)["overlay"])
+        assert wait_for(lambda: dig(ns, gw, "kc") == [ipc], timeout=20), h.name
+
+    def h3_gone():
+        """h3's keys are gone from etcd, and its container from the
+        other hosts' tables (h1 and h2 keep each other's) and DNS."""
+        return (key not in etcd.keys(key) and
+                "/vswitch/v1/hosts/h3" not in etcd.keys("/vswitch/v1/hosts/") and
+                all(net_row(h.vs, net)["overlay"]["remotes"] == 1 and
+                    dig(ns, gw, "kc", wait=1) == [] and dig(ns, gw, peer) == [peer_ip]
+                    for h, ns, peer, peer_ip in stay))
+
+    killed = time.monotonic()
     h3.vs.stop(kill9=True)
-    assert wait_for(lambda: key not in etcd.keys(key) and
-                    "/vswitch/v1/hosts/h3" not in etcd.keys("/vswitch/v1/hosts/"),
-                    timeout=LEASE_WAIT, interval=0.5), "h3's keys outlived its lease"
+    assert wait_for(h3_gone, timeout=LEASE_WAIT, interval=0.5), \
+        ("h3's endpoint outlived its lease", etcd.keys(f"/vswitch/v1/networks/{net}/"),
+         [(h.name, net_row(h.vs, net)["overlay"], dig(ns, gw, "kc")) for h, ns, _, _ in stay])
+    # within the lease: a bound (the TTL, then the watch's delete reaching
+    # the hosts, then this poll), not a measurement
+    took = time.monotonic() - killed
+    bound = CLUSTER_LEASE_TTL + scaled(LEASE_SLACK)
+    assert took <= bound, f"h3's endpoint left the other hosts {took:.1f} s after kill -9 " \
+        f"(lease {CLUSTER_LEASE_TTL} s, bound {bound:.0f} s)"
     # h3 left the membership: h1 no longer takes its VTEP's frames (the
     # cluster's membership, not a static list, says who may send)
     assert wait_for(lambda: h3.vtep not in {m["vtep"].split(":")[0] for m in
@@ -593,8 +658,10 @@ def test_kill9_host_expires_and_rejoins(cluster, dpnet):
     h3.vs.start()
     assert wait_for(lambda: key in etcd.keys(key), timeout=20), "h3 did not rejoin"
     assert "/vswitch/v1/hosts/h3" in etcd.keys("/vswitch/v1/hosts/")
-    # and its containers work across hosts again, both ways
+    # and its containers work across hosts again, both ways, by name too
     assert eventually_pings(kd, ipc), h3.vs.log(tail=40)
+    for h, ns, _, _ in stay:
+        assert wait_for(lambda: dig(ns, gw, "kc") == [ipc], timeout=20), h.name
     _, ns3, ip3 = dpnet.ctr["dp3"]
     assert eventually_pings(ns3, dpnet.ctr["dp1"][2]), h3.vs.log(tail=40)
     assert eventually_pings(dpnet.ctr["dp2"][1], ip3)
@@ -619,6 +686,7 @@ def test_etcd_restart_resync(cluster, dpnet):
     h2, ns2, ip2 = dpnet.ctr["dp2"]
     assert eventually_pings(ns1, ip2)
     echo = UdpEcho(h1.topo, ns1, ns2, ip2)
+    resyncs = {h.name: vsjson(h.vs, "stats")["cluster"]["resyncs"] for h in hosts}
     etcd.stop()
     # etcd away: the hosts keep answering, and a global create, tried again
     # for 15 s, says why not
@@ -656,7 +724,7 @@ def test_etcd_restart_resync(cluster, dpnet):
     for h in hosts:
         assert wait_for(lambda: net_row(h.vs, net), timeout=30), f"{h.name} did not resync"
         st = vsjson(h.vs, "stats")["cluster"]
-        assert st["state"] == "watching" and st["resyncs"] > 0, st
+        assert st["state"] == "watching" and st["resyncs"] > resyncs[h.name], (resyncs, st)
     # the existing containers' traffic went on through the outage and the
     # resync: not one datagram lost
     got = echo.finish()
@@ -714,11 +782,8 @@ def test_bad_json_from_fake_etcd(tmp_path):
         assert st["counters"]["bad_replies"] > 0 and st["state"] != "watching", st
         vsctl_ok(h.vs, "network", "ls")
     finally:
-        if h:
-            h.teardown()
-        for ns in topo_mod.netns_list():
-            if ns.startswith(prefix):
-                sh("ip", "netns", "del", ns, check=False)
+        found = _remove_hosts(prefix, [h] if h else [])
+    _assert_memcheck_clean(found)
 
 
 def test_deferred_replies_keep_order(cluster):
@@ -802,11 +867,8 @@ def test_cluster_without_libcurl_refuses_to_start(tmp_path, kind, why):
         assert why in lines[0], lines
         assert not os.path.exists(h.vs.sock)    # refused before the control socket
     finally:
-        if h:
-            h.teardown()
-        for ns in topo_mod.netns_list():
-            if ns.startswith(prefix):
-                sh("ip", "netns", "del", ns, check=False)
+        found = _remove_hosts(prefix, [h] if h else [])
+    _assert_memcheck_clean(found)
 
 
 def test_libcurl_mapped_only_with_cluster(cluster, vswitchd, tmp_path):
