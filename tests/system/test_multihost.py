@@ -733,23 +733,73 @@ def test_etcd_restart_resync(cluster, dpnet):
 
 
 class FakeEtcd(http.server.BaseHTTPRequestHandler):
-    """Answers every gateway request with something that is not etcd's."""
+    """A stand-in for etcd's gateway, in one of two modes (class attributes,
+    set by the script that serves it):
+
+    "nonsense": every request is answered with something that is not
+    etcd's.  "compacted": valid answers (an empty listing at revision 5, a
+    lease, puts and txns that succeed), and a watch that says it was
+    created, then waits for the file COMPACT to exist and says that its
+    revision was compacted, as etcd does when a watch starts below the
+    compaction (canceled with compact_revision)."""
+    mode = "nonsense"
+    compact = None
     replies = [b"not json at all", b"{\"header\":{\"revision\":[1]}}", b"[]",
                b"{\"kvs\":[{\"key\":\"!!!\"}]}", b"{\"ID\":\"x\",\"TTL\":{}}",
                b"{\"result\":{\"events\":[{\"type\":\"EXPLODE\"}]}}\n"]
     n = 0
+    HDR = {"header": {"revision": "5"}}
+    VALID = {"/v3/lease/grant": dict(HDR, ID="4242", TTL="15"),
+             "/v3/lease/keepalive": {"result": dict(HDR, ID="4242", TTL="15")},
+             "/v3/kv/txn": dict(HDR, succeeded=True)}
 
     def do_POST(self):
         self.rfile.read(int(self.headers.get("Content-Length", 0)))
-        body = FakeEtcd.replies[FakeEtcd.n % len(FakeEtcd.replies)]
-        FakeEtcd.n += 1
+        if FakeEtcd.mode == "compacted" and self.path == "/v3/watch":
+            return self._compacted_watch()
+        if FakeEtcd.mode == "compacted":
+            body = json.dumps(FakeEtcd.VALID.get(self.path, FakeEtcd.HDR)).encode()
+        else:
+            body = FakeEtcd.replies[FakeEtcd.n % len(FakeEtcd.replies)]
+            FakeEtcd.n += 1
         self.send_response(200)
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         self.wfile.write(body)
 
+    def _compacted_watch(self):
+        """One line per message, the stream ending when the connection
+        closes (HTTP/1.0), as the gateway's watch."""
+        self.send_response(200)
+        self.end_headers()
+        self.wfile.write(json.dumps({"result": dict(FakeEtcd.HDR, created=True)}).encode()
+                         + b"\n")
+        self.wfile.flush()
+        while not os.path.exists(FakeEtcd.compact):
+            time.sleep(0.1)
+        self.wfile.write(json.dumps({"result": dict(FakeEtcd.HDR, canceled=True,
+                                                    compact_revision="5")}).encode() + b"\n")
+
     def log_message(self, *a):
         pass
+
+
+def fake_etcd_host(prefix, tmp_path, **mode):
+    """Host h1 of PREFIX whose etcd is a FakeEtcd (class attributes MODE)
+    on 127.0.0.1:23790 of the host's own namespace, serving; not started."""
+    h = Host(prefix, 1, None, url="etcd://127.0.0.1:23790")
+    script = tmp_path / "fake.py"
+    script.write_text(
+        "import http.server, sys\n"
+        f"sys.path.insert(0, {os.path.dirname(__file__)!r})\n"
+        "from test_multihost import FakeEtcd\n"
+        + "".join(f"FakeEtcd.{k} = {v!r}\n" for k, v in mode.items()) +
+        "http.server.ThreadingHTTPServer(('127.0.0.1', 23790), FakeEtcd).serve_forever()\n")
+    h.topo.spawn(h.vs.ns, "/usr/bin/python3", str(script))
+    assert wait_for(lambda: nsx(h.vs.ns, "curl", "-s", "-X", "POST",
+                                "http://127.0.0.1:23790/v3/kv/range",
+                                check=False).returncode == 0, timeout=10)
+    return h
 
 
 def test_bad_json_from_fake_etcd(tmp_path):
@@ -757,21 +807,10 @@ def test_bad_json_from_fake_etcd(tmp_path):
         pytest.skip("needs root")
     prefix = topo_mod.new_prefix()
     h = None
-    server = None
     try:
-        # the fake listens on the host's own loopback of a namespace the
-        # test makes: the daemon's namespace
-        h = Host(prefix, 1, None, url="etcd://127.0.0.1:23790")
-        script = tmp_path / "fake.py"
-        script.write_text(
-            "import http.server, sys\n"
-            f"sys.path.insert(0, {os.path.dirname(__file__)!r})\n"
-            "from test_multihost import FakeEtcd\n"
-            "http.server.ThreadingHTTPServer(('127.0.0.1', 23790), FakeEtcd).serve_forever()\n")
-        server = h.topo.spawn(h.vs.ns, "/usr/bin/python3", str(script))
-        assert wait_for(lambda: nsx(h.vs.ns, "curl", "-s", "-X", "POST",
-                                    "http://127.0.0.1:23790/v3/kv/range",
-                                    check=False).returncode == 0, timeout=10)
+        # the fake listens on the loopback of a namespace the test makes:
+        # the daemon's namespace
+        h = fake_etcd_host(prefix, tmp_path, mode="nonsense")
         h.vs.start()
         assert wait_for(lambda: "bad reply" in h.vs.log() or "watch on" in h.vs.log(),
                         timeout=20)
@@ -783,6 +822,67 @@ def test_bad_json_from_fake_etcd(tmp_path):
         vsctl_ok(h.vs, "network", "ls")
     finally:
         found = _remove_hosts(prefix, [h] if h else [])
+    _assert_memcheck_clean(found)
+
+
+def test_resync_after_compaction(tmp_path):
+    """A watch that etcd cancels because its revision was compacted away:
+    the host says so, lists and watches again (resyncs goes up)."""
+    if os.geteuid() != 0:
+        pytest.skip("needs root")
+    prefix = topo_mod.new_prefix()
+    compact = str(tmp_path / "compact")
+    h = None
+    try:
+        h = fake_etcd_host(prefix, tmp_path, mode="compacted", compact=compact)
+        h.vs.start()
+        assert wait_for(lambda: vsjson(h.vs, "stats")["cluster"]["state"] == "watching",
+                        timeout=20), h.vs.log(tail=30)
+        before = vsjson(h.vs, "stats")["cluster"]["resyncs"]
+        open(compact, "w").close()
+        assert wait_for(lambda: vsjson(h.vs, "stats")["cluster"]["resyncs"] > before,
+                        timeout=20), (before, vsjson(h.vs, "stats")["cluster"])
+        assert wait_for(lambda: "cluster: revision compacted; listing and watching again" in
+                        h.vs.log(), timeout=10), h.vs.log(tail=30)
+        st = vsjson(h.vs, "stats")["cluster"]
+        assert st["counters"]["bad_replies"] == 0, st
+        assert h.vs.running(), h.vs.log(tail=50)
+    finally:
+        found = _remove_hosts(prefix, [h] if h else [])
+    _assert_memcheck_clean(found)
+
+
+def test_dead_endpoint_first(cluster):
+    """--cluster etcd://DEAD,LIVE: what the first endpoint does not answer
+    goes to the next; the host registers, watches, and its global commands
+    work."""
+    etcd, hosts = cluster
+    dead = "10.99.0.99"     # on the underlay's subnet, nobody's
+    h, found = None, {}
+    try:
+        h = Host(cluster.prefix, 4, cluster.underlay, url=f"etcd://{dead}:2379,{ETCD_IP}:2379")
+        h.vs.start()
+        assert wait_for(lambda: "/vswitch/v1/hosts/h4" in etcd.keys("/vswitch/v1/hosts/"),
+                        timeout=30), h.vs.log(tail=30)
+        assert wait_for(lambda: vsjson(h.vs, "stats")["cluster"]["state"] == "watching",
+                        timeout=30), h.vs.log(tail=30)
+        net = uniq("gn")
+        vsctl_ok(h.vs, "network", "create", "--driver", "overlay", net)
+        assert wait_for(lambda: net_row(hosts[0].vs, net), timeout=20)
+        vsctl_ok(h.vs, "network", "vtep", "add", net, "10.99.0.62")
+        assert etcd.get(f"/vswitch/v1/networks/{net}/vteps/10.99.0.62")
+        st = vsjson(h.vs, "stats")["cluster"]
+        assert st["etcd"] == f"{ETCD_IP}:2379" and st["counters"]["failovers"] >= 1, st
+        assert f"etcd: {dead}:2379 does not answer; trying {ETCD_IP}:2379" in h.vs.log()
+        # `vtep rm` checks the mirror, which the watch fills
+        assert wait_for(lambda: "10.99.0.62:4789" in
+                        {m["vtep"] for m in net_row(h.vs, net)["overlay"]["members"]},
+                        timeout=20)
+        vsctl_ok(h.vs, "network", "vtep", "rm", net, "10.99.0.62")
+        vsctl_ok(h.vs, "network", "rm", net)
+    finally:
+        # its own namespaces only (prefix + "h4"): the cluster's stay
+        found = _remove_hosts(cluster.prefix + "h4", [h] if h else [])
     _assert_memcheck_clean(found)
 
 
@@ -866,6 +966,26 @@ def test_cluster_without_libcurl_refuses_to_start(tmp_path, kind, why):
         assert lines[0].startswith("vswitchd: --cluster needs libcurl (libcurl.so.4): "), lines
         assert why in lines[0], lines
         assert not os.path.exists(h.vs.sock)    # refused before the control socket
+    finally:
+        found = _remove_hosts(prefix, [h] if h else [])
+    _assert_memcheck_clean(found)
+
+
+def test_cluster_endpoint_not_ip_refused():
+    """--cluster with a name among its endpoints: vswitchd stops at once
+    with one line that names it (names are not resolved)."""
+    if os.geteuid() != 0:
+        pytest.skip("needs root (network namespaces)")
+    prefix = topo_mod.new_prefix()
+    h = None
+    try:
+        h = Host(prefix, 1, None, url=f"{ETCD_URL},etcd2:2379")
+        r = subprocess.run(["ip", "netns", "exec", h.vs.ns, *h.vs.argv()],
+                           capture_output=True, text=True, timeout=scaled(30),
+                           stdin=subprocess.DEVNULL)
+        lines = r.stderr.splitlines()
+        assert r.returncode != 0 and len(lines) == 1, (r.returncode, r.stderr)
+        assert '"etcd2:2379" is not IP:PORT' in lines[0], lines
     finally:
         found = _remove_hosts(prefix, [h] if h else [])
     _assert_memcheck_clean(found)
