@@ -9,10 +9,12 @@ and the daemons by PID), also on failure.  Nothing is timed: every wait
 polls for a state with wait_for and a generous bound (the lease is 15 s).
 
 What is checked here is the store: networks created on one host appear on
-the others, addresses are never handed out twice (also by two hosts at the
-same moment), endpoints come and go with their host's lease, every host
-resyncs after etcd restarts, and nonsense from a fake etcd is counted, not
-fatal.
+the others (with one gateway IP and MAC), addresses are never handed out
+twice (also by two hosts at the same moment), endpoints come and go with
+their host's lease (a killed host's container leaves the others' tables
+and DNS within it), every host resyncs after etcd restarts, a host whose
+first etcd endpoint is dead uses the next, and a fake etcd's nonsense is
+counted, not fatal, while its compacted watch makes the host resync.
 
 And the data path in the same topology (issue 18's acceptance wants one):
 the `dpnet` fixture makes one overlay network on host 1 with a container
