@@ -50,7 +50,9 @@ static bool etcd_endpoint_ok(const char *s, size_t n)
 	if (!colon || colon + 1 == s + n || n >= sizeof(host))
 		return false;
 	for (i = (size_t)(colon + 1 - s); i < n; i++) {
-		if (s[i] < '0' || s[i] > '9' || (port = port * 10 + (unsigned long)(s[i] - '0')) > 65535)
+		if (s[i] < '0' || s[i] > '9')
+			return false;
+		if ((port = port * 10 + (unsigned long)(s[i] - '0')) > 65535)
 			return false;
 	}
 	if (!port)
