@@ -33,6 +33,7 @@ struct etcd;
 struct etcd_watch;
 
 #define ETCD_MAX_ENDPOINTS 8
+#define ETCD_EP_LEN 96               /* one endpoint as text, with its NUL */
 #define ETCD_MAX_REPLY (16u << 20)   /* a reply or one watch chunk, at most */
 
 enum etcd_status {
@@ -105,6 +106,8 @@ struct etcd_watch *etcd_watch(struct etcd *e, const char *prefix, int64_t start_
 void etcd_watch_cancel(struct etcd_watch *w);
 
 /* etcd_json.c: request bodies and reply parsing (no I/O; unit-tested) */
+int etcd_parse_url(const char *url, char eps[ETCD_MAX_ENDPOINTS][ETCD_EP_LEN], char *err,
+		   size_t errlen);
 size_t etcd_b64_encode(const void *in, size_t len, char *out, size_t outlen);
 int etcd_b64_decode(const char *in, size_t len, char **out, size_t *outlen);
 int etcd_prefix_end(const char *prefix, char *out, size_t outlen);

@@ -23,6 +23,8 @@ struct overlay_vtep;
 #define VXLAN_FLAG_VNI 0x08      /* the I flag: the only one allowed */
 #define VXLAN_OUTER_LEN 42       /* outer Ethernet 14 + IPv4 20 + UDP 8 */
 #define VXLAN_ENCAP_LEN (VXLAN_OUTER_LEN + VXLAN_HLEN)  /* 50 */
+/* The tunnel port's sending sockets, each with its own source port. */
+#define VXLAN_TX_SOCKS 8
 /* Where a received datagram's outer headers start in a packet buffer:
  * 2 bytes before PKT_HEADROOM, so that the inner frame, 50 bytes later,
  * has its IP header on the 4-byte boundary PKT_HEADROOM gives every other
@@ -35,6 +37,7 @@ enum drop_reason vxlan_hdr_parse(const uint8_t *payload, size_t len, uint32_t *v
 uint8_t *vxlan_outer_build(uint8_t *at, uint32_t src, uint32_t dst, uint16_t sport,
 			   uint16_t dport, uint16_t payload);
 uint32_t vxlan_flow_hash(const struct pkt *p);
+unsigned int vxlan_tx_sock(const struct pkt *p);
 
 /* port_vxlan.c: the tunnel port of a datapath (vswitchd --vtep-ip). */
 struct port *port_vxlan_open(struct dp *dp, uint32_t vtep, uint16_t udp_port, char *err,

@@ -88,7 +88,7 @@ struct etcd {
 	CURLM *multi;
 	ev_timer timer;
 	ev_timer kick;               /* starts requests made inside callbacks */
-	char endpoints[ETCD_MAX_ENDPOINTS][96];
+	char endpoints[ETCD_MAX_ENDPOINTS][ETCD_EP_LEN];
 	int n_ep, cur;
 	int in_write;                /* inside a write callback: no remove_handle */
 	struct etcd_stats stats;
@@ -104,31 +104,6 @@ struct etcd_sock {
 
 static void etcd_check_done(struct etcd *e);
 static void etcd_kick_cb(struct ev_loop *loop, ev_timer *w, int revents);
-
-/* etcd_parse_url() - "etcd://H:P[,H:P...]" into E's endpoint list. */
-static int etcd_parse_url(struct etcd *e, const char *url, char *err, size_t errlen)
-{
-	const char *p = url + strlen("etcd://"), *end;
-	size_t n;
-
-	if (strncmp(url, "etcd://", 7) || !*p) {
-		snprintf(err, errlen, "--cluster %s: want etcd://HOST:PORT[,HOST:PORT...]", url);
-		return -1;
-	}
-	while (*p) {
-		end = strchr(p, ',');
-		n = end ? (size_t)(end - p) : strlen(p);
-		if (!n || n >= sizeof(e->endpoints[0]) || e->n_ep == ETCD_MAX_ENDPOINTS ||
-		    !memchr(p, ':', n) || memchr(p, '/', n) || memchr(p, '@', n)) {
-			snprintf(err, errlen, "--cluster %s: \"%.*s\" is not HOST:PORT (at most %d "
-				 "endpoints)", url, (int)n, p, ETCD_MAX_ENDPOINTS);
-			return -1;
-		}
-		snprintf(e->endpoints[e->n_ep++], sizeof(e->endpoints[0]), "%.*s", (int)n, p);
-		p += n + (end ? 1 : 0);
-	}
-	return 0;
-}
 
 /* CURLMOPT_TIMERFUNCTION: libcurl wants to be called in MS (-1: never). */
 static int etcd_timer_fn(CURLM *multi, long ms, void *userp)
@@ -200,7 +175,7 @@ static int etcd_sock_fn(CURL *easy, curl_socket_t fd, int what, void *userp, voi
 /**
  * etcd_new() - A client of the etcd cluster URL names
  * @loop:	the daemon's loop
- * @url:	etcd://HOST:PORT[,HOST:PORT...]
+ * @url:	etcd://IP:PORT[,IP:PORT...] (etcd_parse_url)
  * @err:	why not
  * @errlen:	size of ERR
  *
@@ -214,7 +189,8 @@ struct etcd *etcd_new(struct ev_loop *loop, const char *url, char *err, size_t e
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
-	if (etcd_parse_url(e, url, err, errlen) || curl_dl_open(err, errlen))
+	if ((e->n_ep = etcd_parse_url(url, e->endpoints, err, errlen)) < 0 ||
+	    curl_dl_open(err, errlen))
 		goto fail;
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) || !(e->multi = curl_multi_init())) {
 		snprintf(err, errlen, "cannot start libcurl");

@@ -17,14 +17,99 @@
  * etcd_frame_push() gathers bytes into whole lines, bounded by
  * ETCD_MAX_REPLY, and hands each line to etcd_parse_watch().
  *
+ * The --cluster URL is read here too (etcd_parse_url), for the same
+ * reason: it is text in, text out, and tested without a daemon.
+ *
  * base64 is hand-written: it is twenty lines, and none of the libraries
  * vswitchd links (json-c, libcurl, libev) exports one.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "etcd.h"
+
+/* Is S (N bytes) IP:PORT, the IP numeric ([...] around IPv6) and PORT
+ * 1-65535?  libcurl would resolve a name with a blocking call or a
+ * thread, so only addresses are taken (doc/contract-differences.md). */
+static bool etcd_endpoint_ok(const char *s, size_t n)
+{
+	char host[ETCD_EP_LEN];
+	unsigned char a[16];
+	const char *colon = NULL;
+	unsigned long port = 0;
+	size_t i, hl;
+	int af = AF_INET;
+
+	for (i = n; i > 0; i--)
+		if (s[i - 1] == ':') {
+			colon = s + i - 1;
+			break;
+		}
+	if (!colon || colon + 1 == s + n || n >= sizeof(host))
+		return false;
+	for (i = (size_t)(colon + 1 - s); i < n; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return false;
+		if ((port = port * 10 + (unsigned long)(s[i] - '0')) > 65535)
+			return false;
+	}
+	if (!port)
+		return false;
+	hl = (size_t)(colon - s);
+	if (hl >= 2 && s[0] == '[' && s[hl - 1] == ']') {
+		af = AF_INET6;
+		s++;
+		hl -= 2;
+	}
+	memcpy(host, s, hl);
+	host[hl] = '\0';
+	return inet_pton(af, host, a) == 1;
+}
+
+/**
+ * etcd_parse_url() - "etcd://IP:PORT[,IP:PORT...]" into its endpoints
+ * @url:	what --cluster says
+ * @eps:	out: each endpoint as "IP:PORT" ("[IPv6]:PORT"), for http://
+ * @err:	the refusal, one line
+ * @errlen:	size of @err
+ *
+ * Return: how many endpoints (at least one), or -1 with ERR
+ */
+int etcd_parse_url(const char *url, char eps[ETCD_MAX_ENDPOINTS][ETCD_EP_LEN], char *err,
+		   size_t errlen)
+{
+	const char *p = url + strlen("etcd://"), *end;
+	int n_ep = 0;
+	size_t n;
+
+	if (strncmp(url, "etcd://", 7) || !*p) {
+		snprintf(err, errlen, "--cluster %s: want etcd://IP:PORT[,IP:PORT...]", url);
+		return -1;
+	}
+	while (*p) {
+		end = strchr(p, ',');
+		n = end ? (size_t)(end - p) : strlen(p);
+		if (n_ep == ETCD_MAX_ENDPOINTS) {
+			snprintf(err, errlen, "--cluster %s: at most %d endpoints", url,
+				 ETCD_MAX_ENDPOINTS);
+			return -1;
+		}
+		if (!etcd_endpoint_ok(p, n)) {
+			snprintf(err, errlen, "--cluster %s: \"%.*s\" is not IP:PORT (a numeric "
+				 "address: names are not resolved)", url, (int)n, p);
+			return -1;
+		}
+		snprintf(eps[n_ep++], ETCD_EP_LEN, "%.*s", (int)n, p);
+		p += n + (end ? 1 : 0);
+		if (end && !*p) {
+			snprintf(err, errlen, "--cluster %s: an empty endpoint after ','", url);
+			return -1;
+		}
+	}
+	return n_ep;
+}
 
 static const char etcd_b64[] =
 	"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";

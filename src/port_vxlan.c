@@ -70,7 +70,6 @@
 #include "trace.h"
 #include "vxlan.h"
 
-#define VXLAN_TX_SOCKS 8
 /* A tx slot: a jumbo inner frame and its encapsulation, rounded up to 64
  * bytes so that every slot's inner IPv4 header (64 bytes in) is aligned:
  * port_offload_csum reads it in place. */
@@ -297,7 +296,7 @@ static void port_vxlan_encap(struct port *tun, struct network *n, const struct p
 	if (tun->txq_count == PKT_BURST)
 		port_tx_flush_all(tun->dp);
 	slot = tun->txq_count;
-	sock = vxlan_flow_hash(p) % VXLAN_TX_SOCKS;
+	sock = vxlan_tx_sock(p);
 	v->slot_sock[slot] = (uint8_t)sock;
 	at = v->tx_area + (size_t)slot * VXLAN_SLOT;
 	vxlan_hdr_build(vxlan_outer_build(at, v->vtep_ip, vs_addr_get_v4(&dst->addr),

@@ -94,7 +94,7 @@ static const char vswitchd_usage[] =
 "                [--metrics-listen [ADDR:]PORT]\n"
 "                [--ctl-idle-timeout SEC] [--no-sandbox] [--no-io-uring] [--no-rx-ring]\n"
 "                [--poll-window USEC] [--poll]\n"
-"                [--cluster etcd://HOST:PORT[,HOST:PORT...] --host-name NAME --vtep-ip IP\n"
+"                [--cluster etcd://IP:PORT[,IP:PORT...] --host-name NAME --vtep-ip IP\n"
 "                 [--vxlan-port PORT]]\n"
 "                [--version] [--help]\n";
 

@@ -29,8 +29,10 @@
  * Source port (vxlan_flow_hash): RFC 7348 5 asks for a hash of the inner
  * frame's flow, so that the underlay's ECMP spreads flows and keeps each
  * one on one path; the hash covers the inner MACs, the IP addresses and
- * the L4 ports, with the switch's keyed hash (hash.h), and port_vxlan.c
- * maps it onto the source ports it has.
+ * the L4 ports (not of a fragment: later fragments have none, and all of
+ * a datagram's must take one path), with the switch's keyed hash
+ * (hash.h); vxlan_tx_sock() maps it onto port_vxlan.c's sending sockets,
+ * whose source ports the kernel chose from its ephemeral range.
  */
 #include <arpa/inet.h>
 #include <net/ethernet.h>
@@ -129,4 +131,15 @@ uint32_t vxlan_flow_hash(const struct pkt *p)
 	    (l4 = pkt_header(p, p->l4_ofs, 4)))
 		memcpy(k.ports, l4, 4);
 	return hash_bytes(&k, sizeof(k), hash_basis() ^ 0x7678u);
+}
+
+/**
+ * vxlan_tx_sock() - Which sending socket (and so source port) a frame takes
+ * @p:		the inner frame, parsed
+ *
+ * Return: 0 .. VXLAN_TX_SOCKS - 1, the same for every frame of one flow
+ */
+unsigned int vxlan_tx_sock(const struct pkt *p)
+{
+	return vxlan_flow_hash(p) % VXLAN_TX_SOCKS;
 }

@@ -9,10 +9,12 @@ and the daemons by PID), also on failure.  Nothing is timed: every wait
 polls for a state with wait_for and a generous bound (the lease is 15 s).
 
 What is checked here is the store: networks created on one host appear on
-the others, addresses are never handed out twice (also by two hosts at the
-same moment), endpoints come and go with their host's lease, every host
-resyncs after etcd restarts, and nonsense from a fake etcd is counted, not
-fatal.
+the others (with one gateway IP and MAC), addresses are never handed out
+twice (also by two hosts at the same moment), endpoints come and go with
+their host's lease (a killed host's container leaves the others' tables
+and DNS within it), every host resyncs after etcd restarts, a host whose
+first etcd endpoint is dead uses the next, and a fake etcd's nonsense is
+counted, not fatal, while its compacted watch makes the host resync.
 
 And the data path in the same topology (issue 18's acceptance wants one):
 the `dpnet` fixture makes one overlay network on host 1 with a container
@@ -32,6 +34,7 @@ import shutil
 import subprocess
 import tempfile
 import threading
+import time
 import http.server
 
 import pytest
@@ -41,7 +44,12 @@ from vsutil import nsx, scaled, sh, uniq, vsctl_ok, vsjson, wait_for
 
 ETCD_IP = "10.99.0.1"
 ETCD_URL = f"etcd://{ETCD_IP}:2379"
-LEASE_WAIT = 45     # the lease is 15 s; a bound, not a measurement
+CLUSTER_LEASE_TTL = 15  # include/cluster.h: a dead host's keys go within it
+LEASE_WAIT = 45     # how long to wait for that; a bound, not a measurement
+# What may come on top of the lease before the other hosts forget a dead
+# host's endpoints (etcd's expiry check, the watch, this test's polling),
+# scaled() for a daemon under valgrind
+LEASE_SLACK = 10
 
 pytestmark = pytest.mark.skipif(not shutil.which("etcd") or not shutil.which("etcdctl"),
                                 reason="etcd-server and etcd-client not installed")
@@ -195,6 +203,26 @@ class Host:
         return found
 
 
+def _remove_hosts(prefix, hosts):
+    """Stop and remove HOSTS, then every namespace whose name starts with
+    PREFIX (the underlay's, the containers', any leg a test added), also
+    after a failure.  What memcheck found in each host, by name: the
+    caller judges it once nothing is left behind."""
+    found = {}
+    try:
+        for h in hosts:
+            found[h.name] = h.teardown()
+    finally:
+        for ns in topo_mod.netns_list():
+            if ns.startswith(prefix):
+                sh("ip", "netns", "del", ns, check=False)
+    return found
+
+
+def _assert_memcheck_clean(found):
+    assert not any(found.values()), f"valgrind memcheck reported in the hosts: {found}"
+
+
 class Cluster(tuple):
     """(etcd, hosts), unpacked as before; the underlay and the prefix too."""
 
@@ -223,13 +251,12 @@ def cluster():
             if h.vs.proc is not None:
                 assert h.vs.proc.poll() is None, f"{h.name}: vswitchd died\n{h.vs.log(tail=80)}"
     finally:
-        found = {h.name: h.teardown() for h in hosts}
-        etcd.stop()
-        etcd.cleanup()
-        for ns in topo_mod.netns_list():
-            if ns.startswith(prefix):
-                sh("ip", "netns", "del", ns, check=False)
-    assert not any(found.values()), f"valgrind memcheck reported in the hosts: {found}"
+        try:
+            found = _remove_hosts(prefix, hosts)
+        finally:
+            etcd.stop()     # by PID: its namespace may be gone already
+            etcd.cleanup()
+    _assert_memcheck_clean(found)
 
 
 def net_row(vs, name):
@@ -456,6 +483,10 @@ def test_network_appears_on_every_host(cluster):
         assert row["scope"] == "global"
     ins = [vsjson(h.vs, "network", "inspect", net)[0] for h in hosts]
     assert len({i["Id"] for i in ins}) == 1
+    # one gateway for the network, the same IP and MAC on every host: a
+    # container's ARP entry for it stays right wherever its frames go
+    gws = [(i["IPAM"]["Config"][0]["Gateway"], i["GatewayMacAddress"]) for i in ins]
+    assert len(set(gws)) == 1 and all(ip and mac for ip, mac in gws), gws
     vni = ins[0]["Options"]["com.docker.network.driver.overlay.vxlanid_list"]
     assert int(vni) >= 4096
     assert {i["Options"]["com.docker.network.driver.overlay.vxlanid_list"] for i in ins} == {vni}
@@ -566,21 +597,57 @@ def test_concurrent_connects_never_duplicate(cluster):
     assert len(claims) == 200
 
 
+def dig(ns, server, name, wait=2):
+    """The addresses SERVER answers for NAME, asked from NS: answer lines
+    only (dig's ";; ..." complaints mention the server and are not
+    answers).  An empty list alone does not prove that the server is up;
+    a caller asks a name it must know too."""
+    r = nsx(ns, "dig", f"+time={wait}", "+tries=1", "+short", f"@{server}", name, check=False)
+    return [l.strip() for l in r.stdout.splitlines() if l.strip() and not l.startswith(";")]
+
+
 def test_kill9_host_expires_and_rejoins(cluster, dpnet):
     etcd, hosts = cluster
-    h1, h3 = hosts[0], hosts[2]
+    h1, h2, h3 = hosts
     net = uniq("gn")
-    vsctl_ok(hosts[0].vs, "network", "create", "--driver", "overlay", net)
-    assert wait_for(lambda: net_row(h3.vs, net), timeout=20)
+    vsctl_ok(h1.vs, "network", "create", "--driver", "overlay", net)
+    for h in hosts:
+        assert wait_for(lambda: net_row(h.vs, net), timeout=20), h.name
+    gw = vsjson(h1.vs, "network", "inspect", net)[0]["IPAM"]["Config"][0]["Gateway"]
     kc, ipc = join(h3, net, "kc")
-    kd, _ = join(h1, net, "kd")
+    kd, ipd = join(h1, net, "kd")
+    ke, ipe = join(h2, net, "ke")
+    # the hosts that stay, each with a container that asks its gateway, and
+    # the other one's name and address, which its gateway must still know
+    stay = ((h1, kd, "ke", ipe), (h2, ke, "kd", ipd))
     assert eventually_pings(kd, ipc), h1.vs.log(tail=40)
     key = f"/vswitch/v1/networks/{net}/endpoints/h3:kc"
     assert wait_for(lambda: key in etcd.keys(key), timeout=20)
+    for h, ns, _, _ in stay:
+        assert wait_for(lambda: net_row(h.vs, net)["overlay"]["remotes"] == 2, timeout=20), \
+            (h.name, net_row(h.vs, net)["overlay"])
+        assert wait_for(lambda: dig(ns, gw, "kc") == [ipc], timeout=20), h.name
+
+    def h3_gone():
+        """h3's keys are gone from etcd, and its container from the
+        other hosts' tables (h1 and h2 keep each other's) and DNS."""
+        return (key not in etcd.keys(key) and
+                "/vswitch/v1/hosts/h3" not in etcd.keys("/vswitch/v1/hosts/") and
+                all(net_row(h.vs, net)["overlay"]["remotes"] == 1 and
+                    dig(ns, gw, "kc", wait=1) == [] and dig(ns, gw, peer) == [peer_ip]
+                    for h, ns, peer, peer_ip in stay))
+
+    killed = time.monotonic()
     h3.vs.stop(kill9=True)
-    assert wait_for(lambda: key not in etcd.keys(key) and
-                    "/vswitch/v1/hosts/h3" not in etcd.keys("/vswitch/v1/hosts/"),
-                    timeout=LEASE_WAIT, interval=0.5), "h3's keys outlived its lease"
+    assert wait_for(h3_gone, timeout=LEASE_WAIT, interval=0.5), \
+        ("h3's endpoint outlived its lease", etcd.keys(f"/vswitch/v1/networks/{net}/"),
+         [(h.name, net_row(h.vs, net)["overlay"], dig(ns, gw, "kc")) for h, ns, _, _ in stay])
+    # within the lease: a bound (the TTL, then the watch's delete reaching
+    # the hosts, then this poll), not a measurement
+    took = time.monotonic() - killed
+    bound = CLUSTER_LEASE_TTL + scaled(LEASE_SLACK)
+    assert took <= bound, f"h3's endpoint left the other hosts {took:.1f} s after kill -9 " \
+        f"(lease {CLUSTER_LEASE_TTL} s, bound {bound:.0f} s)"
     # h3 left the membership: h1 no longer takes its VTEP's frames (the
     # cluster's membership, not a static list, says who may send)
     assert wait_for(lambda: h3.vtep not in {m["vtep"].split(":")[0] for m in
@@ -593,8 +660,10 @@ def test_kill9_host_expires_and_rejoins(cluster, dpnet):
     h3.vs.start()
     assert wait_for(lambda: key in etcd.keys(key), timeout=20), "h3 did not rejoin"
     assert "/vswitch/v1/hosts/h3" in etcd.keys("/vswitch/v1/hosts/")
-    # and its containers work across hosts again, both ways
+    # and its containers work across hosts again, both ways, by name too
     assert eventually_pings(kd, ipc), h3.vs.log(tail=40)
+    for h, ns, _, _ in stay:
+        assert wait_for(lambda: dig(ns, gw, "kc") == [ipc], timeout=20), h.name
     _, ns3, ip3 = dpnet.ctr["dp3"]
     assert eventually_pings(ns3, dpnet.ctr["dp1"][2]), h3.vs.log(tail=40)
     assert eventually_pings(dpnet.ctr["dp2"][1], ip3)
@@ -619,6 +688,7 @@ def test_etcd_restart_resync(cluster, dpnet):
     h2, ns2, ip2 = dpnet.ctr["dp2"]
     assert eventually_pings(ns1, ip2)
     echo = UdpEcho(h1.topo, ns1, ns2, ip2)
+    resyncs = {h.name: vsjson(h.vs, "stats")["cluster"]["resyncs"] for h in hosts}
     etcd.stop()
     # etcd away: the hosts keep answering, and a global create, tried again
     # for 15 s, says why not
@@ -656,7 +726,7 @@ def test_etcd_restart_resync(cluster, dpnet):
     for h in hosts:
         assert wait_for(lambda: net_row(h.vs, net), timeout=30), f"{h.name} did not resync"
         st = vsjson(h.vs, "stats")["cluster"]
-        assert st["state"] == "watching" and st["resyncs"] > 0, st
+        assert st["state"] == "watching" and st["resyncs"] > resyncs[h.name], (resyncs, st)
     # the existing containers' traffic went on through the outage and the
     # resync: not one datagram lost
     got = echo.finish()
@@ -665,23 +735,73 @@ def test_etcd_restart_resync(cluster, dpnet):
 
 
 class FakeEtcd(http.server.BaseHTTPRequestHandler):
-    """Answers every gateway request with something that is not etcd's."""
+    """A stand-in for etcd's gateway, in one of two modes (class attributes,
+    set by the script that serves it):
+
+    "nonsense": every request is answered with something that is not
+    etcd's.  "compacted": valid answers (an empty listing at revision 5, a
+    lease, puts and txns that succeed), and a watch that says it was
+    created, then waits for the file COMPACT to exist and says that its
+    revision was compacted, as etcd does when a watch starts below the
+    compaction (canceled with compact_revision)."""
+    mode = "nonsense"
+    compact = None
     replies = [b"not json at all", b"{\"header\":{\"revision\":[1]}}", b"[]",
                b"{\"kvs\":[{\"key\":\"!!!\"}]}", b"{\"ID\":\"x\",\"TTL\":{}}",
                b"{\"result\":{\"events\":[{\"type\":\"EXPLODE\"}]}}\n"]
     n = 0
+    HDR = {"header": {"revision": "5"}}
+    VALID = {"/v3/lease/grant": dict(HDR, ID="4242", TTL="15"),
+             "/v3/lease/keepalive": {"result": dict(HDR, ID="4242", TTL="15")},
+             "/v3/kv/txn": dict(HDR, succeeded=True)}
 
     def do_POST(self):
         self.rfile.read(int(self.headers.get("Content-Length", 0)))
-        body = FakeEtcd.replies[FakeEtcd.n % len(FakeEtcd.replies)]
-        FakeEtcd.n += 1
+        if FakeEtcd.mode == "compacted" and self.path == "/v3/watch":
+            return self._compacted_watch()
+        if FakeEtcd.mode == "compacted":
+            body = json.dumps(FakeEtcd.VALID.get(self.path, FakeEtcd.HDR)).encode()
+        else:
+            body = FakeEtcd.replies[FakeEtcd.n % len(FakeEtcd.replies)]
+            FakeEtcd.n += 1
         self.send_response(200)
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         self.wfile.write(body)
 
+    def _compacted_watch(self):
+        """One line per message, the stream ending when the connection
+        closes (HTTP/1.0), as the gateway's watch."""
+        self.send_response(200)
+        self.end_headers()
+        self.wfile.write(json.dumps({"result": dict(FakeEtcd.HDR, created=True)}).encode()
+                         + b"\n")
+        self.wfile.flush()
+        while not os.path.exists(FakeEtcd.compact):
+            time.sleep(0.1)
+        self.wfile.write(json.dumps({"result": dict(FakeEtcd.HDR, canceled=True,
+                                                    compact_revision="5")}).encode() + b"\n")
+
     def log_message(self, *a):
         pass
+
+
+def fake_etcd_host(prefix, tmp_path, **mode):
+    """Host h1 of PREFIX whose etcd is a FakeEtcd (class attributes MODE)
+    on 127.0.0.1:23790 of the host's own namespace, serving; not started."""
+    h = Host(prefix, 1, None, url="etcd://127.0.0.1:23790")
+    script = tmp_path / "fake.py"
+    script.write_text(
+        "import http.server, sys\n"
+        f"sys.path.insert(0, {os.path.dirname(__file__)!r})\n"
+        "from test_multihost import FakeEtcd\n"
+        + "".join(f"FakeEtcd.{k} = {v!r}\n" for k, v in mode.items()) +
+        "http.server.ThreadingHTTPServer(('127.0.0.1', 23790), FakeEtcd).serve_forever()\n")
+    h.topo.spawn(h.vs.ns, "/usr/bin/python3", str(script))
+    assert wait_for(lambda: nsx(h.vs.ns, "curl", "-s", "-X", "POST",
+                                "http://127.0.0.1:23790/v3/kv/range",
+                                check=False).returncode == 0, timeout=10)
+    return h
 
 
 def test_bad_json_from_fake_etcd(tmp_path):
@@ -689,21 +809,10 @@ def test_bad_json_from_fake_etcd(tmp_path):
         pytest.skip("needs root")
     prefix = topo_mod.new_prefix()
     h = None
-    server = None
     try:
-        # the fake listens on the host's own loopback of a namespace the
-        # test makes: the daemon's namespace
-        h = Host(prefix, 1, None, url="etcd://127.0.0.1:23790")
-        script = tmp_path / "fake.py"
-        script.write_text(
-            "import http.server, sys\n"
-            f"sys.path.insert(0, {os.path.dirname(__file__)!r})\n"
-            "from test_multihost import FakeEtcd\n"
-            "http.server.ThreadingHTTPServer(('127.0.0.1', 23790), FakeEtcd).serve_forever()\n")
-        server = h.topo.spawn(h.vs.ns, "/usr/bin/python3", str(script))
-        assert wait_for(lambda: nsx(h.vs.ns, "curl", "-s", "-X", "POST",
-                                    "http://127.0.0.1:23790/v3/kv/range",
-                                    check=False).returncode == 0, timeout=10)
+        # the fake listens on the loopback of a namespace the test makes:
+        # the daemon's namespace
+        h = fake_etcd_host(prefix, tmp_path, mode="nonsense")
         h.vs.start()
         assert wait_for(lambda: "bad reply" in h.vs.log() or "watch on" in h.vs.log(),
                         timeout=20)
@@ -714,11 +823,69 @@ def test_bad_json_from_fake_etcd(tmp_path):
         assert st["counters"]["bad_replies"] > 0 and st["state"] != "watching", st
         vsctl_ok(h.vs, "network", "ls")
     finally:
-        if h:
-            h.teardown()
-        for ns in topo_mod.netns_list():
-            if ns.startswith(prefix):
-                sh("ip", "netns", "del", ns, check=False)
+        found = _remove_hosts(prefix, [h] if h else [])
+    _assert_memcheck_clean(found)
+
+
+def test_resync_after_compaction(tmp_path):
+    """A watch that etcd cancels because its revision was compacted away:
+    the host says so, lists and watches again (resyncs goes up)."""
+    if os.geteuid() != 0:
+        pytest.skip("needs root")
+    prefix = topo_mod.new_prefix()
+    compact = str(tmp_path / "compact")
+    h = None
+    try:
+        h = fake_etcd_host(prefix, tmp_path, mode="compacted", compact=compact)
+        h.vs.start()
+        assert wait_for(lambda: vsjson(h.vs, "stats")["cluster"]["state"] == "watching",
+                        timeout=20), h.vs.log(tail=30)
+        before = vsjson(h.vs, "stats")["cluster"]["resyncs"]
+        open(compact, "w").close()
+        assert wait_for(lambda: vsjson(h.vs, "stats")["cluster"]["resyncs"] > before,
+                        timeout=20), (before, vsjson(h.vs, "stats")["cluster"])
+        assert wait_for(lambda: "cluster: revision compacted; listing and watching again" in
+                        h.vs.log(), timeout=10), h.vs.log(tail=30)
+        st = vsjson(h.vs, "stats")["cluster"]
+        assert st["counters"]["bad_replies"] == 0, st
+        assert h.vs.running(), h.vs.log(tail=50)
+    finally:
+        found = _remove_hosts(prefix, [h] if h else [])
+    _assert_memcheck_clean(found)
+
+
+def test_dead_endpoint_first(cluster):
+    """--cluster etcd://DEAD,LIVE: what the first endpoint does not answer
+    goes to the next; the host registers, watches, and its global commands
+    work."""
+    etcd, hosts = cluster
+    dead = "10.99.0.99"     # on the underlay's subnet, nobody's
+    h, found = None, {}
+    try:
+        h = Host(cluster.prefix, 4, cluster.underlay, url=f"etcd://{dead}:2379,{ETCD_IP}:2379")
+        h.vs.start()
+        assert wait_for(lambda: "/vswitch/v1/hosts/h4" in etcd.keys("/vswitch/v1/hosts/"),
+                        timeout=30), h.vs.log(tail=30)
+        assert wait_for(lambda: vsjson(h.vs, "stats")["cluster"]["state"] == "watching",
+                        timeout=30), h.vs.log(tail=30)
+        net = uniq("gn")
+        vsctl_ok(h.vs, "network", "create", "--driver", "overlay", net)
+        assert wait_for(lambda: net_row(hosts[0].vs, net), timeout=20)
+        vsctl_ok(h.vs, "network", "vtep", "add", net, "10.99.0.62")
+        assert etcd.get(f"/vswitch/v1/networks/{net}/vteps/10.99.0.62")
+        st = vsjson(h.vs, "stats")["cluster"]
+        assert st["etcd"] == f"{ETCD_IP}:2379" and st["counters"]["failovers"] >= 1, st
+        assert f"etcd: {dead}:2379 does not answer; trying {ETCD_IP}:2379" in h.vs.log()
+        # `vtep rm` checks the mirror, which the watch fills
+        assert wait_for(lambda: "10.99.0.62:4789" in
+                        {m["vtep"] for m in net_row(h.vs, net)["overlay"]["members"]},
+                        timeout=20)
+        vsctl_ok(h.vs, "network", "vtep", "rm", net, "10.99.0.62")
+        vsctl_ok(h.vs, "network", "rm", net)
+    finally:
+        # its own namespaces only (prefix + "h4"): the cluster's stay
+        found = _remove_hosts(cluster.prefix + "h4", [h] if h else [])
+    _assert_memcheck_clean(found)
 
 
 def test_deferred_replies_keep_order(cluster):
@@ -802,11 +969,28 @@ def test_cluster_without_libcurl_refuses_to_start(tmp_path, kind, why):
         assert why in lines[0], lines
         assert not os.path.exists(h.vs.sock)    # refused before the control socket
     finally:
-        if h:
-            h.teardown()
-        for ns in topo_mod.netns_list():
-            if ns.startswith(prefix):
-                sh("ip", "netns", "del", ns, check=False)
+        found = _remove_hosts(prefix, [h] if h else [])
+    _assert_memcheck_clean(found)
+
+
+def test_cluster_endpoint_not_ip_refused():
+    """--cluster with a name among its endpoints: vswitchd stops at once
+    with one line that names it (names are not resolved)."""
+    if os.geteuid() != 0:
+        pytest.skip("needs root (network namespaces)")
+    prefix = topo_mod.new_prefix()
+    h = None
+    try:
+        h = Host(prefix, 1, None, url=f"{ETCD_URL},etcd2:2379")
+        r = subprocess.run(["ip", "netns", "exec", h.vs.ns, *h.vs.argv()],
+                           capture_output=True, text=True, timeout=scaled(30),
+                           stdin=subprocess.DEVNULL)
+        lines = r.stderr.splitlines()
+        assert r.returncode != 0 and len(lines) == 1, (r.returncode, r.stderr)
+        assert '"etcd2:2379" is not IP:PORT' in lines[0], lines
+    finally:
+        found = _remove_hosts(prefix, [h] if h else [])
+    _assert_memcheck_clean(found)
 
 
 def test_libcurl_mapped_only_with_cluster(cluster, vswitchd, tmp_path):

@@ -7,8 +7,13 @@ kept across a restart, and every bad request refused in one line.
 Data path (the module's underlay, below): two vswitchd hosts with static
 members and a Linux vxlan host ping each other, TCP carries iperf3, the MTU
 holds (1422 passes, 1423 does not; frag-needed from the gateway), tcpdump
-and `capture --tunnel` see flags 0x08 and the VNI, trace shows the remote
-hop, and bad VXLAN packets are dropped and counted by reason.  Nothing
+and `capture --tunnel` see flags 0x08, the VNI and one source port per
+flow from the kernel's ephemeral range, trace shows the remote hop, and
+bad VXLAN packets are dropped and counted by reason.  A third host runs
+with --vxlan-port 8472 and pings a Linux vxlan device with dstport 8472
+both ways.  Hosts A and B have an uplink each: a container leaves by its
+own host's uplink (NAT to that host's address), and a port published on
+one host is not answered by the other.  Nothing
 touches the machine's own namespace; every namespace has the test's
 prefix and goes at teardown, also on failure.
 """
@@ -93,10 +98,12 @@ def test_overlay_refusals(vswitchd):
 # ---- the data path: two vswitchd hosts and a Linux vxlan host ----------
 #
 # An underlay of namespaces on a test bridge (10.99.0.0/24): hosts A and B
-# (vswitchd --vtep-ip, each in its own namespace) and KX, a plain Linux
-# vxlan device with static fdb entries, as a non-vswitch host joins.  Every
-# host has overlay network NET (VNI 4242, 10.77.0.0/24), each its own
-# --ip-range; the members are listed by hand (network vtep add).
+# (vswitchd --vtep-ip, each in its own namespace, each with an uplink to
+# an outside namespace of its own) and KX, a plain Linux vxlan device with
+# static fdb entries, as a non-vswitch host joins.  A and B have overlay
+# network "ovn" (VNI 4242, 10.77.0.0/24), each its own --ip-range; the
+# members are listed by hand (network vtep add).  Host C (--vxlan-port
+# 8472) has "ov8" (VNI 4444) with KX's second device, on port 8472.
 
 def test_vtep_group_help():
     """`vsctl network vtep --help` is the group's help, as `network --help`
@@ -122,6 +129,12 @@ def test_vtep_group_help():
 VNI, SUBNET = 4242, "10.77.0.0/24"
 VTEP_A, VTEP_B, VTEP_KX, ROGUE = "10.99.0.11", "10.99.0.12", "10.99.0.20", "10.99.0.30"
 KX_IP = "10.77.0.200"
+# Host C runs with --vxlan-port 8472 (flannel's port); KX has a second
+# Linux vxlan device on that port for C's network
+VTEP_C, VNI_C, KX_IP_C = "10.99.0.13", 4444, "10.76.0.200"
+# Hosts A and B each have an uplink to an outside namespace of their own,
+# on different segments: egress NAT and published ports are per host
+UPLINK = {"a": ("198.51.100.1", "198.51.100.254"), "b": ("203.0.113.1", "203.0.113.254")}
 
 
 def _underlay_leg(w, ns, name, addr):
@@ -147,13 +160,38 @@ class Underlay:
         self.rogue = t.add_netns(t.prefix + "rg")
         _underlay_leg(self, self.rogue, "r", ROGUE)
 
-    def host(self, name, vtep):
+    def host(self, name, vtep, *args):
         sub = topo_mod.Topo(self.prefix + name)
-        vs = topo_mod.Vswitchd(sub, self.bins[0], self.bins[1], ["--vtep-ip", vtep])
+        if name in UPLINK:
+            args += self._uplink(sub, name)
+        vs = topo_mod.Vswitchd(sub, self.bins[0], self.bins[1], ["--vtep-ip", vtep, *args])
         _underlay_leg(self, vs.ns, name, vtep)
+        if name in UPLINK:
+            self._uplink_leg(vs.ns, name)
         vs.start()
         self.vs[name] = vs
         return vs
+
+    def _uplink(self, sub, name):
+        """Host NAME's outside namespace (self.out[NAME]); its uplink's
+        vswitchd options."""
+        ip, gw = UPLINK[name]
+        self.out = getattr(self, "out", {})
+        self.out[name] = self.topo.add_netns(self.prefix + name + "o")
+        return ("--uplink", "afpacket:up0", "--uplink-ip", f"{ip}/24", "--uplink-gateway", gw)
+
+    def _uplink_leg(self, ns, name):
+        """up0 in the host's namespace, the outside's end with the gateway
+        address; tx checksums left off, as topo.add_outside does."""
+        out, gw = self.out[name], UPLINK[name][1]
+        a, b = self.prefix + name + "p", self.prefix + name + "q"
+        sh("ip", "link", "add", a, "netns", ns, "type", "veth", "peer", "name", b, "netns", out)
+        sh("ip", "-n", ns, "link", "set", a, "name", "up0")
+        sh("ip", "-n", ns, "link", "set", "up0", "up")
+        sh("ip", "-n", out, "addr", "add", f"{gw}/24", "dev", b)
+        sh("ip", "-n", out, "link", "set", b, "up")
+        for n, dev in ((ns, "up0"), (out, b)):
+            nsx(n, "ethtool", "-K", dev, "tx", "off", check=False)
 
     def kx_vxlan(self):
         """KX's Linux vxlan device, as the research notes give it."""
@@ -165,6 +203,15 @@ class Underlay:
         nsx(self.kx, "ip", "addr", "add", f"{KX_IP}/24", "dev", "vx0")
         nsx(self.kx, "ip", "link", "set", "vx0", "up")
 
+    def kx_vxlan_8472(self):
+        """KX's second device, on flannel's port 8472, for host C's network."""
+        nsx(self.kx, "ip", "link", "add", "vx8", "type", "vxlan", "id", str(VNI_C), "local",
+            VTEP_KX, "dstport", "8472", "nolearning")
+        nsx(self.kx, "bridge", "fdb", "append", "00:00:00:00:00:00", "dev", "vx8",
+            "dst", VTEP_C, "self")
+        nsx(self.kx, "ip", "addr", "add", f"{KX_IP_C}/24", "dev", "vx8")
+        nsx(self.kx, "ip", "link", "set", "vx8", "up")
+
 
 @pytest.fixture(scope="module")
 def underlay(module_topo):
@@ -174,7 +221,13 @@ def underlay(module_topo):
     w = Underlay(module_topo, bins)
     try:
         a, b = w.host("a", VTEP_A), w.host("b", VTEP_B)
+        c = w.host("c", VTEP_C, "--vxlan-port", "8472")
         w.kx_vxlan()
+        w.kx_vxlan_8472()
+        # C's members get C's port unless they say otherwise
+        vsctl_ok(c, "network", "create", "--driver", "overlay", "-o", f"vxlan.vni={VNI_C}",
+                 "--subnet", "10.76.0.0/24", "--ip-range", "10.76.0.16/28", "ov8")
+        vsctl_ok(c, "network", "vtep", "add", "ov8", VTEP_KX)
         for vs, rng, others in ((a, "10.77.0.16/28", (VTEP_B, VTEP_KX)),
                                 (b, "10.77.0.32/28", (VTEP_A, VTEP_KX))):
             vsctl_ok(vs, "network", "create", "--driver", "overlay", "-o", f"vxlan.vni={VNI}",
@@ -298,7 +351,7 @@ def test_tunnel_on_the_wire_and_in_capture(underlay, pair):
         line = dump.stderr.readline()
     assert "listening on" in line, line
     pcap = os.path.join(a.tmp, "tunnel.pcap")
-    cap = subprocess.Popen(a.vsctl_argv + ["capture", "--tunnel", "-c", "2", "-w", pcap],
+    cap = subprocess.Popen(a.vsctl_argv + ["capture", "--tunnel", "-c", "8", "-w", pcap],
                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     underlay.topo.procs.append(cap)
     assert wait_for(lambda: _pings(ca, ipb).returncode == 0 and cap.poll() is not None
@@ -307,12 +360,20 @@ def test_tunnel_on_the_wire_and_in_capture(underlay, pair):
     assert "VXLAN" in out and "flags [I] (0x08)" in out and f"vni {VNI}" in out, out
     assert cap.returncode == 0, cap.stderr.read()
     t = sh("tshark", "-r", pcap, "-T", "fields", "-e", "vxlan.vni", "-e", "vxlan.flags",
-           "-e", "ip.dst", "-e", "ip.flags.df")
+           "-e", "ip.dst", "-e", "ip.flags.df", "-e", "udp.srcport")
     rows = [l.split("\t") for l in t.stdout.splitlines() if l.strip()]
     assert rows and all(r[0] == str(VNI) for r in rows), t.stdout
-    assert any(VTEP_B in r[2] for r in rows), t.stdout
+    # A's echo requests to B: outer and inner destination (ARP and the
+    # replies are other flows, each with its own port)
+    out = [r for r in rows if r[2] == f"{VTEP_B},{ipb}"]
+    assert len(out) >= 2, t.stdout
     # the outer header (first of each field) has DF, both ways
     assert all(r[3].split(",")[0] in ("1", "True", "Set") for r in rows), t.stdout
+    # the source port comes from the inner flow (one ping flow, one port),
+    # out of the ephemeral range A's kernel gave the sending sockets
+    lo, hi = map(int, nsx(a.ns, "cat", "/proc/sys/net/ipv4/ip_local_port_range").stdout.split())
+    sports = {int(r[4]) for r in out}
+    assert len(sports) == 1 and lo <= min(sports) <= hi, (sports, lo, hi, t.stdout)
 
 
 def _send_udp(ns, dst, payload):
@@ -346,6 +407,75 @@ def test_bad_vxlan_dropped_and_counted(underlay, pair, src, payload, reason):
     assert a.running()
     ca, ipa, cb, ipb = pair
     assert _eventually_pings(ca, ipb)     # the tunnel still works
+
+
+def test_vxlan_port_8472_with_a_linux_vtep(underlay):
+    """Host C runs with --vxlan-port 8472: it listens there, its members
+    default to it, and KX's Linux vxlan device with dstport 8472 and C's
+    container ping each other both ways."""
+    c = underlay.vs["c"]
+    assert f"{VTEP_C}:8472" in nsx(c.ns, "ss", "-lunH").stdout
+    tun = [n for n in vsjson(c, "show")["networks"] if n["name"] == "ov8"][0]["overlay"]
+    assert [m["vtep"] for m in tun["members"]] == [f"{VTEP_KX}:8472"], tun
+    cc, ipc = _join(underlay, c, "ov8", "cc")
+    assert _eventually_pings(underlay.kx, ipc), c.log(tail=40)
+    assert _eventually_pings(cc, KX_IP_C), c.log(tail=40)
+    # (both ways on 8472: C receives on no other port, and KX's device on
+    # 4789 has another VNI)
+
+
+WHO = ("import socket,sys\n"
+       "s=socket.socket()\n"
+       "s.setsockopt(socket.SOL_SOCKET,socket.SO_REUSEADDR,1)\n"
+       "s.bind(('0.0.0.0',int(sys.argv[2])))\n"
+       "s.listen(8)\n"
+       "while True:\n"
+       "    c,a=s.accept()\n"
+       "    c.sendall((sys.argv[1]+' '+a[0]+'\\n').encode())\n"
+       "    c.close()\n")
+ASK = ("import socket,sys\n"
+       "s=socket.create_connection((sys.argv[1],int(sys.argv[2])),timeout=2)\n"
+       "print(s.makefile().readline().strip())\n")
+
+
+def _who(w, ns, name, port):
+    """A TCP server in NS that answers every connection with NAME and the
+    client's address (what it saw after any NAT)."""
+    w.topo.spawn(ns, "/usr/bin/python3", "-c", WHO, name, port)
+    assert wait_for(lambda: f":{port} " in nsx(ns, "ss", "-ltnH").stdout, 10)
+
+
+def _ask(ns, ip, port):
+    """What the server at IP:PORT says to a connection from NS; None if
+    nothing answered."""
+    r = nsx(ns, "/usr/bin/python3", "-c", ASK, ip, str(port), check=False)
+    return r.stdout.strip() if r.returncode == 0 else None
+
+
+def test_egress_nat_and_published_ports_per_host(underlay, pair):
+    """A and B have an uplink each, to outsides on different segments.  A
+    container leaves by its own host's uplink, its source NATed to that
+    host's uplink address, and cannot reach the other host's outside; a
+    port published on A reaches A's container from A's outside, and B,
+    which has the same network but did not publish it, does not answer."""
+    ca, ipa, cb, ipb = pair
+    a, b = underlay.vs["a"], underlay.vs["b"]
+    (ua, ga), (ub, gb) = UPLINK["a"], UPLINK["b"]
+    for name in ("a", "b"):
+        _who(underlay, underlay.out[name], name + "-outside", 7070)
+    assert wait_for(lambda: _ask(ca, ga, 7070) == f"a-outside {ua}", 10), a.log(tail=40)
+    assert wait_for(lambda: _ask(cb, gb, 7070) == f"b-outside {ub}", 10), b.log(tail=40)
+    assert _ask(ca, gb, 7070) is None     # not by B's uplink
+    assert _ask(cb, ga, 7070) is None
+    # a published port is its host's alone
+    _who(underlay, ca, "ca", 80)
+    vsctl_ok(a, "port", "publish", "ca", "8080:80")
+    try:
+        assert wait_for(lambda: _ask(underlay.out["a"], ua, 8080) == f"ca {ga}", 10), \
+            a.log(tail=40)
+        assert _ask(underlay.out["b"], ub, 8080) is None
+    finally:
+        vsctl_ok(a, "port", "unpublish", "ca", "8080:80")
 
 
 def test_trace_shows_the_remote_hop(underlay, pair):

@@ -5,7 +5,8 @@
  * out), plus the broken ones a fake or a sick etcd could send: each must
  * come out as ETCD_ERR_REPLY or ETCD_ERR_SERVER, never as a half-filled
  * reply.  The watch tests cut a stream at every byte to check that lines
- * are framed whatever the chunking.
+ * are framed whatever the chunking.  And the --cluster URL: endpoints
+ * are numeric IP:PORT, anything else refused in one line.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -16,6 +17,41 @@
 #include <string.h>
 #include <cmocka.h>
 #include "etcd.h"
+
+static void test_parse_url(void **state)
+{
+	static const char *const bad[] = {
+		"", "etcd://", "http://10.0.0.1:2379", "etcd://10.0.0.1", "etcd://10.0.0.1:",
+		"etcd://10.0.0.1:0", "etcd://10.0.0.1:65536", "etcd://10.0.0.1:23x9",
+		"etcd://etcd.example:2379", "etcd://localhost:2379", "etcd://10.0.0.256:2379",
+		"etcd://:2379", "etcd://10.0.0.1:2379,", "etcd://10.0.0.1:2379,,10.0.0.2:2379",
+		"etcd://10.0.0.1:2379,etcd2:2379", "etcd://::1:2379", "etcd://[::1]",
+		"etcd://[10.0.0.1]:2379", "etcd://user@10.0.0.1:2379", "etcd://10.0.0.1:2379/x",
+		"etcd://1:1,1.1.1.1:1,1.1.1.1:2,1.1.1.1:3,1.1.1.1:4,1.1.1.1:5,1.1.1.1:6,1.1.1.1:7",
+		"etcd://1.1.1.1:1,1.1.1.1:2,1.1.1.1:3,1.1.1.1:4,1.1.1.1:5,1.1.1.1:6,1.1.1.1:7,"
+		"1.1.1.1:8,1.1.1.1:9",
+	};
+	char eps[ETCD_MAX_ENDPOINTS][ETCD_EP_LEN], err[256];
+	size_t i;
+
+	(void)state;
+	assert_int_equal(etcd_parse_url("etcd://10.99.0.1:2379", eps, err, sizeof(err)), 1);
+	assert_string_equal(eps[0], "10.99.0.1:2379");
+	assert_int_equal(etcd_parse_url("etcd://10.99.0.9:2379,10.99.0.1:2379,[fd00::1]:1", eps,
+					err, sizeof(err)), 3);
+	assert_string_equal(eps[0], "10.99.0.9:2379");
+	assert_string_equal(eps[1], "10.99.0.1:2379");
+	assert_string_equal(eps[2], "[fd00::1]:1");
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		err[0] = '\0';
+		if (etcd_parse_url(bad[i], eps, err, sizeof(err)) != -1)
+			fail_msg("accepted: %s", bad[i]);
+		assert_true(err[0] && !strchr(err, '\n'));	/* one line, the reason */
+	}
+	/* a name says why it is refused */
+	etcd_parse_url("etcd://10.0.0.1:2379,etcd2:2379", eps, err, sizeof(err));
+	assert_non_null(strstr(err, "\"etcd2:2379\" is not IP:PORT"));
+}
 
 static void test_b64_roundtrip(void **state)
 {
@@ -316,6 +352,7 @@ static void test_txn_body(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_parse_url),
 		cmocka_unit_test(test_b64_roundtrip),
 		cmocka_unit_test(test_b64_bad),
 		cmocka_unit_test(test_prefix_end),

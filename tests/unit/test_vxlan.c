@@ -4,7 +4,10 @@
  * Framing: the header round trip, every bad header refused with its
  * reason (flags other than 0x08, each reserved byte, truncation), the
  * outer IPv4/UDP headers (DF, checksum, lengths, UDP checksum 0) and the
- * flow hash (one flow, one source port).  L2, through the fakes of
+ * flow hash (test_flow_hash: one flow, one hash and one sending socket,
+ * so one source port; the other direction and other L4 ports differ;
+ * fragments hash without ports, so a datagram's take one path; the
+ * socket index is in range and every socket gets flows).  L2, through the fakes of
  * l2_fakes.c (vxlan_output() records what would enter the tunnel):
  * unicast to a remote MAC goes to its VTEP alone, broadcast and unknown
  * unicast to every member and the local ports, ARP for a remote address
@@ -97,6 +100,76 @@ static void test_outer_headers(void **state)
 	assert_int_equal(ntohs(udp[1]), 4789);
 	assert_int_equal(ntohs(udp[2]), 8 + 58);
 	assert_int_equal(udp[3], 0);	/* no UDP checksum (RFC 7348 5) */
+}
+
+static const uint8_t fmac_a[6] = { 0x02, 0x42, 10, 77, 0, 2 };
+static const uint8_t fmac_b[6] = { 0x02, 0x42, 10, 77, 0, 9 };
+
+/* A frame of PROTO from SRC:SPORT to DST:DPORT, parsed into P (slot SLOT):
+ * TTL, the IP header's FRAG field (flags and offset, host order) and the
+ * first payload byte vary what is not the flow. */
+static void flow_frame(struct pkt *p, unsigned int slot, uint8_t proto, const uint8_t *smac,
+		       const uint8_t *dmac, const char *src, uint16_t sport, const char *dst,
+		       uint16_t dport, uint8_t ttl, uint16_t frag, uint8_t byte)
+{
+	uint8_t f[128], l4[24] = { 0 };
+
+	l4[0] = (uint8_t)(sport >> 8);
+	l4[1] = (uint8_t)sport;
+	l4[2] = (uint8_t)(dport >> 8);
+	l4[3] = (uint8_t)dport;
+	l4[sizeof(l4) - 1] = byte;
+	l2f_eth_ip(f, dmac, smac, src, dst, proto, ttl, l4, sizeof(l4));
+	f[14 + 6] = (uint8_t)(frag >> 8);
+	f[14 + 7] = (uint8_t)frag;
+	l2f_frame(p, slot, f, 14 + 20 + sizeof(l4));
+}
+
+static uint32_t flow_hash(uint8_t proto, const char *src, uint16_t sport, const char *dst,
+			  uint16_t dport, uint8_t ttl, uint16_t frag, uint8_t byte)
+{
+	bool fwd = strcmp(src, "10.77.0.2") == 0;
+	struct pkt p;
+
+	flow_frame(&p, 0, proto, fwd ? fmac_a : fmac_b, fwd ? fmac_b : fmac_a, src, sport, dst,
+		   dport, ttl, frag, byte);
+	assert_int_equal(vxlan_tx_sock(&p), vxlan_flow_hash(&p) % VXLAN_TX_SOCKS);
+	return vxlan_flow_hash(&p);
+}
+
+static void test_flow_hash(void **state)
+{
+	const uint8_t tcp = IPPROTO_TCP, udp = IPPROTO_UDP;
+	const char *a = "10.77.0.2", *b = "10.77.0.9";
+	uint32_t h = flow_hash(tcp, a, 40000, b, 80, 64, 0, 0);
+	unsigned int used = 0, i;
+	struct pkt p;
+
+	(void)state;
+	/* one flow: every frame of it, whatever else differs */
+	assert_int_equal(flow_hash(tcp, a, 40000, b, 80, 64, 0, 0), h);
+	assert_int_equal(flow_hash(tcp, a, 40000, b, 80, 3, IP_DF, 0x55), h);
+	/* the other direction of the connection, other ports, other hosts */
+	assert_int_not_equal(flow_hash(tcp, b, 80, a, 40000, 64, 0, 0), h);
+	assert_int_not_equal(flow_hash(tcp, a, 40001, b, 80, 64, 0, 0), h);
+	assert_int_not_equal(flow_hash(tcp, a, 40000, b, 81, 64, 0, 0), h);
+	assert_int_not_equal(flow_hash(udp, a, 40000, b, 8080, 64, 0, 0), h);
+	assert_int_not_equal(flow_hash(tcp, "10.77.0.3", 40000, b, 80, 64, 0, 0), h);
+	/* fragments: the ports are not read (a later fragment has none), so
+	 * the first and a later fragment of one datagram take one path, and
+	 * what a later fragment carries where ports would be changes nothing */
+	h = flow_hash(udp, a, 5000, b, 53, 64, IP_MF, 0);
+	assert_int_equal(flow_hash(udp, a, 0x1234, b, 0x5678, 64, 185, 0), h);
+	assert_int_equal(flow_hash(udp, a, 7, b, 9, 64, IP_MF | 370, 1), h);
+	assert_int_not_equal(flow_hash(udp, a, 5000, b, 53, 64, 0, 0), h);
+	/* the socket, hence the source port: in range, and flows spread over
+	 * every socket (the hash's key is fixed in main(): no luck involved) */
+	for (i = 0; i < 256; i++) {
+		flow_frame(&p, 0, tcp, fmac_a, fmac_b, a, (uint16_t)(30000 + i), b, 443, 64, 0, 0);
+		assert_true(vxlan_tx_sock(&p) < VXLAN_TX_SOCKS);
+		used |= 1u << vxlan_tx_sock(&p);
+	}
+	assert_int_equal(used, (1u << VXLAN_TX_SOCKS) - 1);
 }
 
 /* ---- the overlay network's L2 ---- */
@@ -298,6 +371,7 @@ int main(void)
 		cmocka_unit_test(test_hdr_round_trip),
 		cmocka_unit_test(test_hdr_bad_input),
 		cmocka_unit_test(test_outer_headers),
+		cmocka_unit_test(test_flow_hash),
 		cmocka_unit_test_setup_teardown(test_unicast_to_remote, ov_setup, ov_teardown),
 		cmocka_unit_test_setup_teardown(test_broadcast_and_unknown_replicated, ov_setup,
 						ov_teardown),
