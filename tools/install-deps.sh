@@ -21,10 +21,12 @@
 # (test_package.py); systemd gives systemd-analyze for the units' check.
 # passt (pasta), slirp4netns and uidmap (newuidmap, which rootless podman
 # needs for a user with subordinate ids) are for rootless operation and
-# test_rootless.py; podman only recommends them, and --no-install-recommends
-# leaves them out.  etcd-server and etcd-client are the shared store of
-# networks that span hosts (test_multihost.py starts its own etcd in a
-# namespace; the package's own service is not used).
+# test_rootless.py; podman only recommends them, and
+# --no-install-recommends leaves them out.  rootlesskit runs docker.io's
+# dockerd-rootless.sh (rootless dockerd) for tools/bench/rootless.py.
+# etcd-server and etcd-client are the shared store of networks that span
+# hosts (test_multihost.py starts its own etcd in a namespace; the
+# package's own service is not used).
 set -eu
 
 PKGS="autoconf automake libtool pkg-config gcc make clang libclang-rt-14-dev valgrind cppcheck
@@ -35,7 +37,7 @@ PKGS="autoconf automake libtool pkg-config gcc make clang libclang-rt-14-dev val
       iperf3 dnsutils tcpdump tshark dnsmasq-base iproute2 iputils-ping
       curl netcat-openbsd ethtool procps
       containerd runc podman conmon catatonit busybox-static containernetworking-plugins
-      passt slirp4netns uidmap etcd-server etcd-client
+      passt slirp4netns uidmap rootlesskit etcd-server etcd-client
       prometheus graphviz debhelper devscripts fakeroot lintian systemd"
 
 missing=""

@@ -1,40 +1,66 @@
 #!/usr/bin/python3
-"""tools/bench/rootless.py - rootless vswitch beside the rootless runtimes'
-network paths, measured with the same tools in the same world.
+"""tools/bench/rootless.py - rootless vswitch beside rootless podman and
+rootless Docker, and beside their translators alone, measured with the
+same tools in the same world.
 
 Measures, asserts nothing (doc/rootless.md prints its table).  Run as root
 from the top of the tree after a build (VSWITCHD/VSCTL or build/src):
 
-    /usr/bin/python3 tools/bench/rootless.py [--secs N]
+    /usr/bin/python3 tools/bench/rootless.py [--secs N] [--only PATH,...]
 
 Root builds only the host stand-in and the outside (tests/system/
 test_rootless.py's World: a namespace with a default route to an outside
 namespace at 192.0.2.1, a throwaway uid, a 0666 tun node bound in private
-mount namespaces); everything measured runs as that uid.  Three paths:
+mount namespaces); everything measured runs as that uid.  Five paths:
 
   vswitch      container -> vswitchd (rootless) -> pasta
   pasta        a namespace behind pasta alone: podman 5's default network,
                rootlesskit's pasta driver
   slirp4netns  a namespace behind slirp4netns alone: podman 4's default,
                rootlesskit's default driver
+  podman       Debian's podman 4.3 itself, rootless: a container on its
+               default rootless network (slirp4netns; 4.3 has no pasta),
+               -p through rootlessport, two containers on a `podman
+               network create` network (CNI bridge in podman's rootless
+               netns, which reaches out through its own slirp4netns)
+  docker       Debian's dockerd 20.10 rootless: dockerd-rootless.sh, i.e.
+               rootlesskit (slirp4netns, builtin port driver) with dockerd,
+               containerd and runc inside; a container on the default
+               bridge, -p, two containers on a `docker network create`
+               network
 
 and four figures, each the same client and server for every path:
 
-  egress TCP     iperf3 from the namespace to the outside (192.0.2.1)
+  egress TCP     iperf3 from the container to the outside (192.0.2.1)
   published TCP  iperf3 from the outside to the host's published port,
                  the way each path publishes: vswitch `vsctl port publish`
                  (the supervisor's host listener and vswitchd's proxy; a
                  port of --pasta-ports, pasta's forward and DNAT, is
                  printed below the table), pasta `-t HOST:GUEST`,
                  slirp4netns its API's add_hostfwd (podman's
-                 port_handler=slirp4netns)
+                 port_handler=slirp4netns), podman and docker `run -p`
   new conn/s     a connect/close loop in Python to the outside, failures
                  counted and printed, never a silent 0
   ctr to ctr     iperf3 between two containers: for vswitch two on one
-                 user network; for pasta and slirp4netns what rootless
-                 podman (netavark/CNI) and rootless Docker build inside
-                 their namespace, a Linux bridge with a veth per
-                 container (the translator plays no part in it)
+                 user network; podman and docker two on a user network of
+                 their own; for pasta and slirp4netns alone a Linux bridge
+                 with a veth per container inside their namespace, what
+                 those runtimes build (the translator plays no part in it)
+
+The runtimes' containers come from an offline image the script builds: an
+empty root with /bin, /lib... pointing into /usr, and the host's /usr
+bound read-only at run time (so iperf3 and python3 are the host's, the
+same binaries as on the other paths); podman and docker `import` it.
+podman 4.3 runs with a one-uid map (no /etc/subuid entry: it warns and
+maps the user alone).  rootlesskit will not start without a passwd entry
+and a subordinate range for the user, so dockerd-rootless.sh runs in a
+private mount namespace where root has bound, over /etc/passwd,
+/etc/subuid and /etc/subgid, copies with a line for the throwaway uid
+(SUBIDS ids right above it, checked unused): the machine's files are
+never changed, and the bind mounts end with that process tree.  dockerd
+gets its data-root, exec-root, pidfile and socket in the world's
+directory, and is stopped by PID at the end (rootlesskit's parent, which
+takes its child, dockerd and containerd with it).
 
 Why pasta runs with --no-map-gw: pasta copies the host's default route,
 so the namespace's gateway is the outside server itself (192.0.2.1), and
@@ -43,14 +69,21 @@ host's loopback: the egress run would not leave the host at all (and,
 nothing listening there, hung: doc/rootless.md).  The others are not
 affected: vswitch's pasta and slirp4netns use 10.0.2.2 as the gateway.
 
-A figure the script could not get is n/a with the reason (the path's
-error output) on stderr and in the notes below the table.
+A figure the script could not get is `n/a [N]` in its cell, N the note
+below the table that gives the reason (the path's own error output); a
+figure with a note (e.g. connects that failed during the loop) carries
+its [N] too.
+The load average before and after the run is printed with the table.
 """
 import argparse
 import json
 import os
+import shlex
+import shutil
+import signal
 import subprocess
 import sys
+import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "..", "tests", "system"))
@@ -108,14 +141,14 @@ kill $A $B
 exit ${r:-0}
 """
 
-NOTES = []
+NOTES = []     # (path, what, line)
 
 
 def note(path, what, r):
     """Record why PATH's WHAT has no figure (R: a CompletedProcess or text)."""
     why = r if isinstance(r, str) else (r.stderr or r.stdout or f"status {r.returncode}")
-    line = f"{path} {what}: " + " ".join(why.strip().split())[:300]
-    NOTES.append(line)
+    line = f"{path} {what}: " + " ".join(why.strip().split())[-300:]
+    NOTES.append((path, what, line))
     print(line, file=sys.stderr)
 
 
@@ -285,39 +318,226 @@ def bench_slirp(w, secs):
     return res
 
 
-def fmt(v, unit):
-    return "n/a" if v is None else f"{v:.2f} {unit}" if unit == "Gbit/s" else f"{v:.0f} {unit}"
+class Unavailable(Exception):
+    """A path that cannot run on this machine; the reason goes in its cells."""
+
+
+# The runtimes' containers: the host's /usr, read-only, in an empty root.
+USR = ("-v", "/usr:/usr:ro")
+IMAGE = "localhost/vsbench"
+
+
+def offline_image(w):
+    """A tar of an empty root whose /bin, /sbin, /lib, /lib64 point into
+    /usr (Debian 12 has merged /usr), owned by the test user."""
+    st = os.path.join(w.tmp, "state")
+    root = os.path.join(st, "rootfs")
+    os.makedirs(root)
+    for d in ("usr", "etc", "proc", "sys", "dev", "tmp", "run", "root"):
+        os.mkdir(os.path.join(root, d))
+    for link in ("bin", "sbin", "lib", "lib64"):
+        os.symlink("usr/" + link, os.path.join(root, link))
+    tar = os.path.join(st, "rootfs.tar")
+    sh("tar", "-C", root, "--owner=0", "--group=0", "-cf", tar, ".")
+    os.chown(tar, w.uid, w.uid)
+    return tar
+
+
+def runtime_bench(w, secs, path, rt, start_srv):
+    """The four figures through a runtime whose CLI is RT (argv list):
+    containers run with `RT run`; START_SRV(name, extra) starts an iperf3
+    server container and returns whether it came up."""
+    run = [*rt, "run", "--rm", *USR]
+    res = {"egress": gbps(w.user(*run, IMAGE, "iperf3", "-c", "192.0.2.1", "-t", str(secs),
+                                 "-J", check=False, timeout=secs + 120), path, "egress")}
+    res["published"] = None
+    if start_srv("vsb-pub", ("-p", "15204:5201")):
+        res["published"] = gbps(from_outside(w, 15204, secs), path, "published")
+    w.user(*rt, "rm", "-f", "vsb-pub", check=False, timeout=60)
+    res["conn_per_s"] = conns(w.user(*run, IMAGE, "/usr/bin/python3", "-c", CONNS, str(secs),
+                                     check=False, timeout=secs + 120), path)
+    res["c2c"] = None
+    r = w.user(*rt, "network", "create", "--subnet", "10.89.7.0/24", "vsbn", check=False,
+               timeout=60)
+    if r.returncode:
+        note(path, "ctr to ctr", r)
+    elif start_srv("vsb-c2c", ("--network", "vsbn", "--ip", "10.89.7.2")):
+        res["c2c"] = gbps(w.user(*run, "--network", "vsbn", IMAGE, "iperf3", "-c", "10.89.7.2",
+                                 "-t", str(secs), "-J", check=False, timeout=secs + 120),
+                          path, "ctr to ctr")
+    return res
+
+
+def server_starter(w, path, rt):
+    """START_SRV for runtime_bench: a detached iperf3 server container,
+    polled with `RT exec NAME ss` until it listens."""
+    def start(name, extra):
+        what = "published" if name == "vsb-pub" else "ctr to ctr"
+        r = w.user(*rt, "run", "-d", "--name", name, *extra, *USR, IMAGE, "iperf3", "-s", "-p",
+                   "5201", check=False, timeout=120)
+        if r.returncode:
+            note(path, what, r)
+            return False
+        if not wait_for(lambda: ":5201 " in w.user(*rt, "exec", name, "ss", "-ltnH",
+                                                   check=False, timeout=60).stdout, 20):
+            note(path, what, f"the server container {name} did not listen")
+            return False
+        return True
+    return start
+
+
+def bench_podman(w, secs):
+    """Debian's podman 4.3, rootless, on its own default network path."""
+    for tool in ("podman", "runc", "slirp4netns"):
+        if not shutil.which(tool):
+            raise Unavailable(f"{tool} is not installed")
+    pm = ["podman", "--cgroup-manager=cgroupfs", "--storage-driver=vfs", "--runtime=runc",
+          "--events-backend=file"]
+    r = w.user(*pm, "import", offline_image(w), IMAGE, check=False, timeout=120)
+    if r.returncode:
+        raise Unavailable(f"podman import: {r.stderr.strip()[-200:]}")
+    start = server_starter(w, "podman", pm)
+    return runtime_bench(w, secs, "podman", pm, start)
+
+
+# rootlesskit's subordinate range for the throwaway user: small, as only
+# the user itself (root in the containers) ever runs a process
+SUBIDS = 100
+
+
+def docker_env(w):
+    """Files bound over /etc/passwd, /etc/subuid, /etc/subgid for
+    rootlesskit, which wants a user name and a subordinate range (the
+    machine's files are never written)."""
+    first = w.uid + 2
+    used = {int(x) for x in sh("ps", "-e", "-o", "uid=").stdout.split()}
+    if used & set(range(first, first + SUBIDS)):
+        raise Unavailable(f"subordinate uids {first}-{first + SUBIDS - 1} are in use")
+    d = os.path.join(w.tmp, "etc")
+    os.mkdir(d, 0o755)
+    with open("/etc/passwd") as f:
+        passwd = f.read()
+    files = {"passwd": passwd + f"vsbench:x:{w.uid}:{w.uid}::{os.path.join(w.tmp, 'state')}:"
+             "/bin/sh\n", "subuid": f"vsbench:{first}:{SUBIDS}\n",
+             "subgid": f"vsbench:{first}:{SUBIDS}\n"}
+    for name, text in files.items():
+        with open(os.path.join(d, name), "w") as f:
+            f.write(text)
+        os.chmod(os.path.join(d, name), 0o644)
+    return [(os.path.join(d, name), "/etc/" + name) for name in files], first
+
+
+def bound_argv(w, binds, *cmd, env=()):
+    """w.argv(CMD) in a private mount namespace with BINDS (src, dst)."""
+    script = "".join(f"mount --bind {shlex.quote(a)} {shlex.quote(b)} && " for a, b in binds)
+    return ["unshare", "-m", "--propagation", "private", "sh", "-c", script + 'exec "$@"',
+            "sh", *w.argv(*cmd, env=env)]
+
+
+def bench_docker(w, secs):
+    """Debian's dockerd 20.10 rootless (dockerd-rootless.sh: rootlesskit,
+    slirp4netns, the builtin port driver), on private dirs and socket."""
+    script = "/usr/share/docker.io/contrib/dockerd-rootless.sh"
+    for tool in ("dockerd", "rootlesskit", "slirp4netns", "newuidmap", "/usr/bin/docker",
+                 script):
+        if not shutil.which(tool):
+            raise Unavailable(f"{tool} is not installed")
+    binds, first = docker_env(w)
+    d = os.path.join(w.tmp, "state", "docker")
+    os.mkdir(d, 0o700)
+    os.chown(d, w.uid, w.uid)
+    sock = os.path.join(d, "docker.sock")
+    log = os.path.join(w.tmp, "dockerd.log")
+    with open(log, "w") as f:
+        # --group=: no socket group (the docker group is not mapped in
+        # rootlesskit's namespace, and chown to it fails)
+        daemon = subprocess.Popen(bound_argv(
+            w, binds, script, "--data-root", os.path.join(d, "data"), "--exec-root",
+            os.path.join(d, "exec"), "--pidfile", os.path.join(d, "dockerd.pid"),
+            "-H", "unix://" + sock, "--storage-driver", "vfs", "--group=",
+            env=("DOCKERD_ROOTLESS_ROOTLESSKIT_FLAGS=--state-dir=" + os.path.join(d, "rk"),)),
+            stdout=f, stderr=subprocess.STDOUT)
+    dk = ["/usr/bin/docker", "-H", "unix://" + sock]
+    try:
+        if not wait_for(lambda: daemon.poll() is not None or
+                        w.user(*dk, "version", check=False).returncode == 0, 60):
+            raise Unavailable("dockerd did not answer in 60 s")
+        if daemon.poll() is not None:
+            with open(log) as f:
+                raise Unavailable("dockerd-rootless.sh: " + " ".join(f.read().split()[-40:]))
+        r = w.user(*dk, "import", offline_image(w), IMAGE, check=False, timeout=120)
+        if r.returncode:
+            raise Unavailable(f"docker import: {r.stderr.strip()[-200:]}")
+        return runtime_bench(w, secs, "docker", dk, server_starter(w, "docker", dk))
+    finally:
+        # rootlesskit's parent, by PID: it ends its child, dockerd and
+        # containerd; the world's teardown ends whatever of the uid is left
+        topo_mod.stop_process(daemon, timeout=20)
+        out = sh("ps", "-o", "pid=", "-u", ",".join(str(u) for u in
+                                                    range(first, first + SUBIDS)),
+                 check=False).stdout
+        for pid in out.split():
+            os.kill(int(pid), signal.SIGKILL)
+
+
+COLUMNS = (("egress", "egress TCP", "Gbit/s"), ("published", "published TCP", "Gbit/s"),
+           ("conn_per_s", "new conn/s", ""), ("c2c", "ctr to ctr", "Gbit/s"))
+WHAT = {"egress": "egress", "published": "published", "conn_per_s": "new conn/s",
+        "c2c": "ctr to ctr"}
+
+
+def cell(path, key, v, unit):
+    """A figure, or n/a; followed by [N] when note N is about it (why it
+    is missing, or the failed connects behind a rate)."""
+    ref = [i for i, (p, what, _) in enumerate(NOTES, 1)
+           if p == path and what in (WHAT[key], "n/a", "did not complete")]
+    text = "n/a" if v is None else f"{v:.2f} {unit}" if unit == "Gbit/s" else f"{v:.0f}"
+    return text + (f" [{ref[0]}]" if ref else "")
+
+
+PATHS = (("vswitch", bench_vswitch), ("pasta", bench_pasta), ("slirp4netns", bench_slirp),
+         ("podman", bench_podman), ("docker", bench_docker))
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--secs", type=int, default=5, help="seconds per measurement")
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[1])
+    ap.add_argument("--secs", type=int, default=4, help="seconds per measurement")
+    ap.add_argument("--only", default="", help="comma-separated paths to run (default: all)")
     a = ap.parse_args()
     if os.geteuid() != 0:
         sys.exit("rootless.py: run as root (it builds the host stand-in and a throwaway user)")
+    only = set(filter(None, a.only.split(",")))
+    load0, t0 = os.getloadavg(), time.time()
     rows = {}
-    for name, fn in (("vswitch", bench_vswitch), ("pasta", bench_pasta),
-                     ("slirp4netns", bench_slirp)):
+    for name, fn in PATHS:
+        if only and name not in only:
+            continue
         w = World(tun=True)
         try:
             outside_servers(w)
             rows[name] = fn(w, a.secs)
-        except (subprocess.TimeoutExpired, AssertionError, ValueError) as e:
+        except Unavailable as e:
+            note(name, "n/a", str(e))
+            rows[name] = dict.fromkeys(WHAT)
+        except (subprocess.TimeoutExpired, AssertionError, ValueError, OSError) as e:
             # a path that hangs or fails is reported as such, not guessed
             note(name, "did not complete", str(e).splitlines()[0][:200])
-            rows[name] = {"egress": None, "published": None, "conn_per_s": None, "c2c": None}
+            rows[name] = dict.fromkeys(WHAT)
         finally:
             w.teardown()
-    print(f"{'path':<12} {'egress TCP':>14} {'published TCP':>14} {'new conn/s':>12} "
-          f"{'ctr to ctr':>14}")
+    load1 = os.getloadavg()
+    print(f"{'path':<12}" + "".join(f" {title:>16}" for _, title, _ in COLUMNS))
     for name, r in rows.items():
-        print(f"{name:<12} {fmt(r['egress'], 'Gbit/s'):>14} {fmt(r['published'], 'Gbit/s'):>14} "
-              f"{fmt(r['conn_per_s'], ''):>12} {fmt(r['c2c'], 'Gbit/s'):>14}")
-    ppp = rows["vswitch"].get("published_pasta_ports")
-    print(f"vswitch published TCP on a --pasta-ports port (pasta's -t, DNAT, client address "
-          f"kept): {fmt(ppp, 'Gbit/s')}")
-    for line in NOTES:
-        print("note: " + line)
+        print(f"{name:<12}" + "".join(f" {cell(name, k, r.get(k), u):>16}"
+                                      for k, _, u in COLUMNS))
+    if "vswitch" in rows:
+        ppp = rows["vswitch"].get("published_pasta_ports")
+        print("vswitch published TCP on a --pasta-ports port (pasta's -t, DNAT, client address "
+              "kept): " + (f"{ppp:.2f} Gbit/s" if ppp is not None else "n/a (notes)"))
+    print(f"load average before: {' '.join(f'{x:.2f}' for x in load0)}, after: "
+          f"{' '.join(f'{x:.2f}' for x in load1)}; {time.time() - t0:.0f} s, --secs {a.secs}")
+    for i, (_, _, line) in enumerate(NOTES, 1):
+        print(f"note [{i}]: " + line)
 
 
 if __name__ == "__main__":
