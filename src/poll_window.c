@@ -16,6 +16,13 @@
  *   (the gap between this wake-up with frames and the previous one), so a
  *   ping every 10 ms or a container's occasional multicast never spins;
  * - it closes when a whole window passes without a frame;
+ * - a window that caught nothing makes the next one wait for two short
+ *   gaps in a row: a request and its reply (a ping every 10 ms, a
+ *   container's DNS query) come close together once and then stop, and a
+ *   window after each reply only spun (8 zero-timeout epolls a ping, and
+ *   a core taken from the containers on a small host), while a stream or
+ *   a serial exchange (a TCP handshake through NAT, then its data) has
+ *   the second short gap at once;
  * - the time spent polling is capped at PW_BUDGET of every second
  *   (counted in budget_exhausted when it bites);
  * - it never opens without frames: at rest there is no timer and no
@@ -46,6 +53,10 @@ static struct {
 	ev_tstamp period_start, used;
 	uint64_t windows, budget_hits;
 	ev_tstamp total;         /* s spent polling since start */
+	uint64_t empty;          /* windows that closed without a frame */
+	bool caught;             /* the open window has caught frames */
+	bool cold;               /* the last window caught none */
+	bool short_gap;          /* the last wake-up came within a window */
 	unsigned int n_ports;    /* started, of every datapath on the loop */
 } pw;
 
@@ -82,6 +93,8 @@ static void pw_idle_cb(struct ev_loop *loop, ev_idle *w, int revents)
 		ev_idle_stop(loop, w);
 	} else if (now >= pw.until) {
 		ev_idle_stop(loop, w);
+		pw.cold = !pw.caught;
+		pw.empty += pw.cold;
 	}
 }
 
@@ -109,6 +122,7 @@ void poll_window_init(struct ev_loop *loop, enum poll_mode mode, unsigned int wi
 void poll_window_rx(void)
 {
 	ev_tstamp now, gap;
+	bool was_short;
 
 	if (!pw.loop || pw.mode == POLL_OFF)
 		return;
@@ -120,15 +134,24 @@ void poll_window_rx(void)
 			pw_start(now);
 		return;
 	}
-	if (gap >= pw.window)
+	if (gap >= pw.window) {
+		pw.short_gap = false;
 		return;	/* sparse traffic: sleeping costs less than polling */
+	}
+	was_short = pw.short_gap;
+	pw.short_gap = true;
 	pw.until = now + pw.window;
-	if (ev_is_active(&pw.idle))
+	if (ev_is_active(&pw.idle)) {
+		pw.caught = true;
 		return;
+	}
+	if (pw.cold && !was_short)
+		return;	/* a request and its reply, perhaps: wait for a third */
 	pw_roll(now);
 	if (pw.used >= PW_BUDGET)
 		return;	/* this second's budget is spent */
 	pw.windows++;
+	pw.caught = false;
 	pw_start(now);
 }
 
@@ -153,6 +176,7 @@ struct json_object *poll_window_json(void)
 	json_object_object_add(o, "mode", json_object_new_string(names[pw.mode]));
 	json_object_object_add(o, "window_us", json_object_new_int64((int64_t)(pw.window * 1e6 + 0.5)));
 	json_object_object_add(o, "windows", json_object_new_int64((int64_t)pw.windows));
+	json_object_object_add(o, "windows_empty", json_object_new_int64((int64_t)pw.empty));
 	json_object_object_add(o, "polling", json_object_new_boolean(ev_is_active(&pw.idle)));
 	json_object_object_add(o, "polled_ms", json_object_new_int64((int64_t)(pw.total * 1e3)));
 	json_object_object_add(o, "budget_exhausted", json_object_new_int64((int64_t)pw.budget_hits));

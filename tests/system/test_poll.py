@@ -21,7 +21,7 @@ import pytest
 import topo as topo_mod
 
 from test_hardening import NOBODY, join, pings, send_frames
-from vsutil import make_net, vsctl_ok, vsjson, wait_for
+from vsutil import VALGRIND, make_net, nsx, vsctl_ok, vsjson, wait_for
 
 N = 2000
 QUIET = 2.0      # seconds of rest observed (a window for counting, not a bound)
@@ -78,12 +78,41 @@ def test_adaptive_window_rests_after_a_burst(vswitchd, topo, tmp_path):
     assert st["polled_ms"] <= 200 * (time.monotonic() - t0 + 2), st
 
 
+def test_request_and_reply_stop_opening_windows(vswitchd, topo, tmp_path):
+    """A ping every 10 ms: its request and reply come within a window of
+    each other, then nothing for 10 ms.  A window after each reply only
+    spun (issue 13's ping); after one that caught nothing, the next must
+    wait for a second short gap in a row, which a ping never gives.  A
+    flood ping (short gaps only) still opens windows that catch frames."""
+    net = make_net(vswitchd, "--subnet", "10.81.0.0/24")
+    c1, c2 = (join(vswitchd, topo, net, n) for n in ("c1", "c2"))
+    assert pings(c1.ns, c2.ip)
+    before = vsjson(vswitchd, "stats")["poll"]
+    r = nsx(c1.ns, "ping", "-n", "-q", "-c", "100", "-i", "0.01", "-W", "2", c2.ip,
+            check=False, timeout=120)
+    assert r.returncode == 0, r.stdout
+    st = vsjson(vswitchd, "stats")["poll"]
+    # before the rule: about one window per ping, each empty
+    assert st["windows"] - before["windows"] <= 5, (before, st)
+    assert st["windows_empty"] - before["windows_empty"] <= 5, (before, st)
+    if VALGRIND:
+        return      # memcheck's own pace sets the gaps, not the traffic's
+    # a flood ping sends each request as its reply lands: short gaps only
+    r = nsx(c1.ns, "ping", "-n", "-q", "-f", "-c", "2000", "-W", "2", c2.ip,
+            check=False, timeout=120)
+    assert r.returncode == 0, r.stdout
+    after = vsjson(vswitchd, "stats")["poll"]
+    assert after["windows"] > st["windows"], (st, after)
+    assert after["windows"] - after["windows_empty"] > st["windows"] - st["windows_empty"], \
+        (st, after)     # some window caught frames
+
+
 @pytest.mark.vswitchd_args("--poll-window", "0")
 def test_window_off(vswitchd, topo, tmp_path):
     burst(vswitchd, topo, tmp_path)
     st = vsjson(vswitchd, "stats")["poll"]
-    assert st == {"mode": "off", "window_us": 0, "windows": 0, "polling": False,
-                  "polled_ms": 0, "budget_exhausted": 0}, st
+    assert st == {"mode": "off", "window_us": 0, "windows": 0, "windows_empty": 0,
+                  "polling": False, "polled_ms": 0, "budget_exhausted": 0}, st
     assert settled(vswitchd.pid) == (0, 0)
 
 
