@@ -665,7 +665,7 @@ static void router_port_ra_build(const struct router_port *rp, struct pkt *r,
 	sll[0] = ND_OPT_SOURCE_LINKADDR;
 	sll[1] = 1;
 	memcpy(sll + 2, rp->mac, 6);
-	mo = (struct nd_opt_mtu *)(sll + 8);
+	mo = (void *)(sll + 8);      /* 4-byte aligned: after PKT_HEADROOM, 14 + 40 + 24 */
 	mo->nd_opt_mtu_type = ND_OPT_MTU;
 	mo->nd_opt_mtu_len = 1;
 	mo->nd_opt_mtu_mtu = htonl(rp->mtu);
