@@ -328,22 +328,29 @@ static void test_not_routed(void **state)
 static const uint8_t allrouters_mac[6] = { 0x33, 0x33, 0, 0, 0, 2 };
 
 /* A router solicitation from C1's link-local address (or from "::" if
- * ANY) to all-routers with hop limit HLIM, with a source link-layer
- * option of c1's MAC if SLL; its frame's length. */
-static uint32_t rs_frame(uint8_t *f, bool any, bool sll, uint8_t hlim)
+ * ANY) to DMAC/DST with hop limit HLIM, with a source link-layer option
+ * of c1's MAC if SLL; its frame's length.  rs_frame(): to all-routers. */
+static uint32_t rs_frame_to(uint8_t *f, const uint8_t *dmac, const uint8_t *dst,
+			    bool any, bool sll, uint8_t hlim)
 {
 	static const uint8_t unspec[16];
-	uint8_t m[16] = { ND_ROUTER_SOLICIT }, src[16], dst[16];
+	uint8_t m[16] = { ND_ROUTER_SOLICIT }, src[16];
 
 	router_port_ll6(c1->mac, src);
-	l2f_a6("ff02::2", dst);
 	if (sll) {
 		m[8] = ND_OPT_SOURCE_LINKADDR;
 		m[9] = 1;
 		memcpy(m + 10, c1->mac, 6);
 	}
-	return icmp6_frame(f, allrouters_mac, c1->mac, any ? unspec : src, dst, hlim, m,
-			   sll ? 16 : 8);
+	return icmp6_frame(f, dmac, c1->mac, any ? unspec : src, dst, hlim, m, sll ? 16 : 8);
+}
+
+static uint32_t rs_frame(uint8_t *f, bool any, bool sll, uint8_t hlim)
+{
+	uint8_t dst[16];
+
+	l2f_a6("ff02::2", dst);
+	return rs_frame_to(f, allrouters_mac, dst, any, sll, hlim);
 }
 
 /* The gateway's advertisement in F, to DMAC/DST: from its link-local
@@ -415,6 +422,11 @@ static void test_rs_answered(void **state)
 	assert_ptr_equal(l2f_tx[2].port, c1->port);
 	assert_ra(l2f_tx[2].data, allnodes_mac, allnodes);
 	assert_int_equal(net->ra6.sent, 3);
+	/* unicast to the gateway's MAC and link-local address: answered too */
+	l2f_send(c1, f, rs_frame_to(f, net->gw_mac, gwll, false, true, 255));
+	assert_int_equal(l2f_n_tx, 4);
+	assert_ra(l2f_tx[3].data, c1->mac, ll);
+	assert_int_equal(net->mld->st.rs_to_gateway, 3);	/* unicast: not snooping's */
 	assert_int_equal(c1->port->stats.drops[DROP_BAD_L4], 0);
 }
 
