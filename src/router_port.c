@@ -736,8 +736,9 @@ static void router_port_rs(const struct router_port *rp, struct pkt *p,
 	}
 	if (!router_port_ra_allow(rp, p, mcast)) {
 		rp->ra->rate_limited++;
-		trace_note(p, rp->stage, "router solicitation: not answered, an advertisement "
-			   "went out less than %.0f s ago", ROUTER_PORT_RA_MIN_DELAY);
+		trace_note(p, rp->stage, "router solicitation: not answered, %s",
+			   mcast ? "an advertisement to all-nodes went out less than 3 s ago" :
+			   "the network's unicast advertisements are used up (one per 3 s)");
 		return;
 	}
 	router_port_ra_build(rp, &r, mcast ? allnodes_mac : sll ? sll : eth->ether_shost,
