@@ -32,6 +32,7 @@
 #include "addr.h"
 #include "hash.h"
 #include "netns.h"
+#include "router_port.h"
 
 #define VS_NAME_MAX 64
 #define VS_MAX_AUX 16
@@ -175,6 +176,9 @@ struct network {
 	struct endpoint *by_ip6; /* uthash on endpoint.ip6 (hh_ip6): NAT66 replies */
 	struct fdb *fdb;         /* datapath: MAC learning table */
 	struct mld_snoop *mld;   /* datapath: solicited-node listeners (mld_snoop.c) */
+	/* datapath, --ipv6: the gateway's router advertisements' rate
+	 * limits and counters (router_port.c, `stats`: "gateway6") */
+	struct router_port_ra ra6;
 	struct capture_point *cap; /* capture.c: every frame its L2 sees */
 	uint32_t n_ports;
 	struct dp *dp;           /* the datapath it is wired into, or NULL */

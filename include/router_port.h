@@ -26,8 +26,11 @@
  * echo (RFC 4443, checksum over the pseudo-header checked), beside
  * router_port_arp_input() and router_port_echo(), and
  * router_port_icmp6_error() builds ICMPv6 errors (RFC 4443, the
- * 1280-byte quote) beside router_port_icmp_error().  Still to come: the
- * hop limit in router_port_ttl_dec(), for when the gateway routes IPv6.
+ * 1280-byte quote) beside router_port_icmp_error().  A router port with
+ * rp->ra set (a --ipv6 network's gateway, never the uplink, whose LAN has
+ * its own routers) answers router solicitations with an advertisement of
+ * its prefix (RFC 4861 6.2.6), rate limited by the state rp->ra points
+ * at, which the network keeps.
  */
 #ifndef VS_ROUTER_PORT_H
 #define VS_ROUTER_PORT_H
@@ -65,12 +68,29 @@ struct router_port_state {
 	uint8_t buf[PKT_HEADROOM + PKT_BUF_SIZE] __attribute__((aligned(8)));
 };
 
+/* A gateway's router advertisements (router_port.c, RFC 4861 6.2.6): the
+ * rate limits' state and the counters, kept by the owner of the address
+ * (struct network) since a router port is only a value.  All zero is a
+ * valid start: the unicast bucket fills on first use. */
+struct router_port_ra {
+	double mcast_last;                /* the last RA to all-nodes; 0: none */
+	struct router_port_bucket ucast;  /* unicast RAs, the network's bucket */
+	uint64_t sent;                    /* advertisements sent */
+	uint64_t rate_limited;            /* valid solicitations left unanswered */
+};
+
 struct router_port {
 	uint32_t ip;             /* the owned address, network order */
 	/* IPv6 (a --ipv6 network's gateway): the owned address and the
 	 * link-local one made from mac (modified EUI-64); all zero: none. */
 	uint8_t ip6[16];
 	uint8_t ll6[16];
+	/* Router advertisements: where their state is (NULL: this port
+	 * sends none, the uplink's case), and the on-link prefix they carry
+	 * (bits past prefix6_len are cleared when sent). */
+	struct router_port_ra *ra;
+	uint8_t prefix6[16];
+	uint8_t prefix6_len;
 	uint8_t mac[6];          /* the MAC that answers for it */
 	uint16_t mtu;            /* what a frag-needed reports (RFC 1191) */
 	const char *stage;       /* its name in traces: "gateway", "uplink" */

@@ -11,8 +11,10 @@
  * What it does with a frame:
  *  - ARP request for the gateway IP: ARP reply (RFC 826).
  *  - IPv6 (a --ipv6 network): neighbour solicitations for the gateway's
- *    IPv6 address or its link-local one, and ICMPv6 echo to them, are
- *    answered by the router port; everything else is routed as IPv4 is
+ *    IPv6 address or its link-local one, ICMPv6 echo to them and router
+ *    solicitations (an advertisement of the subnet's prefix, rate
+ *    limited by n->ra6) are answered by the router port; everything
+ *    else is routed as IPv4 is
  *    (gateway_route6(): hop limit, own subnet, other networks, packet
  *    too big, then the uplink's IPv6 address and NAT66, uplink6.c).
  *  - IPv4 to port 53 of the gateway IP on a network with DNS, or to any
@@ -234,8 +236,9 @@ static void gateway_count(struct pkt *p, enum drop_reason why)
 		port_drop(p->in_port, p, why);
 }
 
-/* The gateway of N as a router port: its address, MAC and link MTU. */
-static void gateway_rport(const struct network *n, struct router_port *rp)
+/* The gateway of N as a router port: its address, MAC and link MTU (N is
+ * not const: its router advertisements' rate limits are N's). */
+static void gateway_rport(struct network *n, struct router_port *rp)
 {
 	rp->ip = vs_addr_get_v4(&n->gateway);
 	memcpy(rp->mac, n->gw_mac, 6);
@@ -244,9 +247,16 @@ static void gateway_rport(const struct network *n, struct router_port *rp)
 	rp->dp = n->dp;
 	memset(rp->ip6, 0, sizeof(rp->ip6));
 	memset(rp->ll6, 0, sizeof(rp->ll6));
+	memset(rp->prefix6, 0, sizeof(rp->prefix6));
+	rp->prefix6_len = 0;
+	rp->ra = NULL;
 	if (n->ipv6) {
 		memcpy(rp->ip6, n->gateway6.b, 16);
 		router_port_ll6(n->gw_mac, rp->ll6);
+		/* it answers router solicitations with the subnet's prefix */
+		rp->ra = &n->ra6;
+		memcpy(rp->prefix6, n->subnet6.addr.b, 16);
+		rp->prefix6_len = n->subnet6.len;
 	}
 }
 

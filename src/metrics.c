@@ -5,8 +5,9 @@
  * --metrics-listen): the per-port counters (cmd_show.c) and the
  * resolver's (dns_ctl.c), and from here the sizes of the tables: each
  * network's learned MACs, conntrack entries by protocol and state, NAT
- * ports held per protocol, the live capture sessions, and the event
- * stream's listeners and lost events.
+ * ports held per protocol, the live capture sessions, the event
+ * stream's listeners and lost events, and each --ipv6 gateway's router
+ * advertisements.
  *
  * Limits.  Sizes that no module counts are counted here when asked:
  * conntrack by state walks every entry (ct_foreach) and NAT ports in use
@@ -47,6 +48,25 @@ static struct json_object *metrics_fdb_json(const struct model *m)
 	HASH_ITER(hh, m->networks, n, tmp)
 		json_object_object_add(o, n->name,
 				       json_object_new_int64(n->fdb ? n->fdb->count : 0));
+	return o;
+}
+
+/* {"NETWORK": {"ra_sent": n, "rs_rate_limited": n}}: each --ipv6
+ * network's gateway's router advertisements (router_port.c). */
+static struct json_object *metrics_gateway6_json(const struct model *m)
+{
+	struct json_object *o = json_object_new_object(), *g;
+	struct network *n, *tmp;
+
+	HASH_ITER(hh, m->networks, n, tmp) {
+		if (!n->ipv6)
+			continue;
+		g = json_object_new_object();
+		json_object_object_add(g, "ra_sent", json_object_new_int64((int64_t)n->ra6.sent));
+		json_object_object_add(g, "rs_rate_limited",
+				       json_object_new_int64((int64_t)n->ra6.rate_limited));
+		json_object_object_add(o, n->name, g);
+	}
 	return o;
 }
 
@@ -112,7 +132,8 @@ static struct json_object *metrics_nat_json(struct dp *dp)
  * @o:		the reply object: gains "fdb", "conntrack", "nat", "capture"
  *		(sessions, and the flight recorders' memory and budget),
  *		"events", "state" (the state journal's counters) and
- *		"mld_snoop" (each network's snooping table and decisions)
+ *		"mld_snoop" (each network's snooping table and decisions) and
+ *		"gateway6" (each --ipv6 gateway's router advertisements)
  */
 void metrics_add_tables(struct dp *dp, struct json_object *o)
 {
@@ -131,4 +152,5 @@ void metrics_add_tables(struct dp *dp, struct json_object *o)
 	json_object_object_add(o, "events", events_stats_json());
 	json_object_object_add(o, "state", state_stats_json());
 	json_object_object_add(o, "mld_snoop", mld_snoop_stats_json(dp->model));
+	json_object_object_add(o, "gateway6", metrics_gateway6_json(dp->model));
 }

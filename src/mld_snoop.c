@@ -38,9 +38,9 @@
  *    that reported could miss a solicitation.
  *  - A router solicitation on a --ipv6 network goes to the gateway only,
  *    the network's one router (a container cannot send router
- *    advertisements: ingress_v6.c).  The gateway sends none either: the
- *    containers' addresses and default route are configured by vswitchd
- *    (netns_ip6.c), so it consumes the solicitation.  On a network
+ *    advertisements: ingress_v6.c), which answers it with an
+ *    advertisement of the network's prefix to the solicitor alone
+ *    (router_port.c).  On a network
  *    without --ipv6 there is no router of ours, and RA guard keeps every
  *    container with port security from ever answering: a solicitation
  *    goes only to the ports without port security (--no-port-security,
@@ -508,7 +508,7 @@ static bool mld_snoop_rs_no_gw(struct network *n, struct pkt *p)
 	return true;
 }
 
-/* A router solicitation: the --ipv6 gateway's alone. */
+/* A router solicitation: the --ipv6 gateway's alone (it answers). */
 static bool mld_snoop_rs(struct network *n, struct pkt *p)
 {
 	if (!n->ipv6)

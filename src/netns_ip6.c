@@ -6,8 +6,8 @@
  *    while the thread is in the container's namespace, so they are that
  *    namespace's sysctls and nobody else's.  The switch gives the address;
  *    a router advertisement (from a container that slipped past RA guard,
- *    or from a future one of ours) must not add a SLAAC address or a
- *    second default route beside it;
+ *    or the gateway's answer to a solicitation, router_port.c) must not
+ *    add a SLAAC address or a second default route beside it;
  *  - the address with IFA_F_NODAD: IPAM already made it unique on the
  *    network, and without DAD it is usable at once (Docker does the same);
  *  - a default route via the network's IPv6 gateway, if CFG has one.

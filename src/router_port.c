@@ -43,6 +43,22 @@
  *    messages and other protocols to the port's address are not_for_us.
  *    Extension headers are not walked here: a packet for the gateway with
  *    one is unsupported (port security has judged the chain already).
+ *    A router solicitation (RFC 4861 6.1.1: hop limit 255, code 0,
+ *    checksum, length, options of non-zero length, and from "::" without a
+ *    source link-layer option; else bad_l4) to all-routers or to the port
+ *    gets, if the port advertises (rp->ra: a --ipv6 network's gateway),
+ *    a router advertisement from its link-local address: hop limit 64, M
+ *    and O off (no DHCPv6), a router lifetime, and the source link-layer,
+ *    MTU and prefix information options, the prefix on-link (L) but not
+ *    autonomous (A off: vswitch gives the addresses, no SLAAC).  It goes
+ *    back out of the soliciting port, unicast to the solicitor, or to
+ *    all-nodes when it asked from "::" (RFC 4861 6.2.6).  Those to
+ *    all-nodes are at most one per MIN_DELAY_BETWEEN_RAS (3 s) per
+ *    network, as 6.2.6 requires; unicast ones draw on a per-network
+ *    bucket (a burst of 8 for containers starting together, then one per
+ *    3 s), so a container that floods solicitations costs one answer per
+ *    3 s.  One unanswered is counted (rate_limited), not dropped: it was
+ *    valid.  No advertisement is sent unsolicited.
  *    ICMPv6 errors (RFC 4443) quote the packet up to the 1280-byte
  *    minimum MTU, are never sent about an ICMPv6 error or to or from a
  *    multicast or unspecified address, and share the ICMP rate limits.
@@ -81,6 +97,16 @@
 #define ROUTER_PORT_RL_BURST 200.0
 #define ROUTER_PORT_SRC_RATE 100.0   /* ... per source */
 #define ROUTER_PORT_SRC_BURST 50.0
+/* Router advertisements (RFC 4861 6.2.1 and 10) */
+#define ROUTER_PORT_RA_HLIM 64          /* AdvCurHopLimit */
+/* AdvDefaultLifetime, s: the most RFC 4861 6.2.1 allows, since no
+ * advertisement is sent unsolicited to refresh it (a host asks again
+ * only when its interface comes up) */
+#define ROUTER_PORT_RA_LIFETIME 9000
+#define ROUTER_PORT_RA_VALID 2592000u   /* AdvValidLifetime, s (30 days) */
+#define ROUTER_PORT_RA_PREFERRED 604800u /* AdvPreferredLifetime, s (7 days) */
+#define ROUTER_PORT_RA_MIN_DELAY 3.0    /* MIN_DELAY_BETWEEN_RAS, s */
+#define ROUTER_PORT_RA_UCAST_BURST 8.0  /* unicast RAs at once, per network */
 
 void router_port_drop(const struct router_port *rp, struct pkt *p,
 		      enum drop_reason why)
@@ -137,20 +163,26 @@ void router_port_rl_reset(struct dp *dp)
 	dp->rport.all.tokens = ROUTER_PORT_RL_BURST;
 }
 
+/* Seconds on the monotonic clock, for the rate limits. */
+static double router_port_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
 static bool router_port_rl_allow(const struct router_port *rp, const struct pkt *p,
 				 uint32_t saddr)
 {
 	struct router_port_state *st = &rp->dp->rport;
 	uint64_t who = router_port_source(p, saddr);
 	struct router_port_bucket *b;
-	struct timespec ts;
-	double now;
+	double now = router_port_now();
 
 	if (!st->basis)
 		st->basis = hash_basis() ^ 0x69636d70ull;   /* "icmp" */
 	b = &st->src[hash_bytes(&who, sizeof(who), st->basis) & (ROUTER_PORT_SRC_BUCKETS - 1)];
-	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
-	now = (double)ts.tv_sec + ts.tv_nsec / 1e9;
 	if (b->who != who) {
 		/* a new holder starts full: only a hash collision shares */
 		b->who = who;
@@ -482,12 +514,13 @@ static bool router_port_icmp6_csum_ok(const struct ip6_hdr *ip6, const uint8_t *
 	return csum_fold(csum_partial(m, len, sum)) == 0;
 }
 
-/* Walk the options of an NS (LEN bytes at M): each of non-zero length and
- * inside; *sll set to the source link-layer option's MAC, if any.
- * Return: false if malformed (RFC 4861 7.1.1) */
-static bool router_port_nd_opts(const uint8_t *m, uint32_t len, const uint8_t **sll)
+/* Walk the options of an NS or RS (LEN bytes at M, the options from O):
+ * each of non-zero length and inside; *sll set to the source link-layer
+ * option's MAC, if any.
+ * Return: false if malformed (RFC 4861 7.1.1, 6.1.1) */
+static bool router_port_nd_opts(const uint8_t *m, uint32_t len, uint32_t o,
+				const uint8_t **sll)
 {
-	uint32_t o = sizeof(struct nd_neighbor_solicit);
 
 	*sll = NULL;
 	while (o + 2 <= len) {
@@ -572,7 +605,7 @@ static bool router_port_ns(const struct router_port *rp, struct pkt *p,
 
 	if (len < sizeof(*ns) || ip6->ip6_hlim != 255 || ns->nd_ns_code != 0 ||
 	    !router_port_icmp6_csum_ok(ip6, m, len) || ns->nd_ns_target.s6_addr[0] == 0xff ||
-	    !router_port_nd_opts(m, len, &sll) ||
+	    !router_port_nd_opts(m, len, sizeof(*ns), &sll) ||
 	    (dad && (sll || !router_port_solicited_node((const uint8_t *)&ip6->ip6_dst)))) {
 		router_port_drop(rp, p, DROP_BAD_L4);
 		return true;
@@ -581,6 +614,139 @@ static bool router_port_ns(const struct router_port *rp, struct pkt *p,
 		return false;
 	router_port_na_send(rp, p, ip6, ns->nd_ns_target.s6_addr, sll);
 	return true;
+}
+
+/* ---- IPv6: router advertisements ---- */
+
+/* ff02::2, all-routers (RFC 4291 2.7.1)? */
+static bool router_port_all_routers(const uint8_t *a)
+{
+	static const uint8_t allrouters[16] = { 0xff, 0x02, [15] = 2 };
+
+	return !memcmp(a, allrouters, 16);
+}
+
+/**
+ * router_port_ra_build() - A router advertisement from RP in the scratch buffer
+ * @rp:		router port (its link-local address, MAC, MTU and prefix)
+ * @r:		set up to describe the frame
+ * @dmac:	Ethernet destination
+ * @dst:	IPv6 destination: the solicitor, or all-nodes
+ *
+ * RFC 4861 4.2 and 4.6: from the link-local address with hop limit 255;
+ * M and O off; the source link-layer option (hosts need not ask for the
+ * MAC), the MTU option (the network's MTU, RFC 4861 6.2.1 AdvLinkMTU) and
+ * the prefix with L on and A off.
+ */
+static void router_port_ra_build(const struct router_port *rp, struct pkt *r,
+				 const uint8_t dmac[6], const uint8_t dst[16])
+{
+	const uint32_t len = sizeof(struct nd_router_advert) + 8 + 8 +
+			     sizeof(struct nd_opt_prefix_info);
+	struct pkt_ip6 h = { .hlim = 255 };
+	struct nd_opt_prefix_info *pi;
+	struct nd_router_advert *ra;
+	struct nd_opt_mtu *mo;
+	uint8_t *sll;
+	unsigned int i;
+
+	memcpy(h.src, rp->ll6, 16);
+	memcpy(h.dst, dst, 16);
+	router_port_reply_init(rp, r, ETH_HLEN + sizeof(struct ip6_hdr) + len);
+	router_port_reply_l3v6(r, rp, dmac, &h, (uint16_t)len);
+	ra = pkt_l4(r);
+	memset(ra, 0, len);
+	ra->nd_ra_type = ND_ROUTER_ADVERT;
+	ra->nd_ra_curhoplimit = ROUTER_PORT_RA_HLIM;
+	ra->nd_ra_flags_reserved = 0;      /* M, O off: no DHCPv6 here */
+	ra->nd_ra_router_lifetime = htons(ROUTER_PORT_RA_LIFETIME);
+	/* reachable time and retransmit timer 0: unspecified, the host's own */
+	sll = (uint8_t *)(ra + 1);
+	sll[0] = ND_OPT_SOURCE_LINKADDR;
+	sll[1] = 1;
+	memcpy(sll + 2, rp->mac, 6);
+	mo = (void *)(sll + 8);      /* 4-byte aligned: after PKT_HEADROOM, 14 + 40 + 24 */
+	mo->nd_opt_mtu_type = ND_OPT_MTU;
+	mo->nd_opt_mtu_len = 1;
+	mo->nd_opt_mtu_mtu = htonl(rp->mtu);
+	pi = (struct nd_opt_prefix_info *)(mo + 1);
+	pi->nd_opt_pi_type = ND_OPT_PREFIX_INFORMATION;
+	pi->nd_opt_pi_len = 4;
+	pi->nd_opt_pi_prefix_len = rp->prefix6_len;
+	pi->nd_opt_pi_flags_reserved = ND_OPT_PI_FLAG_ONLINK;   /* A off: no SLAAC */
+	pi->nd_opt_pi_valid_time = htonl(ROUTER_PORT_RA_VALID);
+	pi->nd_opt_pi_preferred_time = htonl(ROUTER_PORT_RA_PREFERRED);
+	/* bits past the prefix length are zero (RFC 4861 4.6.2) */
+	for (i = 0; i < 16 && i * 8 < rp->prefix6_len; i++)
+		pi->nd_opt_pi_prefix.s6_addr[i] = rp->prefix6[i] &
+			(uint8_t)(rp->prefix6_len >= i * 8 + 8 ? 0xff :
+				  0xff << (8 - rp->prefix6_len % 8));
+	pkt_build_icmp6_csum((uint8_t *)ra, &h, len);
+}
+
+/* May RP answer a solicitation now, to all-nodes (MCAST) or unicast?
+ * Not counted against anything under trace. */
+static bool router_port_ra_allow(const struct router_port *rp, const struct pkt *p,
+				 bool mcast)
+{
+	struct router_port_ra *ra = rp->ra;
+	double now;
+
+	if (p->flags & PKT_F_DRYRUN)
+		return true;
+	now = router_port_now();
+	if (!mcast)
+		return router_port_bucket_take(&ra->ucast, now, 1.0 / ROUTER_PORT_RA_MIN_DELAY,
+					       ROUTER_PORT_RA_UCAST_BURST);
+	if (ra->mcast_last > 0 && now - ra->mcast_last < ROUTER_PORT_RA_MIN_DELAY)
+		return false;
+	ra->mcast_last = now;
+	return true;
+}
+
+/**
+ * router_port_rs() - A router solicitation to RP (it advertises): answer it
+ * @rp:		router port with rp->ra set
+ * @p:		the frame
+ * @ip6:	its IPv6 header (payload length checked)
+ * @m:		the ICMPv6 message
+ * @len:	its length
+ *
+ * Checked as RFC 4861 6.1.1 says (else bad_l4), then, within the rate
+ * limits, answered out of the port it came in on: unicast to the
+ * solicitor (at the MAC its source link-layer option gives, else the
+ * frame's source), or to all-nodes if it asked from "::".
+ */
+static void router_port_rs(const struct router_port *rp, struct pkt *p,
+			   const struct ip6_hdr *ip6, const uint8_t *m, uint32_t len)
+{
+	static const uint8_t allnodes_mac[6] = { 0x33, 0x33, 0, 0, 0, 1 };
+	static const uint8_t allnodes[16] = { 0xff, 0x02, [15] = 1 };
+	const struct ether_header *eth = (const struct ether_header *)p->data;
+	bool mcast = !memcmp(&ip6->ip6_src, router_port_any6, 16);
+	const uint8_t *sll;
+	struct pkt r;
+
+	if (len < sizeof(struct nd_router_solicit) || ip6->ip6_hlim != 255 || m[1] != 0 ||
+	    ip6->ip6_src.s6_addr[0] == 0xff || !router_port_icmp6_csum_ok(ip6, m, len) ||
+	    !router_port_nd_opts(m, len, sizeof(struct nd_router_solicit), &sll) ||
+	    (mcast && sll)) {
+		router_port_drop(rp, p, DROP_BAD_L4);
+		return;
+	}
+	if (!router_port_ra_allow(rp, p, mcast)) {
+		rp->ra->rate_limited++;
+		trace_note(p, rp->stage, "router solicitation: not answered, %s",
+			   mcast ? "an advertisement to all-nodes went out less than 3 s ago" :
+			   "the network's unicast advertisements are used up (one per 3 s)");
+		return;
+	}
+	router_port_ra_build(rp, &r, mcast ? allnodes_mac : sll ? sll : eth->ether_shost,
+			     mcast ? allnodes : (const uint8_t *)&ip6->ip6_src);
+	if (!(p->flags & PKT_F_DRYRUN))
+		rp->ra->sent++;
+	router_port_reply_send(rp, p, &r, mcast ? "router advertisement to all-nodes" :
+			       "router advertisement");
 }
 
 /* ICMPv6 echo request M (LEN bytes, for one of RP's addresses): reply. */
@@ -635,6 +801,11 @@ static bool router_port_icmp6(const struct router_port *rp, struct pkt *p,
 	}
 	if (m[0] == ND_NEIGHBOR_SOLICIT)
 		return router_port_ns(rp, p, ip6, m, len);
+	if (m[0] == ND_ROUTER_SOLICIT && rp->ra &&
+	    (own || router_port_all_routers((const uint8_t *)&ip6->ip6_dst))) {
+		router_port_rs(rp, p, ip6, m, len);
+		return true;
+	}
 	if (!own)
 		return false;
 	router_port_echo6(rp, p, ip6, m, len);

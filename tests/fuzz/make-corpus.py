@@ -420,11 +420,13 @@ def d_tcp_session():
 
 def p_ipv6_dual_stack():
     """fz1 is dual-stack (fd00:18::/64, fuzz_world.c): c1 asks the gateway
-    (neighbour solicitation, echo), its resolver at the IPv6 address (UDP
-    AAAA, PTR under ip6.arpa, a TCP SYN), and sends UDP out through NAT66;
-    the outside router answers the uplink's solicitation and replies."""
-    from scapy.layers.inet6 import (IPv6, ICMPv6ND_NS, ICMPv6ND_NA, ICMPv6NDOptSrcLLAddr,
-                                    ICMPv6NDOptDstLLAddr, ICMPv6EchoRequest)
+    (neighbour solicitation, router solicitation, echo), its resolver at
+    the IPv6 address (UDP AAAA, PTR under ip6.arpa, a TCP SYN), and sends
+    UDP out through NAT66; the outside router answers the uplink's
+    solicitation and replies."""
+    from scapy.layers.inet6 import (IPv6, ICMPv6ND_NS, ICMPv6ND_NA, ICMPv6ND_RS,
+                                    ICMPv6NDOptSrcLLAddr, ICMPv6NDOptDstLLAddr,
+                                    ICMPv6EchoRequest)
     from scapy.layers.dns import DNS, DNSQR
     c1 = mac(IPS[C1])
     me, gw6 = "fd00:18::2", "fd00:18::1"
@@ -432,6 +434,9 @@ def p_ipv6_dual_stack():
     return (rec(C1, Ether(src=c1, dst="33:33:ff:00:00:01") /
                 IPv6(src=me, dst="ff02::1:ff00:1", hlim=255) /
                 ICMPv6ND_NS(tgt=gw6) / ICMPv6NDOptSrcLLAddr(lladdr=c1)) +
+            rec(C1, Ether(src=c1, dst="33:33:00:00:00:02") /
+                IPv6(src=me, dst="ff02::2", hlim=255) /
+                ICMPv6ND_RS() / ICMPv6NDOptSrcLLAddr(lladdr=c1)) +
             rec(C1, Ether(src=c1, dst=GW1) / IPv6(src=me, dst=gw6) / ICMPv6EchoRequest(id=3)) +
             rec(C1, Ether(src=c1, dst=GW1) / IPv6(src=me, dst=gw6) / UDP(sport=5353, dport=53) /
                 DNS(id=1, rd=1, qd=DNSQR(qname="web", qtype="AAAA"))) +

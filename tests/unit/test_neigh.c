@@ -2,7 +2,9 @@
  * and item 21's ARP poisoning): the gateway cannot be evicted, a live
  * neighbour is never given up for an unresolved one, waiting frames
  * expire and are shared fairly between input ports and next hops, and
- * only what the switch asked for is learned. */
+ * only what the switch asked for is learned; the same for the IPv6 table
+ * (the uplink's neighbour discovery through uplink6.c is in
+ * test_router_port.c). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -183,6 +185,56 @@ static void test_pending_fair_and_expiring(void **state)
 					   &novnet, 5000), DROP_ARP_PENDING_FULL);
 }
 
+/* 2001:db8:f::X, an IPv6 neighbour of the uplink (uplink6.c's table). */
+static union vs_addr ip6x(uint16_t x)
+{
+	union vs_addr a;
+
+	memset(&a, 0, sizeof(a));
+	a.b[0] = 0x20;
+	a.b[1] = 0x01;
+	a.b[2] = 0x0d;
+	a.b[3] = 0xb8;
+	a.b[5] = 0x0f;
+	a.b[14] = (uint8_t)(x >> 8);
+	a.b[15] = (uint8_t)x;
+	return a;
+}
+
+/* The IPv6 table (uplink6.c: neighbour advertisements, S flag as the
+ * reply): a stranger's advertisement is not learned, the solicited
+ * answer resolves, an unsolicited one cannot move a resolved entry, and
+ * the gateway stays pinned among thousands of unresolved next hops. */
+static void test_v6(void **state)
+{
+	union vs_addr gw6 = ip6x(0xfe), stranger = ip6x(0x77), hop = ip6x(0x20), a;
+	unsigned int i;
+
+	(void)state;
+	neigh_init(&t, &gw6);
+	assert_null(neigh_learn(&t, &stranger, bad_mac, false, 1000));
+	assert_null(neigh_learn(&t, &stranger, bad_mac, true, 1000));
+	assert_null(neigh_find(&t, &stranger));
+	/* a next hop asked about, then answered (solicited) */
+	assert_non_null(neigh_get(&t, &hop, 1000));
+	assert_true(neigh_ask_due(neigh_find(&t, &hop), 1000));
+	assert_non_null(neigh_learn(&t, &hop, gw_mac, true, 1001));
+	assert_true(neigh_find(&t, &hop)->seen_ms != 0);
+	/* the gateway, asked and answered; then an unsolicited override and
+	 * an answer nobody waits for are refused */
+	assert_true(neigh_ask_due(&t.gw, 1000));
+	assert_non_null(neigh_learn(&t, &gw6, gw_mac, true, 1002));
+	assert_null(neigh_learn(&t, &gw6, bad_mac, false, 1003));
+	assert_null(neigh_learn(&t, &gw6, bad_mac, true, 1004));
+	assert_memory_equal(t.gw.mac, gw_mac, 6);
+	for (i = 0x100; i < 0x100 + 4000; i++) {
+		a = ip6x((uint16_t)i);
+		neigh_get(&t, &a, 2000 + i);
+	}
+	assert_ptr_equal(neigh_find(&t, &gw6), &t.gw);
+	assert_memory_equal(t.gw.mac, gw_mac, 6);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -190,6 +242,7 @@ int main(void)
 		cmocka_unit_test_setup(test_live_neighbour_kept, setup),
 		cmocka_unit_test_setup(test_learning_not_poisoned, setup),
 		cmocka_unit_test_setup(test_pending_fair_and_expiring, setup),
+		cmocka_unit_test_setup(test_v6, setup),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -16,7 +16,14 @@
  *    gateway, and a bad one is counted on the container's port, also on
  *    a --no-icc network (the reply is the switch's own, not ICC);
  *  - an ARP request for the uplink IP is answered; a malformed ARP is
- *    counted as bad_l3.
+ *    counted as bad_l3;
+ *  - the uplink's IPv6 neighbour discovery (uplink6.c): a container's
+ *    packet to the outside waits while a solicitation for the IPv6
+ *    gateway goes out; an unsolicited advertisement for an address
+ *    nobody asked about is not learned; the solicited one for the
+ *    gateway resolves it and lets the packet go to its MAC; after that
+ *    neither an unsolicited advertisement nor an unasked "solicited" one
+ *    moves the pinned gateway entry.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -30,11 +37,14 @@
 #include <net/if_arp.h>
 #include <netinet/if_ether.h>
 #include <netinet/ip.h>
+#include <netinet/icmp6.h>
 #include <netinet/ip_icmp.h>
 #include "arp.h"
 #include "csum.h"
 #include "fuzz_world.h"
+#include "neigh.h"
 #include "pkt_build.h"
+#include "uplink_internal.h"
 
 #define TX_MAX 16
 
@@ -265,6 +275,119 @@ static void test_arp_malformed(void **state)
 	assert_int_equal(fw.uplink->stats.drops[DROP_BAD_L3], 1);
 }
 
+/* ---- the uplink's IPv6 neighbour discovery ---- */
+
+static void a6(const char *s, uint8_t *out)
+{
+	assert_int_equal(inet_pton(AF_INET6, s, out), 1);
+}
+
+/* A UDP datagram from endpoint EP's IPv6 address to DST port 53, sent
+ * to its gateway, in frame. */
+static uint32_t udp6_out(const struct endpoint *ep, const uint8_t *dst)
+{
+	struct pkt_ip6 h = { .nh = IPPROTO_UDP, .hlim = 64 };
+	uint8_t *l4;
+
+	memcpy(h.src, ep->ip6.b, 16);
+	memcpy(h.dst, dst, 16);
+	l4 = pkt_build_ip6(pkt_build_eth(frame, ep->net->gw_mac, ep->mac, ETHERTYPE_IPV6),
+			   &h, 8 + 4);
+	pkt_build_udp(l4, 40000, 53, 8 + 4);
+	memcpy(l4 + 8, "ndp!", 4);
+	pkt_build_l4_csum6(l4, &h, 8 + 4);
+	return (uint32_t)(l4 + 12 - frame);
+}
+
+/* A neighbour advertisement from the outside (MAC, link-local SRC) to the
+ * uplink's IPv6 address for TARGET, flags FL, target link-layer MAC. */
+static uint32_t na_in(const uint8_t *mac, const uint8_t *target, uint8_t fl)
+{
+	struct pkt_ip6 h = { .nh = IPPROTO_ICMPV6, .hlim = 255 };
+	uint8_t *m;
+
+	a6("fe80::99", h.src);
+	a6(FW_UPLINK_IP6, h.dst);
+	m = pkt_build_ip6(pkt_build_eth(frame, fw.uplink_mac, mac, ETHERTYPE_IPV6), &h, 32);
+	memset(m, 0, 32);
+	m[0] = ND_NEIGHBOR_ADVERT;
+	m[4] = fl;
+	memcpy(m + 8, target, 16);
+	m[24] = ND_OPT_TARGET_LINKADDR;
+	m[25] = 1;
+	memcpy(m + 26, mac, 6);
+	pkt_build_icmp6_csum(m, &h, 32);
+	return (uint32_t)(m + 32 - frame);
+}
+
+static void test_uplink6_neighbour_discovery(void **state)
+{
+	static const uint8_t bad_mac[6] = { 0x02, 0xba, 0xd, 0, 0, 1 };
+	struct uplink *ul = dp_uplink_first(&fw.dp);
+	uint8_t far[16], gw6[16], stranger[16];
+	uint64_t bad0 = fw.uplink->stats.drops[DROP_BAD_L4];
+	union vs_addr sa;
+	const struct tx *t;
+
+	(void)state;
+	a6("2001:db8:99::1", far);
+	a6(FW_UPLINK_GW6, gw6);
+	a6("2001:db8:f::77", stranger);
+	assert_true(ul->v6);
+	assert_int_equal(ul->neigh6.gw.seen_ms, 0);	/* forgotten at teardown */
+	/* the container's datagram waits; a solicitation for the gateway
+	 * goes to its solicited-node group, from the uplink's address (the
+	 * world asked once as it was built: one question a NEIGH_ASK_MS) */
+	fw_advance(NEIGH_ASK_MS);
+	rx(fw.ep[0]->port, udp6_out(fw.ep[0], far));
+	t = sent_on(fw.uplink);
+	assert_memory_equal(t->data, "\x33\x33\xff\x00\x00\xfe", 6);
+	assert_memory_equal(t->data + 6, fw.uplink_mac, 6);
+	assert_int_equal(t->data[20], IPPROTO_ICMPV6);
+	assert_int_equal(t->data[21], 255);
+	assert_int_equal(t->data[54], ND_NEIGHBOR_SOLICIT);
+	assert_memory_equal(t->data + 62, gw6, 16);
+	assert_int_equal(csum_fold(csum_partial(t->data + 54, 32, csum_pseudo6(
+		t->data + 22, t->data + 38, IPPROTO_ICMPV6, 32))), 0);
+
+	/* an advertisement nobody asked for, about a stranger: not learned */
+	rx(fw.uplink, na_in(bad_mac, stranger, ND_NA_FLAG_OVERRIDE));
+	memcpy(&sa, stranger, 16);
+	assert_null(neigh_find(&ul->neigh6, &sa));
+	assert_int_equal(count_on(fw.uplink), 0);
+
+	/* the gateway's solicited answer resolves it: the datagram leaves
+	 * for its MAC, from the uplink's IPv6 address (NAT66) */
+	rx(fw.uplink, na_in(outside_mac, gw6, ND_NA_FLAG_ROUTER | ND_NA_FLAG_SOLICITED |
+			    ND_NA_FLAG_OVERRIDE));
+	assert_true(ul->neigh6.gw.seen_ms != 0);
+	assert_memory_equal(ul->neigh6.gw.mac, outside_mac, 6);
+	t = sent_on(fw.uplink);
+	assert_memory_equal(t->data, outside_mac, 6);
+	assert_memory_equal(t->data + 6, fw.uplink_mac, 6);
+	a6(FW_UPLINK_IP6, stranger);
+	assert_memory_equal(t->data + 22, stranger, 16);
+	assert_memory_equal(t->data + 38, far, 16);
+	assert_memory_equal(t->data + 62, "ndp!", 4);
+
+	/* pinned: an unsolicited override, or a "solicited" answer nobody
+	 * is waiting for, does not move it */
+	rx(fw.uplink, na_in(bad_mac, gw6, ND_NA_FLAG_ROUTER | ND_NA_FLAG_OVERRIDE));
+	assert_memory_equal(ul->neigh6.gw.mac, outside_mac, 6);
+	rx(fw.uplink, na_in(bad_mac, gw6, ND_NA_FLAG_ROUTER | ND_NA_FLAG_SOLICITED |
+			    ND_NA_FLAG_OVERRIDE));
+	assert_memory_equal(ul->neigh6.gw.mac, outside_mac, 6);
+	memcpy(&sa, gw6, 16);
+	assert_ptr_equal(neigh_find(&ul->neigh6, &sa), &ul->neigh6.gw);
+	/* the next datagram goes straight to it, no question asked */
+	rx(fw.ep[0]->port, udp6_out(fw.ep[0], far));
+	t = sent_on(fw.uplink);
+	assert_memory_equal(t->data, outside_mac, 6);
+	/* every advertisement was well formed (the uplink port outlives a
+	 * world: its counter holds earlier tests' drops) */
+	assert_int_equal(fw.uplink->stats.drops[DROP_BAD_L4], bad0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -275,6 +398,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_container_ping_no_icc, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_arp_answered, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_arp_malformed, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_uplink6_neighbour_discovery, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
