@@ -52,6 +52,9 @@ void gateway_deliver6(struct network *n, struct pkt *p);
 struct network *gateway_route_net6(struct dp *dp, const union vs_addr *dst);
 /* Send a gratuitous ARP for the gateway (network start). */
 void gateway_announce(struct network *n);
+void gateway_advertise(struct network *n);
+void gateway_adv_start(struct network *n);
+void gateway_adv_stop(struct network *n);
 /* Build and queue an ICMP error about P back to its sender. */
 void gateway_icmp_error(struct network *n, struct pkt *p, uint8_t type, uint8_t code);
 

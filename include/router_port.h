@@ -35,6 +35,7 @@
 #ifndef VS_ROUTER_PORT_H
 #define VS_ROUTER_PORT_H
 
+#include <ev.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include "drop.h"
@@ -69,10 +70,12 @@ struct router_port_state {
 };
 
 /* A gateway's router advertisements (router_port.c, RFC 4861 6.2.6): the
- * rate limits' state and the counters, kept by the owner of the address
- * (struct network) since a router port is only a value.  All zero is a
- * valid start: the unicast bucket fills on first use. */
+ * rate limits' state, the counters and the timer of the unsolicited ones
+ * (gateway.c), kept by the owner of the address (struct network) since a
+ * router port is only a value.  All zero is a valid start: the unicast
+ * bucket fills on first use. */
 struct router_port_ra {
+	ev_timer adv;                     /* the next unsolicited RA (gateway.c) */
 	double mcast_last;                /* the last RA to all-nodes; 0: none */
 	struct router_port_bucket ucast;  /* unicast RAs, the network's bucket */
 	uint64_t sent;                    /* advertisements sent */
@@ -115,6 +118,7 @@ bool router_port_icmp6_error(const struct router_port *rp, struct pkt *p,
 			     uint8_t type, uint8_t code);
 bool router_port_icmp6_error_build(const struct router_port *rp, struct pkt *p,
 				   uint8_t type, uint8_t code, struct pkt *r);
+void router_port_ra_unsolicited(const struct router_port *rp, struct pkt *r);
 void router_port_ll6(const uint8_t mac[6], uint8_t ll[16]);
 void router_port_rl_reset(struct dp *dp);
 bool router_port_ttl_dec(struct iphdr *ip);

@@ -208,15 +208,18 @@ void cmd_network_start(struct dp *dp, struct network *n)
 	n->fdb = fdb_new(n);
 	/* A LAN network's gateway is the LAN's router: nothing of ours to
 	 * announce; it joins its uplink instead (lan_ctl.c). */
-	if (!model_net_is_lan(n))
+	if (!model_net_is_lan(n)) {
 		gateway_announce(n);
-	else
+		gateway_adv_start(n);
+	} else {
 		lan_attach(dp, n);
+	}
 }
 
 /* Free N, already out of g_model.networks. */
 static void cmd_network_free(struct network *n)
 {
+	gateway_adv_stop(n);
 	capture_network_gone(n);
 	lan_detach(n);
 	/* its connections go, and its NAT zone is free for the next network */

@@ -13,7 +13,9 @@
  *  - IPv6 (a --ipv6 network): neighbour solicitations for the gateway's
  *    IPv6 address or its link-local one, ICMPv6 echo to them and router
  *    solicitations (an advertisement of the subnet's prefix, rate
- *    limited by n->ra6) are answered by the router port; everything
+ *    limited by n->ra6) are answered by the router port, which also
+ *    builds the advertisement gateway_advertise() sends to every port
+ *    every 200-600 s (n->ra6.adv); everything
  *    else is routed as IPv4 is
  *    (gateway_route6(): hop limit, own subnet, other networks, packet
  *    too big, then the uplink's IPv6 address and NAT66, uplink6.c).
@@ -71,6 +73,7 @@
 #include <string.h>
 #include "dp.h"
 #include "fdb.h"
+#include "hash.h"
 #include "model.h"
 #include "pipeline.h"
 #include "port.h"
@@ -279,6 +282,75 @@ void gateway_announce(struct network *n)
 	gateway_rport(n, &rp);
 	router_port_arp_build(&rp, &r, ARPOP_REQUEST, bcast, zero, vs_addr_get_v4(&n->gateway));
 	l2_forward_flood(n, &r);
+}
+
+/* ---- unsolicited router advertisements (a --ipv6 network) ---- */
+
+#define GW_RA_MIN_INTERVAL 200.0   /* MinRtrAdvInterval, s: 0.33 x the max */
+#define GW_RA_MAX_INTERVAL 600.0   /* MaxRtrAdvInterval, s: RFC 4861's default */
+
+/**
+ * gateway_advertise() - A router advertisement of N's prefix, to every port
+ * @n:		a --ipv6 network (else nothing is sent)
+ *
+ * The advertisements that answer solicitations go to the solicitor only;
+ * this one, sent at random intervals (RFC 4861 6.2.4), renews the router
+ * lifetime (1800 s) of every host that took the route from one.
+ */
+void gateway_advertise(struct network *n)
+{
+	struct router_port rp;
+	struct pkt r;
+
+	gateway_rport(n, &rp);
+	if (!rp.ra)
+		return;
+	router_port_ra_unsolicited(&rp, &r);
+	l2_forward_flood(n, &r);
+}
+
+/* Uniform in [MinRtrAdvInterval, MaxRtrAdvInterval] (RFC 4861 6.2.4),
+ * so that routers on one link do not synchronise. */
+static double gateway_adv_interval(const struct network *n)
+{
+	uint64_t seed = n->ra6.sent ^ (uint64_t)(uintptr_t)n;
+	uint64_t h = hash_bytes(&seed, sizeof(seed), hash_basis());
+
+	return GW_RA_MIN_INTERVAL +
+	       (GW_RA_MAX_INTERVAL - GW_RA_MIN_INTERVAL) * (double)(h >> 11) * 0x1.0p-53;
+}
+
+static void gateway_adv_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct network *n = w->data;
+
+	(void)revents;
+	gateway_advertise(n);
+	ev_timer_set(w, gateway_adv_interval(n), 0.);
+	ev_timer_start(loop, w);
+}
+
+/**
+ * gateway_adv_start() - Start N's unsolicited router advertisements
+ * @n:		network that just started on its datapath (n->dp set)
+ *
+ * Only a --ipv6 network has them; the first goes out within 200-600 s
+ * (a container asks for one when its link comes up, and is answered).
+ */
+void gateway_adv_start(struct network *n)
+{
+	if (!n->ipv6 || !n->dp || !n->dp->loop)
+		return;
+	ev_timer_init(&n->ra6.adv, gateway_adv_cb, gateway_adv_interval(n), 0.);
+	n->ra6.adv.data = n;
+	ev_timer_start(n->dp->loop, &n->ra6.adv);
+}
+
+/* Stop them: N is going away. */
+void gateway_adv_stop(struct network *n)
+{
+	if (n->dp && n->dp->loop && ev_is_active(&n->ra6.adv))
+		ev_timer_stop(n->dp->loop, &n->ra6.adv);
 }
 
 /**

@@ -58,7 +58,8 @@
  *    bucket (a burst of 8 for containers starting together, then one per
  *    3 s), so a container that floods solicitations costs one answer per
  *    3 s.  One unanswered is counted (rate_limited), not dropped: it was
- *    valid.  No advertisement is sent unsolicited.
+ *    valid.  The unsolicited ones, every 200-600 s to every port, are
+ *    built here (router_port_ra_unsolicited()) and sent by gateway.c.
  *    ICMPv6 errors (RFC 4443) quote the packet up to the 1280-byte
  *    minimum MTU, are never sent about an ICMPv6 error or to or from a
  *    multicast or unspecified address, and share the ICMP rate limits.
@@ -99,10 +100,10 @@
 #define ROUTER_PORT_SRC_BURST 50.0
 /* Router advertisements (RFC 4861 6.2.1 and 10) */
 #define ROUTER_PORT_RA_HLIM 64          /* AdvCurHopLimit */
-/* AdvDefaultLifetime, s: the most RFC 4861 6.2.1 allows, since no
- * advertisement is sent unsolicited to refresh it (a host asks again
- * only when its interface comes up) */
-#define ROUTER_PORT_RA_LIFETIME 9000
+/* AdvDefaultLifetime, s: RFC 4861 6.2.1's default, 3 x MaxRtrAdvInterval;
+ * the unsolicited advertisements (gateway.c, at most 600 s apart) renew
+ * it long before it runs out */
+#define ROUTER_PORT_RA_LIFETIME 1800
 #define ROUTER_PORT_RA_VALID 2592000u   /* AdvValidLifetime, s (30 days) */
 #define ROUTER_PORT_RA_PREFERRED 604800u /* AdvPreferredLifetime, s (7 days) */
 #define ROUTER_PORT_RA_MIN_DELAY 3.0    /* MIN_DELAY_BETWEEN_RAS, s */
@@ -470,6 +471,10 @@ void router_port_ttl_undo(struct iphdr *ip)
 
 /* ---- IPv6: neighbour discovery and echo ---- */
 
+/* ff02::1, all-nodes (RFC 4291 2.7.1), and its MAC (RFC 2464 7) */
+static const uint8_t allnodes_mac[6] = { 0x33, 0x33, 0, 0, 0, 1 };
+static const uint8_t allnodes[16] = { 0xff, 0x02, [15] = 1 };
+
 static const uint8_t router_port_any6[16];
 
 /* The link-local address Linux derives from MAC (fe80::/64 and the
@@ -555,8 +560,6 @@ static void router_port_na_send(const struct router_port *rp, struct pkt *p,
 				const struct ip6_hdr *ip6, const uint8_t *target,
 				const uint8_t *sll)
 {
-	static const uint8_t allnodes_mac[6] = { 0x33, 0x33, 0, 0, 0, 1 };
-	static const uint8_t allnodes[16] = { 0xff, 0x02, [15] = 1 };
 	const struct ether_header *eth = (const struct ether_header *)p->data;
 	bool dad = !memcmp(&ip6->ip6_src, router_port_any6, 16);
 	struct pkt_ip6 h = { .hlim = 255 };
@@ -720,8 +723,6 @@ static bool router_port_ra_allow(const struct router_port *rp, const struct pkt 
 static void router_port_rs(const struct router_port *rp, struct pkt *p,
 			   const struct ip6_hdr *ip6, const uint8_t *m, uint32_t len)
 {
-	static const uint8_t allnodes_mac[6] = { 0x33, 0x33, 0, 0, 0, 1 };
-	static const uint8_t allnodes[16] = { 0xff, 0x02, [15] = 1 };
 	const struct ether_header *eth = (const struct ether_header *)p->data;
 	bool mcast = !memcmp(&ip6->ip6_src, router_port_any6, 16);
 	const uint8_t *sll;
@@ -747,6 +748,22 @@ static void router_port_rs(const struct router_port *rp, struct pkt *p,
 		rp->ra->sent++;
 	router_port_reply_send(rp, p, &r, mcast ? "router advertisement to all-nodes" :
 			       "router advertisement");
+}
+
+/**
+ * router_port_ra_unsolicited() - An advertisement to all-nodes, not asked for
+ * @rp:		router port with rp->ra set
+ * @r:		set up to describe the frame (the datapath's scratch buffer)
+ *
+ * RFC 4861 6.2.4: the caller sends it to every port of the link at random
+ * intervals, which renews the router lifetime of the hosts that took an
+ * earlier one.  It counts as the last one to all-nodes for the 3 s limit.
+ */
+void router_port_ra_unsolicited(const struct router_port *rp, struct pkt *r)
+{
+	router_port_ra_build(rp, r, allnodes_mac, allnodes);
+	rp->ra->mcast_last = router_port_now();
+	rp->ra->sent++;
 }
 
 /* ICMPv6 echo request M (LEN bytes, for one of RP's addresses): reply. */

@@ -115,6 +115,23 @@ static const struct l2f_tx *sent_on(const struct port *port)
 	return NULL;
 }
 
+/* The one frame sent: an ICMPv6 error TYPE/CODE from the gateway back to
+ * c1; return it. */
+static const uint8_t *icmp6_error_to_c1(uint8_t type, uint8_t code)
+{
+	const uint8_t *r;
+
+	assert_int_equal(l2f_n_tx, 1);
+	r = l2f_tx[0].data;
+	assert_ptr_equal(l2f_tx[0].port, c1->port);
+	assert_memory_equal(r, c1->mac, 6);
+	assert_memory_equal(r + 22, gw6, 16);
+	assert_memory_equal(r + 38, c1->ip6.b, 16);
+	assert_int_equal(r[54], type);
+	assert_int_equal(r[55], code);
+	return r;
+}
+
 /* Does the ICMPv6 message of frame F verify over its pseudo-header? */
 static void assert_icmp6_csum(const uint8_t *f)
 {
@@ -290,14 +307,7 @@ static void test_not_routed(void **state)
 	len = echo6(f, m, far);
 	l2f_send(c1, f, len);
 	assert_int_equal(c1->port->stats.drops[DROP_NO_ROUTE], 1);
-	assert_int_equal(l2f_n_tx, 1);
-	r = l2f_tx[0].data;
-	assert_ptr_equal(l2f_tx[0].port, c1->port);
-	assert_memory_equal(r, c1->mac, 6);
-	assert_memory_equal(r + 22, gw6, 16);
-	assert_memory_equal(r + 38, c1->ip6.b, 16);
-	assert_int_equal(r[54], ICMP6_DST_UNREACH);
-	assert_int_equal(r[55], ICMP6_DST_UNREACH_NOROUTE);
+	r = icmp6_error_to_c1(ICMP6_DST_UNREACH, ICMP6_DST_UNREACH_NOROUTE);
 	assert_memory_equal(r + 62, f + 14, len - 14);	/* the whole packet quoted */
 	assert_icmp6_csum(r);
 	/* hop limit 1: time exceeded instead */
@@ -492,6 +502,32 @@ static void test_rs_not_ipv6(void **state)
 	assert_int_equal(net->mld->st.rs_to_gateway, 0);
 }
 
+/* The unsolicited advertisement (RFC 4861 6.2.4) goes to every port to
+ * all-nodes, and counts for the 3 s limit of those to all-nodes; a
+ * network without --ipv6 sends none. */
+static void test_unsolicited_ra(void **state)
+{
+	static const uint8_t allnodes_mac[6] = { 0x33, 0x33, 0, 0, 0, 1 };
+	uint8_t f[256], allnodes[16];
+
+	(void)state;
+	net->mtu = 1500;
+	l2f_a6("ff02::1", allnodes);
+	gateway_advertise(net);
+	assert_int_equal(l2f_n_tx, 2);
+	assert_ra(sent_on(c1->port)->data, allnodes_mac, allnodes);
+	assert_ra(sent_on(c2->port)->data, allnodes_mac, allnodes);
+	assert_int_equal(net->ra6.sent, 1);
+	/* a solicitation from "::" right after: within MIN_DELAY_BETWEEN_RAS */
+	l2f_send(c1, f, rs_frame(f, true, false, 255));
+	assert_int_equal(l2f_n_tx, 2);
+	assert_int_equal(net->ra6.rate_limited, 1);
+	net->ipv6 = false;
+	gateway_advertise(net);
+	assert_int_equal(l2f_n_tx, 2);
+	assert_int_equal(net->ra6.sent, 1);
+}
+
 /* ---- isolation and packet too big ---- */
 
 /* Another --ipv6 network's subnet is no route, as IPv4's: the sender is
@@ -575,14 +611,7 @@ static void test_packet_too_big(void **state)
 	l2f_send(c1, f, len);
 	assert_int_equal(c1->port->stats.drops[DROP_FRAG_NEEDED], 1);
 	assert_int_equal(l2f_uplink6_calls, 0);
-	assert_int_equal(l2f_n_tx, 1);
-	r = l2f_tx[0].data;
-	assert_ptr_equal(l2f_tx[0].port, c1->port);
-	assert_memory_equal(r, c1->mac, 6);
-	assert_memory_equal(r + 22, gw6, 16);
-	assert_memory_equal(r + 38, c1->ip6.b, 16);
-	assert_int_equal(r[54], ICMP6_PACKET_TOO_BIG);
-	assert_int_equal(r[55], 0);
+	r = icmp6_error_to_c1(ICMP6_PACKET_TOO_BIG, 0);
 	assert_int_equal(r[58] << 24 | r[59] << 16 | r[60] << 8 | r[61], 1280);
 	assert_int_equal(14 + 40 + (r[18] << 8 | r[19]), 14 + 1280);	/* 1280 at most */
 	assert_memory_equal(r + 62, f + 14, 1280 - 48);	/* as it arrived */
@@ -628,6 +657,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_rs_invalid, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rs_rate_limited, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rs_not_ipv6, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_unsolicited_ra, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_other_network_no_route, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_packet_too_big, setup, teardown),
 	};
