@@ -44,7 +44,9 @@
 #   --dry-run check the arguments, resolve REV, print what would be built and
 #             run, and stop: no build, no root needed, nothing measured
 #   env: PEERS_SH (default ../shared/bench/peers.sh relative to the repo),
-#        RESULTS_DIR (default <repo>/bench-results; never committed), DUR, REPS
+#        RESULTS_DIR (default <repo>/bench-results; never committed), DUR, REPS,
+#        VSWITCHD_ARGS (more options for the vswitchd under test, not the
+#        base: "--poll-window 0" takes the poll window out of an A/B)
 # Missing packages (iperf3, nftables, openvswitch-switch, ...) are installed
 # with apt through peers.sh --install unless --no-install is given.
 

@@ -44,13 +44,18 @@ vsw_wait_ready() {
 	echo "vswitchd did not answer on $TMP/vsw/sock"; return 1
 }
 
-peer_vswitchd_setup() { vsw_setup "$VSWITCHD_BIN" "$VSCTL_BIN"; }
+# VSWITCHD_ARGS: more options for the vswitchd under test only (the base
+# may not know them), e.g. "--poll-window 0" to take a feature out of an A/B
+# shellcheck disable=SC2086
+peer_vswitchd_setup() { vsw_setup "$VSWITCHD_BIN" "$VSCTL_BIN" ${VSWITCHD_ARGS:-}; }
 peer_vswitchd_base_setup() { vsw_setup "$VSWITCHD_BASE_BIN" "$VSCTL_BASE_BIN"; }
 
-# vsw_setup VSWITCHD VSCTL: the peer's topology, served by these binaries
+# vsw_setup VSWITCHD VSCTL [OPTION...]: the peer's topology, served by
+# these binaries, the daemon started with OPTIONs as well
 vsw_setup() {
 	local bin=$1
 	VSW_CTL=$2
+	shift 2
 	[ -x "$bin" ] || { echo "no $bin (build first: tools/bench/run.sh)"; return 1; }
 	[ -x "$VSW_CTL" ] || { echo "no $VSW_CTL"; return 1; }
 	ns_add bn-sw bn-c1 bn-c2 bn-out || return 1
@@ -65,7 +70,7 @@ vsw_setup() {
 	rm -rf "$TMP/vsw/state" "$TMP/vsw/sock"   # the other vswitchd peer's
 	spawn "$PEER" ip netns exec bn-sw "$bin" --state-dir "$TMP/vsw/state" \
 		--socket "$TMP/vsw/sock" --uplink afpacket:bnouts --uplink-ip $OUT_GW_IP/24 \
-		--uplink-gateway $OUT_IP
+		--uplink-gateway $OUT_IP "$@"
 	SW_PIDS="$LAST_PID"
 	vsw_wait_ready || return 1
 	vsw network create --subnet 10.99.0.0/24 --gateway $GW_IP n1 || return 1
