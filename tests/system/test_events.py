@@ -20,7 +20,7 @@ import subprocess
 import threading
 
 import pytest
-from vsutil import uniq, vsctl_ok, vsjson, wait_for
+from vsutil import scaled, uniq, vsctl_ok, vsjson, wait_for
 
 UPSTREAM_PORT = 25353
 pytestmark = [pytest.mark.uplink,
@@ -146,12 +146,14 @@ def test_dns_upstream_down_and_up(vswitchd, topo, tmp_path):
                                "--group=root"],
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         assert wait_for(lambda: topo.ns_exec(ns, *dig, check=False).stdout.split() ==
-                        ["192.0.2.7"], 20)
+                        ["192.0.2.7"], scaled(20))
         lines = ev.read_until(lambda ls: ("dns", "upstream_up") in kinds(ls)[0])
         got, evs = kinds(lines)
         assert got.index(("dns", "upstream_down")) < got.index(("dns", "upstream_up"))
-        (e,) = [e for e in evs if e["Action"] == "upstream_up"]
-        assert e["Actor"]["ID"] == f"127.0.0.1:{UPSTREAM_PORT}"
+        # a slow host may see the upstream flap (a dig's timeout while
+        # dnsmasq starts): every transition names it
+        ups = [e for e in evs if e["Action"] in ("upstream_up", "upstream_down")]
+        assert ups and all(e["Actor"]["ID"] == f"127.0.0.1:{UPSTREAM_PORT}" for e in ups), ups
     finally:
         ev.stop()
         if up:

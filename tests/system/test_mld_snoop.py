@@ -121,7 +121,13 @@ def test_chatter_not_delivered_and_restart(vswitchd, topo, tmp_path):
     barrier(ns1, "10.66.0.255", sniff, mac1)
     barrier(ns2, "10.66.0.255", sniff, mac2)
     sniff.stop()
-    leaked = [f for f in sniff.frames() if f[0] in (mac1, mac2) and f[2] == "86dd"]
+    # Not counted: a container's probe for its own link-local address (to
+    # 33:33:ff + its MAC's last 3 bytes) that Linux happened to send before
+    # the report joining that group reached the switch: a group nobody is
+    # listed in is flooded, by design (mld_snoop.c); seen once under memcheck.
+    own_dad = {m: "33:33:ff:" + m[9:] for m in (mac1, mac2)}
+    leaked = [f for f in sniff.frames() if f[0] in (mac1, mac2) and f[2] == "86dd"
+              and f[1] != own_dad[f[0]]]
     assert leaked == [], f"c3 received IPv6 frames of c1/c2: {leaked}"
     st = snoop(vswitchd, net)
     assert st["reports"] >= 2 and st["joins"] >= 4, st      # two groups each
