@@ -1261,7 +1261,7 @@ static void test_v6_tcp(void **state)
 	assert_int_equal(th[13], TH_SYN | TH_ACK);
 	assert_int_equal(th[20], TCPOPT_MAXSEG);
 	assert_int_equal(g16(th + 22), 1440);
-	srv = (uint32_t)(th[4] << 24 | th[5] << 16 | th[6] << 8 | th[7]) + 1;
+	srv = ((uint32_t)th[4] << 24 | (uint32_t)th[5] << 16 | (uint32_t)th[6] << 8 | th[7]) + 1;
 	/* The handshake's ACK with the whole query. */
 	seq++;
 	m[0] = (uint8_t)(len >> 8);

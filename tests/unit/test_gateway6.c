@@ -392,7 +392,7 @@ static void assert_ra(const uint8_t *f, const uint8_t *dmac, const uint8_t *dst)
 	o += 8;
 	assert_int_equal(o[0], ND_OPT_MTU);
 	assert_int_equal(o[1], 1);
-	assert_int_equal(o[4] << 24 | o[5] << 16 | o[6] << 8 | o[7], net->mtu);
+	assert_int_equal((uint32_t)o[4] << 24 | o[5] << 16 | o[6] << 8 | o[7], net->mtu);
 	o += 8;
 	assert_int_equal(o[0], ND_OPT_PREFIX_INFORMATION);
 	assert_int_equal(o[1], 4);
@@ -612,7 +612,7 @@ static void test_packet_too_big(void **state)
 	assert_int_equal(c1->port->stats.drops[DROP_FRAG_NEEDED], 1);
 	assert_int_equal(l2f_uplink6_calls, 0);
 	r = icmp6_error_to_c1(ICMP6_PACKET_TOO_BIG, 0);
-	assert_int_equal(r[58] << 24 | r[59] << 16 | r[60] << 8 | r[61], 1280);
+	assert_int_equal((uint32_t)r[58] << 24 | r[59] << 16 | r[60] << 8 | r[61], 1280);
 	assert_int_equal(14 + 40 + (r[18] << 8 | r[19]), 14 + 1280);	/* 1280 at most */
 	assert_memory_equal(r + 62, f + 14, 1280 - 48);	/* as it arrived */
 	assert_int_equal(r[62 + 7], 64);
