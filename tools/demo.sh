@@ -130,30 +130,21 @@ wait_for() {  # wait_for SECONDS CMD...: poll until CMD succeeds
 	done
 }
 
-# ip_of NETWORK CONTAINER: the container's address on a network.
-ip_of() {
+# net_field NETWORK EXPR [CONTAINER]: print EXPR, a Python expression over
+# n (the network as `network inspect` shows it) and c (CONTAINER's entry).
+net_field() {
 	q_vsctl --format json network inspect "$1" | /usr/bin/python3 -c '
 import json, sys
 n = json.load(sys.stdin)[0]
-print(n["Containers"][sys.argv[1]]["IPv4Address"].split("/")[0])' "$2"
+c = n["Containers"].get(sys.argv[2]) if len(sys.argv) > 2 else None
+print(eval(sys.argv[1]))' "$2" ${3:+"$3"}
 }
-gw_of() {
-	q_vsctl --format json network inspect "$1" | /usr/bin/python3 -c '
-import json, sys
-print(json.load(sys.stdin)[0]["IPAM"]["Config"][0]["Gateway"])'
-}
+# ip_of / gw_of NETWORK [CONTAINER]: a container's address, the gateway's;
 # ip6_of / gw6_of: the same in IPv6 (IPAM.Config[1] is the IPv6 pool).
-ip6_of() {
-	q_vsctl --format json network inspect "$1" | /usr/bin/python3 -c '
-import json, sys
-n = json.load(sys.stdin)[0]
-print(n["Containers"][sys.argv[1]]["IPv6Address"].split("/")[0])' "$2"
-}
-gw6_of() {
-	q_vsctl --format json network inspect "$1" | /usr/bin/python3 -c '
-import json, sys
-print(json.load(sys.stdin)[0]["IPAM"]["Config"][1]["Gateway"])'
-}
+ip_of() { net_field "$1" 'c["IPv4Address"].split("/")[0]' "$2"; }
+gw_of() { net_field "$1" 'n["IPAM"]["Config"][0]["Gateway"]'; }
+ip6_of() { net_field "$1" 'c["IPv6Address"].split("/")[0]' "$2"; }
+gw6_of() { net_field "$1" 'n["IPAM"]["Config"][1]["Gateway"]'; }
 
 # answers WANT CMD...: run CMD and show its output; true if a line of it starts
 # with the word WANT (dig exits 0 with an empty answer, so its status alone
