@@ -23,8 +23,16 @@
  *   a core taken from the containers on a small host), while a stream or
  *   a serial exchange (a TCP handshake through NAT, then its data) has
  *   the second short gap at once;
- * - the time spent polling is capped at PW_BUDGET of every second
- *   (counted in budget_exhausted when it bites);
+ * - a wake-up from sleep whose first read filled a whole batch opens
+ *   none: that sleep's cost is already shared by a full batch, the loop
+ *   is behind rather than waiting, and a window would only spin in the
+ *   moments it catches up (a UDP flood);
+ * - the time spent polling is capped at a budget of every second
+ *   (--poll-budget, 10 % of a core by default; counted in
+ *   budget_exhausted when it bites).  In a TCP stream the window polls
+ *   until the budget is spent, so the budget is the CPU the window may
+ *   add to a stream: at 20 % it was 4-8 % of vswitchd's CPU in the
+ *   benchmark's streams for 4 % more rate (doc/performance.md);
  * - it never opens without frames: at rest there is no timer and no
  *   wake-up, as before (tests/system/test_poll.py counts them).
  * `vswitchd --poll-window 0` turns it off.
@@ -40,13 +48,13 @@
 #include "port.h"
 
 #define PW_PERIOD 1.0            /* s: the budget's accounting period */
-#define PW_BUDGET 0.2            /* s of polling allowed per period */
 
 static struct {
 	struct ev_loop *loop;
 	ev_idle idle;
 	enum poll_mode mode;
 	ev_tstamp window;        /* s */
+	ev_tstamp budget;        /* s of polling allowed per period */
 	ev_tstamp last_rx;       /* the last wake-up that found frames */
 	ev_tstamp until;         /* poll until then unless frames come */
 	ev_tstamp mark;          /* polling accounted up to here */
@@ -54,6 +62,7 @@ static struct {
 	uint64_t windows, budget_hits;
 	ev_tstamp total;         /* s spent polling since start */
 	uint64_t empty;          /* windows that closed without a frame */
+	uint64_t full_batches;   /* wake-ups from sleep that read a full batch */
 	bool caught;             /* the open window has caught frames */
 	bool cold;               /* the last window caught none */
 	bool short_gap;          /* the last wake-up came within a window */
@@ -88,7 +97,7 @@ static void pw_idle_cb(struct ev_loop *loop, ev_idle *w, int revents)
 			ev_idle_stop(loop, w);
 		return;
 	}
-	if (pw.used >= PW_BUDGET) {
+	if (pw.used >= pw.budget) {
 		pw.budget_hits++;
 		ev_idle_stop(loop, w);
 	} else if (now >= pw.until) {
@@ -104,22 +113,24 @@ static void pw_start(ev_tstamp now)
 	ev_idle_start(pw.loop, &pw.idle);
 }
 
-void poll_window_init(struct ev_loop *loop, enum poll_mode mode, unsigned int window_us)
+void poll_window_init(struct ev_loop *loop, enum poll_mode mode, unsigned int window_us,
+		      unsigned int budget_pct)
 {
 	pw.loop = loop;
 	pw.mode = window_us || mode == POLL_BUSY ? mode : POLL_OFF;
 	pw.window = window_us / 1e6;
+	pw.budget = PW_PERIOD * budget_pct / 100;
 	ev_idle_init(&pw.idle, pw_idle_cb);
 	if (pw.mode == POLL_BUSY)
 		log_info("poll: busy polling while ports exist (--poll): a core is spent");
 	else if (pw.mode == POLL_ADAPTIVE)
-		log_info("poll: %u us window after frames closer than that, at most %.0f%% of "
-			 "a core", window_us, 100 * PW_BUDGET / PW_PERIOD);
+		log_info("poll: %u us window after frames closer than that, at most %u%% of "
+			 "a core", window_us, budget_pct);
 	else
 		log_info("poll: off (--poll-window 0)");
 }
 
-void poll_window_rx(void)
+void poll_window_rx(bool full)
 {
 	ev_tstamp now, gap;
 	bool was_short;
@@ -133,6 +144,10 @@ void poll_window_rx(void)
 		if (!ev_is_active(&pw.idle))
 			pw_start(now);
 		return;
+	}
+	if (full && !ev_is_active(&pw.idle)) {
+		pw.full_batches++;
+		return;	/* the loop is behind the traffic: sleeping cost nothing */
 	}
 	if (gap >= pw.window) {
 		pw.short_gap = false;
@@ -148,7 +163,7 @@ void poll_window_rx(void)
 	if (pw.cold && !was_short)
 		return;	/* a request and its reply, perhaps: wait for a third */
 	pw_roll(now);
-	if (pw.used >= PW_BUDGET)
+	if (pw.used >= pw.budget)
 		return;	/* this second's budget is spent */
 	pw.windows++;
 	pw.caught = false;
@@ -177,6 +192,8 @@ struct json_object *poll_window_json(void)
 	json_object_object_add(o, "window_us", json_object_new_int64((int64_t)(pw.window * 1e6 + 0.5)));
 	json_object_object_add(o, "windows", json_object_new_int64((int64_t)pw.windows));
 	json_object_object_add(o, "windows_empty", json_object_new_int64((int64_t)pw.empty));
+	json_object_object_add(o, "not_opened_full", json_object_new_int64((int64_t)pw.full_batches));
+	json_object_object_add(o, "budget_pct", json_object_new_int64((int64_t)(pw.budget * 100 / PW_PERIOD + 0.5)));
 	json_object_object_add(o, "polling", json_object_new_boolean(ev_is_active(&pw.idle)));
 	json_object_object_add(o, "polled_ms", json_object_new_int64((int64_t)(pw.total * 1e3)));
 	json_object_object_add(o, "budget_exhausted", json_object_new_int64((int64_t)pw.budget_hits));

@@ -201,7 +201,7 @@ static void port_rx_cb(struct ev_loop *loop, ev_io *w, int revents)
 		if (n == 0)
 			break;
 		if (budget == 0)
-			poll_window_rx();
+			poll_window_rx(n == PKT_BURST);
 		b->count = (unsigned int)n;
 		capture_rx(port, b);
 		port_rx_parse(port, b);

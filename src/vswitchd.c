@@ -73,7 +73,7 @@ struct vswitchd_opts {
 	const char *upstreams[MAX_UPSTREAMS];
 	int n_upstreams;
 	bool detach, no_sandbox, rootless, no_io_uring, no_rx_ring, poll;
-	long poll_window;
+	long poll_window, poll_budget;
 	char run_dir[4096], uplink_spec[32];
 	struct rootless_uplink translator;   /* --uplink pasta|slirp4netns */
 	long fdb_aging, fdb_max, ct_max, rec_depth, rec_memory, ctl_idle;
@@ -93,7 +93,7 @@ static const char vswitchd_usage[] =
 "                [--recorder-memory MIB]\n"
 "                [--metrics-listen [ADDR:]PORT]\n"
 "                [--ctl-idle-timeout SEC] [--no-sandbox] [--no-io-uring] [--no-rx-ring]\n"
-"                [--poll-window USEC] [--poll]\n"
+"                [--poll-window USEC] [--poll-budget PERCENT] [--poll]\n"
 "                [--cluster etcd://IP:PORT[,IP:PORT...] --host-name NAME --vtep-ip IP\n"
 "                 [--vxlan-port PORT]]\n"
 "                [--version] [--help]\n";
@@ -136,7 +136,7 @@ enum { OPT_STATE = 256, OPT_SOCKET, OPT_UPLINK, OPT_UPLINK_IP, OPT_UPLINK_GW, OP
        OPT_DETACH, OPT_PIDFILE, OPT_LOGFILE, OPT_LOGLEVEL, OPT_FDB_AGING, OPT_FDB_MAX,
        OPT_CT_MAX, OPT_REC_DEPTH, OPT_REC_MEMORY, OPT_CTL_GROUP, OPT_VERSION, OPT_HELP, OPT_NAT_SHARE,
        OPT_CTL_IDLE, OPT_NO_SANDBOX, OPT_ROOTLESS, OPT_USERNS, OPT_METRICS,
-       OPT_NO_IO_URING, OPT_NO_RX_RING, OPT_POLL_WINDOW, OPT_POLL, OPT_UPLINK_IP6, OPT_UPLINK_GW6,
+       OPT_NO_IO_URING, OPT_NO_RX_RING, OPT_POLL_WINDOW, OPT_POLL_BUDGET, OPT_POLL, OPT_UPLINK_IP6, OPT_UPLINK_GW6,
        OPT_PASTA_PORTS, OPT_CLUSTER, OPT_HOST_NAME, OPT_VTEP_IP, OPT_VXLAN_PORT };
 
 static const struct option vswitchd_options[] = {
@@ -168,6 +168,7 @@ static const struct option vswitchd_options[] = {
 	{ "no-io-uring", no_argument, NULL, OPT_NO_IO_URING },
 	{ "no-rx-ring", no_argument, NULL, OPT_NO_RX_RING },
 	{ "poll-window", required_argument, NULL, OPT_POLL_WINDOW },
+	{ "poll-budget", required_argument, NULL, OPT_POLL_BUDGET },
 	{ "poll", no_argument, NULL, OPT_POLL },
 	{ "cluster", required_argument, NULL, OPT_CLUSTER },
 	{ "host-name", required_argument, NULL, OPT_HOST_NAME },
@@ -225,6 +226,7 @@ static void vswitchd_opt(struct vswitchd_opts *o, int c, const char *arg)
 	case OPT_NO_IO_URING: o->no_io_uring = true; break;
 	case OPT_NO_RX_RING: o->no_rx_ring = true; break;
 	case OPT_POLL_WINDOW: o->poll_window = vswitchd_num("--poll-window", arg, 0, 1000); break;
+	case OPT_POLL_BUDGET: o->poll_budget = vswitchd_num("--poll-budget", arg, 1, 100); break;
 	case OPT_POLL: o->poll = true; break;
 	case OPT_CLUSTER: o->cluster.url = arg; break;
 	case OPT_HOST_NAME: o->cluster.host = arg; break;
@@ -317,6 +319,7 @@ static void vswitchd_parse(struct vswitchd_opts *o, int argc, char **argv)
 	vswitchd_default_paths(o);
 	o->ctl_group = "vswitch";
 	o->poll_window = POLL_WINDOW_US_DEFAULT;
+	o->poll_budget = POLL_BUDGET_PCT_DEFAULT;
 	o->rec_depth = -1;	/* 0 is a value: no recorders */
 	while ((c = getopt_long(argc, argv, "", vswitchd_options, NULL)) != -1)
 		vswitchd_opt(o, c, optarg);
@@ -519,7 +522,8 @@ static void vswitchd_start(struct dp *dp, struct ev_loop *loop, const struct vsw
 		vswitchd_rootless(o);
 	port_uring_init(!o->no_io_uring);	/* before any port sends */
 	port_afpacket_use_ring(!o->no_rx_ring);	/* before any port opens */
-	poll_window_init(loop, o->poll ? POLL_BUSY : POLL_ADAPTIVE, (unsigned int)o->poll_window);
+	poll_window_init(loop, o->poll ? POLL_BUSY : POLL_ADAPTIVE, (unsigned int)o->poll_window,
+			 (unsigned int)o->poll_budget);
 	if (state_init(o->state_dir, err, sizeof(err)))
 		die("%s", err);
 	if (o->ctl_idle)
